@@ -1,0 +1,80 @@
+"""Settings read from the environment, in one place.
+
+Secrets (Twilio credentials, admin tokens) only ever come from the environment;
+the repository holds no values for them. With no Twilio credentials the product
+talks to the local Twilio emulator, so a fresh clone runs offline.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Optional
+
+from pydantic import BaseSettings, Field, validator
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Every knob of the product; the README's configuration table mirrors this class."""
+
+    # --- MongoDB -----------------------------------------------------------------
+    mongodb_uri: Optional[str] = Field(
+        None, description="Use this MongoDB server; when unset the embedded mongod is started."
+    )
+    mongodb_db: str = Field("keycare", description="Database name.")
+    var_dir: Path = Field(PROJECT_ROOT / "var", description="Runtime data (mongod files, logs).")
+    embedded_mongo_port: int = Field(27027, description="Port of the embedded mongod.")
+
+    # --- Time ----------------------------------------------------------------------
+    timezone: str = Field("Asia/Shanghai", description="Business timezone of every schedule.")
+
+    # --- Twilio / SMS ---------------------------------------------------------------
+    twilio_account_sid: Optional[str] = None
+    twilio_auth_token: Optional[str] = None
+    twilio_from_number: Optional[str] = Field(None, description="Sender number (E.164).")
+    twilio_messaging_service_sid: Optional[str] = Field(
+        None, description="Send through a Messaging Service instead of a number."
+    )
+    twilio_api_base_url: Optional[str] = Field(
+        None, description="Point the real Twilio client at another server (the emulator)."
+    )
+    twilio_timeout_s: float = Field(10.0, description="HTTP timeout of one Twilio request.")
+    twilio_max_429_retries: int = Field(5, description="Retries of a 429 before giving up.")
+    public_base_url: str = Field(
+        "http://127.0.0.1:8080",
+        description="Public URL of the care service; status callbacks are signed against it.",
+    )
+    sms_signature: str = Field("【中国电信】", description="Signature that starts every zh SMS.")
+    emulator_port: int = Field(8099, description="Port of the local Twilio emulator.")
+    sms_outbox: str = Field(
+        "emulator", description="'emulator' or 'console' when no Twilio credentials are set."
+    )
+
+    # --- Misc ------------------------------------------------------------------------
+    log_level: str = "INFO"
+
+    class Config:
+        env_prefix = ""
+        case_sensitive = False
+
+    @validator("sms_outbox")
+    def _known_outbox(cls, value: str) -> str:  # noqa: N805 - pydantic signature
+        if value not in {"emulator", "console"}:
+            raise ValueError("SMS_OUTBOX must be 'emulator' or 'console'")
+        return value
+
+    @property
+    def twilio_configured(self) -> bool:
+        return bool(self.twilio_account_sid and self.twilio_auth_token)
+
+    @property
+    def status_callback_url(self) -> str:
+        return self.public_base_url.rstrip("/") + "/twilio/status"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Process-wide settings; tests build their own ``Settings`` instead of using this."""
+    return Settings()

@@ -1,0 +1,80 @@
+"""Phone numbers: parse to E.164 with ``phonenumbers`` and mask for logs."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import phonenumbers
+
+DEFAULT_REGION = "CN"
+
+
+class InvalidPhoneNumber(ValueError):
+    pass
+
+
+def to_e164(raw: str, region: str = DEFAULT_REGION, *, mobile_only: bool = True) -> str:
+    """Normalise a number as users type it ("138 0013 8000", "+86-138...") to E.164.
+
+    Raises ``InvalidPhoneNumber`` with the reason, so callers can name the field.
+    """
+    if not isinstance(raw, str) or not raw.strip():
+        raise InvalidPhoneNumber("empty phone number")
+    try:
+        parsed = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidPhoneNumber(f"not a phone number: {mask(raw)}") from exc
+    if not phonenumbers.is_valid_number(parsed):
+        raise InvalidPhoneNumber(f"not a valid number: {mask(raw)}")
+    if mobile_only:
+        kind = phonenumbers.number_type(parsed)
+        if kind not in (
+            phonenumbers.PhoneNumberType.MOBILE,
+            phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+        ):
+            raise InvalidPhoneNumber(f"not a mobile number: {mask(raw)}")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def mask(number: str) -> str:
+    """Keep the country code prefix and the last 4 digits: +86138****8000 -> +861******8000."""
+    digits = re.sub(r"\D", "", number or "")
+    if len(digits) <= 4:
+        return "*" * len(digits)
+    head = "+" if (number or "").strip().startswith("+") else ""
+    keep_head = 3 if len(digits) > 9 else 0
+    return head + digits[:keep_head] + "*" * (len(digits) - keep_head - 4) + digits[-4:]
+
+
+_PHONE_IN_TEXT = re.compile(r"(?<!\w)\+?\d[\d\- ]{8,16}\d(?!\w)")
+
+
+def mask_text(text: str) -> str:
+    """Mask every phone-number-looking run in free text (log lines, exception messages)."""
+    return _PHONE_IN_TEXT.sub(lambda m: mask(m.group(0)), text)
+
+
+class MaskPhoneNumbersFilter(logging.Filter):
+    """Logging filter that masks phone numbers in every record, whoever logs them.
+
+    Installed on the root handlers so third-party loggers (twilio, aiohttp, rasa)
+    cannot leak a customer's number either.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # pragma: no cover - a broken format string is not ours to fix
+            return True
+        masked = mask_text(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
+
+
+def install_log_masking(logger: logging.Logger | None = None) -> None:
+    target = logger or logging.getLogger()
+    for handler in target.handlers or []:
+        if not any(isinstance(f, MaskPhoneNumbersFilter) for f in handler.filters):
+            handler.addFilter(MaskPhoneNumbersFilter())

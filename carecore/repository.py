@@ -1,0 +1,629 @@
+"""Every MongoDB call of the product, and the only module that imports a driver.
+
+Motor is deprecated upstream in favour of PyMongo's async API, which rasa 3.6's
+pymongo pin rules out for now. Keeping the driver behind this one module means the
+swap later touches one file. (Rasa's own tracker store talks to MongoDB itself.)
+
+Writes are validated twice: by the typed models here, with errors that name the
+field, and by the collection's ``$jsonSchema`` validator, which also guards
+writes that bypass this code. Each profile write is a single-document operation,
+so a rejected write leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Any, AsyncIterator, Dict, Iterable, List, Optional, Sequence, Tuple, Type, TypeVar
+
+import pymongo
+from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorClientSession, AsyncIOMotorDatabase
+from pydantic import BaseModel, ValidationError
+from pymongo.errors import (
+    BulkWriteError,
+    CollectionInvalid,
+    DuplicateKeyError,
+    OperationFailure,
+    PyMongoError,
+    WriteError,
+)
+
+from carecore.clock import utcnow
+from carecore.models import (
+    OPEN_TICKET_STATUSES,
+    AccountManager,
+    Contact,
+    Customer,
+    SendRecord,
+    SendStatus,
+    Ticket,
+    TicketEvent,
+    TicketKind,
+    TicketStatus,
+    UsageMonth,
+)
+from carecore.phones import InvalidPhoneNumber, mask, to_e164
+from carecore.schemas import AUXILIARY_COLLECTIONS, COLLECTIONS, json_schema_for
+
+log = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=BaseModel)
+
+# Driver errors callers may need to tell apart without importing the driver.
+DatabaseError = PyMongoError
+
+
+class RecordValidationError(ValueError):
+    """A write was refused because of its content; ``errors`` names each bad field."""
+
+    def __init__(self, collection: str, errors: Sequence[Tuple[str, str]]) -> None:
+        self.collection = collection
+        self.errors = list(errors)
+        detail = "; ".join(f"{field}: {message}" for field, message in self.errors)
+        super().__init__(f"invalid {collection} record: {detail}")
+
+    @property
+    def fields(self) -> List[str]:
+        return [field for field, _ in self.errors]
+
+
+class DuplicateRecordError(ValueError):
+    """A unique field (a mobile, a contact id, a customer id) is already taken."""
+
+    def __init__(self, collection: str, field: str) -> None:
+        self.collection, self.field = collection, field
+        super().__init__(f"{collection}: {field} already exists")
+
+
+def _validate(model: Type[M], collection: str, data: Any) -> M:
+    if isinstance(data, model):
+        data = data.dict(by_alias=True)
+    try:
+        return model.parse_obj(data)
+    except ValidationError as exc:
+        errors = [
+            (".".join(str(part) for part in err["loc"] if part != "__root__") or "record", err["msg"])
+            for err in exc.errors()
+        ]
+        raise RecordValidationError(collection, errors) from None
+
+
+def _duplicate_field(exc: Exception) -> str:
+    details = getattr(exc, "details", None) or {}
+    key_pattern = details.get("keyPattern") or {}
+    return ",".join(key_pattern) or "_id"
+
+
+def _schema_failure(collection: str, exc: WriteError) -> RecordValidationError:
+    details = (exc.details or {}).get("errInfo", {}).get("details", {})
+    errors: List[Tuple[str, str]] = []
+    for rule in details.get("schemaRulesNotSatisfied", []):
+        for prop in rule.get("propertiesNotSatisfied", []):
+            errors.append((prop.get("propertyName", "?"), str(prop.get("details", "invalid"))[:200]))
+        for missing in rule.get("missingProperties", []):
+            errors.append((missing, "field required"))
+    return RecordValidationError(collection, errors or [("record", "document failed validation")])
+
+
+@asynccontextmanager
+async def _write_errors(collection: str) -> AsyncIterator[None]:
+    try:
+        yield
+    except DuplicateKeyError as exc:
+        raise DuplicateRecordError(collection, _duplicate_field(exc)) from None
+    except WriteError as exc:
+        if exc.code == 121:
+            raise _schema_failure(collection, exc) from None
+        raise
+
+
+class _Repository:
+    collection_name: str
+
+    def __init__(self, db: AsyncIOMotorDatabase) -> None:
+        self._db = db
+        self._col = db[self.collection_name]
+
+
+class CustomerRepository(_Repository):
+    collection_name = "customers"
+
+    async def insert(self, data: Any, *, session: Optional[AsyncIOMotorClientSession] = None) -> Customer:
+        customer = _validate(Customer, self.collection_name, data)
+        now = utcnow()
+        customer.created_at = customer.created_at or now
+        customer.updated_at = now
+        async with _write_errors(self.collection_name):
+            await self._col.insert_one(customer.to_mongo(), session=session)
+        return customer
+
+    async def replace(self, data: Any) -> Customer:
+        customer = _validate(Customer, self.collection_name, data)
+        customer.updated_at = utcnow()
+        async with _write_errors(self.collection_name):
+            result = await self._col.replace_one({"_id": customer.id}, customer.to_mongo())
+        if result.matched_count == 0:
+            raise KeyError(customer.id)
+        return customer
+
+    async def insert_many(self, docs: Iterable[Any]) -> List[str]:
+        """Bulk insert for seeding: validated, unordered, duplicates skipped; returns new ids."""
+        now = utcnow()
+        batch = []
+        for doc in docs:
+            customer = _validate(Customer, self.collection_name, doc)
+            customer.created_at = customer.created_at or now
+            customer.updated_at = now
+            batch.append(customer.to_mongo())
+        return await _insert_many_skipping_duplicates(self._col, batch) if batch else []
+
+    async def get(self, customer_id: str) -> Optional[Customer]:
+        doc = await self._col.find_one({"_id": customer_id})
+        return Customer.parse_obj(doc) if doc else None
+
+    async def count(self) -> int:
+        return await self._col.count_documents({})
+
+    async def find_by_mobile(self, mobile: str) -> Optional[Tuple[Customer, Contact]]:
+        """The customer and contact registered under a mobile, in any written form."""
+        try:
+            e164 = to_e164(mobile, mobile_only=False)
+        except InvalidPhoneNumber:
+            return None
+        doc = await self._col.find_one({"contacts.mobile": e164})
+        if not doc:
+            return None
+        customer = Customer.parse_obj(doc)
+        contact = next(c for c in customer.contacts if c.mobile == e164)
+        return customer, contact
+
+    async def find_by_contact(self, contact_id: str) -> Optional[Tuple[Customer, Contact]]:
+        doc = await self._col.find_one({"contacts.contact_id": contact_id})
+        if not doc:
+            return None
+        customer = Customer.parse_obj(doc)
+        contact = customer.contact(contact_id)
+        assert contact is not None
+        return customer, contact
+
+    async def set_sms_opt_out(self, contact_id: str, opted_out: bool, *, source: str, at: Optional[datetime] = None) -> bool:
+        """Record a contact's SMS consent; returns False when the contact is unknown."""
+        result = await self._col.update_one(
+            {"contacts.contact_id": contact_id},
+            {
+                "$set": {
+                    "contacts.$.sms_opt_out": opted_out,
+                    "contacts.$.opt_out_changed_at": at or utcnow(),
+                    "contacts.$.opt_out_source": source,
+                    "updated_at": utcnow(),
+                }
+            },
+        )
+        return result.matched_count == 1
+
+    async def opt_out_mobile(self, mobile: str, *, source: str) -> bool:
+        found = await self.find_by_mobile(mobile)
+        if not found:
+            log.info("opt-out for unregistered number %s ignored", mask(mobile))
+            return False
+        return await self.set_sms_opt_out(found[1].contact_id, True, source=source)
+
+    async def for_managers(self, manager_ids: Sequence[str]) -> List[Customer]:
+        cursor = self._col.find({"account_manager_id": {"$in": list(manager_ids)}}).sort("_id", 1)
+        return [Customer.parse_obj(doc) async for doc in cursor]
+
+    async def stream(
+        self, query: Dict[str, Any], *, projection: Optional[Dict[str, Any]] = None, batch_size: int = 500
+    ) -> AsyncIterator[Dict[str, Any]]:
+        """Stream raw documents; campaign selection never loads a collection whole."""
+        cursor = self._col.find(query, projection=projection, batch_size=batch_size).sort("_id", 1)
+        async for doc in cursor:
+            yield doc
+
+    async def with_birthday_on(self, calendar: str, month: int, days: Sequence[int]) -> AsyncIterator[Dict[str, Any]]:
+        """Customers that have at least one contact born on (calendar, month, day in days)."""
+        query = {
+            "contacts": {
+                "$elemMatch": {
+                    "birthday.calendar": calendar,
+                    "birthday.month": month,
+                    "birthday.day": {"$in": list(days)},
+                }
+            }
+        }
+        async for doc in self.stream(query):
+            yield doc
+
+    async def with_bill_day_in(self, days: Sequence[int]) -> AsyncIterator[Dict[str, Any]]:
+        async for doc in self.stream({"billing.bill_day": {"$in": list(days)}}):
+            yield doc
+
+
+class ManagerRepository(_Repository):
+    collection_name = "account_managers"
+
+    async def insert(self, data: Any) -> AccountManager:
+        manager = _validate(AccountManager, self.collection_name, data)
+        async with _write_errors(self.collection_name):
+            await self._col.insert_one(manager.to_mongo())
+        return manager
+
+    async def insert_many(self, docs: Iterable[Any]) -> List[str]:
+        batch = [_validate(AccountManager, self.collection_name, d).to_mongo() for d in docs]
+        return await _insert_many_skipping_duplicates(self._col, batch) if batch else []
+
+    async def get(self, manager_id: str) -> Optional[AccountManager]:
+        doc = await self._col.find_one({"_id": manager_id})
+        return AccountManager.parse_obj(doc) if doc else None
+
+    async def subordinates(self, manager_id: str) -> List[AccountManager]:
+        cursor = self._col.find({"supervisor_id": manager_id}).sort("_id", 1)
+        return [AccountManager.parse_obj(doc) async for doc in cursor]
+
+    async def all(self) -> List[AccountManager]:
+        return [AccountManager.parse_obj(doc) async for doc in self._col.find().sort("_id", 1)]
+
+    async def chain(self, manager_id: str) -> List[AccountManager]:
+        """The manager and each supervisor above, city first, group last."""
+        chain: List[AccountManager] = []
+        current = await self.get(manager_id)
+        while current is not None and len(chain) < 5:
+            chain.append(current)
+            current = await self.get(current.supervisor_id) if current.supervisor_id else None
+        return chain
+
+
+class UsageRepository(_Repository):
+    collection_name = "usage_monthly"
+
+    async def upsert(self, data: Any) -> UsageMonth:
+        usage = _validate(UsageMonth, self.collection_name, data)
+        async with _write_errors(self.collection_name):
+            await self._col.replace_one({"_id": usage.id}, usage.to_mongo(), upsert=True)
+        return usage
+
+    async def insert_many(self, docs: Iterable[Any]) -> List[str]:
+        batch = [_validate(UsageMonth, self.collection_name, d).to_mongo() for d in docs]
+        return await _insert_many_skipping_duplicates(self._col, batch) if batch else []
+
+    async def get(self, customer_id: str, month: str) -> Optional[UsageMonth]:
+        doc = await self._col.find_one({"_id": f"{customer_id}:{month}"})
+        return UsageMonth.parse_obj(doc) if doc else None
+
+    async def history(self, customer_id: str, months: int = 12) -> List[UsageMonth]:
+        cursor = self._col.find({"customer_id": customer_id}).sort("month", -1).limit(months)
+        return [UsageMonth.parse_obj(doc) async for doc in cursor]
+
+
+class TicketRepository(_Repository):
+    collection_name = "tickets"
+
+    async def next_id(self, kind: TicketKind, day: date) -> str:
+        """CP-20261123-0001 / FT-20261123-0001: a per-day sequence kept in ``counters``."""
+        prefix = "CP" if kind == TicketKind.complaint else "FT"
+        counter_id = f"{prefix}-{day:%Y%m%d}"
+        doc = await self._db["counters"].find_one_and_update(
+            {"_id": counter_id},
+            {"$inc": {"seq": 1}},
+            upsert=True,
+            return_document=pymongo.ReturnDocument.AFTER,
+        )
+        return f"{counter_id}-{doc['seq']:04d}"
+
+    async def create(self, data: Any) -> Ticket:
+        ticket = _validate(Ticket, self.collection_name, data)
+        async with _write_errors(self.collection_name):
+            await self._col.insert_one(ticket.to_mongo())
+        return ticket
+
+    async def get(self, ticket_id: str, *, customer_id: Optional[str] = None) -> Optional[Ticket]:
+        """A ticket; with ``customer_id``, only if it belongs to that customer."""
+        query: Dict[str, Any] = {"_id": ticket_id}
+        if customer_id is not None:
+            query["customer_id"] = customer_id
+        doc = await self._col.find_one(query)
+        return Ticket.parse_obj(doc) if doc else None
+
+    async def for_customer(self, customer_id: str, *, open_only: bool = False, limit: int = 20) -> List[Ticket]:
+        query: Dict[str, Any] = {"customer_id": customer_id}
+        if open_only:
+            query["status"] = {"$in": [s.value for s in OPEN_TICKET_STATUSES]}
+        cursor = self._col.find(query).sort("created_at", -1).limit(limit)
+        return [Ticket.parse_obj(doc) async for doc in cursor]
+
+    async def add_event(self, ticket_id: str, event: TicketEvent, *, set_fields: Optional[Dict[str, Any]] = None) -> bool:
+        update: Dict[str, Any] = {
+            "$push": {"history": event.to_mongo()},
+            "$set": {"updated_at": utcnow(), **(set_fields or {})},
+        }
+        async with _write_errors(self.collection_name):
+            result = await self._col.update_one({"_id": ticket_id}, update)
+        return result.matched_count == 1
+
+    async def set_status(self, ticket_id: str, status: TicketStatus, event: TicketEvent) -> bool:
+        return await self.add_event(ticket_id, event, set_fields={"status": status.value})
+
+
+# Statuses in the order a message moves through them; a late callback never moves back.
+_STATUS_RANK = {
+    SendStatus.pending: 0,
+    SendStatus.ambiguous: 0,
+    SendStatus.deferred: 0,
+    SendStatus.accepted: 1,
+    SendStatus.queued: 2,
+    SendStatus.sending: 3,
+    SendStatus.sent: 4,
+    SendStatus.delivered: 5,
+    SendStatus.undelivered: 5,
+    SendStatus.failed: 5,
+    SendStatus.suppressed: 5,
+}
+
+
+def statuses_below(status: SendStatus) -> List[str]:
+    rank = _STATUS_RANK[status]
+    return [s.value for s, r in _STATUS_RANK.items() if r < rank]
+
+
+@dataclass
+class Reservation:
+    created: bool
+    record: SendRecord
+
+
+class SendRepository(_Repository):
+    collection_name = "sends"
+
+    async def reserve(self, data: Any) -> Reservation:
+        """Insert the record under its idempotency key, or return the one already there."""
+        record = _validate(SendRecord, self.collection_name, data)
+        try:
+            async with _write_errors(self.collection_name):
+                await self._col.insert_one(record.to_mongo())
+        except DuplicateRecordError:
+            existing = await self.get(record.id)
+            assert existing is not None
+            return Reservation(False, existing)
+        return Reservation(True, record)
+
+    async def get(self, key: str) -> Optional[SendRecord]:
+        doc = await self._col.find_one({"_id": key})
+        return SendRecord.parse_obj(doc) if doc else None
+
+    async def get_by_sid(self, sid: str) -> Optional[SendRecord]:
+        doc = await self._col.find_one({"sid": sid})
+        return SendRecord.parse_obj(doc) if doc else None
+
+    async def update(
+        self,
+        key: str,
+        status: SendStatus,
+        *,
+        only_from: Optional[Sequence[SendStatus]] = None,
+        inc_attempts: int = 0,
+        **fields: Any,
+    ) -> bool:
+        """Move a record to ``status``; ``only_from`` guards against racing writers."""
+        now = utcnow()
+        query: Dict[str, Any] = {"_id": key}
+        if only_from is not None:
+            query["status"] = {"$in": [SendStatus(s).value for s in only_from]}
+        event = {"status": status.value, "at": now}
+        if fields.get("error_code") is not None:
+            event["error_code"] = fields["error_code"]
+        update: Dict[str, Any] = {
+            "$set": {"status": status.value, "updated_at": now, **{k: v for k, v in fields.items()}},
+            "$push": {"history": event},
+        }
+        if inc_attempts:
+            update["$inc"] = {"attempts": inc_attempts}
+        async with _write_errors(self.collection_name):
+            result = await self._col.update_one(query, update)
+        return result.matched_count == 1
+
+    async def claim(self, key: str, *, now: datetime, lease_until: datetime) -> Optional[SendRecord]:
+        """Take an unfinished record for resending; returns it as it was before the claim.
+
+        Ambiguous and deferred records are free to take; a pending one only once its
+        lease ran out (its sender died mid-call). The claim itself marks the record
+        pending, so a crash from here on is again found and looked up before a resend.
+        """
+        doc = await self._col.find_one_and_update(
+            {
+                "_id": key,
+                "$or": [
+                    {"status": {"$in": [SendStatus.ambiguous.value, SendStatus.deferred.value]}},
+                    {"status": SendStatus.pending.value, "lease_until": {"$lt": now}},
+                ],
+            },
+            {"$set": {"status": SendStatus.pending.value, "lease_until": lease_until, "updated_at": now}},
+            return_document=pymongo.ReturnDocument.BEFORE,
+        )
+        return SendRecord.parse_obj(doc) if doc else None
+
+    async def count_attempt(self, key: str) -> None:
+        await self._col.update_one({"_id": key}, {"$inc": {"attempts": 1}, "$set": {"updated_at": utcnow()}})
+
+    async def apply_callback(self, sid: str, status: SendStatus, error_code: Optional[int]) -> bool:
+        """A Twilio status callback; ignored if the record already moved further."""
+        fields: Dict[str, Any] = {}
+        if error_code is not None:
+            fields["error_code"] = error_code
+        now = utcnow()
+        result = await self._col.update_one(
+            {"sid": sid, "status": {"$in": statuses_below(status)}},
+            {
+                "$set": {"status": status.value, "updated_at": now, **fields},
+                "$push": {"history": {"status": status.value, "at": now, **fields}},
+            },
+        )
+        return result.matched_count == 1
+
+    async def with_status(self, statuses: Sequence[SendStatus], *, kind: Optional[str] = None) -> List[SendRecord]:
+        query: Dict[str, Any] = {"status": {"$in": [SendStatus(s).value for s in statuses]}}
+        if kind:
+            query["kind"] = kind
+        return [SendRecord.parse_obj(doc) async for doc in self._col.find(query).sort("_id", 1)]
+
+    async def count_by_status(self, *, since: Optional[datetime] = None) -> Dict[Tuple[str, str], int]:
+        match: Dict[str, Any] = {}
+        if since is not None:
+            match["created_at"] = {"$gte": since}
+        pipeline = [{"$match": match}, {"$group": {"_id": {"kind": "$kind", "status": "$status"}, "n": {"$sum": 1}}}]
+        return {
+            (row["_id"]["kind"], row["_id"]["status"]): row["n"]
+            async for row in self._col.aggregate(pipeline)
+        }
+
+
+async def _insert_many_skipping_duplicates(col: Any, batch: List[Dict[str, Any]]) -> List[Any]:
+    """Unordered bulk insert that skips documents already there; returns the new ids."""
+    try:
+        await col.insert_many(batch, ordered=False)
+        return [doc["_id"] for doc in batch]
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if any(e.get("code") != 11000 for e in errors):
+            raise
+        failed = {e["index"] for e in errors}
+        return [doc["_id"] for i, doc in enumerate(batch) if i not in failed]
+
+
+class Database:
+    """One connection and the repositories over it."""
+
+    def __init__(self, client: AsyncIOMotorClient, name: str) -> None:
+        self.client = client
+        self.name = name
+        self._db: AsyncIOMotorDatabase = client[name]
+        self.customers = CustomerRepository(self._db)
+        self.managers = ManagerRepository(self._db)
+        self.usage = UsageRepository(self._db)
+        self.tickets = TicketRepository(self._db)
+        self.sends = SendRepository(self._db)
+
+    @classmethod
+    def connect(cls, uri: str, name: str, *, server_selection_timeout_ms: int = 5000) -> "Database":
+        client = AsyncIOMotorClient(
+            uri,
+            tz_aware=True,
+            tzinfo=timezone.utc,
+            serverSelectionTimeoutMS=server_selection_timeout_ms,
+            retryWrites=True,
+        )
+        return cls(client, name)
+
+    def close(self) -> None:
+        self.client.close()
+
+    async def ping(self) -> bool:
+        try:
+            await self._db.command("ping")
+            return True
+        except PyMongoError:
+            return False
+
+    async def ensure_schema(self) -> None:
+        """Create collections with validators and indexes; safe to run on every start."""
+        existing = set(await self._db.list_collection_names())
+        for name, (model, indexes) in COLLECTIONS.items():
+            validator = {"$jsonSchema": json_schema_for(model)}
+            if name in existing:
+                await self._db.command("collMod", name, validator=validator, validationLevel="strict")
+            else:
+                try:
+                    await self._db.create_collection(name, validator=validator, validationLevel="strict")
+                except CollectionInvalid:  # created concurrently
+                    await self._db.command("collMod", name, validator=validator)
+            await _create_indexes(self._db[name], indexes)
+        for name, indexes in AUXILIARY_COLLECTIONS.items():
+            if name not in existing:
+                try:
+                    await self._db.create_collection(name)
+                except CollectionInvalid:
+                    pass
+            await _create_indexes(self._db[name], indexes)
+
+    async def raw_insert(self, collection: str, doc: Dict[str, Any]) -> None:
+        """Insert without model validation; only for proving the database validators work."""
+        async with _write_errors(collection):
+            await self._db[collection].insert_one(doc)
+
+    async def drop(self) -> None:
+        await self.client.drop_database(self.name)
+
+    async def collection_names(self) -> List[str]:
+        return await self._db.list_collection_names()
+
+    async def indexes(self, collection: str) -> Dict[str, Any]:
+        return await self._db[collection].index_information()
+
+    async def explain(self, collection: str, query: Dict[str, Any]) -> Dict[str, Any]:
+        return await self._db.command("explain", {"find": collection, "filter": query}, verbosity="executionStats")
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncIOMotorClientSession]:
+        """All-or-nothing across documents (needs the replica set the launcher sets up)."""
+        async with await self.client.start_session() as session:
+            async with session.start_transaction():
+                yield session
+
+
+async def _create_indexes(col: Any, indexes: List[Tuple[List[Tuple[str, int]], Dict[str, Any]]]) -> None:
+    for keys, options in indexes:
+        await col.create_index(keys, **options)
+
+
+# --- Synchronous helpers for the embedded-mongod launcher (runs before any event loop) ---
+
+def server_answers(uri: str, timeout_s: float = 1.0) -> bool:
+    client: pymongo.MongoClient = pymongo.MongoClient(
+        uri, directConnection=True, serverSelectionTimeoutMS=int(timeout_s * 1000)
+    )
+    try:
+        client.admin.command("ping")
+        return True
+    except PyMongoError:
+        return False
+    finally:
+        client.close()
+
+
+def ensure_replica_set(host: str, port: int, name: str, timeout_s: float = 30.0) -> None:
+    """Initiate a single-node replica set once, then wait until it has a primary."""
+    client: pymongo.MongoClient = pymongo.MongoClient(
+        host, port, directConnection=True, serverSelectionTimeoutMS=5000
+    )
+    try:
+        try:
+            client.admin.command("replSetGetStatus")
+        except OperationFailure as exc:
+            if exc.code not in (94, 93):  # NotYetInitialized / InvalidReplicaSetConfig
+                raise
+            client.admin.command(
+                "replSetInitiate",
+                {"_id": name, "members": [{"_id": 0, "host": f"{host}:{port}"}]},
+            )
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if client.admin.command("hello").get("isWritablePrimary"):
+                return
+            time.sleep(0.2)
+        raise TimeoutError(f"replica set {name} on {host}:{port} has no primary after {timeout_s}s")
+    finally:
+        client.close()
+
+
+def shutdown_server(host: str, port: int) -> None:
+    client: pymongo.MongoClient = pymongo.MongoClient(
+        host, port, directConnection=True, serverSelectionTimeoutMS=2000
+    )
+    try:
+        client.admin.command("shutdown", force=True)
+    except PyMongoError:
+        pass  # the connection drops as the server goes down
+    finally:
+        client.close()

@@ -1,0 +1,74 @@
+"""Wiring from settings to live objects: the database, the embedded mongod, the gateway.
+
+Each process entry point (seed CLI, care scheduler, action server) opens what it
+needs here, so "no MONGODB_URI means the embedded mongod" and "no Twilio
+credentials means the offline outbox" are decided in one place.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from typing import AsyncIterator, Optional
+
+from carecore.config import Settings, get_settings
+from carecore.mongod import EmbeddedMongo
+from carecore.repository import Database
+from carecore.sms.gateway import GatewayPolicy, SmsGateway
+from carecore.sms.transports import ConsoleOutbox, SmsTransport, TwilioTransport
+
+log = logging.getLogger(__name__)
+
+
+def embedded_mongo(settings: Settings) -> EmbeddedMongo:
+    return EmbeddedMongo(settings.var_dir / "mongo", settings.embedded_mongo_port, cache_size_gb=1.0)
+
+
+@asynccontextmanager
+async def open_database(settings: Optional[Settings] = None) -> AsyncIterator[Database]:
+    """The configured database, with validators and indexes in place.
+
+    With no ``MONGODB_URI`` the embedded mongod is started (or adopted if it
+    already runs on its port) and, if started here, stopped on exit.
+    """
+    settings = settings or get_settings()
+    mongo: Optional[EmbeddedMongo] = None
+    uri = settings.mongodb_uri
+    if not uri:
+        mongo = embedded_mongo(settings)
+        uri = mongo.start()
+    db = Database.connect(uri, settings.mongodb_db)
+    try:
+        await db.ensure_schema()
+        yield db
+    finally:
+        db.close()
+        if mongo is not None:
+            mongo.stop()
+
+
+def build_transport(settings: Settings) -> SmsTransport:
+    if settings.twilio_configured:
+        return TwilioTransport(
+            settings.twilio_account_sid or "",
+            settings.twilio_auth_token or "",
+            from_number=settings.twilio_from_number,
+            messaging_service_sid=settings.twilio_messaging_service_sid,
+            base_url=settings.twilio_api_base_url,
+            timeout_s=settings.twilio_timeout_s,
+        )
+    log.warning("no Twilio credentials: SMS go to the console outbox in %s", settings.var_dir)
+    return ConsoleOutbox(settings.var_dir / "outbox.jsonl")
+
+
+def build_gateway(db: Database, settings: Optional[Settings] = None) -> SmsGateway:
+    settings = settings or get_settings()
+    return SmsGateway(
+        db,
+        build_transport(settings),
+        status_callback_url=settings.status_callback_url if settings.twilio_configured else None,
+        policy=GatewayPolicy(
+            max_429_retries=settings.twilio_max_429_retries,
+            lease_s=max(60.0, settings.twilio_timeout_s * 3),
+        ),
+    )

@@ -1,0 +1,143 @@
+"""MongoDB ``$jsonSchema`` validators and indexes, derived from the typed models.
+
+Deriving the validators from ``carecore.models`` keeps one definition of each
+collection: a field added to a model is validated by the database too. The
+conversion handles what MongoDB's draft-4 dialect lacks (``$ref``, ``format``,
+``default``, numeric ``exclusiveMinimum``) and maps JSON types to BSON types.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Tuple, Type
+
+from pydantic import BaseModel
+
+from carecore.models import AccountManager, Customer, SendRecord, Ticket, UsageMonth
+
+_BSON_TYPES: Dict[str, Any] = {
+    "string": "string",
+    "integer": ["int", "long"],
+    "number": ["double", "int", "long", "decimal"],
+    "boolean": "bool",
+    "array": "array",
+    "object": "object",
+}
+_DROPPED = {"title", "default", "format", "examples", "description"}
+
+
+def _as_list(bson_type: Any) -> List[str]:
+    return list(bson_type) if isinstance(bson_type, list) else [bson_type]
+
+
+def _convert(node: Dict[str, Any], definitions: Dict[str, Any], nullable: bool) -> Dict[str, Any]:
+    if "$ref" in node:
+        name = node["$ref"].rsplit("/", 1)[-1]
+        return _convert(definitions[name], definitions, nullable)
+    if "allOf" in node and len(node["allOf"]) == 1:
+        merged = {**{k: v for k, v in node.items() if k != "allOf"}, **node["allOf"][0]}
+        return _convert(merged, definitions, nullable)
+    out: Dict[str, Any] = {}
+    for key, value in node.items():
+        if key in _DROPPED or key == "type":
+            continue
+        if key == "properties":
+            required = set(node.get("required", []))
+            out["properties"] = {
+                name: _convert(sub, definitions, nullable=name not in required)
+                for name, sub in value.items()
+            }
+        elif key == "items":
+            out["items"] = _convert(value, definitions, nullable=False)
+        elif key == "additionalProperties" and isinstance(value, dict):
+            out[key] = _convert(value, definitions, nullable=False) if value else True
+        elif key == "exclusiveMinimum":
+            out["minimum"], out["exclusiveMinimum"] = value, True
+        elif key == "exclusiveMaximum":
+            out["maximum"], out["exclusiveMaximum"] = value, True
+        elif key == "anyOf":
+            out["anyOf"] = [_convert(sub, definitions, nullable=False) for sub in value]
+        else:
+            out[key] = value
+    json_type = node.get("type")
+    if json_type is not None:
+        bson = (
+            "date"
+            if json_type == "string" and node.get("format") == "date-time"
+            else _BSON_TYPES[json_type]
+        )
+        if nullable:
+            bson = _as_list(bson) + ["null"]
+        out["bsonType"] = bson
+    if "enum" in out and nullable:
+        out["enum"] = list(out["enum"]) + [None]
+    return out
+
+
+def json_schema_for(model: Type[BaseModel]) -> Dict[str, Any]:
+    schema = model.schema(by_alias=True)
+    converted = _convert(schema, schema.get("definitions", {}), nullable=False)
+    converted.pop("definitions", None)
+    return converted
+
+
+IndexSpec = Tuple[List[Tuple[str, int]], Dict[str, Any]]
+
+# name -> (model, indexes). Each index serves a query named beside it.
+COLLECTIONS: Dict[str, Tuple[Type[BaseModel], List[IndexSpec]]] = {
+    "customers": (
+        Customer,
+        [
+            # identify an SMS sender / a chat user by registered mobile
+            ([("contacts.mobile", 1)], {"unique": True, "name": "contact_mobile"}),
+            ([("contacts.contact_id", 1)], {"unique": True, "name": "contact_id"}),
+            # an account manager's book of customers
+            ([("account_manager_id", 1)], {"name": "by_manager"}),
+            # "whose birthday is today", solar or lunar
+            (
+                [
+                    ("contacts.birthday.calendar", 1),
+                    ("contacts.birthday.month", 1),
+                    ("contacts.birthday.day", 1),
+                ],
+                {"name": "birthday"},
+            ),
+            # "whose bill day is today"
+            ([("billing.bill_day", 1)], {"name": "bill_day"}),
+            ([("services.circuit_id", 1)], {"unique": True, "sparse": True, "name": "circuit"}),
+            ([("region.province", 1), ("region.city", 1)], {"name": "region"}),
+        ],
+    ),
+    "account_managers": (
+        AccountManager,
+        [
+            ([("supervisor_id", 1)], {"name": "by_supervisor"}),
+            ([("level", 1), ("region.province", 1)], {"name": "by_level_region"}),
+            ([("mobile", 1)], {"unique": True, "name": "mobile"}),
+        ],
+    ),
+    "usage_monthly": (
+        UsageMonth,
+        [([("customer_id", 1), ("month", -1)], {"unique": True, "name": "customer_month"})],
+    ),
+    "tickets": (
+        Ticket,
+        [
+            ([("customer_id", 1), ("created_at", -1)], {"name": "by_customer"}),
+            ([("status", 1), ("sla.restore_due", 1)], {"name": "open_by_deadline"}),
+            ([("kind", 1), ("status", 1)], {"name": "by_kind_status"}),
+        ],
+    ),
+    "sends": (
+        SendRecord,
+        [
+            ([("sid", 1)], {"unique": True, "sparse": True, "name": "sid"}),
+            ([("status", 1), ("updated_at", 1)], {"name": "by_status"}),
+            ([("kind", 1), ("created_at", -1)], {"name": "by_kind"}),
+            ([("to", 1), ("created_at", -1)], {"name": "by_recipient"}),
+            ([("contact_id", 1), ("created_at", -1)], {"name": "by_contact"}),
+        ],
+    ),
+}
+
+# Collections with no model of their own: id sequences for ticket numbers.
+AUXILIARY_COLLECTIONS: Dict[str, List[IndexSpec]] = {"counters": []}

@@ -1,0 +1,230 @@
+"""The one SMS gateway every sender uses (assistant, care scheduler, SLA watch).
+
+Exactly-once rests on three rules:
+
+1. Every message is recorded in ``sends`` under its idempotency key *before*
+   the provider is called; the key is the document id, so it is unique.
+2. Only outcomes that certainly did not reach the provider (429, 503 with
+   Retry-After, connection refused) are retried blindly.
+3. A message whose outcome is unknown (timeout, other 5xx, or a ``pending``
+   record left by a process that died mid-call) is looked up in the provider's
+   Messages list before it is ever sent again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Awaitable, Callable, Dict, Optional
+
+from carecore.clock import utcnow
+from carecore.models import Language, SendRecord, SendStatus
+from carecore.phones import mask, to_e164
+from carecore.repository import Database
+from carecore.sms.segments import segment_info
+from carecore.sms.transports import UNSUBSCRIBED, Accepted, Outcome, SmsTransport, TransportError
+
+log = logging.getLogger(__name__)
+
+UNFINISHED = (SendStatus.pending, SendStatus.ambiguous, SendStatus.deferred)
+_PROVIDER_STATUS = {
+    "accepted": SendStatus.accepted,
+    "queued": SendStatus.queued,
+    "sending": SendStatus.sending,
+    "sent": SendStatus.sent,
+    "delivered": SendStatus.delivered,
+    "undelivered": SendStatus.undelivered,
+    "failed": SendStatus.failed,
+}
+
+
+@dataclass(frozen=True)
+class GatewayPolicy:
+    max_429_retries: int = 5
+    backoff_base_s: float = 0.5
+    backoff_max_s: float = 30.0
+    # A pending record younger than this belongs to a sender that may still be waiting
+    # for the provider's answer; keep it above the HTTP timeout.
+    lease_s: float = 60.0
+
+
+class SmsGateway:
+    def __init__(
+        self,
+        db: Database,
+        transport: SmsTransport,
+        *,
+        status_callback_url: Optional[str] = None,
+        policy: GatewayPolicy = GatewayPolicy(),
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        now: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.db = db
+        self.transport = transport
+        self.status_callback_url = status_callback_url
+        self.policy = policy
+        self._sleep = sleep
+        self._now = now
+
+    async def send(
+        self,
+        *,
+        key: str,
+        kind: str,
+        to: str,
+        body: str,
+        customer_id: Optional[str] = None,
+        contact_id: Optional[str] = None,
+        language: Optional[Language | str] = None,
+        meta: Optional[Dict[str, Any]] = None,
+    ) -> SendRecord:
+        """Send ``body`` to ``to`` once per ``key``; a repeated key returns the first outcome.
+
+        Raises ``InvalidPhoneNumber`` or ``RecordValidationError`` for bad input,
+        before anything is written.
+        """
+        recipient = to_e164(to, mobile_only=False)
+        info = segment_info(body)
+        now = self._now()
+        reservation = await self.db.sends.reserve(
+            {
+                "_id": key,
+                "kind": kind,
+                "to": recipient,
+                "body": body,
+                "customer_id": customer_id,
+                "contact_id": contact_id,
+                "language": language,
+                "encoding": info.encoding,
+                "segments": info.segments,
+                "status": SendStatus.pending,
+                "lease_until": now + timedelta(seconds=self.policy.lease_s),
+                "created_at": now,
+                "updated_at": now,
+                "history": [{"status": SendStatus.pending, "at": now}],
+                "meta": meta or {},
+            }
+        )
+        if reservation.created:
+            return await self._deliver(reservation.record)
+        existing = reservation.record
+        if existing.body != body or existing.to != recipient:
+            log.warning("key %s reused with different content; the first message stands", key)
+        if SendStatus(existing.status) in UNFINISHED:
+            return await self.resume(key)
+        return existing
+
+    async def suppress(
+        self,
+        *,
+        key: str,
+        kind: str,
+        to: str,
+        body: str,
+        reason: str,
+        customer_id: Optional[str] = None,
+        contact_id: Optional[str] = None,
+        language: Optional[Language | str] = None,
+    ) -> SendRecord:
+        """Record that a message was kept back, and why; the key is then spent."""
+        info = segment_info(body)
+        now = self._now()
+        reservation = await self.db.sends.reserve(
+            {
+                "_id": key,
+                "kind": kind,
+                "to": to_e164(to, mobile_only=False),
+                "body": body,
+                "customer_id": customer_id,
+                "contact_id": contact_id,
+                "language": language,
+                "encoding": info.encoding,
+                "segments": info.segments,
+                "status": SendStatus.suppressed,
+                "suppressed_reason": reason,
+                "created_at": now,
+                "updated_at": now,
+                "history": [{"status": SendStatus.suppressed, "at": now}],
+            }
+        )
+        return reservation.record
+
+    async def resume(self, key: str) -> SendRecord:
+        """Finish a message whose outcome is unknown or deferred, never sending it twice."""
+        now = self._now()
+        before = await self.db.sends.claim(key, now=now, lease_until=now + timedelta(seconds=self.policy.lease_s))
+        if before is None:  # finished, or another sender holds a live lease on it
+            record = await self.db.sends.get(key)
+            if record is None:
+                raise KeyError(key)
+            return record
+        if SendStatus(before.status) != SendStatus.deferred:
+            try:
+                found = await self.transport.find_sent(before.to, before.body, before.created_at)
+            except TransportError as err:
+                log.warning("lookup of %s failed (%s); it stays ambiguous", key, err)
+                return await self._finish(key, SendStatus.ambiguous, error_message=f"lookup failed: {err}"[:1000])
+            if found is not None:
+                log.info("message %s was accepted before (sid %s); not resending", key, found.sid)
+                return await self._accepted(key, found, note="found by lookup")
+        return await self._deliver(before)
+
+    async def _deliver(self, record: SendRecord) -> SendRecord:
+        key = record.id
+        throttles = 0
+        while True:
+            await self.db.sends.count_attempt(key)
+            try:
+                accepted = await self.transport.create(record.to, record.body, self.status_callback_url)
+            except TransportError as err:
+                if err.outcome == Outcome.throttled and throttles < self.policy.max_429_retries:
+                    throttles += 1
+                    delay = self._backoff(throttles, err.retry_after_s)
+                    log.info("throttled (%s) sending %s; retry %d in %.2fs", err.code, key, throttles, delay)
+                    await self._sleep(delay)
+                    continue
+                return await self._failed(record, err)
+            return await self._accepted(key, accepted)
+
+    def _backoff(self, attempt: int, retry_after_s: Optional[float]) -> float:
+        base = self.policy.backoff_base_s * (2 ** (attempt - 1))
+        delay = max(base * random.uniform(0.5, 1.0), retry_after_s or 0.0)
+        return min(delay, self.policy.backoff_max_s)
+
+    async def _accepted(self, key: str, accepted: Accepted, note: Optional[str] = None) -> SendRecord:
+        status = _PROVIDER_STATUS.get(accepted.status, SendStatus.accepted)
+        fields: Dict[str, Any] = {"sid": accepted.sid, "sent_at": self._now(), "lease_until": None}
+        if note:
+            fields["meta.note"] = note
+        return await self._finish(key, status, **fields)
+
+    async def _failed(self, record: SendRecord, err: TransportError) -> SendRecord:
+        fields: Dict[str, Any] = {"error_code": err.code, "error_message": str(err)[:1000], "lease_until": None}
+        if err.outcome == Outcome.ambiguous:
+            log.warning("outcome of %s unknown (%s); it will be looked up, not resent", record.id, err)
+            return await self._finish(record.id, SendStatus.ambiguous, **fields)
+        if err.outcome in (Outcome.throttled, Outcome.unreachable):
+            return await self._finish(record.id, SendStatus.deferred, **fields)
+        if err.code == UNSUBSCRIBED:
+            log.info("%s unsubscribed at the provider; marking opted out", mask(record.to))
+            await self.db.customers.opt_out_mobile(record.to, source="twilio_21610")
+        return await self._finish(record.id, SendStatus.failed, **fields)
+
+    async def _finish(self, key: str, status: SendStatus, **fields: Any) -> SendRecord:
+        await self.db.sends.update(key, status, only_from=[SendStatus.pending], **fields)
+        record = await self.db.sends.get(key)
+        assert record is not None
+        return record
+
+    async def handle_status_callback(self, sid: str, status: str, error_code: Optional[int]) -> bool:
+        """Apply a (signature-checked) provider status callback; False if unknown or stale."""
+        mapped = _PROVIDER_STATUS.get(status)
+        if mapped is None:
+            return False
+        return await self.db.sends.apply_callback(sid, mapped, error_code)
+
+    async def close(self) -> None:
+        await self.transport.close()

@@ -1,0 +1,43 @@
+"""How many SMS segments a text costs, and in which encoding.
+
+Cost is per segment. GSM-7 holds 160 septets in one segment and 153 per part
+once split (extension characters take two septets). Anything outside GSM-7
+(Chinese, emoji) switches the whole message to UCS-2: 70 code units in one
+segment, 67 per part; characters outside the BMP take two UTF-16 code units.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+GSM7_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENSION = set("^{}\\[~]|€\f")
+
+GSM7 = "GSM-7"
+UCS2 = "UCS-2"
+
+
+@dataclass(frozen=True)
+class SegmentInfo:
+    encoding: str
+    units: int  # septets for GSM-7, UTF-16 code units for UCS-2
+    segments: int
+
+
+def _segments(units: int, single: int, multi: int) -> int:
+    if units == 0:
+        return 1
+    if units <= single:
+        return 1
+    return -(-units // multi)
+
+
+def segment_info(text: str) -> SegmentInfo:
+    if all(ch in GSM7_BASIC or ch in GSM7_EXTENSION for ch in text):
+        septets = sum(2 if ch in GSM7_EXTENSION else 1 for ch in text)
+        return SegmentInfo(GSM7, septets, _segments(septets, 160, 153))
+    units = len(text.encode("utf-16-le")) // 2
+    return SegmentInfo(UCS2, units, _segments(units, 70, 67))

@@ -1,0 +1,79 @@
+"""Shared fixtures: a real, throwaway mongod for the session and the Twilio emulator.
+
+No fake database anywhere: each test gets its own database on the session's
+mongod (a single-node replica set, like production), dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import AsyncIterator, Iterator
+
+import pytest
+from aiohttp import web
+
+from carecore.mongod import EmbeddedMongo, free_port
+from carecore.repository import Database
+from carecore.sms.gateway import GatewayPolicy, SmsGateway
+from carecore.sms.transports import TwilioTransport
+from carecore.twilio_emulator import TwilioEmulator, create_app
+
+TEST_ACCOUNT_SID = "AC" + "1" * 32
+TEST_FROM = "+8610690000"
+
+
+@pytest.fixture(scope="session")
+def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    mongo = EmbeddedMongo(tmp_path_factory.mktemp("mongod") / "data", free_port(), cache_size_gb=0.25)
+    uri = mongo.start()
+    yield uri
+    mongo.destroy()
+
+
+@pytest.fixture
+async def db(mongo_uri: str) -> AsyncIterator[Database]:
+    database = Database.connect(mongo_uri, f"test_{uuid.uuid4().hex[:12]}")
+    await database.ensure_schema()
+    yield database
+    await database.drop()
+    database.close()
+
+
+@pytest.fixture
+def auth_token() -> str:
+    return uuid.uuid4().hex
+
+
+async def start_app(app: web.Application) -> tuple[web.AppRunner, str]:
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+async def emulator(auth_token: str, tmp_path: Path) -> AsyncIterator[tuple[TwilioEmulator, str]]:
+    emu = TwilioEmulator(TEST_ACCOUNT_SID, auth_token, callback_delay_s=0.01, received_log=tmp_path / "received.jsonl")
+    runner, url = await start_app(create_app(emu))
+    yield emu, url
+    await runner.cleanup()
+
+
+@pytest.fixture
+def fast_sleeps() -> list[float]:
+    return []
+
+
+@pytest.fixture
+async def gateway(db: Database, emulator: tuple[TwilioEmulator, str], auth_token: str, fast_sleeps: list[float]) -> AsyncIterator[SmsGateway]:
+    _, url = emulator
+    transport = TwilioTransport(TEST_ACCOUNT_SID, auth_token, from_number=TEST_FROM, base_url=url, timeout_s=1.0)
+
+    async def record_sleep(seconds: float) -> None:
+        fast_sleeps.append(seconds)
+
+    gw = SmsGateway(db, transport, policy=GatewayPolicy(max_429_retries=3, lease_s=5), sleep=record_sleep)
+    yield gw
+    await gw.close()

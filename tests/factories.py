@@ -1,0 +1,62 @@
+"""Valid documents to start from; tests override one field to make them invalid."""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime, timedelta, timezone
+from typing import Any, Dict
+
+MANAGERS = [
+    {"_id": "AM-G001", "name": "钱建国", "mobile": "+8613900000001", "email": "g@kam.example.cn",
+     "region": {"province": "集团公司"}, "level": "group"},
+    {"_id": "AM-PZJ", "name": "周敏", "mobile": "+8613910000001", "email": "pzj@kam.example.cn",
+     "region": {"province": "浙江省"}, "level": "province", "supervisor_id": "AM-G001"},
+    {"_id": "AM-CZJ01", "name": "林海燕", "mobile": "+8613920000001", "email": "czj1@kam.example.cn",
+     "region": {"province": "浙江省", "city": "杭州"}, "level": "city", "supervisor_id": "AM-PZJ"},
+]
+
+_CUSTOMER: Dict[str, Any] = {
+    "_id": "KA0000001",
+    "company_name": "杭州华信物流有限公司",
+    "customer_class": "high_value",
+    "region": {"province": "浙江省", "city": "杭州"},
+    "account_manager_id": "AM-CZJ01",
+    "contacts": [
+        {"contact_id": "0000001-01", "name": "王伟", "role": "信息中心主任", "mobile": "138 0013 8000",
+         "birthday": {"calendar": "solar", "month": 2, "day": 29, "year": 1988},
+         "language": "zh", "tier": "diamond", "billing_contact": True},
+        {"contact_id": "0000001-02", "name": "David Chen", "role": "CIO", "mobile": "+86 139 0013 9000",
+         "birthday": {"calendar": "lunar", "month": 8, "day": 15},
+         "language": "en", "tier": "gold"},
+    ],
+    "services": [
+        {"circuit_id": "ZJ-2M-0000001-1", "type": "digital_2m", "bandwidth": "2M", "status": "active",
+         "sla_class": "premium"},
+    ],
+    "billing": {"bill_day": 31, "delivery": "email", "email": "finance@example.cn"},
+}
+
+
+def customer(**overrides: Any) -> Dict[str, Any]:
+    doc = copy.deepcopy(_CUSTOMER)
+    doc.update(overrides)
+    return doc
+
+
+def usage(customer_id: str = "KA0000001", month: str = "2026-10", **overrides: Any) -> Dict[str, Any]:
+    doc = {"customer_id": customer_id, "month": month, "voice_minutes": 3200, "data_mb": 204800,
+           "sms_count": 812, "amount_fen": 1288800}
+    doc.update(overrides)
+    return doc
+
+
+def ticket(**overrides: Any) -> Dict[str, Any]:
+    now = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
+    doc = {
+        "_id": "FT-20261123-0001", "kind": "fault", "customer_id": "KA0000001", "contact_id": "0000001-01",
+        "circuit_id": "ZJ-2M-0000001-1", "text": "专线中断", "priority": "high",
+        "sla": {"response_due": now + timedelta(hours=2), "restore_due": now + timedelta(hours=4)},
+        "created_at": now, "updated_at": now,
+    }
+    doc.update(overrides)
+    return doc

@@ -1,0 +1,220 @@
+"""The SMS gateway on the real twilio-python client against the local emulator."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from aiohttp import web
+
+from carecore.clock import utcnow
+from carecore.models import SendStatus
+from carecore.phones import InvalidPhoneNumber
+from carecore.repository import Database
+from carecore.sms import signature
+from carecore.sms.gateway import SmsGateway
+from carecore.twilio_emulator import FaultPlan, TwilioEmulator
+from tests import factories
+from tests.conftest import start_app
+
+TO = "+8613800138000"
+
+
+def sent_to(emu: TwilioEmulator, number: str) -> list[dict]:
+    return [m for m in emu.messages.values() if m["to"] == number]
+
+
+async def test_delivery_with_signed_status_callbacks(db: Database, gateway: SmsGateway, emulator, auth_token) -> None:
+    emu, _ = emulator
+    seen: list[tuple[str, bool]] = []
+
+    async def status(request: web.Request) -> web.Response:
+        params = dict(await request.post())
+        ok = signature.is_valid(auth_token, gateway.status_callback_url or "", params,
+                                request.headers.get(signature.HEADER))
+        seen.append((params["MessageStatus"], ok))
+        if not ok:
+            return web.Response(status=403)
+        await gateway.handle_status_callback(params["MessageSid"], params["MessageStatus"],
+                                             int(params["ErrorCode"]) if "ErrorCode" in params else None)
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_post("/twilio/status", status)
+    runner, url = await start_app(app)
+    gateway.status_callback_url = url + "/twilio/status"
+    try:
+        record = await gateway.send(key="notice:1", kind="notice", to="138 0013 8000",
+                                    body="【中国电信】尊敬的客户，您的专线已恢复。", customer_id="KA0000001")
+        assert record.status == "queued" and record.sid and record.sid.startswith("SM")
+        assert (record.encoding, record.segments) == ("UCS-2", 1)
+        for _ in range(100):
+            stored = await db.sends.get("notice:1")
+            if stored and stored.status == "delivered":
+                break
+            await asyncio.sleep(0.02)
+        assert stored is not None and stored.status == "delivered"
+        assert seen == [("sent", True), ("delivered", True)]
+        assert [h.status for h in stored.history] == ["pending", "queued", "sent", "delivered"]
+        assert len(sent_to(emu, TO)) == 1
+    finally:
+        await runner.cleanup()
+
+
+async def test_same_key_sends_once(gateway: SmsGateway, emulator) -> None:
+    emu, _ = emulator
+    first = await gateway.send(key="birthday:c1:2026-11-23", kind="birthday", to=TO, body="Happy birthday!")
+    again = await gateway.send(key="birthday:c1:2026-11-23", kind="birthday", to=TO, body="Happy birthday!")
+    assert first.sid == again.sid
+    assert emu.stats.create_requests == 1 and len(sent_to(emu, TO)) == 1
+    assert (first.encoding, first.segments) == ("GSM-7", 1)
+
+
+async def test_concurrent_senders_of_one_key_send_once(gateway: SmsGateway, emulator) -> None:
+    emu, _ = emulator
+    results = await asyncio.gather(*[
+        gateway.send(key="usage:KA0000001:2026-10", kind="usage", to=TO, body="usage") for _ in range(5)
+    ])
+    assert len({r.id for r in results}) == 1
+    assert emu.stats.create_requests == 1
+
+
+async def test_429_is_retried_with_backoff(gateway: SmsGateway, emulator, fast_sleeps) -> None:
+    emu, _ = emulator
+    emu.set_faults(FaultPlan(script=["429", "429"], retry_after_s=2))
+    record = await gateway.send(key="k429", kind="notice", to=TO, body="hi")
+    assert record.status == "queued" and record.attempts == 3
+    assert len(fast_sleeps) == 2 and all(s >= 2 for s in fast_sleeps)
+    assert len(sent_to(emu, TO)) == 1
+
+
+async def test_429_exhausted_is_deferred_then_sent_once(gateway: SmsGateway, emulator) -> None:
+    emu, _ = emulator
+    emu.set_faults(FaultPlan(script=["429"] * 4))
+    record = await gateway.send(key="k429x", kind="notice", to=TO, body="hi")
+    assert record.status == "deferred" and record.error_code == 20429 and not sent_to(emu, TO)
+    again = await gateway.send(key="k429x", kind="notice", to=TO, body="hi")
+    assert again.status == "queued" and len(sent_to(emu, TO)) == 1
+
+
+async def test_503_with_retry_after_is_retried(gateway: SmsGateway, emulator) -> None:
+    emu, _ = emulator
+    emu.set_faults(FaultPlan(script=["503"]))
+    record = await gateway.send(key="k503", kind="notice", to=TO, body="hi")
+    assert record.status == "queued" and record.attempts == 2
+
+
+@pytest.mark.parametrize(("number", "code", "plan_field"), [
+    ("+8613700000001", 21211, "invalid_numbers"),
+    ("+8613700000002", 21614, "landline_numbers"),
+])
+async def test_permanent_errors_fail_without_retry(gateway: SmsGateway, emulator, number, code, plan_field) -> None:
+    emu, _ = emulator
+    emu.set_faults(FaultPlan(**{plan_field: {number}}))
+    record = await gateway.send(key=f"k{code}", kind="notice", to=number, body="hi")
+    assert record.status == "failed" and record.error_code == code and record.attempts == 1
+    assert emu.stats.create_requests == 1
+
+
+async def test_21610_fails_and_opts_the_contact_out(db: Database, gateway: SmsGateway, emulator) -> None:
+    emu, _ = emulator
+    await db.customers.insert(factories.customer())
+    emu.set_faults(FaultPlan(unsubscribed_numbers={TO}))
+    record = await gateway.send(key="k21610", kind="usage", to=TO, body="hi")
+    assert record.status == "failed" and record.error_code == 21610
+    customer = await db.customers.get("KA0000001")
+    assert customer is not None and customer.contacts[0].sms_opt_out is True
+    assert customer.contacts[0].opt_out_source == "twilio_21610"
+
+
+@pytest.mark.parametrize("stored", [True, False])
+async def test_5xx_is_ambiguous_after_exactly_one_request(gateway: SmsGateway, emulator, stored) -> None:
+    emu, _ = emulator
+    emu.set_faults(FaultPlan(script=["500"], store_on_500=stored))
+    record = await gateway.send(key="k500", kind="notice", to=TO, body="maybe")
+    assert record.status == "ambiguous" and record.attempts == 1
+    assert emu.stats.create_requests == 1
+    # Resolution looks the message up first: resend only if Twilio does not have it.
+    resolved = await gateway.send(key="k500", kind="notice", to=TO, body="maybe")
+    assert resolved.status == "queued"
+    assert emu.stats.list_requests == 1
+    assert emu.stats.create_requests == (1 if stored else 2)
+    assert len(sent_to(emu, TO)) == 1
+
+
+async def test_timeout_is_ambiguous_and_resolved_by_lookup(gateway: SmsGateway, emulator) -> None:
+    emu, _ = emulator
+    emu.set_faults(FaultPlan(script=["timeout"], timeout_hang_s=3))
+    record = await gateway.send(key="ktimeout", kind="notice", to=TO, body="slow")
+    assert record.status == "ambiguous" and "timeout" in (record.error_message or "")
+    resolved = await gateway.resume("ktimeout")
+    assert resolved.status == "queued" and resolved.sid == next(iter(emu.messages))
+    assert emu.stats.create_requests == 1
+
+
+async def test_pending_left_by_a_dead_process_is_looked_up_not_resent(db: Database, gateway: SmsGateway, emulator) -> None:
+    emu, _ = emulator
+    await gateway.send(key="kdead", kind="notice", to=TO, body="once")
+    # Simulate a crash between the provider accepting and us recording it.
+    await db.sends.update("kdead", SendStatus.pending, sid=None, lease_until=utcnow() - timedelta(seconds=1))
+    again = await gateway.send(key="kdead", kind="notice", to=TO, body="once")
+    assert again.status == "queued" and len(sent_to(emu, TO)) == 1
+    # A crash before the provider was called: the lookup finds nothing, so it is sent.
+    await db.sends.reserve({"_id": "kdead2", "kind": "notice", "to": TO, "body": "twice?", "encoding": "GSM-7",
+                            "segments": 1, "status": "pending", "lease_until": utcnow() - timedelta(seconds=1),
+                            "created_at": utcnow(), "updated_at": utcnow()})
+    resumed = await gateway.send(key="kdead2", kind="notice", to=TO, body="twice?")
+    assert resumed.status == "queued" and len(sent_to(emu, TO)) == 2
+
+
+async def test_live_lease_is_respected(db: Database, gateway: SmsGateway, emulator) -> None:
+    emu, _ = emulator
+    await db.sends.reserve({"_id": "kbusy", "kind": "notice", "to": TO, "body": "in flight", "encoding": "GSM-7",
+                            "segments": 1, "status": "pending", "lease_until": utcnow() + timedelta(seconds=30),
+                            "created_at": utcnow(), "updated_at": utcnow()})
+    record = await gateway.send(key="kbusy", kind="notice", to=TO, body="in flight")
+    assert record.status == "pending" and emu.stats.create_requests == 0
+
+
+async def test_bad_input_writes_nothing(db: Database, gateway: SmsGateway, emulator) -> None:
+    with pytest.raises(InvalidPhoneNumber):
+        await gateway.send(key="kbad", kind="notice", to="12345", body="hi")
+    assert await db.sends.get("kbad") is None
+
+
+async def test_suppression_is_recorded_with_reason(db: Database, gateway: SmsGateway, emulator) -> None:
+    emu, _ = emulator
+    record = await gateway.suppress(key="birthday:x:2026-11-23", kind="birthday", to=TO, body="生日快乐",
+                                    reason="opted_out")
+    assert record.status == "suppressed" and record.suppressed_reason == "opted_out"
+    again = await gateway.send(key="birthday:x:2026-11-23", kind="birthday", to=TO, body="生日快乐")
+    assert again.status == "suppressed" and emu.stats.create_requests == 0
+
+
+async def test_wrong_credentials_are_a_permanent_failure(db: Database, emulator) -> None:
+    from carecore.sms.gateway import SmsGateway as Gateway
+    from carecore.sms.transports import TwilioTransport
+    from tests.conftest import TEST_ACCOUNT_SID, TEST_FROM
+
+    _, url = emulator
+    gw = Gateway(db, TwilioTransport(TEST_ACCOUNT_SID, "wrong", from_number=TEST_FROM, base_url=url))
+    try:
+        record = await gw.send(key="kauth", kind="notice", to=TO, body="hi")
+    finally:
+        await gw.close()
+    assert record.status == "failed" and record.error_code == 20003
+
+
+async def test_unreachable_provider_is_deferred(db: Database) -> None:
+    from carecore.mongod import free_port
+    from carecore.sms.transports import TwilioTransport
+    from tests.conftest import TEST_ACCOUNT_SID, TEST_FROM
+
+    gw = SmsGateway(db, TwilioTransport(TEST_ACCOUNT_SID, "t", from_number=TEST_FROM,
+                                        base_url=f"http://127.0.0.1:{free_port()}"))
+    try:
+        record = await gw.send(key="kdown", kind="notice", to=TO, body="hi")
+    finally:
+        await gw.close()
+    assert record.status == "deferred"

@@ -1,0 +1,178 @@
+"""The data model on a real mongod: validators, indexes, round trips, bad input."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from carecore.models import SendStatus, TicketEvent, TicketKind, TicketStatus
+from carecore.repository import Database, DuplicateRecordError, RecordValidationError
+from tests import factories
+
+
+async def seed_managers(db: Database) -> None:
+    for manager in factories.MANAGERS:
+        await db.managers.insert(manager)
+
+
+async def test_collections_have_validators_and_indexes(db: Database) -> None:
+    names = set(await db.collection_names())
+    assert {"customers", "account_managers", "usage_monthly", "tickets", "sends", "counters"} <= names
+    indexes = await db.indexes("customers")
+    assert indexes["contact_mobile"]["unique"] is True
+    assert {"birthday", "bill_day", "by_manager", "circuit"} <= set(indexes)
+    assert "customer_month" in await db.indexes("usage_monthly")
+
+
+async def test_customer_round_trip_normalises_mobiles(db: Database) -> None:
+    await seed_managers(db)
+    stored = await db.customers.insert(factories.customer())
+    assert stored.contacts[0].mobile == "+8613800138000"
+    loaded = await db.customers.get("KA0000001")
+    assert loaded is not None
+    assert loaded.dict() == stored.dict()
+    assert loaded.created_at is not None and loaded.created_at.tzinfo is not None
+    found = await db.customers.find_by_mobile("13800138000")
+    assert found is not None and found[1].name == "王伟"
+    assert await db.customers.find_by_mobile("+8613700000000") is None
+    assert await db.customers.find_by_mobile("not a number") is None
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda d: d["contacts"][0].update(mobile="12345"), "contacts.0.mobile"),
+        (lambda d: d["contacts"][0].update(mobile="+86 10 6552 9988"), "contacts.0.mobile"),  # a landline
+        (lambda d: d["contacts"][0]["birthday"].update(month=2, day=30), "contacts.0.birthday"),
+        (lambda d: d["contacts"][0]["birthday"].update(year=1987, month=2, day=29), "contacts.0.birthday"),
+        (lambda d: d["contacts"][1]["birthday"].update(day=31), "contacts.1.birthday"),
+        (lambda d: d["contacts"][1]["birthday"].update(year=2026, month=2, day=30), "contacts.1.birthday"),
+        (lambda d: d["contacts"][0]["birthday"].update(month=13), "contacts.0.birthday.month"),
+        (lambda d: d["contacts"][0].update(tier="platinum"), "contacts.0.tier"),
+        (lambda d: d.update(customer_class="vip_plus"), "customer_class"),
+        (lambda d: d.pop("company_name"), "company_name"),
+        (lambda d: d["contacts"][0].pop("name"), "contacts.0.name"),
+        (lambda d: d["billing"].update(bill_day=32), "billing.bill_day"),
+        (lambda d: d.update(contacts=[]), "contacts"),
+        (lambda d: d["services"][0].update(type="carrier_pigeon"), "services.0.type"),
+    ],
+)
+async def test_bad_profiles_are_refused_naming_the_field(db: Database, change, field) -> None:
+    doc = factories.customer()
+    change(doc)
+    with pytest.raises(RecordValidationError) as info:
+        await db.customers.insert(doc)
+    assert any(f.startswith(field) for f in info.value.fields), info.value
+    assert field.split(".")[0] in str(info.value)
+    assert await db.customers.count() == 0  # nothing partially written
+
+
+async def test_database_validator_refuses_what_bypasses_the_models(db: Database) -> None:
+    good = factories.customer()
+    bad = factories.customer()
+    bad["contacts"][0]["tier"] = "platinum"
+    with pytest.raises(RecordValidationError) as info:
+        await db.raw_insert("customers", bad)
+    assert "contacts" in str(info.value)
+    missing = factories.customer()
+    del missing["billing"]
+    with pytest.raises(RecordValidationError) as info:
+        await db.raw_insert("customers", missing)
+    assert "billing" in info.value.fields
+    unnormalised = factories.customer()  # mobile not in E.164
+    with pytest.raises(RecordValidationError):
+        await db.raw_insert("customers", unnormalised)
+    assert await db.customers.count() == 0
+    await db.customers.insert(good)
+    assert await db.customers.count() == 1
+
+
+async def test_mobile_is_unique_across_customers(db: Database) -> None:
+    await db.customers.insert(factories.customer())
+    other = factories.customer(_id="KA0000002")
+    for i, contact in enumerate(other["contacts"]):
+        contact["contact_id"] = f"0000002-0{i + 1}"
+    other["services"] = []
+    with pytest.raises(DuplicateRecordError) as info:
+        await db.customers.insert(other)
+    assert "contacts.mobile" in str(info.value)
+    assert await db.customers.count() == 1
+
+
+async def test_opt_out_is_stored(db: Database) -> None:
+    await db.customers.insert(factories.customer())
+    assert await db.customers.opt_out_mobile("+8613900139000", source="assistant")
+    customer = await db.customers.get("KA0000001")
+    assert customer is not None
+    assert customer.contacts[1].sms_opt_out is True and customer.contacts[1].opt_out_source == "assistant"
+    assert customer.contacts[0].sms_opt_out is False
+    assert not await db.customers.set_sms_opt_out("nobody", True, source="admin")
+
+
+async def test_manager_hierarchy(db: Database) -> None:
+    await seed_managers(db)
+    chain = await db.managers.chain("AM-CZJ01")
+    assert [m.level for m in chain] == ["city", "province", "group"]
+    assert [m.id for m in await db.managers.subordinates("AM-PZJ")] == ["AM-CZJ01"]
+    with pytest.raises(RecordValidationError) as info:
+        await db.managers.insert({**factories.MANAGERS[2], "_id": "AM-CZJ02", "mobile": "+8613920000002",
+                                  "supervisor_id": None})
+    assert "supervisor_id" in str(info.value)
+
+
+async def test_usage_round_trip_and_history(db: Database) -> None:
+    for month in ("2026-08", "2026-09", "2026-10"):
+        await db.usage.upsert(factories.usage(month=month))
+    await db.usage.upsert(factories.usage(month="2026-10", voice_minutes=1))  # upsert replaces
+    october = await db.usage.get("KA0000001", "2026-10")
+    assert october is not None and october.voice_minutes == 1 and october.id == "KA0000001:2026-10"
+    assert [u.month for u in await db.usage.history("KA0000001", 2)] == ["2026-10", "2026-09"]
+    with pytest.raises(RecordValidationError) as info:
+        await db.usage.upsert(factories.usage(month="2026-13"))
+    assert "month" in info.value.fields
+    with pytest.raises(RecordValidationError):
+        await db.usage.upsert(factories.usage(amount_fen=-1))
+
+
+async def test_tickets_ids_history_and_scoping(db: Database) -> None:
+    day = datetime(2026, 11, 23).date()
+    assert await db.tickets.next_id(TicketKind.fault, day) == "FT-20261123-0001"
+    assert await db.tickets.next_id(TicketKind.fault, day) == "FT-20261123-0002"
+    assert await db.tickets.next_id(TicketKind.complaint, day) == "CP-20261123-0001"
+    ticket = await db.tickets.create(factories.ticket())
+    assert ticket.status == "open"
+    event = TicketEvent(at=datetime.now(timezone.utc), actor="AM-CZJ01", action="acknowledge")
+    assert await db.tickets.set_status(ticket.id, TicketStatus.acknowledged, event)
+    loaded = await db.tickets.get(ticket.id)
+    assert loaded is not None and loaded.status == "acknowledged" and loaded.history[0].action == "acknowledge"
+    assert await db.tickets.get(ticket.id, customer_id="KA0000002") is None  # another customer's ticket
+    assert [t.id for t in await db.tickets.for_customer("KA0000001", open_only=True)] == [ticket.id]
+    with pytest.raises(RecordValidationError) as info:
+        await db.tickets.create(factories.ticket(_id="FT-20261123-0009", circuit_id=None))
+    assert "circuit_id" in str(info.value)
+
+
+async def test_sends_key_is_unique_and_callbacks_never_regress(db: Database) -> None:
+    now = datetime.now(timezone.utc)
+    record = {"_id": "birthday:0000001-01:2026-11-23", "kind": "birthday", "to": "+8613800138000",
+              "body": "生日快乐", "encoding": "UCS-2", "segments": 1, "created_at": now, "updated_at": now}
+    first = await db.sends.reserve(record)
+    second = await db.sends.reserve({**record, "body": "again"})
+    assert first.created and not second.created and second.record.body == "生日快乐"
+    await db.sends.update(record["_id"], SendStatus.queued, sid="SM1")
+    assert await db.sends.apply_callback("SM1", SendStatus.delivered, None)
+    assert not await db.sends.apply_callback("SM1", SendStatus.sent, None)  # late and stale
+    stored = await db.sends.get(record["_id"])
+    assert stored is not None and stored.status == "delivered"
+    assert [e.status for e in stored.history] == ["queued", "delivered"]
+    counts = await db.sends.count_by_status(since=now - timedelta(minutes=1))
+    assert counts == {("birthday", "delivered"): 1}
+
+
+async def test_transaction_is_all_or_nothing(db: Database) -> None:
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as session:
+            await db.customers.insert(factories.customer(), session=session)
+            raise RuntimeError("abort")
+    assert await db.customers.count() == 0
