@@ -175,7 +175,7 @@ class Birthday(Model):
             try:
                 date(year if year is not None else 2000, month, day)  # 2000: Feb 29 exists
             except ValueError:
-                raise ValueError(f"impossible date: {year or '----'}-{month:02d}-{day:02d}")
+                raise ValueError(f"impossible date: {year or '----'}-{month:02d}-{day:02d}") from None
         else:
             if day > 30:
                 raise ValueError(f"impossible lunar date: month {month} day {day}")
@@ -186,7 +186,7 @@ class Birthday(Model):
                     raise ValueError(
                         f"impossible lunar date: {year}-{month:02d}-{day:02d}"
                         + (" (leap month)" if values.get("leap_month") else "")
-                    )
+                    ) from None
         return values
 
 

@@ -38,7 +38,7 @@ def to_e164(raw: str, region: str = DEFAULT_REGION, *, mobile_only: bool = True)
 
 
 def mask(number: str) -> str:
-    """Keep the country code prefix and the last 4 digits: +86138****8000 -> +861******8000."""
+    """Keep the first 3 and the last 4 digits: +8613800138000 -> +861******8000."""
     digits = re.sub(r"\D", "", number or "")
     if len(digits) <= 4:
         return "*" * len(digits)

@@ -506,7 +506,7 @@ class Database:
         self.sends = SendRepository(self._db)
 
     @classmethod
-    def connect(cls, uri: str, name: str, *, server_selection_timeout_ms: int = 5000) -> "Database":
+    def connect(cls, uri: str, name: str, *, server_selection_timeout_ms: int = 5000) -> Database:
         client = AsyncIOMotorClient(
             uri,
             tz_aware=True,

@@ -20,6 +20,7 @@ from lunardate import LunarDate
 from tqdm import tqdm
 
 from carecore.clock import SystemClock
+from carecore.logging_setup import setup_logging
 from carecore.models import month_key
 
 log = logging.getLogger(__name__)
@@ -255,7 +256,7 @@ async def seed(db: Any, customers: int, *, today: Optional[date] = None, months:
             inserted_customers += len(new_ids)
             inserted_contacts += sum(len(d["contacts"]) for d in docs if d["_id"] in new_ids)
             # Usage for the whole batch: a run killed between the two inserts is completed here.
-            usage = [u for i, d in zip(range(start, stop), docs) for u in usage_docs(d["_id"], i, month_keys)]
+            usage = [u for i, d in zip(range(start, stop), docs, strict=True) for u in usage_docs(d["_id"], i, month_keys)]
             inserted_usage += len(await db.usage.insert_many(usage))
             bar.update(stop - start)
     return SeedReport(inserted_managers, inserted_customers, inserted_contacts, inserted_usage)
@@ -280,7 +281,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     args = parser.parse_args(argv)
     if args.customers < 0 or args.months < 0 or args.batch < 1:
         parser.error("--customers and --months must be >= 0, --batch >= 1")
-    logging.basicConfig(level=logging.INFO)
+    setup_logging()
     asyncio.run(_main(args))
 
 

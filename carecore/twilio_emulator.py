@@ -28,6 +28,7 @@ from typing import Any, Deque, Dict, List, Optional, Set
 import aiohttp
 from aiohttp import web
 
+from carecore.logging_setup import setup_logging
 from carecore.phones import InvalidPhoneNumber, to_e164
 from carecore.sms import signature
 from carecore.sms.segments import segment_info
@@ -63,7 +64,7 @@ class FaultPlan:
     seed: Optional[int] = None
 
     @classmethod
-    def from_json(cls, raw: str | Dict[str, Any]) -> "FaultPlan":
+    def from_json(cls, raw: str | Dict[str, Any]) -> FaultPlan:
         data = json.loads(raw) if isinstance(raw, str) else dict(raw)
         for key in ("invalid_numbers", "landline_numbers", "unsubscribed_numbers", "undelivered_numbers"):
             if key in data:
@@ -411,7 +412,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     auth_token = os.environ.get("TWILIO_AUTH_TOKEN")
     if not auth_token:
         parser.error("TWILIO_AUTH_TOKEN must be set (the emulator signs callbacks with it)")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_logging()
     emulator = TwilioEmulator(account_sid, auth_token, FaultPlan.from_json(args.faults), received_log=args.received_log)
     log.info("Twilio emulator for account %s on http://%s:%s", account_sid, args.host, args.port)
     web.run_app(create_app(emulator), host=args.host, port=args.port, print=None)

@@ -1,0 +1,95 @@
+"""The Twilio emulator speaks Twilio's shapes to the real client and to plain HTTP."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import aiohttp
+import pytest
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.rest import Client
+
+from carecore.twilio_emulator import FaultPlan
+from tests.conftest import TEST_ACCOUNT_SID, TEST_FROM
+
+
+@pytest.fixture
+async def client(emulator, auth_token):
+    _, url = emulator
+    http = AsyncTwilioHttpClient()
+    twilio = Client(TEST_ACCOUNT_SID, auth_token, http_client=http)
+    twilio.api.base_url = url
+    yield twilio
+    await http.close()
+
+
+async def test_create_get_and_list_in_twilio_shapes(client, emulator) -> None:
+    emu, _ = emulator
+    created = await client.messages.create_async(to="+8613800138000", from_=TEST_FROM, body="你好")
+    assert created.sid.startswith("SM") and created.status == "queued" and created.num_segments == "1"
+    fetched = await client.messages(created.sid).fetch_async()
+    assert fetched.body == "你好" and fetched.to == "+8613800138000"
+    for i in range(3):
+        await client.messages.create_async(to="+8613900139000", from_=TEST_FROM, body=f"m{i}")
+    today = datetime.now(timezone.utc)
+    listed = await client.messages.list_async(to="+8613900139000", date_sent_after=today, page_size=2)
+    assert [m.body for m in listed] == ["m2", "m1", "m0"]  # newest first, across pages
+    assert await client.messages.list_async(to="+8613700000000") == []
+    assert emu.stats.create_requests == 4
+
+
+async def test_errors_carry_twilio_codes(client, emulator) -> None:
+    emu, _ = emulator
+    emu.set_faults(FaultPlan(unsubscribed_numbers={"+8613800138000"}, script=["429"]))
+    with pytest.raises(TwilioRestException) as info:
+        await client.messages.create_async(to="+8613900139000", from_=TEST_FROM, body="x")
+    assert (info.value.status, info.value.code) == (429, 20429)
+    with pytest.raises(TwilioRestException) as info:
+        await client.messages.create_async(to="+8613800138000", from_=TEST_FROM, body="x")
+    assert (info.value.status, info.value.code) == (400, 21610)
+    with pytest.raises(TwilioRestException) as info:
+        await client.messages.create_async(to="12", from_=TEST_FROM, body="x")
+    assert info.value.code == 21211
+    with pytest.raises(TwilioRestException) as info:
+        await client.messages.create_async(to="+8613800138001", from_=TEST_FROM, body="")
+    assert info.value.code == 21602
+    with pytest.raises(TwilioRestException) as info:
+        await client.messages("SMnope").fetch_async()
+    assert info.value.status == 404
+
+
+async def test_wrong_account_or_token_is_401(emulator) -> None:
+    _, url = emulator
+    async with aiohttp.ClientSession() as session:
+        resp = await session.post(f"{url}/2010-04-01/Accounts/{TEST_ACCOUNT_SID}/Messages.json",
+                                  data={"To": "+8613800138000", "Body": "x", "From": TEST_FROM},
+                                  auth=aiohttp.BasicAuth(TEST_ACCOUNT_SID, "wrong"))
+        assert resp.status == 401 and (await resp.json())["code"] == 20003
+        resp = await session.get(f"{url}/2010-04-01/Accounts/AC{'9' * 32}/Messages.json")
+        assert resp.status == 401
+
+
+async def test_fault_plan_control_api(emulator) -> None:
+    emu, url = emulator
+    async with aiohttp.ClientSession() as session:
+        resp = await session.post(f"{url}/_emulator/faults", json={"rate_429": 0.1, "invalid_numbers": ["+8613700000001"]})
+        assert resp.status == 200
+        assert emu.faults.rate_429 == 0.1 and emu.faults.invalid_numbers == {"+8613700000001"}
+        resp = await session.post(f"{url}/_emulator/faults", json={"rate_blackhole": 1})
+        assert resp.status == 400 and "rate_blackhole" in (await resp.json())["error"]
+        state = await (await session.get(f"{url}/_emulator")).json()
+        assert state["faults"]["rate_429"] == 0.1
+
+
+def test_fault_rates_are_reproducible() -> None:
+    from carecore.twilio_emulator import TwilioEmulator
+
+    plan = {"rate_429": 0.1, "rate_500": 0.03, "rate_timeout": 0.01, "seed": 7}
+    runs = []
+    for _ in range(2):
+        emu = TwilioEmulator(TEST_ACCOUNT_SID, "t", FaultPlan.from_json(plan))
+        runs.append([emu._next_fault() for _ in range(2000)])
+    assert runs[0] == runs[1]
+    share_429 = runs[0].count("429") / 2000
+    assert 0.07 < share_429 < 0.13

@@ -1,0 +1,53 @@
+"""E.164 normalisation, log masking and SMS segment arithmetic."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from carecore.phones import InvalidPhoneNumber, MaskPhoneNumbersFilter, mask, mask_text, to_e164
+from carecore.sms.segments import GSM7, UCS2, segment_info
+
+
+@pytest.mark.parametrize("raw", ["13800138000", "138 0013 8000", "+86 138-0013-8000", "008613800138000"])
+def test_chinese_mobiles_normalise_to_e164(raw: str) -> None:
+    assert to_e164(raw) == "+8613800138000"
+
+
+@pytest.mark.parametrize("raw", ["", "12345", "abc", "+86 10 6552 9988", "1380013800"])
+def test_invalid_or_landline_numbers_are_refused(raw: str) -> None:
+    with pytest.raises(InvalidPhoneNumber):
+        to_e164(raw)
+
+
+def test_landline_allowed_when_not_mobile_only() -> None:
+    assert to_e164("010 6552 9988", mobile_only=False) == "+861065529988"
+
+
+def test_masking_keeps_only_the_edges() -> None:
+    assert mask("+8613800138000") == "+861******8000"
+    assert "13800138000" not in mask_text("call 13800138000 or +86 139 0013 9000 now")
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "sms to %s failed", ("+8613800138000",), None)
+    MaskPhoneNumbersFilter().filter(record)
+    assert record.getMessage() == "sms to +861******8000 failed"
+
+
+@pytest.mark.parametrize(("text", "encoding", "segments"), [
+    ("", GSM7, 1),
+    ("a" * 160, GSM7, 1),
+    ("a" * 161, GSM7, 2),
+    ("a" * 306, GSM7, 2),
+    ("a" * 307, GSM7, 3),
+    ("€" * 80, GSM7, 1),  # extension characters take two septets
+    ("€" * 81, GSM7, 2),
+    ("中" * 70, UCS2, 1),
+    ("中" * 71, UCS2, 2),
+    ("中" * 134, UCS2, 2),
+    ("中" * 135, UCS2, 3),
+    ("a" * 69 + "😀", UCS2, 2),  # an emoji is two UTF-16 units
+    ("【中国电信】尊敬的客户，您好", UCS2, 1),
+])
+def test_segments(text: str, encoding: str, segments: int) -> None:
+    info = segment_info(text)
+    assert (info.encoding, info.segments) == (encoding, segments)

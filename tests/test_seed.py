@@ -1,0 +1,52 @@
+"""Demo data: realistic, idempotent, and covering the dates the scheduler must handle."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from lunardate import LunarDate
+
+from carecore.repository import Database
+from carecore.seed import previous_months, seed
+
+TODAY = date(2026, 11, 23)
+
+
+async def test_seed_is_realistic_and_idempotent(db: Database) -> None:
+    first = await seed(db, 60, today=TODAY, batch=25)
+    assert (first.customers, first.usage) == (60, 60 * 12)
+    assert first.managers == len(await db.managers.all())
+    assert 3 * 60 <= first.contacts <= 7 * 60
+
+    again = await seed(db, 60, today=TODAY)
+    assert (again.managers, again.customers, again.contacts, again.usage) == (0, 0, 0, 0)
+    grown = await seed(db, 70, today=TODAY)
+    assert grown.customers == 10 and await db.customers.count() == 70
+
+    managers = {m.id: m for m in await db.managers.all()}
+    assert {m.level for m in managers.values()} == {"city", "province", "group"}
+    customers = [c async for c in db.customers.stream({})]
+    lunar_today = LunarDate.from_solar_date(TODAY.year, TODAY.month, TODAY.day)
+    birthdays = [c["birthday"] for doc in customers for c in doc["contacts"]]
+    assert {"calendar": "solar", "month": 11, "day": 23} in [
+        {k: b[k] for k in ("calendar", "month", "day")} for b in birthdays]
+    assert any(b["calendar"] == "lunar" and (b["month"], b["day"]) == (lunar_today.month, lunar_today.day)
+               for b in birthdays)
+    assert any((b["month"], b["day"]) == (2, 29) for b in birthdays)
+    assert any(b["calendar"] == "lunar" and b["day"] == 30 for b in birthdays)
+    contacts = [c for doc in customers for c in doc["contacts"]]
+    assert any(c["language"] == "en" for c in contacts)
+    assert all(c["mobile"].startswith("+861") and len(c["mobile"]) == 14 for c in contacts)
+    assert len({c["mobile"] for c in contacts}) == len(contacts)
+    assert any(doc["billing"]["bill_day"] == 31 for doc in customers)
+    assert len({doc["region"]["province"] for doc in customers}) >= 5
+    for doc in customers:
+        assert managers[doc["account_manager_id"]].level == "city"
+        assert sum(c["billing_contact"] for c in doc["contacts"]) == 1
+    history = await db.usage.history("KA0000001", 12)
+    assert [u.month for u in history] == previous_months(TODAY, 12)
+    assert history[0].month == "2026-10" and history[-1].month == "2025-11"
+
+
+def test_previous_months_cross_the_year() -> None:
+    assert previous_months(date(2027, 1, 5), 3) == ["2026-12", "2026-11", "2026-10"]

@@ -1,0 +1,65 @@
+"""`make run`: embedded mongod from the wheel, seeded once, reused, stopped cleanly on Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from carecore import repository
+from carecore.mongod import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_until_ready(env: dict, timeout_s: float = 120) -> tuple[subprocess.Popen, list[str]]:
+    proc = subprocess.Popen([sys.executable, "-m", "carecore.supervisor"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    ready = threading.Event()
+
+    def pump() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            if "ready:" in line:
+                ready.set()
+
+    threading.Thread(target=pump, daemon=True).start()
+    if not ready.wait(timeout_s):
+        proc.kill()
+        raise AssertionError("supervisor never became ready:\n" + "".join(lines))
+    return proc, lines
+
+
+def stop(proc: subprocess.Popen, lines: list[str]) -> int:
+    proc.send_signal(signal.SIGINT)
+    code = proc.wait(timeout=60)
+    time.sleep(0.2)  # let the pump thread read the last lines
+    return code
+
+
+def test_run_starts_seeds_reuses_and_stops(tmp_path: Path) -> None:
+    mongo_port, emulator_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "MONGODB_"))}
+    env.update(VAR_DIR=str(tmp_path / "var"), EMBEDDED_MONGO_PORT=str(mongo_port),
+               EMULATOR_PORT=str(emulator_port), DEMO_CUSTOMERS="25")
+    direct = f"mongodb://127.0.0.1:{mongo_port}/"
+
+    proc, lines = run_until_ready(env)
+    assert repository.server_answers(direct)
+    assert stop(proc, lines) == 0, "".join(lines)
+    log = "".join(lines)
+    assert "seeding 25 demo key accounts" in log and "25 customers" in log
+    assert "SMS via Twilio emulator" in log
+    assert not repository.server_answers(direct), "mongod must be stopped with the product"
+    assert (tmp_path / "var" / "mongo").is_dir()
+
+    proc, lines = run_until_ready(env)
+    assert stop(proc, lines) == 0
+    log = "".join(lines)
+    assert "reusing it" in log and "seeding" not in log and "(25 customers)" in log
