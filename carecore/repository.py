@@ -149,16 +149,21 @@ class CustomerRepository(_Repository):
             raise KeyError(customer.id)
         return customer
 
-    async def insert_many(self, docs: Iterable[Any]) -> List[str]:
-        """Bulk insert for seeding: validated, unordered, duplicates skipped; returns new ids."""
+    async def insert_many(self, docs: Iterable[Dict[str, Any]], *, check_models: bool = True) -> List[str]:
+        """Bulk insert: unordered, duplicates skipped (idempotent); returns the new ids.
+
+        ``check_models=False`` skips the pydantic pass and leaves validation to the
+        collection's ``$jsonSchema`` alone: for generated bulk data (a million
+        contacts), whose generator is itself tested against the models.
+        """
         now = utcnow()
         batch = []
         for doc in docs:
-            customer = _validate(Customer, self.collection_name, doc)
-            customer.created_at = customer.created_at or now
-            customer.updated_at = now
-            batch.append(customer.to_mongo())
-        return await _insert_many_skipping_duplicates(self._col, batch) if batch else []
+            if check_models:
+                doc = _validate(Customer, self.collection_name, doc).to_mongo()
+            batch.append({**doc, "created_at": doc.get("created_at") or now, "updated_at": now})
+        async with _write_errors(self.collection_name):
+            return await _insert_many_skipping_duplicates(self._col, batch) if batch else []
 
     async def get(self, customer_id: str) -> Optional[Customer]:
         doc = await self._col.find_one({"_id": customer_id})
@@ -285,9 +290,14 @@ class UsageRepository(_Repository):
             await self._col.replace_one({"_id": usage.id}, usage.to_mongo(), upsert=True)
         return usage
 
-    async def insert_many(self, docs: Iterable[Any]) -> List[str]:
-        batch = [_validate(UsageMonth, self.collection_name, d).to_mongo() for d in docs]
-        return await _insert_many_skipping_duplicates(self._col, batch) if batch else []
+    async def insert_many(self, docs: Iterable[Dict[str, Any]], *, check_models: bool = True) -> List[str]:
+        """Bulk insert, duplicates skipped; see ``CustomerRepository.insert_many``."""
+        if check_models:
+            batch = [_validate(UsageMonth, self.collection_name, d).to_mongo() for d in docs]
+        else:
+            batch = [{"_id": f"{d['customer_id']}:{d['month']}", **d} for d in docs]
+        async with _write_errors(self.collection_name):
+            return await _insert_many_skipping_duplicates(self._col, batch) if batch else []
 
     async def get(self, customer_id: str, month: str) -> Optional[UsageMonth]:
         doc = await self._col.find_one({"_id": f"{customer_id}:{month}"})
@@ -486,6 +496,9 @@ async def _insert_many_skipping_duplicates(col: Any, batch: List[Dict[str, Any]]
         return [doc["_id"] for doc in batch]
     except BulkWriteError as exc:
         errors = exc.details.get("writeErrors", [])
+        invalid = [e for e in errors if e.get("code") == 121]
+        if invalid:
+            raise WriteError(invalid[0].get("errmsg", "validation failed"), 121, invalid[0]) from None
         if any(e.get("code") != 11000 for e in errors):
             raise
         failed = {e["index"] for e in errors}

@@ -50,3 +50,12 @@ async def test_seed_is_realistic_and_idempotent(db: Database) -> None:
 
 def test_previous_months_cross_the_year() -> None:
     assert previous_months(date(2027, 1, 5), 3) == ["2026-12", "2026-11", "2026-10"]
+
+
+async def test_bulk_mode_generator_output_is_model_valid(db: Database) -> None:
+    from carecore.models import Customer
+
+    report = await seed(db, 40, today=TODAY, full_check=False)
+    assert report.customers == 40
+    async for doc in db.customers.stream({}):
+        Customer.parse_obj(doc)  # the database validator let it in; the models agree

@@ -31,7 +31,11 @@ def run_until_ready(env: dict, timeout_s: float = 120) -> tuple[subprocess.Popen
 
     threading.Thread(target=pump, daemon=True).start()
     if not ready.wait(timeout_s):
-        proc.kill()
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
         raise AssertionError("supervisor never became ready:\n" + "".join(lines))
     return proc, lines
 
@@ -49,7 +53,13 @@ def test_run_starts_seeds_reuses_and_stops(tmp_path: Path) -> None:
     env.update(VAR_DIR=str(tmp_path / "var"), EMBEDDED_MONGO_PORT=str(mongo_port),
                EMULATOR_PORT=str(emulator_port), DEMO_CUSTOMERS="25")
     direct = f"mongodb://127.0.0.1:{mongo_port}/"
+    try:
+        _run_twice(env, direct, tmp_path)
+    finally:  # never leave a mongod behind, whatever failed
+        repository.shutdown_server("127.0.0.1", mongo_port)
 
+
+def _run_twice(env: dict, direct: str, tmp_path: Path) -> None:
     proc, lines = run_until_ready(env)
     assert repository.server_answers(direct)
     assert stop(proc, lines) == 0, "".join(lines)

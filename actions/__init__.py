@@ -1,0 +1,1 @@
+"""Rasa custom actions: every answer comes from MongoDB through ``carecore.repository``."""

@@ -1,0 +1,1 @@
+"""Care campaigns (greetings, monthly usage SMS, compensation notices) on APScheduler."""
