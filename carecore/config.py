@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Optional
+from typing import Dict, Optional, Tuple
 
 from pydantic import BaseSettings, Field, validator
 
@@ -52,6 +52,27 @@ class Settings(BaseSettings):
         "emulator", description="'emulator' or 'console' when no Twilio credentials are set."
     )
 
+    # --- Assistant -------------------------------------------------------------------
+    rasa_port: int = Field(5005, description="Port of the Rasa server (REST, socket.io, Twilio SMS).")
+    bot_public_url: str = Field(
+        "http://127.0.0.1:5005",
+        description="Public URL of the Rasa server; Twilio signs <it>/webhooks/twilio_sms/webhook.",
+    )
+    action_server_port: int = Field(5055, description="Port of the Rasa action server.")
+    sender_id_secret: Optional[str] = Field(
+        None, description="HMAC key that binds SMS conversation ids to the phone Twilio vouched for."
+    )
+    fault_sla_hours: Dict[str, Tuple[float, float]] = Field(
+        {"diamond": (2, 4), "gold": (4, 8), "silver": (8, 24), "vip": (24, 48)},
+        description="Fault response / restore deadlines in hours, by tier (JSON).",
+    )
+    complaint_reply_hours: float = Field(24, description="Deadline to answer a complaint.")
+    business_hours: Tuple[int, int] = Field((9, 18), description="Account managers' working hours.")
+    escalation_contact_hours: float = Field(2, description="Within business hours, managers call back within this.")
+    otp_ttl_s: int = Field(300, description="Validity of a one-time code.")
+    otp_max_attempts: int = Field(3, description="Wrong codes allowed before the challenge is void.")
+    otp_max_per_hour: int = Field(5, description="Codes sent to one mobile per hour at most.")
+
     # --- Misc ------------------------------------------------------------------------
     log_level: str = "INFO"
 
@@ -63,6 +84,16 @@ class Settings(BaseSettings):
     def _known_outbox(cls, value: str) -> str:  # noqa: N805 - pydantic signature
         if value not in {"emulator", "console"}:
             raise ValueError("SMS_OUTBOX must be 'emulator' or 'console'")
+        return value
+
+    @validator("fault_sla_hours")
+    def _all_tiers(cls, value: Dict[str, Tuple[float, float]]) -> Dict[str, Tuple[float, float]]:  # noqa: N805
+        missing = {"diamond", "gold", "silver", "vip"} - set(value)
+        if missing:
+            raise ValueError(f"FAULT_SLA_HOURS lacks tiers: {sorted(missing)}")
+        for tier, (response, restore) in value.items():
+            if not 0 < response <= restore:
+                raise ValueError(f"FAULT_SLA_HOURS[{tier}]: need 0 < response <= restore")
         return value
 
     @property

@@ -399,6 +399,71 @@ class SendRecord(Model):
     meta: Dict[str, Any] = Field(default_factory=dict)
 
 
+class EscalationReason(str, Enum):
+    request_human = "request_human"
+    fallback = "fallback"
+    urgent_complaint = "urgent_complaint"
+
+
+class EscalationStatus(str, Enum):
+    open = "open"
+    acknowledged = "acknowledged"
+    resolved = "resolved"
+    handed_back = "handed_back"
+
+
+class Escalation(Model):
+    """A customer handed to their account manager; the conversation is paused meanwhile."""
+
+    id: str = Field(..., alias="_id", regex=r"^ES-[0-9]{8}-[0-9]{4,6}$")
+    customer_id: str = Field(..., regex=r"^KA[0-9]{6,9}$")
+    contact_id: str = Field(..., max_length=40)
+    manager_id: str = Field(..., max_length=40)
+    sender_id: str = Field(..., min_length=1, max_length=200)
+    channel: Optional[str] = Field(None, max_length=40)
+    reason: EscalationReason
+    summary: str = Field(..., max_length=2000)
+    ticket_id: Optional[str] = Field(None, regex=TICKET_ID_PATTERN)
+    status: EscalationStatus = EscalationStatus.open
+    contact_by: datetime
+    created_at: datetime
+    updated_at: datetime
+
+
+class OtpChallenge(Model):
+    """A one-time code sent to a registered mobile; only its salted hash is kept."""
+
+    id: str = Field(..., alias="_id", min_length=8, max_length=128)  # hash of the sender id
+    contact_id: Optional[str] = Field(None, max_length=40)  # None: the number is not registered
+    mobile: str = Field(..., regex=E164_PATTERN)
+    code_hash: str = Field(..., min_length=32, max_length=128)
+    salt: str = Field(..., min_length=16, max_length=64)
+    attempts: int = Field(0, ge=0, le=10)
+    expires_at: datetime
+    created_at: datetime
+
+
+class ClaimStatus(str, Enum):
+    pending_verification = "pending_verification"
+    verified = "verified"
+    rejected = "rejected"
+    settled = "settled"
+
+
+class CompensationClaim(Model):
+    """A bill-not-received claim logged by the assistant; the care scheduler settles it."""
+
+    id: str = Field(..., alias="_id", regex=r"^BC-[0-9]{8}-[0-9]{4,6}$")
+    kind: str = Field("bill_not_received", regex=r"^[a-z_]{3,32}$")
+    customer_id: str = Field(..., regex=r"^KA[0-9]{6,9}$")
+    contact_id: str = Field(..., max_length=40)
+    month: str = Field(..., regex=MONTH_PATTERN)
+    status: ClaimStatus = ClaimStatus.pending_verification
+    note: Optional[str] = Field(None, max_length=500)
+    created_at: datetime
+    updated_at: datetime
+
+
 def month_key(d: date | datetime) -> str:
     return f"{d.year:04d}-{d.month:02d}"
 

@@ -35,8 +35,13 @@ from carecore.clock import utcnow
 from carecore.models import (
     OPEN_TICKET_STATUSES,
     AccountManager,
+    ClaimStatus,
+    CompensationClaim,
     Contact,
     Customer,
+    Escalation,
+    EscalationStatus,
+    OtpChallenge,
     SendRecord,
     SendStatus,
     Ticket,
@@ -209,6 +214,15 @@ class CustomerRepository(_Repository):
         )
         return result.matched_count == 1
 
+    async def set_contact_language(self, contact_id: str, language: str) -> bool:
+        if language not in ("zh", "en"):
+            raise RecordValidationError(self.collection_name, [("contacts.language", f"unknown language {language!r}")])
+        result = await self._col.update_one(
+            {"contacts.contact_id": contact_id},
+            {"$set": {"contacts.$.language": language, "updated_at": utcnow()}},
+        )
+        return result.matched_count == 1
+
     async def opt_out_mobile(self, mobile: str, *, source: str) -> bool:
         found = await self.find_by_mobile(mobile)
         if not found:
@@ -312,16 +326,8 @@ class TicketRepository(_Repository):
     collection_name = "tickets"
 
     async def next_id(self, kind: TicketKind, day: date) -> str:
-        """CP-20261123-0001 / FT-20261123-0001: a per-day sequence kept in ``counters``."""
-        prefix = "CP" if kind == TicketKind.complaint else "FT"
-        counter_id = f"{prefix}-{day:%Y%m%d}"
-        doc = await self._db["counters"].find_one_and_update(
-            {"_id": counter_id},
-            {"$inc": {"seq": 1}},
-            upsert=True,
-            return_document=pymongo.ReturnDocument.AFTER,
-        )
-        return f"{counter_id}-{doc['seq']:04d}"
+        """CP-20261123-0001 / FT-20261123-0001."""
+        return await _next_daily_id(self._db, "CP" if kind == TicketKind.complaint else "FT", day)
 
     async def create(self, data: Any) -> Ticket:
         ticket = _validate(Ticket, self.collection_name, data)
@@ -355,6 +361,102 @@ class TicketRepository(_Repository):
 
     async def set_status(self, ticket_id: str, status: TicketStatus, event: TicketEvent) -> bool:
         return await self.add_event(ticket_id, event, set_fields={"status": status.value})
+
+
+async def _next_daily_id(db: AsyncIOMotorDatabase, prefix: str, day: date) -> str:
+    """PREFIX-YYYYMMDD-0001: a per-day sequence kept in ``counters``, atomic under concurrency."""
+    counter_id = f"{prefix}-{day:%Y%m%d}"
+    doc = await db["counters"].find_one_and_update(
+        {"_id": counter_id},
+        {"$inc": {"seq": 1}},
+        upsert=True,
+        return_document=pymongo.ReturnDocument.AFTER,
+    )
+    return f"{counter_id}-{doc['seq']:04d}"
+
+
+class EscalationRepository(_Repository):
+    collection_name = "escalations"
+
+    async def next_id(self, day: date) -> str:
+        return await _next_daily_id(self._db, "ES", day)
+
+    async def create(self, data: Any) -> Escalation:
+        escalation = _validate(Escalation, self.collection_name, data)
+        async with _write_errors(self.collection_name):
+            await self._col.insert_one(escalation.to_mongo())
+        return escalation
+
+    async def get(self, escalation_id: str) -> Optional[Escalation]:
+        doc = await self._col.find_one({"_id": escalation_id})
+        return Escalation.parse_obj(doc) if doc else None
+
+    async def open_for_sender(self, sender_id: str) -> Optional[Escalation]:
+        doc = await self._col.find_one(
+            {"sender_id": sender_id, "status": {"$in": [EscalationStatus.open.value, EscalationStatus.acknowledged.value]}}
+        )
+        return Escalation.parse_obj(doc) if doc else None
+
+    async def for_managers(self, manager_ids: Sequence[str], *, open_only: bool = True) -> List[Escalation]:
+        query: Dict[str, Any] = {"manager_id": {"$in": list(manager_ids)}}
+        if open_only:
+            query["status"] = {"$in": [EscalationStatus.open.value, EscalationStatus.acknowledged.value]}
+        return [Escalation.parse_obj(d) async for d in self._col.find(query).sort("contact_by", 1)]
+
+    async def set_status(self, escalation_id: str, status: EscalationStatus) -> bool:
+        result = await self._col.update_one(
+            {"_id": escalation_id}, {"$set": {"status": status.value, "updated_at": utcnow()}}
+        )
+        return result.matched_count == 1
+
+
+class OtpRepository(_Repository):
+    collection_name = "otp_challenges"
+
+    async def replace(self, data: Any) -> OtpChallenge:
+        challenge = _validate(OtpChallenge, self.collection_name, data)
+        async with _write_errors(self.collection_name):
+            await self._col.replace_one({"_id": challenge.id}, challenge.to_mongo(), upsert=True)
+        return challenge
+
+    async def get(self, challenge_id: str) -> Optional[OtpChallenge]:
+        doc = await self._col.find_one({"_id": challenge_id})
+        return OtpChallenge.parse_obj(doc) if doc else None
+
+    async def count_attempt(self, challenge_id: str) -> int:
+        """Count one more try atomically; returns the attempts made so far."""
+        doc = await self._col.find_one_and_update(
+            {"_id": challenge_id}, {"$inc": {"attempts": 1}}, return_document=pymongo.ReturnDocument.AFTER
+        )
+        return int(doc["attempts"]) if doc else 0
+
+    async def delete(self, challenge_id: str) -> None:
+        await self._col.delete_one({"_id": challenge_id})
+
+    async def issued_since(self, mobile: str, since: datetime) -> int:
+        return await self._col.count_documents({"mobile": mobile, "created_at": {"$gte": since}})
+
+
+class ClaimRepository(_Repository):
+    collection_name = "compensation_claims"
+
+    async def next_id(self, day: date) -> str:
+        return await _next_daily_id(self._db, "BC", day)
+
+    async def find(self, customer_id: str, kind: str, month: str) -> Optional[CompensationClaim]:
+        doc = await self._col.find_one({"customer_id": customer_id, "kind": kind, "month": month})
+        return CompensationClaim.parse_obj(doc) if doc else None
+
+    async def create(self, data: Any) -> CompensationClaim:
+        """Record a claim; one per customer, kind and month (a repeat raises DuplicateRecordError)."""
+        claim = _validate(CompensationClaim, self.collection_name, data)
+        async with _write_errors(self.collection_name):
+            await self._col.insert_one(claim.to_mongo())
+        return claim
+
+    async def with_status(self, status: ClaimStatus) -> List[CompensationClaim]:
+        cursor = self._col.find({"status": status.value}).sort("created_at", 1)
+        return [CompensationClaim.parse_obj(d) async for d in cursor]
 
 
 # Statuses in the order a message moves through them; a late callback never moves back.
@@ -517,6 +619,9 @@ class Database:
         self.usage = UsageRepository(self._db)
         self.tickets = TicketRepository(self._db)
         self.sends = SendRepository(self._db)
+        self.escalations = EscalationRepository(self._db)
+        self.otp = OtpRepository(self._db)
+        self.claims = ClaimRepository(self._db)
 
     @classmethod
     def connect(cls, uri: str, name: str, *, server_selection_timeout_ms: int = 5000) -> Database:

@@ -12,7 +12,16 @@ from typing import Any, Dict, List, Tuple, Type
 
 from pydantic import BaseModel
 
-from carecore.models import AccountManager, Customer, SendRecord, Ticket, UsageMonth
+from carecore.models import (
+    AccountManager,
+    CompensationClaim,
+    Customer,
+    Escalation,
+    OtpChallenge,
+    SendRecord,
+    Ticket,
+    UsageMonth,
+)
 
 _BSON_TYPES: Dict[str, Any] = {
     "string": "string",
@@ -135,6 +144,26 @@ COLLECTIONS: Dict[str, Tuple[Type[BaseModel], List[IndexSpec]]] = {
             ([("kind", 1), ("created_at", -1)], {"name": "by_kind"}),
             ([("to", 1), ("created_at", -1)], {"name": "by_recipient"}),
             ([("contact_id", 1), ("created_at", -1)], {"name": "by_contact"}),
+        ],
+    ),
+    "escalations": (
+        Escalation,
+        [
+            ([("manager_id", 1), ("status", 1), ("created_at", -1)], {"name": "manager_inbox"}),
+            ([("sender_id", 1), ("status", 1)], {"name": "by_sender"}),
+        ],
+    ),
+    "otp_challenges": (
+        OtpChallenge,
+        # expired challenges disappear by themselves
+        [([("expires_at", 1)], {"expireAfterSeconds": 0, "name": "ttl"}),
+         ([("mobile", 1), ("created_at", -1)], {"name": "by_mobile"})],
+    ),
+    "compensation_claims": (
+        CompensationClaim,
+        [
+            ([("customer_id", 1), ("kind", 1), ("month", 1)], {"unique": True, "name": "one_claim_per_month"}),
+            ([("status", 1), ("created_at", 1)], {"name": "by_status"}),
         ],
     ),
 }

@@ -43,6 +43,25 @@ def customer(**overrides: Any) -> Dict[str, Any]:
     return doc
 
 
+def other_customer() -> Dict[str, Any]:
+    """A second key account, whose data the first must never see."""
+    return customer(
+        _id="KA0000002",
+        company_name="上海东方证券股份有限公司",
+        customer_class="strategic",
+        region={"province": "浙江省", "city": "杭州"},
+        contacts=[
+            {"contact_id": "0000002-01", "name": "赵磊", "role": "IT运维工程师", "mobile": "+8613600136000",
+             "birthday": {"calendar": "solar", "month": 5, "day": 1}, "language": "zh", "tier": "gold",
+             "billing_contact": True},
+        ],
+        services=[
+            {"circuit_id": "SH-155M-0000002-1", "type": "digital_155m", "bandwidth": "155M", "status": "down",
+             "sla_class": "standard"},
+        ],
+    )
+
+
 def usage(customer_id: str = "KA0000001", month: str = "2026-10", **overrides: Any) -> Dict[str, Any]:
     doc = {"customer_id": customer_id, "month": month, "voice_minutes": 3200, "data_mb": 204800,
            "sms_count": 812, "amount_fen": 1288800}

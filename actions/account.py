@@ -1,0 +1,202 @@
+"""Answers about the verified customer's own account; nothing else is ever looked up.
+
+Every query is keyed by the customer id of the verified identity: a ticket or
+circuit id from another customer is "not found", never disclosed.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Awaitable, Callable, Dict, List, Optional
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import Identity, lang_of, verified_identity
+from actions.services import Services, services
+from actions.texts import bullet_lines, fmt_time, label, yuan
+from carecore.months import parse_month
+from carecore.repository import DatabaseError
+
+log = logging.getLogger(__name__)
+
+Answer = Callable[[Services, Tracker, CollectingDispatcher, Identity, str], Awaitable[List[Dict[str, Any]]]]
+
+
+async def answer_account_summary(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher,
+                                 who: Identity, lang: str) -> List[Dict[str, Any]]:
+    customer, contact = who
+    manager = await svc.db.managers.get(customer.account_manager_id)
+    kinds = sorted({label("circuit_type", c.type, lang) for c in customer.services})
+    sep = ", " if lang == "en" else "、"
+    dispatcher.utter_message(
+        response="utter_account_summary",
+        company_name=customer.company_name,
+        customer_class=label("customer_class", customer.customer_class, lang),
+        tier=label("tier", contact.tier, lang),
+        services=sep.join(kinds) or ("none" if lang == "en" else "暂无"),
+        manager_name=manager.name if manager else "-",
+    )
+    return []
+
+
+async def answer_account_manager(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher,
+                                 who: Identity, lang: str) -> List[Dict[str, Any]]:
+    manager = await svc.db.managers.get(who[0].account_manager_id)
+    if manager is None:
+        dispatcher.utter_message(response="utter_escalation_unverified")
+        return []
+    dispatcher.utter_message(response="utter_account_manager", manager_name=manager.name,
+                             manager_mobile=manager.mobile, manager_email=manager.email)
+    return []
+
+
+def _change(current: int, previous: Optional[int], lang: str) -> str:
+    if not previous:
+        return "no previous month" if lang == "en" else "无上月数据"
+    pct = (current - previous) * 100 / previous
+    if lang == "en":
+        return f"{pct:+.1f}%"
+    return f"{'增加' if pct >= 0 else '减少'}{abs(pct):.1f}%"
+
+
+async def answer_usage(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher,
+                       who: Identity, lang: str) -> List[Dict[str, Any]]:
+    today = svc.clock.today()
+    month = parse_month(tracker.get_slot("month"), today) or parse_month("上个月", today)
+    assert month is not None
+    usage = await svc.db.usage.get(who[0].id, month)
+    if usage is None:
+        dispatcher.utter_message(response="utter_usage_missing", month=month)
+        return [SlotSet("month", None)]
+    year, mon = (int(x) for x in month.split("-"))
+    prev_key = f"{year - 1:04d}-12" if mon == 1 else f"{year:04d}-{mon - 1:02d}"
+    previous = await svc.db.usage.get(who[0].id, prev_key)
+    dispatcher.utter_message(
+        response="utter_usage_report",
+        month=month if lang == "en" else f"{year}年{mon}",
+        voice_minutes=f"{usage.voice_minutes:,}",
+        data_gb=f"{usage.data_mb / 1024:,.1f}",
+        sms_count=f"{usage.sms_count:,}",
+        amount=yuan(usage.amount_fen),
+        change=_change(usage.amount_fen, previous.amount_fen if previous else None, lang),
+    )
+    return [SlotSet("month", None)]
+
+
+async def answer_service_status(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher,
+                                who: Identity, lang: str) -> List[Dict[str, Any]]:
+    customer = who[0]
+    wanted = tracker.get_slot("circuit_id")
+    circuits = customer.services
+    if wanted:
+        circuit = customer.circuit(wanted)
+        if circuit is None:
+            dispatcher.utter_message(response="utter_circuit_not_found", circuit_id=wanted)
+            return [SlotSet("circuit_id", None)]
+        circuits = [circuit]
+    if not circuits:
+        dispatcher.utter_message(response="utter_no_circuits")
+        return []
+    open_faults = {t.circuit_id for t in await svc.db.tickets.for_customer(customer.id, open_only=True)
+                   if t.kind == "fault"}
+    lines = []
+    for c in circuits:
+        line = f"{c.circuit_id} {label('circuit_type', c.type, lang)} {c.bandwidth}: {label('circuit_status', c.status, lang)}"
+        if c.circuit_id in open_faults:
+            line += " (open fault ticket)" if lang == "en" else "（有未结故障单）"
+        lines.append(line)
+    dispatcher.utter_message(response="utter_service_status", lines=bullet_lines(lines))
+    return [SlotSet("circuit_id", None)]
+
+
+async def answer_sla(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher,
+                     who: Identity, lang: str) -> List[Dict[str, Any]]:
+    customer, contact = who
+    response_h, restore_h = svc.settings.fault_sla_hours[contact.tier]
+    lines = [f"{c.circuit_id} {label('circuit_type', c.type, lang)}: {label('sla_class', c.sla_class, lang)}"
+             for c in customer.services] or ["-"]
+    dispatcher.utter_message(response="utter_sla", lines=bullet_lines(lines), tier=label("tier", contact.tier, lang),
+                             response_hours=f"{response_h:g}", restore_hours=f"{restore_h:g}")
+    return []
+
+
+async def answer_ticket_status(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher,
+                               who: Identity, lang: str) -> List[Dict[str, Any]]:
+    customer = who[0]
+    wanted = (tracker.get_slot("ticket_id") or "").strip().upper()
+    tz = svc.clock.tz
+    if wanted:
+        ticket = await svc.db.tickets.get(wanted, customer_id=customer.id)
+        if ticket is None:
+            dispatcher.utter_message(response="utter_ticket_not_found", ticket_id=wanted)
+            return [SlotSet("ticket_id", None)]
+        deadline = ""
+        if ticket.sla and ticket.status not in ("resolved", "closed"):
+            due = fmt_time(ticket.sla.restore_due, lang, tz)
+            deadline = f"Restore due by {due}." if lang == "en" else f"修复时限：{due}。"
+        dispatcher.utter_message(response="utter_ticket_status", ticket_id=ticket.id,
+                                 kind=label("ticket_kind", ticket.kind, lang),
+                                 status=label("ticket_status", ticket.status, lang), deadline=deadline)
+        return [SlotSet("ticket_id", None)]
+    tickets = await svc.db.tickets.for_customer(customer.id, open_only=True, limit=5)
+    if not tickets:
+        dispatcher.utter_message(response="utter_no_open_tickets")
+        return []
+    lines = [f"{t.id} {label('ticket_kind', t.kind, lang)}: {label('ticket_status', t.status, lang)}" for t in tickets]
+    dispatcher.utter_message(response="utter_open_tickets", lines=bullet_lines(lines))
+    return []
+
+
+class _AccountAction(Action):
+    """Runs one answer for a verified customer; unverified users never reach it (rules)."""
+
+    action_name = ""
+    answer: Answer
+
+    def name(self) -> str:
+        return self.action_name
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[Dict[str, Any]]:
+        svc = await services()
+        try:
+            who = await verified_identity(tracker, svc)
+            if who is None:
+                dispatcher.utter_message(response="utter_need_verification")
+                return [SlotSet("verified", False)]
+            return await type(self).answer(svc, tracker, dispatcher, who, lang_of(tracker))
+        except DatabaseError:
+            log.exception("%s: database unavailable", self.action_name)
+            dispatcher.utter_message(response="utter_service_unavailable")
+            return []
+
+
+class ActionAccountSummary(_AccountAction):
+    action_name = "action_account_summary"
+    answer = staticmethod(answer_account_summary)
+
+
+class ActionAccountManager(_AccountAction):
+    action_name = "action_account_manager"
+    answer = staticmethod(answer_account_manager)
+
+
+class ActionUsage(_AccountAction):
+    action_name = "action_usage"
+    answer = staticmethod(answer_usage)
+
+
+class ActionServiceStatus(_AccountAction):
+    action_name = "action_service_status"
+    answer = staticmethod(answer_service_status)
+
+
+class ActionSla(_AccountAction):
+    action_name = "action_sla"
+    answer = staticmethod(answer_sla)
+
+
+class ActionTicketStatus(_AccountAction):
+    action_name = "action_ticket_status"
+    answer = staticmethod(answer_ticket_status)

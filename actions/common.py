@@ -1,0 +1,55 @@
+"""Helpers every action uses: the reply language and the verified identity."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Optional, Tuple
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+
+from actions.services import Services
+from carecore.models import Contact, Customer
+
+log = logging.getLogger(__name__)
+
+Identity = Tuple[Customer, Contact]
+
+
+def lang_of(tracker: Tracker) -> str:
+    return "en" if tracker.get_slot("language") == "en" else "zh"
+
+
+async def verified_identity(tracker: Tracker, svc: Services) -> Optional[Identity]:
+    """The verified customer and contact of this conversation, fresh from MongoDB.
+
+    Identity slots are set only by actions (their mappings are ``custom``), and
+    the profile is re-read on every use, so a contact removed or moved meanwhile
+    loses access at once.
+    """
+    if tracker.get_slot("verified") is not True:
+        return None
+    contact_id, customer_id = tracker.get_slot("contact_id"), tracker.get_slot("customer_id")
+    if not contact_id or not customer_id:
+        return None
+    found = await svc.db.customers.find_by_contact(contact_id)
+    if found is None or found[0].id != customer_id:
+        return None
+    return found
+
+
+def identity_slots(customer: Customer, contact: Contact) -> List[Dict[str, Any]]:
+    return [
+        SlotSet("verified", True),
+        SlotSet("customer_id", customer.id),
+        SlotSet("contact_id", contact.contact_id),
+        SlotSet("contact_name", contact.name),
+        SlotSet("company_name", customer.company_name),
+        SlotSet("profile_language", contact.language),
+        SlotSet("language", contact.language),
+    ]
+
+
+def recent_user_texts(tracker: Tracker, limit: int = 3) -> List[str]:
+    texts = [e.get("text") for e in tracker.events if e.get("event") == "user" and e.get("text")]
+    return texts[-limit:]

@@ -1,0 +1,139 @@
+"""Handing a customer to their dedicated account manager (客户经理责任制).
+
+An escalation is recorded in MongoDB, the manager gets one SMS for it (the
+escalation id is the idempotency key), the customer is told who calls back and
+by when, and the conversation is paused until the manager hands it back.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Optional
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ConversationPaused, UserUtteranceReverted
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import Identity, lang_of, recent_user_texts, verified_identity
+from actions.services import Services, services
+from actions.texts import fmt_time, label
+from carecore.clock import utcnow
+from carecore.deadlines import callback_deadline
+from carecore.models import Escalation, EscalationReason
+from carecore.repository import DatabaseError
+
+log = logging.getLogger(__name__)
+
+REASON_ZH = {
+    EscalationReason.request_human: "客户要求人工",
+    EscalationReason.fallback: "机器人无法理解",
+    EscalationReason.urgent_complaint: "紧急投诉",
+}
+
+
+def transcript_summary(tracker: Tracker, limit_chars: int = 120) -> str:
+    text = " / ".join(recent_user_texts(tracker, 3))
+    return text if len(text) <= limit_chars else text[: limit_chars - 1] + "…"
+
+
+async def escalate(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher, who: Identity,
+                   reason: EscalationReason, ticket_id: Optional[str] = None) -> List[Dict[str, Any]]:
+    """Record, notify the manager once, tell the customer, pause. Reused by urgent complaints."""
+    customer, contact = who
+    lang = lang_of(tracker)
+    manager = await svc.db.managers.get(customer.account_manager_id)
+    existing = await svc.db.escalations.open_for_sender(tracker.sender_id)
+    if existing is not None:  # already waiting for a call-back: do not page the manager twice
+        escalation = existing
+    else:
+        now_local = svc.clock.now()
+        now = utcnow()
+        contact_by = callback_deadline(now_local, svc.settings.business_hours, svc.settings.escalation_contact_hours)
+        escalation = await svc.db.escalations.create({
+            "_id": await svc.db.escalations.next_id(now_local.date()),
+            "customer_id": customer.id, "contact_id": contact.contact_id, "manager_id": customer.account_manager_id,
+            "sender_id": tracker.sender_id, "channel": tracker.get_latest_input_channel(), "reason": reason,
+            "summary": transcript_summary(tracker, 500) or "-", "ticket_id": ticket_id, "contact_by": contact_by,
+            "created_at": now, "updated_at": now,
+        })
+        await _page_manager(svc, escalation, customer.company_name, contact.name, contact.mobile,
+                            label("tier", contact.tier, "zh"), tracker)
+    dispatcher.utter_message(response="utter_escalated", manager_name=manager.name if manager else "-",
+                             contact_by=fmt_time(escalation.contact_by, lang, svc.clock.tz))
+    return [ConversationPaused()]
+
+
+async def _page_manager(svc: Services, escalation: Escalation, company: str, contact_name: str, mobile: str,
+                        tier: str, tracker: Tracker) -> None:
+    manager = await svc.db.managers.get(escalation.manager_id)
+    if manager is None:
+        log.error("escalation %s: manager %s not found", escalation.id, escalation.manager_id)
+        return
+    due = fmt_time(escalation.contact_by, "zh", svc.clock.tz)
+    ticket = f"工单{escalation.ticket_id}。" if escalation.ticket_id else ""
+    body = (f"{svc.settings.sms_signature}升级单{escalation.id}：{company}（{tier}）{contact_name} {mobile}，"
+            f"原因：{REASON_ZH[EscalationReason(escalation.reason)]}。{ticket}"
+            f"摘要：{transcript_summary(tracker)}。请于{due}前联系客户。")
+    await svc.gateway.send(key=f"escalation:{escalation.id}", kind="escalation", to=manager.mobile, body=body,
+                           customer_id=escalation.customer_id, contact_id=escalation.contact_id, language="zh")
+
+
+async def request_human(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher, who: Identity,
+                        lang: str) -> List[Dict[str, Any]]:
+    return await escalate(svc, tracker, dispatcher, who, EscalationReason.request_human)
+
+
+class ActionEscalate(Action):
+    def name(self) -> str:
+        return "action_escalate"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[Dict[str, Any]]:
+        svc = await services()
+        try:
+            who = await verified_identity(tracker, svc)
+            if who is None:
+                dispatcher.utter_message(response="utter_escalation_unverified")
+                return []
+            return await escalate(svc, tracker, dispatcher, who, EscalationReason.request_human)
+        except DatabaseError:
+            log.exception("escalation failed: database unavailable")
+            dispatcher.utter_message(response="utter_service_unavailable")
+            return []
+
+
+def _previous_bot_action(tracker: Tracker) -> Optional[str]:
+    """The response the bot gave just before the latest user message, if any."""
+    seen_latest_user = False
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind == "user":
+            if seen_latest_user:
+                return None
+            seen_latest_user = True
+        elif kind == "bot" and seen_latest_user:
+            return (event.get("metadata") or {}).get("utter_action")
+    return None
+
+
+class ActionHandleFallback(Action):
+    """First miss: ask to rephrase. Second miss in a row: a person takes over."""
+
+    def name(self) -> str:
+        return "action_handle_fallback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[Dict[str, Any]]:
+        if _previous_bot_action(tracker) != "utter_ask_rephrase":
+            dispatcher.utter_message(response="utter_ask_rephrase")
+            return [UserUtteranceReverted()]
+        dispatcher.utter_message(response="utter_fallback_escalate")
+        svc = await services()
+        try:
+            who = await verified_identity(tracker, svc)
+            if who is None:
+                dispatcher.utter_message(response="utter_escalation_unverified")
+                return [UserUtteranceReverted()]
+            return await escalate(svc, tracker, dispatcher, who, EscalationReason.fallback)
+        except DatabaseError:
+            log.exception("fallback escalation failed: database unavailable")
+            dispatcher.utter_message(response="utter_service_unavailable")
+            return [UserUtteranceReverted()]

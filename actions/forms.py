@@ -1,0 +1,277 @@
+"""Complaint and fault forms: validation, the circuit question, and ticket creation.
+
+Both forms verify the user first when needed (their required slots grow by the
+verification steps), validate every answer, and create the ticket only after an
+explicit confirmation.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import timedelta
+from typing import Any, Dict, List, Optional
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import Identity, lang_of, verified_identity
+from actions.escalation import escalate
+from actions.services import Services, services
+from actions.texts import bullet_lines, fmt_time, label
+from actions.verification import FAILED, VERIFICATION_SLOTS, VerificationSteps
+from carecore.clock import utcnow
+from carecore.deadlines import fault_deadlines
+from carecore.models import Circuit, EscalationReason, TicketKind
+from carecore.repository import DatabaseError
+
+log = logging.getLogger(__name__)
+
+COMPLAINT_SLOTS = ["complaint_category", "complaint_description", "complaint_confirm", "complaint_urgent"]
+FAULT_SLOTS = ["fault_circuit", "fault_symptom", "fault_since", "fault_confirm"]
+URGENT_WORDS = re.compile(r"紧急|非常急|十万火急|马上处理|立刻|立即|urgent|asap|emergency|immediately", re.I)
+MIN_DESCRIPTION = 4
+
+CATEGORIES = {
+    "network": ("网络质量", "network quality", r"网络|信号|网速|断网|network|signal|speed|outage"),
+    "billing": ("账单费用", "billing", r"账单|费用|扣费|收费|话费|bill|charge|fee|invoice"),
+    "attitude": ("服务态度", "staff attitude", r"态度|客服|服务差|rude|attitude|staff"),
+    "timeliness": ("装机维修时效", "installation or repair time", r"装机|维修|时效|慢|拖|install|repair|delay|slow"),
+    "other": ("其他", "other", r"其他|其它|other|else"),
+}
+
+
+def _category(text: str) -> str:
+    for key, (_, _, pattern) in CATEGORIES.items():
+        if re.search(pattern, text, re.I):
+            return key
+    return "other"
+
+
+def _with_verification(tracker: Tracker, domain_slots: List[str]) -> List[str]:
+    """The verification steps are asked only of an unverified user; once they failed for good,
+    nothing else is asked and the form ends."""
+    if FAILED in (tracker.get_slot("verify_mobile"), tracker.get_slot("otp_code")):
+        return VERIFICATION_SLOTS
+    if tracker.get_slot("verified") is not True:
+        return domain_slots
+    return [slot for slot in domain_slots if slot not in VERIFICATION_SLOTS]
+
+
+class ValidateComplaintForm(VerificationSteps, FormValidationAction):
+    def name(self) -> str:
+        return "validate_complaint_form"
+
+    async def required_slots(self, domain_slots: List[str], dispatcher: CollectingDispatcher, tracker: Tracker,
+                             domain: DomainDict) -> List[str]:
+        return _with_verification(tracker, domain_slots)
+
+    async def validate_complaint_category(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                          domain: DomainDict) -> Dict[str, Any]:
+        text = str(value or "").strip()
+        if not text:
+            return {"complaint_category": None}
+        zh, en, _ = CATEGORIES[_category(text)]
+        return {"complaint_category": en if lang_of(tracker) == "en" else zh,
+                "complaint_urgent": bool(URGENT_WORDS.search(text)) or tracker.get_slot("complaint_urgent") is True}
+
+    async def validate_complaint_description(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                             domain: DomainDict) -> Dict[str, Any]:
+        text = str(value or "").strip()
+        if len(text) < MIN_DESCRIPTION:
+            dispatcher.utter_message(response="utter_description_too_short")
+            return {"complaint_description": None}
+        urgent = bool(URGENT_WORDS.search(text)) or tracker.get_slot("complaint_urgent") is True
+        return {"complaint_description": text[:2000], "complaint_urgent": urgent}
+
+
+ORDINALS = {"第一": 0, "第二": 1, "第三": 2, "第四": 3, "FIRST": 0, "SECOND": 1, "THIRD": 2, "FOURTH": 3}
+
+
+def _circuit_choice(circuits: List[Circuit], text: str) -> Optional[Circuit]:
+    """A circuit by id, by its number in the list, or by a mention only one circuit fits."""
+    upper = text.strip().upper()
+    by_id = [c for c in circuits if c.circuit_id.upper() in upper]
+    if by_id:
+        return by_id[0]
+    index = next((i for word, i in ORDINALS.items() if word in upper), None)
+    number = re.fullmatch(r"\D{0,6}([1-9])\D{0,6}", upper)
+    if index is None and number:
+        index = int(number.group(1)) - 1
+    if index is not None:
+        return circuits[index] if 0 <= index < len(circuits) else None
+    hints = [c for c in circuits if c.bandwidth.upper() in upper or (c.type == "ddn" and "DDN" in upper)]
+    return hints[0] if len(hints) == 1 else None
+
+
+class ValidateFaultForm(VerificationSteps, FormValidationAction):
+    def name(self) -> str:
+        return "validate_fault_form"
+
+    async def required_slots(self, domain_slots: List[str], dispatcher: CollectingDispatcher, tracker: Tracker,
+                             domain: DomainDict) -> List[str]:
+        return _with_verification(tracker, domain_slots)
+
+    async def validate_fault_circuit(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                     domain: DomainDict) -> Dict[str, Any]:
+        svc = await services()
+        who = await verified_identity(tracker, svc)
+        if who is None:  # the circuit id came with the first message, before verification
+            return {"fault_circuit": value if isinstance(value, str) else None}
+        circuit = _circuit_choice(who[0].services, str(value or ""))
+        if circuit is None:
+            dispatcher.utter_message(response="utter_circuit_not_yours", value=str(value)[:40])
+            return {"fault_circuit": None}
+        return {"fault_circuit": circuit.circuit_id}
+
+    async def validate_otp_code(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                domain: DomainDict) -> Dict[str, Any]:
+        result = await super().validate_otp_code(value, dispatcher, tracker, domain)
+        # A circuit named before verification is checked again now that we know the customer.
+        pending = tracker.get_slot("fault_circuit")
+        if result.get("verified") and pending:
+            svc = await services()
+            customer = await svc.db.customers.get(result["customer_id"])
+            circuit = _circuit_choice(customer.services, pending) if customer else None
+            if circuit is None:
+                dispatcher.utter_message(response="utter_circuit_not_yours", value=str(pending)[:40])
+            result["fault_circuit"] = circuit.circuit_id if circuit else None
+        return result
+
+    async def validate_fault_symptom(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                     domain: DomainDict) -> Dict[str, Any]:
+        text = str(value or "").strip()
+        if len(text) < 2:
+            dispatcher.utter_message(response="utter_description_too_short")
+            return {"fault_symptom": None}
+        return {"fault_symptom": text[:500]}
+
+    async def validate_fault_since(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                   domain: DomainDict) -> Dict[str, Any]:
+        text = str(value or "").strip()
+        return {"fault_since": text[:100] if text else None}
+
+
+class ActionAskFaultCircuit(Action):
+    """Lists the customer's own circuits to choose from."""
+
+    def name(self) -> str:
+        return "action_ask_fault_circuit"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+        svc = await services()
+        who = await verified_identity(tracker, svc)
+        circuits = who[0].services if who else []
+        if not circuits:
+            dispatcher.utter_message(response="utter_no_circuits")
+            return [ActiveLoop(None), SlotSet("requested_slot", None)]
+        lang = lang_of(tracker)
+        lines = [f"{c.circuit_id} {label('circuit_type', c.type, lang)} {c.bandwidth}" for c in circuits]
+        dispatcher.utter_message(response="utter_ask_fault_circuit", lines=bullet_lines(lines))
+        return []
+
+
+def _reset(slots: List[str]) -> List[EventType]:
+    return [SlotSet(name, None) for name in slots + VERIFICATION_SLOTS]
+
+
+class ActionCancelForm(Action):
+    def name(self) -> str:
+        return "action_cancel_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+        dispatcher.utter_message(response="utter_cancelled")
+        return [ActiveLoop(None), SlotSet("requested_slot", None)] + _reset(COMPLAINT_SLOTS + FAULT_SLOTS)
+
+
+async def _submitted_identity(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher) -> Optional[Identity]:
+    who = await verified_identity(tracker, svc)
+    if who is None:
+        dispatcher.utter_message(response="utter_anything_else")
+    return who
+
+
+class ActionSubmitComplaint(Action):
+    def name(self) -> str:
+        return "action_submit_complaint"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+        reset = _reset(COMPLAINT_SLOTS)
+        svc = await services()
+        try:
+            who = await _submitted_identity(svc, tracker, dispatcher)
+            if who is None:
+                return reset
+            if tracker.get_slot("complaint_confirm") is not True:
+                dispatcher.utter_message(response="utter_not_submitted")
+                return reset
+            customer, contact = who
+            now_local, now = svc.clock.now(), utcnow()
+            urgent = tracker.get_slot("complaint_urgent") is True
+            ticket = await svc.db.tickets.create({
+                "_id": await svc.db.tickets.next_id(TicketKind.complaint, now_local.date()),
+                "kind": "complaint", "customer_id": customer.id, "contact_id": contact.contact_id,
+                "category": str(tracker.get_slot("complaint_category") or "other")[:40],
+                "text": str(tracker.get_slot("complaint_description") or "-"),
+                "priority": "urgent" if urgent else "normal",
+                "history": [{"at": now, "actor": f"assistant:{tracker.get_latest_input_channel() or 'chat'}",
+                             "action": "created"}],
+                "created_at": now, "updated_at": now,
+            })
+            lang = lang_of(tracker)
+            deadline = fmt_time(now_local + timedelta(hours=svc.settings.complaint_reply_hours), lang, svc.clock.tz)
+            dispatcher.utter_message(response="utter_complaint_created", ticket_id=ticket.id, deadline=deadline)
+            events = reset + [SlotSet("ticket_id", None)]
+            if urgent:
+                events += await escalate(svc, tracker, dispatcher, who, EscalationReason.urgent_complaint, ticket.id)
+            return events
+        except DatabaseError:
+            log.exception("complaint not saved: database unavailable")
+            dispatcher.utter_message(response="utter_service_unavailable")
+            return reset
+
+
+class ActionSubmitFault(Action):
+    def name(self) -> str:
+        return "action_submit_fault"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+        reset = _reset(FAULT_SLOTS)
+        svc = await services()
+        try:
+            who = await _submitted_identity(svc, tracker, dispatcher)
+            if who is None:
+                return reset
+            if tracker.get_slot("fault_confirm") is not True:
+                dispatcher.utter_message(response="utter_not_submitted")
+                return reset
+            customer, contact = who
+            circuit = customer.circuit(str(tracker.get_slot("fault_circuit") or ""))
+            if circuit is None:  # re-checked: only the customer's own circuits
+                dispatcher.utter_message(response="utter_circuit_not_yours", value=tracker.get_slot("fault_circuit"))
+                return reset
+            now_local, now = svc.clock.now(), utcnow()
+            due = fault_deadlines(contact.tier, now, svc.settings.fault_sla_hours)
+            text = f"{tracker.get_slot('fault_symptom')}（{tracker.get_slot('fault_since')}）"
+            ticket = await svc.db.tickets.create({
+                "_id": await svc.db.tickets.next_id(TicketKind.fault, now_local.date()),
+                "kind": "fault", "customer_id": customer.id, "contact_id": contact.contact_id,
+                "circuit_id": circuit.circuit_id, "text": text[:4000],
+                "priority": "urgent" if contact.tier in ("diamond", "gold") else "high",
+                "sla": {"response_due": due.response_due, "restore_due": due.restore_due},
+                "history": [{"at": now, "actor": f"assistant:{tracker.get_latest_input_channel() or 'chat'}",
+                             "action": "created"}],
+                "created_at": now, "updated_at": now,
+            })
+            lang = lang_of(tracker)
+            dispatcher.utter_message(response="utter_fault_created", ticket_id=ticket.id,
+                                     tier=label("tier", contact.tier, lang),
+                                     response_due=fmt_time(due.response_due, lang, svc.clock.tz),
+                                     restore_due=fmt_time(due.restore_due, lang, svc.clock.tz))
+            return reset
+        except DatabaseError:
+            log.exception("fault not saved: database unavailable")
+            dispatcher.utter_message(response="utter_service_unavailable")
+            return reset

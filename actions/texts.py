@@ -1,0 +1,95 @@
+"""Words the actions put into replies: labels of enum values in both languages, time formats."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Optional
+from zoneinfo import ZoneInfo
+
+LABELS = {
+    "customer_class": {
+        "important": ("重要客户", "important"),
+        "high_value": ("高值客户", "high-value"),
+        "strategic": ("战略客户", "strategic"),
+        "group": ("集团客户", "group"),
+    },
+    "tier": {
+        "diamond": ("钻石卡", "Diamond"),
+        "gold": ("金卡", "Gold"),
+        "silver": ("银卡", "Silver"),
+        "vip": ("贵宾卡", "VIP"),
+    },
+    "circuit_type": {
+        "digital_2m": ("2M数字电路", "2M digital circuit"),
+        "digital_155m": ("155M数字电路", "155M digital circuit"),
+        "ddn": ("DDN专线", "DDN line"),
+        "leased_line": ("专线", "leased line"),
+        "internet_access": ("互联网专线", "dedicated internet access"),
+        "ne_rental": ("网元出租", "network-element rental"),
+        "voice": ("语音", "voice"),
+        "mobile": ("移动", "mobile"),
+        "data": ("数据", "data"),
+    },
+    "circuit_status": {
+        "active": ("正常", "up"),
+        "degraded": ("性能下降", "degraded"),
+        "down": ("中断", "down"),
+        "maintenance": ("维护中", "in maintenance"),
+        "suspended": ("已暂停", "suspended"),
+    },
+    "sla_class": {
+        "premium": ("金牌保障", "premium"),
+        "standard": ("标准保障", "standard"),
+        "basic": ("基础保障", "basic"),
+    },
+    "ticket_kind": {"complaint": ("投诉", "complaint"), "fault": ("故障", "fault")},
+    "ticket_status": {
+        "open": ("已受理", "open"),
+        "acknowledged": ("处理中", "being handled"),
+        "in_progress": ("处理中", "in progress"),
+        "resolved": ("已解决", "resolved"),
+        "closed": ("已关闭", "closed"),
+    },
+}
+
+
+def label(kind: str, value: str, lang: str) -> str:
+    pair = LABELS.get(kind, {}).get(value)
+    if pair is None:
+        return value
+    return pair[1] if lang == "en" else pair[0]
+
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def detect_language(text: Optional[str]) -> Optional[str]:
+    """zh if the message has Chinese characters (mixed messages too), en if it has English words.
+
+    None for messages with neither (a code, a number, an id): those keep the
+    conversation's current language.
+    """
+    if not text:
+        return None
+    if _CJK.search(text):
+        return "zh"
+    if _LATIN_WORD.search(text):
+        return "en"
+    return None
+
+
+def fmt_time(when: datetime, lang: str, tz: ZoneInfo) -> str:
+    local = when.astimezone(tz)
+    if lang == "en":
+        return local.strftime("%d %b %H:%M")
+    return f"{local.month}月{local.day}日{local:%H:%M}"
+
+
+def yuan(fen: int) -> str:
+    return f"{fen / 100:,.2f}"
+
+
+def bullet_lines(lines: list[str]) -> str:
+    return "\n".join(f"{i}. {line}" for i, line in enumerate(lines, 1))

@@ -1,0 +1,129 @@
+"""Verifying a chat user with a one-time code sent to their registered mobile.
+
+The verification steps (``verify_mobile``, ``otp_code``) run on their own in
+``verification_form`` before an account question, and inside the complaint and
+fault forms, which ask for them first when the user is not yet verified.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Optional
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.account import (
+    answer_account_manager,
+    answer_account_summary,
+    answer_service_status,
+    answer_sla,
+    answer_ticket_status,
+    answer_usage,
+)
+from actions.common import identity_slots, lang_of, verified_identity
+from actions.escalation import request_human
+from actions.requests import bill_not_received, opt_in, opt_out
+from actions.services import services
+from carecore.repository import DatabaseError
+
+log = logging.getLogger(__name__)
+
+VERIFICATION_SLOTS = ["verify_mobile", "otp_code"]
+# Sentinel that ends a form whose verification failed for good (locked out).
+FAILED = "failed"
+
+PENDING_HANDLERS = {
+    "ask_account_summary": answer_account_summary,
+    "ask_account_manager": answer_account_manager,
+    "ask_usage": answer_usage,
+    "ask_service_status": answer_service_status,
+    "ask_sla": answer_sla,
+    "ask_ticket_status": answer_ticket_status,
+    "report_bill_not_received": bill_not_received,
+    "opt_out_sms": opt_out,
+    "opt_in_sms": opt_in,
+    "request_human": request_human,
+}
+
+
+class VerificationSteps:
+    """Validation of the two verification slots, shared by every form that verifies."""
+
+    async def validate_verify_mobile(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                     domain: DomainDict) -> Dict[str, Any]:
+        svc = await services()
+        issued = await svc.otp.issue(tracker.sender_id, str(value or ""), svc.clock.now(), language=lang_of(tracker),
+                                     signature=svc.settings.sms_signature if lang_of(tracker) == "zh" else "")
+        if issued.status == "invalid":
+            dispatcher.utter_message(response="utter_invalid_mobile")
+            return {"verify_mobile": None}
+        if issued.status == "rate_limited":
+            dispatcher.utter_message(response="utter_code_locked")
+            return {"verify_mobile": FAILED, "otp_code": FAILED}
+        return {"verify_mobile": issued.mobile}
+
+    async def validate_otp_code(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                domain: DomainDict) -> Dict[str, Any]:
+        svc = await services()
+        checked = await svc.otp.check(tracker.sender_id, str(value or ""), svc.clock.now())
+        if checked.status == "ok":
+            assert checked.customer is not None and checked.contact is not None
+            dispatcher.utter_message(response="utter_verified", contact_name=checked.contact.name,
+                                     company_name=checked.customer.company_name)
+            slots = {e["name"]: e["value"] for e in identity_slots(checked.customer, checked.contact)}
+            return {**slots, "otp_code": "ok"}
+        if checked.status == "wrong":
+            dispatcher.utter_message(response="utter_code_wrong", attempts_left=checked.attempts_left)
+            return {"otp_code": None}
+        if checked.status in ("expired", "none"):
+            dispatcher.utter_message(response="utter_code_expired")
+            return {"otp_code": None, "verify_mobile": None}
+        dispatcher.utter_message(response="utter_code_locked")
+        return {"otp_code": FAILED}
+
+
+class ValidateVerificationForm(VerificationSteps, FormValidationAction):
+    def name(self) -> str:
+        return "validate_verification_form"
+
+
+class ActionRequireVerification(Action):
+    """Remember what the unverified user asked, to answer it once they are verified."""
+
+    def name(self) -> str:
+        return "action_require_verification"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+        dispatcher.utter_message(response="utter_need_verification")
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        return [SlotSet("pending_request", intent if intent in PENDING_HANDLERS else None),
+                SlotSet("verify_mobile", None), SlotSet("otp_code", None)]
+
+
+class ActionResumeRequest(Action):
+    """After verification: answer the question that needed it, or say it could not be done."""
+
+    def name(self) -> str:
+        return "action_resume_request"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+        pending: Optional[str] = tracker.get_slot("pending_request")
+        reset = [SlotSet("pending_request", None), SlotSet("verify_mobile", None), SlotSet("otp_code", None)]
+        svc = await services()
+        try:
+            who = await verified_identity(tracker, svc)
+            if who is None:  # verification failed or was abandoned
+
+                return reset
+            handler = PENDING_HANDLERS.get(pending or "")
+            if handler is None:
+                dispatcher.utter_message(response="utter_anything_else")
+                return reset
+            return reset + await handler(svc, tracker, dispatcher, who, lang_of(tracker))
+        except DatabaseError:
+            log.exception("resume after verification: database unavailable")
+            dispatcher.utter_message(response="utter_service_unavailable")
+            return reset

@@ -1,0 +1,129 @@
+"""Twilio SMS input channel that checks X-Twilio-Signature (Rasa 3.6's built-in one does not).
+
+``POST /webhooks/twilio_sms/webhook``: Twilio's form POST for an incoming SMS.
+
+* 403 when the signature is absent or does not match the configured public URL
+  and the posted parameters; nothing reaches the bot.
+* 400 when ``Body`` or a valid ``From`` is missing; 413 for oversized bodies.
+* The conversation id binds the sender's number with an HMAC (see
+  ``carecore.identity``), so only this channel can open a verified SMS session.
+* Replies go out through the product's SMS gateway, keyed by the inbound
+  MessageSid: a webhook Twilio delivers twice is answered once.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Awaitable, Callable, Dict, Optional
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from carecore.config import Settings, get_settings
+from carecore.identity import sms_sender_id
+from carecore.phones import InvalidPhoneNumber, mask, to_e164
+from carecore.repository import Database
+from carecore.runtime import build_gateway
+from carecore.sms import signature
+from carecore.sms.gateway import SmsGateway
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 16 * 1024
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+WEBHOOK_PATH = "/webhooks/twilio_sms/webhook"
+
+
+class TwilioSmsInput(InputChannel):
+    """Signed Twilio SMS in, replies out through the SMS gateway."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "twilio_sms"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> TwilioSmsInput:
+        credentials = credentials or {}
+        return cls(webhook_url=credentials.get("webhook_url") or None)
+
+    def __init__(self, webhook_url: Optional[str] = None, settings: Optional[Settings] = None,
+                 gateway: Optional[SmsGateway] = None) -> None:
+        self._settings = settings
+        self._webhook_url = webhook_url
+        self._gateway = gateway
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings or get_settings()
+
+    @property
+    def webhook_url(self) -> str:
+        """The exact public URL Twilio calls, which is what it signs."""
+        return self._webhook_url or self.settings.bot_public_url.rstrip("/") + WEBHOOK_PATH
+
+    async def gateway(self) -> SmsGateway:
+        if self._gateway is None:  # created on the server's loop, on first use
+            settings = self.settings
+            if not settings.mongodb_uri:
+                raise RuntimeError("MONGODB_URI is not set")
+            db = Database.connect(settings.mongodb_uri, settings.mongodb_db)
+            self._gateway = build_gateway(db, settings)
+        return self._gateway
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint("twilio_sms_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            return await self.handle(request, on_new_message)
+
+        return webhook
+
+    async def handle(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
+        if len(request.body or b"") > MAX_BODY_BYTES:
+            return response.text("request too large", status=413)
+        params = {key: values[0] for key, values in (request.form or {}).items() if values}
+        token = self.settings.twilio_auth_token or ""
+        if not signature.is_valid(token, self.webhook_url, params, request.headers.get(signature.HEADER)):
+            log.warning("rejected unsigned or forged Twilio webhook")
+            return response.text("invalid signature", status=403)
+        text, sender = params.get("Body"), params.get("From", "")
+        if text is None or not text.strip():
+            return response.text("missing Body", status=400)
+        try:
+            phone = to_e164(sender, mobile_only=False)
+        except InvalidPhoneNumber:
+            return response.text("missing or invalid From", status=400)
+        message_sid = params.get("MessageSid") or params.get("SmsSid") or ""
+        gateway = await self.gateway()
+        if message_sid and await gateway.db.sends.get(f"reply:{message_sid}:0"):
+            return response.text(EMPTY_TWIML, content_type="text/xml")  # Twilio delivered it twice
+        secret = self.settings.sender_id_secret
+        sender_id = sms_sender_id(phone, secret) if secret else f"sms:{phone}:unsigned"
+        collector = CollectingOutputChannel()
+        await on_new_message(UserMessage(text.strip()[:1600], collector, sender_id, input_channel=self.name(),
+                                         metadata={"message_sid": message_sid}))
+        await self._reply(gateway, phone, message_sid, collector)
+        return response.text(EMPTY_TWIML, content_type="text/xml")
+
+    async def _reply(self, gateway: SmsGateway, phone: str, message_sid: str, collector: CollectingOutputChannel) -> None:
+        key_base = message_sid or f"nosid-{id(collector)}"
+        for index, message in enumerate(collector.messages):
+            body = (message.get("text") or "").strip()
+            if not body:
+                continue
+            if any("\u4e00" <= ch <= "\u9fff" for ch in body) and not body.startswith("【"):
+                body = self.settings.sms_signature + body
+            try:
+                await gateway.send(key=f"reply:{key_base}:{index}", kind="reply", to=phone, body=body[:1600])
+            except Exception:  # a failed reply must not turn into a Twilio retry of the inbound message
+                log.exception("reply to %s failed", mask(phone))
+
+    def get_metadata(self, request: Request) -> Optional[Dict[str, Any]]:
+        return None

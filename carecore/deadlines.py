@@ -1,0 +1,62 @@
+"""Deadlines that depend on business time: fault SLAs and escalation call-backs.
+
+Everything takes the current time from the caller (an injectable clock), in the
+business timezone, so tests run on fixed dates: Friday evenings, the eve of the
+Spring Festival, New Year's Eve.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Dict, Tuple
+
+import holidays
+
+
+@dataclass(frozen=True)
+class FaultDeadlines:
+    response_due: datetime
+    restore_due: datetime
+
+
+def fault_deadlines(tier: str, opened_at: datetime, sla_hours: Dict[str, Tuple[float, float]]) -> FaultDeadlines:
+    """Response and restore deadlines of a fault: round-the-clock, as the SLA contracts say."""
+    try:
+        response_h, restore_h = sla_hours[tier]
+    except KeyError:
+        raise ValueError(f"unknown tier: {tier}") from None
+    return FaultDeadlines(opened_at + timedelta(hours=response_h), opened_at + timedelta(hours=restore_h))
+
+
+@lru_cache(maxsize=8)
+def _cn_holidays(year: int) -> holidays.HolidayBase:
+    return holidays.country_holidays("CN", years=[year])
+
+
+def is_business_day(day: date) -> bool:
+    return day.weekday() < 5 and day not in _cn_holidays(day.year)
+
+
+def next_business_morning(now: datetime, opens: int) -> datetime:
+    day = now.date() + timedelta(days=1)
+    while not is_business_day(day):
+        day += timedelta(days=1)
+    return datetime.combine(day, time(opens, 30), tzinfo=now.tzinfo)
+
+
+def callback_deadline(now: datetime, business_hours: Tuple[int, int], within_hours: float) -> datetime:
+    """When a manager calls back: within ``within_hours`` in working hours, else next morning.
+
+    A request late in the day whose window would run past closing also goes to
+    the next business morning, so nobody is promised a call at 19:00.
+    """
+    opens, closes = business_hours
+    if is_business_day(now.date()):
+        if now.hour < opens:
+            return datetime.combine(now.date(), time(opens, 30), tzinfo=now.tzinfo)
+        due = now + timedelta(hours=within_hours)
+        if now.hour < closes and due.time() <= time(closes) and due.date() == now.date():
+            return due
+    return next_business_morning(now, opens)

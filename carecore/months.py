@@ -1,0 +1,54 @@
+"""Which month a customer means: "上个月", "10月", "十月", "last month", "October", "2026-10".
+
+Months without a year mean the latest such month that has ended or is running:
+asked in January, "December" is last December.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Optional
+
+from carecore.models import month_key
+
+_EN = {
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
+    "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
+}
+_ZH_NUM = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9,
+           "十": 10, "十一": 11, "十二": 12}
+
+
+def _shift(today: date, months_back: int) -> str:
+    index = today.year * 12 + (today.month - 1) - months_back
+    return month_key(date(index // 12, index % 12 + 1, 1))
+
+
+def _latest(today: date, month: int) -> str:
+    year = today.year if month <= today.month else today.year - 1
+    return month_key(date(year, month, 1))
+
+
+def parse_month(text: Optional[str], today: date) -> Optional[str]:
+    """'YYYY-MM' for what the customer wrote, or None if it names no month."""
+    if not text:
+        return None
+    t = text.strip().lower()
+    if re.search(r"上个?月|上一个月|last month|previous month", t):
+        return _shift(today, 1)
+    if re.search(r"本月|这个月|当月|this month", t):
+        return _shift(today, 0)
+    explicit = re.search(r"(20[0-9]{2})\s*(?:年|-|/|\.)\s*(1[0-2]|0?[1-9])", t)
+    if explicit:
+        return f"{int(explicit.group(1)):04d}-{int(explicit.group(2)):02d}"
+    digits = re.search(r"(?<![0-9])(1[0-2]|0?[1-9])\s*月", t)
+    if digits:
+        return _latest(today, int(digits.group(1)))
+    chinese = re.search(r"(十[一二]?|[一二三四五六七八九])月", t)
+    if chinese:
+        return _latest(today, _ZH_NUM[chinese.group(1)])
+    english = re.search(r"(?<![a-z])(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*", t)
+    if english:
+        return _latest(today, _EN[english.group(1)])
+    return None

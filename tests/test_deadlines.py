@@ -1,0 +1,58 @@
+"""Business-time arithmetic on fixed dates (Asia/Shanghai)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from carecore.config import Settings
+from carecore.deadlines import callback_deadline, fault_deadlines, is_business_day
+
+SH = ZoneInfo("Asia/Shanghai")
+HOURS = (9, 18)
+
+
+def at(*args: int) -> datetime:
+    return datetime(*args, tzinfo=SH)
+
+
+@pytest.mark.parametrize(("now", "expected"), [
+    (at(2026, 11, 23, 10, 0), at(2026, 11, 23, 12, 0)),      # Monday morning: within 2 h
+    (at(2026, 11, 23, 7, 59), at(2026, 11, 23, 9, 30)),      # before opening: same morning
+    (at(2026, 11, 23, 16, 30), at(2026, 11, 24, 9, 30)),     # would run past closing
+    (at(2026, 11, 27, 20, 30), at(2026, 11, 30, 9, 30)),     # Friday evening: Monday
+    (at(2026, 11, 28, 11, 0), at(2026, 11, 30, 9, 30)),      # Saturday
+    (at(2026, 12, 31, 19, 0), at(2027, 1, 4, 9, 30)),        # New Year's Eve: past New Year's Day and the weekend
+    (at(2026, 2, 28, 23, 0), at(2026, 3, 2, 9, 30)),         # month end on a weekend
+])
+def test_callback_deadline(now: datetime, expected: datetime) -> None:
+    assert callback_deadline(now, HOURS, 2) == expected
+
+
+def test_spring_festival_is_not_a_business_day() -> None:
+    spring_festival_2027 = at(2027, 2, 6, 10, 0)  # 正月初一
+    assert not is_business_day(spring_festival_2027.date())
+    due = callback_deadline(spring_festival_2027, HOURS, 2)
+    assert due.date() > spring_festival_2027.date() and is_business_day(due.date())
+
+
+def test_fault_deadlines_by_tier_and_configurable() -> None:
+    settings = Settings()
+    opened = at(2027, 2, 28, 23, 30)
+    diamond = fault_deadlines("diamond", opened, settings.fault_sla_hours)
+    assert (diamond.response_due, diamond.restore_due) == (at(2027, 3, 1, 1, 30), at(2027, 3, 1, 3, 30))
+    vip = fault_deadlines("vip", opened, settings.fault_sla_hours)
+    assert vip.restore_due == at(2027, 3, 2, 23, 30)
+    custom = Settings(fault_sla_hours={"diamond": (1, 2), "gold": (4, 8), "silver": (8, 24), "vip": (24, 48)})
+    assert fault_deadlines("diamond", opened, custom.fault_sla_hours).restore_due == at(2027, 3, 1, 1, 30)
+    with pytest.raises(ValueError):
+        fault_deadlines("platinum", opened, settings.fault_sla_hours)
+    with pytest.raises(ValueError):
+        Settings(fault_sla_hours={"diamond": (4, 2), "gold": (4, 8), "silver": (8, 24), "vip": (24, 48)})
+
+
+def test_fault_sla_hours_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAULT_SLA_HOURS", '{"diamond": [1, 3], "gold": [4, 8], "silver": [8, 24], "vip": [24, 48]}')
+    assert Settings().fault_sla_hours["diamond"] == (1, 3)
