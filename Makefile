@@ -1,15 +1,20 @@
 # Key-account care: `make run` starts the product on embedded defaults, `make test` runs every test.
-# Each target installs only what is missing: the venv is rebuilt only when requirements.txt changes.
+# Each target installs only what is missing: the venv is rebuilt only when requirements.txt changes,
+# the assistant is retrained only when its data or config changed.
 
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
 STAMP := $(VENV)/.installed
+MODEL := models/keycare.tar.gz
 BASE_PYTHON ?= $(shell pyenv which python 2>/dev/null || command -v python3.10)
 CUSTOMERS ?= 200
 PYTEST_ARGS ?=
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: venv run test lint seed emulator check-env clean
+.PHONY: venv run shell test test-bot lint validate train seed nlu-report check-env clean
 
 venv: $(STAMP)
 
@@ -25,7 +30,24 @@ $(STAMP): requirements.txt .python-version
 run: venv
 	$(PY) -m carecore.supervisor
 
-test: venv
+shell: venv
+	$(PY) -m carecore.supervisor --shell
+
+validate: venv
+	$(RASA) data validate --domain domain --data data
+
+# Rasa compares fingerprints: this is quick when nothing changed.
+train: venv
+	$(RASA) train --domain domain --data data --config config.yml --out models --fixed-model-name keycare
+
+test-bot: validate train
+	@mkdir -p results
+	@echo "rasa test core --fail-on-prediction-errors (tests/test_stories.yml)"
+	@$(RASA) test core --model $(MODEL) --stories tests/test_stories.yml --fail-on-prediction-errors \
+		--out results/core > results/rasa-test-core.log 2>&1 || { tail -60 results/rasa-test-core.log; exit 1; }
+	@grep -E "Evaluating [0-9]+ stories|Correct:|Accuracy:" results/rasa-test-core.log | head -3 | sed 's/.*rasa.core.test  - //'
+
+test: test-bot
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: venv
@@ -34,8 +56,11 @@ lint: venv
 seed: venv
 	$(PY) -m carecore.seed --customers $(CUSTOMERS)
 
+nlu-report: venv
+	$(PY) tools/nlu_report.py
+
 check-env: venv
 	$(PY) -m pip check
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .rasa models results

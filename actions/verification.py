@@ -54,6 +54,8 @@ class VerificationSteps:
 
     async def validate_verify_mobile(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                      domain: DomainDict) -> Dict[str, Any]:
+        if value is None:  # cleared by an action, not typed by the user
+            return {"verify_mobile": None}
         svc = await services()
         issued = await svc.otp.issue(tracker.sender_id, str(value or ""), svc.clock.now(), language=lang_of(tracker),
                                      signature=svc.settings.sms_signature if lang_of(tracker) == "zh" else "")
@@ -67,6 +69,8 @@ class VerificationSteps:
 
     async def validate_otp_code(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                 domain: DomainDict) -> Dict[str, Any]:
+        if value is None:
+            return {"otp_code": None}
         svc = await services()
         checked = await svc.otp.check(tracker.sender_id, str(value or ""), svc.clock.now())
         if checked.status == "ok":

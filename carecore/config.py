@@ -48,12 +48,16 @@ class Settings(BaseSettings):
     )
     sms_signature: str = Field("【中国电信】", description="Signature that starts every zh SMS.")
     emulator_port: int = Field(8099, description="Port of the local Twilio emulator.")
+    emulator_auth_token: Optional[str] = Field(
+        None, description="Auth token `make run` gives the emulator; random per run when unset."
+    )
     sms_outbox: str = Field(
         "emulator", description="'emulator' or 'console' when no Twilio credentials are set."
     )
 
     # --- Assistant -------------------------------------------------------------------
     rasa_port: int = Field(5005, description="Port of the Rasa server (REST, socket.io, Twilio SMS).")
+    rasa_interface: str = Field("127.0.0.1", description="Interface the Rasa server listens on.")
     bot_public_url: str = Field(
         "http://127.0.0.1:5005",
         description="Public URL of the Rasa server; Twilio signs <it>/webhooks/twilio_sms/webhook.",

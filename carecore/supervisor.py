@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import logging
 import os
@@ -20,6 +21,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Dict, List, Optional
 
 from carecore.config import PROJECT_ROOT, Settings, get_settings
@@ -41,11 +43,26 @@ class Service:
     name: str
     argv: List[str]
     ready_url: Optional[str] = None
+    ready_timeout_s: float = 60
 
 
-def services(settings: Settings, env: Dict[str, str]) -> List[Service]:
+MODEL = PROJECT_ROOT / "models" / "keycare.tar.gz"
+
+
+def rasa_cli() -> str:
+    return str(Path(sys.executable).with_name("rasa"))
+
+
+def train_command() -> List[str]:
+    """Train only when the data or config changed (Rasa compares fingerprints)."""
+    return [rasa_cli(), "train", "--domain", "domain", "--data", "data", "--config", "config.yml",
+            "--out", "models", "--fixed-model-name", "keycare"]
+
+
+def services(settings: Settings, env: Dict[str, str], *, bot: bool = True, shell: bool = False) -> List[Service]:
     """The long-running processes of the product, in start order."""
     py = sys.executable
+    rasa = rasa_cli()
     started: List[Service] = []
     if env.get("KEYCARE_EMULATOR") == "1":
         started.append(
@@ -54,6 +71,27 @@ def services(settings: Settings, env: Dict[str, str]) -> List[Service]:
                 [py, "-m", "carecore.twilio_emulator", "--port", str(settings.emulator_port),
                  "--received-log", str(settings.var_dir / "emulator-received.jsonl")],
                 ready_url=f"http://127.0.0.1:{settings.emulator_port}/_emulator",
+            )
+        )
+    if not bot:
+        return started
+    started.append(
+        Service(
+            "action-server",
+            [rasa, "run", "actions", "--actions", "actions", "--port", str(settings.action_server_port)],
+            ready_url=f"http://127.0.0.1:{settings.action_server_port}/health",
+        )
+    )
+    if not shell:
+        started.append(
+            Service(
+                "rasa-server",
+                [rasa, "run", "--model", str(MODEL), "--endpoints", "endpoints.yml", "--credentials",
+                 "credentials.yml", "--interface", settings.rasa_interface, "--port", str(settings.rasa_port),
+                 "--enable-api", "--auth-token",
+                 env["RASA_API_TOKEN"], "--cors", "*"],
+                ready_url=f"http://127.0.0.1:{settings.rasa_port}/",
+                ready_timeout_s=180,
             )
         )
     return started
@@ -75,12 +113,12 @@ async def _prepare_database(uri: str, settings: Settings) -> int:
         db.close()
 
 
-def _wait_http(url: str, timeout_s: float = 30.0) -> bool:
+def _wait_http(url: str, timeout_s: float, proc: subprocess.Popen[bytes]) -> bool:
     import urllib.error
     import urllib.request
 
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and proc.poll() is None:
         try:
             with urllib.request.urlopen(url, timeout=1):
                 return True
@@ -90,8 +128,11 @@ def _wait_http(url: str, timeout_s: float = 30.0) -> bool:
 
 
 class Supervisor:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, bot: bool = True, shell: bool = False) -> None:
         self.settings = settings
+        self.bot = bot
+        self.shell = shell
+        self.env: Dict[str, str] = {}
         self.mongo: Optional[EmbeddedMongo] = None
         self.children: List[tuple[Service, subprocess.Popen[bytes]]] = []
         self.stopping = False
@@ -99,11 +140,16 @@ class Supervisor:
     def child_env(self) -> Dict[str, str]:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
+        env.setdefault("MONGODB_DB", self.settings.mongodb_db)
+        env.setdefault("ACTION_SERVER_PORT", str(self.settings.action_server_port))
+        # Per-run secrets unless configured: never written anywhere.
+        env.setdefault("SENDER_ID_SECRET", secrets.token_hex(32))
+        env.setdefault("RASA_API_TOKEN", secrets.token_hex(24))
         if not self.settings.twilio_configured and self.settings.sms_outbox == "emulator":
             env.update(
                 KEYCARE_EMULATOR="1",
                 TWILIO_ACCOUNT_SID=EMULATOR_ACCOUNT_SID,
-                TWILIO_AUTH_TOKEN=secrets.token_hex(16),  # per run; never stored
+                TWILIO_AUTH_TOKEN=self.settings.emulator_auth_token or secrets.token_hex(16),  # never stored
                 TWILIO_FROM_NUMBER=EMULATOR_FROM_NUMBER,
                 TWILIO_API_BASE_URL=f"http://127.0.0.1:{self.settings.emulator_port}",
             )
@@ -118,16 +164,25 @@ class Supervisor:
             uri = self.mongo.start()
             env["MONGODB_URI"] = uri
         customers = asyncio.run(_prepare_database(uri, self.settings))
-        for service in services(self.settings, env):
+        if self.bot:
+            log.info("training the assistant if its data changed (a first training takes a few minutes)")
+            subprocess.run(train_command(), env=env, cwd=PROJECT_ROOT, check=True)
+        self.env = env
+        for service in services(self.settings, env, bot=self.bot, shell=self.shell):
             log.info("starting %s", service.name)
             proc = subprocess.Popen(service.argv, env=env, cwd=PROJECT_ROOT, start_new_session=True)
             self.children.append((service, proc))
-            if service.ready_url and not _wait_http(service.ready_url):
+            if service.ready_url and not _wait_http(service.ready_url, service.ready_timeout_s, proc):
                 raise RuntimeError(f"{service.name} did not become ready at {service.ready_url}")
         sms = "Twilio" if self.settings.twilio_configured else (
             f"Twilio emulator on port {self.settings.emulator_port}" if env.get("KEYCARE_EMULATOR") else "console outbox")
         log.info("ready: MongoDB %s (%d customers), SMS via %s. Ctrl-C stops everything.",
                  "embedded" if self.mongo else "external", customers, sms)
+
+    def run_shell(self) -> int:
+        """``make shell``: a terminal chat against the running action server."""
+        argv = [rasa_cli(), "shell", "--model", str(MODEL), "--endpoints", "endpoints.yml"]
+        return subprocess.call(argv, env=self.env, cwd=PROJECT_ROOT)
 
     def wait(self) -> int:
         while not self.stopping:
@@ -157,10 +212,14 @@ class Supervisor:
             self.mongo.stop()
 
 
-def main() -> int:
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description="Run the key-account care product on embedded defaults")
+    parser.add_argument("--no-bot", action="store_true", help="without the Rasa assistant (no training)")
+    parser.add_argument("--shell", action="store_true", help="chat with the assistant in this terminal")
+    args = parser.parse_args(argv)
     settings = get_settings()
     setup_logging(settings.log_level)
-    supervisor = Supervisor(settings)
+    supervisor = Supervisor(settings, bot=not args.no_bot, shell=args.shell)
 
     def _request_stop(signum: int, _frame: object) -> None:
         supervisor.stopping = True
@@ -170,7 +229,7 @@ def main() -> int:
     code = 0
     try:
         supervisor.start()
-        code = supervisor.wait()
+        code = supervisor.run_shell() if args.shell else supervisor.wait()
     except Exception:
         log.exception("start-up failed")
         code = 1

@@ -249,6 +249,11 @@ async def test_unregistered_number_gets_the_same_answer_and_no_sms(svc: Services
     assert (await form.validate_otp_code("123456", dispatcher, t, domain))["otp_code"] is None
     assert await form.validate_verify_mobile("12345", dispatcher, t, domain) == {"verify_mobile": None}
     assert dispatcher.messages[-1]["response"] == "utter_invalid_mobile"
+    # Slots cleared by an action are validated too, and must not produce messages.
+    quiet = CollectingDispatcher()
+    assert await form.validate_verify_mobile(None, quiet, t, domain) == {"verify_mobile": None}
+    assert await form.validate_otp_code(None, quiet, t, domain) == {"otp_code": None}
+    assert quiet.messages == []
 
 
 async def test_codes_per_number_are_rate_limited(svc: Services, domain, emulator) -> None:

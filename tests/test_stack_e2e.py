@@ -1,0 +1,144 @@
+"""The whole assistant as `make run` starts it: Rasa server, action server, mongod, Twilio emulator.
+
+Conversations go through the REST channel and the signed Twilio SMS channel, so
+configuration mistakes (endpoints, credentials, environment) fail here. Needs
+the trained model, which `make test` builds before pytest runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any, Dict, Iterator, List
+
+import pytest
+
+from carecore import repository
+from carecore.mongod import free_port
+from carecore.sms import signature
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = ROOT / "models" / "keycare.tar.gz"
+TOKEN = "e2e-emulator-token"
+
+
+class Stack:
+    def __init__(self, tmp: Path) -> None:
+        self.mongo_port, self.emulator_port = free_port(), free_port()
+        self.rasa_port, self.action_port = free_port(), free_port()
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "MONGODB_"))}
+        self.env.update(
+            VAR_DIR=str(tmp / "var"), EMBEDDED_MONGO_PORT=str(self.mongo_port), EMULATOR_PORT=str(self.emulator_port),
+            RASA_PORT=str(self.rasa_port), ACTION_SERVER_PORT=str(self.action_port), DEMO_CUSTOMERS="20",
+            EMULATOR_AUTH_TOKEN=TOKEN, BOT_PUBLIC_URL=f"http://127.0.0.1:{self.rasa_port}", RASA_API_TOKEN="e2e",
+        )
+        self.lines: List[str] = []
+        self.proc: subprocess.Popen[str] | None = None
+
+    def start(self, timeout_s: float = 420) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "carecore.supervisor"], cwd=ROOT, env=self.env,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        ready = threading.Event()
+
+        def pump() -> None:
+            assert self.proc is not None and self.proc.stdout is not None
+            for line in self.proc.stdout:
+                self.lines.append(line)
+                if "ready:" in line:
+                    ready.set()
+
+        threading.Thread(target=pump, daemon=True).start()
+        if not ready.wait(timeout_s):
+            self.stop()
+            raise AssertionError("stack never became ready:\n" + "".join(self.lines[-80:]))
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        repository.shutdown_server("127.0.0.1", self.mongo_port)
+
+    def say(self, sender: str, text: str) -> List[str]:
+        body = json.dumps({"sender": sender, "message": text}).encode()
+        req = urllib.request.Request(f"http://127.0.0.1:{self.rasa_port}/webhooks/rest/webhook", data=body,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return [m.get("text", "") for m in json.load(resp)]
+
+    def sms(self, from_: str, text: str, sid: str) -> int:
+        url = f"http://127.0.0.1:{self.rasa_port}/webhooks/twilio_sms/webhook"
+        params = {"MessageSid": sid, "From": from_, "To": "+8610690000", "Body": text}
+        req = urllib.request.Request(url, data=urllib.parse.urlencode(params).encode(),
+                                     headers={signature.HEADER: signature.sign(TOKEN, url, params)})
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return resp.status
+
+    def emulator_messages(self) -> List[Dict[str, Any]]:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.emulator_port}/_emulator", timeout=10) as resp:
+            return json.load(resp)["messages"]
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    assert MODEL.exists(), "no trained model: run `make test` (it trains before pytest)"
+    running = Stack(tmp_path_factory.mktemp("stack"))
+    running.start()
+    yield running
+    running.stop()
+
+
+def latest_code(stack: Stack, number: str) -> str:
+    bodies = [m["body"] for m in stack.emulator_messages() if m["to"] == number]
+    assert bodies, f"no SMS to {number}"
+    match = re.search(r"[0-9]{6}", bodies[-1])
+    assert match
+    return match.group(0)
+
+
+def test_chat_in_chinese_with_verification_and_no_disclosure(stack: Stack) -> None:
+    assert "大客户智能助理" in " ".join(stack.say("web-zh", "你好"))
+    replies = stack.say("web-zh", "上个月话费多少")
+    assert any("验证身份" in r for r in replies) and any("手机号码" in r for r in replies)
+    assert any("验证码" in r for r in stack.say("web-zh", "13800000010"))  # KA0000001's first contact
+    replies = stack.say("web-zh", latest_code(stack, "+8613800000010"))
+    assert any("验证成功" in r for r in replies)
+    assert any("通信消费" in r and "元" in r for r in replies), replies  # the pending question is answered
+    replies = stack.say("web-zh", "查一下工单FT-20261101-0099")
+    assert any("未找到" in r for r in replies), replies
+    replies = stack.say("web-zh", "KA0000002的客户经理是谁")
+    # whatever was named, the answer is the verified customer's own manager (seeded: SH city manager)
+    assert any("+8613920001001" in r for r in replies), replies
+    assert not any("+8613920002001" in r for r in replies)  # KA0000002's manager
+
+
+def test_chat_in_english_is_answered_in_english(stack: Stack) -> None:
+    assert "key-account assistant" in " ".join(stack.say("web-en", "hello"))
+    replies = stack.say("web-en", "who is my account manager")
+    assert any("verify your identity" in r for r in replies), replies
+
+
+def test_signed_sms_from_a_registered_contact_is_answered_by_sms(stack: Stack) -> None:
+    number = "+8613800000020"  # KA0000002's first contact
+    assert stack.sms(number, "我们的客户经理是谁", "SMe2e0001") == 200
+    replies = [m["body"] for m in stack.emulator_messages() if m["to"] == number]
+    assert replies and replies[-1].startswith("【中国电信】") and "客户经理" in replies[-1]
+
+
+def test_forged_sms_is_refused(stack: Stack) -> None:
+    url = f"http://127.0.0.1:{stack.rasa_port}/webhooks/twilio_sms/webhook"
+    data = urllib.parse.urlencode({"From": "+8613800000010", "Body": "账单", "MessageSid": "SMforged"}).encode()
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(urllib.request.Request(url, data=data, headers={signature.HEADER: "forged"}), timeout=30)
+    assert info.value.code == 403
