@@ -1,1 +1,8 @@
-"""Rasa custom actions: every answer comes from MongoDB through ``carecore.repository``."""
+"""Rasa custom actions: every answer comes from MongoDB through ``carecore.repository``.
+
+Importing the package masks phone numbers in the action server's log handlers.
+"""
+
+from carecore.phones import install_log_masking
+
+install_log_masking()

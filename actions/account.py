@@ -9,15 +9,14 @@ from __future__ import annotations
 import logging
 from typing import Any, Awaitable, Callable, Dict, List, Optional
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import Identity, lang_of, verified_identity
-from actions.services import Services, services
+from actions.common import Identity, VerifiedAction
+from actions.services import Services
 from actions.texts import bullet_lines, fmt_time, label, yuan
 from carecore.months import parse_month
-from carecore.repository import DatabaseError
 
 log = logging.getLogger(__name__)
 
@@ -149,54 +148,31 @@ async def answer_ticket_status(svc: Services, tracker: Tracker, dispatcher: Coll
     return []
 
 
-class _AccountAction(Action):
-    """Runs one answer for a verified customer; unverified users never reach it (rules)."""
-
-    action_name = ""
-    answer: Answer
-
-    def name(self) -> str:
-        return self.action_name
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[Dict[str, Any]]:
-        svc = await services()
-        try:
-            who = await verified_identity(tracker, svc)
-            if who is None:
-                dispatcher.utter_message(response="utter_need_verification")
-                return [SlotSet("verified", False)]
-            return await type(self).answer(svc, tracker, dispatcher, who, lang_of(tracker))
-        except DatabaseError:
-            log.exception("%s: database unavailable", self.action_name)
-            dispatcher.utter_message(response="utter_service_unavailable")
-            return []
-
-
-class ActionAccountSummary(_AccountAction):
+class ActionAccountSummary(VerifiedAction):
     action_name = "action_account_summary"
-    answer = staticmethod(answer_account_summary)
+    handle = staticmethod(answer_account_summary)
 
 
-class ActionAccountManager(_AccountAction):
+class ActionAccountManager(VerifiedAction):
     action_name = "action_account_manager"
-    answer = staticmethod(answer_account_manager)
+    handle = staticmethod(answer_account_manager)
 
 
-class ActionUsage(_AccountAction):
+class ActionUsage(VerifiedAction):
     action_name = "action_usage"
-    answer = staticmethod(answer_usage)
+    handle = staticmethod(answer_usage)
 
 
-class ActionServiceStatus(_AccountAction):
+class ActionServiceStatus(VerifiedAction):
     action_name = "action_service_status"
-    answer = staticmethod(answer_service_status)
+    handle = staticmethod(answer_service_status)
 
 
-class ActionSla(_AccountAction):
+class ActionSla(VerifiedAction):
     action_name = "action_sla"
-    answer = staticmethod(answer_sla)
+    handle = staticmethod(answer_sla)
 
 
-class ActionTicketStatus(_AccountAction):
+class ActionTicketStatus(VerifiedAction):
     action_name = "action_ticket_status"
-    answer = staticmethod(answer_ticket_status)
+    handle = staticmethod(answer_ticket_status)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 from typing import Any, Dict, List, Optional, Tuple
 
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
 
-from actions.services import Services
+from actions.services import Services, services
 from carecore.models import Contact, Customer
+from carecore.repository import DatabaseError
 
 log = logging.getLogger(__name__)
 
@@ -53,3 +55,36 @@ def identity_slots(customer: Customer, contact: Contact) -> List[Dict[str, Any]]
 def recent_user_texts(tracker: Tracker, limit: int = 3) -> List[str]:
     texts = [e.get("text") for e in tracker.events if e.get("event") == "user" and e.get("text")]
     return texts[-limit:]
+
+
+class VerifiedAction(Action):
+    """An action for verified users only; others are told to verify first.
+
+    A database outage gets a polite reply instead of an action-server error, so
+    the bot keeps answering while MongoDB restarts.
+    """
+
+    action_name = ""
+
+    def name(self) -> str:
+        return self.action_name
+
+    async def handle(self, svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher, who: Identity,
+                     lang: str) -> List[Dict[str, Any]]:
+        raise NotImplementedError
+
+    async def unverified(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[str, Any]]:
+        dispatcher.utter_message(response="utter_need_verification")
+        return [SlotSet("verified", False)]
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[Dict[str, Any]]:
+        svc = await services()
+        try:
+            who = await verified_identity(tracker, svc)
+            if who is None:
+                return await self.unverified(dispatcher, tracker)
+            return await self.handle(svc, tracker, dispatcher, who, lang_of(tracker))
+        except DatabaseError:
+            log.exception("%s: database unavailable", self.name())
+            dispatcher.utter_message(response="utter_service_unavailable")
+            return []

@@ -14,7 +14,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import Identity, lang_of, recent_user_texts, verified_identity
+from actions.common import Identity, VerifiedAction, lang_of, recent_user_texts, verified_identity
 from actions.services import Services, services
 from actions.texts import fmt_time, label
 from carecore.clock import utcnow
@@ -83,22 +83,13 @@ async def request_human(svc: Services, tracker: Tracker, dispatcher: CollectingD
     return await escalate(svc, tracker, dispatcher, who, EscalationReason.request_human)
 
 
-class ActionEscalate(Action):
-    def name(self) -> str:
-        return "action_escalate"
+class ActionEscalate(VerifiedAction):
+    action_name = "action_escalate"
+    handle = staticmethod(request_human)
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[Dict[str, Any]]:
-        svc = await services()
-        try:
-            who = await verified_identity(tracker, svc)
-            if who is None:
-                dispatcher.utter_message(response="utter_escalation_unverified")
-                return []
-            return await escalate(svc, tracker, dispatcher, who, EscalationReason.request_human)
-        except DatabaseError:
-            log.exception("escalation failed: database unavailable")
-            dispatcher.utter_message(response="utter_service_unavailable")
-            return []
+    async def unverified(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[str, Any]]:
+        dispatcher.utter_message(response="utter_escalation_unverified")
+        return []
 
 
 def _previous_bot_action(tracker: Tracker) -> Optional[str]:

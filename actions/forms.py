@@ -186,92 +186,94 @@ class ActionCancelForm(Action):
         return [ActiveLoop(None), SlotSet("requested_slot", None)] + _reset(COMPLAINT_SLOTS + FAULT_SLOTS)
 
 
-async def _submitted_identity(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher) -> Optional[Identity]:
-    who = await verified_identity(tracker, svc)
-    if who is None:
-        dispatcher.utter_message(response="utter_anything_else")
-    return who
+class _SubmitForm(Action):
+    """After a form: create the ticket if the user confirmed; reset the form's slots either way."""
 
+    action_name = ""
+    form_slots: List[str] = []
+    confirm_slot = ""
 
-class ActionSubmitComplaint(Action):
     def name(self) -> str:
-        return "action_submit_complaint"
+        return self.action_name
+
+    async def submit(self, svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher,
+                     who: Identity) -> List[EventType]:
+        raise NotImplementedError
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
-        reset = _reset(COMPLAINT_SLOTS)
+        reset = _reset(self.form_slots)
         svc = await services()
         try:
-            who = await _submitted_identity(svc, tracker, dispatcher)
-            if who is None:
+            who = await verified_identity(tracker, svc)
+            if who is None:  # verification failed inside the form
+                dispatcher.utter_message(response="utter_anything_else")
                 return reset
-            if tracker.get_slot("complaint_confirm") is not True:
+            if tracker.get_slot(self.confirm_slot) is not True:
                 dispatcher.utter_message(response="utter_not_submitted")
                 return reset
-            customer, contact = who
-            now_local, now = svc.clock.now(), utcnow()
-            urgent = tracker.get_slot("complaint_urgent") is True
-            ticket = await svc.db.tickets.create({
-                "_id": await svc.db.tickets.next_id(TicketKind.complaint, now_local.date()),
-                "kind": "complaint", "customer_id": customer.id, "contact_id": contact.contact_id,
-                "category": str(tracker.get_slot("complaint_category") or "other")[:40],
-                "text": str(tracker.get_slot("complaint_description") or "-"),
-                "priority": "urgent" if urgent else "normal",
-                "history": [{"at": now, "actor": f"assistant:{tracker.get_latest_input_channel() or 'chat'}",
-                             "action": "created"}],
-                "created_at": now, "updated_at": now,
-            })
-            lang = lang_of(tracker)
-            deadline = fmt_time(now_local + timedelta(hours=svc.settings.complaint_reply_hours), lang, svc.clock.tz)
-            dispatcher.utter_message(response="utter_complaint_created", ticket_id=ticket.id, deadline=deadline)
-            events = reset + [SlotSet("ticket_id", None)]
-            if urgent:
-                events += await escalate(svc, tracker, dispatcher, who, EscalationReason.urgent_complaint, ticket.id)
-            return events
+            return reset + await self.submit(svc, tracker, dispatcher, who)
         except DatabaseError:
-            log.exception("complaint not saved: database unavailable")
+            log.exception("%s: database unavailable, nothing saved", self.action_name)
             dispatcher.utter_message(response="utter_service_unavailable")
             return reset
 
 
-class ActionSubmitFault(Action):
-    def name(self) -> str:
-        return "action_submit_fault"
+def _created_by(tracker: Tracker, now: Any) -> List[Dict[str, Any]]:
+    return [{"at": now, "actor": f"assistant:{tracker.get_latest_input_channel() or 'chat'}", "action": "created"}]
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
-        reset = _reset(FAULT_SLOTS)
-        svc = await services()
-        try:
-            who = await _submitted_identity(svc, tracker, dispatcher)
-            if who is None:
-                return reset
-            if tracker.get_slot("fault_confirm") is not True:
-                dispatcher.utter_message(response="utter_not_submitted")
-                return reset
-            customer, contact = who
-            circuit = customer.circuit(str(tracker.get_slot("fault_circuit") or ""))
-            if circuit is None:  # re-checked: only the customer's own circuits
-                dispatcher.utter_message(response="utter_circuit_not_yours", value=tracker.get_slot("fault_circuit"))
-                return reset
-            now_local, now = svc.clock.now(), utcnow()
-            due = fault_deadlines(contact.tier, now, svc.settings.fault_sla_hours)
-            text = f"{tracker.get_slot('fault_symptom')}（{tracker.get_slot('fault_since')}）"
-            ticket = await svc.db.tickets.create({
-                "_id": await svc.db.tickets.next_id(TicketKind.fault, now_local.date()),
-                "kind": "fault", "customer_id": customer.id, "contact_id": contact.contact_id,
-                "circuit_id": circuit.circuit_id, "text": text[:4000],
-                "priority": "urgent" if contact.tier in ("diamond", "gold") else "high",
-                "sla": {"response_due": due.response_due, "restore_due": due.restore_due},
-                "history": [{"at": now, "actor": f"assistant:{tracker.get_latest_input_channel() or 'chat'}",
-                             "action": "created"}],
-                "created_at": now, "updated_at": now,
-            })
-            lang = lang_of(tracker)
-            dispatcher.utter_message(response="utter_fault_created", ticket_id=ticket.id,
-                                     tier=label("tier", contact.tier, lang),
-                                     response_due=fmt_time(due.response_due, lang, svc.clock.tz),
-                                     restore_due=fmt_time(due.restore_due, lang, svc.clock.tz))
-            return reset
-        except DatabaseError:
-            log.exception("fault not saved: database unavailable")
-            dispatcher.utter_message(response="utter_service_unavailable")
-            return reset
+
+class ActionSubmitComplaint(_SubmitForm):
+    action_name = "action_submit_complaint"
+    form_slots = COMPLAINT_SLOTS
+    confirm_slot = "complaint_confirm"
+
+    async def submit(self, svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher,
+                     who: Identity) -> List[EventType]:
+        customer, contact = who
+        now_local, now = svc.clock.now(), utcnow()
+        urgent = tracker.get_slot("complaint_urgent") is True
+        ticket = await svc.db.tickets.create({
+            "_id": await svc.db.tickets.next_id(TicketKind.complaint, now_local.date()),
+            "kind": "complaint", "customer_id": customer.id, "contact_id": contact.contact_id,
+            "category": str(tracker.get_slot("complaint_category") or "other")[:40],
+            "text": str(tracker.get_slot("complaint_description") or "-"),
+            "priority": "urgent" if urgent else "normal", "history": _created_by(tracker, now),
+            "created_at": now, "updated_at": now,
+        })
+        lang = lang_of(tracker)
+        deadline = fmt_time(now_local + timedelta(hours=svc.settings.complaint_reply_hours), lang, svc.clock.tz)
+        dispatcher.utter_message(response="utter_complaint_created", ticket_id=ticket.id, deadline=deadline)
+        if urgent:
+            return await escalate(svc, tracker, dispatcher, who, EscalationReason.urgent_complaint, ticket.id)
+        return []
+
+
+class ActionSubmitFault(_SubmitForm):
+    action_name = "action_submit_fault"
+    form_slots = FAULT_SLOTS
+    confirm_slot = "fault_confirm"
+
+    async def submit(self, svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher,
+                     who: Identity) -> List[EventType]:
+        customer, contact = who
+        circuit = customer.circuit(str(tracker.get_slot("fault_circuit") or ""))
+        if circuit is None:  # re-checked: only the customer's own circuits
+            dispatcher.utter_message(response="utter_circuit_not_yours", value=tracker.get_slot("fault_circuit"))
+            return []
+        now_local, now = svc.clock.now(), utcnow()
+        due = fault_deadlines(contact.tier, now, svc.settings.fault_sla_hours)
+        text = f"{tracker.get_slot('fault_symptom')}（{tracker.get_slot('fault_since')}）"
+        ticket = await svc.db.tickets.create({
+            "_id": await svc.db.tickets.next_id(TicketKind.fault, now_local.date()),
+            "kind": "fault", "customer_id": customer.id, "contact_id": contact.contact_id,
+            "circuit_id": circuit.circuit_id, "text": text[:4000],
+            "priority": "urgent" if contact.tier in ("diamond", "gold") else "high",
+            "sla": {"response_due": due.response_due, "restore_due": due.restore_due},
+            "history": _created_by(tracker, now), "created_at": now, "updated_at": now,
+        })
+        lang = lang_of(tracker)
+        dispatcher.utter_message(response="utter_fault_created", ticket_id=ticket.id,
+                                 tier=label("tier", contact.tier, lang),
+                                 response_due=fmt_time(due.response_due, lang, svc.clock.tz),
+                                 restore_due=fmt_time(due.restore_due, lang, svc.clock.tz))
+        return []

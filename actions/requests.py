@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import Identity, lang_of, verified_identity
+from actions.common import Identity, VerifiedAction, lang_of, verified_identity
 from actions.services import Services, services
 from carecore.clock import utcnow
 from carecore.months import parse_month
@@ -59,49 +59,19 @@ async def opt_in(svc: Services, tracker: Tracker, dispatcher: CollectingDispatch
     return []
 
 
-class _VerifiedRequest(Action):
-    action_name = ""
-
-    def name(self) -> str:
-        return self.action_name
-
-    async def handle(self, svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher, who: Identity,
-                     lang: str) -> List[Dict[str, Any]]:
-        raise NotImplementedError
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[Dict[str, Any]]:
-        svc = await services()
-        try:
-            who = await verified_identity(tracker, svc)
-            if who is None:
-                dispatcher.utter_message(response="utter_need_verification")
-                return [SlotSet("verified", False)]
-            return await self.handle(svc, tracker, dispatcher, who, lang_of(tracker))
-        except DatabaseError:
-            log.exception("%s: database unavailable", self.action_name)
-            dispatcher.utter_message(response="utter_service_unavailable")
-            return []
-
-
-class ActionBillNotReceived(_VerifiedRequest):
+class ActionBillNotReceived(VerifiedAction):
     action_name = "action_bill_not_received"
-
-    async def handle(self, svc, tracker, dispatcher, who, lang):  # type: ignore[no-untyped-def]
-        return await bill_not_received(svc, tracker, dispatcher, who, lang)
+    handle = staticmethod(bill_not_received)
 
 
-class ActionOptOutSms(_VerifiedRequest):
+class ActionOptOutSms(VerifiedAction):
     action_name = "action_opt_out_sms"
-
-    async def handle(self, svc, tracker, dispatcher, who, lang):  # type: ignore[no-untyped-def]
-        return await opt_out(svc, tracker, dispatcher, who, lang)
+    handle = staticmethod(opt_out)
 
 
-class ActionOptInSms(_VerifiedRequest):
+class ActionOptInSms(VerifiedAction):
     action_name = "action_opt_in_sms"
-
-    async def handle(self, svc, tracker, dispatcher, who, lang):  # type: ignore[no-untyped-def]
-        return await opt_in(svc, tracker, dispatcher, who, lang)
+    handle = staticmethod(opt_in)
 
 
 CONFIRM_LANGUAGE = {"zh": "好的，之后我将用中文回复您。", "en": "Sure, I'll reply in English from now on."}
