@@ -142,3 +142,12 @@ def test_forged_sms_is_refused(stack: Stack) -> None:
     with pytest.raises(urllib.error.HTTPError) as info:
         urllib.request.urlopen(urllib.request.Request(url, data=data, headers={signature.HEADER: "forged"}), timeout=30)
     assert info.value.code == 403
+
+
+def test_english_speaking_contact_is_verified_and_answered_in_english(stack: Stack) -> None:
+    stack.say("web-en2", "hello")
+    assert any("verify your identity" in r for r in stack.say("web-en2", "who is my account manager"))
+    assert any("code has been sent" in r for r in stack.say("web-en2", "13800000070"))  # KA0000007, language en
+    replies = stack.say("web-en2", latest_code(stack, "+8613800000070"))
+    assert any(r.startswith("Verified. Hello Jennifer Wang") for r in replies), replies
+    assert any("Your dedicated account manager is 蔡然远" in r for r in replies), replies

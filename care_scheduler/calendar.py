@@ -1,0 +1,93 @@
+"""Which day is whose: birthdays (solar and lunar), festivals, and the send window.
+
+Pure functions of a date or an aware datetime, so every rule is tested on fixed
+dates: Feb 29 in common years, lunar months of 29 days, leap months, year ends.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Dict, List, Mapping, Optional, Tuple
+
+import holidays
+from lunardate import LunarDate
+
+from carecore.models import Birthday
+
+# Festivals greeted, by the name the holidays package gives their first day.
+FESTIVALS: Dict[str, str] = {
+    "New Year's Day": "new_year",
+    "Chinese New Year (Spring Festival)": "spring_festival",
+    "Mid-Autumn Festival": "mid_autumn",
+    "National Day": "national_day",
+}
+SEND_FROM, SEND_UNTIL = time(8, 0), time(21, 0)
+
+
+def _is_leap_year(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+def solar_days(today: date) -> Tuple[int, List[int]]:
+    """(month, days) of solar birthdays greeted today: Feb 29 births on Feb 28 in common years."""
+    if (today.month, today.day) == (2, 28) and not _is_leap_year(today.year):
+        return 2, [28, 29]
+    return today.month, [today.day]
+
+
+def lunar_days(today: date) -> Optional[Tuple[int, List[int]]]:
+    """(lunar month, days) of lunar birthdays greeted today, or None.
+
+    A 30th in a 29-day month is greeted on the 29th, the month's last day. In a
+    leap month (闰月) nobody is greeted: birthdays are kept in the regular month
+    of that number, leap-month births included.
+    """
+    lunar = LunarDate.from_solar_date(today.year, today.month, today.day)
+    if lunar.isLeapMonth:
+        return None
+    tomorrow = today + timedelta(days=1)
+    next_day = LunarDate.from_solar_date(tomorrow.year, tomorrow.month, tomorrow.day)
+    if lunar.day == 29 and next_day.day == 1:
+        return lunar.month, [29, 30]
+    return lunar.month, [lunar.day]
+
+
+def is_birthday(birthday: Birthday, today: date) -> bool:
+    if birthday.calendar == "lunar":
+        due = lunar_days(today)
+        return due is not None and birthday.month == due[0] and birthday.day in due[1]
+    month, days = solar_days(today)
+    return birthday.month == month and birthday.day in days
+
+
+@lru_cache(maxsize=16)
+def _festival_days(year: int) -> Dict[date, str]:
+    first: Dict[str, date] = {}
+    for day, name in sorted(holidays.country_holidays("CN", years=[year]).items()):
+        for label in str(name).split("; "):
+            base = re.sub(r"\s*\((?:observed|substituted[^)]*)\)\s*$", "", label)
+            if base in FESTIVALS and FESTIVALS[base] not in first:
+                first[FESTIVALS[base]] = day
+    return {day: key for key, day in first.items()}
+
+
+def festival_on(today: date, extra: Optional[Mapping[date, str]] = None) -> Optional[str]:
+    """The festival greeted today (its first day only), configured extra dates included."""
+    if extra and today in extra:
+        return extra[today]
+    return _festival_days(today.year).get(today)
+
+
+def in_send_window(now: datetime) -> bool:
+    """Greetings and usage SMS go out 08:00-21:00 local time only."""
+    return SEND_FROM <= now.timetz().replace(tzinfo=None) < SEND_UNTIL
+
+
+def next_send_window(now: datetime) -> datetime:
+    """Now if inside the window, else the next 08:00: nothing due is dropped, only delayed."""
+    if in_send_window(now):
+        return now
+    day = now.date() if now.time() < SEND_FROM else now.date() + timedelta(days=1)
+    return datetime.combine(day, SEND_FROM, tzinfo=now.tzinfo)
