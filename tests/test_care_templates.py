@@ -1,0 +1,51 @@
+"""Campaign templates: strict rendering, signature, opt-out line, segment counts."""
+
+from __future__ import annotations
+
+import pytest
+
+from care_scheduler.templates import TemplateError, render
+
+SIG = "【中国电信】"
+BASE = {"contact_name": "王伟", "region": "浙江", "company_name": "杭州华信物流有限公司", "promo": ""}
+
+
+def test_zh_greeting_starts_with_signature_and_ends_with_opt_out() -> None:
+    out = render("birthday", "zh", signature=SIG, **BASE)
+    assert out.text.startswith(SIG) and out.text.endswith("回T退订")
+    assert out.encoding == "UCS-2" and out.segments == 1 and out.warnings == []
+
+
+def test_en_greeting_has_the_english_opt_out() -> None:
+    values = {**BASE, "contact_name": "David Chen", "festival_name": "Spring Festival", "company_name": "Huaxin Logistics"}
+    out = render("holiday", "en", signature=SIG, **values)
+    assert out.text.endswith("Reply STOP to opt out") and SIG not in out.text
+    assert (out.encoding, out.segments) == ("GSM-7", 1)
+    # a Chinese company name makes even an English message UCS-2, and costlier
+    chinese_name = render("holiday", "en", signature=SIG, **{**values, "company_name": "杭州华信物流有限公司"})
+    assert (chinese_name.encoding, chinese_name.segments) == ("UCS-2", 3)
+
+
+def test_missing_variable_fails_loudly() -> None:
+    with pytest.raises(TemplateError, match="contact_name"):
+        render("birthday", "zh", signature=SIG, region="浙江", promo="")
+
+
+def test_promotional_line_is_optional() -> None:
+    with_promo = render("birthday", "zh", signature=SIG, **{**BASE, "promo": "千兆专线升级享8折。"})
+    without = render("birthday", "zh", signature=SIG, **BASE)
+    assert "8折" in with_promo.text and "8折" not in without.text
+
+
+def test_brackets_in_the_body_are_refused_and_long_messages_warned() -> None:
+    with pytest.raises(TemplateError, match="reserved"):
+        render("birthday", "zh", signature=SIG, **{**BASE, "contact_name": "【假冒】"})
+    long = render("birthday", "zh", signature=SIG, **{**BASE, "promo": "优惠" * 120})
+    assert long.segments > 3 and long.warnings
+
+
+def test_unknown_language_or_kind() -> None:
+    with pytest.raises(TemplateError):
+        render("birthday", "fr", signature=SIG, **BASE)
+    with pytest.raises(TemplateError):
+        render("no_such_kind", "zh", signature=SIG, **BASE)
