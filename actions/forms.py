@@ -50,23 +50,27 @@ def _category(text: str) -> str:
     return "other"
 
 
-def _with_verification(tracker: Tracker, domain_slots: List[str]) -> List[str]:
-    """The verification steps are asked only of an unverified user; once they failed for good,
-    nothing else is asked and the form ends."""
-    if FAILED in (tracker.get_slot("verify_mobile"), tracker.get_slot("otp_code")):
-        return VERIFICATION_SLOTS
-    if tracker.get_slot("verified") is not True:
-        return domain_slots
-    return [slot for slot in domain_slots if slot not in VERIFICATION_SLOTS]
+class _VerifyingForm(VerificationSteps, FormValidationAction):
+    """A form that asks an unverified user to verify first (dynamic required slots)."""
 
+    for_form = ""
 
-class ValidateComplaintForm(VerificationSteps, FormValidationAction):
     def name(self) -> str:
-        return "validate_complaint_form"
+        return f"validate_{self.for_form}"
 
     async def required_slots(self, domain_slots: List[str], dispatcher: CollectingDispatcher, tracker: Tracker,
                              domain: DomainDict) -> List[str]:
-        return _with_verification(tracker, domain_slots)
+        """Verification steps only for an unverified user; once they failed for good, only them,
+        so the form ends and nothing else is asked."""
+        if FAILED in (tracker.get_slot("verify_mobile"), tracker.get_slot("otp_code")):
+            return VERIFICATION_SLOTS
+        if tracker.get_slot("verified") is not True:
+            return domain_slots
+        return [slot for slot in domain_slots if slot not in VERIFICATION_SLOTS]
+
+
+class ValidateComplaintForm(_VerifyingForm):
+    for_form = "complaint_form"
 
     async def validate_complaint_category(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                           domain: DomainDict) -> Dict[str, Any]:
@@ -106,13 +110,8 @@ def _circuit_choice(circuits: List[Circuit], text: str) -> Optional[Circuit]:
     return hints[0] if len(hints) == 1 else None
 
 
-class ValidateFaultForm(VerificationSteps, FormValidationAction):
-    def name(self) -> str:
-        return "validate_fault_form"
-
-    async def required_slots(self, domain_slots: List[str], dispatcher: CollectingDispatcher, tracker: Tracker,
-                             domain: DomainDict) -> List[str]:
-        return _with_verification(tracker, domain_slots)
+class ValidateFaultForm(_VerifyingForm):
+    for_form = "fault_form"
 
     async def validate_fault_circuit(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                      domain: DomainDict) -> Dict[str, Any]:

@@ -58,9 +58,10 @@ async def svc(db: Database, gateway: SmsGateway, clock: FixedClock) -> AsyncIter
 def tracker(*, slots: Optional[Dict[str, Any]] = None, intent: str = "", text: str = "",
             entities: Optional[List[Dict[str, Any]]] = None, sender: str = "chat-user-1",
             events: Optional[List[Dict[str, Any]]] = None, active_loop: Optional[str] = None,
-            channel: str = "rest") -> Tracker:
+            channel: str = "rest", after_user: Optional[List[Dict[str, Any]]] = None) -> Tracker:
     latest = {"intent": {"name": intent, "confidence": 0.99}, "entities": entities or [], "text": text}
-    all_events = list(events or []) + [{"event": "user", "text": text, "parse_data": latest, "input_channel": channel}]
+    all_events = (list(events or []) + [{"event": "user", "text": text, "parse_data": latest, "input_channel": channel}]
+                  + list(after_user or []))
     return Tracker(sender, dict(slots or {}), latest, all_events, False, None,
                    {"name": active_loop} if active_loop else {}, "action_listen")
 
@@ -441,3 +442,19 @@ async def test_second_fallback_in_a_row_hands_over(svc: Services, domain, emulat
     assert any(e["event"] == "pause" for e in events)
     stored = await svc.db.escalations.open_for_sender("chat-user-1")
     assert stored is not None and stored.reason == "fallback"
+
+
+async def test_form_validation_actions_run_as_the_action_server_runs_them(svc: Services, domain) -> None:
+    """The full run(): slot validation, then the next requested slot for verified and unverified users."""
+    verified = tracker(slots={**VERIFIED_A, "requested_slot": "fault_circuit", "fault_circuit": "1"},
+                       active_loop="fault_form",
+                       after_user=[{"event": "slot", "name": "fault_circuit", "value": "1"}])
+    messages, events = await run(forms.ValidateFaultForm(), verified, domain)
+    assert slots_of(events)["fault_circuit"] == "ZJ-2M-0000001-1"
+    assert slots_of(events)["requested_slot"] == "fault_symptom"
+    unverified = tracker(slots={"verified": False}, active_loop="complaint_form")
+    _, events = await run(forms.ValidateComplaintForm(), unverified, domain)
+    # same slots as the domain lists (verification first): Rasa's own form logic asks the next one
+    assert "requested_slot" not in slots_of(events)
+    _, events = await run(verification.ValidateVerificationForm(), tracker(active_loop="verification_form"), domain)
+    assert all(e.get("event") == "slot" for e in events)
