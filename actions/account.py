@@ -15,8 +15,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import Identity, VerifiedAction
 from actions.services import Services
-from actions.texts import bullet_lines, fmt_time, label, yuan
 from carecore.months import parse_month
+from carecore.texts import bullet_lines, fmt_time, label, yuan
 
 log = logging.getLogger(__name__)
 

@@ -16,11 +16,11 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import Identity, VerifiedAction, lang_of, recent_user_texts, verified_identity
 from actions.services import Services, services
-from actions.texts import fmt_time, label
 from carecore.clock import utcnow
 from carecore.deadlines import callback_deadline
 from carecore.models import Escalation, EscalationReason
 from carecore.repository import DatabaseError
+from carecore.texts import fmt_time, label
 
 log = logging.getLogger(__name__)
 

@@ -20,12 +20,12 @@ from rasa_sdk.types import DomainDict
 from actions.common import Identity, lang_of, verified_identity
 from actions.escalation import escalate
 from actions.services import Services, services
-from actions.texts import bullet_lines, fmt_time, label
 from actions.verification import FAILED, VERIFICATION_SLOTS, VerificationSteps
 from carecore.clock import utcnow
 from carecore.deadlines import fault_deadlines
 from carecore.models import Circuit, EscalationReason, TicketKind
 from carecore.repository import DatabaseError
+from carecore.texts import bullet_lines, fmt_time, label
 
 log = logging.getLogger(__name__)
 

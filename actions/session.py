@@ -11,10 +11,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import identity_slots
 from actions.services import services
-from actions.texts import detect_language
 from carecore.identity import phone_from_sender_id
 from carecore.phones import mask
 from carecore.repository import DatabaseError
+from carecore.texts import detect_language
 
 log = logging.getLogger(__name__)
 

@@ -350,6 +350,13 @@ class TicketRepository(_Repository):
         cursor = self._col.find(query).sort("created_at", -1).limit(limit)
         return [Ticket.parse_obj(doc) async for doc in cursor]
 
+    async def customers_with_open_complaints(self) -> List[str]:
+        """Customers unhappy right now: no promotion may reach them (unified customer view)."""
+        return await self._col.distinct(
+            "customer_id",
+            {"kind": TicketKind.complaint.value, "status": {"$in": [s.value for s in OPEN_TICKET_STATUSES]}},
+        )
+
     async def add_event(self, ticket_id: str, event: TicketEvent, *, set_fields: Optional[Dict[str, Any]] = None) -> bool:
         update: Dict[str, Any] = {
             "$push": {"history": event.to_mongo()},
@@ -578,6 +585,12 @@ class SendRepository(_Repository):
         query: Dict[str, Any] = {"status": {"$in": [SendStatus(s).value for s in statuses]}}
         if kind:
             query["kind"] = kind
+        return [SendRecord.parse_obj(doc) async for doc in self._col.find(query).sort("_id", 1)]
+
+    async def unfinished(self, campaign: str) -> List[SendRecord]:
+        """Messages of one campaign run whose outcome is not settled yet."""
+        query = {"meta.campaign": campaign,
+                 "status": {"$in": [SendStatus.pending.value, SendStatus.ambiguous.value, SendStatus.deferred.value]}}
         return [SendRecord.parse_obj(doc) async for doc in self._col.find(query).sort("_id", 1)]
 
     async def count_by_status(self, *, since: Optional[datetime] = None) -> Dict[Tuple[str, str], int]:

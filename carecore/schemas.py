@@ -144,6 +144,7 @@ COLLECTIONS: Dict[str, Tuple[Type[BaseModel], List[IndexSpec]]] = {
             ([("kind", 1), ("created_at", -1)], {"name": "by_kind"}),
             ([("to", 1), ("created_at", -1)], {"name": "by_recipient"}),
             ([("contact_id", 1), ("created_at", -1)], {"name": "by_contact"}),
+            ([("meta.campaign", 1), ("status", 1)], {"name": "by_campaign", "sparse": True}),
         ],
     ),
     "escalations": (

@@ -6,7 +6,7 @@ from collections import Counter, defaultdict
 
 from rasa.shared.nlu.training_data.loading import load_data
 
-from actions.texts import detect_language
+from carecore.texts import detect_language
 
 REQUIRED_INTENTS = {
     "greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "ask_account_summary", "ask_account_manager",

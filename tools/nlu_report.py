@@ -22,7 +22,7 @@ from rasa.shared.nlu.training_data.loading import load_data
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from actions.texts import detect_language  # noqa: E402
+from carecore.texts import detect_language  # noqa: E402
 
 
 def macro_f1(pairs: List[Tuple[str, str]]) -> float:

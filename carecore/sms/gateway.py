@@ -128,6 +128,7 @@ class SmsGateway:
         customer_id: Optional[str] = None,
         contact_id: Optional[str] = None,
         language: Optional[Language | str] = None,
+        meta: Optional[Dict[str, Any]] = None,
     ) -> SendRecord:
         """Record that a message was kept back, and why; the key is then spent."""
         info = segment_info(body)
@@ -148,6 +149,7 @@ class SmsGateway:
                 "created_at": now,
                 "updated_at": now,
                 "history": [{"status": SendStatus.suppressed, "at": now}],
+                "meta": meta or {},
             }
         )
         return reservation.record

@@ -1,4 +1,4 @@
-"""Words the actions put into replies: labels of enum values in both languages, time formats."""
+"""Words replies and SMS share: labels of enum values in both languages, money and time formats."""
 
 from __future__ import annotations
 

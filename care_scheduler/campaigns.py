@@ -1,0 +1,198 @@
+"""Who gets which care message on a given day, rendered and ready for the gateway.
+
+Each campaign kind turns a business date into a stream of ``Planned`` messages.
+The stream reads customers through a cursor, never the whole collection, and
+carries its own idempotency keys (kind + contact or customer + period), so a
+rerun of the same day plans the same keys and the gateway sends nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, AsyncIterator, Dict, List, Mapping, Optional, Set
+
+from care_scheduler.calendar import festival_on, is_birthday, lunar_days, solar_days
+from care_scheduler.templates import TemplateError, render
+from carecore.config import Settings
+from carecore.models import AccountManager, Contact, Customer
+from carecore.repository import Database
+from carecore.texts import label, yuan
+
+log = logging.getLogger(__name__)
+
+KINDS = ("birthday", "holiday", "usage")
+TOP_TIERS = ("diamond", "gold")
+FESTIVAL_NAMES = {
+    "new_year": ("元旦", "New Year"),
+    "spring_festival": ("春节", "Spring Festival"),
+    "mid_autumn": ("中秋节", "Mid-Autumn Festival"),
+    "national_day": ("国庆节", "National Day"),
+}
+
+
+@dataclass
+class Planned:
+    key: str
+    kind: str
+    to: str
+    language: str
+    customer_id: str
+    contact_id: Optional[str]
+    body: str = ""
+    segments: int = 0
+    encoding: str = ""
+    suppressed_reason: Optional[str] = None
+    notes: List[str] = field(default_factory=list)
+
+
+@dataclass
+class PlanContext:
+    """What every plan needs besides the customers: loaded once per run, all small."""
+
+    db: Database
+    settings: Settings
+    day: date
+    managers: Dict[str, AccountManager]
+    open_complaints: Set[str]
+    promo: Mapping[str, str] = field(default_factory=dict)  # language -> promotional line
+    extra_festivals: Mapping[date, str] = field(default_factory=dict)
+
+    @classmethod
+    async def load(cls, db: Database, settings: Settings, day: date, *, promo: Optional[Mapping[str, str]] = None,
+                   extra_festivals: Optional[Mapping[date, str]] = None) -> PlanContext:
+        managers = {m.id: m for m in await db.managers.all()}
+        return cls(db, settings, day, managers, set(await db.tickets.customers_with_open_complaints()),
+                   promo or {}, extra_festivals or {})
+
+
+def _greeting(ctx: PlanContext, kind: str, template: str, customer: Customer, contact: Contact, key: str,
+              values: Dict[str, Any]) -> Planned:
+    """A greeting: marketing-like, so consent applies and no promotion reaches an unhappy customer."""
+    lang = contact.language
+    plan = Planned(key, kind, contact.mobile, lang, customer.id, contact.contact_id)
+    promo = ctx.promo.get(lang, "")
+    if customer.id in ctx.open_complaints and promo:
+        promo = ""
+        plan.notes.append("promo withheld: open complaint")
+    _render_into(plan, ctx, template, {**values, "promo": promo})
+    if contact.sms_opt_out:
+        plan.suppressed_reason = "opted_out"
+    return plan
+
+
+def _render_into(plan: Planned, ctx: PlanContext, template: str, values: Dict[str, Any]) -> None:
+    try:
+        rendered = render(template, plan.language, signature=ctx.settings.sms_signature, **values)
+    except TemplateError as exc:
+        plan.suppressed_reason = "template_error"
+        plan.notes.append(str(exc))
+        plan.body = f"[{template}.{plan.language} failed]"
+        return
+    plan.body, plan.segments, plan.encoding = rendered.text, rendered.segments, rendered.encoding
+    plan.notes.extend(rendered.warnings)
+
+
+def _manager_values(ctx: PlanContext, customer: Customer) -> Dict[str, str]:
+    manager = ctx.managers.get(customer.account_manager_id)
+    return {"manager_name": manager.name if manager else "-", "manager_mobile": manager.mobile if manager else "10000"}
+
+
+async def plan_birthdays(ctx: PlanContext) -> AsyncIterator[Planned]:
+    """Contacts whose birthday is today; diamond and gold get their manager's personal wishes."""
+    selections = [("solar", *solar_days(ctx.day))]
+    lunar = lunar_days(ctx.day)
+    if lunar is not None:
+        selections.append(("lunar", *lunar))
+    seen: Set[str] = set()
+    for calendar, month, days in selections:
+        async for doc in ctx.db.customers.with_birthday_on(calendar, month, days):
+            customer = Customer.parse_obj(doc)
+            for contact in customer.contacts:
+                if contact.contact_id in seen or not is_birthday(contact.birthday, ctx.day):
+                    continue
+                seen.add(contact.contact_id)
+                personal = contact.tier in TOP_TIERS
+                values = {"contact_name": contact.name, "region": customer.region.province.rstrip("省市"),
+                          **(_manager_values(ctx, customer) if personal else {})}
+                yield _greeting(ctx, "birthday", "birthday_personal" if personal else "birthday", customer, contact,
+                                f"birthday:{contact.contact_id}:{ctx.day.isoformat()}", values)
+
+
+async def plan_holiday(ctx: PlanContext) -> AsyncIterator[Planned]:
+    festival = festival_on(ctx.day, ctx.extra_festivals)
+    if festival is None:
+        return
+    async for doc in ctx.db.customers.stream({}):
+        customer = Customer.parse_obj(doc)
+        for contact in customer.contacts:
+            zh, en = FESTIVAL_NAMES.get(festival, (festival, festival))
+            values = {"contact_name": contact.name, "company_name": customer.company_name,
+                      "festival_name": en if contact.language == "en" else zh}
+            yield _greeting(ctx, "holiday", "holiday", customer, contact,
+                            f"holiday:{festival}:{contact.contact_id}:{ctx.day.year}", values)
+
+
+def _bill_days(day: date) -> List[int]:
+    """Bill days due today: a bill day past the end of a short month falls on its last day."""
+    next_day = day.toordinal() + 1
+    if date.fromordinal(next_day).month != day.month:  # last day of the month
+        return list(range(day.day, 32))
+    return [day.day]
+
+
+def _previous_month(day: date) -> str:
+    return f"{day.year - 1}-12" if day.month == 1 else f"{day.year:04d}-{day.month - 1:02d}"
+
+
+@dataclass
+class UsageGaps:
+    customers: List[str] = field(default_factory=list)
+
+
+async def plan_usage(ctx: PlanContext, gaps: Optional[UsageGaps] = None) -> AsyncIterator[Planned]:
+    """On each customer's bill day, last month's consumption to the billing contact."""
+    month = _previous_month(ctx.day)
+    before = _previous_month(date(int(month[:4]), int(month[5:]), 1))
+    async for doc in ctx.db.customers.with_bill_day_in(_bill_days(ctx.day)):
+        customer = Customer.parse_obj(doc)
+        usage = await ctx.db.usage.get(customer.id, month)
+        if usage is None:
+            if gaps is not None:
+                gaps.customers.append(customer.id)
+            log.info("no usage data for %s in %s: nothing sent", customer.id, month)
+            continue
+        previous = await ctx.db.usage.get(customer.id, before)
+        contact = customer.billing_contact()
+        lang = contact.language
+        if previous and previous.amount_fen:
+            pct = (usage.amount_fen - previous.amount_fen) * 100 / previous.amount_fen
+            change = (f"{pct:+.1f}% vs previous month" if lang == "en"
+                      else f"较上月{'增加' if pct >= 0 else '减少'}{abs(pct):.1f}%")
+        else:
+            change = "no previous month" if lang == "en" else "无上月数据"
+        year, mon = month.split("-")
+        values = {
+            "company_name": customer.company_name,
+            "month_label": month if lang == "en" else f"{year}年{int(mon)}月",
+            "voice_minutes": f"{usage.voice_minutes:,}", "data_gb": f"{usage.data_mb / 1024:,.1f}",
+            "sms_count": f"{usage.sms_count:,}", "amount": yuan(usage.amount_fen), "change": change,
+            "manager_name": _manager_values(ctx, customer)["manager_name"],
+            "tier": label("tier", contact.tier, lang),
+        }
+        plan = Planned(f"usage:{customer.id}:{month}", "usage", contact.mobile, lang, customer.id, contact.contact_id)
+        _render_into(plan, ctx, "usage", values)
+        if contact.sms_opt_out:
+            plan.suppressed_reason = "opted_out"
+        yield plan
+
+
+def plans_for(kind: str, ctx: PlanContext, gaps: Optional[UsageGaps] = None) -> AsyncIterator[Planned]:
+    if kind == "birthday":
+        return plan_birthdays(ctx)
+    if kind == "holiday":
+        return plan_holiday(ctx)
+    if kind == "usage":
+        return plan_usage(ctx, gaps)
+    raise ValueError(f"unknown campaign kind {kind!r}; known: {', '.join(KINDS)}")

@@ -1,0 +1,189 @@
+"""Running one campaign for one day: send window, bounded concurrency, rate limit, exactly once.
+
+The plan stream is consumed with at most ``concurrency`` sends in flight, so
+memory stays flat however many recipients there are. Every message goes
+through the gateway under its idempotency key: a second run of the same day
+sends nothing new, and a run after a crash finishes what the crashed run left
+unfinished (looked up first, never resent blindly).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Awaitable, Callable, Dict, List, Mapping, Optional, Set
+
+from care_scheduler.calendar import in_send_window, next_send_window
+from care_scheduler.campaigns import PlanContext, Planned, UsageGaps, plans_for
+from carecore.clock import Clock, utcnow
+from carecore.config import Settings
+from carecore.models import SendRecord, SendStatus
+from carecore.repository import Database
+from carecore.sms.gateway import UNFINISHED, SmsGateway
+
+log = logging.getLogger(__name__)
+
+# Greetings and the usage SMS are marketing-like: send window and consent apply.
+MARKETING = {"birthday", "holiday", "usage"}
+DELIVERED_OR_ON_ITS_WAY = {"accepted", "queued", "sending", "sent", "delivered"}
+
+
+class SegmentRateLimiter:
+    """Token bucket in SMS segments per second (the sender's MPS); one second of burst."""
+
+    def __init__(self, segments_per_second: float, *, monotonic: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable[object]] = asyncio.sleep) -> None:
+        if segments_per_second <= 0:
+            raise ValueError("rate must be positive")
+        self.rate = segments_per_second
+        self._tokens = segments_per_second
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._last = monotonic()
+        self._lock = asyncio.Lock()
+
+    async def acquire(self, segments: int = 1) -> None:
+        async with self._lock:
+            while True:
+                now = self._monotonic()
+                self._tokens = min(self.rate, self._tokens + (now - self._last) * self.rate)
+                self._last = now
+                need = min(segments, self.rate)
+                if self._tokens >= need - 1e-9:  # float dust must not cause an endless tiny sleep
+                    self._tokens -= segments  # may go negative for a message larger than the burst
+                    return
+                await self._sleep((need - self._tokens) / self.rate)
+
+
+@dataclass
+class RunReport:
+    kind: str
+    day: date
+    dry_run: bool = False
+    planned: int = 0
+    segments: int = 0
+    outcomes: Counter = field(default_factory=Counter)  # sent / failed / ambiguous / deferred / pending / already
+    suppressed: Counter = field(default_factory=Counter)  # by reason
+    missing_usage: List[str] = field(default_factory=list)
+    deferred_until: Optional[datetime] = None
+    warnings: List[str] = field(default_factory=list)
+
+    def as_dict(self) -> Dict[str, object]:
+        return {
+            "kind": self.kind, "day": self.day.isoformat(), "dry_run": self.dry_run, "planned": self.planned,
+            "segments": self.segments, "outcomes": dict(self.outcomes), "suppressed": dict(self.suppressed),
+            "missing_usage": self.missing_usage,
+            "deferred_until": self.deferred_until.isoformat() if self.deferred_until else None,
+            "warnings": self.warnings,
+        }
+
+
+def campaign_id(kind: str, day: date) -> str:
+    return f"{kind}:{day.isoformat()}"
+
+
+class CampaignRunner:
+    def __init__(self, db: Database, gateway: SmsGateway, settings: Settings, clock: Clock, *,
+                 concurrency: int = 8, limiter: Optional[SegmentRateLimiter] = None,
+                 promo: Optional[Mapping[str, str]] = None, extra_festivals: Optional[Mapping[date, str]] = None,
+                 on_progress: Optional[Callable[[int], None]] = None) -> None:
+        self.db, self.gateway, self.settings, self.clock = db, gateway, settings, clock
+        self.concurrency = max(1, concurrency)
+        self.limiter = limiter
+        self.promo = promo or {}
+        self.extra_festivals = extra_festivals or {}
+        self.on_progress = on_progress
+
+    async def run(self, kind: str, day: Optional[date] = None, *, dry_run: bool = False,
+                  finish_unfinished: bool = True) -> RunReport:
+        day = day or self.clock.today()
+        report = RunReport(kind, day, dry_run)
+        now = self.clock.now()
+        if kind in MARKETING and not dry_run and not in_send_window(now):
+            report.deferred_until = next_send_window(now)
+            log.info("%s for %s waits for the send window (%s)", kind, day, report.deferred_until)
+            return report
+        ctx = await PlanContext.load(self.db, self.settings, day, promo=self.promo,
+                                     extra_festivals=self.extra_festivals)
+        gaps = UsageGaps()
+        started = utcnow()
+        in_flight: Set[asyncio.Task[None]] = set()
+        slots = asyncio.Semaphore(self.concurrency)
+        async for plan in plans_for(kind, ctx, gaps):
+            report.planned += 1
+            report.warnings.extend(f"{plan.key}: {note}" for note in plan.notes if "segments" in note)
+            if dry_run:
+                self._tally_plan(report, plan)
+                continue
+            await slots.acquire()
+            task = asyncio.create_task(self._deliver(plan, report, started, campaign_id(kind, day)))
+            in_flight.add(task)
+            task.add_done_callback(lambda t: (in_flight.discard(t), slots.release()))
+        if in_flight:
+            await asyncio.gather(*in_flight)
+        report.missing_usage = gaps.customers
+        if finish_unfinished and not dry_run:
+            await self._finish_unfinished(report, campaign_id(kind, day))
+        return report
+
+    def _tally_plan(self, report: RunReport, plan: Planned) -> None:
+        if plan.suppressed_reason:
+            report.suppressed[plan.suppressed_reason] += 1
+        else:
+            report.segments += plan.segments
+            report.outcomes["would_send"] += 1
+
+    async def _deliver(self, plan: Planned, report: RunReport, started: datetime, campaign: str) -> None:
+        try:
+            if plan.suppressed_reason:
+                record = await self.gateway.suppress(
+                    key=plan.key, kind=plan.kind, to=plan.to, body=plan.body, reason=plan.suppressed_reason,
+                    customer_id=plan.customer_id, contact_id=plan.contact_id, language=plan.language,
+                    meta={"campaign": campaign})
+            else:
+                if self.limiter is not None:
+                    await self.limiter.acquire(plan.segments or 1)
+                record = await self.gateway.send(
+                    key=plan.key, kind=plan.kind, to=plan.to, body=plan.body, customer_id=plan.customer_id,
+                    contact_id=plan.contact_id, language=plan.language,
+                    meta={"campaign": campaign, **({"notes": plan.notes} if plan.notes else {})})
+        except Exception:  # one bad recipient must not stop the campaign; it is reported
+            log.exception("sending %s failed", plan.key)
+            report.outcomes["error"] += 1
+            return
+        self._tally(report, record, started)
+        if self.on_progress:
+            self.on_progress(1)
+
+    def _tally(self, report: RunReport, record: SendRecord, started: datetime) -> None:
+        if record.created_at < started:
+            report.outcomes["already"] += 1
+            return
+        status = SendStatus(record.status)
+        if status == SendStatus.suppressed:
+            report.suppressed[record.suppressed_reason or "unknown"] += 1
+        elif status.value in DELIVERED_OR_ON_ITS_WAY:
+            report.outcomes["sent"] += 1
+            report.segments += record.segments
+        else:
+            report.outcomes[status.value] += 1
+
+    async def _finish_unfinished(self, report: RunReport, campaign: str) -> None:
+        """Complete what an interrupted earlier run left pending, once its lease ran out."""
+        for _ in range(3):
+            left = await self.db.sends.unfinished(campaign)
+            if not left:
+                return
+            leases = [r.lease_until for r in left if r.status == SendStatus.pending.value and r.lease_until]
+            wait = max(((max(leases) - utcnow()).total_seconds() if leases else 0.0), 0.0)
+            if wait > self.gateway.policy.lease_s + 1:
+                break
+            await asyncio.sleep(wait)
+            for record in left:
+                finished = await self.gateway.resume(record.id)
+                if SendStatus(finished.status) not in UNFINISHED:
+                    report.outcomes["recovered"] += 1

@@ -1,0 +1,193 @@
+"""Care campaigns against the real mongod and the Twilio emulator, on fixed dates."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any, Dict, List
+
+import pytest
+
+from care_scheduler.runner import CampaignRunner, SegmentRateLimiter
+from carecore.clock import FixedClock, utcnow
+from carecore.config import Settings
+from carecore.models import SendStatus
+from carecore.repository import Database
+from carecore.sms.gateway import SmsGateway
+from carecore.twilio_emulator import FaultPlan, TwilioEmulator
+from tests import factories
+
+SETTINGS = Settings()
+PROMO = {"zh": "千兆专线升级享8折。", "en": "Upgrade to 1G at 20% off."}
+
+
+def contact(cid: str, mobile: str, birthday: Dict[str, Any], *, tier: str = "silver", language: str = "zh",
+            opt_out: bool = False, billing: bool = False, name: str = "李娜") -> Dict[str, Any]:
+    return {"contact_id": cid, "name": name, "role": "IT经理", "mobile": mobile, "birthday": birthday,
+            "language": language, "tier": tier, "sms_opt_out": opt_out, "billing_contact": billing}
+
+
+async def seed(db: Database, contacts: List[Dict[str, Any]], *, customer_id: str = "KA0000003",
+               bill_day: int = 15) -> None:
+    for manager in factories.MANAGERS:
+        if await db.managers.get(manager["_id"]) is None:
+            await db.managers.insert(manager)
+    await db.customers.insert(factories.customer(_id=customer_id, contacts=contacts, services=[],
+                                                 billing={"bill_day": bill_day, "delivery": "email"}))
+
+
+def runner(db: Database, gateway: SmsGateway, at: datetime, **kwargs: Any) -> CampaignRunner:
+    return CampaignRunner(db, gateway, SETTINGS, FixedClock(at), promo=PROMO, **kwargs)
+
+
+def bodies_to(emu: TwilioEmulator, number: str) -> List[str]:
+    return [m["body"] for m in emu.messages.values() if m["to"] == number]
+
+
+async def test_feb_29_birthday_in_2027_once_with_personal_wishes(db: Database, gateway: SmsGateway, emulator) -> None:
+    emu, _ = emulator
+    await seed(db, [
+        contact("0000003-01", "+8613800000301", {"calendar": "solar", "month": 2, "day": 29, "year": 1988},
+                tier="diamond", billing=True),
+        contact("0000003-02", "+8613800000302", {"calendar": "solar", "month": 3, "day": 1}),
+    ])
+    report = await runner(db, gateway, datetime(2027, 2, 28, 9, 0)).run("birthday")
+    assert report.outcomes["sent"] == 1 and report.planned == 1
+    [body] = bodies_to(emu, "+8613800000301")
+    assert body.startswith("【中国电信】") and "林海燕" in body and body.endswith("回T退订") and "8折" in body
+    assert await db.sends.get("birthday:0000003-01:2027-02-28") is not None
+    again = await runner(db, gateway, datetime(2027, 2, 28, 15, 0)).run("birthday")
+    assert again.outcomes == {"already": 1} and emu.stats.create_requests == 1
+
+
+async def test_lunar_30th_is_greeted_on_the_29th_of_a_short_month(db: Database, gateway: SmsGateway, emulator) -> None:
+    emu, _ = emulator
+    await seed(db, [contact("0000003-01", "+8613800000301", {"calendar": "lunar", "month": 2, "day": 30},
+                            language="en", name="Grace Lin", billing=True)])
+    report = await runner(db, gateway, datetime(2026, 4, 16, 9, 0)).run("birthday")
+    assert report.outcomes["sent"] == 1
+    [body] = bodies_to(emu, "+8613800000301")
+    assert body.startswith("Dear Grace Lin") and body.endswith("Reply STOP to opt out")
+
+
+async def test_opt_out_is_suppressed_with_reason_and_open_complaint_gets_no_promotion(
+        db: Database, gateway: SmsGateway, emulator) -> None:
+    emu, _ = emulator
+    birthday = {"calendar": "solar", "month": 11, "day": 23}
+    await seed(db, [contact("0000003-01", "+8613800000301", birthday, opt_out=True, billing=True),
+                    contact("0000003-02", "+8613800000302", birthday)])
+    await db.tickets.create(factories.ticket(_id="CP-20261120-0001", kind="complaint", customer_id="KA0000003",
+                                             circuit_id=None, sla=None, category="账单费用"))
+    report = await runner(db, gateway, datetime(2026, 11, 23, 9, 0)).run("birthday")
+    assert report.suppressed == {"opted_out": 1} and report.outcomes["sent"] == 1
+    suppressed = await db.sends.get("birthday:0000003-01:2026-11-23")
+    assert suppressed is not None and suppressed.status == "suppressed" and suppressed.suppressed_reason == "opted_out"
+    assert bodies_to(emu, "+8613800000301") == []
+    [body] = bodies_to(emu, "+8613800000302")
+    assert "8折" not in body and body.endswith("回T退订")
+    sent = await db.sends.get("birthday:0000003-02:2026-11-23")
+    assert "promo withheld: open complaint" in sent.meta["notes"]
+
+
+@pytest.mark.parametrize(("hh", "mm", "sends"), [(7, 59, False), (8, 0, True), (20, 59, True), (21, 0, False)])
+async def test_greetings_wait_for_the_send_window(db: Database, gateway: SmsGateway, emulator, hh, mm, sends) -> None:
+    emu, _ = emulator
+    await seed(db, [contact("0000003-01", "+8613800000301", {"calendar": "solar", "month": 11, "day": 23},
+                            billing=True)])
+    report = await runner(db, gateway, datetime(2026, 11, 23, hh, mm)).run("birthday")
+    assert (emu.stats.create_requests == 1) is sends
+    if not sends:
+        assert report.deferred_until is not None and report.deferred_until.hour == 8 and report.planned == 0
+        later = await runner(db, gateway, report.deferred_until.replace(tzinfo=None)).run("birthday", date(2026, 11, 23))
+        assert later.outcomes["sent"] == 1  # waited, not dropped
+
+
+async def test_spring_festival_2027_greets_every_contact_in_their_language(
+        db: Database, gateway: SmsGateway, emulator) -> None:
+    emu, _ = emulator
+    await seed(db, [contact("0000003-01", "+8613800000301", {"calendar": "solar", "month": 5, "day": 5}, billing=True),
+                    contact("0000003-02", "+8613800000302", {"calendar": "solar", "month": 6, "day": 6},
+                            language="en", name="Peter Zhou")])
+    assert (await runner(db, gateway, datetime(2027, 2, 5, 10, 0)).run("holiday")).planned == 0
+    report = await runner(db, gateway, datetime(2027, 2, 6, 10, 0)).run("holiday")
+    assert report.outcomes["sent"] == 2
+    assert "春节" in bodies_to(emu, "+8613800000301")[0]
+    assert "Spring Festival" in bodies_to(emu, "+8613800000302")[0]
+    assert await db.sends.get("holiday:spring_festival:0000003-02:2027") is not None
+
+
+async def test_usage_on_bill_day_31_in_a_30_day_month(db: Database, gateway: SmsGateway, emulator) -> None:
+    emu, _ = emulator
+    birthday = {"calendar": "solar", "month": 1, "day": 1}
+    await seed(db, [contact("0000003-01", "+8613800000301", birthday, billing=True)], bill_day=31)
+    await seed(db, [contact("0000004-01", "+8613800000401", birthday, billing=True)], customer_id="KA0000004",
+               bill_day=30)
+    await db.usage.upsert(factories.usage("KA0000003", "2026-10", amount_fen=1288800))
+    await db.usage.upsert(factories.usage("KA0000003", "2026-09", amount_fen=1000000))
+    assert (await runner(db, gateway, datetime(2026, 11, 29, 10, 0)).run("usage")).planned == 0
+    report = await runner(db, gateway, datetime(2026, 11, 30, 10, 0)).run("usage")
+    assert report.outcomes["sent"] == 1 and report.missing_usage == ["KA0000004"]  # no data: reported, nothing sent
+    [body] = bodies_to(emu, "+8613800000301")
+    assert "2026年10月" in body and "12,888.00元" in body and "较上月增加28.9%" in body
+    assert await db.sends.get("usage:KA0000003:2026-10") is not None
+    assert bodies_to(emu, "+8613800000401") == []
+
+
+async def test_dry_run_sends_and_records_nothing(db: Database, gateway: SmsGateway, emulator) -> None:
+    emu, _ = emulator
+    await seed(db, [contact("0000003-01", "+8613800000301", {"calendar": "solar", "month": 11, "day": 23},
+                            billing=True)])
+    report = await runner(db, gateway, datetime(2026, 11, 23, 3, 0)).run("birthday", dry_run=True)
+    assert report.planned == 1 and report.outcomes == {"would_send": 1} and report.segments == 1
+    assert emu.stats.create_requests == 0 and await db.sends.get("birthday:0000003-01:2026-11-23") is None
+
+
+async def test_a_run_finishes_what_a_crashed_run_left_pending(db: Database, gateway: SmsGateway, emulator) -> None:
+    emu, _ = emulator
+    await seed(db, [contact("0000003-01", "+8613800000301", {"calendar": "solar", "month": 11, "day": 23},
+                            billing=True)])
+    first = await runner(db, gateway, datetime(2026, 11, 23, 9, 0)).run("birthday")
+    assert first.outcomes["sent"] == 1
+    # As if the process died after Twilio accepted the message but before the sid was saved:
+    await db.sends.update("birthday:0000003-01:2026-11-23", SendStatus.pending,
+                          sid=None, lease_until=utcnow() - timedelta(seconds=1))
+    second = await runner(db, gateway, datetime(2026, 11, 23, 10, 0)).run("birthday")
+    record = await db.sends.get("birthday:0000003-01:2026-11-23")
+    assert record.status == "queued" and record.sid == next(iter(emu.messages))
+    assert emu.stats.create_requests == 1 and second.outcomes["already"] == 1
+
+
+async def test_rate_limiter_holds_the_segment_rate() -> None:
+    now = [0.0]
+    slept: List[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    limiter = SegmentRateLimiter(10, monotonic=lambda: now[0], sleep=fake_sleep)
+    for _ in range(50):
+        await limiter.acquire(1)
+    assert 3.9 <= now[0] <= 4.1  # 10 burst, then 40 more at 10/s
+    await limiter.acquire(25)  # a message longer than the burst still goes, after a full bucket
+    assert now[0] <= 5.1
+
+
+async def test_concurrency_is_bounded(db: Database, gateway: SmsGateway, emulator) -> None:
+    emu, _ = emulator
+    emu.set_faults(FaultPlan(latency_ms=30))
+    birthday = {"calendar": "solar", "month": 11, "day": 23}
+    await seed(db, [contact(f"0000003-{i:02d}", f"+86138000003{i:02d}", birthday, billing=i == 1) for i in range(1, 13)])
+    in_flight, peak = [0], [0]
+    original = gateway.transport.create
+
+    async def counting(*args: Any, **kwargs: Any) -> Any:
+        in_flight[0] += 1
+        peak[0] = max(peak[0], in_flight[0])
+        try:
+            return await original(*args, **kwargs)
+        finally:
+            in_flight[0] -= 1
+
+    gateway.transport.create = counting  # type: ignore[method-assign]
+    report = await runner(db, gateway, datetime(2026, 11, 23, 9, 0), concurrency=3).run("birthday")
+    assert report.outcomes["sent"] == 12 and 1 < peak[0] <= 3
