@@ -1,0 +1,50 @@
+"""`python -m care_scheduler` against the real mongod and the Twilio emulator, as a subprocess."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+from carecore.repository import Database
+from tests import factories
+from tests.conftest import TEST_ACCOUNT_SID, TEST_FROM
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+async def cli(args: list, env: dict) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "care_scheduler", *args, cwd=ROOT, env=env,
+                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(), 120)
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def test_preview_run_and_report(db: Database, mongo_uri: str, emulator, auth_token: str, tmp_path) -> None:
+    emu, url = emulator
+    for manager in factories.MANAGERS:
+        await db.managers.insert(manager)
+    await db.customers.insert(factories.customer())  # 王伟: Feb 29 birthday, diamond
+    env = {**os.environ, "MONGODB_URI": mongo_uri, "MONGODB_DB": db.name, "VAR_DIR": str(tmp_path),
+           "TWILIO_ACCOUNT_SID": TEST_ACCOUNT_SID, "TWILIO_AUTH_TOKEN": auth_token, "TWILIO_FROM_NUMBER": TEST_FROM,
+           "TWILIO_API_BASE_URL": url}
+    code, out, err = await cli(["preview", "birthday", "--date", "2027-02-28"], env)
+    assert code == 0, err
+    assert "birthday:0000001-01:2027-02-28" in out and "+861******8000" in out and "13800138000" not in out
+    assert "1 recipients, 1 to send, 2 segments, estimated cost 0.10" in out and emu.stats.create_requests == 0
+
+    code, out, err = await cli(["run", "birthday", "--date", "2027-02-28", "--now", "2027-02-28T09:00"], env)
+    assert code == 0, err
+    assert json.loads(out)["outcomes"] == {"sent": 1} and emu.stats.create_requests == 1
+    code, out, _ = await cli(["run", "birthday", "--date", "2027-02-28", "--now", "2027-02-28T10:00"], env)
+    assert json.loads(out)["outcomes"] == {"already": 1} and emu.stats.create_requests == 1
+
+    code, out, _ = await cli(["report"], env)
+    assert code == 0 and json.loads(out)["birthday"] in ({"queued": 1}, {"sent": 1}, {"delivered": 1})
+
+    code, _, err = await cli(["run", "birthday", "--date", "2027-02-30"], env)
+    assert code == 2 and "not a date" in err
+    code, _, err = await cli(["run", "fireworks"], env)
+    assert code == 2 and "invalid choice" in err
