@@ -7,7 +7,7 @@ circuit id from another customer is "not found", never disclosed.
 from __future__ import annotations
 
 import logging
-from typing import Any, Awaitable, Callable, Dict, List, Optional
+from typing import Any, Awaitable, Callable, Dict, List
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
@@ -15,8 +15,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import Identity, VerifiedAction
 from actions.services import Services
-from carecore.months import parse_month
-from carecore.texts import bullet_lines, fmt_time, label, yuan
+from carecore.months import parse_month, shift_month
+from carecore.texts import amount_change, bullet_lines, fmt_time, label, yuan
 
 log = logging.getLogger(__name__)
 
@@ -51,15 +51,6 @@ async def answer_account_manager(svc: Services, tracker: Tracker, dispatcher: Co
     return []
 
 
-def _change(current: int, previous: Optional[int], lang: str) -> str:
-    if not previous:
-        return "no previous month" if lang == "en" else "无上月数据"
-    pct = (current - previous) * 100 / previous
-    if lang == "en":
-        return f"{pct:+.1f}%"
-    return f"{'增加' if pct >= 0 else '减少'}{abs(pct):.1f}%"
-
-
 async def answer_usage(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher,
                        who: Identity, lang: str) -> List[Dict[str, Any]]:
     today = svc.clock.today()
@@ -70,8 +61,8 @@ async def answer_usage(svc: Services, tracker: Tracker, dispatcher: CollectingDi
         dispatcher.utter_message(response="utter_usage_missing", month=month)
         return [SlotSet("month", None)]
     year, mon = (int(x) for x in month.split("-"))
-    prev_key = f"{year - 1:04d}-12" if mon == 1 else f"{year:04d}-{mon - 1:02d}"
-    previous = await svc.db.usage.get(who[0].id, prev_key)
+    previous = await svc.db.usage.get(who[0].id, shift_month(month, -1))
+    change = amount_change(usage.amount_fen, previous.amount_fen if previous else None, lang)
     dispatcher.utter_message(
         response="utter_usage_report",
         month=month if lang == "en" else f"{year}年{mon}",
@@ -79,7 +70,7 @@ async def answer_usage(svc: Services, tracker: Tracker, dispatcher: CollectingDi
         data_gb=f"{usage.data_mb / 1024:,.1f}",
         sms_count=f"{usage.sms_count:,}",
         amount=yuan(usage.amount_fen),
-        change=_change(usage.amount_fen, previous.amount_fen if previous else None, lang),
+        change=change or ("no previous month" if lang == "en" else "无上月数据"),
     )
     return [SlotSet("month", None)]
 

@@ -23,7 +23,7 @@ from actions.services import Services, services
 from actions.verification import FAILED, VERIFICATION_SLOTS, VerificationSteps
 from carecore.clock import utcnow
 from carecore.deadlines import fault_deadlines
-from carecore.models import Circuit, EscalationReason, TicketKind
+from carecore.models import Circuit, EscalationReason, Ticket, TicketKind
 from carecore.repository import DatabaseError
 from carecore.texts import bullet_lines, fmt_time, label
 
@@ -217,8 +217,17 @@ class _SubmitForm(Action):
             return reset
 
 
-def _created_by(tracker: Tracker, now: Any) -> List[Dict[str, Any]]:
-    return [{"at": now, "actor": f"assistant:{tracker.get_latest_input_channel() or 'chat'}", "action": "created"}]
+async def _open_ticket(svc: Services, tracker: Tracker, who: Identity, kind: TicketKind, **fields: Any) -> Ticket:
+    """A new ticket of the verified customer, numbered per business day, its creation in the history."""
+    customer, contact = who
+    now = utcnow()
+    channel = tracker.get_latest_input_channel() or "chat"
+    return await svc.db.tickets.create({
+        "_id": await svc.db.tickets.next_id(kind, svc.clock.now().date()),
+        "kind": kind.value, "customer_id": customer.id, "contact_id": contact.contact_id,
+        "history": [{"at": now, "actor": f"assistant:{channel}", "action": "created"}],
+        "created_at": now, "updated_at": now, **fields,
+    })
 
 
 class ActionSubmitComplaint(_SubmitForm):
@@ -228,19 +237,13 @@ class ActionSubmitComplaint(_SubmitForm):
 
     async def submit(self, svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher,
                      who: Identity) -> List[EventType]:
-        customer, contact = who
-        now_local, now = svc.clock.now(), utcnow()
         urgent = tracker.get_slot("complaint_urgent") is True
-        ticket = await svc.db.tickets.create({
-            "_id": await svc.db.tickets.next_id(TicketKind.complaint, now_local.date()),
-            "kind": "complaint", "customer_id": customer.id, "contact_id": contact.contact_id,
-            "category": str(tracker.get_slot("complaint_category") or "other")[:40],
-            "text": str(tracker.get_slot("complaint_description") or "-"),
-            "priority": "urgent" if urgent else "normal", "history": _created_by(tracker, now),
-            "created_at": now, "updated_at": now,
-        })
+        ticket = await _open_ticket(
+            svc, tracker, who, TicketKind.complaint,
+            category=str(tracker.get_slot("complaint_category") or "other")[:40],
+            text=str(tracker.get_slot("complaint_description") or "-"), priority="urgent" if urgent else "normal")
         lang = lang_of(tracker)
-        deadline = fmt_time(now_local + timedelta(hours=svc.settings.complaint_reply_hours), lang, svc.clock.tz)
+        deadline = fmt_time(ticket.created_at + timedelta(hours=svc.settings.complaint_reply_hours), lang, svc.clock.tz)
         dispatcher.utter_message(response="utter_complaint_created", ticket_id=ticket.id, deadline=deadline)
         if urgent:
             return await escalate(svc, tracker, dispatcher, who, EscalationReason.urgent_complaint, ticket.id)
@@ -259,17 +262,12 @@ class ActionSubmitFault(_SubmitForm):
         if circuit is None:  # re-checked: only the customer's own circuits
             dispatcher.utter_message(response="utter_circuit_not_yours", value=tracker.get_slot("fault_circuit"))
             return []
-        now_local, now = svc.clock.now(), utcnow()
-        due = fault_deadlines(contact.tier, now, svc.settings.fault_sla_hours)
+        due = fault_deadlines(contact.tier, utcnow(), svc.settings.fault_sla_hours)
         text = f"{tracker.get_slot('fault_symptom')}（{tracker.get_slot('fault_since')}）"
-        ticket = await svc.db.tickets.create({
-            "_id": await svc.db.tickets.next_id(TicketKind.fault, now_local.date()),
-            "kind": "fault", "customer_id": customer.id, "contact_id": contact.contact_id,
-            "circuit_id": circuit.circuit_id, "text": text[:4000],
-            "priority": "urgent" if contact.tier in ("diamond", "gold") else "high",
-            "sla": {"response_due": due.response_due, "restore_due": due.restore_due},
-            "history": _created_by(tracker, now), "created_at": now, "updated_at": now,
-        })
+        ticket = await _open_ticket(
+            svc, tracker, who, TicketKind.fault, circuit_id=circuit.circuit_id, text=text[:4000],
+            priority="urgent" if contact.tier in ("diamond", "gold") else "high",
+            sla={"response_due": due.response_due, "restore_due": due.restore_due})
         lang = lang_of(tracker)
         dispatcher.utter_message(response="utter_fault_created", ticket_id=ticket.id,
                                  tier=label("tier", contact.tier, lang),

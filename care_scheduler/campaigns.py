@@ -16,9 +16,10 @@ from typing import Any, AsyncIterator, Dict, List, Mapping, Optional, Set
 from care_scheduler.calendar import festival_on, is_birthday, lunar_days, solar_days
 from care_scheduler.templates import TemplateError, render
 from carecore.config import Settings
-from carecore.models import AccountManager, Contact, Customer
+from carecore.models import AccountManager, Contact, Customer, month_key
+from carecore.months import shift_month
 from carecore.repository import Database
-from carecore.texts import label, yuan
+from carecore.texts import amount_change, label, yuan
 
 log = logging.getLogger(__name__)
 
@@ -142,10 +143,6 @@ def _bill_days(day: date) -> List[int]:
     return [day.day]
 
 
-def _previous_month(day: date) -> str:
-    return f"{day.year - 1}-12" if day.month == 1 else f"{day.year:04d}-{day.month - 1:02d}"
-
-
 @dataclass
 class UsageGaps:
     customers: List[str] = field(default_factory=list)
@@ -153,8 +150,8 @@ class UsageGaps:
 
 async def plan_usage(ctx: PlanContext, gaps: Optional[UsageGaps] = None) -> AsyncIterator[Planned]:
     """On each customer's bill day, last month's consumption to the billing contact."""
-    month = _previous_month(ctx.day)
-    before = _previous_month(date(int(month[:4]), int(month[5:]), 1))
+    month = shift_month(month_key(ctx.day), -1)
+    before = shift_month(month, -1)
     async for doc in ctx.db.customers.with_bill_day_in(_bill_days(ctx.day)):
         customer = Customer.parse_obj(doc)
         usage = await ctx.db.usage.get(customer.id, month)
@@ -166,10 +163,9 @@ async def plan_usage(ctx: PlanContext, gaps: Optional[UsageGaps] = None) -> Asyn
         previous = await ctx.db.usage.get(customer.id, before)
         contact = customer.billing_contact()
         lang = contact.language
-        if previous and previous.amount_fen:
-            pct = (usage.amount_fen - previous.amount_fen) * 100 / previous.amount_fen
-            change = (f"{pct:+.1f}% vs previous month" if lang == "en"
-                      else f"较上月{'增加' if pct >= 0 else '减少'}{abs(pct):.1f}%")
+        delta = amount_change(usage.amount_fen, previous.amount_fen if previous else None, lang)
+        if delta:
+            change = f"{delta} vs previous month" if lang == "en" else f"较上月{delta}"
         else:
             change = "no previous month" if lang == "en" else "无上月数据"
         year, mon = month.split("-")

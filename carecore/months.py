@@ -25,6 +25,12 @@ def _shift(today: date, months_back: int) -> str:
     return month_key(date(index // 12, index % 12 + 1, 1))
 
 
+def shift_month(month: str, delta: int) -> str:
+    """'2026-01' shifted by -1 is '2025-12'."""
+    year, mon = (int(part) for part in month.split("-"))
+    return _shift(date(year, mon, 1), -delta)
+
+
 def _latest(today: date, month: int) -> str:
     year = today.year if month <= today.month else today.year - 1
     return month_key(date(year, month, 1))

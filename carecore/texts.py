@@ -91,5 +91,15 @@ def yuan(fen: int) -> str:
     return f"{fen / 100:,.2f}"
 
 
+def amount_change(current: int, previous: Optional[int], lang: str) -> Optional[str]:
+    """'+28.9%' / '增加28.9%' from one month's amount to the next; None without a previous amount."""
+    if not previous:
+        return None
+    pct = (current - previous) * 100 / previous
+    if lang == "en":
+        return f"{pct:+.1f}%"
+    return f"{'增加' if pct >= 0 else '减少'}{abs(pct):.1f}%"
+
+
 def bullet_lines(lines: list[str]) -> str:
     return "\n".join(f"{i}. {line}" for i, line in enumerate(lines, 1))
