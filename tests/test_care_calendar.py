@@ -67,3 +67,12 @@ def test_outside_the_window_waits_for_the_next_morning() -> None:
     assert next_send_window(datetime(2026, 11, 23, 7, 59, tzinfo=SH)) == datetime(2026, 11, 23, 8, 0, tzinfo=SH)
     now = datetime(2026, 11, 23, 12, 0, tzinfo=SH)
     assert next_send_window(now) == now
+
+
+def test_nobody_is_greeted_in_a_lunar_leap_month() -> None:
+    # 2025-07-25 is the 1st of the leap 6th month (闰六月); the regular 6th month began 2025-06-25.
+    assert lunar_days(date(2025, 7, 25)) is None
+    born_6_1 = Birthday(calendar="lunar", month=6, day=1)
+    assert is_birthday(born_6_1, date(2025, 6, 25))
+    assert not is_birthday(born_6_1, date(2025, 7, 25))
+    assert is_birthday(Birthday(calendar="lunar", month=6, day=1, leap_month=True), date(2025, 6, 25))
