@@ -124,6 +124,3 @@ class TwilioSmsInput(InputChannel):
                 await gateway.send(key=f"reply:{key_base}:{index}", kind="reply", to=phone, body=body[:1600])
             except Exception:  # a failed reply must not turn into a Twilio retry of the inbound message
                 log.exception("reply to %s failed", mask(phone))
-
-    def get_metadata(self, request: Request) -> Optional[Dict[str, Any]]:
-        return None

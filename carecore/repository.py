@@ -35,7 +35,6 @@ from carecore.clock import utcnow
 from carecore.models import (
     OPEN_TICKET_STATUSES,
     AccountManager,
-    ClaimStatus,
     CompensationClaim,
     Contact,
     Customer,
@@ -230,10 +229,6 @@ class CustomerRepository(_Repository):
             return False
         return await self.set_sms_opt_out(found[1].contact_id, True, source=source)
 
-    async def for_managers(self, manager_ids: Sequence[str]) -> List[Customer]:
-        cursor = self._col.find({"account_manager_id": {"$in": list(manager_ids)}}).sort("_id", 1)
-        return [Customer.parse_obj(doc) async for doc in cursor]
-
     async def stream(
         self, query: Dict[str, Any], *, projection: Optional[Dict[str, Any]] = None, batch_size: int = 500
     ) -> AsyncIterator[Dict[str, Any]]:
@@ -404,12 +399,6 @@ class EscalationRepository(_Repository):
         )
         return Escalation.parse_obj(doc) if doc else None
 
-    async def for_managers(self, manager_ids: Sequence[str], *, open_only: bool = True) -> List[Escalation]:
-        query: Dict[str, Any] = {"manager_id": {"$in": list(manager_ids)}}
-        if open_only:
-            query["status"] = {"$in": [EscalationStatus.open.value, EscalationStatus.acknowledged.value]}
-        return [Escalation.parse_obj(d) async for d in self._col.find(query).sort("contact_by", 1)]
-
     async def set_status(self, escalation_id: str, status: EscalationStatus) -> bool:
         result = await self._col.update_one(
             {"_id": escalation_id}, {"$set": {"status": status.value, "updated_at": utcnow()}}
@@ -461,11 +450,6 @@ class ClaimRepository(_Repository):
             await self._col.insert_one(claim.to_mongo())
         return claim
 
-    async def with_status(self, status: ClaimStatus) -> List[CompensationClaim]:
-        cursor = self._col.find({"status": status.value}).sort("created_at", 1)
-        return [CompensationClaim.parse_obj(d) async for d in cursor]
-
-
 # Statuses in the order a message moves through them; a late callback never moves back.
 _STATUS_RANK = {
     SendStatus.pending: 0,
@@ -510,10 +494,6 @@ class SendRepository(_Repository):
 
     async def get(self, key: str) -> Optional[SendRecord]:
         doc = await self._col.find_one({"_id": key})
-        return SendRecord.parse_obj(doc) if doc else None
-
-    async def get_by_sid(self, sid: str) -> Optional[SendRecord]:
-        doc = await self._col.find_one({"sid": sid})
         return SendRecord.parse_obj(doc) if doc else None
 
     async def update(
@@ -580,12 +560,6 @@ class SendRepository(_Repository):
             },
         )
         return result.matched_count == 1
-
-    async def with_status(self, statuses: Sequence[SendStatus], *, kind: Optional[str] = None) -> List[SendRecord]:
-        query: Dict[str, Any] = {"status": {"$in": [SendStatus(s).value for s in statuses]}}
-        if kind:
-            query["kind"] = kind
-        return [SendRecord.parse_obj(doc) async for doc in self._col.find(query).sort("_id", 1)]
 
     async def unfinished(self, campaign: str) -> List[SendRecord]:
         """Messages of one campaign run whose outcome is not settled yet."""
@@ -691,9 +665,6 @@ class Database:
 
     async def indexes(self, collection: str) -> Dict[str, Any]:
         return await self._db[collection].index_information()
-
-    async def explain(self, collection: str, query: Dict[str, Any]) -> Dict[str, Any]:
-        return await self._db.command("explain", {"find": collection, "filter": query}, verbosity="executionStats")
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncIOMotorClientSession]:
