@@ -4,6 +4,7 @@ Each campaign kind turns a business date into a stream of ``Planned`` messages.
 The stream reads customers through a cursor, never the whole collection, and
 carries its own idempotency keys (kind + contact or customer + period), so a
 rerun of the same day plans the same keys and the gateway sends nothing twice.
+Compensation notices are planned in ``care_scheduler.compensation``.
 """
 
 from __future__ import annotations
@@ -11,19 +12,18 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, AsyncIterator, Dict, List, Mapping, Optional, Set
+from typing import Any, AsyncIterator, Dict, List, Optional, Set
 
 from care_scheduler.calendar import festival_on, is_birthday, lunar_days, solar_days
-from care_scheduler.templates import TemplateError, render
-from carecore.config import Settings
-from carecore.models import AccountManager, Contact, Customer, month_key
+from care_scheduler.compensation import plan_compensation
+from care_scheduler.planning import PlanContext, Planned, render_into
+from carecore.models import Contact, Customer, month_key
 from carecore.months import shift_month
-from carecore.repository import Database
-from carecore.texts import amount_change, label, yuan
+from carecore.texts import amount_change, label, month_label, yuan
 
 log = logging.getLogger(__name__)
 
-KINDS = ("birthday", "holiday", "usage")
+KINDS = ("birthday", "holiday", "usage", "compensation")
 TOP_TIERS = ("diamond", "gold")
 FESTIVAL_NAMES = {
     "new_year": ("元旦", "New Year"),
@@ -31,41 +31,6 @@ FESTIVAL_NAMES = {
     "mid_autumn": ("中秋节", "Mid-Autumn Festival"),
     "national_day": ("国庆节", "National Day"),
 }
-
-
-@dataclass
-class Planned:
-    key: str
-    kind: str
-    to: str
-    language: str
-    customer_id: str
-    contact_id: Optional[str]
-    body: str = ""
-    segments: int = 0
-    encoding: str = ""
-    suppressed_reason: Optional[str] = None
-    notes: List[str] = field(default_factory=list)
-
-
-@dataclass
-class PlanContext:
-    """What every plan needs besides the customers: loaded once per run, all small."""
-
-    db: Database
-    settings: Settings
-    day: date
-    managers: Dict[str, AccountManager]
-    open_complaints: Set[str]
-    promo: Mapping[str, str] = field(default_factory=dict)  # language -> promotional line
-    extra_festivals: Mapping[date, str] = field(default_factory=dict)
-
-    @classmethod
-    async def load(cls, db: Database, settings: Settings, day: date, *, promo: Optional[Mapping[str, str]] = None,
-                   extra_festivals: Optional[Mapping[date, str]] = None) -> PlanContext:
-        managers = {m.id: m for m in await db.managers.all()}
-        return cls(db, settings, day, managers, set(await db.tickets.customers_with_open_complaints()),
-                   promo or {}, extra_festivals or {})
 
 
 def _greeting(ctx: PlanContext, kind: str, template: str, customer: Customer, contact: Contact, key: str,
@@ -77,27 +42,10 @@ def _greeting(ctx: PlanContext, kind: str, template: str, customer: Customer, co
     if customer.id in ctx.open_complaints and promo:
         promo = ""
         plan.notes.append("promo withheld: open complaint")
-    _render_into(plan, ctx, template, {**values, "promo": promo})
+    render_into(plan, ctx, template, {**values, "promo": promo})
     if contact.sms_opt_out:
         plan.suppressed_reason = "opted_out"
     return plan
-
-
-def _render_into(plan: Planned, ctx: PlanContext, template: str, values: Dict[str, Any]) -> None:
-    try:
-        rendered = render(template, plan.language, signature=ctx.settings.sms_signature, **values)
-    except TemplateError as exc:
-        plan.suppressed_reason = "template_error"
-        plan.notes.append(str(exc))
-        plan.body = f"[{template}.{plan.language} failed]"
-        return
-    plan.body, plan.segments, plan.encoding = rendered.text, rendered.segments, rendered.encoding
-    plan.notes.extend(rendered.warnings)
-
-
-def _manager_values(ctx: PlanContext, customer: Customer) -> Dict[str, str]:
-    manager = ctx.managers.get(customer.account_manager_id)
-    return {"manager_name": manager.name if manager else "-", "manager_mobile": manager.mobile if manager else "10000"}
 
 
 async def plan_birthdays(ctx: PlanContext) -> AsyncIterator[Planned]:
@@ -116,7 +64,7 @@ async def plan_birthdays(ctx: PlanContext) -> AsyncIterator[Planned]:
                 seen.add(contact.contact_id)
                 personal = contact.tier in TOP_TIERS
                 values = {"contact_name": contact.name, "region": customer.region.province.rstrip("省市"),
-                          **(_manager_values(ctx, customer) if personal else {})}
+                          **(ctx.manager_values(customer) if personal else {})}
                 yield _greeting(ctx, "birthday", "birthday_personal" if personal else "birthday", customer, contact,
                                 f"birthday:{contact.contact_id}:{ctx.day.isoformat()}", values)
 
@@ -168,17 +116,16 @@ async def plan_usage(ctx: PlanContext, gaps: Optional[UsageGaps] = None) -> Asyn
             change = f"{delta} vs previous month" if lang == "en" else f"较上月{delta}"
         else:
             change = "no previous month" if lang == "en" else "无上月数据"
-        year, mon = month.split("-")
         values = {
             "company_name": customer.company_name,
-            "month_label": month if lang == "en" else f"{year}年{int(mon)}月",
+            "month_label": month_label(month, lang),
             "voice_minutes": f"{usage.voice_minutes:,}", "data_gb": f"{usage.data_mb / 1024:,.1f}",
             "sms_count": f"{usage.sms_count:,}", "amount": yuan(usage.amount_fen), "change": change,
-            "manager_name": _manager_values(ctx, customer)["manager_name"],
+            "manager_name": ctx.manager_values(customer)["manager_name"],
             "tier": label("tier", contact.tier, lang),
         }
         plan = Planned(f"usage:{customer.id}:{month}", "usage", contact.mobile, lang, customer.id, contact.contact_id)
-        _render_into(plan, ctx, "usage", values)
+        render_into(plan, ctx, "usage", values)
         if contact.sms_opt_out:
             plan.suppressed_reason = "opted_out"
         yield plan
@@ -191,4 +138,6 @@ def plans_for(kind: str, ctx: PlanContext, gaps: Optional[UsageGaps] = None) -> 
         return plan_holiday(ctx)
     if kind == "usage":
         return plan_usage(ctx, gaps)
+    if kind == "compensation":
+        return plan_compensation(ctx)
     raise ValueError(f"unknown campaign kind {kind!r}; known: {', '.join(KINDS)}")

@@ -19,7 +19,8 @@ from typing import List, Optional
 
 from tqdm import tqdm
 
-from care_scheduler.campaigns import KINDS, PlanContext, UsageGaps, plans_for
+from care_scheduler.campaigns import KINDS, UsageGaps, plans_for
+from care_scheduler.planning import PlanContext
 from care_scheduler.runner import CampaignRunner, SegmentRateLimiter
 from carecore.clock import FixedClock, SystemClock
 from carecore.config import get_settings

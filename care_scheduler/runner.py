@@ -18,7 +18,8 @@ from datetime import date, datetime
 from typing import Awaitable, Callable, Dict, List, Mapping, Optional, Set
 
 from care_scheduler.calendar import in_send_window, next_send_window
-from care_scheduler.campaigns import PlanContext, Planned, UsageGaps, plans_for
+from care_scheduler.campaigns import UsageGaps, plans_for
+from care_scheduler.planning import PlanContext, Planned
 from carecore.clock import Clock, utcnow
 from carecore.config import Settings
 from carecore.models import SendRecord, SendStatus
@@ -107,7 +108,7 @@ class CampaignRunner:
             report.deferred_until = next_send_window(now)
             log.info("%s for %s waits for the send window (%s)", kind, day, report.deferred_until)
             return report
-        ctx = await PlanContext.load(self.db, self.settings, day, promo=self.promo,
+        ctx = await PlanContext.load(self.db, self.settings, day, now=now, promo=self.promo,
                                      extra_festivals=self.extra_festivals)
         gaps = UsageGaps()
         started = utcnow()
@@ -145,12 +146,16 @@ class CampaignRunner:
                     customer_id=plan.customer_id, contact_id=plan.contact_id, language=plan.language,
                     meta={"campaign": campaign})
             else:
+                if plan.settle is not None:
+                    await plan.settle()
                 if self.limiter is not None:
                     await self.limiter.acquire(plan.segments or 1)
                 record = await self.gateway.send(
                     key=plan.key, kind=plan.kind, to=plan.to, body=plan.body, customer_id=plan.customer_id,
                     contact_id=plan.contact_id, language=plan.language,
                     meta={"campaign": campaign, **({"notes": plan.notes} if plan.notes else {})})
+                if plan.after is not None:
+                    await plan.after(record)
         except Exception:  # one bad recipient must not stop the campaign; it is reported
             log.exception("sending %s failed", plan.key)
             report.outcomes["error"] += 1

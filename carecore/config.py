@@ -73,6 +73,17 @@ class Settings(BaseSettings):
     complaint_reply_hours: float = Field(24, description="Deadline to answer a complaint.")
     business_hours: Tuple[int, int] = Field((9, 18), description="Account managers' working hours.")
     escalation_contact_hours: float = Field(2, description="Within business hours, managers call back within this.")
+    bill_delivery_days: int = Field(
+        7, ge=1, description="Stated time for bill documents to reach the customer, in days after the bill day."
+    )
+    bill_claim_credit_minutes: int = Field(
+        5, ge=1, description="Bill not received in time: credit of this many minutes of basic call fee."
+    )
+    basic_call_fee_yuan_per_minute: float = Field(0.2, gt=0, description="Basic call fee the bill credit is priced at.")
+    sla_credit_yuan: Dict[str, float] = Field(
+        {"premium": 500.0, "standard": 200.0, "basic": 50.0},
+        description="Credit for a fault restored after its deadline, by the circuit's SLA class (JSON).",
+    )
     otp_ttl_s: int = Field(300, description="Validity of a one-time code.")
     otp_max_attempts: int = Field(3, description="Wrong codes allowed before the challenge is void.")
     otp_max_per_hour: int = Field(5, description="Codes sent to one mobile per hour at most.")
@@ -99,6 +110,22 @@ class Settings(BaseSettings):
             if not 0 < response <= restore:
                 raise ValueError(f"FAULT_SLA_HOURS[{tier}]: need 0 < response <= restore")
         return value
+
+    @validator("sla_credit_yuan")
+    def _every_sla_class(cls, value: Dict[str, float]) -> Dict[str, float]:  # noqa: N805
+        missing = {"premium", "standard", "basic"} - set(value)
+        if missing:
+            raise ValueError(f"SLA_CREDIT_YUAN lacks SLA classes: {sorted(missing)}")
+        if any(amount <= 0 for amount in value.values()):
+            raise ValueError("SLA_CREDIT_YUAN amounts must be positive")
+        return value
+
+    @property
+    def bill_claim_credit_fen(self) -> int:
+        return round(self.bill_claim_credit_minutes * self.basic_call_fee_yuan_per_minute * 100)
+
+    def sla_credit_fen(self, sla_class: str) -> int:
+        return round(self.sla_credit_yuan[sla_class] * 100)
 
     @property
     def twilio_configured(self) -> bool:

@@ -6,6 +6,7 @@ asked in January, "December" is last December.
 
 from __future__ import annotations
 
+import calendar
 import re
 from datetime import date
 from typing import Optional
@@ -29,6 +30,12 @@ def shift_month(month: str, delta: int) -> str:
     """'2026-01' shifted by -1 is '2025-12'."""
     year, mon = (int(part) for part in month.split("-"))
     return _shift(date(year, mon, 1), -delta)
+
+
+def day_of_month(month: str, day: int) -> date:
+    """Day ``day`` of ``month``, or its last day when the month is shorter (bill day 31 in April)."""
+    year, mon = (int(part) for part in month.split("-"))
+    return date(year, mon, min(day, calendar.monthrange(year, mon)[1]))
 
 
 def _latest(today: date, month: int) -> str:

@@ -35,14 +35,18 @@ from carecore.clock import utcnow
 from carecore.models import (
     OPEN_TICKET_STATUSES,
     AccountManager,
+    BillDeliveryRecord,
+    ClaimStatus,
     CompensationClaim,
     Contact,
+    Credit,
     Customer,
     Escalation,
     EscalationStatus,
     OtpChallenge,
     SendRecord,
     SendStatus,
+    Settlement,
     Ticket,
     TicketEvent,
     TicketKind,
@@ -317,6 +321,56 @@ class UsageRepository(_Repository):
         return [UsageMonth.parse_obj(doc) async for doc in cursor]
 
 
+class BillDeliveryRepository(_Repository):
+    collection_name = "bill_deliveries"
+
+    async def upsert(self, data: Any) -> BillDeliveryRecord:
+        record = _validate(BillDeliveryRecord, self.collection_name, data)
+        async with _write_errors(self.collection_name):
+            await self._col.replace_one({"_id": record.id}, record.to_mongo(), upsert=True)
+        return record
+
+    async def insert_many(self, docs: Iterable[Dict[str, Any]]) -> List[str]:
+        batch = [_validate(BillDeliveryRecord, self.collection_name, d).to_mongo() for d in docs]
+        async with _write_errors(self.collection_name):
+            return await _insert_many_skipping_duplicates(self._col, batch) if batch else []
+
+    async def get(self, customer_id: str, month: str) -> Optional[BillDeliveryRecord]:
+        doc = await self._col.find_one({"_id": f"{customer_id}:{month}"})
+        return BillDeliveryRecord.parse_obj(doc) if doc else None
+
+
+class CreditRepository(_Repository):
+    collection_name = "credits"
+
+    async def add(self, credit: Credit, *, session: Optional[AsyncIOMotorClientSession] = None) -> None:
+        """Record a credit once: a second call with the same id changes nothing."""
+        doc = credit.to_mongo()
+        async with _write_errors(self.collection_name):
+            await self._col.update_one({"_id": doc["_id"]}, {"$setOnInsert": doc}, upsert=True, session=session)
+
+    async def get(self, credit_id: str) -> Optional[Credit]:
+        doc = await self._col.find_one({"_id": credit_id})
+        return Credit.parse_obj(doc) if doc else None
+
+    async def for_customer(self, customer_id: str) -> List[Credit]:
+        cursor = self._col.find({"customer_id": customer_id}).sort("created_at", -1)
+        return [Credit.parse_obj(doc) async for doc in cursor]
+
+
+async def _settle(db: AsyncIOMotorDatabase, collection: str, query: Dict[str, Any], fields: Dict[str, Any],
+                  credit: Optional[Credit]) -> bool:
+    """Write a settlement decision and its credit together, or neither; False if decided before."""
+    async with await db.client.start_session() as session:
+        async with session.start_transaction():
+            async with _write_errors(collection):
+                result = await db[collection].update_one(query, {"$set": {**fields, "updated_at": utcnow()}},
+                                                         session=session)
+            if result.matched_count == 1 and credit is not None:
+                await CreditRepository(db).add(credit, session=session)
+    return result.matched_count == 1
+
+
 class TicketRepository(_Repository):
     collection_name = "tickets"
 
@@ -363,6 +417,35 @@ class TicketRepository(_Repository):
 
     async def set_status(self, ticket_id: str, status: TicketStatus, event: TicketEvent) -> bool:
         return await self.add_event(ticket_id, event, set_fields={"status": status.value})
+
+    async def resolve(self, ticket_id: str, event: TicketEvent) -> bool:
+        """Mark a ticket resolved at ``event.at``; a fault also records when service was restored."""
+        ticket = await self.get(ticket_id)
+        if ticket is None:
+            return False
+        fields: Dict[str, Any] = {"status": TicketStatus.resolved.value}
+        if ticket.sla is not None and ticket.sla.restored_at is None:
+            fields["sla.restored_at"] = event.at
+        return await self.add_event(ticket_id, event, set_fields=fields)
+
+    async def breached_unsettled(self) -> AsyncIterator[Ticket]:
+        """Faults restored after their restore deadline whose compensation notice is not done."""
+        query = {
+            "kind": TicketKind.fault.value,
+            "compensation.notified_at": None,
+            "status": {"$in": [TicketStatus.resolved.value, TicketStatus.closed.value]},
+            "$expr": {"$gt": ["$sla.restored_at", "$sla.restore_due"]},
+        }
+        async for doc in self._col.find(query).sort("_id", 1):
+            yield Ticket.parse_obj(doc)
+
+    async def settle_compensation(self, ticket_id: str, settlement: Settlement, credit: Optional[Credit]) -> bool:
+        return await _settle(self._db, self.collection_name, {"_id": ticket_id, "compensation": None},
+                             {"compensation": settlement.to_mongo()}, credit)
+
+    async def mark_compensation_notified(self, ticket_id: str, at: datetime, notice_status: str) -> None:
+        await self._col.update_one({"_id": ticket_id}, {"$set": {
+            "compensation.notified_at": at, "compensation.notice_status": notice_status, "updated_at": utcnow()}})
 
 
 async def _next_daily_id(db: AsyncIOMotorDatabase, prefix: str, day: date) -> str:
@@ -449,6 +532,25 @@ class ClaimRepository(_Repository):
         async with _write_errors(self.collection_name):
             await self._col.insert_one(claim.to_mongo())
         return claim
+
+    async def get(self, claim_id: str) -> Optional[CompensationClaim]:
+        doc = await self._col.find_one({"_id": claim_id})
+        return CompensationClaim.parse_obj(doc) if doc else None
+
+    async def unsettled(self) -> AsyncIterator[CompensationClaim]:
+        """Claims still to be decided, or decided with the customer not told yet; oldest first."""
+        async for doc in self._col.find({"settlement.notified_at": None}).sort("created_at", 1):
+            yield CompensationClaim.parse_obj(doc)
+
+    async def decide(self, claim_id: str, status: ClaimStatus, settlement: Settlement,
+                     credit: Optional[Credit]) -> bool:
+        return await _settle(self._db, self.collection_name,
+                             {"_id": claim_id, "status": ClaimStatus.pending_verification.value},
+                             {"status": status.value, "settlement": settlement.to_mongo()}, credit)
+
+    async def mark_notified(self, claim_id: str, at: datetime, notice_status: str) -> None:
+        await self._col.update_one({"_id": claim_id}, {"$set": {
+            "settlement.notified_at": at, "settlement.notice_status": notice_status, "updated_at": utcnow()}})
 
 # Statuses in the order a message moves through them; a late callback never moves back.
 _STATUS_RANK = {
@@ -609,6 +711,8 @@ class Database:
         self.escalations = EscalationRepository(self._db)
         self.otp = OtpRepository(self._db)
         self.claims = ClaimRepository(self._db)
+        self.bill_deliveries = BillDeliveryRepository(self._db)
+        self.credits = CreditRepository(self._db)
 
     @classmethod
     def connect(cls, uri: str, name: str, *, server_selection_timeout_ms: int = 5000) -> Database:

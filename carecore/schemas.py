@@ -14,7 +14,9 @@ from pydantic import BaseModel
 
 from carecore.models import (
     AccountManager,
+    BillDeliveryRecord,
     CompensationClaim,
+    Credit,
     Customer,
     Escalation,
     OtpChallenge,
@@ -134,6 +136,8 @@ COLLECTIONS: Dict[str, Tuple[Type[BaseModel], List[IndexSpec]]] = {
             ([("customer_id", 1), ("created_at", -1)], {"name": "by_customer"}),
             ([("status", 1), ("sla.restore_due", 1)], {"name": "open_by_deadline"}),
             ([("kind", 1), ("status", 1)], {"name": "by_kind_status"}),
+            # resolved faults whose SLA compensation is not settled yet
+            ([("kind", 1), ("compensation.notified_at", 1), ("status", 1)], {"name": "compensation"}),
         ],
     ),
     "sends": (
@@ -165,7 +169,17 @@ COLLECTIONS: Dict[str, Tuple[Type[BaseModel], List[IndexSpec]]] = {
         [
             ([("customer_id", 1), ("kind", 1), ("month", 1)], {"unique": True, "name": "one_claim_per_month"}),
             ([("status", 1), ("created_at", 1)], {"name": "by_status"}),
+            # claims whose decision or notice is still open
+            ([("settlement.notified_at", 1), ("created_at", 1)], {"name": "unsettled"}),
         ],
+    ),
+    "bill_deliveries": (
+        BillDeliveryRecord,
+        [([("customer_id", 1), ("month", -1)], {"unique": True, "name": "customer_month"})],
+    ),
+    "credits": (
+        Credit,
+        [([("customer_id", 1), ("apply_to_month", 1)], {"name": "by_customer_bill"})],
     ),
 }
 

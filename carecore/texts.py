@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Optional
 from zoneinfo import ZoneInfo
 
@@ -85,6 +85,26 @@ def fmt_time(when: datetime, lang: str, tz: ZoneInfo) -> str:
     if lang == "en":
         return local.strftime("%d %b %H:%M")
     return f"{local.month}月{local.day}日{local:%H:%M}"
+
+
+def fmt_duration(span: timedelta, lang: str) -> str:
+    """'2小时15分钟' / '2 h 15 min', rounded up to the minute (an overdue second still counts)."""
+    minutes = max(0, -(-int(span.total_seconds()) // 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if lang == "en":
+        parts = [f"{days} d" if days else "", f"{hours} h" if hours else "", f"{mins} min" if mins or not (days or hours) else ""]
+        return " ".join(p for p in parts if p)
+    return "".join(p for p in (f"{days}天" if days else "", f"{hours}小时" if hours else "",
+                               f"{mins}分钟" if mins or not (days or hours) else "") if p)
+
+
+def month_label(month: str, lang: str) -> str:
+    """'2026-10' as the customer reads it: '2026年10月' or 'October 2026'."""
+    year, mon = (int(part) for part in month.split("-"))
+    if lang == "en":
+        return datetime(year, mon, 1).strftime("%B %Y")
+    return f"{year}年{mon}月"
 
 
 def yuan(fen: int) -> str:

@@ -1,0 +1,193 @@
+"""Compensation notices: bill-not-received claims and SLA breaches, credit first, then the notice.
+
+The operator's rule (see domain notes): a customer who did not receive the bill
+documents within the stated time is, after verification, credited 5 minutes of
+basic call fee; a fault restored after its restore deadline earns the credit
+its SLA class carries by contract.
+
+Each case is settled in two steps. ``settle`` writes the decision and the
+credit in one transaction, keyed by the claim or ticket id, so a credit exists
+once; then the notice goes out under ``comp:<claim or ticket id>``. A crash
+between the two leaves a decided, unnotified case that the next run only
+notifies. Compensation notices are service notices: no send window, no consent
+check.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, time, timedelta
+from typing import AsyncIterator, Awaitable, Callable, Optional, Tuple
+from zoneinfo import ZoneInfo
+
+from care_scheduler.planning import PlanContext, Planned, render_into
+from carecore.clock import utcnow
+from carecore.models import (
+    BillDeliveryRecord,
+    ClaimStatus,
+    CompensationClaim,
+    Contact,
+    Credit,
+    CreditReason,
+    Customer,
+    SendRecord,
+    Settlement,
+    Ticket,
+    month_key,
+)
+from carecore.months import day_of_month, shift_month
+from carecore.sms.gateway import UNFINISHED
+from carecore.texts import fmt_duration, fmt_time, month_label, yuan
+
+log = logging.getLogger(__name__)
+
+KIND = "compensation"
+
+
+def bill_due_by(ctx: PlanContext, customer: Customer, month: str) -> datetime:
+    """End of the stated time for ``month``'s bill: the bill day of the next month plus the stated days."""
+    bill_day = day_of_month(shift_month(month, 1), customer.billing.bill_day)
+    due = bill_day + timedelta(days=ctx.settings.bill_delivery_days)
+    return datetime.combine(due, time(23, 59, 59), tzinfo=ZoneInfo(ctx.settings.timezone))
+
+
+def bill_claim_outcome(delivery: Optional[BillDeliveryRecord], due_by: datetime,
+                       now: datetime) -> Optional[Tuple[ClaimStatus, str]]:
+    """The verification: (decision, detail), or None while the stated time has not run out.
+
+    A bill delivered within the stated time rejects the claim; one delivered late,
+    or with no delivery on record once the time is up, verifies it: the operator
+    cannot show the customer had it.
+    """
+    if delivery is not None:
+        due_by = delivery.due_by
+        if delivery.delivered_at is not None:
+            if delivery.delivered_at <= due_by:
+                return ClaimStatus.rejected, f"delivered {delivery.delivered_at.isoformat()}"
+            return ClaimStatus.verified, f"delivered late {delivery.delivered_at.isoformat()}"
+    if now <= due_by:
+        return None
+    return ClaimStatus.verified, "no delivery recorded" if delivery is None else "not delivered"
+
+
+async def _recipient(ctx: PlanContext, customer_id: str, contact_id: Optional[str]) -> Optional[Tuple[Customer, Contact]]:
+    """The contact who raised the case, or the billing contact if they are gone."""
+    if contact_id:
+        found = await ctx.db.customers.find_by_contact(contact_id)
+        if found is not None and found[0].id == customer_id:
+            return found
+    customer = await ctx.db.customers.get(customer_id)
+    if customer is None:
+        return None
+    return customer, customer.billing_contact()
+
+
+def _after(mark: Callable[[datetime, str], Awaitable[None]]) -> Callable[[SendRecord], Awaitable[None]]:
+    """Mark the case notified once its notice has a final outcome."""
+
+    async def after(record: SendRecord) -> None:
+        if record.status not in {s.value for s in UNFINISHED}:  # unfinished: the next run resumes it
+            await mark(utcnow(), record.status)
+    return after
+
+
+async def _plan_claim(ctx: PlanContext, claim: CompensationClaim) -> Optional[Planned]:
+    found = await _recipient(ctx, claim.customer_id, claim.contact_id)
+    if found is None:
+        log.warning("claim %s: customer %s no longer exists", claim.id, claim.customer_id)
+        return None
+    customer, contact = found
+    key = f"comp:{claim.id}"
+    settlement = claim.settlement
+    status = ClaimStatus(claim.status)
+    credit: Optional[Credit] = None
+    if settlement is None:
+        delivery = await ctx.db.bill_deliveries.get(customer.id, claim.month)
+        outcome = bill_claim_outcome(delivery, bill_due_by(ctx, customer, claim.month), ctx.now)
+        if outcome is None:
+            log.info("claim %s waits: the stated delivery time of %s has not run out", claim.id, claim.month)
+            return None
+        status, detail = outcome
+        amount = ctx.settings.bill_claim_credit_fen if status == ClaimStatus.verified else 0
+        settlement = Settlement(decided_at=ctx.now, credit_fen=amount, detail=detail, notice_key=key,
+                                credit_id=claim.id if amount else None)
+        if amount:
+            credit = Credit(_id=claim.id, customer_id=customer.id, reason=CreditReason.bill_not_received,
+                            amount_fen=amount, minutes=ctx.settings.bill_claim_credit_minutes,
+                            apply_to_month=shift_month(month_key(ctx.now), 1), created_at=utcnow(),
+                            note=f"bill {claim.month} {detail}"[:200])
+    lang = contact.language
+    plan = Planned(key, KIND, contact.mobile, lang, customer.id, contact.contact_id)
+    values = {"contact_name": contact.name, "company_name": customer.company_name,
+              "month_label": month_label(claim.month, lang)}
+    if status == ClaimStatus.verified:
+        render_into(plan, ctx, "comp_bill", {**values, "credit": yuan(settlement.credit_fen)})
+    else:
+        delivery = await ctx.db.bill_deliveries.get(customer.id, claim.month)
+        delivered = delivery.delivered_at if delivery and delivery.delivered_at else settlement.decided_at
+        render_into(plan, ctx, "comp_bill_rejected", {
+            **values, **ctx.manager_values(customer),
+            "delivered_on": fmt_time(delivered, lang, ZoneInfo(ctx.settings.timezone))})
+    plan.notes.append(f"claim {claim.id}: {status.value} ({settlement.detail})")
+    if claim.settlement is None:
+        decision, decided_credit = settlement, credit
+
+        async def settle() -> None:
+            if not await ctx.db.claims.decide(claim.id, status, decision, decided_credit):
+                current = await ctx.db.claims.get(claim.id)
+                if current is None or current.status != status:  # decided differently meanwhile
+                    raise RuntimeError(f"claim {claim.id} was decided elsewhere; notice left to the next run")
+        plan.settle = settle
+    plan.after = _after(lambda at, notice: ctx.db.claims.mark_notified(claim.id, at, notice))
+    return plan
+
+
+async def _plan_breach(ctx: PlanContext, ticket: Ticket) -> Optional[Planned]:
+    assert ticket.sla is not None and ticket.sla.restored_at is not None  # selected that way
+    found = await _recipient(ctx, ticket.customer_id, ticket.contact_id)
+    if found is None:
+        log.warning("ticket %s: customer %s no longer exists", ticket.id, ticket.customer_id)
+        return None
+    customer, contact = found
+    key = f"comp:{ticket.id}"
+    circuit = next((c for c in customer.services if c.circuit_id == ticket.circuit_id), None)
+    sla_class = str(circuit.sla_class) if circuit else "basic"
+    overdue = ticket.sla.restored_at - ticket.sla.restore_due
+    settlement = ticket.compensation
+    credit: Optional[Credit] = None
+    if settlement is None:
+        amount = ctx.settings.sla_credit_fen(sla_class)
+        settlement = Settlement(decided_at=ctx.now, credit_fen=amount, credit_id=ticket.id, notice_key=key,
+                                detail=f"{sla_class}, restored {int(overdue.total_seconds() // 60)} min late")
+        credit = Credit(_id=ticket.id, customer_id=customer.id, reason=CreditReason.sla_breach, amount_fen=amount,
+                        apply_to_month=shift_month(month_key(ctx.now), 1), created_at=utcnow(),
+                        note=settlement.detail)
+    lang = contact.language
+    plan = Planned(key, KIND, contact.mobile, lang, customer.id, contact.contact_id)
+    render_into(plan, ctx, "comp_sla", {
+        "contact_name": contact.name, "company_name": customer.company_name, "ticket_id": ticket.id,
+        "circuit_id": ticket.circuit_id, "overdue": fmt_duration(overdue, lang), "credit": yuan(settlement.credit_fen)})
+    plan.notes.append(f"ticket {ticket.id}: SLA {sla_class}, {settlement.detail}")
+    if circuit is None:
+        plan.notes.append(f"circuit {ticket.circuit_id} not on the account: basic SLA credit assumed")
+    if ticket.compensation is None:
+        decision, decided_credit = settlement, credit
+
+        async def settle() -> None:
+            if not await ctx.db.tickets.settle_compensation(ticket.id, decision, decided_credit):
+                log.info("ticket %s was settled by another run; its notice goes under the same key", ticket.id)
+        plan.settle = settle
+    plan.after = _after(lambda at, notice: ctx.db.tickets.mark_compensation_notified(ticket.id, at, notice))
+    return plan
+
+
+async def plan_compensation(ctx: PlanContext) -> AsyncIterator[Planned]:
+    """Every open case at ``ctx.now``: claims to verify or notify, breached faults to credit or notify."""
+    async for claim in ctx.db.claims.unsettled():
+        plan = await _plan_claim(ctx, claim)
+        if plan is not None:
+            yield plan
+    async for ticket in ctx.db.tickets.breached_unsettled():
+        plan = await _plan_breach(ctx, ticket)
+        if plan is not None:
+            yield plan

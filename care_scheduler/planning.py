@@ -1,0 +1,80 @@
+"""What every campaign plan is made of: the planned message and the context plans read.
+
+A plan is a stream of ``Planned`` messages, each carrying its own idempotency
+key, so a rerun of the same period plans the same keys and the gateway sends
+nothing twice. Plans with a side effect that must precede the message (a
+compensation credit) carry it as ``settle``; the runner calls it only when it
+really sends, never in a dry run or a preview.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Set
+from zoneinfo import ZoneInfo
+
+from care_scheduler.templates import TemplateError, render
+from carecore.config import Settings
+from carecore.models import AccountManager, Customer, SendRecord
+from carecore.repository import Database
+
+
+@dataclass
+class Planned:
+    key: str
+    kind: str
+    to: str
+    language: str
+    customer_id: str
+    contact_id: Optional[str]
+    body: str = ""
+    segments: int = 0
+    encoding: str = ""
+    suppressed_reason: Optional[str] = None
+    notes: List[str] = field(default_factory=list)
+    # Written before the message goes out (decision and credit), and after it has a final outcome.
+    settle: Optional[Callable[[], Awaitable[None]]] = None
+    after: Optional[Callable[[SendRecord], Awaitable[None]]] = None
+
+
+@dataclass
+class PlanContext:
+    """What every plan needs besides the recipients: loaded once per run, all small."""
+
+    db: Database
+    settings: Settings
+    day: date
+    now: datetime
+    managers: Dict[str, AccountManager]
+    open_complaints: Set[str]
+    promo: Mapping[str, str] = field(default_factory=dict)  # language -> promotional line
+    extra_festivals: Mapping[date, str] = field(default_factory=dict)
+
+    @classmethod
+    async def load(cls, db: Database, settings: Settings, day: date, *, now: Optional[datetime] = None,
+                   promo: Optional[Mapping[str, str]] = None,
+                   extra_festivals: Optional[Mapping[date, str]] = None) -> PlanContext:
+        """``now`` defaults to noon of ``day``: what a preview of another day should assume."""
+        moment = now or datetime.combine(day, time(12), tzinfo=ZoneInfo(settings.timezone))
+        managers = {m.id: m for m in await db.managers.all()}
+        return cls(db, settings, day, moment, managers, set(await db.tickets.customers_with_open_complaints()),
+                   promo or {}, extra_festivals or {})
+
+    def manager_values(self, customer: Customer) -> Dict[str, str]:
+        manager = self.managers.get(customer.account_manager_id)
+        return {"manager_name": manager.name if manager else "-",
+                "manager_mobile": manager.mobile if manager else "10000"}
+
+
+def render_into(plan: Planned, ctx: PlanContext, template: str, values: Dict[str, Any]) -> None:
+    """Render a template into the plan; a missing value suppresses the message, loudly."""
+    try:
+        rendered = render(template, plan.language, signature=ctx.settings.sms_signature, **values)
+    except TemplateError as exc:
+        plan.suppressed_reason = "template_error"
+        plan.notes.append(str(exc))
+        plan.body = f"[{template}.{plan.language} failed]"
+        return
+    plan.body, plan.segments, plan.encoding = rendered.text, rendered.segments, rendered.encoding
+    plan.notes.extend(rendered.warnings)
