@@ -1,10 +1,12 @@
-"""``python -m care_scheduler``: preview, run and report care campaigns from the terminal.
+"""``python -m care_scheduler``: preview, run and report care campaigns, or serve them on a schedule.
 
 * ``preview KIND --date D``: who gets what, the rendered text, segments, suppressions with
-  reasons and a cost estimate; nothing is sent or recorded.
+  reasons and a cost estimate; nothing is sent, recorded or decided.
 * ``run KIND --date D [--dry-run]``: send (exactly once per recipient and period), with a
   progress bar.
-* ``report [--since D]``: counts per kind and status from the ``sends`` log.
+* ``report [--since D] [--plot FILE]``: counts per kind and status from the ``sends`` log;
+  ``--plot`` also draws sends per day by status as a PNG.
+* ``serve``: the scheduler with its HTTP service (status callbacks, health, metrics, admin API).
 """
 
 from __future__ import annotations
@@ -13,68 +15,61 @@ import argparse
 import asyncio
 import json
 import sys
-from collections import Counter
-from datetime import date, datetime, time
+from datetime import date, datetime
+from pathlib import Path
 from typing import List, Optional
 
 from tqdm import tqdm
 
-from care_scheduler.campaigns import KINDS, UsageGaps, plans_for
-from care_scheduler.planning import PlanContext
-from care_scheduler.runner import CampaignRunner, SegmentRateLimiter
+from care_scheduler import operations
+from care_scheduler.campaigns import KINDS
+from care_scheduler.runner import CampaignRunner
+from care_scheduler.service import serve
 from carecore.clock import FixedClock, SystemClock
 from carecore.config import get_settings
 from carecore.logging_setup import setup_logging
-from carecore.phones import mask
 from carecore.runtime import build_gateway, open_database
 
 
 def _day(value: str) -> date:
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+        return operations.parse_day(value)
+    except operations.OperationError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-async def preview(kind: str, day: date, price: float, limit: int) -> int:
+async def preview(kind: str, day: date, price: Optional[float], limit: int) -> int:
     settings = get_settings()
     async with open_database(settings) as db:
-        ctx = await PlanContext.load(db, settings, day)
-        gaps = UsageGaps()
-        suppressed: Counter = Counter()
-        count = segments = shown = 0
-        async for plan in plans_for(kind, ctx, gaps):
-            count += 1
-            if plan.suppressed_reason:
-                suppressed[plan.suppressed_reason] += 1
-            else:
-                segments += plan.segments
-            if shown < limit:
-                shown += 1
-                state = f"SUPPRESSED ({plan.suppressed_reason})" if plan.suppressed_reason else f"{plan.segments} seg"
-                print(f"{plan.key}  {mask(plan.to)}  [{plan.language}, {state}]")
-                print(f"    {plan.body}")
-                for note in plan.notes:
-                    print(f"    ! {note}")
-        print(f"\n{kind} on {day}: {count} recipients, {count - sum(suppressed.values())} to send, "
-              f"{segments} segments, estimated cost {segments * price:.2f} at {price} per segment")
-        for reason, n in sorted(suppressed.items()):
-            print(f"  suppressed ({reason}): {n}")
-        if gaps.customers:
-            print(f"  no usage data (nothing sent): {len(gaps.customers)} customers")
+        result = await operations.preview(db, settings, kind, day, price=price, limit=limit,
+                                          now=SystemClock(settings.timezone).now())
+    for sample in result.samples:
+        state = f"SUPPRESSED ({sample['suppressed']})" if sample["suppressed"] else f"{sample['segments']} seg"
+        print(f"{sample['key']}  {sample['to']}  [{sample['language']}, {state}]")
+        print(f"    {sample['body']}")
+        for note in sample["notes"]:
+            print(f"    ! {note}")
+    print(f"\n{kind} on {day}: {result.recipients} recipients, {result.to_send} to send, "
+          f"{result.segments} segments, estimated cost {result.cost:.2f} at {result.price_per_segment} per segment")
+    for reason, n in sorted(result.suppressed.items()):
+        print(f"  suppressed ({reason}): {n}")
+    if result.missing_usage:
+        print(f"  no usage data (nothing sent): {result.missing_usage} customers")
+    for warning in result.warnings:
+        print(f"  warning: {warning}")
     return 0
 
 
-async def run(kind: str, day: Optional[date], dry_run: bool, mps: Optional[float], now: Optional[datetime]) -> int:
+async def run(kind: str, day: Optional[date], dry_run: bool, mps: Optional[float], unlimited: bool,
+              now: Optional[datetime]) -> int:
     settings = get_settings()
     clock = FixedClock(now, settings.timezone) if now else SystemClock(settings.timezone)
     async with open_database(settings) as db:
         gateway = build_gateway(db, settings)
         try:
             with tqdm(desc=f"{kind} {day or clock.today()}", unit="msg", file=sys.stderr) as bar:
-                runner = CampaignRunner(db, gateway, settings, clock,
-                                        limiter=SegmentRateLimiter(mps) if mps else None,
-                                        on_progress=bar.update)
+                runner = CampaignRunner.from_settings(db, gateway, settings, clock, mps=mps, unlimited=unlimited,
+                                                      on_progress=bar.update)
                 report = await runner.run(kind, day, dry_run=dry_run)
         finally:
             await gateway.close()
@@ -82,15 +77,16 @@ async def run(kind: str, day: Optional[date], dry_run: bool, mps: Optional[float
     return 0
 
 
-async def report(since: Optional[date]) -> int:
+async def report(since: Optional[date], plot: Optional[Path]) -> int:
     settings = get_settings()
     async with open_database(settings) as db:
-        start = datetime.combine(since, time(0), tzinfo=SystemClock(settings.timezone).tz) if since else None
-        counts = await db.sends.count_by_status(since=start)
-    by_kind: dict = {}
-    for (kind, status), n in sorted(counts.items()):
-        by_kind.setdefault(kind, {})[status] = n
+        by_kind = await operations.report(db, settings, since)
+        days = await operations.daily(db, settings, since, SystemClock(settings.timezone).today()) if plot else {}
     print(json.dumps(by_kind, ensure_ascii=False, indent=2))
+    if plot:
+        from care_scheduler.charts import plot_sends_per_day  # matplotlib only when a chart is asked for
+
+        print(f"chart: {plot_sends_per_day(days, plot)}", file=sys.stderr)
     return 0
 
 
@@ -100,20 +96,29 @@ def main(argv: Optional[List[str]] = None) -> int:
     p_preview = sub.add_parser("preview", help="who gets what; nothing is sent")
     p_preview.add_argument("kind", choices=KINDS)
     p_preview.add_argument("--date", type=_day, required=True)
-    p_preview.add_argument("--price", type=float, default=0.05, help="price per segment for the estimate")
+    p_preview.add_argument("--price", type=float, default=None,
+                           help="price per segment for the estimate (default SMS_PRICE_PER_SEGMENT)")
     p_preview.add_argument("--show", type=int, default=20, help="messages to print")
     p_run = sub.add_parser("run", help="send a campaign for a day (exactly once)")
     p_run.add_argument("kind", choices=KINDS)
     p_run.add_argument("--date", type=_day, default=None)
     p_run.add_argument("--dry-run", action="store_true")
-    p_run.add_argument("--mps", type=float, default=None, help="segments per second")
+    p_run.add_argument("--mps", type=float, default=None, help="segments per second (default CAMPAIGN_MPS)")
+    p_run.add_argument("--no-rate-limit", action="store_true", help="send as fast as the provider answers")
     p_run.add_argument("--now", type=datetime.fromisoformat, default=None, help=argparse.SUPPRESS)
     p_report = sub.add_parser("report", help="counts per kind and status")
     p_report.add_argument("--since", type=_day, default=None)
+    p_report.add_argument("--plot", type=Path, default=None, metavar="PNG",
+                          help="also write a chart of sends per day by status")
+    sub.add_parser("serve", help="run the scheduler and its HTTP service")
     args = parser.parse_args(argv)
-    setup_logging(get_settings().log_level)
+    settings = get_settings()
+    setup_logging(settings.log_level)
     if args.command == "preview":
         return asyncio.run(preview(args.kind, args.date, args.price, args.show))
     if args.command == "run":
-        return asyncio.run(run(args.kind, args.date, args.dry_run, args.mps, args.now))
-    return asyncio.run(report(args.since))
+        return asyncio.run(run(args.kind, args.date, args.dry_run, args.mps, args.no_rate_limit, args.now))
+    if args.command == "serve":
+        serve(settings)
+        return 0
+    return asyncio.run(report(args.since, args.plot))

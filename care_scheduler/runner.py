@@ -99,6 +99,16 @@ class CampaignRunner:
         self.extra_festivals = extra_festivals or {}
         self.on_progress = on_progress
 
+    @classmethod
+    def from_settings(cls, db: Database, gateway: SmsGateway, settings: Settings, clock: Clock, *,
+                      mps: Optional[float] = None, unlimited: bool = False,
+                      on_progress: Optional[Callable[[int], None]] = None) -> CampaignRunner:
+        """The runner every entry point uses: rate, concurrency, promotion and extra festivals from settings."""
+        rate = None if unlimited else (mps or settings.campaign_mps)
+        return cls(db, gateway, settings, clock, concurrency=settings.campaign_concurrency,
+                   limiter=SegmentRateLimiter(rate) if rate else None, promo=settings.care_promo,
+                   extra_festivals=settings.care_extra_festivals, on_progress=on_progress)
+
     async def run(self, kind: str, day: Optional[date] = None, *, dry_run: bool = False,
                   finish_unfinished: bool = True) -> RunReport:
         day = day or self.clock.today()

@@ -7,13 +7,22 @@ talks to the local Twilio emulator, so a fresh clone runs offline.
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Dict, Optional, Tuple
 
+from apscheduler.triggers.cron import CronTrigger
 from pydantic import BaseSettings, Field, validator
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Campaign schedules (crontab, business timezone): greetings and usage inside the send window.
+DEFAULT_SCHEDULES = {
+    "birthday": "0 9 * * *",
+    "holiday": "0 9 * * *",
+    "usage": "0 10 * * *",
+    "compensation": "*/15 * * * *",
+}
 
 
 class Settings(BaseSettings):
@@ -41,6 +50,9 @@ class Settings(BaseSettings):
         None, description="Point the real Twilio client at another server (the emulator)."
     )
     twilio_timeout_s: float = Field(10.0, description="HTTP timeout of one Twilio request.")
+    sms_lease_s: float = Field(
+        60.0, gt=0, description="How long a message being sent stays reserved by its sender (at least 2 x the timeout)."
+    )
     twilio_max_429_retries: int = Field(5, description="Retries of a 429 before giving up.")
     public_base_url: str = Field(
         "http://127.0.0.1:8080",
@@ -88,6 +100,25 @@ class Settings(BaseSettings):
     otp_max_attempts: int = Field(3, description="Wrong codes allowed before the challenge is void.")
     otp_max_per_hour: int = Field(5, description="Codes sent to one mobile per hour at most.")
 
+    # --- Care scheduler ------------------------------------------------------------------
+    care_port: int = Field(8080, description="Port of the care service (status callbacks, health, metrics, admin).")
+    care_interface: str = Field("127.0.0.1", description="Interface the care service listens on.")
+    care_admin_token: Optional[str] = Field(
+        None, description="Bearer token of the admin API; unset: the admin API refuses every call (401)."
+    )
+    care_schedules: Dict[str, str] = Field(
+        dict(DEFAULT_SCHEDULES), description="Crontab line per campaign in TIMEZONE (JSON); missing kinds keep the default."
+    )
+    care_extra_festivals: Dict[date, str] = Field(
+        {}, description='Extra greeting days besides the `holidays` ones, e.g. {"2026-12-25": "company_day"} (JSON).'
+    )
+    care_promo: Dict[str, str] = Field(
+        {}, description='Promotional line per language in greetings, e.g. {"zh": "…", "en": "…"} (JSON).'
+    )
+    campaign_mps: float = Field(30.0, gt=0, description="Segments per second the sender may send (its MPS).")
+    campaign_concurrency: int = Field(8, ge=1, le=256, description="Messages in flight at once per campaign.")
+    sms_price_per_segment: float = Field(0.05, ge=0, description="Price of one segment for preview estimates.")
+
     # --- Misc ------------------------------------------------------------------------
     log_level: str = "INFO"
 
@@ -109,6 +140,25 @@ class Settings(BaseSettings):
         for tier, (response, restore) in value.items():
             if not 0 < response <= restore:
                 raise ValueError(f"FAULT_SLA_HOURS[{tier}]: need 0 < response <= restore")
+        return value
+
+    @validator("care_schedules")
+    def _cron_lines(cls, value: Dict[str, str]) -> Dict[str, str]:  # noqa: N805
+        unknown = set(value) - set(DEFAULT_SCHEDULES)
+        if unknown:
+            raise ValueError(f"CARE_SCHEDULES: unknown campaigns {sorted(unknown)}")
+        for kind, line in value.items():
+            try:
+                CronTrigger.from_crontab(line)
+            except ValueError as exc:
+                raise ValueError(f"CARE_SCHEDULES[{kind}]: {exc}") from None
+        return {**DEFAULT_SCHEDULES, **value}
+
+    @validator("care_promo")
+    def _promo_languages(cls, value: Dict[str, str]) -> Dict[str, str]:  # noqa: N805
+        unknown = set(value) - {"zh", "en"}
+        if unknown:
+            raise ValueError(f"CARE_PROMO: unknown languages {sorted(unknown)}")
         return value
 
     @validator("sla_credit_yuan")

@@ -670,14 +670,31 @@ class SendRepository(_Repository):
         return [SendRecord.parse_obj(doc) async for doc in self._col.find(query).sort("_id", 1)]
 
     async def count_by_status(self, *, since: Optional[datetime] = None) -> Dict[Tuple[str, str], int]:
+        """Messages per (kind, status); suppressed ones per reason as ``suppressed:<reason>``."""
         match: Dict[str, Any] = {}
         if since is not None:
             match["created_at"] = {"$gte": since}
-        pipeline = [{"$match": match}, {"$group": {"_id": {"kind": "$kind", "status": "$status"}, "n": {"$sum": 1}}}]
-        return {
-            (row["_id"]["kind"], row["_id"]["status"]): row["n"]
-            async for row in self._col.aggregate(pipeline)
-        }
+        pipeline = [{"$match": match}, {"$group": {
+            "_id": {"kind": "$kind", "status": "$status", "reason": "$suppressed_reason"}, "n": {"$sum": 1}}}]
+        counts: Dict[Tuple[str, str], int] = {}
+        async for row in self._col.aggregate(pipeline):
+            key = row["_id"]
+            status = f"suppressed:{key.get('reason') or 'unknown'}" if key["status"] == "suppressed" else key["status"]
+            counts[(key["kind"], status)] = counts.get((key["kind"], status), 0) + row["n"]
+        return counts
+
+    async def daily_by_status(self, *, since: datetime, timezone_name: str) -> Dict[str, Dict[str, int]]:
+        """Messages per local day (``YYYY-MM-DD`` in ``timezone_name``) and status, for the report chart."""
+        pipeline = [
+            {"$match": {"created_at": {"$gte": since}}},
+            {"$group": {"_id": {"day": {"$dateToString": {"format": "%Y-%m-%d", "date": "$created_at",
+                                                            "timezone": timezone_name}},
+                                "status": "$status"}, "n": {"$sum": 1}}},
+        ]
+        days: Dict[str, Dict[str, int]] = {}
+        async for row in self._col.aggregate(pipeline):
+            days.setdefault(row["_id"]["day"], {})[row["_id"]["status"]] = row["n"]
+        return dict(sorted(days.items()))
 
 
 async def _insert_many_skipping_duplicates(col: Any, batch: List[Dict[str, Any]]) -> List[Any]:

@@ -69,6 +69,7 @@ def build_gateway(db: Database, settings: Optional[Settings] = None) -> SmsGatew
         status_callback_url=settings.status_callback_url if settings.twilio_configured else None,
         policy=GatewayPolicy(
             max_429_retries=settings.twilio_max_429_retries,
-            lease_s=max(60.0, settings.twilio_timeout_s * 3),
+            # Another sender may take a message over only once its sender surely gave up waiting.
+            lease_s=max(settings.sms_lease_s, settings.twilio_timeout_s * 2),
         ),
     )

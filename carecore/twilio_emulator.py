@@ -53,6 +53,7 @@ class FaultPlan:
     rate_503: float = 0.0
     rate_timeout: float = 0.0
     latency_ms: float = 0.0
+    ack_delay_ms: float = 0.0  # after storing, before answering: a sender killed then never learns the sid
     timeout_hang_s: float = 30.0
     retry_after_s: int = 1
     store_on_500: bool = True
@@ -210,6 +211,8 @@ class TwilioEmulator:
             return _twilio_error(500, 20500, "Internal Server Error")
         if fault == "timeout":
             await asyncio.sleep(self.faults.timeout_hang_s)
+        if self.faults.ack_delay_ms:
+            await asyncio.sleep(self.faults.ack_delay_ms / 1000)
         return web.json_response(message, status=201)
 
     def _store(self, to: str, body: str, from_: str, service: str, callback: str) -> Dict[str, Any]:

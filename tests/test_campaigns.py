@@ -191,3 +191,34 @@ async def test_concurrency_is_bounded(db: Database, gateway: SmsGateway, emulato
     gateway.transport.create = counting  # type: ignore[method-assign]
     report = await runner(db, gateway, datetime(2026, 11, 23, 9, 0), concurrency=3).run("birthday")
     assert report.outcomes["sent"] == 12 and 1 < peak[0] <= 3
+
+
+async def test_provider_faults_during_a_campaign(db: Database, gateway: SmsGateway, emulator, fast_sleeps) -> None:
+    """429s are retried, a 500 is looked up instead of resent, 21211 fails, 21610 opts the contact out."""
+    emu, _ = emulator
+    birthday = {"calendar": "solar", "month": 11, "day": 23}
+    numbers = {name: f"+86138000003{i:02d}" for i, name in enumerate(["throttled", "error500", "invalid",
+                                                                       "unsubscribed", "fine"], 1)}
+    await seed(db, [contact(f"0000003-{i:02d}", mobile, birthday, billing=i == 1)
+                    for i, mobile in enumerate(numbers.values(), 1)])
+    emu.set_faults(FaultPlan(script=["429", "429", "ok", "500"], invalid_numbers={numbers["invalid"]},
+                             unsubscribed_numbers={numbers["unsubscribed"]}))
+    report = await runner(db, gateway, datetime(2026, 11, 23, 9, 0), concurrency=1).run("birthday")
+
+    received = [m["to"] for m in emu.messages.values()]
+    assert sorted(received) == sorted([numbers["throttled"], numbers["error500"], numbers["fine"]])  # each once
+    assert len(fast_sleeps) == 2 and emu.stats.faults == {"429": 2, "500": 1}
+    records = {name: await db.sends.get(f"birthday:0000003-{i:02d}:2026-11-23") for i, name in enumerate(numbers, 1)}
+    assert records["throttled"].status == "queued" and records["throttled"].attempts == 3
+    assert records["error500"].status in ("queued", "sent", "delivered") and records["error500"].attempts == 1
+    assert records["error500"].meta.get("note") == "found by lookup" and emu.stats.list_requests >= 1
+    assert records["invalid"].status == "failed" and records["invalid"].error_code == 21211
+    assert records["unsubscribed"].status == "failed" and records["unsubscribed"].error_code == 21610
+    _, unsubscribed = await db.customers.find_by_mobile(numbers["unsubscribed"])
+    assert unsubscribed.sms_opt_out and unsubscribed.opt_out_source == "twilio_21610"
+    assert report.outcomes["failed"] == 2 and report.outcomes["recovered"] == 1
+
+    # Next year the unsubscribed contact is suppressed before anything is sent.
+    emu.set_faults(FaultPlan())
+    later = await runner(db, gateway, datetime(2027, 11, 23, 9, 0)).run("birthday")
+    assert later.suppressed == {"opted_out": 1} and later.outcomes["sent"] == 4

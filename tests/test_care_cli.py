@@ -43,6 +43,10 @@ async def test_preview_run_and_report(db: Database, mongo_uri: str, emulator, au
 
     code, out, _ = await cli(["report"], env)
     assert code == 0 and json.loads(out)["birthday"] in ({"queued": 1}, {"sent": 1}, {"delivered": 1})
+    chart = tmp_path / "sends.png"
+    code, out, err = await cli(["report", "--since", "2026-01-01", "--plot", str(chart)], env)
+    assert code == 0, err
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and f"chart: {chart}" in err
 
     code, _, err = await cli(["run", "birthday", "--date", "2027-02-30"], env)
     assert code == 2 and "not a date" in err

@@ -1,0 +1,133 @@
+"""The campaigns on a clock: one APScheduler job per campaign kind, in the business timezone.
+
+* Each kind runs on its crontab line (``CARE_SCHEDULES``), one run at a time.
+* A run that falls outside the send window (greetings, usage) is not dropped:
+  the runner reports when the window opens, and a one-off job for the same
+  business day is scheduled then.
+* On start, a kind whose time today has already passed runs at once: a
+  process that was down at 09:00 still greets today's birthdays. Runs are
+  idempotent (keys in ``sends``), so a catch-up never sends anything twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time as monotonic_time
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any, Dict, Optional
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
+
+from care_scheduler.campaigns import KINDS
+from care_scheduler.runner import CampaignRunner, RunReport
+from carecore.clock import Clock
+from carecore.config import Settings
+from carecore.repository import Database
+from carecore.sms.gateway import SmsGateway
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class JobRun:
+    kind: str
+    day: date
+    started_at: datetime
+    trigger: str
+    finished_at: Optional[datetime] = None
+    duration_s: float = 0.0
+    ok: Optional[bool] = None
+    error: Optional[str] = None
+    report: Dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> Dict[str, Any]:
+        return {"day": self.day.isoformat(), "trigger": self.trigger, "started_at": self.started_at.isoformat(),
+                "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+                "duration_s": round(self.duration_s, 3), "ok": self.ok, "error": self.error, "report": self.report}
+
+
+class CareJobs:
+    """Owns the scheduler, serialises runs per kind and remembers each kind's last run."""
+
+    def __init__(self, db: Database, gateway: SmsGateway, settings: Settings, clock: Clock) -> None:
+        self.db, self.gateway, self.settings, self.clock = db, gateway, settings, clock
+        self.scheduler = AsyncIOScheduler(timezone=clock.tz)
+        self.last_runs: Dict[str, JobRun] = {}
+        self.runs_total: Dict[tuple[str, str], int] = {}
+        self._locks = {kind: asyncio.Lock() for kind in KINDS}
+
+    def trigger(self, kind: str) -> CronTrigger:
+        return CronTrigger.from_crontab(self.settings.care_schedules[kind], timezone=self.clock.tz)
+
+    def start(self, *, catch_up: bool = True) -> None:
+        for kind in KINDS:
+            self.scheduler.add_job(self.run, self.trigger(kind), args=[kind, None, "schedule"], id=kind,
+                                   name=f"{kind} campaign", max_instances=1, coalesce=True,
+                                   misfire_grace_time=3600, replace_existing=True)
+        self.scheduler.start()
+        if catch_up:
+            for kind in self.due_today():
+                self.scheduler.add_job(self.run, DateTrigger(self.clock.now(), timezone=self.clock.tz),
+                                       args=[kind, None, "catch-up"], id=f"{kind}:catch-up", replace_existing=True)
+
+    def due_today(self) -> list[str]:
+        """Kinds whose first scheduled time today is already past."""
+        now = self.clock.now()
+        midnight = datetime.combine(now.date(), time(0), tzinfo=self.clock.tz)
+        due = []
+        for kind in KINDS:
+            first = self.trigger(kind).get_next_fire_time(None, midnight)
+            if first is not None and first.date() == now.date() and first <= now:
+                due.append(kind)
+        return due
+
+    def shutdown(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+
+    def next_runs(self) -> Dict[str, Optional[str]]:
+        out: Dict[str, Optional[str]] = {}
+        for job in self.scheduler.get_jobs():
+            out[job.id] = job.next_run_time.isoformat() if job.next_run_time else None
+        return out
+
+    async def run(self, kind: str, day: Optional[date] = None, trigger: str = "admin", *,
+                  dry_run: bool = False) -> RunReport:
+        """One run of one kind, never two of the same kind at once; failures are recorded, then raised."""
+        day = day or self.clock.today()
+        async with self._locks[kind]:
+            record = JobRun(kind, day, self.clock.now(), trigger)
+            if not dry_run:
+                self.last_runs[kind] = record
+            started = monotonic_time.monotonic()
+            try:
+                runner = CampaignRunner.from_settings(self.db, self.gateway, self.settings, self.clock)
+                report = await runner.run(kind, day, dry_run=dry_run)
+            except Exception as exc:
+                record.ok, record.error = False, f"{type(exc).__name__}: {exc}"[:500]
+                log.exception("%s campaign for %s failed", kind, day)
+                raise
+            finally:
+                record.finished_at = self.clock.now()
+                record.duration_s = monotonic_time.monotonic() - started
+                result = "ok" if record.ok is not False else "error"
+                if not dry_run:
+                    self.runs_total[(kind, result)] = self.runs_total.get((kind, result), 0) + 1
+            record.ok = True
+            record.report = report.as_dict()
+        if report.deferred_until is not None and not dry_run:
+            self._rerun_at(kind, day, report.deferred_until)
+        return report
+
+    def _rerun_at(self, kind: str, day: date, when: datetime) -> None:
+        """The same business day's run again when the send window opens."""
+        if not self.scheduler.running:
+            return
+        job_id = f"{kind}:{day.isoformat()}:window"
+        self.scheduler.add_job(self.run, DateTrigger(when, timezone=self.clock.tz), args=[kind, day, "send-window"],
+                               id=job_id, replace_existing=True, misfire_grace_time=None)
+        log.info("%s for %s will run when the send window opens at %s", kind, day, when.isoformat())

@@ -1,0 +1,109 @@
+"""What operators ask of campaigns: preview, run, report. One implementation for the CLI and the admin API.
+
+Results are plain dictionaries (JSON-ready), with phone numbers masked: they
+end up in terminals, HTTP responses and logs.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any, Dict, List, Optional
+from zoneinfo import ZoneInfo
+
+from care_scheduler.campaigns import KINDS, UsageGaps, plans_for
+from care_scheduler.planning import PlanContext
+from carecore.config import Settings
+from carecore.phones import mask
+from carecore.repository import Database
+
+
+class OperationError(ValueError):
+    """A request an operator can fix: unknown kind, impossible date, bad number."""
+
+
+def parse_kind(value: Any) -> str:
+    if not isinstance(value, str) or value not in KINDS:
+        raise OperationError(f"kind must be one of {', '.join(KINDS)}")
+    return value
+
+
+def parse_day(value: Any, *, field: str = "date") -> date:
+    if not isinstance(value, str):
+        raise OperationError(f"{field} must be a date YYYY-MM-DD")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise OperationError(f"{field} is not a date (YYYY-MM-DD): {value[:40]!r}") from None
+
+
+@dataclass
+class Preview:
+    kind: str
+    day: date
+    recipients: int = 0
+    to_send: int = 0
+    segments: int = 0
+    cost: float = 0.0
+    price_per_segment: float = 0.0
+    suppressed: Dict[str, int] = field(default_factory=dict)
+    missing_usage: int = 0
+    samples: List[Dict[str, Any]] = field(default_factory=list)
+    warnings: List[str] = field(default_factory=list)
+
+    def as_dict(self) -> Dict[str, Any]:
+        return {"kind": self.kind, "date": self.day.isoformat(), "recipients": self.recipients,
+                "to_send": self.to_send, "segments": self.segments, "cost": round(self.cost, 2),
+                "price_per_segment": self.price_per_segment, "suppressed": self.suppressed,
+                "missing_usage": self.missing_usage, "samples": self.samples, "warnings": self.warnings}
+
+
+async def preview(db: Database, settings: Settings, kind: str, day: date, *, price: Optional[float] = None,
+                  limit: int = 20, now: Optional[datetime] = None) -> Preview:
+    """Who would get what on ``day``; nothing is sent, recorded or decided."""
+    price = settings.sms_price_per_segment if price is None else price
+    ctx = await PlanContext.load(db, settings, day, now=now, promo=settings.care_promo,
+                                 extra_festivals=settings.care_extra_festivals)
+    gaps = UsageGaps()
+    suppressed: Counter = Counter()
+    result = Preview(kind, day, price_per_segment=price)
+    async for plan in plans_for(kind, ctx, gaps):
+        result.recipients += 1
+        if plan.suppressed_reason:
+            suppressed[plan.suppressed_reason] += 1
+        else:
+            result.to_send += 1
+            result.segments += plan.segments
+        result.warnings.extend(f"{plan.key}: {note}" for note in plan.notes if "segments" in note)
+        if len(result.samples) < limit:
+            result.samples.append({
+                "key": plan.key, "to": mask(plan.to), "language": plan.language, "segments": plan.segments,
+                "encoding": plan.encoding, "suppressed": plan.suppressed_reason, "body": plan.body,
+                "notes": plan.notes})
+    result.suppressed = dict(suppressed)
+    result.missing_usage = len(gaps.customers)
+    result.cost = result.segments * price
+    return result
+
+
+def _since(settings: Settings, since: Optional[date]) -> Optional[datetime]:
+    return datetime.combine(since, time(0), tzinfo=ZoneInfo(settings.timezone)) if since else None
+
+
+async def report(db: Database, settings: Settings, since: Optional[date] = None) -> Dict[str, Dict[str, int]]:
+    """Messages per kind and status since a local date (all time without one)."""
+    counts = await db.sends.count_by_status(since=_since(settings, since))
+    by_kind: Dict[str, Dict[str, int]] = {}
+    for (kind, status), n in sorted(counts.items()):
+        by_kind.setdefault(kind, {})[status] = n
+    return by_kind
+
+
+async def daily(db: Database, settings: Settings, since: Optional[date], today: date) -> Dict[str, Dict[str, int]]:
+    """Messages per local day and status; 30 days back when no start is given, empty days included."""
+    start = since or today - timedelta(days=29)
+    rows = await db.sends.daily_by_status(since=_since(settings, start), timezone_name=settings.timezone)
+    days = {(start + timedelta(days=i)).isoformat(): {} for i in range((today - start).days + 1)}
+    days.update(rows)
+    return dict(sorted(days.items()))

@@ -1,0 +1,294 @@
+"""The care service: the campaign scheduler and its HTTP face, in one process.
+
+* ``POST /twilio/status``: Twilio's delivery callbacks, signature checked
+  against the configured public URL (403), malformed (400), oversized (413).
+* ``GET /healthz``: MongoDB, the scheduler and each job's last run (503 when unhealthy).
+* ``GET /metrics``: Prometheus text format.
+* ``/admin/preview``, ``/admin/run``, ``/admin/report``: JSON, bearer token (401).
+
+``create_app`` is the factory; tests pass their own database, gateway and clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import re
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator, Awaitable, Callable, Dict, Optional
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, Counter, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from care_scheduler import operations
+from care_scheduler.jobs import CareJobs
+from carecore.clock import Clock, SystemClock
+from carecore.config import Settings, get_settings
+from carecore.repository import Database
+from carecore.runtime import build_gateway, open_database
+from carecore.sms import signature
+from carecore.sms.gateway import SmsGateway
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 64 * 1024
+MESSAGE_SID = re.compile(r"^(SM|MM)[0-9a-fA-F]{32}$")
+CALLBACK_STATUSES = {"accepted", "queued", "sending", "sent", "delivered", "undelivered", "failed",
+                     "receiving", "received", "read", "canceled", "scheduled", "partially_delivered"}
+
+SETTINGS = web.AppKey("settings", Settings)
+CLOCK = web.AppKey("clock", Clock)  # type: ignore[type-abstract]
+DB = web.AppKey("db", Database)
+GATEWAY = web.AppKey("gateway", SmsGateway)
+JOBS = web.AppKey("jobs", CareJobs)
+
+
+class ServiceMetrics:
+    """Process counters plus gauges read from MongoDB at scrape time (the sends log is the truth)."""
+
+    def __init__(self, app: web.Application) -> None:
+        self.registry = CollectorRegistry()
+        self.callbacks = Counter("care_status_callbacks", "Twilio status callbacks by result",
+                                 ["result"], registry=self.registry)
+        self.admin = Counter("care_admin_requests", "Admin API requests by result", ["result"],
+                             registry=self.registry)
+        self._app = app
+        self._snapshot: Dict[str, Any] = {}
+        self.registry.register(self)
+
+    async def refresh(self) -> None:
+        """Read what the gauges show; ``collect`` runs synchronously, so it is done before rendering."""
+        app = self._app
+        try:
+            counts = await asyncio.wait_for(app[DB].sends.count_by_status(), 10)
+            up = 1.0
+        except Exception:  # the scrape must still answer when MongoDB does not
+            counts, up = {}, 0.0
+        self._snapshot = {"sends": counts, "mongodb_up": up}
+
+    def collect(self) -> Any:
+        jobs = self._app[JOBS]
+        sends = GaugeMetricFamily("care_sends", "Messages in the sends log by kind and status",
+                                  labels=["kind", "status"])
+        for (kind, status), n in sorted(self._snapshot.get("sends", {}).items()):
+            sends.add_metric([kind, status], n)
+        yield sends
+        yield GaugeMetricFamily("care_mongodb_up", "1 when MongoDB answered the last scrape",
+                                value=self._snapshot.get("mongodb_up", 0.0))
+        yield GaugeMetricFamily("care_scheduler_running", "1 when the campaign scheduler runs",
+                                value=1.0 if jobs.scheduler.running else 0.0)
+        runs = GaugeMetricFamily("care_job_runs", "Campaign runs since start by kind and result",
+                                 labels=["kind", "result"])
+        for (kind, result), n in sorted(jobs.runs_total.items()):
+            runs.add_metric([kind, result], n)
+        yield runs
+        last = GaugeMetricFamily("care_job_last_run_timestamp_seconds", "Start of each kind's last run",
+                                 labels=["kind"])
+        duration = GaugeMetricFamily("care_job_last_run_duration_seconds", "Duration of each kind's last run",
+                                     labels=["kind"])
+        for kind, run in sorted(jobs.last_runs.items()):
+            last.add_metric([kind], run.started_at.timestamp())
+            duration.add_metric([kind], run.duration_s)
+        yield last
+        yield duration
+
+
+METRICS = web.AppKey("metrics", ServiceMetrics)
+
+
+# --- Twilio status callbacks ---------------------------------------------------------------------------
+
+async def twilio_status(request: web.Request) -> web.Response:
+    app = request.app
+    metrics: ServiceMetrics = app[METRICS]
+    if request.content_type != "application/x-www-form-urlencoded":
+        metrics.callbacks.labels("malformed").inc()
+        return web.Response(status=400, text="expected a form body")
+    try:
+        form = await request.post()
+    except web.HTTPRequestEntityTooLarge:
+        metrics.callbacks.labels("too_large").inc()
+        return web.Response(status=413, text="request too large")
+    except (ValueError, UnicodeDecodeError):
+        metrics.callbacks.labels("malformed").inc()
+        return web.Response(status=400, text="malformed form body")
+    params = {key: str(value) for key, value in form.items()}
+    settings = app[SETTINGS]
+    if not signature.is_valid(settings.twilio_auth_token or "", settings.status_callback_url, params,
+                              request.headers.get(signature.HEADER)):
+        metrics.callbacks.labels("forged").inc()
+        log.warning("rejected a status callback with a missing or wrong signature")
+        return web.Response(status=403, text="invalid signature")
+    sid, status, code = params.get("MessageSid", ""), params.get("MessageStatus", ""), params.get("ErrorCode")
+    if not MESSAGE_SID.match(sid) or status not in CALLBACK_STATUSES or (code and not code.isdigit()):
+        metrics.callbacks.labels("malformed").inc()
+        return web.Response(status=400, text="MessageSid, MessageStatus or ErrorCode missing or invalid")
+    updated = await app[GATEWAY].handle_status_callback(sid, status, int(code) if code else None)
+    metrics.callbacks.labels("updated" if updated else "ignored").inc()
+    return web.Response(status=204)
+
+
+# --- health and metrics --------------------------------------------------------------------------------
+
+async def healthz(request: web.Request) -> web.Response:
+    app = request.app
+    jobs = app[JOBS]
+    try:
+        mongo_ok = await asyncio.wait_for(app[DB].ping(), 3)
+    except asyncio.TimeoutError:
+        mongo_ok = False
+    healthy = mongo_ok and jobs.scheduler.running
+    next_runs = jobs.next_runs()
+    body = {
+        "status": "ok" if healthy else "unhealthy",
+        "mongodb": "ok" if mongo_ok else "unreachable",
+        "scheduler": "running" if jobs.scheduler.running else "stopped",
+        "jobs": {kind: {"schedule": app[SETTINGS].care_schedules[kind], "next_run": next_runs.get(kind),
+                        "last_run": jobs.last_runs[kind].as_dict() if kind in jobs.last_runs else None}
+                 for kind in app[SETTINGS].care_schedules},
+    }
+    return web.json_response(body, status=200 if healthy else 503)
+
+
+async def metrics_endpoint(request: web.Request) -> web.Response:
+    metrics: ServiceMetrics = request.app[METRICS]
+    await metrics.refresh()
+    return web.Response(body=generate_latest(metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+# --- admin API ------------------------------------------------------------------------------------------
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def admin_auth(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every /admin/ call needs ``Authorization: Bearer <CARE_ADMIN_TOKEN>``; no token configured, no access."""
+    if not request.path.startswith("/admin/"):
+        return await handler(request)
+    expected = request.app[SETTINGS].care_admin_token or ""
+    header = request.headers.get("Authorization", "")
+    given = header[7:].strip() if header[:7].lower() == "bearer " else ""
+    if not expected or not given or not hmac.compare_digest(given.encode(), expected.encode()):
+        request.app[METRICS].admin.labels("unauthorized").inc()
+        return web.json_response({"error": "missing or wrong bearer token"}, status=401,
+                                 headers={"WWW-Authenticate": 'Bearer realm="care-admin"'})
+    try:
+        response = await handler(request)
+    except operations.OperationError as exc:
+        request.app[METRICS].admin.labels("bad_request").inc()
+        return web.json_response({"error": str(exc)}, status=400)
+    request.app[METRICS].admin.labels("ok" if response.status < 400 else "error").inc()
+    return response
+
+
+async def _json_body(request: web.Request) -> Dict[str, Any]:
+    try:
+        body = await request.json(loads=json.loads)
+    except web.HTTPRequestEntityTooLarge:
+        raise
+    except (ValueError, UnicodeDecodeError):
+        raise operations.OperationError("body must be a JSON object") from None
+    if not isinstance(body, dict):
+        raise operations.OperationError("body must be a JSON object")
+    return body
+
+
+def _int(value: Any, field: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise operations.OperationError(f"{field} must be an integer from {low} to {high}")
+    return value
+
+
+async def admin_preview(request: web.Request) -> web.Response:
+    body = await _json_body(request)
+    app = request.app
+    kind = operations.parse_kind(body.get("kind"))
+    day = operations.parse_day(body.get("date", app[CLOCK].today().isoformat()))
+    limit = _int(body.get("limit", 20), "limit", 0, 500)
+    price = body.get("price")
+    if price is not None and (isinstance(price, bool) or not isinstance(price, (int, float)) or price < 0):
+        raise operations.OperationError("price must be a non-negative number")
+    result = await operations.preview(app[DB], app[SETTINGS], kind, day, price=price, limit=limit,
+                                      now=app[CLOCK].now())
+    return web.json_response(result.as_dict())
+
+
+async def admin_run(request: web.Request) -> web.Response:
+    body = await _json_body(request)
+    app = request.app
+    kind = operations.parse_kind(body.get("kind"))
+    day = operations.parse_day(body["date"]) if body.get("date") is not None else None
+    dry_run = body.get("dry_run", False)
+    if not isinstance(dry_run, bool):
+        raise operations.OperationError("dry_run must be true or false")
+    report = await app[JOBS].run(kind, day, "admin", dry_run=dry_run)
+    return web.json_response(report.as_dict())
+
+
+async def admin_report(request: web.Request) -> web.Response:
+    app = request.app
+    since_raw = request.query.get("since")
+    since = operations.parse_day(since_raw, field="since") if since_raw else None
+    by_kind = await operations.report(app[DB], app[SETTINGS], since)
+    days = await operations.daily(app[DB], app[SETTINGS], since, app[CLOCK].today())
+    return web.json_response({"since": since.isoformat() if since else None, "by_kind": by_kind, "per_day": days})
+
+
+# --- the factory ----------------------------------------------------------------------------------------
+
+def create_app(settings: Optional[Settings] = None, *, db: Optional[Database] = None,
+               gateway: Optional[SmsGateway] = None, clock: Optional[Clock] = None,
+               start_scheduler: bool = True, catch_up: bool = True) -> web.Application:
+    """The care service; what is not passed in is built from settings on startup and closed on cleanup."""
+    settings = settings or get_settings()
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[admin_auth])
+    app[SETTINGS] = settings
+    app[CLOCK] = clock or SystemClock(settings.timezone)
+    app[METRICS] = ServiceMetrics(app)
+
+    async def resources(app: web.Application) -> AsyncIterator[None]:
+        async with _database(settings, db) as database:
+            app[DB] = database
+            app[GATEWAY] = gateway or build_gateway(database, settings)
+            jobs = CareJobs(database, app[GATEWAY], settings, app[CLOCK])
+            app[JOBS] = jobs
+            if start_scheduler:
+                jobs.start(catch_up=catch_up)
+            try:
+                yield
+            finally:
+                jobs.shutdown()
+                if gateway is None:
+                    await app[GATEWAY].close()
+
+    app.cleanup_ctx.append(resources)
+    app.router.add_post("/twilio/status", twilio_status)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics_endpoint)
+    app.router.add_post("/admin/preview", admin_preview)
+    app.router.add_post("/admin/run", admin_run)
+    app.router.add_get("/admin/report", admin_report)
+    return app
+
+
+@asynccontextmanager
+async def _database(settings: Settings, db: Optional[Database]) -> AsyncIterator[Database]:
+    """The given database, or the configured one opened (and closed) here."""
+    if db is not None:
+        yield db
+        return
+    async with open_database(settings) as opened:
+        yield opened
+
+
+def serve(settings: Optional[Settings] = None) -> None:
+    settings = settings or get_settings()
+    if not settings.care_admin_token:
+        log.warning("CARE_ADMIN_TOKEN is not set: the admin API answers 401 to everyone")
+    web.run_app(create_app(settings), host=settings.care_interface, port=settings.care_port,
+                access_log=None, print=None)

@@ -1,0 +1,227 @@
+"""The care service over HTTP: status callbacks, health, metrics, admin API, and its scheduler."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Any, AsyncIterator, Dict, Tuple
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from care_scheduler.jobs import CareJobs
+from care_scheduler.service import JOBS, create_app
+from carecore.clock import FixedClock
+from carecore.config import Settings
+from carecore.models import SendStatus
+from carecore.repository import Database
+from carecore.sms import signature
+from carecore.sms.gateway import SmsGateway
+from tests import factories
+from tests.conftest import start_app
+
+ADMIN = "admin-" + "x" * 24
+PUBLIC = "https://care.example.cn"
+BIRTHDAY_TODAY = {"calendar": "solar", "month": 11, "day": 23}
+
+Service = Tuple[web.Application, str, FixedClock, Settings]
+
+
+@pytest.fixture
+async def service(db: Database, gateway: SmsGateway, auth_token: str) -> AsyncIterator[Service]:
+    settings = Settings(twilio_auth_token=auth_token, public_base_url=PUBLIC, care_admin_token=ADMIN)
+    clock = FixedClock(datetime(2026, 11, 23, 9, 30))
+    app = create_app(settings, db=db, gateway=gateway, clock=clock, catch_up=False)
+    runner, url = await start_app(app)
+    yield app, url, clock, settings
+    await runner.cleanup()
+
+
+async def seed_birthday(db: Database) -> None:
+    for manager in factories.MANAGERS:
+        await db.managers.insert(manager)
+    contacts = [{"contact_id": "0000001-01", "name": "王伟", "role": "主任", "mobile": "+8613800138000",
+                 "birthday": BIRTHDAY_TODAY, "language": "zh", "tier": "silver", "billing_contact": True}]
+    await db.customers.insert(factories.customer(contacts=contacts))
+
+
+def admin(token: str = ADMIN) -> Dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def post_status(url: str, params: Dict[str, str], sig: str | None) -> aiohttp.ClientResponse:
+    headers = {signature.HEADER: sig} if sig is not None else {}
+    async with aiohttp.ClientSession() as http:
+        async with http.post(url + "/twilio/status", data=params, headers=headers) as resp:
+            await resp.read()
+            return resp
+
+
+async def test_status_callbacks_are_signed_and_well_formed(service: Service, db: Database, gateway: SmsGateway,
+                                                          auth_token: str) -> None:
+    _, url, _, _ = service
+    record = await gateway.send(key="notice:1", kind="notice", to="+8613800138000", body="【中国电信】测试")
+    params = {"MessageSid": record.sid, "MessageStatus": "delivered", "AccountSid": "AC" + "1" * 32}
+    callback_url = PUBLIC + "/twilio/status"
+
+    assert (await post_status(url, params, None)).status == 403
+    assert (await post_status(url, params, signature.sign("wrong-token", callback_url, params))).status == 403
+    # Signed for the URL the app sees rather than the public one: still forged.
+    assert (await post_status(url, params, signature.sign(auth_token, url + "/twilio/status", params))).status == 403
+    tampered = signature.sign(auth_token, callback_url, {**params, "MessageStatus": "failed"})
+    assert (await post_status(url, params, tampered)).status == 403
+    assert (await db.sends.get("notice:1")).status == SendStatus.queued
+
+    resp = await post_status(url, params, signature.sign(auth_token, callback_url, params))
+    assert resp.status == 204 and (await db.sends.get("notice:1")).status == SendStatus.delivered
+
+    for bad in ({"MessageSid": record.sid}, {"MessageSid": "SM123", "MessageStatus": "delivered"},
+                {"MessageSid": record.sid, "MessageStatus": "exploded"},
+                {"MessageSid": record.sid, "MessageStatus": "failed", "ErrorCode": "$gt"}):
+        assert (await post_status(url, bad, signature.sign(auth_token, callback_url, bad))).status == 400
+    async with aiohttp.ClientSession() as http:
+        async with http.post(url + "/twilio/status", json={"MessageSid": {"$gt": ""}}) as resp:
+            assert resp.status == 400
+        async with http.post(url + "/twilio/status", data={"Body": "x" * 70_000}) as resp:
+            assert resp.status == 413
+    assert (await db.sends.get("notice:1")).status == SendStatus.delivered
+
+
+async def test_admin_api_needs_the_bearer_token(service: Service) -> None:
+    _, url, _, _ = service
+    async with aiohttp.ClientSession() as http:
+        for headers in ({}, admin("wrong"), {"Authorization": ADMIN}, {"Authorization": "Basic " + ADMIN}):
+            async with http.get(url + "/admin/report", headers=headers) as resp:
+                assert resp.status == 401 and resp.headers["WWW-Authenticate"].startswith("Bearer")
+            async with http.post(url + "/admin/run", json={"kind": "birthday"}, headers=headers) as resp:
+                assert resp.status == 401
+        async with http.get(url + "/admin/report", headers=admin()) as resp:
+            assert resp.status == 200
+
+
+async def test_admin_api_with_no_token_configured_refuses_everyone(db: Database, gateway: SmsGateway) -> None:
+    app = create_app(Settings(care_admin_token=None), db=db, gateway=gateway, start_scheduler=False)
+    runner, url = await start_app(app)
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(url + "/admin/report", headers={"Authorization": "Bearer "}) as resp:
+                assert resp.status == 401
+    finally:
+        await runner.cleanup()
+
+
+async def test_admin_preview_run_report_and_metrics(service: Service, db: Database, emulator) -> None:
+    app, url, _, _ = service
+    emu, _ = emulator
+    await seed_birthday(db)
+    async with aiohttp.ClientSession(headers=admin()) as http:
+        async with http.post(url + "/admin/preview", json={"kind": "birthday", "date": "2026-11-23"}) as resp:
+            preview = await resp.json()
+        assert resp.status == 200 and preview["to_send"] == 1 and preview["segments"] == 1
+        assert preview["samples"][0]["to"] == "+861******8000" and "13800138000" not in str(preview)
+        assert emu.stats.create_requests == 0
+
+        async with http.post(url + "/admin/run", json={"kind": "birthday"}) as resp:
+            report = await resp.json()
+        assert resp.status == 200 and report["outcomes"] == {"sent": 1} and emu.stats.create_requests == 1
+        async with http.post(url + "/admin/run", json={"kind": "birthday", "date": "2026-11-23"}) as resp:
+            assert (await resp.json())["outcomes"] == {"already": 1} and emu.stats.create_requests == 1
+
+        async with http.get(url + "/admin/report", params={"since": "2026-11-01"}) as resp:
+            body = await resp.json()
+        assert body["by_kind"]["birthday"] in ({"queued": 1}, {"sent": 1}, {"delivered": 1})
+
+        for bad in ({"kind": "fireworks"}, {"kind": {"$gt": ""}}, {"kind": "birthday", "date": "2026-02-30"},
+                    {"kind": "birthday", "dry_run": "yes"}, ["birthday"]):
+            async with http.post(url + "/admin/run", json=bad) as resp:
+                assert resp.status == 400 and "error" in await resp.json()
+        async with http.post(url + "/admin/run", data=b"{not json", headers={"Content-Type": "application/json"}) as resp:
+            assert resp.status == 400
+        async with http.get(url + "/admin/report", params={"since": "yesterday"}) as resp:
+            assert resp.status == 400
+
+    async with aiohttp.ClientSession() as http:
+        async with http.get(url + "/healthz") as resp:
+            health = await resp.json()
+        async with http.get(url + "/metrics") as resp:
+            metrics = await resp.text()
+            assert resp.headers["Content-Type"].startswith("text/plain")
+    assert resp.status == 200 and health["status"] == "ok" and health["mongodb"] == "ok"
+    assert health["scheduler"] == "running" and set(health["jobs"]) == {"birthday", "holiday", "usage", "compensation"}
+    assert health["jobs"]["birthday"]["schedule"] == "0 9 * * *" and health["jobs"]["birthday"]["next_run"]
+    assert health["jobs"]["birthday"]["last_run"]["ok"] is True
+    assert health["jobs"]["birthday"]["last_run"]["report"]["outcomes"] == {"already": 1}
+    assert 'care_sends{kind="birthday",status="queued"} 1.0' in metrics
+    assert "care_scheduler_running 1.0" in metrics and "care_mongodb_up 1.0" in metrics
+    assert 'care_job_runs{kind="birthday",result="ok"} 2.0' in metrics
+    assert 'care_admin_requests_total{result="unauthorized"}' not in metrics
+    assert 'care_admin_requests_total{result="bad_request"} 7.0' in metrics
+
+
+async def test_health_is_503_when_the_scheduler_is_down(service: Service) -> None:
+    app, url, _, _ = service
+    app[JOBS].shutdown()
+    await asyncio.sleep(0)
+    async with aiohttp.ClientSession() as http:
+        async with http.get(url + "/healthz") as resp:
+            assert resp.status == 503 and (await resp.json())["scheduler"] == "stopped"
+
+
+async def test_jobs_follow_their_schedules_in_shanghai_time(service: Service, db: Database) -> None:
+    app, _, clock, _ = service
+    jobs: CareJobs = app[JOBS]
+    birthday = jobs.scheduler.get_job("birthday")
+    nxt = birthday.next_run_time
+    assert (nxt.hour, nxt.minute, str(nxt.tzinfo)) == (9, 0, "Asia/Shanghai")
+    assert jobs.scheduler.get_job("usage").next_run_time.hour == 10
+    # At 09:30 the greetings and the 15-minute compensation round are due; usage (10:00) is not yet.
+    assert jobs.due_today() == ["birthday", "holiday", "compensation"]
+    clock.set(datetime(2026, 11, 23, 8, 59))
+    assert jobs.due_today() == ["compensation"]
+
+
+async def test_the_scheduler_runs_a_job_in_the_service_loop(service: Service, db: Database) -> None:
+    app, _, _, _ = service
+    jobs: CareJobs = app[JOBS]
+    jobs.scheduler.modify_job("compensation", next_run_time=datetime.now(jobs.clock.tz))
+    for _ in range(100):
+        if "compensation" in jobs.last_runs and jobs.last_runs["compensation"].ok is not None:
+            break
+        await asyncio.sleep(0.05)
+    run = jobs.last_runs["compensation"]
+    assert run.ok is True and run.trigger == "schedule" and run.report["planned"] == 0
+
+
+@pytest.mark.parametrize("hh, mm, deferred", [(7, 59, True), (8, 0, False), (20, 59, False), (21, 0, True)])
+async def test_a_run_outside_the_window_is_rescheduled_for_the_same_day(
+        service: Service, db: Database, emulator, hh: int, mm: int, deferred: bool) -> None:
+    app, _, clock, _ = service
+    emu, _ = emulator
+    jobs: CareJobs = app[JOBS]
+    jobs.scheduler.pause()  # the fixed clock is not the scheduler's: look at what is planned, do not let it fire
+    await seed_birthday(db)
+    clock.set(datetime(2026, 11, 23, hh, mm))
+    report = await jobs.run("birthday", None, "schedule")
+    window_job = jobs.scheduler.get_job("birthday:2026-11-23:window")
+    if deferred:
+        assert report.planned == 0 and emu.stats.create_requests == 0
+        expected = datetime(2026, 11, 23 if hh < 8 else 24, 8, 0, tzinfo=clock.tz)
+        assert window_job is not None and window_job.trigger.run_date == expected
+        assert window_job.args == ("birthday", report.day, "send-window")
+    else:
+        assert report.outcomes == {"sent": 1} and window_job is None
+
+
+async def test_a_failed_run_is_recorded(service: Service, db: Database, monkeypatch: Any) -> None:
+    app, url, _, _ = service
+    jobs: CareJobs = app[JOBS]
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr("care_scheduler.runner.CampaignRunner.run", broken)
+    with pytest.raises(RuntimeError):
+        await jobs.run("usage", None, "schedule")
+    assert jobs.last_runs["usage"].ok is False and "database went away" in jobs.last_runs["usage"].error
+    assert jobs.runs_total[("usage", "error")] == 1
