@@ -14,9 +14,20 @@ PYTEST_ARGS ?=
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: venv run shell test test-bot lint validate train seed nlu-report check-env clean
+SYSTEM_PACKAGES := fonts-noto-cjk
+.PHONY: venv system-deps run shell test test-bot lint validate train seed nlu-report check-env clean
 
 venv: $(STAMP)
+
+# Debian packages the product needs outside Python: a CJK font for Chinese in charts.
+system-deps:
+	@missing="$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done)"; \
+	if [ -n "$$missing" ]; then \
+		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		echo "installing Debian packages:" $$missing; \
+		$$sudo apt-get update -q >/dev/null && \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q --no-install-recommends $$missing >/dev/null; \
+	fi
 
 $(STAMP): requirements.txt .python-version
 	@test -n "$(BASE_PYTHON)" || { echo "Python 3.10 not found: install it with pyenv (see .python-version)"; exit 1; }
@@ -27,7 +38,7 @@ $(STAMP): requirements.txt .python-version
 	$(PY) -m pip check
 	@touch $(STAMP)
 
-run: venv
+run: venv system-deps
 	$(PY) -m carecore.supervisor
 
 shell: venv
@@ -47,7 +58,7 @@ test-bot: validate train
 		--out results/core > results/rasa-test-core.log 2>&1 || { tail -60 results/rasa-test-core.log; exit 1; }
 	@grep -E "Evaluating [0-9]+ stories|Correct:|Accuracy:" results/rasa-test-core.log | head -3 | sed 's/.*rasa.core.test  - //'
 
-test: test-bot
+test: system-deps test-bot
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: venv

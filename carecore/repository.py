@@ -330,8 +330,12 @@ class BillDeliveryRepository(_Repository):
             await self._col.replace_one({"_id": record.id}, record.to_mongo(), upsert=True)
         return record
 
-    async def insert_many(self, docs: Iterable[Dict[str, Any]]) -> List[str]:
-        batch = [_validate(BillDeliveryRecord, self.collection_name, d).to_mongo() for d in docs]
+    async def insert_many(self, docs: Iterable[Dict[str, Any]], *, check_models: bool = True) -> List[str]:
+        """Bulk insert, duplicates skipped; see ``CustomerRepository.insert_many``."""
+        if check_models:
+            batch = [_validate(BillDeliveryRecord, self.collection_name, d).to_mongo() for d in docs]
+        else:
+            batch = [{"_id": f"{d['customer_id']}:{d['month']}", **d} for d in docs]
         async with _write_errors(self.collection_name):
             return await _insert_many_skipping_duplicates(self._col, batch) if batch else []
 

@@ -15,15 +15,17 @@ import random
 import signal
 import sys
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import Any, Dict, Iterator, List, Optional, Tuple
+from zoneinfo import ZoneInfo
 
 from lunardate import LunarDate
 from tqdm import tqdm
 
-from carecore.clock import SystemClock
+from carecore.clock import DEFAULT_TZ, SystemClock
 from carecore.logging_setup import setup_logging
 from carecore.models import Customer, month_key
+from carecore.months import day_of_month, shift_month
 
 log = logging.getLogger(__name__)
 
@@ -223,6 +225,32 @@ def usage_docs(customer_id: str, index: int, months: List[str]) -> Iterator[Dict
         }
 
 
+BILL_DELIVERY_DAYS = 7  # the default stated time (Settings.bill_delivery_days)
+
+
+def bill_delivery_docs(customer: Dict[str, Any], index: int, months: List[str], today: date) -> Iterator[Dict[str, Any]]:
+    """When each recent bill reached the customer: mostly on time, some late, a few never."""
+    rng = random.Random(f"bill-{index}")
+    tz = ZoneInfo(DEFAULT_TZ)
+    for month in months:
+        issued_day = day_of_month(shift_month(month, 1), customer["billing"]["bill_day"])
+        if issued_day > today:
+            continue
+        issued = datetime.combine(issued_day, time(9), tzinfo=tz)
+        due_by = datetime.combine(issued_day + timedelta(days=BILL_DELIVERY_DAYS), time(23, 59, 59), tzinfo=tz)
+        roll = rng.random()
+        if roll < 0.90:
+            delivered: Optional[datetime] = issued + timedelta(hours=rng.randint(1, 72))
+        elif roll < 0.97:
+            delivered = due_by + timedelta(days=rng.randint(1, 8))
+        else:
+            delivered = None
+        if delivered is not None and delivered.date() > today:
+            delivered = None  # not yet
+        yield {"customer_id": customer["_id"], "month": month, "channel": customer["billing"]["delivery"],
+               "issued_at": issued, "due_by": due_by, "delivered_at": delivered}
+
+
 def previous_months(today: date, count: int) -> List[str]:
     """The ``count`` complete months before ``today``'s month, newest first."""
     months, year, month = [], today.year, today.month
@@ -240,6 +268,7 @@ class SeedReport:
     customers: int
     contacts: int
     usage: int
+    bill_deliveries: int = 0
 
 
 FULL_CHECK_UP_TO = 20_000
@@ -260,7 +289,7 @@ async def seed(db: Any, customers: int, *, today: Optional[date] = None, months:
     managers = manager_docs()
     inserted_managers = len(await db.managers.insert_many(managers))
     month_keys = previous_months(today, months)
-    inserted_customers = inserted_contacts = inserted_usage = 0
+    inserted_customers = inserted_contacts = inserted_usage = inserted_bills = 0
     with tqdm(total=customers, desc="customers", unit="cust", disable=not progress) as bar:
         for start in range(1, customers + 1, batch):
             stop = min(start + batch, customers + 1)
@@ -274,8 +303,11 @@ async def seed(db: Any, customers: int, *, today: Optional[date] = None, months:
             # Usage for the whole batch: a run killed between the two inserts is completed here.
             usage = [u for i, d in zip(range(start, stop), docs, strict=True) for u in usage_docs(d["_id"], i, month_keys)]
             inserted_usage += len(await db.usage.insert_many(usage, check_models=full_check))
+            bills = [b for i, d in zip(range(start, stop), docs, strict=True)
+                     for b in bill_delivery_docs(d, i, month_keys[:2], today)]
+            inserted_bills += len(await db.bill_deliveries.insert_many(bills, check_models=full_check))
             bar.update(stop - start)
-    return SeedReport(inserted_managers, inserted_customers, inserted_contacts, inserted_usage)
+    return SeedReport(inserted_managers, inserted_customers, inserted_contacts, inserted_usage, inserted_bills)
 
 
 async def _main(args: argparse.Namespace) -> None:
@@ -285,7 +317,8 @@ async def _main(args: argparse.Namespace) -> None:
         report = await seed(db, args.customers, months=args.months, batch=args.batch, progress=True)
     print(
         f"seeded: {report.managers} managers, {report.customers} customers, "
-        f"{report.contacts} contacts, {report.usage} usage months (existing records kept)"
+        f"{report.contacts} contacts, {report.usage} usage months, {report.bill_deliveries} bill deliveries "
+        "(existing records kept)"
     )
 
 

@@ -5,8 +5,9 @@
 3. SMS: with no Twilio credentials, the local Twilio emulator (or the console
    outbox with ``SMS_OUTBOX=console``); its credentials are made up per run and
    handed to the children through the environment.
-4. The product's processes (see ``services``), supervised until Ctrl-C, then
-   stopped in reverse order, mongod last and cleanly.
+4. The product's processes (see ``services``): the care service (scheduler,
+   status callbacks, health, metrics, admin API) and the assistant, supervised
+   until Ctrl-C, then stopped in reverse order, mongod last and cleanly.
 """
 
 from __future__ import annotations
@@ -73,6 +74,13 @@ def services(settings: Settings, env: Dict[str, str], *, bot: bool = True, shell
                 ready_url=f"http://127.0.0.1:{settings.emulator_port}/_emulator",
             )
         )
+    started.append(
+        Service(
+            "care-service",
+            [py, "-m", "care_scheduler", "serve"],
+            ready_url=f"http://127.0.0.1:{settings.care_port}/healthz",
+        )
+    )
     if not bot:
         return started
     started.append(
@@ -145,6 +153,10 @@ class Supervisor:
         # Per-run secrets unless configured: never written anywhere.
         env.setdefault("SENDER_ID_SECRET", secrets.token_hex(32))
         env.setdefault("RASA_API_TOKEN", secrets.token_hex(24))
+        # Twilio posts delivery statuses to the care service; it checks them against this URL.
+        env.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{self.settings.care_port}")
+        if not env.get("CARE_ADMIN_TOKEN"):
+            env["CARE_ADMIN_TOKEN"] = self._admin_token()
         if not self.settings.twilio_configured and self.settings.sms_outbox == "emulator":
             env.update(
                 KEYCARE_EMULATOR="1",
@@ -154,6 +166,18 @@ class Supervisor:
                 TWILIO_API_BASE_URL=f"http://127.0.0.1:{self.settings.emulator_port}",
             )
         return env
+
+    def _admin_token(self) -> str:
+        """A per-run admin API token, readable only by this user, for operators on this machine."""
+        token = secrets.token_urlsafe(24)
+        path = self.settings.var_dir / "care-admin-token"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(token + "\n")
+        os.chmod(path, 0o600)
+        log.info("admin API token for this run: %s (Authorization: Bearer <token>)", path)
+        return token
 
     def start(self) -> None:
         self.settings.var_dir.mkdir(parents=True, exist_ok=True)
@@ -176,8 +200,8 @@ class Supervisor:
                 raise RuntimeError(f"{service.name} did not become ready at {service.ready_url}")
         sms = "Twilio" if self.settings.twilio_configured else (
             f"Twilio emulator on port {self.settings.emulator_port}" if env.get("KEYCARE_EMULATOR") else "console outbox")
-        log.info("ready: MongoDB %s (%d customers), SMS via %s. Ctrl-C stops everything.",
-                 "embedded" if self.mongo else "external", customers, sms)
+        log.info("ready: MongoDB %s (%d customers), SMS via %s, care service on port %d. Ctrl-C stops everything.",
+                 "embedded" if self.mongo else "external", customers, sms, self.settings.care_port)
 
     def run_shell(self) -> int:
         """``make shell``: a terminal chat against the running action server."""

@@ -19,7 +19,7 @@ async def test_seed_is_realistic_and_idempotent(db: Database) -> None:
     assert 3 * 60 <= first.contacts <= 7 * 60
 
     again = await seed(db, 60, today=TODAY)
-    assert (again.managers, again.customers, again.contacts, again.usage) == (0, 0, 0, 0)
+    assert (again.managers, again.customers, again.contacts, again.usage, again.bill_deliveries) == (0, 0, 0, 0, 0)
     grown = await seed(db, 70, today=TODAY)
     assert grown.customers == 10 and await db.customers.count() == 70
 
@@ -43,6 +43,13 @@ async def test_seed_is_realistic_and_idempotent(db: Database) -> None:
     for doc in customers:
         assert managers[doc["account_manager_id"]].level == "city"
         assert sum(c["billing_contact"] for c in doc["contacts"]) == 1
+    # Bills of October (issued in November on bill days up to the 23rd) and September have a delivery record.
+    deliveries = [await db.bill_deliveries.get(doc["_id"], month) for doc in customers for month in ("2026-09", "2026-10")]
+    issued = [d for d in deliveries if d is not None]
+    assert first.bill_deliveries + grown.bill_deliveries == len(issued) and len(issued) > 70
+    assert all(d.issued_at.date() <= TODAY and d.due_by > d.issued_at for d in issued)
+    assert any(d.delivered_at and d.delivered_at <= d.due_by for d in issued)  # on time: a claim is rejected
+    assert any(d.delivered_at is None or d.delivered_at > d.due_by for d in issued)  # a claim is verified
     history = await db.usage.history("KA0000001", 12)
     assert [u.month for u in history] == previous_months(TODAY, 12)
     assert history[0].month == "2026-10" and history[-1].month == "2025-11"

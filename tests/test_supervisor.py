@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 from carecore import repository
@@ -48,10 +51,10 @@ def stop(proc: subprocess.Popen, lines: list[str]) -> int:
 
 
 def test_run_starts_seeds_reuses_and_stops(tmp_path: Path) -> None:
-    mongo_port, emulator_port = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "MONGODB_"))}
+    mongo_port, emulator_port, care_port = free_port(), free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "MONGODB_", "CARE_", "PUBLIC_"))}
     env.update(VAR_DIR=str(tmp_path / "var"), EMBEDDED_MONGO_PORT=str(mongo_port),
-               EMULATOR_PORT=str(emulator_port), DEMO_CUSTOMERS="25")
+               EMULATOR_PORT=str(emulator_port), CARE_PORT=str(care_port), DEMO_CUSTOMERS="25")
     direct = f"mongodb://127.0.0.1:{mongo_port}/"
     try:
         _run_twice(env, direct, tmp_path)
@@ -62,6 +65,16 @@ def test_run_starts_seeds_reuses_and_stops(tmp_path: Path) -> None:
 def _run_twice(env: dict, direct: str, tmp_path: Path) -> None:
     proc, lines = run_until_ready(env)
     assert repository.server_answers(direct)
+    care = f"http://127.0.0.1:{env['CARE_PORT']}"
+    with urllib.request.urlopen(care + "/healthz", timeout=10) as resp:
+        health = json.load(resp)
+    assert health["status"] == "ok" and health["jobs"]["birthday"]["next_run"]
+    token_file = tmp_path / "var" / "care-admin-token"
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+    request = urllib.request.Request(care + "/admin/report",
+                                     headers={"Authorization": f"Bearer {token_file.read_text().strip()}"})
+    with urllib.request.urlopen(request, timeout=10) as resp:
+        assert resp.status == 200
     assert stop(proc, lines) == 0, "".join(lines)
     log = "".join(lines)
     assert "seeding 25 demo key accounts" in log and "25 customers" in log
