@@ -70,7 +70,8 @@ def bill_claim_outcome(delivery: Optional[BillDeliveryRecord], due_by: datetime,
     return ClaimStatus.verified, "no delivery recorded" if delivery is None else "not delivered"
 
 
-async def _recipient(ctx: PlanContext, customer_id: str, contact_id: Optional[str]) -> Optional[Tuple[Customer, Contact]]:
+async def _recipient(ctx: PlanContext, case: str, customer_id: str,
+                     contact_id: Optional[str]) -> Optional[Tuple[Customer, Contact]]:
     """The contact who raised the case, or the billing contact if they are gone."""
     if contact_id:
         found = await ctx.db.customers.find_by_contact(contact_id)
@@ -78,6 +79,7 @@ async def _recipient(ctx: PlanContext, customer_id: str, contact_id: Optional[st
             return found
     customer = await ctx.db.customers.get(customer_id)
     if customer is None:
+        log.warning("%s: customer %s no longer exists; nothing to settle", case, customer_id)
         return None
     return customer, customer.billing_contact()
 
@@ -92,9 +94,8 @@ def _after(mark: Callable[[datetime, str], Awaitable[None]]) -> Callable[[SendRe
 
 
 async def _plan_claim(ctx: PlanContext, claim: CompensationClaim) -> Optional[Planned]:
-    found = await _recipient(ctx, claim.customer_id, claim.contact_id)
+    found = await _recipient(ctx, f"claim {claim.id}", claim.customer_id, claim.contact_id)
     if found is None:
-        log.warning("claim %s: customer %s no longer exists", claim.id, claim.customer_id)
         return None
     customer, contact = found
     key = f"comp:{claim.id}"
@@ -144,9 +145,8 @@ async def _plan_claim(ctx: PlanContext, claim: CompensationClaim) -> Optional[Pl
 
 async def _plan_breach(ctx: PlanContext, ticket: Ticket) -> Optional[Planned]:
     assert ticket.sla is not None and ticket.sla.restored_at is not None  # selected that way
-    found = await _recipient(ctx, ticket.customer_id, ticket.contact_id)
+    found = await _recipient(ctx, f"ticket {ticket.id}", ticket.customer_id, ticket.contact_id)
     if found is None:
-        log.warning("ticket %s: customer %s no longer exists", ticket.id, ticket.customer_id)
         return None
     customer, contact = found
     key = f"comp:{ticket.id}"

@@ -17,7 +17,7 @@ import time
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from typing import Any, AsyncIterator, Dict, Iterable, List, Optional, Sequence, Tuple, Type, TypeVar
+from typing import Any, AsyncIterator, Dict, Generic, Iterable, List, Optional, Sequence, Tuple, Type, TypeVar
 
 import pymongo
 from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorClientSession, AsyncIOMotorDatabase
@@ -294,38 +294,13 @@ class ManagerRepository(_Repository):
         return chain
 
 
-class UsageRepository(_Repository):
-    collection_name = "usage_monthly"
+class _PerCustomerMonth(_Repository, Generic[M]):
+    """Documents keyed ``<customer_id>:<month>``: one per customer and month."""
 
-    async def upsert(self, data: Any) -> UsageMonth:
-        usage = _validate(UsageMonth, self.collection_name, data)
-        async with _write_errors(self.collection_name):
-            await self._col.replace_one({"_id": usage.id}, usage.to_mongo(), upsert=True)
-        return usage
+    model: Type[M]
 
-    async def insert_many(self, docs: Iterable[Dict[str, Any]], *, check_models: bool = True) -> List[str]:
-        """Bulk insert, duplicates skipped; see ``CustomerRepository.insert_many``."""
-        if check_models:
-            batch = [_validate(UsageMonth, self.collection_name, d).to_mongo() for d in docs]
-        else:
-            batch = [{"_id": f"{d['customer_id']}:{d['month']}", **d} for d in docs]
-        async with _write_errors(self.collection_name):
-            return await _insert_many_skipping_duplicates(self._col, batch) if batch else []
-
-    async def get(self, customer_id: str, month: str) -> Optional[UsageMonth]:
-        doc = await self._col.find_one({"_id": f"{customer_id}:{month}"})
-        return UsageMonth.parse_obj(doc) if doc else None
-
-    async def history(self, customer_id: str, months: int = 12) -> List[UsageMonth]:
-        cursor = self._col.find({"customer_id": customer_id}).sort("month", -1).limit(months)
-        return [UsageMonth.parse_obj(doc) async for doc in cursor]
-
-
-class BillDeliveryRepository(_Repository):
-    collection_name = "bill_deliveries"
-
-    async def upsert(self, data: Any) -> BillDeliveryRecord:
-        record = _validate(BillDeliveryRecord, self.collection_name, data)
+    async def upsert(self, data: Any) -> M:
+        record = _validate(self.model, self.collection_name, data)
         async with _write_errors(self.collection_name):
             await self._col.replace_one({"_id": record.id}, record.to_mongo(), upsert=True)
         return record
@@ -333,15 +308,31 @@ class BillDeliveryRepository(_Repository):
     async def insert_many(self, docs: Iterable[Dict[str, Any]], *, check_models: bool = True) -> List[str]:
         """Bulk insert, duplicates skipped; see ``CustomerRepository.insert_many``."""
         if check_models:
-            batch = [_validate(BillDeliveryRecord, self.collection_name, d).to_mongo() for d in docs]
+            batch = [_validate(self.model, self.collection_name, d).to_mongo() for d in docs]
         else:
             batch = [{"_id": f"{d['customer_id']}:{d['month']}", **d} for d in docs]
         async with _write_errors(self.collection_name):
             return await _insert_many_skipping_duplicates(self._col, batch) if batch else []
 
-    async def get(self, customer_id: str, month: str) -> Optional[BillDeliveryRecord]:
+    async def get(self, customer_id: str, month: str) -> Optional[M]:
         doc = await self._col.find_one({"_id": f"{customer_id}:{month}"})
-        return BillDeliveryRecord.parse_obj(doc) if doc else None
+        return self.model.parse_obj(doc) if doc else None
+
+
+class UsageRepository(_PerCustomerMonth[UsageMonth]):
+    collection_name = "usage_monthly"
+    model = UsageMonth
+
+    async def history(self, customer_id: str, months: int = 12) -> List[UsageMonth]:
+        cursor = self._col.find({"customer_id": customer_id}).sort("month", -1).limit(months)
+        return [UsageMonth.parse_obj(doc) async for doc in cursor]
+
+
+class BillDeliveryRepository(_PerCustomerMonth[BillDeliveryRecord]):
+    """When each month's bill reached the customer: what bill-not-received claims are checked against."""
+
+    collection_name = "bill_deliveries"
+    model = BillDeliveryRecord
 
 
 class CreditRepository(_Repository):
