@@ -4,7 +4,8 @@ Each campaign kind turns a business date into a stream of ``Planned`` messages.
 The stream reads customers through a cursor, never the whole collection, and
 carries its own idempotency keys (kind + contact or customer + period), so a
 rerun of the same day plans the same keys and the gateway sends nothing twice.
-Compensation notices are planned in ``care_scheduler.compensation``.
+Compensation notices, the SLA watch and the managers' daily brief are planned in
+their own modules (``compensation``, ``sla_watch``, ``brief``).
 """
 
 from __future__ import annotations
@@ -14,16 +15,18 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, AsyncIterator, Dict, List, Optional, Set
 
+from care_scheduler.brief import plan_briefs
 from care_scheduler.calendar import festival_on, is_birthday, lunar_days, solar_days
 from care_scheduler.compensation import plan_compensation
 from care_scheduler.planning import PlanContext, Planned, render_into
+from care_scheduler.sla_watch import plan_sla_watch
 from carecore.models import Contact, Customer, month_key
 from carecore.months import shift_month
 from carecore.texts import amount_change, label, month_label, yuan
 
 log = logging.getLogger(__name__)
 
-KINDS = ("birthday", "holiday", "usage", "compensation")
+KINDS = ("birthday", "holiday", "usage", "compensation", "sla_watch", "brief")
 TOP_TIERS = ("diamond", "gold")
 FESTIVAL_NAMES = {
     "new_year": ("元旦", "New Year"),
@@ -140,4 +143,8 @@ def plans_for(kind: str, ctx: PlanContext, gaps: Optional[UsageGaps] = None) -> 
         return plan_usage(ctx, gaps)
     if kind == "compensation":
         return plan_compensation(ctx)
+    if kind == "sla_watch":
+        return plan_sla_watch(ctx)
+    if kind == "brief":
+        return plan_briefs(ctx)
     raise ValueError(f"unknown campaign kind {kind!r}; known: {', '.join(KINDS)}")

@@ -26,7 +26,7 @@ class Planned:
     kind: str
     to: str
     language: str
-    customer_id: str
+    customer_id: Optional[str]  # None for messages to staff (daily brief)
     contact_id: Optional[str]
     body: str = ""
     segments: int = 0

@@ -22,6 +22,8 @@ DEFAULT_SCHEDULES = {
     "holiday": "0 9 * * *",
     "usage": "0 10 * * *",
     "compensation": "*/15 * * * *",
+    "sla_watch": "*/5 * * * *",
+    "brief": "30 8 * * *",
 }
 
 
@@ -119,6 +121,15 @@ class Settings(BaseSettings):
     campaign_concurrency: int = Field(8, ge=1, le=256, description="Messages in flight at once per campaign.")
     sms_price_per_segment: float = Field(0.05, ge=0, description="Price of one segment for preview estimates.")
 
+    sla_warn_before_minutes: int = Field(
+        30, ge=1, description="Warn the account manager this long before a fault's response or restore deadline."
+    )
+    sla_escalate_after_minutes: Tuple[int, int, int] = Field(
+        (0, 60, 240),
+        description="Minutes past a breached deadline at which the city manager, the province and group are alerted.",
+    )
+    console_url: str = Field("http://127.0.0.1:8080/console", description="Link to the managers' console in SMS.")
+
     # --- Misc ------------------------------------------------------------------------
     log_level: str = "INFO"
 
@@ -153,6 +164,12 @@ class Settings(BaseSettings):
             except ValueError as exc:
                 raise ValueError(f"CARE_SCHEDULES[{kind}]: {exc}") from None
         return {**DEFAULT_SCHEDULES, **value}
+
+    @validator("sla_escalate_after_minutes")
+    def _rising_levels(cls, value: Tuple[int, int, int]) -> Tuple[int, int, int]:  # noqa: N805
+        if not 0 <= value[0] <= value[1] <= value[2]:
+            raise ValueError("SLA_ESCALATE_AFTER_MINUTES must rise from level 1 to 3, starting at 0 or later")
+        return value
 
     @validator("care_promo")
     def _promo_languages(cls, value: Dict[str, str]) -> Dict[str, str]:  # noqa: N805

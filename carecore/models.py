@@ -372,6 +372,8 @@ class Ticket(Model):
     history: List[TicketEvent] = Field(default_factory=list)
     escalation_level: int = Field(0, ge=0, le=3)
     compensation: Optional[Settlement] = None  # fault restored after its deadline
+    alerts: List[str] = Field(default_factory=list, max_items=50)  # SLA warnings and escalations raised
+    customer_notified_at: Optional[datetime] = None  # the "resolved" service notice
     created_at: datetime
     updated_at: datetime
 

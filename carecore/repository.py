@@ -423,6 +423,45 @@ class TicketRepository(_Repository):
             fields["sla.restored_at"] = event.at
         return await self.add_event(ticket_id, event, set_fields=fields)
 
+    async def acknowledge(self, ticket_id: str, event: TicketEvent) -> bool:
+        """The account manager took the ticket: a fault's response deadline is met at ``event.at``."""
+        ticket = await self.get(ticket_id)
+        if ticket is None:
+            return False
+        fields: Dict[str, Any] = {"status": TicketStatus.acknowledged.value}
+        if ticket.sla is not None and ticket.sla.responded_at is None:
+            fields["sla.responded_at"] = event.at
+        return await self.add_event(ticket_id, event, set_fields=fields)
+
+    async def open_faults(self) -> AsyncIterator[Ticket]:
+        """Open fault tickets, nearest restore deadline first: what the SLA watch looks at."""
+        query = {"kind": TicketKind.fault.value, "status": {"$in": [s.value for s in OPEN_TICKET_STATUSES]}}
+        async for doc in self._col.find(query).sort("sla.restore_due", 1):
+            yield Ticket.parse_obj(doc)
+
+    async def open_for_customers(self, customer_ids: Sequence[str]) -> List[Ticket]:
+        query = {"customer_id": {"$in": list(customer_ids)},
+                 "status": {"$in": [s.value for s in OPEN_TICKET_STATUSES]}}
+        return [Ticket.parse_obj(doc) async for doc in self._col.find(query).sort("created_at", 1)]
+
+    async def record_alert(self, ticket_id: str, key: str, event: TicketEvent) -> bool:
+        """Note an SLA warning or escalation once in the ticket's history; False if it was noted before."""
+        update: Dict[str, Any] = {"$addToSet": {"alerts": key}, "$push": {"history": event.to_mongo()},
+                                  "$set": {"updated_at": utcnow()}}
+        if event.level:
+            update["$max"] = {"escalation_level": event.level}
+        result = await self._col.update_one({"_id": ticket_id, "alerts": {"$ne": key}}, update)
+        return result.modified_count == 1
+
+    async def resolved_unnotified(self) -> AsyncIterator[Ticket]:
+        """Resolved tickets whose customer has not been told yet."""
+        query = {"status": TicketStatus.resolved.value, "customer_notified_at": None}
+        async for doc in self._col.find(query).sort("updated_at", 1):
+            yield Ticket.parse_obj(doc)
+
+    async def mark_customer_notified(self, ticket_id: str, at: datetime) -> None:
+        await self._col.update_one({"_id": ticket_id}, {"$set": {"customer_notified_at": at, "updated_at": utcnow()}})
+
     async def breached_unsettled(self) -> AsyncIterator[Ticket]:
         """Faults restored after their restore deadline whose compensation notice is not done."""
         query = {
@@ -531,6 +570,10 @@ class ClaimRepository(_Repository):
     async def get(self, claim_id: str) -> Optional[CompensationClaim]:
         doc = await self._col.find_one({"_id": claim_id})
         return CompensationClaim.parse_obj(doc) if doc else None
+
+    async def pending_for_customers(self, customer_ids: Sequence[str]) -> List[CompensationClaim]:
+        query = {"customer_id": {"$in": list(customer_ids)}, "status": ClaimStatus.pending_verification.value}
+        return [CompensationClaim.parse_obj(doc) async for doc in self._col.find(query).sort("created_at", 1)]
 
     async def unsettled(self) -> AsyncIterator[CompensationClaim]:
         """Claims still to be decided, or decided with the customer not told yet; oldest first."""

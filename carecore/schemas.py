@@ -138,6 +138,8 @@ COLLECTIONS: Dict[str, Tuple[Type[BaseModel], List[IndexSpec]]] = {
             ([("kind", 1), ("status", 1)], {"name": "by_kind_status"}),
             # resolved faults whose SLA compensation is not settled yet
             ([("kind", 1), ("compensation.notified_at", 1), ("status", 1)], {"name": "compensation"}),
+            # resolved tickets whose customer is not told yet
+            ([("status", 1), ("customer_notified_at", 1)], {"name": "resolution_notice"}),
         ],
     ),
     "sends": (

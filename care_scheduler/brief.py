@@ -1,0 +1,79 @@
+"""The daily brief (08:30): one SMS per account manager with what needs them today.
+
+Today's and tomorrow's birthdays among their contacts (to call personally), their open
+tickets with those at SLA risk marked, pending bill-not-received claims, customers with
+open complaints, and the console link. A manager with nothing to report gets nothing.
+Key ``brief:<manager>:<date>``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import AsyncIterator, List, Sequence
+
+from care_scheduler.calendar import is_birthday
+from care_scheduler.planning import PlanContext, Planned, render_into
+from carecore.models import AccountManager, Customer, Ticket
+
+KIND = "brief"
+SHOWN = 5  # names per line; the rest is counted, so the SMS stays within a few segments
+AT_RISK = timedelta(hours=2)
+
+
+def short(items: Sequence[str], limit: int = SHOWN) -> str:
+    shown = "、".join(items[:limit])
+    return f"{shown}等{len(items)}项" if len(items) > limit else shown
+
+
+def _company(customer: Customer) -> str:
+    return customer.company_name[:8]
+
+
+def at_sla_risk(ticket: Ticket, ctx: PlanContext) -> bool:
+    """A fault whose unmet deadline is missed already or falls within two hours."""
+    if ticket.sla is None:
+        return False
+    pending = [due for due, met in ((ticket.sla.response_due, ticket.sla.responded_at),
+                                    (ticket.sla.restore_due, ticket.sla.restored_at)) if met is None]
+    return any(due - ctx.now <= AT_RISK for due in pending)
+
+
+async def _brief_for(ctx: PlanContext, manager: AccountManager) -> Planned | None:
+    customers: List[Customer] = [Customer.parse_obj(doc) async for doc in
+                                 ctx.db.customers.stream({"account_manager_id": manager.id})]
+    if not customers:
+        return None
+    tomorrow = ctx.day + timedelta(days=1)
+    today_names, tomorrow_names = [], []
+    for customer in customers:
+        for contact in customer.contacts:
+            if is_birthday(contact.birthday, ctx.day):
+                today_names.append(f"{contact.name}（{_company(customer)}）")
+            elif is_birthday(contact.birthday, tomorrow):
+                tomorrow_names.append(f"{contact.name}（{_company(customer)}）")
+    ids = [c.id for c in customers]
+    names = {c.id: _company(c) for c in customers}
+    tickets = await ctx.db.tickets.open_for_customers(ids)
+    risky = [t.id for t in tickets if at_sla_risk(t, ctx)]
+    claims = await ctx.db.claims.pending_for_customers(ids)
+    complaints = sorted(names[c] for c in ctx.open_complaints if c in names)
+    if not (today_names or tomorrow_names or tickets or claims or complaints):
+        return None
+    plan = Planned(f"brief:{manager.id}:{ctx.day.isoformat()}", KIND, manager.mobile, "zh", None, None)
+    render_into(plan, ctx, "brief", {
+        "manager_name": manager.name, "day_label": f"{ctx.day.month}月{ctx.day.day}日",
+        "birthdays_today": short(today_names), "birthdays_tomorrow": short(tomorrow_names),
+        "ticket_count": len(tickets), "at_risk": short(risky),
+        "claims": short([f"{c.id}（{names[c.customer_id]}）" for c in claims]),
+        "complaints": short(complaints), "console_url": ctx.settings.console_url,
+    })
+    plan.notes.append(f"{len(today_names)} birthdays today, {len(tomorrow_names)} tomorrow, {len(tickets)} open "
+                      f"tickets ({len(risky)} at risk), {len(claims)} claims, {len(complaints)} unhappy customers")
+    return plan
+
+
+async def plan_briefs(ctx: PlanContext) -> AsyncIterator[Planned]:
+    for manager in sorted(ctx.managers.values(), key=lambda m: m.id):
+        plan = await _brief_for(ctx, manager)
+        if plan is not None:
+            yield plan

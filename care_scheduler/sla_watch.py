@@ -1,0 +1,150 @@
+"""SLA watch (every 5 minutes): warn before fault deadlines, escalate after them, tell customers when resolved.
+
+* **Before a deadline**: an open fault ticket within ``SLA_WARN_BEFORE_MINUTES`` of its
+  response or restore deadline warns the assigned account manager, once per deadline
+  (key ``sla_warn:<ticket>:<deadline>``).
+* **After a breach**: the chain above the ticket's account manager is alerted level by
+  level (city, province, group) as the overdue time passes ``SLA_ESCALATE_AFTER_MINUTES``,
+  one SMS per level and deadline (key ``sla_esc:<ticket>:<deadline>:<level>``), each step
+  recorded in the ticket history before its SMS goes out.
+* **Resolved**: the customer's contact gets a service notice (key ``resolved:<ticket>``);
+  the SLA-breach credit is the compensation campaign's business.
+
+Everything here is a service message: no send window, no consent check.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import AsyncIterator, Dict, List, Optional, Tuple
+from zoneinfo import ZoneInfo
+
+from care_scheduler.planning import PlanContext, Planned, render_into
+from carecore.clock import utcnow
+from carecore.models import AccountManager, Contact, Customer, SendRecord, Ticket, TicketEvent
+from carecore.sms.gateway import UNFINISHED
+from carecore.texts import fmt_duration, fmt_time, label
+
+KIND = "sla_watch"
+DEADLINES = (("response", "响应"), ("restore", "修复"))
+
+
+def _deadline(ticket: Ticket, name: str) -> Tuple[datetime, Optional[datetime]]:
+    assert ticket.sla is not None
+    if name == "response":
+        return ticket.sla.response_due, ticket.sla.responded_at
+    return ticket.sla.restore_due, ticket.sla.restored_at
+
+
+def due_alerts(ticket: Ticket, now: datetime, warn_before: timedelta,
+               escalate_after: Tuple[int, int, int]) -> List[Tuple[str, str, int, timedelta]]:
+    """(key, deadline, level, time to or past the deadline) of every alert due for ``ticket`` at ``now``.
+
+    Level 0 is the warning before the deadline; levels 1-3 climb the chain once it is missed.
+    """
+    alerts = []
+    for name, _ in DEADLINES:
+        due, met = _deadline(ticket, name)
+        if met is not None:
+            continue
+        if now < due:
+            if due - now <= warn_before:
+                alerts.append((f"sla_warn:{ticket.id}:{name}", name, 0, due - now))
+            continue
+        overdue = now - due
+        for level, after in enumerate(escalate_after, 1):
+            if overdue >= timedelta(minutes=after):
+                alerts.append((f"sla_esc:{ticket.id}:{name}:{level}", name, level, overdue))
+    return alerts
+
+
+async def _already_done(ctx: PlanContext, ticket: Ticket, key: str) -> bool:
+    """Noted in the ticket and sent: nothing left to do (a note without a finished send is resumed)."""
+    if key not in ticket.alerts:
+        return False
+    record = await ctx.db.sends.get(key)
+    return record is not None and record.status not in {s.value for s in UNFINISHED}
+
+
+async def _customer_and_contact(ctx: PlanContext, ticket: Ticket) -> Optional[Tuple[Customer, Contact]]:
+    customer = await ctx.db.customers.get(ticket.customer_id)
+    if customer is None:
+        return None
+    contact = next((c for c in customer.contacts if c.contact_id == ticket.contact_id), None)
+    return customer, contact or customer.billing_contact()
+
+
+def _alert_plan(ctx: PlanContext, ticket: Ticket, customer: Customer, contact: Contact,
+                chain: List[AccountManager], alert: Tuple[str, str, int, timedelta]) -> Optional[Planned]:
+    key, deadline, level, span = alert
+    recipient = chain[0] if level == 0 else (chain[level - 1] if level <= len(chain) else None)
+    if recipient is None:
+        return None
+    due, _ = _deadline(ticket, deadline)
+    tz = ZoneInfo(ctx.settings.timezone)
+    values: Dict[str, object] = {
+        "ticket_id": ticket.id, "company_name": customer.company_name, "tier": label("tier", contact.tier, "zh"),
+        "circuit_id": ticket.circuit_id or "-", "deadline_name": dict(DEADLINES)[deadline],
+        "due_at": fmt_time(due, "zh", tz), "console_url": ctx.settings.console_url,
+    }
+    plan = Planned(key, KIND, recipient.mobile, "zh", customer.id, None)
+    if level == 0:
+        render_into(plan, ctx, "sla_warning", {**values, "remaining": fmt_duration(span, "zh")})
+        note = f"{deadline} deadline in {int(span.total_seconds() // 60)} min: warned {recipient.id}"
+    else:
+        render_into(plan, ctx, "sla_escalation", {**values, "level": level, "overdue": fmt_duration(span, "zh"),
+                                                  "owner_name": chain[0].name})
+        note = f"{deadline} deadline missed by {int(span.total_seconds() // 60)} min: level {level} ({recipient.id})"
+    event = TicketEvent(at=utcnow(), actor="sla_watch", action="sla_warning" if level == 0 else "escalate",
+                        note=note, level=level or None)
+
+    async def settle() -> None:
+        await ctx.db.tickets.record_alert(ticket.id, key, event)
+
+    plan.settle = settle
+    plan.notes.append(note)
+    return plan
+
+
+async def _resolution_plan(ctx: PlanContext, ticket: Ticket) -> Optional[Planned]:
+    found = await _customer_and_contact(ctx, ticket)
+    if found is None:
+        return None
+    customer, contact = found
+    lang = contact.language
+    plan = Planned(f"resolved:{ticket.id}", KIND, contact.mobile, lang, customer.id, contact.contact_id)
+    render_into(plan, ctx, "ticket_resolved", {
+        "contact_name": contact.name, "ticket_id": ticket.id, "circuit_id": ticket.circuit_id,
+        "kind_label": label("ticket_kind", str(ticket.kind), lang), **ctx.manager_values(customer)})
+
+    async def after(record: SendRecord) -> None:
+        if record.status not in {s.value for s in UNFINISHED}:
+            await ctx.db.tickets.mark_customer_notified(ticket.id, utcnow())
+
+    plan.after = after
+    return plan
+
+
+async def plan_sla_watch(ctx: PlanContext) -> AsyncIterator[Planned]:
+    warn_before = timedelta(minutes=ctx.settings.sla_warn_before_minutes)
+    chains: Dict[str, List[AccountManager]] = {}
+    async for ticket in ctx.db.tickets.open_faults():
+        alerts = due_alerts(ticket, ctx.now, warn_before, ctx.settings.sla_escalate_after_minutes)
+        if not alerts:
+            continue
+        found = await _customer_and_contact(ctx, ticket)
+        if found is None:
+            continue
+        customer, contact = found
+        if customer.account_manager_id not in chains:
+            chains[customer.account_manager_id] = await ctx.db.managers.chain(customer.account_manager_id)
+        for alert in alerts:
+            if await _already_done(ctx, ticket, alert[0]):
+                continue
+            plan = _alert_plan(ctx, ticket, customer, contact, chains[customer.account_manager_id], alert)
+            if plan is not None:
+                yield plan
+    async for ticket in ctx.db.tickets.resolved_unnotified():
+        plan = await _resolution_plan(ctx, ticket)
+        if plan is not None:
+            yield plan

@@ -1,0 +1,157 @@
+"""SLA watch and daily brief, on a fixed clock, against the real mongod and the Twilio emulator."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from typing import Any, Dict, List
+from zoneinfo import ZoneInfo
+
+from care_scheduler.runner import CampaignRunner
+from care_scheduler.sla_watch import due_alerts
+from carecore.clock import FixedClock
+from carecore.config import Settings
+from carecore.models import Ticket, TicketEvent
+from carecore.repository import Database
+from carecore.sms.gateway import SmsGateway
+from carecore.twilio_emulator import TwilioEmulator
+from tests import factories
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+SETTINGS = Settings()
+CITY, PROVINCE, GROUP = "+8613920000001", "+8613910000001", "+8613900000001"  # factories.MANAGERS
+
+
+def local(*args: int) -> datetime:
+    return datetime(*args, tzinfo=SHANGHAI)
+
+
+def run(db: Database, gateway: SmsGateway, kind: str, at: datetime) -> Any:
+    return CampaignRunner(db, gateway, SETTINGS, FixedClock(at)).run(kind)
+
+
+def to(emu: TwilioEmulator, number: str) -> List[str]:
+    return [m["body"] for m in emu.messages.values() if m["to"] == number]
+
+
+async def seed(db: Database, **customer: Any) -> None:
+    for manager in factories.MANAGERS:
+        await db.managers.insert(manager)
+    await db.customers.insert(factories.customer(**customer))
+
+
+# factories.ticket: opened 10:00 Shanghai on 2026-11-23, response due 12:00, restore due 14:00.
+
+
+def test_alerts_due_at_each_moment() -> None:
+    ticket = Ticket.parse_obj(factories.ticket())
+    keys = lambda at: [a[0].split(":", 2)[2] for a in due_alerts(ticket, at, timedelta(minutes=30), (0, 60, 240))]  # noqa: E731
+    assert keys(local(2026, 11, 23, 11, 29)) == []
+    assert keys(local(2026, 11, 23, 11, 30)) == ["response"]
+    assert keys(local(2026, 11, 23, 12, 0)) == ["response:1"]
+    assert keys(local(2026, 11, 23, 13, 35)) == ["response:1", "response:2", "restore"]
+    assert keys(local(2026, 11, 23, 18, 0)) == ["response:1", "response:2", "response:3",
+                                                 "restore:1", "restore:2", "restore:3"]
+    acknowledged = ticket.copy(update={"sla": ticket.sla.copy(update={"responded_at": local(2026, 11, 23, 10, 20)})})
+    assert [a[0] for a in due_alerts(acknowledged, local(2026, 11, 23, 13, 35), timedelta(minutes=30), (0, 60, 240))] \
+        == [f"sla_warn:{ticket.id}:restore"]
+
+
+async def test_warning_then_each_escalation_level_exactly_once(db: Database, gateway: SmsGateway, emulator) -> None:
+    emu, _ = emulator
+    await seed(db)
+    await db.tickets.create(factories.ticket())
+    first = await run(db, gateway, "sla_watch", local(2026, 11, 23, 11, 35))
+    assert first.outcomes == {"sent": 1} and first.deferred_until is None
+    [warning] = to(emu, CITY)
+    assert warning.startswith("【中国电信】SLA预警") and "FT-20261123-0001" in warning and "25分钟" in warning
+    assert "杭州华信物流有限公司" in warning and "钻石卡" in warning and "ZJ-2M-0000001-1" in warning
+    assert (await run(db, gateway, "sla_watch", local(2026, 11, 23, 11, 40))).planned == 0
+
+    await run(db, gateway, "sla_watch", local(2026, 11, 23, 12, 5))  # response deadline missed: level 1
+    assert len(to(emu, CITY)) == 2 and "第1级" in to(emu, CITY)[-1] and "已超时5分钟" in to(emu, CITY)[-1]
+    ticket = await db.tickets.get("FT-20261123-0001")
+    assert ticket.escalation_level == 1 and [e.action for e in ticket.history] == ["sla_warning", "escalate"]
+
+    await run(db, gateway, "sla_watch", local(2026, 11, 23, 13, 10))  # 70 min late: the province
+    [province] = to(emu, PROVINCE)
+    assert "第2级" in province and "责任客户经理林海燕" in province and "1小时10分钟" in province
+
+    # 16:10: response 250 min late (group), restore 130 min late (levels 1 and 2 at once).
+    await run(db, gateway, "sla_watch", local(2026, 11, 23, 16, 10))
+    await run(db, gateway, "sla_watch", local(2026, 11, 23, 16, 15))
+    [group] = to(emu, GROUP)
+    assert "第3级" in group and "响应已超时4小时10分钟" in group
+    assert len(to(emu, PROVINCE)) == 2 and "修复已超时2小时10分钟" in to(emu, PROVINCE)[-1]
+    keys = Counter(r for r in (await db.tickets.get("FT-20261123-0001")).alerts)
+    assert set(keys.values()) == {1} and len(keys) == 6  # warning, 3 response levels, 2 restore levels
+    ticket = await db.tickets.get("FT-20261123-0001")
+    assert ticket.escalation_level == 3
+    assert [e.level for e in ticket.history if e.action == "escalate"] == [1, 2, 3, 1, 2]
+    assert emu.stats.create_requests == 6
+    assert (await run(db, gateway, "sla_watch", local(2026, 11, 23, 16, 20))).planned == 0
+
+
+async def test_acknowledged_and_resolved_tickets(db: Database, gateway: SmsGateway, emulator) -> None:
+    emu, _ = emulator
+    await seed(db)
+    await db.tickets.create(factories.ticket())
+    await db.tickets.create(factories.ticket(_id="FT-20261123-0002", contact_id="0000001-02"))
+    for ticket_id in ("FT-20261123-0001", "FT-20261123-0002"):
+        await db.tickets.acknowledge(ticket_id, TicketEvent(at=local(2026, 11, 23, 10, 15), actor="AM-CZJ01",
+                                                            action="acknowledge"))
+    report = await run(db, gateway, "sla_watch", local(2026, 11, 23, 12, 30))  # response met: no escalation
+    assert report.planned == 0
+    await db.tickets.resolve("FT-20261123-0001", TicketEvent(at=local(2026, 11, 23, 12, 40), actor="AM-CZJ01",
+                                                             action="resolve"))
+    await db.tickets.resolve("FT-20261123-0002", TicketEvent(at=local(2026, 11, 23, 12, 41), actor="AM-CZJ01",
+                                                             action="resolve"))
+    report = await run(db, gateway, "sla_watch", local(2026, 11, 23, 23, 50))  # service notices: any hour
+    assert report.outcomes == {"sent": 2}
+    [zh] = to(emu, "+8613800138000")
+    assert "您的故障单FT-20261123-0001（电路ZJ-2M-0000001-1）已处理完毕" in zh and "林海燕" in zh
+    [en] = to(emu, "+8613900139000")
+    assert en.startswith("Dear David Chen, your fault ticket FT-20261123-0002") and "resolved" in en
+    assert (await db.tickets.get("FT-20261123-0001")).customer_notified_at is not None
+    assert (await run(db, gateway, "sla_watch", local(2026, 11, 24, 0, 0))).planned == 0
+
+
+def birthday(month: int, day: int) -> Dict[str, Any]:
+    return {"calendar": "solar", "month": month, "day": day}
+
+
+async def test_daily_brief_content_and_nothing_for_nothing(db: Database, gateway: SmsGateway, emulator) -> None:
+    emu, _ = emulator
+    contacts = [
+        {"contact_id": "0000001-01", "name": "王伟", "role": "主任", "mobile": "+8613800138000",
+         "birthday": birthday(11, 24), "language": "zh", "tier": "diamond", "billing_contact": True},
+        {"contact_id": "0000001-02", "name": "张丽", "role": "财务", "mobile": "+8613900139000",
+         "birthday": birthday(11, 25), "language": "zh", "tier": "gold"},
+    ]
+    await seed(db, contacts=contacts)
+    # A second city manager whose only customer has nothing going on.
+    await db.managers.insert({"_id": "AM-CZJ02", "name": "韩梅", "mobile": "+8613920000002", "email": "c2@kam.example.cn",
+                              "region": {"province": "浙江省", "city": "宁波"}, "level": "city", "supervisor_id": "AM-PZJ"})
+    quiet = factories.other_customer()
+    quiet.update(account_manager_id="AM-CZJ02", services=[])
+    quiet["contacts"][0]["birthday"] = birthday(6, 1)
+    await db.customers.insert(quiet)
+    now = datetime(2026, 11, 24, 0, 30, tzinfo=timezone.utc)  # 08:30 Shanghai
+    fault = factories.ticket(_id="FT-20261124-0001", created_at=now, updated_at=now,
+                             sla={"response_due": now + timedelta(hours=1), "restore_due": now + timedelta(hours=4)})
+    await db.tickets.create(fault)
+    await db.tickets.create({"_id": "CP-20261120-0001", "kind": "complaint", "customer_id": "KA0000001",
+                             "text": "客户经理不回电话", "created_at": now, "updated_at": now})
+    await db.claims.create({"_id": "BC-20261121-0001", "customer_id": "KA0000001", "contact_id": "0000001-01",
+                            "month": "2026-10", "created_at": now, "updated_at": now})
+
+    report = await run(db, gateway, "brief", local(2026, 11, 24, 8, 30))
+    assert report.outcomes == {"sent": 1}
+    [brief] = to(emu, "+8613920000001")
+    assert brief.startswith("【中国电信】林海燕您好，11月24日工作提示")
+    assert "今日生日：王伟（杭州华信物流有限）" in brief and "明日生日：张丽（杭州华信物流有限）" in brief
+    assert "未结工单2张，SLA风险：FT-20261124-0001" in brief
+    assert "待核实账单未收到申请：BC-20261121-0001" in brief and "有未结投诉的客户：杭州华信物流有限" in brief
+    assert brief.endswith(SETTINGS.console_url)
+    assert to(emu, "+8613920000002") == [] and to(emu, PROVINCE) == [] and to(emu, GROUP) == []
+    assert (await run(db, gateway, "brief", local(2026, 11, 24, 9, 0))).outcomes == {"already": 1}
