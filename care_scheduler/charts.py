@@ -7,6 +7,7 @@ without it the chart falls back to English labels rather than boxes.
 
 from __future__ import annotations
 
+import io
 import logging
 from functools import lru_cache
 from pathlib import Path
@@ -55,11 +56,17 @@ def cjk_font() -> Optional[str]:
 
 def plot_sends_per_day(days: Dict[str, Dict[str, int]], path: Path) -> Path:
     """Write a PNG of ``{day: {status: n}}`` and return its path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(sends_per_day_png(days))
+    return path
+
+
+def sends_per_day_png(days: Dict[str, Dict[str, int]]) -> bytes:
+    """The chart of ``{day: {status: n}}`` as PNG bytes (the console serves it directly)."""
     font = cjk_font()
     zh = font is not None
     if not zh:
         log.warning("no CJK font found (install fonts-noto-cjk): the chart uses English labels")
-    path.parent.mkdir(parents=True, exist_ok=True)
     labels = list(days)
     with plt.rc_context({"font.family": [font] if font else ["DejaVu Sans"], "axes.unicode_minus": False}):
         fig, ax = plt.subplots(figsize=(max(6.0, 0.35 * len(labels) + 2), 4.2), dpi=120)
@@ -77,6 +84,7 @@ def plot_sends_per_day(days: Dict[str, Dict[str, int]], path: Path) -> Path:
         if any(bottom):
             ax.legend(fontsize=7, ncol=2, loc="upper left")
         fig.tight_layout()
-        fig.savefig(path)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png")
         plt.close(fig)
-    return path
+    return buffer.getvalue()

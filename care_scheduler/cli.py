@@ -6,13 +6,15 @@
   progress bar.
 * ``report [--since D] [--plot FILE]``: counts per kind and status from the ``sends`` log;
   ``--plot`` also draws sends per day by status as a PNG.
-* ``serve``: the scheduler with its HTTP service (status callbacks, health, metrics, admin API).
+* ``serve``: the scheduler with its HTTP service (status callbacks, health, metrics, admin API, console).
+* ``set-password MANAGER``: an account manager's console password, read from stdin.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import json
 import sys
 from datetime import date, datetime
@@ -28,6 +30,7 @@ from care_scheduler.service import serve
 from carecore.clock import FixedClock, SystemClock
 from carecore.config import get_settings
 from carecore.logging_setup import setup_logging
+from carecore.passwords import WeakPassword, hash_password
 from carecore.runtime import build_gateway, open_database
 
 
@@ -90,6 +93,30 @@ async def report(since: Optional[date], plot: Optional[Path]) -> int:
     return 0
 
 
+async def set_password(manager_id: str, password: str) -> int:
+    settings = get_settings()
+    try:
+        hashed = hash_password(password)
+    except WeakPassword as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    async with open_database(settings) as db:
+        if not await db.managers.set_password_hash(manager_id, hashed):
+            print(f"error: no account manager {manager_id!r}", file=sys.stderr)
+            return 2
+    print(f"password set for {manager_id}")
+    return 0
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        first, second = getpass.getpass("new password: "), getpass.getpass("again: ")
+        if first != second:
+            raise SystemExit("error: the passwords differ")
+        return first
+    return sys.stdin.readline().rstrip("\n")
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m care_scheduler", description="Care campaigns")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -111,6 +138,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     p_report.add_argument("--plot", type=Path, default=None, metavar="PNG",
                           help="also write a chart of sends per day by status")
     sub.add_parser("serve", help="run the scheduler and its HTTP service")
+    p_password = sub.add_parser("set-password", help="set an account manager's console password (read from stdin)")
+    p_password.add_argument("manager_id")
     args = parser.parse_args(argv)
     settings = get_settings()
     setup_logging(settings.log_level)
@@ -118,6 +147,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         return asyncio.run(preview(args.kind, args.date, args.price, args.show))
     if args.command == "run":
         return asyncio.run(run(args.kind, args.date, args.dry_run, args.mps, args.no_rate_limit, args.now))
+    if args.command == "set-password":
+        return asyncio.run(set_password(args.manager_id, _read_password()))
     if args.command == "serve":
         serve(settings)
         return 0

@@ -141,6 +141,12 @@ class CampaignRunner:
             await self._finish_unfinished(report, campaign_id(kind, day))
         return report
 
+    async def send_one(self, plan: Planned, campaign: str) -> RunReport:
+        """One planned message through the same path as a campaign (settle, send, after), e.g. from the console."""
+        report = RunReport(plan.kind, self.clock.today(), planned=1)
+        await self._deliver(plan, report, utcnow(), campaign)
+        return report
+
     def _tally_plan(self, report: RunReport, plan: Planned) -> None:
         if plan.suppressed_reason:
             report.suppressed[plan.suppressed_reason] += 1

@@ -5,6 +5,7 @@
 * ``GET /healthz``: MongoDB, the scheduler and each job's last run (503 when unhealthy).
 * ``GET /metrics``: Prometheus text format.
 * ``/admin/preview``, ``/admin/run``, ``/admin/report``: JSON, bearer token (401).
+* ``/console/``: the account managers' web console (``care_scheduler.console``).
 
 ``create_app`` is the factory; tests pass their own database, gateway and clock.
 """
@@ -25,6 +26,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from care_scheduler import operations
+from care_scheduler.console.views import Keys, setup_console
 from care_scheduler.jobs import CareJobs
 from carecore.clock import Clock, SystemClock
 from carecore.config import Settings, get_settings
@@ -273,6 +275,7 @@ def create_app(settings: Optional[Settings] = None, *, db: Optional[Database] = 
     app.router.add_post("/admin/preview", admin_preview)
     app.router.add_post("/admin/run", admin_run)
     app.router.add_get("/admin/report", admin_report)
+    setup_console(app, Keys(SETTINGS, CLOCK, DB, GATEWAY, JOBS), settings)
     return app
 
 

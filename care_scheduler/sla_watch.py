@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from care_scheduler.planning import PlanContext, Planned, render_into
 from carecore.clock import utcnow
-from carecore.models import AccountManager, Contact, Customer, SendRecord, Ticket, TicketEvent
+from carecore.models import AccountManager, Contact, Customer, Escalation, SendRecord, Ticket, TicketEvent
 from carecore.sms.gateway import UNFINISHED
 from carecore.texts import fmt_duration, fmt_time, label
 
@@ -106,7 +106,21 @@ def _alert_plan(ctx: PlanContext, ticket: Ticket, customer: Customer, contact: C
     return plan
 
 
-async def _resolution_plan(ctx: PlanContext, ticket: Ticket) -> Optional[Planned]:
+async def escalation_resolution_plan(ctx: PlanContext, escalation: Escalation) -> Optional[Planned]:
+    """The customer's notice that their account manager has dealt with what they escalated."""
+    found = await ctx.db.customers.find_by_contact(escalation.contact_id)
+    if found is None or found[0].id != escalation.customer_id:
+        return None
+    customer, contact = found
+    plan = Planned(f"resolved:{escalation.id}", KIND, contact.mobile, contact.language, customer.id,
+                   contact.contact_id)
+    render_into(plan, ctx, "escalation_resolved", {"contact_name": contact.name, "escalation_id": escalation.id,
+                                                   **ctx.manager_values(customer)})
+    return plan
+
+
+async def resolution_plan(ctx: PlanContext, ticket: Ticket) -> Optional[Planned]:
+    """The customer's "resolved" notice for a ticket, marking the ticket notified once it went out."""
     found = await _customer_and_contact(ctx, ticket)
     if found is None:
         return None
@@ -145,6 +159,6 @@ async def plan_sla_watch(ctx: PlanContext) -> AsyncIterator[Planned]:
             if plan is not None:
                 yield plan
     async for ticket in ctx.db.tickets.resolved_unnotified():
-        plan = await _resolution_plan(ctx, ticket)
+        plan = await resolution_plan(ctx, ticket)
         if plan is not None:
             yield plan

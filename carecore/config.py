@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Dict, Optional, Tuple
 
 from apscheduler.triggers.cron import CronTrigger
+from cryptography.fernet import Fernet
 from pydantic import BaseSettings, Field, validator
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -129,6 +130,13 @@ class Settings(BaseSettings):
         description="Minutes past a breached deadline at which the city manager, the province and group are alerted.",
     )
     console_url: str = Field("http://127.0.0.1:8080/console", description="Link to the managers' console in SMS.")
+    console_secret: Optional[str] = Field(
+        None, description="Fernet key signing and encrypting console session cookies; unset: random per start."
+    )
+    console_session_hours: float = Field(8, gt=0, description="A console login lasts this long.")
+    console_max_failed_logins: int = Field(5, ge=1, description="Failed logins per account or address per 15 minutes.")
+    rasa_url: str = Field("http://127.0.0.1:5005", description="Rasa server as the care service reaches it (hand-back).")
+    rasa_api_token: Optional[str] = Field(None, description="Token of Rasa's HTTP API (`make run` sets one per run).")
 
     # --- Misc ------------------------------------------------------------------------
     log_level: str = "INFO"
@@ -164,6 +172,15 @@ class Settings(BaseSettings):
             except ValueError as exc:
                 raise ValueError(f"CARE_SCHEDULES[{kind}]: {exc}") from None
         return {**DEFAULT_SCHEDULES, **value}
+
+    @validator("console_secret")
+    def _fernet_key(cls, value: Optional[str]) -> Optional[str]:  # noqa: N805
+        if value is not None:
+            try:
+                Fernet(value)
+            except (ValueError, TypeError):
+                raise ValueError("CONSOLE_SECRET must be a Fernet key (32 url-safe base64-encoded bytes)") from None
+        return value
 
     @validator("sla_escalate_after_minutes")
     def _rising_levels(cls, value: Tuple[int, int, int]) -> Tuple[int, int, int]:  # noqa: N805

@@ -255,6 +255,10 @@ class CustomerRepository(_Repository):
         async for doc in self.stream(query):
             yield doc
 
+    async def ids_for_managers(self, manager_ids: Sequence[str]) -> List[str]:
+        cursor = self._col.find({"account_manager_id": {"$in": list(manager_ids)}}, {"_id": 1})
+        return [doc["_id"] async for doc in cursor]
+
     async def with_bill_day_in(self, days: Sequence[int]) -> AsyncIterator[Dict[str, Any]]:
         async for doc in self.stream({"billing.bill_day": {"$in": list(days)}}):
             yield doc
@@ -283,6 +287,13 @@ class ManagerRepository(_Repository):
 
     async def all(self) -> List[AccountManager]:
         return [AccountManager.parse_obj(doc) async for doc in self._col.find().sort("_id", 1)]
+
+    async def set_password_hash(self, manager_id: str, password_hash: str, *, only_if_unset: bool = False) -> bool:
+        query: Dict[str, Any] = {"_id": manager_id}
+        if only_if_unset:
+            query["password_hash"] = None
+        result = await self._col.update_one(query, {"$set": {"password_hash": password_hash}})
+        return result.matched_count == 1
 
     async def chain(self, manager_id: str) -> List[AccountManager]:
         """The manager and each supervisor above, city first, group last."""
@@ -439,10 +450,12 @@ class TicketRepository(_Repository):
         async for doc in self._col.find(query).sort("sla.restore_due", 1):
             yield Ticket.parse_obj(doc)
 
-    async def open_for_customers(self, customer_ids: Sequence[str]) -> List[Ticket]:
-        query = {"customer_id": {"$in": list(customer_ids)},
-                 "status": {"$in": [s.value for s in OPEN_TICKET_STATUSES]}}
-        return [Ticket.parse_obj(doc) async for doc in self._col.find(query).sort("created_at", 1)]
+    async def open_for_customers(self, customer_ids: Optional[Sequence[str]], *, limit: int = 500) -> List[Ticket]:
+        """Open tickets of these customers (of all customers with None), oldest first."""
+        query: Dict[str, Any] = {"status": {"$in": [s.value for s in OPEN_TICKET_STATUSES]}}
+        if customer_ids is not None:
+            query["customer_id"] = {"$in": list(customer_ids)}
+        return [Ticket.parse_obj(doc) async for doc in self._col.find(query).sort("created_at", 1).limit(limit)]
 
     async def record_alert(self, ticket_id: str, key: str, event: TicketEvent) -> bool:
         """Note an SLA warning or escalation once in the ticket's history; False if it was noted before."""
@@ -515,6 +528,17 @@ class EscalationRepository(_Repository):
             {"sender_id": sender_id, "status": {"$in": [EscalationStatus.open.value, EscalationStatus.acknowledged.value]}}
         )
         return Escalation.parse_obj(doc) if doc else None
+
+    async def for_customers(self, customer_ids: Optional[Sequence[str]], *, open_only: bool = True,
+                            limit: int = 200) -> List[Escalation]:
+        """Escalations of these customers (all customers with None), most urgent call-back first."""
+        query: Dict[str, Any] = {}
+        if customer_ids is not None:
+            query["customer_id"] = {"$in": list(customer_ids)}
+        if open_only:
+            query["status"] = {"$in": [EscalationStatus.open.value, EscalationStatus.acknowledged.value]}
+        cursor = self._col.find(query).sort("contact_by", 1).limit(limit)
+        return [Escalation.parse_obj(doc) async for doc in cursor]
 
     async def set_status(self, escalation_id: str, status: EscalationStatus) -> bool:
         result = await self._col.update_one(
@@ -706,6 +730,10 @@ class SendRepository(_Repository):
         query = {"meta.campaign": campaign,
                  "status": {"$in": [SendStatus.pending.value, SendStatus.ambiguous.value, SendStatus.deferred.value]}}
         return [SendRecord.parse_obj(doc) async for doc in self._col.find(query).sort("_id", 1)]
+
+    async def for_customer(self, customer_id: str, limit: int = 50) -> List[SendRecord]:
+        cursor = self._col.find({"customer_id": customer_id}).sort("created_at", -1).limit(limit)
+        return [SendRecord.parse_obj(doc) async for doc in cursor]
 
     async def count_by_status(self, *, since: Optional[datetime] = None) -> Dict[Tuple[str, str], int]:
         """Messages per (kind, status); suppressed ones per reason as ``suppressed:<reason>``."""

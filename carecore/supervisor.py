@@ -28,6 +28,7 @@ from typing import Dict, List, Optional
 from carecore.config import PROJECT_ROOT, Settings, get_settings
 from carecore.logging_setup import setup_logging
 from carecore.mongod import EmbeddedMongo
+from carecore.passwords import hash_password
 from carecore.repository import Database
 from carecore.runtime import embedded_mongo
 from carecore.seed import seed
@@ -116,9 +117,34 @@ async def _prepare_database(uri: str, settings: Settings) -> int:
                      report.customers, report.contacts, report.usage)
         else:
             log.info("database has data; reusing it")
+        await _demo_passwords(db, settings)
         return await db.customers.count()
     finally:
         db.close()
+
+
+async def _demo_passwords(db: Database, settings: Settings) -> None:
+    """Give managers without a console password the demo one (DEMO_MANAGER_PASSWORD, or made up once
+    and kept in var/demo-manager-password, readable only by this user)."""
+    missing = [m for m in await db.managers.all() if not m.password_hash]
+    if not missing:
+        return
+    password = os.environ.get("DEMO_MANAGER_PASSWORD") or _secret_file(settings.var_dir / "demo-manager-password")
+    for manager in missing:
+        await db.managers.set_password_hash(manager.id, hash_password(password), only_if_unset=True)
+    log.info("console passwords set for %d managers (see var/demo-manager-password)", len(missing))
+
+
+def _secret_file(path: Path) -> str:
+    """A secret kept in a file only this user can read; made up on first use."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(18)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value + "\n")
+    return value
 
 
 def _wait_http(url: str, timeout_s: float, proc: subprocess.Popen[bytes]) -> bool:
@@ -153,6 +179,7 @@ class Supervisor:
         # Per-run secrets unless configured: never written anywhere.
         env.setdefault("SENDER_ID_SECRET", secrets.token_hex(32))
         env.setdefault("RASA_API_TOKEN", secrets.token_hex(24))
+        env.setdefault("RASA_URL", f"http://127.0.0.1:{self.settings.rasa_port}")
         # Twilio posts delivery statuses to the care service; it checks them against this URL.
         env.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{self.settings.care_port}")
         if not env.get("CARE_ADMIN_TOKEN"):
@@ -169,15 +196,10 @@ class Supervisor:
 
     def _admin_token(self) -> str:
         """A per-run admin API token, readable only by this user, for operators on this machine."""
-        token = secrets.token_urlsafe(24)
         path = self.settings.var_dir / "care-admin-token"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(token + "\n")
-        os.chmod(path, 0o600)
+        path.unlink(missing_ok=True)
         log.info("admin API token for this run: %s (Authorization: Bearer <token>)", path)
-        return token
+        return _secret_file(path)
 
     def start(self) -> None:
         self.settings.var_dir.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,281 @@
+"""The managers' console over HTTP: login, CSRF, rate limit, scope isolation on every page and action."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Any, AsyncIterator, Dict, List, Tuple
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from care_scheduler.service import create_app
+from carecore.clock import FixedClock
+from carecore.config import Settings
+from carecore.passwords import WeakPassword, hash_password, verify_password
+from carecore.repository import Database
+from carecore.sms.gateway import SmsGateway
+from tests import factories
+from tests.conftest import start_app
+
+PASSWORD = "correct horse battery"
+NOW = datetime(2026, 11, 23, 2, 30, tzinfo=timezone.utc)  # 10:30 Shanghai
+
+
+class RasaStub:
+    """Rasa's tracker-events endpoint, recording what the console asks it to do."""
+
+    def __init__(self) -> None:
+        self.events: List[Tuple[str, Dict[str, Any], str]] = []
+        self.up = True
+
+    async def handle(self, request: web.Request) -> web.Response:
+        if not self.up:
+            return web.Response(status=503)
+        self.events.append((request.match_info["sender"], await request.json(), request.query.get("token", "")))
+        return web.json_response({"events": []})
+
+
+@pytest.fixture
+async def rasa() -> AsyncIterator[Tuple[RasaStub, str]]:
+    stub = RasaStub()
+    app = web.Application()
+    app.router.add_post("/conversations/{sender}/tracker/events", stub.handle)
+    runner, url = await start_app(app)
+    yield stub, url
+    await runner.cleanup()
+
+
+@pytest.fixture
+async def console(db: Database, gateway: SmsGateway, rasa) -> AsyncIterator[str]:
+    _, rasa_url = rasa
+    settings = Settings(rasa_url=rasa_url, rasa_api_token="rasa-token", console_max_failed_logins=3)
+    app = create_app(settings, db=db, gateway=gateway, clock=FixedClock(NOW), start_scheduler=False)
+    runner, url = await start_app(app)
+    yield url
+    await runner.cleanup()
+
+
+async def seed(db: Database) -> None:
+    """Zhejiang: province AM-PZJ over city AM-CZJ01 (KA0000001). Shanghai: AM-CSH01 (KA0000002)."""
+    managers = factories.MANAGERS + [
+        {"_id": "AM-PSH", "name": "陈静", "mobile": "+8613910000002", "email": "psh@kam.example.cn",
+         "region": {"province": "上海市"}, "level": "province", "supervisor_id": "AM-G001"},
+        {"_id": "AM-CSH01", "name": "吴斌", "mobile": "+8613920000002", "email": "csh@kam.example.cn",
+         "region": {"province": "上海市", "city": "上海"}, "level": "city", "supervisor_id": "AM-PSH"},
+    ]
+    for manager in managers:
+        await db.managers.insert({**manager, "password_hash": hash_password(PASSWORD)})
+    await db.customers.insert(factories.customer())
+    other = factories.other_customer()
+    other["account_manager_id"] = "AM-CSH01"
+    await db.customers.insert(other)
+    for customer_id, suffix, circuit in (("KA0000001", "0001", "ZJ-2M-0000001-1"),
+                                         ("KA0000002", "0002", "SH-155M-0000002-1")):
+        contact = "0000001-01" if customer_id == "KA0000001" else "0000002-01"
+        await db.tickets.create(factories.ticket(_id=f"FT-20261123-{suffix}", customer_id=customer_id,
+                                                 contact_id=contact, circuit_id=circuit))
+        manager = "AM-CZJ01" if customer_id == "KA0000001" else "AM-CSH01"
+        await db.escalations.create({
+            "_id": f"ES-20261123-{suffix}", "customer_id": customer_id, "contact_id": contact, "manager_id": manager,
+            "sender_id": f"sms:+86138{suffix}:abc", "channel": "twilio_sms", "reason": "request_human",
+            "summary": "客户要求人工服务", "contact_by": NOW + timedelta(hours=2), "created_at": NOW,
+            "updated_at": NOW})
+
+
+class Browser:
+    """A cookie-keeping client that submits forms the way a browser does (with the page's CSRF token)."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        self.csrf = ""
+
+    async def get(self, path: str) -> Tuple[int, str]:
+        async with self.http.get(self.base + path, allow_redirects=True) as resp:
+            text = await resp.text() if resp.content_type == "text/html" else ""
+            found = re.search(r'name="csrf" value="([^"]+)"', text)
+            if found:
+                self.csrf = found.group(1)
+            return resp.status, text
+
+    async def post(self, path: str, data: Dict[str, str], *, csrf: bool = True) -> Tuple[int, str]:
+        payload = {**data, **({"csrf": self.csrf} if csrf else {})}
+        async with self.http.post(self.base + path, data=payload, allow_redirects=True) as resp:
+            text = await resp.text()
+            found = re.search(r'name="csrf" value="([^"]+)"', text)
+            if found:
+                self.csrf = found.group(1)
+            return resp.status, text
+
+    async def login(self, manager_id: str, password: str = PASSWORD) -> Tuple[int, str]:
+        await self.get("/console/login")
+        return await self.post("/console/login", {"manager_id": manager_id, "password": password})
+
+    async def close(self) -> None:
+        await self.http.close()
+
+
+@pytest.fixture
+async def browser(console: str) -> AsyncIterator[Browser]:
+    client = Browser(console)
+    yield client
+    await client.close()
+
+
+def test_passwords_are_slow_salted_hashes() -> None:
+    first, second = hash_password(PASSWORD), hash_password(PASSWORD)
+    assert first != second and first.startswith("scrypt$16384$8$1$") and PASSWORD not in first
+    assert verify_password(PASSWORD, first) and not verify_password("wrong password!", first)
+    assert not verify_password(PASSWORD, None) and not verify_password(PASSWORD, "md5$abc")
+    with pytest.raises(WeakPassword):
+        hash_password("short")
+
+
+async def test_login_logout_and_session_cookie_flags(db: Database, browser: Browser) -> None:
+    await seed(db)
+    status, page = await browser.get("/console/")
+    assert status == 200 and 'action="/console/login"' in page  # redirected to the login page
+    status, page = await browser.login("AM-CZJ01")
+    assert status == 200 and "林海燕" in page and "FT-20261123-0001" in page
+    cookie = next(c for c in browser.http.cookie_jar if c.key == "keycare_console")
+    assert cookie["httponly"] and cookie["samesite"] == "Lax" and cookie["path"] == "/console"
+    status, page = await browser.post("/console/logout", {})
+    assert 'action="/console/login"' in page
+    status, page = await browser.get("/console/tickets/FT-20261123-0001")
+    assert 'action="/console/login"' in page and "专线中断" not in page
+
+
+async def test_csrf_is_required_on_every_form(db: Database, browser: Browser) -> None:
+    await seed(db)
+    await browser.get("/console/login")
+    status, _ = await browser.post("/console/login", {"manager_id": "AM-CZJ01", "password": PASSWORD}, csrf=False)
+    assert status == 403
+    await browser.login("AM-CZJ01")
+    for path in ("/console/tickets/FT-20261123-0001/ack", "/console/tickets/FT-20261123-0001/resolve",
+                 "/console/tickets/FT-20261123-0001/note", "/console/escalations/ES-20261123-0001/resolve",
+                 "/console/logout"):
+        status, _ = await browser.post(path, {"note": "x"}, csrf=False)
+        assert status == 403, path
+        browser_csrf, browser.csrf = browser.csrf, "forged-" + browser.csrf[:10]
+        status, _ = await browser.post(path, {"note": "x"})
+        assert status == 403, path
+        browser.csrf = browser_csrf
+    ticket = await db.tickets.get("FT-20261123-0001")
+    assert ticket.status == "open" and ticket.history == []
+
+
+async def test_failed_logins_are_rate_limited(db: Database, browser: Browser) -> None:
+    await seed(db)
+    for _ in range(3):
+        status, page = await browser.login("AM-CZJ01", "wrong password")
+        assert status == 401 and "工号或密码错误" in page
+    status, page = await browser.login("AM-CZJ01")  # even the right password is refused now
+    assert status == 429 and "15分钟" in page
+    other = Browser(browser.base)
+    try:
+        status, _ = await other.login("AM-CSH01")  # another account from the same address: blocked too
+        assert status == 429
+    finally:
+        await other.close()
+
+
+SCOPED_PAGES = ["/console/tickets/{ticket}", "/console/escalations/{escalation}", "/console/customers/{customer}"]
+SCOPED_ACTIONS = ["/console/tickets/{ticket}/ack", "/console/tickets/{ticket}/note",
+                  "/console/tickets/{ticket}/resolve", "/console/escalations/{escalation}/ack",
+                  "/console/escalations/{escalation}/resolve", "/console/escalations/{escalation}/handback"]
+ZJ = {"ticket": "FT-20261123-0001", "escalation": "ES-20261123-0001", "customer": "KA0000001"}
+SH = {"ticket": "FT-20261123-0002", "escalation": "ES-20261123-0002", "customer": "KA0000002"}
+
+
+@pytest.mark.parametrize("manager, visible, hidden", [
+    ("AM-CZJ01", [ZJ], [SH]),   # city: own customers only
+    ("AM-PZJ", [ZJ], [SH]),     # province: its cities' customers
+    ("AM-CSH01", [SH], [ZJ]),
+    ("AM-G001", [ZJ, SH], []),  # group: everyone
+])
+async def test_scope_isolation_on_every_page_and_action(db: Database, browser: Browser, rasa, manager: str,
+                                                         visible: list, hidden: list) -> None:
+    stub, _ = rasa
+    await seed(db)
+    await browser.login(manager)
+    _, inbox = await browser.get("/console/")
+    for ids in visible:
+        assert ids["ticket"] in inbox and ids["escalation"] in inbox
+        for page in SCOPED_PAGES:
+            status, _ = await browser.get(page.format(**ids))
+            assert status == 200, page
+    for ids in hidden:
+        assert ids["ticket"] not in inbox and ids["escalation"] not in inbox
+        for page in SCOPED_PAGES:
+            status, text = await browser.get(page.format(**ids))
+            assert status == 404 and "上海东方证券" not in text and "杭州华信物流" not in text, page
+        for action in SCOPED_ACTIONS:
+            status, _ = await browser.post(action.format(**ids), {"note": "intrusion"})
+            assert status == 404, action
+        ticket = await db.tickets.get(ids["ticket"])
+        escalation = await db.escalations.get(ids["escalation"])
+        assert ticket.status == "open" and ticket.history == [] and escalation.status == "open"
+    assert stub.events == []
+    status, _ = await browser.get("/console/tickets/FT-20991231-9999")  # absent looks the same as hidden
+    assert status == 404
+    status, _ = await browser.get("/console/campaigns")
+    assert status == (200 if manager == "AM-G001" else 404)
+    async with browser.http.get(browser.base + "/console/campaigns/chart.png") as resp:
+        assert resp.status == (200 if manager == "AM-G001" else 404)
+
+
+async def test_ticket_actions_notice_and_history(db: Database, browser: Browser, emulator, rasa) -> None:
+    emu, _ = emulator
+    stub, _ = rasa
+    await seed(db)
+    await browser.login("AM-CZJ01")
+    status, page = await browser.post("/console/tickets/FT-20261123-0001/ack", {})
+    assert status == 200 and "已完成" in page
+    await browser.post("/console/tickets/FT-20261123-0001/note", {"note": "已派维护人员<script>x</script>"})
+    status, page = await browser.post("/console/tickets/FT-20261123-0001/resolve", {})
+    assert "已通知客户" in page and "<script>x</script>" not in page and "&lt;script&gt;" in page
+    ticket = await db.tickets.get("FT-20261123-0001")
+    assert ticket.status == "resolved" and [e.action for e in ticket.history] == ["ack", "note", "resolve"]
+    assert ticket.sla.responded_at is not None and ticket.sla.restored_at is not None
+    [notice] = [m["body"] for m in emu.messages.values() if m["to"] == "+8613800138000"]
+    assert "FT-20261123-0001" in notice and "已处理完毕" in notice
+    assert (await db.tickets.get("FT-20261123-0001")).customer_notified_at is not None
+    await browser.post("/console/tickets/FT-20261123-0001/resolve", {})  # a second click sends nothing
+    assert emu.stats.create_requests == 1
+
+
+async def test_escalation_resolve_resumes_the_conversation_and_tells_the_customer(
+        db: Database, browser: Browser, emulator, rasa) -> None:
+    emu, _ = emulator
+    stub, _ = rasa
+    await seed(db)
+    await browser.login("AM-CZJ01", PASSWORD)
+    _, page = await browser.get("/console/escalations/ES-20261123-0001?lang=en")
+    assert "Resolve" in page and "Hand back to the bot" in page
+    stub.up = False
+    status, page = await browser.post("/console/escalations/ES-20261123-0001/resolve", {})
+    assert "Rasa unreachable" in page and (await db.escalations.get("ES-20261123-0001")).status == "open"
+    stub.up = True
+    status, page = await browser.post("/console/escalations/ES-20261123-0001/resolve", {})
+    assert status == 200 and "The customer has been notified" in page
+    assert stub.events == [("sms:+861380001:abc", {"event": "resume"}, "rasa-token")]
+    assert (await db.escalations.get("ES-20261123-0001")).status == "resolved"
+    [notice] = [m["body"] for m in emu.messages.values() if m["to"] == "+8613800138000"]
+    assert "ES-20261123-0001" in notice and "林海燕" in notice
+
+
+async def test_customer_360_and_english_switch(db: Database, browser: Browser) -> None:
+    await seed(db)
+    for month in ("2026-08", "2026-09", "2026-10"):
+        await db.usage.upsert(factories.usage("KA0000001", month))
+    await db.customers.set_sms_opt_out("0000001-02", True, source="assistant")
+    await browser.login("AM-CZJ01")
+    status, page = await browser.get("/console/customers/KA0000001")
+    assert status == 200 and "杭州华信物流有限公司" in page and "ZJ-2M-0000001-1" in page
+    assert page.count('class="bar"') == 3 and "12,888.00" in page and "已退订" in page and "assistant" in page
+    status, page = await browser.get("/console/customers/KA0000001?lang=en")
+    assert "Usage, last 12 months" in page and "opted out" in page and "Diamond" in page
+    _, page = await browser.get("/console/")  # the choice sticks
+    assert "Inbox" in page
