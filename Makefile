@@ -14,12 +14,13 @@ PYTEST_ARGS ?=
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-SYSTEM_PACKAGES := fonts-noto-cjk
+SYSTEM_PACKAGES := fonts-noto-cjk chromium
 .PHONY: venv system-deps run shell test test-bot lint validate train seed nlu-report check-env clean
 
 venv: $(STAMP)
 
-# Debian packages the product needs outside Python: a CJK font for Chinese in charts.
+# Debian packages the product needs outside Python: a CJK font (charts, console screenshots) and
+# Chromium for the browser test (driven by Playwright with executable_path; never `playwright install`).
 system-deps:
 	@missing="$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done)"; \
 	if [ -n "$$missing" ]; then \

@@ -44,6 +44,19 @@ LABELS = {
         "basic": ("基础保障", "basic"),
     },
     "ticket_kind": {"complaint": ("投诉", "complaint"), "fault": ("故障", "fault")},
+    "priority": {"urgent": ("紧急", "urgent"), "high": ("高", "high"), "normal": ("普通", "normal"),
+                 "low": ("低", "low")},
+    "escalation_status": {
+        "open": ("待处理", "open"),
+        "acknowledged": ("已受理", "acknowledged"),
+        "resolved": ("已解决", "resolved"),
+        "handed_back": ("已交还机器人", "handed back"),
+    },
+    "escalation_reason": {
+        "request_human": ("客户要求人工", "customer asked for a person"),
+        "fallback": ("机器人未能理解", "the bot did not understand"),
+        "urgent_complaint": ("紧急投诉", "urgent complaint"),
+    },
     "ticket_status": {
         "open": ("已受理", "open"),
         "acknowledged": ("处理中", "being handled"),

@@ -27,13 +27,15 @@ class RasaStub:
     """Rasa's tracker-events endpoint, recording what the console asks it to do."""
 
     def __init__(self) -> None:
-        self.events: List[Tuple[str, Dict[str, Any], str]] = []
+        self.events: List[Tuple[str, Any, str]] = []
+        self.paths: List[str] = []
         self.up = True
 
     async def handle(self, request: web.Request) -> web.Response:
         if not self.up:
             return web.Response(status=503)
         self.events.append((request.match_info["sender"], await request.json(), request.query.get("token", "")))
+        self.paths.append(request.raw_path.split("?")[0])
         return web.json_response({"events": []})
 
 
@@ -260,7 +262,9 @@ async def test_escalation_resolve_resumes_the_conversation_and_tells_the_custome
     stub.up = True
     status, page = await browser.post("/console/escalations/ES-20261123-0001/resolve", {})
     assert status == 200 and "The customer has been notified" in page
-    assert stub.events == [("sms:+861380001:abc", {"event": "resume"}, "rasa-token")]
+    assert stub.events == [("sms:+861380001:abc", [{"event": "resume"}, {"event": "action", "name": "action_listen"}],
+                            "rasa-token")]
+    assert stub.paths == ["/conversations/sms:+861380001:abc/tracker/events"]  # the id as Rasa reads it
     assert (await db.escalations.get("ES-20261123-0001")).status == "resolved"
     [notice] = [m["body"] for m in emu.messages.values() if m["to"] == "+8613800138000"]
     assert "ES-20261123-0001" in notice and "林海燕" in notice

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -22,9 +23,11 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
 import pytest
+from playwright.sync_api import sync_playwright
 
 from carecore import repository
 from carecore.mongod import free_port
+from carecore.seed import manager_docs
 from carecore.sms import signature
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +45,7 @@ class Stack:
             RASA_PORT=str(self.rasa_port), ACTION_SERVER_PORT=str(self.action_port), DEMO_CUSTOMERS="20",
             EMULATOR_AUTH_TOKEN=TOKEN, BOT_PUBLIC_URL=f"http://127.0.0.1:{self.rasa_port}", RASA_API_TOKEN="e2e",
         )
+        self.var = tmp / "var"
         self.lines: List[str] = []
         self.proc: subprocess.Popen[str] | None = None
 
@@ -163,3 +167,49 @@ def test_english_speaking_contact_is_verified_and_answered_in_english(stack: Sta
     replies = stack.say("web-en2", latest_code(stack, "+8613800000070"))
     assert any(r.startswith("Verified. Hello Jennifer Wang") for r in replies), replies
     assert any("Your dedicated account manager is 蔡然远" in r for r in replies), replies
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+RESULTS = ROOT / "results"
+
+
+def test_manager_resolves_an_escalation_in_the_browser(stack: Stack) -> None:
+    """Headless Chromium: log in, open the escalation, resolve it; the customer is told and the bot is back."""
+    number = "+8613800000030"  # KA0000003's first contact, verified by the signed SMS channel
+    assert stack.sms(number, "转人工", "SMe2e0200") == 200
+    paged = [m for m in stack.emulator_messages() if m["body"].startswith("【中国电信】升级单")
+             and m["to"] != number]
+    assert paged, "the account manager was not paged"
+    escalation_id = re.search(r"ES-[0-9]{8}-[0-9]{4}", paged[-1]["body"]).group(0)
+    manager_id = next(doc["_id"] for doc in manager_docs() if doc["mobile"] == paged[-1]["to"])
+    password = (stack.var / "demo-manager-password").read_text().strip()
+    before = len([m for m in stack.emulator_messages() if m["to"] == number])
+    assert stack.sms(number, "在吗", "SMe2e0201") == 200  # paused: the bot stays silent for the manager
+    assert len([m for m in stack.emulator_messages() if m["to"] == number]) == before
+
+    RESULTS.mkdir(exist_ok=True)
+    console = f"http://127.0.0.1:{stack.care_port}/console"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 860}, locale="zh-CN")
+            page.goto(f"{console}/")
+            page.fill("#manager_id", manager_id)
+            page.fill("#password", password)
+            page.click("button[type=submit]")
+            page.wait_for_selector(f"a:has-text('{escalation_id}')")
+            page.screenshot(path=str(RESULTS / "console-inbox.png"), full_page=True)
+            page.click(f"a:has-text('{escalation_id}')")
+            page.wait_for_selector("h1:has-text('升级转人工')")
+            assert "客户要求" in page.content() or "转人工" in page.content()
+            page.click("button:has-text('解决')")
+            page.wait_for_selector("text=已通知客户")
+            page.screenshot(path=str(RESULTS / "console-escalation.png"), full_page=True)
+        finally:
+            browser.close()
+
+    notices = [m["body"] for m in stack.emulator_messages() if m["to"] == number and escalation_id in m["body"]]
+    assert notices and "处理完毕" in notices[-1]
+    assert stack.sms(number, "我们的客户经理是谁", "SMe2e0202") == 200  # handed back: the bot answers again
+    replies = [m["body"] for m in stack.emulator_messages() if m["to"] == number]
+    assert "客户经理" in replies[-1] and escalation_id not in replies[-1], "".join(stack.lines[-60:])

@@ -69,6 +69,10 @@ def _run_twice(env: dict, direct: str, tmp_path: Path) -> None:
     with urllib.request.urlopen(care + "/healthz", timeout=10) as resp:
         health = json.load(resp)
     assert health["status"] == "ok" and health["jobs"]["birthday"]["next_run"]
+    password_file = tmp_path / "var" / "demo-manager-password"
+    assert stat.S_IMODE(password_file.stat().st_mode) == 0o600 and len(password_file.read_text().strip()) >= 16
+    with urllib.request.urlopen(care + "/console/login", timeout=10) as resp:
+        assert resp.status == 200 and "客户经理工作台" in resp.read().decode()
     token_file = tmp_path / "var" / "care-admin-token"
     assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
     request = urllib.request.Request(care + "/admin/report",

@@ -314,13 +314,20 @@ async def escalation_action(request: web.Request) -> web.Response:
     _not_found()
 
 
+# Rasa (Sanic) takes the conversation id from the path as it is written: keep ":" and "+" literal.
+_ID_SAFE = "/:+@!$&'()*,;="
+# The pause came right after the escalating action, before Rasa listened again: a ``resume`` alone
+# leaves a history no rule knows (an action followed by a user turn), so listen first, as after any turn.
+HAND_BACK_EVENTS = [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
+
+
 async def _resume(request: web.Request, escalation: Escalation) -> bool:
-    """Resume the paused Rasa conversation through Rasa's HTTP API (the ``resume`` tracker event)."""
+    """Resume the paused Rasa conversation through Rasa's HTTP API (appending tracker events)."""
     settings = request.app[_keys(request).settings]
-    url = f"{settings.rasa_url.rstrip('/')}/conversations/{quote(escalation.sender_id, safe='')}/tracker/events"
+    url = f"{settings.rasa_url.rstrip('/')}/conversations/{quote(escalation.sender_id, safe=_ID_SAFE)}/tracker/events"
     params = {"token": settings.rasa_api_token} if settings.rasa_api_token else {}
     try:
-        async with request.app[HTTP].post(url, params=params, json={"event": "resume"},
+        async with request.app[HTTP].post(url, params=params, json=HAND_BACK_EVENTS,
                                           timeout=aiohttp.ClientTimeout(total=10)) as resp:
             if resp.status == 200:
                 return True
