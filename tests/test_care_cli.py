@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from carecore.passwords import verify_password
 from carecore.repository import Database
 from tests import factories
 from tests.conftest import TEST_ACCOUNT_SID, TEST_FROM
@@ -15,10 +16,11 @@ from tests.conftest import TEST_ACCOUNT_SID, TEST_FROM
 ROOT = Path(__file__).resolve().parent.parent
 
 
-async def cli(args: list, env: dict) -> tuple[int, str, str]:
+async def cli(args: list, env: dict, stdin: bytes = b"") -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "care_scheduler", *args, cwd=ROOT, env=env,
-                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    out, err = await asyncio.wait_for(proc.communicate(), 120)
+                                                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+                                                stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(stdin), 120)
     return proc.returncode, out.decode(), err.decode()
 
 
@@ -52,3 +54,18 @@ async def test_preview_run_and_report(db: Database, mongo_uri: str, emulator, au
     assert code == 2 and "not a date" in err
     code, _, err = await cli(["run", "fireworks"], env)
     assert code == 2 and "invalid choice" in err
+
+
+async def test_set_password(db: Database, mongo_uri: str, tmp_path) -> None:
+    for manager in factories.MANAGERS:
+        await db.managers.insert(manager)
+    env = {**os.environ, "MONGODB_URI": mongo_uri, "MONGODB_DB": db.name, "VAR_DIR": str(tmp_path)}
+    code, out, err = await cli(["set-password", "AM-CZJ01"], env, b"a long enough secret\n")
+    assert code == 0 and "password set for AM-CZJ01" in out
+    stored = (await db.managers.get("AM-CZJ01")).password_hash
+    assert verify_password("a long enough secret", stored) and "secret" not in stored
+    code, _, err = await cli(["set-password", "AM-CZJ01"], env, b"short\n")
+    assert code == 2 and "at least 10 characters" in err
+    assert (await db.managers.get("AM-CZJ01")).password_hash == stored
+    code, _, err = await cli(["set-password", "AM-NOBODY"], env, b"a long enough secret\n")
+    assert code == 2 and "no account manager" in err
