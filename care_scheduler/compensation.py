@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, time, timedelta
-from typing import AsyncIterator, Awaitable, Callable, Optional, Tuple
+from typing import AsyncIterator, Optional, Tuple
 from zoneinfo import ZoneInfo
 
-from care_scheduler.planning import PlanContext, Planned, render_into
+from care_scheduler.planning import PlanContext, Planned, render_into, when_final
 from carecore.clock import utcnow
 from carecore.models import (
     BillDeliveryRecord,
@@ -30,13 +30,11 @@ from carecore.models import (
     Credit,
     CreditReason,
     Customer,
-    SendRecord,
     Settlement,
     Ticket,
     month_key,
 )
 from carecore.months import day_of_month, shift_month
-from carecore.sms.gateway import UNFINISHED
 from carecore.texts import fmt_duration, fmt_time, month_label, yuan
 
 log = logging.getLogger(__name__)
@@ -82,15 +80,6 @@ async def _recipient(ctx: PlanContext, case: str, customer_id: str,
         log.warning("%s: customer %s no longer exists; nothing to settle", case, customer_id)
         return None
     return customer, customer.billing_contact()
-
-
-def _after(mark: Callable[[datetime, str], Awaitable[None]]) -> Callable[[SendRecord], Awaitable[None]]:
-    """Mark the case notified once its notice has a final outcome."""
-
-    async def after(record: SendRecord) -> None:
-        if record.status not in {s.value for s in UNFINISHED}:  # unfinished: the next run resumes it
-            await mark(utcnow(), record.status)
-    return after
 
 
 async def _plan_claim(ctx: PlanContext, claim: CompensationClaim) -> Optional[Planned]:
@@ -139,7 +128,7 @@ async def _plan_claim(ctx: PlanContext, claim: CompensationClaim) -> Optional[Pl
                 if current is None or current.status != status:  # decided differently meanwhile
                     raise RuntimeError(f"claim {claim.id} was decided elsewhere; notice left to the next run")
         plan.settle = settle
-    plan.after = _after(lambda at, notice: ctx.db.claims.mark_notified(claim.id, at, notice))
+    plan.after = when_final(lambda at, notice: ctx.db.claims.mark_notified(claim.id, at, notice))
     return plan
 
 
@@ -177,7 +166,7 @@ async def _plan_breach(ctx: PlanContext, ticket: Ticket) -> Optional[Planned]:
             if not await ctx.db.tickets.settle_compensation(ticket.id, decision, decided_credit):
                 log.info("ticket %s was settled by another run; its notice goes under the same key", ticket.id)
         plan.settle = settle
-    plan.after = _after(lambda at, notice: ctx.db.tickets.mark_compensation_notified(ticket.id, at, notice))
+    plan.after = when_final(lambda at, notice: ctx.db.tickets.mark_compensation_notified(ticket.id, at, notice))
     return plan
 
 

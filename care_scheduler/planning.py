@@ -15,9 +15,11 @@ from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Set
 from zoneinfo import ZoneInfo
 
 from care_scheduler.templates import TemplateError, render
+from carecore.clock import utcnow
 from carecore.config import Settings
 from carecore.models import AccountManager, Customer, SendRecord
 from carecore.repository import Database
+from carecore.sms.gateway import UNFINISHED
 
 
 @dataclass
@@ -78,3 +80,16 @@ def render_into(plan: Planned, ctx: PlanContext, template: str, values: Dict[str
         return
     plan.body, plan.segments, plan.encoding = rendered.text, rendered.segments, rendered.encoding
     plan.notes.extend(rendered.warnings)
+
+
+def when_final(mark: Callable[[datetime, str], Awaitable[None]]) -> Callable[[SendRecord], Awaitable[None]]:
+    """An ``after`` hook: call ``mark(at, status)`` once the message has a final outcome.
+
+    An unfinished message (pending, ambiguous, deferred) is left alone: the next run resumes it
+    under the same key and marks it then.
+    """
+
+    async def after(record: SendRecord) -> None:
+        if record.status not in {s.value for s in UNFINISHED}:
+            await mark(utcnow(), record.status)
+    return after

@@ -19,9 +19,9 @@ from datetime import datetime, timedelta
 from typing import AsyncIterator, Dict, List, Optional, Tuple
 from zoneinfo import ZoneInfo
 
-from care_scheduler.planning import PlanContext, Planned, render_into
+from care_scheduler.planning import PlanContext, Planned, render_into, when_final
 from carecore.clock import utcnow
-from carecore.models import AccountManager, Contact, Customer, Escalation, SendRecord, Ticket, TicketEvent
+from carecore.models import AccountManager, Contact, Customer, Escalation, Ticket, TicketEvent
 from carecore.sms.gateway import UNFINISHED
 from carecore.texts import fmt_duration, fmt_time, label
 
@@ -130,12 +130,7 @@ async def resolution_plan(ctx: PlanContext, ticket: Ticket) -> Optional[Planned]
     render_into(plan, ctx, "ticket_resolved", {
         "contact_name": contact.name, "ticket_id": ticket.id, "circuit_id": ticket.circuit_id,
         "kind_label": label("ticket_kind", str(ticket.kind), lang), **ctx.manager_values(customer)})
-
-    async def after(record: SendRecord) -> None:
-        if record.status not in {s.value for s in UNFINISHED}:
-            await ctx.db.tickets.mark_customer_notified(ticket.id, utcnow())
-
-    plan.after = after
+    plan.after = when_final(lambda at, _status: ctx.db.tickets.mark_customer_notified(ticket.id, at))
     return plan
 
 

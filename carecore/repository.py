@@ -426,22 +426,19 @@ class TicketRepository(_Repository):
 
     async def resolve(self, ticket_id: str, event: TicketEvent) -> bool:
         """Mark a ticket resolved at ``event.at``; a fault also records when service was restored."""
-        ticket = await self.get(ticket_id)
-        if ticket is None:
-            return False
-        fields: Dict[str, Any] = {"status": TicketStatus.resolved.value}
-        if ticket.sla is not None and ticket.sla.restored_at is None:
-            fields["sla.restored_at"] = event.at
-        return await self.add_event(ticket_id, event, set_fields=fields)
+        return await self._advance(ticket_id, TicketStatus.resolved, "restored_at", event)
 
     async def acknowledge(self, ticket_id: str, event: TicketEvent) -> bool:
         """The account manager took the ticket: a fault's response deadline is met at ``event.at``."""
+        return await self._advance(ticket_id, TicketStatus.acknowledged, "responded_at", event)
+
+    async def _advance(self, ticket_id: str, status: TicketStatus, sla_mark: str, event: TicketEvent) -> bool:
         ticket = await self.get(ticket_id)
         if ticket is None:
             return False
-        fields: Dict[str, Any] = {"status": TicketStatus.acknowledged.value}
-        if ticket.sla is not None and ticket.sla.responded_at is None:
-            fields["sla.responded_at"] = event.at
+        fields: Dict[str, Any] = {"status": status.value}
+        if ticket.sla is not None and getattr(ticket.sla, sla_mark) is None:
+            fields[f"sla.{sla_mark}"] = event.at
         return await self.add_event(ticket_id, event, set_fields=fields)
 
     async def open_faults(self) -> AsyncIterator[Ticket]:

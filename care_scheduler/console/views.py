@@ -210,13 +210,18 @@ async def _customers(db: Database, ids: set) -> List[Customer]:
 
 # --- tickets -------------------------------------------------------------------------------------------------
 
-async def _ticket_in_scope(request: web.Request, viewer: Viewer) -> Tuple[Ticket, Customer]:
-    db = request.app[_keys(request).db]
-    ticket = await db.tickets.get(request.match_info["ticket_id"])
-    customer = await db.customers.get(ticket.customer_id) if ticket else None
-    if ticket is None or not viewer.scope.covers(customer):
+async def _owner(request: web.Request, viewer: Viewer, record: Optional[Ticket | Escalation]) -> Customer:
+    """The customer a ticket or escalation belongs to, if it is in the viewer's scope; 404 otherwise."""
+    customer = await request.app[_keys(request).db].customers.get(record.customer_id) if record else None
+    if record is None or customer is None or not viewer.scope.covers(customer):
         _not_found()
-    assert customer is not None
+    return customer
+
+
+async def _ticket_in_scope(request: web.Request, viewer: Viewer) -> Tuple[Ticket, Customer]:
+    ticket = await request.app[_keys(request).db].tickets.get(request.match_info["ticket_id"])
+    customer = await _owner(request, viewer, ticket)
+    assert ticket is not None
     return ticket, customer
 
 
@@ -270,12 +275,9 @@ async def ticket_action(request: web.Request) -> web.Response:
 # --- escalations -----------------------------------------------------------------------------------------
 
 async def _escalation_in_scope(request: web.Request, viewer: Viewer) -> Tuple[Escalation, Customer]:
-    db = request.app[_keys(request).db]
-    escalation = await db.escalations.get(request.match_info["escalation_id"])
-    customer = await db.customers.get(escalation.customer_id) if escalation else None
-    if escalation is None or not viewer.scope.covers(customer):
-        _not_found()
-    assert customer is not None
+    escalation = await request.app[_keys(request).db].escalations.get(request.match_info["escalation_id"])
+    customer = await _owner(request, viewer, escalation)
+    assert escalation is not None
     return escalation, customer
 
 
