@@ -87,7 +87,8 @@ async def test_warning_then_each_escalation_level_exactly_once(db: Database, gat
     assert set(keys.values()) == {1} and len(keys) == 6  # warning, 3 response levels, 2 restore levels
     ticket = await db.tickets.get("FT-20261123-0001")
     assert ticket.escalation_level == 3
-    assert [e.level for e in ticket.history if e.action == "escalate"] == [1, 2, 3, 1, 2]
+    # One history entry per step (steps due in the same round are sent concurrently, in any order).
+    assert Counter(e.level for e in ticket.history if e.action == "escalate") == {1: 2, 2: 2, 3: 1}
     assert emu.stats.create_requests == 6
     assert (await run(db, gateway, "sla_watch", local(2026, 11, 23, 16, 20))).planned == 0
 
