@@ -255,6 +255,11 @@ class CustomerRepository(_Repository):
         async for doc in self.stream(query):
             yield doc
 
+    async def company_names(self, customer_ids: Iterable[str]) -> Dict[str, str]:
+        """Company name per customer id, in one query (lists show names, not whole profiles)."""
+        cursor = self._col.find({"_id": {"$in": sorted(set(customer_ids))}}, {"company_name": 1})
+        return {doc["_id"]: doc["company_name"] async for doc in cursor}
+
     async def ids_for_managers(self, manager_ids: Sequence[str]) -> List[str]:
         cursor = self._col.find({"account_manager_id": {"$in": list(manager_ids)}}, {"_id": 1})
         return [doc["_id"] async for doc in cursor]

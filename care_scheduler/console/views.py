@@ -199,13 +199,9 @@ async def inbox(request: web.Request) -> web.Response:
     items: List[Tuple[datetime, str, Any]] = [(e.contact_by, "escalation", e) for e in escalations]
     items += [(_ticket_due(t, settings), "ticket", t) for t in tickets]
     items.sort(key=lambda item: item[0])
-    names = {c.id: c.company_name for c in await _customers(db, {i.customer_id for _, _, i in items})}
+    names = await db.customers.company_names(i.customer_id for _, _, i in items)
     return _render(request, "inbox.html", viewer.lang, viewer.session, viewer.manager, items=items, now=now,
                    names=names)
-
-
-async def _customers(db: Database, ids: set) -> List[Customer]:
-    return [c for c in [await db.customers.get(i) for i in sorted(ids)] if c is not None]
 
 
 # --- tickets -------------------------------------------------------------------------------------------------
