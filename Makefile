@@ -15,7 +15,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 SYSTEM_PACKAGES := fonts-noto-cjk chromium
-.PHONY: venv system-deps run shell test test-bot lint validate train seed nlu-report check-env clean
+.PHONY: venv system-deps run shell test test-bot lint validate train seed nlu-report bench-select check-env clean
 
 venv: $(STAMP)
 
@@ -70,6 +70,10 @@ seed: venv
 
 nlu-report: venv
 	$(PY) tools/nlu_report.py
+
+# Benchmarks print their figures and write results/*.json; none is part of `make test`.
+bench-select: venv
+	$(PY) benchmarks/bench_select.py
 
 check-env: venv
 	$(PY) -m pip check

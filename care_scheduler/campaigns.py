@@ -86,7 +86,7 @@ async def plan_holiday(ctx: PlanContext) -> AsyncIterator[Planned]:
                             f"holiday:{festival}:{contact.contact_id}:{ctx.day.year}", values)
 
 
-def _bill_days(day: date) -> List[int]:
+def bill_days_due(day: date) -> List[int]:
     """Bill days due today: a bill day past the end of a short month falls on its last day."""
     next_day = day.toordinal() + 1
     if date.fromordinal(next_day).month != day.month:  # last day of the month
@@ -103,7 +103,7 @@ async def plan_usage(ctx: PlanContext, gaps: Optional[UsageGaps] = None) -> Asyn
     """On each customer's bill day, last month's consumption to the billing contact."""
     month = shift_month(month_key(ctx.day), -1)
     before = shift_month(month, -1)
-    async for doc in ctx.db.customers.with_bill_day_in(_bill_days(ctx.day)):
+    async for doc in ctx.db.customers.with_bill_day_in(bill_days_due(ctx.day)):
         customer = Customer.parse_obj(doc)
         usage = await ctx.db.usage.get(customer.id, month)
         if usage is None:

@@ -234,14 +234,21 @@ class CustomerRepository(_Repository):
         return await self.set_sms_opt_out(found[1].contact_id, True, source=source)
 
     async def stream(
-        self, query: Dict[str, Any], *, projection: Optional[Dict[str, Any]] = None, batch_size: int = 500
+        self, query: Dict[str, Any], *, projection: Optional[Dict[str, Any]] = None, batch_size: int = 500,
+        full_scan: bool = False,
     ) -> AsyncIterator[Dict[str, Any]]:
-        """Stream raw documents; campaign selection never loads a collection whole."""
+        """Stream raw documents; campaign selection never loads a collection whole.
+
+        ``full_scan`` forces a collection scan: only benchmarks use it, to measure what the indexes save.
+        """
         cursor = self._col.find(query, projection=projection, batch_size=batch_size).sort("_id", 1)
+        if full_scan:
+            cursor = cursor.hint([("$natural", 1)])
         async for doc in cursor:
             yield doc
 
-    async def with_birthday_on(self, calendar: str, month: int, days: Sequence[int]) -> AsyncIterator[Dict[str, Any]]:
+    async def with_birthday_on(self, calendar: str, month: int, days: Sequence[int], *,
+                               full_scan: bool = False) -> AsyncIterator[Dict[str, Any]]:
         """Customers that have at least one contact born on (calendar, month, day in days)."""
         query = {
             "contacts": {
@@ -252,7 +259,7 @@ class CustomerRepository(_Repository):
                 }
             }
         }
-        async for doc in self.stream(query):
+        async for doc in self.stream(query, full_scan=full_scan):
             yield doc
 
     async def company_names(self, customer_ids: Iterable[str]) -> Dict[str, str]:
@@ -264,8 +271,8 @@ class CustomerRepository(_Repository):
         cursor = self._col.find({"account_manager_id": {"$in": list(manager_ids)}}, {"_id": 1})
         return [doc["_id"] async for doc in cursor]
 
-    async def with_bill_day_in(self, days: Sequence[int]) -> AsyncIterator[Dict[str, Any]]:
-        async for doc in self.stream({"billing.bill_day": {"$in": list(days)}}):
+    async def with_bill_day_in(self, days: Sequence[int], *, full_scan: bool = False) -> AsyncIterator[Dict[str, Any]]:
+        async for doc in self.stream({"billing.bill_day": {"$in": list(days)}}, full_scan=full_scan):
             yield doc
 
 
