@@ -26,7 +26,6 @@ from carecore.models import (
     BillDeliveryRecord,
     ClaimStatus,
     CompensationClaim,
-    Contact,
     Credit,
     CreditReason,
     Customer,
@@ -68,22 +67,8 @@ def bill_claim_outcome(delivery: Optional[BillDeliveryRecord], due_by: datetime,
     return ClaimStatus.verified, "no delivery recorded" if delivery is None else "not delivered"
 
 
-async def _recipient(ctx: PlanContext, case: str, customer_id: str,
-                     contact_id: Optional[str]) -> Optional[Tuple[Customer, Contact]]:
-    """The contact who raised the case, or the billing contact if they are gone."""
-    if contact_id:
-        found = await ctx.db.customers.find_by_contact(contact_id)
-        if found is not None and found[0].id == customer_id:
-            return found
-    customer = await ctx.db.customers.get(customer_id)
-    if customer is None:
-        log.warning("%s: customer %s no longer exists; nothing to settle", case, customer_id)
-        return None
-    return customer, customer.billing_contact()
-
-
 async def _plan_claim(ctx: PlanContext, claim: CompensationClaim) -> Optional[Planned]:
-    found = await _recipient(ctx, f"claim {claim.id}", claim.customer_id, claim.contact_id)
+    found = await ctx.case_contact(f"claim {claim.id}", claim.customer_id, claim.contact_id)
     if found is None:
         return None
     customer, contact = found
@@ -134,7 +119,7 @@ async def _plan_claim(ctx: PlanContext, claim: CompensationClaim) -> Optional[Pl
 
 async def _plan_breach(ctx: PlanContext, ticket: Ticket) -> Optional[Planned]:
     assert ticket.sla is not None and ticket.sla.restored_at is not None  # selected that way
-    found = await _recipient(ctx, f"ticket {ticket.id}", ticket.customer_id, ticket.contact_id)
+    found = await ctx.case_contact(f"ticket {ticket.id}", ticket.customer_id, ticket.contact_id)
     if found is None:
         return None
     customer, contact = found

@@ -111,14 +111,14 @@ class CareJobs:
                 record.ok, record.error = False, f"{type(exc).__name__}: {exc}"[:500]
                 log.exception("%s campaign for %s failed", kind, day)
                 raise
+            else:
+                record.ok, record.report = True, report.as_dict()
             finally:
                 record.finished_at = self.clock.now()
                 record.duration_s = monotonic_time.monotonic() - started
-                result = "ok" if record.ok is not False else "error"
                 if not dry_run:
+                    result = "ok" if record.ok else "error"
                     self.runs_total[(kind, result)] = self.runs_total.get((kind, result), 0) + 1
-            record.ok = True
-            record.report = report.as_dict()
         if report.deferred_until is not None and not dry_run:
             self._rerun_at(kind, day, report.deferred_until)
         return report

@@ -9,17 +9,20 @@ really sends, never in a dry run or a preview.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Set
+from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Set, Tuple
 from zoneinfo import ZoneInfo
 
 from care_scheduler.templates import TemplateError, render
 from carecore.clock import utcnow
 from carecore.config import Settings
-from carecore.models import AccountManager, Customer, SendRecord
+from carecore.models import AccountManager, Contact, Customer, SendRecord
 from carecore.repository import Database
 from carecore.sms.gateway import UNFINISHED
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -62,6 +65,16 @@ class PlanContext:
         managers = {m.id: m for m in await db.managers.all()}
         return cls(db, settings, day, moment, managers, set(await db.tickets.customers_with_open_complaints()),
                    promo or {}, extra_festivals or {})
+
+    async def case_contact(self, case: str, customer_id: str,
+                           contact_id: Optional[str]) -> Optional[Tuple[Customer, Contact]]:
+        """Who hears about a ticket or claim: the contact who raised it, or the billing contact if they are gone."""
+        customer = await self.db.customers.get(customer_id)
+        if customer is None:
+            log.warning("%s: customer %s no longer exists; nobody to tell", case, customer_id)
+            return None
+        contact = next((c for c in customer.contacts if c.contact_id == contact_id), None)
+        return customer, contact or customer.billing_contact()
 
     def manager_values(self, customer: Customer) -> Dict[str, str]:
         manager = self.managers.get(customer.account_manager_id)

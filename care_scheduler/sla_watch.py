@@ -66,14 +66,6 @@ async def _already_done(ctx: PlanContext, ticket: Ticket, key: str) -> bool:
     return record is not None and record.status not in {s.value for s in UNFINISHED}
 
 
-async def _customer_and_contact(ctx: PlanContext, ticket: Ticket) -> Optional[Tuple[Customer, Contact]]:
-    customer = await ctx.db.customers.get(ticket.customer_id)
-    if customer is None:
-        return None
-    contact = next((c for c in customer.contacts if c.contact_id == ticket.contact_id), None)
-    return customer, contact or customer.billing_contact()
-
-
 def _alert_plan(ctx: PlanContext, ticket: Ticket, customer: Customer, contact: Contact,
                 chain: List[AccountManager], alert: Tuple[str, str, int, timedelta]) -> Optional[Planned]:
     key, deadline, level, span = alert
@@ -121,7 +113,7 @@ async def escalation_resolution_plan(ctx: PlanContext, escalation: Escalation) -
 
 async def resolution_plan(ctx: PlanContext, ticket: Ticket) -> Optional[Planned]:
     """The customer's "resolved" notice for a ticket, marking the ticket notified once it went out."""
-    found = await _customer_and_contact(ctx, ticket)
+    found = await ctx.case_contact(f"ticket {ticket.id}", ticket.customer_id, ticket.contact_id)
     if found is None:
         return None
     customer, contact = found
@@ -141,7 +133,7 @@ async def plan_sla_watch(ctx: PlanContext) -> AsyncIterator[Planned]:
         alerts = due_alerts(ticket, ctx.now, warn_before, ctx.settings.sla_escalate_after_minutes)
         if not alerts:
             continue
-        found = await _customer_and_contact(ctx, ticket)
+        found = await ctx.case_contact(f"ticket {ticket.id}", ticket.customer_id, ticket.contact_id)
         if found is None:
             continue
         customer, contact = found
