@@ -76,8 +76,8 @@ async def _plan_claim(ctx: PlanContext, claim: CompensationClaim) -> Optional[Pl
     settlement = claim.settlement
     status = ClaimStatus(claim.status)
     credit: Optional[Credit] = None
+    delivery = await ctx.db.bill_deliveries.get(customer.id, claim.month)  # decides, and dates a rejection
     if settlement is None:
-        delivery = await ctx.db.bill_deliveries.get(customer.id, claim.month)
         outcome = bill_claim_outcome(delivery, bill_due_by(ctx, customer, claim.month), ctx.now)
         if outcome is None:
             log.info("claim %s waits: the stated delivery time of %s has not run out", claim.id, claim.month)
@@ -98,7 +98,6 @@ async def _plan_claim(ctx: PlanContext, claim: CompensationClaim) -> Optional[Pl
     if status == ClaimStatus.verified:
         render_into(plan, ctx, "comp_bill", {**values, "credit": yuan(settlement.credit_fen)})
     else:
-        delivery = await ctx.db.bill_deliveries.get(customer.id, claim.month)
         delivered = delivery.delivered_at if delivery and delivery.delivered_at else settlement.decided_at
         render_into(plan, ctx, "comp_bill_rejected", {
             **values, **ctx.manager_values(customer),
