@@ -15,7 +15,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 SYSTEM_PACKAGES := fonts-noto-cjk chromium
-.PHONY: venv system-deps run shell test test-bot lint validate train seed nlu-report bench-select check-env clean
+.PHONY: venv system-deps run shell test test-bot lint validate train seed nlu-report bench-select bench-dispatch drills check-env clean
 
 venv: $(STAMP)
 
@@ -74,6 +74,13 @@ nlu-report: venv
 # Benchmarks print their figures and write results/*.json; none is part of `make test`.
 bench-select: venv
 	$(PY) benchmarks/bench_select.py
+
+bench-dispatch: venv
+	$(PY) benchmarks/bench_dispatch.py
+
+# Fault drills: each prints PASS/FAIL with its counts (results/drills.json); exit 1 if any fails.
+drills: venv
+	$(PY) benchmarks/drills.py
 
 check-env: venv
 	$(PY) -m pip check

@@ -26,7 +26,6 @@ from tqdm import tqdm
 from care_scheduler import operations
 from care_scheduler.campaigns import KINDS
 from care_scheduler.runner import CampaignRunner
-from care_scheduler.service import serve
 from carecore.clock import FixedClock, SystemClock
 from carecore.config import get_settings
 from carecore.logging_setup import setup_logging
@@ -150,6 +149,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.command == "set-password":
         return asyncio.run(set_password(args.manager_id, _read_password()))
     if args.command == "serve":
+        from care_scheduler.service import serve  # the web stack (console, charts) only when serving
+
         serve(settings)
         return 0
     return asyncio.run(report(args.since, args.plot))

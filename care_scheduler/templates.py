@@ -18,8 +18,9 @@ from carecore.sms.segments import segment_info
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 WARN_SEGMENTS = 3
 
+# Templates ship with the code: no per-render mtime check (a campaign renders thousands a second).
 _env = Environment(loader=FileSystemLoader(str(TEMPLATE_DIR)), undefined=StrictUndefined, autoescape=False,
-                   keep_trailing_newline=False, trim_blocks=True)
+                   keep_trailing_newline=False, trim_blocks=True, auto_reload=False)
 
 
 class TemplateError(ValueError):

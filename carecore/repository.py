@@ -235,20 +235,36 @@ class CustomerRepository(_Repository):
 
     async def stream(
         self, query: Dict[str, Any], *, projection: Optional[Dict[str, Any]] = None, batch_size: int = 500,
-        full_scan: bool = False,
     ) -> AsyncIterator[Dict[str, Any]]:
-        """Stream raw documents; campaign selection never loads a collection whole.
-
-        ``full_scan`` forces a collection scan: only benchmarks use it, to measure what the indexes save.
-        """
-        cursor = self._col.find(query, projection=projection, batch_size=batch_size).sort("_id", 1)
-        if full_scan:
-            cursor = cursor.hint([("$natural", 1)])
-        async for doc in cursor:
+        """Stream raw documents in id order; a campaign never loads a collection whole."""
+        async for doc in self._col.find(query, projection=projection, batch_size=batch_size).sort("_id", 1):
             yield doc
 
-    async def with_birthday_on(self, calendar: str, month: int, days: Sequence[int], *,
-                               full_scan: bool = False) -> AsyncIterator[Dict[str, Any]]:
+    async def _select_ids(self, query: Dict[str, Any], *, full_scan: bool) -> List[str]:
+        """Ids of matching customers, sorted, read from an index where one fits.
+
+        Selection returns ids only: with a covering index (bill day) MongoDB never
+        touches a document, and nothing big crosses the wire. Sorting happens here,
+        not in the query: ``sort("_id")`` tempts the planner into walking the whole
+        ``_id`` index instead of the selective one. ``full_scan`` forces a
+        collection scan: only the benchmark uses it, to measure what the indexes save.
+        """
+        cursor = self._col.find(query, projection={"_id": 1}, batch_size=10_000)
+        if full_scan:
+            cursor = cursor.hint([("$natural", 1)])
+        return sorted([doc["_id"] async for doc in cursor])
+
+    async def profiles(self, ids: Sequence[str], *, batch_size: int = 500) -> AsyncIterator[Dict[str, Any]]:
+        """Whole customer documents for selected ids, in that order, a batch at a time."""
+        for start in range(0, len(ids), batch_size):
+            chunk = list(ids[start:start + batch_size])
+            found = {doc["_id"]: doc async for doc in self._col.find({"_id": {"$in": chunk}})}
+            for customer_id in chunk:
+                if customer_id in found:  # deleted since the selection: skipped, not an error
+                    yield found[customer_id]
+
+    async def ids_with_birthday_on(self, calendar: str, month: int, days: Sequence[int], *,
+                                   full_scan: bool = False) -> List[str]:
         """Customers that have at least one contact born on (calendar, month, day in days)."""
         query = {
             "contacts": {
@@ -259,7 +275,17 @@ class CustomerRepository(_Repository):
                 }
             }
         }
-        async for doc in self.stream(query, full_scan=full_scan):
+        return await self._select_ids(query, full_scan=full_scan)
+
+    async def ids_with_bill_day_in(self, days: Sequence[int], *, full_scan: bool = False) -> List[str]:
+        return await self._select_ids({"billing.bill_day": {"$in": list(days)}}, full_scan=full_scan)
+
+    async def with_birthday_on(self, calendar: str, month: int, days: Sequence[int]) -> AsyncIterator[Dict[str, Any]]:
+        async for doc in self.profiles(await self.ids_with_birthday_on(calendar, month, days)):
+            yield doc
+
+    async def with_bill_day_in(self, days: Sequence[int]) -> AsyncIterator[Dict[str, Any]]:
+        async for doc in self.profiles(await self.ids_with_bill_day_in(days)):
             yield doc
 
     async def company_names(self, customer_ids: Iterable[str]) -> Dict[str, str]:
@@ -270,10 +296,6 @@ class CustomerRepository(_Repository):
     async def ids_for_managers(self, manager_ids: Sequence[str]) -> List[str]:
         cursor = self._col.find({"account_manager_id": {"$in": list(manager_ids)}}, {"_id": 1})
         return [doc["_id"] async for doc in cursor]
-
-    async def with_bill_day_in(self, days: Sequence[int], *, full_scan: bool = False) -> AsyncIterator[Dict[str, Any]]:
-        async for doc in self.stream({"billing.bill_day": {"$in": list(days)}}, full_scan=full_scan):
-            yield doc
 
 
 class ManagerRepository(_Repository):
@@ -669,6 +691,24 @@ class SendRepository(_Repository):
         doc = await self._col.find_one({"_id": key})
         return SendRecord.parse_obj(doc) if doc else None
 
+    @staticmethod
+    def _transition(key: str, status: SendStatus, only_from: Optional[Sequence[SendStatus]],
+                    inc_attempts: int, fields: Dict[str, Any]) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+        now = utcnow()
+        query: Dict[str, Any] = {"_id": key}
+        if only_from is not None:
+            query["status"] = {"$in": [SendStatus(s).value for s in only_from]}
+        event = {"status": status.value, "at": now}
+        if fields.get("error_code") is not None:
+            event["error_code"] = fields["error_code"]
+        update: Dict[str, Any] = {
+            "$set": {"status": status.value, "updated_at": now, **fields},
+            "$push": {"history": event},
+        }
+        if inc_attempts:
+            update["$inc"] = {"attempts": inc_attempts}
+        return query, update
+
     async def update(
         self,
         key: str,
@@ -679,22 +719,22 @@ class SendRepository(_Repository):
         **fields: Any,
     ) -> bool:
         """Move a record to ``status``; ``only_from`` guards against racing writers."""
-        now = utcnow()
-        query: Dict[str, Any] = {"_id": key}
-        if only_from is not None:
-            query["status"] = {"$in": [SendStatus(s).value for s in only_from]}
-        event = {"status": status.value, "at": now}
-        if fields.get("error_code") is not None:
-            event["error_code"] = fields["error_code"]
-        update: Dict[str, Any] = {
-            "$set": {"status": status.value, "updated_at": now, **{k: v for k, v in fields.items()}},
-            "$push": {"history": event},
-        }
-        if inc_attempts:
-            update["$inc"] = {"attempts": inc_attempts}
+        query, update = self._transition(key, status, only_from, inc_attempts, fields)
         async with _write_errors(self.collection_name):
             result = await self._col.update_one(query, update)
         return result.matched_count == 1
+
+    async def finish(self, key: str, status: SendStatus, *, only_from: Sequence[SendStatus],
+                     **fields: Any) -> SendRecord:
+        """Like ``update``, returning the record as it now stands, in one round trip when the guard holds."""
+        query, update = self._transition(key, status, only_from, 0, fields)
+        async with _write_errors(self.collection_name):
+            doc = await self._col.find_one_and_update(query, update, return_document=pymongo.ReturnDocument.AFTER)
+        if doc is None:  # another writer moved it first: theirs stands
+            doc = await self._col.find_one({"_id": key})
+        if doc is None:
+            raise KeyError(key)
+        return SendRecord.parse_obj(doc)
 
     async def claim(self, key: str, *, now: datetime, lease_until: datetime) -> Optional[SendRecord]:
         """Take an unfinished record for resending; returns it as it was before the claim.
@@ -870,9 +910,20 @@ class Database:
                 yield session
 
 
+_INDEX_CHANGED = (85, 86)  # IndexOptionsConflict, IndexKeySpecsConflict
+
+
 async def _create_indexes(col: Any, indexes: List[Tuple[List[Tuple[str, int]], Dict[str, Any]]]) -> None:
+    """Create the declared indexes; one whose definition changed since it was built is rebuilt."""
     for keys, options in indexes:
-        await col.create_index(keys, **options)
+        try:
+            await col.create_index(keys, **options)
+        except OperationFailure as exc:
+            if exc.code not in _INDEX_CHANGED:
+                raise
+            log.warning("index %s.%s changed definition: rebuilding it", col.name, options["name"])
+            await col.drop_index(options["name"])
+            await col.create_index(keys, **options)
 
 
 # --- Synchronous helpers for the embedded-mongod launcher (runs before any event loop) ---

@@ -112,8 +112,8 @@ COLLECTIONS: Dict[str, Tuple[Type[BaseModel], List[IndexSpec]]] = {
                 ],
                 {"name": "birthday"},
             ),
-            # "whose bill day is today"
-            ([("billing.bill_day", 1)], {"name": "bill_day"}),
+            # "whose bill day is today", answered from the index alone (ids are all a selection reads)
+            ([("billing.bill_day", 1), ("_id", 1)], {"name": "bill_day"}),
             ([("services.circuit_id", 1)], {"unique": True, "sparse": True, "name": "circuit"}),
             ([("region.province", 1), ("region.city", 1)], {"name": "region"}),
         ],

@@ -118,12 +118,14 @@ class TwilioEmulator:
         *,
         callback_delay_s: float = 0.05,
         received_log: Optional[Path] = None,
+        callbacks: bool = True,
     ) -> None:
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.faults = faults or FaultPlan()
         self.callback_delay_s = callback_delay_s
         self.received_log = received_log
+        self.callbacks = callbacks
         self.messages: Dict[str, Dict[str, Any]] = {}
         self.stats = EmulatorStats()
         self._rng = random.Random(self.faults.seed)
@@ -246,7 +248,7 @@ class TwilioEmulator:
         if self.received_log is not None:
             with self.received_log.open("a", encoding="utf-8") as fh:
                 fh.write(json.dumps({"sid": sid, "to": to, "body": body, "at": now.isoformat()}, ensure_ascii=False) + "\n")
-        if callback:
+        if callback and self.callbacks:
             task = asyncio.get_running_loop().create_task(self._deliver(sid, callback))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
@@ -358,6 +360,10 @@ class TwilioEmulator:
             {"stats": asdict(self.stats), "faults": self.faults.to_json(), "messages": list(self.messages.values())}
         )
 
+    async def control_stats(self, request: web.Request) -> web.Response:
+        """Counters only: cheap enough to poll while a drill runs."""
+        return web.json_response({"stats": asdict(self.stats), "faults": self.faults.to_json()})
+
     async def control_set_faults(self, request: web.Request) -> web.Response:
         try:
             self.set_faults(FaultPlan.from_json(await request.json()))
@@ -394,6 +400,7 @@ def create_app(emulator: TwilioEmulator) -> web.Application:
     app.router.add_get(f"{prefix}/Messages.json", emulator.list_messages)
     app.router.add_get(prefix + "/Messages/{sid}.json", emulator.get_message)
     app.router.add_get("/_emulator", emulator.control_get)
+    app.router.add_get("/_emulator/stats", emulator.control_stats)
     app.router.add_post("/_emulator/faults", emulator.control_set_faults)
     app.router.add_post("/_emulator/reset", emulator.control_reset)
 
@@ -410,15 +417,18 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("--port", type=int, default=int(os.environ.get("EMULATOR_PORT", "8099")))
     parser.add_argument("--faults", default=os.environ.get("EMULATOR_FAULTS", "{}"), help="FaultPlan as JSON")
     parser.add_argument("--received-log", type=Path, default=None, help="append every accepted message here")
+    parser.add_argument("--no-callbacks", action="store_true",
+                        help="send no status callbacks (benchmarks: nobody listens, and failed posts cost CPU)")
     args = parser.parse_args(argv)
     account_sid = os.environ.get("TWILIO_ACCOUNT_SID") or "AC" + "0" * 32
     auth_token = os.environ.get("TWILIO_AUTH_TOKEN")
     if not auth_token:
         parser.error("TWILIO_AUTH_TOKEN must be set (the emulator signs callbacks with it)")
-    setup_logging()
-    emulator = TwilioEmulator(account_sid, auth_token, FaultPlan.from_json(args.faults), received_log=args.received_log)
+    setup_logging(os.environ.get("LOG_LEVEL", "INFO"))
+    emulator = TwilioEmulator(account_sid, auth_token, FaultPlan.from_json(args.faults), received_log=args.received_log,
+                              callbacks=not args.no_callbacks)
     log.info("Twilio emulator for account %s on http://%s:%s", account_sid, args.host, args.port)
-    web.run_app(create_app(emulator), host=args.host, port=args.port, print=None)
+    web.run_app(create_app(emulator), host=args.host, port=args.port, access_log=None, print=None)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -176,3 +176,31 @@ async def test_transaction_is_all_or_nothing(db: Database) -> None:
             await db.customers.insert(factories.customer(), session=session)
             raise RuntimeError("abort")
     assert await db.customers.count() == 0
+
+
+async def test_campaign_selections_read_ids_from_the_indexes(db: Database) -> None:
+    await seed_managers(db)
+    for n, bill_day in ((3, 31), (1, 30), (2, 12)):
+        doc = factories.customer(_id=f"KA000000{n}")
+        doc["billing"]["bill_day"] = bill_day
+        for i, contact in enumerate(doc["contacts"]):
+            contact["contact_id"] = f"000000{n}-0{i + 1}"
+            contact["mobile"] = f"+86138000{n}000{i}"
+        doc["services"] = []
+        await db.customers.insert(doc)
+    assert await db.customers.ids_with_bill_day_in([30, 31]) == ["KA0000001", "KA0000003"]
+    assert await db.customers.ids_with_bill_day_in([30, 31], full_scan=True) == ["KA0000001", "KA0000003"]
+    assert await db.customers.ids_with_birthday_on("lunar", 8, [15]) == ["KA0000001", "KA0000002", "KA0000003"]
+    assert await db.customers.ids_with_birthday_on("solar", 2, [28]) == []
+    assert [d["_id"] async for d in db.customers.with_bill_day_in([31])] == ["KA0000003"]
+    # ids come from the index: no document is fetched for the bill-day selection
+    plan = await db._db.customers.find({"billing.bill_day": {"$in": [30, 31]}}, {"_id": 1}).explain()
+    stages = str(plan["queryPlanner"]["winningPlan"])
+    assert "IXSCAN" in stages and "FETCH" not in stages and "'bill_day'" in stages
+
+
+async def test_an_index_whose_definition_changed_is_rebuilt(db: Database) -> None:
+    await db._db.customers.drop_index("bill_day")
+    await db._db.customers.create_index([("billing.bill_day", 1)], name="bill_day")  # an older definition
+    await db.ensure_schema()
+    assert (await db.indexes("customers"))["bill_day"]["key"] == [("billing.bill_day", 1), ("_id", 1)]

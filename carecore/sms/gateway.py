@@ -101,6 +101,7 @@ class SmsGateway:
                 "encoding": info.encoding,
                 "segments": info.segments,
                 "status": SendStatus.pending,
+                "attempts": 1,  # the first attempt follows at once; counting it here saves a round trip
                 "lease_until": now + timedelta(seconds=self.policy.lease_s),
                 "created_at": now,
                 "updated_at": now,
@@ -109,7 +110,7 @@ class SmsGateway:
             }
         )
         if reservation.created:
-            return await self._deliver(reservation.record)
+            return await self._deliver(reservation.record, first_attempt_counted=True)
         existing = reservation.record
         if existing.body != body or existing.to != recipient:
             log.warning("key %s reused with different content; the first message stands", key)
@@ -174,11 +175,15 @@ class SmsGateway:
                 return await self._accepted(key, found, note="found by lookup")
         return await self._deliver(before)
 
-    async def _deliver(self, record: SendRecord) -> SendRecord:
+    async def _deliver(self, record: SendRecord, *, first_attempt_counted: bool = False) -> SendRecord:
+        """Call the provider; every attempt is counted in the record before it is made."""
         key = record.id
         throttles = 0
+        counted = first_attempt_counted
         while True:
-            await self.db.sends.count_attempt(key)
+            if not counted:
+                await self.db.sends.count_attempt(key)
+            counted = False
             try:
                 accepted = await self.transport.create(record.to, record.body, self.status_callback_url)
             except TransportError as err:
@@ -216,10 +221,7 @@ class SmsGateway:
         return await self._finish(record.id, SendStatus.failed, **fields)
 
     async def _finish(self, key: str, status: SendStatus, **fields: Any) -> SendRecord:
-        await self.db.sends.update(key, status, only_from=[SendStatus.pending], **fields)
-        record = await self.db.sends.get(key)
-        assert record is not None
-        return record
+        return await self.db.sends.finish(key, status, only_from=[SendStatus.pending], **fields)
 
     async def handle_status_callback(self, sid: str, status: str, error_code: Optional[int]) -> bool:
         """Apply a (signature-checked) provider status callback; False if unknown or stale."""

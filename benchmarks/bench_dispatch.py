@@ -1,0 +1,119 @@
+"""Campaign dispatch throughput (``make bench-dispatch``): 100,000 birthday greetings, end to end.
+
+A throwaway mongod gets about 20,000 demo key accounts whose contacts (100,000)
+are all born on the campaign day; the Twilio emulator runs as its own process,
+as Twilio would be elsewhere. The campaign is the product's own command,
+``python -m care_scheduler run birthday --no-rate-limit``, so every message is
+selected, rendered, recorded before the call, sent through the real twilio
+client and recorded again. Figures: messages per second from start to exit of
+that command, its peak RSS, and an exactly-once check against the emulator's
+own received log. A second campaign then runs at 50 MPS and the achieved rate
+is measured from the emulator's timestamps.
+
+Goals: >= 1,000 msgs/s, peak RSS <= 300 MB, achieved rate within 2 % of the limit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import ROOT, EmulatorProcess, campaign_argv, campaign_env, run_campaign, seed_due  # noqa: E402
+
+from carecore.mongod import EmbeddedMongo, free_port  # noqa: E402
+
+FULL_DAY = date(2026, 11, 23)  # the throughput campaign
+RATE_DAY = date(2026, 11, 24)  # the rate-limited one
+
+
+def achieved_rate(lines: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """Messages per second between the first and the last acceptance, and the busiest second."""
+    times = sorted(datetime.fromisoformat(line["at"]).timestamp() for line in lines)
+    span = times[-1] - times[0]
+    per_second = Counter(int(t - times[0]) for t in times)
+    return {"messages": len(times), "span_s": round(span, 2), "rate": round((len(times) - 1) / span, 2),
+            "busiest_second": max(per_second.values())}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--contacts", type=int, default=100_000)
+    parser.add_argument("--mps", type=float, default=50.0)
+    parser.add_argument("--rate-contacts", type=int, default=6_000, help="recipients of the rate-limited run")
+    parser.add_argument("--concurrency", type=int, default=None, help="CAMPAIGN_CONCURRENCY (default: the setting's)")
+    parser.add_argument("--profile", type=Path, default=None, help="cProfile the unlimited run into this file")
+    args = parser.parse_args()
+
+    results: Dict[str, Any] = {"contacts": args.contacts, "mps_limit": args.mps, "concurrency": args.concurrency}
+    with tempfile.TemporaryDirectory(prefix="bench-dispatch-") as tmp_name:
+        tmp = Path(tmp_name)
+        mongo = EmbeddedMongo(tmp / "db", free_port(), cache_size_gb=1.0)
+        uri = mongo.start()
+        emulator: Optional[EmulatorProcess] = None
+        try:
+            print(f"seeding {args.contacts:,} + {args.rate_contacts:,} due contacts …", flush=True)
+            started = time.perf_counter()
+            full_due, rate_due = asyncio.run(seed_due(uri, "bench_dispatch", [
+                (FULL_DAY, args.contacts, False), (RATE_DAY, args.rate_contacts, True)]))
+            results["seed_s"] = round(time.perf_counter() - started, 1)
+            emulator = EmulatorProcess(tmp, free_port())
+            extra = {"CAMPAIGN_CONCURRENCY": str(args.concurrency)} if args.concurrency else {}
+            env = campaign_env(uri, "bench_dispatch", tmp, emulator, **extra)
+
+            print("unlimited run …", flush=True)
+            full = run_campaign(env, campaign_argv(FULL_DAY, "--no-rate-limit", profile=args.profile))
+            if full.returncode != 0:
+                raise SystemExit(f"campaign failed:\n{full.output[-3000:]}")
+            received = Counter(line["to"] for line in emulator.received())
+            results["unlimited"] = {
+                "sent": sum(received.values()), "expected": len(full_due.mobiles),
+                "suppressed_opted_out": len(full_due.opted_out),
+                "duplicates": sum(n - 1 for n in received.values() if n > 1),
+                "missing": len(set(full_due.mobiles) - set(received)),
+                "not_due": len(set(received) - set(full_due.mobiles)),
+                "elapsed_s": round(full.elapsed_s, 1),
+                "msgs_per_s": round(args.contacts / full.elapsed_s, 1),
+                "peak_rss_mb": round(full.peak_rss_mb, 1),
+            }
+            emulator.clear_log()
+
+            print(f"run at {args.mps:g} MPS …", flush=True)
+            limited = run_campaign(env, campaign_argv(RATE_DAY, "--mps", f"{args.mps:g}"))
+            if limited.returncode != 0:
+                raise SystemExit(f"campaign failed:\n{limited.output[-3000:]}")
+            rate = achieved_rate(emulator.received())
+            rate["deviation_pct"] = round((rate["rate"] - args.mps) / args.mps * 100, 2)
+            results["limited"] = rate
+        finally:
+            if emulator is not None:
+                emulator.stop()
+            mongo.destroy()
+
+    u, r = results["unlimited"], results["limited"]
+    ok_rate, ok_rss, ok_limit = u["msgs_per_s"] >= 1000, u["peak_rss_mb"] <= 300, abs(r["deviation_pct"]) <= 2
+    print(f"\n{args.contacts:,} due contacts ({u['suppressed_opted_out']:,} opted out, recorded as suppressed):")
+    print(f"  unlimited: {u['msgs_per_s']:,.0f} msgs/s end to end ({u['elapsed_s']} s), {u['sent']:,} sent, "
+          f"{u['duplicates']} duplicates, {u['missing']} missing, {u['not_due']} not due   "
+          f"[{'meets' if ok_rate else 'MISSES'} >= 1,000 msgs/s]")
+    print(f"  peak RSS of the campaign process: {u['peak_rss_mb']:.0f} MB   [{'meets' if ok_rss else 'MISSES'} <= 300 MB]")
+    print(f"  limited to {args.mps:g} MPS: {r['rate']} msgs/s over {r['span_s']} s ({r['messages']:,} messages, "
+          f"busiest second {r['busiest_second']}), {r['deviation_pct']:+.2f} %   "
+          f"[{'meets' if ok_limit else 'MISSES'} within 2 %]")
+    (ROOT / "results").mkdir(exist_ok=True)
+    (ROOT / "results" / "bench_dispatch.json").write_text(json.dumps(results, indent=2))
+    print("written: results/bench_dispatch.json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,200 @@
+"""Fault drills (``make drills``): the product under the failures it must survive without losing a message.
+
+Each drill prints one ``PASS``/``FAIL`` line with its counts; all figures go to
+``results/drills.json``. The ground truth for "sent exactly once" is the Twilio
+emulator's own received log, never the product's records.
+
+1. kill: a 10,000-recipient campaign SIGKILLed at 5 random points, restarted each time.
+2. twilio: 10 % 429, 3 % 500, 1 % timeouts, invalid and unsubscribed numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Callable, Dict, List
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import ROOT, Due, EmulatorProcess, campaign_argv, campaign_env, run_campaign, seed_due  # noqa: E402
+
+from carecore.mongod import EmbeddedMongo, free_port  # noqa: E402
+from carecore.repository import Database  # noqa: E402
+
+UNFINISHED = ("pending", "ambiguous", "deferred")
+# Short timeouts make the drills quick; the lease stays at twice the timeout, as in production.
+FAST_FAILURES = {"TWILIO_TIMEOUT_S": "1", "SMS_LEASE_S": "2"}
+
+
+@dataclass
+class DrillResult:
+    name: str
+    passed: bool
+    counts: Dict[str, Any] = field(default_factory=dict)
+    problems: List[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        counts = ", ".join(f"{k}={v}" for k, v in self.counts.items())
+        why = f"  ({'; '.join(self.problems)})" if self.problems else ""
+        return f"{'PASS' if self.passed else 'FAIL'} {self.name}: {counts}{why}"
+
+
+async def _statuses(uri: str, db_name: str) -> Counter:
+    db = Database.connect(uri, db_name)
+    try:
+        return Counter({status: n for (_, status), n in (await db.sends.count_by_status()).items()})
+    finally:
+        db.close()
+
+
+async def _opted_out(uri: str, db_name: str, mobiles: List[str]) -> int:
+    db = Database.connect(uri, db_name)
+    try:
+        found = [await db.customers.find_by_mobile(m) for m in mobiles]
+        return sum(1 for f in found if f and f[1].sms_opt_out)
+    finally:
+        db.close()
+
+
+def exactly_once(due: Due, received: List[Dict[str, Any]], *, excluded: frozenset = frozenset()) -> Dict[str, int]:
+    """Compare the emulator's received log with who was due (``excluded``: numbers Twilio refuses)."""
+    got = Counter(line["to"] for line in received)
+    expected = set(due.mobiles) - excluded
+    return {"due": len(expected), "received": sum(got.values()),
+            "duplicates": sum(n - 1 for n in got.values() if n > 1),
+            "missing": len(expected - set(got)), "not_due": len(set(got) - expected)}
+
+
+def drill_kill(tmp: Path, uri: str, contacts: int, kills: int, rng: random.Random) -> DrillResult:
+    day = date(2026, 11, 23)
+    db_name = "drill_kill"
+    (due,) = asyncio.run(seed_due(uri, db_name, [(day, contacts, False)]))
+    # The emulator stores each message, then waits before answering: a kill in that gap leaves
+    # messages Twilio accepted but the sender never heard of, which the restart must look up.
+    emulator = EmulatorProcess(tmp / "kill", free_port(), {"ack_delay_ms": 5})
+    try:
+        env = campaign_env(uri, db_name, tmp / "kill", emulator, **FAST_FAILURES)
+        points = sorted(rng.sample(range(contacts // 20, contacts * 19 // 20), kills))
+        landed: List[int] = []
+        for point in points:
+            proc = subprocess.Popen(campaign_argv(day, "--no-rate-limit"), cwd=ROOT, env=env,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            while emulator.received_count() < point and proc.poll() is None:
+                time.sleep(0.005)
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGKILL)
+                landed.append(emulator.received_count())
+            proc.wait()
+        pending_after_kills = asyncio.run(_statuses(uri, db_name)).get("pending", 0)
+        final = run_campaign(env, campaign_argv(day, "--no-rate-limit"))
+        statuses = asyncio.run(_statuses(uri, db_name))
+        check = exactly_once(due, emulator.received())
+        counts = {"kills": len(landed), "killed_at": landed, "left_pending": pending_after_kills,
+                  "lookups": emulator.stats()["list_requests"], **check,
+                  "unfinished_records": sum(statuses.get(s, 0) for s in UNFINISHED)}
+    finally:
+        emulator.stop()
+    problems = []
+    if final.returncode != 0:
+        problems.append(f"restart exited {final.returncode}: {final.output[-300:]}")
+    if len(landed) < kills:
+        problems.append(f"only {len(landed)} of {kills} kills landed before the campaign finished")
+    for key in ("duplicates", "missing", "not_due", "unfinished_records"):
+        if counts[key]:
+            problems.append(f"{key}: {counts[key]}")
+    return DrillResult("kill and restart", not problems, counts, problems)
+
+
+def drill_twilio_faults(tmp: Path, uri: str, contacts: int, rng: random.Random) -> DrillResult:
+    day = date(2026, 11, 24)
+    db_name = "drill_twilio"
+    (due,) = asyncio.run(seed_due(uri, db_name, [(day, contacts, False)]))
+    picked = rng.sample(due.mobiles, 40)
+    invalid, unsubscribed = picked[:20], picked[20:]
+    faults = {"rate_429": 0.10, "rate_500": 0.03, "rate_timeout": 0.01, "timeout_hang_s": 3, "store_on_500": True,
+              "invalid_numbers": invalid, "unsubscribed_numbers": unsubscribed, "seed": rng.randrange(1 << 30)}
+    emulator = EmulatorProcess(tmp / "twilio", free_port(), faults)
+    try:
+        env = campaign_env(uri, db_name, tmp / "twilio", emulator, **FAST_FAILURES)
+        runs = 0
+        statuses: Counter = Counter()
+        while runs < 5:  # a run finishes what it can; what is still unsettled is taken up by the next
+            runs += 1
+            result = run_campaign(env, campaign_argv(day, "--no-rate-limit"))
+            if result.returncode != 0:
+                return DrillResult("twilio faults", False, {"runs": runs}, [result.output[-300:]])
+            statuses = asyncio.run(_statuses(uri, db_name))
+            if not any(statuses.get(s) for s in UNFINISHED):
+                break
+        stats = emulator.stats()
+        check = exactly_once(due, emulator.received(), excluded=frozenset(picked))
+        opted_out_now = asyncio.run(_opted_out(uri, db_name, unsubscribed))
+        counts = {"runs": runs, "injected": stats["faults"], "lookups": stats["list_requests"], **check,
+                  "failed": statuses.get("failed", 0), "unsubscribed_now_opted_out": opted_out_now,
+                  "unfinished_records": sum(statuses.get(s, 0) for s in UNFINISHED)}
+    finally:
+        emulator.stop()
+    problems = [f"{key}: {counts[key]}" for key in ("duplicates", "missing", "not_due", "unfinished_records")
+                if counts[key]]
+    if counts["failed"] != len(picked):
+        problems.append(f"{counts['failed']} failed, expected {len(picked)} (invalid + unsubscribed)")
+    if opted_out_now != len(unsubscribed):
+        problems.append(f"only {opted_out_now} of {len(unsubscribed)} unsubscribed numbers marked opted out")
+    if not stats["faults"].get("429") or not stats["faults"].get("500") or not stats["faults"].get("timeout"):
+        problems.append("a fault kind was never injected: the drill proves nothing about it")
+    return DrillResult("twilio faults", not problems, counts, problems)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=["kill", "twilio"], action="append", help="run only these drills")
+    parser.add_argument("--kill-contacts", type=int, default=10_000)
+    parser.add_argument("--kills", type=int, default=5)
+    parser.add_argument("--twilio-contacts", type=int, default=5_000)
+    parser.add_argument("--seed", type=int, default=None, help="random seed (printed, so a failure can be replayed)")
+    args = parser.parse_args()
+    seed = args.seed if args.seed is not None else random.randrange(1 << 30)
+    print(f"drills with seed {seed}", flush=True)
+    rng = random.Random(seed)
+
+    drills: Dict[str, Callable[[Path, str], DrillResult]] = {
+        "kill": lambda tmp, uri: drill_kill(tmp, uri, args.kill_contacts, args.kills, rng),
+        "twilio": lambda tmp, uri: drill_twilio_faults(tmp, uri, args.twilio_contacts, rng),
+    }
+    results: List[DrillResult] = []
+    with tempfile.TemporaryDirectory(prefix="drills-") as tmp_name:
+        tmp = Path(tmp_name)
+        mongo = EmbeddedMongo(tmp / "db", free_port(), cache_size_gb=1.0)
+        uri = mongo.start()
+        try:
+            for name, drill in drills.items():
+                if args.only and name not in args.only:
+                    continue
+                (tmp / name).mkdir()
+                started = time.perf_counter()
+                result = drill(tmp, uri)
+                result.counts["seconds"] = round(time.perf_counter() - started, 1)
+                print(result.line(), flush=True)
+                results.append(result)
+        finally:
+            mongo.destroy()
+    (ROOT / "results").mkdir(exist_ok=True)
+    (ROOT / "results" / "drills.json").write_text(json.dumps(
+        {"seed": seed, "drills": [r.__dict__ for r in results]}, indent=2, ensure_ascii=False))
+    print("written: results/drills.json")
+    return 0 if all(r.passed for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

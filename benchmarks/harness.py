@@ -1,0 +1,169 @@
+"""What the campaign benchmark and the campaign drills share: a throwaway mongod, due contacts,
+the Twilio emulator as its own process, and the product's campaign command run as a child.
+
+Nothing here is a stand-in for product code: campaigns run through
+``python -m care_scheduler run``, the emulator is ``python -m carecore.twilio_emulator``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from carecore.repository import Database  # noqa: E402
+from carecore.seed import customer_doc, manager_docs  # noqa: E402
+
+ACCOUNT_SID = "AC" + "b" * 32
+AUTH_TOKEN = "bench-emulator-token"
+FROM_NUMBER = "+8610690000"
+
+
+def due_customers(first_index: int, contacts: int, day: date, managers: List[Dict[str, Any]],
+                  *, single_segment: bool = False) -> List[Dict[str, Any]]:
+    """Demo accounts (realistic tiers, languages, 3 % opted out) whose every contact is born on ``day``."""
+    docs: List[Dict[str, Any]] = []
+    total = 0
+    index = first_index
+    while total < contacts:
+        doc = customer_doc(index, day, managers)
+        doc["contacts"] = doc["contacts"][: contacts - total]
+        doc["contacts"][0]["billing_contact"] = True
+        for contact in doc["contacts"]:
+            contact["birthday"] = {"calendar": "solar", "month": day.month, "day": day.day}
+            if single_segment:  # a run that counts messages against a rate: one segment each
+                contact.update(language="zh", tier="silver", sms_opt_out=False)
+        total += len(doc["contacts"])
+        docs.append(doc)
+        index += 1
+    return docs
+
+
+@dataclass
+class Due:
+    """Who a seeded campaign day must reach."""
+
+    day: date
+    mobiles: List[str] = field(default_factory=list)  # consenting: exactly one message each
+    opted_out: List[str] = field(default_factory=list)  # recorded as suppressed, never sent
+
+
+async def seed_due(uri: str, db_name: str, days: List[Tuple[date, int, bool]]) -> List[Due]:
+    """Seed managers and, per (day, contacts, single_segment), accounts whose contacts are all due that day."""
+    db = Database.connect(uri, db_name)
+    try:
+        await db.ensure_schema()
+        managers = manager_docs()
+        await db.managers.insert_many(managers)
+        result: List[Due] = []
+        next_index = 1
+        for day, contacts, single_segment in days:
+            docs = due_customers(next_index, contacts, day, managers, single_segment=single_segment)
+            next_index += len(docs)
+            for start in range(0, len(docs), 2000):
+                await db.customers.insert_many(docs[start:start + 2000])
+            due = Due(day)
+            for doc in docs:
+                for contact in doc["contacts"]:
+                    (due.opted_out if contact.get("sms_opt_out") else due.mobiles).append(contact["mobile"])
+            result.append(due)
+        return result
+    finally:
+        db.close()
+
+
+def wait_port(port: int, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on port {port}")
+
+
+class EmulatorProcess:
+    """The Twilio emulator in its own process, with its received log (the drills' ground truth)."""
+
+    def __init__(self, tmp: Path, port: int, faults: Optional[Dict[str, Any]] = None) -> None:
+        self.port = port
+        self.log_path = tmp / "received.jsonl"
+        env = {**os.environ, "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "LOG_LEVEL": "WARNING"}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "carecore.twilio_emulator", "--port", str(port), "--received-log",
+             str(self.log_path), "--no-callbacks", "--faults", json.dumps(faults or {})], cwd=ROOT, env=env)
+        wait_port(port)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def received(self) -> List[Dict[str, Any]]:
+        if not self.log_path.exists():
+            return []
+        return [json.loads(line) for line in self.log_path.read_text(encoding="utf-8").splitlines()]
+
+    def received_count(self) -> int:
+        if not self.log_path.exists():
+            return 0
+        with self.log_path.open("rb") as fh:
+            return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 16), b""))
+
+    def stats(self) -> Dict[str, Any]:
+        with urllib.request.urlopen(f"{self.url}/_emulator/stats", timeout=10) as resp:
+            return json.load(resp)["stats"]
+
+    def clear_log(self) -> None:
+        self.log_path.unlink(missing_ok=True)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def campaign_env(uri: str, db_name: str, tmp: Path, emulator: EmulatorProcess, **extra: str) -> Dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "MONGODB_", "CAMPAIGN_"))}
+    env.update(MONGODB_URI=uri, MONGODB_DB=db_name, VAR_DIR=str(tmp / "var"), TWILIO_ACCOUNT_SID=ACCOUNT_SID,
+               TWILIO_AUTH_TOKEN=AUTH_TOKEN, TWILIO_FROM_NUMBER=FROM_NUMBER, TWILIO_API_BASE_URL=emulator.url,
+               PUBLIC_BASE_URL="http://127.0.0.1:9", LOG_LEVEL="WARNING", **extra)
+    return env
+
+
+def campaign_argv(day: date, *extra: str, profile: Optional[Path] = None) -> List[str]:
+    profiler = ["-m", "cProfile", "-o", str(profile)] if profile else []
+    return [sys.executable, *profiler, "-m", "care_scheduler", "run", "birthday", "--date", day.isoformat(),
+            "--now", f"{day.isoformat()}T09:00", *extra]
+
+
+@dataclass
+class CampaignRun:
+    returncode: int
+    elapsed_s: float
+    peak_rss_mb: float
+    output: str
+
+
+def run_campaign(env: Dict[str, str], argv: List[str]) -> CampaignRun:
+    """Run the campaign command to its end; wall time and the child's own peak RSS (``wait4``)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert proc.stdout is not None
+    out = proc.stdout.read().decode(errors="replace")
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return CampaignRun(proc.returncode, time.perf_counter() - started, usage.ru_maxrss / 1024, out)

@@ -1,0 +1,87 @@
+"""The whole product as `make run` starts it, on free ports in a throwaway folder.
+
+Used by the end-to-end test, the bot benchmark and the drills: Rasa server,
+action server, care service, mongod and the Twilio emulator, all started by the
+product's own supervisor. Needs the trained model (`make train`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any, Dict, List
+
+from carecore import repository
+from carecore.mongod import free_port
+from carecore.sms import signature
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = ROOT / "models" / "keycare.tar.gz"
+TOKEN = "e2e-emulator-token"
+
+
+class Stack:
+    def __init__(self, tmp: Path) -> None:
+        self.mongo_port, self.emulator_port = free_port(), free_port()
+        self.rasa_port, self.action_port, self.care_port = free_port(), free_port(), free_port()
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "MONGODB_", "CARE_", "PUBLIC_"))}
+        self.env.update(CARE_PORT=str(self.care_port),
+            VAR_DIR=str(tmp / "var"), EMBEDDED_MONGO_PORT=str(self.mongo_port), EMULATOR_PORT=str(self.emulator_port),
+            RASA_PORT=str(self.rasa_port), ACTION_SERVER_PORT=str(self.action_port), DEMO_CUSTOMERS="20",
+            EMULATOR_AUTH_TOKEN=TOKEN, BOT_PUBLIC_URL=f"http://127.0.0.1:{self.rasa_port}", RASA_API_TOKEN="e2e",
+        )
+        self.var = tmp / "var"
+        self.lines: List[str] = []
+        self.proc: subprocess.Popen[str] | None = None
+
+    def start(self, timeout_s: float = 420) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "carecore.supervisor"], cwd=ROOT, env=self.env,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        ready = threading.Event()
+
+        def pump() -> None:
+            assert self.proc is not None and self.proc.stdout is not None
+            for line in self.proc.stdout:
+                self.lines.append(line)
+                if "ready:" in line:
+                    ready.set()
+
+        threading.Thread(target=pump, daemon=True).start()
+        if not ready.wait(timeout_s):
+            self.stop()
+            raise AssertionError("stack never became ready:\n" + "".join(self.lines[-80:]))
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        repository.shutdown_server("127.0.0.1", self.mongo_port)
+
+    def say(self, sender: str, text: str) -> List[str]:
+        body = json.dumps({"sender": sender, "message": text}).encode()
+        req = urllib.request.Request(f"http://127.0.0.1:{self.rasa_port}/webhooks/rest/webhook", data=body,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return [m.get("text", "") for m in json.load(resp)]
+
+    def sms(self, from_: str, text: str, sid: str) -> int:
+        url = f"http://127.0.0.1:{self.rasa_port}/webhooks/twilio_sms/webhook"
+        params = {"MessageSid": sid, "From": from_, "To": "+8610690000", "Body": text}
+        req = urllib.request.Request(url, data=urllib.parse.urlencode(params).encode(),
+                                     headers={signature.HEADER: signature.sign(TOKEN, url, params)})
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return resp.status
+
+    def emulator_messages(self) -> List[Dict[str, Any]]:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.emulator_port}/_emulator", timeout=10) as resp:
+            return json.load(resp)["messages"]
