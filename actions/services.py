@@ -40,7 +40,7 @@ async def services() -> Services:
         settings = get_settings()
         if not settings.mongodb_uri:
             raise RuntimeError("MONGODB_URI is not set; start the action server through `make run`")
-        db = Database.connect(settings.mongodb_uri, settings.mongodb_db, server_selection_timeout_ms=2000)
+        db = Database.connect(settings.mongodb_uri, settings.mongodb_db, server_selection_timeout_ms=1000)
         await db.ensure_schema()
         _services = Services(db, build_gateway(db, settings), SystemClock(settings.timezone), settings)
     return _services

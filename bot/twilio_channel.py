@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import logging
 from typing import Any, Awaitable, Callable, Dict, Optional
+from xml.sax.saxutils import escape
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.fallback import try_again
 from carecore.config import Settings, get_settings
 from carecore.identity import sms_sender_id
 from carecore.phones import InvalidPhoneNumber, mask, to_e164
@@ -68,7 +70,7 @@ class TwilioSmsInput(InputChannel):
             settings = self.settings
             if not settings.mongodb_uri:
                 raise RuntimeError("MONGODB_URI is not set")
-            db = Database.connect(settings.mongodb_uri, settings.mongodb_db)
+            db = Database.connect(settings.mongodb_uri, settings.mongodb_db, server_selection_timeout_ms=1000)
             self._gateway = build_gateway(db, settings)
         return self._gateway
 
@@ -101,14 +103,21 @@ class TwilioSmsInput(InputChannel):
         except InvalidPhoneNumber:
             return response.text("missing or invalid From", status=400)
         message_sid = params.get("MessageSid") or params.get("SmsSid") or ""
-        gateway = await self.gateway()
-        if message_sid and await gateway.db.sends.get(f"reply:{message_sid}:0"):
-            return response.text(EMPTY_TWIML, content_type="text/xml")  # Twilio delivered it twice
-        secret = self.settings.sender_id_secret
-        sender_id = sms_sender_id(phone, secret) if secret else f"sms:{phone}:unsigned"
-        collector = CollectingOutputChannel()
-        await on_new_message(UserMessage(text.strip()[:1600], collector, sender_id, input_channel=self.name(),
-                                         metadata={"message_sid": message_sid}))
+        try:
+            gateway = await self.gateway()
+            if message_sid and await gateway.db.sends.get(f"reply:{message_sid}:0"):
+                return response.text(EMPTY_TWIML, content_type="text/xml")  # Twilio delivered it twice
+            secret = self.settings.sender_id_secret
+            sender_id = sms_sender_id(phone, secret) if secret else f"sms:{phone}:unsigned"
+            collector = CollectingOutputChannel()
+            await on_new_message(UserMessage(text.strip()[:1600], collector, sender_id, input_channel=self.name(),
+                                             metadata={"message_sid": message_sid}))
+        except Exception:  # noqa: BLE001 - MongoDB or the action server away: the sender still hears back
+            log.exception("SMS from %s could not be processed; answered with a retry notice", mask(phone))
+            # Inline TwiML needs no database: the gateway's records are what is unavailable.
+            notice = escape(self._signed(try_again(text)))
+            return response.text(f'<?xml version="1.0" encoding="UTF-8"?><Response><Message>{notice}</Message></Response>',
+                                 content_type="text/xml")
         await self._reply(gateway, phone, message_sid, collector)
         return response.text(EMPTY_TWIML, content_type="text/xml")
 
@@ -118,9 +127,14 @@ class TwilioSmsInput(InputChannel):
             body = (message.get("text") or "").strip()
             if not body:
                 continue
-            if any("\u4e00" <= ch <= "\u9fff" for ch in body) and not body.startswith("【"):
-                body = self.settings.sms_signature + body
             try:
-                await gateway.send(key=f"reply:{key_base}:{index}", kind="reply", to=phone, body=body[:1600])
+                await gateway.send(key=f"reply:{key_base}:{index}", kind="reply", to=phone,
+                                   body=self._signed(body)[:1600])
             except Exception:  # a failed reply must not turn into a Twilio retry of the inbound message
                 log.exception("reply to %s failed", mask(phone))
+
+    def _signed(self, body: str) -> str:
+        """Chinese SMS carry the operator's signature (【…】), as the regulator requires."""
+        if any("\u4e00" <= ch <= "\u9fff" for ch in body) and not body.startswith("【"):
+            return self.settings.sms_signature + body
+        return body

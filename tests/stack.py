@@ -28,13 +28,13 @@ TOKEN = "e2e-emulator-token"
 
 
 class Stack:
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, *, demo_customers: int = 20) -> None:
         self.mongo_port, self.emulator_port = free_port(), free_port()
         self.rasa_port, self.action_port, self.care_port = free_port(), free_port(), free_port()
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "MONGODB_", "CARE_", "PUBLIC_"))}
         self.env.update(CARE_PORT=str(self.care_port),
             VAR_DIR=str(tmp / "var"), EMBEDDED_MONGO_PORT=str(self.mongo_port), EMULATOR_PORT=str(self.emulator_port),
-            RASA_PORT=str(self.rasa_port), ACTION_SERVER_PORT=str(self.action_port), DEMO_CUSTOMERS="20",
+            RASA_PORT=str(self.rasa_port), ACTION_SERVER_PORT=str(self.action_port), DEMO_CUSTOMERS=str(demo_customers),
             EMULATOR_AUTH_TOKEN=TOKEN, BOT_PUBLIC_URL=f"http://127.0.0.1:{self.rasa_port}", RASA_API_TOKEN="e2e",
         )
         self.var = tmp / "var"

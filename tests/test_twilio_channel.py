@@ -105,3 +105,31 @@ async def test_oversized_body_gets_413(channel_app) -> None:
     async with aiohttp.ClientSession() as http:
         assert (await http.post(url, data=big, headers=signed(token, url, big))).status == 413
     assert received == []
+
+
+async def test_a_failure_inside_the_bot_is_answered_inline_without_the_database(gateway: SmsGateway, auth_token: str,
+                                                                                emulator) -> None:
+    emu, _ = emulator
+    port = free_port()
+    public = f"http://127.0.0.1:{port}"
+    channel = TwilioSmsInput(settings=Settings(twilio_auth_token=auth_token, bot_public_url=public,
+                                               sender_id_secret=SECRET), gateway=gateway)
+
+    async def on_new_message(message: UserMessage) -> None:
+        raise ConnectionError("MongoDB is away")
+
+    Sanic.test_mode = True
+    app = Sanic(f"twilio_sms_fail_{uuid.uuid4().hex[:8]}")
+    app.blueprint(channel.blueprint(on_new_message), url_prefix="/webhooks/twilio_sms")
+    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
+    await server.startup()
+    try:
+        url = public + WEBHOOK_PATH
+        async with aiohttp.ClientSession() as http:
+            resp = await http.post(url, data=INBOUND, headers=signed(auth_token, url, INBOUND))
+            text = await resp.text()
+    finally:
+        await server.close()
+    assert resp.status == 200
+    assert "<Message>【中国电信】抱歉，系统暂时繁忙" in text and text.endswith("</Message></Response>")
+    assert emu.stats.create_requests == 0  # TwiML answers inline: nothing through the gateway

@@ -1,0 +1,242 @@
+"""Bot round-trip latency (``make bench-bot``): simulated customers through the REST webhook, ours vs bare Rasa.
+
+N concurrent simulated customers (default 20) hold short, realistic conversations
+in Chinese and English (greeting, an SLA question, a bill question that needs
+verification, mobile number, the one-time code read from the Twilio emulator,
+manager, tickets, thanks, goodbye) until 2,000 messages have been sent. Each
+conversation has its own sender id, as each customer's chat would.
+
+Ours is the whole product as ``make run`` starts it (Mongo tracker store, action
+server, SMS gateway). The baseline is made here, in a temporary folder: the same
+NLU data and pipeline, every intent answered by an ``utter_`` response, no custom
+actions, Rasa's default in-memory tracker store. Both get the same scripts; the
+figures are p50/p95/p99 latency per message and throughput, and ours/baseline.
+
+Goal: p95 ratio <= 1.3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional
+
+import aiohttp
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from carecore.mongod import free_port  # noqa: E402
+from carecore.seed import customer_doc, manager_docs  # noqa: E402
+from tests.stack import Stack  # noqa: E402
+
+SCRIPTS = {
+    "zh": ["你好", "你们承诺多久修复故障", "上个月话费多少", "{mobile}", "{code}", "我的客户经理是谁",
+           "查一下我的工单", "谢谢", "再见"],
+    "en": ["hello", "how fast do you fix faults", "how much was our bill last month", "{mobile}", "{code}",
+           "who is my account manager", "any update on my ticket", "thanks", "bye"],
+}
+CODE_WORDS = ("验证码", "code")
+
+
+def contact_pool(customers: int) -> List[str]:
+    """Mobiles (as customers type them) of the demo contacts the stack seeds, minus opted-out ones."""
+    managers = manager_docs()
+    mobiles = []
+    for index in range(1, customers + 1):
+        for contact in customer_doc(index, date.today(), managers)["contacts"]:
+            if not contact["sms_opt_out"]:
+                mobiles.append(contact["mobile"][3:])
+    return mobiles
+
+
+class Target:
+    """One assistant under test: where its REST webhook is and how a customer gets a code."""
+
+    def __init__(self, name: str, webhook: str, code_for: Callable[[aiohttp.ClientSession, str], Any]) -> None:
+        self.name, self.webhook, self.code_for = name, webhook, code_for
+
+
+def emulator_code_lookup(emulator_url: str) -> Callable[[aiohttp.ClientSession, str], Any]:
+    async def code_for(session: aiohttp.ClientSession, mobile: str) -> str:
+        async with session.get(f"{emulator_url}/_emulator") as resp:
+            messages = (await resp.json())["messages"]
+        bodies = [m["body"] for m in messages if m["to"] == "+86" + mobile and any(w in m["body"] for w in CODE_WORDS)]
+        match = re.search(r"[0-9]{6}", bodies[-1]) if bodies else None
+        return match.group(0) if match else "000000"
+    return code_for
+
+
+async def fixed_code(session: aiohttp.ClientSession, mobile: str) -> str:
+    return "123456"
+
+
+async def drive(target: Target, mobiles: List[str], *, users: int, messages: int) -> Dict[str, Any]:
+    latencies: List[float] = []
+    errors = 0
+    sent = 0
+    conversation = 0
+    lock = asyncio.Lock()
+
+    async def user(worker: int, session: aiohttp.ClientSession) -> None:
+        nonlocal sent, errors, conversation
+        own = mobiles[worker::users] or mobiles
+        turn = 0
+        while True:
+            async with lock:
+                if sent >= messages:
+                    return
+                conversation += 1
+                number = conversation
+            lang = "zh" if number % 2 else "en"
+            mobile = own[turn % len(own)]
+            turn += 1
+            sender = f"bench-{target.name}-{number}"
+            for step in SCRIPTS[lang]:
+                async with lock:
+                    if sent >= messages:
+                        return
+                    sent += 1
+                text = step.format(mobile=mobile, code=await target.code_for(session, mobile) if "{code}" in step else "")
+                started = time.perf_counter()
+                try:
+                    async with session.post(target.webhook, json={"sender": sender, "message": text}) as resp:
+                        await resp.read()
+                        ok = resp.status == 200
+                except aiohttp.ClientError:
+                    ok = False
+                latencies.append((time.perf_counter() - started) * 1000)
+                errors += not ok
+
+    timeout = aiohttp.ClientTimeout(total=120)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        for i in range(users):  # warm-up: models and connections, not counted
+            async with session.post(target.webhook, json={"sender": f"warmup-{target.name}-{i}", "message": "你好"}) as r:
+                await r.read()
+        started = time.perf_counter()
+        await asyncio.gather(*(user(w, session) for w in range(users)))
+        wall = time.perf_counter() - started
+    q = statistics.quantiles(latencies, n=100)
+    return {"messages": len(latencies), "errors": errors, "conversations": conversation, "wall_s": round(wall, 1),
+            "throughput_msgs_s": round(len(latencies) / wall, 1), "p50_ms": round(q[49], 1),
+            "p95_ms": round(q[94], 1), "p99_ms": round(q[98], 1), "mean_ms": round(statistics.mean(latencies), 1)}
+
+
+def make_baseline(folder: Path) -> Path:
+    """A bare Rasa 3.6 assistant: our NLU data and pipeline, one utter_ response per intent, nothing else."""
+    core = yaml.safe_load((ROOT / "domain" / "core.yml").read_text(encoding="utf-8"))
+    intents = [i if isinstance(i, str) else next(iter(i)) for i in core["intents"]]
+    domain = {
+        "version": "3.1",
+        "intents": intents,
+        "entities": core.get("entities", []),
+        "responses": {f"utter_{i}": [{"text": f"({i})"}] for i in [*intents, "default"]},
+    }
+    rules = [{"rule": f"answer {i}", "steps": [{"intent": i}, {"action": f"utter_{i}"}]} for i in intents]
+    rules.append({"rule": "fallback", "steps": [{"intent": "nlu_fallback"}, {"action": "utter_default"}]})
+    config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
+    for component in config["pipeline"]:
+        if "dictionary_path" in component:
+            component["dictionary_path"] = str(ROOT / component["dictionary_path"])
+    for policy in config["policies"]:
+        if policy.get("core_fallback_action_name"):
+            policy["core_fallback_action_name"] = "action_default_fallback"
+    (folder / "data").mkdir(parents=True)
+    shutil.copytree(ROOT / "data" / "nlu", folder / "data" / "nlu")
+    (folder / "data" / "rules.yml").write_text(yaml.safe_dump({"version": "3.1", "rules": rules}, allow_unicode=True))
+    (folder / "domain.yml").write_text(yaml.safe_dump(domain, allow_unicode=True))
+    (folder / "config.yml").write_text(yaml.safe_dump(config, allow_unicode=True))
+    (folder / "credentials.yml").write_text("rest:\n")
+    return folder
+
+
+def rasa(folder: Path, *args: str, **popen: Any) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}  # the pipeline's tokenizer lives in bot/
+    return subprocess.Popen([str(Path(sys.executable).with_name("rasa")), *args], cwd=folder, env=env, **popen)
+
+
+def wait_http(url: str, proc: subprocess.Popen[bytes], timeout_s: float = 300) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"{url}: the server exited ({proc.returncode})")
+        try:
+            urllib.request.urlopen(url, timeout=2).close()
+            return
+        except OSError:
+            time.sleep(1)
+    raise SystemExit(f"{url}: no answer after {timeout_s} s")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--customers", type=int, default=40, help="demo key accounts the stack seeds")
+    args = parser.parse_args()
+    results: Dict[str, Any] = {"users": args.users, "messages": args.messages}
+    with tempfile.TemporaryDirectory(prefix="bench-bot-") as tmp_name:
+        tmp = Path(tmp_name)
+        baseline = make_baseline(tmp / "baseline")
+        print("training the baseline assistant …", flush=True)
+        started = time.perf_counter()
+        trained = rasa(baseline, "train", "--fixed-model-name", "baseline", "--out", "models",
+                       stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        if trained.wait() != 0:
+            raise SystemExit("baseline training failed")
+        results["baseline_train_s"] = round(time.perf_counter() - started, 1)
+
+        print("starting the product (make run's stack) …", flush=True)
+        mobiles = contact_pool(args.customers)
+        stack: Optional[Stack] = Stack(tmp / "stack", demo_customers=args.customers)
+        stack.start()
+        try:
+            ours = Target("ours", f"http://127.0.0.1:{stack.rasa_port}/webhooks/rest/webhook",
+                          emulator_code_lookup(f"http://127.0.0.1:{stack.emulator_port}"))
+            print("driving ours …", flush=True)
+            results["ours"] = asyncio.run(drive(ours, mobiles, users=args.users, messages=args.messages))
+        finally:
+            stack.stop()
+
+        port = free_port()
+        server = rasa(baseline, "run", "--model", "models/baseline.tar.gz", "--port", str(port),
+                      "--credentials", "credentials.yml", stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        try:
+            wait_http(f"http://127.0.0.1:{port}/", server)
+            print("driving the baseline …", flush=True)
+            base = Target("baseline", f"http://127.0.0.1:{port}/webhooks/rest/webhook", fixed_code)
+            results["baseline"] = asyncio.run(drive(base, mobiles, users=args.users, messages=args.messages))
+        finally:
+            server.terminate()
+            server.wait(30)
+
+    ours_r, base_r = results["ours"], results["baseline"]
+    results["p95_ratio"] = round(ours_r["p95_ms"] / base_r["p95_ms"], 2)
+    for name, r in (("ours", ours_r), ("baseline", base_r)):
+        print(f"  {name:8}  p50 {r['p50_ms']:7.1f} ms  p95 {r['p95_ms']:7.1f} ms  p99 {r['p99_ms']:7.1f} ms  "
+              f"{r['throughput_msgs_s']:6.1f} msgs/s  ({r['messages']:,} messages, {r['conversations']} conversations, "
+              f"{r['errors']} errors)")
+    ok = results["p95_ratio"] <= 1.3
+    print(f"  p95 ours/baseline: {results['p95_ratio']}   [{'meets' if ok else 'MISSES'} <= 1.3]")
+    (ROOT / "results").mkdir(exist_ok=True)
+    (ROOT / "results" / "bench_bot.json").write_text(json.dumps(results, indent=2))
+    print("written: results/bench_bot.json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""Rasa's REST channel with its input checked, and a polite answer when the assistant fails.
+
+``POST /webhooks/rest/webhook`` with ``{"sender": "...", "message": "..."}``, as Rasa's own:
+
+* 413 for bodies over 16 KB; 400 for anything but a JSON object whose ``sender``
+  is a short plain id and whose ``message`` is a non-empty string of at most
+  1,600 characters (an SMS's worth). Operator objects such as ``{"$gt": ""}``
+  never get near a query.
+* Ids starting with ``sms:`` belong to the SMS channel, which binds them to the
+  sender's number; a chat client cannot claim one.
+* If the message cannot be processed (MongoDB or the action server away), the
+  customer gets a polite "please send it again" instead of silence or a 500.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from asyncio import CancelledError
+from typing import Any, Awaitable, Callable
+
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.rest import RestInput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.fallback import try_again
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 16 * 1024
+MAX_MESSAGE_CHARS = 1600
+SENDER_ID = re.compile(r"[A-Za-z0-9_.:@+\-]{1,128}")
+
+
+def _bad(reason: str, status: int = 400) -> HTTPResponse:
+    return response.json({"error": reason}, status=status)
+
+
+class GuardedRestInput(RestInput):
+    @classmethod
+    def name(cls) -> str:
+        return "rest"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint("guarded_rest_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            return await self.handle(request, on_new_message)
+
+        return webhook
+
+    async def handle(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
+        body = request.body or b""
+        if len(body) > MAX_BODY_BYTES:
+            return _bad("request too large", 413)
+        try:
+            payload = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            return _bad("body must be JSON")
+        if not isinstance(payload, dict):
+            return _bad("body must be a JSON object")
+        sender, text = payload.get("sender"), payload.get("message")
+        if not isinstance(sender, str) or not SENDER_ID.fullmatch(sender):
+            return _bad("sender must be a plain id (letters, digits, _ . : @ + -; at most 128)")
+        if sender.startswith("sms:"):
+            return _bad("sms: ids belong to the SMS channel")
+        if not isinstance(text, str) or not text.strip():
+            return _bad("message must be a non-empty string")
+        if len(text) > MAX_MESSAGE_CHARS:
+            return _bad(f"message longer than {MAX_MESSAGE_CHARS} characters", 413)
+        collector = CollectingOutputChannel()
+        try:
+            await on_new_message(UserMessage(text, collector, sender, input_channel=self.name()))
+        except CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - whatever failed, the customer hears something useful
+            log.exception("message from a REST client could not be processed; answered with a retry notice")
+            return response.json([{"recipient_id": sender, "text": try_again(text)}])
+        return response.json(collector.messages)

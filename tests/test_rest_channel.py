@@ -1,0 +1,97 @@
+"""The guarded REST channel, the retry notice when processing fails, and the fast-failing tracker store."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import AsyncIterator, Callable, List
+
+import aiohttp
+import pytest
+from rasa.core.channels.channel import UserMessage
+from rasa.core.tracker_store import TrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.utils.endpoints import read_endpoint_config
+from sanic import Sanic
+
+from bot.fallback import TRY_AGAIN
+from bot.rest_channel import GuardedRestInput
+from bot.tracker_store import FastFailMongoTrackerStore, with_timeouts
+from carecore.mongod import free_port
+from tests.stack import ROOT
+
+
+@pytest.fixture
+async def rest_app() -> AsyncIterator[tuple[str, List[UserMessage], Callable[[bool], None]]]:
+    received: List[UserMessage] = []
+    failing = {"on": False}
+
+    async def on_new_message(message: UserMessage) -> None:
+        if failing["on"]:
+            raise ConnectionError("MongoDB is away")
+        received.append(message)
+        await message.output_channel.send_text_message(message.sender_id, "好的")
+
+    port = free_port()
+    Sanic.test_mode = True
+    app = Sanic(f"rest_{uuid.uuid4().hex[:8]}")
+    app.blueprint(GuardedRestInput().blueprint(on_new_message), url_prefix="/webhooks/rest")
+    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
+    await server.startup()
+    yield f"http://127.0.0.1:{port}/webhooks/rest/webhook", received, lambda on: failing.update(on=on)
+    await server.close()
+
+
+async def test_a_plain_message_reaches_the_bot(rest_app) -> None:
+    url, received, _ = rest_app
+    async with aiohttp.ClientSession() as http:
+        resp = await http.post(url, json={"sender": "web-1", "message": "你好"})
+        assert resp.status == 200 and await resp.json() == [{"recipient_id": "web-1", "text": "好的"}]
+    assert [(m.sender_id, m.text, m.input_channel) for m in received] == [("web-1", "你好", "rest")]
+
+
+@pytest.mark.parametrize(("body", "status"), [
+    (b"not json", 400),
+    (b"[1, 2]", 400),
+    (json.dumps({"sender": {"$gt": ""}, "message": "hi"}).encode(), 400),
+    (json.dumps({"sender": "web-1", "message": {"$ne": None}}).encode(), 400),
+    (json.dumps({"sender": "web-1", "message": "   "}).encode(), 400),
+    (json.dumps({"sender": "web 1; drop", "message": "hi"}).encode(), 400),
+    (json.dumps({"sender": "sms:+8613800138000:unsigned", "message": "上个月话费"}).encode(), 400),
+    (json.dumps({"sender": "web-1", "message": "长" * 1601}).encode(), 413),
+    (json.dumps({"sender": "web-1", "message": "x" * 20000}).encode(), 413),
+    ("\udcff".encode("utf-8", "surrogatepass"), 400),
+])
+async def test_hostile_bodies_are_refused_before_the_bot(rest_app, body: bytes, status: int) -> None:
+    url, received, _ = rest_app
+    async with aiohttp.ClientSession() as http:
+        resp = await http.post(url, data=body, headers={"Content-Type": "application/json"})
+        assert resp.status == status
+    assert received == []
+
+
+async def test_a_failure_inside_the_bot_gets_a_retry_notice_in_the_message_language(rest_app) -> None:
+    url, _, fail = rest_app
+    fail(True)
+    async with aiohttp.ClientSession() as http:
+        zh = await (await http.post(url, json={"sender": "web-2", "message": "上个月话费多少"})).json()
+        en = await (await http.post(url, json={"sender": "web-3", "message": "what was our bill"})).json()
+    assert zh == [{"recipient_id": "web-2", "text": TRY_AGAIN["zh"]}]
+    assert en == [{"recipient_id": "web-3", "text": TRY_AGAIN["en"]}]
+
+
+def test_endpoints_load_the_fast_failing_mongo_tracker_store(mongo_uri: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MONGODB_URI", mongo_uri)
+    monkeypatch.setenv("MONGODB_DB", f"tracker_{uuid.uuid4().hex[:6]}")
+    monkeypatch.setenv("ACTION_SERVER_PORT", "5055")
+    endpoint = read_endpoint_config(str(ROOT / "endpoints.yml"), "tracker_store")
+    store = TrackerStore.create(endpoint, Domain.empty())
+    assert isinstance(store, FastFailMongoTrackerStore)  # Rasa silently falls back to memory on a bad path
+    options = store.client.options
+    assert options.server_selection_timeout == 1.0 and options.pool_options.connect_timeout == 1.0
+    store.client.close()
+
+
+def test_timeouts_keep_what_the_uri_already_says() -> None:
+    uri = with_timeouts("mongodb://h:1/?replicaSet=rs0&serverSelectionTimeoutMS=300", 1000)
+    assert "replicaSet=rs0" in uri and "serverSelectionTimeoutMS=300" in uri and "connectTimeoutMS=1000" in uri
