@@ -15,7 +15,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 SYSTEM_PACKAGES := fonts-noto-cjk chromium
-.PHONY: venv system-deps run shell test test-bot lint validate train seed nlu-report bench-select bench-dispatch drills check-env clean
+.PHONY: venv system-deps run shell test test-bot lint validate train seed nlu-report bench-select bench-dispatch bench-bot drills check-env clean
 
 venv: $(STAMP)
 
@@ -78,8 +78,12 @@ bench-select: venv
 bench-dispatch: venv
 	$(PY) benchmarks/bench_dispatch.py
 
+# Bot latency against a bare Rasa baseline it builds and trains in a temporary folder.
+bench-bot: venv train
+	$(PY) benchmarks/bench_bot.py
+
 # Fault drills: each prints PASS/FAIL with its counts (results/drills.json); exit 1 if any fails.
-drills: venv
+drills: venv train
 	$(PY) benchmarks/drills.py
 
 check-env: venv

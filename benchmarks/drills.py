@@ -6,6 +6,12 @@ emulator's own received log, never the product's records.
 
 1. kill: a 10,000-recipient campaign SIGKILLed at 5 random points, restarted each time.
 2. twilio: 10 % 429, 3 % 500, 1 % timeouts, invalid and unsubscribed numbers.
+3. mongo: MongoDB SIGKILLed and restarted mid-campaign, and mid-conversation (whole stack).
+4. hostile: hypothesis fuzzing of the SMS webhook, status callback, admin API and REST channel.
+5. disclosure: 200 attempts by a verified customer to read other customers' data.
+
+Drills 3 (conversation part), 4 and 5 run against the whole product as ``make run``
+starts it, which needs the trained model (``make drills`` trains first).
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable, Dict, List
+from typing import Any, Callable, Dict, List, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -156,12 +162,89 @@ def drill_twilio_faults(tmp: Path, uri: str, contacts: int, rng: random.Random) 
     return DrillResult("twilio faults", not problems, counts, problems)
 
 
+def drill_mongo_campaign(tmp: Path, contacts: int) -> DrillResult:
+    """MongoDB killed and restarted while a campaign sends: the same process carries on, nothing lost."""
+    day = date(2026, 11, 25)
+    db_name = "drill_mongo"
+    mongo = EmbeddedMongo(tmp / "db", free_port(), cache_size_gb=0.5)
+    uri = mongo.start()
+    restarted: Optional[EmbeddedMongo] = None
+    emulator = EmulatorProcess(tmp, free_port(), {"ack_delay_ms": 5})
+    try:
+        (due,) = asyncio.run(seed_due(uri, db_name, [(day, contacts, False)]))
+        env = campaign_env(uri, db_name, tmp, emulator)
+        proc = subprocess.Popen(campaign_argv(day, "--no-rate-limit"), cwd=ROOT, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        while emulator.received_count() < contacts // 3 and proc.poll() is None:
+            time.sleep(0.01)
+        killed_at = emulator.received_count()
+        assert mongo.process is not None
+        mongo.process.kill()
+        mongo.process.wait()
+        time.sleep(2)
+        restarted = EmbeddedMongo(tmp / "db", mongo.port, cache_size_gb=0.5)
+        restarted.start()
+        out, _ = proc.communicate(timeout=600)
+        in_process = proc.returncode == 0
+        statuses = asyncio.run(_statuses(uri, db_name))
+        reruns = 0
+        while any(statuses.get(s) for s in UNFINISHED) and reruns < 3:  # only if the process could not carry on
+            reruns += 1
+            run_campaign(env, campaign_argv(day, "--no-rate-limit"))
+            statuses = asyncio.run(_statuses(uri, db_name))
+        check = exactly_once(due, emulator.received())
+        counts = {"killed_at_received": killed_at, "campaign_exit": proc.returncode, "reruns_needed": reruns, **check,
+                  "unfinished_records": sum(statuses.get(s, 0) for s in UNFINISHED)}
+    finally:
+        emulator.stop()
+        (restarted or mongo).destroy()
+    problems = [f"{key}: {counts[key]}" for key in ("duplicates", "missing", "not_due", "unfinished_records")
+                if counts[key]]
+    if not in_process:
+        problems.append(f"the campaign process failed ({counts['campaign_exit']}): {out.decode()[-300:]}")
+    return DrillResult("mongodb restart mid-campaign", not problems, counts, problems)
+
+
+def stack_drills(tmp: Path, rng: random.Random, only: Optional[List[str]], probes: int,
+                 examples: int) -> List[DrillResult]:
+    """Drills 3 (conversation), 4 and 5, on one running stack; the MongoDB kill goes last."""
+    from stack_drills import drill_disclosure, drill_hostile, drill_mongo_conversation
+
+    from tests.stack import Stack
+
+    stack = Stack(tmp / "stack")
+    stack.start()
+    results = []
+    try:
+        for name, drill in (("disclosure", lambda: drill_disclosure(stack, rng, probes)),
+                            ("hostile", lambda: drill_hostile(stack, examples)),
+                            ("mongo", lambda: drill_mongo_conversation(stack))):
+            if only and name not in only:
+                continue
+            started = time.perf_counter()
+            try:
+                outcome = drill()
+                result = DrillResult(outcome.name, outcome.passed, outcome.counts, outcome.problems)
+            except Exception as exc:  # noqa: BLE001 - a drill that cannot run is a failed drill
+                result = DrillResult(name, False, {}, [f"{type(exc).__name__}: {exc}"])
+            result.counts["seconds"] = round(time.perf_counter() - started, 1)
+            print(result.line(), flush=True)
+            results.append(result)
+    finally:
+        stack.stop()
+    return results
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=["kill", "twilio"], action="append", help="run only these drills")
+    parser.add_argument("--only", choices=["kill", "twilio", "mongo", "hostile", "disclosure"], action="append",
+                        help="run only these drills")
     parser.add_argument("--kill-contacts", type=int, default=10_000)
     parser.add_argument("--kills", type=int, default=5)
     parser.add_argument("--twilio-contacts", type=int, default=5_000)
+    parser.add_argument("--mongo-contacts", type=int, default=3_000)
+    parser.add_argument("--probes", type=int, default=200)
+    parser.add_argument("--examples", type=int, default=100, help="hypothesis examples per fuzzed endpoint")
     parser.add_argument("--seed", type=int, default=None, help="random seed (printed, so a failure can be replayed)")
     args = parser.parse_args()
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
@@ -189,6 +272,15 @@ def main() -> int:
                 results.append(result)
         finally:
             mongo.destroy()
+        if not args.only or "mongo" in args.only:
+            (tmp / "mongo").mkdir()
+            started = time.perf_counter()
+            result = drill_mongo_campaign(tmp / "mongo", args.mongo_contacts)
+            result.counts["seconds"] = round(time.perf_counter() - started, 1)
+            print(result.line(), flush=True)
+            results.append(result)
+        if not args.only or {"mongo", "hostile", "disclosure"} & set(args.only):
+            results += stack_drills(tmp, rng, args.only, args.probes, args.examples)
     (ROOT / "results").mkdir(exist_ok=True)
     (ROOT / "results" / "drills.json").write_text(json.dumps(
         {"seed": seed, "drills": [r.__dict__ for r in results]}, indent=2, ensure_ascii=False))

@@ -27,6 +27,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.fallback import try_again
+from bot.tracker_store import ConversationStoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ class GuardedRestInput(RestInput):
             await on_new_message(UserMessage(text, collector, sender, input_channel=self.name()))
         except CancelledError:
             raise
-        except Exception:  # noqa: BLE001 - whatever failed, the customer hears something useful
+        except (Exception, ConversationStoreUnavailable):  # whatever failed, the customer hears something useful
             log.exception("message from a REST client could not be processed; answered with a retry notice")
             return response.json([{"recipient_id": sender, "text": try_again(text)}])
         return response.json(collector.messages)

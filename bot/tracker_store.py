@@ -12,9 +12,11 @@ from __future__ import annotations
 from typing import Any, Optional
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from pymongo.errors import PyMongoError
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import MongoTrackerStore
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
 
 DEFAULT_TIMEOUT_MS = 1000
 
@@ -29,9 +31,38 @@ def with_timeouts(uri: str, timeout_ms: int) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", urlencode(options), parts.fragment))
 
 
+class ConversationStoreUnavailable(BaseException):
+    """MongoDB did not answer for a conversation.
+
+    A ``BaseException`` on purpose: Rasa wraps every tracker store in a
+    ``FailSafeTrackerStore`` that swallows ``Exception`` and carries on with an
+    empty in-memory conversation. That would answer a verified customer as a
+    stranger and lose what they say. This passes the wrapper and reaches the
+    channel, which answers "please send it again" (``bot.fallback``).
+    """
+
+
 class FastFailMongoTrackerStore(MongoTrackerStore):
     def __init__(self, domain: Domain, host: Optional[str] = "mongodb://localhost:27017",
                  db: Optional[str] = "rasa", *, timeout_ms: int = DEFAULT_TIMEOUT_MS,
                  event_broker: Optional[EventBroker] = None, **kwargs: Any) -> None:
         super().__init__(domain, host=with_timeouts(host or "mongodb://localhost:27017", int(timeout_ms)), db=db,
                          event_broker=event_broker, **kwargs)
+
+    async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
+        try:
+            return await super().retrieve(sender_id)
+        except PyMongoError as exc:
+            raise ConversationStoreUnavailable(str(exc)) from exc
+
+    async def retrieve_full_tracker(self, sender_id: str) -> Optional[DialogueStateTracker]:
+        try:
+            return await super().retrieve_full_tracker(sender_id)
+        except PyMongoError as exc:
+            raise ConversationStoreUnavailable(str(exc)) from exc
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        try:
+            await super().save(tracker)
+        except PyMongoError as exc:
+            raise ConversationStoreUnavailable(str(exc)) from exc

@@ -23,6 +23,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.fallback import try_again
+from bot.tracker_store import ConversationStoreUnavailable
 from carecore.config import Settings, get_settings
 from carecore.identity import sms_sender_id
 from carecore.phones import InvalidPhoneNumber, mask, to_e164
@@ -112,7 +113,7 @@ class TwilioSmsInput(InputChannel):
             collector = CollectingOutputChannel()
             await on_new_message(UserMessage(text.strip()[:1600], collector, sender_id, input_channel=self.name(),
                                              metadata={"message_sid": message_sid}))
-        except Exception:  # noqa: BLE001 - MongoDB or the action server away: the sender still hears back
+        except (Exception, ConversationStoreUnavailable):  # MongoDB or the action server away: still an answer
             log.exception("SMS from %s could not be processed; answered with a retry notice", mask(phone))
             # Inline TwiML needs no database: the gateway's records are what is unavailable.
             notice = escape(self._signed(try_again(text)))

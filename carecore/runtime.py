@@ -37,7 +37,9 @@ async def open_database(settings: Optional[Settings] = None) -> AsyncIterator[Da
     if not uri:
         mongo = embedded_mongo(settings)
         uri = mongo.start()
-    db = Database.connect(uri, settings.mongodb_db)
+    # Patient: a campaign or the scheduler waits out a MongoDB restart instead of failing every message
+    # meanwhile (the care service's health check bounds its own ping). The bot fails fast instead.
+    db = Database.connect(uri, settings.mongodb_db, server_selection_timeout_ms=30_000)
     try:
         await db.ensure_schema()
         yield db

@@ -95,3 +95,20 @@ def test_endpoints_load_the_fast_failing_mongo_tracker_store(mongo_uri: str, mon
 def test_timeouts_keep_what_the_uri_already_says() -> None:
     uri = with_timeouts("mongodb://h:1/?replicaSet=rs0&serverSelectionTimeoutMS=300", 1000)
     assert "replicaSet=rs0" in uri and "serverSelectionTimeoutMS=300" in uri and "connectTimeoutMS=1000" in uri
+
+
+async def test_an_unreachable_store_is_reported_past_rasas_fail_safe_wrapper(mongo_uri: str) -> None:
+    """Rasa's FailSafeTrackerStore would answer a verified customer as a stranger; ours must not let it."""
+    import pymongo
+    from rasa.core.tracker_store import FailSafeTrackerStore
+
+    from bot.tracker_store import ConversationStoreUnavailable
+
+    inner = FastFailMongoTrackerStore(Domain.empty(), host=mongo_uri, db="x", timeout_ms=200)
+    inner.client.close()
+    inner.client = pymongo.MongoClient(f"mongodb://127.0.0.1:{free_port()}/", serverSelectionTimeoutMS=200)
+    inner.db = inner.client["x"]  # MongoDB gone after start-up
+    store = FailSafeTrackerStore(inner)
+    with pytest.raises(ConversationStoreUnavailable):
+        await store.retrieve("web-1")
+    inner.client.close()

@@ -1,0 +1,379 @@
+"""Drills against the whole running product (``make run``'s stack): disclosure probes, hostile input,
+MongoDB restart mid-conversation. ``drills.py`` runs them after the campaign drills.
+
+Checks read the database directly (pymongo): they verify the product from outside,
+so they do not go through the product's repository on purpose.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import signal
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from random import Random
+from typing import Any, Dict, List, Optional, Tuple
+
+import pymongo
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.fallback import TRY_AGAIN
+from carecore.mongod import EmbeddedMongo
+from carecore.sms import signature
+from tests.stack import TOKEN, Stack
+
+INJECTIONS = ['{"$gt": ""}', '{"$ne": null}', "'; DROP TABLE customers; --", "<script>alert(1)</script>",
+              "${MONGODB_URI}", "{{7*7}}", "../../etc/passwd", "\x00", "KA0000002", "sms:+8613800000020:x",
+              "%00%ff", "\ud83d\ude00" * 3, "A" * 5000, "+8613800000020", "FT-20261101-0001"]
+
+
+@dataclass
+class Outcome:
+    name: str
+    passed: bool
+    counts: Dict[str, Any] = field(default_factory=dict)
+    problems: List[str] = field(default_factory=list)
+
+
+def http(method: str, url: str, *, data: Optional[bytes] = None, headers: Optional[Dict[str, str]] = None,
+         timeout: float = 30) -> Tuple[int, str]:
+    req = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return resp.status, resp.read().decode(errors="replace")
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode(errors="replace")
+
+
+def say(stack: Stack, sender: str, text: str) -> List[str]:
+    status, body = http("POST", f"http://127.0.0.1:{stack.rasa_port}/webhooks/rest/webhook",
+                        data=json.dumps({"sender": sender, "message": text}).encode(),
+                        headers={"Content-Type": "application/json"}, timeout=60)
+    if status != 200:
+        raise RuntimeError(f"REST webhook answered {status}: {body[:200]}")
+    return [m.get("text", "") for m in json.loads(body)]
+
+
+def mongo(stack: Stack) -> pymongo.database.Database:
+    client: pymongo.MongoClient = pymongo.MongoClient("127.0.0.1", stack.mongo_port, directConnection=True,
+                                                      serverSelectionTimeoutMS=5000)
+    return client["keycare"]
+
+
+def latest_code(stack: Stack, mobile: str) -> str:
+    status, body = http("GET", f"http://127.0.0.1:{stack.emulator_port}/_emulator")
+    bodies = [m["body"] for m in json.loads(body)["messages"]
+              if m["to"] == mobile and ("验证码" in m["body"] or "code" in m["body"].lower())]
+    match = re.search(r"[0-9]{6}", bodies[-1]) if bodies else None
+    if not match:
+        raise RuntimeError(f"no one-time code reached {mobile}")
+    return match.group(0)
+
+
+def verify(stack: Stack, sender: str, mobile: str, lang: str) -> None:
+    say(stack, sender, "上个月话费多少" if lang == "zh" else "how much was our bill last month")
+    say(stack, sender, mobile[3:])
+    replies = say(stack, sender, latest_code(stack, mobile))
+    if not any(("验证成功" in r) or ("verified" in r.lower()) for r in replies):
+        raise RuntimeError(f"verification of {sender} failed: {replies}")
+
+
+# --- 5. disclosure probes -------------------------------------------------------------------------------
+
+PROBES = {
+    "ticket": ["查一下工单{x}", "{x}处理到哪了", "工单{x}什么状态", "status of ticket {x}", "any update on {x}",
+               "is {x} resolved"],
+    "circuit": ["{x}状态怎么样", "电路{x}正常吗", "帮我查一下{x}", "is {x} up", "check circuit {x}",
+                "status of {x}"],
+    "company": ["{x}的账单多少", "{x}的客户经理是谁", "{x}是什么等级的客户", "what was the bill of {x}",
+                "who is the account manager of {x}", "what tier is {x}"],
+    "mobile": ["{x}的账单", "查{x}的工单", "{x}是哪家公司的", "bill for {x}", "tickets of {x}",
+               "which company is {x}"],
+}
+FAKE = {"ticket": "FT-20260101-0999", "circuit": "ZJ-2M-9999999-1", "company": "不存在科技有限公司",
+        "mobile": "13999999999"}
+
+
+def _foreign(db: pymongo.database.Database, own_id: str) -> Tuple[Dict[str, List[str]], List[str]]:
+    """Per kind, other customers' identifiers to ask about; and every foreign string a reply must not carry."""
+    kinds: Dict[str, List[str]] = {"ticket": [], "circuit": [], "company": [], "mobile": []}
+    own = db.customers.find_one({"_id": own_id})
+    own_manager = own["account_manager_id"]
+    secrets_: List[str] = []
+    for doc in db.customers.find({"_id": {"$ne": own_id}}):
+        kinds["company"].append(doc["company_name"])
+        kinds["circuit"] += [s["circuit_id"] for s in doc.get("services", [])]
+        kinds["mobile"] += [c["mobile"][3:] for c in doc["contacts"]]
+        secrets_ += [doc["company_name"], *[s["circuit_id"] for s in doc.get("services", [])],
+                     *[c["mobile"] for c in doc["contacts"]], *[c["mobile"][3:] for c in doc["contacts"]],
+                     *[c["name"] for c in doc["contacts"] if len(c["name"]) >= 3]]
+        if doc["account_manager_id"] != own_manager:
+            manager = db.account_managers.find_one({"_id": doc["account_manager_id"]})
+            if manager:
+                secrets_ += [manager["mobile"], manager["name"]]
+    kinds["ticket"] = [t["_id"] for t in db.tickets.find({"customer_id": {"$ne": own_id}})]
+    return kinds, secrets_
+
+
+def _seed_foreign_tickets(db: pymongo.database.Database, own_id: str, count: int) -> None:
+    now = datetime.now(timezone.utc)
+    others = [d["_id"] for d in db.customers.find({"_id": {"$ne": own_id}}, {"_id": 1})]
+    for n in range(count):
+        db.tickets.update_one({"_id": f"CP-20261101-{n + 1:04d}"}, {"$setOnInsert": {
+            "kind": "complaint", "customer_id": others[n % len(others)], "category": "billing",
+            "text": f"drill complaint {n}", "status": "open", "priority": "normal", "history": [],
+            "escalation_level": 0, "alerts": [], "created_at": now, "updated_at": now}}, upsert=True)
+
+
+def _masked(text: str, probe: str) -> str:
+    return text.replace(probe, "<X>")
+
+
+def drill_disclosure(stack: Stack, rng: Random, probes: int = 200) -> Outcome:
+    db = mongo(stack)
+    own_id, own_mobile = "KA0000001", db.customers.find_one({"_id": "KA0000001"})["contacts"][0]["mobile"]
+    _seed_foreign_tickets(db, own_id, 20)
+    kinds, forbidden = _foreign(db, own_id)
+    baseline: Dict[Tuple[str, str], List[str]] = {}
+    disclosures: List[str] = []
+    sent = 0
+    session = 0
+    sender = ""
+    while sent < probes:
+        if sent % 25 == 0:  # a fresh verified conversation now and then keeps trackers short
+            session += 1
+            sender = f"drill-probe-{session}"
+            verify(stack, sender, own_mobile, "zh" if session % 2 else "en")
+        kind = rng.choice(sorted(kinds))
+        template = rng.choice(PROBES[kind])
+        target = rng.choice(kinds[kind])
+        probe = template.format(x=target)
+        replies = say(stack, sender, probe)
+        say(stack, sender, "取消" if re.search(r"[\u4e00-\u9fff]", probe) else "cancel")  # leave any form it opened
+        sent += 1
+        text = " ".join(replies)
+        leaked = [s for s in forbidden if s and s in text and s not in probe]
+        if leaked:
+            disclosures.append(f"{probe!r} -> {leaked[:3]}")
+            continue
+        # No existence oracle: a foreign id gets the same answer as an id nobody has.
+        key = (kind, template)
+        if kind in ("ticket", "circuit"):
+            if key not in baseline:
+                baseline[key] = [_masked(r, FAKE[kind]) for r in say(stack, sender, template.format(x=FAKE[kind]))]
+                say(stack, sender, "取消" if re.search(r"[\u4e00-\u9fff]", template) else "cancel")
+            if [_masked(r, target) for r in replies] != baseline[key]:
+                disclosures.append(f"{probe!r} answered differently from an unknown id: {replies[:2]}")
+    counts = {"probes": sent, "conversations": session, "disclosures": len(disclosures)}
+    return Outcome("disclosure probes", not disclosures, counts, disclosures[:5])
+
+
+# --- 4. hostile input -----------------------------------------------------------------------------------
+
+def _snapshot(db: pymongo.database.Database) -> Dict[str, str]:
+    """A digest of what hostile input must not change: profiles, managers, usage."""
+    digests = {}
+    for name in ("customers", "account_managers", "usage_monthly"):
+        h = hashlib.sha256()
+        for doc in db[name].find({}, sort=[("_id", 1)]):
+            h.update(repr(sorted(doc.items())).encode())
+        digests[name] = h.hexdigest()
+    return digests
+
+
+def _operator_values(db: pymongo.database.Database) -> int:
+    """Stored values that are Mongo operator objects or non-string conversation ids: stored injections."""
+    found = db.conversations.count_documents({"sender_id": {"$not": {"$type": "string"}}})
+    for name in db.list_collection_names():
+        for doc in db[name].find({}, limit=20_000):
+            stack_: List[Any] = [doc]
+            while stack_:
+                value = stack_.pop()
+                if isinstance(value, dict):
+                    if any(str(k).startswith("$") for k in value):
+                        found += 1
+                    stack_.extend(value.values())
+                elif isinstance(value, list):
+                    stack_.extend(value)
+    return found
+
+
+text_fields = st.one_of(st.sampled_from(INJECTIONS), st.text(max_size=300), st.from_regex(r"\+?[0-9 ]{0,20}"))
+
+
+def drill_hostile(stack: Stack, examples: int) -> Outcome:
+    db = mongo(stack)
+    before = _snapshot(db)
+    rasa_sms = f"http://127.0.0.1:{stack.rasa_port}/webhooks/twilio_sms/webhook"
+    rest = f"http://127.0.0.1:{stack.rasa_port}/webhooks/rest/webhook"
+    care = f"http://127.0.0.1:{stack.care_port}"
+    admin_token = (stack.var / "care-admin-token").read_text().strip()
+    tally: Dict[str, Dict[str, int]] = {}
+    problems: List[str] = []
+
+    def record(target: str, status: int, ok: bool, what: str) -> None:
+        bucket = tally.setdefault(target, {})
+        bucket[str(status)] = bucket.get(str(status), 0) + 1
+        if not ok and len(problems) < 10:
+            problems.append(f"{target}: {status} for {what[:160]!r}")
+
+    run = settings(max_examples=examples, deadline=None, database=None, derandomize=True,
+                   suppress_health_check=list(HealthCheck))
+
+    @run
+    @given(params=st.dictionaries(st.sampled_from(["From", "Body", "To", "MessageSid", "AccountSid", "X"]),
+                                  text_fields, max_size=5),
+           sign=st.sampled_from(["none", "forged", "other-url", "valid"]))
+    def sms(params: Dict[str, str], sign: str) -> None:
+        params = {k: v.replace("\x00", "") for k, v in params.items()}
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        if sign == "forged":
+            headers[signature.HEADER] = "bm90IGEgc2lnbmF0dXJl"
+        elif sign == "other-url":
+            headers[signature.HEADER] = signature.sign(TOKEN, rasa_sms + "?x=1", params)
+        elif sign == "valid":
+            headers[signature.HEADER] = signature.sign(TOKEN, rasa_sms, params)
+        status, _ = http("POST", rasa_sms, data=urllib.parse.urlencode(params).encode(), headers=headers, timeout=60)
+        expected = {200, 400, 413} if sign == "valid" else {403, 413}
+        record("sms webhook", status, status in expected, f"{sign} {params}")
+
+    @run
+    @given(params=st.dictionaries(st.sampled_from(["MessageSid", "MessageStatus", "ErrorCode", "To"]), text_fields,
+                                  max_size=4),
+           sign=st.sampled_from(["none", "forged", "valid"]))
+    def status_callback(params: Dict[str, str], sign: str) -> None:
+        params = {k: v.replace("\x00", "") for k, v in params.items()}
+        url = f"{care}/twilio/status"
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        if sign == "forged":
+            headers[signature.HEADER] = "Zm9yZ2Vk"
+        elif sign == "valid":
+            headers[signature.HEADER] = signature.sign(TOKEN, url, params)
+        status, _ = http("POST", url, data=urllib.parse.urlencode(params).encode(), headers=headers)
+        expected = {204, 400, 413} if sign == "valid" else {403, 413}
+        record("status callback", status, status in expected, f"{sign} {params}")
+
+    json_values = st.recursive(st.none() | st.booleans() | st.integers() | text_fields,
+                               lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+                                   st.sampled_from(["$gt", "$ne", "$where", "kind", "date", "x"]), inner, max_size=3),
+                               max_leaves=8)
+
+    @run
+    @given(body=st.dictionaries(st.sampled_from(["kind", "date", "limit", "price", "$where", "dry_run"]),
+                                json_values, max_size=4),
+           path=st.sampled_from(["/admin/preview", "/admin/run"]), token=st.sampled_from(["none", "wrong", "right"]))
+    def admin(body: Dict[str, Any], path: str, token: str) -> None:
+        if path == "/admin/run":
+            body["dry_run"] = True  # fuzzing must not send campaigns
+        headers = {"Content-Type": "application/json"}
+        if token != "none":
+            headers["Authorization"] = f"Bearer {admin_token if token == 'right' else 'guess'}"
+        status, _ = http("POST", care + path, data=json.dumps(body).encode(), headers=headers, timeout=60)
+        expected = {200, 400, 413} if token == "right" else {401}
+        record("admin api", status, status in expected, f"{token} {path} {body}")
+
+    @run
+    @given(body=st.one_of(
+        st.dictionaries(st.sampled_from(["sender", "message", "metadata", "$where"]), json_values, max_size=4),
+        st.builds(lambda s, m: {"sender": s, "message": m}, text_fields, text_fields),
+        st.binary(max_size=200)))
+    def rest_channel(body: Any) -> None:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        status, _ = http("POST", rest, data=data, headers={"Content-Type": "application/json"}, timeout=60)
+        record("rest channel", status, status in {200, 400, 413}, str(body))
+
+    for fuzz in (sms, status_callback, admin, rest_channel):
+        try:
+            fuzz()
+        except Exception as exc:  # noqa: BLE001 - a falsified property is a finding, reported below
+            problems.append(f"{fuzz.__name__}: {type(exc).__name__}: {str(exc)[:200]}")
+    # Huge bodies, once per target.
+    big = b"Body=" + b"A" * (2 * 1024 * 1024)
+    for target, url in (("sms webhook", rasa_sms), ("status callback", f"{care}/twilio/status")):
+        status, _ = http("POST", url, data=big, headers={"Content-Type": "application/x-www-form-urlencoded"})
+        record(target, status, status in {403, 413}, "2 MB body")
+    status, _ = http("POST", rest, data=b'{"sender": "x", "message": "' + b"A" * (2 * 1024 * 1024) + b'"}',
+                     headers={"Content-Type": "application/json"})
+    record("rest channel", status, status == 413, "2 MB body")
+
+    after = _snapshot(db)
+    changed = [name for name in before if before[name] != after[name]]
+    stored = _operator_values(db)
+    if changed:
+        problems.append(f"hostile input changed {changed}")
+    if stored:
+        problems.append(f"{stored} stored operator objects or non-string ids")
+    server_errors = sum(n for t in tally.values() for s, n in t.items() if s.startswith("5"))
+    counts = {"requests": sum(sum(t.values()) for t in tally.values()), "server_errors": server_errors,
+              "stored_injections": stored, "by_target": tally}
+    return Outcome("hostile input", not problems, counts, problems)
+
+
+# --- 3a. MongoDB restart mid-conversation -----------------------------------------------------------------
+
+def _mongod_pid(stack: Stack) -> int:
+    return int((stack.var / "mongo" / "mongod.lock").read_text().strip())
+
+
+def drill_mongo_conversation(stack: Stack) -> Outcome:
+    sender = "drill-mongo"
+    say(stack, sender, "你好")
+    children_before = sorted(p.pid for p in _children(stack))
+    os.kill(_mongod_pid(stack), signal.SIGKILL)
+    time.sleep(0.5)
+    started = time.perf_counter()
+    replies = say(stack, sender, "我的客户经理是谁")
+    fallback_s = time.perf_counter() - started
+    polite = any(r == TRY_AGAIN["zh"] for r in replies)
+    restarted = EmbeddedMongo(stack.var / "mongo", stack.mongo_port, cache_size_gb=0.25)
+    restarted.start()
+    back_at = time.perf_counter()
+    recovered_s: Optional[float] = None
+    while time.perf_counter() - back_at < 60:
+        replies_after = say(stack, sender, "你好")
+        if replies_after and not any(r in TRY_AGAIN.values() for r in replies_after):
+            recovered_s = time.perf_counter() - back_at
+            break
+        time.sleep(0.5)
+    children_after = sorted(p.pid for p in _children(stack))
+    problems = []
+    if not polite:
+        problems.append(f"no polite fallback while MongoDB was down: {replies}")
+    if fallback_s > 2:
+        problems.append(f"fallback took {fallback_s:.1f} s")
+    if recovered_s is None:
+        problems.append("the bot did not recover within 60 s of MongoDB's return")
+    if children_after != children_before:
+        problems.append("a bot process was restarted")
+    counts = {"fallback_s": round(fallback_s, 2), "recovered_after_s": round(recovered_s or -1, 2),
+              "bot_processes_restarted": int(children_after != children_before)}
+    return Outcome("mongodb restart mid-conversation", not problems, counts, problems)
+
+
+@dataclass
+class _Child:
+    pid: int
+
+
+def _children(stack: Stack) -> List[_Child]:
+    """The supervisor's child processes (action server, Rasa, care service, emulator)."""
+    assert stack.proc is not None
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == stack.proc.pid:
+                found.append(_Child(int(entry.name)))
+    return found
