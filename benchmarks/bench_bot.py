@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import re
 import shutil
@@ -37,6 +36,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from harness import write_results  # noqa: E402
 
 from carecore.mongod import free_port  # noqa: E402
 from carecore.seed import customer_doc, manager_docs  # noqa: E402
@@ -232,9 +234,7 @@ def main() -> int:
               f"{r['errors']} errors)")
     ok = results["p95_ratio"] <= 1.3
     print(f"  p95 ours/baseline: {results['p95_ratio']}   [{'meets' if ok else 'MISSES'} <= 1.3]")
-    (ROOT / "results").mkdir(exist_ok=True)
-    (ROOT / "results" / "bench_bot.json").write_text(json.dumps(results, indent=2))
-    print("written: results/bench_bot.json")
+    write_results("bench_bot", results)
     return 0
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 import tempfile
 import time
@@ -28,7 +27,14 @@ from typing import Any, Dict, List, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import ROOT, EmulatorProcess, campaign_argv, campaign_env, run_campaign, seed_due  # noqa: E402
+from harness import (  # noqa: E402
+    EmulatorProcess,
+    campaign_argv,
+    campaign_env,
+    run_campaign,
+    seed_due,
+    write_results,
+)
 
 from carecore.mongod import EmbeddedMongo, free_port  # noqa: E402
 
@@ -109,9 +115,7 @@ def main() -> int:
     print(f"  limited to {args.mps:g} MPS: {r['rate']} msgs/s over {r['span_s']} s ({r['messages']:,} messages, "
           f"busiest second {r['busiest_second']}), {r['deviation_pct']:+.2f} %   "
           f"[{'meets' if ok_limit else 'MISSES'} within 2 %]")
-    (ROOT / "results").mkdir(exist_ok=True)
-    (ROOT / "results" / "bench_dispatch.json").write_text(json.dumps(results, indent=2))
-    print("written: results/bench_dispatch.json")
+    write_results("bench_dispatch", results)
     return 0
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
 import sys
 import tempfile
@@ -23,6 +22,9 @@ from typing import Any, Awaitable, Callable, Dict, List
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from harness import write_results  # noqa: E402
 
 from care_scheduler.calendar import lunar_days, solar_days  # noqa: E402
 from care_scheduler.campaigns import bill_days_due  # noqa: E402
@@ -112,6 +114,4 @@ if __name__ == "__main__":
               f"{r['speedup']:6.1f}x   {r['indexed']['matches']:,} accounts "
               f"(then reading their profiles: {r['then_profiles_ms']:.0f} ms)   "
               f"[{'meets' if ok else 'MISSES'} <=200 ms and >=50x]")
-    (ROOT / "results").mkdir(exist_ok=True)
-    (ROOT / "results" / "bench_select.json").write_text(json.dumps(out, indent=2))
-    print("written: results/bench_select.json")
+    write_results("bench_select", out)

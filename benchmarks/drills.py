@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import random
 import signal
 import subprocess
@@ -26,14 +25,23 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import ROOT, Due, EmulatorProcess, campaign_argv, campaign_env, run_campaign, seed_due  # noqa: E402
+from harness import (  # noqa: E402
+    ROOT,
+    DrillResult,
+    Due,
+    EmulatorProcess,
+    campaign_argv,
+    campaign_env,
+    run_campaign,
+    seed_due,
+    write_results,
+)
 
 from carecore.mongod import EmbeddedMongo, free_port  # noqa: E402
 from carecore.repository import Database  # noqa: E402
@@ -41,19 +49,6 @@ from carecore.repository import Database  # noqa: E402
 UNFINISHED = ("pending", "ambiguous", "deferred")
 # Short timeouts make the drills quick; the lease stays at twice the timeout, as in production.
 FAST_FAILURES = {"TWILIO_TIMEOUT_S": "1", "SMS_LEASE_S": "2"}
-
-
-@dataclass
-class DrillResult:
-    name: str
-    passed: bool
-    counts: Dict[str, Any] = field(default_factory=dict)
-    problems: List[str] = field(default_factory=list)
-
-    def line(self) -> str:
-        counts = ", ".join(f"{k}={v}" for k, v in self.counts.items())
-        why = f"  ({'; '.join(self.problems)})" if self.problems else ""
-        return f"{'PASS' if self.passed else 'FAIL'} {self.name}: {counts}{why}"
 
 
 async def _statuses(uri: str, db_name: str) -> Counter:
@@ -223,8 +218,7 @@ def stack_drills(tmp: Path, rng: random.Random, only: Optional[List[str]], probe
                 continue
             started = time.perf_counter()
             try:
-                outcome = drill()
-                result = DrillResult(outcome.name, outcome.passed, outcome.counts, outcome.problems)
+                result = drill()
             except Exception as exc:  # noqa: BLE001 - a drill that cannot run is a failed drill
                 result = DrillResult(name, False, {}, [f"{type(exc).__name__}: {exc}"])
             result.counts["seconds"] = round(time.perf_counter() - started, 1)
@@ -281,10 +275,7 @@ def main() -> int:
             results.append(result)
         if not args.only or {"mongo", "hostile", "disclosure"} & set(args.only):
             results += stack_drills(tmp, rng, args.only, args.probes, args.examples)
-    (ROOT / "results").mkdir(exist_ok=True)
-    (ROOT / "results" / "drills.json").write_text(json.dumps(
-        {"seed": seed, "drills": [r.__dict__ for r in results]}, indent=2, ensure_ascii=False))
-    print("written: results/drills.json")
+    write_results("drills", {"seed": seed, "drills": [r.__dict__ for r in results]})
     return 0 if all(r.passed for r in results) else 1
 
 

@@ -150,6 +150,30 @@ def campaign_argv(day: date, *extra: str, profile: Optional[Path] = None) -> Lis
             "--now", f"{day.isoformat()}T09:00", *extra]
 
 
+def write_results(name: str, results: Dict[str, Any]) -> Path:
+    """Figures go to results/<name>.json, where the README's table points."""
+    out = ROOT / "results" / f"{name}.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
+    print(f"written: results/{name}.json")
+    return out
+
+
+@dataclass
+class DrillResult:
+    """One drill's verdict: a PASS/FAIL line with its counts, and why it failed."""
+
+    name: str
+    passed: bool
+    counts: Dict[str, Any] = field(default_factory=dict)
+    problems: List[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        counts = ", ".join(f"{k}={v}" for k, v in self.counts.items())
+        why = f"  ({'; '.join(self.problems)})" if self.problems else ""
+        return f"{'PASS' if self.passed else 'FAIL'} {self.name}: {counts}{why}"
+
+
 @dataclass
 class CampaignRun:
     returncode: int

@@ -16,13 +16,14 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from random import Random
 from typing import Any, Dict, List, Optional, Tuple
 
 import pymongo
+from harness import DrillResult
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -34,14 +35,6 @@ from tests.stack import TOKEN, Stack
 INJECTIONS = ['{"$gt": ""}', '{"$ne": null}', "'; DROP TABLE customers; --", "<script>alert(1)</script>",
               "${MONGODB_URI}", "{{7*7}}", "../../etc/passwd", "\x00", "KA0000002", "sms:+8613800000020:x",
               "%00%ff", "\ud83d\ude00" * 3, "A" * 5000, "+8613800000020", "FT-20261101-0001"]
-
-
-@dataclass
-class Outcome:
-    name: str
-    passed: bool
-    counts: Dict[str, Any] = field(default_factory=dict)
-    problems: List[str] = field(default_factory=list)
 
 
 def http(method: str, url: str, *, data: Optional[bytes] = None, headers: Optional[Dict[str, str]] = None,
@@ -138,7 +131,7 @@ def _masked(text: str, probe: str) -> str:
     return text.replace(probe, "<X>")
 
 
-def drill_disclosure(stack: Stack, rng: Random, probes: int = 200) -> Outcome:
+def drill_disclosure(stack: Stack, rng: Random, probes: int = 200) -> DrillResult:
     db = mongo(stack)
     own_id, own_mobile = "KA0000001", db.customers.find_one({"_id": "KA0000001"})["contacts"][0]["mobile"]
     _seed_foreign_tickets(db, own_id, 20)
@@ -174,7 +167,7 @@ def drill_disclosure(stack: Stack, rng: Random, probes: int = 200) -> Outcome:
             if [_masked(r, target) for r in replies] != baseline[key]:
                 disclosures.append(f"{probe!r} answered differently from an unknown id: {replies[:2]}")
     counts = {"probes": sent, "conversations": session, "disclosures": len(disclosures)}
-    return Outcome("disclosure probes", not disclosures, counts, disclosures[:5])
+    return DrillResult("disclosure probes", not disclosures, counts, disclosures[:5])
 
 
 # --- 4. hostile input -----------------------------------------------------------------------------------
@@ -210,7 +203,7 @@ def _operator_values(db: pymongo.database.Database) -> int:
 text_fields = st.one_of(st.sampled_from(INJECTIONS), st.text(max_size=300), st.from_regex(r"\+?[0-9 ]{0,20}"))
 
 
-def drill_hostile(stack: Stack, examples: int) -> Outcome:
+def drill_hostile(stack: Stack, examples: int) -> DrillResult:
     db = mongo(stack)
     before = _snapshot(db)
     rasa_sms = f"http://127.0.0.1:{stack.rasa_port}/webhooks/twilio_sms/webhook"
@@ -315,7 +308,7 @@ def drill_hostile(stack: Stack, examples: int) -> Outcome:
     server_errors = sum(n for t in tally.values() for s, n in t.items() if s.startswith("5"))
     counts = {"requests": sum(sum(t.values()) for t in tally.values()), "server_errors": server_errors,
               "stored_injections": stored, "by_target": tally}
-    return Outcome("hostile input", not problems, counts, problems)
+    return DrillResult("hostile input", not problems, counts, problems)
 
 
 # --- 3a. MongoDB restart mid-conversation -----------------------------------------------------------------
@@ -324,7 +317,7 @@ def _mongod_pid(stack: Stack) -> int:
     return int((stack.var / "mongo" / "mongod.lock").read_text().strip())
 
 
-def drill_mongo_conversation(stack: Stack) -> Outcome:
+def drill_mongo_conversation(stack: Stack) -> DrillResult:
     sender = "drill-mongo"
     say(stack, sender, "你好")
     children_before = sorted(p.pid for p in _children(stack))
@@ -356,7 +349,7 @@ def drill_mongo_conversation(stack: Stack) -> Outcome:
         problems.append("a bot process was restarted")
     counts = {"fallback_s": round(fallback_s, 2), "recovered_after_s": round(recovered_s or -1, 2),
               "bot_processes_restarted": int(children_after != children_before)}
-    return Outcome("mongodb restart mid-conversation", not problems, counts, problems)
+    return DrillResult("mongodb restart mid-conversation", not problems, counts, problems)
 
 
 @dataclass

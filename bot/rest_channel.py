@@ -28,6 +28,7 @@ from sanic.response import HTTPResponse
 
 from bot.fallback import try_again
 from bot.tracker_store import ConversationStoreUnavailable
+from bot.webhooks import webhook_blueprint
 
 log = logging.getLogger(__name__)
 
@@ -46,17 +47,7 @@ class GuardedRestInput(RestInput):
         return "rest"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        webhook = Blueprint("guarded_rest_webhook", __name__)
-
-        @webhook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
-
-        @webhook.route("/webhook", methods=["POST"])
-        async def receive(request: Request) -> HTTPResponse:
-            return await self.handle(request, on_new_message)
-
-        return webhook
+        return webhook_blueprint("guarded_rest_webhook", lambda request: self.handle(request, on_new_message))
 
     async def handle(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
         body = request.body or b""

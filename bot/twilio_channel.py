@@ -24,6 +24,7 @@ from sanic.response import HTTPResponse
 
 from bot.fallback import try_again
 from bot.tracker_store import ConversationStoreUnavailable
+from bot.webhooks import webhook_blueprint
 from carecore.config import Settings, get_settings
 from carecore.identity import sms_sender_id
 from carecore.phones import InvalidPhoneNumber, mask, to_e164
@@ -76,17 +77,7 @@ class TwilioSmsInput(InputChannel):
         return self._gateway
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        webhook = Blueprint("twilio_sms_webhook", __name__)
-
-        @webhook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
-
-        @webhook.route("/webhook", methods=["POST"])
-        async def receive(request: Request) -> HTTPResponse:
-            return await self.handle(request, on_new_message)
-
-        return webhook
+        return webhook_blueprint("twilio_sms_webhook", lambda request: self.handle(request, on_new_message))
 
     async def handle(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
         if len(request.body or b"") > MAX_BODY_BYTES:
