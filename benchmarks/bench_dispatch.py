@@ -31,6 +31,7 @@ from harness import (  # noqa: E402
     EmulatorProcess,
     campaign_argv,
     campaign_env,
+    cpu_seconds,
     run_campaign,
     seed_due,
     write_results,
@@ -77,7 +78,10 @@ def main() -> int:
             env = campaign_env(uri, "bench_dispatch", tmp, emulator, **extra)
 
             print("unlimited run …", flush=True)
+            emulator_cpu, mongod_cpu = cpu_seconds(emulator.proc.pid), cpu_seconds(mongo.process.pid)
             full = run_campaign(env, campaign_argv(FULL_DAY, "--no-rate-limit", profile=args.profile))
+            emulator_cpu = cpu_seconds(emulator.proc.pid) - emulator_cpu
+            mongod_cpu = cpu_seconds(mongo.process.pid) - mongod_cpu
             if full.returncode != 0:
                 raise SystemExit(f"campaign failed:\n{full.output[-3000:]}")
             received = Counter(line["to"] for line in emulator.received())
@@ -90,6 +94,10 @@ def main() -> int:
                 "elapsed_s": round(full.elapsed_s, 1),
                 "msgs_per_s": round(args.contacts / full.elapsed_s, 1),
                 "peak_rss_mb": round(full.peak_rss_mb, 1),
+                # Where the two cores went: CPU milliseconds per message in each process.
+                "cpu_ms_per_msg": {"campaign": round(full.cpu_s * 1000 / args.contacts, 2),
+                                   "twilio_emulator": round(emulator_cpu * 1000 / args.contacts, 2),
+                                   "mongod": round(mongod_cpu * 1000 / args.contacts, 2)},
             }
             emulator.clear_log()
 
@@ -111,6 +119,9 @@ def main() -> int:
     print(f"  unlimited: {u['msgs_per_s']:,.0f} msgs/s end to end ({u['elapsed_s']} s), {u['sent']:,} sent, "
           f"{u['duplicates']} duplicates, {u['missing']} missing, {u['not_due']} not due   "
           f"[{'meets' if ok_rate else 'MISSES'} >= 1,000 msgs/s]")
+    cpu = u["cpu_ms_per_msg"]
+    print(f"  CPU per message: campaign {cpu['campaign']} ms, Twilio emulator {cpu['twilio_emulator']} ms, "
+          f"mongod {cpu['mongod']} ms (2 cores shared by all three)")
     print(f"  peak RSS of the campaign process: {u['peak_rss_mb']:.0f} MB   [{'meets' if ok_rss else 'MISSES'} <= 300 MB]")
     print(f"  limited to {args.mps:g} MPS: {r['rate']} msgs/s over {r['span_s']} s ({r['messages']:,} messages, "
           f"busiest second {r['busiest_second']}), {r['deviation_pct']:+.2f} %   "

@@ -174,12 +174,19 @@ class DrillResult:
         return f"{'PASS' if self.passed else 'FAIL'} {self.name}: {counts}{why}"
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU a running process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class CampaignRun:
     returncode: int
     elapsed_s: float
     peak_rss_mb: float
     output: str
+    cpu_s: float = 0.0  # the campaign process's own user + system time
 
 
 def run_campaign(env: Dict[str, str], argv: List[str]) -> CampaignRun:
@@ -190,4 +197,5 @@ def run_campaign(env: Dict[str, str], argv: List[str]) -> CampaignRun:
     out = proc.stdout.read().decode(errors="replace")
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return CampaignRun(proc.returncode, time.perf_counter() - started, usage.ru_maxrss / 1024, out)
+    return CampaignRun(proc.returncode, time.perf_counter() - started, usage.ru_maxrss / 1024, out,
+                       usage.ru_utime + usage.ru_stime)

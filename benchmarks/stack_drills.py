@@ -114,7 +114,12 @@ def _foreign(db: pymongo.database.Database, own_id: str) -> Tuple[Dict[str, List
             if manager:
                 secrets_ += [manager["mobile"], manager["name"]]
     kinds["ticket"] = [t["_id"] for t in db.tickets.find({"customer_id": {"$ne": own_id}})]
-    return kinds, secrets_
+    # What the customer may see of their own (a same-named company or contact elsewhere is no leak).
+    manager = db.account_managers.find_one({"_id": own_manager}) or {}
+    own_strings = [own["company_name"], manager.get("name", ""), manager.get("mobile", ""),
+                   *[c["name"] for c in own["contacts"]], *[c["mobile"] for c in own["contacts"]],
+                   *[s["circuit_id"] for s in own.get("services", [])]]
+    return kinds, sorted({s for s in secrets_ if not any(s in mine for mine in own_strings if mine)})
 
 
 def _seed_foreign_tickets(db: pymongo.database.Database, own_id: str, count: int) -> None:
