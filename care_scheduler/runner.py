@@ -34,14 +34,19 @@ DELIVERED_OR_ON_ITS_WAY = {"accepted", "queued", "sending", "sent", "delivered"}
 
 
 class SegmentRateLimiter:
-    """Token bucket in SMS segments per second (the sender's MPS); one second of burst."""
+    """Token bucket in SMS segments per second (the sender's MPS).
+
+    It starts with one token, not a full bucket: a campaign's first second then
+    carries the rate, not twice the rate. After a pause it may again burst up to
+    one second's worth, which Twilio queues rather than refuses.
+    """
 
     def __init__(self, segments_per_second: float, *, monotonic: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], Awaitable[object]] = asyncio.sleep) -> None:
         if segments_per_second <= 0:
             raise ValueError("rate must be positive")
         self.rate = segments_per_second
-        self._tokens = segments_per_second
+        self._tokens = 1.0
         self._monotonic = monotonic
         self._sleep = sleep
         self._last = monotonic()
