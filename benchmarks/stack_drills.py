@@ -136,42 +136,62 @@ def _masked(text: str, probe: str) -> str:
     return text.replace(probe, "<X>")
 
 
+class _ProbeSession:
+    """A verified conversation of the probing customer; a new one when the current one is paused.
+
+    Probes that the bot does not understand can add up to an escalation, which pauses the
+    conversation for the account manager (the bot then stays silent): the probing goes on in a
+    new conversation, verified through another of the customer's own contacts (one-time codes are
+    limited per number and hour).
+    """
+
+    def __init__(self, stack: Stack, mobiles: List[str]) -> None:
+        self.stack, self.mobiles, self.count, self.sender = stack, mobiles, 0, ""
+        self.renew()
+
+    def renew(self) -> None:
+        self.count += 1
+        self.sender = f"drill-probe-{self.count}"
+        verify(self.stack, self.sender, self.mobiles[self.count % len(self.mobiles)], "zh")
+
+    def ask(self, text: str) -> List[str]:
+        """The replies to ``text`` from a conversation that is not paused, leaving no form open."""
+        for _ in range(2):
+            replies = say(self.stack, self.sender, text)
+            say(self.stack, self.sender, "取消" if re.search(r"[\u4e00-\u9fff]", text) else "cancel")
+            if replies:
+                return replies
+            self.renew()
+        return replies
+
+
 def drill_disclosure(stack: Stack, rng: Random, probes: int = 200) -> DrillResult:
     db = mongo(stack)
-    own_id, own_mobile = "KA0000001", db.customers.find_one({"_id": "KA0000001"})["contacts"][0]["mobile"]
+    own_id = "KA0000001"
+    own = db.customers.find_one({"_id": own_id})
     _seed_foreign_tickets(db, own_id, 20)
     kinds, forbidden = _foreign(db, own_id)
-    baseline: Dict[Tuple[str, str], List[str]] = {}
+    session = _ProbeSession(stack, [c["mobile"] for c in own["contacts"] if not c.get("sms_opt_out")])
     disclosures: List[str] = []
-    sent = 0
-    session = 0
-    sender = ""
-    while sent < probes:
-        if sent % 25 == 0:  # a fresh verified conversation now and then keeps trackers short
-            session += 1
-            sender = f"drill-probe-{session}"
-            verify(stack, sender, own_mobile, "zh" if session % 2 else "en")
+    for sent in range(probes):
+        if sent and sent % 25 == 0:  # a fresh conversation now and then keeps trackers short
+            session.renew()
         kind = rng.choice(sorted(kinds))
         template = rng.choice(PROBES[kind])
         target = rng.choice(kinds[kind])
         probe = template.format(x=target)
-        replies = say(stack, sender, probe)
-        say(stack, sender, "取消" if re.search(r"[\u4e00-\u9fff]", probe) else "cancel")  # leave any form it opened
-        sent += 1
+        replies = session.ask(probe)
         text = " ".join(replies)
         leaked = [s for s in forbidden if s and s in text and s not in probe]
         if leaked:
             disclosures.append(f"{probe!r} -> {leaked[:3]}")
             continue
-        # No existence oracle: a foreign id gets the same answer as an id nobody has.
-        key = (kind, template)
+        # No existence oracle: a foreign id gets the answer an id nobody has gets, asked the same way.
         if kind in ("ticket", "circuit"):
-            if key not in baseline:
-                baseline[key] = [_masked(r, FAKE[kind]) for r in say(stack, sender, template.format(x=FAKE[kind]))]
-                say(stack, sender, "取消" if re.search(r"[\u4e00-\u9fff]", template) else "cancel")
-            if [_masked(r, target) for r in replies] != baseline[key]:
-                disclosures.append(f"{probe!r} answered differently from an unknown id: {replies[:2]}")
-    counts = {"probes": sent, "conversations": session, "disclosures": len(disclosures)}
+            unknown = [_masked(r, FAKE[kind]) for r in session.ask(template.format(x=FAKE[kind]))]
+            if [_masked(r, target) for r in replies] != unknown:
+                disclosures.append(f"{probe!r} answered differently from an unknown id: {replies[:2]} vs {unknown[:2]}")
+    counts = {"probes": probes, "conversations": session.count, "disclosures": len(disclosures)}
     return DrillResult("disclosure probes", not disclosures, counts, disclosures[:5])
 
 
