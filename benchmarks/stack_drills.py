@@ -1,8 +1,8 @@
 """Drills against the whole running product (``make run``'s stack): disclosure probes, hostile input,
 MongoDB restart mid-conversation. ``drills.py`` runs them after the campaign drills.
 
-Checks read the database directly (pymongo): they verify the product from outside,
-so they do not go through the product's repository on purpose.
+Checks read the database directly (``repository.inspection_handle``): they verify the product from
+outside, so they do not go through the product's repositories and models on purpose.
 """
 
 from __future__ import annotations
@@ -22,13 +22,13 @@ from pathlib import Path
 from random import Random
 from typing import Any, Dict, List, Optional, Tuple
 
-import pymongo
 from harness import DrillResult
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.fallback import TRY_AGAIN
 from carecore.mongod import EmbeddedMongo
+from carecore.repository import inspection_handle
 from carecore.sms import signature
 from tests.stack import TOKEN, Stack
 
@@ -56,10 +56,8 @@ def say(stack: Stack, sender: str, text: str) -> List[str]:
     return [m.get("text", "") for m in json.loads(body)]
 
 
-def mongo(stack: Stack) -> pymongo.database.Database:
-    client: pymongo.MongoClient = pymongo.MongoClient("127.0.0.1", stack.mongo_port, directConnection=True,
-                                                      serverSelectionTimeoutMS=5000)
-    return client["keycare"]
+def mongo(stack: Stack) -> Any:
+    return inspection_handle("127.0.0.1", stack.mongo_port, "keycare")
 
 
 def latest_code(stack: Stack, mobile: str) -> str:
@@ -96,7 +94,7 @@ FAKE = {"ticket": "FT-20260101-0999", "circuit": "ZJ-2M-9999999-1", "company": "
         "mobile": "13999999999"}
 
 
-def _foreign(db: pymongo.database.Database, own_id: str) -> Tuple[Dict[str, List[str]], List[str]]:
+def _foreign(db: Any, own_id: str) -> Tuple[Dict[str, List[str]], List[str]]:
     """Per kind, other customers' identifiers to ask about; and every foreign string a reply must not carry."""
     kinds: Dict[str, List[str]] = {"ticket": [], "circuit": [], "company": [], "mobile": []}
     own = db.customers.find_one({"_id": own_id})
@@ -122,7 +120,7 @@ def _foreign(db: pymongo.database.Database, own_id: str) -> Tuple[Dict[str, List
     return kinds, sorted({s for s in secrets_ if not any(s in mine for mine in own_strings if mine)})
 
 
-def _seed_foreign_tickets(db: pymongo.database.Database, own_id: str, count: int) -> None:
+def _seed_foreign_tickets(db: Any, own_id: str, count: int) -> None:
     now = datetime.now(timezone.utc)
     others = [d["_id"] for d in db.customers.find({"_id": {"$ne": own_id}}, {"_id": 1})]
     for n in range(count):
@@ -197,7 +195,7 @@ def drill_disclosure(stack: Stack, rng: Random, probes: int = 200) -> DrillResul
 
 # --- 4. hostile input -----------------------------------------------------------------------------------
 
-def _snapshot(db: pymongo.database.Database) -> Dict[str, str]:
+def _snapshot(db: Any) -> Dict[str, str]:
     """A digest of what hostile input must not change: profiles, managers, usage."""
     digests = {}
     for name in ("customers", "account_managers", "usage_monthly"):
@@ -208,7 +206,7 @@ def _snapshot(db: pymongo.database.Database) -> Dict[str, str]:
     return digests
 
 
-def _operator_values(db: pymongo.database.Database) -> int:
+def _operator_values(db: Any) -> int:
     """Stored values that are Mongo operator objects or non-string conversation ids: stored injections."""
     found = db.conversations.count_documents({"sender_id": {"$not": {"$type": "string"}}})
     for name in db.list_collection_names():

@@ -12,11 +12,12 @@ from __future__ import annotations
 from typing import Any, Optional
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from pymongo.errors import PyMongoError
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import MongoTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from carecore.repository import DriverError
 
 DEFAULT_TIMEOUT_MS = 1000
 
@@ -52,17 +53,17 @@ class FastFailMongoTrackerStore(MongoTrackerStore):
     async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
         try:
             return await super().retrieve(sender_id)
-        except PyMongoError as exc:
+        except DriverError as exc:
             raise ConversationStoreUnavailable(str(exc)) from exc
 
     async def retrieve_full_tracker(self, sender_id: str) -> Optional[DialogueStateTracker]:
         try:
             return await super().retrieve_full_tracker(sender_id)
-        except PyMongoError as exc:
+        except DriverError as exc:
             raise ConversationStoreUnavailable(str(exc)) from exc
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         try:
             await super().save(tracker)
-        except PyMongoError as exc:
+        except DriverError as exc:
             raise ConversationStoreUnavailable(str(exc)) from exc

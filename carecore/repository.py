@@ -967,6 +967,21 @@ def ensure_replica_set(host: str, port: int, name: str, timeout_s: float = 30.0)
         client.close()
 
 
+# The driver's error base class, for code that must tell "MongoDB is away" from other failures
+# (the bot's tracker store) without importing the driver itself.
+DriverError = PyMongoError
+
+
+def inspection_handle(host: str, port: int, name: str) -> Any:
+    """A synchronous handle on one database, for tools that check the product from outside (drills).
+
+    It bypasses the models and the repositories on purpose: a drill verifies what is really stored.
+    """
+    client: pymongo.MongoClient = pymongo.MongoClient(host, port, directConnection=True,
+                                                      serverSelectionTimeoutMS=5000, tz_aware=True)
+    return client[name]
+
+
 def shutdown_server(host: str, port: int) -> None:
     client: pymongo.MongoClient = pymongo.MongoClient(
         host, port, directConnection=True, serverSelectionTimeoutMS=2000
