@@ -692,9 +692,13 @@ class SendRepository(_Repository):
         doc = await self._col.find_one({"_id": key})
         return SendRecord.parse_obj(doc) if doc else None
 
-    @staticmethod
-    def _transition(key: str, status: SendStatus, only_from: Optional[Sequence[SendStatus]],
-                    inc_attempts: int, fields: Dict[str, Any]) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    async def finish(self, key: str, status: SendStatus, *, only_from: Optional[Sequence[SendStatus]] = None,
+                     **fields: Any) -> SendRecord:
+        """Move a record to ``status`` and return it as it now stands, in one round trip.
+
+        ``only_from`` guards against racing writers: if the record already moved on,
+        theirs stands and is returned unchanged.
+        """
         now = utcnow()
         query: Dict[str, Any] = {"_id": key}
         if only_from is not None:
@@ -702,36 +706,10 @@ class SendRepository(_Repository):
         event = {"status": status.value, "at": now}
         if fields.get("error_code") is not None:
             event["error_code"] = fields["error_code"]
-        update: Dict[str, Any] = {
-            "$set": {"status": status.value, "updated_at": now, **fields},
-            "$push": {"history": event},
-        }
-        if inc_attempts:
-            update["$inc"] = {"attempts": inc_attempts}
-        return query, update
-
-    async def update(
-        self,
-        key: str,
-        status: SendStatus,
-        *,
-        only_from: Optional[Sequence[SendStatus]] = None,
-        inc_attempts: int = 0,
-        **fields: Any,
-    ) -> bool:
-        """Move a record to ``status``; ``only_from`` guards against racing writers."""
-        query, update = self._transition(key, status, only_from, inc_attempts, fields)
-        async with _write_errors(self.collection_name):
-            result = await self._col.update_one(query, update)
-        return result.matched_count == 1
-
-    async def finish(self, key: str, status: SendStatus, *, only_from: Sequence[SendStatus],
-                     **fields: Any) -> SendRecord:
-        """Like ``update``, returning the record as it now stands, in one round trip when the guard holds."""
-        query, update = self._transition(key, status, only_from, 0, fields)
+        update = {"$set": {"status": status.value, "updated_at": now, **fields}, "$push": {"history": event}}
         async with _write_errors(self.collection_name):
             doc = await self._col.find_one_and_update(query, update, return_document=pymongo.ReturnDocument.AFTER)
-        if doc is None:  # another writer moved it first: theirs stands
+        if doc is None:
             doc = await self._col.find_one({"_id": key})
         if doc is None:
             raise KeyError(key)

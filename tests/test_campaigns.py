@@ -148,7 +148,7 @@ async def test_a_run_finishes_what_a_crashed_run_left_pending(db: Database, gate
     first = await runner(db, gateway, datetime(2026, 11, 23, 9, 0)).run("birthday")
     assert first.outcomes["sent"] == 1
     # As if the process died after Twilio accepted the message but before the sid was saved:
-    await db.sends.update("birthday:0000003-01:2026-11-23", SendStatus.pending,
+    await db.sends.finish("birthday:0000003-01:2026-11-23", SendStatus.pending,
                           sid=None, lease_until=utcnow() - timedelta(seconds=1))
     second = await runner(db, gateway, datetime(2026, 11, 23, 10, 0)).run("birthday")
     record = await db.sends.get("birthday:0000003-01:2026-11-23")

@@ -157,7 +157,7 @@ async def test_pending_left_by_a_dead_process_is_looked_up_not_resent(db: Databa
     emu, _ = emulator
     await gateway.send(key="kdead", kind="notice", to=TO, body="once")
     # Simulate a crash between the provider accepting and us recording it.
-    await db.sends.update("kdead", SendStatus.pending, sid=None, lease_until=utcnow() - timedelta(seconds=1))
+    await db.sends.finish("kdead", SendStatus.pending, sid=None, lease_until=utcnow() - timedelta(seconds=1))
     again = await gateway.send(key="kdead", kind="notice", to=TO, body="once")
     assert again.status == "queued" and len(sent_to(emu, TO)) == 1
     # A crash before the provider was called: the lookup finds nothing, so it is sent.

@@ -160,7 +160,7 @@ async def test_sends_key_is_unique_and_callbacks_never_regress(db: Database) -> 
     first = await db.sends.reserve(record)
     second = await db.sends.reserve({**record, "body": "again"})
     assert first.created and not second.created and second.record.body == "生日快乐"
-    await db.sends.update(record["_id"], SendStatus.queued, sid="SM1")
+    await db.sends.finish(record["_id"], SendStatus.queued, sid="SM1")
     assert await db.sends.apply_callback("SM1", SendStatus.delivered, None)
     assert not await db.sends.apply_callback("SM1", SendStatus.sent, None)  # late and stale
     stored = await db.sends.get(record["_id"])
