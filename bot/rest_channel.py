@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-from asyncio import CancelledError
 from typing import Any, Awaitable, Callable
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
@@ -28,12 +27,10 @@ from sanic.response import HTTPResponse
 
 from bot.fallback import try_again
 from bot.tracker_store import ConversationStoreUnavailable
-from bot.webhooks import webhook_blueprint
+from bot.webhooks import MAX_BODY_BYTES, MAX_MESSAGE_CHARS, webhook_blueprint
 
 log = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 16 * 1024
-MAX_MESSAGE_CHARS = 1600
 SENDER_ID = re.compile(r"[A-Za-z0-9_.:@+\-]{1,128}")
 
 
@@ -71,8 +68,6 @@ class GuardedRestInput(RestInput):
         collector = CollectingOutputChannel()
         try:
             await on_new_message(UserMessage(text, collector, sender, input_channel=self.name()))
-        except CancelledError:
-            raise
         except (Exception, ConversationStoreUnavailable):  # whatever failed, the customer hears something useful
             log.exception("message from a REST client could not be processed; answered with a retry notice")
             return response.json([{"recipient_id": sender, "text": try_again(text)}])

@@ -24,7 +24,7 @@ from sanic.response import HTTPResponse
 
 from bot.fallback import try_again
 from bot.tracker_store import ConversationStoreUnavailable
-from bot.webhooks import webhook_blueprint
+from bot.webhooks import MAX_BODY_BYTES, MAX_MESSAGE_CHARS, webhook_blueprint
 from carecore.config import Settings, get_settings
 from carecore.identity import sms_sender_id
 from carecore.phones import InvalidPhoneNumber, mask, to_e164
@@ -35,7 +35,6 @@ from carecore.sms.gateway import SmsGateway
 
 log = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 16 * 1024
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 WEBHOOK_PATH = "/webhooks/twilio_sms/webhook"
 
@@ -102,7 +101,7 @@ class TwilioSmsInput(InputChannel):
             secret = self.settings.sender_id_secret
             sender_id = sms_sender_id(phone, secret) if secret else f"sms:{phone}:unsigned"
             collector = CollectingOutputChannel()
-            await on_new_message(UserMessage(text.strip()[:1600], collector, sender_id, input_channel=self.name(),
+            await on_new_message(UserMessage(text.strip()[:MAX_MESSAGE_CHARS], collector, sender_id, input_channel=self.name(),
                                              metadata={"message_sid": message_sid}))
         except (Exception, ConversationStoreUnavailable):  # MongoDB or the action server away: still an answer
             log.exception("SMS from %s could not be processed; answered with a retry notice", mask(phone))
@@ -121,7 +120,7 @@ class TwilioSmsInput(InputChannel):
                 continue
             try:
                 await gateway.send(key=f"reply:{key_base}:{index}", kind="reply", to=phone,
-                                   body=self._signed(body)[:1600])
+                                   body=self._signed(body)[:MAX_MESSAGE_CHARS])
             except Exception:  # a failed reply must not turn into a Twilio retry of the inbound message
                 log.exception("reply to %s failed", mask(phone))
 

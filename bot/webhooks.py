@@ -8,6 +8,10 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+# Limits both message channels apply: a request body, and a message (an SMS's worth of text).
+MAX_BODY_BYTES = 16 * 1024
+MAX_MESSAGE_CHARS = 1600
+
 
 def webhook_blueprint(name: str, handle: Callable[[Request], Awaitable[HTTPResponse]]) -> Blueprint:
     webhook = Blueprint(name, __name__)
