@@ -1,9 +1,14 @@
-"""Custom Rasa components of the assistant (tokenizer, Twilio SMS input channel).
+"""Custom Rasa components of the assistant (tokenizer, channels, tracker store).
 
-Importing the package masks phone numbers in the Rasa server's log handlers:
-conversation ids of SMS users contain the number.
+The Rasa server imports this package (pipeline, credentials and endpoints name
+modules in it) before it handles a message, so process-wide settings live here:
+phone numbers are masked in its log handlers (conversation ids of SMS users
+contain the number), and action-server responses are checked with one compiled
+schema validator (``bot.action_validation``).
 """
 
+from bot import action_validation
 from carecore.phones import install_log_masking
 
 install_log_masking()
+action_validation.install()
