@@ -8,8 +8,11 @@ conversation has its own sender id, as each customer's chat would.
 
 Ours is the whole product as ``make run`` starts it (Mongo tracker store, action
 server, SMS gateway). The baseline is made here, in a temporary folder: the same
-NLU data and pipeline, every intent answered by an ``utter_`` response, no custom
-actions, Rasa's default in-memory tracker store. Both get the same scripts; the
+NLU data, pipeline and policies, every intent answered by an ``utter_`` response,
+no custom actions, Rasa's default in-memory tracker store. Its intent/response
+pairs are given as rules and as stories: Rasa trains TEDPolicy from stories
+only, and a rules-only baseline would run without the TED model the product
+runs at every prediction. Both get the same scripts; the
 figures are p50/p95/p99 latency per message and throughput, and ours/baseline.
 
 Goal: p95 ratio <= 1.3.
@@ -137,7 +140,7 @@ async def drive(target: Target, mobiles: List[str], *, users: int, messages: int
 
 
 def make_baseline(folder: Path) -> Path:
-    """A bare Rasa 3.6 assistant: our NLU data and pipeline, one utter_ response per intent, nothing else."""
+    """A bare Rasa 3.6 assistant: our NLU data, pipeline and policies, one utter_ response per intent, nothing else."""
     core = yaml.safe_load((ROOT / "domain" / "core.yml").read_text(encoding="utf-8"))
     intents = [i if isinstance(i, str) else next(iter(i)) for i in core["intents"]]
     domain = {
@@ -148,6 +151,7 @@ def make_baseline(folder: Path) -> Path:
     }
     rules = [{"rule": f"answer {i}", "steps": [{"intent": i}, {"action": f"utter_{i}"}]} for i in intents]
     rules.append({"rule": "fallback", "steps": [{"intent": "nlu_fallback"}, {"action": "utter_default"}]})
+    stories = [{"story": f"answer {i}", "steps": [{"intent": i}, {"action": f"utter_{i}"}]} for i in intents]
     config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
     for component in config["pipeline"]:
         if "dictionary_path" in component:
@@ -158,6 +162,7 @@ def make_baseline(folder: Path) -> Path:
     (folder / "data").mkdir(parents=True)
     shutil.copytree(ROOT / "data" / "nlu", folder / "data" / "nlu")
     (folder / "data" / "rules.yml").write_text(yaml.safe_dump({"version": "3.1", "rules": rules}, allow_unicode=True))
+    (folder / "data" / "stories.yml").write_text(yaml.safe_dump({"version": "3.1", "stories": stories}, allow_unicode=True))
     (folder / "domain.yml").write_text(yaml.safe_dump(domain, allow_unicode=True))
     (folder / "config.yml").write_text(yaml.safe_dump(config, allow_unicode=True))
     (folder / "credentials.yml").write_text("rest:\n")

@@ -11,6 +11,7 @@ import pytest
 from rasa.core.channels.channel import UserMessage
 from rasa.core.tracker_store import TrackerStore
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import read_endpoint_config
 from sanic import Sanic
 
@@ -112,3 +113,49 @@ async def test_an_unreachable_store_is_reported_past_rasas_fail_safe_wrapper(mon
     with pytest.raises(ConversationStoreUnavailable):
         await store.retrieve("web-1")
     inner.client.close()
+
+
+async def test_the_store_writes_what_rasas_own_mongo_store_writes(mongo_uri: str) -> None:
+    """Cheaper saves, same document: two saves, then a new session in the same conversation."""
+    from rasa.core.tracker_store import MongoTrackerStore
+    from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
+
+    domain = Domain.from_dict({"intents": ["greet"], "slots": {"language": {"type": "text", "mappings": []}}})
+    database = f"trk_{uuid.uuid4().hex[:6]}"
+    ours = FastFailMongoTrackerStore(domain, host=mongo_uri, db=database, collection="ours")
+    rasas = MongoTrackerStore(domain, host=mongo_uri, db=database, collection="rasas")
+    turns = [
+        [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
+         UserUttered("你好", {"name": "greet", "confidence": 0.9}, timestamp=1.0)],
+        [SlotSet("language", "zh", timestamp=2.0), ActionExecuted("utter_greet", timestamp=3.0)],
+        [ActionExecuted("action_session_start", timestamp=4.0), SessionStarted(timestamp=5.0),
+         UserUttered("hi", {"name": "greet", "confidence": 0.8}, timestamp=6.0)],
+    ]
+    for store in (ours, rasas):
+        tracker = await store.get_or_create_tracker("web-9")
+        for events in turns:
+            for event in events:
+                tracker.update(event)
+            await store.save(tracker)
+            tracker = await store.retrieve("web-9")
+    documents = [store.conversations.find_one({"sender_id": "web-9"}, projection={"_id": 0}) for store in (ours, rasas)]
+    for document in documents:  # the store stamps the conversation's first action_listen itself
+        document["events"][0].pop("timestamp")
+    assert documents[0] == documents[1]
+    assert [e["event"] for e in documents[0]["events"]].count("session_started") == 2
+    assert documents[0]["slots"]["language"] is None  # the new session started without it
+    ours.client.drop_database(database)
+    ours.client.close()
+    rasas.client.close()
+
+
+def test_only_form_validation_actions_are_sent_the_domain(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rasa.core.actions.action import RemoteAction
+
+    for name, value in (("ACTION_SERVER_PORT", "5055"), ("MONGODB_URI", "mongodb://h"), ("MONGODB_DB", "d")):
+        monkeypatch.setenv(name, value)
+    endpoint = read_endpoint_config(str(ROOT / "endpoints.yml"), "action_endpoint")
+    domain = Domain.load(str(ROOT / "domain"))
+    tracker = DialogueStateTracker.from_events("web-1", [], domain.slots)
+    assert "domain" not in RemoteAction("action_set_language", endpoint)._action_call_format(tracker, domain)
+    assert "domain" in RemoteAction("validate_fault_form", endpoint)._action_call_format(tracker, domain)
