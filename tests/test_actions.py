@@ -272,6 +272,7 @@ async def test_pending_question_is_answered_after_verification(svc: Services, do
     messages, events = await run(verification.ActionRequireVerification(), tracker(intent="ask_usage"), domain)
     assert only(messages)["response"] == "utter_need_verification"
     assert slots_of(events)["pending_request"] == "ask_usage"
+    assert events[-1] == {"event": "followup", "name": "verification_form", "timestamp": None}
     messages, events = await run(verification.ActionResumeRequest(),
                                  tracker(slots={**VERIFIED_A, "pending_request": "ask_usage"}), domain)
     assert only(messages)["response"] == "utter_usage_report"
