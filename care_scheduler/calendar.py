@@ -54,12 +54,18 @@ def lunar_days(today: date) -> Optional[Tuple[int, List[int]]]:
     return lunar.month, [lunar.day]
 
 
+def birthdays_greeted(today: date) -> List[Tuple[str, int, List[int]]]:
+    """(calendar, month, days) of every birthday greeted today: the campaign's one selection."""
+    greeted = [("solar", *solar_days(today))]
+    lunar = lunar_days(today)
+    if lunar is not None:
+        greeted.append(("lunar", *lunar))
+    return greeted
+
+
 def is_birthday(birthday: Birthday, today: date) -> bool:
-    if birthday.calendar == "lunar":
-        due = lunar_days(today)
-        return due is not None and birthday.month == due[0] and birthday.day in due[1]
-    month, days = solar_days(today)
-    return birthday.month == month and birthday.day in days
+    return any(birthday.calendar == calendar and birthday.month == month and birthday.day in days
+               for calendar, month, days in birthdays_greeted(today))
 
 
 @lru_cache(maxsize=16)

@@ -13,10 +13,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, AsyncIterator, Dict, List, Optional, Set
+from typing import Any, AsyncIterator, Dict, List, Optional
 
 from care_scheduler.brief import plan_briefs
-from care_scheduler.calendar import festival_on, is_birthday, lunar_days, solar_days
+from care_scheduler.calendar import birthdays_greeted, festival_on, is_birthday
 from care_scheduler.compensation import plan_compensation
 from care_scheduler.planning import PlanContext, Planned, render_into
 from care_scheduler.sla_watch import plan_sla_watch
@@ -53,23 +53,16 @@ def _greeting(ctx: PlanContext, kind: str, template: str, customer: Customer, co
 
 async def plan_birthdays(ctx: PlanContext) -> AsyncIterator[Planned]:
     """Contacts whose birthday is today; diamond and gold get their manager's personal wishes."""
-    selections = [("solar", *solar_days(ctx.day))]
-    lunar = lunar_days(ctx.day)
-    if lunar is not None:
-        selections.append(("lunar", *lunar))
-    seen: Set[str] = set()
-    for calendar, month, days in selections:
-        async for doc in ctx.db.customers.with_birthday_on(calendar, month, days):
-            customer = Customer.parse_obj(doc)
-            for contact in customer.contacts:
-                if contact.contact_id in seen or not is_birthday(contact.birthday, ctx.day):
-                    continue
-                seen.add(contact.contact_id)
-                personal = contact.tier in TOP_TIERS
-                values = {"contact_name": contact.name, "region": customer.region.province.rstrip("省市"),
-                          **(ctx.manager_values(customer) if personal else {})}
-                yield _greeting(ctx, "birthday", "birthday_personal" if personal else "birthday", customer, contact,
-                                f"birthday:{contact.contact_id}:{ctx.day.isoformat()}", values)
+    async for doc in ctx.db.customers.with_birthday_in(birthdays_greeted(ctx.day)):
+        customer = Customer.parse_obj(doc)
+        for contact in customer.contacts:
+            if not is_birthday(contact.birthday, ctx.day):  # a colleague's profile, or a stale birthday row
+                continue
+            personal = contact.tier in TOP_TIERS
+            values = {"contact_name": contact.name, "region": customer.region.province.rstrip("省市"),
+                      **(ctx.manager_values(customer) if personal else {})}
+            yield _greeting(ctx, "birthday", "birthday_personal" if personal else "birthday", customer, contact,
+                            f"birthday:{contact.contact_id}:{ctx.day.isoformat()}", values)
 
 
 async def plan_holiday(ctx: PlanContext) -> AsyncIterator[Planned]:

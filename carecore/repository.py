@@ -6,8 +6,9 @@ swap later touches one file. (Rasa's own tracker store talks to MongoDB itself.)
 
 Writes are validated twice: by the typed models here, with errors that name the
 field, and by the collection's ``$jsonSchema`` validator, which also guards
-writes that bypass this code. Each profile write is a single-document operation,
-so a rejected write leaves nothing behind.
+writes that bypass this code. A profile write and the birthday rows derived from
+it (``customer_birthdays``) are one transaction, so a rejected write leaves nothing
+behind.
 """
 
 from __future__ import annotations
@@ -54,9 +55,12 @@ from carecore.models import (
     UsageMonth,
 )
 from carecore.phones import InvalidPhoneNumber, mask, to_e164
-from carecore.schemas import AUXILIARY_COLLECTIONS, COLLECTIONS, json_schema_for
+from carecore.schemas import AUXILIARY_COLLECTIONS, BIRTHDAY_ROWS, COLLECTIONS, RETIRED_INDEXES, json_schema_for
 
 log = logging.getLogger(__name__)
+
+# (calendar, month, days): the birthdays greeted on one day, as care_scheduler.calendar gives them.
+BirthdaySelection = Tuple[str, int, Sequence[int]]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -128,6 +132,33 @@ async def _write_errors(collection: str) -> AsyncIterator[None]:
         raise
 
 
+@asynccontextmanager
+async def _in_transaction(db: AsyncIOMotorDatabase, session: Optional[AsyncIOMotorClientSession]
+                          ) -> AsyncIterator[AsyncIOMotorClientSession]:
+    """The caller's transaction when it has one, else a transaction of our own."""
+    if session is not None:
+        yield session
+        return
+    async with await db.client.start_session() as own:
+        async with own.start_transaction():
+            yield own
+
+
+def birthday_key(calendar: str, month: int, day: int) -> str:
+    """How a birthday is keyed in ``customer_birthdays`` (``rebuild_birthday_rows`` builds the same)."""
+    return f"{calendar}-{month}-{day}"
+
+
+def birthday_rows(customer_id: str, contacts: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """One row per contact birthday; the id holds the key, so a changed birthday is a new row."""
+    rows = []
+    for contact in contacts:
+        born = contact["birthday"]
+        key = birthday_key(born["calendar"], born["month"], born["day"])
+        rows.append({"_id": f"{contact['contact_id']}/{key}", "key": key, "customer_id": customer_id})
+    return rows
+
+
 class _Repository:
     collection_name: str
 
@@ -139,22 +170,29 @@ class _Repository:
 class CustomerRepository(_Repository):
     collection_name = "customers"
 
+    def __init__(self, db: AsyncIOMotorDatabase) -> None:
+        super().__init__(db)
+        self._birthdays = db[BIRTHDAY_ROWS]
+
     async def insert(self, data: Any, *, session: Optional[AsyncIOMotorClientSession] = None) -> Customer:
+        """Insert a profile and its birthday rows, in the caller's transaction or in one of its own."""
         customer = _validate(Customer, self.collection_name, data)
         now = utcnow()
         customer.created_at = customer.created_at or now
         customer.updated_at = now
-        async with _write_errors(self.collection_name):
-            await self._col.insert_one(customer.to_mongo(), session=session)
+        async with _write_errors(self.collection_name), _in_transaction(self._db, session) as txn:
+            await self._col.insert_one(customer.to_mongo(), session=txn)
+            await self._set_birthday_rows(customer.id, customer.contacts, session=txn)
         return customer
 
     async def replace(self, data: Any) -> Customer:
         customer = _validate(Customer, self.collection_name, data)
         customer.updated_at = utcnow()
-        async with _write_errors(self.collection_name):
-            result = await self._col.replace_one({"_id": customer.id}, customer.to_mongo())
-        if result.matched_count == 0:
-            raise KeyError(customer.id)
+        async with _write_errors(self.collection_name), _in_transaction(self._db, None) as txn:
+            result = await self._col.replace_one({"_id": customer.id}, customer.to_mongo(), session=txn)
+            if result.matched_count == 0:
+                raise KeyError(customer.id)
+            await self._set_birthday_rows(customer.id, customer.contacts, session=txn)
         return customer
 
     async def insert_many(self, docs: Iterable[Dict[str, Any]], *, check_models: bool = True) -> List[str]:
@@ -163,6 +201,11 @@ class CustomerRepository(_Repository):
         ``check_models=False`` skips the pydantic pass and leaves validation to the
         collection's ``$jsonSchema`` alone: for generated bulk data (a million
         contacts), whose generator is itself tested against the models.
+
+        No transaction here (a bulk load would hold one open for minutes): the
+        birthday rows are written first, so a run killed in between leaves rows
+        without a profile, which selection skips, never a profile without its rows,
+        which would miss a birthday. Rows already there are left as they are.
         """
         now = utcnow()
         batch = []
@@ -170,8 +213,42 @@ class CustomerRepository(_Repository):
             if check_models:
                 doc = _validate(Customer, self.collection_name, doc).to_mongo()
             batch.append({**doc, "created_at": doc.get("created_at") or now, "updated_at": now})
+        if not batch:
+            return []
+        rows = [row for doc in batch for row in birthday_rows(doc["_id"], doc.get("contacts", []))]
         async with _write_errors(self.collection_name):
-            return await _insert_many_skipping_duplicates(self._col, batch) if batch else []
+            if rows:
+                await _insert_many_skipping_duplicates(self._birthdays, rows)
+            return await _insert_many_skipping_duplicates(self._col, batch)
+
+    async def _set_birthday_rows(self, customer_id: str, contacts: Sequence[Contact], *,
+                                 session: AsyncIOMotorClientSession) -> None:
+        """Make the customer's birthday rows match its contacts (inside the profile's transaction)."""
+        rows = birthday_rows(customer_id, [c.dict() for c in contacts])
+        await self._birthdays.delete_many({"customer_id": customer_id, "_id": {"$nin": [r["_id"] for r in rows]}},
+                                          session=session)
+        if rows:
+            await self._birthdays.bulk_write(
+                [pymongo.ReplaceOne({"_id": r["_id"]}, r, upsert=True) for r in rows], ordered=False, session=session)
+
+    async def rebuild_birthday_rows(self) -> int:
+        """Derive the birthday rows of every profile on the server (for a database written before
+        the rows existed, or edited behind this module's back); returns how many rows there are.
+
+        Rows are merged in, never removed: a stale row only makes selection read a profile whose
+        contacts the campaign then checks itself, whereas a missing row would lose a greeting.
+        """
+        pipeline: List[Dict[str, Any]] = [
+            {"$unwind": "$contacts"},
+            {"$project": {"_id": 0, "customer_id": "$_id", "contact_id": "$contacts.contact_id",
+                          "key": {"$concat": ["$contacts.birthday.calendar", "-",
+                                              {"$toString": "$contacts.birthday.month"}, "-",
+                                              {"$toString": "$contacts.birthday.day"}]}}},
+            {"$project": {"_id": {"$concat": ["$contact_id", "/", "$key"]}, "key": 1, "customer_id": 1}},
+            {"$merge": {"into": BIRTHDAY_ROWS, "on": "_id", "whenMatched": "replace", "whenNotMatched": "insert"}},
+        ]
+        await self._col.aggregate(pipeline).to_list(length=None)
+        return await self._birthdays.count_documents({})
 
     async def get(self, customer_id: str) -> Optional[Customer]:
         doc = await self._col.find_one({"_id": customer_id})
@@ -264,25 +341,38 @@ class CustomerRepository(_Repository):
                 if customer_id in found:  # deleted since the selection: skipped, not an error
                     yield found[customer_id]
 
-    async def ids_with_birthday_on(self, calendar: str, month: int, days: Sequence[int], *,
+    async def ids_with_birthday_in(self, selections: Sequence[BirthdaySelection], *,
                                    full_scan: bool = False) -> List[str]:
-        """Customers that have at least one contact born on (calendar, month, day in days)."""
-        query = {
-            "contacts": {
-                "$elemMatch": {
-                    "birthday.calendar": calendar,
-                    "birthday.month": month,
-                    "birthday.day": {"$in": list(days)},
-                }
-            }
-        }
-        return await self._select_ids(query, full_scan=full_scan)
+        """Customers with a contact born on any (calendar, month, one of days), sorted, each once.
+
+        Read from the birthday rows' index alone (no document is touched), in one round
+        trip. A row left stale by a crash can name a customer whose contacts no longer
+        match, so callers check each contact's birthday themselves, as the campaign does.
+        ``full_scan`` answers the same from the customers themselves by a collection scan:
+        only the benchmark uses it, to measure what the rows save.
+        """
+        if not selections:
+            return []
+        if full_scan:
+            query = {"$or": [
+                {"contacts": {"$elemMatch": {"birthday.calendar": calendar, "birthday.month": month,
+                                             "birthday.day": {"$in": list(days)}}}}
+                for calendar, month, days in selections
+            ]}
+            return await self._select_ids(query, full_scan=True)
+        keys = [birthday_key(calendar, month, day) for calendar, month, days in selections for day in days]
+        cursor = self._birthdays.aggregate([
+            {"$match": {"key": {"$in": keys}}},
+            {"$group": {"_id": None, "ids": {"$addToSet": "$customer_id"}}},
+        ])
+        found = await cursor.to_list(length=None)
+        return sorted(found[0]["ids"]) if found else []
 
     async def ids_with_bill_day_in(self, days: Sequence[int], *, full_scan: bool = False) -> List[str]:
         return await self._select_ids({"billing.bill_day": {"$in": list(days)}}, full_scan=full_scan)
 
-    async def with_birthday_on(self, calendar: str, month: int, days: Sequence[int]) -> AsyncIterator[Dict[str, Any]]:
-        async for doc in self.profiles(await self.ids_with_birthday_on(calendar, month, days)):
+    async def with_birthday_in(self, selections: Sequence[BirthdaySelection]) -> AsyncIterator[Dict[str, Any]]:
+        async for doc in self.profiles(await self.ids_with_birthday_in(selections)):
             yield doc
 
     async def with_bill_day_in(self, days: Sequence[int]) -> AsyncIterator[Dict[str, Any]]:
@@ -866,6 +956,17 @@ class Database:
                 except CollectionInvalid:
                     pass
             await _create_indexes(self._db[name], indexes)
+        for name, index_names in RETIRED_INDEXES.items():
+            present = await self._db[name].index_information()
+            for index_name in index_names:
+                if index_name in present:
+                    log.info("dropping retired index %s.%s", name, index_name)
+                    await self._db[name].drop_index(index_name)
+        if BIRTHDAY_ROWS not in existing and "customers" in existing:
+            # A database from before the birthday rows: derive them once, or nobody is greeted.
+            started = time.perf_counter()
+            rows = await self.customers.rebuild_birthday_rows()
+            log.info("derived %d birthday rows from the customers in %.1f s", rows, time.perf_counter() - started)
 
     async def raw_insert(self, collection: str, doc: Dict[str, Any]) -> None:
         """Insert without model validation; only for proving the database validators work."""

@@ -103,15 +103,6 @@ COLLECTIONS: Dict[str, Tuple[Type[BaseModel], List[IndexSpec]]] = {
             ([("contacts.contact_id", 1)], {"unique": True, "name": "contact_id"}),
             # an account manager's book of customers
             ([("account_manager_id", 1)], {"name": "by_manager"}),
-            # "whose birthday is today", solar or lunar
-            (
-                [
-                    ("contacts.birthday.calendar", 1),
-                    ("contacts.birthday.month", 1),
-                    ("contacts.birthday.day", 1),
-                ],
-                {"name": "birthday"},
-            ),
             # "whose bill day is today", answered from the index alone (ids are all a selection reads)
             ([("billing.bill_day", 1), ("_id", 1)], {"name": "bill_day"}),
             ([("services.circuit_id", 1)], {"unique": True, "sparse": True, "name": "circuit"}),
@@ -185,5 +176,20 @@ COLLECTIONS: Dict[str, Tuple[Type[BaseModel], List[IndexSpec]]] = {
     ),
 }
 
-# Collections with no model of their own: id sequences for ticket numbers.
-AUXILIARY_COLLECTIONS: Dict[str, List[IndexSpec]] = {"counters": []}
+BIRTHDAY_ROWS = "customer_birthdays"
+
+# Collections with no model of their own: id sequences for ticket numbers, and one row per
+# contact birthday (derived from the customers, written with them by the repository) so that
+# "whose birthday is today" is answered from an index alone: the customers' birthday index is
+# multikey (contacts are an array), and a multikey index cannot cover a query.
+AUXILIARY_COLLECTIONS: Dict[str, List[IndexSpec]] = {
+    "counters": [],
+    BIRTHDAY_ROWS: [
+        ([("key", 1), ("customer_id", 1)], {"name": "key_customer"}),
+        ([("customer_id", 1)], {"name": "customer"}),
+    ],
+}
+
+# Indexes earlier versions declared, dropped on start: "whose birthday is today" is answered by
+# BIRTHDAY_ROWS now, and an unused multikey index costs every profile write.
+RETIRED_INDEXES: Dict[str, List[str]] = {"customers": ["birthday"]}

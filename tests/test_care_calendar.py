@@ -7,7 +7,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from care_scheduler.calendar import festival_on, in_send_window, is_birthday, lunar_days, next_send_window, solar_days
+from care_scheduler.calendar import (
+    birthdays_greeted,
+    festival_on,
+    in_send_window,
+    is_birthday,
+    lunar_days,
+    next_send_window,
+    solar_days,
+)
 from carecore.models import Birthday
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -76,3 +84,11 @@ def test_nobody_is_greeted_in_a_lunar_leap_month() -> None:
     assert is_birthday(born_6_1, date(2025, 6, 25))
     assert not is_birthday(born_6_1, date(2025, 7, 25))
     assert is_birthday(Birthday(calendar="lunar", month=6, day=1, leap_month=True), date(2025, 6, 25))
+
+
+def test_one_selection_holds_every_birthday_greeted_that_day() -> None:
+    # what the campaign asks the database for: solar and lunar together, month ends folded in
+    assert birthdays_greeted(date(2027, 2, 28)) == [("solar", 2, [28, 29]), ("lunar", 1, [23])]  # Spring Festival 2027: Feb 6
+    assert birthdays_greeted(date(2026, 4, 16)) == [("solar", 4, [16]), ("lunar", 2, [29, 30])]
+    assert birthdays_greeted(date(2025, 7, 25)) == [("solar", 7, [25])]  # leap month: no lunar birthdays
+    assert birthdays_greeted(date(2026, 12, 31)) == [("solar", 12, [31]), ("lunar", 11, [23])]

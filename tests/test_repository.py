@@ -21,7 +21,8 @@ async def test_collections_have_validators_and_indexes(db: Database) -> None:
     assert {"customers", "account_managers", "usage_monthly", "tickets", "sends", "counters"} <= names
     indexes = await db.indexes("customers")
     assert indexes["contact_mobile"]["unique"] is True
-    assert {"birthday", "bill_day", "by_manager", "circuit"} <= set(indexes)
+    assert {"bill_day", "by_manager", "circuit"} <= set(indexes) and "birthday" not in indexes
+    assert {"key_customer", "customer"} <= set(await db.indexes("customer_birthdays"))
     assert "customer_month" in await db.indexes("usage_monthly")
 
 
@@ -190,8 +191,15 @@ async def test_campaign_selections_read_ids_from_the_indexes(db: Database) -> No
         await db.customers.insert(doc)
     assert await db.customers.ids_with_bill_day_in([30, 31]) == ["KA0000001", "KA0000003"]
     assert await db.customers.ids_with_bill_day_in([30, 31], full_scan=True) == ["KA0000001", "KA0000003"]
-    assert await db.customers.ids_with_birthday_on("lunar", 8, [15]) == ["KA0000001", "KA0000002", "KA0000003"]
-    assert await db.customers.ids_with_birthday_on("solar", 2, [28]) == []
+    for full_scan in (False, True):
+        assert await db.customers.ids_with_birthday_in([("lunar", 8, [15])], full_scan=full_scan) == [
+            "KA0000001", "KA0000002", "KA0000003"]
+        assert await db.customers.ids_with_birthday_in([("solar", 2, [28])], full_scan=full_scan) == []
+        # Feb 28 of a common year greets Feb 29 births too; a customer matching twice comes once
+        assert await db.customers.ids_with_birthday_in([("solar", 2, [28, 29]), ("lunar", 8, [15])],
+                                                       full_scan=full_scan) == ["KA0000001", "KA0000002", "KA0000003"]
+        assert await db.customers.ids_with_birthday_in([("solar", 2, [28, 29])], full_scan=full_scan) == [
+            "KA0000001", "KA0000002", "KA0000003"]
     assert [d["_id"] async for d in db.customers.with_bill_day_in([31])] == ["KA0000003"]
     # ids come from the index: no document is fetched for the bill-day selection
     plan = await db._db.customers.find({"billing.bill_day": {"$in": [30, 31]}}, {"_id": 1}).explain()
@@ -204,3 +212,56 @@ async def test_an_index_whose_definition_changed_is_rebuilt(db: Database) -> Non
     await db._db.customers.create_index([("billing.bill_day", 1)], name="bill_day")  # an older definition
     await db.ensure_schema()
     assert (await db.indexes("customers"))["bill_day"]["key"] == [("billing.bill_day", 1), ("_id", 1)]
+
+
+async def birthday_rows_stored(db: Database) -> list[dict]:
+    return await db._db.customer_birthdays.find({}, sort=[("_id", 1)]).to_list(length=None)
+
+
+async def test_birthday_rows_follow_every_profile_write(db: Database) -> None:
+    await seed_managers(db)
+    await db.customers.insert(factories.customer())
+    await db.customers.insert_many([factories.other_customer()])
+    assert [(r["_id"], r["customer_id"]) for r in await birthday_rows_stored(db)] == [
+        ("0000001-01/solar-2-29", "KA0000001"), ("0000001-02/lunar-8-15", "KA0000001"),
+        ("0000002-01/solar-5-1", "KA0000002")]
+    # a birthday corrected and a contact removed: the old days no longer select the customer
+    changed = factories.customer()
+    changed["contacts"] = changed["contacts"][:1]
+    changed["contacts"][0]["birthday"] = {"calendar": "solar", "month": 3, "day": 1}
+    await db.customers.replace(changed)
+    assert await db.customers.ids_with_birthday_in([("solar", 2, [28, 29]), ("lunar", 8, [15])]) == []
+    assert await db.customers.ids_with_birthday_in([("solar", 3, [1])]) == ["KA0000001"]
+    # a refused write leaves the rows as they were
+    before = await birthday_rows_stored(db)
+    with pytest.raises(KeyError):
+        await db.customers.replace(factories.customer(_id="KA0000099", contacts=[
+            {**factories.customer()["contacts"][0], "contact_id": "0000099-01", "mobile": "+8613800990000"}]))
+    with pytest.raises(DuplicateRecordError):
+        await db.customers.insert(factories.customer(_id="KA0000003", contacts=[
+            {**factories.customer()["contacts"][0], "contact_id": "0000003-01"}]))  # 王伟's mobile is taken
+    assert await birthday_rows_stored(db) == before
+
+
+async def test_birthday_rows_are_derived_for_a_database_written_before_them(db: Database) -> None:
+    await seed_managers(db)
+    await db.customers.insert(factories.customer())
+    await db.customers.insert_many([factories.other_customer()])
+    written = await birthday_rows_stored(db)
+    await db._db.customer_birthdays.drop()  # as a database from before the rows looks
+    await db._db.customers.create_index([("contacts.birthday.calendar", 1)], name="birthday")  # retired since
+    await db.ensure_schema()
+    assert await birthday_rows_stored(db) == written  # the server-side derivation keys rows as the writes do
+    assert "birthday" not in await db.indexes("customers")
+    assert await db.customers.ids_with_birthday_in([("lunar", 8, [15])]) == ["KA0000001"]
+
+
+async def test_birthday_selection_reads_the_index_alone(db: Database) -> None:
+    await seed_managers(db)
+    await db.customers.insert(factories.customer())
+    await db._db.command("profile", 2)  # the server's own record of what the selection read
+    assert await db.customers.ids_with_birthday_in([("solar", 2, [28, 29])]) == ["KA0000001"]
+    await db._db.command("profile", 0)
+    entry = await db._db["system.profile"].find_one({"command.aggregate": "customer_birthdays"})
+    assert entry is not None and entry["docsExamined"] == 0 and entry["keysExamined"] >= 1
+    assert entry["planSummary"] == "IXSCAN { key: 1, customer_id: 1 }"
