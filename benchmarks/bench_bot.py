@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -41,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from harness import write_results  # noqa: E402
+from harness import process_tree_cpu, write_results  # noqa: E402
 
 from carecore.mongod import free_port  # noqa: E402
 from carecore.seed import customer_doc, manager_docs  # noqa: E402
@@ -86,6 +87,22 @@ def emulator_code_lookup(emulator_url: str) -> Callable[[aiohttp.ClientSession, 
 
 async def fixed_code(session: aiohttp.ClientSession, mobile: str) -> str:
     return "123456"
+
+
+def drive_measured(target: Target, mobiles: List[str], server_pid: int, *, users: int, messages: int) -> Dict[str, Any]:
+    """``drive``, plus the CPU each process of the assistant used per message meanwhile (and this driver's own)."""
+    before, own_before = process_tree_cpu(server_pid), _own_cpu_s()
+    result = asyncio.run(drive(target, mobiles, users=users, messages=messages))
+    after, own_after = process_tree_cpu(server_pid), _own_cpu_s()
+    per_msg = {name: round((after[name] - before.get(name, 0.0)) * 1000 / result["messages"], 1) for name in after}
+    per_msg = {name: ms for name, ms in sorted(per_msg.items(), key=lambda kv: -kv[1]) if ms >= 0.1}
+    per_msg["benchmark driver"] = round((own_after - own_before) * 1000 / result["messages"], 1)
+    return {**result, "cpu_ms_per_msg": per_msg}
+
+
+def _own_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 async def drive(target: Target, mobiles: List[str], *, users: int, messages: int) -> Dict[str, Any]:
@@ -215,7 +232,8 @@ def main() -> int:
             ours = Target("ours", f"http://127.0.0.1:{stack.rasa_port}/webhooks/rest/webhook",
                           emulator_code_lookup(f"http://127.0.0.1:{stack.emulator_port}"))
             print("driving ours …", flush=True)
-            results["ours"] = asyncio.run(drive(ours, mobiles, users=args.users, messages=args.messages))
+            assert stack.proc is not None
+            results["ours"] = drive_measured(ours, mobiles, stack.proc.pid, users=args.users, messages=args.messages)
         finally:
             stack.stop()
 
@@ -226,7 +244,7 @@ def main() -> int:
             wait_http(f"http://127.0.0.1:{port}/", server)
             print("driving the baseline …", flush=True)
             base = Target("baseline", f"http://127.0.0.1:{port}/webhooks/rest/webhook", fixed_code)
-            results["baseline"] = asyncio.run(drive(base, mobiles, users=args.users, messages=args.messages))
+            results["baseline"] = drive_measured(base, mobiles, server.pid, users=args.users, messages=args.messages)
         finally:
             server.terminate()
             server.wait(30)
@@ -237,6 +255,7 @@ def main() -> int:
         print(f"  {name:8}  p50 {r['p50_ms']:7.1f} ms  p95 {r['p95_ms']:7.1f} ms  p99 {r['p99_ms']:7.1f} ms  "
               f"{r['throughput_msgs_s']:6.1f} msgs/s  ({r['messages']:,} messages, {r['conversations']} conversations, "
               f"{r['errors']} errors)")
+        print("            CPU per message: " + ", ".join(f"{n} {ms} ms" for n, ms in r["cpu_ms_per_msg"].items()))
     ok = results["p95_ratio"] <= 1.3
     print(f"  p95 ours/baseline: {results['p95_ratio']}   [{'meets' if ok else 'MISSES'} <= 1.3]")
     write_results("bench_bot", results)
