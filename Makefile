@@ -11,6 +11,7 @@ MODEL := models/keycare.tar.gz
 BASE_PYTHON ?= $(shell pyenv which python 2>/dev/null || command -v python3.10)
 CUSTOMERS ?= 200
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
@@ -80,7 +81,7 @@ bench-dispatch: venv
 
 # Bot latency against a bare Rasa baseline it builds and trains in a temporary folder.
 bench-bot: venv train
-	$(PY) benchmarks/bench_bot.py
+	$(PY) benchmarks/bench_bot.py $(BENCH_ARGS)
 
 # Fault drills: each prints PASS/FAIL with its counts (results/drills.json); exit 1 if any fails.
 drills: venv train

@@ -26,6 +26,7 @@ import os
 import re
 import resource
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -42,7 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from harness import process_tree_cpu, write_results  # noqa: E402
+from harness import RESULTS, process_tree, process_tree_cpu, write_results  # noqa: E402
 
 from carecore.mongod import free_port  # noqa: E402
 from carecore.seed import customer_doc, manager_docs  # noqa: E402
@@ -89,15 +90,67 @@ async def fixed_code(session: aiohttp.ClientSession, mobile: str) -> str:
     return "123456"
 
 
-def drive_measured(target: Target, mobiles: List[str], server_pid: int, *, users: int, messages: int) -> Dict[str, Any]:
-    """``drive``, plus the CPU each process of the assistant used per message meanwhile (and this driver's own)."""
+# Where a Rasa server's main thread spends its time, by frame (inclusive), for ``--profile``.
+PROFILE_FRAMES = {
+    "policy predictions": "_predict_next_with_tracker (rasa/core/processor.py",
+    "  TEDPolicy": "predict_action_probabilities (rasa/core/policies/ted_policy.py",
+    "  RulePolicy": "predict_action_probabilities (rasa/core/policies/rule_policy.py",
+    "  MemoizationPolicy": "predict_action_probabilities (rasa/core/policies/memoization.py",
+    "NLU": "_parse_message_with_graph (rasa/core/processor.py",
+    "actions (custom ones over HTTP)": "run (rasa/core/actions/action.py",
+    "tracker store read": "retrieve (rasa/core/tracker_store.py",
+    "whole message": "handle_message (rasa/core/processor.py",
+}
+SPY_RATE_HZ = 50
+
+
+def drive_measured(target: Target, mobiles: List[str], server_pid: int, *, users: int, messages: int,
+                   profile: bool = False) -> Dict[str, Any]:
+    """``drive``, plus the CPU each process of the assistant used per message meanwhile (and this driver's own).
+
+    With ``profile``, py-spy samples the Rasa server meanwhile; its raw stacks go to
+    ``results/bench_bot_<target>.pyspy.txt`` and a breakdown by frame into the result.
+    """
+    spy, spy_out = None, RESULTS / f"bench_bot_{target.name}.pyspy.txt"
+    if profile:
+        rasa_pid = next(pid for pid, name in process_tree(server_pid).items() if name == "rasa server")
+        RESULTS.mkdir(exist_ok=True)
+        spy = subprocess.Popen([py_spy(), "record", "--pid", str(rasa_pid), "--rate", str(SPY_RATE_HZ), "--format", "raw",
+                                "--output", str(spy_out), "--nonblocking"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1)
     before, own_before = process_tree_cpu(server_pid), _own_cpu_s()
     result = asyncio.run(drive(target, mobiles, users=users, messages=messages))
     after, own_after = process_tree_cpu(server_pid), _own_cpu_s()
     per_msg = {name: round((after[name] - before.get(name, 0.0)) * 1000 / result["messages"], 1) for name in after}
     per_msg = {name: ms for name, ms in sorted(per_msg.items(), key=lambda kv: -kv[1]) if ms >= 0.1}
     per_msg["benchmark driver"] = round((own_after - own_before) * 1000 / result["messages"], 1)
-    return {**result, "cpu_ms_per_msg": per_msg}
+    result = {**result, "cpu_ms_per_msg": per_msg}
+    if spy is not None:
+        spy.send_signal(signal.SIGINT)
+        spy.wait(60)
+        result["rasa_main_thread_ms_per_msg"] = frame_breakdown(spy_out, result["messages"])
+    return result
+
+
+def py_spy() -> str:
+    found = shutil.which("py-spy") or shutil.which("py-spy", path=str(Path(sys.executable).parent))
+    if not found:
+        raise SystemExit("--profile needs py-spy (pip install py-spy)")
+    return found
+
+
+def frame_breakdown(raw: Path, messages: int) -> Dict[str, float]:
+    """Milliseconds per message the Rasa server's main thread spent inside each of PROFILE_FRAMES."""
+    samples = dict.fromkeys(PROFILE_FRAMES, 0)
+    for line in raw.read_text(encoding="utf-8", errors="replace").splitlines():
+        stack, _, count = line.rpartition(" ")
+        if "main (rasa/__main__.py" not in stack:  # worker threads mostly wait on sockets
+            continue
+        for label, frame in PROFILE_FRAMES.items():
+            if frame in stack:
+                samples[label] += int(count)
+    return {label: round(n * 1000 / SPY_RATE_HZ / messages, 1) for label, n in samples.items()}
 
 
 def _own_cpu_s() -> float:
@@ -211,6 +264,8 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--customers", type=int, default=40, help="demo key accounts the stack seeds")
+    parser.add_argument("--profile", action="store_true",
+                        help="sample both Rasa servers with py-spy and print where their main threads spend each message")
     args = parser.parse_args()
     results: Dict[str, Any] = {"users": args.users, "messages": args.messages}
     with tempfile.TemporaryDirectory(prefix="bench-bot-") as tmp_name:
@@ -233,7 +288,8 @@ def main() -> int:
                           emulator_code_lookup(f"http://127.0.0.1:{stack.emulator_port}"))
             print("driving ours …", flush=True)
             assert stack.proc is not None
-            results["ours"] = drive_measured(ours, mobiles, stack.proc.pid, users=args.users, messages=args.messages)
+            results["ours"] = drive_measured(ours, mobiles, stack.proc.pid, users=args.users, messages=args.messages,
+                                             profile=args.profile)
         finally:
             stack.stop()
 
@@ -244,7 +300,8 @@ def main() -> int:
             wait_http(f"http://127.0.0.1:{port}/", server)
             print("driving the baseline …", flush=True)
             base = Target("baseline", f"http://127.0.0.1:{port}/webhooks/rest/webhook", fixed_code)
-            results["baseline"] = drive_measured(base, mobiles, server.pid, users=args.users, messages=args.messages)
+            results["baseline"] = drive_measured(base, mobiles, server.pid, users=args.users, messages=args.messages,
+                                                 profile=args.profile)
         finally:
             server.terminate()
             server.wait(30)
@@ -256,6 +313,11 @@ def main() -> int:
               f"{r['throughput_msgs_s']:6.1f} msgs/s  ({r['messages']:,} messages, {r['conversations']} conversations, "
               f"{r['errors']} errors)")
         print("            CPU per message: " + ", ".join(f"{n} {ms} ms" for n, ms in r["cpu_ms_per_msg"].items()))
+    if args.profile:
+        print("  Rasa server main thread, ms per message (py-spy):   ours  baseline")
+        for label in PROFILE_FRAMES:
+            print(f"    {label:46} {ours_r['rasa_main_thread_ms_per_msg'][label]:6.1f} "
+                  f"{base_r['rasa_main_thread_ms_per_msg'][label]:9.1f}")
     ok = results["p95_ratio"] <= 1.3
     print(f"  p95 ours/baseline: {results['p95_ratio']}   [{'meets' if ok else 'MISSES'} <= 1.3]")
     write_results("bench_bot", results)

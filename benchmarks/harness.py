@@ -150,9 +150,12 @@ def campaign_argv(day: date, *extra: str, profile: Optional[Path] = None) -> Lis
             "--now", f"{day.isoformat()}T09:00", *extra]
 
 
+RESULTS = ROOT / "results"
+
+
 def write_results(name: str, results: Dict[str, Any]) -> Path:
     """Figures go to results/<name>.json, where the README's table points."""
-    out = ROOT / "results" / f"{name}.json"
+    out = RESULTS / f"{name}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
     print(f"written: results/{name}.json")
@@ -180,12 +183,8 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def process_tree_cpu(root: int) -> Dict[str, float]:
-    """CPU seconds so far of ``root`` and each descendant, by a short name from its command line.
-
-    Which process a benchmark's time went to (rasa server, action server, mongod, ...)
-    decides what is worth optimising; two samples around a run give the run's share.
-    """
+def process_tree(root: int) -> Dict[int, str]:
+    """``root`` and each descendant, with a short name from its command line (rasa server, mongod, ...)."""
     parents: Dict[int, int] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -198,11 +197,25 @@ def process_tree_cpu(root: int) -> Dict[str, float]:
         children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
         tree.update(children)
         frontier.extend(children)
-    used: Dict[str, float] = {}
+    named: Dict[int, str] = {}
     for pid in tree:
         try:
             argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-            name = _process_name([a.decode(errors="replace") for a in argv if a])
+        except OSError:
+            continue
+        named[pid] = _process_name([a.decode(errors="replace") for a in argv if a])
+    return named
+
+
+def process_tree_cpu(root: int) -> Dict[str, float]:
+    """CPU seconds so far of ``root`` and its descendants, by process name.
+
+    Which process a benchmark's time went to (rasa server, action server, mongod, ...)
+    decides what is worth optimising; two samples around a run give the run's share.
+    """
+    used: Dict[str, float] = {}
+    for pid, name in process_tree(root).items():
+        try:
             used[name] = used.get(name, 0.0) + cpu_seconds(pid)
         except (OSError, ValueError, IndexError):
             continue

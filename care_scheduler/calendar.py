@@ -54,13 +54,19 @@ def lunar_days(today: date) -> Optional[Tuple[int, List[int]]]:
     return lunar.month, [lunar.day]
 
 
-def birthdays_greeted(today: date) -> List[Tuple[str, int, List[int]]]:
-    """(calendar, month, days) of every birthday greeted today: the campaign's one selection."""
-    greeted = [("solar", *solar_days(today))]
+@lru_cache(maxsize=64)
+def birthdays_greeted(today: date) -> Tuple[Tuple[str, int, Tuple[int, ...]], ...]:
+    """(calendar, month, days) of every birthday greeted today: the campaign's one selection.
+
+    Cached (tuples, so nobody can change a shared answer): the campaign asks once per
+    contact it checks, and each answer takes two lunar conversions.
+    """
+    month, days = solar_days(today)
+    greeted = [("solar", month, tuple(days))]
     lunar = lunar_days(today)
     if lunar is not None:
-        greeted.append(("lunar", *lunar))
-    return greeted
+        greeted.append(("lunar", lunar[0], tuple(lunar[1])))
+    return tuple(greeted)
 
 
 def is_birthday(birthday: Birthday, today: date) -> bool:

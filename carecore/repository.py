@@ -18,7 +18,21 @@ import time
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from typing import Any, AsyncIterator, Dict, Generic, Iterable, List, Optional, Sequence, Tuple, Type, TypeVar
+from typing import (
+    Any,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Dict,
+    Generic,
+    Iterable,
+    List,
+    Optional,
+    Sequence,
+    Tuple,
+    Type,
+    TypeVar,
+)
 
 import pymongo
 from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorClientSession, AsyncIOMotorDatabase
@@ -61,6 +75,9 @@ log = logging.getLogger(__name__)
 
 # (calendar, month, days): the birthdays greeted on one day, as care_scheduler.calendar gives them.
 BirthdaySelection = Tuple[str, int, Sequence[int]]
+# In ``counters``: set once every customer's birthday rows exist (see ``Database.ensure_schema``).
+BIRTHDAY_ROWS_BUILT = "schema:customer_birthdays"
+T = TypeVar("T")
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -132,16 +149,17 @@ async def _write_errors(collection: str) -> AsyncIterator[None]:
         raise
 
 
-@asynccontextmanager
-async def _in_transaction(db: AsyncIOMotorDatabase, session: Optional[AsyncIOMotorClientSession]
-                          ) -> AsyncIterator[AsyncIOMotorClientSession]:
-    """The caller's transaction when it has one, else a transaction of our own."""
+async def _transactional(db: AsyncIOMotorDatabase, session: Optional[AsyncIOMotorClientSession],
+                        work: Callable[[AsyncIOMotorClientSession], Awaitable[T]]) -> T:
+    """``work`` in the caller's transaction when it has one, else in one of its own.
+
+    Our own goes through ``with_transaction``, which retries a transient write
+    conflict (an opt-out recorded on the same profile meanwhile) instead of failing.
+    """
     if session is not None:
-        yield session
-        return
+        return await work(session)
     async with await db.client.start_session() as own:
-        async with own.start_transaction():
-            yield own
+        return await own.with_transaction(work)
 
 
 def birthday_key(calendar: str, month: int, day: int) -> str:
@@ -150,10 +168,16 @@ def birthday_key(calendar: str, month: int, day: int) -> str:
 
 
 def birthday_rows(customer_id: str, contacts: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
-    """One row per contact birthday; the id holds the key, so a changed birthday is a new row."""
+    """One row per contact birthday; the id holds the key, so a changed birthday is a new row.
+
+    A contact without a well-formed birthday gives no row: the customers' validator
+    refuses that profile anyway, with an error naming the field.
+    """
     rows = []
     for contact in contacts:
-        born = contact["birthday"]
+        born = contact.get("birthday") if isinstance(contact, dict) else None
+        if not isinstance(born, dict) or not {"calendar", "month", "day"} <= born.keys() or "contact_id" not in contact:
+            continue
         key = birthday_key(born["calendar"], born["month"], born["day"])
         rows.append({"_id": f"{contact['contact_id']}/{key}", "key": key, "customer_id": customer_id})
     return rows
@@ -180,19 +204,27 @@ class CustomerRepository(_Repository):
         now = utcnow()
         customer.created_at = customer.created_at or now
         customer.updated_at = now
-        async with _write_errors(self.collection_name), _in_transaction(self._db, session) as txn:
+
+        async def write(txn: AsyncIOMotorClientSession) -> None:
             await self._col.insert_one(customer.to_mongo(), session=txn)
             await self._set_birthday_rows(customer.id, customer.contacts, session=txn)
+
+        async with _write_errors(self.collection_name):
+            await _transactional(self._db, session, write)
         return customer
 
     async def replace(self, data: Any) -> Customer:
         customer = _validate(Customer, self.collection_name, data)
         customer.updated_at = utcnow()
-        async with _write_errors(self.collection_name), _in_transaction(self._db, None) as txn:
+
+        async def write(txn: AsyncIOMotorClientSession) -> None:
             result = await self._col.replace_one({"_id": customer.id}, customer.to_mongo(), session=txn)
             if result.matched_count == 0:
                 raise KeyError(customer.id)
             await self._set_birthday_rows(customer.id, customer.contacts, session=txn)
+
+        async with _write_errors(self.collection_name):
+            await _transactional(self._db, None, write)
         return customer
 
     async def insert_many(self, docs: Iterable[Dict[str, Any]], *, check_models: bool = True) -> List[str]:
@@ -962,11 +994,14 @@ class Database:
                 if index_name in present:
                     log.info("dropping retired index %s.%s", name, index_name)
                     await self._db[name].drop_index(index_name)
-        if BIRTHDAY_ROWS not in existing and "customers" in existing:
-            # A database from before the birthday rows: derive them once, or nobody is greeted.
-            started = time.perf_counter()
-            rows = await self.customers.rebuild_birthday_rows()
-            log.info("derived %d birthday rows from the customers in %.1f s", rows, time.perf_counter() - started)
+        if not await self._db.counters.find_one({"_id": BIRTHDAY_ROWS_BUILT}):
+            # A database from before the birthday rows (or a start that died deriving them):
+            # derive them, or nobody is greeted. The marker is set only once they are complete.
+            if "customers" in existing:
+                started = time.perf_counter()
+                rows = await self.customers.rebuild_birthday_rows()
+                log.info("derived %d birthday rows from the customers in %.1f s", rows, time.perf_counter() - started)
+            await self._db.counters.update_one({"_id": BIRTHDAY_ROWS_BUILT}, {"$set": {"at": utcnow()}}, upsert=True)
 
     async def raw_insert(self, collection: str, doc: Dict[str, Any]) -> None:
         """Insert without model validation; only for proving the database validators work."""

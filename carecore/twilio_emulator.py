@@ -127,6 +127,9 @@ class TwilioEmulator:
         self.received_log = received_log
         self.callbacks = callbacks
         self.messages: Dict[str, Dict[str, Any]] = {}
+        # Sids per recipient, oldest first: a lookup by "To" (what a sender does after an
+        # ambiguous send) reads that recipient's messages, not all of them.
+        self._sids_by_to: Dict[str, List[str]] = {}
         self.stats = EmulatorStats()
         self._rng = random.Random(self.faults.seed)
         self._script: Deque[str] = Deque(self.faults.script)
@@ -244,6 +247,7 @@ class TwilioEmulator:
             "uri": f"{API_PREFIX.format(account_sid=self.account_sid)}/Messages/{sid}.json",
         }
         self.messages[sid] = message
+        self._sids_by_to.setdefault(to, []).append(sid)
         self.stats.created += 1
         if self.received_log is not None:
             with self.received_log.open("a", encoding="utf-8") as fh:
@@ -291,24 +295,36 @@ class TwilioEmulator:
             self.stats.callbacks_failed += 1
             log.warning("status callback to %s failed: %s", url, exc)
 
-    def _matches(self, message: Dict[str, Any], query: Any) -> bool:
+    def _filtered(self, query: Any) -> List[Dict[str, Any]]:
+        """Messages matching Twilio's list filters (To, From, DateSent, DateSent<, DateSent>), newest first.
+
+        Raises ValueError for a malformed date. The filters are read once, not per message.
+        """
         if "To" in query:
             try:
-                if message["to"] != to_e164(query["To"], mobile_only=False):
-                    return False
+                to = to_e164(query["To"], mobile_only=False)
             except InvalidPhoneNumber:
-                return False
-        if "From" in query and message["from"] != query["From"]:
-            return False
-        sent = datetime.strptime(message["date_sent"], "%a, %d %b %Y %H:%M:%S %Z").date()
+                return []
+            candidates = [self.messages[sid] for sid in self._sids_by_to.get(to, [])]
+        else:
+            candidates = list(self.messages.values())
+        dates = []
         for key, value in query.items():
-            if not key.startswith("DateSent"):
+            if key.startswith("DateSent"):
+                wanted = datetime.fromisoformat(value.replace("Z", "+00:00")[:10]).date()
+                dates.append((key[len("DateSent"):].rstrip("="), wanted))
+        sender = query.get("From")
+        found = []
+        for message in reversed(candidates):
+            if sender is not None and message["from"] != sender:
                 continue
-            wanted = datetime.fromisoformat(value.replace("Z", "+00:00")[:10]).date()
-            op = key[len("DateSent"):].rstrip("=")
-            if (op == "" and sent != wanted) or (op == ">" and sent < wanted) or (op == "<" and sent > wanted):
-                return False
-        return True
+            if dates:
+                sent = datetime.strptime(message["date_sent"], "%a, %d %b %Y %H:%M:%S %Z").date()
+                if any((op == "" and sent != wanted) or (op == ">" and sent < wanted) or (op == "<" and sent > wanted)
+                       for op, wanted in dates):
+                    continue
+            found.append(message)
+        return found
 
     async def list_messages(self, request: web.Request) -> web.Response:
         denied = self._check_account(request)
@@ -319,7 +335,7 @@ class TwilioEmulator:
         try:
             page_size = max(1, min(int(query.get("PageSize", "50")), 1000))
             page = max(0, int(query.get("Page", "0")))
-            found = [m for m in reversed(list(self.messages.values())) if self._matches(m, query)]
+            found = self._filtered(query)
         except ValueError as exc:
             return _twilio_error(400, 20001, f"Invalid parameter: {exc}")
         start = page * page_size
@@ -377,6 +393,7 @@ class TwilioEmulator:
 
     def reset(self) -> None:
         self.messages.clear()
+        self._sids_by_to.clear()
         self.stats = EmulatorStats()
         self.set_faults(FaultPlan())
 

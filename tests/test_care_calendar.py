@@ -88,7 +88,7 @@ def test_nobody_is_greeted_in_a_lunar_leap_month() -> None:
 
 def test_one_selection_holds_every_birthday_greeted_that_day() -> None:
     # what the campaign asks the database for: solar and lunar together, month ends folded in
-    assert birthdays_greeted(date(2027, 2, 28)) == [("solar", 2, [28, 29]), ("lunar", 1, [23])]  # Spring Festival 2027: Feb 6
-    assert birthdays_greeted(date(2026, 4, 16)) == [("solar", 4, [16]), ("lunar", 2, [29, 30])]
-    assert birthdays_greeted(date(2025, 7, 25)) == [("solar", 7, [25])]  # leap month: no lunar birthdays
-    assert birthdays_greeted(date(2026, 12, 31)) == [("solar", 12, [31]), ("lunar", 11, [23])]
+    assert birthdays_greeted(date(2027, 2, 28)) == (("solar", 2, (28, 29)), ("lunar", 1, (23,)))  # Spring Festival: Feb 6
+    assert birthdays_greeted(date(2026, 4, 16)) == (("solar", 4, (16,)), ("lunar", 2, (29, 30)))
+    assert birthdays_greeted(date(2025, 7, 25)) == (("solar", 7, (25,)),)  # leap month: no lunar birthdays
+    assert birthdays_greeted(date(2026, 12, 31)) == (("solar", 12, (31,)), ("lunar", 11, (23,)))

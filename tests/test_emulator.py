@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import aiohttp
 import pytest
@@ -36,6 +36,11 @@ async def test_create_get_and_list_in_twilio_shapes(client, emulator) -> None:
     listed = await client.messages.list_async(to="+8613900139000", date_sent_after=today, page_size=2)
     assert [m.body for m in listed] == ["m2", "m1", "m0"]  # newest first, across pages
     assert await client.messages.list_async(to="+8613700000000") == []
+    # the filters as Twilio applies them: any written form of the number, sender, date ranges
+    assert [m.body for m in await client.messages.list_async(to="+86 139 0013 9000")] == ["m2", "m1", "m0"]
+    assert await client.messages.list_async(to="+8613900139000", from_="+8610000000000") == []
+    assert await client.messages.list_async(to="+8613900139000", date_sent_before=today - timedelta(days=1)) == []
+    assert len(await client.messages.list_async()) == 4
     assert emu.stats.create_requests == 4
 
 
