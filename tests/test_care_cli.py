@@ -69,3 +69,17 @@ async def test_set_password(db: Database, mongo_uri: str, tmp_path) -> None:
     assert (await db.managers.get("AM-CZJ01")).password_hash == stored
     code, _, err = await cli(["set-password", "AM-NOBODY"], env, b"a long enough secret\n")
     assert code == 2 and "no account manager" in err
+
+
+async def test_rebuild_birthdays_restores_rows_lost_to_an_edit_outside_the_product(db: Database, mongo_uri: str,
+                                                                                  tmp_path) -> None:
+    for manager in factories.MANAGERS:
+        await db.managers.insert(manager)
+    await db.customers.insert(factories.customer())
+    await db._db.customer_birthdays.delete_many({})  # as a hand edit in the database would leave them
+    assert await db.customers.ids_with_birthday_in([("solar", 2, [29])]) == []
+    env = {**os.environ, "MONGODB_URI": mongo_uri, "MONGODB_DB": db.name, "VAR_DIR": str(tmp_path)}
+    code, out, err = await cli(["rebuild-birthdays"], env)
+    assert code == 0, err
+    assert "birthday rows: 2" in out
+    assert await db.customers.ids_with_birthday_in([("solar", 2, [29])]) == ["KA0000001"]
