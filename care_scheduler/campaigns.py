@@ -96,8 +96,11 @@ async def plan_usage(ctx: PlanContext, gaps: Optional[UsageGaps] = None) -> Asyn
     """On each customer's bill day, last month's consumption to the billing contact."""
     month = shift_month(month_key(ctx.day), -1)
     before = shift_month(month, -1)
-    async for doc in ctx.db.customers.with_bill_day_in(bill_days_due(ctx.day)):
+    due = bill_days_due(ctx.day)
+    async for doc in ctx.db.customers.with_bill_day_in(due):
         customer = Customer.parse_obj(doc)
+        if customer.billing.bill_day not in due:  # still listed under a bill day edited by hand
+            continue
         usage = await ctx.db.usage.get(customer.id, month)
         if usage is None:
             if gaps is not None:

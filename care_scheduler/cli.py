@@ -107,11 +107,12 @@ async def set_password(manager_id: str, password: str) -> int:
     return 0
 
 
-async def rebuild_birthdays() -> int:
+async def rebuild_selections() -> int:
     settings = get_settings()
     async with open_database(settings) as db:
         rows = await db.customers.rebuild_birthday_rows()
-    print(f"birthday rows: {rows}")
+        members = await db.customers.rebuild_bill_day_lists()
+    print(f"birthday rows: {rows}\nbill day memberships: {members}")
     return 0
 
 
@@ -147,9 +148,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     sub.add_parser("serve", help="run the scheduler and its HTTP service")
     p_password = sub.add_parser("set-password", help="set an account manager's console password (read from stdin)")
     p_password.add_argument("manager_id")
-    sub.add_parser("rebuild-birthdays",
-                   help="derive the birthday rows again from every profile (after editing customers outside the "
-                        "product); rows are added, none removed: a stale row costs a profile read, never a greeting")
+    sub.add_parser("rebuild-selections",
+                   help="derive the birthday rows and bill day lists again from every profile (after editing "
+                        "customers outside the product); entries are added, none removed: a stale one costs a "
+                        "profile read, never a message")
     args = parser.parse_args(argv)
     settings = get_settings()
     setup_logging(settings.log_level)
@@ -157,8 +159,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         return asyncio.run(preview(args.kind, args.date, args.price, args.show))
     if args.command == "run":
         return asyncio.run(run(args.kind, args.date, args.dry_run, args.mps, args.no_rate_limit, args.now))
-    if args.command == "rebuild-birthdays":
-        return asyncio.run(rebuild_birthdays())
+    if args.command == "rebuild-selections":
+        return asyncio.run(rebuild_selections())
     if args.command == "set-password":
         return asyncio.run(set_password(args.manager_id, _read_password()))
     if args.command == "serve":

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+import zlib
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -69,14 +70,24 @@ from carecore.models import (
     UsageMonth,
 )
 from carecore.phones import InvalidPhoneNumber, mask, to_e164
-from carecore.schemas import AUXILIARY_COLLECTIONS, BIRTHDAY_ROWS, COLLECTIONS, RETIRED_INDEXES, json_schema_for
+from carecore.schemas import (
+    AUXILIARY_COLLECTIONS,
+    BILL_DAY_CHUNKS,
+    BILL_DAY_LISTS,
+    BIRTHDAY_ROWS,
+    COLLECTIONS,
+    RETIRED_INDEXES,
+    json_schema_for,
+)
 
 log = logging.getLogger(__name__)
 
 # (calendar, month, days): the birthdays greeted on one day, as care_scheduler.calendar gives them.
 BirthdaySelection = Tuple[str, int, Sequence[int]]
-# In ``counters``: set once every customer's birthday rows exist (see ``Database.ensure_schema``).
+# In ``counters``: set once every customer's birthday rows / bill day membership exist
+# (see ``Database.ensure_schema``).
 BIRTHDAY_ROWS_BUILT = "schema:customer_birthdays"
+BILL_DAY_LISTS_BUILT = "schema:bill_day_members"
 T = TypeVar("T")
 
 M = TypeVar("M", bound=BaseModel)
@@ -183,6 +194,28 @@ def birthday_rows(customer_id: str, contacts: Iterable[Dict[str, Any]]) -> List[
     return rows
 
 
+def bill_day_list(customer_id: str, bill_day: int) -> str:
+    """The membership document that lists a customer under its bill day (its chunk follows from the id)."""
+    return f"{bill_day}/{zlib.crc32(customer_id.encode()) % BILL_DAY_CHUNKS}"
+
+
+def bill_day_additions(members: Iterable[Tuple[str, Any]]) -> List[pymongo.UpdateOne]:
+    """Upserts that add each (customer id, bill day) to its membership list, one per list touched.
+
+    Each list is kept sorted and free of repeats on the server, so a selection only
+    merges sorted runs (sorting 8,000 ids from scratch costs more than reading them).
+    A bill day that is not a day of the month is left out: the customers' validator
+    refuses that profile anyway, with an error naming the field.
+    """
+    lists: Dict[str, Tuple[int, List[str]]] = {}
+    for customer_id, day in members:
+        if isinstance(day, int) and not isinstance(day, bool) and 1 <= day <= 31:
+            lists.setdefault(bill_day_list(customer_id, day), (day, []))[1].append(customer_id)
+    return [pymongo.UpdateOne({"_id": key}, [{"$set": {"day": day, "ids": {"$sortArray": {
+        "input": {"$setUnion": [{"$ifNull": ["$ids", []]}, {"$literal": ids}]}, "sortBy": 1}}}}], upsert=True)
+            for key, (day, ids) in lists.items()]
+
+
 class _Repository:
     collection_name: str
 
@@ -197,9 +230,11 @@ class CustomerRepository(_Repository):
     def __init__(self, db: AsyncIOMotorDatabase) -> None:
         super().__init__(db)
         self._birthdays = db[BIRTHDAY_ROWS]
+        self._bill_days = db[BILL_DAY_LISTS]
 
     async def insert(self, data: Any, *, session: Optional[AsyncIOMotorClientSession] = None) -> Customer:
-        """Insert a profile and its birthday rows, in the caller's transaction or in one of its own."""
+        """Insert a profile, its birthday rows and its bill day membership, in the caller's
+        transaction or in one of its own."""
         customer = _validate(Customer, self.collection_name, data)
         now = utcnow()
         customer.created_at = customer.created_at or now
@@ -208,6 +243,8 @@ class CustomerRepository(_Repository):
         async def write(txn: AsyncIOMotorClientSession) -> None:
             await self._col.insert_one(customer.to_mongo(), session=txn)
             await self._set_birthday_rows(customer.id, customer.contacts, session=txn)
+            await self._bill_days.bulk_write(bill_day_additions([(customer.id, customer.billing.bill_day)]),
+                                             session=txn)
 
         async with _write_errors(self.collection_name):
             await _transactional(self._db, session, write)
@@ -218,10 +255,14 @@ class CustomerRepository(_Repository):
         customer.updated_at = utcnow()
 
         async def write(txn: AsyncIOMotorClientSession) -> None:
+            # Read in the transaction: a concurrent change of the bill day is a write conflict, retried.
+            before = await self._col.find_one({"_id": customer.id}, {"billing.bill_day": 1}, session=txn)
             result = await self._col.replace_one({"_id": customer.id}, customer.to_mongo(), session=txn)
-            if result.matched_count == 0:
+            if before is None or result.matched_count == 0:
                 raise KeyError(customer.id)
             await self._set_birthday_rows(customer.id, customer.contacts, session=txn)
+            await self._move_bill_day(customer.id, before.get("billing", {}).get("bill_day"),
+                                      customer.billing.bill_day, session=txn)
 
         async with _write_errors(self.collection_name):
             await _transactional(self._db, None, write)
@@ -235,9 +276,11 @@ class CustomerRepository(_Repository):
         contacts), whose generator is itself tested against the models.
 
         No transaction here (a bulk load would hold one open for minutes): the
-        birthday rows are written first, so a run killed in between leaves rows
-        without a profile, which selection skips, never a profile without its rows,
-        which would miss a birthday. Rows already there are left as they are.
+        birthday rows and bill day membership are written first, so a run killed in
+        between leaves rows without a profile, which selection skips, never a profile
+        without its rows, which would miss a birthday or a bill day. Rows already there
+        are left as they are; a duplicate profile that is skipped may leave its id
+        listed under a second bill day, which the usage campaign checks.
         """
         now = utcnow()
         batch = []
@@ -248,9 +291,12 @@ class CustomerRepository(_Repository):
         if not batch:
             return []
         rows = [row for doc in batch for row in birthday_rows(doc["_id"], doc.get("contacts", []))]
+        memberships = bill_day_additions((doc["_id"], (doc.get("billing") or {}).get("bill_day")) for doc in batch)
         async with _write_errors(self.collection_name):
             if rows:
                 await _insert_many_skipping_duplicates(self._birthdays, rows)
+            if memberships:
+                await self._bill_days.bulk_write(memberships, ordered=False)
             return await _insert_many_skipping_duplicates(self._col, batch)
 
     async def _set_birthday_rows(self, customer_id: str, contacts: Sequence[Contact], *,
@@ -262,6 +308,34 @@ class CustomerRepository(_Repository):
         if rows:
             await self._birthdays.bulk_write(
                 [pymongo.ReplaceOne({"_id": r["_id"]}, r, upsert=True) for r in rows], ordered=False, session=session)
+
+    async def _move_bill_day(self, customer_id: str, old: Any, new: int, *,
+                             session: AsyncIOMotorClientSession) -> None:
+        """List the customer under its bill day, and no longer under the old one (inside the profile's transaction)."""
+        ops: List[Any] = bill_day_additions([(customer_id, new)])
+        if isinstance(old, int) and old != new:
+            ops.append(pymongo.UpdateOne({"_id": bill_day_list(customer_id, old)}, {"$pull": {"ids": customer_id}}))
+        await self._bill_days.bulk_write(ops, ordered=False, session=session)
+
+    async def rebuild_bill_day_lists(self, *, batch_size: int = 10_000) -> int:
+        """List every profile under its bill day (for a database written before the lists existed,
+        or edited behind this module's back); returns how many memberships there are.
+
+        Ids are added, never removed, for the reason given at ``rebuild_birthday_rows``: the usage
+        campaign checks each selected profile's bill day itself.
+        """
+        cursor = self._col.find({}, {"billing.bill_day": 1}, batch_size=batch_size)
+        batch: List[Tuple[str, Any]] = []
+        async for doc in cursor:
+            batch.append((doc["_id"], (doc.get("billing") or {}).get("bill_day")))
+            if len(batch) >= batch_size:
+                await self._bill_days.bulk_write(bill_day_additions(batch), ordered=False)
+                batch = []
+        if batch:
+            await self._bill_days.bulk_write(bill_day_additions(batch), ordered=False)
+        counted = await self._bill_days.aggregate(
+            [{"$group": {"_id": None, "n": {"$sum": {"$size": "$ids"}}}}]).to_list(length=None)
+        return counted[0]["n"] if counted else 0
 
     async def rebuild_birthday_rows(self) -> int:
         """Derive the birthday rows of every profile on the server (for a database written before
@@ -349,18 +423,10 @@ class CustomerRepository(_Repository):
         async for doc in self._col.find(query, projection=projection, batch_size=batch_size).sort("_id", 1):
             yield doc
 
-    async def _select_ids(self, query: Dict[str, Any], *, full_scan: bool) -> List[str]:
-        """Ids of matching customers, sorted, read from an index where one fits.
-
-        Selection returns ids only: with a covering index (bill day) MongoDB never
-        touches a document, and nothing big crosses the wire. Sorting happens here,
-        not in the query: ``sort("_id")`` tempts the planner into walking the whole
-        ``_id`` index instead of the selective one. ``full_scan`` forces a
-        collection scan: only the benchmark uses it, to measure what the indexes save.
-        """
-        cursor = self._col.find(query, projection={"_id": 1}, batch_size=10_000)
-        if full_scan:
-            cursor = cursor.hint([("$natural", 1)])
+    async def _scan_ids(self, query: Dict[str, Any]) -> List[str]:
+        """Ids of matching customers, sorted, by a collection scan: what a selection costs without
+        the birthday rows and bill day lists (only the benchmark and tests ask, to compare)."""
+        cursor = self._col.find(query, projection={"_id": 1}, batch_size=10_000).hint([("$natural", 1)])
         # to_list, not `async for`: one await per batch instead of one per id (8,000 awaits cost ~40 ms).
         return sorted(doc["_id"] for doc in await cursor.to_list(length=None))
 
@@ -391,7 +457,7 @@ class CustomerRepository(_Repository):
                                              "birthday.day": {"$in": list(days)}}}}
                 for calendar, month, days in selections
             ]}
-            return await self._select_ids(query, full_scan=True)
+            return await self._scan_ids(query)
         keys = [birthday_key(calendar, month, day) for calendar, month, days in selections for day in days]
         cursor = self._birthdays.aggregate([
             {"$match": {"key": {"$in": keys}}},
@@ -401,7 +467,20 @@ class CustomerRepository(_Repository):
         return sorted(found[0]["ids"]) if found else []
 
     async def ids_with_bill_day_in(self, days: Sequence[int], *, full_scan: bool = False) -> List[str]:
-        return await self._select_ids({"billing.bill_day": {"$in": list(days)}}, full_scan=full_scan)
+        """Customers with any of these bill days, sorted, each once: read from the membership lists,
+        a few documents per day, in one round trip.
+
+        A hand edit of a bill day leaves the customer listed under the old day too until
+        ``rebuild_bill_day_lists`` or the next write through this module, so callers check
+        the bill day of each profile, as the usage campaign does. ``full_scan`` answers the
+        same from the customers by a collection scan (the benchmark's comparison).
+        """
+        if full_scan:
+            return await self._scan_ids({"billing.bill_day": {"$in": list(days)}})
+        keys = [f"{day}/{chunk}" for day in days for chunk in range(BILL_DAY_CHUNKS)]
+        lists = await self._bill_days.find({"_id": {"$in": keys}}, {"ids": 1}).to_list(length=None)
+        merged = sorted(customer_id for doc in lists for customer_id in doc["ids"])  # sorted runs: a merge
+        return list(dict.fromkeys(merged)) if len(days) > 1 else merged  # a stale listing repeats across days
 
     async def with_birthday_in(self, selections: Sequence[BirthdaySelection]) -> AsyncIterator[Dict[str, Any]]:
         async for doc in self.profiles(await self.ids_with_birthday_in(selections)):
@@ -994,14 +1073,18 @@ class Database:
                 if index_name in present:
                     log.info("dropping retired index %s.%s", name, index_name)
                     await self._db[name].drop_index(index_name)
-        if not await self._db.counters.find_one({"_id": BIRTHDAY_ROWS_BUILT}):
-            # A database from before the birthday rows (or a start that died deriving them):
-            # derive them, or nobody is greeted. The marker is set only once they are complete.
+        derived = ((BIRTHDAY_ROWS_BUILT, "birthday rows", self.customers.rebuild_birthday_rows),
+                   (BILL_DAY_LISTS_BUILT, "bill day memberships", self.customers.rebuild_bill_day_lists))
+        for marker, what, rebuild in derived:
+            if await self._db.counters.find_one({"_id": marker}):
+                continue
+            # A database from before these rows (or a start that died deriving them): derive them,
+            # or nobody is greeted / told their usage. The marker is set only once they are complete.
             if "customers" in existing:
                 started = time.perf_counter()
-                rows = await self.customers.rebuild_birthday_rows()
-                log.info("derived %d birthday rows from the customers in %.1f s", rows, time.perf_counter() - started)
-            await self._db.counters.update_one({"_id": BIRTHDAY_ROWS_BUILT}, {"$set": {"at": utcnow()}}, upsert=True)
+                count = await rebuild()
+                log.info("derived %d %s from the customers in %.1f s", count, what, time.perf_counter() - started)
+            await self._db.counters.update_one({"_id": marker}, {"$set": {"at": utcnow()}}, upsert=True)
 
     async def raw_insert(self, collection: str, doc: Dict[str, Any]) -> None:
         """Insert without model validation; only for proving the database validators work."""

@@ -71,15 +71,20 @@ async def test_set_password(db: Database, mongo_uri: str, tmp_path) -> None:
     assert code == 2 and "no account manager" in err
 
 
-async def test_rebuild_birthdays_restores_rows_lost_to_an_edit_outside_the_product(db: Database, mongo_uri: str,
-                                                                                  tmp_path) -> None:
+async def test_rebuild_selections_restores_rows_lost_to_an_edit_outside_the_product(db: Database, mongo_uri: str,
+                                                                                   tmp_path) -> None:
     for manager in factories.MANAGERS:
         await db.managers.insert(manager)
     await db.customers.insert(factories.customer())
-    await db._db.customer_birthdays.delete_many({})  # as a hand edit in the database would leave them
+    # as a hand edit in the database would leave them: rows gone, the bill day moved behind our back
+    await db._db.customer_birthdays.delete_many({})
+    await db._db.customers.update_one({"_id": "KA0000001"}, {"$set": {"billing.bill_day": 12}})
     assert await db.customers.ids_with_birthday_in([("solar", 2, [29])]) == []
+    assert await db.customers.ids_with_bill_day_in([12]) == []
     env = {**os.environ, "MONGODB_URI": mongo_uri, "MONGODB_DB": db.name, "VAR_DIR": str(tmp_path)}
-    code, out, err = await cli(["rebuild-birthdays"], env)
+    code, out, err = await cli(["rebuild-selections"], env)
     assert code == 0, err
-    assert "birthday rows: 2" in out
+    assert "birthday rows: 2" in out and "bill day memberships: 2" in out  # the stale day 31 stays listed
     assert await db.customers.ids_with_birthday_in([("solar", 2, [29])]) == ["KA0000001"]
+    assert await db.customers.ids_with_bill_day_in([12]) == ["KA0000001"]
+    assert await db.customers.ids_with_bill_day_in([12, 31]) == ["KA0000001"]  # listed twice, selected once

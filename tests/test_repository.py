@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from carecore.models import SendStatus, TicketEvent, TicketKind, TicketStatus
-from carecore.repository import Database, DuplicateRecordError, RecordValidationError
+from carecore.repository import Database, DuplicateRecordError, RecordValidationError, bill_day_list
 from tests import factories
 
 
@@ -21,7 +21,7 @@ async def test_collections_have_validators_and_indexes(db: Database) -> None:
     assert {"customers", "account_managers", "usage_monthly", "tickets", "sends", "counters"} <= names
     indexes = await db.indexes("customers")
     assert indexes["contact_mobile"]["unique"] is True
-    assert {"bill_day", "by_manager", "circuit"} <= set(indexes) and "birthday" not in indexes
+    assert {"by_manager", "circuit"} <= set(indexes) and not {"birthday", "bill_day"} & set(indexes)
     assert {"key_customer", "customer"} <= set(await db.indexes("customer_birthdays"))
     assert "customer_month" in await db.indexes("usage_monthly")
 
@@ -201,17 +201,92 @@ async def test_campaign_selections_read_ids_from_the_indexes(db: Database) -> No
         assert await db.customers.ids_with_birthday_in([("solar", 2, [28, 29])], full_scan=full_scan) == [
             "KA0000001", "KA0000002", "KA0000003"]
     assert [d["_id"] async for d in db.customers.with_bill_day_in([31])] == ["KA0000003"]
-    # ids come from the index: no document is fetched for the bill-day selection
-    plan = await db._db.customers.find({"billing.bill_day": {"$in": [30, 31]}}, {"_id": 1}).explain()
-    stages = str(plan["queryPlanner"]["winningPlan"])
-    assert "IXSCAN" in stages and "FETCH" not in stages and "'bill_day'" in stages
+    assert await db.customers.ids_with_bill_day_in([]) == []
 
 
 async def test_an_index_whose_definition_changed_is_rebuilt(db: Database) -> None:
-    await db._db.customers.drop_index("bill_day")
-    await db._db.customers.create_index([("billing.bill_day", 1)], name="bill_day")  # an older definition
+    await db._db.customers.drop_index("region")
+    await db._db.customers.create_index([("region.province", 1)], name="region")  # an older definition
     await db.ensure_schema()
-    assert (await db.indexes("customers"))["bill_day"]["key"] == [("billing.bill_day", 1), ("_id", 1)]
+    assert (await db.indexes("customers"))["region"]["key"] == [("region.province", 1), ("region.city", 1)]
+
+
+async def bill_day_lists_stored(db: Database) -> dict[str, list[str]]:
+    """Customer ids per listed bill day, as the membership documents hold them."""
+    listed: dict[str, list[str]] = {}
+    async for doc in db._db.bill_day_members.find({}):
+        assert all(doc["_id"] == bill_day_list(customer_id, doc["day"]) for customer_id in doc["ids"])
+        assert doc["ids"] == sorted(set(doc["ids"]))  # kept sorted on the server: selection merges runs
+        listed.setdefault(str(doc["day"]), []).extend(doc["ids"])
+    return {day: sorted(ids) for day, ids in sorted(listed.items()) if ids}
+
+
+async def test_bill_day_lists_follow_every_profile_write(db: Database) -> None:
+    await seed_managers(db)
+    await db.customers.insert(factories.customer())  # bill day 31
+    other = factories.other_customer()
+    other["billing"]["bill_day"] = 5
+    await db.customers.insert_many([other])
+    assert await bill_day_lists_stored(db) == {"31": ["KA0000001"], "5": ["KA0000002"]}
+    # the bill day moved: listed under the new day only, in the same transaction as the profile
+    moved = factories.customer()
+    moved["billing"]["bill_day"] = 5
+    await db.customers.replace(moved)
+    assert await bill_day_lists_stored(db) == {"5": ["KA0000001", "KA0000002"]}
+    assert await db.customers.ids_with_bill_day_in([30, 31]) == []
+    assert await db.customers.ids_with_bill_day_in([5]) == ["KA0000001", "KA0000002"]
+    await db.customers.replace(moved)  # an edit that keeps the bill day keeps one listing
+    assert await bill_day_lists_stored(db) == {"5": ["KA0000001", "KA0000002"]}
+    # refused writes list nobody: an unknown profile, a taken mobile, an impossible bill day
+    with pytest.raises(KeyError):
+        await db.customers.replace(factories.customer(_id="KA0000099", contacts=[
+            {**factories.customer()["contacts"][0], "contact_id": "0000099-01", "mobile": "+8613800990000"}]))
+    with pytest.raises(DuplicateRecordError):
+        await db.customers.insert(factories.customer(_id="KA0000003", contacts=[
+            {**factories.customer()["contacts"][0], "contact_id": "0000003-01"}]))
+    impossible = factories.customer(_id="KA0000004")
+    impossible["billing"]["bill_day"] = 32
+    with pytest.raises(RecordValidationError):  # the collection's validator refuses it
+        await db.customers.insert_many([impossible], check_models=False)
+    assert await bill_day_lists_stored(db) == {"5": ["KA0000001", "KA0000002"]}
+
+
+def test_a_customer_is_listed_in_one_of_sixteen_documents_per_bill_day() -> None:
+    ids = [f"KA{n:07d}" for n in range(2000)]
+    keys = {bill_day_list(customer_id, 15) for customer_id in ids}
+    assert keys == {f"15/{chunk}" for chunk in range(16)}  # spread over all of them
+    assert all(bill_day_list(customer_id, 15) == bill_day_list(customer_id, 15) for customer_id in ids[:10])
+    assert bill_day_list("KA0000001", 31).startswith("31/")
+
+
+async def test_bill_day_lists_are_derived_for_a_database_written_before_them(db: Database) -> None:
+    await seed_managers(db)
+    await db.customers.insert(factories.customer())
+    await db.customers.insert_many([factories.other_customer()])
+    written = await bill_day_lists_stored(db)
+    # as a database from before the lists looks: the covering bill_day index, no lists, no marker
+    await db._db.bill_day_members.delete_many({})
+    await db._db.counters.delete_one({"_id": "schema:bill_day_members"})
+    await db._db.customers.create_index([("billing.bill_day", 1), ("_id", 1)], name="bill_day")  # retired since
+    await db.ensure_schema()
+    assert await bill_day_lists_stored(db) == written == {"31": ["KA0000001", "KA0000002"]}
+    assert "bill_day" not in await db.indexes("customers")
+    await db._db.bill_day_members.delete_many({})
+    await db.ensure_schema()  # derived once: later starts trust the lists the writes keep
+    assert await bill_day_lists_stored(db) == {}
+    assert await db.customers.rebuild_bill_day_lists() == 2
+    assert await bill_day_lists_stored(db) == written
+
+
+async def test_bill_day_selection_reads_a_few_list_documents(db: Database) -> None:
+    await seed_managers(db)
+    await db.customers.insert(factories.customer())
+    await db._db.command("profile", 2)
+    assert await db.customers.ids_with_bill_day_in([30, 31]) == ["KA0000001"]
+    await db._db.command("profile", 0)
+    entry = await db._db["system.profile"].find_one({"ns": f"{db.name}.bill_day_members", "op": "query"})
+    assert entry is not None and entry["docsExamined"] == 1 and entry["planSummary"] == "IXSCAN { _id: 1 }"
+    assert await db._db["system.profile"].count_documents({"ns": f"{db.name}.customers"}) == 0
 
 
 async def birthday_rows_stored(db: Database) -> list[dict]:
