@@ -2,9 +2,9 @@
 
 Seeds about 1,000,000 contacts (200,000 key accounts) into a throwaway mongod,
 then times the campaign selections exactly as the campaigns run them (the
-repository's id selections: which accounts are due) from the indexes (the
-birthday rows' and the bill day's, both covering), and the same questions asked of
-the customers by a collection scan. It also prints how long reading
+repository's id selections: which accounts are due; from the birthday rows'
+covering index and the bill day membership lists), and the same questions asked
+of the customers by a collection scan. It also prints how long reading
 the selected profiles takes afterwards, which the campaign does a batch at a time. Prints the figures and writes
 ``results/bench_select.json``. Goals: <= 200 ms each, >= 50x faster than the scan.
 """
