@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from typing import Any, Awaitable, Callable
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
@@ -27,11 +26,9 @@ from sanic.response import HTTPResponse
 
 from bot.fallback import try_again
 from bot.tracker_store import ConversationStoreUnavailable
-from bot.webhooks import MAX_BODY_BYTES, MAX_MESSAGE_CHARS, webhook_blueprint
+from bot.webhooks import MAX_BODY_BYTES, chat_message_problem, webhook_blueprint
 
 log = logging.getLogger(__name__)
-
-SENDER_ID = re.compile(r"[A-Za-z0-9_.:@+\-]{1,128}")
 
 
 def _bad(reason: str, status: int = 400) -> HTTPResponse:
@@ -57,14 +54,9 @@ class GuardedRestInput(RestInput):
         if not isinstance(payload, dict):
             return _bad("body must be a JSON object")
         sender, text = payload.get("sender"), payload.get("message")
-        if not isinstance(sender, str) or not SENDER_ID.fullmatch(sender):
-            return _bad("sender must be a plain id (letters, digits, _ . : @ + -; at most 128)")
-        if sender.startswith("sms:"):
-            return _bad("sms: ids belong to the SMS channel")
-        if not isinstance(text, str) or not text.strip():
-            return _bad("message must be a non-empty string")
-        if len(text) > MAX_MESSAGE_CHARS:
-            return _bad(f"message longer than {MAX_MESSAGE_CHARS} characters", 413)
+        problem = chat_message_problem(sender, text)
+        if problem is not None:
+            return _bad(*problem)
         collector = CollectingOutputChannel()
         try:
             await on_new_message(UserMessage(text, collector, sender, input_channel=self.name()))

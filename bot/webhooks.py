@@ -2,15 +2,37 @@
 
 from __future__ import annotations
 
-from typing import Awaitable, Callable
+import re
+from typing import Any, Awaitable, Callable, Optional, Tuple
 
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-# Limits both message channels apply: a request body, and a message (an SMS's worth of text).
+from carecore.identity import SMS_PREFIX
+
+# Limits every message channel applies: a request body, and a message (an SMS's worth of text).
 MAX_BODY_BYTES = 16 * 1024
 MAX_MESSAGE_CHARS = 1600
+CHAT_SENDER_ID = re.compile(r"[A-Za-z0-9_.:@+\-]{1,128}")
+
+
+def chat_message_problem(sender: Any, text: Any) -> Optional[Tuple[str, int]]:
+    """Why a chat channel (REST, socket.io) refuses a message, with the HTTP status to say it, or None.
+
+    Chat clients choose their own ids, so an id must be a short plain string (no operator
+    objects such as ``{"$gt": ""}``) and never an ``sms:`` one: those belong to the SMS
+    channel, which binds them to a verified phone.
+    """
+    if not isinstance(sender, str) or not CHAT_SENDER_ID.fullmatch(sender):
+        return "sender must be a plain id (letters, digits, _ . : @ + -; at most 128)", 400
+    if sender.startswith(SMS_PREFIX):
+        return "sms: ids belong to the SMS channel", 400
+    if not isinstance(text, str) or not text.strip():
+        return "message must be a non-empty string", 400
+    if len(text) > MAX_MESSAGE_CHARS:
+        return f"message longer than {MAX_MESSAGE_CHARS} characters", 413
+    return None
 
 
 def webhook_blueprint(name: str, handle: Callable[[Request], Awaitable[HTTPResponse]]) -> Blueprint:

@@ -1,0 +1,100 @@
+"""Rasa's socket.io channel with the REST channel's checks, and a polite answer when the assistant fails.
+
+Rasa's own handlers take a client's ``session_id`` and ``message`` as they come:
+any string or object as the conversation id (an ``sms:`` id included, which the
+REST channel refuses), a message of up to the transport's 1 MB buffer for the
+NLU pipeline to chew on, a dict where text belongs. Here the same rules as for
+REST apply (``bot.webhooks.chat_message_problem``):
+
+* ``session_request`` with an id that is not a plain chat id gets a fresh one,
+  so a client cannot join the room, and hear the replies, of an SMS conversation.
+* A refused message never reaches the assistant; the client gets an
+  ``input_refused`` event saying why, and a message over the length limit is
+  also answered in the conversation, where a customer sees it.
+* The client joins its session's room for real: Rasa 3.6 calls
+  ``enter_room`` without awaiting it, which python-socketio 5.10 made a
+  coroutine, so with ``session_persistence`` no reply ever reached the client.
+* If the message cannot be processed (MongoDB or the action server away), the
+  customer gets the "please send it again" notice instead of silence.
+
+Connection handling (JWT when ``jwt_key`` is set), the health route and the
+output channel stay Rasa's.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import uuid
+from typing import Any, Awaitable, Callable, Dict, Optional
+
+from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
+from sanic import Blueprint
+
+from bot.fallback import try_again
+from bot.tracker_store import ConversationStoreUnavailable
+from bot.webhooks import MAX_MESSAGE_CHARS, chat_message_problem
+from carecore.texts import detect_language
+
+log = logging.getLogger(__name__)
+
+REFUSED_EVENT = "input_refused"
+TOO_LONG = {
+    "zh": f"您的消息超过{MAX_MESSAGE_CHARS}字，请分几条发送。",
+    "en": f"Your message is longer than {MAX_MESSAGE_CHARS:,} characters; please send it in parts.",
+}
+
+
+def _plain_session_id(requested: Any) -> Optional[str]:
+    """The requested session id if a chat client may use it, else None."""
+    return requested if chat_message_problem(requested, "-") is None else None
+
+
+class GuardedSocketIOInput(SocketIOInput):
+    @classmethod
+    def name(cls) -> str:
+        return "socketio"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = super().blueprint(on_new_message)
+        sio = self.sio
+        assert sio is not None  # set by Rasa's blueprint
+
+        # Registering an event again replaces Rasa's handler for it.
+        @sio.on("session_request", namespace=self.namespace)
+        async def session_request(sid: str, data: Optional[Dict[str, Any]]) -> None:
+            requested = data.get("session_id") if isinstance(data, dict) else None
+            session_id = _plain_session_id(requested) or uuid.uuid4().hex
+            if requested is not None and session_id != requested:
+                log.warning("socket.io session request with an id a chat client may not use; gave a fresh one")
+            if self.session_persistence:
+                joined = sio.enter_room(sid, session_id)
+                if inspect.isawaitable(joined):  # a coroutine since python-socketio 5.10; Rasa 3.6 never awaits it
+                    await joined
+            await sio.emit("session_confirm", session_id, room=sid)
+
+        @sio.on(self.user_message_evt, namespace=self.namespace)
+        async def handle_message(sid: str, data: Any) -> None:
+            data = data if isinstance(data, dict) else {}
+            sender = data.get("session_id") if self.session_persistence else sid
+            text = data.get("message")
+            problem = chat_message_problem(sender, text)
+            if problem is not None:
+                reason, status = problem
+                await sio.emit(REFUSED_EVENT, {"error": reason, "status": status}, room=sid)
+                if status == 413:
+                    language = "en" if detect_language(text) == "en" else "zh"
+                    await sio.emit(self.bot_message_evt, {"text": TOO_LONG[language]}, room=sid)
+                return
+            metadata = data.get(self.metadata_key)
+            output = SocketIOOutput(sio, self.bot_message_evt)
+            message = UserMessage(text, output, sender, input_channel=self.name(),
+                                  metadata=metadata if isinstance(metadata, dict) else {})
+            try:
+                await on_new_message(message)
+            except (Exception, ConversationStoreUnavailable):  # whatever failed, the customer hears something useful
+                log.exception("message from a socket.io client could not be processed; answered with a retry notice")
+                await output.send_text_message(sender, try_again(text))
+
+        return webhook
