@@ -68,7 +68,7 @@ class Client:
 
 
 @pytest.fixture
-async def client() -> AsyncIterator["Client"]:
+async def client() -> AsyncIterator[Client]:
     made = Client()
     yield made
     # also after a failed assertion; abort: not waiting out the server's pending long poll (25 s)
