@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import Identity, VerifiedAction
 from actions.services import Services
 from carecore.months import parse_month, shift_month
-from carecore.texts import amount_change, bullet_lines, fmt_time, label, yuan
+from carecore.texts import bullet_lines, change_from_previous, fmt_time, label, yuan
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,6 @@ async def answer_usage(svc: Services, tracker: Tracker, dispatcher: CollectingDi
         return [SlotSet("month", None)]
     year, mon = (int(x) for x in month.split("-"))
     previous = await svc.db.usage.get(who[0].id, shift_month(month, -1))
-    change = amount_change(usage.amount_fen, previous.amount_fen if previous else None, lang)
     dispatcher.utter_message(
         response="utter_usage_report",
         month=month if lang == "en" else f"{year}年{mon}",
@@ -70,7 +69,7 @@ async def answer_usage(svc: Services, tracker: Tracker, dispatcher: CollectingDi
         data_gb=f"{usage.data_mb / 1024:,.1f}",
         sms_count=f"{usage.sms_count:,}",
         amount=yuan(usage.amount_fen),
-        change=change or ("no previous month" if lang == "en" else "无上月数据"),
+        change=change_from_previous(usage.amount_fen, previous.amount_fen if previous else None, lang),
     )
     return [SlotSet("month", None)]
 

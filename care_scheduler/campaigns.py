@@ -22,7 +22,7 @@ from care_scheduler.planning import PlanContext, Planned, render_into
 from care_scheduler.sla_watch import plan_sla_watch
 from carecore.models import Contact, Customer, month_key
 from carecore.months import shift_month
-from carecore.texts import amount_change, label, month_label, yuan
+from carecore.texts import change_from_previous, label, month_label, yuan
 
 log = logging.getLogger(__name__)
 
@@ -110,11 +110,7 @@ async def plan_usage(ctx: PlanContext, gaps: Optional[UsageGaps] = None) -> Asyn
         previous = await ctx.db.usage.get(customer.id, before)
         contact = customer.billing_contact()
         lang = contact.language
-        delta = amount_change(usage.amount_fen, previous.amount_fen if previous else None, lang)
-        if delta:
-            change = f"{delta} vs previous month" if lang == "en" else f"较上月{delta}"
-        else:
-            change = "no previous month" if lang == "en" else "无上月数据"
+        change = change_from_previous(usage.amount_fen, previous.amount_fen if previous else None, lang)
         values = {
             "company_name": customer.company_name,
             "month_label": month_label(month, lang),

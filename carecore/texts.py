@@ -124,14 +124,15 @@ def yuan(fen: int) -> str:
     return f"{fen / 100:,.2f}"
 
 
-def amount_change(current: int, previous: Optional[int], lang: str) -> Optional[str]:
-    """'+28.9%' / '增加28.9%' from one month's amount to the next; None without a previous amount."""
+def change_from_previous(current: int, previous: Optional[int], lang: str) -> str:
+    """How a month's amount compares with the month before, as a phrase that stands on its own
+    (the bot's usage answer and the usage SMS both put it in brackets or after a comma)."""
     if not previous:
-        return None
+        return "no previous month to compare" if lang == "en" else "无上月数据可比"
     pct = (current - previous) * 100 / previous
     if lang == "en":
-        return f"{pct:+.1f}%"
-    return f"{'增加' if pct >= 0 else '减少'}{abs(pct):.1f}%"
+        return f"{pct:+.1f}% vs the previous month"
+    return f"较上月{'增加' if pct >= 0 else '减少'}{abs(pct):.1f}%"
 
 
 def bullet_lines(lines: list[str]) -> str:

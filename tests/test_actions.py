@@ -139,14 +139,24 @@ async def test_account_summary_and_manager(svc: Services, domain) -> None:
 async def test_usage_for_a_named_month_with_change(svc: Services, domain) -> None:
     messages, events = await run(account.ActionUsage(), tracker(slots={**VERIFIED_A, "month": "10月"}), domain)
     m = only(messages)
-    assert m["response"] == "utter_usage_report" and m["amount"] == "12,888.00" and m["change"] == "增加28.9%"
+    assert m["response"] == "utter_usage_report" and m["amount"] == "12,888.00" and m["change"] == "较上月增加28.9%"
     assert m["voice_minutes"] == "3,200" and m["data_gb"] == "200.0"
     assert slots_of(events) == {"month": None}
     # no month given: the last complete month (Oct 2026 on 23 Nov); English variant
     messages, _ = await run(account.ActionUsage(), tracker(slots=VERIFIED_A_EN), domain)
-    assert only(messages)["month"] == "2026-10" and only(messages)["change"] == "+28.9%"
+    assert only(messages)["month"] == "2026-10" and only(messages)["change"] == "+28.9% vs the previous month"
     messages, _ = await run(account.ActionUsage(), tracker(slots={**VERIFIED_A, "month": "March"}), domain)
     assert only(messages) == {**only(messages), "response": "utter_usage_missing", "month": "2026-03"}
+
+
+async def test_usage_without_a_previous_month_reads_as_one_sentence(svc: Services, domain) -> None:
+    for slots, expected in ((VERIFIED_A, "（无上月数据可比）。"), (VERIFIED_A_EN, "(no previous month to compare).")):
+        messages, _ = await run(account.ActionUsage(), tracker(slots={**slots, "month": "2026-09"}), domain)
+        m = only(messages)
+        [text] = [variant["text"] for variant in domain["responses"]["utter_usage_report"]  # en has a condition
+                  if bool(variant.get("condition")) == (slots["language"] == "en")]
+        rendered = text.format(**{k: v for k, v in m.items() if k != "response"})
+        assert rendered.endswith(expected) and "较上月无" not in rendered and "vs the previous month)" not in rendered
 
 
 async def test_service_status_sla_and_tickets(svc: Services, domain) -> None:
