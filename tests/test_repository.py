@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -249,6 +250,22 @@ async def test_bill_day_lists_follow_every_profile_write(db: Database) -> None:
     with pytest.raises(RecordValidationError):  # the collection's validator refuses it
         await db.customers.insert_many([impossible], check_models=False)
     assert await bill_day_lists_stored(db) == {"5": ["KA0000001", "KA0000002"]}
+
+
+async def test_concurrent_profile_writes_on_one_bill_day_lose_no_listing(db: Database) -> None:
+    await seed_managers(db)
+
+    def numbered(n: int) -> dict:
+        doc = factories.customer(_id=f"KA00001{n:02d}", services=[])
+        doc["billing"]["bill_day"] = 8
+        for i, contact in enumerate(doc["contacts"]):
+            contact["contact_id"] = f"00001{n:02d}-0{i + 1}"
+            contact["mobile"] = f"+8613801{n:02d}000{i}"
+        return doc
+
+    # 40 transactions at once, several on the same list document: conflicts are retried, not lost
+    await asyncio.gather(*(db.customers.insert(numbered(n)) for n in range(40)))
+    assert await db.customers.ids_with_bill_day_in([8]) == [f"KA00001{n:02d}" for n in range(40)]
 
 
 def test_a_customer_is_listed_in_one_of_sixteen_documents_per_bill_day() -> None:
