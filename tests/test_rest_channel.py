@@ -13,34 +13,19 @@ from rasa.core.tracker_store import TrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import read_endpoint_config
-from sanic import Sanic
 
 from bot.fallback import TRY_AGAIN
 from bot.rest_channel import GuardedRestInput
 from bot.tracker_store import FastFailMongoTrackerStore, with_timeouts
 from carecore.mongod import free_port
+from tests.channel_server import serve_channel
 from tests.stack import ROOT
 
 
 @pytest.fixture
 async def rest_app() -> AsyncIterator[tuple[str, List[UserMessage], Callable[[bool], None]]]:
-    received: List[UserMessage] = []
-    failing = {"on": False}
-
-    async def on_new_message(message: UserMessage) -> None:
-        if failing["on"]:
-            raise ConnectionError("MongoDB is away")
-        received.append(message)
-        await message.output_channel.send_text_message(message.sender_id, "好的")
-
-    port = free_port()
-    Sanic.test_mode = True
-    app = Sanic(f"rest_{uuid.uuid4().hex[:8]}")
-    app.blueprint(GuardedRestInput().blueprint(on_new_message), url_prefix="/webhooks/rest")
-    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
-    await server.startup()
-    yield f"http://127.0.0.1:{port}/webhooks/rest/webhook", received, lambda on: failing.update(on=on)
-    await server.close()
+    async with serve_channel(GuardedRestInput(), "/webhooks/rest") as bot:
+        yield f"{bot.base_url}/webhooks/rest/webhook", bot.received, lambda on: setattr(bot, "failing", on)
 
 
 async def test_a_plain_message_reaches_the_bot(rest_app) -> None:

@@ -3,42 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from typing import Any, AsyncIterator, Callable, Dict, List, Tuple
 
 import pytest
 import socketio
 from rasa.core.channels.channel import UserMessage
-from sanic import Sanic
 
 from bot.fallback import TRY_AGAIN
 from bot.socketio_channel import REFUSED_EVENT, TOO_LONG, GuardedSocketIOInput
-from carecore.mongod import free_port
+from tests.channel_server import serve_channel
 
 SMS_ID = "sms:+8613800138000:0123456789abcdef01234567"
 
 
 @pytest.fixture
 async def sio_server() -> AsyncIterator[Tuple[str, List[UserMessage], Callable[[bool], None]]]:
-    received: List[UserMessage] = []
-    failing = {"on": False}
-
-    async def on_new_message(message: UserMessage) -> None:
-        if failing["on"]:
-            raise ConnectionError("MongoDB is away")
-        received.append(message)
-        await message.output_channel.send_text_message(message.sender_id, "好的")
-
-    port = free_port()
-    Sanic.test_mode = True
-    app = Sanic(f"sio_{uuid.uuid4().hex[:8]}")
     channel = GuardedSocketIOInput.from_credentials(
         {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered", "session_persistence": True})
-    app.blueprint(channel.blueprint(on_new_message))
-    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
-    await server.startup()
-    yield f"http://127.0.0.1:{port}", received, lambda on: failing.update(on=on)
-    await server.close()
+    async with serve_channel(channel) as bot:
+        yield bot.base_url, bot.received, lambda on: setattr(bot, "failing", on)
 
 
 class Client:
