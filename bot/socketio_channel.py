@@ -34,7 +34,7 @@ from sanic import Blueprint
 
 from bot.fallback import try_again
 from bot.tracker_store import ConversationStoreUnavailable
-from bot.webhooks import MAX_MESSAGE_CHARS, chat_message_problem
+from bot.webhooks import MAX_MESSAGE_CHARS, chat_message_problem, chat_sender_problem
 from carecore.texts import detect_language
 
 log = logging.getLogger(__name__)
@@ -44,11 +44,6 @@ TOO_LONG = {
     "zh": f"您的消息超过{MAX_MESSAGE_CHARS}字，请分几条发送。",
     "en": f"Your message is longer than {MAX_MESSAGE_CHARS:,} characters; please send it in parts.",
 }
-
-
-def _plain_session_id(requested: Any) -> Optional[str]:
-    """The requested session id if a chat client may use it, else None."""
-    return requested if chat_message_problem(requested, "-") is None else None
 
 
 class GuardedSocketIOInput(SocketIOInput):
@@ -65,7 +60,7 @@ class GuardedSocketIOInput(SocketIOInput):
         @sio.on("session_request", namespace=self.namespace)
         async def session_request(sid: str, data: Optional[Dict[str, Any]]) -> None:
             requested = data.get("session_id") if isinstance(data, dict) else None
-            session_id = _plain_session_id(requested) or uuid.uuid4().hex
+            session_id = requested if chat_sender_problem(requested) is None else uuid.uuid4().hex
             if requested is not None and session_id != requested:
                 log.warning("socket.io session request with an id a chat client may not use; gave a fresh one")
             if self.session_persistence:

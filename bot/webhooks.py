@@ -17,17 +17,25 @@ MAX_MESSAGE_CHARS = 1600
 CHAT_SENDER_ID = re.compile(r"[A-Za-z0-9_.:@+\-]{1,128}")
 
 
-def chat_message_problem(sender: Any, text: Any) -> Optional[Tuple[str, int]]:
-    """Why a chat channel (REST, socket.io) refuses a message, with the HTTP status to say it, or None.
+def chat_sender_problem(sender: Any) -> Optional[str]:
+    """Why a chat client may not use this conversation id, or None.
 
     Chat clients choose their own ids, so an id must be a short plain string (no operator
     objects such as ``{"$gt": ""}``) and never an ``sms:`` one: those belong to the SMS
     channel, which binds them to a verified phone.
     """
     if not isinstance(sender, str) or not CHAT_SENDER_ID.fullmatch(sender):
-        return "sender must be a plain id (letters, digits, _ . : @ + -; at most 128)", 400
+        return "sender must be a plain id (letters, digits, _ . : @ + -; at most 128)"
     if sender.startswith(SMS_PREFIX):
-        return "sms: ids belong to the SMS channel", 400
+        return "sms: ids belong to the SMS channel"
+    return None
+
+
+def chat_message_problem(sender: Any, text: Any) -> Optional[Tuple[str, int]]:
+    """Why a chat channel (REST, socket.io) refuses a message, with the HTTP status to say it, or None."""
+    sender_problem = chat_sender_problem(sender)
+    if sender_problem is not None:
+        return sender_problem, 400
     if not isinstance(text, str) or not text.strip():
         return "message must be a non-empty string", 400
     if len(text) > MAX_MESSAGE_CHARS:

@@ -194,9 +194,14 @@ def birthday_rows(customer_id: str, contacts: Iterable[Dict[str, Any]]) -> List[
     return rows
 
 
+def bill_day_lists_of(bill_day: int) -> List[str]:
+    """Ids of the membership documents of one bill day."""
+    return [f"{bill_day}/{chunk}" for chunk in range(BILL_DAY_CHUNKS)]
+
+
 def bill_day_list(customer_id: str, bill_day: int) -> str:
     """The membership document that lists a customer under its bill day (its chunk follows from the id)."""
-    return f"{bill_day}/{zlib.crc32(customer_id.encode()) % BILL_DAY_CHUNKS}"
+    return bill_day_lists_of(bill_day)[zlib.crc32(customer_id.encode()) % BILL_DAY_CHUNKS]
 
 
 def bill_day_additions(members: Iterable[Tuple[str, Any]]) -> List[pymongo.UpdateOne]:
@@ -477,7 +482,7 @@ class CustomerRepository(_Repository):
         """
         if full_scan:
             return await self._scan_ids({"billing.bill_day": {"$in": list(days)}})
-        keys = [f"{day}/{chunk}" for day in days for chunk in range(BILL_DAY_CHUNKS)]
+        keys = [key for day in days for key in bill_day_lists_of(day)]
         lists = await self._bill_days.find({"_id": {"$in": keys}}, {"ids": 1}).to_list(length=None)
         merged = sorted(customer_id for doc in lists for customer_id in doc["ids"])  # sorted runs: a merge
         return list(dict.fromkeys(merged)) if len(days) > 1 else merged  # a stale listing repeats across days
