@@ -7,7 +7,7 @@ emulator's own received log, never the product's records.
 1. kill: a 10,000-recipient campaign SIGKILLed at 5 random points, restarted each time.
 2. twilio: 10 % 429, 3 % 500, 1 % timeouts, invalid and unsubscribed numbers.
 3. mongo: MongoDB SIGKILLed and restarted mid-campaign, and mid-conversation (whole stack).
-4. hostile: hypothesis fuzzing of the SMS webhook, status callback, admin API and REST channel.
+4. hostile: hypothesis fuzzing of the SMS webhook, status callback, admin API, REST and socket.io channels.
 5. disclosure: 200 attempts by a verified customer to read other customers' data.
 
 Drills 3 (conversation part), 4 and 5 run against the whole product as ``make run``

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import queue
 import re
 import signal
 import time
@@ -22,11 +23,14 @@ from pathlib import Path
 from random import Random
 from typing import Any, Dict, List, Optional, Tuple
 
+import socketio
 from harness import DrillResult
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.fallback import TRY_AGAIN
+from bot.socketio_channel import REFUSED_EVENT as REFUSED
+from bot.webhooks import chat_message_problem
 from carecore.mongod import EmbeddedMongo
 from carecore.repository import inspection_handle
 from carecore.sms import signature
@@ -236,7 +240,7 @@ def drill_hostile(stack: Stack, examples: int) -> DrillResult:
     tally: Dict[str, Dict[str, int]] = {}
     problems: List[str] = []
 
-    def record(target: str, status: int, ok: bool, what: str) -> None:
+    def record(target: str, status: Any, ok: bool, what: str) -> None:
         bucket = tally.setdefault(target, {})
         bucket[str(status)] = bucket.get(str(status), 0) + 1
         if not ok and len(problems) < 10:
@@ -307,7 +311,35 @@ def drill_hostile(stack: Stack, examples: int) -> DrillResult:
         status, _ = http("POST", rest, data=data, headers={"Content-Type": "application/json"}, timeout=60)
         record("rest channel", status, status in {200, 400, 413}, str(body))
 
-    for fuzz in (sms, status_callback, admin, rest_channel):
+    # socket.io has no status codes: a refused message must get an input_refused event, one to our own
+    # session an answer; one to another (plain) session is answered in that session's room, unheard here.
+    # Silence where an event was due means the server failed on it.
+    events: queue.Queue[Tuple[str, Any]] = queue.Queue()
+    client = socketio.Client(reconnection=False)
+    for name in ("session_confirm", "bot_uttered", REFUSED):
+        client.on(name, lambda data=None, name=name: events.put((name, data)))
+    client.connect(f"http://127.0.0.1:{stack.rasa_port}", transports=["polling"], wait_timeout=30)
+    client.emit("session_request", {"session_id": None})
+    own_session = events.get(timeout=30)[1]
+
+    @run
+    @given(body=st.one_of(
+        st.dictionaries(st.sampled_from(["session_id", "message", "metadata", "$where"]), json_values, max_size=4),
+        st.builds(lambda m, meta: {"session_id": own_session, "message": m, "metadata": meta}, text_fields,
+                  json_values)))
+    def socketio_channel(body: Dict[str, Any]) -> None:
+        while not events.empty():
+            events.get_nowait()
+        client.emit("user_uttered", body)
+        problem = chat_message_problem(body.get("session_id"), body.get("message"))
+        due = REFUSED if problem else ("bot_uttered" if body.get("session_id") == own_session else None)
+        try:
+            got = events.get(timeout=60 if due else 2)[0]
+        except queue.Empty:
+            got = "silence"
+        record("socket.io channel", got, got == (due or "silence"), str(body))
+
+    for fuzz in (sms, status_callback, admin, rest_channel, socketio_channel):
         try:
             fuzz()
         except Exception as exc:  # noqa: BLE001 - a falsified property is a finding, reported below
@@ -320,6 +352,7 @@ def drill_hostile(stack: Stack, examples: int) -> DrillResult:
     status, _ = http("POST", rest, data=b'{"sender": "x", "message": "' + b"A" * (2 * 1024 * 1024) + b'"}',
                      headers={"Content-Type": "application/json"})
     record("rest channel", status, status == 413, "2 MB body")
+    client.disconnect()
 
     after = _snapshot(db)
     changed = [name for name in before if before[name] != after[name]]

@@ -14,6 +14,9 @@ REST apply (``bot.webhooks.chat_message_problem``):
 * The client joins its session's room for real: Rasa 3.6 calls
   ``enter_room`` without awaiting it, which python-socketio 5.10 made a
   coroutine, so with ``session_persistence`` no reply ever reached the client.
+* A client's ``metadata`` is not passed on, as the REST channel takes none:
+  nothing reads it, and it would be stored with the conversation unchecked
+  (keys such as ``$where`` included).
 * If the message cannot be processed (MongoDB or the action server away), the
   customer gets the "please send it again" notice instead of silence.
 
@@ -82,10 +85,8 @@ class GuardedSocketIOInput(SocketIOInput):
                     language = "en" if detect_language(text) == "en" else "zh"
                     await sio.emit(self.bot_message_evt, {"text": TOO_LONG[language]}, room=sid)
                 return
-            metadata = data.get(self.metadata_key)
             output = SocketIOOutput(sio, self.bot_message_evt)
-            message = UserMessage(text, output, sender, input_channel=self.name(),
-                                  metadata=metadata if isinstance(metadata, dict) else {})
+            message = UserMessage(text, output, sender, input_channel=self.name())
             try:
                 await on_new_message(message)
             except (Exception, ConversationStoreUnavailable):  # whatever failed, the customer hears something useful
