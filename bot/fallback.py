@@ -13,5 +13,10 @@ TRY_AGAIN = {
 }
 
 
+def reply_language(text: Optional[str]) -> str:
+    """The language a channel answers a message in when the assistant does not: the message's, else zh."""
+    return "en" if detect_language(text) == "en" else "zh"
+
+
 def try_again(text: Optional[str]) -> str:
-    return TRY_AGAIN["en" if detect_language(text) == "en" else "zh"]
+    return TRY_AGAIN[reply_language(text)]

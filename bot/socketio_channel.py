@@ -35,10 +35,9 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
-from bot.fallback import try_again
+from bot.fallback import reply_language, try_again
 from bot.tracker_store import ConversationStoreUnavailable
 from bot.webhooks import MAX_MESSAGE_CHARS, chat_message_problem, chat_sender_problem
-from carecore.texts import detect_language
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +81,7 @@ class GuardedSocketIOInput(SocketIOInput):
                 reason, status = problem
                 await sio.emit(REFUSED_EVENT, {"error": reason, "status": status}, room=sid)
                 if status == 413:
-                    language = "en" if detect_language(text) == "en" else "zh"
-                    await sio.emit(self.bot_message_evt, {"text": TOO_LONG[language]}, room=sid)
+                    await sio.emit(self.bot_message_evt, {"text": TOO_LONG[reply_language(text)]}, room=sid)
                 return
             output = SocketIOOutput(sio, self.bot_message_evt)
             message = UserMessage(text, output, sender, input_channel=self.name())
