@@ -262,9 +262,10 @@ class CustomerRepository(_Repository):
         async def write(txn: AsyncIOMotorClientSession) -> None:
             # Read in the transaction: a concurrent change of the bill day is a write conflict, retried.
             before = await self._col.find_one({"_id": customer.id}, {"billing.bill_day": 1}, session=txn)
-            result = await self._col.replace_one({"_id": customer.id}, customer.to_mongo(), session=txn)
-            if before is None or result.matched_count == 0:
+            if before is None:
                 raise KeyError(customer.id)
+            # the transaction's snapshot holds the profile read above: this replace finds it (or conflicts, retried)
+            await self._col.replace_one({"_id": customer.id}, customer.to_mongo(), session=txn)
             await self._set_birthday_rows(customer.id, customer.contacts, session=txn)
             await self._move_bill_day(customer.id, before.get("billing", {}).get("bill_day"),
                                       customer.billing.bill_day, session=txn)
