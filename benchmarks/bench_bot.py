@@ -8,7 +8,9 @@ conversation has its own sender id, as each customer's chat would.
 
 Ours is the whole product as ``make run`` starts it (Mongo tracker store, action
 server, SMS gateway). The baseline is made here, in a temporary folder: the same
-NLU data, pipeline and policies, every intent answered by an ``utter_`` response,
+NLU data, pipeline and policy settings (Rasa's own policy classes, where the
+product skips TED when a rule has decided: ``--baseline-policies ours`` gives the
+baseline that skip too), every intent answered by an ``utter_`` response,
 no custom actions, Rasa's default in-memory tracker store. Its intent/response
 pairs are given as rules and as stories: Rasa trains TEDPolicy from stories
 only, and a rules-only baseline would run without the TED model the product
@@ -209,8 +211,21 @@ async def drive(target: Target, mobiles: List[str], *, users: int, messages: int
             "p95_ms": round(q[94], 1), "p99_ms": round(q[98], 1), "mean_ms": round(statistics.mean(latencies), 1)}
 
 
-def make_baseline(folder: Path) -> Path:
-    """A bare Rasa 3.6 assistant: our NLU data, pipeline and policies, one utter_ response per intent, nothing else."""
+# The product's policies are Rasa's own three, with TED not run when a rule has decided (bot/policies.py);
+# a bare Rasa baseline gets Rasa's classes with the same settings.
+STOCK_POLICIES = {
+    "bot.policies.NotingMemoizationPolicy": "MemoizationPolicy",
+    "bot.policies.NotingRulePolicy": "RulePolicy",
+    "bot.policies.SettledSkippingTEDPolicy": "TEDPolicy",
+}
+
+
+def make_baseline(folder: Path, *, policies: str = "stock") -> Path:
+    """A bare Rasa 3.6 assistant: our NLU data, pipeline and policy settings, one utter_ response per intent, nothing else.
+
+    ``policies="ours"`` keeps the product's policy classes instead of Rasa's, to
+    show what the TED skip alone is worth to a bare assistant.
+    """
     core = yaml.safe_load((ROOT / "domain" / "core.yml").read_text(encoding="utf-8"))
     intents = [i if isinstance(i, str) else next(iter(i)) for i in core["intents"]]
     domain = {
@@ -227,6 +242,8 @@ def make_baseline(folder: Path) -> Path:
         if "dictionary_path" in component:
             component["dictionary_path"] = str(ROOT / component["dictionary_path"])
     for policy in config["policies"]:
+        if policies == "stock":
+            policy["name"] = STOCK_POLICIES.get(policy["name"], policy["name"])
         if policy.get("core_fallback_action_name"):
             policy["core_fallback_action_name"] = "action_default_fallback"
     (folder / "data").mkdir(parents=True)
@@ -266,11 +283,14 @@ def main() -> int:
     parser.add_argument("--customers", type=int, default=40, help="demo key accounts the stack seeds")
     parser.add_argument("--profile", action="store_true",
                         help="sample both Rasa servers with py-spy and print where their main threads spend each message")
+    parser.add_argument("--baseline-policies", choices=("stock", "ours"), default="stock",
+                        help="stock: Rasa's own policy classes (the bare baseline); ours: the product's (bot/policies.py)")
     args = parser.parse_args()
-    results: Dict[str, Any] = {"users": args.users, "messages": args.messages}
+    results: Dict[str, Any] = {"users": args.users, "messages": args.messages,
+                               "baseline_policies": args.baseline_policies}
     with tempfile.TemporaryDirectory(prefix="bench-bot-") as tmp_name:
         tmp = Path(tmp_name)
-        baseline = make_baseline(tmp / "baseline")
+        baseline = make_baseline(tmp / "baseline", policies=args.baseline_policies)
         print("training the baseline assistant …", flush=True)
         started = time.perf_counter()
         trained = rasa(baseline, "train", "--fixed-model-name", "baseline", "--out", "models",
