@@ -7,8 +7,10 @@ as Twilio would be elsewhere. The campaign is the product's own command,
 selected, rendered, recorded before the call, sent through the real twilio
 client and recorded again. Figures: messages per second from start to exit of
 that command, its peak RSS, and an exactly-once check against the emulator's
-own received log. A second campaign then runs at 50 MPS and the achieved rate
-is measured from the emulator's timestamps.
+own received log. Then the upper bound: twilio-python alone sending to the same
+emulator (``transport_ceiling.py``), since the campaign cannot be faster than the
+client library it calls. A second campaign then runs at 50 MPS and the achieved
+rate is measured from the emulator's timestamps.
 
 Goals: >= 1,000 msgs/s, peak RSS <= 300 MB, achieved rate within 2 % of the limit.
 """
@@ -17,6 +19,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import subprocess
 import sys
 import tempfile
 import time
@@ -28,6 +32,7 @@ from typing import Any, Dict, List, Optional
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import (  # noqa: E402
+    ROOT,
     EmulatorProcess,
     campaign_argv,
     campaign_env,
@@ -37,10 +42,12 @@ from harness import (  # noqa: E402
     write_results,
 )
 
+from carecore.config import Settings  # noqa: E402
 from carecore.mongod import EmbeddedMongo, free_port  # noqa: E402
 
 FULL_DAY = date(2026, 11, 23)  # the throughput campaign
 RATE_DAY = date(2026, 11, 24)  # the rate-limited one
+CONCURRENCY_DEFAULT: int = Settings.__fields__["campaign_concurrency"].default  # campaign_env drops CAMPAIGN_*
 
 
 def achieved_rate(lines: List[Dict[str, Any]]) -> Dict[str, Any]:
@@ -52,6 +59,16 @@ def achieved_rate(lines: List[Dict[str, Any]]) -> Dict[str, Any]:
             "busiest_second": max(per_second.values())}
 
 
+def transport_ceiling(emulator: EmulatorProcess, messages: int, concurrency: int) -> Dict[str, Any]:
+    """``transport_ceiling.py`` as a child: twilio-python to the emulator with nothing around it."""
+    emulator_cpu = cpu_seconds(emulator.proc.pid)
+    out = subprocess.run([sys.executable, str(Path(__file__).with_name("transport_ceiling.py")), emulator.url,
+                          str(messages), str(concurrency)], check=True, capture_output=True, text=True, cwd=ROOT)
+    figures: Dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    figures["emulator_cpu_ms_per_msg"] = round((cpu_seconds(emulator.proc.pid) - emulator_cpu) * 1000 / messages, 2)
+    return figures
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--contacts", type=int, default=100_000)
@@ -60,6 +77,8 @@ def main() -> int:
                         help="recipients of the rate-limited run (0: no rate-limited run)")
     parser.add_argument("--concurrency", type=int, default=None, help="CAMPAIGN_CONCURRENCY (default: the setting's)")
     parser.add_argument("--profile", type=Path, default=None, help="cProfile the unlimited run into this file")
+    parser.add_argument("--ceiling-messages", type=int, default=20_000,
+                        help="messages sent through the bare Twilio transport for the upper bound (0: skip)")
     args = parser.parse_args()
     if args.rate_contacts == 1 or args.rate_contacts < 0:
         parser.error("--rate-contacts: 0 (no rate-limited run) or at least 2 (a rate needs two messages)")
@@ -104,6 +123,13 @@ def main() -> int:
             }
             emulator.clear_log()
 
+            results["transport_ceiling"] = None
+            if args.ceiling_messages:
+                print("the bare Twilio transport, for the upper bound …", flush=True)
+                results["transport_ceiling"] = transport_ceiling(emulator, args.ceiling_messages,
+                                                                 args.concurrency or CONCURRENCY_DEFAULT)
+                emulator.clear_log()
+
             results["limited"] = None
             if args.rate_contacts:
                 print(f"run at {args.mps:g} MPS …", flush=True)
@@ -127,6 +153,11 @@ def main() -> int:
     cpu = u["cpu_ms_per_msg"]
     print(f"  CPU per message: campaign {cpu['campaign']} ms, Twilio emulator {cpu['twilio_emulator']} ms, "
           f"mongod {cpu['mongod']} ms (2 cores shared by all three)")
+    c = results["transport_ceiling"]
+    if c is not None:
+        print(f"  upper bound, twilio-python to the emulator alone (no database, no planning, {c['messages']:,} "
+              f"messages, {c['concurrency']} in flight): {c['msgs_per_s']:,.0f} msgs/s; CPU per message: sender "
+              f"{c['sender_cpu_ms_per_msg']} ms, emulator {c['emulator_cpu_ms_per_msg']} ms")
     print(f"  peak RSS of the campaign process: {u['peak_rss_mb']:.0f} MB   [{'meets' if ok_rss else 'MISSES'} <= 300 MB]")
     if r is not None:
         ok_limit = abs(r["deviation_pct"]) <= 2
