@@ -3,8 +3,9 @@
 Rasa runs every policy for every prediction and only then lets the ensemble pick
 one (``DefaultPolicyPredictionEnsemble``). A rule or memorised turn predicts with
 confidence 1.0, which TED cannot beat: ties go to the higher priority (rules 6,
-memoization 3, TED 1), and TED's only way past confidence is an end-to-end
-prediction, which a model trained without end-to-end stories never makes. So
+memoization 3, TED 1; the skip compares the configured ones), and TED's only way
+past confidence is an end-to-end prediction, which a model trained without
+end-to-end stories never makes. So
 whenever one of them is certain, TED's forward pass is thrown away. It was about
 a third of the Rasa server's CPU per message in ``make bench-bot``, and nearly
 every turn of this assistant follows a rule (form turns, FAQ answers, the
@@ -16,14 +17,15 @@ as TED does without a model) when it says the outcome is settled. The note is
 matched by identity of the tracker and of its last event, so a note from another
 conversation or an earlier turn is never used; if the graph ever ran TED first,
 TED would simply predict as usual. Nothing changes when TED's answer could
-matter: with no certain prediction, after a rejected action (the ensemble then
-zeroes that action everywhere), or with end-to-end features present.
+matter: with no certain prediction of a higher-priority policy, after a rejected
+action (the ensemble then zeroes that action everywhere), or with end-to-end
+features present.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, Optional, Text
+from typing import Any, Dict, Optional
 
 from rasa.core.policies.memoization import MemoizationPolicy
 from rasa.core.policies.policy import PolicyPrediction
@@ -41,7 +43,7 @@ CERTAIN = 1.0
 class _Note:
     tracker: DialogueStateTracker
     last_event: Optional[Event]
-    settled: bool
+    settled_at: int  # the highest priority of a certain prediction for this turn; 0: none
 
 
 # The graph runs one prediction's policies one after another in one thread, and a
@@ -63,23 +65,25 @@ def _after_rejection(tracker: DialogueStateTracker) -> bool:
 
 
 def settles(prediction: PolicyPrediction, tracker: DialogueStateTracker) -> bool:
-    """Whether no TED prediction (priority 1, not end to end) can win the ensemble over this one."""
+    """Whether no lower-priority prediction that is not end to end can win the ensemble over this one."""
     if _after_rejection(tracker):
         return False
     return prediction.is_no_user_prediction or prediction.max_confidence >= CERTAIN
 
 
 def note(prediction: PolicyPrediction, tracker: DialogueStateTracker) -> None:
-    """Record that ``prediction`` was made for ``tracker``; a settling note is never overwritten by a weaker one."""
+    """Record that ``prediction`` was made for ``tracker``; a certain prediction's note is not weakened by a later one."""
     global _note
     last = _last_event(tracker)
-    same = _note is not None and _note.tracker is tracker and _note.last_event is last
-    settled = settles(prediction, tracker) or (same and _note.settled)  # type: ignore[union-attr]
-    _note = _Note(tracker, last, settled)
+    earlier = _note.settled_at if _note is not None and _note.tracker is tracker and _note.last_event is last else 0
+    now = prediction.policy_priority if settles(prediction, tracker) else 0
+    _note = _Note(tracker, last, max(earlier, now))
 
 
-def settled_for(tracker: DialogueStateTracker) -> bool:
-    return _note is not None and _note.tracker is tracker and _note.last_event is _last_event(tracker) and _note.settled
+def settled_for(tracker: DialogueStateTracker, *, below: int) -> bool:
+    """Whether a certain prediction by a policy of priority above ``below`` was noted for this tracker and turn."""
+    return (_note is not None and _note.tracker is tracker and _note.last_event is _last_event(tracker)
+            and _note.settled_at > below)
 
 
 def forget() -> None:
@@ -94,7 +98,7 @@ class NotingMemoizationPolicy(MemoizationPolicy):
     """Rasa's MemoizationPolicy, noting whether its prediction settles the turn."""
 
     def predict_action_probabilities(self, tracker: DialogueStateTracker, domain: Domain,
-                                     rule_only_data: Optional[Dict[Text, Any]] = None,
+                                     rule_only_data: Optional[Dict[str, Any]] = None,
                                      **kwargs: Any) -> PolicyPrediction:
         prediction = super().predict_action_probabilities(tracker, domain, rule_only_data, **kwargs)
         note(prediction, tracker)
@@ -108,7 +112,7 @@ class NotingRulePolicy(RulePolicy):
     """Rasa's RulePolicy, noting whether its prediction settles the turn."""
 
     def predict_action_probabilities(self, tracker: DialogueStateTracker, domain: Domain,
-                                     rule_only_data: Optional[Dict[Text, Any]] = None,
+                                     rule_only_data: Optional[Dict[str, Any]] = None,
                                      **kwargs: Any) -> PolicyPrediction:
         prediction = super().predict_action_probabilities(tracker, domain, rule_only_data, **kwargs)
         note(prediction, tracker)
@@ -124,9 +128,9 @@ class SettledSkippingTEDPolicy(TEDPolicy):
     skipped = 0  # predictions not run, for tests and benchmarks
 
     def predict_action_probabilities(self, tracker: DialogueStateTracker, domain: Domain,
-                                     rule_only_data: Optional[Dict[Text, Any]] = None,
+                                     rule_only_data: Optional[Dict[str, Any]] = None,
                                      precomputations: Any = None, **kwargs: Any) -> PolicyPrediction:
-        settled = precomputations is None and settled_for(tracker)
+        settled = precomputations is None and settled_for(tracker, below=self.priority)
         forget()  # a note serves one prediction and must not keep a conversation alive
         if settled:
             type(self).skipped += 1

@@ -77,11 +77,11 @@ def test_skipping_ted_changes_no_decision(agent: Agent, monkeypatch: pytest.Monk
     ours = [_decide(agent, p) for p in prefixes]
     skipped = policies.SettledSkippingTEDPolicy.skipped - before
 
-    monkeypatch.setattr(policies, "settled_for", lambda tracker: False)
+    monkeypatch.setattr(policies, "settled_for", lambda tracker, below: False)
     stock = [_decide(agent, p) for p in prefixes]
     assert policies.SettledSkippingTEDPolicy.skipped - before == skipped
 
-    differing = [(p[-1], o, s) for p, o, s in zip(prefixes, ours, stock) if o != s]
+    differing = [(p[-1], o, s) for p, o, s in zip(prefixes, ours, stock, strict=True) if o != s]
     assert differing == []
     # TED still runs where no rule or story is certain, and is skipped on most turns.
     assert len(prefixes) / 2 < skipped < len(prefixes)
@@ -92,26 +92,27 @@ def test_a_note_only_serves_its_own_tracker_and_turn(agent: Agent) -> None:
     greet = UserUttered("你好", {INTENT_NAME_KEY: "greet", "confidence": 1.0})
     tracker = DialogueStateTracker.from_events("a", [ActionExecuted("action_listen"), greet], domain.slots)
     other = DialogueStateTracker.from_events("b", [ActionExecuted("action_listen"), greet], domain.slots)
-    certain = PolicyPrediction([1.0], "RulePolicy")
+    certain = PolicyPrediction([1.0], "RulePolicy", policy_priority=6)
 
     policies.note(certain, tracker)
-    assert not policies.settled_for(other)
-    assert policies.settled_for(tracker)
+    assert not policies.settled_for(other, below=1)
+    assert policies.settled_for(tracker, below=1)
+    assert not policies.settled_for(tracker, below=6)  # an equal or higher priority could still win
     tracker.update(ActionExecuted("utter_greet"))
-    assert not policies.settled_for(tracker)  # a later turn of the same conversation
+    assert not policies.settled_for(tracker, below=1)  # a later turn of the same conversation
 
     policies.note(certain, tracker)
-    policies.note(PolicyPrediction([0.3], "RulePolicy"), tracker)  # a weaker policy after a certain one
-    assert policies.settled_for(tracker)
+    policies.note(PolicyPrediction([0.3], "RulePolicy", policy_priority=6), tracker)  # weaker, after a certain one
+    assert policies.settled_for(tracker, below=1)
 
     policies.forget()
-    policies.note(PolicyPrediction([0.9], "MemoizationPolicy"), tracker)
-    assert not policies.settled_for(tracker)
+    policies.note(PolicyPrediction([0.9], "MemoizationPolicy", policy_priority=3), tracker)
+    assert not policies.settled_for(tracker, below=1)
+    policies.note(PolicyPrediction([0.2], "RulePolicy", policy_priority=6, is_no_user_prediction=True), tracker)
+    assert policies.settled_for(tracker, below=1)  # a loop's happy path overrules everything
 
     rejected = DialogueStateTracker.from_events(
         "c", [ActionExecuted("action_listen"), greet, ActionExecutionRejected("verification_form")], domain.slots)
     policies.note(certain, rejected)
-    assert not policies.settled_for(rejected)  # the ensemble zeroes the rejected action: TED must run
-    policies.note(PolicyPrediction([0.2], "RulePolicy", is_no_user_prediction=True), rejected)
-    assert not policies.settled_for(rejected)
+    assert not policies.settled_for(rejected, below=1)  # the ensemble zeroes the rejected action: TED must run
     policies.forget()
