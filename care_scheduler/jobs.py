@@ -4,6 +4,8 @@
 * A run that falls outside the send window (greetings, usage) is not dropped:
   the runner reports when the window opens, and a one-off job for the same
   business day is scheduled then.
+* Every minute, delivery callbacks that came before their message's sid was
+  recorded are applied (they are parked, not dropped).
 * On start, a kind whose time today has already passed runs at once: a
   process that was down at 09:00 still greets today's birthdays. Runs are
   idempotent (keys in ``sends``), so a catch-up never sends anything twice.
@@ -21,6 +23,7 @@ from typing import Any, Dict, Optional
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from care_scheduler.campaigns import KINDS
 from care_scheduler.runner import CampaignRunner, RunReport
@@ -30,6 +33,7 @@ from carecore.repository import Database
 from carecore.sms.gateway import SmsGateway
 
 log = logging.getLogger(__name__)
+PARKED_CALLBACKS_EVERY_S = 60
 
 
 @dataclass
@@ -68,11 +72,24 @@ class CareJobs:
             self.scheduler.add_job(self.run, self.trigger(kind), args=[kind, None, "schedule"], id=kind,
                                    name=f"{kind} campaign", max_instances=1, coalesce=True,
                                    misfire_grace_time=3600, replace_existing=True)
+        self.scheduler.add_job(self.apply_parked_callbacks, IntervalTrigger(seconds=PARKED_CALLBACKS_EVERY_S),
+                               id="parked_callbacks", name="parked status callbacks", max_instances=1,
+                               coalesce=True, replace_existing=True)
         self.scheduler.start()
         if catch_up:
             for kind in self.due_today():
                 self.scheduler.add_job(self.run, DateTrigger(self.clock.now(), timezone=self.clock.tz),
                                        args=[kind, None, "catch-up"], id=f"{kind}:catch-up", replace_existing=True)
+
+    async def apply_parked_callbacks(self) -> None:
+        """Delivery callbacks that came before their sid was recorded (``SmsGateway.apply_parked_callbacks``)."""
+        try:
+            results = await self.gateway.apply_parked_callbacks()
+        except Exception:  # MongoDB away: the callbacks stay parked for the next round
+            log.exception("applying parked status callbacks failed")
+            return
+        if results:
+            log.info("parked status callbacks: %s", dict(results))
 
     def due_today(self) -> list[str]:
         """Kinds whose first scheduled time today is already past."""

@@ -129,8 +129,8 @@ async def twilio_status(request: web.Request) -> web.Response:
     if not MESSAGE_SID.match(sid) or status not in CALLBACK_STATUSES or (code and not code.isdigit()):
         metrics.callbacks.labels("malformed").inc()
         return web.Response(status=400, text="MessageSid, MessageStatus or ErrorCode missing or invalid")
-    updated = await app[GATEWAY].handle_status_callback(sid, status, int(code) if code else None)
-    metrics.callbacks.labels("updated" if updated else "ignored").inc()
+    result = await app[GATEWAY].handle_status_callback(sid, status, int(code) if code else None)
+    metrics.callbacks.labels(result.value).inc()
     return web.Response(status=204)
 
 

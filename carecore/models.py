@@ -450,6 +450,23 @@ class Escalation(Model):
     updated_at: datetime
 
 
+class ParkedCallback(Model):
+    """A delivery callback that came before its message's sid was recorded.
+
+    Twilio may report "sent" or "delivered" before the sender has written the sid
+    its API call returned (a slow write, a MongoDB failover, a crash before the
+    record was finished and looked up). Such a callback is kept here and applied
+    once the sid is known, instead of being lost and leaving the record "queued".
+    """
+
+    id: str = Field(..., alias="_id", max_length=96)  # "<sid>/<status>": a repeated callback is kept once
+    sid: str = Field(..., regex=r"^(SM|MM)[0-9a-fA-F]{32}$")
+    status: SendStatus
+    error_code: Optional[int] = None
+    received_at: datetime
+    expires_at: datetime  # a safety net (TTL index); the service drops unknown sids much sooner
+
+
 class OtpChallenge(Model):
     """A one-time code sent to a registered mobile; only its salted hash is kept."""
 

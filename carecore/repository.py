@@ -60,6 +60,7 @@ from carecore.models import (
     Escalation,
     EscalationStatus,
     OtpChallenge,
+    ParkedCallback,
     SendRecord,
     SendStatus,
     Settlement,
@@ -960,6 +961,9 @@ class SendRepository(_Repository):
         )
         return result.matched_count == 1
 
+    async def has_sid(self, sid: str) -> bool:
+        return await self._col.find_one({"sid": sid}, {"_id": 1}) is not None
+
     async def unfinished(self, campaign: str) -> List[SendRecord]:
         """Messages of one campaign run whose outcome is not settled yet."""
         query = {"meta.campaign": campaign,
@@ -1014,6 +1018,25 @@ async def _insert_many_skipping_duplicates(col: Any, batch: List[Dict[str, Any]]
         return [doc["_id"] for i, doc in enumerate(batch) if i not in failed]
 
 
+class ParkedCallbackRepository(_Repository):
+    collection_name = "early_callbacks"
+
+    async def park(self, data: Any) -> ParkedCallback:
+        """Keep a callback for later; the same callback again keeps its first arrival time."""
+        callback = _validate(ParkedCallback, self.collection_name, data)
+        async with _write_errors(self.collection_name):
+            await self._col.update_one({"_id": callback.id}, {"$setOnInsert": callback.to_mongo()}, upsert=True)
+        return callback
+
+    async def waiting(self) -> AsyncIterator[ParkedCallback]:
+        async for doc in self._col.find():
+            yield ParkedCallback.parse_obj(doc)
+
+    async def remove(self, ids: Sequence[str]) -> None:
+        if ids:
+            await self._col.delete_many({"_id": {"$in": list(ids)}})
+
+
 class Database:
     """One connection and the repositories over it."""
 
@@ -1026,6 +1049,7 @@ class Database:
         self.usage = UsageRepository(self._db)
         self.tickets = TicketRepository(self._db)
         self.sends = SendRepository(self._db)
+        self.early_callbacks = ParkedCallbackRepository(self._db)
         self.escalations = EscalationRepository(self._db)
         self.otp = OtpRepository(self._db)
         self.claims = ClaimRepository(self._db)

@@ -20,6 +20,7 @@ from carecore.models import (
     Customer,
     Escalation,
     OtpChallenge,
+    ParkedCallback,
     SendRecord,
     Ticket,
     UsageMonth,
@@ -141,6 +142,10 @@ COLLECTIONS: Dict[str, Tuple[Type[BaseModel], List[IndexSpec]]] = {
             ([("contact_id", 1), ("created_at", -1)], {"name": "by_contact"}),
             ([("meta.campaign", 1), ("status", 1)], {"name": "by_campaign", "sparse": True}),
         ],
+    ),
+    "early_callbacks": (
+        ParkedCallback,
+        [([("expires_at", 1)], {"expireAfterSeconds": 0, "name": "ttl"})],
     ),
     "escalations": (
         Escalation,

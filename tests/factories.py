@@ -79,3 +79,13 @@ def ticket(**overrides: Any) -> Dict[str, Any]:
     }
     doc.update(overrides)
     return doc
+
+
+def send_record(key: str, *, now: datetime, **overrides: Any) -> Dict[str, Any]:
+    """A ``sends`` record as the gateway reserves it, before the provider is called."""
+    doc = {"_id": key, "kind": "notice", "to": "+8613800138000", "body": "【中国电信】您的专线已恢复。",
+           "encoding": "UCS-2", "segments": 1, "status": "pending", "attempts": 1,
+           "lease_until": now + timedelta(seconds=60), "created_at": now, "updated_at": now,
+           "history": [{"status": "pending", "at": now}]}
+    doc.update(overrides)
+    return doc

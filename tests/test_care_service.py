@@ -12,7 +12,7 @@ from aiohttp import web
 
 from care_scheduler.jobs import CareJobs
 from care_scheduler.service import JOBS, create_app
-from carecore.clock import FixedClock
+from carecore.clock import FixedClock, utcnow
 from carecore.config import Settings
 from carecore.models import SendStatus
 from carecore.repository import Database
@@ -86,6 +86,28 @@ async def test_status_callbacks_are_signed_and_well_formed(service: Service, db:
         async with http.post(url + "/twilio/status", data={"Body": "x" * 70_000}) as resp:
             assert resp.status == 413
     assert (await db.sends.get("notice:1")).status == SendStatus.delivered
+
+
+async def test_a_callback_before_the_sid_is_parked_and_applied_by_the_job(service: Service, db: Database,
+                                                                          auth_token: str) -> None:
+    app, url, _, _ = service
+    sid = "SM" + "e" * 32
+    await db.sends.reserve(factories.send_record("notice:early", now=utcnow()))
+    params = {"MessageSid": sid, "MessageStatus": "delivered", "AccountSid": "AC" + "1" * 32}
+    resp = await post_status(url, params, signature.sign(auth_token, PUBLIC + "/twilio/status", params))
+    assert resp.status == 204
+    async with aiohttp.ClientSession() as http:
+        async with http.get(url + "/metrics") as metrics:
+            assert 'care_status_callbacks_total{result="parked"} 1.0' in await metrics.text()
+
+    jobs: CareJobs = app[JOBS]
+    assert jobs.scheduler.get_job("parked_callbacks") is not None
+    await jobs.apply_parked_callbacks()  # the sid is not recorded yet: the callback waits
+    assert (await db.sends.get("notice:early")).status == SendStatus.pending
+    await db.sends.finish("notice:early", SendStatus.queued, only_from=[SendStatus.pending], sid=sid)
+    await jobs.apply_parked_callbacks()
+    assert (await db.sends.get("notice:early")).status == SendStatus.delivered
+    assert [p async for p in db.early_callbacks.waiting()] == []
 
 
 async def test_admin_api_needs_the_bearer_token(service: Service) -> None:

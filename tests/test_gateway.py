@@ -13,7 +13,7 @@ from carecore.models import SendStatus
 from carecore.phones import InvalidPhoneNumber
 from carecore.repository import Database
 from carecore.sms import signature
-from carecore.sms.gateway import SmsGateway
+from carecore.sms.gateway import CallbackResult, SmsGateway
 from carecore.twilio_emulator import FaultPlan, TwilioEmulator
 from tests import factories
 from tests.conftest import start_app
@@ -218,3 +218,44 @@ async def test_unreachable_provider_is_deferred(db: Database) -> None:
     finally:
         await gw.close()
     assert record.status == "deferred"
+
+
+async def test_a_callback_before_its_sid_is_recorded_is_parked_then_applied(db: Database, gateway: SmsGateway) -> None:
+    """Twilio may report delivery before the sender has written the sid its API call returned."""
+    now = utcnow()
+    sid, other = "SM" + "a" * 32, "SM" + "b" * 32
+    reservation = await db.sends.reserve(factories.send_record("notice:early", now=now))
+    assert reservation.created
+
+    assert await gateway.handle_status_callback(sid, "sent", None) == CallbackResult.parked
+    assert await gateway.handle_status_callback(sid, "delivered", None) == CallbackResult.parked
+    assert await gateway.handle_status_callback(sid, "delivered", None) == CallbackResult.parked  # Twilio retries
+    assert sorted([p.id async for p in db.early_callbacks.waiting()]) == [f"{sid}/delivered", f"{sid}/sent"]
+    assert await gateway.apply_parked_callbacks() == {"waiting": 2}  # the sid is still unknown
+
+    await db.sends.finish("notice:early", SendStatus.queued, only_from=[SendStatus.pending], sid=sid)
+    assert await gateway.apply_parked_callbacks() == {"applied": 2}
+    stored = await db.sends.get("notice:early")
+    assert stored is not None and stored.status == "delivered"
+    assert [h.status for h in stored.history] == ["pending", "queued", "sent", "delivered"]
+    assert [p async for p in db.early_callbacks.waiting()] == []
+
+    # Once the sid is known, a late callback is simply stale.
+    assert await gateway.handle_status_callback(sid, "sent", None) == CallbackResult.ignored
+    assert await gateway.handle_status_callback(sid, "bogus", None) == CallbackResult.ignored
+
+    # A sid that never turns up is dropped after the grace time, not kept for ever.
+    assert await gateway.handle_status_callback(other, "failed", 30008) == CallbackResult.parked
+    assert await gateway.apply_parked_callbacks(give_up_after=timedelta(hours=1)) == {"waiting": 1}
+    assert await gateway.apply_parked_callbacks(give_up_after=timedelta(0)) == {"dropped": 1}
+    assert [p async for p in db.early_callbacks.waiting()] == []
+
+
+async def test_a_parked_callback_that_lost_the_race_is_stale(db: Database, gateway: SmsGateway) -> None:
+    sid = "SM" + "c" * 32
+    await db.sends.reserve(factories.send_record("notice:raced", now=utcnow()))
+    assert await gateway.handle_status_callback(sid, "sent", None) == CallbackResult.parked
+    await db.sends.finish("notice:raced", SendStatus.delivered, only_from=[SendStatus.pending], sid=sid)
+    assert await gateway.apply_parked_callbacks() == {"stale": 1}
+    stored = await db.sends.get("notice:raced")
+    assert stored is not None and stored.status == "delivered"

@@ -16,20 +16,31 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Awaitable, Callable, Dict, Optional
+from enum import Enum
+from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from carecore.clock import utcnow
 from carecore.models import Language, SendRecord, SendStatus
 from carecore.phones import mask, to_e164
-from carecore.repository import Database
+from carecore.repository import Database, statuses_below
 from carecore.sms.segments import segment_info
 from carecore.sms.transports import UNSUBSCRIBED, Accepted, Outcome, SmsTransport, TransportError
 
 log = logging.getLogger(__name__)
 
 UNFINISHED = (SendStatus.pending, SendStatus.ambiguous, SendStatus.deferred)
+PARKED_CALLBACK_EXPIRY = timedelta(days=2)
+
+
+class CallbackResult(str, Enum):
+    """What became of a status callback (the service counts them by this)."""
+
+    updated = "updated"
+    ignored = "ignored"  # stale (the record moved further) or not a status we track
+    parked = "parked"  # its sid is not recorded yet; applied once it is
 _PROVIDER_STATUS = {
     "accepted": SendStatus.accepted,
     "queued": SendStatus.queued,
@@ -223,12 +234,48 @@ class SmsGateway:
     async def _finish(self, key: str, status: SendStatus, **fields: Any) -> SendRecord:
         return await self.db.sends.finish(key, status, only_from=[SendStatus.pending], **fields)
 
-    async def handle_status_callback(self, sid: str, status: str, error_code: Optional[int]) -> bool:
-        """Apply a (signature-checked) provider status callback; False if unknown or stale."""
+    async def handle_status_callback(self, sid: str, status: str, error_code: Optional[int]) -> CallbackResult:
+        """Apply a (signature-checked) provider status callback, or park it until its sid is recorded."""
         mapped = _PROVIDER_STATUS.get(status)
         if mapped is None:
-            return False
-        return await self.db.sends.apply_callback(sid, mapped, error_code)
+            return CallbackResult.ignored
+        if await self.db.sends.apply_callback(sid, mapped, error_code):
+            return CallbackResult.updated
+        if await self.db.sends.has_sid(sid):
+            return CallbackResult.ignored  # the record already moved further
+        now = self._now()
+        await self.db.early_callbacks.park({
+            "_id": f"{sid}/{mapped.value}", "sid": sid, "status": mapped, "error_code": error_code,
+            "received_at": now, "expires_at": now + PARKED_CALLBACK_EXPIRY})
+        return CallbackResult.parked
+
+    async def apply_parked_callbacks(self, *, give_up_after: timedelta = timedelta(hours=1)) -> Counter[str]:
+        """Apply the callbacks parked before their sid was recorded (a job runs this every minute).
+
+        A callback whose sid is still unknown after ``give_up_after`` is dropped:
+        by then its sender has finished or looked up the message, so the sid is
+        not one of ours.
+        """
+        results: Counter[str] = Counter()
+        done: List[str] = []
+        now = self._now()
+        waiting = [parked async for parked in self.db.early_callbacks.waiting()]
+        # One message's callbacks in the order of its life (sent before delivered), whatever their arrival.
+        waiting.sort(key=lambda parked: (parked.sid, len(statuses_below(SendStatus(parked.status)))))
+        for parked in waiting:
+            if await self.db.sends.apply_callback(parked.sid, SendStatus(parked.status), parked.error_code):
+                results["applied"] += 1
+            elif await self.db.sends.has_sid(parked.sid):
+                results["stale"] += 1
+            elif now - parked.received_at > give_up_after:
+                log.warning("dropping a %s callback for unknown sid %s", parked.status, parked.sid)
+                results["dropped"] += 1
+            else:
+                results["waiting"] += 1
+                continue
+            done.append(parked.id)
+        await self.db.early_callbacks.remove(done)
+        return results
 
     async def close(self) -> None:
         await self.transport.close()
