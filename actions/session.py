@@ -1,4 +1,4 @@
-"""Session start (profile loading) and the reply-language slot."""
+"""Session start: profile loading (the reply-language slot is filled in the Rasa server: ``bot/slot_mappings.py``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import logging
 from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
+from rasa_sdk.events import ActionExecuted, SessionStarted
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import identity_slots
@@ -14,7 +14,6 @@ from actions.services import services
 from carecore.identity import phone_from_sender_id
 from carecore.phones import mask
 from carecore.repository import DatabaseError
-from carecore.texts import detect_language
 
 log = logging.getLogger(__name__)
 
@@ -42,15 +41,3 @@ class ActionSessionStart(Action):
         events.append(ActionExecuted("action_listen"))
         return events
 
-
-class ActionSetLanguage(Action):
-    """Custom slot mapping of ``language``: the profile's language, else the message's."""
-
-    def name(self) -> str:
-        return "action_set_language"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[Dict[str, Any]]:
-        wanted = tracker.get_slot("profile_language") or detect_language(tracker.latest_message.get("text"))
-        if wanted and wanted != tracker.get_slot("language"):
-            return [SlotSet("language", wanted)]
-        return []

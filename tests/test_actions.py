@@ -110,18 +110,6 @@ async def test_unregistered_sms_number_stays_unverified(svc: Services, domain) -
     assert "verified" not in slots_of(events)
 
 
-@pytest.mark.parametrize(("slots", "text", "expected"), [
-    ({"language": "zh"}, "what's my bill", "en"),
-    ({"language": "en"}, "我们的专线又down了", "zh"),
-    ({"language": "en"}, "123456", None),          # a code keeps the language
-    ({"language": "zh", "profile_language": "zh"}, "hello", None),  # the profile wins
-    ({"language": "zh", "profile_language": "en"}, "你好", "en"),
-])
-async def test_reply_language(svc: Services, domain, slots, text, expected) -> None:
-    _, events = await run(session.ActionSetLanguage(), tracker(slots=slots, text=text), domain)
-    assert slots_of(events).get("language") == expected
-
-
 # --- account questions -------------------------------------------------------------------
 
 async def test_account_summary_and_manager(svc: Services, domain) -> None:

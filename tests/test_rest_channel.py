@@ -142,5 +142,5 @@ def test_only_form_validation_actions_are_sent_the_domain(monkeypatch: pytest.Mo
     endpoint = read_endpoint_config(str(ROOT / "endpoints.yml"), "action_endpoint")
     domain = Domain.load(str(ROOT / "domain"))
     tracker = DialogueStateTracker.from_events("web-1", [], domain.slots)
-    assert "domain" not in RemoteAction("action_set_language", endpoint)._action_call_format(tracker, domain)
+    assert "domain" not in RemoteAction("action_account_summary", endpoint)._action_call_format(tracker, domain)
     assert "domain" in RemoteAction("validate_fault_form", endpoint)._action_call_format(tracker, domain)
