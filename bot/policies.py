@@ -91,32 +91,30 @@ def forget() -> None:
     _note = None
 
 
+class _NotesItsPrediction:
+    """Mixed into a rule or memoization policy: after predicting, note whether the prediction settles the turn."""
+
+    def predict_action_probabilities(self, tracker: DialogueStateTracker, domain: Domain,
+                                     rule_only_data: Optional[Dict[str, Any]] = None,
+                                     **kwargs: Any) -> PolicyPrediction:
+        prediction: PolicyPrediction = super().predict_action_probabilities(  # type: ignore[misc]
+            tracker, domain, rule_only_data, **kwargs)
+        note(prediction, tracker)
+        return prediction
+
+
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True
 )
-class NotingMemoizationPolicy(MemoizationPolicy):
+class NotingMemoizationPolicy(_NotesItsPrediction, MemoizationPolicy):
     """Rasa's MemoizationPolicy, noting whether its prediction settles the turn."""
 
-    def predict_action_probabilities(self, tracker: DialogueStateTracker, domain: Domain,
-                                     rule_only_data: Optional[Dict[str, Any]] = None,
-                                     **kwargs: Any) -> PolicyPrediction:
-        prediction = super().predict_action_probabilities(tracker, domain, rule_only_data, **kwargs)
-        note(prediction, tracker)
-        return prediction
-
 
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True
 )
-class NotingRulePolicy(RulePolicy):
+class NotingRulePolicy(_NotesItsPrediction, RulePolicy):
     """Rasa's RulePolicy, noting whether its prediction settles the turn."""
-
-    def predict_action_probabilities(self, tracker: DialogueStateTracker, domain: Domain,
-                                     rule_only_data: Optional[Dict[str, Any]] = None,
-                                     **kwargs: Any) -> PolicyPrediction:
-        prediction = super().predict_action_probabilities(tracker, domain, rule_only_data, **kwargs)
-        note(prediction, tracker)
-        return prediction
 
 
 @DefaultV1Recipe.register(

@@ -30,6 +30,7 @@ from care_scheduler.console.views import Keys, setup_console
 from care_scheduler.jobs import CareJobs
 from carecore.clock import Clock, SystemClock
 from carecore.config import Settings, get_settings
+from carecore.models import MESSAGE_SID_PATTERN
 from carecore.repository import Database
 from carecore.runtime import build_gateway, open_database
 from carecore.sms import signature
@@ -38,7 +39,7 @@ from carecore.sms.gateway import SmsGateway
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
-MESSAGE_SID = re.compile(r"^(SM|MM)[0-9a-fA-F]{32}$")
+MESSAGE_SID = re.compile(MESSAGE_SID_PATTERN)
 CALLBACK_STATUSES = {"accepted", "queued", "sending", "sent", "delivered", "undelivered", "failed",
                      "receiving", "received", "read", "canceled", "scheduled", "partially_delivered"}
 

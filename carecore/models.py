@@ -198,6 +198,7 @@ def _mobile(value: str) -> str:
 
 
 E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"
+MESSAGE_SID_PATTERN = r"^(SM|MM)[0-9a-fA-F]{32}$"  # a Twilio message sid
 
 
 class Contact(Model):
@@ -460,7 +461,7 @@ class ParkedCallback(Model):
     """
 
     id: str = Field(..., alias="_id", max_length=96)  # "<sid>/<status>": a repeated callback is kept once
-    sid: str = Field(..., regex=r"^(SM|MM)[0-9a-fA-F]{32}$")
+    sid: str = Field(..., regex=MESSAGE_SID_PATTERN)
     status: SendStatus
     error_code: Optional[int] = None
     received_at: datetime
