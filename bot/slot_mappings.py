@@ -28,7 +28,7 @@ from carecore.texts import detect_language
 LANGUAGE_ACTION = "action_set_language"
 
 
-def reply_language(tracker: DialogueStateTracker) -> List[Event]:
+def language_slot_events(tracker: DialogueStateTracker) -> List[Event]:
     """The profile's language once the customer is identified, else the message's; a code or a number keeps it."""
     text: Optional[str] = tracker.latest_message.text if tracker.latest_message else None
     wanted = tracker.get_slot("profile_language") or detect_language(text)
@@ -37,7 +37,7 @@ def reply_language(tracker: DialogueStateTracker) -> List[Event]:
     return []
 
 
-IN_PROCESS: Dict[str, Callable[[DialogueStateTracker], List[Event]]] = {LANGUAGE_ACTION: reply_language}
+IN_PROCESS: Dict[str, Callable[[DialogueStateTracker], List[Event]]] = {LANGUAGE_ACTION: language_slot_events}
 
 _original_run_custom_action = ActionExtractSlots._run_custom_action
 
