@@ -239,10 +239,9 @@ class SmsGateway:
         mapped = _PROVIDER_STATUS.get(status)
         if mapped is None:
             return CallbackResult.ignored
-        if await self.db.sends.apply_callback(sid, mapped, error_code):
-            return CallbackResult.updated
-        if await self.db.sends.has_sid(sid):
-            return CallbackResult.ignored  # the record already moved further
+        applied = await self._apply_callback(sid, mapped, error_code)
+        if applied is not None:
+            return CallbackResult.updated if applied else CallbackResult.ignored
         now = self._now()
         await self.db.early_callbacks.park({
             "_id": f"{sid}/{mapped.value}", "sid": sid, "status": mapped, "error_code": error_code,
@@ -263,10 +262,9 @@ class SmsGateway:
         # One message's callbacks in the order of its life (sent before delivered), whatever their arrival.
         waiting.sort(key=lambda parked: (parked.sid, len(statuses_below(SendStatus(parked.status)))))
         for parked in waiting:
-            if await self.db.sends.apply_callback(parked.sid, SendStatus(parked.status), parked.error_code):
-                results["applied"] += 1
-            elif await self.db.sends.has_sid(parked.sid):
-                results["stale"] += 1
+            applied = await self._apply_callback(parked.sid, SendStatus(parked.status), parked.error_code)
+            if applied is not None:
+                results["applied" if applied else "stale"] += 1
             elif now - parked.received_at > give_up_after:
                 log.warning("dropping a %s callback for unknown sid %s", parked.status, parked.sid)
                 results["dropped"] += 1
@@ -276,6 +274,12 @@ class SmsGateway:
             done.append(parked.id)
         await self.db.early_callbacks.remove(done)
         return results
+
+    async def _apply_callback(self, sid: str, status: SendStatus, error_code: Optional[int]) -> Optional[bool]:
+        """True: applied; False: the record already moved further; None: no record has this sid yet."""
+        if await self.db.sends.apply_callback(sid, status, error_code):
+            return True
+        return False if await self.db.sends.has_sid(sid) else None
 
     async def close(self) -> None:
         await self.transport.close()
