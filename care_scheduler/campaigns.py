@@ -54,7 +54,7 @@ def _greeting(ctx: PlanContext, kind: str, template: str, customer: Customer, co
 async def plan_birthdays(ctx: PlanContext) -> AsyncIterator[Planned]:
     """Contacts whose birthday is today; diamond and gold get their manager's personal wishes."""
     async for doc in ctx.db.customers.with_birthday_in(birthdays_greeted(ctx.day)):
-        customer = Customer.parse_obj(doc)
+        customer = Customer.from_stored(doc)  # read from customers: checked on write
         for contact in customer.contacts:
             if not is_birthday(contact.birthday, ctx.day):  # a colleague's profile, or a stale birthday row
                 continue
@@ -70,7 +70,7 @@ async def plan_holiday(ctx: PlanContext) -> AsyncIterator[Planned]:
     if festival is None:
         return
     async for doc in ctx.db.customers.stream({}):
-        customer = Customer.parse_obj(doc)
+        customer = Customer.from_stored(doc)  # read from customers: checked on write
         for contact in customer.contacts:
             zh, en = FESTIVAL_NAMES.get(festival, (festival, festival))
             values = {"contact_name": contact.name, "company_name": customer.company_name,
@@ -98,7 +98,7 @@ async def plan_usage(ctx: PlanContext, gaps: Optional[UsageGaps] = None) -> Asyn
     before = shift_month(month, -1)
     due = bill_days_due(ctx.day)
     async for doc in ctx.db.customers.with_bill_day_in(due):
-        customer = Customer.parse_obj(doc)
+        customer = Customer.from_stored(doc)  # read from customers: checked on write
         if customer.billing.bill_day not in due:  # still listed under a bill day edited by hand
             continue
         usage = await ctx.db.usage.get(customer.id, month)

@@ -4,7 +4,10 @@ The plan stream is consumed with at most ``concurrency`` sends in flight, so
 memory stays flat however many recipients there are. Every message goes
 through the gateway under its idempotency key: a second run of the same day
 sends nothing new, and a run after a crash finishes what the crashed run left
-unfinished (looked up first, never resent blindly).
+unfinished (looked up first, never resent blindly). Plain messages go through
+the gateway's batched path (``carecore.sms.batch``: one database write per
+batch); a plan with writes of its own around the message (a compensation
+credit) goes alone, through ``SmsGateway.send``.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Awaitable, Callable, Dict, List, Mapping, Optional, Set
@@ -24,6 +28,7 @@ from carecore.clock import Clock, utcnow
 from carecore.config import Settings
 from carecore.models import SendRecord, SendStatus
 from carecore.repository import Database
+from carecore.sms.batch import BatchSender, Outgoing
 from carecore.sms.gateway import UNFINISHED, SmsGateway
 
 log = logging.getLogger(__name__)
@@ -92,6 +97,12 @@ def campaign_id(kind: str, day: date) -> str:
     return f"{kind}:{day.isoformat()}"
 
 
+def outgoing(plan: Planned, campaign: str) -> Outgoing:
+    """A planned message as the gateway's batch takes it."""
+    return Outgoing(plan.key, plan.kind, plan.to, plan.body, plan.customer_id, plan.contact_id, plan.language,
+                    {"campaign": campaign, **({"notes": plan.notes} if plan.notes else {})}, plan.suppressed_reason)
+
+
 class CampaignRunner:
     def __init__(self, db: Database, gateway: SmsGateway, settings: Settings, clock: Clock, *,
                  concurrency: int = 8, limiter: Optional[SegmentRateLimiter] = None,
@@ -127,23 +138,40 @@ class CampaignRunner:
                                      extra_festivals=self.extra_festivals)
         gaps = UsageGaps()
         started = utcnow()
+        campaign = campaign_id(kind, day)
         in_flight: Set[asyncio.Task[None]] = set()
         slots = asyncio.Semaphore(self.concurrency)
-        async for plan in plans_for(kind, ctx, gaps):
-            report.planned += 1
-            report.warnings.extend(f"{plan.key}: {note}" for note in plan.notes if "segments" in note)
-            if dry_run:
-                self._tally_plan(report, plan)
-                continue
-            await slots.acquire()
-            task = asyncio.create_task(self._deliver(plan, report, started, campaign_id(kind, day)))
-            in_flight.add(task)
-            task.add_done_callback(lambda t: (in_flight.discard(t), slots.release()))
-        if in_flight:
-            await asyncio.gather(*in_flight)
+
+        def done(message: Outgoing, result: SendRecord | Exception) -> None:
+            if isinstance(result, Exception):
+                log.warning("%s not sent: %s", message.key, result)
+                report.outcomes["error"] += 1
+            else:
+                self._tally(report, result, started)
+            if self.on_progress:
+                self.on_progress(1)
+
+        pace = self.limiter.acquire if self.limiter is not None else None
+        async with AsyncExitStack() as stack:
+            batch = None if dry_run else await stack.enter_async_context(
+                BatchSender(self.gateway, done, concurrency=self.concurrency, pace=pace))
+            async for plan in plans_for(kind, ctx, gaps):
+                report.planned += 1
+                report.warnings.extend(f"{plan.key}: {note}" for note in plan.notes if "segments" in note)
+                if batch is None:
+                    self._tally_plan(report, plan)
+                elif plan.settle is None and plan.after is None:
+                    await batch.put(outgoing(plan, campaign))
+                else:  # a plan with its own writes around the message goes alone, as from the console
+                    await slots.acquire()
+                    task = asyncio.create_task(self._deliver(plan, report, started, campaign))
+                    in_flight.add(task)
+                    task.add_done_callback(lambda t: (in_flight.discard(t), slots.release()))
+            if in_flight:
+                await asyncio.gather(*in_flight)
         report.missing_usage = gaps.customers
         if finish_unfinished and not dry_run:
-            await self._finish_unfinished(report, campaign_id(kind, day))
+            await self._finish_unfinished(report, campaign)
         return report
 
     async def send_one(self, plan: Planned, campaign: str) -> RunReport:

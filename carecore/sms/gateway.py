@@ -20,7 +20,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import Any, Awaitable, Callable, Dict, List, Optional
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 
 from carecore.clock import utcnow
 from carecore.models import Language, SendRecord, SendStatus
@@ -80,6 +80,39 @@ class SmsGateway:
         self._sleep = sleep
         self._now = now
 
+    def now(self) -> datetime:
+        return self._now()
+
+    def lease_from(self, now: datetime) -> datetime:
+        """A lease ending ``lease_s`` from ``now``, to the millisecond MongoDB keeps (it is compared as a token)."""
+        until = now + timedelta(seconds=self.policy.lease_s)
+        return until.replace(microsecond=until.microsecond // 1000 * 1000)
+
+    def record_doc(self, *, key: str, kind: str, to: str, body: str, customer_id: Optional[str],
+                   contact_id: Optional[str], language: Optional[Language | str], meta: Optional[Dict[str, Any]],
+                   now: datetime, suppressed_reason: Optional[str] = None) -> Dict[str, Any]:
+        """The ``sends`` document of a new message (``to`` already E.164): pending, or suppressed with its reason.
+
+        A pending one counts its first attempt already, since the attempt follows at once.
+        """
+        info = segment_info(body)
+        doc: Dict[str, Any] = {
+            "_id": key, "kind": kind, "to": to, "body": body, "customer_id": customer_id,
+            "contact_id": contact_id, "language": language.value if isinstance(language, Language) else language,
+            "encoding": info.encoding, "segments": info.segments, "created_at": now, "updated_at": now,
+            "meta": meta or {},
+        }
+        if suppressed_reason is not None:
+            status = SendStatus.suppressed
+            doc["suppressed_reason"] = suppressed_reason
+        else:
+            status = SendStatus.pending
+            doc["attempts"] = 1
+            doc["lease_until"] = self.lease_from(now)
+        doc["status"] = status.value
+        doc["history"] = [{"status": status.value, "at": now}]
+        return {k: v for k, v in doc.items() if v is not None}
+
     async def send(
         self,
         *,
@@ -98,30 +131,13 @@ class SmsGateway:
         before anything is written.
         """
         recipient = to_e164(to, mobile_only=False)
-        info = segment_info(body)
-        now = self._now()
-        reservation = await self.db.sends.reserve(
-            {
-                "_id": key,
-                "kind": kind,
-                "to": recipient,
-                "body": body,
-                "customer_id": customer_id,
-                "contact_id": contact_id,
-                "language": language,
-                "encoding": info.encoding,
-                "segments": info.segments,
-                "status": SendStatus.pending,
-                "attempts": 1,  # the first attempt follows at once; counting it here saves a round trip
-                "lease_until": now + timedelta(seconds=self.policy.lease_s),
-                "created_at": now,
-                "updated_at": now,
-                "history": [{"status": SendStatus.pending, "at": now}],
-                "meta": meta or {},
-            }
-        )
+        reservation = await self.db.sends.reserve(self.record_doc(
+            key=key, kind=kind, to=recipient, body=body, customer_id=customer_id, contact_id=contact_id,
+            language=language, meta=meta, now=self._now()))
         if reservation.created:
-            return await self._deliver(reservation.record, first_attempt_counted=True)
+            record = reservation.record
+            assert record.lease_until is not None
+            return await self._deliver(record, record.lease_until, first_attempt_counted=True)
         existing = reservation.record
         if existing.body != body or existing.to != recipient:
             log.warning("key %s reused with different content; the first message stands", key)
@@ -143,38 +159,18 @@ class SmsGateway:
         meta: Optional[Dict[str, Any]] = None,
     ) -> SendRecord:
         """Record that a message was kept back, and why; the key is then spent."""
-        info = segment_info(body)
-        now = self._now()
-        reservation = await self.db.sends.reserve(
-            {
-                "_id": key,
-                "kind": kind,
-                "to": to_e164(to, mobile_only=False),
-                "body": body,
-                "customer_id": customer_id,
-                "contact_id": contact_id,
-                "language": language,
-                "encoding": info.encoding,
-                "segments": info.segments,
-                "status": SendStatus.suppressed,
-                "suppressed_reason": reason,
-                "created_at": now,
-                "updated_at": now,
-                "history": [{"status": SendStatus.suppressed, "at": now}],
-                "meta": meta or {},
-            }
-        )
+        reservation = await self.db.sends.reserve(self.record_doc(
+            key=key, kind=kind, to=to_e164(to, mobile_only=False), body=body, customer_id=customer_id,
+            contact_id=contact_id, language=language, meta=meta, now=self._now(), suppressed_reason=reason))
         return reservation.record
 
     async def resume(self, key: str) -> SendRecord:
         """Finish a message whose outcome is unknown or deferred, never sending it twice."""
         now = self._now()
-        before = await self.db.sends.claim(key, now=now, lease_until=now + timedelta(seconds=self.policy.lease_s))
+        lease = self.lease_from(now)
+        before = await self.db.sends.claim(key, now=now, lease_until=lease)
         if before is None:  # finished, or another sender holds a live lease on it
-            record = await self.db.sends.get(key)
-            if record is None:
-                raise KeyError(key)
-            return record
+            return await self.current(key)
         if SendStatus(before.status) != SendStatus.deferred:
             try:
                 found = await self.transport.find_sent(before.to, before.body, before.created_at)
@@ -183,20 +179,44 @@ class SmsGateway:
                 return await self._finish(key, SendStatus.ambiguous, error_message=f"lookup failed: {err}"[:1000])
             if found is not None:
                 log.info("message %s was accepted before (sid %s); not resending", key, found.sid)
-                return await self._accepted(key, found, note="found by lookup")
-        return await self._deliver(before)
+                status, fields = self.accepted_outcome(found, note="found by lookup")
+                return await self._finish(key, status, **fields)
+        return await self._deliver(before, lease)
 
-    async def _deliver(self, record: SendRecord, *, first_attempt_counted: bool = False) -> SendRecord:
-        """Call the provider; every attempt is counted in the record before it is made."""
-        key = record.id
+    async def current(self, key: str) -> SendRecord:
+        record = await self.db.sends.get(key)
+        if record is None:
+            raise KeyError(key)
+        return record
+
+    async def _deliver(self, record: SendRecord, lease: datetime, *, first_attempt_counted: bool = False) -> SendRecord:
+        outcome = await self.attempt(record.id, record.to, record.body, lease, first_attempt_counted=first_attempt_counted)
+        if outcome is None:
+            return await self.current(record.id)
+        status, fields = outcome
+        return await self._finish(record.id, status, **fields)
+
+    async def attempt(self, key: str, to: str, body: str, lease: datetime, *,
+                      first_attempt_counted: bool) -> Optional[Tuple[SendStatus, Dict[str, Any]]]:
+        """Call the provider until there is an outcome to record; returns it, not yet recorded.
+
+        Every attempt is counted in the record before it is made, and counting it renews
+        the lease, whose value is this sender's token: ``None`` means another sender has
+        claimed the message meanwhile (the lease ran out during a long backoff), and
+        this one stops without calling the provider again.
+        """
         throttles = 0
         counted = first_attempt_counted
         while True:
             if not counted:
-                await self.db.sends.count_attempt(key)
+                renewed = self.lease_from(self._now())
+                if not await self.db.sends.count_attempt(key, lease_until=lease, renew_to=renewed):
+                    log.warning("message %s was taken over by another sender; this one stops", key)
+                    return None
+                lease = renewed
             counted = False
             try:
-                accepted = await self.transport.create(record.to, record.body, self.status_callback_url)
+                accepted = await self.transport.create(to, body, self.status_callback_url)
             except TransportError as err:
                 if err.outcome == Outcome.throttled and throttles < self.policy.max_429_retries:
                     throttles += 1
@@ -204,32 +224,32 @@ class SmsGateway:
                     log.info("throttled (%s) sending %s; retry %d in %.2fs", err.code, key, throttles, delay)
                     await self._sleep(delay)
                     continue
-                return await self._failed(record, err)
-            return await self._accepted(key, accepted)
+                return await self._failure(key, to, err)
+            return self.accepted_outcome(accepted)
 
     def _backoff(self, attempt: int, retry_after_s: Optional[float]) -> float:
         base = self.policy.backoff_base_s * (2 ** (attempt - 1))
         delay = max(base * random.uniform(0.5, 1.0), retry_after_s or 0.0)
         return min(delay, self.policy.backoff_max_s)
 
-    async def _accepted(self, key: str, accepted: Accepted, note: Optional[str] = None) -> SendRecord:
+    def accepted_outcome(self, accepted: Accepted, note: Optional[str] = None) -> Tuple[SendStatus, Dict[str, Any]]:
         status = _PROVIDER_STATUS.get(accepted.status, SendStatus.accepted)
         fields: Dict[str, Any] = {"sid": accepted.sid, "sent_at": self._now(), "lease_until": None}
         if note:
             fields["meta.note"] = note
-        return await self._finish(key, status, **fields)
+        return status, fields
 
-    async def _failed(self, record: SendRecord, err: TransportError) -> SendRecord:
+    async def _failure(self, key: str, to: str, err: TransportError) -> Tuple[SendStatus, Dict[str, Any]]:
         fields: Dict[str, Any] = {"error_code": err.code, "error_message": str(err)[:1000], "lease_until": None}
         if err.outcome == Outcome.ambiguous:
-            log.warning("outcome of %s unknown (%s); it will be looked up, not resent", record.id, err)
-            return await self._finish(record.id, SendStatus.ambiguous, **fields)
+            log.warning("outcome of %s unknown (%s); it will be looked up, not resent", key, err)
+            return SendStatus.ambiguous, fields
         if err.outcome in (Outcome.throttled, Outcome.unreachable):
-            return await self._finish(record.id, SendStatus.deferred, **fields)
+            return SendStatus.deferred, fields
         if err.code == UNSUBSCRIBED:
-            log.info("%s unsubscribed at the provider; marking opted out", mask(record.to))
-            await self.db.customers.opt_out_mobile(record.to, source="twilio_21610")
-        return await self._finish(record.id, SendStatus.failed, **fields)
+            log.info("%s unsubscribed at the provider; marking opted out", mask(to))
+            await self.db.customers.opt_out_mobile(to, source="twilio_21610")
+        return SendStatus.failed, fields
 
     async def _finish(self, key: str, status: SendStatus, **fields: Any) -> SendRecord:
         return await self.db.sends.finish(key, status, only_from=[SendStatus.pending], **fields)
