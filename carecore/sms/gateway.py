@@ -9,6 +9,11 @@ Exactly-once rests on three rules:
 3. A message whose outcome is unknown (timeout, other 5xx, or a ``pending``
    record left by a process that died mid-call) is looked up in the provider's
    Messages list before it is ever sent again.
+
+A pending record's ``lease_until`` is its sender's token: another sender may take
+the message over only after it, and a sender counts (and renews) each further
+attempt only while the lease is still the one it holds. Campaigns send through
+``carecore.sms.batch``, which keeps these rules with one write per batch.
 """
 
 from __future__ import annotations
