@@ -98,3 +98,35 @@ def test_fault_rates_are_reproducible() -> None:
     assert runs[0] == runs[1]
     share_429 = runs[0].count("429") / 2000
     assert 0.07 < share_429 < 0.13
+
+
+async def test_form_fields_as_twilio_reads_them(emulator, auth_token) -> None:
+    """Only a form-encoded body has fields; a repeated field counts once, the first."""
+    emu, url = emulator
+    endpoint = f"{url}/2010-04-01/Accounts/{TEST_ACCOUNT_SID}/Messages.json"
+    auth = aiohttp.BasicAuth(TEST_ACCOUNT_SID, auth_token)
+    async with aiohttp.ClientSession() as session:
+        resp = await session.post(endpoint, json={"To": "+8613800138000", "Body": "x", "From": TEST_FROM}, auth=auth)
+        assert resp.status == 400 and (await resp.json())["code"] == 21604
+        resp = await session.post(endpoint, data=b"To=%2B8613800138000&To=%2B8613900139000&Body=%E4%BD%A0%E5%A5%BD"
+                                  b"&From=" + TEST_FROM.replace("+", "%2B").encode(), auth=auth,
+                                  headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+        created = await resp.json()
+        assert resp.status == 201 and created["to"] == "+8613800138000" and created["body"] == "你好"
+        resp = await session.post(endpoint, data=b"To=%FF&Body=x&From=1", auth=auth,
+                                  headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert resp.status == 400  # not UTF-8: no fields
+    assert emu.stats.created == 1
+
+
+async def test_received_log_is_written_anew_when_removed(client, emulator, tmp_path) -> None:
+    """The log stays open between messages; a drill that removes it gets a fresh one."""
+    emu, _ = emulator
+    log = emu.received_log
+    assert log is not None
+    await client.messages.create_async(to="+8613800138000", from_=TEST_FROM, body="一")
+    assert [line.count('"body": "一"') for line in log.read_text(encoding="utf-8").splitlines()] == [1]
+    log.unlink()
+    await client.messages.create_async(to="+8613800138000", from_=TEST_FROM, body="二")
+    await client.messages.create_async(to="+8613800138000", from_=TEST_FROM, body="三")
+    assert ["二" in line or "三" in line for line in log.read_text(encoding="utf-8").splitlines()] == [True, True]
