@@ -362,3 +362,29 @@ async def test_birthday_selection_reads_the_index_alone(db: Database) -> None:
     entry = await db._db["system.profile"].find_one({"command.aggregate": "customer_birthdays"})
     assert entry is not None and entry["docsExamined"] == 0 and entry["keysExamined"] >= 1
     assert entry["planSummary"] == "IXSCAN { key: 1, customer_id: 1 }"
+
+
+async def test_profiles_read_back_without_validation_equal_parsed_ones(db: Database) -> None:
+    """``from_stored`` (the campaigns' bulk read) gives what ``parse_obj`` gives, for every kind of profile."""
+    from datetime import date
+
+    from carecore.models import Customer, SendRecord
+    from carecore.seed import customer_doc, manager_docs
+
+    managers = manager_docs()
+    await db.managers.insert_many(managers)
+    docs = [customer_doc(index, date(2026, 11, 23), managers) for index in range(1, 41)]
+    await db.customers.insert_many(docs)
+    stored = [doc async for doc in db.customers.profiles(sorted(d["_id"] for d in docs))]
+    assert len(stored) == 40 and any(d["services"] for d in stored)
+    assert {c["birthday"]["calendar"] for d in stored for c in d["contacts"]} == {"solar", "lunar"}
+    for doc in stored:
+        fast, parsed = Customer.from_stored(doc), Customer.parse_obj(doc)
+        assert fast == parsed and fast.dict() == parsed.dict()
+        assert fast.billing_contact() == parsed.billing_contact() and fast.contacts[0].tier == parsed.contacts[0].tier
+    now = datetime.now(timezone.utc)
+    record = {"_id": "k:1", "kind": "birthday", "to": "+8613800138000", "body": "生日快乐", "encoding": "UCS-2",
+              "segments": 1, "created_at": now, "updated_at": now, "history": [{"status": "pending", "at": now}]}
+    await db.sends.reserve(record)
+    raw = await db.sends.many(["k:1"])
+    assert SendRecord.from_stored(raw["k:1"].to_mongo()) == raw["k:1"]

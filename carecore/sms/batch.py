@@ -106,7 +106,7 @@ class BatchSender:
             for task in self._workers:
                 task.cancel()  # idle on the empty queue, or (after an error) mid-send: pending, looked up later
             await asyncio.gather(*self._workers, *self._tasks, return_exceptions=True)
-        await self._flush(retries=DATABASE_RETRIES)
+            await self._flush(retries=DATABASE_RETRIES)
 
     # -- reserving --------------------------------------------------------------------
     async def put(self, message: Outgoing) -> None:
@@ -247,6 +247,9 @@ class BatchSender:
         try:
             moved = await self._with_retries(lambda: self.db.sends.finish_many(updates), "recording outcomes",
                                              retries=retries)
+            # Fewer moved: another sender moved some meanwhile (a lease ran out while the write waited),
+            # and theirs stands; read them all back.
+            current = None if moved == len(outcomes) else await self.db.sends.many([key for key, _, _ in updates])
         except Exception as exc:
             if isinstance(exc, DatabaseError) and not retries:
                 log.warning("recording %d outcomes failed (%s); trying again with the next batch", len(outcomes), exc)
@@ -257,14 +260,11 @@ class BatchSender:
             for message, *_ in outcomes:
                 self._done(message, exc)
             return
-        if moved == len(outcomes):
-            for message, doc, status, fields in outcomes:
+        for message, doc, status, fields in outcomes:
+            if current is None:
                 self._done(message, SendRecord.from_stored({**doc, **fields, "status": status.value}))
-            return
-        # Another sender moved some of them meanwhile (a lease ran out while the write waited): theirs stands.
-        current = await self.db.sends.many([doc["_id"] for _, doc, _, _ in outcomes])
-        for message, doc, _, _ in outcomes:
-            self._done(message, current.get(doc["_id"]) or KeyError(doc["_id"]))
+            else:
+                self._done(message, current.get(doc["_id"]) or KeyError(doc["_id"]))
 
     async def _with_retries(self, write: Callable[[], Awaitable[Any]], what: str, *,
                             retries: int = DATABASE_RETRIES) -> Any:
