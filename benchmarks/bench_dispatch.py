@@ -5,7 +5,7 @@ are all born on the campaign day; the Twilio emulator runs as its own process,
 as Twilio would be elsewhere. The campaign is the product's own command,
 ``python -m care_scheduler run birthday --no-rate-limit``, so every message is
 selected, rendered, recorded before the call, sent through the real twilio
-client and recorded again. Figures: messages per second from start to exit of
+client and recorded again (the gateway's batched path: one write per batch). Figures: messages per second from start to exit of
 that command, its peak RSS, and an exactly-once check against the emulator's
 own received log. Then the upper bound: twilio-python alone sending to the same
 emulator (``transport_ceiling.py``), since the campaign cannot be faster than the

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import Enum
-from typing import Any, Dict, List, Mapping, Optional, Type, TypeVar
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Type, TypeVar
 
 from lunardate import LunarDate
 from pydantic import BaseModel, Field, root_validator, validator
-from pydantic.fields import SHAPE_LIST, SHAPE_SINGLETON, ModelField
+from pydantic.fields import SHAPE_LIST, SHAPE_SINGLETON
 
 from carecore.phones import InvalidPhoneNumber, to_e164
 
@@ -154,24 +154,33 @@ class Model(BaseModel):
         from anywhere else goes through ``parse_obj``.
         """
         values: Dict[str, Any] = {}
-        for name, model_field in cls.__fields__.items():
-            if model_field.alias in doc:
-                values[name] = _stored_value(model_field, doc[model_field.alias])
+        for name, alias, nested, is_list in _stored_plan(cls):
+            if alias in doc:
+                value = doc[alias]
+                if nested is not None and value is not None:
+                    value = [nested.from_stored(v) for v in value] if is_list else nested.from_stored(value)
+                values[name] = value
         return cls.construct(**values)
 
 
 ModelT = TypeVar("ModelT", bound=Model)
+_STORED_PLANS: Dict[type, List[Tuple[str, str, Optional[Type[Model]], bool]]] = {}
 
 
-def _stored_value(model_field: ModelField, value: Any) -> Any:
-    inner = model_field.type_
-    if value is None or not (isinstance(inner, type) and issubclass(inner, Model)):
-        return value  # enums stay plain values, as ``use_enum_values`` keeps them
-    if model_field.shape == SHAPE_LIST:
-        return [inner.from_stored(item) for item in value]
-    if model_field.shape == SHAPE_SINGLETON:
-        return inner.from_stored(value)
-    raise TypeError(f"{model_field.name}: no stored form for this shape")
+def _stored_plan(cls: Type[Model]) -> List[Tuple[str, str, Optional[Type[Model]], bool]]:
+    """Per field: its name, its stored name, and the model it nests (alone or in a list), worked out once."""
+    plan = _STORED_PLANS.get(cls)
+    if plan is None:
+        plan = []
+        for name, model_field in cls.__fields__.items():
+            inner = model_field.type_
+            nested = inner if isinstance(inner, type) and issubclass(inner, Model) else None
+            if nested is not None and model_field.shape not in (SHAPE_LIST, SHAPE_SINGLETON):
+                raise TypeError(f"{cls.__name__}.{name}: no stored form for this shape")
+            # enums stay plain values, as ``use_enum_values`` keeps them
+            plan.append((name, model_field.alias, nested, model_field.shape == SHAPE_LIST))
+        _STORED_PLANS[cls] = plan
+    return plan
 
 
 class Region(Model):

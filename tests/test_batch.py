@@ -91,13 +91,16 @@ async def test_bad_messages_are_refused_alone(db: Database, gateway: SmsGateway,
     bad_number = Outgoing("birthday:bad-number", "birthday", "12345", BODY)
     too_long = Outgoing("birthday:too-long", "birthday", "+8613900000001", "长" * 1601)
     bad_kind = Outgoing("birthday:bad-kind", "Birthday!", "+8613900000002", BODY)
-    results = await send_all(gateway, [good[0], bad_number, good[1], too_long, bad_kind, good[2]])
+    typed = Outgoing("birthday:typed", "birthday", "139 0000 0004", BODY)  # not E.164: parsed, and normalised
+    results = await send_all(gateway, [good[0], bad_number, good[1], too_long, bad_kind, good[2], typed])
+    stored_typed = await db.sends.get("birthday:typed")
+    assert stored_typed is not None and stored_typed.to == "+8613900000004" and stored_typed.status == "queued"
     assert isinstance(results.by_key["birthday:bad-number"], InvalidPhoneNumber)
     refused = results.by_key["birthday:too-long"]
     assert isinstance(refused, RecordValidationError) and "body" in refused.fields
     assert isinstance(results.by_key["birthday:bad-kind"], RecordValidationError)
     assert [results.by_key[m.key].status for m in good] == ["queued"] * 3  # type: ignore[union-attr]
-    assert emu.stats.create_requests == 3
+    assert emu.stats.create_requests == 4
     for key in ("birthday:bad-number", "birthday:too-long", "birthday:bad-kind"):
         assert await db.sends.get(key) is None
 
