@@ -24,10 +24,10 @@ from datetime import datetime, timezone
 from email.utils import format_datetime
 from pathlib import Path
 from typing import IO, Any, Deque, Dict, List, Optional, Set
-from urllib.parse import parse_qsl
 
 import aiohttp
 from aiohttp import web
+from yarl import URL
 
 from carecore.logging_setup import setup_logging
 from carecore.phones import InvalidPhoneNumber, to_e164
@@ -98,19 +98,25 @@ async def _form(request: web.Request) -> Dict[str, str]:
     """The form fields of a POST, as Twilio reads them (the first of a repeated field wins).
 
     Parsed here rather than by ``request.post()``: aiohttp works out the content type
-    with the stdlib's e-mail parser, which cost a tenth of the emulator's CPU per
-    message. Anything not form-encoded has no fields, as with ``post()``.
+    with the stdlib's e-mail parser, and decodes the form with ``urllib``'s pure-Python
+    unquoting; together they cost a quarter of the emulator's CPU per message. yarl
+    (aiohttp's own URL library) decodes a query string in C, with the same result as
+    ``parse_qsl``. Anything not form-encoded has no fields, as with ``post()``.
     """
     content_type = request.headers.get("Content-Type", "")
     if content_type.split(";", 1)[0].strip().lower() != "application/x-www-form-urlencoded":
         return {}
-    raw = await request.read()
+    return form_fields(await request.read())
+
+
+def form_fields(raw: bytes) -> Dict[str, str]:
+    """A form-encoded body's fields, the first of a repeated one winning; none if it is not UTF-8."""
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
+        query = URL.build(query_string=raw.decode("utf-8"), encoded=True).query
+    except (UnicodeDecodeError, ValueError):
         return {}
     fields: Dict[str, str] = {}
-    for name, value in parse_qsl(text, keep_blank_values=True):
+    for name, value in query.items():
         fields.setdefault(name, value)
     return fields
 

@@ -6,6 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 import aiohttp
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
@@ -130,3 +132,16 @@ async def test_received_log_is_written_anew_when_removed(client, emulator, tmp_p
     await client.messages.create_async(to="+8613800138000", from_=TEST_FROM, body="二")
     await client.messages.create_async(to="+8613800138000", from_=TEST_FROM, body="三")
     assert ["二" in line or "三" in line for line in log.read_text(encoding="utf-8").splitlines()] == [True, True]
+
+
+@given(st.lists(st.tuples(st.text(max_size=30), st.text(max_size=80)), max_size=8))
+def test_form_fields_decode_as_the_standard_library_does(pairs) -> None:
+    from urllib.parse import parse_qsl, urlencode
+
+    from carecore.twilio_emulator import form_fields
+
+    raw = urlencode(pairs).encode()
+    expected: dict = {}
+    for name, value in parse_qsl(raw.decode(), keep_blank_values=True):
+        expected.setdefault(name, value)
+    assert form_fields(raw) == expected
