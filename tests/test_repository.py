@@ -388,3 +388,35 @@ async def test_profiles_read_back_without_validation_equal_parsed_ones(db: Datab
     await db.sends.reserve(record)
     raw = await db.sends.many(["k:1"])
     assert SendRecord.from_stored(raw["k:1"].to_mongo()) == raw["k:1"]
+
+
+async def test_every_query_of_sends_has_its_index_and_no_index_goes_unread(db: Database) -> None:
+    """Each message writes every index of ``sends`` twice, so it keeps only those its queries read."""
+    await db._db.sends.create_index([("status", 1), ("updated_at", 1)], name="by_status")  # as older versions had
+    await db.ensure_schema()
+    assert set(await db.indexes("sends")) == {"_id_", "sid", "by_campaign", "by_customer", "by_created"}
+    now = datetime.now(timezone.utc)
+    for i in range(3):
+        await db.sends.reserve({"_id": f"k:{i}", "kind": "birthday", "to": "+8613800138000", "body": "生日快乐",
+                                "customer_id": "KA0000001", "encoding": "UCS-2", "segments": 1, "created_at": now,
+                                "updated_at": now, "meta": {"campaign": "birthday:2026-11-23"}})
+    col = db._db.sends
+
+    def used_index(plan: dict) -> set:
+        found, stack = set(), [plan["queryPlanner"]["winningPlan"]]
+        while stack:
+            stage = stack.pop()
+            if stage.get("indexName"):
+                found.add(stage["indexName"])
+            stack.extend([stage["inputStage"]] if "inputStage" in stage else stage.get("inputStages", []))
+        return found
+
+    queries = {
+        "sid": col.find({"sid": "SM" + "0" * 32}),
+        "by_campaign": col.find({"meta.campaign": "birthday:2026-11-23", "status": {"$in": ["pending"]}}),
+        "by_customer": col.find({"customer_id": "KA0000001"}).sort("created_at", -1).limit(50),
+        "by_created": col.find({"created_at": {"$gte": now - timedelta(days=30)}}),
+    }
+    for index, cursor in queries.items():
+        assert used_index(await cursor.explain()) == {index}
+    assert sorted(r.id for r in await db.sends.for_customer("KA0000001")) == ["k:0", "k:1", "k:2"]
