@@ -91,7 +91,7 @@ class BatchSender:
         self.flush_every_s = flush_every_s
         self._monotonic = monotonic
         self._batch: List[Tuple[Outgoing, Dict[str, Any]]] = []
-        self._queue: asyncio.Queue[Optional[_Job]] = asyncio.Queue()
+        self._queue: asyncio.Queue[_Job] = asyncio.Queue()
         self._room = asyncio.Event()
         self._outcomes: List[Tuple[Outgoing, Dict[str, Any], SendStatus, Dict[str, Any]]] = []
         self._workers: List[asyncio.Task[None]] = []
@@ -122,7 +122,8 @@ class BatchSender:
     async def put(self, message: Outgoing) -> None:
         """Queue one message; a full batch is reserved (one insert) once the senders need more work."""
         try:
-            to = message.to if _E164.fullmatch(message.to) else to_e164(message.to, mobile_only=False)
+            stored_form = isinstance(message.to, str) and _E164.fullmatch(message.to)
+            to = message.to if stored_form else to_e164(message.to, mobile_only=False)
         except InvalidPhoneNumber as exc:
             self.on_done(message, exc)
             return
@@ -195,14 +196,12 @@ class BatchSender:
             if self._queue.qsize() <= self._low_water():
                 self._room.set()
             try:
-                if job is not None:
-                    await self._send(job)
+                await self._send(job)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # one bad message must not stop the others; it is reported
-                log.exception("sending %s failed", job.message.key if job else "?")
-                if job is not None:
-                    self.on_done(job.message, exc)
+                log.exception("sending %s failed", job.message.key)
+                self.on_done(job.message, exc)
             finally:
                 self._queue.task_done()
 
