@@ -6,7 +6,8 @@ swap later touches one file. (Rasa's own tracker store talks to MongoDB itself.)
 
 Writes are validated twice: by the typed models here, with errors that name the
 field, and by the collection's ``$jsonSchema`` validator, which also guards
-writes that bypass this code. A profile write and the birthday rows derived from
+writes that bypass this code. (The campaigns' batch reservation, ``reserve_many``,
+leaves its records to the second alone: see there.) A profile write and the birthday rows derived from
 it (``customer_birthdays``) are one transaction, so a rejected write leaves nothing
 behind.
 """
@@ -1002,8 +1003,7 @@ class SendRepository(_Repository):
                 else:
                     raise
             if taken:
-                found = {doc["_id"]: SendRecord.parse_obj(doc)
-                         async for doc in self._col.find({"_id": {"$in": sorted(set(taken.values()))}})}
+                found = await self.many(sorted(set(taken.values())))
                 for index, key in taken.items():
                     slots[index] = BatchSlot(False, record=found.get(key))
         return slots
@@ -1024,6 +1024,7 @@ class SendRepository(_Repository):
         return result.matched_count
 
     async def many(self, keys: Sequence[str]) -> Dict[str, SendRecord]:
+        """The records under these keys, by key (absent keys are simply missing)."""
         return {doc["_id"]: SendRecord.parse_obj(doc) async for doc in self._col.find({"_id": {"$in": list(keys)}})}
 
     async def apply_callback(self, sid: str, status: SendStatus, error_code: Optional[int]) -> bool:
