@@ -97,10 +97,15 @@ def campaign_id(kind: str, day: date) -> str:
     return f"{kind}:{day.isoformat()}"
 
 
+def send_meta(plan: Planned, campaign: str) -> Dict[str, object]:
+    """What a sent message's record keeps of its plan: the campaign, and the plan's notes if any."""
+    return {"campaign": campaign, **({"notes": plan.notes} if plan.notes else {})}
+
+
 def outgoing(plan: Planned, campaign: str) -> Outgoing:
     """A planned message as the gateway's batch takes it."""
     return Outgoing(plan.key, plan.kind, plan.to, plan.body, plan.customer_id, plan.contact_id, plan.language,
-                    {"campaign": campaign, **({"notes": plan.notes} if plan.notes else {})}, plan.suppressed_reason)
+                    send_meta(plan, campaign), plan.suppressed_reason)
 
 
 class CampaignRunner:
@@ -145,11 +150,7 @@ class CampaignRunner:
         def done(message: Outgoing, result: SendRecord | Exception) -> None:
             if isinstance(result, Exception):
                 log.warning("%s not sent: %s", message.key, result)
-                report.outcomes["error"] += 1
-            else:
-                self._tally(report, result, started)
-            if self.on_progress:
-                self.on_progress(1)
+            self._count(report, result, started)
 
         pace = self.limiter.acquire if self.limiter is not None else None
         async with AsyncExitStack() as stack:
@@ -202,14 +203,21 @@ class CampaignRunner:
                 record = await self.gateway.send(
                     key=plan.key, kind=plan.kind, to=plan.to, body=plan.body, customer_id=plan.customer_id,
                     contact_id=plan.contact_id, language=plan.language,
-                    meta={"campaign": campaign, **({"notes": plan.notes} if plan.notes else {})})
+                    meta=send_meta(plan, campaign))
                 if plan.after is not None:
                     await plan.after(record)
-        except Exception:  # one bad recipient must not stop the campaign; it is reported
+        except Exception as exc:  # one bad recipient must not stop the campaign; it is reported
             log.exception("sending %s failed", plan.key)
-            report.outcomes["error"] += 1
+            self._count(report, exc, started)
             return
-        self._tally(report, record, started)
+        self._count(report, record, started)
+
+    def _count(self, report: RunReport, result: SendRecord | Exception, started: datetime) -> None:
+        """One message done, by either path: an error, or its record's outcome; progress moves on either."""
+        if isinstance(result, Exception):
+            report.outcomes["error"] += 1
+        else:
+            self._tally(report, result, started)
         if self.on_progress:
             self.on_progress(1)
 

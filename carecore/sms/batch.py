@@ -25,7 +25,6 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple, Union
 
 from carecore.models import E164_PATTERN, SendRecord, SendStatus
@@ -212,16 +211,9 @@ class BatchSender:
             return
         if self.pace is not None:
             await self.pace(job.doc["segments"])
-        lease = job.doc["lease_until"]
-        now = gateway.now()
-        if now > lease - timedelta(seconds=gateway.policy.lease_s / 2):
-            renewed = gateway.lease_from(now)
-            if not await self.db.sends.renew_lease(key, lease_until=lease, renew_to=renewed):
-                log.warning("message %s was taken over by another sender while it waited", key)
-                self._done(job.message, await gateway.current(key))
-                return
-            lease = renewed
-        outcome = await gateway.attempt(key, job.doc["to"], job.doc["body"], lease, first_attempt_counted=True)
+        # A lease that ran low while the message waited is renewed (or found taken) by ``attempt``.
+        outcome = await gateway.attempt(key, job.doc["to"], job.doc["body"], job.doc["lease_until"],
+                                        first_attempt_counted=True)
         if outcome is None:
             self._done(job.message, await gateway.current(key))
             return

@@ -206,19 +206,27 @@ class SmsGateway:
         """Call the provider until there is an outcome to record; returns it, not yet recorded.
 
         Every attempt is counted in the record before it is made, and counting it renews
-        the lease, whose value is this sender's token: ``None`` means another sender has
-        claimed the message meanwhile (the lease ran out during a long backoff), and
-        this one stops without calling the provider again.
+        the lease, whose value is this sender's token. An attempt already counted (at the
+        reservation) renews a lease with less than half its length to run, as after a wait
+        for its turn in a batch. ``None`` means another sender has claimed the message
+        meanwhile (the lease ran out while it waited or during a long backoff), and this
+        one stops without calling the provider again.
         """
         throttles = 0
         counted = first_attempt_counted
         while True:
+            now = self._now()
+            renewed = self.lease_from(now)
             if not counted:
-                renewed = self.lease_from(self._now())
-                if not await self.db.sends.count_attempt(key, lease_until=lease, renew_to=renewed):
-                    log.warning("message %s was taken over by another sender; this one stops", key)
-                    return None
-                lease = renewed
+                held = await self.db.sends.count_attempt(key, lease_until=lease, renew_to=renewed)
+            elif now > lease - timedelta(seconds=self.policy.lease_s / 2):
+                held = await self.db.sends.renew_lease(key, lease_until=lease, renew_to=renewed)
+            else:
+                held, renewed = True, lease
+            if not held:
+                log.warning("message %s was taken over by another sender; this one stops", key)
+                return None
+            lease = renewed
             counted = False
             try:
                 accepted = await self.transport.create(to, body, self.status_callback_url)
