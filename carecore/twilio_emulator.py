@@ -125,6 +125,23 @@ def _rfc2822(dt: datetime) -> str:
     return format_datetime(dt, usegmt=True)
 
 
+class _SecondStamps:
+    """RFC 2822 stamps of UTC times, formatted once per second: Twilio's dates have no finer grain."""
+
+    def __init__(self) -> None:
+        self._second: Optional[datetime] = None
+        self._stamp = ""
+
+    def __call__(self, dt: datetime) -> str:
+        second = dt.replace(microsecond=0)
+        if second != self._second:
+            self._second, self._stamp = second, _rfc2822(second)
+        return self._stamp
+
+
+_LOG_JSON = json.JSONEncoder(ensure_ascii=False)  # one encoder for every received-log line, not one per line
+
+
 def _twilio_error(status: int, code: int, message: str, headers: Optional[Dict[str, str]] = None) -> web.Response:
     body = {
         "code": code,
@@ -166,6 +183,7 @@ class TwilioEmulator:
         self._log: Optional[IO[str]] = None
         self._log_inode: Optional[int] = None
         self._expected_authorization = b"Basic " + base64.b64encode(f"{account_sid}:{auth_token}".encode())
+        self._stamp = _SecondStamps()
 
     # -- fault selection ---------------------------------------------------------------
     def set_faults(self, faults: FaultPlan) -> None:
@@ -275,7 +293,7 @@ class TwilioEmulator:
         now = datetime.now(timezone.utc)
         sid = "SM" + secrets.token_hex(16)
         info = segment_info(body)
-        stamp = _rfc2822(now)
+        stamp = self._stamp(now)
         message = {
             "account_sid": self.account_sid,
             "api_version": "2010-04-01",
@@ -302,8 +320,7 @@ class TwilioEmulator:
         self._sids_by_to.setdefault(to, []).append(sid)
         self.stats.created += 1
         if self.received_log is not None:
-            self._log_file().write(
-                json.dumps({"sid": sid, "to": to, "body": body, "at": now.isoformat()}, ensure_ascii=False) + "\n")
+            self._log_file().write(_LOG_JSON.encode({"sid": sid, "to": to, "body": body, "at": now.isoformat()}) + "\n")
         if callback and self.callbacks:
             task = asyncio.get_running_loop().create_task(self._deliver(sid, callback))
             self._tasks.add(task)

@@ -145,3 +145,18 @@ def test_form_fields_decode_as_the_standard_library_does(pairs) -> None:
     for name, value in parse_qsl(raw.decode(), keep_blank_values=True):
         expected.setdefault(name, value)
     assert form_fields(raw) == expected
+
+
+_FORM_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
+
+
+@given(st.dictionaries(_FORM_TEXT, st.one_of(_FORM_TEXT, st.integers(), st.booleans(),
+                                             st.lists(_FORM_TEXT, max_size=3)), max_size=6))
+def test_the_transport_encodes_forms_as_urlencode_does(data) -> None:
+    """The Twilio transport's C-quoted form body decodes to what ``urlencode(doseq=True)`` gave."""
+    from urllib.parse import parse_qsl, urlencode
+
+    from carecore.sms.transports import form_body
+
+    expected = parse_qsl(urlencode(data, doseq=True), keep_blank_values=True)
+    assert parse_qsl(form_body(data).decode(), keep_blank_values=True) == expected

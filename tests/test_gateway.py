@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import timedelta
 
 import pytest
@@ -259,3 +260,26 @@ async def test_a_parked_callback_that_lost_the_race_is_stale(db: Database, gatew
     assert await gateway.apply_parked_callbacks() == {"stale": 1}
     stored = await db.sends.get("notice:raced")
     assert stored is not None and stored.status == "delivered"
+
+
+@pytest.mark.parametrize("level", [logging.INFO, logging.WARNING])
+async def test_twilio_request_logging_follows_its_logger(emulator, auth_token, caplog, level) -> None:
+    """twilio-python's request log is kept when its logger wants INFO, and costs nothing when it does not."""
+    from carecore.sms.transports import TwilioTransport
+    from tests.conftest import TEST_ACCOUNT_SID, TEST_FROM
+
+    _, url = emulator
+    transport = TwilioTransport(TEST_ACCOUNT_SID, auth_token, from_number=TEST_FROM, base_url=url)
+    caplog.set_level(level, logger="twilio.async_http_client")
+    try:
+        accepted = await transport.create(TO, "hi", None)
+    finally:
+        await transport.close()
+    assert accepted.sid.startswith("SM")
+    lines = [r.getMessage() for r in caplog.records if r.name == "twilio.async_http_client"]
+    if level == logging.INFO:
+        assert any(line.startswith("POST Request: ") for line in lines)
+        assert any(line.startswith("Response Status Code: 201") for line in lines)
+        assert not any(auth_token in line or "Authorization" in line for line in lines)
+    else:
+        assert lines == []

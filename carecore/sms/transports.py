@@ -29,6 +29,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
+from yarl import URL
 
 from carecore.phones import mask
 
@@ -89,6 +90,19 @@ class SmsTransport(Protocol):
 _last_headers: ContextVar[Optional[Any]] = ContextVar("twilio_last_headers", default=None)
 
 
+def form_body(data: Dict[str, object]) -> bytes:
+    """A form as ``application/x-www-form-urlencoded`` bytes, as ``urlencode(data, doseq=True)`` reads.
+
+    yarl (aiohttp's URL library) quotes in C: a fifth of the time of ``urlencode``,
+    whose pure-Python quoting of a Chinese body cost about 20 µs per message. Values
+    yarl does not take (booleans, other objects) go through ``urlencode`` as before.
+    """
+    try:
+        return URL.build(query=data).raw_query_string.encode()
+    except TypeError:
+        return urlencode(data, doseq=True).encode()
+
+
 class _HeaderKeepingHttpClient(AsyncTwilioHttpClient):
     """twilio-python's aiohttp client, with three fixes: headers kept, timeout applied, form pre-encoded.
 
@@ -96,13 +110,15 @@ class _HeaderKeepingHttpClient(AsyncTwilioHttpClient):
     provider would hang the sender forever. It also drops the response headers, and
     hands aiohttp the form as a dict, which aiohttp turns into a ``FormData`` per
     request: a fifth of the client's CPU per message, for one ``urlencode`` call.
-    Everything else is the library's: the request it builds, its logging, and the
-    ``Response`` it parses.
+    It keeps no cookies: every request carries its credentials. Everything else is
+    the library's: the request it builds, its logging (skipped when its logger would
+    drop it: it formats every header first), and the ``Response`` it parses.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._authorization: Dict[Tuple[str, str], str] = {}
+        self._timeouts: Dict[Optional[float], aiohttp.ClientTimeout] = {}
 
     async def request(self, method: str, url: str, params: Optional[Dict[str, object]] = None,
                       data: Optional[Dict[str, object]] = None, headers: Optional[Dict[str, str]] = None,
@@ -111,20 +127,32 @@ class _HeaderKeepingHttpClient(AsyncTwilioHttpClient):
         if timeout is not None and timeout <= 0:
             raise ValueError(timeout)
         headers = dict(headers or {})
-        self.log_request({"method": method.upper(), "url": url, "params": params, "data": data, "headers": headers})
+        logging_on = self.logger.isEnabledFor(logging.INFO)
+        if logging_on:
+            self.log_request({"method": method.upper(), "url": url, "params": params, "data": data,
+                              "headers": headers})
         if auth is not None:
             headers["Authorization"] = self._basic(auth)
-        body = urlencode(data, doseq=True).encode() if isinstance(data, dict) else data
+        body = form_body(data) if isinstance(data, dict) else data
         _last_headers.set(None)
         if self.session is None:
-            self.session = aiohttp.ClientSession(trace_configs=self.trace_configs)
+            # No cookie jar: every request carries its credentials, and the default jar checks each
+            # response's host for an IP address even when there is no cookie to keep.
+            self.session = aiohttp.ClientSession(trace_configs=self.trace_configs, cookie_jar=aiohttp.DummyCookieJar())
         response = await self.session.request(
             method.upper(), url, params=params, data=body, headers=headers, allow_redirects=allow_redirects,
-            timeout=aiohttp.ClientTimeout(total=timeout if timeout is not None else self.timeout))
+            timeout=self._timeout(timeout if timeout is not None else self.timeout))
         text = await response.text()
-        self.log_response(response.status, response)
+        if logging_on:
+            self.log_response(response.status, response)
         _last_headers.set(response.headers)
         return Response(response.status, text, response.headers)
+
+    def _timeout(self, total: Optional[float]) -> aiohttp.ClientTimeout:
+        value = self._timeouts.get(total)
+        if value is None:
+            value = self._timeouts[total] = aiohttp.ClientTimeout(total=total)
+        return value
 
     def _basic(self, auth: Tuple[str, str]) -> str:
         value = self._authorization.get(auth)
