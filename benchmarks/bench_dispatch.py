@@ -37,6 +37,7 @@ from harness import (  # noqa: E402
     campaign_argv,
     campaign_env,
     cpu_seconds,
+    reference_ms,
     run_campaign,
     seed_due,
     write_results,
@@ -100,10 +101,12 @@ def main() -> int:
             env = campaign_env(uri, "bench_dispatch", tmp, emulator, **extra)
 
             print("unlimited run …", flush=True)
+            speed_before = reference_ms()
             emulator_cpu, mongod_cpu = cpu_seconds(emulator.proc.pid), cpu_seconds(mongo.process.pid)
             full = run_campaign(env, campaign_argv(FULL_DAY, "--no-rate-limit", profile=args.profile))
             emulator_cpu = cpu_seconds(emulator.proc.pid) - emulator_cpu
             mongod_cpu = cpu_seconds(mongo.process.pid) - mongod_cpu
+            results["reference_ms"] = {"before": speed_before, "after": reference_ms()}
             if full.returncode != 0:
                 raise SystemExit(f"campaign failed:\n{full.output[-3000:]}")
             received = Counter(line["to"] for line in emulator.received())
@@ -150,6 +153,9 @@ def main() -> int:
     print(f"  unlimited: {u['msgs_per_s']:,.0f} msgs/s end to end ({u['elapsed_s']} s), {u['sent']:,} sent, "
           f"{u['duplicates']} duplicates, {u['missing']} missing, {u['not_due']} not due   "
           f"[{'meets' if ok_rate else 'MISSES'} >= 1,000 msgs/s]")
+    speed = results["reference_ms"]
+    print(f"  machine speed: the reference work took {speed['before']:.0f} ms before the run and "
+          f"{speed['after']:.0f} ms after (less is faster; see harness.reference_ms)")
     cpu = u["cpu_ms_per_msg"]
     print(f"  CPU per message: campaign {cpu['campaign']} ms, Twilio emulator {cpu['twilio_emulator']} ms, "
           f"mongod {cpu['mongod']} ms (2 cores shared by all three)")

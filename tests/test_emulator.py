@@ -150,7 +150,7 @@ def test_form_fields_decode_as_the_standard_library_does(pairs) -> None:
 _FORM_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
 
 
-@given(st.dictionaries(_FORM_TEXT, st.one_of(_FORM_TEXT, st.integers(), st.booleans(),
+@given(st.dictionaries(_FORM_TEXT, st.one_of(_FORM_TEXT, st.integers(), st.booleans(), st.floats(),
                                              st.lists(_FORM_TEXT, max_size=3)), max_size=6))
 def test_the_transport_encodes_forms_as_urlencode_does(data) -> None:
     """The Twilio transport's C-quoted form body decodes to what ``urlencode(doseq=True)`` gave."""

@@ -95,11 +95,12 @@ def form_body(data: Dict[str, object]) -> bytes:
 
     yarl (aiohttp's URL library) quotes in C: a fifth of the time of ``urlencode``,
     whose pure-Python quoting of a Chinese body cost about 20 µs per message. Values
-    yarl does not take (booleans, other objects) go through ``urlencode`` as before.
+    yarl does not take (booleans, infinite or NaN floats, other objects) go through
+    ``urlencode`` as before.
     """
     try:
         return URL.build(query=data).raw_query_string.encode()
-    except TypeError:
+    except (TypeError, ValueError):
         return urlencode(data, doseq=True).encode()
 
 
