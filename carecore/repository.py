@@ -957,23 +957,19 @@ class SendRepository(_Repository):
         )
         return SendRecord.parse_obj(doc) if doc else None
 
-    async def count_attempt(self, key: str, *, lease_until: datetime, renew_to: datetime) -> bool:
-        """Count one more attempt and renew the sender's lease, if the lease is still the sender's.
+    async def renew_lease(self, key: str, *, lease_until: datetime, renew_to: datetime,
+                          count_attempt: bool) -> bool:
+        """Renew a pending message's lease if it is still the sender's, counting one more attempt if asked.
 
         ``lease_until`` is the sender's token: the lease it took (``reserve``, ``claim``)
         or last renewed. False means another sender has claimed the message since
         (the lease ran out), and this one must not call the provider.
         """
+        update: Dict[str, Any] = {"$set": {"lease_until": renew_to, "updated_at": utcnow()}}
+        if count_attempt:
+            update["$inc"] = {"attempts": 1}
         result = await self._col.update_one(
-            {"_id": key, "status": SendStatus.pending.value, "lease_until": lease_until},
-            {"$inc": {"attempts": 1}, "$set": {"lease_until": renew_to, "updated_at": utcnow()}})
-        return result.matched_count == 1
-
-    async def renew_lease(self, key: str, *, lease_until: datetime, renew_to: datetime) -> bool:
-        """Extend a pending message's lease while it waits its turn; False if it is no longer this sender's."""
-        result = await self._col.update_one(
-            {"_id": key, "status": SendStatus.pending.value, "lease_until": lease_until},
-            {"$set": {"lease_until": renew_to, "updated_at": utcnow()}})
+            {"_id": key, "status": SendStatus.pending.value, "lease_until": lease_until}, update)
         return result.matched_count == 1
 
     async def reserve_many(self, docs: Sequence[Dict[str, Any]]) -> List[BatchSlot]:

@@ -333,7 +333,7 @@ class TwilioEmulator:
         for status in ("sent", final):
             await asyncio.sleep(self.callback_delay_s)
             message["status"] = status
-            message["date_updated"] = _rfc2822(datetime.now(timezone.utc))
+            message["date_updated"] = self._stamp(datetime.now(timezone.utc))
             params = {
                 "AccountSid": self.account_sid,
                 "ApiVersion": "2010-04-01",

@@ -216,17 +216,13 @@ class SmsGateway:
         counted = first_attempt_counted
         while True:
             now = self._now()
-            renewed = self.lease_from(now)
-            if not counted:
-                held = await self.db.sends.count_attempt(key, lease_until=lease, renew_to=renewed)
-            elif now > lease - timedelta(seconds=self.policy.lease_s / 2):
-                held = await self.db.sends.renew_lease(key, lease_until=lease, renew_to=renewed)
-            else:
-                held, renewed = True, lease
-            if not held:
-                log.warning("message %s was taken over by another sender; this one stops", key)
-                return None
-            lease = renewed
+            if not counted or now > lease - timedelta(seconds=self.policy.lease_s / 2):
+                renewed = self.lease_from(now)
+                if not await self.db.sends.renew_lease(key, lease_until=lease, renew_to=renewed,
+                                                       count_attempt=not counted):
+                    log.warning("message %s was taken over by another sender; this one stops", key)
+                    return None
+                lease = renewed
             counted = False
             try:
                 accepted = await self.transport.create(to, body, self.status_callback_url)
