@@ -30,7 +30,7 @@ from carecore.clock import FixedClock, SystemClock
 from carecore.config import get_settings
 from carecore.logging_setup import setup_logging
 from carecore.passwords import WeakPassword, hash_password
-from carecore.runtime import build_gateway, open_database
+from carecore.runtime import build_gateway, open_database, settle_heap
 
 
 def _day(value: str) -> date:
@@ -158,6 +158,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.command == "preview":
         return asyncio.run(preview(args.kind, args.date, args.price, args.show))
     if args.command == "run":
+        settle_heap()
         return asyncio.run(run(args.kind, args.date, args.dry_run, args.mps, args.no_rate_limit, args.now))
     if args.command == "rebuild-selections":
         return asyncio.run(rebuild_selections())
@@ -166,6 +167,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.command == "serve":
         from care_scheduler.service import serve  # the web stack (console, charts) only when serving
 
+        settle_heap()
         serve(settings)
         return 0
     return asyncio.run(report(args.since, args.plot))

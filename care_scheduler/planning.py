@@ -18,9 +18,8 @@ from zoneinfo import ZoneInfo
 from care_scheduler.templates import TemplateError, render
 from carecore.clock import utcnow
 from carecore.config import Settings
-from carecore.models import AccountManager, Contact, Customer, SendRecord
+from carecore.models import UNFINISHED, AccountManager, Contact, Customer, SendRecord
 from carecore.repository import Database
-from carecore.sms.gateway import UNFINISHED
 
 log = logging.getLogger(__name__)
 

@@ -26,10 +26,10 @@ from care_scheduler.campaigns import UsageGaps, plans_for
 from care_scheduler.planning import PlanContext, Planned
 from carecore.clock import Clock, utcnow
 from carecore.config import Settings
-from carecore.models import SendRecord, SendStatus
+from carecore.models import UNFINISHED, SendRecord, SendStatus
 from carecore.repository import Database
 from carecore.sms.batch import BatchSender, Outgoing
-from carecore.sms.gateway import UNFINISHED, SmsGateway
+from carecore.sms.gateway import SmsGateway
 
 log = logging.getLogger(__name__)
 

@@ -133,6 +133,10 @@ class SendStatus(str, Enum):
     suppressed = "suppressed"
 
 
+# A message whose outcome is not settled: a rerun finishes these, looking each up before any resend.
+UNFINISHED = (SendStatus.pending, SendStatus.ambiguous, SendStatus.deferred)
+
+
 class Model(BaseModel):
     class Config:
         allow_population_by_field_name = True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Optional
 
 import phonenumbers
 
@@ -21,12 +22,14 @@ def to_e164(raw: str, region: str = DEFAULT_REGION, *, mobile_only: bool = True)
     """
     if not isinstance(raw, str) or not raw.strip():
         raise InvalidPhoneNumber("empty phone number")
-    try:
-        parsed = phonenumbers.parse(raw, region)
-    except phonenumbers.NumberParseException as exc:
-        raise InvalidPhoneNumber(f"not a phone number: {mask(raw)}") from exc
-    if not phonenumbers.is_valid_number(parsed):
-        raise InvalidPhoneNumber(f"not a valid number: {mask(raw)}")
+    parsed = _plain_e164(raw)
+    if parsed is None or not phonenumbers.is_valid_number(parsed):
+        try:
+            parsed = phonenumbers.parse(raw, region)
+        except phonenumbers.NumberParseException as exc:
+            raise InvalidPhoneNumber(f"not a phone number: {mask(raw)}") from exc
+        if not phonenumbers.is_valid_number(parsed):
+            raise InvalidPhoneNumber(f"not a valid number: {mask(raw)}")
     if mobile_only:
         kind = phonenumbers.number_type(parsed)
         if kind not in (
@@ -35,6 +38,55 @@ def to_e164(raw: str, region: str = DEFAULT_REGION, *, mobile_only: bool = True)
         ):
             raise InvalidPhoneNumber(f"not a mobile number: {mask(raw)}")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+_PLAIN_E164 = re.compile(r"\+([1-9]\d{6,14})")
+
+
+def _plain_e164(raw: str) -> Optional[phonenumbers.PhoneNumber]:
+    """The number ``phonenumbers.parse`` makes of a plain E.164 string, worked out without it; else ``None``.
+
+    Nearly every number the product checks is already in the form it stores (a
+    profile's mobile, a Twilio "From", what the emulator is sent), and ``parse``
+    spends three quarters of a check on normalising what needs no normalising
+    (about 40 µs of 50). For "+" and digits it does only this: take the country
+    calling code (the 1 to 3 leading digits that name one), then strip a national
+    prefix or carrier code if the region's parsing pattern matches the start of the
+    rest. Numbers where that pattern matches, and national numbers with a leading
+    zero (Italy's), are left to ``parse``; so is every number this path finds
+    invalid, so a refusal always comes from ``parse``. A property test checks it
+    gives ``parse``'s answer for every region's example numbers and random digits.
+    """
+    match = _PLAIN_E164.fullmatch(raw)
+    if match is None:
+        return None
+    digits = match.group(1)
+    for length in (1, 2, 3):
+        country_code = int(digits[:length])
+        if country_code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            national = digits[length:]
+            break
+    else:
+        return None
+    if national.startswith("0"):
+        return None
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(
+        country_code, phonenumbers.region_code_for_country_code(country_code))
+    if metadata is None or _national_prefix(metadata).match(national):
+        return None
+    return phonenumbers.PhoneNumber(country_code=country_code, national_number=int(national))
+
+
+_NEVER = re.compile(r"(?!)")
+_PREFIX_PATTERNS: dict[str, re.Pattern[str]] = {}
+
+
+def _national_prefix(metadata: phonenumbers.PhoneMetadata) -> re.Pattern[str]:
+    pattern = _PREFIX_PATTERNS.get(metadata.id)
+    if pattern is None:
+        source = metadata.national_prefix_for_parsing
+        pattern = _PREFIX_PATTERNS[metadata.id] = re.compile(source) if source else _NEVER
+    return pattern
 
 
 def mask(number: str) -> str:

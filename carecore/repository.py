@@ -51,6 +51,7 @@ from pymongo.errors import (
 from carecore.clock import utcnow
 from carecore.models import (
     OPEN_TICKET_STATUSES,
+    UNFINISHED,
     AccountManager,
     BillDeliveryRecord,
     ClaimStatus,
@@ -871,6 +872,11 @@ _STATUS_RANK = {
 }
 
 
+def unfinished_query(campaign: str) -> Dict[str, Any]:
+    """A campaign's unfinished messages: the filter of the partial index that holds only them."""
+    return {"meta.campaign": campaign, "status": {"$in": [s.value for s in UNFINISHED]}}
+
+
 def statuses_below(status: SendStatus) -> List[str]:
     rank = _STATUS_RANK[status]
     return [s.value for s, r in _STATUS_RANK.items() if r < rank]
@@ -1043,9 +1049,9 @@ class SendRepository(_Repository):
 
     async def unfinished(self, campaign: str) -> List[SendRecord]:
         """Messages of one campaign run whose outcome is not settled yet."""
-        query = {"meta.campaign": campaign,
-                 "status": {"$in": [SendStatus.pending.value, SendStatus.ambiguous.value, SendStatus.deferred.value]}}
-        return [SendRecord.parse_obj(doc) async for doc in self._col.find(query).sort("_id", 1)]
+        # Ordered here, not by the server: a sort by _id would have the planner walk the _id index instead.
+        found = [SendRecord.parse_obj(doc) async for doc in self._col.find(unfinished_query(campaign))]
+        return sorted(found, key=lambda record: record.id)
 
     async def for_customer(self, customer_id: str, limit: int = 50) -> List[SendRecord]:
         cursor = self._col.find({"customer_id": customer_id}).sort("created_at", -1).limit(limit)

@@ -184,6 +184,7 @@ class TwilioEmulator:
         self._log_inode: Optional[int] = None
         self._expected_authorization = b"Basic " + base64.b64encode(f"{account_sid}:{auth_token}".encode())
         self._stamp = _SecondStamps()
+        self._prefix = API_PREFIX.format(account_sid=account_sid)
 
     # -- fault selection ---------------------------------------------------------------
     def set_faults(self, faults: FaultPlan) -> None:
@@ -312,9 +313,9 @@ class TwilioEmulator:
             "price_unit": "USD",
             "sid": sid,
             "status": "accepted" if service else "queued",
-            "subresource_uris": {"media": f"{API_PREFIX.format(account_sid=self.account_sid)}/Messages/{sid}/Media.json"},
+            "subresource_uris": {"media": f"{self._prefix}/Messages/{sid}/Media.json"},
             "to": to,
-            "uri": f"{API_PREFIX.format(account_sid=self.account_sid)}/Messages/{sid}.json",
+            "uri": f"{self._prefix}/Messages/{sid}.json",
         }
         self.messages[sid] = message
         self._sids_by_to.setdefault(to, []).append(sid)

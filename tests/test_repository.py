@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from carecore.models import SendStatus, TicketEvent, TicketKind, TicketStatus
-from carecore.repository import Database, DuplicateRecordError, RecordValidationError, bill_day_list
+from carecore.repository import Database, DuplicateRecordError, RecordValidationError, bill_day_list, unfinished_query
 from tests import factories
 
 
@@ -393,8 +393,9 @@ async def test_profiles_read_back_without_validation_equal_parsed_ones(db: Datab
 async def test_every_query_of_sends_has_its_index_and_no_index_goes_unread(db: Database) -> None:
     """Each message writes every index of ``sends`` twice, so it keeps only those its queries read."""
     await db._db.sends.create_index([("status", 1), ("updated_at", 1)], name="by_status")  # as older versions had
+    await db._db.sends.create_index([("meta.campaign", 1), ("status", 1)], name="by_campaign", sparse=True)
     await db.ensure_schema()
-    assert set(await db.indexes("sends")) == {"_id_", "sid", "by_campaign", "by_customer", "by_created"}
+    assert set(await db.indexes("sends")) == {"_id_", "sid", "unfinished", "by_customer", "by_created"}
     now = datetime.now(timezone.utc)
     for i in range(3):
         await db.sends.reserve({"_id": f"k:{i}", "kind": "birthday", "to": "+8613800138000", "body": "生日快乐",
@@ -413,10 +414,13 @@ async def test_every_query_of_sends_has_its_index_and_no_index_goes_unread(db: D
 
     queries = {
         "sid": col.find({"sid": "SM" + "0" * 32}),
-        "by_campaign": col.find({"meta.campaign": "birthday:2026-11-23", "status": {"$in": ["pending"]}}),
+        "unfinished": col.find(unfinished_query("birthday:2026-11-23")),
         "by_customer": col.find({"customer_id": "KA0000001"}).sort("created_at", -1).limit(50),
         "by_created": col.find({"created_at": {"$gte": now - timedelta(days=30)}}),
     }
     for index, cursor in queries.items():
         assert used_index(await cursor.explain()) == {index}
     assert sorted(r.id for r in await db.sends.for_customer("KA0000001")) == ["k:0", "k:1", "k:2"]
+    assert [r.id for r in await db.sends.unfinished("birthday:2026-11-23")] == ["k:0", "k:1", "k:2"]
+    await db.sends.finish("k:1", SendStatus.accepted, only_from=[SendStatus.pending], sid="SM" + "1" * 32)
+    assert [r.id for r in await db.sends.unfinished("birthday:2026-11-23")] == ["k:0", "k:2"]

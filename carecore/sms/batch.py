@@ -27,14 +27,15 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple, Union
 
-from carecore.models import E164_PATTERN, SendRecord, SendStatus
+from carecore.models import E164_PATTERN, UNFINISHED, SendRecord, SendStatus
 from carecore.phones import InvalidPhoneNumber, to_e164
 from carecore.repository import BatchSlot, DatabaseError
-from carecore.sms.gateway import UNFINISHED, SmsGateway
+from carecore.sms.gateway import SmsGateway
 
 log = logging.getLogger(__name__)
 
 DATABASE_RETRIES = 3  # a batch write that fails (MongoDB restarting) is tried again this often, a second apart
+SIZE_REFRESH_S = 0.1
 
 
 _E164 = re.compile(E164_PATTERN)
@@ -98,9 +99,11 @@ class BatchSender:
         self._closing = asyncio.Event()
         self._started = monotonic()
         self._finished = 0
+        self._size, self._size_until = 0, float("-inf")
 
     async def __aenter__(self) -> BatchSender:
         self._started = self._monotonic()
+        self._size_until = float("-inf")
         self._workers = [asyncio.create_task(self._work()) for _ in range(self.concurrency)]
         self._tasks = [asyncio.create_task(self._flush_periodically())]
         return self
@@ -135,12 +138,22 @@ class BatchSender:
             await self._reserve()
 
     def batch_size(self) -> int:
-        """About a quarter of a lease's worth of messages at the rate reached so far."""
-        elapsed = self._monotonic() - self._started
+        """About a quarter of a lease's worth of messages at the rate reached so far.
+
+        Worked out afresh at most every ``SIZE_REFRESH_S``: it is asked for every message
+        put and every message sent, and a rate does not move faster than that.
+        """
+        now = self._monotonic()
+        if now < self._size_until:
+            return self._size
+        elapsed = now - self._started
         if self._finished < self.concurrency or elapsed <= 0:
-            return min(self.max_batch, 4 * self.concurrency)
-        rate = self._finished / elapsed
-        return int(max(self.concurrency, min(self.max_batch, rate * self.gateway.policy.lease_s / 4)))
+            size = min(self.max_batch, 4 * self.concurrency)
+        else:
+            rate = self._finished / elapsed
+            size = int(max(self.concurrency, min(self.max_batch, rate * self.gateway.policy.lease_s / 4)))
+        self._size, self._size_until = size, now + SIZE_REFRESH_S
+        return size
 
     async def _reserve(self) -> None:
         # The next batch is reserved only as the senders are about to run out: a reserved

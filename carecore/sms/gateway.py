@@ -27,8 +27,8 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 
-from carecore.clock import utcnow
-from carecore.models import Language, SendRecord, SendStatus
+from carecore.clock import to_millisecond, utcnow
+from carecore.models import UNFINISHED, Language, SendRecord, SendStatus
 from carecore.phones import mask, to_e164
 from carecore.repository import Database, statuses_below
 from carecore.sms.segments import segment_info
@@ -36,7 +36,6 @@ from carecore.sms.transports import UNSUBSCRIBED, Accepted, Outcome, SmsTranspor
 
 log = logging.getLogger(__name__)
 
-UNFINISHED = (SendStatus.pending, SendStatus.ambiguous, SendStatus.deferred)
 PARKED_CALLBACK_EXPIRY = timedelta(days=2)
 
 
@@ -90,8 +89,7 @@ class SmsGateway:
 
     def lease_from(self, now: datetime) -> datetime:
         """A lease ending ``lease_s`` from ``now``, to the millisecond MongoDB keeps (it is compared as a token)."""
-        until = now + timedelta(seconds=self.policy.lease_s)
-        return until.replace(microsecond=until.microsecond // 1000 * 1000)
+        return to_millisecond(now + timedelta(seconds=self.policy.lease_s))
 
     def record_doc(self, *, key: str, kind: str, to: str, body: str, customer_id: Optional[str],
                    contact_id: Optional[str], language: Optional[Language | str], meta: Optional[Dict[str, Any]],
