@@ -49,13 +49,13 @@ def _plain_e164(raw: str) -> Optional[phonenumbers.PhoneNumber]:
     Nearly every number the product checks is already in the form it stores (a
     profile's mobile, a Twilio "From", what the emulator is sent), and ``parse``
     spends three quarters of a check on normalising what needs no normalising
-    (about 40 µs of 50). For "+" and digits it does only this: take the country
-    calling code (the 1 to 3 leading digits that name one), then strip a national
-    prefix or carrier code if the region's parsing pattern matches the start of the
-    rest. Numbers where that pattern matches, and national numbers with a leading
-    zero (Italy's), are left to ``parse``; so is every number this path finds
-    invalid, so a refusal always comes from ``parse``. A property test checks it
-    gives ``parse``'s answer for every region's example numbers and random digits.
+    (about 40 µs of 50). Of "+" and digits, ``parse`` takes the country calling
+    code (the 1 to 3 leading digits that name one), then strips a national prefix or
+    carrier code if the region's pattern for them matches the start of the rest.
+    This does the first only: a number that pattern matches, or whose national part
+    starts with a zero (Italy's), is left to ``parse``, and so is every number this
+    path finds invalid, so a refusal always comes from ``parse``. Tests check it gives
+    ``parse``'s answer for every region's example numbers and for random digits.
     """
     match = _PLAIN_E164.fullmatch(raw)
     if match is None:
