@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from typing import Optional
@@ -41,6 +42,9 @@ def to_e164(raw: str, region: str = DEFAULT_REGION, *, mobile_only: bool = True)
 
 
 _PLAIN_E164 = re.compile(r"\+([1-9]\d{6,14})")
+# The regions' national prefix patterns, compiled once each: looking one up in re's own cache
+# would cost more than the rest of matching it.
+_compiled = functools.lru_cache(maxsize=None)(re.compile)
 
 
 def _plain_e164(raw: str) -> Optional[phonenumbers.PhoneNumber]:
@@ -72,21 +76,12 @@ def _plain_e164(raw: str) -> Optional[phonenumbers.PhoneNumber]:
         return None
     metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(
         country_code, phonenumbers.region_code_for_country_code(country_code))
-    if metadata is None or _national_prefix(metadata).match(national):
+    if metadata is None:
+        return None
+    prefix = metadata.national_prefix_for_parsing
+    if prefix and _compiled(prefix).match(national):
         return None
     return phonenumbers.PhoneNumber(country_code=country_code, national_number=int(national))
-
-
-_NEVER = re.compile(r"(?!)")
-_PREFIX_PATTERNS: dict[str, re.Pattern[str]] = {}
-
-
-def _national_prefix(metadata: phonenumbers.PhoneMetadata) -> re.Pattern[str]:
-    pattern = _PREFIX_PATTERNS.get(metadata.id)
-    if pattern is None:
-        source = metadata.national_prefix_for_parsing
-        pattern = _PREFIX_PATTERNS[metadata.id] = re.compile(source) if source else _NEVER
-    return pattern
 
 
 def mask(number: str) -> str:

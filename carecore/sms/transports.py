@@ -148,9 +148,12 @@ class _HeaderKeepingHttpClient(AsyncTwilioHttpClient):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._authorization: Dict[Tuple[str, str], str] = {}
-        self._timeouts: Dict[Optional[float], aiohttp.ClientTimeout] = {}
-        self._urls: Dict[str, URL] = {}
+        # Each worked out once per value, not per request: the request URL (aiohttp parses a string
+        # every time, and a campaign posts every message to the same one), the timeout, and the
+        # Authorization header.
+        self._url = functools.lru_cache(maxsize=256)(URL)
+        self._timeout = functools.lru_cache(maxsize=None)(lambda total: aiohttp.ClientTimeout(total=total))
+        self._basic = functools.lru_cache(maxsize=None)(lambda auth: aiohttp.BasicAuth(auth[0], auth[1]).encode())
 
     async def request(self, method: str, url: str, params: Optional[Dict[str, object]] = None,
                       data: Optional[Dict[str, object]] = None, headers: Optional[Dict[str, str]] = None,
@@ -179,27 +182,6 @@ class _HeaderKeepingHttpClient(AsyncTwilioHttpClient):
             self.log_response(response.status, response)
         _last_headers.set(response.headers)
         return Response(response.status, text, response.headers)
-
-    def _url(self, url: str) -> URL:
-        # Parsed once: a campaign posts every message to the same URL, and aiohttp parses a string each time.
-        parsed = self._urls.get(url)
-        if parsed is None:
-            if len(self._urls) >= 256:  # lookups by recipient differ each time; keep only the recent
-                self._urls.clear()
-            parsed = self._urls[url] = URL(url)
-        return parsed
-
-    def _timeout(self, total: Optional[float]) -> aiohttp.ClientTimeout:
-        value = self._timeouts.get(total)
-        if value is None:
-            value = self._timeouts[total] = aiohttp.ClientTimeout(total=total)
-        return value
-
-    def _basic(self, auth: Tuple[str, str]) -> str:
-        value = self._authorization.get(auth)
-        if value is None:
-            value = self._authorization[auth] = aiohttp.BasicAuth(auth[0], auth[1]).encode()
-        return value
 
 
 def _retry_after(headers: Any) -> Optional[float]:
