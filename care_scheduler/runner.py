@@ -29,7 +29,7 @@ from carecore.config import Settings
 from carecore.models import UNFINISHED, SendRecord, SendStatus
 from carecore.repository import Database
 from carecore.sms.batch import BatchSender, Outgoing
-from carecore.sms.gateway import SmsGateway
+from carecore.sms.gateway import Pace, SmsGateway
 
 log = logging.getLogger(__name__)
 
@@ -152,10 +152,9 @@ class CampaignRunner:
                 log.warning("%s not sent: %s", message.key, result)
             self._count(report, result, started)
 
-        pace = self.limiter.acquire if self.limiter is not None else None
         async with AsyncExitStack() as stack:
             batch = None if dry_run else await stack.enter_async_context(
-                BatchSender(self.gateway, done, concurrency=self.concurrency, pace=pace))
+                BatchSender(self.gateway, done, concurrency=self.concurrency, pace=self._pace()))
             async for plan in plans_for(kind, ctx, gaps):
                 report.planned += 1
                 report.warnings.extend(f"{plan.key}: {note}" for note in plan.notes if "segments" in note)
@@ -181,6 +180,10 @@ class CampaignRunner:
         await self._deliver(plan, report, utcnow(), campaign)
         return report
 
+    def _pace(self) -> Optional[Pace]:
+        """The rate limit as the gateway takes it; the gateway applies it to every provider call."""
+        return self.limiter.acquire if self.limiter is not None else None
+
     def _tally_plan(self, report: RunReport, plan: Planned) -> None:
         if plan.suppressed_reason:
             report.suppressed[plan.suppressed_reason] += 1
@@ -194,16 +197,14 @@ class CampaignRunner:
                 record = await self.gateway.suppress(
                     key=plan.key, kind=plan.kind, to=plan.to, body=plan.body, reason=plan.suppressed_reason,
                     customer_id=plan.customer_id, contact_id=plan.contact_id, language=plan.language,
-                    meta={"campaign": campaign})
+                    meta=send_meta(plan, campaign))
             else:
                 if plan.settle is not None:
                     await plan.settle()
-                if self.limiter is not None:
-                    await self.limiter.acquire(plan.segments or 1)
                 record = await self.gateway.send(
                     key=plan.key, kind=plan.kind, to=plan.to, body=plan.body, customer_id=plan.customer_id,
                     contact_id=plan.contact_id, language=plan.language,
-                    meta=send_meta(plan, campaign))
+                    meta=send_meta(plan, campaign), pace=self._pace())
                 if plan.after is not None:
                     await plan.after(record)
         except Exception as exc:  # one bad recipient must not stop the campaign; it is reported
@@ -235,7 +236,19 @@ class CampaignRunner:
             report.outcomes[status.value] += 1
 
     async def _finish_unfinished(self, report: RunReport, campaign: str) -> None:
-        """Complete what an interrupted earlier run left pending, once its lease ran out."""
+        """Complete what an interrupted earlier run left pending, once its lease ran out.
+
+        Up to ``concurrency`` at a time, as the campaign itself sends: each one is a lookup
+        at the provider first (a round trip of its own), and a crash can leave a batch of them.
+        """
+        slots = asyncio.Semaphore(self.concurrency)
+        pace = self._pace()
+
+        async def finish(key: str) -> bool:
+            async with slots:
+                finished = await self.gateway.resume(key, pace=pace)
+            return SendStatus(finished.status) not in UNFINISHED
+
         for _ in range(3):
             left = await self.db.sends.unfinished(campaign)
             if not left:
@@ -245,7 +258,8 @@ class CampaignRunner:
             if wait > self.gateway.policy.lease_s + 1:
                 break
             await asyncio.sleep(wait)
-            for record in left:
-                finished = await self.gateway.resume(record.id)
-                if SendStatus(finished.status) not in UNFINISHED:
-                    report.outcomes["recovered"] += 1
+            results = await asyncio.gather(*(finish(record.id) for record in left), return_exceptions=True)
+            report.outcomes["recovered"] += sum(result is True for result in results)
+            for result in results:
+                if isinstance(result, BaseException):
+                    raise result  # as before, once the others are finished: none is left running

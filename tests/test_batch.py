@@ -152,6 +152,27 @@ async def test_outcomes_never_written_are_looked_up_not_resent(db: Database, gat
     assert emu.stats.create_requests == 5 and emu.stats.list_requests == 5
 
 
+async def test_resends_after_a_lookup_are_paced_like_first_sends(db: Database, gateway: SmsGateway, emulator) -> None:
+    """Reserved by a sender that died before sending: put again, they are looked up, then sent at the rate."""
+    emu, _ = emulator
+    earlier = utcnow() - timedelta(minutes=5)  # their leases ran out long ago
+    left = messages(3)
+    await db.sends.reserve_many([gateway.record_doc(key=m.key, kind=m.kind, to=m.to, body=m.body,
+                                                    customer_id=m.customer_id, contact_id=m.contact_id,
+                                                    language=m.language, meta=m.meta, now=earlier) for m in left])
+    paced: List[int] = []
+
+    async def pace(segments: int) -> None:
+        paced.append(segments)
+
+    results = await send_all(gateway, messages(5), concurrency=2, pace=pace)
+    assert set(results.statuses().values()) == {"queued"} and len(results.by_key) == 5
+    assert paced == [1] * 5 and emu.stats.create_requests == 5 and emu.stats.list_requests == 3
+    for message in left:
+        record = await db.sends.get(message.key)
+        assert record is not None and record.attempts == 2 and record.meta.get("note") is None
+
+
 async def test_a_failed_bulk_update_is_written_with_the_next(db: Database, gateway: SmsGateway, emulator,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     finish = db.sends.finish_many

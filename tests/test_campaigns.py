@@ -168,6 +168,43 @@ async def test_a_run_finishes_what_a_crashed_run_left_pending(db: Database, gate
     assert emu.stats.create_requests == 1 and second.outcomes["already"] == 1
 
 
+async def test_a_crashed_runs_leftovers_are_finished_side_by_side_at_the_rate(db: Database, gateway: SmsGateway,
+                                                                            emulator) -> None:
+    """Left pending by a run that died before sending them: looked up, then sent, several at a time, paced."""
+    emu, _ = emulator
+    earlier = utcnow() - timedelta(minutes=5)  # their leases ran out long ago
+    keys = [f"birthday:0000009-{i:02d}:2026-11-23" for i in range(1, 9)]
+    await db.sends.reserve_many([gateway.record_doc(
+        key=key, kind="birthday", to=f"+86138000009{i:02d}", body="生日快乐！", customer_id="KA0000009",
+        contact_id=key.split(":")[1], language="zh", meta={"campaign": "birthday:2026-11-23"}, now=earlier)
+        for i, key in enumerate(keys, 1)])
+    now = [0.0]
+
+    async def fake_sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    limiter = SegmentRateLimiter(2, monotonic=lambda: now[0], sleep=fake_sleep)
+    in_flight, peak = [0], [0]
+    resume = gateway.resume
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        in_flight[0] += 1
+        peak[0] = max(peak[0], in_flight[0])
+        try:
+            return await resume(*args, **kwargs)
+        finally:
+            in_flight[0] -= 1
+
+    gateway.resume = counted  # type: ignore[method-assign]
+    report = await runner(db, gateway, datetime(2026, 11, 23, 9, 0), concurrency=3, limiter=limiter).run("birthday")
+    assert report.planned == 0 and report.outcomes["recovered"] == 8 and 1 < peak[0] <= 3
+    assert sorted(m["to"] for m in emu.messages.values()) == [f"+86138000009{i:02d}" for i in range(1, 9)]
+    assert emu.stats.list_requests == 8 and 3.4 <= now[0] <= 3.6  # 8 messages at 2 a second, the first at once
+    for key in keys:
+        record = await db.sends.get(key)
+        assert record is not None and record.status == "queued" and record.attempts == 2
+
+
 async def test_rate_limiter_holds_the_segment_rate() -> None:
     now = [0.0]
     slept: List[float] = []

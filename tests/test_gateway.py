@@ -146,6 +146,31 @@ async def test_5xx_is_ambiguous_after_exactly_one_request(gateway: SmsGateway, e
     assert len(sent_to(emu, TO)) == 1
 
 
+async def test_every_provider_call_is_paced_and_nothing_else(gateway: SmsGateway, emulator) -> None:
+    """The rate limit covers a retry after a 429 and a resend after a lookup, with the message's segments."""
+    emu, _ = emulator
+    paced: list[int] = []
+
+    async def pace(segments: int) -> None:
+        paced.append(segments)
+
+    two_segments = "长" * 80  # UCS-2: 70 characters in one segment, 67 in each of several
+    emu.set_faults(FaultPlan(script=["429", "ok", "500"], store_on_500=False))
+    first = await gateway.send(key="kpace1", kind="notice", to=TO, body=two_segments, pace=pace)
+    assert first.status == "queued" and first.attempts == 2 and paced == [2, 2]  # the 429, then its retry
+    lost = await gateway.send(key="kpace2", kind="notice", to=TO, body="never stored", pace=pace)
+    assert lost.status == "ambiguous" and paced == [2, 2, 1]
+    resent = await gateway.resume("kpace2", pace=pace)  # the lookup finds nothing: one resend, paced
+    assert resent.status == "queued" and paced == [2, 2, 1, 1]
+    emu.set_faults(FaultPlan(script=["500"], store_on_500=True))
+    stored = await gateway.send(key="kpace3", kind="notice", to=TO, body="stored anyway", pace=pace)
+    found = await gateway.send(key="kpace3", kind="notice", to=TO, body="stored anyway", pace=pace)
+    assert stored.status == "ambiguous" and found.meta.get("note") == "found by lookup"
+    again = await gateway.send(key="kpace1", kind="notice", to=TO, body=two_segments, pace=pace)
+    assert again.status == "queued" and paced == [2, 2, 1, 1, 1]  # neither a lookup nor a finished key calls it
+    assert emu.stats.create_requests == 5
+
+
 async def test_timeout_is_ambiguous_and_resolved_by_lookup(gateway: SmsGateway, emulator) -> None:
     emu, _ = emulator
     emu.set_faults(FaultPlan(script=["timeout"], timeout_hang_s=3))

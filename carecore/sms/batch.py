@@ -30,7 +30,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple, Union
 from carecore.models import E164_PATTERN, UNFINISHED, SendRecord, SendStatus
 from carecore.phones import InvalidPhoneNumber, to_e164
 from carecore.repository import BatchSlot, DatabaseError
-from carecore.sms.gateway import SmsGateway
+from carecore.sms.gateway import Pace, SmsGateway
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ class BatchSender:
     """
 
     def __init__(self, gateway: SmsGateway, on_done: OnDone, *, concurrency: int = 8,
-                 pace: Optional[Callable[[int], Awaitable[None]]] = None, max_batch: int = 500,
+                 pace: Optional[Pace] = None, max_batch: int = 500,
                  flush_every_s: float = 0.25, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.gateway = gateway
         self.db = gateway.db
@@ -220,13 +220,11 @@ class BatchSender:
     async def _send(self, job: _Job) -> None:
         gateway, key = self.gateway, job.message.key
         if job.resume:
-            self._done(job.message, await gateway.resume(key))
+            self._done(job.message, await gateway.resume(key, pace=self.pace))
             return
-        if self.pace is not None:
-            await self.pace(job.doc["segments"])
         # A lease that ran low while the message waited is renewed (or found taken) by ``attempt``.
         outcome = await gateway.attempt(key, job.doc["to"], job.doc["body"], job.doc["lease_until"],
-                                        first_attempt_counted=True)
+                                        first_attempt_counted=True, pace=self.pace, segments=job.doc["segments"])
         if outcome is None:
             self._done(job.message, await gateway.current(key))
             return

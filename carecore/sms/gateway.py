@@ -38,6 +38,11 @@ log = logging.getLogger(__name__)
 
 PARKED_CALLBACK_EXPIRY = timedelta(days=2)
 
+# A sender's rate limit (a campaign's MPS): awaited with a message's segments before each
+# provider call. The gateway calls it, not its callers, so that no call escapes it: a resend
+# after a lookup, or a retry after a 429, counts against the rate as a first attempt does.
+Pace = Callable[[int], Awaitable[object]]
+
 
 class CallbackResult(str, Enum):
     """What became of a status callback (the service counts them by this)."""
@@ -127,6 +132,7 @@ class SmsGateway:
         contact_id: Optional[str] = None,
         language: Optional[Language | str] = None,
         meta: Optional[Dict[str, Any]] = None,
+        pace: Optional[Pace] = None,
     ) -> SendRecord:
         """Send ``body`` to ``to`` once per ``key``; a repeated key returns the first outcome.
 
@@ -140,12 +146,12 @@ class SmsGateway:
         if reservation.created:
             record = reservation.record
             assert record.lease_until is not None
-            return await self._deliver(record, record.lease_until, first_attempt_counted=True)
+            return await self._deliver(record, record.lease_until, first_attempt_counted=True, pace=pace)
         existing = reservation.record
         if existing.body != body or existing.to != recipient:
             log.warning("key %s reused with different content; the first message stands", key)
         if SendStatus(existing.status) in UNFINISHED:
-            return await self.resume(key)
+            return await self.resume(key, pace=pace)
         return existing
 
     async def suppress(
@@ -167,7 +173,7 @@ class SmsGateway:
             contact_id=contact_id, language=language, meta=meta, now=self._now(), suppressed_reason=reason))
         return reservation.record
 
-    async def resume(self, key: str) -> SendRecord:
+    async def resume(self, key: str, *, pace: Optional[Pace] = None) -> SendRecord:
         """Finish a message whose outcome is unknown or deferred, never sending it twice."""
         now = self._now()
         lease = self.lease_from(now)
@@ -184,7 +190,7 @@ class SmsGateway:
                 log.info("message %s was accepted before (sid %s); not resending", key, found.sid)
                 status, fields = self.accepted_outcome(found, note="found by lookup")
                 return await self._finish(key, status, **fields)
-        return await self._deliver(before, lease)
+        return await self._deliver(before, lease, pace=pace)
 
     async def current(self, key: str) -> SendRecord:
         record = await self.db.sends.get(key)
@@ -192,15 +198,17 @@ class SmsGateway:
             raise KeyError(key)
         return record
 
-    async def _deliver(self, record: SendRecord, lease: datetime, *, first_attempt_counted: bool = False) -> SendRecord:
-        outcome = await self.attempt(record.id, record.to, record.body, lease, first_attempt_counted=first_attempt_counted)
+    async def _deliver(self, record: SendRecord, lease: datetime, *, first_attempt_counted: bool = False,
+                       pace: Optional[Pace] = None) -> SendRecord:
+        outcome = await self.attempt(record.id, record.to, record.body, lease, first_attempt_counted=first_attempt_counted,
+                                     pace=pace, segments=record.segments)
         if outcome is None:
             return await self.current(record.id)
         status, fields = outcome
         return await self._finish(record.id, status, **fields)
 
-    async def attempt(self, key: str, to: str, body: str, lease: datetime, *,
-                      first_attempt_counted: bool) -> Optional[Tuple[SendStatus, Dict[str, Any]]]:
+    async def attempt(self, key: str, to: str, body: str, lease: datetime, *, first_attempt_counted: bool,
+                      pace: Optional[Pace] = None, segments: int = 1) -> Optional[Tuple[SendStatus, Dict[str, Any]]]:
         """Call the provider until there is an outcome to record; returns it, not yet recorded.
 
         Every attempt is counted in the record before it is made, and counting it renews
@@ -208,11 +216,14 @@ class SmsGateway:
         reservation) renews a lease with less than half its length to run, as after a wait
         for its turn in a batch. ``None`` means another sender has claimed the message
         meanwhile (the lease ran out while it waited or during a long backoff), and this
-        one stops without calling the provider again.
+        one stops without calling the provider again. ``pace`` is awaited before every
+        call, and before the lease is checked, since waiting for it takes time.
         """
         throttles = 0
         counted = first_attempt_counted
         while True:
+            if pace is not None:
+                await pace(segments)
             now = self._now()
             if not counted or now > lease - timedelta(seconds=self.policy.lease_s / 2):
                 renewed = self.lease_from(now)
