@@ -36,7 +36,9 @@ def _cn_holidays(year: int) -> holidays.HolidayBase:
 
 
 def is_business_day(day: date) -> bool:
-    return day.weekday() < 5 and day not in _cn_holidays(day.year)
+    """A working day in mainland China: not a public holiday nor a day off in lieu, and a weekend
+    day only when it is a make-up working day (调休), as the State Council's yearly notice sets them."""
+    return _cn_holidays(day.year).is_working_day(day)
 
 
 def next_business_morning(now: datetime, opens: int) -> datetime:

@@ -26,6 +26,13 @@ def at(*args: int) -> datetime:
     (at(2026, 11, 28, 11, 0), at(2026, 11, 30, 9, 30)),      # Saturday
     (at(2026, 12, 31, 19, 0), at(2027, 1, 4, 9, 30)),        # New Year's Eve: past New Year's Day and the weekend
     (at(2026, 2, 28, 23, 0), at(2026, 3, 2, 9, 30)),         # month end on a weekend
+    # 调休: Saturday 14 Feb 2026 is a working day before the Spring Festival break (15-23 Feb),
+    # as are Saturday 28 Feb and Sunday 20 Sep; Friday 20 Feb and Monday 23 Feb are days off in lieu.
+    (at(2026, 2, 14, 10, 0), at(2026, 2, 14, 12, 0)),       # the make-up Saturday: within 2 h
+    (at(2026, 2, 13, 20, 0), at(2026, 2, 14, 9, 30)),        # Friday evening: the make-up Saturday morning
+    (at(2026, 2, 14, 17, 0), at(2026, 2, 24, 9, 30)),        # past closing then: after the break
+    (at(2026, 2, 27, 19, 0), at(2026, 2, 28, 9, 30)),        # Friday evening: the make-up Saturday
+    (at(2026, 9, 19, 11, 0), at(2026, 9, 20, 9, 30)),        # an ordinary Saturday: the make-up Sunday
 ])
 def test_callback_deadline(now: datetime, expected: datetime) -> None:
     assert callback_deadline(now, HOURS, 2) == expected
