@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any, Dict, List
+from typing import Any, Awaitable, Callable, Dict, List, Tuple
 
 import pytest
 
@@ -37,6 +37,21 @@ async def seed(db: Database, contacts: List[Dict[str, Any]], *, customer_id: str
 
 def runner(db: Database, gateway: SmsGateway, at: datetime, **kwargs: Any) -> CampaignRunner:
     return CampaignRunner(db, gateway, SETTINGS, FixedClock(at), promo=PROMO, **kwargs)
+
+
+def in_flight_peak(call: Callable[..., Awaitable[Any]]) -> Tuple[Callable[..., Awaitable[Any]], List[int]]:
+    """``call`` (still called) counting how many of its calls run at once; the list holds the most."""
+    in_flight, peak = [0], [0]
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        in_flight[0] += 1
+        peak[0] = max(peak[0], in_flight[0])
+        try:
+            return await call(*args, **kwargs)
+        finally:
+            in_flight[0] -= 1
+
+    return counted, peak
 
 
 def bodies_to(emu: TwilioEmulator, number: str) -> List[str]:
@@ -184,18 +199,7 @@ async def test_a_crashed_runs_leftovers_are_finished_side_by_side_at_the_rate(db
         now[0] += seconds
 
     limiter = SegmentRateLimiter(2, monotonic=lambda: now[0], sleep=fake_sleep)
-    in_flight, peak = [0], [0]
-    resume = gateway.resume
-
-    async def counted(*args: Any, **kwargs: Any) -> Any:
-        in_flight[0] += 1
-        peak[0] = max(peak[0], in_flight[0])
-        try:
-            return await resume(*args, **kwargs)
-        finally:
-            in_flight[0] -= 1
-
-    gateway.resume = counted  # type: ignore[method-assign]
+    gateway.resume, peak = in_flight_peak(gateway.resume)  # type: ignore[method-assign]
     report = await runner(db, gateway, datetime(2026, 11, 23, 9, 0), concurrency=3, limiter=limiter).run("birthday")
     assert report.planned == 0 and report.outcomes["recovered"] == 8 and 1 < peak[0] <= 3
     assert sorted(m["to"] for m in emu.messages.values()) == [f"+86138000009{i:02d}" for i in range(1, 9)]
@@ -226,18 +230,7 @@ async def test_concurrency_is_bounded(db: Database, gateway: SmsGateway, emulato
     emu.set_faults(FaultPlan(latency_ms=30))
     birthday = {"calendar": "solar", "month": 11, "day": 23}
     await seed(db, [contact(f"0000003-{i:02d}", f"+86138000003{i:02d}", birthday, billing=i == 1) for i in range(1, 13)])
-    in_flight, peak = [0], [0]
-    original = gateway.transport.create
-
-    async def counting(*args: Any, **kwargs: Any) -> Any:
-        in_flight[0] += 1
-        peak[0] = max(peak[0], in_flight[0])
-        try:
-            return await original(*args, **kwargs)
-        finally:
-            in_flight[0] -= 1
-
-    gateway.transport.create = counting  # type: ignore[method-assign]
+    gateway.transport.create, peak = in_flight_peak(gateway.transport.create)  # type: ignore[method-assign]
     report = await runner(db, gateway, datetime(2026, 11, 23, 9, 0), concurrency=3).run("birthday")
     assert report.outcomes["sent"] == 12 and 1 < peak[0] <= 3
 
