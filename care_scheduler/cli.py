@@ -26,6 +26,7 @@ from tqdm import tqdm
 from care_scheduler import operations
 from care_scheduler.campaigns import KINDS
 from care_scheduler.runner import CampaignRunner
+from carecore import http_writes
 from carecore.clock import FixedClock, SystemClock
 from carecore.config import get_settings
 from carecore.logging_setup import setup_logging
@@ -159,6 +160,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         return asyncio.run(preview(args.kind, args.date, args.price, args.show))
     if args.command == "run":
         settle_heap()
+        http_writes.install_client()
         return asyncio.run(run(args.kind, args.date, args.dry_run, args.mps, args.no_rate_limit, args.now))
     if args.command == "rebuild-selections":
         return asyncio.run(rebuild_selections())
@@ -168,6 +170,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         from care_scheduler.service import serve  # the web stack (console, charts) only when serving
 
         settle_heap()
+        http_writes.install_client()  # not the server side: the console may serve files one day
         serve(settings)
         return 0
     return asyncio.run(report(args.since, args.plot))

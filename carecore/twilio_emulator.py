@@ -29,6 +29,7 @@ import aiohttp
 from aiohttp import web
 from yarl import URL
 
+from carecore import http_writes
 from carecore.logging_setup import setup_logging
 from carecore.phones import InvalidPhoneNumber, to_e164
 from carecore.sms import signature
@@ -518,6 +519,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     emulator = TwilioEmulator(account_sid, auth_token, FaultPlan.from_json(args.faults), received_log=args.received_log,
                               callbacks=not args.no_callbacks)
     log.info("Twilio emulator for account %s on http://%s:%s", account_sid, args.host, args.port)
+    http_writes.install_client()  # status callbacks
+    http_writes.install_server()  # it answers with JSON alone, through the writer
     web.run_app(create_app(emulator), host=args.host, port=args.port, access_log=None, print=None)
 
 
