@@ -1,11 +1,11 @@
 """One socket write per small HTTP message: its head leaves with the first bytes of its body.
 
 aiohttp before 3.12 writes a message's status line and headers, then its body, in two
-socket writes. Each request and each response then takes two TCP segments, and the
-other side wakes and reads twice. aiohttp 3.12 holds the head until the body is written
+socket writes. Each request and each response then takes two TCP segments, which the
+other side may wake up and read apart. aiohttp 3.12 holds the head until the body is written
 (aio-libs/aiohttp#10991), but rasa 3.6 pins aiohttp below 3.10. ``HeadWithBodyWriter``
 does the same for the versions that pin allows. In paired 20,000-message campaigns it
-cut the Twilio emulator's CPU per message by about a tenth and the campaign's by about
+cut the Twilio emulator's CPU per message by about an eighth and the campaign's by about
 a twentieth (README, Measured).
 
 The head is held only until the next write through the writer, or a ``drain``:
