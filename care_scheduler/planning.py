@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from care_scheduler.templates import TemplateError, render
 from carecore.clock import utcnow
 from carecore.config import Settings
-from carecore.models import UNFINISHED, AccountManager, Contact, Customer, SendRecord
+from carecore.models import UNFINISHED_VALUES, AccountManager, Contact, Customer, SendRecord
 from carecore.repository import Database
 
 log = logging.getLogger(__name__)
@@ -102,6 +102,6 @@ def when_final(mark: Callable[[datetime, str], Awaitable[None]]) -> Callable[[Se
     """
 
     async def after(record: SendRecord) -> None:
-        if record.status not in {s.value for s in UNFINISHED}:
+        if record.status not in UNFINISHED_VALUES:
             await mark(utcnow(), record.status)
     return after

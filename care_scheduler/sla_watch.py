@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from care_scheduler.planning import PlanContext, Planned, render_into, when_final
 from carecore.clock import utcnow
-from carecore.models import UNFINISHED, AccountManager, Contact, Customer, Escalation, Ticket, TicketEvent
+from carecore.models import UNFINISHED_VALUES, AccountManager, Contact, Customer, Escalation, Ticket, TicketEvent
 from carecore.texts import fmt_duration, fmt_time, label
 
 KIND = "sla_watch"
@@ -62,7 +62,7 @@ async def _already_done(ctx: PlanContext, ticket: Ticket, key: str) -> bool:
     if key not in ticket.alerts:
         return False
     record = await ctx.db.sends.get(key)
-    return record is not None and record.status not in {s.value for s in UNFINISHED}
+    return record is not None and record.status not in UNFINISHED_VALUES
 
 
 def _alert_plan(ctx: PlanContext, ticket: Ticket, customer: Customer, contact: Contact,

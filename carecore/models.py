@@ -135,6 +135,7 @@ class SendStatus(str, Enum):
 
 # A message whose outcome is not settled: a rerun finishes these, looking each up before any resend.
 UNFINISHED = (SendStatus.pending, SendStatus.ambiguous, SendStatus.deferred)
+UNFINISHED_VALUES = tuple(status.value for status in UNFINISHED)  # as stored, for queries and the index
 
 
 class Model(BaseModel):

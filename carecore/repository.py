@@ -51,7 +51,7 @@ from pymongo.errors import (
 from carecore.clock import utcnow
 from carecore.models import (
     OPEN_TICKET_STATUSES,
-    UNFINISHED,
+    UNFINISHED_VALUES,
     AccountManager,
     BillDeliveryRecord,
     ClaimStatus,
@@ -874,7 +874,7 @@ _STATUS_RANK = {
 
 def unfinished_query(campaign: str) -> Dict[str, Any]:
     """A campaign's unfinished messages: the filter of the partial index that holds only them."""
-    return {"meta.campaign": campaign, "status": {"$in": [s.value for s in UNFINISHED]}}
+    return {"meta.campaign": campaign, "status": {"$in": UNFINISHED_VALUES}}
 
 
 def statuses_below(status: SendStatus) -> List[str]:

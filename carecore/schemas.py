@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Tuple, Type
 from pydantic import BaseModel
 
 from carecore.models import (
-    UNFINISHED,
+    UNFINISHED_VALUES,
     AccountManager,
     BillDeliveryRecord,
     CompensationClaim,
@@ -144,7 +144,7 @@ COLLECTIONS: Dict[str, Tuple[Type[BaseModel], List[IndexSpec]]] = {
             # it from key to key, and the index stays small.
             ([("sid", 1)], {"unique": True, "sparse": True, "name": "sid"}),
             ([("meta.campaign", 1), ("status", 1)],
-             {"name": "unfinished", "partialFilterExpression": {"status": {"$in": [s.value for s in UNFINISHED]}}}),
+             {"name": "unfinished", "partialFilterExpression": {"status": {"$in": UNFINISHED_VALUES}}}),
             ([("customer_id", 1), ("created_at", -1)], {"name": "by_customer"}),
             ([("created_at", 1)], {"name": "by_created"}),
         ],

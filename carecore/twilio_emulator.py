@@ -411,7 +411,7 @@ class TwilioEmulator:
             return _twilio_error(400, 20001, f"Invalid parameter: {exc}")
         start = page * page_size
         chunk = found[start : start + page_size]
-        base = f"{API_PREFIX.format(account_sid=self.account_sid)}/Messages.json"
+        base = f"{self._prefix}/Messages.json"
         passthrough = "&".join(f"{k}={v}" for k, v in query.items() if k not in ("Page", "PageSize", "PageToken"))
         next_uri = (
             f"{base}?{passthrough}&PageSize={page_size}&Page={page + 1}&PageToken=PA{page + 1}"
