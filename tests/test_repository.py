@@ -381,6 +381,8 @@ async def test_profiles_read_back_without_validation_equal_parsed_ones(db: Datab
     for doc in stored:
         fast, parsed = Customer.from_stored(doc), Customer.parse_obj(doc)
         assert fast == parsed and fast.dict() == parsed.dict()
+        assert fast.__fields_set__ == parsed.__fields_set__ and list(fast.__dict__) == list(parsed.__dict__)
+        assert all(a.__fields_set__ == b.__fields_set__ for a, b in zip(fast.contacts, parsed.contacts))
         assert fast.billing_contact() == parsed.billing_contact() and fast.contacts[0].tier == parsed.contacts[0].tier
     now = datetime.now(timezone.utc)
     record = {"_id": "k:1", "kind": "birthday", "to": "+8613800138000", "body": "生日快乐", "encoding": "UCS-2",
@@ -388,6 +390,17 @@ async def test_profiles_read_back_without_validation_equal_parsed_ones(db: Datab
     await db.sends.reserve(record)
     raw = await db.sends.many(["k:1"])
     assert SendRecord.from_stored(raw["k:1"].to_mongo()) == raw["k:1"]
+    # Defaults as pydantic's ``construct`` gives them: unset, and a fresh list or dict for each model.
+    minimal = {key: record[key] for key in ("_id", "kind", "to", "body", "encoding", "segments", "created_at",
+                                            "updated_at")}
+    first, second = SendRecord.from_stored(minimal), SendRecord.from_stored(minimal)
+    constructed = SendRecord.construct(**{("id" if key == "_id" else key): value for key, value in minimal.items()})
+    assert first == constructed and first.__fields_set__ == constructed.__fields_set__
+    assert list(first.__dict__) == list(constructed.__dict__)
+    assert (first.status, first.attempts, first.sid, first.history, first.meta) == (SendStatus.pending, 0, None, [], {})
+    first.history.append("x")
+    first.meta["y"] = 1
+    assert second.history == [] and second.meta == {}
 
 
 async def test_every_query_of_sends_has_its_index_and_no_index_goes_unread(db: Database) -> None:

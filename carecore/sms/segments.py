@@ -8,6 +8,7 @@ segment, 67 per part; characters outside the BMP take two UTF-16 code units.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 GSM7_BASIC = set(
@@ -35,7 +36,14 @@ def _segments(units: int, single: int, multi: int) -> int:
     return -(-units // multi)
 
 
+@functools.lru_cache(maxsize=256)
 def segment_info(text: str) -> SegmentInfo:
+    """The encoding and segment count of ``text``, remembered for the latest texts asked about.
+
+    A campaign asks twice for each message, once when it renders the text and once when
+    the gateway records it, a moment apart; the answer depends on the text alone and
+    cannot change, so the second costs one lookup instead of a scan of the text.
+    """
     if all(ch in GSM7_BASIC or ch in GSM7_EXTENSION for ch in text):
         septets = sum(2 if ch in GSM7_EXTENSION else 1 for ch in text)
         return SegmentInfo(GSM7, septets, _segments(septets, 160, 153))
