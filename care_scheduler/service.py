@@ -17,8 +17,10 @@ import hmac
 import json
 import logging
 import re
+import time
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator, Awaitable, Callable, Dict, Optional
+from datetime import datetime
+from typing import Any, AsyncIterator, Awaitable, Callable, Dict, Optional, Tuple
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, generate_latest
@@ -51,37 +53,80 @@ JOBS = web.AppKey("jobs", CareJobs)
 
 
 class ServiceMetrics:
-    """Process counters plus gauges read from MongoDB at scrape time (the sends log is the truth)."""
+    """Process counters, plus gauges read from MongoDB (the sends log is the truth).
 
-    def __init__(self, app: web.Application) -> None:
+    Counting the sends log reads every record: about a second per million here, and
+    years of campaigns hold millions. So a scrape does not wait on it. It starts a
+    recount when the last one is ``METRICS_RECOUNT_S`` old, waits for it a moment, and
+    otherwise shows the last counts, with when they were taken; at most one recount runs
+    at a time, under a server-side time limit. ``care_mongodb_up`` is a ping of its own,
+    so a slow count is not reported as MongoDB being down.
+    """
+
+    PING_TIMEOUT_S = 3.0
+    RECOUNT_LIMIT_S = 60.0  # the server gives a recount up after this
+
+    def __init__(self, app: web.Application, *, scrape_waits_s: float = 2.0,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        """``scrape_waits_s``: how long a scrape waits for the recount it started (fresh counts when quick)."""
         self.registry = CollectorRegistry()
         self.callbacks = Counter("care_status_callbacks", "Twilio status callbacks by result",
                                  ["result"], registry=self.registry)
         self.admin = Counter("care_admin_requests", "Admin API requests by result", ["result"],
                              registry=self.registry)
         self._app = app
-        self._snapshot: Dict[str, Any] = {}
+        self._scrape_waits_s = scrape_waits_s
+        self._monotonic = monotonic
+        self._mongodb_up = 0.0
+        self._sends: Dict[Tuple[str, str], int] = {}
+        self._counted_at: Optional[datetime] = None
+        self._recount_due = float("-inf")
+        self._recount: Optional[asyncio.Task[None]] = None
         self.registry.register(self)
 
     async def refresh(self) -> None:
         """Read what the gauges show; ``collect`` runs synchronously, so it is done before rendering."""
-        app = self._app
+        db = self._app[DB]
         try:
-            counts = await asyncio.wait_for(app[DB].sends.count_by_status(), 10)
-            up = 1.0
-        except Exception:  # the scrape must still answer when MongoDB does not
-            counts, up = {}, 0.0
-        self._snapshot = {"sends": counts, "mongodb_up": up}
+            up = await asyncio.wait_for(db.ping(), self.PING_TIMEOUT_S)
+        except asyncio.TimeoutError:
+            up = False
+        self._mongodb_up = 1.0 if up else 0.0
+        if up and self._recount is None and self._monotonic() >= self._recount_due:
+            self._recount_due = self._monotonic() + self._app[SETTINGS].metrics_recount_s
+            self._recount = asyncio.create_task(self._count_sends())
+        if self._recount is not None:
+            await asyncio.wait([self._recount], timeout=self._scrape_waits_s)
+
+    async def _count_sends(self) -> None:
+        try:
+            counts = await self._app[DB].sends.count_by_status(max_time_s=self.RECOUNT_LIMIT_S)
+        except Exception as exc:  # MongoDB gone or the count too slow: the last counts stand, with their time
+            log.warning("counting the sends log for /metrics failed (%s); the last counts stand", exc)
+        else:
+            self._sends, self._counted_at = counts, self._app[CLOCK].now()
+        finally:
+            self._recount = None
+
+    async def close(self) -> None:
+        """Stop a recount still running (the service is shutting down)."""
+        task = self._recount
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
 
     def collect(self) -> Any:
         jobs = self._app[JOBS]
-        sends = GaugeMetricFamily("care_sends", "Messages in the sends log by kind and status",
+        sends = GaugeMetricFamily("care_sends", "Messages in the sends log by kind and status, as last counted",
                                   labels=["kind", "status"])
-        for (kind, status), n in sorted(self._snapshot.get("sends", {}).items()):
+        for (kind, status), n in sorted(self._sends.items()):
             sends.add_metric([kind, status], n)
         yield sends
-        yield GaugeMetricFamily("care_mongodb_up", "1 when MongoDB answered the last scrape",
-                                value=self._snapshot.get("mongodb_up", 0.0))
+        if self._counted_at is not None:
+            yield GaugeMetricFamily("care_sends_counted_timestamp_seconds",
+                                    "When the care_sends counts were taken", value=self._counted_at.timestamp())
+        yield GaugeMetricFamily("care_mongodb_up", "1 when MongoDB answered the last scrape's ping",
+                                value=self._mongodb_up)
         yield GaugeMetricFamily("care_scheduler_running", "1 when the campaign scheduler runs",
                                 value=1.0 if jobs.scheduler.running else 0.0)
         runs = GaugeMetricFamily("care_job_runs", "Campaign runs since start by kind and result",
@@ -265,6 +310,7 @@ def create_app(settings: Optional[Settings] = None, *, db: Optional[Database] = 
             try:
                 yield
             finally:
+                await app[METRICS].close()
                 jobs.shutdown()
                 if gateway is None:
                     await app[GATEWAY].close()

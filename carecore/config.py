@@ -115,6 +115,9 @@ class Settings(BaseSettings):
     care_extra_festivals: Dict[date, str] = Field(
         {}, description='Extra greeting days besides the `holidays` ones, e.g. {"2026-12-25": "company_day"} (JSON).'
     )
+    metrics_recount_s: float = Field(
+        60.0, ge=0, description="`/metrics` recounts the sends log at most this often; scrapes between show the last count."
+    )
     care_promo: Dict[str, str] = Field(
         {}, description='Promotional line per language in greetings, e.g. {"zh": "…", "en": "…"} (JSON).'
     )

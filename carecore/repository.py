@@ -1057,15 +1057,21 @@ class SendRepository(_Repository):
         cursor = self._col.find({"customer_id": customer_id}).sort("created_at", -1).limit(limit)
         return [SendRecord.parse_obj(doc) async for doc in cursor]
 
-    async def count_by_status(self, *, since: Optional[datetime] = None) -> Dict[Tuple[str, str], int]:
-        """Messages per (kind, status); suppressed ones per reason as ``suppressed:<reason>``."""
+    async def count_by_status(self, *, since: Optional[datetime] = None,
+                              max_time_s: Optional[float] = None) -> Dict[Tuple[str, str], int]:
+        """Messages per (kind, status); suppressed ones per reason as ``suppressed:<reason>``.
+
+        Without ``since`` it reads every record (about a second per million here):
+        ``max_time_s`` has the server give up past that (``DatabaseError``).
+        """
         match: Dict[str, Any] = {}
         if since is not None:
             match["created_at"] = {"$gte": since}
         pipeline = [{"$match": match}, {"$group": {
             "_id": {"kind": "$kind", "status": "$status", "reason": "$suppressed_reason"}, "n": {"$sum": 1}}}]
+        options = {"maxTimeMS": int(max_time_s * 1000)} if max_time_s is not None else {}
         counts: Dict[Tuple[str, str], int] = {}
-        async for row in self._col.aggregate(pipeline):
+        async for row in self._col.aggregate(pipeline, **options):
             key = row["_id"]
             status = f"suppressed:{key.get('reason') or 'unknown'}" if key["status"] == "suppressed" else key["status"]
             counts[(key["kind"], status)] = counts.get((key["kind"], status), 0) + row["n"]

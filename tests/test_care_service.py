@@ -11,7 +11,7 @@ import pytest
 from aiohttp import web
 
 from care_scheduler.jobs import CareJobs
-from care_scheduler.service import JOBS, create_app
+from care_scheduler.service import JOBS, METRICS, ServiceMetrics, create_app
 from carecore.clock import FixedClock, utcnow
 from carecore.config import Settings
 from carecore.models import SendStatus
@@ -180,6 +180,62 @@ async def test_admin_preview_run_report_and_metrics(service: Service, db: Databa
     assert 'care_job_runs{kind="birthday",result="ok"} 2.0' in metrics
     assert 'care_admin_requests_total{result="unauthorized"}' not in metrics
     assert 'care_admin_requests_total{result="bad_request"} 7.0' in metrics
+
+
+async def test_metrics_recount_the_sends_log_at_most_as_often_as_configured(db: Database, gateway: SmsGateway,
+                                                                           auth_token: str) -> None:
+    """A scrape never waits on a long count of the sends log: it shows the last counts and when they were taken."""
+    settings = Settings(twilio_auth_token=auth_token, public_base_url=PUBLIC, metrics_recount_s=600)
+    clock = FixedClock(datetime(2026, 11, 23, 9, 30))
+    app = create_app(settings, db=db, gateway=gateway, clock=clock, start_scheduler=False)
+    now = [1000.0]
+    app[METRICS] = ServiceMetrics(app, scrape_waits_s=0, monotonic=lambda: now[0])  # as if each count were slow
+    runner, url = await start_app(app)
+
+    async def record(key: str) -> None:
+        at = utcnow()
+        await db.sends.reserve({"_id": key, "kind": "birthday", "to": "+8613800138000", "body": "生日快乐",
+                                "encoding": "UCS-2", "segments": 1, "created_at": at, "updated_at": at,
+                                "status": "pending", "history": [{"status": "pending", "at": at}]})
+
+    async def scrape() -> str:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(url + "/metrics") as resp:
+                assert resp.status == 200
+                return await resp.text()
+
+    async def scrape_until(fragment: str) -> str:
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            text = await scrape()
+            if fragment in text:
+                return text
+        raise AssertionError(f"no {fragment!r} in /metrics")
+
+    def counted_at(text: str) -> float:
+        line = next(line for line in text.splitlines() if line.startswith("care_sends_counted_timestamp_seconds "))
+        return float(line.split()[1])
+
+    pending = 'care_sends{kind="birthday",status="pending"}'
+    try:
+        await record("birthday:a")
+        first = await scrape()  # starts the count, does not wait for it
+        assert "care_mongodb_up 1.0" in first and pending not in first
+        assert "care_sends_counted_timestamp_seconds" not in first
+        counted = await scrape_until(f"{pending} 1.0")
+        assert counted_at(counted) == clock.now().timestamp()
+        await record("birthday:b")
+        clock.set(datetime(2026, 11, 23, 9, 45))
+        now[0] += 599  # within METRICS_RECOUNT_S: the last counts, and when they were taken
+        for _ in range(3):
+            await asyncio.sleep(0.05)
+            again = await scrape()
+            assert f"{pending} 1.0" in again and counted_at(again) == counted_at(counted)
+        now[0] += 1
+        recounted = await scrape_until(f"{pending} 2.0")  # due: the next scrape starts a recount
+        assert counted_at(recounted) == clock.now().timestamp()
+    finally:
+        await runner.cleanup()
 
 
 async def test_health_is_503_when_the_scheduler_is_down(service: Service) -> None:
