@@ -562,6 +562,19 @@ class OtpChallenge(Model):
     created_at: datetime
 
 
+class LoginFailure(Model):
+    """One failed console login, counted against the account and against the address it came from.
+
+    ``at`` is the product's clock (the window is counted on it); ``expires_at`` is the wall
+    clock's, for MongoDB's TTL monitor, which drops the document once the window is over.
+    """
+
+    id: str = Field(..., alias="_id", min_length=16, max_length=64)
+    key: str = Field(..., min_length=3, max_length=128)  # "id:<manager id>" or "ip:<address>"
+    at: datetime
+    expires_at: datetime
+
+
 class ClaimStatus(str, Enum):
     """``verified``/``rejected`` record the decision; the notice is tracked in ``settlement``."""
 

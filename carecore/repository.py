@@ -15,6 +15,7 @@ behind.
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 import zlib
 from contextlib import asynccontextmanager
@@ -61,6 +62,7 @@ from carecore.models import (
     Customer,
     Escalation,
     EscalationStatus,
+    LoginFailure,
     OtpChallenge,
     ParkedCallback,
     SendRecord,
@@ -816,6 +818,27 @@ class OtpRepository(_Repository):
         return await self._col.count_documents({"mobile": mobile, "created_at": {"$gte": since}})
 
 
+class LoginFailureRepository(_Repository):
+    collection_name = "login_failures"
+
+    async def counts_since(self, keys: Sequence[str], since: datetime) -> Dict[str, int]:
+        """Failures per key at or after ``since``; keys without any are left out."""
+        pipeline = [{"$match": {"key": {"$in": list(keys)}, "at": {"$gte": since}}},
+                    {"$group": {"_id": "$key", "n": {"$sum": 1}}}]
+        return {row["_id"]: row["n"] async for row in self._col.aggregate(pipeline)}
+
+    async def record(self, keys: Sequence[str], *, at: datetime, expires_at: datetime) -> None:
+        """One failure for each key, in one write."""
+        docs = [_validate(LoginFailure, self.collection_name, {
+            "_id": secrets.token_hex(12), "key": key, "at": at, "expires_at": expires_at}).to_mongo() for key in keys]
+        if docs:
+            async with _write_errors(self.collection_name):
+                await self._col.insert_many(docs)
+
+    async def clear(self, keys: Sequence[str]) -> None:
+        await self._col.delete_many({"key": {"$in": list(keys)}})
+
+
 class ClaimRepository(_Repository):
     collection_name = "compensation_claims"
 
@@ -1141,6 +1164,7 @@ class Database:
         self.early_callbacks = ParkedCallbackRepository(self._db)
         self.escalations = EscalationRepository(self._db)
         self.otp = OtpRepository(self._db)
+        self.login_failures = LoginFailureRepository(self._db)
         self.claims = ClaimRepository(self._db)
         self.bill_deliveries = BillDeliveryRepository(self._db)
         self.credits = CreditRepository(self._db)

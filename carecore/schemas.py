@@ -20,6 +20,7 @@ from carecore.models import (
     Credit,
     Customer,
     Escalation,
+    LoginFailure,
     OtpChallenge,
     ParkedCallback,
     SendRecord,
@@ -165,6 +166,12 @@ COLLECTIONS: Dict[str, Tuple[Type[BaseModel], List[IndexSpec]]] = {
         # expired challenges disappear by themselves
         [([("expires_at", 1)], {"expireAfterSeconds": 0, "name": "ttl"}),
          ([("mobile", 1), ("created_at", -1)], {"name": "by_mobile"})],
+    ),
+    "login_failures": (
+        LoginFailure,
+        # a key's failures in the window (the limiter's question); gone by themselves after it
+        [([("key", 1), ("at", 1)], {"name": "by_key"}),
+         ([("expires_at", 1)], {"expireAfterSeconds": 0, "name": "ttl"})],
     ),
     "compensation_claims": (
         CompensationClaim,

@@ -10,6 +10,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from care_scheduler.console.auth import LoginLimiter
 from care_scheduler.service import create_app
 from carecore.clock import FixedClock
 from carecore.config import Settings
@@ -181,6 +182,30 @@ async def test_failed_logins_are_rate_limited(db: Database, browser: Browser) ->
         assert status == 429
     finally:
         await other.close()
+
+
+async def test_failed_logins_are_counted_in_mongodb_over_a_sliding_window(db: Database) -> None:
+    """A restart (a new limiter) keeps the count; failures older than the window stop counting; they expire."""
+    limiter = LoginLimiter(3)
+    failures = db.login_failures
+    start = datetime(2026, 11, 23, 9, 30, tzinfo=timezone.utc)
+    account, address = "id:AM-CZJ01", "ip:10.0.0.7"
+    for minute in range(3):
+        assert not await limiter.blocked(failures, start + timedelta(minutes=minute), account, address)
+        await limiter.failed(failures, start + timedelta(minutes=minute), account, address)
+    after_restart = LoginLimiter(3)
+    assert await after_restart.blocked(failures, start + timedelta(minutes=3), account)
+    assert await after_restart.blocked(failures, start + timedelta(minutes=3), "id:AM-CSH01", address)
+    assert not await after_restart.blocked(failures, start + timedelta(minutes=3), "id:AM-CSH01", "ip:10.0.0.8")
+    # the first failure leaves the window 15 minutes after it: two left, under the limit
+    assert await after_restart.blocked(failures, start + timedelta(minutes=14, seconds=59), account)
+    assert not await after_restart.blocked(failures, start + timedelta(minutes=15, seconds=1), account)
+    stored = await db._db.login_failures.find({"key": account}).to_list(None)
+    assert len(stored) == 3 and all(doc["expires_at"] > datetime.now(timezone.utc) for doc in stored)
+    ttl = (await db._db.login_failures.index_information())["ttl"]
+    assert ttl["key"] == [("expires_at", 1)] and ttl["expireAfterSeconds"] == 0
+    await after_restart.succeeded(failures, account, address)
+    assert not await after_restart.blocked(failures, start + timedelta(minutes=3), account, address)
 
 
 SCOPED_PAGES = ["/console/tickets/{ticket}", "/console/escalations/{escalation}", "/console/customers/{customer}"]

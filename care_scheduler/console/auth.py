@@ -9,36 +9,34 @@ from __future__ import annotations
 
 import hmac
 import secrets
-import time
-from collections import defaultdict, deque
-from typing import Callable, Deque, Dict
+from datetime import datetime, timedelta
+
+from carecore.clock import utcnow
+from carecore.repository import LoginFailureRepository
 
 
 class LoginLimiter:
-    """At most ``limit`` failed logins per key (account, address) in a sliding ``window_s``."""
+    """At most ``limit`` failed logins per key (account, address) in a sliding ``window``.
 
-    def __init__(self, limit: int, window_s: float = 900, *, clock: Callable[[], float] = time.monotonic) -> None:
-        self.limit, self.window_s, self._clock = limit, window_s, clock
-        self._failures: Dict[str, Deque[float]] = defaultdict(deque)
+    The failures are kept in MongoDB (``login_failures``), not in the process: a restart
+    does not wipe an attacker's count, and made-up accounts or addresses by the thousand
+    cost documents that expire with the window, not memory that stays (the in-process
+    version kept an entry for every key ever tried, failed or merely checked).
+    """
 
-    def _recent(self, key: str) -> Deque[float]:
-        failures = self._failures[key]
-        cutoff = self._clock() - self.window_s
-        while failures and failures[0] < cutoff:
-            failures.popleft()
-        return failures
+    def __init__(self, limit: int, window: timedelta = timedelta(minutes=15)) -> None:
+        self.limit, self.window = limit, window
 
-    def blocked(self, *keys: str) -> bool:
-        return any(len(self._recent(key)) >= self.limit for key in keys)
+    async def blocked(self, failures: LoginFailureRepository, now: datetime, *keys: str) -> bool:
+        counts = await failures.counts_since(keys, now - self.window)
+        return any(counts.get(key, 0) >= self.limit for key in keys)
 
-    def failed(self, *keys: str) -> None:
-        now = self._clock()
-        for key in keys:
-            self._recent(key).append(now)
+    async def failed(self, failures: LoginFailureRepository, now: datetime, *keys: str) -> None:
+        # ``at`` on the product's clock, which counts the window; the TTL monitor reads the wall clock
+        await failures.record(keys, at=now, expires_at=utcnow() + self.window)
 
-    def succeeded(self, *keys: str) -> None:
-        for key in keys:
-            self._failures.pop(key, None)
+    async def succeeded(self, failures: LoginFailureRepository, *keys: str) -> None:
+        await failures.clear(keys)
 
 
 def new_csrf_token() -> str:

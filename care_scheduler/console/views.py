@@ -153,16 +153,18 @@ async def login(request: web.Request) -> web.Response:
     form = await _form(request, session)
     manager_id = form.get("manager_id", "").strip()[:40]
     limiter = request.app[LIMITER]
+    db = request.app[_keys(request).db]
+    now = request.app[_keys(request).clock].now()
     keys = (f"id:{manager_id}", f"ip:{request.remote}")
     t = translator(lang)
-    if limiter.blocked(*keys):
+    if await limiter.blocked(db.login_failures, now, *keys):
         return _render(request, "login.html", lang, session, error=t("login_blocked"), status=429)
-    manager = await request.app[_keys(request).db].managers.get(manager_id) if manager_id else None
+    manager = await db.managers.get(manager_id) if manager_id else None
     if not verify_password(form.get("password", ""), manager.password_hash if manager else None):
-        limiter.failed(*keys)
+        await limiter.failed(db.login_failures, now, *keys)
         log.warning("console login failed for %r from %s", manager_id, request.remote)
         return _render(request, "login.html", lang, session, error=t("login_failed"), status=401)
-    limiter.succeeded(*keys)
+    await limiter.succeeded(db.login_failures, *keys)
     assert manager is not None
     session.invalidate()  # a fresh session (and CSRF token) on every login
     fresh = await aiohttp_session.new_session(request)
