@@ -52,6 +52,17 @@ GATEWAY = web.AppKey("gateway", SmsGateway)
 JOBS = web.AppKey("jobs", CareJobs)
 
 
+PING_TIMEOUT_S = 3.0
+
+
+async def mongodb_answers(db: Database) -> bool:
+    """Whether MongoDB answers a ping within ``PING_TIMEOUT_S``: what health and metrics report."""
+    try:
+        return await asyncio.wait_for(db.ping(), PING_TIMEOUT_S)
+    except asyncio.TimeoutError:
+        return False
+
+
 class ServiceMetrics:
     """Process counters, plus gauges read from MongoDB (the sends log is the truth).
 
@@ -63,7 +74,6 @@ class ServiceMetrics:
     so a slow count is not reported as MongoDB being down.
     """
 
-    PING_TIMEOUT_S = 3.0
     RECOUNT_LIMIT_S = 60.0  # the server gives a recount up after this
 
     def __init__(self, app: web.Application, *, scrape_waits_s: float = 2.0,
@@ -86,11 +96,7 @@ class ServiceMetrics:
 
     async def refresh(self) -> None:
         """Read what the gauges show; ``collect`` runs synchronously, so it is done before rendering."""
-        db = self._app[DB]
-        try:
-            up = await asyncio.wait_for(db.ping(), self.PING_TIMEOUT_S)
-        except asyncio.TimeoutError:
-            up = False
+        up = await mongodb_answers(self._app[DB])
         self._mongodb_up = 1.0 if up else 0.0
         if up and self._recount is None and self._monotonic() >= self._recount_due:
             self._recount_due = self._monotonic() + self._app[SETTINGS].metrics_recount_s
@@ -185,10 +191,7 @@ async def twilio_status(request: web.Request) -> web.Response:
 async def healthz(request: web.Request) -> web.Response:
     app = request.app
     jobs = app[JOBS]
-    try:
-        mongo_ok = await asyncio.wait_for(app[DB].ping(), 3)
-    except asyncio.TimeoutError:
-        mongo_ok = False
+    mongo_ok = await mongodb_answers(app[DB])
     healthy = mongo_ok and jobs.scheduler.running
     next_runs = jobs.next_runs()
     body = {
