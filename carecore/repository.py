@@ -35,6 +35,7 @@ from typing import (
     Tuple,
     Type,
     TypeVar,
+    Union,
 )
 
 import pymongo
@@ -913,6 +914,39 @@ def _moved_to(status: SendStatus, fields: Dict[str, Any], now: datetime) -> Dict
     return {"$set": {"status": status.value, "updated_at": now, **fields}, "$push": {"history": event}}
 
 
+def _moved_together(status: SendStatus, members: Sequence[Tuple[str, Dict[str, Any]]],
+                    now: datetime) -> List[Dict[str, Any]]:
+    """``_moved_to`` for many records at once, as one update pipeline: the same fields, values and history.
+
+    Why: mongod spends about 0.3 ms on each update statement of a bulk write (its
+    own plan and write), six times what an insert costs, which made the outcomes of
+    a campaign the larger part of the database's work. One statement for all the
+    records moving to the same status with the same fields costs about half. The
+    values that differ between records (a sid, a sending time, an error) are taken
+    from a table of rows by the record's position among the keys.
+
+    ``members`` share ``status``, their field names and whether they carry an error code.
+    """
+    names = list(members[0][1])
+    shared = [name for name in names if all(fields[name] == members[0][1][name] for _, fields in members)]
+    varying = [name for name in names if name not in shared]
+    row: Dict[str, Any] = {"$arrayElemAt": [{"$literal": [[fields[name] for name in varying] for _, fields in members]},
+                                            {"$indexOfArray": [{"$literal": [key for key, _ in members]}, "$_id"]}]}
+
+    def value(name: str) -> Any:
+        if name in shared:
+            return {"$literal": members[0][1][name]}
+        return {"$arrayElemAt": ["$_moved_row", varying.index(name)]}
+
+    event: Dict[str, Any] = {"status": {"$literal": status.value}, "at": {"$literal": now}}
+    if members[0][1].get("error_code") is not None:
+        event["error_code"] = value("error_code")
+    moved = {"status": {"$literal": status.value}, "updated_at": {"$literal": now}, **{name: value(name) for name in names}}
+    moved = {name: moved[name] for name in sorted(moved)}  # the order ``$set`` adds new fields in, as ``_moved_to``
+    moved["history"] = {"$concatArrays": [{"$ifNull": ["$history", []]}, [event]]}
+    return [{"$set": {"_moved_row": row}}, {"$set": moved}, {"$unset": "_moved_row"}]
+
+
 @dataclass
 class Reservation:
     created: bool
@@ -1042,8 +1076,20 @@ class SendRepository(_Repository):
         if not outcomes:
             return 0
         now = utcnow()
-        requests = [pymongo.UpdateOne({"_id": key, "status": SendStatus.pending.value}, _moved_to(status, fields, now))
-                    for key, status, fields in outcomes]
+        groups: Dict[Tuple[SendStatus, Tuple[str, ...], bool], List[Tuple[str, Dict[str, Any]]]] = {}
+        for key, status, fields in outcomes:
+            shape = (status, tuple(fields), fields.get("error_code") is not None)
+            groups.setdefault(shape, []).append((key, fields))
+        requests: List[Union[pymongo.UpdateOne, pymongo.UpdateMany]] = []
+        for (status, _, _), members in groups.items():
+            if len(members) == 1:
+                key, fields = members[0]
+                requests.append(pymongo.UpdateOne({"_id": key, "status": SendStatus.pending.value},
+                                                  _moved_to(status, fields, now)))
+            else:
+                keys = [key for key, _ in members]
+                requests.append(pymongo.UpdateMany({"_id": {"$in": keys}, "status": SendStatus.pending.value},
+                                                   _moved_together(status, members, now)))
         async with _write_errors(self.collection_name):
             result = await self._col.bulk_write(requests, ordered=False)
         return result.matched_count

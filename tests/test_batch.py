@@ -272,3 +272,57 @@ async def test_a_sender_whose_lease_was_taken_during_a_backoff_stops(db: Databas
     record = await gateway.send(key="notice:backoff", kind="notice", to="+8613900000009", body=BODY)
     assert record.status == "pending" and record.attempts == 1 and emu.stats.create_requests == 1
     assert isinstance(emu, TwilioEmulator)
+
+
+async def test_outcomes_written_together_are_stored_as_one_by_one(db: Database, gateway: SmsGateway,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """``finish_many`` groups records moving alike into one update; each ends exactly as ``finish`` leaves it."""
+    import carecore.repository as repository
+
+    now = utcnow()
+    monkeypatch.setattr(repository, "utcnow", lambda: now)
+    sent = [now + timedelta(milliseconds=i) for i in range(4)]
+
+    def outcomes_with(sids: str) -> List[Any]:  # several alike (queued with a sid), some alone, differing errors
+        return [(SendStatus.queued, {"sid": "SM" + sids[0] * 32, "sent_at": sent[0], "lease_until": None}),
+                (SendStatus.queued, {"sid": "SM" + sids[1] * 32, "sent_at": sent[1], "lease_until": None}),
+                (SendStatus.queued, {"sid": "SM" + sids[2] * 32, "sent_at": sent[1], "lease_until": None}),
+                (SendStatus.queued, {"sid": "SM" + sids[3] * 32, "sent_at": sent[2], "lease_until": None,
+                                     "meta.note": "resent"}),
+                *errors]
+
+    errors = [
+        (SendStatus.failed, {"error_code": 21211, "error_message": "invalid 'To'", "lease_until": None}),
+        (SendStatus.failed, {"error_code": 21614, "error_message": "not a mobile", "lease_until": None}),
+        (SendStatus.deferred, {"error_code": 20429, "error_message": "Too Many Requests", "lease_until": None}),
+        (SendStatus.ambiguous, {"error_code": None, "error_message": "timed out", "lease_until": None}),
+        (SendStatus.ambiguous, {"error_code": None, "error_message": "reset", "lease_until": None}),
+    ]
+    outcomes = outcomes_with("abcd")
+
+    async def reserved(prefix: str) -> List[str]:
+        docs = [gateway.record_doc(key=f"{prefix}{m.key}", kind=m.kind, to=m.to, body=m.body,
+                                   customer_id=m.customer_id, contact_id=m.contact_id, language=m.language,
+                                   meta=m.meta, now=now) for m in messages(len(outcomes) + 1)]
+        assert all(slot.created for slot in await db.sends.reserve_many(docs))
+        return [doc["_id"] for doc in docs]
+
+    together, alone = await reserved("T"), await reserved("A")
+    moved_before = SendStatus.failed, {"error_code": 30003, "error_message": "moved by another sender"}
+    for keys in (together, alone):  # the last of each has moved on already: it is left as it is
+        await db.sends.finish(keys[-1], moved_before[0], **moved_before[1])
+    assert await db.sends.finish_many(
+        [(key, status, dict(fields)) for key, (status, fields) in zip(together, [*outcomes, moved_before], strict=True)]
+    ) == len(outcomes)
+    for key, (status, fields) in zip(alone, [*outcomes_with("1234"), moved_before], strict=True):
+        await db.sends.finish(key, status, only_from=[SendStatus.pending], **fields)
+
+    collection = db.sends._col
+    for key_together, key_alone in zip(together, alone, strict=True):
+        stored_together = await collection.find_one({"_id": key_together})
+        stored_alone = await collection.find_one({"_id": key_alone})
+        assert [(k, v) for k, v in stored_together.items() if k != "_id"] == \
+            [(k, v.translate(str.maketrans("1234", "abcd")) if k == "sid" else v)
+             for k, v in stored_alone.items() if k != "_id"]
+    assert (await db.sends.get(together[3])).meta["note"] == "resent"
+    assert [h.error_code for h in (await db.sends.get(together[5])).history] == [None, 21614]
