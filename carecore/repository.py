@@ -927,19 +927,21 @@ def _moved_together(status: SendStatus, members: Sequence[Tuple[str, Dict[str, A
 
     ``members`` share ``status``, their field names and whether they carry an error code.
     """
-    names = list(members[0][1])
-    shared = [name for name in names if all(fields[name] == members[0][1][name] for _, fields in members)]
+    first = members[0][1]
+    names = list(first)
+    shared = [name for name in names  # equal and of one type: 1 and True are equal, and would be stored alike
+              if all(type(fields[name]) is type(first[name]) and fields[name] == first[name] for _, fields in members)]
     varying = [name for name in names if name not in shared]
     row: Dict[str, Any] = {"$arrayElemAt": [{"$literal": [[fields[name] for name in varying] for _, fields in members]},
                                             {"$indexOfArray": [{"$literal": [key for key, _ in members]}, "$_id"]}]}
 
     def value(name: str) -> Any:
         if name in shared:
-            return {"$literal": members[0][1][name]}
+            return {"$literal": first[name]}
         return {"$arrayElemAt": ["$_moved_row", varying.index(name)]}
 
     event: Dict[str, Any] = {"status": {"$literal": status.value}, "at": {"$literal": now}}
-    if members[0][1].get("error_code") is not None:
+    if first.get("error_code") is not None:
         event["error_code"] = value("error_code")
     moved = {"status": {"$literal": status.value}, "updated_at": {"$literal": now}, **{name: value(name) for name in names}}
     moved = {name: moved[name] for name in sorted(moved)}  # the order ``$set`` adds new fields in, as ``_moved_to``
