@@ -828,13 +828,18 @@ class LoginFailureRepository(_Repository):
                     {"$group": {"_id": "$key", "n": {"$sum": 1}}}]
         return {row["_id"]: row["n"] async for row in self._col.aggregate(pipeline)}
 
-    async def record(self, keys: Sequence[str], *, at: datetime, expires_at: datetime) -> None:
-        """One failure for each key, in one write."""
+    async def record(self, keys: Sequence[str], *, at: datetime, expires_at: datetime) -> List[str]:
+        """One failure for each key, in one write; returns their ids."""
         docs = [_validate(LoginFailure, self.collection_name, {
             "_id": secrets.token_hex(12), "key": key, "at": at, "expires_at": expires_at}).to_mongo() for key in keys]
         if docs:
             async with _write_errors(self.collection_name):
                 await self._col.insert_many(docs)
+        return [doc["_id"] for doc in docs]
+
+    async def remove(self, ids: Sequence[str]) -> None:
+        """Take back the failures ``record`` returned these ids for."""
+        await self._col.delete_many({"_id": {"$in": list(ids)}})
 
     async def clear(self, keys: Sequence[str]) -> None:
         await self._col.delete_many({"key": {"$in": list(keys)}})

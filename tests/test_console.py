@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import datetime, timedelta, timezone
 from typing import Any, AsyncIterator, Dict, List, Tuple
@@ -190,22 +191,40 @@ async def test_failed_logins_are_counted_in_mongodb_over_a_sliding_window(db: Da
     failures = db.login_failures
     start = datetime(2026, 11, 23, 9, 30, tzinfo=timezone.utc)
     account, address = "id:AM-CZJ01", "ip:10.0.0.7"
-    for minute in range(3):
-        assert not await limiter.blocked(failures, start + timedelta(minutes=minute), account, address)
-        await limiter.failed(failures, start + timedelta(minutes=minute), account, address)
+
+    async def stored(key: str) -> List[Dict[str, Any]]:
+        return await db._db.login_failures.find({"key": key}).to_list(None)
+
+    for minute in range(3):  # three wrong passwords: each admitted attempt stays as its failure
+        assert await limiter.admit(failures, start + timedelta(minutes=minute), account, address)
     after_restart = LoginLimiter(3)
-    assert await after_restart.blocked(failures, start + timedelta(minutes=3), account)
-    assert await after_restart.blocked(failures, start + timedelta(minutes=3), "id:AM-CSH01", address)
-    assert not await after_restart.blocked(failures, start + timedelta(minutes=3), "id:AM-CSH01", "ip:10.0.0.8")
-    # the first failure leaves the window 15 minutes after it: two left, under the limit
-    assert await after_restart.blocked(failures, start + timedelta(minutes=14, seconds=59), account)
-    assert not await after_restart.blocked(failures, start + timedelta(minutes=15, seconds=1), account)
-    stored = await db._db.login_failures.find({"key": account}).to_list(None)
-    assert len(stored) == 3 and all(doc["expires_at"] > datetime.now(timezone.utc) for doc in stored)
+    assert not await after_restart.admit(failures, start + timedelta(minutes=3), account)
+    assert not await after_restart.admit(failures, start + timedelta(minutes=3), "id:AM-CSH01", address)
+    assert len(await stored(account)) == 3 and not await stored("id:AM-CSH01")  # refused: taken back
+    assert await after_restart.admit(failures, start + timedelta(minutes=3), "id:AM-CSH02", "ip:10.0.0.8")
+    # the first failure leaves the window 15 minutes after it: two left, and room for this one
+    assert not await after_restart.admit(failures, start + timedelta(minutes=14, seconds=59), account)
+    assert await after_restart.admit(failures, start + timedelta(minutes=15, seconds=1), account)
+    assert len(await stored(account)) == 4
+    assert all(doc["expires_at"] > datetime.now(timezone.utc) for doc in await stored(account))
     ttl = (await db._db.login_failures.index_information())["ttl"]
     assert ttl["key"] == [("expires_at", 1)] and ttl["expireAfterSeconds"] == 0
     await after_restart.succeeded(failures, account, address)
-    assert not await after_restart.blocked(failures, start + timedelta(minutes=3), account, address)
+    assert not await stored(account) and not await stored(address)
+    assert await after_restart.admit(failures, start + timedelta(minutes=16), account, address)
+
+
+async def test_logins_sent_at_once_are_not_all_checked(db: Database) -> None:
+    """Twenty wrong passwords in parallel: no more than the limit get as far as the password check."""
+    limiter = LoginLimiter(3)
+    now = datetime(2026, 11, 23, 9, 30, tzinfo=timezone.utc)
+    keys = ("id:AM-CZJ01", "ip:10.0.0.9")
+    admitted = await asyncio.gather(*(limiter.admit(db.login_failures, now, *keys) for _ in range(20)))
+    assert sum(admitted) <= 3
+    left = await db.login_failures.counts_since(keys, now - limiter.window)
+    assert left.get(keys[0], 0) == left.get(keys[1], 0) == sum(admitted)  # the refused took theirs back
+    if sum(admitted) == 3:
+        assert not await limiter.admit(db.login_failures, now, *keys)
 
 
 SCOPED_PAGES = ["/console/tickets/{ticket}", "/console/escalations/{escalation}", "/console/customers/{customer}"]

@@ -27,13 +27,24 @@ class LoginLimiter:
     def __init__(self, limit: int, window: timedelta = timedelta(minutes=15)) -> None:
         self.limit, self.window = limit, window
 
-    async def blocked(self, failures: LoginFailureRepository, now: datetime, *keys: str) -> bool:
-        counts = await failures.counts_since(keys, now - self.window)
-        return any(counts.get(key, 0) >= self.limit for key in keys)
+    async def admit(self, failures: LoginFailureRepository, now: datetime, *keys: str) -> bool:
+        """Count this attempt as a failure before its password is checked; False if it is one too many.
 
-    async def failed(self, failures: LoginFailureRepository, now: datetime, *keys: str) -> None:
+        Why first: checked first and recorded after a wrong password, attempts sent in
+        parallel all passed the check before any of them was recorded. Recorded first,
+        each attempt's count includes every attempt admitted before it, so however many
+        arrive at once, no more than ``limit`` passwords are checked in a window without a
+        success. A refused attempt takes its record back:
+        trying on during a block does not prolong it. A right password clears the count
+        (``succeeded``); a wrong one leaves this record as its failure.
+        """
         # ``at`` on the product's clock, which counts the window; the TTL monitor reads the wall clock
-        await failures.record(keys, at=now, expires_at=utcnow() + self.window)
+        ids = await failures.record(keys, at=now, expires_at=utcnow() + self.window)
+        counts = await failures.counts_since(keys, now - self.window)
+        if any(counts.get(key, 0) > self.limit for key in keys):
+            await failures.remove(ids)
+            return False
+        return True
 
     async def succeeded(self, failures: LoginFailureRepository, *keys: str) -> None:
         await failures.clear(keys)

@@ -157,11 +157,10 @@ async def login(request: web.Request) -> web.Response:
     now = request.app[_keys(request).clock].now()
     keys = (f"id:{manager_id}", f"ip:{request.remote}")
     t = translator(lang)
-    if await limiter.blocked(db.login_failures, now, *keys):
+    if not await limiter.admit(db.login_failures, now, *keys):
         return _render(request, "login.html", lang, session, error=t("login_blocked"), status=429)
     manager = await db.managers.get(manager_id) if manager_id else None
     if not verify_password(form.get("password", ""), manager.password_hash if manager else None):
-        await limiter.failed(db.login_failures, now, *keys)
         log.warning("console login failed for %r from %s", manager_id, request.remote)
         return _render(request, "login.html", lang, session, error=t("login_failed"), status=401)
     await limiter.succeeded(db.login_failures, *keys)
