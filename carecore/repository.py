@@ -937,8 +937,6 @@ def _moved_together(status: SendStatus, members: Sequence[Tuple[str, Dict[str, A
     shared = [name for name in names  # equal and of one type: 1 and True are equal, and would be stored alike
               if all(type(fields[name]) is type(first[name]) and fields[name] == first[name] for _, fields in members)]
     varying = [name for name in names if name not in shared]
-    row: Dict[str, Any] = {"$arrayElemAt": [{"$literal": [[fields[name] for name in varying] for _, fields in members]},
-                                            {"$indexOfArray": [{"$literal": [key for key, _ in members]}, "$_id"]}]}
 
     def value(name: str) -> Any:
         if name in shared:
@@ -951,6 +949,10 @@ def _moved_together(status: SendStatus, members: Sequence[Tuple[str, Dict[str, A
     moved = {"status": {"$literal": status.value}, "updated_at": {"$literal": now}, **{name: value(name) for name in names}}
     moved = {name: moved[name] for name in sorted(moved)}  # the order ``$set`` adds new fields in, as ``_moved_to``
     moved["history"] = {"$concatArrays": [{"$ifNull": ["$history", []]}, [event]]}
+    if not varying:  # nothing of a record's own: no table to look it up in
+        return [{"$set": moved}]
+    row = {"$arrayElemAt": [{"$literal": [[fields[name] for name in varying] for _, fields in members]},
+                            {"$indexOfArray": [{"$literal": [key for key, _ in members]}, "$_id"]}]}
     return [{"$set": {"_moved_row": row}}, {"$set": moved}, {"$unset": "_moved_row"}]
 
 

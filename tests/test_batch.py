@@ -283,7 +283,7 @@ async def test_outcomes_written_together_are_stored_as_one_by_one(db: Database, 
     monkeypatch.setattr(repository, "utcnow", lambda: now)
     sent = [now + timedelta(milliseconds=i) for i in range(4)]
 
-    def outcomes_with(sids: str) -> List[Any]:  # several alike (queued with a sid), some alone, differing errors
+    def outcomes_with(sids: str) -> List[Any]:  # several alike (queued with a sid), some alone, errors alike and differing
         return [(SendStatus.queued, {"sid": "SM" + sids[0] * 32, "sent_at": sent[0], "lease_until": None}),
                 (SendStatus.queued, {"sid": "SM" + sids[1] * 32, "sent_at": sent[1], "lease_until": None}),
                 (SendStatus.queued, {"sid": "SM" + sids[2] * 32, "sent_at": sent[1], "lease_until": None}),
@@ -294,6 +294,7 @@ async def test_outcomes_written_together_are_stored_as_one_by_one(db: Database, 
     errors = [
         (SendStatus.failed, {"error_code": 21211, "error_message": "invalid 'To'", "lease_until": None}),
         (SendStatus.failed, {"error_code": 21614, "error_message": "not a mobile", "lease_until": None}),
+        (SendStatus.deferred, {"error_code": 20429, "error_message": "Too Many Requests", "lease_until": None}),
         (SendStatus.deferred, {"error_code": 20429, "error_message": "Too Many Requests", "lease_until": None}),
         (SendStatus.ambiguous, {"error_code": None, "error_message": "timed out", "lease_until": None}),
         (SendStatus.ambiguous, {"error_code": None, "error_message": "reset", "lease_until": None}),

@@ -34,9 +34,9 @@ class LoginLimiter:
         parallel all passed the check before any of them was recorded. Recorded first,
         each attempt's count includes every attempt admitted before it, so however many
         arrive at once, no more than ``limit`` passwords are checked in a window without a
-        success. A refused attempt takes its record back:
-        trying on during a block does not prolong it. A right password clears the count
-        (``succeeded``); a wrong one leaves this record as its failure.
+        success. A refused attempt takes its record back: trying on during a block does not
+        prolong it. A right password clears the count (``succeeded``); a wrong one leaves
+        this record as its failure.
         """
         # ``at`` on the product's clock, which counts the window; the TTL monitor reads the wall clock
         ids = await failures.record(keys, at=now, expires_at=utcnow() + self.window)
