@@ -12,6 +12,10 @@ emulator (``transport_ceiling.py``), since the campaign cannot be faster than th
 client library it calls. A second campaign then runs at 50 MPS and the achieved
 rate is measured from the emulator's timestamps.
 
+Every child runs under the product's JIT setting (``CARE_JIT``, default ``pyston``: the
+pyston-lite JIT, ``carecore/jit.py``); ``CARE_JIT=off make bench-dispatch`` measures plain
+CPython. The first line of the figures says which it was.
+
 Goals: >= 1,000 msgs/s, peak RSS <= 300 MB, achieved rate within 2 % of the limit.
 """
 
@@ -19,7 +23,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import json
+import platform
 import subprocess
 import sys
 import tempfile
@@ -60,6 +66,13 @@ def achieved_rate(lines: List[Dict[str, Any]]) -> Dict[str, Any]:
             "busiest_second": max(per_second.values())}
 
 
+def interpreter() -> Dict[str, Any]:
+    """What the children run on: the JIT moves every figure here, so the results say whether it was on."""
+    mode = Settings().care_jit
+    return {"python": platform.python_version(), "care_jit": mode,
+            "jit_on": mode != "off" and importlib.util.find_spec("pyston_lite") is not None}
+
+
 def transport_ceiling(emulator: EmulatorProcess, messages: int, concurrency: int) -> Dict[str, Any]:
     """``transport_ceiling.py`` as a child: twilio-python to the emulator with nothing around it."""
     emulator_cpu = cpu_seconds(emulator.proc.pid)
@@ -84,7 +97,8 @@ def main() -> int:
     if args.rate_contacts == 1 or args.rate_contacts < 0:
         parser.error("--rate-contacts: 0 (no rate-limited run) or at least 2 (a rate needs two messages)")
 
-    results: Dict[str, Any] = {"contacts": args.contacts, "mps_limit": args.mps, "concurrency": args.concurrency}
+    results: Dict[str, Any] = {"contacts": args.contacts, "mps_limit": args.mps, "concurrency": args.concurrency,
+                               "interpreter": interpreter()}
     with tempfile.TemporaryDirectory(prefix="bench-dispatch-") as tmp_name:
         tmp = Path(tmp_name)
         mongo = EmbeddedMongo(tmp / "db", free_port(), cache_size_gb=1.0)
@@ -148,8 +162,11 @@ def main() -> int:
             mongo.destroy()
 
     u, r = results["unlimited"], results["limited"]
+    i = results["interpreter"]
+    print(f"\nPython {i['python']}, CARE_JIT={i['care_jit']}: the campaign, the emulator and the upper bound ran "
+          f"{'under the pyston-lite JIT' if i['jit_on'] else 'as plain CPython'}")
     ok_rate, ok_rss = u["msgs_per_s"] >= 1000, u["peak_rss_mb"] <= 300
-    print(f"\n{args.contacts:,} due contacts ({u['suppressed_opted_out']:,} opted out, recorded as suppressed):")
+    print(f"{args.contacts:,} due contacts ({u['suppressed_opted_out']:,} opted out, recorded as suppressed):")
     print(f"  unlimited: {u['msgs_per_s']:,.0f} msgs/s end to end ({u['elapsed_s']} s), {u['sent']:,} sent, "
           f"{u['duplicates']} duplicates, {u['missing']} missing, {u['not_due']} not due   "
           f"[{'meets' if ok_rate else 'MISSES'} >= 1,000 msgs/s]")

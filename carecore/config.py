@@ -16,6 +16,8 @@ from apscheduler.triggers.cron import CronTrigger
 from cryptography.fernet import Fernet
 from pydantic import BaseSettings, Field, validator
 
+from carecore.jit import MODES
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Campaign schedules (crontab, business timezone): greetings and usage inside the send window.
 DEFAULT_SCHEDULES = {
@@ -123,6 +125,9 @@ class Settings(BaseSettings):
     )
     campaign_mps: float = Field(30.0, gt=0, description="Segments per second the sender may send (its MPS).")
     campaign_concurrency: int = Field(8, ge=1, le=256, description="Messages in flight at once per campaign.")
+    care_jit: str = Field(
+        "pyston", description="'pyston': the care scheduler and the emulator run under the pyston-lite JIT; 'off': plain CPython."
+    )
     sms_price_per_segment: float = Field(0.05, ge=0, description="Price of one segment for preview estimates.")
 
     sla_warn_before_minutes: int = Field(
@@ -152,6 +157,12 @@ class Settings(BaseSettings):
     def _known_outbox(cls, value: str) -> str:  # noqa: N805 - pydantic signature
         if value not in {"emulator", "console"}:
             raise ValueError("SMS_OUTBOX must be 'emulator' or 'console'")
+        return value
+
+    @validator("care_jit")
+    def _known_jit(cls, value: str) -> str:  # noqa: N805
+        if value not in MODES:
+            raise ValueError(f"CARE_JIT must be one of {', '.join(MODES)}")
         return value
 
     @validator("fault_sla_hours")

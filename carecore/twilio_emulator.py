@@ -30,6 +30,7 @@ from aiohttp import web
 from yarl import URL
 
 from carecore import http_writes
+from carecore.jit import MODES, enable_jit
 from carecore.logging_setup import setup_logging
 from carecore.phones import InvalidPhoneNumber, to_e164
 from carecore.sms import signature
@@ -510,12 +511,15 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("--received-log", type=Path, default=None, help="append every accepted message here")
     parser.add_argument("--no-callbacks", action="store_true",
                         help="send no status callbacks (benchmarks: nobody listens, and failed posts cost CPU)")
+    parser.add_argument("--jit", choices=MODES, default=os.environ.get("CARE_JIT", "pyston"),
+                        help="run under the pyston-lite JIT, as the care scheduler does (default: CARE_JIT, else pyston)")
     args = parser.parse_args(argv)
     account_sid = os.environ.get("TWILIO_ACCOUNT_SID") or "AC" + "0" * 32
     auth_token = os.environ.get("TWILIO_AUTH_TOKEN")
     if not auth_token:
         parser.error("TWILIO_AUTH_TOKEN must be set (the emulator signs callbacks with it)")
     setup_logging(os.environ.get("LOG_LEVEL", "INFO"))
+    enable_jit(args.jit)
     emulator = TwilioEmulator(account_sid, auth_token, FaultPlan.from_json(args.faults), received_log=args.received_log,
                               callbacks=not args.no_callbacks)
     log.info("Twilio emulator for account %s on http://%s:%s", account_sid, args.host, args.port)
