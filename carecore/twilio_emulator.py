@@ -30,6 +30,7 @@ from aiohttp import web
 from yarl import URL
 
 from carecore import http_writes
+from carecore.event_loop import use_uvloop
 from carecore.jit import MODES, enable_jit
 from carecore.logging_setup import setup_logging
 from carecore.phones import InvalidPhoneNumber, to_e164
@@ -520,6 +521,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         parser.error("TWILIO_AUTH_TOKEN must be set (the emulator signs callbacks with it)")
     setup_logging(os.environ.get("LOG_LEVEL", "INFO"))
     enable_jit(args.jit)
+    use_uvloop()
     emulator = TwilioEmulator(account_sid, auth_token, FaultPlan.from_json(args.faults), received_log=args.received_log,
                               callbacks=not args.no_callbacks)
     log.info("Twilio emulator for account %s on http://%s:%s", account_sid, args.host, args.port)
