@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, AsyncIterator, Dict, List, Optional
+from zoneinfo import ZoneInfo
 
 from care_scheduler.brief import plan_briefs
 from care_scheduler.calendar import birthdays_greeted, festival_on, is_birthday
@@ -52,7 +53,12 @@ def _greeting(ctx: PlanContext, kind: str, template: str, customer: Customer, co
 
 
 async def plan_birthdays(ctx: PlanContext) -> AsyncIterator[Planned]:
-    """Contacts whose birthday is today; diamond and gold get their manager's personal wishes."""
+    """Contacts whose birthday is today; diamond and gold get their manager's personal wishes.
+
+    A run for a day already past (its greetings waited for the next morning's send window, or
+    an operator ran an earlier day) says "belatedly", instead of "on your birthday" a day late.
+    """
+    belated = ctx.now.astimezone(ZoneInfo(ctx.settings.timezone)).date() > ctx.day
     async for doc in ctx.db.customers.with_birthday_in(birthdays_greeted(ctx.day)):
         customer = Customer.from_stored(doc)  # read from customers: checked on write
         for contact in customer.contacts:
@@ -60,7 +66,7 @@ async def plan_birthdays(ctx: PlanContext) -> AsyncIterator[Planned]:
                 continue
             personal = contact.tier in TOP_TIERS
             values = {"contact_name": contact.name, "region": customer.region.province.rstrip("省市"),
-                      **(ctx.manager_values(customer) if personal else {})}
+                      "belated": belated, **(ctx.manager_values(customer) if personal else {})}
             yield _greeting(ctx, "birthday", "birthday_personal" if personal else "birthday", customer, contact,
                             f"birthday:{contact.contact_id}:{ctx.day.isoformat()}", values)
 

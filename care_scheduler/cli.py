@@ -162,7 +162,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         return asyncio.run(preview(args.kind, args.date, args.price, args.show))
     if args.command == "run":
         enable_jit(settings.care_jit)
-        use_uvloop()
+        use_uvloop(settings.care_event_loop)
         settle_heap()
         http_writes.install_client()
         return asyncio.run(run(args.kind, args.date, args.dry_run, args.mps, args.no_rate_limit, args.now))
@@ -174,7 +174,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         from care_scheduler.service import serve  # the web stack (console, charts) only when serving
 
         enable_jit(settings.care_jit)
-        use_uvloop()
+        use_uvloop(settings.care_event_loop)
         settle_heap()
         http_writes.install_client()  # not the server side: the console may serve files one day
         serve(settings)

@@ -8,8 +8,11 @@ import logging
 log = logging.getLogger(__name__)
 
 
-def use_uvloop() -> bool:
-    """Make every event loop this process creates from now on a uvloop loop; True if it does.
+LOOPS = ("uvloop", "asyncio")
+
+
+def use_uvloop(loop: str = "uvloop") -> bool:
+    """Make every event loop this process creates from now on a uvloop loop (``CARE_EVENT_LOOP``); True if it does.
 
     Why: once the JIT (``carecore/jit.py``) had made their Python code faster, asyncio's own
     loop, written in Python, was a larger share of what a campaign and the emulator spend per
@@ -18,7 +21,12 @@ def use_uvloop() -> bool:
     (README, Measured). Sessions before the JIT had measured no difference.
 
     Call it before ``asyncio.run`` or ``web.run_app``: both create their loop through the policy.
+    ``CARE_EVENT_LOOP=asyncio`` keeps asyncio's own loop, to compare or to rule uvloop out.
     """
+    if loop not in LOOPS:
+        raise ValueError(f"CARE_EVENT_LOOP must be one of {', '.join(LOOPS)}, not {loop!r}")
+    if loop == "asyncio":
+        return False
     try:
         import uvloop
     except ImportError:

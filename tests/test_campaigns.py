@@ -114,6 +114,11 @@ async def test_greetings_wait_for_the_send_window(db: Database, gateway: SmsGate
         assert report.deferred_until is not None and report.deferred_until.hour == 8 and report.planned == 0
         later = await runner(db, gateway, report.deferred_until.replace(tzinfo=None)).run("birthday", date(2026, 11, 23))
         assert later.outcomes["sent"] == 1  # waited, not dropped
+    [body] = bodies_to(emu, "+8613800000301")
+    if (hh, mm) == (21, 0):  # sent the next morning: it says it is late
+        assert "日前是您的生日" in body and "补祝" in body and "值此生日之际" not in body
+    else:
+        assert "值此生日之际" in body and "补祝" not in body
 
 
 async def test_spring_festival_2027_greets_every_contact_in_their_language(

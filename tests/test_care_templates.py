@@ -7,13 +7,26 @@ import pytest
 from care_scheduler.templates import TemplateError, render
 
 SIG = "【中国电信】"
-BASE = {"contact_name": "王伟", "region": "浙江", "company_name": "杭州华信物流有限公司", "promo": ""}
+BASE = {"contact_name": "王伟", "region": "浙江", "company_name": "杭州华信物流有限公司", "promo": "", "belated": False}
 
 
 def test_zh_greeting_starts_with_signature_and_ends_with_opt_out() -> None:
     out = render("birthday", "zh", signature=SIG, **BASE)
     assert out.text.startswith(SIG) and out.text.endswith("回T退订")
     assert out.encoding == "UCS-2" and out.segments == 1 and out.warnings == []
+
+
+@pytest.mark.parametrize("template", ["birthday", "birthday_personal"])
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_a_late_birthday_greeting_says_so(template: str, language: str) -> None:
+    values = {**BASE, "manager_name": "林海燕", "manager_mobile": "13900000001"}
+    on_the_day = render(template, language, signature=SIG, **values)
+    late = render(template, language, signature=SIG, **{**values, "belated": True})
+    if language == "zh":
+        assert "补祝" in late.text and "值此生日之际" not in late.text and "补祝" not in on_the_day.text
+    else:
+        assert "belated happy birthday" in late.text.lower() and "belated" not in on_the_day.text.lower()
+    assert late.segments == on_the_day.segments  # no dearer for being late
 
 
 def test_en_greeting_has_the_english_opt_out() -> None:

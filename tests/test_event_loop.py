@@ -7,8 +7,9 @@ import subprocess
 import sys
 
 import pytest
+from pydantic import ValidationError
 
-from carecore.config import PROJECT_ROOT
+from carecore.config import PROJECT_ROOT, Settings
 from carecore.event_loop import use_uvloop
 
 PROBE = """
@@ -20,14 +21,23 @@ async def main():
     return type(asyncio.get_running_loop()).__module__
 
 before = type(asyncio.new_event_loop()).__module__
-print(before, use_uvloop(), asyncio.run(main()))
+kept = use_uvloop("asyncio"), asyncio.run(main())
+print(before, *kept, use_uvloop(), asyncio.run(main()))
 """
 
 
 def test_loops_made_afterwards_are_uvloop_loops() -> None:
     done = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, cwd=PROJECT_ROOT,
                           check=True, timeout=60)
-    assert done.stdout.split() == ["asyncio.unix_events", "True", "uvloop"]
+    assert done.stdout.split() == ["asyncio.unix_events", "False", "asyncio.unix_events", "True", "uvloop"]
+
+
+def test_only_known_loops_are_accepted() -> None:
+    with pytest.raises(ValidationError, match="CARE_EVENT_LOOP"):
+        Settings(care_event_loop="trio")
+    with pytest.raises(ValueError, match="CARE_EVENT_LOOP"):
+        use_uvloop("trio")
+    assert Settings().care_event_loop == "uvloop"
 
 
 def test_without_uvloop_asyncio_keeps_its_own_loop(monkeypatch: pytest.MonkeyPatch,

@@ -37,7 +37,8 @@ WORKLOAD = textwrap.dedent(
         name = rng.choice(["张伟", "李娜", "Wang Fang", "Ms. O'Neil & Co", "陈 静"]) + str(i)
         language = rng.choice(["zh", "en"])
         text = render("birthday", language, signature="【中国电信】", contact_name=name,
-                      region=rng.choice(["北京", "广东"]), promo=rng.choice(["", "宽带提速"]))
+                      region=rng.choice(["北京", "广东"]), promo=rng.choice(["", "宽带提速"]),
+                      belated=rng.random() < 0.2)
         raw = rng.choice(["139", "+86 138", "0086-137", "1", "+1 415"]) + str(rng.randrange(10**7, 10**9))
         try:
             number = to_e164(raw)
