@@ -14,8 +14,7 @@ rate is measured from the emulator's timestamps.
 
 Every child runs under the product's JIT setting (``CARE_JIT``, default ``pyston``: the
 pyston-lite JIT, ``carecore/jit.py``); ``CARE_JIT=off make bench-dispatch`` measures plain
-CPython; ``CARE_EVENT_LOOP=asyncio`` likewise keeps asyncio's own loop instead of uvloop's.
-The first line of the figures says which it was.
+CPython. The first line of the figures says which it was.
 
 Goals: >= 1,000 msgs/s, peak RSS <= 300 MB, achieved rate within 2 % of the limit.
 """
@@ -69,10 +68,9 @@ def achieved_rate(lines: List[Dict[str, Any]]) -> Dict[str, Any]:
 
 def interpreter() -> Dict[str, Any]:
     """What the children run on: the JIT moves every figure here, so the results say whether it was on."""
-    settings = Settings()
-    return {"python": platform.python_version(), "care_jit": settings.care_jit,
-            "jit_on": settings.care_jit != "off" and importlib.util.find_spec("pyston_lite") is not None,
-            "event_loop": settings.care_event_loop}
+    mode = Settings().care_jit
+    return {"python": platform.python_version(), "care_jit": mode,
+            "jit_on": mode != "off" and importlib.util.find_spec("pyston_lite") is not None}
 
 
 def transport_ceiling(emulator: EmulatorProcess, messages: int, concurrency: int) -> Dict[str, Any]:
@@ -165,9 +163,8 @@ def main() -> int:
 
     u, r = results["unlimited"], results["limited"]
     i = results["interpreter"]
-    print(f"\nPython {i['python']}, CARE_JIT={i['care_jit']}, CARE_EVENT_LOOP={i['event_loop']}: the campaign, the "
-          f"emulator and the upper bound ran {'under the pyston-lite JIT' if i['jit_on'] else 'as plain CPython'}, "
-          f"on {i['event_loop']}'s event loop")
+    print(f"\nPython {i['python']}, CARE_JIT={i['care_jit']}: the campaign, the emulator and the upper bound ran "
+          f"{'under the pyston-lite JIT' if i['jit_on'] else 'as plain CPython'}")
     ok_rate, ok_rss = u["msgs_per_s"] >= 1000, u["peak_rss_mb"] <= 300
     print(f"{args.contacts:,} due contacts ({u['suppressed_opted_out']:,} opted out, recorded as suppressed):")
     print(f"  unlimited: {u['msgs_per_s']:,.0f} msgs/s end to end ({u['elapsed_s']} s), {u['sent']:,} sent, "

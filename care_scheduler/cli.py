@@ -29,7 +29,6 @@ from care_scheduler.runner import CampaignRunner
 from carecore import http_writes
 from carecore.clock import FixedClock, SystemClock
 from carecore.config import get_settings
-from carecore.event_loop import use_uvloop
 from carecore.jit import enable_jit
 from carecore.logging_setup import setup_logging
 from carecore.passwords import WeakPassword, hash_password
@@ -162,7 +161,6 @@ def main(argv: Optional[List[str]] = None) -> int:
         return asyncio.run(preview(args.kind, args.date, args.price, args.show))
     if args.command == "run":
         enable_jit(settings.care_jit)
-        use_uvloop(settings.care_event_loop)
         settle_heap()
         http_writes.install_client()
         return asyncio.run(run(args.kind, args.date, args.dry_run, args.mps, args.no_rate_limit, args.now))
@@ -174,7 +172,6 @@ def main(argv: Optional[List[str]] = None) -> int:
         from care_scheduler.service import serve  # the web stack (console, charts) only when serving
 
         enable_jit(settings.care_jit)
-        use_uvloop(settings.care_event_loop)
         settle_heap()
         http_writes.install_client()  # not the server side: the console may serve files one day
         serve(settings)

@@ -16,7 +16,6 @@ from apscheduler.triggers.cron import CronTrigger
 from cryptography.fernet import Fernet
 from pydantic import BaseSettings, Field, validator
 
-from carecore.event_loop import LOOPS
 from carecore.jit import MODES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -129,9 +128,6 @@ class Settings(BaseSettings):
     care_jit: str = Field(
         "pyston", description="'pyston': the care scheduler and the emulator run under the pyston-lite JIT; 'off': plain CPython."
     )
-    care_event_loop: str = Field(
-        "uvloop", description="Event loop of the care scheduler's run and serve and of the emulator: 'uvloop' or 'asyncio'."
-    )
     sms_price_per_segment: float = Field(0.05, ge=0, description="Price of one segment for preview estimates.")
 
     sla_warn_before_minutes: int = Field(
@@ -167,12 +163,6 @@ class Settings(BaseSettings):
     def _known_jit(cls, value: str) -> str:  # noqa: N805
         if value not in MODES:
             raise ValueError(f"CARE_JIT must be one of {', '.join(MODES)}")
-        return value
-
-    @validator("care_event_loop")
-    def _known_loop(cls, value: str) -> str:  # noqa: N805
-        if value not in LOOPS:
-            raise ValueError(f"CARE_EVENT_LOOP must be one of {', '.join(LOOPS)}")
         return value
 
     @validator("fault_sla_hours")

@@ -30,7 +30,6 @@ from aiohttp import web
 from yarl import URL
 
 from carecore import http_writes
-from carecore.event_loop import LOOPS, use_uvloop
 from carecore.jit import MODES, enable_jit
 from carecore.logging_setup import setup_logging
 from carecore.phones import InvalidPhoneNumber, to_e164
@@ -514,8 +513,6 @@ def main(argv: Optional[List[str]] = None) -> None:
                         help="send no status callbacks (benchmarks: nobody listens, and failed posts cost CPU)")
     parser.add_argument("--jit", choices=MODES, default=os.environ.get("CARE_JIT", "pyston"),
                         help="run under the pyston-lite JIT, as the care scheduler does (default: CARE_JIT, else pyston)")
-    parser.add_argument("--event-loop", choices=LOOPS, default=os.environ.get("CARE_EVENT_LOOP", "uvloop"),
-                        help="the event loop, as the care scheduler's (default: CARE_EVENT_LOOP, else uvloop)")
     args = parser.parse_args(argv)
     account_sid = os.environ.get("TWILIO_ACCOUNT_SID") or "AC" + "0" * 32
     auth_token = os.environ.get("TWILIO_AUTH_TOKEN")
@@ -523,7 +520,6 @@ def main(argv: Optional[List[str]] = None) -> None:
         parser.error("TWILIO_AUTH_TOKEN must be set (the emulator signs callbacks with it)")
     setup_logging(os.environ.get("LOG_LEVEL", "INFO"))
     enable_jit(args.jit)
-    use_uvloop(args.event_loop)
     emulator = TwilioEmulator(account_sid, auth_token, FaultPlan.from_json(args.faults), received_log=args.received_log,
                               callbacks=not args.no_callbacks)
     log.info("Twilio emulator for account %s on http://%s:%s", account_sid, args.host, args.port)
