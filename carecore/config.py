@@ -16,7 +16,7 @@ from apscheduler.triggers.cron import CronTrigger
 from cryptography.fernet import Fernet
 from pydantic import BaseSettings, Field, validator
 
-from carecore.jit import MODES
+from carecore.jit import checked_mode
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Campaign schedules (crontab, business timezone): greetings and usage inside the send window.
@@ -161,9 +161,7 @@ class Settings(BaseSettings):
 
     @validator("care_jit")
     def _known_jit(cls, value: str) -> str:  # noqa: N805
-        if value not in MODES:
-            raise ValueError(f"CARE_JIT must be one of {', '.join(MODES)}")
-        return value
+        return checked_mode(value)
 
     @validator("fault_sla_hours")
     def _all_tiers(cls, value: Dict[str, Tuple[float, float]]) -> Dict[str, Tuple[float, float]]:  # noqa: N805

@@ -9,6 +9,13 @@ log = logging.getLogger(__name__)
 MODES = ("pyston", "off")
 
 
+def checked_mode(mode: str) -> str:
+    """``mode`` if it is one of ``MODES``; the one check Settings and ``enable_jit`` both make."""
+    if mode not in MODES:
+        raise ValueError(f"CARE_JIT must be one of {', '.join(MODES)}, not {mode!r}")
+    return mode
+
+
 def enable_jit(mode: str) -> bool:
     """Run this process's Python code under the pyston-lite JIT (``CARE_JIT=pyston``); True if it now does.
 
@@ -25,9 +32,7 @@ def enable_jit(mode: str) -> bool:
     CPython. Only the care scheduler's long-running commands and the Twilio emulator
     turn it on; the assistant (Rasa, TensorFlow) never does.
     """
-    if mode not in MODES:
-        raise ValueError(f"CARE_JIT must be one of {', '.join(MODES)}, not {mode!r}")
-    if mode == "off":
+    if checked_mode(mode) == "off":
         return False
     try:
         import pyston_lite  # type: ignore[import-not-found]
