@@ -74,7 +74,8 @@ def test_plain_e164_path_agrees_with_parse_on_every_regions_examples() -> None:
 @given(country=st.integers(1, 999), rest=st.text("0123456789", min_size=3, max_size=13))
 def test_plain_e164_path_agrees_with_parse_on_any_digits(country: int, rest: str) -> None:
     raw = f"+{country}{rest}"
-    assert _ours(raw, False) == _by_parse(raw, False)
+    for mobile_only in (False, True):
+        assert _ours(raw, mobile_only) == _by_parse(raw, mobile_only), raw
 
 
 @pytest.mark.parametrize("raw", [
