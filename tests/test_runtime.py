@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+from pydantic import ValidationError
+
 from carecore.clock import utcnow
-from carecore.config import Settings
+from carecore.config import DEFAULT_SCHEDULES, Settings
 from carecore.runtime import build_gateway, build_transport, open_database
 from carecore.sms.transports import ConsoleOutbox, TwilioTransport
 
@@ -58,3 +64,26 @@ def test_settle_heap_freezes_start_up_and_collects_young_objects_less_often() ->
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
+
+
+def test_care_schedules_are_checked_as_crontab_lines() -> None:
+    with pytest.raises(ValidationError, match=r"CARE_SCHEDULES\[birthday\]"):
+        Settings(care_schedules={"birthday": "every morning"})
+    settings = Settings(care_schedules={"birthday": "30 8 * * *"})
+    assert settings.care_schedules["birthday"] == "30 8 * * *"
+    assert set(settings.care_schedules) == set(DEFAULT_SCHEDULES)
+
+
+@pytest.mark.parametrize("kind", sorted(DEFAULT_SCHEDULES))
+def test_default_schedules_are_crontab_lines(kind: str) -> None:
+    from apscheduler.triggers.cron import CronTrigger
+
+    CronTrigger.from_crontab(DEFAULT_SCHEDULES[kind])  # Settings checks only lines given to it
+
+
+def test_reading_the_settings_does_not_import_the_scheduler() -> None:
+    """APScheduler imports pkg_resources (0.16 s): only the service and a given CARE_SCHEDULES need it."""
+    code = ("import sys; from carecore.config import Settings; Settings(); "
+            "assert 'apscheduler' not in sys.modules and 'pkg_resources' not in sys.modules, 'imported'")
+    env = {k: v for k, v in os.environ.items() if k != "CARE_SCHEDULES"}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=Path(__file__).resolve().parents[1])
