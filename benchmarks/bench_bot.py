@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import re
 import resource
 import shutil
 import signal
@@ -49,7 +48,7 @@ from harness import RESULTS, process_tree, process_tree_cpu, write_results  # no
 
 from carecore.mongod import free_port  # noqa: E402
 from carecore.seed import customer_doc, manager_docs  # noqa: E402
-from tests.stack import Stack  # noqa: E402
+from tests.stack import Stack, latest_code  # noqa: E402
 
 SCRIPTS = {
     "zh": ["你好", "你们承诺多久修复故障", "上个月话费多少", "{mobile}", "{code}", "我的客户经理是谁",
@@ -57,7 +56,6 @@ SCRIPTS = {
     "en": ["hello", "how fast do you fix faults", "how much was our bill last month", "{mobile}", "{code}",
            "who is my account manager", "any update on my ticket", "thanks", "bye"],
 }
-CODE_WORDS = ("验证码", "code")
 
 
 def contact_pool(customers: int) -> List[str]:
@@ -80,11 +78,8 @@ class Target:
 
 def emulator_code_lookup(emulator_url: str) -> Callable[[aiohttp.ClientSession, str], Any]:
     async def code_for(session: aiohttp.ClientSession, mobile: str) -> str:
-        async with session.get(f"{emulator_url}/_emulator") as resp:
-            messages = (await resp.json())["messages"]
-        bodies = [m["body"] for m in messages if m["to"] == "+86" + mobile and any(w in m["body"] for w in CODE_WORDS)]
-        match = re.search(r"[0-9]{6}", bodies[-1]) if bodies else None
-        return match.group(0) if match else "000000"
+        async with session.get(f"{emulator_url}/_emulator/messages", params={"to": "+86" + mobile}) as resp:
+            return latest_code((await resp.json())["messages"]) or "000000"
     return code_for
 
 

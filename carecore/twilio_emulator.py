@@ -448,6 +448,16 @@ class TwilioEmulator:
             {"stats": asdict(self.stats), "faults": self.faults.to_json(), "messages": list(self.messages.values())}
         )
 
+    async def control_messages(self, request: web.Request) -> web.Response:
+        """Every message stored, oldest first, or those to ``?to=`` (E.164): what a test reads its SMS from.
+
+        The full state (``GET /_emulator``) grows with every message; a drill or benchmark that looks
+        up one customer's one-time code many times reads only that customer's.
+        """
+        to = request.query.get("to")
+        sids = self._sids_by_to.get(to, []) if to is not None else list(self.messages)
+        return web.json_response({"messages": [self.messages[sid] for sid in sids]})
+
     async def control_stats(self, request: web.Request) -> web.Response:
         """Counters only: cheap enough to poll while a drill runs."""
         return web.json_response({"stats": asdict(self.stats), "faults": self.faults.to_json()})
@@ -492,6 +502,7 @@ def create_app(emulator: TwilioEmulator) -> web.Application:
     app.router.add_get(f"{prefix}/Messages.json", emulator.list_messages)
     app.router.add_get(prefix + "/Messages/{sid}.json", emulator.get_message)
     app.router.add_get("/_emulator", emulator.control_get)
+    app.router.add_get("/_emulator/messages", emulator.control_messages)
     app.router.add_get("/_emulator/stats", emulator.control_stats)
     app.router.add_post("/_emulator/faults", emulator.control_set_faults)
     app.router.add_post("/_emulator/reset", emulator.control_reset)

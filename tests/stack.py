@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -16,7 +17,7 @@ import threading
 import urllib.parse
 import urllib.request
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from carecore import repository
 from carecore.mongod import free_port
@@ -83,6 +84,26 @@ class Stack:
         with urllib.request.urlopen(req, timeout=60) as resp:
             return resp.status
 
-    def emulator_messages(self) -> List[Dict[str, Any]]:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.emulator_port}/_emulator", timeout=10) as resp:
+    def emulator_messages(self, to: Optional[str] = None) -> List[Dict[str, Any]]:
+        """The SMS the emulator has taken, oldest first; only those to ``to`` (E.164) if given."""
+        query = "?" + urllib.parse.urlencode({"to": to}) if to is not None else ""
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.emulator_port}/_emulator/messages{query}",
+                                    timeout=10) as resp:
             return json.load(resp)["messages"]
+
+    def latest_code(self, number: str) -> Optional[str]:
+        return latest_code(self.emulator_messages(to=number))
+
+
+CODE_WORDS = ("验证码", "code")
+_CODE = re.compile(r"[0-9]{6}")
+
+
+def latest_code(messages: List[Dict[str, Any]]) -> Optional[str]:
+    """The one-time code in the latest code SMS among ``messages`` (oldest first), if any.
+
+    Only code messages count: the care service may greet the same contact meanwhile.
+    """
+    bodies = [m["body"] for m in messages if any(word in m["body"].lower() for word in CODE_WORDS)]
+    match = _CODE.search(bodies[-1]) if bodies else None
+    return match.group(0) if match else None

@@ -14,6 +14,7 @@ from twilio.rest import Client
 
 from carecore.twilio_emulator import FaultPlan
 from tests.conftest import TEST_ACCOUNT_SID, TEST_FROM
+from tests.stack import latest_code
 
 
 @pytest.fixture
@@ -87,6 +88,21 @@ async def test_fault_plan_control_api(emulator) -> None:
         assert resp.status == 400 and "rate_blackhole" in (await resp.json())["error"]
         state = await (await session.get(f"{url}/_emulator")).json()
         assert state["faults"]["rate_429"] == 0.1
+
+
+async def test_control_api_lists_one_recipients_messages(client, emulator) -> None:
+    emu, url = emulator
+    for to, body in (("+8613800138000", "您的验证码是 123456"), ("+8613900139000", "生日快乐"),
+                     ("+8613800138000", "Your code is 654321")):
+        await client.messages.create_async(to=to, from_=TEST_FROM, body=body)
+    async with aiohttp.ClientSession() as session:
+        mine = (await (await session.get(f"{url}/_emulator/messages", params={"to": "+8613800138000"})).json())
+        everyone = (await (await session.get(f"{url}/_emulator/messages")).json())
+        nobody = (await (await session.get(f"{url}/_emulator/messages", params={"to": "+8613700000000"})).json())
+    assert [m["body"] for m in mine["messages"]] == ["您的验证码是 123456", "Your code is 654321"]  # oldest first
+    assert len(everyone["messages"]) == 3 and nobody["messages"] == []
+    assert latest_code(mine["messages"]) == "654321"
+    assert latest_code([m for m in everyone["messages"] if m["to"] == "+8613900139000"]) is None
 
 
 def test_fault_rates_are_reproducible() -> None:
