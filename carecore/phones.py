@@ -23,7 +23,7 @@ def to_e164(raw: str, region: str = DEFAULT_REGION, *, mobile_only: bool = True)
 
     A number's type is worked out once: ``number_type`` is ``UNKNOWN`` exactly when
     ``is_valid_number`` is false (both run the same pattern checks for the number's
-    own region), and asking both had a mobile checked twice, 40 % of the call.
+    own region), and asking both had a mobile checked twice, about a third of the call.
     """
     if not isinstance(raw, str) or not raw.strip():
         raise InvalidPhoneNumber("empty phone number")
