@@ -63,7 +63,7 @@ def test_chat_in_english_is_answered_in_english(stack: Stack) -> None:
 def test_signed_sms_from_a_registered_contact_is_answered_by_sms(stack: Stack) -> None:
     number = "+8613800000020"  # KA0000002's first contact
     assert stack.sms(number, "我们的客户经理是谁", "SMe2e0001") == 200
-    replies = [m["body"] for m in stack.emulator_messages() if m["to"] == number]
+    replies = [m["body"] for m in stack.emulator_messages(to=number)]
     assert replies and replies[-1].startswith("【中国电信】") and "客户经理" in replies[-1]
     # The emulator reports delivery to the care service, signed; the care service records it.
     for _ in range(50):
@@ -107,9 +107,9 @@ def test_manager_resolves_an_escalation_in_the_browser(stack: Stack) -> None:
     escalation_id = re.search(r"ES-[0-9]{8}-[0-9]{4}", paged[-1]["body"]).group(0)
     manager_id = next(doc["_id"] for doc in manager_docs() if doc["mobile"] == paged[-1]["to"])
     password = (stack.var / "demo-manager-password").read_text().strip()
-    before = len([m for m in stack.emulator_messages() if m["to"] == number])
+    before = len(stack.emulator_messages(to=number))
     assert stack.sms(number, "在吗", "SMe2e0201") == 200  # paused: the bot stays silent for the manager
-    assert len([m for m in stack.emulator_messages() if m["to"] == number]) == before
+    assert len(stack.emulator_messages(to=number)) == before
 
     RESULTS.mkdir(exist_ok=True)
     console = f"http://127.0.0.1:{stack.care_port}/console"
@@ -132,8 +132,8 @@ def test_manager_resolves_an_escalation_in_the_browser(stack: Stack) -> None:
         finally:
             browser.close()
 
-    notices = [m["body"] for m in stack.emulator_messages() if m["to"] == number and escalation_id in m["body"]]
+    notices = [m["body"] for m in stack.emulator_messages(to=number) if escalation_id in m["body"]]
     assert notices and "处理完毕" in notices[-1]
     assert stack.sms(number, "我们的客户经理是谁", "SMe2e0202") == 200  # handed back: the bot answers again
-    replies = [m["body"] for m in stack.emulator_messages() if m["to"] == number]
+    replies = [m["body"] for m in stack.emulator_messages(to=number)]
     assert "客户经理" in replies[-1] and escalation_id not in replies[-1], "".join(stack.lines[-60:])
