@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import random
 import signal
 import subprocess
@@ -32,6 +33,7 @@ from typing import Any, Callable, Dict, List, Optional
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import (  # noqa: E402
+    RESULTS,
     ROOT,
     DrillResult,
     Due,
@@ -66,6 +68,35 @@ async def _opted_out(uri: str, db_name: str, mobiles: List[str]) -> int:
         return sum(1 for f in found if f and f[1].sms_opt_out)
     finally:
         db.close()
+
+
+def drill_rng(seed: int, drill: str) -> random.Random:
+    """The drill's own random numbers: ``--only NAME --seed N`` replays what NAME drew in the full run.
+
+    One generator shared by every drill made each drill's draws depend on the drills run
+    before it, so a drill run alone with the full run's seed drew other kill points,
+    other faulty numbers and other probes.
+    """
+    return random.Random(f"{seed}:{drill}")
+
+
+def merged_results(path: Path, seed: int, results: List[DrillResult]) -> Dict[str, Any]:
+    """The drills file with this run's drills replaced and any other drill's latest result kept.
+
+    ``--only`` runs a subset; writing just that subset threw the other drills' figures
+    away. Each drill carries the seed it ran with (``counts["seed"]``), since after a
+    partial run they may differ.
+    """
+    ran = {r.name for r in results}
+    kept: List[Dict[str, Any]] = []
+    try:
+        previous = json.loads(path.read_text(encoding="utf-8"))
+        kept = [d for d in previous.get("drills", []) if isinstance(d, dict) and d.get("name") not in ran]
+        for drill in kept:
+            drill.setdefault("counts", {}).setdefault("seed", previous.get("seed"))
+    except (OSError, ValueError, AttributeError):
+        kept = []  # none yet, or not ours to read: this run's drills alone
+    return {"seed": seed, "drills": kept + [r.__dict__ for r in results]}
 
 
 def exactly_once(due: Due, received: List[Dict[str, Any]], *, excluded: frozenset = frozenset()) -> Dict[str, int]:
@@ -200,7 +231,7 @@ def drill_mongo_campaign(tmp: Path, contacts: int) -> DrillResult:
     return DrillResult("mongodb restart mid-campaign", not problems, counts, problems)
 
 
-def stack_drills(tmp: Path, rng: random.Random, only: Optional[List[str]], probes: int,
+def stack_drills(tmp: Path, seed: int, only: Optional[List[str]], probes: int,
                  examples: int) -> List[DrillResult]:
     """Drills 3 (conversation), 4 and 5, on one running stack; the MongoDB kill goes last."""
     from stack_drills import drill_disclosure, drill_hostile, drill_mongo_conversation
@@ -211,7 +242,7 @@ def stack_drills(tmp: Path, rng: random.Random, only: Optional[List[str]], probe
     stack.start()
     results = []
     try:
-        for name, drill in (("disclosure", lambda: drill_disclosure(stack, rng, probes)),
+        for name, drill in (("disclosure", lambda: drill_disclosure(stack, drill_rng(seed, "disclosure"), probes)),
                             ("hostile", lambda: drill_hostile(stack, examples)),
                             ("mongo", lambda: drill_mongo_conversation(stack))):
             if only and name not in only:
@@ -243,11 +274,10 @@ def main() -> int:
     args = parser.parse_args()
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
     print(f"drills with seed {seed}", flush=True)
-    rng = random.Random(seed)
 
     drills: Dict[str, Callable[[Path, str], DrillResult]] = {
-        "kill": lambda tmp, uri: drill_kill(tmp, uri, args.kill_contacts, args.kills, rng),
-        "twilio": lambda tmp, uri: drill_twilio_faults(tmp, uri, args.twilio_contacts, rng),
+        "kill": lambda tmp, uri: drill_kill(tmp, uri, args.kill_contacts, args.kills, drill_rng(seed, "kill")),
+        "twilio": lambda tmp, uri: drill_twilio_faults(tmp, uri, args.twilio_contacts, drill_rng(seed, "twilio")),
     }
     results: List[DrillResult] = []
     with tempfile.TemporaryDirectory(prefix="drills-") as tmp_name:
@@ -274,8 +304,10 @@ def main() -> int:
             print(result.line(), flush=True)
             results.append(result)
         if not args.only or {"mongo", "hostile", "disclosure"} & set(args.only):
-            results += stack_drills(tmp, rng, args.only, args.probes, args.examples)
-    write_results("drills", {"seed": seed, "drills": [r.__dict__ for r in results]})
+            results += stack_drills(tmp, seed, args.only, args.probes, args.examples)
+    for result in results:
+        result.counts.setdefault("seed", seed)
+    write_results("drills", merged_results(RESULTS / "drills.json", seed, results))
     return 0 if all(r.passed for r in results) else 1
 
 
