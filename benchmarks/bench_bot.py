@@ -17,6 +17,14 @@ only, and a rules-only baseline would run without the TED model the product
 runs at every prediction. Both get the same scripts; the
 figures are p50/p95/p99 latency per message and throughput, and ours/baseline.
 
+Both run at once, idle in turn: each is warmed up with one whole conversation per
+language, then they take turns (4 each by default, ours first), and each one's
+figures are taken over all its turns. A customer whose conversation a turn ends in
+carries on from that step in its assistant's next turn. This machine's speed swings by a third within
+minutes; run one after the other, the two could meet different machines (in one such
+run the baseline answered 30 % faster than in the run before, its code unchanged),
+while turns put any swing on both (docs/performance.md, session 17).
+
 Goal: p95 ratio <= 1.3.
 """
 
@@ -33,9 +41,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import aiohttp
 import yaml
@@ -44,7 +53,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from harness import RESULTS, process_tree, process_tree_cpu, write_results  # noqa: E402
+from harness import RESULTS, main_thread_schedstat, process_tree, process_tree_cpu, write_results  # noqa: E402
 
 from carecore.mongod import free_port  # noqa: E402
 from carecore.seed import customer_doc, manager_docs  # noqa: E402
@@ -87,6 +96,11 @@ async def fixed_code(session: aiohttp.ClientSession, mobile: str) -> str:
     return "123456"
 
 
+# Warm-up conversations are numbered from here: apart from the measured ones. Without them, the first
+# turn of whichever assistant had not run a whole conversation yet carried its first-use costs (TensorFlow
+# tracing paths the greeting did not take): p95 746 ms against 457 to 500 in the baseline's later turns.
+WARM_UP_CONVERSATIONS = 1_000_000
+
 # Where a Rasa server's main thread spends its time, by frame (inclusive), for ``--profile``.
 PROFILE_FRAMES = {
     "policy predictions": "_predict_next_with_tracker (rasa/core/processor.py",
@@ -101,33 +115,62 @@ PROFILE_FRAMES = {
 SPY_RATE_HZ = 50
 
 
-def drive_measured(target: Target, mobiles: List[str], server_pid: int, *, users: int, messages: int,
-                   profile: bool = False) -> Dict[str, Any]:
-    """``drive``, plus the CPU each process of the assistant used per message meanwhile (and this driver's own).
+def start_spy(target: Target, server_pid: int) -> Tuple[subprocess.Popen[bytes], Path]:
+    """py-spy sampling a Rasa server's main thread until ``stop_spy``: raw stacks in ``results/``.
 
-    With ``profile``, py-spy samples the Rasa server meanwhile; its raw stacks go to
-    ``results/bench_bot_<target>.pyspy.txt`` and a breakdown by frame into the result.
+    It samples only while the thread works (py-spy leaves idle threads out), so a server
+    waiting while the other one has its turn adds nothing.
     """
-    spy, spy_out = None, RESULTS / f"bench_bot_{target.name}.pyspy.txt"
-    if profile:
-        rasa_pid = next(pid for pid, name in process_tree(server_pid).items() if name == "rasa server")
-        RESULTS.mkdir(exist_ok=True)
-        spy = subprocess.Popen([py_spy(), "record", "--pid", str(rasa_pid), "--rate", str(SPY_RATE_HZ), "--format", "raw",
-                                "--output", str(spy_out), "--nonblocking"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(1)
-    before, own_before = process_tree_cpu(server_pid), _own_cpu_s()
-    result = asyncio.run(drive(target, mobiles, users=users, messages=messages))
-    after, own_after = process_tree_cpu(server_pid), _own_cpu_s()
-    per_msg = {name: round((after[name] - before.get(name, 0.0)) * 1000 / result["messages"], 1) for name in after}
+    rasa_pid = next(pid for pid, name in process_tree(server_pid).items() if name == "rasa server")
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / f"bench_bot_{target.name}.pyspy.txt"
+    spy = subprocess.Popen([py_spy(), "record", "--pid", str(rasa_pid), "--rate", str(SPY_RATE_HZ), "--format", "raw",
+                            "--output", str(out), "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1)
+    return spy, out
+
+
+def stop_spy(spy: subprocess.Popen[bytes]) -> None:
+    spy.send_signal(signal.SIGINT)
+    spy.wait(60)
+
+
+def drive_measured(target: Target, customers: List[Customer], numbers: Conversations, server_pid: int, *,
+                   messages: int, warm_up: bool = True) -> Dict[str, Any]:
+    """``drive``, plus the CPU seconds each process of the assistant used meanwhile (and this driver's own),
+    and how long the Rasa server's main thread ran and waited for a CPU."""
+    rasa_pid = next(pid for pid, name in process_tree(server_pid).items() if name == "rasa server")
+    before, own_before, main_before = process_tree_cpu(server_pid), _own_cpu_s(), main_thread_schedstat(rasa_pid)
+    result = asyncio.run(drive(target, customers, numbers, messages=messages, warm_up=warm_up))
+    after, own_after, main_after = process_tree_cpu(server_pid), _own_cpu_s(), main_thread_schedstat(rasa_pid)
+    cpu_s = {name: after[name] - before.get(name, 0.0) for name in after}
+    cpu_s["benchmark driver"] = own_after - own_before
+    main_s = {"on a CPU": main_after[0] - main_before[0], "waiting for a CPU": main_after[1] - main_before[1]}
+    return {**result, "cpu_s": cpu_s, "rasa_main_thread_s": main_s}
+
+
+def combined(turns: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """One assistant's figures over all its turns: latencies pooled, CPU and time added up."""
+    latencies = [ms for turn in turns for ms in turn["latencies"]]
+    wall = sum(turn["wall_s"] for turn in turns)
+    cpu: Dict[str, float] = {}
+    for turn in turns:
+        for name, seconds in turn["cpu_s"].items():
+            cpu[name] = cpu.get(name, 0.0) + seconds
+    per_msg = {name: round(seconds * 1000 / len(latencies), 1) for name, seconds in cpu.items()}
+    driver = per_msg.pop("benchmark driver")
     per_msg = {name: ms for name, ms in sorted(per_msg.items(), key=lambda kv: -kv[1]) if ms >= 0.1}
-    per_msg["benchmark driver"] = round((own_after - own_before) * 1000 / result["messages"], 1)
-    result = {**result, "cpu_ms_per_msg": per_msg}
-    if spy is not None:
-        spy.send_signal(signal.SIGINT)
-        spy.wait(60)
-        result["rasa_main_thread_ms_per_msg"] = frame_breakdown(spy_out, result["messages"])
-    return result
+    per_msg["benchmark driver"] = driver
+    main_thread = {what: round(sum(turn["rasa_main_thread_s"][what] for turn in turns) * 1000 / len(latencies), 1)
+                   for what in turns[0]["rasa_main_thread_s"]}
+    q = statistics.quantiles(latencies, n=100)
+    return {"messages": len(latencies), "errors": sum(turn["errors"] for turn in turns),
+            "conversations": sum(turn["conversations"] for turn in turns), "turns": len(turns),
+            "wall_s": round(wall, 1), "throughput_msgs_s": round(len(latencies) / wall, 1),
+            "p50_ms": round(q[49], 1), "p95_ms": round(q[94], 1), "p99_ms": round(q[98], 1),
+            "mean_ms": round(statistics.mean(latencies), 1), "cpu_ms_per_msg": per_msg,
+            "rasa_main_thread_sched_ms_per_msg": main_thread,
+            "p95_ms_by_turn": [round(statistics.quantiles(turn["latencies"], n=100)[94], 1) for turn in turns]}
 
 
 def py_spy() -> str:
@@ -155,55 +198,79 @@ def _own_cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-async def drive(target: Target, mobiles: List[str], *, users: int, messages: int) -> Dict[str, Any]:
+@dataclass
+class Customer:
+    """One simulated customer of one assistant: where it is in its conversation, kept from turn to turn.
+
+    A turn that ends mid-conversation leaves the customer there, and the assistant's next
+    turn carries on from that step: every conversation runs its whole script, and turns
+    change neither the mix of steps nor the number of customers waiting at once.
+    """
+
+    mobiles: List[str]
+    conversation: int = 0  # 0: none started yet
+    step: int = 0
+    started: int = 0  # conversations this customer has started
+
+    def script(self) -> List[str]:
+        return SCRIPTS["zh" if self.conversation % 2 else "en"]
+
+
+class Conversations:
+    """The numbers an assistant's customers give their conversations, from ``first`` on."""
+
+    def __init__(self, first: int = 0) -> None:
+        self.last = first
+
+    def next(self) -> int:
+        self.last += 1
+        return self.last
+
+
+def customers_for(mobiles: List[str], users: int) -> List[Customer]:
+    return [Customer(mobiles[worker::users] or mobiles) for worker in range(users)]
+
+
+async def drive(target: Target, customers: List[Customer], numbers: Conversations, *, messages: int,
+                warm_up: bool = True) -> Dict[str, Any]:
+    """The customers send ``messages`` messages in all, each waiting for its answer before the next."""
     latencies: List[float] = []
     errors = 0
     sent = 0
-    conversation = 0
-    lock = asyncio.Lock()
+    started_conversations = 0
 
-    async def user(worker: int, session: aiohttp.ClientSession) -> None:
-        nonlocal sent, errors, conversation
-        own = mobiles[worker::users] or mobiles
-        turn = 0
-        while True:
-            async with lock:
-                if sent >= messages:
-                    return
-                conversation += 1
-                number = conversation
-            lang = "zh" if number % 2 else "en"
-            mobile = own[turn % len(own)]
-            turn += 1
-            sender = f"bench-{target.name}-{number}"
-            for step in SCRIPTS[lang]:
-                async with lock:
-                    if sent >= messages:
-                        return
-                    sent += 1
-                text = step.format(mobile=mobile, code=await target.code_for(session, mobile) if "{code}" in step else "")
-                started = time.perf_counter()
-                try:
-                    async with session.post(target.webhook, json={"sender": sender, "message": text}) as resp:
-                        await resp.read()
-                        ok = resp.status == 200
-                except aiohttp.ClientError:
-                    ok = False
-                latencies.append((time.perf_counter() - started) * 1000)
-                errors += not ok
+    async def user(customer: Customer, session: aiohttp.ClientSession) -> None:
+        nonlocal sent, errors, started_conversations
+        while sent < messages:
+            if customer.conversation == 0 or customer.step == len(customer.script()):
+                customer.conversation, customer.step = numbers.next(), 0
+                customer.started += 1
+                started_conversations += 1
+            sent += 1  # no await since the check: no other customer ran in between
+            mobile = customer.mobiles[(customer.started - 1) % len(customer.mobiles)]
+            step = customer.script()[customer.step]
+            customer.step += 1
+            text = step.format(mobile=mobile, code=await target.code_for(session, mobile) if "{code}" in step else "")
+            started = time.perf_counter()
+            try:
+                async with session.post(target.webhook, json={"sender": f"bench-{target.name}-{customer.conversation}",
+                                                              "message": text}) as resp:
+                    await resp.read()
+                    ok = resp.status == 200
+            except aiohttp.ClientError:
+                ok = False
+            latencies.append((time.perf_counter() - started) * 1000)
+            errors += not ok
 
     timeout = aiohttp.ClientTimeout(total=120)
     async with aiohttp.ClientSession(timeout=timeout) as session:
-        for i in range(users):  # warm-up: models and connections, not counted
+        for i in range(len(customers) if warm_up else 0):  # warm-up: models and connections, not counted
             async with session.post(target.webhook, json={"sender": f"warmup-{target.name}-{i}", "message": "你好"}) as r:
                 await r.read()
         started = time.perf_counter()
-        await asyncio.gather(*(user(w, session) for w in range(users)))
+        await asyncio.gather(*(user(customer, session) for customer in customers))
         wall = time.perf_counter() - started
-    q = statistics.quantiles(latencies, n=100)
-    return {"messages": len(latencies), "errors": errors, "conversations": conversation, "wall_s": round(wall, 1),
-            "throughput_msgs_s": round(len(latencies) / wall, 1), "p50_ms": round(q[49], 1),
-            "p95_ms": round(q[94], 1), "p99_ms": round(q[98], 1), "mean_ms": round(statistics.mean(latencies), 1)}
+    return {"latencies": latencies, "errors": errors, "conversations": started_conversations, "wall_s": wall}
 
 
 # The product's policies are Rasa's own three, with TED not run when a rule has decided (bot/policies.py);
@@ -278,10 +345,15 @@ def main() -> int:
     parser.add_argument("--customers", type=int, default=40, help="demo key accounts the stack seeds")
     parser.add_argument("--profile", action="store_true",
                         help="sample both Rasa servers with py-spy and print where their main threads spend each message")
+    parser.add_argument("--rounds", type=int, default=4,
+                        help="ours and the baseline take this many turns each, alternating, so that a change in "
+                             "the machine's speed mid-run falls on both (p95 is taken over all turns)")
     parser.add_argument("--baseline-policies", choices=("stock", "ours"), default="stock",
                         help="stock: Rasa's own policy classes (the bare baseline); ours: the product's (bot/policies.py)")
     args = parser.parse_args()
-    results: Dict[str, Any] = {"users": args.users, "messages": args.messages,
+    if not 1 <= args.rounds <= args.messages // (2 * args.users):
+        parser.error(f"--rounds: 1 to {args.messages // (2 * args.users)} (each turn needs two messages per customer)")
+    results: Dict[str, Any] = {"users": args.users, "messages": args.messages, "rounds": args.rounds,
                                "baseline_policies": args.baseline_policies}
     with tempfile.TemporaryDirectory(prefix="bench-bot-") as tmp_name:
         tmp = Path(tmp_name)
@@ -294,32 +366,55 @@ def main() -> int:
             raise SystemExit("baseline training failed")
         results["baseline_train_s"] = round(time.perf_counter() - started, 1)
 
-        print("starting the product (make run's stack) …", flush=True)
+        print("starting the product (make run's stack) and the baseline …", flush=True)
         mobiles = contact_pool(args.customers)
-        stack: Optional[Stack] = Stack(tmp / "stack", demo_customers=args.customers)
-        stack.start()
-        try:
-            ours = Target("ours", f"http://127.0.0.1:{stack.rasa_port}/webhooks/rest/webhook",
-                          emulator_code_lookup(f"http://127.0.0.1:{stack.emulator_port}"))
-            print("driving ours …", flush=True)
-            assert stack.proc is not None
-            results["ours"] = drive_measured(ours, mobiles, stack.proc.pid, users=args.users, messages=args.messages,
-                                             profile=args.profile)
-        finally:
-            stack.stop()
-
+        stack = Stack(tmp / "stack", demo_customers=args.customers)
         port = free_port()
-        server = rasa(baseline, "run", "--model", "models/baseline.tar.gz", "--port", str(port),
-                      "--credentials", "credentials.yml", stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        server: Optional[subprocess.Popen[bytes]] = None
+        spies: List[subprocess.Popen[bytes]] = []
         try:
+            stack.start()
+            assert stack.proc is not None
+            server = rasa(baseline, "run", "--model", "models/baseline.tar.gz", "--port", str(port),
+                          "--credentials", "credentials.yml", stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
             wait_http(f"http://127.0.0.1:{port}/", server)
-            print("driving the baseline …", flush=True)
-            base = Target("baseline", f"http://127.0.0.1:{port}/webhooks/rest/webhook", fixed_code)
-            results["baseline"] = drive_measured(base, mobiles, server.pid, users=args.users, messages=args.messages,
-                                                 profile=args.profile)
+            targets = [
+                (Target("ours", f"http://127.0.0.1:{stack.rasa_port}/webhooks/rest/webhook",
+                        emulator_code_lookup(f"http://127.0.0.1:{stack.emulator_port}")), stack.proc.pid),
+                (Target("baseline", f"http://127.0.0.1:{port}/webhooks/rest/webhook", fixed_code), server.pid),
+            ]
+            spy_outs: Dict[str, Path] = {}
+            if args.profile:
+                for target, pid in targets:
+                    spy, spy_outs[target.name] = start_spy(target, pid)
+                    spies.append(spy)
+            for target, _ in targets:  # warm-up, not counted: one whole conversation in each language
+                asyncio.run(drive(target, customers_for(mobiles, len(SCRIPTS)), Conversations(WARM_UP_CONVERSATIONS),
+                                  messages=sum(map(len, SCRIPTS.values())), warm_up=False))
+            turns: Dict[str, List[Dict[str, Any]]] = {target.name: [] for target, _ in targets}
+            customers = {target.name: customers_for(mobiles, args.users) for target, _ in targets}
+            numbers = {target.name: Conversations() for target, _ in targets}
+            for turn in range(args.rounds):
+                share = args.messages // args.rounds + (1 if turn < args.messages % args.rounds else 0)
+                for target, pid in targets:
+                    print(f"turn {turn + 1} of {args.rounds}: {target.name}, {share} messages …", flush=True)
+                    turns[target.name].append(drive_measured(target, customers[target.name], numbers[target.name], pid,
+                                                             messages=share, warm_up=turn == 0))
+            for spy in spies:
+                stop_spy(spy)
+            spies = []
+            for target, _ in targets:
+                results[target.name] = combined(turns[target.name])
+                if args.profile:
+                    results[target.name]["rasa_main_thread_ms_per_msg"] = frame_breakdown(
+                        spy_outs[target.name], results[target.name]["messages"])
         finally:
-            server.terminate()
-            server.wait(30)
+            for spy in spies:
+                stop_spy(spy)
+            if server is not None:
+                server.terminate()
+                server.wait(30)
+            stack.stop()
 
     ours_r, base_r = results["ours"], results["baseline"]
     results["p95_ratio"] = round(ours_r["p95_ms"] / base_r["p95_ms"], 2)
@@ -328,6 +423,9 @@ def main() -> int:
               f"{r['throughput_msgs_s']:6.1f} msgs/s  ({r['messages']:,} messages, {r['conversations']} conversations, "
               f"{r['errors']} errors)")
         print("            CPU per message: " + ", ".join(f"{n} {ms} ms" for n, ms in r["cpu_ms_per_msg"].items()))
+        print("            Rasa server's main thread per message: " + ", ".join(
+            f"{what} {ms} ms" for what, ms in r["rasa_main_thread_sched_ms_per_msg"].items()))
+        print("            p95 in each turn: " + ", ".join(f"{ms:.0f}" for ms in r["p95_ms_by_turn"]) + " ms")
     if args.profile:
         print("  Rasa server main thread, ms per message (py-spy):   ours  baseline")
         for label in PROFILE_FRAMES:

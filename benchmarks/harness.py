@@ -234,6 +234,16 @@ def process_tree(root: int) -> Dict[int, str]:
     return named
 
 
+def main_thread_schedstat(pid: int) -> Tuple[float, float]:
+    """Seconds a process's main thread has run on a CPU, and waited runnable for one (Linux schedstat).
+
+    The wait is what other processes and threads cost it: a Rasa server whose main thread
+    waits for a CPU answers late however little work it has (``make bench-bot``).
+    """
+    on_cpu_ns, waiting_ns, _ = Path(f"/proc/{pid}/schedstat").read_text().split()
+    return int(on_cpu_ns) / 1e9, int(waiting_ns) / 1e9
+
+
 def process_tree_cpu(root: int) -> Dict[str, float]:
     """CPU seconds so far of ``root`` and its descendants, by process name.
 
