@@ -11,6 +11,7 @@ from sanic.response import HTTPResponse
 
 from bot import endpoint_sessions
 from carecore.identity import SMS_PREFIX
+from carecore.runtime import settle_heap
 
 # Limits every message channel applies: a request body, and a message (an SMS's worth of text).
 MAX_BODY_BYTES = 16 * 1024
@@ -44,6 +45,26 @@ def chat_message_problem(sender: Any, text: Any) -> Optional[Tuple[str, int]]:
     return None
 
 
+_heap_settled = False
+
+
+def settle_heap_once() -> None:
+    """Freeze the Rasa server's start-up heap once the model is loaded (``carecore.runtime.settle_heap``).
+
+    TensorFlow, Rasa and the model leave a few million objects that live until exit, and
+    every collection of the oldest generation walked them all; a message allocates enough
+    (events, states, JSON for the action server) to set one off every few messages. With
+    the heap frozen, the Rasa server's main thread spent less CPU per message against the
+    bare baseline's (``make bench-bot``; docs/performance.md, session 17). Rasa loads the
+    model before the server starts; the channels' blueprints run this after, and only the
+    first one does anything.
+    """
+    global _heap_settled
+    if not _heap_settled:
+        _heap_settled = True
+        settle_heap()
+
+
 def webhook_blueprint(name: str, handle: Callable[[Request], Awaitable[HTTPResponse]]) -> Blueprint:
     webhook = Blueprint(name, __name__)
 
@@ -54,6 +75,10 @@ def webhook_blueprint(name: str, handle: Callable[[Request], Awaitable[HTTPRespo
     @webhook.route("/webhook", methods=["POST"])
     async def receive(request: Request) -> HTTPResponse:
         return await handle(request)
+
+    @webhook.listener("after_server_start")
+    async def settle(*_: object) -> None:
+        settle_heap_once()
 
     @webhook.listener("after_server_stop")
     async def close_endpoint_sessions(*_: object) -> None:
