@@ -17,8 +17,8 @@ only, and a rules-only baseline would run without the TED model the product
 runs at every prediction. Both get the same scripts; the
 figures are p50/p95/p99 latency per message and throughput, and ours/baseline.
 
-Both run at once, idle in turn: each is warmed up with one whole conversation per
-language, then they take turns (4 each by default, ours first), and each one's
+Both run at once, idle in turn: each is warmed up with about one whole conversation
+per customer (20 at once, as measured), then they take turns (4 each by default, ours first), and each one's
 figures are taken over all its turns. A customer whose conversation a turn ends in
 carries on from that step in its assistant's next turn. This machine's speed swings by a third within
 minutes; run one after the other, the two could meet different machines (in one such
@@ -97,8 +97,9 @@ async def fixed_code(session: aiohttp.ClientSession, mobile: str) -> str:
 
 
 # Warm-up conversations are numbered from here: apart from the measured ones. Without them, the first
-# turn of whichever assistant had not run a whole conversation yet carried its first-use costs (TensorFlow
-# tracing paths the greeting did not take): p95 746 ms against 457 to 500 in the baseline's later turns.
+# turn of whichever assistant had not run whole conversations yet carried its first-use costs (TensorFlow
+# tracing paths the greeting did not take): p95 746 ms against 457 to 500 in the baseline's later turns;
+# after one conversation per language, still 742 against 514 to 531 in one run.
 WARM_UP_CONVERSATIONS = 1_000_000
 
 # Where a Rasa server's main thread spends its time, by frame (inclusive), for ``--profile``.
@@ -388,9 +389,9 @@ def main() -> int:
                 for target, pid in targets:
                     spy, spy_outs[target.name] = start_spy(target, pid)
                     spies.append(spy)
-            for target, _ in targets:  # warm-up, not counted: one whole conversation in each language
-                asyncio.run(drive(target, customers_for(mobiles, len(SCRIPTS)), Conversations(WARM_UP_CONVERSATIONS),
-                                  messages=sum(map(len, SCRIPTS.values())), warm_up=False))
+            for target, _ in targets:  # warm-up, not counted: every customer holds about one whole conversation
+                asyncio.run(drive(target, customers_for(mobiles, args.users), Conversations(WARM_UP_CONVERSATIONS),
+                                  messages=args.users * len(SCRIPTS["zh"]), warm_up=False))
             turns: Dict[str, List[Dict[str, Any]]] = {target.name: [] for target, _ in targets}
             customers = {target.name: customers_for(mobiles, args.users) for target, _ in targets}
             numbers = {target.name: Conversations() for target, _ in targets}
