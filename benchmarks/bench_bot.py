@@ -146,7 +146,8 @@ def drive_measured(target: Target, customers: List[Customer], numbers: Conversat
     after, own_after, main_after = process_tree_cpu(server_pid), _own_cpu_s(), main_thread_schedstat(rasa_pid)
     cpu_s = {name: after[name] - before.get(name, 0.0) for name in after}
     cpu_s["benchmark driver"] = own_after - own_before
-    main_s = {"on a CPU": main_after[0] - main_before[0], "waiting for a CPU": main_after[1] - main_before[1]}
+    main_s = ({"on a CPU": main_after[0] - main_before[0], "waiting for a CPU": main_after[1] - main_before[1]}
+              if main_before is not None and main_after is not None else {})
     return {**result, "cpu_s": cpu_s, "rasa_main_thread_s": main_s}
 
 
@@ -424,8 +425,9 @@ def main() -> int:
               f"{r['throughput_msgs_s']:6.1f} msgs/s  ({r['messages']:,} messages, {r['conversations']} conversations, "
               f"{r['errors']} errors)")
         print("            CPU per message: " + ", ".join(f"{n} {ms} ms" for n, ms in r["cpu_ms_per_msg"].items()))
-        print("            Rasa server's main thread per message: " + ", ".join(
-            f"{what} {ms} ms" for what, ms in r["rasa_main_thread_sched_ms_per_msg"].items()))
+        if r["rasa_main_thread_sched_ms_per_msg"]:
+            print("            Rasa server's main thread per message: " + ", ".join(
+                f"{what} {ms} ms" for what, ms in r["rasa_main_thread_sched_ms_per_msg"].items()))
         print("            p95 in each turn: " + ", ".join(f"{ms:.0f}" for ms in r["p95_ms_by_turn"]) + " ms")
     if args.profile:
         print("  Rasa server main thread, ms per message (py-spy):   ours  baseline")

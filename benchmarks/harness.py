@@ -234,13 +234,17 @@ def process_tree(root: int) -> Dict[int, str]:
     return named
 
 
-def main_thread_schedstat(pid: int) -> Tuple[float, float]:
+def main_thread_schedstat(pid: int) -> Optional[Tuple[float, float]]:
     """Seconds a process's main thread has run on a CPU, and waited runnable for one (Linux schedstat).
 
     The wait is what other processes and threads cost it: a Rasa server whose main thread
-    waits for a CPU answers late however little work it has (``make bench-bot``).
+    waits for a CPU answers late however little work it has (``make bench-bot``). None
+    where the kernel keeps no such figures.
     """
-    on_cpu_ns, waiting_ns, _ = Path(f"/proc/{pid}/schedstat").read_text().split()
+    try:
+        on_cpu_ns, waiting_ns, _ = Path(f"/proc/{pid}/schedstat").read_text().split()
+    except (OSError, ValueError):
+        return None
     return int(on_cpu_ns) / 1e9, int(waiting_ns) / 1e9
 
 
