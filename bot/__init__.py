@@ -8,10 +8,9 @@ schema validator (``bot.action_validation``), and the reply-language slot
 mapping runs here rather than on the action server (``bot.slot_mappings``).
 """
 
-from bot import action_validation, endpoint_sessions, slot_mappings
+from bot import action_validation, slot_mappings
 from carecore.phones import install_log_masking
 
 install_log_masking()
 action_validation.install()
 slot_mappings.install()
-endpoint_sessions.install()

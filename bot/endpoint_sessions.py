@@ -14,7 +14,9 @@ timeout and error handling stay Rasa's.
 An idle connection is dropped after ``IDLE_S``, well before Sanic, which the action
 server runs on, closes its end (``KEEP_ALIVE_TIMEOUT``, 5 s): a request never goes
 out on a connection the server is closing, where a POST could not be safely retried.
-``close_all`` closes the sessions of the running loop when the server stops.
+``close_all`` closes the sessions of the running loop when the server stops. Both are the
+channels' doing (``bot.webhooks``): a process that loads none of them (``rasa shell``) keeps
+Rasa's session per call, and so has nothing left open at exit.
 """
 
 from __future__ import annotations
@@ -84,3 +86,7 @@ async def close_all() -> None:
 
 def install() -> None:
     EndpointConfig.session = _shared_session  # type: ignore[method-assign]
+
+
+def uninstall() -> None:
+    EndpointConfig.session = _original_session  # type: ignore[method-assign]

@@ -45,24 +45,30 @@ def chat_message_problem(sender: Any, text: Any) -> Optional[Tuple[str, int]]:
     return None
 
 
-_heap_settled = False
+_server_started = False
 
 
-def settle_heap_once() -> None:
-    """Freeze the Rasa server's start-up heap once the model is loaded (``carecore.runtime.settle_heap``).
+def on_server_start() -> None:
+    """What the Rasa server does once, after it has loaded the model and before the first message.
 
-    TensorFlow, Rasa and the model leave a few million objects that live until exit, and
-    every collection of the oldest generation walked them all; a message allocates enough
-    (events, states, JSON for the action server) to set one off every few messages. With
-    the heap frozen, the Rasa server's main thread spent less CPU per message against the
-    bare baseline's (``make bench-bot``; docs/performance.md, session 17). Rasa loads the
-    model before the server starts; the channels' blueprints run this after, and only the
-    first one does anything.
+    * Its start-up heap is frozen (``carecore.runtime.settle_heap``): TensorFlow, Rasa and the
+      model leave a few million objects that live until exit, and every collection of the
+      oldest generation walked them all; a message allocates enough (events, states, JSON for
+      the action server) to set one off every few messages. With the heap frozen, the main
+      thread spent less CPU per message against the bare baseline's (``make bench-bot``;
+      docs/performance.md, session 17).
+    * Its calls to the action server go over kept-alive connections (``bot.endpoint_sessions``),
+      which the same blueprints close when it stops. ``rasa shell`` loads none of these
+      channels, so it keeps Rasa's connection per call and leaves nothing open at exit.
+
+    Rasa loads the model before the server starts; the channels' blueprints run this after,
+    and only the first one does anything.
     """
-    global _heap_settled
-    if not _heap_settled:
-        _heap_settled = True
+    global _server_started
+    if not _server_started:
+        _server_started = True
         settle_heap()
+        endpoint_sessions.install()
 
 
 def webhook_blueprint(name: str, handle: Callable[[Request], Awaitable[HTTPResponse]]) -> Blueprint:
@@ -77,8 +83,8 @@ def webhook_blueprint(name: str, handle: Callable[[Request], Awaitable[HTTPRespo
         return await handle(request)
 
     @webhook.listener("after_server_start")
-    async def settle(*_: object) -> None:
-        settle_heap_once()
+    async def started(*_: object) -> None:
+        on_server_start()
 
     @webhook.listener("after_server_stop")
     async def close_endpoint_sessions(*_: object) -> None:

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-from typing import List
+from typing import Iterator, List
 
+import pytest
 from aiohttp import web
 from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 
-import bot  # noqa: F401  (installs the shared sessions, as the Rasa server does on loading bot modules)
 from bot import endpoint_sessions
 from tests.conftest import start_app
+
+
+@pytest.fixture(autouse=True)
+def shared_sessions() -> Iterator[None]:
+    """Installed as the Rasa server's channels install them on start; Rasa's own afterwards."""
+    endpoint_sessions.install()
+    yield
+    endpoint_sessions.uninstall()
 
 
 async def _server(peers: List[object]) -> tuple[web.AppRunner, str]:
@@ -90,11 +98,13 @@ def test_unhashable_settings_fall_back_to_rasas_own_session() -> None:
     assert endpoint_sessions._key(EndpointConfig("http://x", headers={"a": ["list"]})) is None
 
 
-async def test_the_rasa_server_stopping_closes_the_shared_sessions() -> None:
+async def test_the_rasa_server_starting_installs_them_and_stopping_closes_them(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     import uuid
 
     from sanic import Sanic
 
+    from bot import webhooks
     from bot.rest_channel import GuardedRestInput
     from carecore.mongod import free_port
 
@@ -104,11 +114,23 @@ async def test_the_rasa_server_stopping_closes_the_shared_sessions() -> None:
     Sanic.test_mode = True
     app = Sanic(f"stop_{uuid.uuid4().hex[:8]}")
     app.blueprint(GuardedRestInput().blueprint(ignore))
+    endpoint_sessions.uninstall()  # as in a fresh Rasa server
+    monkeypatch.setattr(webhooks, "_server_started", False)
+    monkeypatch.setattr(webhooks, "settle_heap", lambda: None)  # the test process's heap is not the server's
     server = await app.create_server(host="127.0.0.1", port=free_port(), return_asyncio_server=True)
     await server.startup()
+    await server.after_start()  # Sanic's after_server_start listeners
     async with EndpointConfig("http://127.0.0.1:1/webhook").session() as session:
         assert not session.closed
     await server.before_stop()
     await server.close()
     await server.after_stop()  # Sanic's after_server_stop listeners
+    assert session.closed
+
+
+async def test_a_process_without_the_channels_keeps_rasas_session_per_call() -> None:
+    """``rasa shell`` loads none of the channels: each call gets its own session, closed after it."""
+    endpoint_sessions.uninstall()
+    async with EndpointConfig("http://127.0.0.1:1/webhook").session() as session:
+        pass
     assert session.closed
