@@ -116,13 +116,18 @@ PROFILE_FRAMES = {
 SPY_RATE_HZ = 50
 
 
+def rasa_server_pid(root: int) -> int:
+    """The Rasa server among ``root`` and its descendants (the stack's supervisor, or the server itself)."""
+    return next(pid for pid, name in process_tree(root).items() if name == "rasa server")
+
+
 def start_spy(target: Target, server_pid: int) -> Tuple[subprocess.Popen[bytes], Path]:
     """py-spy sampling a Rasa server's main thread until ``stop_spy``: raw stacks in ``results/``.
 
     It samples only while the thread works (py-spy leaves idle threads out), so a server
     waiting while the other one has its turn adds nothing.
     """
-    rasa_pid = next(pid for pid, name in process_tree(server_pid).items() if name == "rasa server")
+    rasa_pid = rasa_server_pid(server_pid)
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"bench_bot_{target.name}.pyspy.txt"
     spy = subprocess.Popen([py_spy(), "record", "--pid", str(rasa_pid), "--rate", str(SPY_RATE_HZ), "--format", "raw",
@@ -140,7 +145,7 @@ def drive_measured(target: Target, customers: List[Customer], numbers: Conversat
                    messages: int, warm_up: bool = True) -> Dict[str, Any]:
     """``drive``, plus the CPU seconds each process of the assistant used meanwhile (and this driver's own),
     and how long the Rasa server's main thread ran and waited for a CPU."""
-    rasa_pid = next(pid for pid, name in process_tree(server_pid).items() if name == "rasa server")
+    rasa_pid = rasa_server_pid(server_pid)
     before, own_before, main_before = process_tree_cpu(server_pid), _own_cpu_s(), main_thread_schedstat(rasa_pid)
     result = asyncio.run(drive(target, customers, numbers, messages=messages, warm_up=warm_up))
     after, own_after, main_after = process_tree_cpu(server_pid), _own_cpu_s(), main_thread_schedstat(rasa_pid)
