@@ -2,8 +2,7 @@
 
 ``make bench-dispatch`` runs this as a child after the campaign: the same
 transport the gateway uses (``TwilioTransport``, twilio-python's async client
-over aiohttp, with the campaign's one write per request: ``carecore.http_writes``),
-under the same JIT setting (``CARE_JIT``), the same concurrency, the same emulator process, and nothing
+over aiohttp), the same concurrency, the same emulator process, and nothing
 else: no database, no planning, no records. Whatever the campaign does around
 each call can only make it slower, so this rate is the most the end-to-end
 figure could reach on this machine with the real client library.
@@ -25,9 +24,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER  # noqa: E402
 
-from carecore import http_writes  # noqa: E402
-from carecore.config import get_settings  # noqa: E402
-from carecore.jit import enable_jit  # noqa: E402
 from carecore.sms.transports import TwilioTransport  # noqa: E402
 
 BODY = "【客户关怀】张经理，今天是您的生日，中国电信政企客户部祝您生日快乐、万事顺意！"
@@ -51,8 +47,6 @@ async def send_all(url: str, messages: int, concurrency: int) -> float:
 
 def main() -> int:
     url, messages, concurrency = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    enable_jit(get_settings().care_jit)  # as ``care_scheduler run`` does
-    http_writes.install_client()
     cpu_before = sum(os.times()[:2])
     elapsed = asyncio.run(send_all(url, messages, concurrency))
     cpu = sum(os.times()[:2]) - cpu_before

@@ -122,14 +122,11 @@ class NotingRulePolicy(_NotesItsPrediction, RulePolicy):
 class SettledSkippingTEDPolicy(TEDPolicy):
     """Rasa's TEDPolicy, which does not run its model when a rule or memorised turn has settled the prediction."""
 
-    skipped = 0  # predictions not run, for tests and benchmarks
-
     def predict_action_probabilities(self, tracker: DialogueStateTracker, domain: Domain,
                                      rule_only_data: Optional[Dict[str, Any]] = None,
                                      precomputations: Any = None, **kwargs: Any) -> PolicyPrediction:
         settled = precomputations is None and settled_for(tracker, below=self.priority)
         forget()  # a note serves one prediction and must not keep a conversation alive
         if settled:
-            type(self).skipped += 1
             return self._prediction(self._default_predictions(domain))
         return super().predict_action_probabilities(tracker, domain, rule_only_data, precomputations, **kwargs)

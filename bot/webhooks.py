@@ -11,7 +11,6 @@ from sanic.response import HTTPResponse
 
 from bot import endpoint_sessions
 from carecore.identity import SMS_PREFIX
-from carecore.runtime import settle_heap
 
 # Limits every message channel applies: a request body, and a message (an SMS's worth of text).
 MAX_BODY_BYTES = 16 * 1024
@@ -51,12 +50,6 @@ _server_started = False
 def on_server_start() -> None:
     """What the Rasa server does once, after it has loaded the model and before the first message.
 
-    * Its start-up heap is frozen (``carecore.runtime.settle_heap``): TensorFlow, Rasa and the
-      model leave a few million objects that live until exit, and every collection of the
-      oldest generation walked them all; a message allocates enough (events, states, JSON for
-      the action server) to set one off every few messages. With the heap frozen, the main
-      thread spent less CPU per message against the bare baseline's (``make bench-bot``;
-      docs/performance.md, session 17).
     * Its calls to the action server go over kept-alive connections (``bot.endpoint_sessions``),
       which the same blueprints close when it stops. ``rasa shell`` loads none of these
       channels, so it keeps Rasa's connection per call and leaves nothing open at exit.
@@ -67,7 +60,6 @@ def on_server_start() -> None:
     global _server_started
     if not _server_started:
         _server_started = True
-        settle_heap()
         endpoint_sessions.install()
 
 

@@ -62,7 +62,7 @@ async def plan_birthdays(ctx: PlanContext) -> AsyncIterator[Planned]:
     async for doc in ctx.db.customers.with_birthday_in(birthdays_greeted(ctx.day)):
         customer = Customer.from_stored(doc)  # read from customers: checked on write
         for contact in customer.contacts:
-            if not is_birthday(contact.birthday, ctx.day):  # a colleague's profile, or a stale birthday row
+            if not is_birthday(contact.birthday, ctx.day):  # a colleague's birthday
                 continue
             personal = contact.tier in TOP_TIERS
             values = {"contact_name": contact.name, "region": customer.region.province.rstrip("省市"),
@@ -105,8 +105,6 @@ async def plan_usage(ctx: PlanContext, gaps: Optional[UsageGaps] = None) -> Asyn
     due = bill_days_due(ctx.day)
     async for doc in ctx.db.customers.with_bill_day_in(due):
         customer = Customer.from_stored(doc)  # read from customers: checked on write
-        if customer.billing.bill_day not in due:  # still listed under a bill day edited by hand
-            continue
         usage = await ctx.db.usage.get(customer.id, month)
         if usage is None:
             if gaps is not None:

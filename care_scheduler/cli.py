@@ -26,13 +26,11 @@ from tqdm import tqdm
 from care_scheduler import operations
 from care_scheduler.campaigns import KINDS
 from care_scheduler.runner import CampaignRunner
-from carecore import http_writes
 from carecore.clock import FixedClock, SystemClock
 from carecore.config import get_settings
-from carecore.jit import enable_jit
 from carecore.logging_setup import setup_logging
 from carecore.passwords import WeakPassword, hash_password
-from carecore.runtime import build_gateway, open_database, settle_heap
+from carecore.runtime import build_gateway, open_database
 
 
 def _day(value: str) -> date:
@@ -109,12 +107,10 @@ async def set_password(manager_id: str, password: str) -> int:
     return 0
 
 
-async def rebuild_selections() -> int:
+async def migrate() -> int:
     settings = get_settings()
-    async with open_database(settings) as db:
-        rows = await db.customers.rebuild_birthday_rows()
-        members = await db.customers.rebuild_bill_day_lists()
-    print(f"birthday rows: {rows}\nbill day memberships: {members}")
+    async with open_database(settings) as db:  # opening it brings validators and indexes up to date
+        print(f"schema of {db.name}: up to date ({len(await db.collection_names())} collections)")
     return 0
 
 
@@ -150,30 +146,21 @@ def main(argv: Optional[List[str]] = None) -> int:
     sub.add_parser("serve", help="run the scheduler and its HTTP service")
     p_password = sub.add_parser("set-password", help="set an account manager's console password (read from stdin)")
     p_password.add_argument("manager_id")
-    sub.add_parser("rebuild-selections",
-                   help="derive the birthday rows and bill day lists again from every profile (after editing "
-                        "customers outside the product); entries are added, none removed: a stale one costs a "
-                        "profile read, never a message")
+    sub.add_parser("migrate", help="bring the database's validators and indexes up to date, drop retired ones")
     args = parser.parse_args(argv)
     settings = get_settings()
     setup_logging(settings.log_level)
     if args.command == "preview":
         return asyncio.run(preview(args.kind, args.date, args.price, args.show))
     if args.command == "run":
-        enable_jit(settings.care_jit)
-        settle_heap()
-        http_writes.install_client()
         return asyncio.run(run(args.kind, args.date, args.dry_run, args.mps, args.no_rate_limit, args.now))
-    if args.command == "rebuild-selections":
-        return asyncio.run(rebuild_selections())
+    if args.command == "migrate":
+        return asyncio.run(migrate())
     if args.command == "set-password":
         return asyncio.run(set_password(args.manager_id, _read_password()))
     if args.command == "serve":
         from care_scheduler.service import serve  # the web stack (console, charts) only when serving
 
-        enable_jit(settings.care_jit)
-        settle_heap()
-        http_writes.install_client()  # not the server side: the console may serve files one day
         serve(settings)
         return 0
     return asyncio.run(report(args.since, args.plot))

@@ -15,8 +15,6 @@ from typing import Dict, Optional, Tuple
 from cryptography.fernet import Fernet
 from pydantic import BaseSettings, Field, validator
 
-from carecore.jit import checked_mode
-
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Campaign schedules (crontab, business timezone): greetings and usage inside the send window.
 DEFAULT_SCHEDULES = {
@@ -124,9 +122,6 @@ class Settings(BaseSettings):
     )
     campaign_mps: float = Field(30.0, gt=0, description="Segments per second the sender may send (its MPS).")
     campaign_concurrency: int = Field(8, ge=1, le=256, description="Messages in flight at once per campaign.")
-    care_jit: str = Field(
-        "pyston", description="'pyston': the care scheduler and the emulator run under the pyston-lite JIT; 'off': plain CPython."
-    )
     sms_price_per_segment: float = Field(0.05, ge=0, description="Price of one segment for preview estimates.")
 
     sla_warn_before_minutes: int = Field(
@@ -157,10 +152,6 @@ class Settings(BaseSettings):
         if value not in {"emulator", "console"}:
             raise ValueError("SMS_OUTBOX must be 'emulator' or 'console'")
         return value
-
-    @validator("care_jit")
-    def _known_jit(cls, value: str) -> str:  # noqa: N805
-        return checked_mode(value)
 
     @validator("fault_sla_hours")
     def _all_tiers(cls, value: Dict[str, Tuple[float, float]]) -> Dict[str, Tuple[float, float]]:  # noqa: N805

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import Enum
-from typing import Any, Dict, List, Mapping, Optional, Tuple, Type, TypeVar
+from typing import Any, Dict, List, Mapping, Optional, Type, TypeVar
 
 from lunardate import LunarDate
 from pydantic import BaseModel, Field, root_validator, validator
-from pydantic.fields import SHAPE_LIST, SHAPE_SINGLETON
+from pydantic.fields import SHAPE_LIST
 
 from carecore.phones import InvalidPhoneNumber, to_e164
 
@@ -153,75 +153,24 @@ class Model(BaseModel):
         """The model of a document read back from its own collection, without validating it again.
 
         Every write went through this model or the collection's validator made from it, so
-        the document is already what ``parse_obj`` would make of it. Parsing it again cost a
-        campaign more than sending (a profile with seven contacts: about 1 ms, most of it
-        re-checking each mobile with ``phonenumbers``). Only bulk reads use this; a document
-        from anywhere else goes through ``parse_obj``.
-
-        It makes what pydantic's ``construct`` makes (the same values, defaults, field order
-        and ``__fields_set__``), from a plan worked out once per model: ``construct`` looked
-        up each field's default afresh, and took twice the time, on every profile and every
-        record a campaign reads.
+        the document already is what ``parse_obj`` would make of it; bulk reads (campaigns)
+        skip re-checking every mobile. ``construct`` leaves nested models as dicts, so they
+        are built here first.
         """
         values: Dict[str, Any] = {}
-        present = set()
-        for name, alias, nested, is_list, default in _stored_plan(cls):
-            value = doc.get(alias, _ABSENT)
-            if value is not _ABSENT:
-                if nested is not None and value is not None:
-                    value = [nested.from_stored(v) for v in value] if is_list else nested.from_stored(value)
-                values[name] = value
-                present.add(name)
-            elif default is not _REQUIRED:
-                values[name] = default() if isinstance(default, _Fresh) else default
-        model = cls.__new__(cls)
-        object.__setattr__(model, "__dict__", values)
-        object.__setattr__(model, "__fields_set__", present)
-        if cls.__private_attributes__:
-            model._init_private_attributes()
-        return model
+        for name, model_field in cls.__fields__.items():
+            if model_field.alias not in doc:
+                continue
+            value = doc[model_field.alias]
+            nested = model_field.type_
+            if value is not None and isinstance(nested, type) and issubclass(nested, Model):
+                value = [nested.from_stored(v) for v in value] if model_field.shape == SHAPE_LIST \
+                    else nested.from_stored(value)
+            values[name] = value
+        return cls.construct(**values)
 
 
 ModelT = TypeVar("ModelT", bound=Model)
-_ABSENT = object()  # a field the document does not have
-_REQUIRED = object()  # a field without a default: absent, it stays unset, as with ``construct``
-_IMMUTABLE = (type(None), str, int, float, bool, bytes, Enum)
-
-
-class _Fresh:
-    """A default made anew for each model, as pydantic does for a factory or a mutable default."""
-
-    def __init__(self, make: Any) -> None:
-        self.make = make
-
-    def __call__(self) -> Any:
-        return self.make()
-
-
-_StoredPlan = List[Tuple[str, str, Optional[Type[Model]], bool, Any]]
-_STORED_PLANS: Dict[type, _StoredPlan] = {}
-
-
-def _stored_plan(cls: Type[Model]) -> _StoredPlan:
-    """Per field: its name, its stored name, the model it nests (alone or in a list), its default."""
-    plan = _STORED_PLANS.get(cls)
-    if plan is None:
-        plan = []
-        for name, model_field in cls.__fields__.items():
-            inner = model_field.type_
-            nested = inner if isinstance(inner, type) and issubclass(inner, Model) else None
-            if nested is not None and model_field.shape not in (SHAPE_LIST, SHAPE_SINGLETON):
-                raise TypeError(f"{cls.__name__}.{name}: no stored form for this shape")
-            if model_field.required:
-                default: Any = _REQUIRED
-            elif model_field.default_factory is None and isinstance(model_field.default, _IMMUTABLE):
-                default = model_field.default  # shared safely: pydantic's copy of it would be itself
-            else:
-                default = _Fresh(model_field.get_default)
-            # enums stay plain values, as ``use_enum_values`` keeps them
-            plan.append((name, model_field.alias, nested, model_field.shape == SHAPE_LIST, default))
-        _STORED_PLANS[cls] = plan
-    return plan
 
 
 class Region(Model):

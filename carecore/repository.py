@@ -7,9 +7,7 @@ swap later touches one file. (Rasa's own tracker store talks to MongoDB itself.)
 Writes are validated twice: by the typed models here, with errors that name the
 field, and by the collection's ``$jsonSchema`` validator, which also guards
 writes that bypass this code. (The campaigns' batch reservation, ``reserve_many``,
-leaves its records to the second alone: see there.) A profile write and the birthday rows derived from
-it (``customer_birthdays``) are one transaction, so a rejected write leaves nothing
-behind.
+leaves its records to the second alone: see there.)
 """
 
 from __future__ import annotations
@@ -17,7 +15,6 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-import zlib
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -76,24 +73,12 @@ from carecore.models import (
     UsageMonth,
 )
 from carecore.phones import InvalidPhoneNumber, mask, to_e164
-from carecore.schemas import (
-    AUXILIARY_COLLECTIONS,
-    BILL_DAY_CHUNKS,
-    BILL_DAY_LISTS,
-    BIRTHDAY_ROWS,
-    COLLECTIONS,
-    RETIRED_INDEXES,
-    json_schema_for,
-)
+from carecore.schemas import AUXILIARY_COLLECTIONS, COLLECTIONS, RETIRED_COLLECTIONS, RETIRED_INDEXES, json_schema_for
 
 log = logging.getLogger(__name__)
 
 # (calendar, month, days): the birthdays greeted on one day, as care_scheduler.calendar gives them.
 BirthdaySelection = Tuple[str, int, Sequence[int]]
-# In ``counters``: set once every customer's birthday rows / bill day membership exist
-# (see ``Database.ensure_schema``).
-BIRTHDAY_ROWS_BUILT = "schema:customer_birthdays"
-BILL_DAY_LISTS_BUILT = "schema:bill_day_members"
 T = TypeVar("T")
 
 M = TypeVar("M", bound=BaseModel)
@@ -179,54 +164,6 @@ async def _transactional(db: AsyncIOMotorDatabase, session: Optional[AsyncIOMoto
         return await own.with_transaction(work)
 
 
-def birthday_key(calendar: str, month: int, day: int) -> str:
-    """How a birthday is keyed in ``customer_birthdays`` (``rebuild_birthday_rows`` builds the same)."""
-    return f"{calendar}-{month}-{day}"
-
-
-def birthday_rows(customer_id: str, contacts: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
-    """One row per contact birthday; the id holds the key, so a changed birthday is a new row.
-
-    A contact without a well-formed birthday gives no row: the customers' validator
-    refuses that profile anyway, with an error naming the field.
-    """
-    rows = []
-    for contact in contacts:
-        born = contact.get("birthday") if isinstance(contact, dict) else None
-        if not isinstance(born, dict) or not {"calendar", "month", "day"} <= born.keys() or "contact_id" not in contact:
-            continue
-        key = birthday_key(born["calendar"], born["month"], born["day"])
-        rows.append({"_id": f"{contact['contact_id']}/{key}", "key": key, "customer_id": customer_id})
-    return rows
-
-
-def bill_day_lists_of(bill_day: int) -> List[str]:
-    """Ids of the membership documents of one bill day."""
-    return [f"{bill_day}/{chunk}" for chunk in range(BILL_DAY_CHUNKS)]
-
-
-def bill_day_list(customer_id: str, bill_day: int) -> str:
-    """The membership document that lists a customer under its bill day (its chunk follows from the id)."""
-    return bill_day_lists_of(bill_day)[zlib.crc32(customer_id.encode()) % BILL_DAY_CHUNKS]
-
-
-def bill_day_additions(members: Iterable[Tuple[str, Any]]) -> List[pymongo.UpdateOne]:
-    """Upserts that add each (customer id, bill day) to its membership list, one per list touched.
-
-    Each list is kept sorted and free of repeats on the server, so a selection only
-    merges sorted runs (sorting 8,000 ids from scratch costs more than reading them).
-    A bill day that is not a day of the month is left out: the customers' validator
-    refuses that profile anyway, with an error naming the field.
-    """
-    lists: Dict[str, Tuple[int, List[str]]] = {}
-    for customer_id, day in members:
-        if isinstance(day, int) and not isinstance(day, bool) and 1 <= day <= 31:
-            lists.setdefault(bill_day_list(customer_id, day), (day, []))[1].append(customer_id)
-    return [pymongo.UpdateOne({"_id": key}, [{"$set": {"day": day, "ids": {"$sortArray": {
-        "input": {"$setUnion": [{"$ifNull": ["$ids", []]}, {"$literal": ids}]}, "sortBy": 1}}}}], upsert=True)
-            for key, (day, ids) in lists.items()]
-
-
 class _Repository:
     collection_name: str
 
@@ -238,46 +175,23 @@ class _Repository:
 class CustomerRepository(_Repository):
     collection_name = "customers"
 
-    def __init__(self, db: AsyncIOMotorDatabase) -> None:
-        super().__init__(db)
-        self._birthdays = db[BIRTHDAY_ROWS]
-        self._bill_days = db[BILL_DAY_LISTS]
-
     async def insert(self, data: Any, *, session: Optional[AsyncIOMotorClientSession] = None) -> Customer:
-        """Insert a profile, its birthday rows and its bill day membership, in the caller's
-        transaction or in one of its own."""
+        """Insert a profile, in the caller's transaction if it gives one."""
         customer = _validate(Customer, self.collection_name, data)
         now = utcnow()
         customer.created_at = customer.created_at or now
         customer.updated_at = now
-
-        async def write(txn: AsyncIOMotorClientSession) -> None:
-            await self._col.insert_one(customer.to_mongo(), session=txn)
-            await self._set_birthday_rows(customer.id, customer.contacts, session=txn)
-            await self._bill_days.bulk_write(bill_day_additions([(customer.id, customer.billing.bill_day)]),
-                                             session=txn)
-
         async with _write_errors(self.collection_name):
-            await _transactional(self._db, session, write)
+            await self._col.insert_one(customer.to_mongo(), session=session)
         return customer
 
     async def replace(self, data: Any) -> Customer:
         customer = _validate(Customer, self.collection_name, data)
         customer.updated_at = utcnow()
-
-        async def write(txn: AsyncIOMotorClientSession) -> None:
-            # Read in the transaction: a concurrent change of the bill day is a write conflict, retried.
-            before = await self._col.find_one({"_id": customer.id}, {"billing.bill_day": 1}, session=txn)
-            if before is None:
-                raise KeyError(customer.id)
-            # the transaction's snapshot holds the profile read above: this replace finds it (or conflicts, retried)
-            await self._col.replace_one({"_id": customer.id}, customer.to_mongo(), session=txn)
-            await self._set_birthday_rows(customer.id, customer.contacts, session=txn)
-            await self._move_bill_day(customer.id, before.get("billing", {}).get("bill_day"),
-                                      customer.billing.bill_day, session=txn)
-
         async with _write_errors(self.collection_name):
-            await _transactional(self._db, None, write)
+            result = await self._col.replace_one({"_id": customer.id}, customer.to_mongo())
+        if result.matched_count == 0:
+            raise KeyError(customer.id)
         return customer
 
     async def insert_many(self, docs: Iterable[Dict[str, Any]], *, check_models: bool = True) -> List[str]:
@@ -286,13 +200,6 @@ class CustomerRepository(_Repository):
         ``check_models=False`` skips the pydantic pass and leaves validation to the
         collection's ``$jsonSchema`` alone: for generated bulk data (a million
         contacts), whose generator is itself tested against the models.
-
-        No transaction here (a bulk load would hold one open for minutes): the
-        birthday rows and bill day membership are written first, so a run killed in
-        between leaves rows without a profile, which selection skips, never a profile
-        without its rows, which would miss a birthday or a bill day. Rows already there
-        are left as they are; a duplicate profile that is skipped may leave its id
-        listed under a second bill day, which the usage campaign checks.
         """
         now = utcnow()
         batch = []
@@ -302,71 +209,8 @@ class CustomerRepository(_Repository):
             batch.append({**doc, "created_at": doc.get("created_at") or now, "updated_at": now})
         if not batch:
             return []
-        rows = [row for doc in batch for row in birthday_rows(doc["_id"], doc.get("contacts", []))]
-        memberships = bill_day_additions((doc["_id"], (doc.get("billing") or {}).get("bill_day")) for doc in batch)
         async with _write_errors(self.collection_name):
-            if rows:
-                await _insert_many_skipping_duplicates(self._birthdays, rows)
-            if memberships:
-                await self._bill_days.bulk_write(memberships, ordered=False)
             return await _insert_many_skipping_duplicates(self._col, batch)
-
-    async def _set_birthday_rows(self, customer_id: str, contacts: Sequence[Contact], *,
-                                 session: AsyncIOMotorClientSession) -> None:
-        """Make the customer's birthday rows match its contacts (inside the profile's transaction)."""
-        rows = birthday_rows(customer_id, [c.dict() for c in contacts])
-        await self._birthdays.delete_many({"customer_id": customer_id, "_id": {"$nin": [r["_id"] for r in rows]}},
-                                          session=session)
-        if rows:
-            await self._birthdays.bulk_write(
-                [pymongo.ReplaceOne({"_id": r["_id"]}, r, upsert=True) for r in rows], ordered=False, session=session)
-
-    async def _move_bill_day(self, customer_id: str, old: Any, new: int, *,
-                             session: AsyncIOMotorClientSession) -> None:
-        """List the customer under its bill day, and no longer under the old one (inside the profile's transaction)."""
-        ops: List[Any] = bill_day_additions([(customer_id, new)])
-        if isinstance(old, int) and old != new:
-            ops.append(pymongo.UpdateOne({"_id": bill_day_list(customer_id, old)}, {"$pull": {"ids": customer_id}}))
-        await self._bill_days.bulk_write(ops, ordered=False, session=session)
-
-    async def rebuild_bill_day_lists(self, *, batch_size: int = 10_000) -> int:
-        """List every profile under its bill day (for a database written before the lists existed,
-        or edited behind this module's back); returns how many memberships there are.
-
-        Ids are added, never removed, for the reason given at ``rebuild_birthday_rows``: the usage
-        campaign checks each selected profile's bill day itself.
-        """
-        cursor = self._col.find({}, {"billing.bill_day": 1}, batch_size=batch_size)
-        batch: List[Tuple[str, Any]] = []
-        async for doc in cursor:
-            batch.append((doc["_id"], (doc.get("billing") or {}).get("bill_day")))
-            if len(batch) >= batch_size:
-                await self._bill_days.bulk_write(bill_day_additions(batch), ordered=False)
-                batch = []
-        if batch:
-            await self._bill_days.bulk_write(bill_day_additions(batch), ordered=False)
-        counted = await self._bill_days.aggregate(
-            [{"$group": {"_id": None, "n": {"$sum": {"$size": "$ids"}}}}]).to_list(length=None)
-        return counted[0]["n"] if counted else 0
-
-    async def rebuild_birthday_rows(self) -> int:
-        """Derive the birthday rows of every profile on the server (for a database written before
-        the rows existed, or edited behind this module's back); returns how many rows there are.
-
-        Rows are merged in, never removed: a stale row only makes selection read a profile whose
-        contacts the campaign then checks itself, whereas a missing row would lose a greeting.
-        """
-        pipeline: List[Dict[str, Any]] = [
-            {"$unwind": "$contacts"},
-            {"$project": {"_id": 0, "customer_id": "$_id", "contact_id": "$contacts.contact_id",
-                          "key": {"$concat": ["$contacts.birthday.calendar", "-",
-                                              {"$toString": "$contacts.birthday.month"}, "-",
-                                              {"$toString": "$contacts.birthday.day"}]}}},
-            {"$project": {"_id": {"$concat": ["$contact_id", "/", "$key"]}, "key": 1, "customer_id": 1}},
-            {"$merge": {"into": BIRTHDAY_ROWS, "on": "_id", "whenMatched": "replace", "whenNotMatched": "insert"}},
-        ]
-        await self._col.aggregate(pipeline).to_list(length=None)
-        return await self._birthdays.count_documents({})
 
     async def get(self, customer_id: str) -> Optional[Customer]:
         doc = await self._col.find_one({"_id": customer_id})
@@ -435,13 +279,6 @@ class CustomerRepository(_Repository):
         async for doc in self._col.find(query, projection=projection, batch_size=batch_size).sort("_id", 1):
             yield doc
 
-    async def _scan_ids(self, query: Dict[str, Any]) -> List[str]:
-        """Ids of matching customers, sorted, by a collection scan: what a selection costs without
-        the birthday rows and bill day lists (only the benchmark and tests ask, to compare)."""
-        cursor = self._col.find(query, projection={"_id": 1}, batch_size=10_000).hint([("$natural", 1)])
-        # to_list, not `async for`: one await per batch instead of one per id (8,000 awaits cost ~40 ms).
-        return sorted(doc["_id"] for doc in await cursor.to_list(length=None))
-
     async def profiles(self, ids: Sequence[str], *, batch_size: int = 500) -> AsyncIterator[Dict[str, Any]]:
         """Whole customer documents for selected ids, in that order, a batch at a time."""
         for start in range(0, len(ids), batch_size):
@@ -451,48 +288,27 @@ class CustomerRepository(_Repository):
                 if customer_id in found:  # deleted since the selection: skipped, not an error
                     yield found[customer_id]
 
-    async def ids_with_birthday_in(self, selections: Sequence[BirthdaySelection], *,
-                                   full_scan: bool = False) -> List[str]:
+    async def ids_with_birthday_in(self, selections: Sequence[BirthdaySelection]) -> List[str]:
         """Customers with a contact born on any (calendar, month, one of days), sorted, each once.
 
-        Read from the birthday rows' index alone (no document is touched), in one round
-        trip. A row left stale by a crash can name a customer whose contacts no longer
-        match, so callers check each contact's birthday themselves, as the campaign does.
-        ``full_scan`` answers the same from the customers themselves by a collection scan:
-        only the benchmark uses it, to measure what the rows save.
+        Answered by the ``birthday`` index. Callers still check each contact, since another
+        contact of the same customer may be the one born that day.
         """
         if not selections:
             return []
-        if full_scan:
-            query = {"$or": [
-                {"contacts": {"$elemMatch": {"birthday.calendar": calendar, "birthday.month": month,
-                                             "birthday.day": {"$in": list(days)}}}}
-                for calendar, month, days in selections
-            ]}
-            return await self._scan_ids(query)
-        keys = [birthday_key(calendar, month, day) for calendar, month, days in selections for day in days]
-        cursor = self._birthdays.aggregate([
-            {"$match": {"key": {"$in": keys}}},
-            {"$group": {"_id": None, "ids": {"$addToSet": "$customer_id"}}},
-        ])
-        found = await cursor.to_list(length=None)
-        return sorted(found[0]["ids"]) if found else []
+        query = {"$or": [
+            {"contacts": {"$elemMatch": {"birthday.calendar": calendar, "birthday.month": month,
+                                         "birthday.day": {"$in": list(days)}}}}
+            for calendar, month, days in selections
+        ]}
+        return sorted(doc["_id"] for doc in await self._col.find(query, {"_id": 1}).to_list(length=None))
 
-    async def ids_with_bill_day_in(self, days: Sequence[int], *, full_scan: bool = False) -> List[str]:
-        """Customers with any of these bill days, sorted, each once: read from the membership lists,
-        a few documents per day, in one round trip.
-
-        A hand edit of a bill day leaves the customer listed under the old day too until
-        ``rebuild_bill_day_lists`` or the next write through this module, so callers check
-        the bill day of each profile, as the usage campaign does. ``full_scan`` answers the
-        same from the customers by a collection scan (the benchmark's comparison).
-        """
-        if full_scan:
-            return await self._scan_ids({"billing.bill_day": {"$in": list(days)}})
-        keys = [key for day in days for key in bill_day_lists_of(day)]
-        lists = await self._bill_days.find({"_id": {"$in": keys}}, {"ids": 1}).to_list(length=None)
-        merged = sorted(customer_id for doc in lists for customer_id in doc["ids"])  # sorted runs: a merge
-        return list(dict.fromkeys(merged)) if len(days) > 1 else merged  # a stale listing repeats across days
+    async def ids_with_bill_day_in(self, days: Sequence[int]) -> List[str]:
+        """Customers with any of these bill days, sorted: covered by the ``bill_day`` index (day, id)."""
+        if not days:
+            return []
+        cursor = self._col.find({"billing.bill_day": {"$in": list(days)}}, {"_id": 1})
+        return sorted(doc["_id"] for doc in await cursor.to_list(length=None))
 
     async def with_birthday_in(self, selections: Sequence[BirthdaySelection]) -> AsyncIterator[Dict[str, Any]]:
         async for doc in self.profiles(await self.ids_with_birthday_in(selections)):
@@ -1256,6 +1072,12 @@ class Database:
     async def ensure_schema(self) -> None:
         """Create collections with validators and indexes; safe to run on every start."""
         existing = set(await self._db.list_collection_names())
+        for name, index_names in RETIRED_INDEXES.items():
+            present = await self._db[name].index_information() if name in existing else {}
+            for index_name in index_names:
+                if index_name in present:
+                    log.info("dropping retired index %s.%s", name, index_name)
+                    await self._db[name].drop_index(index_name)
         for name, (model, indexes) in COLLECTIONS.items():
             validator = {"$jsonSchema": json_schema_for(model)}
             if name in existing:
@@ -1273,24 +1095,11 @@ class Database:
                 except CollectionInvalid:
                     pass
             await _create_indexes(self._db[name], indexes)
-        for name, index_names in RETIRED_INDEXES.items():
-            present = await self._db[name].index_information()
-            for index_name in index_names:
-                if index_name in present:
-                    log.info("dropping retired index %s.%s", name, index_name)
-                    await self._db[name].drop_index(index_name)
-        derived = ((BIRTHDAY_ROWS_BUILT, "birthday rows", self.customers.rebuild_birthday_rows),
-                   (BILL_DAY_LISTS_BUILT, "bill day memberships", self.customers.rebuild_bill_day_lists))
-        for marker, what, rebuild in derived:
-            if await self._db.counters.find_one({"_id": marker}):
-                continue
-            # A database from before these rows (or a start that died deriving them): derive them,
-            # or nobody is greeted / told their usage. The marker is set only once they are complete.
-            if "customers" in existing:
-                started = time.perf_counter()
-                count = await rebuild()
-                log.info("derived %d %s from the customers in %.1f s", count, what, time.perf_counter() - started)
-            await self._db.counters.update_one({"_id": marker}, {"$set": {"at": utcnow()}}, upsert=True)
+        for name in RETIRED_COLLECTIONS:
+            if name in existing:
+                log.info("dropping retired collection %s", name)
+                await self._db.drop_collection(name)
+        await self._db.counters.delete_many({"_id": {"$in": [f"schema:{name}" for name in RETIRED_COLLECTIONS]}})
 
     async def raw_insert(self, collection: str, doc: Dict[str, Any]) -> None:
         """Insert without model validation; only for proving the database validators work."""

@@ -7,7 +7,6 @@ credentials means the offline outbox" are decided in one place.
 
 from __future__ import annotations
 
-import gc
 import logging
 from contextlib import asynccontextmanager
 from typing import AsyncIterator, Optional
@@ -20,25 +19,6 @@ from carecore.sms.transports import ConsoleOutbox, SmsTransport, TwilioTransport
 
 log = logging.getLogger(__name__)
 
-
-# Young containers collected every 20,000 allocations instead of 700 (Python's default).
-YOUNG_GENERATION_THRESHOLD = 20_000
-
-
-def settle_heap() -> None:
-    """Take what start-up made out of the garbage collector's way, and collect young objects less often.
-
-    A campaign allocates containers for every message, so with Python's defaults the
-    collector ran every few messages, and its oldest generation walked the whole
-    start-up heap (modules, models, phone number metadata) each time: 3 % of a
-    campaign's CPU, in pauses of up to 0.1 s. Start-up objects live until exit anyway,
-    so they are frozen (``gc.freeze``); cycles made afterwards are still collected.
-    Called by long-running entry points once they have imported what they need.
-    """
-    gc.collect()
-    gc.freeze()
-    _, older, oldest = gc.get_threshold()
-    gc.set_threshold(YOUNG_GENERATION_THRESHOLD, older, oldest)
 
 
 def embedded_mongo(settings: Settings) -> EmbeddedMongo:

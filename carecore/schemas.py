@@ -108,6 +108,11 @@ COLLECTIONS: Dict[str, Tuple[Type[BaseModel], List[IndexSpec]]] = {
             ([("account_manager_id", 1)], {"name": "by_manager"}),
             ([("services.circuit_id", 1)], {"unique": True, "sparse": True, "name": "circuit"}),
             ([("region.province", 1), ("region.city", 1)], {"name": "region"}),
+            # whose birthday is today (solar or lunar): one $elemMatch per calendar
+            ([("contacts.birthday.calendar", 1), ("contacts.birthday.month", 1), ("contacts.birthday.day", 1)],
+             {"name": "birthday"}),
+            # whose bill day is today: the ids come from the index alone
+            ([("billing.bill_day", 1), ("_id", 1)], {"name": "bill_day"}),
         ],
     ),
     "account_managers": (
@@ -192,34 +197,15 @@ COLLECTIONS: Dict[str, Tuple[Type[BaseModel], List[IndexSpec]]] = {
     ),
 }
 
-BIRTHDAY_ROWS = "customer_birthdays"
-BILL_DAY_LISTS = "bill_day_members"
-# Membership documents per bill day: a customer's is fixed by its id, so none grows past a
-# sixteenth of that day's accounts and two profile writes seldom touch the same one.
-BILL_DAY_CHUNKS = 16
+# Collections with no model of their own: id sequences for ticket numbers.
+AUXILIARY_COLLECTIONS: Dict[str, List[IndexSpec]] = {"counters": []}
 
-# Collections with no model of their own: id sequences for ticket numbers, and one row per
-# contact birthday (derived from the customers, written with them by the repository) so that
-# "whose birthday is today" is answered from an index alone: the customers' birthday index is
-# multikey (contacts are an array), and a multikey index cannot cover a query.
-# "Whose bill day is today" reads BILL_DAY_LISTS: a few documents listing the customer ids of
-# each bill day (``_id`` "<day>/<chunk>"). Walking an index instead costs a key per account
-# (8,000 keys, about 10 ms on the server) for a question asked once a day about a field that
-# almost never changes.
-AUXILIARY_COLLECTIONS: Dict[str, List[IndexSpec]] = {
-    "counters": [],
-    BILL_DAY_LISTS: [],
-    BIRTHDAY_ROWS: [
-        ([("key", 1), ("customer_id", 1)], {"name": "key_customer"}),
-        ([("customer_id", 1)], {"name": "customer"}),
-    ],
-}
+# Collections earlier versions kept, dropped on start: they derived "whose birthday / bill day
+# is today" from the customers, which the customers' own indexes now answer.
+RETIRED_COLLECTIONS = ("customer_birthdays", "bill_day_members")
 
-# Indexes earlier versions declared, dropped on start: "whose birthday is today" is answered by
-# BIRTHDAY_ROWS now and "whose bill day" by BILL_DAY_LISTS, and an unused index costs every
-# profile write.
+# Indexes earlier versions declared, dropped on start (an unused index costs every write).
 RETIRED_INDEXES: Dict[str, List[str]] = {
-    "customers": ["birthday", "bill_day"],
     # No query read the first four, and each cost every message two index writes; by_campaign
     # held every message of a campaign, where "unfinished" holds only those still unsettled.
     "sends": ["by_status", "by_kind", "by_recipient", "by_contact", "by_campaign"],

@@ -23,14 +23,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from email.utils import format_datetime
 from pathlib import Path
-from typing import IO, Any, Deque, Dict, List, Optional, Set
+from typing import Any, Deque, Dict, List, Optional, Set
 
 import aiohttp
 from aiohttp import web
-from yarl import URL
 
-from carecore import http_writes
-from carecore.jit import MODES, enable_jit
 from carecore.logging_setup import setup_logging
 from carecore.phones import InvalidPhoneNumber, to_e164
 from carecore.sms import signature
@@ -97,51 +94,16 @@ class EmulatorStats:
 
 
 async def _form(request: web.Request) -> Dict[str, str]:
-    """The form fields of a POST, as Twilio reads them (the first of a repeated field wins).
-
-    Parsed here rather than by ``request.post()``: aiohttp works out the content type
-    with the stdlib's e-mail parser, and decodes the form with ``urllib``'s pure-Python
-    unquoting; together they cost a quarter of the emulator's CPU per message. yarl
-    (aiohttp's own URL library) decodes a query string in C, with the same result as
-    ``parse_qsl``. Anything not form-encoded has no fields, as with ``post()``.
-    """
-    content_type = request.headers.get("Content-Type", "")
-    if content_type.split(";", 1)[0].strip().lower() != "application/x-www-form-urlencoded":
-        return {}
-    return form_fields(await request.read())
-
-
-def form_fields(raw: bytes) -> Dict[str, str]:
-    """A form-encoded body's fields, the first of a repeated one winning; none if it is not UTF-8."""
-    try:
-        query = URL.build(query_string=raw.decode("utf-8"), encoded=True).query
-    except (UnicodeDecodeError, ValueError):
-        return {}
+    """The form fields of a POST, as Twilio reads them (the first of a repeated field wins)."""
     fields: Dict[str, str] = {}
-    for name, value in query.items():
-        fields.setdefault(name, value)
+    for name, value in (await request.post()).items():
+        if isinstance(value, str):
+            fields.setdefault(name, value)
     return fields
 
 
 def _rfc2822(dt: datetime) -> str:
-    return format_datetime(dt, usegmt=True)
-
-
-class _SecondStamps:
-    """RFC 2822 stamps of UTC times, formatted once per second: Twilio's dates have no finer grain."""
-
-    def __init__(self) -> None:
-        self._second: Optional[datetime] = None
-        self._stamp = ""
-
-    def __call__(self, dt: datetime) -> str:
-        second = dt.replace(microsecond=0)
-        if second != self._second:
-            self._second, self._stamp = second, _rfc2822(second)
-        return self._stamp
-
-
-_LOG_JSON = json.JSONEncoder(ensure_ascii=False)  # one encoder for every received-log line, not one per line
+    return format_datetime(dt.replace(microsecond=0), usegmt=True)
 
 
 def _twilio_error(status: int, code: int, message: str, headers: Optional[Dict[str, str]] = None) -> web.Response:
@@ -182,10 +144,6 @@ class TwilioEmulator:
         self._script: Deque[str] = Deque(self.faults.script)
         self._tasks: Set[asyncio.Task[None]] = set()
         self._session: Optional[aiohttp.ClientSession] = None
-        self._log: Optional[IO[str]] = None
-        self._log_inode: Optional[int] = None
-        self._expected_authorization = b"Basic " + base64.b64encode(f"{account_sid}:{auth_token}".encode())
-        self._stamp = _SecondStamps()
         self._prefix = API_PREFIX.format(account_sid=account_sid)
 
     # -- fault selection ---------------------------------------------------------------
@@ -193,24 +151,6 @@ class TwilioEmulator:
         self.faults = faults
         self._rng = random.Random(faults.seed)
         self._script = Deque(faults.script)
-
-    def _log_file(self) -> IO[str]:
-        """The received log, open for appending and line-buffered (readers see each line at once).
-
-        Kept open: opening it per message cost more than the rest of storing one. A log
-        removed or replaced meanwhile (a drill starting afresh) is opened anew.
-        """
-        assert self.received_log is not None
-        try:
-            current = os.stat(self.received_log).st_ino
-        except FileNotFoundError:
-            current = None
-        if self._log is None or current != self._log_inode:
-            if self._log is not None:
-                self._log.close()
-            self._log = self.received_log.open("a", encoding="utf-8", buffering=1)
-            self._log_inode = os.fstat(self._log.fileno()).st_ino
-        return self._log
 
     def _next_fault(self) -> str:
         if self._script:
@@ -229,8 +169,6 @@ class TwilioEmulator:
     # -- authentication ----------------------------------------------------------------
     def _authorised(self, request: web.Request) -> bool:
         header = request.headers.get("Authorization", "")
-        if secrets.compare_digest(header.encode("utf-8", "replace"), self._expected_authorization):
-            return True  # what twilio-python sends; other spellings of the same credentials are decoded below
         if not header.startswith("Basic "):
             return False
         try:
@@ -296,7 +234,7 @@ class TwilioEmulator:
         now = datetime.now(timezone.utc)
         sid = "SM" + secrets.token_hex(16)
         info = segment_info(body)
-        stamp = self._stamp(now)
+        stamp = _rfc2822(now)
         message = {
             "account_sid": self.account_sid,
             "api_version": "2010-04-01",
@@ -323,7 +261,8 @@ class TwilioEmulator:
         self._sids_by_to.setdefault(to, []).append(sid)
         self.stats.created += 1
         if self.received_log is not None:
-            self._log_file().write(_LOG_JSON.encode({"sid": sid, "to": to, "body": body, "at": now.isoformat()}) + "\n")
+            with self.received_log.open("a", encoding="utf-8") as fh:
+                fh.write(json.dumps({"sid": sid, "to": to, "body": body, "at": now.isoformat()}, ensure_ascii=False) + "\n")
         if callback and self.callbacks:
             task = asyncio.get_running_loop().create_task(self._deliver(sid, callback))
             self._tasks.add(task)
@@ -336,7 +275,7 @@ class TwilioEmulator:
         for status in ("sent", final):
             await asyncio.sleep(self.callback_delay_s)
             message["status"] = status
-            message["date_updated"] = self._stamp(datetime.now(timezone.utc))
+            message["date_updated"] = _rfc2822(datetime.now(timezone.utc))
             params = {
                 "AccountSid": self.account_sid,
                 "ApiVersion": "2010-04-01",
@@ -480,9 +419,6 @@ class TwilioEmulator:
         self.set_faults(FaultPlan())
 
     async def close(self) -> None:
-        if self._log is not None:
-            self._log.close()
-            self._log = None
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
@@ -522,20 +458,15 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("--received-log", type=Path, default=None, help="append every accepted message here")
     parser.add_argument("--no-callbacks", action="store_true",
                         help="send no status callbacks (benchmarks: nobody listens, and failed posts cost CPU)")
-    parser.add_argument("--jit", choices=MODES, default=os.environ.get("CARE_JIT", "pyston"),
-                        help="run under the pyston-lite JIT, as the care scheduler does (default: CARE_JIT, else pyston)")
     args = parser.parse_args(argv)
     account_sid = os.environ.get("TWILIO_ACCOUNT_SID") or "AC" + "0" * 32
     auth_token = os.environ.get("TWILIO_AUTH_TOKEN")
     if not auth_token:
         parser.error("TWILIO_AUTH_TOKEN must be set (the emulator signs callbacks with it)")
     setup_logging(os.environ.get("LOG_LEVEL", "INFO"))
-    enable_jit(args.jit)
     emulator = TwilioEmulator(account_sid, auth_token, FaultPlan.from_json(args.faults), received_log=args.received_log,
                               callbacks=not args.no_callbacks)
     log.info("Twilio emulator for account %s on http://%s:%s", account_sid, args.host, args.port)
-    http_writes.install_client()  # status callbacks
-    http_writes.install_server()  # it answers with JSON alone, through the writer
     web.run_app(create_app(emulator), host=args.host, port=args.port, access_log=None, print=None)
 
 

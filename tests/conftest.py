@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import AsyncIterator, Iterator
 
 import pytest
-from aiohttp import client_reqrep, web, web_protocol
+from aiohttp import web
 
-from carecore import http_writes
 from carecore.mongod import EmbeddedMongo, free_port
 from carecore.repository import Database
 from carecore.sms.gateway import GatewayPolicy, SmsGateway
@@ -22,18 +21,6 @@ from carecore.twilio_emulator import TwilioEmulator, create_app
 
 TEST_ACCOUNT_SID = "AC" + "1" * 32
 TEST_FROM = "+8610690000"
-
-# As in the care scheduler and the emulator: each small HTTP message in one write, so every
-# test of the transport, the emulator and the care service goes through that writer.
-http_writes.install_client()
-http_writes.install_server()
-
-
-@pytest.fixture
-def http_writes_installed() -> None:
-    assert client_reqrep.StreamWriter is http_writes.HeadWithBodyWriter
-    assert web_protocol.StreamWriter is http_writes.HeadWithBodyWriter
-
 
 @pytest.fixture(scope="session")
 def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:

@@ -152,14 +152,14 @@ async def test_usage_on_bill_day_31_in_a_30_day_month(db: Database, gateway: Sms
     assert bodies_to(emu, "+8613800000401") == []
 
 
-async def test_usage_skips_a_customer_still_listed_under_a_bill_day_edited_by_hand(
+async def test_usage_follows_a_bill_day_edited_outside_the_product(
         db: Database, gateway: SmsGateway, emulator) -> None:
     emu, _ = emulator
     await seed(db, [contact("0000003-01", "+8613800000301", {"calendar": "solar", "month": 1, "day": 1},
                             billing=True)], bill_day=15)
     await db.usage.upsert(factories.usage("KA0000003", "2026-10"))
     await db._db.customers.update_one({"_id": "KA0000003"}, {"$set": {"billing.bill_day": 20}})  # behind our back
-    assert await db.customers.ids_with_bill_day_in([15]) == ["KA0000003"]  # the list is stale until a rebuild
+    assert await db.customers.ids_with_bill_day_in([15]) == []
     report = await runner(db, gateway, datetime(2026, 11, 15, 10, 0)).run("usage")
     assert report.planned == 0 and bodies_to(emu, "+8613800000301") == []
 

@@ -71,20 +71,13 @@ async def test_set_password(db: Database, mongo_uri: str, tmp_path) -> None:
     assert code == 2 and "no account manager" in err
 
 
-async def test_rebuild_selections_restores_rows_lost_to_an_edit_outside_the_product(db: Database, mongo_uri: str,
-                                                                                   tmp_path) -> None:
-    for manager in factories.MANAGERS:
-        await db.managers.insert(manager)
-    await db.customers.insert(factories.customer())
-    # as a hand edit in the database would leave them: rows gone, the bill day moved behind our back
-    await db._db.customer_birthdays.delete_many({})
-    await db._db.customers.update_one({"_id": "KA0000001"}, {"$set": {"billing.bill_day": 12}})
-    assert await db.customers.ids_with_birthday_in([("solar", 2, [29])]) == []
-    assert await db.customers.ids_with_bill_day_in([12]) == []
+async def test_migrate_drops_the_retired_selection_collections(db: Database, mongo_uri: str, tmp_path) -> None:
+    await db.raw_insert("customer_birthdays", {"_id": "x", "key": "solar-2-29", "customer_id": "KA0000001"})
+    await db.raw_insert("bill_day_members", {"_id": "12/0", "day": 12, "ids": ["KA0000001"]})
     env = {**os.environ, "MONGODB_URI": mongo_uri, "MONGODB_DB": db.name, "VAR_DIR": str(tmp_path)}
-    code, out, err = await cli(["rebuild-selections"], env)
+    code, out, err = await cli(["migrate"], env)
     assert code == 0, err
-    assert "birthday rows: 2" in out and "bill day memberships: 2" in out  # the stale day 31 stays listed
-    assert await db.customers.ids_with_birthday_in([("solar", 2, [29])]) == ["KA0000001"]
-    assert await db.customers.ids_with_bill_day_in([12]) == ["KA0000001"]
-    assert await db.customers.ids_with_bill_day_in([12, 31]) == ["KA0000001"]  # listed twice, selected once
+    assert "up to date" in out
+    names = set(await db.collection_names())
+    assert "customers" in names and not names & {"customer_birthdays", "bill_day_members"}
+    assert {"birthday", "bill_day"} <= set(await db.indexes("customers"))

@@ -116,7 +116,6 @@ async def test_the_rasa_server_starting_installs_them_and_stopping_closes_them(
     app.blueprint(GuardedRestInput().blueprint(ignore))
     endpoint_sessions.uninstall()  # as in a fresh Rasa server
     monkeypatch.setattr(webhooks, "_server_started", False)
-    monkeypatch.setattr(webhooks, "settle_heap", lambda: None)  # the test process's heap is not the server's
     server = await app.create_server(host="127.0.0.1", port=free_port(), return_asyncio_server=True)
     await server.startup()
     await server.after_start()  # Sanic's after_server_start listeners

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 from aiohttp import web
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from carecore.clock import utcnow
 from carecore.models import SendStatus
@@ -310,55 +308,3 @@ async def test_twilio_request_logging_follows_its_logger(emulator, auth_token, c
         assert not any(auth_token in line or "Authorization" in line for line in lines)
     else:
         assert lines == []
-
-
-@settings(max_examples=300, deadline=None)
-@given(moment=st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2200, 1, 1)))
-def test_remembered_twilio_dates_are_the_parsers_dates(moment: datetime) -> None:
-    """The campaign's transport remembers twilio-python's parsed dates; each must be what the parser gives."""
-    from email.utils import format_datetime
-
-    from twilio.base import deserialize
-
-    from carecore.sms import transports
-
-    parse = deserialize.rfc2822_datetime.__wrapped__
-    remembered = transports.remembering_dates(parse, size=4)
-    stamp = format_datetime(moment.replace(microsecond=0, tzinfo=timezone.utc), usegmt=True)
-    first, again = remembered(stamp), remembered(stamp)
-    assert first == parse(stamp) and first is again
-    assert first is not None and first.tzinfo is not None
-
-
-@pytest.mark.parametrize("value", [None, "", "not a date", "Mon, 99 Nov 2026 01:00:00 +0000", ["a list"]])
-def test_remembered_twilio_dates_keep_the_parsers_answer_for_odd_values(value) -> None:
-    from twilio.base import deserialize
-
-    parse = deserialize.rfc2822_datetime.__wrapped__
-    try:
-        expected = parse(value)
-    except Exception as exc:  # noqa: BLE001 - whatever the parser raises, the wrapper must raise too
-        with pytest.raises(type(exc)):
-            deserialize.rfc2822_datetime(value)
-    else:
-        assert deserialize.rfc2822_datetime(value) == expected
-
-
-async def test_the_accepted_message_is_read_with_remembered_dates(emulator, auth_token) -> None:
-    """twilio-python's MessageInstance goes through the remembering parser, and gets Twilio's dates."""
-    from twilio.base import deserialize
-
-    from carecore.sms.transports import TwilioTransport
-    from tests.conftest import TEST_ACCOUNT_SID, TEST_FROM
-
-    assert hasattr(deserialize.rfc2822_datetime, "__wrapped__")
-    emu, url = emulator
-    transport = TwilioTransport(TEST_ACCOUNT_SID, auth_token, from_number=TEST_FROM, base_url=url)
-    try:
-        client = transport._get_client()
-        message = await client.messages.create_async(to=TO, body="hi", from_=TEST_FROM)
-    finally:
-        await transport.close()
-    stored = emu.messages[message.sid]
-    assert message.date_created == deserialize.rfc2822_datetime.__wrapped__(stored["date_created"])
-    assert abs(message.date_created - datetime.now(timezone.utc)) < timedelta(minutes=1)

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import logging
-from typing import Optional
 
-import phonenumbers
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from carecore.phones import InvalidPhoneNumber, MaskPhoneNumbersFilter, _plain_e164, mask, mask_text, to_e164
+from carecore.phones import InvalidPhoneNumber, MaskPhoneNumbersFilter, mask, mask_text, to_e164
 from carecore.sms.segments import GSM7, UCS2, segment_info
 
 
@@ -27,65 +23,6 @@ def test_invalid_or_landline_numbers_are_refused(raw: str) -> None:
 
 def test_landline_allowed_when_not_mobile_only() -> None:
     assert to_e164("010 6552 9988", mobile_only=False) == "+861065529988"
-
-
-def _by_parse(raw: str, mobile_only: bool) -> Optional[str]:
-    """What ``to_e164`` answered before its plain E.164 path: ``parse`` for every number (None: refused)."""
-    try:
-        parsed = phonenumbers.parse(raw, "CN")
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(parsed):
-        return None
-    if mobile_only and phonenumbers.number_type(parsed) not in (
-            phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
-        return None
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-
-
-def _ours(raw: str, mobile_only: bool) -> Optional[str]:
-    try:
-        return to_e164(raw, mobile_only=mobile_only)
-    except InvalidPhoneNumber:
-        return None
-
-
-def _example_numbers() -> list[str]:
-    numbers = []
-    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
-        for kind in range(12):  # every PhoneNumberType with an example
-            example = phonenumbers.example_number_for_type(region, kind)
-            if example is not None:
-                numbers.append(phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164))
-    return numbers
-
-
-def test_plain_e164_path_agrees_with_parse_on_every_regions_examples() -> None:
-    numbers = _example_numbers()
-    assert len(numbers) > 1000
-    taken = sum(_plain_e164(raw) is not None for raw in numbers)
-    assert taken > len(numbers) // 2  # the path is actually taken, not left to parse every time
-    for raw in numbers:
-        for mobile_only in (False, True):
-            assert _ours(raw, mobile_only) == _by_parse(raw, mobile_only), raw
-
-
-@settings(max_examples=3000, deadline=None)
-@given(country=st.integers(1, 999), rest=st.text("0123456789", min_size=3, max_size=13))
-def test_plain_e164_path_agrees_with_parse_on_any_digits(country: int, rest: str) -> None:
-    raw = f"+{country}{rest}"
-    for mobile_only in (False, True):
-        assert _ours(raw, mobile_only) == _by_parse(raw, mobile_only), raw
-
-
-@pytest.mark.parametrize("raw", [
-    "+390612345678",  # Italy: a national number with a leading zero
-    "+861790138001380",  # China: a carrier selection code, stripped by parse
-    "+8601065529988",  # China: the national prefix written after the country code
-])
-def test_numbers_parse_normalises_are_left_to_parse(raw: str) -> None:
-    assert _plain_e164(raw) is None
-    assert _ours(raw, False) == _by_parse(raw, False)
 
 
 def test_masking_keeps_only_the_edges() -> None:

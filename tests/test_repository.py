@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from carecore.models import SendStatus, TicketEvent, TicketKind, TicketStatus
-from carecore.repository import Database, DuplicateRecordError, RecordValidationError, bill_day_list, unfinished_query
+from carecore.repository import Database, DuplicateRecordError, RecordValidationError, unfinished_query
 from tests import factories
 
 
@@ -22,8 +21,7 @@ async def test_collections_have_validators_and_indexes(db: Database) -> None:
     assert {"customers", "account_managers", "usage_monthly", "tickets", "sends", "counters"} <= names
     indexes = await db.indexes("customers")
     assert indexes["contact_mobile"]["unique"] is True
-    assert {"by_manager", "circuit"} <= set(indexes) and not {"birthday", "bill_day"} & set(indexes)
-    assert {"key_customer", "customer"} <= set(await db.indexes("customer_birthdays"))
+    assert {"by_manager", "circuit", "birthday", "bill_day"} <= set(indexes)
     assert "customer_month" in await db.indexes("usage_monthly")
 
 
@@ -192,16 +190,13 @@ async def test_campaign_selections_read_ids_from_the_indexes(db: Database) -> No
         doc["services"] = []
         await db.customers.insert(doc)
     assert await db.customers.ids_with_bill_day_in([30, 31]) == ["KA0000001", "KA0000003"]
-    assert await db.customers.ids_with_bill_day_in([30, 31], full_scan=True) == ["KA0000001", "KA0000003"]
-    for full_scan in (False, True):
-        assert await db.customers.ids_with_birthday_in([("lunar", 8, [15])], full_scan=full_scan) == [
-            "KA0000001", "KA0000002", "KA0000003"]
-        assert await db.customers.ids_with_birthday_in([("solar", 2, [28])], full_scan=full_scan) == []
-        # Feb 28 of a common year greets Feb 29 births too; a customer matching twice comes once
-        assert await db.customers.ids_with_birthday_in([("solar", 2, [28, 29]), ("lunar", 8, [15])],
-                                                       full_scan=full_scan) == ["KA0000001", "KA0000002", "KA0000003"]
-        assert await db.customers.ids_with_birthday_in([("solar", 2, [28, 29])], full_scan=full_scan) == [
-            "KA0000001", "KA0000002", "KA0000003"]
+    assert await db.customers.ids_with_birthday_in([("lunar", 8, [15])]) == ["KA0000001", "KA0000002", "KA0000003"]
+    assert await db.customers.ids_with_birthday_in([("solar", 2, [28])]) == []
+    # Feb 28 of a common year greets Feb 29 births too; a customer matching twice comes once
+    assert await db.customers.ids_with_birthday_in([("solar", 2, [28, 29]), ("lunar", 8, [15])]) == [
+        "KA0000001", "KA0000002", "KA0000003"]
+    # month and day must match on the same contact: a solar Feb contact and a lunar 15th do not make a match
+    assert await db.customers.ids_with_birthday_in([("lunar", 2, [15])]) == []
     assert [d["_id"] async for d in db.customers.with_bill_day_in([31])] == ["KA0000003"]
     assert await db.customers.ids_with_bill_day_in([]) == []
 
@@ -213,156 +208,51 @@ async def test_an_index_whose_definition_changed_is_rebuilt(db: Database) -> Non
     assert (await db.indexes("customers"))["region"]["key"] == [("region.province", 1), ("region.city", 1)]
 
 
-async def bill_day_lists_stored(db: Database) -> dict[str, list[str]]:
-    """Customer ids per listed bill day, as the membership documents hold them."""
-    listed: dict[str, list[str]] = {}
-    async for doc in db._db.bill_day_members.find({}):
-        assert all(doc["_id"] == bill_day_list(customer_id, doc["day"]) for customer_id in doc["ids"])
-        assert doc["ids"] == sorted(set(doc["ids"]))  # kept sorted on the server: selection merges runs
-        listed.setdefault(str(doc["day"]), []).extend(doc["ids"])
-    return {day: sorted(ids) for day, ids in sorted(listed.items()) if ids}
-
-
-async def test_bill_day_lists_follow_every_profile_write(db: Database) -> None:
+async def test_a_profile_write_moves_its_customer_between_selections(db: Database) -> None:
     await seed_managers(db)
-    await db.customers.insert(factories.customer())  # bill day 31
-    other = factories.other_customer()
-    other["billing"]["bill_day"] = 5
-    await db.customers.insert_many([other])
-    assert await bill_day_lists_stored(db) == {"31": ["KA0000001"], "5": ["KA0000002"]}
-    # the bill day moved: listed under the new day only, in the same transaction as the profile
+    await db.customers.insert(factories.customer())  # bill day 31, born solar Feb 29 and lunar 8-15
     moved = factories.customer()
     moved["billing"]["bill_day"] = 5
+    moved["contacts"] = moved["contacts"][:1]
+    moved["contacts"][0]["birthday"] = {"calendar": "solar", "month": 3, "day": 1}
     await db.customers.replace(moved)
-    assert await bill_day_lists_stored(db) == {"5": ["KA0000001", "KA0000002"]}
     assert await db.customers.ids_with_bill_day_in([30, 31]) == []
-    assert await db.customers.ids_with_bill_day_in([5]) == ["KA0000001", "KA0000002"]
-    await db.customers.replace(moved)  # an edit that keeps the bill day keeps one listing
-    assert await bill_day_lists_stored(db) == {"5": ["KA0000001", "KA0000002"]}
-    # refused writes list nobody: an unknown profile, a taken mobile, an impossible bill day
-    with pytest.raises(KeyError):
-        await db.customers.replace(factories.customer(_id="KA0000099", contacts=[
-            {**factories.customer()["contacts"][0], "contact_id": "0000099-01", "mobile": "+8613800990000"}]))
-    with pytest.raises(DuplicateRecordError):
-        await db.customers.insert(factories.customer(_id="KA0000003", contacts=[
-            {**factories.customer()["contacts"][0], "contact_id": "0000003-01"}]))
-    impossible = factories.customer(_id="KA0000004")
-    impossible["billing"]["bill_day"] = 32
-    with pytest.raises(RecordValidationError):  # the collection's validator refuses it
-        await db.customers.insert_many([impossible], check_models=False)
-    assert await bill_day_lists_stored(db) == {"5": ["KA0000001", "KA0000002"]}
-
-
-async def test_concurrent_profile_writes_on_one_bill_day_lose_no_listing(db: Database) -> None:
-    await seed_managers(db)
-
-    def numbered(n: int) -> dict:
-        doc = factories.customer(_id=f"KA00001{n:02d}", services=[])
-        doc["billing"]["bill_day"] = 8
-        for i, contact in enumerate(doc["contacts"]):
-            contact["contact_id"] = f"00001{n:02d}-0{i + 1}"
-            contact["mobile"] = f"+8613801{n:02d}000{i}"
-        return doc
-
-    # 40 transactions at once, several on the same list document: conflicts are retried, not lost
-    await asyncio.gather(*(db.customers.insert(numbered(n)) for n in range(40)))
-    assert await db.customers.ids_with_bill_day_in([8]) == [f"KA00001{n:02d}" for n in range(40)]
-
-
-def test_a_customer_is_listed_in_one_of_sixteen_documents_per_bill_day() -> None:
-    ids = [f"KA{n:07d}" for n in range(2000)]
-    keys = {bill_day_list(customer_id, 15) for customer_id in ids}
-    assert keys == {f"15/{chunk}" for chunk in range(16)}  # spread over all of them
-    assert all(bill_day_list(customer_id, 15) == bill_day_list(customer_id, 15) for customer_id in ids[:10])
-    assert bill_day_list("KA0000001", 31).startswith("31/")
-
-
-async def test_bill_day_lists_are_derived_for_a_database_written_before_them(db: Database) -> None:
-    await seed_managers(db)
-    await db.customers.insert(factories.customer())
-    await db.customers.insert_many([factories.other_customer()])
-    written = await bill_day_lists_stored(db)
-    # as a database from before the lists looks: the covering bill_day index, no lists, no marker
-    await db._db.bill_day_members.delete_many({})
-    await db._db.counters.delete_one({"_id": "schema:bill_day_members"})
-    await db._db.customers.create_index([("billing.bill_day", 1), ("_id", 1)], name="bill_day")  # retired since
-    await db.ensure_schema()
-    assert await bill_day_lists_stored(db) == written == {"31": ["KA0000001", "KA0000002"]}
-    assert "bill_day" not in await db.indexes("customers")
-    await db._db.bill_day_members.delete_many({})
-    await db.ensure_schema()  # derived once: later starts trust the lists the writes keep
-    assert await bill_day_lists_stored(db) == {}
-    assert await db.customers.rebuild_bill_day_lists() == 2
-    assert await bill_day_lists_stored(db) == written
-
-
-async def test_bill_day_selection_reads_a_few_list_documents(db: Database) -> None:
-    await seed_managers(db)
-    await db.customers.insert(factories.customer())
-    await db._db.command("profile", 2)
-    assert await db.customers.ids_with_bill_day_in([30, 31]) == ["KA0000001"]
-    await db._db.command("profile", 0)
-    entry = await db._db["system.profile"].find_one({"ns": f"{db.name}.bill_day_members", "op": "query"})
-    assert entry is not None and entry["docsExamined"] == 1 and entry["planSummary"] == "IXSCAN { _id: 1 }"
-    assert await db._db["system.profile"].count_documents({"ns": f"{db.name}.customers"}) == 0
-
-
-async def birthday_rows_stored(db: Database) -> list[dict]:
-    return await db._db.customer_birthdays.find({}, sort=[("_id", 1)]).to_list(length=None)
-
-
-async def test_birthday_rows_follow_every_profile_write(db: Database) -> None:
-    await seed_managers(db)
-    await db.customers.insert(factories.customer())
-    await db.customers.insert_many([factories.other_customer()])
-    assert [(r["_id"], r["customer_id"]) for r in await birthday_rows_stored(db)] == [
-        ("0000001-01/solar-2-29", "KA0000001"), ("0000001-02/lunar-8-15", "KA0000001"),
-        ("0000002-01/solar-5-1", "KA0000002")]
-    # a birthday corrected and a contact removed: the old days no longer select the customer
-    changed = factories.customer()
-    changed["contacts"] = changed["contacts"][:1]
-    changed["contacts"][0]["birthday"] = {"calendar": "solar", "month": 3, "day": 1}
-    await db.customers.replace(changed)
+    assert await db.customers.ids_with_bill_day_in([5]) == ["KA0000001"]
     assert await db.customers.ids_with_birthday_in([("solar", 2, [28, 29]), ("lunar", 8, [15])]) == []
     assert await db.customers.ids_with_birthday_in([("solar", 3, [1])]) == ["KA0000001"]
-    # a refused write leaves the rows as they were
-    before = await birthday_rows_stored(db)
-    with pytest.raises(KeyError):
+    with pytest.raises(KeyError):  # an unknown profile is not created by a replace
         await db.customers.replace(factories.customer(_id="KA0000099", contacts=[
             {**factories.customer()["contacts"][0], "contact_id": "0000099-01", "mobile": "+8613800990000"}]))
-    with pytest.raises(DuplicateRecordError):
-        await db.customers.insert(factories.customer(_id="KA0000003", contacts=[
-            {**factories.customer()["contacts"][0], "contact_id": "0000003-01"}]))  # 王伟's mobile is taken
-    assert await birthday_rows_stored(db) == before
 
 
-async def test_birthday_rows_are_derived_for_a_database_written_before_them(db: Database) -> None:
+async def _plan_of(db: Database, select) -> dict:
+    """The server's own record of what a selection read (the profiler's entry)."""
+    await db._db.command("profile", 2)
+    await select()
+    await db._db.command("profile", 0)
+    entry = await db._db["system.profile"].find_one({"ns": f"{db.name}.customers", "op": "query"})
+    assert entry is not None
+    return entry
+
+
+async def test_selections_use_their_indexes(db: Database) -> None:
     await seed_managers(db)
     await db.customers.insert(factories.customer())
     await db.customers.insert_many([factories.other_customer()])
-    written = await birthday_rows_stored(db)
-    # as a database from before the rows looks (or one whose first derivation died half way)
-    await db._db.customer_birthdays.delete_many({"customer_id": "KA0000001"})
-    await db._db.counters.delete_one({"_id": "schema:customer_birthdays"})
-    await db._db.customers.create_index([("contacts.birthday.calendar", 1)], name="birthday")  # retired since
+    bill = await _plan_of(db, lambda: db.customers.ids_with_bill_day_in([30, 31]))
+    assert bill["planSummary"].startswith("IXSCAN { billing.bill_day: 1, _id: 1 }") and bill["docsExamined"] == 0
+    await db._db["system.profile"].drop()
+    born = await _plan_of(db, lambda: db.customers.ids_with_birthday_in([("solar", 2, [28, 29])]))
+    assert "IXSCAN { contacts.birthday.calendar: 1" in born["planSummary"] and born["docsExamined"] == 1
+
+
+async def test_a_database_with_the_retired_selection_collections_loses_them_on_start(db: Database) -> None:
+    await db.raw_insert("customer_birthdays", {"_id": "0000001-01/solar-2-29", "key": "solar-2-29"})
+    await db.raw_insert("bill_day_members", {"_id": "31/0", "day": 31, "ids": ["KA0000001"]})
+    await db._db.counters.insert_one({"_id": "schema:customer_birthdays"})
     await db.ensure_schema()
-    assert await birthday_rows_stored(db) == written  # the server-side derivation keys rows as the writes do
-    assert "birthday" not in await db.indexes("customers")
-    assert await db.customers.ids_with_birthday_in([("lunar", 8, [15])]) == ["KA0000001"]
-    await db._db.customer_birthdays.delete_many({})
-    await db.ensure_schema()  # derived once: later starts trust the rows the writes keep
-    assert await birthday_rows_stored(db) == []
-
-
-async def test_birthday_selection_reads_the_index_alone(db: Database) -> None:
-    await seed_managers(db)
-    await db.customers.insert(factories.customer())
-    await db._db.command("profile", 2)  # the server's own record of what the selection read
-    assert await db.customers.ids_with_birthday_in([("solar", 2, [28, 29])]) == ["KA0000001"]
-    await db._db.command("profile", 0)
-    entry = await db._db["system.profile"].find_one({"command.aggregate": "customer_birthdays"})
-    assert entry is not None and entry["docsExamined"] == 0 and entry["keysExamined"] >= 1
-    assert entry["planSummary"] == "IXSCAN { key: 1, customer_id: 1 }"
+    assert not {"customer_birthdays", "bill_day_members"} & set(await db.collection_names())
+    assert await db._db.counters.count_documents({}) == 0
 
 
 async def test_profiles_read_back_without_validation_equal_parsed_ones(db: Database) -> None:

@@ -47,25 +47,6 @@ def test_with_credentials_the_real_client_is_used() -> None:
     assert isinstance(transport, TwilioTransport) and transport.base_url == "http://127.0.0.1:1"
 
 
-def test_settle_heap_freezes_start_up_and_collects_young_objects_less_often() -> None:
-    import gc
-
-    from carecore.runtime import YOUNG_GENERATION_THRESHOLD, settle_heap
-
-    before = gc.get_threshold()
-    try:
-        settle_heap()
-        assert gc.get_freeze_count() > 10_000  # the imported modules, models and metadata
-        assert gc.get_threshold() == (YOUNG_GENERATION_THRESHOLD, before[1], before[2])
-        cycle: list = []
-        cycle.append(cycle)
-        del cycle
-        assert gc.collect() >= 1  # cycles made afterwards are still collected
-    finally:
-        gc.unfreeze()
-        gc.set_threshold(*before)
-
-
 def test_care_schedules_are_checked_as_crontab_lines() -> None:
     with pytest.raises(ValidationError, match=r"CARE_SCHEDULES\[birthday\]"):
         Settings(care_schedules={"birthday": "every morning"})

@@ -13,7 +13,6 @@ outcomes fall in five groups, which decide whether a resend is safe:
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import logging
 import secrets
@@ -22,16 +21,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from enum import Enum
 from pathlib import Path
-from typing import Any, Callable, Dict, Optional, Protocol, Tuple
-from urllib.parse import urlencode
+from typing import Any, Dict, Optional, Protocol, Tuple
 
 import aiohttp
-from twilio.base import deserialize
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
-from yarl import URL
 
 from carecore.phones import mask
 
@@ -92,68 +88,14 @@ class SmsTransport(Protocol):
 _last_headers: ContextVar[Optional[Any]] = ContextVar("twilio_last_headers", default=None)
 
 
-def form_body(data: Dict[str, object]) -> bytes:
-    """A form as ``application/x-www-form-urlencoded`` bytes, as ``urlencode(data, doseq=True)`` reads.
-
-    yarl (aiohttp's URL library) quotes in C: a fifth of the time of ``urlencode``,
-    whose pure-Python quoting of a Chinese body cost about 20 µs per message. Values
-    yarl does not take (booleans, infinite or NaN floats, other objects) go through
-    ``urlencode`` as before.
-    """
-    try:
-        return URL.build(query=data).raw_query_string.encode()
-    except (TypeError, ValueError):
-        return urlencode(data, doseq=True).encode()
-
-
-_DateParser = Callable[[str], Optional[datetime]]
-
-
-def remembering_dates(parse: _DateParser, size: int = 64) -> _DateParser:
-    """twilio-python's RFC 2822 date parser, remembering its latest answers.
-
-    Every ``MessageInstance`` parses three dates with the e-mail package's pure-Python
-    parser, and they are nearly always the same second (Twilio stamps to the second),
-    as are the next message's: 4 % of a campaign's CPU went to parsing them again. The
-    answer depends on the string alone and a datetime cannot change, so a remembered
-    one is as good as a new one. Anything unhashable goes to the parser as before.
-    """
-    remembered = functools.lru_cache(maxsize=size)(parse)
-
-    @functools.wraps(parse)
-    def rfc2822_datetime(s: str) -> Optional[datetime]:
-        try:
-            return remembered(s)
-        except TypeError:  # not a string, nor anything else the cache can key on
-            return parse(s)
-
-    return rfc2822_datetime
-
-
-if not hasattr(deserialize.rfc2822_datetime, "__wrapped__"):  # once, however often this module is reloaded
-    deserialize.rfc2822_datetime = remembering_dates(deserialize.rfc2822_datetime)
-
-
 class _HeaderKeepingHttpClient(AsyncTwilioHttpClient):
-    """twilio-python's aiohttp client, with three fixes: headers kept, timeout applied, form pre-encoded.
+    """twilio-python's aiohttp client, keeping the response headers and applying its timeout.
 
     twilio-python 8.2's async client ignores its own ``timeout`` argument, so a hung
-    provider would hang the sender forever. It also drops the response headers, and
-    hands aiohttp the form as a dict, which aiohttp turns into a ``FormData`` per
-    request: a fifth of the client's CPU per message, for one ``urlencode`` call.
-    It keeps no cookies: every request carries its credentials. Everything else is
-    the library's: the request it builds, its logging (skipped when its logger would
-    drop it: it formats every header first), and the ``Response`` it parses.
+    provider would hang the sender forever, and it drops the response headers, where
+    Retry-After says whether a 503 is safe to retry. It never retries: the parent's
+    ``max_retries`` stays off, since a resent POST after a 5xx can send a message twice.
     """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # Each worked out once per value, not per request: the request URL (aiohttp parses a string
-        # every time, and a campaign posts every message to the same one), the timeout, and the
-        # Authorization header.
-        self._url = functools.lru_cache(maxsize=256)(URL)
-        self._timeout = functools.lru_cache(maxsize=None)(lambda total: aiohttp.ClientTimeout(total=total))
-        self._basic = functools.lru_cache(maxsize=None)(lambda auth: aiohttp.BasicAuth(auth[0], auth[1]).encode())
 
     async def request(self, method: str, url: str, params: Optional[Dict[str, object]] = None,
                       data: Optional[Dict[str, object]] = None, headers: Optional[Dict[str, str]] = None,
@@ -161,25 +103,17 @@ class _HeaderKeepingHttpClient(AsyncTwilioHttpClient):
                       allow_redirects: bool = False) -> Response:
         if timeout is not None and timeout <= 0:
             raise ValueError(timeout)
-        headers = dict(headers or {})
-        logging_on = self.logger.isEnabledFor(logging.INFO)
-        if logging_on:
-            self.log_request({"method": method.upper(), "url": url, "params": params, "data": data,
-                              "headers": headers})
-        if auth is not None:
-            headers["Authorization"] = self._basic(auth)
-        body = form_body(data) if isinstance(data, dict) else data
+        self.log_request({"method": method.upper(), "url": url, "params": params, "data": data,
+                          "headers": headers or {}})
         _last_headers.set(None)
         if self.session is None:
-            # No cookie jar: every request carries its credentials, and the default jar checks each
-            # response's host for an IP address even when there is no cookie to keep.
-            self.session = aiohttp.ClientSession(trace_configs=self.trace_configs, cookie_jar=aiohttp.DummyCookieJar())
+            self.session = aiohttp.ClientSession(trace_configs=self.trace_configs)
         response = await self.session.request(
-            method.upper(), self._url(url), params=params, data=body, headers=headers, allow_redirects=allow_redirects,
-            timeout=self._timeout(timeout if timeout is not None else self.timeout))
+            method.upper(), url, params=params, data=data, headers=headers,
+            auth=aiohttp.BasicAuth(*auth) if auth is not None else None, allow_redirects=allow_redirects,
+            timeout=aiohttp.ClientTimeout(total=timeout if timeout is not None else self.timeout))
         text = await response.text()
-        if logging_on:
-            self.log_response(response.status, response)
+        self.log_response(response.status, response)
         _last_headers.set(response.headers)
         return Response(response.status, text, response.headers)
 
