@@ -20,6 +20,7 @@ from carecore.clock import utcnow
 from carecore.deadlines import callback_deadline
 from carecore.models import Escalation, EscalationReason
 from carecore.repository import DatabaseError
+from carecore.sms.message import Sms
 from carecore.texts import fmt_time, label
 
 log = logging.getLogger(__name__)
@@ -74,8 +75,8 @@ async def _page_manager(svc: Services, escalation: Escalation, company: str, con
     body = (f"{svc.settings.sms_signature}升级单{escalation.id}：{company}（{tier}）{contact_name} {mobile}，"
             f"原因：{REASON_ZH[EscalationReason(escalation.reason)]}。{ticket}"
             f"摘要：{transcript_summary(tracker)}。请于{due}前联系客户。")
-    await svc.gateway.send(key=f"escalation:{escalation.id}", kind="escalation", to=manager.mobile, body=body,
-                           customer_id=escalation.customer_id, contact_id=escalation.contact_id, language="zh")
+    await svc.gateway.send(Sms.of(key=f"escalation:{escalation.id}", kind="escalation", to=manager.mobile, body=body,
+                                  customer_id=escalation.customer_id, contact_id=escalation.contact_id, language="zh"))
 
 
 async def request_human(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher, who: Identity,

@@ -32,6 +32,7 @@ from carecore.repository import Database
 from carecore.runtime import build_gateway
 from carecore.sms import signature
 from carecore.sms.gateway import SmsGateway
+from carecore.sms.message import Sms
 
 log = logging.getLogger(__name__)
 
@@ -119,8 +120,8 @@ class TwilioSmsInput(InputChannel):
             if not body:
                 continue
             try:
-                await gateway.send(key=f"reply:{key_base}:{index}", kind="reply", to=phone,
-                                   body=self._signed(body)[:MAX_MESSAGE_CHARS])
+                await gateway.send(Sms.of(key=f"reply:{key_base}:{index}", kind="reply", to=phone,
+                                          body=self._signed(body)[:MAX_MESSAGE_CHARS]))
             except Exception:  # a failed reply must not turn into a Twilio retry of the inbound message
                 log.exception("reply to %s failed", mask(phone))
 

@@ -20,6 +20,7 @@ from carecore.clock import utcnow
 from carecore.config import Settings
 from carecore.models import UNFINISHED_VALUES, AccountManager, Contact, Customer, SendRecord
 from carecore.repository import Database
+from carecore.sms.message import Sms
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,13 @@ class Planned:
     # Written before the message goes out (decision and credit), and after it has a final outcome.
     settle: Optional[Callable[[], Awaitable[None]]] = None
     after: Optional[Callable[[SendRecord], Awaitable[None]]] = None
+
+    def message(self, campaign: str) -> Sms:
+        """The gateway's message for this plan, in the campaign ``campaign``; raises ``InvalidPhoneNumber``."""
+        meta: Dict[str, Any] = {"campaign": campaign, **({"notes": self.notes} if self.notes else {})}
+        return Sms.of(key=self.key, kind=self.kind, to=self.to, body=self.body, customer_id=self.customer_id,
+                      contact_id=self.contact_id, language=self.language, meta=meta,
+                      suppressed_reason=self.suppressed_reason)
 
 
 @dataclass

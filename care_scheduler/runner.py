@@ -4,10 +4,8 @@ The plan stream is consumed with at most ``concurrency`` sends in flight, so
 memory stays flat however many recipients there are. Every message goes
 through the gateway under its idempotency key: a second run of the same day
 sends nothing new, and a run after a crash finishes what the crashed run left
-unfinished (looked up first, never resent blindly). Plain messages go through
-the gateway's batched path (``carecore.sms.batch``: one database write per
-batch); a plan with writes of its own around the message (a compensation
-credit) goes alone, through ``SmsGateway.send``.
+unfinished (looked up first, never resent blindly). Each plan becomes its
+gateway message once, and only its outcome comes back to be counted.
 """
 
 from __future__ import annotations
@@ -16,7 +14,6 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Awaitable, Callable, Dict, List, Mapping, Optional, Set
@@ -27,8 +24,8 @@ from care_scheduler.planning import PlanContext, Planned
 from carecore.clock import Clock, utcnow
 from carecore.config import Settings
 from carecore.models import UNFINISHED, SendRecord, SendStatus
-from carecore.repository import Database
-from carecore.sms.batch import BatchSender, Outgoing
+from carecore.phones import InvalidPhoneNumber
+from carecore.repository import Database, RecordValidationError
 from carecore.sms.gateway import Pace, SmsGateway
 
 log = logging.getLogger(__name__)
@@ -97,17 +94,6 @@ def campaign_id(kind: str, day: date) -> str:
     return f"{kind}:{day.isoformat()}"
 
 
-def send_meta(plan: Planned, campaign: str) -> Dict[str, object]:
-    """What a sent message's record keeps of its plan: the campaign, and the plan's notes if any."""
-    return {"campaign": campaign, **({"notes": plan.notes} if plan.notes else {})}
-
-
-def outgoing(plan: Planned, campaign: str) -> Outgoing:
-    """A planned message as the gateway's batch takes it."""
-    return Outgoing(plan.key, plan.kind, plan.to, plan.body, plan.customer_id, plan.contact_id, plan.language,
-                    send_meta(plan, campaign), plan.suppressed_reason)
-
-
 class CampaignRunner:
     def __init__(self, db: Database, gateway: SmsGateway, settings: Settings, clock: Clock, *,
                  concurrency: int = 8, limiter: Optional[SegmentRateLimiter] = None,
@@ -145,30 +131,19 @@ class CampaignRunner:
         started = utcnow()
         campaign = campaign_id(kind, day)
         in_flight: Set[asyncio.Task[None]] = set()
-        slots = asyncio.Semaphore(self.concurrency)
-
-        def done(message: Outgoing, result: SendRecord | Exception) -> None:
-            if isinstance(result, Exception):
-                log.warning("%s not sent: %s", message.key, result)
-            self._count(report, result, started)
-
-        async with AsyncExitStack() as stack:
-            batch = None if dry_run else await stack.enter_async_context(
-                BatchSender(self.gateway, done, concurrency=self.concurrency, pace=self._pace()))
-            async for plan in plans_for(kind, ctx, gaps):
-                report.planned += 1
-                report.warnings.extend(f"{plan.key}: {note}" for note in plan.notes if "segments" in note)
-                if batch is None:
-                    self._tally_plan(report, plan)
-                elif plan.settle is None and plan.after is None:
-                    await batch.put(outgoing(plan, campaign))
-                else:  # a plan with its own writes around the message goes alone, as from the console
-                    await slots.acquire()
-                    task = asyncio.create_task(self._deliver(plan, report, started, campaign))
-                    in_flight.add(task)
-                    task.add_done_callback(lambda t: (in_flight.discard(t), slots.release()))
-            if in_flight:
-                await asyncio.gather(*in_flight)
+        slots = asyncio.Semaphore(self.concurrency)  # bounds the sends in flight, and so the plans read ahead
+        async for plan in plans_for(kind, ctx, gaps):
+            report.planned += 1
+            report.warnings.extend(f"{plan.key}: {note}" for note in plan.notes if "segments" in note)
+            if dry_run:
+                self._tally_plan(report, plan)
+                continue
+            await slots.acquire()
+            task = asyncio.create_task(self._deliver(plan, report, started, campaign))
+            in_flight.add(task)
+            task.add_done_callback(lambda t: (in_flight.discard(t), slots.release()))
+        if in_flight:
+            await asyncio.gather(*in_flight)
         report.missing_usage = gaps.customers
         if finish_unfinished and not dry_run:
             await self._finish_unfinished(report, campaign)
@@ -193,28 +168,24 @@ class CampaignRunner:
 
     async def _deliver(self, plan: Planned, report: RunReport, started: datetime, campaign: str) -> None:
         try:
-            if plan.suppressed_reason:
-                record = await self.gateway.suppress(
-                    key=plan.key, kind=plan.kind, to=plan.to, body=plan.body, reason=plan.suppressed_reason,
-                    customer_id=plan.customer_id, contact_id=plan.contact_id, language=plan.language,
-                    meta=send_meta(plan, campaign))
-            else:
-                if plan.settle is not None:
-                    await plan.settle()
-                record = await self.gateway.send(
-                    key=plan.key, kind=plan.kind, to=plan.to, body=plan.body, customer_id=plan.customer_id,
-                    contact_id=plan.contact_id, language=plan.language,
-                    meta=send_meta(plan, campaign), pace=self._pace())
-                if plan.after is not None:
-                    await plan.after(record)
-        except Exception as exc:  # one bad recipient must not stop the campaign; it is reported
+            message = plan.message(campaign)
+            if plan.settle is not None and message.suppressed_reason is None:
+                await plan.settle()
+            record = await self.gateway.send(message, pace=self._pace())
+            if plan.after is not None and message.suppressed_reason is None:
+                await plan.after(record)
+        except (InvalidPhoneNumber, RecordValidationError) as exc:  # one bad recipient must not stop the campaign
+            log.warning("%s not sent: %s", plan.key, exc)
+            self._count(report, exc, started)
+            return
+        except Exception as exc:  # nor one unexpected failure; it is reported with its traceback
             log.exception("sending %s failed", plan.key)
             self._count(report, exc, started)
             return
         self._count(report, record, started)
 
     def _count(self, report: RunReport, result: SendRecord | Exception, started: datetime) -> None:
-        """One message done, by either path: an error, or its record's outcome; progress moves on either."""
+        """One message done: an error, or its record's outcome; progress moves on either."""
         if isinstance(result, Exception):
             report.outcomes["error"] += 1
         else:

@@ -17,6 +17,7 @@ from typing import Optional
 
 from carecore.models import Contact, Customer
 from carecore.phones import InvalidPhoneNumber, to_e164
+from carecore.sms.message import Sms
 
 SMS_PREFIX = "sms:"
 
@@ -94,9 +95,9 @@ class OtpService:
         minutes = self.ttl_s // 60
         body = (f"{signature}您的验证码为{code}，{minutes}分钟内有效。请勿告知他人。" if language == "zh"
                 else f"Your verification code is {code}, valid for {minutes} minutes. Do not share it.")
-        await self.gateway.send(key=f"otp:{cid[:16]}:{int(now.timestamp() * 1000)}", kind="otp", to=mobile,
-                                body=body, customer_id=found[0].id, contact_id=found[1].contact_id,
-                                language=language)
+        await self.gateway.send(Sms.of(key=f"otp:{cid[:16]}:{int(now.timestamp() * 1000)}", kind="otp", to=mobile,
+                                       body=body, customer_id=found[0].id, contact_id=found[1].contact_id,
+                                       language=language))
         return Issued("sent", mobile)
 
     async def check(self, sender_id: str, code: str, now: datetime) -> Checked:

@@ -6,8 +6,7 @@ swap later touches one file. (Rasa's own tracker store talks to MongoDB itself.)
 
 Writes are validated twice: by the typed models here, with errors that name the
 field, and by the collection's ``$jsonSchema`` validator, which also guards
-writes that bypass this code. (The campaigns' batch reservation, ``reserve_many``,
-leaves its records to the second alone: see there.)
+writes that bypass this code.
 """
 
 from __future__ import annotations
@@ -32,7 +31,6 @@ from typing import (
     Tuple,
     Type,
     TypeVar,
-    Union,
 )
 
 import pymongo
@@ -735,56 +733,10 @@ def _moved_to(status: SendStatus, fields: Dict[str, Any], now: datetime) -> Dict
     return {"$set": {"status": status.value, "updated_at": now, **fields}, "$push": {"history": event}}
 
 
-def _moved_together(status: SendStatus, members: Sequence[Tuple[str, Dict[str, Any]]],
-                    now: datetime) -> List[Dict[str, Any]]:
-    """``_moved_to`` for many records at once, as one update pipeline: the same fields, values and history.
-
-    Why: mongod spends about 0.3 ms on each update statement of a bulk write (its
-    own plan and write), six times what an insert costs, which made the outcomes of
-    a campaign the larger part of the database's work. One statement for all the
-    records moving to the same status with the same fields costs about half. The
-    values that differ between records (a sid, a sending time, an error) are taken
-    from a table of rows by the record's position among the keys.
-
-    ``members`` share ``status``, their field names and whether they carry an error code.
-    """
-    first = members[0][1]
-    names = list(first)
-    shared = [name for name in names  # equal and of one type: 1 and True are equal, and would be stored alike
-              if all(type(fields[name]) is type(first[name]) and fields[name] == first[name] for _, fields in members)]
-    varying = [name for name in names if name not in shared]
-
-    def value(name: str) -> Any:
-        if name in shared:
-            return {"$literal": first[name]}
-        return {"$arrayElemAt": ["$_moved_row", varying.index(name)]}
-
-    event: Dict[str, Any] = {"status": {"$literal": status.value}, "at": {"$literal": now}}
-    if first.get("error_code") is not None:
-        event["error_code"] = value("error_code")
-    moved = {"status": {"$literal": status.value}, "updated_at": {"$literal": now}, **{name: value(name) for name in names}}
-    moved = {name: moved[name] for name in sorted(moved)}  # the order ``$set`` adds new fields in, as ``_moved_to``
-    moved["history"] = {"$concatArrays": [{"$ifNull": ["$history", []]}, [event]]}
-    if not varying:  # nothing of a record's own: no table to look it up in
-        return [{"$set": moved}]
-    row = {"$arrayElemAt": [{"$literal": [[fields[name] for name in varying] for _, fields in members]},
-                            {"$indexOfArray": [{"$literal": [key for key, _ in members]}, "$_id"]}]}
-    return [{"$set": {"_moved_row": row}}, {"$set": moved}, {"$unset": "_moved_row"}]
-
-
 @dataclass
 class Reservation:
     created: bool
     record: SendRecord
-
-
-@dataclass
-class BatchSlot:
-    """One message of ``reserve_many``: stored now, or the record already under its key, or refused."""
-
-    created: bool
-    record: Optional[SendRecord] = None
-    error: Optional[RecordValidationError] = None
 
 
 class SendRepository(_Repository):
@@ -859,69 +811,6 @@ class SendRepository(_Repository):
         result = await self._col.update_one(
             {"_id": key, "status": SendStatus.pending.value, "lease_until": lease_until}, update)
         return result.matched_count == 1
-
-    async def reserve_many(self, docs: Sequence[Dict[str, Any]]) -> List[BatchSlot]:
-        """``reserve`` for a batch, in one round trip: one slot per document, in order.
-
-        Each message stands alone: a key already there gives its record (as ``reserve``
-        does), a document the collection's validator refuses gives its error, and the
-        others are stored. The documents are not parsed by ``SendRecord`` first: the
-        gateway builds them from checked parts, and the ``$jsonSchema`` validator, made
-        from the same model, checks every field of each on the server. That saves a
-        model round trip per message, which a campaign of 100,000 feels.
-        """
-        slots = [BatchSlot(True) for _ in docs]
-        if not docs:
-            return slots
-        try:
-            await self._col.insert_many(list(docs), ordered=False)
-        except BulkWriteError as exc:
-            taken: Dict[int, str] = {}
-            for error in exc.details.get("writeErrors", []):
-                index, code = error["index"], error.get("code")
-                if code == 11000:
-                    taken[index] = docs[index]["_id"]
-                elif code == 121:
-                    failure = WriteError(error.get("errmsg", "validation failed"), 121, error)
-                    slots[index] = BatchSlot(False, error=_schema_failure(self.collection_name, failure))
-                else:
-                    raise
-            if taken:
-                found = await self.many(sorted(set(taken.values())))
-                for index, key in taken.items():
-                    slots[index] = BatchSlot(False, record=found.get(key))
-        return slots
-
-    async def finish_many(self, outcomes: Sequence[Tuple[str, SendStatus, Dict[str, Any]]]) -> int:
-        """``finish`` for many messages in one round trip, each only from ``pending``; returns how many moved.
-
-        Fewer than asked means another sender moved some meanwhile; the caller reads
-        those back. Nothing is returned per document, which is what keeps it one trip.
-        """
-        if not outcomes:
-            return 0
-        now = utcnow()
-        groups: Dict[Tuple[SendStatus, Tuple[str, ...], bool], List[Tuple[str, Dict[str, Any]]]] = {}
-        for key, status, fields in outcomes:
-            shape = (status, tuple(fields), fields.get("error_code") is not None)
-            groups.setdefault(shape, []).append((key, fields))
-        requests: List[Union[pymongo.UpdateOne, pymongo.UpdateMany]] = []
-        for (status, _, _), members in groups.items():
-            if len(members) == 1:
-                key, fields = members[0]
-                requests.append(pymongo.UpdateOne({"_id": key, "status": SendStatus.pending.value},
-                                                  _moved_to(status, fields, now)))
-            else:
-                keys = [key for key, _ in members]
-                requests.append(pymongo.UpdateMany({"_id": {"$in": keys}, "status": SendStatus.pending.value},
-                                                   _moved_together(status, members, now)))
-        async with _write_errors(self.collection_name):
-            result = await self._col.bulk_write(requests, ordered=False)
-        return result.matched_count
-
-    async def many(self, keys: Sequence[str]) -> Dict[str, SendRecord]:
-        """The records under these keys, by key (absent keys are simply missing)."""
-        return {doc["_id"]: SendRecord.parse_obj(doc) async for doc in self._col.find({"_id": {"$in": list(keys)}})}
 
     async def apply_callback(self, sid: str, status: SendStatus, error_code: Optional[int]) -> bool:
         """A Twilio status callback; ignored if the record already moved further."""

@@ -13,6 +13,7 @@ from carecore.config import Settings
 from carecore.models import SendStatus
 from carecore.repository import Database
 from carecore.sms.gateway import SmsGateway
+from carecore.sms.message import Sms
 from carecore.twilio_emulator import FaultPlan, TwilioEmulator
 from tests import factories
 
@@ -194,10 +195,10 @@ async def test_a_crashed_runs_leftovers_are_finished_side_by_side_at_the_rate(db
     emu, _ = emulator
     earlier = utcnow() - timedelta(minutes=5)  # their leases ran out long ago
     keys = [f"birthday:0000009-{i:02d}:2026-11-23" for i in range(1, 9)]
-    await db.sends.reserve_many([gateway.record_doc(
-        key=key, kind="birthday", to=f"+86138000009{i:02d}", body="生日快乐！", customer_id="KA0000009",
-        contact_id=key.split(":")[1], language="zh", meta={"campaign": "birthday:2026-11-23"}, now=earlier)
-        for i, key in enumerate(keys, 1)])
+    for i, key in enumerate(keys, 1):
+        message = Sms.of(key=key, kind="birthday", to=f"+86138000009{i:02d}", body="生日快乐！", customer_id="KA0000009",
+                         contact_id=key.split(":")[1], language="zh", meta={"campaign": "birthday:2026-11-23"})
+        await db.sends.reserve(message.record(now=earlier, lease_until=gateway.lease_from(earlier)))
     now = [0.0]
 
     async def fake_sleep(seconds: float) -> None:

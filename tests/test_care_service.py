@@ -18,6 +18,7 @@ from carecore.models import SendStatus
 from carecore.repository import Database
 from carecore.sms import signature
 from carecore.sms.gateway import SmsGateway
+from carecore.sms.message import Sms
 from tests import factories
 from tests.conftest import start_app
 
@@ -61,7 +62,7 @@ async def post_status(url: str, params: Dict[str, str], sig: str | None) -> aioh
 async def test_status_callbacks_are_signed_and_well_formed(service: Service, db: Database, gateway: SmsGateway,
                                                           auth_token: str) -> None:
     _, url, _, _ = service
-    record = await gateway.send(key="notice:1", kind="notice", to="+8613800138000", body="【中国电信】测试")
+    record = await gateway.send(Sms.of(key="notice:1", kind="notice", to="+8613800138000", body="【中国电信】测试"))
     params = {"MessageSid": record.sid, "MessageStatus": "delivered", "AccountSid": "AC" + "1" * 32}
     callback_url = PUBLIC + "/twilio/status"
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any, List
 
 import pytest
 from aiohttp import web
@@ -14,10 +15,12 @@ from carecore.models import SendStatus
 from carecore.phones import InvalidPhoneNumber
 from carecore.repository import Database
 from carecore.sms import signature
-from carecore.sms.gateway import CallbackResult, SmsGateway
+from carecore.sms.gateway import CallbackResult, GatewayPolicy, SmsGateway
+from carecore.sms.message import Sms
+from carecore.sms.transports import TwilioTransport
 from carecore.twilio_emulator import FaultPlan, TwilioEmulator
 from tests import factories
-from tests.conftest import start_app
+from tests.conftest import TEST_ACCOUNT_SID, TEST_FROM, start_app
 
 TO = "+8613800138000"
 
@@ -46,8 +49,8 @@ async def test_delivery_with_signed_status_callbacks(db: Database, gateway: SmsG
     runner, url = await start_app(app)
     gateway.status_callback_url = url + "/twilio/status"
     try:
-        record = await gateway.send(key="notice:1", kind="notice", to="138 0013 8000",
-                                    body="【中国电信】尊敬的客户，您的专线已恢复。", customer_id="KA0000001")
+        record = await gateway.send(Sms.of(key="notice:1", kind="notice", to="138 0013 8000",
+                                    body="【中国电信】尊敬的客户，您的专线已恢复。", customer_id="KA0000001"))
         assert record.status == "queued" and record.sid and record.sid.startswith("SM")
         assert (record.encoding, record.segments) == ("UCS-2", 1)
         for _ in range(100):
@@ -65,8 +68,8 @@ async def test_delivery_with_signed_status_callbacks(db: Database, gateway: SmsG
 
 async def test_same_key_sends_once(gateway: SmsGateway, emulator) -> None:
     emu, _ = emulator
-    first = await gateway.send(key="birthday:c1:2026-11-23", kind="birthday", to=TO, body="Happy birthday!")
-    again = await gateway.send(key="birthday:c1:2026-11-23", kind="birthday", to=TO, body="Happy birthday!")
+    first = await gateway.send(Sms.of(key="birthday:c1:2026-11-23", kind="birthday", to=TO, body="Happy birthday!"))
+    again = await gateway.send(Sms.of(key="birthday:c1:2026-11-23", kind="birthday", to=TO, body="Happy birthday!"))
     assert first.sid == again.sid
     assert emu.stats.create_requests == 1 and len(sent_to(emu, TO)) == 1
     assert (first.encoding, first.segments) == ("GSM-7", 1)
@@ -75,7 +78,7 @@ async def test_same_key_sends_once(gateway: SmsGateway, emulator) -> None:
 async def test_concurrent_senders_of_one_key_send_once(gateway: SmsGateway, emulator) -> None:
     emu, _ = emulator
     results = await asyncio.gather(*[
-        gateway.send(key="usage:KA0000001:2026-10", kind="usage", to=TO, body="usage") for _ in range(5)
+        gateway.send(Sms.of(key="usage:KA0000001:2026-10", kind="usage", to=TO, body="usage")) for _ in range(5)
     ])
     assert len({r.id for r in results}) == 1
     assert emu.stats.create_requests == 1
@@ -84,7 +87,7 @@ async def test_concurrent_senders_of_one_key_send_once(gateway: SmsGateway, emul
 async def test_429_is_retried_with_backoff(gateway: SmsGateway, emulator, fast_sleeps) -> None:
     emu, _ = emulator
     emu.set_faults(FaultPlan(script=["429", "429"], retry_after_s=2))
-    record = await gateway.send(key="k429", kind="notice", to=TO, body="hi")
+    record = await gateway.send(Sms.of(key="k429", kind="notice", to=TO, body="hi"))
     assert record.status == "queued" and record.attempts == 3
     assert len(fast_sleeps) == 2 and all(s >= 2 for s in fast_sleeps)
     assert len(sent_to(emu, TO)) == 1
@@ -93,16 +96,16 @@ async def test_429_is_retried_with_backoff(gateway: SmsGateway, emulator, fast_s
 async def test_429_exhausted_is_deferred_then_sent_once(gateway: SmsGateway, emulator) -> None:
     emu, _ = emulator
     emu.set_faults(FaultPlan(script=["429"] * 4))
-    record = await gateway.send(key="k429x", kind="notice", to=TO, body="hi")
+    record = await gateway.send(Sms.of(key="k429x", kind="notice", to=TO, body="hi"))
     assert record.status == "deferred" and record.error_code == 20429 and not sent_to(emu, TO)
-    again = await gateway.send(key="k429x", kind="notice", to=TO, body="hi")
+    again = await gateway.send(Sms.of(key="k429x", kind="notice", to=TO, body="hi"))
     assert again.status == "queued" and len(sent_to(emu, TO)) == 1
 
 
 async def test_503_with_retry_after_is_retried(gateway: SmsGateway, emulator) -> None:
     emu, _ = emulator
     emu.set_faults(FaultPlan(script=["503"]))
-    record = await gateway.send(key="k503", kind="notice", to=TO, body="hi")
+    record = await gateway.send(Sms.of(key="k503", kind="notice", to=TO, body="hi"))
     assert record.status == "queued" and record.attempts == 2
 
 
@@ -113,7 +116,7 @@ async def test_503_with_retry_after_is_retried(gateway: SmsGateway, emulator) ->
 async def test_permanent_errors_fail_without_retry(gateway: SmsGateway, emulator, number, code, plan_field) -> None:
     emu, _ = emulator
     emu.set_faults(FaultPlan(**{plan_field: {number}}))
-    record = await gateway.send(key=f"k{code}", kind="notice", to=number, body="hi")
+    record = await gateway.send(Sms.of(key=f"k{code}", kind="notice", to=number, body="hi"))
     assert record.status == "failed" and record.error_code == code and record.attempts == 1
     assert emu.stats.create_requests == 1
 
@@ -122,7 +125,7 @@ async def test_21610_fails_and_opts_the_contact_out(db: Database, gateway: SmsGa
     emu, _ = emulator
     await db.customers.insert(factories.customer())
     emu.set_faults(FaultPlan(unsubscribed_numbers={TO}))
-    record = await gateway.send(key="k21610", kind="usage", to=TO, body="hi")
+    record = await gateway.send(Sms.of(key="k21610", kind="usage", to=TO, body="hi"))
     assert record.status == "failed" and record.error_code == 21610
     customer = await db.customers.get("KA0000001")
     assert customer is not None and customer.contacts[0].sms_opt_out is True
@@ -133,11 +136,11 @@ async def test_21610_fails_and_opts_the_contact_out(db: Database, gateway: SmsGa
 async def test_5xx_is_ambiguous_after_exactly_one_request(gateway: SmsGateway, emulator, stored) -> None:
     emu, _ = emulator
     emu.set_faults(FaultPlan(script=["500"], store_on_500=stored))
-    record = await gateway.send(key="k500", kind="notice", to=TO, body="maybe")
+    record = await gateway.send(Sms.of(key="k500", kind="notice", to=TO, body="maybe"))
     assert record.status == "ambiguous" and record.attempts == 1
     assert emu.stats.create_requests == 1
     # Resolution looks the message up first: resend only if Twilio does not have it.
-    resolved = await gateway.send(key="k500", kind="notice", to=TO, body="maybe")
+    resolved = await gateway.send(Sms.of(key="k500", kind="notice", to=TO, body="maybe"))
     assert resolved.status == "queued"
     assert emu.stats.list_requests == 1
     assert emu.stats.create_requests == (1 if stored else 2)
@@ -154,17 +157,17 @@ async def test_every_provider_call_is_paced_and_nothing_else(gateway: SmsGateway
 
     two_segments = "长" * 80  # UCS-2: 70 characters in one segment, 67 in each of several
     emu.set_faults(FaultPlan(script=["429", "ok", "500"], store_on_500=False))
-    first = await gateway.send(key="kpace1", kind="notice", to=TO, body=two_segments, pace=pace)
+    first = await gateway.send(Sms.of(key="kpace1", kind="notice", to=TO, body=two_segments), pace=pace)
     assert first.status == "queued" and first.attempts == 2 and paced == [2, 2]  # the 429, then its retry
-    lost = await gateway.send(key="kpace2", kind="notice", to=TO, body="never stored", pace=pace)
+    lost = await gateway.send(Sms.of(key="kpace2", kind="notice", to=TO, body="never stored"), pace=pace)
     assert lost.status == "ambiguous" and paced == [2, 2, 1]
     resent = await gateway.resume("kpace2", pace=pace)  # the lookup finds nothing: one resend, paced
     assert resent.status == "queued" and paced == [2, 2, 1, 1]
     emu.set_faults(FaultPlan(script=["500"], store_on_500=True))
-    stored = await gateway.send(key="kpace3", kind="notice", to=TO, body="stored anyway", pace=pace)
-    found = await gateway.send(key="kpace3", kind="notice", to=TO, body="stored anyway", pace=pace)
+    stored = await gateway.send(Sms.of(key="kpace3", kind="notice", to=TO, body="stored anyway"), pace=pace)
+    found = await gateway.send(Sms.of(key="kpace3", kind="notice", to=TO, body="stored anyway"), pace=pace)
     assert stored.status == "ambiguous" and found.meta.get("note") == "found by lookup"
-    again = await gateway.send(key="kpace1", kind="notice", to=TO, body=two_segments, pace=pace)
+    again = await gateway.send(Sms.of(key="kpace1", kind="notice", to=TO, body=two_segments), pace=pace)
     assert again.status == "queued" and paced == [2, 2, 1, 1, 1]  # neither a lookup nor a finished key calls it
     assert emu.stats.create_requests == 5
 
@@ -172,7 +175,7 @@ async def test_every_provider_call_is_paced_and_nothing_else(gateway: SmsGateway
 async def test_timeout_is_ambiguous_and_resolved_by_lookup(gateway: SmsGateway, emulator) -> None:
     emu, _ = emulator
     emu.set_faults(FaultPlan(script=["timeout"], timeout_hang_s=3))
-    record = await gateway.send(key="ktimeout", kind="notice", to=TO, body="slow")
+    record = await gateway.send(Sms.of(key="ktimeout", kind="notice", to=TO, body="slow"))
     assert record.status == "ambiguous" and "timeout" in (record.error_message or "")
     resolved = await gateway.resume("ktimeout")
     assert resolved.status == "queued" and resolved.sid == next(iter(emu.messages))
@@ -181,16 +184,16 @@ async def test_timeout_is_ambiguous_and_resolved_by_lookup(gateway: SmsGateway, 
 
 async def test_pending_left_by_a_dead_process_is_looked_up_not_resent(db: Database, gateway: SmsGateway, emulator) -> None:
     emu, _ = emulator
-    await gateway.send(key="kdead", kind="notice", to=TO, body="once")
+    await gateway.send(Sms.of(key="kdead", kind="notice", to=TO, body="once"))
     # Simulate a crash between the provider accepting and us recording it.
     await db.sends.finish("kdead", SendStatus.pending, sid=None, lease_until=utcnow() - timedelta(seconds=1))
-    again = await gateway.send(key="kdead", kind="notice", to=TO, body="once")
+    again = await gateway.send(Sms.of(key="kdead", kind="notice", to=TO, body="once"))
     assert again.status == "queued" and len(sent_to(emu, TO)) == 1
     # A crash before the provider was called: the lookup finds nothing, so it is sent.
     await db.sends.reserve({"_id": "kdead2", "kind": "notice", "to": TO, "body": "twice?", "encoding": "GSM-7",
                             "segments": 1, "status": "pending", "lease_until": utcnow() - timedelta(seconds=1),
                             "created_at": utcnow(), "updated_at": utcnow()})
-    resumed = await gateway.send(key="kdead2", kind="notice", to=TO, body="twice?")
+    resumed = await gateway.send(Sms.of(key="kdead2", kind="notice", to=TO, body="twice?"))
     assert resumed.status == "queued" and len(sent_to(emu, TO)) == 2
 
 
@@ -199,22 +202,21 @@ async def test_live_lease_is_respected(db: Database, gateway: SmsGateway, emulat
     await db.sends.reserve({"_id": "kbusy", "kind": "notice", "to": TO, "body": "in flight", "encoding": "GSM-7",
                             "segments": 1, "status": "pending", "lease_until": utcnow() + timedelta(seconds=30),
                             "created_at": utcnow(), "updated_at": utcnow()})
-    record = await gateway.send(key="kbusy", kind="notice", to=TO, body="in flight")
+    record = await gateway.send(Sms.of(key="kbusy", kind="notice", to=TO, body="in flight"))
     assert record.status == "pending" and emu.stats.create_requests == 0
 
 
 async def test_bad_input_writes_nothing(db: Database, gateway: SmsGateway, emulator) -> None:
     with pytest.raises(InvalidPhoneNumber):
-        await gateway.send(key="kbad", kind="notice", to="12345", body="hi")
+        await gateway.send(Sms.of(key="kbad", kind="notice", to="12345", body="hi"))
     assert await db.sends.get("kbad") is None
 
 
 async def test_suppression_is_recorded_with_reason(db: Database, gateway: SmsGateway, emulator) -> None:
     emu, _ = emulator
-    record = await gateway.suppress(key="birthday:x:2026-11-23", kind="birthday", to=TO, body="生日快乐",
-                                    reason="opted_out")
+    record = await gateway.send(Sms.of(key="birthday:x:2026-11-23", kind="birthday", to=TO, body="生日快乐",suppressed_reason="opted_out"))
     assert record.status == "suppressed" and record.suppressed_reason == "opted_out"
-    again = await gateway.send(key="birthday:x:2026-11-23", kind="birthday", to=TO, body="生日快乐")
+    again = await gateway.send(Sms.of(key="birthday:x:2026-11-23", kind="birthday", to=TO, body="生日快乐"))
     assert again.status == "suppressed" and emu.stats.create_requests == 0
 
 
@@ -226,7 +228,7 @@ async def test_wrong_credentials_are_a_permanent_failure(db: Database, emulator)
     _, url = emulator
     gw = Gateway(db, TwilioTransport(TEST_ACCOUNT_SID, "wrong", from_number=TEST_FROM, base_url=url))
     try:
-        record = await gw.send(key="kauth", kind="notice", to=TO, body="hi")
+        record = await gw.send(Sms.of(key="kauth", kind="notice", to=TO, body="hi"))
     finally:
         await gw.close()
     assert record.status == "failed" and record.error_code == 20003
@@ -240,7 +242,7 @@ async def test_unreachable_provider_is_deferred(db: Database) -> None:
     gw = SmsGateway(db, TwilioTransport(TEST_ACCOUNT_SID, "t", from_number=TEST_FROM,
                                         base_url=f"http://127.0.0.1:{free_port()}"))
     try:
-        record = await gw.send(key="kdown", kind="notice", to=TO, body="hi")
+        record = await gw.send(Sms.of(key="kdown", kind="notice", to=TO, body="hi"))
     finally:
         await gw.close()
     assert record.status == "deferred"
@@ -308,3 +310,67 @@ async def test_twilio_request_logging_follows_its_logger(emulator, auth_token, c
         assert not any(auth_token in line or "Authorization" in line for line in lines)
     else:
         assert lines == []
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.at = utcnow()
+
+    def __call__(self) -> datetime:
+        return self.at
+
+
+@pytest.fixture
+async def clocked(db: Database, emulator, auth_token: str):
+    """A gateway on a clock the test moves, whose backoff sleeps run the test's hooks."""
+    _, url = emulator
+    clock = Clock()
+    sleeps: List[Any] = []
+
+    async def sleep(seconds: float) -> None:
+        for hook in sleeps:
+            await hook(seconds)
+
+    transport = TwilioTransport(TEST_ACCOUNT_SID, auth_token, from_number=TEST_FROM, base_url=url, timeout_s=1.0)
+    gw = SmsGateway(db, transport, policy=GatewayPolicy(lease_s=10), sleep=sleep, now=clock)
+    yield gw, clock, sleeps
+    await gw.close()
+
+
+async def test_a_message_that_waited_past_half_its_lease_renews_it_first(db: Database, clocked, emulator) -> None:
+    emu, _ = emulator
+    gateway, clock, _ = clocked
+
+    async def slow_pace(segments: int) -> None:
+        clock.at += timedelta(seconds=6)  # waited for the rate limit past half of the 10 s lease
+
+    record = await gateway.send(Sms.of(key="notice:slow", kind="notice", to=TO, body="hi"), pace=slow_pace)
+    assert record.status == "queued" and record.attempts == 1 and emu.stats.create_requests == 1
+
+
+async def test_a_message_taken_over_while_it_waited_is_not_sent(db: Database, clocked, emulator) -> None:
+    emu, _ = emulator
+    gateway, clock, _ = clocked
+
+    async def pace_while_another_sender_claims(segments: int) -> None:
+        clock.at += timedelta(seconds=11)  # the lease ran out meanwhile, and another sender took the message
+        assert await db.sends.claim("notice:taken", now=clock.at, lease_until=gateway.lease_from(clock.at)) is not None
+
+    record = await gateway.send(Sms.of(key="notice:taken", kind="notice", to=TO, body="hi"),
+                                pace=pace_while_another_sender_claims)
+    assert record.status == "pending" and emu.stats.create_requests == 0
+
+
+async def test_a_sender_whose_lease_was_taken_during_a_backoff_stops(db: Database, clocked, emulator) -> None:
+    """Counting the next attempt fails once another sender holds the lease."""
+    emu, _ = emulator
+    gateway, clock, sleeps = clocked
+    emu.set_faults(FaultPlan(script=["429"]))
+
+    async def long_backoff(seconds: float) -> None:
+        clock.at += timedelta(seconds=11)
+        await db.sends.claim("notice:backoff", now=clock.at, lease_until=gateway.lease_from(clock.at))
+
+    sleeps.append(long_backoff)
+    record = await gateway.send(Sms.of(key="notice:backoff", kind="notice", to=TO, body="hi"))
+    assert record.status == "pending" and record.attempts == 1 and emu.stats.create_requests == 1

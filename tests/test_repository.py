@@ -279,8 +279,8 @@ async def test_profiles_read_back_without_validation_equal_parsed_ones(db: Datab
     record = {"_id": "k:1", "kind": "birthday", "to": "+8613800138000", "body": "生日快乐", "encoding": "UCS-2",
               "segments": 1, "created_at": now, "updated_at": now, "history": [{"status": "pending", "at": now}]}
     await db.sends.reserve(record)
-    raw = await db.sends.many(["k:1"])
-    assert SendRecord.from_stored(raw["k:1"].to_mongo()) == raw["k:1"]
+    raw = await db.sends.get("k:1")
+    assert SendRecord.from_stored(raw.to_mongo()) == raw
     # Defaults as pydantic's ``construct`` gives them: unset, and a fresh list or dict for each model.
     minimal = {key: record[key] for key in ("_id", "kind", "to", "body", "encoding", "segments", "created_at",
                                             "updated_at")}

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from carecore.clock import utcnow
 from carecore.config import DEFAULT_SCHEDULES, Settings
 from carecore.runtime import build_gateway, build_transport, open_database
+from carecore.sms.message import Sms
 from carecore.sms.transports import ConsoleOutbox, TwilioTransport
 
 
@@ -32,7 +33,7 @@ async def test_without_credentials_sms_go_to_the_console_outbox(mongo_uri: str, 
     assert isinstance(build_transport(settings), ConsoleOutbox)
     async with open_database(settings) as db:
         gateway = build_gateway(db, settings)
-        record = await gateway.send(key="notice:k1", kind="notice", to="13800138000", body="离线发送")
+        record = await gateway.send(Sms.of(key="notice:k1", kind="notice", to="13800138000", body="离线发送"))
         assert record.status == "sent" and record.sid
         found = await gateway.transport.find_sent("+8613800138000", "离线发送", utcnow() - timedelta(minutes=1))
         assert found is not None and found.sid == record.sid

@@ -12,8 +12,8 @@ Exactly-once rests on three rules:
 
 A pending record's ``lease_until`` is its sender's token: another sender may take
 the message over only after it, and a sender counts (and renews) each further
-attempt only while the lease is still the one it holds. Campaigns send through
-``carecore.sms.batch``, which keeps these rules with one write per batch.
+attempt only while the lease is still the one it holds. Campaigns send through it
+the same way, a bounded number at a time (``care_scheduler.runner``).
 """
 
 from __future__ import annotations
@@ -28,10 +28,10 @@ from enum import Enum
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 
 from carecore.clock import to_millisecond, utcnow
-from carecore.models import UNFINISHED, Language, SendRecord, SendStatus
-from carecore.phones import mask, to_e164
+from carecore.models import UNFINISHED, SendRecord, SendStatus
+from carecore.phones import mask
 from carecore.repository import Database, statuses_below
-from carecore.sms.segments import segment_info
+from carecore.sms.message import Sms
 from carecore.sms.transports import UNSUBSCRIBED, Accepted, Outcome, SmsTransport, TransportError
 
 log = logging.getLogger(__name__)
@@ -89,89 +89,27 @@ class SmsGateway:
         self._sleep = sleep
         self._now = now
 
-    def now(self) -> datetime:
-        return self._now()
-
     def lease_from(self, now: datetime) -> datetime:
         """A lease ending ``lease_s`` from ``now``, to the millisecond MongoDB keeps (it is compared as a token)."""
         return to_millisecond(now + timedelta(seconds=self.policy.lease_s))
 
-    def record_doc(self, *, key: str, kind: str, to: str, body: str, customer_id: Optional[str],
-                   contact_id: Optional[str], language: Optional[Language | str], meta: Optional[Dict[str, Any]],
-                   now: datetime, suppressed_reason: Optional[str] = None) -> Dict[str, Any]:
-        """The ``sends`` document of a new message (``to`` already E.164): pending, or suppressed with its reason.
+    async def send(self, message: Sms, *, pace: Optional[Pace] = None) -> SendRecord:
+        """Send ``message`` once per key (or record it as kept back); a repeated key returns the first outcome.
 
-        A pending one counts its first attempt already, since the attempt follows at once.
+        Raises ``RecordValidationError`` for a record the database refuses, before anything is written.
         """
-        info = segment_info(body)
-        doc: Dict[str, Any] = {
-            "_id": key, "kind": kind, "to": to, "body": body, "customer_id": customer_id,
-            "contact_id": contact_id, "language": language.value if isinstance(language, Language) else language,
-            "encoding": info.encoding, "segments": info.segments, "created_at": now, "updated_at": now,
-            "meta": meta or {},
-        }
-        if suppressed_reason is not None:
-            status = SendStatus.suppressed
-            doc["suppressed_reason"] = suppressed_reason
-        else:
-            status = SendStatus.pending
-            doc["attempts"] = 1
-            doc["lease_until"] = self.lease_from(now)
-        doc["status"] = status.value
-        doc["history"] = [{"status": status.value, "at": now}]
-        return {k: v for k, v in doc.items() if v is not None}
-
-    async def send(
-        self,
-        *,
-        key: str,
-        kind: str,
-        to: str,
-        body: str,
-        customer_id: Optional[str] = None,
-        contact_id: Optional[str] = None,
-        language: Optional[Language | str] = None,
-        meta: Optional[Dict[str, Any]] = None,
-        pace: Optional[Pace] = None,
-    ) -> SendRecord:
-        """Send ``body`` to ``to`` once per ``key``; a repeated key returns the first outcome.
-
-        Raises ``InvalidPhoneNumber`` or ``RecordValidationError`` for bad input,
-        before anything is written.
-        """
-        recipient = to_e164(to, mobile_only=False)
-        reservation = await self.db.sends.reserve(self.record_doc(
-            key=key, kind=kind, to=recipient, body=body, customer_id=customer_id, contact_id=contact_id,
-            language=language, meta=meta, now=self._now()))
+        now = self._now()
+        reservation = await self.db.sends.reserve(message.record(now=now, lease_until=self.lease_from(now)))
+        record = reservation.record
         if reservation.created:
-            record = reservation.record
-            assert record.lease_until is not None
+            if record.lease_until is None:  # kept back: recorded, nothing to send
+                return record
             return await self._deliver(record, record.lease_until, first_attempt_counted=True, pace=pace)
-        existing = reservation.record
-        if existing.body != body or existing.to != recipient:
-            log.warning("key %s reused with different content; the first message stands", key)
-        if SendStatus(existing.status) in UNFINISHED:
-            return await self.resume(key, pace=pace)
-        return existing
-
-    async def suppress(
-        self,
-        *,
-        key: str,
-        kind: str,
-        to: str,
-        body: str,
-        reason: str,
-        customer_id: Optional[str] = None,
-        contact_id: Optional[str] = None,
-        language: Optional[Language | str] = None,
-        meta: Optional[Dict[str, Any]] = None,
-    ) -> SendRecord:
-        """Record that a message was kept back, and why; the key is then spent."""
-        reservation = await self.db.sends.reserve(self.record_doc(
-            key=key, kind=kind, to=to_e164(to, mobile_only=False), body=body, customer_id=customer_id,
-            contact_id=contact_id, language=language, meta=meta, now=self._now(), suppressed_reason=reason))
-        return reservation.record
+        if record.body != message.body or record.to != message.to:
+            log.warning("key %s reused with different content; the first message stands", message.key)
+        if SendStatus(record.status) in UNFINISHED:
+            return await self.resume(message.key, pace=pace)
+        return record
 
     async def resume(self, key: str, *, pace: Optional[Pace] = None) -> SendRecord:
         """Finish a message whose outcome is unknown or deferred, never sending it twice."""
@@ -188,7 +126,7 @@ class SmsGateway:
                 return await self._finish(key, SendStatus.ambiguous, error_message=f"lookup failed: {err}"[:1000])
             if found is not None:
                 log.info("message %s was accepted before (sid %s); not resending", key, found.sid)
-                status, fields = self.accepted_outcome(found, note="found by lookup")
+                status, fields = self._accepted_outcome(found, note="found by lookup")
                 return await self._finish(key, status, **fields)
         return await self._deliver(before, lease, pace=pace)
 
@@ -200,21 +138,21 @@ class SmsGateway:
 
     async def _deliver(self, record: SendRecord, lease: datetime, *, first_attempt_counted: bool = False,
                        pace: Optional[Pace] = None) -> SendRecord:
-        outcome = await self.attempt(record.id, record.to, record.body, lease, first_attempt_counted=first_attempt_counted,
+        outcome = await self._attempt(record.id, record.to, record.body, lease, first_attempt_counted=first_attempt_counted,
                                      pace=pace, segments=record.segments)
         if outcome is None:
             return await self.current(record.id)
         status, fields = outcome
         return await self._finish(record.id, status, **fields)
 
-    async def attempt(self, key: str, to: str, body: str, lease: datetime, *, first_attempt_counted: bool,
+    async def _attempt(self, key: str, to: str, body: str, lease: datetime, *, first_attempt_counted: bool,
                       pace: Optional[Pace] = None, segments: int = 1) -> Optional[Tuple[SendStatus, Dict[str, Any]]]:
         """Call the provider until there is an outcome to record; returns it, not yet recorded.
 
         Every attempt is counted in the record before it is made, and counting it renews
         the lease, whose value is this sender's token. An attempt already counted (at the
-        reservation) renews a lease with less than half its length to run, as after a wait
-        for its turn in a batch. ``None`` means another sender has claimed the message
+        reservation) renews a lease with less than half its length to run, as after a long
+        wait for the rate limit. ``None`` means another sender has claimed the message
         meanwhile (the lease ran out while it waited or during a long backoff), and this
         one stops without calling the provider again. ``pace`` is awaited before every
         call, and before the lease is checked, since waiting for it takes time.
@@ -243,14 +181,14 @@ class SmsGateway:
                     await self._sleep(delay)
                     continue
                 return await self._failure(key, to, err)
-            return self.accepted_outcome(accepted)
+            return self._accepted_outcome(accepted)
 
     def _backoff(self, attempt: int, retry_after_s: Optional[float]) -> float:
         base = self.policy.backoff_base_s * (2 ** (attempt - 1))
         delay = max(base * random.uniform(0.5, 1.0), retry_after_s or 0.0)
         return min(delay, self.policy.backoff_max_s)
 
-    def accepted_outcome(self, accepted: Accepted, note: Optional[str] = None) -> Tuple[SendStatus, Dict[str, Any]]:
+    def _accepted_outcome(self, accepted: Accepted, note: Optional[str] = None) -> Tuple[SendStatus, Dict[str, Any]]:
         status = _PROVIDER_STATUS.get(accepted.status, SendStatus.accepted)
         fields: Dict[str, Any] = {"sid": accepted.sid, "sent_at": self._now(), "lease_until": None}
         if note:
