@@ -29,7 +29,7 @@ from rasa.core.tracker_store import MongoTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 
-from carecore.repository import DriverError
+from carecore.repository import DatabaseError
 
 DEFAULT_TIMEOUT_MS = 1000
 # Conversations whose stored length this store remembers (the most recently read ones).
@@ -81,7 +81,7 @@ class FastFailMongoTrackerStore(MongoTrackerStore):
         """Run a pymongo call in a worker thread: the server keeps answering other conversations meanwhile."""
         try:
             return await asyncio.to_thread(call, *args)
-        except DriverError as exc:
+        except DatabaseError as exc:
             raise ConversationStoreUnavailable(str(exc)) from exc
 
     def _stored_events(self, sender_id: str, all_sessions: bool) -> Optional[List[Dict[str, Any]]]:

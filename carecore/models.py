@@ -2,7 +2,7 @@
 
 These models are the single definition of every collection: the repository
 validates writes with them, and the MongoDB ``$jsonSchema`` validators are
-derived from them (``carecore.schemas``), so the database refuses what the code
+derived from them (``carecore.repository.schema``), so the database refuses what the code
 would refuse even when someone writes around the code.
 """
 

@@ -108,7 +108,7 @@ async def test_a_callback_before_the_sid_is_parked_and_applied_by_the_job(servic
     await db.sends.finish("notice:early", SendStatus.queued, only_from=[SendStatus.pending], sid=sid)
     await jobs.apply_parked_callbacks()
     assert (await db.sends.get("notice:early")).status == SendStatus.delivered
-    assert [p async for p in db.early_callbacks.waiting()] == []
+    assert [p async for p in db.parked_callbacks.waiting()] == []
 
 
 async def test_admin_api_needs_the_bearer_token(service: Service) -> None:

@@ -258,7 +258,7 @@ async def test_a_callback_before_its_sid_is_recorded_is_parked_then_applied(db: 
     assert await gateway.handle_status_callback(sid, "sent", None) == CallbackResult.parked
     assert await gateway.handle_status_callback(sid, "delivered", None) == CallbackResult.parked
     assert await gateway.handle_status_callback(sid, "delivered", None) == CallbackResult.parked  # Twilio retries
-    assert sorted([p.id async for p in db.early_callbacks.waiting()]) == [f"{sid}/delivered", f"{sid}/sent"]
+    assert sorted([p.id async for p in db.parked_callbacks.waiting()]) == [f"{sid}/delivered", f"{sid}/sent"]
     assert await gateway.apply_parked_callbacks() == {"waiting": 2}  # the sid is still unknown
 
     await db.sends.finish("notice:early", SendStatus.queued, only_from=[SendStatus.pending], sid=sid)
@@ -266,7 +266,7 @@ async def test_a_callback_before_its_sid_is_recorded_is_parked_then_applied(db: 
     stored = await db.sends.get("notice:early")
     assert stored is not None and stored.status == "delivered"
     assert [h.status for h in stored.history] == ["pending", "queued", "sent", "delivered"]
-    assert [p async for p in db.early_callbacks.waiting()] == []
+    assert [p async for p in db.parked_callbacks.waiting()] == []
 
     # Once the sid is known, a late callback is simply stale.
     assert await gateway.handle_status_callback(sid, "sent", None) == CallbackResult.ignored
@@ -276,7 +276,7 @@ async def test_a_callback_before_its_sid_is_recorded_is_parked_then_applied(db: 
     assert await gateway.handle_status_callback(other, "failed", 30008) == CallbackResult.parked
     assert await gateway.apply_parked_callbacks(give_up_after=timedelta(hours=1)) == {"waiting": 1}
     assert await gateway.apply_parked_callbacks(give_up_after=timedelta(0)) == {"dropped": 1}
-    assert [p async for p in db.early_callbacks.waiting()] == []
+    assert [p async for p in db.parked_callbacks.waiting()] == []
 
 
 async def test_a_parked_callback_that_lost_the_race_is_stale(db: Database, gateway: SmsGateway) -> None:

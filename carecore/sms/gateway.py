@@ -219,7 +219,7 @@ class SmsGateway:
         if applied is not None:
             return CallbackResult.updated if applied else CallbackResult.ignored
         now = self._now()
-        await self.db.early_callbacks.park({
+        await self.db.parked_callbacks.park({
             "_id": f"{sid}/{mapped.value}", "sid": sid, "status": mapped, "error_code": error_code,
             "received_at": now, "expires_at": now + PARKED_CALLBACK_EXPIRY})
         return CallbackResult.parked
@@ -234,7 +234,7 @@ class SmsGateway:
         results: Counter[str] = Counter()
         done: List[str] = []
         now = self._now()
-        waiting = [parked async for parked in self.db.early_callbacks.waiting()]
+        waiting = [parked async for parked in self.db.parked_callbacks.waiting()]
         # One message's callbacks in the order of its life (sent before delivered), whatever their arrival.
         waiting.sort(key=lambda parked: (parked.sid, len(statuses_below(SendStatus(parked.status)))))
         for parked in waiting:
@@ -248,7 +248,7 @@ class SmsGateway:
                 results["waiting"] += 1
                 continue
             done.append(parked.id)
-        await self.db.early_callbacks.remove(done)
+        await self.db.parked_callbacks.remove(done)
         return results
 
     async def _apply_callback(self, sid: str, status: SendStatus, error_code: Optional[int]) -> Optional[bool]:

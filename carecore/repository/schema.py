@@ -155,7 +155,7 @@ COLLECTIONS: Dict[str, Tuple[Type[BaseModel], List[IndexSpec]]] = {
             ([("created_at", 1)], {"name": "by_created"}),
         ],
     ),
-    "early_callbacks": (
+    "parked_callbacks": (
         ParkedCallback,
         [([("expires_at", 1)], {"expireAfterSeconds": 0, "name": "ttl"})],
     ),
@@ -203,6 +203,9 @@ AUXILIARY_COLLECTIONS: Dict[str, List[IndexSpec]] = {"counters": []}
 # Collections earlier versions kept, dropped on start: they derived "whose birthday / bill day
 # is today" from the customers, which the customers' own indexes now answer.
 RETIRED_COLLECTIONS = ("customer_birthdays", "bill_day_members")
+
+# Collections earlier versions named otherwise, renamed on start with what they hold.
+RENAMED_COLLECTIONS: Dict[str, str] = {"early_callbacks": "parked_callbacks"}
 
 # Indexes earlier versions declared, dropped on start (an unused index costs every write).
 RETIRED_INDEXES: Dict[str, List[str]] = {

@@ -1,0 +1,148 @@
+"""Billing: monthly usage, bill deliveries, compensation claims and the credits they grant."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import (
+    Any,
+    AsyncIterator,
+    Dict,
+    Generic,
+    Iterable,
+    List,
+    Optional,
+    Sequence,
+    Type,
+    TypeVar,
+)
+
+from motor.motor_asyncio import AsyncIOMotorClientSession, AsyncIOMotorDatabase
+from pydantic import BaseModel
+
+from carecore.clock import utcnow
+from carecore.models import (
+    BillDeliveryRecord,
+    ClaimStatus,
+    CompensationClaim,
+    Credit,
+    Settlement,
+    UsageMonth,
+)
+from carecore.repository.base import Repository, insert_many_skipping_duplicates, next_daily_id
+from carecore.repository.errors import validated, write_errors
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class _PerCustomerMonth(Repository, Generic[M]):
+    """Documents keyed ``<customer_id>:<month>``: one per customer and month."""
+
+    model: Type[M]
+
+    async def upsert(self, data: Any) -> M:
+        record = validated(self.model, self.collection_name, data)
+        async with write_errors(self.collection_name):
+            await self._col.replace_one({"_id": record.id}, record.to_mongo(), upsert=True)
+        return record
+
+    async def insert_many(self, docs: Iterable[Dict[str, Any]], *, check_models: bool = True) -> List[str]:
+        """Bulk insert, duplicates skipped; see ``CustomerRepository.insert_many``."""
+        if check_models:
+            batch = [validated(self.model, self.collection_name, d).to_mongo() for d in docs]
+        else:
+            batch = [{"_id": f"{d['customer_id']}:{d['month']}", **d} for d in docs]
+        async with write_errors(self.collection_name):
+            return await insert_many_skipping_duplicates(self._col, batch) if batch else []
+
+    async def get(self, customer_id: str, month: str) -> Optional[M]:
+        doc = await self._col.find_one({"_id": f"{customer_id}:{month}"})
+        return self.model.parse_obj(doc) if doc else None
+
+
+class UsageRepository(_PerCustomerMonth[UsageMonth]):
+    collection_name = "usage_monthly"
+    model = UsageMonth
+
+    async def history(self, customer_id: str, months: int = 12) -> List[UsageMonth]:
+        cursor = self._col.find({"customer_id": customer_id}).sort("month", -1).limit(months)
+        return [UsageMonth.parse_obj(doc) async for doc in cursor]
+
+
+class BillDeliveryRepository(_PerCustomerMonth[BillDeliveryRecord]):
+    """When each month's bill reached the customer: what bill-not-received claims are checked against."""
+
+    collection_name = "bill_deliveries"
+    model = BillDeliveryRecord
+
+
+class CreditRepository(Repository):
+    collection_name = "credits"
+
+    async def add(self, credit: Credit, *, session: Optional[AsyncIOMotorClientSession] = None) -> None:
+        """Record a credit once: a second call with the same id changes nothing."""
+        doc = credit.to_mongo()
+        async with write_errors(self.collection_name):
+            await self._col.update_one({"_id": doc["_id"]}, {"$setOnInsert": doc}, upsert=True, session=session)
+
+    async def get(self, credit_id: str) -> Optional[Credit]:
+        doc = await self._col.find_one({"_id": credit_id})
+        return Credit.parse_obj(doc) if doc else None
+
+    async def for_customer(self, customer_id: str) -> List[Credit]:
+        cursor = self._col.find({"customer_id": customer_id}).sort("created_at", -1)
+        return [Credit.parse_obj(doc) async for doc in cursor]
+
+
+async def settle_with_credit(db: AsyncIOMotorDatabase, collection: str, query: Dict[str, Any], fields: Dict[str, Any],
+                  credit: Optional[Credit]) -> bool:
+    """Write a settlement decision and its credit together, or neither; False if decided before."""
+    async with await db.client.start_session() as session:
+        async with session.start_transaction():
+            async with write_errors(collection):
+                result = await db[collection].update_one(query, {"$set": {**fields, "updated_at": utcnow()}},
+                                                         session=session)
+            if result.matched_count == 1 and credit is not None:
+                await CreditRepository(db).add(credit, session=session)
+    return result.matched_count == 1
+
+
+
+class ClaimRepository(Repository):
+    collection_name = "compensation_claims"
+
+    async def next_id(self, day: date) -> str:
+        return await next_daily_id(self._db, "BC", day)
+
+    async def find(self, customer_id: str, kind: str, month: str) -> Optional[CompensationClaim]:
+        doc = await self._col.find_one({"customer_id": customer_id, "kind": kind, "month": month})
+        return CompensationClaim.parse_obj(doc) if doc else None
+
+    async def create(self, data: Any) -> CompensationClaim:
+        """Record a claim; one per customer, kind and month (a repeat raises DuplicateRecordError)."""
+        claim = validated(CompensationClaim, self.collection_name, data)
+        async with write_errors(self.collection_name):
+            await self._col.insert_one(claim.to_mongo())
+        return claim
+
+    async def get(self, claim_id: str) -> Optional[CompensationClaim]:
+        doc = await self._col.find_one({"_id": claim_id})
+        return CompensationClaim.parse_obj(doc) if doc else None
+
+    async def pending_for_customers(self, customer_ids: Sequence[str]) -> List[CompensationClaim]:
+        query = {"customer_id": {"$in": list(customer_ids)}, "status": ClaimStatus.pending_verification.value}
+        return [CompensationClaim.parse_obj(doc) async for doc in self._col.find(query).sort("created_at", 1)]
+
+    async def unsettled(self) -> AsyncIterator[CompensationClaim]:
+        """Claims still to be decided, or decided with the customer not told yet; oldest first."""
+        async for doc in self._col.find({"settlement.notified_at": None}).sort("created_at", 1):
+            yield CompensationClaim.parse_obj(doc)
+
+    async def decide(self, claim_id: str, status: ClaimStatus, settlement: Settlement,
+                     credit: Optional[Credit]) -> bool:
+        return await settle_with_credit(self._db, self.collection_name,
+                             {"_id": claim_id, "status": ClaimStatus.pending_verification.value},
+                             {"status": status.value, "settlement": settlement.to_mongo()}, credit)
+
+    async def mark_notified(self, claim_id: str, at: datetime, notice_status: str) -> None:
+        await self._col.update_one({"_id": claim_id}, {"$set": {
+            "settlement.notified_at": at, "settlement.notice_status": notice_status, "updated_at": utcnow()}})

@@ -1,0 +1,188 @@
+"""Key accounts and their contacts, and the campaigns' selections of them."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import (
+    Any,
+    AsyncIterator,
+    Dict,
+    Iterable,
+    List,
+    Optional,
+    Sequence,
+    Tuple,
+)
+
+from motor.motor_asyncio import AsyncIOMotorClientSession
+
+from carecore.clock import utcnow
+from carecore.models import (
+    Contact,
+    Customer,
+)
+from carecore.phones import InvalidPhoneNumber, mask, to_e164
+from carecore.repository.base import Repository, insert_many_skipping_duplicates
+from carecore.repository.errors import RecordValidationError, validated, write_errors
+
+log = logging.getLogger(__name__)
+
+# (calendar, month, days): the birthdays greeted on one day, as care_scheduler.calendar gives them.
+BirthdaySelection = Tuple[str, int, Sequence[int]]
+
+
+class CustomerRepository(Repository):
+    collection_name = "customers"
+
+    async def insert(self, data: Any, *, session: Optional[AsyncIOMotorClientSession] = None) -> Customer:
+        """Insert a profile, in the caller's transaction if it gives one."""
+        customer = validated(Customer, self.collection_name, data)
+        now = utcnow()
+        customer.created_at = customer.created_at or now
+        customer.updated_at = now
+        async with write_errors(self.collection_name):
+            await self._col.insert_one(customer.to_mongo(), session=session)
+        return customer
+
+    async def replace(self, data: Any) -> Customer:
+        customer = validated(Customer, self.collection_name, data)
+        customer.updated_at = utcnow()
+        async with write_errors(self.collection_name):
+            result = await self._col.replace_one({"_id": customer.id}, customer.to_mongo())
+        if result.matched_count == 0:
+            raise KeyError(customer.id)
+        return customer
+
+    async def insert_many(self, docs: Iterable[Dict[str, Any]], *, check_models: bool = True) -> List[str]:
+        """Bulk insert: unordered, duplicates skipped (idempotent); returns the new ids.
+
+        ``check_models=False`` skips the pydantic pass and leaves validation to the
+        collection's ``$jsonSchema`` alone: for generated bulk data (a million
+        contacts), whose generator is itself tested against the models.
+        """
+        now = utcnow()
+        batch = []
+        for doc in docs:
+            if check_models:
+                doc = validated(Customer, self.collection_name, doc).to_mongo()
+            batch.append({**doc, "created_at": doc.get("created_at") or now, "updated_at": now})
+        if not batch:
+            return []
+        async with write_errors(self.collection_name):
+            return await insert_many_skipping_duplicates(self._col, batch)
+
+    async def get(self, customer_id: str) -> Optional[Customer]:
+        doc = await self._col.find_one({"_id": customer_id})
+        return Customer.parse_obj(doc) if doc else None
+
+    async def count(self) -> int:
+        return await self._col.count_documents({})
+
+    async def find_by_mobile(self, mobile: str) -> Optional[Tuple[Customer, Contact]]:
+        """The customer and contact registered under a mobile, in any written form."""
+        try:
+            e164 = to_e164(mobile, mobile_only=False)
+        except InvalidPhoneNumber:
+            return None
+        doc = await self._col.find_one({"contacts.mobile": e164})
+        if not doc:
+            return None
+        customer = Customer.parse_obj(doc)
+        contact = next(c for c in customer.contacts if c.mobile == e164)
+        return customer, contact
+
+    async def find_by_contact(self, contact_id: str) -> Optional[Tuple[Customer, Contact]]:
+        doc = await self._col.find_one({"contacts.contact_id": contact_id})
+        if not doc:
+            return None
+        customer = Customer.parse_obj(doc)
+        contact = customer.contact(contact_id)
+        assert contact is not None
+        return customer, contact
+
+    async def set_sms_opt_out(self, contact_id: str, opted_out: bool, *, source: str, at: Optional[datetime] = None) -> bool:
+        """Record a contact's SMS consent; returns False when the contact is unknown."""
+        result = await self._col.update_one(
+            {"contacts.contact_id": contact_id},
+            {
+                "$set": {
+                    "contacts.$.sms_opt_out": opted_out,
+                    "contacts.$.opt_out_changed_at": at or utcnow(),
+                    "contacts.$.opt_out_source": source,
+                    "updated_at": utcnow(),
+                }
+            },
+        )
+        return result.matched_count == 1
+
+    async def set_contact_language(self, contact_id: str, language: str) -> bool:
+        if language not in ("zh", "en"):
+            raise RecordValidationError(self.collection_name, [("contacts.language", f"unknown language {language!r}")])
+        result = await self._col.update_one(
+            {"contacts.contact_id": contact_id},
+            {"$set": {"contacts.$.language": language, "updated_at": utcnow()}},
+        )
+        return result.matched_count == 1
+
+    async def opt_out_mobile(self, mobile: str, *, source: str) -> bool:
+        found = await self.find_by_mobile(mobile)
+        if not found:
+            log.info("opt-out for unregistered number %s ignored", mask(mobile))
+            return False
+        return await self.set_sms_opt_out(found[1].contact_id, True, source=source)
+
+    async def stream(
+        self, query: Dict[str, Any], *, projection: Optional[Dict[str, Any]] = None, batch_size: int = 500,
+    ) -> AsyncIterator[Dict[str, Any]]:
+        """Stream raw documents in id order; a campaign never loads a collection whole."""
+        async for doc in self._col.find(query, projection=projection, batch_size=batch_size).sort("_id", 1):
+            yield doc
+
+    async def profiles(self, ids: Sequence[str], *, batch_size: int = 500) -> AsyncIterator[Dict[str, Any]]:
+        """Whole customer documents for selected ids, in that order, a batch at a time."""
+        for start in range(0, len(ids), batch_size):
+            chunk = list(ids[start:start + batch_size])
+            found = {doc["_id"]: doc for doc in await self._col.find({"_id": {"$in": chunk}}).to_list(length=None)}
+            for customer_id in chunk:
+                if customer_id in found:  # deleted since the selection: skipped, not an error
+                    yield found[customer_id]
+
+    async def ids_with_birthday_in(self, selections: Sequence[BirthdaySelection]) -> List[str]:
+        """Customers with a contact born on any (calendar, month, one of days), sorted, each once.
+
+        Answered by the ``birthday`` index. Callers still check each contact, since another
+        contact of the same customer may be the one born that day.
+        """
+        if not selections:
+            return []
+        query = {"$or": [
+            {"contacts": {"$elemMatch": {"birthday.calendar": calendar, "birthday.month": month,
+                                         "birthday.day": {"$in": list(days)}}}}
+            for calendar, month, days in selections
+        ]}
+        return sorted(doc["_id"] for doc in await self._col.find(query, {"_id": 1}).to_list(length=None))
+
+    async def ids_with_bill_day_in(self, days: Sequence[int]) -> List[str]:
+        """Customers with any of these bill days, sorted: covered by the ``bill_day`` index (day, id)."""
+        if not days:
+            return []
+        cursor = self._col.find({"billing.bill_day": {"$in": list(days)}}, {"_id": 1})
+        return sorted(doc["_id"] for doc in await cursor.to_list(length=None))
+
+    async def with_birthday_in(self, selections: Sequence[BirthdaySelection]) -> AsyncIterator[Dict[str, Any]]:
+        async for doc in self.profiles(await self.ids_with_birthday_in(selections)):
+            yield doc
+
+    async def with_bill_day_in(self, days: Sequence[int]) -> AsyncIterator[Dict[str, Any]]:
+        async for doc in self.profiles(await self.ids_with_bill_day_in(days)):
+            yield doc
+
+    async def company_names(self, customer_ids: Iterable[str]) -> Dict[str, str]:
+        """Company name per customer id, in one query (lists show names, not whole profiles)."""
+        cursor = self._col.find({"_id": {"$in": sorted(set(customer_ids))}}, {"company_name": 1})
+        return {doc["_id"]: doc["company_name"] async for doc in cursor}
+
+    async def ids_for_managers(self, manager_ids: Sequence[str]) -> List[str]:
+        cursor = self._col.find({"account_manager_id": {"$in": list(manager_ids)}}, {"_id": 1})
+        return [doc["_id"] async for doc in cursor]

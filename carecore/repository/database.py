@@ -1,0 +1,228 @@
+"""One connection, the repositories over it, and the schema kept up to date on it."""
+
+from __future__ import annotations
+
+import logging
+import time
+from contextlib import asynccontextmanager
+from datetime import timezone
+from typing import (
+    Any,
+    AsyncIterator,
+    Dict,
+    List,
+    Tuple,
+)
+
+import pymongo
+from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorClientSession, AsyncIOMotorDatabase
+from pymongo.errors import (
+    CollectionInvalid,
+    OperationFailure,
+    PyMongoError,
+)
+
+from carecore.repository.billing import BillDeliveryRepository, ClaimRepository, CreditRepository, UsageRepository
+from carecore.repository.customers import CustomerRepository
+from carecore.repository.errors import write_errors
+from carecore.repository.escalations import EscalationRepository
+from carecore.repository.identity import LoginFailureRepository, OtpRepository
+from carecore.repository.managers import ManagerRepository
+from carecore.repository.schema import (
+    AUXILIARY_COLLECTIONS,
+    COLLECTIONS,
+    RENAMED_COLLECTIONS,
+    RETIRED_COLLECTIONS,
+    RETIRED_INDEXES,
+    json_schema_for,
+)
+from carecore.repository.sends import ParkedCallbackRepository, SendRepository
+from carecore.repository.tickets import TicketRepository
+
+log = logging.getLogger(__name__)
+
+
+class Database:
+    """One connection and the repositories over it."""
+
+    def __init__(self, client: AsyncIOMotorClient, name: str) -> None:
+        self.client = client
+        self.name = name
+        self._db: AsyncIOMotorDatabase = client[name]
+        self.customers = CustomerRepository(self._db)
+        self.managers = ManagerRepository(self._db)
+        self.usage = UsageRepository(self._db)
+        self.tickets = TicketRepository(self._db)
+        self.sends = SendRepository(self._db)
+        self.parked_callbacks = ParkedCallbackRepository(self._db)
+        self.escalations = EscalationRepository(self._db)
+        self.otp = OtpRepository(self._db)
+        self.login_failures = LoginFailureRepository(self._db)
+        self.claims = ClaimRepository(self._db)
+        self.bill_deliveries = BillDeliveryRepository(self._db)
+        self.credits = CreditRepository(self._db)
+
+    @classmethod
+    def connect(cls, uri: str, name: str, *, server_selection_timeout_ms: int = 5000) -> Database:
+        client = AsyncIOMotorClient(
+            uri,
+            tz_aware=True,
+            tzinfo=timezone.utc,
+            serverSelectionTimeoutMS=server_selection_timeout_ms,
+            retryWrites=True,
+        )
+        return cls(client, name)
+
+    def close(self) -> None:
+        self.client.close()
+
+    async def ping(self) -> bool:
+        try:
+            await self._db.command("ping")
+            return True
+        except PyMongoError:
+            return False
+
+    async def checkpoint(self) -> None:
+        """Have mongod write everything to disk now (``fsync``: a WiredTiger checkpoint).
+
+        For benchmarks: after a million fresh documents, the next checkpoint would otherwise
+        land in the middle of whatever is timed next, and time the disk instead.
+        """
+        await self.client.admin.command("fsync")
+
+    async def ensure_schema(self) -> None:
+        """Create collections with validators and indexes; safe to run on every start."""
+        existing = set(await self._db.list_collection_names())
+        for old, new in RENAMED_COLLECTIONS.items():
+            if old in existing and new not in existing:
+                log.info("renaming collection %s to %s", old, new)
+                await self._db[old].rename(new)
+                existing = (existing - {old}) | {new}
+        for name, index_names in RETIRED_INDEXES.items():
+            present = await self._db[name].index_information() if name in existing else {}
+            for index_name in index_names:
+                if index_name in present:
+                    log.info("dropping retired index %s.%s", name, index_name)
+                    await self._db[name].drop_index(index_name)
+        for name, (model, indexes) in COLLECTIONS.items():
+            validator = {"$jsonSchema": json_schema_for(model)}
+            if name in existing:
+                await self._db.command("collMod", name, validator=validator, validationLevel="strict")
+            else:
+                try:
+                    await self._db.create_collection(name, validator=validator, validationLevel="strict")
+                except CollectionInvalid:  # created concurrently
+                    await self._db.command("collMod", name, validator=validator)
+            await _create_indexes(self._db[name], indexes)
+        for name, indexes in AUXILIARY_COLLECTIONS.items():
+            if name not in existing:
+                try:
+                    await self._db.create_collection(name)
+                except CollectionInvalid:
+                    pass
+            await _create_indexes(self._db[name], indexes)
+        for name in RETIRED_COLLECTIONS:
+            if name in existing:
+                log.info("dropping retired collection %s", name)
+                await self._db.drop_collection(name)
+        await self._db.counters.delete_many({"_id": {"$in": [f"schema:{name}" for name in RETIRED_COLLECTIONS]}})
+
+    async def raw_insert(self, collection: str, doc: Dict[str, Any]) -> None:
+        """Insert without model validation; only for proving the database validators work."""
+        async with write_errors(collection):
+            await self._db[collection].insert_one(doc)
+
+    async def drop(self) -> None:
+        await self.client.drop_database(self.name)
+
+    async def collection_names(self) -> List[str]:
+        return await self._db.list_collection_names()
+
+    async def indexes(self, collection: str) -> Dict[str, Any]:
+        return await self._db[collection].index_information()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncIOMotorClientSession]:
+        """All-or-nothing across documents (needs the replica set the launcher sets up)."""
+        async with await self.client.start_session() as session:
+            async with session.start_transaction():
+                yield session
+
+
+_INDEX_CHANGED = (85, 86)  # IndexOptionsConflict, IndexKeySpecsConflict
+
+
+async def _create_indexes(col: Any, indexes: List[Tuple[List[Tuple[str, int]], Dict[str, Any]]]) -> None:
+    """Create the declared indexes; one whose definition changed since it was built is rebuilt."""
+    for keys, options in indexes:
+        try:
+            await col.create_index(keys, **options)
+        except OperationFailure as exc:
+            if exc.code not in _INDEX_CHANGED:
+                raise
+            log.warning("index %s.%s changed definition: rebuilding it", col.name, options["name"])
+            await col.drop_index(options["name"])
+            await col.create_index(keys, **options)
+
+
+# --- Synchronous helpers for the embedded-mongod launcher (runs before any event loop) ---
+
+def server_answers(uri: str, timeout_s: float = 1.0) -> bool:
+    client: pymongo.MongoClient = pymongo.MongoClient(
+        uri, directConnection=True, serverSelectionTimeoutMS=int(timeout_s * 1000)
+    )
+    try:
+        client.admin.command("ping")
+        return True
+    except PyMongoError:
+        return False
+    finally:
+        client.close()
+
+
+def ensure_replica_set(host: str, port: int, name: str, timeout_s: float = 30.0) -> None:
+    """Initiate a single-node replica set once, then wait until it has a primary."""
+    client: pymongo.MongoClient = pymongo.MongoClient(
+        host, port, directConnection=True, serverSelectionTimeoutMS=5000
+    )
+    try:
+        try:
+            client.admin.command("replSetGetStatus")
+        except OperationFailure as exc:
+            if exc.code not in (94, 93):  # NotYetInitialized / InvalidReplicaSetConfig
+                raise
+            client.admin.command(
+                "replSetInitiate",
+                {"_id": name, "members": [{"_id": 0, "host": f"{host}:{port}"}]},
+            )
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if client.admin.command("hello").get("isWritablePrimary"):
+                return
+            time.sleep(0.2)
+        raise TimeoutError(f"replica set {name} on {host}:{port} has no primary after {timeout_s}s")
+    finally:
+        client.close()
+
+
+def inspection_handle(host: str, port: int, name: str) -> Any:
+    """A synchronous handle on one database, for tools that check the product from outside (drills).
+
+    It bypasses the models and the repositories on purpose: a drill verifies what is really stored.
+    """
+    client: pymongo.MongoClient = pymongo.MongoClient(host, port, directConnection=True,
+                                                      serverSelectionTimeoutMS=5000, tz_aware=True)
+    return client[name]
+
+
+def shutdown_server(host: str, port: int) -> None:
+    client: pymongo.MongoClient = pymongo.MongoClient(
+        host, port, directConnection=True, serverSelectionTimeoutMS=2000
+    )
+    try:
+        client.admin.command("shutdown", force=True)
+    except PyMongoError:
+        pass  # the connection drops as the server goes down
+    finally:
+        client.close()

@@ -1,0 +1,60 @@
+"""Escalations to a customer's account manager."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import (
+    Any,
+    Dict,
+    List,
+    Optional,
+    Sequence,
+)
+
+from carecore.clock import utcnow
+from carecore.models import (
+    Escalation,
+    EscalationStatus,
+)
+from carecore.repository.base import Repository, next_daily_id
+from carecore.repository.errors import validated, write_errors
+
+
+class EscalationRepository(Repository):
+    collection_name = "escalations"
+
+    async def next_id(self, day: date) -> str:
+        return await next_daily_id(self._db, "ES", day)
+
+    async def create(self, data: Any) -> Escalation:
+        escalation = validated(Escalation, self.collection_name, data)
+        async with write_errors(self.collection_name):
+            await self._col.insert_one(escalation.to_mongo())
+        return escalation
+
+    async def get(self, escalation_id: str) -> Optional[Escalation]:
+        doc = await self._col.find_one({"_id": escalation_id})
+        return Escalation.parse_obj(doc) if doc else None
+
+    async def open_for_sender(self, sender_id: str) -> Optional[Escalation]:
+        doc = await self._col.find_one(
+            {"sender_id": sender_id, "status": {"$in": [EscalationStatus.open.value, EscalationStatus.acknowledged.value]}}
+        )
+        return Escalation.parse_obj(doc) if doc else None
+
+    async def for_customers(self, customer_ids: Optional[Sequence[str]], *, open_only: bool = True,
+                            limit: int = 200) -> List[Escalation]:
+        """Escalations of these customers (all customers with None), most urgent call-back first."""
+        query: Dict[str, Any] = {}
+        if customer_ids is not None:
+            query["customer_id"] = {"$in": list(customer_ids)}
+        if open_only:
+            query["status"] = {"$in": [EscalationStatus.open.value, EscalationStatus.acknowledged.value]}
+        cursor = self._col.find(query).sort("contact_by", 1).limit(limit)
+        return [Escalation.parse_obj(doc) async for doc in cursor]
+
+    async def set_status(self, escalation_id: str, status: EscalationStatus) -> bool:
+        result = await self._col.update_one(
+            {"_id": escalation_id}, {"$set": {"status": status.value, "updated_at": utcnow()}}
+        )
+        return result.matched_count == 1

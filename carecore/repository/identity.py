@@ -1,0 +1,75 @@
+"""Who a customer is: one-time codes, and the console's failed logins."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import (
+    Any,
+    Dict,
+    List,
+    Optional,
+    Sequence,
+)
+
+import pymongo
+
+from carecore.models import (
+    LoginFailure,
+    OtpChallenge,
+)
+from carecore.repository.base import Repository
+from carecore.repository.errors import validated, write_errors
+
+
+class OtpRepository(Repository):
+    collection_name = "otp_challenges"
+
+    async def replace(self, data: Any) -> OtpChallenge:
+        challenge = validated(OtpChallenge, self.collection_name, data)
+        async with write_errors(self.collection_name):
+            await self._col.replace_one({"_id": challenge.id}, challenge.to_mongo(), upsert=True)
+        return challenge
+
+    async def get(self, challenge_id: str) -> Optional[OtpChallenge]:
+        doc = await self._col.find_one({"_id": challenge_id})
+        return OtpChallenge.parse_obj(doc) if doc else None
+
+    async def count_attempt(self, challenge_id: str) -> int:
+        """Count one more try atomically; returns the attempts made so far."""
+        doc = await self._col.find_one_and_update(
+            {"_id": challenge_id}, {"$inc": {"attempts": 1}}, return_document=pymongo.ReturnDocument.AFTER
+        )
+        return int(doc["attempts"]) if doc else 0
+
+    async def delete(self, challenge_id: str) -> None:
+        await self._col.delete_one({"_id": challenge_id})
+
+    async def issued_since(self, mobile: str, since: datetime) -> int:
+        return await self._col.count_documents({"mobile": mobile, "created_at": {"$gte": since}})
+
+
+class LoginFailureRepository(Repository):
+    collection_name = "login_failures"
+
+    async def counts_since(self, keys: Sequence[str], since: datetime) -> Dict[str, int]:
+        """Failures per key at or after ``since``; keys without any are left out."""
+        pipeline = [{"$match": {"key": {"$in": list(keys)}, "at": {"$gte": since}}},
+                    {"$group": {"_id": "$key", "n": {"$sum": 1}}}]
+        return {row["_id"]: row["n"] async for row in self._col.aggregate(pipeline)}
+
+    async def record(self, keys: Sequence[str], *, at: datetime, expires_at: datetime) -> List[str]:
+        """One failure for each key, in one write; returns their ids."""
+        docs = [validated(LoginFailure, self.collection_name, {
+            "_id": secrets.token_hex(12), "key": key, "at": at, "expires_at": expires_at}).to_mongo() for key in keys]
+        if docs:
+            async with write_errors(self.collection_name):
+                await self._col.insert_many(docs)
+        return [doc["_id"] for doc in docs]
+
+    async def remove(self, ids: Sequence[str]) -> None:
+        """Take back the failures ``record`` returned these ids for."""
+        await self._col.delete_many({"_id": {"$in": list(ids)}})
+
+    async def clear(self, keys: Sequence[str]) -> None:
+        await self._col.delete_many({"key": {"$in": list(keys)}})

@@ -1,0 +1,58 @@
+"""Account managers: their book, their chain of supervisors, their console passwords."""
+
+from __future__ import annotations
+
+from typing import (
+    Any,
+    Dict,
+    Iterable,
+    List,
+    Optional,
+)
+
+from carecore.models import (
+    AccountManager,
+)
+from carecore.repository.base import Repository, insert_many_skipping_duplicates
+from carecore.repository.errors import validated, write_errors
+
+
+class ManagerRepository(Repository):
+    collection_name = "account_managers"
+
+    async def insert(self, data: Any) -> AccountManager:
+        manager = validated(AccountManager, self.collection_name, data)
+        async with write_errors(self.collection_name):
+            await self._col.insert_one(manager.to_mongo())
+        return manager
+
+    async def insert_many(self, docs: Iterable[Any]) -> List[str]:
+        batch = [validated(AccountManager, self.collection_name, d).to_mongo() for d in docs]
+        return await insert_many_skipping_duplicates(self._col, batch) if batch else []
+
+    async def get(self, manager_id: str) -> Optional[AccountManager]:
+        doc = await self._col.find_one({"_id": manager_id})
+        return AccountManager.parse_obj(doc) if doc else None
+
+    async def subordinates(self, manager_id: str) -> List[AccountManager]:
+        cursor = self._col.find({"supervisor_id": manager_id}).sort("_id", 1)
+        return [AccountManager.parse_obj(doc) async for doc in cursor]
+
+    async def all(self) -> List[AccountManager]:
+        return [AccountManager.parse_obj(doc) async for doc in self._col.find().sort("_id", 1)]
+
+    async def set_password_hash(self, manager_id: str, password_hash: str, *, only_if_unset: bool = False) -> bool:
+        query: Dict[str, Any] = {"_id": manager_id}
+        if only_if_unset:
+            query["password_hash"] = None
+        result = await self._col.update_one(query, {"$set": {"password_hash": password_hash}})
+        return result.matched_count == 1
+
+    async def chain(self, manager_id: str) -> List[AccountManager]:
+        """The manager and each supervisor above, city first, group last."""
+        chain: List[AccountManager] = []
+        current = await self.get(manager_id)
+        while current is not None and len(chain) < 5:
+            chain.append(current)
+            current = await self.get(current.supervisor_id) if current.supervisor_id else None
+        return chain

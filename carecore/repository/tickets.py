@@ -1,0 +1,142 @@
+"""Complaint and fault tickets, their SLA marks and their compensation."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import (
+    Any,
+    AsyncIterator,
+    Dict,
+    List,
+    Optional,
+    Sequence,
+)
+
+from carecore.clock import utcnow
+from carecore.models import (
+    OPEN_TICKET_STATUSES,
+    Credit,
+    Settlement,
+    Ticket,
+    TicketEvent,
+    TicketKind,
+    TicketStatus,
+)
+from carecore.repository.base import Repository, next_daily_id
+from carecore.repository.billing import settle_with_credit
+from carecore.repository.errors import validated, write_errors
+
+
+class TicketRepository(Repository):
+    collection_name = "tickets"
+
+    async def next_id(self, kind: TicketKind, day: date) -> str:
+        """CP-20261123-0001 / FT-20261123-0001."""
+        return await next_daily_id(self._db, "CP" if kind == TicketKind.complaint else "FT", day)
+
+    async def create(self, data: Any) -> Ticket:
+        ticket = validated(Ticket, self.collection_name, data)
+        async with write_errors(self.collection_name):
+            await self._col.insert_one(ticket.to_mongo())
+        return ticket
+
+    async def get(self, ticket_id: str, *, customer_id: Optional[str] = None) -> Optional[Ticket]:
+        """A ticket; with ``customer_id``, only if it belongs to that customer."""
+        query: Dict[str, Any] = {"_id": ticket_id}
+        if customer_id is not None:
+            query["customer_id"] = customer_id
+        doc = await self._col.find_one(query)
+        return Ticket.parse_obj(doc) if doc else None
+
+    async def for_customer(self, customer_id: str, *, open_only: bool = False, limit: int = 20) -> List[Ticket]:
+        query: Dict[str, Any] = {"customer_id": customer_id}
+        if open_only:
+            query["status"] = {"$in": [s.value for s in OPEN_TICKET_STATUSES]}
+        cursor = self._col.find(query).sort("created_at", -1).limit(limit)
+        return [Ticket.parse_obj(doc) async for doc in cursor]
+
+    async def customers_with_open_complaints(self) -> List[str]:
+        """Customers unhappy right now: no promotion may reach them (unified customer view)."""
+        return await self._col.distinct(
+            "customer_id",
+            {"kind": TicketKind.complaint.value, "status": {"$in": [s.value for s in OPEN_TICKET_STATUSES]}},
+        )
+
+    async def add_event(self, ticket_id: str, event: TicketEvent, *, set_fields: Optional[Dict[str, Any]] = None) -> bool:
+        update: Dict[str, Any] = {
+            "$push": {"history": event.to_mongo()},
+            "$set": {"updated_at": utcnow(), **(set_fields or {})},
+        }
+        async with write_errors(self.collection_name):
+            result = await self._col.update_one({"_id": ticket_id}, update)
+        return result.matched_count == 1
+
+    async def set_status(self, ticket_id: str, status: TicketStatus, event: TicketEvent) -> bool:
+        return await self.add_event(ticket_id, event, set_fields={"status": status.value})
+
+    async def resolve(self, ticket_id: str, event: TicketEvent) -> bool:
+        """Mark a ticket resolved at ``event.at``; a fault also records when service was restored."""
+        return await self._advance(ticket_id, TicketStatus.resolved, "restored_at", event)
+
+    async def acknowledge(self, ticket_id: str, event: TicketEvent) -> bool:
+        """The account manager took the ticket: a fault's response deadline is met at ``event.at``."""
+        return await self._advance(ticket_id, TicketStatus.acknowledged, "responded_at", event)
+
+    async def _advance(self, ticket_id: str, status: TicketStatus, sla_mark: str, event: TicketEvent) -> bool:
+        ticket = await self.get(ticket_id)
+        if ticket is None:
+            return False
+        fields: Dict[str, Any] = {"status": status.value}
+        if ticket.sla is not None and getattr(ticket.sla, sla_mark) is None:
+            fields[f"sla.{sla_mark}"] = event.at
+        return await self.add_event(ticket_id, event, set_fields=fields)
+
+    async def open_faults(self) -> AsyncIterator[Ticket]:
+        """Open fault tickets, nearest restore deadline first: what the SLA watch looks at."""
+        query = {"kind": TicketKind.fault.value, "status": {"$in": [s.value for s in OPEN_TICKET_STATUSES]}}
+        async for doc in self._col.find(query).sort("sla.restore_due", 1):
+            yield Ticket.parse_obj(doc)
+
+    async def open_for_customers(self, customer_ids: Optional[Sequence[str]], *, limit: int = 500) -> List[Ticket]:
+        """Open tickets of these customers (of all customers with None), oldest first."""
+        query: Dict[str, Any] = {"status": {"$in": [s.value for s in OPEN_TICKET_STATUSES]}}
+        if customer_ids is not None:
+            query["customer_id"] = {"$in": list(customer_ids)}
+        return [Ticket.parse_obj(doc) async for doc in self._col.find(query).sort("created_at", 1).limit(limit)]
+
+    async def record_alert(self, ticket_id: str, key: str, event: TicketEvent) -> bool:
+        """Note an SLA warning or escalation once in the ticket's history; False if it was noted before."""
+        update: Dict[str, Any] = {"$addToSet": {"alerts": key}, "$push": {"history": event.to_mongo()},
+                                  "$set": {"updated_at": utcnow()}}
+        if event.level:
+            update["$max"] = {"escalation_level": event.level}
+        result = await self._col.update_one({"_id": ticket_id, "alerts": {"$ne": key}}, update)
+        return result.modified_count == 1
+
+    async def resolved_unnotified(self) -> AsyncIterator[Ticket]:
+        """Resolved tickets whose customer has not been told yet."""
+        query = {"status": TicketStatus.resolved.value, "customer_notified_at": None}
+        async for doc in self._col.find(query).sort("updated_at", 1):
+            yield Ticket.parse_obj(doc)
+
+    async def mark_customer_notified(self, ticket_id: str, at: datetime) -> None:
+        await self._col.update_one({"_id": ticket_id}, {"$set": {"customer_notified_at": at, "updated_at": utcnow()}})
+
+    async def breached_unsettled(self) -> AsyncIterator[Ticket]:
+        """Faults restored after their restore deadline whose compensation notice is not done."""
+        query = {
+            "kind": TicketKind.fault.value,
+            "compensation.notified_at": None,
+            "status": {"$in": [TicketStatus.resolved.value, TicketStatus.closed.value]},
+            "$expr": {"$gt": ["$sla.restored_at", "$sla.restore_due"]},
+        }
+        async for doc in self._col.find(query).sort("_id", 1):
+            yield Ticket.parse_obj(doc)
+
+    async def settle_compensation(self, ticket_id: str, settlement: Settlement, credit: Optional[Credit]) -> bool:
+        return await settle_with_credit(self._db, self.collection_name, {"_id": ticket_id, "compensation": None},
+                             {"compensation": settlement.to_mongo()}, credit)
+
+    async def mark_compensation_notified(self, ticket_id: str, at: datetime, notice_status: str) -> None:
+        await self._col.update_one({"_id": ticket_id}, {"$set": {
+            "compensation.notified_at": at, "compensation.notice_status": notice_status, "updated_at": utcnow()}})
