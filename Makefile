@@ -41,10 +41,10 @@ $(STAMP): requirements.txt .python-version
 	@touch $(STAMP)
 
 run: venv system-deps
-	$(PY) -m carecore.supervisor
+	$(PY) -m localrun.supervisor
 
 shell: venv
-	$(PY) -m carecore.supervisor --shell
+	$(PY) -m localrun.supervisor --shell
 
 validate: venv
 	$(RASA) data validate --domain domain --data data
@@ -67,7 +67,7 @@ lint: venv
 	$(PY) -m ruff check .
 
 seed: venv
-	$(PY) -m carecore.seed --customers $(CUSTOMERS)
+	$(PY) -m localrun.seed --customers $(CUSTOMERS)
 
 nlu-report: venv
 	$(PY) tools/nlu_report.py

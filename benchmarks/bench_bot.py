@@ -55,8 +55,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from harness import RESULTS, main_thread_schedstat, process_tree, process_tree_cpu, write_results  # noqa: E402
 
-from carecore.mongod import free_port  # noqa: E402
-from carecore.seed import customer_doc, manager_docs  # noqa: E402
+from localrun.mongod import free_port  # noqa: E402
+from localrun.seed import customer_doc, manager_docs  # noqa: E402
 from tests.stack import Stack, latest_code  # noqa: E402
 
 SCRIPTS = {

@@ -45,7 +45,7 @@ from harness import (  # noqa: E402
 )
 
 from carecore.config import Settings  # noqa: E402
-from carecore.mongod import EmbeddedMongo, free_port  # noqa: E402
+from localrun.mongod import EmbeddedMongo, free_port  # noqa: E402
 
 FULL_DAY = date(2026, 11, 23)  # the throughput campaign
 RATE_DAY = date(2026, 11, 24)  # the rate-limited one

@@ -30,9 +30,9 @@ from harness import write_results  # noqa: E402
 
 from care_scheduler.calendar import birthdays_greeted  # noqa: E402
 from care_scheduler.campaigns import bill_days_due  # noqa: E402
-from carecore.mongod import EmbeddedMongo, free_port  # noqa: E402
 from carecore.repository import Database, inspection_handle  # noqa: E402
-from carecore.seed import seed  # noqa: E402
+from localrun.mongod import EmbeddedMongo, free_port  # noqa: E402
+from localrun.seed import seed  # noqa: E402
 
 TODAY = date(2026, 11, 30)  # a month end: bill days 30 and 31 are both due
 # The demo seed puts 4 % of birthdays on its own "today"; seeding for another day leaves TODAY with

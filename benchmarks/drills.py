@@ -45,8 +45,8 @@ from harness import (  # noqa: E402
     write_results,
 )
 
-from carecore.mongod import EmbeddedMongo, free_port  # noqa: E402
 from carecore.repository import Database  # noqa: E402
+from localrun.mongod import EmbeddedMongo, free_port  # noqa: E402
 
 UNFINISHED = ("pending", "ambiguous", "deferred")
 # Short timeouts make the drills quick; the lease stays at twice the timeout, as in production.

@@ -2,7 +2,7 @@
 the Twilio emulator as its own process, and the product's campaign command run as a child.
 
 Nothing here is a stand-in for product code: campaigns run through
-``python -m care_scheduler run``, the emulator is ``python -m carecore.twilio_emulator``.
+``python -m care_scheduler run``, the emulator is ``python -m localrun.twilio_emulator``.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from carecore.repository import Database  # noqa: E402
-from carecore.seed import customer_doc, manager_docs  # noqa: E402
+from localrun.seed import customer_doc, manager_docs  # noqa: E402
 
 ACCOUNT_SID = "AC" + "b" * 32
 AUTH_TOKEN = "bench-emulator-token"
@@ -103,7 +103,7 @@ class EmulatorProcess:
         self.log_path = tmp / "received.jsonl"
         env = {**os.environ, "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "LOG_LEVEL": "WARNING"}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "carecore.twilio_emulator", "--port", str(port), "--received-log",
+            [sys.executable, "-m", "localrun.twilio_emulator", "--port", str(port), "--received-log",
              str(self.log_path), "--no-callbacks", "--faults", json.dumps(faults or {})], cwd=ROOT, env=env)
         wait_port(port)
 

@@ -31,9 +31,9 @@ from hypothesis import strategies as st
 from bot.fallback import TRY_AGAIN
 from bot.socketio_channel import REFUSED_EVENT as REFUSED
 from bot.webhooks import chat_message_problem
-from carecore.mongod import EmbeddedMongo
 from carecore.repository import inspection_handle
 from carecore.sms import signature
+from localrun.mongod import EmbeddedMongo
 from tests.stack import TOKEN, Stack
 
 INJECTIONS = ['{"$gt": ""}', '{"$ne": null}', "'; DROP TABLE customers; --", "<script>alert(1)</script>",

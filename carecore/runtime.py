@@ -9,19 +9,24 @@ from __future__ import annotations
 
 import logging
 from contextlib import asynccontextmanager
-from typing import AsyncIterator, Optional
+from typing import TYPE_CHECKING, AsyncIterator, Optional
 
 from carecore.config import Settings, get_settings
-from carecore.mongod import EmbeddedMongo
 from carecore.repository import Database
 from carecore.sms.gateway import GatewayPolicy, SmsGateway
 from carecore.sms.transports import ConsoleOutbox, SmsTransport, TwilioTransport
+
+if TYPE_CHECKING:
+    from localrun.mongod import EmbeddedMongo
 
 log = logging.getLogger(__name__)
 
 
 
 def embedded_mongo(settings: Settings) -> EmbeddedMongo:
+    """The embedded mongod of one-machine runs (``localrun``): the default when no ``MONGODB_URI`` is set."""
+    from localrun.mongod import EmbeddedMongo
+
     return EmbeddedMongo(settings.var_dir / "mongo", settings.embedded_mongo_port, cache_size_gb=1.0)
 
 

@@ -14,7 +14,7 @@ from typing import AsyncIterator, List, Optional
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Sanic
 
-from carecore.mongod import free_port
+from localrun.mongod import free_port
 
 
 @dataclass

@@ -13,11 +13,11 @@ from typing import AsyncIterator, Iterator
 import pytest
 from aiohttp import web
 
-from carecore.mongod import EmbeddedMongo, free_port
 from carecore.repository import Database
 from carecore.sms.gateway import GatewayPolicy, SmsGateway
 from carecore.sms.transports import TwilioTransport
-from carecore.twilio_emulator import TwilioEmulator, create_app
+from localrun.mongod import EmbeddedMongo, free_port
+from localrun.twilio_emulator import TwilioEmulator, create_app
 
 TEST_ACCOUNT_SID = "AC" + "1" * 32
 TEST_FROM = "+8610690000"

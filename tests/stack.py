@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from carecore import repository
-from carecore.mongod import free_port
 from carecore.sms import signature
+from localrun.mongod import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "keycare.tar.gz"
@@ -44,7 +44,7 @@ class Stack:
         self.proc: subprocess.Popen[str] | None = None
 
     def start(self, timeout_s: float = 420) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "carecore.supervisor"], cwd=ROOT, env=self.env,
+        self.proc = subprocess.Popen([sys.executable, "-m", "localrun.supervisor"], cwd=ROOT, env=self.env,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         ready = threading.Event()
 

@@ -22,7 +22,7 @@ from carecore.config import Settings
 from carecore.identity import challenge_id, sms_sender_id
 from carecore.repository import Database
 from carecore.sms.gateway import SmsGateway
-from carecore.twilio_emulator import TwilioEmulator
+from localrun.twilio_emulator import TwilioEmulator
 from tests import factories
 
 SECRET = "test-sender-secret"

@@ -14,7 +14,7 @@ from carecore.models import SendStatus
 from carecore.repository import Database
 from carecore.sms.gateway import SmsGateway
 from carecore.sms.message import Sms
-from carecore.twilio_emulator import FaultPlan, TwilioEmulator
+from localrun.twilio_emulator import FaultPlan, TwilioEmulator
 from tests import factories
 
 SETTINGS = Settings()

@@ -16,7 +16,7 @@ from carecore.config import Settings
 from carecore.models import BillDeliveryRecord, ClaimStatus, Credit, Settlement, TicketEvent
 from carecore.repository import Database, RecordValidationError
 from carecore.sms.gateway import SmsGateway
-from carecore.twilio_emulator import TwilioEmulator
+from localrun.twilio_emulator import TwilioEmulator
 from tests import factories
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

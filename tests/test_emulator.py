@@ -10,7 +10,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
-from carecore.twilio_emulator import FaultPlan
+from localrun.twilio_emulator import FaultPlan
 from tests.conftest import TEST_ACCOUNT_SID, TEST_FROM
 from tests.stack import latest_code
 
@@ -104,7 +104,7 @@ async def test_control_api_lists_one_recipients_messages(client, emulator) -> No
 
 
 def test_fault_rates_are_reproducible() -> None:
-    from carecore.twilio_emulator import TwilioEmulator
+    from localrun.twilio_emulator import TwilioEmulator
 
     plan = {"rate_429": 0.1, "rate_500": 0.03, "rate_timeout": 0.01, "seed": 7}
     runs = []

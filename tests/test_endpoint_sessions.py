@@ -106,7 +106,7 @@ async def test_the_rasa_server_starting_installs_them_and_stopping_closes_them(
 
     from bot import webhooks
     from bot.rest_channel import GuardedRestInput
-    from carecore.mongod import free_port
+    from localrun.mongod import free_port
 
     async def ignore(_: object) -> None:
         return None

@@ -18,7 +18,7 @@ from carecore.sms import signature
 from carecore.sms.gateway import CallbackResult, GatewayPolicy, SmsGateway
 from carecore.sms.message import Sms
 from carecore.sms.transports import TwilioTransport
-from carecore.twilio_emulator import FaultPlan, TwilioEmulator
+from localrun.twilio_emulator import FaultPlan, TwilioEmulator
 from tests import factories
 from tests.conftest import TEST_ACCOUNT_SID, TEST_FROM, start_app
 
@@ -235,8 +235,8 @@ async def test_wrong_credentials_are_a_permanent_failure(db: Database, emulator)
 
 
 async def test_unreachable_provider_is_deferred(db: Database) -> None:
-    from carecore.mongod import free_port
     from carecore.sms.transports import TwilioTransport
+    from localrun.mongod import free_port
     from tests.conftest import TEST_ACCOUNT_SID, TEST_FROM
 
     gw = SmsGateway(db, TwilioTransport(TEST_ACCOUNT_SID, "t", from_number=TEST_FROM,

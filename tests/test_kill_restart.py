@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Dict, List
 
 from carecore.repository import Database
-from carecore.twilio_emulator import FaultPlan, TwilioEmulator
+from localrun.twilio_emulator import FaultPlan, TwilioEmulator
 from tests import factories
 from tests.conftest import TEST_ACCOUNT_SID, TEST_FROM
 

@@ -264,7 +264,7 @@ async def test_profiles_read_back_without_validation_equal_parsed_ones(db: Datab
     from datetime import date
 
     from carecore.models import Customer, SendRecord
-    from carecore.seed import customer_doc, manager_docs
+    from localrun.seed import customer_doc, manager_docs
 
     managers = manager_docs()
     await db.managers.insert_many(managers)

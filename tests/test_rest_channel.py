@@ -17,7 +17,7 @@ from rasa.utils.endpoints import read_endpoint_config
 from bot.fallback import TRY_AGAIN
 from bot.rest_channel import GuardedRestInput
 from bot.tracker_store import FastFailMongoTrackerStore, with_timeouts
-from carecore.mongod import free_port
+from localrun.mongod import free_port
 from tests.channel_server import serve_channel
 from tests.stack import ROOT
 

@@ -7,7 +7,7 @@ from datetime import date
 from lunardate import LunarDate
 
 from carecore.repository import Database
-from carecore.seed import previous_months, seed
+from localrun.seed import previous_months, seed
 
 TODAY = date(2026, 11, 23)
 

@@ -14,7 +14,7 @@ from carecore.config import Settings
 from carecore.models import Ticket, TicketEvent
 from carecore.repository import Database
 from carecore.sms.gateway import SmsGateway
-from carecore.twilio_emulator import TwilioEmulator
+from localrun.twilio_emulator import TwilioEmulator
 from tests import factories
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

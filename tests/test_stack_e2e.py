@@ -18,8 +18,8 @@ from typing import Iterator
 import pytest
 from playwright.sync_api import sync_playwright
 
-from carecore.seed import manager_docs
 from carecore.sms import signature
+from localrun.seed import manager_docs
 from tests.stack import MODEL, ROOT, Stack
 
 

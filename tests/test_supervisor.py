@@ -14,13 +14,13 @@ import urllib.request
 from pathlib import Path
 
 from carecore import repository
-from carecore.mongod import free_port
+from localrun.mongod import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_until_ready(env: dict, timeout_s: float = 120) -> tuple[subprocess.Popen, list[str]]:
-    proc = subprocess.Popen([sys.executable, "-m", "carecore.supervisor", "--no-bot"], cwd=ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "localrun.supervisor", "--no-bot"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines: list[str] = []
     ready = threading.Event()

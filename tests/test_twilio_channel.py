@@ -13,9 +13,9 @@ from sanic import Sanic
 from bot.twilio_channel import WEBHOOK_PATH, TwilioSmsInput
 from carecore.config import Settings
 from carecore.identity import sms_sender_id
-from carecore.mongod import free_port
 from carecore.sms import signature
 from carecore.sms.gateway import SmsGateway
+from localrun.mongod import free_port
 
 SECRET = "channel-secret"
 

@@ -6,7 +6,7 @@ Twilio's JSON shapes, error bodies included, sends signed status callbacks, and
 injects faults (429, 500, 503, timeouts, invalid or unsubscribed numbers,
 latency) so the gateway's failure handling can be proven.
 
-Run alone: ``python -m carecore.twilio_emulator --port 8099``.
+Run alone: ``python -m localrun.twilio_emulator --port 8099``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Demo data: realistic key accounts across provinces, idempotent and bulk.
 
-``python -m carecore.seed --customers 200`` (``make seed``). Every record is
+``python -m localrun.seed --customers 200`` (``make seed``). Every record is
 derived from its index with a seeded RNG, so a rerun inserts nothing new and a
 larger ``--customers`` adds only the missing tail. About five contacts per
 customer: ``--customers 200000`` makes one million contacts for the benchmarks.

@@ -27,11 +27,11 @@ from typing import Dict, List, Optional
 
 from carecore.config import PROJECT_ROOT, Settings, get_settings
 from carecore.logging_setup import setup_logging
-from carecore.mongod import EmbeddedMongo
 from carecore.passwords import hash_password
 from carecore.repository import Database
 from carecore.runtime import embedded_mongo
-from carecore.seed import seed
+from localrun.mongod import EmbeddedMongo
+from localrun.seed import seed
 
 log = logging.getLogger("keycare.run")
 
@@ -70,7 +70,7 @@ def services(settings: Settings, env: Dict[str, str], *, bot: bool = True, shell
         started.append(
             Service(
                 "twilio-emulator",
-                [py, "-m", "carecore.twilio_emulator", "--port", str(settings.emulator_port),
+                [py, "-m", "localrun.twilio_emulator", "--port", str(settings.emulator_port),
                  "--received-log", str(settings.var_dir / "emulator-received.jsonl")],
                 ready_url=f"http://127.0.0.1:{settings.emulator_port}/_emulator",
             )
