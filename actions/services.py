@@ -40,8 +40,9 @@ async def services() -> Services:
         settings = get_settings()
         if not settings.mongodb_uri:
             raise RuntimeError("MONGODB_URI is not set; start the action server through `make run`")
+        # Only connects: the schema is brought up to date by `make run`, the care service's start
+        # and `python -m care_scheduler migrate`, never on a customer's first message.
         db = Database.connect(settings.mongodb_uri, settings.mongodb_db, server_selection_timeout_ms=1000)
-        await db.ensure_schema()
         _services = Services(db, build_gateway(db, settings), SystemClock(settings.timezone), settings)
     return _services
 

@@ -109,7 +109,7 @@ async def set_password(manager_id: str, password: str) -> int:
 
 async def migrate() -> int:
     settings = get_settings()
-    async with open_database(settings) as db:  # opening it brings validators and indexes up to date
+    async with open_database(settings, migrate=True) as db:
         print(f"schema of {db.name}: up to date ({len(await db.collection_names())} collections)")
     return 0
 

@@ -335,7 +335,7 @@ async def _database(settings: Settings, db: Optional[Database]) -> AsyncIterator
     if db is not None:
         yield db
         return
-    async with open_database(settings) as opened:
+    async with open_database(settings, migrate=True) as opened:
         yield opened
 
 

@@ -31,8 +31,11 @@ def embedded_mongo(settings: Settings) -> EmbeddedMongo:
 
 
 @asynccontextmanager
-async def open_database(settings: Optional[Settings] = None) -> AsyncIterator[Database]:
-    """The configured database, with validators and indexes in place.
+async def open_database(settings: Optional[Settings] = None, *, migrate: bool = False) -> AsyncIterator[Database]:
+    """The configured database; with ``migrate``, its validators and indexes brought up to date first.
+
+    Migration is for the entry points that own the schema (the care service's start,
+    ``care_scheduler migrate``, demo seeding); a campaign run or a report only connects.
 
     With no ``MONGODB_URI`` the embedded mongod is started (or adopted if it
     already runs on its port) and, if started here, stopped on exit.
@@ -47,7 +50,8 @@ async def open_database(settings: Optional[Settings] = None) -> AsyncIterator[Da
     # meanwhile (the care service's health check bounds its own ping). The bot fails fast instead.
     db = Database.connect(uri, settings.mongodb_db, server_selection_timeout_ms=30_000)
     try:
-        await db.ensure_schema()
+        if migrate:
+            await db.ensure_schema()
         yield db
     finally:
         db.close()

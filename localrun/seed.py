@@ -313,7 +313,7 @@ async def seed(db: Any, customers: int, *, today: Optional[date] = None, months:
 async def _main(args: argparse.Namespace) -> None:
     from carecore.runtime import open_database
 
-    async with open_database() as db:
+    async with open_database(migrate=True) as db:
         report = await seed(db, args.customers, months=args.months, batch=args.batch, progress=True)
     print(
         f"seeded: {report.managers} managers, {report.customers} customers, "
