@@ -1,0 +1,119 @@
+"""Typed models of the key-account data (pydantic 1.x, as rasa 3.6 pins it), one module per aggregate.
+
+These models are the single definition of every collection: the repository
+validates writes with them, and the MongoDB ``$jsonSchema`` validators are
+derived from them (``carecore.repository.schema``), so the database refuses what the code
+would refuse even when someone writes around the code.
+"""
+
+from carecore.models.base import (
+    E164_PATTERN,
+    MESSAGE_SID_PATTERN,
+    MONTH_PATTERN,
+    Language,
+    Model,
+    ModelT,
+    month_key,
+)
+from carecore.models.billing import (
+    BillDeliveryRecord,
+    ClaimStatus,
+    CompensationClaim,
+    Credit,
+    CreditReason,
+    Settlement,
+    UsageMonth,
+)
+from carecore.models.customers import (
+    AccountManager,
+    BillDelivery,
+    Billing,
+    Birthday,
+    Calendar,
+    Circuit,
+    CircuitStatus,
+    CircuitType,
+    Contact,
+    Customer,
+    CustomerClass,
+    ManagerLevel,
+    Region,
+    SlaClass,
+    Tier,
+)
+from carecore.models.identity import (
+    LoginFailure,
+    OtpChallenge,
+)
+from carecore.models.sends import (
+    UNFINISHED,
+    UNFINISHED_VALUES,
+    ParkedCallback,
+    SendRecord,
+    SendStatus,
+    StatusEvent,
+)
+from carecore.models.tickets import (
+    OPEN_TICKET_STATUSES,
+    TICKET_ID_PATTERN,
+    Escalation,
+    EscalationReason,
+    EscalationStatus,
+    Priority,
+    SlaDeadlines,
+    Ticket,
+    TicketEvent,
+    TicketKind,
+    TicketStatus,
+)
+
+__all__ = [
+    "AccountManager",
+    "BillDelivery",
+    "BillDeliveryRecord",
+    "Billing",
+    "Birthday",
+    "Calendar",
+    "Circuit",
+    "CircuitStatus",
+    "CircuitType",
+    "ClaimStatus",
+    "CompensationClaim",
+    "Contact",
+    "Credit",
+    "CreditReason",
+    "Customer",
+    "CustomerClass",
+    "E164_PATTERN",
+    "Escalation",
+    "EscalationReason",
+    "EscalationStatus",
+    "Language",
+    "LoginFailure",
+    "MESSAGE_SID_PATTERN",
+    "MONTH_PATTERN",
+    "ManagerLevel",
+    "Model",
+    "ModelT",
+    "OPEN_TICKET_STATUSES",
+    "OtpChallenge",
+    "ParkedCallback",
+    "Priority",
+    "Region",
+    "SendRecord",
+    "SendStatus",
+    "Settlement",
+    "SlaClass",
+    "SlaDeadlines",
+    "StatusEvent",
+    "TICKET_ID_PATTERN",
+    "Ticket",
+    "TicketEvent",
+    "TicketKind",
+    "TicketStatus",
+    "Tier",
+    "UNFINISHED",
+    "UNFINISHED_VALUES",
+    "UsageMonth",
+    "month_key",
+]

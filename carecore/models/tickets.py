@@ -1,0 +1,115 @@
+"""Complaint and fault tickets with their SLA deadlines, and escalations to an account manager."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Any, Dict, List, Optional
+
+from pydantic import Field, root_validator
+
+from carecore.models.base import (
+    Model,
+)
+from carecore.models.billing import Settlement
+
+
+class TicketKind(str, Enum):
+    complaint = "complaint"
+    fault = "fault"
+
+
+class TicketStatus(str, Enum):
+    open = "open"
+    acknowledged = "acknowledged"
+    in_progress = "in_progress"
+    resolved = "resolved"
+    closed = "closed"
+
+
+OPEN_TICKET_STATUSES = (TicketStatus.open, TicketStatus.acknowledged, TicketStatus.in_progress)
+
+
+class Priority(str, Enum):
+    urgent = "urgent"
+    high = "high"
+    normal = "normal"
+    low = "low"
+
+
+class TicketEvent(Model):
+    at: datetime
+    actor: str = Field(..., min_length=1, max_length=64)
+    action: str = Field(..., min_length=1, max_length=40)
+    note: Optional[str] = Field(None, max_length=2000)
+    level: Optional[int] = Field(None, ge=0, le=3)
+
+
+class SlaDeadlines(Model):
+    response_due: datetime
+    restore_due: datetime
+    responded_at: Optional[datetime] = None
+    restored_at: Optional[datetime] = None
+
+
+TICKET_ID_PATTERN = r"^(CP|FT)-[0-9]{8}-[0-9]{4,6}$"
+
+
+class Ticket(Model):
+    id: str = Field(..., alias="_id", regex=TICKET_ID_PATTERN)
+    kind: TicketKind
+    customer_id: str = Field(..., regex=r"^KA[0-9]{6,9}$")
+    contact_id: Optional[str] = Field(None, max_length=40)
+    circuit_id: Optional[str] = Field(None, max_length=40)
+    category: Optional[str] = Field(None, max_length=40)
+    text: str = Field(..., min_length=1, max_length=4000)
+    status: TicketStatus = TicketStatus.open
+    priority: Priority = Priority.normal
+    sla: Optional[SlaDeadlines] = None
+    history: List[TicketEvent] = Field(default_factory=list)
+    escalation_level: int = Field(0, ge=0, le=3)
+    compensation: Optional[Settlement] = None  # fault restored after its deadline
+    alerts: List[str] = Field(default_factory=list, max_items=50)  # SLA warnings and escalations raised
+    customer_notified_at: Optional[datetime] = None  # the "resolved" service notice
+    created_at: datetime
+    updated_at: datetime
+
+    @root_validator(skip_on_failure=True)
+    def _fault_has_circuit(cls, values: Dict[str, Any]) -> Dict[str, Any]:  # noqa: N805
+        if values["kind"] == TicketKind.fault.value:
+            if not values.get("circuit_id"):
+                raise ValueError("a fault ticket needs circuit_id")
+            if values.get("sla") is None:
+                raise ValueError("a fault ticket needs sla deadlines")
+        return values
+
+
+class EscalationReason(str, Enum):
+    request_human = "request_human"
+    fallback = "fallback"
+    urgent_complaint = "urgent_complaint"
+
+
+class EscalationStatus(str, Enum):
+    open = "open"
+    acknowledged = "acknowledged"
+    resolved = "resolved"
+    handed_back = "handed_back"
+
+
+class Escalation(Model):
+    """A customer handed to their account manager; the conversation is paused meanwhile."""
+
+    id: str = Field(..., alias="_id", regex=r"^ES-[0-9]{8}-[0-9]{4,6}$")
+    customer_id: str = Field(..., regex=r"^KA[0-9]{6,9}$")
+    contact_id: str = Field(..., max_length=40)
+    manager_id: str = Field(..., max_length=40)
+    sender_id: str = Field(..., min_length=1, max_length=200)
+    channel: Optional[str] = Field(None, max_length=40)
+    reason: EscalationReason
+    summary: str = Field(..., max_length=2000)
+    ticket_id: Optional[str] = Field(None, regex=TICKET_ID_PATTERN)
+    status: EscalationStatus = EscalationStatus.open
+    contact_by: datetime
+    created_at: datetime
+    updated_at: datetime
