@@ -4,7 +4,9 @@
   against the configured public URL (403), malformed (400), oversized (413).
 * ``GET /healthz``: MongoDB, the scheduler and each job's last run (503 when unhealthy).
 * ``GET /metrics``: Prometheus text format.
-* ``/admin/preview``, ``/admin/run``, ``/admin/report``: JSON, bearer token (401).
+* ``/admin/preview``, ``/admin/run``, ``/admin/report``, and resolving tickets and
+  resolving or handing back escalations (``/admin/tickets/…``, ``/admin/escalations/…``):
+  JSON, bearer token (401).
 * ``/console/``: the account managers' web console (``care_scheduler.console``).
 
 ``create_app`` is the factory; tests pass their own database, gateway and clock.
@@ -22,14 +24,18 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any, AsyncIterator, Awaitable, Callable, Dict, Optional, Tuple
 
+import aiohttp
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from care_scheduler import operations
-from care_scheduler.console.views import Keys, setup_console
+from care_scheduler.casework import CaseClosed, Casework
+from care_scheduler.console.app import setup_console
+from care_scheduler.console.pages import Keys
 from care_scheduler.jobs import CareJobs
+from care_scheduler.rasa_client import HandBackFailed, RasaClient
 from carecore.clock import Clock, SystemClock
 from carecore.config import Settings, get_settings
 from carecore.models import MESSAGE_SID_PATTERN
@@ -50,6 +56,7 @@ CLOCK = web.AppKey("clock", Clock)  # type: ignore[type-abstract]
 DB = web.AppKey("db", Database)
 GATEWAY = web.AppKey("gateway", SmsGateway)
 JOBS = web.AppKey("jobs", CareJobs)
+CASEWORK = web.AppKey("casework", Casework)
 
 
 PING_TIMEOUT_S = 3.0
@@ -290,6 +297,52 @@ async def admin_report(request: web.Request) -> web.Response:
     return web.json_response({"since": since.isoformat() if since else None, "by_kind": by_kind, "per_day": days})
 
 
+# --- closing cases (the console's operations, for other tools) --------------------------------------------
+
+def _actor(body: Dict[str, Any]) -> str:
+    actor = body.get("actor", "admin")
+    if not isinstance(actor, str) or not 1 <= len(actor.strip()) <= 40:
+        raise operations.OperationError("actor must be a name of 1 to 40 characters")
+    return actor.strip()
+
+
+async def admin_resolve_ticket(request: web.Request) -> web.Response:
+    body = await _json_body(request)
+    note = body.get("note")
+    if note is not None and (not isinstance(note, str) or len(note) > 2000):
+        raise operations.OperationError("note must be text of at most 2000 characters")
+    ticket = await request.app[DB].tickets.get(request.match_info["ticket_id"])
+    if ticket is None:
+        return web.json_response({"error": "no such ticket"}, status=404)
+    try:
+        resolution = await request.app[CASEWORK].resolve_ticket(ticket, _actor(body), (note or "").strip() or None)
+    except CaseClosed:
+        return web.json_response({"error": f"ticket {ticket.id} is not open"}, status=409)
+    result = {"ticket_id": ticket.id, "status": "resolved", "escalations_closed": resolution.closed,
+              "escalations_left_open": resolution.left_open, "error": resolution.error}
+    return web.json_response(result, status=502 if resolution.left_open else 200)
+
+
+async def admin_escalation(request: web.Request) -> web.Response:
+    await _json_body(request)
+    escalation = await request.app[DB].escalations.get(request.match_info["escalation_id"])
+    if escalation is None:
+        return web.json_response({"error": "no such escalation"}, status=404)
+    casework, action = request.app[CASEWORK], request.match_info["action"]
+    try:
+        if action == "resolve":
+            await casework.resolve_escalation(escalation)
+        else:
+            await casework.hand_back(escalation)
+    except CaseClosed:
+        return web.json_response({"error": f"escalation {escalation.id} is not open"}, status=409)
+    except HandBackFailed as exc:
+        return web.json_response({"error": f"escalation {escalation.id} stays open: {exc}"}, status=502)
+    current = await request.app[DB].escalations.get(escalation.id)
+    assert current is not None
+    return web.json_response({"escalation_id": escalation.id, "status": current.status})
+
+
 # --- the factory ----------------------------------------------------------------------------------------
 
 def create_app(settings: Optional[Settings] = None, *, db: Optional[Database] = None,
@@ -308,6 +361,9 @@ def create_app(settings: Optional[Settings] = None, *, db: Optional[Database] = 
             app[GATEWAY] = gateway or build_gateway(database, settings)
             jobs = CareJobs(database, app[GATEWAY], settings, app[CLOCK])
             app[JOBS] = jobs
+            http = aiohttp.ClientSession()
+            app[CASEWORK] = Casework(database, app[GATEWAY], settings, app[CLOCK],
+                                     RasaClient(settings.rasa_url, settings.rasa_api_token, http))
             if start_scheduler:
                 jobs.start(catch_up=catch_up)
             try:
@@ -315,6 +371,7 @@ def create_app(settings: Optional[Settings] = None, *, db: Optional[Database] = 
             finally:
                 await app[METRICS].close()
                 jobs.shutdown()
+                await http.close()
                 if gateway is None:
                     await app[GATEWAY].close()
 
@@ -325,7 +382,9 @@ def create_app(settings: Optional[Settings] = None, *, db: Optional[Database] = 
     app.router.add_post("/admin/preview", admin_preview)
     app.router.add_post("/admin/run", admin_run)
     app.router.add_get("/admin/report", admin_report)
-    setup_console(app, Keys(SETTINGS, CLOCK, DB, GATEWAY, JOBS), settings)
+    app.router.add_post("/admin/tickets/{ticket_id}/resolve", admin_resolve_ticket)
+    app.router.add_post("/admin/escalations/{escalation_id}/{action:resolve|handback}", admin_escalation)
+    setup_console(app, Keys(SETTINGS, CLOCK, DB, JOBS, CASEWORK), settings)
     return app
 
 

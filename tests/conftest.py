@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
-from typing import AsyncIterator, Iterator
+from typing import Any, AsyncIterator, Iterator, List, Tuple
 
 import pytest
 from aiohttp import web
@@ -76,3 +76,29 @@ async def gateway(db: Database, emulator: tuple[TwilioEmulator, str], auth_token
     gw = SmsGateway(db, transport, policy=GatewayPolicy(max_429_retries=3, lease_s=5), sleep=record_sleep)
     yield gw
     await gw.close()
+
+
+class RasaStub:
+    """Rasa's tracker-events endpoint, recording what the care service asks of it; down when `up` is False."""
+
+    def __init__(self) -> None:
+        self.events: List[Tuple[str, Any, str]] = []
+        self.paths: List[str] = []
+        self.up = True
+
+    async def handle(self, request: web.Request) -> web.Response:
+        if not self.up:
+            return web.Response(status=503)
+        self.events.append((request.match_info["sender"], await request.json(), request.query.get("token", "")))
+        self.paths.append(request.raw_path.split("?")[0])
+        return web.json_response({"events": []})
+
+
+@pytest.fixture
+async def rasa() -> AsyncIterator[Tuple[RasaStub, str]]:
+    stub = RasaStub()
+    app = web.Application()
+    app.router.add_post("/conversations/{sender}/tracker/events", stub.handle)
+    runner, url = await start_app(app)
+    yield stub, url
+    await runner.cleanup()

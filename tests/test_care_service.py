@@ -305,3 +305,36 @@ async def test_a_failed_run_is_recorded(service: Service, db: Database, monkeypa
         await jobs.run("usage", None, "schedule")
     assert jobs.last_runs["usage"].ok is False and "database went away" in jobs.last_runs["usage"].error
     assert jobs.runs_total[("usage", "error")] == 1
+
+
+async def test_admin_api_closes_cases_as_the_console_does(db: Database, gateway: SmsGateway, rasa,
+                                                          emulator) -> None:
+    from tests.test_casework import seed as seed_case
+
+    stub, rasa_url = rasa
+    settings = Settings(care_admin_token=ADMIN, rasa_url=rasa_url)
+    app = create_app(settings, db=db, gateway=gateway, clock=FixedClock(datetime(2026, 11, 23, 10, 30)),
+                     start_scheduler=False)
+    runner, url = await start_app(app)
+    await seed_case(db)
+    try:
+        async with aiohttp.ClientSession() as http:
+            async def post(path: str, body: Dict[str, Any]) -> Tuple[int, Dict[str, Any]]:
+                async with http.post(url + path, json=body, headers=admin()) as resp:
+                    return resp.status, await resp.json()
+
+            assert (await post("/admin/escalations/ES-20990101-0001/handback", {}))[0] == 404
+            assert (await post("/admin/tickets/FT-20261123-0001/resolve", {"actor": ""}))[0] == 400
+            stub.up = False
+            status, body = await post("/admin/escalations/ES-20261123-0001/handback", {})
+            assert status == 502 and "stays open" in body["error"]
+            status, body = await post("/admin/tickets/FT-20261123-0001/resolve", {"actor": "ops", "note": "已恢复"})
+            assert status == 502 and body["escalations_left_open"] == ["ES-20261123-0001"]
+            assert body["status"] == "resolved"
+            stub.up = True
+            assert (await post("/admin/tickets/FT-20261123-0001/resolve", {}))[0] == 409
+            status, body = await post("/admin/escalations/ES-20261123-0001/handback", {})
+            assert (status, body["status"]) == (200, "handed_back")
+            assert (await post("/admin/escalations/ES-20261123-0001/resolve", {}))[0] == 409
+    finally:
+        await runner.cleanup()

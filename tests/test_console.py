@@ -9,7 +9,6 @@ from typing import Any, AsyncIterator, Dict, List, Tuple
 
 import aiohttp
 import pytest
-from aiohttp import web
 
 from care_scheduler.console.auth import LoginLimiter
 from care_scheduler.service import create_app
@@ -23,32 +22,6 @@ from tests.conftest import start_app
 
 PASSWORD = "correct horse battery"
 NOW = datetime(2026, 11, 23, 2, 30, tzinfo=timezone.utc)  # 10:30 Shanghai
-
-
-class RasaStub:
-    """Rasa's tracker-events endpoint, recording what the console asks it to do."""
-
-    def __init__(self) -> None:
-        self.events: List[Tuple[str, Any, str]] = []
-        self.paths: List[str] = []
-        self.up = True
-
-    async def handle(self, request: web.Request) -> web.Response:
-        if not self.up:
-            return web.Response(status=503)
-        self.events.append((request.match_info["sender"], await request.json(), request.query.get("token", "")))
-        self.paths.append(request.raw_path.split("?")[0])
-        return web.json_response({"events": []})
-
-
-@pytest.fixture
-async def rasa() -> AsyncIterator[Tuple[RasaStub, str]]:
-    stub = RasaStub()
-    app = web.Application()
-    app.router.add_post("/conversations/{sender}/tracker/events", stub.handle)
-    runner, url = await start_app(app)
-    yield stub, url
-    await runner.cleanup()
 
 
 @pytest.fixture

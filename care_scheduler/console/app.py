@@ -1,0 +1,44 @@
+"""The console's wiring: encrypted session cookies, the login limiter and the routes of every page."""
+
+from __future__ import annotations
+
+import secrets
+
+import aiohttp_session
+from aiohttp import web
+from aiohttp_session.cookie_storage import EncryptedCookieStorage
+
+from care_scheduler.console.auth import LoginLimiter
+from care_scheduler.console.campaigns import campaigns_chart, campaigns_page, campaigns_run
+from care_scheduler.console.customers import customer_page
+from care_scheduler.console.escalations import escalation_action, escalation_page
+from care_scheduler.console.inbox import inbox, to_inbox
+from care_scheduler.console.login import LIMITER, login, login_page, logout
+from care_scheduler.console.pages import KEYS, PREFIX, Keys
+from care_scheduler.console.tickets import ticket_action, ticket_page
+from carecore.config import Settings
+
+
+def setup_console(app: web.Application, keys: Keys, settings: Settings) -> None:
+    """Sessions and routes; called by the care service's factory."""
+    # A configured Fernet key (base64 text) is used as is; raw bytes are encoded by aiohttp-session.
+    secret: str | bytes = settings.console_secret or secrets.token_bytes(32)
+    storage = EncryptedCookieStorage(secret, cookie_name="keycare_console", httponly=True, samesite="Lax",
+                                     secure=settings.console_url.startswith("https://"), path=PREFIX,
+                                     max_age=int(settings.console_session_hours * 3600))
+    app.middlewares.append(aiohttp_session.session_middleware(storage))
+    app[KEYS] = keys
+    app[LIMITER] = LoginLimiter(settings.console_max_failed_logins)
+    app.router.add_get(PREFIX, to_inbox)
+    app.router.add_get(f"{PREFIX}/", inbox)
+    app.router.add_get(f"{PREFIX}/login", login_page)
+    app.router.add_post(f"{PREFIX}/login", login)
+    app.router.add_post(f"{PREFIX}/logout", logout)
+    app.router.add_get(PREFIX + "/tickets/{ticket_id}", ticket_page)
+    app.router.add_post(PREFIX + "/tickets/{ticket_id}/{action:ack|note|resolve}", ticket_action)
+    app.router.add_get(PREFIX + "/escalations/{escalation_id}", escalation_page)
+    app.router.add_post(PREFIX + "/escalations/{escalation_id}/{action:ack|resolve|handback}", escalation_action)
+    app.router.add_get(PREFIX + "/customers/{customer_id}", customer_page)
+    app.router.add_get(f"{PREFIX}/campaigns", campaigns_page)
+    app.router.add_post(f"{PREFIX}/campaigns/run", campaigns_run)
+    app.router.add_get(f"{PREFIX}/campaigns/chart.png", campaigns_chart)

@@ -1,0 +1,39 @@
+"""The inbox: a manager's open escalations and tickets, the most urgent first."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, List, Tuple
+
+from aiohttp import web
+
+from care_scheduler.console.pages import PREFIX, db_of, keys, render, viewer
+from carecore.config import Settings
+from carecore.models import Ticket
+
+
+def ticket_due(ticket: Ticket, settings: Settings) -> datetime:
+    """When a ticket needs its next step: its first unmet SLA deadline, a complaint's reply deadline."""
+    if ticket.sla is not None:
+        pending = [due for due, met in ((ticket.sla.response_due, ticket.sla.responded_at),
+                                        (ticket.sla.restore_due, ticket.sla.restored_at)) if met is None]
+        if pending:
+            return min(pending)
+    return ticket.created_at + timedelta(hours=settings.complaint_reply_hours)
+
+
+async def inbox(request: web.Request) -> web.Response:
+    seen = await viewer(request)
+    db, settings, now = db_of(request), request.app[keys(request).settings], request.app[keys(request).clock].now()
+    customer_ids = await seen.scope.customer_ids(db)
+    escalations = await db.escalations.for_customers(customer_ids)
+    tickets = await db.tickets.open_for_customers(customer_ids)
+    items: List[Tuple[datetime, str, Any]] = [(e.contact_by, "escalation", e) for e in escalations]
+    items += [(ticket_due(t, settings), "ticket", t) for t in tickets]
+    items.sort(key=lambda item: item[0])
+    names = await db.customers.company_names(i.customer_id for _, _, i in items)
+    return render(request, "inbox.html", seen.lang, seen.session, seen.manager, items=items, now=now, names=names)
+
+
+async def to_inbox(request: web.Request) -> web.Response:
+    raise web.HTTPFound(f"{PREFIX}/")

@@ -1,0 +1,137 @@
+"""What every console page shares: the logged-in viewer and scope, CSRF-checked forms, rendering, redirects.
+
+Every page and action first loads the logged-in manager's scope; anything outside
+it is a 404. Every POST carries the session's CSRF token. Pages are Chinese by
+default, English with ``?lang=en``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, NoReturn, Optional
+from zoneinfo import ZoneInfo
+
+import aiohttp_session
+from aiohttp import web
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from care_scheduler.casework import Casework
+from care_scheduler.console.auth import csrf_ok, new_csrf_token
+from care_scheduler.console.i18n import translator
+from care_scheduler.console.scope import Scope
+from care_scheduler.jobs import CareJobs
+from carecore.clock import Clock
+from carecore.config import Settings
+from carecore.models import AccountManager, Customer, Escalation, Ticket
+from carecore.repository import Database
+from carecore.texts import label, yuan
+
+PREFIX = "/console"
+
+_templates = Environment(loader=FileSystemLoader(str(Path(__file__).parent / "templates")),
+                         autoescape=select_autoescape(["html"]), undefined=StrictUndefined, trim_blocks=True,
+                         lstrip_blocks=True)
+
+
+@dataclass
+class Keys:
+    """App keys of what the console needs from the care service, filled in by ``setup_console``."""
+
+    settings: web.AppKey[Settings]
+    clock: web.AppKey[Clock]
+    db: web.AppKey[Database]
+    jobs: web.AppKey[CareJobs]
+    casework: web.AppKey[Casework]
+
+
+KEYS = web.AppKey("console_keys", Keys)
+
+
+@dataclass
+class Viewer:
+    manager: AccountManager
+    scope: Scope
+    session: aiohttp_session.Session
+    lang: str
+
+
+def keys(request: web.Request) -> Keys:
+    return request.app[KEYS]
+
+
+def db_of(request: web.Request) -> Database:
+    return request.app[keys(request).db]
+
+
+def not_found() -> NoReturn:
+    raise web.HTTPNotFound(text="not found")
+
+
+async def viewer(request: web.Request) -> Viewer:
+    """The logged-in manager with their scope; a redirect to the login page otherwise."""
+    session = await aiohttp_session.get_session(request)
+    db = db_of(request)
+    manager_id = session.get("manager_id")
+    manager = await db.managers.get(manager_id) if isinstance(manager_id, str) else None
+    if manager is None:
+        raise web.HTTPSeeOther(f"{PREFIX}/login")
+    return Viewer(manager, await Scope.of(db, manager), session, language(request, session))
+
+
+async def operator(request: web.Request) -> Viewer:
+    """A viewer at group level (campaigns reach every customer); 404 for anyone else."""
+    seen = await viewer(request)
+    if seen.scope.manager_ids is not None:
+        not_found()
+    return seen
+
+
+async def owner(request: web.Request, seen: Viewer, record: Optional[Ticket | Escalation]) -> Customer:
+    """The customer a ticket or escalation belongs to, if it is in the viewer's scope; 404 otherwise."""
+    customer = await db_of(request).customers.get(record.customer_id) if record else None
+    if record is None or customer is None or not seen.scope.covers(customer):
+        not_found()
+    return customer
+
+
+def language(request: web.Request, session: aiohttp_session.Session) -> str:
+    wanted = request.query.get("lang")
+    if wanted in ("zh", "en"):
+        session["lang"] = wanted
+    return session.get("lang", "zh") if session.get("lang") in ("zh", "en") else "zh"
+
+
+def _csrf(session: aiohttp_session.Session) -> str:
+    if not session.get("csrf"):
+        session["csrf"] = new_csrf_token()
+    return session["csrf"]
+
+
+async def form(request: web.Request, session: aiohttp_session.Session) -> Dict[str, str]:
+    """The posted form, after the CSRF check (403 without a matching token)."""
+    posted = await request.post()
+    if not csrf_ok(session.get("csrf"), posted.get("csrf")):  # type: ignore[arg-type]
+        raise web.HTTPForbidden(text="CSRF token missing or wrong")
+    return {k: str(v) for k, v in posted.items()}
+
+
+def render(request: web.Request, template: str, lang: str, session: aiohttp_session.Session,
+           manager: Optional[AccountManager] = None, status: int = 200, **values: Any) -> web.Response:
+    settings = request.app[keys(request).settings]
+    tz = ZoneInfo(settings.timezone)
+    flash = session.pop("flash", None)
+    html = _templates.get_template(template).render(
+        t=translator(lang), lang=lang, csrf=_csrf(session), manager=manager, flash=flash, prefix=PREFIX,
+        label=lambda kind, value: label(kind, str(value), lang), yuan=yuan,
+        local=lambda dt: dt.astimezone(tz).strftime("%Y-%m-%d %H:%M") if dt else "-", **values)
+    return web.Response(text=html, content_type="text/html", status=status,
+                        headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY",
+                                 "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'"})
+
+
+def redirect(session: aiohttp_session.Session, to: str, flash: Optional[str] = None) -> NoReturn:
+    if flash:
+        session["flash"] = flash
+    raise web.HTTPSeeOther(to)
+

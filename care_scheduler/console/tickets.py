@@ -1,0 +1,60 @@
+"""A ticket's page and what a manager does with it: acknowledge, add a note, resolve."""
+
+from __future__ import annotations
+
+from typing import Tuple
+
+from aiohttp import web
+
+from care_scheduler.casework import CaseClosed
+from care_scheduler.console.i18n import translator
+from care_scheduler.console.pages import PREFIX, Viewer, db_of, form, keys, not_found, owner, redirect, render, viewer
+from carecore.clock import utcnow
+from carecore.models import OPEN_TICKET_STATUSES, Customer, Ticket, TicketEvent
+
+_OPEN = {s.value for s in OPEN_TICKET_STATUSES}
+
+
+async def _ticket_in_scope(request: web.Request, seen: Viewer) -> Tuple[Ticket, Customer]:
+    ticket = await db_of(request).tickets.get(request.match_info["ticket_id"])
+    customer = await owner(request, seen, ticket)
+    assert ticket is not None
+    return ticket, customer
+
+
+async def ticket_page(request: web.Request) -> web.Response:
+    seen = await viewer(request)
+    ticket, customer = await _ticket_in_scope(request, seen)
+    escalations = [e for e in await db_of(request).escalations.for_customers([customer.id], open_only=False)
+                   if e.ticket_id == ticket.id]
+    return render(request, "ticket.html", seen.lang, seen.session, seen.manager, ticket=ticket,
+                  customer=customer, escalations=escalations, is_open=ticket.status in _OPEN)
+
+
+async def ticket_action(request: web.Request) -> web.Response:
+    seen = await viewer(request)
+    ticket, _ = await _ticket_in_scope(request, seen)
+    posted = await form(request, seen.session)
+    db = db_of(request)
+    t = translator(seen.lang)
+    action = request.match_info["action"]
+    note = (posted.get("note") or "").strip()[:2000] or None
+    back = f"{PREFIX}/tickets/{ticket.id}"
+    if action == "note":
+        if note is None:
+            redirect(seen.session, back)
+        await db.tickets.add_event(ticket.id, TicketEvent(at=utcnow(), actor=seen.manager.id, action=action, note=note))
+        redirect(seen.session, back, t("done"))
+    if ticket.status not in _OPEN:
+        redirect(seen.session, back)
+    if action == "ack":
+        await db.tickets.acknowledge(ticket.id, TicketEvent(at=utcnow(), actor=seen.manager.id, action=action,
+                                                            note=note))
+        redirect(seen.session, back, t("done"))
+    if action == "resolve":
+        try:
+            resolution = await request.app[keys(request).casework].resolve_ticket(ticket, seen.manager.id, note)
+        except CaseClosed:
+            redirect(seen.session, back)
+        redirect(seen.session, back, t("rasa_unreachable") if resolution.left_open else t("notice_sent"))
+    not_found()

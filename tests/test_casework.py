@@ -1,0 +1,87 @@
+"""Closing cases on a real database, the emulator and a stand-in for Rasa's HTTP API."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import AsyncIterator, Tuple
+
+import aiohttp
+import pytest
+
+from care_scheduler.casework import CaseClosed, Casework
+from care_scheduler.rasa_client import HandBackFailed, RasaClient
+from carecore.clock import FixedClock
+from carecore.config import Settings
+from carecore.repository import Database
+from carecore.sms.gateway import SmsGateway
+from tests import factories
+from tests.conftest import RasaStub
+
+NOW = datetime(2026, 11, 23, 2, 30, tzinfo=timezone.utc)  # 10:30 Shanghai
+SENDER = "sms:+8613800138000:abc"
+
+
+@pytest.fixture
+async def casework(db: Database, gateway: SmsGateway, rasa: Tuple[RasaStub, str]) -> AsyncIterator[Casework]:
+    _, url = rasa
+    async with aiohttp.ClientSession() as http:
+        yield Casework(db, gateway, Settings(), FixedClock(NOW), RasaClient(url, "rasa-token", http))
+
+
+async def seed(db: Database) -> None:
+    for manager in factories.MANAGERS:
+        await db.managers.insert(manager)
+    await db.customers.insert(factories.customer())
+    await db.tickets.create(factories.ticket(_id="FT-20261123-0001", customer_id="KA0000001",
+                                             contact_id="0000001-01", circuit_id="ZJ-2M-0000001-1"))
+    await db.escalations.create({
+        "_id": "ES-20261123-0001", "customer_id": "KA0000001", "contact_id": "0000001-01",
+        "manager_id": "AM-CZJ01", "ticket_id": "FT-20261123-0001", "sender_id": SENDER, "channel": "twilio_sms",
+        "reason": "urgent_complaint", "summary": "专线中断", "contact_by": NOW + timedelta(hours=2), "created_at": NOW,
+        "updated_at": NOW})
+
+
+async def test_a_resolved_ticket_leaves_an_escalation_rasa_refused_open(db: Database, casework: Casework, rasa,
+                                                                        emulator) -> None:
+    stub, _ = rasa
+    emu, _ = emulator
+    await seed(db)
+    stub.up = False
+    ticket = await db.tickets.get("FT-20261123-0001")
+    resolution = await casework.resolve_ticket(ticket, "AM-CZJ01", "已恢复")
+    assert resolution.closed == [] and resolution.left_open == ["ES-20261123-0001"] and "503" in resolution.error
+    assert (await db.tickets.get(ticket.id)).status == "resolved"
+    assert (await db.escalations.get("ES-20261123-0001")).status == "open"
+    assert [m["to"] for m in emu.messages.values()] == ["+8613800138000"]  # the customer is told all the same
+    with pytest.raises(CaseClosed):
+        await casework.resolve_ticket(await db.tickets.get(ticket.id), "AM-CZJ01")
+    stub.up = True
+    await casework.hand_back(await db.escalations.get("ES-20261123-0001"))
+    assert (await db.escalations.get("ES-20261123-0001")).status == "handed_back"
+    assert stub.events == [(SENDER, [{"event": "resume"}, {"event": "action", "name": "action_listen"}],
+                            "rasa-token")]
+
+
+async def test_resolving_a_ticket_closes_its_escalations(db: Database, casework: Casework, rasa, emulator) -> None:
+    await seed(db)
+    resolution = await casework.resolve_ticket(await db.tickets.get("FT-20261123-0001"), "AM-CZJ01")
+    assert resolution.closed == ["ES-20261123-0001"] and resolution.left_open == []
+    assert (await db.escalations.get("ES-20261123-0001")).status == "resolved"
+
+
+async def test_an_escalation_rasa_refuses_stays_open_and_says_why(db: Database, casework: Casework, rasa,
+                                                                  emulator) -> None:
+    stub, _ = rasa
+    emu, _ = emulator
+    await seed(db)
+    stub.up = False
+    escalation = await db.escalations.get("ES-20261123-0001")
+    for close in (casework.resolve_escalation, casework.hand_back):
+        with pytest.raises(HandBackFailed, match="503"):
+            await close(escalation)
+    assert (await db.escalations.get(escalation.id)).status == "open" and emu.messages == {}
+    stub.up = True
+    await casework.resolve_escalation(escalation)
+    assert (await db.escalations.get(escalation.id)).status == "resolved" and len(emu.messages) == 1
+    with pytest.raises(CaseClosed):
+        await casework.hand_back(await db.escalations.get(escalation.id))
