@@ -101,7 +101,8 @@ class EmulatorProcess:
     def __init__(self, tmp: Path, port: int, faults: Optional[Dict[str, Any]] = None) -> None:
         self.port = port
         self.log_path = tmp / "received.jsonl"
-        env = {**os.environ, "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "LOG_LEVEL": "WARNING"}
+        env = {**os.environ, "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+               "TWILIO_FROM_NUMBER": FROM_NUMBER, "LOG_LEVEL": "WARNING"}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "localrun.twilio_emulator", "--port", str(port), "--received-log",
              str(self.log_path), "--no-callbacks", "--faults", json.dumps(faults or {})], cwd=ROOT, env=env)

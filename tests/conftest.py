@@ -21,6 +21,7 @@ from localrun.twilio_emulator import TwilioEmulator, create_app
 
 TEST_ACCOUNT_SID = "AC" + "1" * 32
 TEST_FROM = "+8610690000"
+TEST_SERVICE = "MG" + "2" * 32
 
 @pytest.fixture(scope="session")
 def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
@@ -54,7 +55,8 @@ async def start_app(app: web.Application) -> tuple[web.AppRunner, str]:
 
 @pytest.fixture
 async def emulator(auth_token: str, tmp_path: Path) -> AsyncIterator[tuple[TwilioEmulator, str]]:
-    emu = TwilioEmulator(TEST_ACCOUNT_SID, auth_token, callback_delay_s=0.01, received_log=tmp_path / "received.jsonl")
+    emu = TwilioEmulator(TEST_ACCOUNT_SID, auth_token, numbers=[TEST_FROM], services={TEST_SERVICE: [TEST_FROM]},
+                         callback_delay_s=0.01, received_log=tmp_path / "received.jsonl")
     runner, url = await start_app(create_app(emu))
     yield emu, url
     await runner.cleanup()

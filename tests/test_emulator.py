@@ -11,6 +11,7 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
 from localrun.twilio_emulator import FaultPlan
+from tests import twilio_contract
 from tests.conftest import TEST_ACCOUNT_SID, TEST_FROM
 from tests.stack import latest_code
 
@@ -59,7 +60,7 @@ async def test_errors_carry_twilio_codes(client, emulator) -> None:
     assert info.value.code == 21211
     with pytest.raises(TwilioRestException) as info:
         await client.messages.create_async(to="+8613800138001", from_=TEST_FROM, body="")
-    assert info.value.code == 21602
+    assert info.value.code == 21619  # neither Body nor MediaUrl
     with pytest.raises(TwilioRestException) as info:
         await client.messages("SMnope").fetch_async()
     assert info.value.status == 404
@@ -146,3 +147,102 @@ async def test_received_log_is_written_anew_when_removed(client, emulator, tmp_p
     await client.messages.create_async(to="+8613800138000", from_=TEST_FROM, body="二")
     await client.messages.create_async(to="+8613800138000", from_=TEST_FROM, body="三")
     assert ["二" in line or "三" in line for line in log.read_text(encoding="utf-8").splitlines()] == [True, True]
+
+
+# --- held to Twilio's published API (tests/contracts/twilio-oai) -------------------------------------------
+
+API = f"/2010-04-01/Accounts/{TEST_ACCOUNT_SID}"
+
+
+@pytest.fixture
+async def http(emulator, auth_token):
+    _, url = emulator
+    async with aiohttp.ClientSession(base_url=url, auth=aiohttp.BasicAuth(TEST_ACCOUNT_SID, auth_token)) as session:
+        yield session
+
+
+async def _call(http: aiohttp.ClientSession, method: str, path: str, **kwargs) -> tuple[int, dict]:
+    async with http.request(method, path, **kwargs) as resp:
+        return resp.status, await resp.json()
+
+
+async def test_messages_and_lists_match_twilios_schemas(http) -> None:
+    status, created = await _call(http, "POST", f"{API}/Messages.json",
+                                  data={"To": "+14155550100", "From": TEST_FROM, "Body": "hello"})
+    assert status == 201 and not list(twilio_contract.message_validator().iter_errors(created))
+    assert created["date_created"].endswith(" +0000")
+    status, fetched = await _call(http, "GET", f"{API}/Messages/{created['sid']}.json")
+    assert status == 200 and not list(twilio_contract.message_validator().iter_errors(fetched))
+    status, listed = await _call(http, "GET", f"{API}/Messages.json", params={"To": "+14155550100"})
+    assert status == 200 and not list(twilio_contract.list_validator().iter_errors(listed))
+    for method, path, kwargs in (("GET", f"{API}/Messages/SM{'0' * 32}.json", {}),
+                                 ("POST", f"{API}/Messages.json", {"data": {"To": "+14155550100"}}),
+                                 ("GET", f"{API}/Messages.json", {"params": {"PageSize": "0"}})):
+        status, body = await _call(http, method, path, **kwargs)
+        assert status >= 400 and body["status"] == status and not list(twilio_contract.error_validator().iter_errors(body))
+
+
+async def test_a_filtered_list_pages_as_twilio_does(http) -> None:
+    for i in range(3):
+        await _call(http, "POST", f"{API}/Messages.json", data={"To": "+14155550100", "From": TEST_FROM, "Body": f"m{i}"})
+    _, first = await _call(http, "GET", f"{API}/Messages.json", params={"To": "+14155550100", "PageSize": "2"})
+    assert [m["body"] for m in first["messages"]] == ["m2", "m1"] and first["end"] == 1
+    assert first["next_page_uri"].startswith(f"{API}/Messages.json?To=%2B14155550100&PageSize=2&Page=1&PageToken=")
+    assert first["first_page_uri"] == f"{API}/Messages.json?To=%2B14155550100&PageSize=2&Page=0"
+    _, second = await _call(http, "GET", first["next_page_uri"])
+    assert [m["body"] for m in second["messages"]] == ["m0"] and second["next_page_uri"] is None
+    assert (second["start"], second["end"]) == (2, 2) and second["uri"] == first["next_page_uri"]
+    _, empty = await _call(http, "GET", f"{API}/Messages.json", params={"To": "+14155550199"})
+    assert empty["messages"] == [] and (empty["start"], empty["end"]) == (0, 0)
+
+
+@pytest.mark.parametrize("example", ["readEmptySentdateLess", "readEmptySentdateEquals", "readEmptySentdateGreater",
+                                     "readEmptySentdateGreaterFormat1", "readEmptySentdateGreaterFormat2",
+                                     "readEmptySentdateGreaterFormat3"])
+async def test_twilios_own_list_examples_give_twilios_answers(http, example: str) -> None:
+    """Each of Twilio's empty-list examples, asked again with its own filters, comes back as Twilio wrote it."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    expected = twilio_contract.load("list_messages.json")["response_200_examples"][example]["value"]
+    query = urlsplit(expected["uri"]).query
+    status, answer = await _call(http, "GET", f"{API}/Messages.json?{query}")
+    ours = {k: v.replace(TEST_ACCOUNT_SID, "AC" + "a" * 32) if isinstance(v, str) else v for k, v in answer.items()}
+    assert status == 200 and ours == expected, parse_qsl(query)
+
+
+async def test_a_messaging_service_sends_from_its_pool(http, emulator) -> None:
+    from tests.conftest import TEST_SERVICE
+
+    emu, _ = emulator
+    status, created = await _call(http, "POST", f"{API}/Messages.json", data={
+        "To": "+8613800138000", "MessagingServiceSid": TEST_SERVICE, "Body": "hi",
+        "StatusCallback": "http://127.0.0.1:1/status"})
+    assert status == 201 and created["from"] is None and created["status"] == "accepted"
+    _, fetched = await _call(http, "GET", f"{API}/Messages/{created['sid']}.json")
+    assert fetched["from"] == TEST_FROM and fetched["messaging_service_sid"] == TEST_SERVICE
+    status, body = await _call(http, "POST", f"{API}/Messages.json", data={
+        "To": "+8613800138000", "MessagingServiceSid": "MG" + "9" * 32, "Body": "hi"})
+    assert (status, body["code"]) == (400, 21701)
+
+
+@pytest.mark.parametrize(("fields", "code"), [
+    ({"Body": "x" * 1601}, 21617),
+    ({"Body": "hi", "StatusCallback": "not a url"}, 21609),
+    ({"Body": "hi", "StatusCallback": "ftp://example.com/status"}, 21609),
+    ({"Body": "hi", "From": "+8610690001"}, 21659),
+    ({"Body": "hi", "From": "not-a-number"}, 21212),
+    ({"Body": ""}, 21619),
+])
+async def test_creates_twilio_refuses(http, fields, code) -> None:
+    status, body = await _call(http, "POST", f"{API}/Messages.json",
+                               data={"To": "+8613800138000", "From": TEST_FROM, **fields})
+    assert (status, body["code"]) == (400, code)
+
+
+async def test_media_without_a_body_is_accepted(http) -> None:
+    status, created = await _call(http, "POST", f"{API}/Messages.json", data={
+        "To": "+8613800138000", "From": TEST_FROM, "MediaUrl": "https://example.com/a.png"})
+    assert status == 201 and created["sid"].startswith("MM") and created["num_media"] == "1" and created["body"] == ""
+    status, _ = await _call(http, "POST", f"{API}/Messages.json",
+                            data={"To": "+8613800138000", "From": TEST_FROM, "Body": "x" * 1600})
+    assert status == 201

@@ -21,7 +21,8 @@ from carecore.sms.transports import ConsoleOutbox, TwilioTransport
 async def test_external_mongodb_uri_starts_no_mongod(mongo_uri: str, tmp_path: Path) -> None:
     settings = Settings(mongodb_uri=mongo_uri, mongodb_db="test_external", var_dir=tmp_path / "var")
     async with open_database(settings) as db:
-        assert await db.ping()
+        assert await db.ping() and await db.collection_names() == []  # connecting migrates nothing
+    async with open_database(settings, migrate=True) as db:
         assert "customers" in await db.collection_names()
         await db.drop()
     assert not (tmp_path / "var" / "mongo").exists()

@@ -2,9 +2,10 @@
 
 The real twilio-python client talks to it (``client.api.base_url`` reassigned),
 so the code under test is the code that runs in production. It answers in
-Twilio's JSON shapes, error bodies included, sends signed status callbacks, and
-injects faults (429, 500, 503, timeouts, invalid or unsubscribed numbers,
-latency) so the gateway's failure handling can be proven.
+Twilio's published shapes (``resources``; contract tests hold it to twilio-oai),
+error bodies included, sends signed status callbacks, and injects faults (429,
+500, 503, timeouts, invalid or unsubscribed numbers, latency) so the gateway's
+failure handling can be proven.
 
 Run alone: ``python -m localrun.twilio_emulator --port 8099``.
 """
@@ -19,11 +20,10 @@ import logging
 import os
 import random
 import secrets
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from datetime import datetime, timezone
-from email.utils import format_datetime
 from pathlib import Path
-from typing import Any, Deque, Dict, List, Optional, Set
+from typing import Any, Deque, Dict, List, Mapping, Optional, Sequence, Set
 
 import aiohttp
 from aiohttp import web
@@ -32,6 +32,17 @@ from carecore.logging_setup import setup_logging
 from carecore.phones import InvalidPhoneNumber, to_e164
 from carecore.sms import signature
 from carecore.sms.segments import segment_info
+from localrun.twilio_emulator.faults import EmulatorStats, FaultPlan
+from localrun.twilio_emulator.resources import (
+    API_VERSION,
+    ApiError,
+    ListQuery,
+    NewMessage,
+    Senders,
+    checked_create,
+    error_body,
+    rfc2822,
+)
 
 log = logging.getLogger(__name__)
 
@@ -39,85 +50,12 @@ API_PREFIX = "/2010-04-01/Accounts/{account_sid}"
 MAX_BODY_BYTES = 64 * 1024
 
 
-@dataclass
-class FaultPlan:
-    """What the emulator does wrong, and how often.
-
-    Rates are probabilities per create request; ``script`` forces the outcome of
-    the next requests in order ("429", "500", "503", "timeout", "ok"), which
-    makes single-fault tests deterministic.
-    """
-
-    rate_429: float = 0.0
-    rate_500: float = 0.0
-    rate_503: float = 0.0
-    rate_timeout: float = 0.0
-    latency_ms: float = 0.0
-    ack_delay_ms: float = 0.0  # after storing, before answering: a sender killed then never learns the sid
-    timeout_hang_s: float = 30.0
-    retry_after_s: int = 1
-    store_on_500: bool = True
-    invalid_numbers: Set[str] = field(default_factory=set)  # 21211
-    landline_numbers: Set[str] = field(default_factory=set)  # 21614
-    unsubscribed_numbers: Set[str] = field(default_factory=set)  # 21610
-    undelivered_numbers: Set[str] = field(default_factory=set)  # callback: undelivered 30003
-    script: List[str] = field(default_factory=list)
-    seed: Optional[int] = None
-
-    @classmethod
-    def from_json(cls, raw: str | Dict[str, Any]) -> FaultPlan:
-        data = json.loads(raw) if isinstance(raw, str) else dict(raw)
-        for key in ("invalid_numbers", "landline_numbers", "unsubscribed_numbers", "undelivered_numbers"):
-            if key in data:
-                data[key] = set(data[key])
-        unknown = set(data) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise ValueError(f"unknown fault settings: {sorted(unknown)}")
-        return cls(**data)
-
-    def to_json(self) -> Dict[str, Any]:
-        out = asdict(self)
-        for key, value in out.items():
-            if isinstance(value, set):
-                out[key] = sorted(value)
-        return out
-
-
-@dataclass
-class EmulatorStats:
-    create_requests: int = 0
-    created: int = 0
-    list_requests: int = 0
-    callbacks_sent: int = 0
-    callbacks_failed: int = 0
-    faults: Dict[str, int] = field(default_factory=dict)
-
-
-async def _form(request: web.Request) -> Dict[str, str]:
-    """The form fields of a POST, as Twilio reads them (the first of a repeated field wins)."""
-    fields: Dict[str, str] = {}
-    for name, value in (await request.post()).items():
-        if isinstance(value, str):
-            fields.setdefault(name, value)
-    return fields
-
-
-def _rfc2822(dt: datetime) -> str:
-    return format_datetime(dt.replace(microsecond=0), usegmt=True)
-
-
 def _twilio_error(status: int, code: int, message: str, headers: Optional[Dict[str, str]] = None) -> web.Response:
-    body = {
-        "code": code,
-        "message": message,
-        "more_info": f"https://www.twilio.com/docs/errors/{code}",
-        "status": status,
-    }
-    return web.json_response(body, status=status, headers=headers)
+    return web.json_response(error_body(status, code, message), status=status, headers=headers)
 
 
 class TwilioEmulator:
-    """State of one emulated Twilio account: its messages, faults and callbacks."""
+    """One emulated Twilio account: the numbers and Messaging Services it owns, its messages, faults and callbacks."""
 
     def __init__(
         self,
@@ -125,12 +63,15 @@ class TwilioEmulator:
         auth_token: str,
         faults: Optional[FaultPlan] = None,
         *,
+        numbers: Sequence[str] = (),
+        services: Optional[Mapping[str, Sequence[str]]] = None,
         callback_delay_s: float = 0.05,
         received_log: Optional[Path] = None,
         callbacks: bool = True,
     ) -> None:
         self.account_sid = account_sid
         self.auth_token = auth_token
+        self.senders = Senders(tuple(numbers), {sid: tuple(pool) for sid, pool in (services or {}).items()})
         self.faults = faults or FaultPlan()
         self.callback_delay_s = callback_delay_s
         self.received_log = received_log
@@ -190,15 +131,13 @@ class TwilioEmulator:
         self.stats.create_requests += 1
         if self.faults.latency_ms:
             await asyncio.sleep(self.faults.latency_ms / 1000)
-        form = await _form(request)
-        to_raw, body = str(form.get("To", "")), str(form.get("Body", ""))
-        from_, service = form.get("From"), form.get("MessagingServiceSid")
-        if not to_raw:
-            return _twilio_error(400, 21604, "A 'To' phone number is required.")
-        if not body:
-            return _twilio_error(400, 21602, "Message body is required.")
-        if not from_ and not service:
-            return _twilio_error(400, 21603, "A 'From' phone number is required.")
+        posted = await request.post()
+        form = {name: value for name, value in reversed(list(posted.items())) if isinstance(value, str)}
+        media = [value for value in posted.getall("MediaUrl", []) if isinstance(value, str)]
+        try:
+            new = checked_create(form, media, self.senders)
+        except ApiError as exc:
+            return _twilio_error(exc.status, exc.code, exc.message)
 
         fault = self._next_fault()
         if fault != "ok":
@@ -209,9 +148,9 @@ class TwilioEmulator:
             return _twilio_error(503, 20503, "Service Unavailable", {"Retry-After": str(self.faults.retry_after_s)})
 
         try:
-            to = to_e164(to_raw, mobile_only=False)
+            to = to_e164(new.to, mobile_only=False)
         except InvalidPhoneNumber:
-            return _twilio_error(400, 21211, f"The 'To' number {to_raw} is not a valid phone number.")
+            return _twilio_error(400, 21211, f"The 'To' number {new.to} is not a valid phone number.")
         if to in self.faults.invalid_numbers:
             return _twilio_error(400, 21211, f"The 'To' number {to} is not a valid phone number.")
         if to in self.faults.landline_numbers:
@@ -221,7 +160,7 @@ class TwilioEmulator:
 
         if fault == "500" and not self.faults.store_on_500:
             return _twilio_error(500, 20500, "Internal Server Error")
-        message = self._store(to, body, str(from_ or ""), str(service or ""), str(form.get("StatusCallback", "")))
+        message = self._store(to, new)
         if fault == "500":
             return _twilio_error(500, 20500, "Internal Server Error")
         if fault == "timeout":
@@ -230,29 +169,28 @@ class TwilioEmulator:
             await asyncio.sleep(self.faults.ack_delay_ms / 1000)
         return web.json_response(message, status=201)
 
-    def _store(self, to: str, body: str, from_: str, service: str, callback: str) -> Dict[str, Any]:
+    def _store(self, to: str, new: NewMessage) -> Dict[str, Any]:
         now = datetime.now(timezone.utc)
-        sid = "SM" + secrets.token_hex(16)
-        info = segment_info(body)
-        stamp = _rfc2822(now)
+        sid = ("MM" if new.media else "SM") + secrets.token_hex(16)
+        stamp = rfc2822(now)
         message = {
             "account_sid": self.account_sid,
-            "api_version": "2010-04-01",
-            "body": body,
+            "api_version": API_VERSION,
+            "body": new.body,
             "date_created": stamp,
             "date_sent": stamp,
             "date_updated": stamp,
             "direction": "outbound-api",
             "error_code": None,
             "error_message": None,
-            "from": from_ or None,
-            "messaging_service_sid": service or None,
-            "num_media": "0",
-            "num_segments": str(info.segments),
+            "from": new.from_ or self.senders.pick(new.service_sid or "", to),
+            "messaging_service_sid": new.service_sid,
+            "num_media": str(len(new.media)),
+            "num_segments": str(segment_info(new.body).segments if new.body else 1),
             "price": None,
             "price_unit": "USD",
             "sid": sid,
-            "status": "accepted" if service else "queued",
+            "status": "accepted" if new.service_sid else "queued",
             "subresource_uris": {"media": f"{self._prefix}/Messages/{sid}/Media.json"},
             "to": to,
             "uri": f"{self._prefix}/Messages/{sid}.json",
@@ -262,24 +200,28 @@ class TwilioEmulator:
         self.stats.created += 1
         if self.received_log is not None:
             with self.received_log.open("a", encoding="utf-8") as fh:
-                fh.write(json.dumps({"sid": sid, "to": to, "body": body, "at": now.isoformat()}, ensure_ascii=False) + "\n")
-        if callback and self.callbacks:
-            task = asyncio.get_running_loop().create_task(self._deliver(sid, callback))
+                fh.write(json.dumps({"sid": sid, "to": to, "body": new.body, "at": now.isoformat()},
+                                    ensure_ascii=False) + "\n")
+        if self.callbacks and new.status_callback:
+            task = asyncio.get_running_loop().create_task(self._deliver(sid, new.status_callback))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-        return message
+        # A Messaging Service answers before it has picked the sender from its pool: ``from`` is null
+        # in the 201, and set in what a fetch, a list or a status callback shows afterwards.
+        return {**message, "from": new.from_}
 
     async def _deliver(self, sid: str, callback: str) -> None:
+        """The message's life after creation as its status callbacks tell it: sent, then delivered (or not)."""
         message = self.messages[sid]
         final = "undelivered" if message["to"] in self.faults.undelivered_numbers else "delivered"
         for status in ("sent", final):
             await asyncio.sleep(self.callback_delay_s)
             message["status"] = status
-            message["date_updated"] = _rfc2822(datetime.now(timezone.utc))
+            message["date_updated"] = rfc2822(datetime.now(timezone.utc))
             params = {
                 "AccountSid": self.account_sid,
-                "ApiVersion": "2010-04-01",
-                "From": message["from"] or "",
+                "ApiVersion": API_VERSION,
+                "From": message["from"],
                 "MessageSid": sid,
                 "SmsSid": sid,
                 "MessageStatus": status,
@@ -306,71 +248,19 @@ class TwilioEmulator:
             self.stats.callbacks_failed += 1
             log.warning("status callback to %s failed: %s", url, exc)
 
-    def _filtered(self, query: Any) -> List[Dict[str, Any]]:
-        """Messages matching Twilio's list filters (To, From, DateSent, DateSent<, DateSent>), newest first.
-
-        Raises ValueError for a malformed date. The filters are read once, not per message.
-        """
-        if "To" in query:
-            try:
-                to = to_e164(query["To"], mobile_only=False)
-            except InvalidPhoneNumber:
-                return []
-            candidates = [self.messages[sid] for sid in self._sids_by_to.get(to, [])]
-        else:
-            candidates = list(self.messages.values())
-        dates = []
-        for key, value in query.items():
-            if key.startswith("DateSent"):
-                wanted = datetime.fromisoformat(value.replace("Z", "+00:00")[:10]).date()
-                dates.append((key[len("DateSent"):].rstrip("="), wanted))
-        sender = query.get("From")
-        found = []
-        for message in reversed(candidates):
-            if sender is not None and message["from"] != sender:
-                continue
-            if dates:
-                sent = datetime.strptime(message["date_sent"], "%a, %d %b %Y %H:%M:%S %Z").date()
-                if any((op == "" and sent != wanted) or (op == ">" and sent < wanted) or (op == "<" and sent > wanted)
-                       for op, wanted in dates):
-                    continue
-            found.append(message)
-        return found
-
     async def list_messages(self, request: web.Request) -> web.Response:
         denied = self._check_account(request)
         if denied is not None:
             return denied
         self.stats.list_requests += 1
-        query = request.query
         try:
-            page_size = max(1, min(int(query.get("PageSize", "50")), 1000))
-            page = max(0, int(query.get("Page", "0")))
-            found = self._filtered(query)
+            query = ListQuery.parse(request.query)
         except ValueError as exc:
             return _twilio_error(400, 20001, f"Invalid parameter: {exc}")
-        start = page * page_size
-        chunk = found[start : start + page_size]
-        base = f"{self._prefix}/Messages.json"
-        passthrough = "&".join(f"{k}={v}" for k, v in query.items() if k not in ("Page", "PageSize", "PageToken"))
-        next_uri = (
-            f"{base}?{passthrough}&PageSize={page_size}&Page={page + 1}&PageToken=PA{page + 1}"
-            if start + page_size < len(found)
-            else None
-        )
-        return web.json_response(
-            {
-                "messages": chunk,
-                "end": start + len(chunk) - 1,
-                "first_page_uri": f"{base}?PageSize={page_size}&Page=0",
-                "next_page_uri": next_uri,
-                "page": page,
-                "page_size": page_size,
-                "previous_page_uri": None,
-                "start": start,
-                "uri": f"{base}?PageSize={page_size}&Page={page}",
-            }
-        )
+        candidates = ([self.messages[sid] for sid in self._sids_by_to.get(query.to, [])] if query.to is not None
+                      else list(self.messages.values()))
+        found = [message for message in reversed(candidates) if query.matches(message)]
+        return web.json_response(query.page_of(found, f"{self._prefix}/Messages.json"))
 
     async def get_message(self, request: web.Request) -> web.Response:
         denied = self._check_account(request)
@@ -388,11 +278,7 @@ class TwilioEmulator:
         )
 
     async def control_messages(self, request: web.Request) -> web.Response:
-        """Every message stored, oldest first, or those to ``?to=`` (E.164): what a test reads its SMS from.
-
-        The full state (``GET /_emulator``) grows with every message; a drill or benchmark that looks
-        up one customer's one-time code many times reads only that customer's.
-        """
+        """Every message stored, oldest first, or those to ``?to=`` (E.164): what a test reads its SMS from."""
         to = request.query.get("to")
         sids = self._sids_by_to.get(to, []) if to is not None else list(self.messages)
         return web.json_response({"messages": [self.messages[sid] for sid in sids]})
@@ -433,10 +319,9 @@ EMULATOR_KEY = web.AppKey("twilio_emulator", TwilioEmulator)
 def create_app(emulator: TwilioEmulator) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[EMULATOR_KEY] = emulator
-    prefix = "/2010-04-01/Accounts/{account_sid}"
-    app.router.add_post(f"{prefix}/Messages.json", emulator.create_message)
-    app.router.add_get(f"{prefix}/Messages.json", emulator.list_messages)
-    app.router.add_get(prefix + "/Messages/{sid}.json", emulator.get_message)
+    app.router.add_post(f"{API_PREFIX}/Messages.json", emulator.create_message)
+    app.router.add_get(f"{API_PREFIX}/Messages.json", emulator.list_messages)
+    app.router.add_get(API_PREFIX + "/Messages/{sid}.json", emulator.get_message)
     app.router.add_get("/_emulator", emulator.control_get)
     app.router.add_get("/_emulator/messages", emulator.control_messages)
     app.router.add_get("/_emulator/stats", emulator.control_stats)
@@ -450,11 +335,27 @@ def create_app(emulator: TwilioEmulator) -> web.Application:
     return app
 
 
+def owned_services(raw: str, numbers: Sequence[str], service_sid: Optional[str]) -> Dict[str, List[str]]:
+    """Messaging Services and their pools from ``--services`` JSON; the configured service, if any, pools
+    the owned numbers."""
+    services = {sid: list(pool) for sid, pool in json.loads(raw or "{}").items()}
+    if service_sid and service_sid not in services:
+        services[service_sid] = list(numbers)
+    if any(not pool for pool in services.values()):
+        raise ValueError("every Messaging Service needs at least one number in its pool")
+    return services
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(description="Local Twilio Messages API emulator")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=int(os.environ.get("EMULATOR_PORT", "8099")))
     parser.add_argument("--faults", default=os.environ.get("EMULATOR_FAULTS", "{}"), help="FaultPlan as JSON")
+    parser.add_argument("--numbers", default=os.environ.get("TWILIO_FROM_NUMBER", ""),
+                        help="numbers the account owns, comma-separated (default: TWILIO_FROM_NUMBER)")
+    parser.add_argument("--services", default=os.environ.get("EMULATOR_MESSAGING_SERVICES", "{}"),
+                        help='Messaging Services and their number pools as JSON, {"MG…": ["+86…"]}; '
+                             "TWILIO_MESSAGING_SERVICE_SID, if set, pools the owned numbers")
     parser.add_argument("--received-log", type=Path, default=None, help="append every accepted message here")
     parser.add_argument("--no-callbacks", action="store_true",
                         help="send no status callbacks (benchmarks: nobody listens, and failed posts cost CPU)")
@@ -463,13 +364,13 @@ def main(argv: Optional[List[str]] = None) -> None:
     auth_token = os.environ.get("TWILIO_AUTH_TOKEN")
     if not auth_token:
         parser.error("TWILIO_AUTH_TOKEN must be set (the emulator signs callbacks with it)")
+    numbers = [n.strip() for n in args.numbers.split(",") if n.strip()]
+    try:
+        services = owned_services(args.services, numbers, os.environ.get("TWILIO_MESSAGING_SERVICE_SID"))
+    except ValueError as exc:
+        parser.error(f"--services: {exc}")
     setup_logging(os.environ.get("LOG_LEVEL", "INFO"))
-    emulator = TwilioEmulator(account_sid, auth_token, FaultPlan.from_json(args.faults), received_log=args.received_log,
-                              callbacks=not args.no_callbacks)
-    log.info("Twilio emulator for account %s on http://%s:%s", account_sid, args.host, args.port)
+    emulator = TwilioEmulator(account_sid, auth_token, FaultPlan.from_json(args.faults), numbers=numbers,
+                              services=services, received_log=args.received_log, callbacks=not args.no_callbacks)
+    log.info("Twilio emulator for account %s (numbers %s) on http://%s:%s", account_sid, numbers, args.host, args.port)
     web.run_app(create_app(emulator), host=args.host, port=args.port, access_log=None, print=None)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()
-

@@ -1,0 +1,3 @@
+from localrun.twilio_emulator.emulator import main
+
+main()
