@@ -55,8 +55,8 @@ train: venv
 
 test-bot: validate train
 	@mkdir -p results
-	@echo "rasa test core --fail-on-prediction-errors (tests/test_stories.yml)"
-	@$(RASA) test core --model $(MODEL) --stories tests/test_stories.yml --fail-on-prediction-errors \
+	@echo "rasa test core --fail-on-prediction-errors (tests/test_stories.yml), with the product's Rasa fixes"
+	@$(PY) -m bot test core --model $(MODEL) --stories tests/test_stories.yml --fail-on-prediction-errors \
 		--out results/core > results/rasa-test-core.log 2>&1 || { tail -60 results/rasa-test-core.log; exit 1; }
 	@grep -E "Evaluating [0-9]+ stories|Correct:|Accuracy:" results/rasa-test-core.log | head -3 | sed 's/.*rasa.core.test  - //'
 

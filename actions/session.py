@@ -1,4 +1,4 @@
-"""Session start: profile loading (the reply-language slot is filled in the Rasa server: ``bot/slot_mappings.py``)."""
+"""Session start (profile loading) and the reply-language slot mapping (``action_set_language``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import logging
 from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActionExecuted, SessionStarted
+from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import identity_slots
@@ -14,6 +14,7 @@ from actions.services import services
 from carecore.identity import phone_from_sender_id
 from carecore.phones import mask
 from carecore.repository import DatabaseError
+from carecore.texts import reply_language
 
 log = logging.getLogger(__name__)
 
@@ -41,3 +42,19 @@ class ActionSessionStart(Action):
         events.append(ActionExecuted("action_listen"))
         return events
 
+
+
+class ActionSetLanguage(Action):
+    """The ``language`` slot's custom mapping, run for every message.
+
+    The Rasa server answers it in process when its speed patches are on
+    (``bot.slot_mappings``); this is the same rule, for when they are off.
+    """
+
+    def name(self) -> str:
+        return "action_set_language"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[Dict[str, Any]]:
+        changed = reply_language(tracker.latest_message.get("text"), tracker.get_slot("profile_language"),
+                                 tracker.get_slot("language"))
+        return [SlotSet("language", changed)] if changed else []

@@ -266,7 +266,7 @@ def process_tree_cpu(root: int) -> Dict[str, float]:
 
 def _process_name(argv: List[str]) -> str:
     text = " ".join(argv)
-    for marker, name in (("mongod", "mongod"), ("run actions", "action server"), ("rasa run", "rasa server"),
+    for marker, name in (("mongod", "mongod"), ("run actions", "action server"), ("rasa run", "rasa server"), ("-m bot run", "rasa server"),
                          ("twilio_emulator", "twilio emulator"), ("care_scheduler", "care service"),
                          ("supervisor", "supervisor")):
         if marker in text:

@@ -13,6 +13,7 @@ name selects (the branches differ by a constant ``event``, so no other branch ca
 match), instead of against all 23. Anything the quick path does not accept goes
 through the full validator, which decides and reports exactly as Rasa's does:
 the same schema, the same error chosen (``best_match``) and the same message.
+Installed by ``bot.rasa_compat``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
 
 QuickPath = Tuple[Validator, Validator, Dict[str, Validator]]
+ORIGINAL = RemoteAction._validate_action_result
 
 
 @lru_cache(maxsize=1)
@@ -92,8 +94,4 @@ def validate_action_result(self: RemoteAction, result: Dict[str, Any]) -> bool:
     raise error
 
 
-def install() -> None:
-    RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
-
-
-__all__ = ["ValidationError", "install", "quickly_valid", "response_validator", "validate_action_result"]
+__all__ = ["ORIGINAL", "ValidationError", "quickly_valid", "response_validator", "validate_action_result"]

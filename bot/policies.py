@@ -19,6 +19,9 @@ TED would simply predict as usual. Nothing changes when TED's answer could
 matter: with no certain prediction of a higher-priority policy, after a rejected
 action (the ensemble then zeroes that action everywhere), or with end-to-end
 features present.
+
+The skip is a speed patch: off unless ``bot.rasa_compat`` turns it on (``skipping``);
+off, these classes predict exactly as Rasa's own.
 """
 
 from __future__ import annotations
@@ -48,6 +51,13 @@ class _Note:
 # The graph runs one prediction's policies one after another in one thread, and a
 # note only counts for the very tracker object and last event it was made for.
 _note: Optional[_Note] = None
+_skipping = False
+
+
+def skipping(on: bool) -> None:
+    """Turn TED's skip on or off (``bot.rasa_compat`` does, as a speed patch)."""
+    global _skipping
+    _skipping = on
 
 
 def _last_event(tracker: DialogueStateTracker) -> Optional[Event]:
@@ -125,7 +135,7 @@ class SettledSkippingTEDPolicy(TEDPolicy):
     def predict_action_probabilities(self, tracker: DialogueStateTracker, domain: Domain,
                                      rule_only_data: Optional[Dict[str, Any]] = None,
                                      precomputations: Any = None, **kwargs: Any) -> PolicyPrediction:
-        settled = precomputations is None and settled_for(tracker, below=self.priority)
+        settled = _skipping and precomputations is None and settled_for(tracker, below=self.priority)
         forget()  # a note serves one prediction and must not keep a conversation alive
         if settled:
             return self._prediction(self._default_predictions(domain))

@@ -9,7 +9,6 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import endpoint_sessions
 from carecore.identity import SMS_PREFIX
 
 # Limits every message channel applies: a request body, and a message (an SMS's worth of text).
@@ -44,25 +43,6 @@ def chat_message_problem(sender: Any, text: Any) -> Optional[Tuple[str, int]]:
     return None
 
 
-_server_started = False
-
-
-def on_server_start() -> None:
-    """What the Rasa server does once, after it has loaded the model and before the first message.
-
-    * Its calls to the action server go over kept-alive connections (``bot.endpoint_sessions``),
-      which the same blueprints close when it stops. ``rasa shell`` loads none of these
-      channels, so it keeps Rasa's connection per call and leaves nothing open at exit.
-
-    Rasa loads the model before the server starts; the channels' blueprints run this after,
-    and only the first one does anything.
-    """
-    global _server_started
-    if not _server_started:
-        _server_started = True
-        endpoint_sessions.install()
-
-
 def webhook_blueprint(name: str, handle: Callable[[Request], Awaitable[HTTPResponse]]) -> Blueprint:
     webhook = Blueprint(name, __name__)
 
@@ -73,15 +53,5 @@ def webhook_blueprint(name: str, handle: Callable[[Request], Awaitable[HTTPRespo
     @webhook.route("/webhook", methods=["POST"])
     async def receive(request: Request) -> HTTPResponse:
         return await handle(request)
-
-    @webhook.listener("after_server_start")
-    async def started(*_: object) -> None:
-        on_server_start()
-
-    @webhook.listener("after_server_stop")
-    async def close_endpoint_sessions(*_: object) -> None:
-        # The channels' blueprints are where our code sees the Rasa server stop: its kept-alive
-        # connections to the action server close with it (the first listener closes them all).
-        await endpoint_sessions.close_all()
 
     return webhook

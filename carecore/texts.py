@@ -93,6 +93,13 @@ def detect_language(text: Optional[str]) -> Optional[str]:
     return None
 
 
+def reply_language(text: Optional[str], profile_language: Optional[str], current: Optional[str]) -> Optional[str]:
+    """The conversation's reply language after a message, if it changes: the profile's once the customer
+    is identified, else the message's; a message in neither script (a code, a number) keeps it."""
+    wanted = profile_language or detect_language(text)
+    return wanted if wanted and wanted != current else None
+
+
 def fmt_time(when: datetime, lang: str, tz: ZoneInfo) -> str:
     local = when.astimezone(tz)
     if lang == "en":

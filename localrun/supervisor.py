@@ -55,6 +55,11 @@ def rasa_cli() -> str:
     return str(Path(sys.executable).with_name("rasa"))
 
 
+def bot_cli() -> List[str]:
+    """Rasa's command line with the product's Rasa fixes installed first (``bot.rasa_compat``)."""
+    return [sys.executable, "-m", "bot"]
+
+
 def train_command() -> List[str]:
     """Train only when the data or config changed (Rasa compares fingerprints)."""
     return [rasa_cli(), "train", "--domain", "domain", "--data", "data", "--config", "config.yml",
@@ -95,7 +100,7 @@ def services(settings: Settings, env: Dict[str, str], *, bot: bool = True, shell
         started.append(
             Service(
                 "rasa-server",
-                [rasa, "run", "--model", str(MODEL), "--endpoints", "endpoints.yml", "--credentials",
+                [*bot_cli(), "run", "--model", str(MODEL), "--endpoints", "endpoints.yml", "--credentials",
                  "credentials.yml", "--interface", settings.rasa_interface, "--port", str(settings.rasa_port),
                  "--enable-api", "--auth-token",
                  env["RASA_API_TOKEN"], "--cors", "*"],
@@ -227,7 +232,7 @@ class Supervisor:
 
     def run_shell(self) -> int:
         """``make shell``: a terminal chat against the running action server."""
-        argv = [rasa_cli(), "shell", "--model", str(MODEL), "--endpoints", "endpoints.yml"]
+        argv = [*bot_cli(), "shell", "--model", str(MODEL), "--endpoints", "endpoints.yml"]
         return subprocess.call(argv, env=self.env, cwd=PROJECT_ROOT)
 
     def wait(self) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import Any, Dict, Iterator
 
 import jsonschema
 import pytest
@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rasa.core.actions.action import RemoteAction
 
-import bot  # noqa: F401  (installs the validator, as the Rasa server's imports do)
+from bot import rasa_compat
 from bot.action_validation import quick_path, quickly_valid, response_validator, validate_action_result
 
 VALID: list[Dict[str, Any]] = [
@@ -27,6 +27,14 @@ INVALID: list[Dict[str, Any]] = [
     {"events": [], "responses": ["hello"]},
     {"responses": "您好"},
 ]
+
+
+@pytest.fixture(autouse=True)
+def patched() -> Iterator[None]:
+    """The Rasa server's patches, as ``python -m bot`` installs them; Rasa's own code again afterwards."""
+    rasa_compat.install("action_validation")
+    yield
+    rasa_compat.uninstall()
 
 
 def test_the_rasa_server_uses_the_compiled_validator() -> None:

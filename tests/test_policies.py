@@ -23,11 +23,18 @@ from rasa.shared.core.events import ActionExecuted, ActionExecutionRejected, Eve
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
-from bot import policies
+from bot import policies, rasa_compat
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "models" / "keycare.tar.gz"
 STORY_FILES = [ROOT / "tests" / "test_stories.yml", ROOT / "data" / "stories.yml", ROOT / "data" / "rules.yml"]
+
+
+@pytest.fixture(autouse=True)
+def skipping() -> Iterator[None]:
+    rasa_compat.install("ted_skip")
+    yield
+    rasa_compat.uninstall()
 
 
 @pytest.fixture(scope="module")

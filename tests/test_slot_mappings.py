@@ -1,9 +1,9 @@
-"""The reply-language slot is filled inside the Rasa server, by Rasa's own slot extraction, with no action server."""
+"""The reply-language slot: filled inside the Rasa server by the speed patch, or by the action server without it."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Iterator, Optional
 
 import pytest
 from rasa.core.actions.action import ActionExtractSlots, RemoteAction
@@ -12,10 +12,20 @@ from rasa.core.nlg import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
 
-import bot  # noqa: F401  (installs the in-process mapping, as the Rasa server's pipeline import does)
+from actions.session import ActionSetLanguage
+from bot import rasa_compat
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def patched() -> Iterator[None]:
+    rasa_compat.install("language_mapping")
+    yield
+    rasa_compat.uninstall()
 
 
 @pytest.fixture(scope="module")
@@ -44,3 +54,9 @@ async def test_reply_language_is_extracted_without_the_action_server(
         CollectingOutputChannel(), TemplatedNaturalLanguageGenerator(domain.responses), tracker, domain)
     language = [e.value for e in extracted if isinstance(e, SlotSet) and e.key == "language"]
     assert language == ([expected] if expected else [])
+
+    # The action server's action_set_language, which Rasa calls when the patch is off, says the same.
+    sdk_tracker = Tracker("web-1", {**slots, "profile_language": slots.get("profile_language")},
+                          {"text": text, "intent": {"name": "greet"}}, [], False, None, {}, "action_listen")
+    remote = await ActionSetLanguage().run(CollectingDispatcher(), sdk_tracker, {})
+    assert [e["value"] for e in remote] == ([expected] if expected else [])

@@ -1,0 +1,157 @@
+"""Every change this product makes to Rasa's own code, installed by one call when a Rasa process starts.
+
+``install()`` first checks that the installed Rasa is 3.6.x (any other version stops
+start-up with a message saying so), then that each attribute a patch replaces still
+has the signature the patch was written for, and only then installs them. Nothing is
+patched as a side effect of an import: ``python -m bot`` (the Rasa CLI behind
+``make run``, ``make shell`` and ``make test-bot``) calls it before Rasa starts.
+
+The patches are speed patches: with ``KEYCARE_RASA_SPEED_PATCHES=none`` (or a
+comma-separated list naming the ones to keep) the assistant behaves the same, only
+slower. Measured effect of each, ``make bench-bot`` with and without it, paired runs
+(docs/performance.md, "Rasa speed patches"):
+
+* ``action_validation``: check action-server responses against a schema checked once,
+  instead of Rasa re-checking the schema on every call: MEASURE.
+* ``language_mapping``: the reply-language slot mapping in process instead of a call to
+  the action server on every message: MEASURE.
+* ``ted_skip``: TED's forward pass skipped when a rule or memorised story has already
+  decided the turn: MEASURE.
+
+Private-API subclasses named in the configuration (``bot.policies`` in ``config.yml``,
+``bot.tracker_store`` in ``endpoints.yml``) are listed in ``SUBCLASSED`` and checked
+the same way, by ``check()`` and by the tests.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import os
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+import rasa
+from rasa.core.actions.action import ActionExtractSlots, RemoteAction
+from rasa.core.policies.memoization import MemoizationPolicy
+from rasa.core.policies.rule_policy import RulePolicy
+from rasa.core.policies.ted_policy import TEDPolicy
+from rasa.core.tracker_store import MongoTrackerStore
+
+from bot import action_validation, policies, slot_mappings
+from carecore.phones import install_log_masking
+
+log = logging.getLogger(__name__)
+
+SUPPORTED = (3, 6)
+SWITCH = "KEYCARE_RASA_SPEED_PATCHES"
+
+
+class IncompatibleRasa(RuntimeError):
+    """The installed Rasa is not the one these patches were written for."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """An attribute of Rasa's code this product relies on, with the parameters it was written against."""
+
+    owner: type
+    name: str
+    parameters: Tuple[str, ...]
+
+    def problem(self) -> Optional[str]:
+        found = self.owner.__dict__.get(self.name)
+        if found is None:
+            return f"{self.owner.__qualname__}.{self.name} is gone"
+        actual = tuple(inspect.signature(found).parameters)
+        if actual != self.parameters:
+            return f"{self.owner.__qualname__}.{self.name} takes {actual}, not {self.parameters}"
+        return None
+
+
+@dataclass(frozen=True)
+class Patch:
+    name: str
+    target: Target
+    install: Callable[[], None]
+    uninstall: Callable[[], None]
+
+
+def _replace(owner: type, name: str, value: Any) -> Callable[[], None]:
+    return lambda: setattr(owner, name, value)
+
+
+PATCHES: List[Patch] = [
+    Patch("action_validation",
+          Target(RemoteAction, "_validate_action_result", ("self", "result")),
+          _replace(RemoteAction, "_validate_action_result", action_validation.validate_action_result),
+          _replace(RemoteAction, "_validate_action_result", action_validation.ORIGINAL)),
+    Patch("language_mapping",
+          Target(ActionExtractSlots, "_run_custom_action",
+                 ("self", "custom_action", "output_channel", "nlg", "tracker", "domain")),
+          _replace(ActionExtractSlots, "_run_custom_action", slot_mappings.run_custom_action),
+          _replace(ActionExtractSlots, "_run_custom_action", slot_mappings.ORIGINAL)),
+    Patch("ted_skip",
+          Target(TEDPolicy, "predict_action_probabilities",
+                 ("self", "tracker", "domain", "rule_only_data", "precomputations", "kwargs")),
+          lambda: policies.skipping(True), lambda: policies.skipping(False)),
+]
+
+# Rasa methods overridden by the product's own subclasses, which the configuration names.
+SUBCLASSED: List[Target] = [
+    Target(MemoizationPolicy, "predict_action_probabilities", ("self", "tracker", "domain", "rule_only_data", "kwargs")),
+    Target(RulePolicy, "predict_action_probabilities", ("self", "tracker", "domain", "rule_only_data", "kwargs")),
+    Target(MongoTrackerStore, "retrieve", ("self", "sender_id")),
+    Target(MongoTrackerStore, "retrieve_full_tracker", ("self", "conversation_id")),
+    Target(MongoTrackerStore, "save", ("self", "tracker")),
+]
+
+
+def rasa_version() -> Tuple[int, ...]:
+    return tuple(int(part) for part in rasa.__version__.split(".")[:2] if part.isdigit())
+
+
+def check() -> None:
+    """Raise ``IncompatibleRasa`` unless Rasa is 3.6.x and every patched or subclassed attribute is as expected."""
+    if rasa_version() != SUPPORTED:
+        raise IncompatibleRasa(f"this assistant's Rasa patches are written for Rasa 3.6.x; Rasa {rasa.__version__} "
+                               "is installed (requirements.txt pins rasa==3.6.21)")
+    problems = [problem for target in [p.target for p in PATCHES] + SUBCLASSED
+                if (problem := target.problem()) is not None]
+    if problems:
+        raise IncompatibleRasa("Rasa's code is not what the patches expect: " + "; ".join(problems))
+
+
+def chosen(setting: Optional[str]) -> List[Patch]:
+    """The speed patches a ``KEYCARE_RASA_SPEED_PATCHES`` value keeps: all (unset, ``all``), none, or those named."""
+    value = (setting or "all").strip()
+    if value == "all":
+        return list(PATCHES)
+    if value == "none":
+        return []
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    unknown = set(names) - {p.name for p in PATCHES}
+    if unknown:
+        raise ValueError(f"{SWITCH}: unknown patches {sorted(unknown)}; known: {[p.name for p in PATCHES]}")
+    return [p for p in PATCHES if p.name in names]
+
+
+_installed: Dict[str, Patch] = {}
+
+
+def install(setting: Optional[str] = None, environ: Optional[Dict[str, str]] = None) -> Sequence[str]:
+    """Check Rasa, then install log masking and the chosen speed patches; returns their names."""
+    check()
+    install_log_masking()
+    wanted = chosen(setting if setting is not None else (environ or os.environ).get(SWITCH))
+    for patch in wanted:
+        patch.install()
+        _installed[patch.name] = patch
+    log.info("Rasa %s: speed patches %s", rasa.__version__, [p.name for p in wanted] or "none")
+    return [p.name for p in wanted]
+
+
+def uninstall() -> None:
+    """Put Rasa's own code back (tests)."""
+    for name in list(_installed):
+        _installed.pop(name).uninstall()

@@ -1,0 +1,74 @@
+"""The one place Rasa is patched: version and signature checks, and installing nothing by import."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import Iterator
+
+import pytest
+import rasa
+from rasa.core.actions.action import ActionExtractSlots, RemoteAction
+
+from bot import policies, rasa_compat
+from tests.stack import ROOT
+
+
+@pytest.fixture(autouse=True)
+def restored() -> Iterator[None]:
+    yield
+    rasa_compat.uninstall()
+
+
+def test_the_installed_rasa_is_what_every_patch_and_subclass_was_written_for() -> None:
+    rasa_compat.check()
+    for target in [p.target for p in rasa_compat.PATCHES] + rasa_compat.SUBCLASSED:
+        assert target.problem() is None, target
+
+
+@pytest.mark.parametrize("patch", rasa_compat.PATCHES, ids=lambda p: p.name)
+def test_a_changed_signature_stops_the_install(patch: rasa_compat.Patch, monkeypatch: pytest.MonkeyPatch) -> None:
+    original = patch.target.owner.__dict__[patch.target.name]
+
+    def changed(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003 - a stand-in with another signature
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(patch.target.owner, patch.target.name, changed)
+    with pytest.raises(rasa_compat.IncompatibleRasa, match=patch.target.name):
+        rasa_compat.install()
+
+
+def test_another_rasa_version_stops_the_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rasa, "__version__", "3.7.0")
+    with pytest.raises(rasa_compat.IncompatibleRasa, match="3.6.x; Rasa 3.7.0"):
+        rasa_compat.install()
+    assert RemoteAction._validate_action_result is rasa_compat.action_validation.ORIGINAL
+
+
+def test_speed_patches_are_chosen_by_name_and_put_back() -> None:
+    assert rasa_compat.install("none") == []
+    assert RemoteAction._validate_action_result is rasa_compat.action_validation.ORIGINAL
+    assert rasa_compat.install("ted_skip, language_mapping") == ["language_mapping", "ted_skip"]
+    assert ActionExtractSlots._run_custom_action is rasa_compat.slot_mappings.run_custom_action
+    assert policies._skipping
+    rasa_compat.uninstall()
+    assert ActionExtractSlots._run_custom_action is rasa_compat.slot_mappings.ORIGINAL and not policies._skipping
+    assert rasa_compat.install(environ={}) == [p.name for p in rasa_compat.PATCHES]  # all by default
+    with pytest.raises(ValueError, match="unknown patches"):
+        rasa_compat.install("turbo")
+
+
+def test_importing_the_bot_patches_nothing() -> None:
+    code = ("import bot.rasa_compat, bot.policies, bot.tracker_store, bot.rest_channel, bot.twilio_channel, "
+            "bot.socketio_channel\n"
+            "from rasa.core.actions.action import ActionExtractSlots, RemoteAction\n"
+            "assert RemoteAction._validate_action_result is bot.action_validation.ORIGINAL\n"
+            "assert ActionExtractSlots._run_custom_action is bot.slot_mappings.ORIGINAL\n"
+            "assert not bot.policies._skipping\n")
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, capture_output=True)
+
+
+def test_the_bot_command_refuses_an_unknown_patch_before_rasa_starts() -> None:
+    out = subprocess.run([sys.executable, "-m", "bot", "--version"], cwd=ROOT, capture_output=True, text=True,
+                         env={**__import__("os").environ, rasa_compat.SWITCH: "turbo"})
+    assert out.returncode == 1 and "unknown patches ['turbo']" in out.stderr
