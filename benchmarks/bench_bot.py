@@ -8,10 +8,9 @@ conversation has its own sender id, as each customer's chat would.
 
 Ours is the whole product as ``make run`` starts it (Mongo tracker store, action
 server, SMS gateway). The baseline is made here, in a temporary folder: the same
-NLU data, pipeline and policy settings (Rasa's own policy classes, where the
-product skips TED when a rule has decided: ``--baseline-policies ours`` gives the
-baseline that skip too), every intent answered by an ``utter_`` response,
-no custom actions, Rasa's default in-memory tracker store. Its intent/response
+NLU data, pipeline and policy settings (Rasa's own policy classes), every intent
+answered by an ``utter_`` response,
+no custom actions, Rasa's default in-memory tracker store, plain ``rasa`` (no patches). Its intent/response
 pairs are given as rules and as stories: Rasa trains TEDPolicy from stories
 only, and a rules-only baseline would run without the TED model the product
 runs at every prediction. Both get the same scripts; the
@@ -289,12 +288,8 @@ STOCK_POLICIES = {
 }
 
 
-def make_baseline(folder: Path, *, policies: str = "stock") -> Path:
-    """A bare Rasa 3.6 assistant: our NLU data, pipeline and policy settings, one utter_ response per intent, nothing else.
-
-    ``policies="ours"`` keeps the product's policy classes instead of Rasa's, to
-    show what the TED skip alone is worth to a bare assistant.
-    """
+def make_baseline(folder: Path) -> Path:
+    """A bare Rasa 3.6 assistant: our NLU data, pipeline and policy settings, one utter_ response per intent, nothing else."""
     core = yaml.safe_load((ROOT / "domain" / "core.yml").read_text(encoding="utf-8"))
     intents = [i if isinstance(i, str) else next(iter(i)) for i in core["intents"]]
     domain = {
@@ -311,8 +306,7 @@ def make_baseline(folder: Path, *, policies: str = "stock") -> Path:
         if "dictionary_path" in component:
             component["dictionary_path"] = str(ROOT / component["dictionary_path"])
     for policy in config["policies"]:
-        if policies == "stock":
-            policy["name"] = STOCK_POLICIES.get(policy["name"], policy["name"])
+        policy["name"] = STOCK_POLICIES.get(policy["name"], policy["name"])
         if policy.get("core_fallback_action_name"):
             policy["core_fallback_action_name"] = "action_default_fallback"
     (folder / "data").mkdir(parents=True)
@@ -355,16 +349,19 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=4,
                         help="ours and the baseline take this many turns each, alternating, so that a change in "
                              "the machine's speed mid-run falls on both (p95 is taken over all turns)")
-    parser.add_argument("--baseline-policies", choices=("stock", "ours"), default="stock",
-                        help="stock: Rasa's own policy classes (the bare baseline); ours: the product's (bot/policies.py)")
+    parser.add_argument("--speed-patches", default=None,
+                        help="the product's Rasa speed patches for this run (KEYCARE_RASA_SPEED_PATCHES: all, none, "
+                             "or names; bot/rasa_compat.py): to measure what each is worth")
     args = parser.parse_args()
+    if args.speed_patches is not None:
+        os.environ["KEYCARE_RASA_SPEED_PATCHES"] = args.speed_patches
     if not 1 <= args.rounds <= args.messages // (2 * args.users):
         parser.error(f"--rounds: 1 to {args.messages // (2 * args.users)} (each turn needs two messages per customer)")
     results: Dict[str, Any] = {"users": args.users, "messages": args.messages, "rounds": args.rounds,
-                               "baseline_policies": args.baseline_policies}
+                               "speed_patches": os.environ.get("KEYCARE_RASA_SPEED_PATCHES", "all")}
     with tempfile.TemporaryDirectory(prefix="bench-bot-") as tmp_name:
         tmp = Path(tmp_name)
-        baseline = make_baseline(tmp / "baseline", policies=args.baseline_policies)
+        baseline = make_baseline(tmp / "baseline")
         print("training the baseline assistant …", flush=True)
         started = time.perf_counter()
         trained = rasa(baseline, "train", "--fixed-model-name", "baseline", "--out", "models",
@@ -440,7 +437,8 @@ def main() -> int:
             print(f"    {label:46} {ours_r['rasa_main_thread_ms_per_msg'][label]:6.1f} "
                   f"{base_r['rasa_main_thread_ms_per_msg'][label]:9.1f}")
     ok = results["p95_ratio"] <= 1.3
-    print(f"  p95 ours/baseline: {results['p95_ratio']}   [{'meets' if ok else 'MISSES'} <= 1.3]")
+    print(f"  p95 ours/baseline: {results['p95_ratio']}   [{'meets' if ok else 'MISSES'} <= 1.3]   "
+          f"(speed patches: {results['speed_patches']})")
     write_results("bench_bot", results)
     return 0
 
