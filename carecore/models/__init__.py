@@ -6,15 +6,7 @@ derived from them (``carecore.repository.schema``), so the database refuses what
 would refuse even when someone writes around the code.
 """
 
-from carecore.models.base import (
-    E164_PATTERN,
-    MESSAGE_SID_PATTERN,
-    MONTH_PATTERN,
-    Language,
-    Model,
-    ModelT,
-    month_key,
-)
+from carecore.models.base import E164_PATTERN, MESSAGE_SID_PATTERN, MONTH_PATTERN, Language, Model, ModelT, month_key
 from carecore.models.billing import (
     BillDeliveryRecord,
     ClaimStatus,
@@ -41,18 +33,8 @@ from carecore.models.customers import (
     SlaClass,
     Tier,
 )
-from carecore.models.identity import (
-    LoginFailure,
-    OtpChallenge,
-)
-from carecore.models.sends import (
-    UNFINISHED,
-    UNFINISHED_VALUES,
-    ParkedCallback,
-    SendRecord,
-    SendStatus,
-    StatusEvent,
-)
+from carecore.models.identity import LoginFailure, OtpChallenge
+from carecore.models.sends import UNFINISHED, UNFINISHED_VALUES, ParkedCallback, SendRecord, SendStatus, StatusEvent
 from carecore.models.tickets import (
     OPEN_TICKET_STATUSES,
     TICKET_ID_PATTERN,

@@ -8,10 +8,7 @@ from typing import Any, Dict, Optional
 
 from pydantic import Field, root_validator, validator
 
-from carecore.models.base import (
-    MONTH_PATTERN,
-    Model,
-)
+from carecore.models.base import MONTH_PATTERN, Model
 from carecore.models.customers import BillDelivery
 
 

@@ -8,9 +8,7 @@ from typing import Any, Dict, List, Optional
 
 from pydantic import Field, root_validator
 
-from carecore.models.base import (
-    Model,
-)
+from carecore.models.base import Model
 from carecore.models.billing import Settlement
 
 

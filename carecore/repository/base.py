@@ -3,37 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import (
-    Any,
-    Awaitable,
-    Callable,
-    Dict,
-    List,
-    Optional,
-    TypeVar,
-)
+from typing import Any, Dict, List, TypeVar
 
 import pymongo
-from motor.motor_asyncio import AsyncIOMotorClientSession, AsyncIOMotorDatabase
-from pymongo.errors import (
-    BulkWriteError,
-    WriteError,
-)
+from motor.motor_asyncio import AsyncIOMotorDatabase
+from pymongo.errors import BulkWriteError, WriteError
 
 T = TypeVar("T")
-
-
-async def transactional(db: AsyncIOMotorDatabase, session: Optional[AsyncIOMotorClientSession],
-                        work: Callable[[AsyncIOMotorClientSession], Awaitable[T]]) -> T:
-    """``work`` in the caller's transaction when it has one, else in one of its own.
-
-    Our own goes through ``with_transaction``, which retries a transient write
-    conflict (an opt-out recorded on the same profile meanwhile) instead of failing.
-    """
-    if session is not None:
-        return await work(session)
-    async with await db.client.start_session() as own:
-        return await own.with_transaction(work)
 
 
 class Repository:

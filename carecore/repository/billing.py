@@ -3,31 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import (
-    Any,
-    AsyncIterator,
-    Dict,
-    Generic,
-    Iterable,
-    List,
-    Optional,
-    Sequence,
-    Type,
-    TypeVar,
-)
+from typing import Any, AsyncIterator, Dict, Generic, Iterable, List, Optional, Sequence, Type, TypeVar
 
 from motor.motor_asyncio import AsyncIOMotorClientSession, AsyncIOMotorDatabase
 from pydantic import BaseModel
 
 from carecore.clock import utcnow
-from carecore.models import (
-    BillDeliveryRecord,
-    ClaimStatus,
-    CompensationClaim,
-    Credit,
-    Settlement,
-    UsageMonth,
-)
+from carecore.models import BillDeliveryRecord, ClaimStatus, CompensationClaim, Credit, Settlement, UsageMonth
 from carecore.repository.base import Repository, insert_many_skipping_duplicates, next_daily_id
 from carecore.repository.errors import validated, write_errors
 

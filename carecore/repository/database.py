@@ -6,21 +6,11 @@ import logging
 import time
 from contextlib import asynccontextmanager
 from datetime import timezone
-from typing import (
-    Any,
-    AsyncIterator,
-    Dict,
-    List,
-    Tuple,
-)
+from typing import Any, AsyncIterator, Dict, List, Tuple
 
 import pymongo
 from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorClientSession, AsyncIOMotorDatabase
-from pymongo.errors import (
-    CollectionInvalid,
-    OperationFailure,
-    PyMongoError,
-)
+from pymongo.errors import CollectionInvalid, OperationFailure, PyMongoError
 
 from carecore.repository.billing import BillDeliveryRepository, ClaimRepository, CreditRepository, UsageRepository
 from carecore.repository.customers import CustomerRepository

@@ -8,22 +8,10 @@ its subclass ``DuplicateRecordError``, for the callers that treat it apart.
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
-from typing import (
-    Any,
-    AsyncIterator,
-    List,
-    Sequence,
-    Tuple,
-    Type,
-    TypeVar,
-)
+from typing import Any, AsyncIterator, List, Sequence, Tuple, Type, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from pymongo.errors import (
-    DuplicateKeyError,
-    PyMongoError,
-    WriteError,
-)
+from pymongo.errors import DuplicateKeyError, PyMongoError, WriteError
 
 # The driver's errors, for callers that must tell "MongoDB is away" from other failures without importing it.
 DatabaseError = PyMongoError

@@ -3,19 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import (
-    Any,
-    Dict,
-    List,
-    Optional,
-    Sequence,
-)
+from typing import Any, Dict, List, Optional, Sequence
 
 from carecore.clock import utcnow
-from carecore.models import (
-    Escalation,
-    EscalationStatus,
-)
+from carecore.models import Escalation, EscalationStatus
 from carecore.repository.base import Repository, next_daily_id
 from carecore.repository.errors import validated, write_errors
 

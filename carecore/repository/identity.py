@@ -4,20 +4,11 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
-from typing import (
-    Any,
-    Dict,
-    List,
-    Optional,
-    Sequence,
-)
+from typing import Any, Dict, List, Optional, Sequence
 
 import pymongo
 
-from carecore.models import (
-    LoginFailure,
-    OtpChallenge,
-)
+from carecore.models import LoginFailure, OtpChallenge
 from carecore.repository.base import Repository
 from carecore.repository.errors import validated, write_errors
 

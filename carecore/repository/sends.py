@@ -4,25 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import (
-    Any,
-    AsyncIterator,
-    Dict,
-    List,
-    Optional,
-    Sequence,
-    Tuple,
-)
+from typing import Any, AsyncIterator, Dict, List, Optional, Sequence, Tuple
 
 import pymongo
 
 from carecore.clock import utcnow
-from carecore.models import (
-    UNFINISHED_VALUES,
-    ParkedCallback,
-    SendRecord,
-    SendStatus,
-)
+from carecore.models import UNFINISHED_VALUES, ParkedCallback, SendRecord, SendStatus
 from carecore.repository.base import Repository
 from carecore.repository.errors import DuplicateRecordError, validated, write_errors
 
