@@ -1,16 +1,13 @@
-"""What every repository shares: its collection, transactions, bulk inserts and daily ids."""
+"""What every repository shares: its collection, bulk inserts and daily ids."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Dict, List, TypeVar
+from typing import Any, Dict, List
 
 import pymongo
 from motor.motor_asyncio import AsyncIOMotorDatabase
 from pymongo.errors import BulkWriteError, WriteError
-
-T = TypeVar("T")
-
 
 class Repository:
     collection_name: str
@@ -18,7 +15,6 @@ class Repository:
     def __init__(self, db: AsyncIOMotorDatabase) -> None:
         self._db = db
         self._col = db[self.collection_name]
-
 
 
 async def insert_many_skipping_duplicates(col: Any, batch: List[Dict[str, Any]]) -> List[Any]:
