@@ -43,7 +43,6 @@ class ActionSessionStart(Action):
         return events
 
 
-
 class ActionSetLanguage(Action):
     """The ``language`` slot's custom mapping, run for every message.
 

@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-
 def embedded_mongo(settings: Settings) -> EmbeddedMongo:
     """The embedded mongod of one-machine runs (``localrun``): the default when no ``MONGODB_URI`` is set."""
     from localrun.mongod import EmbeddedMongo

@@ -9,6 +9,7 @@ import pymongo
 from motor.motor_asyncio import AsyncIOMotorDatabase
 from pymongo.errors import BulkWriteError, WriteError
 
+
 class Repository:
     collection_name: str
 
@@ -31,7 +32,6 @@ async def insert_many_skipping_duplicates(col: Any, batch: List[Dict[str, Any]])
             raise
         failed = {e["index"] for e in errors}
         return [doc["_id"] for i, doc in enumerate(batch) if i not in failed]
-
 
 
 async def next_daily_id(db: AsyncIOMotorDatabase, prefix: str, day: date) -> str:

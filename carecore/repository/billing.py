@@ -88,7 +88,6 @@ async def settle_with_credit(db: AsyncIOMotorDatabase, collection: str, query: D
     return result.matched_count == 1
 
 
-
 class ClaimRepository(Repository):
     collection_name = "compensation_claims"
 

@@ -81,6 +81,5 @@ async def write_errors(collection: str) -> AsyncIterator[None]:
         raise
 
 
-
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)

@@ -188,7 +188,6 @@ class SendRepository(Repository):
         return dict(sorted(days.items()))
 
 
-
 class ParkedCallbackRepository(Repository):
     collection_name = "parked_callbacks"
 
