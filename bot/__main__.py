@@ -6,7 +6,7 @@ import sys
 from bot import rasa_compat
 
 try:
-    rasa_compat.install()
+    rasa_compat.install(server=sys.argv[1:2] == ["run"])
 except (rasa_compat.IncompatibleRasa, ValueError) as exc:
     sys.exit(f"error: {exc}")
 

@@ -17,10 +17,15 @@ slower. Measured effect of each, ``make bench-bot`` with and without it, paired 
   the action server on every message: MEASURE.
 * ``ted_skip``: TED's forward pass skipped when a rule or memorised story has already
   decided the turn: MEASURE.
+* ``tracker_saves``: the Mongo tracker store's reads and writes in worker threads, off the
+  server's event loop, and a save that appends the new events by the stored length it last
+  read instead of reading the conversation back: MEASURE.
+* ``action_sessions``: calls to the action server over kept-alive connections instead of a new
+  session and TCP connection per call (``python -m bot run`` only): MEASURE.
 
 Private-API subclasses named in the configuration (``bot.policies`` in ``config.yml``,
-``bot.tracker_store`` in ``endpoints.yml``) are listed in ``SUBCLASSED`` and checked
-the same way, by ``check()`` and by the tests.
+``bot.tracker_store`` in ``endpoints.yml``) are listed in ``SUBCLASSED`` or among a patch's
+targets and checked the same way, by ``check()`` and by the tests.
 """
 
 from __future__ import annotations
@@ -37,8 +42,9 @@ from rasa.core.policies.memoization import MemoizationPolicy
 from rasa.core.policies.rule_policy import RulePolicy
 from rasa.core.policies.ted_policy import TEDPolicy
 from rasa.core.tracker_store import MongoTrackerStore
+from rasa.utils.endpoints import EndpointConfig
 
-from bot import action_validation, policies, slot_mappings
+from bot import action_validation, endpoint_sessions, policies, slot_mappings, tracker_store
 from carecore.phones import install_log_masking
 
 log = logging.getLogger(__name__)
@@ -60,8 +66,9 @@ class Target:
     parameters: Tuple[str, ...]
 
     def problem(self) -> Optional[str]:
-        found = self.owner.__dict__.get(self.name)
-        if found is None:
+        try:
+            found = inspect.getattr_static(self.owner, self.name)
+        except AttributeError:
             return f"{self.owner.__qualname__}.{self.name} is gone"
         actual = tuple(inspect.signature(found).parameters)
         if actual != self.parameters:
@@ -72,9 +79,10 @@ class Target:
 @dataclass(frozen=True)
 class Patch:
     name: str
-    target: Target
+    targets: Tuple[Target, ...]
     install: Callable[[], None]
     uninstall: Callable[[], None]
+    server_only: bool = False  # only for ``run``: what it opens is closed when the server stops
 
 
 def _replace(owner: type, name: str, value: Any) -> Callable[[], None]:
@@ -83,26 +91,34 @@ def _replace(owner: type, name: str, value: Any) -> Callable[[], None]:
 
 PATCHES: List[Patch] = [
     Patch("action_validation",
-          Target(RemoteAction, "_validate_action_result", ("self", "result")),
+          (Target(RemoteAction, "_validate_action_result", ("self", "result")),),
           _replace(RemoteAction, "_validate_action_result", action_validation.validate_action_result),
           _replace(RemoteAction, "_validate_action_result", action_validation.ORIGINAL)),
     Patch("language_mapping",
-          Target(ActionExtractSlots, "_run_custom_action",
-                 ("self", "custom_action", "output_channel", "nlg", "tracker", "domain")),
+          (Target(ActionExtractSlots, "_run_custom_action",
+                  ("self", "custom_action", "output_channel", "nlg", "tracker", "domain")),),
           _replace(ActionExtractSlots, "_run_custom_action", slot_mappings.run_custom_action),
           _replace(ActionExtractSlots, "_run_custom_action", slot_mappings.ORIGINAL)),
     Patch("ted_skip",
-          Target(TEDPolicy, "predict_action_probabilities",
-                 ("self", "tracker", "domain", "rule_only_data", "precomputations", "kwargs")),
+          (Target(TEDPolicy, "predict_action_probabilities",
+                  ("self", "tracker", "domain", "rule_only_data", "precomputations", "kwargs")),),
           lambda: policies.skipping(True), lambda: policies.skipping(False)),
+    Patch("tracker_saves",
+          (Target(MongoTrackerStore, "_retrieve", ("self", "sender_id", "fetch_events_from_all_sessions")),
+           Target(MongoTrackerStore, "_events_from_serialized_tracker", ("serialised",)),
+           Target(MongoTrackerStore, "_events_since_last_session_start", ("events",)),
+           Target(MongoTrackerStore, "stream_events", ("self", "tracker"))),
+          lambda: tracker_store.fast_saves(True), lambda: tracker_store.fast_saves(False)),
+    Patch("action_sessions",
+          (Target(EndpointConfig, "session", ("self",)),),
+          _replace(EndpointConfig, "session", endpoint_sessions.shared_session),
+          _replace(EndpointConfig, "session", endpoint_sessions.ORIGINAL), server_only=True),
 ]
 
 # Rasa methods overridden by the product's own subclasses, which the configuration names.
 SUBCLASSED: List[Target] = [
     Target(MemoizationPolicy, "predict_action_probabilities", ("self", "tracker", "domain", "rule_only_data", "kwargs")),
     Target(RulePolicy, "predict_action_probabilities", ("self", "tracker", "domain", "rule_only_data", "kwargs")),
-    Target(MongoTrackerStore, "retrieve", ("self", "sender_id")),
-    Target(MongoTrackerStore, "retrieve_full_tracker", ("self", "conversation_id")),
     Target(MongoTrackerStore, "save", ("self", "tracker")),
 ]
 
@@ -116,7 +132,7 @@ def check() -> None:
     if rasa_version() != SUPPORTED:
         raise IncompatibleRasa(f"this assistant's Rasa patches are written for Rasa 3.6.x; Rasa {rasa.__version__} "
                                "is installed (requirements.txt pins rasa==3.6.21)")
-    problems = [problem for target in [p.target for p in PATCHES] + SUBCLASSED
+    problems = [problem for target in [t for p in PATCHES for t in p.targets] + SUBCLASSED
                 if (problem := target.problem()) is not None]
     if problems:
         raise IncompatibleRasa("Rasa's code is not what the patches expect: " + "; ".join(problems))
@@ -139,11 +155,16 @@ def chosen(setting: Optional[str]) -> List[Patch]:
 _installed: Dict[str, Patch] = {}
 
 
-def install(setting: Optional[str] = None, environ: Optional[Dict[str, str]] = None) -> Sequence[str]:
-    """Check Rasa, then install log masking and the chosen speed patches; returns their names."""
+def install(setting: Optional[str] = None, environ: Optional[Dict[str, str]] = None, *,
+            server: bool = False) -> Sequence[str]:
+    """Check Rasa, then install log masking and the chosen speed patches; returns their names.
+
+    ``server``: the process is ``rasa run``, whose channels close what server-only patches open.
+    """
     check()
     install_log_masking()
-    wanted = chosen(setting if setting is not None else (environ or os.environ).get(SWITCH))
+    wanted = [p for p in chosen(setting if setting is not None else (environ or os.environ).get(SWITCH))
+              if server or not p.server_only]
     for patch in wanted:
         patch.install()
         _installed[patch.name] = patch

@@ -6,23 +6,42 @@ restart would freeze every conversation for 30 s. With short timeouts the
 message fails within about a second, the channel answers with a polite
 "try again" (``bot.fallback``), and pymongo reconnects by itself once MongoDB is back.
 
-Reading and writing are Rasa's own; only the public ``retrieve``, ``retrieve_full_tracker``
-and ``save`` are wrapped, to turn a driver error into ``ConversationStoreUnavailable``.
+With the ``tracker_saves`` speed patch on (``bot.rasa_compat`` turns it on), saving
+also costs less than in Rasa's store, with the same document written: Rasa serialises
+every event of the conversation to build the conversation's state and then drops them,
+and re-reads the whole stored conversation only to count its events. Here the state is
+built without events, and the count is the one this store saw when it read the
+conversation. The driver calls run in worker threads, so a conversation waiting on
+MongoDB does not hold up the others. With the patch off, reads and writes are Rasa's own.
 """
 
 from __future__ import annotations
 
-from typing import Any, Awaitable, Optional, TypeVar
+import asyncio
+import itertools
+import threading
+from collections import OrderedDict
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import MongoTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 
 from carecore.repository import DatabaseError
 
 DEFAULT_TIMEOUT_MS = 1000
+_fast = False
+
+
+def fast_saves(on: bool) -> None:
+    """Turn the ``tracker_saves`` speed patch on or off (``bot.rasa_compat`` does)."""
+    global _fast
+    _fast = on
+
+# Conversations whose stored length this store remembers (the most recently read ones).
+REMEMBERED_CONVERSATIONS = 10_000
 T = TypeVar("T")
 
 
@@ -53,15 +72,97 @@ class FastFailMongoTrackerStore(MongoTrackerStore):
                  event_broker: Optional[EventBroker] = None, **kwargs: Any) -> None:
         super().__init__(domain, host=with_timeouts(host or "mongodb://localhost:27017", int(timeout_ms)), db=db,
                          event_broker=event_broker, **kwargs)
+        # sender id -> (events in the stored document, of which since its last session start), as last
+        # read or written here: what a save needs to know which of the tracker's events are new.
+        self._lengths: OrderedDict[str, Tuple[int, int]] = OrderedDict()
+        self._lengths_lock = threading.Lock()  # the driver calls run in worker threads
 
-    async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
-        return await _or_unavailable(super().retrieve(sender_id))
-
-    async def retrieve_full_tracker(self, conversation_id: str) -> Optional[DialogueStateTracker]:
-        return await _or_unavailable(super().retrieve_full_tracker(conversation_id))
+    async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> Optional[List[Dict[str, Any]]]:
+        if not _fast:
+            return await _or_unavailable(super()._retrieve(sender_id, fetch_events_from_all_sessions))
+        return await self._off_loop(self._stored_events, sender_id, fetch_events_from_all_sessions)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        await _or_unavailable(super().save(tracker))
+        if not _fast:
+            return await _or_unavailable(super().save(tracker))
+        await self.stream_events(tracker)
+        await self._off_loop(self._write, tracker)
+
+    @staticmethod
+    async def _off_loop(call: Callable[..., T], *args: Any) -> T:
+        """Run a pymongo call in a worker thread: the server keeps answering other conversations meanwhile."""
+        try:
+            return await asyncio.to_thread(call, *args)
+        except DatabaseError as exc:
+            raise ConversationStoreUnavailable(str(exc)) from exc
+
+    def _stored_events(self, sender_id: str, all_sessions: bool) -> Optional[List[Dict[str, Any]]]:
+        """Rasa's ``_retrieve`` without its migration of pre-3.0 integer sender ids (this store never had any)."""
+        stored = self.conversations.find_one({"sender_id": sender_id})
+        if not stored:
+            self._forget(sender_id)
+            return None
+        events = self._events_from_serialized_tracker(stored)
+        if all_sessions:  # a tracker of every session: its saves take the read-back, as in Rasa's store
+            self._forget(sender_id)
+            return events
+        in_session = self._events_since_last_session_start(events)
+        self._remember(sender_id, len(events), len(in_session))
+        return in_session
+
+    def _write(self, tracker: DialogueStateTracker) -> None:
+        """Rasa's ``save``: the conversation's state, and the events not stored yet appended.
+
+        Which events are new follows from the stored length this store last saw: the update
+        applies only if the stored events still number that many, so a write from elsewhere
+        in between (another server, the document replaced) sends it the read-back way, which
+        is Rasa's own: count the stored events of the session, then append the rest.
+        """
+        state = self._current_tracker_state_without_events(tracker)
+        with self._lengths_lock:
+            known = self._lengths.get(tracker.sender_id)
+        if known is not None:
+            stored, in_session = known
+            new_events = [event.as_dict() for event in itertools.islice(tracker.events, in_session, None)]
+            result = self.conversations.update_one(
+                {"sender_id": tracker.sender_id, "$expr": {"$eq": [{"$size": {"$ifNull": ["$events", []]}}, stored]}},
+                {"$set": state, "$push": {"events": {"$each": new_events}}},
+            )
+            if result.matched_count == 1:
+                self._remember(tracker.sender_id, stored + len(new_events), len(tracker.events))
+                return
+        stored_types = self._stored_event_types(tracker.sender_id)
+        stored_in_session = len(self._events_since_last_session_start(stored_types))
+        additional_events = [event.as_dict() for event in
+                             itertools.islice(tracker.events, stored_in_session, len(tracker.events))]
+        self.conversations.update_one(
+            {"sender_id": tracker.sender_id},
+            {"$set": state, "$push": {"events": {"$each": additional_events}}},
+            upsert=True,
+        )
+        self._remember(tracker.sender_id, len(stored_types) + len(additional_events),
+                       stored_in_session + len(additional_events))
+
+    def _remember(self, sender_id: str, stored: int, in_session: int) -> None:
+        with self._lengths_lock:
+            self._lengths[sender_id] = (stored, in_session)
+            self._lengths.move_to_end(sender_id)
+            while len(self._lengths) > REMEMBERED_CONVERSATIONS:
+                self._lengths.popitem(last=False)
+
+    def _forget(self, sender_id: str) -> None:
+        with self._lengths_lock:
+            self._lengths.pop(sender_id, None)
+
+    @staticmethod
+    def _current_tracker_state_without_events(tracker: DialogueStateTracker) -> Dict[str, Any]:
+        state = tracker.current_state(EventVerbosity.NONE)
+        state.pop("events", None)
+        return state
+
+    def _stored_event_types(self, sender_id: str) -> List[Dict[str, Any]]:
+        stored = self.conversations.find_one({"sender_id": sender_id}, projection={"_id": 0, "events.event": 1}) or {}
+        return self._events_from_serialized_tracker(stored)
 
 
 async def _or_unavailable(call: Awaitable[T]) -> T:

@@ -9,6 +9,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import endpoint_sessions
 from carecore.identity import SMS_PREFIX
 
 # Limits every message channel applies: a request body, and a message (an SMS's worth of text).
@@ -53,5 +54,11 @@ def webhook_blueprint(name: str, handle: Callable[[Request], Awaitable[HTTPRespo
     @webhook.route("/webhook", methods=["POST"])
     async def receive(request: Request) -> HTTPResponse:
         return await handle(request)
+
+    @webhook.listener("after_server_stop")
+    async def close_endpoint_sessions(*_: object) -> None:
+        # Where our code sees the Rasa server stop: kept-alive connections to the action server
+        # (the action_sessions speed patch, if installed) close with it; the first listener closes all.
+        await endpoint_sessions.close_all()
 
     return webhook

@@ -22,19 +22,20 @@ def restored() -> Iterator[None]:
 
 def test_the_installed_rasa_is_what_every_patch_and_subclass_was_written_for() -> None:
     rasa_compat.check()
-    for target in [p.target for p in rasa_compat.PATCHES] + rasa_compat.SUBCLASSED:
+    for target in [t for p in rasa_compat.PATCHES for t in p.targets] + rasa_compat.SUBCLASSED:
         assert target.problem() is None, target
 
 
 @pytest.mark.parametrize("patch", rasa_compat.PATCHES, ids=lambda p: p.name)
 def test_a_changed_signature_stops_the_install(patch: rasa_compat.Patch, monkeypatch: pytest.MonkeyPatch) -> None:
-    original = patch.target.owner.__dict__[patch.target.name]
+    target = patch.targets[0]
+    original = target.owner.__dict__[target.name]
 
     def changed(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003 - a stand-in with another signature
         return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(patch.target.owner, patch.target.name, changed)
-    with pytest.raises(rasa_compat.IncompatibleRasa, match=patch.target.name):
+    monkeypatch.setattr(target.owner, target.name, changed)
+    with pytest.raises(rasa_compat.IncompatibleRasa, match=target.name):
         rasa_compat.install()
 
 
@@ -53,7 +54,9 @@ def test_speed_patches_are_chosen_by_name_and_put_back() -> None:
     assert policies._skipping
     rasa_compat.uninstall()
     assert ActionExtractSlots._run_custom_action is rasa_compat.slot_mappings.ORIGINAL and not policies._skipping
-    assert rasa_compat.install(environ={}) == [p.name for p in rasa_compat.PATCHES]  # all by default
+    assert rasa_compat.install(environ={}, server=True) == [p.name for p in rasa_compat.PATCHES]  # all by default
+    rasa_compat.uninstall()
+    assert "action_sessions" not in rasa_compat.install(environ={})  # only a server closes what it opens
     with pytest.raises(ValueError, match="unknown patches"):
         rasa_compat.install("turbo")
 
@@ -64,6 +67,8 @@ def test_importing_the_bot_patches_nothing() -> None:
             "from rasa.core.actions.action import ActionExtractSlots, RemoteAction\n"
             "assert RemoteAction._validate_action_result is bot.action_validation.ORIGINAL\n"
             "assert ActionExtractSlots._run_custom_action is bot.slot_mappings.ORIGINAL\n"
+            "from rasa.utils.endpoints import EndpointConfig\n"
+            "assert EndpointConfig.session is bot.endpoint_sessions.ORIGINAL and not bot.tracker_store._fast\n"
             "assert not bot.policies._skipping\n")
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, capture_output=True)
 
