@@ -22,7 +22,7 @@ figures are taken over all its turns. A customer whose conversation a turn ends 
 carries on from that step in its assistant's next turn. This machine's speed swings by a third within
 minutes; run one after the other, the two could meet different machines (in one such
 run the baseline answered 30 % faster than in the run before, its code unchanged),
-while turns put any swing on both (docs/performance.md, session 17).
+while turns put any swing on both (docs/performance.md, "Bot latency").
 
 Goal: p95 ratio <= 1.3.
 """

@@ -23,18 +23,3 @@ from carecore.repository.database import (
 from carecore.repository.errors import DatabaseError, DuplicateRecordError, RecordValidationError
 from carecore.repository.identity import LoginFailureRepository
 from carecore.repository.sends import statuses_below, unfinished_query
-
-__all__ = [
-    "BirthdaySelection",
-    "Database",
-    "DatabaseError",
-    "DuplicateRecordError",
-    "LoginFailureRepository",
-    "RecordValidationError",
-    "ensure_replica_set",
-    "inspection_handle",
-    "server_answers",
-    "shutdown_server",
-    "statuses_below",
-    "unfinished_query",
-]

@@ -2,5 +2,3 @@
 
 from localrun.twilio_emulator.emulator import EMULATOR_KEY, TwilioEmulator, create_app, main
 from localrun.twilio_emulator.faults import EmulatorStats, FaultPlan
-
-__all__ = ["EMULATOR_KEY", "EmulatorStats", "FaultPlan", "TwilioEmulator", "create_app", "main"]
