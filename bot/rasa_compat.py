@@ -13,8 +13,6 @@ slower. Measured effect of each, ``make bench-bot`` with and without it, paired 
 
 * ``action_validation``: check action-server responses against a schema checked once,
   instead of Rasa re-checking the schema on every call: MEASURE.
-* ``language_mapping``: the reply-language slot mapping in process instead of a call to
-  the action server on every message: MEASURE.
 * ``ted_skip``: TED's forward pass skipped when a rule or memorised story has already
   decided the turn: MEASURE.
 * ``tracker_saves``: the Mongo tracker store's reads and writes in worker threads, off the
@@ -37,14 +35,14 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import rasa
-from rasa.core.actions.action import ActionExtractSlots, RemoteAction
+from rasa.core.actions.action import RemoteAction
 from rasa.core.policies.memoization import MemoizationPolicy
 from rasa.core.policies.rule_policy import RulePolicy
 from rasa.core.policies.ted_policy import TEDPolicy
 from rasa.core.tracker_store import MongoTrackerStore
 from rasa.utils.endpoints import EndpointConfig
 
-from bot import action_validation, endpoint_sessions, policies, slot_mappings, tracker_store
+from bot import action_validation, endpoint_sessions, policies, tracker_store
 from carecore.phones import install_log_masking
 
 log = logging.getLogger(__name__)
@@ -94,11 +92,6 @@ PATCHES: List[Patch] = [
           (Target(RemoteAction, "_validate_action_result", ("self", "result")),),
           _replace(RemoteAction, "_validate_action_result", action_validation.validate_action_result),
           _replace(RemoteAction, "_validate_action_result", action_validation.ORIGINAL)),
-    Patch("language_mapping",
-          (Target(ActionExtractSlots, "_run_custom_action",
-                  ("self", "custom_action", "output_channel", "nlg", "tracker", "domain")),),
-          _replace(ActionExtractSlots, "_run_custom_action", slot_mappings.run_custom_action),
-          _replace(ActionExtractSlots, "_run_custom_action", slot_mappings.ORIGINAL)),
     Patch("ted_skip",
           (Target(TEDPolicy, "predict_action_probabilities",
                   ("self", "tracker", "domain", "rule_only_data", "precomputations", "kwargs")),),

@@ -479,3 +479,15 @@ async def test_the_action_server_only_connects(mongo_uri: str, monkeypatch: pyte
     finally:
         use_services(None)
         get_settings.cache_clear()
+
+
+@pytest.mark.parametrize(("slots", "text", "expected"), [
+    ({"language": "zh"}, "what's my bill", "en"),
+    ({"language": "en"}, "我们的专线又down了", "zh"),
+    ({"language": "en"}, "123456", None),  # a code keeps the language
+    ({"language": "zh", "profile_language": "zh"}, "hello", None),  # the profile wins
+    ({"language": "zh", "profile_language": "en"}, "你好", "en"),
+])
+async def test_the_reply_language_follows_the_profile_else_the_message(slots, text, expected) -> None:
+    events = await session.ActionSetLanguage().run(CollectingDispatcher(), tracker(slots=slots, text=text), {})
+    assert events == ([{"event": "slot", "name": "language", "value": expected, "timestamp": None}] if expected else [])

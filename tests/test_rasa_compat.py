@@ -8,7 +8,7 @@ from typing import Iterator
 
 import pytest
 import rasa
-from rasa.core.actions.action import ActionExtractSlots, RemoteAction
+from rasa.core.actions.action import RemoteAction
 
 from bot import policies, rasa_compat
 from tests.stack import ROOT
@@ -49,11 +49,11 @@ def test_another_rasa_version_stops_the_install(monkeypatch: pytest.MonkeyPatch)
 def test_speed_patches_are_chosen_by_name_and_put_back() -> None:
     assert rasa_compat.install("none") == []
     assert RemoteAction._validate_action_result is rasa_compat.action_validation.ORIGINAL
-    assert rasa_compat.install("ted_skip, language_mapping") == ["language_mapping", "ted_skip"]
-    assert ActionExtractSlots._run_custom_action is rasa_compat.slot_mappings.run_custom_action
+    assert rasa_compat.install("ted_skip, action_validation") == ["action_validation", "ted_skip"]
+    assert RemoteAction._validate_action_result is rasa_compat.action_validation.validate_action_result
     assert policies._skipping
     rasa_compat.uninstall()
-    assert ActionExtractSlots._run_custom_action is rasa_compat.slot_mappings.ORIGINAL and not policies._skipping
+    assert RemoteAction._validate_action_result is rasa_compat.action_validation.ORIGINAL and not policies._skipping
     assert rasa_compat.install(environ={}, server=True) == [p.name for p in rasa_compat.PATCHES]  # all by default
     rasa_compat.uninstall()
     assert "action_sessions" not in rasa_compat.install(environ={})  # only a server closes what it opens
@@ -64,9 +64,8 @@ def test_speed_patches_are_chosen_by_name_and_put_back() -> None:
 def test_importing_the_bot_patches_nothing() -> None:
     code = ("import bot.rasa_compat, bot.policies, bot.tracker_store, bot.rest_channel, bot.twilio_channel, "
             "bot.socketio_channel\n"
-            "from rasa.core.actions.action import ActionExtractSlots, RemoteAction\n"
+            "from rasa.core.actions.action import RemoteAction\n"
             "assert RemoteAction._validate_action_result is bot.action_validation.ORIGINAL\n"
-            "assert ActionExtractSlots._run_custom_action is bot.slot_mappings.ORIGINAL\n"
             "from rasa.utils.endpoints import EndpointConfig\n"
             "assert EndpointConfig.session is bot.endpoint_sessions.ORIGINAL and not bot.tracker_store._fast\n"
             "assert not bot.policies._skipping\n")
