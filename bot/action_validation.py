@@ -3,9 +3,8 @@
 Rasa 3.6's ``RemoteAction._validate_action_result`` calls ``jsonschema.validate``
 for every custom action it runs, and that first checks the response *schema*
 against the Draft 2020-12 meta-schema, then builds a new validator. The schema
-never changes, yet in ``make bench-bot`` this was about three quarters of the
-Rasa server's CPU per message (py-spy; 43 ms per call), and this assistant runs
-a custom action on every turn (the ``language`` slot mapping).
+never changes, yet that check costs more than the rest of a turn, and this
+assistant runs a custom action on every turn (the ``language`` slot mapping).
 
 Here the schema is checked once. Valid responses take a quick path: each event
 is checked against the one branch of the schema's ``oneOf`` that its ``event``

@@ -3,8 +3,8 @@
 Rasa 3.6's ``EndpointConfig.request`` builds a new aiohttp ``ClientSession`` for every
 call: a new connector, a new TCP connection to the action server, then all of it torn
 down. A verified customer's question takes two to four such calls, and the Rasa
-server's one event loop, whose CPU sets every customer's latency (``make bench-bot``),
-paid for each connection on both ends.
+server's one event loop, whose CPU sets every customer's latency, paid for each
+connection on both ends.
 
 ``install`` makes ``EndpointConfig.session`` hand out one shared session per event loop
 (and per endpoint's headers and credentials), entered and left as Rasa enters and

@@ -6,8 +6,7 @@ confidence 1.0, which TED cannot beat: ties go to the higher priority (rules 6,
 memoization 3, TED 1; the skip compares the configured ones), and TED's only way
 past confidence is an end-to-end prediction, which a model trained without
 end-to-end stories never makes. So whenever one of them is certain, TED's
-forward pass is thrown away. It was about a third of the Rasa server's CPU per
-message in ``make bench-bot``, and nearly every turn of this assistant follows a
+forward pass is thrown away, and nearly every turn of this assistant follows a
 rule (form turns, FAQ answers, the listen after an answer).
 
 The rule and memoization policies here note their prediction for the tracker
