@@ -9,7 +9,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import endpoint_sessions
+from bot import endpoint_sessions, rasa_compat
 from carecore.identity import SMS_PREFIX
 
 # Limits every message channel applies: a request body, and a message (an SMS's worth of text).
@@ -54,6 +54,10 @@ def webhook_blueprint(name: str, handle: Callable[[Request], Awaitable[HTTPRespo
     @webhook.route("/webhook", methods=["POST"])
     async def receive(request: Request) -> HTTPResponse:
         return await handle(request)
+
+    @webhook.listener("after_server_start")
+    async def started(*_: object) -> None:
+        rasa_compat.server_started()  # once the model is loaded; each channel calls it, gc.freeze is idempotent
 
     @webhook.listener("after_server_stop")
     async def close_endpoint_sessions(*_: object) -> None:

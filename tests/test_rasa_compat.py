@@ -76,3 +76,18 @@ def test_the_bot_command_refuses_an_unknown_patch_before_rasa_starts() -> None:
     out = subprocess.run([sys.executable, "-m", "bot", "--version"], cwd=ROOT, capture_output=True, text=True,
                          env={**__import__("os").environ, rasa_compat.SWITCH: "turbo"})
     assert out.returncode == 1 and "unknown patches ['turbo']" in out.stderr
+
+
+def test_the_heap_is_frozen_once_when_the_server_has_started() -> None:
+    import gc
+
+    assert "heap_freeze" in rasa_compat.install("heap_freeze", server=True)
+    try:
+        rasa_compat.server_started()
+        frozen = gc.get_freeze_count()
+        assert frozen > 10_000  # the imported modules, Rasa's included
+        rasa_compat.server_started()  # a second channel's call changes nothing
+        assert gc.get_freeze_count() == frozen
+    finally:
+        rasa_compat.uninstall()
+    assert gc.get_freeze_count() == 0

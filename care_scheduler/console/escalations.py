@@ -8,16 +8,24 @@ from aiohttp import web
 
 from care_scheduler.casework import OPEN_ESCALATION, CaseClosed
 from care_scheduler.console.i18n import translator
-from care_scheduler.console.pages import PREFIX, Viewer, db_of, form, keys, not_found, owner, redirect, render, viewer
+from care_scheduler.console.pages import (
+    PREFIX,
+    Viewer,
+    db_of,
+    form,
+    in_scope,
+    keys,
+    not_found,
+    redirect,
+    render,
+    viewer,
+)
 from care_scheduler.rasa_client import HandBackFailed
 from carecore.models import Customer, Escalation, EscalationStatus
 
 
 async def _escalation_in_scope(request: web.Request, seen: Viewer) -> Tuple[Escalation, Customer]:
-    escalation = await db_of(request).escalations.get(request.match_info["escalation_id"])
-    customer = await owner(request, seen, escalation)
-    assert escalation is not None
-    return escalation, customer
+    return await in_scope(request, seen, await db_of(request).escalations.get(request.match_info["escalation_id"]))
 
 
 async def escalation_page(request: web.Request) -> web.Response:

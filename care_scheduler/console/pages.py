@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, NoReturn, Optional
+from typing import Any, Dict, NoReturn, Optional, Tuple, TypeVar
 from zoneinfo import ZoneInfo
 
 import aiohttp_session
@@ -28,6 +28,7 @@ from carecore.repository import Database
 from carecore.texts import label, yuan
 
 PREFIX = "/console"
+Case = TypeVar("Case", Ticket, Escalation)
 
 _templates = Environment(loader=FileSystemLoader(str(Path(__file__).parent / "templates")),
                          autoescape=select_autoescape(["html"]), undefined=StrictUndefined, trim_blocks=True,
@@ -87,12 +88,12 @@ async def operator(request: web.Request) -> Viewer:
     return seen
 
 
-async def owner(request: web.Request, seen: Viewer, record: Optional[Ticket | Escalation]) -> Customer:
-    """The customer a ticket or escalation belongs to, if it is in the viewer's scope; 404 otherwise."""
+async def in_scope(request: web.Request, seen: Viewer, record: Optional[Case]) -> Tuple[Case, Customer]:
+    """A ticket or escalation and its customer, if they are in the viewer's scope; 404 otherwise."""
     customer = await db_of(request).customers.get(record.customer_id) if record else None
     if record is None or customer is None or not seen.scope.covers(customer):
         not_found()
-    return customer
+    return record, customer
 
 
 def language(request: web.Request, session: aiohttp_session.Session) -> str:

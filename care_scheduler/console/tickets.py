@@ -8,7 +8,18 @@ from aiohttp import web
 
 from care_scheduler.casework import CaseClosed
 from care_scheduler.console.i18n import translator
-from care_scheduler.console.pages import PREFIX, Viewer, db_of, form, keys, not_found, owner, redirect, render, viewer
+from care_scheduler.console.pages import (
+    PREFIX,
+    Viewer,
+    db_of,
+    form,
+    in_scope,
+    keys,
+    not_found,
+    redirect,
+    render,
+    viewer,
+)
 from carecore.clock import utcnow
 from carecore.models import OPEN_TICKET_STATUSES, Customer, Ticket, TicketEvent
 
@@ -16,10 +27,7 @@ _OPEN = {s.value for s in OPEN_TICKET_STATUSES}
 
 
 async def _ticket_in_scope(request: web.Request, seen: Viewer) -> Tuple[Ticket, Customer]:
-    ticket = await db_of(request).tickets.get(request.match_info["ticket_id"])
-    customer = await owner(request, seen, ticket)
-    assert ticket is not None
-    return ticket, customer
+    return await in_scope(request, seen, await db_of(request).tickets.get(request.match_info["ticket_id"]))
 
 
 async def ticket_page(request: web.Request) -> web.Response:
