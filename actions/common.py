@@ -10,7 +10,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.services import Services, services
-from carecore.models import Contact, Customer
+from carecore.model import Contact, Customer
 from carecore.repository import DatabaseError
 
 log = logging.getLogger(__name__)

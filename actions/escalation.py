@@ -18,7 +18,7 @@ from actions.common import Identity, VerifiedAction, lang_of, recent_user_texts,
 from actions.services import Services, services
 from carecore.clock import utcnow
 from carecore.deadlines import callback_deadline
-from carecore.models import Escalation, EscalationReason
+from carecore.model import Escalation, EscalationReason
 from carecore.repository import DatabaseError
 from carecore.sms.message import Sms
 from carecore.texts import fmt_time, label

@@ -23,7 +23,7 @@ from actions.services import Services, services
 from actions.verification import FAILED, VERIFICATION_SLOTS, VerificationSteps
 from carecore.clock import utcnow
 from carecore.deadlines import fault_deadlines
-from carecore.models import Circuit, EscalationReason, Ticket, TicketKind
+from carecore.model import Circuit, EscalationReason, Ticket, TicketKind
 from carecore.repository import DatabaseError
 from carecore.texts import bullet_lines, fmt_time, label
 

@@ -13,7 +13,7 @@ from typing import AsyncIterator, List, Sequence
 
 from care_scheduler.calendar import is_birthday
 from care_scheduler.planning import PlanContext, Planned, render_into
-from carecore.models import AccountManager, Customer, Ticket
+from carecore.model import AccountManager, Customer, Ticket
 
 KIND = "brief"
 SHOWN = 5  # names per line; the rest is counted, so the SMS stays within a few segments

@@ -14,7 +14,7 @@ from typing import Dict, List, Mapping, Optional, Tuple
 import holidays
 from lunardate import LunarDate
 
-from carecore.models import Birthday
+from carecore.model import Birthday
 
 # Festivals greeted, by the name the holidays package gives their first day.
 FESTIVALS: Dict[str, str] = {

@@ -21,7 +21,7 @@ from care_scheduler.calendar import birthdays_greeted, festival_on, is_birthday
 from care_scheduler.compensation import plan_compensation
 from care_scheduler.planning import PlanContext, Planned, render_into
 from care_scheduler.sla_watch import plan_sla_watch
-from carecore.models import Contact, Customer, month_key
+from carecore.model import Contact, Customer, month_key
 from carecore.months import shift_month
 from carecore.texts import change_from_previous, label, month_label, yuan
 

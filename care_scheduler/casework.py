@@ -17,7 +17,7 @@ from care_scheduler.runner import CampaignRunner
 from care_scheduler.sla_watch import escalation_resolution_plan, resolution_plan
 from carecore.clock import Clock
 from carecore.config import Settings
-from carecore.models import OPEN_TICKET_STATUSES, Escalation, EscalationStatus, Ticket, TicketEvent
+from carecore.model import OPEN_TICKET_STATUSES, Escalation, EscalationStatus, Ticket, TicketEvent
 from carecore.repository import Database
 from carecore.sms.gateway import SmsGateway
 

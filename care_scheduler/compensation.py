@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from care_scheduler.planning import PlanContext, Planned, render_into, when_final
 from carecore.clock import utcnow
-from carecore.models import (
+from carecore.model import (
     BillDeliveryRecord,
     ClaimStatus,
     CompensationClaim,

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from care_scheduler.templates import TemplateError, render
 from carecore.clock import utcnow
 from carecore.config import Settings
-from carecore.models import UNFINISHED_VALUES, AccountManager, Contact, Customer, SendRecord
+from carecore.model import UNFINISHED_VALUES, AccountManager, Contact, Customer, SendRecord
 from carecore.repository import Database
 from carecore.sms.message import Sms
 

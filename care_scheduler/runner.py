@@ -23,7 +23,7 @@ from care_scheduler.campaigns import UsageGaps, plans_for
 from care_scheduler.planning import PlanContext, Planned
 from carecore.clock import Clock, utcnow
 from carecore.config import Settings
-from carecore.models import UNFINISHED, SendRecord, SendStatus
+from carecore.model import UNFINISHED, SendRecord, SendStatus
 from carecore.phones import InvalidPhoneNumber
 from carecore.repository import Database, RecordValidationError
 from carecore.sms.gateway import Pace, SmsGateway

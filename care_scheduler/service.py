@@ -38,7 +38,7 @@ from care_scheduler.jobs import CareJobs
 from care_scheduler.rasa_client import HandBackFailed, RasaClient
 from carecore.clock import Clock, SystemClock
 from carecore.config import Settings, get_settings
-from carecore.models import MESSAGE_SID_PATTERN
+from carecore.model import MESSAGE_SID_PATTERN
 from carecore.repository import Database
 from carecore.runtime import build_gateway, open_database
 from carecore.sms import signature

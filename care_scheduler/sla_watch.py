@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from care_scheduler.planning import PlanContext, Planned, render_into, when_final
 from carecore.clock import utcnow
-from carecore.models import UNFINISHED_VALUES, AccountManager, Contact, Customer, Escalation, Ticket, TicketEvent
+from carecore.model import UNFINISHED_VALUES, AccountManager, Contact, Customer, Escalation, Ticket, TicketEvent
 from carecore.texts import fmt_duration, fmt_time, label
 
 KIND = "sla_watch"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Optional
 
-from carecore.models import Contact, Customer
+from carecore.model import Contact, Customer
 from carecore.phones import InvalidPhoneNumber, to_e164
 from carecore.sms.message import Sms
 

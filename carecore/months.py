@@ -11,7 +11,7 @@ import re
 from datetime import date
 from typing import Optional
 
-from carecore.models import month_key
+from carecore.model import month_key
 
 _EN = {
     "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,

@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from carecore.clock import DEFAULT_TZ, SystemClock
 from carecore.logging_setup import setup_logging
-from carecore.models import Customer, month_key
+from carecore.model import Customer, month_key
 from carecore.months import day_of_month, shift_month
 
 log = logging.getLogger(__name__)

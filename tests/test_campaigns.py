@@ -10,7 +10,7 @@ import pytest
 from care_scheduler.runner import CampaignRunner, SegmentRateLimiter
 from carecore.clock import FixedClock, utcnow
 from carecore.config import Settings
-from carecore.models import SendStatus
+from carecore.model import SendStatus
 from carecore.repository import Database
 from carecore.sms.gateway import SmsGateway
 from carecore.sms.message import Sms

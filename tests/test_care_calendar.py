@@ -16,7 +16,7 @@ from care_scheduler.calendar import (
     next_send_window,
     solar_days,
 )
-from carecore.models import Birthday
+from carecore.model import Birthday
 
 SH = ZoneInfo("Asia/Shanghai")
 

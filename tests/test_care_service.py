@@ -14,7 +14,7 @@ from care_scheduler.jobs import CareJobs
 from care_scheduler.service import JOBS, METRICS, ServiceMetrics, create_app
 from carecore.clock import FixedClock, utcnow
 from carecore.config import Settings
-from carecore.models import SendStatus
+from carecore.model import SendStatus
 from carecore.repository import Database
 from carecore.sms import signature
 from carecore.sms.gateway import SmsGateway

@@ -13,7 +13,7 @@ from care_scheduler.planning import PlanContext
 from care_scheduler.runner import CampaignRunner
 from carecore.clock import FixedClock
 from carecore.config import Settings
-from carecore.models import BillDeliveryRecord, ClaimStatus, Credit, Settlement, TicketEvent
+from carecore.model import BillDeliveryRecord, ClaimStatus, Credit, Settlement, TicketEvent
 from carecore.repository import Database, RecordValidationError
 from carecore.sms.gateway import SmsGateway
 from localrun.twilio_emulator import TwilioEmulator

@@ -11,7 +11,7 @@ import pytest
 from aiohttp import web
 
 from carecore.clock import utcnow
-from carecore.models import SendStatus
+from carecore.model import SendStatus
 from carecore.phones import InvalidPhoneNumber
 from carecore.repository import Database
 from carecore.sms import signature

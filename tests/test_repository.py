@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from carecore.models import SendStatus, TicketEvent, TicketKind, TicketStatus
+from carecore.model import SendStatus, TicketEvent, TicketKind, TicketStatus
 from carecore.repository import Database, DuplicateRecordError, RecordValidationError, unfinished_query
 from tests import factories
 
@@ -263,7 +263,7 @@ async def test_profiles_read_back_without_validation_equal_parsed_ones(db: Datab
     """``from_stored`` (the campaigns' bulk read) gives what ``parse_obj`` gives, for every kind of profile."""
     from datetime import date
 
-    from carecore.models import Customer, SendRecord
+    from carecore.model import Customer, SendRecord
     from localrun.seed import customer_doc, manager_docs
 
     managers = manager_docs()

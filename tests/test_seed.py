@@ -60,7 +60,7 @@ def test_previous_months_cross_the_year() -> None:
 
 
 async def test_bulk_mode_generator_output_is_model_valid(db: Database) -> None:
-    from carecore.models import Customer
+    from carecore.model import Customer
 
     report = await seed(db, 40, today=TODAY, full_check=False)
     assert report.customers == 40

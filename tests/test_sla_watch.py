@@ -11,7 +11,7 @@ from care_scheduler.runner import CampaignRunner
 from care_scheduler.sla_watch import due_alerts
 from carecore.clock import FixedClock
 from carecore.config import Settings
-from carecore.models import Ticket, TicketEvent
+from carecore.model import Ticket, TicketEvent
 from carecore.repository import Database
 from carecore.sms.gateway import SmsGateway
 from localrun.twilio_emulator import TwilioEmulator

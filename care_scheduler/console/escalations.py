@@ -21,7 +21,7 @@ from care_scheduler.console.pages import (
     viewer,
 )
 from care_scheduler.rasa_client import HandBackFailed
-from carecore.models import Customer, Escalation, EscalationStatus
+from carecore.model import Customer, Escalation, EscalationStatus
 
 
 async def _escalation_in_scope(request: web.Request, seen: Viewer) -> Tuple[Escalation, Customer]:

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from care_scheduler.console.pages import PREFIX, db_of, keys, render, viewer
 from carecore.config import Settings
-from carecore.models import Ticket
+from carecore.model import Ticket
 
 
 def ticket_due(ticket: Ticket, settings: Settings) -> datetime:

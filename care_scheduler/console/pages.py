@@ -23,7 +23,7 @@ from care_scheduler.console.scope import Scope
 from care_scheduler.jobs import CareJobs
 from carecore.clock import Clock
 from carecore.config import Settings
-from carecore.models import AccountManager, Customer, Escalation, Ticket
+from carecore.model import AccountManager, Customer, Escalation, Ticket
 from carecore.repository import Database
 from carecore.texts import label, yuan
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import List, Optional
 
-from carecore.models import AccountManager, Customer
+from carecore.model import AccountManager, Customer
 from carecore.repository import Database
 
 

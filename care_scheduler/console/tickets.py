@@ -21,7 +21,7 @@ from care_scheduler.console.pages import (
     viewer,
 )
 from carecore.clock import utcnow
-from carecore.models import OPEN_TICKET_STATUSES, Customer, Ticket, TicketEvent
+from carecore.model import OPEN_TICKET_STATUSES, Customer, Ticket, TicketEvent
 
 _OPEN = {s.value for s in OPEN_TICKET_STATUSES}
 

@@ -9,7 +9,7 @@ from motor.motor_asyncio import AsyncIOMotorClientSession, AsyncIOMotorDatabase
 from pydantic import BaseModel
 
 from carecore.clock import utcnow
-from carecore.models import BillDeliveryRecord, ClaimStatus, CompensationClaim, Credit, Settlement, UsageMonth
+from carecore.model import BillDeliveryRecord, ClaimStatus, CompensationClaim, Credit, Settlement, UsageMonth
 from carecore.repository.base import Repository, insert_many_skipping_duplicates, next_daily_id
 from carecore.repository.errors import validated, write_errors
 

@@ -9,7 +9,7 @@ from typing import Any, AsyncIterator, Dict, Iterable, List, Optional, Sequence,
 from motor.motor_asyncio import AsyncIOMotorClientSession
 
 from carecore.clock import utcnow
-from carecore.models import Contact, Customer
+from carecore.model import Contact, Customer
 from carecore.phones import InvalidPhoneNumber, mask, to_e164
 from carecore.repository.base import Repository, insert_many_skipping_duplicates
 from carecore.repository.errors import RecordValidationError, validated, write_errors

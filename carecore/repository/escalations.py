@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any, Dict, List, Optional, Sequence
 
 from carecore.clock import utcnow
-from carecore.models import Escalation, EscalationStatus
+from carecore.model import Escalation, EscalationStatus
 from carecore.repository.base import Repository, next_daily_id
 from carecore.repository.errors import validated, write_errors
 

@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import pymongo
 
-from carecore.models import LoginFailure, OtpChallenge
+from carecore.model import LoginFailure, OtpChallenge
 from carecore.repository.base import Repository
 from carecore.repository.errors import validated, write_errors
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterable, List, Optional
 
-from carecore.models import AccountManager
+from carecore.model import AccountManager
 from carecore.repository.base import Repository, insert_many_skipping_duplicates
 from carecore.repository.errors import validated, write_errors
 

@@ -1,6 +1,6 @@
 """MongoDB ``$jsonSchema`` validators and indexes, derived from the typed models.
 
-Deriving the validators from ``carecore.models`` keeps one definition of each
+Deriving the validators from ``carecore.model`` keeps one definition of each
 collection: a field added to a model is validated by the database too. The
 conversion handles what MongoDB's draft-4 dialect lacks (``$ref``, ``format``,
 ``default``, numeric ``exclusiveMinimum``) and maps JSON types to BSON types.
@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Tuple, Type
 
 from pydantic import BaseModel
 
-from carecore.models import (
+from carecore.model import (
     UNFINISHED_VALUES,
     AccountManager,
     BillDeliveryRecord,

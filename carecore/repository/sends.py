@@ -9,7 +9,7 @@ from typing import Any, AsyncIterator, Dict, List, Optional, Sequence, Tuple
 import pymongo
 
 from carecore.clock import utcnow
-from carecore.models import UNFINISHED_VALUES, ParkedCallback, SendRecord, SendStatus
+from carecore.model import UNFINISHED_VALUES, ParkedCallback, SendRecord, SendStatus
 from carecore.repository.base import Repository
 from carecore.repository.errors import DuplicateRecordError, validated, write_errors
 

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any, AsyncIterator, Dict, List, Optional, Sequence
 
 from carecore.clock import utcnow
-from carecore.models import OPEN_TICKET_STATUSES, Credit, Settlement, Ticket, TicketEvent, TicketKind, TicketStatus
+from carecore.model import OPEN_TICKET_STATUSES, Credit, Settlement, Ticket, TicketEvent, TicketKind, TicketStatus
 from carecore.repository.base import Repository, next_daily_id
 from carecore.repository.billing import settle_with_credit
 from carecore.repository.errors import validated, write_errors

@@ -28,7 +28,7 @@ from enum import Enum
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 
 from carecore.clock import to_millisecond, utcnow
-from carecore.models import UNFINISHED, SendRecord, SendStatus
+from carecore.model import UNFINISHED, SendRecord, SendStatus
 from carecore.phones import mask
 from carecore.repository import Database, statuses_below
 from carecore.sms.message import Sms

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Dict, Optional
 
-from carecore.models import Language, SendStatus
+from carecore.model import Language, SendStatus
 from carecore.phones import to_e164
 from carecore.sms.segments import segment_info
 

@@ -8,8 +8,8 @@ from typing import Any, Dict, List, Optional
 
 from pydantic import Field, root_validator
 
-from carecore.models.base import Model
-from carecore.models.billing import Settlement
+from carecore.model.base import Model
+from carecore.model.billing import Settlement
 
 
 class TicketKind(str, Enum):

@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Optional
 
 from pydantic import Field
 
-from carecore.models.base import E164_PATTERN, MESSAGE_SID_PATTERN, Language, Model
+from carecore.model.base import E164_PATTERN, MESSAGE_SID_PATTERN, Language, Model
 
 
 class SendStatus(str, Enum):

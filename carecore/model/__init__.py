@@ -6,8 +6,8 @@ derived from them (``carecore.repository.schema``), so the database refuses what
 would refuse even when someone writes around the code.
 """
 
-from carecore.models.base import E164_PATTERN, MESSAGE_SID_PATTERN, MONTH_PATTERN, Language, Model, ModelT, month_key
-from carecore.models.billing import (
+from carecore.model.base import E164_PATTERN, MESSAGE_SID_PATTERN, MONTH_PATTERN, Language, Model, ModelT, month_key
+from carecore.model.billing import (
     BillDeliveryRecord,
     ClaimStatus,
     CompensationClaim,
@@ -16,7 +16,7 @@ from carecore.models.billing import (
     Settlement,
     UsageMonth,
 )
-from carecore.models.customers import (
+from carecore.model.customers import (
     AccountManager,
     BillDelivery,
     Billing,
@@ -33,9 +33,9 @@ from carecore.models.customers import (
     SlaClass,
     Tier,
 )
-from carecore.models.identity import LoginFailure, OtpChallenge
-from carecore.models.sends import UNFINISHED, UNFINISHED_VALUES, ParkedCallback, SendRecord, SendStatus, StatusEvent
-from carecore.models.tickets import (
+from carecore.model.identity import LoginFailure, OtpChallenge
+from carecore.model.sends import UNFINISHED, UNFINISHED_VALUES, ParkedCallback, SendRecord, SendStatus, StatusEvent
+from carecore.model.tickets import (
     OPEN_TICKET_STATUSES,
     TICKET_ID_PATTERN,
     Escalation,

@@ -9,7 +9,7 @@ from typing import Any, Dict, List, Optional
 from lunardate import LunarDate
 from pydantic import Field, root_validator, validator
 
-from carecore.models.base import E164_PATTERN, Language, Model, _mobile
+from carecore.model.base import E164_PATTERN, Language, Model, _mobile
 
 
 class CustomerClass(str, Enum):

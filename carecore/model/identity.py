@@ -7,7 +7,7 @@ from typing import Optional
 
 from pydantic import Field
 
-from carecore.models.base import E164_PATTERN, Model
+from carecore.model.base import E164_PATTERN, Model
 
 
 class OtpChallenge(Model):

@@ -8,8 +8,8 @@ from typing import Any, Dict, Optional
 
 from pydantic import Field, root_validator, validator
 
-from carecore.models.base import MONTH_PATTERN, Model
-from carecore.models.customers import BillDelivery
+from carecore.model.base import MONTH_PATTERN, Model
+from carecore.model.customers import BillDelivery
 
 
 class UsageMonth(Model):
