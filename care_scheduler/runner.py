@@ -132,18 +132,20 @@ class CampaignRunner:
         campaign = campaign_id(kind, day)
         in_flight: Set[asyncio.Task[None]] = set()
         slots = asyncio.Semaphore(self.concurrency)  # bounds the sends in flight, and so the plans read ahead
-        async for plan in plans_for(kind, ctx, gaps):
-            report.planned += 1
-            report.warnings.extend(f"{plan.key}: {note}" for note in plan.notes if "segments" in note)
-            if dry_run:
-                self._tally_plan(report, plan)
-                continue
-            await slots.acquire()
-            task = asyncio.create_task(self._deliver(plan, report, started, campaign))
-            in_flight.add(task)
-            task.add_done_callback(lambda t: (in_flight.discard(t), slots.release()))
-        if in_flight:
-            await asyncio.gather(*in_flight)
+        try:
+            async for plan in plans_for(kind, ctx, gaps):
+                report.planned += 1
+                report.warnings.extend(f"{plan.key}: {note}" for note in plan.notes if "segments" in note)
+                if dry_run:
+                    self._tally_plan(report, plan)
+                    continue
+                await slots.acquire()
+                task = asyncio.create_task(self._deliver(plan, report, started, campaign))
+                in_flight.add(task)
+                task.add_done_callback(lambda t: (in_flight.discard(t), slots.release()))
+        finally:  # planning failed (MongoDB away): what was handed over still ends, recorded
+            if in_flight:
+                await asyncio.gather(*in_flight, return_exceptions=True)
         report.missing_usage = gaps.customers
         if finish_unfinished and not dry_run:
             await self._finish_unfinished(report, campaign)

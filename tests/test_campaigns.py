@@ -270,3 +270,27 @@ async def test_provider_faults_during_a_campaign(db: Database, gateway: SmsGatew
     emu.set_faults(FaultPlan())
     later = await runner(db, gateway, datetime(2027, 11, 23, 9, 0)).run("birthday")
     assert later.suppressed == {"opted_out": 1} and later.outcomes["sent"] == 4
+
+
+async def test_messages_handed_over_before_planning_fails_still_end_recorded(
+        db: Database, gateway: SmsGateway, emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    from care_scheduler import runner as runner_module
+
+    emu, _ = emulator
+    await seed(db, [contact(f"0000003-0{i}", f"+861380000030{i}", {"calendar": "solar", "month": 11, "day": 23})
+                    for i in (1, 2)])
+    planned = runner_module.plans_for
+
+    async def planning_that_fails(*args: Any) -> Any:
+        async for plan in planned(*args):
+            yield plan
+        raise RuntimeError("MongoDB went away while planning")
+
+    monkeypatch.setattr(runner_module, "plans_for", planning_that_fails)
+    emu.set_faults(FaultPlan(latency_ms=300))  # the sends are still under way when planning fails
+    with pytest.raises(RuntimeError, match="went away"):
+        await runner(db, gateway, datetime(2026, 11, 23, 9, 0)).run("birthday")
+    for i in (1, 2):
+        record = await db.sends.get(f"birthday:0000003-0{i}:2026-11-23")
+        assert record is not None and record.status == "queued"
+    assert emu.stats.create_requests == 2
