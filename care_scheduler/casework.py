@@ -17,13 +17,20 @@ from care_scheduler.runner import CampaignRunner
 from care_scheduler.sla_watch import escalation_resolution_plan, resolution_plan
 from carecore.clock import Clock
 from carecore.config import Settings
-from carecore.model import OPEN_TICKET_STATUSES, Escalation, EscalationStatus, Ticket, TicketEvent
+from carecore.model import (
+    OPEN_ESCALATION_STATUSES,
+    OPEN_TICKET_STATUSES,
+    Escalation,
+    EscalationStatus,
+    Ticket,
+    TicketEvent,
+)
 from carecore.repository import Database
 from carecore.sms.gateway import SmsGateway
 
 log = logging.getLogger(__name__)
 
-OPEN_ESCALATION = (EscalationStatus.open.value, EscalationStatus.acknowledged.value)
+OPEN_TICKET = {s.value for s in OPEN_TICKET_STATUSES}
 
 
 class CaseClosed(Exception):
@@ -49,7 +56,7 @@ class Casework:
 
     async def resolve_ticket(self, ticket: Ticket, actor: str, note: Optional[str] = None) -> Resolution:
         """Resolve the ticket and tell the customer; its open escalations are handed back and closed."""
-        if ticket.status not in {s.value for s in OPEN_TICKET_STATUSES}:
+        if ticket.status not in OPEN_TICKET:
             raise CaseClosed(ticket.id)
         event = TicketEvent(at=self.clock.now(), actor=actor, action="resolve", note=note)
         await self.db.tickets.resolve(ticket.id, event)
@@ -87,7 +94,7 @@ class Casework:
 
     @staticmethod
     def _check_open(escalation: Escalation) -> None:
-        if escalation.status not in OPEN_ESCALATION:
+        if escalation.status not in OPEN_ESCALATION_STATUSES:
             raise CaseClosed(escalation.id)
 
     async def _context(self) -> PlanContext:

@@ -6,7 +6,7 @@ from typing import Tuple
 
 from aiohttp import web
 
-from care_scheduler.casework import OPEN_ESCALATION, CaseClosed
+from care_scheduler.casework import CaseClosed
 from care_scheduler.console.i18n import translator
 from care_scheduler.console.pages import (
     PREFIX,
@@ -21,7 +21,7 @@ from care_scheduler.console.pages import (
     viewer,
 )
 from care_scheduler.rasa_client import HandBackFailed
-from carecore.model import Customer, Escalation, EscalationStatus
+from carecore.model import OPEN_ESCALATION_STATUSES, Customer, Escalation, EscalationStatus
 
 
 async def _escalation_in_scope(request: web.Request, seen: Viewer) -> Tuple[Escalation, Customer]:
@@ -33,7 +33,7 @@ async def escalation_page(request: web.Request) -> web.Response:
     escalation, customer = await _escalation_in_scope(request, seen)
     contact = next((c for c in customer.contacts if c.contact_id == escalation.contact_id), None)
     return render(request, "escalation.html", seen.lang, seen.session, seen.manager, escalation=escalation,
-                  customer=customer, contact=contact, is_open=escalation.status in OPEN_ESCALATION)
+                  customer=customer, contact=contact, is_open=escalation.status in OPEN_ESCALATION_STATUSES)
 
 
 async def escalation_action(request: web.Request) -> web.Response:
@@ -44,7 +44,7 @@ async def escalation_action(request: web.Request) -> web.Response:
     t = translator(seen.lang)
     back = f"{PREFIX}/escalations/{escalation.id}"
     action = request.match_info["action"]
-    if escalation.status not in OPEN_ESCALATION:
+    if escalation.status not in OPEN_ESCALATION_STATUSES:
         redirect(seen.session, back)
     if action == "ack":
         await db_of(request).escalations.set_status(escalation.id, EscalationStatus.acknowledged)

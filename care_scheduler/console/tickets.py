@@ -6,7 +6,7 @@ from typing import Tuple
 
 from aiohttp import web
 
-from care_scheduler.casework import CaseClosed
+from care_scheduler.casework import OPEN_TICKET, CaseClosed
 from care_scheduler.console.i18n import translator
 from care_scheduler.console.pages import (
     PREFIX,
@@ -21,9 +21,7 @@ from care_scheduler.console.pages import (
     viewer,
 )
 from carecore.clock import utcnow
-from carecore.model import OPEN_TICKET_STATUSES, Customer, Ticket, TicketEvent
-
-_OPEN = {s.value for s in OPEN_TICKET_STATUSES}
+from carecore.model import Customer, Ticket, TicketEvent
 
 
 async def _ticket_in_scope(request: web.Request, seen: Viewer) -> Tuple[Ticket, Customer]:
@@ -36,7 +34,7 @@ async def ticket_page(request: web.Request) -> web.Response:
     escalations = [e for e in await db_of(request).escalations.for_customers([customer.id], open_only=False)
                    if e.ticket_id == ticket.id]
     return render(request, "ticket.html", seen.lang, seen.session, seen.manager, ticket=ticket,
-                  customer=customer, escalations=escalations, is_open=ticket.status in _OPEN)
+                  customer=customer, escalations=escalations, is_open=ticket.status in OPEN_TICKET)
 
 
 async def ticket_action(request: web.Request) -> web.Response:
@@ -53,7 +51,7 @@ async def ticket_action(request: web.Request) -> web.Response:
             redirect(seen.session, back)
         await db.tickets.add_event(ticket.id, TicketEvent(at=utcnow(), actor=seen.manager.id, action=action, note=note))
         redirect(seen.session, back, t("done"))
-    if ticket.status not in _OPEN:
+    if ticket.status not in OPEN_TICKET:
         redirect(seen.session, back)
     if action == "ack":
         await db.tickets.acknowledge(ticket.id, TicketEvent(at=utcnow(), actor=seen.manager.id, action=action,

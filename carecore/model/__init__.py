@@ -36,6 +36,7 @@ from carecore.model.customers import (
 from carecore.model.identity import LoginFailure, OtpChallenge
 from carecore.model.sends import UNFINISHED, UNFINISHED_VALUES, ParkedCallback, SendRecord, SendStatus, StatusEvent
 from carecore.model.tickets import (
+    OPEN_ESCALATION_STATUSES,
     OPEN_TICKET_STATUSES,
     TICKET_ID_PATTERN,
     Escalation,

@@ -95,6 +95,10 @@ class EscalationStatus(str, Enum):
     handed_back = "handed_back"
 
 
+# An escalation still waiting for its manager: the conversation stays paused.
+OPEN_ESCALATION_STATUSES = (EscalationStatus.open.value, EscalationStatus.acknowledged.value)
+
+
 class Escalation(Model):
     """A customer handed to their account manager; the conversation is paused meanwhile."""
 

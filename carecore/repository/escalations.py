@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any, Dict, List, Optional, Sequence
 
 from carecore.clock import utcnow
-from carecore.model import Escalation, EscalationStatus
+from carecore.model import OPEN_ESCALATION_STATUSES, Escalation, EscalationStatus
 from carecore.repository.base import Repository, next_daily_id
 from carecore.repository.errors import validated, write_errors
 
@@ -29,7 +29,7 @@ class EscalationRepository(Repository):
 
     async def open_for_sender(self, sender_id: str) -> Optional[Escalation]:
         doc = await self._col.find_one(
-            {"sender_id": sender_id, "status": {"$in": [EscalationStatus.open.value, EscalationStatus.acknowledged.value]}}
+            {"sender_id": sender_id, "status": {"$in": list(OPEN_ESCALATION_STATUSES)}}
         )
         return Escalation.parse_obj(doc) if doc else None
 
@@ -40,7 +40,7 @@ class EscalationRepository(Repository):
         if customer_ids is not None:
             query["customer_id"] = {"$in": list(customer_ids)}
         if open_only:
-            query["status"] = {"$in": [EscalationStatus.open.value, EscalationStatus.acknowledged.value]}
+            query["status"] = {"$in": list(OPEN_ESCALATION_STATUSES)}
         cursor = self._col.find(query).sort("contact_by", 1).limit(limit)
         return [Escalation.parse_obj(doc) async for doc in cursor]
 

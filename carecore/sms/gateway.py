@@ -102,7 +102,7 @@ class SmsGateway:
         reservation = await self.db.sends.reserve(message.record(now=now, lease_until=self.lease_from(now)))
         record = reservation.record
         if reservation.created:
-            if record.lease_until is None:  # kept back: recorded, nothing to send
+            if SendStatus(record.status) == SendStatus.suppressed:  # kept back: recorded, nothing to send
                 return record
             return await self._deliver(record, record.lease_until, first_attempt_counted=True, pace=pace)
         if record.body != message.body or record.to != message.to:
