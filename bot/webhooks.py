@@ -57,7 +57,7 @@ def webhook_blueprint(name: str, handle: Callable[[Request], Awaitable[HTTPRespo
 
     @webhook.listener("after_server_start")
     async def started(*_: object) -> None:
-        rasa_compat.server_started()  # once the model is loaded; each channel calls it, gc.freeze is idempotent
+        rasa_compat.server_started()  # the model is loaded by now; every channel calls it, it acts once
 
     @webhook.listener("after_server_stop")
     async def close_endpoint_sessions(*_: object) -> None:

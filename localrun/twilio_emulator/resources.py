@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from email.utils import format_datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 from urllib.parse import urlencode, urlsplit
 
@@ -158,7 +158,7 @@ class ListQuery:
         if "From" in self.filters and message["from"] != self.filters["From"]:
             return False
         if self.dates:
-            sent = date_parser.parse(message["date_sent"]).astimezone(timezone.utc).date()
+            sent = parsedate_to_datetime(message["date_sent"]).astimezone(timezone.utc).date()
             for op, wanted in self.dates:
                 if (op == "" and sent != wanted) or (op == ">" and sent < wanted) or (op == "<" and sent > wanted):
                     return False
