@@ -13,7 +13,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import Identity, VerifiedAction
+from actions.common import Identity, verified_action
 from actions.services import Services
 from carecore.months import parse_month, shift_month
 from carecore.texts import bullet_lines, change_from_previous, fmt_time, label, yuan
@@ -137,32 +137,9 @@ async def answer_ticket_status(svc: Services, tracker: Tracker, dispatcher: Coll
     dispatcher.utter_message(response="utter_open_tickets", lines=bullet_lines(lines))
     return []
 
-
-class ActionAccountSummary(VerifiedAction):
-    action_name = "action_account_summary"
-    handle = staticmethod(answer_account_summary)
-
-
-class ActionAccountManager(VerifiedAction):
-    action_name = "action_account_manager"
-    handle = staticmethod(answer_account_manager)
-
-
-class ActionUsage(VerifiedAction):
-    action_name = "action_usage"
-    handle = staticmethod(answer_usage)
-
-
-class ActionServiceStatus(VerifiedAction):
-    action_name = "action_service_status"
-    handle = staticmethod(answer_service_status)
-
-
-class ActionSla(VerifiedAction):
-    action_name = "action_sla"
-    handle = staticmethod(answer_sla)
-
-
-class ActionTicketStatus(VerifiedAction):
-    action_name = "action_ticket_status"
-    handle = staticmethod(answer_ticket_status)
+ActionAccountSummary = verified_action("action_account_summary", answer_account_summary)
+ActionAccountManager = verified_action("action_account_manager", answer_account_manager)
+ActionUsage = verified_action("action_usage", answer_usage)
+ActionServiceStatus = verified_action("action_service_status", answer_service_status)
+ActionSla = verified_action("action_sla", answer_sla)
+ActionTicketStatus = verified_action("action_ticket_status", answer_ticket_status)

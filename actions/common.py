@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple, Type
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -16,6 +16,7 @@ from carecore.repository import DatabaseError
 log = logging.getLogger(__name__)
 
 Identity = Tuple[Customer, Contact]
+Events = List[Dict[str, Any]]
 
 
 def lang_of(tracker: Tracker) -> str:
@@ -88,3 +89,12 @@ class VerifiedAction(Action):
             log.exception("%s: database unavailable", self.name())
             dispatcher.utter_message(response="utter_service_unavailable")
             return []
+
+
+Answer = Callable[[Services, Tracker, CollectingDispatcher, Identity, str], Awaitable[Events]]
+
+
+def verified_action(name: str, answer: Answer) -> Type[VerifiedAction]:
+    """The verified-only action ``name`` that replies with ``answer``; the SDK registers it like any subclass."""
+    class_name = "".join(part.title() for part in name.split("_"))
+    return type(class_name, (VerifiedAction,), {"action_name": name, "handle": staticmethod(answer)})

@@ -83,7 +83,6 @@ async def request_human(svc: Services, tracker: Tracker, dispatcher: CollectingD
                         lang: str) -> List[Dict[str, Any]]:
     return await escalate(svc, tracker, dispatcher, who, EscalationReason.request_human)
 
-
 class ActionEscalate(VerifiedAction):
     action_name = "action_escalate"
     handle = staticmethod(request_human)

@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import Identity, VerifiedAction, lang_of, verified_identity
+from actions.common import Identity, lang_of, verified_action, verified_identity
 from actions.services import Services, services
 from carecore.clock import utcnow
 from carecore.months import parse_month
@@ -58,20 +58,9 @@ async def opt_in(svc: Services, tracker: Tracker, dispatcher: CollectingDispatch
     await _set_consent(svc, dispatcher, who, False)
     return []
 
-
-class ActionBillNotReceived(VerifiedAction):
-    action_name = "action_bill_not_received"
-    handle = staticmethod(bill_not_received)
-
-
-class ActionOptOutSms(VerifiedAction):
-    action_name = "action_opt_out_sms"
-    handle = staticmethod(opt_out)
-
-
-class ActionOptInSms(VerifiedAction):
-    action_name = "action_opt_in_sms"
-    handle = staticmethod(opt_in)
+ActionBillNotReceived = verified_action("action_bill_not_received", bill_not_received)
+ActionOptOutSms = verified_action("action_opt_out_sms", opt_out)
+ActionOptInSms = verified_action("action_opt_in_sms", opt_in)
 
 
 CONFIRM_LANGUAGE = {"zh": "好的，之后我将用中文回复您。", "en": "Sure, I'll reply in English from now on."}

@@ -1,18 +1,8 @@
-"""Check action-server responses against Rasa's schema without re-checking the schema each time.
+"""Action-server responses checked against Rasa's schema, compiled once instead of on every call.
 
-Rasa 3.6's ``RemoteAction._validate_action_result`` calls ``jsonschema.validate``
-for every custom action it runs, and that first checks the response *schema*
-against the Draft 2020-12 meta-schema, then builds a new validator. The schema
-never changes, yet that check costs more than the rest of a turn, and this
-assistant runs a custom action on every turn (the ``language`` slot mapping).
-
-Here the schema is checked once. Valid responses take a quick path: each event
-is checked against the one branch of the schema's ``oneOf`` that its ``event``
-name selects (the branches differ by a constant ``event``, so no other branch can
-match), instead of against all 23. Anything the quick path does not accept goes
-through the full validator, which decides and reports exactly as Rasa's does:
-the same schema, the same error chosen (``best_match``) and the same message.
-Installed by ``bot.rasa_compat``.
+Rasa 3.6 re-checks the schema against its meta-schema for every custom action, which costs more than
+the rest of a turn. Valid events take a quick path through the one ``oneOf`` branch their ``event``
+name selects; anything else goes through the full validator, which reports exactly as Rasa's does.
 """
 
 from __future__ import annotations

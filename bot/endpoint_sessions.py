@@ -1,23 +1,9 @@
-"""Rasa's calls to the action server over kept-alive connections, one HTTP session per event loop.
+"""Rasa's calls to the action server over kept-alive connections: one HTTP session per event loop.
 
-Rasa 3.6's ``EndpointConfig.request`` builds a new aiohttp ``ClientSession`` for every
-call: a new connector, a new TCP connection to the action server, then all of it torn
-down. A verified customer's question takes two to four such calls, and the Rasa
-server's one event loop, whose CPU sets every customer's latency, paid for each
-connection on both ends.
-
-``install`` makes ``EndpointConfig.session`` hand out one shared session per event loop
-(and per endpoint's headers and credentials), entered and left as Rasa enters and
-leaves a new one, without closing it. The request itself, its headers, parameters,
-timeout and error handling stay Rasa's.
-
-An idle connection is dropped after ``IDLE_S``, well before Sanic, which the action
-server runs on, closes its end (``KEEP_ALIVE_TIMEOUT``, 5 s): a request never goes
-out on a connection the server is closing, where a POST could not be safely retried.
-``close_all`` closes the sessions of the running loop when the server stops (the channels'
-blueprints call it, ``bot.webhooks``). A speed patch, installed by ``bot.rasa_compat`` for
-``python -m bot run`` only: ``rasa shell`` loads none of the channels, so it keeps Rasa's
-session per call and has nothing left open at exit.
+Rasa 3.6 opens a new aiohttp session, and a new TCP connection, for every action call, paid for on the
+server's one event loop. Idle connections are dropped after ``IDLE_S``, before the action server's
+Sanic closes its end, so a POST never goes out on a closing connection. Installed by
+``bot.rasa_compat`` for ``python -m bot run`` only; ``close_all`` runs when the server stops.
 """
 
 from __future__ import annotations

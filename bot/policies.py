@@ -1,26 +1,9 @@
-"""Dialogue policies that skip TED's prediction when a rule or a memorised story has already decided.
+"""Rule and memoization policies that note a certain prediction, and a TED that then skips its forward pass.
 
-Rasa runs every policy for every prediction and only then lets the ensemble pick
-one (``DefaultPolicyPredictionEnsemble``). A rule or memorised turn predicts with
-confidence 1.0, which TED cannot beat: ties go to the higher priority (rules 6,
-memoization 3, TED 1; the skip compares the configured ones), and TED's only way
-past confidence is an end-to-end prediction, which a model trained without
-end-to-end stories never makes. So whenever one of them is certain, TED's
-forward pass is thrown away, and nearly every turn of this assistant follows a
-rule (form turns, FAQ answers, the listen after an answer).
-
-The rule and memoization policies here note their prediction for the tracker
-they were given; TED looks at that note and answers "no prediction" (all zeros,
-as TED does without a model) when it says the outcome is settled. The note is
-matched by identity of the tracker and of its last event, so a note from another
-conversation or an earlier turn is never used; if the graph ever ran TED first,
-TED would simply predict as usual. Nothing changes when TED's answer could
-matter: with no certain prediction of a higher-priority policy, after a rejected
-action (the ensemble then zeroes that action everywhere), or with end-to-end
-features present.
-
-The skip is a speed patch: off unless ``bot.rasa_compat`` turns it on (``skipping``);
-off, these classes predict exactly as Rasa's own.
+A certain rule or memorised turn (confidence 1.0, higher priority) always wins Rasa's ensemble, so
+TED's answer is thrown away; the note is matched by identity of the tracker and its last event, and
+TED predicts as usual whenever its answer could matter (docs/assistant.md, "Rasa fixes"). A speed
+patch: these classes predict exactly as Rasa's own unless ``bot.rasa_compat`` turns ``skipping`` on.
 """
 
 from __future__ import annotations

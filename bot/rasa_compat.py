@@ -1,16 +1,9 @@
 """Every change this product makes to Rasa's own code, installed by one call when a Rasa process starts.
 
-``install()`` first checks that the installed Rasa is 3.6.x (any other version stops
-start-up with a message saying so), then that each attribute a patch replaces still
-has the signature the patch was written for, and only then installs them. Nothing is
-patched as a side effect of an import: ``python -m bot`` (the Rasa CLI behind
-``make run``, ``make shell`` and ``make test-bot``) calls it before Rasa starts.
-
-The patches are speed patches: with ``KEYCARE_RASA_SPEED_PATCHES=none`` (or a
-comma-separated list naming the ones to keep) the assistant behaves the same, only
-slower. Each one's worth, ``make bench-bot`` p95 ratio ours/baseline with it off against
-1.22 and 1.39 in the runs with the others on, before and after (goal 1.3; runs spread by
-about ±0.15; all off: 6.6; docs/performance.md, "Rasa speed patches"):
+``install()`` stops start-up unless Rasa is 3.6.x and each replaced attribute still has the signature
+its patch was written for; importing changes nothing (``python -m bot`` calls it). All are speed
+patches, chosen by ``KEYCARE_RASA_SPEED_PATCHES``. Each one's worth, ``make bench-bot`` p95 ratio
+ours/baseline with it off against 1.22 and 1.39 with all on (goal 1.3; runs spread ±0.15; all off 6.6):
 
 * ``action_validation`` (responses checked against Rasa's schema compiled once): 3.08 without it.
 * ``ted_skip`` (TED not run when a rule or memorised story has decided the turn): 1.62 without it.
@@ -19,10 +12,7 @@ about ±0.15; all off: 6.6; docs/performance.md, "Rasa speed patches"):
 * ``heap_freeze`` (start-up heap frozen once the model is loaded; ``run`` only): 1.51 and 1.36 without it, 1.00 and 1.24 with it.
 
 Measured and not kept: the reply-language slot mapping answered in process (1.12 without it).
-
-Private-API subclasses named in the configuration (``bot.policies`` in ``config.yml``,
-``bot.tracker_store`` in ``endpoints.yml``) are listed in ``SUBCLASSED`` or among a patch's
-targets and checked the same way, by ``check()`` and by the tests.
+Private-API subclasses named in the configuration are checked the same way (``SUBCLASSED``).
 """
 
 from __future__ import annotations

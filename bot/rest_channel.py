@@ -1,15 +1,5 @@
-"""Rasa's REST channel with its input checked, and a polite answer when the assistant fails.
-
-``POST /webhooks/rest/webhook`` with ``{"sender": "...", "message": "..."}``, as Rasa's own:
-
-* 413 for bodies over 16 KB; 400 for anything but a JSON object whose ``sender``
-  is a short plain id and whose ``message`` is a non-empty string of at most
-  1,600 characters (an SMS's worth). Operator objects such as ``{"$gt": ""}``
-  never get near a query.
-* Ids starting with ``sms:`` belong to the SMS channel, which binds them to the
-  sender's number; a chat client cannot claim one.
-* If the message cannot be processed (MongoDB or the action server away), the
-  customer gets a polite "please send it again" instead of silence or a 500.
+"""Rasa's REST channel with its input checked (plain ids, no ``sms:`` ids, bounded text), and a polite
+answer instead of silence or a 500 when the assistant cannot process a message.
 """
 
 from __future__ import annotations

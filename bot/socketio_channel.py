@@ -1,27 +1,6 @@
-"""Rasa's socket.io channel with the REST channel's checks, and a polite answer when the assistant fails.
-
-Rasa's own handlers take a client's ``session_id`` and ``message`` as they come:
-any string or object as the conversation id (an ``sms:`` id included, which the
-REST channel refuses), a message of up to the transport's 1 MB buffer for the
-NLU pipeline to chew on, a dict where text belongs. Here the same rules as for
-REST apply (``bot.webhooks.chat_message_problem``):
-
-* ``session_request`` with an id that is not a plain chat id gets a fresh one,
-  so a client cannot join the room, and hear the replies, of an SMS conversation.
-* A refused message never reaches the assistant; the client gets an
-  ``input_refused`` event saying why, and a message over the length limit is
-  also answered in the conversation, where a customer sees it.
-* The client joins its session's room for real: Rasa 3.6 calls
-  ``enter_room`` without awaiting it, which python-socketio 5.10 made a
-  coroutine, so with ``session_persistence`` no reply ever reached the client.
-* A client's ``metadata`` is not passed on, as the REST channel takes none:
-  nothing reads it, and it would be stored with the conversation unchecked
-  (keys such as ``$where`` included).
-* If the message cannot be processed (MongoDB or the action server away), the
-  customer gets the "please send it again" notice instead of silence.
-
-Connection handling (JWT when ``jwt_key`` is set), the health route and the
-output channel stay Rasa's.
+"""Rasa's socket.io channel with the REST channel's input checks, so a chat client cannot join an SMS
+conversation's room or feed the pipeline unchecked input; it also awaits ``enter_room``, which Rasa 3.6
+does not (python-socketio made it a coroutine), and answers politely when the assistant fails.
 """
 
 from __future__ import annotations

@@ -1,10 +1,7 @@
 """Jieba tokenizer for mixed Chinese/English messages ("我们的专线又down了").
 
-Rasa 3.6's ``JiebaTokenizer`` keeps the whitespace jieba emits between words
-as tokens of their own (RasaHQ/rasa#7910; the fix in PR #13035 was never
-merged). Those tokens carry no meaning, dilute the bag-of-words features and
-shift entity offsets, so this subclass drops them and lower-cases nothing:
-case is left to the featurizers.
+Rasa 3.6's ``JiebaTokenizer`` keeps jieba's whitespace as tokens (RasaHQ/rasa#7910), which dilutes the
+features and shifts entity offsets; this subclass drops them.
 """
 
 from __future__ import annotations

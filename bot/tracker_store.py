@@ -1,18 +1,9 @@
 """Rasa's Mongo tracker store, made to fail fast when MongoDB is away.
 
-Rasa's store uses a synchronous pymongo client inside the server's event loop:
-with pymongo's default 30 s server selection, one message during a MongoDB
-restart would freeze every conversation for 30 s. With short timeouts the
-message fails within about a second, the channel answers with a polite
-"try again" (``bot.fallback``), and pymongo reconnects by itself once MongoDB is back.
-
-With the ``tracker_saves`` speed patch on (``bot.rasa_compat`` turns it on), saving
-also costs less than in Rasa's store, with the same document written: Rasa serialises
-every event of the conversation to build the conversation's state and then drops them,
-and re-reads the whole stored conversation only to count its events. Here the state is
-built without events, and the count is the one this store saw when it read the
-conversation. The driver calls run in worker threads, so a conversation waiting on
-MongoDB does not hold up the others. With the patch off, reads and writes are Rasa's own.
+Rasa's store calls a synchronous pymongo client on the server's event loop, with 30 s server
+selection: one message during a MongoDB restart would freeze every conversation. With short
+timeouts the channel answers "try again" within a second. The ``tracker_saves`` speed patch also
+moves the driver calls to worker threads and appends a save's new events by the stored length last read.
 """
 
 from __future__ import annotations

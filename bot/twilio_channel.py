@@ -1,14 +1,8 @@
-"""Twilio SMS input channel that checks X-Twilio-Signature (Rasa 3.6's built-in one does not).
+"""Twilio SMS input channel that checks X-Twilio-Signature (403), which Rasa 3.6's built-in one does not.
 
-``POST /webhooks/twilio_sms/webhook``: Twilio's form POST for an incoming SMS.
-
-* 403 when the signature is absent or does not match the configured public URL
-  and the posted parameters; nothing reaches the bot.
-* 400 when ``Body`` or a valid ``From`` is missing; 413 for oversized bodies.
-* The conversation id binds the sender's number with an HMAC (see
-  ``carecore.identity``), so only this channel can open a verified SMS session.
-* Replies go out through the product's SMS gateway, keyed by the inbound
-  MessageSid: a webhook Twilio delivers twice is answered once.
+The conversation id binds the sender's number with an HMAC (``carecore.identity``), so only this
+channel opens a verified SMS session; replies go through the gateway keyed by the inbound MessageSid,
+so a webhook Twilio delivers twice is answered once.
 """
 
 from __future__ import annotations

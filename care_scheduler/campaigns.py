@@ -1,11 +1,7 @@
-"""Who gets which care message on a given day, rendered and ready for the gateway.
+"""Who gets which care message on a given day, as a stream of ``Planned`` messages read through a cursor.
 
-Each campaign kind turns a business date into a stream of ``Planned`` messages.
-The stream reads customers through a cursor, never the whole collection, and
-carries its own idempotency keys (kind + contact or customer + period), so a
-rerun of the same day plans the same keys and the gateway sends nothing twice.
-Compensation notices, the SLA watch and the managers' daily brief are planned in
-their own modules (``compensation``, ``sla_watch``, ``brief``).
+Each plan carries its own idempotency key (kind + contact or customer + period), so a rerun of the
+same day plans the same keys and the gateway sends nothing twice.
 """
 
 from __future__ import annotations

@@ -1,13 +1,5 @@
-"""``python -m care_scheduler``: preview, run and report care campaigns, or serve them on a schedule.
-
-* ``preview KIND --date D``: who gets what, the rendered text, segments, suppressions with
-  reasons and a cost estimate; nothing is sent, recorded or decided.
-* ``run KIND --date D [--dry-run]``: send (exactly once per recipient and period), with a
-  progress bar.
-* ``report [--since D] [--plot FILE]``: counts per kind and status from the ``sends`` log;
-  ``--plot`` also draws sends per day by status as a PNG.
-* ``serve``: the scheduler with its HTTP service (status callbacks, health, metrics, admin API, console).
-* ``set-password MANAGER``: an account manager's console password, read from stdin.
+"""``python -m care_scheduler``: preview, run and report care campaigns, serve them on a schedule,
+migrate the schema, set a manager's console password.
 """
 
 from __future__ import annotations

@@ -1,16 +1,8 @@
-"""Compensation notices: bill-not-received claims and SLA breaches, credit first, then the notice.
+"""Compensation notices for bill-not-received claims and SLA breaches: credit first, then the notice.
 
-The operator's rule (see domain notes): a customer who did not receive the bill
-documents within the stated time is, after verification, credited 5 minutes of
-basic call fee; a fault restored after its restore deadline earns the credit
-its SLA class carries by contract.
-
-Each case is settled in two steps. ``settle`` writes the decision and the
-credit in one transaction, keyed by the claim or ticket id, so a credit exists
-once; then the notice goes out under ``comp:<claim or ticket id>``. A crash
-between the two leaves a decided, unnotified case that the next run only
-notifies. Compensation notices are service notices: no send window, no consent
-check.
+``settle`` writes the decision and the credit in one transaction keyed by the claim or ticket, so a
+credit exists once; a crash before the notice leaves a decided case the next run only notifies.
+Service notices: no send window, no consent check.
 """
 
 from __future__ import annotations

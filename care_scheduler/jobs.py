@@ -1,14 +1,8 @@
 """The campaigns on a clock: one APScheduler job per campaign kind, in the business timezone.
 
-* Each kind runs on its crontab line (``CARE_SCHEDULES``), one run at a time.
-* A run that falls outside the send window (greetings, usage) is not dropped:
-  the runner reports when the window opens, and a one-off job for the same
-  business day is scheduled then.
-* Every minute, delivery callbacks that came before their message's sid was
-  recorded are applied (they are parked, not dropped).
-* On start, a kind whose time today has already passed runs at once: a
-  process that was down at 09:00 still greets today's birthdays. Runs are
-  idempotent (keys in ``sends``), so a catch-up never sends anything twice.
+A run outside the send window is rescheduled for when it opens, and a kind whose time today has
+passed runs at start-up, so a process that was down at 09:00 still greets today's birthdays; runs
+are idempotent, so a catch-up never sends twice. Parked status callbacks are applied every minute.
 """
 
 from __future__ import annotations

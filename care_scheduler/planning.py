@@ -1,10 +1,7 @@
 """What every campaign plan is made of: the planned message and the context plans read.
 
-A plan is a stream of ``Planned`` messages, each carrying its own idempotency
-key, so a rerun of the same period plans the same keys and the gateway sends
-nothing twice. Plans with a side effect that must precede the message (a
-compensation credit) carry it as ``settle``; the runner calls it only when it
-really sends, never in a dry run or a preview.
+A side effect that must precede a message (a compensation credit) travels with it as ``settle``,
+which the runner calls only when it really sends, never in a dry run or a preview.
 """
 
 from __future__ import annotations

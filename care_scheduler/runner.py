@@ -1,11 +1,8 @@
 """Running one campaign for one day: send window, bounded concurrency, rate limit, exactly once.
 
-The plan stream is consumed with at most ``concurrency`` sends in flight, so
-memory stays flat however many recipients there are. Every message goes
-through the gateway under its idempotency key: a second run of the same day
-sends nothing new, and a run after a crash finishes what the crashed run left
-unfinished (looked up first, never resent blindly). Each plan becomes its
-gateway message once, and only its outcome comes back to be counted.
+The plan stream is consumed with at most ``concurrency`` sends in flight, so memory stays flat
+however many recipients; every message goes through the gateway under its key, so a rerun or a run
+after a crash sends nothing twice.
 """
 
 from __future__ import annotations

@@ -1,15 +1,6 @@
-"""The care service: the campaign scheduler and its HTTP face, in one process.
-
-* ``POST /twilio/status``: Twilio's delivery callbacks, signature checked
-  against the configured public URL (403), malformed (400), oversized (413).
-* ``GET /healthz``: MongoDB, the scheduler and each job's last run (503 when unhealthy).
-* ``GET /metrics``: Prometheus text format.
-* ``/admin/preview``, ``/admin/run``, ``/admin/report``, and resolving tickets and
-  resolving or handing back escalations (``/admin/tickets/…``, ``/admin/escalations/…``):
-  JSON, bearer token (401).
-* ``/console/``: the account managers' web console (``care_scheduler.console``).
-
-``create_app`` is the factory; tests pass their own database, gateway and clock.
+"""The care service: the campaign scheduler and its HTTP face (status callbacks, health, metrics,
+admin API, console) in one process; ``create_app`` is the factory, and tests pass their own
+database, gateway and clock. Routes: docs/campaigns.md.
 """
 
 from __future__ import annotations

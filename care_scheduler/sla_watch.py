@@ -1,16 +1,8 @@
 """SLA watch (every 5 minutes): warn before fault deadlines, escalate after them, tell customers when resolved.
 
-* **Before a deadline**: an open fault ticket within ``SLA_WARN_BEFORE_MINUTES`` of its
-  response or restore deadline warns the assigned account manager, once per deadline
-  (key ``sla_warn:<ticket>:<deadline>``).
-* **After a breach**: the chain above the ticket's account manager is alerted level by
-  level (city, province, group) as the overdue time passes ``SLA_ESCALATE_AFTER_MINUTES``,
-  one SMS per level and deadline (key ``sla_esc:<ticket>:<deadline>:<level>``), each step
-  recorded in the ticket history before its SMS goes out.
-* **Resolved**: the customer's contact gets a service notice (key ``resolved:<ticket>``);
-  the SLA-breach credit is the compensation campaign's business.
-
-Everything here is a service message: no send window, no consent check.
+Each warning, escalation level and notice has its own idempotency key, and each escalation step is
+recorded in the ticket history before its SMS goes out. All are service messages: no send window,
+no consent check (docs/campaigns.md).
 """
 
 from __future__ import annotations

@@ -1,13 +1,8 @@
-"""``make run``: start everything the product has on its embedded defaults.
+"""``make run``: everything the product has, on its embedded defaults, supervised until Ctrl-C.
 
-1. MongoDB: ``MONGODB_URI`` if set, else the embedded mongod under ``var/``.
-2. Demo data when the database has no customers yet.
-3. SMS: with no Twilio credentials, the local Twilio emulator (or the console
-   outbox with ``SMS_OUTBOX=console``); its credentials are made up per run and
-   handed to the children through the environment.
-4. The product's processes (see ``services``): the care service (scheduler,
-   status callbacks, health, metrics, admin API) and the assistant, supervised
-   until Ctrl-C, then stopped in reverse order, mongod last and cleanly.
+MongoDB (``MONGODB_URI`` or the embedded mongod), demo data for an empty database, SMS to the
+emulator with per-run made-up credentials, then the care service and the assistant; stopped in
+reverse order, mongod last.
 """
 
 from __future__ import annotations

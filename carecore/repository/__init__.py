@@ -1,15 +1,8 @@
 """Every MongoDB call of the product, and the only package that imports a driver.
 
-Motor is deprecated upstream in favour of PyMongo's async API, which rasa 3.6's
-pymongo pin rules out for now. Keeping the driver behind this one package means
-the swap later touches it alone. (Rasa's own tracker store talks to MongoDB itself.)
-One module per aggregate: customers and their selections, managers, tickets,
-escalations, sends and their status callbacks, identity, billing; ``database``
-holds the connection and ``schema`` the validators and indexes.
-
-Writes are validated twice: by the typed models, with errors that name the
-field, and by the collection's ``$jsonSchema`` validator (made from the same
-models), which also guards writes that bypass this code.
+Motor is deprecated in favour of PyMongo's async API, which rasa 3.6's pymongo pin rules out for now;
+behind this one package the swap touches nothing else. One module per aggregate; writes are checked
+by the typed models and again by each collection's ``$jsonSchema`` validator made from them.
 """
 
 from carecore.repository.customers import BirthdaySelection

@@ -1,19 +1,8 @@
-"""The one SMS gateway every sender uses (assistant, care scheduler, SLA watch).
+"""The one SMS gateway every sender uses, so that exactly once holds for all of them.
 
-Exactly-once rests on three rules:
-
-1. Every message is recorded in ``sends`` under its idempotency key *before*
-   the provider is called; the key is the document id, so it is unique.
-2. Only outcomes that certainly did not reach the provider (429, 503 with
-   Retry-After, connection refused) are retried blindly.
-3. A message whose outcome is unknown (timeout, other 5xx, or a ``pending``
-   record left by a process that died mid-call) is looked up in the provider's
-   Messages list before it is ever sent again.
-
-A pending record's ``lease_until`` is its sender's token: another sender may take
-the message over only after it, and a sender counts (and renews) each further
-attempt only while the lease is still the one it holds. Campaigns send through it
-the same way, a bounded number at a time (``care_scheduler.runner``).
+A message is recorded under its key before the provider is called; only outcomes that never reached
+the provider are retried blindly, and an unknown one is looked up before any resend. A pending
+record's ``lease_until`` is its sender's token (docs/sms-gateway.md).
 """
 
 from __future__ import annotations

@@ -1,13 +1,7 @@
 """Where an SMS physically goes: Twilio (real or the local emulator), or a console outbox.
 
-The transport only talks to the outside world and classifies what came back;
-deciding what to retry, record or suppress is the gateway's job. Twilio's
-outcomes fall in five groups, which decide whether a resend is safe:
-
-* ``throttled``  - 429, or 503 with Retry-After: never processed, retry later;
-* ``unreachable`` - the request never reached the server: retry later;
-* ``ambiguous``  - timeout or other 5xx: it may have been accepted, look it up first;
-* ``permanent``  - 21211 invalid To, 21614 not mobile, 21610 unsubscribed, other 4xx.
+The transport only talks to the outside world and classifies what came back (``Outcome``), since
+that decides whether a resend is safe; what to retry, record or suppress is the gateway's job.
 """
 
 from __future__ import annotations

@@ -1,13 +1,7 @@
-"""A local stand-in for Twilio's Messages API, for tests and offline runs.
+"""A local stand-in for Twilio's Messages API, so tests and offline runs use the real twilio-python client.
 
-The real twilio-python client talks to it (``client.api.base_url`` reassigned),
-so the code under test is the code that runs in production. It answers in
-Twilio's published shapes (``resources``; contract tests hold it to twilio-oai),
-error bodies included, sends signed status callbacks, and injects faults (429,
-500, 503, timeouts, invalid or unsubscribed numbers, latency) so the gateway's
-failure handling can be proven.
-
-Run alone: ``python -m localrun.twilio_emulator --port 8099``.
+It answers in Twilio's published shapes (contract tests hold it to twilio-oai), sends signed status
+callbacks and injects faults, so the gateway's failure handling can be proven.
 """
 
 from __future__ import annotations
