@@ -73,14 +73,6 @@ class Database:
         except PyMongoError:
             return False
 
-    async def checkpoint(self) -> None:
-        """Have mongod write everything to disk now (``fsync``: a WiredTiger checkpoint).
-
-        For benchmarks: after a million fresh documents, the next checkpoint would otherwise
-        land in the middle of whatever is timed next, and time the disk instead.
-        """
-        await self.client.admin.command("fsync")
-
     async def ensure_schema(self) -> None:
         """Create collections with validators and indexes; safe to run on every start."""
         existing = set(await self._db.list_collection_names())
