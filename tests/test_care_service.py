@@ -9,6 +9,7 @@ from typing import Any, AsyncIterator, Dict, Tuple
 import aiohttp
 import pytest
 from aiohttp import web
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 
 from care_scheduler.jobs import CareJobs
 from care_scheduler.service import JOBS, METRICS, ServiceMetrics, create_app
@@ -264,11 +265,11 @@ async def test_jobs_follow_their_schedules_in_shanghai_time(service: Service, db
 async def test_the_scheduler_runs_a_job_in_the_service_loop(service: Service, db: Database) -> None:
     app, _, _, _ = service
     jobs: CareJobs = app[JOBS]
+    ran = asyncio.Event()
+    jobs.scheduler.add_listener(lambda event: event.job_id == "compensation" and ran.set(),
+                                EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
     jobs.scheduler.modify_job("compensation", next_run_time=datetime.now(jobs.clock.tz))
-    for _ in range(100):
-        if "compensation" in jobs.last_runs and jobs.last_runs["compensation"].ok is not None:
-            break
-        await asyncio.sleep(0.05)
+    await asyncio.wait_for(ran.wait(), 10)
     run = jobs.last_runs["compensation"]
     assert run.ok is True and run.trigger == "schedule" and run.report["planned"] == 0
 

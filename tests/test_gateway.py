@@ -32,6 +32,7 @@ def sent_to(emu: TwilioEmulator, number: str) -> list[dict]:
 async def test_delivery_with_signed_status_callbacks(db: Database, gateway: SmsGateway, emulator, auth_token) -> None:
     emu, _ = emulator
     seen: list[tuple[str, bool]] = []
+    delivered = asyncio.Event()
 
     async def status(request: web.Request) -> web.Response:
         params = dict(await request.post())
@@ -42,6 +43,8 @@ async def test_delivery_with_signed_status_callbacks(db: Database, gateway: SmsG
             return web.Response(status=403)
         await gateway.handle_status_callback(params["MessageSid"], params["MessageStatus"],
                                              int(params["ErrorCode"]) if "ErrorCode" in params else None)
+        if params["MessageStatus"] == "delivered":
+            delivered.set()
         return web.Response(status=204)
 
     app = web.Application()
@@ -53,11 +56,8 @@ async def test_delivery_with_signed_status_callbacks(db: Database, gateway: SmsG
                                     body="【中国电信】尊敬的客户，您的专线已恢复。", customer_id="KA0000001"))
         assert record.status == "queued" and record.sid and record.sid.startswith("SM")
         assert (record.encoding, record.segments) == ("UCS-2", 1)
-        for _ in range(100):
-            stored = await db.sends.get("notice:1")
-            if stored and stored.status == "delivered":
-                break
-            await asyncio.sleep(0.02)
+        await asyncio.wait_for(delivered.wait(), 10)  # the emulator's callbacks, applied by the handler above
+        stored = await db.sends.get("notice:1")
         assert stored is not None and stored.status == "delivered"
         assert seen == [("sent", True), ("delivered", True)]
         assert [h.status for h in stored.history] == ["pending", "queued", "sent", "delivered"]

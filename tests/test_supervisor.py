@@ -9,7 +9,6 @@ import stat
 import subprocess
 import sys
 import threading
-import time
 import urllib.request
 from pathlib import Path
 
@@ -17,6 +16,9 @@ from carecore import repository
 from localrun.mongod import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+READERS: dict[int, threading.Thread] = {}  # each supervisor's output reader, read to the end by stop()
 
 
 def run_until_ready(env: dict, timeout_s: float = 120) -> tuple[subprocess.Popen, list[str]]:
@@ -32,7 +34,9 @@ def run_until_ready(env: dict, timeout_s: float = 120) -> tuple[subprocess.Popen
             if "ready:" in line:
                 ready.set()
 
-    threading.Thread(target=pump, daemon=True).start()
+    reader = threading.Thread(target=pump, daemon=True)
+    reader.start()
+    READERS[proc.pid] = reader
     if not ready.wait(timeout_s):
         proc.send_signal(signal.SIGINT)
         try:
@@ -46,7 +50,7 @@ def run_until_ready(env: dict, timeout_s: float = 120) -> tuple[subprocess.Popen
 def stop(proc: subprocess.Popen, lines: list[str]) -> int:
     proc.send_signal(signal.SIGINT)
     code = proc.wait(timeout=60)
-    time.sleep(0.2)  # let the pump thread read the last lines
+    READERS.pop(proc.pid).join(timeout=10)  # the last lines, up to the end of its output
     return code
 
 

@@ -1,4 +1,4 @@
-"""E.164 normalisation, log masking and SMS segment arithmetic."""
+"""E.164 normalisation and log masking."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import logging
 import pytest
 
 from carecore.phones import InvalidPhoneNumber, MaskPhoneNumbersFilter, mask, mask_text, to_e164
-from carecore.sms.segments import GSM7, UCS2, segment_info
 
 
 @pytest.mark.parametrize("raw", ["13800138000", "138 0013 8000", "+86 138-0013-8000", "008613800138000"])
@@ -31,23 +30,3 @@ def test_masking_keeps_only_the_edges() -> None:
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "sms to %s failed", ("+8613800138000",), None)
     MaskPhoneNumbersFilter().filter(record)
     assert record.getMessage() == "sms to +861******8000 failed"
-
-
-@pytest.mark.parametrize(("text", "encoding", "segments"), [
-    ("", GSM7, 1),
-    ("a" * 160, GSM7, 1),
-    ("a" * 161, GSM7, 2),
-    ("a" * 306, GSM7, 2),
-    ("a" * 307, GSM7, 3),
-    ("€" * 80, GSM7, 1),  # extension characters take two septets
-    ("€" * 81, GSM7, 2),
-    ("中" * 70, UCS2, 1),
-    ("中" * 71, UCS2, 2),
-    ("中" * 134, UCS2, 2),
-    ("中" * 135, UCS2, 3),
-    ("a" * 69 + "😀", UCS2, 2),  # an emoji is two UTF-16 units
-    ("【中国电信】尊敬的客户，您好", UCS2, 1),
-])
-def test_segments(text: str, encoding: str, segments: int) -> None:
-    info = segment_info(text)
-    assert (info.encoding, info.segments) == (encoding, segments)
