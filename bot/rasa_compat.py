@@ -88,10 +88,8 @@ def _freeze_when_started() -> None:
 def server_started() -> None:
     """Called by the channels once the Rasa server has loaded its model and started.
 
-    With ``heap_freeze``, what start-up made (TensorFlow, Rasa, the model: millions of
-    objects that live until exit) is moved out of the garbage collector's way, so that
-    collecting the oldest generation no longer walks it all; cycles made later are still
-    collected.
+    With ``heap_freeze``, start-up's millions of lifelong objects leave the collector's reach, so a
+    full collection stops walking them; cycles made later are still collected.
     """
     global _freezing
     if _freezing:

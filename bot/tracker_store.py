@@ -49,11 +49,9 @@ def with_timeouts(uri: str, timeout_ms: int) -> str:
 class ConversationStoreUnavailable(BaseException):
     """MongoDB did not answer for a conversation.
 
-    A ``BaseException`` on purpose: Rasa wraps every tracker store in a
-    ``FailSafeTrackerStore`` that swallows ``Exception`` and carries on with an
-    empty in-memory conversation. That would answer a verified customer as a
-    stranger and lose what they say. This passes the wrapper and reaches the
-    channel, which answers "please send it again" (``bot.fallback``).
+    A ``BaseException`` on purpose: Rasa's ``FailSafeTrackerStore`` swallows ``Exception`` and carries on
+    with an empty conversation, answering a verified customer as a stranger. This reaches the channel,
+    which answers "please send it again".
     """
 
 
@@ -104,10 +102,8 @@ class FastFailMongoTrackerStore(MongoTrackerStore):
     def _write(self, tracker: DialogueStateTracker) -> None:
         """Rasa's ``save``: the conversation's state, and the events not stored yet appended.
 
-        Which events are new follows from the stored length this store last saw: the update
-        applies only if the stored events still number that many, so a write from elsewhere
-        in between (another server, the document replaced) sends it the read-back way, which
-        is Rasa's own: count the stored events of the session, then append the rest.
+        The update applies only if the stored events still number what this store last saw; a write from
+        elsewhere in between sends it Rasa's own way (count the stored events, then append the rest).
         """
         state = self._current_tracker_state_without_events(tracker)
         with self._lengths_lock:

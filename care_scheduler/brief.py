@@ -1,9 +1,7 @@
 """The daily brief (08:30): one SMS per account manager with what needs them today.
 
-Today's and tomorrow's birthdays among their contacts (to call personally), their open
-tickets with those at SLA risk marked, pending bill-not-received claims, customers with
-open complaints, and the console link. A manager with nothing to report gets nothing.
-Key ``brief:<manager>:<date>``.
+Birthdays today and tomorrow, open tickets (SLA risks marked), pending bill claims, open complaints
+and the console link; nothing to report, nothing sent. Key ``brief:<manager>:<date>``.
 """
 
 from __future__ import annotations

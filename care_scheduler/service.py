@@ -64,12 +64,9 @@ async def mongodb_answers(db: Database) -> bool:
 class ServiceMetrics:
     """Process counters, plus gauges read from MongoDB (the sends log is the truth).
 
-    Counting the sends log reads every record: about a second per million here, and
-    years of campaigns hold millions. So a scrape does not wait on it. It starts a
-    recount when the last one is ``METRICS_RECOUNT_S`` old, waits for it a moment, and
-    otherwise shows the last counts, with when they were taken; at most one recount runs
-    at a time, under a server-side time limit. ``care_mongodb_up`` is a ping of its own,
-    so a slow count is not reported as MongoDB being down.
+    Counting the sends log reads every record, millions after years of campaigns, so a scrape does not
+    wait on it: it starts one recount at a time when the last is ``METRICS_RECOUNT_S`` old and shows the
+    last counts meanwhile. ``care_mongodb_up`` is a ping of its own, so a slow count is not "MongoDB down".
     """
 
     RECOUNT_LIMIT_S = 60.0  # the server gives a recount up after this

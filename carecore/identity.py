@@ -1,9 +1,7 @@
 """Who is talking: SMS conversation ids bound to a phone, and one-time codes for chat.
 
-An SMS conversation's sender id is ``sms:<E.164>:<hmac>``. Only the Twilio SMS
-channel, after checking X-Twilio-Signature, can mint one (it holds the secret),
-so a REST or socket.io client that picks such an id gains nothing: without a
-valid HMAC the action server treats it as an unverified chat.
+An SMS sender id is ``sms:<E.164>:<hmac>``; only the Twilio channel, after checking the signature,
+holds the secret to mint one, so a chat client that picks such an id stays unverified.
 """
 
 from __future__ import annotations

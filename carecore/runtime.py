@@ -31,13 +31,10 @@ def embedded_mongo(settings: Settings) -> EmbeddedMongo:
 
 @asynccontextmanager
 async def open_database(settings: Optional[Settings] = None, *, migrate: bool = False) -> AsyncIterator[Database]:
-    """The configured database; with ``migrate``, its validators and indexes brought up to date first.
+    """The configured database (the embedded mongod when no ``MONGODB_URI``, stopped on exit if started here).
 
-    Migration is for the entry points that own the schema (the care service's start,
-    ``care_scheduler migrate``, demo seeding); a campaign run or a report only connects.
-
-    With no ``MONGODB_URI`` the embedded mongod is started (or adopted if it
-    already runs on its port) and, if started here, stopped on exit.
+    ``migrate`` is for the entry points that own the schema: the care service's start, ``care_scheduler
+    migrate`` and demo seeding; a campaign run or a report only connects.
     """
     settings = settings or get_settings()
     mongo: Optional[EmbeddedMongo] = None

@@ -1,9 +1,7 @@
-"""Demo data: realistic key accounts across provinces, idempotent and bulk.
+"""Demo data: realistic key accounts across provinces, idempotent and bulk (``make seed``).
 
-``python -m localrun.seed --customers 200`` (``make seed``). Every record is
-derived from its index with a seeded RNG, so a rerun inserts nothing new and a
-larger ``--customers`` adds only the missing tail. About five contacts per
-customer: ``--customers 200000`` makes one million contacts for the benchmarks.
+Every record is derived from its index with a seeded RNG, so a rerun inserts nothing new and a larger
+``--customers`` adds only the missing tail; ``--customers 200000`` makes a million contacts.
 """
 
 from __future__ import annotations
@@ -279,10 +277,8 @@ async def seed(db: Any, customers: int, *, today: Optional[date] = None, months:
                batch: int = 1000, progress: bool = False, full_check: Optional[bool] = None) -> SeedReport:
     """Insert what is missing of the demo data set; returns what was inserted.
 
-    Up to ``FULL_CHECK_UP_TO`` accounts every document goes through the typed
-    models. Bulk runs (benchmarks) check one account in ``SAMPLE_EVERY`` through
-    the models and leave the rest to MongoDB's ``$jsonSchema`` validators, which
-    keeps a million contacts within minutes.
+    Bulk runs (over ``FULL_CHECK_UP_TO`` accounts) check one account in ``SAMPLE_EVERY`` through the
+    models and leave the rest to MongoDB's validators, which keeps a million contacts within minutes.
     """
     full_check = customers <= FULL_CHECK_UP_TO if full_check is None else full_check
     today = today or SystemClock().today()

@@ -18,10 +18,8 @@ from carecore.repository import LoginFailureRepository
 class LoginLimiter:
     """At most ``limit`` failed logins per key (account, address) in a sliding ``window``.
 
-    The failures are kept in MongoDB (``login_failures``), not in the process: a restart
-    does not wipe an attacker's count, and made-up accounts or addresses by the thousand
-    cost documents that expire with the window, not memory that stays (the in-process
-    version kept an entry for every key ever tried, failed or merely checked).
+    Kept in MongoDB, not the process: a restart does not wipe an attacker's count, and made-up keys cost
+    documents that expire with the window, not memory that stays.
     """
 
     def __init__(self, limit: int, window: timedelta = timedelta(minutes=15)) -> None:
@@ -30,13 +28,9 @@ class LoginLimiter:
     async def admit(self, failures: LoginFailureRepository, now: datetime, *keys: str) -> bool:
         """Count this attempt as a failure before its password is checked; False if it is one too many.
 
-        Why first: checked first and recorded after a wrong password, attempts sent in
-        parallel all passed the check before any of them was recorded. Recorded first,
-        each attempt's count includes every attempt admitted before it, so however many
-        arrive at once, no more than ``limit`` passwords are checked in a window without a
-        success. A refused attempt takes its record back: trying on during a block does not
-        prolong it. A right password clears the count (``succeeded``); a wrong one leaves
-        this record as its failure.
+        Recorded first, each attempt's count includes every attempt admitted before it, so parallel
+        attempts cannot all pass the check; a refused attempt takes its record back, so trying on during
+        a block does not prolong it, and a right password clears the count (``succeeded``).
         """
         # ``at`` on the product's clock, which counts the window; the TTL monitor reads the wall clock
         ids = await failures.record(keys, at=now, expires_at=utcnow() + self.window)

@@ -1,9 +1,7 @@
 """Typed models of the key-account data (pydantic 1.x, as rasa 3.6 pins it), one module per aggregate.
 
-These models are the single definition of every collection: the repository
-validates writes with them, and the MongoDB ``$jsonSchema`` validators are
-derived from them (``carecore.repository.schema``), so the database refuses what the code
-would refuse even when someone writes around the code.
+The single definition of every collection: the repository validates writes with them, and the
+database's ``$jsonSchema`` validators are derived from them.
 """
 
 from carecore.model.base import E164_PATTERN, MESSAGE_SID_PATTERN, MONTH_PATTERN, Language, Model, ModelT, month_key

@@ -31,10 +31,8 @@ class Model(BaseModel):
     def from_stored(cls: Type[ModelT], doc: Mapping[str, Any]) -> ModelT:
         """The model of a document read back from its own collection, without validating it again.
 
-        Every write went through this model or the collection's validator made from it, so
-        the document already is what ``parse_obj`` would make of it; bulk reads (campaigns)
-        skip re-checking every mobile. ``construct`` leaves nested models as dicts, so they
-        are built here first.
+        Every write went through this model or the validator made from it, so bulk reads (campaigns) need
+        not re-check every mobile. ``construct`` leaves nested models as dicts, so they are built here.
         """
         values: Dict[str, Any] = {}
         for name, model_field in cls.__fields__.items():

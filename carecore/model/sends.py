@@ -74,12 +74,8 @@ class SendRecord(Model):
 
 
 class ParkedCallback(Model):
-    """A delivery callback that came before its message's sid was recorded.
-
-    Twilio may report "sent" or "delivered" before the sender has written the sid
-    its API call returned (a slow write, a MongoDB failover, a crash before the
-    record was finished and looked up). Such a callback is kept here and applied
-    once the sid is known, instead of being lost and leaving the record "queued".
+    """A delivery callback that came before its message's sid was recorded (a slow write, a failover, a
+    crash), kept and applied once the sid is known instead of lost.
     """
 
     id: str = Field(..., alias="_id", max_length=96)  # "<sid>/<status>": a repeated callback is kept once

@@ -1,9 +1,7 @@
 """MongoDB ``$jsonSchema`` validators and indexes, derived from the typed models.
 
-Deriving the validators from ``carecore.model`` keeps one definition of each
-collection: a field added to a model is validated by the database too. The
-conversion handles what MongoDB's draft-4 dialect lacks (``$ref``, ``format``,
-``default``, numeric ``exclusiveMinimum``) and maps JSON types to BSON types.
+Deriving them keeps one definition of each collection: a field added to a model is validated by the
+database too. The conversion covers what MongoDB's draft-4 dialect lacks and maps JSON to BSON types.
 """
 
 from __future__ import annotations

@@ -138,13 +138,9 @@ class SmsGateway:
                       pace: Optional[Pace] = None, segments: int = 1) -> Optional[Tuple[SendStatus, Dict[str, Any]]]:
         """Call the provider until there is an outcome to record; returns it, not yet recorded.
 
-        Every attempt is counted in the record before it is made, and counting it renews
-        the lease, whose value is this sender's token. An attempt already counted (at the
-        reservation) renews a lease with less than half its length to run, as after a long
-        wait for the rate limit. ``None`` means another sender has claimed the message
-        meanwhile (the lease ran out while it waited or during a long backoff), and this
-        one stops without calling the provider again. ``pace`` is awaited before every
-        call, and before the lease is checked, since waiting for it takes time.
+        Each attempt is counted in the record first, which renews the lease, this sender's token (an
+        attempt counted at the reservation renews only a lease half run out, as after a wait for the rate).
+        ``None``: another sender claimed the message meanwhile, and this one stops without calling again.
         """
         throttles = 0
         counted = first_attempt_counted

@@ -83,12 +83,10 @@ _last_headers: ContextVar[Optional[Any]] = ContextVar("twilio_last_headers", def
 
 
 class _HeaderKeepingHttpClient(AsyncTwilioHttpClient):
-    """twilio-python's aiohttp client, keeping the response headers and applying its timeout.
+    """twilio-python's aiohttp client, applying its timeout and keeping the response headers.
 
-    twilio-python 8.2's async client ignores its own ``timeout`` argument, so a hung
-    provider would hang the sender forever, and it drops the response headers, where
-    Retry-After says whether a 503 is safe to retry. It never retries: the parent's
-    ``max_retries`` stays off, since a resent POST after a 5xx can send a message twice.
+    twilio-python 8.2's async client ignores ``timeout`` (a hung provider would hang the sender) and
+    drops the headers, where Retry-After says whether a 503 is safe to retry. It never retries a POST.
     """
 
     async def request(self, method: str, url: str, params: Optional[Dict[str, object]] = None,
