@@ -16,7 +16,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 SYSTEM_PACKAGES := fonts-noto-cjk chromium
-.PHONY: venv system-deps run shell test test-bot lint validate train seed nlu-report bench-select bench-dispatch bench-bot drills check-env clean
+.PHONY: venv system-deps run shell test test-bot lint validate train seed nlu-report loc bench-select bench-dispatch bench-bot drills check-env clean
 
 venv: $(STAMP)
 
@@ -71,6 +71,10 @@ seed: venv
 
 nlu-report: venv
 	$(PY) tools/nlu_report.py
+
+# Lines of product code (tests and benchmarks not counted).
+loc:
+	@find carecore care_scheduler actions bot localrun -name '*.py' -exec cat {} + | wc -l
 
 # Benchmarks print their figures and write results/*.json; none is part of `make test`.
 bench-select: venv
