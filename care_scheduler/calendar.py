@@ -69,8 +69,8 @@ def birthdays_greeted(today: date) -> Tuple[Tuple[str, int, Tuple[int, ...]], ..
     return tuple(greeted)
 
 
-def is_birthday(birthday: Birthday, today: date) -> bool:
-    return any(birthday.calendar == calendar and birthday.month == month and birthday.day in days
+def is_birthday(birthday: Optional[Birthday], today: date) -> bool:
+    return birthday is not None and any(birthday.calendar == calendar and birthday.month == month and birthday.day in days
                for calendar, month, days in birthdays_greeted(today))
 
 

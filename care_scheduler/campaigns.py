@@ -107,8 +107,11 @@ async def plan_usage(ctx: PlanContext, gaps: Optional[UsageGaps] = None) -> Asyn
                 gaps.customers.append(customer.id)
             log.info("no usage data for %s in %s: nothing sent", customer.id, month)
             continue
-        previous = await ctx.db.usage.get(customer.id, before)
         contact = customer.billing_contact()
+        if contact is None:
+            log.info("%s has no contacts yet: no usage SMS", customer.id)
+            continue
+        previous = await ctx.db.usage.get(customer.id, before)
         lang = contact.language
         change = change_from_previous(usage.amount_fen, previous.amount_fen if previous else None, lang)
         values = {

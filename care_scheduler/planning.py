@@ -77,8 +77,12 @@ class PlanContext:
         if customer is None:
             log.warning("%s: customer %s no longer exists; nobody to tell", case, customer_id)
             return None
-        contact = next((c for c in customer.contacts if c.contact_id == contact_id), None)
-        return customer, contact or customer.billing_contact()
+        contact = customer.contact(contact_id) if contact_id else None
+        contact = contact or customer.billing_contact()
+        if contact is None:
+            log.warning("%s: customer %s has no contacts; nobody to tell", case, customer_id)
+            return None
+        return customer, contact
 
     def manager_values(self, customer: Customer) -> Dict[str, str]:
         manager = self.managers.get(customer.account_manager_id)

@@ -153,6 +153,14 @@ async def test_usage_on_bill_day_31_in_a_30_day_month(db: Database, gateway: Sms
     assert bodies_to(emu, "+8613800000401") == []
 
 
+async def test_a_customer_without_contacts_gets_no_usage_sms(db: Database, gateway: SmsGateway, emulator) -> None:
+    emu, _ = emulator
+    await seed(db, [], customer_id="CRM-77", bill_day=15)  # imported before its contacts
+    await db.usage.upsert(factories.usage("CRM-77", "2026-10"))
+    report = await runner(db, gateway, datetime(2026, 11, 15, 10, 0)).run("usage")
+    assert report.planned == 0 and emu.messages == {}
+
+
 async def test_usage_follows_a_bill_day_edited_outside_the_product(
         db: Database, gateway: SmsGateway, emulator) -> None:
     emu, _ = emulator

@@ -54,7 +54,8 @@ async def test_customer_round_trip_normalises_mobiles(db: Database) -> None:
         (lambda d: d.pop("company_name"), "company_name"),
         (lambda d: d["contacts"][0].pop("name"), "contacts.0.name"),
         (lambda d: d["billing"].update(bill_day=32), "billing.bill_day"),
-        (lambda d: d.update(contacts=[]), "contacts"),
+        (lambda d: d.update(_id="KA 0000001/x"), "_id"),  # the operator's ids: letters, digits, - and _
+        (lambda d: d["contacts"][0].update(contact_id="c:1"), "contacts.0.contact_id"),
         (lambda d: d["services"][0].update(type="carrier_pigeon"), "services.0.type"),
     ],
 )
@@ -66,6 +67,15 @@ async def test_bad_profiles_are_refused_naming_the_field(db: Database, change, f
     assert any(f.startswith(field) for f in info.value.fields), info.value
     assert field.split(".")[0] in str(info.value)
     assert await db.customers.count() == 0  # nothing partially written
+
+
+async def test_customers_may_have_no_contacts_yet_and_use_the_operators_own_ids(db: Database) -> None:
+    """A CRM's customers can come in before their contacts; its ids are whatever it uses."""
+    await seed_managers(db)
+    for customer_id in ("CRM-000123", "crm_000124"):
+        await db.customers.insert({**factories.customer(), "_id": customer_id, "contacts": [], "services": []})
+    bare = await db.customers.get("CRM-000123")
+    assert bare is not None and bare.contacts == [] and bare.billing_contact() is None
 
 
 async def test_database_validator_refuses_what_bypasses_the_models(db: Database) -> None:

@@ -4,7 +4,16 @@ The single definition of every collection: the repository validates writes with 
 database's ``$jsonSchema`` validators are derived from them.
 """
 
-from carecore.model.base import E164_PATTERN, MESSAGE_SID_PATTERN, MONTH_PATTERN, Language, Model, ModelT, month_key
+from carecore.model.base import (
+    E164_PATTERN,
+    ID_PATTERN,
+    MESSAGE_SID_PATTERN,
+    MONTH_PATTERN,
+    Language,
+    Model,
+    ModelT,
+    month_key,
+)
 from carecore.model.billing import (
     BillDeliveryRecord,
     ClaimStatus,

@@ -59,6 +59,9 @@ def _mobile(value: str) -> str:
 
 E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"
 
+# Customer, contact, circuit and manager ids are the operator's own (its CRM's): any stable string of these.
+ID_PATTERN = r"^[A-Za-z0-9_-]{1,40}$"
+
 
 MESSAGE_SID_PATTERN = r"^(SM|MM)[0-9a-fA-F]{32}$"  # a Twilio message sid
 

@@ -8,7 +8,7 @@ from typing import Any, Dict, Optional
 
 from pydantic import Field, root_validator, validator
 
-from carecore.model.base import MONTH_PATTERN, Model
+from carecore.model.base import ID_PATTERN, MONTH_PATTERN, Model
 from carecore.model.customers import BillDelivery
 
 
@@ -16,7 +16,7 @@ class UsageMonth(Model):
     """One customer's consumption in one month (月通信消费信息); money in fen, never floats."""
 
     id: str = Field(..., alias="_id")
-    customer_id: str = Field(..., regex=r"^KA[0-9]{6,9}$")
+    customer_id: str = Field(..., regex=ID_PATTERN)
     month: str = Field(..., regex=MONTH_PATTERN)
     voice_minutes: int = Field(..., ge=0)
     data_mb: int = Field(..., ge=0)
@@ -67,7 +67,7 @@ class CompensationClaim(Model):
 
     id: str = Field(..., alias="_id", regex=r"^BC-[0-9]{8}-[0-9]{4,6}$")
     kind: str = Field("bill_not_received", regex=r"^[a-z_]{3,32}$")
-    customer_id: str = Field(..., regex=r"^KA[0-9]{6,9}$")
+    customer_id: str = Field(..., regex=ID_PATTERN)
     contact_id: str = Field(..., max_length=40)
     month: str = Field(..., regex=MONTH_PATTERN)
     status: ClaimStatus = ClaimStatus.pending_verification
@@ -84,8 +84,8 @@ class BillDeliveryRecord(Model):
     a bill-not-received claim valid.
     """
 
-    id: str = Field(..., alias="_id", regex=r"^KA[0-9]{6,9}:[0-9]{4}-(0[1-9]|1[0-2])$")
-    customer_id: str = Field(..., regex=r"^KA[0-9]{6,9}$")
+    id: str = Field(..., alias="_id", regex=r"^[A-Za-z0-9_-]{1,40}:[0-9]{4}-(0[1-9]|1[0-2])$")
+    customer_id: str = Field(..., regex=ID_PATTERN)
     month: str = Field(..., regex=MONTH_PATTERN)
     channel: BillDelivery
     issued_at: datetime
@@ -119,7 +119,7 @@ class Credit(Model):
     """Money owed back on the customer's next bill; its id is the claim's or the ticket's, so one each."""
 
     id: str = Field(..., alias="_id", regex=r"^(BC|FT)-[0-9]{8}-[0-9]{4,6}$")
-    customer_id: str = Field(..., regex=r"^KA[0-9]{6,9}$")
+    customer_id: str = Field(..., regex=ID_PATTERN)
     reason: CreditReason
     amount_fen: int = Field(..., ge=1)
     minutes: Optional[int] = Field(None, ge=1)  # bill claims: minutes of basic call fee

@@ -9,7 +9,7 @@ from typing import Any, Dict, List, Optional
 from lunardate import LunarDate
 from pydantic import Field, root_validator, validator
 
-from carecore.model.base import E164_PATTERN, Language, Model, _mobile
+from carecore.model.base import E164_PATTERN, ID_PATTERN, Language, Model, _mobile
 
 
 class CustomerClass(str, Enum):
@@ -123,12 +123,12 @@ class Birthday(Model):
 
 
 class Contact(Model):
-    contact_id: str = Field(..., min_length=1, max_length=40)
+    contact_id: str = Field(..., regex=ID_PATTERN)
     name: str = Field(..., min_length=1, max_length=64)
     role: str = Field(..., min_length=1, max_length=64)
     mobile: str = Field(..., regex=E164_PATTERN)
     email: Optional[str] = Field(None, max_length=254)
-    birthday: Birthday
+    birthday: Optional[Birthday] = None  # unknown: no birthday greeting
     language: Language = Language.zh
     tier: Tier
     billing_contact: bool = False
@@ -140,7 +140,7 @@ class Contact(Model):
 
 
 class Circuit(Model):
-    circuit_id: str = Field(..., min_length=1, max_length=40)
+    circuit_id: str = Field(..., regex=ID_PATTERN)
     type: CircuitType
     bandwidth: str = Field(..., min_length=1, max_length=16)
     status: CircuitStatus = CircuitStatus.active
@@ -156,12 +156,12 @@ class Billing(Model):
 
 
 class Customer(Model):
-    id: str = Field(..., alias="_id", regex=r"^KA[0-9]{6,9}$")
+    id: str = Field(..., alias="_id", regex=ID_PATTERN)
     company_name: str = Field(..., min_length=2, max_length=128)
     customer_class: CustomerClass
     region: Region
-    account_manager_id: str = Field(..., min_length=1, max_length=40)
-    contacts: List[Contact] = Field(..., min_items=1, max_items=50)
+    account_manager_id: str = Field(..., regex=ID_PATTERN)
+    contacts: List[Contact] = Field(default_factory=list, max_items=200)  # none yet: no SMS at all
     services: List[Circuit] = Field(default_factory=list, max_items=500)
     billing: Billing
     created_at: Optional[datetime] = None
@@ -191,18 +191,19 @@ class Customer(Model):
         wanted = circuit_id.upper()
         return next((c for c in self.services if c.circuit_id.upper() == wanted), None)
 
-    def billing_contact(self) -> Contact:
-        return next((c for c in self.contacts if c.billing_contact), self.contacts[0])
+    def billing_contact(self) -> Optional[Contact]:
+        """The contact bills and customer-wide notices go to; None while the customer has no contacts."""
+        return next((c for c in self.contacts if c.billing_contact), self.contacts[0] if self.contacts else None)
 
 
 class AccountManager(Model):
-    id: str = Field(..., alias="_id", regex=r"^AM[0-9A-Z\-]{2,20}$")
+    id: str = Field(..., alias="_id", regex=ID_PATTERN)
     name: str = Field(..., min_length=1, max_length=64)
     mobile: str = Field(..., regex=E164_PATTERN)
     email: str = Field(..., regex=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)
     region: Region
     level: ManagerLevel
-    supervisor_id: Optional[str] = Field(None, max_length=40)
+    supervisor_id: Optional[str] = Field(None, regex=ID_PATTERN)
     password_hash: Optional[str] = Field(None, max_length=512)
 
     _normalise_mobile = validator("mobile", pre=True, allow_reuse=True)(_mobile)

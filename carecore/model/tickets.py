@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Optional
 
 from pydantic import Field, root_validator
 
-from carecore.model.base import Model
+from carecore.model.base import ID_PATTERN, Model
 from carecore.model.billing import Settlement
 
 
@@ -56,7 +56,7 @@ TICKET_ID_PATTERN = r"^(CP|FT)-[0-9]{8}-[0-9]{4,6}$"
 class Ticket(Model):
     id: str = Field(..., alias="_id", regex=TICKET_ID_PATTERN)
     kind: TicketKind
-    customer_id: str = Field(..., regex=r"^KA[0-9]{6,9}$")
+    customer_id: str = Field(..., regex=ID_PATTERN)
     contact_id: Optional[str] = Field(None, max_length=40)
     circuit_id: Optional[str] = Field(None, max_length=40)
     category: Optional[str] = Field(None, max_length=40)
@@ -103,7 +103,7 @@ class Escalation(Model):
     """A customer handed to their account manager; the conversation is paused meanwhile."""
 
     id: str = Field(..., alias="_id", regex=r"^ES-[0-9]{8}-[0-9]{4,6}$")
-    customer_id: str = Field(..., regex=r"^KA[0-9]{6,9}$")
+    customer_id: str = Field(..., regex=ID_PATTERN)
     contact_id: str = Field(..., max_length=40)
     manager_id: str = Field(..., max_length=40)
     sender_id: str = Field(..., min_length=1, max_length=200)

@@ -99,9 +99,10 @@ COLLECTIONS: Dict[str, Tuple[Type[BaseModel], List[IndexSpec]]] = {
     "customers": (
         Customer,
         [
-            # identify an SMS sender / a chat user by registered mobile
-            ([("contacts.mobile", 1)], {"unique": True, "name": "contact_mobile"}),
-            ([("contacts.contact_id", 1)], {"unique": True, "name": "contact_id"}),
+            # identify an SMS sender / a chat user by registered mobile. Sparse, since a customer may
+            # have no contacts yet, and two customers without would otherwise share the key null.
+            ([("contacts.mobile", 1)], {"unique": True, "sparse": True, "name": "contact_mobile"}),
+            ([("contacts.contact_id", 1)], {"unique": True, "sparse": True, "name": "contact_id"}),
             # an account manager's book of customers
             ([("account_manager_id", 1)], {"name": "by_manager"}),
             ([("services.circuit_id", 1)], {"unique": True, "sparse": True, "name": "circuit"}),
