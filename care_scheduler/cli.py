@@ -1,5 +1,5 @@
 """``python -m care_scheduler``: preview, run and report care campaigns, serve them on a schedule,
-migrate the schema, set a manager's console password.
+import and export the operator's records, migrate the schema, set a manager's console password.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from typing import List, Optional
 from tqdm import tqdm
 
 from care_scheduler import operations
-from care_scheduler.campaigns import KINDS
+from care_scheduler.campaigns import KINDS as CAMPAIGNS
+from care_scheduler.dataio.catalog import KINDS
 from care_scheduler.runner import CampaignRunner
 from carecore.clock import FixedClock, SystemClock
 from carecore.config import get_settings
@@ -99,6 +100,51 @@ async def set_password(manager_id: str, password: str) -> int:
     return 0
 
 
+async def import_file(kind: str, path: Path, *, dry_run: bool, strict: bool, prune: bool, sheet: Optional[str],
+                      errors: Optional[Path]) -> int:
+    from care_scheduler.dataio.exporter import write_errors
+    from care_scheduler.dataio.importer import Importer, ImportOptions
+    from care_scheduler.dataio.tables import UnusableFile, format_of
+    from carecore.repository.imports import ImportBusy
+
+    settings = get_settings()
+    if errors is not None:
+        try:
+            format_of(errors)
+        except UnusableFile as exc:
+            print(f"error: --errors {exc}", file=sys.stderr)
+            return 2
+    async with open_database(settings, migrate=True) as db:
+        with tqdm(desc=f"import {kind}", unit="row", file=sys.stderr) as bar:
+            importer = Importer(db, settings, SystemClock(settings.timezone), on_progress=bar.update)
+            try:
+                report = await importer.run(path, ImportOptions(kind, dry_run=dry_run, strict=strict, prune=prune,
+                                                                sheet=sheet, actor=getpass.getuser()[:64] or "cli"))
+            except ImportBusy as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
+        if errors is not None and report.counts["failed"]:
+            written = await write_errors(db, report.job_id, errors, format_of(errors))
+            print(f"failed rows: {errors} ({written})", file=sys.stderr)
+    print(report.summary())
+    return report.exit_code
+
+
+async def export_kind(kind: str, out: Optional[Path], chinese_headers: bool) -> int:
+    from care_scheduler.dataio.exporter import export
+    from care_scheduler.dataio.tables import UnusableFile
+
+    settings = get_settings()
+    async with open_database(settings) as db:
+        try:
+            count = await export(db, kind, out, SystemClock(settings.timezone).tz, chinese_headers=chinese_headers)
+        except UnusableFile as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    print(f"exported {count} {kind} rows" + (f" to {out}" if out else ""), file=sys.stderr)
+    return 0
+
+
 async def migrate() -> int:
     settings = get_settings()
     async with open_database(settings, migrate=True) as db:
@@ -119,13 +165,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m care_scheduler", description="Care campaigns")
     sub = parser.add_subparsers(dest="command", required=True)
     p_preview = sub.add_parser("preview", help="who gets what; nothing is sent")
-    p_preview.add_argument("kind", choices=KINDS)
+    p_preview.add_argument("kind", choices=CAMPAIGNS)
     p_preview.add_argument("--date", type=_day, required=True)
     p_preview.add_argument("--price", type=float, default=None,
                            help="price per segment for the estimate (default SMS_PRICE_PER_SEGMENT)")
     p_preview.add_argument("--show", type=int, default=20, help="messages to print")
     p_run = sub.add_parser("run", help="send a campaign for a day (exactly once)")
-    p_run.add_argument("kind", choices=KINDS)
+    p_run.add_argument("kind", choices=CAMPAIGNS)
     p_run.add_argument("--date", type=_day, default=None)
     p_run.add_argument("--dry-run", action="store_true")
     p_run.add_argument("--mps", type=float, default=None, help="segments per second (default CAMPAIGN_MPS)")
@@ -139,6 +185,21 @@ def main(argv: Optional[List[str]] = None) -> int:
     p_password = sub.add_parser("set-password", help="set an account manager's console password (read from stdin)")
     p_password.add_argument("manager_id")
     sub.add_parser("migrate", help="bring the database's validators and indexes up to date, drop retired ones")
+    kinds = list(KINDS)
+    p_import = sub.add_parser("import", help="load records of one kind from CSV, XLSX or JSON Lines (upsert by key)")
+    p_import.add_argument("kind", choices=kinds)
+    p_import.add_argument("file", type=Path)
+    p_import.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
+    p_import.add_argument("--strict", action="store_true", help="write nothing if any row fails")
+    p_import.add_argument("--prune", action="store_true",
+                          help="contacts, circuits: remove those of the file's customers that the file leaves out")
+    p_import.add_argument("--errors", type=Path, default=None, metavar="OUT.csv",
+                          help="write the failed rows here, with the reason, to fix and import again")
+    p_import.add_argument("--sheet", default=None, help="XLSX: the sheet to read (default: the first)")
+    p_export = sub.add_parser("export", help="write one kind's records in the columns its import reads")
+    p_export.add_argument("kind", choices=kinds)
+    p_export.add_argument("--out", type=Path, default=None, help="FILE.csv, .xlsx or .jsonl (default: CSV to stdout)")
+    p_export.add_argument("--chinese-headers", action="store_true", help="headers in Chinese (客户编号, …)")
     args = parser.parse_args(argv)
     settings = get_settings()
     setup_logging(settings.log_level)
@@ -148,6 +209,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         return asyncio.run(run(args.kind, args.date, args.dry_run, args.mps, args.no_rate_limit, args.now))
     if args.command == "migrate":
         return asyncio.run(migrate())
+    if args.command == "import":
+        return asyncio.run(import_file(args.kind, args.file, dry_run=args.dry_run, strict=args.strict,
+                                       prune=args.prune, sheet=args.sheet, errors=args.errors))
+    if args.command == "export":
+        return asyncio.run(export_kind(args.kind, args.out, args.chinese_headers))
     if args.command == "set-password":
         return asyncio.run(set_password(args.manager_id, _read_password()))
     if args.command == "serve":

@@ -12,12 +12,15 @@ import pymongo
 from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorClientSession, AsyncIOMotorDatabase
 from pymongo.errors import CollectionInvalid, OperationFailure, PyMongoError
 
+from carecore.repository.audit import AuditRepository
 from carecore.repository.billing import BillDeliveryRepository, ClaimRepository, CreditRepository, UsageRepository
 from carecore.repository.customers import CustomerRepository
 from carecore.repository.errors import write_errors
 from carecore.repository.escalations import EscalationRepository
 from carecore.repository.identity import LoginFailureRepository, OtpRepository
+from carecore.repository.imports import ImportErrorRepository, ImportJobRepository
 from carecore.repository.managers import ManagerRepository
+from carecore.repository.records import RecordStore
 from carecore.repository.schema import (
     AUXILIARY_COLLECTIONS,
     COLLECTIONS,
@@ -51,6 +54,13 @@ class Database:
         self.claims = ClaimRepository(self._db)
         self.bill_deliveries = BillDeliveryRepository(self._db)
         self.credits = CreditRepository(self._db)
+        self.audit = AuditRepository(self._db)
+        self.import_jobs = ImportJobRepository(self._db)
+        self.import_errors = ImportErrorRepository(self._db)
+
+    def records(self, collection: str) -> RecordStore:
+        """Whole documents of a collection, a batch at a time (import and export)."""
+        return RecordStore(self._db, self.client, collection)
 
     @classmethod
     def connect(cls, uri: str, name: str, *, server_selection_timeout_ms: int = 5000) -> Database:

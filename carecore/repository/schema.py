@@ -13,11 +13,14 @@ from pydantic import BaseModel
 from carecore.model import (
     UNFINISHED_VALUES,
     AccountManager,
+    AuditEntry,
     BillDeliveryRecord,
     CompensationClaim,
     Credit,
     Customer,
     Escalation,
+    ImportJob,
+    ImportRowError,
     LoginFailure,
     OtpChallenge,
     ParkedCallback,
@@ -193,6 +196,28 @@ COLLECTIONS: Dict[str, Tuple[Type[BaseModel], List[IndexSpec]]] = {
     "credits": (
         Credit,
         [([("customer_id", 1), ("apply_to_month", 1)], {"name": "by_customer_bill"})],
+    ),
+    "audit_log": (
+        AuditEntry,
+        [
+            ([("customer_id", 1), ("at", -1)], {"name": "by_customer"}),  # customer 360's history
+            ([("entity", 1), ("entity_id", 1), ("at", -1)], {"name": "by_entity"}),
+            ([("job_id", 1)], {"name": "by_job", "sparse": True}),
+        ],
+    ),
+    "import_jobs": (
+        ImportJob,
+        [
+            # the lock: one running import per kind
+            ([("kind", 1)], {"unique": True, "name": "one_running_per_kind",
+                             "partialFilterExpression": {"status": "running"}}),
+            ([("started_at", -1)], {"name": "recent"}),
+        ],
+    ),
+    "import_errors": (
+        ImportRowError,
+        [([("job_id", 1), ("row", 1)], {"name": "by_job"}),
+         ([("created_at", 1)], {"expireAfterSeconds": 90 * 86400, "name": "ttl"})],  # kept 90 days
     ),
 }
 
