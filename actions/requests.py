@@ -43,7 +43,8 @@ async def bill_not_received(svc: Services, tracker: Tracker, dispatcher: Collect
 
 
 async def _set_consent(svc: Services, dispatcher: CollectingDispatcher, who: Identity, opted_out: bool) -> None:
-    await svc.db.customers.set_sms_opt_out(who[1].contact_id, opted_out, source="assistant")
+    await svc.db.customers.set_sms_opt_out(who[1].contact_id, opted_out, source="assistant",
+                                          actor=f"contact:{who[1].contact_id}")
     dispatcher.utter_message(response="utter_opted_out" if opted_out else "utter_opted_in")
 
 

@@ -389,6 +389,9 @@ async def test_opt_out_and_in_update_consent(svc: Services, domain) -> None:
     messages, _ = await run(requests.ActionOptInSms(), tracker(slots=VERIFIED_A), domain)
     assert only(messages)["response"] == "utter_opted_in"
     assert (await svc.db.customers.find_by_contact("0000001-01"))[1].sms_opt_out is False
+    history = await svc.db.audit.for_entity("contact", "0000001-01")
+    assert [(e.action, e.source, e.actor) for e in history] == [("opted_in", "assistant", "contact:0000001-01"),
+                                                              ("opted_out", "assistant", "contact:0000001-01")]
 
 
 async def test_change_language_is_saved_to_the_profile(svc: Services, domain) -> None:

@@ -130,6 +130,8 @@ async def test_21610_fails_and_opts_the_contact_out(db: Database, gateway: SmsGa
     customer = await db.customers.get("KA0000001")
     assert customer is not None and customer.contacts[0].sms_opt_out is True
     assert customer.contacts[0].opt_out_source == "twilio_21610"
+    [entry] = await db.audit.for_customer("KA0000001")
+    assert (entry.source, entry.action, entry.actor) == ("twilio", "opted_out", "twilio")
 
 
 @pytest.mark.parametrize("stored", [True, False])

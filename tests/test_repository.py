@@ -117,7 +117,12 @@ async def test_opt_out_is_stored(db: Database) -> None:
     assert customer is not None
     assert customer.contacts[1].sms_opt_out is True and customer.contacts[1].opt_out_source == "assistant"
     assert customer.contacts[0].sms_opt_out is False
-    assert not await db.customers.set_sms_opt_out("nobody", True, source="admin")
+    assert not await db.customers.set_sms_opt_out("nobody", True, source="console")
+    [entry] = await db.audit.for_customer("KA0000001")
+    assert (entry.entity_id, entry.action, entry.source, entry.changes) == (
+        "0000001-02", "opted_out", "assistant", {"sms_opt_out": [False, True]})
+    assert await db.customers.opt_out_mobile("+8613900139000", source="assistant")  # no change: no entry
+    assert len(await db.audit.for_customer("KA0000001")) == 1
 
 
 async def test_manager_hierarchy(db: Database) -> None:

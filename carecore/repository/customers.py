@@ -11,6 +11,7 @@ from motor.motor_asyncio import AsyncIOMotorClientSession
 from carecore.clock import utcnow
 from carecore.model import Contact, Customer
 from carecore.phones import InvalidPhoneNumber, mask, to_e164
+from carecore.repository.audit import AuditRepository
 from carecore.repository.base import Repository, insert_many_skipping_duplicates
 from carecore.repository.errors import RecordValidationError, validated, write_errors
 
@@ -89,20 +90,33 @@ class CustomerRepository(Repository):
         assert contact is not None
         return customer, contact
 
-    async def set_sms_opt_out(self, contact_id: str, opted_out: bool, *, source: str, at: Optional[datetime] = None) -> bool:
-        """Record a contact's SMS consent; returns False when the contact is unknown."""
-        result = await self._col.update_one(
-            {"contacts.contact_id": contact_id},
-            {
-                "$set": {
-                    "contacts.$.sms_opt_out": opted_out,
-                    "contacts.$.opt_out_changed_at": at or utcnow(),
-                    "contacts.$.opt_out_source": source,
-                    "updated_at": utcnow(),
-                }
-            },
-        )
-        return result.matched_count == 1
+    async def set_sms_opt_out(self, contact_id: str, opted_out: bool, *, source: str, actor: str = "system",
+                              reason: Optional[str] = None, at: Optional[datetime] = None) -> bool:
+        """Record a contact's SMS consent and its audit entry together; False when the contact is unknown.
+
+        ``source`` is a ``ChangeSource`` value, or ``twilio_21610`` for a provider unsubscribe (stored as
+        the opt-out's source: only the contact may reverse it).
+        """
+        now = at or utcnow()
+        async with await self._db.client.start_session() as session:
+            async with session.start_transaction():
+                doc = await self._col.find_one({"contacts.contact_id": contact_id}, {"contacts.$": 1},
+                                               session=session)
+                if doc is None:
+                    return False
+                before = bool(doc["contacts"][0].get("sms_opt_out"))
+                await self._col.update_one(
+                    {"contacts.contact_id": contact_id},
+                    {"$set": {"contacts.$.sms_opt_out": opted_out, "contacts.$.opt_out_changed_at": now,
+                              "contacts.$.opt_out_source": source, "updated_at": now}},
+                    session=session)
+                if before != opted_out:
+                    await AuditRepository(self._db).record([{
+                        "at": now, "source": "twilio" if source.startswith("twilio") else source, "actor": actor,
+                        "entity": "contact", "entity_id": contact_id, "customer_id": doc["_id"],
+                        "action": "opted_out" if opted_out else "opted_in", "note": reason,
+                        "changes": {"sms_opt_out": [before, opted_out]}}], session=session)
+        return True
 
     async def set_contact_language(self, contact_id: str, language: str) -> bool:
         if language not in ("zh", "en"):
@@ -113,12 +127,12 @@ class CustomerRepository(Repository):
         )
         return result.matched_count == 1
 
-    async def opt_out_mobile(self, mobile: str, *, source: str) -> bool:
+    async def opt_out_mobile(self, mobile: str, *, source: str, actor: str = "system") -> bool:
         found = await self.find_by_mobile(mobile)
         if not found:
             log.info("opt-out for unregistered number %s ignored", mask(mobile))
             return False
-        return await self.set_sms_opt_out(found[1].contact_id, True, source=source)
+        return await self.set_sms_opt_out(found[1].contact_id, True, source=source, actor=actor)
 
     async def stream(
         self, query: Dict[str, Any], *, projection: Optional[Dict[str, Any]] = None, batch_size: int = 500,

@@ -189,7 +189,7 @@ class SmsGateway:
             return SendStatus.deferred, fields
         if err.code == UNSUBSCRIBED:
             log.info("%s unsubscribed at the provider; marking opted out", mask(to))
-            await self.db.customers.opt_out_mobile(to, source="twilio_21610")
+            await self.db.customers.opt_out_mobile(to, source="twilio_21610", actor="twilio")
         return SendStatus.failed, fields
 
     async def _finish(self, key: str, status: SendStatus, **fields: Any) -> SendRecord:
