@@ -81,3 +81,26 @@ async def test_migrate_drops_the_retired_selection_collections(db: Database, mon
     names = set(await db.collection_names())
     assert "customers" in names and not names & {"customer_birthdays", "bill_day_members"}
     assert {"birthday", "bill_day"} <= set(await db.indexes("customers"))
+
+
+async def test_import_and_export_exit_codes_and_the_error_file(db: Database, mongo_uri: str, tmp_path) -> None:
+    env = {**os.environ, "MONGODB_URI": mongo_uri, "MONGODB_DB": db.name, "VAR_DIR": str(tmp_path)}
+    managers = tmp_path / "managers.csv"
+    managers.write_text("经理编号,姓名,手机号码,邮箱,省份,城市,级别,上级编号\n"
+                        "HQ,钱建国,13900000001,hq@kam.example.cn,集团公司,,集团,\n"
+                        "HQ-2,坏号码,12345,x@kam.example.cn,集团公司,,集团,\n", encoding="utf-8")
+    errors = tmp_path / "failed.csv"
+    code, out, err = await cli(["import", "managers", str(managers), "--errors", str(errors)], env)
+    assert code == 1, err
+    assert "2 rows, 1 created, 0 updated, 0 unchanged, 1 failed" in out
+    lines = errors.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0] == "经理编号,姓名,手机号码,邮箱,省份,城市,级别,上级编号,error_row,error_column,error_reason"
+    assert lines[1].startswith("HQ-2,坏号码,12345,") and ",3,mobile," in lines[1]
+    code, out, _ = await cli(["import", "managers", str(managers), "--dry-run"], env)
+    assert code == 1 and "1 unchanged" in out and "dry run" in out
+    code, out, err = await cli(["import", "contacts", str(managers)], env)
+    assert code == 2 and "missing columns: customer_id, contact_id" in out
+    code, out, err = await cli(["export", "managers"], env)
+    assert code == 0 and out.splitlines() == [
+        "manager_id,name,mobile,email,province,city,level,supervisor_id",
+        "HQ,钱建国,'+8613900000001,hq@kam.example.cn,集团公司,,group,"]
