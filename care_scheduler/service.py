@@ -25,6 +25,7 @@ from care_scheduler import operations
 from care_scheduler.casework import CaseClosed, Casework
 from care_scheduler.console.app import setup_console
 from care_scheduler.console.pages import Keys
+from care_scheduler.import_api import ImportKeys, setup_import_api
 from care_scheduler.jobs import CareJobs
 from care_scheduler.rasa_client import HandBackFailed, RasaClient
 from carecore.clock import Clock, SystemClock
@@ -372,6 +373,7 @@ def create_app(settings: Optional[Settings] = None, *, db: Optional[Database] = 
     app.router.add_get("/admin/report", admin_report)
     app.router.add_post("/admin/tickets/{ticket_id}/resolve", admin_resolve_ticket)
     app.router.add_post("/admin/escalations/{escalation_id}/{action:resolve|handback}", admin_escalation)
+    setup_import_api(app, ImportKeys(SETTINGS, CLOCK, DB))
     setup_console(app, Keys(SETTINGS, CLOCK, DB, JOBS, CASEWORK), settings)
     return app
 

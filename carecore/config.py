@@ -123,6 +123,9 @@ class Settings(BaseSettings):
     campaign_mps: float = Field(30.0, gt=0, description="Segments per second the sender may send (its MPS).")
     campaign_concurrency: int = Field(8, ge=1, le=256, description="Messages in flight at once per campaign.")
     sms_price_per_segment: float = Field(0.05, ge=0, description="Price of one segment for preview estimates.")
+    import_max_bytes: int = Field(
+        512 * 1024 * 1024, ge=1024, description="Largest file `POST /admin/import/{kind}` takes (413 beyond)."
+    )
 
     sla_warn_before_minutes: int = Field(
         30, ge=1, description="Warn the account manager this long before a fault's response or restore deadline."

@@ -8,6 +8,7 @@ row that fails writes nothing and is reported with its number, its column and th
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import hashlib
 import logging
@@ -96,6 +97,10 @@ class Importer:
 
     async def run(self, path: Path, options: ImportOptions) -> ImportReport:
         """Import one file; the report says what happened, and ``exit_code`` what the CLI returns."""
+        return await self.carry_out(await self.begin(path, options), path, options)
+
+    async def begin(self, path: Path, options: ImportOptions) -> str:
+        """Record the job and take its kind's lock (``ImportBusy`` if taken); returns the job id."""
         now = self.clock.now()
         job_id = await self.db.import_jobs.next_id(now.date())
         await self.db.import_jobs.start({
@@ -103,6 +108,10 @@ class Importer:
             "file_name": (options.file_name or path.name)[:200], "dry_run": options.dry_run,
             "strict": options.strict, "prune": options.prune, "owner": f"{socket.gethostname()}:{os.getpid()}",
             "started_at": now, "heartbeat_at": now}, stale_after=STALE_AFTER)
+        return job_id
+
+    async def carry_out(self, job_id: str, path: Path, options: ImportOptions) -> ImportReport:
+        """Read and apply the file of a begun job, then record how it ended."""
         report = ImportReport(job_id, options.kind, options.dry_run, written=not options.dry_run)
         try:
             await self._import(path, options, report)
@@ -227,6 +236,7 @@ class _Pass:
         if self.importer.on_progress is not None:
             self.importer.on_progress(len(batch))
         await self.db.import_jobs.progress(self.report.job_id, _counts(self.report), self.importer.clock.now())
+        await asyncio.sleep(0)  # in the care service, other requests get their turn between batches
 
     async def _apply_batch(self, batch: List[_Row]) -> None:
         ids = {row.doc_id for row in batch}
