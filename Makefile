@@ -16,7 +16,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 SYSTEM_PACKAGES := fonts-noto-cjk chromium
-.PHONY: venv system-deps run shell test test-bot lint validate train seed nlu-report loc bench-select bench-dispatch bench-bot drills check-env clean
+.PHONY: venv system-deps run shell test test-bot lint validate train seed nlu-report loc import-templates bench-select bench-dispatch bench-bot drills check-env clean
 
 venv: $(STAMP)
 
@@ -71,6 +71,10 @@ seed: venv
 
 nlu-report: venv
 	$(PY) tools/nlu_report.py
+
+# The import templates under docs/import/ (CSV and XLSX, English and Chinese headers).
+import-templates: venv
+	$(PY) tools/import_templates.py
 
 # Lines of product code (tests and benchmarks not counted).
 loc:

@@ -239,3 +239,18 @@ async def test_one_import_of_a_kind_at_a_time(db: Database, tmp_path: Path) -> N
     with pytest.raises(ImportBusy):
         await run(db, write(tmp_path, "contacts.csv", CONTACTS), "contacts")
     assert (await run(db, write(tmp_path, "m.csv", MANAGERS), "managers")).exit_code == 0  # other kinds go on
+
+
+@pytest.mark.parametrize("variant", ["csv", "zh.csv", "xlsx", "zh.xlsx"])
+async def test_the_documented_templates_load_into_an_empty_database(db: Database, variant: str) -> None:
+    from care_scheduler.dataio.catalog import KINDS
+
+    await db.ensure_schema()
+    folder = Path(__file__).resolve().parent.parent / "docs" / "import"
+    for kind in KINDS:
+        report = await run(db, folder / f"{kind}.{variant}", kind)
+        assert report.exit_code == 0 and report.counts["created"] >= 2, report.summary()
+    doc = (folder.parent / "import.md").read_text(encoding="utf-8")
+    for kind in KINDS.values():  # the page documents every column under both its names
+        for column in kind.columns:
+            assert f"`{column.name}`" in doc and column.zh in doc, (kind.name, column.name)
