@@ -11,6 +11,7 @@ from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from care_scheduler.console.auth import LoginLimiter
 from care_scheduler.console.campaigns import campaigns_chart, campaigns_page, campaigns_run
 from care_scheduler.console.customers import customer_page
+from care_scheduler.console.directory import customers_page
 from care_scheduler.console.escalations import escalation_action, escalation_page
 from care_scheduler.console.inbox import inbox, to_inbox
 from care_scheduler.console.login import LIMITER, login, login_page, logout
@@ -38,6 +39,7 @@ def setup_console(app: web.Application, keys: Keys, settings: Settings) -> None:
     app.router.add_post(PREFIX + "/tickets/{ticket_id}/{action:ack|note|resolve}", ticket_action)
     app.router.add_get(PREFIX + "/escalations/{escalation_id}", escalation_page)
     app.router.add_post(PREFIX + "/escalations/{escalation_id}/{action:ack|resolve|handback}", escalation_action)
+    app.router.add_get(f"{PREFIX}/customers", customers_page)
     app.router.add_get(PREFIX + "/customers/{customer_id}", customer_page)
     app.router.add_get(f"{PREFIX}/campaigns", campaigns_page)
     app.router.add_post(f"{PREFIX}/campaigns/run", campaigns_run)

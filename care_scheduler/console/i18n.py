@@ -64,6 +64,14 @@ TEXTS: Dict[str, Dict[str, str]] = {
     "cost": {"zh": "预估费用", "en": "Estimated cost"},
     "suppressed": {"zh": "已抑制", "en": "Suppressed"},
     "language": {"zh": "English", "en": "中文"},
+    "customers": {"zh": "客户", "en": "Customers"},
+    "search": {"zh": "查询", "en": "Search"},
+    "search_hint": {"zh": "公司、联系人、手机号、电路编号或工单号", "en": "Company, contact, mobile, circuit or ticket"},
+    "city": {"zh": "城市", "en": "City"},
+    "found": {"zh": "共找到", "en": "Found"},
+    "no_contacts": {"zh": "无联系人", "en": "no contacts"},
+    "previous": {"zh": "上一页", "en": "Previous"},
+    "next": {"zh": "下一页", "en": "Next"},
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime
 from typing import Any, AsyncIterator, Dict, Iterable, List, Optional, Sequence, Tuple
 
@@ -184,6 +185,45 @@ class CustomerRepository(Repository):
         """Company name per customer id, in one query (lists show names, not whole profiles)."""
         cursor = self._col.find({"_id": {"$in": sorted(set(customer_ids))}}, {"company_name": 1})
         return {doc["_id"]: doc["company_name"] async for doc in cursor}
+
+    async def search(self, *, manager_ids: Optional[Sequence[str]], text: str = "", customer_class: str = "",
+                     tier: str = "", city: str = "", also_ids: Sequence[str] = (), skip: int = 0,
+                     limit: int = 25) -> Tuple[int, List[Dict[str, Any]]]:
+        """A page of customers (summaries) matching the filters, within ``manager_ids`` (None: all), and the total.
+
+        ``text`` matches part of a company or contact name, a whole customer or circuit id (any case),
+        or a mobile in any written form; ``also_ids`` adds customers found otherwise (a ticket's).
+        """
+        query: Dict[str, Any] = {}
+        if manager_ids is not None:
+            query["account_manager_id"] = {"$in": list(manager_ids)}
+        if customer_class:
+            query["customer_class"] = customer_class
+        if tier:
+            query["contacts.tier"] = tier
+        if city:
+            query["region.city"] = city
+        text = text.strip()[:100]
+        if text or also_ids:
+            part = {"$regex": re.escape(text), "$options": "i"}
+            whole = {"$regex": f"^{re.escape(text)}$", "$options": "i"}
+            ors: List[Dict[str, Any]] = [{"_id": {"$in": list(also_ids)}}]
+            if text:
+                ors += [{"company_name": part}, {"contacts.name": part}, {"_id": whole}, {"services.circuit_id": whole}]
+                try:
+                    ors.append({"contacts.mobile": to_e164(text, mobile_only=False)})
+                except InvalidPhoneNumber:
+                    pass
+            query["$or"] = ors
+        total = await self._col.count_documents(query)
+        projection = {"company_name": 1, "customer_class": 1, "region": 1, "account_manager_id": 1,
+                      "contacts.tier": 1, "contacts.contact_id": 1, "services.circuit_id": 1}
+        cursor = self._col.find(query, projection).sort([("company_name", 1), ("_id", 1)]).skip(skip).limit(limit)
+        return total, [doc async for doc in cursor]
+
+    async def cities(self, manager_ids: Optional[Sequence[str]]) -> List[str]:
+        query = {"account_manager_id": {"$in": list(manager_ids)}} if manager_ids is not None else {}
+        return sorted(c for c in await self._col.distinct("region.city", query) if c)
 
     async def ids_for_managers(self, manager_ids: Sequence[str]) -> List[str]:
         cursor = self._col.find({"account_manager_id": {"$in": list(manager_ids)}}, {"_id": 1})
