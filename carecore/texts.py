@@ -46,6 +46,18 @@ LABELS = {
     "bill_delivery": {"sms": ("短信", "SMS"), "email": ("电子邮件", "email"), "paper": ("纸质", "paper")},
     "manager_level": {"city": ("地市", "city"), "province": ("省", "province"), "group": ("集团", "group")},
     "language": {"zh": ("中文", "Chinese"), "en": ("英文", "English")},
+    "send_status": {
+        "pending": ("发送中", "pending"), "ambiguous": ("待核实", "ambiguous"), "deferred": ("待重发", "deferred"),
+        "accepted": ("已受理", "accepted"), "queued": ("排队中", "queued"), "sending": ("发送中", "sending"),
+        "sent": ("已发送", "sent"), "delivered": ("已送达", "delivered"), "undelivered": ("未送达", "undelivered"),
+        "failed": ("发送失败", "failed"), "suppressed": ("未发送", "suppressed"),
+    },
+    "send_kind": {
+        "birthday": ("生日祝福", "birthday"), "holiday": ("节日问候", "holiday"), "usage": ("月度消费", "usage"),
+        "compensation": ("补偿通知", "compensation"), "sla_watch": ("SLA通知", "SLA notice"),
+        "brief": ("每日简报", "daily brief"), "otp": ("验证码", "one-time code"), "reply": ("助理回复", "reply"),
+        "escalation": ("转人工通知", "escalation"), "notice": ("服务通知", "notice"),
+    },
     "ticket_kind": {"complaint": ("投诉", "complaint"), "fault": ("故障", "fault")},
     "priority": {"urgent": ("紧急", "urgent"), "high": ("高", "high"), "normal": ("普通", "normal"),
                  "low": ("低", "low")},

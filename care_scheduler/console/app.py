@@ -10,6 +10,7 @@ from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
 from care_scheduler.console.auth import LoginLimiter
 from care_scheduler.console.campaigns import campaigns_chart, campaigns_page, campaigns_run
+from care_scheduler.console.contacts import contact_form, contact_remove, contact_save
 from care_scheduler.console.customers import customer_page
 from care_scheduler.console.directory import customers_page
 from care_scheduler.console.escalations import escalation_action, escalation_page
@@ -41,6 +42,12 @@ def setup_console(app: web.Application, keys: Keys, settings: Settings) -> None:
     app.router.add_post(PREFIX + "/escalations/{escalation_id}/{action:ack|resolve|handback}", escalation_action)
     app.router.add_get(f"{PREFIX}/customers", customers_page)
     app.router.add_get(PREFIX + "/customers/{customer_id}", customer_page)
+    contact = PREFIX + "/customers/{customer_id}/contacts/"
+    app.router.add_get(contact + "new", contact_form)
+    app.router.add_post(contact + "new", contact_save)
+    app.router.add_get(contact + "{contact_id}", contact_form)
+    app.router.add_post(contact + "{contact_id}", contact_save)
+    app.router.add_post(contact + "{contact_id}/remove", contact_remove)
     app.router.add_get(f"{PREFIX}/campaigns", campaigns_page)
     app.router.add_post(f"{PREFIX}/campaigns/run", campaigns_run)
     app.router.add_get(f"{PREFIX}/campaigns/chart.png", campaigns_chart)

@@ -1,10 +1,21 @@
-"""Customer 360: a customer's profile, twelve months of bills, tickets and messages."""
+"""Customer 360: a customer's profile, twelve months of bills, tickets, messages and the history of its records."""
 
 from __future__ import annotations
+
+import re
+from typing import Any, Dict, List
 
 from aiohttp import web
 
 from care_scheduler.console.pages import db_of, not_found, render, viewer
+from carecore.model import SendRecord
+
+_CODE = re.compile(r"\d{4,8}")
+
+
+def shown(sends: List[SendRecord]) -> List[Dict[str, Any]]:
+    """Messages as the page lists them: a one-time code is never shown, even to the account manager."""
+    return [{"record": m, "body": _CODE.sub("******", m.body) if m.kind == "otp" else m.body} for m in sends]
 
 
 async def customer_page(request: web.Request) -> web.Response:
@@ -20,4 +31,5 @@ async def customer_page(request: web.Request) -> web.Response:
     return render(request, "customer.html", seen.lang, seen.session, seen.manager, customer=customer,
                   manager_of=await db.managers.get(customer.account_manager_id), bars=bars,
                   tickets=await db.tickets.for_customer(customer.id, limit=20),
-                  sends=await db.sends.for_customer(customer.id, 30))
+                  sends=shown(await db.sends.for_customer(customer.id, 30)),
+                  history=await db.audit.for_customer(customer.id, limit=50))

@@ -72,6 +72,19 @@ TEXTS: Dict[str, Dict[str, str]] = {
     "no_contacts": {"zh": "无联系人", "en": "no contacts"},
     "previous": {"zh": "上一页", "en": "Previous"},
     "next": {"zh": "下一页", "en": "Next"},
+    "edit_contact": {"zh": "编辑联系人", "en": "Edit contact"},
+    "add_contact": {"zh": "添加联系人", "en": "Add a contact"},
+    "remove_contact": {"zh": "删除联系人", "en": "Remove contact"},
+    "remove_reason": {"zh": "删除原因", "en": "Why remove"},
+    "consent_reason": {"zh": "变更原因（更改订阅时必填）", "en": "Reason (needed to change consent)"},
+    "save": {"zh": "保存", "en": "Save"},
+    "cancel": {"zh": "取消", "en": "Cancel"},
+    "saved": {"zh": "已保存。", "en": "Saved."},
+    "removed": {"zh": "已删除。", "en": "Removed."},
+    "edit": {"zh": "编辑", "en": "Edit"},
+    "changes": {"zh": "变更记录", "en": "Changes"},
+    "by": {"zh": "操作人", "en": "By"},
+    "source": {"zh": "来源", "en": "Source"},
 }
 
 

@@ -47,6 +47,8 @@ class Context:
     tz: ZoneInfo
     bill_delivery_days: int
     manager_ids: set = field(default_factory=set)
+    source: str = "import"  # stored as a contact's opt_out_source when this change opts them out
+    consent_reason: Optional[str] = None  # a manager's reason: with it, and only then, a contact is opted in
 
 
 @dataclass

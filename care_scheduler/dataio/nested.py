@@ -82,14 +82,7 @@ class Contacts(_Nested):
             record["birthday"] = _birthday(record.get("birthday"), row)
             if record["birthday"] is None:
                 del record["birthday"]
-        note = None
-        if row.get("sms_opt_out") is True and not record.get("sms_opt_out"):
-            record.update(sms_opt_out=True, opt_out_source="import", opt_out_changed_at=ctx.now)
-        elif row.get("sms_opt_out") is False and record.get("sms_opt_out"):
-            note = "opt_out_kept"  # consent is the contact's: an import never opts them back in
-        elif before is None:
-            record["sms_opt_out"] = bool(row.get("sms_opt_out"))
-        return record, note
+        return record, _consent(record, before, row, ctx)
 
     def check_among(self, record: Doc, items: List[Doc], index: Optional[int]) -> None:
         for i, other in enumerate(items):
@@ -102,6 +95,30 @@ class Contacts(_Nested):
             yield [doc["_id"], c["contact_id"], c["name"], c["role"], c["mobile"], c.get("email") or "", day,
                    calendar, c.get("language", "zh"), c["tier"], v.format_boolean(c.get("billing_contact")),
                    v.format_boolean(c.get("sms_opt_out"))]
+
+
+def _consent(record: Doc, before: Optional[Doc], row: Doc, ctx: Context) -> Optional[str]:
+    """Apply the row's ``sms_opt_out``: anyone may opt a contact out; opting in takes a manager's reason.
+
+    An import never opts a contact back in (the note says it kept the opt-out), and an opt-out that
+    came from Twilio's 21610 only the contact can reverse, through the assistant.
+    """
+    wanted, current = row.get("sms_opt_out"), bool(record.get("sms_opt_out"))
+    if wanted is True and not current:
+        if before is not None and ctx.source != "import" and not ctx.consent_reason:
+            raise RowError("consent_reason", "a reason is needed to change SMS consent")
+        record.update(sms_opt_out=True, opt_out_source=ctx.source, opt_out_changed_at=ctx.now)
+    elif wanted is False and current:
+        if ctx.consent_reason is None:
+            return "opt_out_kept"  # consent is the contact's: an import never opts them back in
+        if str(record.get("opt_out_source", "")).startswith("twilio"):
+            raise RowError("sms_opt_out", "opted out at Twilio (21610): only the contact can opt back in")
+        if not ctx.consent_reason.strip():
+            raise RowError("consent_reason", "a reason is needed to change SMS consent")
+        record.update(sms_opt_out=False, opt_out_source=ctx.source, opt_out_changed_at=ctx.now)
+    elif before is None:
+        record["sms_opt_out"] = bool(wanted)
+    return None
 
 
 def _birthday(current: Optional[Doc], row: Doc) -> Optional[Doc]:
