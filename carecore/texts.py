@@ -46,6 +46,7 @@ LABELS = {
     "bill_delivery": {"sms": ("短信", "SMS"), "email": ("电子邮件", "email"), "paper": ("纸质", "paper")},
     "manager_level": {"city": ("地市", "city"), "province": ("省", "province"), "group": ("集团", "group")},
     "language": {"zh": ("中文", "Chinese"), "en": ("英文", "English")},
+    "birthday_calendar": {"solar": ("公历", "solar"), "lunar": ("农历", "lunar"), "lunar-leap": ("农历闰月", "lunar, leap month")},
     "send_status": {
         "pending": ("发送中", "pending"), "ambiguous": ("待核实", "ambiguous"), "deferred": ("待重发", "deferred"),
         "accepted": ("已受理", "accepted"), "queued": ("排队中", "queued"), "sending": ("发送中", "sending"),

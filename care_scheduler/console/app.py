@@ -17,6 +17,7 @@ from care_scheduler.console.escalations import escalation_action, escalation_pag
 from care_scheduler.console.inbox import inbox, to_inbox
 from care_scheduler.console.login import LIMITER, login, login_page, logout
 from care_scheduler.console.pages import KEYS, PREFIX, Keys
+from care_scheduler.console.reports import birthdays_download, birthdays_page
 from care_scheduler.console.tickets import ticket_action, ticket_page
 from carecore.config import Settings
 
@@ -48,6 +49,8 @@ def setup_console(app: web.Application, keys: Keys, settings: Settings) -> None:
     app.router.add_get(contact + "{contact_id}", contact_form)
     app.router.add_post(contact + "{contact_id}", contact_save)
     app.router.add_post(contact + "{contact_id}/remove", contact_remove)
+    app.router.add_get(f"{PREFIX}/reports/birthdays", birthdays_page)
+    app.router.add_get(PREFIX + "/reports/birthdays.{format:csv|xlsx}", birthdays_download)
     app.router.add_get(f"{PREFIX}/campaigns", campaigns_page)
     app.router.add_post(f"{PREFIX}/campaigns/run", campaigns_run)
     app.router.add_get(f"{PREFIX}/campaigns/chart.png", campaigns_chart)

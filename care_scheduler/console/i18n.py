@@ -85,6 +85,11 @@ TEXTS: Dict[str, Dict[str, str]] = {
     "changes": {"zh": "变更记录", "en": "Changes"},
     "by": {"zh": "操作人", "en": "By"},
     "source": {"zh": "来源", "en": "Source"},
+    "birthday_report": {"zh": "生日报表", "en": "Birthday report"},
+    "download": {"zh": "下载", "en": "Download"},
+    "name": {"zh": "姓名", "en": "Name"},
+    "role": {"zh": "职务", "en": "Role"},
+    "birthday": {"zh": "生日", "en": "Birthday"},
 }
 
 
