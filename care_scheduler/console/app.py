@@ -18,6 +18,7 @@ from care_scheduler.console.inbox import inbox, to_inbox
 from care_scheduler.console.login import LIMITER, login, login_page, logout
 from care_scheduler.console.pages import KEYS, PREFIX, Keys
 from care_scheduler.console.reports import birthdays_download, birthdays_page
+from care_scheduler.console.team import set_password, set_password_page, team_action, team_page
 from care_scheduler.console.tickets import ticket_action, ticket_page
 from carecore.config import Settings
 
@@ -51,6 +52,10 @@ def setup_console(app: web.Application, keys: Keys, settings: Settings) -> None:
     app.router.add_post(contact + "{contact_id}/remove", contact_remove)
     app.router.add_get(f"{PREFIX}/reports/birthdays", birthdays_page)
     app.router.add_get(PREFIX + "/reports/birthdays.{format:csv|xlsx}", birthdays_download)
+    app.router.add_get(f"{PREFIX}/team", team_page)
+    app.router.add_post(PREFIX + "/team/{manager_id}/{action:password-link|deactivate|activate|reassign}", team_action)
+    app.router.add_get(f"{PREFIX}/set-password", set_password_page)
+    app.router.add_post(f"{PREFIX}/set-password", set_password)
     app.router.add_get(f"{PREFIX}/campaigns", campaigns_page)
     app.router.add_post(f"{PREFIX}/campaigns/run", campaigns_run)
     app.router.add_get(f"{PREFIX}/campaigns/chart.png", campaigns_chart)

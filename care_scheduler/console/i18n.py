@@ -90,6 +90,23 @@ TEXTS: Dict[str, Dict[str, str]] = {
     "name": {"zh": "姓名", "en": "Name"},
     "role": {"zh": "职务", "en": "Role"},
     "birthday": {"zh": "生日", "en": "Birthday"},
+    "team": {"zh": "团队", "en": "Team"},
+    "active": {"zh": "在职", "en": "active"},
+    "inactive": {"zh": "已停用", "en": "deactivated"},
+    "no_password": {"zh": "未设密码", "en": "no password"},
+    "password_link": {"zh": "设置密码链接", "en": "Set-password link"},
+    "link_for": {"zh": "一次性设置密码链接（24小时内有效）", "en": "One-time set-password link (valid 24 h) for"},
+    "deactivate": {"zh": "停用", "en": "Deactivate"},
+    "activate": {"zh": "启用", "en": "Activate"},
+    "reassign": {"zh": "移交客户", "en": "Reassign"},
+    "reassign_to": {"zh": "移交给", "en": "Reassign to"},
+    "reassigned": {"zh": "已移交：客户{customers}个，未结工单{tickets}个，升级{escalations}个。",
+                   "en": "Reassigned: {customers} customers, {tickets} open tickets, {escalations} escalations."},
+    "set_password": {"zh": "设置密码", "en": "Set your password"},
+    "new_password": {"zh": "新密码（至少10位）", "en": "New password (10 characters or more)"},
+    "again": {"zh": "再输入一次", "en": "Again"},
+    "passwords_differ": {"zh": "两次输入的密码不一致。", "en": "The passwords differ."},
+    "password_set": {"zh": "密码已设置，请登录。", "en": "Password set; please log in."},
 }
 
 

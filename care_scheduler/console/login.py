@@ -35,7 +35,8 @@ async def login(request: web.Request) -> web.Response:
     if not await limiter.admit(db.login_failures, now, *limited):
         return render(request, "login.html", lang, session, error=t("login_blocked"), status=429)
     manager = await db.managers.get(manager_id) if manager_id else None
-    if not verify_password(posted.get("password", ""), manager.password_hash if manager else None):
+    if not verify_password(posted.get("password", ""), manager.password_hash if manager else None) \
+            or (manager is not None and not manager.active):
         log.warning("console login failed for %r from %s", manager_id, request.remote)
         return render(request, "login.html", lang, session, error=t("login_failed"), status=401)
     await limiter.succeeded(db.login_failures, *limited)

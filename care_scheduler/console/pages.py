@@ -75,7 +75,8 @@ async def viewer(request: web.Request) -> Viewer:
     db = db_of(request)
     manager_id = session.get("manager_id")
     manager = await db.managers.get(manager_id) if isinstance(manager_id, str) else None
-    if manager is None:
+    if manager is None or not manager.active:  # a deactivated manager's sessions end here
+        session.invalidate()
         raise web.HTTPSeeOther(f"{PREFIX}/login")
     return Viewer(manager, await Scope.of(db, manager), session, language(request, session))
 

@@ -205,6 +205,9 @@ class AccountManager(Model):
     level: ManagerLevel
     supervisor_id: Optional[str] = Field(None, regex=ID_PATTERN)
     password_hash: Optional[str] = Field(None, max_length=512)
+    active: bool = True  # a leaver is deactivated: no login, no session
+    reset_token_hash: Optional[str] = Field(None, regex=r"^[0-9a-f]{64}$")  # a one-time set-password link's
+    reset_expires_at: Optional[datetime] = None
 
     _normalise_mobile = validator("mobile", pre=True, allow_reuse=True)(_mobile)
 

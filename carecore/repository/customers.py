@@ -225,6 +225,14 @@ class CustomerRepository(Repository):
         query = {"account_manager_id": {"$in": list(manager_ids)}} if manager_ids is not None else {}
         return sorted(c for c in await self._col.distinct("region.city", query) if c)
 
+    async def reassign(self, from_manager: str, to_manager: str, at: datetime) -> List[str]:
+        """Move every customer of one manager to another; returns the customers moved."""
+        ids = await self.ids_for_managers([from_manager])
+        if ids:
+            await self._col.update_many({"_id": {"$in": ids}, "account_manager_id": from_manager},
+                                        {"$set": {"account_manager_id": to_manager, "updated_at": at}})
+        return ids
+
     async def ids_for_managers(self, manager_ids: Sequence[str]) -> List[str]:
         cursor = self._col.find({"account_manager_id": {"$in": list(manager_ids)}}, {"_id": 1})
         return [doc["_id"] async for doc in cursor]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Dict, List, Optional, Sequence
 
 from carecore.clock import utcnow
@@ -43,6 +43,12 @@ class EscalationRepository(Repository):
             query["status"] = {"$in": list(OPEN_ESCALATION_STATUSES)}
         cursor = self._col.find(query).sort("contact_by", 1).limit(limit)
         return [Escalation.parse_obj(doc) async for doc in cursor]
+
+    async def reassign_open(self, from_manager: str, to_manager: str, at: datetime) -> int:
+        result = await self._col.update_many(
+            {"manager_id": from_manager, "status": {"$in": list(OPEN_ESCALATION_STATUSES)}},
+            {"$set": {"manager_id": to_manager, "updated_at": at}})
+        return result.modified_count
 
     async def set_status(self, escalation_id: str, status: EscalationStatus) -> bool:
         result = await self._col.update_one(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Dict, Iterable, List, Optional
+
+from pymongo import ReturnDocument
 
 from carecore.model import AccountManager
 from carecore.repository.base import Repository, insert_many_skipping_duplicates
@@ -39,6 +42,23 @@ class ManagerRepository(Repository):
             query["password_hash"] = None
         result = await self._col.update_one(query, {"$set": {"password_hash": password_hash}})
         return result.matched_count == 1
+
+    async def set_active(self, manager_id: str, active: bool) -> bool:
+        result = await self._col.update_one({"_id": manager_id}, {"$set": {"active": active}})
+        return result.matched_count == 1
+
+    async def set_reset_token(self, manager_id: str, token_hash: str, expires_at: datetime) -> bool:
+        result = await self._col.update_one({"_id": manager_id},
+                                            {"$set": {"reset_token_hash": token_hash, "reset_expires_at": expires_at}})
+        return result.matched_count == 1
+
+    async def use_reset_token(self, token_hash: str, now: datetime, password_hash: str) -> Optional[AccountManager]:
+        """Set the password of the active manager holding this unexpired token, and spend the token."""
+        doc = await self._col.find_one_and_update(
+            {"reset_token_hash": token_hash, "reset_expires_at": {"$gt": now}, "active": {"$ne": False}},
+            {"$set": {"password_hash": password_hash}, "$unset": {"reset_token_hash": "", "reset_expires_at": ""}},
+            return_document=ReturnDocument.AFTER)
+        return AccountManager.parse_obj(doc) if doc else None
 
     async def chain(self, manager_id: str) -> List[AccountManager]:
         """The manager and each supervisor above, city first, group last."""
