@@ -25,6 +25,7 @@ async def campaigns_page(request: web.Request) -> web.Response:
     report = await operations.report(db, settings, clock.today() - timedelta(days=29))
     return render(request, "campaigns.html", seen.lang, seen.session, seen.manager, kinds=operations.KINDS,
                   today=clock.today().isoformat(), preview=preview, error=error, report=report,
+                  statuses=sorted({status for counts in report.values() for status in counts}),
                   result=seen.session.pop("run_result", None))
 
 
