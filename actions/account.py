@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import Identity, verified_action
 from actions.services import Services
 from carecore.months import parse_month, shift_month
-from carecore.texts import bullet_lines, change_from_previous, fmt_time, label, yuan
+from carecore.texts import bullet_lines, change_from_previous, customer_classes, fmt_time, label, yuan
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ async def answer_account_summary(svc: Services, tracker: Tracker, dispatcher: Co
     dispatcher.utter_message(
         response="utter_account_summary",
         company_name=customer.company_name,
-        customer_class=label("customer_class", customer.customer_class, lang),
+        customer_class=customer_classes(customer.customer_class, customer.high_value, lang),
         tier=label("tier", contact.tier, lang),
         services=sep.join(kinds) or ("none" if lang == "en" else "暂无"),
         manager_name=manager.name if manager else "-",

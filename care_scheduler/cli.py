@@ -145,6 +145,16 @@ async def export_kind(kind: str, out: Optional[Path], chinese_headers: bool) -> 
     return 0
 
 
+async def high_value() -> int:
+    from care_scheduler.high_value import mark_high_value
+
+    settings = get_settings()
+    async with open_database(settings) as db:
+        counts = await mark_high_value(db, settings, SystemClock(settings.timezone))
+    print(json.dumps(counts))
+    return 0
+
+
 async def migrate() -> int:
     settings = get_settings()
     async with open_database(settings, migrate=True) as db:
@@ -185,6 +195,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     p_password = sub.add_parser("set-password", help="set an account manager's console password (read from stdin)")
     p_password.add_argument("manager_id")
     sub.add_parser("migrate", help="bring the database's validators and indexes up to date, drop retired ones")
+    sub.add_parser("high-value", help="set and clear the high-value flags from the last three months' billing")
     kinds = list(KINDS)
     p_import = sub.add_parser("import", help="load records of one kind from CSV, XLSX or JSON Lines (upsert by key)")
     p_import.add_argument("kind", choices=kinds)
@@ -209,6 +220,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         return asyncio.run(run(args.kind, args.date, args.dry_run, args.mps, args.no_rate_limit, args.now))
     if args.command == "migrate":
         return asyncio.run(migrate())
+    if args.command == "high-value":
+        return asyncio.run(high_value())
     if args.command == "import":
         return asyncio.run(import_file(args.kind, args.file, dry_run=args.dry_run, strict=args.strict,
                                        prune=args.prune, sheet=args.sheet, errors=args.errors))

@@ -20,6 +20,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from care_scheduler.campaigns import KINDS
+from care_scheduler.high_value import mark_high_value
 from care_scheduler.runner import CampaignRunner, RunReport
 from carecore.clock import Clock
 from carecore.config import Settings
@@ -66,6 +67,10 @@ class CareJobs:
             self.scheduler.add_job(self.run, self.trigger(kind), args=[kind, None, "schedule"], id=kind,
                                    name=f"{kind} campaign", max_instances=1, coalesce=True,
                                    misfire_grace_time=3600, replace_existing=True)
+        self.scheduler.add_job(self.mark_high_value, CronTrigger.from_crontab(self.settings.high_value_schedule,
+                                                                             timezone=self.clock.tz),
+                               id="high_value", name="high-value flags", max_instances=1, coalesce=True,
+                               misfire_grace_time=86400, replace_existing=True)
         self.scheduler.add_job(self.apply_parked_callbacks, IntervalTrigger(seconds=PARKED_CALLBACKS_EVERY_S),
                                id="parked_callbacks", name="parked status callbacks", max_instances=1,
                                coalesce=True, replace_existing=True)
@@ -84,6 +89,13 @@ class CareJobs:
             return
         if results:
             log.info("parked status callbacks: %s", dict(results))
+
+    async def mark_high_value(self) -> None:
+        """The monthly high-value flags (``care_scheduler.high_value``); a failure waits for next month's run."""
+        try:
+            await mark_high_value(self.db, self.settings, self.clock)
+        except Exception:
+            log.exception("setting the high-value flags failed")
 
     def due_today(self) -> list[str]:
         """Kinds whose first scheduled time today is already past."""

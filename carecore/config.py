@@ -123,6 +123,10 @@ class Settings(BaseSettings):
     campaign_mps: float = Field(30.0, gt=0, description="Segments per second the sender may send (its MPS).")
     campaign_concurrency: int = Field(8, ge=1, le=256, description="Messages in flight at once per campaign.")
     sms_price_per_segment: float = Field(0.05, ge=0, description="Price of one segment for preview estimates.")
+    high_value_threshold_yuan: float = Field(
+        50000.0, gt=0, description="High value (高值客户): the last three months' average billed amount reaches this."
+    )
+    high_value_schedule: str = Field("0 6 3 * *", description="Crontab line of the monthly high-value job (TIMEZONE).")
     import_max_bytes: int = Field(
         512 * 1024 * 1024, ge=1024, description="Largest file `POST /admin/import/{kind}` takes (413 beyond)."
     )
@@ -182,6 +186,17 @@ class Settings(BaseSettings):
             except ValueError as exc:
                 raise ValueError(f"CARE_SCHEDULES[{kind}]: {exc}") from None
         return {**DEFAULT_SCHEDULES, **value}
+
+    @validator("high_value_schedule")
+    def _high_value_cron(cls, value: str) -> str:  # noqa: N805
+        if value != "0 6 3 * *":
+            from apscheduler.triggers.cron import CronTrigger
+
+            try:
+                CronTrigger.from_crontab(value)
+            except ValueError as exc:
+                raise ValueError(f"HIGH_VALUE_SCHEDULE: {exc}") from None
+        return value
 
     @validator("console_secret")
     def _fernet_key(cls, value: Optional[str]) -> Optional[str]:  # noqa: N805

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 LABELS = {
     "customer_class": {
         "important": ("重要客户", "important"),
-        "high_value": ("高值客户", "high-value"),
         "strategic": ("战略客户", "strategic"),
         "group": ("集团客户", "group"),
+        "high_value": ("高值客户", "high-value"),  # the flag, shown beside the class
     },
     "tier": {
         "diamond": ("钻石卡", "Diamond"),
@@ -81,6 +81,14 @@ LABELS = {
         "closed": ("已关闭", "closed"),
     },
 }
+
+
+def customer_classes(customer_class: Optional[str], high_value: bool, lang: str) -> str:
+    """The class and the high-value flag together ("重要客户、高值客户"); a plain key account without either."""
+    names = [label("customer_class", c, lang) for c in (customer_class, "high_value" if high_value else None) if c]
+    if not names:
+        return "key account" if lang == "en" else "大客户"
+    return (" and " if lang == "en" else "、").join(names)
 
 
 def label(kind: str, value: str, lang: str) -> str:

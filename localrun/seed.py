@@ -194,7 +194,9 @@ def customer_doc(index: int, today: date, managers: List[Dict[str, Any]]) -> Dic
     return {
         "_id": f"KA{index:07d}",
         "company_name": company,
-        "customer_class": customer_class,
+        # "high_value" marks a big spender with no class of its own: the flag beside the class
+        **({"customer_class": customer_class} if customer_class != "high_value" else {}),
+        "high_value": customer_class == "high_value",
         "region": {"province": province.name, "city": city},
         "account_manager_id": manager["_id"],
         "contacts": contacts,

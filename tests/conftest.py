@@ -18,6 +18,7 @@ from carecore.sms.gateway import GatewayPolicy, SmsGateway
 from carecore.sms.transports import TwilioTransport
 from localrun.mongod import EmbeddedMongo, free_port
 from localrun.twilio_emulator import TwilioEmulator, create_app
+from tests.console_client import NOW, Browser
 
 TEST_ACCOUNT_SID = "AC" + "1" * 32
 TEST_FROM = "+8610690000"
@@ -104,3 +105,28 @@ async def rasa() -> AsyncIterator[Tuple[RasaStub, str]]:
     runner, url = await start_app(app)
     yield stub, url
     await runner.cleanup()
+
+
+@pytest.fixture
+async def console(db: Database, gateway: SmsGateway, rasa: Tuple[RasaStub, str]) -> AsyncIterator[str]:
+    """The care service with its console, on the fixed clock the console's demo data is dated by."""
+    from care_scheduler.service import create_app as care_service
+    from carecore.clock import FixedClock
+    from carecore.config import Settings
+
+    _, rasa_url = rasa
+    settings = Settings(rasa_url=rasa_url, rasa_api_token="rasa-token", console_max_failed_logins=3)
+    app = care_service(settings, db=db, gateway=gateway, clock=FixedClock(NOW), start_scheduler=False)
+    runner, url = await start_app(app)
+    yield url
+    await runner.cleanup()
+
+
+@pytest.fixture
+async def browser(console: str) -> AsyncIterator[Browser]:
+    """A logged-out browser on the console."""
+    client = Browser(console)
+    yield client
+    await client.close()
+
+

@@ -18,7 +18,8 @@ MANAGERS = [
 _CUSTOMER: Dict[str, Any] = {
     "_id": "KA0000001",
     "company_name": "杭州华信物流有限公司",
-    "customer_class": "high_value",
+    "customer_class": "important",
+    "high_value": True,
     "region": {"province": "浙江省", "city": "杭州"},
     "account_manager_id": "AM-CZJ01",
     "contacts": [

@@ -117,7 +117,7 @@ async def test_account_summary_and_manager(svc: Services, domain) -> None:
     m = only(messages)
     assert m["response"] == "utter_account_summary"
     assert (m["company_name"], m["customer_class"], m["tier"], m["manager_name"]) == (
-        "杭州华信物流有限公司", "高值客户", "钻石卡", "林海燕")
+        "杭州华信物流有限公司", "重要客户、高值客户", "钻石卡", "林海燕")
     assert "2M数字电路" in m["services"]
     messages, _ = await run(account.ActionAccountManager(), tracker(slots=VERIFIED_A_EN), domain)
     m = only(messages)

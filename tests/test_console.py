@@ -3,102 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from datetime import datetime, timedelta, timezone
-from typing import Any, AsyncIterator, Dict, List, Tuple
+from typing import Any, Dict, List
 
-import aiohttp
 import pytest
 
 from care_scheduler.console.auth import LoginLimiter
-from care_scheduler.service import create_app
-from carecore.clock import FixedClock
-from carecore.config import Settings
 from carecore.passwords import WeakPassword, hash_password, verify_password
 from carecore.repository import Database
-from carecore.sms.gateway import SmsGateway
 from tests import factories
-from tests.conftest import start_app
-
-PASSWORD = "correct horse battery"
-NOW = datetime(2026, 11, 23, 2, 30, tzinfo=timezone.utc)  # 10:30 Shanghai
-
-
-@pytest.fixture
-async def console(db: Database, gateway: SmsGateway, rasa) -> AsyncIterator[str]:
-    _, rasa_url = rasa
-    settings = Settings(rasa_url=rasa_url, rasa_api_token="rasa-token", console_max_failed_logins=3)
-    app = create_app(settings, db=db, gateway=gateway, clock=FixedClock(NOW), start_scheduler=False)
-    runner, url = await start_app(app)
-    yield url
-    await runner.cleanup()
-
-
-async def seed(db: Database) -> None:
-    """Zhejiang: province AM-PZJ over city AM-CZJ01 (KA0000001). Shanghai: AM-CSH01 (KA0000002)."""
-    managers = factories.MANAGERS + [
-        {"_id": "AM-PSH", "name": "陈静", "mobile": "+8613910000002", "email": "psh@kam.example.cn",
-         "region": {"province": "上海市"}, "level": "province", "supervisor_id": "AM-G001"},
-        {"_id": "AM-CSH01", "name": "吴斌", "mobile": "+8613920000002", "email": "csh@kam.example.cn",
-         "region": {"province": "上海市", "city": "上海"}, "level": "city", "supervisor_id": "AM-PSH"},
-    ]
-    for manager in managers:
-        await db.managers.insert({**manager, "password_hash": hash_password(PASSWORD)})
-    await db.customers.insert(factories.customer())
-    other = factories.other_customer()
-    other["account_manager_id"] = "AM-CSH01"
-    await db.customers.insert(other)
-    for customer_id, suffix, circuit in (("KA0000001", "0001", "ZJ-2M-0000001-1"),
-                                         ("KA0000002", "0002", "SH-155M-0000002-1")):
-        contact = "0000001-01" if customer_id == "KA0000001" else "0000002-01"
-        await db.tickets.create(factories.ticket(_id=f"FT-20261123-{suffix}", customer_id=customer_id,
-                                                 contact_id=contact, circuit_id=circuit))
-        manager = "AM-CZJ01" if customer_id == "KA0000001" else "AM-CSH01"
-        await db.escalations.create({
-            "_id": f"ES-20261123-{suffix}", "customer_id": customer_id, "contact_id": contact, "manager_id": manager,
-            "sender_id": f"sms:+86138{suffix}:abc", "channel": "twilio_sms", "reason": "request_human",
-            "summary": "客户要求人工服务", "contact_by": NOW + timedelta(hours=2), "created_at": NOW,
-            "updated_at": NOW})
-
-
-class Browser:
-    """A cookie-keeping client that submits forms the way a browser does (with the page's CSRF token)."""
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
-        self.csrf = ""
-
-    async def get(self, path: str) -> Tuple[int, str]:
-        async with self.http.get(self.base + path, allow_redirects=True) as resp:
-            text = await resp.text() if resp.content_type == "text/html" else ""
-            found = re.search(r'name="csrf" value="([^"]+)"', text)
-            if found:
-                self.csrf = found.group(1)
-            return resp.status, text
-
-    async def post(self, path: str, data: Dict[str, str], *, csrf: bool = True) -> Tuple[int, str]:
-        payload = {**data, **({"csrf": self.csrf} if csrf else {})}
-        async with self.http.post(self.base + path, data=payload, allow_redirects=True) as resp:
-            text = await resp.text()
-            found = re.search(r'name="csrf" value="([^"]+)"', text)
-            if found:
-                self.csrf = found.group(1)
-            return resp.status, text
-
-    async def login(self, manager_id: str, password: str = PASSWORD) -> Tuple[int, str]:
-        await self.get("/console/login")
-        return await self.post("/console/login", {"manager_id": manager_id, "password": password})
-
-    async def close(self) -> None:
-        await self.http.close()
-
-
-@pytest.fixture
-async def browser(console: str) -> AsyncIterator[Browser]:
-    client = Browser(console)
-    yield client
-    await client.close()
+from tests.console_client import PASSWORD, Browser, seed
 
 
 def test_passwords_are_slow_salted_hashes() -> None:

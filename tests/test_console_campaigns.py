@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from carecore.repository import Database
 from carecore.sms.message import Sms
-from tests.test_console import Browser, browser, console, seed  # noqa: F401 - fixtures
+from tests.console_client import Browser, seed
 
 
 async def test_counts_are_a_table_not_python(db: Database, browser: Browser, gateway) -> None:  # type: ignore[no-untyped-def]

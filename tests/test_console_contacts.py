@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from carecore.repository import Database
 from carecore.sms.message import Sms
-from tests.test_console import Browser, browser, console, seed  # noqa: F401 - fixtures
+from tests.console_client import Browser, seed
 
 EDIT = "/console/customers/KA0000001/contacts/0000001-02"
 FORM = {"name": "David Chen", "role": "CTO", "mobile": "+86 139 0013 9000", "email": "", "birthday": "08-15",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from carecore.repository import Database
 from tests import factories
-from tests.test_console import Browser, browser, console, seed  # noqa: F401 - fixtures
+from tests.console_client import Browser, seed
 
 
 async def test_search_by_every_kind_of_key_within_the_scope(db: Database, browser: Browser) -> None:

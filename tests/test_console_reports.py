@@ -7,7 +7,7 @@ import io
 from openpyxl import load_workbook
 
 from carecore.repository import Database
-from tests.test_console import Browser, browser, console, seed  # noqa: F401 - fixtures
+from tests.console_client import Browser, seed
 
 
 async def test_feb_29_is_listed_on_the_28th_in_a_common_year(db: Database, browser: Browser) -> None:

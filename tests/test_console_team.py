@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from carecore.repository import Database
-from tests.test_console import PASSWORD, Browser, browser, console, seed  # noqa: F401 - fixtures
+from tests.console_client import Browser, seed
 
 
 async def test_an_imported_manager_sets_a_password_from_a_one_time_link(db: Database, browser: Browser) -> None:

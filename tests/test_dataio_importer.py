@@ -19,6 +19,8 @@ from carecore.repository import Database
 from carecore.repository.imports import ImportBusy
 
 NOW = datetime(2026, 12, 4, 10, 0)
+TEMPLATES = Path(__file__).resolve().parent.parent / "docs" / "import"
+IMPORT_PAGE = TEMPLATES.parent / "import.md"
 MANAGERS = """manager_id,name,mobile,email,province,city,level,supervisor_id
 HQ-1,钱建国,139 0000 0001,hq@kam.example.cn,集团公司,,集团,
 ZJ-P,周敏,+86-139-1000-0001,pzj@kam.example.cn,浙江省,,province,HQ-1
@@ -246,11 +248,10 @@ async def test_the_documented_templates_load_into_an_empty_database(db: Database
     from care_scheduler.dataio.catalog import KINDS
 
     await db.ensure_schema()
-    folder = Path(__file__).resolve().parent.parent / "docs" / "import"
     for kind in KINDS:
-        report = await run(db, folder / f"{kind}.{variant}", kind)
+        report = await run(db, TEMPLATES / f"{kind}.{variant}", kind)
         assert report.exit_code == 0 and report.counts["created"] >= 2, report.summary()
-    doc = (folder.parent / "import.md").read_text(encoding="utf-8")
+    doc = IMPORT_PAGE.read_text(encoding="utf-8")
     for kind in KINDS.values():  # the page documents every column under both its names
         for column in kind.columns:
             assert f"`{column.name}`" in doc and column.zh in doc, (kind.name, column.name)

@@ -12,6 +12,7 @@ from care_scheduler.console.pages import db_of, render, viewer
 from carecore.model import TICKET_ID_PATTERN, CustomerClass, Tier
 
 PAGE_SIZE = 25
+CLASSES = [c.value for c in CustomerClass] + ["high_value"]  # the classes, and the flag beside them
 _TICKET = re.compile(TICKET_ID_PATTERN)
 
 
@@ -21,7 +22,7 @@ async def customers_page(request: web.Request) -> web.Response:
     scope_ids = sorted(seen.scope.manager_ids) if seen.scope.manager_ids is not None else None
     text = request.query.get("q", "").strip()[:100]
     wanted = {
-        "class": request.query.get("class", "") if request.query.get("class") in set(CustomerClass) else "",
+        "class": request.query.get("class", "") if request.query.get("class") in CLASSES else "",
         "tier": request.query.get("tier", "") if request.query.get("tier") in set(Tier) else "",
         "city": request.query.get("city", "")[:32],
     }
@@ -43,5 +44,5 @@ async def customers_page(request: web.Request) -> web.Response:
         return "?" + urlencode({"q": text, **wanted, "page": to_page})
     return render(request, "customers.html", seen.lang, seen.session, seen.manager, rows=rows, total=total,
                   page=page, pages=max(ceil(total / PAGE_SIZE), 1), text=text, wanted=wanted, link=link,
-                  classes=list(CustomerClass), tiers=list(Tier), cities=await db.customers.cities(scope_ids),
+                  classes=CLASSES, tiers=list(Tier), cities=await db.customers.cities(scope_ids),
                   manager_names=names)

@@ -25,7 +25,7 @@ from carecore.clock import Clock
 from carecore.config import Settings
 from carecore.model import AccountManager, Customer, Escalation, Ticket
 from carecore.repository import Database
-from carecore.texts import label, yuan
+from carecore.texts import customer_classes, label, yuan
 
 PREFIX = "/console"
 Case = TypeVar("Case", Ticket, Escalation)
@@ -126,6 +126,7 @@ def render(request: web.Request, template: str, lang: str, session: aiohttp_sess
     html = _templates.get_template(template).render(
         t=translator(lang), lang=lang, csrf=_csrf(session), manager=manager, flash=flash, prefix=PREFIX,
         label=lambda kind, value: label(kind, str(value), lang), yuan=yuan,
+        classes_of=lambda customer_class, high_value: customer_classes(customer_class, high_value, lang),
         local=lambda dt: dt.astimezone(tz).strftime("%Y-%m-%d %H:%M") if dt else "-", **values)
     return web.Response(text=html, content_type="text/html", status=status,
                         headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY",

@@ -169,9 +169,7 @@ class Customers(Kind):
     columns = (
         Column("customer_id", "客户编号", v.identifier, required=True, aliases=("客户ID",)),
         Column("company_name", "公司名称", needed=True, aliases=("客户名称", "单位名称")),
-        Column("class", "客户类别", v.choice("customer_class", {"重要": "important", "战略": "strategic",
-                                                                "集团": "group", "高值": "high_value"}),
-               needed=True, aliases=("客户类型",)),
+        Column("class", "客户类别", v.customer_class, aliases=("客户类型",)),
         Column("province", "省份", needed=True, aliases=("省",)),
         Column("city", "城市", aliases=("地市",)),
         Column("account_manager_id", "客户经理编号", v.identifier, needed=True, aliases=("客户经理",)),
@@ -209,7 +207,7 @@ class Customers(Kind):
 
     def export_rows(self, doc: Doc, tz: ZoneInfo) -> Iterator[List[str]]:
         region, billing = doc.get("region") or {}, doc.get("billing") or {}
-        yield [doc["_id"], doc["company_name"], doc["customer_class"], region.get("province", ""),
+        yield [doc["_id"], doc["company_name"], doc.get("customer_class") or "", region.get("province", ""),
                region.get("city") or "", doc["account_manager_id"], str(billing.get("bill_day", "")),
                billing.get("delivery", ""), billing.get("email") or ""]
 

@@ -145,6 +145,14 @@ def choice(kind: str, extra: Optional[Dict[str, str]] = None) -> Any:
     return parse
 
 
+def customer_class(cell: str) -> str:
+    """重要客户, 战略客户 or 集团客户 (or their values); high value is not a class but the monthly job's flag."""
+    if cell.strip().lower() in ("high_value", "high-value", "高值客户", "高值"):
+        raise CellError("high value is not a class: it is set each month from billed revenue; "
+                        "a class is important, strategic, group or empty")
+    return _CLASS(cell)
+
+
 def one_of(*values: str, extra: Optional[Dict[str, str]] = None) -> Any:
     words = {v: v for v in values}
     words.update(extra or {})
@@ -193,3 +201,6 @@ def format_moment(value: Optional[datetime], tz: ZoneInfo) -> str:
 
 def end_of_day(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time(23, 59, 59), tzinfo=tz)
+
+
+_CLASS = choice("customer_class", {"重要": "important", "战略": "strategic", "集团": "group"})

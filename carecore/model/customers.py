@@ -13,12 +13,11 @@ from carecore.model.base import E164_PATTERN, ID_PATTERN, Language, Model, _mobi
 
 
 class CustomerClass(str, Enum):
-    """重要客户 / 高值客户 / 战略客户 / 集团客户."""
+    """重要客户 / 战略客户 / 集团客户, from the CRM or a manager; 高值客户 is a flag beside it (``high_value``)."""
 
     important = "important"
-    high_value = "high_value"
     strategic = "strategic"
-    group = "group"
+    group = "group"  # the account spans several regions
 
 
 class Tier(str, Enum):
@@ -158,7 +157,8 @@ class Billing(Model):
 class Customer(Model):
     id: str = Field(..., alias="_id", regex=ID_PATTERN)
     company_name: str = Field(..., min_length=2, max_length=128)
-    customer_class: CustomerClass
+    customer_class: Optional[CustomerClass] = None
+    high_value: bool = False  # set each month from billed revenue (care_scheduler.high_value), never by hand
     region: Region
     account_manager_id: str = Field(..., regex=ID_PATTERN)
     contacts: List[Contact] = Field(default_factory=list, max_items=200)  # none yet: no SMS at all

@@ -50,6 +50,16 @@ class UsageRepository(_PerCustomerMonth[UsageMonth]):
         return [UsageMonth.parse_obj(doc) async for doc in cursor]
 
 
+    async def average_amounts(self, months: Sequence[str]) -> Dict[str, int]:
+        """Each customer's billed amount averaged over ``months`` (a month without a record counts as 0), in fen."""
+        pipeline = [{"$match": {"month": {"$in": list(months)}}},
+                    {"$group": {"_id": "$customer_id", "total": {"$sum": "$amount_fen"}}}]
+        return {doc["_id"]: doc["total"] // len(months) async for doc in self._col.aggregate(pipeline)}
+
+    async def has_month(self, month: str) -> bool:
+        return await self._col.find_one({"month": month}, {"_id": 1}) is not None
+
+
 class BillDeliveryRepository(_PerCustomerMonth[BillDeliveryRecord]):
     """When each month's bill reached the customer: what bill-not-received claims are checked against."""
 

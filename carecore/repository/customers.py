@@ -197,7 +197,9 @@ class CustomerRepository(Repository):
         query: Dict[str, Any] = {}
         if manager_ids is not None:
             query["account_manager_id"] = {"$in": list(manager_ids)}
-        if customer_class:
+        if customer_class == "high_value":  # the flag beside the class
+            query["high_value"] = True
+        elif customer_class:
             query["customer_class"] = customer_class
         if tier:
             query["contacts.tier"] = tier
@@ -216,7 +218,7 @@ class CustomerRepository(Repository):
                     pass
             query["$or"] = ors
         total = await self._col.count_documents(query)
-        projection = {"company_name": 1, "customer_class": 1, "region": 1, "account_manager_id": 1,
+        projection = {"company_name": 1, "customer_class": 1, "high_value": 1, "region": 1, "account_manager_id": 1,
                       "contacts.tier": 1, "contacts.contact_id": 1, "services.circuit_id": 1}
         cursor = self._col.find(query, projection).sort([("company_name", 1), ("_id", 1)]).skip(skip).limit(limit)
         return total, [doc async for doc in cursor]
@@ -232,6 +234,13 @@ class CustomerRepository(Repository):
             await self._col.update_many({"_id": {"$in": ids}, "account_manager_id": from_manager},
                                         {"$set": {"account_manager_id": to_manager, "updated_at": at}})
         return ids
+
+    async def high_value_flags(self) -> Dict[str, bool]:
+        return {doc["_id"]: bool(doc.get("high_value")) async for doc in self._col.find({}, {"high_value": 1})}
+
+    async def set_high_value(self, ids: Sequence[str], flag: bool, at: datetime) -> None:
+        if ids:
+            await self._col.update_many({"_id": {"$in": list(ids)}}, {"$set": {"high_value": flag, "updated_at": at}})
 
     async def ids_for_managers(self, manager_ids: Sequence[str]) -> List[str]:
         cursor = self._col.find({"account_manager_id": {"$in": list(manager_ids)}}, {"_id": 1})

@@ -24,6 +24,7 @@ from carecore.repository.records import RecordStore
 from carecore.repository.schema import (
     AUXILIARY_COLLECTIONS,
     COLLECTIONS,
+    DATA_MIGRATIONS,
     RENAMED_COLLECTIONS,
     RETIRED_COLLECTIONS,
     RETIRED_INDEXES,
@@ -91,6 +92,12 @@ class Database:
                 log.info("renaming collection %s to %s", old, new)
                 await self._db[old].rename(new)
                 existing = (existing - {old}) | {new}
+        for name, query, update, what in DATA_MIGRATIONS:
+            if name in existing:
+                # The old validator still holds until it is replaced below: the rewrite bypasses it.
+                result = await self._db[name].update_many(query, update, bypass_document_validation=True)
+                if result.modified_count:
+                    log.info("%s: %s (%d documents)", name, what, result.modified_count)
         for name, index_names in RETIRED_INDEXES.items():
             present = await self._db[name].index_information() if name in existing else {}
             for index_name in index_names:

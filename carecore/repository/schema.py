@@ -231,6 +231,13 @@ RETIRED_COLLECTIONS = ("customer_birthdays", "bill_day_members")
 # Collections earlier versions named otherwise, renamed on start with what they hold.
 RENAMED_COLLECTIONS: Dict[str, str] = {"early_callbacks": "parked_callbacks"}
 
+# Documents earlier versions wrote otherwise, rewritten on start before the validators change:
+# (collection, filter, update, what it does). High value became a flag beside the class.
+DATA_MIGRATIONS: List[Tuple[str, Dict[str, Any], Dict[str, Any], str]] = [
+    ("customers", {"customer_class": "high_value"},
+     {"$set": {"high_value": True}, "$unset": {"customer_class": ""}}, "high_value class -> high_value flag"),
+]
+
 # Indexes earlier versions declared, dropped on start (an unused index costs every write).
 RETIRED_INDEXES: Dict[str, List[str]] = {
     # No query read the first four, and each cost every message two index writes; by_campaign
