@@ -155,6 +155,18 @@ async def high_value() -> int:
     return 0
 
 
+async def erase_contact(contact_id: str, reason: str) -> int:
+    settings = get_settings()
+    async with open_database(settings) as db:
+        counts = await db.erase_contact(contact_id, at=SystemClock(settings.timezone).now(), source="cli",
+                                        actor=getpass.getuser()[:64] or "cli", reason=reason)
+    if counts is None:
+        print(f"error: no contact {contact_id!r}", file=sys.stderr)
+        return 2
+    print(json.dumps({"contact_id": contact_id, "erased": counts}, ensure_ascii=False))
+    return 0
+
+
 async def migrate() -> int:
     settings = get_settings()
     async with open_database(settings, migrate=True) as db:
@@ -195,6 +207,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     p_password = sub.add_parser("set-password", help="set an account manager's console password (read from stdin)")
     p_password.add_argument("manager_id")
     sub.add_parser("migrate", help="bring the database's validators and indexes up to date, drop retired ones")
+    p_erase = sub.add_parser("erase-contact", help="erase one contact everywhere, at their request (PIPL)")
+    p_erase.add_argument("contact_id")
+    p_erase.add_argument("--reason", required=True, help="why, for the audit log (no personal data)")
     sub.add_parser("high-value", help="set and clear the high-value flags from the last three months' billing")
     kinds = list(KINDS)
     p_import = sub.add_parser("import", help="load records of one kind from CSV, XLSX or JSON Lines (upsert by key)")
@@ -220,6 +235,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         return asyncio.run(run(args.kind, args.date, args.dry_run, args.mps, args.no_rate_limit, args.now))
     if args.command == "migrate":
         return asyncio.run(migrate())
+    if args.command == "erase-contact":
+        return asyncio.run(erase_contact(args.contact_id, args.reason))
     if args.command == "high-value":
         return asyncio.run(high_value())
     if args.command == "import":

@@ -332,6 +332,19 @@ async def admin_escalation(request: web.Request) -> web.Response:
     return web.json_response({"escalation_id": escalation.id, "status": current.status})
 
 
+async def admin_erase_contact(request: web.Request) -> web.Response:
+    """A contact's right to deletion: their record, messages' numbers and bodies, and their name and number."""
+    body = await _json_body(request)
+    reason = body.get("reason")
+    if not isinstance(reason, str) or not 1 <= len(reason.strip()) <= 500:
+        raise operations.OperationError("reason must be text of 1 to 500 characters")
+    counts = await request.app[DB].erase_contact(request.match_info["contact_id"], at=request.app[CLOCK].now(),
+                                                 source="api", actor=_actor(body), reason=reason.strip())
+    if counts is None:
+        return web.json_response({"error": "no such contact"}, status=404)
+    return web.json_response({"contact_id": request.match_info["contact_id"], "erased": counts})
+
+
 # --- the factory ----------------------------------------------------------------------------------------
 
 def create_app(settings: Optional[Settings] = None, *, db: Optional[Database] = None,
@@ -373,6 +386,7 @@ def create_app(settings: Optional[Settings] = None, *, db: Optional[Database] = 
     app.router.add_get("/admin/report", admin_report)
     app.router.add_post("/admin/tickets/{ticket_id}/resolve", admin_resolve_ticket)
     app.router.add_post("/admin/escalations/{escalation_id}/{action:resolve|handback}", admin_escalation)
+    app.router.add_post("/admin/contacts/{contact_id}/erase", admin_erase_contact)
     setup_import_api(app, ImportKeys(SETTINGS, CLOCK, DB))
     setup_console(app, Keys(SETTINGS, CLOCK, DB, JOBS, CASEWORK), settings)
     return app

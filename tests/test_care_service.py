@@ -336,3 +336,21 @@ async def test_admin_api_closes_cases_as_the_console_does(db: Database, gateway:
             assert (await post("/admin/escalations/ES-20261123-0001/resolve", {}))[0] == 409
     finally:
         await runner.cleanup()
+
+
+async def test_admin_api_erases_a_contact_at_their_request(service: Service, db: Database) -> None:
+    _, url, _, _ = service
+    await seed_birthday(db)
+    async with aiohttp.ClientSession() as http:
+        async def post(path: str, body: Dict[str, Any]) -> Tuple[int, Dict[str, Any]]:
+            async with http.post(url + path, json=body, headers=admin()) as resp:
+                return resp.status, await resp.json()
+
+        assert (await post("/admin/contacts/0000001-01/erase", {}))[0] == 400  # a reason is required
+        assert (await post("/admin/contacts/nobody/erase", {"reason": "request"}))[0] == 404
+        status, body = await post("/admin/contacts/0000001-01/erase", {"reason": "客户申请", "actor": "dpo"})
+        assert status == 200 and body["erased"]["messages"] == 0
+    customer = await db.customers.get("KA0000001")
+    assert customer is not None and customer.contacts == []
+    [entry] = await db.audit.for_entity("contact", "0000001-01")
+    assert (entry.action, entry.source, entry.actor, entry.note) == ("erased", "api", "dpo", "客户申请")

@@ -52,8 +52,10 @@ class SendRecord(Model):
 
     id: str = Field(..., alias="_id", min_length=3, max_length=200)
     kind: str = Field(..., regex=r"^[a-z_]{2,32}$")
-    to: str = Field(..., regex=E164_PATTERN)
-    body: str = Field(..., min_length=1, max_length=1600)
+    # Absent only once erased (a contact's right to deletion): the record stays, as a count.
+    to: Optional[str] = Field(None, regex=E164_PATTERN)
+    body: Optional[str] = Field(None, min_length=1, max_length=1600)
+    erased_at: Optional[datetime] = None
     customer_id: Optional[str] = Field(None, max_length=40)
     contact_id: Optional[str] = Field(None, max_length=40)
     language: Optional[Language] = None

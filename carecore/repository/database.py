@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import time
 from contextlib import asynccontextmanager
-from datetime import timezone
-from typing import Any, AsyncIterator, Dict, List, Tuple
+from datetime import datetime, timezone
+from typing import Any, AsyncIterator, Dict, List, Optional, Tuple
 
 import pymongo
 from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorClientSession, AsyncIOMotorDatabase
@@ -15,6 +15,7 @@ from pymongo.errors import CollectionInvalid, OperationFailure, PyMongoError
 from carecore.repository.audit import AuditRepository
 from carecore.repository.billing import BillDeliveryRepository, ClaimRepository, CreditRepository, UsageRepository
 from carecore.repository.customers import CustomerRepository
+from carecore.repository.erasure import erase_contact
 from carecore.repository.errors import write_errors
 from carecore.repository.escalations import EscalationRepository
 from carecore.repository.identity import LoginFailureRepository, OtpRepository
@@ -58,6 +59,11 @@ class Database:
         self.audit = AuditRepository(self._db)
         self.import_jobs = ImportJobRepository(self._db)
         self.import_errors = ImportErrorRepository(self._db)
+
+    async def erase_contact(self, contact_id: str, *, at: datetime, source: str, actor: str,
+                            reason: Optional[str]) -> Optional[Dict[str, int]]:
+        """Erase a contact everywhere (``carecore.repository.erasure``); None when there is no such contact."""
+        return await erase_contact(self._db, contact_id, at=at, source=source, actor=actor, reason=reason)
 
     def records(self, collection: str) -> RecordStore:
         """Whole documents of a collection, a batch at a time (import and export)."""

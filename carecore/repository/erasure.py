@@ -1,0 +1,87 @@
+"""Erasing one contact at their request (China's personal-information law), everywhere the product keeps them.
+
+Their record goes; their past messages stay as counts without number or body (an unfinished one is
+suppressed, so it is never sent); their name and number are replaced in ticket, escalation and
+conversation text, an SMS conversation (whose id is their number) is deleted, their one-time codes
+and failed import rows go, and audit entries about them keep what happened but not the values.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any, Dict, List, Optional, Pattern
+
+from motor.motor_asyncio import AsyncIOMotorDatabase
+
+from carecore.model import UNFINISHED_VALUES
+from carecore.repository.audit import AuditRepository
+
+ERASED = "[已删除]"
+CONVERSATIONS = "conversations"  # Rasa's tracker store collection (endpoints.yml)
+
+
+def pattern_for(name: str, mobile: str) -> Pattern[str]:
+    """The contact's name, and their number as people write it (+86, 0086, spaced or dashed)."""
+    digits = mobile[3:] if mobile.startswith("+86") else mobile.lstrip("+")
+    number = r"(?:\+?86|0086)?[\s-]*" + r"[\s-]*".join(re.escape(d) for d in digits)
+    parts = [number] + ([re.escape(name)] if len(name) >= 2 else [])
+    return re.compile("|".join(parts))
+
+
+def _scrub(value: Any, pattern: Pattern[str]) -> Any:
+    if isinstance(value, str):
+        return pattern.sub(ERASED, value)
+    if isinstance(value, list):
+        return [_scrub(v, pattern) for v in value]
+    if isinstance(value, dict):
+        return {k: _scrub(v, pattern) for k, v in value.items()}
+    return value
+
+
+async def erase_contact(db: AsyncIOMotorDatabase, contact_id: str, *, at: datetime, source: str, actor: str,
+                        reason: Optional[str]) -> Optional[Dict[str, int]]:
+    """Erase the contact; what was erased, by kind, or None when there is no such contact."""
+    customer = await db.customers.find_one({"contacts.contact_id": contact_id}, {"contacts.$": 1})
+    if customer is None:
+        return None
+    contact = customer["contacts"][0]
+    mobile, pattern = contact["mobile"], pattern_for(contact["name"], contact["mobile"])
+    counts: Dict[str, int] = {}
+    await db.customers.update_one({"_id": customer["_id"]},
+                                  {"$pull": {"contacts": {"contact_id": contact_id}}, "$set": {"updated_at": at}})
+    theirs = {"$or": [{"contact_id": contact_id}, {"to": mobile}]}
+    await db.sends.update_many({**theirs, "status": {"$in": list(UNFINISHED_VALUES)}},
+                               {"$set": {"status": "suppressed", "suppressed_reason": "erased", "lease_until": None},
+                                "$push": {"history": {"status": "suppressed", "at": at}}})
+    result = await db.sends.update_many(theirs, {"$unset": {"to": "", "body": ""}, "$set": {"erased_at": at}})
+    counts["messages"] = result.modified_count
+    counts["tickets"] = await _scrub_all(db.tickets, {"customer_id": customer["_id"]}, ("text", "history"), pattern)
+    counts["escalations"] = await _scrub_all(db.escalations, {"contact_id": contact_id}, ("summary",), pattern)
+    await db.escalations.update_many({"contact_id": contact_id, "sender_id": {"$regex": f"^sms:{re.escape(mobile)}:"}},
+                                     [{"$set": {"sender_id": {"$concat": ["erased:", "$_id"]}}}])
+    sms_conversation = {"sender_id": {"$regex": f"^sms:{re.escape(mobile)}:"}}
+    counts["conversations"] = (await db[CONVERSATIONS].delete_many(sms_conversation)).deleted_count
+    verified_chats = {"events": {"$elemMatch": {"event": "slot", "name": "contact_id", "value": contact_id}}}
+    counts["conversations"] += await _scrub_all(db[CONVERSATIONS], verified_chats, ("events", "slots"), pattern)
+    await db.otp_challenges.delete_many({"$or": [{"mobile": mobile}, {"contact_id": contact_id}]})
+    await db.import_errors.delete_many({"$or": [{"cells.contact_id": contact_id}, {"cells.联系人编号": contact_id}]})
+    await db.audit_log.update_many({"entity": "contact", "entity_id": contact_id}, {"$set": {"changes": {}}})
+    await AuditRepository(db).record([{
+        "at": at, "source": source, "actor": actor, "entity": "contact", "entity_id": contact_id,
+        "customer_id": customer["_id"], "action": "erased", "note": reason, "counts": counts}])
+    return counts
+
+
+async def _scrub_all(collection: Any, query: Dict[str, Any], fields: tuple, pattern: Pattern[str]) -> int:
+    """Replace the pattern in the named fields of every matching document; how many changed."""
+    changed = 0
+    updates: List[Any] = []
+    async for doc in collection.find(query, {f: 1 for f in fields}):
+        new = {f: _scrub(doc[f], pattern) for f in fields if f in doc}
+        if any(new[f] != doc[f] for f in new):
+            updates.append((doc["_id"], new))
+    for doc_id, new in updates:
+        await collection.update_one({"_id": doc_id}, {"$set": new})
+        changed += 1
+    return changed
