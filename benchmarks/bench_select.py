@@ -91,7 +91,7 @@ async def main(customers: int, runs: int) -> Dict[str, Any]:
             db = Database.connect(uri, "bench_select")
             await db.ensure_schema()
             started = time.perf_counter()
-            report = await seed(db, customers, today=SEED_DAY, months=1, progress=True, full_check=False)
+            report = await seed(db, customers, today=SEED_DAY, months=1, progress=True)
             seed_s = time.perf_counter() - started
             handle = inspection_handle("127.0.0.1", mongo.port, "bench_select")
             # A checkpoint now, so that the seeding's writes reach the disk before anything is timed.

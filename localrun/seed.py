@@ -1,6 +1,7 @@
-"""Demo data: realistic key accounts across provinces, idempotent and bulk (``make seed``).
+"""Demo data: realistic key accounts across provinces, written as import files and loaded through the
+importer (``make seed``), so the embedded default exercises the path an operator's data takes.
 
-Every record is derived from its index with a seeded RNG, so a rerun inserts nothing new and a larger
+Every record is derived from its index with a seeded RNG, so a rerun creates nothing new and a larger
 ``--customers`` adds only the missing tail; ``--customers 200000`` makes a million contacts.
 """
 
@@ -12,17 +13,21 @@ import logging
 import random
 import signal
 import sys
+import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 from zoneinfo import ZoneInfo
 
 from lunardate import LunarDate
 from tqdm import tqdm
 
+from care_scheduler.dataio.catalog import KINDS
+from care_scheduler.dataio.tables import TableWriter
 from carecore.clock import DEFAULT_TZ, SystemClock
 from carecore.logging_setup import setup_logging
-from carecore.model import Customer, month_key
+from carecore.model import month_key
 from carecore.months import day_of_month, shift_month
 
 log = logging.getLogger(__name__)
@@ -177,7 +182,7 @@ def customer_doc(index: int, today: date, managers: List[Dict[str, Any]]) -> Dic
             }
         )
     services = []
-    for k in range(rng.randint(1, 4)):
+    for k in range(rng.randint(1, 3)):  # two on average: 400,000 circuits for 200,000 accounts
         kind, code, bandwidth = CIRCUIT_KINDS[rng.randrange(len(CIRCUIT_KINDS))]
         services.append(
             {
@@ -269,65 +274,84 @@ class SeedReport:
     contacts: int
     usage: int
     bill_deliveries: int = 0
+    circuits: int = 0
 
 
-FULL_CHECK_UP_TO = 20_000
-SAMPLE_EVERY = 50
+KIND_ORDER = ("managers", "customers", "contacts", "circuits", "usage", "bill-deliveries")
+
+
+def write_files(folder: Path, customers: int, *, today: date, months: int = 12,
+                progress: bool = False) -> Dict[str, Path]:
+    """The demo data as the operator's import files (CSV, one per kind), streamed: a million contacts fit."""
+    tz = ZoneInfo(DEFAULT_TZ)
+    managers = manager_docs()
+    month_keys = previous_months(today, months)
+    paths = {kind: folder / f"{kind}.csv" for kind in KIND_ORDER}
+    writers = {kind: TableWriter(paths[kind], "csv", [c.name for c in KINDS[kind].columns]) for kind in KIND_ORDER}
+    try:
+        for doc in managers:
+            for row in KINDS["managers"].export_rows(doc, tz):
+                writers["managers"].write_row(row)
+        for index in tqdm(range(1, customers + 1), desc="demo files", unit="cust", disable=not progress):
+            doc = customer_doc(index, today, managers)
+            for kind in ("customers", "contacts", "circuits"):
+                for row in KINDS[kind].export_rows(doc, tz):
+                    writers[kind].write_row(row)
+            for usage in usage_docs(doc["_id"], index, month_keys):
+                writers["usage"].write_row(next(KINDS["usage"].export_rows(usage, tz)))
+            for bill in bill_delivery_docs(doc, index, month_keys[:2], today):
+                writers["bill-deliveries"].write_row(next(KINDS["bill-deliveries"].export_rows(bill, tz)))
+    finally:
+        for writer in writers.values():
+            writer.close()
+    return paths
 
 
 async def seed(db: Any, customers: int, *, today: Optional[date] = None, months: int = 12,
-               batch: int = 1000, progress: bool = False, full_check: Optional[bool] = None) -> SeedReport:
-    """Insert what is missing of the demo data set; returns what was inserted.
+               progress: bool = False) -> SeedReport:
+    """Load what is missing of the demo data set through the importer, the operator's own way in.
 
-    Bulk runs (over ``FULL_CHECK_UP_TO`` accounts) check one account in ``SAMPLE_EVERY`` through the
-    models and leave the rest to MongoDB's validators, which keeps a million contacts within minutes.
+    Returns what was created; a rerun creates nothing, and a larger ``customers`` only the new tail.
     """
-    full_check = customers <= FULL_CHECK_UP_TO if full_check is None else full_check
-    today = today or SystemClock().today()
-    managers = manager_docs()
-    inserted_managers = len(await db.managers.insert_many(managers))
-    month_keys = previous_months(today, months)
-    inserted_customers = inserted_contacts = inserted_usage = inserted_bills = 0
-    with tqdm(total=customers, desc="customers", unit="cust", disable=not progress) as bar:
-        for start in range(1, customers + 1, batch):
-            stop = min(start + batch, customers + 1)
-            docs = [customer_doc(i, today, managers) for i in range(start, stop)]
-            if not full_check:
-                for doc in docs[::SAMPLE_EVERY]:
-                    Customer.parse_obj(doc)
-            new_ids = set(await db.customers.insert_many(docs, check_models=full_check))
-            inserted_customers += len(new_ids)
-            inserted_contacts += sum(len(d["contacts"]) for d in docs if d["_id"] in new_ids)
-            # Usage for the whole batch: a run killed between the two inserts is completed here.
-            usage = [u for i, d in zip(range(start, stop), docs, strict=True) for u in usage_docs(d["_id"], i, month_keys)]
-            inserted_usage += len(await db.usage.insert_many(usage, check_models=full_check))
-            bills = [b for i, d in zip(range(start, stop), docs, strict=True)
-                     for b in bill_delivery_docs(d, i, month_keys[:2], today)]
-            inserted_bills += len(await db.bill_deliveries.insert_many(bills, check_models=full_check))
-            bar.update(stop - start)
-    return SeedReport(inserted_managers, inserted_customers, inserted_contacts, inserted_usage, inserted_bills)
+    from care_scheduler.dataio.importer import Importer, ImportOptions
+    from carecore.config import get_settings
+    from carecore.model import ChangeSource
+
+    settings = get_settings()
+    today = today or SystemClock(settings.timezone).today()
+    created: Dict[str, int] = {}
+    with tempfile.TemporaryDirectory(prefix="keycare-demo-") as folder:
+        paths = write_files(Path(folder), customers, today=today, months=months, progress=progress)
+        importer = Importer(db, settings, SystemClock(settings.timezone))
+        for kind in KIND_ORDER:
+            with tqdm(desc=f"import {kind}", unit="row", disable=not progress) as bar:
+                importer.on_progress = bar.update
+                report = await importer.run(paths[kind], ImportOptions(kind, source=ChangeSource.cli,
+                                                                       actor="demo-seed"))
+            if report.exit_code != 0:
+                raise RuntimeError(f"demo data did not import: {report.summary()}")
+            created[kind] = report.counts["created"]
+    return SeedReport(created["managers"], created["customers"], created["contacts"], created["usage"],
+                      created["bill-deliveries"], created["circuits"])
 
 
 async def _main(args: argparse.Namespace) -> None:
     from carecore.runtime import open_database
 
     async with open_database(migrate=True) as db:
-        report = await seed(db, args.customers, months=args.months, batch=args.batch, progress=True)
-    print(
-        f"seeded: {report.managers} managers, {report.customers} customers, "
-        f"{report.contacts} contacts, {report.usage} usage months, {report.bill_deliveries} bill deliveries "
-        "(existing records kept)"
-    )
+        report = await seed(db, args.customers, months=args.months, progress=True)
+    print(f"seeded: {report.managers} managers, {report.customers} customers, {report.contacts} contacts, "
+          f"{report.circuits} circuits, {report.usage} usage months, {report.bill_deliveries} bill deliveries "
+          "(existing records kept)")
 
 
 def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(description="Seed demo key-account data (idempotent)")
     parser.add_argument("--customers", type=int, default=200, help="number of key accounts (about 5 contacts each)")
     parser.add_argument("--months", type=int, default=12, help="months of usage history")
-    parser.add_argument("--batch", type=int, default=1000, help="customers per bulk insert")
     args = parser.parse_args(argv)
-    if args.customers < 0 or args.months < 0 or args.batch < 1:
-        parser.error("--customers and --months must be >= 0, --batch >= 1")
+    if args.customers < 0 or args.months < 0:
+        parser.error("--customers and --months must be >= 0")
     setup_logging()
     # SIGTERM unwinds like Ctrl-C, so an embedded mongod started here is shut down.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
