@@ -16,7 +16,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 SYSTEM_PACKAGES := fonts-noto-cjk chromium
-.PHONY: venv system-deps run shell test test-bot lint validate train seed nlu-report loc import-templates bench-select bench-dispatch bench-bot drills check-env clean
+.PHONY: venv system-deps run shell test test-bot lint validate train seed nlu-report loc import-templates bench-import bench-select bench-dispatch bench-bot drills check-env clean
 
 venv: $(STAMP)
 
@@ -83,6 +83,9 @@ loc:
 # Benchmarks print their figures and write results/*.json; none is part of `make test`.
 bench-select: venv
 	$(PY) benchmarks/bench_select.py
+
+bench-import: venv
+	$(PY) benchmarks/bench_import.py $(BENCH_ARGS)
 
 bench-dispatch: venv
 	$(PY) benchmarks/bench_dispatch.py

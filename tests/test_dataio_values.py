@@ -27,11 +27,6 @@ def test_a_boolean_that_is_neither_is_refused() -> None:
         v.boolean("maybe")
 
 
-@pytest.mark.parametrize("cell", ["138 0000 0010", "+86-138-0000-0010", "008613800000010", "13800000010"])
-def test_mobiles_in_any_written_form_are_e164(cell: str) -> None:
-    assert v.mobile(cell) == "+8613800000010"
-
-
 @pytest.mark.parametrize(("cell", "fen"), [("9036.05", 903605), ("1,234.5", 123450), ("0", 0), ("¥12", 1200)])
 def test_yuan_become_whole_fen(cell: str, fen: int) -> None:
     assert v.yuan_to_fen(cell) == fen and v.yuan_to_fen(v.format_fen(fen)) == fen

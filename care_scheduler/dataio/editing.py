@@ -7,7 +7,6 @@ it was read, together with its audit entry.
 
 from __future__ import annotations
 
-import copy
 from typing import Any, Dict, Mapping, Optional
 
 from care_scheduler.dataio.catalog import KINDS, parse_row
@@ -33,7 +32,7 @@ async def save(db: Database, kind_name: str, row: Doc, ctx: Context, *, actor: s
     doc_id = kind.doc_id(row)
     for _ in range(ATTEMPTS):
         before = (await store.fetch([doc_id])).get(doc_id)
-        after, applied = kind.apply(copy.deepcopy(before), row, ctx)
+        after, applied = kind.apply(before, row, ctx)
         if applied.action == "unchanged":
             return applied
         entry = _entry(kind, ctx, actor, row.get("customer_id"), applied.entity_id, applied.action,

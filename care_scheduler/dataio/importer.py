@@ -9,7 +9,6 @@ row that fails writes nothing and is reported with its number, its column and th
 from __future__ import annotations
 
 import asyncio
-import copy
 import hashlib
 import logging
 import os
@@ -27,6 +26,7 @@ from care_scheduler.dataio.tables import Table, UnusableFile, open_table
 from carecore.clock import Clock
 from carecore.config import Settings
 from carecore.model import IMPORT_COUNTS, ChangeSource, ImportStatus
+from carecore.phones import InvalidPhoneNumber, to_e164
 from carecore.repository import Database
 from carecore.repository.records import Change, RecordStore
 
@@ -184,6 +184,20 @@ class Importer:
             table.close()
 
 
+def _holds(values: Doc, value: Any) -> bool:
+    """Whether a row gave this unique value (a mobile in any written form): the row a refusal is about."""
+    for given in values.values():
+        if given == value:
+            return True
+        if isinstance(given, str) and isinstance(value, str) and value.startswith("+"):
+            try:
+                if to_e164(given, mobile_only=False) == value:
+                    return True
+            except InvalidPhoneNumber:
+                continue
+    return False
+
+
 def _counts(report: ImportReport) -> Dict[str, int]:
     return {k: report.counts[k] for k in (*IMPORT_COUNTS, "opt_out_kept")}
 
@@ -255,7 +269,7 @@ class _Pass:
                 if customers is not None and row.values["customer_id"] not in customers:
                     results.append((row, None, RowError("customer_id", f"no customer {row.values['customer_id']!r}")))
                     continue
-                current = work[row.doc_id] if row.doc_id in work else copy.deepcopy(docs.get(row.doc_id))
+                current = work[row.doc_id] if row.doc_id in work else docs.get(row.doc_id)
                 try:
                     new_doc, applied = self.kind.apply(current, row.values, self.ctx)
                 except RowError as exc:
@@ -279,7 +293,7 @@ class _Pass:
                 continue
             doc_id, reason, value = self._refusal(outcome)
             rows = [r for r, applied, err in results if r.doc_id == doc_id and err is None]
-            culprits = [r for r in rows if value is not None and value in r.values.values()] or rows
+            culprits = [r for r in rows if value is not None and _holds(r.values, value)] or rows
             for r in culprits:
                 refused[r.number] = reason
         else:

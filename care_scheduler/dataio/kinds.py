@@ -8,7 +8,6 @@ and fails alone, naming the column at fault.
 
 from __future__ import annotations
 
-import copy
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -100,6 +99,7 @@ class Kind:
         return ":".join(str(row[k]) for k in self.key)
 
     def apply(self, doc: Optional[Doc], row: Doc, ctx: Context) -> Tuple[Doc, Applied]:
+        """The document as the row leaves it, and what the row did. ``doc`` itself is never changed."""
         raise NotImplementedError
 
     def export_rows(self, doc: Doc, tz: ZoneInfo) -> Iterator[List[str]]:
@@ -130,7 +130,7 @@ class Managers(Kind):
     columns = (
         Column("manager_id", "经理编号", v.identifier, required=True, aliases=("客户经理编号", "工号")),
         Column("name", "姓名", needed=True),
-        Column("mobile", "手机号码", v.mobile, needed=True, aliases=("手机", "手机号")),
+        Column("mobile", "手机号码", needed=True, aliases=("手机", "手机号")),  # the model normalises it
         Column("email", "邮箱", needed=True, aliases=("电子邮件",)),
         Column("province", "省份", needed=True, aliases=("省",)),
         Column("city", "城市", aliases=("地市",)),
@@ -142,7 +142,7 @@ class Managers(Kind):
 
     def apply(self, doc: Optional[Doc], row: Doc, ctx: Context) -> Tuple[Doc, Applied]:
         self.need(row, doc is None)
-        new = copy.deepcopy(doc) if doc else {"_id": row["manager_id"]}
+        new = dict(doc) if doc else {"_id": row["manager_id"]}
         for name in ("name", "mobile", "email", "level", "supervisor_id"):
             if name in row:
                 _set(new, name, row[name])
@@ -154,6 +154,8 @@ class Managers(Kind):
         supervisor = new.get("supervisor_id")
         if supervisor and supervisor not in ctx.manager_ids:
             raise RowError("supervisor_id", f"no manager {supervisor!r}")
+        if new == doc:  # as stored, and what is stored was checked: nothing to check again
+            return doc, Applied(new["_id"], "unchanged")
         new = checked(AccountManager, new, {"region": "province", "city": "city"})
         return new, _applied(new["_id"], doc, new, self.FIELDS)
 
@@ -185,7 +187,7 @@ class Customers(Kind):
 
     def apply(self, doc: Optional[Doc], row: Doc, ctx: Context) -> Tuple[Doc, Applied]:
         self.need(row, doc is None)
-        new = copy.deepcopy(doc) if doc else {"_id": row["customer_id"], "contacts": [], "services": []}
+        new = dict(doc) if doc else {"_id": row["customer_id"], "contacts": [], "services": []}
         for column, name in (("company_name", "company_name"), ("class", "customer_class"),
                              ("account_manager_id", "account_manager_id")):
             if column in row:
@@ -199,6 +201,8 @@ class Customers(Kind):
         new["region"], new["billing"] = region, billing
         if new.get("account_manager_id") not in ctx.manager_ids:
             raise RowError("account_manager_id", f"no manager {new.get('account_manager_id')!r}")
+        if new == doc:
+            return doc, Applied(new["_id"], "unchanged")
         # The top-level fields are checked here; the contacts and circuits were checked when they came in.
         top = checked(Customer, {**new, "contacts": [], "services": []}, self.COLUMN_OF)
         new = {**top, "contacts": new.get("contacts", []), "services": new.get("services", []),
@@ -235,9 +239,11 @@ class _PerCustomerMonth(Kind):
 
     def apply(self, doc: Optional[Doc], row: Doc, ctx: Context) -> Tuple[Doc, Applied]:
         self.need(row, doc is None)
-        new = copy.deepcopy(doc) if doc else {"_id": self.doc_id(row), "customer_id": row["customer_id"],
+        new = dict(doc) if doc else {"_id": self.doc_id(row), "customer_id": row["customer_id"],
                                               "month": row["month"]}
         self.fill(new, row, ctx)
+        if new == doc:
+            return doc, Applied(new["_id"], "unchanged")
         new = checked(self.model, new, {f: f for f in self.FIELDS})
         return new, _applied(new["_id"], doc, new, self.FIELDS)
 

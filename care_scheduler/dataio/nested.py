@@ -34,12 +34,15 @@ class _Nested(Kind):
     def apply(self, doc: Optional[Doc], row: Doc, ctx: Context) -> Tuple[Doc, Applied]:
         if doc is None:
             raise RowError("customer_id", f"no customer {row['customer_id']!r} (import the customer first)")
-        items: List[Doc] = doc.setdefault(self.nested, [])
+        items: List[Doc] = list(doc.get(self.nested) or [])
+        doc = {**doc, self.nested: items}  # a new document and list: the one given stays as it was
         item_id = row[self.key[1]]
         index = next((i for i, item in enumerate(items) if item.get(self.item_key) == item_id), None)
         before = items[index] if index is not None else None
         self.need(row, before is None)
         record, note = self.build(before, row, ctx)
+        if record == before:  # as stored, and what is stored was checked: nothing to check again
+            return doc, Applied(item_id, "unchanged", note=note)
         record = checked(self.model, record, self.COLUMN_OF)
         self.check_among(record, items, index)
         if before is None:
@@ -60,7 +63,7 @@ class Contacts(_Nested):
         Column("contact_id", "联系人编号", v.identifier, required=True),
         Column("name", "姓名", needed=True, aliases=("联系人姓名", "联系人")),
         Column("role", "职务", needed=True, aliases=("职位",)),
-        Column("mobile", "手机号码", v.mobile, needed=True, aliases=("手机", "手机号")),
+        Column("mobile", "手机号码", needed=True, aliases=("手机", "手机号")),  # the model normalises it
         Column("email", "邮箱", aliases=("电子邮件",)),
         Column("birthday", "生日", v.birthday_date, aliases=("出生日期",)),
         Column("birthday_calendar", "生日历法", v.calendar, aliases=("历法",)),
@@ -138,7 +141,7 @@ def _birthday(current: Optional[Doc], row: Doc) -> Optional[Doc]:
         calendar, leap = current.get("calendar", "solar"), bool(current.get("leap_month"))
     else:
         calendar, leap = "solar", False
-    return {"calendar": calendar, **kept, **({"leap_month": True} if leap else {})}
+    return {"calendar": calendar, **kept, "leap_month": leap}  # the model's own form of it
 
 
 class Circuits(_Nested):

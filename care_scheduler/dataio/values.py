@@ -13,7 +13,6 @@ from typing import Any, Dict, Mapping, Optional, Tuple
 from zoneinfo import ZoneInfo
 
 from carecore.model import ID_PATTERN
-from carecore.phones import InvalidPhoneNumber, to_e164
 from carecore.texts import LABELS
 
 
@@ -47,13 +46,6 @@ def boolean(value: str) -> bool:
 
 def format_boolean(value: Any) -> str:
     return "yes" if value else "no"
-
-
-def mobile(value: str) -> str:
-    try:
-        return to_e164(value)
-    except InvalidPhoneNumber as exc:
-        raise CellError(str(exc)) from None
 
 
 def whole_number(value: str, low: int, high: Optional[int] = None) -> int:
