@@ -14,8 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from harness import write_results  # noqa: E402
+from harness import run_campaign, write_results  # noqa: E402
 
 from carecore.repository import Database  # noqa: E402
 from localrun.mongod import EmbeddedMongo, free_port  # noqa: E402
@@ -39,23 +37,21 @@ GOAL_S, GOAL_RSS_MB = 600.0, 500.0
 
 
 def import_kind(kind: str, path: Path, env: Dict[str, str]) -> Dict[str, Any]:
-    started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "care_scheduler", "import", kind, str(path)], cwd=ROOT, env=env,
-                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    seconds = time.perf_counter() - started
-    summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
-    if done.returncode != 0:
-        raise SystemExit(f"import {kind} failed ({done.returncode}): {summary}")
+    """One ``import`` command to its end: wall time, rows per second, and its own peak RSS (``VmHWM``)."""
+    run = run_campaign(env, [sys.executable, "-m", "care_scheduler", "import", kind, str(path)])
+    summary = next((line for line in reversed(run.output.splitlines()) if " rows, " in line), "")
+    if run.returncode != 0:
+        raise SystemExit(f"import {kind} failed ({run.returncode}): {run.output[-2000:]}")
     rows = int(re.search(r"(\d+) rows", summary).group(1))  # type: ignore[union-attr]
-    return {"kind": kind, "rows": rows, "seconds": round(seconds, 1), "rows_per_s": round(rows / seconds),
-            "summary": summary}
+    return {"kind": kind, "rows": rows, "seconds": round(run.elapsed_s, 1), "rows_per_s": round(rows / run.elapsed_s),
+            "peak_rss_mb": round(run.peak_rss_mb), "summary": summary}
 
 
 def main(customers: int) -> Dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-import-") as tmp:
         folder = Path(tmp)
         started = time.perf_counter()
-        paths = write_files(folder, customers, today=SEED_DAY, progress=True)
+        paths = write_files(folder, customers, today=SEED_DAY)
         files_s = time.perf_counter() - started
         mongo = EmbeddedMongo(folder / "db", free_port(), cache_size_gb=2.0)
         uri = mongo.start()
@@ -75,14 +71,13 @@ def main(customers: int) -> Dict[str, Any]:
                 for kind in KINDS:
                     result = import_kind(kind, paths[kind], env)
                     print(f"  {label:16} {kind:10} {result['rows']:>10,} rows {result['seconds']:>8.1f} s "
-                          f"{result['rows_per_s']:>8,} rows/s", flush=True)
+                          f"{result['rows_per_s']:>8,} rows/s   peak RSS {result['peak_rss_mb']} MB", flush=True)
                     results.append(result)
                 rounds.append(results)
-            # The largest of the import processes so far: read before mongod, also a child, is stopped.
-            peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         finally:
             mongo.destroy()
     first, again = (sum(r["seconds"] for r in results) for results in rounds)
+    peak_rss_mb = max(r["peak_rss_mb"] for results in rounds for r in results)
     return {"customers": customers, "files_s": round(files_s, 1), "first_load": rounds[0], "reimport": rounds[1],
             "first_load_s": round(first, 1), "reimport_s": round(again, 1), "peak_rss_mb": round(peak_rss_mb)}
 

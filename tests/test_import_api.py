@@ -59,6 +59,8 @@ async def test_a_crm_pushes_its_files_and_reads_the_jobs(service, db: Database) 
         assert status == 202 and body["status"] == "running"
         job = await finished(app, url, body["job_id"])
         assert job["status"] == "done" and job["counts"]["failed"] == 0 and job["source"] == "api"
+        [entry] = await db.audit.for_job(body["job_id"])
+        assert (entry.action, entry.source, entry.counts["created"]) == ("imported", "api", job["counts"]["created"])
     status, body = await post(url, "/admin/import/contacts?dry_run=true",
                               CONTACTS + "CRM-001,C-9,坏号码,职员,12345,,,,,gold,,\n")
     job = await finished(app, url, body["job_id"])
