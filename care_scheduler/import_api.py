@@ -18,7 +18,7 @@ from typing import Any, Dict, Set
 from aiohttp import web
 
 from care_scheduler.dataio.catalog import KINDS
-from care_scheduler.dataio.exporter import ERROR_COLUMNS
+from care_scheduler.dataio.exporter import ERROR_COLUMNS, error_row
 from care_scheduler.dataio.importer import Importer, ImportOptions
 from care_scheduler.dataio.tables import TableWriter
 from carecore.model import ChangeSource
@@ -145,8 +145,7 @@ async def get_errors(request: web.Request) -> web.StreamResponse:
     buffer.seek(0, io.SEEK_END)
     with TableWriter(buffer, "csv", [*job.headers, *ERROR_COLUMNS]) as writer:
         async for error in db.import_errors.for_job(job.id):
-            writer.write_row([error.cells.get(h, "") for h in job.headers] + [str(error.row), error.column,
-                                                                             error.reason])
+            writer.write_row(error_row(job.headers, error))
             if buffer.tell() > CHUNK:
                 await response.write(buffer.getvalue().encode("utf-8"))
                 buffer.seek(0)

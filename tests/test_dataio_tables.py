@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from care_scheduler.dataio.tables import TableWriter, UnusableFile, csv_bytes, csv_encoding, open_table
+from care_scheduler.dataio.tables import TableWriter, UnusableFile, csv_encoding, open_table, table_bytes
 
 TEXT = "客户编号,公司名称\nCRM-1,杭州华信\n"
 
@@ -77,4 +77,5 @@ def test_writers_escape_csv_formulas_and_keep_xlsx_cells_strings(tmp_path: Path)
         writer.write_row(hostile)
     cells = list(load_workbook(path).worksheets[0].iter_rows(min_row=2))[0]
     assert [c.value for c in cells] == hostile and {c.data_type for c in cells} == {"s"}
-    assert csv_bytes(["a"], [["=1"]]).startswith(b"\xef\xbb\xbfa\r\n'=1")
+    assert table_bytes("csv", ["a"], [["=1"]]).startswith(b"\xef\xbb\xbfa\r\n'=1")
+    assert table_bytes("xlsx", ["a"], [["=1"]])[:2] == b"PK"

@@ -7,10 +7,7 @@ common year, a lunar 30th on a short month's 29th), so the report lists what the
 from __future__ import annotations
 
 import calendar
-import io
-import tempfile
 from datetime import date
-from pathlib import Path
 from typing import Any, Dict, List
 
 from aiohttp import web
@@ -18,7 +15,7 @@ from aiohttp import web
 from care_scheduler.calendar import birthdays_greeted, is_birthday
 from care_scheduler.console.pages import Viewer, db_of, keys, render, viewer
 from care_scheduler.dataio import values as v
-from care_scheduler.dataio.tables import TableWriter
+from care_scheduler.dataio.tables import table_bytes
 from carecore.model import Customer
 from carecore.months import shift_month
 from carecore.texts import label
@@ -73,24 +70,9 @@ async def birthdays_download(request: web.Request) -> web.Response:
     headers = HEADERS_ZH if seen.lang == "zh" else COLUMNS
     cells = [[r["date"].isoformat(), r["name"], r["company"], label("tier", r["tier"], seen.lang), r["role"],
               r["manager"], r["birthday"], label("birthday_calendar", r["calendar"], seen.lang)] for r in rows]
-    if fmt == "csv":
-        buffer = io.StringIO()
-        with TableWriter(buffer, "csv", headers) as writer:
-            for row in cells:
-                writer.write_row(row)
-        body = ("\ufeff" + buffer.getvalue()).encode("utf-8")
-        content_type = "text/csv; charset=utf-8"
-    else:
-        body = _xlsx(headers, cells)
-        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    body = table_bytes(fmt, headers, cells)
+    content_type = "text/csv; charset=utf-8" if fmt == "csv" else \
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return web.Response(body=body, headers={"Content-Type": content_type, "Cache-Control": "no-store",
                                             "Content-Disposition": f'attachment; filename="birthdays-{month}.{fmt}"'})
 
-
-def _xlsx(headers: Any, cells: List[List[str]]) -> bytes:
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "report.xlsx"
-        with TableWriter(path, "xlsx", headers) as writer:
-            for row in cells:
-                writer.write_row(row)
-        return path.read_bytes()

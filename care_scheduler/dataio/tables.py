@@ -12,6 +12,7 @@ import codecs
 import csv
 import io
 import json
+import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -241,8 +242,15 @@ def csv_cell(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_START) else value
 
 
-def csv_bytes(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> bytes:
-    """A small CSV in memory, with the BOM Excel needs to read UTF-8 (an error report for the admin API)."""
+def table_bytes(fmt: str, headers: Sequence[str], rows: Iterable[Sequence[str]]) -> bytes:
+    """A small table as a download: CSV with the BOM Excel needs to read UTF-8, or an XLSX workbook."""
+    if fmt == "xlsx":
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "table.xlsx"
+            with TableWriter(path, "xlsx", headers) as writer:
+                for row in rows:
+                    writer.write_row(row)
+            return path.read_bytes()
     buffer = io.StringIO()
     with TableWriter(buffer, "csv", headers) as writer:
         for row in rows:

@@ -145,18 +145,6 @@ def customer_class(cell: str) -> str:
     return _CLASS(cell)
 
 
-def one_of(*values: str, extra: Optional[Dict[str, str]] = None) -> Any:
-    words = {v: v for v in values}
-    words.update(extra or {})
-
-    def parse(cell: str) -> str:
-        found = words.get(cell.strip().lower())
-        if found is None:
-            raise CellError(f"one of {', '.join(values)}")
-        return found
-    return parse
-
-
 _MOMENT = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?"
                      r"\s*(Z|[+-]\d{2}:?\d{2})?$")
 
