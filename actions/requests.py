@@ -88,7 +88,8 @@ class ActionChangeLanguage(Action):
         try:
             who = await verified_identity(tracker, svc)
             if who is not None:
-                await svc.db.customers.set_contact_language(who[1].contact_id, target)
+                await svc.db.customers.set_contact_language(who[1].contact_id, target, source="assistant",
+                                                          actor=f"contact:{who[1].contact_id}")
         except DatabaseError:
             log.exception("language preference not saved: database unavailable")
         # The reply is rendered before the slot changes, so it is written in the new language here.

@@ -399,6 +399,8 @@ async def test_change_language_is_saved_to_the_profile(svc: Services, domain) ->
     assert slots_of(events) == {"profile_language": "en", "language": "en"}
     assert "English" in only(messages)["text"]
     assert (await svc.db.customers.find_by_contact("0000001-01"))[1].language == "en"
+    [entry] = await svc.db.audit.for_entity("contact", "0000001-01")
+    assert (entry.source, entry.changes) == ("assistant", {"language": ["zh", "en"]})
     _, events = await run(requests.ActionChangeLanguage(), tracker(slots={"language": "en"}, text="换语言"), domain)
     assert slots_of(events)["language"] == "zh"
 

@@ -99,34 +99,41 @@ class CustomerRepository(Repository):
         the opt-out's source: only the contact may reverse it).
         """
         now = at or utcnow()
+        return await self._change_contact(
+            contact_id, {"sms_opt_out": opted_out, "opt_out_changed_at": now, "opt_out_source": source},
+            audited=("sms_opt_out",), action="opted_out" if opted_out else "opted_in",
+            source="twilio" if source.startswith("twilio") else source, actor=actor, note=reason, at=now)
+
+    async def set_contact_language(self, contact_id: str, language: str, *, source: str, actor: str) -> bool:
+        """A contact's reply language (the assistant saves what the contact asks for), audited."""
+        if language not in ("zh", "en"):
+            raise RecordValidationError(self.collection_name, [("contacts.language", f"unknown language {language!r}")])
+        return await self._change_contact(contact_id, {"language": language}, audited=("language",),
+                                          action="updated", source=source, actor=actor)
+
+    async def _change_contact(self, contact_id: str, fields: Dict[str, Any], *, audited: Sequence[str], action: str,
+                              source: str, actor: str, note: Optional[str] = None,
+                              at: Optional[datetime] = None) -> bool:
+        """Set fields of one contact and write the audit entry of what changed, in one transaction."""
+        now = at or utcnow()
         async with await self._db.client.start_session() as session:
             async with session.start_transaction():
                 doc = await self._col.find_one({"contacts.contact_id": contact_id}, {"contacts.$": 1},
                                                session=session)
                 if doc is None:
                     return False
-                before = bool(doc["contacts"][0].get("sms_opt_out"))
+                before = doc["contacts"][0]
                 await self._col.update_one(
                     {"contacts.contact_id": contact_id},
-                    {"$set": {"contacts.$.sms_opt_out": opted_out, "contacts.$.opt_out_changed_at": now,
-                              "contacts.$.opt_out_source": source, "updated_at": now}},
+                    {"$set": {**{f"contacts.$.{k}": v for k, v in fields.items()}, "updated_at": now}},
                     session=session)
-                if before != opted_out:
+                changes = {k: [before.get(k), fields[k]] for k in audited if before.get(k) != fields[k]}
+                if changes:
                     await AuditRepository(self._db).record([{
-                        "at": now, "source": "twilio" if source.startswith("twilio") else source, "actor": actor,
-                        "entity": "contact", "entity_id": contact_id, "customer_id": doc["_id"],
-                        "action": "opted_out" if opted_out else "opted_in", "note": reason,
-                        "changes": {"sms_opt_out": [before, opted_out]}}], session=session)
+                        "at": now, "source": source, "actor": actor, "entity": "contact", "entity_id": contact_id,
+                        "customer_id": doc["_id"], "action": action, "note": note, "changes": changes}],
+                        session=session)
         return True
-
-    async def set_contact_language(self, contact_id: str, language: str) -> bool:
-        if language not in ("zh", "en"):
-            raise RecordValidationError(self.collection_name, [("contacts.language", f"unknown language {language!r}")])
-        result = await self._col.update_one(
-            {"contacts.contact_id": contact_id},
-            {"$set": {"contacts.$.language": language, "updated_at": utcnow()}},
-        )
-        return result.matched_count == 1
 
     async def opt_out_mobile(self, mobile: str, *, source: str, actor: str = "system") -> bool:
         found = await self.find_by_mobile(mobile)
