@@ -123,8 +123,12 @@ async def answer_ticket_status(svc: Services, tracker: Tracker, dispatcher: Coll
             return [SlotSet("ticket_id", None)]
         deadline = ""
         if ticket.sla and ticket.status not in ("resolved", "closed"):
-            due = fmt_time(ticket.sla.restore_due, lang, tz)
-            deadline = f"Restore due by {due}." if lang == "en" else f"修复时限：{due}。"
+            if ticket.sla.restore_due is not None:  # a fault: when service is back
+                due = fmt_time(ticket.sla.restore_due, lang, tz)
+                deadline = f"Restore due by {due}." if lang == "en" else f"修复时限：{due}。"
+            else:  # a complaint: when it is answered
+                due = fmt_time(ticket.sla.response_due, lang, tz)
+                deadline = f"Reply due by {due}." if lang == "en" else f"答复时限：{due}。"
         dispatcher.utter_message(response="utter_ticket_status", ticket_id=ticket.id,
                                  kind=label("ticket_kind", ticket.kind, lang),
                                  status=label("ticket_status", ticket.status, lang), deadline=deadline)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import timedelta
 from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -22,7 +21,7 @@ from actions.escalation import escalate
 from actions.services import Services, services
 from actions.verification import FAILED, VERIFICATION_SLOTS, VerificationSteps
 from carecore.clock import utcnow
-from carecore.deadlines import fault_deadlines
+from carecore.deadlines import complaint_deadline, fault_deadlines
 from carecore.model import Circuit, EscalationReason, Ticket, TicketKind
 from carecore.repository import DatabaseError
 from carecore.texts import bullet_lines, fmt_time, label
@@ -238,12 +237,15 @@ class ActionSubmitComplaint(_SubmitForm):
     async def submit(self, svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher,
                      who: Identity) -> List[EventType]:
         urgent = tracker.get_slot("complaint_urgent") is True
+        customer, contact = who
+        due = complaint_deadline(contact.tier, customer.customer_class, utcnow(), svc.settings.complaint_reply_hours)
         ticket = await _open_ticket(
             svc, tracker, who, TicketKind.complaint,
             category=str(tracker.get_slot("complaint_category") or "other")[:40],
-            text=str(tracker.get_slot("complaint_description") or "-"), priority="urgent" if urgent else "normal")
+            text=str(tracker.get_slot("complaint_description") or "-"), priority="urgent" if urgent else "normal",
+            sla={"response_due": due})
         lang = lang_of(tracker)
-        deadline = fmt_time(ticket.created_at + timedelta(hours=svc.settings.complaint_reply_hours), lang, svc.clock.tz)
+        deadline = fmt_time(due, lang, svc.clock.tz)
         dispatcher.utter_message(response="utter_complaint_created", ticket_id=ticket.id, deadline=deadline)
         if urgent:
             return await escalate(svc, tracker, dispatcher, who, EscalationReason.urgent_complaint, ticket.id)

@@ -28,12 +28,8 @@ def _company(customer: Customer) -> str:
 
 
 def at_sla_risk(ticket: Ticket, ctx: PlanContext) -> bool:
-    """A fault whose unmet deadline is missed already or falls within two hours."""
-    if ticket.sla is None:
-        return False
-    pending = [due for due, met in ((ticket.sla.response_due, ticket.sla.responded_at),
-                                    (ticket.sla.restore_due, ticket.sla.restored_at)) if met is None]
-    return any(due - ctx.now <= AT_RISK for due in pending)
+    """A ticket whose unmet deadline is missed already or falls within two hours."""
+    return ticket.sla is not None and any(due - ctx.now <= AT_RISK for due in ticket.sla.unmet())
 
 
 async def _brief_for(ctx: PlanContext, manager: AccountManager) -> Planned | None:

@@ -1,4 +1,5 @@
-"""SLA watch (every 5 minutes): warn before fault deadlines, escalate after them, tell customers when resolved.
+"""SLA watch (every 5 minutes): warn before fault and complaint deadlines, escalate after them, tell customers
+when resolved.
 
 Each warning, escalation level and notice has its own idempotency key, and each escalation step is
 recorded in the ticket history before its SMS goes out. All are service messages: no send window,
@@ -17,10 +18,12 @@ from carecore.model import UNFINISHED_VALUES, AccountManager, Contact, Customer,
 from carecore.texts import fmt_duration, fmt_time, label
 
 KIND = "sla_watch"
-DEADLINES = (("response", "响应"), ("restore", "修复"))
+DEADLINES = ("response", "restore")
+DEADLINE_NAMES = {("fault", "response"): "响应", ("fault", "restore"): "修复", ("complaint", "response"): "答复"}
 
 
-def _deadline(ticket: Ticket, name: str) -> Tuple[datetime, Optional[datetime]]:
+def _deadline(ticket: Ticket, name: str) -> Tuple[Optional[datetime], Optional[datetime]]:
+    """(due, met) of one deadline; a complaint has only its reply (response) deadline."""
     assert ticket.sla is not None
     if name == "response":
         return ticket.sla.response_due, ticket.sla.responded_at
@@ -34,9 +37,9 @@ def due_alerts(ticket: Ticket, now: datetime, warn_before: timedelta,
     Level 0 is the warning before the deadline; levels 1-3 climb the chain once it is missed.
     """
     alerts = []
-    for name, _ in DEADLINES:
+    for name in DEADLINES:
         due, met = _deadline(ticket, name)
-        if met is not None:
+        if due is None or met is not None:
             continue
         if now < due:
             if due - now <= warn_before:
@@ -64,10 +67,12 @@ def _alert_plan(ctx: PlanContext, ticket: Ticket, customer: Customer, contact: C
     if recipient is None:
         return None
     due, _ = _deadline(ticket, deadline)
+    assert due is not None
     tz = ZoneInfo(ctx.settings.timezone)
     values: Dict[str, object] = {
-        "ticket_id": ticket.id, "company_name": customer.company_name, "tier": label("tier", contact.tier, "zh"),
-        "circuit_id": ticket.circuit_id or "-", "deadline_name": dict(DEADLINES)[deadline],
+        "ticket_id": ticket.id, "kind_label": label("ticket_kind", str(ticket.kind), "zh"),
+        "company_name": customer.company_name, "tier": label("tier", contact.tier, "zh"),
+        "circuit_id": ticket.circuit_id, "deadline_name": DEADLINE_NAMES[(str(ticket.kind), deadline)],
         "due_at": fmt_time(due, "zh", tz), "console_url": ctx.settings.console_url,
     }
     plan = Planned(key, KIND, recipient.mobile, "zh", customer.id, None)
@@ -120,7 +125,7 @@ async def resolution_plan(ctx: PlanContext, ticket: Ticket) -> Optional[Planned]
 async def plan_sla_watch(ctx: PlanContext) -> AsyncIterator[Planned]:
     warn_before = timedelta(minutes=ctx.settings.sla_warn_before_minutes)
     chains: Dict[str, List[AccountManager]] = {}
-    async for ticket in ctx.db.tickets.open_faults():
+    async for ticket in ctx.db.tickets.open_with_deadlines():
         alerts = due_alerts(ticket, ctx.now, warn_before, ctx.settings.sla_escalate_after_minutes)
         if not alerts:
             continue

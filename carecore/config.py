@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 from cryptography.fernet import Fernet
 from pydantic import BaseSettings, Field, validator
@@ -84,7 +84,11 @@ class Settings(BaseSettings):
         {"diamond": (2, 4), "gold": (4, 8), "silver": (8, 24), "vip": (24, 48)},
         description="Fault response / restore deadlines in hours, by tier (JSON).",
     )
-    complaint_reply_hours: float = Field(24, description="Deadline to answer a complaint.")
+    complaint_reply_hours: Dict[str, float] = Field(
+        {"diamond": 4, "gold": 8, "silver": 24, "vip": 48},
+        description="Deadline to answer a complaint in hours, by tier (JSON; a number: the same for every tier); "
+                    "important and group customers get at most the gold hours.",
+    )
     business_hours: Tuple[int, int] = Field((9, 18), description="Account managers' working hours.")
     escalation_contact_hours: float = Field(2, description="Within business hours, managers call back within this.")
     bill_delivery_days: int = Field(
@@ -168,6 +172,19 @@ class Settings(BaseSettings):
         for tier, (response, restore) in value.items():
             if not 0 < response <= restore:
                 raise ValueError(f"FAULT_SLA_HOURS[{tier}]: need 0 < response <= restore")
+        return value
+
+    @validator("complaint_reply_hours", pre=True)
+    def _reply_hours(cls, value: Any) -> Any:  # noqa: N805
+        if isinstance(value, (int, float, str)) and not str(value).lstrip().startswith("{"):
+            value = {tier: float(value) for tier in ("diamond", "gold", "silver", "vip")}
+        return value
+
+    @validator("complaint_reply_hours")
+    def _reply_tiers(cls, value: Dict[str, float]) -> Dict[str, float]:  # noqa: N805
+        missing = {"diamond", "gold", "silver", "vip"} - set(value)
+        if missing or any(hours <= 0 for hours in value.values()):
+            raise ValueError(f"COMPLAINT_REPLY_HOURS needs positive hours for every tier (missing {sorted(missing)})")
         return value
 
     @validator("care_schedules")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Dict, Tuple
+from typing import Dict, Optional, Tuple
 
 import holidays
 
@@ -28,6 +28,19 @@ def fault_deadlines(tier: str, opened_at: datetime, sla_hours: Dict[str, Tuple[f
     except KeyError:
         raise ValueError(f"unknown tier: {tier}") from None
     return FaultDeadlines(opened_at + timedelta(hours=response_h), opened_at + timedelta(hours=restore_h))
+
+
+def complaint_deadline(tier: str, customer_class: Optional[str], opened_at: datetime,
+                       reply_hours: Dict[str, float]) -> datetime:
+    """When a complaint must be answered: by the contact's tier, and no later than gold for the important
+    and group customers the operator's plans give priority and one-to-one service."""
+    try:
+        hours = reply_hours[tier]
+    except KeyError:
+        raise ValueError(f"unknown tier: {tier}") from None
+    if customer_class in ("important", "group"):
+        hours = min(hours, reply_hours["gold"])
+    return opened_at + timedelta(hours=hours)
 
 
 @lru_cache(maxsize=8)

@@ -309,6 +309,8 @@ async def test_complaint_validation_and_submission(svc: Services, domain) -> Non
     assert m["response"] == "utter_complaint_created" and m["ticket_id"] == "CP-20261123-0001"
     ticket = await svc.db.tickets.get("CP-20261123-0001", customer_id="KA0000001")
     assert ticket is not None and ticket.category == "账单费用" and ticket.priority == "normal"
+    assert ticket.sla is not None and ticket.sla.restore_due is None  # a complaint's deadline is its reply
+    assert abs((ticket.sla.response_due - ticket.created_at).total_seconds() - 4 * 3600) < 5  # diamond: 4 h
     assert slots_of(events)["complaint_description"] is None
     messages, _ = await run(forms.ActionSubmitComplaint(), tracker(slots={**filled, "complaint_confirm": False}), domain)
     assert only(messages)["response"] == "utter_not_submitted"

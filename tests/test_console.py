@@ -12,7 +12,7 @@ from care_scheduler.console.auth import LoginLimiter
 from carecore.passwords import WeakPassword, hash_password, verify_password
 from carecore.repository import Database
 from tests import factories
-from tests.console_client import PASSWORD, Browser, seed
+from tests.console_client import NOW, PASSWORD, Browser, seed
 
 
 def test_passwords_are_slow_salted_hashes() -> None:
@@ -214,3 +214,14 @@ async def test_customer_360_and_english_switch(db: Database, browser: Browser) -
     assert "Usage, last 12 months" in page and "opted out" in page and "Diamond" in page
     _, page = await browser.get("/console/")  # the choice sticks
     assert "Inbox" in page
+
+
+async def test_a_complaints_reply_deadline_and_time_left_on_its_page(db: Database, browser: Browser) -> None:
+    await seed(db)  # the clock: 10:30 Shanghai
+    await db.tickets.create(factories.ticket(_id="CP-20261123-0009", kind="complaint", circuit_id=None,
+                                             text="账单金额有误", sla={"response_due": NOW + timedelta(hours=2)}))
+    await browser.login("AM-CZJ01")
+    status, page = await browser.get("/console/tickets/CP-20261123-0009")
+    assert status == 200 and "答复时限 2026-11-23 12:30" in page and "剩余 2小时" in page and "修复时限" not in page
+    status, page = await browser.post("/console/tickets/CP-20261123-0009/ack", {})
+    assert "剩余" not in page and "完成于 2026-11-23 10:30" in page  # acknowledging meets it

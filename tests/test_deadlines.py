@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from carecore.config import Settings
-from carecore.deadlines import callback_deadline, fault_deadlines, is_business_day
+from carecore.deadlines import callback_deadline, complaint_deadline, fault_deadlines, is_business_day
 
 SH = ZoneInfo("Asia/Shanghai")
 HOURS = (9, 18)
@@ -63,3 +63,25 @@ def test_fault_deadlines_by_tier_and_configurable() -> None:
 def test_fault_sla_hours_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FAULT_SLA_HOURS", '{"diamond": [1, 3], "gold": [4, 8], "silver": [8, 24], "vip": [24, 48]}')
     assert Settings().fault_sla_hours["diamond"] == (1, 3)
+
+
+def test_complaint_reply_deadlines_by_tier_with_gold_at_most_for_important_and_group() -> None:
+    hours = Settings().complaint_reply_hours
+    opened = at(2026, 12, 31, 20, 0)  # over the year end
+    assert complaint_deadline("diamond", None, opened, hours) == at(2027, 1, 1, 0, 0)
+    assert complaint_deadline("vip", "strategic", opened, hours) == at(2027, 1, 2, 20, 0)
+    assert complaint_deadline("vip", "important", opened, hours) == at(2027, 1, 1, 4, 0)  # gold's 8 h
+    assert complaint_deadline("silver", "group", opened, hours) == at(2027, 1, 1, 4, 0)
+    assert complaint_deadline("diamond", "group", opened, hours) == at(2027, 1, 1, 0, 0)  # already sooner
+    with pytest.raises(ValueError):
+        complaint_deadline("platinum", None, opened, hours)
+
+
+def test_complaint_reply_hours_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COMPLAINT_REPLY_HOURS", "24")  # one number, as before: every tier
+    assert set(Settings().complaint_reply_hours.values()) == {24.0}
+    monkeypatch.setenv("COMPLAINT_REPLY_HOURS", '{"diamond": 2, "gold": 4, "silver": 12, "vip": 24}')
+    assert Settings().complaint_reply_hours["diamond"] == 2
+    monkeypatch.setenv("COMPLAINT_REPLY_HOURS", '{"diamond": 2}')
+    with pytest.raises(ValueError):
+        Settings()

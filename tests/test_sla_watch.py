@@ -156,3 +156,39 @@ async def test_daily_brief_content_and_nothing_for_nothing(db: Database, gateway
     assert brief.endswith(SETTINGS.console_url)
     assert to(emu, "+8613920000002") == [] and to(emu, PROVINCE) == [] and to(emu, GROUP) == []
     assert (await run(db, gateway, "brief", local(2026, 11, 24, 9, 0))).outcomes == {"already": 1}
+
+
+def complaint(**overrides: Any) -> Dict[str, Any]:
+    """A complaint opened 10:00 Shanghai by 王伟 (diamond): its reply is due at 14:00."""
+    return factories.ticket(**{"_id": "CP-20261123-0001", "kind": "complaint", "circuit_id": None,
+                               "text": "账单金额有误", "sla": {"response_due": local(2026, 11, 23, 14, 0)},
+                               **overrides})
+
+
+async def test_complaints_are_watched_like_faults(db: Database, gateway: SmsGateway, emulator) -> None:
+    emu, _ = emulator
+    await seed(db)
+    await db.tickets.create(complaint())
+    await run(db, gateway, "sla_watch", local(2026, 11, 23, 13, 35))
+    [warning] = to(emu, CITY)
+    assert "投诉单CP-20261123-0001" in warning and "答复时限还有25分钟" in warning and "电路" not in warning
+    for at in (local(2026, 11, 23, 14, 5), local(2026, 11, 23, 15, 5), local(2026, 11, 23, 18, 5),
+               local(2026, 11, 23, 18, 10)):
+        await run(db, gateway, "sla_watch", at)
+    assert "第1级" in to(emu, CITY)[-1] and "答复已超时5分钟" in to(emu, CITY)[-1]
+    [province], [group] = to(emu, PROVINCE), to(emu, GROUP)
+    assert "第2级" in province and "第3级" in group and "投诉单" in group
+    ticket = await db.tickets.get("CP-20261123-0001")
+    assert ticket is not None and ticket.escalation_level == 3
+    assert [e.action for e in ticket.history] == ["sla_warning", "escalate", "escalate", "escalate"]
+    assert emu.stats.create_requests == 4
+
+
+async def test_acknowledging_a_complaint_meets_its_reply_deadline(db: Database, gateway: SmsGateway, emulator) -> None:
+    await seed(db)
+    await db.tickets.create(complaint())
+    await db.tickets.acknowledge("CP-20261123-0001", TicketEvent(at=local(2026, 11, 23, 13, 0), actor="AM-CZJ01",
+                                                                 action="ack"))
+    assert (await run(db, gateway, "sla_watch", local(2026, 11, 23, 18, 0))).planned == 0
+    ticket = await db.tickets.get("CP-20261123-0001")
+    assert ticket is not None and ticket.sla is not None and ticket.sla.responded_at == local(2026, 11, 23, 13, 0)

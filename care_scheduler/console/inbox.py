@@ -13,13 +13,12 @@ from carecore.model import Ticket
 
 
 def ticket_due(ticket: Ticket, settings: Settings) -> datetime:
-    """When a ticket needs its next step: its first unmet SLA deadline, a complaint's reply deadline."""
-    if ticket.sla is not None:
-        pending = [due for due, met in ((ticket.sla.response_due, ticket.sla.responded_at),
-                                        (ticket.sla.restore_due, ticket.sla.restored_at)) if met is None]
-        if pending:
-            return min(pending)
-    return ticket.created_at + timedelta(hours=settings.complaint_reply_hours)
+    """When a ticket needs its next step: its first unmet deadline (a complaint's is its reply deadline)."""
+    unmet = ticket.sla.unmet() if ticket.sla is not None else []
+    if unmet:
+        return unmet[0]
+    # Met deadlines, or a complaint from before complaints had deadlines: the default silver reply time.
+    return ticket.created_at + timedelta(hours=settings.complaint_reply_hours["silver"])
 
 
 async def inbox(request: web.Request) -> web.Response:

@@ -20,8 +20,8 @@ from care_scheduler.console.pages import (
     render,
     viewer,
 )
-from carecore.clock import utcnow
 from carecore.model import Customer, Ticket, TicketEvent
+from carecore.texts import fmt_duration
 
 
 async def _ticket_in_scope(request: web.Request, seen: Viewer) -> Tuple[Ticket, Customer]:
@@ -33,7 +33,11 @@ async def ticket_page(request: web.Request) -> web.Response:
     ticket, customer = await _ticket_in_scope(request, seen)
     escalations = [e for e in await db_of(request).escalations.for_customers([customer.id], open_only=False)
                    if e.ticket_id == ticket.id]
-    return render(request, "ticket.html", seen.lang, seen.session, seen.manager, ticket=ticket,
+    unmet = ticket.sla.unmet() if ticket.sla is not None and ticket.status in OPEN_TICKET else []
+    now = request.app[keys(request).clock].now()
+    left = None if not unmet else (fmt_duration(unmet[0] - now, seen.lang), unmet[0] <= now,
+                                   fmt_duration(now - unmet[0], seen.lang))
+    return render(request, "ticket.html", seen.lang, seen.session, seen.manager, ticket=ticket, left=left,
                   customer=customer, escalations=escalations, is_open=ticket.status in OPEN_TICKET)
 
 
@@ -45,16 +49,17 @@ async def ticket_action(request: web.Request) -> web.Response:
     t = translator(seen.lang)
     action = request.match_info["action"]
     note = (posted.get("note") or "").strip()[:2000] or None
+    now = request.app[keys(request).clock].now()  # the product's clock: deadlines are met on it
     back = f"{PREFIX}/tickets/{ticket.id}"
     if action == "note":
         if note is None:
             redirect(seen.session, back)
-        await db.tickets.add_event(ticket.id, TicketEvent(at=utcnow(), actor=seen.manager.id, action=action, note=note))
+        await db.tickets.add_event(ticket.id, TicketEvent(at=now, actor=seen.manager.id, action=action, note=note))
         redirect(seen.session, back, t("done"))
     if ticket.status not in OPEN_TICKET:
         redirect(seen.session, back)
     if action == "ack":
-        await db.tickets.acknowledge(ticket.id, TicketEvent(at=utcnow(), actor=seen.manager.id, action=action,
+        await db.tickets.acknowledge(ticket.id, TicketEvent(at=now, actor=seen.manager.id, action=action,
                                                             note=note))
         redirect(seen.session, back, t("done"))
     if action == "resolve":

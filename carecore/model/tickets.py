@@ -44,10 +44,17 @@ class TicketEvent(Model):
 
 
 class SlaDeadlines(Model):
+    """A fault's response and restore deadlines; a complaint's reply deadline (``response_due``) alone."""
+
     response_due: datetime
-    restore_due: datetime
+    restore_due: Optional[datetime] = None
     responded_at: Optional[datetime] = None
     restored_at: Optional[datetime] = None
+
+    def unmet(self) -> List[datetime]:
+        """The deadlines not met yet, soonest first."""
+        return sorted(due for due, met in ((self.response_due, self.responded_at),
+                                           (self.restore_due, self.restored_at)) if due is not None and met is None)
 
 
 TICKET_ID_PATTERN = r"^(CP|FT)-[0-9]{8}-[0-9]{4,6}$"

@@ -76,10 +76,11 @@ class TicketRepository(Repository):
             fields[f"sla.{sla_mark}"] = event.at
         return await self.add_event(ticket_id, event, set_fields=fields)
 
-    async def open_faults(self) -> AsyncIterator[Ticket]:
-        """Open fault tickets, nearest restore deadline first: what the SLA watch looks at."""
-        query = {"kind": TicketKind.fault.value, "status": {"$in": [s.value for s in OPEN_TICKET_STATUSES]}}
-        async for doc in self._col.find(query).sort("sla.restore_due", 1):
+    async def open_with_deadlines(self) -> AsyncIterator[Ticket]:
+        """Open faults and complaints with deadlines, nearest reply or response deadline first: what the SLA
+        watch looks at."""
+        query = {"status": {"$in": [s.value for s in OPEN_TICKET_STATUSES]}, "sla": {"$ne": None}}
+        async for doc in self._col.find(query).sort("sla.response_due", 1):
             yield Ticket.parse_obj(doc)
 
     async def open_for_customers(self, customer_ids: Optional[Sequence[str]], *, limit: int = 500) -> List[Ticket]:
