@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Dict, List, Optional
 
-from care_scheduler.console.scope import Scope
+from care_scheduler.scope import Scope
 from carecore.clock import Clock
 from carecore.config import Settings
 from carecore.model import AccountManager, ChangeSource, TicketEvent

@@ -19,8 +19,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from care_scheduler.casework import Casework
 from care_scheduler.console.auth import csrf_ok, new_csrf_token
 from care_scheduler.console.i18n import translator
-from care_scheduler.console.scope import Scope
 from care_scheduler.jobs import CareJobs
+from care_scheduler.scope import Scope
 from carecore.clock import Clock
 from carecore.config import Settings
 from carecore.model import AccountManager, Customer, Escalation, Ticket
