@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import logging
 import secrets
 from dataclasses import dataclass
@@ -127,8 +128,6 @@ async def get_job(request: web.Request) -> web.Response:
 
 
 def _dumps(value: Any) -> str:
-    import json
-
     return json.dumps(value, default=lambda o: o.isoformat() if hasattr(o, "isoformat") else str(o),
                       ensure_ascii=False)
 

@@ -7,7 +7,7 @@ it was read, together with its audit entry.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Mapping, Optional
 
 from care_scheduler.dataio.catalog import KINDS, parse_row
 from care_scheduler.dataio.kinds import Applied, Context, Doc, Kind, RowError
@@ -35,8 +35,9 @@ async def save(db: Database, kind_name: str, row: Doc, ctx: Context, *, actor: s
         after, applied = kind.apply(before, row, ctx)
         if applied.action == "unchanged":
             return applied
-        entry = _entry(kind, ctx, actor, row.get("customer_id"), applied.entity_id, applied.action,
-                       applied.changes, note)
+        entry = kind.audit_entry(at=ctx.now, source=ctx.source, actor=actor, customer_id=row.get("customer_id"),
+                                 entity_id=applied.entity_id, action=applied.action, changes=applied.changes,
+                                 note=note)
         outcome = await store.write([Change(doc_id, before, _stamped(kind, after, ctx))], [entry])
         if outcome.ok:
             return applied
@@ -57,8 +58,9 @@ async def remove(db: Database, kind_name: str, customer_id: str, item_id: str, c
         if before is None or gone is None:
             return False
         after = {**before, kind.nested: [i for i in items if i is not gone]}
-        entry = _entry(kind, ctx, actor, customer_id, item_id, "removed", {k: [v, None] for k, v in gone.items()},
-                       note)
+        entry = kind.audit_entry(at=ctx.now, source=ctx.source, actor=actor, customer_id=customer_id,
+                                 entity_id=item_id, action="removed",
+                                 changes={k: [v, None] for k, v in gone.items()}, note=note)
         if (await store.write([Change(customer_id, before, _stamped(kind, after, ctx))], [entry])).ok:
             return True
     raise RowError("row", "changed by someone else meanwhile; look again and retry")
@@ -69,13 +71,6 @@ def _stamped(kind: Kind, doc: Doc, ctx: Context) -> Doc:
         doc["updated_at"] = ctx.now
         doc.setdefault("created_at", ctx.now)
     return doc
-
-
-def _entry(kind: Kind, ctx: Context, actor: str, customer_id: Optional[str], entity_id: str, action: str,
-           changes: Dict[str, Any], note: Optional[str]) -> Dict[str, Any]:
-    return {"at": ctx.now, "source": ctx.source, "actor": actor[:64], "entity": kind.entity,
-            "entity_id": str(entity_id)[:100], "customer_id": customer_id if kind.name != "managers" else None,
-            "action": action, "changes": changes, "note": (note or None) and note[:500]}
 
 
 def _raise_refusal(outcome: Any) -> None:

@@ -323,7 +323,7 @@ class _Pass:
             if applied.action != "unchanged":
                 touched[row.doc_id] = True
             if applied.action == "updated":
-                audit.append(self._entry(row, applied.entity_id, "updated", applied.changes))
+                audit.append(self._entry(row.values.get("customer_id"), applied.entity_id, "updated", applied.changes))
         now = self.ctx.now
         changes = []
         for doc_id in touched:
@@ -334,11 +334,11 @@ class _Pass:
             changes.append(Change(doc_id, docs.get(doc_id), after))
         return changes, audit
 
-    def _entry(self, row: _Row, entity_id: str, action: str, changes: Dict[str, List[Any]]) -> Dict[str, Any]:
-        customer_id = row.values.get("customer_id") if self.kind.name != "managers" else None
-        return {"at": self.ctx.now, "source": self.options.source, "actor": self.options.actor,
-                "entity": self.kind.entity, "entity_id": str(entity_id)[:100], "customer_id": customer_id,
-                "action": action, "changes": changes, "job_id": self.report.job_id}
+    def _entry(self, customer_id: Optional[str], entity_id: str, action: str,
+               changes: Dict[str, List[Any]]) -> Dict[str, Any]:
+        return self.kind.audit_entry(at=self.ctx.now, source=self.options.source, actor=self.options.actor,
+                                     customer_id=customer_id, entity_id=entity_id, action=action, changes=changes,
+                                     job_id=self.report.job_id)
 
     def _count(self, results: List[Tuple[_Row, Optional[Applied], Optional[RowError]]]) -> None:
         for row, applied, err in results:
@@ -367,9 +367,8 @@ class _Pass:
                     for gone in items:
                         if gone.get(kind.item_key) not in self.kept[doc_id]:
                             removed += 1
-                            audit.append({**self._entry(_Row(0, {"customer_id": doc_id}, {}, doc_id),
-                                                        gone[kind.item_key], "removed",
-                                                        {k: [val, None] for k, val in gone.items()})})
+                            audit.append(self._entry(doc_id, gone[kind.item_key], "removed",
+                                                     {k: [val, None] for k, val in gone.items()}))
                     changes.append(Change(doc_id, doc, {**doc, kind.nested: keep, "updated_at": self.ctx.now}))
                 if not self.write or (await self.store.write(changes, audit)).ok:
                     self.report.counts["pruned"] += removed

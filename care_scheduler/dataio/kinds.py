@@ -105,6 +105,14 @@ class Kind:
     def export_rows(self, doc: Doc, tz: ZoneInfo) -> Iterator[List[str]]:
         raise NotImplementedError
 
+    def audit_entry(self, *, at: datetime, source: str, actor: str, customer_id: Optional[str], entity_id: str,
+                    action: str, changes: Dict[str, Any], note: Optional[str] = None,
+                    job_id: Optional[str] = None) -> Dict[str, Any]:
+        """The audit log's entry for one record of this kind (imports, console edits and removals alike)."""
+        return {"at": at, "source": source, "actor": actor[:64], "entity": self.entity,
+                "entity_id": str(entity_id)[:100], "customer_id": customer_id if self.name != "managers" else None,
+                "action": action, "changes": changes, "note": note[:500] if note else None, "job_id": job_id}
+
     def need(self, row: Doc, new: bool) -> None:
         """Values a record cannot do without: never emptied, and all given for a new record."""
         if new:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, AsyncIterator, Dict, Generic, Iterable, List, Optional, Sequence, Type, TypeVar
+from typing import Any, AsyncIterator, Dict, Generic, List, Optional, Sequence, Type, TypeVar
 
 from motor.motor_asyncio import AsyncIOMotorClientSession, AsyncIOMotorDatabase
 from pydantic import BaseModel
 
 from carecore.clock import utcnow
 from carecore.model import BillDeliveryRecord, ClaimStatus, CompensationClaim, Credit, Settlement, UsageMonth
-from carecore.repository.base import Repository, insert_many_skipping_duplicates, next_daily_id
+from carecore.repository.base import Repository, next_daily_id
 from carecore.repository.errors import validated, write_errors
 
 M = TypeVar("M", bound=BaseModel)
@@ -26,15 +26,6 @@ class _PerCustomerMonth(Repository, Generic[M]):
         async with write_errors(self.collection_name):
             await self._col.replace_one({"_id": record.id}, record.to_mongo(), upsert=True)
         return record
-
-    async def insert_many(self, docs: Iterable[Dict[str, Any]], *, check_models: bool = True) -> List[str]:
-        """Bulk insert, duplicates skipped; see ``CustomerRepository.insert_many``."""
-        if check_models:
-            batch = [validated(self.model, self.collection_name, d).to_mongo() for d in docs]
-        else:
-            batch = [{"_id": f"{d['customer_id']}:{d['month']}", **d} for d in docs]
-        async with write_errors(self.collection_name):
-            return await insert_many_skipping_duplicates(self._col, batch) if batch else []
 
     async def get(self, customer_id: str, month: str) -> Optional[M]:
         doc = await self._col.find_one({"_id": f"{customer_id}:{month}"})
