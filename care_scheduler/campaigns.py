@@ -17,13 +17,14 @@ from care_scheduler.calendar import birthdays_greeted, festival_on, is_birthday
 from care_scheduler.compensation import plan_compensation
 from care_scheduler.planning import PlanContext, Planned, render_into
 from care_scheduler.sla_watch import plan_sla_watch
+from care_scheduler.surveys import plan_surveys
 from carecore.model import Contact, Customer, month_key
 from carecore.months import shift_month
 from carecore.texts import change_from_previous, label, month_label, yuan
 
 log = logging.getLogger(__name__)
 
-KINDS = ("birthday", "holiday", "usage", "compensation", "sla_watch", "brief")
+KINDS = ("birthday", "holiday", "usage", "compensation", "sla_watch", "brief", "survey")
 TOP_TIERS = ("diamond", "gold")
 FESTIVAL_NAMES = {
     "new_year": ("元旦", "New Year"),
@@ -42,7 +43,7 @@ def _greeting(ctx: PlanContext, kind: str, template: str, customer: Customer, co
     if customer.id in ctx.open_complaints and promo:
         promo = ""
         plan.notes.append("promo withheld: open complaint")
-    render_into(plan, ctx, template, {**values, "promo": promo})
+    render_into(plan, ctx, template, {**values, "promo": promo, "opt_out_url": ctx.link("opt_out", contact.contact_id)})
     if contact.sms_opt_out:
         plan.suppressed_reason = "opted_out"
     return plan
@@ -120,7 +121,7 @@ async def plan_usage(ctx: PlanContext, gaps: Optional[UsageGaps] = None) -> Asyn
             "voice_minutes": f"{usage.voice_minutes:,}", "data_gb": f"{usage.data_mb / 1024:,.1f}",
             "sms_count": f"{usage.sms_count:,}", "amount": yuan(usage.amount_fen), "change": change,
             "manager_name": ctx.manager_values(customer)["manager_name"],
-            "tier": label("tier", contact.tier, lang),
+            "tier": label("tier", contact.tier, lang), "opt_out_url": ctx.link("opt_out", contact.contact_id),
         }
         plan = Planned(f"usage:{customer.id}:{month}", "usage", contact.mobile, lang, customer.id, contact.contact_id)
         render_into(plan, ctx, "usage", values)
@@ -142,4 +143,6 @@ def plans_for(kind: str, ctx: PlanContext, gaps: Optional[UsageGaps] = None) -> 
         return plan_sla_watch(ctx)
     if kind == "brief":
         return plan_briefs(ctx)
+    if kind == "survey":
+        return plan_surveys(ctx)
     raise ValueError(f"unknown campaign kind {kind!r}; known: {', '.join(KINDS)}")

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from care_scheduler.templates import TemplateError, render
 from carecore.clock import utcnow
 from carecore.config import Settings
+from carecore.links import LinkSigner, Purpose, signer_for
 from carecore.model import UNFINISHED_VALUES, AccountManager, Contact, Customer, SendRecord
 from carecore.repository import Database
 from carecore.sms.message import Sms
@@ -59,6 +60,7 @@ class PlanContext:
     open_complaints: Set[str]
     promo: Mapping[str, str] = field(default_factory=dict)  # language -> promotional line
     extra_festivals: Mapping[date, str] = field(default_factory=dict)
+    links: Optional[LinkSigner] = None
 
     @classmethod
     async def load(cls, db: Database, settings: Settings, day: date, *, now: Optional[datetime] = None,
@@ -68,7 +70,12 @@ class PlanContext:
         moment = now or datetime.combine(day, time(12), tzinfo=ZoneInfo(settings.timezone))
         managers = {m.id: m for m in await db.managers.all()}
         return cls(db, settings, day, moment, managers, set(await db.tickets.customers_with_open_complaints()),
-                   promo or {}, extra_festivals or {})
+                   promo or {}, extra_festivals or {}, signer_for(settings))
+
+    def link(self, purpose: Purpose, subject: str) -> str:
+        """A signed survey or opt-out link (``carecore.links``)."""
+        signer = self.links or signer_for(self.settings)
+        return signer.url(purpose, subject, self.now)
 
     async def case_contact(self, case: str, customer_id: str,
                            contact_id: Optional[str]) -> Optional[Tuple[Customer, Contact]]:

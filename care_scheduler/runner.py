@@ -27,8 +27,8 @@ from carecore.sms.gateway import Pace, SmsGateway
 
 log = logging.getLogger(__name__)
 
-# Greetings and the usage SMS are marketing-like: send window and consent apply.
-MARKETING = {"birthday", "holiday", "usage"}
+# Greetings, the usage SMS and surveys are marketing-like: send window and consent apply.
+MARKETING = {"birthday", "holiday", "usage", "survey"}
 DELIVERED_OR_ON_ITS_WAY = {"accepted", "queued", "sending", "sent", "delivered"}
 
 
@@ -171,7 +171,7 @@ class CampaignRunner:
             if plan.settle is not None and message.suppressed_reason is None:
                 await plan.settle()
             record = await self.gateway.send(message, pace=self._pace())
-            if plan.after is not None and message.suppressed_reason is None:
+            if plan.after is not None:  # a suppressed message is an outcome too (a survey records it)
                 await plan.after(record)
         except (InvalidPhoneNumber, RecordValidationError) as exc:  # one bad recipient must not stop the campaign
             log.warning("%s not sent: %s", plan.key, exc)

@@ -27,6 +27,7 @@ from care_scheduler.console.app import setup_console
 from care_scheduler.console.pages import Keys
 from care_scheduler.import_api import ImportKeys, setup_import_api
 from care_scheduler.jobs import CareJobs
+from care_scheduler.public.pages import PublicKeys, setup_public_pages
 from care_scheduler.rasa_client import HandBackFailed, RasaClient
 from carecore.clock import Clock, SystemClock
 from carecore.config import Settings, get_settings
@@ -388,6 +389,7 @@ def create_app(settings: Optional[Settings] = None, *, db: Optional[Database] = 
     app.router.add_post("/admin/escalations/{escalation_id}/{action:resolve|handback}", admin_escalation)
     app.router.add_post("/admin/contacts/{contact_id}/erase", admin_erase_contact)
     setup_import_api(app, ImportKeys(SETTINGS, CLOCK, DB))
+    setup_public_pages(app, PublicKeys(SETTINGS, CLOCK, DB))
     setup_console(app, Keys(SETTINGS, CLOCK, DB, JOBS, CASEWORK), settings)
     return app
 

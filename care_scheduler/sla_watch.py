@@ -1,5 +1,5 @@
 """SLA watch (every 5 minutes): warn before fault and complaint deadlines, escalate after them, tell customers
-when resolved.
+when resolved, and take a follow-up (回访) overdue by ``FOLLOWUP_HOURS`` to the province manager once.
 
 Each warning, escalation level and notice has its own idempotency key, and each escalation step is
 recorded in the ticket history before its SMS goes out. All are service messages: no send window,
@@ -122,6 +122,33 @@ async def resolution_plan(ctx: PlanContext, ticket: Ticket) -> Optional[Planned]
     return plan
 
 
+async def _overdue_followups(ctx: PlanContext) -> AsyncIterator[Planned]:
+    for ticket in await ctx.db.tickets.followups_open(due_before=ctx.now):
+        key = f"followup_esc:{ticket.id}"
+        if await _already_done(ctx, ticket, key):
+            continue
+        customer = await ctx.db.customers.get(ticket.customer_id)
+        assert ticket.followup is not None and ticket.survey is not None
+        chain = await ctx.db.managers.chain(ticket.followup.manager_id)
+        above = [m for m in chain[1:] if m.level in ("province", "group")]
+        if customer is None or not above:
+            continue
+        tz = ZoneInfo(ctx.settings.timezone)
+        plan = Planned(key, KIND, above[0].mobile, "zh", customer.id, None)
+        render_into(plan, ctx, "followup_overdue", {
+            "ticket_id": ticket.id, "kind_label": label("ticket_kind", str(ticket.kind), "zh"),
+            "company_name": customer.company_name, "score": ticket.survey.score, "owner_name": chain[0].name,
+            "due_at": fmt_time(ticket.followup.due, "zh", tz), "console_url": ctx.settings.console_url})
+        note = f"follow-up overdue since {ticket.followup.due.isoformat()}: {above[0].id} alerted"
+        event = TicketEvent(at=ctx.now, actor="sla_watch", action="followup_overdue", note=note)
+
+        async def settle(ticket_id: str = ticket.id, key: str = key, event: TicketEvent = event) -> None:
+            await ctx.db.tickets.record_alert(ticket_id, key, event)
+
+        plan.settle = settle
+        yield plan
+
+
 async def plan_sla_watch(ctx: PlanContext) -> AsyncIterator[Planned]:
     warn_before = timedelta(minutes=ctx.settings.sla_warn_before_minutes)
     chains: Dict[str, List[AccountManager]] = {}
@@ -145,3 +172,5 @@ async def plan_sla_watch(ctx: PlanContext) -> AsyncIterator[Planned]:
         plan = await resolution_plan(ctx, ticket)
         if plan is not None:
             yield plan
+    async for plan in _overdue_followups(ctx):
+        yield plan

@@ -24,6 +24,7 @@ DEFAULT_SCHEDULES = {
     "compensation": "*/15 * * * *",
     "sla_watch": "*/5 * * * *",
     "brief": "30 8 * * *",
+    "survey": "*/10 * * * *",
 }
 
 
@@ -141,6 +142,16 @@ class Settings(BaseSettings):
     sla_escalate_after_minutes: Tuple[int, int, int] = Field(
         (0, 60, 240),
         description="Minutes past a breached deadline at which the city manager, the province and group are alerted.",
+    )
+    survey_delay_minutes: int = Field(
+        120, ge=0, description="A resolved ticket's satisfaction survey goes out this long after, inside the send window."
+    )
+    survey_reply_hours: int = Field(72, ge=1, description="A survey may be answered by SMS or chat this long after it was sent.")
+    followup_hours: float = Field(
+        48, gt=0, description="A low score's follow-up (回访) not done within this escalates to the province manager."
+    )
+    link_secret: Optional[str] = Field(
+        None, description="HMAC key of survey and opt-out links; unset: random per start (old links stop working)."
     )
     console_url: str = Field("http://127.0.0.1:8080/console", description="Link to the managers' console in SMS.")
     console_secret: Optional[str] = Field(

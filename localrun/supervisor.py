@@ -184,6 +184,8 @@ class Supervisor:
         env.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{self.settings.care_port}")
         if not env.get("CARE_ADMIN_TOKEN"):
             env["CARE_ADMIN_TOKEN"] = self._admin_token()
+        if not env.get("LINK_SECRET"):  # survey and opt-out links sent yesterday must open after a restart
+            env["LINK_SECRET"] = _secret_file(self.settings.var_dir / "link-secret")
         if not self.settings.twilio_configured and self.settings.sms_outbox == "emulator":
             env.update(
                 KEYCARE_EMULATOR="1",

@@ -69,7 +69,7 @@ async def test_feb_29_birthday_in_2027_once_with_personal_wishes(db: Database, g
     report = await runner(db, gateway, datetime(2027, 2, 28, 9, 0)).run("birthday")
     assert report.outcomes["sent"] == 1 and report.planned == 1
     [body] = bodies_to(emu, "+8613800000301")
-    assert body.startswith("【中国电信】") and "林海燕" in body and body.endswith("回T退订") and "8折" in body
+    assert body.startswith("【中国电信】") and "林海燕" in body and body.endswith(" 退订") and "回T或点 http" in body and "8折" in body
     assert await db.sends.get("birthday:0000003-01:2027-02-28") is not None
     again = await runner(db, gateway, datetime(2027, 2, 28, 15, 0)).run("birthday")
     assert again.outcomes == {"already": 1} and emu.stats.create_requests == 1
@@ -82,7 +82,7 @@ async def test_lunar_30th_is_greeted_on_the_29th_of_a_short_month(db: Database, 
     report = await runner(db, gateway, datetime(2026, 4, 16, 9, 0)).run("birthday")
     assert report.outcomes["sent"] == 1
     [body] = bodies_to(emu, "+8613800000301")
-    assert body.startswith("Dear Grace Lin") and body.endswith("Reply STOP to opt out")
+    assert body.startswith("Dear Grace Lin") and body.endswith(" to opt out") and "Reply STOP or open http" in body
 
 
 async def test_opt_out_is_suppressed_with_reason_and_open_complaint_gets_no_promotion(
@@ -99,7 +99,7 @@ async def test_opt_out_is_suppressed_with_reason_and_open_complaint_gets_no_prom
     assert suppressed is not None and suppressed.status == "suppressed" and suppressed.suppressed_reason == "opted_out"
     assert bodies_to(emu, "+8613800000301") == []
     [body] = bodies_to(emu, "+8613800000302")
-    assert "8折" not in body and body.endswith("回T退订")
+    assert "8折" not in body and body.endswith(" 退订")
     sent = await db.sends.get("birthday:0000003-02:2026-11-23")
     assert "promo withheld: open complaint" in sent.meta["notes"]
 
@@ -178,7 +178,7 @@ async def test_dry_run_sends_and_records_nothing(db: Database, gateway: SmsGatew
     await seed(db, [contact("0000003-01", "+8613800000301", {"calendar": "solar", "month": 11, "day": 23},
                             billing=True)])
     report = await runner(db, gateway, datetime(2026, 11, 23, 3, 0)).run("birthday", dry_run=True)
-    assert report.planned == 1 and report.outcomes == {"would_send": 1} and report.segments == 1
+    assert report.planned == 1 and report.outcomes == {"would_send": 1} and report.segments == 2
     assert emu.stats.create_requests == 0 and await db.sends.get("birthday:0000003-01:2026-11-23") is None
 
 

@@ -7,13 +7,15 @@ import pytest
 from care_scheduler.templates import TemplateError, render
 
 SIG = "【中国电信】"
-BASE = {"contact_name": "王伟", "region": "浙江", "company_name": "杭州华信物流有限公司", "promo": "", "belated": False}
+OPT_OUT = "https://care.example.cn/u/0000001-01.tmq9k1s.AbCdEfGhIjKlMnOp"
+BASE = {"contact_name": "王伟", "region": "浙江", "company_name": "杭州华信物流有限公司", "promo": "", "belated": False,
+        "opt_out_url": OPT_OUT}
 
 
 def test_zh_greeting_starts_with_signature_and_ends_with_opt_out() -> None:
     out = render("birthday", "zh", signature=SIG, **BASE)
-    assert out.text.startswith(SIG) and out.text.endswith("回T退订")
-    assert out.encoding == "UCS-2" and out.segments == 1 and out.warnings == []
+    assert out.text.startswith(SIG) and out.text.endswith(f"回T或点 {OPT_OUT} 退订")
+    assert out.encoding == "UCS-2" and out.segments == 2 and out.warnings == []  # the link costs a segment
 
 
 @pytest.mark.parametrize("template", ["birthday", "birthday_personal"])
@@ -32,11 +34,11 @@ def test_a_late_birthday_greeting_says_so(template: str, language: str) -> None:
 def test_en_greeting_has_the_english_opt_out() -> None:
     values = {**BASE, "contact_name": "David Chen", "festival_name": "Spring Festival", "company_name": "Huaxin Logistics"}
     out = render("holiday", "en", signature=SIG, **values)
-    assert out.text.endswith("Reply STOP to opt out") and SIG not in out.text
-    assert (out.encoding, out.segments) == ("GSM-7", 1)
+    assert out.text.endswith(f"Reply STOP or open {OPT_OUT} to opt out") and SIG not in out.text
+    assert (out.encoding, out.segments) == ("GSM-7", 2)
     # a Chinese company name makes even an English message UCS-2, and costlier
     chinese_name = render("holiday", "en", signature=SIG, **{**values, "company_name": "杭州华信物流有限公司"})
-    assert (chinese_name.encoding, chinese_name.segments) == ("UCS-2", 3)
+    assert (chinese_name.encoding, chinese_name.segments) == ("UCS-2", 4)
 
 
 def test_missing_variable_fails_loudly() -> None:

@@ -21,6 +21,7 @@ class ChangeSource(str, Enum):
     twilio = "twilio"  # 21610: the recipient unsubscribed at the provider
     job = "job"  # the product's own scheduled jobs
     cli = "cli"
+    link = "link"  # the contact's own choice through a signed link in an SMS
 
 
 class AuditEntry(Model):

@@ -57,6 +57,35 @@ class SlaDeadlines(Model):
                                            (self.restore_due, self.restored_at)) if due is not None and met is None)
 
 
+class SurveyChannel(str, Enum):
+    sms = "sms"
+    chat = "chat"
+    link = "link"
+
+
+class Survey(Model):
+    """The satisfaction survey after a resolved ticket: one per ticket, answered once (1-5, 5 = very satisfied)."""
+
+    contact_id: str = Field(..., max_length=40)
+    sent_at: datetime
+    outcome: str = Field(..., max_length=40)  # the send's final status, or why it was suppressed
+    score: Optional[int] = Field(None, ge=1, le=5)
+    comment: Optional[str] = Field(None, max_length=500)
+    channel: Optional[SurveyChannel] = None
+    answered_at: Optional[datetime] = None
+
+
+class FollowUp(Model):
+    """A follow-up call (回访) the account manager owes after a low score; their note closes it."""
+
+    manager_id: str = Field(..., max_length=40)
+    opened_at: datetime
+    due: datetime
+    done_at: Optional[datetime] = None
+    done_by: Optional[str] = Field(None, max_length=64)
+    note: Optional[str] = Field(None, max_length=2000)
+
+
 TICKET_ID_PATTERN = r"^(CP|FT)-[0-9]{8}-[0-9]{4,6}$"
 
 
@@ -76,6 +105,9 @@ class Ticket(Model):
     compensation: Optional[Settlement] = None  # fault restored after its deadline
     alerts: List[str] = Field(default_factory=list, max_items=50)  # SLA warnings and escalations raised
     customer_notified_at: Optional[datetime] = None  # the "resolved" service notice
+    resolved_at: Optional[datetime] = None
+    survey: Optional[Survey] = None
+    followup: Optional[FollowUp] = None
     created_at: datetime
     updated_at: datetime
 

@@ -139,6 +139,10 @@ COLLECTIONS: Dict[str, Tuple[Type[BaseModel], List[IndexSpec]]] = {
             ([("kind", 1), ("compensation.notified_at", 1), ("status", 1)], {"name": "compensation"}),
             # resolved tickets whose customer is not told yet
             ([("status", 1), ("customer_notified_at", 1)], {"name": "resolution_notice"}),
+            # resolved tickets waiting for their survey; surveys a contact may answer; open follow-ups
+            ([("resolved_at", 1)], {"sparse": True, "name": "survey_due"}),
+            ([("survey.contact_id", 1), ("survey.sent_at", -1)], {"sparse": True, "name": "survey_by_contact"}),
+            ([("followup.done_at", 1), ("followup.due", 1)], {"sparse": True, "name": "followups"}),
         ],
     ),
     "sends": (

@@ -6,10 +6,23 @@ from datetime import date, datetime
 from typing import Any, AsyncIterator, Dict, List, Optional, Sequence
 
 from carecore.clock import utcnow
-from carecore.model import OPEN_TICKET_STATUSES, Credit, Settlement, Ticket, TicketEvent, TicketKind, TicketStatus
+from carecore.model import (
+    OPEN_TICKET_STATUSES,
+    Credit,
+    FollowUp,
+    Settlement,
+    Survey,
+    Ticket,
+    TicketEvent,
+    TicketKind,
+    TicketStatus,
+)
 from carecore.repository.base import Repository, next_daily_id
 from carecore.repository.billing import settle_with_credit
 from carecore.repository.errors import validated, write_errors
+
+# Survey send outcomes that reached the provider: only such a survey can be answered by reply.
+SURVEY_SENT = ("accepted", "queued", "sending", "sent", "delivered")
 
 
 class TicketRepository(Repository):
@@ -61,17 +74,19 @@ class TicketRepository(Repository):
 
     async def resolve(self, ticket_id: str, event: TicketEvent) -> bool:
         """Mark a ticket resolved at ``event.at``; a fault also records when service was restored."""
-        return await self._advance(ticket_id, TicketStatus.resolved, "restored_at", event)
+        return await self._advance(ticket_id, TicketStatus.resolved, "restored_at", event,
+                                   extra={"resolved_at": event.at})
 
     async def acknowledge(self, ticket_id: str, event: TicketEvent) -> bool:
         """The account manager took the ticket: a fault's response deadline is met at ``event.at``."""
         return await self._advance(ticket_id, TicketStatus.acknowledged, "responded_at", event)
 
-    async def _advance(self, ticket_id: str, status: TicketStatus, sla_mark: str, event: TicketEvent) -> bool:
+    async def _advance(self, ticket_id: str, status: TicketStatus, sla_mark: str, event: TicketEvent, *,
+                       extra: Optional[Dict[str, Any]] = None) -> bool:
         ticket = await self.get(ticket_id)
         if ticket is None:
             return False
-        fields: Dict[str, Any] = {"status": status.value}
+        fields: Dict[str, Any] = {"status": status.value, **(extra or {})}
         if ticket.sla is not None and getattr(ticket.sla, sla_mark) is None:
             fields[f"sla.{sla_mark}"] = event.at
         return await self.add_event(ticket_id, event, set_fields=fields)
@@ -126,3 +141,53 @@ class TicketRepository(Repository):
     async def mark_compensation_notified(self, ticket_id: str, at: datetime, notice_status: str) -> None:
         await self._col.update_one({"_id": ticket_id}, {"$set": {
             "compensation.notified_at": at, "compensation.notice_status": notice_status, "updated_at": utcnow()}})
+
+    async def survey_due(self, resolved_from: datetime, resolved_until: datetime) -> AsyncIterator[Ticket]:
+        """Tickets resolved in this span without a survey yet: a ticket resolved before surveys existed
+        has no ``resolved_at`` and is never surveyed."""
+        query = {"resolved_at": {"$gte": resolved_from, "$lte": resolved_until}, "survey": None,
+                 "status": {"$in": [TicketStatus.resolved.value, TicketStatus.closed.value]}}
+        async for doc in self._col.find(query).sort("resolved_at", 1):
+            yield Ticket.parse_obj(doc)
+
+    async def record_survey(self, ticket_id: str, survey: Survey) -> bool:
+        """The survey's send outcome, once per ticket; False if one was recorded before."""
+        result = await self._col.update_one({"_id": ticket_id, "survey": None},
+                                            {"$set": {"survey": survey.to_mongo(), "updated_at": utcnow()}})
+        return result.modified_count == 1
+
+    async def survey_waiting(self, contact_id: str, sent_since: datetime) -> Optional[Ticket]:
+        """The latest survey sent to this contact since then and not answered yet."""
+        doc = await self._col.find_one(
+            {"survey.contact_id": contact_id, "survey.sent_at": {"$gte": sent_since}, "survey.score": None,
+             "survey.outcome": {"$in": list(SURVEY_SENT)}}, sort=[("survey.sent_at", -1)])
+        return Ticket.parse_obj(doc) if doc else None
+
+    async def answer_survey(self, ticket_id: str, fields: Dict[str, Any], event: TicketEvent,
+                            followup: Optional[FollowUp]) -> bool:
+        """Record the one answer of a ticket's survey (and the follow-up a low score opens); False if it
+        was answered before."""
+        update: Dict[str, Any] = {**{f"survey.{k}": v for k, v in fields.items()}, "updated_at": utcnow()}
+        if followup is not None:
+            update["followup"] = followup.to_mongo()
+        result = await self._col.update_one({"_id": ticket_id, "survey": {"$ne": None}, "survey.score": None},
+                                            {"$set": update, "$push": {"history": event.to_mongo()}})
+        return result.modified_count == 1
+
+    async def followups_open(self, customer_ids: Optional[Sequence[str]] = None, *,
+                             due_before: Optional[datetime] = None) -> List[Ticket]:
+        """Tickets whose follow-up is not done, soonest due first (of these customers, or all; overdue only
+        with ``due_before``)."""
+        due: Dict[str, Any] = {"$exists": True, **({"$lt": due_before} if due_before else {})}
+        query: Dict[str, Any] = {"followup.done_at": None, "followup.due": due}
+        if customer_ids is not None:
+            query["customer_id"] = {"$in": list(customer_ids)}
+        return [Ticket.parse_obj(doc) async for doc in self._col.find(query).sort("followup.due", 1).limit(500)]
+
+    async def close_followup(self, ticket_id: str, event: TicketEvent) -> bool:
+        """The account manager's note of the call closes the follow-up; False if it was closed before."""
+        result = await self._col.update_one(
+            {"_id": ticket_id, "followup.due": {"$exists": True}, "followup.done_at": None},
+            {"$set": {"followup.done_at": event.at, "followup.done_by": event.actor, "followup.note": event.note,
+                      "updated_at": utcnow()}, "$push": {"history": event.to_mongo()}})
+        return result.modified_count == 1

@@ -1,0 +1,1 @@
+"""Pages for customers, opened from links in their SMS (no console login)."""

@@ -1,0 +1,87 @@
+"""Satisfaction surveys after a resolved ticket: reading a score, recording the one answer, opening a follow-up.
+
+One implementation for every answer channel (SMS or chat through the assistant, the signed link page),
+so a score means the same and a low one opens the same follow-up (回访) whichever way it came.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Optional
+
+from carecore.config import Settings
+from carecore.model import FollowUp, SurveyChannel, Ticket, TicketEvent
+from carecore.repository import Database
+
+LOW_SCORE = 2  # this or less opens a follow-up
+SATISFIED = (4, 5)  # what the satisfaction figure counts
+
+_DIGITS = {"1": 1, "2": 2, "3": 3, "4": 4, "5": 5, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
+_DIGIT_ANSWER = re.compile(r"^(?:打|给|评|评分|score)?([1-5一二两三四五])(?:分|星|颗星|stars?|points?)?$")
+_WORDS = {
+    5: ("非常满意", "很满意", "十分满意", "特别满意", "超级满意", "verysatisfied", "extremelysatisfied", "excellent",
+        "great", "perfect", "verygood"),
+    4: ("满意", "比较满意", "挺满意", "还满意", "很好", "不错", "satisfied", "good"),
+    3: ("一般", "还行", "还可以", "凑合", "普通", "average", "neutral", "soso", "fair"),
+    2: ("不满意", "不太满意", "不大满意", "差", "较差", "不好", "dissatisfied", "unsatisfied", "notsatisfied",
+        "bad", "poor", "unhappy"),
+    1: ("非常不满意", "很不满意", "十分不满意", "特别不满意", "极不满意", "很差", "非常差", "太差了", "verydissatisfied",
+        "veryunsatisfied", "verybad", "terrible", "awful", "horrible"),
+}
+_SCORES = {word: score for score, words in _WORDS.items() for word in words}
+_NOISE = re.compile(r"[\s\W_]+|[的了啊吧呀哦呢]+$")
+
+
+def score_of(text: str) -> Optional[int]:
+    """The 1-5 score a reply means ("5", "五分", "满意", "very satisfied", "bad"), or None if it is not one."""
+    normal = unicodedata.normalize("NFKC", text or "").strip().lower()
+    squeezed = _NOISE.sub("", _NOISE.sub("", normal))
+    if not squeezed:
+        return None
+    digit = _DIGIT_ANSWER.match(squeezed)
+    if digit:
+        return _DIGITS[digit.group(1)]
+    return _SCORES.get(squeezed)
+
+
+def replies_reach_us(mobile: str) -> bool:
+    """Whether an SMS reply from this mobile reaches the product: Twilio has no two-way SMS with +86 numbers."""
+    return not mobile.startswith("+86")
+
+
+@dataclass(frozen=True)
+class Answer:
+    score: int
+    channel: SurveyChannel
+    comment: Optional[str] = None
+
+
+class AlreadyAnswered(Exception):
+    """The ticket's survey has its one answer already, or was never sent."""
+
+
+async def record_answer(db: Database, settings: Settings, ticket: Ticket, answer: Answer, now: datetime, *,
+                        actor: str) -> Optional[FollowUp]:
+    """Record the answer on the ticket, with the follow-up a low score opens for the customer's account manager.
+
+    Raises ``AlreadyAnswered`` when the survey was answered meanwhile (two channels at once): the first
+    answer stands.
+    """
+    if not 1 <= answer.score <= 5:
+        raise ValueError(f"a survey score is 1 to 5, not {answer.score}")
+    comment = (answer.comment or "").strip()[:500] or None
+    followup = None
+    if answer.score <= LOW_SCORE:
+        customer = await db.customers.get(ticket.customer_id)
+        if customer is not None:
+            followup = FollowUp(manager_id=customer.account_manager_id, opened_at=now,
+                                due=now + timedelta(hours=settings.followup_hours))
+    note = f"survey answered by {answer.channel.value}: {answer.score}/5" + (f" — {comment}" if comment else "")
+    event = TicketEvent(at=now, actor=actor, action="survey_answer", note=note[:2000])
+    fields = {"score": answer.score, "comment": comment, "channel": answer.channel.value, "answered_at": now}
+    if not await db.tickets.answer_survey(ticket.id, fields, event, followup):
+        raise AlreadyAnswered(ticket.id)
+    return followup
