@@ -8,6 +8,7 @@ fault forms, which ask for them first when the user is not yet verified.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -32,6 +33,7 @@ from carecore.repository import DatabaseError
 log = logging.getLogger(__name__)
 
 VERIFICATION_SLOTS = ["verify_mobile", "otp_code"]
+OTP_FORMAT = re.compile(r"[0-9]{6}")
 # Sentinel that ends a form whose verification failed for good (locked out).
 FAILED = "failed"
 
@@ -70,6 +72,9 @@ class VerificationSteps:
     async def validate_otp_code(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                 domain: DomainDict) -> Dict[str, Any]:
         if value is None:
+            return {"otp_code": None}
+        if not OTP_FORMAT.fullmatch(str(value).strip()):  # a stray digit or word costs no attempt
+            dispatcher.utter_message(response="utter_code_format")
             return {"otp_code": None}
         svc = await services()
         checked = await svc.otp.check(tracker.sender_id, str(value or ""), svc.clock.now())

@@ -1,7 +1,7 @@
 """The daily brief (08:30): one SMS per account manager with what needs them today.
 
-Birthdays today and tomorrow, open tickets (SLA risks marked), pending bill claims, open complaints
-and the console link; nothing to report, nothing sent. Key ``brief:<manager>:<date>``.
+Birthdays today and tomorrow, open tickets (SLA risks marked), follow-ups (回访) owed, pending bill
+claims, open complaints and the console link; nothing to report, nothing sent. Key ``brief:<manager>:<date>``.
 """
 
 from __future__ import annotations
@@ -51,7 +51,9 @@ async def _brief_for(ctx: PlanContext, manager: AccountManager) -> Planned | Non
     risky = [t.id for t in tickets if at_sla_risk(t, ctx)]
     claims = await ctx.db.claims.pending_for_customers(ids)
     complaints = sorted(names[c] for c in ctx.open_complaints if c in names)
-    if not (today_names or tomorrow_names or tickets or claims or complaints):
+    followups = [f"{t.id}（{names[t.customer_id]}，{t.survey.score}分）" for t in await ctx.db.tickets.followups_open(ids)
+                 if t.survey is not None]
+    if not (today_names or tomorrow_names or tickets or claims or complaints or followups):
         return None
     plan = Planned(f"brief:{manager.id}:{ctx.day.isoformat()}", KIND, manager.mobile, "zh", None, None)
     render_into(plan, ctx, "brief", {
@@ -59,10 +61,11 @@ async def _brief_for(ctx: PlanContext, manager: AccountManager) -> Planned | Non
         "birthdays_today": short(today_names), "birthdays_tomorrow": short(tomorrow_names),
         "ticket_count": len(tickets), "at_risk": short(risky),
         "claims": short([f"{c.id}（{names[c.customer_id]}）" for c in claims]),
-        "complaints": short(complaints), "console_url": ctx.settings.console_url,
+        "complaints": short(complaints), "followups": short(followups), "console_url": ctx.settings.console_url,
     })
     plan.notes.append(f"{len(today_names)} birthdays today, {len(tomorrow_names)} tomorrow, {len(tickets)} open "
-                      f"tickets ({len(risky)} at risk), {len(claims)} claims, {len(complaints)} unhappy customers")
+                      f"tickets ({len(risky)} at risk), {len(claims)} claims, {len(complaints)} unhappy customers, "
+                      f"{len(followups)} follow-ups")
     return plan
 
 

@@ -52,12 +52,14 @@ LABELS = {
         "accepted": ("已受理", "accepted"), "queued": ("排队中", "queued"), "sending": ("发送中", "sending"),
         "sent": ("已发送", "sent"), "delivered": ("已送达", "delivered"), "undelivered": ("未送达", "undelivered"),
         "failed": ("发送失败", "failed"), "suppressed": ("未发送", "suppressed"),
+        # why a survey was not sent, as its ticket records it
+        "opted_out": ("已退订，未发送", "opted out, not sent"), "template_error": ("模板错误，未发送", "template error, not sent"),
     },
     "send_kind": {
         "birthday": ("生日祝福", "birthday"), "holiday": ("节日问候", "holiday"), "usage": ("月度消费", "usage"),
         "compensation": ("补偿通知", "compensation"), "sla_watch": ("SLA通知", "SLA notice"),
         "brief": ("每日简报", "daily brief"), "otp": ("验证码", "one-time code"), "reply": ("助理回复", "reply"),
-        "escalation": ("转人工通知", "escalation"), "notice": ("服务通知", "notice"),
+        "escalation": ("转人工通知", "escalation"), "notice": ("服务通知", "notice"), "survey": ("满意度评价", "survey"),
     },
     "ticket_kind": {"complaint": ("投诉", "complaint"), "fault": ("故障", "fault")},
     "priority": {"urgent": ("紧急", "urgent"), "high": ("高", "high"), "normal": ("普通", "normal"),
@@ -80,6 +82,7 @@ LABELS = {
         "resolved": ("已解决", "resolved"),
         "closed": ("已关闭", "closed"),
     },
+    "survey_channel": {"sms": ("短信回复", "SMS reply"), "chat": ("在线对话", "chat"), "link": ("评价链接", "link")},
 }
 
 

@@ -145,6 +145,12 @@ async def test_daily_brief_content_and_nothing_for_nothing(db: Database, gateway
                              "text": "客户经理不回电话", "created_at": now, "updated_at": now})
     await db.claims.create({"_id": "BC-20261121-0001", "customer_id": "KA0000001", "contact_id": "0000001-01",
                             "month": "2026-10", "created_at": now, "updated_at": now})
+    surveyed = factories.ticket(_id="FT-20261120-0001", status="resolved", resolved_at=now - timedelta(days=3),
+                                survey={"contact_id": "0000001-01", "sent_at": now - timedelta(days=3),
+                                        "outcome": "delivered", "score": 2},
+                                followup={"manager_id": "AM-CZJ01", "opened_at": now - timedelta(days=1),
+                                          "due": now + timedelta(days=1)})
+    await db.tickets.create(surveyed)
 
     report = await run(db, gateway, "brief", local(2026, 11, 24, 8, 30))
     assert report.outcomes == {"sent": 1}
@@ -153,6 +159,7 @@ async def test_daily_brief_content_and_nothing_for_nothing(db: Database, gateway
     assert "今日生日：王伟（杭州华信物流有限）" in brief and "明日生日：张丽（杭州华信物流有限）" in brief
     assert "未结工单2张，SLA风险：FT-20261124-0001" in brief
     assert "待核实账单未收到申请：BC-20261121-0001" in brief and "有未结投诉的客户：杭州华信物流有限" in brief
+    assert "待回访（满意度低）：FT-20261120-0001（杭州华信物流有限，2分）" in brief
     assert brief.endswith(SETTINGS.console_url)
     assert to(emu, "+8613920000002") == [] and to(emu, PROVINCE) == [] and to(emu, GROUP) == []
     assert (await run(db, gateway, "brief", local(2026, 11, 24, 9, 0))).outcomes == {"already": 1}

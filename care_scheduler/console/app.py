@@ -39,7 +39,7 @@ def setup_console(app: web.Application, keys: Keys, settings: Settings) -> None:
     app.router.add_post(f"{PREFIX}/login", login)
     app.router.add_post(f"{PREFIX}/logout", logout)
     app.router.add_get(PREFIX + "/tickets/{ticket_id}", ticket_page)
-    app.router.add_post(PREFIX + "/tickets/{ticket_id}/{action:ack|note|resolve}", ticket_action)
+    app.router.add_post(PREFIX + "/tickets/{ticket_id}/{action:ack|note|resolve|followup}", ticket_action)
     app.router.add_get(PREFIX + "/escalations/{escalation_id}", escalation_page)
     app.router.add_post(PREFIX + "/escalations/{escalation_id}/{action:ack|resolve|handback}", escalation_action)
     app.router.add_get(f"{PREFIX}/customers", customers_page)

@@ -119,6 +119,16 @@ TEXTS: Dict[str, Dict[str, str]] = {
     "again": {"zh": "再输入一次", "en": "Again"},
     "passwords_differ": {"zh": "两次输入的密码不一致。", "en": "The passwords differ."},
     "password_set": {"zh": "密码已设置，请登录。", "en": "Password set; please log in."},
+    "survey": {"zh": "满意度评价", "en": "Satisfaction survey"},
+    "survey_sent": {"zh": "发送", "en": "Sent"},
+    "survey_waiting": {"zh": "待客户评价", "en": "waiting for the customer"},
+    "survey_score": {"zh": "评分", "en": "Score"},
+    "channel": {"zh": "渠道", "en": "Channel"},
+    "comment": {"zh": "意见", "en": "Comment"},
+    "followup": {"zh": "回访", "en": "Follow-up"},
+    "followup_due": {"zh": "回访时限", "en": "Call by"},
+    "followup_done": {"zh": "已回访", "en": "Done"},
+    "record_followup": {"zh": "记录回访结果", "en": "Record the follow-up call"},
 }
 
 

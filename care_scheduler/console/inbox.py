@@ -1,4 +1,4 @@
-"""The inbox: a manager's open escalations and tickets, the most urgent first."""
+"""The inbox: a manager's open escalations, tickets and follow-ups (回访), the most urgent first."""
 
 from __future__ import annotations
 
@@ -29,6 +29,8 @@ async def inbox(request: web.Request) -> web.Response:
     tickets = await db.tickets.open_for_customers(customer_ids)
     items: List[Tuple[datetime, str, Any]] = [(e.contact_by, "escalation", e) for e in escalations]
     items += [(ticket_due(t, settings), "ticket", t) for t in tickets]
+    items += [(t.followup.due, "followup", t) for t in await db.tickets.followups_open(customer_ids)
+              if t.followup is not None]
     items.sort(key=lambda item: item[0])
     names = await db.customers.company_names(i.customer_id for _, _, i in items)
     return render(request, "inbox.html", seen.lang, seen.session, seen.manager, items=items, now=now, names=names)

@@ -1,4 +1,4 @@
-"""A ticket's page and what a manager does with it: acknowledge, add a note, resolve."""
+"""A ticket's page and what a manager does with it: acknowledge, add a note, resolve, record the follow-up call."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ async def ticket_page(request: web.Request) -> web.Response:
     left = None if not unmet else (fmt_duration(unmet[0] - now, seen.lang), unmet[0] <= now,
                                    fmt_duration(now - unmet[0], seen.lang))
     return render(request, "ticket.html", seen.lang, seen.session, seen.manager, ticket=ticket, left=left,
-                  customer=customer, escalations=escalations, is_open=ticket.status in OPEN_TICKET)
+                  customer=customer, escalations=escalations, is_open=ticket.status in OPEN_TICKET, now=now)
 
 
 async def ticket_action(request: web.Request) -> web.Response:
@@ -55,6 +55,12 @@ async def ticket_action(request: web.Request) -> web.Response:
         if note is None:
             redirect(seen.session, back)
         await db.tickets.add_event(ticket.id, TicketEvent(at=now, actor=seen.manager.id, action=action, note=note))
+        redirect(seen.session, back, t("done"))
+    if action == "followup":  # the note of the call closes the follow-up a low survey score opened
+        if note is None:
+            redirect(seen.session, back)
+        await db.tickets.close_followup(ticket.id, TicketEvent(at=now, actor=seen.manager.id, action=action,
+                                                               note=note))
         redirect(seen.session, back, t("done"))
     if ticket.status not in OPEN_TICKET:
         redirect(seen.session, back)
