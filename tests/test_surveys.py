@@ -54,7 +54,8 @@ async def resolved_ticket(db: Database, at: datetime, **customer: Any) -> None:
 def test_scores_in_both_languages() -> None:
     for text, score in [("5", 5), (" 1 ", 1), ("５", 5), ("打4分", 4), ("五分", 5), ("3星", 3), ("5 stars", 5),
                         ("非常满意", 5), ("满意", 4), ("满意！", 4), ("一般", 3), ("不满意", 2), ("很不满意", 1),
-                        ("Very satisfied", 5), ("satisfied", 4), ("so-so", 3), ("bad", 2), ("terrible!", 1)]:
+                        ("Very satisfied", 5), ("satisfied", 4), ("so-so", 3), ("bad", 2), ("terrible!", 1),
+                        ("I am satisfied", 4), ("not good", 2)]:
         assert score_of(text) == score, text
     for text in ["0", "6", "123456", "12", "", "我要投诉", "hello", "不满意，我要投诉你们"]:
         assert score_of(text) is None, text
@@ -91,7 +92,7 @@ async def test_survey_goes_once_after_the_delay_inside_the_send_window(db: Datab
     morning = await run(db, gateway, "survey", local(2026, 11, 24, 8, 0))
     assert morning.outcomes == {"sent": 1}
     [sms] = to(emu, "+8613800138000")
-    assert sms.startswith("【中国电信】尊敬的王伟：您的故障单FT-20261123-0001已处理完毕")
+    assert sms.startswith("【中国电信】王伟您好，您的故障单FT-20261123-0001已处理完毕")
     assert f"{PUBLIC}/s/{TICKET}." in sms and "回复" not in sms  # a +86 number cannot reply to Twilio
     ticket = await db.tickets.get(TICKET)
     assert ticket.survey.contact_id == "0000001-01" and ticket.survey.outcome in ("sent", "queued", "delivered")
