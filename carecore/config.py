@@ -25,6 +25,7 @@ DEFAULT_SCHEDULES = {
     "sla_watch": "*/5 * * * *",
     "brief": "30 8 * * *",
     "survey": "*/10 * * * *",
+    "maintenance": "*/5 * * * *",
 }
 
 

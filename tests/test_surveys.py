@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, AsyncIterator, List, Tuple
 from zoneinfo import ZoneInfo
 
@@ -233,3 +234,10 @@ async def test_a_low_score_opens_a_follow_up_that_escalates_once(db: Database, g
     assert await db.tickets.close_followup(TICKET, done)
     assert not await db.tickets.close_followup(TICKET, done)
     assert await db.tickets.followups_open(["KA0000001"]) == []
+
+
+def test_every_survey_answer_the_assistant_learns_is_a_score() -> None:
+    """The NLU examples of ``rate_service`` and the lexicon the action reads them with stay in step."""
+    lines = Path("data/nlu/surveys.yml").read_text(encoding="utf-8").splitlines()
+    examples = [line[6:] for line in lines if line.startswith("    - ")]
+    assert len(examples) > 50 and [e for e in examples if score_of(e) is None] == []

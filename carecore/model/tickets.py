@@ -108,6 +108,7 @@ class Ticket(Model):
     resolved_at: Optional[datetime] = None
     survey: Optional[Survey] = None
     followup: Optional[FollowUp] = None
+    maintenance_id: Optional[str] = Field(None, max_length=40)  # raised during that window: no SLA credit
     created_at: datetime
     updated_at: datetime
 

@@ -243,6 +243,10 @@ class CustomerRepository(Repository):
         if ids:
             await self._col.update_many({"_id": {"$in": list(ids)}}, {"$set": {"high_value": flag, "updated_at": at}})
 
+    async def ids_of_contacts(self, contact_ids: Sequence[str]) -> List[str]:
+        """The customers these contacts belong to."""
+        return await self._col.distinct("_id", {"contacts.contact_id": {"$in": list(contact_ids)}})
+
     async def ids_for_managers(self, manager_ids: Sequence[str]) -> List[str]:
         cursor = self._col.find({"account_manager_id": {"$in": list(manager_ids)}}, {"_id": 1})
         return [doc["_id"] async for doc in cursor]

@@ -20,6 +20,7 @@ from carecore.repository.errors import write_errors
 from carecore.repository.escalations import EscalationRepository
 from carecore.repository.identity import LoginFailureRepository, OtpRepository
 from carecore.repository.imports import ImportErrorRepository, ImportJobRepository
+from carecore.repository.maintenance import MaintenanceRepository
 from carecore.repository.managers import ManagerRepository
 from carecore.repository.records import RecordStore
 from carecore.repository.schema import (
@@ -59,6 +60,7 @@ class Database:
         self.audit = AuditRepository(self._db)
         self.import_jobs = ImportJobRepository(self._db)
         self.import_errors = ImportErrorRepository(self._db)
+        self.maintenance = MaintenanceRepository(self._db)
 
     async def erase_contact(self, contact_id: str, *, at: datetime, source: str, actor: str,
                             reason: Optional[str]) -> Optional[Dict[str, int]]:

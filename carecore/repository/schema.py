@@ -22,6 +22,7 @@ from carecore.model import (
     ImportJob,
     ImportRowError,
     LoginFailure,
+    MaintenanceWindow,
     OtpChallenge,
     ParkedCallback,
     SendRecord,
@@ -222,6 +223,12 @@ COLLECTIONS: Dict[str, Tuple[Type[BaseModel], List[IndexSpec]]] = {
         ImportRowError,
         [([("job_id", 1), ("row", 1)], {"name": "by_job"}),
          ([("created_at", 1)], {"expireAfterSeconds": 90 * 86400, "name": "ttl"})],  # kept 90 days
+    ),
+    "maintenance_windows": (
+        MaintenanceWindow,
+        [([("circuit_ids", 1), ("end", 1)], {"name": "by_circuit"}),  # which circuits are in maintenance now
+         ([("end", 1)], {"name": "watched"}),
+         ([("start", -1)], {"name": "recent"})],
     ),
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, AsyncIterator, Dict, List, Optional, Sequence, Tuple
@@ -71,6 +72,12 @@ class SendRepository(Repository):
     async def get(self, key: str) -> Optional[SendRecord]:
         doc = await self._col.find_one({"_id": key})
         return SendRecord.parse_obj(doc) if doc else None
+
+    async def keys_with_prefix(self, prefix: str) -> Dict[str, datetime]:
+        """The idempotency keys recorded under ``prefix`` and when (an anchored match on ``_id``, served by its
+        index)."""
+        cursor = self._col.find({"_id": {"$regex": "^" + re.escape(prefix)}}, {"_id": 1, "created_at": 1})
+        return {doc["_id"]: doc["created_at"] async for doc in cursor}
 
     async def finish(self, key: str, status: SendStatus, *, only_from: Optional[Sequence[SendStatus]] = None,
                      **fields: Any) -> SendRecord:

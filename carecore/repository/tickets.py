@@ -124,9 +124,10 @@ class TicketRepository(Repository):
         await self._col.update_one({"_id": ticket_id}, {"$set": {"customer_notified_at": at, "updated_at": utcnow()}})
 
     async def breached_unsettled(self) -> AsyncIterator[Ticket]:
-        """Faults restored after their restore deadline whose compensation notice is not done."""
+        """Faults restored after their restore deadline whose compensation notice is not done; a fault
+        raised on a circuit in planned maintenance earns no credit."""
         query = {
-            "kind": TicketKind.fault.value,
+            "kind": TicketKind.fault.value, "maintenance_id": None,
             "compensation.notified_at": None,
             "status": {"$in": [TicketStatus.resolved.value, TicketStatus.closed.value]},
             "$expr": {"$gt": ["$sla.restored_at", "$sla.restore_due"]},
