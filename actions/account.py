@@ -90,9 +90,17 @@ async def answer_service_status(svc: Services, tracker: Tracker, dispatcher: Col
         return []
     open_faults = {t.circuit_id for t in await svc.db.tickets.for_customer(customer.id, open_only=True)
                    if t.kind == "fault"}
+    # Planned maintenance shows from its windows, over the status network management reported.
+    windows = await svc.db.maintenance.active_for_circuits([c.circuit_id for c in circuits], svc.clock.now())
     lines = []
     for c in circuits:
-        line = f"{c.circuit_id} {label('circuit_type', c.type, lang)} {c.bandwidth}: {label('circuit_status', c.status, lang)}"
+        window = windows.get(c.circuit_id)
+        status = label("circuit_status", "maintenance" if window else c.status, lang)
+        if window is not None:
+            end = fmt_time(window.end, lang, svc.clock.tz)
+            status += (f" (planned maintenance {window.id} until {end})" if lang == "en"
+                       else f"（计划维护{window.id}，预计{end}结束）")
+        line = f"{c.circuit_id} {label('circuit_type', c.type, lang)} {c.bandwidth}: {status}"
         if c.circuit_id in open_faults:
             line += " (open fault ticket)" if lang == "en" else "（有未结故障单）"
         lines.append(line)

@@ -122,6 +122,13 @@ class ValidateFaultForm(_VerifyingForm):
         if circuit is None:
             dispatcher.utter_message(response="utter_circuit_not_yours", value=str(value)[:40])
             return {"fault_circuit": None}
+        window = (await svc.db.maintenance.active_for_circuits([circuit.circuit_id], svc.clock.now())).get(
+            circuit.circuit_id)
+        if window is not None:  # told first; the form goes on if they still want to report it
+            lang = lang_of(tracker)
+            dispatcher.utter_message(response="utter_circuit_in_maintenance", circuit_id=circuit.circuit_id,
+                                     window_id=window.id, end=fmt_time(window.end, lang, svc.clock.tz),
+                                     description=window.description_en if lang == "en" else window.description_zh)
         return {"fault_circuit": circuit.circuit_id}
 
     async def validate_otp_code(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -266,10 +273,13 @@ class ActionSubmitFault(_SubmitForm):
             return []
         due = fault_deadlines(contact.tier, utcnow(), svc.settings.fault_sla_hours)
         text = f"{tracker.get_slot('fault_symptom')}（{tracker.get_slot('fault_since')}）"
+        window = (await svc.db.maintenance.active_for_circuits([circuit.circuit_id], svc.clock.now())).get(
+            circuit.circuit_id)
         ticket = await _open_ticket(
             svc, tracker, who, TicketKind.fault, circuit_id=circuit.circuit_id, text=text[:4000],
             priority="urgent" if contact.tier in ("diamond", "gold") else "high",
-            sla={"response_due": due.response_due, "restore_due": due.restore_due})
+            sla={"response_due": due.response_due, "restore_due": due.restore_due},
+            **({"maintenance_id": window.id} if window is not None else {}))
         lang = lang_of(tracker)
         dispatcher.utter_message(response="utter_fault_created", ticket_id=ticket.id,
                                  tier=label("tier", contact.tier, lang),

@@ -6,11 +6,14 @@ end up in terminals, HTTP responses and logs.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, Dict, List, Optional
 from zoneinfo import ZoneInfo
+
+from aiohttp import web
 
 from care_scheduler.campaigns import KINDS, UsageGaps, plans_for
 from care_scheduler.planning import PlanContext
@@ -21,6 +24,26 @@ from carecore.repository import Database
 
 class OperationError(ValueError):
     """A request an operator can fix: unknown kind, impossible date, bad number."""
+
+
+async def json_body(request: web.Request) -> Dict[str, Any]:
+    """An admin request's JSON object; anything else is the caller's error (400)."""
+    try:
+        body = await request.json(loads=json.loads)
+    except web.HTTPRequestEntityTooLarge:
+        raise
+    except (ValueError, UnicodeDecodeError):
+        raise OperationError("body must be a JSON object") from None
+    if not isinstance(body, dict):
+        raise OperationError("body must be a JSON object")
+    return body
+
+
+def actor_of(body: Dict[str, Any]) -> str:
+    actor = body.get("actor", "admin")
+    if not isinstance(actor, str) or not 1 <= len(actor.strip()) <= 40:
+        raise OperationError("actor must be a name of 1 to 40 characters")
+    return actor.strip()
 
 
 def parse_kind(value: Any) -> str:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 import re
 import time
@@ -27,6 +26,7 @@ from care_scheduler.console.app import setup_console
 from care_scheduler.console.pages import Keys
 from care_scheduler.import_api import ImportKeys, setup_import_api
 from care_scheduler.jobs import CareJobs
+from care_scheduler.maintenance_api import MaintenanceKeys, setup_maintenance_api
 from care_scheduler.public.pages import PublicKeys, setup_public_pages
 from care_scheduler.rasa_client import HandBackFailed, RasaClient
 from carecore.clock import Clock, SystemClock
@@ -234,18 +234,6 @@ async def admin_auth(request: web.Request, handler: Handler) -> web.StreamRespon
     return response
 
 
-async def _json_body(request: web.Request) -> Dict[str, Any]:
-    try:
-        body = await request.json(loads=json.loads)
-    except web.HTTPRequestEntityTooLarge:
-        raise
-    except (ValueError, UnicodeDecodeError):
-        raise operations.OperationError("body must be a JSON object") from None
-    if not isinstance(body, dict):
-        raise operations.OperationError("body must be a JSON object")
-    return body
-
-
 def _int(value: Any, field: str, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise operations.OperationError(f"{field} must be an integer from {low} to {high}")
@@ -253,7 +241,7 @@ def _int(value: Any, field: str, low: int, high: int) -> int:
 
 
 async def admin_preview(request: web.Request) -> web.Response:
-    body = await _json_body(request)
+    body = await operations.json_body(request)
     app = request.app
     kind = operations.parse_kind(body.get("kind"))
     day = operations.parse_day(body.get("date", app[CLOCK].today().isoformat()))
@@ -267,7 +255,7 @@ async def admin_preview(request: web.Request) -> web.Response:
 
 
 async def admin_run(request: web.Request) -> web.Response:
-    body = await _json_body(request)
+    body = await operations.json_body(request)
     app = request.app
     kind = operations.parse_kind(body.get("kind"))
     day = operations.parse_day(body["date"]) if body.get("date") is not None else None
@@ -289,15 +277,8 @@ async def admin_report(request: web.Request) -> web.Response:
 
 # --- closing cases (the console's operations, for other tools) --------------------------------------------
 
-def _actor(body: Dict[str, Any]) -> str:
-    actor = body.get("actor", "admin")
-    if not isinstance(actor, str) or not 1 <= len(actor.strip()) <= 40:
-        raise operations.OperationError("actor must be a name of 1 to 40 characters")
-    return actor.strip()
-
-
 async def admin_resolve_ticket(request: web.Request) -> web.Response:
-    body = await _json_body(request)
+    body = await operations.json_body(request)
     note = body.get("note")
     if note is not None and (not isinstance(note, str) or len(note) > 2000):
         raise operations.OperationError("note must be text of at most 2000 characters")
@@ -305,7 +286,7 @@ async def admin_resolve_ticket(request: web.Request) -> web.Response:
     if ticket is None:
         return web.json_response({"error": "no such ticket"}, status=404)
     try:
-        resolution = await request.app[CASEWORK].resolve_ticket(ticket, _actor(body), (note or "").strip() or None)
+        resolution = await request.app[CASEWORK].resolve_ticket(ticket, operations.actor_of(body), (note or "").strip() or None)
     except CaseClosed:
         return web.json_response({"error": f"ticket {ticket.id} is not open"}, status=409)
     result = {"ticket_id": ticket.id, "status": "resolved", "escalations_closed": resolution.closed,
@@ -314,7 +295,7 @@ async def admin_resolve_ticket(request: web.Request) -> web.Response:
 
 
 async def admin_escalation(request: web.Request) -> web.Response:
-    await _json_body(request)
+    await operations.json_body(request)
     escalation = await request.app[DB].escalations.get(request.match_info["escalation_id"])
     if escalation is None:
         return web.json_response({"error": "no such escalation"}, status=404)
@@ -335,12 +316,12 @@ async def admin_escalation(request: web.Request) -> web.Response:
 
 async def admin_erase_contact(request: web.Request) -> web.Response:
     """A contact's right to deletion: their record, messages' numbers and bodies, and their name and number."""
-    body = await _json_body(request)
+    body = await operations.json_body(request)
     reason = body.get("reason")
     if not isinstance(reason, str) or not 1 <= len(reason.strip()) <= 500:
         raise operations.OperationError("reason must be text of 1 to 500 characters")
     counts = await request.app[DB].erase_contact(request.match_info["contact_id"], at=request.app[CLOCK].now(),
-                                                 source="api", actor=_actor(body), reason=reason.strip())
+                                                 source="api", actor=operations.actor_of(body), reason=reason.strip())
     if counts is None:
         return web.json_response({"error": "no such contact"}, status=404)
     return web.json_response({"contact_id": request.match_info["contact_id"], "erased": counts})
@@ -390,6 +371,7 @@ def create_app(settings: Optional[Settings] = None, *, db: Optional[Database] = 
     app.router.add_post("/admin/contacts/{contact_id}/erase", admin_erase_contact)
     setup_import_api(app, ImportKeys(SETTINGS, CLOCK, DB))
     setup_public_pages(app, PublicKeys(SETTINGS, CLOCK, DB))
+    setup_maintenance_api(app, MaintenanceKeys(CLOCK, DB))
     setup_console(app, Keys(SETTINGS, CLOCK, DB, JOBS, CASEWORK), settings)
     return app
 

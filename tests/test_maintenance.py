@@ -8,20 +8,29 @@ from datetime import datetime
 from typing import Any, Dict
 from zoneinfo import ZoneInfo
 
+import aiohttp
 import pytest
+from rasa_sdk.executor import CollectingDispatcher
 
+from actions import account, forms
+from actions.services import Services, use_services
 from care_scheduler import maintenance
 from care_scheduler.operations import OperationError
 from care_scheduler.runner import CampaignRunner
 from care_scheduler.scope import Scope
+from care_scheduler.service import create_app
 from carecore.clock import FixedClock
 from carecore.config import Settings
 from carecore.repository import Database
 from carecore.sms.gateway import SmsGateway
 from localrun.twilio_emulator import TwilioEmulator
 from tests import factories
+from tests.conftest import start_app
+from tests.test_actions import VERIFIED_A, tracker
+from tests.test_actions import run as run_action
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+ADMIN = "admin-" + "m" * 24
 SETTINGS = Settings()
 WANG, DAVID, ZHAO = "+8613800138000", "+8613900139000", "+8613600136000"
 ZJ, SH = "ZJ-2M-0000001-1", "SH-155M-0000002-1"
@@ -166,3 +175,56 @@ async def test_a_fault_raised_during_maintenance_earns_no_credit(db: Database, g
     assert (await db.tickets.get("FT-20261123-0001")).compensation is None
     assert (await db.tickets.get("FT-20261123-0002")).compensation is not None
 
+
+
+async def test_the_assistant_names_the_window_and_marks_a_fault_reported_anyway(db: Database,
+                                                                               gateway: SmsGateway) -> None:
+    await seed(db)
+    mw = await maintenance.announce(db, FixedClock(local(2026, 11, 23, 10, 0)), window(), actor="AM-PZJ")
+    during = FixedClock(local(2026, 11, 25, 2, 0))
+    use_services(Services(db, gateway, during, Settings(mongodb_uri="unused")))
+    try:
+        messages, _ = await run_action(account.ActionServiceStatus(), tracker(slots=VERIFIED_A), {})
+        assert f"ZJ-2M-0000001-1 2M数字电路 2M: 维护中（计划维护{mw.id}，预计11月25日05:00结束）" in messages[0]["lines"]
+        assert (await db.customers.get("KA0000001")).services[0].status == "active"  # never stored over
+        form, dispatcher = forms.ValidateFaultForm(), CollectingDispatcher()
+        result = await form.validate_fault_circuit("1", dispatcher, tracker(slots=VERIFIED_A), {})
+        assert result == {"fault_circuit": ZJ} and dispatcher.messages[-1]["response"] == "utter_circuit_in_maintenance"
+        assert dispatcher.messages[-1]["window_id"] == mw.id
+        confirmed = {**VERIFIED_A, "fault_circuit": ZJ, "fault_symptom": "中断", "fault_since": "刚才",
+                     "fault_confirm": True}
+        await run_action(forms.ActionSubmitFault(), tracker(slots=confirmed), {})
+        [ticket] = await db.tickets.for_customer("KA0000001")
+        assert ticket.maintenance_id == mw.id
+    finally:
+        use_services(None)
+
+
+async def test_the_admin_api_announces_changes_and_cancels(db: Database, gateway: SmsGateway) -> None:
+    await seed(db)
+    app = create_app(Settings(care_admin_token=ADMIN), db=db, gateway=gateway,
+                     clock=FixedClock(local(2026, 11, 23, 10, 0)), start_scheduler=False)
+    runner, url = await start_app(app)
+    auth = {"Authorization": f"Bearer {ADMIN}"}
+    try:
+        async with aiohttp.ClientSession(headers=auth) as http:
+            async with http.post(url + "/admin/maintenance", json={**window(), "actor": "noc"}) as resp:
+                created = await resp.json()
+                assert resp.status == 201 and created["id"] == "MW-20261123-0001" and created["version"] == 1
+                assert created["start"] == "2026-11-25T01:00:00+08:00" and created["announced_by"] == "noc"
+            async with http.post(url + "/admin/maintenance", json=window(end="2026-11-24T00:00")) as resp:
+                assert resp.status == 400 and "end after it starts" in (await resp.json())["error"]
+            async with http.post(url + "/admin/maintenance/MW-20261123-0001", json={"impact": "degraded"}) as resp:
+                changed = await resp.json()
+                assert resp.status == 200 and (changed["version"], changed["impact"]) == (2, "degraded")
+            async with http.post(url + "/admin/maintenance/MW-20261123-0001/cancel") as resp:
+                assert resp.status == 200 and (await resp.json())["cancelled_at"]
+            async with http.post(url + "/admin/maintenance/MW-20261123-0009/cancel") as resp:
+                assert resp.status == 404
+            async with http.get(url + "/admin/maintenance") as resp:
+                assert [w["id"] for w in (await resp.json())["windows"]] == ["MW-20261123-0001"]
+        async with aiohttp.ClientSession() as http:
+            async with http.post(url + "/admin/maintenance", json=window()) as resp:
+                assert resp.status == 401
+    finally:
+        await runner.cleanup()
