@@ -19,6 +19,7 @@ from care_scheduler.scope import Scope
 from carecore.clock import Clock
 from carecore.model import CircuitSelection, MaintenanceImpact, MaintenanceWindow
 from carecore.repository import Database, RecordValidationError
+from carecore.repository.errors import validated
 
 FIELDS = ("circuit_ids", "type", "province", "city", "start", "end", "impact", "description_zh", "description_en")
 
@@ -99,9 +100,10 @@ async def announce(db: Database, clock: Clock, given: Mapping[str, Any], *, acto
     fields = await _covered(db, parse_fields(given, clock.tz), scope)
     if fields["end"] <= now:
         raise OperationError("the window is over already")
-    try:
-        return await db.maintenance.create({"_id": await db.maintenance.next_id(clock.today()), **fields,
-                                            "announced_by": actor, "created_at": now, "updated_at": now})
+    draft = {**fields, "announced_by": actor, "created_at": now, "updated_at": now}
+    try:  # checked before it takes a number: a refused window leaves no gap in the day's ids
+        validated(MaintenanceWindow, "maintenance_windows", {"_id": "MW-00000000-0000", **draft})
+        return await db.maintenance.create({"_id": await db.maintenance.next_id(clock.today()), **draft})
     except RecordValidationError as exc:
         raise OperationError(str(exc)) from None
 

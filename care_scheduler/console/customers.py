@@ -7,7 +7,7 @@ from typing import Any, Dict, List
 
 from aiohttp import web
 
-from care_scheduler.console.pages import db_of, not_found, render, viewer
+from care_scheduler.console.pages import db_of, keys, not_found, render, viewer
 from carecore.model import SendRecord
 
 _CODE = re.compile(r"\d{4,8}")
@@ -32,4 +32,6 @@ async def customer_page(request: web.Request) -> web.Response:
                   manager_of=await db.managers.get(customer.account_manager_id), bars=bars,
                   tickets=await db.tickets.for_customer(customer.id, limit=20),
                   sends=shown(await db.sends.for_customer(customer.id, 30)),
-                  history=await db.audit.for_customer(customer.id, limit=50))
+                  history=await db.audit.for_customer(customer.id, limit=50),
+                  maintenance=await db.maintenance.active_for_circuits([c.circuit_id for c in customer.services],
+                                                                       request.app[keys(request).clock].now()))
