@@ -53,6 +53,17 @@ def identity_slots(customer: Customer, contact: Contact) -> List[Dict[str, Any]]
     ]
 
 
+async def count_in_session(svc: Services, tracker: Tracker, **marks: Any) -> None:
+    """Mark the conversation's session for the assistant's KPIs (``assistant_sessions``); a failure here
+    must never cost the customer an answer, so it is only logged."""
+    inc = {k: v for k, v in marks.items() if isinstance(v, int) and not isinstance(v, bool)}
+    fields = {k: v for k, v in marks.items() if k not in inc}
+    try:
+        await svc.db.assistant_sessions.mark(tracker.sender_id, inc=inc, set_fields=fields)
+    except DatabaseError:
+        log.warning("session marks for the KPIs not saved: database unavailable")
+
+
 def recent_user_texts(tracker: Tracker, limit: int = 3) -> List[str]:
     texts = [e.get("text") for e in tracker.events if e.get("event") == "user" and e.get("text")]
     return texts[-limit:]

@@ -14,7 +14,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import Identity, VerifiedAction, lang_of, recent_user_texts, verified_identity
+from actions.common import Identity, VerifiedAction, count_in_session, lang_of, recent_user_texts, verified_identity
 from actions.services import Services, services
 from carecore.clock import utcnow
 from carecore.deadlines import callback_deadline
@@ -59,6 +59,7 @@ async def escalate(svc: Services, tracker: Tracker, dispatcher: CollectingDispat
         })
         await _page_manager(svc, escalation, customer.company_name, contact.name, contact.mobile,
                             label("tier", contact.tier, "zh"), tracker)
+    await count_in_session(svc, tracker, escalated=True)
     dispatcher.utter_message(response="utter_escalated", manager_name=manager.name if manager else "-",
                              contact_by=fmt_time(escalation.contact_by, lang, svc.clock.tz))
     return [ConversationPaused()]
@@ -113,11 +114,12 @@ class ActionHandleFallback(Action):
         return "action_handle_fallback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[Dict[str, Any]]:
+        svc = await services()
+        await count_in_session(svc, tracker, fallbacks=1)
         if _previous_bot_action(tracker) != "utter_ask_rephrase":
             dispatcher.utter_message(response="utter_ask_rephrase")
             return [UserUtteranceReverted()]
         dispatcher.utter_message(response="utter_fallback_escalate")
-        svc = await services()
         try:
             who = await verified_identity(tracker, svc)
             if who is None:

@@ -39,6 +39,14 @@ class ActionSessionStart(Action):
                 events.extend(identity_slots(*found))
             else:
                 log.info("SMS from unregistered number %s", mask(phone))
+        else:
+            found = None
+        try:  # counted for the KPIs: an unverified chat in group's figures only
+            await svc.db.assistant_sessions.start(
+                tracker.sender_id, svc.clock.now(), channel=tracker.get_latest_input_channel(),
+                customer_id=found[0].id if found else None, manager_id=found[0].account_manager_id if found else None)
+        except DatabaseError:
+            log.warning("session not counted for the KPIs: database unavailable")
         events.append(ActionExecuted("action_listen"))
         return events
 

@@ -24,7 +24,7 @@ from actions.account import (
     answer_ticket_status,
     answer_usage,
 )
-from actions.common import identity_slots, lang_of, verified_identity
+from actions.common import count_in_session, identity_slots, lang_of, verified_identity
 from actions.escalation import request_human
 from actions.requests import bill_not_received, opt_in, opt_out
 from actions.services import services
@@ -67,6 +67,7 @@ class VerificationSteps:
         if issued.status == "rate_limited":
             dispatcher.utter_message(response="utter_code_locked")
             return {"verify_mobile": FAILED, "otp_code": FAILED}
+        await count_in_session(svc, tracker, verifications_started=1)
         return {"verify_mobile": issued.mobile}
 
     async def validate_otp_code(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -82,6 +83,8 @@ class VerificationSteps:
             assert checked.customer is not None and checked.contact is not None
             dispatcher.utter_message(response="utter_verified", contact_name=checked.contact.name,
                                      company_name=checked.customer.company_name)
+            await count_in_session(svc, tracker, verified=True, customer_id=checked.customer.id,
+                                   manager_id=checked.customer.account_manager_id)
             slots = {e["name"]: e["value"] for e in identity_slots(checked.customer, checked.contact)}
             return {**slots, "otp_code": "ok"}
         if checked.status == "wrong":

@@ -39,7 +39,7 @@ def _greeting(ctx: PlanContext, kind: str, template: str, customer: Customer, co
               values: Dict[str, Any]) -> Planned:
     """A greeting: marketing-like, so consent applies and no promotion reaches an unhappy customer."""
     lang = contact.language
-    plan = Planned(key, kind, contact.mobile, lang, customer.id, contact.contact_id)
+    plan = Planned.to_contact(key, kind, customer, contact)
     promo = ctx.promo.get(lang, "")
     if customer.id in ctx.open_complaints and promo:
         promo = ""
@@ -124,7 +124,7 @@ async def plan_usage(ctx: PlanContext, gaps: Optional[UsageGaps] = None) -> Asyn
             "manager_name": ctx.manager_values(customer)["manager_name"],
             "tier": label("tier", contact.tier, lang), "opt_out_url": ctx.link("opt_out", contact.contact_id),
         }
-        plan = Planned(f"usage:{customer.id}:{month}", "usage", contact.mobile, lang, customer.id, contact.contact_id)
+        plan = Planned.to_contact(f"usage:{customer.id}:{month}", "usage", customer, contact)
         render_into(plan, ctx, "usage", values)
         if contact.sms_opt_out:
             plan.suppressed_reason = "opted_out"

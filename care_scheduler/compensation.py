@@ -84,7 +84,7 @@ async def _plan_claim(ctx: PlanContext, claim: CompensationClaim) -> Optional[Pl
                             apply_to_month=shift_month(month_key(ctx.now), 1), created_at=utcnow(),
                             note=f"bill {claim.month} {detail}"[:200])
     lang = contact.language
-    plan = Planned(key, KIND, contact.mobile, lang, customer.id, contact.contact_id)
+    plan = Planned.to_contact(key, KIND, customer, contact)
     values = {"contact_name": contact.name, "company_name": customer.company_name,
               "month_label": month_label(claim.month, lang)}
     if status == ClaimStatus.verified:
@@ -128,7 +128,7 @@ async def _plan_breach(ctx: PlanContext, ticket: Ticket) -> Optional[Planned]:
                         apply_to_month=shift_month(month_key(ctx.now), 1), created_at=utcnow(),
                         note=settlement.detail)
     lang = contact.language
-    plan = Planned(key, KIND, contact.mobile, lang, customer.id, contact.contact_id)
+    plan = Planned.to_contact(key, KIND, customer, contact)
     render_into(plan, ctx, "comp_sla", {
         "contact_name": contact.name, "company_name": customer.company_name, "ticket_id": ticket.id,
         "circuit_id": ticket.circuit_id, "overdue": fmt_duration(overdue, lang), "credit": yuan(settlement.credit_fen)})

@@ -80,7 +80,7 @@ def _plans_for(ctx: PlanContext, window: MaintenanceWindow, customer: Customer, 
         if stage == "reminder" and contact.contact_id in told and _changed_lately(window):
             continue  # the change notice, sent within 24 h of the start, says what the reminder would
         lang = contact.language
-        plan = Planned(key, KIND, contact.mobile, lang, customer.id, contact.contact_id)
+        plan = Planned.to_contact(key, KIND, customer, contact)
         render_into(plan, ctx, "maintenance", {
             "stage": stage.split("-")[-1], "contact_name": contact.name, "window_id": window.id,
             "circuits": _circuits_text(mine, lang) or "-", "start": fmt_time(window.start, lang, tz),

@@ -39,10 +39,18 @@ class Planned:
     # Written before the message goes out (decision and credit), and after it has a final outcome.
     settle: Optional[Callable[[], Awaitable[None]]] = None
     after: Optional[Callable[[SendRecord], Awaitable[None]]] = None
+    manager_id: Optional[str] = None  # the customer's manager when sent: whose figures the message counts in
+
+    @classmethod
+    def to_contact(cls, key: str, kind: str, customer: Customer, contact: Contact) -> Planned:
+        """A message to one of a customer's contacts, in their language, counted in their manager's figures."""
+        return cls(key, kind, contact.mobile, contact.language, customer.id, contact.contact_id,
+                   manager_id=customer.account_manager_id)
 
     def message(self, campaign: str) -> Sms:
         """The gateway's message for this plan, in the campaign ``campaign``; raises ``InvalidPhoneNumber``."""
-        meta: Dict[str, Any] = {"campaign": campaign, **({"notes": self.notes} if self.notes else {})}
+        meta: Dict[str, Any] = {"campaign": campaign, **({"notes": self.notes} if self.notes else {}),
+                                **({"manager_id": self.manager_id} if self.manager_id else {})}
         return Sms.of(key=self.key, kind=self.kind, to=self.to, body=self.body, customer_id=self.customer_id,
                       contact_id=self.contact_id, language=self.language, meta=meta,
                       suppressed_reason=self.suppressed_reason)

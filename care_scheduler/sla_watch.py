@@ -100,8 +100,7 @@ async def escalation_resolution_plan(ctx: PlanContext, escalation: Escalation) -
     if found is None or found[0].id != escalation.customer_id:
         return None
     customer, contact = found
-    plan = Planned(f"resolved:{escalation.id}", KIND, contact.mobile, contact.language, customer.id,
-                   contact.contact_id)
+    plan = Planned.to_contact(f"resolved:{escalation.id}", KIND, customer, contact)
     render_into(plan, ctx, "escalation_resolved", {"contact_name": contact.name, "escalation_id": escalation.id,
                                                    **ctx.manager_values(customer)})
     return plan
@@ -114,7 +113,7 @@ async def resolution_plan(ctx: PlanContext, ticket: Ticket) -> Optional[Planned]
         return None
     customer, contact = found
     lang = contact.language
-    plan = Planned(f"resolved:{ticket.id}", KIND, contact.mobile, lang, customer.id, contact.contact_id)
+    plan = Planned.to_contact(f"resolved:{ticket.id}", KIND, customer, contact)
     render_into(plan, ctx, "ticket_resolved", {
         "contact_name": contact.name, "ticket_id": ticket.id, "circuit_id": ticket.circuit_id,
         "kind_label": label("ticket_kind", str(ticket.kind), lang), **ctx.manager_values(customer)})

@@ -31,7 +31,7 @@ async def _survey_plan(ctx: PlanContext, ticket: Ticket) -> Planned | None:
         return None
     customer, contact = found
     lang = contact.language
-    plan = Planned(survey_key(ticket.id), KIND, contact.mobile, lang, customer.id, contact.contact_id)
+    plan = Planned.to_contact(survey_key(ticket.id), KIND, customer, contact)
     render_into(plan, ctx, "survey", {
         "contact_name": contact.name, "ticket_id": ticket.id, "kind_label": label("ticket_kind", str(ticket.kind), lang),
         "reply": replies_reach_us(contact.mobile), "link": ctx.link("survey", ticket.id)})

@@ -42,7 +42,15 @@ from carecore.model.customers import (
 )
 from carecore.model.identity import LoginFailure, OtpChallenge
 from carecore.model.maintenance import MAINTENANCE_ID_PATTERN, CircuitSelection, MaintenanceImpact, MaintenanceWindow
-from carecore.model.records import IMPORT_COUNTS, AuditEntry, ChangeSource, ImportJob, ImportRowError, ImportStatus
+from carecore.model.records import (
+    IMPORT_COUNTS,
+    AssistantSession,
+    AuditEntry,
+    ChangeSource,
+    ImportJob,
+    ImportRowError,
+    ImportStatus,
+)
 from carecore.model.sends import UNFINISHED, UNFINISHED_VALUES, ParkedCallback, SendRecord, SendStatus, StatusEvent
 from carecore.model.tickets import (
     OPEN_ESCALATION_STATUSES,

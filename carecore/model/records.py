@@ -84,3 +84,19 @@ class ImportRowError(Model):
     reason: str = Field(..., max_length=1000)
     cells: Dict[str, str] = Field(default_factory=dict)
     created_at: datetime
+
+
+class AssistantSession(Model):
+    """One conversation session with the assistant, as the KPIs count it: who (once known), whether it ended
+    with a person (escalated), misunderstandings, and one-time-code verifications."""
+
+    id: str = Field(..., alias="_id", max_length=300)
+    sender_id: str = Field(..., max_length=200)
+    channel: Optional[str] = Field(None, max_length=40)
+    started_at: datetime
+    customer_id: Optional[str] = Field(None, max_length=40)
+    manager_id: Optional[str] = Field(None, max_length=40)  # None: an unverified chat (group figures only)
+    escalated: bool = False
+    fallbacks: int = Field(0, ge=0)
+    verifications_started: int = Field(0, ge=0)
+    verified: bool = False

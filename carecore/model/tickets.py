@@ -109,6 +109,7 @@ class Ticket(Model):
     survey: Optional[Survey] = None
     followup: Optional[FollowUp] = None
     maintenance_id: Optional[str] = Field(None, max_length=40)  # raised during that window: no SLA credit
+    manager_id: Optional[str] = Field(None, max_length=40)  # the customer's manager when it was raised (KPIs)
     created_at: datetime
     updated_at: datetime
 

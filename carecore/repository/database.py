@@ -14,6 +14,7 @@ from pymongo.errors import CollectionInvalid, OperationFailure, PyMongoError
 
 from carecore.repository.audit import AuditRepository
 from carecore.repository.billing import BillDeliveryRepository, ClaimRepository, CreditRepository, UsageRepository
+from carecore.repository.conversations import AssistantSessionRepository
 from carecore.repository.customers import CustomerRepository
 from carecore.repository.erasure import erase_contact
 from carecore.repository.errors import write_errors
@@ -61,6 +62,7 @@ class Database:
         self.import_jobs = ImportJobRepository(self._db)
         self.import_errors = ImportErrorRepository(self._db)
         self.maintenance = MaintenanceRepository(self._db)
+        self.assistant_sessions = AssistantSessionRepository(self._db)
 
     async def erase_contact(self, contact_id: str, *, at: datetime, source: str, actor: str,
                             reason: Optional[str]) -> Optional[Dict[str, int]]:

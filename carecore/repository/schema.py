@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from carecore.model import (
     UNFINISHED_VALUES,
     AccountManager,
+    AssistantSession,
     AuditEntry,
     BillDeliveryRecord,
     CompensationClaim,
@@ -223,6 +224,11 @@ COLLECTIONS: Dict[str, Tuple[Type[BaseModel], List[IndexSpec]]] = {
         ImportRowError,
         [([("job_id", 1), ("row", 1)], {"name": "by_job"}),
          ([("created_at", 1)], {"expireAfterSeconds": 90 * 86400, "name": "ttl"})],  # kept 90 days
+    ),
+    "assistant_sessions": (
+        AssistantSession,
+        [([("sender_id", 1), ("started_at", -1)], {"name": "by_sender"}),
+         ([("started_at", 1)], {"name": "by_started"})],
     ),
     "maintenance_windows": (
         MaintenanceWindow,
