@@ -21,6 +21,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from care_scheduler.campaigns import KINDS
 from care_scheduler.high_value import mark_high_value
+from care_scheduler.kpis import KPI_REFRESH_MINUTES, refresh
 from care_scheduler.runner import CampaignRunner, RunReport
 from carecore.clock import Clock
 from carecore.config import Settings
@@ -71,6 +72,9 @@ class CareJobs:
                                                                              timezone=self.clock.tz),
                                id="high_value", name="high-value flags", max_instances=1, coalesce=True,
                                misfire_grace_time=86400, replace_existing=True)
+        at_once = {"next_run_time": self.clock.now()} if catch_up else {}  # counts at start, then every round
+        self.scheduler.add_job(self.refresh_kpis, IntervalTrigger(minutes=KPI_REFRESH_MINUTES), id="kpis",
+                               name="KPI counts", max_instances=1, coalesce=True, replace_existing=True, **at_once)
         self.scheduler.add_job(self.apply_parked_callbacks, IntervalTrigger(seconds=PARKED_CALLBACKS_EVERY_S),
                                id="parked_callbacks", name="parked status callbacks", max_instances=1,
                                coalesce=True, replace_existing=True)
@@ -89,6 +93,13 @@ class CareJobs:
             return
         if results:
             log.info("parked status callbacks: %s", dict(results))
+
+    async def refresh_kpis(self) -> None:
+        """This month's and last month's KPI counts (``care_scheduler.kpis``); a failure waits for the next round."""
+        try:
+            await refresh(self.db, self.clock)
+        except Exception:
+            log.exception("recounting the KPIs failed")
 
     async def mark_high_value(self) -> None:
         """The monthly high-value flags (``care_scheduler.high_value``); a failure waits for next month's run."""

@@ -20,7 +20,7 @@ from prometheus_client import CollectorRegistry, Counter, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from care_scheduler import operations
+from care_scheduler import kpis, operations
 from care_scheduler.casework import CaseClosed, Casework
 from care_scheduler.console.app import setup_console
 from care_scheduler.console.pages import Keys
@@ -314,6 +314,17 @@ async def admin_escalation(request: web.Request) -> web.Response:
     return web.json_response({"escalation_id": escalation.id, "status": current.status})
 
 
+async def admin_kpis(request: web.Request) -> web.Response:
+    """``GET /admin/kpis?month=YYYY-MM&scope=<manager_id>``: a scope's figures (docs/kpis.md); no scope: group."""
+    db, clock = request.app[DB], request.app[CLOCK]
+    month = kpis.parse_month_param(request.query.get("month"), clock)
+    try:
+        scope = await kpis.scope_of(db, request.query.get("scope"))
+    except LookupError:
+        return web.json_response({"error": "no such manager"}, status=404)
+    return web.json_response(await kpis.report(db, clock, scope, month))
+
+
 async def admin_erase_contact(request: web.Request) -> web.Response:
     """A contact's right to deletion: their record, messages' numbers and bodies, and their name and number."""
     body = await operations.json_body(request)
@@ -369,6 +380,7 @@ def create_app(settings: Optional[Settings] = None, *, db: Optional[Database] = 
     app.router.add_post("/admin/tickets/{ticket_id}/resolve", admin_resolve_ticket)
     app.router.add_post("/admin/escalations/{escalation_id}/{action:resolve|handback}", admin_escalation)
     app.router.add_post("/admin/contacts/{contact_id}/erase", admin_erase_contact)
+    app.router.add_get("/admin/kpis", admin_kpis)
     setup_import_api(app, ImportKeys(SETTINGS, CLOCK, DB))
     setup_public_pages(app, PublicKeys(SETTINGS, CLOCK, DB))
     setup_maintenance_api(app, MaintenanceKeys(CLOCK, DB))

@@ -31,5 +31,7 @@ class AssistantSessionRepository(Repository):
             update["$inc"] = inc
         if set_fields:
             update["$set"] = set_fields
+        if not update:
+            return
         await self._col.find_one_and_update({"sender_id": sender_id}, update,
                                             sort=[("started_at", pymongo.DESCENDING)])

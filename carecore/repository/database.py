@@ -21,6 +21,7 @@ from carecore.repository.errors import write_errors
 from carecore.repository.escalations import EscalationRepository
 from carecore.repository.identity import LoginFailureRepository, OtpRepository
 from carecore.repository.imports import ImportErrorRepository, ImportJobRepository
+from carecore.repository.kpis import KpiRepository
 from carecore.repository.maintenance import MaintenanceRepository
 from carecore.repository.managers import ManagerRepository
 from carecore.repository.records import RecordStore
@@ -63,6 +64,7 @@ class Database:
         self.import_errors = ImportErrorRepository(self._db)
         self.maintenance = MaintenanceRepository(self._db)
         self.assistant_sessions = AssistantSessionRepository(self._db)
+        self.kpis = KpiRepository(self._db)
 
     async def erase_contact(self, contact_id: str, *, at: datetime, source: str, actor: str,
                             reason: Optional[str]) -> Optional[Dict[str, int]]:

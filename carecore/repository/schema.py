@@ -238,8 +238,8 @@ COLLECTIONS: Dict[str, Tuple[Type[BaseModel], List[IndexSpec]]] = {
     ),
 }
 
-# Collections with no model of their own: id sequences for ticket numbers.
-AUXILIARY_COLLECTIONS: Dict[str, List[IndexSpec]] = {"counters": []}
+# Collections with no model of their own: id sequences for ticket numbers, the KPI counts per month.
+AUXILIARY_COLLECTIONS: Dict[str, List[IndexSpec]] = {"counters": [], "kpi_months": []}
 
 # Collections earlier versions kept, dropped on start: they derived "whose birthday / bill day
 # is today" from the customers, which the customers' own indexes now answer.
