@@ -15,6 +15,7 @@ from care_scheduler.console.customers import customer_page
 from care_scheduler.console.directory import customers_page
 from care_scheduler.console.escalations import escalation_action, escalation_page
 from care_scheduler.console.inbox import inbox, to_inbox
+from care_scheduler.console.kpis import kpis_download, kpis_page
 from care_scheduler.console.login import LIMITER, login, login_page, logout
 from care_scheduler.console.maintenance import announce, maintenance_page, window_action, window_page
 from care_scheduler.console.pages import KEYS, PREFIX, Keys
@@ -57,6 +58,8 @@ def setup_console(app: web.Application, keys: Keys, settings: Settings) -> None:
     app.router.add_post(PREFIX + "/team/{manager_id}/{action:password-link|deactivate|activate|reassign}", team_action)
     app.router.add_get(f"{PREFIX}/set-password", set_password_page)
     app.router.add_post(f"{PREFIX}/set-password", set_password)
+    app.router.add_get(f"{PREFIX}/kpis", kpis_page)
+    app.router.add_get(PREFIX + "/kpis.{format:csv|xlsx}", kpis_download)
     app.router.add_get(f"{PREFIX}/maintenance", maintenance_page)
     app.router.add_post(f"{PREFIX}/maintenance", announce)
     app.router.add_get(PREFIX + "/maintenance/{window_id}", window_page)
