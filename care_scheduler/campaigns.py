@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from care_scheduler.brief import plan_briefs
 from care_scheduler.calendar import birthdays_greeted, festival_on, is_birthday
 from care_scheduler.compensation import plan_compensation
+from care_scheduler.kpi_brief import plan_kpi_briefs
 from care_scheduler.maintenance_notices import plan_maintenance
 from care_scheduler.planning import PlanContext, Planned, render_into
 from care_scheduler.sla_watch import plan_sla_watch
@@ -25,7 +26,7 @@ from carecore.texts import change_from_previous, label, month_label, yuan
 
 log = logging.getLogger(__name__)
 
-KINDS = ("birthday", "holiday", "usage", "compensation", "sla_watch", "brief", "survey", "maintenance")
+KINDS = ("birthday", "holiday", "usage", "compensation", "sla_watch", "brief", "survey", "maintenance", "kpi_brief")
 TOP_TIERS = ("diamond", "gold")
 FESTIVAL_NAMES = {
     "new_year": ("元旦", "New Year"),
@@ -148,4 +149,6 @@ def plans_for(kind: str, ctx: PlanContext, gaps: Optional[UsageGaps] = None) -> 
         return plan_surveys(ctx)
     if kind == "maintenance":
         return plan_maintenance(ctx)
+    if kind == "kpi_brief":
+        return plan_kpi_briefs(ctx)
     raise ValueError(f"unknown campaign kind {kind!r}; known: {', '.join(KINDS)}")

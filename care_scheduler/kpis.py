@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any, Dict, List, Optional, Set
 
-from care_scheduler.operations import OperationError
+from care_scheduler.errors import OperationError
 from carecore.clock import Clock, utcnow
 from carecore.kpis import HEADLINE, TARGETS, UNATTRIBUTED, figures, off_target, total
 from carecore.model import AccountManager, month_key

@@ -16,14 +16,11 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from care_scheduler.campaigns import KINDS, UsageGaps, plans_for
+from care_scheduler.errors import OperationError
 from care_scheduler.planning import PlanContext
 from carecore.config import Settings
 from carecore.phones import mask
 from carecore.repository import Database
-
-
-class OperationError(ValueError):
-    """A request an operator can fix: unknown kind, impossible date, bad number."""
 
 
 async def json_body(request: web.Request) -> Dict[str, Any]:

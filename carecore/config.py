@@ -26,6 +26,7 @@ DEFAULT_SCHEDULES = {
     "brief": "30 8 * * *",
     "survey": "*/10 * * * *",
     "maintenance": "*/5 * * * *",
+    "kpi_brief": "0 9 * * *",  # sends only on the first working day of a month
 }
 
 

@@ -63,6 +63,17 @@ def figures(counts: Mapping[str, int]) -> Dict[str, Any]:
     }
 
 
+def shown(value: Any, how: str) -> str:
+    """A figure as the dashboard, its downloads and the roll-up SMS show it."""
+    if value is None:
+        return "-"
+    if how == "pct":
+        return f"{value * 100:.1f}%"
+    if how == "hours":
+        return f"{value:.1f} h"
+    return f"{value:,}"
+
+
 def off_target(figs: Mapping[str, Any]) -> List[str]:
     """The figures that miss their target."""
     missed = []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Dict
 from zoneinfo import ZoneInfo
 
@@ -10,7 +10,9 @@ import aiohttp
 import pytest
 
 from care_scheduler import kpis
+from care_scheduler.kpi_brief import first_working_day
 from care_scheduler.operations import OperationError
+from care_scheduler.runner import CampaignRunner
 from care_scheduler.service import create_app
 from carecore.clock import FixedClock
 from carecore.config import Settings
@@ -148,3 +150,28 @@ async def test_the_admin_api_gives_the_same_figures(db: Database, gateway: SmsGa
                 assert resp.status == 404
     finally:
         await runner.cleanup()
+
+
+@pytest.mark.parametrize("day, first", [(date(2026, 12, 15), date(2026, 12, 1)),
+                                        (date(2026, 10, 15), date(2026, 10, 8)),  # after National Day
+                                        (date(2027, 1, 20), date(2027, 1, 4)),  # New Year's Day on a Friday
+                                        (date(2026, 11, 3), date(2026, 11, 2))])  # the 1st a Sunday
+def test_the_first_working_day_of_a_month(day: date, first: date) -> None:
+    assert first_working_day(day) == first
+
+
+async def test_the_monthly_roll_up_reaches_province_and_group_once(db: Database, gateway: SmsGateway,
+                                                                   emulator) -> None:
+    emu, _ = emulator
+    await seed(db)
+    first = datetime(2026, 12, 1, 9, 0, tzinfo=SHANGHAI)
+    report = await CampaignRunner(db, gateway, Settings(), FixedClock(first)).run("kpi_brief")
+    assert report.outcomes == {"sent": 2}
+    [province] = [m["body"] for m in emu.messages.values() if m["to"] == "+8613910000001"]
+    assert province.startswith("【中国电信】周敏您好，2026年11月关键指标：大客户2户，投诉3件，投诉率150.0%")
+    assert province.endswith("/console/kpis?month=2026-11")
+    assert [m for m in emu.messages.values() if m["to"] == "+8613920000001"] == []  # city managers: the dashboard
+    assert (await CampaignRunner(db, gateway, Settings(), FixedClock(first)).run("kpi_brief")).planned == 2
+    assert len(emu.messages) == 2
+    later = datetime(2026, 12, 2, 9, 0, tzinfo=SHANGHAI)
+    assert (await CampaignRunner(db, gateway, Settings(), FixedClock(later)).run("kpi_brief")).planned == 0

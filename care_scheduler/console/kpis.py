@@ -11,7 +11,8 @@ from care_scheduler import kpis
 from care_scheduler.console.i18n import translator
 from care_scheduler.console.pages import Viewer, db_of, keys, render, viewer
 from care_scheduler.dataio.tables import table_bytes
-from care_scheduler.operations import OperationError
+from care_scheduler.errors import OperationError
+from carecore.kpis import shown
 from carecore.months import shift_month
 
 # The rows of the dashboard and its downloads: (figure, how it is shown).
@@ -20,16 +21,6 @@ ROWS = (("accounts", "count"), ("complaints", "count"), ("complaint_rate", "pct"
         ("followups_on_time", "pct"), ("care_delivery_rate", "pct"), ("conversations", "count"),
         ("containment", "pct"), ("fallback_rate", "pct"), ("verification_success", "pct"))
 CHARTS = (("complaint_rate", 0.05), ("satisfaction", 0.90), ("sla_compliance", None))
-
-
-def shown(value: Any, how: str) -> str:
-    if value is None:
-        return "-"
-    if how == "pct":
-        return f"{value * 100:.1f}%"
-    if how == "hours":
-        return f"{value:.1f} h"
-    return f"{value:,}"
 
 
 def trend_svg(points: Sequence[Optional[float]], target: Optional[float], *, width: int = 360,

@@ -1,0 +1,49 @@
+"""The monthly roll-up (09:00 on the first working day of a month): every province and group manager gets
+last month's headline figures for their scope by SMS, with the dashboard's link. Key
+``kpi_brief:<manager>:<month>``."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import AsyncIterator, Optional
+
+from care_scheduler.kpis import report, scope_of
+from care_scheduler.planning import PlanContext, Planned, render_into
+from carecore.clock import FixedClock
+from carecore.deadlines import is_business_day
+from carecore.kpis import shown
+from carecore.model import month_key
+from carecore.months import shift_month
+
+KIND = "kpi_brief"
+
+
+def first_working_day(day: date) -> date:
+    first = day.replace(day=1)
+    while not is_business_day(first):
+        first += timedelta(days=1)
+    return first
+
+
+def _pct(value: Optional[float]) -> str:
+    return shown(value, "pct")
+
+
+async def plan_kpi_briefs(ctx: PlanContext) -> AsyncIterator[Planned]:
+    if ctx.day != first_working_day(ctx.day):
+        return
+    month = shift_month(month_key(ctx.day), -1)
+    clock = FixedClock(ctx.now, ctx.settings.timezone)
+    for manager in sorted(ctx.managers.values(), key=lambda m: m.id):
+        if manager.level == "city" or not manager.active:
+            continue
+        figs = (await report(ctx.db, clock, await scope_of(ctx.db, manager.id), month))["figures"]
+        plan = Planned(f"kpi_brief:{manager.id}:{month}", KIND, manager.mobile, "zh", None, None)
+        render_into(plan, ctx, "kpi_brief", {
+            "manager_name": manager.name, "month_label": f"{int(month[:4])}年{int(month[5:])}月",
+            "accounts": figs["accounts"], "complaints": figs["complaints"],
+            "complaint_rate": _pct(figs["complaint_rate"]), "satisfaction": _pct(figs["satisfaction"]),
+            "response_rate": _pct(figs["survey_response_rate"]), "sla": _pct(figs["sla_compliance"]),
+            "mttr": shown(figs["mean_time_to_restore_hours"], "hours"), "followups": _pct(figs["followups_on_time"]),
+            "link": f"{ctx.settings.console_url.rstrip('/')}/kpis?month={month}"})
+        yield plan
