@@ -94,9 +94,11 @@ async def report(db: Database, clock: Clock, scope: KpiScope, month: str) -> Dic
     twelve months up to it."""
     months = [shift_month(month, -i) for i in reversed(range(TREND_MONTHS))]
     kept = await db.kpis.stored(months)
-    if month not in kept:  # never counted yet (a fresh database): count it now
-        await recount(db, clock, month)
-        kept.update(await db.kpis.stored([month]))
+    missing = [m for m in months if m not in kept]
+    for gap in missing:  # never counted yet (a fresh database, before the KPI job's first round): count it now
+        await recount(db, clock, gap)
+    if missing:
+        kept.update(await db.kpis.stored(missing))
     managers = {m.id: m for m in await db.managers.all()}
 
     def scoped(m: str) -> Dict[str, int]:
@@ -116,7 +118,7 @@ async def report(db: Database, clock: Clock, scope: KpiScope, month: str) -> Dic
         "scope": {"manager_id": scope.manager.id if scope.manager else None, "level": scope.level,
                   "name": scope.manager.name if scope.manager else "集团"},
         "figures": figs, "targets": TARGETS, "off_target": off_target(figs), "parts": parts,
-        "trend": [{"month": m, **{k: figures(scoped(m))[k] for k in HEADLINE}} for m in months if m in kept],
+        "trend": [{"month": m, **{k: figures(scoped(m))[k] for k in HEADLINE}} for m in months],
     }
 
 
