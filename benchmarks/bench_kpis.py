@@ -27,7 +27,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-import pymongo  # noqa: E402
 from harness import write_results  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
@@ -50,20 +49,20 @@ def moment(rng: random.Random) -> datetime:
     return YEAR_AGO + timedelta(seconds=rng.randrange(365 * 86400))
 
 
-def load(uri: str, name: str, customers: int, tickets: int, sends: int, sessions: int) -> Dict[str, float]:
-    """Insert the records straight into the product's collections (validators on): a data generator, not product
-    code."""
-    client = pymongo.MongoClient(uri, tz_aware=True)
-    db = client[name]
+async def load(uri: str, name: str, customers: int, tickets: int, sends: int, sessions: int) -> Dict[str, float]:
+    """Insert the records: accounts through the repository, the rest straight into the product's collections
+    (their validators on), as a data generator may and product code may not."""
+    product = Database.connect(uri, name)
+    db = product.client[name]
     managers = manager_docs()
-    db.account_managers.insert_many(managers)
+    await product.managers.insert_many(managers)
     owners: List[str] = []
     timings: Dict[str, float] = {}
     started = time.perf_counter()
     for first in tqdm(range(0, customers, BATCH), desc="customers", unit_scale=BATCH):
         docs = [customer_doc(i, date(2026, 11, 30), managers) for i in range(first, min(first + BATCH, customers))]
         owners += [d["account_manager_id"] for d in docs]
-        db.customers.insert_many(docs, ordered=False)
+        await product.customers.insert_many(docs)
     timings["customers_s"] = time.perf_counter() - started
     rng = random.Random(7)
     started = time.perf_counter()
@@ -98,10 +97,10 @@ def load(uri: str, name: str, customers: int, tickets: int, sends: int, sessions
                                       if rng.random() < 0.9 else {})}
         batch.append(doc)
         if len(batch) == BATCH:
-            db.tickets.insert_many(batch, ordered=False)
+            await db.tickets.insert_many(batch, ordered=False)
             batch = []
     if batch:
-        db.tickets.insert_many(batch, ordered=False)
+        await db.tickets.insert_many(batch, ordered=False)
     timings["tickets_s"] = time.perf_counter() - started
     started = time.perf_counter()
     kinds = list(CARE_KINDS) + ["sla_watch", "brief"]
@@ -117,7 +116,7 @@ def load(uri: str, name: str, customers: int, tickets: int, sends: int, sessions
                          "meta": {"campaign": f"bench:{at:%Y-%m-%d}", "manager_id": owners[c]},
                          **({"suppressed_reason": "opted_out"} if status == "suppressed" else {}),
                          "history": [{"status": status, "at": at}]})
-        db.sends.insert_many(docs, ordered=False)
+        await db.sends.insert_many(docs, ordered=False)
     timings["sends_s"] = time.perf_counter() - started
     started = time.perf_counter()
     for first in tqdm(range(0, sessions, BATCH), desc="sessions", unit_scale=BATCH):
@@ -130,9 +129,9 @@ def load(uri: str, name: str, customers: int, tickets: int, sends: int, sessions
                          "manager_id": owners[c] if known else None, "escalated": rng.random() < 0.08,
                          "fallbacks": int(rng.random() < 0.1), "verifications_started": int(not known),
                          "verified": (not known) and rng.random() < 0.8})
-        db.assistant_sessions.insert_many(docs, ordered=False)
+        await db.assistant_sessions.insert_many(docs, ordered=False)
     timings["sessions_s"] = time.perf_counter() - started
-    client.close()
+    product.close()
     return {k: round(v, 1) for k, v in timings.items()}
 
 
@@ -174,7 +173,7 @@ def main(args: argparse.Namespace) -> Dict[str, Any]:
                 await db.ensure_schema()
                 db.close()
             asyncio.run(migrate())
-            loaded = load(uri, "bench_kpis", args.customers, args.tickets, args.sends, args.sessions)
+            loaded = asyncio.run(load(uri, "bench_kpis", args.customers, args.tickets, args.sends, args.sessions))
             measured = asyncio.run(measure(uri, "bench_kpis", args.repeats))
         finally:
             mongo.destroy()

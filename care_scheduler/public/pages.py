@@ -89,9 +89,10 @@ def _page(request: web.Request, lang: str, status: int = 200, **values: Any) -> 
 
 
 def _notice(request: web.Request, lang: str, heading: str, *lines: str, status: int = 200) -> web.Response:
-    text = TEXTS
-    return _page(request, lang, status, page="notice", heading=text[heading][0 if lang == "zh" else 1],
-                 lines=[line if line not in text else text[line][0 if lang == "zh" else 1] for line in lines])
+    """A page of a heading and lines: text keys are translated, other lines shown as they are."""
+    pick = 0 if lang == "zh" else 1
+    return _page(request, lang, status, page="notice", heading=TEXTS[heading][pick],
+                 lines=[TEXTS[line][pick] if line in TEXTS else line for line in lines])
 
 
 def _subject(request: web.Request, purpose: Purpose) -> str:

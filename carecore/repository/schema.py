@@ -228,7 +228,8 @@ COLLECTIONS: Dict[str, Tuple[Type[BaseModel], List[IndexSpec]]] = {
     "assistant_sessions": (
         AssistantSession,
         [([("sender_id", 1), ("started_at", -1)], {"name": "by_sender"}),
-         ([("started_at", 1)], {"name": "by_started"})],
+         # kept 400 days: a year of trend and the month being counted, then gone by themselves
+         ([("started_at", 1)], {"name": "by_started", "expireAfterSeconds": 400 * 86400})],
     ),
     "maintenance_windows": (
         MaintenanceWindow,
