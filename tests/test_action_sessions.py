@@ -1,0 +1,65 @@
+"""What the actions record of each session for the assistant's KPIs, against the real mongod."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import AsyncIterator
+
+import pytest
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import escalation, session, verification
+from actions.services import Services, use_services
+from carecore.clock import FixedClock
+from carecore.config import Settings
+from carecore.identity import sms_sender_id
+from carecore.model import EscalationReason
+from carecore.repository import Database
+from carecore.sms.gateway import SmsGateway
+from tests import factories
+from tests.test_actions import VERIFIED_A, code_sent_to, run, tracker
+
+SECRET = "test-sender-secret"
+
+
+@pytest.fixture
+async def svc(db: Database, gateway: SmsGateway) -> AsyncIterator[Services]:
+    for manager in factories.MANAGERS:
+        await db.managers.insert(manager)
+    await db.customers.insert(factories.customer())
+    services = Services(db, gateway, FixedClock(datetime(2026, 11, 23, 10, 0)),
+                        Settings(sender_id_secret=SECRET, mongodb_uri="unused"))
+    use_services(services)
+    yield services
+    use_services(None)
+
+
+async def _session(db: Database, sender: str) -> dict:
+    [doc] = [d async for d in db.client[db.name]["assistant_sessions"].find({"sender_id": sender})]
+    return doc
+
+
+async def test_an_sms_session_counts_for_the_customers_manager(svc: Services, emulator) -> None:
+    sender = sms_sender_id("+8613800138000", SECRET)
+    await run(session.ActionSessionStart(), tracker(sender=sender, channel="twilio_sms"), {})
+    await run(escalation.ActionHandleFallback(), tracker(sender=sender, slots=VERIFIED_A, text="asdf"), {})
+    doc = await _session(svc.db, sender)
+    assert (doc["manager_id"], doc["customer_id"], doc["fallbacks"], doc["escalated"]) == \
+        ("AM-CZJ01", "KA0000001", 1, False)
+    who = await svc.db.customers.find_by_contact("0000001-01")
+    await escalation.escalate(svc, tracker(sender=sender, slots=VERIFIED_A), CollectingDispatcher(), who,
+                              EscalationReason.request_human)
+    assert (await _session(svc.db, sender))["escalated"] is True
+
+
+async def test_a_chat_counts_for_group_until_verified(svc: Services, emulator) -> None:
+    emu, _ = emulator
+    await run(session.ActionSessionStart(), tracker(sender="chat-9"), {})
+    assert (await _session(svc.db, "chat-9")).get("manager_id") is None
+    form = verification.ValidateVerificationForm()
+    dispatcher = CollectingDispatcher()
+    t = tracker(sender="chat-9", text="13800138000", intent="inform", active_loop="verification_form")
+    await form.validate_verify_mobile("13800138000", dispatcher, t, {})
+    await form.validate_otp_code(code_sent_to(emu, "+8613800138000"), dispatcher, t, {})
+    doc = await _session(svc.db, "chat-9")
+    assert (doc["verifications_started"], doc["verified"], doc["manager_id"]) == (1, True, "AM-CZJ01")
