@@ -26,7 +26,8 @@ TEST_SERVICE = "MG" + "2" * 32
 
 @pytest.fixture(scope="session")
 def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    mongo = EmbeddedMongo(tmp_path_factory.mktemp("mongod") / "data", free_port(), cache_size_gb=0.25)
+    mongo = EmbeddedMongo(tmp_path_factory.mktemp("mongod") / "data", free_port(), cache_size_gb=0.25,
+                          close_idle_files_s=15)  # a database per test: dropped ones must not hold files
     uri = mongo.start()
     yield uri
     mongo.destroy()
