@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Optional, Set
 
 from care_scheduler.errors import OperationError
 from carecore.clock import Clock, utcnow
-from carecore.kpis import HEADLINE, TARGETS, UNATTRIBUTED, figures, off_target, total
+from carecore.kpis import HEADLINE, TARGETS, figures, off_target, total
 from carecore.model import AccountManager, month_key
 from carecore.months import shift_month
 from carecore.repository import Database
@@ -105,7 +105,8 @@ async def report(db: Database, clock: Clock, scope: KpiScope, month: str) -> Dic
         counts = kept.get(m, {}).get("counts", {})
         return dict(total(c for owner, c in counts.items() if scope.covers(owner)))
 
-    figs = figures(scoped(month))
+    trend = {m: figures(scoped(m)) for m in months}
+    figs = trend[month]
     parts = []
     for part_id, members in _parts(scope, managers).items():
         counts = kept[month]["counts"]
@@ -118,12 +119,13 @@ async def report(db: Database, clock: Clock, scope: KpiScope, month: str) -> Dic
         "scope": {"manager_id": scope.manager.id if scope.manager else None, "level": scope.level,
                   "name": scope.manager.name if scope.manager else "集团"},
         "figures": figs, "targets": TARGETS, "off_target": off_target(figs), "parts": parts,
-        "trend": [{"month": m, **{k: figures(scoped(m))[k] for k in HEADLINE}} for m in months],
+        "trend": [{"month": m, **{k: trend[m][k] for k in HEADLINE}} for m in months],
     }
 
 
 def _parts(scope: KpiScope, managers: Dict[str, AccountManager]) -> Dict[str, Set[str]]:
-    """A province's city managers (and its own customers), group's provinces; a city has none."""
+    """A province's city managers, group's provinces (each with its cities); a city has none. Customers a
+    province manager keeps themselves count in the province's total only."""
     if scope.level == "city":
         return {}
     if scope.level == "province":
@@ -133,5 +135,4 @@ def _parts(scope: KpiScope, managers: Dict[str, AccountManager]) -> Dict[str, Se
     for m in managers.values():
         if m.level == "city" and m.supervisor_id in provinces:
             provinces[m.supervisor_id].add(m.id)
-    provinces.pop(UNATTRIBUTED, None)
     return provinces

@@ -16,7 +16,7 @@ from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from carecore.links import LinkRefused, Purpose, signer_for
-from carecore.model import ChangeSource, Customer, SurveyChannel, Ticket
+from carecore.model import ChangeSource, SurveyChannel, Ticket
 from carecore.surveys import LOW_SCORE, AlreadyAnswered, Answer, record_answer
 from carecore.texts import label
 
@@ -109,14 +109,15 @@ def _refused(request: web.Request, exc: LinkRefused) -> web.Response:
     return _notice(request, lang, "refused", "refused_line", status=403)
 
 
-async def _ticket_and_lang(request: web.Request) -> Tuple[Ticket, Optional[Customer], str]:
+async def _ticket_and_lang(request: web.Request) -> Tuple[Ticket, str]:
+    """The link's ticket and its surveyed contact's language (zh if they are gone)."""
     db = request.app[request.app[KEYS].db]
     ticket = await db.tickets.get(_subject(request, "survey"))
     if ticket is None:
         raise LinkRefused("ticket no longer exists")
     customer = await db.customers.get(ticket.customer_id)
     contact = customer.contact(ticket.survey.contact_id) if customer and ticket.survey else None
-    return ticket, customer, contact.language if contact else "zh"
+    return ticket, contact.language if contact else "zh"
 
 
 def _survey_form(request: web.Request, ticket: Ticket, lang: str, status: int = 200, **values: Any) -> web.Response:
@@ -126,7 +127,7 @@ def _survey_form(request: web.Request, ticket: Ticket, lang: str, status: int = 
 
 async def survey_page(request: web.Request) -> web.Response:
     try:
-        ticket, _, default = await _ticket_and_lang(request)
+        ticket, default = await _ticket_and_lang(request)
     except LinkRefused as exc:
         return _refused(request, exc)
     lang = _lang(request, default)
@@ -139,7 +140,7 @@ async def survey_page(request: web.Request) -> web.Response:
 
 async def survey_answer(request: web.Request) -> web.Response:
     try:
-        ticket, _, default = await _ticket_and_lang(request)
+        ticket, default = await _ticket_and_lang(request)
     except LinkRefused as exc:
         return _refused(request, exc)
     form = dict(await request.post())
