@@ -66,9 +66,9 @@ class PlanContext:
     now: datetime
     managers: Dict[str, AccountManager]
     open_complaints: Set[str]
+    links: LinkSigner  # signs the survey and opt-out links in messages
     promo: Mapping[str, str] = field(default_factory=dict)  # language -> promotional line
     extra_festivals: Mapping[date, str] = field(default_factory=dict)
-    links: Optional[LinkSigner] = None
 
     @classmethod
     async def load(cls, db: Database, settings: Settings, day: date, *, now: Optional[datetime] = None,
@@ -78,12 +78,11 @@ class PlanContext:
         moment = now or datetime.combine(day, time(12), tzinfo=ZoneInfo(settings.timezone))
         managers = {m.id: m for m in await db.managers.all()}
         return cls(db, settings, day, moment, managers, set(await db.tickets.customers_with_open_complaints()),
-                   promo or {}, extra_festivals or {}, signer_for(settings))
+                   signer_for(settings), promo or {}, extra_festivals or {})
 
     def link(self, purpose: Purpose, subject: str) -> str:
         """A signed survey or opt-out link (``carecore.links``)."""
-        signer = self.links or signer_for(self.settings)
-        return signer.url(purpose, subject, self.now)
+        return self.links.url(purpose, subject, self.now)
 
     async def case_contact(self, case: str, customer_id: str,
                            contact_id: Optional[str]) -> Optional[Tuple[Customer, Contact]]:
