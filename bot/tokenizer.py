@@ -1,7 +1,8 @@
 """Jieba tokenizer for mixed Chinese/English messages ("我们的专线又down了").
 
 Rasa 3.6's ``JiebaTokenizer`` keeps jieba's whitespace as tokens (RasaHQ/rasa#7910), which dilutes the
-features and shifts entity offsets; this subclass drops them.
+features and shifts entity offsets; this subclass drops them. A message's own text also loses the
+courtesy around its request (``bot.courtesy``), so "你好，帮我查一下…，谢谢" means what its core means.
 """
 
 from __future__ import annotations
@@ -11,12 +12,15 @@ from typing import Any, Dict, List
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.tokenizers.jieba_tokenizer import JiebaTokenizer
 from rasa.nlu.tokenizers.tokenizer import Token
+from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
+
+from bot.courtesy import core_span
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=True)
 class MixedJiebaTokenizer(JiebaTokenizer):
-    """``JiebaTokenizer`` without whitespace tokens."""
+    """``JiebaTokenizer`` without whitespace tokens, and without the courtesy around a message's request."""
 
     @staticmethod
     def supported_languages() -> List[str]:
@@ -30,5 +34,7 @@ class MixedJiebaTokenizer(JiebaTokenizer):
         import jieba
 
         text = message.get(attribute)
-        tokens = [Token(word, start) for word, start, _ in jieba.tokenize(text) if word.strip()]
+        first, last = core_span(text) if attribute == TEXT else (0, len(text))
+        tokens = [Token(word, start) for word, start, end in jieba.tokenize(text)
+                  if word.strip() and end > first and start < last]
         return self._apply_token_pattern(tokens)

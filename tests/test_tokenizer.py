@@ -37,3 +37,8 @@ def test_user_dictionary_keeps_telecom_terms_whole(tmp_path) -> None:
     words = [t.text for t in tokens(make(MixedJiebaTokenizer, tmp_path), "数字电路故障，客户经理是谁，工单号多少")]
     for term in ("数字电路", "故障", "客户经理", "工单"):
         assert term in words
+
+
+def test_courtesy_around_a_request_is_not_tokenized(tmp_path) -> None:
+    words = [t.text for t in tokens(make(MixedJiebaTokenizer, tmp_path), "你好，帮我查一下我们单位上个月的费用，谢谢")]
+    assert words == ["我们", "单位", "上个月", "的", "费用"]
