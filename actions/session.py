@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 
 
 class ActionSessionStart(Action):
-    """Identify an SMS sender from the number Twilio vouched for; chat users start unverified."""
+    """Identify an SMS sender from the number Twilio vouched for, and a portal-signed chat from the mobile
+    the portal vouched for; other chats start unverified."""
 
     def name(self) -> str:
         return "action_session_start"
@@ -38,7 +39,7 @@ class ActionSessionStart(Action):
             if found:
                 events.extend(identity_slots(*found))
             else:
-                log.info("SMS from unregistered number %s", mask(phone))
+                log.info("conversation of unregistered number %s", mask(phone))
         else:
             found = None
         try:  # counted for the KPIs: an unverified chat in group's figures only

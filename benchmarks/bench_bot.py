@@ -78,10 +78,24 @@ def contact_pool(customers: int) -> List[str]:
 
 
 class Target:
-    """One assistant under test: where its REST webhook is and how a customer gets a code."""
+    """One assistant under test: where its REST webhook is, how a customer gets a code, and where a chat
+    session is opened (ours; the baseline takes any conversation id a client names)."""
 
-    def __init__(self, name: str, webhook: str, code_for: Callable[[aiohttp.ClientSession, str], Any]) -> None:
-        self.name, self.webhook, self.code_for = name, webhook, code_for
+    def __init__(self, name: str, webhook: str, code_for: Callable[[aiohttp.ClientSession, str], Any],
+                 session_url: Optional[str] = None) -> None:
+        self.name, self.webhook, self.code_for, self.session_url = name, webhook, code_for, session_url
+        self.chats: Dict[str, Tuple[str, Dict[str, str]]] = {}
+
+    async def chat(self, http: aiohttp.ClientSession, key: str) -> Tuple[str, Dict[str, str]]:
+        """The conversation id and headers for the chat a customer calls ``key``; a session is opened
+        before the chat's first message, outside its timing, as the chat page opens one on loading."""
+        if self.session_url is None:
+            return key, {}
+        if key not in self.chats:
+            async with http.post(self.session_url, json={}) as resp:
+                opened = await resp.json()
+            self.chats[key] = (opened["session_id"], {"Authorization": f"Bearer {opened['token']}"})
+        return self.chats[key]
 
 
 def emulator_code_lookup(emulator_url: str) -> Callable[[aiohttp.ClientSession, str], Any]:
@@ -257,10 +271,11 @@ async def drive(target: Target, customers: List[Customer], numbers: Conversation
             step = customer.script()[customer.step]
             customer.step += 1
             text = step.format(mobile=mobile, code=await target.code_for(session, mobile) if "{code}" in step else "")
+            sender, headers = await target.chat(session, f"bench-{target.name}-{customer.conversation}")
             started = time.perf_counter()
             try:
-                async with session.post(target.webhook, json={"sender": f"bench-{target.name}-{customer.conversation}",
-                                                              "message": text}) as resp:
+                async with session.post(target.webhook, json={"sender": sender, "message": text},
+                                        headers=headers) as resp:
                     await resp.read()
                     ok = resp.status == 200
             except aiohttp.ClientError:
@@ -271,7 +286,8 @@ async def drive(target: Target, customers: List[Customer], numbers: Conversation
     timeout = aiohttp.ClientTimeout(total=120)
     async with aiohttp.ClientSession(timeout=timeout) as session:
         for i in range(len(customers) if warm_up else 0):  # warm-up: models and connections, not counted
-            async with session.post(target.webhook, json={"sender": f"warmup-{target.name}-{i}", "message": "你好"}) as r:
+            sender, headers = await target.chat(session, f"warmup-{target.name}-{i}")
+            async with session.post(target.webhook, json={"sender": sender, "message": "你好"}, headers=headers) as r:
                 await r.read()
         started = time.perf_counter()
         await asyncio.gather(*(user(customer, session) for customer in customers))
@@ -384,7 +400,8 @@ def main() -> int:
             wait_http(f"http://127.0.0.1:{port}/", server)
             targets = [
                 (Target("ours", f"http://127.0.0.1:{stack.rasa_port}/webhooks/rest/webhook",
-                        emulator_code_lookup(f"http://127.0.0.1:{stack.emulator_port}")), stack.proc.pid),
+                        emulator_code_lookup(f"http://127.0.0.1:{stack.emulator_port}"),
+                        f"http://127.0.0.1:{stack.rasa_port}/webhooks/rest/session"), stack.proc.pid),
                 (Target("baseline", f"http://127.0.0.1:{port}/webhooks/rest/webhook", fixed_code), server.pid),
             ]
             spy_outs: Dict[str, Path] = {}

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from random import Random
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
+import jwt as pyjwt
 import socketio
 from harness import DrillResult
 from hypothesis import HealthCheck, given, settings
@@ -34,7 +35,7 @@ from bot.webhooks import chat_message_problem
 from carecore.repository import inspection_handle
 from carecore.sms import signature
 from localrun.mongod import EmbeddedMongo
-from tests.stack import TOKEN, Stack
+from tests.stack import CHAT_KEY, TOKEN, Stack
 
 INJECTIONS = ['{"$gt": ""}', '{"$ne": null}', "'; DROP TABLE customers; --", "<script>alert(1)</script>",
               "${MONGODB_URI}", "{{7*7}}", "../../etc/passwd", "\x00", "KA0000002", "sms:+8613800000020:x",
@@ -51,13 +52,35 @@ def http(method: str, url: str, *, data: Optional[bytes] = None, headers: Option
         return err.code, err.read().decode(errors="replace")
 
 
-def say(stack: Stack, sender: str, text: str) -> List[str]:
-    status, body = http("POST", f"http://127.0.0.1:{stack.rasa_port}/webhooks/rest/webhook",
-                        data=json.dumps({"sender": sender, "message": text}).encode(),
-                        headers={"Content-Type": "application/json"}, timeout=60)
-    if status != 200:
-        raise RuntimeError(f"REST webhook answered {status}: {body[:200]}")
-    return [m.get("text", "") for m in json.loads(body)]
+def say(stack: Stack, chat: str, text: str) -> List[str]:
+    return stack.say(chat, text)
+
+
+# Tokens a chat client might try: forged (another key, no signature), expired, or another chat's.
+def chat_tokens(stack: Stack) -> Dict[str, Callable[[], Tuple[str, str]]]:
+    """Kind -> a function making (token, conversation id it is used for) against a fresh session."""
+    def fresh() -> Dict[str, Any]:
+        return stack.open_chat()
+
+    def claims(session: Dict[str, Any], **changes: Any) -> Dict[str, Any]:
+        return {"sub": session["session_id"], "iss": "keycare-chat", "exp": int(time.time()) + 3600, **changes}
+
+    def forged() -> Tuple[str, str]:
+        session = fresh()
+        return pyjwt.encode(claims(session), "guessed-key-0123456789abcdef0123456", algorithm="HS256"), session["session_id"]
+
+    def unsigned() -> Tuple[str, str]:
+        session = fresh()
+        return pyjwt.encode(claims(session), "", algorithm="none"), session["session_id"]
+
+    def expired() -> Tuple[str, str]:
+        session = fresh()
+        return pyjwt.encode(claims(session, exp=int(time.time()) - 1), CHAT_KEY, algorithm="HS256"), session["session_id"]
+
+    def foreign() -> Tuple[str, str]:
+        return fresh()["token"], fresh()["session_id"]
+
+    return {"forged": forged, "unsigned": unsigned, "expired": expired, "foreign": foreign, "none": lambda: ("", "")}
 
 
 def mongo(stack: Stack) -> Any:
@@ -298,24 +321,73 @@ def drill_hostile(stack: Stack, examples: int) -> DrillResult:
         expected = {200, 400, 413} if token == "right" else {401}
         record("admin api", status, status in expected, f"{token} {path} {body}")
 
+    own = stack.open_chat()
+
     @run
     @given(body=st.one_of(
-        st.dictionaries(st.sampled_from(["sender", "message", "metadata", "$where"]), json_values, max_size=4),
-        st.builds(lambda s, m: {"sender": s, "message": m}, text_fields, text_fields),
+        st.dictionaries(st.sampled_from(["message", "metadata", "$where"]), json_values, max_size=4),
+        st.builds(lambda m: {"sender": own["session_id"], "message": m}, text_fields),
         st.binary(max_size=200)))
     def rest_channel(body: Any) -> None:
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
-        status, _ = http("POST", rest, data=data, headers={"Content-Type": "application/json"}, timeout=60)
+        status, _ = http("POST", rest, data=data, timeout=60,
+                         headers={"Content-Type": "application/json", "Authorization": f"Bearer {own['token']}"})
         record("rest channel", status, status in {200, 400, 413}, str(body))
 
-    # socket.io has no status codes: a refused message must get an input_refused event, one to our own
-    # session an answer; one to another (plain) session is answered in that session's room, unheard here.
-    # Silence where an event was due means the server failed on it.
+    # Chat tokens that open nothing: each kind on each channel, never accepted.
+    tokens = chat_tokens(stack)
+
+    @run
+    @given(kind=st.sampled_from(sorted(tokens)), text=text_fields)
+    def rest_tokens(kind: str, text: str) -> None:
+        token, conversation = tokens[kind]()
+        headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
+        status, _ = http("POST", rest, data=json.dumps({"sender": conversation or None, "message": text}).encode(),
+                         headers=headers, timeout=60)
+        record("rest tokens", f"{kind} {status}", status == 401, f"{kind} {text}")
+
+    def socketio_tokens() -> None:
+        url = f"http://127.0.0.1:{stack.rasa_port}"
+        for kind, make in sorted(tokens.items()):
+            for _ in range(3):
+                token, conversation = make()
+                refused: queue.Queue[Any] = queue.Queue()
+                probe = socketio.Client(reconnection=False)
+                probe.on("connect_error", refused.put)
+                try:
+                    probe.connect(url, transports=["polling"], auth={"token": token} if token else None,
+                                  wait_timeout=10, wait=False)
+                    answer = refused.get(timeout=10)
+                    ok = isinstance(answer, dict) and (answer.get("data") or {}).get("status") == 401
+                except queue.Empty:
+                    ok, answer = False, "connected"
+                finally:
+                    probe.eio.disconnect(abort=True)
+                record("socket.io tokens", f"{kind} {'401' if ok else answer}", ok, f"{kind} {conversation}")
+        # A socket with a valid token may not join or speak for another chat.
+        own_socket = socketio.Client(reconnection=False)
+        got: queue.Queue[Tuple[str, Any]] = queue.Queue()
+        for name in ("session_confirm", "bot_uttered", REFUSED):
+            own_socket.on(name, lambda data=None, name=name: got.put((name, data)))
+        own_socket.connect(url, transports=["polling"], auth={"token": stack.open_chat()["token"]}, wait_timeout=30)
+        other = stack.open_chat()["session_id"]
+        for event, body in (("session_request", {"session_id": other}),
+                            ("user_uttered", {"session_id": other, "message": "上个月话费多少"})):
+            own_socket.emit(event, body)
+            name, data = got.get(timeout=30)
+            ok = name == REFUSED and isinstance(data, dict) and data.get("status") == 401
+            record("socket.io tokens", f"foreign {event} {data.get('status') if ok else name}", ok, str(body))
+        own_socket.disconnect()
+
+    # socket.io has no status codes: a refused message (another session's id included) must get an
+    # input_refused event, one to our own session an answer. Silence means the server failed on it.
     events: queue.Queue[Tuple[str, Any]] = queue.Queue()
     client = socketio.Client(reconnection=False)
     for name in ("session_confirm", "bot_uttered", REFUSED):
         client.on(name, lambda data=None, name=name: events.put((name, data)))
-    client.connect(f"http://127.0.0.1:{stack.rasa_port}", transports=["polling"], wait_timeout=30)
+    socket_chat = stack.open_chat()
+    client.connect(f"http://127.0.0.1:{stack.rasa_port}", transports=["polling"], wait_timeout=30,
+                   auth={"token": socket_chat["token"]})
     client.emit("session_request", {"session_id": None})
     own_session = events.get(timeout=30)[1]
 
@@ -326,20 +398,20 @@ def drill_hostile(stack: Stack, examples: int) -> DrillResult:
                   json_values)))
     def socketio_channel(body: Dict[str, Any]) -> None:
         client.emit("user_uttered", body)
-        problem = chat_message_problem(body.get("session_id"), body.get("message"))
-        due = REFUSED if problem else ("bot_uttered" if body.get("session_id") == own_session else None)
+        foreign = body.get("session_id") not in (None, own_session)
+        due = REFUSED if foreign or chat_message_problem(body.get("message")) else "bot_uttered"
         try:
-            got = events.get(timeout=60 if due else 2)[0]
+            got = events.get(timeout=60)[0]
         except queue.Empty:
             got = "silence"
-        record("socket.io channel", got, got == (due or "silence"), str(body))
+        record("socket.io channel", got, got == due, str(body))
         try:  # the rest of this message's events (more replies, the too-long notice) must not meet the next one
             while True:
                 events.get(timeout=0.5)
         except queue.Empty:
             pass
 
-    for fuzz in (sms, status_callback, admin, rest_channel, socketio_channel):
+    for fuzz in (sms, status_callback, admin, rest_channel, rest_tokens, socketio_tokens, socketio_channel):
         try:
             fuzz()
         except Exception as exc:  # noqa: BLE001 - a falsified property is a finding, reported below
@@ -349,8 +421,8 @@ def drill_hostile(stack: Stack, examples: int) -> DrillResult:
     for target, url in (("sms webhook", rasa_sms), ("status callback", f"{care}/twilio/status")):
         status, _ = http("POST", url, data=big, headers={"Content-Type": "application/x-www-form-urlencoded"})
         record(target, status, status in {403, 413}, "2 MB body")
-    status, _ = http("POST", rest, data=b'{"sender": "x", "message": "' + b"A" * (2 * 1024 * 1024) + b'"}',
-                     headers={"Content-Type": "application/json"})
+    status, _ = http("POST", rest, data=b'{"message": "' + b"A" * (2 * 1024 * 1024) + b'"}',
+                     headers={"Content-Type": "application/json", "Authorization": f"Bearer {own['token']}"})
     record("rest channel", status, status == 413, "2 MB body")
     client.disconnect()
 

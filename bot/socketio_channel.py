@@ -1,22 +1,34 @@
-"""Rasa's socket.io channel with the REST channel's input checks, so a chat client cannot join an SMS
-conversation's room or feed the pipeline unchecked input; it also awaits ``enter_room``, which Rasa 3.6
-does not (python-socketio made it a coroutine), and answers politely when the assistant fails.
+"""Rasa's socket.io channel for server-opened chat sessions, and the web chat page that uses it.
+
+Rasa 3.6 checks ``jwt_key`` only when a socket connects, throws the payload away, and then takes the
+conversation id from each message. Here the session a socket's token opens (``bot.chat_sessions``) is
+kept per socket: the socket may join only that conversation, every message goes to it, and the
+token's expiry is checked on every message. A refused message gets ``input_refused`` with its
+status (401: no valid session), never reaching the assistant. Rasa's ``enter_room`` is also awaited
+(python-socketio made it a coroutine), and the customer hears something when the assistant fails.
 """
 
 from __future__ import annotations
 
 import inspect
 import logging
-import uuid
 from typing import Any, Awaitable, Callable, Dict, Optional
 
-from rasa.core.channels.channel import UserMessage
-from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
-from sanic import Blueprint
+from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
+from sanic import Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from socketio import AsyncServer
+from socketio.exceptions import ConnectionRefusedError
 
+from bot import chat_page
+from bot.chat_sessions import ChatSession, ChatTokens, TokenRefused, tokens_for
 from bot.fallback import reply_language, try_again
 from bot.tracker_store import ConversationStoreUnavailable
-from bot.webhooks import MAX_MESSAGE_CHARS, chat_message_problem, chat_sender_problem
+from bot.webhooks import MAX_MESSAGE_CHARS, chat_message_problem
+from carecore.clock import Clock, SystemClock
+from carecore.config import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
@@ -27,47 +39,106 @@ TOO_LONG = {
 }
 
 
+class ChatSocketBlueprint(SocketBlueprint):
+    """Rasa's socket.io blueprint, which also serves the web chat page at the server's root (``/chat``)."""
+
+    def register(self, app: Sanic, options: Dict[str, Any]) -> None:
+        super().register(app, options)
+        chat_page.add_routes(app)
+
+
 class GuardedSocketIOInput(SocketIOInput):
     @classmethod
     def name(cls) -> str:
         return "socketio"
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        webhook = super().blueprint(on_new_message)
-        sio = self.sio
-        assert sio is not None  # set by Rasa's blueprint
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> InputChannel:
+        credentials = credentials or {}
+        return cls(credentials.get("user_message_evt", "user_uttered"),
+                   credentials.get("bot_message_evt", "bot_uttered"),
+                   credentials.get("namespace"), True, credentials.get("socketio_path", "/socket.io"),
+                   credentials.get("jwt_key"), credentials.get("jwt_method", "HS256"))
 
-        # Registering an event again replaces Rasa's handler for it.
+    def __init__(self, *args: Any, settings: Optional[Settings] = None, clock: Optional[Clock] = None,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.settings = settings or get_settings()
+        self.tokens: ChatTokens = tokens_for(self.jwt_key, self.settings)
+        if self.jwt_algorithm != "HS256":
+            raise RuntimeError("the socket.io channel's jwt_method must be HS256, as the session endpoint signs")
+        self.clock = clock or SystemClock(self.settings.timezone)
+        self.sessions: Dict[str, ChatSession] = {}  # socket id -> the session its token opened
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> SocketBlueprint:
+        # No CORS origins, as Rasa's own: only pages this server serves (/chat) can open a socket.
+        sio = self.sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
+        webhook = ChatSocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @sio.on("connect", namespace=self.namespace)
+        async def connect(sid: str, environ: Dict[str, Any], auth: Optional[Dict[str, Any]] = None) -> None:
+            token = auth.get("token") if isinstance(auth, dict) else None
+            try:
+                self.sessions[sid] = self.tokens.session(token, self.clock.now())
+            except TokenRefused as exc:
+                log.warning("socket.io connection refused: %s", exc)
+                raise ConnectionRefusedError(str(exc), {"status": 401}) from None
+
+        @sio.on("disconnect", namespace=self.namespace)
+        async def disconnect(sid: str) -> None:
+            self.sessions.pop(sid, None)
+
         @sio.on("session_request", namespace=self.namespace)
         async def session_request(sid: str, data: Optional[Dict[str, Any]]) -> None:
-            requested = data.get("session_id") if isinstance(data, dict) else None
-            session_id = requested if chat_sender_problem(requested) is None else uuid.uuid4().hex
-            if requested is not None and session_id != requested:
-                log.warning("socket.io session request with an id a chat client may not use; gave a fresh one")
-            if self.session_persistence:
-                joined = sio.enter_room(sid, session_id)
-                if inspect.isawaitable(joined):  # a coroutine since python-socketio 5.10; Rasa 3.6 never awaits it
-                    await joined
-            await sio.emit("session_confirm", session_id, room=sid)
+            session = await self._session(sid, data)
+            if session is None:
+                return
+            joined = sio.enter_room(sid, session.conversation_id, namespace=self.namespace)
+            if inspect.isawaitable(joined):  # a coroutine since python-socketio 5.10; Rasa 3.6 never awaits it
+                await joined
+            await sio.emit("session_confirm", session.conversation_id, room=sid, namespace=self.namespace)
 
         @sio.on(self.user_message_evt, namespace=self.namespace)
         async def handle_message(sid: str, data: Any) -> None:
-            data = data if isinstance(data, dict) else {}
-            sender = data.get("session_id") if self.session_persistence else sid
-            text = data.get("message")
-            problem = chat_message_problem(sender, text)
+            session = await self._session(sid, data)
+            if session is None:
+                return
+            text = data.get("message") if isinstance(data, dict) else None
+            problem = chat_message_problem(text)
             if problem is not None:
                 reason, status = problem
-                await sio.emit(REFUSED_EVENT, {"error": reason, "status": status}, room=sid)
+                await self._refuse(sid, reason, status)
                 if status == 413:
-                    await sio.emit(self.bot_message_evt, {"text": TOO_LONG[reply_language(text)]}, room=sid)
+                    await sio.emit(self.bot_message_evt, {"text": TOO_LONG[reply_language(text)]}, room=sid,
+                                   namespace=self.namespace)
                 return
             output = SocketIOOutput(sio, self.bot_message_evt)
-            message = UserMessage(text, output, sender, input_channel=self.name())
+            message = UserMessage(text, output, session.conversation_id, input_channel=self.name())
             try:
                 await on_new_message(message)
             except (Exception, ConversationStoreUnavailable):  # whatever failed, the customer hears something useful
                 log.exception("message from a socket.io client could not be processed; answered with a retry notice")
-                await output.send_text_message(sender, try_again(text))
+                await output.send_text_message(session.conversation_id, try_again(text))
 
         return webhook
+
+    async def _session(self, sid: str, data: Any) -> Optional[ChatSession]:
+        """The socket's session if it is still valid and ``data`` names no other; else refused (401)."""
+        session = self.sessions.get(sid)
+        if session is None or session.expired(self.clock.now()):
+            await self._refuse(sid, "the chat session has expired: open a new one", 401)
+            return None
+        named = data.get("session_id") if isinstance(data, dict) else None
+        if named is not None and named != session.conversation_id:
+            log.warning("socket.io message for another conversation than its token's; refused")
+            await self._refuse(sid, "the token is for another conversation", 401)
+            return None
+        return session
+
+    async def _refuse(self, sid: str, reason: str, status: int) -> None:
+        assert self.sio is not None
+        await self.sio.emit(REFUSED_EVENT, {"error": reason, "status": status}, room=sid, namespace=self.namespace)

@@ -17,12 +17,12 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.fallback import try_again
+from bot.product_db import database
 from bot.tracker_store import ConversationStoreUnavailable
 from bot.webhooks import MAX_BODY_BYTES, MAX_MESSAGE_CHARS, webhook_blueprint
 from carecore.config import Settings, get_settings
 from carecore.identity import sms_sender_id
 from carecore.phones import InvalidPhoneNumber, mask, to_e164
-from carecore.repository import Database
 from carecore.runtime import build_gateway
 from carecore.sms import signature
 from carecore.sms.gateway import SmsGateway
@@ -63,11 +63,7 @@ class TwilioSmsInput(InputChannel):
 
     async def gateway(self) -> SmsGateway:
         if self._gateway is None:  # created on the server's loop, on first use
-            settings = self.settings
-            if not settings.mongodb_uri:
-                raise RuntimeError("MONGODB_URI is not set")
-            db = Database.connect(settings.mongodb_uri, settings.mongodb_db, server_selection_timeout_ms=1000)
-            self._gateway = build_gateway(db, settings)
+            self._gateway = build_gateway(database(self.settings), self.settings)
         return self._gateway
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:

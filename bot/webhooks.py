@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any, Awaitable, Callable, Optional, Tuple
 
 from sanic import Blueprint, response
@@ -10,33 +9,17 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import endpoint_sessions, rasa_compat
-from carecore.identity import SMS_PREFIX
 
 # Limits every message channel applies: a request body, and a message (an SMS's worth of text).
 MAX_BODY_BYTES = 16 * 1024
 MAX_MESSAGE_CHARS = 1600
-CHAT_SENDER_ID = re.compile(r"[A-Za-z0-9_.:@+\-]{1,128}")
 
 
-def chat_sender_problem(sender: Any) -> Optional[str]:
-    """Why a chat client may not use this conversation id, or None.
+def chat_message_problem(text: Any) -> Optional[Tuple[str, int]]:
+    """Why a chat channel (REST, socket.io) refuses a message's text, with the HTTP status to say it, or None.
 
-    Chat clients choose their own ids, so an id must be a short plain string (no operator
-    objects such as ``{"$gt": ""}``) and never an ``sms:`` one: those belong to the SMS
-    channel, which binds them to a verified phone.
+    Which conversation a message goes to is never the client's to say: its session token names it.
     """
-    if not isinstance(sender, str) or not CHAT_SENDER_ID.fullmatch(sender):
-        return "sender must be a plain id (letters, digits, _ . : @ + -; at most 128)"
-    if sender.startswith(SMS_PREFIX):
-        return "sms: ids belong to the SMS channel"
-    return None
-
-
-def chat_message_problem(sender: Any, text: Any) -> Optional[Tuple[str, int]]:
-    """Why a chat channel (REST, socket.io) refuses a message, with the HTTP status to say it, or None."""
-    sender_problem = chat_sender_problem(sender)
-    if sender_problem is not None:
-        return sender_problem, 400
     if not isinstance(text, str) or not text.strip():
         return "message must be a non-empty string", 400
     if len(text) > MAX_MESSAGE_CHARS:

@@ -16,6 +16,8 @@ from cryptography.fernet import Fernet
 from pydantic import BaseSettings, Field, validator
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Signed, never "none": a portal token must be verifiable with the configured key.
+PORTAL_ALGORITHMS = ("HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384", "PS256")
 # Campaign schedules (crontab, business timezone): greetings and usage inside the send window.
 DEFAULT_SCHEDULES = {
     "birthday": "0 9 * * *",
@@ -163,6 +165,15 @@ class Settings(BaseSettings):
     console_max_failed_logins: int = Field(5, ge=1, description="Failed logins per account or address per 15 minutes.")
     rasa_url: str = Field("http://127.0.0.1:5005", description="Rasa server as the care service reaches it (hand-back).")
     rasa_api_token: Optional[str] = Field(None, description="Token of Rasa's HTTP API (`make run` sets one per run).")
+    chat_token_secret: Optional[str] = Field(
+        None, description="Key signing chat session tokens (HS256); the Rasa server needs it (`make run` sets one per run)."
+    )
+    chat_session_minutes: int = Field(60, ge=1, description="A web chat session's token is valid this long.")
+    portal_jwt_key: Optional[str] = Field(
+        None, description="The enterprise portal's shared secret or PEM public key; unset: no portal sign-in."
+    )
+    portal_jwt_algorithm: str = Field("HS256", description="Algorithm the portal signs its tokens with.")
+    portal_jwt_issuer: Optional[str] = Field(None, description="`iss` of the portal's tokens (required with its key).")
 
     # --- Misc ------------------------------------------------------------------------
     log_level: str = "INFO"
@@ -170,6 +181,18 @@ class Settings(BaseSettings):
     class Config:
         env_prefix = ""
         case_sensitive = False
+
+    @validator("portal_jwt_algorithm")
+    def _signing_algorithm(cls, value: str) -> str:  # noqa: N805 - pydantic signature
+        if value not in PORTAL_ALGORITHMS:
+            raise ValueError(f"PORTAL_JWT_ALGORITHM must be one of {', '.join(PORTAL_ALGORITHMS)}")
+        return value
+
+    @validator("portal_jwt_issuer", always=True)
+    def _issuer_with_key(cls, value: Optional[str], values: Dict[str, Any]) -> Optional[str]:  # noqa: N805
+        if values.get("portal_jwt_key") and not value:
+            raise ValueError("PORTAL_JWT_ISSUER must be set with PORTAL_JWT_KEY: tokens of any other issuer are refused")
+        return value
 
     @validator("sms_outbox")
     def _known_outbox(cls, value: str) -> str:  # noqa: N805 - pydantic signature

@@ -1,7 +1,9 @@
-"""Who is talking: SMS conversation ids bound to a phone, and one-time codes for chat.
+"""Who is talking: conversation ids bound to a phone, and one-time codes for chat.
 
 An SMS sender id is ``sms:<E.164>:<hmac>``; only the Twilio channel, after checking the signature,
-holds the secret to mint one, so a chat client that picks such an id stays unverified.
+holds the secret to mint one. A chat opened with the enterprise portal's sign-in gets
+``portal:<E.164>.<nonce>:<hmac>``, a new one per chat, minted by the session endpoint once it has
+checked the portal's token. Either id vouches for its phone; every other chat starts unverified.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from carecore.phones import InvalidPhoneNumber, to_e164
 from carecore.sms.message import Sms
 
 SMS_PREFIX = "sms:"
+PORTAL_PREFIX = "portal:"
 
 
 def _mac(secret: str, phone: str) -> str:
@@ -28,14 +31,21 @@ def sms_sender_id(phone_e164: str, secret: str) -> str:
     return f"{SMS_PREFIX}{phone_e164}:{_mac(secret, phone_e164)}"
 
 
+def portal_sender_id(phone_e164: str, secret: str) -> str:
+    body = f"{phone_e164}.{secrets.token_hex(8)}"
+    return f"{PORTAL_PREFIX}{body}:{_mac(secret, PORTAL_PREFIX + body)}"
+
+
 def phone_from_sender_id(sender_id: str, secret: Optional[str]) -> Optional[str]:
-    """The phone an SMS sender id vouches for, or None if it is not a genuine one."""
-    if not secret or not sender_id.startswith(SMS_PREFIX):
+    """The phone an SMS or portal-chat sender id vouches for, or None if it is not a genuine one."""
+    if not secret:
         return None
-    phone, _, mac = sender_id[len(SMS_PREFIX):].rpartition(":")
-    if not phone or not hmac.compare_digest(mac, _mac(secret, phone)):
-        return None
-    return phone
+    for prefix, signed in ((SMS_PREFIX, ""), (PORTAL_PREFIX, PORTAL_PREFIX)):
+        if sender_id.startswith(prefix):
+            body, _, mac = sender_id[len(prefix):].rpartition(":")
+            if body and hmac.compare_digest(mac, _mac(secret, signed + body)):
+                return body.partition(".")[0]
+    return None
 
 
 def challenge_id(sender_id: str) -> str:

@@ -179,6 +179,7 @@ class Supervisor:
         # Per-run secrets unless configured: never written anywhere.
         env.setdefault("SENDER_ID_SECRET", secrets.token_hex(32))
         env.setdefault("RASA_API_TOKEN", secrets.token_hex(24))
+        env.setdefault("CHAT_TOKEN_SECRET", secrets.token_hex(32))  # chat sessions end with the run
         env.setdefault("RASA_URL", f"http://127.0.0.1:{self.settings.rasa_port}")
         # Twilio posts delivery statuses to the care service; it checks them against this URL.
         env.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{self.settings.care_port}")

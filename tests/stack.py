@@ -26,6 +26,8 @@ from localrun.mongod import free_port
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "keycare.tar.gz"
 TOKEN = "e2e-emulator-token"
+CHAT_KEY = "e2e-chat-token-key-0123456789abcdef0123"  # drills sign expired and foreign tokens with it
+PORTAL_KEY, PORTAL_ISSUER = "e2e-portal-key-0123456789abcdef012345", "https://portal.e2e.example"
 
 
 class Stack:
@@ -36,10 +38,12 @@ class Stack:
         self.env.update(CARE_PORT=str(self.care_port),
             VAR_DIR=str(tmp / "var"), EMBEDDED_MONGO_PORT=str(self.mongo_port), EMULATOR_PORT=str(self.emulator_port),
             RASA_PORT=str(self.rasa_port), ACTION_SERVER_PORT=str(self.action_port), DEMO_CUSTOMERS=str(demo_customers),
-            EMULATOR_AUTH_TOKEN=TOKEN, BOT_PUBLIC_URL=f"http://127.0.0.1:{self.rasa_port}", RASA_API_TOKEN="e2e",
+            EMULATOR_AUTH_TOKEN=TOKEN, CHAT_TOKEN_SECRET=CHAT_KEY,
+            PORTAL_JWT_KEY=PORTAL_KEY, PORTAL_JWT_ISSUER=PORTAL_ISSUER, BOT_PUBLIC_URL=f"http://127.0.0.1:{self.rasa_port}", RASA_API_TOKEN="e2e",
             METRICS_RECOUNT_S="0",  # every scrape counts the sends log afresh: the tests wait for a count to change
         )
         self.var = tmp / "var"
+        self.chats: Dict[str, Dict[str, Any]] = {}  # a test's name for a chat -> the session the server opened
         self.lines: List[str] = []
         self.proc: subprocess.Popen[str] | None = None
 
@@ -69,10 +73,20 @@ class Stack:
                 self.proc.kill()
         repository.shutdown_server("127.0.0.1", self.mongo_port)
 
-    def say(self, sender: str, text: str) -> List[str]:
-        body = json.dumps({"sender": sender, "message": text}).encode()
-        req = urllib.request.Request(f"http://127.0.0.1:{self.rasa_port}/webhooks/rest/webhook", data=body,
-                                     headers={"Content-Type": "application/json"})
+    def open_chat(self, body: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+        """A new chat session (``session_id``, ``token``), as the web chat page opens one."""
+        req = urllib.request.Request(f"http://127.0.0.1:{self.rasa_port}/webhooks/rest/session",
+                                     data=json.dumps(body or {}).encode(), headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return json.load(resp)
+
+    def say(self, chat: str, text: str) -> List[str]:
+        """Send ``text`` in the chat a test calls ``chat`` (opened on first use); the replies' texts."""
+        session = self.chats.get(chat) or self.chats.setdefault(chat, self.open_chat())
+        req = urllib.request.Request(f"http://127.0.0.1:{self.rasa_port}/webhooks/rest/webhook",
+                                     data=json.dumps({"message": text}).encode(),
+                                     headers={"Content-Type": "application/json",
+                                              "Authorization": f"Bearer {session['token']}"})
         with urllib.request.urlopen(req, timeout=60) as resp:
             return [m.get("text", "") for m in json.load(resp)]
 

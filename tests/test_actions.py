@@ -19,7 +19,7 @@ from actions import account, escalation, forms, requests, session, verification
 from actions.services import Services, use_services
 from carecore.clock import FixedClock
 from carecore.config import Settings
-from carecore.identity import challenge_id, sms_sender_id
+from carecore.identity import challenge_id, portal_sender_id, sms_sender_id
 from carecore.repository import Database
 from carecore.sms.gateway import SmsGateway
 from localrun.twilio_emulator import TwilioEmulator
@@ -87,8 +87,9 @@ def only(messages: list) -> Dict[str, Any]:
 
 # --- identity ------------------------------------------------------------------------
 
-async def test_session_start_verifies_a_genuine_sms_sender(svc: Services, domain) -> None:
-    _, events = await run(session.ActionSessionStart(), tracker(sender=sms_sender_id("+8613800138000", SECRET)), domain)
+@pytest.mark.parametrize("minted", [sms_sender_id, portal_sender_id])
+async def test_session_start_verifies_a_genuine_sms_or_portal_sender(svc: Services, domain, minted) -> None:
+    _, events = await run(session.ActionSessionStart(), tracker(sender=minted("+8613800138000", SECRET)), domain)
     slots = slots_of(events)
     assert slots["verified"] is True and slots["customer_id"] == "KA0000001" and slots["contact_id"] == "0000001-01"
     assert events[0]["event"] == "session_started" and events[-1]["name"] == "action_listen"
@@ -99,6 +100,8 @@ async def test_session_start_verifies_a_genuine_sms_sender(svc: Services, domain
     "sms:+8613800138000:unsigned",             # the channel had no secret
     "+8613800138000",                          # a REST client naming the number
     "sms:+8613800138000",
+    "portal:+8613800138000.00ff:" + "0" * 24,  # forged portal-chat id
+    "portal:" + sms_sender_id("+8613800138000", SECRET)[4:],  # an SMS id's MAC under the portal prefix
 ])
 async def test_session_start_does_not_trust_other_sender_ids(svc: Services, domain, sender: str) -> None:
     _, events = await run(session.ActionSessionStart(), tracker(sender=sender), domain)

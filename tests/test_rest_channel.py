@@ -1,9 +1,11 @@
-"""The guarded REST channel and the retry notice when processing fails."""
+"""The REST channel: server-opened sessions, tokens bound to their conversation, portal sign-in, input checks."""
 
 from __future__ import annotations
 
 import json
-from typing import AsyncIterator, Callable, List
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, AsyncIterator, Dict, List, Optional
 
 import aiohttp
 import pytest
@@ -14,52 +16,159 @@ from rasa.utils.endpoints import read_endpoint_config
 
 from bot.fallback import TRY_AGAIN
 from bot.rest_channel import GuardedRestInput
-from tests.channel_server import serve_channel
+from carecore.clock import FixedClock
+from carecore.identity import phone_from_sender_id
+from carecore.repository import Database
+from tests import chat_tokens, factories
+from tests.channel_server import StandInBot, serve_channel
 from tests.stack import ROOT
 
 
+@dataclass
+class Rest:
+    bot: StandInBot
+    clock: FixedClock
+    http: aiohttp.ClientSession
+
+    @property
+    def received(self) -> List[UserMessage]:
+        return self.bot.received
+
+    async def open(self, body: Optional[Dict[str, Any]] = None) -> aiohttp.ClientResponse:
+        return await self.http.post(f"{self.bot.base_url}/webhooks/rest/session", json=body or {})
+
+    async def session(self, body: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+        resp = await self.open(body)
+        assert resp.status == 201, await resp.text()
+        return await resp.json()
+
+    async def say(self, token: Optional[str], body: Any) -> aiohttp.ClientResponse:
+        headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        return await self.http.post(f"{self.bot.base_url}/webhooks/rest/webhook", data=data, headers=headers)
+
+
+async def serve(db: Optional[Database] = None, **overrides: Any) -> AsyncIterator[Rest]:
+    clock = chat_tokens.clock()
+    channel = GuardedRestInput(jwt_key=chat_tokens.KEY, settings=chat_tokens.settings(**overrides), clock=clock, db=db)
+    async with serve_channel(channel, "/webhooks/rest") as bot, aiohttp.ClientSession() as http:
+        yield Rest(bot, clock, http)
+
+
 @pytest.fixture
-async def rest_app() -> AsyncIterator[tuple[str, List[UserMessage], Callable[[bool], None]]]:
-    async with serve_channel(GuardedRestInput(), "/webhooks/rest") as bot:
-        yield f"{bot.base_url}/webhooks/rest/webhook", bot.received, lambda on: setattr(bot, "failing", on)
+async def rest() -> AsyncIterator[Rest]:
+    async for made in serve():
+        yield made
 
 
-async def test_a_plain_message_reaches_the_bot(rest_app) -> None:
-    url, received, _ = rest_app
-    async with aiohttp.ClientSession() as http:
-        resp = await http.post(url, json={"sender": "web-1", "message": "你好"})
-        assert resp.status == 200 and await resp.json() == [{"recipient_id": "web-1", "text": "好的"}]
-    assert [(m.sender_id, m.text, m.input_channel) for m in received] == [("web-1", "你好", "rest")]
+@pytest.fixture
+async def portal_rest(db: Database) -> AsyncIterator[Rest]:
+    await db.customers.insert(factories.customer())
+    async for made in serve(db):
+        yield made
+
+
+async def test_a_session_is_opened_and_its_messages_reach_its_conversation(rest: Rest) -> None:
+    opened = await rest.session()
+    assert opened["verified"] is False and opened["session_id"].startswith("chat:")
+    assert opened["expires_at"] == (rest.clock.now() + timedelta(minutes=60)).isoformat()
+    resp = await rest.say(opened["token"], {"message": "你好"})
+    assert resp.status == 200 and await resp.json() == [{"recipient_id": opened["session_id"], "text": "好的"}]
+    named = await rest.say(opened["token"], {"sender": opened["session_id"], "message": "hi"})
+    assert named.status == 200
+    assert [(m.sender_id, m.text, m.input_channel) for m in rest.received] == [
+        (opened["session_id"], "你好", "rest"), (opened["session_id"], "hi", "rest")]
+    assert (await rest.session())["session_id"] != opened["session_id"]
+
+
+def _forged(opened: Dict[str, Any], kind: str) -> str:
+    claims = {"sub": opened["session_id"], "iss": "keycare-chat", "exp": int(chat_tokens.NOW.timestamp()) + 10**9}
+    return {
+        "garbage": "not.a.token",
+        "other key": chat_tokens.signed(claims, key="another-key-0123456789abcdef0123456789"),
+        "alg none": chat_tokens.signed(claims, key="", algorithm="none"),
+        "other issuer": chat_tokens.signed({**claims, "iss": "someone"}),
+        "no expiry": chat_tokens.signed({k: v for k, v in claims.items() if k != "exp"}),
+    }[kind]
+
+
+@pytest.mark.parametrize("kind", ["missing", "garbage", "other key", "alg none", "other issuer", "no expiry",
+                                  "expired", "foreign"])
+async def test_a_token_that_opens_nothing_is_refused_before_the_bot(rest: Rest, kind: str) -> None:
+    opened, other = await rest.session(), await rest.session()
+    token, sender = opened["token"], opened["session_id"]
+    if kind == "missing":
+        token = None
+    elif kind == "expired":
+        rest.clock.advance(timedelta(minutes=60))
+    elif kind == "foreign":  # a valid token, for another conversation
+        sender = other["session_id"]
+    else:
+        token = _forged(opened, kind)
+    resp = await rest.say(token, {"sender": sender, "message": "上个月话费多少"})
+    assert resp.status == 401 and (await resp.json())["error"]
+    assert rest.received == []
 
 
 @pytest.mark.parametrize(("body", "status"), [
     (b"not json", 400),
     (b"[1, 2]", 400),
-    (json.dumps({"sender": {"$gt": ""}, "message": "hi"}).encode(), 400),
-    (json.dumps({"sender": "web-1", "message": {"$ne": None}}).encode(), 400),
-    (json.dumps({"sender": "web-1", "message": "   "}).encode(), 400),
-    (json.dumps({"sender": "web 1; drop", "message": "hi"}).encode(), 400),
-    (json.dumps({"sender": "sms:+8613800138000:unsigned", "message": "上个月话费"}).encode(), 400),
-    (json.dumps({"sender": "web-1", "message": "长" * 1601}).encode(), 413),
-    (json.dumps({"sender": "web-1", "message": "x" * 20000}).encode(), 413),
+    (json.dumps({"message": {"$ne": None}}).encode(), 400),
+    (json.dumps({"message": "   "}).encode(), 400),
+    (json.dumps({"sender": {"$gt": ""}, "message": "hi"}).encode(), 401),
+    (json.dumps({"message": "长" * 1601}).encode(), 413),
+    (json.dumps({"message": "x" * 20000}).encode(), 413),
     ("\udcff".encode("utf-8", "surrogatepass"), 400),
 ])
-async def test_hostile_bodies_are_refused_before_the_bot(rest_app, body: bytes, status: int) -> None:
-    url, received, _ = rest_app
-    async with aiohttp.ClientSession() as http:
-        resp = await http.post(url, data=body, headers={"Content-Type": "application/json"})
-        assert resp.status == status
-    assert received == []
+async def test_hostile_bodies_are_refused_before_the_bot(rest: Rest, body: bytes, status: int) -> None:
+    opened = await rest.session()
+    assert (await rest.say(opened["token"], body)).status == status
+    assert rest.received == []
 
 
-async def test_a_failure_inside_the_bot_gets_a_retry_notice_in_the_message_language(rest_app) -> None:
-    url, _, fail = rest_app
-    fail(True)
-    async with aiohttp.ClientSession() as http:
-        zh = await (await http.post(url, json={"sender": "web-2", "message": "上个月话费多少"})).json()
-        en = await (await http.post(url, json={"sender": "web-3", "message": "what was our bill"})).json()
-    assert zh == [{"recipient_id": "web-2", "text": TRY_AGAIN["zh"]}]
-    assert en == [{"recipient_id": "web-3", "text": TRY_AGAIN["en"]}]
+@pytest.mark.parametrize(("body", "status"), [(b"not json", 400), (b"[]", 400), (b"{" + b" " * 9000 + b"}", 413)])
+async def test_a_malformed_session_request_is_refused(rest: Rest, body: bytes, status: int) -> None:
+    resp = await rest.http.post(f"{rest.bot.base_url}/webhooks/rest/session", data=body)
+    assert resp.status == status
+
+
+async def test_a_failure_inside_the_bot_gets_a_retry_notice_in_the_message_language(rest: Rest) -> None:
+    rest.bot.failing = True
+    opened = await rest.session()
+    zh = await (await rest.say(opened["token"], {"message": "上个月话费多少"})).json()
+    en = await (await rest.say(opened["token"], {"message": "what was our bill"})).json()
+    assert zh == [{"recipient_id": opened["session_id"], "text": TRY_AGAIN["zh"]}]
+    assert en == [{"recipient_id": opened["session_id"], "text": TRY_AGAIN["en"]}]
+
+
+async def test_a_portal_token_opens_a_conversation_bound_to_its_contact(portal_rest: Rest) -> None:
+    opened = await portal_rest.session({"portal_token": chat_tokens.portal_token("+8613800138000")})
+    assert opened["verified"] is True
+    assert phone_from_sender_id(opened["session_id"], "test-sender-secret") == "+8613800138000"
+    again = await portal_rest.session({"portal_token": chat_tokens.portal_token("+8613800138000")})
+    assert again["session_id"] != opened["session_id"]  # each chat its own conversation
+    assert (await portal_rest.say(opened["token"], {"message": "上个月话费多少"})).status == 200
+
+
+@pytest.mark.parametrize("kind", ["expired", "badly signed", "other issuer", "unknown contact", "not E.164",
+                                  "not a token"])
+async def test_a_portal_token_that_vouches_for_nobody_is_refused(portal_rest: Rest, kind: str) -> None:
+    token = {
+        "expired": chat_tokens.portal_token("+8613800138000", minutes=-1),
+        "badly signed": chat_tokens.portal_token("+8613800138000", key="not-the-portal-key-0123456789abcdef"),
+        "other issuer": chat_tokens.portal_token("+8613800138000", issuer="https://elsewhere.example"),
+        "unknown contact": chat_tokens.portal_token("+8613700137000"),
+        "not E.164": chat_tokens.portal_token("138 0013 8000"),
+        "not a token": {"sub": "+8613800138000"},
+    }[kind]
+    resp = await portal_rest.open({"portal_token": token})
+    assert resp.status == 401 and "portal token refused" in (await resp.json())["error"]
+
+
+async def test_portal_sign_in_is_refused_when_not_configured() -> None:
+    async for rest in serve(portal_jwt_key=None, portal_jwt_issuer=None):
+        resp = await rest.open({"portal_token": chat_tokens.portal_token("+8613800138000")})
+        assert resp.status == 401
 
 
 def test_only_form_validation_actions_are_sent_the_domain(monkeypatch: pytest.MonkeyPatch) -> None:

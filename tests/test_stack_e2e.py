@@ -7,6 +7,7 @@ the trained model, which `make test` builds before pytest runs.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import time
@@ -15,12 +16,13 @@ import urllib.parse
 import urllib.request
 from typing import Iterator
 
+import jwt
 import pytest
 from playwright.sync_api import sync_playwright
 
 from carecore.sms import signature
 from localrun.seed import manager_docs
-from tests.stack import MODEL, ROOT, Stack
+from tests.stack import MODEL, PORTAL_ISSUER, PORTAL_KEY, ROOT, Stack
 
 
 @pytest.fixture(scope="module")
@@ -137,3 +139,63 @@ def test_manager_resolves_an_escalation_in_the_browser(stack: Stack) -> None:
     assert stack.sms(number, "我们的客户经理是谁", "SMe2e0202") == 200  # handed back: the bot answers again
     replies = [m["body"] for m in stack.emulator_messages(to=number)]
     assert "客户经理" in replies[-1] and escalation_id not in replies[-1], "".join(stack.lines[-60:])
+
+
+def test_a_portal_signed_in_contact_chats_verified(stack: Stack) -> None:
+    portal = jwt.encode({"sub": "+8613800000050", "iss": PORTAL_ISSUER, "exp": int(time.time()) + 300}, PORTAL_KEY)
+    chat = stack.chats["portal"] = stack.open_chat({"portal_token": portal})  # KA0000005's first contact
+    assert chat["verified"] is True
+    replies = stack.say("portal", "上个月话费多少")
+    assert any("通信消费" in r and "元" in r for r in replies), replies  # no one-time code asked
+
+
+def _tracker_events(stack: Stack, conversation_id: str) -> int:
+    url = (f"http://127.0.0.1:{stack.rasa_port}/conversations/{urllib.parse.quote(conversation_id)}/tracker"
+           "?token=e2e&include_events=ALL")
+    with urllib.request.urlopen(url, timeout=30) as resp:
+        return len(json.load(resp)["events"])
+
+
+def test_web_chat_page_verifies_and_answers_and_its_conversation_is_its_own(stack: Stack) -> None:
+    """Headless Chromium on /chat: a question, the mobile, the code from the emulator, the answer. A
+    second browser that knows the conversation id but not its token gets nothing into it."""
+    base = f"http://127.0.0.1:{stack.rasa_port}"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 480, "height": 820}, locale="zh-CN")
+            page.goto(f"{base}/chat")
+            page.wait_for_selector("body[data-session=ready]", timeout=30_000)
+
+            def ask(text: str, expect: str) -> None:
+                page.fill("#input", text)
+                page.press("#input", "Enter")
+                page.wait_for_selector(f"#log li.bot:has-text('{expect}')", timeout=60_000)
+
+            ask("帮我查一下我们单位上个月的费用", "手机号码")
+            ask("13800000060", "验证码")  # KA0000006's first contact
+            ask(latest_code(stack, "+8613800000060"), "通信消费")
+            RESULTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(RESULTS / "chat-page.png"), full_page=True)
+            target = page.get_attribute("body", "data-conversation")
+            events, shown = _tracker_events(stack, target), page.locator("#log li").count()
+
+            intruder = browser.new_context().new_page()
+            intruder.goto(f"{base}/chat?lang=en")
+            intruder.wait_for_selector("body[data-session=ready]", timeout=30_000)
+            outcome = intruder.evaluate("""async (target) => {
+                const rest = await fetch("/webhooks/rest/webhook", {method: "POST",
+                    headers: {"Content-Type": "application/json"},
+                    body: JSON.stringify({sender: target, message: "上个月话费多少"})});
+                const refused = await new Promise((done) => {
+                    const socket = io({auth: {}, transports: ["polling"], reconnection: false});
+                    socket.on("connect_error", (error) => done(error.data && error.data.status));
+                    socket.on("connect", () => done("connected"));
+                });
+                return {rest: rest.status, socket: refused};
+            }""", target)
+            assert outcome == {"rest": 401, "socket": 401}
+            assert _tracker_events(stack, target) == events  # nothing reached the conversation
+            assert page.locator("#log li").count() == shown  # and nothing new showed in its page
+        finally:
+            browser.close()
