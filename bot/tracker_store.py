@@ -1,23 +1,35 @@
-"""Rasa's Mongo tracker store, made to fail fast when MongoDB is away.
+"""Rasa's Mongo tracker store, made to fail fast when MongoDB is away and to keep conversations short.
 
 Rasa's store calls a synchronous pymongo client on the server's event loop, with 30 s server
 selection: one message during a MongoDB restart would freeze every conversation. With short
 timeouts the channel answers "try again" within a second. The ``tracker_saves`` speed patch also
 moves the driver calls to worker threads and appends a save's new events by the stored length last read.
+
+Rasa keeps every event of a conversation in one document and reads it whole on every message, and
+its policies and the action server go through the whole session each turn: a conversation's cost per
+message grew with its length, and an SMS conversation (one id per number, forever) toward MongoDB's
+16 MB limit. When a conversation is read with more than ``max_live_events`` events in its session,
+it is rolled over: the events before its last ``keep_turns`` turns move to ``conversation_archive``
+(with any earlier sessions), and a few events restore the state they left (slots, including
+verification, an active form, a pause). The policies look back five turns, so they predict as before.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 import threading
+import time
 from collections import OrderedDict
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import MongoTrackerStore
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, ConversationPaused, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 
 from carecore.repository import DatabaseError
@@ -33,6 +45,9 @@ def fast_saves(on: bool) -> None:
 
 # Conversations whose stored length this store remembers (the most recently read ones).
 REMEMBERED_CONVERSATIONS = 10_000
+MAX_LIVE_EVENTS = 200
+KEEP_TURNS = 5
+ARCHIVE = "conversation_archive"
 T = TypeVar("T")
 
 
@@ -58,9 +73,13 @@ class ConversationStoreUnavailable(BaseException):
 class FastFailMongoTrackerStore(MongoTrackerStore):
     def __init__(self, domain: Domain, host: Optional[str] = "mongodb://localhost:27017",
                  db: Optional[str] = "rasa", *, timeout_ms: int = DEFAULT_TIMEOUT_MS,
+                 max_live_events: int = MAX_LIVE_EVENTS, keep_turns: int = KEEP_TURNS,
                  event_broker: Optional[EventBroker] = None, **kwargs: Any) -> None:
         super().__init__(domain, host=with_timeouts(host or "mongodb://localhost:27017", int(timeout_ms)), db=db,
                          event_broker=event_broker, **kwargs)
+        self.max_live_events, self.keep_turns = int(max_live_events), int(keep_turns)
+        self.archive = self.db[ARCHIVE]
+        self.archive.create_index("sender_id")
         # sender id -> (events in the stored document, of which since its last session start), as last
         # read or written here: what a save needs to know which of the tracker's events are new.
         self._lengths: OrderedDict[str, Tuple[int, int]] = OrderedDict()
@@ -68,8 +87,57 @@ class FastFailMongoTrackerStore(MongoTrackerStore):
 
     async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> Optional[List[Dict[str, Any]]]:
         if not _fast:
-            return await _or_unavailable(super()._retrieve(sender_id, fetch_events_from_all_sessions))
-        return await self._off_loop(self._stored_events, sender_id, fetch_events_from_all_sessions)
+            events = await _or_unavailable(super()._retrieve(sender_id, fetch_events_from_all_sessions))
+        else:
+            events = await self._off_loop(self._stored_events, sender_id, fetch_events_from_all_sessions)
+        if events and not fetch_events_from_all_sessions and len(events) > self.max_live_events:
+            return await self._off_loop(self._roll_over, sender_id, events)
+        return events
+
+    def _roll_over(self, sender_id: str, in_session: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+        """Archive what precedes the session's last ``keep_turns`` turns; the events to load instead.
+
+        Only between turns (the last event is a listen), and only if nothing was written meanwhile:
+        otherwise the conversation is loaded as stored and rolled over on a later read.
+        """
+        users = [i for i, event in enumerate(in_session) if event.get("event") == UserUttered.type_name]
+        last = in_session[-1]
+        if len(users) <= self.keep_turns or last.get("event") != ActionExecuted.type_name or \
+                last.get("name") != ACTION_LISTEN_NAME:
+            return in_session
+        cut = users[-self.keep_turns]
+        stored = (self.conversations.find_one({"sender_id": sender_id}, {"events": 1}) or {}).get("events", [])
+        archived = stored[:len(stored) - len(in_session) + cut]
+        if not archived or stored[len(archived):] != in_session[cut:]:
+            return in_session
+        live = [e.as_dict() for e in self._restoring(sender_id, in_session[:cut])] + in_session[cut:]
+        chunk = hashlib.sha256(f"{sender_id}|{archived[0].get('timestamp')}|{len(archived)}".encode()).hexdigest()
+        self.archive.update_one({"_id": chunk}, {"$setOnInsert": {
+            "sender_id": sender_id, "first_timestamp": archived[0].get("timestamp"),
+            "last_timestamp": archived[-1].get("timestamp"), "archived_at": time.time(), "events": archived}},
+            upsert=True)
+        replaced = self.conversations.update_one(
+            {"sender_id": sender_id, "$expr": {"$eq": [{"$size": {"$ifNull": ["$events", []]}}, len(stored)]}},
+            {"$set": {"events": live}})
+        if replaced.matched_count != 1:  # written meanwhile: the archived events are still live
+            self.archive.delete_one({"_id": chunk})
+            self._forget(sender_id)
+            return in_session
+        self._remember(sender_id, len(live), len(live))
+        return live
+
+    def _restoring(self, sender_id: str, earlier: List[Dict[str, Any]]) -> List[Event]:
+        """Events that bring a new tracker to the state ``earlier`` left, stamped when it ended."""
+        tracker = DialogueStateTracker.from_dict(sender_id, earlier, self.domain.slots)
+        stamp = {"timestamp": earlier[-1].get("timestamp"), "metadata": {"restored": True}}
+        restoring: List[Event] = [SlotSet(slot.name, slot.value, **stamp) for slot in tracker.slots.values()
+                                  if slot.value != slot.initial_value]
+        if tracker.active_loop_name:
+            restoring.append(ActiveLoop(tracker.active_loop_name, **stamp))
+        if tracker.is_paused():
+            restoring.append(ConversationPaused(**stamp))
+        restoring.append(ActionExecuted(ACTION_LISTEN_NAME, **stamp))
+        return restoring
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         if not _fast:

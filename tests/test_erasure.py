@@ -38,6 +38,10 @@ async def test_a_contact_is_erased_everywhere_and_only_counts_remain(db: Databas
     await conversations.insert_one({"sender_id": "chat-1", "events": [
         {"event": "user", "text": "我的手机是 13800138000"}, {"event": "slot", "name": "contact_id", "value": WANG},
         {"event": "bot", "text": "验证成功，王伟您好"}], "slots": {"contact_name": "王伟"}})
+    archive = db.client[db.name]["conversation_archive"]
+    await archive.insert_one({"sender_id": "portal:+8613800138000.1f2e:abc", "events": [{"event": "user", "text": "账单"}]})
+    await archive.insert_one({"sender_id": "chat:2", "events": [
+        {"event": "slot", "name": "contact_id", "value": WANG}, {"event": "user", "text": "我是王伟"}]})
     await db.customers.set_sms_opt_out(WANG, True, source="assistant", actor=f"contact:{WANG}", at=NOW - timedelta(hours=1))
 
     counts = await db.erase_contact(WANG, at=NOW, source="cli", actor="ops", reason="客户书面申请删除")
@@ -57,6 +61,8 @@ async def test_a_contact_is_erased_everywhere_and_only_counts_remain(db: Databas
     assert await conversations.count_documents({"sender_id": {"$regex": "^sms:\\+8613800138000"}}) == 0
     chat = await conversations.find_one({"sender_id": "chat-1"})
     assert "13800138000" not in str(chat) and "王伟" not in str(chat)
+    assert [doc["sender_id"] for doc in await archive.find().to_list(None)] == ["chat:2"]
+    assert "王伟" not in str(await archive.find_one({"sender_id": "chat:2"}))
     history = await db.audit.for_entity("contact", WANG)
     assert [e.action for e in history] == ["erased", "opted_out"] and history[1].changes == {}
     assert "王伟" not in str(history[0].dict()) and "138" not in str(history[0].dict())

@@ -207,3 +207,78 @@ async def test_conversations_it_no_longer_remembers_are_saved_the_read_back_way(
     store.client.close()
 
 
+
+
+ROLLOVER_DOMAIN = {
+    "intents": ["greet", "inform"],
+    "slots": {"language": {"type": "text", "mappings": []}, "verified": {"type": "bool", "mappings": []},
+              "requested_slot": {"type": "text", "mappings": []}},
+    "forms": {"fault_form": {"required_slots": []}},
+}
+
+
+def _chat_turn(n: int) -> list:
+    from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
+
+    return [UserUttered(f"消息{n}", {"name": "inform", "confidence": 0.9}, timestamp=100.0 + n),
+            ActionExecuted("utter_ok", timestamp=100.2 + n), BotUttered(f"回答{n}", timestamp=100.3 + n),
+            ActionExecuted("action_listen", timestamp=100.4 + n)]
+
+
+@pytest.mark.parametrize("patches", ["none", "tracker_saves"])
+async def test_a_long_conversation_is_rolled_over_with_its_state_and_its_history_archived(
+        mongo_uri: str, patches: str) -> None:
+    from rasa.shared.core.events import ActionExecuted, ActiveLoop, SessionStarted, SlotSet, UserUttered
+
+    domain = Domain.from_dict(ROLLOVER_DOMAIN)
+    store = FastFailMongoTrackerStore(domain, host=mongo_uri, db=f"roll_{uuid.uuid4().hex[:6]}",
+                                      max_live_events=30, keep_turns=3)
+    earlier_session = [ActionExecuted("action_session_start", timestamp=1.0), SessionStarted(timestamp=1.0),
+                       ActionExecuted("action_listen", timestamp=1.0), *_chat_turn(-90)]
+    events = [*earlier_session, ActionExecuted("action_session_start", timestamp=99.0), SessionStarted(timestamp=99.0),
+              ActionExecuted("action_listen", timestamp=99.0)]
+    for n in range(12):
+        events += _chat_turn(n)
+        if n == 1:
+            events += [SlotSet("verified", True, timestamp=101.5), SlotSet("language", "en", timestamp=101.5)]
+        if n == 4:  # a form asks its first question, and is still waiting at the end
+            events += [ActiveLoop("fault_form", timestamp=104.5), SlotSet("requested_slot", "fault_circuit")]
+    rasa_compat.install(patches)
+    try:
+        await store.save(DialogueStateTracker.from_events("web-long", events, domain.slots))
+        tracker = await store.retrieve("web-long")
+        assert tracker is not None
+        assert tracker.get_slot("verified") is True and tracker.get_slot("language") == "en"
+        assert tracker.active_loop_name == "fault_form" and tracker.get_slot("requested_slot") == "fault_circuit"
+        users = [e for e in tracker.events if isinstance(e, UserUttered)]
+        assert [u.text for u in users] == ["消息9", "消息10", "消息11"]
+        assert users[-1].timestamp == 111.0  # the session still expires from the last message
+        assert len(tracker.events) < 30
+
+        stored = store.conversations.find_one({"sender_id": "web-long"})["events"]
+        archived = [e for chunk in store.archive.find({"sender_id": "web-long"}) for e in chunk["events"]]
+        restored = [e for e in stored if (e.get("metadata") or {}).get("restored")]
+        assert archived + stored[len(restored):] == [e.as_dict() for e in events]  # nothing lost, nothing twice
+
+        tracker.update_with_events(_chat_turn(12), domain)  # the next turn is appended to the rolled-over document
+        await store.save(tracker)
+        again = await store.retrieve("web-long")
+        assert [e.text for e in again.events if isinstance(e, UserUttered)] == ["消息9", "消息10", "消息11", "消息12"]
+        assert again.get_slot("verified") is True and again.active_loop_name == "fault_form"
+    finally:
+        rasa_compat.uninstall()
+        store.client.close()
+
+
+async def test_a_conversation_in_the_middle_of_a_turn_is_not_rolled_over(mongo_uri: str) -> None:
+    from rasa.shared.core.events import UserUttered
+
+    domain = Domain.from_dict(ROLLOVER_DOMAIN)
+    store = FastFailMongoTrackerStore(domain, host=mongo_uri, db=f"roll_{uuid.uuid4().hex[:6]}",
+                                      max_live_events=10, keep_turns=2)
+    events = [e for n in range(8) for e in _chat_turn(n)]
+    events.append(UserUttered("还没回答", {"name": "inform", "confidence": 0.9}, timestamp=200.0))
+    await store.save(DialogueStateTracker.from_events("web-mid", events, domain.slots))
+    tracker = await store.retrieve("web-mid")
+    assert len(tracker.events) == len(events) and store.archive.count_documents({}) == 0
+    store.client.close()

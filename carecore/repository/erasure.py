@@ -2,7 +2,8 @@
 
 Their record goes; their past messages stay as counts without number or body (an unfinished one is
 suppressed, so it is never sent); their name and number are replaced in ticket, escalation and
-conversation text, an SMS conversation (whose id is their number) is deleted, their one-time codes
+conversation text (live and archived), an SMS or portal-chat conversation (whose id carries their
+number) is deleted, their one-time codes
 and failed import rows go, and audit entries about them keep what happened but not the values.
 """
 
@@ -19,6 +20,7 @@ from carecore.repository.audit import AuditRepository
 
 ERASED = "[已删除]"
 CONVERSATIONS = "conversations"  # Rasa's tracker store collection (endpoints.yml)
+ARCHIVE = "conversation_archive"  # their earlier events (bot/tracker_store.py)
 
 
 def pattern_for(name: str, mobile: str) -> Pattern[str]:
@@ -58,12 +60,14 @@ async def erase_contact(db: AsyncIOMotorDatabase, contact_id: str, *, at: dateti
     counts["messages"] = result.modified_count
     counts["tickets"] = await _scrub_all(db.tickets, {"customer_id": customer["_id"]}, ("text", "history"), pattern)
     counts["escalations"] = await _scrub_all(db.escalations, {"contact_id": contact_id}, ("summary",), pattern)
-    await db.escalations.update_many({"contact_id": contact_id, "sender_id": {"$regex": f"^sms:{re.escape(mobile)}:"}},
+    bound_to_number = {"sender_id": {"$regex": f"^(?:sms|portal):{re.escape(mobile)}[:.]"}}
+    await db.escalations.update_many({"contact_id": contact_id, **bound_to_number},
                                      [{"$set": {"sender_id": {"$concat": ["erased:", "$_id"]}}}])
-    sms_conversation = {"sender_id": {"$regex": f"^sms:{re.escape(mobile)}:"}}
-    counts["conversations"] = (await db[CONVERSATIONS].delete_many(sms_conversation)).deleted_count
+    counts["conversations"] = (await db[CONVERSATIONS].delete_many(bound_to_number)).deleted_count
+    await db[ARCHIVE].delete_many(bound_to_number)
     verified_chats = {"events": {"$elemMatch": {"event": "slot", "name": "contact_id", "value": contact_id}}}
     counts["conversations"] += await _scrub_all(db[CONVERSATIONS], verified_chats, ("events", "slots"), pattern)
+    await _scrub_all(db[ARCHIVE], verified_chats, ("events",), pattern)
     await db.otp_challenges.delete_many({"$or": [{"mobile": mobile}, {"contact_id": contact_id}]})
     await db.import_errors.delete_many({"$or": [{"cells.contact_id": contact_id}, {"cells.联系人编号": contact_id}]})
     await db.audit_log.update_many({"entity": "contact", "entity_id": contact_id}, {"$set": {"changes": {}}})
