@@ -32,6 +32,7 @@ from hypothesis import strategies as st
 from bot.fallback import TRY_AGAIN
 from bot.socketio_channel import REFUSED_EVENT as REFUSED
 from bot.webhooks import chat_message_problem
+from care_scheduler.rasa_client import HAND_BACK_EVENTS
 from carecore.repository import inspection_handle
 from carecore.sms import signature
 from localrun.mongod import EmbeddedMongo
@@ -81,6 +82,16 @@ def chat_tokens(stack: Stack) -> Dict[str, Callable[[], Tuple[str, str]]]:
         return fresh()["token"], fresh()["session_id"]
 
     return {"forged": forged, "unsigned": unsigned, "expired": expired, "foreign": foreign, "none": lambda: ("", "")}
+
+
+def resume_if_paused(stack: Stack, conversation_id: str) -> None:
+    """Hand a conversation paused for a manager back to the assistant, as the manager's console does."""
+    api = (f"http://127.0.0.1:{stack.rasa_port}/conversations/{urllib.parse.quote(conversation_id, safe='')}"
+           f"/tracker?token={stack.env['RASA_API_TOKEN']}")
+    status, body = http("GET", api + "&include_events=NONE")
+    if status == 200 and json.loads(body).get("paused"):
+        http("POST", api.replace("/tracker?", "/tracker/events?"), data=json.dumps(HAND_BACK_EVENTS).encode(),
+             headers={"Content-Type": "application/json"})
 
 
 def mongo(stack: Stack) -> Any:
@@ -349,6 +360,8 @@ def drill_hostile(stack: Stack, examples: int) -> DrillResult:
     def socketio_tokens() -> None:
         url = f"http://127.0.0.1:{stack.rasa_port}"
         for kind, make in sorted(tokens.items()):
+            if kind == "foreign":  # a valid token connects; naming another chat is tried below
+                continue
             for _ in range(3):
                 token, conversation = make()
                 refused: queue.Queue[Any] = queue.Queue()
@@ -397,6 +410,7 @@ def drill_hostile(stack: Stack, examples: int) -> DrillResult:
         st.builds(lambda m, meta: {"session_id": own_session, "message": m, "metadata": meta}, text_fields,
                   json_values)))
     def socketio_channel(body: Dict[str, Any]) -> None:
+        resume_if_paused(stack, own_session)  # an escalation pauses the chat, silent by design
         client.emit("user_uttered", body)
         foreign = body.get("session_id") not in (None, own_session)
         due = REFUSED if foreign or chat_message_problem(body.get("message")) else "bot_uttered"

@@ -41,6 +41,8 @@ _CLOSERS = [
 _OPENING = re.compile(_SEP + r"(?:" + "|".join(_OPENERS) + r")" + _SEP, re.IGNORECASE)
 _CLOSING = re.compile(_SEP + r"(?:" + "|".join(_CLOSERS) + r")" + _SEP + r"$", re.IGNORECASE)
 # Content: a letter, digit or character that is not a mere particle (了, 呀, 啊 …).
+# A core that is only an identifier or a number ("帮我查一下GD-ZX-0000101-1"): the request is in its words.
+_IDENTIFIER = re.compile(r"[\W_]*(?=[A-Za-z-]*[0-9])[A-Za-z0-9-]+[\W_]*")
 _CONTENT = re.compile(r"[^\W_了呀啊哦啦吧嘛呢吗么嘞]")
 # What is left of "好的，谢谢", "非常感谢", "got it, thanks" (an acknowledgement, whose thanks belong
 # to it) or of "你好，有人在吗", "hello bot" (a greeting's own words). Such a message keeps all its words.
@@ -55,8 +57,8 @@ _SOCIAL = re.compile(
 def core_span(text: str) -> Tuple[int, int]:
     """Where the request in ``text`` starts and ends once the courtesy around it is set aside.
 
-    The whole text when nothing but an acknowledgement would be left, so that a greeting or a thank-you
-    keeps its words.
+    The whole text when nothing but an acknowledgement or an identifier would be left, so that a
+    greeting or a thank-you keeps its words, and "查一下<circuit>" stays a question.
     """
     start, end = 0, len(text)
     while True:
@@ -69,7 +71,8 @@ def core_span(text: str) -> Tuple[int, int]:
         if closing is None or closing.start() == end or closing.end() != end:
             break
         end = closing.start()
-    if not _CONTENT.search(text, start, end) or _SOCIAL.fullmatch(text, start, end):
+    if not _CONTENT.search(text, start, end) or _SOCIAL.fullmatch(text, start, end) or \
+            _IDENTIFIER.fullmatch(text, start, end):
         return 0, len(text)
     return start, end
 

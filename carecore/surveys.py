@@ -23,14 +23,15 @@ _DIGITS = {"1": 1, "2": 2, "3": 3, "4": 4, "5": 5, "一": 1, "二": 2, "两": 2,
 _DIGIT_ANSWER = re.compile(r"^(?:打|给|评|评分|score)?([1-5一二两三四五])(?:分|星|颗星|stars?|points?)?$")
 _WORDS = {
     5: ("非常满意", "很满意", "十分满意", "特别满意", "超级满意", "verysatisfied", "extremelysatisfied", "excellent",
-        "great", "perfect", "verygood", "reallysatisfied", "fantastic"),
+        "great", "perfect", "verygood", "reallysatisfied", "fantastic", "outstanding", "superb", "veryhappy",
+        "imverysatisfied", "满分", "很棒", "我很满意"),
     4: ("满意", "比较满意", "挺满意", "还满意", "很好", "不错", "satisfied", "good", "quitesatisfied", "prettygood",
-        "iamsatisfied"),
-    3: ("一般", "一般般", "还行", "还可以", "凑合", "普通", "average", "neutral", "soso", "fair"),
+        "iamsatisfied", "wearesatisfied", "satisfactory", "happy", "notbad", "挺好"),
+    3: ("一般", "一般般", "还行", "还可以", "凑合", "普通", "average", "neutral", "soso", "fair", "mediocre"),
     2: ("不满意", "不太满意", "不大满意", "差", "较差", "不好", "dissatisfied", "unsatisfied", "notsatisfied",
-        "bad", "poor", "unhappy", "notgood", "disappointed"),
+        "bad", "poor", "unhappy", "notgood", "disappointed", "imdissatisfied", "我不满意"),
     1: ("非常不满意", "很不满意", "十分不满意", "特别不满意", "极不满意", "很差", "非常差", "太差", "verydissatisfied",
-        "veryunsatisfied", "verybad", "reallybad", "terrible", "awful", "horrible"),
+        "veryunsatisfied", "verybad", "reallybad", "terrible", "awful", "horrible", "unacceptable", "verypoor"),
 }
 _SCORES = {word: score for score, words in _WORDS.items() for word in words}
 _NOISE = re.compile(r"[\s\W_]+|[的了啊吧呀哦呢]+$")

@@ -27,6 +27,7 @@ def test_a_social_message_keeps_all_its_words(text: str) -> None:
     assert core(text) == text
 
 
-@pytest.mark.parametrize("text", ["查下个月的账单", "请假条", "his bill", "thanksgiving bill"])
+@pytest.mark.parametrize("text", ["查下个月的账单", "请假条", "his bill", "thanksgiving bill", "帮我查一下GD-ZX-0000101-1",
+                                  "13800138000，谢谢"])
 def test_words_that_only_begin_like_courtesy_stay(text: str) -> None:
     assert core(text) == text

@@ -20,7 +20,7 @@ import sys
 import tempfile
 from collections import defaultdict
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Any, Dict, List, Tuple
 
 from rasa.core.agent import Agent
 from rasa.model_training import train_nlu
@@ -82,15 +82,23 @@ async def intents(agent: Agent, texts: List[str]) -> List[str]:
     return [(await agent.parse_message(text))["intent"]["name"] for text in texts]
 
 
+async def ranked(agent: Agent, text: str) -> Tuple[str, List[Tuple[str, float]]]:
+    """The intent given (``nlu_fallback`` when unsure) and the classifier's top three."""
+    parsed = await agent.parse_message(text)
+    ranking = [(r["name"], round(r["confidence"], 4)) for r in parsed.get("intent_ranking", [])
+               if r["name"] != "nlu_fallback"]
+    return parsed["intent"]["name"], ranking[:3]
+
+
 async def score_fold(agent: Agent, held_out: List[Message], pairs: Dict[str, List[Tuple[str, str]]],
-                     kept: Dict[str, List[bool]], errors: List[Dict[str, str]], losses: List[Dict[str, str]]) -> None:
+                     kept: Dict[str, List[bool]], predictions: List[Dict[str, Any]],
+                     losses: List[Dict[str, str]]) -> None:
     for example in held_out:
         text, gold = example.get("text"), example.get("intent")
         lang = language(text)
-        [predicted] = await intents(agent, [text])
+        predicted, ranking = await ranked(agent, text)
         pairs[lang].append((gold, predicted))
-        if predicted != gold:
-            errors.append({"text": text, "intent": gold, "predicted": predicted})
+        predictions.append({"text": text, "intent": gold, "predicted": predicted, "ranking": ranking})
         if gold in NOT_WRAPPED or predicted != gold:
             continue
         wrapped = [wrapper.format(text) for wrapper in WRAPPERS[lang]]
@@ -104,7 +112,7 @@ async def run(n_folds: int, seed: int, out: Path) -> Dict[str, Dict[str, float]]
     data = load_data(str(ROOT / "data" / "nlu"))
     pairs: Dict[str, List[Tuple[str, str]]] = defaultdict(list)
     kept: Dict[str, List[bool]] = defaultdict(list)
-    errors: List[Dict[str, str]] = []
+    predictions: List[Dict[str, Any]] = []
     losses: List[Dict[str, str]] = []
     with tempfile.TemporaryDirectory() as tmp:
         for number, (train, held_out) in enumerate(folds(data, n_folds, seed), start=1):
@@ -112,8 +120,8 @@ async def run(n_folds: int, seed: int, out: Path) -> Dict[str, Dict[str, float]]
             data_file = Path(tmp) / "train.yml"
             RasaYAMLWriter().dump(data_file, train)
             model = train_nlu(str(ROOT / "config.yml"), str(data_file), str(Path(tmp) / f"fold{number}"))
-            await score_fold(Agent.load(model), held_out, pairs, kept, errors, losses)
-    for name, rows in (("errors.json", errors), ("wrapping_losses.json", losses)):  # held-out, bare and wrapped
+            await score_fold(Agent.load(model), held_out, pairs, kept, predictions, losses)
+    for name, rows in (("predictions.json", predictions), ("wrapping_losses.json", losses)):  # bare and wrapped
         (out / name).write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
     return {
         lang: {"examples": len(p), "macro_f1": round(macro_f1(p), 4),
