@@ -8,9 +8,9 @@ moves the driver calls to worker threads and appends a save's new events by the 
 Rasa keeps every event of a conversation in one document and reads it whole on every message, and
 its policies and the action server go through the whole session each turn: a conversation's cost per
 message grew with its length, and an SMS conversation (one id per number, forever) toward MongoDB's
-16 MB limit. When a conversation is read with more than ``max_live_events`` events in its session,
-it is rolled over: the events before its last ``keep_turns`` turns move to ``conversation_archive``
-(with any earlier sessions), and a few events restore the state they left (slots, including
+16 MB limit. When a conversation is read, the events of its ended sessions move to
+``conversation_archive``; when its session has more than ``max_live_events`` events, so do all but
+its last ``keep_turns`` turns, and a few events restore the state they left (slots, including
 verification, an active form, a pause). The policies look back five turns, so they predict as before.
 """
 
@@ -90,27 +90,37 @@ class FastFailMongoTrackerStore(MongoTrackerStore):
             events = await _or_unavailable(super()._retrieve(sender_id, fetch_events_from_all_sessions))
         else:
             events = await self._off_loop(self._stored_events, sender_id, fetch_events_from_all_sessions)
-        if events and not fetch_events_from_all_sessions and len(events) > self.max_live_events:
+        if events and not fetch_events_from_all_sessions and self._may_roll_over(sender_id, events):
             return await self._off_loop(self._roll_over, sender_id, events)
         return events
 
-    def _roll_over(self, sender_id: str, in_session: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
-        """Archive what precedes the session's last ``keep_turns`` turns; the events to load instead.
+    def _may_roll_over(self, sender_id: str, in_session: List[Dict[str, Any]]) -> bool:
+        """Whether the session is long, or the document may hold ended sessions (checked when read)."""
+        if len(in_session) > self.max_live_events:
+            return True
+        with self._lengths_lock:
+            known = self._lengths.get(sender_id)
+        # Before a session's events come its action_session_start and, in a new conversation, a first
+        # action_listen: more than that is an ended session.
+        return known is None or known[0] > len(in_session) + 2
 
-        Only between turns (the last event is a listen), and only if nothing was written meanwhile:
-        otherwise the conversation is loaded as stored and rolled over on a later read.
+    def _roll_over(self, sender_id: str, in_session: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+        """Archive the ended sessions and, in a long session, all but its last ``keep_turns`` turns; the
+        events to load instead.
+
+        A session is cut only between turns (its last event a listen), and nothing is moved if the
+        document was written meanwhile: the conversation is then loaded as stored, and moved on a later read.
         """
-        users = [i for i, event in enumerate(in_session) if event.get("event") == UserUttered.type_name]
-        last = in_session[-1]
-        if len(users) <= self.keep_turns or last.get("event") != ActionExecuted.type_name or \
-                last.get("name") != ACTION_LISTEN_NAME:
-            return in_session
-        cut = users[-self.keep_turns]
         stored = (self.conversations.find_one({"sender_id": sender_id}, {"events": 1}) or {}).get("events", [])
-        archived = stored[:len(stored) - len(in_session) + cut]
-        if not archived or stored[len(archived):] != in_session[cut:]:
+        offset = len(stored) - len(in_session)
+        if offset < 0 or stored[offset:] != in_session:
             return in_session
-        live = [e.as_dict() for e in self._restoring(sender_id, in_session[:cut])] + in_session[cut:]
+        cut = self._cut(in_session) if len(in_session) > self.max_live_events else 0
+        if offset + cut == 0:
+            self._remember(sender_id, len(stored), len(in_session))
+            return in_session
+        archived = stored[:offset + cut]
+        live = ([e.as_dict() for e in self._restoring(sender_id, in_session[:cut])] if cut else []) + in_session[cut:]
         chunk = hashlib.sha256(f"{sender_id}|{archived[0].get('timestamp')}|{len(archived)}".encode()).hexdigest()
         self.archive.update_one({"_id": chunk}, {"$setOnInsert": {
             "sender_id": sender_id, "first_timestamp": archived[0].get("timestamp"),
@@ -125,6 +135,13 @@ class FastFailMongoTrackerStore(MongoTrackerStore):
             return in_session
         self._remember(sender_id, len(live), len(live))
         return live
+
+    def _cut(self, in_session: List[Dict[str, Any]]) -> int:
+        """Where the session's last ``keep_turns`` turns begin; 0 when it cannot be cut now."""
+        users = [i for i, event in enumerate(in_session) if event.get("event") == UserUttered.type_name]
+        last = in_session[-1]
+        between_turns = last.get("event") == ActionExecuted.type_name and last.get("name") == ACTION_LISTEN_NAME
+        return users[-self.keep_turns] if between_turns and len(users) > self.keep_turns else 0
 
     def _restoring(self, sender_id: str, earlier: List[Dict[str, Any]]) -> List[Event]:
         """Events that bring a new tracker to the state ``earlier`` left, stamped when it ended."""

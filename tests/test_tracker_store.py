@@ -67,7 +67,8 @@ def fast_saves() -> Iterator[None]:
 
 
 async def test_the_store_writes_what_rasas_own_mongo_store_writes(mongo_uri: str, fast_saves: None) -> None:
-    """Cheaper saves, same document: two saves, then a new session in the same conversation."""
+    """Cheaper saves, same document: two saves, then a new session in the same conversation, whose read
+    moves the ended session to the archive."""
     from rasa.core.tracker_store import MongoTrackerStore
     from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
 
@@ -90,6 +91,8 @@ async def test_the_store_writes_what_rasas_own_mongo_store_writes(mongo_uri: str
             await store.save(tracker)
             tracker = await store.retrieve("web-9")
     documents = [store.conversations.find_one({"sender_id": "web-9"}, projection={"_id": 0}) for store in (ours, rasas)]
+    documents[0]["events"] = [e for chunk in ours.archive.find({"sender_id": "web-9"}).sort("archived_at")
+                              for e in chunk["events"]] + documents[0]["events"]
     for document in documents:  # the store stamps the conversation's first action_listen itself
         document["events"][0].pop("timestamp")
     assert documents[0] == documents[1]
@@ -282,3 +285,29 @@ async def test_a_conversation_in_the_middle_of_a_turn_is_not_rolled_over(mongo_u
     tracker = await store.retrieve("web-mid")
     assert len(tracker.events) == len(events) and store.archive.count_documents({}) == 0
     store.client.close()
+
+
+@pytest.mark.parametrize("patches", ["none", "tracker_saves"])
+async def test_ended_sessions_move_to_the_archive_when_the_conversation_is_read(mongo_uri: str, patches: str) -> None:
+    from rasa.shared.core.events import ActionExecuted, SessionStarted
+
+    domain = Domain.from_dict(ROLLOVER_DOMAIN)
+    store = FastFailMongoTrackerStore(domain, host=mongo_uri, db=f"roll_{uuid.uuid4().hex[:6]}")
+    ended = [ActionExecuted("action_session_start", timestamp=1.0), SessionStarted(timestamp=1.0),
+             ActionExecuted("action_listen", timestamp=1.0), *_chat_turn(-90)]
+    current = [ActionExecuted("action_session_start", timestamp=99.0), SessionStarted(timestamp=99.0),
+               ActionExecuted("action_listen", timestamp=99.0), *_chat_turn(1)]
+    rasa_compat.install(patches)
+    try:
+        await store.save(DialogueStateTracker.from_events("sms-busy", ended + current, domain.slots))
+        tracker = await store.retrieve("sms-busy")
+        assert [e.as_dict() for e in tracker.events] == [e.as_dict() for e in current[1:]]
+        stored = store.conversations.find_one({"sender_id": "sms-busy"})["events"]
+        [chunk] = list(store.archive.find({"sender_id": "sms-busy"}))
+        assert chunk["events"] + stored == [e.as_dict() for e in ended + current]
+        tracker.update_with_events(_chat_turn(2), domain)
+        await store.save(tracker)
+        assert len(store.conversations.find_one({"sender_id": "sms-busy"})["events"]) == len(stored) + 4
+    finally:
+        rasa_compat.uninstall()
+        store.client.close()
