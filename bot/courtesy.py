@@ -3,8 +3,9 @@
 They carry no intent, yet a classifier that sees them learns whichever intent its examples happened to
 pair them with: "帮我查一下我们单位上个月的费用" was read as a service-status question because status
 examples began that way, and "你好，我们的客户经理是谁" as a greeting. The tokenizer keeps only the
-core a request leaves once these are set aside, in training and in use alike; a message that is
-nothing but courtesy ("你好", "谢谢", "你好，请问在吗") keeps all its words, so a greeting alone still greets.
+core a request leaves once these are set aside, in training and in use alike. A message that would
+keep nothing but courtesy, an acknowledgement or an identifier ("你好", "你好，请问在吗", "好的，谢谢",
+"查一下GD-ZX-0000101-1") keeps all its words: a greeting alone still greets.
 """
 
 from __future__ import annotations
@@ -41,9 +42,9 @@ _CLOSERS = [
 _OPENING = re.compile(_SEP + r"(?:" + "|".join(_OPENERS) + r")" + _SEP, re.IGNORECASE)
 _CLOSING = re.compile(_SEP + r"(?:" + "|".join(_CLOSERS) + r")" + _SEP + r"$", re.IGNORECASE)
 # Content: a letter, digit or character that is not a mere particle (了, 呀, 啊 …).
+_CONTENT = re.compile(r"[^\W_了呀啊哦啦吧嘛呢吗么嘞]")
 # A core that is only an identifier or a number ("帮我查一下GD-ZX-0000101-1"): the request is in its words.
 _IDENTIFIER = re.compile(r"[\W_]*(?=[A-Za-z-]*[0-9])[A-Za-z0-9-]+[\W_]*")
-_CONTENT = re.compile(r"[^\W_了呀啊哦啦吧嘛呢吗么嘞]")
 # What is left of "好的，谢谢", "非常感谢", "got it, thanks" (an acknowledgement, whose thanks belong
 # to it) or of "你好，有人在吗", "hello bot" (a greeting's own words). Such a message keeps all its words.
 _SOCIAL = re.compile(
