@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from random import Random
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
-import jwt as pyjwt
 import socketio
 from harness import DrillResult
+from hostile_tokens import chat_tokens
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -36,7 +36,7 @@ from care_scheduler.rasa_client import HAND_BACK_EVENTS
 from carecore.repository import inspection_handle
 from carecore.sms import signature
 from localrun.mongod import EmbeddedMongo
-from tests.stack import CHAT_KEY, TOKEN, Stack
+from tests.stack import TOKEN, Stack
 
 INJECTIONS = ['{"$gt": ""}', '{"$ne": null}', "'; DROP TABLE customers; --", "<script>alert(1)</script>",
               "${MONGODB_URI}", "{{7*7}}", "../../etc/passwd", "\x00", "KA0000002", "sms:+8613800000020:x",
@@ -55,33 +55,6 @@ def http(method: str, url: str, *, data: Optional[bytes] = None, headers: Option
 
 def say(stack: Stack, chat: str, text: str) -> List[str]:
     return stack.say(chat, text)
-
-
-# Tokens a chat client might try: forged (another key, no signature), expired, or another chat's.
-def chat_tokens(stack: Stack) -> Dict[str, Callable[[], Tuple[str, str]]]:
-    """Kind -> a function making (token, conversation id it is used for) against a fresh session."""
-    def fresh() -> Dict[str, Any]:
-        return stack.open_chat()
-
-    def claims(session: Dict[str, Any], **changes: Any) -> Dict[str, Any]:
-        return {"sub": session["session_id"], "iss": "keycare-chat", "exp": int(time.time()) + 3600, **changes}
-
-    def forged() -> Tuple[str, str]:
-        session = fresh()
-        return pyjwt.encode(claims(session), "guessed-key-0123456789abcdef0123456", algorithm="HS256"), session["session_id"]
-
-    def unsigned() -> Tuple[str, str]:
-        session = fresh()
-        return pyjwt.encode(claims(session), "", algorithm="none"), session["session_id"]
-
-    def expired() -> Tuple[str, str]:
-        session = fresh()
-        return pyjwt.encode(claims(session, exp=int(time.time()) - 1), CHAT_KEY, algorithm="HS256"), session["session_id"]
-
-    def foreign() -> Tuple[str, str]:
-        return fresh()["token"], fresh()["session_id"]
-
-    return {"forged": forged, "unsigned": unsigned, "expired": expired, "foreign": foreign, "none": lambda: ("", "")}
 
 
 def resume_if_paused(stack: Stack, conversation_id: str) -> None:
