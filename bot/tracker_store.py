@@ -45,7 +45,7 @@ def fast_saves(on: bool) -> None:
 
 # Conversations whose stored length this store remembers (the most recently read ones).
 REMEMBERED_CONVERSATIONS = 10_000
-MAX_LIVE_EVENTS = 200
+MAX_LIVE_EVENTS = 120
 KEEP_TURNS = 5
 ARCHIVE = "conversation_archive"
 T = TypeVar("T")
