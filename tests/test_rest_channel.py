@@ -181,3 +181,20 @@ def test_only_form_validation_actions_are_sent_the_domain(monkeypatch: pytest.Mo
     tracker = DialogueStateTracker.from_events("web-1", [], domain.slots)
     assert "domain" not in RemoteAction("action_account_summary", endpoint)._action_call_format(tracker, domain)
     assert "domain" in RemoteAction("validate_fault_form", endpoint)._action_call_format(tracker, domain)
+
+
+async def test_a_portal_token_signed_with_a_private_key_is_checked_with_the_public_key(db: Database) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public_pem = private.public_key().public_bytes(serialization.Encoding.PEM,
+                                                   serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    await db.customers.insert(factories.customer())
+    async for rest in serve(db, portal_jwt_key=public_pem, portal_jwt_algorithm="RS256"):
+        claims = {"sub": "+8613800138000", "iss": chat_tokens.PORTAL_ISSUER,
+                  "exp": int(rest.clock.now().timestamp()) + 600}
+        signed = chat_tokens.signed(claims, key=private, algorithm="RS256")
+        assert (await rest.session({"portal_token": signed}))["verified"] is True
+        hs256 = chat_tokens.signed(claims, key=public_pem[:64])  # algorithm confusion: HMAC keyed with public text
+        assert (await rest.open({"portal_token": hs256})).status == 401
