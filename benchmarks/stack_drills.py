@@ -53,10 +53,6 @@ def http(method: str, url: str, *, data: Optional[bytes] = None, headers: Option
         return err.code, err.read().decode(errors="replace")
 
 
-def say(stack: Stack, chat: str, text: str) -> List[str]:
-    return stack.say(chat, text)
-
-
 def resume_if_paused(stack: Stack, conversation_id: str) -> None:
     """Hand a conversation paused for a manager back to the assistant, as the manager's console does."""
     api = (f"http://127.0.0.1:{stack.rasa_port}/conversations/{urllib.parse.quote(conversation_id, safe='')}"
@@ -79,9 +75,9 @@ def latest_code(stack: Stack, mobile: str) -> str:
 
 
 def verify(stack: Stack, sender: str, mobile: str, lang: str) -> None:
-    say(stack, sender, "上个月话费多少" if lang == "zh" else "how much was our bill last month")
-    say(stack, sender, mobile[3:])
-    replies = say(stack, sender, latest_code(stack, mobile))
+    stack.say(sender, "上个月话费多少" if lang == "zh" else "how much was our bill last month")
+    stack.say(sender, mobile[3:])
+    replies = stack.say(sender, latest_code(stack, mobile))
     if not any(("验证成功" in r) or ("verified" in r.lower()) for r in replies):
         raise RuntimeError(f"verification of {sender} failed: {replies}")
 
@@ -163,8 +159,8 @@ class _ProbeSession:
     def ask(self, text: str) -> List[str]:
         """The replies to ``text`` from a conversation that is not paused, leaving no form open."""
         for _ in range(2):
-            replies = say(self.stack, self.sender, text)
-            say(self.stack, self.sender, "取消" if re.search(r"[\u4e00-\u9fff]", text) else "cancel")
+            replies = self.stack.say(self.sender, text)
+            self.stack.say(self.sender, "取消" if re.search(r"[\u4e00-\u9fff]", text) else "cancel")
             if replies:
                 return replies
             self.renew()
@@ -434,12 +430,12 @@ def _mongod_pid(stack: Stack) -> int:
 
 def drill_mongo_conversation(stack: Stack) -> DrillResult:
     sender = "drill-mongo"
-    say(stack, sender, "你好")
+    stack.say(sender, "你好")
     children_before = sorted(p.pid for p in _children(stack))
     os.kill(_mongod_pid(stack), signal.SIGKILL)
     time.sleep(0.5)
     started = time.perf_counter()
-    replies = say(stack, sender, "我的客户经理是谁")
+    replies = stack.say(sender, "我的客户经理是谁")
     fallback_s = time.perf_counter() - started
     polite = any(r == TRY_AGAIN["zh"] for r in replies)
     restarted = EmbeddedMongo(stack.var / "mongo", stack.mongo_port, cache_size_gb=0.25)
@@ -447,7 +443,7 @@ def drill_mongo_conversation(stack: Stack) -> DrillResult:
     back_at = time.perf_counter()
     recovered_s: Optional[float] = None
     while time.perf_counter() - back_at < 60:
-        replies_after = say(stack, sender, "你好")
+        replies_after = stack.say(sender, "你好")
         if replies_after and not any(r in TRY_AGAIN.values() for r in replies_after):
             recovered_s = time.perf_counter() - back_at
             break
