@@ -15,15 +15,16 @@ BENCH_ARGS ?=
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-SYSTEM_PACKAGES := fonts-noto-cjk chromium nodejs npm
+SYSTEM_PACKAGES := fonts-noto-cjk chromium nodejs npm redis-server haproxy
 CHAT_CLIENT := node_modules/socket.io-client/dist/socket.io.min.js
-.PHONY: venv system-deps chat-client run shell test test-bot lint validate train seed nlu-report loc import-templates bench-import bench-kpis bench-select bench-dispatch bench-bot bench-long-chat drills check-env clean
+.PHONY: venv system-deps chat-client run cluster shell test test-bot lint validate train seed nlu-report loc import-templates bench-import bench-kpis bench-select bench-dispatch bench-bot bench-long-chat drills check-env clean
 
 venv: $(STAMP)
 
 # Debian packages the product needs outside Python: a CJK font (charts, console screenshots),
 # Chromium for the browser tests (driven by Playwright with executable_path; never `playwright install`)
-# and Node.js with npm for the chat page's socket.io client (a Node.js that brings its own npm will do).
+# Node.js with npm for the chat page's socket.io client (a Node.js that brings its own npm will do), and
+# Redis and HAProxy for `make cluster` (each cluster runs its own Redis; Debian's stays on 6379).
 system-deps:
 	@missing="$$(for p in $(SYSTEM_PACKAGES); do \
 		case $$p in nodejs) command -v node >/dev/null && continue;; npm) command -v npm >/dev/null && continue;; esac; \
@@ -53,6 +54,11 @@ $(CHAT_CLIENT): package.json package-lock.json | system-deps
 
 run: venv system-deps chat-client
 	$(PY) -m localrun.supervisor
+
+# Past one machine, on this one: 3-member replica set, Redis lock store, 2 Rasa, 2 action and 2 care
+# services behind HAProxy (docs/cluster.md). `make run` stays the one-process default.
+cluster: venv system-deps chat-client
+	$(PY) -m localrun.cluster
 
 shell: venv
 	$(PY) -m localrun.supervisor --shell

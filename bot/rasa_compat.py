@@ -26,6 +26,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import rasa
 from rasa.core.actions.action import RemoteAction
+from rasa.core.lock_store import LockStore, RedisLockStore
 from rasa.core.policies.memoization import MemoizationPolicy
 from rasa.core.policies.rule_policy import RulePolicy
 from rasa.core.policies.ted_policy import TEDPolicy
@@ -125,6 +126,13 @@ SUBCLASSED: List[Target] = [
     Target(MemoizationPolicy, "predict_action_probabilities", ("self", "tracker", "domain", "rule_only_data", "kwargs")),
     Target(RulePolicy, "predict_action_probabilities", ("self", "tracker", "domain", "rule_only_data", "kwargs")),
     Target(MongoTrackerStore, "save", ("self", "tracker")),
+    # bot.lock_store.AtomicRedisLockStore: the lock's read-modify-writes as Redis transactions
+    Target(RedisLockStore, "__init__", ("self", "host", "port", "db", "username", "password", "use_ssl", "ssl_certfile",
+                                        "ssl_keyfile", "ssl_ca_certs", "key_prefix", "socket_timeout")),
+    Target(LockStore, "issue_ticket", ("self", "conversation_id", "lock_lifetime")),
+    Target(LockStore, "update_lock", ("self", "conversation_id")),
+    Target(LockStore, "finish_serving", ("self", "conversation_id", "ticket_number")),
+    Target(LockStore, "cleanup", ("self", "conversation_id", "ticket_number")),
 ]
 
 

@@ -64,6 +64,10 @@ class CareJobs:
         return CronTrigger.from_crontab(self.settings.care_schedules[kind], timezone=self.clock.tz)
 
     def start(self, *, catch_up: bool = True) -> None:
+        """Schedule every job (again, for a leader elected a second time) and catch up on today's."""
+        if self.scheduler.running:
+            return
+        self.scheduler = AsyncIOScheduler(timezone=self.clock.tz)  # a stopped scheduler does not start twice
         for kind in KINDS:
             self.scheduler.add_job(self.run, self.trigger(kind), args=[kind, None, "schedule"], id=kind,
                                    name=f"{kind} campaign", max_instances=1, coalesce=True,

@@ -26,6 +26,7 @@ from care_scheduler.console.app import setup_console
 from care_scheduler.console.pages import Keys
 from care_scheduler.import_api import ImportKeys, setup_import_api
 from care_scheduler.jobs import CareJobs
+from care_scheduler.leader import Leadership
 from care_scheduler.maintenance_api import MaintenanceKeys, setup_maintenance_api
 from care_scheduler.public.pages import PublicKeys, setup_public_pages
 from care_scheduler.rasa_client import HandBackFailed, RasaClient
@@ -40,6 +41,7 @@ from carecore.sms.gateway import SmsGateway
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
+HSTS = "max-age=31536000"
 MESSAGE_SID = re.compile(MESSAGE_SID_PATTERN)
 CALLBACK_STATUSES = {"accepted", "queued", "sending", "sent", "delivered", "undelivered", "failed",
                      "receiving", "received", "read", "canceled", "scheduled", "partially_delivered"}
@@ -49,6 +51,7 @@ CLOCK = web.AppKey("clock", Clock)  # type: ignore[type-abstract]
 DB = web.AppKey("db", Database)
 GATEWAY = web.AppKey("gateway", SmsGateway)
 JOBS = web.AppKey("jobs", CareJobs)
+LEADERSHIP = web.AppKey("leadership", Leadership)
 CASEWORK = web.AppKey("casework", Casework)
 
 
@@ -132,6 +135,8 @@ class ServiceMetrics:
                                 value=self._mongodb_up)
         yield GaugeMetricFamily("care_scheduler_running", "1 when the campaign scheduler runs",
                                 value=1.0 if jobs.scheduler.running else 0.0)
+        yield GaugeMetricFamily("care_scheduler_leader", "1 while this instance holds the scheduler lease",
+                                value=1.0 if self._app[LEADERSHIP].leading else 0.0)
         runs = GaugeMetricFamily("care_job_runs", "Campaign runs since start by kind and result",
                                  labels=["kind", "result"])
         for (kind, result), n in sorted(jobs.runs_total.items()):
@@ -188,13 +193,17 @@ async def twilio_status(request: web.Request) -> web.Response:
 async def healthz(request: web.Request) -> web.Response:
     app = request.app
     jobs = app[JOBS]
+    leadership = app[LEADERSHIP]
     mongo_ok = await mongodb_answers(app[DB])
-    healthy = mongo_ok and jobs.scheduler.running
+    # A follower's scheduler waits for the lease; a leader's must run.
+    healthy = mongo_ok and (jobs.scheduler.running or not leadership.leading)
     next_runs = jobs.next_runs()
     body = {
         "status": "ok" if healthy else "unhealthy",
         "mongodb": "ok" if mongo_ok else "unreachable",
         "scheduler": "running" if jobs.scheduler.running else "stopped",
+        "role": "leader" if leadership.leading else "follower",
+        "instance": leadership.holder,
         "jobs": {kind: {"schedule": app[SETTINGS].care_schedules[kind], "next_run": next_runs.get(kind),
                         "last_run": jobs.last_runs[kind].as_dict() if kind in jobs.last_runs else None}
                  for kind in app[SETTINGS].care_schedules},
@@ -231,6 +240,20 @@ async def admin_auth(request: web.Request, handler: Handler) -> web.StreamRespon
         request.app[METRICS].admin.labels("bad_request").inc()
         return web.json_response({"error": str(exc)}, status=400)
     request.app[METRICS].admin.labels("ok" if response.status < 400 else "error").inc()
+    return response
+
+
+@web.middleware
+async def strict_transport(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Behind HTTPS, browsers are told to come back only over HTTPS (HSTS), for a year."""
+    if not request.app[SETTINGS].behind_https:
+        return await handler(request)
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:  # redirects and errors raised as exceptions carry it too
+        exc.headers["Strict-Transport-Security"] = HSTS
+        raise
+    response.headers["Strict-Transport-Security"] = HSTS
     return response
 
 
@@ -345,7 +368,7 @@ def create_app(settings: Optional[Settings] = None, *, db: Optional[Database] = 
                start_scheduler: bool = True, catch_up: bool = True) -> web.Application:
     """The care service; what is not passed in is built from settings on startup and closed on cleanup."""
     settings = settings or get_settings()
-    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[admin_auth])
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[strict_transport, admin_auth])
     app[SETTINGS] = settings
     app[CLOCK] = clock or SystemClock(settings.timezone)
     app[METRICS] = ServiceMetrics(app)
@@ -356,15 +379,19 @@ def create_app(settings: Optional[Settings] = None, *, db: Optional[Database] = 
             app[GATEWAY] = gateway or build_gateway(database, settings)
             jobs = CareJobs(database, app[GATEWAY], settings, app[CLOCK])
             app[JOBS] = jobs
+            # Only the holder of the scheduler lease runs the jobs (care_scheduler.leader).
+            app[LEADERSHIP] = Leadership(database.leases, ttl_s=settings.scheduler_lease_s,
+                                         on_elected=lambda: jobs.start(catch_up=catch_up), on_deposed=jobs.shutdown)
             http = aiohttp.ClientSession()
             app[CASEWORK] = Casework(database, app[GATEWAY], settings, app[CLOCK],
                                      RasaClient(settings.rasa_url, settings.rasa_api_token, http))
             if start_scheduler:
-                jobs.start(catch_up=catch_up)
+                await app[LEADERSHIP].start()
             try:
                 yield
             finally:
                 await app[METRICS].close()
+                await app[LEADERSHIP].stop()
                 jobs.shutdown()
                 await http.close()
                 if gateway is None:

@@ -157,6 +157,9 @@ class Settings(BaseSettings):
     link_secret: Optional[str] = Field(
         None, description="HMAC key of survey and opt-out links; unset: random per start (old links stop working)."
     )
+    scheduler_lease_s: float = Field(
+        15, ge=3, description="Scheduler leader's lease: another care service takes over this long after it stops renewing."
+    )
     console_url: str = Field("http://127.0.0.1:8080/console", description="Link to the managers' console in SMS.")
     console_secret: Optional[str] = Field(
         None, description="Fernet key signing and encrypting console session cookies; unset: random per start."
@@ -292,6 +295,11 @@ class Settings(BaseSettings):
     @property
     def twilio_configured(self) -> bool:
         return bool(self.twilio_account_sid and self.twilio_auth_token)
+
+    @property
+    def behind_https(self) -> bool:
+        """The care service's public URLs are HTTPS: its cookies carry ``Secure`` and it sends HSTS."""
+        return self.public_base_url.startswith("https://") or self.console_url.startswith("https://")
 
     @property
     def status_callback_url(self) -> str:

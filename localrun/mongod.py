@@ -86,8 +86,11 @@ class EmbeddedMongo:
         ] + ([f"--wiredTigerEngineConfigString=file_manager=(close_idle_time={self.close_idle_files_s})"]
              if self.close_idle_files_s else [])
 
-    def start(self, timeout_s: float = 60.0) -> str:
-        """Start mongod (or adopt one already serving this port) and return its URI."""
+    def start(self, timeout_s: float = 60.0, *, initiate: bool = True) -> str:
+        """Start mongod (or adopt one already serving this port) and return its URI.
+
+        ``initiate``: make it a replica set of its own; the members of a larger set are initiated together.
+        """
         direct = f"mongodb://{HOST}:{self.port}/"
         if repository.server_answers(direct):
             log.info("mongod already answers on port %s; using it", self.port)
@@ -112,8 +115,17 @@ class EmbeddedMongo:
                     self.stop()
                     raise TimeoutError(f"mongod did not answer on port {self.port} within {timeout_s}s")
                 time.sleep(0.2)
-        repository.ensure_replica_set(HOST, self.port, self.replica_set)
+        if initiate:
+            repository.ensure_replica_set(HOST, self.port, self.replica_set)
         return self.uri
+
+    def kill(self) -> None:
+        """SIGKILL, as the failover drills do; ``start`` brings it back on the same data."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+        self.started_here = False
 
     def stop(self, timeout_s: float = 30.0) -> None:
         """Clean shutdown (flushes WiredTiger) of a mongod this object started."""

@@ -61,58 +61,50 @@ def train_command() -> List[str]:
             "--out", "models", "--fixed-model-name", "keycare"]
 
 
+def emulator_service(port: int, received_log: Path) -> Service:
+    return Service("twilio-emulator", [sys.executable, "-m", "localrun.twilio_emulator", "--port", str(port),
+                                       "--received-log", str(received_log)],
+                   ready_url=f"http://127.0.0.1:{port}/_emulator")
+
+
+def care_service(port: int, name: str = "care-service") -> Service:
+    """The care service on ``port`` (``CARE_PORT`` is set in its environment by the caller)."""
+    return Service(name, [sys.executable, "-m", "care_scheduler", "serve"], ready_url=f"http://127.0.0.1:{port}/healthz")
+
+
+def action_server(port: int, name: str = "action-server") -> Service:
+    return Service(name, [rasa_cli(), "run", "actions", "--actions", "actions", "--port", str(port)],
+                   ready_url=f"http://127.0.0.1:{port}/health")
+
+
+def rasa_server(port: int, api_token: str, interface: str = "127.0.0.1", name: str = "rasa-server") -> Service:
+    return Service(name, [*bot_cli(), "run", "--model", str(MODEL), "--endpoints", "endpoints.yml", "--credentials",
+                          "credentials.yml", "--interface", interface, "--port", str(port), "--enable-api",
+                          "--auth-token", api_token, "--cors", "*"],
+                   ready_url=f"http://127.0.0.1:{port}/", ready_timeout_s=180)
+
+
 def services(settings: Settings, env: Dict[str, str], *, bot: bool = True, shell: bool = False) -> List[Service]:
     """The long-running processes of the product, in start order."""
-    py = sys.executable
-    rasa = rasa_cli()
     started: List[Service] = []
     if env.get("KEYCARE_EMULATOR") == "1":
-        started.append(
-            Service(
-                "twilio-emulator",
-                [py, "-m", "localrun.twilio_emulator", "--port", str(settings.emulator_port),
-                 "--received-log", str(settings.var_dir / "emulator-received.jsonl")],
-                ready_url=f"http://127.0.0.1:{settings.emulator_port}/_emulator",
-            )
-        )
-    started.append(
-        Service(
-            "care-service",
-            [py, "-m", "care_scheduler", "serve"],
-            ready_url=f"http://127.0.0.1:{settings.care_port}/healthz",
-        )
-    )
+        started.append(emulator_service(settings.emulator_port, settings.var_dir / "emulator-received.jsonl"))
+    started.append(care_service(settings.care_port))
     if not bot:
         return started
-    started.append(
-        Service(
-            "action-server",
-            [rasa, "run", "actions", "--actions", "actions", "--port", str(settings.action_server_port)],
-            ready_url=f"http://127.0.0.1:{settings.action_server_port}/health",
-        )
-    )
+    started.append(action_server(settings.action_server_port))
     if not shell:
-        started.append(
-            Service(
-                "rasa-server",
-                [*bot_cli(), "run", "--model", str(MODEL), "--endpoints", "endpoints.yml", "--credentials",
-                 "credentials.yml", "--interface", settings.rasa_interface, "--port", str(settings.rasa_port),
-                 "--enable-api", "--auth-token",
-                 env["RASA_API_TOKEN"], "--cors", "*"],
-                ready_url=f"http://127.0.0.1:{settings.rasa_port}/",
-                ready_timeout_s=180,
-            )
-        )
+        started.append(rasa_server(settings.rasa_port, env["RASA_API_TOKEN"], settings.rasa_interface))
     return started
 
 
-async def _prepare_database(uri: str, settings: Settings) -> int:
+async def _prepare_database(uri: str, settings: Settings, demo_customers: int = DEMO_CUSTOMERS) -> int:
     db = Database.connect(uri, settings.mongodb_db)
     try:
         await db.ensure_schema()
         if await db.customers.count() == 0:
-            log.info("empty database: seeding %d demo key accounts", DEMO_CUSTOMERS)
-            report = await seed(db, DEMO_CUSTOMERS, progress=sys.stderr.isatty())
+            log.info("empty database: seeding %d demo key accounts", demo_customers)
+            report = await seed(db, demo_customers, progress=sys.stderr.isatty())
             log.info("seeded %d customers, %d contacts, %d usage months",
                      report.customers, report.contacts, report.usage)
         else:
@@ -176,6 +168,8 @@ class Supervisor:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
         env.setdefault("MONGODB_DB", self.settings.mongodb_db)
         env.setdefault("ACTION_SERVER_PORT", str(self.settings.action_server_port))
+        env.setdefault("LOCK_STORE_TYPE", "in_memory")  # one Rasa server; endpoints.yml names both
+        env.setdefault("LOCK_STORE_URL", "")
         # Per-run secrets unless configured: never written anywhere.
         env.setdefault("SENDER_ID_SECRET", secrets.token_hex(32))
         env.setdefault("RASA_API_TOKEN", secrets.token_hex(24))

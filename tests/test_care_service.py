@@ -354,3 +354,27 @@ async def test_admin_api_erases_a_contact_at_their_request(service: Service, db:
     assert customer is not None and customer.contacts == []
     [entry] = await db.audit.for_entity("contact", "0000001-01")
     assert (entry.action, entry.source, entry.actor, entry.note) == ("erased", "api", "dpo", "客户申请")
+
+
+async def test_behind_https_cookies_are_secure_and_browsers_get_hsts(service: Service) -> None:
+    _, url, _, settings = service
+    assert settings.behind_https
+    async with aiohttp.ClientSession() as http:
+        for path in ("/healthz", "/console/login", "/console/"):  # a page, and a redirect to the login
+            async with http.get(url + path, allow_redirects=False) as resp:
+                assert resp.headers["Strict-Transport-Security"] == "max-age=31536000", path
+        async with http.get(url + "/console/login") as resp:
+            cookie = resp.headers.get("Set-Cookie", "")
+    assert "keycare_console=" in cookie and "Secure" in cookie and "HttpOnly" in cookie
+
+
+async def test_over_plain_http_no_hsts_is_sent(db: Database, gateway: SmsGateway, auth_token: str) -> None:
+    settings = Settings(twilio_auth_token=auth_token, public_base_url="http://127.0.0.1:8080")
+    runner, url = await start_app(create_app(settings, db=db, gateway=gateway, start_scheduler=False))
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(url + "/console/login") as resp:
+                assert "Strict-Transport-Security" not in resp.headers
+                assert "Secure" not in resp.headers.get("Set-Cookie", "")
+    finally:
+        await runner.cleanup()

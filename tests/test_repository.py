@@ -8,6 +8,7 @@ import pytest
 
 from carecore.model import SendStatus, TicketEvent, TicketKind, TicketStatus
 from carecore.repository import Database, DuplicateRecordError, RecordValidationError, unfinished_query
+from carecore.repository.base import Repository
 from tests import factories
 
 
@@ -353,3 +354,12 @@ async def test_every_query_of_sends_has_its_index_and_no_index_goes_unread(db: D
     await db.sends.finish("k:1", SendStatus.accepted, only_from=[SendStatus.pending], sid="SM" + "1" * 32)
     assert [r.id for r in await db.sends.unfinished("birthday:2026-11-23")] == ["k:0", "k:2"]
 
+
+
+async def test_records_that_carry_a_promise_wait_for_a_majority(db: Database) -> None:
+    durable = {"sends", "parked_callbacks", "tickets", "compensation_claims", "credits", "bill_deliveries",
+               "escalations", "audit_log", "leases"}
+    concerns = {repo.collection_name: repo._col.write_concern.document for repo in vars(db).values()
+                if isinstance(repo, Repository)}
+    assert {name for name, concern in concerns.items() if concern.get("w") == "majority"} == durable
+    assert concerns["sends"] == {"w": "majority", "wtimeout": 10_000}

@@ -21,6 +21,8 @@ def test_endpoints_load_the_fast_failing_mongo_tracker_store(mongo_uri: str, mon
     monkeypatch.setenv("MONGODB_URI", mongo_uri)
     monkeypatch.setenv("MONGODB_DB", f"tracker_{uuid.uuid4().hex[:6]}")
     monkeypatch.setenv("ACTION_SERVER_PORT", "5055")
+    monkeypatch.setenv("LOCK_STORE_TYPE", "in_memory")
+    monkeypatch.setenv("LOCK_STORE_URL", "")
     endpoint = read_endpoint_config(str(ROOT / "endpoints.yml"), "tracker_store")
     store = TrackerStore.create(endpoint, Domain.empty())
     assert isinstance(store, FastFailMongoTrackerStore)  # Rasa silently falls back to memory on a bad path

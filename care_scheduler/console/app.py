@@ -30,7 +30,7 @@ def setup_console(app: web.Application, keys: Keys, settings: Settings) -> None:
     # A configured Fernet key (base64 text) is used as is; raw bytes are encoded by aiohttp-session.
     secret: str | bytes = settings.console_secret or secrets.token_bytes(32)
     storage = EncryptedCookieStorage(secret, cookie_name="keycare_console", httponly=True, samesite="Lax",
-                                     secure=settings.console_url.startswith("https://"), path=PREFIX,
+                                     secure=settings.behind_https, path=PREFIX,
                                      max_age=int(settings.console_session_hours * 3600))
     app.middlewares.append(aiohttp_session.session_middleware(storage))
     app[KEYS] = keys

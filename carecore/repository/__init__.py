@@ -10,6 +10,7 @@ from carecore.repository.database import (
     Database,
     ensure_replica_set,
     inspection_handle,
+    is_primary,
     server_answers,
     shutdown_server,
 )

@@ -13,6 +13,7 @@ from carecore.repository.errors import validated, write_errors
 
 class AuditRepository(Repository):
     collection_name = "audit_log"
+    durable = True
 
     async def record(self, entries: Sequence[Any], *, session: Optional[AsyncIOMotorClientSession] = None) -> None:
         """Append entries, in the caller's transaction when it gives one (the change and its entry go together)."""

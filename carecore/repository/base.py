@@ -8,14 +8,23 @@ from typing import Any, Dict, List
 import pymongo
 from motor.motor_asyncio import AsyncIOMotorDatabase
 from pymongo.errors import BulkWriteError, WriteError
+from pymongo.write_concern import WriteConcern
+
+# Records whose loss would break a promise (a send's reservation and outcome, a ticket, a claim, a credit,
+# an escalation, an audit entry) are acknowledged only once most of the replica set has them, so an
+# election cannot roll them back. MongoDB 6's implicit default is the same; saying it here keeps it when
+# an operator lowers the cluster's default. The wait is bounded: past it the write reports an error and
+# the caller retries with the record's idempotency key, as after any other failure.
+DURABLE = WriteConcern("majority", wtimeout=10_000)
 
 
 class Repository:
     collection_name: str
+    durable = False  # True: writes with the DURABLE write concern
 
     def __init__(self, db: AsyncIOMotorDatabase) -> None:
         self._db = db
-        self._col = db[self.collection_name]
+        self._col = db.get_collection(self.collection_name, write_concern=DURABLE if self.durable else None)
 
 
 async def insert_many_skipping_duplicates(col: Any, batch: List[Dict[str, Any]]) -> List[Any]:
@@ -37,7 +46,7 @@ async def insert_many_skipping_duplicates(col: Any, batch: List[Dict[str, Any]])
 async def next_daily_id(db: AsyncIOMotorDatabase, prefix: str, day: date) -> str:
     """PREFIX-YYYYMMDD-0001: a per-day sequence kept in ``counters``, atomic under concurrency."""
     counter_id = f"{prefix}-{day:%Y%m%d}"
-    doc = await db["counters"].find_one_and_update(
+    doc = await db.get_collection("counters", write_concern=DURABLE).find_one_and_update(
         {"_id": counter_id},
         {"$inc": {"seq": 1}},
         upsert=True,

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from carecore.clock import utcnow
 from carecore.model import BillDeliveryRecord, ClaimStatus, CompensationClaim, Credit, Settlement, UsageMonth
-from carecore.repository.base import Repository, next_daily_id
+from carecore.repository.base import DURABLE, Repository, next_daily_id
 from carecore.repository.errors import validated, write_errors
 
 M = TypeVar("M", bound=BaseModel)
@@ -55,11 +55,13 @@ class BillDeliveryRepository(_PerCustomerMonth[BillDeliveryRecord]):
     """When each month's bill reached the customer: what bill-not-received claims are checked against."""
 
     collection_name = "bill_deliveries"
+    durable = True
     model = BillDeliveryRecord
 
 
 class CreditRepository(Repository):
     collection_name = "credits"
+    durable = True
 
     async def add(self, credit: Credit, *, session: Optional[AsyncIOMotorClientSession] = None) -> None:
         """Record a credit once: a second call with the same id changes nothing."""
@@ -80,7 +82,7 @@ async def settle_with_credit(db: AsyncIOMotorDatabase, collection: str, query: D
                   credit: Optional[Credit]) -> bool:
     """Write a settlement decision and its credit together, or neither; False if decided before."""
     async with await db.client.start_session() as session:
-        async with session.start_transaction():
+        async with session.start_transaction(write_concern=DURABLE):
             async with write_errors(collection):
                 result = await db[collection].update_one(query, {"$set": {**fields, "updated_at": utcnow()}},
                                                          session=session)
@@ -91,6 +93,7 @@ async def settle_with_credit(db: AsyncIOMotorDatabase, collection: str, query: D
 
 class ClaimRepository(Repository):
     collection_name = "compensation_claims"
+    durable = True
 
     async def next_id(self, day: date) -> str:
         return await next_daily_id(self._db, "BC", day)

@@ -6,13 +6,14 @@ import logging
 import time
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
-from typing import Any, AsyncIterator, Dict, List, Optional, Tuple
+from typing import Any, AsyncIterator, Dict, List, Optional, Sequence, Tuple
 
 import pymongo
 from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorClientSession, AsyncIOMotorDatabase
 from pymongo.errors import CollectionInvalid, OperationFailure, PyMongoError
 
 from carecore.repository.audit import AuditRepository
+from carecore.repository.base import DURABLE
 from carecore.repository.billing import BillDeliveryRepository, ClaimRepository, CreditRepository, UsageRepository
 from carecore.repository.conversations import AssistantSessionRepository
 from carecore.repository.customers import CustomerRepository
@@ -22,6 +23,7 @@ from carecore.repository.escalations import EscalationRepository
 from carecore.repository.identity import LoginFailureRepository, OtpRepository
 from carecore.repository.imports import ImportErrorRepository, ImportJobRepository
 from carecore.repository.kpis import KpiRepository
+from carecore.repository.leases import LeaseRepository
 from carecore.repository.maintenance import MaintenanceRepository
 from carecore.repository.managers import ManagerRepository
 from carecore.repository.records import RecordStore
@@ -65,6 +67,7 @@ class Database:
         self.maintenance = MaintenanceRepository(self._db)
         self.assistant_sessions = AssistantSessionRepository(self._db)
         self.kpis = KpiRepository(self._db)
+        self.leases = LeaseRepository(self._db)
 
     async def erase_contact(self, contact_id: str, *, at: datetime, source: str, actor: str,
                             reason: Optional[str]) -> Optional[Dict[str, int]]:
@@ -157,7 +160,7 @@ class Database:
     async def transaction(self) -> AsyncIterator[AsyncIOMotorClientSession]:
         """All-or-nothing across documents (needs the replica set the launcher sets up)."""
         async with await self.client.start_session() as session:
-            async with session.start_transaction():
+            async with session.start_transaction(write_concern=DURABLE):
                 yield session
 
 
@@ -192,8 +195,9 @@ def server_answers(uri: str, timeout_s: float = 1.0) -> bool:
         client.close()
 
 
-def ensure_replica_set(host: str, port: int, name: str, timeout_s: float = 30.0) -> None:
-    """Initiate a single-node replica set once, then wait until it has a primary."""
+def ensure_replica_set(host: str, port: int, name: str, timeout_s: float = 30.0, *,
+                       members: Sequence[int] = ()) -> None:
+    """Initiate the replica set once (this server alone, or the ``members`` ports), then wait for a primary."""
     client: pymongo.MongoClient = pymongo.MongoClient(
         host, port, directConnection=True, serverSelectionTimeoutMS=5000
     )
@@ -203,16 +207,28 @@ def ensure_replica_set(host: str, port: int, name: str, timeout_s: float = 30.0)
         except OperationFailure as exc:
             if exc.code not in (94, 93):  # NotYetInitialized / InvalidReplicaSetConfig
                 raise
+            ports = list(members) or [port]
             client.admin.command(
                 "replSetInitiate",
-                {"_id": name, "members": [{"_id": 0, "host": f"{host}:{port}"}]},
+                {"_id": name, "members": [{"_id": i, "host": f"{host}:{p}"} for i, p in enumerate(ports)]},
             )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            if client.admin.command("hello").get("isWritablePrimary"):
+            if client.admin.command("hello").get("primary"):
                 return
             time.sleep(0.2)
         raise TimeoutError(f"replica set {name} on {host}:{port} has no primary after {timeout_s}s")
+    finally:
+        client.close()
+
+
+def is_primary(host: str, port: int) -> bool:
+    """Whether the mongod on this port is its replica set's primary now (False when it does not answer)."""
+    client: pymongo.MongoClient = pymongo.MongoClient(host, port, directConnection=True, serverSelectionTimeoutMS=500)
+    try:
+        return bool(client.admin.command("hello").get("isWritablePrimary"))
+    except PyMongoError:
+        return False
     finally:
         client.close()
 

@@ -13,6 +13,7 @@ from carecore.repository.errors import validated, write_errors
 
 class EscalationRepository(Repository):
     collection_name = "escalations"
+    durable = True
 
     async def next_id(self, day: date) -> str:
         return await next_daily_id(self._db, "ES", day)

@@ -240,7 +240,7 @@ COLLECTIONS: Dict[str, Tuple[Type[BaseModel], List[IndexSpec]]] = {
 }
 
 # Collections with no model of their own: id sequences for ticket numbers, the KPI counts per month.
-AUXILIARY_COLLECTIONS: Dict[str, List[IndexSpec]] = {"counters": [], "kpi_months": []}
+AUXILIARY_COLLECTIONS: Dict[str, List[IndexSpec]] = {"counters": [], "kpi_months": [], "leases": []}
 
 # Collections earlier versions kept, dropped on start: they derived "whose birthday / bill day
 # is today" from the customers, which the customers' own indexes now answer.

@@ -56,6 +56,7 @@ class Reservation:
 
 class SendRepository(Repository):
     collection_name = "sends"
+    durable = True
 
     async def reserve(self, data: Any) -> Reservation:
         """Insert the record under its idempotency key, or return the one already there."""
@@ -197,6 +198,7 @@ class SendRepository(Repository):
 
 class ParkedCallbackRepository(Repository):
     collection_name = "parked_callbacks"
+    durable = True  # a delivery outcome that arrived before its send
 
     async def park(self, data: Any) -> ParkedCallback:
         """Keep a callback for later; the same callback again keeps its first arrival time."""

@@ -27,6 +27,7 @@ SURVEY_SENT = ("accepted", "queued", "sending", "sent", "delivered")
 
 class TicketRepository(Repository):
     collection_name = "tickets"
+    durable = True
 
     async def next_id(self, kind: TicketKind, day: date) -> str:
         """CP-20261123-0001 / FT-20261123-0001."""

@@ -1,0 +1,105 @@
+"""One scheduler leader among the care services, by a lease in MongoDB."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import List
+
+import aiohttp
+
+from care_scheduler.leader import LEASE, Leadership
+from care_scheduler.service import JOBS, create_app
+from carecore.clock import FixedClock, utcnow
+from carecore.config import Settings
+from carecore.repository import Database
+from carecore.sms.gateway import SmsGateway
+from localrun.mongod import free_port
+from tests.conftest import start_app
+
+
+def leadership(db: Database, name: str, events: List[str], ttl_s: float = 1.0) -> Leadership:
+    return Leadership(db.leases, ttl_s=ttl_s, holder=name, on_elected=lambda: events.append(f"{name} elected"),
+                      on_deposed=lambda: events.append(f"{name} deposed"))
+
+
+async def test_one_holder_at_a_time_and_a_clean_stop_hands_over_at_once(db: Database) -> None:
+    events: List[str] = []
+    a, b = leadership(db, "a", events, ttl_s=30), leadership(db, "b", events, ttl_s=30)
+    await a.tick()
+    await b.tick()
+    await a.tick()  # renewing keeps it
+    assert (a.leading, b.leading) == (True, False) and events == ["a elected"]
+    await a.stop()
+    await b.tick()
+    assert (a.leading, b.leading) == (False, True) and events == ["a elected", "a deposed", "b elected"]
+    assert (await db.leases.holder(LEASE))[0] == "b"
+
+
+async def test_a_killed_leader_is_replaced_once_its_lease_expires(db: Database) -> None:
+    events: List[str] = []
+    a, b = leadership(db, "a", events), leadership(db, "b", events)
+    await a.tick()  # then "killed": it never renews or releases
+    await b.tick()
+    assert not b.leading
+    await asyncio.sleep(1.1)
+    await b.tick()
+    assert b.leading
+    await a.tick()  # it comes back: the lease is b's now, so a stands down
+    assert not a.leading and events == ["a elected", "b elected", "a deposed"]
+
+
+async def test_a_leader_that_cannot_renew_stops_before_its_lease_runs_out(db: Database) -> None:
+    """MongoDB away: by the time another may take the lease over, the old leader has stopped scheduling."""
+    events: List[str] = []
+    now = [100.0]
+    a = Leadership(db.leases, ttl_s=9, holder="a", monotonic=lambda: now[0],
+                   on_elected=lambda: events.append("elected"), on_deposed=lambda: events.append("deposed"))
+    await a.tick()
+    away = Database.connect(f"mongodb://127.0.0.1:{free_port()}/?directConnection=true", db.name,
+                            server_selection_timeout_ms=100)
+    a.leases = away.leases
+    try:
+        now[0] += 3
+        await a.tick()  # one missed renewal: the lease surely runs 6 s more
+        assert a.leading
+        now[0] += 3
+        await a.tick()  # 3 s left, less than a renewal period: stop now
+        assert not a.leading and events == ["elected", "deposed"]
+    finally:
+        away.close()
+
+
+async def test_a_running_lease_is_refused_to_others_until_released(db: Database) -> None:
+    assert await db.leases.acquire(LEASE, "a", 60)
+    holder, until = await db.leases.holder(LEASE)
+    assert holder == "a" and until is not None and 59 < (until - utcnow()).total_seconds() <= 60.5
+    assert not await db.leases.acquire(LEASE, "b", 60)
+    assert await db.leases.release(LEASE, "a")
+    assert await db.leases.acquire(LEASE, "b", 60)
+
+
+async def test_of_two_care_services_only_the_leader_schedules(db: Database, gateway: SmsGateway, auth_token: str) -> None:
+    settings = Settings(twilio_auth_token=auth_token, scheduler_lease_s=3)
+    clock = FixedClock(datetime(2026, 11, 23, 9, 30))
+    apps = [create_app(settings, db=db, gateway=gateway, clock=clock, catch_up=False) for _ in range(2)]
+    started = [await start_app(app) for app in apps]
+    try:
+        async with aiohttp.ClientSession() as http:
+            health = []
+            for _, url in started:
+                async with http.get(url + "/healthz") as resp:
+                    assert resp.status == 200
+                    health.append(await resp.json())
+            metrics = []
+            for _, url in started:
+                async with http.get(url + "/metrics") as resp:
+                    metrics.append(await resp.text())
+        assert [h["role"] for h in health] == ["leader", "follower"]
+        assert [h["scheduler"] for h in health] == ["running", "stopped"]
+        assert "care_scheduler_leader 1.0" in metrics[0] and "care_scheduler_leader 0.0" in metrics[1]
+        await started[0][0].cleanup()  # the leader stops cleanly and gives the lease up
+        await asyncio.sleep(1.2)  # the follower's next attempt, a third of the lease later
+        assert apps[1][JOBS].scheduler.running
+    finally:
+        await started[1][0].cleanup()
