@@ -17,7 +17,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 SYSTEM_PACKAGES := fonts-noto-cjk chromium nodejs npm redis-server haproxy
 CHAT_CLIENT := node_modules/socket.io-client/dist/socket.io.min.js
-.PHONY: venv system-deps chat-client run cluster shell test test-bot lint validate train seed nlu-report loc import-templates bench-import bench-kpis bench-select bench-dispatch bench-bot bench-long-chat drills check-env clean
+.PHONY: venv system-deps chat-client run cluster shell test test-bot lint validate train seed nlu-report loc import-templates bench-import bench-kpis bench-select bench-dispatch bench-bot bench-long-chat drills cluster-drills check-env clean
 
 venv: $(STAMP)
 
@@ -122,6 +122,10 @@ bench-long-chat: venv train chat-client
 # Fault drills: each prints PASS/FAIL with its counts (results/drills.json); exit 1 if any fails.
 drills: venv train
 	$(PY) benchmarks/drills.py
+
+# Failover drills on `make cluster`'s topology (results/cluster-drills.json); exit 1 if any fails.
+cluster-drills: venv system-deps train
+	$(PY) benchmarks/cluster_drills.py $(BENCH_ARGS)
 
 check-env: venv
 	$(PY) -m pip check

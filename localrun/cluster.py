@@ -101,6 +101,7 @@ class Cluster:
     var: Path
     bot: bool = True
     demo_customers: int = DEMO_CUSTOMERS
+    extra_env: Dict[str, str] = field(default_factory=dict)  # for every process (drills: timezone, short leases)
     mongo: List[EmbeddedMongo] = field(default_factory=list)
     redis: Optional[EmbeddedRedis] = None
     haproxy: Optional[HAProxy] = None
@@ -148,11 +149,18 @@ class Cluster:
                         self.ports.action_servers, self.ports.care_services)
 
     def start(self) -> None:
+        self.start_database()
+        self.start_services()
+
+    def start_database(self) -> None:
+        """The replica set, with the demo data when empty (a drill adds its own before the services start)."""
         self.var.mkdir(parents=True, exist_ok=True)
         log.info("starting a 3-member replica set on ports %s", self.ports.mongo)
         self._replica_set()
-        self.env = self.shared_env()
+        self.env = {**self.shared_env(), **self.extra_env}
         asyncio.run(_prepare_database(self.mongodb_uri, self.settings, self.demo_customers))
+
+    def start_services(self) -> None:
         if self.bot:
             log.info("training the assistant if its data changed")
             subprocess.run(train_command(), env=self.env, cwd=PROJECT_ROOT, check=True)
