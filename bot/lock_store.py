@@ -20,28 +20,17 @@ from __future__ import annotations
 import json
 import logging
 from typing import Any, Callable, Optional, Tuple, TypeVar
-from urllib.parse import unquote, urlsplit
 
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
+from carecore.redis_url import redis_options
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 DEFAULT_TIMEOUT_S = 0.5
-
-
-def redis_options(url: str) -> dict[str, Any]:
-    """Host, port, db and password of a ``redis://[:password@]host:port/db`` URL."""
-    parts = urlsplit(url if "://" in url else f"redis://{url}")
-    if parts.scheme not in ("redis", "rediss") or not parts.hostname:
-        raise ValueError(f"lock store URL must look like redis://host:port/db, not {url!r}")
-    db = parts.path.strip("/") or "1"
-    if not db.isdigit():
-        raise ValueError(f"lock store URL names database {db!r}; Redis databases are numbers")
-    return {"host": parts.hostname, "port": parts.port or 6379, "db": int(db),
-            "password": unquote(parts.password) if parts.password else None, "use_ssl": parts.scheme == "rediss"}
 
 
 class AtomicRedisLockStore(RedisLockStore):

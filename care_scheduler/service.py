@@ -5,22 +5,19 @@ database, gateway and clock. Routes: docs/campaigns.md.
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import logging
 import re
-import time
 from contextlib import asynccontextmanager
-from datetime import datetime
-from typing import Any, AsyncIterator, Awaitable, Callable, Dict, Optional, Tuple
+from typing import Any, AsyncIterator, Awaitable, Callable, Optional
 
 import aiohttp
 from aiohttp import web
-from prometheus_client import CollectorRegistry, Counter, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from care_scheduler import kpis, operations
+from care_scheduler.app_keys import CASEWORK, CLOCK, DB, GATEWAY, JOBS, LEADERSHIP, SETTINGS
 from care_scheduler.casework import CaseClosed, Casework
 from care_scheduler.console.app import setup_console
 from care_scheduler.console.pages import Keys
@@ -28,6 +25,7 @@ from care_scheduler.import_api import ImportKeys, setup_import_api
 from care_scheduler.jobs import CareJobs
 from care_scheduler.leader import Leadership
 from care_scheduler.maintenance_api import MaintenanceKeys, setup_maintenance_api
+from care_scheduler.metrics import METRICS, ServiceMetrics, mongodb_answers
 from care_scheduler.public.pages import PublicKeys, setup_public_pages
 from care_scheduler.rasa_client import HandBackFailed, RasaClient
 from carecore.clock import Clock, SystemClock
@@ -40,120 +38,14 @@ from carecore.sms.gateway import SmsGateway
 
 log = logging.getLogger(__name__)
 
+__all__ = ["JOBS", "METRICS", "SETTINGS", "ServiceMetrics", "create_app", "serve"]
+
 MAX_BODY_BYTES = 64 * 1024
 HSTS = "max-age=31536000"
 MESSAGE_SID = re.compile(MESSAGE_SID_PATTERN)
 CALLBACK_STATUSES = {"accepted", "queued", "sending", "sent", "delivered", "undelivered", "failed",
                      "receiving", "received", "read", "canceled", "scheduled", "partially_delivered"}
 
-SETTINGS = web.AppKey("settings", Settings)
-CLOCK = web.AppKey("clock", Clock)  # type: ignore[type-abstract]
-DB = web.AppKey("db", Database)
-GATEWAY = web.AppKey("gateway", SmsGateway)
-JOBS = web.AppKey("jobs", CareJobs)
-LEADERSHIP = web.AppKey("leadership", Leadership)
-CASEWORK = web.AppKey("casework", Casework)
-
-
-PING_TIMEOUT_S = 3.0
-
-
-async def mongodb_answers(db: Database) -> bool:
-    """Whether MongoDB answers a ping within ``PING_TIMEOUT_S``: what health and metrics report."""
-    try:
-        return await asyncio.wait_for(db.ping(), PING_TIMEOUT_S)
-    except asyncio.TimeoutError:
-        return False
-
-
-class ServiceMetrics:
-    """Process counters, plus gauges read from MongoDB (the sends log is the truth).
-
-    Counting the sends log reads every record, millions after years of campaigns, so a scrape does not
-    wait on it: it starts one recount at a time when the last is ``METRICS_RECOUNT_S`` old and shows the
-    last counts meanwhile. ``care_mongodb_up`` is a ping of its own, so a slow count is not "MongoDB down".
-    """
-
-    RECOUNT_LIMIT_S = 60.0  # the server gives a recount up after this
-
-    def __init__(self, app: web.Application, *, scrape_waits_s: float = 2.0,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
-        """``scrape_waits_s``: how long a scrape waits for the recount it started (fresh counts when quick)."""
-        self.registry = CollectorRegistry()
-        self.callbacks = Counter("care_status_callbacks", "Twilio status callbacks by result",
-                                 ["result"], registry=self.registry)
-        self.admin = Counter("care_admin_requests", "Admin API requests by result", ["result"],
-                             registry=self.registry)
-        self._app = app
-        self._scrape_waits_s = scrape_waits_s
-        self._monotonic = monotonic
-        self._mongodb_up = 0.0
-        self._sends: Dict[Tuple[str, str], int] = {}
-        self._counted_at: Optional[datetime] = None
-        self._recount_due = float("-inf")
-        self._recount: Optional[asyncio.Task[None]] = None
-        self.registry.register(self)
-
-    async def refresh(self) -> None:
-        """Read what the gauges show; ``collect`` runs synchronously, so it is done before rendering."""
-        up = await mongodb_answers(self._app[DB])
-        self._mongodb_up = 1.0 if up else 0.0
-        if up and self._recount is None and self._monotonic() >= self._recount_due:
-            self._recount_due = self._monotonic() + self._app[SETTINGS].metrics_recount_s
-            self._recount = asyncio.create_task(self._count_sends())
-        if self._recount is not None:
-            await asyncio.wait([self._recount], timeout=self._scrape_waits_s)
-
-    async def _count_sends(self) -> None:
-        try:
-            counts = await self._app[DB].sends.count_by_status(max_time_s=self.RECOUNT_LIMIT_S)
-        except Exception as exc:  # MongoDB gone or the count too slow: the last counts stand, with their time
-            log.warning("counting the sends log for /metrics failed (%s); the last counts stand", exc)
-        else:
-            self._sends, self._counted_at = counts, self._app[CLOCK].now()
-        finally:
-            self._recount = None
-
-    async def close(self) -> None:
-        """Stop a recount still running (the service is shutting down)."""
-        task = self._recount
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-
-    def collect(self) -> Any:
-        jobs = self._app[JOBS]
-        sends = GaugeMetricFamily("care_sends", "Messages in the sends log by kind and status, as last counted",
-                                  labels=["kind", "status"])
-        for (kind, status), n in sorted(self._sends.items()):
-            sends.add_metric([kind, status], n)
-        yield sends
-        if self._counted_at is not None:
-            yield GaugeMetricFamily("care_sends_counted_timestamp_seconds",
-                                    "When the care_sends counts were taken", value=self._counted_at.timestamp())
-        yield GaugeMetricFamily("care_mongodb_up", "1 when MongoDB answered the last scrape's ping",
-                                value=self._mongodb_up)
-        yield GaugeMetricFamily("care_scheduler_running", "1 when the campaign scheduler runs",
-                                value=1.0 if jobs.scheduler.running else 0.0)
-        yield GaugeMetricFamily("care_scheduler_leader", "1 while this instance holds the scheduler lease",
-                                value=1.0 if self._app[LEADERSHIP].leading else 0.0)
-        runs = GaugeMetricFamily("care_job_runs", "Campaign runs since start by kind and result",
-                                 labels=["kind", "result"])
-        for (kind, result), n in sorted(jobs.runs_total.items()):
-            runs.add_metric([kind, result], n)
-        yield runs
-        last = GaugeMetricFamily("care_job_last_run_timestamp_seconds", "Start of each kind's last run",
-                                 labels=["kind"])
-        duration = GaugeMetricFamily("care_job_last_run_duration_seconds", "Duration of each kind's last run",
-                                     labels=["kind"])
-        for kind, run in sorted(jobs.last_runs.items()):
-            last.add_metric([kind], run.started_at.timestamp())
-            duration.add_metric([kind], run.duration_s)
-        yield last
-        yield duration
-
-
-METRICS = web.AppKey("metrics", ServiceMetrics)
 
 
 # --- Twilio status callbacks ---------------------------------------------------------------------------

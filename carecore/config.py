@@ -157,6 +157,9 @@ class Settings(BaseSettings):
     link_secret: Optional[str] = Field(
         None, description="HMAC key of survey and opt-out links; unset: random per start (old links stop working)."
     )
+    lock_store_url: Optional[str] = Field(
+        None, description="Redis of the Rasa servers' lock store (`make cluster`); the care service reports whether it answers."
+    )
     scheduler_lease_s: float = Field(
         15, ge=3, description="Scheduler leader's lease: another care service takes over this long after it stops renewing."
     )

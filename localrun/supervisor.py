@@ -167,7 +167,7 @@ class Supervisor:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
         env.setdefault("MONGODB_DB", self.settings.mongodb_db)
-        env.setdefault("ACTION_SERVER_PORT", str(self.settings.action_server_port))
+        env.setdefault("ACTION_SERVER_URL", f"http://127.0.0.1:{self.settings.action_server_port}/webhook")
         env.setdefault("LOCK_STORE_TYPE", "in_memory")  # one Rasa server; endpoints.yml names both
         env.setdefault("LOCK_STORE_URL", "")
         # Per-run secrets unless configured: never written anywhere.

@@ -42,6 +42,18 @@ async def db(mongo_uri: str) -> AsyncIterator[Database]:
     database.close()
 
 
+ENDPOINTS_ENV = {"ACTION_SERVER_URL": "http://127.0.0.1:5055/webhook", "MONGODB_URI": "mongodb://h", "MONGODB_DB": "d",
+                 "LOCK_STORE_TYPE": "in_memory", "LOCK_STORE_URL": ""}
+
+
+@pytest.fixture
+def endpoints_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """Every variable endpoints.yml names, as the supervisors set them; a test overrides what it needs."""
+    for name, value in ENDPOINTS_ENV.items():
+        monkeypatch.setenv(name, value)
+    return monkeypatch
+
+
 @pytest.fixture
 def auth_token() -> str:
     return uuid.uuid4().hex

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any, AsyncIterator, Dict, Tuple
 
 import aiohttp
@@ -15,11 +16,13 @@ from care_scheduler.jobs import CareJobs
 from care_scheduler.service import JOBS, METRICS, ServiceMetrics, create_app
 from carecore.clock import FixedClock, utcnow
 from carecore.config import Settings
-from carecore.model import SendStatus
+from carecore.model import ImportStatus, SendStatus
 from carecore.repository import Database
 from carecore.sms import signature
 from carecore.sms.gateway import SmsGateway
 from carecore.sms.message import Sms
+from localrun.mongod import free_port
+from localrun.redis import EmbeddedRedis
 from tests import factories
 from tests.conftest import start_app
 
@@ -378,3 +381,28 @@ async def test_over_plain_http_no_hsts_is_sent(db: Database, gateway: SmsGateway
                 assert "Secure" not in resp.headers.get("Set-Cookie", "")
     finally:
         await runner.cleanup()
+
+
+async def test_metrics_report_the_lock_stores_redis_and_failed_imports(db: Database, gateway: SmsGateway,
+                                                                      auth_token: str, tmp_path: Path) -> None:
+    """What the alert rules need beside MongoDB: Redis down, an import that failed."""
+    redis = EmbeddedRedis(tmp_path, free_port())
+    settings = Settings(twilio_auth_token=auth_token, lock_store_url=redis.start(), metrics_recount_s=0)
+    now = datetime(2026, 12, 4, 10, 0, tzinfo=timezone.utc)
+    await db.import_jobs.start({"_id": "IMP-20261204-0001", "kind": "contacts", "source": "cli", "actor": "ops",
+                                "file_name": "contacts.csv", "owner": "ops:1", "started_at": now, "heartbeat_at": now},
+                               stale_after=timedelta(minutes=5))
+    await db.import_jobs.finish("IMP-20261204-0001", ImportStatus.failed, {}, now, error="no such column")
+    runner, url = await start_app(create_app(settings, db=db, gateway=gateway, start_scheduler=False))
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(url + "/metrics") as resp:
+                up = await resp.text()
+            redis.stop()
+            async with http.get(url + "/metrics") as resp:
+                down = await resp.text()
+    finally:
+        await runner.cleanup()
+        redis.stop()
+    assert "care_redis_up 1.0" in up and "care_redis_up 0.0" in down
+    assert 'care_import_jobs{status="failed"} 1.0' in up

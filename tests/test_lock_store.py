@@ -12,7 +12,8 @@ import pytest
 from rasa.core.lock_store import InMemoryLockStore, LockError, LockStore, RedisLockStore
 from rasa.utils.endpoints import read_endpoint_config
 
-from bot.lock_store import AtomicRedisLockStore, redis_options
+from bot.lock_store import AtomicRedisLockStore
+from carecore.redis_url import redis_options
 from localrun.mongod import free_port
 from localrun.redis import EmbeddedRedis
 from tests.stack import ROOT
@@ -145,11 +146,9 @@ def test_redis_url_parts() -> None:
     ("bot.lock_store.AtomicRedisLockStore", "redis://127.0.0.1:{port}/1", AtomicRedisLockStore),
 ])
 def test_endpoints_choose_the_lock_store_from_the_environment(kind: str, url: str, expected: type,
-                                                              redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    port = redis_options(redis_url)["port"]
-    for name, value in (("ACTION_SERVER_PORT", "5055"), ("MONGODB_URI", "mongodb://h"), ("MONGODB_DB", "d"),
-                        ("LOCK_STORE_TYPE", kind), ("LOCK_STORE_URL", url.format(port=port))):
-        monkeypatch.setenv(name, value)
+                                                              redis_url: str, endpoints_env: pytest.MonkeyPatch) -> None:
+    endpoints_env.setenv("LOCK_STORE_TYPE", kind)
+    endpoints_env.setenv("LOCK_STORE_URL", url.format(port=redis_options(redis_url)["port"]))
     store = LockStore.create(read_endpoint_config(str(ROOT / "endpoints.yml"), "lock_store"))
     assert type(store) is expected
     if isinstance(store, AtomicRedisLockStore):

@@ -171,12 +171,9 @@ async def test_portal_sign_in_is_refused_when_not_configured() -> None:
         assert resp.status == 401
 
 
-def test_only_form_validation_actions_are_sent_the_domain(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_only_form_validation_actions_are_sent_the_domain(endpoints_env: pytest.MonkeyPatch) -> None:
     from rasa.core.actions.action import RemoteAction
 
-    for name, value in (("ACTION_SERVER_PORT", "5055"), ("MONGODB_URI", "mongodb://h"), ("MONGODB_DB", "d"),
-                        ("LOCK_STORE_TYPE", "in_memory"), ("LOCK_STORE_URL", "")):
-        monkeypatch.setenv(name, value)
     endpoint = read_endpoint_config(str(ROOT / "endpoints.yml"), "action_endpoint")
     domain = Domain.load(str(ROOT / "domain"))
     tracker = DialogueStateTracker.from_events("web-1", [], domain.slots)

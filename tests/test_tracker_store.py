@@ -17,12 +17,9 @@ from localrun.mongod import free_port
 from tests.stack import ROOT
 
 
-def test_endpoints_load_the_fast_failing_mongo_tracker_store(mongo_uri: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MONGODB_URI", mongo_uri)
-    monkeypatch.setenv("MONGODB_DB", f"tracker_{uuid.uuid4().hex[:6]}")
-    monkeypatch.setenv("ACTION_SERVER_PORT", "5055")
-    monkeypatch.setenv("LOCK_STORE_TYPE", "in_memory")
-    monkeypatch.setenv("LOCK_STORE_URL", "")
+def test_endpoints_load_the_fast_failing_mongo_tracker_store(mongo_uri: str, endpoints_env: pytest.MonkeyPatch) -> None:
+    endpoints_env.setenv("MONGODB_URI", mongo_uri)
+    endpoints_env.setenv("MONGODB_DB", f"tracker_{uuid.uuid4().hex[:6]}")
     endpoint = read_endpoint_config(str(ROOT / "endpoints.yml"), "tracker_store")
     store = TrackerStore.create(endpoint, Domain.empty())
     assert isinstance(store, FastFailMongoTrackerStore)  # Rasa silently falls back to memory on a bad path

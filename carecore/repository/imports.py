@@ -75,6 +75,10 @@ class ImportJobRepository(Repository):
             update["error"] = error[:2000]
         await self._col.update_one({"_id": job_id}, {"$set": update})
 
+    async def count_by_status(self) -> Dict[str, int]:
+        """How many imports ended each way (for /metrics: a failed import is an operator's alert)."""
+        return {row["_id"]: row["n"] async for row in self._col.aggregate([{"$group": {"_id": "$status", "n": {"$sum": 1}}}])}
+
     async def recent(self, limit: int = 20) -> list[ImportJob]:
         cursor = self._col.find().sort("started_at", -1).limit(limit)
         return [ImportJob.parse_obj(doc) async for doc in cursor]
