@@ -368,7 +368,13 @@ def main() -> int:
     parser.add_argument("--speed-patches", default=None,
                         help="the product's Rasa speed patches for this run (KEYCARE_RASA_SPEED_PATCHES: all, none, "
                              "or names; bot/rasa_compat.py): to measure what each is worth")
+    parser.add_argument("--cluster", action="store_true",
+                        help="instead: throughput through HAProxy with one Rasa server and with two (bench_cluster.py)")
     args = parser.parse_args()
+    if args.cluster:
+        from bench_cluster import main as cluster_main
+
+        return cluster_main(args.users, args.messages, args.customers)
     if args.speed_patches is not None:
         os.environ["KEYCARE_RASA_SPEED_PATCHES"] = args.speed_patches
     if not 1 <= args.rounds <= args.messages // (2 * args.users):

@@ -10,6 +10,7 @@ services' scheduler may send. Each drill prints PASS/FAIL with its counts; figur
 3. rasa: a Rasa server SIGKILLed mid-conversation (verified, a form in progress).
 4. redis: Redis SIGKILLed, conversations carry on, and recover when it returns.
 5. ordering: messages sent at the same moment to one conversation, through HAProxy to both Rasa servers.
+6. backup: the replica set backed up, every member's data destroyed, restored; the counts still hold.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -36,9 +38,12 @@ from drills import exactly_once  # noqa: E402
 from harness import ROOT, DrillResult, Due, due_customers, write_results  # noqa: E402
 
 from bot.fallback import TRY_AGAIN  # noqa: E402
+from carecore import repository  # noqa: E402
 from carecore.config import Settings  # noqa: E402
 from carecore.repository import Database  # noqa: E402
-from localrun.cluster import Cluster, Ports  # noqa: E402
+from localrun.backup import backup, restore  # noqa: E402
+from localrun.cluster import REPLICA_SET, Cluster, Ports  # noqa: E402
+from localrun.mongod import HOST  # noqa: E402
 from localrun.seed import manager_docs  # noqa: E402
 from tests.stack import latest_code  # noqa: E402
 
@@ -185,7 +190,9 @@ def drill_mongo(cluster: Cluster, day: date, contacts: int) -> DrillResult:
     due = seed_birthdays(cluster, day, contacts, first_index=3001)
     argv = [sys.executable, "-m", "care_scheduler", "run", "birthday", "--date", day.isoformat(),
             "--now", f"{day.isoformat()}T09:00"]
-    campaign = subprocess.Popen(argv, env=cluster.env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    log_path = cluster.var / "campaign.log"  # a pipe nobody reads would stall the campaign when full
+    with log_path.open("ab") as log_file:
+        campaign = subprocess.Popen(argv, env=cluster.env, cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT)
     chat = Chat(cluster)
     replies: List[Tuple[float, str, float]] = []  # (sent at, kind, seconds)
     talking = threading.Event()
@@ -207,7 +214,7 @@ def drill_mongo(cluster: Cluster, day: date, contacts: int) -> DrillResult:
     cluster.kill(f"mongo-{primary}")
     new_primary = cluster.primary_port(timeout_s=60)
     election_s = time.monotonic() - killed
-    out, _ = campaign.communicate(timeout=900)
+    campaign.wait(timeout=900)
     reruns = 0
     while not settled(exactly_once(due, greetings_to(cluster, due))) and reruns < 2:  # only if it could not carry on
         reruns += 1
@@ -230,7 +237,7 @@ def drill_mongo(cluster: Cluster, day: date, contacts: int) -> DrillResult:
     if normal_again is None or normal_again > 15:
         problems.append(f"no normal answer within 15 s of the kill ({normal_again})")
     if campaign.returncode != 0:
-        problems.append(f"the campaign process failed: {out.decode(errors='replace')[-300:]}")
+        problems.append(f"the campaign process failed: {log_path.read_text(errors='replace')[-300:]}")
     return DrillResult("mongodb primary killed during a campaign and a conversation", not problems, counts, problems)
 
 
@@ -298,9 +305,55 @@ def drill_ordering(cluster: Cluster, messages: int = 8) -> DrillResult:
     return DrillResult("simultaneous messages to one conversation", not problems, counts, problems)
 
 
+def stored_counts(cluster: Cluster) -> Dict[str, int]:
+    db = repository.inspection_handle(HOST, cluster.primary_port(timeout_s=120), cluster.settings.mongodb_db)
+    counts = {f"sends_{row['_id']}": row["n"] for row in db["sends"].aggregate(
+        [{"$group": {"_id": "$status", "n": {"$sum": 1}}}])}
+    for name in ("customers", "tickets", "escalations", "audit_log", "conversations"):
+        counts[name] = db[name].count_documents({})
+    db.client.close()
+    return dict(sorted(counts.items()))
+
+
+def drill_backup_restore(cluster: Cluster, day: date, tmp: Path) -> DrillResult:
+    """Back up, destroy every member's data, restore: what the drills left is all there, and a rerun of the
+    MongoDB drill's campaign sends nothing again."""
+    before = stored_counts(cluster)
+    archive = backup(cluster.mongo, tmp / "backup.tar.gz")
+    for member in cluster.mongo:
+        member.kill()
+        shutil.rmtree(member.data_dir)
+    started = time.monotonic()
+    restore(archive, cluster.mongo, REPLICA_SET)
+    restored_s = time.monotonic() - started
+    after = stored_counts(cluster)
+    messages = len(received(cluster))
+    argv = [sys.executable, "-m", "care_scheduler", "run", "birthday", "--date", day.isoformat(),
+            "--now", f"{day.isoformat()}T09:00"]
+    rerun = subprocess.run(argv, env=cluster.env, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    time.sleep(1)
+    sent_again = len(received(cluster)) - messages
+    chat = Chat(cluster)
+    answered_s = wait_for(lambda: chat.say("你好")[0] == "normal", 60, every_s=0.5)
+    counts = {"archive_mb": round(archive.stat().st_size / 1e6, 1), "restore_s": round(restored_s, 1),
+              "records_before": sum(before.values()), "records_after": sum(after.values()),
+              "rerun_exit": rerun.returncode, "sent_again": sent_again,
+              "assistant_back_s": round(answered_s, 1) if answered_s is not None else None}
+    problems = []
+    if before != after:
+        problems.append(f"records differ: {set(before.items()) ^ set(after.items())}")
+    if rerun.returncode != 0 or sent_again:
+        problems.append(f"the rerun sent {sent_again} again (exit {rerun.returncode}): {rerun.stderr[-300:]}")
+    if answered_s is None:
+        problems.append("the assistant did not answer normally within 60 s of the restore")
+    return DrillResult("backup, destroy, restore", not problems, counts, problems)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--contacts", type=int, default=600, help="greetings per campaign drill")
+    parser.add_argument("--only", action="append", choices=["ordering", "rasa", "redis", "leader", "mongo", "backup"],
+                        help="run only these drills (backup reruns the mongo drill's campaign: run both)")
     args = parser.parse_args()
     zone = daytime_zone()
     today = datetime.now(ZoneInfo(zone)).date()
@@ -315,9 +368,13 @@ def main() -> int:
             started = time.perf_counter()
             cluster.start()
             print(f"cluster started in {time.perf_counter() - started:.0f} s", flush=True)
-            for drill in (lambda: drill_ordering(cluster), lambda: drill_rasa(cluster), lambda: drill_redis(cluster),
-                          lambda: drill_leader(cluster, today, args.contacts),
-                          lambda: drill_mongo(cluster, today + timedelta(days=1), args.contacts)):
+            drills = {"ordering": lambda: drill_ordering(cluster), "rasa": lambda: drill_rasa(cluster),
+                      "redis": lambda: drill_redis(cluster), "leader": lambda: drill_leader(cluster, today, args.contacts),
+                      "mongo": lambda: drill_mongo(cluster, today + timedelta(days=1), args.contacts),
+                      "backup": lambda: drill_backup_restore(cluster, today + timedelta(days=1), tmp)}
+            for name, drill in drills.items():
+                if args.only and name not in args.only:
+                    continue
                 started = time.perf_counter()
                 result = drill()
                 result.counts["seconds"] = round(time.perf_counter() - started, 1)

@@ -30,6 +30,7 @@ from carecore.config import PROJECT_ROOT, Settings, get_settings
 from carecore.logging_setup import setup_logging
 from localrun.haproxy import Balancer, HAProxy
 from localrun.mongod import HOST, EmbeddedMongo, free_port
+from localrun.processes import run_until_stopped
 from localrun.redis import EmbeddedRedis
 from localrun.supervisor import (
     DEMO_CUSTOMERS,
@@ -285,23 +286,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     cluster = Cluster(settings, Ports.from_base(args.base_port, args.rasa, args.actions, args.care),
                       settings.var_dir / "cluster")
 
-    def _request_stop(signum: int, _frame: object) -> None:
-        cluster.stopping = True
-
-    signal.signal(signal.SIGINT, _request_stop)
-    signal.signal(signal.SIGTERM, _request_stop)
-    code = 0
-    try:
-        cluster.start()
-        code = cluster.wait()
-    except Exception:
-        log.exception("cluster start-up failed")
-        code = 1
-    finally:
-        cluster.stop()
-    log.info("cluster stopped")
-    return code
-
+    return run_until_stopped(cluster, cluster.wait, "cluster")
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -20,6 +20,8 @@ from typing import List, Optional, Sequence
 
 from jinja2 import Environment, StrictUndefined
 
+from localrun.processes import stop_process
+
 HOST = "127.0.0.1"
 STICKY_COOKIE = "KEYCARE_RASA"
 
@@ -140,11 +142,5 @@ class HAProxy:
             time.sleep(0.05)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGUSR1)  # soft stop: finish what is in flight
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, signal.SIGUSR1)  # soft stop: finish what is in flight
         self.process = None

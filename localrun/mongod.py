@@ -51,7 +51,7 @@ class EmbeddedMongo:
         port: int,
         *,
         cache_size_gb: float = 0.5,
-        replica_set: str = REPLICA_SET,
+        replica_set: Optional[str] = REPLICA_SET,
         close_idle_files_s: Optional[int] = None,
     ) -> None:
         self.data_dir = Path(data_dir)
@@ -78,13 +78,13 @@ class EmbeddedMongo:
             "--dbpath", str(self.data_dir),
             "--port", str(self.port),
             "--bind_ip", HOST,
-            "--replSet", self.replica_set,
             "--wiredTigerCacheSizeGB", str(self.cache_size_gb),
             "--logpath", str(self.log_path),
             "--logappend",
             "--quiet",
-        ] + ([f"--wiredTigerEngineConfigString=file_manager=(close_idle_time={self.close_idle_files_s})"]
-             if self.close_idle_files_s else [])
+        ] + (["--replSet", self.replica_set] if self.replica_set else []) + (
+            [f"--wiredTigerEngineConfigString=file_manager=(close_idle_time={self.close_idle_files_s})"]
+            if self.close_idle_files_s else [])
 
     def start(self, timeout_s: float = 60.0, *, initiate: bool = True) -> str:
         """Start mongod (or adopt one already serving this port) and return its URI.
@@ -115,7 +115,7 @@ class EmbeddedMongo:
                     self.stop()
                     raise TimeoutError(f"mongod did not answer on port {self.port} within {timeout_s}s")
                 time.sleep(0.2)
-        if initiate:
+        if initiate and self.replica_set:
             repository.ensure_replica_set(HOST, self.port, self.replica_set)
         return self.uri
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import logging
 import shutil
-import signal
 import socket
 import subprocess
 import time
 from pathlib import Path
 from typing import List, Optional
+
+from localrun.processes import stop_process
 
 log = logging.getLogger(__name__)
 
@@ -73,11 +74,5 @@ class EmbeddedRedis:
             self.process.wait()
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         self.process = None

@@ -26,6 +26,7 @@ from carecore.passwords import hash_password
 from carecore.repository import Database
 from carecore.runtime import embedded_mongo
 from localrun.mongod import EmbeddedMongo
+from localrun.processes import run_until_stopped
 from localrun.seed import seed
 
 log = logging.getLogger("keycare.run")
@@ -264,23 +265,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     setup_logging(settings.log_level)
     supervisor = Supervisor(settings, bot=not args.no_bot, shell=args.shell)
 
-    def _request_stop(signum: int, _frame: object) -> None:
-        supervisor.stopping = True
-
-    signal.signal(signal.SIGINT, _request_stop)
-    signal.signal(signal.SIGTERM, _request_stop)
-    code = 0
-    try:
-        supervisor.start()
-        code = supervisor.run_shell() if args.shell else supervisor.wait()
-    except Exception:
-        log.exception("start-up failed")
-        code = 1
-    finally:
-        supervisor.stop()
-    log.info("stopped")
-    return code
-
+    return run_until_stopped(supervisor, supervisor.run_shell if args.shell else supervisor.wait, "product")
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

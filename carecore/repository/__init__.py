@@ -8,11 +8,15 @@ by the typed models and again by each collection's ``$jsonSchema`` validator mad
 from carecore.repository.customers import BirthdaySelection
 from carecore.repository.database import (
     Database,
+    drop_replica_set_config,
     ensure_replica_set,
+    fsync_lock,
+    fsync_unlock,
     inspection_handle,
     is_primary,
     server_answers,
     shutdown_server,
+    wait_caught_up,
 )
 from carecore.repository.errors import DatabaseError, DuplicateRecordError, RecordValidationError
 from carecore.repository.identity import LoginFailureRepository

@@ -233,6 +233,38 @@ def is_primary(host: str, port: int) -> bool:
         client.close()
 
 
+def fsync_lock(host: str, port: int) -> None:
+    """Flush and block writes on this mongod, so its data files can be copied as a backup."""
+    with pymongo.MongoClient(host, port, directConnection=True, serverSelectionTimeoutMS=5000) as client:
+        client.admin.command("fsync", lock=True)
+
+
+def wait_caught_up(host: str, primary_port: int, secondary_port: int, timeout_s: float = 60.0) -> None:
+    """Until the secondary has applied everything the primary had when this was called (a backup taken
+    from a member still catching up, say one just restarted, would miss the latest writes)."""
+    with pymongo.MongoClient(host, primary_port, directConnection=True, serverSelectionTimeoutMS=5000) as client:
+        target = client.admin.command("replSetGetStatus")["optimes"]["appliedOpTime"]["ts"]
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            members = client.admin.command("replSetGetStatus")["members"]
+            secondary = next(m for m in members if m["name"] == f"{host}:{secondary_port}")
+            if secondary.get("stateStr") == "SECONDARY" and secondary["optime"]["ts"] >= target:
+                return
+            time.sleep(0.2)
+    raise TimeoutError(f"the secondary on port {secondary_port} did not catch up within {timeout_s}s")
+
+
+def fsync_unlock(host: str, port: int) -> None:
+    with pymongo.MongoClient(host, port, directConnection=True, serverSelectionTimeoutMS=5000) as client:
+        client.admin.command("fsyncUnlock")
+
+
+def drop_replica_set_config(host: str, port: int) -> None:
+    """On a standalone mongod started from a backup: forget the old replica set (its ``local`` database)."""
+    with pymongo.MongoClient(host, port, directConnection=True, serverSelectionTimeoutMS=5000) as client:
+        client.drop_database("local")
+
+
 def inspection_handle(host: str, port: int, name: str) -> Any:
     """A synchronous handle on one database, for tools that check the product from outside (drills).
 
