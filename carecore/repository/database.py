@@ -259,12 +259,6 @@ def fsync_unlock(host: str, port: int) -> None:
         client.admin.command("fsyncUnlock")
 
 
-def drop_replica_set_config(host: str, port: int) -> None:
-    """On a standalone mongod started from a backup: forget the old replica set (its ``local`` database)."""
-    with pymongo.MongoClient(host, port, directConnection=True, serverSelectionTimeoutMS=5000) as client:
-        client.drop_database("local")
-
-
 def inspection_handle(host: str, port: int, name: str) -> Any:
     """A synchronous handle on one database, for tools that check the product from outside (drills).
 
