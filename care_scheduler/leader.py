@@ -5,7 +5,8 @@ care service keeps its own scheduler and starts it only while it holds the ``sch
 lease is renewed every third of its time. A leader that cannot renew (MongoDB away, the process
 stalled) stops its scheduler once its lease would have run out by its own reckoning, before another can
 take the lease over; one that is killed is replaced when its lease expires. What the old leader left
-half done is finished by the new one's catch-up, exactly once, through the sends' reservations.
+half done is finished by the new one's catch-up, exactly once, through the sends' reservations (a run
+a deposed leader still has in flight goes on, and cannot send what the new one sends).
 
 Every instance, leader or not, serves the console, the status callbacks, the admin API and the pages.
 """
@@ -28,7 +29,7 @@ LEASE = "scheduler"
 
 
 def instance_name() -> str:
-    """Unique per process, readable in the console and the logs."""
+    """Unique per process, readable in /healthz, the logs and the lease's document."""
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
@@ -41,7 +42,6 @@ class Leadership:
         self.holder = holder or instance_name()
         self.monotonic = monotonic
         self.leading = False
-        self.terms = 0  # times this instance became leader
         self._valid_until = 0.0  # by this process's clock: the lease surely holds until then
         self._task: Optional[asyncio.Task[None]] = None
 
@@ -60,7 +60,7 @@ class Leadership:
         if held:
             self._valid_until = asked + self.ttl_s
             if not self.leading:
-                self.leading, self.terms = True, self.terms + 1
+                self.leading = True
                 log.info("%s is the scheduler leader", self.holder)
                 self.on_elected()
         elif self.leading and (held is False or self.monotonic() >= self._valid_until - self.renew_every_s):

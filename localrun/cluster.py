@@ -109,6 +109,7 @@ class Cluster:
     procs: Dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     services: Dict[str, Service] = field(default_factory=dict)
     env: Dict[str, str] = field(default_factory=dict)
+    own_env: Dict[str, Dict[str, str]] = field(default_factory=dict)  # a process's own settings (its port)
     stopping: bool = False
 
     @property
@@ -154,7 +155,7 @@ class Cluster:
         self.start_services()
 
     def start_database(self) -> None:
-        """The replica set, with the demo data when empty (a drill adds its own before the services start)."""
+        """The replica set, its schema, and the demo data when it is empty."""
         self.var.mkdir(parents=True, exist_ok=True)
         log.info("starting a 3-member replica set on ports %s", self.ports.mongo)
         self._replica_set()
@@ -172,6 +173,7 @@ class Cluster:
         wanted = [emulator_service(self.ports.emulator, self.emulator_log)] \
             if self.env.get("KEYCARE_EMULATOR") == "1" else []
         wanted += [care_service(port, f"care-{i + 1}") for i, port in enumerate(self.ports.care_services)]
+        self.own_env.update({f"care-{i + 1}": {"CARE_PORT": str(port)} for i, port in enumerate(self.ports.care_services)})
         if self.bot:
             wanted += [action_server(port, f"actions-{i + 1}") for i, port in enumerate(self.ports.action_servers)]
             wanted += [rasa_server(port, self.env["RASA_API_TOKEN"], name=f"rasa-{i + 1}")
@@ -185,9 +187,7 @@ class Cluster:
                  self.ports.url(self.ports.bot), self.ports.url(self.ports.care), self.ports.mongo, self.ports.redis)
 
     def launch(self, service: Service) -> None:
-        env = dict(self.env)
-        if service.name.startswith("care-"):
-            env["CARE_PORT"] = str(self.ports.care_services[int(service.name.split("-")[1]) - 1])
+        env = {**self.env, **self.own_env.get(service.name, {})}
         log.info("starting %s", service.name)
         self.services[service.name] = service
         self.procs[service.name] = subprocess.Popen(service.argv, env=env, cwd=PROJECT_ROOT, start_new_session=True)

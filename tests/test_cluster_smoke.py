@@ -9,7 +9,6 @@ import sys
 import time
 import urllib.request
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any, Dict, Iterator, List
 from zoneinfo import ZoneInfo
 
@@ -111,7 +110,7 @@ def report(stdout: str) -> Dict[str, Any]:
     return json.loads(stdout[stdout.index("{"):])
 
 
-def test_it_stops_cleanly(cluster: Cluster, tmp_path: Path) -> None:
+def test_it_stops_cleanly(cluster: Cluster) -> None:
     procs = dict(cluster.procs)
     started = time.monotonic()
     cluster.stop()
