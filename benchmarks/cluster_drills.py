@@ -10,6 +10,7 @@ services' scheduler may send. Each drill prints PASS/FAIL with its counts; figur
 3. rasa: a Rasa server SIGKILLed mid-conversation (verified, a form in progress).
 4. redis: Redis SIGKILLed, conversations carry on, and recover when it returns.
 5. ordering: messages sent at the same moment to one conversation, through HAProxy to both Rasa servers.
+   socketio: a socket.io chat over long-polling through HAProxy and both servers, pinned by cookie.
 6. backup: the replica set backed up, every member's data destroyed, restored; the counts still hold.
 """
 
@@ -32,10 +33,13 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 from zoneinfo import ZoneInfo
 
+import aiohttp
+import socketio
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from drills import exactly_once  # noqa: E402
-from harness import ROOT, DrillResult, Due, due_customers, write_results  # noqa: E402
+from drills import exactly_once, merged_results  # noqa: E402
+from harness import RESULTS, ROOT, DrillResult, Due, due_customers, write_results  # noqa: E402
 
 from bot.fallback import TRY_AGAIN  # noqa: E402
 from carecore import repository  # noqa: E402
@@ -284,6 +288,46 @@ def drill_redis(cluster: Cluster, messages: int = 5) -> DrillResult:
     return DrillResult("redis killed", not problems, counts, problems)
 
 
+def drill_socketio(cluster: Cluster, messages: int = 5) -> DrillResult:
+    """socket.io held to long-polling through HAProxy and both Rasa servers: each poll must reach the server
+    holding the connection, which HAProxy's cookie ensures. Without the cookie, as a control, it breaks."""
+    bot = cluster.ports.url(cluster.ports.bot)
+
+    async def chat(keep_cookies: bool) -> Tuple[int, str]:
+        jar = aiohttp.CookieJar(unsafe=True) if keep_cookies else aiohttp.DummyCookieJar()
+        answers: List[Any] = []
+        async with aiohttp.ClientSession(cookie_jar=jar) as http:
+            sio = socketio.AsyncClient(http_session=http, reconnection=False)
+            sio.on("bot_uttered", answers.append)
+            session = call(f"{bot}/webhooks/rest/session", {})
+            answered = 0
+            try:
+                await sio.connect(bot, auth={"token": session["token"]}, transports=["polling"], wait_timeout=10)
+                await sio.emit("session_request", {"session_id": session["session_id"]})
+                for _ in range(messages):
+                    before = len(answers)
+                    await sio.emit("user_uttered", {"message": "你好", "session_id": session["session_id"]})
+                    for _ in range(150):
+                        if len(answers) > before or not sio.connected:
+                            break
+                        await asyncio.sleep(0.1)
+                    if len(answers) == before:
+                        return answered, "no answer" if sio.connected else "disconnected"
+                    answered += 1
+                return answered, "ok"
+            except Exception as exc:  # the control is expected to end here
+                return answered, type(exc).__name__
+            finally:
+                await sio.disconnect()
+
+    pinned, pinned_end = asyncio.run(chat(True))
+    unpinned, unpinned_end = asyncio.run(chat(False))
+    counts = {"messages": messages, "answered_with_cookie": pinned, "with_cookie": pinned_end,
+              "answered_without_cookie": unpinned, "without_cookie": unpinned_end}
+    problems = [] if pinned == messages else [f"only {pinned} of {messages} answered over polling ({pinned_end})"]
+    return DrillResult("socket.io pinned to one Rasa server by cookie", not problems, counts, problems)
+
+
 def drill_ordering(cluster: Cluster, messages: int = 8) -> DrillResult:
     chat = Chat(cluster)
     texts = [f"你好{i}" for i in range(messages)]
@@ -352,7 +396,7 @@ def drill_backup_restore(cluster: Cluster, day: date, tmp: Path) -> DrillResult:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--contacts", type=int, default=600, help="greetings per campaign drill")
-    parser.add_argument("--only", action="append", choices=["ordering", "rasa", "redis", "leader", "mongo", "backup"],
+    parser.add_argument("--only", action="append", choices=["ordering", "socketio", "rasa", "redis", "leader", "mongo", "backup"],
                         help="run only these drills (backup reruns the mongo drill's campaign: run both)")
     args = parser.parse_args()
     zone = daytime_zone()
@@ -368,7 +412,8 @@ def main() -> int:
             started = time.perf_counter()
             cluster.start()
             print(f"cluster started in {time.perf_counter() - started:.0f} s", flush=True)
-            drills = {"ordering": lambda: drill_ordering(cluster), "rasa": lambda: drill_rasa(cluster),
+            drills = {"ordering": lambda: drill_ordering(cluster), "socketio": lambda: drill_socketio(cluster),
+                      "rasa": lambda: drill_rasa(cluster),
                       "redis": lambda: drill_redis(cluster), "leader": lambda: drill_leader(cluster, today, args.contacts),
                       "mongo": lambda: drill_mongo(cluster, today + timedelta(days=1), args.contacts),
                       "backup": lambda: drill_backup_restore(cluster, today + timedelta(days=1), tmp)}
@@ -382,7 +427,9 @@ def main() -> int:
                 results.append(result)
         finally:
             cluster.stop()
-    write_results("cluster-drills", {"timezone": zone, "drills": [r.__dict__ for r in results]})
+    for result in results:
+        result.counts["timezone"] = zone
+    write_results("cluster-drills", merged_results(RESULTS / "cluster-drills.json", 0, results))
     return 0 if results and all(r.passed for r in results) else 1
 
 
