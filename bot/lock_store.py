@@ -18,7 +18,6 @@ are checked against Rasa's by ``bot.rasa_compat`` at start-up.
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any, Callable, Optional, Tuple, TypeVar
 
 from rasa.core.lock import TicketLock
@@ -26,8 +25,6 @@ from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
 from carecore.redis_url import redis_options
-
-log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 DEFAULT_TIMEOUT_S = 0.5

@@ -23,7 +23,7 @@ from care_scheduler.console.app import setup_console
 from care_scheduler.console.pages import Keys
 from care_scheduler.import_api import ImportKeys, setup_import_api
 from care_scheduler.jobs import CareJobs
-from care_scheduler.leader import Leadership
+from care_scheduler.leader import LEASE, Leadership
 from care_scheduler.maintenance_api import MaintenanceKeys, setup_maintenance_api
 from care_scheduler.metrics import METRICS, ServiceMetrics, mongodb_answers
 from care_scheduler.public.pages import PublicKeys, setup_public_pages
@@ -90,12 +90,14 @@ async def healthz(request: web.Request) -> web.Response:
     # A follower's scheduler waits for the lease; a leader's must run.
     healthy = mongo_ok and (jobs.scheduler.running or not leadership.leading)
     next_runs = jobs.next_runs()
+    leader = (await app[DB].leases.holder(LEASE))[0] if mongo_ok else None  # from any instance: who leads
     body = {
         "status": "ok" if healthy else "unhealthy",
         "mongodb": "ok" if mongo_ok else "unreachable",
         "scheduler": "running" if jobs.scheduler.running else "stopped",
         "role": "leader" if leadership.leading else "follower",
         "instance": leadership.holder,
+        "leader": leader,
         "jobs": {kind: {"schedule": app[SETTINGS].care_schedules[kind], "next_run": next_runs.get(kind),
                         "last_run": jobs.last_runs[kind].as_dict() if kind in jobs.last_runs else None}
                  for kind in app[SETTINGS].care_schedules},

@@ -18,8 +18,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,14 +81,6 @@ class Ports:
         return f"http://{HOST}:{port}"
 
 
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2):
-            return True
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 def fernet_key() -> str:
     return base64.urlsafe_b64encode(os.urandom(32)).decode()
 
@@ -138,13 +128,12 @@ class Cluster:
             env["CONSOLE_URL"] = self.ports.url(self.ports.care) + "/console"
         return env
 
-    def _replica_set(self) -> str:
+    def _replica_set(self) -> None:
         self.mongo = [EmbeddedMongo(self.var / f"mongo-{i + 1}", port, cache_size_gb=0.25, replica_set=REPLICA_SET)
                       for i, port in enumerate(self.ports.mongo)]
         for member in self.mongo:
             member.start(initiate=False)
         repository.ensure_replica_set(HOST, self.ports.mongo[0], REPLICA_SET, members=self.ports.mongo, timeout_s=60)
-        return self.mongodb_uri
 
     def _balancer(self) -> Balancer:
         return Balancer(self.ports.bot, self.ports.actions, self.ports.care, self.ports.rasa_servers,
@@ -200,15 +189,13 @@ class Cluster:
     def wait_balanced(self, timeout_s: float = 15) -> None:
         """Until HAProxy's health checks have seen a server of each backend up (they mark them down while
         the servers start)."""
+        assert self.haproxy is not None and self.haproxy.process is not None
         urls = [self.ports.url(self.ports.care) + "/metrics"]
         if self.bot:
             urls += [self.ports.url(self.ports.bot) + "/", self.ports.url(self.ports.actions) + "/health"]
-        deadline = time.monotonic() + timeout_s
         for url in urls:
-            while not _answers(url):
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"HAProxy has no server up behind {url}")
-                time.sleep(0.2)
+            if not _wait_http(url, timeout_s, self.haproxy.process):
+                raise RuntimeError(f"HAProxy has no server up behind {url}")
 
     def kill(self, name: str) -> None:
         """SIGKILL one process (``rasa-1``, ``care-2``, ``redis``, ``mongo-<port>``), as a drill does."""

@@ -98,6 +98,7 @@ async def test_of_two_care_services_only_the_leader_schedules(db: Database, gate
                 async with http.get(url + "/metrics") as resp:
                     metrics.append(await resp.text())
         assert [h["role"] for h in health] == ["leader", "follower"]
+        assert health[0]["leader"] == health[1]["leader"] == health[0]["instance"]
         assert [h["scheduler"] for h in health] == ["running", "stopped"]
         assert "care_scheduler_leader 1.0" in metrics[0] and "care_scheduler_leader 0.0" in metrics[1]
         await started[0][0].cleanup()  # the leader stops cleanly and gives the lease up
