@@ -14,11 +14,12 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from contextlib import contextmanager
 from typing import Iterator
 
 import jwt
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Browser, sync_playwright
 
 from carecore.sms import signature
 from localrun.seed import manager_docs
@@ -96,6 +97,17 @@ def test_english_speaking_contact_is_verified_and_answered_in_english(stack: Sta
 
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    """Debian's Chromium, headless, driven by Playwright (never `playwright install`)."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            yield browser
+        finally:
+            browser.close()
 RESULTS = ROOT / "results"
 
 
@@ -115,24 +127,20 @@ def test_manager_resolves_an_escalation_in_the_browser(stack: Stack) -> None:
 
     RESULTS.mkdir(exist_ok=True)
     console = f"http://127.0.0.1:{stack.care_port}/console"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 860}, locale="zh-CN")
-            page.goto(f"{console}/")
-            page.fill("#manager_id", manager_id)
-            page.fill("#password", password)
-            page.click("button[type=submit]")
-            page.wait_for_selector(f"a:has-text('{escalation_id}')")
-            page.screenshot(path=str(RESULTS / "console-inbox.png"), full_page=True)
-            page.click(f"a:has-text('{escalation_id}')")
-            page.wait_for_selector("h1:has-text('升级转人工')")
-            assert "客户要求" in page.content() or "转人工" in page.content()
-            page.click("button:has-text('解决')")
-            page.wait_for_selector("text=已通知客户")
-            page.screenshot(path=str(RESULTS / "console-escalation.png"), full_page=True)
-        finally:
-            browser.close()
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1280, "height": 860}, locale="zh-CN")
+        page.goto(f"{console}/")
+        page.fill("#manager_id", manager_id)
+        page.fill("#password", password)
+        page.click("button[type=submit]")
+        page.wait_for_selector(f"a:has-text('{escalation_id}')")
+        page.screenshot(path=str(RESULTS / "console-inbox.png"), full_page=True)
+        page.click(f"a:has-text('{escalation_id}')")
+        page.wait_for_selector("h1:has-text('升级转人工')")
+        assert "客户要求" in page.content() or "转人工" in page.content()
+        page.click("button:has-text('解决')")
+        page.wait_for_selector("text=已通知客户")
+        page.screenshot(path=str(RESULTS / "console-escalation.png"), full_page=True)
 
     notices = [m["body"] for m in stack.emulator_messages(to=number) if escalation_id in m["body"]]
     assert notices and "处理完毕" in notices[-1]
@@ -160,42 +168,38 @@ def test_web_chat_page_verifies_and_answers_and_its_conversation_is_its_own(stac
     """Headless Chromium on /chat: a question, the mobile, the code from the emulator, the answer. A
     second browser that knows the conversation id but not its token gets nothing into it."""
     base = f"http://127.0.0.1:{stack.rasa_port}"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            page = browser.new_page(viewport={"width": 480, "height": 820}, locale="zh-CN")
-            page.goto(f"{base}/chat")
-            page.wait_for_selector("body[data-session=ready]", timeout=30_000)
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 480, "height": 820}, locale="zh-CN")
+        page.goto(f"{base}/chat")
+        page.wait_for_selector("body[data-session=ready]", timeout=30_000)
 
-            def ask(text: str, expect: str) -> None:
-                page.fill("#input", text)
-                page.press("#input", "Enter")
-                page.wait_for_selector(f"#log li.bot:has-text('{expect}')", timeout=60_000)
+        def ask(text: str, expect: str) -> None:
+            page.fill("#input", text)
+            page.press("#input", "Enter")
+            page.wait_for_selector(f"#log li.bot:has-text('{expect}')", timeout=60_000)
 
-            ask("帮我查一下我们单位上个月的费用", "手机号码")
-            ask("13800000060", "验证码")  # KA0000006's first contact
-            ask(latest_code(stack, "+8613800000060"), "通信消费")
-            RESULTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(RESULTS / "chat-page.png"), full_page=True)
-            target = page.get_attribute("body", "data-conversation")
-            events, shown = _tracker_events(stack, target), page.locator("#log li").count()
+        ask("帮我查一下我们单位上个月的费用", "手机号码")
+        ask("13800000060", "验证码")  # KA0000006's first contact
+        ask(latest_code(stack, "+8613800000060"), "通信消费")
+        RESULTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(RESULTS / "chat-page.png"), full_page=True)
+        target = page.get_attribute("body", "data-conversation")
+        events, shown = _tracker_events(stack, target), page.locator("#log li").count()
 
-            intruder = browser.new_context().new_page()
-            intruder.goto(f"{base}/chat?lang=en")
-            intruder.wait_for_selector("body[data-session=ready]", timeout=30_000)
-            outcome = intruder.evaluate("""async (target) => {
-                const rest = await fetch("/webhooks/rest/webhook", {method: "POST",
-                    headers: {"Content-Type": "application/json"},
-                    body: JSON.stringify({sender: target, message: "上个月话费多少"})});
-                const refused = await new Promise((done) => {
-                    const socket = io({auth: {}, transports: ["polling"], reconnection: false});
-                    socket.on("connect_error", (error) => done(error.data && error.data.status));
-                    socket.on("connect", () => done("connected"));
-                });
-                return {rest: rest.status, socket: refused};
-            }""", target)
-            assert outcome == {"rest": 401, "socket": 401}
-            assert _tracker_events(stack, target) == events  # nothing reached the conversation
-            assert page.locator("#log li").count() == shown  # and nothing new showed in its page
-        finally:
-            browser.close()
+        intruder = browser.new_context().new_page()
+        intruder.goto(f"{base}/chat?lang=en")
+        intruder.wait_for_selector("body[data-session=ready]", timeout=30_000)
+        outcome = intruder.evaluate("""async (target) => {
+            const rest = await fetch("/webhooks/rest/webhook", {method: "POST",
+                headers: {"Content-Type": "application/json"},
+                body: JSON.stringify({sender: target, message: "上个月话费多少"})});
+            const refused = await new Promise((done) => {
+                const socket = io({auth: {}, transports: ["polling"], reconnection: false});
+                socket.on("connect_error", (error) => done(error.data && error.data.status));
+                socket.on("connect", () => done("connected"));
+            });
+            return {rest: rest.status, socket: refused};
+        }""", target)
+        assert outcome == {"rest": 401, "socket": 401}
+        assert _tracker_events(stack, target) == events  # nothing reached the conversation
+        assert page.locator("#log li").count() == shown  # and nothing new showed in its page
