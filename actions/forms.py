@@ -20,7 +20,7 @@ from actions.common import Identity, lang_of, verified_identity
 from actions.escalation import escalate
 from actions.services import Services, services
 from actions.verification import FAILED, VERIFICATION_SLOTS, VerificationSteps
-from carecore.clock import utcnow
+from carecore.clock import stored_now
 from carecore.deadlines import complaint_deadline, fault_deadlines
 from carecore.model import Circuit, EscalationReason, Ticket, TicketKind
 from carecore.repository import DatabaseError
@@ -226,7 +226,7 @@ class _SubmitForm(Action):
 async def _open_ticket(svc: Services, tracker: Tracker, who: Identity, kind: TicketKind, **fields: Any) -> Ticket:
     """A new ticket of the verified customer, numbered per business day, its creation in the history."""
     customer, contact = who
-    now = utcnow()
+    now = stored_now(svc.clock)
     channel = tracker.get_latest_input_channel() or "chat"
     return await svc.db.tickets.create({
         "_id": await svc.db.tickets.next_id(kind, svc.clock.now().date()),
@@ -246,7 +246,7 @@ class ActionSubmitComplaint(_SubmitForm):
                      who: Identity) -> List[EventType]:
         urgent = tracker.get_slot("complaint_urgent") is True
         customer, contact = who
-        due = complaint_deadline(contact.tier, customer.customer_class, utcnow(), svc.settings.complaint_reply_hours)
+        due = complaint_deadline(contact.tier, customer.customer_class, stored_now(svc.clock), svc.settings.complaint_reply_hours)
         ticket = await _open_ticket(
             svc, tracker, who, TicketKind.complaint,
             category=str(tracker.get_slot("complaint_category") or "other")[:40],
@@ -272,7 +272,7 @@ class ActionSubmitFault(_SubmitForm):
         if circuit is None:  # re-checked: only the customer's own circuits
             dispatcher.utter_message(response="utter_circuit_not_yours", value=tracker.get_slot("fault_circuit"))
             return []
-        due = fault_deadlines(contact.tier, utcnow(), svc.settings.fault_sla_hours)
+        due = fault_deadlines(contact.tier, stored_now(svc.clock), svc.settings.fault_sla_hours)
         text = f"{tracker.get_slot('fault_symptom')}（{tracker.get_slot('fault_since')}）"
         window = (await svc.db.maintenance.active_for_circuits([circuit.circuit_id], svc.clock.now())).get(
             circuit.circuit_id)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Set, Tuple
 from zoneinfo import ZoneInfo
 
@@ -81,8 +81,12 @@ class PlanContext:
                    signer_for(settings), promo or {}, extra_festivals or {})
 
     def link(self, purpose: Purpose, subject: str) -> str:
-        """A signed survey or opt-out link (``carecore.links``)."""
-        return self.links.url(purpose, subject, self.now)
+        """A signed survey or opt-out link (``carecore.links``), counted from the end of the planned day.
+
+        The same link all day keeps a re-planned message the same as the one first recorded.
+        """
+        day_ends = datetime.combine(self.day + timedelta(days=1), time(0), tzinfo=ZoneInfo(self.settings.timezone))
+        return self.links.url(purpose, subject, day_ends)
 
     async def case_contact(self, case: str, customer_id: str,
                            contact_id: Optional[str]) -> Optional[Tuple[Customer, Contact]]:

@@ -70,3 +70,8 @@ def to_millisecond(moment: datetime) -> datetime:
 def utcnow() -> datetime:
     """Aware UTC now for audit timestamps, cut to the millisecond BSON dates keep."""
     return to_millisecond(datetime.now(timezone.utc))
+
+
+def stored_now(clock: Clock) -> datetime:
+    """``clock``'s now as the database keeps it (UTC, milliseconds): for what deadlines are counted from."""
+    return to_millisecond(clock.now().astimezone(timezone.utc))

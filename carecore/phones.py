@@ -48,12 +48,18 @@ def mask(number: str) -> str:
     return head + digits[:keep_head] + "*" * (len(digits) - keep_head - 4) + digits[-4:]
 
 
-_PHONE_IN_TEXT = re.compile(r"(?<!\w)\+?\d[\d\- ]{8,16}\d(?!\w)")
+# A number in a URL's query string starts with an encoded plus (twilio-python logs its lookups' URLs).
+_PHONE_IN_TEXT = re.compile(r"(%2B|(?<!\w)\+?)(\d[\d\- ]{8,16}\d)(?!\w)", re.IGNORECASE)
+
+
+def _masked(match: re.Match[str]) -> str:
+    sign, number = match.groups()
+    return mask(sign + number) if len(sign) < 3 else sign + mask("+" + number)[1:]
 
 
 def mask_text(text: str) -> str:
-    """Mask every phone-number-looking run in free text (log lines, exception messages)."""
-    return _PHONE_IN_TEXT.sub(lambda m: mask(m.group(0)), text)
+    """Mask every phone-number-looking run in free text (log lines, exception messages, URLs)."""
+    return _PHONE_IN_TEXT.sub(_masked, text)
 
 
 class MaskPhoneNumbersFilter(logging.Filter):

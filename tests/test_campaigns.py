@@ -59,7 +59,8 @@ def bodies_to(emu: TwilioEmulator, number: str) -> List[str]:
     return [m["body"] for m in emu.messages.values() if m["to"] == number]
 
 
-async def test_feb_29_birthday_in_2027_once_with_personal_wishes(db: Database, gateway: SmsGateway, emulator) -> None:
+async def test_feb_29_birthday_in_2027_once_with_personal_wishes(db: Database, gateway: SmsGateway, emulator,
+                                                                 caplog: pytest.LogCaptureFixture) -> None:
     emu, _ = emulator
     await seed(db, [
         contact("0000003-01", "+8613800000301", {"calendar": "solar", "month": 2, "day": 29, "year": 1988},
@@ -73,6 +74,7 @@ async def test_feb_29_birthday_in_2027_once_with_personal_wishes(db: Database, g
     assert await db.sends.get("birthday:0000003-01:2027-02-28") is not None
     again = await runner(db, gateway, datetime(2027, 2, 28, 15, 0)).run("birthday")
     assert again.outcomes == {"already": 1} and emu.stats.create_requests == 1
+    assert "different content" not in caplog.text  # the re-planned body, opt-out link included, is the same
 
 
 async def test_lunar_30th_is_greeted_on_the_29th_of_a_short_month(db: Database, gateway: SmsGateway, emulator) -> None:
