@@ -2,7 +2,8 @@
 
 A run outside the send window is rescheduled for when it opens, and a kind whose time today has
 passed runs at start-up, so a process that was down at 09:00 still greets today's birthdays; runs
-are idempotent, so a catch-up never sends twice. Parked status callbacks are applied every minute.
+are idempotent, so a catch-up never sends twice. Parked status callbacks are applied every minute, and
+final statuses whose callbacks never came are looked up every ten.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from carecore.sms.gateway import SmsGateway
 
 log = logging.getLogger(__name__)
 PARKED_CALLBACKS_EVERY_S = 60
+STATUS_CHECKS_EVERY_MIN = 10
 
 
 @dataclass
@@ -82,6 +84,9 @@ class CareJobs:
         self.scheduler.add_job(self.apply_parked_callbacks, IntervalTrigger(seconds=PARKED_CALLBACKS_EVERY_S),
                                id="parked_callbacks", name="parked status callbacks", max_instances=1,
                                coalesce=True, replace_existing=True)
+        self.scheduler.add_job(self.check_statuses, IntervalTrigger(minutes=STATUS_CHECKS_EVERY_MIN),
+                               id="status_checks", name="status lookups", max_instances=1, coalesce=True,
+                               replace_existing=True)
         self.scheduler.start()
         if catch_up:
             for kind in self.due_today():
@@ -97,6 +102,16 @@ class CareJobs:
             return
         if results:
             log.info("parked status callbacks: %s", dict(results))
+
+    async def check_statuses(self) -> None:
+        """Final statuses whose callbacks never came (``SmsGateway.check_statuses``)."""
+        try:
+            results = await self.gateway.check_statuses()
+        except Exception:  # MongoDB or the provider away: the next round asks again
+            log.exception("looking up unreported statuses failed")
+            return
+        if results:
+            log.info("status lookups: %s", dict(results))
 
     async def refresh_kpis(self) -> None:
         """This month's and last month's KPI counts (``care_scheduler.kpis``); a failure waits for the next round."""

@@ -106,7 +106,7 @@ async def test_a_callback_before_the_sid_is_parked_and_applied_by_the_job(servic
             assert 'care_status_callbacks_total{result="parked"} 1.0' in await metrics.text()
 
     jobs: CareJobs = app[JOBS]
-    assert jobs.scheduler.get_job("parked_callbacks") is not None
+    assert jobs.scheduler.get_job("parked_callbacks") is not None and jobs.scheduler.get_job("status_checks")
     await jobs.apply_parked_callbacks()  # the sid is not recorded yet: the callback waits
     assert (await db.sends.get("notice:early")).status == SendStatus.pending
     await db.sends.finish("notice:early", SendStatus.queued, only_from=[SendStatus.pending], sid=sid)

@@ -376,3 +376,38 @@ async def test_a_sender_whose_lease_was_taken_during_a_backoff_stops(db: Databas
     sleeps.append(long_backoff)
     record = await gateway.send(Sms.of(key="notice:backoff", kind="notice", to=TO, body="hi"))
     assert record.status == "pending" and record.attempts == 1 and emu.stats.create_requests == 1
+
+
+async def test_a_final_status_whose_callback_was_lost_is_looked_up(db: Database, clocked, emulator) -> None:
+    """Callbacks refused (the database was down) are made up for by lookups an hour on, two at the most."""
+    gateway, clock, _ = clocked
+    delivered = asyncio.Event()
+
+    async def database_down(request: web.Request) -> web.Response:
+        if (await request.post())["MessageStatus"] == "delivered":
+            delivered.set()
+        return web.Response(status=500)
+
+    app = web.Application()
+    app.router.add_post("/twilio/status", database_down)
+    runner, url = await start_app(app)
+    try:
+        gateway.status_callback_url = url + "/twilio/status"
+        await gateway.send(Sms.of(key="notice:lost", kind="notice", to=TO, body="hi"))
+        gateway.status_callback_url = None  # the emulator's stays queued: a route that never reports
+        await gateway.send(Sms.of(key="notice:quiet", kind="notice", to="+8613900139000", body="hi"))
+        await asyncio.wait_for(delivered.wait(), 10)
+    finally:
+        await runner.cleanup()
+    assert (await db.sends.get("notice:lost")).status == "queued"
+    clock.at += timedelta(minutes=59)
+    assert await gateway.check_statuses() == {}
+    clock.at += timedelta(minutes=2)
+    assert await gateway.check_statuses() == {"delivered": 1, "unchanged": 1}
+    assert (await db.sends.get("notice:lost")).status == "delivered"
+    clock.at += timedelta(hours=1, minutes=1)
+    assert await gateway.check_statuses() == {"unchanged": 1}
+    clock.at += timedelta(days=1)
+    assert await gateway.check_statuses() == {}
+    quiet = await db.sends.get("notice:quiet")
+    assert quiet.status == "queued" and quiet.status_checks == 2

@@ -7,7 +7,13 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from carecore.model import SendStatus, TicketEvent, TicketKind, TicketStatus
-from carecore.repository import Database, DuplicateRecordError, RecordValidationError, unfinished_query
+from carecore.repository import (
+    Database,
+    DuplicateRecordError,
+    RecordValidationError,
+    awaiting_outcome_query,
+    unfinished_query,
+)
 from carecore.repository.base import Repository
 from tests import factories
 
@@ -324,7 +330,8 @@ async def test_every_query_of_sends_has_its_index_and_no_index_goes_unread(db: D
     await db._db.sends.create_index([("status", 1), ("updated_at", 1)], name="by_status")  # as older versions had
     await db._db.sends.create_index([("meta.campaign", 1), ("status", 1)], name="by_campaign", sparse=True)
     await db.ensure_schema()
-    assert set(await db.indexes("sends")) == {"_id_", "sid", "unfinished", "by_customer", "by_created"}
+    assert set(await db.indexes("sends")) == {"_id_", "sid", "unfinished", "by_customer", "by_created",
+                                              "awaiting_outcome"}
     now = datetime.now(timezone.utc)
     for i in range(3):
         await db.sends.reserve({"_id": f"k:{i}", "kind": "birthday", "to": "+8613800138000", "body": "生日快乐",
@@ -346,6 +353,7 @@ async def test_every_query_of_sends_has_its_index_and_no_index_goes_unread(db: D
         "unfinished": col.find(unfinished_query("birthday:2026-11-23")),
         "by_customer": col.find({"customer_id": "KA0000001"}).sort("created_at", -1).limit(50),
         "by_created": col.find({"created_at": {"$gte": now - timedelta(days=30)}}),
+        "awaiting_outcome": col.find(awaiting_outcome_query(now, 2)).sort([("status_checks", 1), ("updated_at", 1)]),
     }
     for index, cursor in queries.items():
         assert used_index(await cursor.explain()) == {index}

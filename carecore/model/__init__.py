@@ -51,7 +51,15 @@ from carecore.model.records import (
     ImportRowError,
     ImportStatus,
 )
-from carecore.model.sends import UNFINISHED, UNFINISHED_VALUES, ParkedCallback, SendRecord, SendStatus, StatusEvent
+from carecore.model.sends import (
+    AWAITING_OUTCOME_VALUES,
+    UNFINISHED,
+    UNFINISHED_VALUES,
+    ParkedCallback,
+    SendRecord,
+    SendStatus,
+    StatusEvent,
+)
 from carecore.model.tickets import (
     OPEN_ESCALATION_STATUSES,
     OPEN_TICKET_STATUSES,

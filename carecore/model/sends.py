@@ -39,6 +39,9 @@ UNFINISHED = (SendStatus.pending, SendStatus.ambiguous, SendStatus.deferred)
 
 
 UNFINISHED_VALUES = tuple(status.value for status in UNFINISHED)  # as stored, for queries and the index
+# Taken by the provider, its final status not known yet: the status callbacks will tell, or a lookup.
+AWAITING_OUTCOME_VALUES = tuple(s.value for s in (SendStatus.accepted, SendStatus.queued, SendStatus.sending,
+                                                  SendStatus.sent))
 
 
 class StatusEvent(Model):
@@ -67,6 +70,7 @@ class SendRecord(Model):
     error_message: Optional[str] = Field(None, max_length=1000)
     suppressed_reason: Optional[str] = Field(None, max_length=64)
     attempts: int = Field(0, ge=0)
+    status_checks: int = Field(0, ge=0)  # lookups of a status whose callback never came
     created_at: datetime
     updated_at: datetime
     sent_at: Optional[datetime] = None

@@ -19,4 +19,4 @@ from carecore.repository.database import (
 )
 from carecore.repository.errors import DatabaseError, DuplicateRecordError, RecordValidationError
 from carecore.repository.identity import LoginFailureRepository
-from carecore.repository.sends import statuses_below, unfinished_query
+from carecore.repository.sends import awaiting_outcome_query, statuses_below, unfinished_query

@@ -11,6 +11,7 @@ from typing import Any, Dict, List, Tuple, Type
 from pydantic import BaseModel
 
 from carecore.model import (
+    AWAITING_OUTCOME_VALUES,
     UNFINISHED_VALUES,
     AccountManager,
     AssistantSession,
@@ -161,6 +162,9 @@ COLLECTIONS: Dict[str, Tuple[Type[BaseModel], List[IndexSpec]]] = {
              {"name": "unfinished", "partialFilterExpression": {"status": {"$in": UNFINISHED_VALUES}}}),
             ([("customer_id", 1), ("created_at", -1)], {"name": "by_customer"}),
             ([("created_at", 1)], {"name": "by_created"}),
+            # taken by the provider, the final status not come: the status lookup's (a message leaves it at delivery)
+            ([("status_checks", 1), ("updated_at", 1)],
+             {"name": "awaiting_outcome", "partialFilterExpression": {"status": {"$in": AWAITING_OUTCOME_VALUES}}}),
         ],
     ),
     "parked_callbacks": (

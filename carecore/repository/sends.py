@@ -10,7 +10,7 @@ from typing import Any, AsyncIterator, Dict, List, Optional, Sequence, Tuple
 import pymongo
 
 from carecore.clock import utcnow
-from carecore.model import UNFINISHED_VALUES, ParkedCallback, SendRecord, SendStatus
+from carecore.model import AWAITING_OUTCOME_VALUES, UNFINISHED_VALUES, ParkedCallback, SendRecord, SendStatus
 from carecore.repository.base import Repository
 from carecore.repository.errors import DuplicateRecordError, validated, write_errors
 
@@ -33,6 +33,12 @@ _STATUS_RANK = {
 def unfinished_query(campaign: str) -> Dict[str, Any]:
     """A campaign's unfinished messages: the filter of the partial index that holds only them."""
     return {"meta.campaign": campaign, "status": {"$in": UNFINISHED_VALUES}}
+
+
+def awaiting_outcome_query(before: datetime, max_checks: int) -> Dict[str, Any]:
+    """Messages still to be asked about: their index holds only those whose final status has not come."""
+    return {"status": {"$in": AWAITING_OUTCOME_VALUES}, "status_checks": {"$not": {"$gte": max_checks}},
+            "updated_at": {"$lt": before}}
 
 
 def statuses_below(status: SendStatus) -> List[str]:
@@ -148,6 +154,15 @@ class SendRepository(Repository):
             },
         )
         return result.matched_count == 1
+
+    async def awaiting_outcome(self, before: datetime, *, max_checks: int, limit: int) -> List[SendRecord]:
+        """Messages the provider took whose final status had not come by ``before``, the least-checked first."""
+        cursor = self._col.find(awaiting_outcome_query(before, max_checks)).sort([("status_checks", 1), ("updated_at", 1)]).limit(limit)
+        return [SendRecord.parse_obj(doc) async for doc in cursor]
+
+    async def count_status_check(self, key: str, at: datetime) -> None:
+        """One more lookup that learnt nothing new; the next waits as long again."""
+        await self._col.update_one({"_id": key}, {"$inc": {"status_checks": 1}, "$set": {"updated_at": at}})
 
     async def has_sid(self, sid: str) -> bool:
         return await self._col.find_one({"sid": sid}, {"_id": 1}) is not None

@@ -26,6 +26,11 @@ from carecore.sms.transports import UNSUBSCRIBED, Accepted, Outcome, SmsTranspor
 log = logging.getLogger(__name__)
 
 PARKED_CALLBACK_EXPIRY = timedelta(days=2)
+# A final status that has not come back this long after the last news is looked up, at most
+# STATUS_CHECKS times: a callback lost while the database was down must not leave a message "sent"
+# for good, but some routes never report delivery, and those are not asked about for ever.
+STATUS_CHECK_AFTER = timedelta(hours=1)
+STATUS_CHECKS = 2
 
 # A sender's rate limit (a campaign's MPS): awaited with a message's segments before each
 # provider call. The gateway calls it, not its callers, so that no call escapes it: a resend
@@ -234,6 +239,21 @@ class SmsGateway:
                 continue
             done.append(parked.id)
         await self.db.parked_callbacks.remove(done)
+        return results
+
+    async def check_statuses(self, *, limit: int = 500) -> Counter[str]:
+        """Look up the messages whose final status never came back, and record what the provider says."""
+        results: Counter[str] = Counter()
+        now = self._now()
+        for record in await self.db.sends.awaiting_outcome(now - STATUS_CHECK_AFTER, max_checks=STATUS_CHECKS,
+                                                           limit=limit):
+            found = await self.transport.status_of(record.sid or "")
+            mapped = _PROVIDER_STATUS.get(found[0]) if found else None
+            if found and mapped and await self.db.sends.apply_callback(record.sid or "", mapped, found[1]):
+                results[mapped.value] += 1
+            else:
+                await self.db.sends.count_status_check(record.id, now)
+                results["unchanged"] += 1
         return results
 
     async def _apply_callback(self, sid: str, status: SendStatus, error_code: Optional[int]) -> Optional[bool]:

@@ -73,6 +73,9 @@ class SmsTransport(Protocol):
     async def find_sent(self, to: str, body: str, since: datetime) -> Optional[Accepted]:
         """The message with this recipient and body sent since ``since``, if the provider has it."""
 
+    async def status_of(self, sid: str) -> Optional[Tuple[str, Optional[int]]]:
+        """The message's status and error code as the provider has them now; None if it keeps none."""
+
     async def close(self) -> None:
         ...
 
@@ -213,6 +216,17 @@ class TwilioTransport:
             return Accepted(sid=message.sid, status=message.status or "queued")
         return None
 
+    async def status_of(self, sid: str) -> Optional[Tuple[str, Optional[int]]]:
+        try:
+            message = await self._get_client().messages(sid).fetch_async()
+        except TwilioRestException as exc:
+            if exc.status == 404:
+                return None
+            raise classify(exc, _retry_after(_last_headers.get())) from None
+        except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
+            raise TransportError(Outcome.unreachable, f"status lookup failed: {exc!r}") from None
+        return str(message.status), message.error_code
+
     async def close(self) -> None:
         if self._http is not None:
             await self._http.close()
@@ -245,6 +259,9 @@ class ConsoleOutbox:
                 if row["to"] == to and row["body"] == body and datetime.fromisoformat(row["at"]) >= since:
                     return Accepted(sid=row["sid"], status="sent")
         return None
+
+    async def status_of(self, sid: str) -> Optional[Tuple[str, Optional[int]]]:
+        return None  # a file learns of no delivery
 
     async def close(self) -> None:
         return None
