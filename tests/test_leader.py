@@ -9,9 +9,10 @@ from typing import List
 import aiohttp
 from cryptography.fernet import Fernet
 
+from care_scheduler.jobs import CareJobs
 from care_scheduler.leader import LEASE, Leadership
 from care_scheduler.service import JOBS, create_app
-from carecore.clock import FixedClock, utcnow
+from carecore.clock import FixedClock, SystemClock, utcnow
 from carecore.config import Settings
 from carecore.repository import Database
 from carecore.sms.gateway import SmsGateway
@@ -133,3 +134,24 @@ async def test_a_console_login_holds_on_every_instance_and_so_does_its_limit(db:
         await second.close()
         for runner, _ in apps:
             await runner.cleanup()
+
+
+async def test_stepping_down_cancels_the_runs_in_flight(db: Database, gateway: SmsGateway) -> None:
+    """A deposed leader stops sending at once; a message cut off mid-call stays pending under its lease,
+    and the next leader's run looks it up before any resend (``SmsGateway.resume``)."""
+    jobs = CareJobs(db, gateway, Settings(), SystemClock())
+    jobs.start(catch_up=False)
+    running, cancelled = asyncio.Event(), asyncio.Event()
+
+    async def campaign() -> None:
+        running.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    jobs.scheduler.add_job(campaign, next_run_time=datetime.now(jobs.clock.tz))
+    await asyncio.wait_for(running.wait(), 5)
+    jobs.shutdown()  # Leadership's on_deposed
+    await asyncio.wait_for(cancelled.wait(), 5)
