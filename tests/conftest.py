@@ -20,6 +20,9 @@ from localrun.mongod import EmbeddedMongo, free_port
 from localrun.twilio_emulator import TwilioEmulator, create_app
 from tests.console_client import NOW, Browser
 
+# The action tests' fixtures (real domain, fixed clock, services on the real mongod) for every test_action_* module.
+pytest_plugins = ["tests.action_kit"]
+
 TEST_ACCOUNT_SID = "AC" + "1" * 32
 TEST_FROM = "+8610690000"
 TEST_SERVICE = "MG" + "2" * 32

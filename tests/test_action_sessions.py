@@ -17,7 +17,7 @@ from carecore.model import EscalationReason
 from carecore.repository import Database
 from carecore.sms.gateway import SmsGateway
 from tests import factories
-from tests.test_actions import VERIFIED_A, code_sent_to, run, tracker
+from tests.action_kit import VERIFIED_A, code_sent_to, run, tracker
 
 SECRET = "test-sender-secret"
 
@@ -63,3 +63,15 @@ async def test_a_chat_counts_for_group_until_verified(svc: Services, emulator) -
     await form.validate_otp_code(code_sent_to(emu, "+8613800138000"), dispatcher, t, {})
     doc = await _session(svc.db, "chat-9")
     assert (doc["verifications_started"], doc["verified"], doc["manager_id"]) == (1, True, "AM-CZJ01")
+
+
+@pytest.mark.parametrize(("slots", "text", "expected"), [
+    ({"language": "zh"}, "what's my bill", "en"),
+    ({"language": "en"}, "我们的专线又down了", "zh"),
+    ({"language": "en"}, "123456", None),  # a code keeps the language
+    ({"language": "zh", "profile_language": "zh"}, "hello", None),  # the profile wins
+    ({"language": "zh", "profile_language": "en"}, "你好", "en"),
+])
+async def test_the_reply_language_follows_the_profile_else_the_message(slots, text, expected) -> None:
+    events = await session.ActionSetLanguage().run(CollectingDispatcher(), tracker(slots=slots, text=text), {})
+    assert events == ([{"event": "slot", "name": "language", "value": expected, "timestamp": None}] if expected else [])

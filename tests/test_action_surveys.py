@@ -17,7 +17,7 @@ from carecore.model import Survey, TicketEvent
 from carecore.repository import Database
 from carecore.sms.gateway import SmsGateway
 from tests import factories
-from tests.test_actions import VERIFIED_A, VERIFIED_A_EN, run, tracker
+from tests.action_kit import VERIFIED_A, VERIFIED_A_EN, run, tracker
 
 SENT = datetime(2026, 11, 23, 10, 0)
 TICKET = "FT-20261123-0001"

@@ -25,9 +25,9 @@ from carecore.repository import Database
 from carecore.sms.gateway import SmsGateway
 from localrun.twilio_emulator import TwilioEmulator
 from tests import factories
+from tests.action_kit import VERIFIED_A, tracker
+from tests.action_kit import run as run_action
 from tests.conftest import start_app
-from tests.test_actions import VERIFIED_A, tracker
-from tests.test_actions import run as run_action
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ADMIN = "admin-" + "m" * 24

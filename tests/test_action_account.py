@@ -1,0 +1,82 @@
+"""Account questions, answered only to the verified customer and only of their own account."""
+
+from __future__ import annotations
+
+from actions import account
+from actions.services import Services
+from tests import factories
+from tests.action_kit import VERIFIED_A, VERIFIED_A_EN, only, run, slots_of, tracker
+
+# --- account questions -------------------------------------------------------------------
+
+async def test_account_summary_and_manager(svc: Services, domain) -> None:
+    messages, _ = await run(account.ActionAccountSummary(), tracker(slots=VERIFIED_A), domain)
+    m = only(messages)
+    assert m["response"] == "utter_account_summary"
+    assert (m["company_name"], m["customer_class"], m["tier"], m["manager_name"]) == (
+        "杭州华信物流有限公司", "重要客户、高值客户", "钻石卡", "林海燕")
+    assert "2M数字电路" in m["services"]
+    messages, _ = await run(account.ActionAccountManager(), tracker(slots=VERIFIED_A_EN), domain)
+    m = only(messages)
+    assert (m["manager_name"], m["manager_mobile"]) == ("林海燕", "+8613920000001")
+
+
+async def test_usage_for_a_named_month_with_change(svc: Services, domain) -> None:
+    messages, events = await run(account.ActionUsage(), tracker(slots={**VERIFIED_A, "month": "10月"}), domain)
+    m = only(messages)
+    assert m["response"] == "utter_usage_report" and m["amount"] == "12,888.00" and m["change"] == "较上月增加28.9%"
+    assert m["voice_minutes"] == "3,200" and m["data_gb"] == "200.0"
+    assert slots_of(events) == {"month": None}
+    # no month given: the last complete month (Oct 2026 on 23 Nov); English variant
+    messages, _ = await run(account.ActionUsage(), tracker(slots=VERIFIED_A_EN), domain)
+    assert only(messages)["month"] == "2026-10" and only(messages)["change"] == "+28.9% vs the previous month"
+    messages, _ = await run(account.ActionUsage(), tracker(slots={**VERIFIED_A, "month": "March"}), domain)
+    assert only(messages) == {**only(messages), "response": "utter_usage_missing", "month": "2026-03"}
+
+
+async def test_usage_without_a_previous_month_reads_as_one_sentence(svc: Services, domain) -> None:
+    for slots, expected in ((VERIFIED_A, "（无上月数据可比）。"), (VERIFIED_A_EN, "(no previous month to compare).")):
+        messages, _ = await run(account.ActionUsage(), tracker(slots={**slots, "month": "2026-09"}), domain)
+        m = only(messages)
+        [text] = [variant["text"] for variant in domain["responses"]["utter_usage_report"]  # en has a condition
+                  if bool(variant.get("condition")) == (slots["language"] == "en")]
+        rendered = text.format(**{k: v for k, v in m.items() if k != "response"})
+        assert rendered.endswith(expected) and "较上月无" not in rendered and "vs the previous month)" not in rendered
+
+
+async def test_service_status_sla_and_tickets(svc: Services, domain) -> None:
+    messages, _ = await run(account.ActionServiceStatus(), tracker(slots=VERIFIED_A), domain)
+    assert "ZJ-2M-0000001-1" in only(messages)["lines"] and "正常" in only(messages)["lines"]
+    messages, _ = await run(account.ActionSla(), tracker(slots=VERIFIED_A), domain)
+    m = only(messages)
+    assert (m["response_hours"], m["restore_hours"], m["tier"]) == ("2", "4", "钻石卡")
+    messages, _ = await run(account.ActionTicketStatus(), tracker(slots=VERIFIED_A), domain)
+    assert only(messages)["response"] == "utter_no_open_tickets"
+    await svc.db.tickets.create(factories.ticket())
+    messages, _ = await run(account.ActionTicketStatus(), tracker(slots={**VERIFIED_A, "ticket_id": "ft-20261123-0001"}),
+                            domain)
+    m = only(messages)
+    assert m["response"] == "utter_ticket_status" and m["status"] == "已受理" and "修复时限" in m["deadline"]
+
+
+# --- nobody sees another customer's data ------------------------------------------------------
+
+async def test_foreign_ticket_circuit_and_usage_are_never_disclosed(svc: Services, domain) -> None:
+    await svc.db.tickets.create(factories.ticket(_id="FT-20261123-0002", customer_id="KA0000002",
+                                                 circuit_id="SH-155M-0000002-1"))
+    messages, _ = await run(account.ActionTicketStatus(),
+                            tracker(slots={**VERIFIED_A, "ticket_id": "FT-20261123-0002"}), domain)
+    assert only(messages)["response"] == "utter_ticket_not_found"
+    messages, _ = await run(account.ActionServiceStatus(),
+                            tracker(slots={**VERIFIED_A, "circuit_id": "SH-155M-0000002-1"}), domain)
+    assert only(messages)["response"] == "utter_circuit_not_found"
+    # Naming the other company changes nothing: answers come from the verified identity only.
+    messages, _ = await run(account.ActionUsage(),
+                            tracker(slots=VERIFIED_A, text="上海东方证券上个月账单多少", intent="ask_usage"), domain)
+    assert only(messages)["amount"] == "12,888.00"
+    # Slots that do not belong together (a contact of another customer) are not an identity.
+    forged = {**VERIFIED_A, "contact_id": "0000002-01"}
+    messages, events = await run(account.ActionUsage(), tracker(slots=forged), domain)
+    assert only(messages)["response"] == "utter_need_verification" and slots_of(events) == {"verified": False}
+    messages, _ = await run(account.ActionAccountSummary(), tracker(slots={"verified": False}), domain)
+    assert only(messages)["response"] == "utter_need_verification"

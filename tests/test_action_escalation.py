@@ -1,0 +1,49 @@
+"""Escalation to the account manager, and hand-over after repeated fallbacks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from actions import escalation
+from actions.services import Services
+from tests.action_kit import VERIFIED_A, VERIFIED_A_EN, only, run, tracker
+
+async def test_escalation_pages_the_manager_once_and_pauses(svc: Services, domain, emulator) -> None:
+    emu, _ = emulator
+    history = [{"event": "user", "text": "专线又断了"}, {"event": "user", "text": "我要找人"}]
+    t = tracker(slots=VERIFIED_A, intent="request_human", text="转人工", events=history)
+    messages, events = await run(escalation.ActionEscalate(), t, domain)
+    m = only(messages)
+    assert m["response"] == "utter_escalated" and m["manager_name"] == "林海燕" and m["contact_by"] == "11月23日12:00"
+    assert [e["event"] for e in events] == ["pause"]
+    stored = await svc.db.escalations.open_for_sender("chat-user-1")
+    assert stored is not None and stored.reason == "request_human" and "专线又断了" in stored.summary
+    await run(escalation.ActionEscalate(), t, domain)  # asked again while waiting: no second page
+    pages = [x for x in emu.messages.values() if x["to"] == "+8613920000001"]
+    assert len(pages) == 1 and "杭州华信物流有限公司" in pages[0]["body"] and "要求人工" in pages[0]["body"]
+    assert "+8613800138000" in pages[0]["body"]  # the manager needs the number to call back
+
+
+async def test_escalation_outside_business_hours_promises_next_morning(svc: Services, domain, clock) -> None:
+    clock.set(datetime(2026, 11, 27, 20, 30))  # Friday evening
+    messages, _ = await run(escalation.ActionEscalate(), tracker(slots=VERIFIED_A_EN), domain)
+    assert only(messages)["contact_by"] == "30 Nov 09:30"
+
+
+async def test_unverified_request_for_a_human_gets_the_hotline(svc: Services, domain) -> None:
+    messages, events = await run(escalation.ActionEscalate(), tracker(), domain)
+    assert only(messages)["response"] == "utter_escalation_unverified" and events == []
+
+
+async def test_second_fallback_in_a_row_hands_over(svc: Services, domain, emulator) -> None:
+    messages, events = await run(escalation.ActionHandleFallback(), tracker(slots=VERIFIED_A, text="asdf"), domain)
+    assert only(messages)["response"] == "utter_ask_rephrase" and events[0]["event"] == "rewind"
+    earlier = [{"event": "user", "text": "asdf"},
+               {"event": "bot", "text": "…", "metadata": {"utter_action": "utter_ask_rephrase"}},
+               {"event": "rewind"}]
+    messages, events = await run(escalation.ActionHandleFallback(),
+                                 tracker(slots=VERIFIED_A, text="qwer", events=earlier), domain)
+    assert [m["response"] for m in messages] == ["utter_fallback_escalate", "utter_escalated"]
+    assert any(e["event"] == "pause" for e in events)
+    stored = await svc.db.escalations.open_for_sender("chat-user-1")
+    assert stored is not None and stored.reason == "fallback"

@@ -1,0 +1,120 @@
+"""The complaint and fault forms: validation, submission, deadlines and cancelling."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import forms, verification
+from actions.services import Services
+from carecore.clock import FixedClock
+from tests.action_kit import VERIFIED_A, only, run, slots_of, tracker
+
+# --- complaint form -------------------------------------------------------------------------------
+
+async def test_complaint_form_asks_verification_only_when_needed(svc: Services, domain) -> None:
+    form = forms.ValidateComplaintForm()
+    dispatcher = CollectingDispatcher()
+    slots = domain["forms"]["complaint_form"]["required_slots"]
+    assert await form.required_slots(slots, dispatcher, tracker(), domain) == slots
+    assert await form.required_slots(slots, dispatcher, tracker(slots=VERIFIED_A), domain) == [
+        "complaint_category", "complaint_description", "complaint_confirm"]
+    assert await form.required_slots(slots, dispatcher, tracker(slots={"otp_code": "failed"}), domain) == [
+        "verify_mobile", "otp_code"]
+
+
+async def test_complaint_validation_and_submission(svc: Services, domain, clock: FixedClock) -> None:
+    form = forms.ValidateComplaintForm()
+    dispatcher = CollectingDispatcher()
+    t = tracker(slots=VERIFIED_A)
+    assert (await form.validate_complaint_category("账单扣费有问题", dispatcher, t, domain))["complaint_category"] == "账单费用"
+    assert await form.validate_complaint_description("   ", dispatcher, t, domain) == {"complaint_description": None}
+    assert dispatcher.messages[-1]["response"] == "utter_description_too_short"
+    ok = await form.validate_complaint_description("上个月多扣了两千元", dispatcher, t, domain)
+    assert ok == {"complaint_description": "上个月多扣了两千元", "complaint_urgent": False}
+    filled = {**VERIFIED_A, "complaint_category": "账单费用", "complaint_description": "上个月多扣了两千元",
+              "complaint_confirm": True}
+    messages, events = await run(forms.ActionSubmitComplaint(), tracker(slots=filled), domain)
+    m = only(messages)
+    assert m["response"] == "utter_complaint_created" and m["ticket_id"] == "CP-20261123-0001"
+    ticket = await svc.db.tickets.get("CP-20261123-0001", customer_id="KA0000001")
+    assert ticket is not None and ticket.category == "账单费用" and ticket.priority == "normal"
+    assert ticket.sla is not None and ticket.sla.restore_due is None  # a complaint's deadline is its reply
+    assert ticket.sla.response_due == ticket.created_at + timedelta(hours=4) == clock.now() + timedelta(hours=4)
+    assert slots_of(events)["complaint_description"] is None
+    messages, _ = await run(forms.ActionSubmitComplaint(), tracker(slots={**filled, "complaint_confirm": False}), domain)
+    assert only(messages)["response"] == "utter_not_submitted"
+    assert await svc.db.tickets.get("CP-20261123-0002") is None
+
+
+async def test_urgent_complaint_escalates_to_the_manager(svc: Services, domain, emulator) -> None:
+    emu, _ = emulator
+    filled = {**VERIFIED_A, "complaint_category": "网络质量", "complaint_description": "全公司断网，非常紧急",
+              "complaint_confirm": True, "complaint_urgent": True}
+    messages, events = await run(forms.ActionSubmitComplaint(), tracker(slots=filled, text="确认"), domain)
+    assert [m["response"] for m in messages] == ["utter_complaint_created", "utter_escalated"]
+    assert any(e.get("event") == "pause" for e in events)
+    pages = [m for m in emu.messages.values() if m["to"] == "+8613920000001"]
+    assert len(pages) == 1 and "紧急投诉" in pages[0]["body"] and "CP-20261123-0001" in pages[0]["body"]
+    assert pages[0]["body"].startswith("【中国电信】") and pages[0]["body"].count("【") == 1
+
+
+# --- fault form -------------------------------------------------------------------------------------
+
+async def test_fault_circuit_must_be_the_customers_own(svc: Services, domain) -> None:
+    form = forms.ValidateFaultForm()
+    dispatcher = CollectingDispatcher()
+    t = tracker(slots=VERIFIED_A, active_loop="fault_form")
+    assert await form.validate_fault_circuit("zj-2m-0000001-1", dispatcher, t, domain) == {"fault_circuit": "ZJ-2M-0000001-1"}
+    assert await form.validate_fault_circuit("1", dispatcher, t, domain) == {"fault_circuit": "ZJ-2M-0000001-1"}
+    assert await form.validate_fault_circuit("第一条", dispatcher, t, domain) == {"fault_circuit": "ZJ-2M-0000001-1"}
+    assert await form.validate_fault_circuit("SH-155M-0000002-1", dispatcher, t, domain) == {"fault_circuit": None}
+    assert dispatcher.messages[-1]["response"] == "utter_circuit_not_yours"
+    assert await form.validate_fault_circuit("5", dispatcher, t, domain) == {"fault_circuit": None}
+    messages, _ = await run(forms.ActionAskFaultCircuit(), t, domain)
+    assert "1. ZJ-2M-0000001-1" in only(messages)["lines"]
+
+
+async def test_fault_ticket_gets_deadlines_by_tier(svc: Services, domain, clock: FixedClock) -> None:
+    filled = {**VERIFIED_A, "fault_circuit": "ZJ-2M-0000001-1", "fault_symptom": "完全中断", "fault_since": "半小时前",
+              "fault_confirm": True}
+    messages, _ = await run(forms.ActionSubmitFault(), tracker(slots=filled), domain)
+    m = only(messages)
+    assert m["ticket_id"] == "FT-20261123-0001" and m["tier"] == "钻石卡"
+    ticket = await svc.db.tickets.get("FT-20261123-0001")
+    assert ticket is not None and ticket.sla is not None
+    start = clock.now()  # diamond: 2 h to respond, 4 h to restore
+    assert (ticket.sla.response_due, ticket.sla.restore_due) == (start + timedelta(hours=2), start + timedelta(hours=4))
+    assert ticket.circuit_id == "ZJ-2M-0000001-1" and ticket.priority == "urgent"
+    gold = {**filled, "contact_id": "0000001-02", "language": "en"}
+    messages, _ = await run(forms.ActionSubmitFault(), tracker(slots=gold), domain)
+    ticket = await svc.db.tickets.get(only(messages)["ticket_id"])
+    assert ticket.sla.restore_due - ticket.sla.response_due == timedelta(hours=4)  # gold: 4 h / 8 h
+    foreign = {**filled, "fault_circuit": "SH-155M-0000002-1"}
+    messages, _ = await run(forms.ActionSubmitFault(), tracker(slots=foreign), domain)
+    assert only(messages)["response"] == "utter_circuit_not_yours"
+
+
+async def test_cancel_resets_the_form(svc: Services, domain) -> None:
+    messages, events = await run(forms.ActionCancelForm(), tracker(slots={"fault_symptom": "x"}), domain)
+    assert only(messages)["response"] == "utter_cancelled"
+    assert {"event": "active_loop", "name": None} in [{k: e.get(k) for k in ("event", "name")} for e in events
+                                                       if e["event"] == "active_loop"]
+    assert slots_of(events)["fault_symptom"] is None
+
+
+async def test_form_validation_actions_run_as_the_action_server_runs_them(svc: Services, domain) -> None:
+    """The full run(): slot validation, then the next requested slot for verified and unverified users."""
+    verified = tracker(slots={**VERIFIED_A, "requested_slot": "fault_circuit", "fault_circuit": "1"},
+                       active_loop="fault_form",
+                       after_user=[{"event": "slot", "name": "fault_circuit", "value": "1"}])
+    messages, events = await run(forms.ValidateFaultForm(), verified, domain)
+    assert slots_of(events)["fault_circuit"] == "ZJ-2M-0000001-1"
+    assert slots_of(events)["requested_slot"] == "fault_symptom"
+    unverified = tracker(slots={"verified": False}, active_loop="complaint_form")
+    _, events = await run(forms.ValidateComplaintForm(), unverified, domain)
+    # same slots as the domain lists (verification first): Rasa's own form logic asks the next one
+    assert "requested_slot" not in slots_of(events)
+    _, events = await run(verification.ValidateVerificationForm(), tracker(active_loop="verification_form"), domain)
+    assert all(e.get("event") == "slot" for e in events)

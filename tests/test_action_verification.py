@@ -1,0 +1,130 @@
+"""Who the customer is: session start trusts only signed sender ids, and chat users verify by one-time code."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import session, verification
+from actions.services import Services
+from carecore.clock import FixedClock
+from carecore.identity import challenge_id, portal_sender_id, sms_sender_id
+from tests.action_kit import SECRET, VERIFIED_A, code_sent_to, only, run, slots_of, tracker
+
+# --- identity ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("minted", [sms_sender_id, portal_sender_id])
+async def test_session_start_verifies_a_genuine_sms_or_portal_sender(svc: Services, domain, minted) -> None:
+    _, events = await run(session.ActionSessionStart(), tracker(sender=minted("+8613800138000", SECRET)), domain)
+    slots = slots_of(events)
+    assert slots["verified"] is True and slots["customer_id"] == "KA0000001" and slots["contact_id"] == "0000001-01"
+    assert events[0]["event"] == "session_started" and events[-1]["name"] == "action_listen"
+
+
+@pytest.mark.parametrize("sender", [
+    "sms:+8613800138000:" + "0" * 24,          # forged MAC
+    "sms:+8613800138000:unsigned",             # the channel had no secret
+    "+8613800138000",                          # a REST client naming the number
+    "sms:+8613800138000",
+    "portal:+8613800138000.00ff:" + "0" * 24,  # forged portal-chat id
+    "portal:" + sms_sender_id("+8613800138000", SECRET)[4:],  # an SMS id's MAC under the portal prefix
+])
+async def test_session_start_does_not_trust_other_sender_ids(svc: Services, domain, sender: str) -> None:
+    _, events = await run(session.ActionSessionStart(), tracker(sender=sender), domain)
+    assert "verified" not in slots_of(events)
+
+
+async def test_unregistered_sms_number_stays_unverified(svc: Services, domain) -> None:
+    _, events = await run(session.ActionSessionStart(), tracker(sender=sms_sender_id("+8613700000000", SECRET)), domain)
+    assert "verified" not in slots_of(events)
+
+
+# --- verification by one-time code -------------------------------------------------------------
+
+async def test_one_time_code_verifies_the_chat_user(svc: Services, domain, emulator) -> None:
+    emu, _ = emulator
+    form = verification.ValidateVerificationForm()
+    dispatcher = CollectingDispatcher()
+    t = tracker(text="13800138000", intent="inform", active_loop="verification_form")
+    assert await form.validate_verify_mobile("138 0013 8000", dispatcher, t, domain) == {"verify_mobile": "+8613800138000"}
+    code = code_sent_to(emu, "+8613800138000")
+    stored = await svc.db.otp.get(challenge_id("chat-user-1"))
+    assert stored is not None and code not in stored.code_hash and len(stored.code_hash) == 64
+    wrong = "000000" if code != "000000" else "111111"
+    result = await form.validate_otp_code(wrong, dispatcher, t, domain)
+    assert result == {"otp_code": None} and dispatcher.messages[-1]["attempts_left"] == 2
+    result = await form.validate_otp_code(code, dispatcher, t, domain)
+    assert result["verified"] is True and result["customer_id"] == "KA0000001" and result["otp_code"] == "ok"
+    assert dispatcher.messages[-1]["response"] == "utter_verified"
+    assert await form.validate_otp_code(code, dispatcher, t, domain) == {"otp_code": None, "verify_mobile": None}
+
+
+async def test_code_expires_after_five_minutes(svc: Services, domain, emulator, clock: FixedClock) -> None:
+    emu, _ = emulator
+    form = verification.ValidateVerificationForm()
+    dispatcher = CollectingDispatcher()
+    t = tracker(active_loop="verification_form")
+    await form.validate_verify_mobile("13800138000", dispatcher, t, domain)
+    code = code_sent_to(emu, "+8613800138000")
+    clock.advance(timedelta(minutes=5, seconds=1))
+    assert await form.validate_otp_code(code, dispatcher, t, domain) == {"otp_code": None, "verify_mobile": None}
+    assert dispatcher.messages[-1]["response"] == "utter_code_expired"
+
+
+async def test_three_wrong_codes_lock_the_challenge(svc: Services, domain, emulator) -> None:
+    emu, _ = emulator
+    form = verification.ValidateVerificationForm()
+    dispatcher = CollectingDispatcher()
+    t = tracker(active_loop="verification_form")
+    await form.validate_verify_mobile("13800138000", dispatcher, t, domain)
+    code = code_sent_to(emu, "+8613800138000")
+    wrong = "000000" if code != "000000" else "111111"
+    await form.validate_otp_code(wrong, dispatcher, t, domain)
+    await form.validate_otp_code(wrong, dispatcher, t, domain)
+    assert await form.validate_otp_code(wrong, dispatcher, t, domain) == {"otp_code": verification.FAILED}
+    assert dispatcher.messages[-1]["response"] == "utter_code_locked"
+    assert (await form.validate_otp_code(code, dispatcher, t, domain)) == {"otp_code": None, "verify_mobile": None}
+
+
+async def test_unregistered_number_gets_the_same_answer_and_no_sms(svc: Services, domain, emulator) -> None:
+    emu, _ = emulator
+    form = verification.ValidateVerificationForm()
+    dispatcher = CollectingDispatcher()
+    t = tracker(active_loop="verification_form")
+    assert await form.validate_verify_mobile("13700000000", dispatcher, t, domain) == {"verify_mobile": "+8613700000000"}
+    assert not emu.messages
+    assert (await form.validate_otp_code("123456", dispatcher, t, domain))["otp_code"] is None
+    assert await form.validate_verify_mobile("12345", dispatcher, t, domain) == {"verify_mobile": None}
+    assert dispatcher.messages[-1]["response"] == "utter_invalid_mobile"
+    # Slots cleared by an action are validated too, and must not produce messages.
+    quiet = CollectingDispatcher()
+    assert await form.validate_verify_mobile(None, quiet, t, domain) == {"verify_mobile": None}
+    assert await form.validate_otp_code(None, quiet, t, domain) == {"otp_code": None}
+    assert quiet.messages == []
+
+
+async def test_codes_per_number_are_rate_limited(svc: Services, domain, emulator) -> None:
+    form = verification.ValidateVerificationForm()
+    dispatcher = CollectingDispatcher()
+    for i in range(5):
+        t = tracker(sender=f"chat-{i}", active_loop="verification_form")
+        assert (await form.validate_verify_mobile("13800138000", dispatcher, t, domain))["verify_mobile"]
+    t = tracker(sender="chat-9", active_loop="verification_form")
+    assert await form.validate_verify_mobile("13800138000", dispatcher, t, domain) == {
+        "verify_mobile": verification.FAILED, "otp_code": verification.FAILED}
+
+
+async def test_pending_question_is_answered_after_verification(svc: Services, domain) -> None:
+    messages, events = await run(verification.ActionRequireVerification(), tracker(intent="ask_usage"), domain)
+    assert only(messages)["response"] == "utter_need_verification"
+    assert slots_of(events)["pending_request"] == "ask_usage"
+    assert events[-1] == {"event": "followup", "name": "verification_form", "timestamp": None}
+    messages, events = await run(verification.ActionResumeRequest(),
+                                 tracker(slots={**VERIFIED_A, "pending_request": "ask_usage"}), domain)
+    assert only(messages)["response"] == "utter_usage_report"
+    assert slots_of(events)["pending_request"] is None
+    messages, _ = await run(verification.ActionResumeRequest(),
+                            tracker(slots={"verified": False, "pending_request": "ask_usage"}), domain)
+    assert messages == []
