@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any, Dict, Tuple
 
 import pytest
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import session, verification
@@ -61,25 +63,23 @@ async def test_one_time_code_verifies_the_chat_user(svc: Services, domain, emula
     assert await form.validate_otp_code(code, dispatcher, t, domain) == {"otp_code": None, "verify_mobile": None}
 
 
-async def test_code_expires_after_five_minutes(svc: Services, domain, emulator, clock: FixedClock) -> None:
-    emu, _ = emulator
-    form = verification.ValidateVerificationForm()
-    dispatcher = CollectingDispatcher()
+async def code_asked_for(domain: Dict[str, Any], emulator) -> Tuple[Any, CollectingDispatcher, Tracker, str]:
+    """The verification form once a registered mobile was given, and the code sent to it."""
+    form, dispatcher = verification.ValidateVerificationForm(), CollectingDispatcher()
     t = tracker(active_loop="verification_form")
     await form.validate_verify_mobile("13800138000", dispatcher, t, domain)
-    code = code_sent_to(emu, "+8613800138000")
+    return form, dispatcher, t, code_sent_to(emulator[0], "+8613800138000")
+
+
+async def test_code_expires_after_five_minutes(svc: Services, domain, emulator, clock: FixedClock) -> None:
+    form, dispatcher, t, code = await code_asked_for(domain, emulator)
     clock.advance(timedelta(minutes=5, seconds=1))
     assert await form.validate_otp_code(code, dispatcher, t, domain) == {"otp_code": None, "verify_mobile": None}
     assert dispatcher.messages[-1]["response"] == "utter_code_expired"
 
 
 async def test_three_wrong_codes_lock_the_challenge(svc: Services, domain, emulator) -> None:
-    emu, _ = emulator
-    form = verification.ValidateVerificationForm()
-    dispatcher = CollectingDispatcher()
-    t = tracker(active_loop="verification_form")
-    await form.validate_verify_mobile("13800138000", dispatcher, t, domain)
-    code = code_sent_to(emu, "+8613800138000")
+    form, dispatcher, t, code = await code_asked_for(domain, emulator)
     wrong = "000000" if code != "000000" else "111111"
     await form.validate_otp_code(wrong, dispatcher, t, domain)
     await form.validate_otp_code(wrong, dispatcher, t, domain)
