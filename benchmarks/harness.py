@@ -33,7 +33,7 @@ FROM_NUMBER = "+8610690000"
 
 
 def due_customers(first_index: int, contacts: int, day: date, managers: List[Dict[str, Any]],
-                  *, single_segment: bool = False) -> List[Dict[str, Any]]:
+                  *, uniform: bool = False) -> List[Dict[str, Any]]:
     """Demo accounts (realistic tiers, languages, 3 % opted out) whose every contact is born on ``day``."""
     docs: List[Dict[str, Any]] = []
     total = 0
@@ -44,7 +44,7 @@ def due_customers(first_index: int, contacts: int, day: date, managers: List[Dic
         doc["contacts"][0]["billing_contact"] = True
         for contact in doc["contacts"]:
             contact["birthday"] = {"calendar": "solar", "month": day.month, "day": day.day}
-            if single_segment:  # a run that counts messages against a rate: one segment each
+            if uniform:  # a run measured against a rate: alike messages, none kept back
                 contact.update(language="zh", tier="silver", sms_opt_out=False)
         total += len(doc["contacts"])
         docs.append(doc)
@@ -62,7 +62,7 @@ class Due:
 
 
 async def seed_due(uri: str, db_name: str, days: List[Tuple[date, int, bool]]) -> List[Due]:
-    """Seed managers and, per (day, contacts, single_segment), accounts whose contacts are all due that day."""
+    """Seed managers and, per (day, contacts, uniform), accounts whose contacts are all due that day."""
     db = Database.connect(uri, db_name)
     try:
         await db.ensure_schema()
@@ -70,8 +70,8 @@ async def seed_due(uri: str, db_name: str, days: List[Tuple[date, int, bool]]) -
         await db.managers.insert_many(managers)
         result: List[Due] = []
         next_index = 1
-        for day, contacts, single_segment in days:
-            docs = due_customers(next_index, contacts, day, managers, single_segment=single_segment)
+        for day, contacts, uniform in days:
+            docs = due_customers(next_index, contacts, day, managers, uniform=uniform)
             next_index += len(docs)
             for start in range(0, len(docs), 2000):
                 await db.customers.insert_many(docs[start:start + 2000])
