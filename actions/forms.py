@@ -246,7 +246,8 @@ class ActionSubmitComplaint(_SubmitForm):
                      who: Identity) -> List[EventType]:
         urgent = tracker.get_slot("complaint_urgent") is True
         customer, contact = who
-        due = complaint_deadline(contact.tier, customer.customer_class, stored_now(svc.clock), svc.settings.complaint_reply_hours)
+        due = complaint_deadline(contact.tier, customer.customer_class, stored_now(svc.clock),
+                                 svc.settings.complaint_reply_hours)
         ticket = await _open_ticket(
             svc, tracker, who, TicketKind.complaint,
             category=str(tracker.get_slot("complaint_category") or "other")[:40],

@@ -157,7 +157,8 @@ class SendRepository(Repository):
 
     async def awaiting_outcome(self, before: datetime, *, max_checks: int, limit: int) -> List[SendRecord]:
         """Messages the provider took whose final status had not come by ``before``, the least-checked first."""
-        cursor = self._col.find(awaiting_outcome_query(before, max_checks)).sort([("status_checks", 1), ("updated_at", 1)]).limit(limit)
+        cursor = self._col.find(awaiting_outcome_query(before, max_checks))
+        cursor = cursor.sort([("status_checks", 1), ("updated_at", 1)]).limit(limit)
         return [SendRecord.parse_obj(doc) async for doc in cursor]
 
     async def count_status_check(self, key: str, at: datetime) -> None:
