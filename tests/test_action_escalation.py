@@ -8,6 +8,7 @@ from actions import escalation
 from actions.services import Services
 from tests.action_kit import VERIFIED_A, VERIFIED_A_EN, only, run, tracker
 
+
 async def test_escalation_pages_the_manager_once_and_pauses(svc: Services, domain, emulator) -> None:
     emu, _ = emulator
     history = [{"event": "user", "text": "专线又断了"}, {"event": "user", "text": "我要找人"}]

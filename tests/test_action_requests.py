@@ -6,6 +6,7 @@ from actions import requests
 from actions.services import Services
 from tests.action_kit import VERIFIED_A, only, run, slots_of, tracker
 
+
 async def test_bill_not_received_is_recorded_once(svc: Services, domain) -> None:
     messages, _ = await run(requests.ActionBillNotReceived(), tracker(slots=VERIFIED_A), domain)
     m = only(messages)
