@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import Identity, VerifiedAction, count_in_session, lang_of, recent_user_texts, verified_identity
 from actions.services import Services, services
-from carecore.clock import stored_now
+from carecore.clock import as_stored
 from carecore.deadlines import callback_deadline
 from carecore.model import Escalation, EscalationReason
 from carecore.repository import DatabaseError
@@ -48,7 +48,7 @@ async def escalate(svc: Services, tracker: Tracker, dispatcher: CollectingDispat
         escalation = existing
     else:
         now_local = svc.clock.now()
-        now = stored_now(svc.clock)
+        now = as_stored(now_local)
         contact_by = callback_deadline(now_local, svc.settings.business_hours, svc.settings.escalation_contact_hours)
         escalation = await svc.db.escalations.create({
             "_id": await svc.db.escalations.next_id(now_local.date()),

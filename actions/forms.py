@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import datetime
 from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -20,7 +21,7 @@ from actions.common import Identity, lang_of, verified_identity
 from actions.escalation import escalate
 from actions.services import Services, services
 from actions.verification import FAILED, VERIFICATION_SLOTS, VerificationSteps
-from carecore.clock import stored_now
+from carecore.clock import as_stored
 from carecore.deadlines import complaint_deadline, fault_deadlines
 from carecore.model import Circuit, EscalationReason, Ticket, TicketKind
 from carecore.repository import DatabaseError
@@ -223,10 +224,13 @@ class _SubmitForm(Action):
             return reset
 
 
-async def _open_ticket(svc: Services, tracker: Tracker, who: Identity, kind: TicketKind, **fields: Any) -> Ticket:
-    """A new ticket of the verified customer, numbered per business day, its creation in the history."""
+async def _open_ticket(svc: Services, tracker: Tracker, who: Identity, kind: TicketKind, now: datetime,
+                       **fields: Any) -> Ticket:
+    """A new ticket of the verified customer, numbered per business day, its creation in the history.
+
+    ``now`` is the moment its deadlines were counted from, so they are exactly its SLA hours after creation.
+    """
     customer, contact = who
-    now = stored_now(svc.clock)
     channel = tracker.get_latest_input_channel() or "chat"
     return await svc.db.tickets.create({
         "_id": await svc.db.tickets.next_id(kind, svc.clock.now().date()),
@@ -246,10 +250,10 @@ class ActionSubmitComplaint(_SubmitForm):
                      who: Identity) -> List[EventType]:
         urgent = tracker.get_slot("complaint_urgent") is True
         customer, contact = who
-        due = complaint_deadline(contact.tier, customer.customer_class, stored_now(svc.clock),
-                                 svc.settings.complaint_reply_hours)
+        now = as_stored(svc.clock.now())
+        due = complaint_deadline(contact.tier, customer.customer_class, now, svc.settings.complaint_reply_hours)
         ticket = await _open_ticket(
-            svc, tracker, who, TicketKind.complaint,
+            svc, tracker, who, TicketKind.complaint, now,
             category=str(tracker.get_slot("complaint_category") or "other")[:40],
             text=str(tracker.get_slot("complaint_description") or "-"), priority="urgent" if urgent else "normal",
             sla={"response_due": due})
@@ -273,12 +277,13 @@ class ActionSubmitFault(_SubmitForm):
         if circuit is None:  # re-checked: only the customer's own circuits
             dispatcher.utter_message(response="utter_circuit_not_yours", value=tracker.get_slot("fault_circuit"))
             return []
-        due = fault_deadlines(contact.tier, stored_now(svc.clock), svc.settings.fault_sla_hours)
+        now = as_stored(svc.clock.now())
+        due = fault_deadlines(contact.tier, now, svc.settings.fault_sla_hours)
         text = f"{tracker.get_slot('fault_symptom')}（{tracker.get_slot('fault_since')}）"
         window = (await svc.db.maintenance.active_for_circuits([circuit.circuit_id], svc.clock.now())).get(
             circuit.circuit_id)
         ticket = await _open_ticket(
-            svc, tracker, who, TicketKind.fault, circuit_id=circuit.circuit_id, text=text[:4000],
+            svc, tracker, who, TicketKind.fault, now, circuit_id=circuit.circuit_id, text=text[:4000],
             priority="urgent" if contact.tier in ("diamond", "gold") else "high",
             sla={"response_due": due.response_due, "restore_due": due.restore_due},
             **({"maintenance_id": window.id} if window is not None else {}))

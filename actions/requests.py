@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import Identity, lang_of, verified_action, verified_identity
 from actions.services import Services, services
-from carecore.clock import stored_now
+from carecore.clock import as_stored
 from carecore.months import parse_month
 from carecore.repository import DatabaseError, DuplicateRecordError
 
@@ -27,7 +27,7 @@ async def bill_not_received(svc: Services, tracker: Tracker, dispatcher: Collect
     assert month is not None
     existing = await svc.db.claims.find(customer.id, "bill_not_received", month)
     if existing is None:
-        now = stored_now(svc.clock)
+        now = as_stored(svc.clock.now())
         try:
             existing = await svc.db.claims.create({
                 "_id": await svc.db.claims.next_id(today), "customer_id": customer.id,

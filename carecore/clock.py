@@ -72,6 +72,6 @@ def utcnow() -> datetime:
     return to_millisecond(datetime.now(timezone.utc))
 
 
-def stored_now(clock: Clock) -> datetime:
-    """``clock``'s now as the database keeps it (UTC, milliseconds): for what deadlines are counted from."""
-    return to_millisecond(clock.now().astimezone(timezone.utc))
+def as_stored(moment: datetime) -> datetime:
+    """``moment`` as the database keeps it (UTC, milliseconds), so deadlines counted from it match what is read back."""
+    return to_millisecond(moment.astimezone(timezone.utc))

@@ -54,7 +54,9 @@ _PHONE_IN_TEXT = re.compile(r"(%2B|(?<!\w)\+?)(\d[\d\- ]{8,16}\d)(?!\w)", re.IGN
 
 def _masked(match: re.Match[str]) -> str:
     sign, number = match.groups()
-    return mask(sign + number) if len(sign) < 3 else sign + mask("+" + number)[1:]
+    if sign.upper() == "%2B":  # the URL keeps its encoding
+        return sign + mask("+" + number)[1:]
+    return mask(sign + number)
 
 
 def mask_text(text: str) -> str:
