@@ -86,8 +86,10 @@ def test_the_heap_is_frozen_once_when_the_server_has_started() -> None:
         rasa_compat.server_started()
         frozen = gc.get_freeze_count()
         assert frozen > 10_000  # the imported modules, Rasa's included
+        young = [[] for _ in range(1_000)]  # what a second freeze would move into the permanent generation
         rasa_compat.server_started()  # a second channel's call changes nothing
-        assert gc.get_freeze_count() == frozen
+        # Frozen objects that lost their last reference leave the count (two did in one CI run); none join it.
+        assert gc.get_freeze_count() <= frozen and young
     finally:
         rasa_compat.uninstall()
     assert gc.get_freeze_count() == 0
