@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Set, Tuple
 from zoneinfo import ZoneInfo
 
@@ -80,13 +81,14 @@ class PlanContext:
         return cls(db, settings, day, moment, managers, set(await db.tickets.customers_with_open_complaints()),
                    signer_for(settings), promo or {}, extra_festivals or {})
 
-    def link(self, purpose: Purpose, subject: str) -> str:
-        """A signed survey or opt-out link (``carecore.links``), counted from the end of the planned day.
+    @cached_property
+    def day_ends(self) -> datetime:
+        """Links are counted from it: the same link all day keeps a re-planned message the same as the first."""
+        return datetime.combine(self.day + timedelta(days=1), time(0), tzinfo=ZoneInfo(self.settings.timezone))
 
-        The same link all day keeps a re-planned message the same as the one first recorded.
-        """
-        day_ends = datetime.combine(self.day + timedelta(days=1), time(0), tzinfo=ZoneInfo(self.settings.timezone))
-        return self.links.url(purpose, subject, day_ends)
+    def link(self, purpose: Purpose, subject: str) -> str:
+        """A signed survey or opt-out link (``carecore.links``), counted from the end of the planned day."""
+        return self.links.url(purpose, subject, self.day_ends)
 
     async def case_contact(self, case: str, customer_id: str,
                            contact_id: Optional[str]) -> Optional[Tuple[Customer, Contact]]:

@@ -247,9 +247,9 @@ class SmsGateway:
         now = self._now()
         for record in await self.db.sends.awaiting_outcome(now - STATUS_CHECK_AFTER, max_checks=STATUS_CHECKS,
                                                            limit=limit):
-            found = await self.transport.status_of(record.sid or "")
-            mapped = _PROVIDER_STATUS.get(found[0]) if found else None
-            if found and mapped and await self.db.sends.apply_callback(record.sid or "", mapped, found[1]):
+            status, error_code = await self.transport.status_of(record.sid or "") or ("", None)
+            mapped = _PROVIDER_STATUS.get(status)
+            if mapped is not None and await self.db.sends.apply_callback(record.sid or "", mapped, error_code):
                 results[mapped.value] += 1
             else:
                 await self.db.sends.count_status_check(record.id, now)
