@@ -1,8 +1,9 @@
 """Rasa custom actions: every answer comes from MongoDB through ``carecore.repository``.
 
-Importing the package masks phone numbers in the action server's log handlers.
+Importing the package masks phone numbers in the action server's log handlers and quiets the
+Twilio client's per-request lines.
 """
 
-from carecore.phones import install_log_masking
+from carecore.logging_setup import install_product_logging
 
-install_log_masking()
+install_product_logging()

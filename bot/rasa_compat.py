@@ -34,7 +34,7 @@ from rasa.core.tracker_store import MongoTrackerStore
 from rasa.utils.endpoints import EndpointConfig
 
 from bot import action_validation, endpoint_sessions, policies, tracker_store
-from carecore.phones import install_log_masking
+from carecore.logging_setup import install_product_logging
 
 log = logging.getLogger(__name__)
 
@@ -170,12 +170,12 @@ _installed: Dict[str, Patch] = {}
 
 def install(setting: Optional[str] = None, environ: Optional[Dict[str, str]] = None, *,
             server: bool = False) -> Sequence[str]:
-    """Check Rasa, then install log masking and the chosen speed patches; returns their names.
+    """Check Rasa, then install the product's logging and the chosen speed patches; returns their names.
 
     ``server``: the process is ``rasa run``, whose channels close what server-only patches open.
     """
     check()
-    install_log_masking()
+    install_product_logging()
     wanted = [p for p in chosen(setting if setting is not None else (environ or os.environ).get(SWITCH))
               if server or not p.server_only]
     for patch in wanted:
