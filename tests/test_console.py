@@ -201,6 +201,23 @@ async def test_escalation_resolve_resumes_the_conversation_and_tells_the_custome
     assert "ES-20261123-0001" in notice and "林海燕" in notice
 
 
+async def test_an_escalation_shows_its_conversation(db: Database, browser: Browser) -> None:
+    await seed(db)
+    at = NOW.timestamp()
+    await db.client[db.name]["conversations"].insert_one({"sender_id": "sms:+861380001:abc", "events": [
+        {"event": "user", "timestamp": at - 60, "text": "专线断了 <b>急</b>"},
+        {"event": "action", "timestamp": at - 59, "name": "action_escalate"},
+        {"event": "bot", "timestamp": at - 58, "text": "已转给您的客户经理林海燕"}]})
+    await browser.login("AM-CZJ01")
+    _, page = await browser.get("/console/escalations/ES-20261123-0001")
+    assert "对话记录" in page and "2026-11-23 10:29 客户：</span>专线断了 &lt;b&gt;急&lt;/b&gt;" in page
+    assert page.index("专线断了") < page.index("已转给您的客户经理林海燕") and "action_escalate" not in page
+    await db.escalations.create({**(await db.escalations.get("ES-20261123-0001")).to_mongo(),
+                                 "_id": "ES-20261123-0003", "sender_id": "erased:ES-20261123-0003"})
+    _, page = await browser.get("/console/escalations/ES-20261123-0003?lang=en")
+    assert "No conversation on record" in page
+
+
 async def test_customer_360_and_english_switch(db: Database, browser: Browser) -> None:
     await seed(db)
     for month in ("2026-08", "2026-09", "2026-10"):

@@ -137,7 +137,9 @@ def test_manager_resolves_an_escalation_in_the_browser(stack: Stack) -> None:
         page.screenshot(path=str(RESULTS / "console-inbox.png"), full_page=True)
         page.click(f"a:has-text('{escalation_id}')")
         page.wait_for_selector("h1:has-text('升级转人工')")
-        assert "客户要求" in page.content() or "转人工" in page.content()
+        said = page.locator(".line-customer").all_inner_texts()  # the conversation, from the tracker store
+        assert any(t.endswith("转人工") for t in said) and any(t.endswith("在吗") for t in said), said
+        assert page.locator(".line-assistant").count() >= 1
         page.click("button:has-text('解决')")
         page.wait_for_selector("text=已通知客户")
         page.screenshot(path=str(RESULTS / "console-escalation.png"), full_page=True)

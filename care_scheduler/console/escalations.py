@@ -32,8 +32,10 @@ async def escalation_page(request: web.Request) -> web.Response:
     seen = await viewer(request)
     escalation, customer = await _escalation_in_scope(request, seen)
     contact = next((c for c in customer.contacts if c.contact_id == escalation.contact_id), None)
+    transcript = await db_of(request).transcripts.last_lines(escalation.sender_id)
     return render(request, "escalation.html", seen.lang, seen.session, seen.manager, escalation=escalation,
-                  customer=customer, contact=contact, is_open=escalation.status in OPEN_ESCALATION_STATUSES)
+                  customer=customer, contact=contact, transcript=transcript,
+                  is_open=escalation.status in OPEN_ESCALATION_STATUSES)
 
 
 async def escalation_action(request: web.Request) -> web.Response:

@@ -38,6 +38,7 @@ from carecore.repository.schema import (
 )
 from carecore.repository.sends import ParkedCallbackRepository, SendRepository
 from carecore.repository.tickets import TicketRepository
+from carecore.repository.transcripts import TranscriptRepository
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ class Database:
         self.sends = SendRepository(self._db)
         self.parked_callbacks = ParkedCallbackRepository(self._db)
         self.escalations = EscalationRepository(self._db)
+        self.transcripts = TranscriptRepository(self._db)
         self.otp = OtpRepository(self._db)
         self.login_failures = LoginFailureRepository(self._db)
         self.claims = ClaimRepository(self._db)

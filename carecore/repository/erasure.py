@@ -17,10 +17,9 @@ from motor.motor_asyncio import AsyncIOMotorDatabase
 
 from carecore.model import UNFINISHED_VALUES
 from carecore.repository.audit import AuditRepository
+from carecore.repository.transcripts import ARCHIVE, CONVERSATIONS
 
 ERASED = "[已删除]"
-CONVERSATIONS = "conversations"  # Rasa's tracker store collection (endpoints.yml)
-ARCHIVE = "conversation_archive"  # their earlier events (bot/tracker_store.py)
 
 
 def pattern_for(name: str, mobile: str) -> Pattern[str]:

@@ -1,0 +1,54 @@
+"""A conversation as its account manager reads it: the customer's and the assistant's words, oldest first.
+
+Rasa's tracker store keeps a conversation's events in ``conversations``; ``bot.tracker_store`` moves ended
+sessions and the start of long ones to ``conversation_archive``. The live document is read first, and the
+archive, newest chunk first, only for the lines it lacks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Iterable, List
+
+from motor.motor_asyncio import AsyncIOMotorDatabase
+
+CONVERSATIONS = "conversations"  # Rasa's tracker store collection (endpoints.yml)
+ARCHIVE = "conversation_archive"  # their earlier events (bot/tracker_store.py)
+SPEAKERS = {"user": "customer", "bot": "assistant"}
+
+
+@dataclass(frozen=True)
+class TranscriptLine:
+    at: datetime
+    speaker: str  # "customer" or "assistant"
+    text: str
+
+
+def _lines(events: Iterable[Any]) -> List[TranscriptLine]:
+    return [TranscriptLine(datetime.fromtimestamp(float(e.get("timestamp") or 0), timezone.utc),
+                           SPEAKERS[e["event"]], e["text"].strip())
+            for e in events
+            if isinstance(e, dict) and e.get("event") in SPEAKERS and isinstance(e.get("text"), str)
+            and e["text"].strip()]
+
+
+class TranscriptRepository:
+    def __init__(self, db: AsyncIOMotorDatabase) -> None:
+        self._live = db[CONVERSATIONS]
+        self._archive = db[ARCHIVE]
+
+    async def last_lines(self, sender_id: str, limit: int = 60) -> List[TranscriptLine]:
+        """The conversation's last ``limit`` lines; none for an unknown or erased conversation."""
+        live = await self._live.find_one({"sender_id": sender_id}, {"events": 1})
+        lines = _lines((live or {}).get("events") or [])
+        if len(lines) < limit:
+            # Chunk ids and start times only, sorted here: a long-lived SMS conversation may have many.
+            chunks = [c async for c in self._archive.find({"sender_id": sender_id}, {"first_timestamp": 1})]
+            chunks.sort(key=lambda c: c.get("first_timestamp") or 0, reverse=True)
+            for chunk in chunks:
+                found = await self._archive.find_one({"_id": chunk["_id"]}, {"events": 1})
+                lines = _lines((found or {}).get("events") or []) + lines
+                if len(lines) >= limit:
+                    break
+        return lines[-limit:]

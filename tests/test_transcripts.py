@@ -1,0 +1,55 @@
+"""A conversation as its manager reads it: written by the assistant's own tracker store, rolled over
+into the archive, and read back oldest first."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.tracker_store import FastFailMongoTrackerStore
+from carecore.repository import Database
+from carecore.repository.transcripts import TranscriptLine
+
+DOMAIN = Domain.from_dict({"intents": ["inform"], "slots": {"verified": {"type": "bool", "mappings": []}}})
+
+
+def _session(start: float, turns: int) -> list:
+    events = [ActionExecuted("action_session_start", timestamp=start), SessionStarted(timestamp=start),
+              ActionExecuted("action_listen", timestamp=start)]
+    for n in range(turns):
+        at = start + n + 1
+        events += [UserUttered(f"问题{int(start)}-{n}", {"name": "inform", "confidence": 0.9}, timestamp=at),
+                   ActionExecuted("utter_ok", timestamp=at + 0.1), BotUttered(f"答复{int(start)}-{n}", timestamp=at + 0.2),
+                   BotUttered(None, {"buttons": [{"title": "是", "payload": "/affirm"}]}, timestamp=at + 0.3),
+                   ActionExecuted("action_listen", timestamp=at + 0.4)]
+    return events
+
+
+async def test_the_last_lines_span_the_archive_and_the_live_document(db: Database, mongo_uri: str) -> None:
+    store = FastFailMongoTrackerStore(DOMAIN, host=mongo_uri, db=db.name, max_live_events=30, keep_turns=3)
+    try:
+        events = [*_session(1000.0, 2), *_session(5000.0, 10)]
+        await store.save(DialogueStateTracker.from_events("sms:+8613800138000:1", events, DOMAIN.slots))
+        await store.retrieve("sms:+8613800138000:1")  # the ended session and the long one's start are archived
+        assert store.archive.count_documents({"sender_id": "sms:+8613800138000:1"}) == 1
+        live = store.conversations.find_one({"sender_id": "sms:+8613800138000:1"})["events"]
+        assert not any(e.get("text") == "问题5000-0" for e in live)
+
+        tracker = await store.retrieve("sms:+8613800138000:1")
+        tracker.update_with_events(_session(9000.0, 2), DOMAIN, override_timestamp=False)
+        await store.save(tracker)
+        await store.retrieve("sms:+8613800138000:1")  # the second session ended too: a second chunk
+        assert store.archive.count_documents({"sender_id": "sms:+8613800138000:1"}) == 2
+
+        lines = await db.transcripts.last_lines("sms:+8613800138000:1")
+        assert [line.text for line in lines[:3]] == ["问题1000-0", "答复1000-0", "问题1000-1"]
+        assert len(lines) == 28 and lines[-1] == TranscriptLine(
+            datetime.fromtimestamp(9002.2, timezone.utc), "assistant", "答复9000-1")
+        assert [line.text for line in await db.transcripts.last_lines("sms:+8613800138000:1", limit=6)] == [
+            "问题5000-9", "答复5000-9", "问题9000-0", "答复9000-0", "问题9000-1", "答复9000-1"]
+        assert await db.transcripts.last_lines("sms:+8613900000000:1") == []
+    finally:
+        store.client.close()
