@@ -9,7 +9,7 @@ import hmac
 import logging
 import re
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator, Awaitable, Callable, Optional
+from typing import Any, AsyncIterator, Optional
 
 import aiohttp
 from aiohttp import web
@@ -19,6 +19,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from care_scheduler import kpis, operations
 from care_scheduler.app_keys import CASEWORK, CLOCK, DB, GATEWAY, JOBS, LEADERSHIP, SETTINGS
 from care_scheduler.casework import CaseClosed, Casework
+from care_scheduler.client_address import Handler, forwarded_client
 from care_scheduler.console.app import setup_console
 from care_scheduler.console.pages import Keys
 from care_scheduler.import_api import ImportKeys, setup_import_api
@@ -112,9 +113,6 @@ async def metrics_endpoint(request: web.Request) -> web.Response:
 
 
 # --- admin API ------------------------------------------------------------------------------------------
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
 
 @web.middleware
 async def admin_auth(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -262,7 +260,8 @@ def create_app(settings: Optional[Settings] = None, *, db: Optional[Database] = 
                start_scheduler: bool = True, catch_up: bool = True) -> web.Application:
     """The care service; what is not passed in is built from settings on startup and closed on cleanup."""
     settings = settings or get_settings()
-    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[strict_transport, admin_auth])
+    app = web.Application(client_max_size=MAX_BODY_BYTES,
+                          middlewares=[forwarded_client(settings.trusted_proxies), strict_transport, admin_auth])
     app[SETTINGS] = settings
     app[CLOCK] = clock or SystemClock(settings.timezone)
     app[METRICS] = ServiceMetrics(app)

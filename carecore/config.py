@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from cryptography.fernet import Fernet
-from pydantic import BaseSettings, Field, validator
+from pydantic import BaseSettings, Field, IPvAnyNetwork, validator
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Signed, never "none": a portal token must be verifiable with the configured key.
@@ -169,6 +169,10 @@ class Settings(BaseSettings):
     )
     console_session_hours: float = Field(8, gt=0, description="A console login lasts this long.")
     console_max_failed_logins: int = Field(5, ge=1, description="Failed logins per account or address per 15 minutes.")
+    trusted_proxies: List[IPvAnyNetwork] = Field(
+        [], description="Balancers in front of the care service (JSON list of addresses or networks): a request from "
+                        "one is counted for the last address in its X-Forwarded-For that is none of them."
+    )
     rasa_url: str = Field("http://127.0.0.1:5005", description="Rasa server as the care service reaches it (hand-back).")
     rasa_api_token: Optional[str] = Field(None, description="Token of Rasa's HTTP API (`make run` sets one per run).")
     chat_token_secret: Optional[str] = Field(

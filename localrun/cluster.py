@@ -120,6 +120,7 @@ class Cluster:
         env.update(MONGODB_URI=self.mongodb_uri, LOCK_STORE_TYPE="bot.lock_store.AtomicRedisLockStore",
                    LOCK_STORE_URL=f"redis://{HOST}:{self.ports.redis}/1")
         env.setdefault("TICKET_LOCK_LIFETIME", str(TICKET_LOCK_LIFETIME_S))
+        env.setdefault("TRUSTED_PROXIES", f'["{HOST}"]')  # HAProxy: every client here is local too
         if "CONSOLE_SECRET" not in configured:
             env["CONSOLE_SECRET"] = fernet_key()  # a login on one care service holds on the other
         if "BOT_PUBLIC_URL" not in configured:

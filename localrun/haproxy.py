@@ -40,6 +40,7 @@ defaults
     timeout http-request 10s
     retries 2
     option redispatch 1
+    option forwardfor
     default-server inter 1s fall 2 rise 1
 
 frontend bot

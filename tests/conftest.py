@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
-from typing import Any, AsyncIterator, Iterator, List, Tuple
+from typing import Any, AsyncIterator, Dict, Iterator, List, Tuple
 
 import pytest
 from aiohttp import web
@@ -124,14 +124,22 @@ async def rasa() -> AsyncIterator[Tuple[RasaStub, str]]:
 
 
 @pytest.fixture
-async def console(db: Database, gateway: SmsGateway, rasa: Tuple[RasaStub, str]) -> AsyncIterator[str]:
+def console_settings() -> Dict[str, Any]:
+    """What a test adds to the console's settings: parametrise a test by this name to change them."""
+    return {}
+
+
+@pytest.fixture
+async def console(db: Database, gateway: SmsGateway, rasa: Tuple[RasaStub, str],
+                  console_settings: Dict[str, Any]) -> AsyncIterator[str]:
     """The care service with its console, on the fixed clock the console's demo data is dated by."""
     from care_scheduler.service import create_app as care_service
     from carecore.clock import FixedClock
     from carecore.config import Settings
 
     _, rasa_url = rasa
-    settings = Settings(rasa_url=rasa_url, rasa_api_token="rasa-token", console_max_failed_logins=3)
+    settings = Settings(rasa_url=rasa_url, rasa_api_token="rasa-token", console_max_failed_logins=3,
+                        **console_settings)
     app = care_service(settings, db=db, gateway=gateway, clock=FixedClock(NOW), start_scheduler=False)
     runner, url = await start_app(app)
     yield url

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
-from typing import Dict, Tuple
+from typing import Dict, Optional, Tuple
 
 import aiohttp
 
@@ -46,9 +46,9 @@ async def seed(db: Database) -> None:
 class Browser:
     """A cookie-keeping client that submits forms the way a browser does (with the page's CSRF token)."""
 
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, headers: Optional[Dict[str, str]] = None) -> None:
         self.base = base
-        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True), headers=headers)
         self.csrf = ""
 
     async def get(self, path: str) -> Tuple[int, str]:

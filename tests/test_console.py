@@ -72,6 +72,28 @@ async def test_failed_logins_are_rate_limited(db: Database, browser: Browser) ->
         await other.close()
 
 
+@pytest.mark.parametrize("console_settings", [{"trusted_proxies": ["127.0.0.1"]}])
+async def test_behind_a_trusted_balancer_failed_logins_count_per_client(db: Database, console: str) -> None:
+    """Every request comes from the balancer: a stranger's wrong passwords must not lock out the managers."""
+    await seed(db)
+    stranger = Browser(console, {"X-Forwarded-For": "203.0.113.7"})
+    disguised = Browser(console, {"X-Forwarded-For": "198.51.100.20, 203.0.113.7"})  # a made-up first hop
+    manager = Browser(console, {"X-Forwarded-For": "198.51.100.20"})
+    try:
+        for n in range(3):
+            status, _ = await stranger.login(f"AM-GUESS{n}", "wrong password")
+            assert status == 401
+        status, _ = await stranger.login("AM-GUESS9", "wrong password")
+        assert status == 429
+        status, _ = await disguised.login("AM-CZJ01")
+        assert status == 429  # the balancer vouches only for the hop it saw: the same stranger
+        status, page = await manager.login("AM-CZJ01")
+        assert status == 200 and "待办" in page
+    finally:
+        for client in (stranger, disguised, manager):
+            await client.close()
+
+
 async def test_failed_logins_are_counted_in_mongodb_over_a_sliding_window(db: Database) -> None:
     """A restart (a new limiter) keeps the count; failures older than the window stop counting; they expire."""
     limiter = LoginLimiter(3)

@@ -7,6 +7,7 @@ commands, ports and probe paths are the ones the code serves; every metric an al
 from __future__ import annotations
 
 import inspect
+import json
 import re
 import subprocess
 import sys
@@ -148,3 +149,12 @@ def test_kubernetes_objects_say_what_they_are(path: str) -> None:
             for container in doc["spec"]["template"]["spec"]["containers"]:
                 assert container["resources"]["requests"]["cpu"] and container["resources"]["requests"]["memory"]
                 assert {"readinessProbe", "livenessProbe"} <= set(container)
+
+
+def test_the_care_service_learns_the_client_from_the_balancer() -> None:
+    """The console counts failed logins per client: the balancer names it, the care service trusts the balancer."""
+    compose_default = re.fullmatch(r"\$\{TRUSTED_PROXIES:-(.+)\}", compose()["x-keycare-env"]["TRUSTED_PROXIES"])
+    config = next(d for d in k8s() if d["kind"] == "ConfigMap")["data"]
+    for value in (compose_default.group(1), config["TRUSTED_PROXIES"]):
+        assert Settings(trusted_proxies=json.loads(value)).trusted_proxies
+    assert re.search(r"^defaults\n(    .+\n)*    option forwardfor\n", (DEPLOY / "haproxy.cfg").read_text(), re.M)
