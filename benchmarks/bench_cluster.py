@@ -27,7 +27,8 @@ def measure(rasa_servers: int, *, users: int, messages: int, customers: int) -> 
         tmp = Path(tmp_name)
         settings = Settings(var_dir=tmp / "var", twilio_account_sid=None, twilio_auth_token=None, mongodb_uri=None)
         cluster = Cluster(settings, Ports.free(rasa=rasa_servers, actions=2, care=1), tmp / "cluster",
-                          demo_customers=customers)
+                          demo_customers=customers,  # every simulated customer chats from 127.0.0.1
+                          extra_env={"CHAT_SESSIONS_PER_ADDRESS": "100000"})
         try:
             started = time.perf_counter()
             cluster.start()

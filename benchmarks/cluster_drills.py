@@ -52,7 +52,8 @@ from localrun.seed import manager_docs  # noqa: E402
 from tests.stack import latest_code  # noqa: E402
 
 LEASE_S = 10
-DRILL_ENV = {"TWILIO_TIMEOUT_S": "1", "SMS_LEASE_S": "2", "SCHEDULER_LEASE_S": str(LEASE_S), "CAMPAIGN_MPS": "20"}
+DRILL_ENV = {"TWILIO_TIMEOUT_S": "1", "SMS_LEASE_S": "2", "SCHEDULER_LEASE_S": str(LEASE_S), "CAMPAIGN_MPS": "20",
+             "CHAT_SESSIONS_PER_ADDRESS": "100000"}  # every simulated customer chats from 127.0.0.1
 BIRTHDAY_WORDS = ("生日", "birthday")
 
 

@@ -24,9 +24,11 @@ from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from carecore.client_address import client_address
 from carecore.clock import Clock
 from carecore.config import Settings
 from carecore.identity import portal_sender_id
+from carecore.limits import WindowLimiter
 from carecore.phones import InvalidPhoneNumber, mask, to_e164
 from carecore.repository import Database, DatabaseError
 
@@ -36,6 +38,7 @@ ISSUER = "keycare-chat"
 ALGORITHM = "HS256"
 MAX_SESSION_BODY_BYTES = 8 * 1024
 CHAT_PREFIX = "chat:"
+ANONYMOUS_WINDOW = timedelta(hours=1)  # CHAT_SESSIONS_PER_ADDRESS counts over it
 
 
 class TokenRefused(Exception):
@@ -114,6 +117,25 @@ def _refused(reason: str, status: int = 401) -> HTTPResponse:
     return response.json({"error": reason}, status=status)
 
 
+async def _over_the_anonymous_limit(request: Request, settings: Settings, now: datetime,
+                                    database: Callable[[], Database]) -> Optional[HTTPResponse]:
+    """A refusal when the client's address has opened its hour's anonymous chats; None to go on.
+
+    Each one can ask for one-time codes and costs a conversation: a script must not open them by the thousand.
+    """
+    address = client_address(request.ip, request.headers.getall("x-forwarded-for", []), settings.trusted_proxies)
+    limiter = WindowLimiter(settings.chat_sessions_per_address, ANONYMOUS_WINDOW)
+    try:
+        admitted = await limiter.admit(database().attempts, now, f"chat:ip:{address}")
+    except DatabaseError:
+        log.exception("chat session: the address's count failed")
+        return _refused("the service is busy; please try again", 503)
+    if admitted:
+        return None
+    log.warning("chat session refused: %s opened %d in the last hour", address, settings.chat_sessions_per_address)
+    return _refused("too many chat sessions from this address; please try again later", 429)
+
+
 async def open_session(request: Request, tokens: ChatTokens, settings: Settings, clock: Clock,
                        database: Callable[[], Database]) -> HTTPResponse:
     """``POST /webhooks/rest/session``: a new chat conversation, verified when a portal token vouches for it.
@@ -149,6 +171,9 @@ async def open_session(request: Request, tokens: ChatTokens, settings: Settings,
             return _refused("portal sign-in needs SENDER_ID_SECRET", 503)
         conversation_id = portal_sender_id(mobile, settings.sender_id_secret)
     else:
+        refused = await _over_the_anonymous_limit(request, settings, now, database)
+        if refused is not None:
+            return refused
         conversation_id = CHAT_PREFIX + uuid.uuid4().hex
     token, expires = tokens.issue(conversation_id, now)
     return response.json({"session_id": conversation_id, "token": token, "expires_at": expires.isoformat(),

@@ -9,7 +9,7 @@ import hmac
 import logging
 import re
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator, Optional
+from typing import Any, AsyncIterator, Awaitable, Callable, Optional, Sequence
 
 import aiohttp
 from aiohttp import web
@@ -19,7 +19,6 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from care_scheduler import kpis, operations
 from care_scheduler.app_keys import CASEWORK, CLOCK, DB, GATEWAY, JOBS, LEADERSHIP, SETTINGS
 from care_scheduler.casework import CaseClosed, Casework
-from care_scheduler.client_address import Handler, forwarded_client
 from care_scheduler.console.app import setup_console
 from care_scheduler.console.pages import Keys
 from care_scheduler.import_api import ImportKeys, setup_import_api
@@ -29,6 +28,7 @@ from care_scheduler.maintenance_api import MaintenanceKeys, setup_maintenance_ap
 from care_scheduler.metrics import METRICS, ServiceMetrics, mongodb_answers
 from care_scheduler.public.pages import PublicKeys, setup_public_pages
 from care_scheduler.rasa_client import HandBackFailed, RasaClient
+from carecore.client_address import Network, client_address
 from carecore.clock import Clock, SystemClock
 from carecore.config import Settings, get_settings
 from carecore.model import MESSAGE_SID_PATTERN
@@ -110,6 +110,22 @@ async def metrics_endpoint(request: web.Request) -> web.Response:
     metrics: ServiceMetrics = request.app[METRICS]
     await metrics.refresh()
     return web.Response(body=generate_latest(metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+# --- middlewares ----------------------------------------------------------------------------------------
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def forwarded_client(proxies: Sequence[Network]) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+    """Middleware: ``request.remote`` is the client behind the trusted balancers (``carecore.client_address``)."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        remote = client_address(request.remote, request.headers.getall("X-Forwarded-For", []), proxies)
+        return await handler(request if remote == request.remote else request.clone(remote=remote))
+
+    return middleware
 
 
 # --- admin API ------------------------------------------------------------------------------------------

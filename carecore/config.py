@@ -170,8 +170,9 @@ class Settings(BaseSettings):
     console_session_hours: float = Field(8, gt=0, description="A console login lasts this long.")
     console_max_failed_logins: int = Field(5, ge=1, description="Failed logins per account or address per 15 minutes.")
     trusted_proxies: List[IPvAnyNetwork] = Field(
-        [], description="Balancers in front of the care service (JSON list of addresses or networks): a request from "
-                        "one is counted for the last address in its X-Forwarded-For that is none of them."
+        [], description="Balancers in front of the care service and the Rasa servers (JSON list of addresses or "
+                        "networks): a request from one is counted for the last address in its X-Forwarded-For "
+                        "that is none of them."
     )
     rasa_url: str = Field("http://127.0.0.1:5005", description="Rasa server as the care service reaches it (hand-back).")
     rasa_api_token: Optional[str] = Field(None, description="Token of Rasa's HTTP API (`make run` sets one per run).")
@@ -179,6 +180,9 @@ class Settings(BaseSettings):
         None, description="Key signing chat session tokens (HS256); the Rasa server needs it (`make run` sets one per run)."
     )
     chat_session_minutes: int = Field(60, ge=1, description="A web chat session's token is valid this long.")
+    chat_sessions_per_address: int = Field(
+        30, ge=1, description="Anonymous chat sessions one client address may open per hour (portal sign-ins aside)."
+    )
     portal_jwt_key: Optional[str] = Field(
         None, description="The enterprise portal's shared secret or PEM public key; unset: no portal sign-in."
     )

@@ -41,6 +41,7 @@ class Stack:
             EMULATOR_AUTH_TOKEN=TOKEN, CHAT_TOKEN_SECRET=CHAT_KEY,
             PORTAL_JWT_KEY=PORTAL_KEY, PORTAL_JWT_ISSUER=PORTAL_ISSUER, BOT_PUBLIC_URL=f"http://127.0.0.1:{self.rasa_port}", RASA_API_TOKEN="e2e",
             METRICS_RECOUNT_S="0",  # every scrape counts the sends log afresh: the tests wait for a count to change
+            CHAT_SESSIONS_PER_ADDRESS="100000",  # every simulated customer chats from 127.0.0.1
         )
         self.var = tmp / "var"
         self.chats: Dict[str, Dict[str, Any]] = {}  # a test's name for a chat -> the session the server opened

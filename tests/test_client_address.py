@@ -6,7 +6,7 @@ from ipaddress import ip_network
 
 import pytest
 
-from care_scheduler.client_address import client_address
+from carecore.client_address import client_address
 from carecore.config import Settings
 
 PROXIES = [ip_network("10.0.0.0/8"), ip_network("::1/128")]

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, List
+from datetime import timedelta
 
 import pytest
 
-from care_scheduler.console.auth import LoginLimiter
 from carecore.passwords import WeakPassword, hash_password, verify_password
 from carecore.repository import Database
 from tests import factories
@@ -92,48 +89,6 @@ async def test_behind_a_trusted_balancer_failed_logins_count_per_client(db: Data
     finally:
         for client in (stranger, disguised, manager):
             await client.close()
-
-
-async def test_failed_logins_are_counted_in_mongodb_over_a_sliding_window(db: Database) -> None:
-    """A restart (a new limiter) keeps the count; failures older than the window stop counting; they expire."""
-    limiter = LoginLimiter(3)
-    failures = db.login_failures
-    start = datetime(2026, 11, 23, 9, 30, tzinfo=timezone.utc)
-    account, address = "id:AM-CZJ01", "ip:10.0.0.7"
-
-    async def stored(key: str) -> List[Dict[str, Any]]:
-        return await db._db.login_failures.find({"key": key}).to_list(None)
-
-    for minute in range(3):  # three wrong passwords: each admitted attempt stays as its failure
-        assert await limiter.admit(failures, start + timedelta(minutes=minute), account, address)
-    after_restart = LoginLimiter(3)
-    assert not await after_restart.admit(failures, start + timedelta(minutes=3), account)
-    assert not await after_restart.admit(failures, start + timedelta(minutes=3), "id:AM-CSH01", address)
-    assert len(await stored(account)) == 3 and not await stored("id:AM-CSH01")  # refused: taken back
-    assert await after_restart.admit(failures, start + timedelta(minutes=3), "id:AM-CSH02", "ip:10.0.0.8")
-    # the first failure leaves the window 15 minutes after it: two left, and room for this one
-    assert not await after_restart.admit(failures, start + timedelta(minutes=14, seconds=59), account)
-    assert await after_restart.admit(failures, start + timedelta(minutes=15, seconds=1), account)
-    assert len(await stored(account)) == 4
-    assert all(doc["expires_at"] > datetime.now(timezone.utc) for doc in await stored(account))
-    ttl = (await db._db.login_failures.index_information())["ttl"]
-    assert ttl["key"] == [("expires_at", 1)] and ttl["expireAfterSeconds"] == 0
-    await after_restart.succeeded(failures, account, address)
-    assert not await stored(account) and not await stored(address)
-    assert await after_restart.admit(failures, start + timedelta(minutes=16), account, address)
-
-
-async def test_logins_sent_at_once_are_not_all_checked(db: Database) -> None:
-    """Twenty wrong passwords in parallel: no more than the limit get as far as the password check."""
-    limiter = LoginLimiter(3)
-    now = datetime(2026, 11, 23, 9, 30, tzinfo=timezone.utc)
-    keys = ("id:AM-CZJ01", "ip:10.0.0.9")
-    admitted = await asyncio.gather(*(limiter.admit(db.login_failures, now, *keys) for _ in range(20)))
-    assert sum(admitted) <= 3
-    left = await db.login_failures.counts_since(keys, now - limiter.window)
-    assert left.get(keys[0], 0) == left.get(keys[1], 0) == sum(admitted)  # the refused took theirs back
-    if sum(admitted) == 3:
-        assert not await limiter.admit(db.login_failures, now, *keys)
 
 
 SCOPED_PAGES = ["/console/tickets/{ticket}", "/console/escalations/{escalation}", "/console/customers/{customer}"]

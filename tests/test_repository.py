@@ -274,6 +274,8 @@ async def test_a_database_of_an_earlier_version_is_brought_up_to_date_on_start(d
     await db._db.counters.insert_one({"_id": "schema:customer_birthdays"})
     await db._db.parked_callbacks.drop()
     await db.raw_insert("early_callbacks", {"_id": "SMx/sent"})  # the old name of the parked callbacks
+    await db._db.attempts.drop()
+    await db.raw_insert("login_failures", {"_id": "f" * 24, "key": "ip:10.0.0.7"})  # the attempts' old name
     old = {**factories.customer(), "customer_class": "high_value"}  # high value was a class
     del old["high_value"]
     await db._db.customers.insert_one(old, bypass_document_validation=True)
@@ -281,7 +283,9 @@ async def test_a_database_of_an_earlier_version_is_brought_up_to_date_on_start(d
     migrated = await db.customers.get("KA0000001")
     assert migrated is not None and migrated.customer_class is None and migrated.high_value
     names = set(await db.collection_names())
-    assert not {"customer_birthdays", "bill_day_members", "early_callbacks"} & names
+    assert not {"customer_birthdays", "bill_day_members", "early_callbacks", "login_failures"} & names
+    assert await db._db.attempts.find_one({"_id": "f" * 24}) is not None
+    assert "ttl" in await db._db.attempts.index_information()
     assert await db._db.counters.count_documents({}) == 0
     assert await db._db.parked_callbacks.find_one({"_id": "SMx/sent"}) is not None  # kept under its new name
 

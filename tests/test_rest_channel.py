@@ -56,8 +56,8 @@ async def serve(db: Optional[Database] = None, **overrides: Any) -> AsyncIterato
 
 
 @pytest.fixture
-async def rest() -> AsyncIterator[Rest]:
-    async for made in serve():
+async def rest(db: Database) -> AsyncIterator[Rest]:
+    async for made in serve(db):
         yield made
 
 
@@ -163,6 +163,25 @@ async def test_a_portal_token_that_vouches_for_nobody_is_refused(portal_rest: Re
     }[kind]
     resp = await portal_rest.open({"portal_token": token})
     assert resp.status == 401 and "portal token refused" in (await resp.json())["error"]
+
+
+async def test_anonymous_sessions_are_limited_per_client_address(db: Database) -> None:
+    """A script must not open chats by the thousand; the portal's signed-in contacts are not counted."""
+    await db.customers.insert(factories.customer())
+    async for rest in serve(db, chat_sessions_per_address=2, trusted_proxies=["127.0.0.1"]):
+        behind = {"X-Forwarded-For": "203.0.113.9"}  # another client, named by the trusted balancer
+        for _ in range(2):
+            await rest.session()
+        refused = await rest.open()
+        assert refused.status == 429 and "too many chat sessions" in (await refused.json())["error"]
+        portal = await rest.session({"portal_token": chat_tokens.portal_token("+8613800138000")})
+        assert portal["verified"] is True
+        other = await rest.http.post(f"{rest.bot.base_url}/webhooks/rest/session", json={}, headers=behind)
+        assert other.status == 201
+        rest.clock.advance(timedelta(minutes=59))
+        assert (await rest.open()).status == 429  # refusals are not counted, the first two still are
+        rest.clock.advance(timedelta(minutes=1, seconds=1))
+        assert (await rest.open()).status == 201
 
 
 async def test_portal_sign_in_is_refused_when_not_configured() -> None:

@@ -6,12 +6,14 @@
     zh: { title: "大客户服务", send: "发送", placeholder: "请输入您的问题", connecting: "正在连接…",
           ready: "已连接，请问有什么可以帮您？", verified: "已通过门户登录验证身份。",
           expired: "会话已过期，已为您开启新的会话，请重新发送。", refused: "消息未发送：",
-          failed: "暂时无法连接，请稍后刷新页面重试。", portal: "门户登录未通过：" },
+          failed: "暂时无法连接，请稍后刷新页面重试。", portal: "门户登录未通过：",
+          busy: "此网络开启的会话过多，请稍后再试。" },
     en: { title: "Key-account care", send: "Send", placeholder: "Type your question", connecting: "Connecting…",
           ready: "Connected. How can we help?", verified: "Signed in through the enterprise portal.",
           expired: "The session expired; a new one is open, please send your message again.",
           refused: "Message not sent: ", failed: "Cannot connect right now; please reload the page later.",
-          portal: "Portal sign-in refused: " }
+          portal: "Portal sign-in refused: ",
+          busy: "Too many chats opened from this network; please try again later." }
   };
   var params = new URLSearchParams(location.search);
   var lang = params.get("lang") || ((navigator.language || "zh").toLowerCase().indexOf("zh") === 0 ? "zh" : "en");
@@ -48,6 +50,7 @@
       method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body)
     }).then(function (answer) {
       return answer.json().then(function (data) {
+        if (answer.status === 429) { throw new Error(t.busy); }
         if (!answer.ok) { throw new Error((body.portal_token ? t.portal : "") + (data.error || answer.status)); }
         return data;
       });

@@ -8,7 +8,6 @@ import aiohttp_session
 from aiohttp import web
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
-from care_scheduler.console.auth import LoginLimiter
 from care_scheduler.console.campaigns import campaigns_chart, campaigns_page, campaigns_run
 from care_scheduler.console.contacts import contact_form, contact_remove, contact_save
 from care_scheduler.console.customers import customer_page
@@ -23,6 +22,7 @@ from care_scheduler.console.reports import birthdays_download, birthdays_page
 from care_scheduler.console.team import set_password, set_password_page, team_action, team_page
 from care_scheduler.console.tickets import ticket_action, ticket_page
 from carecore.config import Settings
+from carecore.limits import WindowLimiter
 
 
 def setup_console(app: web.Application, keys: Keys, settings: Settings) -> None:
@@ -34,7 +34,7 @@ def setup_console(app: web.Application, keys: Keys, settings: Settings) -> None:
                                      max_age=int(settings.console_session_hours * 3600))
     app.middlewares.append(aiohttp_session.session_middleware(storage))
     app[KEYS] = keys
-    app[LIMITER] = LoginLimiter(settings.console_max_failed_logins)
+    app[LIMITER] = WindowLimiter(settings.console_max_failed_logins)
     app.router.add_get(PREFIX, to_inbox)
     app.router.add_get(f"{PREFIX}/", inbox)
     app.router.add_get(f"{PREFIX}/login", login_page)

@@ -7,14 +7,15 @@ import logging
 import aiohttp_session
 from aiohttp import web
 
-from care_scheduler.console.auth import LoginLimiter, new_csrf_token
+from care_scheduler.console.auth import new_csrf_token
 from care_scheduler.console.i18n import translator
 from care_scheduler.console.pages import PREFIX, db_of, form, keys, language, render
+from carecore.limits import WindowLimiter
 from carecore.passwords import verify_password
 
 log = logging.getLogger(__name__)
 
-LIMITER = web.AppKey("console_limiter", LoginLimiter)
+LIMITER = web.AppKey("console_limiter", WindowLimiter)
 
 
 async def login_page(request: web.Request) -> web.Response:
@@ -30,16 +31,16 @@ async def login(request: web.Request) -> web.Response:
     limiter = request.app[LIMITER]
     db = db_of(request)
     now = request.app[keys(request).clock].now()
-    limited = (f"id:{manager_id}", f"ip:{request.remote}")
+    limited = (f"login:id:{manager_id}", f"login:ip:{request.remote}")
     t = translator(lang)
-    if not await limiter.admit(db.login_failures, now, *limited):
+    if not await limiter.admit(db.attempts, now, *limited):  # counted as failed until the password is right
         return render(request, "login.html", lang, session, error=t("login_blocked"), status=429)
     manager = await db.managers.get(manager_id) if manager_id else None
     if not verify_password(posted.get("password", ""), manager.password_hash if manager else None) \
             or (manager is not None and not manager.active):
         log.warning("console login failed for %r from %s", manager_id, request.remote)
         return render(request, "login.html", lang, session, error=t("login_failed"), status=401)
-    await limiter.succeeded(db.login_failures, *limited)
+    await limiter.clear(db.attempts, *limited)
     assert manager is not None
     session.invalidate()  # a fresh session (and CSRF token) on every login
     fresh = await aiohttp_session.new_session(request)

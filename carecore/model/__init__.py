@@ -40,7 +40,7 @@ from carecore.model.customers import (
     SlaClass,
     Tier,
 )
-from carecore.model.identity import LoginFailure, OtpChallenge
+from carecore.model.identity import Attempt, OtpChallenge
 from carecore.model.maintenance import MAINTENANCE_ID_PATTERN, CircuitSelection, MaintenanceImpact, MaintenanceWindow
 from carecore.model.records import (
     IMPORT_COUNTS,

@@ -23,14 +23,15 @@ class OtpChallenge(Model):
     created_at: datetime
 
 
-class LoginFailure(Model):
-    """One failed console login, counted against the account and against the address it came from.
+class Attempt(Model):
+    """One attempt counted against a key: a failed console login (``login:id:<manager id>``,
+    ``login:ip:<address>``) or an anonymous chat session opened (``chat:ip:<address>``).
 
     ``at`` is the product's clock (the window is counted on it); ``expires_at`` is the wall
     clock's, for MongoDB's TTL monitor, which drops the document once the window is over.
     """
 
     id: str = Field(..., alias="_id", min_length=16, max_length=64)
-    key: str = Field(..., min_length=3, max_length=128)  # "id:<manager id>" or "ip:<address>"
+    key: str = Field(..., min_length=3, max_length=128)
     at: datetime
     expires_at: datetime

@@ -18,5 +18,5 @@ from carecore.repository.database import (
     wait_caught_up,
 )
 from carecore.repository.errors import DatabaseError, DuplicateRecordError, RecordValidationError
-from carecore.repository.identity import LoginFailureRepository
+from carecore.repository.identity import AttemptRepository
 from carecore.repository.sends import awaiting_outcome_query, statuses_below, unfinished_query

@@ -20,7 +20,7 @@ from carecore.repository.customers import CustomerRepository
 from carecore.repository.erasure import erase_contact
 from carecore.repository.errors import write_errors
 from carecore.repository.escalations import EscalationRepository
-from carecore.repository.identity import LoginFailureRepository, OtpRepository
+from carecore.repository.identity import AttemptRepository, OtpRepository
 from carecore.repository.imports import ImportErrorRepository, ImportJobRepository
 from carecore.repository.kpis import KpiRepository
 from carecore.repository.leases import LeaseRepository
@@ -59,7 +59,7 @@ class Database:
         self.escalations = EscalationRepository(self._db)
         self.transcripts = TranscriptRepository(self._db)
         self.otp = OtpRepository(self._db)
-        self.login_failures = LoginFailureRepository(self._db)
+        self.attempts = AttemptRepository(self._db)
         self.claims = ClaimRepository(self._db)
         self.bill_deliveries = BillDeliveryRepository(self._db)
         self.credits = CreditRepository(self._db)

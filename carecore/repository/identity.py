@@ -1,4 +1,4 @@
-"""Who a customer is: one-time codes, and the console's failed logins."""
+"""Who is asking: one-time codes, and the attempts limited per key (failed logins, chat sessions)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import pymongo
 
-from carecore.model import LoginFailure, OtpChallenge
+from carecore.model import Attempt, OtpChallenge
 from carecore.repository.base import Repository
 from carecore.repository.errors import validated, write_errors
 
@@ -40,18 +40,18 @@ class OtpRepository(Repository):
         return await self._col.count_documents({"mobile": mobile, "created_at": {"$gte": since}})
 
 
-class LoginFailureRepository(Repository):
-    collection_name = "login_failures"
+class AttemptRepository(Repository):
+    collection_name = "attempts"
 
     async def counts_since(self, keys: Sequence[str], since: datetime) -> Dict[str, int]:
-        """Failures per key at or after ``since``; keys without any are left out."""
+        """Attempts per key at or after ``since``; keys without any are left out."""
         pipeline = [{"$match": {"key": {"$in": list(keys)}, "at": {"$gte": since}}},
                     {"$group": {"_id": "$key", "n": {"$sum": 1}}}]
         return {row["_id"]: row["n"] async for row in self._col.aggregate(pipeline)}
 
     async def record(self, keys: Sequence[str], *, at: datetime, expires_at: datetime) -> List[str]:
-        """One failure for each key, in one write; returns their ids."""
-        docs = [validated(LoginFailure, self.collection_name, {
+        """One attempt for each key, in one write; returns their ids."""
+        docs = [validated(Attempt, self.collection_name, {
             "_id": secrets.token_hex(12), "key": key, "at": at, "expires_at": expires_at}).to_mongo() for key in keys]
         if docs:
             async with write_errors(self.collection_name):
@@ -59,7 +59,7 @@ class LoginFailureRepository(Repository):
         return [doc["_id"] for doc in docs]
 
     async def remove(self, ids: Sequence[str]) -> None:
-        """Take back the failures ``record`` returned these ids for."""
+        """Take back the attempts ``record`` returned these ids for."""
         await self._col.delete_many({"_id": {"$in": list(ids)}})
 
     async def clear(self, keys: Sequence[str]) -> None:

@@ -15,6 +15,7 @@ from carecore.model import (
     UNFINISHED_VALUES,
     AccountManager,
     AssistantSession,
+    Attempt,
     AuditEntry,
     BillDeliveryRecord,
     CompensationClaim,
@@ -23,7 +24,6 @@ from carecore.model import (
     Escalation,
     ImportJob,
     ImportRowError,
-    LoginFailure,
     MaintenanceWindow,
     OtpChallenge,
     ParkedCallback,
@@ -184,9 +184,9 @@ COLLECTIONS: Dict[str, Tuple[Type[BaseModel], List[IndexSpec]]] = {
         [([("expires_at", 1)], {"expireAfterSeconds": 0, "name": "ttl"}),
          ([("mobile", 1), ("created_at", -1)], {"name": "by_mobile"})],
     ),
-    "login_failures": (
-        LoginFailure,
-        # a key's failures in the window (the limiter's question); gone by themselves after it
+    "attempts": (
+        Attempt,
+        # a key's attempts in the window (the limiter's question); gone by themselves after it
         [([("key", 1), ("at", 1)], {"name": "by_key"}),
          ([("expires_at", 1)], {"expireAfterSeconds": 0, "name": "ttl"})],
     ),
@@ -251,7 +251,7 @@ AUXILIARY_COLLECTIONS: Dict[str, List[IndexSpec]] = {"counters": [], "kpi_months
 RETIRED_COLLECTIONS = ("customer_birthdays", "bill_day_members")
 
 # Collections earlier versions named otherwise, renamed on start with what they hold.
-RENAMED_COLLECTIONS: Dict[str, str] = {"early_callbacks": "parked_callbacks"}
+RENAMED_COLLECTIONS: Dict[str, str] = {"early_callbacks": "parked_callbacks", "login_failures": "attempts"}
 
 # Documents earlier versions wrote otherwise, rewritten on start before the validators change:
 # (collection, filter, update, what it does). High value became a flag beside the class.
