@@ -38,6 +38,9 @@ async def test_a_contact_is_erased_everywhere_and_only_counts_remain(db: Databas
     await conversations.insert_one({"sender_id": "chat-1", "events": [
         {"event": "user", "text": "我的手机是 13800138000"}, {"event": "slot", "name": "contact_id", "value": WANG},
         {"event": "bot", "text": "验证成功，王伟您好"}], "slots": {"contact_name": "王伟"}})
+    await conversations.insert_one({"sender_id": "chat-3", "events": [  # typed, never verified
+        {"event": "user", "text": "我的手机 138-0013-8000"}, {"event": "bot", "text": "验证码不正确"}]})
+    await conversations.insert_one({"sender_id": "chat-4", "events": [{"event": "user", "text": "13900139000"}]})
     archive = db.client[db.name]["conversation_archive"]
     await archive.insert_one({"sender_id": "portal:+8613800138000.1f2e:abc", "events": [{"event": "user", "text": "账单"}]})
     await archive.insert_one({"sender_id": "chat:2", "events": [
@@ -45,7 +48,7 @@ async def test_a_contact_is_erased_everywhere_and_only_counts_remain(db: Databas
     await db.customers.set_sms_opt_out(WANG, True, source="assistant", actor=f"contact:{WANG}", at=NOW - timedelta(hours=1))
 
     counts = await db.erase_contact(WANG, at=NOW, source="cli", actor="ops", reason="客户书面申请删除")
-    assert counts == {"messages": 2, "tickets": 1, "escalations": 1, "conversations": 2}
+    assert counts == {"messages": 2, "tickets": 1, "escalations": 1, "conversations": 3}
     customer = await db.customers.get("KA0000001")
     assert customer is not None and [c.contact_id for c in customer.contacts] == ["0000001-02"]
     wang_sends = await db.sends.for_customer("KA0000001")
@@ -61,6 +64,9 @@ async def test_a_contact_is_erased_everywhere_and_only_counts_remain(db: Databas
     assert await conversations.count_documents({"sender_id": {"$regex": "^sms:\\+8613800138000"}}) == 0
     chat = await conversations.find_one({"sender_id": "chat-1"})
     assert "13800138000" not in str(chat) and "王伟" not in str(chat)
+    typed = await conversations.find_one({"sender_id": "chat-3"})
+    assert typed["events"][0]["text"] == f"我的手机{ERASED}" and typed["events"][1]["text"] == "验证码不正确"
+    assert (await conversations.find_one({"sender_id": "chat-4"}))["events"][0]["text"] == "13900139000"
     assert [doc["sender_id"] for doc in await archive.find().to_list(None)] == ["chat:2"]
     assert "王伟" not in str(await archive.find_one({"sender_id": "chat:2"}))
     history = await db.audit.for_entity("contact", WANG)

@@ -2,8 +2,8 @@
 
 Their record goes; their past messages stay as counts without number or body (an unfinished one is
 suppressed, so it is never sent); their name and number are replaced in ticket, escalation and
-conversation text (live and archived), an SMS or portal-chat conversation (whose id carries their
-number) is deleted, their one-time codes
+conversation text (live and archived: chats verified as them, and chats where their number was
+typed), an SMS or portal-chat conversation (whose id carries their number) is deleted, their one-time codes
 and failed import rows go, and audit entries about them keep what happened but not the values.
 """
 
@@ -22,11 +22,15 @@ from carecore.repository.transcripts import ARCHIVE, CONVERSATIONS
 ERASED = "[已删除]"
 
 
-def pattern_for(name: str, mobile: str) -> Pattern[str]:
-    """The contact's name, and their number as people write it (+86, 0086, spaced or dashed)."""
+def number_pattern(mobile: str) -> str:
+    """The number as people write it (+86, 0086, spaced or dashed); valid in Python and in MongoDB."""
     digits = mobile[3:] if mobile.startswith("+86") else mobile.lstrip("+")
-    number = r"(?:\+?86|0086)?[\s-]*" + r"[\s-]*".join(re.escape(d) for d in digits)
-    parts = [number] + ([re.escape(name)] if len(name) >= 2 else [])
+    return r"(?:\+?86|0086)?[\s-]*" + r"[\s-]*".join(re.escape(d) for d in digits)
+
+
+def pattern_for(name: str, mobile: str) -> Pattern[str]:
+    """The contact's name, and their number as people write it."""
+    parts = [number_pattern(mobile)] + ([re.escape(name)] if len(name) >= 2 else [])
     return re.compile("|".join(parts))
 
 
@@ -64,9 +68,12 @@ async def erase_contact(db: AsyncIOMotorDatabase, contact_id: str, *, at: dateti
                                      [{"$set": {"sender_id": {"$concat": ["erased:", "$_id"]}}}])
     counts["conversations"] = (await db[CONVERSATIONS].delete_many(bound_to_number)).deleted_count
     await db[ARCHIVE].delete_many(bound_to_number)
-    verified_chats = {"events": {"$elemMatch": {"event": "slot", "name": "contact_id", "value": contact_id}}}
-    counts["conversations"] += await _scrub_all(db[CONVERSATIONS], verified_chats, ("events", "slots"), pattern)
-    await _scrub_all(db[ARCHIVE], verified_chats, ("events",), pattern)
+    # Chats verified as them, and chats where their number was typed, verified or not (a scan: erasures are rare).
+    their_chats = {"$or": [
+        {"events": {"$elemMatch": {"event": "slot", "name": "contact_id", "value": contact_id}}},
+        {"events": {"$elemMatch": {"event": "user", "text": {"$regex": number_pattern(mobile)}}}}]}
+    counts["conversations"] += await _scrub_all(db[CONVERSATIONS], their_chats, ("events", "slots"), pattern)
+    await _scrub_all(db[ARCHIVE], their_chats, ("events",), pattern)
     await db.otp_challenges.delete_many({"$or": [{"mobile": mobile}, {"contact_id": contact_id}]})
     await db.import_errors.delete_many({"$or": [{"cells.contact_id": contact_id}, {"cells.联系人编号": contact_id}]})
     await db.audit_log.update_many({"entity": "contact", "entity_id": contact_id}, {"$set": {"changes": {}}})
