@@ -8,8 +8,8 @@ Stages, each once per contact under its own key ``mw:<window>:<stage>:<contact>`
 - ``ended`` when it is over.
 
 Advance notices (and changes and cancellations) go out inside the send window, except for a window
-starting before the send window next opens: that is told at once. Being service notices, they
-reach opted-out contacts too.
+starting before the send window next opens: that is told at once. ``ended`` waits for the send
+window (it names the time the work ended). Being service notices, they reach opted-out contacts too.
 """
 
 from __future__ import annotations
@@ -38,8 +38,8 @@ def due_stages(window: MaintenanceWindow, ctx: PlanContext) -> List[str]:
     now = ctx.now
     if window.cancelled_at is not None:
         return ["cancel"] if _may_send_advance(window, ctx) else []
-    if now >= window.end:
-        return ["ended"]
+    if now >= window.end:  # nothing left to prepare for: a night's work is reported in the morning
+        return ["ended"] if in_send_window(now) else []
     stages: List[str] = []
     if _may_send_advance(window, ctx):
         if window.version > 1:

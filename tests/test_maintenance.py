@@ -83,7 +83,9 @@ async def test_every_stage_once_per_contact(db: Database, gateway: SmsGateway, e
     active = await db.maintenance.active_for_circuits([ZJ, SH], local(2026, 11, 25, 2, 0))
     assert list(active) == [ZJ] and active[ZJ].id == mw.id
     assert await db.maintenance.active_for_circuits([ZJ], local(2026, 11, 25, 5, 0)) == {}
-    assert (await run(db, gateway, local(2026, 11, 25, 5, 5))).outcomes == {"sent": 2}  # ended: at once
+    assert (await run(db, gateway, local(2026, 11, 25, 5, 5))).planned == 0  # ended at night: told in the morning
+    assert (await run(db, gateway, local(2026, 11, 25, 8, 0))).outcomes == {"sent": 2}
+    assert "已于11月25日05:00结束" in [m["body"] for m in emu.messages.values() if m["to"] == WANG][-1]
     assert (await run(db, gateway, local(2026, 11, 25, 9, 0))).planned == 0
     assert stages(emu) == Counter({(WANG, "announce"): 1, (DAVID, "announce"): 1, (WANG, "reminder"): 1,
                                    (DAVID, "reminder"): 1, (WANG, "ended"): 1, (DAVID, "ended"): 1})
