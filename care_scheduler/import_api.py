@@ -12,12 +12,12 @@ import io
 import json
 import logging
 import secrets
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Set
 
 from aiohttp import web
 
+from care_scheduler.app_keys import CLOCK, DB, SETTINGS
 from care_scheduler.dataio.catalog import KINDS
 from care_scheduler.dataio.exporter import ERROR_COLUMNS, error_row
 from care_scheduler.dataio.importer import Importer, ImportOptions
@@ -35,14 +35,6 @@ CONTENT_TYPES = {
 CHUNK = 256 * 1024
 
 
-@dataclass(frozen=True)
-class ImportKeys:
-    settings: web.AppKey
-    clock: web.AppKey
-    db: web.AppKey
-
-
-KEYS = web.AppKey("import_keys", ImportKeys)
 TASKS = web.AppKey("import_tasks", set)
 
 
@@ -54,14 +46,14 @@ def _flag(request: web.Request, name: str) -> bool:
 
 
 async def post_import(request: web.Request) -> web.Response:
-    app, keys = request.app, request.app[KEYS]
+    app = request.app
     kind = request.match_info["kind"]
     if kind not in KINDS:
         return web.json_response({"error": f"unknown kind; one of {', '.join(KINDS)}"}, status=404)
     fmt = CONTENT_TYPES.get(request.content_type)
     if fmt is None:
         return web.json_response({"error": "send text/csv, an XLSX workbook or application/x-ndjson"}, status=415)
-    settings = app[keys.settings]
+    settings = app[SETTINGS]
     limit = settings.import_max_bytes
     if request.content_length is not None and request.content_length > limit:
         return web.json_response({"error": f"the file is over {limit} bytes"}, status=413)
@@ -74,7 +66,7 @@ async def post_import(request: web.Request) -> web.Response:
     try:
         if not await _save(request, path, limit):
             return web.json_response({"error": f"the file is over {limit} bytes"}, status=413)
-        importer = Importer(app[keys.db], settings, app[keys.clock])
+        importer = Importer(app[DB], settings, app[CLOCK])
         job_id = await importer.begin(path, options)
     except ImportBusy as exc:
         _discard(path)
@@ -119,7 +111,7 @@ async def _carry_out(importer: Importer, job_id: str, path: Path, options: Impor
 
 
 async def get_job(request: web.Request) -> web.Response:
-    job = await request.app[request.app[KEYS].db].import_jobs.get(request.match_info["job_id"])
+    job = await request.app[DB].import_jobs.get(request.match_info["job_id"])
     if job is None:
         return web.json_response({"error": "no such import job"}, status=404)
     body: Dict[str, Any] = job.dict(exclude={"headers"})
@@ -133,7 +125,7 @@ def _dumps(value: Any) -> str:
 
 
 async def get_errors(request: web.Request) -> web.StreamResponse:
-    db = request.app[request.app[KEYS].db]
+    db = request.app[DB]
     job = await db.import_jobs.get(request.match_info["job_id"])
     if job is None:
         return web.json_response({"error": "no such import job"}, status=404)
@@ -162,8 +154,7 @@ async def _stop_imports(app: web.Application) -> None:
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def setup_import_api(app: web.Application, keys: ImportKeys) -> None:
-    app[KEYS] = keys
+def setup_import_api(app: web.Application) -> None:
     app[TASKS] = set()
     app.router.add_post("/admin/import/{kind}", post_import)
     app.router.add_get("/admin/import/jobs/{job_id}", get_job)

@@ -9,23 +9,14 @@ the maintenance job (``care_scheduler.maintenance_notices``).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any, Dict
 
 from aiohttp import web
 
 from care_scheduler import maintenance
+from care_scheduler.app_keys import CLOCK, DB
 from care_scheduler.operations import actor_of, json_body
 from carecore.model import MaintenanceWindow
-
-
-@dataclass(frozen=True)
-class MaintenanceKeys:
-    clock: web.AppKey
-    db: web.AppKey
-
-
-KEYS = web.AppKey("maintenance_keys", MaintenanceKeys)
 
 
 def as_json(window: MaintenanceWindow) -> Dict[str, Any]:
@@ -41,28 +32,26 @@ def _fields(body: Dict[str, Any]) -> Dict[str, Any]:
 
 
 async def list_windows(request: web.Request) -> web.Response:
-    windows = await request.app[request.app[KEYS].db].maintenance.recent()
+    windows = await request.app[DB].maintenance.recent()
     return web.json_response({"windows": [as_json(w) for w in windows]})
 
 
 async def get_window(request: web.Request) -> web.Response:
-    window = await request.app[request.app[KEYS].db].maintenance.get(request.match_info["window_id"])
+    window = await request.app[DB].maintenance.get(request.match_info["window_id"])
     if window is None:
         return web.json_response({"error": "no such maintenance window"}, status=404)
     return web.json_response(as_json(window))
 
 
 async def announce(request: web.Request) -> web.Response:
-    keys = request.app[KEYS]
     body = await json_body(request)
-    window = await maintenance.announce(request.app[keys.db], request.app[keys.clock], _fields(body),
+    window = await maintenance.announce(request.app[DB], request.app[CLOCK], _fields(body),
                                         actor=actor_of(body))
     return web.json_response(as_json(window), status=201)
 
 
 async def change_or_cancel(request: web.Request) -> web.Response:
-    keys = request.app[KEYS]
-    db, clock, window_id = request.app[keys.db], request.app[keys.clock], request.match_info["window_id"]
+    db, clock, window_id = request.app[DB], request.app[CLOCK], request.match_info["window_id"]
     try:
         if request.match_info.get("action") == "cancel":
             window = await maintenance.cancel(db, clock, window_id)
@@ -74,8 +63,7 @@ async def change_or_cancel(request: web.Request) -> web.Response:
     return web.json_response(as_json(window))
 
 
-def setup_maintenance_api(app: web.Application, keys: MaintenanceKeys) -> None:
-    app[KEYS] = keys
+def setup_maintenance_api(app: web.Application) -> None:
     app.router.add_get("/admin/maintenance", list_windows)
     app.router.add_post("/admin/maintenance", announce)
     app.router.add_get("/admin/maintenance/{window_id}", get_window)

@@ -20,13 +20,12 @@ from care_scheduler import kpis, operations
 from care_scheduler.app_keys import CASEWORK, CLOCK, DB, GATEWAY, JOBS, LEADERSHIP, SETTINGS
 from care_scheduler.casework import CaseClosed, Casework
 from care_scheduler.console.app import setup_console
-from care_scheduler.console.pages import Keys
-from care_scheduler.import_api import ImportKeys, setup_import_api
+from care_scheduler.import_api import setup_import_api
 from care_scheduler.jobs import CareJobs
 from care_scheduler.leader import LEASE, Leadership
-from care_scheduler.maintenance_api import MaintenanceKeys, setup_maintenance_api
+from care_scheduler.maintenance_api import setup_maintenance_api
 from care_scheduler.metrics import METRICS, ServiceMetrics, mongodb_answers
-from care_scheduler.public.pages import PublicKeys, setup_public_pages
+from care_scheduler.public.pages import setup_public_pages
 from care_scheduler.rasa_client import HandBackFailed, RasaClient
 from carecore.client_address import Network, client_address
 from carecore.clock import Clock, SystemClock
@@ -317,10 +316,10 @@ def create_app(settings: Optional[Settings] = None, *, db: Optional[Database] = 
     app.router.add_post("/admin/escalations/{escalation_id}/{action:resolve|handback}", admin_escalation)
     app.router.add_post("/admin/contacts/{contact_id}/erase", admin_erase_contact)
     app.router.add_get("/admin/kpis", admin_kpis)
-    setup_import_api(app, ImportKeys(SETTINGS, CLOCK, DB))
-    setup_public_pages(app, PublicKeys(SETTINGS, CLOCK, DB))
-    setup_maintenance_api(app, MaintenanceKeys(CLOCK, DB))
-    setup_console(app, Keys(SETTINGS, CLOCK, DB, JOBS, CASEWORK), settings)
+    setup_import_api(app)
+    setup_public_pages(app)
+    setup_maintenance_api(app)
+    setup_console(app, settings)
     return app
 
 

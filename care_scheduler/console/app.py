@@ -17,7 +17,7 @@ from care_scheduler.console.inbox import inbox, to_inbox
 from care_scheduler.console.kpis import kpis_download, kpis_page
 from care_scheduler.console.login import LIMITER, login, login_page, logout
 from care_scheduler.console.maintenance import announce, maintenance_page, window_action, window_page
-from care_scheduler.console.pages import KEYS, PREFIX, Keys
+from care_scheduler.console.pages import PREFIX
 from care_scheduler.console.reports import birthdays_download, birthdays_page
 from care_scheduler.console.team import set_password, set_password_page, team_action, team_page
 from care_scheduler.console.tickets import ticket_action, ticket_page
@@ -25,7 +25,7 @@ from carecore.config import Settings
 from carecore.limits import WindowLimiter
 
 
-def setup_console(app: web.Application, keys: Keys, settings: Settings) -> None:
+def setup_console(app: web.Application, settings: Settings) -> None:
     """Sessions and routes; called by the care service's factory."""
     # A configured Fernet key (base64 text) is used as is; raw bytes are encoded by aiohttp-session.
     secret: str | bytes = settings.console_secret or secrets.token_bytes(32)
@@ -33,7 +33,6 @@ def setup_console(app: web.Application, keys: Keys, settings: Settings) -> None:
                                      secure=settings.behind_https, path=PREFIX,
                                      max_age=int(settings.console_session_hours * 3600))
     app.middlewares.append(aiohttp_session.session_middleware(storage))
-    app[KEYS] = keys
     app[LIMITER] = WindowLimiter(settings.console_max_failed_logins)
     app.router.add_get(PREFIX, to_inbox)
     app.router.add_get(f"{PREFIX}/", inbox)

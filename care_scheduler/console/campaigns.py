@@ -7,13 +7,14 @@ from datetime import timedelta
 from aiohttp import web
 
 from care_scheduler import operations
+from care_scheduler.app_keys import CLOCK, JOBS, SETTINGS
 from care_scheduler.charts import sends_per_day_png
-from care_scheduler.console.pages import PREFIX, db_of, form, keys, operator, render
+from care_scheduler.console.pages import PREFIX, db_of, form, operator, render
 
 
 async def campaigns_page(request: web.Request) -> web.Response:
     seen = await operator(request)
-    db, settings, clock = db_of(request), request.app[keys(request).settings], request.app[keys(request).clock]
+    db, settings, clock = db_of(request), request.app[SETTINGS], request.app[CLOCK]
     preview = error = None
     if request.query.get("kind"):
         try:
@@ -34,10 +35,10 @@ async def campaigns_run(request: web.Request) -> web.Response:
     posted = await form(request, seen.session)
     try:
         kind = operations.parse_kind(posted.get("kind"))
-        day = operations.parse_day(posted.get("date") or request.app[keys(request).clock].today().isoformat())
+        day = operations.parse_day(posted.get("date") or request.app[CLOCK].today().isoformat())
     except operations.OperationError as exc:
         raise web.HTTPBadRequest(text=str(exc)) from None
-    report = await request.app[keys(request).jobs].run(kind, day, f"console:{seen.manager.id}",
+    report = await request.app[JOBS].run(kind, day, f"console:{seen.manager.id}",
                                                         dry_run=posted.get("dry_run") == "1")
     seen.session["run_result"] = report.as_dict()
     raise web.HTTPSeeOther(f"{PREFIX}/campaigns")
@@ -45,7 +46,7 @@ async def campaigns_run(request: web.Request) -> web.Response:
 
 async def campaigns_chart(request: web.Request) -> web.Response:
     await operator(request)
-    db, settings, clock = db_of(request), request.app[keys(request).settings], request.app[keys(request).clock]
+    db, settings, clock = db_of(request), request.app[SETTINGS], request.app[CLOCK]
     days = await operations.daily(db, settings, None, clock.today())
     return web.Response(body=sends_per_day_png(days), content_type="image/png",
                         headers={"Cache-Control": "no-store"})

@@ -6,8 +6,9 @@ from typing import Dict, Optional
 
 from aiohttp import web
 
+from care_scheduler.app_keys import CLOCK, SETTINGS
 from care_scheduler.console.i18n import translator
-from care_scheduler.console.pages import PREFIX, Viewer, db_of, form, keys, not_found, redirect, render, viewer
+from care_scheduler.console.pages import PREFIX, Viewer, db_of, form, not_found, redirect, render, viewer
 from care_scheduler.dataio import values as v
 from care_scheduler.dataio.catalog import KINDS
 from care_scheduler.dataio.editing import remove, row_from_form, save
@@ -68,8 +69,8 @@ async def contact_save(request: web.Request) -> web.Response:
     cells.update(customer_id=customer.id, contact_id=contact_id or posted.get("contact_id", "").strip())
     reason = posted.get("consent_reason", "").strip()[:500]
     app = request.app
-    ctx = Context(app[keys(request).clock].now(), app[keys(request).clock].tz,
-                  app[keys(request).settings].bill_delivery_days, source="console", consent_reason=reason)
+    ctx = Context(app[CLOCK].now(), app[CLOCK].tz,
+                  app[SETTINGS].bill_delivery_days, source="console", consent_reason=reason)
     try:
         if contact is None and await db_of(request).customers.find_by_contact(cells["contact_id"]) is not None:
             raise RowError("contact_id", "already used by another contact")
@@ -90,7 +91,7 @@ async def contact_remove(request: web.Request) -> web.Response:
     contact_id = request.match_info["contact_id"]
     if customer.contact(contact_id) is None:
         not_found()
-    clock = request.app[keys(request).clock]
+    clock = request.app[CLOCK]
     ctx = Context(clock.now(), clock.tz, 0, source="console")
     await remove(db_of(request), "contacts", customer.id, contact_id, ctx, actor=seen.manager.id,
                  note=posted.get("reason", "").strip()[:500] or None)

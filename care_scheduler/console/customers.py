@@ -7,7 +7,8 @@ from typing import Any, Dict, List
 
 from aiohttp import web
 
-from care_scheduler.console.pages import db_of, keys, not_found, render, viewer
+from care_scheduler.app_keys import CLOCK
+from care_scheduler.console.pages import db_of, not_found, render, viewer
 from carecore.model import SendRecord
 
 _CODE = re.compile(r"\d{4,8}")
@@ -34,4 +35,4 @@ async def customer_page(request: web.Request) -> web.Response:
                   sends=shown(await db.sends.for_customer(customer.id, 30)),
                   history=await db.audit.for_customer(customer.id, limit=50),
                   maintenance=await db.maintenance.active_for_circuits([c.circuit_id for c in customer.services],
-                                                                       request.app[keys(request).clock].now()))
+                                                                       request.app[CLOCK].now()))

@@ -6,20 +6,10 @@ from typing import Tuple
 
 from aiohttp import web
 
+from care_scheduler.app_keys import CASEWORK
 from care_scheduler.casework import CaseClosed
 from care_scheduler.console.i18n import translator
-from care_scheduler.console.pages import (
-    PREFIX,
-    Viewer,
-    db_of,
-    form,
-    in_scope,
-    keys,
-    not_found,
-    redirect,
-    render,
-    viewer,
-)
+from care_scheduler.console.pages import PREFIX, Viewer, db_of, form, in_scope, not_found, redirect, render, viewer
 from care_scheduler.rasa_client import HandBackFailed
 from carecore.model import OPEN_ESCALATION_STATUSES, Customer, Escalation, EscalationStatus
 
@@ -42,7 +32,7 @@ async def escalation_action(request: web.Request) -> web.Response:
     seen = await viewer(request)
     escalation, _ = await _escalation_in_scope(request, seen)
     await form(request, seen.session)
-    casework = request.app[keys(request).casework]
+    casework = request.app[CASEWORK]
     t = translator(seen.lang)
     back = f"{PREFIX}/escalations/{escalation.id}"
     action = request.match_info["action"]

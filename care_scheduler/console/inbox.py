@@ -7,7 +7,8 @@ from typing import Any, List, Tuple
 
 from aiohttp import web
 
-from care_scheduler.console.pages import PREFIX, db_of, keys, render, viewer
+from care_scheduler.app_keys import CLOCK, SETTINGS
+from care_scheduler.console.pages import PREFIX, db_of, render, viewer
 from carecore.config import Settings
 from carecore.model import Ticket
 
@@ -23,7 +24,7 @@ def ticket_due(ticket: Ticket, settings: Settings) -> datetime:
 
 async def inbox(request: web.Request) -> web.Response:
     seen = await viewer(request)
-    db, settings, now = db_of(request), request.app[keys(request).settings], request.app[keys(request).clock].now()
+    db, settings, now = db_of(request), request.app[SETTINGS], request.app[CLOCK].now()
     customer_ids = await seen.scope.customer_ids(db)
     escalations = await db.escalations.for_customers(customer_ids)
     tickets = await db.tickets.open_for_customers(customer_ids)

@@ -8,8 +8,9 @@ from typing import Any, Dict, List, Optional, Sequence
 from aiohttp import web
 
 from care_scheduler import kpis
+from care_scheduler.app_keys import CLOCK
 from care_scheduler.console.i18n import translator
-from care_scheduler.console.pages import Viewer, db_of, keys, render, viewer
+from care_scheduler.console.pages import Viewer, db_of, render, viewer
 from care_scheduler.dataio.tables import table_bytes
 from care_scheduler.errors import OperationError
 from carecore.kpis import shown
@@ -42,7 +43,7 @@ def trend_svg(points: Sequence[Optional[float]], target: Optional[float], *, wid
 
 
 async def _report(request: web.Request, seen: Viewer) -> Dict[str, Any]:
-    clock = request.app[keys(request).clock]
+    clock = request.app[CLOCK]
     try:
         month = kpis.parse_month_param(request.query.get("month"), clock)
     except OperationError:

@@ -7,9 +7,10 @@ import logging
 import aiohttp_session
 from aiohttp import web
 
+from care_scheduler.app_keys import CLOCK
 from care_scheduler.console.auth import new_csrf_token
 from care_scheduler.console.i18n import translator
-from care_scheduler.console.pages import PREFIX, db_of, form, keys, language, render
+from care_scheduler.console.pages import PREFIX, db_of, form, language, render
 from carecore.limits import WindowLimiter
 from carecore.passwords import verify_password
 
@@ -30,7 +31,7 @@ async def login(request: web.Request) -> web.Response:
     manager_id = posted.get("manager_id", "").strip()[:40]
     limiter = request.app[LIMITER]
     db = db_of(request)
-    now = request.app[keys(request).clock].now()
+    now = request.app[CLOCK].now()
     limited = (f"login:id:{manager_id}", f"login:ip:{request.remote}")
     t = translator(lang)
     if not await limiter.admit(db.attempts, now, *limited):  # counted as failed until the password is right

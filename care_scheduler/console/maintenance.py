@@ -12,8 +12,9 @@ from typing import Any, Dict, Optional
 from aiohttp import web
 
 from care_scheduler import maintenance
+from care_scheduler.app_keys import CLOCK
 from care_scheduler.console.i18n import translator
-from care_scheduler.console.pages import PREFIX, Viewer, db_of, form, keys, not_found, redirect, render, viewer
+from care_scheduler.console.pages import PREFIX, Viewer, db_of, form, not_found, redirect, render, viewer
 from care_scheduler.operations import OperationError
 from carecore.model import CircuitType, MaintenanceWindow
 
@@ -40,7 +41,7 @@ async def _in_scope(request: web.Request, seen: Viewer, window: Optional[Mainten
 
 def _page(request: web.Request, seen: Viewer, windows: list, values: Dict[str, Any], *, window: Any = None,
           error: Optional[str] = None) -> web.Response:
-    now = request.app[keys(request).clock].now()
+    now = request.app[CLOCK].now()
     return render(request, "maintenance.html", seen.lang, seen.session, seen.manager, status=400 if error else 200,
                   windows=windows, window=window, values=values, error=error, now=now,
                   circuit_types=[t.value for t in CircuitType])
@@ -69,7 +70,7 @@ async def maintenance_page(request: web.Request) -> web.Response:
 async def window_page(request: web.Request) -> web.Response:
     seen = await _planner(request)
     window = await _in_scope(request, seen, await db_of(request).maintenance.get(request.match_info["window_id"]))
-    return _page(request, seen, [], _values_of(window, request.app[keys(request).clock].tz), window=window)
+    return _page(request, seen, [], _values_of(window, request.app[CLOCK].tz), window=window)
 
 
 async def announce(request: web.Request) -> web.Response:
@@ -77,7 +78,7 @@ async def announce(request: web.Request) -> web.Response:
     posted = await form(request, seen.session)
     given = {k: posted.get(k, "").strip() for k in maintenance.FIELDS}
     try:
-        window = await maintenance.announce(db_of(request), request.app[keys(request).clock], given,
+        window = await maintenance.announce(db_of(request), request.app[CLOCK], given,
                                             actor=seen.manager.id, scope=seen.scope)
     except OperationError as exc:
         return _page(request, seen, await _visible(request, seen), given, error=str(exc))
@@ -86,7 +87,7 @@ async def announce(request: web.Request) -> web.Response:
 
 async def window_action(request: web.Request) -> web.Response:
     seen = await _planner(request)
-    db, clock = db_of(request), request.app[keys(request).clock]
+    db, clock = db_of(request), request.app[CLOCK]
     window = await _in_scope(request, seen, await db.maintenance.get(request.match_info["window_id"]))
     posted = await form(request, seen.session)
     back = f"{PREFIX}/maintenance/{window.id}"

@@ -16,13 +16,10 @@ import aiohttp_session
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from care_scheduler.casework import Casework
+from care_scheduler.app_keys import DB, SETTINGS
 from care_scheduler.console.auth import csrf_ok, new_csrf_token
 from care_scheduler.console.i18n import translator
-from care_scheduler.jobs import CareJobs
 from care_scheduler.scope import Scope
-from carecore.clock import Clock
-from carecore.config import Settings
 from carecore.model import AccountManager, Customer, Escalation, Ticket
 from carecore.repository import Database
 from carecore.texts import customer_classes, label, yuan
@@ -36,20 +33,6 @@ _templates = Environment(loader=FileSystemLoader(str(Path(__file__).parent / "te
 
 
 @dataclass
-class Keys:
-    """App keys of what the console needs from the care service, filled in by ``setup_console``."""
-
-    settings: web.AppKey[Settings]
-    clock: web.AppKey[Clock]
-    db: web.AppKey[Database]
-    jobs: web.AppKey[CareJobs]
-    casework: web.AppKey[Casework]
-
-
-KEYS = web.AppKey("console_keys", Keys)
-
-
-@dataclass
 class Viewer:
     manager: AccountManager
     scope: Scope
@@ -57,12 +40,8 @@ class Viewer:
     lang: str
 
 
-def keys(request: web.Request) -> Keys:
-    return request.app[KEYS]
-
-
 def db_of(request: web.Request) -> Database:
-    return request.app[keys(request).db]
+    return request.app[DB]
 
 
 def not_found() -> NoReturn:
@@ -120,7 +99,7 @@ async def form(request: web.Request, session: aiohttp_session.Session) -> Dict[s
 
 def render(request: web.Request, template: str, lang: str, session: aiohttp_session.Session,
            manager: Optional[AccountManager] = None, status: int = 200, **values: Any) -> web.Response:
-    settings = request.app[keys(request).settings]
+    settings = request.app[SETTINGS]
     tz = ZoneInfo(settings.timezone)
     flash = session.pop("flash", None)
     html = _templates.get_template(template).render(

@@ -12,8 +12,9 @@ from typing import Any, Dict, List
 
 from aiohttp import web
 
+from care_scheduler.app_keys import CLOCK
 from care_scheduler.calendar import birthdays_greeted, is_birthday
-from care_scheduler.console.pages import Viewer, db_of, keys, render, viewer
+from care_scheduler.console.pages import Viewer, db_of, render, viewer
 from care_scheduler.dataio import values as v
 from care_scheduler.dataio.tables import table_bytes
 from carecore.model import Customer
@@ -56,7 +57,7 @@ async def birthday_rows(request: web.Request, seen: Viewer, month: str) -> List[
 
 async def birthdays_page(request: web.Request) -> web.Response:
     seen = await viewer(request)
-    month = _month(request, request.app[keys(request).clock].today())
+    month = _month(request, request.app[CLOCK].today())
     return render(request, "birthdays.html", seen.lang, seen.session, seen.manager, month=month,
                   rows=await birthday_rows(request, seen, month), previous=shift_month(month, -1),
                   next_month=shift_month(month, 1))
@@ -64,7 +65,7 @@ async def birthdays_page(request: web.Request) -> web.Response:
 
 async def birthdays_download(request: web.Request) -> web.Response:
     seen = await viewer(request)
-    month = _month(request, request.app[keys(request).clock].today())
+    month = _month(request, request.app[CLOCK].today())
     fmt = request.match_info["format"]
     rows = await birthday_rows(request, seen, month)
     headers = HEADERS_ZH if seen.lang == "zh" else COLUMNS

@@ -5,15 +5,16 @@ from __future__ import annotations
 import aiohttp_session
 from aiohttp import web
 
+from care_scheduler.app_keys import CLOCK, SETTINGS
 from care_scheduler.console.i18n import translator
-from care_scheduler.console.pages import PREFIX, db_of, form, keys, language, not_found, redirect, render, viewer
+from care_scheduler.console.pages import PREFIX, db_of, form, language, not_found, redirect, render, viewer
 from care_scheduler.team import LinkInvalid, NotYours, Team
 from carecore.passwords import WeakPassword
 
 
 def _team(request: web.Request) -> Team:
     app = request.app
-    return Team(db_of(request), app[keys(request).settings], app[keys(request).clock])
+    return Team(db_of(request), app[SETTINGS], app[CLOCK])
 
 
 async def team_page(request: web.Request) -> web.Response:

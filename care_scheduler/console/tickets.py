@@ -6,20 +6,10 @@ from typing import Tuple
 
 from aiohttp import web
 
+from care_scheduler.app_keys import CASEWORK, CLOCK
 from care_scheduler.casework import OPEN_TICKET, CaseClosed
 from care_scheduler.console.i18n import translator
-from care_scheduler.console.pages import (
-    PREFIX,
-    Viewer,
-    db_of,
-    form,
-    in_scope,
-    keys,
-    not_found,
-    redirect,
-    render,
-    viewer,
-)
+from care_scheduler.console.pages import PREFIX, Viewer, db_of, form, in_scope, not_found, redirect, render, viewer
 from carecore.model import Customer, Ticket, TicketEvent
 from carecore.texts import fmt_duration
 
@@ -34,7 +24,7 @@ async def ticket_page(request: web.Request) -> web.Response:
     escalations = [e for e in await db_of(request).escalations.for_customers([customer.id], open_only=False)
                    if e.ticket_id == ticket.id]
     unmet = ticket.sla.unmet() if ticket.sla is not None and ticket.status in OPEN_TICKET else []
-    now = request.app[keys(request).clock].now()
+    now = request.app[CLOCK].now()
     left = None if not unmet else (fmt_duration(unmet[0] - now, seen.lang), unmet[0] <= now,
                                    fmt_duration(now - unmet[0], seen.lang))
     return render(request, "ticket.html", seen.lang, seen.session, seen.manager, ticket=ticket, left=left,
@@ -49,7 +39,7 @@ async def ticket_action(request: web.Request) -> web.Response:
     t = translator(seen.lang)
     action = request.match_info["action"]
     note = (posted.get("note") or "").strip()[:2000] or None
-    now = request.app[keys(request).clock].now()  # the product's clock: deadlines are met on it
+    now = request.app[CLOCK].now()  # the product's clock: deadlines are met on it
     back = f"{PREFIX}/tickets/{ticket.id}"
     if action == "note":
         if note is None:
@@ -70,7 +60,7 @@ async def ticket_action(request: web.Request) -> web.Response:
         redirect(seen.session, back, t("done"))
     if action == "resolve":
         try:
-            resolution = await request.app[keys(request).casework].resolve_ticket(ticket, seen.manager.id, note)
+            resolution = await request.app[CASEWORK].resolve_ticket(ticket, seen.manager.id, note)
         except CaseClosed:
             redirect(seen.session, back)
         redirect(seen.session, back, t("rasa_unreachable") if resolution.left_open else t("notice_sent"))

@@ -8,13 +8,13 @@ other. Changing anything takes a POST, so a link previewer fetching the URL answ
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Optional, Tuple
 
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from care_scheduler.app_keys import CLOCK, DB, SETTINGS
 from carecore.links import LinkRefused, Purpose, signer_for
 from carecore.model import ChangeSource, SurveyChannel, Ticket
 from carecore.surveys import LOW_SCORE, AlreadyAnswered, Answer, record_answer
@@ -62,16 +62,6 @@ TEXTS: Dict[str, Tuple[str, str]] = {
 }
 
 
-@dataclass(frozen=True)
-class PublicKeys:
-    settings: web.AppKey
-    clock: web.AppKey
-    db: web.AppKey
-
-
-KEYS = web.AppKey("public_keys", PublicKeys)
-
-
 def _lang(request: web.Request, default: str, form: Optional[Dict[str, Any]] = None) -> str:
     chosen = (form or {}).get("lang") or request.query.get("lang")
     return chosen if chosen in ("zh", "en") else default
@@ -96,9 +86,8 @@ def _notice(request: web.Request, lang: str, heading: str, *lines: str, status: 
 
 
 def _subject(request: web.Request, purpose: Purpose) -> str:
-    keys = request.app[KEYS]
-    signer = signer_for(request.app[keys.settings])
-    return signer.subject(purpose, request.match_info["token"], request.app[keys.clock].now())
+    signer = signer_for(request.app[SETTINGS])
+    return signer.subject(purpose, request.match_info["token"], request.app[CLOCK].now())
 
 
 def _refused(request: web.Request, exc: LinkRefused) -> web.Response:
@@ -111,7 +100,7 @@ def _refused(request: web.Request, exc: LinkRefused) -> web.Response:
 
 async def _ticket_and_lang(request: web.Request) -> Tuple[Ticket, str]:
     """The link's ticket and its surveyed contact's language (zh if they are gone)."""
-    db = request.app[request.app[KEYS].db]
+    db = request.app[DB]
     ticket = await db.tickets.get(_subject(request, "survey"))
     if ticket is None:
         raise LinkRefused("ticket no longer exists")
@@ -152,10 +141,9 @@ async def survey_answer(request: web.Request) -> web.Response:
     if score not in ("1", "2", "3", "4", "5"):
         return _survey_form(request, ticket, lang, 400, error=TEXTS["pick_score"][0 if lang == "zh" else 1],
                             comment=comment)
-    keys = request.app[KEYS]
     try:
-        await record_answer(request.app[keys.db], request.app[keys.settings], ticket,
-                            Answer(int(score), SurveyChannel.link, comment), request.app[keys.clock].now(),
+        await record_answer(request.app[DB], request.app[SETTINGS], ticket,
+                            Answer(int(score), SurveyChannel.link, comment), request.app[CLOCK].now(),
                             actor=f"contact:{ticket.survey.contact_id}")
     except AlreadyAnswered:
         return _notice(request, lang, "answered")
@@ -168,7 +156,7 @@ async def opt_out_page(request: web.Request) -> web.Response:
         contact_id = _subject(request, "opt_out")
     except LinkRefused as exc:
         return _refused(request, exc)
-    found = await request.app[request.app[KEYS].db].customers.find_by_contact(contact_id)
+    found = await request.app[DB].customers.find_by_contact(contact_id)
     if found is None:
         return _refused(request, LinkRefused("contact no longer exists"))
     contact = found[1]
@@ -183,8 +171,7 @@ async def opt_out(request: web.Request) -> web.Response:
         contact_id = _subject(request, "opt_out")
     except LinkRefused as exc:
         return _refused(request, exc)
-    keys = request.app[KEYS]
-    db = request.app[keys.db]
+    db = request.app[DB]
     found = await db.customers.find_by_contact(contact_id)
     if found is None:
         return _refused(request, LinkRefused("contact no longer exists"))
@@ -192,12 +179,11 @@ async def opt_out(request: web.Request) -> web.Response:
     lang = _lang(request, found[1].language, form)
     if not found[1].sms_opt_out:
         await db.customers.set_sms_opt_out(contact_id, True, source=ChangeSource.link.value,
-                                           actor=f"contact:{contact_id}", at=request.app[keys.clock].now())
+                                           actor=f"contact:{contact_id}", at=request.app[CLOCK].now())
     return _notice(request, lang, "opted_out", "opted_out_line")
 
 
-def setup_public_pages(app: web.Application, keys: PublicKeys) -> None:
-    app[KEYS] = keys
+def setup_public_pages(app: web.Application) -> None:
     app.router.add_get("/s/{token}", survey_page)
     app.router.add_post("/s/{token}", survey_answer)
     app.router.add_get("/u/{token}", opt_out_page)
