@@ -205,3 +205,10 @@ def test_web_chat_page_verifies_and_answers_and_its_conversation_is_its_own(stac
         assert outcome == {"rest": 401, "socket": 401}
         assert _tracker_events(stack, target) == events  # nothing reached the conversation
         assert page.locator("#log li").count() == shown  # and nothing new showed in its page
+
+        crowded = browser.new_context(locale="zh-CN").new_page()  # an address over CHAT_SESSIONS_PER_ADDRESS (tests/test_rest_channel.py)
+        crowded.route("**/webhooks/rest/session", lambda route: route.fulfill(
+            status=429, content_type="application/json", body='{"error": "too many chat sessions from this address"}'))
+        crowded.goto(f"{base}/chat")
+        crowded.wait_for_selector("#status:has-text('会话过多')", timeout=30_000)
+        assert crowded.is_disabled("#input")
