@@ -3,8 +3,9 @@
 Their record goes; their past messages stay as counts without number or body (an unfinished one is
 suppressed, so it is never sent); their name and number are replaced in ticket, escalation and
 conversation text (live and archived: chats verified as them, and chats where their number was
-typed), an SMS or portal-chat conversation (whose id carries their number) is deleted, their one-time codes
-and failed import rows go, and audit entries about them keep what happened but not the values.
+typed), an SMS or portal-chat conversation (whose id carries their number) is deleted, their
+one-time codes and failed import rows go, and audit entries about them keep what happened but not
+the values.
 """
 
 from __future__ import annotations
