@@ -19,7 +19,6 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator, List, Optional, Sequence, Tuple
 
-FORMATS = ("csv", "xlsx", "jsonl")
 FORMULA_START = ("=", "+", "-", "@")
 _CHUNK = 1 << 20
 

@@ -60,6 +60,3 @@ class MaintenanceWindow(Model):
         if values["end"] <= values["start"]:
             raise ValueError("a maintenance window must end after it starts")
         return values
-
-    def active_at(self, moment: datetime) -> bool:
-        return self.cancelled_at is None and self.start <= moment < self.end
