@@ -178,6 +178,19 @@ async def test_escalation_resolve_resumes_the_conversation_and_tells_the_custome
     assert "ES-20261123-0001" in notice and "林海燕" in notice
 
 
+async def test_the_inbox_names_todays_birthdays_in_scope(db: Database, browser: Browser) -> None:
+    await seed(db)  # the clock: 2026-11-23
+    for customer_id, contact_id in (("KA0000001", "0000001-02"), ("KA0000002", "0000002-01")):
+        await db._db.customers.update_one({"_id": customer_id, "contacts.contact_id": contact_id},
+                                          {"$set": {"contacts.$.birthday": {"calendar": "solar", "month": 11, "day": 23}}})
+    await browser.login("AM-CZJ01")
+    _, page = await browser.get("/console/")
+    assert "今日生日（1）" in page and "David Chen</a>（杭州华信物流有限公司，金卡）" in page and "赵磊" not in page
+    await browser.login("AM-G001")  # group level: both
+    _, page = await browser.get("/console/?lang=en")
+    assert "Birthdays today（2）" in page and "赵磊" in page
+
+
 async def test_an_escalation_shows_its_conversation(db: Database, browser: Browser) -> None:
     await seed(db)
     at = NOW.timestamp()

@@ -91,6 +91,7 @@ TEXTS: Dict[str, Dict[str, str]] = {
     "by": {"zh": "操作人", "en": "By"},
     "source": {"zh": "来源", "en": "Source"},
     "birthday_report": {"zh": "生日报表", "en": "Birthday report"},
+    "birthdays_today": {"zh": "今日生日", "en": "Birthdays today"},
     "download": {"zh": "下载", "en": "Download"},
     "name": {"zh": "姓名", "en": "Name"},
     "role": {"zh": "职务", "en": "Role"},

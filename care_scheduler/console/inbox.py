@@ -1,4 +1,5 @@
-"""The inbox: a manager's open escalations, tickets and follow-ups (回访), the most urgent first."""
+"""The inbox: a manager's open escalations, tickets and follow-ups (回访), the most urgent first, and whose
+birthday it is today among the contacts in scope (the day's birthday campaign greets the same people)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ from aiohttp import web
 
 from care_scheduler.app_keys import CLOCK, SETTINGS
 from care_scheduler.console.pages import PREFIX, db_of, render, viewer
+from care_scheduler.console.reports import birthday_rows
 from carecore.config import Settings
 from carecore.model import Ticket
+
+BIRTHDAYS_SHOWN = 20  # a group manager's day can hold thousands: the rest are in the birthday report
 
 
 def ticket_due(ticket: Ticket, settings: Settings) -> datetime:
@@ -34,7 +38,9 @@ async def inbox(request: web.Request) -> web.Response:
               if t.followup is not None]
     items.sort(key=lambda item: item[0])
     names = await db.customers.company_names(i.customer_id for _, _, i in items)
-    return render(request, "inbox.html", seen.lang, seen.session, seen.manager, items=items, now=now, names=names)
+    birthdays = await birthday_rows(request, seen, [request.app[CLOCK].today()])
+    return render(request, "inbox.html", seen.lang, seen.session, seen.manager, items=items, now=now, names=names,
+                  birthdays=birthdays[:BIRTHDAYS_SHOWN], birthdays_total=len(birthdays))
 
 
 async def to_inbox(request: web.Request) -> web.Response:

@@ -32,10 +32,14 @@ def _month(request: web.Request, today: date) -> str:
         return f"{today.year:04d}-{today.month:02d}"
 
 
-async def birthday_rows(request: web.Request, seen: Viewer, month: str) -> List[Dict[str, Any]]:
-    db = db_of(request)
+def days_of(month: str) -> List[date]:
     year, number = int(month[:4]), int(month[5:])
-    days = [date(year, number, d) for d in range(1, calendar.monthrange(year, number)[1] + 1)]
+    return [date(year, number, d) for d in range(1, calendar.monthrange(year, number)[1] + 1)]
+
+
+async def birthday_rows(request: web.Request, seen: Viewer, days: List[date]) -> List[Dict[str, Any]]:
+    """The contacts in scope the birthday campaign greets on these days, by day, company and name."""
+    db = db_of(request)
     selections = [s for day in days for s in birthdays_greeted(day)]
     managers = {m.id: m.name for m in await db.managers.all()}
     rows: List[Dict[str, Any]] = []
@@ -59,7 +63,7 @@ async def birthdays_page(request: web.Request) -> web.Response:
     seen = await viewer(request)
     month = _month(request, request.app[CLOCK].today())
     return render(request, "birthdays.html", seen.lang, seen.session, seen.manager, month=month,
-                  rows=await birthday_rows(request, seen, month), previous=shift_month(month, -1),
+                  rows=await birthday_rows(request, seen, days_of(month)), previous=shift_month(month, -1),
                   next_month=shift_month(month, 1))
 
 
@@ -67,7 +71,7 @@ async def birthdays_download(request: web.Request) -> web.Response:
     seen = await viewer(request)
     month = _month(request, request.app[CLOCK].today())
     fmt = request.match_info["format"]
-    rows = await birthday_rows(request, seen, month)
+    rows = await birthday_rows(request, seen, days_of(month))
     headers = HEADERS_ZH if seen.lang == "zh" else COLUMNS
     cells = [[r["date"].isoformat(), r["name"], r["company"], label("tier", r["tier"], seen.lang), r["role"],
               r["manager"], r["birthday"], label("birthday_calendar", r["calendar"], seen.lang)] for r in rows]
