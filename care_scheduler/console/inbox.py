@@ -1,5 +1,5 @@
 """The inbox: a manager's open escalations, tickets and follow-ups (回访), the most urgent first, and whose
-birthday it is today among the contacts in scope (the day's birthday campaign greets the same people)."""
+birthday it is today among the contacts in scope, by the birthday campaign's rules (Feb 29, lunar dates)."""
 
 from __future__ import annotations
 

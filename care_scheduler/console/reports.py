@@ -38,7 +38,8 @@ def days_of(month: str) -> List[date]:
 
 
 async def birthday_rows(request: web.Request, seen: Viewer, days: List[date]) -> List[Dict[str, Any]]:
-    """The contacts in scope the birthday campaign greets on these days, by day, company and name."""
+    """The contacts in scope whose birthday falls on these days by the campaign's rules, by day, company and
+    name; opted-out contacts too, since a manager may still call them."""
     db = db_of(request)
     selections = [s for day in days for s in birthdays_greeted(day)]
     managers = {m.id: m.name for m in await db.managers.all()}
