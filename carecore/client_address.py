@@ -2,9 +2,9 @@
 
 Behind HAProxy or an ingress every request comes from the proxy: a limit per address (the console's
 failed logins, the assistant's anonymous chat sessions) would count every client as one, and one
-stranger would lock everybody out. A request from a trusted proxy (``TRUSTED_PROXIES``) is taken to come from the last address in its
-``X-Forwarded-For`` that is not itself a trusted proxy. Anyone else's header is ignored, so a client
-cannot name its own address.
+stranger would lock everybody out. A request from a trusted proxy (``TRUSTED_PROXIES``) is taken to
+come from the last address in its ``X-Forwarded-For`` that is not itself a trusted proxy. Anyone
+else's header is ignored, so a client cannot name its own address.
 """
 
 from __future__ import annotations
