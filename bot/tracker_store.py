@@ -33,6 +33,7 @@ from rasa.shared.core.events import ActionExecuted, ActiveLoop, ConversationPaus
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 
 from carecore.repository import DatabaseError
+from carecore.repository.transcripts import ARCHIVE
 
 DEFAULT_TIMEOUT_MS = 1000
 _fast = False
@@ -47,7 +48,6 @@ def fast_saves(on: bool) -> None:
 REMEMBERED_CONVERSATIONS = 10_000
 MAX_LIVE_EVENTS = 120
 KEEP_TURNS = 5
-ARCHIVE = "conversation_archive"
 T = TypeVar("T")
 
 

@@ -38,7 +38,7 @@ async def inbox(request: web.Request) -> web.Response:
               if t.followup is not None]
     items.sort(key=lambda item: item[0])
     names = await db.customers.company_names(i.customer_id for _, _, i in items)
-    birthdays = await birthday_rows(request, seen, [request.app[CLOCK].today()])
+    birthdays = await birthday_rows(request, seen, [now.date()])  # the clock's own day, read once
     return render(request, "inbox.html", seen.lang, seen.session, seen.manager, items=items, now=now, names=names,
                   birthdays=birthdays[:BIRTHDAYS_SHOWN], birthdays_total=len(birthdays))
 
