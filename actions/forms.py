@@ -235,7 +235,7 @@ async def _open_ticket(svc: Services, tracker: Tracker, who: Identity, kind: Tic
     return await svc.db.tickets.create({
         "_id": await svc.db.tickets.next_id(kind, svc.clock.now().date()),
         "kind": kind.value, "customer_id": customer.id, "contact_id": contact.contact_id,
-        "manager_id": customer.account_manager_id,
+        "manager_id": customer.account_manager_id, "sender_id": tracker.sender_id,
         "history": [{"at": now, "actor": f"assistant:{channel}", "action": "created"}],
         "created_at": now, "updated_at": now, **fields,
     })

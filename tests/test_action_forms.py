@@ -35,11 +35,13 @@ async def test_complaint_validation_and_submission(svc: Services, domain, clock:
     assert ok == {"complaint_description": "上个月多扣了两千元", "complaint_urgent": False}
     filled = {**VERIFIED_A, "complaint_category": "账单费用", "complaint_description": "上个月多扣了两千元",
               "complaint_confirm": True}
-    messages, events = await run(forms.ActionSubmitComplaint(), tracker(slots=filled), domain)
+    submitted = tracker(slots=filled)
+    messages, events = await run(forms.ActionSubmitComplaint(), submitted, domain)
     m = only(messages)
     assert m["response"] == "utter_complaint_created" and m["ticket_id"] == "CP-20261123-0001"
     ticket = await svc.db.tickets.get("CP-20261123-0001", customer_id="KA0000001")
     assert ticket is not None and ticket.category == "账单费用" and ticket.priority == "normal"
+    assert ticket.sender_id == submitted.sender_id  # its manager reads the conversation that led to it
     assert ticket.sla is not None and ticket.sla.restore_due is None  # a complaint's deadline is its reply
     assert ticket.sla.response_due == ticket.created_at + timedelta(hours=4) == clock.now() + timedelta(hours=4)
     assert slots_of(events)["complaint_description"] is None

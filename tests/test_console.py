@@ -191,17 +191,26 @@ async def test_the_inbox_names_todays_birthdays_in_scope(db: Database, browser: 
     assert "Birthdays today（2）" in page and "赵磊" in page
 
 
-async def test_an_escalation_shows_its_conversation(db: Database, browser: Browser) -> None:
+async def test_escalations_and_tickets_show_their_conversation(db: Database, browser: Browser) -> None:
     await seed(db)
     at = NOW.timestamp()
     await db.client[db.name]["conversations"].insert_one({"sender_id": "sms:+861380001:abc", "events": [
         {"event": "user", "timestamp": at - 60, "text": "专线断了 <b>急</b>"},
         {"event": "action", "timestamp": at - 59, "name": "action_escalate"},
-        {"event": "bot", "timestamp": at - 58, "text": "已转给您的客户经理林海燕"}]})
+        {"event": "bot", "timestamp": at - 58, "text": "已转给您的客户经理林海燕"},
+        {"event": "user", "timestamp": at + 3600, "text": "还没修好吗"}]})
     await browser.login("AM-CZJ01")
     _, page = await browser.get("/console/escalations/ES-20261123-0001")
     assert "对话记录" in page and "2026-11-23 10:29 客户：</span>专线断了 &lt;b&gt;急&lt;/b&gt;" in page
-    assert page.index("专线断了") < page.index("已转给您的客户经理林海燕") and "action_escalate" not in page
+    assert page.index("专线断了") < page.index("已转给您的客户经理林海燕") < page.index("还没修好吗")
+    assert "action_escalate" not in page
+    # a ticket the assistant opened shows what led to it, up to its confirmation; one opened elsewhere, none
+    await db.tickets.create(factories.ticket(_id="FT-20261123-0003", sender_id="sms:+861380001:abc",
+                                             created_at=NOW - timedelta(seconds=59)))
+    _, page = await browser.get("/console/tickets/FT-20261123-0003")
+    assert "建单前的对话" in page and "已转给您的客户经理林海燕" in page and "还没修好吗" not in page
+    _, page = await browser.get("/console/tickets/FT-20261123-0001")
+    assert "建单前的对话" not in page
     await db.escalations.create({**(await db.escalations.get("ES-20261123-0001")).to_mongo(),
                                  "_id": "ES-20261123-0003", "sender_id": "erased:ES-20261123-0003"})
     _, page = await browser.get("/console/escalations/ES-20261123-0003?lang=en")

@@ -28,7 +28,7 @@ async def test_a_contact_is_erased_everywhere_and_only_counts_remain(db: Databas
                                 "customer_id": "KA0000001", "status": status, "body": "王伟，生日快乐"})
     await db.sends.reserve({**factories.send_record("birthday:d:2026", now=NOW), "to": "+8613900139000",
                             "contact_id": "0000001-02", "customer_id": "KA0000001", "body": "David, happy birthday"})
-    await db.tickets.create(factories.ticket(text="王伟来电（138 0013 8000）：专线中断"))
+    await db.tickets.create(factories.ticket(text="王伟来电（138 0013 8000）：专线中断", sender_id="sms:+8613800138000:abc"))
     await db.escalations.create({
         "_id": "ES-20261204-0001", "customer_id": "KA0000001", "contact_id": WANG, "manager_id": "AM-CZJ01",
         "sender_id": "sms:+8613800138000:abc", "reason": "request_human", "summary": "王伟：请回电13800138000",
@@ -58,6 +58,7 @@ async def test_a_contact_is_erased_everywhere_and_only_counts_remain(db: Databas
     assert [s.body for s in wang_sends if s.contact_id != WANG] == ["David, happy birthday"]
     ticket = await db.tickets.get("FT-20261123-0001")
     assert ticket is not None and ticket.text == f"{ERASED}来电（{ERASED}）：专线中断"
+    assert ticket.sender_id == "erased:FT-20261123-0001"
     escalation = await db.escalations.get("ES-20261204-0001")
     assert escalation is not None and "13800138000" not in escalation.summary
     assert escalation.sender_id == "erased:ES-20261204-0001"

@@ -50,6 +50,12 @@ async def test_the_last_lines_span_the_archive_and_the_live_document(db: Databas
             datetime.fromtimestamp(9002.2, timezone.utc), "assistant", "答复9000-1")
         assert [line.text for line in await db.transcripts.last_lines("sms:+8613800138000:1", limit=6)] == [
             "问题5000-9", "答复5000-9", "问题9000-0", "答复9000-0", "问题9000-1", "答复9000-1"]
+        # what led to a ticket: nothing said after it, from the live document or any chunk
+        led = await db.transcripts.last_lines("sms:+8613800138000:1", limit=4,
+                                              until=datetime.fromtimestamp(5005.5, timezone.utc))
+        assert [line.text for line in led] == ["问题5000-3", "答复5000-3", "问题5000-4", "答复5000-4"]
+        assert [line.text for line in await db.transcripts.last_lines(
+            "sms:+8613800138000:1", until=datetime.fromtimestamp(1001.2, timezone.utc))] == ["问题1000-0", "答复1000-0"]
         assert await db.transcripts.last_lines("sms:+8613900000000:1") == []
     finally:
         store.client.close()

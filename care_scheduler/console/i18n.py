@@ -23,6 +23,7 @@ TEXTS: Dict[str, Dict[str, str]] = {
     "summary": {"zh": "摘要", "en": "Summary"},
     "call_back_by": {"zh": "回电时限", "en": "Call back by"},
     "conversation": {"zh": "对话记录", "en": "Conversation"},
+    "conversation_to_ticket": {"zh": "建单前的对话", "en": "The conversation that opened it"},
     "no_conversation": {"zh": "没有对话记录（可能已应客户要求删除）",
                         "en": "No conversation on record (it may have been erased at the customer's request)."},
     "speaker_customer": {"zh": "客户", "en": "Customer"},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Tuple
 
 from aiohttp import web
@@ -12,6 +13,9 @@ from care_scheduler.console.i18n import translator
 from care_scheduler.console.pages import PREFIX, Viewer, db_of, form, in_scope, not_found, redirect, render, viewer
 from carecore.model import Customer, Ticket, TicketEvent
 from carecore.texts import fmt_duration
+
+# The conversation shown ends with the assistant's confirmation, which follows the ticket's creation by moments.
+CONFIRMED_WITHIN = timedelta(minutes=1)
 
 
 async def _ticket_in_scope(request: web.Request, seen: Viewer) -> Tuple[Ticket, Customer]:
@@ -27,8 +31,11 @@ async def ticket_page(request: web.Request) -> web.Response:
     now = request.app[CLOCK].now()
     left = None if not unmet else (fmt_duration(unmet[0] - now, seen.lang), unmet[0] <= now,
                                    fmt_duration(now - unmet[0], seen.lang))
+    transcript = None if ticket.sender_id is None else await db_of(request).transcripts.last_lines(
+        ticket.sender_id, until=ticket.created_at + CONFIRMED_WITHIN)
     return render(request, "ticket.html", seen.lang, seen.session, seen.manager, ticket=ticket, left=left,
-                  customer=customer, escalations=escalations, is_open=ticket.status in OPEN_TICKET, now=now)
+                  customer=customer, escalations=escalations, is_open=ticket.status in OPEN_TICKET, now=now,
+                  transcript=transcript)
 
 
 async def ticket_action(request: web.Request) -> web.Response:

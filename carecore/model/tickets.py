@@ -110,6 +110,7 @@ class Ticket(Model):
     followup: Optional[FollowUp] = None
     maintenance_id: Optional[str] = Field(None, max_length=40)  # raised during that window: no SLA credit
     manager_id: Optional[str] = Field(None, max_length=40)  # the customer's manager when it was raised (KPIs)
+    sender_id: Optional[str] = Field(None, max_length=200)  # the conversation it was opened in, by the assistant
     created_at: datetime
     updated_at: datetime
 

@@ -65,8 +65,9 @@ async def erase_contact(db: AsyncIOMotorDatabase, contact_id: str, *, at: dateti
     counts["tickets"] = await _scrub_all(db.tickets, {"customer_id": customer["_id"]}, ("text", "history"), pattern)
     counts["escalations"] = await _scrub_all(db.escalations, {"contact_id": contact_id}, ("summary",), pattern)
     bound_to_number = {"sender_id": {"$regex": f"^(?:sms|portal):{re.escape(mobile)}[:.]"}}
-    await db.escalations.update_many({"contact_id": contact_id, **bound_to_number},
-                                     [{"$set": {"sender_id": {"$concat": ["erased:", "$_id"]}}}])
+    for cases in (db.escalations, db.tickets):  # the conversation id names the number
+        await cases.update_many({"contact_id": contact_id, **bound_to_number},
+                                [{"$set": {"sender_id": {"$concat": ["erased:", "$_id"]}}}])
     counts["conversations"] = (await db[CONVERSATIONS].delete_many(bound_to_number)).deleted_count
     await db[ARCHIVE].delete_many(bound_to_number)
     # Chats verified as them, and chats where their number was typed, verified or not (a scan: erasures are rare).

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Iterable, List
+from typing import Any, Iterable, List, Optional
 
 from motor.motor_asyncio import AsyncIOMotorDatabase
 
@@ -25,12 +25,12 @@ class TranscriptLine:
     text: str
 
 
-def _lines(events: Iterable[Any]) -> List[TranscriptLine]:
+def _lines(events: Iterable[Any], until: Optional[float]) -> List[TranscriptLine]:
     return [TranscriptLine(datetime.fromtimestamp(float(e.get("timestamp") or 0), timezone.utc),
                            SPEAKERS[e["event"]], e["text"].strip())
             for e in events
             if isinstance(e, dict) and e.get("event") in SPEAKERS and isinstance(e.get("text"), str)
-            and e["text"].strip()]
+            and e["text"].strip() and (until is None or float(e.get("timestamp") or 0) <= until)]
 
 
 class TranscriptRepository:
@@ -38,17 +38,22 @@ class TranscriptRepository:
         self._live = db[CONVERSATIONS]
         self._archive = db[ARCHIVE]
 
-    async def last_lines(self, sender_id: str, limit: int = 60) -> List[TranscriptLine]:
-        """The conversation's last ``limit`` lines; none for an unknown or erased conversation."""
+    async def last_lines(self, sender_id: str, limit: int = 60,
+                         until: Optional[datetime] = None) -> List[TranscriptLine]:
+        """The conversation's last ``limit`` lines (said by ``until``, when given: what led to a ticket);
+        none for an unknown or erased conversation."""
+        end = None if until is None else until.timestamp()
         live = await self._live.find_one({"sender_id": sender_id}, {"events": 1})
-        lines = _lines((live or {}).get("events") or [])
+        lines = _lines((live or {}).get("events") or [], end)
         if len(lines) < limit:
             # Chunk ids and start times only, sorted here: a long-lived SMS conversation may have many.
             chunks = [c async for c in self._archive.find({"sender_id": sender_id}, {"first_timestamp": 1})]
             chunks.sort(key=lambda c: c.get("first_timestamp") or 0, reverse=True)
             for chunk in chunks:
+                if end is not None and float(chunk.get("first_timestamp") or 0) > end:
+                    continue  # begun after it
                 found = await self._archive.find_one({"_id": chunk["_id"]}, {"events": 1})
-                lines = _lines((found or {}).get("events") or []) + lines
+                lines = _lines((found or {}).get("events") or [], end) + lines
                 if len(lines) >= limit:
                     break
         return lines[-limit:]
