@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime
 from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -21,26 +20,16 @@ from actions.common import Identity, lang_of, verified_identity
 from actions.escalation import escalate
 from actions.services import Services, services
 from actions.verification import FAILED, VERIFICATION_SLOTS, VerificationSteps
-from carecore.clock import as_stored
-from carecore.deadlines import complaint_deadline, fault_deadlines
-from carecore.model import Circuit, EscalationReason, Ticket, TicketKind
+from carecore.model import Circuit, EscalationReason
 from carecore.repository import DatabaseError
 from carecore.texts import bullet_lines, fmt_time, label
+from carecore.ticket_opening import CATEGORIES, MIN_DESCRIPTION, open_complaint, open_fault
 
 log = logging.getLogger(__name__)
 
 COMPLAINT_SLOTS = ["complaint_category", "complaint_description", "complaint_confirm", "complaint_urgent"]
 FAULT_SLOTS = ["fault_circuit", "fault_symptom", "fault_since", "fault_confirm"]
 URGENT_WORDS = re.compile(r"紧急|非常急|十万火急|马上处理|立刻|立即|urgent|asap|emergency|immediately", re.I)
-MIN_DESCRIPTION = 4
-
-CATEGORIES = {
-    "network": ("网络质量", "network quality", r"网络|信号|网速|断网|network|signal|speed|outage"),
-    "billing": ("账单费用", "billing", r"账单|费用|扣费|收费|话费|bill|charge|fee|invoice"),
-    "attitude": ("服务态度", "staff attitude", r"态度|客服|服务差|rude|attitude|staff"),
-    "timeliness": ("装机维修时效", "installation or repair time", r"装机|维修|时效|慢|拖|install|repair|delay|slow"),
-    "other": ("其他", "other", r"其他|其它|other|else"),
-}
 
 
 def _category(text: str) -> str:
@@ -224,21 +213,8 @@ class _SubmitForm(Action):
             return reset
 
 
-async def _open_ticket(svc: Services, tracker: Tracker, who: Identity, kind: TicketKind, now: datetime,
-                       **fields: Any) -> Ticket:
-    """A new ticket of the verified customer, numbered per business day, its creation in the history.
-
-    ``now`` is the moment its deadlines were counted from, so they are exactly its SLA hours after creation.
-    """
-    customer, contact = who
-    channel = tracker.get_latest_input_channel() or "chat"
-    return await svc.db.tickets.create({
-        "_id": await svc.db.tickets.next_id(kind, svc.clock.now().date()),
-        "kind": kind.value, "customer_id": customer.id, "contact_id": contact.contact_id,
-        "manager_id": customer.account_manager_id, "sender_id": tracker.sender_id,
-        "history": [{"at": now, "actor": f"assistant:{channel}", "action": "created"}],
-        "created_at": now, "updated_at": now, **fields,
-    })
+def _actor(tracker: Tracker) -> str:
+    return f"assistant:{tracker.get_latest_input_channel() or 'chat'}"
 
 
 class ActionSubmitComplaint(_SubmitForm):
@@ -250,15 +226,13 @@ class ActionSubmitComplaint(_SubmitForm):
                      who: Identity) -> List[EventType]:
         urgent = tracker.get_slot("complaint_urgent") is True
         customer, contact = who
-        now = as_stored(svc.clock.now())
-        due = complaint_deadline(contact.tier, customer.customer_class, now, svc.settings.complaint_reply_hours)
-        ticket = await _open_ticket(
-            svc, tracker, who, TicketKind.complaint, now,
-            category=str(tracker.get_slot("complaint_category") or "other")[:40],
-            text=str(tracker.get_slot("complaint_description") or "-"), priority="urgent" if urgent else "normal",
-            sla={"response_due": due})
-        lang = lang_of(tracker)
-        deadline = fmt_time(due, lang, svc.clock.tz)
+        ticket = await open_complaint(
+            svc.db, svc.settings, svc.clock, customer, contact,
+            category=str(tracker.get_slot("complaint_category") or "other"),
+            text=str(tracker.get_slot("complaint_description") or "-"), urgent=urgent,
+            actor=_actor(tracker), sender_id=tracker.sender_id)
+        assert ticket.sla is not None
+        deadline = fmt_time(ticket.sla.response_due, lang_of(tracker), svc.clock.tz)
         dispatcher.utter_message(response="utter_complaint_created", ticket_id=ticket.id, deadline=deadline)
         if urgent:
             return await escalate(svc, tracker, dispatcher, who, EscalationReason.urgent_complaint, ticket.id)
@@ -277,19 +251,13 @@ class ActionSubmitFault(_SubmitForm):
         if circuit is None:  # re-checked: only the customer's own circuits
             dispatcher.utter_message(response="utter_circuit_not_yours", value=tracker.get_slot("fault_circuit"))
             return []
-        now = as_stored(svc.clock.now())
-        due = fault_deadlines(contact.tier, now, svc.settings.fault_sla_hours)
         text = f"{tracker.get_slot('fault_symptom')}（{tracker.get_slot('fault_since')}）"
-        window = (await svc.db.maintenance.active_for_circuits([circuit.circuit_id], svc.clock.now())).get(
-            circuit.circuit_id)
-        ticket = await _open_ticket(
-            svc, tracker, who, TicketKind.fault, now, circuit_id=circuit.circuit_id, text=text[:4000],
-            priority="urgent" if contact.tier in ("diamond", "gold") else "high",
-            sla={"response_due": due.response_due, "restore_due": due.restore_due},
-            **({"maintenance_id": window.id} if window is not None else {}))
+        ticket = await open_fault(svc.db, svc.settings, svc.clock, customer, contact, circuit, text=text,
+                                  actor=_actor(tracker), sender_id=tracker.sender_id)
+        assert ticket.sla is not None and ticket.sla.restore_due is not None
         lang = lang_of(tracker)
         dispatcher.utter_message(response="utter_fault_created", ticket_id=ticket.id,
                                  tier=label("tier", contact.tier, lang),
-                                 response_due=fmt_time(due.response_due, lang, svc.clock.tz),
-                                 restore_due=fmt_time(due.restore_due, lang, svc.clock.tz))
+                                 response_due=fmt_time(ticket.sla.response_due, lang, svc.clock.tz),
+                                 restore_due=fmt_time(ticket.sla.restore_due, lang, svc.clock.tz))
         return []

@@ -1,4 +1,4 @@
-"""Closing a case: resolving a ticket, resolving or handing back an escalation.
+"""Opening a ticket for a customer, closing a case: resolving a ticket, resolving or handing back an escalation.
 
 One implementation for the console and the admin API. A conversation is handed back
 to the assistant before its escalation is closed: when Rasa does not take it back,
@@ -14,19 +14,22 @@ from typing import List, Optional
 from care_scheduler.planning import PlanContext, Planned
 from care_scheduler.rasa_client import HandBackFailed, RasaClient
 from care_scheduler.runner import CampaignRunner
-from care_scheduler.sla_watch import escalation_resolution_plan, resolution_plan
+from care_scheduler.sla_watch import escalation_resolution_plan, opening_plan, resolution_plan
 from carecore.clock import Clock
 from carecore.config import Settings
 from carecore.model import (
     OPEN_ESCALATION_STATUSES,
     OPEN_TICKET_STATUSES,
+    Customer,
     Escalation,
     EscalationStatus,
     Ticket,
     TicketEvent,
+    TicketKind,
 )
 from carecore.repository import Database
 from carecore.sms.gateway import SmsGateway
+from carecore.ticket_opening import CATEGORIES, MAX_DESCRIPTION, MIN_DESCRIPTION, open_complaint, open_fault
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +38,14 @@ OPEN_TICKET = {s.value for s in OPEN_TICKET_STATUSES}
 
 class CaseClosed(Exception):
     """The ticket or escalation is no longer open: nothing was changed."""
+
+
+class TicketRefused(ValueError):
+    """A new ticket's field does not fit its customer: nothing was written."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
 
 
 @dataclass
@@ -53,6 +64,33 @@ class Casework:
     settings: Settings
     clock: Clock
     rasa: RasaClient
+
+    async def open_ticket(self, customer: Customer, *, kind: str, contact_id: str, text: str, actor: str,
+                          circuit_id: str = "", category: str = "other", urgent: bool = False) -> Ticket:
+        """A fault or complaint the customer reported by phone or in person; raises ``TicketRefused``, having
+        written nothing, unless every field fits the customer. The contact is sent its number and first
+        deadline, as the assistant would have told them in the chat."""
+        contact = customer.contact(contact_id)
+        circuit = customer.circuit(circuit_id) if kind == TicketKind.fault.value else None
+        text = text.strip()
+        if kind not in (TicketKind.fault.value, TicketKind.complaint.value):
+            raise TicketRefused("kind", "fault or complaint")
+        if contact is None:
+            raise TicketRefused("contact_id", "not a contact of this customer")
+        if kind == TicketKind.fault.value and circuit is None:
+            raise TicketRefused("circuit_id", "a fault needs one of this customer's circuits")
+        if kind == TicketKind.complaint.value and category not in CATEGORIES:
+            raise TicketRefused("category", f"one of {', '.join(CATEGORIES)}")
+        if not MIN_DESCRIPTION <= len(text) <= MAX_DESCRIPTION:
+            raise TicketRefused("text", f"{MIN_DESCRIPTION} to {MAX_DESCRIPTION} characters")
+        if circuit is not None:
+            ticket = await open_fault(self.db, self.settings, self.clock, customer, contact, circuit, text=text,
+                                      actor=actor)
+        else:
+            ticket = await open_complaint(self.db, self.settings, self.clock, customer, contact, text=text,
+                                          category=CATEGORIES[category][0], urgent=urgent, actor=actor)
+        await self._send(await opening_plan(await self._context(), ticket))
+        return ticket
 
     async def resolve_ticket(self, ticket: Ticket, actor: str, note: Optional[str] = None) -> Resolution:
         """Resolve the ticket and tell the customer; its open escalations are handed back and closed."""

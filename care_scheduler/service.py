@@ -18,7 +18,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from care_scheduler import kpis, operations
 from care_scheduler.app_keys import CASEWORK, CLOCK, DB, GATEWAY, JOBS, LEADERSHIP, SETTINGS
-from care_scheduler.casework import CaseClosed, Casework
+from care_scheduler.casework import CaseClosed, Casework, TicketRefused
 from care_scheduler.console.app import setup_console
 from care_scheduler.import_api import setup_import_api
 from care_scheduler.jobs import CareJobs
@@ -207,6 +207,28 @@ async def admin_report(request: web.Request) -> web.Response:
 
 # --- closing cases (the console's operations, for other tools) --------------------------------------------
 
+async def admin_open_ticket(request: web.Request) -> web.Response:
+    """A ticket the customer reported elsewhere (a call centre, a visit), opened as the console opens one."""
+    body = await operations.json_body(request)
+    customer_id = body.get("customer_id")
+    customer = await request.app[DB].customers.get(customer_id) if isinstance(customer_id, str) else None
+    if customer is None:
+        return web.json_response({"error": "no such customer"}, status=404)
+    fields = {name: body[name] if isinstance(body.get(name), str) else ""
+              for name in ("kind", "contact_id", "circuit_id", "text")}
+    category = body.get("category", "other")
+    try:
+        ticket = await request.app[CASEWORK].open_ticket(
+            customer, **fields, category=category if isinstance(category, str) else "", urgent=body.get("urgent") is True,
+            actor=operations.actor_of(body))
+    except TicketRefused as exc:
+        raise operations.OperationError(str(exc)) from None
+    assert ticket.sla is not None
+    return web.json_response({"ticket_id": ticket.id, "priority": ticket.priority, "response_due": ticket.sla.response_due.isoformat(),
+                              "restore_due": ticket.sla.restore_due.isoformat() if ticket.sla.restore_due else None},
+                             status=201)
+
+
 async def admin_resolve_ticket(request: web.Request) -> web.Response:
     body = await operations.json_body(request)
     note = body.get("note")
@@ -312,6 +334,7 @@ def create_app(settings: Optional[Settings] = None, *, db: Optional[Database] = 
     app.router.add_post("/admin/preview", admin_preview)
     app.router.add_post("/admin/run", admin_run)
     app.router.add_get("/admin/report", admin_report)
+    app.router.add_post("/admin/tickets", admin_open_ticket)
     app.router.add_post("/admin/tickets/{ticket_id}/resolve", admin_resolve_ticket)
     app.router.add_post("/admin/escalations/{escalation_id}/{action:resolve|handback}", admin_escalation)
     app.router.add_post("/admin/contacts/{contact_id}/erase", admin_erase_contact)

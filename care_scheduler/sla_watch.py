@@ -1,5 +1,5 @@
 """SLA watch (every 5 minutes): warn before fault and complaint deadlines, escalate after them, tell customers
-when resolved, and take a follow-up (回访) overdue by ``FOLLOWUP_HOURS`` to the province manager once.
+when a ticket is opened for them and when it is resolved, and take a follow-up (回访) overdue by ``FOLLOWUP_HOURS`` to the province manager once.
 
 Each warning, escalation level and notice has its own idempotency key, and each escalation step is
 recorded in the ticket history before its SMS goes out. All are service messages: no send window,
@@ -103,6 +103,22 @@ async def escalation_resolution_plan(ctx: PlanContext, escalation: Escalation) -
     plan = Planned.to_contact(f"resolved:{escalation.id}", KIND, customer, contact)
     render_into(plan, ctx, "escalation_resolved", {"contact_name": contact.name, "escalation_id": escalation.id,
                                                    **ctx.manager_values(customer)})
+    return plan
+
+
+async def opening_plan(ctx: PlanContext, ticket: Ticket) -> Optional[Planned]:
+    """The contact's note of a ticket their manager opened for them: its number and first deadline, in writing."""
+    found = await ctx.case_contact(f"ticket {ticket.id}", ticket.customer_id, ticket.contact_id)
+    if found is None or ticket.sla is None:
+        return None
+    customer, contact = found
+    lang = contact.language
+    plan = Planned.to_contact(f"opened:{ticket.id}", KIND, customer, contact)
+    render_into(plan, ctx, "ticket_opened", {
+        "contact_name": contact.name, "ticket_id": ticket.id, "circuit_id": ticket.circuit_id,
+        "kind_label": label("ticket_kind", str(ticket.kind), lang),
+        "due_at": fmt_time(ticket.sla.response_due, lang, ZoneInfo(ctx.settings.timezone)),
+        **ctx.manager_values(customer)})
     return plan
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, AsyncIterator, Dict, Tuple
 
@@ -16,7 +16,7 @@ from care_scheduler.jobs import CareJobs
 from care_scheduler.service import JOBS, METRICS, ServiceMetrics, create_app
 from carecore.clock import FixedClock, utcnow
 from carecore.config import Settings
-from carecore.model import ImportStatus, SendStatus
+from carecore.model import ImportStatus, SendStatus, TicketKind
 from carecore.repository import Database
 from carecore.sms import signature
 from carecore.sms.gateway import SmsGateway
@@ -308,7 +308,7 @@ async def test_a_failed_run_is_recorded(service: Service, db: Database, monkeypa
     assert jobs.runs_total[("usage", "error")] == 1
 
 
-async def test_admin_api_closes_cases_as_the_console_does(db: Database, gateway: SmsGateway, rasa,
+async def test_admin_api_opens_and_closes_cases_as_the_console_does(db: Database, gateway: SmsGateway, rasa,
                                                           emulator) -> None:
     from tests.test_casework import seed as seed_case
 
@@ -337,6 +337,18 @@ async def test_admin_api_closes_cases_as_the_console_does(db: Database, gateway:
             status, body = await post("/admin/escalations/ES-20261123-0001/handback", {})
             assert (status, body["status"]) == (200, "handed_back")
             assert (await post("/admin/escalations/ES-20261123-0001/resolve", {}))[0] == 409
+
+            await db.tickets.next_id(TicketKind.fault, date(2026, 11, 23))  # the seeded ticket's number
+            fault = {"customer_id": "KA0000001", "kind": "fault", "contact_id": "0000001-01",
+                     "circuit_id": "ZJ-2M-0000001-1", "text": "专线中断（10000号受理）", "actor": "callcentre"}
+            assert (await post("/admin/tickets", {**fault, "customer_id": "KA9999999"}))[0] == 404
+            status, body = await post("/admin/tickets", {**fault, "circuit_id": "SH-155M-0000002-1"})
+            assert status == 400 and body["error"].startswith("circuit_id:")
+            assert (await post("/admin/tickets", {**fault, "text": ["x"]}))[0] == 400
+            status, body = await post("/admin/tickets", fault)
+            assert status == 201 and body["ticket_id"] == "FT-20261123-0002" and body["restore_due"] is not None
+            ticket = await db.tickets.get("FT-20261123-0002")
+            assert ticket is not None and [(e.actor, e.action) for e in ticket.history] == [("callcentre", "created")]
     finally:
         await runner.cleanup()
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from carecore.model import TicketKind
 from carecore.passwords import WeakPassword, hash_password, verify_password
 from carecore.repository import Database
 from tests import factories
@@ -91,8 +92,9 @@ async def test_behind_a_trusted_balancer_failed_logins_count_per_client(db: Data
             await client.close()
 
 
-SCOPED_PAGES = ["/console/tickets/{ticket}", "/console/escalations/{escalation}", "/console/customers/{customer}"]
-SCOPED_ACTIONS = ["/console/tickets/{ticket}/ack", "/console/tickets/{ticket}/note",
+SCOPED_PAGES = ["/console/tickets/{ticket}", "/console/escalations/{escalation}", "/console/customers/{customer}",
+                "/console/customers/{customer}/tickets/new"]
+SCOPED_ACTIONS = ["/console/customers/{customer}/tickets/new", "/console/tickets/{ticket}/ack", "/console/tickets/{ticket}/note",
                   "/console/tickets/{ticket}/resolve", "/console/escalations/{escalation}/ack",
                   "/console/escalations/{escalation}/resolve", "/console/escalations/{escalation}/handback"]
 ZJ = {"ticket": "FT-20261123-0001", "escalation": "ES-20261123-0001", "customer": "KA0000001"}
@@ -154,6 +156,45 @@ async def test_ticket_actions_notice_and_history(db: Database, browser: Browser,
     assert (await db.tickets.get("FT-20261123-0001")).customer_notified_at is not None
     await browser.post("/console/tickets/FT-20261123-0001/resolve", {})  # a second click sends nothing
     assert emu.stats.create_requests == 1
+
+
+async def test_a_manager_opens_a_ticket_the_customer_phoned_in(db: Database, browser: Browser, emulator) -> None:
+    emu, _ = emulator
+    await seed(db)
+    for _ in range(2):  # the seeded tickets hold the day's first two fault numbers
+        await db.tickets.next_id(TicketKind.fault, NOW.date())
+    await browser.login("AM-CZJ01")
+    status, page = await browser.get("/console/customers/KA0000001/tickets/new")
+    assert status == 200 and "王伟（+8613800138000，钻石卡）" in page and "ZJ-2M-0000001-1" in page
+    fault = {"kind": "fault", "contact_id": "0000001-01", "circuit_id": "ZJ-2M-0000001-1", "text": "专线中断，无法上网"}
+    for wrong, message in (({"circuit_id": ""}, "故障须选择该客户的电路"),
+                           ({"circuit_id": "SH-155M-0000002-1"}, "故障须选择该客户的电路"),  # another customer's
+                           ({"contact_id": "0000002-01"}, "请选择该客户的联系人"),
+                           ({"kind": "other"}, "请选择故障或投诉"),
+                           ({"text": "断了"}, "请描述问题"),
+                           ({"kind": "complaint", "category": "weather"}, "请选择投诉类别")):
+        status, page = await browser.post("/console/customers/KA0000001/tickets/new", {**fault, **wrong})
+        assert status == 400 and message in page, wrong
+    assert await db._db.tickets.count_documents({}) == 2 and emu.messages == {}  # nothing written or sent
+
+    status, page = await browser.post("/console/customers/KA0000001/tickets/new", fault)
+    assert status == 200 and "已建单" in page and "FT-20261123-0003" in page
+    ticket = await db.tickets.get("FT-20261123-0003")
+    assert ticket is not None and ticket.priority == "urgent" and ticket.manager_id == "AM-CZJ01"  # diamond
+    assert ticket.sla.response_due == ticket.created_at + timedelta(hours=2) and ticket.sender_id is None
+    assert [(e.actor, e.action) for e in ticket.history] == [("AM-CZJ01", "created")]
+    [note] = [m["body"] for m in emu.messages.values()]
+    assert note.startswith("【中国电信】尊敬的王伟：您的故障已受理，单号FT-20261123-0003（电路ZJ-2M-0000001-1）")
+    assert "我们将在11月23日12:30前响应" in note
+
+    complaint = {"kind": "complaint", "contact_id": "0000001-02", "category": "billing", "urgent": "yes",
+                 "text": "Billed twice for October"}
+    status, page = await browser.post("/console/customers/KA0000001/tickets/new?lang=en", complaint)
+    ticket = await db.tickets.get("CP-20261123-0001")
+    assert ticket is not None and ticket.category == "账单费用" and ticket.priority == "urgent"
+    assert ticket.circuit_id is None and ticket.sla.restore_due is None
+    [note] = [m["body"] for m in emu.messages.values() if m["to"] != "+8613800138000"]
+    assert "your complaint is logged as ticket CP-20261123-0001" in note
 
 
 async def test_escalation_resolve_resumes_the_conversation_and_tells_the_customer(

@@ -20,7 +20,7 @@ from care_scheduler.console.maintenance import announce, maintenance_page, windo
 from care_scheduler.console.pages import PREFIX
 from care_scheduler.console.reports import birthdays_download, birthdays_page
 from care_scheduler.console.team import set_password, set_password_page, team_action, team_page
-from care_scheduler.console.tickets import ticket_action, ticket_page
+from care_scheduler.console.tickets import new_ticket, new_ticket_form, ticket_action, ticket_page
 from carecore.config import Settings
 from carecore.limits import WindowLimiter
 
@@ -51,6 +51,8 @@ def setup_console(app: web.Application, settings: Settings) -> None:
     app.router.add_get(contact + "{contact_id}", contact_form)
     app.router.add_post(contact + "{contact_id}", contact_save)
     app.router.add_post(contact + "{contact_id}/remove", contact_remove)
+    app.router.add_get(PREFIX + "/customers/{customer_id}/tickets/new", new_ticket_form)
+    app.router.add_post(PREFIX + "/customers/{customer_id}/tickets/new", new_ticket)
     app.router.add_get(f"{PREFIX}/reports/birthdays", birthdays_page)
     app.router.add_get(PREFIX + "/reports/birthdays.{format:csv|xlsx}", birthdays_download)
     app.router.add_get(f"{PREFIX}/team", team_page)

@@ -8,7 +8,17 @@ from aiohttp import web
 
 from care_scheduler.app_keys import CLOCK, SETTINGS
 from care_scheduler.console.i18n import translator
-from care_scheduler.console.pages import PREFIX, Viewer, db_of, form, not_found, redirect, render, viewer
+from care_scheduler.console.pages import (
+    PREFIX,
+    Viewer,
+    customer_in_scope,
+    db_of,
+    form,
+    not_found,
+    redirect,
+    render,
+    viewer,
+)
 from care_scheduler.dataio import values as v
 from care_scheduler.dataio.catalog import KINDS
 from care_scheduler.dataio.editing import remove, row_from_form, save
@@ -17,14 +27,6 @@ from carecore.model import Contact, Customer
 
 FIELDS = ("name", "role", "mobile", "email", "birthday", "birthday_calendar", "language", "tier", "billing_contact",
           "sms_opt_out")
-
-
-async def _customer(request: web.Request, seen: Viewer) -> Customer:
-    customer = await db_of(request).customers.get(request.match_info["customer_id"])
-    if not seen.scope.covers(customer):
-        not_found()
-    assert customer is not None
-    return customer
 
 
 def _values(contact: Optional[Contact]) -> Dict[str, str]:
@@ -48,7 +50,7 @@ def _page(request: web.Request, seen: Viewer, customer: Customer, contact: Optio
 
 async def contact_form(request: web.Request) -> web.Response:
     seen = await viewer(request)
-    customer = await _customer(request, seen)
+    customer = await customer_in_scope(request, seen)
     contact_id = request.match_info.get("contact_id")
     contact = customer.contact(contact_id) if contact_id else None
     if contact_id and contact is None:
@@ -58,7 +60,7 @@ async def contact_form(request: web.Request) -> web.Response:
 
 async def contact_save(request: web.Request) -> web.Response:
     seen = await viewer(request)
-    customer = await _customer(request, seen)
+    customer = await customer_in_scope(request, seen)
     posted = await form(request, seen.session)
     contact_id = request.match_info.get("contact_id")
     contact = customer.contact(contact_id) if contact_id else None
@@ -86,7 +88,7 @@ async def contact_save(request: web.Request) -> web.Response:
 
 async def contact_remove(request: web.Request) -> web.Response:
     seen = await viewer(request)
-    customer = await _customer(request, seen)
+    customer = await customer_in_scope(request, seen)
     posted = await form(request, seen.session)
     contact_id = request.match_info["contact_id"]
     if customer.contact(contact_id) is None:

@@ -8,7 +8,7 @@ from typing import Any, Dict, List
 from aiohttp import web
 
 from care_scheduler.app_keys import CLOCK
-from care_scheduler.console.pages import db_of, not_found, render, viewer
+from care_scheduler.console.pages import customer_in_scope, db_of, render, viewer
 from carecore.model import SendRecord
 
 _CODE = re.compile(r"\d{4,8}")
@@ -22,10 +22,7 @@ def shown(sends: List[SendRecord]) -> List[Dict[str, Any]]:
 async def customer_page(request: web.Request) -> web.Response:
     seen = await viewer(request)
     db = db_of(request)
-    customer = await db.customers.get(request.match_info["customer_id"])
-    if not seen.scope.covers(customer):
-        not_found()
-    assert customer is not None
+    customer = await customer_in_scope(request, seen)
     usage = list(reversed(await db.usage.history(customer.id, 12)))
     top = max((u.amount_fen for u in usage), default=0) or 1
     bars = [{"month": u.month, "amount": u.amount_fen, "height": round(160 * u.amount_fen / top)} for u in usage]

@@ -76,6 +76,14 @@ async def in_scope(request: web.Request, seen: Viewer, record: Optional[Case]) -
     return record, customer
 
 
+async def customer_in_scope(request: web.Request, seen: Viewer) -> Customer:
+    """The customer the path names, if in the viewer's scope; 404 otherwise."""
+    customer = await db_of(request).customers.get(request.match_info["customer_id"])
+    if customer is None or not seen.scope.covers(customer):
+        not_found()
+    return customer
+
+
 def language(request: web.Request, session: aiohttp_session.Session) -> str:
     wanted = request.query.get("lang")
     if wanted in ("zh", "en"):

@@ -1,21 +1,37 @@
-"""A ticket's page and what a manager does with it: acknowledge, add a note, resolve, record the follow-up call."""
+"""A ticket's page and what a manager does with it: open one taken by phone, acknowledge, add a note, resolve,
+record the follow-up call."""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Tuple
+from typing import Dict, Optional, Tuple
 
 from aiohttp import web
 
 from care_scheduler.app_keys import CASEWORK, CLOCK
-from care_scheduler.casework import OPEN_TICKET, CaseClosed
+from care_scheduler.casework import OPEN_TICKET, CaseClosed, TicketRefused
 from care_scheduler.console.i18n import translator
-from care_scheduler.console.pages import PREFIX, Viewer, db_of, form, in_scope, not_found, redirect, render, viewer
+from care_scheduler.console.pages import (
+    PREFIX,
+    Viewer,
+    customer_in_scope,
+    db_of,
+    form,
+    in_scope,
+    not_found,
+    redirect,
+    render,
+    viewer,
+)
 from carecore.model import Customer, Ticket, TicketEvent
 from carecore.texts import fmt_duration
+from carecore.ticket_opening import CATEGORIES
 
 # The conversation shown ends with the assistant's confirmation, which follows the ticket's creation by moments.
 CONFIRMED_WITHIN = timedelta(minutes=1)
+NEW_TICKET_FIELDS = ("kind", "contact_id", "circuit_id", "category", "text", "urgent")
+REFUSALS = {"kind": "choose_kind", "contact_id": "choose_contact", "circuit_id": "choose_circuit",
+            "category": "choose_category", "text": "describe"}
 
 
 async def _ticket_in_scope(request: web.Request, seen: Viewer) -> Tuple[Ticket, Customer]:
@@ -72,3 +88,32 @@ async def ticket_action(request: web.Request) -> web.Response:
             redirect(seen.session, back)
         redirect(seen.session, back, t("rasa_unreachable") if resolution.left_open else t("notice_sent"))
     not_found()
+
+
+def _new_ticket_page(request: web.Request, seen: Viewer, customer: Customer, values: Dict[str, str],
+                     error: Optional[str] = None, status: int = 200) -> web.Response:
+    return render(request, "ticket_new.html", seen.lang, seen.session, seen.manager, status=status, customer=customer,
+                  values=values, error=error, categories=CATEGORIES)
+
+
+async def new_ticket_form(request: web.Request) -> web.Response:
+    seen = await viewer(request)
+    customer = await customer_in_scope(request, seen)
+    kind = request.query.get("kind") if request.query.get("kind") in ("fault", "complaint") else "fault"
+    return _new_ticket_page(request, seen, customer, {"kind": kind, "category": "other"})
+
+
+async def new_ticket(request: web.Request) -> web.Response:
+    """Open a ticket the customer reported to their manager; nothing is written unless every field is right."""
+    seen = await viewer(request)
+    customer = await customer_in_scope(request, seen)
+    posted = await form(request, seen.session)
+    values = {name: (posted.get(name) or "").strip() for name in NEW_TICKET_FIELDS}
+    t = translator(seen.lang)
+    try:
+        ticket = await request.app[CASEWORK].open_ticket(
+            customer, kind=values["kind"], contact_id=values["contact_id"], circuit_id=values["circuit_id"],
+            category=values["category"], text=values["text"], urgent=values["urgent"] == "yes", actor=seen.manager.id)
+    except TicketRefused as exc:
+        return _new_ticket_page(request, seen, customer, values, t(REFUSALS[exc.field]), status=400)
+    redirect(seen.session, f"{PREFIX}/tickets/{ticket.id}", t("ticket_opened"))

@@ -1,0 +1,62 @@
+"""Opening a complaint or fault ticket, the same whether the assistant takes it or the account manager does.
+
+A ticket's number is per business day; its deadlines are counted from the moment it is opened, as the
+database keeps it, so they are exactly its SLA hours after creation. A fault on a circuit in a planned
+maintenance window names the window: it earns no SLA credit.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Optional, Tuple
+
+from carecore.clock import Clock, as_stored
+from carecore.config import Settings
+from carecore.deadlines import complaint_deadline, fault_deadlines
+from carecore.model import Circuit, Contact, Customer, Ticket, TicketKind
+from carecore.repository import Database
+
+# Complaint categories: key -> (Chinese label, English label, words that name it).
+CATEGORIES: Dict[str, Tuple[str, str, str]] = {
+    "network": ("网络质量", "network quality", r"网络|信号|网速|断网|network|signal|speed|outage"),
+    "billing": ("账单费用", "billing", r"账单|费用|扣费|收费|话费|bill|charge|fee|invoice"),
+    "attitude": ("服务态度", "staff attitude", r"态度|客服|服务差|rude|attitude|staff"),
+    "timeliness": ("装机维修时效", "installation or repair time", r"装机|维修|时效|慢|拖|install|repair|delay|slow"),
+    "other": ("其他", "other", r"其他|其它|other|else"),
+}
+TOP_TIERS = ("diamond", "gold")  # the green channel: their faults are urgent
+MIN_DESCRIPTION, MAX_DESCRIPTION = 4, 4000  # characters a complaint's or fault's description takes
+
+
+async def _open(db: Database, clock: Clock, kind: TicketKind, customer: Customer, contact: Contact, *,
+                actor: str, sender_id: Optional[str], fields: Dict[str, Any]) -> Ticket:
+    now = fields["created_at"]
+    return await db.tickets.create({
+        "_id": await db.tickets.next_id(kind, clock.now().date()),
+        "kind": kind.value, "customer_id": customer.id, "contact_id": contact.contact_id,
+        "manager_id": customer.account_manager_id, "sender_id": sender_id,
+        "history": [{"at": now, "actor": actor, "action": "created"}], "updated_at": now, **fields,
+    })
+
+
+async def open_complaint(db: Database, settings: Settings, clock: Clock, customer: Customer, contact: Contact, *,
+                         category: str, text: str, urgent: bool, actor: str,
+                         sender_id: Optional[str] = None) -> Ticket:
+    """A complaint with its reply deadline by the contact's tier (important and group customers: gold's at most)."""
+    now = as_stored(clock.now())
+    due = complaint_deadline(contact.tier, customer.customer_class, now, settings.complaint_reply_hours)
+    return await _open(db, clock, TicketKind.complaint, customer, contact, actor=actor, sender_id=sender_id, fields={
+        "created_at": now, "category": category[:40], "text": text[:MAX_DESCRIPTION],
+        "priority": "urgent" if urgent else "normal", "sla": {"response_due": due}})
+
+
+async def open_fault(db: Database, settings: Settings, clock: Clock, customer: Customer, contact: Contact,
+                     circuit: Circuit, *, text: str, actor: str, sender_id: Optional[str] = None) -> Ticket:
+    """A fault on one of the customer's circuits, with response and restore deadlines by the contact's tier."""
+    now = as_stored(clock.now())
+    due = fault_deadlines(contact.tier, now, settings.fault_sla_hours)
+    window = (await db.maintenance.active_for_circuits([circuit.circuit_id], clock.now())).get(circuit.circuit_id)
+    return await _open(db, clock, TicketKind.fault, customer, contact, actor=actor, sender_id=sender_id, fields={
+        "created_at": now, "circuit_id": circuit.circuit_id, "text": text[:MAX_DESCRIPTION],
+        "priority": "urgent" if contact.tier in TOP_TIERS else "high",
+        "sla": {"response_due": due.response_due, "restore_due": due.restore_due},
+        **({"maintenance_id": window.id} if window is not None else {})})
