@@ -106,34 +106,32 @@ async def escalation_resolution_plan(ctx: PlanContext, escalation: Escalation) -
     return plan
 
 
-async def opening_plan(ctx: PlanContext, ticket: Ticket) -> Optional[Planned]:
-    """The contact's note of a ticket their manager opened for them: its number and first deadline, in writing."""
-    found = await ctx.case_contact(f"ticket {ticket.id}", ticket.customer_id, ticket.contact_id)
-    if found is None or ticket.sla is None:
-        return None
-    customer, contact = found
-    lang = contact.language
-    plan = Planned.to_contact(f"opened:{ticket.id}", KIND, customer, contact)
-    render_into(plan, ctx, "ticket_opened", {
-        "contact_name": contact.name, "ticket_id": ticket.id, "circuit_id": ticket.circuit_id,
-        "kind_label": label("ticket_kind", str(ticket.kind), lang),
-        "due_at": fmt_time(ticket.sla.response_due, lang, ZoneInfo(ctx.settings.timezone)),
-        **ctx.manager_values(customer)})
-    return plan
-
-
-async def resolution_plan(ctx: PlanContext, ticket: Ticket) -> Optional[Planned]:
-    """The customer's "resolved" notice for a ticket, marking the ticket notified once it went out."""
+async def _ticket_notice(ctx: PlanContext, ticket: Ticket, stage: str, times: Dict[str, datetime]) -> Optional[Planned]:
+    """A notice about the ticket to the contact who raised it (or the billing contact), in their language."""
     found = await ctx.case_contact(f"ticket {ticket.id}", ticket.customer_id, ticket.contact_id)
     if found is None:
         return None
     customer, contact = found
     lang = contact.language
-    plan = Planned.to_contact(f"resolved:{ticket.id}", KIND, customer, contact)
-    render_into(plan, ctx, "ticket_resolved", {
+    plan = Planned.to_contact(f"{stage}:{ticket.id}", KIND, customer, contact)
+    render_into(plan, ctx, f"ticket_{stage}", {
         "contact_name": contact.name, "ticket_id": ticket.id, "circuit_id": ticket.circuit_id,
-        "kind_label": label("ticket_kind", str(ticket.kind), lang), **ctx.manager_values(customer)})
-    plan.after = when_final(lambda at, _status: ctx.db.tickets.mark_customer_notified(ticket.id, at))
+        "kind_label": label("ticket_kind", str(ticket.kind), lang), **ctx.manager_values(customer),
+        **{name: fmt_time(moment, lang, ZoneInfo(ctx.settings.timezone)) for name, moment in times.items()}})
+    return plan
+
+
+async def opening_plan(ctx: PlanContext, ticket: Ticket) -> Optional[Planned]:
+    """The contact's note of a ticket their manager opened for them: its number and first deadline, in writing."""
+    assert ticket.sla is not None
+    return await _ticket_notice(ctx, ticket, "opened", {"due_at": ticket.sla.response_due})
+
+
+async def resolution_plan(ctx: PlanContext, ticket: Ticket) -> Optional[Planned]:
+    """The customer's "resolved" notice for a ticket, marking the ticket notified once it went out."""
+    plan = await _ticket_notice(ctx, ticket, "resolved", {})
+    if plan is not None:
+        plan.after = when_final(lambda at, _status: ctx.db.tickets.mark_customer_notified(ticket.id, at))
     return plan
 
 
