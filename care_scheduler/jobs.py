@@ -2,8 +2,9 @@
 
 A run outside the send window is rescheduled for when it opens, and a kind whose time today has
 passed runs at start-up, so a process that was down at 09:00 still greets today's birthdays; runs
-are idempotent, so a catch-up never sends twice. Parked status callbacks are applied every minute, and
-final statuses whose callbacks never came are looked up every ten.
+are idempotent, so a catch-up never sends twice. Parked status callbacks are applied every minute,
+final statuses whose callbacks never came are looked up every ten, and each night conversations idle
+past ``CONVERSATION_RETENTION_DAYS`` are forgotten.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import asyncio
 import logging
 import time as monotonic_time
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any, Dict, Optional
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -32,6 +33,7 @@ from carecore.sms.gateway import SmsGateway
 log = logging.getLogger(__name__)
 PARKED_CALLBACKS_EVERY_S = 60
 STATUS_CHECKS_EVERY_MIN = 10
+RETENTION_AT = "30 3 * * *"  # crontab, business timezone: at night
 
 
 @dataclass
@@ -87,6 +89,9 @@ class CareJobs:
         self.scheduler.add_job(self.check_statuses, IntervalTrigger(minutes=STATUS_CHECKS_EVERY_MIN),
                                id="status_checks", name="status lookups", max_instances=1, coalesce=True,
                                replace_existing=True)
+        self.scheduler.add_job(self.forget_old_conversations, CronTrigger.from_crontab(RETENTION_AT, timezone=self.clock.tz),
+                               id="retention", name="conversation retention", max_instances=1, coalesce=True,
+                               misfire_grace_time=86400, replace_existing=True)
         self.scheduler.start()
         if catch_up:
             for kind in self.due_today():
@@ -112,6 +117,18 @@ class CareJobs:
             return
         if results:
             log.info("status lookups: %s", dict(results))
+
+    async def forget_old_conversations(self) -> None:
+        """Personal data kept no longer than needed; a failure waits for the next night."""
+        days = self.settings.conversation_retention_days
+        if not days:
+            return
+        try:
+            forgotten = await self.db.transcripts.forget_before(self.clock.now() - timedelta(days=days))
+        except Exception:
+            log.exception("forgetting old conversations failed")
+            return
+        log.info("conversation retention (%d days): %s", days, forgotten)
 
     async def refresh_kpis(self) -> None:
         """This month's and last month's KPI counts (``care_scheduler.kpis``); a failure waits for the next round."""

@@ -151,6 +151,9 @@ class Settings(BaseSettings):
         120, ge=0, description="A resolved ticket's satisfaction survey goes out this long after, inside the send window."
     )
     survey_reply_hours: int = Field(72, ge=1, description="A survey may be answered by SMS or chat this long after it was sent.")
+    conversation_retention_days: int = Field(
+        365, ge=0, description="Conversations idle this long are deleted, with their archived events as old "
+                               "(a paused one waits for its manager); 0 keeps them.")
     followup_hours: float = Field(
         48, gt=0, description="A low score's follow-up (回访) not done within this escalates to the province manager."
     )

@@ -107,6 +107,7 @@ async def test_a_callback_before_the_sid_is_parked_and_applied_by_the_job(servic
 
     jobs: CareJobs = app[JOBS]
     assert jobs.scheduler.get_job("parked_callbacks") is not None and jobs.scheduler.get_job("status_checks")
+    assert jobs.scheduler.get_job("retention") is not None
     await jobs.apply_parked_callbacks()  # the sid is not recorded yet: the callback waits
     assert (await db.sends.get("notice:early")).status == SendStatus.pending
     await db.sends.finish("notice:early", SendStatus.queued, only_from=[SendStatus.pending], sid=sid)
@@ -292,6 +293,17 @@ async def test_a_run_outside_the_window_is_rescheduled_for_the_window(
     expected = datetime(2026, 11, 23 if hh < 8 else 24, 8, 0, tzinfo=clock.tz)
     assert window_job is not None and window_job.trigger.run_date == expected
     assert window_job.args == ("birthday", report.day, "send-window")
+
+
+async def test_the_nightly_retention_counts_its_days_on_the_clock(db: Database, gateway: SmsGateway) -> None:
+    clock = FixedClock(datetime(2026, 12, 4, 3, 30, tzinfo=timezone.utc))
+    live = db.client[db.name]["conversations"]
+    for sender, idle in (("idle-31-days", 31), ("idle-29-days", 29)):
+        await live.insert_one({"sender_id": sender, "latest_event_time": (clock.now() - timedelta(days=idle)).timestamp()})
+    await CareJobs(db, gateway, Settings(conversation_retention_days=0), clock).forget_old_conversations()
+    assert await live.count_documents({}) == 2  # 0 keeps every conversation
+    await CareJobs(db, gateway, Settings(conversation_retention_days=30), clock).forget_old_conversations()
+    assert await live.distinct("sender_id") == ["idle-29-days"]
 
 
 async def test_a_failed_run_is_recorded(service: Service, db: Database, monkeypatch: Any) -> None:

@@ -10,6 +10,7 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, 
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.tracker_store import FastFailMongoTrackerStore
+from carecore.model import EscalationStatus
 from carecore.repository import Database
 from carecore.repository.transcripts import TranscriptLine
 
@@ -59,3 +60,25 @@ async def test_the_last_lines_span_the_archive_and_the_live_document(db: Databas
         assert await db.transcripts.last_lines("sms:+8613900000000:1") == []
     finally:
         store.client.close()
+
+
+async def test_conversations_idle_past_the_cutoff_are_forgotten_unless_paused(db: Database) -> None:
+    cutoff = datetime(2025, 12, 4, tzinfo=timezone.utc)
+    old, recent = cutoff.timestamp() - 1, cutoff.timestamp() + 1
+    live, archive = db.client[db.name]["conversations"], db.client[db.name]["conversation_archive"]
+    await live.insert_many([{"sender_id": "old", "latest_event_time": old, "events": []},
+                            {"sender_id": "recent", "latest_event_time": recent, "events": []},
+                            {"sender_id": "paused", "latest_event_time": old, "events": []}])
+    await archive.insert_many([{"sender_id": "recent", "last_timestamp": old, "events": []},  # an old session
+                               {"sender_id": "recent", "last_timestamp": recent, "events": []},
+                               {"sender_id": "paused", "last_timestamp": old, "events": []}])
+    await db.escalations.create({
+        "_id": "ES-20251203-0001", "customer_id": "KA0000001", "contact_id": "0000001-01", "manager_id": "AM-CZJ01",
+        "sender_id": "paused", "reason": "request_human", "summary": "-", "contact_by": cutoff,
+        "created_at": cutoff, "updated_at": cutoff})
+
+    assert await db.transcripts.forget_before(cutoff) == {"conversations": 1, "archive_chunks": 1}
+    assert sorted(await live.distinct("sender_id")) == ["paused", "recent"]
+    assert sorted(d["sender_id"] for d in await archive.find().to_list(None)) == ["paused", "recent"]
+    await db.escalations.set_status("ES-20251203-0001", EscalationStatus.resolved)  # handed back: it goes the next night
+    assert await db.transcripts.forget_before(cutoff) == {"conversations": 1, "archive_chunks": 1}

@@ -31,6 +31,7 @@ from carecore.model import (
     Ticket,
     UsageMonth,
 )
+from carecore.repository.transcripts import ARCHIVE, CONVERSATIONS
 
 _BSON_TYPES: Dict[str, Any] = {
     "string": "string",
@@ -244,7 +245,12 @@ COLLECTIONS: Dict[str, Tuple[Type[BaseModel], List[IndexSpec]]] = {
 }
 
 # Collections with no model of their own: id sequences for ticket numbers, the KPI counts per month.
-AUXILIARY_COLLECTIONS: Dict[str, List[IndexSpec]] = {"counters": [], "kpi_months": [], "leases": []}
+# Rasa's conversations and their archive (written by ``bot.tracker_store``) are indexed for the retention job.
+AUXILIARY_COLLECTIONS: Dict[str, List[IndexSpec]] = {
+    "counters": [], "kpi_months": [], "leases": [],
+    CONVERSATIONS: [([("latest_event_time", 1)], {"name": "by_latest_event"})],
+    ARCHIVE: [([("last_timestamp", 1)], {"name": "by_last_event"})],
+}
 
 # Collections earlier versions kept, dropped on start: they derived "whose birthday / bill day
 # is today" from the customers, which the customers' own indexes now answer.

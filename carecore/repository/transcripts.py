@@ -1,4 +1,4 @@
-"""A conversation as its account manager reads it: the customer's and the assistant's words, oldest first.
+"""A conversation as its account manager reads it, oldest first; and conversations forgotten when old.
 
 Rasa's tracker store keeps a conversation's events in ``conversations``; ``bot.tracker_store`` moves ended
 sessions and the start of long ones to ``conversation_archive``. The live document is read first, and the
@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Iterable, List, Optional
+from typing import Any, Dict, Iterable, List, Optional
 
 from motor.motor_asyncio import AsyncIOMotorDatabase
+
+from carecore.model import OPEN_ESCALATION_STATUSES
 
 CONVERSATIONS = "conversations"  # Rasa's tracker store collection (endpoints.yml)
 ARCHIVE = "conversation_archive"  # their earlier events (bot/tracker_store.py)
@@ -37,6 +39,7 @@ class TranscriptRepository:
     def __init__(self, db: AsyncIOMotorDatabase) -> None:
         self._live = db[CONVERSATIONS]
         self._archive = db[ARCHIVE]
+        self._escalations = db["escalations"]
 
     async def last_lines(self, sender_id: str, limit: int = 60,
                          until: Optional[datetime] = None) -> List[TranscriptLine]:
@@ -57,3 +60,14 @@ class TranscriptRepository:
                 if len(lines) >= limit:
                     break
         return lines[-limit:]
+
+    async def forget_before(self, cutoff: datetime) -> Dict[str, int]:
+        """Delete conversations whose last event, and archived chunks whose last event, came before ``cutoff``.
+
+        A conversation paused for an open escalation stays: its manager has yet to read it and hand it back.
+        """
+        paused = await self._escalations.distinct("sender_id", {"status": {"$in": list(OPEN_ESCALATION_STATUSES)}})
+        before = cutoff.timestamp()
+        live = await self._live.delete_many({"latest_event_time": {"$lt": before}, "sender_id": {"$nin": paused}})
+        archived = await self._archive.delete_many({"last_timestamp": {"$lt": before}, "sender_id": {"$nin": paused}})
+        return {"conversations": live.deleted_count, "archive_chunks": archived.deleted_count}
