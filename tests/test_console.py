@@ -247,9 +247,10 @@ async def test_escalations_and_tickets_show_their_conversation(db: Database, bro
     assert "action_escalate" not in page
     # a ticket the assistant opened shows what led to it, up to its confirmation; one opened elsewhere, none
     await db.tickets.create(factories.ticket(_id="FT-20261123-0003", sender_id="sms:+861380001:abc",
-                                             created_at=NOW - timedelta(seconds=59)))
+                                             created_at=NOW - timedelta(seconds=59), maintenance_id="MW-20261123-0001"))
     _, page = await browser.get("/console/tickets/FT-20261123-0003")
     assert "建单前的对话" in page and "已转给您的客户经理林海燕" in page and "还没修好吗" not in page
+    assert "不计SLA补偿： MW-20261123-0001" in page
     _, page = await browser.get("/console/tickets/FT-20261123-0001")
     assert "建单前的对话" not in page
     await db.escalations.create({**(await db.escalations.get("ES-20261123-0001")).to_mongo(),

@@ -23,6 +23,7 @@ TEXTS: Dict[str, Dict[str, str]] = {
     "summary": {"zh": "摘要", "en": "Summary"},
     "call_back_by": {"zh": "回电时限", "en": "Call back by"},
     "conversation": {"zh": "对话记录", "en": "Conversation"},
+    "in_maintenance": {"zh": "报障时电路在维护窗口内，不计SLA补偿：", "en": "Reported during planned maintenance, no SLA credit:"},
     "new_ticket": {"zh": "新建工单", "en": "New ticket"},
     "new_ticket_hint": {"zh": "客户来电或当面反映的故障、投诉：建单后客户会收到含单号和时限的短信。",
                         "en": "A fault or complaint the customer reported by phone or in person: they get an SMS "
