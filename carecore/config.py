@@ -136,6 +136,10 @@ class Settings(BaseSettings):
         50000.0, gt=0, description="High value (高值客户): the last three months' average billed amount reaches this."
     )
     high_value_schedule: str = Field("0 6 3 * *", description="Crontab line of the monthly high-value job (TIMEZONE).")
+    churn_drop_percent: int = Field(
+        30, ge=1, le=100, description="Churn watch (离网分析): the last three months' average bill this much below "
+                                      "the three before."
+    )
     import_max_bytes: int = Field(
         512 * 1024 * 1024, ge=1024, description="Largest file `POST /admin/import/{kind}` takes (413 beyond)."
     )

@@ -5,19 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import io
-import shutil
 from pathlib import Path
 
 from openpyxl import load_workbook
-from playwright.async_api import async_playwright
 
 from carecore.repository import Database
+from tests.chromium import RESULTS, chromium
 from tests.console_client import PASSWORD, seed
-
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "results"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
 
 FEBRUARY = [  # more of KA0000001's contacts born in February, for a report worth a screenshot
     ("0000001-03", "李娜", "财务经理", "+8613700000103", {"calendar": "solar", "month": 2, "day": 14}, "gold"),
@@ -37,45 +31,40 @@ async def test_search_edit_consent_and_download_the_birthday_report(db: Database
                          "language": "en" if name.isascii() else "zh", "tier": tier}
                         for cid, name, role, mobile, birthday, tier in FEBRUARY]
     await db.customers.replace(doc)
-    RESULTS.mkdir(exist_ok=True)
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            page = await browser.new_page(viewport={"width": 1280, "height": 800}, locale="zh-CN",
-                                          accept_downloads=True)
-            await page.goto(f"{console}/console/login")
-            await page.fill("#manager_id", "AM-CZJ01")
-            await page.fill("#password", PASSWORD)
-            await page.click("button[type=submit]")
-            await page.click("header a:has-text('客户')")
-            await page.fill("input[name=q]", "+86 138-0013-8000")
-            await page.click("form.search button")
-            await page.click("a:has-text('杭州华信物流有限公司')")
-            await page.click("tr:has-text('王伟') a:has-text('编辑')")
-            await page.select_option("#f-consent", "yes")
-            await page.click("button:has-text('保存')")
-            assert "a reason is needed" in await page.inner_text(".error")
-            await page.select_option("#f-consent", "yes")
-            await page.fill("#f-reason", "客户来电要求不再接收关怀短信")
-            await page.click("button:has-text('保存')")
-            await page.wait_for_selector("text=已保存")
-            assert "已退订（console）" in await page.inner_text("body")
-            assert "客户来电要求不再接收关怀短信" in await page.inner_text("body")
+    async with chromium() as browser:
+        page = await browser.new_page(viewport={"width": 1280, "height": 800}, locale="zh-CN",
+                                      accept_downloads=True)
+        await page.goto(f"{console}/console/login")
+        await page.fill("#manager_id", "AM-CZJ01")
+        await page.fill("#password", PASSWORD)
+        await page.click("button[type=submit]")
+        await page.click("header a:has-text('客户')")
+        await page.fill("input[name=q]", "+86 138-0013-8000")
+        await page.click("form.search button")
+        await page.click("a:has-text('杭州华信物流有限公司')")
+        await page.click("tr:has-text('王伟') a:has-text('编辑')")
+        await page.select_option("#f-consent", "yes")
+        await page.click("button:has-text('保存')")
+        assert "a reason is needed" in await page.inner_text(".error")
+        await page.select_option("#f-consent", "yes")
+        await page.fill("#f-reason", "客户来电要求不再接收关怀短信")
+        await page.click("button:has-text('保存')")
+        await page.wait_for_selector("text=已保存")
+        assert "已退订（console）" in await page.inner_text("body")
+        assert "客户来电要求不再接收关怀短信" in await page.inner_text("body")
 
-            await page.goto(f"{console}/console/reports/birthdays?month=2027-02")
-            await page.wait_for_selector("td:has-text('2027-02-28')")
-            assert "2027-02-20" in await page.inner_text("body")  # 张强, lunar 1/15 of the year of the goat
-            await page.screenshot(path=str(RESULTS / "console-birthdays.png"), full_page=True)
-            async with page.expect_download() as download_info:
-                await page.click("a:has-text('XLSX')")
-            download = await download_info.value
-            assert download.suggested_filename == "birthdays-2027-02.xlsx"
-            data = await asyncio.to_thread(Path(await download.path()).read_bytes)
-            sheet = load_workbook(io.BytesIO(data)).worksheets[0]
-            rows = [[c.value for c in row] for row in sheet.iter_rows()]
-            assert rows[0][:3] == ["日期", "姓名", "公司"] and rows[1][:2] == ["2027-02-03", "Emily Zhou"]
-            assert ["2027-02-28", "王伟", "杭州华信物流有限公司"] in [r[:3] for r in rows] and len(rows) == 6
-        finally:
-            await browser.close()
+        await page.goto(f"{console}/console/reports/birthdays?month=2027-02")
+        await page.wait_for_selector("td:has-text('2027-02-28')")
+        assert "2027-02-20" in await page.inner_text("body")  # 张强, lunar 1/15 of the year of the goat
+        await page.screenshot(path=str(RESULTS / "console-birthdays.png"), full_page=True)
+        async with page.expect_download() as download_info:
+            await page.click("a:has-text('XLSX')")
+        download = await download_info.value
+        assert download.suggested_filename == "birthdays-2027-02.xlsx"
+        data = await asyncio.to_thread(Path(await download.path()).read_bytes)
+        sheet = load_workbook(io.BytesIO(data)).worksheets[0]
+        rows = [[c.value for c in row] for row in sheet.iter_rows()]
+        assert rows[0][:3] == ["日期", "姓名", "公司"] and rows[1][:2] == ["2027-02-03", "Emily Zhou"]
+        assert ["2027-02-28", "王伟", "杭州华信物流有限公司"] in [r[:3] for r in rows] and len(rows) == 6
     contact = (await db.customers.find_by_contact("0000001-01"))[1]  # type: ignore[index]
     assert contact.sms_opt_out and contact.opt_out_source == "console"

@@ -9,21 +9,19 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from contextlib import contextmanager
 from typing import Iterator
 
 import jwt
 import pytest
-from playwright.sync_api import Browser, sync_playwright
 
 from carecore.sms import signature
 from localrun.seed import manager_docs
-from tests.stack import MODEL, PORTAL_ISSUER, PORTAL_KEY, ROOT, Stack
+from tests.chromium import RESULTS, chromium_sync
+from tests.stack import MODEL, PORTAL_ISSUER, PORTAL_KEY, Stack
 
 
 @pytest.fixture(scope="module")
@@ -96,21 +94,6 @@ def test_english_speaking_contact_is_verified_and_answered_in_english(stack: Sta
     assert any("Your dedicated account manager is 蔡然远" in r for r in replies), replies
 
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
-@contextmanager
-def chromium() -> Iterator[Browser]:
-    """Debian's Chromium, headless, driven by Playwright (never `playwright install`)."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            yield browser
-        finally:
-            browser.close()
-RESULTS = ROOT / "results"
-
-
 def test_manager_resolves_an_escalation_in_the_browser(stack: Stack) -> None:
     """Headless Chromium: log in, open the escalation, resolve it; the customer is told and the bot is back."""
     number = "+8613800000030"  # KA0000003's first contact, verified by the signed SMS channel
@@ -125,9 +108,8 @@ def test_manager_resolves_an_escalation_in_the_browser(stack: Stack) -> None:
     assert stack.sms(number, "在吗", "SMe2e0201") == 200  # paused: the bot stays silent for the manager
     assert len(stack.emulator_messages(to=number)) == before
 
-    RESULTS.mkdir(exist_ok=True)
     console = f"http://127.0.0.1:{stack.care_port}/console"
-    with chromium() as browser:
+    with chromium_sync() as browser:
         page = browser.new_page(viewport={"width": 1280, "height": 860}, locale="zh-CN")
         page.goto(f"{console}/")
         page.fill("#manager_id", manager_id)
@@ -170,7 +152,7 @@ def test_web_chat_page_verifies_and_answers_and_its_conversation_is_its_own(stac
     """Headless Chromium on /chat: a question, the mobile, the code from the emulator, the answer. A
     second browser that knows the conversation id but not its token gets nothing into it."""
     base = f"http://127.0.0.1:{stack.rasa_port}"
-    with chromium() as browser:
+    with chromium_sync() as browser:
         page = browser.new_page(viewport={"width": 480, "height": 820}, locale="zh-CN")
         page.goto(f"{base}/chat")
         page.wait_for_selector("body[data-session=ready]", timeout=30_000)
@@ -183,7 +165,6 @@ def test_web_chat_page_verifies_and_answers_and_its_conversation_is_its_own(stac
         ask("帮我查一下我们单位上个月的费用", "手机号码")
         ask("13800000060", "验证码")  # KA0000006's first contact
         ask(latest_code(stack, "+8613800000060"), "通信消费")
-        RESULTS.mkdir(exist_ok=True)
         page.screenshot(path=str(RESULTS / "chat-page.png"), full_page=True)
         target = page.get_attribute("body", "data-conversation")
         events, shown = _tracker_events(stack, target), page.locator("#log li").count()

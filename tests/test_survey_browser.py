@@ -7,8 +7,6 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from playwright.async_api import async_playwright
-
 from care_scheduler.runner import CampaignRunner
 from carecore.clock import FixedClock
 from carecore.config import Settings
@@ -16,8 +14,8 @@ from carecore.model import TicketEvent
 from carecore.months import shift_month
 from carecore.repository import Database
 from carecore.sms.gateway import SmsGateway
+from tests.chromium import RESULTS, chromium
 from tests.console_client import NOW, PASSWORD, seed
-from tests.test_console_browser import CHROMIUM, RESULTS
 
 
 async def a_year_of_surveys(db: Database) -> None:
@@ -53,40 +51,36 @@ async def test_answer_a_survey_by_its_link_and_see_it_on_the_ticket(db: Database
     assert (await CampaignRunner(db, gateway, settings, later).run("survey")).outcomes == {"sent": 1}
     [sms] = [m["body"] for m in emu.messages.values() if m["to"] == "+8613800138000"]
     link = re.search(r"https?://\S+", sms).group(0).replace(settings.public_base_url, console)
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            page = await browser.new_page(viewport={"width": 480, "height": 800}, locale="zh-CN",
-                                          java_script_enabled=False)  # the page works without it
-            await page.goto(link)
-            assert "故障单 FT-20261123-0001" in await page.inner_text("main")
-            await page.check("input[name=score][value='2']")
-            await page.fill("#comment", "等了一天才修好")
-            await page.click("button[type=submit]")
-            await page.wait_for_selector("text=感谢您的评价")
-            assert "客户经理将尽快与您联系" in await page.inner_text("main")
+    async with chromium() as browser:
+        page = await browser.new_page(viewport={"width": 480, "height": 800}, locale="zh-CN",
+                                      java_script_enabled=False)  # the page works without it
+        await page.goto(link)
+        assert "故障单 FT-20261123-0001" in await page.inner_text("main")
+        await page.check("input[name=score][value='2']")
+        await page.fill("#comment", "等了一天才修好")
+        await page.click("button[type=submit]")
+        await page.wait_for_selector("text=感谢您的评价")
+        assert "客户经理将尽快与您联系" in await page.inner_text("main")
 
-            staff = await browser.new_page(viewport={"width": 1280, "height": 800}, locale="zh-CN")
-            await staff.goto(f"{console}/console/login")
-            await staff.fill("#manager_id", "AM-CZJ01")
-            await staff.fill("#password", PASSWORD)
-            await staff.click("button[type=submit]")
-            assert "等了一天才修好" in await staff.inner_text("main")  # the follow-up in the inbox
-            await staff.goto(f"{console}/console/tickets/FT-20261123-0001")
-            body = await staff.inner_text("main")
-            assert "评分 2/5" in body and "评价链接" in body and "记录回访结果" in body
+        staff = await browser.new_page(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+        await staff.goto(f"{console}/console/login")
+        await staff.fill("#manager_id", "AM-CZJ01")
+        await staff.fill("#password", PASSWORD)
+        await staff.click("button[type=submit]")
+        assert "等了一天才修好" in await staff.inner_text("main")  # the follow-up in the inbox
+        await staff.goto(f"{console}/console/tickets/FT-20261123-0001")
+        body = await staff.inner_text("main")
+        assert "评分 2/5" in body and "评价链接" in body and "记录回访结果" in body
 
-            group = await browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-            await group.goto(f"{console}/console/login")
-            await group.fill("#manager_id", "AM-G001")
-            await group.fill("#password", PASSWORD)
-            await group.click("button[type=submit]")
-            await group.click("header a:has-text('关键指标')")
-            satisfaction = await group.inner_text("tr:has-text('满意度'):not(:has-text('回复'))")
-            assert "0.0% ✗" in satisfaction  # November's one answer, a 2: off target, marked
-            await group.goto(f"{console}/console/kpis?month=2026-10")
-            assert "2026-10" in await group.inner_text("h1")
-            await group.goto(f"{console}/console/kpis")
-            await group.screenshot(path=str(RESULTS / "console-kpis.png"), full_page=True)
-        finally:
-            await browser.close()
+        group = await browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+        await group.goto(f"{console}/console/login")
+        await group.fill("#manager_id", "AM-G001")
+        await group.fill("#password", PASSWORD)
+        await group.click("button[type=submit]")
+        await group.click("header a:has-text('关键指标')")
+        satisfaction = await group.inner_text("tr:has-text('满意度'):not(:has-text('回复'))")
+        assert "0.0% ✗" in satisfaction  # November's one answer, a 2: off target, marked
+        await group.goto(f"{console}/console/kpis?month=2026-10")
+        assert "2026-10" in await group.inner_text("h1")
+        await group.goto(f"{console}/console/kpis")
+        await group.screenshot(path=str(RESULTS / "console-kpis.png"), full_page=True)

@@ -24,6 +24,13 @@ TEXTS: Dict[str, Dict[str, str]] = {
     "call_back_by": {"zh": "回电时限", "en": "Call back by"},
     "conversation": {"zh": "对话记录", "en": "Conversation"},
     "in_maintenance": {"zh": "报障时电路在维护窗口内，不计SLA补偿：", "en": "Reported during planned maintenance, no SLA credit:"},
+    "churn_watch": {"zh": "离网预警", "en": "Churn watch"},
+    "churn_rule": {"zh": "近三个月月均账单比前三个月下降至少", "en": "Average monthly bill of the last three months down by at least"},
+    "earlier_monthly": {"zh": "前三个月月均（元）", "en": "Earlier 3 months, monthly (yuan)"},
+    "recent_monthly": {"zh": "近三个月月均（元）", "en": "Last 3 months, monthly (yuan)"},
+    "bill_change": {"zh": "变化", "en": "Change"},
+    "open_complaint": {"zh": "有未结投诉", "en": "Open complaint"},
+    "first_shown": {"zh": "此处列出前", "en": "showing the first"},
     "new_ticket": {"zh": "新建工单", "en": "New ticket"},
     "new_ticket_hint": {"zh": "客户来电或当面反映的故障、投诉：建单后客户会收到含单号和时限的短信。",
                         "en": "A fault or complaint the customer reported by phone or in person: they get an SMS "

@@ -41,10 +41,14 @@ class UsageRepository(_PerCustomerMonth[UsageMonth]):
         return [UsageMonth.parse_obj(doc) async for doc in cursor]
 
 
-    async def average_amounts(self, months: Sequence[str]) -> Dict[str, int]:
-        """Each customer's billed amount averaged over ``months`` (a month without a record counts as 0), in fen."""
-        pipeline = [{"$match": {"month": {"$in": list(months)}}},
-                    {"$group": {"_id": "$customer_id", "total": {"$sum": "$amount_fen"}}}]
+    async def average_amounts(self, months: Sequence[str],
+                              customer_ids: Optional[Sequence[str]] = None) -> Dict[str, int]:
+        """Each customer's billed amount averaged over ``months`` (a month without a record counts as 0), in fen;
+        of these customers only, when given."""
+        match: Dict[str, Any] = {"month": {"$in": list(months)}}
+        if customer_ids is not None:
+            match["customer_id"] = {"$in": list(customer_ids)}
+        pipeline = [{"$match": match}, {"$group": {"_id": "$customer_id", "total": {"$sum": "$amount_fen"}}}]
         return {doc["_id"]: doc["total"] // len(months) async for doc in self._col.aggregate(pipeline)}
 
     async def has_month(self, month: str) -> bool:

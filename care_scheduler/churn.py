@@ -1,0 +1,60 @@
+"""Churn watch (离网分析): key accounts whose billing fell, for their managers to call before they leave.
+
+A customer is at risk when its average bill over the last three complete months is at least
+``CHURN_DROP_PERCENT`` below its average over the three months before (a month without a record
+counts as nothing billed, so an account billed nothing lately drops by 100 %). Until billing's last
+month is loaded, the six months end a month earlier, so a late billing import does not flag
+everyone. Counted when asked, from the usage records of the customers in scope.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import List, Optional, Sequence, Set
+
+from carecore.model import month_key
+from carecore.months import shift_month
+from carecore.repository import Database
+
+
+@dataclass(frozen=True)
+class BillDrop:
+    customer_id: str
+    earlier_fen: int  # the average of the three months before
+    recent_fen: int  # the average of the last three
+    open_complaint: bool  # already unhappy: the most urgent call
+
+    @property
+    def drop_percent(self) -> int:
+        return round(100 * (self.earlier_fen - self.recent_fen) / self.earlier_fen)
+
+
+@dataclass(frozen=True)
+class ChurnWatch:
+    recent: List[str]  # the last three months compared, newest first
+    earlier: List[str]  # the three before
+    drops: List[BillDrop]  # open complaints first, then the steepest drop
+
+
+async def months_compared(db: Database, today: date) -> List[str]:
+    """Six months, newest first: the last complete one if billing has loaded it, else the one before."""
+    last = shift_month(month_key(today), -1)
+    if not await db.usage.has_month(last):
+        last = shift_month(last, -1)
+    return [shift_month(last, -back) for back in range(6)]
+
+
+async def churn_watch(db: Database, drop_percent: int, today: date,
+                      customer_ids: Optional[Sequence[str]]) -> ChurnWatch:
+    """The customers (of ``customer_ids``, or all with None) whose billing fell by ``drop_percent`` or more."""
+    months = await months_compared(db, today)
+    recent, earlier = months[:3], months[3:]
+    before = await db.usage.average_amounts(earlier, customer_ids)
+    now = await db.usage.average_amounts(recent, customer_ids)
+    unhappy: Set[str] = set(await db.tickets.customers_with_open_complaints())
+    drops = [BillDrop(customer_id, fen, now.get(customer_id, 0), customer_id in unhappy)
+             for customer_id, fen in before.items() if fen > 0]
+    drops = [d for d in drops if d.drop_percent >= drop_percent]
+    drops.sort(key=lambda d: (not d.open_complaint, -d.drop_percent, d.customer_id))
+    return ChurnWatch(recent, earlier, drops)

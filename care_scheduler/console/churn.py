@@ -1,0 +1,53 @@
+"""The churn watch (离网预警): the customers in scope whose billing fell, open complaints first, with downloads."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Tuple
+
+from aiohttp import web
+
+from care_scheduler.app_keys import CLOCK, SETTINGS
+from care_scheduler.churn import ChurnWatch, churn_watch
+from care_scheduler.console.pages import Viewer, db_of, render, viewer
+from care_scheduler.dataio.tables import table_bytes
+
+COLUMNS = ("customer_id", "company", "manager", "earlier_monthly_yuan", "recent_monthly_yuan", "drop_percent",
+           "open_complaint")
+HEADERS_ZH = ("客户编号", "客户", "客户经理", "前三个月月均（元）", "近三个月月均（元）", "下降（%）", "有未结投诉")
+SHOWN = 200  # on the page; the downloads hold every one
+
+
+async def _rows(request: web.Request, seen: Viewer) -> Tuple[ChurnWatch, List[Dict[str, Any]]]:
+    db = db_of(request)
+    watch = await churn_watch(db, request.app[SETTINGS].churn_drop_percent, request.app[CLOCK].today(),
+                              await seen.scope.customer_ids(db))
+    ids = [d.customer_id for d in watch.drops]
+    names, owners = await db.customers.company_names(ids), await db.customers.managers_of(ids)
+    managers = {m.id: m.name for m in await db.managers.all()}
+    rows = [{"customer_id": d.customer_id, "company": names[d.customer_id],
+             "manager": managers.get(owners[d.customer_id], owners[d.customer_id]), "earlier": d.earlier_fen,
+             "recent": d.recent_fen, "drop": d.drop_percent, "open_complaint": d.open_complaint}
+            for d in watch.drops if d.customer_id in names]  # customers since removed have no row
+    return watch, rows
+
+
+async def churn_page(request: web.Request) -> web.Response:
+    seen = await viewer(request)
+    watch, rows = await _rows(request, seen)
+    return render(request, "churn.html", seen.lang, seen.session, seen.manager, rows=rows[:SHOWN], total=len(rows),
+                  recent=watch.recent, earlier=watch.earlier, threshold=request.app[SETTINGS].churn_drop_percent)
+
+
+async def churn_download(request: web.Request) -> web.Response:
+    seen = await viewer(request)
+    watch, rows = await _rows(request, seen)
+    fmt = request.match_info["format"]
+    yes, no = ("是", "") if seen.lang == "zh" else ("yes", "")
+    cells = [[r["customer_id"], r["company"], r["manager"], f"{r['earlier'] / 100:.2f}", f"{r['recent'] / 100:.2f}",
+              str(r["drop"]), yes if r["open_complaint"] else no] for r in rows]
+    body = table_bytes(fmt, HEADERS_ZH if seen.lang == "zh" else COLUMNS, cells)
+    content_type = "text/csv; charset=utf-8" if fmt == "csv" else \
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    name = f"churn-{watch.recent[0]}.{fmt}"
+    return web.Response(body=body, headers={"Content-Type": content_type, "Cache-Control": "no-store",
+                                            "Content-Disposition": f'attachment; filename="{name}"'})

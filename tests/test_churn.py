@@ -1,0 +1,50 @@
+"""The churn watch (离网分析): whose billing fell, by how much, against which months."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Dict, List
+
+from care_scheduler.churn import churn_watch
+from carecore.repository import Database
+from tests import factories
+
+TODAY = date(2026, 12, 4)
+EARLIER, RECENT = ("2026-06", "2026-07", "2026-08"), ("2026-09", "2026-10", "2026-11")
+
+
+async def bills(db: Database, customer_id: str, months: tuple, amount_fen: int) -> None:
+    for month in months:
+        await db.usage.upsert(factories.usage(customer_id, month, amount_fen=amount_fen))
+
+
+async def test_a_fall_of_the_threshold_or_more_is_flagged_open_complaints_first(db: Database) -> None:
+    plan: Dict[str, List[int]] = {  # earlier, recent monthly bill in fen; -1: no records
+        "KA0000001": [100_000, 60_000],   # -40 %
+        "KA0000002": [100_000, 80_000],   # -20 %: not yet
+        "KA0000003": [100_000, -1],       # nothing billed lately: -100 %
+        "KA0000004": [-1, 100_000],       # new: nothing to compare
+        "KA0000005": [100_000, 70_000],   # exactly -30 %
+        "KA0000006": [100_000, 65_000],   # -35 %, with an open complaint
+    }
+    for customer_id, (earlier, recent) in plan.items():
+        if earlier >= 0:
+            await bills(db, customer_id, EARLIER, earlier)
+        if recent >= 0:
+            await bills(db, customer_id, RECENT, recent)
+    await db.tickets.create(factories.ticket(_id="CP-20261201-0001", kind="complaint", customer_id="KA0000006",
+                                             circuit_id=None, sla={"response_due": factories.ticket()["created_at"]}))
+
+    watch = await churn_watch(db, 30, TODAY, None)
+    assert watch.recent == ["2026-11", "2026-10", "2026-09"] and watch.earlier == ["2026-08", "2026-07", "2026-06"]
+    assert [(d.customer_id, d.drop_percent, d.open_complaint) for d in watch.drops] == [
+        ("KA0000006", 35, True), ("KA0000003", 100, False), ("KA0000001", 40, False), ("KA0000005", 30, False)]
+    scoped = await churn_watch(db, 30, TODAY, ["KA0000001", "KA0000002"])
+    assert [d.customer_id for d in scoped.drops] == ["KA0000001"]
+
+    # billing has not loaded November yet: the six months end with October, so November's missing bills
+    # (which would read as a 60 % fall) flag nobody
+    await db._db.usage_monthly.delete_many({"month": "2026-11"})
+    late = await churn_watch(db, 30, TODAY, ["KA0000001"])
+    assert late.recent == ["2026-10", "2026-09", "2026-08"] and late.earlier == ["2026-07", "2026-06", "2026-05"]
+    assert late.drops == []

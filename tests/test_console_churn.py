@@ -1,0 +1,35 @@
+"""The console's churn watch: the customers in scope whose billing fell, open complaints first; CSV and XLSX."""
+
+from __future__ import annotations
+
+import io
+
+from openpyxl import load_workbook
+
+from carecore.repository import Database
+from tests import factories
+from tests.console_client import Browser, seed
+
+
+async def test_falling_bills_in_scope_with_downloads(db: Database, browser: Browser) -> None:
+    await seed(db)  # the console's clock: 2026-11-23, so October is the last complete month
+    for customer_id, recent in (("KA0000001", 50_000), ("KA0000002", 10_000)):
+        for month in ("2026-05", "2026-06", "2026-07"):
+            await db.usage.upsert(factories.usage(customer_id, month, amount_fen=100_000))
+        for month in ("2026-08", "2026-09", "2026-10"):
+            await db.usage.upsert(factories.usage(customer_id, month, amount_fen=recent))
+    await browser.login("AM-CZJ01")
+    status, page = await browser.get("/console/reports/churn")
+    assert status == 200 and "2026-08–2026-10 / 2026-05–2026-07" in page
+    assert "杭州华信物流有限公司" in page and "-50%" in page and "上海东方证券" not in page  # another's customer
+    await browser.login("AM-G001")
+    _, page = await browser.get("/console/reports/churn?lang=en")
+    assert page.index("-90%") < page.index("-50%") and "Found 2" in page
+    async with browser.http.get(browser.base + "/console/reports/churn.csv?lang=zh") as resp:
+        assert resp.status == 200 and 'filename="churn-2026-10.csv"' in resp.headers["Content-Disposition"]
+        lines = (await resp.read()).decode("utf-8-sig").splitlines()
+    assert lines[0] == "客户编号,客户,客户经理,前三个月月均（元）,近三个月月均（元）,下降（%）,有未结投诉"
+    assert lines[2] == "KA0000001,杭州华信物流有限公司,林海燕,1000.00,500.00,50,"
+    async with browser.http.get(browser.base + "/console/reports/churn.xlsx?lang=en") as resp:
+        sheet = load_workbook(io.BytesIO(await resp.read())).worksheets[0]
+    assert [c.value for c in next(sheet.iter_rows(max_row=1))][:3] == ["customer_id", "company", "manager"]
