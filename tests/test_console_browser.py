@@ -1,5 +1,6 @@
 """Headless Chromium on the console: find a customer by mobile, change a contact's consent with a reason,
-then read and download the birthday report (its screenshot is the one in the README)."""
+open a ticket they phoned in, then read and download the birthday report (its screenshot is the one in
+the README)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ FEBRUARY = [  # more of KA0000001's contacts born in February, for a report wort
 ]
 
 
-async def test_search_edit_consent_and_download_the_birthday_report(db: Database, console: str) -> None:
+async def test_search_edit_consent_open_a_ticket_and_download_the_birthday_report(db: Database, console: str) -> None:
     await seed(db)
     customer = await db.customers.get("KA0000001")
     assert customer is not None
@@ -52,6 +53,17 @@ async def test_search_edit_consent_and_download_the_birthday_report(db: Database
         await page.wait_for_selector("text=已保存")
         assert "已退订（console）" in await page.inner_text("body")
         assert "客户来电要求不再接收关怀短信" in await page.inner_text("body")
+
+        await page.click("a:has-text('新建工单')")  # a complaint David Chen phoned in
+        await page.select_option("#f-kind", "complaint")
+        await page.select_option("#f-contact", "0000001-02")
+        await page.select_option("#f-category", "billing")
+        await page.fill("#f-text", "十月账单重复扣费")
+        await page.click("button:has-text('建单')")
+        await page.wait_for_selector("text=已建单")
+        assert "投诉 CP-20261123-0001" in await page.inner_text("h1")
+        assert "联系人：David Chen（+8613900139000，金卡） · 账单费用" in await page.inner_text(".card")
+        await page.screenshot(path=str(RESULTS / "console-new-ticket.png"), full_page=True)
 
         await page.goto(f"{console}/console/reports/birthdays?month=2027-02")
         await page.wait_for_selector("td:has-text('2027-02-28')")

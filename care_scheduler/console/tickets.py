@@ -51,7 +51,7 @@ async def ticket_page(request: web.Request) -> web.Response:
         ticket.sender_id, until=ticket.created_at + CONFIRMED_WITHIN)
     return render(request, "ticket.html", seen.lang, seen.session, seen.manager, ticket=ticket, left=left,
                   customer=customer, escalations=escalations, is_open=ticket.status in OPEN_TICKET, now=now,
-                  transcript=transcript)
+                  transcript=transcript, contact=customer.contact(ticket.contact_id) if ticket.contact_id else None)
 
 
 async def ticket_action(request: web.Request) -> web.Response:
