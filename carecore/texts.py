@@ -63,6 +63,12 @@ LABELS = {
         "maintenance": ("维护通知", "maintenance notice"), "kpi_brief": ("月度指标", "monthly KPIs"),
     },
     "ticket_kind": {"complaint": ("投诉", "complaint"), "fault": ("故障", "fault")},
+    "ticket_action": {
+        "created": ("建单", "opened"), "ack": ("受理", "acknowledged"), "note": ("备注", "note"),
+        "resolve": ("解决", "resolved"), "sla_warning": ("时限预警", "deadline warning"), "escalate": ("超时升级", "escalated"),
+        "survey_answer": ("满意度评价", "survey answered"), "followup": ("回访", "follow-up call"),
+        "followup_overdue": ("回访超时", "follow-up overdue"), "reassigned": ("转交", "reassigned"),
+    },
     "priority": {"urgent": ("紧急", "urgent"), "high": ("高", "high"), "normal": ("普通", "normal"),
                  "low": ("低", "low")},
     "escalation_status": {

@@ -148,6 +148,7 @@ async def test_ticket_actions_notice_and_history(db: Database, browser: Browser,
     await browser.post("/console/tickets/FT-20261123-0001/note", {"note": "已派维护人员<script>x</script>"})
     status, page = await browser.post("/console/tickets/FT-20261123-0001/resolve", {})
     assert "已通知客户" in page and "<script>x</script>" not in page and "&lt;script&gt;" in page
+    assert "<td>受理</td>" in page and "<td>备注</td>" in page and "<td>解决</td>" in page  # the history, in words
     ticket = await db.tickets.get("FT-20261123-0001")
     assert ticket.status == "resolved" and [e.action for e in ticket.history] == ["ack", "note", "resolve"]
     assert ticket.sla.responded_at is not None and ticket.sla.restored_at is not None
