@@ -17,7 +17,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 SYSTEM_PACKAGES := fonts-noto-cjk chromium nodejs npm redis-server haproxy
 CHAT_CLIENT := node_modules/socket.io-client/dist/socket.io.min.js
-.PHONY: venv system-deps chat-client run cluster shell test test-bot lint validate train seed nlu-report loc import-templates bench-import bench-kpis bench-select bench-dispatch bench-bot bench-long-chat drills cluster-drills check-env clean
+.PHONY: venv system-deps chat-client run cluster shell test test-bot lint validate train seed nlu-report loc import-templates bench-import bench-kpis bench-select bench-churn bench-dispatch bench-bot bench-long-chat drills cluster-drills check-env clean
 
 venv: $(STAMP)
 
@@ -107,6 +107,10 @@ bench-import: venv
 # KPIs: group's figures over 200,000 accounts, 100,000 tickets and 5,000,000 messages (goal <= 2 s).
 bench-kpis: venv
 	$(PY) benchmarks/bench_kpis.py $(BENCH_ARGS)
+
+# The churn watch for group and one province over 200,000 accounts' year of bills (no goal).
+bench-churn: venv
+	$(PY) benchmarks/bench_churn.py $(BENCH_ARGS)
 
 bench-dispatch: venv
 	$(PY) benchmarks/bench_dispatch.py

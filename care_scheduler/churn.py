@@ -50,11 +50,10 @@ async def churn_watch(db: Database, drop_percent: int, today: date,
     """The customers (of ``customer_ids``, or all with None) whose billing fell by ``drop_percent`` or more."""
     months = await months_compared(db, today)
     recent, earlier = months[:3], months[3:]
-    before = await db.usage.average_amounts(earlier, customer_ids)
-    now = await db.usage.average_amounts(recent, customer_ids)
+    averages = await db.usage.average_amounts([earlier, recent], customer_ids)
     unhappy: Set[str] = set(await db.tickets.customers_with_open_complaints())
-    drops = [BillDrop(customer_id, fen, now.get(customer_id, 0), customer_id in unhappy)
-             for customer_id, fen in before.items() if fen > 0]
-    drops = [d for d in drops if d.drop_percent >= drop_percent]
+    drops = [BillDrop(customer_id, before, now, customer_id in unhappy)
+             for customer_id, (before, now) in averages.items()
+             if before > 0 and now * 100 <= before * (100 - drop_percent)]
     drops.sort(key=lambda d: (not d.open_complaint, -d.drop_percent, d.customer_id))
     return ChurnWatch(recent, earlier, drops)

@@ -30,7 +30,7 @@ async def mark_high_value(db: Database, settings: Settings, clock: Clock, *,
     if not await db.usage.has_month(months[0]):
         log.warning("high value: no billing for %s yet; flags left as they are", months[0])
         return {"set": 0, "cleared": 0, "skipped": 1}
-    averages = await db.usage.average_amounts(months)
+    averages = {customer_id: fen for customer_id, (fen,) in (await db.usage.average_amounts([months])).items()}
     threshold = round(settings.high_value_threshold_yuan * 100)
     flags = await db.customers.high_value_flags()
     now = clock.now()

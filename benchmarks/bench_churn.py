@@ -1,0 +1,112 @@
+"""The churn watch at scale (``make bench-churn``): group and province scope over a year of bills.
+
+Writes twelve months of usage records for 200,000 key accounts (5 % of them billed half as much
+in the last three months) into a throwaway mongod, then times ``care_scheduler.churn.churn_watch``
+as the console's page calls it: for group level (every account) and for one province (an eighth
+of them). The baseline in the same run asks the same question in two passes, one aggregation per
+three months, as the high-value job reads its one period. Prints the figures and writes
+``results/bench_churn.json``; no goal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from harness import write_results  # noqa: E402
+
+from care_scheduler.churn import churn_watch, months_compared  # noqa: E402
+from carecore.repository import Database  # noqa: E402
+from localrun.mongod import EmbeddedMongo, free_port  # noqa: E402
+
+TODAY = date(2026, 12, 4)
+MONTHS = ["2025-12"] + [f"2026-{m:02d}" for m in range(1, 12)]
+
+
+async def write_bills(db: Database, customers: int) -> None:
+    """Raw inserts (the importer's checks are not what is timed here), as the importer would store them."""
+    usage = db.client[db.name]["usage_monthly"]
+    rnd, now, batch = random.Random(1), datetime(2026, 12, 1, tzinfo=timezone.utc), []
+    for i in range(customers):
+        base, falling = rnd.randint(500_000, 8_000_000), rnd.random() < 0.05
+        for k, month in enumerate(MONTHS):
+            amount = int(base * (0.5 if falling and k >= 9 else rnd.uniform(0.9, 1.1)))
+            batch.append({"_id": f"KA{i:07d}:{month}", "customer_id": f"KA{i:07d}", "month": month,
+                          "voice_minutes": 0, "data_mb": 0, "sms_count": 0, "amount_fen": amount,
+                          "created_at": now, "updated_at": now})
+        if len(batch) >= 12_000:
+            await usage.insert_many(batch, ordered=False)
+            batch = []
+    if batch:
+        await usage.insert_many(batch, ordered=False)
+
+
+async def two_passes(db: Database, customer_ids: Optional[List[str]]) -> int:
+    """The baseline: each period's averages read by an aggregation of their own, as for the high-value flag."""
+    months = await months_compared(db, TODAY)
+    before, now = [await db.usage.average_amounts([period], customer_ids) for period in (months[3:], months[:3])]
+    return sum(1 for c, (fen,) in before.items() if fen > 0 and now.get(c, (0,))[0] * 100 <= fen * 70)
+
+
+async def timed(make: Any, runs: int) -> Dict[str, Any]:
+    times, found = [], 0
+    for _ in range(runs):
+        started = time.perf_counter()
+        found = await make()
+        times.append((time.perf_counter() - started) * 1000)
+    return {"median_ms": round(statistics.median(times), 1), "max_ms": round(max(times), 1), "found": found}
+
+
+async def main(customers: int, runs: int) -> Dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="bench-churn-") as tmp:
+        mongo = EmbeddedMongo(Path(tmp) / "db", free_port(), cache_size_gb=2.0)
+        uri = mongo.start()
+        try:
+            db = Database.connect(uri, "bench_churn")
+            await db.ensure_schema()
+            await write_bills(db, customers)
+            await db.client.admin.command("fsync")
+            results: Dict[str, Any] = {"customers": customers, "usage_records": customers * len(MONTHS),
+                                       "date": TODAY.isoformat()}
+            province = [f"KA{i:07d}" for i in range(0, customers, 8)]
+            for scope, ids in (("group", None), ("province", province)):
+                async def ours(ids: Optional[List[str]] = ids) -> int:
+                    return len((await churn_watch(db, 30, TODAY, ids)).drops)
+
+                async def baseline(ids: Optional[List[str]] = ids) -> int:
+                    return await two_passes(db, ids)
+
+                results[scope] = {"accounts": customers if ids is None else len(ids),
+                                  "ours": await timed(ours, runs), "baseline": await timed(baseline, runs)}
+                assert results[scope]["ours"]["found"] == results[scope]["baseline"]["found"], "they disagree"
+            db.close()
+        finally:
+            mongo.destroy()
+    return results
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=200_000)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    out = asyncio.run(main(args.customers, args.runs))
+    print(f"\nchurn watch over {out['usage_records']:,} usage records ({out['customers']:,} accounts), {out['date']}:")
+    for scope in ("group", "province"):
+        r = out[scope]
+        print(f"  {scope:9} {r['accounts']:>8,} accounts: {r['ours']['median_ms']:7.0f} ms (median of "
+              f"{args.runs}; baseline, two passes: {r['baseline']['median_ms']:.0f} ms); "
+              f"{r['ours']['found']:,} at risk")
+    write_results("bench_churn", out)
