@@ -205,7 +205,7 @@ async def admin_report(request: web.Request) -> web.Response:
     return web.json_response({"since": since.isoformat() if since else None, "by_kind": by_kind, "per_day": days})
 
 
-# --- closing cases (the console's operations, for other tools) --------------------------------------------
+# --- opening and closing cases (the console's operations, for other tools) --------------------------------------------
 
 async def admin_open_ticket(request: web.Request) -> web.Response:
     """A ticket the customer reported elsewhere (a call centre, a visit), opened as the console opens one."""
@@ -219,13 +219,14 @@ async def admin_open_ticket(request: web.Request) -> web.Response:
     category = body.get("category", "other")
     try:
         ticket = await request.app[CASEWORK].open_ticket(
-            customer, **fields, category=category if isinstance(category, str) else "", urgent=body.get("urgent") is True,
-            actor=operations.actor_of(body))
+            customer, **fields, category=category if isinstance(category, str) else "",
+            urgent=body.get("urgent") is True, actor=operations.actor_of(body))
     except TicketRefused as exc:
         raise operations.OperationError(str(exc)) from None
     assert ticket.sla is not None
-    return web.json_response({"ticket_id": ticket.id, "priority": ticket.priority, "response_due": ticket.sla.response_due.isoformat(),
-                              "restore_due": ticket.sla.restore_due.isoformat() if ticket.sla.restore_due else None},
+    restore_due = ticket.sla.restore_due.isoformat() if ticket.sla.restore_due else None
+    return web.json_response({"ticket_id": ticket.id, "priority": ticket.priority,
+                              "response_due": ticket.sla.response_due.isoformat(), "restore_due": restore_due},
                              status=201)
 
 
