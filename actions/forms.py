@@ -23,7 +23,7 @@ from actions.verification import FAILED, VERIFICATION_SLOTS, VerificationSteps
 from carecore.model import Circuit, EscalationReason
 from carecore.repository import DatabaseError
 from carecore.texts import bullet_lines, fmt_time, label
-from carecore.ticket_opening import CATEGORIES, MIN_DESCRIPTION, open_complaint, open_fault
+from carecore.ticket_opening import CATEGORIES, MIN_DESCRIPTION, open_complaint, open_fault, page_manager
 
 log = logging.getLogger(__name__)
 
@@ -254,6 +254,7 @@ class ActionSubmitFault(_SubmitForm):
         text = f"{tracker.get_slot('fault_symptom')}（{tracker.get_slot('fault_since')}）"
         ticket = await open_fault(svc.db, svc.settings, svc.clock, customer, contact, circuit, text=text,
                                   actor=_actor(tracker), sender_id=tracker.sender_id)
+        await page_manager(svc.db, svc.gateway, svc.settings, svc.clock, ticket, customer, contact)
         assert ticket.sla is not None and ticket.sla.restore_due is not None
         lang = lang_of(tracker)
         dispatcher.utter_message(response="utter_fault_created", ticket_id=ticket.id,

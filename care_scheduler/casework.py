@@ -29,7 +29,14 @@ from carecore.model import (
 )
 from carecore.repository import Database
 from carecore.sms.gateway import SmsGateway
-from carecore.ticket_opening import CATEGORIES, MAX_DESCRIPTION, MIN_DESCRIPTION, open_complaint, open_fault
+from carecore.ticket_opening import (
+    CATEGORIES,
+    MAX_DESCRIPTION,
+    MIN_DESCRIPTION,
+    open_complaint,
+    open_fault,
+    page_manager,
+)
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +76,8 @@ class Casework:
                           circuit_id: str = "", category: str = "other", urgent: bool = False) -> Ticket:
         """A fault or complaint the customer reported by phone or in person; raises ``TicketRefused``, having
         written nothing, unless every field fits the customer. The contact is sent its number and first
-        deadline, as the assistant would have told them in the chat."""
+        deadline, as the assistant would have told them in the chat; an urgent one pages the account manager
+        unless they opened it."""
         contact = customer.contact(contact_id)
         circuit = customer.circuit(circuit_id) if kind == TicketKind.fault.value else None
         text = text.strip()
@@ -90,6 +98,8 @@ class Casework:
             ticket = await open_complaint(self.db, self.settings, self.clock, customer, contact, text=text,
                                           category=CATEGORIES[category][0], urgent=urgent, actor=actor)
         await self._send(await opening_plan(await self._context(), ticket))
+        if actor != customer.account_manager_id:
+            await page_manager(self.db, self.gateway, self.settings, self.clock, ticket, customer, contact)
         return ticket
 
     async def resolve_ticket(self, ticket: Ticket, actor: str, note: Optional[str] = None) -> Resolution:

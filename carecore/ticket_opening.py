@@ -2,18 +2,25 @@
 
 A ticket's number is per business day; its deadlines are counted from the moment it is opened, as the
 database keeps it, so they are exactly its SLA hours after creation. A fault on a circuit in a planned
-maintenance window names the window: it earns no SLA credit.
+maintenance window names the window: it earns no SLA credit. An urgent ticket (a diamond or gold
+contact's fault: the green channel) pages the account manager at once, unless they opened it themselves.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Dict, Optional, Tuple
 
 from carecore.clock import Clock, as_stored
 from carecore.config import Settings
 from carecore.deadlines import complaint_deadline, fault_deadlines
-from carecore.model import Circuit, Contact, Customer, Ticket, TicketKind
+from carecore.model import Circuit, Contact, Customer, Priority, Ticket, TicketKind
 from carecore.repository import Database
+from carecore.sms.gateway import SmsGateway
+from carecore.sms.message import Sms
+from carecore.texts import fmt_time, label
+
+log = logging.getLogger(__name__)
 
 # Complaint categories: key -> (Chinese label, English label, words that name it).
 CATEGORIES: Dict[str, Tuple[str, str, str]] = {
@@ -60,3 +67,22 @@ async def open_fault(db: Database, settings: Settings, clock: Clock, customer: C
         "priority": "urgent" if contact.tier in TOP_TIERS else "high",
         "sla": {"response_due": due.response_due, "restore_due": due.restore_due},
         **({"maintenance_id": window.id} if window is not None else {})})
+
+
+async def page_manager(db: Database, gateway: SmsGateway, settings: Settings, clock: Clock, ticket: Ticket,
+                       customer: Customer, contact: Contact) -> None:
+    """One SMS to the account manager for an urgent ticket someone else opened (its id is the key)."""
+    if ticket.priority != Priority.urgent or ticket.sla is None:
+        return
+    manager = await db.managers.get(customer.account_manager_id)
+    if manager is None:
+        log.error("ticket %s: manager %s not found; nobody paged", ticket.id, customer.account_manager_id)
+        return
+    circuit = f"，电路{ticket.circuit_id}" if ticket.circuit_id else ""
+    deadline = "响应" if ticket.kind == TicketKind.fault else "答复"
+    body = (f"{settings.sms_signature}紧急{label('ticket_kind', str(ticket.kind), 'zh')}单{ticket.id}："
+            f"{customer.company_name}（{label('tier', contact.tier, 'zh')}）{contact.name} {contact.mobile}{circuit}。"
+            f"{ticket.text[:60]}。请于{fmt_time(ticket.sla.response_due, 'zh', clock.tz)}前{deadline}："
+            f"{settings.console_url}/tickets/{ticket.id}")
+    await gateway.send(Sms.of(key=f"urgent:{ticket.id}", kind="sla_watch", to=manager.mobile, body=body,
+                              customer_id=customer.id, contact_id=contact.contact_id, language="zh"))

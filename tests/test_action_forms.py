@@ -78,7 +78,8 @@ async def test_fault_circuit_must_be_the_customers_own(svc: Services, domain) ->
     assert "1. ZJ-2M-0000001-1" in only(messages)["lines"]
 
 
-async def test_fault_ticket_gets_deadlines_by_tier(svc: Services, domain, clock: FixedClock) -> None:
+async def test_fault_ticket_gets_deadlines_by_tier(svc: Services, domain, clock: FixedClock, emulator) -> None:
+    emu, _ = emulator
     filled = {**VERIFIED_A, "fault_circuit": "ZJ-2M-0000001-1", "fault_symptom": "完全中断", "fault_since": "半小时前",
               "fault_confirm": True}
     messages, _ = await run(forms.ActionSubmitFault(), tracker(slots=filled), domain)
@@ -89,6 +90,9 @@ async def test_fault_ticket_gets_deadlines_by_tier(svc: Services, domain, clock:
     start = clock.now()  # diamond: 2 h to respond, 4 h to restore
     assert (ticket.sla.response_due, ticket.sla.restore_due) == (start + timedelta(hours=2), start + timedelta(hours=4))
     assert ticket.circuit_id == "ZJ-2M-0000001-1" and ticket.priority == "urgent"
+    [page] = [m["body"] for m in emu.messages.values() if m["to"] == "+8613920000001"]  # the green channel
+    assert page.startswith("【中国电信】紧急故障单FT-20261123-0001：杭州华信物流有限公司（钻石卡）王伟 +8613800138000，电路")
+    assert "请于11月23日12:00前响应：http://127.0.0.1:8080/console/tickets/FT-20261123-0001" in page
     gold = {**filled, "contact_id": "0000001-02", "language": "en"}
     messages, _ = await run(forms.ActionSubmitFault(), tracker(slots=gold), domain)
     ticket = await svc.db.tickets.get(only(messages)["ticket_id"])

@@ -361,6 +361,11 @@ async def test_admin_api_opens_and_closes_cases_as_the_console_does(db: Database
             assert status == 201 and body["ticket_id"] == "FT-20261123-0002" and body["restore_due"] is not None
             ticket = await db.tickets.get("FT-20261123-0002")
             assert ticket is not None and [(e.actor, e.action) for e in ticket.history] == [("callcentre", "created")]
+            status, body = await post("/admin/tickets", {**fault, "kind": "complaint", "text": "账单有误"})
+            assert (status, body["priority"]) == (201, "normal")
+        emu, _ = emulator  # the diamond contact's fault pages their manager, the plain complaint does not
+        pages = [m["body"] for m in emu.messages.values() if m["to"] == "+8613920000001"]
+        assert [p for p in pages if "紧急" in p and "FT-20261123-0002" in p] and not [p for p in pages if "CP-" in p]
     finally:
         await runner.cleanup()
 
