@@ -1,0 +1,46 @@
+"""Opening a ticket: priority by tier, deadlines from the moment it is opened, and who is paged."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from carecore.clock import FixedClock
+from carecore.config import Settings
+from carecore.repository import Database
+from carecore.sms.gateway import SmsGateway
+from carecore.ticket_opening import open_complaint, open_fault, page_manager
+from tests import factories
+
+CLOCK = FixedClock(datetime(2026, 12, 31, 23, 59, 30, 123456, tzinfo=timezone.utc))  # the year's last minute
+
+
+async def test_priority_deadlines_and_the_page_for_the_green_channel(db: Database, gateway: SmsGateway,
+                                                                     emulator) -> None:
+    emu, _ = emulator
+    for manager in factories.MANAGERS:
+        await db.managers.insert(manager)
+    customer = await db.customers.insert(factories.customer())
+    diamond, gold = customer.contacts[0], customer.contacts[1]
+    silver = gold.copy(update={"contact_id": "0000001-09", "tier": "silver"})
+    circuit, settings = customer.services[0], Settings()
+
+    fault = await open_fault(db, settings, CLOCK, customer, silver, circuit, text="丢包严重", actor="AM-PZJ")
+    assert fault.id == "FT-20270101-0001" and fault.priority == "high"  # numbered by the business day: Shanghai's
+    assert fault.created_at == datetime(2026, 12, 31, 23, 59, 30, 123000, tzinfo=timezone.utc)  # as stored
+    assert fault.sla.response_due == fault.created_at + timedelta(hours=8)  # silver: 8 h / 24 h
+    await page_manager(db, gateway, settings, CLOCK, fault, customer, silver)
+    assert emu.messages == {}  # not urgent: the SLA watch warns before its deadline
+
+    urgent = await open_fault(db, settings, CLOCK, customer, diamond, circuit, text="全部中断", actor="AM-PZJ")
+    complaint = await open_complaint(db, settings, CLOCK, customer, gold, category="账单费用", text="多扣费",
+                                     urgent=False, actor="AM-PZJ")
+    assert urgent.priority == "urgent" and complaint.priority == "normal"
+    for ticket in (urgent, urgent, complaint):  # paged once, however often asked
+        await page_manager(db, gateway, settings, CLOCK, ticket, customer, diamond)
+    [page] = [m["body"] for m in emu.messages.values()]
+    assert "紧急故障单FT-20270101-0002" in page and "请于1月1日09:59前响应" in page
+
+    await db._db.account_managers.delete_one({"_id": customer.account_manager_id})  # a manager gone: logged, nobody paged
+    again = await open_fault(db, settings, CLOCK, customer, diamond, circuit, text="又断了", actor="AM-PZJ")
+    await page_manager(db, gateway, settings, CLOCK, again, customer, diamond)
+    assert len(emu.messages) == 1
