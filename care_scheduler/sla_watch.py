@@ -1,5 +1,6 @@
 """SLA watch (every 5 minutes): warn before fault and complaint deadlines, escalate after them, tell customers
-when a ticket is opened for them and when it is resolved, and take a follow-up (回访) overdue by ``FOLLOWUP_HOURS`` to the province manager once.
+when a ticket is opened for them and when it is resolved, and take a follow-up (回访) overdue by
+``FOLLOWUP_HOURS`` to the province manager once.
 
 Each warning, escalation level and notice has its own idempotency key, and each escalation step is
 recorded in the ticket history before its SMS goes out. All are service messages: no send window,

@@ -299,7 +299,8 @@ async def test_the_nightly_retention_counts_its_days_on_the_clock(db: Database, 
     clock = FixedClock(datetime(2026, 12, 4, 3, 30, tzinfo=timezone.utc))
     live = db.client[db.name]["conversations"]
     for sender, idle in (("idle-31-days", 31), ("idle-29-days", 29)):
-        await live.insert_one({"sender_id": sender, "latest_event_time": (clock.now() - timedelta(days=idle)).timestamp()})
+        idle_since = (clock.now() - timedelta(days=idle)).timestamp()
+        await live.insert_one({"sender_id": sender, "latest_event_time": idle_since})
     await CareJobs(db, gateway, Settings(conversation_retention_days=0), clock).forget_old_conversations()
     assert await live.count_documents({}) == 2  # 0 keeps every conversation
     await CareJobs(db, gateway, Settings(conversation_retention_days=30), clock).forget_old_conversations()

@@ -94,9 +94,10 @@ async def test_behind_a_trusted_balancer_failed_logins_count_per_client(db: Data
 
 SCOPED_PAGES = ["/console/tickets/{ticket}", "/console/escalations/{escalation}", "/console/customers/{customer}",
                 "/console/customers/{customer}/tickets/new"]
-SCOPED_ACTIONS = ["/console/customers/{customer}/tickets/new", "/console/tickets/{ticket}/ack", "/console/tickets/{ticket}/note",
-                  "/console/tickets/{ticket}/resolve", "/console/escalations/{escalation}/ack",
-                  "/console/escalations/{escalation}/resolve", "/console/escalations/{escalation}/handback"]
+SCOPED_ACTIONS = ["/console/customers/{customer}/tickets/new", "/console/tickets/{ticket}/ack",
+                  "/console/tickets/{ticket}/note", "/console/tickets/{ticket}/resolve",
+                  "/console/escalations/{escalation}/ack", "/console/escalations/{escalation}/resolve",
+                  "/console/escalations/{escalation}/handback"]
 ZJ = {"ticket": "FT-20261123-0001", "escalation": "ES-20261123-0001", "customer": "KA0000001"}
 SH = {"ticket": "FT-20261123-0002", "escalation": "ES-20261123-0002", "customer": "KA0000002"}
 
