@@ -22,6 +22,8 @@ async def test_falling_bills_in_scope_with_downloads(db: Database, browser: Brow
     status, page = await browser.get("/console/reports/churn")
     assert status == 200 and "2026-08–2026-10 / 2026-05–2026-07" in page
     assert "杭州华信物流有限公司" in page and "-50%" in page and "上海东方证券" not in page  # another's customer
+    _, page = await browser.get("/console/customers/KA0000001")  # marked on the customer's own page
+    assert "离网预警 -50%</a>" in page
     await browser.login("AM-G001")
     _, page = await browser.get("/console/reports/churn?lang=en")
     assert page.index("-90%") < page.index("-50%") and "Found 2" in page
