@@ -1,12 +1,13 @@
 """The monthly roll-up (09:00 on the first working day of a month): every province and group manager gets
-last month's headline figures for their scope by SMS, with the dashboard's link. Key
-``kpi_brief:<manager>:<month>``."""
+last month's headline figures for their scope by SMS, and how many accounts the churn watch lists, with the
+dashboard's link. Key ``kpi_brief:<manager>:<month>``."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import AsyncIterator, Optional
 
+from care_scheduler.churn import churn_watch
 from care_scheduler.kpis import report, scope_of
 from care_scheduler.planning import PlanContext, Planned, render_into
 from carecore.clock import FixedClock
@@ -37,7 +38,11 @@ async def plan_kpi_briefs(ctx: PlanContext) -> AsyncIterator[Planned]:
     for manager in sorted(ctx.managers.values(), key=lambda m: m.id):
         if manager.level == "city" or not manager.active:
             continue
-        figs = (await report(ctx.db, clock, await scope_of(ctx.db, manager.id), month))["figures"]
+        scope = await scope_of(ctx.db, manager.id)
+        figs = (await report(ctx.db, clock, scope, month))["figures"]
+        customers = None if scope.manager_ids is None else await ctx.db.customers.ids_for_managers(
+            sorted(scope.manager_ids))
+        at_risk = len((await churn_watch(ctx.db, ctx.settings.churn_drop_percent, ctx.day, customers)).drops)
         plan = Planned(f"kpi_brief:{manager.id}:{month}", KIND, manager.mobile, "zh", None, None)
         render_into(plan, ctx, "kpi_brief", {
             "manager_name": manager.name, "month_label": f"{int(month[:4])}年{int(month[5:])}月",
@@ -45,5 +50,6 @@ async def plan_kpi_briefs(ctx: PlanContext) -> AsyncIterator[Planned]:
             "complaint_rate": _pct(figs["complaint_rate"]), "satisfaction": _pct(figs["satisfaction"]),
             "response_rate": _pct(figs["survey_response_rate"]), "sla": _pct(figs["sla_compliance"]),
             "mttr": shown(figs["mean_time_to_restore_hours"], "hours"), "followups": _pct(figs["followups_on_time"]),
+            "at_risk": at_risk,
             "link": f"{ctx.settings.console_url.rstrip('/')}/kpis?month={month}"})
         yield plan
