@@ -8,8 +8,7 @@ from aiohttp import web
 
 from care_scheduler.app_keys import CLOCK, SETTINGS
 from care_scheduler.churn import ChurnWatch, churn_watch
-from care_scheduler.console.pages import Viewer, db_of, render, viewer
-from care_scheduler.dataio.tables import table_bytes
+from care_scheduler.console.pages import Viewer, db_of, download, render, viewer
 
 COLUMNS = ("customer_id", "company", "manager", "earlier_monthly_yuan", "recent_monthly_yuan", "drop_percent",
            "open_complaint")
@@ -45,9 +44,4 @@ async def churn_download(request: web.Request) -> web.Response:
     yes, no = ("是", "") if seen.lang == "zh" else ("yes", "")
     cells = [[r["customer_id"], r["company"], r["manager"], f"{r['earlier'] / 100:.2f}", f"{r['recent'] / 100:.2f}",
               str(r["drop"]), yes if r["open_complaint"] else no] for r in rows]
-    body = table_bytes(fmt, HEADERS_ZH if seen.lang == "zh" else COLUMNS, cells)
-    content_type = "text/csv; charset=utf-8" if fmt == "csv" else \
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    name = f"churn-{watch.recent[0]}.{fmt}"
-    return web.Response(body=body, headers={"Content-Type": content_type, "Cache-Control": "no-store",
-                                            "Content-Disposition": f'attachment; filename="{name}"'})
+    return download(fmt, f"churn-{watch.recent[0]}", HEADERS_ZH if seen.lang == "zh" else COLUMNS, cells)

@@ -10,8 +10,7 @@ from aiohttp import web
 from care_scheduler import kpis
 from care_scheduler.app_keys import CLOCK
 from care_scheduler.console.i18n import translator
-from care_scheduler.console.pages import Viewer, db_of, render, viewer
-from care_scheduler.dataio.tables import table_bytes
+from care_scheduler.console.pages import Viewer, db_of, download, render, viewer
 from care_scheduler.errors import OperationError
 from carecore.kpis import shown
 from carecore.months import shift_month
@@ -74,10 +73,5 @@ async def kpis_download(request: web.Request) -> web.Response:
     table = _table(report)
     fmt = request.match_info["format"]
     t = translator(seen.lang)
-    body = table_bytes(fmt, [t("kpi_figure")] + table[-1]["names"],
-                       [[t(f"kpi_{row['figure']}")] + [cell for cell, _ in row["cells"]] for row in table[:-1]])
-    content_type = "text/csv; charset=utf-8" if fmt == "csv" else \
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return web.Response(body=body, headers={
-        "Content-Type": content_type, "Cache-Control": "no-store",
-        "Content-Disposition": f'attachment; filename="kpis-{report["month"]}.{fmt}"'})
+    return download(fmt, f"kpis-{report['month']}", [t("kpi_figure")] + table[-1]["names"],
+                    [[t(f"kpi_{row['figure']}")] + [cell for cell, _ in row["cells"]] for row in table[:-1]])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, NoReturn, Optional, Tuple, TypeVar
+from typing import Any, Dict, Iterable, NoReturn, Optional, Sequence, Tuple, TypeVar
 from zoneinfo import ZoneInfo
 
 import aiohttp_session
@@ -19,6 +19,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from care_scheduler.app_keys import DB, SETTINGS
 from care_scheduler.console.auth import csrf_ok, new_csrf_token
 from care_scheduler.console.i18n import translator
+from care_scheduler.dataio.tables import table_bytes
 from care_scheduler.scope import Scope
 from carecore.model import AccountManager, Customer, Escalation, Ticket
 from carecore.repository import Database
@@ -118,6 +119,17 @@ def render(request: web.Request, template: str, lang: str, session: aiohttp_sess
     return web.Response(text=html, content_type="text/html", status=status,
                         headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY",
                                  "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'"})
+
+
+CONTENT_TYPES = {"csv": "text/csv; charset=utf-8",
+                 "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def download(fmt: str, filename: str, headers: Sequence[str], rows: Iterable[Sequence[str]]) -> web.Response:
+    """A report's table as a CSV or XLSX attachment, never cached (it holds customers' data)."""
+    return web.Response(body=table_bytes(fmt, headers, rows), headers={
+        "Content-Type": CONTENT_TYPES[fmt], "Cache-Control": "no-store",
+        "Content-Disposition": f'attachment; filename="{filename}.{fmt}"'})
 
 
 def redirect(session: aiohttp_session.Session, to: str, flash: Optional[str] = None) -> NoReturn:

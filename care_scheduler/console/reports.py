@@ -14,9 +14,8 @@ from aiohttp import web
 
 from care_scheduler.app_keys import CLOCK
 from care_scheduler.calendar import birthdays_greeted, is_birthday
-from care_scheduler.console.pages import Viewer, db_of, render, viewer
+from care_scheduler.console.pages import Viewer, db_of, download, render, viewer
 from care_scheduler.dataio import values as v
-from care_scheduler.dataio.tables import table_bytes
 from carecore.model import Customer
 from carecore.months import shift_month
 from carecore.texts import label
@@ -76,9 +75,5 @@ async def birthdays_download(request: web.Request) -> web.Response:
     headers = HEADERS_ZH if seen.lang == "zh" else COLUMNS
     cells = [[r["date"].isoformat(), r["name"], r["company"], label("tier", r["tier"], seen.lang), r["role"],
               r["manager"], r["birthday"], label("birthday_calendar", r["calendar"], seen.lang)] for r in rows]
-    body = table_bytes(fmt, headers, cells)
-    content_type = "text/csv; charset=utf-8" if fmt == "csv" else \
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return web.Response(body=body, headers={"Content-Type": content_type, "Cache-Control": "no-store",
-                                            "Content-Disposition": f'attachment; filename="birthdays-{month}.{fmt}"'})
+    return download(fmt, f"birthdays-{month}", headers, cells)
 
