@@ -21,12 +21,12 @@ async def _rows(request: web.Request, seen: Viewer) -> Tuple[ChurnWatch, List[Di
     watch = await churn_watch(db, request.app[SETTINGS].churn_drop_percent, request.app[CLOCK].today(),
                               await seen.scope.customer_ids(db))
     ids = [d.customer_id for d in watch.drops]
-    names, owners = await db.customers.company_names(ids), await db.customers.managers_of(ids)
+    listed = await db.customers.names_and_managers(ids)
     managers = {m.id: m.name for m in await db.managers.all()}
-    rows = [{"customer_id": d.customer_id, "company": names[d.customer_id],
-             "manager": managers.get(owners[d.customer_id], owners[d.customer_id]), "earlier": d.earlier_fen,
+    rows = [{"customer_id": d.customer_id, "company": listed[d.customer_id][0],
+             "manager": managers.get(listed[d.customer_id][1], listed[d.customer_id][1]), "earlier": d.earlier_fen,
              "recent": d.recent_fen, "drop": d.drop_percent, "open_complaint": d.open_complaint}
-            for d in watch.drops if d.customer_id in names]  # customers since removed have no row
+            for d in watch.drops if d.customer_id in listed]  # customers since removed have no row
     return watch, rows
 
 
