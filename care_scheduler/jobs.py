@@ -90,7 +90,8 @@ class CareJobs:
                                id="status_checks", name="status lookups", max_instances=1, coalesce=True,
                                replace_existing=True)
         self.scheduler.add_job(self.forget_old_conversations,
-                               CronTrigger.from_crontab(RETENTION_AT, timezone=self.clock.tz), id="retention", name="conversation retention", max_instances=1, coalesce=True,
+                               CronTrigger.from_crontab(RETENTION_AT, timezone=self.clock.tz), id="retention",
+                               name="conversation retention", max_instances=1, coalesce=True,
                                misfire_grace_time=86400, replace_existing=True)
         self.scheduler.start()
         if catch_up:

@@ -40,7 +40,8 @@ async def test_priority_deadlines_and_the_page_for_the_green_channel(db: Databas
     [page] = [m["body"] for m in emu.messages.values()]
     assert "紧急故障单FT-20270101-0002" in page and "请于1月1日09:59前响应" in page
 
-    await db._db.account_managers.delete_one({"_id": customer.account_manager_id})  # a manager gone: logged, nobody paged
+    # a manager gone: logged, nobody paged
+    await db._db.account_managers.delete_one({"_id": customer.account_manager_id})
     again = await open_fault(db, settings, CLOCK, customer, diamond, circuit, text="又断了", actor="AM-PZJ")
     await page_manager(db, gateway, settings, CLOCK, again, customer, diamond)
     assert len(emu.messages) == 1

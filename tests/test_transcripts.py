@@ -80,5 +80,6 @@ async def test_conversations_idle_past_the_cutoff_are_forgotten_unless_paused(db
     assert await db.transcripts.forget_before(cutoff) == {"conversations": 1, "archive_chunks": 1}
     assert sorted(await live.distinct("sender_id")) == ["paused", "recent"]
     assert sorted(d["sender_id"] for d in await archive.find().to_list(None)) == ["paused", "recent"]
-    await db.escalations.set_status("ES-20251203-0001", EscalationStatus.resolved)  # handed back: it goes the next night
+    # handed back: it goes the next night
+    await db.escalations.set_status("ES-20251203-0001", EscalationStatus.resolved)
     assert await db.transcripts.forget_before(cutoff) == {"conversations": 1, "archive_chunks": 1}

@@ -189,7 +189,8 @@ class CustomerRepository(Repository):
 
     async def names_and_managers(self, customer_ids: Iterable[str]) -> Dict[str, Tuple[str, str]]:
         """Company name and account manager id per customer id, in one query."""
-        cursor = self._col.find({"_id": {"$in": sorted(set(customer_ids))}}, {"company_name": 1, "account_manager_id": 1})
+        cursor = self._col.find({"_id": {"$in": sorted(set(customer_ids))}},
+                                {"company_name": 1, "account_manager_id": 1})
         return {doc["_id"]: (doc["company_name"], doc["account_manager_id"]) async for doc in cursor}
 
     async def search(self, *, manager_ids: Optional[Sequence[str]], text: str = "", customer_class: str = "",
