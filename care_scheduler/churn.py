@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import List, Optional, Sequence, Set
+from typing import Iterable, List, Optional, Sequence, Set
 
 from carecore.model import month_key
 from carecore.months import shift_month
@@ -57,3 +57,10 @@ async def churn_watch(db: Database, drop_percent: int, today: date,
              if before > 0 and now * 100 <= before * (100 - drop_percent)]
     drops.sort(key=lambda d: (not d.open_complaint, -d.drop_percent, d.customer_id))
     return ChurnWatch(recent, earlier, drops)
+
+
+async def churn_of_managers(db: Database, drop_percent: int, today: date,
+                            manager_ids: Optional[Iterable[str]]) -> ChurnWatch:
+    """The churn watch over these managers' customers (every customer with None): a console's or a report's scope."""
+    customer_ids = None if manager_ids is None else await db.customers.ids_for_managers(sorted(manager_ids))
+    return await churn_watch(db, drop_percent, today, customer_ids)

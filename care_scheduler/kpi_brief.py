@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import AsyncIterator, Optional
 
-from care_scheduler.churn import churn_watch
+from care_scheduler.churn import churn_of_managers
 from care_scheduler.kpis import report, scope_of
 from care_scheduler.planning import PlanContext, Planned, render_into
 from carecore.clock import FixedClock
@@ -40,9 +40,7 @@ async def plan_kpi_briefs(ctx: PlanContext) -> AsyncIterator[Planned]:
             continue
         scope = await scope_of(ctx.db, manager.id)
         figs = (await report(ctx.db, clock, scope, month))["figures"]
-        customers = None if scope.manager_ids is None else await ctx.db.customers.ids_for_managers(
-            sorted(scope.manager_ids))
-        at_risk = len((await churn_watch(ctx.db, ctx.settings.churn_drop_percent, ctx.day, customers)).drops)
+        watch = await churn_of_managers(ctx.db, ctx.settings.churn_drop_percent, ctx.day, scope.manager_ids)
         plan = Planned(f"kpi_brief:{manager.id}:{month}", KIND, manager.mobile, "zh", None, None)
         render_into(plan, ctx, "kpi_brief", {
             "manager_name": manager.name, "month_label": f"{int(month[:4])}年{int(month[5:])}月",
@@ -50,6 +48,6 @@ async def plan_kpi_briefs(ctx: PlanContext) -> AsyncIterator[Planned]:
             "complaint_rate": _pct(figs["complaint_rate"]), "satisfaction": _pct(figs["satisfaction"]),
             "response_rate": _pct(figs["survey_response_rate"]), "sla": _pct(figs["sla_compliance"]),
             "mttr": shown(figs["mean_time_to_restore_hours"], "hours"), "followups": _pct(figs["followups_on_time"]),
-            "at_risk": at_risk,
+            "at_risk": len(watch.drops),
             "link": f"{ctx.settings.console_url.rstrip('/')}/kpis?month={month}"})
         yield plan

@@ -19,6 +19,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from care_scheduler import kpis, operations
 from care_scheduler.app_keys import CASEWORK, CLOCK, DB, GATEWAY, JOBS, LEADERSHIP, SETTINGS
 from care_scheduler.casework import CaseClosed, Casework, TicketRefused
+from care_scheduler.churn import churn_of_managers
 from care_scheduler.console.app import setup_console
 from care_scheduler.import_api import setup_import_api
 from care_scheduler.jobs import CareJobs
@@ -278,6 +279,21 @@ async def admin_kpis(request: web.Request) -> web.Response:
     return web.json_response(await kpis.report(db, clock, scope, month))
 
 
+async def admin_churn(request: web.Request) -> web.Response:
+    """``GET /admin/churn?scope=<manager_id>``: the accounts the churn watch lists in a scope; no scope: group."""
+    db, clock, settings = request.app[DB], request.app[CLOCK], request.app[SETTINGS]
+    try:
+        scope = await kpis.scope_of(db, request.query.get("scope"))
+    except LookupError:
+        return web.json_response({"error": "no such manager"}, status=404)
+    watch = await churn_of_managers(db, settings.churn_drop_percent, clock.today(), scope.manager_ids)
+    return web.json_response({
+        "recent_months": watch.recent, "earlier_months": watch.earlier, "drop_percent": settings.churn_drop_percent,
+        "accounts": [{"customer_id": d.customer_id, "earlier_monthly_fen": d.earlier_fen,
+                      "recent_monthly_fen": d.recent_fen, "drop_percent": d.drop_percent,
+                      "open_complaint": d.open_complaint} for d in watch.drops]})
+
+
 async def admin_erase_contact(request: web.Request) -> web.Response:
     """A contact's right to deletion: their record, messages' numbers and bodies, and their name and number."""
     body = await operations.json_body(request)
@@ -340,6 +356,7 @@ def create_app(settings: Optional[Settings] = None, *, db: Optional[Database] = 
     app.router.add_post("/admin/escalations/{escalation_id}/{action:resolve|handback}", admin_escalation)
     app.router.add_post("/admin/contacts/{contact_id}/erase", admin_erase_contact)
     app.router.add_get("/admin/kpis", admin_kpis)
+    app.router.add_get("/admin/churn", admin_churn)
     setup_import_api(app)
     setup_public_pages(app)
     setup_maintenance_api(app)

@@ -436,3 +436,29 @@ async def test_metrics_report_the_lock_stores_redis_and_failed_imports(db: Datab
         redis.stop()
     assert "care_redis_up 1.0" in up and "care_redis_up 0.0" in down
     assert 'care_import_jobs{status="failed"} 1.0' in up
+
+
+async def test_admin_api_lists_the_churn_watch_by_scope(db: Database, gateway: SmsGateway) -> None:
+    for manager in factories.MANAGERS:
+        await db.managers.insert(manager)
+    await db.customers.insert(factories.customer())  # AM-CZJ01's
+    for month, amount in (("2026-05", 90_000), ("2026-06", 90_000), ("2026-07", 90_000),
+                          ("2026-08", 45_000), ("2026-09", 45_000), ("2026-10", 45_000)):
+        await db.usage.upsert(factories.usage("KA0000001", month, amount_fen=amount))
+    app = create_app(Settings(care_admin_token=ADMIN), db=db, gateway=gateway,
+                     clock=FixedClock(datetime(2026, 11, 23, 10, 30)), start_scheduler=False)
+    runner, url = await start_app(app)
+    try:
+        async with aiohttp.ClientSession(headers=admin()) as http:
+            async with http.get(url + "/admin/churn?scope=AM-CZJ01") as resp:
+                body = await resp.json()
+            assert resp.status == 200 and body["recent_months"] == ["2026-10", "2026-09", "2026-08"]
+            assert body["accounts"] == [{"customer_id": "KA0000001", "earlier_monthly_fen": 90_000,
+                                         "recent_monthly_fen": 45_000, "drop_percent": 50, "open_complaint": False}]
+            for scope in ("?scope=AM-PZJ", ""):  # the province above, and group
+                async with http.get(url + "/admin/churn" + scope) as resp:
+                    assert [a["customer_id"] for a in (await resp.json())["accounts"]] == ["KA0000001"]
+            async with http.get(url + "/admin/churn?scope=AM-NOBODY") as resp:
+                assert resp.status == 404
+    finally:
+        await runner.cleanup()

@@ -7,7 +7,7 @@ from typing import Any, Dict, List, Tuple
 from aiohttp import web
 
 from care_scheduler.app_keys import CLOCK, SETTINGS
-from care_scheduler.churn import ChurnWatch, churn_watch
+from care_scheduler.churn import ChurnWatch, churn_of_managers
 from care_scheduler.console.pages import Viewer, db_of, download, render, viewer
 
 COLUMNS = ("customer_id", "company", "manager", "earlier_monthly_yuan", "recent_monthly_yuan", "drop_percent",
@@ -18,8 +18,8 @@ SHOWN = 200  # on the page; the downloads hold every one
 
 async def _rows(request: web.Request, seen: Viewer) -> Tuple[ChurnWatch, List[Dict[str, Any]]]:
     db = db_of(request)
-    watch = await churn_watch(db, request.app[SETTINGS].churn_drop_percent, request.app[CLOCK].today(),
-                              await seen.scope.customer_ids(db))
+    watch = await churn_of_managers(db, request.app[SETTINGS].churn_drop_percent, request.app[CLOCK].today(),
+                                    seen.scope.manager_ids)
     ids = [d.customer_id for d in watch.drops]
     listed = await db.customers.names_and_managers(ids)
     managers = {m.id: m.name for m in await db.managers.all()}
