@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any, AsyncIterator, Dict, List, Optional
 from zoneinfo import ZoneInfo
 
+from care_scheduler.arrears import plan_arrears
 from care_scheduler.brief import plan_briefs
 from care_scheduler.calendar import birthdays_greeted, festival_on, is_birthday
 from care_scheduler.compensation import plan_compensation
@@ -26,7 +27,8 @@ from carecore.texts import change_from_previous, label, month_label, yuan
 
 log = logging.getLogger(__name__)
 
-KINDS = ("birthday", "holiday", "usage", "compensation", "sla_watch", "brief", "survey", "maintenance", "kpi_brief")
+KINDS = ("birthday", "holiday", "usage", "compensation", "sla_watch", "brief", "survey", "maintenance", "kpi_brief",
+         "arrears")
 TOP_TIERS = ("diamond", "gold")
 FESTIVAL_NAMES = {
     "new_year": ("元旦", "New Year"),
@@ -151,4 +153,6 @@ def plans_for(kind: str, ctx: PlanContext, gaps: Optional[UsageGaps] = None) -> 
         return plan_maintenance(ctx)
     if kind == "kpi_brief":
         return plan_kpi_briefs(ctx)
+    if kind == "arrears":
+        return plan_arrears(ctx)
     raise ValueError(f"unknown campaign kind {kind!r}; known: {', '.join(KINDS)}")

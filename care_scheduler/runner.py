@@ -27,8 +27,9 @@ from carecore.sms.gateway import Pace, SmsGateway
 
 log = logging.getLogger(__name__)
 
-# Greetings, the usage SMS and surveys are marketing-like: send window and consent apply.
-MARKETING = {"birthday", "holiday", "usage", "survey"}
+# Greetings, the usage SMS and surveys are marketing-like (consent applies); these and payment reminders,
+# a service notice no one should get at night, go out inside the send window only.
+DAYTIME = {"birthday", "holiday", "usage", "survey", "arrears"}
 DELIVERED_OR_ON_ITS_WAY = {"accepted", "queued", "sending", "sent", "delivered"}
 
 
@@ -118,7 +119,7 @@ class CampaignRunner:
         day = day or self.clock.today()
         report = RunReport(kind, day, dry_run)
         now = self.clock.now()
-        if kind in MARKETING and not dry_run and not in_send_window(now):
+        if kind in DAYTIME and not dry_run and not in_send_window(now):
             report.deferred_until = next_send_window(now)
             log.info("%s for %s waits for the send window (%s)", kind, day, report.deferred_until)
             return report

@@ -29,6 +29,7 @@ DEFAULT_SCHEDULES = {
     "survey": "*/10 * * * *",
     "maintenance": "*/5 * * * *",
     "kpi_brief": "0 9 * * *",  # sends only on the first working day of a month
+    "arrears": "30 10 * * *",
 }
 
 
@@ -136,6 +137,10 @@ class Settings(BaseSettings):
         50000.0, gt=0, description="High value (高值客户): the last three months' average billed amount reaches this."
     )
     high_value_schedule: str = Field("0 6 3 * *", description="Crontab line of the monthly high-value job (TIMEZONE).")
+    payment_due_days: int = Field(
+        20, ge=0, le=90, description="A month's bill is due this many days after the bill day; unpaid after it, "
+                                     "the account is in arrears (欠费)."
+    )
     churn_drop_percent: int = Field(
         30, ge=1, le=100, description="Churn watch (离网分析): the last three months' average bill this much below "
                                       "the three before."

@@ -13,7 +13,12 @@ from carecore.model.customers import BillDelivery
 
 
 class UsageMonth(Model):
-    """One customer's consumption in one month (月通信消费信息); money in fen, never floats."""
+    """One customer's consumption in one month (月通信消费信息); money in fen, never floats.
+
+    ``paid_fen`` is what billing says was paid toward the month's bill: None while billing has not said,
+    so an operator whose files carry no payments is never told a customer owes. ``owed_fen`` follows
+    from it on every write and is stored only so that accounts in arrears are found by an index.
+    """
 
     id: str = Field(..., alias="_id")
     customer_id: str = Field(..., regex=ID_PATTERN)
@@ -22,6 +27,8 @@ class UsageMonth(Model):
     data_mb: int = Field(..., ge=0)
     sms_count: int = Field(..., ge=0)
     amount_fen: int = Field(..., ge=0)
+    paid_fen: Optional[int] = Field(None, ge=0)
+    owed_fen: Optional[int] = Field(None, ge=0)
 
     @root_validator(pre=True)
     def _derive_id(cls, values: Dict[str, Any]) -> Dict[str, Any]:  # noqa: N805
@@ -35,6 +42,12 @@ class UsageMonth(Model):
         if "customer_id" in values and "month" in values and value != expected:
             raise ValueError(f"_id must be {expected}")
         return value
+
+    @root_validator(skip_on_failure=True)
+    def _derive_owed(cls, values: Dict[str, Any]) -> Dict[str, Any]:  # noqa: N805
+        paid = values.get("paid_fen")
+        values["owed_fen"] = None if paid is None else max(values["amount_fen"] - paid, 0)
+        return values
 
 
 class Settlement(Model):

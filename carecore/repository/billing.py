@@ -40,7 +40,6 @@ class UsageRepository(_PerCustomerMonth[UsageMonth]):
         cursor = self._col.find({"customer_id": customer_id}).sort("month", -1).limit(months)
         return [UsageMonth.parse_obj(doc) async for doc in cursor]
 
-
     async def average_amounts(self, periods: Sequence[Sequence[str]],
                               customer_ids: Optional[Sequence[str]] = None) -> Dict[str, Tuple[int, ...]]:
         """Each customer's billed amount averaged over each period's months (a month without a record counts
@@ -53,6 +52,16 @@ class UsageRepository(_PerCustomerMonth[UsageMonth]):
         pipeline = [{"$match": match}, {"$group": {"_id": "$customer_id", **sums}}]
         return {doc["_id"]: tuple(doc[f"p{n}"] // len(months) for n, months in enumerate(periods))
                 async for doc in self._col.aggregate(pipeline)}
+
+    async def owed(self, through_month: str,
+                   customer_ids: Optional[Sequence[str]] = None) -> List[Tuple[str, str, int]]:
+        """(customer id, month, fen owed) for every month up to ``through_month`` that billing says is not
+        fully paid; of these customers only, when given."""
+        query: Dict[str, Any] = {"owed_fen": {"$gt": 0}, "month": {"$lte": through_month}}
+        if customer_ids is not None:
+            query["customer_id"] = {"$in": list(customer_ids)}
+        cursor = self._col.find(query, {"customer_id": 1, "month": 1, "owed_fen": 1}).sort("month", 1)
+        return [(doc["customer_id"], doc["month"], doc["owed_fen"]) async for doc in cursor]
 
     async def has_month(self, month: str) -> bool:
         return await self._col.find_one({"month": month}, {"_id": 1}) is not None

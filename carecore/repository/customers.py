@@ -193,6 +193,10 @@ class CustomerRepository(Repository):
                                 {"company_name": 1, "account_manager_id": 1})
         return {doc["_id"]: (doc["company_name"], doc["account_manager_id"]) async for doc in cursor}
 
+    async def bill_days(self, customer_ids: Iterable[str]) -> Dict[str, int]:
+        cursor = self._col.find({"_id": {"$in": sorted(set(customer_ids))}}, {"billing.bill_day": 1})
+        return {doc["_id"]: doc["billing"]["bill_day"] async for doc in cursor}
+
     async def search(self, *, manager_ids: Optional[Sequence[str]], text: str = "", customer_class: str = "",
                      tier: str = "", city: str = "", also_ids: Sequence[str] = (), skip: int = 0,
                      limit: int = 25) -> Tuple[int, List[Dict[str, Any]]]:

@@ -131,7 +131,11 @@ COLLECTIONS: Dict[str, Tuple[Type[BaseModel], List[IndexSpec]]] = {
     ),
     "usage_monthly": (
         UsageMonth,
-        [([("customer_id", 1), ("month", -1)], {"unique": True, "name": "customer_month"})],
+        [
+            ([("customer_id", 1), ("month", -1)], {"unique": True, "name": "customer_month"}),
+            # months billing says are not fully paid: the arrears watch reads only these
+            ([("owed_fen", 1), ("month", 1)], {"name": "owed", "partialFilterExpression": {"owed_fen": {"$gt": 0}}}),
+        ],
     ),
     "tickets": (
         Ticket,
@@ -202,7 +206,11 @@ COLLECTIONS: Dict[str, Tuple[Type[BaseModel], List[IndexSpec]]] = {
     ),
     "bill_deliveries": (
         BillDeliveryRecord,
-        [([("customer_id", 1), ("month", -1)], {"unique": True, "name": "customer_month"})],
+        [
+            ([("customer_id", 1), ("month", -1)], {"unique": True, "name": "customer_month"}),
+            # months billing says are not fully paid: the arrears watch reads only these
+            ([("owed_fen", 1), ("month", 1)], {"name": "owed", "partialFilterExpression": {"owed_fen": {"$gt": 0}}}),
+        ],
     ),
     "credits": (
         Credit,
