@@ -87,11 +87,11 @@ seed: venv
 	$(PY) -m localrun.seed --customers $(CUSTOMERS)
 
 nlu-report: venv
-	$(PY) tools/nlu_report.py
+	$(PY) -m tools.nlu_report
 
 # The import templates under docs/import/ (CSV and XLSX, English and Chinese headers).
 import-templates: venv
-	$(PY) tools/import_templates.py
+	$(PY) -m tools.import_templates
 
 # Lines of product code (tests and benchmarks not counted).
 loc:

@@ -107,6 +107,24 @@ async def test_gbk_csv_xlsx_and_json_lines_read_alike(db: Database, tmp_path: Pa
     assert zhao is not None and zhao.mobile == "+8613800000009" and zhao.birthday.month == 5  # type: ignore[union-attr]
 
 
+async def test_billings_payments_file_updates_months_already_loaded(db: Database, tmp_path: Path) -> None:
+    await run(db, write(tmp_path, "m.csv", MANAGERS), "managers")
+    await run(db, write(tmp_path, "c.csv", CUSTOMERS), "customers")
+    usage = "客户编号,月份,通话分钟数,流量MB,短信条数,消费金额元\nCRM-001,2026-10,3125,182784,1281,9036.05\n"
+    await run(db, write(tmp_path, "u.csv", usage), "usage")
+    payments = "客户编号,账期,实收金额\nCRM-001,2026-10,\"6,000.00\"\nCRM-002,2026-10,100\n"
+    report = await run(db, write(tmp_path, "p.csv", payments), "usage")
+    assert report.counts["updated"] == 1 and report.counts["failed"] == 1, report.summary()  # no October yet
+    [error] = [e async for e in db.import_errors.for_job(report.job_id)]
+    assert "no usage 'CRM-002:2026-10' yet" in error.reason
+    october = await db.usage.get("CRM-001", "2026-10")
+    assert october is not None and (october.paid_fen, october.owed_fen) == (600000, 303605)
+    cleared = await run(db, write(tmp_path, "q.csv", "客户编号,账期,已缴金额元\nCRM-001,2026-10,\n"), "usage")
+    assert cleared.counts["updated"] == 1  # an empty cell: billing no longer says, so nothing is owed
+    october = await db.usage.get("CRM-001", "2026-10")
+    assert october is not None and (october.paid_fen, october.owed_fen) == (None, None)
+
+
 async def test_a_dry_run_writes_nothing_and_reports_the_same(db: Database, tmp_path: Path) -> None:
     await db.ensure_schema()
     await run(db, write(tmp_path, "m.csv", MANAGERS), "managers")

@@ -1,6 +1,6 @@
 """Write the import templates under ``docs/import/``: per kind, CSV and XLSX, English and Chinese headers.
 
-``python tools/import_templates.py`` (``make import-templates``). The example rows load as they are,
+``python -m tools.import_templates`` (``make import-templates``). The example rows load as they are,
 in the order of ``KINDS``, into an empty database: a test imports them.
 """
 
@@ -38,8 +38,8 @@ EXAMPLES: Dict[str, List[List[str]]] = {
         ["CRM-000102", "ZJ-DIA-000102-1", "互联网专线", "1G", "active", "standard", "杭州市第一人民医院", ""],
     ],
     "usage": [
-        ["CRM-000101", "2026-10", "3125", "182784", "1281", "9036.05"],
-        ["CRM-000102", "2026-10", "12800", "512000", "4200", "28,650.00"],
+        ["CRM-000101", "2026-10", "3125", "182784", "1281", "9036.05", "9036.05"],
+        ["CRM-000102", "2026-10", "12800", "512000", "4200", "28,650.00", "20,000.00"],
     ],
     "bill-deliveries": [
         ["CRM-000101", "2026-10", "email", "2026-11-01 09:00", "2026-11-01 10:12", ""],

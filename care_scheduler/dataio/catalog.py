@@ -11,7 +11,8 @@ from care_scheduler.dataio.values import CellError
 
 KINDS: Dict[str, Kind] = {k.name: k for k in (Managers(), Customers(), Contacts(), Circuits(), Usage(),
                                                 BillDeliveries())}
-PARTIAL_KINDS = {"circuits"}  # a file of key columns and status updates existing circuits
+# A file of key columns and a few others updates existing records: circuits' status, months' payments.
+PARTIAL_KINDS = {"circuits", "usage"}
 
 
 def kind_named(name: str) -> Kind:

@@ -265,18 +265,21 @@ class Usage(_PerCustomerMonth):
         Column("data_mb", "流量MB", lambda c: v.whole_number(c, 0), needed=True, aliases=("流量",)),
         Column("sms_count", "短信条数", lambda c: v.whole_number(c, 0), needed=True, aliases=("短信",)),
         Column("amount_yuan", "消费金额元", v.yuan_to_fen, needed=True, aliases=("金额", "消费金额")),
+        # what billing says was paid toward the month's bill; an empty cell: not known (never arrears)
+        Column("paid_yuan", "已缴金额元", v.yuan_to_fen, aliases=("已缴金额", "实收金额", "已缴")),
     )
-    FIELDS = ("voice_minutes", "data_mb", "sms_count", "amount_fen")
+    FIELDS = ("voice_minutes", "data_mb", "sms_count", "amount_fen", "paid_fen")
 
     def fill(self, new: Doc, row: Doc, ctx: Context) -> None:
         for column, name in (("voice_minutes", "voice_minutes"), ("data_mb", "data_mb"),
-                             ("sms_count", "sms_count"), ("amount_yuan", "amount_fen")):
+                             ("sms_count", "sms_count"), ("amount_yuan", "amount_fen"), ("paid_yuan", "paid_fen")):
             if column in row:
                 new[name] = row[column]
 
     def export_rows(self, doc: Doc, tz: ZoneInfo) -> Iterator[List[str]]:
+        paid = doc.get("paid_fen")
         yield [doc["customer_id"], doc["month"], str(doc["voice_minutes"]), str(doc["data_mb"]),
-               str(doc["sms_count"]), v.format_fen(doc["amount_fen"])]
+               str(doc["sms_count"]), v.format_fen(doc["amount_fen"]), "" if paid is None else v.format_fen(paid)]
 
 
 class BillDeliveries(_PerCustomerMonth):
