@@ -91,20 +91,27 @@ def months_label(months: Sequence[str], lang: str) -> str:
     return (", " if lang == "en" else "、").join(labels)
 
 
+async def reminders_held(db: Database, found: Sequence[Arrears]) -> Dict[str, str]:
+    """Why a customer's reminder waits, by customer id: ``billing_complaint`` (an open complaint about
+    billing) or ``bill_not_received`` (a claim that a bill it owes never arrived, not yet decided)."""
+    if not found:
+        return {}
+    held = {c: "billing_complaint" for c in await db.tickets.customers_with_open_complaints(category="billing")}
+    claimed = {(c.customer_id, c.month) for c in await db.claims.pending_for_customers(
+        [a.customer_id for a in found])}
+    for arrears in found:
+        if arrears.customer_id not in held and any((arrears.customer_id, m.month) in claimed for m in arrears.months):
+            held[arrears.customer_id] = "bill_not_received"
+    return {a.customer_id: held[a.customer_id] for a in found if a.customer_id in held}
+
+
 async def plan_arrears(ctx: PlanContext) -> AsyncIterator[Planned]:
     """A reminder to the billing contact of every customer with a month newly in arrears on ``ctx.day``."""
     found = await arrears_watch(ctx.db, ctx.settings.payment_due_days, ctx.day, None)
-    if not found:
-        return
-    disputed = set(await ctx.db.tickets.customers_with_open_complaints(category="billing"))
-    claimed = {(c.customer_id, c.month) for c in await ctx.db.claims.pending_for_customers(
-        [a.customer_id for a in found])}
+    held = await reminders_held(ctx.db, found)
     for arrears in found:
-        if arrears.customer_id in disputed:
-            log.info("%s has an open billing complaint: no payment reminder", arrears.customer_id)
-            continue
-        if any((arrears.customer_id, m.month) in claimed for m in arrears.months):
-            log.info("%s says a bill it owes never arrived: no payment reminder", arrears.customer_id)
+        if arrears.customer_id in held:
+            log.info("%s: no payment reminder while %s", arrears.customer_id, held[arrears.customer_id])
             continue
         customer = await ctx.db.customers.get(arrears.customer_id)
         contact = customer.billing_contact() if customer else None

@@ -6,6 +6,7 @@ database, gateway and clock. Routes: docs/campaigns.md.
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 import re
 from contextlib import asynccontextmanager
@@ -18,6 +19,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from care_scheduler import kpis, operations
 from care_scheduler.app_keys import CASEWORK, CLOCK, DB, GATEWAY, JOBS, LEADERSHIP, SETTINGS
+from care_scheduler.arrears import arrears_of_managers, reminders_held
 from care_scheduler.casework import CaseClosed, Casework, TicketRefused
 from care_scheduler.churn import churn_of_managers
 from care_scheduler.console.app import setup_console
@@ -268,30 +270,42 @@ async def admin_escalation(request: web.Request) -> web.Response:
     return web.json_response({"escalation_id": escalation.id, "status": current.status})
 
 
+async def _scope(request: web.Request) -> kpis.KpiScope:
+    """The ``scope`` parameter's managers (no scope: group), or 404 for a manager who does not exist."""
+    try:
+        return await kpis.scope_of(request.app[DB], request.query.get("scope"))
+    except LookupError:
+        raise web.HTTPNotFound(text=json.dumps({"error": "no such manager"}), content_type="application/json") from None
+
+
 async def admin_kpis(request: web.Request) -> web.Response:
     """``GET /admin/kpis?month=YYYY-MM&scope=<manager_id>``: a scope's figures (docs/kpis.md); no scope: group."""
     db, clock = request.app[DB], request.app[CLOCK]
     month = kpis.parse_month_param(request.query.get("month"), clock)
-    try:
-        scope = await kpis.scope_of(db, request.query.get("scope"))
-    except LookupError:
-        return web.json_response({"error": "no such manager"}, status=404)
-    return web.json_response(await kpis.report(db, clock, scope, month))
+    return web.json_response(await kpis.report(db, clock, await _scope(request), month))
 
 
 async def admin_churn(request: web.Request) -> web.Response:
     """``GET /admin/churn?scope=<manager_id>``: the accounts the churn watch lists in a scope; no scope: group."""
     db, clock, settings = request.app[DB], request.app[CLOCK], request.app[SETTINGS]
-    try:
-        scope = await kpis.scope_of(db, request.query.get("scope"))
-    except LookupError:
-        return web.json_response({"error": "no such manager"}, status=404)
+    scope = await _scope(request)
     watch = await churn_of_managers(db, settings.churn_drop_percent, clock.today(), scope.manager_ids)
     return web.json_response({
         "recent_months": watch.recent, "earlier_months": watch.earlier, "drop_percent": settings.churn_drop_percent,
         "accounts": [{"customer_id": d.customer_id, "earlier_monthly_fen": d.earlier_fen,
                       "recent_monthly_fen": d.recent_fen, "drop_percent": d.drop_percent,
                       "open_complaint": d.open_complaint} for d in watch.drops]})
+
+
+async def admin_arrears(request: web.Request) -> web.Response:
+    """``GET /admin/arrears?scope=<manager_id>``: the accounts in arrears in a scope, longest overdue first."""
+    db, today, settings = request.app[DB], request.app[CLOCK].today(), request.app[SETTINGS]
+    found = await arrears_of_managers(db, settings.payment_due_days, today, (await _scope(request)).manager_ids)
+    held = await reminders_held(db, found)
+    return web.json_response({"payment_due_days": settings.payment_due_days, "accounts": [
+        {"customer_id": a.customer_id, "owed_fen": a.owed_fen, "days_overdue": a.days_overdue(today),
+         "months": [{"month": m.month, "owed_fen": m.owed_fen, "due_on": m.due_on.isoformat()} for m in a.months],
+         "reminder_held": held.get(a.customer_id)} for a in found]})
 
 
 async def admin_erase_contact(request: web.Request) -> web.Response:
@@ -357,6 +371,7 @@ def create_app(settings: Optional[Settings] = None, *, db: Optional[Database] = 
     app.router.add_post("/admin/contacts/{contact_id}/erase", admin_erase_contact)
     app.router.add_get("/admin/kpis", admin_kpis)
     app.router.add_get("/admin/churn", admin_churn)
+    app.router.add_get("/admin/arrears", admin_arrears)
     setup_import_api(app)
     setup_public_pages(app)
     setup_maintenance_api(app)

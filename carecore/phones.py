@@ -34,6 +34,12 @@ def to_e164(raw: str, region: str = DEFAULT_REGION, *, mobile_only: bool = True)
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+def as_dialled(e164: str, region: str = DEFAULT_REGION) -> str:
+    """A stored number as it is dialled from ``region`` ("138 0013 8000", "00 1 650-253-0000"): what a
+    spreadsheet should hold, since a cell starting with "+" reads as a formula."""
+    return phonenumbers.format_out_of_country_calling_number(phonenumbers.parse(e164), region)
+
+
 _UNKNOWN = phonenumbers.PhoneNumberType.UNKNOWN
 _MOBILE_TYPES = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
 

@@ -439,6 +439,27 @@ async def test_metrics_report_the_lock_stores_redis_and_failed_imports(db: Datab
     assert 'care_import_jobs{status="failed"} 1.0' in up
 
 
+async def test_admin_api_lists_accounts_in_arrears_by_scope(db: Database, gateway: SmsGateway) -> None:
+    for manager in factories.MANAGERS:
+        await db.managers.insert(manager)
+    await db.customers.insert(factories.customer())  # AM-CZJ01's, bill day 31: September's bill due 2026-11-20
+    await db.usage.upsert(factories.usage("KA0000001", "2026-09", amount_fen=100_000, paid_fen=40_000))
+    app = create_app(Settings(care_admin_token=ADMIN), db=db, gateway=gateway,
+                     clock=FixedClock(datetime(2026, 11, 23, 10, 30)), start_scheduler=False)
+    runner, url = await start_app(app)
+    try:
+        async with aiohttp.ClientSession(headers=admin()) as http:
+            async with http.get(url + "/admin/arrears?scope=AM-PZJ") as resp:
+                body = await resp.json()
+            assert resp.status == 200 and body["accounts"] == [{
+                "customer_id": "KA0000001", "owed_fen": 60_000, "days_overdue": 3, "reminder_held": None,
+                "months": [{"month": "2026-09", "owed_fen": 60_000, "due_on": "2026-11-20"}]}]
+            async with http.get(url + "/admin/arrears?scope=AM-NOBODY") as resp:
+                assert resp.status == 404 and await resp.json() == {"error": "no such manager"}
+    finally:
+        await runner.cleanup()
+
+
 async def test_admin_api_lists_the_churn_watch_by_scope(db: Database, gateway: SmsGateway) -> None:
     for manager in factories.MANAGERS:
         await db.managers.insert(manager)

@@ -8,6 +8,7 @@ import aiohttp_session
 from aiohttp import web
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
+from care_scheduler.console.arrears import arrears_download, arrears_page
 from care_scheduler.console.campaigns import campaigns_chart, campaigns_page, campaigns_run
 from care_scheduler.console.churn import churn_download, churn_page
 from care_scheduler.console.contacts import contact_form, contact_remove, contact_save
@@ -58,6 +59,8 @@ def setup_console(app: web.Application, settings: Settings) -> None:
     app.router.add_get(PREFIX + "/reports/birthdays.{format:csv|xlsx}", birthdays_download)
     app.router.add_get(f"{PREFIX}/reports/churn", churn_page)
     app.router.add_get(PREFIX + "/reports/churn.{format:csv|xlsx}", churn_download)
+    app.router.add_get(f"{PREFIX}/reports/arrears", arrears_page)
+    app.router.add_get(PREFIX + "/reports/arrears.{format:csv|xlsx}", arrears_download)
     app.router.add_get(f"{PREFIX}/team", team_page)
     app.router.add_post(PREFIX + "/team/{manager_id}/{action:password-link|deactivate|activate|reassign}", team_action)
     app.router.add_get(f"{PREFIX}/set-password", set_password_page)

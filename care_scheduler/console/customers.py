@@ -8,6 +8,7 @@ from typing import Any, Dict, List
 from aiohttp import web
 
 from care_scheduler.app_keys import CLOCK, SETTINGS
+from care_scheduler.arrears import arrears_watch
 from care_scheduler.churn import churn_watch
 from care_scheduler.console.pages import customer_in_scope, db_of, render, viewer
 from carecore.model import SendRecord
@@ -27,9 +28,11 @@ async def customer_page(request: web.Request) -> web.Response:
     usage = list(reversed(await db.usage.history(customer.id, 12)))
     top = max((u.amount_fen for u in usage), default=0) or 1
     bars = [{"month": u.month, "amount": u.amount_fen, "height": round(160 * u.amount_fen / top)} for u in usage]
-    watch = await churn_watch(db, request.app[SETTINGS].churn_drop_percent, request.app[CLOCK].today(), [customer.id])
+    settings, today = request.app[SETTINGS], request.app[CLOCK].today()
+    watch = await churn_watch(db, settings.churn_drop_percent, today, [customer.id])
+    owing = await arrears_watch(db, settings.payment_due_days, today, [customer.id])
     return render(request, "customer.html", seen.lang, seen.session, seen.manager, customer=customer,
-                  drop=watch.drops[0] if watch.drops else None,
+                  drop=watch.drops[0] if watch.drops else None, owing=owing[0] if owing else None,
                   manager_of=await db.managers.get(customer.account_manager_id), bars=bars,
                   tickets=await db.tickets.for_customer(customer.id, limit=20),
                   sends=shown(await db.sends.for_customer(customer.id, 30)),

@@ -31,6 +31,16 @@ TEXTS: Dict[str, Dict[str, str]] = {
     "bill_change": {"zh": "变化", "en": "Change"},
     "open_complaint": {"zh": "有未结投诉", "en": "Open complaint"},
     "first_shown": {"zh": "此处列出前", "en": "showing the first"},
+    "arrears": {"zh": "欠费催缴", "en": "Arrears"},
+    "arrears_rule": {"zh": "账单在出账日后{days}天内缴清；以下客户逾期未缴，账单联系人每逢一个账期逾期会收到一条提醒短信。",
+                     "en": "A bill is due {days} days after the bill day; these accounts are past it. Their billing "
+                           "contact gets one reminder SMS for each month that falls overdue."},
+    "months_owed": {"zh": "欠费账期", "en": "Months owed"},
+    "owed": {"zh": "欠费金额（元）", "en": "Owed (yuan)"},
+    "days_overdue": {"zh": "逾期天数", "en": "Days overdue"},
+    "owed_total": {"zh": "合计欠费（元）", "en": "Total owed (yuan)"},
+    "held_billing_complaint": {"zh": "账单投诉未结，暂不催缴", "en": "Billing complaint open: no reminder"},
+    "held_bill_not_received": {"zh": "账单未收到核实中，暂不催缴", "en": "Bill not received, being checked: no reminder"},
     "new_ticket": {"zh": "新建工单", "en": "New ticket"},
     "new_ticket_hint": {"zh": "客户来电或当面反映的故障、投诉：建单后客户会收到含单号和时限的短信。",
                         "en": "A fault or complaint the customer reported by phone or in person: they get an SMS "
@@ -206,8 +216,12 @@ TEXTS: Dict[str, Dict[str, str]] = {
 }
 
 
+def text(key: str, lang: str) -> str:
+    entry = TEXTS.get(key)
+    return entry.get(lang, entry["zh"]) if entry else key
+
+
 def translator(lang: str) -> Callable[[str], str]:
     def t(key: str) -> str:
-        entry = TEXTS.get(key)
-        return entry.get(lang, entry["zh"]) if entry else key
+        return text(key, lang)
     return t
