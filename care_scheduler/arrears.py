@@ -14,24 +14,18 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import AsyncIterator, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from care_scheduler.planning import PlanContext, Planned, render_into
 from carecore.model import month_key
-from carecore.months import day_of_month, shift_month
+from carecore.months import payment_due_on, shift_month
 from carecore.repository import Database
-from carecore.texts import month_label, yuan
+from carecore.texts import fmt_date, month_label, yuan
 
 log = logging.getLogger(__name__)
 
 KIND = "arrears"
-
-
-def payment_due_on(month: str, bill_day: int, due_days: int) -> date:
-    """The last day to pay ``month``'s bill: the bill day of the next month (the last day of a shorter
-    month) plus ``due_days``."""
-    return day_of_month(shift_month(month, 1), bill_day) + timedelta(days=due_days)
 
 
 @dataclass(frozen=True)
@@ -122,5 +116,5 @@ async def plan_arrears(ctx: PlanContext) -> AsyncIterator[Planned]:
         render_into(plan, ctx, "arrears", {
             "contact_name": contact.name, "company_name": customer.company_name,
             "months": months_label([m.month for m in arrears.months], lang), "owed": yuan(arrears.owed_fen),
-            "due_on": newest.due_on.isoformat(), **ctx.manager_values(customer)})
+            "due_on": fmt_date(newest.due_on, lang), **ctx.manager_values(customer)})
         yield plan

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from datetime import date
+from datetime import date, timedelta
 from typing import Optional
 
 from carecore.model import month_key
@@ -36,6 +36,12 @@ def day_of_month(month: str, day: int) -> date:
     """Day ``day`` of ``month``, or its last day when the month is shorter (bill day 31 in April)."""
     year, mon = (int(part) for part in month.split("-"))
     return date(year, mon, min(day, calendar.monthrange(year, mon)[1]))
+
+
+def payment_due_on(month: str, bill_day: int, due_days: int) -> date:
+    """The last day to pay ``month``'s bill: the bill day of the next month (the last day of a shorter
+    month) plus ``due_days``."""
+    return day_of_month(shift_month(month, 1), bill_day) + timedelta(days=due_days)
 
 
 def _latest(today: date, month: int) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Optional
 from zoneinfo import ZoneInfo
 
@@ -141,6 +141,10 @@ def fmt_time(when: datetime, lang: str, tz: ZoneInfo) -> str:
     if lang == "en":
         return local.strftime("%d %b %H:%M")
     return f"{local.month}月{local.day}日{local:%H:%M}"
+
+
+def fmt_date(day: date, lang: str) -> str:
+    return f"{day.day} {day:%B %Y}" if lang == "en" else f"{day.year}年{day.month}月{day.day}日"
 
 
 def fmt_duration(span: timedelta, lang: str) -> str:

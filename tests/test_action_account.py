@@ -34,6 +34,19 @@ async def test_usage_for_a_named_month_with_change(svc: Services, domain) -> Non
     assert only(messages) == {**only(messages), "response": "utter_usage_missing", "month": "2026-03"}
 
 
+async def test_usage_says_whether_the_bill_is_paid_once_billing_has_said(svc: Services, domain) -> None:
+    # bill day 31: October's bill was issued on 30 November and is due 20 days later (the clock: 23 November)
+    await svc.db.usage.upsert(factories.usage("KA0000001", "2026-10", paid_fen=288800))
+    messages, _ = await run(account.ActionUsage(), tracker(slots={**VERIFIED_A, "month": "10月"}), domain)
+    assert messages[1] == {**messages[1], "response": "utter_bill_due", "owed": "10,000.00", "due_on": "2026年12月20日"}
+    await svc.db.usage.upsert(factories.usage("KA0000001", "2026-09", paid_fen=0))  # due 20 November
+    messages, _ = await run(account.ActionUsage(), tracker(slots={**VERIFIED_A_EN, "month": "2026-09"}), domain)
+    assert messages[1] == {**messages[1], "response": "utter_bill_overdue", "due_on": "20 November 2026"}
+    await svc.db.usage.upsert(factories.usage("KA0000001", "2026-10", paid_fen=1288800))
+    messages, _ = await run(account.ActionUsage(), tracker(slots={**VERIFIED_A, "month": "10月"}), domain)
+    assert messages[1]["response"] == "utter_bill_paid"
+
+
 async def test_usage_without_a_previous_month_reads_as_one_sentence(svc: Services, domain) -> None:
     for slots, expected in ((VERIFIED_A, "（无上月数据可比）。"), (VERIFIED_A_EN, "(no previous month to compare).")):
         messages, _ = await run(account.ActionUsage(), tracker(slots={**slots, "month": "2026-09"}), domain)

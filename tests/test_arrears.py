@@ -4,26 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-import pytest
-
-from care_scheduler.arrears import arrears_watch, months_label, payment_due_on
+from care_scheduler.arrears import arrears_watch, months_label
 from care_scheduler.runner import CampaignRunner
 from carecore.clock import FixedClock
 from carecore.config import Settings
 from carecore.repository import Database
 from carecore.sms.gateway import SmsGateway
 from tests import factories
-
-
-@pytest.mark.parametrize("month, bill_day, days, due", [
-    ("2026-10", 15, 20, date(2026, 12, 5)),
-    ("2026-10", 31, 20, date(2026, 12, 20)),  # bill day 31 in November: the 30th
-    ("2027-01", 31, 0, date(2027, 2, 28)),
-    ("2028-01", 30, 0, date(2028, 2, 29)),  # a leap February
-    ("2026-11", 25, 10, date(2027, 1, 4)),  # across the year end
-])
-def test_a_bill_is_due_days_after_the_next_months_bill_day(month: str, bill_day: int, days: int, due: date) -> None:
-    assert payment_due_on(month, bill_day, days) == due
 
 
 def test_owed_months_are_named_in_the_contacts_language() -> None:
@@ -88,7 +75,7 @@ async def test_one_reminder_per_month_in_arrears_held_while_the_bill_is_disputed
     [message] = emu.messages.values()
     assert message["to"] == "+8613800138000"  # the billing contact
     assert message["body"] == ("【中国电信】尊敬的王伟：杭州华信物流有限公司2026年10月账单尚有10,000.00元未缴，"
-                               "缴费期已于2026-12-05截止，请尽快缴纳；如已缴费请忽略本短信。"
+                               "缴费期已于2026年12月5日截止，请尽快缴纳；如已缴费请忽略本短信。"
                                "详询客户经理林海燕（+8613920000001）。")
     assert (await runner(db, gateway, datetime(2026, 12, 9, 10, 30)).run("arrears")).outcomes.get("sent") is None
     assert len(emu.messages) == 1  # once for October

@@ -1,4 +1,4 @@
-"""Month expressions customers use, on fixed dates including year ends."""
+"""Month expressions customers use, and when a month's bill falls due, on fixed dates including year ends."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from carecore.months import parse_month
+from carecore.months import parse_month, payment_due_on
 
 
 @pytest.mark.parametrize(("text", "today", "expected"), [
@@ -28,3 +28,14 @@ from carecore.months import parse_month
 ])
 def test_parse_month(text, today, expected) -> None:
     assert parse_month(text, today) == expected
+
+
+@pytest.mark.parametrize("month, bill_day, days, due", [
+    ("2026-10", 15, 20, date(2026, 12, 5)),
+    ("2026-10", 31, 20, date(2026, 12, 20)),  # bill day 31 in November: the 30th
+    ("2027-01", 31, 0, date(2027, 2, 28)),
+    ("2028-01", 30, 0, date(2028, 2, 29)),  # a leap February
+    ("2026-11", 25, 10, date(2027, 1, 4)),  # across the year end
+])
+def test_a_bill_is_due_days_after_the_next_months_bill_day(month: str, bill_day: int, days: int, due: date) -> None:
+    assert payment_due_on(month, bill_day, days) == due
