@@ -1,7 +1,7 @@
 """The daily brief (08:30): one SMS per account manager with what needs them today.
 
 Birthdays today and tomorrow, open tickets (SLA risks marked), follow-ups (回访) owed, pending bill
-claims, open complaints and the console link; nothing to report, nothing sent. Key ``brief:<manager>:<date>``.
+claims, open complaints, accounts whose bill fell overdue yesterday and the console link; nothing to report, nothing sent. Key ``brief:<manager>:<date>``.
 """
 
 from __future__ import annotations
@@ -9,9 +9,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import AsyncIterator, List, Sequence
 
+from care_scheduler.arrears import arrears_watch
 from care_scheduler.calendar import is_birthday
 from care_scheduler.planning import PlanContext, Planned, render_into
 from carecore.model import AccountManager, Customer, Ticket
+from carecore.texts import yuan
 
 KIND = "brief"
 SHOWN = 5  # names per line; the rest is counted, so the SMS stays within a few segments
@@ -53,7 +55,11 @@ async def _brief_for(ctx: PlanContext, manager: AccountManager) -> Planned | Non
     complaints = sorted(names[c] for c in ctx.open_complaints if c in names)
     followups = [f"{t.id}（{names[t.customer_id]}，{t.survey.score}分）" for t in await ctx.db.tickets.followups_open(ids)
                  if t.survey is not None]
-    if not (today_names or tomorrow_names or tickets or claims or complaints or followups):
+    yesterday = ctx.day - timedelta(days=1)  # the last day to pay: overdue from today
+    overdue = [f"{names[a.customer_id]}（{yuan(a.owed_fen)}元）"
+               for a in await arrears_watch(ctx.db, ctx.settings.payment_due_days, ctx.day, ids)
+               if any(m.due_on == yesterday for m in a.months)]
+    if not (today_names or tomorrow_names or tickets or claims or complaints or followups or overdue):
         return None
     plan = Planned(f"brief:{manager.id}:{ctx.day.isoformat()}", KIND, manager.mobile, "zh", None, None)
     render_into(plan, ctx, "brief", {
@@ -61,11 +67,12 @@ async def _brief_for(ctx: PlanContext, manager: AccountManager) -> Planned | Non
         "birthdays_today": short(today_names), "birthdays_tomorrow": short(tomorrow_names),
         "ticket_count": len(tickets), "at_risk": short(risky),
         "claims": short([f"{c.id}（{names[c.customer_id]}）" for c in claims]),
-        "complaints": short(complaints), "followups": short(followups), "console_url": ctx.settings.console_url,
+        "complaints": short(complaints), "followups": short(followups), "overdue": short(overdue),
+        "console_url": ctx.settings.console_url,
     })
     plan.notes.append(f"{len(today_names)} birthdays today, {len(tomorrow_names)} tomorrow, {len(tickets)} open "
                       f"tickets ({len(risky)} at risk), {len(claims)} claims, {len(complaints)} unhappy customers, "
-                      f"{len(followups)} follow-ups")
+                      f"{len(followups)} follow-ups, {len(overdue)} newly in arrears")
     return plan
 
 

@@ -215,18 +215,24 @@ def customer_doc(index: int, today: date, managers: List[Dict[str, Any]]) -> Dic
 
 
 def usage_docs(customer_id: str, index: int, months: List[str]) -> Iterator[Dict[str, Any]]:
-    rng = random.Random(f"usage-{index}")
+    """Months newest first, each with what was paid: older bills in full; of the month before last, one
+    customer in fifteen owes all or half; last month's bill, maybe not due yet, two in five still owe."""
+    rng, pay = random.Random(f"usage-{index}"), random.Random(f"paid-{index}")
     scale = rng.choice((1, 2, 5, 10, 20))
-    for month in months:
+    for age, month in enumerate(months):
         voice = int(rng.gauss(3000, 600) * scale)
         data_mb = int(rng.gauss(200_000, 40_000) * scale)
+        amount = max(int(rng.gauss(1_200_000, 250_000) * scale), 0)
+        owing = pay.random()
+        paid = amount if age > 1 or owing >= (0.4 if age == 0 else 1 / 15) else (0 if owing < 0.045 else amount // 2)
         yield {
             "customer_id": customer_id,
             "month": month,
             "voice_minutes": max(voice, 0),
             "data_mb": max(data_mb, 0),
             "sms_count": max(int(rng.gauss(800, 200) * scale), 0),
-            "amount_fen": max(int(rng.gauss(1_200_000, 250_000) * scale), 0),
+            "amount_fen": amount,
+            "paid_fen": paid,
         }
 
 

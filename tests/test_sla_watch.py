@@ -151,6 +151,10 @@ async def test_daily_brief_content_and_nothing_for_nothing(db: Database, gateway
                                 followup={"manager_id": "AM-CZJ01", "opened_at": now - timedelta(days=1),
                                           "due": now + timedelta(days=1)})
     await db.tickets.create(surveyed)
+    # bill day 3: October's bill, issued 3 November, was due by 23 November, and 1,000 yuan of it is unpaid
+    await db._db.customers.update_one({"_id": "KA0000001"}, {"$set": {"billing.bill_day": 3}})
+    await db.usage.upsert(factories.usage("KA0000001", "2026-10", amount_fen=300_000, paid_fen=200_000))
+    await db.usage.upsert(factories.usage("KA0000001", "2026-09", amount_fen=300_000, paid_fen=0))  # overdue before
 
     report = await run(db, gateway, "brief", local(2026, 11, 24, 8, 30))
     assert report.outcomes == {"sent": 1}
@@ -160,6 +164,7 @@ async def test_daily_brief_content_and_nothing_for_nothing(db: Database, gateway
     assert "未结工单2张，SLA风险：FT-20261124-0001" in brief
     assert "待核实账单未收到申请：BC-20261121-0001" in brief and "有未结投诉的客户：杭州华信物流有限" in brief
     assert "待回访（满意度低）：FT-20261120-0001（杭州华信物流有限，2分）" in brief
+    assert "今日起逾期欠费：杭州华信物流有限（4,000.00元）" in brief  # all it owes
     assert brief.endswith(SETTINGS.console_url)
     assert to(emu, "+8613920000002") == [] and to(emu, PROVINCE) == [] and to(emu, GROUP) == []
     assert (await run(db, gateway, "brief", local(2026, 11, 24, 9, 0))).outcomes == {"already": 1}
