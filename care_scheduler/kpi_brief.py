@@ -1,12 +1,13 @@
 """The monthly roll-up (09:00 on the first working day of a month): every province and group manager gets
-last month's headline figures for their scope by SMS, and how many accounts the churn watch lists, with the
-dashboard's link. Key ``kpi_brief:<manager>:<month>``."""
+last month's headline figures for their scope by SMS, how many accounts the churn watch lists and how many
+are in arrears (with the total owed), with the dashboard's link. Key ``kpi_brief:<manager>:<month>``."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import AsyncIterator, Optional
 
+from care_scheduler.arrears import arrears_of_managers
 from care_scheduler.churn import churn_of_managers
 from care_scheduler.kpis import report, scope_of
 from care_scheduler.planning import PlanContext, Planned, render_into
@@ -15,6 +16,7 @@ from carecore.deadlines import is_business_day
 from carecore.kpis import shown
 from carecore.model import month_key
 from carecore.months import shift_month
+from carecore.texts import yuan
 
 KIND = "kpi_brief"
 
@@ -41,6 +43,7 @@ async def plan_kpi_briefs(ctx: PlanContext) -> AsyncIterator[Planned]:
         scope = await scope_of(ctx.db, manager.id)
         figs = (await report(ctx.db, clock, scope, month))["figures"]
         watch = await churn_of_managers(ctx.db, ctx.settings.churn_drop_percent, ctx.day, scope.manager_ids)
+        owing = await arrears_of_managers(ctx.db, ctx.settings.payment_due_days, ctx.day, scope.manager_ids)
         plan = Planned(f"kpi_brief:{manager.id}:{month}", KIND, manager.mobile, "zh", None, None)
         render_into(plan, ctx, "kpi_brief", {
             "manager_name": manager.name, "month_label": f"{int(month[:4])}年{int(month[5:])}月",
@@ -48,6 +51,6 @@ async def plan_kpi_briefs(ctx: PlanContext) -> AsyncIterator[Planned]:
             "complaint_rate": _pct(figs["complaint_rate"]), "satisfaction": _pct(figs["satisfaction"]),
             "response_rate": _pct(figs["survey_response_rate"]), "sla": _pct(figs["sla_compliance"]),
             "mttr": shown(figs["mean_time_to_restore_hours"], "hours"), "followups": _pct(figs["followups_on_time"]),
-            "at_risk": len(watch.drops),
+            "at_risk": len(watch.drops), "in_arrears": len(owing), "owed": yuan(sum(a.owed_fen for a in owing)),
             "link": f"{ctx.settings.console_url.rstrip('/')}/kpis?month={month}"})
         yield plan
