@@ -18,7 +18,7 @@ from datetime import date
 from typing import AsyncIterator, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from care_scheduler.planning import PlanContext, Planned, render_into
-from carecore.model import month_key
+from carecore.model import Customer, month_key
 from carecore.months import payment_due_on, shift_month
 from carecore.repository import Database
 from carecore.texts import fmt_date, month_label, yuan
@@ -103,13 +103,13 @@ async def plan_arrears(ctx: PlanContext) -> AsyncIterator[Planned]:
     """A reminder to the billing contact of every customer with a month newly in arrears on ``ctx.day``."""
     found = await arrears_watch(ctx.db, ctx.settings.payment_due_days, ctx.day, None)
     held = await reminders_held(ctx.db, found)
-    for arrears in found:
-        if arrears.customer_id in held:
-            log.info("%s: no payment reminder while %s", arrears.customer_id, held[arrears.customer_id])
-            continue
-        customer = await ctx.db.customers.get(arrears.customer_id)
-        contact = customer.billing_contact() if customer else None
-        if customer is None or contact is None:
+    for customer_id, reason in held.items():
+        log.info("%s: no payment reminder while %s", customer_id, reason)
+    due = {a.customer_id: a for a in found if a.customer_id not in held}
+    async for doc in ctx.db.customers.profiles(list(due)):
+        customer = Customer.from_stored(doc)  # read from customers: checked on write
+        arrears, contact = due[customer.id], customer.billing_contact()
+        if contact is None:
             continue
         lang, newest = contact.language, arrears.months[-1]
         plan = Planned.to_contact(f"arrears:{customer.id}:{newest.month}", KIND, customer, contact)
