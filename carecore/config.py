@@ -137,6 +137,11 @@ class Settings(BaseSettings):
         50000.0, gt=0, description="High value (高值客户): the last three months' average billed amount reaches this."
     )
     high_value_schedule: str = Field("0 6 3 * *", description="Crontab line of the monthly high-value job (TIMEZONE).")
+    visit_every_days: Dict[str, int] = Field(
+        {"important": 30, "strategic": 30, "group": 60, "high_value": 60, "other": 90},
+        description="Customer visits (客户拜访): days between visits by class (the shortest that applies; "
+                    "`other` for the rest) (JSON).",
+    )
     payment_due_days: int = Field(
         20, ge=0, le=90, description="A month's bill is due this many days after the bill day; unpaid after it, "
                                      "the account is in arrears (欠费)."
@@ -248,6 +253,14 @@ class Settings(BaseSettings):
         if missing or any(hours <= 0 for hours in value.values()):
             raise ValueError(f"COMPLAINT_REPLY_HOURS needs positive hours for every tier (missing {sorted(missing)})")
         return value
+
+    @validator("visit_every_days")
+    def _visit_classes(cls, value: Dict[str, int]) -> Dict[str, int]:  # noqa: N805
+        """Classes left out keep their default, as ``CARE_SCHEDULES`` kinds do."""
+        defaults = cls.__fields__["visit_every_days"].default
+        if set(value) - set(defaults) or any(not 1 <= days <= 366 for days in value.values()):
+            raise ValueError(f"VISIT_EVERY_DAYS: days from 1 to 366 for classes among {sorted(defaults)}")
+        return {**defaults, **value}
 
     @validator("care_schedules")
     def _cron_lines(cls, value: Dict[str, str]) -> Dict[str, str]:  # noqa: N805

@@ -77,3 +77,4 @@ from carecore.model.tickets import (
     TicketKind,
     TicketStatus,
 )
+from carecore.model.visits import VISIT_ID_PATTERN, Visit

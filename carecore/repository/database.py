@@ -39,6 +39,7 @@ from carecore.repository.schema import (
 from carecore.repository.sends import ParkedCallbackRepository, SendRepository
 from carecore.repository.tickets import TicketRepository
 from carecore.repository.transcripts import TranscriptRepository
+from carecore.repository.visits import VisitRepository
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ class Database:
         self.import_jobs = ImportJobRepository(self._db)
         self.import_errors = ImportErrorRepository(self._db)
         self.maintenance = MaintenanceRepository(self._db)
+        self.visits = VisitRepository(self._db)
         self.assistant_sessions = AssistantSessionRepository(self._db)
         self.kpis = KpiRepository(self._db)
         self.leases = LeaseRepository(self._db)

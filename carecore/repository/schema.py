@@ -30,6 +30,7 @@ from carecore.model import (
     SendRecord,
     Ticket,
     UsageMonth,
+    Visit,
 )
 from carecore.repository.transcripts import ARCHIVE, CONVERSATIONS
 
@@ -249,6 +250,11 @@ COLLECTIONS: Dict[str, Tuple[Type[BaseModel], List[IndexSpec]]] = {
         [([("circuit_ids", 1), ("end", 1)], {"name": "by_circuit"}),  # which circuits are in maintenance now
          ([("end", 1)], {"name": "watched"}),
          ([("start", -1)], {"name": "recent"})],
+    ),
+    "visits": (
+        Visit,
+        [([("customer_id", 1), ("visited_on", -1)], {"name": "by_customer"}),  # a customer's last visit
+         ([("manager_id", 1), ("visited_on", -1)], {"name": "by_manager"})],
     ),
 }
 

@@ -1,0 +1,98 @@
+"""Customer visits (客户拜访): how often each key account is visited, and which visits are due.
+
+Each account is visited at least every ``VISIT_EVERY_DAYS`` days of its class: by default important and
+strategic accounts monthly, group and high-value ones every two months, the rest quarterly (the
+shortest that applies). An account never visited falls due that long after it was loaded, so that a
+book of accounts loaded on one day is not all due on that day. Counted when asked, from the
+customers in scope and their last visits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Iterable, List, Mapping, Optional
+from zoneinfo import ZoneInfo
+
+from carecore.clock import utcnow
+from carecore.model import Customer, Visit
+from carecore.repository import Database
+
+RECORDED_BACK_DAYS = 366  # a visit is recorded on its day, or later within a year: never ahead
+
+
+@dataclass(frozen=True)
+class VisitDue:
+    customer_id: str
+    company: str
+    manager_id: str
+    last_visit: Optional[date]  # None: never visited
+    due_on: date
+
+    def days_overdue(self, today: date) -> int:
+        return (today - self.due_on).days
+
+
+class VisitRefused(ValueError):
+    """A visit that does not fit: ``field`` names the one at fault; nothing was written."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(field)
+        self.field = field
+
+
+async def record_visit(db: Database, customer: Customer, manager_id: str, *, visited_on: str,
+                       contact_ids: Iterable[str], notes: str, next_step: str, today: date) -> Visit:
+    """Record a visit to ``customer`` by ``manager_id``; the console and the admin API both call this."""
+    try:
+        day = date.fromisoformat(visited_on.strip())
+    except ValueError:
+        raise VisitRefused("visited_on") from None
+    if not today - timedelta(days=RECORDED_BACK_DAYS) <= day <= today:
+        raise VisitRefused("visited_on")
+    met = sorted(set(contact_ids))
+    if any(customer.contact(contact_id) is None for contact_id in met):
+        raise VisitRefused("contact_ids")
+    notes, next_step = notes.strip(), next_step.strip()
+    if not 4 <= len(notes) <= 2000:
+        raise VisitRefused("notes")
+    if len(next_step) > 500:
+        raise VisitRefused("next_step")
+    return await db.visits.create({
+        "_id": await db.visits.next_id(today), "customer_id": customer.id, "manager_id": manager_id,
+        "visited_on": day.isoformat(), "contact_ids": met, "notes": notes, "next_step": next_step or None,
+        "created_at": utcnow()})
+
+
+def visit_every(customer_class: Optional[str], high_value: bool, every: Mapping[str, int]) -> int:
+    """Days between visits for an account of this class and high-value flag."""
+    applies = [every[key] for key in (customer_class, "high_value" if high_value else None) if key in every]
+    return min(applies, default=every["other"])
+
+
+def next_visit_on(customer_class: Optional[str], high_value: bool, created_at: Optional[datetime],
+                  last_visit: Optional[date], every: Mapping[str, int], tz: ZoneInfo, today: date) -> date:
+    """When the account's next visit is due: after its last visit, or after it was loaded (today if unknown)."""
+    start = last_visit or (created_at.astimezone(tz).date() if created_at else None)
+    if start is None:
+        return today
+    return start + timedelta(days=visit_every(customer_class, high_value, every))
+
+
+async def visits_due(db: Database, every: Mapping[str, int], today: date, tz: ZoneInfo,
+                     manager_ids: Optional[Iterable[str]]) -> List[VisitDue]:
+    """The accounts of these managers (every account with None) due for a visit on ``today``, longest
+    overdue first."""
+    query = {} if manager_ids is None else {"account_manager_id": {"$in": sorted(manager_ids)}}
+    projection = {"company_name": 1, "customer_class": 1, "high_value": 1, "account_manager_id": 1, "created_at": 1}
+    docs = [doc async for doc in db.customers.stream(query, projection=projection)]
+    last = await db.visits.last_visits(None if manager_ids is None else [doc["_id"] for doc in docs])
+    due: List[VisitDue] = []
+    for doc in docs:
+        due_on = next_visit_on(doc.get("customer_class"), doc.get("high_value", False), doc.get("created_at"),
+                               last.get(doc["_id"]), every, tz, today)
+        if due_on <= today:
+            due.append(VisitDue(doc["_id"], doc["company_name"], doc["account_manager_id"], last.get(doc["_id"]),
+                                due_on))
+    due.sort(key=lambda v: (v.due_on, v.customer_id))
+    return due

@@ -1,0 +1,33 @@
+"""Customer visits: the record of each, and when each customer was last visited."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Dict, List, Optional, Sequence
+
+from carecore.model import Visit
+from carecore.repository.base import Repository, next_daily_id
+from carecore.repository.errors import validated, write_errors
+
+
+class VisitRepository(Repository):
+    collection_name = "visits"
+
+    async def next_id(self, day: date) -> str:
+        return await next_daily_id(self._db, "VS", day)
+
+    async def create(self, data: Any) -> Visit:
+        visit = validated(Visit, self.collection_name, data)
+        async with write_errors(self.collection_name):
+            await self._col.insert_one(visit.to_mongo())
+        return visit
+
+    async def for_customer(self, customer_id: str, limit: int = 10) -> List[Visit]:
+        cursor = self._col.find({"customer_id": customer_id}).sort([("visited_on", -1), ("_id", -1)]).limit(limit)
+        return [Visit.parse_obj(doc) async for doc in cursor]
+
+    async def last_visits(self, customer_ids: Optional[Sequence[str]] = None) -> Dict[str, date]:
+        """The day each customer (of these, or every one with None) was last visited; the never visited are absent."""
+        match: Dict[str, Any] = {} if customer_ids is None else {"customer_id": {"$in": list(customer_ids)}}
+        pipeline = [{"$match": match}, {"$group": {"_id": "$customer_id", "last": {"$max": "$visited_on"}}}]
+        return {doc["_id"]: date.fromisoformat(doc["last"]) async for doc in self._col.aggregate(pipeline)}
