@@ -26,6 +26,7 @@ class VisitDue:
     customer_id: str
     company: str
     manager_id: str
+    every: int  # days between visits for this account
     last_visit: Optional[date]  # None: never visited
     due_on: date
 
@@ -89,10 +90,11 @@ async def visits_due(db: Database, every: Mapping[str, int], today: date, tz: Zo
     last = await db.visits.last_visits(None if manager_ids is None else [doc["_id"] for doc in docs])
     due: List[VisitDue] = []
     for doc in docs:
-        due_on = next_visit_on(doc.get("customer_class"), doc.get("high_value", False), doc.get("created_at"),
-                               last.get(doc["_id"]), every, tz, today)
+        customer_class, high_value = doc.get("customer_class"), doc.get("high_value", False)
+        due_on = next_visit_on(customer_class, high_value, doc.get("created_at"), last.get(doc["_id"]), every, tz,
+                               today)
         if due_on <= today:
-            due.append(VisitDue(doc["_id"], doc["company_name"], doc["account_manager_id"], last.get(doc["_id"]),
-                                due_on))
+            due.append(VisitDue(doc["_id"], doc["company_name"], doc["account_manager_id"],
+                                visit_every(customer_class, high_value, every), last.get(doc["_id"]), due_on))
     due.sort(key=lambda v: (v.due_on, v.customer_id))
     return due

@@ -93,8 +93,9 @@ async def test_behind_a_trusted_balancer_failed_logins_count_per_client(db: Data
 
 
 SCOPED_PAGES = ["/console/tickets/{ticket}", "/console/escalations/{escalation}", "/console/customers/{customer}",
-                "/console/customers/{customer}/tickets/new"]
-SCOPED_ACTIONS = ["/console/customers/{customer}/tickets/new", "/console/tickets/{ticket}/ack",
+                "/console/customers/{customer}/tickets/new", "/console/customers/{customer}/visits/new"]
+SCOPED_ACTIONS = ["/console/customers/{customer}/tickets/new", "/console/customers/{customer}/visits/new",
+                  "/console/tickets/{ticket}/ack",
                   "/console/tickets/{ticket}/note", "/console/tickets/{ticket}/resolve",
                   "/console/escalations/{escalation}/ack", "/console/escalations/{escalation}/resolve",
                   "/console/escalations/{escalation}/handback"]

@@ -23,6 +23,7 @@ from care_scheduler.console.pages import PREFIX
 from care_scheduler.console.reports import birthdays_download, birthdays_page
 from care_scheduler.console.team import set_password, set_password_page, team_action, team_page
 from care_scheduler.console.tickets import new_ticket, new_ticket_form, ticket_action, ticket_page
+from care_scheduler.console.visits import visit_form, visit_save, visits_due_download, visits_due_page
 from carecore.config import Settings
 from carecore.limits import WindowLimiter
 
@@ -60,6 +61,10 @@ def setup_console(app: web.Application, settings: Settings) -> None:
     app.router.add_get(f"{PREFIX}/reports/churn", churn_page)
     app.router.add_get(PREFIX + "/reports/churn.{format:csv|xlsx}", churn_download)
     app.router.add_get(f"{PREFIX}/reports/arrears", arrears_page)
+    app.router.add_get(f"{PREFIX}/reports/visits", visits_due_page)
+    app.router.add_get(PREFIX + "/reports/visits.{format:csv|xlsx}", visits_due_download)
+    app.router.add_get(PREFIX + "/customers/{customer_id}/visits/new", visit_form)
+    app.router.add_post(PREFIX + "/customers/{customer_id}/visits/new", visit_save)
     app.router.add_get(PREFIX + "/reports/arrears.{format:csv|xlsx}", arrears_download)
     app.router.add_get(f"{PREFIX}/team", team_page)
     app.router.add_post(PREFIX + "/team/{manager_id}/{action:password-link|deactivate|activate|reassign}", team_action)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Any, Dict, List
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -11,6 +12,7 @@ from care_scheduler.app_keys import CLOCK, SETTINGS
 from care_scheduler.arrears import arrears_watch
 from care_scheduler.churn import churn_watch
 from care_scheduler.console.pages import customer_in_scope, db_of, render, viewer
+from care_scheduler.visits import next_visit_on
 from carecore.model import SendRecord
 
 _CODE = re.compile(r"\d{4,8}")
@@ -31,8 +33,15 @@ async def customer_page(request: web.Request) -> web.Response:
     settings, today = request.app[SETTINGS], request.app[CLOCK].today()
     watch = await churn_watch(db, settings.churn_drop_percent, today, [customer.id])
     owing = await arrears_watch(db, settings.payment_due_days, today, [customer.id])
+    visits = await db.visits.for_customer(customer.id, 10)
+    visitors = {m: await db.managers.get(m) for m in {v.manager_id for v in visits}}
+    next_visit = next_visit_on(customer.customer_class, customer.high_value, customer.created_at,
+                               visits[0].day if visits else None, settings.visit_every_days,
+                               ZoneInfo(settings.timezone), today)
     return render(request, "customer.html", seen.lang, seen.session, seen.manager, customer=customer,
                   drop=watch.drops[0] if watch.drops else None, owing=owing[0] if owing else None,
+                  visits=visits, visitors={m: (v.name if v else m) for m, v in visitors.items()},
+                  next_visit=next_visit, visit_due=next_visit <= today,
                   manager_of=await db.managers.get(customer.account_manager_id), bars=bars,
                   tickets=await db.tickets.for_customer(customer.id, limit=20),
                   sends=shown(await db.sends.for_customer(customer.id, 30)),
