@@ -1,17 +1,20 @@
 """The daily brief (08:30): one SMS per account manager with what needs them today.
 
 Birthdays today and tomorrow, open tickets (SLA risks marked), follow-ups (回访) owed, pending bill
-claims, open complaints, accounts whose bill fell overdue yesterday and the console link; nothing to report, nothing sent. Key ``brief:<manager>:<date>``.
+claims, open complaints, accounts whose bill fell overdue yesterday, visits due (named when due today)
+and the console link; nothing to report, nothing sent. Key ``brief:<manager>:<date>``.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import AsyncIterator, List, Sequence
+from zoneinfo import ZoneInfo
 
 from care_scheduler.arrears import arrears_watch
 from care_scheduler.calendar import is_birthday
 from care_scheduler.planning import PlanContext, Planned, render_into
+from care_scheduler.visits import visits_due
 from carecore.model import AccountManager, Customer, Ticket
 from carecore.texts import yuan
 
@@ -59,7 +62,10 @@ async def _brief_for(ctx: PlanContext, manager: AccountManager) -> Planned | Non
     overdue = [f"{names[a.customer_id]}（{yuan(a.owed_fen)}元）"
                for a in await arrears_watch(ctx.db, ctx.settings.payment_due_days, ctx.day, ids)
                if any(m.due_on == yesterday for m in a.months)]
-    if not (today_names or tomorrow_names or tickets or claims or complaints or followups or overdue):
+    due = await visits_due(ctx.db, ctx.settings.visit_every_days, ctx.day, ZoneInfo(ctx.settings.timezone),
+                           [manager.id])
+    visits_today = [v.company[:8] for v in due if v.due_on == ctx.day]
+    if not (today_names or tomorrow_names or tickets or claims or complaints or followups or overdue or visits_today):
         return None
     plan = Planned(f"brief:{manager.id}:{ctx.day.isoformat()}", KIND, manager.mobile, "zh", None, None)
     render_into(plan, ctx, "brief", {
@@ -68,11 +74,12 @@ async def _brief_for(ctx: PlanContext, manager: AccountManager) -> Planned | Non
         "ticket_count": len(tickets), "at_risk": short(risky),
         "claims": short([f"{c.id}（{names[c.customer_id]}）" for c in claims]),
         "complaints": short(complaints), "followups": short(followups), "overdue": short(overdue),
+        "visits_due": len(due), "visits_today": short(visits_today),
         "console_url": ctx.settings.console_url,
     })
     plan.notes.append(f"{len(today_names)} birthdays today, {len(tomorrow_names)} tomorrow, {len(tickets)} open "
                       f"tickets ({len(risky)} at risk), {len(claims)} claims, {len(complaints)} unhappy customers, "
-                      f"{len(followups)} follow-ups, {len(overdue)} newly in arrears")
+                      f"{len(followups)} follow-ups, {len(overdue)} newly in arrears, {len(due)} visits due")
     return plan
 
 

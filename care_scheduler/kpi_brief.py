@@ -1,16 +1,18 @@
 """The monthly roll-up (09:00 on the first working day of a month): every province and group manager gets
-last month's headline figures for their scope by SMS, how many accounts the churn watch lists and how many
-are in arrears (with the total owed), with the dashboard's link. Key ``kpi_brief:<manager>:<month>``."""
+last month's headline figures for their scope by SMS, how many accounts the churn watch lists, how many are
+in arrears (with the total owed) and how many are due for a visit, with the dashboard's link. Key ``kpi_brief:<manager>:<month>``."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import AsyncIterator, Optional
+from zoneinfo import ZoneInfo
 
 from care_scheduler.arrears import arrears_of_managers
 from care_scheduler.churn import churn_of_managers
 from care_scheduler.kpis import report, scope_of
 from care_scheduler.planning import PlanContext, Planned, render_into
+from care_scheduler.visits import visits_due
 from carecore.clock import FixedClock
 from carecore.deadlines import is_business_day
 from carecore.kpis import shown
@@ -44,6 +46,8 @@ async def plan_kpi_briefs(ctx: PlanContext) -> AsyncIterator[Planned]:
         figs = (await report(ctx.db, clock, scope, month))["figures"]
         watch = await churn_of_managers(ctx.db, ctx.settings.churn_drop_percent, ctx.day, scope.manager_ids)
         owing = await arrears_of_managers(ctx.db, ctx.settings.payment_due_days, ctx.day, scope.manager_ids)
+        unvisited = await visits_due(ctx.db, ctx.settings.visit_every_days, ctx.day, ZoneInfo(ctx.settings.timezone),
+                                     scope.manager_ids)
         plan = Planned(f"kpi_brief:{manager.id}:{month}", KIND, manager.mobile, "zh", None, None)
         render_into(plan, ctx, "kpi_brief", {
             "manager_name": manager.name, "month_label": f"{int(month[:4])}年{int(month[5:])}月",
@@ -52,5 +56,6 @@ async def plan_kpi_briefs(ctx: PlanContext) -> AsyncIterator[Planned]:
             "response_rate": _pct(figs["survey_response_rate"]), "sla": _pct(figs["sla_compliance"]),
             "mttr": shown(figs["mean_time_to_restore_hours"], "hours"), "followups": _pct(figs["followups_on_time"]),
             "at_risk": len(watch.drops), "in_arrears": len(owing), "owed": yuan(sum(a.owed_fen for a in owing)),
+            "visits_due": len(unvisited),
             "link": f"{ctx.settings.console_url.rstrip('/')}/kpis?month={month}"})
         yield plan

@@ -11,6 +11,7 @@ import logging
 import re
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator, Awaitable, Callable, Optional, Sequence
+from zoneinfo import ZoneInfo
 
 import aiohttp
 from aiohttp import web
@@ -30,6 +31,7 @@ from care_scheduler.maintenance_api import setup_maintenance_api
 from care_scheduler.metrics import METRICS, ServiceMetrics, mongodb_answers
 from care_scheduler.public.pages import setup_public_pages
 from care_scheduler.rasa_client import HandBackFailed, RasaClient
+from care_scheduler.visits import VisitRefused, record_visit, visits_due
 from carecore.client_address import Network, client_address
 from carecore.clock import Clock, SystemClock
 from carecore.config import Settings, get_settings
@@ -308,6 +310,39 @@ async def admin_arrears(request: web.Request) -> web.Response:
          "reminder_held": held.get(a.customer_id)} for a in found]})
 
 
+async def admin_record_visit(request: web.Request) -> web.Response:
+    """``POST /admin/visits``: a visit recorded elsewhere (a CRM's mobile app), as the console records one."""
+    body = await operations.json_body(request)
+    db = request.app[DB]
+    customer_id, manager_id, contact_ids = body.get("customer_id"), body.get("manager_id"), body.get("contact_ids", [])
+    customer = await db.customers.get(customer_id) if isinstance(customer_id, str) else None
+    if customer is None:
+        return web.json_response({"error": "no such customer"}, status=404)
+    if not isinstance(manager_id, str) or await db.managers.get(manager_id) is None:
+        return web.json_response({"error": "no such manager"}, status=404)
+    if not isinstance(contact_ids, list) or not all(isinstance(c, str) for c in contact_ids):
+        raise operations.OperationError("contact_ids: a list of contact ids")
+    texts = {name: body[name] if isinstance(body.get(name), str) else "" for name in ("visited_on", "notes",
+                                                                                       "next_step")}
+    try:
+        visit = await record_visit(db, customer, manager_id, contact_ids=contact_ids, today=request.app[CLOCK].today(),
+                                   **texts)
+    except VisitRefused as exc:
+        raise operations.OperationError(str(exc)) from None
+    return web.json_response({"visit_id": visit.id}, status=201)
+
+
+async def admin_visits_due(request: web.Request) -> web.Response:
+    """``GET /admin/visits/due?scope=<manager_id>``: the accounts in a scope due for a visit, longest overdue first."""
+    settings, today = request.app[SETTINGS], request.app[CLOCK].today()
+    due = await visits_due(request.app[DB], settings.visit_every_days, today, ZoneInfo(settings.timezone),
+                           (await _scope(request)).manager_ids)
+    return web.json_response({"accounts": [
+        {"customer_id": v.customer_id, "manager_id": v.manager_id, "every_days": v.every,
+         "last_visit": v.last_visit.isoformat() if v.last_visit else None, "due_on": v.due_on.isoformat(),
+         "days_overdue": v.days_overdue(today)} for v in due]})
+
+
 async def admin_erase_contact(request: web.Request) -> web.Response:
     """A contact's right to deletion: their record, messages' numbers and bodies, and their name and number."""
     body = await operations.json_body(request)
@@ -372,6 +407,8 @@ def create_app(settings: Optional[Settings] = None, *, db: Optional[Database] = 
     app.router.add_get("/admin/kpis", admin_kpis)
     app.router.add_get("/admin/churn", admin_churn)
     app.router.add_get("/admin/arrears", admin_arrears)
+    app.router.add_post("/admin/visits", admin_record_visit)
+    app.router.add_get("/admin/visits/due", admin_visits_due)
     setup_import_api(app)
     setup_public_pages(app)
     setup_maintenance_api(app)

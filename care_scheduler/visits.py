@@ -37,8 +37,12 @@ class VisitDue:
 class VisitRefused(ValueError):
     """A visit that does not fit: ``field`` names the one at fault; nothing was written."""
 
+    REASONS = {"visited_on": "a date (YYYY-MM-DD) within the past year, not after today",
+               "contact_ids": "ids of the customer's own contacts", "notes": "4 to 2000 characters",
+               "next_step": "at most 500 characters"}
+
     def __init__(self, field: str) -> None:
-        super().__init__(field)
+        super().__init__(f"{field}: {self.REASONS[field]}")
         self.field = field
 
 

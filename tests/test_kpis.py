@@ -168,12 +168,13 @@ async def test_the_monthly_roll_up_reaches_province_and_group_once(db: Database,
                           ("2026-09", 30_000), ("2026-10", 30_000), ("2026-11", 30_000)):  # billing fell by 2/3
         await db.usage.upsert(factories.usage("KA0000001", month, amount_fen=amount,
                                               paid_fen=0 if month == "2026-09" else amount))  # due 2026-11-20
+    await db._db.customers.update_many({}, {"$set": {"created_at": datetime(2026, 6, 1, tzinfo=SHANGHAI)}})  # due
     first = datetime(2026, 12, 1, 9, 0, tzinfo=SHANGHAI)
     report = await CampaignRunner(db, gateway, Settings(), FixedClock(first)).run("kpi_brief")
     assert report.outcomes == {"sent": 2}
     [province] = [m["body"] for m in emu.messages.values() if m["to"] == "+8613910000001"]
     assert province.startswith("【中国电信】周敏您好，2026年11月关键指标：大客户2户，投诉3件，投诉率150.0%")
-    assert "离网预警1户，逾期欠费1户共300.00元。" in province
+    assert "离网预警1户，逾期欠费1户共300.00元，应拜访2户。" in province
     assert province.endswith("/console/kpis?month=2026-11")
     assert [m for m in emu.messages.values() if m["to"] == "+8613920000001"] == []  # city managers: the dashboard
     assert (await CampaignRunner(db, gateway, Settings(), FixedClock(first)).run("kpi_brief")).planned == 2

@@ -152,7 +152,9 @@ async def test_daily_brief_content_and_nothing_for_nothing(db: Database, gateway
                                           "due": now + timedelta(days=1)})
     await db.tickets.create(surveyed)
     # bill day 3: October's bill, issued 3 November, was due by 23 November, and 1,000 yuan of it is unpaid
-    await db._db.customers.update_one({"_id": "KA0000001"}, {"$set": {"billing.bill_day": 3}})
+    # loaded 25 October and never visited: an important account's visit falls due today
+    await db._db.customers.update_one({"_id": "KA0000001"}, {"$set": {"billing.bill_day": 3, "created_at": datetime(
+        2026, 10, 25, 2, 0, tzinfo=timezone.utc)}})
     await db.usage.upsert(factories.usage("KA0000001", "2026-10", amount_fen=300_000, paid_fen=200_000))
     await db.usage.upsert(factories.usage("KA0000001", "2026-09", amount_fen=300_000, paid_fen=0))  # overdue before
 
@@ -165,6 +167,7 @@ async def test_daily_brief_content_and_nothing_for_nothing(db: Database, gateway
     assert "待核实账单未收到申请：BC-20261121-0001" in brief and "有未结投诉的客户：杭州华信物流有限" in brief
     assert "待回访（满意度低）：FT-20261120-0001（杭州华信物流有限，2分）" in brief
     assert "今日起逾期欠费：杭州华信物流有限（4,000.00元）" in brief  # all it owes
+    assert "应拜访1户，今日到期：杭州华信物流有限。" in brief
     assert brief.endswith(SETTINGS.console_url)
     assert to(emu, "+8613920000002") == [] and to(emu, PROVINCE) == [] and to(emu, GROUP) == []
     assert (await run(db, gateway, "brief", local(2026, 11, 24, 9, 0))).outcomes == {"already": 1}
