@@ -281,6 +281,7 @@ class SeedReport:
     usage: int
     bill_deliveries: int = 0
     circuits: int = 0
+    visits: int = 0
 
 
 KIND_ORDER = ("managers", "customers", "contacts", "circuits", "usage", "bill-deliveries")
@@ -313,6 +314,30 @@ def write_files(folder: Path, customers: int, *, today: date, months: int = 12,
     return paths
 
 
+VISIT_NOTES = ("季度走访，了解专线使用情况", "年度服务回顾，确认续约意向", "陪同技术经理排查网络质量问题",
+               "介绍千兆专线升级方案", "节日走访慰问，听取服务意见")
+
+
+async def seed_visits(db: Any, customers: int, today: date) -> int:
+    """Up to three past visits per demo account by its manager, within the last 150 days, so that some
+    accounts are due for one; an account with any visit on record is left as it is."""
+    managers, visited, created = manager_docs(), await db.visits.last_visits(), 0
+    for index in range(1, customers + 1):
+        doc = customer_doc(index, today, managers)
+        if doc["_id"] in visited:
+            continue
+        rng = random.Random(f"visit-{index}")
+        for days_ago in sorted(rng.sample(range(3, 150), rng.choice((0, 1, 1, 2, 3)))):
+            day = today - timedelta(days=days_ago)
+            met = [c["contact_id"] for c in doc["contacts"][:rng.randint(1, 2)]]
+            await db.visits.create({"_id": await db.visits.next_id(day), "customer_id": doc["_id"],
+                                    "manager_id": doc["account_manager_id"], "visited_on": day.isoformat(),
+                                    "contact_ids": met, "notes": rng.choice(VISIT_NOTES),
+                                    "created_at": datetime.combine(day, time(10), tzinfo=ZoneInfo(DEFAULT_TZ))})
+            created += 1
+    return created
+
+
 async def seed(db: Any, customers: int, *, today: Optional[date] = None, months: int = 12,
                progress: bool = False) -> SeedReport:
     """Load what is missing of the demo data set through the importer, the operator's own way in.
@@ -338,7 +363,7 @@ async def seed(db: Any, customers: int, *, today: Optional[date] = None, months:
                 raise RuntimeError(f"demo data did not import: {report.summary()}")
             created[kind] = report.counts["created"]
     return SeedReport(created["managers"], created["customers"], created["contacts"], created["usage"],
-                      created["bill-deliveries"], created["circuits"])
+                      created["bill-deliveries"], created["circuits"], await seed_visits(db, customers, today))
 
 
 async def _main(args: argparse.Namespace) -> None:
@@ -347,7 +372,8 @@ async def _main(args: argparse.Namespace) -> None:
     async with open_database(migrate=True) as db:
         report = await seed(db, args.customers, months=args.months, progress=True)
     print(f"seeded: {report.managers} managers, {report.customers} customers, {report.contacts} contacts, "
-          f"{report.circuits} circuits, {report.usage} usage months, {report.bill_deliveries} bill deliveries "
+          f"{report.circuits} circuits, {report.usage} usage months, {report.bill_deliveries} bill deliveries, "
+          f"{report.visits} visits "
           "(existing records kept)")
 
 

@@ -18,8 +18,10 @@ async def test_seed_is_realistic_and_idempotent(db: Database) -> None:
     assert first.managers == len(await db.managers.all())
     assert 3 * 60 <= first.contacts <= 7 * 60
 
+    assert 20 <= first.visits <= 3 * 60
     again = await seed(db, 60, today=TODAY)
-    assert (again.managers, again.customers, again.contacts, again.usage, again.bill_deliveries) == (0, 0, 0, 0, 0)
+    assert (again.managers, again.customers, again.contacts, again.usage, again.bill_deliveries, again.visits) == (
+        0, 0, 0, 0, 0, 0)
     jobs = await db.import_jobs.recent(12)
     assert {j.kind for j in jobs} == {"managers", "customers", "contacts", "circuits", "usage", "bill-deliveries"}
     grown = await seed(db, 70, today=TODAY)
