@@ -1,5 +1,5 @@
-"""The churn watch and the arrears list at scale (``make bench-churn``): group and province scope over a
-year of bills.
+"""The churn watch, the arrears list and the visit plan at scale (``make bench-churn``): group and province
+scope over a year of bills.
 
 Writes twelve months of usage records for 200,000 key accounts (5 % of them billed half as much
 in the last three months; 4 % owing on September or October) into a throwaway mongod, then times
@@ -8,7 +8,9 @@ pages call them: for group level (every account) and for one province (an eighth
 churn baseline in the same run asks the same question in two passes, one aggregation per three
 months, as the high-value job reads its one period; the arrears baseline finds the owing months by
 comparing paid with billed in every record, without the derived ``owed_fen`` and its partial index.
-Prints the figures and writes ``results/bench_churn.json``; no goal.
+The visit plan (``care_scheduler.visits.visits_due``) is timed over the same accounts, two thirds
+of them with a visit on record in the last 100 days; it has no baseline. Prints the figures and
+writes ``results/bench_churn.json``; no goal.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Dict, List, Optional
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -32,11 +35,14 @@ from harness import write_results  # noqa: E402
 
 from care_scheduler.arrears import arrears_watch  # noqa: E402
 from care_scheduler.churn import churn_watch, months_compared  # noqa: E402
+from care_scheduler.visits import visits_due  # noqa: E402
+from carecore.config import Settings  # noqa: E402
 from carecore.months import payment_due_on  # noqa: E402
 from carecore.repository import Database  # noqa: E402
 from localrun.mongod import EmbeddedMongo, free_port  # noqa: E402
 
 TODAY = date(2026, 12, 4)
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 MONTHS = ["2025-12"] + [f"2026-{m:02d}" for m in range(1, 12)]
 
 
@@ -57,9 +63,17 @@ async def write_bills(db: Database, customers: int) -> None:
             batch = []
     if batch:
         await usage.insert_many(batch, ordered=False)
-    # only what the arrears list reads of a customer: its bill day (a whole profile is not what is timed)
-    await accounts.insert_many([{"_id": f"KA{i:07d}", "billing": {"bill_day": 1 + i % 28}} for i in range(customers)],
+    # only what the arrears list and the visit plan read of a customer (a whole profile is not what is timed);
+    # a province is every eighth account, as for the churn watch, under one manager
+    await accounts.insert_many([{"_id": f"KA{i:07d}", "company_name": f"公司{i}", "account_manager_id": f"AM-{i % 8}",
+                                 "customer_class": ("important", None, "group")[i % 3], "high_value": i % 5 == 0,
+                                 "created_at": datetime(2025, 1, 1, tzinfo=timezone.utc),
+                                 "billing": {"bill_day": 1 + i % 28}} for i in range(customers)],
                                ordered=False, bypass_document_validation=True)
+    await db.client[db.name]["visits"].insert_many(
+        [{"_id": f"VS-20261201-{i:06d}", "customer_id": f"KA{i:07d}", "manager_id": f"AM-{i % 8}",
+          "visited_on": (TODAY - timedelta(days=i % 100)).isoformat(), "notes": "季度走访", "created_at": now}
+         for i in range(customers) if i % 3], ordered=False)
 
 
 async def arrears_by_scan(db: Database, customer_ids: Optional[List[str]]) -> int:
@@ -101,7 +115,7 @@ async def main(customers: int, runs: int) -> Dict[str, Any]:
             results: Dict[str, Any] = {"customers": customers, "usage_records": customers * len(MONTHS),
                                        "date": TODAY.isoformat()}
             province = [f"KA{i:07d}" for i in range(0, customers, 8)]
-            for scope, ids in (("group", None), ("province", province)):
+            for scope, ids, managers in (("group", None, None), ("province", province, ["AM-0"])):
                 async def ours(ids: Optional[List[str]] = ids) -> int:
                     return len((await churn_watch(db, 30, TODAY, ids)).drops)
 
@@ -114,9 +128,13 @@ async def main(customers: int, runs: int) -> Dict[str, Any]:
                 async def scan(ids: Optional[List[str]] = ids) -> int:
                     return await arrears_by_scan(db, ids)
 
+                async def plan(managers: Optional[List[str]] = managers) -> int:
+                    return len(await visits_due(db, Settings().visit_every_days, TODAY, SHANGHAI, managers))
+
                 results[scope] = {"accounts": customers if ids is None else len(ids),
                                   "ours": await timed(ours, runs), "baseline": await timed(baseline, runs),
-                                  "arrears": await timed(arrears, runs), "arrears_scan": await timed(scan, runs)}
+                                  "arrears": await timed(arrears, runs), "arrears_scan": await timed(scan, runs),
+                                  "visits_due": await timed(plan, runs)}
                 assert results[scope]["ours"]["found"] == results[scope]["baseline"]["found"], "they disagree"
                 assert results[scope]["arrears"]["found"] == results[scope]["arrears_scan"]["found"], "they disagree"
             db.close()
@@ -139,4 +157,6 @@ if __name__ == "__main__":
               f"{r['ours']['found']:,} at risk")
         print(f"  {'':9} arrears: {r['arrears']['median_ms']:7.0f} ms (baseline, comparing every record: "
               f"{r['arrears_scan']['median_ms']:.0f} ms); {r['arrears']['found']:,} accounts in arrears")
+        print(f"  {'':9} visit plan: {r['visits_due']['median_ms']:7.0f} ms; {r['visits_due']['found']:,} accounts "
+              "due for a visit")
     write_results("bench_churn", out)
