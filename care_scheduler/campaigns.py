@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from care_scheduler.arrears import plan_arrears
 from care_scheduler.brief import plan_briefs
+from care_scheduler.broadcasts import plan_broadcasts
 from care_scheduler.calendar import birthdays_greeted, festival_on, is_birthday
 from care_scheduler.compensation import plan_compensation
 from care_scheduler.kpi_brief import plan_kpi_briefs
@@ -28,7 +29,7 @@ from carecore.texts import change_from_previous, label, month_label, yuan
 log = logging.getLogger(__name__)
 
 KINDS = ("birthday", "holiday", "usage", "compensation", "sla_watch", "brief", "survey", "maintenance", "kpi_brief",
-         "arrears")
+         "arrears", "broadcast")
 TOP_TIERS = ("diamond", "gold")
 FESTIVAL_NAMES = {
     "new_year": ("元旦", "New Year"),
@@ -155,4 +156,6 @@ def plans_for(kind: str, ctx: PlanContext, gaps: Optional[UsageGaps] = None) -> 
         return plan_kpi_briefs(ctx)
     if kind == "arrears":
         return plan_arrears(ctx)
+    if kind == "broadcast":
+        return plan_broadcasts(ctx)
     raise ValueError(f"unknown campaign kind {kind!r}; known: {', '.join(KINDS)}")

@@ -84,7 +84,7 @@ async def preview(db: Database, settings: Settings, kind: str, day: date, *, pri
     """Who would get what on ``day``; nothing is sent, recorded or decided."""
     price = settings.sms_price_per_segment if price is None else price
     ctx = await PlanContext.load(db, settings, day, now=now, promo=settings.care_promo,
-                                 extra_festivals=settings.care_extra_festivals)
+                                 extra_festivals=settings.care_extra_festivals, preview=True)
     gaps = UsageGaps()
     suppressed: Counter = Counter()
     result = Preview(kind, day, price_per_segment=price)

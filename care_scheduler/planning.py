@@ -70,16 +70,17 @@ class PlanContext:
     links: LinkSigner  # signs the survey and opt-out links in messages
     promo: Mapping[str, str] = field(default_factory=dict)  # language -> promotional line
     extra_festivals: Mapping[date, str] = field(default_factory=dict)
+    preview: bool = False  # a dry run or a preview: plans record nothing of their own (a broadcast stays queued)
 
     @classmethod
     async def load(cls, db: Database, settings: Settings, day: date, *, now: Optional[datetime] = None,
                    promo: Optional[Mapping[str, str]] = None,
-                   extra_festivals: Optional[Mapping[date, str]] = None) -> PlanContext:
+                   extra_festivals: Optional[Mapping[date, str]] = None, preview: bool = False) -> PlanContext:
         """``now`` defaults to noon of ``day``: what a preview of another day should assume."""
         moment = now or datetime.combine(day, time(12), tzinfo=ZoneInfo(settings.timezone))
         managers = {m.id: m for m in await db.managers.all()}
         return cls(db, settings, day, moment, managers, set(await db.tickets.customers_with_open_complaints()),
-                   signer_for(settings), promo or {}, extra_festivals or {})
+                   signer_for(settings), promo or {}, extra_festivals or {}, preview)
 
     @cached_property
     def day_ends(self) -> datetime:

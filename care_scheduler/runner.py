@@ -27,9 +27,9 @@ from carecore.sms.gateway import Pace, SmsGateway
 
 log = logging.getLogger(__name__)
 
-# Greetings, the usage SMS and surveys are marketing-like (consent applies); these and payment reminders,
-# a service notice no one should get at night, go out inside the send window only.
-DAYTIME = {"birthday", "holiday", "usage", "survey", "arrears"}
+# Greetings, the usage SMS, surveys and promotions are marketing-like (consent applies); these, payment
+# reminders and broadcast notices, which no one should get at night, go out inside the send window only.
+DAYTIME = {"birthday", "holiday", "usage", "survey", "arrears", "broadcast"}
 DELIVERED_OR_ON_ITS_WAY = {"accepted", "queued", "sending", "sent", "delivered"}
 
 
@@ -124,7 +124,7 @@ class CampaignRunner:
             log.info("%s for %s waits for the send window (%s)", kind, day, report.deferred_until)
             return report
         ctx = await PlanContext.load(self.db, self.settings, day, now=now, promo=self.promo,
-                                     extra_festivals=self.extra_festivals)
+                                     extra_festivals=self.extra_festivals, preview=dry_run)
         gaps = UsageGaps()
         started = utcnow()
         campaign = campaign_id(kind, day)

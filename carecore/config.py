@@ -30,6 +30,7 @@ DEFAULT_SCHEDULES = {
     "maintenance": "*/5 * * * *",
     "kpi_brief": "0 9 * * *",  # sends only on the first working day of a month
     "arrears": "30 10 * * *",
+    "broadcast": "*/5 * * * *",  # queued broadcasts, in the send window
 }
 
 

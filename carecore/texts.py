@@ -61,7 +61,7 @@ LABELS = {
         "brief": ("每日简报", "daily brief"), "otp": ("验证码", "one-time code"), "reply": ("助理回复", "reply"),
         "escalation": ("转人工通知", "escalation"), "notice": ("服务通知", "notice"), "survey": ("满意度评价", "survey"),
         "maintenance": ("维护通知", "maintenance notice"), "kpi_brief": ("月度指标", "monthly KPIs"),
-        "arrears": ("欠费提醒", "payment reminder"),
+        "arrears": ("欠费提醒", "payment reminder"), "broadcast": ("群发短信", "broadcast"),
     },
     "ticket_kind": {"complaint": ("投诉", "complaint"), "fault": ("故障", "fault")},
     "ticket_action": {

@@ -178,7 +178,7 @@ async def test_admin_preview_run_report_and_metrics(service: Service, db: Databa
     assert resp.status == 200 and health["status"] == "ok" and health["mongodb"] == "ok"
     assert health["scheduler"] == "running" and set(health["jobs"]) == {"birthday", "holiday", "usage", "compensation", "sla_watch",
                                                                   "brief", "survey", "maintenance", "kpi_brief",
-                                                                  "arrears"}
+                                                                  "arrears", "broadcast"}
     assert health["jobs"]["birthday"]["schedule"] == "0 9 * * *" and health["jobs"]["birthday"]["next_run"]
     assert health["jobs"]["birthday"]["last_run"]["ok"] is True
     assert health["jobs"]["birthday"]["last_run"]["report"]["outcomes"] == {"already": 1}
@@ -262,9 +262,10 @@ async def test_jobs_follow_their_schedules_in_shanghai_time(service: Service, db
     assert (nxt.hour, nxt.minute, str(nxt.tzinfo)) == (9, 0, "Asia/Shanghai")
     assert jobs.scheduler.get_job("usage").next_run_time.hour == 10
     # At 09:30 the greetings, the brief (08:30) and the rounds every few minutes are due; usage and arrears are not.
-    assert jobs.due_today() == ["birthday", "holiday", "compensation", "sla_watch", "brief", "survey", "maintenance", "kpi_brief"]
+    assert jobs.due_today() == ["birthday", "holiday", "compensation", "sla_watch", "brief", "survey", "maintenance", "kpi_brief",
+                                "broadcast"]
     clock.set(datetime(2026, 11, 23, 8, 29))
-    assert jobs.due_today() == ["compensation", "sla_watch", "survey", "maintenance"]
+    assert jobs.due_today() == ["compensation", "sla_watch", "survey", "maintenance", "broadcast"]
 
 
 async def test_the_scheduler_runs_a_job_in_the_service_loop(service: Service, db: Database) -> None:

@@ -23,6 +23,7 @@ from carecore.model.billing import (
     Settlement,
     UsageMonth,
 )
+from carecore.model.broadcasts import BROADCAST_ID_PATTERN, Audience, Broadcast, BroadcastPurpose, BroadcastStatus
 from carecore.model.customers import (
     AccountManager,
     BillDelivery,

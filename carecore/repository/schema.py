@@ -18,6 +18,7 @@ from carecore.model import (
     Attempt,
     AuditEntry,
     BillDeliveryRecord,
+    Broadcast,
     CompensationClaim,
     Credit,
     Customer,
@@ -250,6 +251,11 @@ COLLECTIONS: Dict[str, Tuple[Type[BaseModel], List[IndexSpec]]] = {
         [([("circuit_ids", 1), ("end", 1)], {"name": "by_circuit"}),  # which circuits are in maintenance now
          ([("end", 1)], {"name": "watched"}),
          ([("start", -1)], {"name": "recent"})],
+    ),
+    "broadcasts": (
+        Broadcast,
+        [([("status", 1), ("created_at", 1)], {"name": "by_status"}),  # the queued ones, oldest first
+         ([("created_at", -1)], {"name": "recent"})],
     ),
     "visits": (
         Visit,
