@@ -9,12 +9,76 @@ suppressed ``open_complaint``. A notice goes to every contact in the audience.
 
 from __future__ import annotations
 
-from typing import AsyncIterator, Dict
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, AsyncIterator, Dict, Iterable, List, Mapping, Optional
+from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError
 
 from care_scheduler.planning import PlanContext, Planned, render_into
+from carecore.config import Settings
 from carecore.model import Broadcast, BroadcastPurpose, Customer
+from carecore.phones import mask
+from carecore.repository import Database
 
 KIND = "broadcast"
+FIELDS = ("purpose", "customer_class", "province", "city", "circuit_type", "text_zh", "text_en")
+
+
+class BroadcastRefused(ValueError):
+    """A broadcast that does not fit: ``field`` names the one at fault; nothing was written or sent."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+
+
+def checked_broadcast(values: Mapping[str, Any], tiers: Iterable[str], manager_ids: Optional[Iterable[str]], *,
+                      broadcast_id: str, created_by: str, created_at: datetime) -> Broadcast:
+    """The broadcast a manager asked for, to the accounts of ``manager_ids`` (their scope; None: every
+    account); raises ``BroadcastRefused`` naming the first field that does not fit."""
+    text = {name: (str(values.get(name) or "")).strip() or None for name in FIELDS}
+    doc = {"_id": broadcast_id, "purpose": text["purpose"], "text_zh": text["text_zh"], "text_en": text["text_en"],
+           "created_by": created_by, "created_at": created_at,
+           "audience": {"manager_ids": None if manager_ids is None else sorted(manager_ids),
+                        "customer_class": text["customer_class"], "province": text["province"], "city": text["city"],
+                        "circuit_type": text["circuit_type"], "tiers": sorted(set(tiers))}}
+    try:
+        return Broadcast.parse_obj(doc)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = [str(part) for part in error["loc"] if part not in ("audience", "__root__")]
+        raise BroadcastRefused(where[0] if where else "broadcast", error["msg"]) from None
+
+
+@dataclass
+class BroadcastPreview:
+    recipients: int = 0
+    to_send: int = 0
+    segments: int = 0
+    suppressed: Counter = field(default_factory=Counter)
+    samples: List[Dict[str, Any]] = field(default_factory=list)
+
+
+async def preview_broadcast(db: Database, settings: Settings, broadcast: Broadcast, now: datetime) -> BroadcastPreview:
+    """Who the broadcast would reach, what is suppressed and why, its segments and two sample messages."""
+    ctx = await PlanContext.load(db, settings, now.astimezone(ZoneInfo(settings.timezone)).date(), now=now,
+                                 preview=True)
+    result = BroadcastPreview()
+    async for plan in plan_broadcast(ctx, broadcast):
+        result.recipients += 1
+        if plan.suppressed_reason:
+            result.suppressed[plan.suppressed_reason] += 1
+            continue
+        result.to_send += 1
+        result.segments += plan.segments
+        if len(result.samples) < 2 and plan.language not in {s["language"] for s in result.samples}:
+            result.samples.append({"to": mask(plan.to), "language": plan.language, "body": plan.body,
+                                   "segments": plan.segments})
+    return result
+
 
 
 async def plan_broadcast(ctx: PlanContext, broadcast: Broadcast) -> AsyncIterator[Planned]:

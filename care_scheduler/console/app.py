@@ -9,6 +9,7 @@ from aiohttp import web
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
 from care_scheduler.console.arrears import arrears_download, arrears_page
+from care_scheduler.console.broadcasts import broadcast_cancel, broadcast_send, broadcasts_page
 from care_scheduler.console.campaigns import campaigns_chart, campaigns_page, campaigns_run
 from care_scheduler.console.churn import churn_download, churn_page
 from care_scheduler.console.contacts import contact_form, contact_remove, contact_save
@@ -62,6 +63,9 @@ def setup_console(app: web.Application, settings: Settings) -> None:
     app.router.add_get(PREFIX + "/reports/churn.{format:csv|xlsx}", churn_download)
     app.router.add_get(f"{PREFIX}/reports/arrears", arrears_page)
     app.router.add_get(f"{PREFIX}/reports/visits", visits_due_page)
+    app.router.add_get(f"{PREFIX}/broadcasts", broadcasts_page)
+    app.router.add_post(f"{PREFIX}/broadcasts", broadcast_send)
+    app.router.add_post(PREFIX + "/broadcasts/{broadcast_id}/cancel", broadcast_cancel)
     app.router.add_get(PREFIX + "/reports/visits.{format:csv|xlsx}", visits_due_download)
     app.router.add_get(PREFIX + "/customers/{customer_id}/visits/new", visit_form)
     app.router.add_post(PREFIX + "/customers/{customer_id}/visits/new", visit_save)
