@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, AsyncIterator, Dict, Iterable, List, Mapping, Optional
 from zoneinfo import ZoneInfo
 
@@ -24,6 +24,7 @@ from carecore.phones import mask
 from carecore.repository import Database
 
 KIND = "broadcast"
+UNNUMBERED = "BN-00000000-0000"  # a broadcast being checked or previewed has no number yet
 FIELDS = ("purpose", "customer_class", "province", "city", "circuit_type", "text_zh", "text_en")
 
 
@@ -36,11 +37,11 @@ class BroadcastRefused(ValueError):
 
 
 def checked_broadcast(values: Mapping[str, Any], tiers: Iterable[str], manager_ids: Optional[Iterable[str]], *,
-                      broadcast_id: str, created_by: str, created_at: datetime) -> Broadcast:
+                      created_by: str, created_at: datetime) -> Broadcast:
     """The broadcast a manager asked for, to the accounts of ``manager_ids`` (their scope; None: every
-    account); raises ``BroadcastRefused`` naming the first field that does not fit."""
+    account), not numbered yet; raises ``BroadcastRefused`` naming the first field that does not fit."""
     text = {name: (str(values.get(name) or "")).strip() or None for name in FIELDS}
-    doc = {"_id": broadcast_id, "purpose": text["purpose"], "text_zh": text["text_zh"], "text_en": text["text_en"],
+    doc = {"_id": UNNUMBERED, "purpose": text["purpose"], "text_zh": text["text_zh"], "text_en": text["text_en"],
            "created_by": created_by, "created_at": created_at,
            "audience": {"manager_ids": None if manager_ids is None else sorted(manager_ids),
                         "customer_class": text["customer_class"], "province": text["province"], "city": text["city"],
@@ -51,6 +52,13 @@ def checked_broadcast(values: Mapping[str, Any], tiers: Iterable[str], manager_i
         error = exc.errors()[0]
         where = [str(part) for part in error["loc"] if part not in ("audience", "__root__")]
         raise BroadcastRefused(where[0] if where else "broadcast", error["msg"]) from None
+
+
+async def queue_broadcast(db: Database, broadcast: Broadcast, day: date) -> Broadcast:
+    """Number a checked broadcast and store it for the broadcast job."""
+    numbered = broadcast.copy(update={"id": await db.broadcasts.next_id(day)})
+    await db.broadcasts.create(numbered.to_mongo())
+    return numbered
 
 
 @dataclass

@@ -17,6 +17,7 @@ from aiohttp import web
 
 from care_scheduler.campaigns import KINDS, UsageGaps, plans_for
 from care_scheduler.errors import OperationError
+from care_scheduler.kpis import KpiScope, scope_of
 from care_scheduler.planning import PlanContext
 from carecore.config import Settings
 from carecore.phones import mask
@@ -34,6 +35,14 @@ async def json_body(request: web.Request) -> Dict[str, Any]:
     if not isinstance(body, dict):
         raise OperationError("body must be a JSON object")
     return body
+
+
+async def scope_param(request: web.Request, db: Database) -> KpiScope:
+    """The ``scope`` parameter's managers (no scope: group), or 404 for a manager who does not exist."""
+    try:
+        return await scope_of(db, request.query.get("scope"))
+    except LookupError:
+        raise web.HTTPNotFound(text=json.dumps({"error": "no such manager"}), content_type="application/json") from None
 
 
 def actor_of(body: Dict[str, Any]) -> str:

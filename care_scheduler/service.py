@@ -6,12 +6,10 @@ database, gateway and clock. Routes: docs/campaigns.md.
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 import re
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator, Awaitable, Callable, Optional, Sequence
-from zoneinfo import ZoneInfo
 
 import aiohttp
 from aiohttp import web
@@ -29,9 +27,9 @@ from care_scheduler.jobs import CareJobs
 from care_scheduler.leader import LEASE, Leadership
 from care_scheduler.maintenance_api import setup_maintenance_api
 from care_scheduler.metrics import METRICS, ServiceMetrics, mongodb_answers
+from care_scheduler.outreach_api import setup_outreach_api
 from care_scheduler.public.pages import setup_public_pages
 from care_scheduler.rasa_client import HandBackFailed, RasaClient
-from care_scheduler.visits import VisitRefused, record_visit, visits_due
 from carecore.client_address import Network, client_address
 from carecore.clock import Clock, SystemClock
 from carecore.config import Settings, get_settings
@@ -272,25 +270,17 @@ async def admin_escalation(request: web.Request) -> web.Response:
     return web.json_response({"escalation_id": escalation.id, "status": current.status})
 
 
-async def _scope(request: web.Request) -> kpis.KpiScope:
-    """The ``scope`` parameter's managers (no scope: group), or 404 for a manager who does not exist."""
-    try:
-        return await kpis.scope_of(request.app[DB], request.query.get("scope"))
-    except LookupError:
-        raise web.HTTPNotFound(text=json.dumps({"error": "no such manager"}), content_type="application/json") from None
-
-
 async def admin_kpis(request: web.Request) -> web.Response:
     """``GET /admin/kpis?month=YYYY-MM&scope=<manager_id>``: a scope's figures (docs/kpis.md); no scope: group."""
     db, clock = request.app[DB], request.app[CLOCK]
     month = kpis.parse_month_param(request.query.get("month"), clock)
-    return web.json_response(await kpis.report(db, clock, await _scope(request), month))
+    return web.json_response(await kpis.report(db, clock, await operations.scope_param(request, request.app[DB]), month))
 
 
 async def admin_churn(request: web.Request) -> web.Response:
     """``GET /admin/churn?scope=<manager_id>``: the accounts the churn watch lists in a scope; no scope: group."""
     db, clock, settings = request.app[DB], request.app[CLOCK], request.app[SETTINGS]
-    scope = await _scope(request)
+    scope = await operations.scope_param(request, request.app[DB])
     watch = await churn_of_managers(db, settings.churn_drop_percent, clock.today(), scope.manager_ids)
     return web.json_response({
         "recent_months": watch.recent, "earlier_months": watch.earlier, "drop_percent": settings.churn_drop_percent,
@@ -302,45 +292,12 @@ async def admin_churn(request: web.Request) -> web.Response:
 async def admin_arrears(request: web.Request) -> web.Response:
     """``GET /admin/arrears?scope=<manager_id>``: the accounts in arrears in a scope, longest overdue first."""
     db, today, settings = request.app[DB], request.app[CLOCK].today(), request.app[SETTINGS]
-    found = await arrears_of_managers(db, settings.payment_due_days, today, (await _scope(request)).manager_ids)
+    found = await arrears_of_managers(db, settings.payment_due_days, today, (await operations.scope_param(request, request.app[DB])).manager_ids)
     held = await reminders_held(db, found)
     return web.json_response({"payment_due_days": settings.payment_due_days, "accounts": [
         {"customer_id": a.customer_id, "owed_fen": a.owed_fen, "days_overdue": a.days_overdue(today),
          "months": [{"month": m.month, "owed_fen": m.owed_fen, "due_on": m.due_on.isoformat()} for m in a.months],
          "reminder_held": held.get(a.customer_id)} for a in found]})
-
-
-async def admin_record_visit(request: web.Request) -> web.Response:
-    """``POST /admin/visits``: a visit recorded elsewhere (a CRM's mobile app), as the console records one."""
-    body = await operations.json_body(request)
-    db = request.app[DB]
-    customer_id, manager_id, contact_ids = body.get("customer_id"), body.get("manager_id"), body.get("contact_ids", [])
-    customer = await db.customers.get(customer_id) if isinstance(customer_id, str) else None
-    if customer is None:
-        return web.json_response({"error": "no such customer"}, status=404)
-    if not isinstance(manager_id, str) or await db.managers.get(manager_id) is None:
-        return web.json_response({"error": "no such manager"}, status=404)
-    if not isinstance(contact_ids, list) or not all(isinstance(c, str) for c in contact_ids):
-        raise operations.OperationError("contact_ids: a list of contact ids")
-    texts = {name: body[name] if isinstance(body.get(name), str) else "" for name in ("visited_on", "notes",
-                                                                                       "next_step")}
-    try:
-        visit = await record_visit(db, customer, manager_id, contact_ids=contact_ids, today=request.app[CLOCK].today(),
-                                   **texts)
-    except VisitRefused as exc:
-        raise operations.OperationError(str(exc)) from None
-    return web.json_response({"visit_id": visit.id}, status=201)
-
-
-async def admin_visits_due(request: web.Request) -> web.Response:
-    """``GET /admin/visits/due?scope=<manager_id>``: the accounts in a scope due for a visit, longest overdue first."""
-    settings, today = request.app[SETTINGS], request.app[CLOCK].today()
-    due = await visits_due(request.app[DB], settings.visit_every_days, today, ZoneInfo(settings.timezone),
-                           (await _scope(request)).manager_ids)
-    return web.json_response({"accounts": [
-        {"customer_id": v.customer_id, "manager_id": v.manager_id, "every_days": v.every,
-         "last_visit": v.last_visit.isoformat() if v.last_visit else None, "due_on": v.due_on.isoformat(),
-         "days_overdue": v.days_overdue(today)} for v in due]})
 
 
 async def admin_erase_contact(request: web.Request) -> web.Response:
@@ -407,8 +364,7 @@ def create_app(settings: Optional[Settings] = None, *, db: Optional[Database] = 
     app.router.add_get("/admin/kpis", admin_kpis)
     app.router.add_get("/admin/churn", admin_churn)
     app.router.add_get("/admin/arrears", admin_arrears)
-    app.router.add_post("/admin/visits", admin_record_visit)
-    app.router.add_get("/admin/visits/due", admin_visits_due)
+    setup_outreach_api(app)
     setup_import_api(app)
     setup_public_pages(app)
     setup_maintenance_api(app)

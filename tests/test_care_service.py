@@ -461,33 +461,6 @@ async def test_admin_api_lists_accounts_in_arrears_by_scope(db: Database, gatewa
         await runner.cleanup()
 
 
-async def test_admin_api_records_visits_and_lists_those_due(db: Database, gateway: SmsGateway) -> None:
-    for manager in factories.MANAGERS:
-        await db.managers.insert(manager)
-    await db.customers.insert(factories.customer(created_at=datetime(2026, 6, 1, tzinfo=timezone.utc)))
-    app = create_app(Settings(care_admin_token=ADMIN), db=db, gateway=gateway,
-                     clock=FixedClock(datetime(2026, 11, 23, 10, 30)), start_scheduler=False)
-    runner, url = await start_app(app)
-    visit = {"customer_id": "KA0000001", "manager_id": "AM-CZJ01", "visited_on": "2026-11-20",
-             "contact_ids": ["0000001-01"], "notes": "走访信息中心，确认专线扩容需求"}
-    try:
-        async with aiohttp.ClientSession(headers=admin()) as http:
-            async with http.get(url + "/admin/visits/due?scope=AM-PZJ") as resp:
-                assert [(a["customer_id"], a["due_on"], a["last_visit"]) for a in (await resp.json())["accounts"]] == [
-                    ("KA0000001", "2026-07-01", None)]
-            for wrong, status in (({"visited_on": "2026-11-31"}, 400), ({"contact_ids": "0000001-01"}, 400),
-                                  ({"manager_id": "AM-NOBODY"}, 404), ({"customer_id": "KA0000099"}, 404)):
-                async with http.post(url + "/admin/visits", json={**visit, **wrong}) as resp:
-                    assert resp.status == status, wrong
-            assert await db.visits.for_customer("KA0000001") == []
-            async with http.post(url + "/admin/visits", json=visit) as resp:
-                assert resp.status == 201 and (await resp.json())["visit_id"] == "VS-20261123-0001"
-            async with http.get(url + "/admin/visits/due") as resp:
-                assert (await resp.json())["accounts"] == []
-    finally:
-        await runner.cleanup()
-
-
 async def test_admin_api_lists_the_churn_watch_by_scope(db: Database, gateway: SmsGateway) -> None:
     for manager in factories.MANAGERS:
         await db.managers.insert(manager)

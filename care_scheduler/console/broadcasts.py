@@ -11,12 +11,17 @@ from typing import Any, Dict, List, Optional
 from aiohttp import web
 
 from care_scheduler.app_keys import CLOCK, SETTINGS
-from care_scheduler.broadcasts import FIELDS, BroadcastPreview, BroadcastRefused, checked_broadcast, preview_broadcast
+from care_scheduler.broadcasts import (
+    FIELDS,
+    BroadcastPreview,
+    BroadcastRefused,
+    checked_broadcast,
+    preview_broadcast,
+    queue_broadcast,
+)
 from care_scheduler.console.i18n import translator
 from care_scheduler.console.pages import PREFIX, Viewer, db_of, form, not_found, redirect, render, viewer
 from carecore.model import Broadcast, CircuitType, CustomerClass, Tier
-
-PREVIEW_ID = "BN-00000000-0000"  # a broadcast being previewed has no number yet
 
 
 async def _sender(request: web.Request) -> Viewer:
@@ -60,15 +65,13 @@ async def broadcast_send(request: web.Request) -> web.Response:
     preview_only = (await request.post()).get("action") != "send"
     try:
         broadcast = checked_broadcast(values, tiers, seen.scope.manager_ids, created_by=seen.manager.id,
-                                      created_at=clock.now(),
-                                      broadcast_id=PREVIEW_ID if preview_only else await db.broadcasts.next_id(
-                                          clock.today()))
+                                      created_at=clock.now())
     except BroadcastRefused as exc:
         return await _page(request, seen, values, tiers, error=f"{translator(seen.lang)('broadcast_refused')} {exc}")
     if preview_only:
         found = await preview_broadcast(db, request.app[SETTINGS], broadcast, clock.now())
         return await _page(request, seen, values, tiers, preview=found)
-    await db.broadcasts.create(broadcast.to_mongo())
+    await queue_broadcast(db, broadcast, clock.today())
     redirect(seen.session, f"{PREFIX}/broadcasts", translator(seen.lang)("broadcast_queued"))
 
 

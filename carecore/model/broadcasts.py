@@ -56,6 +56,6 @@ class Broadcast(Model):
     planned_at: Optional[datetime] = None
     planned_count: Optional[int] = Field(None, ge=0)
     cancelled_at: Optional[datetime] = None
-    cancelled_by: Optional[str] = Field(None, regex=ID_PATTERN)
+    cancelled_by: Optional[str] = Field(None, max_length=64)  # a manager id, or the admin API's actor
 
     _plain_text = validator("text_zh", "text_en", allow_reuse=True)(_no_signature_marks)
