@@ -1,6 +1,6 @@
 """Headless Chromium on the console: find a customer by mobile, change a contact's consent with a reason,
 open a ticket they phoned in, then read and download the birthday report (its screenshot is the one in
-the README)."""
+the README); record a visit, and preview and send a promotion."""
 
 from __future__ import annotations
 
@@ -80,3 +80,45 @@ async def test_search_edit_consent_open_a_ticket_and_download_the_birthday_repor
         assert ["2027-02-28", "王伟", "杭州华信物流有限公司"] in [r[:3] for r in rows] and len(rows) == 6
     contact = (await db.customers.find_by_contact("0000001-01"))[1]  # type: ignore[index]
     assert contact.sms_opt_out and contact.opt_out_source == "console"
+
+
+async def login(page, console: str, manager_id: str) -> None:  # type: ignore[no-untyped-def]
+    await page.goto(f"{console}/console/login")
+    await page.fill("#manager_id", manager_id)
+    await page.fill("#password", PASSWORD)
+    await page.click("button[type=submit]")
+
+
+async def test_record_a_visit_then_preview_and_send_a_promotion(db: Database, console: str) -> None:
+    await seed(db)
+    async with chromium() as browser:
+        city = await browser.new_page(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+        await login(city, console, "AM-CZJ01")
+        await city.goto(f"{console}/console/customers/KA0000001")
+        await city.click("a:has-text('记录拜访')")
+        await city.check("input[value='0000001-01']")
+        await city.check("input[value='0000001-02']")
+        await city.fill("#f-notes", "走访信息中心，确认专线扩容需求")
+        await city.fill("#f-next", "12月初报价")
+        await city.click("button:has-text('保存')")
+        await city.wait_for_selector("text=拜访已记录")
+        assert "王伟、David Chen" in await city.inner_text("body")
+
+        other = await browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})  # its own login
+        province = await other.new_page()
+        await login(province, console, "AM-PZJ")
+        await province.click("header a:has-text('群发短信')")
+        await province.select_option("#b-purpose", "promotion")
+        await province.check("input[name=tier][value=diamond]")
+        await province.fill("#b-zh", "千兆专线新品上市，首年八折，详询客户经理。")
+        await province.click("button:has-text('预览')")
+        await province.wait_for_selector("#preview")
+        preview = await province.inner_text("#preview")
+        assert "收件人 1 · 将发送 1" in preview and "【中国电信】千兆专线新品上市" in preview and "退订" in preview
+        await province.screenshot(path=str(RESULTS / "console-broadcast-preview.png"), full_page=True)
+        await province.click("button:has-text('确认发送')")
+        await province.wait_for_selector("text=已提交")
+    [queued] = await db.broadcasts.recent()
+    assert queued.purpose == "promotion" and queued.audience.tiers == ["diamond"]
+    [visit] = await db.visits.for_customer("KA0000001")
+    assert visit.contact_ids == ["0000001-01", "0000001-02"] and visit.next_step == "12月初报价"

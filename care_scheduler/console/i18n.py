@@ -48,6 +48,7 @@ TEXTS: Dict[str, Dict[str, str]] = {
     "none_all": {"zh": "（不选：全部）", "en": "(none: all)"},
     "text_zh": {"zh": "中文内容（签名自动添加）", "en": "Chinese text (the signature is added)"},
     "text_en": {"zh": "英文内容（可选）", "en": "English text (optional)"},
+    "broadcast_text": {"zh": "内容", "en": "Text"},
     "send_broadcast": {"zh": "确认发送", "en": "Send"},
     "to_send": {"zh": "将发送", "en": "To send"},
     "sent_broadcasts": {"zh": "群发记录", "en": "Broadcasts sent"},
