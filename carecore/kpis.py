@@ -14,7 +14,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional
 
 UNATTRIBUTED = "-"
 # Messages to customers whose delivery the care figure measures (not staff alerts or briefs).
-CARE_KINDS = ("birthday", "holiday", "usage", "compensation", "survey", "maintenance")
+CARE_KINDS = ("birthday", "holiday", "usage", "compensation", "survey", "maintenance", "arrears", "broadcast")
 SENT_STATUSES = ("accepted", "queued", "sending", "sent", "delivered", "undelivered", "failed")
 # The operator's targets: complaint rate under 5 %, satisfaction of 90 % or more.
 TARGETS: Dict[str, Dict[str, float]] = {"complaint_rate": {"below": 0.05}, "satisfaction": {"at_least": 0.90}}
