@@ -5,7 +5,9 @@ later; a month still owing after that day is in arrears. Billing's figures are t
 a month without a paid amount on record is never counted as owed.
 
 The billing contact gets one reminder for each month that falls into arrears (key
-``arrears:<customer>:<month>``), in daytime. A service notice, so an opt-out does not stop it; but
+``arrears:<customer>:<month>``), in daytime, within ``REMINDER_DAYS`` of its due date: a bill overdue
+for longer is the account manager's call to make, not a text that turns up weeks late or again once
+a later month is paid. A service notice, so an opt-out does not stop it; but
 it waits while the customer disputes a bill (an open billing complaint) or claims one never
 arrived, since asking them to pay that bill would answer their complaint with a demand.
 """
@@ -26,6 +28,7 @@ from carecore.texts import fmt_date, month_label, yuan
 log = logging.getLogger(__name__)
 
 KIND = "arrears"
+REMINDER_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,8 @@ async def plan_arrears(ctx: PlanContext) -> AsyncIterator[Planned]:
     held = await reminders_held(ctx.db, found)
     for customer_id, reason in held.items():
         log.info("%s: no payment reminder while %s", customer_id, reason)
-    due = {a.customer_id: a for a in found if a.customer_id not in held}
+    due = {a.customer_id: a for a in found
+           if a.customer_id not in held and (ctx.day - a.months[-1].due_on).days <= REMINDER_DAYS}
     async for doc in ctx.db.customers.profiles(list(due)):
         customer = Customer.from_stored(doc)  # read from customers: checked on write
         arrears, contact = due[customer.id], customer.billing_contact()

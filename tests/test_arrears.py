@@ -87,3 +87,11 @@ async def test_one_reminder_per_month_in_arrears_held_while_the_bill_is_disputed
     await db._db.compensation_claims.update_one({}, {"$set": {"status": "rejected"}})
     assert (await runner(db, gateway, datetime(2027, 1, 7, 10, 30)).run("arrears")).outcomes == {"sent": 1}
     assert "2026年10月、2026年11月账单尚有20,000.00元未缴" in list(emu.messages.values())[-1]["body"]
+
+    # November paid: October, still owed and long overdue, is not reminded again
+    await owes(db, "KA0000001", "2026-11", 1000000, 1000000)
+    assert (await runner(db, gateway, datetime(2027, 1, 8, 10, 30)).run("arrears")).planned == 0
+    await owes(db, "KA0000001", "2026-12", 1000000, 0)  # due 2027-02-04
+    day_31, day_30 = datetime(2027, 3, 7, 10, 30), datetime(2027, 3, 6, 10, 30)
+    assert (await runner(db, gateway, day_31).run("arrears")).planned == 0  # first seen too late: the manager's
+    assert (await runner(db, gateway, day_30).run("arrears")).outcomes == {"sent": 1}

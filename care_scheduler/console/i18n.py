@@ -83,9 +83,11 @@ TEXTS: Dict[str, Dict[str, str]] = {
     "due_on": {"zh": "应拜访日期", "en": "Due on"},
     "never_visited": {"zh": "从未拜访", "en": "never"},
     "visit_due_tag": {"zh": "应拜访", "en": "Visit due"},
-    "arrears_rule": {"zh": "账单在出账日后{days}天内缴清；以下客户逾期未缴，账单联系人每逢一个账期逾期会收到一条提醒短信。",
+    "arrears_rule": {"zh": "账单在出账日后{days}天内缴清；以下客户逾期未缴。每个账期逾期后30天内，账单联系人收到一条提醒短信，"
+                           "更久的欠费请客户经理跟进。",
                      "en": "A bill is due {days} days after the bill day; these accounts are past it. Their billing "
-                           "contact gets one reminder SMS for each month that falls overdue."},
+                           "contact gets one reminder SMS per overdue month, within 30 days of its due date; longer "
+                           "arrears are the manager's to follow up."},
     "months_owed": {"zh": "欠费账期", "en": "Months owed"},
     "owed": {"zh": "欠费金额（元）", "en": "Owed (yuan)"},
     "days_overdue": {"zh": "逾期天数", "en": "Days overdue"},
