@@ -88,7 +88,6 @@ async def preview_broadcast(db: Database, settings: Settings, broadcast: Broadca
     return result
 
 
-
 async def plan_broadcast(ctx: PlanContext, broadcast: Broadcast) -> AsyncIterator[Planned]:
     """One message per contact the audience names, in the contact's language when the text has it."""
     promotion = broadcast.purpose == BroadcastPurpose.promotion

@@ -55,7 +55,6 @@ async def admin_visits_due(request: web.Request) -> web.Response:
          "days_overdue": v.days_overdue(today)} for v in due]})
 
 
-
 def as_json(broadcast: Broadcast) -> Dict[str, Any]:
     data = json.loads(broadcast.json(by_alias=False, exclude_none=True))
     return {"id": data.pop("id"), **data}

@@ -50,7 +50,6 @@ CALLBACK_STATUSES = {"accepted", "queued", "sending", "sent", "delivered", "unde
                      "receiving", "received", "read", "canceled", "scheduled", "partially_delivered"}
 
 
-
 # --- Twilio status callbacks ---------------------------------------------------------------------------
 
 async def twilio_status(request: web.Request) -> web.Response:
