@@ -125,6 +125,26 @@ async def test_billings_payments_file_updates_months_already_loaded(db: Database
     assert october is not None and (october.paid_fen, october.owed_fen) == (None, None)
 
 
+async def test_a_visit_history_loads_once_and_refuses_what_cannot_be(db: Database, tmp_path: Path) -> None:
+    await run(db, write(tmp_path, "m.csv", MANAGERS), "managers")
+    await run(db, write(tmp_path, "c.csv", CUSTOMERS), "customers")
+    history = ("客户编号,拜访日期,客户经理编号,联系人编号,拜访纪要,后续安排\n"
+               "CRM-001,2026/11/20,ZJ-HZ,C-1、C-2,走访信息中心，确认扩容需求,12月初报价\n"
+               "CRM-001,2026-02-30,ZJ-HZ,,走访,\n"  # no such day
+               "CRM-001,2026-12-05,ZJ-HZ,,季度走访安排,\n"  # not yet (the clock: 2026-12-04)
+               "CRM-001,2026-11-21,XX-9,,季度走访安排,\n"  # no such manager
+               "CRM-404,2026-11-21,ZJ-HZ,,季度走访安排,\n")
+    report = await run(db, write(tmp_path, "v.csv", history), "visits")
+    assert (report.counts["created"], report.counts["failed"]) == (1, 4), report.summary()
+    failures = [(e.row, e.column) async for e in db.import_errors.for_job(report.job_id)]
+    assert failures == [(3, "visited_on"), (4, "visited_on"), (5, "manager_id"), (6, "customer_id")]
+    [visit] = await db.visits.for_customer("CRM-001")
+    assert (visit.visited_on, visit.contact_ids, visit.next_step) == ("2026-11-20", ["C-1", "C-2"], "12月初报价")
+    again = await run(db, write(tmp_path, "v2.csv", history.splitlines()[0] + "\n" + history.splitlines()[1] + "\n"),
+                      "visits")
+    assert again.counts["unchanged"] == 1 and len(await db.visits.for_customer("CRM-001")) == 1
+
+
 async def test_a_dry_run_writes_nothing_and_reports_the_same(db: Database, tmp_path: Path) -> None:
     await db.ensure_schema()
     await run(db, write(tmp_path, "m.csv", MANAGERS), "managers")

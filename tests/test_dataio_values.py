@@ -49,6 +49,24 @@ def test_a_thirteenth_month_is_refused() -> None:
         v.month("2026-13")
 
 
+@pytest.mark.parametrize(("cell", "day"), [("2026-11-03", "2026-11-03"), ("2026/1/9", "2026-01-09"),
+                                           ("2028年2月29日", "2028-02-29")])
+def test_days(cell: str, day: str) -> None:
+    assert v.day(cell) == day
+
+
+@pytest.mark.parametrize("cell", ["2027-02-29", "2026-11", "11/03/2026"])
+def test_an_impossible_or_unreadable_day_is_refused(cell: str) -> None:
+    with pytest.raises(v.CellError):
+        v.day(cell)
+
+
+def test_id_lists_take_the_separators_people_type() -> None:
+    assert v.id_list(" C-1、C-2，C-3; C-4 C-5 ") == ["C-1", "C-2", "C-3", "C-4", "C-5"]
+    with pytest.raises(v.CellError):
+        v.id_list("C-1、王伟")
+
+
 @pytest.mark.parametrize(("cell", "parts"), [("1988-02-29", (1988, 2, 29)), ("08-15", (None, 8, 15)),
                                              ("1975/4/3", (1975, 4, 3))])
 def test_birthdays_with_or_without_a_year(cell: str, parts: tuple) -> None:

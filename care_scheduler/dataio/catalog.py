@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from typing import Dict, List, Optional, Sequence
 
-from care_scheduler.dataio.kinds import BillDeliveries, Customers, Doc, Kind, Managers, RowError, Usage, header_key
+from care_scheduler.dataio.kinds import (
+    BillDeliveries,
+    Customers,
+    Doc,
+    Kind,
+    Managers,
+    RowError,
+    Usage,
+    Visits,
+    header_key,
+)
 from care_scheduler.dataio.nested import Circuits, Contacts
 from care_scheduler.dataio.tables import UnusableFile
 from care_scheduler.dataio.values import CellError
 
 KINDS: Dict[str, Kind] = {k.name: k for k in (Managers(), Customers(), Contacts(), Circuits(), Usage(),
-                                                BillDeliveries())}
+                                                BillDeliveries(), Visits())}
 # A file of key columns and a few others updates existing records: circuits' status, months' payments.
 PARTIAL_KINDS = {"circuits", "usage"}
 

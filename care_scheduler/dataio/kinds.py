@@ -1,13 +1,14 @@
-"""The six kinds of records an operator loads, their columns, and how one row changes a record.
+"""The kinds of records an operator loads, their columns, and how one row changes a record.
 
 Each kind names its columns in English and in the Chinese an operator would write, and applies
 a row to the document it belongs to: a manager, a customer, a contact or circuit inside its
-customer, a month of usage or of bill delivery. A row is checked with the data model's own rules
+customer, a month of usage or of bill delivery, a visit. A row is checked with the data model's own rules
 and fails alone, naming the column at fault.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -17,7 +18,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ValidationError
 
 from care_scheduler.dataio import values as v
-from carecore.model import AccountManager, BillDeliveryRecord, Customer, UsageMonth
+from carecore.model import AccountManager, BillDeliveryRecord, Customer, UsageMonth, Visit
 
 Doc = Dict[str, Any]
 
@@ -311,3 +312,47 @@ class BillDeliveries(_PerCustomerMonth):
     def export_rows(self, doc: Doc, tz: ZoneInfo) -> Iterator[List[str]]:
         yield [doc["customer_id"], doc["month"], doc["channel"], v.format_moment(doc["issued_at"], tz),
                v.format_moment(doc.get("delivered_at"), tz), v.format_moment(doc["due_by"], tz)]
+
+
+class Visits(Kind):
+    """A visit history kept elsewhere (a CRM, a manager's spreadsheet): one row per visit, keyed by customer,
+    day and manager, so loading the same history again changes nothing. Contact ids are kept as given: a
+    contact who has since left still names the visit."""
+
+    name, target, entity = "visits", "visits", "visit"
+    needs_customer = True
+    key = ("customer_id", "visited_on", "manager_id")
+    columns = (
+        Column("customer_id", "客户编号", v.identifier, required=True),
+        Column("visited_on", "拜访日期", v.day, required=True, aliases=("日期",)),
+        Column("manager_id", "客户经理编号", v.identifier, required=True),
+        Column("contact_ids", "联系人编号", v.id_list, aliases=("联系人",)),
+        Column("notes", "拜访纪要", needed=True, aliases=("纪要", "拜访内容")),
+        Column("next_step", "后续安排", aliases=("下一步",)),
+    )
+    FIELDS = ("contact_ids", "notes", "next_step")
+
+    def doc_id(self, row: Doc) -> str:
+        digest = hashlib.blake2b(f"{row['customer_id']}|{row['manager_id']}".encode(), digest_size=5).hexdigest()
+        return f"VS-{row['visited_on'].replace('-', '')}-{digest}"
+
+    def apply(self, doc: Optional[Doc], row: Doc, ctx: Context) -> Tuple[Doc, Applied]:
+        self.need(row, doc is None)
+        if row["manager_id"] not in ctx.manager_ids:
+            raise RowError("manager_id", f"no manager {row['manager_id']!r}")
+        if row["visited_on"] > ctx.now.astimezone(ctx.tz).date().isoformat():
+            raise RowError("visited_on", "a visit that has not happened yet")
+        new = dict(doc) if doc else {"_id": self.doc_id(row), "customer_id": row["customer_id"],
+                                     "visited_on": row["visited_on"], "manager_id": row["manager_id"],
+                                     "created_at": ctx.now}
+        for name in self.FIELDS:
+            if name in row:
+                _set(new, name, row[name])
+        if new == doc:
+            return doc, Applied(new["_id"], "unchanged")
+        new = checked(Visit, new, {f: f for f in self.FIELDS})
+        return new, _applied(new["_id"], doc, new, self.FIELDS)
+
+    def export_rows(self, doc: Doc, tz: ZoneInfo) -> Iterator[List[str]]:
+        yield [doc["customer_id"], doc["visited_on"], doc["manager_id"], "、".join(doc.get("contact_ids", [])),
+               doc["notes"], doc.get("next_step") or ""]

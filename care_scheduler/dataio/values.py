@@ -85,6 +85,25 @@ def month(value: str) -> str:
     return f"{int(match.group(1)):04d}-{int(match.group(2)):02d}"
 
 
+_DAY = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
+
+
+def day(value: str) -> str:
+    """``2026-11-20``, ``2026/11/20`` or ``2026年11月20日`` as ``2026-11-20``; an impossible day is refused."""
+    match = _DAY.match(value.strip())
+    if not match:
+        raise CellError("a day is YYYY-MM-DD")
+    try:
+        return date(*(int(part) for part in match.groups())).isoformat()
+    except ValueError:
+        raise CellError("no such day") from None
+
+
+def id_list(value: str) -> list:
+    """Ids separated by commas, semicolons, 、 or spaces (``C-1、C-2``)."""
+    return [identifier(part) for part in re.split(r"[\s,，;；、/]+", value.strip()) if part]
+
+
 _BIRTHDAY = re.compile(r"^(?:(\d{4})[-/.])?(\d{1,2})[-/.](\d{1,2})$")
 
 

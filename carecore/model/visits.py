@@ -9,7 +9,8 @@ from pydantic import Field, constr, validator
 
 from carecore.model.base import ID_PATTERN, Model
 
-VISIT_ID_PATTERN = r"^VS-[0-9]{8}-[0-9]{4,6}$"
+# VS-<day>-<number> when recorded here; VS-<day>-<10 hex> when imported, from the customer and manager
+VISIT_ID_PATTERN = r"^VS-[0-9]{8}-([0-9]{4,6}|[0-9a-f]{10})$"
 ContactId = constr(max_length=40)
 
 
