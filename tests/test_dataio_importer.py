@@ -143,6 +143,8 @@ async def test_a_visit_history_loads_once_and_refuses_what_cannot_be(db: Databas
     again = await run(db, write(tmp_path, "v2.csv", history.splitlines()[0] + "\n" + history.splitlines()[1] + "\n"),
                       "visits")
     assert again.counts["unchanged"] == 1 and len(await db.visits.for_customer("CRM-001")) == 1
+    assert await export(db, "visits", tmp_path / "out.xlsx", clock().tz) == 1  # what export writes, import reads
+    assert (await run(db, tmp_path / "out.xlsx", "visits")).counts["unchanged"] == 1
 
 
 async def test_a_dry_run_writes_nothing_and_reports_the_same(db: Database, tmp_path: Path) -> None:
