@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -233,6 +233,22 @@ async def test_the_inbox_names_todays_birthdays_in_scope(db: Database, browser: 
     await browser.login("AM-G001")  # group level: both
     _, page = await browser.get("/console/?lang=en")
     assert "Birthdays today（2）" in page and "赵磊" in page
+
+
+async def test_a_city_managers_inbox_names_visits_due_today_and_bills_overdue_since_today(
+        db: Database, browser: Browser) -> None:
+    await seed(db)  # the clock: 2026-11-23
+    # loaded 24 October (important: every 30 days, so due today); bill day 2: October's bill was due 22 November
+    await db._db.customers.update_one({"_id": "KA0000001"}, {"$set": {
+        "created_at": datetime(2026, 10, 24, 2, 0, tzinfo=timezone.utc), "billing.bill_day": 2}})
+    await db.usage.upsert(factories.usage("KA0000001", "2026-10", amount_fen=50_000, paid_fen=0))
+    await browser.login("AM-CZJ01")
+    _, page = await browser.get("/console/")
+    assert "拜访计划（1）</strong>：今日到期" in page and ">杭州华信物流有限公司</a>" in page
+    assert "今日起逾期欠费（1）</strong>：" in page and "杭州华信物流有限公司（500.00）" in page
+    await browser.login("AM-PZJ")  # province: in the reports, not on every page view
+    _, page = await browser.get("/console/")
+    assert "拜访计划（" not in page and "今日起逾期欠费" not in page
 
 
 async def test_escalations_and_tickets_show_their_conversation(db: Database, browser: Browser) -> None:

@@ -83,6 +83,8 @@ TEXTS: Dict[str, Dict[str, str]] = {
     "due_on": {"zh": "应拜访日期", "en": "Due on"},
     "never_visited": {"zh": "从未拜访", "en": "never"},
     "visit_due_tag": {"zh": "应拜访", "en": "Visit due"},
+    "due_today": {"zh": "今日到期", "en": "due today:"},
+    "newly_overdue": {"zh": "今日起逾期欠费", "en": "Overdue since today"},
     "arrears_rule": {"zh": "账单在出账日后{days}天内缴清；以下客户逾期未缴。每个账期逾期后30天内，账单联系人收到一条提醒短信，"
                            "更久的欠费请客户经理跟进。",
                      "en": "A bill is due {days} days after the bill day; these accounts are past it. Their billing "

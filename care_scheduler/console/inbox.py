@@ -1,16 +1,23 @@
 """The inbox: a manager's open escalations, tickets and follow-ups (回访), the most urgent first, and whose
-birthday it is today among the contacts in scope, by the birthday campaign's rules (Feb 29, lunar dates)."""
+birthday it is today among the contacts in scope, by the birthday campaign's rules (Feb 29, lunar dates).
+
+A city manager, who makes the visits and the calls, also sees the accounts due for a visit (those due
+today by name) and those whose bill fell overdue yesterday; province and group read those in the
+reports, as counting them over a whole province on every page view would slow the landing page."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any, List, Tuple
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 from care_scheduler.app_keys import CLOCK, SETTINGS
+from care_scheduler.arrears import arrears_watch
 from care_scheduler.console.pages import PREFIX, db_of, render, viewer
 from care_scheduler.console.reports import birthday_rows
+from care_scheduler.visits import VisitDue, visits_due
 from carecore.config import Settings
 from carecore.model import Ticket
 
@@ -39,8 +46,19 @@ async def inbox(request: web.Request) -> web.Response:
     items.sort(key=lambda item: item[0])
     names = await db.customers.company_names(i.customer_id for _, _, i in items)
     birthdays = await birthday_rows(request, seen, [now.date()])  # the clock's own day, read once
+    visits: List[VisitDue] = []
+    overdue: List[Tuple[str, int]] = []
+    if seen.manager.level == "city":
+        today = request.app[CLOCK].today()
+        visits = await visits_due(db, settings.visit_every_days, today, ZoneInfo(settings.timezone),
+                                  [seen.manager.id])
+        newly = [a for a in await arrears_watch(db, settings.payment_due_days, today, customer_ids)
+                 if any(m.due_on == today - timedelta(days=1) for m in a.months)]
+        companies = await db.customers.company_names(a.customer_id for a in newly)
+        overdue = [(companies.get(a.customer_id, a.customer_id), a.owed_fen) for a in newly]
     return render(request, "inbox.html", seen.lang, seen.session, seen.manager, items=items, now=now, names=names,
-                  birthdays=birthdays[:BIRTHDAYS_SHOWN], birthdays_total=len(birthdays))
+                  birthdays=birthdays[:BIRTHDAYS_SHOWN], birthdays_total=len(birthdays), visits_due=len(visits),
+                  visits_today=[v for v in visits if v.due_on == request.app[CLOCK].today()], overdue=overdue)
 
 
 async def to_inbox(request: web.Request) -> web.Response:
