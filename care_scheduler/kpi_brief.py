@@ -1,6 +1,7 @@
 """The monthly roll-up (09:00 on the first working day of a month): every province and group manager gets
 last month's headline figures for their scope by SMS, how many accounts the churn watch lists, how many are
-in arrears (with the total owed) and how many are due for a visit, with the dashboard's link. Key ``kpi_brief:<manager>:<month>``."""
+in arrears (with the total owed) and how many are due for a visit, with the dashboard's link.
+Key ``kpi_brief:<manager>:<month>``."""
 
 from __future__ import annotations
 

@@ -273,13 +273,14 @@ async def admin_kpis(request: web.Request) -> web.Response:
     """``GET /admin/kpis?month=YYYY-MM&scope=<manager_id>``: a scope's figures (docs/kpis.md); no scope: group."""
     db, clock = request.app[DB], request.app[CLOCK]
     month = kpis.parse_month_param(request.query.get("month"), clock)
-    return web.json_response(await kpis.report(db, clock, await operations.scope_param(request, request.app[DB]), month))
+    scope = await operations.scope_param(request, db)
+    return web.json_response(await kpis.report(db, clock, scope, month))
 
 
 async def admin_churn(request: web.Request) -> web.Response:
     """``GET /admin/churn?scope=<manager_id>``: the accounts the churn watch lists in a scope; no scope: group."""
     db, clock, settings = request.app[DB], request.app[CLOCK], request.app[SETTINGS]
-    scope = await operations.scope_param(request, request.app[DB])
+    scope = await operations.scope_param(request, db)
     watch = await churn_of_managers(db, settings.churn_drop_percent, clock.today(), scope.manager_ids)
     return web.json_response({
         "recent_months": watch.recent, "earlier_months": watch.earlier, "drop_percent": settings.churn_drop_percent,
@@ -291,7 +292,8 @@ async def admin_churn(request: web.Request) -> web.Response:
 async def admin_arrears(request: web.Request) -> web.Response:
     """``GET /admin/arrears?scope=<manager_id>``: the accounts in arrears in a scope, longest overdue first."""
     db, today, settings = request.app[DB], request.app[CLOCK].today(), request.app[SETTINGS]
-    found = await arrears_of_managers(db, settings.payment_due_days, today, (await operations.scope_param(request, request.app[DB])).manager_ids)
+    scope = await operations.scope_param(request, db)
+    found = await arrears_of_managers(db, settings.payment_due_days, today, scope.manager_ids)
     held = await reminders_held(db, found)
     return web.json_response({"payment_due_days": settings.payment_due_days, "accounts": [
         {"customer_id": a.customer_id, "owed_fen": a.owed_fen, "days_overdue": a.days_overdue(today),

@@ -262,8 +262,8 @@ async def test_jobs_follow_their_schedules_in_shanghai_time(service: Service, db
     assert (nxt.hour, nxt.minute, str(nxt.tzinfo)) == (9, 0, "Asia/Shanghai")
     assert jobs.scheduler.get_job("usage").next_run_time.hour == 10
     # At 09:30 the greetings, the brief (08:30) and the rounds every few minutes are due; usage and arrears are not.
-    assert jobs.due_today() == ["birthday", "holiday", "compensation", "sla_watch", "brief", "survey", "maintenance", "kpi_brief",
-                                "broadcast"]
+    assert jobs.due_today() == ["birthday", "holiday", "compensation", "sla_watch", "brief", "survey", "maintenance",
+                                "kpi_brief", "broadcast"]
     clock.set(datetime(2026, 11, 23, 8, 29))
     assert jobs.due_today() == ["compensation", "sla_watch", "survey", "maintenance", "broadcast"]
 

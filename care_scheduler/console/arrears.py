@@ -49,8 +49,8 @@ async def arrears_page(request: web.Request) -> web.Response:
 async def arrears_download(request: web.Request) -> web.Response:
     seen = await viewer(request)
     rows = await _rows(request, seen)
-    cells = [[r["customer_id"], r["company"], r["manager"], r["contact"], as_dialled(r["mobile"]) if r["mobile"] else "",
-              " ".join(r["months"]),
+    cells = [[r["customer_id"], r["company"], r["manager"], r["contact"],
+              as_dialled(r["mobile"]) if r["mobile"] else "", " ".join(r["months"]),
               f"{r['owed'] / 100:.2f}", r["due_since"], str(r["days"]),
               text(f"held_{r['held']}", seen.lang) if r["held"] else ""] for r in rows]
     day = request.app[CLOCK].today().isoformat()
