@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import Identity, verified_action
 from actions.services import Services
-from carecore.months import parse_month, payment_due_on, shift_month
+from carecore.months import after_bill_day, parse_month, shift_month
 from carecore.texts import bullet_lines, change_from_previous, customer_classes, fmt_date, fmt_time, label, yuan
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ async def answer_usage(svc: Services, tracker: Tracker, dispatcher: CollectingDi
         change=change_from_previous(usage.amount_fen, previous.amount_fen if previous else None, lang),
     )
     if usage.owed_fen is not None:  # billing has said what was paid
-        due_on = payment_due_on(month, who[0].billing.bill_day, svc.settings.payment_due_days)
+        due_on = after_bill_day(month, who[0].billing.bill_day, svc.settings.payment_due_days)
         state = "paid" if usage.owed_fen == 0 else ("overdue" if today > due_on else "due")
         dispatcher.utter_message(response=f"utter_bill_{state}", owed=yuan(usage.owed_fen),
                                  due_on=fmt_date(due_on, lang))

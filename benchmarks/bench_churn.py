@@ -37,7 +37,7 @@ from care_scheduler.arrears import arrears_watch  # noqa: E402
 from care_scheduler.churn import churn_watch, months_compared  # noqa: E402
 from care_scheduler.visits import visits_due  # noqa: E402
 from carecore.config import Settings  # noqa: E402
-from carecore.months import payment_due_on  # noqa: E402
+from carecore.months import after_bill_day  # noqa: E402
 from carecore.repository import Database  # noqa: E402
 from localrun.mongod import EmbeddedMongo, free_port  # noqa: E402
 
@@ -84,7 +84,7 @@ async def arrears_by_scan(db: Database, customer_ids: Optional[List[str]]) -> in
     owed = [doc async for doc in db.client[db.name]["usage_monthly"].find(query, {"customer_id": 1, "month": 1})]
     bill_days = await db.customers.bill_days(doc["customer_id"] for doc in owed)
     return len({doc["customer_id"] for doc in owed
-                if TODAY > payment_due_on(doc["month"], bill_days[doc["customer_id"]], 20)})
+                if TODAY > after_bill_day(doc["month"], bill_days[doc["customer_id"]], 20)})
 
 
 async def two_passes(db: Database, customer_ids: Optional[List[str]]) -> int:

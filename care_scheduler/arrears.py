@@ -21,7 +21,7 @@ from typing import AsyncIterator, Dict, Iterable, List, Optional, Sequence, Tupl
 
 from care_scheduler.planning import PlanContext, Planned, render_into
 from carecore.model import Customer, month_key
-from carecore.months import payment_due_on, shift_month
+from carecore.months import after_bill_day, shift_month
 from carecore.repository import Database
 from carecore.texts import fmt_date, month_label, yuan
 
@@ -65,7 +65,7 @@ async def arrears_watch(db: Database, due_days: int, today: date,
     for customer_id, month, fen in owed:  # oldest month first
         if customer_id not in bill_days:  # the customer was removed
             continue
-        due_on = payment_due_on(month, bill_days[customer_id], due_days)
+        due_on = after_bill_day(month, bill_days[customer_id], due_days)
         if today > due_on:
             months.setdefault(customer_id, []).append(OwedMonth(month, fen, due_on))
     found = [Arrears(customer_id, tuple(owing)) for customer_id, owing in months.items()]

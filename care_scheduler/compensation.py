@@ -8,7 +8,7 @@ Service notices: no send window, no consent check.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from typing import AsyncIterator, Optional, Tuple
 from zoneinfo import ZoneInfo
 
@@ -25,7 +25,7 @@ from carecore.model import (
     Ticket,
     month_key,
 )
-from carecore.months import day_of_month, shift_month
+from carecore.months import after_bill_day, shift_month
 from carecore.texts import fmt_duration, fmt_time, month_label, yuan
 
 log = logging.getLogger(__name__)
@@ -35,8 +35,7 @@ KIND = "compensation"
 
 def bill_due_by(ctx: PlanContext, customer: Customer, month: str) -> datetime:
     """End of the stated time for ``month``'s bill: the bill day of the next month plus the stated days."""
-    bill_day = day_of_month(shift_month(month, 1), customer.billing.bill_day)
-    due = bill_day + timedelta(days=ctx.settings.bill_delivery_days)
+    due = after_bill_day(month, customer.billing.bill_day, ctx.settings.bill_delivery_days)
     return datetime.combine(due, time(23, 59, 59), tzinfo=ZoneInfo(ctx.settings.timezone))
 
 

@@ -38,10 +38,10 @@ def day_of_month(month: str, day: int) -> date:
     return date(year, mon, min(day, calendar.monthrange(year, mon)[1]))
 
 
-def payment_due_on(month: str, bill_day: int, due_days: int) -> date:
-    """The last day to pay ``month``'s bill: the bill day of the next month (the last day of a shorter
-    month) plus ``due_days``."""
-    return day_of_month(shift_month(month, 1), bill_day) + timedelta(days=due_days)
+def after_bill_day(month: str, bill_day: int, days: int) -> date:
+    """``days`` after ``month``'s bill is issued, on the bill day of the next month (the last day of a
+    shorter month): when the bill must have reached the customer, or must be paid."""
+    return day_of_month(shift_month(month, 1), bill_day) + timedelta(days=days)
 
 
 def _latest(today: date, month: int) -> str:

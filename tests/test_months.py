@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from carecore.months import parse_month, payment_due_on
+from carecore.months import after_bill_day, parse_month
 
 
 @pytest.mark.parametrize(("text", "today", "expected"), [
@@ -38,4 +38,4 @@ def test_parse_month(text, today, expected) -> None:
     ("2026-11", 25, 10, date(2027, 1, 4)),  # across the year end
 ])
 def test_a_bill_is_due_days_after_the_next_months_bill_day(month: str, bill_day: int, days: int, due: date) -> None:
-    assert payment_due_on(month, bill_day, days) == due
+    assert after_bill_day(month, bill_day, days) == due
