@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import AsyncIterator, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from care_scheduler.planning import PlanContext, Planned, render_into
@@ -78,6 +78,14 @@ async def arrears_of_managers(db: Database, due_days: int, today: date,
     """The arrears of these managers' customers (every customer with None): a console's or a report's scope."""
     customer_ids = None if manager_ids is None else await db.customers.ids_for_managers(sorted(manager_ids))
     return await arrears_watch(db, due_days, today, customer_ids)
+
+
+async def newly_overdue(db: Database, due_days: int, today: date, customer_ids: Sequence[str]) -> List[Arrears]:
+    """The arrears of these customers with a month whose last day to pay was yesterday: what a manager hears
+    of first, the day the reminder goes out."""
+    yesterday = today - timedelta(days=1)
+    return [a for a in await arrears_watch(db, due_days, today, customer_ids)
+            if any(m.due_on == yesterday for m in a.months)]
 
 
 def months_label(months: Sequence[str], lang: str) -> str:

@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import AsyncIterator, List, Sequence
 from zoneinfo import ZoneInfo
 
-from care_scheduler.arrears import arrears_watch
+from care_scheduler.arrears import newly_overdue
 from care_scheduler.calendar import is_birthday
 from care_scheduler.planning import PlanContext, Planned, render_into
 from care_scheduler.visits import visits_due
@@ -58,10 +58,8 @@ async def _brief_for(ctx: PlanContext, manager: AccountManager) -> Planned | Non
     complaints = sorted(names[c] for c in ctx.open_complaints if c in names)
     followups = [f"{t.id}（{names[t.customer_id]}，{t.survey.score}分）" for t in await ctx.db.tickets.followups_open(ids)
                  if t.survey is not None]
-    yesterday = ctx.day - timedelta(days=1)  # the last day to pay: overdue from today
     overdue = [f"{names[a.customer_id]}（{yuan(a.owed_fen)}元）"
-               for a in await arrears_watch(ctx.db, ctx.settings.payment_due_days, ctx.day, ids)
-               if any(m.due_on == yesterday for m in a.months)]
+               for a in await newly_overdue(ctx.db, ctx.settings.payment_due_days, ctx.day, ids)]
     due = await visits_due(ctx.db, ctx.settings.visit_every_days, ctx.day, ZoneInfo(ctx.settings.timezone),
                            [manager.id])
     visits_today = [v.company[:8] for v in due if v.due_on == ctx.day]

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from care_scheduler.app_keys import CLOCK, SETTINGS
-from care_scheduler.arrears import arrears_watch
+from care_scheduler.arrears import newly_overdue
 from care_scheduler.console.pages import PREFIX, db_of, render, viewer
 from care_scheduler.console.reports import birthday_rows
 from care_scheduler.visits import VisitDue, visits_due
@@ -52,8 +52,7 @@ async def inbox(request: web.Request) -> web.Response:
         today = request.app[CLOCK].today()
         visits = await visits_due(db, settings.visit_every_days, today, ZoneInfo(settings.timezone),
                                   [seen.manager.id])
-        newly = [a for a in await arrears_watch(db, settings.payment_due_days, today, customer_ids)
-                 if any(m.due_on == today - timedelta(days=1) for m in a.months)]
+        newly = await newly_overdue(db, settings.payment_due_days, today, customer_ids)
         companies = await db.customers.company_names(a.customer_id for a in newly)
         overdue = [(companies.get(a.customer_id, a.customer_id), a.owed_fen) for a in newly]
     return render(request, "inbox.html", seen.lang, seen.session, seen.manager, items=items, now=now, names=names,
