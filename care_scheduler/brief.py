@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from care_scheduler.arrears import newly_overdue
 from care_scheduler.calendar import is_birthday
 from care_scheduler.planning import PlanContext, Planned, render_into
-from care_scheduler.visits import visits_due
+from care_scheduler.visits import due_among
 from carecore.model import AccountManager, Customer, Ticket
 from carecore.texts import yuan
 
@@ -38,8 +38,8 @@ def at_sla_risk(ticket: Ticket, ctx: PlanContext) -> bool:
 
 
 async def _brief_for(ctx: PlanContext, manager: AccountManager) -> Planned | None:
-    customers: List[Customer] = [Customer.parse_obj(doc) async for doc in
-                                 ctx.db.customers.stream({"account_manager_id": manager.id})]
+    docs = [doc async for doc in ctx.db.customers.stream({"account_manager_id": manager.id})]
+    customers: List[Customer] = [Customer.parse_obj(doc) for doc in docs]
     if not customers:
         return None
     tomorrow = ctx.day + timedelta(days=1)
@@ -60,8 +60,8 @@ async def _brief_for(ctx: PlanContext, manager: AccountManager) -> Planned | Non
                  if t.survey is not None]
     overdue = [f"{names[a.customer_id]}（{yuan(a.owed_fen)}元）"
                for a in await newly_overdue(ctx.db, ctx.settings.payment_due_days, ctx.day, ids)]
-    due = await visits_due(ctx.db, ctx.settings.visit_every_days, ctx.day, ZoneInfo(ctx.settings.timezone),
-                           [manager.id])
+    due = due_among(docs, await ctx.db.visits.last_visits(ids), ctx.settings.visit_every_days,
+                    ZoneInfo(ctx.settings.timezone), ctx.day)
     visits_today = [v.company[:8] for v in due if v.due_on == ctx.day]
     if not (today_names or tomorrow_names or tickets or claims or complaints or followups or overdue or visits_today):
         return None

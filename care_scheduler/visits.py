@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Iterable, List, Mapping, Optional
+from typing import Any, Iterable, List, Mapping, Optional
 from zoneinfo import ZoneInfo
 
 from carecore.clock import utcnow
@@ -92,6 +92,13 @@ async def visits_due(db: Database, every: Mapping[str, int], today: date, tz: Zo
     projection = {"company_name": 1, "customer_class": 1, "high_value": 1, "account_manager_id": 1, "created_at": 1}
     docs = [doc async for doc in db.customers.stream(query, projection=projection)]
     last = await db.visits.last_visits(None if manager_ids is None else [doc["_id"] for doc in docs])
+    return due_among(docs, last, every, tz, today)
+
+
+def due_among(docs: Iterable[Mapping[str, Any]], last: Mapping[str, date], every: Mapping[str, int], tz: ZoneInfo,
+              today: date) -> List[VisitDue]:
+    """Of these customers (stored documents, or a projection with the fields the rule reads), those due for a
+    visit on ``today`` given their ``last`` visits, longest overdue first."""
     due: List[VisitDue] = []
     for doc in docs:
         customer_class, high_value = doc.get("customer_class"), doc.get("high_value", False)
