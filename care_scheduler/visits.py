@@ -14,10 +14,13 @@ from datetime import date, datetime, timedelta
 from typing import Any, Iterable, List, Mapping, Optional
 from zoneinfo import ZoneInfo
 
+from pydantic import ValidationError
+
 from carecore.clock import utcnow
 from carecore.model import Customer, Visit
 from carecore.repository import Database
 
+UNNUMBERED = "VS-00000000-0000"  # a visit being checked has no number yet
 RECORDED_BACK_DAYS = 366  # a visit is recorded on its day, or later within a year: never ahead
 
 
@@ -58,15 +61,14 @@ async def record_visit(db: Database, customer: Customer, manager_id: str, *, vis
     met = sorted(set(contact_ids))
     if any(customer.contact(contact_id) is None for contact_id in met):
         raise VisitRefused("contact_ids")
-    notes, next_step = notes.strip(), next_step.strip()
-    if not 4 <= len(notes) <= 2000:
-        raise VisitRefused("notes")
-    if len(next_step) > 500:
-        raise VisitRefused("next_step")
-    return await db.visits.create({
-        "_id": await db.visits.next_id(today), "customer_id": customer.id, "manager_id": manager_id,
-        "visited_on": day.isoformat(), "contact_ids": met, "notes": notes, "next_step": next_step or None,
-        "created_at": utcnow()})
+    try:  # the model's own limits, before a number is taken
+        visit = Visit.parse_obj({
+            "_id": UNNUMBERED, "customer_id": customer.id, "manager_id": manager_id, "visited_on": day.isoformat(),
+            "contact_ids": met, "notes": notes.strip(), "next_step": next_step.strip() or None,
+            "created_at": utcnow()})
+    except ValidationError as exc:
+        raise VisitRefused(str(exc.errors()[0]["loc"][0])) from None
+    return await db.visits.create(visit.copy(update={"id": await db.visits.next_id(today)}).to_mongo())
 
 
 def visit_every(customer_class: Optional[str], high_value: bool, every: Mapping[str, int]) -> int:
