@@ -147,7 +147,7 @@ class Importer:
 
     async def _manager_ids(self, kind: Kind, path: Path, options: ImportOptions) -> Set[str]:
         """Managers that exist, and for a managers file those it brings (a supervisor may come after)."""
-        if kind.name not in ("managers", "customers", "visits"):
+        if not kind.needs_managers:
             return set()
         ids = {doc["_id"] async for doc in self.db.records("account_managers").stream()}
         if kind.name == "managers":

@@ -88,6 +88,7 @@ class Kind:
     columns: Tuple[Column, ...]
     key: Tuple[str, ...]
     needs_customer = False  # rows name a customer that must exist
+    needs_managers = False  # rows name managers that must exist: the importer loads their ids into ``Context``
 
     @property
     def by_name(self) -> Dict[str, Column]:
@@ -136,6 +137,7 @@ def _set(target: Doc, name: str, value: Any) -> None:
 class Managers(Kind):
     name, target, entity = "managers", "account_managers", "manager"
     key = ("manager_id",)
+    needs_managers = True  # supervisors
     columns = (
         Column("manager_id", "经理编号", v.identifier, required=True, aliases=("客户经理编号", "工号")),
         Column("name", "姓名", needed=True),
@@ -177,6 +179,7 @@ class Managers(Kind):
 class Customers(Kind):
     name, target, entity = "customers", "customers", "customer"
     key = ("customer_id",)
+    needs_managers = True
     columns = (
         Column("customer_id", "客户编号", v.identifier, required=True, aliases=("客户ID",)),
         Column("company_name", "公司名称", needed=True, aliases=("客户名称", "单位名称")),
@@ -320,7 +323,7 @@ class Visits(Kind):
     contact who has since left still names the visit."""
 
     name, target, entity = "visits", "visits", "visit"
-    needs_customer = True
+    needs_customer = needs_managers = True
     key = ("customer_id", "visited_on", "manager_id")
     columns = (
         Column("customer_id", "客户编号", v.identifier, required=True),
