@@ -23,6 +23,13 @@ FEBRUARY = [  # more of KA0000001's contacts born in February, for a report wort
 ]
 
 
+async def login(page, console: str, manager_id: str) -> None:  # type: ignore[no-untyped-def]
+    await page.goto(f"{console}/console/login")
+    await page.fill("#manager_id", manager_id)
+    await page.fill("#password", PASSWORD)
+    await page.click("button[type=submit]")
+
+
 async def test_search_edit_consent_open_a_ticket_and_download_the_birthday_report(db: Database, console: str) -> None:
     await seed(db)
     customer = await db.customers.get("KA0000001")
@@ -35,10 +42,7 @@ async def test_search_edit_consent_open_a_ticket_and_download_the_birthday_repor
     async with chromium() as browser:
         page = await browser.new_page(viewport={"width": 1280, "height": 800}, locale="zh-CN",
                                       accept_downloads=True)
-        await page.goto(f"{console}/console/login")
-        await page.fill("#manager_id", "AM-CZJ01")
-        await page.fill("#password", PASSWORD)
-        await page.click("button[type=submit]")
+        await login(page, console, "AM-CZJ01")
         await page.click("header a:has-text('客户')")
         await page.fill("input[name=q]", "+86 138-0013-8000")
         await page.click("form.search button")
@@ -80,13 +84,6 @@ async def test_search_edit_consent_open_a_ticket_and_download_the_birthday_repor
         assert ["2027-02-28", "王伟", "杭州华信物流有限公司"] in [r[:3] for r in rows] and len(rows) == 6
     contact = (await db.customers.find_by_contact("0000001-01"))[1]  # type: ignore[index]
     assert contact.sms_opt_out and contact.opt_out_source == "console"
-
-
-async def login(page, console: str, manager_id: str) -> None:  # type: ignore[no-untyped-def]
-    await page.goto(f"{console}/console/login")
-    await page.fill("#manager_id", manager_id)
-    await page.fill("#password", PASSWORD)
-    await page.click("button[type=submit]")
 
 
 async def test_record_a_visit_then_preview_and_send_a_promotion(db: Database, console: str) -> None:
