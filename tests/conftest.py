@@ -7,12 +7,18 @@ mongod (a single-node replica set, like production), dropped afterwards.
 from __future__ import annotations
 
 import uuid
+from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any, AsyncIterator, Dict, Iterator, List, Tuple
 
+import aiohttp
 import pytest
 from aiohttp import web
 
+from care_scheduler.service import create_app as care_app
+from carecore.clock import FixedClock
+from carecore.config import Settings
 from carecore.repository import Database
 from carecore.sms.gateway import GatewayPolicy, SmsGateway
 from carecore.sms.transports import TwilioTransport
@@ -68,6 +74,22 @@ async def start_app(app: web.Application) -> tuple[web.AppRunner, str]:
     port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     return runner, f"http://127.0.0.1:{port}"
+
+
+ADMIN_TOKEN = "admin-" + "a" * 24
+
+
+@asynccontextmanager
+async def admin_api(db: Database, gateway: SmsGateway, at: datetime) -> AsyncIterator[Tuple[aiohttp.ClientSession, str]]:
+    """The care service on a fixed clock, without its scheduler, and a client holding its admin token; and its URL."""
+    app = care_app(Settings(care_admin_token=ADMIN_TOKEN), db=db, gateway=gateway, clock=FixedClock(at),
+                   start_scheduler=False)
+    runner, url = await start_app(app)
+    try:
+        async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as http:
+            yield http, url
+    finally:
+        await runner.cleanup()
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from carecore.sms.message import Sms
 from localrun.mongod import free_port
 from localrun.redis import EmbeddedRedis
 from tests import factories
-from tests.conftest import start_app
+from tests.conftest import admin_api, start_app
 
 ADMIN = "admin-" + "x" * 24
 PUBLIC = "https://care.example.cn"
@@ -445,20 +445,14 @@ async def test_admin_api_lists_accounts_in_arrears_by_scope(db: Database, gatewa
         await db.managers.insert(manager)
     await db.customers.insert(factories.customer())  # AM-CZJ01's, bill day 31: September's bill due 2026-11-20
     await db.usage.upsert(factories.usage("KA0000001", "2026-09", amount_fen=100_000, paid_fen=40_000))
-    app = create_app(Settings(care_admin_token=ADMIN), db=db, gateway=gateway,
-                     clock=FixedClock(datetime(2026, 11, 23, 10, 30)), start_scheduler=False)
-    runner, url = await start_app(app)
-    try:
-        async with aiohttp.ClientSession(headers=admin()) as http:
-            async with http.get(url + "/admin/arrears?scope=AM-PZJ") as resp:
-                body = await resp.json()
-            assert resp.status == 200 and body["accounts"] == [{
-                "customer_id": "KA0000001", "owed_fen": 60_000, "days_overdue": 3, "reminder_held": None,
-                "months": [{"month": "2026-09", "owed_fen": 60_000, "due_on": "2026-11-20"}]}]
-            async with http.get(url + "/admin/arrears?scope=AM-NOBODY") as resp:
-                assert resp.status == 404 and await resp.json() == {"error": "no such manager"}
-    finally:
-        await runner.cleanup()
+    async with admin_api(db, gateway, datetime(2026, 11, 23, 10, 30)) as (http, url):
+        async with http.get(url + "/admin/arrears?scope=AM-PZJ") as resp:
+            body = await resp.json()
+        assert resp.status == 200 and body["accounts"] == [{
+            "customer_id": "KA0000001", "owed_fen": 60_000, "days_overdue": 3, "reminder_held": None,
+            "months": [{"month": "2026-09", "owed_fen": 60_000, "due_on": "2026-11-20"}]}]
+        async with http.get(url + "/admin/arrears?scope=AM-NOBODY") as resp:
+            assert resp.status == 404 and await resp.json() == {"error": "no such manager"}
 
 
 async def test_admin_api_lists_the_churn_watch_by_scope(db: Database, gateway: SmsGateway) -> None:
@@ -468,20 +462,14 @@ async def test_admin_api_lists_the_churn_watch_by_scope(db: Database, gateway: S
     for month, amount in (("2026-05", 90_000), ("2026-06", 90_000), ("2026-07", 90_000),
                           ("2026-08", 45_000), ("2026-09", 45_000), ("2026-10", 45_000)):
         await db.usage.upsert(factories.usage("KA0000001", month, amount_fen=amount))
-    app = create_app(Settings(care_admin_token=ADMIN), db=db, gateway=gateway,
-                     clock=FixedClock(datetime(2026, 11, 23, 10, 30)), start_scheduler=False)
-    runner, url = await start_app(app)
-    try:
-        async with aiohttp.ClientSession(headers=admin()) as http:
-            async with http.get(url + "/admin/churn?scope=AM-CZJ01") as resp:
-                body = await resp.json()
-            assert resp.status == 200 and body["recent_months"] == ["2026-10", "2026-09", "2026-08"]
-            assert body["accounts"] == [{"customer_id": "KA0000001", "earlier_monthly_fen": 90_000,
-                                         "recent_monthly_fen": 45_000, "drop_percent": 50, "open_complaint": False}]
-            for scope in ("?scope=AM-PZJ", ""):  # the province above, and group
-                async with http.get(url + "/admin/churn" + scope) as resp:
-                    assert [a["customer_id"] for a in (await resp.json())["accounts"]] == ["KA0000001"]
-            async with http.get(url + "/admin/churn?scope=AM-NOBODY") as resp:
-                assert resp.status == 404
-    finally:
-        await runner.cleanup()
+    async with admin_api(db, gateway, datetime(2026, 11, 23, 10, 30)) as (http, url):
+        async with http.get(url + "/admin/churn?scope=AM-CZJ01") as resp:
+            body = await resp.json()
+        assert resp.status == 200 and body["recent_months"] == ["2026-10", "2026-09", "2026-08"]
+        assert body["accounts"] == [{"customer_id": "KA0000001", "earlier_monthly_fen": 90_000,
+                                     "recent_monthly_fen": 45_000, "drop_percent": 50, "open_complaint": False}]
+        for scope in ("?scope=AM-PZJ", ""):  # the province above, and group
+            async with http.get(url + "/admin/churn" + scope) as resp:
+                assert [a["customer_id"] for a in (await resp.json())["accounts"]] == ["KA0000001"]
+        async with http.get(url + "/admin/churn?scope=AM-NOBODY") as resp:
+            assert resp.status == 404

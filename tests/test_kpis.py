@@ -6,24 +6,21 @@ from datetime import date, datetime
 from typing import Any, Dict
 from zoneinfo import ZoneInfo
 
-import aiohttp
 import pytest
 
 from care_scheduler import kpis
 from care_scheduler.kpi_brief import first_working_day
 from care_scheduler.operations import OperationError
 from care_scheduler.runner import CampaignRunner
-from care_scheduler.service import create_app
 from carecore.clock import FixedClock
 from carecore.config import Settings
 from carecore.repository import Database
 from carecore.sms.gateway import SmsGateway
 from tests import factories
-from tests.conftest import start_app
+from tests.conftest import admin_api
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=SHANGHAI)
-ADMIN = "admin-" + "k" * 24
 
 
 def at(month: int, day: int, hour: int = 10) -> datetime:
@@ -135,21 +132,15 @@ def test_months_are_checked(month: str) -> None:
 
 async def test_the_admin_api_gives_the_same_figures(db: Database, gateway: SmsGateway) -> None:
     await seed(db)
-    app = create_app(Settings(care_admin_token=ADMIN), db=db, gateway=gateway, clock=FixedClock(NOW),
-                     start_scheduler=False)
-    runner, url = await start_app(app)
-    try:
-        async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {ADMIN}"}) as http:
-            async with http.get(url + "/admin/kpis?month=2026-11&scope=AM-CZJ01") as resp:
-                body = await resp.json()
-                assert resp.status == 200 and body["figures"] == CITY1 and body["scope"]["level"] == "city"
-                assert body["targets"]["complaint_rate"] == {"below": 0.05}
-            async with http.get(url + "/admin/kpis?month=2026-1") as resp:
-                assert resp.status == 400
-            async with http.get(url + "/admin/kpis?scope=AM-NOBODY") as resp:
-                assert resp.status == 404
-    finally:
-        await runner.cleanup()
+    async with admin_api(db, gateway, NOW) as (http, url):
+        async with http.get(url + "/admin/kpis?month=2026-11&scope=AM-CZJ01") as resp:
+            body = await resp.json()
+            assert resp.status == 200 and body["figures"] == CITY1 and body["scope"]["level"] == "city"
+            assert body["targets"]["complaint_rate"] == {"below": 0.05}
+        async with http.get(url + "/admin/kpis?month=2026-1") as resp:
+            assert resp.status == 400
+        async with http.get(url + "/admin/kpis?scope=AM-NOBODY") as resp:
+            assert resp.status == 404
 
 
 @pytest.mark.parametrize("day, first", [(date(2026, 12, 15), date(2026, 12, 1)),

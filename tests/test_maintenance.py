@@ -18,7 +18,6 @@ from care_scheduler import maintenance
 from care_scheduler.operations import OperationError
 from care_scheduler.runner import CampaignRunner
 from care_scheduler.scope import Scope
-from care_scheduler.service import create_app
 from carecore.clock import FixedClock
 from carecore.config import Settings
 from carecore.repository import Database
@@ -27,10 +26,9 @@ from localrun.twilio_emulator import TwilioEmulator
 from tests import factories
 from tests.action_kit import VERIFIED_A, tracker
 from tests.action_kit import run as run_action
-from tests.conftest import start_app
+from tests.conftest import admin_api
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-ADMIN = "admin-" + "m" * 24
 SETTINGS = Settings()
 WANG, DAVID, ZHAO = "+8613800138000", "+8613900139000", "+8613600136000"
 ZJ, SH = "ZJ-2M-0000001-1", "SH-155M-0000002-1"
@@ -204,29 +202,22 @@ async def test_the_assistant_names_the_window_and_marks_a_fault_reported_anyway(
 
 async def test_the_admin_api_announces_changes_and_cancels(db: Database, gateway: SmsGateway) -> None:
     await seed(db)
-    app = create_app(Settings(care_admin_token=ADMIN), db=db, gateway=gateway,
-                     clock=FixedClock(local(2026, 11, 23, 10, 0)), start_scheduler=False)
-    runner, url = await start_app(app)
-    auth = {"Authorization": f"Bearer {ADMIN}"}
-    try:
-        async with aiohttp.ClientSession(headers=auth) as http:
-            async with http.post(url + "/admin/maintenance", json={**window(), "actor": "noc"}) as resp:
-                created = await resp.json()
-                assert resp.status == 201 and created["id"] == "MW-20261123-0001" and created["version"] == 1
-                assert created["start"] == "2026-11-25T01:00:00+08:00" and created["announced_by"] == "noc"
-            async with http.post(url + "/admin/maintenance", json=window(end="2026-11-24T00:00")) as resp:
-                assert resp.status == 400 and "end after it starts" in (await resp.json())["error"]
-            async with http.post(url + "/admin/maintenance/MW-20261123-0001", json={"impact": "degraded"}) as resp:
-                changed = await resp.json()
-                assert resp.status == 200 and (changed["version"], changed["impact"]) == (2, "degraded")
-            async with http.post(url + "/admin/maintenance/MW-20261123-0001/cancel") as resp:
-                assert resp.status == 200 and (await resp.json())["cancelled_at"]
-            async with http.post(url + "/admin/maintenance/MW-20261123-0009/cancel") as resp:
-                assert resp.status == 404
-            async with http.get(url + "/admin/maintenance") as resp:
-                assert [w["id"] for w in (await resp.json())["windows"]] == ["MW-20261123-0001"]
-        async with aiohttp.ClientSession() as http:
-            async with http.post(url + "/admin/maintenance", json=window()) as resp:
-                assert resp.status == 401
-    finally:
-        await runner.cleanup()
+    async with admin_api(db, gateway, local(2026, 11, 23, 10, 0)) as (http, url):
+        async with http.post(url + "/admin/maintenance", json={**window(), "actor": "noc"}) as resp:
+            created = await resp.json()
+            assert resp.status == 201 and created["id"] == "MW-20261123-0001" and created["version"] == 1
+            assert created["start"] == "2026-11-25T01:00:00+08:00" and created["announced_by"] == "noc"
+        async with http.post(url + "/admin/maintenance", json=window(end="2026-11-24T00:00")) as resp:
+            assert resp.status == 400 and "end after it starts" in (await resp.json())["error"]
+        async with http.post(url + "/admin/maintenance/MW-20261123-0001", json={"impact": "degraded"}) as resp:
+            changed = await resp.json()
+            assert resp.status == 200 and (changed["version"], changed["impact"]) == (2, "degraded")
+        async with http.post(url + "/admin/maintenance/MW-20261123-0001/cancel") as resp:
+            assert resp.status == 200 and (await resp.json())["cancelled_at"]
+        async with http.post(url + "/admin/maintenance/MW-20261123-0009/cancel") as resp:
+            assert resp.status == 404
+        async with http.get(url + "/admin/maintenance") as resp:
+            assert [w["id"] for w in (await resp.json())["windows"]] == ["MW-20261123-0001"]
+        async with aiohttp.ClientSession() as anonymous, anonymous.post(url + "/admin/maintenance",
+                                                                      json=window()) as resp:
+            assert resp.status == 401

@@ -4,73 +4,57 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-import aiohttp
-
-from care_scheduler.service import create_app
-from carecore.clock import FixedClock
-from carecore.config import Settings
 from carecore.repository import Database
 from carecore.sms.gateway import SmsGateway
 from tests import factories
-from tests.conftest import start_app
-from tests.test_care_service import ADMIN, admin
+from tests.conftest import admin_api
+
+NOW = datetime(2026, 11, 23, 10, 30)
 
 
 async def test_admin_api_records_visits_and_lists_those_due(db: Database, gateway: SmsGateway) -> None:
     for manager in factories.MANAGERS:
         await db.managers.insert(manager)
     await db.customers.insert(factories.customer(created_at=datetime(2026, 6, 1, tzinfo=timezone.utc)))
-    app = create_app(Settings(care_admin_token=ADMIN), db=db, gateway=gateway,
-                     clock=FixedClock(datetime(2026, 11, 23, 10, 30)), start_scheduler=False)
-    runner, url = await start_app(app)
     visit = {"customer_id": "KA0000001", "manager_id": "AM-CZJ01", "visited_on": "2026-11-20",
              "contact_ids": ["0000001-01"], "notes": "走访信息中心，确认专线扩容需求"}
-    try:
-        async with aiohttp.ClientSession(headers=admin()) as http:
-            async with http.get(url + "/admin/visits/due?scope=AM-PZJ") as resp:
-                assert [(a["customer_id"], a["due_on"], a["last_visit"]) for a in (await resp.json())["accounts"]] == [
-                    ("KA0000001", "2026-07-01", None)]
-            for wrong, status in (({"visited_on": "2026-11-31"}, 400), ({"contact_ids": "0000001-01"}, 400),
-                                  ({"manager_id": "AM-NOBODY"}, 404), ({"customer_id": "KA0000099"}, 404)):
-                async with http.post(url + "/admin/visits", json={**visit, **wrong}) as resp:
-                    assert resp.status == status, wrong
-            assert await db.visits.for_customer("KA0000001") == []
-            async with http.post(url + "/admin/visits", json=visit) as resp:
-                assert resp.status == 201 and (await resp.json())["visit_id"] == "VS-20261123-0001"
-            async with http.get(url + "/admin/visits/due") as resp:
-                assert (await resp.json())["accounts"] == []
-    finally:
-        await runner.cleanup()
+    async with admin_api(db, gateway, NOW) as (http, url):
+        async with http.get(url + "/admin/visits/due?scope=AM-PZJ") as resp:
+            assert [(a["customer_id"], a["due_on"], a["last_visit"]) for a in (await resp.json())["accounts"]] == [
+                ("KA0000001", "2026-07-01", None)]
+        for wrong, status in (({"visited_on": "2026-11-31"}, 400), ({"contact_ids": "0000001-01"}, 400),
+                              ({"manager_id": "AM-NOBODY"}, 404), ({"customer_id": "KA0000099"}, 404)):
+            async with http.post(url + "/admin/visits", json={**visit, **wrong}) as resp:
+                assert resp.status == status, wrong
+        assert await db.visits.for_customer("KA0000001") == []
+        async with http.post(url + "/admin/visits", json=visit) as resp:
+            assert resp.status == 201 and (await resp.json())["visit_id"] == "VS-20261123-0001"
+        async with http.get(url + "/admin/visits/due") as resp:
+            assert (await resp.json())["accounts"] == []
 
 
 async def test_broadcasts_are_queued_to_the_senders_scope_and_cancelled_before_they_go(
         db: Database, gateway: SmsGateway) -> None:
     for manager in factories.MANAGERS:
         await db.managers.insert(manager)
-    app = create_app(Settings(care_admin_token=ADMIN), db=db, gateway=gateway,
-                     clock=FixedClock(datetime(2026, 11, 23, 10, 30)), start_scheduler=False)
-    runner, url = await start_app(app)
     promotion = {"manager_id": "AM-PZJ", "purpose": "promotion", "text_zh": "千兆专线新品上市，首年八折。",
                  "tiers": ["diamond"], "circuit_type": "internet_access"}
-    try:
-        async with aiohttp.ClientSession(headers=admin()) as http:
-            for wrong, status in (({"manager_id": "AM-CZJ01"}, 404), ({"purpose": "spam"}, 400),
-                                  ({"tiers": ["platinum"]}, 400), ({"text_zh": "短"}, 400)):
-                async with http.post(url + "/admin/broadcasts", json={**promotion, **wrong}) as resp:
-                    assert resp.status == status, wrong
-            assert await db.broadcasts.recent() == []
-            async with http.post(url + "/admin/broadcasts", json=promotion) as resp:
-                queued = await resp.json()
-            assert resp.status == 201 and queued["id"] == "BN-20261123-0001" and queued["status"] == "queued"
-            assert queued["audience"] == {"manager_ids": ["AM-CZJ01", "AM-PZJ"], "circuit_type": "internet_access",
-                                          "tiers": ["diamond"]}
-            async with http.get(url + "/admin/broadcasts") as resp:
-                assert [b["id"] for b in (await resp.json())["broadcasts"]] == [queued["id"]]
-            cancel = f"{url}/admin/broadcasts/{queued['id']}/cancel"
-            async with http.post(cancel, json={"actor": "市场部张三"}) as resp:
-                assert resp.status == 200
-            async with http.post(cancel, json={}) as resp:
-                assert resp.status == 409
-            assert (await db.broadcasts.get(queued["id"])).cancelled_by == "市场部张三"
-    finally:
-        await runner.cleanup()
+    async with admin_api(db, gateway, NOW) as (http, url):
+        for wrong, status in (({"manager_id": "AM-CZJ01"}, 404), ({"purpose": "spam"}, 400),
+                              ({"tiers": ["platinum"]}, 400), ({"text_zh": "短"}, 400)):
+            async with http.post(url + "/admin/broadcasts", json={**promotion, **wrong}) as resp:
+                assert resp.status == status, wrong
+        assert await db.broadcasts.recent() == []
+        async with http.post(url + "/admin/broadcasts", json=promotion) as resp:
+            queued = await resp.json()
+        assert resp.status == 201 and queued["id"] == "BN-20261123-0001" and queued["status"] == "queued"
+        assert queued["audience"] == {"manager_ids": ["AM-CZJ01", "AM-PZJ"], "circuit_type": "internet_access",
+                                      "tiers": ["diamond"]}
+        async with http.get(url + "/admin/broadcasts") as resp:
+            assert [b["id"] for b in (await resp.json())["broadcasts"]] == [queued["id"]]
+        cancel = f"{url}/admin/broadcasts/{queued['id']}/cancel"
+        async with http.post(cancel, json={"actor": "市场部张三"}) as resp:
+            assert resp.status == 200
+        async with http.post(cancel, json={}) as resp:
+            assert resp.status == 409
+        assert (await db.broadcasts.get(queued["id"])).cancelled_by == "市场部张三"
