@@ -20,15 +20,8 @@ from care_scheduler.broadcasts import (
     queue_broadcast,
 )
 from care_scheduler.console.i18n import translator
-from care_scheduler.console.pages import PREFIX, Viewer, db_of, form, not_found, redirect, render, viewer
+from care_scheduler.console.pages import PREFIX, Viewer, above_city, db_of, form, not_found, redirect, render
 from carecore.model import Broadcast, CircuitType, CustomerClass, Tier
-
-
-async def _sender(request: web.Request) -> Viewer:
-    seen = await viewer(request)
-    if seen.manager.level == "city":
-        not_found()
-    return seen
 
 
 async def _visible(request: web.Request, seen: Viewer) -> List[Broadcast]:
@@ -47,7 +40,7 @@ async def _page(request: web.Request, seen: Viewer, values: Dict[str, Any], tier
 
 
 async def broadcasts_page(request: web.Request) -> web.Response:
-    seen = await _sender(request)
+    seen = await above_city(request)
     return await _page(request, seen, {**{name: "" for name in FIELDS}, "purpose": "notice"}, [])
 
 
@@ -59,7 +52,7 @@ async def _posted(request: web.Request, seen: Viewer) -> tuple[Dict[str, Any], L
 
 async def broadcast_send(request: web.Request) -> web.Response:
     """Preview (``action=preview``) or send; nothing is written unless every field fits."""
-    seen = await _sender(request)
+    seen = await above_city(request)
     values, tiers = await _posted(request, seen)
     db, clock = db_of(request), request.app[CLOCK]
     preview_only = (await request.post()).get("action") != "send"
@@ -76,7 +69,7 @@ async def broadcast_send(request: web.Request) -> web.Response:
 
 
 async def broadcast_cancel(request: web.Request) -> web.Response:
-    seen = await _sender(request)
+    seen = await above_city(request)
     await form(request, seen.session)
     broadcast_id = request.match_info["broadcast_id"]
     if broadcast_id not in {b.id for b in await _visible(request, seen)}:

@@ -14,19 +14,12 @@ from aiohttp import web
 from care_scheduler import maintenance
 from care_scheduler.app_keys import CLOCK
 from care_scheduler.console.i18n import translator
-from care_scheduler.console.pages import PREFIX, Viewer, db_of, form, not_found, redirect, render, viewer
+from care_scheduler.console.pages import PREFIX, Viewer, above_city, db_of, form, not_found, redirect, render
 from care_scheduler.operations import OperationError
 from carecore.model import CircuitType, MaintenanceWindow
 
 BLANK = {"circuit_ids": "", "type": "", "province": "", "city": "", "start": "", "end": "", "impact": "interrupted",
          "description_zh": "", "description_en": ""}
-
-
-async def _planner(request: web.Request) -> Viewer:
-    seen = await viewer(request)
-    if seen.manager.level == "city":
-        not_found()
-    return seen
 
 
 async def _in_scope(request: web.Request, seen: Viewer, window: Optional[MaintenanceWindow]) -> MaintenanceWindow:
@@ -62,19 +55,19 @@ def _values_of(window: MaintenanceWindow, tz: Any) -> Dict[str, Any]:
 
 
 async def maintenance_page(request: web.Request) -> web.Response:
-    seen = await _planner(request)
+    seen = await above_city(request)
     defaults = {**BLANK, "province": seen.manager.region.province if seen.manager.level == "province" else ""}
     return _page(request, seen, await _visible(request, seen), defaults)
 
 
 async def window_page(request: web.Request) -> web.Response:
-    seen = await _planner(request)
+    seen = await above_city(request)
     window = await _in_scope(request, seen, await db_of(request).maintenance.get(request.match_info["window_id"]))
     return _page(request, seen, [], _values_of(window, request.app[CLOCK].tz), window=window)
 
 
 async def announce(request: web.Request) -> web.Response:
-    seen = await _planner(request)
+    seen = await above_city(request)
     posted = await form(request, seen.session)
     given = {k: posted.get(k, "").strip() for k in maintenance.FIELDS}
     try:
@@ -86,7 +79,7 @@ async def announce(request: web.Request) -> web.Response:
 
 
 async def window_action(request: web.Request) -> web.Response:
-    seen = await _planner(request)
+    seen = await above_city(request)
     db, clock = db_of(request), request.app[CLOCK]
     window = await _in_scope(request, seen, await db.maintenance.get(request.match_info["window_id"]))
     posted = await form(request, seen.session)

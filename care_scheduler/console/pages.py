@@ -69,6 +69,14 @@ async def operator(request: web.Request) -> Viewer:
     return seen
 
 
+async def above_city(request: web.Request) -> Viewer:
+    """A viewer at province or group level (maintenance, broadcasts); 404 for a city manager."""
+    seen = await viewer(request)
+    if seen.manager.level == "city":
+        not_found()
+    return seen
+
+
 async def in_scope(request: web.Request, seen: Viewer, record: Optional[Case]) -> Tuple[Case, Customer]:
     """A ticket or escalation and its customer, if they are in the viewer's scope; 404 otherwise."""
     customer = await db_of(request).customers.get(record.customer_id) if record else None
