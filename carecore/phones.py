@@ -56,10 +56,14 @@ def mask(number: str) -> str:
 
 # A number in a URL's query string starts with an encoded plus (twilio-python logs its lookups' URLs).
 _PHONE_IN_TEXT = re.compile(r"(%2B|(?<!\w)\+?)(\d[\d\- ]{8,16}\d)(?!\w)", re.IGNORECASE)
+# A timestamp such as "2026-12-05 11:01" has the same shape; masking it would hide when things happened.
+_DATE_IN_RUN = re.compile(r"(?<!\d)\d{4}-\d{1,2}-\d{1,2}(?!\d)")
 
 
 def _masked(match: re.Match[str]) -> str:
     sign, number = match.groups()
+    if _DATE_IN_RUN.search(number):
+        return match.group(0)
     if sign.upper() == "%2B":  # the URL keeps its encoding
         return sign + mask("+" + number)[1:]
     return mask(sign + number)

@@ -33,6 +33,7 @@ def test_masking_keeps_only_the_edges() -> None:
     assert mask("+8613800138000") == "+861******8000"
     assert "13800138000" not in mask_text("call 13800138000 or +86 139 0013 9000 now")
     assert mask_text("GET /Messages.json?To=%2B8613800138000&PageSize=20") == "GET /Messages.json?To=%2B861******8000&PageSize=20"
+    assert mask_text("138-0013-8000 at 2026-12-05 11:16:37 CST") == "138****8000 at 2026-12-05 11:16:37 CST"
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "sms to %s failed", ("+8613800138000",), None)
     MaskPhoneNumbersFilter().filter(record)
     assert record.getMessage() == "sms to +861******8000 failed"
