@@ -40,6 +40,8 @@ async def admin_record_visit(request: web.Request) -> web.Response:
         visit = await record_visit(db, customer, manager_id, contact_ids=contact_ids, today=request.app[CLOCK].today(),
                                    **texts)
     except VisitRefused as exc:
+        if exc.reason == "recorded":
+            return web.json_response({"error": str(exc)}, status=409)
         raise operations.OperationError(str(exc)) from None
     return web.json_response({"visit_id": visit.id}, status=201)
 

@@ -17,10 +17,9 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from carecore.clock import utcnow
-from carecore.model import Customer, Visit
-from carecore.repository import Database
+from carecore.model import Customer, Visit, visit_id
+from carecore.repository import Database, DuplicateRecordError
 
-UNNUMBERED = "VS-00000000-0000"  # a visit being checked has no number yet
 RECORDED_BACK_DAYS = 366  # a visit is recorded on its day, or later within a year: never ahead
 
 
@@ -38,20 +37,23 @@ class VisitDue:
 
 
 class VisitRefused(ValueError):
-    """A visit that does not fit: ``field`` names the one at fault; nothing was written."""
+    """A visit that does not fit: ``field`` names the one at fault, ``reason`` why; nothing was written."""
 
     REASONS = {"visited_on": "a date (YYYY-MM-DD) within the past year, not after today",
                "contact_ids": "ids of the customer's own contacts", "notes": "4 to 2000 characters",
-               "next_step": "at most 500 characters"}
+               "next_step": "at most 500 characters",
+               "recorded": "this manager's visit to this customer on this day is already recorded"}
 
-    def __init__(self, field: str) -> None:
-        super().__init__(f"{field}: {self.REASONS[field]}")
-        self.field = field
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        self.field = "visited_on" if reason == "recorded" else reason
+        super().__init__(f"{self.field}: {self.REASONS[reason]}")
 
 
 async def record_visit(db: Database, customer: Customer, manager_id: str, *, visited_on: str,
                        contact_ids: Iterable[str], notes: str, next_step: str, today: date) -> Visit:
-    """Record a visit to ``customer`` by ``manager_id``; the console and the admin API both call this."""
+    """Record a visit to ``customer`` by ``manager_id``; the console and the admin API both call this. A second
+    visit by the same manager on the same day is refused rather than kept twice (``visit_id``)."""
     try:
         day = date.fromisoformat(visited_on.strip())
     except ValueError:
@@ -63,12 +65,15 @@ async def record_visit(db: Database, customer: Customer, manager_id: str, *, vis
         raise VisitRefused("contact_ids")
     try:  # the model's own limits, before a number is taken
         visit = Visit.parse_obj({
-            "_id": UNNUMBERED, "customer_id": customer.id, "manager_id": manager_id, "visited_on": day.isoformat(),
+            "_id": visit_id(customer.id, manager_id, day.isoformat()), "customer_id": customer.id, "manager_id": manager_id, "visited_on": day.isoformat(),
             "contact_ids": met, "notes": notes.strip(), "next_step": next_step.strip() or None,
             "created_at": utcnow()})
     except ValidationError as exc:
         raise VisitRefused(str(exc.errors()[0]["loc"][0])) from None
-    return await db.visits.create(visit.copy(update={"id": await db.visits.next_id(today)}).to_mongo())
+    try:
+        return await db.visits.create(visit.to_mongo())
+    except DuplicateRecordError:
+        raise VisitRefused("recorded") from None
 
 
 def visit_every(customer_class: Optional[str], high_value: bool, every: Mapping[str, int]) -> int:

@@ -27,7 +27,7 @@ from care_scheduler.dataio.catalog import KINDS
 from care_scheduler.dataio.tables import TableWriter
 from carecore.clock import DEFAULT_TZ, SystemClock
 from carecore.logging_setup import setup_logging
-from carecore.model import month_key
+from carecore.model import month_key, visit_id
 from carecore.months import day_of_month, shift_month
 
 log = logging.getLogger(__name__)
@@ -330,7 +330,8 @@ async def seed_visits(db: Any, customers: int, today: date) -> int:
         for days_ago in sorted(rng.sample(range(3, 150), rng.choice((0, 1, 1, 2, 3)))):
             day = today - timedelta(days=days_ago)
             met = [c["contact_id"] for c in doc["contacts"][:rng.randint(1, 2)]]
-            await db.visits.create({"_id": await db.visits.next_id(day), "customer_id": doc["_id"],
+            await db.visits.create({"_id": visit_id(doc["_id"], doc["account_manager_id"], day.isoformat()),
+                                    "customer_id": doc["_id"],
                                     "manager_id": doc["account_manager_id"], "visited_on": day.isoformat(),
                                     "contact_ids": met, "notes": rng.choice(VISIT_NOTES),
                                     "created_at": datetime.combine(day, time(10), tzinfo=ZoneInfo(DEFAULT_TZ))})

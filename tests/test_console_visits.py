@@ -42,6 +42,10 @@ async def test_record_a_visit_and_the_visits_due_in_scope(db: Database, browser:
     assert "应拜访日期 2026-12-20" in page  # important: every 30 days
     [visit] = await db.visits.for_customer("KA0000001")
     assert visit.manager_id == "AM-CZJ01" and visit.contact_ids == ["0000001-01", "0000001-02"]
+    status, page = await browser.post("/console/customers/KA0000001/visits/new",
+                                      {"visited_on": "2026-11-20", "notes": "补记：走访信息中心"})
+    assert status == 400 and "当天对该客户的拜访已有记录" in page
+    assert "补记：走访信息中心" in page  # the form keeps what was typed
     _, page = await browser.get("/console/reports/visits")
     assert "杭州华信物流有限公司" not in page
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Sequence
 
@@ -12,6 +12,7 @@ from openpyxl import Workbook
 
 from care_scheduler.dataio.exporter import export, write_errors
 from care_scheduler.dataio.importer import Importer, ImportOptions, ImportReport
+from care_scheduler.visits import record_visit
 from carecore.clock import FixedClock
 from carecore.config import Settings
 from carecore.model import ChangeSource, ImportStatus
@@ -145,6 +146,19 @@ async def test_a_visit_history_loads_once_and_refuses_what_cannot_be(db: Databas
     assert again.counts["unchanged"] == 1 and len(await db.visits.for_customer("CRM-001")) == 1
     assert await export(db, "visits", tmp_path / "out.xlsx", clock().tz) == 1  # what export writes, import reads
     assert (await run(db, tmp_path / "out.xlsx", "visits")).counts["unchanged"] == 1
+
+
+async def test_a_visit_recorded_here_and_loaded_again_from_a_crm_stays_one(db: Database, tmp_path: Path) -> None:
+    await run(db, write(tmp_path, "m.csv", MANAGERS), "managers")
+    await run(db, write(tmp_path, "c.csv", CUSTOMERS), "customers")
+    customer = await db.customers.get("CRM-001")
+    assert customer is not None
+    await record_visit(db, customer, "ZJ-HZ", visited_on="2026-11-20", contact_ids=[], notes="走访信息中心",
+                       next_step="", today=date(2026, 12, 4))
+    history = "客户编号,拜访日期,客户经理编号,拜访纪要\nCRM-001,2026-11-20,ZJ-HZ,走访信息中心，确认扩容需求\n"
+    assert (await run(db, write(tmp_path, "v.csv", history), "visits")).counts["updated"] == 1
+    [visit] = await db.visits.for_customer("CRM-001")
+    assert visit.notes == "走访信息中心，确认扩容需求"
 
 
 async def test_a_dry_run_writes_nothing_and_reports_the_same(db: Database, tmp_path: Path) -> None:

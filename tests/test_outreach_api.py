@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from carecore.model import visit_id
 from carecore.repository import Database
 from carecore.sms.gateway import SmsGateway
 from tests import factories
@@ -28,7 +29,10 @@ async def test_admin_api_records_visits_and_lists_those_due(db: Database, gatewa
                 assert resp.status == status, wrong
         assert await db.visits.for_customer("KA0000001") == []
         async with http.post(url + "/admin/visits", json=visit) as resp:
-            assert resp.status == 201 and (await resp.json())["visit_id"] == "VS-20261123-0001"
+            assert resp.status == 201 and (await resp.json())["visit_id"] == visit_id("KA0000001", "AM-CZJ01",
+                                                                                     "2026-11-20")
+        async with http.post(url + "/admin/visits", json=visit) as resp:
+            assert resp.status == 409  # the same manager, customer and day: already recorded
         async with http.get(url + "/admin/visits/due") as resp:
             assert (await resp.json())["accounts"] == []
 

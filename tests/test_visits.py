@@ -77,3 +77,13 @@ async def test_a_visit_that_does_not_fit_names_the_field_and_writes_nothing(
         await record_visit(db, customer, "AM-CZJ01", visited_on=visited_on, contact_ids=contact_ids, notes=notes,
                            next_step="", today=TODAY)
     assert refused.value.field == field and await db.visits.for_customer("KA0000001") == []
+
+
+async def test_one_record_per_manager_customer_and_day(db: Database) -> None:
+    customer = Customer.parse_obj(factories.customer())
+    await visit(db, customer, "2026-12-04")
+    with pytest.raises(VisitRefused) as refused:
+        await visit(db, customer, "2026-12-04")
+    assert (refused.value.field, refused.value.reason) == ("visited_on", "recorded")
+    await visit(db, customer, "2026-12-04", manager="AM-PZJ")  # the province manager came along: their own visit
+    assert sorted(v.manager_id for v in await db.visits.for_customer(customer.id)) == ["AM-CZJ01", "AM-PZJ"]

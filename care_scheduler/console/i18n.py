@@ -68,6 +68,8 @@ TEXTS: Dict[str, Dict[str, str]] = {
     "visit_recorded": {"zh": "拜访已记录。", "en": "Visit recorded."},
     "visit_day_refused": {"zh": "拜访日期须为一年内、不晚于今天的日期。",
                           "en": "The visit's date must be today or within the past year."},
+    "visit_already_recorded": {"zh": "您当天对该客户的拜访已有记录。",
+                               "en": "Your visit to this customer on that day is already recorded."},
     "visit_notes_refused": {"zh": "请填写拜访纪要（4至2000字）。", "en": "Write the notes (4 to 2,000 characters)."},
     "visit_next_step_refused": {"zh": "后续安排最多500字。", "en": "The next step is 500 characters at most."},
     "visit_rule": {"zh": "大客户至少按以下周期拜访（取适用的最短周期）：",

@@ -25,7 +25,7 @@ from carecore.model import Customer
 
 FIELDS = ("visited_on", "notes", "next_step")
 REFUSALS = {"visited_on": "visit_day_refused", "contact_ids": "choose_contact", "notes": "visit_notes_refused",
-            "next_step": "visit_next_step_refused"}
+            "next_step": "visit_next_step_refused", "recorded": "visit_already_recorded"}
 COLUMNS = ("customer_id", "company", "manager", "every_days", "last_visit", "due_on", "days_overdue")
 HEADERS_ZH = ("客户编号", "客户", "客户经理", "拜访周期（天）", "上次拜访", "应拜访日期", "逾期天数")
 SHOWN = 200  # on the page; the downloads hold every one
@@ -57,7 +57,7 @@ async def visit_save(request: web.Request) -> web.Response:
                            contact_ids=values["contact_ids"], notes=values["notes"], next_step=values["next_step"],
                            today=request.app[CLOCK].today())
     except VisitRefused as exc:
-        return _form_page(request, seen, customer, values, t(REFUSALS[exc.field]), status=400)
+        return _form_page(request, seen, customer, values, t(REFUSALS[exc.reason]), status=400)
     redirect(seen.session, f"{PREFIX}/customers/{customer.id}", t("visit_recorded"))
 
 

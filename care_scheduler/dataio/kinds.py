@@ -8,7 +8,6 @@ and fails alone, naming the column at fault.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,7 +17,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ValidationError
 
 from care_scheduler.dataio import values as v
-from carecore.model import AccountManager, BillDeliveryRecord, Customer, UsageMonth, Visit
+from carecore.model import AccountManager, BillDeliveryRecord, Customer, UsageMonth, Visit, visit_id
 
 Doc = Dict[str, Any]
 
@@ -336,8 +335,7 @@ class Visits(Kind):
     FIELDS = ("contact_ids", "notes", "next_step")
 
     def doc_id(self, row: Doc) -> str:
-        digest = hashlib.blake2b(f"{row['customer_id']}|{row['manager_id']}".encode(), digest_size=5).hexdigest()
-        return f"VS-{row['visited_on'].replace('-', '')}-{digest}"
+        return visit_id(row["customer_id"], row["manager_id"], row["visited_on"])
 
     def apply(self, doc: Optional[Doc], row: Doc, ctx: Context) -> Tuple[Doc, Applied]:
         self.need(row, doc is None)

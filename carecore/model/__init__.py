@@ -78,4 +78,4 @@ from carecore.model.tickets import (
     TicketKind,
     TicketStatus,
 )
-from carecore.model.visits import VISIT_ID_PATTERN, Visit
+from carecore.model.visits import VISIT_ID_PATTERN, Visit, visit_id

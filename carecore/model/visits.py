@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime
 from typing import List, Optional
 
@@ -9,9 +10,16 @@ from pydantic import Field, constr, validator
 
 from carecore.model.base import ID_PATTERN, Model
 
-# VS-<day>-<number> when recorded here; VS-<day>-<10 hex> when imported, from the customer and manager
+# VS-<day>-<10 hex> from the customer and manager (visit_id); numbered VS-<day>-<nnnn> ids stay valid
 VISIT_ID_PATTERN = r"^VS-[0-9]{8}-([0-9]{4,6}|[0-9a-f]{10})$"
 ContactId = constr(max_length=40)
+
+
+def visit_id(customer_id: str, manager_id: str, visited_on: str) -> str:
+    """A visit is one manager meeting one customer on one day: the console, the admin API and an imported
+    history name it alike, so a visit recorded here and loaded again from a CRM stays one record."""
+    digest = hashlib.blake2b(f"{customer_id}|{manager_id}".encode(), digest_size=5).hexdigest()
+    return f"VS-{visited_on.replace('-', '')}-{digest}"
 
 
 class Visit(Model):

@@ -6,15 +6,12 @@ from datetime import date
 from typing import Any, Dict, List, Optional, Sequence
 
 from carecore.model import Visit
-from carecore.repository.base import Repository, next_daily_id
+from carecore.repository.base import Repository
 from carecore.repository.errors import validated, write_errors
 
 
 class VisitRepository(Repository):
     collection_name = "visits"
-
-    async def next_id(self, day: date) -> str:
-        return await next_daily_id(self._db, "VS", day)
 
     async def create(self, data: Any) -> Visit:
         visit = validated(Visit, self.collection_name, data)
