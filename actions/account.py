@@ -16,7 +16,16 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import Identity, verified_action
 from actions.services import Services
 from carecore.months import after_bill_day, parse_month, shift_month
-from carecore.texts import bullet_lines, change_from_previous, customer_classes, fmt_date, fmt_time, label, yuan
+from carecore.texts import (
+    bullet_lines,
+    change_from_previous,
+    customer_classes,
+    fmt_date,
+    fmt_time,
+    label,
+    month_label,
+    yuan,
+)
 
 log = logging.getLogger(__name__)
 
@@ -53,18 +62,27 @@ async def answer_account_manager(svc: Services, tracker: Tracker, dispatcher: Co
 
 async def answer_usage(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher,
                        who: Identity, lang: str) -> List[Dict[str, Any]]:
-    today = svc.clock.today()
+    """A month not billed yet ("本月账单", or last month before its bill day) is answered with when it will
+    be, then the latest bill there is: what the customer asking wants to know."""
+    today, customer = svc.clock.today(), who[0]
     month = parse_month(tracker.get_slot("month"), today) or parse_month("上个月", today)
     assert month is not None
-    usage = await svc.db.usage.get(who[0].id, month)
+    usage = await svc.db.usage.get(customer.id, month)
     if usage is None:
-        dispatcher.utter_message(response="utter_usage_missing", month=month)
-        return [SlotSet("month", None)]
-    year, mon = (int(x) for x in month.split("-"))
-    previous = await svc.db.usage.get(who[0].id, shift_month(month, -1))
+        issued_on = after_bill_day(month, customer.billing.bill_day, 0)
+        if today >= issued_on:
+            dispatcher.utter_message(response="utter_usage_missing", month=month_label(month, lang))
+            return [SlotSet("month", None)]
+        dispatcher.utter_message(response="utter_usage_not_yet", month=month_label(month, lang),
+                                 issued_on=fmt_date(issued_on, lang))
+        latest = await svc.db.usage.history(customer.id, months=1)
+        if not latest:
+            return [SlotSet("month", None)]
+        usage, month = latest[0], latest[0].month
+    previous = await svc.db.usage.get(customer.id, shift_month(month, -1))
     dispatcher.utter_message(
         response="utter_usage_report",
-        month=month if lang == "en" else f"{year}年{mon}",
+        month=month_label(month, lang),
         voice_minutes=f"{usage.voice_minutes:,}",
         data_gb=f"{usage.data_mb / 1024:,.1f}",
         sms_count=f"{usage.sms_count:,}",
@@ -72,7 +90,7 @@ async def answer_usage(svc: Services, tracker: Tracker, dispatcher: CollectingDi
         change=change_from_previous(usage.amount_fen, previous.amount_fen if previous else None, lang),
     )
     if usage.owed_fen is not None:  # billing has said what was paid
-        due_on = after_bill_day(month, who[0].billing.bill_day, svc.settings.payment_due_days)
+        due_on = after_bill_day(month, customer.billing.bill_day, svc.settings.payment_due_days)
         state = "paid" if usage.owed_fen == 0 else ("overdue" if today > due_on else "due")
         dispatcher.utter_message(response=f"utter_bill_{state}", owed=yuan(usage.owed_fen),
                                  due_on=fmt_date(due_on, lang))

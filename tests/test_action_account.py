@@ -29,9 +29,18 @@ async def test_usage_for_a_named_month_with_change(svc: Services, domain) -> Non
     assert slots_of(events) == {"month": None}
     # no month given: the last complete month (Oct 2026 on 23 Nov); English variant
     messages, _ = await run(account.ActionUsage(), tracker(slots=VERIFIED_A_EN), domain)
-    assert only(messages)["month"] == "2026-10" and only(messages)["change"] == "+28.9% vs the previous month"
+    assert only(messages)["month"] == "October 2026" and only(messages)["change"] == "+28.9% vs the previous month"
     messages, _ = await run(account.ActionUsage(), tracker(slots={**VERIFIED_A, "month": "March"}), domain)
-    assert only(messages) == {**only(messages), "response": "utter_usage_missing", "month": "2026-03"}
+    assert only(messages) == {**only(messages), "response": "utter_usage_missing", "month": "2026年3月"}
+
+
+async def test_a_month_not_billed_yet_says_when_it_will_be_then_gives_the_latest(svc: Services, domain) -> None:
+    # bill day 31, the clock 23 November: November's bill is issued on 31 December
+    messages, events = await run(account.ActionUsage(), tracker(slots={**VERIFIED_A, "month": "本月"}), domain)
+    assert [m["response"] for m in messages] == ["utter_usage_not_yet", "utter_usage_report"]
+    assert (messages[0]["month"], messages[0]["issued_on"]) == ("2026年11月", "2026年12月31日")
+    assert messages[1]["month"] == "2026年10月" and messages[1]["amount"] == "12,888.00"
+    assert slots_of(events) == {"month": None}
 
 
 async def test_usage_says_whether_the_bill_is_paid_once_billing_has_said(svc: Services, domain) -> None:
