@@ -16,6 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import Identity, verified_action
 from actions.services import Services
 from carecore.months import after_bill_day, parse_month, shift_month
+from carecore.phones import readable
 from carecore.texts import (
     bullet_lines,
     change_from_previous,
@@ -56,7 +57,7 @@ async def answer_account_manager(svc: Services, tracker: Tracker, dispatcher: Co
         dispatcher.utter_message(response="utter_escalation_unverified")
         return []
     dispatcher.utter_message(response="utter_account_manager", manager_name=manager.name,
-                             manager_mobile=manager.mobile, manager_email=manager.email)
+                             manager_mobile=readable(manager.mobile, lang), manager_email=manager.email)
     return []
 
 

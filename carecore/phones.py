@@ -40,6 +40,14 @@ def as_dialled(e164: str, region: str = DEFAULT_REGION) -> str:
     return phonenumbers.format_out_of_country_calling_number(phonenumbers.parse(e164), region)
 
 
+def readable(e164: str, lang: str) -> str:
+    """A stored number as a person reads it in a reply: as dialled in China ("139 2000 2002") in Chinese,
+    internationally ("+86 139 2000 2002") in English, whose readers may be abroad."""
+    if lang == "en":
+        return phonenumbers.format_number(phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return as_dialled(e164)
+
+
 _UNKNOWN = phonenumbers.PhoneNumberType.UNKNOWN
 _MOBILE_TYPES = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
 

@@ -18,7 +18,7 @@ async def test_account_summary_and_manager(svc: Services, domain) -> None:
     assert "2M数字电路" in m["services"]
     messages, _ = await run(account.ActionAccountManager(), tracker(slots=VERIFIED_A_EN), domain)
     m = only(messages)
-    assert (m["manager_name"], m["manager_mobile"]) == ("林海燕", "+8613920000001")
+    assert (m["manager_name"], m["manager_mobile"]) == ("林海燕", "+86 139 2000 0001")
 
 
 async def test_usage_for_a_named_month_with_change(svc: Services, domain) -> None:

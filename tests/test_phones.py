@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from carecore.phones import InvalidPhoneNumber, MaskPhoneNumbersFilter, as_dialled, mask, mask_text, to_e164
+from carecore.phones import InvalidPhoneNumber, MaskPhoneNumbersFilter, as_dialled, mask, mask_text, readable, to_e164
 
 
 @pytest.mark.parametrize("raw", ["13800138000", "138 0013 8000", "+86 138-0013-8000", "008613800138000"])
@@ -27,6 +27,11 @@ def test_landline_allowed_when_not_mobile_only() -> None:
 def test_spreadsheets_get_numbers_as_dialled_from_china_never_starting_with_a_plus() -> None:
     assert as_dialled("+8613800138000") == "138 0013 8000"
     assert as_dialled("+16502530000") == "00 1 650-253-0000"
+
+
+def test_replies_show_numbers_as_their_reader_dials_them() -> None:
+    assert (readable("+8613920000001", "zh"), readable("+8613920000001", "en")) == ("139 2000 0001",
+                                                                                     "+86 139 2000 0001")
 
 
 def test_masking_keeps_only_the_edges() -> None:
