@@ -63,9 +63,10 @@ async def record_visit(db: Database, customer: Customer, manager_id: str, *, vis
     met = sorted(set(contact_ids))
     if any(customer.contact(contact_id) is None for contact_id in met):
         raise VisitRefused("contact_ids")
-    try:  # the model's own limits, before a number is taken
+    try:  # the model's own limits
         visit = Visit.parse_obj({
-            "_id": visit_id(customer.id, manager_id, day.isoformat()), "customer_id": customer.id, "manager_id": manager_id, "visited_on": day.isoformat(),
+            "_id": visit_id(customer.id, manager_id, day.isoformat()), "customer_id": customer.id,
+            "manager_id": manager_id, "visited_on": day.isoformat(),
             "contact_ids": met, "notes": notes.strip(), "next_step": next_step.strip() or None,
             "created_at": utcnow()})
     except ValidationError as exc:
