@@ -49,7 +49,6 @@ def identity_slots(customer: Customer, contact: Contact) -> List[Dict[str, Any]]
         SlotSet("contact_name", contact.name),
         SlotSet("company_name", customer.company_name),
         SlotSet("profile_language", contact.language),
-        SlotSet("language", contact.language),
     ]
 
 

@@ -36,8 +36,8 @@ class ActionSessionStart(Action):
             except DatabaseError:
                 log.exception("profile lookup failed; session starts unverified")
                 found = None
-            if found:
-                events.extend(identity_slots(*found))
+            if found:  # replies start in the contact's language; their messages may switch it
+                events.extend([*identity_slots(*found), SlotSet("language", found[1].language)])
             else:
                 log.info("conversation of unregistered number %s", mask(phone))
         else:

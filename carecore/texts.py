@@ -130,9 +130,12 @@ def detect_language(text: Optional[str]) -> Optional[str]:
 
 
 def reply_language(text: Optional[str], profile_language: Optional[str], current: Optional[str]) -> Optional[str]:
-    """The conversation's reply language after a message, if it changes: the profile's once the customer
-    is identified, else the message's; a message in neither script (a code, a number) keeps it."""
-    wanted = profile_language or detect_language(text)
+    """The conversation's reply language after a message, if it changes: the language the customer writes
+    in, whatever the profile says. A message in neither script (a code, a number) keeps it, and so does a
+    lone English word ("OK", "SLA") from a contact who prefers Chinese, since Chinese writers use those too."""
+    wanted = detect_language(text)
+    if wanted == "en" and profile_language == "zh" and len(_LATIN_WORD.findall(text or "")) < 2:
+        return None
     return wanted if wanted and wanted != current else None
 
 

@@ -69,9 +69,10 @@ async def test_a_chat_counts_for_group_until_verified(svc: Services, emulator) -
     ({"language": "zh"}, "what's my bill", "en"),
     ({"language": "en"}, "我们的专线又down了", "zh"),
     ({"language": "en"}, "123456", None),  # a code keeps the language
-    ({"language": "zh", "profile_language": "zh"}, "hello", None),  # the profile wins
-    ({"language": "zh", "profile_language": "en"}, "你好", "en"),
+    ({"language": "zh", "profile_language": "zh"}, "OK", None),  # a lone English word, from a Chinese writer
+    ({"language": "zh", "profile_language": "zh"}, "who is my manager", "en"),  # the message, not the profile
+    ({"language": "en", "profile_language": "en"}, "你好", "zh"),
 ])
-async def test_the_reply_language_follows_the_profile_else_the_message(slots, text, expected) -> None:
+async def test_the_reply_language_follows_the_message(slots, text, expected) -> None:
     events = await session.ActionSetLanguage().run(CollectingDispatcher(), tracker(slots=slots, text=text), {})
     assert events == ([{"event": "slot", "name": "language", "value": expected, "timestamp": None}] if expected else [])
