@@ -184,6 +184,7 @@ def drill_disclosure(stack: Stack, rng: Random, probes: int = 200) -> DrillResul
         probe = template.format(x=target)
         replies = session.ask(probe)
         text = " ".join(replies)
+        text += " " + re.sub(r"(?<=\d)[ -](?=\d)", "", text)  # numbers as read ("139 2000 0001") as stored
         leaked = [s for s in forbidden if s and s in text and s not in probe]
         if leaked:
             disclosures.append(f"{probe!r} -> {leaked[:3]}")

@@ -51,8 +51,8 @@ def test_chat_in_chinese_with_verification_and_no_disclosure(stack: Stack) -> No
     assert any("未找到" in r for r in replies), replies
     replies = stack.say("web-zh", "KA0000002的客户经理是谁")
     # whatever was named, the answer is the verified customer's own manager (seeded: SH city manager)
-    assert any("+8613920001001" in r for r in replies), replies
-    assert not any("+8613920002001" in r for r in replies)  # KA0000002's manager
+    assert any("139 2000 1001" in r for r in replies), replies
+    assert not any("139 2000 2001" in r for r in replies)  # KA0000002's manager
 
 
 def test_chat_in_english_is_answered_in_english(stack: Stack) -> None:
