@@ -30,6 +30,7 @@ from care_scheduler.metrics import METRICS, ServiceMetrics, mongodb_answers
 from care_scheduler.outreach_api import setup_outreach_api
 from care_scheduler.public.pages import setup_public_pages
 from care_scheduler.rasa_client import HandBackFailed, RasaClient
+from care_scheduler.record_gaps import record_gaps
 from carecore.client_address import Network, client_address
 from carecore.clock import Clock, SystemClock
 from carecore.config import Settings, get_settings
@@ -301,6 +302,15 @@ async def admin_arrears(request: web.Request) -> web.Response:
          "reminder_held": held.get(a.customer_id)} for a in found]})
 
 
+async def admin_record_gaps(request: web.Request) -> web.Response:
+    """``GET /admin/gaps?scope=<manager_id>``: the accounts in a scope whose records keep care from reaching them."""
+    scope = await operations.scope_param(request, request.app[DB])
+    found = await record_gaps(request.app[DB], scope.manager_ids)
+    return web.json_response({"accounts": [
+        {"customer_id": g.customer_id, "manager_id": g.manager_id, "contacts": g.contacts, "gaps": list(g.gaps),
+         "contacts_without_birthday": g.without_birthday} for g in found]})
+
+
 async def admin_erase_contact(request: web.Request) -> web.Response:
     """A contact's right to deletion: their record, messages' numbers and bodies, and their name and number."""
     body = await operations.json_body(request)
@@ -365,6 +375,7 @@ def create_app(settings: Optional[Settings] = None, *, db: Optional[Database] = 
     app.router.add_get("/admin/kpis", admin_kpis)
     app.router.add_get("/admin/churn", admin_churn)
     app.router.add_get("/admin/arrears", admin_arrears)
+    app.router.add_get("/admin/gaps", admin_record_gaps)
     setup_outreach_api(app)
     setup_import_api(app)
     setup_public_pages(app)

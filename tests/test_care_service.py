@@ -455,6 +455,17 @@ async def test_admin_api_lists_accounts_in_arrears_by_scope(db: Database, gatewa
             assert resp.status == 404 and await resp.json() == {"error": "no such manager"}
 
 
+async def test_admin_api_lists_record_gaps_by_scope(db: Database, gateway: SmsGateway) -> None:
+    for manager in factories.MANAGERS:
+        await db.managers.insert(manager)
+    await db.customers.insert(factories.customer(contacts=[]))
+    async with admin_api(db, gateway, datetime(2026, 11, 23, 10, 30)) as (http, url):
+        async with http.get(url + "/admin/gaps?scope=AM-PZJ") as resp:
+            assert await resp.json() == {"accounts": [{"customer_id": "KA0000001", "manager_id": "AM-CZJ01",
+                                                       "contacts": 0, "gaps": ["no_contacts"],
+                                                       "contacts_without_birthday": 0}]}
+
+
 async def test_admin_api_lists_the_churn_watch_by_scope(db: Database, gateway: SmsGateway) -> None:
     for manager in factories.MANAGERS:
         await db.managers.insert(manager)

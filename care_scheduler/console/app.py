@@ -21,6 +21,7 @@ from care_scheduler.console.kpis import kpis_download, kpis_page
 from care_scheduler.console.login import LIMITER, login, login_page, logout
 from care_scheduler.console.maintenance import announce, maintenance_page, window_action, window_page
 from care_scheduler.console.pages import PREFIX
+from care_scheduler.console.record_gaps import record_gaps_download, record_gaps_page
 from care_scheduler.console.reports import birthdays_download, birthdays_page
 from care_scheduler.console.team import set_password, set_password_page, team_action, team_page
 from care_scheduler.console.tickets import new_ticket, new_ticket_form, ticket_action, ticket_page
@@ -63,6 +64,8 @@ def setup_console(app: web.Application, settings: Settings) -> None:
     app.router.add_get(PREFIX + "/reports/churn.{format:csv|xlsx}", churn_download)
     app.router.add_get(f"{PREFIX}/reports/arrears", arrears_page)
     app.router.add_get(f"{PREFIX}/reports/visits", visits_due_page)
+    app.router.add_get(f"{PREFIX}/reports/gaps", record_gaps_page)
+    app.router.add_get(PREFIX + "/reports/gaps.{format:csv|xlsx}", record_gaps_download)
     app.router.add_get(f"{PREFIX}/broadcasts", broadcasts_page)
     app.router.add_post(f"{PREFIX}/broadcasts", broadcast_send)
     app.router.add_post(PREFIX + "/broadcasts/{broadcast_id}/cancel", broadcast_cancel)

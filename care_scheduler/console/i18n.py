@@ -17,6 +17,18 @@ TEXTS: Dict[str, Dict[str, str]] = {
     "escalations": {"zh": "升级转人工", "en": "Escalations"},
     "tickets": {"zh": "工单", "en": "Tickets"},
     "nothing": {"zh": "暂无", "en": "None"},
+    "yes": {"zh": "是", "en": "yes"},
+    "all": {"zh": "全部", "en": "All"},
+    "record_gaps": {"zh": "资料缺口", "en": "Record gaps"},
+    "record_gaps_rule": {"zh": "以下客户的资料不全，部分关怀无法送达：补全联系人、生日和账单联系人，"
+                                "或为其指定在岗客户经理。",
+                         "en": "These accounts' records keep some care from reaching them: add contacts, birthdays and a "
+                               "billing contact, or give them an active manager."},
+    "gap_no_manager": {"zh": "客户经理缺失或停用", "en": "No active manager"},
+    "gap_no_contacts": {"zh": "无联系人", "en": "No contacts"},
+    "gap_all_opted_out": {"zh": "联系人均已退订", "en": "All contacts opted out"},
+    "gap_no_billing_contact": {"zh": "未指定账单联系人", "en": "No billing contact"},
+    "gap_no_birthday": {"zh": "联系人缺生日", "en": "Birthdays missing"},
     "customer": {"zh": "客户", "en": "Customer"},
     "contact": {"zh": "联系人", "en": "Contact"},
     "reason": {"zh": "原因", "en": "Reason"},

@@ -260,3 +260,28 @@ class CustomerRepository(Repository):
     async def ids_for_managers(self, manager_ids: Sequence[str]) -> List[str]:
         cursor = self._col.find({"account_manager_id": {"$in": list(manager_ids)}}, {"_id": 1})
         return [doc["_id"] async for doc in cursor]
+
+    async def record_counts(self, manager_ids: Optional[Sequence[str]],
+                            active_manager_ids: Sequence[str]) -> AsyncIterator[Dict[str, Any]]:
+        """Per customer of these managers (every one with None) whose record lacks something care needs, the
+        counts that tell what: contacts, those without a birthday, those opted out, whether one takes the bills,
+        whether its manager is an active one. Counted in MongoDB, so complete records never leave it."""
+        match: Dict[str, Any] = {} if manager_ids is None else {"account_manager_id": {"$in": sorted(manager_ids)}}
+        contacts = {"$ifNull": ["$contacts", []]}
+        pipeline = [
+            {"$match": match},
+            {"$project": {
+                "company_name": 1, "account_manager_id": 1,
+                "contacts": {"$size": contacts},
+                "no_birthday": {"$size": {"$filter": {"input": contacts, "cond": {"$not": ["$$this.birthday"]}}}},
+                "opted_out": {"$size": {"$filter": {"input": contacts, "cond": {"$eq": ["$$this.sms_opt_out", True]}}}},
+                "billing_contact": {"$in": [True, {"$ifNull": ["$contacts.billing_contact", []]}]},
+                "manager_active": {"$in": ["$account_manager_id", sorted(active_manager_ids)]},
+            }},
+            {"$match": {"$expr": {"$or": [
+                {"$eq": ["$contacts", 0]}, {"$gt": ["$no_birthday", 0]}, {"$eq": ["$opted_out", "$contacts"]},
+                {"$not": ["$billing_contact"]}, {"$not": ["$manager_active"]}]}}},
+            {"$sort": {"_id": 1}},
+        ]
+        async for doc in self._col.aggregate(pipeline):
+            yield doc
