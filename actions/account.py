@@ -36,7 +36,7 @@ Answer = Callable[[Services, Tracker, CollectingDispatcher, Identity, str], Awai
 async def answer_account_summary(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher,
                                  who: Identity, lang: str) -> List[Dict[str, Any]]:
     customer, contact = who
-    manager = await svc.db.managers.get(customer.account_manager_id)
+    manager = await svc.db.managers.acting(customer.account_manager_id)
     kinds = sorted({label("circuit_type", c.type, lang) for c in customer.services})
     sep = ", " if lang == "en" else "、"
     dispatcher.utter_message(
@@ -52,7 +52,7 @@ async def answer_account_summary(svc: Services, tracker: Tracker, dispatcher: Co
 
 async def answer_account_manager(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher,
                                  who: Identity, lang: str) -> List[Dict[str, Any]]:
-    manager = await svc.db.managers.get(who[0].account_manager_id)
+    manager = await svc.db.managers.acting(who[0].account_manager_id)
     if manager is None:
         dispatcher.utter_message(response="utter_escalation_unverified")
         return []

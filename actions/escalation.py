@@ -42,7 +42,7 @@ async def escalate(svc: Services, tracker: Tracker, dispatcher: CollectingDispat
     """Record, notify the manager once, tell the customer, pause. Reused by urgent complaints."""
     customer, contact = who
     lang = lang_of(tracker)
-    manager = await svc.db.managers.get(customer.account_manager_id)
+    manager = await svc.db.managers.acting(customer.account_manager_id)
     existing = await svc.db.escalations.open_for_sender(tracker.sender_id)
     if existing is not None:  # already waiting for a call-back: do not page the manager twice
         escalation = existing
@@ -52,7 +52,7 @@ async def escalate(svc: Services, tracker: Tracker, dispatcher: CollectingDispat
         contact_by = callback_deadline(now_local, svc.settings.business_hours, svc.settings.escalation_contact_hours)
         escalation = await svc.db.escalations.create({
             "_id": await svc.db.escalations.next_id(now_local.date()),
-            "customer_id": customer.id, "contact_id": contact.contact_id, "manager_id": customer.account_manager_id,
+            "customer_id": customer.id, "contact_id": contact.contact_id, "manager_id": manager.id if manager else customer.account_manager_id,
             "sender_id": tracker.sender_id, "channel": tracker.get_latest_input_channel(), "reason": reason,
             "summary": transcript_summary(tracker, 500) or "-", "ticket_id": ticket_id, "contact_by": contact_by,
             "created_at": now, "updated_at": now,

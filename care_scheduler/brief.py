@@ -2,20 +2,21 @@
 
 Birthdays today and tomorrow, open tickets (SLA risks marked), follow-ups (回访) owed, pending bill
 claims, open complaints, accounts whose bill fell overdue yesterday, visits due (named when due today)
-and the console link; nothing to report, nothing sent. Key ``brief:<manager>:<date>``.
+and the console link; nothing to report, nothing sent. Key ``brief:<manager>:<date>``. A deactivated
+manager gets none; their accounts are in the brief of whoever acts for them (``acting_manager``).
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import AsyncIterator, List, Sequence
+from typing import AsyncIterator, Dict, List, Sequence
 from zoneinfo import ZoneInfo
 
 from care_scheduler.arrears import newly_overdue
 from care_scheduler.calendar import is_birthday
 from care_scheduler.planning import PlanContext, Planned, render_into
 from care_scheduler.visits import due_among
-from carecore.model import AccountManager, Customer, Ticket
+from carecore.model import AccountManager, Customer, Ticket, acting_manager
 from carecore.texts import yuan
 
 KIND = "brief"
@@ -37,8 +38,9 @@ def at_sla_risk(ticket: Ticket, ctx: PlanContext) -> bool:
     return ticket.sla is not None and any(due - ctx.now <= AT_RISK for due in ticket.sla.unmet())
 
 
-async def _brief_for(ctx: PlanContext, manager: AccountManager) -> Planned | None:
-    docs = [doc async for doc in ctx.db.customers.stream({"account_manager_id": manager.id})]
+async def _brief_for(ctx: PlanContext, manager: AccountManager, books: List[str]) -> Planned | None:
+    """``books``: the managers whose accounts this one answers for, their own first."""
+    docs = [doc async for doc in ctx.db.customers.stream({"account_manager_id": {"$in": books}})]
     customers: List[Customer] = [Customer.parse_obj(doc) for doc in docs]
     if not customers:
         return None
@@ -82,7 +84,12 @@ async def _brief_for(ctx: PlanContext, manager: AccountManager) -> Planned | Non
 
 
 async def plan_briefs(ctx: PlanContext) -> AsyncIterator[Planned]:
-    for manager in sorted(ctx.managers.values(), key=lambda m: m.id):
-        plan = await _brief_for(ctx, manager)
+    books: Dict[str, List[str]] = {}
+    for manager_id in sorted(ctx.managers):
+        acting = acting_manager(manager_id, ctx.managers)
+        if acting is not None:
+            books.setdefault(acting.id, []).append(manager_id)
+    for manager_id, ids in sorted(books.items()):
+        plan = await _brief_for(ctx, ctx.managers[manager_id], sorted(ids, key=lambda i: i != manager_id))
         if plan is not None:
             yield plan

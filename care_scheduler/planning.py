@@ -17,7 +17,7 @@ from care_scheduler.templates import TemplateError, render
 from carecore.clock import utcnow
 from carecore.config import Settings
 from carecore.links import LinkSigner, Purpose, signer_for
-from carecore.model import UNFINISHED_VALUES, AccountManager, Contact, Customer, SendRecord
+from carecore.model import UNFINISHED_VALUES, AccountManager, Contact, Customer, SendRecord, acting_manager
 from carecore.repository import Database
 from carecore.sms.message import Sms
 
@@ -106,7 +106,7 @@ class PlanContext:
         return customer, contact
 
     def manager_values(self, customer: Customer) -> Dict[str, str]:
-        manager = self.managers.get(customer.account_manager_id)
+        manager = acting_manager(customer.account_manager_id, self.managers)
         return {"manager_name": manager.name if manager else "-",
                 "manager_mobile": manager.mobile if manager else "10000"}
 

@@ -4,9 +4,9 @@ CRM's data learns which accounts care cannot reach before a campaign quietly pas
 A campaign skips what it cannot do and says so only in its own report: a contact without a birthday is
 never greeted, an account whose contacts all opted out gets no greeting or promotion, one with no
 contacts gets no SMS at all and cannot be verified by the assistant, one without a billing contact has
-its usage SMS and payment reminders sent to its first contact, and one whose manager is missing or
-deactivated has its escalations and briefs reach no one. The console lists them, the admin API gives
-them, and `reassign` on the team page or an import mends them.
+its usage SMS and payment reminders sent to its first contact, and one whose manager is deactivated is
+answered for by the manager above (``acting_manager``) until someone reassigns it. The console lists
+them, the admin API gives them, and `reassign` on the team page or an import mends them.
 """
 
 from __future__ import annotations
@@ -28,9 +28,6 @@ class RecordGaps:
     contacts: int
     gaps: Tuple[str, ...]  # of GAPS, in its order
     without_birthday: int  # contacts without one
-
-    def has(self, gap: str) -> bool:
-        return gap in self.gaps
 
 
 async def record_gaps(db: Database, manager_ids: Optional[Iterable[str]]) -> List[RecordGaps]:

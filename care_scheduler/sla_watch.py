@@ -144,7 +144,7 @@ async def _overdue_followups(ctx: PlanContext) -> AsyncIterator[Planned]:
         customer = await ctx.db.customers.get(ticket.customer_id)
         assert ticket.followup is not None and ticket.survey is not None
         chain = await ctx.db.managers.chain(ticket.followup.manager_id)
-        above = [m for m in chain[1:] if m.level in ("province", "group")]
+        above = [m for m in chain[1:] if m.level in ("province", "group") and m.active]
         if customer is None or not above:
             continue
         tz = ZoneInfo(ctx.settings.timezone)
@@ -175,7 +175,8 @@ async def plan_sla_watch(ctx: PlanContext) -> AsyncIterator[Planned]:
             continue
         customer, contact = found
         if customer.account_manager_id not in chains:
-            chains[customer.account_manager_id] = await ctx.db.managers.chain(customer.account_manager_id)
+            chains[customer.account_manager_id] = [  # a deactivated manager's alerts go to the next one up
+                m for m in await ctx.db.managers.chain(customer.account_manager_id) if m.active]
         for alert in alerts:
             if await _already_done(ctx, ticket, alert[0]):
                 continue

@@ -91,8 +91,9 @@ async def record_answer(db: Database, settings: Settings, ticket: Ticket, answer
     followup = None
     if answer.score <= LOW_SCORE:
         customer = await db.customers.get(ticket.customer_id)
+        owner = await db.managers.acting(customer.account_manager_id) if customer is not None else None
         if customer is not None:
-            followup = FollowUp(manager_id=customer.account_manager_id, opened_at=now,
+            followup = FollowUp(manager_id=owner.id if owner else customer.account_manager_id, opened_at=now,
                                 due=now + timedelta(hours=settings.followup_hours))
     note = f"survey answered by {answer.channel.value}: {answer.score}/5" + (f" — {comment}" if comment else "")
     event = TicketEvent(at=now, actor=actor, action="survey_answer", note=note[:2000])

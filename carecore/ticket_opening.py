@@ -74,9 +74,9 @@ async def page_manager(db: Database, gateway: SmsGateway, settings: Settings, cl
     """One SMS to the account manager for an urgent ticket someone else opened (its id is the key)."""
     if ticket.priority != Priority.urgent or ticket.sla is None:
         return
-    manager = await db.managers.get(customer.account_manager_id)
+    manager = await db.managers.acting(customer.account_manager_id)
     if manager is None:
-        log.error("ticket %s: manager %s not found; nobody paged", ticket.id, customer.account_manager_id)
+        log.error("ticket %s: no active manager for %s; nobody paged", ticket.id, customer.account_manager_id)
         return
     circuit = f"，电路{ticket.circuit_id}" if ticket.circuit_id else ""
     deadline = "响应" if ticket.kind == TicketKind.fault else "答复"

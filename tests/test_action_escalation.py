@@ -25,6 +25,16 @@ async def test_escalation_pages_the_manager_once_and_pauses(svc: Services, domai
     assert "+8613800138000" in pages[0]["body"]  # the manager needs the number to call back
 
 
+async def test_a_leavers_customer_is_handed_to_the_supervisor(svc: Services, domain, emulator) -> None:
+    emu, _ = emulator
+    await svc.db.managers.set_active("AM-CZJ01", False)  # left; the accounts are not reassigned yet
+    messages, _ = await run(escalation.ActionEscalate(), tracker(slots=VERIFIED_A, intent="request_human"), domain)
+    assert only(messages)["manager_name"] == "周敏"
+    stored = await svc.db.escalations.open_for_sender("chat-user-1")
+    assert stored is not None and stored.manager_id == "AM-PZJ"
+    assert [x["to"] for x in emu.messages.values()] == ["+8613910000001"]
+
+
 async def test_escalation_outside_business_hours_promises_next_morning(svc: Services, domain, clock) -> None:
     clock.set(datetime(2026, 11, 27, 20, 30))  # Friday evening
     messages, _ = await run(escalation.ActionEscalate(), tracker(slots=VERIFIED_A_EN), domain)

@@ -141,6 +141,12 @@ async def test_manager_hierarchy(db: Database) -> None:
         await db.managers.insert({**factories.MANAGERS[2], "_id": "AM-CZJ02", "mobile": "+8613920000002",
                                   "supervisor_id": None})
     assert "supervisor_id" in str(info.value)
+    assert (await db.managers.acting("AM-CZJ01")).id == "AM-CZJ01"
+    for leaver, acting in (("AM-CZJ01", "AM-PZJ"), ("AM-PZJ", "AM-G001"), ("AM-G001", None)):
+        await db.managers.set_active(leaver, False)  # each deactivated in turn: the next one up answers
+        found = await db.managers.acting("AM-CZJ01")
+        assert (found.id if found else None) == acting
+    assert await db.managers.acting("AM-NOBODY") is None
 
 
 async def test_usage_round_trip_and_history(db: Database) -> None:

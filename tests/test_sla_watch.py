@@ -173,6 +173,19 @@ async def test_daily_brief_content_and_nothing_for_nothing(db: Database, gateway
     assert (await run(db, gateway, "brief", local(2026, 11, 24, 9, 0))).outcomes == {"already": 1}
 
 
+async def test_a_leavers_accounts_are_briefed_and_warned_to_whoever_acts_for_them(
+        db: Database, gateway: SmsGateway, emulator) -> None:
+    emu, _ = emulator
+    await seed(db, contacts=[{**factories.customer()["contacts"][0], "birthday": birthday(11, 23)}])
+    await db.managers.set_active("AM-CZJ01", False)  # left; the accounts are not reassigned yet
+    await db.tickets.create(factories.ticket())  # response due 12:00
+    await run(db, gateway, "brief", local(2026, 11, 23, 8, 30))
+    [brief] = to(emu, PROVINCE)
+    assert brief.startswith("【中国电信】周敏您好") and "今日生日：王伟（杭州华信物流有限）" in brief
+    await run(db, gateway, "sla_watch", local(2026, 11, 23, 11, 31))  # the warning before the response deadline
+    assert len(to(emu, PROVINCE)) == 2 and to(emu, "+8613920000001") == []  # nothing to the leaver's phone
+
+
 def complaint(**overrides: Any) -> Dict[str, Any]:
     """A complaint opened 10:00 Shanghai by 王伟 (diamond): its reply is due at 14:00."""
     return factories.ticket(**{"_id": "CP-20261123-0001", "kind": "complaint", "circuit_id": None,

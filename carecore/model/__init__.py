@@ -40,6 +40,7 @@ from carecore.model.customers import (
     Region,
     SlaClass,
     Tier,
+    acting_manager,
 )
 from carecore.model.identity import Attempt, OtpChallenge
 from carecore.model.maintenance import MAINTENANCE_ID_PATTERN, CircuitSelection, MaintenanceImpact, MaintenanceWindow

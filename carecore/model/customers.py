@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import Enum
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Mapping, Optional
 
 from lunardate import LunarDate
 from pydantic import Field, root_validator, validator
@@ -219,3 +219,15 @@ class AccountManager(Model):
         if level == ManagerLevel.city.value and not values["region"].city:
             raise ValueError("a city manager needs region.city")
         return values
+
+
+def acting_manager(manager_id: str, managers: Mapping[str, AccountManager]) -> Optional[AccountManager]:
+    """Who answers for a manager's accounts: the manager, or while they are deactivated (a leaver whose
+    accounts are not reassigned yet) the nearest active supervisor, so that no escalation, page, brief
+    or customer's SMS goes to a leaver's phone; None when nobody above is active either."""
+    current = managers.get(manager_id)
+    for _ in range(5):  # city, province, group: a longer chain is a loop in the data
+        if current is None or current.active:
+            return current
+        current = managers.get(current.supervisor_id) if current.supervisor_id else None
+    return None

@@ -7,7 +7,7 @@ from typing import Any, Dict, Iterable, List, Optional
 
 from pymongo import ReturnDocument
 
-from carecore.model import AccountManager
+from carecore.model import AccountManager, acting_manager
 from carecore.repository.base import Repository, insert_many_skipping_duplicates
 from carecore.repository.errors import validated, write_errors
 
@@ -68,3 +68,8 @@ class ManagerRepository(Repository):
             chain.append(current)
             current = await self.get(current.supervisor_id) if current.supervisor_id else None
         return chain
+
+    async def acting(self, manager_id: str) -> Optional[AccountManager]:
+        """The manager answering for ``manager_id``'s accounts (``acting_manager``): them, or their nearest
+        active supervisor while they are deactivated."""
+        return acting_manager(manager_id, {m.id: m for m in await self.chain(manager_id)})
