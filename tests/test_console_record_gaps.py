@@ -22,6 +22,9 @@ async def test_gaps_in_scope_by_gap_with_downloads(db: Database, browser: Browse
     assert 'href="/console/reports/gaps"' in page
 
     await browser.login("AM-G001")
+    await db.managers.set_active("AM-CSH01", False)  # left: the customer page says who acts meanwhile
+    _, page = await browser.get("/console/customers/KA0000002")
+    assert "已停用，由陈静代管" in page
     _, page = await browser.get("/console/reports/gaps?gap=all_opted_out&lang=en")
     assert "上海东方证券" in page and "杭州华信物流" not in page and "All contacts opted out 1</a>" in page
     async with browser.http.get(browser.base + "/console/reports/gaps.csv?lang=zh") as resp:
@@ -29,7 +32,7 @@ async def test_gaps_in_scope_by_gap_with_downloads(db: Database, browser: Browse
         lines = (await resp.read()).decode("utf-8-sig").splitlines()
     assert lines == ["客户编号,客户,客户经理,联系人数,缺生日人数,客户经理缺失或停用,无联系人,联系人均已退订,未指定账单联系人,联系人缺生日",
                      "KA0000001,杭州华信物流有限公司,林海燕,2,1,,,,,是",
-                     "KA0000002,上海东方证券股份有限公司,吴斌,1,0,,,是,,"]
+                     "KA0000002,上海东方证券股份有限公司,吴斌,1,0,是,,是,,"]
     async with browser.http.get(browser.base + "/console/reports/gaps.xlsx?gap=no_birthday&lang=en") as resp:
         sheet = load_workbook(io.BytesIO(await resp.read())).worksheets[0]
     assert [[c.value for c in row][:2] for row in sheet.iter_rows()] == [["customer_id", "company"],
