@@ -124,8 +124,11 @@ class CareJobs:
         days = self.settings.conversation_retention_days
         if not days:
             return
+        cutoff = self.clock.now() - timedelta(days=days)
         try:
-            forgotten = await self.db.transcripts.forget_before(self.clock.now() - timedelta(days=days))
+            forgotten = await self.db.transcripts.forget_before(cutoff)
+            # SMS texts too; a month back from the cutoff, so a few nights missed are made up for
+            forgotten["message_texts"] = await self.db.sends.forget_bodies(cutoff - timedelta(days=30), cutoff)
         except Exception:
             log.exception("forgetting old conversations failed")
             return

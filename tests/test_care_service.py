@@ -303,10 +303,18 @@ async def test_the_nightly_retention_counts_its_days_on_the_clock(db: Database, 
     for sender, idle in (("idle-31-days", 31), ("idle-29-days", 29)):
         idle_since = (clock.now() - timedelta(days=idle)).timestamp()
         await live.insert_one({"sender_id": sender, "latest_event_time": idle_since})
+    for key, age, status in (("sent-31-days", 31, "delivered"), ("sent-29-days", 29, "delivered"),
+                             ("unsettled-31-days", 31, "ambiguous")):  # its resend needs the text
+        created = clock.now() - timedelta(days=age)
+        await db.sends.reserve({"_id": key, "kind": "birthday", "to": "+8613800138000", "body": "生日快乐",
+                                "encoding": "UCS-2", "segments": 1, "created_at": created, "updated_at": created})
+        await db.client[db.name]["sends"].update_one({"_id": key}, {"$set": {"status": status}})
     await CareJobs(db, gateway, Settings(conversation_retention_days=0), clock).forget_old_conversations()
     assert await live.count_documents({}) == 2  # 0 keeps every conversation
     await CareJobs(db, gateway, Settings(conversation_retention_days=30), clock).forget_old_conversations()
     assert await live.distinct("sender_id") == ["idle-29-days"]
+    texts = {key: (await db.sends.get(key)).body for key in ("sent-31-days", "sent-29-days", "unsettled-31-days")}
+    assert texts == {"sent-31-days": None, "sent-29-days": "生日快乐", "unsettled-31-days": "生日快乐"}
 
 
 async def test_a_failed_run_is_recorded(service: Service, db: Database, monkeypatch: Any) -> None:

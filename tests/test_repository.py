@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from carecore.model import SendStatus, TicketEvent, TicketKind, TicketStatus
+from carecore.model import UNFINISHED_VALUES, SendStatus, TicketEvent, TicketKind, TicketStatus
 from carecore.repository import (
     Database,
     DuplicateRecordError,
@@ -367,6 +367,9 @@ async def test_every_query_of_sends_has_its_index_and_no_index_goes_unread(db: D
     }
     for index, cursor in queries.items():
         assert used_index(await cursor.explain()) == {index}
+    texts_to_forget = col.find({"created_at": {"$gte": now - timedelta(days=60), "$lt": now}, "body": {"$exists": True},
+                                "status": {"$nin": list(UNFINISHED_VALUES)}})  # forget_bodies, nightly
+    assert used_index(await texts_to_forget.explain()) == {"by_created"}
     assert sorted(r.id for r in await db.sends.for_customer("KA0000001")) == ["k:0", "k:1", "k:2"]
     assert [r.id for r in await db.sends.unfinished("birthday:2026-11-23")] == ["k:0", "k:1", "k:2"]
     await db.sends.finish("k:1", SendStatus.accepted, only_from=[SendStatus.pending], sid="SM" + "1" * 32)

@@ -19,8 +19,10 @@ _CODE = re.compile(r"\d{4,8}")
 
 
 def shown(sends: List[SendRecord]) -> List[Dict[str, Any]]:
-    """Messages as the page lists them: a one-time code is never shown, even to the account manager."""
-    return [{"record": m, "body": _CODE.sub("******", m.body) if m.kind == "otp" else m.body} for m in sends]
+    """Messages as the page lists them: a one-time code is never shown, even to the account manager; a text
+    past its retention or erased is None."""
+    return [{"record": m, "body": _CODE.sub("******", m.body) if m.kind == "otp" and m.body else m.body}
+            for m in sends]
 
 
 async def customer_page(request: web.Request) -> web.Response:

@@ -20,6 +20,7 @@ TEXTS: Dict[str, Dict[str, str]] = {
     "yes": {"zh": "是", "en": "yes"},
     "all": {"zh": "全部", "en": "All"},
     "record_gaps": {"zh": "资料缺口", "en": "Record gaps"},
+    "text_not_kept": {"zh": "短信内容未保留（已过保留期限或已删除）", "en": "text not kept (retention or erasure)"},
     "acting_for": {"zh": "已停用，由{name}代管", "en": "deactivated: {name} acts until reassigned"},
     "record_gaps_rule": {"zh": "以下客户的资料不全，部分关怀无法送达：补全联系人、生日和账单联系人，"
                                 "或为其指定在岗客户经理。",

@@ -174,6 +174,15 @@ class SendRepository(Repository):
         found = [SendRecord.parse_obj(doc) async for doc in self._col.find(unfinished_query(campaign))]
         return sorted(found, key=lambda record: record.id)
 
+    async def forget_bodies(self, created_from: datetime, created_before: datetime) -> int:
+        """Drop the text of settled messages created in this span; the record (key, number, kind, status)
+        stays, so a message is still sent only once and still counted. An unsettled one keeps its text: a
+        resend after an ambiguous outcome needs it."""
+        result = await self._col.update_many(
+            {"created_at": {"$gte": created_from, "$lt": created_before}, "body": {"$exists": True},
+             "status": {"$nin": list(UNFINISHED_VALUES)}}, {"$unset": {"body": ""}})
+        return result.modified_count
+
     async def for_customer(self, customer_id: str, limit: int = 50) -> List[SendRecord]:
         cursor = self._col.find({"customer_id": customer_id}).sort("created_at", -1).limit(limit)
         return [SendRecord.parse_obj(doc) async for doc in cursor]
