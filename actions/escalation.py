@@ -52,7 +52,8 @@ async def escalate(svc: Services, tracker: Tracker, dispatcher: CollectingDispat
         contact_by = callback_deadline(now_local, svc.settings.business_hours, svc.settings.escalation_contact_hours)
         escalation = await svc.db.escalations.create({
             "_id": await svc.db.escalations.next_id(now_local.date()),
-            "customer_id": customer.id, "contact_id": contact.contact_id, "manager_id": manager.id if manager else customer.account_manager_id,
+            "customer_id": customer.id, "contact_id": contact.contact_id,
+            "manager_id": manager.id if manager else customer.account_manager_id,
             "sender_id": tracker.sender_id, "channel": tracker.get_latest_input_channel(), "reason": reason,
             "summary": transcript_summary(tracker, 500) or "-", "ticket_id": ticket_id, "contact_by": contact_by,
             "created_at": now, "updated_at": now,
@@ -68,8 +69,8 @@ async def escalate(svc: Services, tracker: Tracker, dispatcher: CollectingDispat
 async def _page_manager(svc: Services, escalation: Escalation, company: str, contact_name: str, mobile: str,
                         tier: str, tracker: Tracker) -> None:
     manager = await svc.db.managers.get(escalation.manager_id)
-    if manager is None:
-        log.error("escalation %s: manager %s not found", escalation.id, escalation.manager_id)
+    if manager is None or not manager.active:  # nobody active above a leaver either: no page to their phone
+        log.error("escalation %s: no active manager %s to page", escalation.id, escalation.manager_id)
         return
     due = fmt_time(escalation.contact_by, "zh", svc.clock.tz)
     ticket = f"工单{escalation.ticket_id}。" if escalation.ticket_id else ""

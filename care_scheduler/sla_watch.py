@@ -64,7 +64,7 @@ async def _already_done(ctx: PlanContext, ticket: Ticket, key: str) -> bool:
 def _alert_plan(ctx: PlanContext, ticket: Ticket, customer: Customer, contact: Contact,
                 chain: List[AccountManager], alert: Tuple[str, str, int, timedelta]) -> Optional[Planned]:
     key, deadline, level, span = alert
-    recipient = chain[0] if level == 0 else (chain[level - 1] if level <= len(chain) else None)
+    recipient = (chain[0] if chain else None) if level == 0 else (chain[level - 1] if level <= len(chain) else None)
     if recipient is None:
         return None
     due, _ = _deadline(ticket, deadline)

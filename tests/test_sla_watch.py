@@ -184,6 +184,10 @@ async def test_a_leavers_accounts_are_briefed_and_warned_to_whoever_acts_for_the
     assert brief.startswith("【中国电信】周敏您好") and "今日生日：王伟（杭州华信物流有限）" in brief
     await run(db, gateway, "sla_watch", local(2026, 11, 23, 11, 31))  # the warning before the response deadline
     assert len(to(emu, PROVINCE)) == 2 and to(emu, "+8613920000001") == []  # nothing to the leaver's phone
+    for manager_id in ("AM-PZJ", "AM-G001"):  # nobody active above either: nobody is paged, nothing fails
+        await db.managers.set_active(manager_id, False)
+    report = await run(db, gateway, "sla_watch", local(2026, 11, 23, 12, 1))
+    assert report.planned == 0 and len(emu.messages) == 2
 
 
 def complaint(**overrides: Any) -> Dict[str, Any]:
