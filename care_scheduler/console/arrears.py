@@ -9,7 +9,7 @@ from aiohttp import web
 from care_scheduler.app_keys import CLOCK, SETTINGS
 from care_scheduler.arrears import arrears_of_managers, reminders_held
 from care_scheduler.console.i18n import text
-from care_scheduler.console.pages import Viewer, db_of, download, render, viewer
+from care_scheduler.console.pages import Viewer, db_of, download, manager_names, render, viewer
 from carecore.model import Customer
 from carecore.phones import as_dialled
 
@@ -24,14 +24,14 @@ async def _rows(request: web.Request, seen: Viewer) -> List[Dict[str, Any]]:
     db, today = db_of(request), request.app[CLOCK].today()
     found = await arrears_of_managers(db, request.app[SETTINGS].payment_due_days, today, seen.scope.manager_ids)
     held = await reminders_held(db, found)
-    managers = {m.id: m.name for m in await db.managers.all()}
+    manager_name = await manager_names(db)
     by_id = {a.customer_id: a for a in found}
     rows = []
     async for doc in db.customers.profiles(list(by_id)):  # in the list's order, a batch at a time
         customer = Customer.from_stored(doc)
         arrears, contact = by_id[customer.id], customer.billing_contact()
         rows.append({"customer_id": customer.id, "company": customer.company_name,
-                     "manager": managers.get(customer.account_manager_id, customer.account_manager_id),
+                     "manager": manager_name(customer.account_manager_id),
                      "contact": contact.name if contact else "", "mobile": contact.mobile if contact else "",
                      "months": [m.month for m in arrears.months], "owed": arrears.owed_fen,
                      "due_since": arrears.oldest_due.isoformat(), "days": arrears.days_overdue(today),

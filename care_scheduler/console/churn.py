@@ -8,7 +8,7 @@ from aiohttp import web
 
 from care_scheduler.app_keys import CLOCK, SETTINGS
 from care_scheduler.churn import ChurnWatch, churn_of_managers
-from care_scheduler.console.pages import Viewer, db_of, download, render, viewer
+from care_scheduler.console.pages import Viewer, db_of, download, manager_names, render, viewer
 
 COLUMNS = ("customer_id", "company", "manager", "earlier_monthly_yuan", "recent_monthly_yuan", "drop_percent",
            "open_complaint")
@@ -22,9 +22,9 @@ async def _rows(request: web.Request, seen: Viewer) -> Tuple[ChurnWatch, List[Di
                                     seen.scope.manager_ids)
     ids = [d.customer_id for d in watch.drops]
     listed = await db.customers.names_and_managers(ids)
-    managers = {m.id: m.name for m in await db.managers.all()}
+    manager_name = await manager_names(db)
     rows = [{"customer_id": d.customer_id, "company": listed[d.customer_id][0],
-             "manager": managers.get(listed[d.customer_id][1], listed[d.customer_id][1]), "earlier": d.earlier_fen,
+             "manager": manager_name(listed[d.customer_id][1]), "earlier": d.earlier_fen,
              "recent": d.recent_fen, "drop": d.drop_percent, "open_complaint": d.open_complaint}
             for d in watch.drops if d.customer_id in listed]  # customers since removed have no row
     return watch, rows

@@ -13,7 +13,7 @@ from care_scheduler.arrears import arrears_watch
 from care_scheduler.churn import churn_watch
 from care_scheduler.console.pages import customer_in_scope, db_of, render, viewer
 from care_scheduler.visits import next_visit_on
-from carecore.model import SendRecord
+from carecore.model import SendRecord, acting_manager
 
 _CODE = re.compile(r"\d{4,8}")
 
@@ -37,6 +37,7 @@ async def customer_page(request: web.Request) -> web.Response:
     owing = await arrears_watch(db, settings.payment_due_days, today, [customer.id])
     visits = await db.visits.for_customer(customer.id, 10)
     visitors = {m: await db.managers.get(m) for m in {v.manager_id for v in visits}}
+    chain = await db.managers.chain(customer.account_manager_id)  # the manager, and who acts if they left
     next_visit = next_visit_on(customer.customer_class, customer.high_value, customer.created_at,
                                visits[0].day if visits else None, settings.visit_every_days,
                                ZoneInfo(settings.timezone), today)
@@ -44,8 +45,8 @@ async def customer_page(request: web.Request) -> web.Response:
                   drop=watch.drops[0] if watch.drops else None, owing=owing[0] if owing else None,
                   visits=visits, visitors={m: (v.name if v else m) for m, v in visitors.items()},
                   next_visit=next_visit, visit_due=next_visit <= today,
-                  manager_of=await db.managers.get(customer.account_manager_id),
-                  acting=await db.managers.acting(customer.account_manager_id), bars=bars,
+                  manager_of=chain[0] if chain else None,
+                  acting=acting_manager(customer.account_manager_id, {m.id: m for m in chain}), bars=bars,
                   tickets=await db.tickets.for_customer(customer.id, limit=20),
                   sends=shown(await db.sends.for_customer(customer.id, 30)),
                   history=await db.audit.for_customer(customer.id, limit=50),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterable, NoReturn, Optional, Sequence, Tuple, TypeVar
+from typing import Any, Callable, Dict, Iterable, NoReturn, Optional, Sequence, Tuple, TypeVar
 from zoneinfo import ZoneInfo
 
 import aiohttp_session
@@ -131,6 +131,12 @@ def render(request: web.Request, template: str, lang: str, session: aiohttp_sess
 
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8",
                  "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+async def manager_names(db: Database) -> Callable[[str], str]:
+    """A report's manager column: the name for an id, the id itself for a manager no longer on record."""
+    names = {m.id: m.name for m in await db.managers.all()}
+    return lambda manager_id: names.get(manager_id, manager_id)
 
 
 def download(fmt: str, filename: str, headers: Sequence[str], rows: Iterable[Sequence[str]]) -> web.Response:

@@ -8,7 +8,7 @@ from aiohttp import web
 
 from care_scheduler.app_keys import CLOCK
 from care_scheduler.console.i18n import text
-from care_scheduler.console.pages import Viewer, db_of, download, render, viewer
+from care_scheduler.console.pages import Viewer, db_of, download, manager_names, render, viewer
 from care_scheduler.record_gaps import GAPS, record_gaps
 
 COLUMNS = ("customer_id", "company", "manager", "contacts", "without_birthday", *GAPS)
@@ -24,9 +24,9 @@ def _wanted(request: web.Request) -> Optional[str]:
 
 async def _rows(request: web.Request, seen: Viewer) -> List[Dict[str, Any]]:
     db = db_of(request)
-    managers = {m.id: m.name for m in await db.managers.all()}
+    manager_name = await manager_names(db)
     return [{"customer_id": g.customer_id, "company": g.company, "contacts": g.contacts, "gaps": g.gaps,
-             "manager": managers.get(g.manager_id, g.manager_id), "without_birthday": g.without_birthday}
+             "manager": manager_name(g.manager_id), "without_birthday": g.without_birthday}
             for g in await record_gaps(db, seen.scope.manager_ids)]
 
 

@@ -14,7 +14,7 @@ from aiohttp import web
 
 from care_scheduler.app_keys import CLOCK
 from care_scheduler.calendar import birthdays_greeted, is_birthday
-from care_scheduler.console.pages import Viewer, db_of, download, render, viewer
+from care_scheduler.console.pages import Viewer, db_of, download, manager_names, render, viewer
 from care_scheduler.dataio import values as v
 from carecore.model import Customer
 from carecore.months import shift_month
@@ -41,7 +41,7 @@ async def birthday_rows(request: web.Request, seen: Viewer, days: List[date]) ->
     name; opted-out contacts too, since a manager may still call them."""
     db = db_of(request)
     selections = [s for day in days for s in birthdays_greeted(day)]
-    managers = {m.id: m.name for m in await db.managers.all()}
+    manager_name = await manager_names(db)
     rows: List[Dict[str, Any]] = []
     async for doc in db.customers.with_birthday_in(selections):
         customer = Customer.from_stored(doc)
@@ -53,7 +53,7 @@ async def birthday_rows(request: web.Request, seen: Viewer, days: List[date]) ->
                     kept, kind = v.format_birthday(contact.birthday.dict())
                     rows.append({"date": day, "name": contact.name, "company": customer.company_name,
                                  "tier": contact.tier, "role": contact.role, "customer_id": customer.id,
-                                 "manager": managers.get(customer.account_manager_id, customer.account_manager_id),
+                                 "manager": manager_name(customer.account_manager_id),
                                  "birthday": kept, "calendar": kind})
     rows.sort(key=lambda r: (r["date"], r["company"], r["name"]))
     return rows

@@ -16,6 +16,7 @@ from care_scheduler.console.pages import (
     db_of,
     download,
     form,
+    manager_names,
     redirect,
     render,
     viewer,
@@ -64,8 +65,8 @@ async def visit_save(request: web.Request) -> web.Response:
 async def _due_rows(request: web.Request, seen: Viewer) -> List[Dict[str, Any]]:
     db, settings, today = db_of(request), request.app[SETTINGS], request.app[CLOCK].today()
     due = await visits_due(db, settings.visit_every_days, today, ZoneInfo(settings.timezone), seen.scope.manager_ids)
-    managers = {m.id: m.name for m in await db.managers.all()}
-    return [{"customer_id": v.customer_id, "company": v.company, "manager": managers.get(v.manager_id, v.manager_id),
+    manager_name = await manager_names(db)
+    return [{"customer_id": v.customer_id, "company": v.company, "manager": manager_name(v.manager_id),
              "every": v.every, "last_visit": v.last_visit.isoformat() if v.last_visit else "",
              "due_on": v.due_on.isoformat(),
              "days": v.days_overdue(today)} for v in due]
