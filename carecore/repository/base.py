@@ -1,14 +1,18 @@
-"""What every repository shares: its collection, bulk inserts and daily ids."""
+"""What every repository shares: its collection, bulk inserts and daily ids; and, for a collection of one
+model's records by id, checked inserts and parsed reads."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Dict, List
+from typing import Any, Dict, Generic, List, Optional, Type, TypeVar
 
 import pymongo
 from motor.motor_asyncio import AsyncIOMotorDatabase
 from pymongo.errors import BulkWriteError, WriteError
 from pymongo.write_concern import WriteConcern
+
+from carecore.model.base import Model
+from carecore.repository.errors import validated, write_errors
 
 # Records whose loss would break a promise (a send's reservation and outcome, a ticket, a claim, a credit,
 # an escalation, an audit entry) are acknowledged only once most of the replica set has them, so an
@@ -25,6 +29,26 @@ class Repository:
     def __init__(self, db: AsyncIOMotorDatabase) -> None:
         self._db = db
         self._col = db.get_collection(self.collection_name, write_concern=DURABLE if self.durable else None)
+
+
+M = TypeVar("M", bound=Model)
+
+
+class RecordRepository(Repository, Generic[M]):
+    """Records of one model by id: ``create`` checks a record against the model and the collection's
+    validator (an id taken raises ``DuplicateRecordError``), ``get`` reads one back."""
+
+    model: Type[M]
+
+    async def create(self, data: Any) -> M:
+        record = validated(self.model, self.collection_name, data)
+        async with write_errors(self.collection_name):
+            await self._col.insert_one(record.to_mongo())
+        return record
+
+    async def get(self, record_id: str) -> Optional[M]:
+        doc = await self._col.find_one({"_id": record_id})
+        return self.model.parse_obj(doc) if doc else None
 
 
 async def insert_many_skipping_duplicates(col: Any, batch: List[Dict[str, Any]]) -> List[Any]:

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from carecore.clock import utcnow
 from carecore.model import BillDeliveryRecord, ClaimStatus, CompensationClaim, Credit, Settlement, UsageMonth
-from carecore.repository.base import DURABLE, Repository, next_daily_id
+from carecore.repository.base import DURABLE, RecordRepository, Repository, next_daily_id
 from carecore.repository.errors import validated, write_errors
 
 M = TypeVar("M", bound=BaseModel)
@@ -75,8 +75,9 @@ class BillDeliveryRepository(_PerCustomerMonth[BillDeliveryRecord]):
     model = BillDeliveryRecord
 
 
-class CreditRepository(Repository):
+class CreditRepository(RecordRepository[Credit]):
     collection_name = "credits"
+    model = Credit
     durable = True
 
     async def add(self, credit: Credit, *, session: Optional[AsyncIOMotorClientSession] = None) -> None:
@@ -84,10 +85,6 @@ class CreditRepository(Repository):
         doc = credit.to_mongo()
         async with write_errors(self.collection_name):
             await self._col.update_one({"_id": doc["_id"]}, {"$setOnInsert": doc}, upsert=True, session=session)
-
-    async def get(self, credit_id: str) -> Optional[Credit]:
-        doc = await self._col.find_one({"_id": credit_id})
-        return Credit.parse_obj(doc) if doc else None
 
     async def for_customer(self, customer_id: str) -> List[Credit]:
         cursor = self._col.find({"customer_id": customer_id}).sort("created_at", -1)
@@ -107,8 +104,11 @@ async def settle_with_credit(db: AsyncIOMotorDatabase, collection: str, query: D
     return result.matched_count == 1
 
 
-class ClaimRepository(Repository):
+class ClaimRepository(RecordRepository[CompensationClaim]):
+    """One claim per customer, kind and month: ``create`` raises DuplicateRecordError on a repeat."""
+
     collection_name = "compensation_claims"
+    model = CompensationClaim
     durable = True
 
     async def next_id(self, day: date) -> str:
@@ -116,17 +116,6 @@ class ClaimRepository(Repository):
 
     async def find(self, customer_id: str, kind: str, month: str) -> Optional[CompensationClaim]:
         doc = await self._col.find_one({"customer_id": customer_id, "kind": kind, "month": month})
-        return CompensationClaim.parse_obj(doc) if doc else None
-
-    async def create(self, data: Any) -> CompensationClaim:
-        """Record a claim; one per customer, kind and month (a repeat raises DuplicateRecordError)."""
-        claim = validated(CompensationClaim, self.collection_name, data)
-        async with write_errors(self.collection_name):
-            await self._col.insert_one(claim.to_mongo())
-        return claim
-
-    async def get(self, claim_id: str) -> Optional[CompensationClaim]:
-        doc = await self._col.find_one({"_id": claim_id})
         return CompensationClaim.parse_obj(doc) if doc else None
 
     async def pending_for_customers(self, customer_ids: Sequence[str]) -> List[CompensationClaim]:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, AsyncIterator, Dict, List, Optional
+from typing import Any, AsyncIterator, Dict, List
 
 from carecore.model import Audience, Broadcast, BroadcastStatus
-from carecore.repository.base import Repository, next_daily_id
-from carecore.repository.errors import validated, write_errors
+from carecore.repository.base import RecordRepository, next_daily_id
 
 
 def audience_query(audience: Audience) -> Dict[str, Any]:
@@ -22,21 +21,12 @@ def audience_query(audience: Audience) -> Dict[str, Any]:
     return query
 
 
-class BroadcastRepository(Repository):
+class BroadcastRepository(RecordRepository[Broadcast]):
     collection_name = "broadcasts"
+    model = Broadcast
 
     async def next_id(self, day: date) -> str:
         return await next_daily_id(self._db, "BN", day)
-
-    async def create(self, data: Any) -> Broadcast:
-        broadcast = validated(Broadcast, self.collection_name, data)
-        async with write_errors(self.collection_name):
-            await self._col.insert_one(broadcast.to_mongo())
-        return broadcast
-
-    async def get(self, broadcast_id: str) -> Optional[Broadcast]:
-        doc = await self._col.find_one({"_id": broadcast_id})
-        return Broadcast.parse_obj(doc) if doc else None
 
     async def recent(self, limit: int = 50) -> List[Broadcast]:
         return [Broadcast.parse_obj(doc) async for doc in self._col.find().sort("created_at", -1).limit(limit)]

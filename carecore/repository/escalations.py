@@ -7,26 +7,16 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from carecore.clock import utcnow
 from carecore.model import OPEN_ESCALATION_STATUSES, Escalation, EscalationStatus
-from carecore.repository.base import Repository, next_daily_id
-from carecore.repository.errors import validated, write_errors
+from carecore.repository.base import RecordRepository, next_daily_id
 
 
-class EscalationRepository(Repository):
+class EscalationRepository(RecordRepository[Escalation]):
     collection_name = "escalations"
+    model = Escalation
     durable = True
 
     async def next_id(self, day: date) -> str:
         return await next_daily_id(self._db, "ES", day)
-
-    async def create(self, data: Any) -> Escalation:
-        escalation = validated(Escalation, self.collection_name, data)
-        async with write_errors(self.collection_name):
-            await self._col.insert_one(escalation.to_mongo())
-        return escalation
-
-    async def get(self, escalation_id: str) -> Optional[Escalation]:
-        doc = await self._col.find_one({"_id": escalation_id})
-        return Escalation.parse_obj(doc) if doc else None
 
     async def open_for_sender(self, sender_id: str) -> Optional[Escalation]:
         doc = await self._col.find_one(

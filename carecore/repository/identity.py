@@ -4,27 +4,24 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Sequence
 
 import pymongo
 
 from carecore.model import Attempt, OtpChallenge
-from carecore.repository.base import Repository
+from carecore.repository.base import RecordRepository, Repository
 from carecore.repository.errors import validated, write_errors
 
 
-class OtpRepository(Repository):
+class OtpRepository(RecordRepository[OtpChallenge]):
     collection_name = "otp_challenges"
+    model = OtpChallenge
 
     async def replace(self, data: Any) -> OtpChallenge:
         challenge = validated(OtpChallenge, self.collection_name, data)
         async with write_errors(self.collection_name):
             await self._col.replace_one({"_id": challenge.id}, challenge.to_mongo(), upsert=True)
         return challenge
-
-    async def get(self, challenge_id: str) -> Optional[OtpChallenge]:
-        doc = await self._col.find_one({"_id": challenge_id})
-        return OtpChallenge.parse_obj(doc) if doc else None
 
     async def count_attempt(self, challenge_id: str) -> int:
         """Count one more try atomically; returns the attempts made so far."""

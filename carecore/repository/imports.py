@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, AsyncIterator, Dict, List, Optional, Sequence
 
 from carecore.model import ImportJob, ImportRowError, ImportStatus
-from carecore.repository.base import Repository, next_daily_id
+from carecore.repository.base import RecordRepository, Repository, next_daily_id
 from carecore.repository.errors import DuplicateRecordError, validated, write_errors
 
 
@@ -24,8 +24,9 @@ class ImportBusy(Exception):
                          if job else "an import of this kind is running")
 
 
-class ImportJobRepository(Repository):
+class ImportJobRepository(RecordRepository[ImportJob]):
     collection_name = "import_jobs"
+    model = ImportJob
 
     async def next_id(self, day: date) -> str:
         return await next_daily_id(self._db, "IMP", day)
@@ -54,10 +55,6 @@ class ImportJobRepository(Repository):
 
     async def running(self, kind: str) -> Optional[ImportJob]:
         doc = await self._col.find_one({"kind": kind, "status": ImportStatus.running.value})
-        return ImportJob.parse_obj(doc) if doc else None
-
-    async def get(self, job_id: str) -> Optional[ImportJob]:
-        doc = await self._col.find_one({"_id": job_id})
         return ImportJob.parse_obj(doc) if doc else None
 
     async def set_headers(self, job_id: str, headers: List[str]) -> None:

@@ -7,15 +7,16 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from carecore.clock import utcnow
 from carecore.model.maintenance import CircuitSelection, MaintenanceWindow
-from carecore.repository.base import Repository, next_daily_id
+from carecore.repository.base import RecordRepository, next_daily_id
 from carecore.repository.errors import validated, write_errors
 
 # Ended or cancelled windows stay watched this long: their last notices are still due.
 WATCHED_AFTER_END = timedelta(days=2)
 
 
-class MaintenanceRepository(Repository):
+class MaintenanceRepository(RecordRepository[MaintenanceWindow]):
     collection_name = "maintenance_windows"
+    model = MaintenanceWindow
 
     async def next_id(self, day: date) -> str:
         return await next_daily_id(self._db, "MW", day)
@@ -39,16 +40,6 @@ class MaintenanceRepository(Repository):
                 customers.append(doc["_id"])
                 circuits.extend(mine)
         return sorted(circuits), sorted(customers)
-
-    async def create(self, data: Any) -> MaintenanceWindow:
-        window = validated(MaintenanceWindow, self.collection_name, data)
-        async with write_errors(self.collection_name):
-            await self._col.insert_one(window.to_mongo())
-        return window
-
-    async def get(self, window_id: str) -> Optional[MaintenanceWindow]:
-        doc = await self._col.find_one({"_id": window_id})
-        return MaintenanceWindow.parse_obj(doc) if doc else None
 
     async def change(self, window: MaintenanceWindow, fields: Dict[str, Any]) -> Optional[MaintenanceWindow]:
         """Save a change as the next version, unless the window changed or was cancelled meanwhile (None)."""

@@ -8,12 +8,13 @@ from typing import Any, Dict, Iterable, List, Optional
 from pymongo import ReturnDocument
 
 from carecore.model import AccountManager, acting_manager
-from carecore.repository.base import Repository, insert_many_skipping_duplicates
+from carecore.repository.base import RecordRepository, insert_many_skipping_duplicates
 from carecore.repository.errors import validated, write_errors
 
 
-class ManagerRepository(Repository):
+class ManagerRepository(RecordRepository[AccountManager]):
     collection_name = "account_managers"
+    model = AccountManager
 
     async def insert(self, data: Any) -> AccountManager:
         manager = validated(AccountManager, self.collection_name, data)
@@ -24,10 +25,6 @@ class ManagerRepository(Repository):
     async def insert_many(self, docs: Iterable[Any]) -> List[str]:
         batch = [validated(AccountManager, self.collection_name, d).to_mongo() for d in docs]
         return await insert_many_skipping_duplicates(self._col, batch) if batch else []
-
-    async def get(self, manager_id: str) -> Optional[AccountManager]:
-        doc = await self._col.find_one({"_id": manager_id})
-        return AccountManager.parse_obj(doc) if doc else None
 
     async def subordinates(self, manager_id: str) -> List[AccountManager]:
         cursor = self._col.find({"supervisor_id": manager_id}).sort("_id", 1)

@@ -17,27 +17,22 @@ from carecore.model import (
     TicketKind,
     TicketStatus,
 )
-from carecore.repository.base import Repository, next_daily_id
+from carecore.repository.base import RecordRepository, next_daily_id
 from carecore.repository.billing import settle_with_credit
-from carecore.repository.errors import validated, write_errors
+from carecore.repository.errors import write_errors
 
 # Survey send outcomes that reached the provider: only such a survey can be answered by reply.
 SURVEY_SENT = ("accepted", "queued", "sending", "sent", "delivered")
 
 
-class TicketRepository(Repository):
+class TicketRepository(RecordRepository[Ticket]):
     collection_name = "tickets"
+    model = Ticket
     durable = True
 
     async def next_id(self, kind: TicketKind, day: date) -> str:
         """CP-20261123-0001 / FT-20261123-0001."""
         return await next_daily_id(self._db, "CP" if kind == TicketKind.complaint else "FT", day)
-
-    async def create(self, data: Any) -> Ticket:
-        ticket = validated(Ticket, self.collection_name, data)
-        async with write_errors(self.collection_name):
-            await self._col.insert_one(ticket.to_mongo())
-        return ticket
 
     async def get(self, ticket_id: str, *, customer_id: Optional[str] = None) -> Optional[Ticket]:
         """A ticket; with ``customer_id``, only if it belongs to that customer."""

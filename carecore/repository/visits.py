@@ -6,18 +6,12 @@ from datetime import date
 from typing import Any, Dict, List, Optional, Sequence
 
 from carecore.model import Visit
-from carecore.repository.base import Repository
-from carecore.repository.errors import validated, write_errors
+from carecore.repository.base import RecordRepository
 
 
-class VisitRepository(Repository):
+class VisitRepository(RecordRepository[Visit]):
     collection_name = "visits"
-
-    async def create(self, data: Any) -> Visit:
-        visit = validated(Visit, self.collection_name, data)
-        async with write_errors(self.collection_name):
-            await self._col.insert_one(visit.to_mongo())
-        return visit
+    model = Visit
 
     async def for_customer(self, customer_id: str, limit: int = 10) -> List[Visit]:
         cursor = self._col.find({"customer_id": customer_id}).sort([("visited_on", -1), ("_id", -1)]).limit(limit)
