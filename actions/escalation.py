@@ -19,6 +19,7 @@ from actions.services import Services, services
 from carecore.clock import as_stored
 from carecore.deadlines import callback_deadline
 from carecore.model import Escalation, EscalationReason
+from carecore.phones import readable
 from carecore.repository import DatabaseError
 from carecore.sms.message import Sms
 from carecore.texts import fmt_time, label
@@ -58,7 +59,7 @@ async def escalate(svc: Services, tracker: Tracker, dispatcher: CollectingDispat
             "summary": transcript_summary(tracker, 500) or "-", "ticket_id": ticket_id, "contact_by": contact_by,
             "created_at": now, "updated_at": now,
         })
-        await _page_manager(svc, escalation, customer.company_name, contact.name, contact.mobile,
+        await _page_manager(svc, escalation, customer.company_name, contact.name, readable(contact.mobile, "zh"),
                             label("tier", contact.tier, "zh"), tracker)
     await count_in_session(svc, tracker, escalated=True)
     dispatcher.utter_message(response="utter_escalated", manager_name=manager.name if manager else "-",

@@ -128,5 +128,5 @@ async def plan_arrears(ctx: PlanContext) -> AsyncIterator[Planned]:
         render_into(plan, ctx, "arrears", {
             "contact_name": contact.name, "company_name": customer.company_name,
             "months": months_label([m.month for m in arrears.months], lang), "owed": yuan(arrears.owed_fen),
-            "due_on": fmt_date(newest.due_on, lang), **ctx.manager_values(customer)})
+            "due_on": fmt_date(newest.due_on, lang), **ctx.manager_values(customer, lang)})
         yield plan

@@ -68,7 +68,7 @@ async def plan_birthdays(ctx: PlanContext) -> AsyncIterator[Planned]:
                 continue
             personal = contact.tier in TOP_TIERS
             values = {"contact_name": contact.name, "region": customer.region.province.rstrip("省市"),
-                      "belated": belated, **(ctx.manager_values(customer) if personal else {})}
+                      "belated": belated, **(ctx.manager_values(customer, contact.language) if personal else {})}
             yield _greeting(ctx, "birthday", "birthday_personal" if personal else "birthday", customer, contact,
                             f"birthday:{contact.contact_id}:{ctx.day.isoformat()}", values)
 
@@ -125,7 +125,7 @@ async def plan_usage(ctx: PlanContext, gaps: Optional[UsageGaps] = None) -> Asyn
             "month_label": month_label(month, lang),
             "voice_minutes": f"{usage.voice_minutes:,}", "data_gb": f"{usage.data_mb / 1024:,.1f}",
             "sms_count": f"{usage.sms_count:,}", "amount": yuan(usage.amount_fen), "change": change,
-            "manager_name": ctx.manager_values(customer)["manager_name"],
+            "manager_name": ctx.manager_values(customer, lang)["manager_name"],
             "tier": label("tier", contact.tier, lang), "opt_out_url": ctx.link("opt_out", contact.contact_id),
         }
         plan = Planned.to_contact(f"usage:{customer.id}:{month}", "usage", customer, contact)

@@ -91,7 +91,7 @@ async def _plan_claim(ctx: PlanContext, claim: CompensationClaim) -> Optional[Pl
     else:
         delivered = delivery.delivered_at if delivery and delivery.delivered_at else settlement.decided_at
         render_into(plan, ctx, "comp_bill_rejected", {
-            **values, **ctx.manager_values(customer),
+            **values, **ctx.manager_values(customer, contact.language),
             "delivered_on": fmt_time(delivered, lang, ZoneInfo(ctx.settings.timezone))})
     plan.notes.append(f"claim {claim.id}: {status.value} ({settlement.detail})")
     if claim.settlement is None:

@@ -86,7 +86,7 @@ def _plans_for(ctx: PlanContext, window: MaintenanceWindow, customer: Customer, 
             "circuits": _circuits_text(mine, lang) or "-", "start": fmt_time(window.start, lang, tz),
             "end": fmt_time(window.end, lang, tz), "impact": label("maintenance_impact", window.impact, lang),
             "description": (window.description_en if lang == "en" else window.description_zh).rstrip("。.！!"),
-            **ctx.manager_values(customer)})
+            **ctx.manager_values(customer, lang)})
         plans.append(plan)
     return plans
 

@@ -18,6 +18,7 @@ from carecore.clock import utcnow
 from carecore.config import Settings
 from carecore.links import LinkSigner, Purpose, signer_for
 from carecore.model import UNFINISHED_VALUES, AccountManager, Contact, Customer, SendRecord, acting_manager
+from carecore.phones import readable
 from carecore.repository import Database
 from carecore.sms.message import Sms
 
@@ -105,10 +106,11 @@ class PlanContext:
             return None
         return customer, contact
 
-    def manager_values(self, customer: Customer) -> Dict[str, str]:
+    def manager_values(self, customer: Customer, lang: str) -> Dict[str, str]:
+        """Who answers for the account, their number written as the reader dials it (``phones.readable``)."""
         manager = acting_manager(customer.account_manager_id, self.managers)
         return {"manager_name": manager.name if manager else "-",
-                "manager_mobile": manager.mobile if manager else "10000"}
+                "manager_mobile": readable(manager.mobile, lang) if manager else "10000"}
 
 
 def render_into(plan: Planned, ctx: PlanContext, template: str, values: Dict[str, Any]) -> None:

@@ -103,7 +103,7 @@ async def escalation_resolution_plan(ctx: PlanContext, escalation: Escalation) -
     customer, contact = found
     plan = Planned.to_contact(f"resolved:{escalation.id}", KIND, customer, contact)
     render_into(plan, ctx, "escalation_resolved", {"contact_name": contact.name, "escalation_id": escalation.id,
-                                                   **ctx.manager_values(customer)})
+                                                   **ctx.manager_values(customer, contact.language)})
     return plan
 
 
@@ -117,7 +117,7 @@ async def _ticket_notice(ctx: PlanContext, ticket: Ticket, stage: str, times: Di
     plan = Planned.to_contact(f"{stage}:{ticket.id}", KIND, customer, contact)
     render_into(plan, ctx, f"ticket_{stage}", {
         "contact_name": contact.name, "ticket_id": ticket.id, "circuit_id": ticket.circuit_id,
-        "kind_label": label("ticket_kind", str(ticket.kind), lang), **ctx.manager_values(customer),
+        "kind_label": label("ticket_kind", str(ticket.kind), lang), **ctx.manager_values(customer, lang),
         **{name: fmt_time(moment, lang, ZoneInfo(ctx.settings.timezone)) for name, moment in times.items()}})
     return plan
 

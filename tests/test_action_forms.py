@@ -91,7 +91,7 @@ async def test_fault_ticket_gets_deadlines_by_tier(svc: Services, domain, clock:
     assert (ticket.sla.response_due, ticket.sla.restore_due) == (start + timedelta(hours=2), start + timedelta(hours=4))
     assert ticket.circuit_id == "ZJ-2M-0000001-1" and ticket.priority == "urgent"
     [page] = [m["body"] for m in emu.messages.values() if m["to"] == "+8613920000001"]  # the green channel
-    assert page.startswith("【中国电信】紧急故障单FT-20261123-0001：杭州华信物流有限公司（钻石卡）王伟 +8613800138000，电路")
+    assert page.startswith("【中国电信】紧急故障单FT-20261123-0001：杭州华信物流有限公司（钻石卡）王伟 138 0013 8000，电路")
     assert "请于11月23日12:00前响应：http://127.0.0.1:8080/console/tickets/FT-20261123-0001" in page
     gold = {**filled, "contact_id": "0000001-02", "language": "en"}
     messages, _ = await run(forms.ActionSubmitFault(), tracker(slots=gold), domain)

@@ -76,7 +76,7 @@ async def test_one_reminder_per_month_in_arrears_held_while_the_bill_is_disputed
     assert message["to"] == "+8613800138000"  # the billing contact
     assert message["body"] == ("【中国电信】尊敬的王伟：杭州华信物流有限公司2026年10月账单尚有10,000.00元未缴，"
                                "缴费期已于2026年12月5日截止，请尽快缴纳；如已缴费请忽略本短信。"
-                               "详询客户经理林海燕（+8613920000001）。")
+                               "详询客户经理林海燕（139 2000 0001）。")
     assert (await runner(db, gateway, datetime(2026, 12, 9, 10, 30)).run("arrears")).outcomes.get("sent") is None
     assert len(emu.messages) == 1  # once for October
 
