@@ -2,7 +2,7 @@
 
 The conversation id binds the sender's number with an HMAC (``carecore.identity``), so only this
 channel opens a verified SMS session; replies go through the gateway keyed by the inbound MessageSid,
-so a webhook Twilio delivers twice is answered once.
+so a webhook Twilio delivers twice is answered once, in one SMS per turn.
 """
 
 from __future__ import annotations
@@ -104,16 +104,17 @@ class TwilioSmsInput(InputChannel):
         return response.text(EMPTY_TWIML, content_type="text/xml")
 
     async def _reply(self, gateway: SmsGateway, phone: str, message_sid: str, collector: CollectingOutputChannel) -> None:
-        key_base = message_sid or f"nosid-{id(collector)}"
-        for index, message in enumerate(collector.messages):
-            body = (message.get("text") or "").strip()
-            if not body:
-                continue
-            try:
-                await gateway.send(Sms.of(key=f"reply:{key_base}:{index}", kind="reply", to=phone,
-                                          body=self._signed(body)[:MAX_MESSAGE_CHARS]))
-            except Exception:  # a failed reply must not turn into a Twilio retry of the inbound message
-                log.exception("reply to %s failed", mask(phone))
+        """The turn's replies as one SMS: separate ones may reach the handset out of order, and each would carry
+        the signature and start a segment of its own."""
+        texts = [text for text in ((m.get("text") or "").strip() for m in collector.messages) if text]
+        if not texts:
+            return
+        body = self._signed("\n".join(texts))[:MAX_MESSAGE_CHARS]
+        try:
+            await gateway.send(Sms.of(key=f"reply:{message_sid or f'nosid-{id(collector)}'}:0", kind="reply",
+                                      to=phone, body=body))
+        except Exception:  # a failed reply must not turn into a Twilio retry of the inbound message
+            log.exception("reply to %s failed", mask(phone))
 
     def _signed(self, body: str) -> str:
         """Chinese SMS carry the operator's signature (【…】), as the regulator requires."""
