@@ -58,8 +58,53 @@ class _VerifyingForm(VerificationSteps, FormValidationAction):
         return [slot for slot in domain_slots if slot not in VERIFICATION_SLOTS]
 
 
+# What asks for a complaint rather than describing one, set aside from the opening message.
+COMPLAINT_WORDS = re.compile(
+    r"[我们]*(?:要|想|需要)?(?:提交|登记|帮我登记)?(?:一个|一下)?(?:投诉|投訴|提意见|反映问题)(?:一下)?"
+    r"|i(?:'d| would)? (?:want|like|need) to (?:file |make |raise |lodge |register )?(?:a |an )?(?:formal )?"
+    r"complain(?:t)?(?: about)?|(?:file|lodge|register|make|raise) a complaint(?: about)?|complain(?:t)?(?: about)?",
+    re.I)
+
+
+def opening_complaint(text: str) -> Dict[str, Any]:
+    """What the message that opened the complaint form already says: its category when it names one, and itself as
+    the description when, besides the request, it says what went wrong (a category and 8 characters or 5 words),
+    so the customer is not asked again. Anything taken is still shown for confirmation."""
+    key = _category(text)
+    if key == "other":
+        return {}
+    found: Dict[str, Any] = {"complaint_category": text}
+    rest = COMPLAINT_WORDS.sub(" ", text)
+    hanzi, words = len(re.findall(r"[\u4e00-\u9fff]", rest)), len(re.findall(r"[A-Za-z]+", rest))
+    if hanzi >= 8 or words >= 5:
+        found["complaint_description"] = text.strip()
+    return found
+
+
+def asked_urgently(tracker: Tracker) -> bool:
+    """Whether the message that opened the complaint form said it is urgent ("我要投诉，很紧急"), which no question
+    of the form reads: the complaints asked for since the last form ended."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "active_loop" and not event.get("name"):
+            return False
+        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+        if event.get("event") == "user" and intent == "file_complaint" and URGENT_WORDS.search(event.get("text") or ""):
+            return True
+    return False
+
+
 class ValidateComplaintForm(_VerifyingForm):
     for_form = "complaint_form"
+
+    async def extract_complaint_category(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                         domain: DomainDict) -> Dict[str, Any]:
+        """Read once, on the message that opened the form (nothing asked yet); the answers to the form's
+        questions come through the domain's slot mappings."""
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if tracker.get_slot("requested_slot") is not None or intent != "file_complaint" \
+                or tracker.get_slot("complaint_category"):
+            return {}
+        return opening_complaint(str(tracker.latest_message.get("text") or ""))
 
     async def validate_complaint_category(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                           domain: DomainDict) -> Dict[str, Any]:
@@ -224,7 +269,7 @@ class ActionSubmitComplaint(_SubmitForm):
 
     async def submit(self, svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher,
                      who: Identity) -> List[EventType]:
-        urgent = tracker.get_slot("complaint_urgent") is True
+        urgent = tracker.get_slot("complaint_urgent") is True or asked_urgently(tracker)
         customer, contact = who
         ticket = await open_complaint(
             svc.db, svc.settings, svc.clock, customer, contact,

@@ -117,7 +117,9 @@ class TwilioSmsInput(InputChannel):
             log.exception("reply to %s failed", mask(phone))
 
     def _signed(self, body: str) -> str:
-        """Chinese SMS carry the operator's signature (【…】), as the regulator requires."""
-        if any("\u4e00" <= ch <= "\u9fff" for ch in body) and not body.startswith("【"):
+        """Chinese SMS carry the operator's signature (【…】), as the regulator requires, and 【】 nowhere else:
+        a customer's own words echoed back may hold them."""
+        body = body.replace("【", "[").replace("】", "]")
+        if any("\u4e00" <= ch <= "\u9fff" for ch in body):
             return self.settings.sms_signature + body
         return body

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import forms, verification
@@ -48,6 +49,35 @@ async def test_complaint_validation_and_submission(svc: Services, domain, clock:
     messages, _ = await run(forms.ActionSubmitComplaint(), tracker(slots={**filled, "complaint_confirm": False}), domain)
     assert only(messages)["response"] == "utter_not_submitted"
     assert await svc.db.tickets.get("CP-20261123-0002") is None
+
+
+@pytest.mark.parametrize("text, found", [
+    ("我要投诉，上个月账单多扣了钱", {"complaint_category": "账单费用",
+                               "complaint_description": "我要投诉，上个月账单多扣了钱"}),
+    ("我要投诉你们的维修速度", {"complaint_category": "装机维修时效"}),  # names the subject, not what went wrong
+    ("we were charged twice for october, i want to complain", {
+        "complaint_category": "账单费用", "complaint_description": "we were charged twice for october, i want to complain"}),
+    ("我要投诉，很紧急", {}),  # nothing to take: both questions follow
+])
+async def test_the_opening_message_answers_what_it_already_says(svc: Services, domain, text, found) -> None:
+    _, events = await run(forms.ValidateComplaintForm(), tracker(slots=VERIFIED_A, intent="file_complaint", text=text),
+                          domain)
+    slots = {k: v for k, v in slots_of(events).items() if v is not None}
+    asked = slots.pop("requested_slot")
+    assert slots == ({**found, "complaint_urgent": False} if found else {})
+    assert asked == next(s for s in ("complaint_category", "complaint_description", "complaint_confirm")
+                         if s not in found)
+    # Mid-form, an answer is read by the question asked, not taken again from the message.
+    later = tracker(slots={**VERIFIED_A, "requested_slot": "otp_code"}, intent="file_complaint", text=text)
+    assert await forms.ValidateComplaintForm().extract_complaint_category(CollectingDispatcher(), later, domain) == {}
+
+
+def test_urgency_said_when_opening_a_complaint_counts_until_the_form_ends() -> None:
+    opening = {"event": "user", "text": "我要投诉，很紧急", "parse_data": {"intent": {"name": "file_complaint"}}}
+    assert forms.asked_urgently(tracker(events=[opening, {"event": "active_loop", "name": "complaint_form"}],
+                                        intent="inform", text="网络质量"))
+    ended = [opening, {"event": "active_loop", "name": None}]  # an earlier complaint's
+    assert not forms.asked_urgently(tracker(events=ended, intent="file_complaint", text="我要投诉"))
 
 
 async def test_urgent_complaint_escalates_to_the_manager(svc: Services, domain, emulator) -> None:

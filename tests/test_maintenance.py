@@ -132,6 +132,7 @@ async def test_changes_and_cancellation_reach_everyone_told(db: Database, gatewa
     ({"impact": "gone"}, "impact must be interrupted or degraded"),
     ({"circuit_ids": [], "type": "digital_2m"}, "needs both type and province"),
     ({"description_zh": " "}, "description_zh is required"),
+    ({"description_zh": "【重要】核心网割接"}, "signature only"),
     ({"start": "2026-11-20T01:00", "end": "2026-11-20T05:00"}, "over already"),
     ({"colour": "red"}, "unknown fields: colour"),
 ])

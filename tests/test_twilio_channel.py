@@ -133,3 +133,9 @@ async def test_a_failure_inside_the_bot_is_answered_inline_without_the_database(
     assert resp.status == 200
     assert "<Message>【中国电信】抱歉，系统暂时繁忙" in text and text.endswith("</Message></Response>")
     assert emu.stats.create_requests == 0  # TwiML answers inline: nothing through the gateway
+
+
+def test_replies_carry_the_signature_once_and_no_other_brackets() -> None:
+    channel = TwilioSmsInput(settings=Settings(sms_signature="【中国电信】"))
+    assert channel._signed("请确认投诉内容：【紧急】断网") == "【中国电信】请确认投诉内容：[紧急]断网"
+    assert channel._signed("Your ticket 【FT-1】") == "Your ticket [FT-1]"

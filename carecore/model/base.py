@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import Enum
-from typing import Any, Dict, Mapping, Type, TypeVar
+from typing import Any, Dict, Mapping, Optional, Type, TypeVar
 
 from pydantic import BaseModel
 from pydantic.fields import SHAPE_LIST
@@ -55,6 +55,13 @@ def _mobile(value: str) -> str:
         return to_e164(value)
     except InvalidPhoneNumber as exc:
         raise ValueError(str(exc)) from None
+
+
+def no_signature_marks(text: Optional[str]) -> Optional[str]:
+    """Text a person writes for an SMS: 【】 opens the message with the operator's signature, and nowhere else."""
+    if text is not None and ("【" in text or "】" in text):
+        raise ValueError("【】 is for the signature only, which is added at the start")
+    return text
 
 
 E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"

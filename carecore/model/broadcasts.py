@@ -8,7 +8,7 @@ from typing import List, Optional
 
 from pydantic import Field, constr, validator
 
-from carecore.model.base import ID_PATTERN, Model
+from carecore.model.base import ID_PATTERN, Model, no_signature_marks
 from carecore.model.customers import CircuitType, CustomerClass, Tier
 
 BROADCAST_ID_PATTERN = r"^BN-[0-9]{8}-[0-9]{4,6}$"
@@ -38,12 +38,6 @@ class Audience(Model):
     tiers: List[Tier] = Field(default_factory=list, max_items=4)
 
 
-def _no_signature_marks(text: Optional[str]) -> Optional[str]:
-    if text is not None and ("【" in text or "】" in text):
-        raise ValueError("【】 is for the signature only, which is added at the start")
-    return text
-
-
 class Broadcast(Model):
     id: str = Field(..., alias="_id", regex=BROADCAST_ID_PATTERN)
     purpose: BroadcastPurpose
@@ -58,4 +52,4 @@ class Broadcast(Model):
     cancelled_at: Optional[datetime] = None
     cancelled_by: Optional[str] = Field(None, max_length=64)  # a manager id, or the admin API's actor
 
-    _plain_text = validator("text_zh", "text_en", allow_reuse=True)(_no_signature_marks)
+    _plain_text = validator("text_zh", "text_en", allow_reuse=True)(no_signature_marks)

@@ -6,9 +6,9 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, Dict, List, Optional
 
-from pydantic import Field, constr, root_validator
+from pydantic import Field, constr, root_validator, validator
 
-from carecore.model.base import ID_PATTERN, Model
+from carecore.model.base import ID_PATTERN, Model, no_signature_marks
 from carecore.model.customers import CircuitType
 
 MAINTENANCE_ID_PATTERN = r"^MW-[0-9]{8}-[0-9]{4,6}$"
@@ -54,6 +54,8 @@ class MaintenanceWindow(Model):
     cancelled_at: Optional[datetime] = None
     created_at: datetime
     updated_at: datetime
+
+    _plain_text = validator("description_zh", "description_en", allow_reuse=True)(no_signature_marks)
 
     @root_validator(skip_on_failure=True)
     def _ends_after_start(cls, values: Dict[str, Any]) -> Dict[str, Any]:  # noqa: N805
