@@ -147,37 +147,35 @@ def _circuit_choice(circuits: List[Circuit], text: str) -> Optional[Circuit]:
 class ValidateFaultForm(_VerifyingForm):
     for_form = "fault_form"
 
+    async def extract_fault_circuit(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: DomainDict) -> Dict[str, Any]:
+        """A verified customer with one circuit is not asked which (the confirmation names it); read when the form
+        opens, and after verification by ``validate_otp_code``."""
+        if tracker.get_slot("requested_slot") is not None or tracker.get_slot("fault_circuit") \
+                or tracker.get_slot("verified") is not True:
+            return {}
+        who = await verified_identity(tracker, await services())
+        circuits = who[0].services if who else []
+        return {"fault_circuit": circuits[0].circuit_id} if len(circuits) == 1 else {}
+
     async def validate_fault_circuit(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                      domain: DomainDict) -> Dict[str, Any]:
         svc = await services()
         who = await verified_identity(tracker, svc)
         if who is None:  # the circuit id came with the first message, before verification
             return {"fault_circuit": value if isinstance(value, str) else None}
-        circuit = _circuit_choice(who[0].services, str(value or ""))
-        if circuit is None:
-            dispatcher.utter_message(response="utter_circuit_not_yours", value=str(value)[:40])
-            return {"fault_circuit": None}
-        window = (await svc.db.maintenance.active_for_circuits([circuit.circuit_id], svc.clock.now())).get(
-            circuit.circuit_id)
-        if window is not None:  # told first; the form goes on if they still want to report it
-            lang = lang_of(tracker)
-            dispatcher.utter_message(response="utter_circuit_in_maintenance", circuit_id=circuit.circuit_id,
-                                     window_id=window.id, end=fmt_time(window.end, lang, svc.clock.tz),
-                                     description=window.description_en if lang == "en" else window.description_zh)
-        return {"fault_circuit": circuit.circuit_id}
+        return {"fault_circuit": await _settle_circuit(svc, who[0].services, str(value or ""), dispatcher, tracker)}
 
     async def validate_otp_code(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                 domain: DomainDict) -> Dict[str, Any]:
         result = await super().validate_otp_code(value, dispatcher, tracker, domain)
-        # A circuit named before verification is checked again now that we know the customer.
-        pending = tracker.get_slot("fault_circuit")
-        if result.get("verified") and pending:
+        # A circuit named before verification is checked now that we know the customer; an only one is taken.
+        if result.get("verified"):
             svc = await services()
             customer = await svc.db.customers.get(result["customer_id"])
-            circuit = _circuit_choice(customer.services, pending) if customer else None
-            if circuit is None:
-                dispatcher.utter_message(response="utter_circuit_not_yours", value=str(pending)[:40])
-            result["fault_circuit"] = circuit.circuit_id if circuit else None
+            pending = str(tracker.get_slot("fault_circuit") or "")
+            result["fault_circuit"] = await _settle_circuit(svc, customer.services, pending, dispatcher, tracker) \
+                if customer else None
         return result
 
     async def validate_fault_symptom(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -194,6 +192,29 @@ class ValidateFaultForm(_VerifyingForm):
         return {"fault_since": text[:100] if text else None}
 
 
+async def _settle_circuit(svc: Services, circuits: List[Circuit], named: str, dispatcher: CollectingDispatcher,
+                          tracker: Tracker) -> Optional[str]:
+    """The circuit named (by id, number or a mention), or else the customer's only one; planned maintenance on it
+    is told first, and the form goes on if they still want to report it."""
+    if named:
+        circuit = _circuit_choice(circuits, named)
+        if circuit is None:
+            dispatcher.utter_message(response="utter_circuit_not_yours", value=named[:40])
+            return None
+    elif len(circuits) == 1:
+        circuit = circuits[0]
+    else:
+        return None
+    window = (await svc.db.maintenance.active_for_circuits([circuit.circuit_id], svc.clock.now())).get(
+        circuit.circuit_id)
+    if window is not None:
+        lang = lang_of(tracker)
+        dispatcher.utter_message(response="utter_circuit_in_maintenance", circuit_id=circuit.circuit_id,
+                                 window_id=window.id, end=fmt_time(window.end, lang, svc.clock.tz),
+                                 description=window.description_en if lang == "en" else window.description_zh)
+    return circuit.circuit_id
+
+
 class ActionAskFaultCircuit(Action):
     """Lists the customer's own circuits to choose from."""
 
@@ -208,9 +229,15 @@ class ActionAskFaultCircuit(Action):
             dispatcher.utter_message(response="utter_no_circuits")
             return [ActiveLoop(None), SlotSet("requested_slot", None)]
         lang = lang_of(tracker)
-        lines = [f"{c.circuit_id} {label('circuit_type', c.type, lang)} {c.bandwidth}" for c in circuits]
+        lines = [_circuit_line(c, lang) for c in circuits]
         dispatcher.utter_message(response="utter_ask_fault_circuit", lines=bullet_lines(lines))
         return []
+
+
+def _circuit_line(circuit: Circuit, lang: str) -> str:
+    """"SH-155M-0000001-1 155M数字电路": the bandwidth only when the type's name does not say it."""
+    name = label("circuit_type", circuit.type, lang)
+    return f"{circuit.circuit_id} {name}" + ("" if circuit.bandwidth in name else f" {circuit.bandwidth}")
 
 
 def _reset(slots: List[str]) -> List[EventType]:

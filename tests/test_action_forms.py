@@ -10,7 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import forms, verification
 from actions.services import Services
 from carecore.clock import FixedClock
-from tests.action_kit import VERIFIED_A, only, run, slots_of, tracker
+from tests import factories
+from tests.action_kit import VERIFIED_A, code_sent_to, only, run, slots_of, tracker
 
 # --- complaint form -------------------------------------------------------------------------------
 
@@ -106,6 +107,29 @@ async def test_fault_circuit_must_be_the_customers_own(svc: Services, domain) ->
     assert await form.validate_fault_circuit("5", dispatcher, t, domain) == {"fault_circuit": None}
     messages, _ = await run(forms.ActionAskFaultCircuit(), t, domain)
     assert "1. ZJ-2M-0000001-1" in only(messages)["lines"]
+
+
+async def test_a_customer_with_one_circuit_is_not_asked_which(svc: Services, domain, emulator) -> None:
+    opened = tracker(slots=VERIFIED_A, intent="report_fault", text="专线断了")
+    _, events = await run(forms.ValidateFaultForm(), opened, domain)
+    assert (slots_of(events)["fault_circuit"], slots_of(events)["requested_slot"]) == ("ZJ-2M-0000001-1", "fault_symptom")
+    # Verified inside the form: the only circuit is taken with the code.
+    emu, _ = emulator
+    form, dispatcher = forms.ValidateFaultForm(), CollectingDispatcher()
+    asking = tracker(active_loop="fault_form", slots={"requested_slot": "otp_code"})
+    await form.validate_verify_mobile("13800138000", dispatcher, asking, domain)
+    result = await form.validate_otp_code(code_sent_to(emu, "+8613800138000"), dispatcher, asking, domain)
+    assert result["verified"] is True and result["fault_circuit"] == "ZJ-2M-0000001-1"
+    # With two circuits the customer chooses; the list names each type once.
+    two = factories.customer()
+    two["services"].append({"circuit_id": "ZJ-LL-0000001-2", "type": "leased_line", "bandwidth": "100M",
+                            "status": "active", "sla_class": "standard"})
+    await svc.db.customers.replace(two)
+    opened = tracker(slots=VERIFIED_A, intent="report_fault", text="专线断了")  # run() filled the first one's slots
+    _, events = await run(forms.ValidateFaultForm(), opened, domain)
+    assert "fault_circuit" not in slots_of(events) and slots_of(events)["requested_slot"] == "fault_circuit"
+    messages, _ = await run(forms.ActionAskFaultCircuit(), opened, domain)
+    assert only(messages)["lines"].split("\n") == ["1. ZJ-2M-0000001-1 2M数字电路", "2. ZJ-LL-0000001-2 专线 100M"]
 
 
 async def test_fault_ticket_gets_deadlines_by_tier(svc: Services, domain, clock: FixedClock, emulator) -> None:
