@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import logging
 import os
 import signal
@@ -81,10 +80,6 @@ class Ports:
         return f"http://{HOST}:{port}"
 
 
-def fernet_key() -> str:
-    return base64.urlsafe_b64encode(os.urandom(32)).decode()
-
-
 @dataclass
 class Cluster:
     settings: Settings
@@ -121,8 +116,6 @@ class Cluster:
                    LOCK_STORE_URL=f"redis://{HOST}:{self.ports.redis}/1")
         env.setdefault("TICKET_LOCK_LIFETIME", str(TICKET_LOCK_LIFETIME_S))
         env.setdefault("TRUSTED_PROXIES", f'["{HOST}"]')  # HAProxy: every client here is local too
-        if "CONSOLE_SECRET" not in configured:
-            env["CONSOLE_SECRET"] = fernet_key()  # a login on one care service holds on the other
         if "BOT_PUBLIC_URL" not in configured:
             env["BOT_PUBLIC_URL"] = self.ports.url(self.ports.bot)
         if "CONSOLE_URL" not in configured:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import logging
 import os
 import secrets
@@ -18,7 +19,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 from carecore.config import PROJECT_ROOT, Settings, get_settings
 from carecore.logging_setup import setup_logging
@@ -128,12 +129,21 @@ async def _demo_passwords(db: Database, settings: Settings) -> None:
     log.info("console passwords set for %d managers (see var/demo-manager-password)", len(missing))
 
 
-def _secret_file(path: Path) -> str:
+def fernet_key() -> str:
+    """A key in the form the console's cookies need (``Fernet.generate_key()``)."""
+    return base64.urlsafe_b64encode(os.urandom(32)).decode()
+
+
+def _token() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def _secret_file(path: Path, make: Callable[[], str] = _token) -> str:
     """A secret kept in a file only this user can read; made up on first use."""
     if path.exists():
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_urlsafe(18)
+    value = make()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
         fh.write(value + "\n")
@@ -172,7 +182,6 @@ class Supervisor:
         env.setdefault("LOCK_STORE_TYPE", "in_memory")  # one Rasa server; endpoints.yml names both
         env.setdefault("LOCK_STORE_URL", "")
         # Per-run secrets unless configured: never written anywhere.
-        env.setdefault("SENDER_ID_SECRET", secrets.token_hex(32))
         env.setdefault("RASA_API_TOKEN", secrets.token_hex(24))
         env.setdefault("CHAT_TOKEN_SECRET", secrets.token_hex(32))  # chat sessions end with the run
         env.setdefault("RASA_URL", f"http://127.0.0.1:{self.settings.rasa_port}")
@@ -180,8 +189,13 @@ class Supervisor:
         env.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{self.settings.care_port}")
         if not env.get("CARE_ADMIN_TOKEN"):
             env["CARE_ADMIN_TOKEN"] = self._admin_token()
-        if not env.get("LINK_SECRET"):  # survey and opt-out links sent yesterday must open after a restart
-            env["LINK_SECRET"] = _secret_file(self.settings.var_dir / "link-secret")
+        # Kept in var/ unless configured, since what they sign must outlive a restart: survey and opt-out links
+        # sent yesterday, an SMS contact's conversation, managers' console logins.
+        var = self.settings.var_dir
+        for name, file, make in (("LINK_SECRET", "link-secret", _token), ("CONSOLE_SECRET", "console-secret", fernet_key),
+                                 ("SENDER_ID_SECRET", "sender-id-secret", lambda: secrets.token_hex(32))):
+            if not env.get(name):
+                env[name] = _secret_file(var / file, make)
         if not self.settings.twilio_configured and self.settings.sms_outbox == "emulator":
             env.update(
                 KEYCARE_EMULATOR="1",

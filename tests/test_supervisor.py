@@ -94,3 +94,23 @@ def _run_twice(env: dict, direct: str, tmp_path: Path) -> None:
     assert stop(proc, lines) == 0
     log = "".join(lines)
     assert "reusing it" in log and "seeding" not in log and "(25 customers)" in log
+
+
+def test_what_signs_links_sessions_and_logins_outlives_a_restart(tmp_path: Path, monkeypatch) -> None:
+    from cryptography.fernet import Fernet
+
+    from carecore.config import Settings
+    from localrun.supervisor import Supervisor
+
+    for name in ("LINK_SECRET", "SENDER_ID_SECRET", "CONSOLE_SECRET", "RASA_API_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings(var_dir=tmp_path / "var", mongodb_uri="unused")
+    first, second = Supervisor(settings).child_env(), Supervisor(settings).child_env()
+    for name in ("LINK_SECRET", "SENDER_ID_SECRET", "CONSOLE_SECRET"):
+        assert first[name] == second[name]
+    assert first["RASA_API_TOKEN"] != second["RASA_API_TOKEN"]  # kept nowhere
+    Fernet(first["CONSOLE_SECRET"])
+    for file in ("link-secret", "sender-id-secret", "console-secret"):
+        assert stat.S_IMODE((tmp_path / "var" / file).stat().st_mode) == 0o600
+    monkeypatch.setenv("CONSOLE_SECRET", Fernet.generate_key().decode())  # configured: used, nothing read
+    assert Supervisor(settings).child_env()["CONSOLE_SECRET"] == os.environ["CONSOLE_SECRET"]
