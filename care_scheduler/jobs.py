@@ -127,8 +127,7 @@ class CareJobs:
         cutoff = self.clock.now() - timedelta(days=days)
         try:
             forgotten = await self.db.transcripts.forget_before(cutoff)
-            # SMS texts too; a month back from the cutoff, so a few nights missed are made up for
-            forgotten["message_texts"] = await self.db.sends.forget_bodies(cutoff - timedelta(days=30), cutoff)
+            forgotten["message_texts"] = await self.db.sends.forget_bodies(cutoff)  # SMS texts as old
         except Exception:
             log.exception("forgetting old conversations failed")
             return

@@ -304,6 +304,7 @@ async def test_the_nightly_retention_counts_its_days_on_the_clock(db: Database, 
         idle_since = (clock.now() - timedelta(days=idle)).timestamp()
         await live.insert_one({"sender_id": sender, "latest_event_time": idle_since})
     for key, age, status in (("sent-31-days", 31, "delivered"), ("sent-29-days", 29, "delivered"),
+                             ("sent-400-days", 400, "failed"),  # kept by an older version: the first run reaches it
                              ("unsettled-31-days", 31, "ambiguous")):  # its resend needs the text
         created = clock.now() - timedelta(days=age)
         await db.sends.reserve({"_id": key, "kind": "birthday", "to": "+8613800138000", "body": "生日快乐",
@@ -313,8 +314,15 @@ async def test_the_nightly_retention_counts_its_days_on_the_clock(db: Database, 
     assert await live.count_documents({}) == 2  # 0 keeps every conversation
     await CareJobs(db, gateway, Settings(conversation_retention_days=30), clock).forget_old_conversations()
     assert await live.distinct("sender_id") == ["idle-29-days"]
-    texts = {key: (await db.sends.get(key)).body for key in ("sent-31-days", "sent-29-days", "unsettled-31-days")}
-    assert texts == {"sent-31-days": None, "sent-29-days": "生日快乐", "unsettled-31-days": "生日快乐"}
+    keys = ("sent-31-days", "sent-29-days", "sent-400-days", "unsettled-31-days")
+    texts = {key: (await db.sends.get(key)).body for key in keys}
+    assert texts == {"sent-31-days": None, "sent-29-days": "生日快乐", "sent-400-days": None,
+                     "unsettled-31-days": "生日快乐"}
+    # The next night starts a month before the last cutoff: a message settled meanwhile loses its text too.
+    await db.client[db.name]["sends"].update_one({"_id": "unsettled-31-days"}, {"$set": {"status": "delivered"}})
+    clock.advance(timedelta(days=1))
+    await CareJobs(db, gateway, Settings(conversation_retention_days=30), clock).forget_old_conversations()
+    assert (await db.sends.get("unsettled-31-days")).body is None
 
 
 async def test_a_failed_run_is_recorded(service: Service, db: Database, monkeypatch: Any) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, AsyncIterator, Dict, List, Optional, Sequence, Tuple
 
 import pymongo
@@ -13,6 +13,8 @@ from carecore.clock import utcnow
 from carecore.model import AWAITING_OUTCOME_VALUES, UNFINISHED_VALUES, ParkedCallback, SendRecord, SendStatus
 from carecore.repository.base import Repository
 from carecore.repository.errors import DuplicateRecordError, validated, write_errors
+
+TEXTS_FORGOTTEN_MARK = "retention:message_texts"  # in counters: the cutoff of the last run that dropped texts
 
 # Statuses in the order a message moves through them; a late callback never moves back.
 _STATUS_RANK = {
@@ -174,13 +176,23 @@ class SendRepository(Repository):
         found = [SendRecord.parse_obj(doc) async for doc in self._col.find(unfinished_query(campaign))]
         return sorted(found, key=lambda record: record.id)
 
-    async def forget_bodies(self, created_from: datetime, created_before: datetime) -> int:
-        """Drop the text of settled messages created in this span; the record (key, number, kind, status)
+    async def forget_bodies(self, cutoff: datetime) -> int:
+        """Drop the text of settled messages created before ``cutoff``; the record (key, number, kind, status)
         stays, so a message is still sent only once and still counted. An unsettled one keeps its text: a
-        resend after an ambiguous outcome needs it."""
+        resend after an ambiguous outcome needs it.
+
+        A run starts a month before where the last one stopped (a mark in ``counters``), which keeps the
+        nightly range small on the ``by_created`` index: the first run reaches back to the oldest text, missed
+        nights are made up, and a message settled within the month after still loses its text."""
+        marks = self._col.database.get_collection("counters", write_concern=self._col.write_concern)
+        mark = await marks.find_one({"_id": TEXTS_FORGOTTEN_MARK})
+        created: Dict[str, Any] = {"$lt": cutoff}
+        if mark is not None:
+            created["$gte"] = mark["through"] - timedelta(days=30)
         result = await self._col.update_many(
-            {"created_at": {"$gte": created_from, "$lt": created_before}, "body": {"$exists": True},
-             "status": {"$nin": list(UNFINISHED_VALUES)}}, {"$unset": {"body": ""}})
+            {"created_at": created, "body": {"$exists": True}, "status": {"$nin": list(UNFINISHED_VALUES)}},
+            {"$unset": {"body": ""}})
+        await marks.update_one({"_id": TEXTS_FORGOTTEN_MARK}, {"$max": {"through": cutoff}}, upsert=True)
         return result.modified_count
 
     async def for_customer(self, customer_id: str, limit: int = 50) -> List[SendRecord]:
