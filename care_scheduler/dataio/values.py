@@ -146,7 +146,7 @@ def choice(kind: str, extra: Optional[Dict[str, str]] = None) -> Any:
     for value, (zh, en) in LABELS[kind].items():
         words.update({value.lower(): value, zh.lower(): value, en.lower(): value})
     words.update(extra or {})
-    allowed = ", ".join(LABELS[kind])
+    allowed = ", ".join(f"{value}/{zh}" for value, (zh, _) in LABELS[kind].items())  # as either header set reads
 
     def parse(cell: str) -> str:
         found = words.get(cell.strip().lower())
