@@ -168,7 +168,7 @@ async def test_a_manager_opens_a_ticket_the_customer_phoned_in(db: Database, bro
         await db.tickets.next_id(TicketKind.fault, NOW.date())
     await browser.login("AM-CZJ01")
     status, page = await browser.get("/console/customers/KA0000001/tickets/new")
-    assert status == 200 and "王伟（+8613800138000，钻石卡）" in page and "ZJ-2M-0000001-1" in page
+    assert status == 200 and "王伟（138 0013 8000，钻石卡）" in page and "ZJ-2M-0000001-1" in page
     fault = {"kind": "fault", "contact_id": "0000001-01", "circuit_id": "ZJ-2M-0000001-1", "text": "专线中断，无法上网"}
     for wrong, message in (({"circuit_id": ""}, "故障须选择该客户的电路"),
                            ({"circuit_id": "SH-155M-0000002-1"}, "故障须选择该客户的电路"),  # another customer's
@@ -289,6 +289,7 @@ async def test_customer_360_and_english_switch(db: Database, browser: Browser) -
     assert page.count('class="bar"') == 3 and "12,888.00" in page and "已退订" in page and "assistant" in page
     status, page = await browser.get("/console/customers/KA0000001?lang=en")
     assert "Usage, last 12 months" in page and "opted out" in page and "Diamond" in page
+    assert '<a href="tel:+8613800138000">+86 138 0013 8000</a>' in page  # read as dialled, one tap to call
     _, page = await browser.get("/console/")  # the choice sticks
     assert "Inbox" in page
 

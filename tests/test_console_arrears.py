@@ -22,7 +22,7 @@ async def test_accounts_past_their_due_date_in_scope_with_downloads(db: Database
     await browser.login("AM-CZJ01")
     status, page = await browser.get("/console/reports/arrears")
     assert status == 200 and "杭州华信物流有限公司" in page and "上海东方证券" not in page  # another's customer
-    assert "2026-09</td><td>750.00</td>" in page and "王伟 +8613800138000" in page and "合计欠费（元） 750.00" in page
+    assert "2026-09</td><td>750.00</td>" in page and "王伟 138 0013 8000" in page and "合计欠费（元） 750.00" in page
     _, page = await browser.get("/console/customers/KA0000001")  # marked on the customer's own page
     assert "欠费催缴 750.00</a>" in page
     await browser.login("AM-G001")

@@ -66,7 +66,7 @@ async def test_search_edit_consent_open_a_ticket_and_download_the_birthday_repor
         await page.click("button:has-text('建单')")
         await page.wait_for_selector("text=已建单")
         assert "投诉 CP-20261123-0001" in await page.inner_text("h1")
-        assert "联系人：David Chen（+8613900139000，金卡） · 账单费用" in await page.inner_text(".card")
+        assert "联系人：David Chen（139 0013 9000，金卡） · 账单费用" in await page.inner_text(".card")
         await page.screenshot(path=str(RESULTS / "console-new-ticket.png"), full_page=True)
 
         await page.goto(f"{console}/console/reports/birthdays?month=2027-02")

@@ -22,6 +22,7 @@ from care_scheduler.console.i18n import translator
 from care_scheduler.dataio.tables import table_bytes
 from care_scheduler.scope import Scope
 from carecore.model import AccountManager, Customer, Escalation, Ticket
+from carecore.phones import readable
 from carecore.repository import Database
 from carecore.texts import customer_classes, label, yuan
 
@@ -122,6 +123,7 @@ def render(request: web.Request, template: str, lang: str, session: aiohttp_sess
     html = _templates.get_template(template).render(
         t=translator(lang), lang=lang, csrf=_csrf(session), manager=manager, flash=flash, prefix=PREFIX,
         label=lambda kind, value: label(kind, str(value), lang), yuan=yuan,
+        phone=lambda number: readable(number, lang) if number else "",
         classes_of=lambda customer_class, high_value: customer_classes(customer_class, high_value, lang),
         local=lambda dt: dt.astimezone(tz).strftime("%Y-%m-%d %H:%M") if dt else "-", **values)
     return web.Response(text=html, content_type="text/html", status=status,
