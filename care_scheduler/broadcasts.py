@@ -9,7 +9,6 @@ suppressed ``open_complaint``. A notice goes to every contact in the audience.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, AsyncIterator, Dict, Iterable, List, Mapping, Optional
@@ -17,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from care_scheduler.planning import PlanContext, Planned, render_into
+from care_scheduler.planning import PlanContext, Planned, Tally, render_into
 from carecore.config import Settings
 from carecore.model import Broadcast, BroadcastPurpose, Customer
 from carecore.phones import mask
@@ -62,11 +61,7 @@ async def queue_broadcast(db: Database, broadcast: Broadcast, day: date) -> Broa
 
 
 @dataclass
-class BroadcastPreview:
-    recipients: int = 0
-    to_send: int = 0
-    segments: int = 0
-    suppressed: Counter = field(default_factory=Counter)
+class BroadcastPreview(Tally):
     samples: List[Dict[str, Any]] = field(default_factory=list)
 
 
@@ -76,12 +71,8 @@ async def preview_broadcast(db: Database, settings: Settings, broadcast: Broadca
                                  preview=True)
     result = BroadcastPreview()
     async for plan in plan_broadcast(ctx, broadcast):
-        result.recipients += 1
-        if plan.suppressed_reason:
-            result.suppressed[plan.suppressed_reason] += 1
+        if not result.add(plan):
             continue
-        result.to_send += 1
-        result.segments += plan.segments
         if len(result.samples) < 2 and plan.language not in {s["language"] for s in result.samples}:
             result.samples.append({"to": mask(plan.to), "language": plan.language, "body": plan.body,
                                    "segments": plan.segments})

@@ -7,7 +7,6 @@ end up in terminals, HTTP responses and logs.
 from __future__ import annotations
 
 import json
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, Dict, List, Optional
@@ -18,7 +17,7 @@ from aiohttp import web
 from care_scheduler.campaigns import KINDS, UsageGaps, plans_for
 from care_scheduler.errors import OperationError
 from care_scheduler.kpis import KpiScope, scope_of
-from care_scheduler.planning import PlanContext
+from care_scheduler.planning import PlanContext, Tally
 from carecore.config import Settings
 from carecore.phones import mask
 from carecore.repository import Database
@@ -67,16 +66,12 @@ def parse_day(value: Any, *, field: str = "date") -> date:
         raise OperationError(f"{field} is not a date (YYYY-MM-DD): {value[:40]!r}") from None
 
 
-@dataclass
-class Preview:
+@dataclass(kw_only=True)
+class Preview(Tally):
     kind: str
     day: date
-    recipients: int = 0
-    to_send: int = 0
-    segments: int = 0
     cost: float = 0.0
     price_per_segment: float = 0.0
-    suppressed: Dict[str, int] = field(default_factory=dict)
     missing_usage: int = 0
     samples: List[Dict[str, Any]] = field(default_factory=list)
     warnings: List[str] = field(default_factory=list)
@@ -84,7 +79,7 @@ class Preview:
     def as_dict(self) -> Dict[str, Any]:
         return {"kind": self.kind, "date": self.day.isoformat(), "recipients": self.recipients,
                 "to_send": self.to_send, "segments": self.segments, "cost": round(self.cost, 2),
-                "price_per_segment": self.price_per_segment, "suppressed": self.suppressed,
+                "price_per_segment": self.price_per_segment, "suppressed": dict(self.suppressed),
                 "missing_usage": self.missing_usage, "samples": self.samples, "warnings": self.warnings}
 
 
@@ -95,22 +90,15 @@ async def preview(db: Database, settings: Settings, kind: str, day: date, *, pri
     ctx = await PlanContext.load(db, settings, day, now=now, promo=settings.care_promo,
                                  extra_festivals=settings.care_extra_festivals, preview=True)
     gaps = UsageGaps()
-    suppressed: Counter = Counter()
-    result = Preview(kind, day, price_per_segment=price)
+    result = Preview(kind=kind, day=day, price_per_segment=price)
     async for plan in plans_for(kind, ctx, gaps):
-        result.recipients += 1
-        if plan.suppressed_reason:
-            suppressed[plan.suppressed_reason] += 1
-        else:
-            result.to_send += 1
-            result.segments += plan.segments
+        result.add(plan)
         result.warnings.extend(f"{plan.key}: {note}" for note in plan.notes if "segments" in note)
         if len(result.samples) < limit:
             result.samples.append({
                 "key": plan.key, "to": mask(plan.to), "language": plan.language, "segments": plan.segments,
                 "encoding": plan.encoding, "suppressed": plan.suppressed_reason, "body": plan.body,
                 "notes": plan.notes})
-    result.suppressed = dict(suppressed)
     result.missing_usage = len(gaps.customers)
     result.cost = result.segments * price
     return result

@@ -7,6 +7,7 @@ which the runner calls only when it really sends, never in a dry run or a previe
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
@@ -111,6 +112,26 @@ class PlanContext:
         manager = acting_manager(customer.account_manager_id, self.managers)
         return {"manager_name": manager.name if manager else "-",
                 "manager_mobile": readable(manager.mobile, lang) if manager else "10000"}
+
+
+@dataclass
+class Tally:
+    """What a preview counts of planned messages, a campaign's or a broadcast's."""
+
+    recipients: int = 0
+    to_send: int = 0
+    segments: int = 0
+    suppressed: Counter = field(default_factory=Counter)
+
+    def add(self, plan: Planned) -> bool:
+        """Count the plan; whether it would be sent."""
+        self.recipients += 1
+        if plan.suppressed_reason:
+            self.suppressed[plan.suppressed_reason] += 1
+            return False
+        self.to_send += 1
+        self.segments += plan.segments
+        return True
 
 
 def render_into(plan: Planned, ctx: PlanContext, template: str, values: Dict[str, Any]) -> None:
