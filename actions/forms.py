@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 COMPLAINT_SLOTS = ["complaint_category", "complaint_description", "complaint_confirm", "complaint_urgent"]
 FAULT_SLOTS = ["fault_circuit", "fault_symptom", "fault_since", "fault_confirm"]
+SYMPTOM_WORDS = re.compile(r"断|不通|连不上|上不了网|掉线|慢|丢包|卡顿|down|drop|broken|outage|slow|packet loss|no connection|"
+                           r"not working|can'?t connect|cannot connect", re.I)
 URGENT_WORDS = re.compile(r"紧急|非常急|十万火急|马上处理|立刻|立即|urgent|asap|emergency|immediately", re.I)
 
 
@@ -157,6 +159,17 @@ class ValidateFaultForm(_VerifyingForm):
         who = await verified_identity(tracker, await services())
         circuits = who[0].services if who else []
         return {"fault_circuit": circuits[0].circuit_id} if len(circuits) == 1 else {}
+
+    async def extract_fault_symptom(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: DomainDict) -> Dict[str, Any]:
+        """The message that opened the form as the symptom when it names one ("专线时断时续"); a bare "报故障"
+        leaves the question to be asked. Read once, when nothing has been asked yet."""
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        text = str(tracker.latest_message.get("text") or "").strip()
+        if tracker.get_slot("requested_slot") is not None or intent != "report_fault" \
+                or tracker.get_slot("fault_symptom") or not SYMPTOM_WORDS.search(text):
+            return {}
+        return {"fault_symptom": text}
 
     async def validate_fault_circuit(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                      domain: DomainDict) -> Dict[str, Any]:

@@ -110,7 +110,7 @@ async def test_fault_circuit_must_be_the_customers_own(svc: Services, domain) ->
 
 
 async def test_a_customer_with_one_circuit_is_not_asked_which(svc: Services, domain, emulator) -> None:
-    opened = tracker(slots=VERIFIED_A, intent="report_fault", text="专线断了")
+    opened = tracker(slots=VERIFIED_A, intent="report_fault", text="我要报故障")
     _, events = await run(forms.ValidateFaultForm(), opened, domain)
     assert (slots_of(events)["fault_circuit"], slots_of(events)["requested_slot"]) == ("ZJ-2M-0000001-1", "fault_symptom")
     # Verified inside the form: the only circuit is taken with the code.
@@ -125,11 +125,23 @@ async def test_a_customer_with_one_circuit_is_not_asked_which(svc: Services, dom
     two["services"].append({"circuit_id": "ZJ-LL-0000001-2", "type": "leased_line", "bandwidth": "100M",
                             "status": "active", "sla_class": "standard"})
     await svc.db.customers.replace(two)
-    opened = tracker(slots=VERIFIED_A, intent="report_fault", text="专线断了")  # run() filled the first one's slots
+    opened = tracker(slots=VERIFIED_A, intent="report_fault", text="我要报故障")  # run() filled the first one's slots
     _, events = await run(forms.ValidateFaultForm(), opened, domain)
     assert "fault_circuit" not in slots_of(events) and slots_of(events)["requested_slot"] == "fault_circuit"
     messages, _ = await run(forms.ActionAskFaultCircuit(), opened, domain)
     assert only(messages)["lines"].split("\n") == ["1. ZJ-2M-0000001-1 2M数字电路", "2. ZJ-LL-0000001-2 专线 100M"]
+
+
+@pytest.mark.parametrize("text, symptom, asked", [
+    ("专线时断时续，麻烦看一下", "专线时断时续，麻烦看一下", "fault_since"),
+    ("the line keeps dropping", "the line keeps dropping", "fault_since"),
+    ("我要报故障", None, "fault_symptom"),  # says nothing of what is wrong
+])
+async def test_a_symptom_in_the_opening_message_is_not_asked_again(svc: Services, domain, text, symptom, asked) -> None:
+    _, events = await run(forms.ValidateFaultForm(), tracker(slots=VERIFIED_A, intent="report_fault", text=text), domain)
+    assert (slots_of(events).get("fault_symptom"), slots_of(events)["requested_slot"]) == (symptom, asked)
+    later = tracker(slots={**VERIFIED_A, "requested_slot": "fault_since"}, intent="report_fault", text=text)
+    assert await forms.ValidateFaultForm().extract_fault_symptom(CollectingDispatcher(), later, domain) == {}
 
 
 async def test_fault_ticket_gets_deadlines_by_tier(svc: Services, domain, clock: FixedClock, emulator) -> None:
