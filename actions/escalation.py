@@ -8,6 +8,7 @@ by when, and the conversation is paused until the manager hands it back.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Action, Tracker
@@ -39,8 +40,10 @@ def transcript_summary(tracker: Tracker, limit_chars: int = 120) -> str:
 
 
 async def escalate(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher, who: Identity,
-                   reason: EscalationReason, ticket_id: Optional[str] = None) -> List[Dict[str, Any]]:
-    """Record, notify the manager once, tell the customer, pause. Reused by urgent complaints."""
+                   reason: EscalationReason, ticket_id: Optional[str] = None,
+                   respond_by: Optional[datetime] = None) -> List[Dict[str, Any]]:
+    """Record, notify the manager once, tell the customer, pause. Reused by urgent complaints, whose reply
+    deadline (``respond_by``) the call-back promise never runs past, evenings and weekends included."""
     customer, contact = who
     lang = lang_of(tracker)
     manager = await svc.db.managers.acting(customer.account_manager_id)
@@ -51,6 +54,8 @@ async def escalate(svc: Services, tracker: Tracker, dispatcher: CollectingDispat
         now_local = svc.clock.now()
         now = as_stored(now_local)
         contact_by = callback_deadline(now_local, svc.settings.business_hours, svc.settings.escalation_contact_hours)
+        if respond_by is not None:
+            contact_by = min(contact_by, respond_by)
         escalation = await svc.db.escalations.create({
             "_id": await svc.db.escalations.next_id(now_local.date()),
             "customer_id": customer.id, "contact_id": contact.contact_id,

@@ -320,7 +320,8 @@ class ActionSubmitComplaint(_SubmitForm):
         deadline = fmt_time(ticket.sla.response_due, lang_of(tracker), svc.clock.tz)
         dispatcher.utter_message(response="utter_complaint_created", ticket_id=ticket.id, deadline=deadline)
         if urgent:
-            return await escalate(svc, tracker, dispatcher, who, EscalationReason.urgent_complaint, ticket.id)
+            return await escalate(svc, tracker, dispatcher, who, EscalationReason.urgent_complaint, ticket.id,
+                                  respond_by=ticket.sla.response_due)
         return []
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import forms, verification
 from actions.services import Services
-from carecore.clock import FixedClock
+from carecore.clock import FixedClock, as_stored
 from tests import factories
 from tests.action_kit import VERIFIED_A, code_sent_to, only, run, slots_of, tracker
 
@@ -91,6 +91,19 @@ async def test_urgent_complaint_escalates_to_the_manager(svc: Services, domain, 
     pages = [m for m in emu.messages.values() if m["to"] == "+8613920000001"]
     assert len(pages) == 1 and "紧急投诉" in pages[0]["body"] and "CP-20261123-0001" in pages[0]["body"]
     assert pages[0]["body"].startswith("【中国电信】") and pages[0]["body"].count("【") == 1
+
+
+async def test_an_urgent_complaint_is_called_back_by_its_reply_deadline_at_weekends(svc: Services, domain,
+                                                                                    clock: FixedClock) -> None:
+    clock.set(datetime(2026, 11, 28, 20, 0, tzinfo=clock.tz))  # a Saturday evening: no business hours till Monday
+    filled = {**VERIFIED_A, "complaint_category": "网络质量", "complaint_description": "全公司断网", "complaint_confirm": True}
+    opening = {"event": "user", "text": "我要投诉，很紧急", "parse_data": {"intent": {"name": "file_complaint"}}}
+    messages, _ = await run(forms.ActionSubmitComplaint(), tracker(slots=filled, text="确认", events=[opening]), domain)
+    ticket = await svc.db.tickets.get("CP-20261128-0001", customer_id="KA0000001")
+    [escalation] = await svc.db.escalations.for_customers(["KA0000001"])
+    assert ticket is not None and ticket.priority == "urgent"  # said when opening the form
+    assert escalation.contact_by == ticket.sla.response_due == as_stored(clock.now() + timedelta(hours=4))
+    assert messages[-1]["contact_by"] == "11月29日00:00"
 
 
 # --- fault form -------------------------------------------------------------------------------------
