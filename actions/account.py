@@ -13,7 +13,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import Identity, verified_action
+from actions.common import Identity, circuit_line, verified_action
 from actions.services import Services
 from carecore.months import after_bill_day, parse_month, shift_month
 from carecore.phones import readable
@@ -124,7 +124,7 @@ async def answer_service_status(svc: Services, tracker: Tracker, dispatcher: Col
             end = fmt_time(window.end, lang, svc.clock.tz)
             status += (f" (planned maintenance {window.id} until {end})" if lang == "en"
                        else f"（计划维护{window.id}，预计{end}结束）")
-        line = f"{c.circuit_id} {label('circuit_type', c.type, lang)} {c.bandwidth}: {status}"
+        line = f"{circuit_line(c, lang)}: {status}"
         if c.circuit_id in open_faults:
             line += " (open fault ticket)" if lang == "en" else "（有未结故障单）"
         lines.append(line)

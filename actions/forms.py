@@ -16,7 +16,7 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import Identity, lang_of, verified_identity
+from actions.common import Identity, circuit_line, lang_of, verified_identity
 from actions.escalation import escalate
 from actions.services import Services, services
 from actions.verification import FAILED, VERIFICATION_SLOTS, VerificationSteps
@@ -242,15 +242,9 @@ class ActionAskFaultCircuit(Action):
             dispatcher.utter_message(response="utter_no_circuits")
             return [ActiveLoop(None), SlotSet("requested_slot", None)]
         lang = lang_of(tracker)
-        lines = [_circuit_line(c, lang) for c in circuits]
+        lines = [circuit_line(c, lang) for c in circuits]
         dispatcher.utter_message(response="utter_ask_fault_circuit", lines=bullet_lines(lines))
         return []
-
-
-def _circuit_line(circuit: Circuit, lang: str) -> str:
-    """"SH-155M-0000001-1 155M数字电路": the bandwidth only when the type's name does not say it."""
-    name = label("circuit_type", circuit.type, lang)
-    return f"{circuit.circuit_id} {name}" + ("" if circuit.bandwidth in name else f" {circuit.bandwidth}")
 
 
 def _reset(slots: List[str]) -> List[EventType]:
