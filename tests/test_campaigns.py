@@ -133,7 +133,7 @@ async def test_spring_festival_2027_greets_every_contact_in_their_language(
     assert (await runner(db, gateway, datetime(2027, 2, 5, 10, 0)).run("holiday")).planned == 0
     report = await runner(db, gateway, datetime(2027, 2, 6, 10, 0)).run("holiday")
     assert report.outcomes["sent"] == 2
-    assert "春节" in bodies_to(emu, "+8613800000301")[0]
+    assert "值此春节之际" in bodies_to(emu, "+8613800000301")[0]  # sent on the day: not "将至"
     assert "Spring Festival" in bodies_to(emu, "+8613800000302")[0]
     assert await db.sends.get("holiday:spring_festival:0000003-02:2027") is not None
 
