@@ -51,6 +51,14 @@ def actor_of(body: Dict[str, Any]) -> str:
     return actor.strip()
 
 
+def record_id(body: Dict[str, Any], field: str) -> str:
+    """A record's id the body must name: missing or not a string is a 400; an unknown one the caller's 404."""
+    value = body.get(field)
+    if not isinstance(value, str) or not value.strip():
+        raise OperationError(f"{field} is required (a string)")
+    return value.strip()
+
+
 def parse_kind(value: Any) -> str:
     if not isinstance(value, str) or value not in KINDS:
         raise OperationError(f"kind must be one of {', '.join(KINDS)}")

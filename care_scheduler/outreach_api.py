@@ -26,11 +26,12 @@ async def admin_record_visit(request: web.Request) -> web.Response:
     """``POST /admin/visits``: a visit recorded elsewhere (a CRM's mobile app), as the console records one."""
     body = await operations.json_body(request)
     db = request.app[DB]
-    customer_id, manager_id, contact_ids = body.get("customer_id"), body.get("manager_id"), body.get("contact_ids", [])
-    customer = await db.customers.get(customer_id) if isinstance(customer_id, str) else None
+    customer_id, manager_id = operations.record_id(body, "customer_id"), operations.record_id(body, "manager_id")
+    contact_ids = body.get("contact_ids", [])
+    customer = await db.customers.get(customer_id)
     if customer is None:
         return web.json_response({"error": "no such customer"}, status=404)
-    if not isinstance(manager_id, str) or await db.managers.get(manager_id) is None:
+    if await db.managers.get(manager_id) is None:
         return web.json_response({"error": "no such manager"}, status=404)
     if not isinstance(contact_ids, list) or not all(isinstance(c, str) for c in contact_ids):
         raise operations.OperationError("contact_ids: a list of contact ids")

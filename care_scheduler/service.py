@@ -213,8 +213,7 @@ async def admin_report(request: web.Request) -> web.Response:
 async def admin_open_ticket(request: web.Request) -> web.Response:
     """A ticket the customer reported elsewhere (a call centre, a visit), opened as the console opens one."""
     body = await operations.json_body(request)
-    customer_id = body.get("customer_id")
-    customer = await request.app[DB].customers.get(customer_id) if isinstance(customer_id, str) else None
+    customer = await request.app[DB].customers.get(operations.record_id(body, "customer_id"))
     if customer is None:
         return web.json_response({"error": "no such customer"}, status=404)
     fields = {name: body[name] if isinstance(body.get(name), str) else ""

@@ -24,7 +24,8 @@ async def test_admin_api_records_visits_and_lists_those_due(db: Database, gatewa
             assert [(a["customer_id"], a["due_on"], a["last_visit"]) for a in (await resp.json())["accounts"]] == [
                 ("KA0000001", "2026-07-01", None)]
         for wrong, status in (({"visited_on": "2026-11-31"}, 400), ({"contact_ids": "0000001-01"}, 400),
-                              ({"manager_id": "AM-NOBODY"}, 404), ({"customer_id": "KA0000099"}, 404)):
+                              ({"manager_id": "AM-NOBODY"}, 404), ({"customer_id": "KA0000099"}, 404),
+                              ({"customer_id": 1}, 400), ({"manager_id": None}, 400)):  # no id at all: a bad request
             async with http.post(url + "/admin/visits", json={**visit, **wrong}) as resp:
                 assert resp.status == status, wrong
         assert await db.visits.for_customer("KA0000001") == []
