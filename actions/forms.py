@@ -23,7 +23,7 @@ from actions.verification import FAILED, VERIFICATION_SLOTS, VerificationSteps
 from carecore.model import Circuit, EscalationReason
 from carecore.repository import DatabaseError
 from carecore.texts import bullet_lines, fmt_time, label
-from carecore.ticket_opening import CATEGORIES, MIN_DESCRIPTION, open_complaint, open_fault, page_manager
+from carecore.ticket_opening import MIN_DESCRIPTION, category_of, open_complaint, open_fault, page_manager
 
 log = logging.getLogger(__name__)
 
@@ -32,13 +32,6 @@ FAULT_SLOTS = ["fault_circuit", "fault_symptom", "fault_since", "fault_confirm"]
 SYMPTOM_WORDS = re.compile(r"断|不通|连不上|上不了网|掉线|慢|丢包|卡顿|down|drop|broken|outage|slow|packet loss|no connection|"
                            r"not working|can'?t connect|cannot connect", re.I)
 URGENT_WORDS = re.compile(r"紧急|非常急|十万火急|马上处理|立刻|立即|urgent|asap|emergency|immediately", re.I)
-
-
-def _category(text: str) -> str:
-    for key, (_, _, pattern) in CATEGORIES.items():
-        if re.search(pattern, text, re.I):
-            return key
-    return "other"
 
 
 class _VerifyingForm(VerificationSteps, FormValidationAction):
@@ -72,8 +65,7 @@ def opening_complaint(text: str) -> Dict[str, Any]:
     """What the message that opened the complaint form already says: its category when it names one, and itself as
     the description when, besides the request, it says what went wrong (a category and 8 characters or 5 words),
     so the customer is not asked again. Anything taken is still shown for confirmation."""
-    key = _category(text)
-    if key == "other":
+    if category_of(text) == "other":
         return {}
     found: Dict[str, Any] = {"complaint_category": text}
     rest = COMPLAINT_WORDS.sub(" ", text)
@@ -113,8 +105,7 @@ class ValidateComplaintForm(_VerifyingForm):
         text = str(value or "").strip()
         if not text:
             return {"complaint_category": None}
-        zh, en, _ = CATEGORIES[_category(text)]
-        return {"complaint_category": en if lang_of(tracker) == "en" else zh,
+        return {"complaint_category": label("complaint_category", category_of(text), lang_of(tracker)),
                 "complaint_urgent": bool(URGENT_WORDS.search(text)) or tracker.get_slot("complaint_urgent") is True}
 
     async def validate_complaint_description(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -307,7 +298,7 @@ class ActionSubmitComplaint(_SubmitForm):
         customer, contact = who
         ticket = await open_complaint(
             svc.db, svc.settings, svc.clock, customer, contact,
-            category=str(tracker.get_slot("complaint_category") or "other"),
+            category=category_of(str(tracker.get_slot("complaint_category") or "")),  # the label shown: its key
             text=str(tracker.get_slot("complaint_description") or "-"), urgent=urgent,
             actor=_actor(tracker), sender_id=tracker.sender_id)
         assert ticket.sla is not None

@@ -96,7 +96,7 @@ class Casework:
                                       actor=actor)
         else:
             ticket = await open_complaint(self.db, self.settings, self.clock, customer, contact, text=text,
-                                          category=CATEGORIES[category][0], urgent=urgent, actor=actor)
+                                          category=category, urgent=urgent, actor=actor)
         await self._send(await opening_plan(await self._context(), ticket))
         if actor != customer.account_manager_id:
             await page_manager(self.db, self.gateway, self.settings, self.clock, ticket, customer, contact)

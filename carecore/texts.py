@@ -64,6 +64,11 @@ LABELS = {
         "arrears": ("欠费提醒", "payment reminder"), "broadcast": ("群发短信", "broadcast"),
     },
     "ticket_kind": {"complaint": ("投诉", "complaint"), "fault": ("故障", "fault")},
+    "complaint_category": {
+        "network": ("网络质量", "network quality"), "billing": ("账单费用", "billing"),
+        "attitude": ("服务态度", "staff attitude"), "timeliness": ("装机维修时效", "installation or repair time"),
+        "other": ("其他", "other"),
+    },
     "ticket_action": {
         "created": ("建单", "opened"), "ack": ("受理", "acknowledged"), "note": ("备注", "note"),
         "resolve": ("解决", "resolved"), "sla_warning": ("时限预警", "deadline warning"), "escalate": ("超时升级", "escalated"),

@@ -9,7 +9,8 @@ contact's fault: the green channel) pages the account manager at once, unless th
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, Optional, Tuple
+import re
+from typing import Any, Dict, List, Optional
 
 from carecore.clock import Clock, as_stored
 from carecore.config import Settings
@@ -19,18 +20,28 @@ from carecore.phones import readable
 from carecore.repository import Database
 from carecore.sms.gateway import SmsGateway
 from carecore.sms.message import Sms
-from carecore.texts import fmt_time, label
+from carecore.texts import LABELS, fmt_time, label
 
 log = logging.getLogger(__name__)
 
-# Complaint categories: key -> (Chinese label, English label, words that name it).
-CATEGORIES: Dict[str, Tuple[str, str, str]] = {
-    "network": ("网络质量", "network quality", r"网络|信号|网速|断网|network|signal|speed|outage"),
-    "billing": ("账单费用", "billing", r"账单|费用|扣费|收费|话费|bill|charge|fee|invoice"),
-    "attitude": ("服务态度", "staff attitude", r"态度|客服|服务差|rude|attitude|staff"),
-    "timeliness": ("装机维修时效", "installation or repair time", r"装机|维修|时效|慢|拖|install|repair|delay|slow"),
-    "other": ("其他", "other", r"其他|其它|other|else"),
+# Complaint categories, stored by key (labels: ``texts.LABELS["complaint_category"]``): the words that name each.
+CATEGORIES: Dict[str, str] = {
+    "network": r"网络|信号|网速|断网|network|signal|speed|outage",
+    "billing": r"账单|费用|扣费|收费|话费|bill|charge|fee|invoice",
+    "attitude": r"态度|客服|服务差|rude|attitude|staff",
+    "timeliness": r"装机|维修|时效|慢|拖|install|repair|delay|slow",
+    "other": r"其他|其它|other|else",
 }
+
+
+def category_of(text: str) -> str:
+    """The category a customer's words name (its key), ``other`` when none."""
+    return next((key for key, words in CATEGORIES.items() if re.search(words, text, re.I)), "other")
+
+
+def recorded_as(category: str) -> List[str]:
+    """How a category's complaints are stored: by key, and by either label as older versions kept them."""
+    return [category, *LABELS["complaint_category"][category]]
 TOP_TIERS = ("diamond", "gold")  # the green channel: their faults are urgent
 MIN_DESCRIPTION, MAX_DESCRIPTION = 4, 4000  # characters a complaint's or fault's description takes
 

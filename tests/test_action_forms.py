@@ -42,7 +42,7 @@ async def test_complaint_validation_and_submission(svc: Services, domain, clock:
     m = only(messages)
     assert m["response"] == "utter_complaint_created" and m["ticket_id"] == "CP-20261123-0001"
     ticket = await svc.db.tickets.get("CP-20261123-0001", customer_id="KA0000001")
-    assert ticket is not None and ticket.category == "账单费用" and ticket.priority == "normal"
+    assert ticket is not None and ticket.category == "billing" and ticket.priority == "normal"
     assert ticket.sender_id == submitted.sender_id  # its manager reads the conversation that led to it
     assert ticket.sla is not None and ticket.sla.restore_due is None  # a complaint's deadline is its reply
     assert ticket.sla.response_due == ticket.created_at + timedelta(hours=4) == clock.now() + timedelta(hours=4)

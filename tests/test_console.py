@@ -194,7 +194,7 @@ async def test_a_manager_opens_a_ticket_the_customer_phoned_in(db: Database, bro
                  "text": "Billed twice for October"}
     status, page = await browser.post("/console/customers/KA0000001/tickets/new?lang=en", complaint)
     ticket = await db.tickets.get("CP-20261123-0001")
-    assert ticket is not None and ticket.category == "账单费用" and ticket.priority == "urgent"
+    assert ticket is not None and ticket.category == "billing" and ticket.priority == "urgent"
     assert ticket.circuit_id is None and ticket.sla.restore_due is None
     [note] = [m["body"] for m in emu.messages.values() if m["to"] != "+8613800138000"]
     assert "your complaint is logged as ticket CP-20261123-0001" in note

@@ -8,7 +8,8 @@ from carecore.clock import FixedClock
 from carecore.config import Settings
 from carecore.repository import Database
 from carecore.sms.gateway import SmsGateway
-from carecore.ticket_opening import open_complaint, open_fault, page_manager
+from carecore.texts import LABELS
+from carecore.ticket_opening import category_of, open_complaint, open_fault, page_manager, recorded_as
 from tests import factories
 
 CLOCK = FixedClock(datetime(2026, 12, 31, 23, 59, 30, 123456, tzinfo=timezone.utc))  # the year's last minute
@@ -32,7 +33,7 @@ async def test_priority_deadlines_and_the_page_for_the_green_channel(db: Databas
     assert emu.messages == {}  # not urgent: the SLA watch warns before its deadline
 
     urgent = await open_fault(db, settings, CLOCK, customer, diamond, circuit, text="全部中断", actor="AM-PZJ")
-    complaint = await open_complaint(db, settings, CLOCK, customer, gold, category="账单费用", text="多扣费",
+    complaint = await open_complaint(db, settings, CLOCK, customer, gold, category="billing", text="多扣费",
                                      urgent=False, actor="AM-PZJ")
     assert urgent.priority == "urgent" and complaint.priority == "normal"
     for ticket in (urgent, urgent, complaint):  # paged once, however often asked
@@ -45,3 +46,10 @@ async def test_priority_deadlines_and_the_page_for_the_green_channel(db: Databas
     again = await open_fault(db, settings, CLOCK, customer, diamond, circuit, text="又断了", actor="AM-PZJ")
     await page_manager(db, gateway, settings, CLOCK, again, customer, diamond)
     assert len(emu.messages) == 1
+
+
+def test_a_category_is_stored_by_key_and_read_from_either_label() -> None:
+    for key, labels in LABELS["complaint_category"].items():
+        assert [category_of(text) for text in labels] == [key, key]  # the assistant's slot holds a label
+        assert recorded_as(key) == [key, *labels]  # older versions stored the Chinese or the English label
+    assert category_of("上个月多扣了钱") == "other" and category_of("话费不对") == "billing"

@@ -24,8 +24,7 @@ from care_scheduler.console.pages import (
     viewer,
 )
 from carecore.model import Customer, Ticket, TicketEvent
-from carecore.texts import fmt_duration
-from carecore.ticket_opening import CATEGORIES
+from carecore.texts import LABELS, fmt_duration
 
 # The conversation shown ends with the assistant's confirmation, which follows the ticket's creation by moments.
 CONFIRMED_WITHIN = timedelta(minutes=1)
@@ -93,7 +92,7 @@ async def ticket_action(request: web.Request) -> web.Response:
 def _new_ticket_page(request: web.Request, seen: Viewer, customer: Customer, values: Dict[str, str],
                      error: Optional[str] = None, status: int = 200) -> web.Response:
     return render(request, "ticket_new.html", seen.lang, seen.session, seen.manager, status=status, customer=customer,
-                  values=values, error=error, categories=CATEGORIES)
+                  values=values, error=error, categories=LABELS["complaint_category"])
 
 
 async def new_ticket_form(request: web.Request) -> web.Response:
