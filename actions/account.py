@@ -7,6 +7,7 @@ circuit id from another customer is "not found", never disclosed.
 from __future__ import annotations
 
 import logging
+from datetime import tzinfo
 from typing import Any, Awaitable, Callable, Dict, List
 
 from rasa_sdk import Tracker
@@ -15,6 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import Identity, circuit_line, verified_action
 from actions.services import Services
+from carecore.model import Ticket
 from carecore.months import after_bill_day, parse_month, shift_month
 from carecore.phones import readable
 from carecore.texts import (
@@ -143,6 +145,17 @@ async def answer_sla(svc: Services, tracker: Tracker, dispatcher: CollectingDisp
     return []
 
 
+def _deadline(ticket: Ticket, lang: str, tz: tzinfo) -> str:
+    """What an open ticket's customer waits for, and until when: a fault's restore, a complaint's reply."""
+    if ticket.sla is None or ticket.status in ("resolved", "closed"):
+        return ""
+    if ticket.sla.restore_due is not None:
+        due = fmt_time(ticket.sla.restore_due, lang, tz)
+        return f"restore due by {due}" if lang == "en" else f"修复时限：{due}"
+    due = fmt_time(ticket.sla.response_due, lang, tz)
+    return f"reply due by {due}" if lang == "en" else f"答复时限：{due}"
+
+
 async def answer_ticket_status(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher,
                                who: Identity, lang: str) -> List[Dict[str, Any]]:
     customer = who[0]
@@ -153,14 +166,9 @@ async def answer_ticket_status(svc: Services, tracker: Tracker, dispatcher: Coll
         if ticket is None:
             dispatcher.utter_message(response="utter_ticket_not_found", ticket_id=wanted)
             return [SlotSet("ticket_id", None)]
-        deadline = ""
-        if ticket.sla and ticket.status not in ("resolved", "closed"):
-            if ticket.sla.restore_due is not None:  # a fault: when service is back
-                due = fmt_time(ticket.sla.restore_due, lang, tz)
-                deadline = f"Restore due by {due}." if lang == "en" else f"修复时限：{due}。"
-            else:  # a complaint: when it is answered
-                due = fmt_time(ticket.sla.response_due, lang, tz)
-                deadline = f"Reply due by {due}." if lang == "en" else f"答复时限：{due}。"
+        deadline = _deadline(ticket, lang, tz)
+        if deadline:
+            deadline = f"{deadline[:1].upper()}{deadline[1:]}." if lang == "en" else f"{deadline}。"
         dispatcher.utter_message(response="utter_ticket_status", ticket_id=ticket.id,
                                  kind=label("ticket_kind", ticket.kind, lang),
                                  status=label("ticket_status", ticket.status, lang), deadline=deadline)
@@ -169,7 +177,11 @@ async def answer_ticket_status(svc: Services, tracker: Tracker, dispatcher: Coll
     if not tickets:
         dispatcher.utter_message(response="utter_no_open_tickets")
         return []
-    lines = [f"{t.id} {label('ticket_kind', t.kind, lang)}: {label('ticket_status', t.status, lang)}" for t in tickets]
+    lines = []
+    for t in tickets:
+        deadline = _deadline(t, lang, tz)
+        lines.append(f"{t.id} {label('ticket_kind', t.kind, lang)}: {label('ticket_status', t.status, lang)}"
+                     + ((f" ({deadline})" if lang == "en" else f"（{deadline}）") if deadline else ""))
     dispatcher.utter_message(response="utter_open_tickets", lines=bullet_lines(lines))
     return []
 

@@ -79,6 +79,8 @@ async def test_service_status_sla_and_tickets(svc: Services, domain) -> None:
                             domain)
     m = only(messages)
     assert m["response"] == "utter_ticket_status" and m["status"] == "已受理" and "修复时限" in m["deadline"]
+    messages, _ = await run(account.ActionTicketStatus(), tracker(slots=VERIFIED_A_EN), domain)
+    assert only(messages)["lines"].startswith("1. FT-20261123-0001 fault: open (restore due by ")  # what they wait for
 
 
 # --- nobody sees another customer's data ------------------------------------------------------
