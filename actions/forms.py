@@ -75,6 +75,15 @@ def opening_complaint(text: str) -> Dict[str, Any]:
     return found
 
 
+def opening_message(tracker: Tracker, intent: str) -> str:
+    """The text of the message that opened the form with ``intent``, while nothing has been asked yet: what it
+    already says is read once, and the answers to the form's questions come through the domain's slot mappings."""
+    if tracker.get_slot("requested_slot") is not None \
+            or (tracker.latest_message.get("intent") or {}).get("name") != intent:
+        return ""
+    return str(tracker.latest_message.get("text") or "").strip()
+
+
 def asked_urgently(tracker: Tracker) -> bool:
     """Whether the message that opened the complaint form said it is urgent ("我要投诉，很紧急"), which no question
     of the form reads: the complaints asked for since the last form ended."""
@@ -92,13 +101,8 @@ class ValidateComplaintForm(_VerifyingForm):
 
     async def extract_complaint_category(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                          domain: DomainDict) -> Dict[str, Any]:
-        """Read once, on the message that opened the form (nothing asked yet); the answers to the form's
-        questions come through the domain's slot mappings."""
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if tracker.get_slot("requested_slot") is not None or intent != "file_complaint" \
-                or tracker.get_slot("complaint_category"):
-            return {}
-        return opening_complaint(str(tracker.latest_message.get("text") or ""))
+        text = opening_message(tracker, "file_complaint")
+        return opening_complaint(text) if text and not tracker.get_slot("complaint_category") else {}
 
     async def validate_complaint_category(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                           domain: DomainDict) -> Dict[str, Any]:
@@ -154,13 +158,9 @@ class ValidateFaultForm(_VerifyingForm):
     async def extract_fault_symptom(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: DomainDict) -> Dict[str, Any]:
         """The message that opened the form as the symptom when it names one ("专线时断时续"); a bare "报故障"
-        leaves the question to be asked. Read once, when nothing has been asked yet."""
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        text = str(tracker.latest_message.get("text") or "").strip()
-        if tracker.get_slot("requested_slot") is not None or intent != "report_fault" \
-                or tracker.get_slot("fault_symptom") or not SYMPTOM_WORDS.search(text):
-            return {}
-        return {"fault_symptom": text}
+        leaves the question to be asked."""
+        text = opening_message(tracker, "report_fault")
+        return {"fault_symptom": text} if SYMPTOM_WORDS.search(text) and not tracker.get_slot("fault_symptom") else {}
 
     async def validate_fault_circuit(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                      domain: DomainDict) -> Dict[str, Any]:
