@@ -36,9 +36,9 @@ def test_en_greeting_has_the_english_opt_out() -> None:
     out = render("holiday", "en", signature=SIG, **values)
     assert out.text.endswith(f"Reply STOP or open {OPT_OUT} to opt out") and SIG not in out.text
     assert (out.encoding, out.segments) == ("GSM-7", 2)
-    # a Chinese company name makes even an English message UCS-2, and costlier
+    # the company is not named: a Chinese name would make the English message UCS-2, 4 segments instead of 2
     chinese_name = render("holiday", "en", signature=SIG, **{**values, "company_name": "杭州华信物流有限公司"})
-    assert (chinese_name.encoding, chinese_name.segments) == ("UCS-2", 4)
+    assert (chinese_name.encoding, chinese_name.segments) == ("GSM-7", 2)
 
 
 def test_missing_variable_fails_loudly() -> None:
