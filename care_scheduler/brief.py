@@ -8,6 +8,7 @@ manager gets none; their accounts are in the brief of whoever acts for them (``a
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import AsyncIterator, Dict, List, Sequence
 from zoneinfo import ZoneInfo
@@ -29,8 +30,19 @@ def short(items: Sequence[str], limit: int = SHOWN) -> str:
     return f"{shown}等{len(items)}项" if len(items) > limit else shown
 
 
+LEGAL_FORMS = re.compile(r"(?<!分)(股份有限公司|有限责任公司|有限公司|集团公司|公司)$")  # a 分公司 keeps its name
+COMPANY_CHARS = 10
+
+
+def short_company(name: str) -> str:
+    """A company as a manager calls it: its legal form dropped ("广州远航物流有限公司" -> "广州远航物流"), and
+    cut with an ellipsis past 10 characters, so a name is never clipped silently mid-word."""
+    name = LEGAL_FORMS.sub("", name.strip()) or name
+    return name if len(name) <= COMPANY_CHARS else name[:COMPANY_CHARS - 1] + "…"
+
+
 def _company(customer: Customer) -> str:
-    return customer.company_name[:8]
+    return short_company(customer.company_name)
 
 
 def at_sla_risk(ticket: Ticket, ctx: PlanContext) -> bool:
@@ -64,7 +76,7 @@ async def _brief_for(ctx: PlanContext, manager: AccountManager, books: List[str]
                for a in await newly_overdue(ctx.db, ctx.settings.payment_due_days, ctx.day, ids)]
     due = due_among(docs, await ctx.db.visits.last_visits(ids), ctx.settings.visit_every_days,
                     ZoneInfo(ctx.settings.timezone), ctx.day)
-    visits_today = [v.company[:8] for v in due if v.due_on == ctx.day]
+    visits_today = [short_company(v.company) for v in due if v.due_on == ctx.day]
     if not (today_names or tomorrow_names or tickets or claims or complaints or followups or overdue or visits_today):
         return None
     plan = Planned(f"brief:{manager.id}:{ctx.day.isoformat()}", KIND, manager.mobile, "zh", None, None)

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List
 from zoneinfo import ZoneInfo
 
+from care_scheduler.brief import short_company
 from care_scheduler.runner import CampaignRunner
 from care_scheduler.sla_watch import due_alerts
 from carecore.clock import FixedClock
@@ -162,12 +163,12 @@ async def test_daily_brief_content_and_nothing_for_nothing(db: Database, gateway
     assert report.outcomes == {"sent": 1}
     [brief] = to(emu, "+8613920000001")
     assert brief.startswith("【中国电信】林海燕您好，11月24日工作提示")
-    assert "今日生日：王伟（杭州华信物流有限）" in brief and "明日生日：张丽（杭州华信物流有限）" in brief
+    assert "今日生日：王伟（杭州华信物流）" in brief and "明日生日：张丽（杭州华信物流）" in brief
     assert "未结工单2张，SLA风险：FT-20261124-0001" in brief
-    assert "待核实账单未收到申请：BC-20261121-0001" in brief and "有未结投诉的客户：杭州华信物流有限" in brief
-    assert "待回访（满意度低）：FT-20261120-0001（杭州华信物流有限，2分）" in brief
-    assert "今日起逾期欠费：杭州华信物流有限（4,000.00元）" in brief  # all it owes
-    assert "应拜访1户，今日到期：杭州华信物流有限。" in brief
+    assert "待核实账单未收到申请：BC-20261121-0001" in brief and "有未结投诉的客户：杭州华信物流" in brief
+    assert "待回访（满意度低）：FT-20261120-0001（杭州华信物流，2分）" in brief
+    assert "今日起逾期欠费：杭州华信物流（4,000.00元）" in brief  # all it owes
+    assert "应拜访1户，今日到期：杭州华信物流。" in brief
     assert brief.endswith(SETTINGS.console_url)
     assert to(emu, "+8613920000002") == [] and to(emu, PROVINCE) == [] and to(emu, GROUP) == []
     assert (await run(db, gateway, "brief", local(2026, 11, 24, 9, 0))).outcomes == {"already": 1}
@@ -181,7 +182,7 @@ async def test_a_leavers_accounts_are_briefed_and_warned_to_whoever_acts_for_the
     await db.tickets.create(factories.ticket())  # response due 12:00
     await run(db, gateway, "brief", local(2026, 11, 23, 8, 30))
     [brief] = to(emu, PROVINCE)
-    assert brief.startswith("【中国电信】周敏您好") and "今日生日：王伟（杭州华信物流有限）" in brief
+    assert brief.startswith("【中国电信】周敏您好") and "今日生日：王伟（杭州华信物流）" in brief
     await run(db, gateway, "sla_watch", local(2026, 11, 23, 11, 31))  # the warning before the response deadline
     assert len(to(emu, PROVINCE)) == 2 and to(emu, "+8613920000001") == []  # nothing to the leaver's phone
     for manager_id in ("AM-PZJ", "AM-G001"):  # nobody active above either: nobody is paged, nothing fails
@@ -224,3 +225,9 @@ async def test_acknowledging_a_complaint_meets_its_reply_deadline(db: Database, 
     assert (await run(db, gateway, "sla_watch", local(2026, 11, 23, 18, 0))).planned == 0
     ticket = await db.tickets.get("CP-20261123-0001")
     assert ticket is not None and ticket.sla is not None and ticket.sla.responded_at == local(2026, 11, 23, 13, 0)
+
+
+def test_a_brief_names_companies_as_managers_call_them() -> None:
+    assert short_company("无锡鼎盛证券股份有限公司") == "无锡鼎盛证券"
+    assert short_company("深圳海纳银行深圳分行") == "深圳海纳银行深圳分行"  # 10 characters: whole
+    assert short_company("中国石油天然气股份有限公司浙江销售分公司") == "中国石油天然气股份…"  # cut visibly
