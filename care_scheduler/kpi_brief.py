@@ -32,7 +32,14 @@ def first_working_day(day: date) -> date:
 
 
 def _pct(value: Optional[float]) -> str:
-    return shown(value, "pct")
+    return figure_in_sms(value, "pct")
+
+
+def figure_in_sms(value: Optional[float], how: str) -> str:
+    """A figure as a Chinese SMS reads it: "暂无" for none yet (a month without surveys), hours as 小时."""
+    if value is None:
+        return "暂无"
+    return f"{value:.1f}小时" if how == "hours" else shown(value, how)
 
 
 async def plan_kpi_briefs(ctx: PlanContext) -> AsyncIterator[Planned]:
@@ -55,7 +62,7 @@ async def plan_kpi_briefs(ctx: PlanContext) -> AsyncIterator[Planned]:
             "accounts": figs["accounts"], "complaints": figs["complaints"],
             "complaint_rate": _pct(figs["complaint_rate"]), "satisfaction": _pct(figs["satisfaction"]),
             "response_rate": _pct(figs["survey_response_rate"]), "sla": _pct(figs["sla_compliance"]),
-            "mttr": shown(figs["mean_time_to_restore_hours"], "hours"), "followups": _pct(figs["followups_on_time"]),
+            "mttr": figure_in_sms(figs["mean_time_to_restore_hours"], "hours"), "followups": _pct(figs["followups_on_time"]),
             "at_risk": len(watch.drops), "in_arrears": len(owing), "owed": yuan(sum(a.owed_fen for a in owing)),
             "visits_due": len(unvisited),
             "link": f"{ctx.settings.console_url.rstrip('/')}/kpis?month={month}"})

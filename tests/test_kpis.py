@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from care_scheduler import kpis
-from care_scheduler.kpi_brief import first_working_day
+from care_scheduler.kpi_brief import figure_in_sms, first_working_day
 from care_scheduler.operations import OperationError
 from care_scheduler.runner import CampaignRunner
 from carecore.clock import FixedClock
@@ -166,6 +166,7 @@ async def test_the_monthly_roll_up_reaches_province_and_group_once(db: Database,
     [province] = [m["body"] for m in emu.messages.values() if m["to"] == "+8613910000001"]
     assert province.startswith("【中国电信】周敏您好，2026年11月关键指标：大客户2户，投诉3件，投诉率150.0%")
     assert "离网预警1户，逾期欠费1户共300.00元，应拜访2户。" in province
+    assert "平均修复6.0小时" in province and figure_in_sms(None, "pct") == "暂无"  # a month without surveys, say
     assert province.endswith("/console/kpis?month=2026-11")
     assert [m for m in emu.messages.values() if m["to"] == "+8613920000001"] == []  # city managers: the dashboard
     assert (await CampaignRunner(db, gateway, Settings(), FixedClock(first)).run("kpi_brief")).planned == 2
