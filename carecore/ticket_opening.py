@@ -60,11 +60,12 @@ async def _open(db: Database, clock: Clock, kind: TicketKind, customer: Customer
 async def open_complaint(db: Database, settings: Settings, clock: Clock, customer: Customer, contact: Contact, *,
                          category: str, text: str, urgent: bool, actor: str,
                          sender_id: Optional[str] = None) -> Ticket:
-    """A complaint with its reply deadline by the contact's tier (important and group customers: gold's at most)."""
+    """A complaint with its reply deadline by the contact's tier (important and group customers: gold's at most);
+    its category is stored by key, whatever names it (a key, a label, the customer's words)."""
     now = as_stored(clock.now())
     due = complaint_deadline(contact.tier, customer.customer_class, now, settings.complaint_reply_hours)
     return await _open(db, clock, TicketKind.complaint, customer, contact, actor=actor, sender_id=sender_id, fields={
-        "created_at": now, "category": category[:40], "text": text[:MAX_DESCRIPTION],
+        "created_at": now, "category": category if category in CATEGORIES else category_of(category), "text": text[:MAX_DESCRIPTION],
         "priority": "urgent" if urgent else "normal", "sla": {"response_due": due}})
 
 
