@@ -298,7 +298,7 @@ class ActionSubmitComplaint(_SubmitForm):
         customer, contact = who
         ticket = await open_complaint(
             svc.db, svc.settings, svc.clock, customer, contact,
-            category=category_of(str(tracker.get_slot("complaint_category") or "")),  # the label shown: its key
+            category=str(tracker.get_slot("complaint_category") or "other"),  # the label shown; stored by key
             text=str(tracker.get_slot("complaint_description") or "-"), urgent=urgent,
             actor=_actor(tracker), sender_id=tracker.sender_id)
         assert ticket.sla is not None
