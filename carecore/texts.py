@@ -64,6 +64,8 @@ LABELS = {
         "arrears": ("欠费提醒", "payment reminder"), "broadcast": ("群发短信", "broadcast"),
     },
     "ticket_kind": {"complaint": ("投诉", "complaint"), "fault": ("故障", "fault")},
+    "sla_outcome": {"met": ("达成", "met"), "missed": ("超时", "missed"), "pending": ("未到期", "pending")},
+    "followup_state": {"owed": ("待回访", "owed"), "done": ("已回访", "done")},
     "complaint_category": {
         "network": ("网络质量", "network quality"), "billing": ("账单费用", "billing"),
         "attitude": ("服务态度", "staff attitude"), "timeliness": ("装机维修时效", "installation or repair time"),

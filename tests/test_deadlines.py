@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from carecore.config import Settings
 from carecore.deadlines import callback_deadline, complaint_deadline, fault_deadlines, is_business_day
+from carecore.model.tickets import SlaDeadlines
 
 SH = ZoneInfo("Asia/Shanghai")
 HOURS = (9, 18)
@@ -85,3 +86,14 @@ def test_complaint_reply_hours_from_the_environment(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("COMPLAINT_REPLY_HOURS", '{"diamond": 2}')
     with pytest.raises(ValueError):
         Settings()
+
+
+def test_a_tickets_deadlines_are_met_missed_or_pending_as_the_kpis_count_them() -> None:
+    t0 = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
+    due = {"response_due": t0 + timedelta(hours=2), "restore_due": t0 + timedelta(hours=4)}
+    restored_in_time = SlaDeadlines(**due, restored_at=t0 + timedelta(hours=1))  # a restore answers the response too
+    assert restored_in_time.outcome(t0 + timedelta(days=1)) == "met"
+    assert SlaDeadlines(**due).outcome(t0 + timedelta(hours=1)) == "pending"
+    assert SlaDeadlines(**due).outcome(t0 + timedelta(hours=3)) == "missed"  # the response deadline passed unmet
+    late = SlaDeadlines(response_due=t0, responded_at=t0 + timedelta(minutes=1))  # a complaint answered late
+    assert late.outcome(t0) == "missed"

@@ -24,6 +24,7 @@ from care_scheduler.console.pages import PREFIX
 from care_scheduler.console.record_gaps import record_gaps_download, record_gaps_page
 from care_scheduler.console.reports import birthdays_download, birthdays_page
 from care_scheduler.console.team import set_password, set_password_page, team_action, team_page
+from care_scheduler.console.ticket_register import ticket_register_download, ticket_register_page
 from care_scheduler.console.tickets import new_ticket, new_ticket_form, ticket_action, ticket_page
 from care_scheduler.console.visits import visit_form, visit_save, visits_due_download, visits_due_page
 from carecore.config import Settings
@@ -65,6 +66,8 @@ def setup_console(app: web.Application, settings: Settings) -> None:
     app.router.add_get(f"{PREFIX}/reports/arrears", arrears_page)
     app.router.add_get(f"{PREFIX}/reports/visits", visits_due_page)
     app.router.add_get(f"{PREFIX}/reports/gaps", record_gaps_page)
+    app.router.add_get(f"{PREFIX}/reports/tickets", ticket_register_page)
+    app.router.add_get(PREFIX + "/reports/tickets.{format:csv|xlsx}", ticket_register_download)
     app.router.add_get(PREFIX + "/reports/gaps.{format:csv|xlsx}", record_gaps_download)
     app.router.add_get(f"{PREFIX}/broadcasts", broadcasts_page)
     app.router.add_post(f"{PREFIX}/broadcasts", broadcast_send)

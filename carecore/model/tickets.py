@@ -51,6 +51,19 @@ class SlaDeadlines(Model):
     responded_at: Optional[datetime] = None
     restored_at: Optional[datetime] = None
 
+    def outcome(self, now: datetime) -> str:
+        """``missed`` once a deadline was missed (met late, or passed unmet), ``pending`` while one is still ahead,
+        else ``met``; a restore answers the response deadline too, as the KPIs count it."""
+        responded = min((at for at in (self.responded_at, self.restored_at) if at), default=None)
+        result = "met"
+        for due, done in ((self.response_due, responded), (self.restore_due, self.restored_at)):
+            if due is None or (done is not None and done <= due):
+                continue
+            if done is not None or due < now:
+                return "missed"
+            result = "pending"
+        return result
+
     def unmet(self) -> List[datetime]:
         """The deadlines not met yet, soonest first."""
         return sorted(due for due, met in ((self.response_due, self.responded_at),

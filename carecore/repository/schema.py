@@ -143,6 +143,7 @@ COLLECTIONS: Dict[str, Tuple[Type[BaseModel], List[IndexSpec]]] = {
         Ticket,
         [
             ([("customer_id", 1), ("created_at", -1)], {"name": "by_customer"}),
+            ([("created_at", 1)], {"name": "by_created"}),  # a month's register, at group level
             ([("status", 1), ("sla.restore_due", 1)], {"name": "open_by_deadline"}),
             ([("kind", 1), ("status", 1)], {"name": "by_kind_status"}),
             # resolved faults whose SLA compensation is not settled yet

@@ -49,6 +49,15 @@ class TicketRepository(RecordRepository[Ticket]):
         cursor = self._col.find(query).sort("created_at", -1).limit(limit)
         return [Ticket.parse_obj(doc) async for doc in cursor]
 
+    async def opened_between(self, start: datetime, end: datetime,
+                             customer_ids: Optional[Sequence[str]] = None) -> AsyncIterator[Ticket]:
+        """Tickets opened in [start, end), oldest first; of these customers only, when given (a manager's scope)."""
+        query: Dict[str, Any] = {"created_at": {"$gte": start, "$lt": end}}
+        if customer_ids is not None:
+            query["customer_id"] = {"$in": list(customer_ids)}
+        async for doc in self._col.find(query).sort("created_at", 1):
+            yield Ticket.parse_obj(doc)
+
     async def customers_with_open_complaints(self, categories: Sequence[str] = ()) -> List[str]:
         """Customers unhappy right now (about one of ``categories`` only, as stored, when given): no promotion
         may reach them (unified customer view)."""
