@@ -9,6 +9,7 @@ import hmac
 import logging
 import re
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any, AsyncIterator, Awaitable, Callable, Optional, Sequence
 
 import aiohttp
@@ -31,6 +32,8 @@ from care_scheduler.outreach_api import setup_outreach_api
 from care_scheduler.public.pages import setup_public_pages
 from care_scheduler.rasa_client import HandBackFailed, RasaClient
 from care_scheduler.record_gaps import record_gaps
+from care_scheduler.ticket_register import KINDS as REGISTER_KINDS
+from care_scheduler.ticket_register import ticket_register
 from carecore.client_address import Network, client_address
 from carecore.clock import Clock, SystemClock
 from carecore.config import Settings, get_settings
@@ -310,6 +313,31 @@ async def admin_record_gaps(request: web.Request) -> web.Response:
          "contacts_without_birthday": g.without_birthday} for g in found]})
 
 
+async def admin_ticket_register(request: web.Request) -> web.Response:
+    """``GET /admin/tickets?month=YYYY-MM&scope=<manager_id>&kind=``: a month's tickets in a scope, as the
+    console's register lists them (``care_scheduler.ticket_register``); no scope: group."""
+    db, clock = request.app[DB], request.app[CLOCK]
+    month = kpis.parse_month_param(request.query.get("month"), clock)
+    kind = request.query.get("kind") or None
+    if kind is not None and kind not in REGISTER_KINDS:
+        raise operations.OperationError(f"kind must be one of {', '.join(REGISTER_KINDS)}")
+    scope = await operations.scope_param(request, db)
+
+    def at(moment: Optional[datetime]) -> Optional[str]:
+        return moment.isoformat() if moment else None
+
+    rows = []
+    for r in await ticket_register(db, clock, scope.manager_ids, month, kind):
+        t, sla = r.ticket, r.ticket.sla
+        rows.append({"ticket_id": t.id, "kind": t.kind, "customer_id": t.customer_id, "contact_id": t.contact_id,
+                     "category": t.category, "priority": t.priority, "status": t.status, "opened_at": at(t.created_at),
+                     "response_due": at(sla.response_due if sla else None),
+                     "restore_due": at(sla.restore_due if sla else None), "deadlines": r.deadlines or None,
+                     "resolved_at": at(t.resolved_at), "survey_score": t.survey.score if t.survey else None,
+                     "followup": r.followup or None, "manager_id": t.manager_id})
+    return web.json_response({"month": month, "tickets": rows})
+
+
 async def admin_erase_contact(request: web.Request) -> web.Response:
     """A contact's right to deletion: their record, messages' numbers and bodies, and their name and number."""
     body = await operations.json_body(request)
@@ -375,6 +403,7 @@ def create_app(settings: Optional[Settings] = None, *, db: Optional[Database] = 
     app.router.add_get("/admin/churn", admin_churn)
     app.router.add_get("/admin/arrears", admin_arrears)
     app.router.add_get("/admin/gaps", admin_record_gaps)
+    app.router.add_get("/admin/tickets", admin_ticket_register)
     setup_outreach_api(app)
     setup_import_api(app)
     setup_public_pages(app)

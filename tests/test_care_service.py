@@ -483,6 +483,22 @@ async def test_admin_api_lists_record_gaps_by_scope(db: Database, gateway: SmsGa
                                                        "contacts_without_birthday": 0}]}
 
 
+async def test_admin_api_serves_the_ticket_register_by_month_and_scope(db: Database, gateway: SmsGateway) -> None:
+    for manager in factories.MANAGERS:
+        await db.managers.insert(manager)
+    await db.customers.insert(factories.customer())  # AM-CZJ01's
+    await db.tickets.create(factories.ticket(manager_id="AM-CZJ01"))  # opened 2026-11-23 10:00, restored by 14:00
+    async with admin_api(db, gateway, datetime(2026, 11, 23, 10, 30)) as (http, url):
+        async with http.get(url + "/admin/tickets?month=2026-11&scope=AM-PZJ&kind=fault") as resp:
+            body = await resp.json()
+        assert resp.status == 200 and body["month"] == "2026-11" and [
+            (t["ticket_id"], t["deadlines"], t["restore_due"], t["manager_id"]) for t in body["tickets"]] == [
+            ("FT-20261123-0001", "pending", "2026-11-23T06:00:00+00:00", "AM-CZJ01")]
+        for query, status in (("?month=2026-10", 200), ("?kind=visit", 400), ("?month=2027-01", 400)):
+            async with http.get(url + "/admin/tickets" + query) as resp:
+                assert resp.status == status and (status != 200 or (await resp.json())["tickets"] == []), query
+
+
 async def test_admin_api_lists_the_churn_watch_by_scope(db: Database, gateway: SmsGateway) -> None:
     for manager in factories.MANAGERS:
         await db.managers.insert(manager)
