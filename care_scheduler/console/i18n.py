@@ -21,7 +21,7 @@ TEXTS: Dict[str, Dict[str, str]] = {
     "all": {"zh": "全部", "en": "All"},
     "record_gaps": {"zh": "资料缺口", "en": "Record gaps"},
     "ticket_register": {"zh": "工单台账", "en": "Ticket register"},
-    "ticket_register_rule": {"zh": "本月受理的投诉与故障单：时限是否达成（按响应/答复与修复时限，与关键指标同一口径）、"
+    "ticket_register_rule": {"zh": "当月受理的投诉与故障单：时限是否达成（按响应/答复与修复时限，与关键指标同一口径）、"
                                   "处理结果、满意度评分与回访，供逐级报送。",
                              "en": "Complaints and faults opened in the month: whether their deadlines were met (response "
                                    "or reply, and restore, counted as the KPIs count them), outcome, score and "
