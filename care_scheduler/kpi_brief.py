@@ -62,7 +62,8 @@ async def plan_kpi_briefs(ctx: PlanContext) -> AsyncIterator[Planned]:
             "accounts": figs["accounts"], "complaints": figs["complaints"],
             "complaint_rate": _pct(figs["complaint_rate"]), "satisfaction": _pct(figs["satisfaction"]),
             "response_rate": _pct(figs["survey_response_rate"]), "sla": _pct(figs["sla_compliance"]),
-            "mttr": figure_in_sms(figs["mean_time_to_restore_hours"], "hours"), "followups": _pct(figs["followups_on_time"]),
+            "mttr": figure_in_sms(figs["mean_time_to_restore_hours"], "hours"),
+            "followups": _pct(figs["followups_on_time"]),
             "at_risk": len(watch.drops), "in_arrears": len(owing), "owed": yuan(sum(a.owed_fen for a in owing)),
             "visits_due": len(unvisited),
             "link": f"{ctx.settings.console_url.rstrip('/')}/kpis?month={month}"})

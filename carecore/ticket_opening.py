@@ -42,6 +42,8 @@ def category_of(text: str) -> str:
 def recorded_as(category: str) -> List[str]:
     """How a category's complaints are stored: by key, and by either label as older versions kept them."""
     return [category, *LABELS["complaint_category"][category]]
+
+
 TOP_TIERS = ("diamond", "gold")  # the green channel: their faults are urgent
 MIN_DESCRIPTION, MAX_DESCRIPTION = 4, 4000  # characters a complaint's or fault's description takes
 
@@ -65,7 +67,8 @@ async def open_complaint(db: Database, settings: Settings, clock: Clock, custome
     now = as_stored(clock.now())
     due = complaint_deadline(contact.tier, customer.customer_class, now, settings.complaint_reply_hours)
     return await _open(db, clock, TicketKind.complaint, customer, contact, actor=actor, sender_id=sender_id, fields={
-        "created_at": now, "category": category if category in CATEGORIES else category_of(category), "text": text[:MAX_DESCRIPTION],
+        "created_at": now, "category": category if category in CATEGORIES else category_of(category),
+        "text": text[:MAX_DESCRIPTION],
         "priority": "urgent" if urgent else "normal", "sla": {"response_due": due}})
 
 
@@ -94,7 +97,8 @@ async def page_manager(db: Database, gateway: SmsGateway, settings: Settings, cl
     circuit = f"，电路{ticket.circuit_id}" if ticket.circuit_id else ""
     deadline = "响应" if ticket.kind == TicketKind.fault else "答复"
     body = (f"{settings.sms_signature}紧急{label('ticket_kind', str(ticket.kind), 'zh')}单{ticket.id}："
-            f"{customer.company_name}（{label('tier', contact.tier, 'zh')}）{contact.name} {readable(contact.mobile, 'zh')}{circuit}。"
+            f"{customer.company_name}（{label('tier', contact.tier, 'zh')}）{contact.name} "
+            f"{readable(contact.mobile, 'zh')}{circuit}。"
             f"{ticket.text[:60]}。请于{fmt_time(ticket.sla.response_due, 'zh', clock.tz)}前{deadline}："
             f"{settings.console_url}/tickets/{ticket.id}")
     await gateway.send(Sms.of(key=f"urgent:{ticket.id}", kind="sla_watch", to=manager.mobile, body=body,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import logging
 import os
 import secrets
@@ -20,6 +19,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Optional
+
+from cryptography.fernet import Fernet
 
 from carecore.config import PROJECT_ROOT, Settings, get_settings
 from carecore.logging_setup import setup_logging
@@ -130,8 +131,8 @@ async def _demo_passwords(db: Database, settings: Settings) -> None:
 
 
 def fernet_key() -> str:
-    """A key in the form the console's cookies need (``Fernet.generate_key()``)."""
-    return base64.urlsafe_b64encode(os.urandom(32)).decode()
+    """A key for the console's cookies."""
+    return Fernet.generate_key().decode()
 
 
 def _token() -> str:
@@ -192,8 +193,9 @@ class Supervisor:
         # Kept in var/ unless configured, since what they sign must outlive a restart: survey and opt-out links
         # sent yesterday, an SMS contact's conversation, managers' console logins.
         var = self.settings.var_dir
-        for name, file, make in (("LINK_SECRET", "link-secret", _token), ("CONSOLE_SECRET", "console-secret", fernet_key),
-                                 ("SENDER_ID_SECRET", "sender-id-secret", lambda: secrets.token_hex(32))):
+        kept = (("LINK_SECRET", "link-secret", _token), ("CONSOLE_SECRET", "console-secret", fernet_key),
+                ("SENDER_ID_SECRET", "sender-id-secret", lambda: secrets.token_hex(32)))
+        for name, file, make in kept:
             if not env.get(name):
                 env[name] = _secret_file(var / file, make)
         if not self.settings.twilio_configured and self.settings.sms_outbox == "emulator":

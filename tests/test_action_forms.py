@@ -57,7 +57,8 @@ async def test_complaint_validation_and_submission(svc: Services, domain, clock:
                                "complaint_description": "我要投诉，上个月账单多扣了钱"}),
     ("我要投诉你们的维修速度", {"complaint_category": "装机维修时效"}),  # names the subject, not what went wrong
     ("we were charged twice for october, i want to complain", {
-        "complaint_category": "账单费用", "complaint_description": "we were charged twice for october, i want to complain"}),
+        "complaint_category": "账单费用",
+        "complaint_description": "we were charged twice for october, i want to complain"}),
     ("我要投诉，很紧急", {}),  # nothing to take: both questions follow
 ])
 async def test_the_opening_message_answers_what_it_already_says(svc: Services, domain, text, found) -> None:
@@ -125,7 +126,8 @@ async def test_fault_circuit_must_be_the_customers_own(svc: Services, domain) ->
 async def test_a_customer_with_one_circuit_is_not_asked_which(svc: Services, domain, emulator) -> None:
     opened = tracker(slots=VERIFIED_A, intent="report_fault", text="我要报故障")
     _, events = await run(forms.ValidateFaultForm(), opened, domain)
-    assert (slots_of(events)["fault_circuit"], slots_of(events)["requested_slot"]) == ("ZJ-2M-0000001-1", "fault_symptom")
+    slots = slots_of(events)
+    assert (slots["fault_circuit"], slots["requested_slot"]) == ("ZJ-2M-0000001-1", "fault_symptom")
     # Verified inside the form: the only circuit is taken with the code.
     emu, _ = emulator
     form, dispatcher = forms.ValidateFaultForm(), CollectingDispatcher()
@@ -151,7 +153,8 @@ async def test_a_customer_with_one_circuit_is_not_asked_which(svc: Services, dom
     ("我要报故障", None, "fault_symptom"),  # says nothing of what is wrong
 ])
 async def test_a_symptom_in_the_opening_message_is_not_asked_again(svc: Services, domain, text, symptom, asked) -> None:
-    _, events = await run(forms.ValidateFaultForm(), tracker(slots=VERIFIED_A, intent="report_fault", text=text), domain)
+    opened = tracker(slots=VERIFIED_A, intent="report_fault", text=text)
+    _, events = await run(forms.ValidateFaultForm(), opened, domain)
     assert (slots_of(events).get("fault_symptom"), slots_of(events)["requested_slot"]) == (symptom, asked)
     later = tracker(slots={**VERIFIED_A, "requested_slot": "fault_since"}, intent="report_fault", text=text)
     assert await forms.ValidateFaultForm().extract_fault_symptom(CollectingDispatcher(), later, domain) == {}

@@ -373,7 +373,8 @@ async def test_admin_api_opens_and_closes_cases_as_the_console_does(db: Database
             fault = {"customer_id": "KA0000001", "kind": "fault", "contact_id": "0000001-01",
                      "circuit_id": "ZJ-2M-0000001-1", "text": "专线中断（10000号受理）", "actor": "callcentre"}
             assert (await post("/admin/tickets", {**fault, "customer_id": "KA9999999"}))[0] == 404
-            assert (await post("/admin/tickets", {**fault, "customer_id": 5})) == (400, {"error": "customer_id is required (a string)"})
+            refused = (400, {"error": "customer_id is required (a string)"})
+            assert (await post("/admin/tickets", {**fault, "customer_id": 5})) == refused
             status, body = await post("/admin/tickets", {**fault, "circuit_id": "SH-155M-0000002-1"})
             assert status == 400 and body["error"].startswith("circuit_id:")
             assert (await post("/admin/tickets", {**fault, "text": ["x"]}))[0] == 400

@@ -23,7 +23,8 @@ async def test_a_months_tickets_in_scope_with_their_deadlines(db: Database, brow
         sla={"response_due": OPENED + timedelta(hours=4), "responded_at": OPENED + timedelta(hours=5)},  # late
         survey={"contact_id": "0000001-01", "sent_at": OPENED + timedelta(hours=8), "outcome": "delivered",
                 "score": 2, "channel": "sms", "answered_at": OPENED + timedelta(hours=9)},
-        followup={"manager_id": "AM-CZJ01", "opened_at": OPENED + timedelta(hours=9), "due": OPENED + timedelta(days=2)}))
+        followup={"manager_id": "AM-CZJ01", "opened_at": OPENED + timedelta(hours=9),
+                  "due": OPENED + timedelta(days=2)}))
     october = OPENED - timedelta(days=20)
     await db.tickets.create(factories.ticket(_id="FT-20261016-0001", created_at=october, updated_at=october))
 
@@ -47,7 +48,8 @@ async def test_a_months_tickets_in_scope_with_their_deadlines(db: Database, brow
                      "2026-11-05 14:00,,超时,已解决,2026-11-05 16:00,2,待回访,林海燕"]
 
     await browser.login("AM-G001")  # group: every account
-    async with browser.http.get(browser.base + "/console/reports/tickets.xlsx?month=2026-11&kind=fault&lang=en") as resp:
+    xlsx = "/console/reports/tickets.xlsx?month=2026-11&kind=fault&lang=en"
+    async with browser.http.get(browser.base + xlsx) as resp:
         sheet = load_workbook(io.BytesIO(await resp.read())).worksheets[0]
     rows = [[c.value for c in row] for row in sheet.iter_rows()]
     assert [r[0] for r in rows] == ["ticket_id", "FT-20261123-0001", "FT-20261123-0002"]

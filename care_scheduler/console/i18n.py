@@ -23,9 +23,9 @@ TEXTS: Dict[str, Dict[str, str]] = {
     "ticket_register": {"zh": "工单台账", "en": "Ticket register"},
     "ticket_register_rule": {"zh": "当月受理的投诉与故障单：时限是否达成（按响应/答复与修复时限，与关键指标同一口径）、"
                                   "处理结果、满意度评分与回访，供逐级报送。",
-                             "en": "Complaints and faults opened in the month: whether their deadlines were met (response "
-                                   "or reply, and restore, counted as the KPIs count them), outcome, score and "
-                                   "follow-up, for the report to the level above."},
+                             "en": "Complaints and faults opened in the month: whether their deadlines were met "
+                                   "(response or reply, and restore, counted as the KPIs count them), outcome, score "
+                                   "and follow-up, for the report to the level above."},
     "ticket": {"zh": "工单", "en": "Ticket"},
     "opened": {"zh": "受理时间", "en": "Opened"},
     "text_not_kept": {"zh": "短信内容未保留（已过保留期限或已删除）", "en": "text not kept (retention or erasure)"},

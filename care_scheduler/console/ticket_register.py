@@ -61,8 +61,8 @@ async def ticket_register_download(request: web.Request) -> web.Response:
     for r in await ticket_register(db_of(request), clock, seen.scope.manager_ids, month, kind):
         t, sla = r.ticket, r.ticket.sla
         cells.append([
-            t.id, named("ticket_kind", t.kind), t.customer_id, r.company, r.contact, named("complaint_category", t.category),
-            named("priority", t.priority), when(t.created_at), when(sla.response_due if sla else None),
+            t.id, named("ticket_kind", t.kind), t.customer_id, r.company, r.contact,
+            named("complaint_category", t.category), named("priority", t.priority), when(t.created_at), when(sla.response_due if sla else None),
             when(sla.restore_due if sla else None), named("sla_outcome", r.deadlines), named("ticket_status", t.status),
             when(t.resolved_at), str(t.survey.score) if t.survey and t.survey.score else "",
             named("followup_state", r.followup), manager_name(t.manager_id) if t.manager_id else ""])
