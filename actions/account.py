@@ -14,7 +14,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import Identity, circuit_line, verified_action
+from actions.common import Identity, verified_action
 from actions.services import Services
 from carecore.model import Ticket
 from carecore.months import after_bill_day, parse_month, shift_month
@@ -22,6 +22,7 @@ from carecore.phones import readable
 from carecore.texts import (
     bullet_lines,
     change_from_previous,
+    circuit_line,
     customer_classes,
     fmt_date,
     fmt_time,

@@ -10,9 +10,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.services import Services, services
-from carecore.model import Circuit, Contact, Customer
+from carecore.model import Contact, Customer
 from carecore.repository import DatabaseError
-from carecore.texts import label
 
 log = logging.getLogger(__name__)
 
@@ -109,9 +108,3 @@ def verified_action(name: str, answer: Answer) -> Type[VerifiedAction]:
     """The verified-only action ``name`` that replies with ``answer``; the SDK registers it like any subclass."""
     class_name = "".join(part.title() for part in name.split("_"))
     return type(class_name, (VerifiedAction,), {"action_name": name, "handle": staticmethod(answer)})
-
-
-def circuit_line(circuit: Circuit, lang: str) -> str:
-    """"SH-155M-0000001-1 155M数字电路": the bandwidth only when the type's name does not say it."""
-    name = label("circuit_type", circuit.type, lang)
-    return f"{circuit.circuit_id} {name}" + ("" if circuit.bandwidth in name else f" {circuit.bandwidth}")

@@ -16,13 +16,13 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import Identity, circuit_line, lang_of, verified_identity
+from actions.common import Identity, lang_of, verified_identity
 from actions.escalation import escalate
 from actions.services import Services, services
 from actions.verification import FAILED, VERIFICATION_SLOTS, VerificationSteps
 from carecore.model import Circuit, EscalationReason
 from carecore.repository import DatabaseError
-from carecore.texts import bullet_lines, fmt_time, label
+from carecore.texts import bullet_lines, circuit_line, fmt_time, label
 from carecore.ticket_opening import MIN_DESCRIPTION, category_of, open_complaint, open_fault, page_manager
 
 log = logging.getLogger(__name__)

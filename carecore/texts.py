@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:  # texts are below the models: no import at run time
+    from carecore.model import Circuit
 
 LABELS = {
     "customer_class": {
@@ -194,3 +197,9 @@ def change_from_previous(current: int, previous: Optional[int], lang: str) -> st
 
 def bullet_lines(lines: list[str]) -> str:
     return "\n".join(f"{i}. {line}" for i, line in enumerate(lines, 1))
+
+
+def circuit_line(circuit: Circuit, lang: str) -> str:
+    """"SH-155M-0000001-1 155M数字电路": the bandwidth only when the type's name does not say it."""
+    name = label("circuit_type", circuit.type, lang)
+    return f"{circuit.circuit_id} {name}" + ("" if circuit.bandwidth in name else f" {circuit.bandwidth}")

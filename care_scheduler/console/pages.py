@@ -24,7 +24,7 @@ from care_scheduler.scope import Scope
 from carecore.model import AccountManager, Customer, Escalation, Ticket
 from carecore.phones import readable
 from carecore.repository import Database
-from carecore.texts import customer_classes, label, yuan
+from carecore.texts import circuit_line, customer_classes, label, yuan
 
 PREFIX = "/console"
 Case = TypeVar("Case", Ticket, Escalation)
@@ -124,6 +124,7 @@ def render(request: web.Request, template: str, lang: str, session: aiohttp_sess
         t=translator(lang), lang=lang, csrf=_csrf(session), manager=manager, flash=flash, prefix=PREFIX,
         label=lambda kind, value: label(kind, str(value), lang), yuan=yuan,
         phone=lambda number: readable(number, lang) if number else "",
+        circuit_line=lambda circuit: circuit_line(circuit, lang),
         classes_of=lambda customer_class, high_value: customer_classes(customer_class, high_value, lang),
         local=lambda dt: dt.astimezone(tz).strftime("%Y-%m-%d %H:%M") if dt else "-", **values)
     return web.Response(text=html, content_type="text/html", status=status,
