@@ -34,6 +34,14 @@ def month_span(month: str, clock: Clock) -> tuple[datetime, datetime]:
     return start, end
 
 
+def month_shown(value: Optional[str], clock: Clock) -> str:
+    """The month a console page asked for; this month when the query names none or a wrong one."""
+    try:
+        return parse_month_param(value, clock)
+    except OperationError:
+        return month_key(clock.today())
+
+
 def parse_month_param(value: Optional[str], clock: Clock) -> str:
     current = month_key(clock.today())
     if not value:

@@ -11,7 +11,6 @@ from care_scheduler import kpis
 from care_scheduler.app_keys import CLOCK
 from care_scheduler.console.i18n import translator
 from care_scheduler.console.pages import Viewer, db_of, download, render, viewer
-from care_scheduler.errors import OperationError
 from carecore.kpis import shown
 from carecore.months import shift_month
 
@@ -43,10 +42,7 @@ def trend_svg(points: Sequence[Optional[float]], target: Optional[float], *, wid
 
 async def _report(request: web.Request, seen: Viewer) -> Dict[str, Any]:
     clock = request.app[CLOCK]
-    try:
-        month = kpis.parse_month_param(request.query.get("month"), clock)
-    except OperationError:
-        month = kpis.parse_month_param(None, clock)
+    month = kpis.month_shown(request.query.get("month"), clock)
     return await kpis.report(db_of(request), clock, await kpis.scope_of(db_of(request), seen.manager.id), month)
 
 

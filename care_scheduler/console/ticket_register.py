@@ -10,8 +10,8 @@ from aiohttp import web
 from care_scheduler import kpis
 from care_scheduler.app_keys import CLOCK
 from care_scheduler.console.pages import db_of, download, manager_names, render, viewer
-from care_scheduler.errors import OperationError
 from care_scheduler.ticket_register import KINDS, ticket_register
+from carecore.model import month_key
 from carecore.months import shift_month
 from carecore.texts import label
 
@@ -22,14 +22,6 @@ HEADERS_ZH = ("工单号", "类型", "客户编号", "客户", "联系人", "投
 SHOWN = 200  # on the page; the downloads hold every one
 
 
-def _month(request: web.Request) -> str:
-    clock = request.app[CLOCK]
-    try:
-        return kpis.parse_month_param(request.query.get("month"), clock)
-    except OperationError:
-        return kpis.parse_month_param(None, clock)
-
-
 def _kind(request: web.Request) -> Optional[str]:
     kind = request.query.get("kind", "")
     return kind if kind in KINDS else None
@@ -37,18 +29,20 @@ def _kind(request: web.Request) -> Optional[str]:
 
 async def ticket_register_page(request: web.Request) -> web.Response:
     seen = await viewer(request)
-    month, kind, clock = _month(request), _kind(request), request.app[CLOCK]
+    clock = request.app[CLOCK]
+    month, kind = kpis.month_shown(request.query.get("month"), clock), _kind(request)
     rows = await ticket_register(db_of(request), clock, seen.scope.manager_ids, month, kind)
     counts = {o: sum(1 for r in rows if r.deadlines == o) for o in ("met", "missed", "pending")}
     return render(request, "ticket_register.html", seen.lang, seen.session, seen.manager, rows=rows[:SHOWN],
                   total=len(rows), counts=counts, month=month, kind=kind or "", previous=shift_month(month, -1),
-                  next_month=shift_month(month, 1), current=kpis.parse_month_param(None, clock),
+                  next_month=shift_month(month, 1), current=month_key(clock.today()),
                   manager_name=await manager_names(db_of(request)))
 
 
 async def ticket_register_download(request: web.Request) -> web.Response:
     seen = await viewer(request)
-    month, kind, lang, clock = _month(request), _kind(request), seen.lang, request.app[CLOCK]
+    lang, clock = seen.lang, request.app[CLOCK]
+    month, kind = kpis.month_shown(request.query.get("month"), clock), _kind(request)
     manager_name = await manager_names(db_of(request))
 
     def when(moment: Optional[datetime]) -> str:
