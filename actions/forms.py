@@ -86,9 +86,12 @@ def opening_message(tracker: Tracker, intent: str) -> str:
 
 def asked_urgently(tracker: Tracker) -> bool:
     """Whether the message that opened the complaint form said it is urgent ("我要投诉，很紧急"), which no question
-    of the form reads: the complaints asked for since the last form ended."""
+    of the form reads: the complaints asked for since the form before this one ended (this one's own end, after
+    the last message, is passed over)."""
+    said = False
     for event in reversed(tracker.events):
-        if event.get("event") == "active_loop" and not event.get("name"):
+        said = said or event.get("event") == "user"
+        if event.get("event") == "active_loop" and not event.get("name") and said:
             return False
         intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
         if event.get("event") == "user" and intent == "file_complaint" and URGENT_WORDS.search(event.get("text") or ""):

@@ -76,10 +76,13 @@ async def test_the_opening_message_answers_what_it_already_says(svc: Services, d
 
 def test_urgency_said_when_opening_a_complaint_counts_until_the_form_ends() -> None:
     opening = {"event": "user", "text": "我要投诉，很紧急", "parse_data": {"intent": {"name": "file_complaint"}}}
+    ended = {"event": "active_loop", "name": None}
+    # at submission: this form has just ended, after the customer's last answer
     assert forms.asked_urgently(tracker(events=[opening, {"event": "active_loop", "name": "complaint_form"}],
-                                        intent="inform", text="网络质量"))
-    ended = [opening, {"event": "active_loop", "name": None}]  # an earlier complaint's
-    assert not forms.asked_urgently(tracker(events=ended, intent="file_complaint", text="我要投诉"))
+                                        intent="affirm", text="确认", after_user=[ended]))
+    # an earlier complaint's urgency does not carry over to the next one
+    assert not forms.asked_urgently(tracker(events=[opening, ended], intent="file_complaint", text="我要投诉",
+                                            after_user=[ended]))
 
 
 async def test_urgent_complaint_escalates_to_the_manager(svc: Services, domain, emulator) -> None:
@@ -99,7 +102,8 @@ async def test_an_urgent_complaint_is_called_back_by_its_reply_deadline_at_weeke
     clock.set(datetime(2026, 11, 28, 20, 0, tzinfo=clock.tz))  # a Saturday evening: no business hours till Monday
     filled = {**VERIFIED_A, "complaint_category": "网络质量", "complaint_description": "全公司断网", "complaint_confirm": True}
     opening = {"event": "user", "text": "我要投诉，很紧急", "parse_data": {"intent": {"name": "file_complaint"}}}
-    messages, _ = await run(forms.ActionSubmitComplaint(), tracker(slots=filled, text="确认", events=[opening]), domain)
+    submitted = tracker(slots=filled, text="确认", events=[opening], after_user=[{"event": "active_loop", "name": None}])
+    messages, _ = await run(forms.ActionSubmitComplaint(), submitted, domain)
     ticket = await svc.db.tickets.get("CP-20261128-0001", customer_id="KA0000001")
     [escalation] = await svc.db.escalations.for_customers(["KA0000001"])
     assert ticket is not None and ticket.priority == "urgent"  # said when opening the form
