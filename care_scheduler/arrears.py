@@ -24,7 +24,6 @@ from carecore.model import Customer, month_key
 from carecore.months import after_bill_day, shift_month
 from carecore.repository import Database
 from carecore.texts import fmt_date, month_label, yuan
-from carecore.ticket_opening import recorded_as
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +101,7 @@ async def reminders_held(db: Database, found: Sequence[Arrears]) -> Dict[str, st
     billing) or ``bill_not_received`` (a claim that a bill it owes never arrived, not yet decided)."""
     if not found:
         return {}
-    held = {c: "billing_complaint" for c in await db.tickets.customers_with_open_complaints(recorded_as("billing"))}
+    held = {c: "billing_complaint" for c in await db.tickets.customers_with_open_complaints(["billing"])}
     claimed = {(c.customer_id, c.month) for c in await db.claims.pending_for_customers(
         [a.customer_id for a in found])}
     for arrears in found:

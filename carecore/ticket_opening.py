@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Optional
 
 from carecore.clock import Clock, as_stored
 from carecore.config import Settings
@@ -20,7 +20,7 @@ from carecore.phones import readable
 from carecore.repository import Database
 from carecore.sms.gateway import SmsGateway
 from carecore.sms.message import Sms
-from carecore.texts import LABELS, fmt_time, label
+from carecore.texts import fmt_time, label
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +38,6 @@ def category_of(text: str) -> str:
     """The category a customer's words name (its key), ``other`` when none."""
     return next((key for key, words in CATEGORIES.items() if re.search(words, text, re.I)), "other")
 
-
-def recorded_as(category: str) -> List[str]:
-    """How a category's complaints are stored: by key, and by either label as older versions kept them."""
-    return [category, *LABELS["complaint_category"][category]]
 
 
 TOP_TIERS = ("diamond", "gold")  # the green channel: their faults are urgent

@@ -64,8 +64,7 @@ async def test_one_reminder_per_month_in_arrears_held_while_the_bill_is_disputed
     night = await runner(db, gateway, datetime(2026, 12, 6, 22, 30)).run("arrears")
     assert night.planned == 0 and night.deferred_until is not None  # a reminder waits for daytime
 
-    complaint = factories.ticket(_id="CP-20261201-0001", kind="complaint", circuit_id=None,
-                                 category="账单费用",  # as older versions stored it: by its label
+    complaint = factories.ticket(_id="CP-20261201-0001", kind="complaint", circuit_id=None, category="billing",
                                  sla={"response_due": factories.ticket()["created_at"]})
     await db.tickets.create(complaint)
     assert (await runner(db, gateway, datetime(2026, 12, 7, 10, 30)).run("arrears")).planned == 0

@@ -285,7 +285,12 @@ async def test_a_database_of_an_earlier_version_is_brought_up_to_date_on_start(d
     old = {**factories.customer(), "customer_class": "high_value"}  # high value was a class
     del old["high_value"]
     await db._db.customers.insert_one(old, bypass_document_validation=True)
+    for ticket_id, label in (("CP-20261101-0001", "账单费用"), ("CP-20261101-0002", "staff attitude")):
+        await db.tickets.create(factories.ticket(_id=ticket_id, kind="complaint", circuit_id=None, sla=None))
+        await db._db.tickets.update_one({"_id": ticket_id}, {"$set": {"category": label}})  # as older versions kept it
     await db.ensure_schema()
+    assert [t["category"] for t in await db._db.tickets.find({}, {"category": 1}).sort("_id").to_list(None)] == [
+        "billing", "attitude"]
     migrated = await db.customers.get("KA0000001")
     assert migrated is not None and migrated.customer_class is None and migrated.high_value
     names = set(await db.collection_names())

@@ -9,7 +9,7 @@ from carecore.config import Settings
 from carecore.repository import Database
 from carecore.sms.gateway import SmsGateway
 from carecore.texts import LABELS
-from carecore.ticket_opening import category_of, open_complaint, open_fault, page_manager, recorded_as
+from carecore.ticket_opening import category_of, open_complaint, open_fault, page_manager
 from tests import factories
 
 CLOCK = FixedClock(datetime(2026, 12, 31, 23, 59, 30, 123456, tzinfo=timezone.utc))  # the year's last minute
@@ -51,5 +51,4 @@ async def test_priority_deadlines_and_the_page_for_the_green_channel(db: Databas
 def test_a_category_is_stored_by_key_and_read_from_either_label() -> None:
     for key, labels in LABELS["complaint_category"].items():
         assert [category_of(text) for text in labels] == [key, key]  # the assistant's slot holds a label
-        assert recorded_as(key) == [key, *labels]  # older versions stored the Chinese or the English label
     assert category_of("上个月多扣了钱") == "other" and category_of("话费不对") == "billing"

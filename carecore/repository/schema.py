@@ -34,6 +34,7 @@ from carecore.model import (
     Visit,
 )
 from carecore.repository.transcripts import ARCHIVE, CONVERSATIONS
+from carecore.texts import LABELS
 
 _BSON_TYPES: Dict[str, Any] = {
     "string": "string",
@@ -285,6 +286,10 @@ RENAMED_COLLECTIONS: Dict[str, str] = {"early_callbacks": "parked_callbacks", "l
 DATA_MIGRATIONS: List[Tuple[str, Dict[str, Any], Dict[str, Any], str]] = [
     ("customers", {"customer_class": "high_value"},
      {"$set": {"high_value": True}, "$unset": {"customer_class": ""}}, "high_value class -> high_value flag"),
+    # Complaints kept their category's label ("账单费用", "billing") before it was stored by key.
+    *[("tickets", {"kind": "complaint", "category": {"$in": [name for name in names if name != key]}},
+       {"$set": {"category": key}}, f"complaint category label -> {key}")
+      for key, names in LABELS["complaint_category"].items()],
 ]
 
 # Indexes earlier versions declared, dropped on start (an unused index costs every write).
