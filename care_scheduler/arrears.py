@@ -101,7 +101,7 @@ async def reminders_held(db: Database, found: Sequence[Arrears]) -> Dict[str, st
     billing) or ``bill_not_received`` (a claim that a bill it owes never arrived, not yet decided)."""
     if not found:
         return {}
-    held = {c: "billing_complaint" for c in await db.tickets.customers_with_open_complaints(["billing"])}
+    held = {c: "billing_complaint" for c in await db.tickets.customers_with_open_complaints(category="billing")}
     claimed = {(c.customer_id, c.month) for c in await db.claims.pending_for_customers(
         [a.customer_id for a in found])}
     for arrears in found:

@@ -58,11 +58,11 @@ class TicketRepository(RecordRepository[Ticket]):
         async for doc in self._col.find(query).sort("created_at", 1):
             yield Ticket.parse_obj(doc)
 
-    async def customers_with_open_complaints(self, categories: Sequence[str] = ()) -> List[str]:
-        """Customers unhappy right now (about one of ``categories`` only, as stored, when given): no promotion
-        may reach them (unified customer view)."""
+    async def customers_with_open_complaints(self, category: Optional[str] = None) -> List[str]:
+        """Customers unhappy right now (about ``category`` only, when given): no promotion may reach them
+        (unified customer view)."""
         query = {"kind": TicketKind.complaint.value, "status": {"$in": [s.value for s in OPEN_TICKET_STATUSES]},
-                 **({"category": {"$in": list(categories)}} if categories else {})}
+                 **({"category": category} if category else {})}
         return await self._col.distinct("customer_id", query)
 
     async def add_event(self, ticket_id: str, event: TicketEvent, *, set_fields: Optional[Dict[str, Any]] = None) -> bool:
