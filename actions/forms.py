@@ -31,6 +31,18 @@ COMPLAINT_SLOTS = ["complaint_category", "complaint_description", "complaint_con
 FAULT_SLOTS = ["fault_circuit", "fault_symptom", "fault_since", "fault_confirm"]
 SYMPTOM_WORDS = re.compile(r"断|不通|连不上|上不了网|掉线|慢|丢包|卡顿|down|drop|broken|outage|slow|packet loss|no connection|"
                            r"not working|can'?t connect|cannot connect", re.I)
+# When a fault began, as customers say it: a day or part of it, a clock time, or how long ago ("从早上九点开始",
+# "昨晚十点半起", "两个小时前", "since 9am", "for the last 2 hours"); one phrase, kept as said.
+_DAY = r"今天|昨天|前天|今早|昨晚|今晚|刚才|刚刚|早上|上午|中午|下午|傍晚|晚上|凌晨|夜里|半夜"
+_CLOCK = r"(?:[0-9一二三四五六七八九十两]{1,3}\s*点|[0-9]{1,2}\s*(?:时|:|：))\s*(?:半|一刻|[0-9]{1,2}|[一二三四五]?十[一二三四五六七八九]?)?分?"
+_AGO = r"[0-9一二三四五六七八九十两几半]+\s*个?\s*(?:小时|钟头|分钟|天)(?:以前|之前|前|以来|了)(?:开始|起)?"
+_FROM_ON = r"(?:开始|起|以来|以后|之后|左右)?"
+_EN_SPAN = r"(?:\d+|a few|a couple of|an?|one|two|three|four|five|six|few|several)\s+(?:hours?|minutes?|mins?|days?)"
+SINCE_WORDS = re.compile(
+    rf"(?:从|自)?(?:(?:{_DAY})\s*){{1,2}}(?:{_CLOCK})?{_FROM_ON}|(?:从|自)?(?:{_CLOCK}){_FROM_ON}|{_AGO}"
+    rf"|since\s+(?:about\s+|around\s+)?(?:this morning|this afternoon|last night|yesterday|noon|midnight|"
+    rf"\d{{1,2}}(?::\d{{2}})?\s*(?:am|pm|a\.m\.|p\.m\.)?)|(?:about\s+)?{_EN_SPAN}\s+ago"
+    rf"|for (?:the (?:last|past) )?{_EN_SPAN}|this morning|this afternoon|last night|yesterday", re.I)
 URGENT_WORDS = re.compile(r"紧急|非常急|十万火急|马上处理|立刻|立即|urgent|asap|emergency|immediately", re.I)
 
 
@@ -125,6 +137,12 @@ class ValidateComplaintForm(_VerifyingForm):
         return {"complaint_description": text[:2000], "complaint_urgent": urgent}
 
 
+def since_in(text: str) -> Optional[str]:
+    """The longest phrase of ``text`` that says when something began, or None."""
+    phrases = [m.group().strip() for m in SINCE_WORDS.finditer(text)]
+    return max(phrases, key=len) if any(phrases) else None
+
+
 ORDINALS = {"第一": 0, "第二": 1, "第三": 2, "第四": 3, "FIRST": 0, "SECOND": 1, "THIRD": 2, "FOURTH": 3}
 
 
@@ -164,6 +182,12 @@ class ValidateFaultForm(_VerifyingForm):
         leaves the question to be asked."""
         text = opening_message(tracker, "report_fault")
         return {"fault_symptom": text} if SYMPTOM_WORDS.search(text) and not tracker.get_slot("fault_symptom") else {}
+
+    async def extract_fault_since(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                  domain: DomainDict) -> Dict[str, Any]:
+        """When the fault began, if the message that opened the form says it ("专线从早上九点开始断了")."""
+        found = since_in(opening_message(tracker, "report_fault"))
+        return {"fault_since": found} if found and not tracker.get_slot("fault_since") else {}
 
     async def validate_fault_circuit(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                      domain: DomainDict) -> Dict[str, Any]:
@@ -325,7 +349,8 @@ class ActionSubmitFault(_SubmitForm):
         if circuit is None:  # re-checked: only the customer's own circuits
             dispatcher.utter_message(response="utter_circuit_not_yours", value=tracker.get_slot("fault_circuit"))
             return []
-        text = f"{tracker.get_slot('fault_symptom')}（{tracker.get_slot('fault_since')}）"
+        symptom, since = str(tracker.get_slot("fault_symptom")), str(tracker.get_slot("fault_since"))
+        text = symptom if since in symptom else f"{symptom}（{since}）"  # both may come from the opening message
         ticket = await open_fault(svc.db, svc.settings, svc.clock, customer, contact, circuit, text=text,
                                   actor=_actor(tracker), sender_id=tracker.sender_id)
         await page_manager(svc.db, svc.gateway, svc.settings, svc.clock, ticket, customer, contact)

@@ -151,17 +151,40 @@ async def test_a_customer_with_one_circuit_is_not_asked_which(svc: Services, dom
     assert only(messages)["lines"].split("\n") == ["1. ZJ-2M-0000001-1 2M数字电路", "2. ZJ-LL-0000001-2 专线 100M"]
 
 
-@pytest.mark.parametrize("text, symptom, asked", [
-    ("专线时断时续，麻烦看一下", "专线时断时续，麻烦看一下", "fault_since"),
-    ("the line keeps dropping", "the line keeps dropping", "fault_since"),
-    ("我要报故障", None, "fault_symptom"),  # says nothing of what is wrong
+@pytest.mark.parametrize("text, since", [
+    ("专线从早上九点开始断了", "从早上九点开始"),
+    ("昨晚十点半起一直掉线", "昨晚十点半起"),
+    ("两个小时前开始不通", "两个小时前开始"),
+    ("下午三点十五分开始丢包", "下午三点十五分开始"),
+    ("10:30开始丢包", "10:30开始"),
+    ("网速慢，3点以后更明显", "3点以后"),
+    ("the line has been down since about 9:30 am", "since about 9:30 am"),
+    ("down for the last 2 hours", "for the last 2 hours"),
+    ("it dropped a few hours ago", "a few hours ago"),
+    ("专线时断时续", None),  # 时 without a number is no hour
+    ("一时半会儿修不好吗", None),
+    ("ZJ-2M-0000001-1 中断了", None),  # a circuit id holds digits, not a time
+    ("155M电路中断", None),
 ])
-async def test_a_symptom_in_the_opening_message_is_not_asked_again(svc: Services, domain, text, symptom, asked) -> None:
+def test_since_in_finds_when_a_fault_began(text: str, since: str) -> None:
+    assert forms.since_in(text) == since
+
+
+@pytest.mark.parametrize("text, symptom, since, asked", [
+    ("专线时断时续，麻烦看一下", "专线时断时续，麻烦看一下", None, "fault_since"),
+    ("the line keeps dropping", "the line keeps dropping", None, "fault_since"),
+    ("专线从早上九点开始断了", "专线从早上九点开始断了", "从早上九点开始", "fault_confirm"),
+    ("我要报故障", None, None, "fault_symptom"),  # says nothing of what is wrong
+])
+async def test_what_the_opening_message_says_is_not_asked_again(svc: Services, domain, text, symptom, since,
+                                                                asked) -> None:
     opened = tracker(slots=VERIFIED_A, intent="report_fault", text=text)
     _, events = await run(forms.ValidateFaultForm(), opened, domain)
-    assert (slots_of(events).get("fault_symptom"), slots_of(events)["requested_slot"]) == (symptom, asked)
-    later = tracker(slots={**VERIFIED_A, "requested_slot": "fault_since"}, intent="report_fault", text=text)
+    found = slots_of(events)
+    assert (found.get("fault_symptom"), found.get("fault_since"), found["requested_slot"]) == (symptom, since, asked)
+    later = tracker(slots={**VERIFIED_A, "requested_slot": "fault_confirm"}, intent="report_fault", text=text)
     assert await forms.ValidateFaultForm().extract_fault_symptom(CollectingDispatcher(), later, domain) == {}
+    assert await forms.ValidateFaultForm().extract_fault_since(CollectingDispatcher(), later, domain) == {}
 
 
 async def test_fault_ticket_gets_deadlines_by_tier(svc: Services, domain, clock: FixedClock, emulator) -> None:
@@ -183,6 +206,10 @@ async def test_fault_ticket_gets_deadlines_by_tier(svc: Services, domain, clock:
     messages, _ = await run(forms.ActionSubmitFault(), tracker(slots=gold), domain)
     ticket = await svc.db.tickets.get(only(messages)["ticket_id"])
     assert ticket.sla.restore_due - ticket.sla.response_due == timedelta(hours=4)  # gold: 4 h / 8 h
+    assert ticket.text == "完全中断（半小时前）"
+    said = {**filled, "fault_symptom": "专线从早上九点开始断了", "fault_since": "从早上九点开始"}
+    messages, _ = await run(forms.ActionSubmitFault(), tracker(slots=said), domain)
+    assert (await svc.db.tickets.get(only(messages)["ticket_id"])).text == "专线从早上九点开始断了"  # said once
     foreign = {**filled, "fault_circuit": "SH-155M-0000002-1"}
     messages, _ = await run(forms.ActionSubmitFault(), tracker(slots=foreign), domain)
     assert only(messages)["response"] == "utter_circuit_not_yours"
