@@ -16,6 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import Identity, verified_action
 from actions.services import Services
+from carecore.deadlines import fault_hours
 from carecore.model import Ticket
 from carecore.months import after_bill_day, parse_month, shift_month
 from carecore.phones import readable
@@ -137,12 +138,18 @@ async def answer_service_status(svc: Services, tracker: Tracker, dispatcher: Col
 
 async def answer_sla(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher,
                      who: Identity, lang: str) -> List[Dict[str, Any]]:
+    """Each circuit's SLA class with the fault deadlines this contact gets on it."""
     customer, contact = who
-    response_h, restore_h = svc.settings.fault_sla_hours[contact.tier]
-    lines = [f"{c.circuit_id} {label('circuit_type', c.type, lang)}: {label('sla_class', c.sla_class, lang)}"
-             for c in customer.services] or ["-"]
-    dispatcher.utter_message(response="utter_sla", lines=bullet_lines(lines), tier=label("tier", contact.tier, lang),
-                             response_hours=f"{response_h:g}", restore_hours=f"{restore_h:g}")
+    lines = []
+    for c in customer.services:
+        response_h, restore_h, _ = fault_hours(contact.tier, c.sla_class, svc.settings.fault_sla_hours,
+                                               svc.settings.circuit_sla_hours)
+        hours = (f"respond within {response_h:g} h, restore within {restore_h:g} h" if lang == "en"
+                 else f"{response_h:g}小时响应、{restore_h:g}小时修复")
+        lines.append(f"{circuit_line(c, lang)}: {label('sla_class', c.sla_class, lang)}, {hours}" if lang == "en"
+                     else f"{circuit_line(c, lang)}：{label('sla_class', c.sla_class, lang)}，{hours}")
+    dispatcher.utter_message(response="utter_sla", lines=bullet_lines(lines or ["-"]),
+                             tier=label("tier", contact.tier, lang))
     return []
 
 

@@ -20,6 +20,7 @@ from actions.common import Identity, lang_of, verified_identity
 from actions.escalation import escalate
 from actions.services import Services, services
 from actions.verification import FAILED, VERIFICATION_SLOTS, VerificationSteps
+from carecore.deadlines import fault_hours
 from carecore.model import Circuit, EscalationReason
 from carecore.repository import DatabaseError
 from carecore.texts import bullet_lines, circuit_line, fmt_time, label
@@ -356,8 +357,15 @@ class ActionSubmitFault(_SubmitForm):
         await page_manager(svc.db, svc.gateway, svc.settings, svc.clock, ticket, customer, contact)
         assert ticket.sla is not None and ticket.sla.restore_due is not None
         lang = lang_of(tracker)
-        dispatcher.utter_message(response="utter_fault_created", ticket_id=ticket.id,
-                                 tier=label("tier", contact.tier, lang),
+        *_, set_by = fault_hours(contact.tier, circuit.sla_class, svc.settings.fault_sla_hours,
+                                 svc.settings.circuit_sla_hours)
+        if set_by == "circuit":
+            basis = (f"the circuit's {label('sla_class', circuit.sla_class, lang)} SLA" if lang == "en"
+                     else f"电路的{label('sla_class', circuit.sla_class, lang)}")
+        else:
+            basis = (f"your {label('tier', contact.tier, lang)} service level" if lang == "en"
+                     else f"您的{label('tier', contact.tier, lang)}服务标准")
+        dispatcher.utter_message(response="utter_fault_created", ticket_id=ticket.id, basis=basis,
                                  response_due=fmt_time(ticket.sla.response_due, lang, svc.clock.tz),
                                  restore_due=fmt_time(ticket.sla.restore_due, lang, svc.clock.tz))
         return []

@@ -91,6 +91,11 @@ class Settings(BaseSettings):
         {"diamond": (2, 4), "gold": (4, 8), "silver": (8, 24), "vip": (24, 48)},
         description="Fault response / restore deadlines in hours, by tier (JSON).",
     )
+    circuit_sla_hours: Dict[str, Tuple[float, float]] = Field(
+        {"premium": (2, 4), "standard": (4, 8), "basic": (8, 24)},
+        description="Fault response / restore deadlines in hours, by the circuit's SLA class (JSON); a fault gets the "
+                    "faster of these and its contact's tier.",
+    )
     complaint_reply_hours: Dict[str, float] = Field(
         {"diamond": 4, "gold": 8, "silver": 24, "vip": 48},
         description="Deadline to answer a complaint in hours, by tier (JSON; a number: the same for every tier); "
@@ -240,6 +245,16 @@ class Settings(BaseSettings):
         for tier, (response, restore) in value.items():
             if not 0 < response <= restore:
                 raise ValueError(f"FAULT_SLA_HOURS[{tier}]: need 0 < response <= restore")
+        return value
+
+    @validator("circuit_sla_hours")
+    def _all_sla_classes(cls, value: Dict[str, Tuple[float, float]]) -> Dict[str, Tuple[float, float]]:  # noqa: N805
+        missing = {"premium", "standard", "basic"} - set(value)
+        if missing:
+            raise ValueError(f"CIRCUIT_SLA_HOURS lacks SLA classes: {sorted(missing)}")
+        for sla_class, (response, restore) in value.items():
+            if not 0 < response <= restore:
+                raise ValueError(f"CIRCUIT_SLA_HOURS[{sla_class}]: need 0 < response <= restore")
         return value
 
     @validator("complaint_reply_hours", pre=True)

@@ -19,15 +19,30 @@ import holidays
 class FaultDeadlines:
     response_due: datetime
     restore_due: datetime
+    set_by: str  # "tier" or "circuit": which of the two set the restore deadline
 
 
-def fault_deadlines(tier: str, opened_at: datetime, sla_hours: Dict[str, Tuple[float, float]]) -> FaultDeadlines:
-    """Response and restore deadlines of a fault: round-the-clock, as the SLA contracts say."""
+def fault_hours(tier: str, sla_class: str, tier_hours: Dict[str, Tuple[float, float]],
+                class_hours: Dict[str, Tuple[float, float]]) -> Tuple[float, float, str]:
+    """Response and restore hours of a fault: the faster of the reporting contact's card (the green channel) and the
+    circuit's SLA contract, so a circuit's contract holds whoever reports it; and which of the two set the restore."""
     try:
-        response_h, restore_h = sla_hours[tier]
+        by_tier = tier_hours[tier]
     except KeyError:
         raise ValueError(f"unknown tier: {tier}") from None
-    return FaultDeadlines(opened_at + timedelta(hours=response_h), opened_at + timedelta(hours=restore_h))
+    try:
+        by_class = class_hours[sla_class]
+    except KeyError:
+        raise ValueError(f"unknown SLA class: {sla_class}") from None
+    set_by = "circuit" if by_class[1] < by_tier[1] else "tier"
+    return min(by_tier[0], by_class[0]), min(by_tier[1], by_class[1]), set_by
+
+
+def fault_deadlines(tier: str, sla_class: str, opened_at: datetime, tier_hours: Dict[str, Tuple[float, float]],
+                    class_hours: Dict[str, Tuple[float, float]]) -> FaultDeadlines:
+    """Deadlines of a fault opened at ``opened_at``: round-the-clock, as the SLA contracts say."""
+    response_h, restore_h, set_by = fault_hours(tier, sla_class, tier_hours, class_hours)
+    return FaultDeadlines(opened_at + timedelta(hours=response_h), opened_at + timedelta(hours=restore_h), set_by)
 
 
 def complaint_deadline(tier: str, customer_class: Optional[str], opened_at: datetime,

@@ -70,13 +70,14 @@ async def open_complaint(db: Database, settings: Settings, clock: Clock, custome
 
 async def open_fault(db: Database, settings: Settings, clock: Clock, customer: Customer, contact: Contact,
                      circuit: Circuit, *, text: str, actor: str, sender_id: Optional[str] = None) -> Ticket:
-    """A fault on one of the customer's circuits, with response and restore deadlines by the contact's tier."""
+    """A fault on one of the customer's circuits, with response and restore deadlines by the contact's tier and the
+    circuit's SLA class, whichever is faster; urgent for the green channel and for premium circuits."""
     now = as_stored(clock.now())
-    due = fault_deadlines(contact.tier, now, settings.fault_sla_hours)
+    due = fault_deadlines(contact.tier, circuit.sla_class, now, settings.fault_sla_hours, settings.circuit_sla_hours)
     window = (await db.maintenance.active_for_circuits([circuit.circuit_id], clock.now())).get(circuit.circuit_id)
     return await _open(db, clock, TicketKind.fault, customer, contact, actor=actor, sender_id=sender_id, fields={
         "created_at": now, "circuit_id": circuit.circuit_id, "text": text[:MAX_DESCRIPTION],
-        "priority": "urgent" if contact.tier in TOP_TIERS else "high",
+        "priority": "urgent" if contact.tier in TOP_TIERS or circuit.sla_class == "premium" else "high",
         "sla": {"response_due": due.response_due, "restore_due": due.restore_due},
         **({"maintenance_id": window.id} if window is not None else {})})
 

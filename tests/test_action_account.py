@@ -71,7 +71,11 @@ async def test_service_status_sla_and_tickets(svc: Services, domain) -> None:
     assert "ZJ-2M-0000001-1" in only(messages)["lines"] and "正常" in only(messages)["lines"]
     messages, _ = await run(account.ActionSla(), tracker(slots=VERIFIED_A), domain)
     m = only(messages)
-    assert (m["response_hours"], m["restore_hours"], m["tier"]) == ("2", "4", "钻石卡")
+    assert (m["lines"], m["tier"]) == ("1. ZJ-2M-0000001-1 2M数字电路：金牌保障，2小时响应、4小时修复", "钻石卡")
+    messages, _ = await run(account.ActionSla(), tracker(slots={**VERIFIED_A, "contact_id": "0000001-02",
+                                                                "language": "en"}), domain)
+    assert only(messages)["lines"] == "1. ZJ-2M-0000001-1 2M digital circuit: premium, respond within 2 h, restore " \
+                                      "within 4 h"  # a gold card on a premium circuit: the contract is faster
     messages, _ = await run(account.ActionTicketStatus(), tracker(slots=VERIFIED_A), domain)
     assert only(messages)["response"] == "utter_no_open_tickets"
     await svc.db.tickets.create(factories.ticket())

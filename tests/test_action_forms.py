@@ -193,7 +193,7 @@ async def test_fault_ticket_gets_deadlines_by_tier(svc: Services, domain, clock:
               "fault_confirm": True}
     messages, _ = await run(forms.ActionSubmitFault(), tracker(slots=filled), domain)
     m = only(messages)
-    assert m["ticket_id"] == "FT-20261123-0001" and m["tier"] == "钻石卡"
+    assert m["ticket_id"] == "FT-20261123-0001" and m["basis"] == "您的钻石卡服务标准"
     ticket = await svc.db.tickets.get("FT-20261123-0001")
     assert ticket is not None and ticket.sla is not None
     start = clock.now()  # diamond: 2 h to respond, 4 h to restore
@@ -205,7 +205,8 @@ async def test_fault_ticket_gets_deadlines_by_tier(svc: Services, domain, clock:
     gold = {**filled, "contact_id": "0000001-02", "language": "en"}
     messages, _ = await run(forms.ActionSubmitFault(), tracker(slots=gold), domain)
     ticket = await svc.db.tickets.get(only(messages)["ticket_id"])
-    assert ticket.sla.restore_due - ticket.sla.response_due == timedelta(hours=4)  # gold: 4 h / 8 h
+    assert only(messages)["basis"] == "the circuit's premium SLA"  # faster than gold's 4 h / 8 h
+    assert ticket.sla.restore_due - ticket.sla.response_due == timedelta(hours=2)
     assert ticket.text == "完全中断（半小时前）"
     said = {**filled, "fault_symptom": "专线从早上九点开始断了", "fault_since": "从早上九点开始"}
     messages, _ = await run(forms.ActionSubmitFault(), tracker(slots=said), domain)

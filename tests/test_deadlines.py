@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from carecore.config import Settings
-from carecore.deadlines import callback_deadline, complaint_deadline, fault_deadlines, is_business_day
+from carecore.deadlines import callback_deadline, complaint_deadline, fault_deadlines, fault_hours, is_business_day
 from carecore.model.tickets import SlaDeadlines
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -46,19 +46,31 @@ def test_spring_festival_is_not_a_business_day() -> None:
     assert due.date() > spring_festival_2027.date() and is_business_day(due.date())
 
 
-def test_fault_deadlines_by_tier_and_configurable() -> None:
+def test_fault_deadlines_are_the_faster_of_tier_and_circuit_class_and_configurable() -> None:
     settings = Settings()
+    by_tier, by_class = settings.fault_sla_hours, settings.circuit_sla_hours
     opened = at(2027, 2, 28, 23, 30)
-    diamond = fault_deadlines("diamond", opened, settings.fault_sla_hours)
-    assert (diamond.response_due, diamond.restore_due) == (at(2027, 3, 1, 1, 30), at(2027, 3, 1, 3, 30))
-    vip = fault_deadlines("vip", opened, settings.fault_sla_hours)
-    assert vip.restore_due == at(2027, 3, 2, 23, 30)
+    diamond = fault_deadlines("diamond", "basic", opened, by_tier, by_class)
+    assert (diamond.response_due, diamond.restore_due, diamond.set_by) == (
+        at(2027, 3, 1, 1, 30), at(2027, 3, 1, 3, 30), "tier")
+    vip = fault_deadlines("vip", "basic", opened, by_tier, by_class)
+    assert (vip.response_due, vip.restore_due) == (at(2027, 3, 1, 7, 30), at(2027, 3, 1, 23, 30))  # basic: 8 h / 24 h
+    assert vip.set_by == "circuit"
+    assert fault_hours("vip", "premium", by_tier, by_class) == (2, 4, "circuit")  # the contract holds for anyone
+    assert fault_hours("gold", "standard", by_tier, by_class) == (4, 8, "tier")  # a tie is the card's
     custom = Settings(fault_sla_hours={"diamond": (1, 2), "gold": (4, 8), "silver": (8, 24), "vip": (24, 48)})
-    assert fault_deadlines("diamond", opened, custom.fault_sla_hours).restore_due == at(2027, 3, 1, 1, 30)
-    with pytest.raises(ValueError):
-        fault_deadlines("platinum", opened, settings.fault_sla_hours)
+    assert fault_deadlines("diamond", "premium", opened, custom.fault_sla_hours, by_class).restore_due == at(
+        2027, 3, 1, 1, 30)
+    with pytest.raises(ValueError, match="unknown tier"):
+        fault_hours("platinum", "basic", by_tier, by_class)
+    with pytest.raises(ValueError, match="unknown SLA class"):
+        fault_hours("gold", "bronze", by_tier, by_class)
     with pytest.raises(ValueError):
         Settings(fault_sla_hours={"diamond": (4, 2), "gold": (4, 8), "silver": (8, 24), "vip": (24, 48)})
+    with pytest.raises(ValueError, match="lacks SLA classes"):
+        Settings(circuit_sla_hours={"premium": (2, 4), "standard": (4, 8)})
+    with pytest.raises(ValueError, match="response <= restore"):
+        Settings(circuit_sla_hours={"premium": (2, 4), "standard": (4, 8), "basic": (0, 24)})
 
 
 def test_fault_sla_hours_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -24,13 +24,16 @@ async def test_priority_deadlines_and_the_page_for_the_green_channel(db: Databas
     diamond, gold = customer.contacts[0], customer.contacts[1]
     silver = gold.copy(update={"contact_id": "0000001-09", "tier": "silver"})
     circuit, settings = customer.services[0], Settings()
+    basic = circuit.copy(update={"sla_class": "basic"})
 
-    fault = await open_fault(db, settings, CLOCK, customer, silver, circuit, text="丢包严重", actor="AM-PZJ")
+    fault = await open_fault(db, settings, CLOCK, customer, silver, basic, text="丢包严重", actor="AM-PZJ")
     assert fault.id == "FT-20270101-0001" and fault.priority == "high"  # numbered by the business day: Shanghai's
     assert fault.created_at == datetime(2026, 12, 31, 23, 59, 30, 123000, tzinfo=timezone.utc)  # as stored
-    assert fault.sla.response_due == fault.created_at + timedelta(hours=8)  # silver: 8 h / 24 h
+    assert fault.sla.response_due == fault.created_at + timedelta(hours=8)  # silver on basic: 8 h / 24 h
     await page_manager(db, gateway, settings, CLOCK, fault, customer, silver)
     assert emu.messages == {}  # not urgent: the SLA watch warns before its deadline
+    premium = await open_fault(db, settings, CLOCK, customer, silver, circuit, text="丢包严重", actor="AM-PZJ")
+    assert premium.priority == "urgent" and premium.sla.restore_due == premium.created_at + timedelta(hours=4)
 
     urgent = await open_fault(db, settings, CLOCK, customer, diamond, circuit, text="全部中断", actor="AM-PZJ")
     complaint = await open_complaint(db, settings, CLOCK, customer, gold, category="billing", text="多扣费",
@@ -39,7 +42,7 @@ async def test_priority_deadlines_and_the_page_for_the_green_channel(db: Databas
     for ticket in (urgent, urgent, complaint):  # paged once, however often asked
         await page_manager(db, gateway, settings, CLOCK, ticket, customer, diamond)
     [page] = [m["body"] for m in emu.messages.values()]
-    assert "紧急故障单FT-20270101-0002" in page and "请于1月1日09:59前响应" in page
+    assert "紧急故障单FT-20270101-0003" in page and "请于1月1日09:59前响应" in page
 
     # a manager gone: logged, nobody paged
     await db._db.account_managers.delete_one({"_id": customer.account_manager_id})
