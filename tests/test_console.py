@@ -258,6 +258,8 @@ async def test_escalations_and_tickets_show_their_conversation(db: Database, bro
         {"event": "user", "timestamp": at - 60, "text": "专线断了 <b>急</b>"},
         {"event": "action", "timestamp": at - 59, "name": "action_escalate"},
         {"event": "bot", "timestamp": at - 58, "text": "已转给您的客户经理林海燕"},
+        {"event": "bot", "timestamp": at - 57, "text": "故障已受理，工单号FT-20261123-0003。"},
+        {"event": "user", "timestamp": at - 40, "text": "SLA是怎么规定的"},  # within the minute, after it
         {"event": "user", "timestamp": at + 3600, "text": "还没修好吗"}]})
     await browser.login("AM-CZJ01")
     _, page = await browser.get("/console/escalations/ES-20261123-0001")
@@ -268,7 +270,8 @@ async def test_escalations_and_tickets_show_their_conversation(db: Database, bro
     await db.tickets.create(factories.ticket(_id="FT-20261123-0003", sender_id="sms:+861380001:abc",
                                              created_at=NOW - timedelta(seconds=59), maintenance_id="MW-20261123-0001"))
     _, page = await browser.get("/console/tickets/FT-20261123-0003")
-    assert "建单前的对话" in page and "已转给您的客户经理林海燕" in page and "还没修好吗" not in page
+    assert "建单前的对话" in page and "已转给您的客户经理林海燕" in page and "工单号FT-20261123-0003" in page
+    assert "SLA是怎么规定的" not in page and "还没修好吗" not in page
     assert "不计SLA补偿： MW-20261123-0001" in page
     _, page = await browser.get("/console/tickets/FT-20261123-0001")
     assert "建单前的对话" not in page

@@ -4,7 +4,7 @@ record the follow-up call."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Dict, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from aiohttp import web
 
@@ -24,9 +24,11 @@ from care_scheduler.console.pages import (
     viewer,
 )
 from carecore.model import Customer, Ticket, TicketEvent
+from carecore.repository.transcripts import TranscriptLine
 from carecore.texts import LABELS, fmt_duration
 
-# The conversation shown ends with the assistant's confirmation, which follows the ticket's creation by moments.
+# The conversation shown ends with the assistant's confirmation, which names the ticket and follows its creation by
+# moments; a minute bounds the search should the confirmation be missing.
 CONFIRMED_WITHIN = timedelta(minutes=1)
 NEW_TICKET_FIELDS = ("kind", "contact_id", "circuit_id", "category", "text", "urgent")
 REFUSALS = {"kind": "choose_kind", "contact_id": "choose_contact", "circuit_id": "choose_circuit",
@@ -35,6 +37,13 @@ REFUSALS = {"kind": "choose_kind", "contact_id": "choose_contact", "circuit_id":
 
 async def _ticket_in_scope(request: web.Request, seen: Viewer) -> Tuple[Ticket, Customer]:
     return await in_scope(request, seen, await db_of(request).tickets.get(request.match_info["ticket_id"]))
+
+
+def _up_to_confirmation(lines: List[TranscriptLine], ticket_id: str) -> List[TranscriptLine]:
+    """What led to the ticket, through the first line that names it (the confirmation): nobody could name it earlier,
+    and what the customer said next, within the same minute, is another matter."""
+    told = next((i for i, line in enumerate(lines) if ticket_id in line.text), None)
+    return lines if told is None else lines[:told + 1]
 
 
 async def ticket_page(request: web.Request) -> web.Response:
@@ -46,8 +55,8 @@ async def ticket_page(request: web.Request) -> web.Response:
     now = request.app[CLOCK].now()
     left = None if not unmet else (fmt_duration(unmet[0] - now, seen.lang), unmet[0] <= now,
                                    fmt_duration(now - unmet[0], seen.lang))
-    transcript = None if ticket.sender_id is None else await db_of(request).transcripts.last_lines(
-        ticket.sender_id, until=ticket.created_at + CONFIRMED_WITHIN)
+    transcript = None if ticket.sender_id is None else _up_to_confirmation(await db_of(request).transcripts.last_lines(
+        ticket.sender_id, until=ticket.created_at + CONFIRMED_WITHIN), ticket.id)
     return render(request, "ticket.html", seen.lang, seen.session, seen.manager, ticket=ticket, left=left,
                   customer=customer, escalations=escalations, is_open=ticket.status in OPEN_TICKET, now=now,
                   transcript=transcript, contact=customer.contact(ticket.contact_id) if ticket.contact_id else None)
