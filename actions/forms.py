@@ -44,6 +44,12 @@ SINCE_WORDS = re.compile(
     rf"|since\s+(?:about\s+|around\s+)?(?:this morning|this afternoon|last night|yesterday|noon|midnight|"
     rf"\d{{1,2}}(?::\d{{2}})?\s*(?:am|pm|a\.m\.|p\.m\.)?)|(?:about\s+)?{_EN_SPAN}\s+ago"
     rf"|for (?:the (?:last|past) )?{_EN_SPAN}|this morning|this afternoon|last night|yesterday", re.I)
+# Intents the forms' mappings leave out so that a question about the account is answered mid-form; and what makes a
+# message a question rather than an answer that merely sounds like one ("上个月多扣了两千块钱" reads as ask_usage).
+MID_FORM_QUESTIONS = ("ask_account_summary", "ask_account_manager", "ask_usage", "ask_service_status", "ask_sla",
+                      "ask_ticket_status")
+ASKING = re.compile(r"[?？]|吗|呢|多少|什么|怎么|怎样|哪|谁|是否|能否|有没有|"
+                    r"\b(?:how|what|when|where|who|why|which|can|could|is|are|do|does)\b", re.I)
 URGENT_WORDS = re.compile(r"紧急|非常急|十万火急|马上处理|立刻|立即|urgent|asap|emergency|immediately", re.I)
 
 
@@ -97,6 +103,15 @@ def opening_message(tracker: Tracker, intent: str) -> str:
     return str(tracker.latest_message.get("text") or "").strip()
 
 
+def answer_not_question(tracker: Tracker, slot: str) -> Optional[str]:
+    """The latest message as the answer to ``slot``, asked for now, when it was classified as a question about the
+    account but asks nothing: the domain's mappings leave those intents out so that real questions are answered."""
+    if tracker.get_slot("requested_slot") != slot or _latest_intent(tracker) not in MID_FORM_QUESTIONS:
+        return None
+    text = _latest_text(tracker).strip()
+    return text if text and not ASKING.search(text) else None
+
+
 def asked_urgently(tracker: Tracker) -> bool:
     """Whether the message that opened the complaint form said it is urgent ("我要投诉，很紧急"), which no question
     of the form reads: the complaints asked for since the form before this one ended (this one's own end, after
@@ -118,7 +133,23 @@ class ValidateComplaintForm(_VerifyingForm):
     async def extract_complaint_category(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                          domain: DomainDict) -> Dict[str, Any]:
         text = opening_message(tracker, "file_complaint")
-        return opening_complaint(text) if text and not tracker.get_slot("complaint_category") else {}
+        if text and not tracker.get_slot("complaint_category"):
+            return opening_complaint(text)
+        said = answer_not_question(tracker, "complaint_category")
+        return {"complaint_category": said} if said else {}
+
+    async def extract_complaint_description(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                            domain: DomainDict) -> Dict[str, Any]:
+        """An answer that sounds like a question about the account; or, asked for the description, a "no" that
+        names another category ("不对，是账单问题"), which corrects the category and asks again."""
+        said = answer_not_question(tracker, "complaint_description")
+        if said:
+            return {"complaint_description": said}
+        if tracker.get_slot("requested_slot") == "complaint_description" and _latest_intent(tracker) == "deny":
+            category = category_of(_latest_text(tracker))
+            if category != "other":
+                return {"complaint_category": label("complaint_category", category, lang_of(tracker))}
+        return {}
 
     async def validate_complaint_category(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                           domain: DomainDict) -> Dict[str, Any]:
@@ -136,6 +167,16 @@ class ValidateComplaintForm(_VerifyingForm):
             return {"complaint_description": None}
         urgent = bool(URGENT_WORDS.search(text)) or tracker.get_slot("complaint_urgent") is True
         return {"complaint_description": text[:2000], "complaint_urgent": urgent}
+
+    async def validate_complaint_confirm(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                         domain: DomainDict) -> Dict[str, Any]:
+        """A "no" that names another category ("不对，是账单问题") corrects it and asks again."""
+        category = category_of(_latest_text(tracker)) if value is False else "other"
+        if category != "other" and label("complaint_category", category, lang_of(tracker)) != tracker.get_slot(
+                "complaint_category"):
+            return {"complaint_confirm": None, "complaint_category": label("complaint_category", category,
+                                                                             lang_of(tracker))}
+        return {"complaint_confirm": value}
 
 
 def since_in(text: str) -> Optional[str]:
@@ -182,11 +223,18 @@ class ValidateFaultForm(_VerifyingForm):
         """The message that opened the form as the symptom when it names one ("专线时断时续"); a bare "报故障"
         leaves the question to be asked."""
         text = opening_message(tracker, "report_fault")
-        return {"fault_symptom": text} if SYMPTOM_WORDS.search(text) and not tracker.get_slot("fault_symptom") else {}
+        if SYMPTOM_WORDS.search(text) and not tracker.get_slot("fault_symptom"):
+            return {"fault_symptom": text}
+        said = answer_not_question(tracker, "fault_symptom")
+        return {"fault_symptom": said} if said else {}
 
     async def extract_fault_since(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                   domain: DomainDict) -> Dict[str, Any]:
-        """When the fault began, if the message that opened the form says it ("专线从早上九点开始断了")."""
+        """When the fault began, if the message that opened the form says it ("专线从早上九点开始断了"); asked for
+        it, a "no" that names a time ("不对，是三个小时前"), which the domain's mapping leaves out, answers too."""
+        if tracker.get_slot("requested_slot") == "fault_since":
+            said = since_in(_latest_text(tracker)) if _latest_intent(tracker) == "deny" else None
+            return {"fault_since": said} if said else {}
         found = since_in(opening_message(tracker, "report_fault"))
         return {"fault_since": found} if found and not tracker.get_slot("fault_since") else {}
 
@@ -216,12 +264,31 @@ class ValidateFaultForm(_VerifyingForm):
         if len(text) < 2:
             dispatcher.utter_message(response="utter_description_too_short")
             return {"fault_symptom": None}
-        return {"fault_symptom": text[:500]}
+        since = since_in(text) if not tracker.get_slot("fault_since") else None  # "专线断了，两个小时了"
+        return {"fault_symptom": text[:500], **({"fault_since": since} if since else {})}
 
     async def validate_fault_since(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                    domain: DomainDict) -> Dict[str, Any]:
         text = str(value or "").strip()
+        if _latest_intent(tracker) == "affirm" and not since_in(text):  # a yes says no time
+            return {"fault_since": None}
         return {"fault_since": text[:100] if text else None}
+
+    async def validate_fault_confirm(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                     domain: DomainDict) -> Dict[str, Any]:
+        """A "no" that says another time ("不对，是三个小时前") corrects when the fault began and asks again."""
+        since = since_in(_latest_text(tracker)) if value is False else None
+        if since and since != tracker.get_slot("fault_since"):
+            return {"fault_confirm": None, "fault_since": since}
+        return {"fault_confirm": value}
+
+
+def _latest_text(tracker: Tracker) -> str:
+    return str(tracker.latest_message.get("text") or "")
+
+
+def _latest_intent(tracker: Tracker) -> str:
+    return str((tracker.latest_message.get("intent") or {}).get("name") or "")
 
 
 async def _settle_circuit(svc: Services, circuits: List[Circuit], named: str, dispatcher: CollectingDispatcher,
