@@ -168,15 +168,17 @@ class ValidateComplaintForm(_VerifyingForm):
         urgent = bool(URGENT_WORDS.search(text)) or tracker.get_slot("complaint_urgent") is True
         return {"complaint_description": text[:2000], "complaint_urgent": urgent}
 
-    async def validate_complaint_confirm(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                         domain: DomainDict) -> Dict[str, Any]:
-        """A "no" that names another category ("不对，是账单问题") corrects it and asks again."""
-        category = category_of(_latest_text(tracker)) if value is False else "other"
-        if category != "other" and label("complaint_category", category, lang_of(tracker)) != tracker.get_slot(
-                "complaint_category"):
-            return {"complaint_confirm": None, "complaint_category": label("complaint_category", category,
-                                                                             lang_of(tracker))}
-        return {"complaint_confirm": value}
+    async def extract_complaint_confirm(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                        domain: DomainDict) -> Dict[str, Any]:
+        """At confirmation, a message that names another category ("不对，是账单问题", "no, it's about staff
+        attitude"), whatever its intent, corrects it and asks again."""
+        if tracker.get_slot("requested_slot") != "complaint_confirm":
+            return {}
+        category = category_of(_latest_text(tracker))
+        shown = label("complaint_category", category, lang_of(tracker))
+        if category == "other" or shown == tracker.get_slot("complaint_category"):
+            return {}
+        return {"complaint_category": shown, "complaint_confirm": None}
 
 
 def since_in(text: str) -> Optional[str]:
@@ -274,13 +276,13 @@ class ValidateFaultForm(_VerifyingForm):
             return {"fault_since": None}
         return {"fault_since": text[:100] if text else None}
 
-    async def validate_fault_confirm(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                     domain: DomainDict) -> Dict[str, Any]:
-        """A "no" that says another time ("不对，是三个小时前") corrects when the fault began and asks again."""
-        since = since_in(_latest_text(tracker)) if value is False else None
-        if since and since != tracker.get_slot("fault_since"):
-            return {"fault_confirm": None, "fault_since": since}
-        return {"fault_confirm": value}
+    async def extract_fault_confirm(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: DomainDict) -> Dict[str, Any]:
+        """At confirmation, a message that says another time ("不对，是三个小时前"), whatever its intent, corrects
+        when the fault began and asks again."""
+        since = since_in(_latest_text(tracker)) if tracker.get_slot("requested_slot") == "fault_confirm" else None
+        return {"fault_since": since, "fault_confirm": None} if since and since != tracker.get_slot("fault_since") \
+            else {}
 
 
 def _latest_text(tracker: Tracker) -> str:
