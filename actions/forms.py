@@ -50,6 +50,8 @@ MID_FORM_QUESTIONS = ("ask_account_summary", "ask_account_manager", "ask_usage",
                       "ask_ticket_status")
 ASKING = re.compile(r"[?？]|吗|呢|多少|什么|怎么|怎样|哪|谁|是否|能否|有没有|"
                     r"\b(?:how|what|when|where|who|why|which|can|could|is|are|do|does)\b", re.I)
+# How a correction starts ("不对，是三个小时前", "no, it's about staff attitude").
+CORRECTING = re.compile(r"\s*(?:不对|不是|错了|应该是|其实是|是|改成|改为|no\b|nope|not\b|actually|wrong|it'?s\b|it is)", re.I)
 URGENT_WORDS = re.compile(r"紧急|非常急|十万火急|马上处理|立刻|立即|urgent|asap|emergency|immediately", re.I)
 
 
@@ -170,15 +172,21 @@ class ValidateComplaintForm(_VerifyingForm):
 
     async def extract_complaint_confirm(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                         domain: DomainDict) -> Dict[str, Any]:
-        """At confirmation, a message that names another category ("不对，是账单问题", "no, it's about staff
-        attitude"), whatever its intent, corrects it and asks again."""
+        """At confirmation, a correction that names another category ("不对，是账单问题", "no, it's about staff
+        attitude"), or the complaint told anew, changes what it says and asks again."""
         if tracker.get_slot("requested_slot") != "complaint_confirm":
             return {}
-        category = category_of(_latest_text(tracker))
-        shown = label("complaint_category", category, lang_of(tracker))
-        if category == "other" or shown == tracker.get_slot("complaint_category"):
+        text, intent = _latest_text(tracker), _latest_intent(tracker)
+        if intent == "deny" or CORRECTING.match(text):
+            changed = {} if category_of(text) == "other" else {"complaint_category": text}
+        elif intent == "file_complaint":
+            changed = opening_complaint(text)
+        else:
             return {}
-        return {"complaint_category": shown, "complaint_confirm": None}
+        shown = label("complaint_category", category_of(changed.get("complaint_category", "")), lang_of(tracker))
+        if not changed or (shown == tracker.get_slot("complaint_category") and len(changed) == 1):
+            return {}
+        return {**changed, "complaint_confirm": None}
 
 
 def since_in(text: str) -> Optional[str]:
@@ -278,11 +286,18 @@ class ValidateFaultForm(_VerifyingForm):
 
     async def extract_fault_confirm(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: DomainDict) -> Dict[str, Any]:
-        """At confirmation, a message that says another time ("不对，是三个小时前"), whatever its intent, corrects
-        when the fault began and asks again."""
-        since = since_in(_latest_text(tracker)) if tracker.get_slot("requested_slot") == "fault_confirm" else None
-        return {"fault_since": since, "fault_confirm": None} if since and since != tracker.get_slot("fault_since") \
-            else {}
+        """At confirmation, a correction that says another time ("不对，是三个小时前"), or the fault told anew
+        ("专线断了，两个小时了"), changes what it says and asks again."""
+        if tracker.get_slot("requested_slot") != "fault_confirm":
+            return {}
+        text, intent = _latest_text(tracker), _latest_intent(tracker)
+        since = since_in(text)
+        changed: Dict[str, Any] = {"fault_since": since} if since and since != tracker.get_slot("fault_since") else {}
+        if intent != "deny" and not CORRECTING.match(text):
+            if intent != "report_fault" or not SYMPTOM_WORDS.search(text):
+                return {}
+            changed["fault_symptom"] = text
+        return {**changed, "fault_confirm": None} if changed else {}
 
 
 def _latest_text(tracker: Tracker) -> str:

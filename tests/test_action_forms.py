@@ -238,13 +238,19 @@ async def test_when_the_fault_began_is_read_from_any_answer_that_says_it(svc: Se
      "不对，是账单问题", {"complaint_category": "账单费用"}),
     (forms.ValidateComplaintForm(), {"complaint_category": "账单费用", "complaint_description": "charged twice"},
      "it's about your staff attitude", {"complaint_category": "服务态度"}),  # not a "no" at all
+    (forms.ValidateFaultForm(),
+     {"fault_circuit": "ZJ-2M-0000001-1", "fault_symptom": "line down", "fault_since": "9am"},
+     "专线断了，两个小时了", {"fault_symptom": "专线断了，两个小时了", "fault_since": "两个小时了"}),  # told anew
+    (forms.ValidateComplaintForm(), {"complaint_category": "网络质量", "complaint_description": "网速慢"},
+     "我要投诉，上个月账单多扣了钱", {"complaint_category": "账单费用", "complaint_description": "我要投诉，上个月账单多扣了钱"}),
 ])
 async def test_a_no_that_corrects_a_detail_changes_it_and_asks_again(svc: Services, domain, form, slots, text,
                                                                      changed) -> None:
     confirm = "fault_confirm" if "fault_since" in slots else "complaint_confirm"
     no = text.startswith(("不对", "no"))  # Rasa's mapping sets a "no", and nothing for another intent
+    told = "report_fault" if confirm == "fault_confirm" else "file_complaint"
     said = tracker(slots={**VERIFIED_A, **slots, "requested_slot": confirm, **({confirm: False} if no else {})},
-                   intent="deny" if no else "file_complaint", text=text, active_loop=form.for_form,
+                   intent="deny" if no else told, text=text, active_loop=form.for_form,
                    after_user=[{"event": "slot", "name": confirm, "value": False}] if no else [])
     _, events = await run(form, said, domain)
     assert {k: v for k, v in slots_of(events).items() if k != "complaint_urgent"} == {
