@@ -2,7 +2,7 @@
 
 Both forms verify the user first when needed (their required slots grow by the
 verification steps), validate every answer, and create the ticket only after an
-explicit confirmation.
+explicit confirmation. What a message already says is read by ``actions.message_reading``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,18 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import Identity, lang_of, verified_identity
 from actions.escalation import escalate
+from actions.message_reading import (
+    CORRECTING,
+    SYMPTOM_WORDS,
+    URGENT_WORDS,
+    answer_not_question,
+    asked_urgently,
+    latest_intent,
+    latest_text,
+    opening_complaint,
+    opening_message,
+    since_in,
+)
 from actions.services import Services, services
 from actions.verification import FAILED, VERIFICATION_SLOTS, VerificationSteps
 from carecore.deadlines import fault_hours
@@ -30,31 +42,6 @@ log = logging.getLogger(__name__)
 
 COMPLAINT_SLOTS = ["complaint_category", "complaint_description", "complaint_confirm", "complaint_urgent"]
 FAULT_SLOTS = ["fault_circuit", "fault_symptom", "fault_since", "fault_confirm"]
-SYMPTOM_WORDS = re.compile(r"断|不通|连不上|上不了网|掉线|慢|丢包|卡顿|down|drop|broken|outage|slow|packet loss|no connection|"
-                           r"not working|can'?t connect|cannot connect", re.I)
-# When a fault began, as customers say it: a day or part of it, a clock time, or how long ago ("从早上九点开始",
-# "昨晚十点半起", "两个小时前", "since 9am", "for the last 2 hours"); one phrase, kept as said.
-_DAY = r"今天|昨天|前天|今早|昨晚|今晚|刚才|刚刚|早上|上午|中午|下午|傍晚|晚上|凌晨|夜里|半夜"
-_CLOCK = r"(?:[0-9一二三四五六七八九十两]{1,3}\s*点|[0-9]{1,2}\s*(?:时|:|：))\s*(?:半|一刻|[0-9]{1,2}|[一二三四五]?十[一二三四五六七八九]?)?分?"
-_AGO = r"[0-9一二三四五六七八九十两几半]+\s*个?\s*(?:小时|钟头|分钟|天)(?:以前|之前|前|以来|了)(?:开始|起)?"
-_FROM_ON = r"(?:开始|起|以来|以后|之后|左右)?"
-_EN_SPAN = r"(?:\d+|a few|a couple of|an?|one|two|three|four|five|six|few|several)\s+(?:hours?|minutes?|mins?|days?)"
-SINCE_WORDS = re.compile(
-    rf"(?:从|自)?(?:(?:{_DAY})\s*){{1,2}}(?:{_CLOCK})?{_FROM_ON}|(?:从|自)?(?:{_CLOCK}){_FROM_ON}|{_AGO}"
-    rf"|since\s+(?:about\s+|around\s+)?(?:this morning|this afternoon|last night|yesterday|noon|midnight|"
-    rf"\d{{1,2}}(?::\d{{2}})?\s*(?:am|pm|a\.m\.|p\.m\.)?)|(?:about\s+)?{_EN_SPAN}\s+ago"
-    rf"|for (?:the (?:last|past) )?{_EN_SPAN}|this morning|this afternoon|last night|yesterday", re.I)
-# Intents the forms' mappings leave out so that a question about the account is answered mid-form; and what makes a
-# message a question rather than an answer that merely sounds like one ("上个月多扣了两千块钱" reads as ask_usage).
-MID_FORM_QUESTIONS = ("ask_account_summary", "ask_account_manager", "ask_usage", "ask_service_status", "ask_sla",
-                      "ask_ticket_status")
-ASKING = re.compile(r"[?？]|吗|呢|多少|什么|怎么|怎样|哪|谁|是否|能否|有没有|"
-                    r"\b(?:how|what|when|where|who|why|which|can|could|is|are|do|does)\b", re.I)
-# How a correction starts ("不对，是三个小时前", "no, it's about staff attitude").
-CORRECTING = re.compile(r"\s*(?:不对|不是|错了|应该是|其实是|是|改成|改为|no\b|nope|not\b|actually|wrong|it'?s\b|it is)", re.I)
-URGENT_WORDS = re.compile(r"紧急|非常急|十万火急|马上处理|立刻|立即|urgent|asap|emergency|immediately", re.I)
-
-
 class _VerifyingForm(VerificationSteps, FormValidationAction):
     """A form that asks an unverified user to verify first (dynamic required slots)."""
 
@@ -72,61 +59,6 @@ class _VerifyingForm(VerificationSteps, FormValidationAction):
         if tracker.get_slot("verified") is not True:
             return domain_slots
         return [slot for slot in domain_slots if slot not in VERIFICATION_SLOTS]
-
-
-# What asks for a complaint rather than describing one, set aside from the opening message.
-COMPLAINT_WORDS = re.compile(
-    r"[我们]*(?:要|想|需要)?(?:提交|登记|帮我登记)?(?:一个|一下)?(?:投诉|投訴|提意见|反映问题)(?:一下)?"
-    r"|i(?:'d| would)? (?:want|like|need) to (?:file |make |raise |lodge |register )?(?:a |an )?(?:formal )?"
-    r"complain(?:t)?(?: about)?|(?:file|lodge|register|make|raise) a complaint(?: about)?|complain(?:t)?(?: about)?",
-    re.I)
-
-
-def opening_complaint(text: str) -> Dict[str, Any]:
-    """What the message that opened the complaint form already says: its category when it names one, and itself as
-    the description when, besides the request, it says what went wrong (a category and 8 characters or 5 words),
-    so the customer is not asked again. Anything taken is still shown for confirmation."""
-    if category_of(text) == "other":
-        return {}
-    found: Dict[str, Any] = {"complaint_category": text}
-    rest = COMPLAINT_WORDS.sub(" ", text)
-    hanzi, words = len(re.findall(r"[\u4e00-\u9fff]", rest)), len(re.findall(r"[A-Za-z]+", rest))
-    if hanzi >= 8 or words >= 5:
-        found["complaint_description"] = text.strip()
-    return found
-
-
-def opening_message(tracker: Tracker, intent: str) -> str:
-    """The text of the message that opened the form with ``intent``, while nothing has been asked yet: what it
-    already says is read once, and the answers to the form's questions come through the domain's slot mappings."""
-    if tracker.get_slot("requested_slot") is not None \
-            or (tracker.latest_message.get("intent") or {}).get("name") != intent:
-        return ""
-    return str(tracker.latest_message.get("text") or "").strip()
-
-
-def answer_not_question(tracker: Tracker, slot: str) -> Optional[str]:
-    """The latest message as the answer to ``slot``, asked for now, when it was classified as a question about the
-    account but asks nothing: the domain's mappings leave those intents out so that real questions are answered."""
-    if tracker.get_slot("requested_slot") != slot or _latest_intent(tracker) not in MID_FORM_QUESTIONS:
-        return None
-    text = _latest_text(tracker).strip()
-    return text if text and not ASKING.search(text) else None
-
-
-def asked_urgently(tracker: Tracker) -> bool:
-    """Whether the message that opened the complaint form said it is urgent ("我要投诉，很紧急"), which no question
-    of the form reads: the complaints asked for since the form before this one ended (this one's own end, after
-    the last message, is passed over)."""
-    said = False
-    for event in reversed(tracker.events):
-        said = said or event.get("event") == "user"
-        if event.get("event") == "active_loop" and not event.get("name") and said:
-            return False
-        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-        if event.get("event") == "user" and intent == "file_complaint" and URGENT_WORDS.search(event.get("text") or ""):
-            return True
-    return False
 
 
 class ValidateComplaintForm(_VerifyingForm):
@@ -147,8 +79,8 @@ class ValidateComplaintForm(_VerifyingForm):
         said = answer_not_question(tracker, "complaint_description")
         if said:
             return {"complaint_description": said}
-        if tracker.get_slot("requested_slot") == "complaint_description" and _latest_intent(tracker) == "deny":
-            category = category_of(_latest_text(tracker))
+        if tracker.get_slot("requested_slot") == "complaint_description" and latest_intent(tracker) == "deny":
+            category = category_of(latest_text(tracker))
             if category != "other":
                 return {"complaint_category": label("complaint_category", category, lang_of(tracker))}
         return {}
@@ -176,7 +108,7 @@ class ValidateComplaintForm(_VerifyingForm):
         attitude"), or the complaint told anew, changes what it says and asks again."""
         if tracker.get_slot("requested_slot") != "complaint_confirm":
             return {}
-        text, intent = _latest_text(tracker), _latest_intent(tracker)
+        text, intent = latest_text(tracker), latest_intent(tracker)
         if intent == "deny" or CORRECTING.match(text):
             changed = {} if category_of(text) == "other" else {"complaint_category": text}
         elif intent == "file_complaint":
@@ -187,12 +119,6 @@ class ValidateComplaintForm(_VerifyingForm):
         if not changed or (shown == tracker.get_slot("complaint_category") and len(changed) == 1):
             return {}
         return {**changed, "complaint_confirm": None}
-
-
-def since_in(text: str) -> Optional[str]:
-    """The longest phrase of ``text`` that says when something began, or None."""
-    phrases = [m.group().strip() for m in SINCE_WORDS.finditer(text)]
-    return max(phrases, key=len) if any(phrases) else None
 
 
 ORDINALS = {"第一": 0, "第二": 1, "第三": 2, "第四": 3, "FIRST": 0, "SECOND": 1, "THIRD": 2, "FOURTH": 3}
@@ -243,7 +169,7 @@ class ValidateFaultForm(_VerifyingForm):
         """When the fault began, if the message that opened the form says it ("专线从早上九点开始断了"); asked for
         it, a "no" that names a time ("不对，是三个小时前"), which the domain's mapping leaves out, answers too."""
         if tracker.get_slot("requested_slot") == "fault_since":
-            said = since_in(_latest_text(tracker)) if _latest_intent(tracker) == "deny" else None
+            said = since_in(latest_text(tracker)) if latest_intent(tracker) == "deny" else None
             return {"fault_since": said} if said else {}
         found = since_in(opening_message(tracker, "report_fault"))
         return {"fault_since": found} if found and not tracker.get_slot("fault_since") else {}
@@ -280,7 +206,7 @@ class ValidateFaultForm(_VerifyingForm):
     async def validate_fault_since(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                    domain: DomainDict) -> Dict[str, Any]:
         text = str(value or "").strip()
-        if _latest_intent(tracker) == "affirm" and not since_in(text):  # a yes says no time
+        if latest_intent(tracker) == "affirm" and not since_in(text):  # a yes says no time
             return {"fault_since": None}
         return {"fault_since": text[:100] if text else None}
 
@@ -290,7 +216,7 @@ class ValidateFaultForm(_VerifyingForm):
         ("专线断了，两个小时了"), changes what it says and asks again."""
         if tracker.get_slot("requested_slot") != "fault_confirm":
             return {}
-        text, intent = _latest_text(tracker), _latest_intent(tracker)
+        text, intent = latest_text(tracker), latest_intent(tracker)
         since = since_in(text)
         changed: Dict[str, Any] = {"fault_since": since} if since and since != tracker.get_slot("fault_since") else {}
         if intent != "deny" and not CORRECTING.match(text):
@@ -298,14 +224,6 @@ class ValidateFaultForm(_VerifyingForm):
                 return {}
             changed["fault_symptom"] = text
         return {**changed, "fault_confirm": None} if changed else {}
-
-
-def _latest_text(tracker: Tracker) -> str:
-    return str(tracker.latest_message.get("text") or "")
-
-
-def _latest_intent(tracker: Tracker) -> str:
-    return str((tracker.latest_message.get("intent") or {}).get("name") or "")
 
 
 async def _settle_circuit(svc: Services, circuits: List[Circuit], named: str, dispatcher: CollectingDispatcher,

@@ -74,17 +74,6 @@ async def test_the_opening_message_answers_what_it_already_says(svc: Services, d
     assert await forms.ValidateComplaintForm().extract_complaint_category(CollectingDispatcher(), later, domain) == {}
 
 
-def test_urgency_said_when_opening_a_complaint_counts_until_the_form_ends() -> None:
-    opening = {"event": "user", "text": "我要投诉，很紧急", "parse_data": {"intent": {"name": "file_complaint"}}}
-    ended = {"event": "active_loop", "name": None}
-    # at submission: this form has just ended, after the customer's last answer
-    assert forms.asked_urgently(tracker(events=[opening, {"event": "active_loop", "name": "complaint_form"}],
-                                        intent="affirm", text="确认", after_user=[ended]))
-    # an earlier complaint's urgency does not carry over to the next one
-    assert not forms.asked_urgently(tracker(events=[opening, ended], intent="file_complaint", text="我要投诉",
-                                            after_user=[ended]))
-
-
 async def test_urgent_complaint_escalates_to_the_manager(svc: Services, domain, emulator) -> None:
     emu, _ = emulator
     filled = {**VERIFIED_A, "complaint_category": "网络质量", "complaint_description": "全公司断网，非常紧急",
@@ -149,25 +138,6 @@ async def test_a_customer_with_one_circuit_is_not_asked_which(svc: Services, dom
     assert "fault_circuit" not in slots_of(events) and slots_of(events)["requested_slot"] == "fault_circuit"
     messages, _ = await run(forms.ActionAskFaultCircuit(), opened, domain)
     assert only(messages)["lines"].split("\n") == ["1. ZJ-2M-0000001-1 2M数字电路", "2. ZJ-LL-0000001-2 专线 100M"]
-
-
-@pytest.mark.parametrize("text, since", [
-    ("专线从早上九点开始断了", "从早上九点开始"),
-    ("昨晚十点半起一直掉线", "昨晚十点半起"),
-    ("两个小时前开始不通", "两个小时前开始"),
-    ("下午三点十五分开始丢包", "下午三点十五分开始"),
-    ("10:30开始丢包", "10:30开始"),
-    ("网速慢，3点以后更明显", "3点以后"),
-    ("the line has been down since about 9:30 am", "since about 9:30 am"),
-    ("down for the last 2 hours", "for the last 2 hours"),
-    ("it dropped a few hours ago", "a few hours ago"),
-    ("专线时断时续", None),  # 时 without a number is no hour
-    ("一时半会儿修不好吗", None),
-    ("ZJ-2M-0000001-1 中断了", None),  # a circuit id holds digits, not a time
-    ("155M电路中断", None),
-])
-def test_since_in_finds_when_a_fault_began(text: str, since: str) -> None:
-    assert forms.since_in(text) == since
 
 
 @pytest.mark.parametrize("text, symptom, since, asked", [

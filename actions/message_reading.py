@@ -1,0 +1,105 @@
+"""What a customer's message already says, read by the forms so that nothing is asked twice: a complaint's
+category and description, a fault's symptom and when it began, urgency, a correction at confirmation, and an answer
+that only sounds like a question about the account. Patterns, not a model: each is shown back for confirmation."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, Optional
+
+from rasa_sdk import Tracker
+
+from carecore.ticket_opening import category_of
+
+SYMPTOM_WORDS = re.compile(r"断|不通|连不上|上不了网|掉线|慢|丢包|卡顿|down|drop|broken|outage|slow|packet loss|no connection|"
+                           r"not working|can'?t connect|cannot connect", re.I)
+# When a fault began, as customers say it: a day or part of it, a clock time, or how long ago ("从早上九点开始",
+# "昨晚十点半起", "两个小时前", "since 9am", "for the last 2 hours"); one phrase, kept as said.
+_DAY = r"今天|昨天|前天|今早|昨晚|今晚|刚才|刚刚|早上|上午|中午|下午|傍晚|晚上|凌晨|夜里|半夜"
+_CLOCK = r"(?:[0-9一二三四五六七八九十两]{1,3}\s*点|[0-9]{1,2}\s*(?:时|:|：))\s*(?:半|一刻|[0-9]{1,2}|[一二三四五]?十[一二三四五六七八九]?)?分?"
+_AGO = r"[0-9一二三四五六七八九十两几半]+\s*个?\s*(?:小时|钟头|分钟|天)(?:以前|之前|前|以来|了)(?:开始|起)?"
+_FROM_ON = r"(?:开始|起|以来|以后|之后|左右)?"
+_EN_SPAN = r"(?:\d+|a few|a couple of|an?|one|two|three|four|five|six|few|several)\s+(?:hours?|minutes?|mins?|days?)"
+SINCE_WORDS = re.compile(
+    rf"(?:从|自)?(?:(?:{_DAY})\s*){{1,2}}(?:{_CLOCK})?{_FROM_ON}|(?:从|自)?(?:{_CLOCK}){_FROM_ON}|{_AGO}"
+    rf"|since\s+(?:about\s+|around\s+)?(?:this morning|this afternoon|last night|yesterday|noon|midnight|"
+    rf"\d{{1,2}}(?::\d{{2}})?\s*(?:am|pm|a\.m\.|p\.m\.)?)|(?:about\s+)?{_EN_SPAN}\s+ago"
+    rf"|for (?:the (?:last|past) )?{_EN_SPAN}|this morning|this afternoon|last night|yesterday", re.I)
+# Intents the forms' mappings leave out so that a question about the account is answered mid-form; and what makes a
+# message a question rather than an answer that merely sounds like one ("上个月多扣了两千块钱" reads as ask_usage).
+MID_FORM_QUESTIONS = ("ask_account_summary", "ask_account_manager", "ask_usage", "ask_service_status", "ask_sla",
+                      "ask_ticket_status")
+ASKING = re.compile(r"[?？]|吗|呢|多少|什么|怎么|怎样|哪|谁|是否|能否|有没有|"
+                    r"\b(?:how|what|when|where|who|why|which|can|could|is|are|do|does)\b", re.I)
+# How a correction starts ("不对，是三个小时前", "no, it's about staff attitude").
+CORRECTING = re.compile(r"\s*(?:不对|不是|错了|应该是|其实是|是|改成|改为|no\b|nope|not\b|actually|wrong|it'?s\b|it is)", re.I)
+URGENT_WORDS = re.compile(r"紧急|非常急|十万火急|马上处理|立刻|立即|urgent|asap|emergency|immediately", re.I)
+
+
+# What asks for a complaint rather than describing one, set aside from the opening message.
+COMPLAINT_WORDS = re.compile(
+    r"[我们]*(?:要|想|需要)?(?:提交|登记|帮我登记)?(?:一个|一下)?(?:投诉|投訴|提意见|反映问题)(?:一下)?"
+    r"|i(?:'d| would)? (?:want|like|need) to (?:file |make |raise |lodge |register )?(?:a |an )?(?:formal )?"
+    r"complain(?:t)?(?: about)?|(?:file|lodge|register|make|raise) a complaint(?: about)?|complain(?:t)?(?: about)?",
+    re.I)
+
+
+def opening_complaint(text: str) -> Dict[str, Any]:
+    """What the message that opened the complaint form already says: its category when it names one, and itself as
+    the description when, besides the request, it says what went wrong (a category and 8 characters or 5 words),
+    so the customer is not asked again. Anything taken is still shown for confirmation."""
+    if category_of(text) == "other":
+        return {}
+    found: Dict[str, Any] = {"complaint_category": text}
+    rest = COMPLAINT_WORDS.sub(" ", text)
+    hanzi, words = len(re.findall(r"[\u4e00-\u9fff]", rest)), len(re.findall(r"[A-Za-z]+", rest))
+    if hanzi >= 8 or words >= 5:
+        found["complaint_description"] = text.strip()
+    return found
+
+
+def opening_message(tracker: Tracker, intent: str) -> str:
+    """The text of the message that opened the form with ``intent``, while nothing has been asked yet: what it
+    already says is read once, and the answers to the form's questions come through the domain's slot mappings."""
+    if tracker.get_slot("requested_slot") is not None \
+            or (tracker.latest_message.get("intent") or {}).get("name") != intent:
+        return ""
+    return str(tracker.latest_message.get("text") or "").strip()
+
+
+def answer_not_question(tracker: Tracker, slot: str) -> Optional[str]:
+    """The latest message as the answer to ``slot``, asked for now, when it was classified as a question about the
+    account but asks nothing: the domain's mappings leave those intents out so that real questions are answered."""
+    if tracker.get_slot("requested_slot") != slot or latest_intent(tracker) not in MID_FORM_QUESTIONS:
+        return None
+    text = latest_text(tracker).strip()
+    return text if text and not ASKING.search(text) else None
+
+
+def asked_urgently(tracker: Tracker) -> bool:
+    """Whether the message that opened the complaint form said it is urgent ("我要投诉，很紧急"), which no question
+    of the form reads: the complaints asked for since the form before this one ended (this one's own end, after
+    the last message, is passed over)."""
+    said = False
+    for event in reversed(tracker.events):
+        said = said or event.get("event") == "user"
+        if event.get("event") == "active_loop" and not event.get("name") and said:
+            return False
+        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+        if event.get("event") == "user" and intent == "file_complaint" and URGENT_WORDS.search(event.get("text") or ""):
+            return True
+    return False
+
+
+def since_in(text: str) -> Optional[str]:
+    """The longest phrase of ``text`` that says when something began, or None."""
+    phrases = [m.group().strip() for m in SINCE_WORDS.finditer(text)]
+    return max(phrases, key=len) if any(phrases) else None
+
+
+def latest_text(tracker: Tracker) -> str:
+    return str(tracker.latest_message.get("text") or "")
+
+
+def latest_intent(tracker: Tracker) -> str:
+    return str((tracker.latest_message.get("intent") or {}).get("name") or "")

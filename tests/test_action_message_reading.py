@@ -1,0 +1,38 @@
+"""What a customer's message already says: when a fault began, and urgency said when opening a complaint."""
+
+from __future__ import annotations
+
+import pytest
+
+from actions import message_reading
+from tests.action_kit import tracker
+
+
+@pytest.mark.parametrize("text, since", [
+    ("专线从早上九点开始断了", "从早上九点开始"),
+    ("昨晚十点半起一直掉线", "昨晚十点半起"),
+    ("两个小时前开始不通", "两个小时前开始"),
+    ("下午三点十五分开始丢包", "下午三点十五分开始"),
+    ("10:30开始丢包", "10:30开始"),
+    ("网速慢，3点以后更明显", "3点以后"),
+    ("the line has been down since about 9:30 am", "since about 9:30 am"),
+    ("down for the last 2 hours", "for the last 2 hours"),
+    ("it dropped a few hours ago", "a few hours ago"),
+    ("专线时断时续", None),  # 时 without a number is no hour
+    ("一时半会儿修不好吗", None),
+    ("ZJ-2M-0000001-1 中断了", None),  # a circuit id holds digits, not a time
+    ("155M电路中断", None),
+])
+def test_since_in_finds_when_a_fault_began(text: str, since: str) -> None:
+    assert message_reading.since_in(text) == since
+
+
+def test_urgency_said_when_opening_a_complaint_counts_until_the_form_ends() -> None:
+    opening = {"event": "user", "text": "我要投诉，很紧急", "parse_data": {"intent": {"name": "file_complaint"}}}
+    ended = {"event": "active_loop", "name": None}
+    # at submission: this form has just ended, after the customer's last answer
+    assert message_reading.asked_urgently(tracker(events=[opening, {"event": "active_loop", "name": "complaint_form"}],
+                                        intent="affirm", text="确认", after_user=[ended]))
+    # an earlier complaint's urgency does not carry over to the next one
+    assert not message_reading.asked_urgently(tracker(events=[opening, ended], intent="file_complaint", text="我要投诉",
+                                            after_user=[ended]))
