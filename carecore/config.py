@@ -34,6 +34,11 @@ DEFAULT_SCHEDULES = {
 }
 
 
+# The fault deadline settings: each names every tier, or every SLA class, of the model.
+_FAULT_HOURS_BY = {"fault_sla_hours": ("FAULT_SLA_HOURS", "tiers", {"diamond", "gold", "silver", "vip"}),
+                   "circuit_sla_hours": ("CIRCUIT_SLA_HOURS", "SLA classes", {"premium", "standard", "basic"})}
+
+
 class Settings(BaseSettings):
     """Every knob of the product; the README's configuration table mirrors this class."""
 
@@ -237,24 +242,15 @@ class Settings(BaseSettings):
             raise ValueError("SMS_OUTBOX must be 'emulator' or 'console'")
         return value
 
-    @validator("fault_sla_hours")
-    def _all_tiers(cls, value: Dict[str, Tuple[float, float]]) -> Dict[str, Tuple[float, float]]:  # noqa: N805
-        missing = {"diamond", "gold", "silver", "vip"} - set(value)
+    @validator("fault_sla_hours", "circuit_sla_hours")
+    def _fault_hours(cls, value: Dict[str, Tuple[float, float]], field: Any) -> Dict[str, Tuple[float, float]]:  # noqa: N805
+        name, what, keys = _FAULT_HOURS_BY[field.name]
+        missing = keys - set(value)
         if missing:
-            raise ValueError(f"FAULT_SLA_HOURS lacks tiers: {sorted(missing)}")
-        for tier, (response, restore) in value.items():
+            raise ValueError(f"{name} lacks {what}: {sorted(missing)}")
+        for key, (response, restore) in value.items():
             if not 0 < response <= restore:
-                raise ValueError(f"FAULT_SLA_HOURS[{tier}]: need 0 < response <= restore")
-        return value
-
-    @validator("circuit_sla_hours")
-    def _all_sla_classes(cls, value: Dict[str, Tuple[float, float]]) -> Dict[str, Tuple[float, float]]:  # noqa: N805
-        missing = {"premium", "standard", "basic"} - set(value)
-        if missing:
-            raise ValueError(f"CIRCUIT_SLA_HOURS lacks SLA classes: {sorted(missing)}")
-        for sla_class, (response, restore) in value.items():
-            if not 0 < response <= restore:
-                raise ValueError(f"CIRCUIT_SLA_HOURS[{sla_class}]: need 0 < response <= restore")
+                raise ValueError(f"{name}[{key}]: need 0 < response <= restore")
         return value
 
     @validator("complaint_reply_hours", pre=True)
