@@ -87,6 +87,7 @@ async def test_customer_360_hides_one_time_codes_and_speaks_the_pages_language(
     await browser.login("AM-CZJ01")
     status, page = await browser.get("/console/customers/KA0000001")
     assert status == 200 and "482913" not in page and "您的验证码是******" in page
+    assert '<td class="nowrap">138 0013 8000</td>' in page  # the SMS record's number as dialled
     await db.client[db.name]["sends"].update_one({"_id": "otp:x:1"}, {"$unset": {"body": ""}})  # past retention
     status, page = await browser.get("/console/customers/KA0000001")
     assert status == 200 and "短信内容未保留" in page
