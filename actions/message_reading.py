@@ -79,7 +79,8 @@ def answer_not_question(tracker: Tracker, slot: str) -> Optional[str]:
 def asked_urgently(tracker: Tracker) -> bool:
     """Whether the message that opened the complaint form said it is urgent ("我要投诉，很紧急"), which no question
     of the form reads: the complaints asked for since the form before this one ended (this one's own end, after
-    the last message, is passed over)."""
+    the last message, is passed over). Read at submission: rasa_sdk keeps only the form's required slots from an
+    extraction, so the opening message cannot set ``complaint_urgent`` itself."""
     said = False
     for event in reversed(tracker.events):
         said = said or event.get("event") == "user"
