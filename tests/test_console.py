@@ -273,6 +273,11 @@ async def test_escalations_and_tickets_show_their_conversation(db: Database, bro
     assert "建单前的对话" in page and "已转给您的客户经理林海燕" in page and "工单号FT-20261123-0003" in page
     assert "SLA是怎么规定的" not in page and "还没修好吗" not in page
     assert "不计SLA补偿： MW-20261123-0001" in page
+    assert "响应时限 2026-11-23 12:00 · 修复时限 2026-11-23 14:00" in page and "超时已通报" not in page  # none met yet
+    await db.client[db.name]["tickets"].update_one({"_id": "FT-20261123-0003"}, {"$set": {
+        "escalation_level": 2, "sla.responded_at": datetime(2026, 11, 23, 1, 30, tzinfo=timezone.utc)}})
+    _, page = await browser.get("/console/tickets/FT-20261123-0003")
+    assert "响应时限 2026-11-23 12:00（完成于 2026-11-23 09:30）" in page and "超时已通报 省" in page
     _, page = await browser.get("/console/tickets/FT-20261123-0001")
     assert "建单前的对话" not in page
     await db.escalations.create({**(await db.escalations.get("ES-20261123-0001")).to_mongo(),

@@ -216,6 +216,7 @@ TEXTS: Dict[str, Dict[str, str]] = {
     "restore_due": {"zh": "修复时限", "en": "Restore due"},
     "reply_due": {"zh": "答复时限", "en": "Reply due"},
     "met_at": {"zh": "完成于", "en": "met"},
+    "missed_reported_to": {"zh": "超时已通报", "en": "missed, reported to"},
     "time_left": {"zh": "剩余", "en": "Time left:"},
     "total": {"zh": "合计", "en": "Total"},
     "planned": {"zh": "计划", "en": "Planned"},
