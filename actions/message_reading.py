@@ -26,11 +26,13 @@ SINCE_WORDS = re.compile(
     rf"\d{{1,2}}(?::\d{{2}})?\s*(?:am|pm|a\.m\.|p\.m\.)?)|(?:about\s+)?{_EN_SPAN}\s+ago"
     rf"|for (?:the (?:last|past) )?{_EN_SPAN}|this morning|this afternoon|last night|yesterday", re.I)
 # Intents the forms' mappings leave out so that a question about the account is answered mid-form; and what makes a
-# message a question rather than an answer that merely sounds like one ("上个月多扣了两千块钱" reads as ask_usage).
+# message a question or a request to look something up rather than an answer that merely sounds like one
+# ("上个月多扣了两千块钱" reads as ask_usage).
 MID_FORM_QUESTIONS = ("ask_account_summary", "ask_account_manager", "ask_usage", "ask_service_status", "ask_sla",
                       "ask_ticket_status")
-ASKING = re.compile(r"[?？]|吗|呢|多少|什么|怎么|怎样|哪|谁|是否|能否|有没有|"
-                    r"\b(?:how|what|when|where|who|why|which|can|could|is|are|do|does)\b", re.I)
+ASKING = re.compile(r"[?？]|吗|呢|多少|什么|怎么|怎样|哪|谁|是否|能否|有没有|查一?下|查询|查查|看一?下|告诉我|"
+                    r"\b(?:how|what|when|where|who|why|which|can|could|is|are|do|does|show|check|tell me|look up)\b",
+                    re.I)
 # How a correction starts ("不对，是三个小时前", "no, it's about staff attitude").
 CORRECTING = re.compile(r"\s*(?:不对|不是|错了|应该是|其实是|是|改成|改为|no\b|nope|not\b|actually|wrong|it'?s\b|it is)", re.I)
 URGENT_WORDS = re.compile(r"紧急|非常急|十万火急|马上处理|立刻|立即|urgent|asap|emergency|immediately", re.I)
