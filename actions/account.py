@@ -153,7 +153,7 @@ async def answer_sla(svc: Services, tracker: Tracker, dispatcher: CollectingDisp
     return []
 
 
-def _deadline(ticket: Ticket, lang: str, tz: tzinfo) -> str:
+def ticket_deadline(ticket: Ticket, lang: str, tz: tzinfo) -> str:
     """What an open ticket's customer waits for, and until when: a fault's restore, a complaint's reply."""
     if ticket.sla is None or ticket.status in ("resolved", "closed"):
         return ""
@@ -174,7 +174,7 @@ async def answer_ticket_status(svc: Services, tracker: Tracker, dispatcher: Coll
         if ticket is None:
             dispatcher.utter_message(response="utter_ticket_not_found", ticket_id=wanted)
             return [SlotSet("ticket_id", None)]
-        deadline = _deadline(ticket, lang, tz)
+        deadline = ticket_deadline(ticket, lang, tz)
         if deadline:
             deadline = f"{deadline[:1].upper()}{deadline[1:]}." if lang == "en" else f"{deadline}。"
         dispatcher.utter_message(response="utter_ticket_status", ticket_id=ticket.id,
@@ -187,7 +187,7 @@ async def answer_ticket_status(svc: Services, tracker: Tracker, dispatcher: Coll
         return []
     lines = []
     for t in tickets:
-        deadline = _deadline(t, lang, tz)
+        deadline = ticket_deadline(t, lang, tz)
         lines.append(f"{t.id} {label('ticket_kind', t.kind, lang)}: {label('ticket_status', t.status, lang)}"
                      + ((f" ({deadline})" if lang == "en" else f"（{deadline}）") if deadline else ""))
     dispatcher.utter_message(response="utter_open_tickets", lines=bullet_lines(lines))

@@ -1,4 +1,5 @@
-"""Requests that change something: bill-not-received claims, SMS consent, reply language."""
+"""Requests that change something: bill-not-received claims, chasing open tickets (催办), SMS consent, reply
+language."""
 
 from __future__ import annotations
 
@@ -9,11 +10,19 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.account import answer_ticket_status, ticket_deadline
 from actions.common import Identity, lang_of, verified_action, verified_identity
 from actions.services import Services, services
 from carecore.clock import as_stored
+from carecore.model import OPEN_TICKET_STATUSES, TicketEvent
 from carecore.months import parse_month
+from carecore.phones import readable
 from carecore.repository import DatabaseError, DuplicateRecordError
+from carecore.sms.message import Sms
+from carecore.texts import label
+
+# However often a customer chases a ticket, its manager is paged once in each such window (business clock).
+URGE_WINDOW_HOURS = 2
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +51,45 @@ async def bill_not_received(svc: Services, tracker: Tracker, dispatcher: Collect
     return [SlotSet("month", None)]
 
 
+async def urge_tickets(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher, who: Identity,
+                       lang: str) -> List[Dict[str, Any]]:
+    """催办: the ticket named, or the customer's open ones, chased with their manager by one SMS per ticket and
+    window (the gateway's key), and written in each ticket's history once per window. A named ticket that is
+    closed, or not the customer's, gets its status answer instead."""
+    customer, contact = who
+    wanted = (tracker.get_slot("ticket_id") or "").strip().upper()
+    if wanted:
+        ticket = await svc.db.tickets.get(wanted, customer_id=customer.id)
+        if ticket is None or ticket.status not in OPEN_TICKET_STATUSES:
+            return await answer_ticket_status(svc, tracker, dispatcher, who, lang)
+        tickets = [ticket]
+    else:
+        tickets = await svc.db.tickets.for_customer(customer.id, open_only=True, limit=5)
+    if not tickets:
+        dispatcher.utter_message(response="utter_no_open_tickets")
+        return []
+    now = svc.clock.now()
+    window = f"{now:%Y%m%d}-{now.hour // URGE_WINDOW_HOURS}"
+    manager = await svc.db.managers.acting(customer.account_manager_id)
+    for ticket in tickets:
+        key = f"urge:{ticket.id}:{window}"
+        if manager is not None:
+            due = ticket_deadline(ticket, "zh", svc.clock.tz)
+            body = (f"{svc.settings.sms_signature}客户催办{label('ticket_kind', ticket.kind, 'zh')}单{ticket.id}："
+                    f"{customer.company_name}（{label('tier', contact.tier, 'zh')}）{contact.name} "
+                    f"{readable(contact.mobile, 'zh')}。{due + '。' if due else ''}"
+                    f"请尽快处理：{svc.settings.console_url}/tickets/{ticket.id}")
+            await svc.gateway.send(Sms.of(key=key, kind="sla_watch", to=manager.mobile, body=body,
+                                          customer_id=customer.id, contact_id=contact.contact_id, language="zh"))
+        note = f"paged {manager.id}" if manager is not None else "no active manager to page"
+        await svc.db.tickets.record_alert(ticket.id, key, TicketEvent(
+            at=as_stored(now), actor=f"contact:{contact.contact_id}", action="urged", note=note))
+    names = (", " if lang == "en" else "、").join(t.id for t in tickets)
+    dispatcher.utter_message(response="utter_tickets_urged", ticket_ids=names,
+                             manager_name=manager.name if manager is not None else "")
+    return [SlotSet("ticket_id", None)]
+
+
 async def _set_consent(svc: Services, dispatcher: CollectingDispatcher, who: Identity, opted_out: bool) -> None:
     await svc.db.customers.set_sms_opt_out(who[1].contact_id, opted_out, source="assistant",
                                           actor=f"contact:{who[1].contact_id}")
@@ -60,6 +108,7 @@ async def opt_in(svc: Services, tracker: Tracker, dispatcher: CollectingDispatch
     return []
 
 ActionBillNotReceived = verified_action("action_bill_not_received", bill_not_received)
+ActionUrgeTicket = verified_action("action_urge_ticket", urge_tickets)
 ActionOptOutSms = verified_action("action_opt_out_sms", opt_out)
 ActionOptInSms = verified_action("action_opt_in_sms", opt_in)
 

@@ -26,7 +26,7 @@ from actions.account import (
 )
 from actions.common import count_in_session, identity_slots, lang_of, verified_identity
 from actions.escalation import request_human
-from actions.requests import bill_not_received, opt_in, opt_out
+from actions.requests import bill_not_received, opt_in, opt_out, urge_tickets
 from actions.services import services
 from carecore.repository import DatabaseError
 
@@ -45,6 +45,7 @@ PENDING_HANDLERS = {
     "ask_sla": answer_sla,
     "ask_ticket_status": answer_ticket_status,
     "report_bill_not_received": bill_not_received,
+    "urge_ticket": urge_tickets,
     "opt_out_sms": opt_out,
     "opt_in_sms": opt_in,
     "request_human": request_human,

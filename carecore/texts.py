@@ -79,6 +79,7 @@ LABELS = {
         "resolve": ("解决", "resolved"), "sla_warning": ("时限预警", "deadline warning"), "escalate": ("超时升级", "escalated"),
         "survey_answer": ("满意度评价", "survey answered"), "followup": ("回访", "follow-up call"),
         "followup_overdue": ("回访超时", "follow-up overdue"), "reassigned": ("转交", "reassigned"),
+        "urged": ("客户催办", "chased by the customer"),
     },
     "priority": {"urgent": ("紧急", "urgent"), "high": ("高", "high"), "normal": ("普通", "normal"),
                  "low": ("低", "low")},

@@ -1,9 +1,13 @@
-"""Requests a verified customer makes: a missing bill, SMS consent, the profile's language."""
+"""Requests a verified customer makes: a missing bill, chasing a ticket, SMS consent, the profile's language."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from actions import requests
 from actions.services import Services
+from carecore.clock import FixedClock
+from tests import factories
 from tests.action_kit import VERIFIED_A, only, run, slots_of, tracker
 
 
@@ -38,3 +42,31 @@ async def test_change_language_is_saved_to_the_profile(svc: Services, domain) ->
     assert (entry.source, entry.changes) == ("assistant", {"language": ["zh", "en"]})
     _, events = await run(requests.ActionChangeLanguage(), tracker(slots={"language": "en"}, text="换语言"), domain)
     assert slots_of(events)["language"] == "zh"
+
+
+async def test_chasing_a_ticket_pages_its_manager_once_a_window(svc: Services, domain, clock: FixedClock,
+                                                                emulator) -> None:
+    emu, _ = emulator
+    messages, _ = await run(requests.ActionUrgeTicket(), tracker(slots=VERIFIED_A), domain)
+    assert only(messages)["response"] == "utter_no_open_tickets"
+    await svc.db.tickets.create(factories.ticket())  # FT-20261123-0001, open, the diamond contact's
+    for _ in range(2):  # chased twice in one window: one page, one line of history
+        messages, events = await run(requests.ActionUrgeTicket(), tracker(slots=VERIFIED_A), domain)
+    m = only(messages)
+    assert (m["response"], m["ticket_ids"], m["manager_name"]) == ("utter_tickets_urged", "FT-20261123-0001", "林海燕")
+    [page] = [x["body"] for x in emu.messages.values() if x["to"] == "+8613920000001"]
+    assert page == ("【中国电信】客户催办故障单FT-20261123-0001：杭州华信物流有限公司（钻石卡）王伟 138 0013 8000。"
+                    "修复时限：11月23日14:00。请尽快处理：http://127.0.0.1:8080/console/tickets/FT-20261123-0001")
+    ticket = await svc.db.tickets.get("FT-20261123-0001")
+    assert [(e.action, e.actor) for e in ticket.history] == [("urged", "contact:0000001-01")]
+    clock.advance(timedelta(hours=2))  # the next window: paged again
+    await run(requests.ActionUrgeTicket(), tracker(slots=VERIFIED_A), domain)
+    assert len([x for x in emu.messages.values() if x["to"] == "+8613920000001"]) == 2
+    # A named ticket that is closed, or another customer's, gets its status answer; nobody is paged.
+    await svc.db.tickets.create(factories.ticket(_id="FT-20261123-0002", status="resolved"))
+    for named in ("FT-20261123-0002", "FT-20261123-0099"):
+        messages, events = await run(requests.ActionUrgeTicket(), tracker(slots={**VERIFIED_A, "ticket_id": named}),
+                                     domain)
+        assert only(messages)["response"] in ("utter_ticket_status", "utter_ticket_not_found")
+        assert slots_of(events)["ticket_id"] is None
+    assert len([x for x in emu.messages.values() if x["to"] == "+8613920000001"]) == 2
