@@ -53,9 +53,9 @@ async def bill_not_received(svc: Services, tracker: Tracker, dispatcher: Collect
 
 async def urge_tickets(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher, who: Identity,
                        lang: str) -> List[Dict[str, Any]]:
-    """催办: the ticket named, or the customer's open ones, chased with their manager by one SMS per ticket and
-    window (the gateway's key), and written in each ticket's history once per window. A named ticket that is
-    closed, or not the customer's, gets its status answer instead."""
+    """催办: the ticket named, or the customer's open ones, chased with their manager in one SMS, each ticket once
+    per window, and written in its history. A named ticket that is closed, or not the customer's, gets its status
+    answer instead."""
     customer, contact = who
     wanted = (tracker.get_slot("ticket_id") or "").strip().upper()
     if wanted:
@@ -70,19 +70,21 @@ async def urge_tickets(svc: Services, tracker: Tracker, dispatcher: CollectingDi
         return []
     now = svc.clock.now()
     window = f"{now:%Y%m%d}-{now.hour // URGE_WINDOW_HOURS}"
+    fresh = [t for t in tickets if f"urge:{t.id}:{window}" not in t.alerts]  # not chased in this window yet
     manager = await svc.db.managers.acting(customer.account_manager_id)
-    for ticket in tickets:
-        key = f"urge:{ticket.id}:{window}"
-        if manager is not None:
-            due = ticket_deadline(ticket, "zh", svc.clock.tz)
-            body = (f"{svc.settings.sms_signature}客户催办{label('ticket_kind', ticket.kind, 'zh')}单{ticket.id}："
-                    f"{customer.company_name}（{label('tier', contact.tier, 'zh')}）{contact.name} "
-                    f"{readable(contact.mobile, 'zh')}。{due + '。' if due else ''}"
-                    f"请尽快处理：{svc.settings.console_url}/tickets/{ticket.id}")
-            await svc.gateway.send(Sms.of(key=key, kind="sla_watch", to=manager.mobile, body=body,
-                                          customer_id=customer.id, contact_id=contact.contact_id, language="zh"))
-        note = f"paged {manager.id}" if manager is not None else "no active manager to page"
-        await svc.db.tickets.record_alert(ticket.id, key, TicketEvent(
+    if fresh and manager is not None:
+        dues = [f"{t.id}（{ticket_deadline(t, 'zh', svc.clock.tz) or label('ticket_kind', t.kind, 'zh')}）"
+                for t in fresh]
+        link = f"tickets/{fresh[0].id}" if len(fresh) == 1 else f"customers/{customer.id}"
+        body = (f"{svc.settings.sms_signature}客户催办：{customer.company_name}（{label('tier', contact.tier, 'zh')}）"
+                f"{contact.name} {readable(contact.mobile, 'zh')}催办{'、'.join(dues)}。"
+                f"请尽快处理：{svc.settings.console_url}/{link}")
+        await svc.gateway.send(Sms.of(key=f"urge:{window}:{'+'.join(t.id for t in fresh)}", kind="sla_watch",
+                                      to=manager.mobile, body=body, customer_id=customer.id,
+                                      contact_id=contact.contact_id, language="zh"))
+    note = f"paged {manager.id}" if manager is not None else "no active manager to page"
+    for ticket in fresh:
+        await svc.db.tickets.record_alert(ticket.id, f"urge:{ticket.id}:{window}", TicketEvent(
             at=as_stored(now), actor=f"contact:{contact.contact_id}", action="urged", note=note))
     names = (", " if lang == "en" else "、").join(t.id for t in tickets)
     dispatcher.utter_message(response="utter_tickets_urged", ticket_ids=names,

@@ -55,13 +55,22 @@ async def test_chasing_a_ticket_pages_its_manager_once_a_window(svc: Services, d
     m = only(messages)
     assert (m["response"], m["ticket_ids"], m["manager_name"]) == ("utter_tickets_urged", "FT-20261123-0001", "林海燕")
     [page] = [x["body"] for x in emu.messages.values() if x["to"] == "+8613920000001"]
-    assert page == ("【中国电信】客户催办故障单FT-20261123-0001：杭州华信物流有限公司（钻石卡）王伟 138 0013 8000。"
-                    "修复时限：11月23日14:00。请尽快处理：http://127.0.0.1:8080/console/tickets/FT-20261123-0001")
+    assert page == ("【中国电信】客户催办：杭州华信物流有限公司（钻石卡）王伟 138 0013 8000催办FT-20261123-0001（修复时限："
+                    "11月23日14:00）。请尽快处理：http://127.0.0.1:8080/console/tickets/FT-20261123-0001")
     ticket = await svc.db.tickets.get("FT-20261123-0001")
     assert [(e.action, e.actor) for e in ticket.history] == [("urged", "contact:0000001-01")]
     clock.advance(timedelta(hours=2))  # the next window: paged again
     await run(requests.ActionUrgeTicket(), tracker(slots=VERIFIED_A), domain)
     assert len([x for x in emu.messages.values() if x["to"] == "+8613920000001"]) == 2
+    # Several open: one SMS names each with its deadline and links the customer's page.
+    await svc.db.tickets.create(factories.ticket(_id="CP-20261123-0003", kind="complaint", circuit_id=None,
+                                                 category="billing", sla={"response_due": clock.now()}))
+    clock.advance(timedelta(hours=2))
+    await run(requests.ActionUrgeTicket(), tracker(slots=VERIFIED_A), domain)
+    pages = [x["body"] for x in emu.messages.values() if x["to"] == "+8613920000001"]
+    assert len(pages) == 3 and "CP-20261123-0003（答复时限：11月23日12:00）" in pages[-1]
+    assert "FT-20261123-0001（修复时限：11月23日14:00）" in pages[-1]
+    assert pages[-1].endswith("/console/customers/KA0000001")
     # A named ticket that is closed, or another customer's, gets its status answer; nobody is paged.
     await svc.db.tickets.create(factories.ticket(_id="FT-20261123-0002", status="resolved"))
     for named in ("FT-20261123-0002", "FT-20261123-0099"):
@@ -69,4 +78,4 @@ async def test_chasing_a_ticket_pages_its_manager_once_a_window(svc: Services, d
                                      domain)
         assert only(messages)["response"] in ("utter_ticket_status", "utter_ticket_not_found")
         assert slots_of(events)["ticket_id"] is None
-    assert len([x for x in emu.messages.values() if x["to"] == "+8613920000001"]) == 2
+    assert len([x for x in emu.messages.values() if x["to"] == "+8613920000001"]) == 3
