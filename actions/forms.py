@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 
 COMPLAINT_SLOTS = ["complaint_category", "complaint_description", "complaint_confirm", "complaint_urgent"]
 FAULT_SLOTS = ["fault_circuit", "fault_symptom", "fault_since", "fault_confirm"]
+
+
 class _VerifyingForm(VerificationSteps, FormValidationAction):
     """A form that asks an unverified user to verify first (dynamic required slots)."""
 

@@ -19,7 +19,8 @@ _DAY = r"今天|昨天|前天|今早|昨晚|今晚|刚才|刚刚|早上|上午|�
 _CLOCK = r"(?:[0-9一二三四五六七八九十两]{1,3}\s*点|[0-9]{1,2}\s*(?:时|:|：))\s*(?:半|一刻|[0-9]{1,2}|[一二三四五]?十[一二三四五六七八九]?)?分?"
 _AGO = r"[0-9一二三四五六七八九十两几半]{1,4}\s*个?\s*(?:小时|钟头|分钟|天)(?:以前|之前|前|以来|了)(?:开始|起)?"
 _FROM_ON = r"(?:开始|起|以来|以后|之后|左右)?"
-_EN_SPAN = r"(?:\d{1,4}|a few|a couple of|an?|one|two|three|four|five|six|few|several)\s+(?:hours?|minutes?|mins?|days?)"
+_EN_SPAN = (r"(?:\d{1,4}|a few|a couple of|an?|one|two|three|four|five|six|few|several)"
+            r"\s+(?:hours?|minutes?|mins?|days?)")
 SINCE_WORDS = re.compile(
     rf"(?:从|自)?(?:(?:{_DAY})\s*){{1,2}}(?:{_CLOCK})?{_FROM_ON}|(?:从|自)?(?:{_CLOCK}){_FROM_ON}|{_AGO}"
     rf"|since\s+(?:about\s+|around\s+)?(?:this morning|this afternoon|last night|yesterday|noon|midnight|"

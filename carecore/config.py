@@ -243,7 +243,8 @@ class Settings(BaseSettings):
         return value
 
     @validator("fault_sla_hours", "circuit_sla_hours")
-    def _fault_hours(cls, value: Dict[str, Tuple[float, float]], field: Any) -> Dict[str, Tuple[float, float]]:  # noqa: N805
+    def _fault_hours(cls, value: Dict[str, Tuple[float, float]],  # noqa: N805
+                     field: Any) -> Dict[str, Tuple[float, float]]:
         name, what, keys = _FAULT_HOURS_BY[field.name]
         missing = keys - set(value)
         if missing:
