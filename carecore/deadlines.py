@@ -19,7 +19,6 @@ import holidays
 class FaultDeadlines:
     response_due: datetime
     restore_due: datetime
-    set_by: str  # "tier" or "circuit": which of the two set the restore deadline
 
 
 def fault_hours(tier: str, sla_class: str, tier_hours: Dict[str, Tuple[float, float]],
@@ -41,8 +40,8 @@ def fault_hours(tier: str, sla_class: str, tier_hours: Dict[str, Tuple[float, fl
 def fault_deadlines(tier: str, sla_class: str, opened_at: datetime, tier_hours: Dict[str, Tuple[float, float]],
                     class_hours: Dict[str, Tuple[float, float]]) -> FaultDeadlines:
     """Deadlines of a fault opened at ``opened_at``: round-the-clock, as the SLA contracts say."""
-    response_h, restore_h, set_by = fault_hours(tier, sla_class, tier_hours, class_hours)
-    return FaultDeadlines(opened_at + timedelta(hours=response_h), opened_at + timedelta(hours=restore_h), set_by)
+    response_h, restore_h, _ = fault_hours(tier, sla_class, tier_hours, class_hours)
+    return FaultDeadlines(opened_at + timedelta(hours=response_h), opened_at + timedelta(hours=restore_h))
 
 
 def complaint_deadline(tier: str, customer_class: Optional[str], opened_at: datetime,
