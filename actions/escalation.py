@@ -20,10 +20,9 @@ from actions.services import Services, services
 from carecore.clock import as_stored
 from carecore.deadlines import callback_deadline
 from carecore.model import Escalation, EscalationReason
-from carecore.phones import readable
 from carecore.repository import DatabaseError
 from carecore.sms.message import Sms
-from carecore.texts import fmt_time, label
+from carecore.texts import contact_line, fmt_time
 
 log = logging.getLogger(__name__)
 
@@ -64,23 +63,21 @@ async def escalate(svc: Services, tracker: Tracker, dispatcher: CollectingDispat
             "summary": transcript_summary(tracker, 500) or "-", "ticket_id": ticket_id, "contact_by": contact_by,
             "created_at": now, "updated_at": now,
         })
-        await _page_manager(svc, escalation, customer.company_name, contact.name, readable(contact.mobile, "zh"),
-                            label("tier", contact.tier, "zh"), tracker)
+        await _page_manager(svc, escalation, contact_line(customer.company_name, contact), tracker)
     await count_in_session(svc, tracker, escalated=True)
     dispatcher.utter_message(response="utter_escalated", manager_name=manager.name if manager else "-",
                              contact_by=fmt_time(escalation.contact_by, lang, svc.clock.tz))
     return [ConversationPaused()]
 
 
-async def _page_manager(svc: Services, escalation: Escalation, company: str, contact_name: str, mobile: str,
-                        tier: str, tracker: Tracker) -> None:
+async def _page_manager(svc: Services, escalation: Escalation, who: str, tracker: Tracker) -> None:
     manager = await svc.db.managers.get(escalation.manager_id)
     if manager is None or not manager.active:  # nobody active above a leaver either: no page to their phone
         log.error("escalation %s: no active manager %s to page", escalation.id, escalation.manager_id)
         return
     due = fmt_time(escalation.contact_by, "zh", svc.clock.tz)
     ticket = f"工单{escalation.ticket_id}。" if escalation.ticket_id else ""
-    body = (f"{svc.settings.sms_signature}升级单{escalation.id}：{company}（{tier}）{contact_name} {mobile}，"
+    body = (f"{svc.settings.sms_signature}升级单{escalation.id}：{who}，"
             f"原因：{REASON_ZH[EscalationReason(escalation.reason)]}。{ticket}"
             f"摘要：{transcript_summary(tracker)}。请于{due}前联系客户。")
     await svc.gateway.send(Sms.of(key=f"escalation:{escalation.id}", kind="escalation", to=manager.mobile, body=body,

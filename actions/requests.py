@@ -16,10 +16,9 @@ from actions.services import Services, services
 from carecore.clock import as_stored
 from carecore.model import OPEN_TICKET_STATUSES, TicketEvent
 from carecore.months import parse_month
-from carecore.phones import readable
 from carecore.repository import DatabaseError, DuplicateRecordError
 from carecore.sms.message import Sms
-from carecore.texts import label
+from carecore.texts import contact_line, label
 
 # However often a customer chases a ticket, its manager is paged once in each such window (business clock).
 URGE_WINDOW_HOURS = 2
@@ -76,8 +75,8 @@ async def urge_tickets(svc: Services, tracker: Tracker, dispatcher: CollectingDi
         dues = [f"{t.id}（{ticket_deadline(t, 'zh', svc.clock.tz) or label('ticket_kind', t.kind, 'zh')}）"
                 for t in fresh]
         link = f"tickets/{fresh[0].id}" if len(fresh) == 1 else f"customers/{customer.id}"
-        body = (f"{svc.settings.sms_signature}客户催办：{customer.company_name}（{label('tier', contact.tier, 'zh')}）"
-                f"{contact.name} {readable(contact.mobile, 'zh')}催办{'、'.join(dues)}。"
+        body = (f"{svc.settings.sms_signature}客户催办：{contact_line(customer.company_name, contact)}"
+                f"催办{'、'.join(dues)}。"
                 f"请尽快处理：{svc.settings.console_url}/{link}")
         await svc.gateway.send(Sms.of(key=f"urge:{window}:{'+'.join(t.id for t in fresh)}", kind="sla_watch",
                                       to=manager.mobile, body=body, customer_id=customer.id,

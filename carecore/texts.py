@@ -7,8 +7,10 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Optional
 from zoneinfo import ZoneInfo
 
+from carecore.phones import readable
+
 if TYPE_CHECKING:  # texts are below the models: no import at run time
-    from carecore.model import Circuit
+    from carecore.model import Circuit, Contact
 
 LABELS = {
     "customer_class": {
@@ -198,6 +200,11 @@ def change_from_previous(current: int, previous: Optional[int], lang: str) -> st
 
 def bullet_lines(lines: list[str]) -> str:
     return "\n".join(f"{i}. {line}" for i, line in enumerate(lines, 1))
+
+
+def contact_line(company_name: str, contact: Contact) -> str:
+    """Who a page to a manager is about, as they would dial them: "上海鼎盛物流有限公司（金卡）刘秀博 138 0000 0010"."""
+    return f"{company_name}（{label('tier', contact.tier, 'zh')}）{contact.name} {readable(contact.mobile, 'zh')}"
 
 
 def circuit_line(circuit: Circuit, lang: str) -> str:

@@ -16,11 +16,10 @@ from carecore.clock import Clock, as_stored
 from carecore.config import Settings
 from carecore.deadlines import complaint_deadline, fault_deadlines
 from carecore.model import Circuit, Contact, Customer, Priority, Ticket, TicketKind
-from carecore.phones import readable
 from carecore.repository import Database
 from carecore.sms.gateway import SmsGateway
 from carecore.sms.message import Sms
-from carecore.texts import fmt_time, label
+from carecore.texts import contact_line, fmt_time, label
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +93,7 @@ async def page_manager(db: Database, gateway: SmsGateway, settings: Settings, cl
     circuit = f"，电路{ticket.circuit_id}" if ticket.circuit_id else ""
     deadline = "响应" if ticket.kind == TicketKind.fault else "答复"
     body = (f"{settings.sms_signature}紧急{label('ticket_kind', str(ticket.kind), 'zh')}单{ticket.id}："
-            f"{customer.company_name}（{label('tier', contact.tier, 'zh')}）{contact.name} "
-            f"{readable(contact.mobile, 'zh')}{circuit}。"
+            f"{contact_line(customer.company_name, contact)}{circuit}。"
             f"{ticket.text[:60]}。请于{fmt_time(ticket.sla.response_due, 'zh', clock.tz)}前{deadline}："
             f"{settings.console_url}/tickets/{ticket.id}")
     await gateway.send(Sms.of(key=f"urgent:{ticket.id}", kind="sla_watch", to=manager.mobile, body=body,
