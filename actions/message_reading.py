@@ -64,10 +64,9 @@ def opening_complaint(text: str) -> Dict[str, Any]:
 def opening_message(tracker: Tracker, intent: str) -> str:
     """The text of the message that opened the form with ``intent``, while nothing has been asked yet: what it
     already says is read once, and the answers to the form's questions come through the domain's slot mappings."""
-    if tracker.get_slot("requested_slot") is not None \
-            or (tracker.latest_message.get("intent") or {}).get("name") != intent:
+    if tracker.get_slot("requested_slot") is not None or latest_intent(tracker) != intent:
         return ""
-    return str(tracker.latest_message.get("text") or "").strip()
+    return latest_text(tracker).strip()
 
 
 def answer_not_question(tracker: Tracker, slot: str) -> Optional[str]:
