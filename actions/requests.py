@@ -69,7 +69,8 @@ async def urge_tickets(svc: Services, tracker: Tracker, dispatcher: CollectingDi
         return []
     now = svc.clock.now()
     window = f"{now:%Y%m%d}-{now.hour // URGE_WINDOW_HOURS}"
-    fresh = [t for t in tickets if f"urge:{t.id}:{window}" not in t.alerts]  # not chased in this window yet
+    key = {t.id: f"urge:{t.id}:{window}" for t in tickets}  # a ticket's chase in this window, in its alerts
+    fresh = [t for t in tickets if key[t.id] not in t.alerts]
     manager = await svc.db.managers.acting(customer.account_manager_id)
     if fresh and manager is not None:
         dues = [f"{t.id}（{ticket_deadline(t, 'zh', svc.clock.tz) or label('ticket_kind', t.kind, 'zh')}）"
@@ -83,7 +84,7 @@ async def urge_tickets(svc: Services, tracker: Tracker, dispatcher: CollectingDi
                                       contact_id=contact.contact_id, language="zh"))
     note = f"paged {manager.id}" if manager is not None else "no active manager to page"
     for ticket in fresh:
-        await svc.db.tickets.record_alert(ticket.id, f"urge:{ticket.id}:{window}", TicketEvent(
+        await svc.db.tickets.record_alert(ticket.id, key[ticket.id], TicketEvent(
             at=as_stored(now), actor=f"contact:{contact.contact_id}", action="urged", note=note))
     names = (", " if lang == "en" else "、").join(t.id for t in tickets)
     dispatcher.utter_message(response="utter_tickets_urged", ticket_ids=names,
