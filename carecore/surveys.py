@@ -21,23 +21,31 @@ SATISFIED = (4, 5)  # what the satisfaction figure counts
 
 _DIGITS = {"1": 1, "2": 2, "3": 3, "4": 4, "5": 5, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
 _DIGIT_ANSWER = re.compile(r"^(?:打|给|评|评分|score|rating|rate|myratingis|(?:id|iwould)rate(?:it|you|us)?"
-                           r"|igive(?:it|you)?a?|giveit(?:a)?)?([1-5一二两三四五])"
+                           r"|(?:i|id|iwould)?give(?:it|you)?a?)?([1-5一二两三四五])"
                            r"(?:分|星|颗星|stars?|points?|outof5|outoffive)?$")
+_ENGLISH_NUMBERS = ("one", "two", "three", "four", "five")
+_NUMBER_WORDS = re.compile(r"\b(one|two|three|four|five)\b")
 # "4/5" and "10 out of 10" are scores out of 5 and 10; "8/10" counts as 4
-_OUT_OF = re.compile(r"^\s*(10|[0-9])\s*(?:/|out of)\s*(5|10)\s*$")
+_OUT_OF = re.compile(r"^\s*(10|[0-9])\s*(?:/|out of)\s*(5|10)\s*(?:stars?|points?)?\s*$")
+# Words around a score that do not change it: "the service was excellent", "a solid 4", "服务一般", "superb, thanks"
+_FRAME = re.compile(r"^(?:(?:(?:the )?service (?:was|is)|it was|i['’]d say|i would say|i feel|a solid|solid|a)\s+|服务)"
+                    r"|[\s,，]*(?:service|at best|about it|thank you|thanks)[\s!.！。]*$")
 _WORDS = {
     5: ("非常满意", "很满意", "十分满意", "特别满意", "超级满意", "verysatisfied", "extremelysatisfied", "excellent",
         "great", "perfect", "verygood", "reallysatisfied", "fantastic", "outstanding", "superb", "veryhappy",
-        "imverysatisfied", "满分", "很棒", "我很满意", "veryhappywithit", "itwasexcellent", "amazing", "greatjob",
-        "5verysatisfied"),
+        "imverysatisfied", "满分", "很棒", "我很满意", "veryhappywithit", "amazing", "greatjob",
+        "5verysatisfied", "wonderful", "brilliant", "terrific", "非常好", "特别好", "好评", "五星好评", "给个好评"),
     4: ("满意", "比较满意", "挺满意", "还满意", "很好", "不错", "satisfied", "good", "quitesatisfied", "prettygood",
         "iamsatisfied", "wearesatisfied", "satisfactory", "happy", "notbad", "挺好", "quitegood", "fairlysatisfied",
-        "decent", "asolid4", "satisfiedoverall", "theservicewasgood"),
+        "decent", "satisfiedoverall", "还不错", "很不错", "还算满意", "notbadatall", "fairlydecent",
+        "prettydecent", "aboveaverage"),
     3: ("一般", "一般般", "还行", "还可以", "凑合", "普通", "average", "neutral", "soso", "fair", "mediocre", "okayish",
-        "couldbebetter", "meh", "itwasokish", "3starsaverage"),
+        "couldbebetter", "meh", "okish", "3starsaverage", "马马虎虎", "普普通通", "很一般", "prettyaverage",
+        "prettymediocre"),
     2: ("不满意", "不太满意", "不大满意", "差", "较差", "不好", "dissatisfied", "unsatisfied", "notsatisfied",
         "bad", "poor", "unhappy", "notgood", "disappointed", "imdissatisfied", "我不满意", "prettybad",
-        "somewhatdissatisfied", "2starsonly", "notsatisfiedatall", "nothappy"),
+        "somewhatdissatisfied", "2starsonly", "notsatisfiedatall", "nothappy", "不怎么样", "不太好", "notgoodenough",
+        "belowaverage"),
     1: ("非常不满意", "很不满意", "十分不满意", "特别不满意", "极不满意", "很差", "非常差", "太差", "verydissatisfied",
         "veryunsatisfied", "verybad", "reallybad", "terrible", "awful", "horrible", "unacceptable", "verypoor",
         "only1star", "1verybad", "reallypoor", "verydisappointed"),
@@ -49,6 +57,10 @@ _NOISE = re.compile(r"[\s\W_]+|[的了啊吧呀哦呢]+$")
 def score_of(text: str) -> Optional[int]:
     """The 1-5 score a reply means ("5", "五分", "满意", "very satisfied", "bad"), or None if it is not one."""
     normal = unicodedata.normalize("NFKC", text or "").strip().lower()
+    normal = _NUMBER_WORDS.sub(lambda word: str(_ENGLISH_NUMBERS.index(word.group(1)) + 1), normal)
+    framed = None
+    while framed != normal:
+        framed, normal = normal, _FRAME.sub("", normal).strip()
     out_of = _OUT_OF.match(normal)
     if out_of:
         points, scale = int(out_of.group(1)), int(out_of.group(2))
