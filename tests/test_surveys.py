@@ -58,7 +58,8 @@ def test_scores_in_both_languages() -> None:
                         ("Very satisfied", 5), ("satisfied", 4), ("so-so", 3), ("bad", 2), ("terrible!", 1),
                         ("I am satisfied", 4), ("not good", 2), ("4/5", 4), ("8 / 10", 4), ("10 out of 10", 5),
                         ("I'd rate it 3", 3), ("i give you a 5", 5), ("给5分", 5), ("the service was excellent", 5),
-                        ("two stars", 2), ("4/5 stars", 4), ("服务一般", 3), ("superb, thanks!", 5), ("I’d give it a 2", 2)]:
+                        ("two stars", 2), ("4/5 stars", 4), ("服务一般", 3), ("superb, thanks!", 5),
+                        ("I’d give it a 2", 2)]:
         assert score_of(text) == score, text
     for text in ["0", "6", "123456", "12", "", "我要投诉", "hello", "不满意，我要投诉你们", "0/5", "6/5", "11/10", "a", "服务",
                  "service", "six stars", "the service was down"]:
