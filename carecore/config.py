@@ -166,7 +166,9 @@ class Settings(BaseSettings):
     )
 
     sla_warn_before_minutes: int = Field(
-        30, ge=1, description="Warn the account manager this long before a ticket's response, restore or reply deadline."
+        30,
+        ge=1,
+        description="Warn the account manager this long before a ticket's response, restore or reply deadline.",
     )
     sla_escalate_after_minutes: Tuple[int, int, int] = Field(
         (0, 60, 240),
