@@ -36,3 +36,14 @@ def test_urgency_said_when_opening_a_complaint_counts_until_the_form_ends() -> N
     # an earlier complaint's urgency does not carry over to the next one
     assert not message_reading.asked_urgently(tracker(events=[opening, ended], intent="file_complaint", text="我要投诉",
                                             after_user=[ended]))
+
+
+@pytest.mark.parametrize("text, read", [
+    ("我是13800000010，专线断了要报修", "专线断了要报修"),
+    ("您好，我是138 0000 0010，我要投诉", "我要投诉"),
+    ("Hi, I'm +86 138-0000-0010: our line is down", "our line is down"),
+    ("专线断了，我的号码是13800000010", "专线断了，我的号码是13800000010"),  # only an introduction at the start
+    ("ZJ-2M-0000001-1 中断了", "ZJ-2M-0000001-1 中断了"),
+])
+def test_the_opening_message_is_read_without_a_self_introduction(text: str, read: str) -> None:
+    assert message_reading.opening_message(tracker(intent="report_fault", text=text), "report_fault") == read

@@ -63,6 +63,17 @@ async def test_one_time_code_verifies_the_chat_user(svc: Services, domain, emula
     assert await form.validate_otp_code(code, dispatcher, t, domain) == {"otp_code": None, "verify_mobile": None}
 
 
+@pytest.mark.parametrize("asked, expected", [(None, {"verify_mobile": "+8613800138000"}), ("otp_code", {})])
+async def test_a_number_in_the_message_that_starts_verification_is_taken(svc: Services, domain, emulator, asked,
+                                                                          expected) -> None:
+    """Only when verification starts: once a question is asked, the domain's mapping reads the answer."""
+    said = tracker(slots={"requested_slot": asked}, intent="ask_usage", text="我是138 0013 8000，上个月账单多少",
+                   entities=[{"entity": "phone_number", "value": "138 0013 8000"}], active_loop="verification_form")
+    _, events = await run(verification.ValidateVerificationForm(), said, domain)
+    assert {k: v for k, v in slots_of(events).items() if k == "verify_mobile"} == expected
+    assert bool(emulator[0].messages) == bool(expected)  # the code went out at once
+
+
 async def code_asked_for(domain: Dict[str, Any], emulator) -> Tuple[Any, CollectingDispatcher, Tracker, str]:
     """The verification form once a registered mobile was given, and the code sent to it."""
     form, dispatcher = verification.ValidateVerificationForm(), CollectingDispatcher()
