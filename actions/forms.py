@@ -138,7 +138,14 @@ def _circuit_choice(circuits: List[Circuit], text: str) -> Optional[Circuit]:
         index = int(number.group(1)) - 1
     if index is not None:
         return circuits[index] if 0 <= index < len(circuits) else None
-    hints = [c for c in circuits if c.bandwidth.upper() in upper or (c.type == "ddn" and "DDN" in upper)]
+    return _hinted_circuit(circuits, upper)
+
+
+def _hinted_circuit(circuits: List[Circuit], text: str) -> Optional[Circuit]:
+    """The one circuit a mention of bandwidth or type fits ("155M的电路", "our DDN line"), if only one does."""
+    upper = text.upper()
+    hints = [c for c in circuits if re.search(rf"(?<![0-9.]){re.escape(c.bandwidth.upper())}", upper)
+             or (c.type == "ddn" and "DDN" in upper)]
     return hints[0] if len(hints) == 1 else None
 
 
@@ -147,14 +154,16 @@ class ValidateFaultForm(_VerifyingForm):
 
     async def extract_fault_circuit(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: DomainDict) -> Dict[str, Any]:
-        """A verified customer with one circuit is not asked which (the confirmation names it); read when the form
-        opens, and after verification by ``validate_otp_code``."""
+        """A verified customer with one circuit, or whose opening message names the bandwidth or type of only one
+        ("our 155M line…"), is not asked which (the confirmation names it); read when the form opens, and after
+        verification by ``validate_otp_code``."""
         if tracker.get_slot("requested_slot") is not None or tracker.get_slot("fault_circuit") \
                 or tracker.get_slot("verified") is not True:
             return {}
         who = await verified_identity(tracker, await services())
         circuits = who[0].services if who else []
-        return {"fault_circuit": circuits[0].circuit_id} if len(circuits) == 1 else {}
+        only = circuits[0] if len(circuits) == 1 else _hinted_circuit(circuits, opening_message(tracker, "report_fault"))
+        return {"fault_circuit": only.circuit_id} if only else {}
 
     async def extract_fault_symptom(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: DomainDict) -> Dict[str, Any]:

@@ -138,6 +138,10 @@ async def test_a_customer_with_one_circuit_is_not_asked_which(svc: Services, dom
     assert "fault_circuit" not in slots_of(events) and slots_of(events)["requested_slot"] == "fault_circuit"
     messages, _ = await run(forms.ActionAskFaultCircuit(), opened, domain)
     assert only(messages)["lines"].split("\n") == ["1. ZJ-2M-0000001-1 2M数字电路", "2. ZJ-LL-0000001-2 专线 100M"]
+    # One of them named by its bandwidth when reporting: taken, with the symptom and no greeting or introduction.
+    hinted = tracker(slots=VERIFIED_A, intent="report_fault", text="你好，我是刘秀博，100M专线断了")
+    _, events = await run(forms.ValidateFaultForm(), hinted, domain)
+    assert slots_of(events)["fault_circuit"] == "ZJ-LL-0000001-2" and slots_of(events)["fault_symptom"] == "100M专线断了"
 
 
 @pytest.mark.parametrize("text, symptom, since, asked", [

@@ -42,6 +42,9 @@ def test_urgency_said_when_opening_a_complaint_counts_until_the_form_ends() -> N
     ("我是13800000010，专线断了要报修", "专线断了要报修"),
     ("您好，我是138 0000 0010，我要投诉", "我要投诉"),
     ("Hi, I'm +86 138-0000-0010: our line is down", "our line is down"),
+    ("你好，我是上海鼎盛物流的刘秀博，专线又断了，谢谢", "专线又断了"),
+    ("hi, this is Kevin Zhang from Dingsheng Energy, our DDN is down", "our DDN is down"),
+    ("I'm having trouble, the line is down", "I'm having trouble, the line is down"),  # no name: all of it
     ("专线断了，我的号码是13800000010", "专线断了，我的号码是13800000010"),  # only an introduction at the start
     ("ZJ-2M-0000001-1 中断了", "ZJ-2M-0000001-1 中断了"),
 ])
