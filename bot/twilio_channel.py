@@ -27,6 +27,7 @@ from carecore.runtime import build_gateway
 from carecore.sms import signature
 from carecore.sms.gateway import SmsGateway
 from carecore.sms.message import Sms
+from carecore.texts import written_in_chinese
 
 log = logging.getLogger(__name__)
 
@@ -118,8 +119,6 @@ class TwilioSmsInput(InputChannel):
 
     def _signed(self, body: str) -> str:
         """Chinese SMS carry the operator's signature (【…】), as the regulator requires, and 【】 nowhere else:
-        a customer's own words echoed back may hold them."""
+        a customer's own words echoed back may hold them. An English reply naming a Chinese manager is English."""
         body = body.replace("【", "[").replace("】", "]")
-        if any("\u4e00" <= ch <= "\u9fff" for ch in body):
-            return self.settings.sms_signature + body
-        return body
+        return self.settings.sms_signature + body if written_in_chinese(body) else body

@@ -142,6 +142,12 @@ def detect_language(text: Optional[str]) -> Optional[str]:
     return None
 
 
+def written_in_chinese(text: str) -> bool:
+    """Whether an outgoing text is a Chinese message: more Chinese characters than English words, so that an English
+    reply naming a manager (蔡然远) stays English, and a Chinese one quoting circuit ids stays Chinese."""
+    return len(_CJK.findall(text)) > len(_LATIN_WORD.findall(text))
+
+
 def reply_language(text: Optional[str], profile_language: Optional[str], current: Optional[str]) -> Optional[str]:
     """The conversation's reply language after a message, if it changes: the language the customer writes
     in, whatever the profile says. A message in neither script (a code, a number) keeps it, and so does a

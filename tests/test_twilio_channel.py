@@ -139,3 +139,6 @@ def test_replies_carry_the_signature_once_and_no_other_brackets() -> None:
     channel = TwilioSmsInput(settings=Settings(sms_signature="【中国电信】"))
     assert channel._signed("请确认投诉内容：【紧急】断网") == "【中国电信】请确认投诉内容：[紧急]断网"
     assert channel._signed("Your ticket 【FT-1】") == "Your ticket [FT-1]"
+    chased = "I've chased FT-20261205-0008 with your account manager 蔡然远, who will follow up as soon as possible."
+    assert channel._signed(chased) == chased
+    assert channel._signed("电路SH-155M-0000001-1状态正常").startswith("【中国电信】")
