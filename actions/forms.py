@@ -141,11 +141,17 @@ def _circuit_choice(circuits: List[Circuit], text: str) -> Optional[Circuit]:
     return _hinted_circuit(circuits, upper)
 
 
+# What names a circuit's type in a message. Not "专线": customers call every line that.
+TYPE_WORDS = {"ddn": re.compile(r"(?<![-A-Za-z0-9])DDN(?![-A-Za-z0-9])", re.I),
+              "internet_access": re.compile(r"(?<![-A-Za-z0-9])DIA(?![-A-Za-z0-9])|互联网专线|上网专线"
+                                            r"|internet (?:access|line)", re.I)}
+
+
 def _hinted_circuit(circuits: List[Circuit], text: str) -> Optional[Circuit]:
-    """The one circuit a mention of bandwidth or type fits ("155M的电路", "our DDN line"), if only one does."""
+    """The one circuit a mention of bandwidth or type fits ("155M的电路", "our DIA line"), if only one does."""
     upper = text.upper()
     hints = [c for c in circuits if re.search(rf"(?<![0-9.]){re.escape(c.bandwidth.upper())}", upper)
-             or (c.type == "ddn" and "DDN" in upper)]
+             or (c.type in TYPE_WORDS and TYPE_WORDS[c.type].search(text))]
     return hints[0] if len(hints) == 1 else None
 
 
@@ -162,7 +168,8 @@ class ValidateFaultForm(_VerifyingForm):
             return {}
         who = await verified_identity(tracker, await services())
         circuits = who[0].services if who else []
-        only = circuits[0] if len(circuits) == 1 else _hinted_circuit(circuits, opening_message(tracker, "report_fault"))
+        opening = opening_message(tracker, "report_fault")
+        only = circuits[0] if len(circuits) == 1 else _hinted_circuit(circuits, opening)
         return {"fault_circuit": only.circuit_id} if only else {}
 
     async def extract_fault_symptom(self, dispatcher: CollectingDispatcher, tracker: Tracker,

@@ -42,8 +42,8 @@ CORRECTING = re.compile(r"\s*(?:不对|不是|错了|应该是|其实是|是|改
 # who writes, not what went wrong. Verification takes a number from the message's entity; the forms read the rest.
 _MOBILE = r"(?:\+?86[ -]?)?1[3-9][0-9][ -]?[0-9]{4}[ -]?[0-9]{4}(?![0-9])"
 INTRODUCTION = re.compile(
-    rf"^\s*(?:(?:我是|我的(?:手机)?号码?是|手机号?码?是?|本人|(?i:this is|i'?m|i am|my (?:mobile|phone|number)(?: number)? is))"
-    rf"?\s*{_MOBILE}|我是[^，,。.!！?？\s]{{1,20}}(?=[，,。!！])"
+    rf"^\s*(?:(?:我是|我的(?:手机)?号码?是|手机号?码?是?|本人"
+    rf"|(?i:this is|i'?m|i am|my (?:mobile|phone|number)(?: number)? is))?\s*{_MOBILE}|我是[^，,。.!！?？\s]{{1,20}}(?=[，,。!！])"
     rf"|(?i:this is|i'?m|i am|my name is|it'?s) [A-Z][\w'-]*(?: [A-Z][\w'-]*){{0,2}}(?: (?i:from|at|of) [^,.!?]{{1,40}})?"
     rf"(?=[,.!;:]))[，,。.;；:：!！\s]*")
 URGENT_WORDS = re.compile(r"紧急|非常急|十万火急|马上处理|立刻|立即|urgent|asap|emergency|immediately", re.I)

@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import forms, verification
 from actions.services import Services
 from carecore.clock import FixedClock, as_stored
+from carecore.model import Circuit
 from tests import factories
 from tests.action_kit import VERIFIED_A, code_sent_to, only, run, slots_of, tracker
 
@@ -142,6 +143,20 @@ async def test_a_customer_with_one_circuit_is_not_asked_which(svc: Services, dom
     hinted = tracker(slots=VERIFIED_A, intent="report_fault", text="你好，我是刘秀博，100M专线断了")
     _, events = await run(forms.ValidateFaultForm(), hinted, domain)
     assert slots_of(events)["fault_circuit"] == "ZJ-LL-0000001-2" and slots_of(events)["fault_symptom"] == "100M专线断了"
+
+
+@pytest.mark.parametrize("text, fits", [
+    ("our DIA line is down", "JS-DIA-0000027-3"), ("互联网专线断了", "JS-DIA-0000027-3"), ("DDN不通", "JS-DDN-0000027-2"),
+    ("2M电路中断", "JS-2M-0000027-1"), ("专线断了", None), ("our leased line is down", None),
+    ("JS-DIA-0000027-3 is down", None),  # an id is the domain's entity, read before this
+    ("12M的线路", None), ("the 2M and the DDN are both down", None),
+])
+def test_a_mention_names_a_circuit_only_when_it_fits_one_alone(text: str, fits: str) -> None:
+    circuits = [Circuit(circuit_id="JS-2M-0000027-1", type="digital_2m", bandwidth="2M", sla_class="premium"),
+                Circuit(circuit_id="JS-DDN-0000027-2", type="ddn", bandwidth="64K", sla_class="basic"),
+                Circuit(circuit_id="JS-DIA-0000027-3", type="internet_access", bandwidth="1G", sla_class="premium")]
+    found = forms._hinted_circuit(circuits, text)
+    assert (found.circuit_id if found else None) == fits
 
 
 @pytest.mark.parametrize("text, symptom, since, asked", [
