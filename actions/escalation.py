@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ConversationPaused, UserUtteranceReverted
+from rasa_sdk.events import ConversationPaused, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import Identity, VerifiedAction, count_in_session, lang_of, recent_user_texts, verified_identity
@@ -122,15 +122,21 @@ class ActionHandleFallback(Action):
         await count_in_session(svc, tracker, fallbacks=1)
         if _previous_bot_action(tracker) != "utter_ask_rephrase":
             dispatcher.utter_message(response="utter_ask_rephrase")
-            return [UserUtteranceReverted()]
+            return _forgotten(tracker)
         dispatcher.utter_message(response="utter_fallback_escalate")
         try:
             who = await verified_identity(tracker, svc)
             if who is None:
                 dispatcher.utter_message(response="utter_escalation_unverified")
-                return [UserUtteranceReverted()]
+                return _forgotten(tracker)
             return await escalate(svc, tracker, dispatcher, who, EscalationReason.fallback)
         except DatabaseError:
             log.exception("fallback escalation failed: database unavailable")
             dispatcher.utter_message(response="utter_service_unavailable")
-            return [UserUtteranceReverted()]
+            return _forgotten(tracker)
+
+
+def _forgotten(tracker: Tracker) -> List[Dict[str, Any]]:
+    """The missed message reverted, but not the language it was written in (set by the reverted slot mapping):
+    the replies to what follows, a bare number or a code, stay in that language."""
+    return [UserUtteranceReverted(), SlotSet("language", lang_of(tracker))]

@@ -24,6 +24,7 @@ from actions.message_reading import (
     URGENT_WORDS,
     answer_not_question,
     asked_urgently,
+    last_said,
     latest_intent,
     latest_text,
     opening_complaint,
@@ -203,11 +204,15 @@ class ValidateFaultForm(_VerifyingForm):
     async def validate_otp_code(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                 domain: DomainDict) -> Dict[str, Any]:
         result = await super().validate_otp_code(value, dispatcher, tracker, domain)
-        # A circuit named before verification is checked now that we know the customer; an only one is taken.
+        # A circuit named before verification is checked now that we know the customer; an only one is taken, and
+        # so is the one the message that opened the form fits alone ("our DIA line went down").
         if result.get("verified"):
             svc = await services()
             customer = await svc.db.customers.get(result["customer_id"])
             pending = str(tracker.get_slot("fault_circuit") or "")
+            hinted = _hinted_circuit(customer.services, last_said(tracker, "report_fault")) \
+                if customer and not pending else None
+            pending = hinted.circuit_id if hinted else pending
             result["fault_circuit"] = await _settle_circuit(svc, customer.services, pending, dispatcher, tracker) \
                 if customer else None
         return result

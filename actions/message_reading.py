@@ -38,14 +38,6 @@ ASKING = re.compile(r"[?？]|吗|呢|多少|(?:什么|哪|谁)(?![^，。,.!！\
                     re.I)
 # How a correction starts ("不对，是三个小时前", "no, it's about staff attitude").
 CORRECTING = re.compile(r"\s*(?:不对|不是|错了|应该是|其实是|是|改成|改为|no\b|nope|not\b|actually|wrong|it'?s\b|it is)", re.I)
-# A self-introduction at the start ("我是13800000010，", "我是刘秀博，", "this is Jennifer Wang from Acme."): it says
-# who writes, not what went wrong. Verification takes a number from the message's entity; the forms read the rest.
-_MOBILE = r"(?:\+?86[ -]?)?1[3-9][0-9][ -]?[0-9]{4}[ -]?[0-9]{4}(?![0-9])"
-INTRODUCTION = re.compile(
-    rf"^\s*(?:(?:我是|我的(?:手机)?号码?是|手机号?码?是?|本人"
-    rf"|(?i:this is|i'?m|i am|my (?:mobile|phone|number)(?: number)? is))?\s*{_MOBILE}|我是[^，,。.!！?？\s]{{1,20}}(?=[，,。!！])"
-    rf"|(?i:this is|i'?m|i am|my name is|it'?s) [A-Z][\w'-]*(?: [A-Z][\w'-]*){{0,2}}(?: (?i:from|at|of) [^,.!?]{{1,40}})?"
-    rf"(?=[,.!;:]))[，,。.;；:：!！\s]*")
 URGENT_WORDS = re.compile(r"紧急|非常急|十万火急|马上处理|立刻|立即|urgent|asap|emergency|immediately", re.I)
 
 
@@ -73,11 +65,21 @@ def opening_complaint(text: str) -> Dict[str, Any]:
 
 def opening_message(tracker: Tracker, intent: str) -> str:
     """The text of the message that opened the form with ``intent``, while nothing has been asked yet, less the
-    courtesy around it and a self-introduction: what it already says is read once, and the answers to the form's
-    questions come through the domain's slot mappings."""
+    courtesy and self-introduction around it (``bot.courtesy``): what it already says is read once, and the answers
+    to the form's questions come through the domain's slot mappings."""
     if tracker.get_slot("requested_slot") is not None or latest_intent(tracker) != intent:
         return ""
-    return INTRODUCTION.sub("", core(latest_text(tracker)), count=1).strip()
+    return core(latest_text(tracker)).strip()
+
+
+def last_said(tracker: Tracker, intent: str) -> str:
+    """The latest message classified as ``intent``, less its courtesy: the one that opened a form, read again when
+    verification inside the form has told who the customer is."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user" and \
+                ((event.get("parse_data") or {}).get("intent") or {}).get("name") == intent:
+            return core(str(event.get("text") or "")).strip()
+    return ""
 
 
 def answer_not_question(tracker: Tracker, slot: str) -> Optional[str]:

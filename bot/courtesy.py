@@ -1,4 +1,5 @@
-"""The words customers wrap around a request: greetings, "帮我查一下", "麻烦帮我看看", "…，谢谢", "hi, …, thanks".
+"""The words customers wrap around a request: greetings, "帮我查一下", "麻烦帮我看看", "…，谢谢", "hi, …, thanks", and
+self-introductions ("我是13800000010，", "this is Kevin Zhang,").
 
 They carry no intent, yet a classifier that sees them learns whichever intent its examples happened to
 pair them with: "帮我查一下我们单位上个月的费用" was read as a service-status question because status
@@ -16,6 +17,7 @@ from typing import Tuple
 _SEP = r"[\s，,。.!！?？~～、:：;；…]*"
 
 _VERB = r"(?:查询|查|看|确认|核实)"
+_MOBILE = r"(?:\+?86[ -]?)?1[3-9][0-9][ -]?[0-9]{4}[ -]?[0-9]{4}(?![0-9])"
 _ONCE = r"(?:一下|查|看|下(?![个月周午]))"
 _OPENERS = [
     # greetings, with the particle that often follows them
@@ -30,6 +32,12 @@ _OPENERS = [
     rf"(?:你|您)?(?:能不能|能否|可不可以|可以|能)?(?:帮忙|帮)(?:我|我们)?{_VERB}?{_ONCE}?",
     # (我想) 查一下 / 看看 / 查查
     rf"(?:我想|我要)?(?:查询|查|看){_ONCE}",
+    # a self-introduction: who writes, not what they want ("我是13800000010，", "我是鼎盛物流的刘秀博，",
+    # "this is Jennifer Wang from Acme,"); verification reads a mobile from the message's entity
+    rf"(?:我是|我的(?:手机)?号码?是|手机号?码?是?|本人|this is|i'?m|i am|my (?:mobile|phone|number)(?: number)? is)?"
+    rf"\s*{_MOBILE}(?=[\s，,。.:：;；!！])",
+    r"我是(?![^，,。!！]*?(?:来|想|要|说|投诉|报|问|查|找|不|没|吗|吧|呢|什么|哪|谁))[^，,。.!！?？\s]{1,20}(?=[，,。!！])",
+    r"(?:this is|i'?m|i am|my name is) (?-i:[A-Z][a-z'-]+(?: [A-Z][a-z'-]+){0,2})(?: from [^,.!?]{1,40})?(?=[,.!;:])",
     r"(?:hi|hello|hey|hiya|howdy|greetings|good (?:morning|afternoon|evening|day))(?: there| team| all| guys)?\b",
     r"(?:excuse me|sorry to bother you|quick question|please|pls)\b",
     r"(?:could|can|would) you(?: please)?(?: (?:tell me|let me know|check|look up|check on|help me check))?\b",

@@ -47,8 +47,9 @@ async def test_unverified_request_for_a_human_gets_the_hotline(svc: Services, do
 
 
 async def test_second_fallback_in_a_row_hands_over(svc: Services, domain, emulator) -> None:
-    messages, events = await run(escalation.ActionHandleFallback(), tracker(slots=VERIFIED_A, text="asdf"), domain)
+    messages, events = await run(escalation.ActionHandleFallback(), tracker(slots=VERIFIED_A_EN, text="asdf"), domain)
     assert only(messages)["response"] == "utter_ask_rephrase" and events[0]["event"] == "rewind"
+    assert events[1:] == [{"event": "slot", "timestamp": None, "name": "language", "value": "en"}]  # kept after it
     earlier = [{"event": "user", "text": "asdf"},
                {"event": "bot", "text": "…", "metadata": {"utter_action": "utter_ask_rephrase"}},
                {"event": "rewind"}]

@@ -145,6 +145,19 @@ async def test_a_customer_with_one_circuit_is_not_asked_which(svc: Services, dom
     assert slots_of(events)["fault_circuit"] == "ZJ-LL-0000001-2" and slots_of(events)["fault_symptom"] == "100M专线断了"
 
 
+async def test_the_circuit_the_opening_message_fits_is_taken_once_verified(svc: Services, domain, emulator) -> None:
+    two = factories.customer()
+    two["services"].append({"circuit_id": "ZJ-LL-0000001-2", "type": "leased_line", "bandwidth": "100M",
+                            "status": "active", "sla_class": "standard"})
+    await svc.db.customers.replace(two)
+    opening = {"event": "user", "text": "你好，我们的100M专线断了", "parse_data": {"intent": {"name": "report_fault"}}}
+    form, dispatcher = forms.ValidateFaultForm(), CollectingDispatcher()
+    asking = tracker(active_loop="fault_form", slots={"requested_slot": "otp_code"}, events=[opening])
+    await form.validate_verify_mobile("13800138000", dispatcher, asking, domain)
+    result = await form.validate_otp_code(code_sent_to(emulator[0], "+8613800138000"), dispatcher, asking, domain)
+    assert result["verified"] is True and result["fault_circuit"] == "ZJ-LL-0000001-2"
+
+
 @pytest.mark.parametrize("text, fits", [
     ("our DIA line is down", "JS-DIA-0000027-3"), ("互联网专线断了", "JS-DIA-0000027-3"), ("DDN不通", "JS-DDN-0000027-2"),
     ("2M电路中断", "JS-2M-0000027-1"), ("专线断了", None), ("our leased line is down", None),

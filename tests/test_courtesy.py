@@ -31,3 +31,23 @@ def test_a_social_message_keeps_all_its_words(text: str) -> None:
                                   "13800138000，谢谢"])
 def test_words_that_only_begin_like_courtesy_stay(text: str) -> None:
     assert core(text) == text
+
+
+@pytest.mark.parametrize("text, kept", [
+    ("我是13800000010，专线断了要报修", "专线断了要报修"),
+    ("您好，我是138 0000 0010，我要投诉", "我要投诉"),
+    ("你好，我是上海鼎盛物流的刘秀博，专线又断了，谢谢", "专线又断了"),
+    ("我是金卡客户，上个月账单多少", "上个月账单多少"),
+    ("hi, this is Kevin Zhang from Dingsheng Energy, our DDN is down", "our DDN is down"),
+    ("Hi, I'm +86 138-0000-0010: our line is down", "our line is down"),
+    # what only begins like one: a request, a question, a word that is no name, a number asked about
+    ("我是来投诉的，你们太慢了", "我是来投诉的，你们太慢了"),
+    ("我是VIP吗，查一下", "我是VIP吗，查一下"),
+    ("I'm having trouble, the line is down", "I'm having trouble, the line is down"),
+    ("this is unacceptable, i want to complain", "this is unacceptable, i want to complain"),
+    ("专线断了，我的号码是13800000010", "专线断了，我的号码是13800000010"),
+    ("13900000000的账单", "13900000000的账单"),
+    ("我是13800000010", "我是13800000010"),  # nothing else: all its words
+])
+def test_a_self_introduction_is_set_aside(text: str, kept: str) -> None:
+    assert core(text) == kept
