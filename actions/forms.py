@@ -246,6 +246,10 @@ class ValidateFaultForm(_VerifyingForm):
             if intent != "report_fault" or not SYMPTOM_WORDS.search(text):
                 return {}
             changed["fault_symptom"] = text
+        symptom, said_before = str(tracker.get_slot("fault_symptom") or ""), str(tracker.get_slot("fault_since") or "")
+        if "fault_since" in changed and "fault_symptom" not in changed and said_before and said_before in symptom:
+            # "专线从下午三点开始时断时续", corrected to two o'clock: the symptom no longer says three
+            changed["fault_symptom"] = symptom.replace(said_before, "", 1).strip(" ，,。.") or symptom
         return {**changed, "fault_confirm": None} if changed else {}
 
 

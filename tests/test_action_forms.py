@@ -238,6 +238,9 @@ async def test_when_the_fault_began_is_read_from_any_answer_that_says_it(svc: Se
      "不对，是三个小时前", {"fault_since": "三个小时前"}),
     (forms.ValidateFaultForm(), {"fault_circuit": "ZJ-2M-0000001-1", "fault_symptom": "down", "fault_since": "9am"},
      "no, it began about 30 minutes ago", {"fault_since": "about 30 minutes ago"}),
+    (forms.ValidateFaultForm(),
+     {"fault_circuit": "ZJ-2M-0000001-1", "fault_symptom": "专线从下午三点开始时断时续", "fault_since": "从下午三点开始"},
+     "不对，是下午两点开始的", {"fault_since": "下午两点开始", "fault_symptom": "专线时断时续"}),  # the old time goes
     (forms.ValidateComplaintForm(), {"complaint_category": "其他", "complaint_description": "多扣了两千元"},
      "不对，是账单问题", {"complaint_category": "账单费用"}),
     (forms.ValidateComplaintForm(), {"complaint_category": "账单费用", "complaint_description": "charged twice"},
