@@ -255,6 +255,10 @@ async def test_escalations_and_tickets_show_their_conversation(db: Database, bro
     await seed(db)
     at = NOW.timestamp()
     await db.client[db.name]["conversations"].insert_one({"sender_id": "sms:+861380001:abc", "events": [
+        {"event": "user", "timestamp": at - 7200, "text": "上个月账单多少"},  # an earlier session
+        {"event": "session_started", "timestamp": at - 3000},
+        {"event": "user", "timestamp": at - 300, "text": "催一下"},
+        {"event": "bot", "timestamp": at - 299, "text": "已为您催办FT-20261123-0001"},  # another ticket's matter
         {"event": "user", "timestamp": at - 60, "text": "专线断了 <b>急</b>"},
         {"event": "action", "timestamp": at - 59, "name": "action_escalate"},
         {"event": "bot", "timestamp": at - 58, "text": "已转给您的客户经理林海燕"},
@@ -272,6 +276,7 @@ async def test_escalations_and_tickets_show_their_conversation(db: Database, bro
     _, page = await browser.get("/console/tickets/FT-20261123-0003")
     assert "建单前的对话" in page and "已转给您的客户经理林海燕" in page and "工单号FT-20261123-0003" in page
     assert "SLA是怎么规定的" not in page and "还没修好吗" not in page
+    assert "上个月账单多少" not in page and "催一下" not in page and "专线断了" in page
     assert "不计SLA补偿： MW-20261123-0001" in page
     assert "响应时限 2026-11-23 12:00 · 修复时限 2026-11-23 14:00" in page and "超时已通报" not in page  # none met yet
     await db.client[db.name]["tickets"].update_one({"_id": "FT-20261123-0003"}, {"$set": {

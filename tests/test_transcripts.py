@@ -57,6 +57,14 @@ async def test_the_last_lines_span_the_archive_and_the_live_document(db: Databas
         assert [line.text for line in led] == ["问题5000-3", "答复5000-3", "问题5000-4", "答复5000-4"]
         assert [line.text for line in await db.transcripts.last_lines(
             "sms:+8613800138000:1", until=datetime.fromtimestamp(1001.2, timezone.utc))] == ["问题1000-0", "答复1000-0"]
+        # what led to it in the session then under way: its start is in the archive
+        session = await db.transcripts.last_lines("sms:+8613800138000:1", until=datetime.fromtimestamp(
+            5003.5, timezone.utc), session_only=True)
+        assert [line.text for line in session] == ["问题5000-0", "答复5000-0", "问题5000-1", "答复5000-1",
+                                                   "问题5000-2", "答复5000-2"]
+        session = await db.transcripts.last_lines("sms:+8613800138000:1", until=datetime.fromtimestamp(
+            9001.5, timezone.utc), session_only=True)
+        assert [line.text for line in session] == ["问题9000-0", "答复9000-0"]
         assert await db.transcripts.last_lines("sms:+8613900000000:1") == []
     finally:
         store.client.close()

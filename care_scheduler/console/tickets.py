@@ -3,6 +3,7 @@ record the follow-up call."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Dict, List, Optional, Tuple
 
@@ -23,13 +24,14 @@ from care_scheduler.console.pages import (
     render,
     viewer,
 )
-from carecore.model import Customer, Ticket, TicketEvent
+from carecore.model import TICKET_ID_PATTERN, Customer, Ticket, TicketEvent
 from carecore.repository.transcripts import TranscriptLine
 from carecore.texts import LABELS, fmt_duration
 
 # The conversation shown ends with the assistant's confirmation, which names the ticket and follows its creation by
 # moments; a minute bounds the search should the confirmation be missing.
 CONFIRMED_WITHIN = timedelta(minutes=1)
+TICKET_ID = re.compile(rf"(?<![A-Za-z0-9]){TICKET_ID_PATTERN.strip('^$')}(?![0-9])")  # a ticket named in a line
 NEW_TICKET_FIELDS = ("kind", "contact_id", "circuit_id", "category", "text", "urgent")
 REFUSALS = {"kind": "choose_kind", "contact_id": "choose_contact", "circuit_id": "choose_circuit",
             "category": "choose_category", "text": "describe"}
@@ -39,11 +41,14 @@ async def _ticket_in_scope(request: web.Request, seen: Viewer) -> Tuple[Ticket, 
     return await in_scope(request, seen, await db_of(request).tickets.get(request.match_info["ticket_id"]))
 
 
-def _up_to_confirmation(lines: List[TranscriptLine], ticket_id: str) -> List[TranscriptLine]:
+def _leading_to(lines: List[TranscriptLine], ticket_id: str) -> List[TranscriptLine]:
     """What led to the ticket, through the first line that names it (the confirmation): nobody could name it earlier,
-    and what the customer said next, within the same minute, is another matter."""
-    told = next((i for i, line in enumerate(lines) if ticket_id in line.text), None)
-    return lines if told is None else lines[:told + 1]
+    and what the customer said next, within the same minute, is another matter. It starts after the assistant last
+    named another ticket (one confirmed, chased or listed before): that was another matter too."""
+    told = next((i for i, line in enumerate(lines) if ticket_id in line.text), len(lines) - 1)
+    other = [i for i, line in enumerate(lines[:told]) if line.speaker == "assistant"
+             and any(named.group() != ticket_id for named in TICKET_ID.finditer(line.text))]
+    return lines[(other[-1] + 1 if other else 0):told + 1]
 
 
 async def ticket_page(request: web.Request) -> web.Response:
@@ -55,8 +60,8 @@ async def ticket_page(request: web.Request) -> web.Response:
     now = request.app[CLOCK].now()
     left = None if not unmet else (fmt_duration(unmet[0] - now, seen.lang), unmet[0] <= now,
                                    fmt_duration(now - unmet[0], seen.lang))
-    transcript = None if ticket.sender_id is None else _up_to_confirmation(await db_of(request).transcripts.last_lines(
-        ticket.sender_id, until=ticket.created_at + CONFIRMED_WITHIN), ticket.id)
+    transcript = None if ticket.sender_id is None else _leading_to(await db_of(request).transcripts.last_lines(
+        ticket.sender_id, until=ticket.created_at + CONFIRMED_WITHIN, session_only=True), ticket.id)
     return render(request, "ticket.html", seen.lang, seen.session, seen.manager, ticket=ticket, left=left,
                   customer=customer, escalations=escalations, is_open=ticket.status in OPEN_TICKET, now=now,
                   transcript=transcript, contact=customer.contact(ticket.contact_id) if ticket.contact_id else None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from motor.motor_asyncio import AsyncIOMotorDatabase
 
@@ -27,12 +27,21 @@ class TranscriptLine:
     text: str
 
 
-def _lines(events: Iterable[Any], until: Optional[float]) -> List[TranscriptLine]:
-    return [TranscriptLine(datetime.fromtimestamp(float(e.get("timestamp") or 0), timezone.utc),
-                           SPEAKERS[e["event"]], e["text"].strip())
-            for e in events
-            if isinstance(e, dict) and e.get("event") in SPEAKERS and isinstance(e.get("text"), str)
-            and e["text"].strip() and (until is None or float(e.get("timestamp") or 0) <= until)]
+def _lines(events: Iterable[Any], until: Optional[float],
+           session_only: bool = False) -> Tuple[List[TranscriptLine], bool]:
+    """The lines said by ``until``; with ``session_only``, only those after the last session start by then, and
+    whether there was one."""
+    lines: List[TranscriptLine] = []
+    started = False
+    for e in events:
+        if not isinstance(e, dict) or (until is not None and float(e.get("timestamp") or 0) > until):
+            continue
+        if session_only and e.get("event") == "session_started":
+            lines, started = [], True
+        elif e.get("event") in SPEAKERS and isinstance(e.get("text"), str) and e["text"].strip():
+            lines.append(TranscriptLine(datetime.fromtimestamp(float(e.get("timestamp") or 0), timezone.utc),
+                                        SPEAKERS[e["event"]], e["text"].strip()))
+    return lines, started
 
 
 class TranscriptRepository:
@@ -41,14 +50,15 @@ class TranscriptRepository:
         self._archive = db[ARCHIVE]
         self._escalations = db["escalations"]
 
-    async def last_lines(self, sender_id: str, limit: int = 60,
-                         until: Optional[datetime] = None) -> List[TranscriptLine]:
-        """The conversation's last ``limit`` lines (said by ``until``, when given: what led to a ticket);
-        none for an unknown or erased conversation."""
+    async def last_lines(self, sender_id: str, limit: int = 60, until: Optional[datetime] = None,
+                         session_only: bool = False) -> List[TranscriptLine]:
+        """The conversation's last ``limit`` lines (said by ``until``, when given: what led to a ticket; and with
+        ``session_only``, in the session then under way, not in earlier visits); none for an unknown or erased
+        conversation."""
         end = None if until is None else until.timestamp()
         live = await self._live.find_one({"sender_id": sender_id}, {"events": 1})
-        lines = _lines((live or {}).get("events") or [], end)
-        if len(lines) < limit:
+        lines, started = _lines((live or {}).get("events") or [], end, session_only)
+        if len(lines) < limit and not started:
             # Chunk ids and start times only, sorted here: a long-lived SMS conversation may have many.
             chunks = [c async for c in self._archive.find({"sender_id": sender_id}, {"first_timestamp": 1})]
             chunks.sort(key=lambda c: c.get("first_timestamp") or 0, reverse=True)
@@ -56,8 +66,9 @@ class TranscriptRepository:
                 if end is not None and float(chunk.get("first_timestamp") or 0) > end:
                     continue  # begun after it
                 found = await self._archive.find_one({"_id": chunk["_id"]}, {"events": 1})
-                lines = _lines((found or {}).get("events") or [], end) + lines
-                if len(lines) >= limit:
+                earlier, started = _lines((found or {}).get("events") or [], end, session_only)
+                lines = earlier + lines
+                if len(lines) >= limit or started:
                     break
         return lines[-limit:]
 
