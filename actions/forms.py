@@ -210,9 +210,9 @@ class ValidateFaultForm(_VerifyingForm):
             svc = await services()
             customer = await svc.db.customers.get(result["customer_id"])
             pending = str(tracker.get_slot("fault_circuit") or "")
-            hinted = _hinted_circuit(customer.services, last_said(tracker, "report_fault")) \
-                if customer and not pending else None
-            pending = hinted.circuit_id if hinted else pending
+            if customer and not pending:
+                hinted = _hinted_circuit(customer.services, last_said(tracker, "report_fault"))
+                pending = hinted.circuit_id if hinted else ""
             result["fault_circuit"] = await _settle_circuit(svc, customer.services, pending, dispatcher, tracker) \
                 if customer else None
         return result

@@ -69,7 +69,7 @@ def opening_message(tracker: Tracker, intent: str) -> str:
     to the form's questions come through the domain's slot mappings."""
     if tracker.get_slot("requested_slot") is not None or latest_intent(tracker) != intent:
         return ""
-    return core(latest_text(tracker)).strip()
+    return last_said(tracker, intent)
 
 
 def last_said(tracker: Tracker, intent: str) -> str:

@@ -17,7 +17,7 @@ from typing import Tuple
 _SEP = r"[\s，,。.!！?？~～、:：;；…]*"
 
 _VERB = r"(?:查询|查|看|确认|核实)"
-_MOBILE = r"(?:\+?86[ -]?)?1[3-9][0-9][ -]?[0-9]{4}[ -]?[0-9]{4}(?![0-9])"
+_MOBILE = r"(?:\+?86[ -]?)?1[3-9][0-9][ -]?[0-9]{4}[ -]?[0-9]{4}(?![0-9])"  # as the phone_number entity's pattern
 _ONCE = r"(?:一下|查|看|下(?![个月周午]))"
 _OPENERS = [
     # greetings, with the particle that often follows them

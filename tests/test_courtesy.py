@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from bot import courtesy
 from bot.courtesy import core
 
 
@@ -51,3 +54,7 @@ def test_words_that_only_begin_like_courtesy_stay(text: str) -> None:
 ])
 def test_a_self_introduction_is_set_aside(text: str, kept: str) -> None:
     assert core(text) == kept
+
+
+def test_a_mobile_in_an_introduction_is_what_the_phone_number_entity_matches() -> None:
+    assert courtesy._MOBILE in Path("data/nlu/regex.yml").read_text(encoding="utf-8")
