@@ -7,7 +7,8 @@ circuit id from another customer is "not found", never disclosed.
 from __future__ import annotations
 
 import logging
-from datetime import tzinfo
+from collections import Counter
+from datetime import datetime, time, tzinfo
 from typing import Any, Awaitable, Callable, Dict, List
 
 from rasa_sdk import Tracker
@@ -17,8 +18,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import Identity, verified_action
 from actions.services import Services
 from carecore.deadlines import fault_hours
-from carecore.model import Ticket
-from carecore.months import after_bill_day, parse_month, shift_month
+from carecore.model import Ticket, month_key
+from carecore.months import after_bill_day, day_of_month, parse_month, shift_month
 from carecore.phones import readable
 from carecore.texts import (
     bullet_lines,
@@ -138,19 +139,46 @@ async def answer_service_status(svc: Services, tracker: Tracker, dispatcher: Col
 
 async def answer_sla(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher,
                      who: Identity, lang: str) -> List[Dict[str, Any]]:
-    """Each circuit's SLA class with the fault deadlines this contact gets on it."""
+    """Each circuit's SLA class with the fault deadlines this contact gets on it and the credit for a late
+    restore, then how this month's faults fared: "did you meet our SLA?" is asked as often as the terms."""
     customer, contact = who
     lines = []
     for c in customer.services:
         response_h, restore_h, _ = fault_hours(contact.tier, c.sla_class, svc.settings.fault_sla_hours,
                                                svc.settings.circuit_sla_hours)
-        hours = (f"respond within {response_h:g} h, restore within {restore_h:g} h" if lang == "en"
-                 else f"{response_h:g}小时响应、{restore_h:g}小时修复")
-        lines.append(f"{circuit_line(c, lang)}: {label('sla_class', c.sla_class, lang)}, {hours}" if lang == "en"
-                     else f"{circuit_line(c, lang)}：{label('sla_class', c.sla_class, lang)}，{hours}")
+        credit = yuan(svc.settings.sla_credit_fen(c.sla_class))
+        terms = (f"respond within {response_h:g} h, restore within {restore_h:g} h, {credit} yuan credit if late"
+                 if lang == "en" else f"{response_h:g}小时响应、{restore_h:g}小时修复，超时补偿{credit}元")
+        lines.append(f"{circuit_line(c, lang)}: {label('sla_class', c.sla_class, lang)}, {terms}" if lang == "en"
+                     else f"{circuit_line(c, lang)}：{label('sla_class', c.sla_class, lang)}，{terms}")
+    now = svc.clock.now()
+    month = month_key(now)
+    start, end = (datetime.combine(day_of_month(m, 1), time(), svc.clock.tz) for m in (month, shift_month(month, 1)))
+    faults = [t async for t in svc.db.tickets.opened_between(start, end, [customer.id]) if t.kind == "fault"]
     dispatcher.utter_message(response="utter_sla", lines=bullet_lines(lines or ["-"]),
-                             tier=label("tier", contact.tier, lang))
+                             tier=label("tier", contact.tier, lang), record=month_record(faults, now, lang))
     return []
+
+
+def month_record(faults: List[Ticket], now: datetime, lang: str) -> str:
+    """How this month's faults fared against their deadlines; one reported in a planned maintenance window
+    is counted apart, as it earns no credit."""
+    if not faults:
+        return "No fault reported this month." if lang == "en" else "本月暂无故障报修。"
+    in_window = sum(1 for t in faults if t.maintenance_id)
+    outcomes = Counter(t.sla.outcome(now) for t in faults if t.sla and not t.maintenance_id)
+    credited = sum(t.compensation.credit_fen for t in faults if t.compensation)
+    if lang == "en":
+        parts = [f"{n} {what}" for n, what in ((outcomes["met"], "within the deadlines"), (outcomes["missed"], "late"),
+                                               (outcomes["pending"], "still open and on time"),
+                                               (in_window, "during planned maintenance")) if n]
+        credit = f" Credited {yuan(credited)} yuan on the next bill." if credited else ""
+        return f"This month: {len(faults)} fault{'s' if len(faults) > 1 else ''} reported ({', '.join(parts)}).{credit}"
+    parts = [f"{what}{n}次" for n, what in ((outcomes["met"], "按时"), (outcomes["missed"], "超时"),
+                                           (outcomes["pending"], "处理中未超时"), (in_window, "计划维护期间"))
+             if n]
+    credit = f"已补偿{yuan(credited)}元，在下期账单中体现。" if credited else ""
+    return f"本月报障{len(faults)}次（{'，'.join(parts)}）。{credit}"
 
 
 def ticket_deadline(ticket: Ticket, lang: str, tz: tzinfo) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 from actions import account
 from actions.services import Services
 from tests import factories
@@ -71,11 +73,13 @@ async def test_service_status_sla_and_tickets(svc: Services, domain) -> None:
     assert "ZJ-2M-0000001-1" in only(messages)["lines"] and "正常" in only(messages)["lines"]
     messages, _ = await run(account.ActionSla(), tracker(slots=VERIFIED_A), domain)
     m = only(messages)
-    assert (m["lines"], m["tier"]) == ("1. ZJ-2M-0000001-1 2M数字电路：金牌保障，2小时响应、4小时修复", "钻石卡")
+    assert (m["lines"], m["tier"]) == ("1. ZJ-2M-0000001-1 2M数字电路：金牌保障，2小时响应、4小时修复，超时补偿500.00元",
+                                       "钻石卡")
+    assert m["record"] == "本月暂无故障报修。"
     messages, _ = await run(account.ActionSla(), tracker(slots={**VERIFIED_A, "contact_id": "0000001-02",
                                                                 "language": "en"}), domain)
     assert only(messages)["lines"] == "1. ZJ-2M-0000001-1 2M digital circuit: premium, respond within 2 h, restore " \
-                                      "within 4 h"  # a gold card on a premium circuit: the contract is faster
+                                      "within 4 h, 500.00 yuan credit if late"  # gold card, premium circuit
     messages, _ = await run(account.ActionTicketStatus(), tracker(slots=VERIFIED_A), domain)
     assert only(messages)["response"] == "utter_no_open_tickets"
     await svc.db.tickets.create(factories.ticket())
@@ -85,6 +89,30 @@ async def test_service_status_sla_and_tickets(svc: Services, domain) -> None:
     assert m["response"] == "utter_ticket_status" and m["status"] == "已受理" and "修复时限" in m["deadline"]
     messages, _ = await run(account.ActionTicketStatus(), tracker(slots=VERIFIED_A_EN), domain)
     assert only(messages)["lines"].startswith("1. FT-20261123-0001 fault: open (restore due by ")  # what they wait for
+
+
+async def test_sla_answer_tells_how_the_months_faults_fared(svc: Services, domain) -> None:
+    # The clock: 23 Nov 2026 10:00 in Shanghai, so November began at 16:00 UTC on 31 October.
+    at = datetime(2026, 11, 10, 2, 0, tzinfo=timezone.utc)
+    sla = {"response_due": at + timedelta(hours=2), "restore_due": at + timedelta(hours=4)}
+    late = {**sla, "responded_at": at, "restored_at": at + timedelta(hours=6)}
+    for ticket_id, created, fields in (
+            ("FT-20261031-0001", datetime(2026, 10, 31, 15, 59, tzinfo=timezone.utc), {"sla": late}),  # October
+            ("FT-20261101-0001", datetime(2026, 10, 31, 16, 0, tzinfo=timezone.utc),
+             {"sla": {**sla, "restored_at": at + timedelta(hours=1)}}),
+            ("FT-20261110-0001", at, {"sla": late, "compensation": {
+                "decided_at": at + timedelta(hours=7), "credit_fen": 50000, "notice_key": "comp:FT-20261110-0001"}}),
+            ("FT-20261110-0002", at, {"sla": late, "maintenance_id": "MW-20261110-0001"}),
+            ("FT-20261123-0001", datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc), {}),  # opened now, on time
+            ("CP-20261110-0001", at, {"kind": "complaint", "circuit_id": None}),
+            ("FT-20261110-0003", at, {"customer_id": "KA0000002", "sla": late})):
+        await svc.db.tickets.create(factories.ticket(_id=ticket_id, created_at=created, updated_at=created, **fields))
+    messages, _ = await run(account.ActionSla(), tracker(slots=VERIFIED_A), domain)
+    assert only(messages)["record"] == ("本月报障4次（按时1次，超时1次，处理中未超时1次，计划维护期间1次）。"
+                                        "已补偿500.00元，在下期账单中体现。")
+    messages, _ = await run(account.ActionSla(), tracker(slots=VERIFIED_A_EN), domain)
+    assert only(messages)["record"] == ("This month: 4 faults reported (1 within the deadlines, 1 late, 1 still open and "
+                                        "on time, 1 during planned maintenance). Credited 500.00 yuan on the next bill.")
 
 
 # --- nobody sees another customer's data ------------------------------------------------------
