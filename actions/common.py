@@ -10,6 +10,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.services import Services, services
+from carecore.identity import codes_hidden
 from carecore.model import Contact, Customer
 from carecore.repository import DatabaseError
 
@@ -64,7 +65,7 @@ async def count_in_session(svc: Services, tracker: Tracker, **marks: Any) -> Non
 
 
 def recent_user_texts(tracker: Tracker, limit: int = 3) -> List[str]:
-    texts = [e.get("text") for e in tracker.events if e.get("event") == "user" and e.get("text")]
+    texts = [e.get("text") for e in codes_hidden(tracker.events) if e.get("event") == "user" and e.get("text")]
     return texts[-limit:]
 
 

@@ -8,7 +8,6 @@ fault forms, which ask for them first when the user is not yet verified.
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -28,12 +27,12 @@ from actions.common import count_in_session, identity_slots, lang_of, verified_i
 from actions.escalation import request_human
 from actions.requests import bill_not_received, opt_in, opt_out, urge_tickets
 from actions.services import services
+from carecore.identity import CODE_FORMAT
 from carecore.repository import DatabaseError
 
 log = logging.getLogger(__name__)
 
 VERIFICATION_SLOTS = ["verify_mobile", "otp_code"]
-OTP_FORMAT = re.compile(r"[0-9]{6}")
 # Sentinel that ends a form whose verification failed for good (locked out).
 FAILED = "failed"
 
@@ -85,7 +84,7 @@ class VerificationSteps:
                                 domain: DomainDict) -> Dict[str, Any]:
         if value is None:
             return {"otp_code": None}
-        if not OTP_FORMAT.fullmatch(str(value).strip()):  # a stray digit or word costs no attempt
+        if not CODE_FORMAT.fullmatch(str(value).strip()):  # a stray digit or word costs no attempt
             dispatcher.utter_message(response="utter_code_format")
             return {"otp_code": None}
         svc = await services()

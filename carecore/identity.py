@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Optional
+from typing import Any, Iterable, Iterator, Optional
 
 from carecore.model import Contact, Customer
 from carecore.phones import InvalidPhoneNumber, to_e164
@@ -21,6 +22,25 @@ from carecore.sms.message import Sms
 
 SMS_PREFIX = "sms:"
 PORTAL_PREFIX = "portal:"
+CODE_FORMAT = re.compile(r"[0-9]{6}")  # what a one-time code looks like
+_CODE_IN_TEXT = re.compile(rf"(?<![0-9\-]){CODE_FORMAT.pattern}(?![0-9\-])")
+
+
+def hide_codes(text: str) -> str:
+    """The text with any one-time code in it masked: a code is never shown, not even to an account manager."""
+    return _CODE_IN_TEXT.sub("******", text)
+
+
+def codes_hidden(events: Iterable[Any]) -> Iterator[Any]:
+    """A conversation's events with the code the customer typed when asked for one masked, for any reader
+    but the assistant: transcripts, escalation summaries."""
+    asked = False
+    for e in events:
+        if isinstance(e, dict) and e.get("event") == "slot" and e.get("name") == "requested_slot":
+            asked = e.get("value") == "otp_code"
+        elif asked and isinstance(e, dict) and e.get("event") == "user" and isinstance(e.get("text"), str):
+            e = {**e, "text": hide_codes(e["text"])}
+        yield e
 
 
 def _mac(secret: str, phone: str) -> str:
@@ -90,7 +110,7 @@ class OtpService:
         if await self.db.otp.issued_since(mobile, now - timedelta(hours=1)) >= self.max_per_hour:
             return Issued("rate_limited", mobile)
         found = await self.db.customers.find_by_mobile(mobile)
-        code = f"{secrets.randbelow(10**6):06d}"
+        code = f"{secrets.randbelow(10**6):06d}"  # CODE_FORMAT
         salt = secrets.token_hex(16)
         cid = challenge_id(sender_id)
         await self.db.otp.replace({

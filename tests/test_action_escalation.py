@@ -11,14 +11,16 @@ from tests.action_kit import VERIFIED_A, VERIFIED_A_EN, only, run, tracker
 
 async def test_escalation_pages_the_manager_once_and_pauses(svc: Services, domain, emulator) -> None:
     emu, _ = emulator
-    history = [{"event": "user", "text": "专线又断了"}, {"event": "user", "text": "我要找人"}]
+    history = [{"event": "user", "text": "专线又断了"}, {"event": "slot", "name": "requested_slot", "value": "otp_code"},
+               {"event": "user", "text": "482913"}, {"event": "slot", "name": "requested_slot", "value": None}]
     t = tracker(slots=VERIFIED_A, intent="request_human", text="转人工", events=history)
     messages, events = await run(escalation.ActionEscalate(), t, domain)
     m = only(messages)
     assert m["response"] == "utter_escalated" and m["manager_name"] == "林海燕" and m["contact_by"] == "11月23日12:00"
     assert [e["event"] for e in events] == ["pause"]
     stored = await svc.db.escalations.open_for_sender("chat-user-1")
-    assert stored is not None and stored.reason == "request_human" and "专线又断了" in stored.summary
+    assert stored is not None and stored.reason == "request_human"
+    assert stored.summary == "专线又断了 / ****** / 转人工"  # the code is the customer's alone
     await run(escalation.ActionEscalate(), t, domain)  # asked again while waiting: no second page
     pages = [x for x in emu.messages.values() if x["to"] == "+8613920000001"]
     assert len(pages) == 1 and "杭州华信物流有限公司" in pages[0]["body"] and "要求人工" in pages[0]["body"]

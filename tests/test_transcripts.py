@@ -91,3 +91,12 @@ async def test_conversations_idle_past_the_cutoff_are_forgotten_unless_paused(db
     # handed back: it goes the next night
     await db.escalations.set_status("ES-20251203-0001", EscalationStatus.resolved)
     assert await db.transcripts.forget_before(cutoff) == {"conversations": 1, "archive_chunks": 1}
+
+
+async def test_the_code_a_customer_typed_is_not_in_the_transcript(db: Database) -> None:
+    events = [{"event": "user", "text": "查账单", "timestamp": 1.0},
+              {"event": "slot", "name": "requested_slot", "value": "otp_code", "timestamp": 1.1},
+              {"event": "bot", "text": "请回复验证码", "timestamp": 1.2},
+              {"event": "user", "text": "验证码 482913", "timestamp": 2.0}]
+    await db.client[db.name]["conversations"].insert_one({"sender_id": "chat:1", "events": events})
+    assert [line.text for line in await db.transcripts.last_lines("chat:1")] == ["查账单", "请回复验证码", "验证码 ******"]

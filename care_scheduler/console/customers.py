@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any, Dict, List
 from zoneinfo import ZoneInfo
 
@@ -13,15 +12,14 @@ from care_scheduler.arrears import arrears_watch
 from care_scheduler.churn import churn_watch
 from care_scheduler.console.pages import customer_in_scope, db_of, render, viewer
 from care_scheduler.visits import next_visit_on
+from carecore.identity import hide_codes
 from carecore.model import SendRecord, acting_manager
-
-_CODE = re.compile(r"\d{4,8}")
 
 
 def shown(sends: List[SendRecord]) -> List[Dict[str, Any]]:
     """Messages as the page lists them: a one-time code is never shown, even to the account manager; a text
     past its retention or erased is None."""
-    return [{"record": m, "body": _CODE.sub("******", m.body) if m.kind == "otp" and m.body else m.body}
+    return [{"record": m, "body": hide_codes(m.body) if m.kind == "otp" and m.body else m.body}
             for m in sends]
 
 

@@ -13,6 +13,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from motor.motor_asyncio import AsyncIOMotorDatabase
 
+from carecore.identity import codes_hidden
 from carecore.model import OPEN_ESCALATION_STATUSES
 
 CONVERSATIONS = "conversations"  # Rasa's tracker store collection (endpoints.yml)
@@ -33,7 +34,7 @@ def _lines(events: Iterable[Any], until: Optional[float],
     whether there was one."""
     lines: List[TranscriptLine] = []
     started = False
-    for e in events:
+    for e in codes_hidden(events):
         if not isinstance(e, dict) or (until is not None and float(e.get("timestamp") or 0) > until):
             continue
         if session_only and e.get("event") == "session_started":
