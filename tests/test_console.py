@@ -232,7 +232,7 @@ async def test_the_inbox_names_todays_birthdays_in_scope(db: Database, browser: 
     assert "今日生日（1）" in page and "David Chen</a>（杭州华信物流有限公司，金卡）" in page and "赵磊" not in page
     await browser.login("AM-G001")  # group level: both
     _, page = await browser.get("/console/?lang=en")
-    assert "Birthdays today（2）" in page and "赵磊" in page
+    assert "Birthdays today (2)" in page and "赵磊" in page
 
 
 async def test_a_city_managers_inbox_names_visits_due_today_and_bills_overdue_since_today(

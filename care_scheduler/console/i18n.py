@@ -14,7 +14,7 @@ TEXTS: Dict[str, Dict[str, str]] = {
     "login_blocked": {"zh": "登录失败次数过多，请15分钟后再试。", "en": "Too many failed logins; try again in 15 minutes."},
     "inbox": {"zh": "待办", "en": "Inbox"},
     "campaigns": {"zh": "关怀活动", "en": "Campaigns"},
-    "escalations": {"zh": "升级转人工", "en": "Escalations"},
+    "escalation": {"zh": "升级转人工", "en": "escalation"},
     "tickets": {"zh": "工单", "en": "Tickets"},
     "nothing": {"zh": "暂无", "en": "None"},
     "yes": {"zh": "是", "en": "yes"},
@@ -293,6 +293,13 @@ TEXTS: Dict[str, Dict[str, str]] = {
     "kpi_containment": {"zh": "自助解决率", "en": "Containment"},
     "kpi_fallback_rate": {"zh": "未理解率", "en": "Fallback rate"},
     "kpi_verification_success": {"zh": "验证成功率", "en": "Verification success"},
+}
+
+
+# The punctuation templates put between their parts: full-width in Chinese pages, ASCII in English ones.
+PUNCTUATION = {
+    "zh": {"lp": "（", "rp": "）", "comma": "，", "colon": "：", "sep": "、"},
+    "en": {"lp": " (", "rp": ")", "comma": ", ", "colon": ": ", "sep": ", "},
 }
 
 

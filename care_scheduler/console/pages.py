@@ -8,8 +8,9 @@ default, English with ``?lang=en``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, NoReturn, Optional, Sequence, Tuple, TypeVar
+from typing import Any, Callable, Dict, Iterable, NoReturn, Optional, Sequence, Tuple, TypeVar, Union
 from zoneinfo import ZoneInfo
 
 import aiohttp_session
@@ -18,7 +19,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from care_scheduler.app_keys import DB, SETTINGS
 from care_scheduler.console.auth import csrf_ok, new_csrf_token
-from care_scheduler.console.i18n import translator
+from care_scheduler.console.i18n import PUNCTUATION, translator
 from care_scheduler.dataio.tables import table_bytes
 from care_scheduler.scope import Scope
 from carecore.model import AccountManager, Customer, Escalation, Ticket
@@ -126,10 +127,18 @@ def render(request: web.Request, template: str, lang: str, session: aiohttp_sess
         phone=lambda number: readable(number, lang) if number else "",
         circuit_line=lambda circuit: circuit_line(circuit, lang),
         classes_of=lambda customer_class, high_value: customer_classes(customer_class, high_value, lang),
-        local=lambda dt: dt.astimezone(tz).strftime("%Y-%m-%d %H:%M") if dt else "-", **values)
+        local=lambda dt: _local(dt, tz), **PUNCTUATION[lang], **values)
     return web.Response(text=html, content_type="text/html", status=status,
                         headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY",
                                  "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'"})
+
+
+def _local(moment: Union[datetime, str, None], tz: ZoneInfo) -> str:
+    """A stored moment (or its ISO form, as reports carry it) in the business timezone, to the minute."""
+    if not moment:
+        return "-"
+    return (datetime.fromisoformat(moment) if isinstance(moment, str) else moment).astimezone(tz).strftime(
+        "%Y-%m-%d %H:%M")
 
 
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8",
