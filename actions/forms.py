@@ -295,6 +295,26 @@ class ActionAskFaultCircuit(Action):
         return []
 
 
+def fault_report(symptom: str, since: str, lang: str) -> str:
+    """The symptom with the time it began, unless it already says it (both may come from the opening message)."""
+    if since in symptom:
+        return symptom
+    return f"{symptom}, since: {since}" if lang == "en" else f"{symptom}，开始时间：{since}"
+
+
+class ActionAskFaultConfirm(Action):
+    """Reads the report back as the ticket will hold it, the time said once."""
+
+    def name(self) -> str:
+        return "action_ask_fault_confirm"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+        report = fault_report(str(tracker.get_slot("fault_symptom") or ""), str(tracker.get_slot("fault_since") or ""),
+                              lang_of(tracker))
+        dispatcher.utter_message(response="utter_ask_fault_confirm", fault_report=report)
+        return []
+
+
 def _reset(slots: List[str]) -> List[EventType]:
     return [SlotSet(name, None) for name in slots + VERIFICATION_SLOTS]
 
@@ -380,7 +400,7 @@ class ActionSubmitFault(_SubmitForm):
             dispatcher.utter_message(response="utter_circuit_not_yours", value=tracker.get_slot("fault_circuit"))
             return []
         symptom, since = str(tracker.get_slot("fault_symptom")), str(tracker.get_slot("fault_since"))
-        text = symptom if since in symptom else f"{symptom}（{since}）"  # both may come from the opening message
+        text = symptom if since in symptom else f"{symptom}（{since}）"  # as fault_report, in the ticket's form
         ticket = await open_fault(svc.db, svc.settings, svc.clock, customer, contact, circuit, text=text,
                                   actor=_actor(tracker), sender_id=tracker.sender_id)
         await page_manager(svc.db, svc.gateway, svc.settings, svc.clock, ticket, customer, contact)

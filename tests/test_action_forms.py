@@ -299,6 +299,16 @@ async def test_fault_ticket_gets_deadlines_by_tier(svc: Services, domain, clock:
     assert only(messages)["response"] == "utter_circuit_not_yours"
 
 
+async def test_the_confirmation_reads_the_time_once(svc: Services, domain) -> None:
+    for slots, report in (
+            ({"fault_symptom": "专线从早上九点开始断了", "fault_since": "从早上九点开始"}, "专线从早上九点开始断了"),
+            ({"fault_symptom": "专线断了", "fault_since": "三个小时前"}, "专线断了，开始时间：三个小时前"),
+            ({"fault_symptom": "the line is down", "fault_since": "an hour ago", "language": "en"},
+             "the line is down, since: an hour ago")):
+        messages, _ = await run(forms.ActionAskFaultConfirm(), tracker(slots={**VERIFIED_A, **slots}), domain)
+        assert only(messages) == {**only(messages), "response": "utter_ask_fault_confirm", "fault_report": report}
+
+
 async def test_cancel_resets_the_form(svc: Services, domain) -> None:
     messages, events = await run(forms.ActionCancelForm(), tracker(slots={"fault_symptom": "x"}), domain)
     assert only(messages)["response"] == "utter_cancelled"
