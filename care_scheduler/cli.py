@@ -188,19 +188,21 @@ def main(argv: Optional[List[str]] = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p_preview = sub.add_parser("preview", help="who gets what; nothing is sent")
     p_preview.add_argument("kind", choices=CAMPAIGNS)
-    p_preview.add_argument("--date", type=_day, required=True)
+    p_preview.add_argument("--date", type=_day, required=True, metavar="YYYY-MM-DD",
+                           help="the day to plan for, in the business timezone")
     p_preview.add_argument("--price", type=float, default=None,
                            help="price per segment for the estimate (default SMS_PRICE_PER_SEGMENT)")
     p_preview.add_argument("--show", type=int, default=20, help="messages to print")
     p_run = sub.add_parser("run", help="send a campaign for a day (exactly once)")
     p_run.add_argument("kind", choices=CAMPAIGNS)
-    p_run.add_argument("--date", type=_day, default=None)
+    p_run.add_argument("--date", type=_day, default=None, metavar="YYYY-MM-DD",
+                       help="the day to send for, in the business timezone (default today)")
     p_run.add_argument("--dry-run", action="store_true")
     p_run.add_argument("--mps", type=float, default=None, help="segments per second (default CAMPAIGN_MPS)")
     p_run.add_argument("--no-rate-limit", action="store_true", help="send as fast as the provider answers")
     p_run.add_argument("--now", type=datetime.fromisoformat, default=None, help=argparse.SUPPRESS)
     p_report = sub.add_parser("report", help="counts per kind and status")
-    p_report.add_argument("--since", type=_day, default=None)
+    p_report.add_argument("--since", type=_day, default=None, metavar="YYYY-MM-DD", help="count sends from this day (default: all)")
     p_report.add_argument("--plot", type=Path, default=None, metavar="PNG",
                           help="also write a chart of sends per day by status")
     sub.add_parser("serve", help="run the scheduler and its HTTP service")
