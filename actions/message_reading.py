@@ -9,7 +9,7 @@ from typing import Any, Dict, Optional
 
 from rasa_sdk import Tracker
 
-from bot.courtesy import core
+from carecore.courtesy import core
 from carecore.ticket_opening import category_of
 
 SYMPTOM_WORDS = re.compile(r"断|不通|连不上|上不了网|掉线|慢|丢包|卡顿|down|drop|broken|outage|slow|packet loss|no connection|"
@@ -65,7 +65,7 @@ def opening_complaint(text: str) -> Dict[str, Any]:
 
 def opening_message(tracker: Tracker, intent: str) -> str:
     """The text of the message that opened the form with ``intent``, while nothing has been asked yet, less the
-    courtesy and self-introduction around it (``bot.courtesy``): what it already says is read once, and the answers
+    courtesy and self-introduction around it (``carecore.courtesy``): what it already says is read once, and the answers
     to the form's questions come through the domain's slot mappings."""
     if tracker.get_slot("requested_slot") is not None or latest_intent(tracker) != intent:
         return ""

@@ -2,7 +2,7 @@
 
 Rasa 3.6's ``JiebaTokenizer`` keeps jieba's whitespace as tokens (RasaHQ/rasa#7910), which dilutes the
 features and shifts entity offsets; this subclass drops them. A message's own text also loses the
-courtesy around its request (``bot.courtesy``), so "你好，帮我查一下…，谢谢" means what its core means.
+courtesy around its request (``carecore.courtesy``), so "你好，帮我查一下…，谢谢" means what its core means.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from rasa.nlu.tokenizers.tokenizer import Token
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.courtesy import core_span
+from carecore.courtesy import core_span
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=True)

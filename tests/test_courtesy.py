@@ -1,4 +1,4 @@
-"""What the tokenizer keeps of a message: its request without the courtesy around it (bot/courtesy.py)."""
+"""What the tokenizer keeps of a message: its request without the courtesy around it (carecore/courtesy.py)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import courtesy
-from bot.courtesy import core
+from carecore import courtesy
+from carecore.courtesy import core
 
 
 @pytest.mark.parametrize("text, kept", [

@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 from carecore.texts import detect_language  # noqa: E402
 
 # "{}" is the held-out example. Chinese examples get the Chinese wrappers, English ones the English.
-# The last three of each are not among the words the tokenizer sets aside (bot/courtesy.py): the model
+# The last three of each are not among the words the tokenizer sets aside (carecore/courtesy.py): the model
 # itself must hold on to the intent there.
 WRAPPERS: Dict[str, Tuple[str, ...]] = {
     "zh": ("你好，{}", "您好，{}", "帮我查一下{}", "麻烦帮我看看{}", "请问{}", "{}，谢谢", "{}，谢谢！",
