@@ -202,7 +202,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     p_run.add_argument("--no-rate-limit", action="store_true", help="send as fast as the provider answers")
     p_run.add_argument("--now", type=datetime.fromisoformat, default=None, help=argparse.SUPPRESS)
     p_report = sub.add_parser("report", help="counts per kind and status")
-    p_report.add_argument("--since", type=_day, default=None, metavar="YYYY-MM-DD", help="count sends from this day (default: all)")
+    p_report.add_argument("--since", type=_day, default=None, metavar="YYYY-MM-DD",
+                          help="count sends from this day (default: all)")
     p_report.add_argument("--plot", type=Path, default=None, metavar="PNG",
                           help="also write a chart of sends per day by status")
     sub.add_parser("serve", help="run the scheduler and its HTTP service")

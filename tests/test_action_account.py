@@ -111,8 +111,9 @@ async def test_sla_answer_tells_how_the_months_faults_fared(svc: Services, domai
     assert only(messages)["record"] == ("本月报障4次（按时1次，超时1次，处理中未超时1次，计划维护期间1次）。"
                                         "已补偿500.00元，在下期账单中体现。")
     messages, _ = await run(account.ActionSla(), tracker(slots=VERIFIED_A_EN), domain)
-    assert only(messages)["record"] == ("This month: 4 faults reported (1 within the deadlines, 1 late, 1 still open and "
-                                        "on time, 1 during planned maintenance). Credited 500.00 yuan on the next bill.")
+    assert only(messages)["record"] == (
+        "This month: 4 faults reported (1 within the deadlines, 1 late, 1 still open and on time, 1 during planned "
+        "maintenance). Credited 500.00 yuan on the next bill.")
 
 
 # --- nobody sees another customer's data ------------------------------------------------------
