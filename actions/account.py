@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from datetime import datetime, time, tzinfo
+from datetime import datetime, tzinfo
 from typing import Any, Awaitable, Callable, Dict, List
 
 from rasa_sdk import Tracker
@@ -19,7 +19,7 @@ from actions.common import Identity, verified_action
 from actions.services import Services
 from carecore.deadlines import fault_hours
 from carecore.model import Ticket, month_key
-from carecore.months import after_bill_day, day_of_month, parse_month, shift_month
+from carecore.months import after_bill_day, month_span, parse_month, shift_month
 from carecore.phones import readable
 from carecore.texts import (
     bullet_lines,
@@ -152,8 +152,7 @@ async def answer_sla(svc: Services, tracker: Tracker, dispatcher: CollectingDisp
         lines.append(f"{circuit_line(c, lang)}: {label('sla_class', c.sla_class, lang)}, {terms}" if lang == "en"
                      else f"{circuit_line(c, lang)}：{label('sla_class', c.sla_class, lang)}，{terms}")
     now = svc.clock.now()
-    month = month_key(now)
-    start, end = (datetime.combine(day_of_month(m, 1), time(), svc.clock.tz) for m in (month, shift_month(month, 1)))
+    start, end = month_span(month_key(now), svc.clock.tz)
     faults = [t async for t in svc.db.tickets.opened_between(start, end, [customer.id]) if t.kind == "fault"]
     dispatcher.utter_message(response="utter_sla", lines=bullet_lines(lines or ["-"]),
                              tier=label("tier", contact.tier, lang), record=month_record(faults, now, lang))

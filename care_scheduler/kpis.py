@@ -10,28 +10,19 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date
 from typing import Any, Dict, List, Optional, Set
 
 from care_scheduler.errors import OperationError
 from carecore.clock import Clock, utcnow
 from carecore.kpis import HEADLINE, TARGETS, figures, off_target, total
 from carecore.model import AccountManager, month_key
-from carecore.months import shift_month
+from carecore.months import month_span, shift_month
 from carecore.repository import Database
 
 log = logging.getLogger(__name__)
 KPI_REFRESH_MINUTES = 15
 TREND_MONTHS = 12
-
-
-def month_span(month: str, clock: Clock) -> tuple[datetime, datetime]:
-    """[first instant, first instant of the next month) in the business timezone."""
-    year, number = int(month[:4]), int(month[5:7])
-    start = datetime.combine(date(year, number, 1), time(0), tzinfo=clock.tz)
-    following = shift_month(month, 1)
-    end = datetime.combine(date(int(following[:4]), int(following[5:7]), 1), time(0), tzinfo=clock.tz)
-    return start, end
 
 
 def month_shown(value: Optional[str], clock: Clock) -> str:
@@ -56,7 +47,7 @@ def parse_month_param(value: Optional[str], clock: Clock) -> str:
 
 
 async def recount(db: Database, clock: Clock, month: str) -> None:
-    start, end = month_span(month, clock)
+    start, end = month_span(month, clock.tz)
     counts = await db.kpis.recount(start, end, clock.now())
     await db.kpis.store(month, counts, utcnow())
 

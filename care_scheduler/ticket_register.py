@@ -7,9 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import List, Optional, Sequence
 
-from care_scheduler.kpis import month_span
 from carecore.clock import Clock
 from carecore.model import Ticket
+from carecore.months import month_span
 from carecore.repository import Database
 
 KINDS = ("complaint", "fault")
@@ -28,7 +28,7 @@ async def ticket_register(db: Database, clock: Clock, manager_ids: Optional[Sequ
                           kind: Optional[str] = None) -> List[RegisterRow]:
     """The month's tickets of the accounts of ``manager_ids`` (None: every account), oldest first."""
     ids = await db.customers.ids_for_managers(manager_ids) if manager_ids is not None else None
-    start, end = month_span(month, clock)
+    start, end = month_span(month, clock.tz)
     tickets = [t async for t in db.tickets.opened_between(start, end, ids) if kind is None or t.kind == kind]
     customers = {doc["_id"]: doc async for doc in db.customers.profiles(sorted({t.customer_id for t in tickets}))}
     now, rows = clock.now(), []

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import calendar
 import re
-from datetime import date, timedelta
-from typing import Optional
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Optional, Tuple
 
 from carecore.model import month_key
 
@@ -36,6 +36,12 @@ def day_of_month(month: str, day: int) -> date:
     """Day ``day`` of ``month``, or its last day when the month is shorter (bill day 31 in April)."""
     year, mon = (int(part) for part in month.split("-"))
     return date(year, mon, min(day, calendar.monthrange(year, mon)[1]))
+
+
+def month_span(month: str, tz: tzinfo) -> Tuple[datetime, datetime]:
+    """[first instant, first instant of the next month) of ``month`` in the timezone ``tz``."""
+    return (datetime.combine(day_of_month(month, 1), time(0), tzinfo=tz),
+            datetime.combine(day_of_month(shift_month(month, 1), 1), time(0), tzinfo=tz))
 
 
 def after_bill_day(month: str, bill_day: int, days: int) -> date:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from carecore.months import after_bill_day, parse_month
+from carecore.months import after_bill_day, month_span, parse_month
 
 
 @pytest.mark.parametrize(("text", "today", "expected"), [
@@ -39,3 +40,12 @@ def test_parse_month(text, today, expected) -> None:
 ])
 def test_a_bill_is_due_days_after_the_next_months_bill_day(month: str, bill_day: int, days: int, due: date) -> None:
     assert after_bill_day(month, bill_day, days) == due
+
+
+@pytest.mark.parametrize("month, start, end", [
+    ("2026-12", datetime(2026, 11, 30, 16, 0), datetime(2026, 12, 31, 16, 0)),  # into the next year
+    ("2028-02", datetime(2028, 1, 31, 16, 0), datetime(2028, 2, 29, 16, 0)),  # a leap February
+])
+def test_a_month_spans_its_days_in_the_business_timezone(month: str, start: datetime, end: datetime) -> None:
+    span = month_span(month, ZoneInfo("Asia/Shanghai"))
+    assert span == (start.replace(tzinfo=timezone.utc), end.replace(tzinfo=timezone.utc))
