@@ -111,6 +111,9 @@ def _previous_bot_action(tracker: Tracker) -> Optional[str]:
     return None
 
 
+REPHRASE = ("utter_ask_rephrase", "utter_answer_the_question")
+
+
 class ActionHandleFallback(Action):
     """First miss: ask to rephrase. Second miss in a row: a person takes over."""
 
@@ -120,8 +123,10 @@ class ActionHandleFallback(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[Dict[str, Any]]:
         svc = await services()
         await count_in_session(svc, tracker, fallbacks=1)
-        if _previous_bot_action(tracker) != "utter_ask_rephrase":
-            dispatcher.utter_message(response="utter_ask_rephrase")
+        if _previous_bot_action(tracker) not in REPHRASE:
+            # inside a form the examples of questions would mislead: the question asked is still open
+            dispatcher.utter_message(response="utter_answer_the_question" if tracker.active_loop_name
+                                     else "utter_ask_rephrase")
             return _forgotten(tracker)
         dispatcher.utter_message(response="utter_fallback_escalate")
         try:

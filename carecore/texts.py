@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, List, Optional
 from zoneinfo import ZoneInfo
 
 from carecore.phones import readable
@@ -125,19 +125,25 @@ def label(kind: str, value: str, lang: str) -> str:
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+# A token with a digit in it is an identifier or a figure (KA0000007, HB-DDN-0000047-2, 155M), in no language.
+_IDENTIFIER = re.compile(r"[A-Za-z0-9-]*[0-9][A-Za-z0-9-]*")
+
+
+def _english_words(text: str) -> List[str]:
+    return _LATIN_WORD.findall(_IDENTIFIER.sub(" ", text))
 
 
 def detect_language(text: Optional[str]) -> Optional[str]:
     """zh if the message has Chinese characters (mixed messages too), en if it has English words.
 
-    None for messages with neither (a code, a number, an id): those keep the
+    None for messages with neither (a code, a number, a customer or circuit id): those keep the
     conversation's current language.
     """
     if not text:
         return None
     if _CJK.search(text):
         return "zh"
-    if _LATIN_WORD.search(text):
+    if _english_words(text):
         return "en"
     return None
 
@@ -145,7 +151,7 @@ def detect_language(text: Optional[str]) -> Optional[str]:
 def written_in_chinese(text: str) -> bool:
     """Whether an outgoing text is a Chinese message: more Chinese characters than English words, so that an English
     reply naming a manager (蔡然远) stays English, and a Chinese one quoting circuit ids stays Chinese."""
-    return len(_CJK.findall(text)) > len(_LATIN_WORD.findall(text))
+    return len(_CJK.findall(text)) > len(_english_words(text))
 
 
 def reply_language(text: Optional[str], profile_language: Optional[str], current: Optional[str]) -> Optional[str]:
@@ -153,7 +159,7 @@ def reply_language(text: Optional[str], profile_language: Optional[str], current
     in, whatever the profile says. A message in neither script (a code, a number) keeps it, and so does a
     lone English word ("OK", "SLA") from a contact who prefers Chinese, since Chinese writers use those too."""
     wanted = detect_language(text)
-    if wanted == "en" and profile_language == "zh" and len(_LATIN_WORD.findall(text or "")) < 2:
+    if wanted == "en" and profile_language == "zh" and len(_english_words(text or "")) < 2:
         return None
     return wanted if wanted and wanted != current else None
 

@@ -34,6 +34,16 @@ TEST_FROM = "+8610690000"
 TEST_SERVICE = "MG" + "2" * 32
 
 @pytest.fixture(scope="session")
+def agent() -> Any:
+    """The trained model (``make train``, which ``make test`` runs first), loaded once: it takes seconds."""
+    from rasa.core.agent import Agent  # TensorFlow: imported only by the tests that need a model
+
+    model = Path(__file__).resolve().parents[1] / "models" / "keycare.tar.gz"
+    assert model.exists(), "no trained model: run `make train` (make test does)"
+    return Agent.load(str(model))
+
+
+@pytest.fixture(scope="session")
 def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     mongo = EmbeddedMongo(tmp_path_factory.mktemp("mongod") / "data", free_port(), cache_size_gb=0.25,
                           close_idle_files_s=15)  # a database per test: dropped ones must not hold files

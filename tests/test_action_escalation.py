@@ -61,3 +61,15 @@ async def test_second_fallback_in_a_row_hands_over(svc: Services, domain, emulat
     assert any(e["event"] == "pause" for e in events)
     stored = await svc.db.escalations.open_for_sender("chat-user-1")
     assert stored is not None and stored.reason == "fallback"
+
+
+async def test_a_miss_inside_a_form_points_back_to_its_question(svc: Services, domain) -> None:
+    t = tracker(text="KA0000007", active_loop="verification_form")
+    messages, events = await run(escalation.ActionHandleFallback(), t, domain)
+    assert only(messages)["response"] == "utter_answer_the_question" and events[0]["event"] == "rewind"
+    earlier = [{"event": "user", "text": "KA0000007"},
+               {"event": "bot", "text": "…", "metadata": {"utter_action": "utter_answer_the_question"}},
+               {"event": "rewind"}]
+    t = tracker(text="KA0000007?", events=earlier, active_loop="verification_form")
+    messages, _ = await run(escalation.ActionHandleFallback(), t, domain)
+    assert [m["response"] for m in messages] == ["utter_fallback_escalate", "utter_escalation_unverified"]

@@ -69,6 +69,9 @@ async def test_a_chat_counts_for_group_until_verified(svc: Services, emulator) -
     ({"language": "zh"}, "what's my bill", "en"),
     ({"language": "en"}, "我们的专线又down了", "zh"),
     ({"language": "en"}, "123456", None),  # a code keeps the language
+    ({"language": "zh"}, "KA0000007", None),  # and so do ids
+    ({"language": "zh"}, "HB-DDN-0000047-2", None),
+    ({"language": "zh"}, "KA0000007 bill", "en"),
     ({"language": "zh", "profile_language": "zh"}, "OK", None),  # a lone English word, from a Chinese writer
     ({"language": "zh", "profile_language": "zh"}, "who is my manager", "en"),  # the message, not the profile
     ({"language": "en", "profile_language": "en"}, "你好", "zh"),

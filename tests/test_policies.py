@@ -26,7 +26,6 @@ from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from bot import policies, rasa_compat
 
 ROOT = Path(__file__).resolve().parents[1]
-MODEL = ROOT / "models" / "keycare.tar.gz"
 STORY_FILES = [ROOT / "tests" / "test_stories.yml", ROOT / "data" / "stories.yml", ROOT / "data" / "rules.yml"]
 
 
@@ -35,12 +34,6 @@ def skipping() -> Iterator[None]:
     rasa_compat.install("ted_skip")
     yield
     rasa_compat.uninstall()
-
-
-@pytest.fixture(scope="module")
-def agent() -> Agent:
-    assert MODEL.exists(), "no trained model: run `make train` (make test does)"
-    return Agent.load(str(MODEL))
 
 
 def _prefixes(tracker: DialogueStateTracker) -> Iterator[List[Event]]:
