@@ -1,16 +1,28 @@
-"""What a channel says when the assistant cannot answer right now (MongoDB or the action server away)."""
+"""What a channel says when the assistant does not answer: MongoDB or the action server away, or a person
+(the account manager) has the conversation."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Optional
 
-from carecore.texts import detect_language
+from carecore.clock import Clock, as_stored
+from carecore.phones import readable
+from carecore.repository import Database
+from carecore.texts import detect_language, fmt_time
 
 TRY_AGAIN = {
     "zh": "抱歉，系统暂时繁忙，请稍后再发一次。紧急故障请直接联系您的客户经理。",
     "en": "Sorry, we cannot answer right now. Please send your message again in a minute; "
           "for an urgent fault, call your account manager.",
 }
+WAITING = {
+    "zh": "您的消息已收到，客户经理{manager}将在{contact_by}前与您联系。紧急情况请直接致电{mobile}。",
+    "en": "We have your message. Your account manager {manager} will contact you by {contact_by}. "
+          "If it is urgent, call {mobile}.",
+}
+# How often a customer writing to a paused conversation hears that a person has it: once, not at every message.
+WAITING_NOTICE_EVERY = timedelta(hours=1)
 
 
 def reply_language(text: Optional[str]) -> str:
@@ -20,3 +32,22 @@ def reply_language(text: Optional[str]) -> str:
 
 def try_again(text: Optional[str]) -> str:
     return TRY_AGAIN[reply_language(text)]
+
+
+async def waiting_notice(db: Database, sender_id: str, text: Optional[str], clock: Clock) -> Optional[str]:
+    """For a message the assistant left unanswered because its conversation waits for the account manager
+    (an open escalation pauses it): who will call and by when, at most once per ``WAITING_NOTICE_EVERY``.
+
+    Without it the customer's further messages, an outage among them, meet silence until the call.
+    """
+    escalation = await db.escalations.open_for_sender(sender_id)
+    if escalation is None:
+        return None
+    if not await db.escalations.claim_waiting_notice(escalation.id, as_stored(clock.now()), WAITING_NOTICE_EVERY):
+        return None
+    manager = await db.managers.get(escalation.manager_id)
+    if manager is None:
+        return None
+    lang = reply_language(text)
+    return WAITING[lang].format(manager=manager.name, contact_by=fmt_time(escalation.contact_by, lang, clock.tz),
+                                mobile=readable(manager.mobile, lang))

@@ -24,11 +24,13 @@ from socketio.exceptions import ConnectionRefusedError
 
 from bot import chat_page
 from bot.chat_sessions import ChatSession, ChatTokens, TokenRefused, tokens_for
-from bot.fallback import reply_language, try_again
+from bot.fallback import reply_language, try_again, waiting_notice
+from bot.product_db import database
 from bot.tracker_store import ConversationStoreUnavailable
 from bot.webhooks import MAX_MESSAGE_CHARS, chat_message_problem
 from carecore.clock import Clock, SystemClock
 from carecore.config import Settings, get_settings
+from carecore.repository import Database
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,16 @@ class ChatSocketBlueprint(SocketBlueprint):
         chat_page.add_routes(app)
 
 
+class _NotedOutput(SocketIOOutput):
+    """Rasa's socket.io output, noting whether the turn said anything (a paused conversation says nothing)."""
+
+    said = False
+
+    async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
+        self.said = True
+        await super().send_response(recipient_id, message)
+
+
 class GuardedSocketIOInput(SocketIOInput):
     @classmethod
     def name(cls) -> str:
@@ -61,9 +73,10 @@ class GuardedSocketIOInput(SocketIOInput):
                    credentials.get("jwt_key"), credentials.get("jwt_method", "HS256"))
 
     def __init__(self, *args: Any, settings: Optional[Settings] = None, clock: Optional[Clock] = None,
-                 **kwargs: Any) -> None:
+                 db: Optional[Database] = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.settings = settings or get_settings()
+        self.db = db
         self.tokens: ChatTokens = tokens_for(self.jwt_key, self.settings)
         if self.jwt_algorithm != "HS256":
             raise RuntimeError("the socket.io channel's jwt_method must be HS256, as the session endpoint signs")
@@ -116,10 +129,15 @@ class GuardedSocketIOInput(SocketIOInput):
                     await sio.emit(self.bot_message_evt, {"text": TOO_LONG[reply_language(text)]}, room=sid,
                                    namespace=self.namespace)
                 return
-            output = SocketIOOutput(sio, self.bot_message_evt)
+            output = _NotedOutput(sio, self.bot_message_evt)
             message = UserMessage(text, output, session.conversation_id, input_channel=self.name())
             try:
                 await on_new_message(message)
+                if not output.said:
+                    notice = await waiting_notice(self.db or database(self.settings), session.conversation_id,
+                                                  text, self.clock)
+                    if notice:
+                        await output.send_text_message(session.conversation_id, notice)
             except (Exception, ConversationStoreUnavailable):  # whatever failed, the customer hears something useful
                 log.exception("message from a socket.io client could not be processed; answered with a retry notice")
                 await output.send_text_message(session.conversation_id, try_again(text))

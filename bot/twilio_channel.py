@@ -16,10 +16,11 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.fallback import try_again
+from bot.fallback import try_again, waiting_notice
 from bot.product_db import database
 from bot.tracker_store import ConversationStoreUnavailable
 from bot.webhooks import MAX_BODY_BYTES, MAX_MESSAGE_CHARS, webhook_blueprint
+from carecore.clock import Clock, SystemClock
 from carecore.config import Settings, get_settings
 from carecore.identity import sms_sender_id
 from carecore.phones import InvalidPhoneNumber, mask, to_e164
@@ -48,10 +49,15 @@ class TwilioSmsInput(InputChannel):
         return cls(webhook_url=credentials.get("webhook_url") or None)
 
     def __init__(self, webhook_url: Optional[str] = None, settings: Optional[Settings] = None,
-                 gateway: Optional[SmsGateway] = None) -> None:
+                 gateway: Optional[SmsGateway] = None, clock: Optional[Clock] = None) -> None:
         self._settings = settings
         self._webhook_url = webhook_url
         self._gateway = gateway
+        self._clock = clock
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock or SystemClock(self.settings.timezone)
 
     @property
     def settings(self) -> Settings:
@@ -95,6 +101,10 @@ class TwilioSmsInput(InputChannel):
             collector = CollectingOutputChannel()
             await on_new_message(UserMessage(text.strip()[:MAX_MESSAGE_CHARS], collector, sender_id, input_channel=self.name(),
                                              metadata={"message_sid": message_sid}))
+            if not collector.messages:
+                notice = await waiting_notice(gateway.db, sender_id, text, self.clock)
+                if notice:
+                    await collector.send_text_message(sender_id, notice)
         except (Exception, ConversationStoreUnavailable):  # MongoDB or the action server away: still an answer
             log.exception("SMS from %s could not be processed; answered with a retry notice", mask(phone))
             # Inline TwiML needs no database: the gateway's records are what is unavailable.

@@ -1,7 +1,7 @@
 """One chat channel's blueprint on a throwaway Sanic server, with a stand-in for the assistant.
 
-The stand-in answers "好的" to every message and records it, or raises as the
-assistant does when MongoDB is away, so channel tests see exactly what reached it.
+The stand-in answers "好的" to every message and records it, says nothing as the assistant does in a
+paused conversation, or raises as it does when MongoDB is away, so channel tests see exactly what reached it.
 """
 
 from __future__ import annotations
@@ -22,12 +22,14 @@ class StandInBot:
     base_url: str
     received: List[UserMessage] = field(default_factory=list)
     failing: bool = False
+    paused: bool = False
 
     async def on_new_message(self, message: UserMessage) -> None:
         if self.failing:
             raise ConnectionError("MongoDB is away")
         self.received.append(message)
-        await message.output_channel.send_text_message(message.sender_id, "好的")
+        if not self.paused:
+            await message.output_channel.send_text_message(message.sender_id, "好的")
 
 
 @asynccontextmanager

@@ -389,3 +389,15 @@ async def test_records_that_carry_a_promise_wait_for_a_majority(db: Database) ->
                 if isinstance(repo, Repository)}
     assert {name for name, concern in concerns.items() if concern.get("w") == "majority"} == durable
     assert concerns["sends"] == {"w": "majority", "wtimeout": 10_000}
+
+
+async def test_a_waiting_notice_is_claimed_once_an_hour(db) -> None:
+    now = datetime(2026, 12, 5, 14, 52, tzinfo=timezone.utc)
+    await db.escalations.create({
+        "_id": "ES-20261205-0001", "customer_id": "KA0000001", "contact_id": "0000001-01", "manager_id": "AM-CZJ01",
+        "sender_id": "chat:alice", "reason": "request_human", "summary": "-", "contact_by": now, "created_at": now,
+        "updated_at": now})
+    hour = timedelta(hours=1)
+    claims = [await db.escalations.claim_waiting_notice("ES-20261205-0001", now + timedelta(minutes=m), hour)
+              for m in (0, 0, 59, 60, 61)]
+    assert claims == [True, False, False, True, False]

@@ -141,6 +141,23 @@ async def test_a_failure_inside_the_bot_gets_a_retry_notice_in_the_message_langu
     assert en == [{"recipient_id": opened["session_id"], "text": TRY_AGAIN["en"]}]
 
 
+async def test_a_message_to_a_conversation_waiting_for_its_manager_is_acknowledged(rest: Rest, db: Database) -> None:
+    rest.bot.paused = True
+    opened = await rest.session()
+    for manager in factories.MANAGERS:
+        await db.managers.insert(manager)
+    now = rest.clock.now()
+    await db.escalations.create({
+        "_id": "ES-20261205-0001", "customer_id": "KA0000001", "contact_id": "0000001-02", "manager_id": "AM-CZJ01",
+        "sender_id": opened["session_id"], "reason": "request_human", "summary": "talk to a human",
+        "contact_by": now + timedelta(hours=2), "created_at": now, "updated_at": now})
+    first = await (await rest.say(opened["token"], {"message": "are you there?"})).json()
+    assert [m["text"] for m in first] == [
+        f"We have your message. Your account manager 林海燕 will contact you by {(now + timedelta(hours=2)):%d %b %H:%M}. "
+        "If it is urgent, call +86 139 2000 0001."]
+    assert await (await rest.say(opened["token"], {"message": "hello?"})).json() == []  # once an hour
+
+
 async def test_a_portal_token_opens_a_conversation_bound_to_its_contact(portal_rest: Rest) -> None:
     opened = await portal_rest.session({"portal_token": chat_tokens.portal_token("+8613800138000")})
     assert opened["verified"] is True

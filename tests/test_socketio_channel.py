@@ -11,16 +11,17 @@ import socketio
 
 from bot.fallback import TRY_AGAIN
 from bot.socketio_channel import REFUSED_EVENT, TOO_LONG, GuardedSocketIOInput
-from tests import chat_tokens
+from carecore.repository import Database
+from tests import chat_tokens, factories
 from tests.channel_server import StandInBot, serve_channel
 
 SMS_ID = "sms:+8613800138000:0123456789abcdef01234567"
 
 
 @pytest.fixture
-async def sio_server() -> AsyncIterator[Tuple[GuardedSocketIOInput, StandInBot]]:
+async def sio_server(db: Database) -> AsyncIterator[Tuple[GuardedSocketIOInput, StandInBot]]:
     channel = GuardedSocketIOInput("user_uttered", "bot_uttered", jwt_key=chat_tokens.KEY,
-                                   settings=chat_tokens.settings(), clock=chat_tokens.clock())
+                                   settings=chat_tokens.settings(), clock=chat_tokens.clock(), db=db)
     async with serve_channel(channel) as bot:
         yield channel, bot
 
@@ -140,3 +141,20 @@ async def test_a_failure_inside_the_bot_gets_a_retry_notice(sio_server, client: 
     session_id = await client.session(bot.base_url, token_for(channel))
     await client.sio.emit("user_uttered", {"message": "what was our bill last month", "session_id": session_id})
     assert await client.next() == ("bot_uttered", {"text": TRY_AGAIN["en"]})
+
+
+async def test_a_message_to_a_conversation_waiting_for_its_manager_is_acknowledged(sio_server, client: Client,
+                                                                                   db: Database) -> None:
+    channel, bot = sio_server
+    bot.paused = True
+    for manager in factories.MANAGERS:
+        await db.managers.insert(manager)
+    now = channel.clock.now()
+    await db.escalations.create({
+        "_id": "ES-20261205-0001", "customer_id": "KA0000001", "contact_id": "0000001-01", "manager_id": "AM-CZJ01",
+        "sender_id": "chat:alice", "reason": "request_human", "summary": "转人工",
+        "contact_by": now + timedelta(hours=2), "created_at": now, "updated_at": now})
+    session_id = await client.session(bot.base_url, token_for(channel))
+    await client.sio.emit("user_uttered", {"message": "在吗", "session_id": session_id})
+    event, said = await client.next()
+    assert event == "bot_uttered" and said["text"].startswith("您的消息已收到，客户经理林海燕将在")

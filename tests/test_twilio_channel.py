@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta, timezone
+from typing import AsyncIterator, Awaitable, Callable, Optional
 
 import aiohttp
 import pytest
@@ -11,21 +13,39 @@ from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
 from bot.twilio_channel import WEBHOOK_PATH, TwilioSmsInput
+from carecore.clock import FixedClock
 from carecore.config import Settings
 from carecore.identity import sms_sender_id
+from carecore.repository import Database
 from carecore.sms import signature
 from carecore.sms.gateway import SmsGateway
 from localrun.mongod import free_port
+from tests import factories
 
 SECRET = "channel-secret"
 
 
-@pytest.fixture
-async def channel_app(gateway: SmsGateway, auth_token: str) -> AsyncIterator[tuple[str, str, list]]:
+@asynccontextmanager
+async def serving(gateway: SmsGateway, auth_token: str, on_new_message: Callable[[UserMessage], Awaitable[None]],
+                  clock: Optional[FixedClock] = None) -> AsyncIterator[str]:
+    """The channel on a free port, answering with ``on_new_message``; yields the webhook's URL."""
     port = free_port()
     public = f"http://127.0.0.1:{port}"
     settings = Settings(twilio_auth_token=auth_token, bot_public_url=public, sender_id_secret=SECRET)
-    channel = TwilioSmsInput(settings=settings, gateway=gateway)
+    channel = TwilioSmsInput(settings=settings, gateway=gateway, clock=clock)
+    Sanic.test_mode = True
+    app = Sanic(f"twilio_sms_{uuid.uuid4().hex[:8]}")
+    app.blueprint(channel.blueprint(on_new_message), url_prefix="/webhooks/twilio_sms")
+    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
+    await server.startup()
+    try:
+        yield public + WEBHOOK_PATH
+    finally:
+        await server.close()
+
+
+@pytest.fixture
+async def channel_app(gateway: SmsGateway, auth_token: str) -> AsyncIterator[tuple[str, str, list]]:
     received: list[UserMessage] = []
 
     async def on_new_message(message: UserMessage) -> None:
@@ -33,13 +53,8 @@ async def channel_app(gateway: SmsGateway, auth_token: str) -> AsyncIterator[tup
         await message.output_channel.send_text_message(message.sender_id, "您好，已收到您的消息。")
         await message.output_channel.send_text_message(message.sender_id, "Second part")
 
-    Sanic.test_mode = True
-    app = Sanic(f"twilio_sms_{uuid.uuid4().hex[:8]}")
-    app.blueprint(channel.blueprint(on_new_message), url_prefix="/webhooks/twilio_sms")
-    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
-    await server.startup()
-    yield public + WEBHOOK_PATH, auth_token, received
-    await server.close()
+    async with serving(gateway, auth_token, on_new_message) as url:
+        yield url, auth_token, received
 
 
 def signed(token: str, url: str, params: dict) -> dict:
@@ -110,26 +125,13 @@ async def test_oversized_body_gets_413(channel_app) -> None:
 async def test_a_failure_inside_the_bot_is_answered_inline_without_the_database(gateway: SmsGateway, auth_token: str,
                                                                                 emulator) -> None:
     emu, _ = emulator
-    port = free_port()
-    public = f"http://127.0.0.1:{port}"
-    channel = TwilioSmsInput(settings=Settings(twilio_auth_token=auth_token, bot_public_url=public,
-                                               sender_id_secret=SECRET), gateway=gateway)
 
     async def on_new_message(message: UserMessage) -> None:
         raise ConnectionError("MongoDB is away")
 
-    Sanic.test_mode = True
-    app = Sanic(f"twilio_sms_fail_{uuid.uuid4().hex[:8]}")
-    app.blueprint(channel.blueprint(on_new_message), url_prefix="/webhooks/twilio_sms")
-    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
-    await server.startup()
-    try:
-        url = public + WEBHOOK_PATH
-        async with aiohttp.ClientSession() as http:
-            resp = await http.post(url, data=INBOUND, headers=signed(auth_token, url, INBOUND))
-            text = await resp.text()
-    finally:
-        await server.close()
+    async with serving(gateway, auth_token, on_new_message) as url, aiohttp.ClientSession() as http:
+        resp = await http.post(url, data=INBOUND, headers=signed(auth_token, url, INBOUND))
+        text = await resp.text()
     assert resp.status == 200
     assert "<Message>【中国电信】抱歉，系统暂时繁忙" in text and text.endswith("</Message></Response>")
     assert emu.stats.create_requests == 0  # TwiML answers inline: nothing through the gateway
@@ -142,3 +144,27 @@ def test_replies_carry_the_signature_once_and_no_other_brackets() -> None:
     chased = "I've chased FT-20261205-0008 with your account manager 蔡然远, who will follow up as soon as possible."
     assert channel._signed(chased) == chased
     assert channel._signed("电路SH-155M-0000001-1状态正常").startswith("【中国电信】")
+
+
+async def test_a_message_to_a_conversation_waiting_for_its_manager_is_acknowledged_once(
+        gateway: SmsGateway, db: Database, auth_token: str, emulator) -> None:
+    emu, _ = emulator
+    now = datetime(2026, 12, 5, 14, 52, tzinfo=timezone.utc)  # Saturday 22:52 in Shanghai
+    for manager in factories.MANAGERS:
+        await db.managers.insert(manager)
+    await db.escalations.create({
+        "_id": "ES-20261205-0001", "customer_id": "KA0000001", "contact_id": "0000001-01", "manager_id": "AM-CZJ01",
+        "sender_id": sms_sender_id("+8613800138000", SECRET), "reason": "request_human", "summary": "转人工",
+        "contact_by": datetime(2026, 12, 7, 1, 30, tzinfo=timezone.utc), "created_at": now, "updated_at": now})
+
+    async def paused(message: UserMessage) -> None:  # Rasa says nothing in a paused conversation
+        pass
+
+    clock = FixedClock(now)
+    async with serving(gateway, auth_token, paused, clock) as url, aiohttp.ClientSession() as http:
+        for sid, minutes in (("SMw1", 0), ("SMw2", 5)):
+            clock.set(now + timedelta(minutes=minutes))
+            inbound = {**INBOUND, "MessageSid": sid, "Body": "我要投诉"}
+            assert (await http.post(url, data=inbound, headers=signed(auth_token, url, inbound))).status == 200
+    bodies = [m["body"] for m in emu.messages.values() if m["to"] == "+8613800138000"]
+    assert bodies == ["【中国电信】您的消息已收到，客户经理林海燕将在12月7日09:30前与您联系。紧急情况请直接致电139 2000 0001。"]

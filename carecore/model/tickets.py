@@ -170,3 +170,4 @@ class Escalation(Model):
     contact_by: datetime
     created_at: datetime
     updated_at: datetime
+    waiting_notice_at: Optional[datetime] = None  # last told, writing meanwhile, that the manager has it

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Dict, List, Optional, Sequence
 
 from carecore.clock import utcnow
@@ -46,3 +46,11 @@ class EscalationRepository(RecordRepository[Escalation]):
             {"_id": escalation_id}, {"$set": {"status": status.value, "updated_at": utcnow()}}
         )
         return result.matched_count == 1
+
+    async def claim_waiting_notice(self, escalation_id: str, now: datetime, every: timedelta) -> bool:
+        """Whether the customer may be told again that their conversation waits for the manager: once per
+        ``every``, also when two of their messages arrive together."""
+        result = await self._col.update_one(
+            {"_id": escalation_id, "$or": [{"waiting_notice_at": None}, {"waiting_notice_at": {"$lte": now - every}}]},
+            {"$set": {"waiting_notice_at": now}})
+        return result.modified_count == 1
