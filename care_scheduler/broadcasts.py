@@ -91,8 +91,8 @@ async def plan_broadcast(ctx: PlanContext, broadcast: Broadcast) -> AsyncIterato
             plan = Planned.to_contact(f"bn:{broadcast.id}:{contact.contact_id}", KIND, customer, contact)
             english = contact.language == "en" and broadcast.text_en
             plan.language = "en" if english else "zh"
-            values: Dict[str, str] = {"text": (broadcast.text_en if english else broadcast.text_zh) or "",
-                                      "opt_out_url": ctx.link("opt_out", contact.contact_id) if promotion else ""}
+            values: Dict[str, Any] = {"text": (broadcast.text_en if english else broadcast.text_zh) or "",
+                                      **(ctx.opt_out(contact) if promotion else {"opt_out_url": ""})}
             render_into(plan, ctx, "broadcast", values)
             if promotion and contact.sms_opt_out:
                 plan.suppressed_reason = "opted_out"

@@ -48,7 +48,7 @@ def _greeting(ctx: PlanContext, kind: str, template: str, customer: Customer, co
     if customer.id in ctx.open_complaints and promo:
         promo = ""
         plan.notes.append("promo withheld: open complaint")
-    render_into(plan, ctx, template, {**values, "promo": promo, "opt_out_url": ctx.link("opt_out", contact.contact_id)})
+    render_into(plan, ctx, template, {**values, "promo": promo, **ctx.opt_out(contact)})
     if contact.sms_opt_out:
         plan.suppressed_reason = "opted_out"
     return plan
@@ -126,7 +126,7 @@ async def plan_usage(ctx: PlanContext, gaps: Optional[UsageGaps] = None) -> Asyn
             "voice_minutes": f"{usage.voice_minutes:,}", "data_gb": f"{usage.data_mb / 1024:,.1f}",
             "sms_count": f"{usage.sms_count:,}", "amount": yuan(usage.amount_fen), "change": change,
             "manager_name": ctx.manager_values(customer, lang)["manager_name"],
-            "tier": label("tier", contact.tier, lang), "opt_out_url": ctx.link("opt_out", contact.contact_id),
+            "tier": label("tier", contact.tier, lang), **ctx.opt_out(contact),
         }
         plan = Planned.to_contact(f"usage:{customer.id}:{month}", "usage", customer, contact)
         render_into(plan, ctx, "usage", values)

@@ -22,6 +22,7 @@ from carecore.model import UNFINISHED_VALUES, AccountManager, Contact, Customer,
 from carecore.phones import readable
 from carecore.repository import Database
 from carecore.sms.message import Sms
+from carecore.surveys import replies_reach_us
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,11 @@ class PlanContext:
     def link(self, purpose: Purpose, subject: str) -> str:
         """A signed survey or opt-out link (``carecore.links``), counted from the end of the planned day."""
         return self.links.url(purpose, subject, self.day_ends)
+
+    def opt_out(self, contact: Contact) -> Dict[str, Any]:
+        """How a marketing-like message says to opt out: by the signed link, and by replying only where a reply
+        reaches us (Twilio has no two-way SMS with +86 numbers: a "T" sent back would go nowhere)."""
+        return {"opt_out_url": self.link("opt_out", contact.contact_id), "reply": replies_reach_us(contact.mobile)}
 
     async def case_contact(self, case: str, customer_id: str,
                            contact_id: Optional[str]) -> Optional[Tuple[Customer, Contact]]:

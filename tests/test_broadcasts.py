@@ -49,7 +49,7 @@ async def test_a_promotion_spares_the_opted_out_and_the_unhappy_and_goes_once(
         "opted_out": 1, "open_complaint": 1}
     [message] = emu.messages.values()
     assert message["to"] == "+8613900139000" and message["body"].startswith(
-        "1G leased lines now 20% off the first year. Reply STOP or open http")
+        "1G leased lines now 20% off the first year. Open http")
     done = await db.broadcasts.get("BN-20261205-0001")
     assert done.status == "planned" and done.planned_count == 3
     assert (await run(db, gateway).run("broadcast")).planned == 0

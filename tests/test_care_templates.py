@@ -9,13 +9,20 @@ from care_scheduler.templates import TemplateError, render
 SIG = "【中国电信】"
 OPT_OUT = "https://care.example.cn/u/0000001-01.tmq9k1s.AbCdEfGhIjKlMnOp"
 BASE = {"contact_name": "王伟", "region": "浙江", "company_name": "杭州华信物流有限公司", "promo": "", "belated": False,
-        "opt_out_url": OPT_OUT}
+        "opt_out_url": OPT_OUT, "reply": True}
 
 
 def test_zh_greeting_starts_with_signature_and_ends_with_opt_out() -> None:
     out = render("birthday", "zh", signature=SIG, **BASE)
     assert out.text.startswith(SIG) and out.text.endswith(f"回T或点 {OPT_OUT} 退订")
     assert out.encoding == "UCS-2" and out.segments == 2 and out.warnings == []  # the link costs a segment
+
+
+def test_a_reader_whose_replies_cannot_reach_us_is_not_told_to_reply() -> None:
+    zh = render("birthday", "zh", signature=SIG, **{**BASE, "reply": False})
+    en = render("birthday", "en", signature=SIG, **{**BASE, "contact_name": "David Chen", "reply": False})
+    assert zh.text.endswith(f"！点 {OPT_OUT} 退订") and "回T" not in zh.text
+    assert en.text.endswith(f" Open {OPT_OUT} to opt out") and "Reply" not in en.text
 
 
 @pytest.mark.parametrize("template", ["birthday", "birthday_personal"])
