@@ -36,8 +36,9 @@ _OPENERS = [
     # "this is Jennifer Wang from Acme,"); verification reads a mobile from the message's entity
     rf"(?:我是|我的(?:手机)?号码?是|手机号?码?是?|本人|this is|i'?m|i am|my (?:mobile|phone|number)(?: number)? is)?"
     rf"\s*{_MOBILE}(?=[\s，,。.:：;；!！])",
-    r"我是(?![^，,。!！]*?(?:来|想|要|说|投诉|报|问|查|找|不|没|吗|吧|呢|什么|哪|谁))[^，,。.!！?？\s]{1,20}(?=[，,。!！])",
-    r"(?:this is|i'?m|i am|my name is) (?-i:[A-Z][a-z'-]+(?: [A-Z][a-z'-]+){0,2})(?: from [^,.!?]{1,40})?(?=[,.!;:])",
+    # at the end too: "您好，我是物业公司的钱芳" is all courtesy, so it keeps all its words and greets
+    r"我是(?![^，,。!！]*?(?:来|想|要|说|投诉|报|问|查|找|不|没|吗|吧|呢|什么|哪|谁|还是))[^，,。.!！?？\s]{1,20}(?=[，,。!！]|$)",
+    r"(?:this is|i'?m|i am|my name is) (?-i:[A-Z][a-z'-]+(?: [A-Z][a-z'-]+){0,2})(?: from [^,.!?]{1,40})?(?=[,.!;:]|$)",
     r"(?:hi|hello|hey|hiya|howdy|greetings|good (?:morning|afternoon|evening|day))(?: there| team| all| guys)?\b",
     r"(?:excuse me|sorry to bother you|quick question|please|pls)\b",
     r"(?:could|can|would) you(?: please)?(?: (?:tell me|let me know|check|look up|check on|help me check))?\b",

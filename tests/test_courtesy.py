@@ -24,7 +24,7 @@ def test_a_wrapped_request_keeps_its_core(text: str, kept: str) -> None:
 
 @pytest.mark.parametrize("text", [
     "你好", "你好，请问在吗", "早上好呀", "谢谢", "非常感谢", "太好了，谢谢", "麻烦你了，谢谢", "hi", "great, thanks",
-    "ok thanks", "got it, thanks",
+    "ok thanks", "got it, thanks", "您好，我是物业公司的钱芳", "Hi, I'm Mark Li", "hello, this is Sarah from Acme",
 ])
 def test_a_social_message_keeps_all_its_words(text: str) -> None:
     assert core(text) == text
@@ -46,6 +46,7 @@ def test_words_that_only_begin_like_courtesy_stay(text: str) -> None:
     # what only begins like one: a request, a question, a word that is no name, a number asked about
     ("我是来投诉的，你们太慢了", "我是来投诉的，你们太慢了"),
     ("我是VIP吗，查一下", "我是VIP吗，查一下"),
+    ("您好，我是钻石卡还是金卡", "我是钻石卡还是金卡"),
     ("I'm having trouble, the line is down", "I'm having trouble, the line is down"),
     ("this is unacceptable, i want to complain", "this is unacceptable, i want to complain"),
     ("专线断了，我的号码是13800000010", "专线断了，我的号码是13800000010"),
