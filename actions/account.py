@@ -16,6 +16,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import Identity, verified_action
+from actions.message_reading import BILL_DATE_QUESTION, last_said
 from actions.services import Services
 from carecore.deadlines import fault_hours
 from carecore.model import Ticket, month_key
@@ -69,9 +70,11 @@ async def answer_account_manager(svc: Services, tracker: Tracker, dispatcher: Co
 async def answer_usage(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher,
                        who: Identity, lang: str) -> List[Dict[str, Any]]:
     """A month not billed yet ("本月账单", or last month before its bill day) is answered with when it will
-    be, then the latest bill there is: what the customer asking wants to know."""
+    be, then the latest bill there is: what the customer asking wants to know. With no month named, a
+    question of when ("账单什么时候出") is about the month still to be billed, any other about the last."""
     today, customer = svc.clock.today(), who[0]
-    month = parse_month(tracker.get_slot("month"), today) or parse_month("上个月", today)
+    when = BILL_DATE_QUESTION.search(last_said(tracker, "ask_usage"))
+    month = parse_month(tracker.get_slot("month"), today) or parse_month("本月" if when else "上个月", today)
     assert month is not None
     usage = await svc.db.usage.get(customer.id, month)
     if usage is None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from actions import account
 from actions.services import Services
 from tests import factories
@@ -43,6 +45,13 @@ async def test_a_month_not_billed_yet_says_when_it_will_be_then_gives_the_latest
     assert (messages[0]["month"], messages[0]["issued_on"]) == ("2026年11月", "2026年12月31日")
     assert messages[1]["month"] == "2026年10月" and messages[1]["amount"] == "12,888.00"
     assert slots_of(events) == {"month": None}
+
+
+@pytest.mark.parametrize("text", ["账单什么时候出？", "when will our bill be issued?"])
+async def test_asked_when_with_no_month_the_bill_to_come_is_meant(svc: Services, domain, text: str) -> None:
+    messages, _ = await run(account.ActionUsage(), tracker(slots=VERIFIED_A, intent="ask_usage", text=text), domain)
+    assert [m["response"] for m in messages] == ["utter_usage_not_yet", "utter_usage_report"]
+    assert messages[0]["issued_on"] == "2026年12月31日"
 
 
 async def test_usage_says_whether_the_bill_is_paid_once_billing_has_said(svc: Services, domain) -> None:
