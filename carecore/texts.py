@@ -62,7 +62,7 @@ LABELS = {
     },
     "send_kind": {
         "birthday": ("生日祝福", "birthday"), "holiday": ("节日问候", "holiday"), "usage": ("月度消费", "usage"),
-        "compensation": ("补偿通知", "compensation"), "sla_watch": ("SLA通知", "SLA notice"),
+        "compensation": ("补偿通知", "compensation"), "sla_watch": ("工单提醒", "ticket alert"),
         "brief": ("每日简报", "daily brief"), "otp": ("验证码", "one-time code"), "reply": ("助理回复", "reply"),
         "escalation": ("转人工通知", "escalation"), "notice": ("服务通知", "notice"), "survey": ("满意度评价", "survey"),
         "maintenance": ("维护通知", "maintenance notice"), "kpi_brief": ("月度指标", "monthly KPIs"),
