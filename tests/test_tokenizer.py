@@ -42,3 +42,19 @@ def test_user_dictionary_keeps_telecom_terms_whole(tmp_path) -> None:
 def test_courtesy_around_a_request_is_not_tokenized(tmp_path) -> None:
     words = [t.text for t in tokens(make(MixedJiebaTokenizer, tmp_path), "你好，帮我查一下我们单位上个月的费用，谢谢")]
     assert words == ["我们", "单位", "上个月", "的", "费用"]
+
+
+def test_a_change_to_the_courtesy_rules_or_the_dictionary_retrains(tmp_path, monkeypatch) -> None:
+    import inspect
+
+    from carecore import courtesy
+
+    config = {**MixedJiebaTokenizer.get_default_config(), "dictionary_path": str(tmp_path)}
+    (tmp_path / "telecom.txt").write_text("专线 100 n\n", encoding="utf-8")
+    before = MixedJiebaTokenizer.fingerprint_addon(config)
+    assert MixedJiebaTokenizer.fingerprint_addon(config) == before  # stable: the cache still serves
+    (tmp_path / "telecom.txt").write_text("专线 100 n\n数字电路 100 n\n", encoding="utf-8")
+    with_word = MixedJiebaTokenizer.fingerprint_addon(config)
+    source = inspect.getsource(courtesy)
+    monkeypatch.setattr(inspect, "getsource", lambda obj: source + "\n# a new rule" if obj is courtesy else "")
+    assert len({before, with_word, MixedJiebaTokenizer.fingerprint_addon(config)}) == 3
