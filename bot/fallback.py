@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Optional
 
+from carecore import texts
 from carecore.clock import Clock, as_stored
 from carecore.phones import readable
 from carecore.repository import Database
@@ -48,6 +49,9 @@ async def waiting_notice(db: Database, sender_id: str, text: Optional[str], cloc
     manager = await db.managers.get(escalation.manager_id)
     if manager is None:
         return None
-    lang = reply_language(text)
+    # the language the assistant would answer in: the message's, or the contact's for a code or a lone "OK"
+    found = await db.customers.find_by_contact(escalation.contact_id)
+    profile = found[1].language if found else None
+    lang = texts.reply_language(text, profile, profile) or profile or reply_language(text)
     return WAITING[lang].format(manager=manager.name, contact_by=fmt_time(escalation.contact_by, lang, clock.tz),
                                 mobile=readable(manager.mobile, lang))

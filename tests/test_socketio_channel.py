@@ -149,12 +149,13 @@ async def test_a_message_to_a_conversation_waiting_for_its_manager_is_acknowledg
     bot.paused = True
     for manager in factories.MANAGERS:
         await db.managers.insert(manager)
+    await db.customers.insert(factories.customer())
     now = channel.clock.now()
     await db.escalations.create({
         "_id": "ES-20261205-0001", "customer_id": "KA0000001", "contact_id": "0000001-01", "manager_id": "AM-CZJ01",
         "sender_id": "chat:alice", "reason": "request_human", "summary": "转人工",
         "contact_by": now + timedelta(hours=2), "created_at": now, "updated_at": now})
     session_id = await client.session(bot.base_url, token_for(channel))
-    await client.sio.emit("user_uttered", {"message": "在吗", "session_id": session_id})
+    await client.sio.emit("user_uttered", {"message": "OK", "session_id": session_id})  # a Chinese contact's OK
     event, said = await client.next()
     assert event == "bot_uttered" and said["text"].startswith("您的消息已收到，客户经理林海燕将在")
