@@ -142,14 +142,19 @@ class _ProbeSession:
     """A verified conversation of the probing customer; a new one when the current one is paused.
 
     Probes that the bot does not understand can add up to an escalation, which pauses the
-    conversation for the account manager (the bot then stays silent): the probing goes on in a
-    new conversation, verified through another of the customer's own contacts (one-time codes are
-    limited per number and hour).
+    conversation for the account manager (the bot then stays silent, but for the channel's notice of
+    who calls back): the probing goes on in a new conversation, verified through another of the
+    customer's own contacts (one-time codes are limited per number and hour).
     """
 
-    def __init__(self, stack: Stack, mobiles: List[str]) -> None:
-        self.stack, self.mobiles, self.count, self.sender = stack, mobiles, 0, ""
+    def __init__(self, stack: Stack, db: Any, mobiles: List[str]) -> None:
+        self.stack, self.db, self.mobiles, self.count, self.sender = stack, db, mobiles, 0, ""
         self.renew()
+
+    def paused(self) -> bool:
+        conversation = self.stack.chats[self.sender]["session_id"]
+        return self.db.escalations.find_one(
+            {"sender_id": conversation, "status": {"$in": ["open", "acknowledged"]}}) is not None
 
     def renew(self) -> None:
         self.count += 1
@@ -159,6 +164,8 @@ class _ProbeSession:
     def ask(self, text: str) -> List[str]:
         """The replies to ``text`` from a conversation that is not paused, leaving no form open."""
         for _ in range(2):
+            if self.paused():
+                self.renew()
             replies = self.stack.say(self.sender, text)
             self.stack.say(self.sender, "取消" if re.search(r"[\u4e00-\u9fff]", text) else "cancel")
             if replies:
@@ -173,7 +180,7 @@ def drill_disclosure(stack: Stack, rng: Random, probes: int = 200) -> DrillResul
     own = db.customers.find_one({"_id": own_id})
     _seed_foreign_tickets(db, own_id, 20)
     kinds, forbidden = _foreign(db, own_id)
-    session = _ProbeSession(stack, [c["mobile"] for c in own["contacts"] if not c.get("sms_opt_out")])
+    session = _ProbeSession(stack, db, [c["mobile"] for c in own["contacts"] if not c.get("sms_opt_out")])
     disclosures: List[str] = []
     for sent in range(probes):
         if sent and sent % 25 == 0:  # a fresh conversation now and then keeps trackers short

@@ -119,8 +119,11 @@ def test_manager_resolves_an_escalation_in_the_browser(stack: Stack) -> None:
     manager_id = next(doc["_id"] for doc in manager_docs() if doc["mobile"] == paged[-1]["to"])
     password = (stack.var / "demo-manager-password").read_text().strip()
     before = len(stack.emulator_messages(to=number))
-    assert stack.sms(number, "在吗", "SMe2e0201") == 200  # paused: the bot stays silent for the manager
-    assert len(stack.emulator_messages(to=number)) == before
+    assert stack.sms(number, "在吗", "SMe2e0201") == 200  # paused: the bot is silent, the channel says who calls
+    told = [m["body"] for m in stack.emulator_messages(to=number)][before:]
+    assert len(told) == 1 and told[0].startswith("【中国电信】您的消息已收到，客户经理"), told
+    assert stack.sms(number, "人呢", "SMe2e0203") == 200  # once an hour, not at every message
+    assert len(stack.emulator_messages(to=number)) == before + 1
 
     console = f"http://127.0.0.1:{stack.care_port}/console"
     with chromium_sync() as browser:
