@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Optional
 
+from rasa.core.channels.channel import OutputChannel
+
 from carecore import texts
 from carecore.clock import Clock, as_stored
 from carecore.phones import readable
@@ -35,23 +37,25 @@ def try_again(text: Optional[str]) -> str:
     return TRY_AGAIN[reply_language(text)]
 
 
-async def waiting_notice(db: Database, sender_id: str, text: Optional[str], clock: Clock) -> Optional[str]:
-    """For a message the assistant left unanswered because its conversation waits for the account manager
+async def tell_if_waiting(output: OutputChannel, db: Database, sender_id: str, text: Optional[str],
+                          clock: Clock) -> None:
+    """Answer a message the assistant left unanswered because its conversation waits for the account manager
     (an open escalation pauses it): who will call and by when, at most once per ``WAITING_NOTICE_EVERY``.
 
     Without it the customer's further messages, an outage among them, meet silence until the call.
     """
     escalation = await db.escalations.open_for_sender(sender_id)
     if escalation is None:
-        return None
+        return
     if not await db.escalations.claim_waiting_notice(escalation.id, as_stored(clock.now()), WAITING_NOTICE_EVERY):
-        return None
+        return
     manager = await db.managers.get(escalation.manager_id)
     if manager is None:
-        return None
+        return
     # the language the assistant would answer in: the message's, or the contact's for a code or a lone "OK"
     found = await db.customers.find_by_contact(escalation.contact_id)
     profile = found[1].language if found else None
     lang = texts.reply_language(text, profile, profile) or profile or reply_language(text)
-    return WAITING[lang].format(manager=manager.name, contact_by=fmt_time(escalation.contact_by, lang, clock.tz),
-                                mobile=readable(manager.mobile, lang))
+    await output.send_text_message(sender_id, WAITING[lang].format(
+        manager=manager.name, contact_by=fmt_time(escalation.contact_by, lang, clock.tz),
+        mobile=readable(manager.mobile, lang)))

@@ -17,7 +17,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.chat_sessions import ChatTokens, TokenRefused, bearer, open_session, tokens_for
-from bot.fallback import try_again, waiting_notice
+from bot.fallback import tell_if_waiting, try_again
 from bot.product_db import database
 from bot.tracker_store import ConversationStoreUnavailable
 from bot.webhooks import MAX_BODY_BYTES, chat_message_problem, webhook_blueprint
@@ -83,9 +83,7 @@ class GuardedRestInput(RestInput):
         try:
             await on_new_message(UserMessage(text, collector, sender, input_channel=self.name()))
             if not collector.messages:
-                notice = await waiting_notice(self.db or database(self.settings), sender, text, self.clock)
-                if notice:
-                    await collector.send_text_message(sender, notice)
+                await tell_if_waiting(collector, self.db or database(self.settings), sender, text, self.clock)
         except (Exception, ConversationStoreUnavailable):  # whatever failed, the customer hears something useful
             log.exception("message from a REST client could not be processed; answered with a retry notice")
             return response.json([{"recipient_id": sender, "text": try_again(text)}])

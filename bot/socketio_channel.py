@@ -24,7 +24,7 @@ from socketio.exceptions import ConnectionRefusedError
 
 from bot import chat_page
 from bot.chat_sessions import ChatSession, ChatTokens, TokenRefused, tokens_for
-from bot.fallback import reply_language, try_again, waiting_notice
+from bot.fallback import reply_language, tell_if_waiting, try_again
 from bot.product_db import database
 from bot.tracker_store import ConversationStoreUnavailable
 from bot.webhooks import MAX_MESSAGE_CHARS, chat_message_problem
@@ -134,10 +134,8 @@ class GuardedSocketIOInput(SocketIOInput):
             try:
                 await on_new_message(message)
                 if not output.said:
-                    notice = await waiting_notice(self.db or database(self.settings), session.conversation_id,
-                                                  text, self.clock)
-                    if notice:
-                        await output.send_text_message(session.conversation_id, notice)
+                    await tell_if_waiting(output, self.db or database(self.settings), session.conversation_id,
+                                          text, self.clock)
             except (Exception, ConversationStoreUnavailable):  # whatever failed, the customer hears something useful
                 log.exception("message from a socket.io client could not be processed; answered with a retry notice")
                 await output.send_text_message(session.conversation_id, try_again(text))

@@ -16,7 +16,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.fallback import try_again, waiting_notice
+from bot.fallback import tell_if_waiting, try_again
 from bot.product_db import database
 from bot.tracker_store import ConversationStoreUnavailable
 from bot.webhooks import MAX_BODY_BYTES, MAX_MESSAGE_CHARS, webhook_blueprint
@@ -102,9 +102,7 @@ class TwilioSmsInput(InputChannel):
             await on_new_message(UserMessage(text.strip()[:MAX_MESSAGE_CHARS], collector, sender_id, input_channel=self.name(),
                                              metadata={"message_sid": message_sid}))
             if not collector.messages:
-                notice = await waiting_notice(gateway.db, sender_id, text, self.clock)
-                if notice:
-                    await collector.send_text_message(sender_id, notice)
+                await tell_if_waiting(collector, gateway.db, sender_id, text, self.clock)
         except (Exception, ConversationStoreUnavailable):  # MongoDB or the action server away: still an answer
             log.exception("SMS from %s could not be processed; answered with a retry notice", mask(phone))
             # Inline TwiML needs no database: the gateway's records are what is unavailable.
