@@ -52,8 +52,10 @@ _OPENING = re.compile(_SEP + r"(?:" + "|".join(_OPENERS) + r")" + _SEP, re.IGNOR
 _CLOSING = re.compile(_SEP + r"(?:" + "|".join(_CLOSERS) + r")" + _SEP + r"$", re.IGNORECASE)
 # Content: a letter, digit or character that is not a mere particle (了, 呀, 啊 …).
 _CONTENT = re.compile(r"[^\W_了呀啊哦啦吧嘛呢吗么嘞]")
+# A token with a digit in it is an identifier or a figure (GD-ZX-0000101-1, KA0000007, 155M), in no language.
+IDENTIFIER_TOKEN = r"[A-Za-z0-9-]*[0-9][A-Za-z0-9-]*"
 # A core that is only an identifier or a number ("帮我查一下GD-ZX-0000101-1"): the request is in its words.
-_IDENTIFIER = re.compile(r"[\W_]*(?=[A-Za-z-]*[0-9])[A-Za-z0-9-]+[\W_]*")
+_IDENTIFIER = re.compile(r"[\W_]*" + IDENTIFIER_TOKEN + r"[\W_]*")
 # What is left of "好的，谢谢", "非常感谢", "got it, thanks" (an acknowledgement, whose thanks belong
 # to it) or of "你好，有人在吗", "hello bot" (a greeting's own words). Such a message keeps all its words.
 _SOCIAL = re.compile(

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, List, Optional
 from zoneinfo import ZoneInfo
 
+from carecore.courtesy import IDENTIFIER_TOKEN
 from carecore.phones import readable
 
 if TYPE_CHECKING:  # texts are below the models: no import at run time
@@ -125,8 +126,7 @@ def label(kind: str, value: str, lang: str) -> str:
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
-# A token with a digit in it is an identifier or a figure (KA0000007, HB-DDN-0000047-2, 155M), in no language.
-_IDENTIFIER = re.compile(r"[A-Za-z0-9-]*[0-9][A-Za-z0-9-]*")
+_IDENTIFIER = re.compile(IDENTIFIER_TOKEN)
 
 
 def _english_words(text: str) -> List[str]:
