@@ -47,6 +47,16 @@ class CaseClosed(Exception):
     """The ticket or escalation is no longer open: nothing was changed."""
 
 
+class AboutTheActor(Exception):
+    """A complaint about the account manager is acknowledged and resolved above them, not by them."""
+
+
+def about_the_actor(ticket: Ticket, actor: str) -> bool:
+    """Whether ``actor`` is the manager the complaint is about (``manager`` category; the ticket keeps who managed
+    the account when it was opened, so a successor after a reassignment may answer it)."""
+    return ticket.category == "manager" and actor == ticket.manager_id
+
+
 class TicketRefused(ValueError):
     """A new ticket's field does not fit its customer: nothing was written."""
 
@@ -76,8 +86,8 @@ class Casework:
                           circuit_id: str = "", category: str = "other", urgent: bool = False) -> Ticket:
         """A fault or complaint the customer reported by phone or in person; raises ``TicketRefused``, having
         written nothing, unless every field fits the customer. The contact is sent its number and first
-        deadline, as the assistant would have told them in the chat; an urgent one pages the account manager
-        unless they opened it."""
+        deadline, as the assistant would have told them in the chat; an urgent one, or one about the account
+        manager, pages whoever must know at once (``page_manager``) unless they opened it."""
         contact = customer.contact(contact_id)
         circuit = customer.circuit(circuit_id) if kind == TicketKind.fault.value else None
         text = text.strip()
@@ -98,14 +108,15 @@ class Casework:
             ticket = await open_complaint(self.db, self.settings, self.clock, customer, contact, text=text,
                                           category=category, urgent=urgent, actor=actor)
         await self._send(await opening_plan(await self._context(), ticket))
-        if actor != customer.account_manager_id:
-            await page_manager(self.db, self.gateway, self.settings, self.clock, ticket, customer, contact)
+        await page_manager(self.db, self.gateway, self.settings, self.clock, ticket, customer, contact, opened_by=actor)
         return ticket
 
     async def resolve_ticket(self, ticket: Ticket, actor: str, note: Optional[str] = None) -> Resolution:
         """Resolve the ticket and tell the customer; its open escalations are handed back and closed."""
         if ticket.status not in OPEN_TICKET:
             raise CaseClosed(ticket.id)
+        if about_the_actor(ticket, actor):
+            raise AboutTheActor(ticket.id)
         event = TicketEvent(at=self.clock.now(), actor=actor, action="resolve", note=note)
         await self.db.tickets.resolve(ticket.id, event)
         resolved = await self.db.tickets.get(ticket.id)

@@ -20,7 +20,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from care_scheduler import kpis, operations
 from care_scheduler.app_keys import CASEWORK, CLOCK, DB, GATEWAY, JOBS, LEADERSHIP, SETTINGS
 from care_scheduler.arrears import arrears_of_managers, reminders_held
-from care_scheduler.casework import CaseClosed, Casework, TicketRefused
+from care_scheduler.casework import AboutTheActor, CaseClosed, Casework, TicketRefused
 from care_scheduler.churn import churn_of_managers
 from care_scheduler.console.app import setup_console
 from care_scheduler.import_api import setup_import_api
@@ -247,6 +247,9 @@ async def admin_resolve_ticket(request: web.Request) -> web.Response:
         resolution = await request.app[CASEWORK].resolve_ticket(ticket, operations.actor_of(body), (note or "").strip() or None)
     except CaseClosed:
         return web.json_response({"error": f"ticket {ticket.id} is not open"}, status=409)
+    except AboutTheActor:
+        return web.json_response({"error": f"ticket {ticket.id} is a complaint about {ticket.manager_id}: "
+                                           "someone above them resolves it"}, status=403)
     result = {"ticket_id": ticket.id, "status": "resolved", "escalations_closed": resolution.closed,
               "escalations_left_open": resolution.left_open, "error": resolution.error}
     return web.json_response(result, status=502 if resolution.left_open else 200)

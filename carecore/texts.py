@@ -74,7 +74,8 @@ LABELS = {
     "followup_state": {"owed": ("待回访", "owed"), "done": ("已回访", "done")},
     "complaint_category": {
         "network": ("网络质量", "network quality"), "billing": ("账单费用", "billing"),
-        "attitude": ("服务态度", "staff attitude"), "timeliness": ("装机维修时效", "installation or repair time"),
+        "manager": ("客户经理", "account manager"), "attitude": ("服务态度", "staff attitude"),
+        "timeliness": ("装机维修时效", "installation or repair time"),
         "other": ("其他", "other"),
     },
     "ticket_action": {

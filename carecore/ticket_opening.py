@@ -3,7 +3,8 @@
 A ticket's number is per business day; its deadlines are counted from the moment it is opened, as the
 database keeps it, so they are exactly its SLA hours after creation. A fault on a circuit in a planned
 maintenance window names the window: it earns no SLA credit. An urgent ticket (a diamond or gold
-contact's fault: the green channel) pages the account manager at once, unless they opened it themselves.
+contact's fault: the green channel) pages the account manager at once, and a complaint about the account
+manager pages their supervisor, unless the one paged opened it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any, Dict, Optional
 from carecore.clock import Clock, as_stored
 from carecore.config import Settings
 from carecore.deadlines import complaint_deadline, fault_deadlines
-from carecore.model import Circuit, Contact, Customer, Priority, Ticket, TicketKind
+from carecore.model import Circuit, Contact, Customer, Priority, Ticket, TicketKind, acting_manager
 from carecore.repository import Database
 from carecore.sms.gateway import SmsGateway
 from carecore.sms.message import Sms
@@ -27,6 +28,9 @@ log = logging.getLogger(__name__)
 CATEGORIES: Dict[str, str] = {
     "network": r"网络|信号|网速|断网|network|signal|speed|outage",
     "billing": r"账单|费用|扣费|收费|话费|bill|charge|fee|invoice",
+    # the customer's own manager, or a request for another one: handled above the manager (``page_manager``)
+    "manager": r"客户经理|(?:换|更换|调换)\S{0,6}经理|经理\S{0,4}换|account manager|"
+               r"(?:change|replace|switch|reassign|different|new|another)\b.{0,30}\bmanager",
     "attitude": r"态度|客服|服务差|rude|attitude|staff",
     "timeliness": r"装机|维修|时效|慢|拖|install|repair|delay|slow",
     "other": r"其他|其它|other|else",
@@ -82,19 +86,29 @@ async def open_fault(db: Database, settings: Settings, clock: Clock, customer: C
 
 
 async def page_manager(db: Database, gateway: SmsGateway, settings: Settings, clock: Clock, ticket: Ticket,
-                       customer: Customer, contact: Contact) -> None:
-    """One SMS to the account manager for an urgent ticket someone else opened (its id is the key)."""
-    if ticket.priority != Priority.urgent or ticket.sla is None:
+                       customer: Customer, contact: Contact, *, opened_by: Optional[str] = None) -> None:
+    """One SMS (its key the ticket's id) to whoever must know of the new ticket at once, unless they opened it:
+    for a complaint about the account manager (or asking for another one), the nearest active supervisor, so
+    that no manager answers a complaint about themselves (the manager only when nobody is above); for another
+    urgent ticket, the acting manager."""
+    about_manager = ticket.category == "manager"
+    if ticket.sla is None or not (about_manager or ticket.priority == Priority.urgent):
         return
-    manager = await db.managers.acting(customer.account_manager_id)
+    chain = await db.managers.chain(customer.account_manager_id)
+    above = next((m for m in chain[1:] if m.active), None) if about_manager else None
+    manager = above or acting_manager(customer.account_manager_id, {m.id: m for m in chain})
     if manager is None:
         log.error("ticket %s: no active manager for %s; nobody paged", ticket.id, customer.account_manager_id)
         return
+    if manager.id == opened_by:
+        return
     circuit = f"，电路{ticket.circuit_id}" if ticket.circuit_id else ""
     deadline = "响应" if ticket.kind == TicketKind.fault else "答复"
-    body = (f"{settings.sms_signature}紧急{label('ticket_kind', str(ticket.kind), 'zh')}单{ticket.id}："
+    urgency = "紧急" if ticket.priority == Priority.urgent else ""
+    about = f"（涉及客户经理{chain[0].name}）" if about_manager and chain else ""
+    body = (f"{settings.sms_signature}{urgency}{label('ticket_kind', str(ticket.kind), 'zh')}单{ticket.id}{about}："
             f"{contact_line(customer.company_name, contact)}{circuit}。"
             f"{ticket.text[:60]}。请于{fmt_time(ticket.sla.response_due, 'zh', clock.tz)}前{deadline}："
             f"{settings.console_url}/tickets/{ticket.id}")
-    await gateway.send(Sms.of(key=f"urgent:{ticket.id}", kind="sla_watch", to=manager.mobile, body=body,
+    await gateway.send(Sms.of(key=f"page:{ticket.id}", kind="sla_watch", to=manager.mobile, body=body,
                               customer_id=customer.id, contact_id=contact.contact_id, language="zh"))

@@ -87,6 +87,18 @@ async def test_urgent_complaint_escalates_to_the_manager(svc: Services, domain, 
     assert pages[0]["body"].startswith("【中国电信】") and pages[0]["body"].count("【") == 1
 
 
+async def test_a_complaint_about_the_manager_goes_to_their_supervisor(svc: Services, domain, emulator) -> None:
+    emu, _ = emulator
+    filled = {**VERIFIED_A, "complaint_category": "客户经理", "complaint_description": "我想换个客户经理，很紧急",
+              "complaint_confirm": True, "complaint_urgent": True}
+    messages, events = await run(forms.ActionSubmitComplaint(), tracker(slots=filled, text="确认"), domain)
+    m = only(messages)  # no escalation to the manager the complaint is about: the conversation is not paused
+    assert m["response"] == "utter_manager_complaint_created" and m["ticket_id"] == "CP-20261123-0001"
+    assert not any(e.get("event") == "pause" for e in events)
+    [page] = emu.messages.values()
+    assert page["to"] == "+8613910000001" and "紧急投诉单CP-20261123-0001（涉及客户经理林海燕）" in page["body"]
+
+
 async def test_an_urgent_complaint_is_called_back_by_its_reply_deadline_at_weekends(svc: Services, domain,
                                                                                     clock: FixedClock) -> None:
     clock.set(datetime(2026, 11, 28, 20, 0, tzinfo=clock.tz))  # a Saturday evening: no business hours till Monday

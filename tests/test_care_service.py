@@ -357,6 +357,10 @@ async def test_admin_api_opens_and_closes_cases_as_the_console_does(db: Database
 
             assert (await post("/admin/escalations/ES-20990101-0001/handback", {}))[0] == 404
             assert (await post("/admin/tickets/FT-20261123-0001/resolve", {"actor": ""}))[0] == 400
+            await db.tickets.create(factories.ticket(_id="CP-20261122-0001", kind="complaint", circuit_id=None,
+                                                     category="manager", manager_id="AM-CZJ01", text="换个客户经理"))
+            status, body = await post("/admin/tickets/CP-20261122-0001/resolve", {"actor": "AM-CZJ01"})
+            assert status == 403 and "someone above them resolves it" in body["error"]
             stub.up = False
             status, body = await post("/admin/escalations/ES-20261123-0001/handback", {})
             assert status == 502 and "stays open" in body["error"]

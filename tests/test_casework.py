@@ -8,7 +8,7 @@ from typing import AsyncIterator, Tuple
 import aiohttp
 import pytest
 
-from care_scheduler.casework import CaseClosed, Casework
+from care_scheduler.casework import AboutTheActor, CaseClosed, Casework
 from care_scheduler.rasa_client import HandBackFailed, RasaClient
 from carecore.clock import FixedClock
 from carecore.config import Settings
@@ -67,6 +67,18 @@ async def test_resolving_a_ticket_closes_its_escalations(db: Database, casework:
     resolution = await casework.resolve_ticket(await db.tickets.get("FT-20261123-0001"), "AM-CZJ01")
     assert resolution.closed == ["ES-20261123-0001"] and resolution.left_open == []
     assert (await db.escalations.get("ES-20261123-0001")).status == "resolved"
+
+
+async def test_a_complaint_about_the_manager_is_resolved_above_them(db: Database, casework: Casework,
+                                                                    emulator) -> None:
+    await seed(db)
+    complaint = await db.tickets.create(factories.ticket(_id="CP-20261123-0001", kind="complaint", circuit_id=None,
+                                                         category="manager", manager_id="AM-CZJ01", text="换个客户经理"))
+    with pytest.raises(AboutTheActor):
+        await casework.resolve_ticket(complaint, "AM-CZJ01")
+    assert (await db.tickets.get(complaint.id)).status == "open"
+    await casework.resolve_ticket(complaint, "AM-PZJ")
+    assert (await db.tickets.get(complaint.id)).status == "resolved"
 
 
 async def test_an_escalation_rasa_refuses_stays_open_and_says_why(db: Database, casework: Casework, rasa,

@@ -161,6 +161,23 @@ async def test_ticket_actions_notice_and_history(db: Database, browser: Browser,
     assert emu.stats.create_requests == 1
 
 
+async def test_a_complaint_about_the_manager_is_answered_above_them(db: Database, browser: Browser, emulator,
+                                                                    rasa) -> None:
+    await seed(db)
+    await db.tickets.create(factories.ticket(_id="CP-20261123-0001", kind="complaint", circuit_id=None,
+                                             category="manager", manager_id="AM-CZJ01", text="我想换个客户经理"))
+    await browser.login("AM-CZJ01")  # the manager it is about
+    status, page = await browser.get("/console/tickets/CP-20261123-0001")
+    assert status == 200 and "这张投诉涉及您本人" in page and "/tickets/CP-20261123-0001/resolve" not in page
+    for action in ("ack", "resolve"):
+        status, page = await browser.post(f"/console/tickets/CP-20261123-0001/{action}", {})
+        assert status == 200 and "由您的上级主管受理和解决" in page
+    assert (await db.tickets.get("CP-20261123-0001")).history == []
+    await browser.login("AM-PZJ")
+    status, page = await browser.post("/console/tickets/CP-20261123-0001/resolve", {})
+    assert "已通知客户" in page and (await db.tickets.get("CP-20261123-0001")).status == "resolved"
+
+
 async def test_a_manager_opens_a_ticket_the_customer_phoned_in(db: Database, browser: Browser, emulator) -> None:
     emu, _ = emulator
     await seed(db)

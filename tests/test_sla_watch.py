@@ -217,6 +217,21 @@ async def test_complaints_are_watched_like_faults(db: Database, gateway: SmsGate
     assert emu.stats.create_requests == 4
 
 
+async def test_a_complaint_about_the_manager_is_watched_from_above_them(db: Database, gateway: SmsGateway,
+                                                                       emulator) -> None:
+    emu, _ = emulator
+    await seed(db)
+    await db.tickets.create(complaint(category="manager", manager_id="AM-CZJ01", text="我想换个客户经理"))
+    for at in (local(2026, 11, 23, 13, 35), local(2026, 11, 23, 14, 5), local(2026, 11, 23, 15, 5),
+               local(2026, 11, 23, 18, 10)):
+        await run(db, gateway, "sla_watch", at)
+    assert to(emu, CITY) == []
+    warning, first = to(emu, PROVINCE)
+    [second] = to(emu, GROUP)
+    assert "答复时限还有25分钟" in warning and "第1级" in first and "第2级" in second
+    assert emu.stats.create_requests == 3  # the chain above the manager has two: no third level
+
+
 async def test_acknowledging_a_complaint_meets_its_reply_deadline(db: Database, gateway: SmsGateway, emulator) -> None:
     await seed(db)
     await db.tickets.create(complaint())

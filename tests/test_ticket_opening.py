@@ -55,3 +55,31 @@ def test_a_category_is_stored_by_key_and_read_from_either_label() -> None:
     for key, labels in LABELS["complaint_category"].items():
         assert [category_of(text) for text in labels] == [key, key]  # the assistant's slot holds a label
     assert category_of("上个月多扣了钱") == "other" and category_of("话费不对") == "billing"
+
+
+async def test_a_complaint_about_the_manager_pages_the_supervisor_not_the_manager(db: Database, gateway: SmsGateway,
+                                                                                  emulator) -> None:
+    emu, _ = emulator
+    for manager in factories.MANAGERS:
+        await db.managers.insert(manager)
+    customer = await db.customers.insert(factories.customer())
+    gold, settings = customer.contacts[1], Settings()
+
+    async def complaint_paged(opened_by=None) -> list:
+        ticket = await open_complaint(db, settings, CLOCK, customer, gold, category="我想换个客户经理",
+                                      text="我想换个客户经理", urgent=False, actor="assistant:twilio")
+        assert ticket.category == "manager" and ticket.priority == "normal"
+        before = set(emu.messages)
+        await page_manager(db, gateway, settings, CLOCK, ticket, customer, gold, opened_by=opened_by)
+        return [(m["to"], m["body"]) for sid, m in emu.messages.items() if sid not in before]
+
+    [(to, body)] = await complaint_paged()
+    assert to == "+8613910000001"  # the province supervisor (AM-PZJ), not the city manager the complaint is about
+    assert "投诉单CP-20270101-0001（涉及客户经理林海燕）" in body and "紧急" not in body
+    assert await complaint_paged(opened_by="AM-PZJ") == []  # the supervisor took it by phone: nobody paged
+    await db.managers.set_active("AM-PZJ", False)
+    [(to, _)] = await complaint_paged()
+    assert to == "+8613900000001"  # the nearest active one above
+    await db.managers.set_active("AM-G001", False)
+    [(to, _)] = await complaint_paged()
+    assert to == "+8613920000001"  # nobody active above: the manager

@@ -176,6 +176,8 @@ TEXTS: Dict[str, Dict[str, str]] = {
     "done": {"zh": "已完成。", "en": "Done."},
     "notice_sent": {"zh": "已通知客户。", "en": "The customer has been notified."},
     "handed_back": {"zh": "对话已交还机器人。", "en": "The conversation is back with the bot."},
+    "handled_above": {"zh": "这张投诉涉及您本人，由您的上级主管受理和解决。",
+                      "en": "This complaint is about you: your supervisor acknowledges and resolves it."},
     "rasa_unreachable": {"zh": "未能恢复机器人对话（Rasa不可达），请稍后重试。",
                          "en": "Could not resume the bot conversation (Rasa unreachable); try again later."},
     "open_items": {"zh": "未结", "en": "open"},

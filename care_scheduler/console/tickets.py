@@ -10,7 +10,7 @@ from typing import Dict, List, Optional, Tuple
 from aiohttp import web
 
 from care_scheduler.app_keys import CASEWORK, CLOCK
-from care_scheduler.casework import OPEN_TICKET, CaseClosed, TicketRefused
+from care_scheduler.casework import OPEN_TICKET, AboutTheActor, CaseClosed, TicketRefused, about_the_actor
 from care_scheduler.console.i18n import translator
 from care_scheduler.console.pages import (
     PREFIX,
@@ -64,6 +64,7 @@ async def ticket_page(request: web.Request) -> web.Response:
         ticket.sender_id, until=ticket.created_at + CONFIRMED_WITHIN, session_only=True), ticket.id)
     return render(request, "ticket.html", seen.lang, seen.session, seen.manager, ticket=ticket, left=left,
                   customer=customer, escalations=escalations, is_open=ticket.status in OPEN_TICKET, now=now,
+                  handled_above=about_the_actor(ticket, seen.manager.id),
                   transcript=transcript, contact=customer.contact(ticket.contact_id) if ticket.contact_id else None)
 
 
@@ -90,6 +91,8 @@ async def ticket_action(request: web.Request) -> web.Response:
         redirect(seen.session, back, t("done"))
     if ticket.status not in OPEN_TICKET:
         redirect(seen.session, back)
+    if about_the_actor(ticket, seen.manager.id):
+        redirect(seen.session, back, t("handled_above"))
     if action == "ack":
         await db.tickets.acknowledge(ticket.id, TicketEvent(at=now, actor=seen.manager.id, action=action,
                                                             note=note))
@@ -99,6 +102,8 @@ async def ticket_action(request: web.Request) -> web.Response:
             resolution = await request.app[CASEWORK].resolve_ticket(ticket, seen.manager.id, note)
         except CaseClosed:
             redirect(seen.session, back)
+        except AboutTheActor:  # checked above; answered alike should the ticket change meanwhile
+            redirect(seen.session, back, t("handled_above"))
         redirect(seen.session, back, t("rasa_unreachable") if resolution.left_open else t("notice_sent"))
     not_found()
 
