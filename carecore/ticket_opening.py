@@ -16,7 +16,7 @@ from typing import Any, Dict, Optional
 from carecore.clock import Clock, as_stored
 from carecore.config import Settings
 from carecore.deadlines import complaint_deadline, fault_deadlines
-from carecore.model import Circuit, Contact, Customer, Priority, Ticket, TicketKind, acting_manager
+from carecore.model import Circuit, Contact, Customer, Priority, Ticket, TicketKind
 from carecore.repository import Database
 from carecore.sms.gateway import SmsGateway
 from carecore.sms.message import Sms
@@ -94,9 +94,8 @@ async def page_manager(db: Database, gateway: SmsGateway, settings: Settings, cl
     about_manager = ticket.category == "manager"
     if ticket.sla is None or not (about_manager or ticket.priority == Priority.urgent):
         return
-    chain = await db.managers.chain(customer.account_manager_id)
-    above = next((m for m in chain[1:] if m.active), None) if about_manager else None
-    manager = above or acting_manager(customer.account_manager_id, {m.id: m for m in chain})
+    above = await db.managers.above(customer.account_manager_id) if about_manager else None
+    manager = above or await db.managers.acting(customer.account_manager_id)
     if manager is None:
         log.error("ticket %s: no active manager for %s; nobody paged", ticket.id, customer.account_manager_id)
         return
@@ -105,7 +104,8 @@ async def page_manager(db: Database, gateway: SmsGateway, settings: Settings, cl
     circuit = f"，电路{ticket.circuit_id}" if ticket.circuit_id else ""
     deadline = "响应" if ticket.kind == TicketKind.fault else "答复"
     urgency = "紧急" if ticket.priority == Priority.urgent else ""
-    about = f"（涉及客户经理{chain[0].name}）" if about_manager and chain else ""
+    about_whom = await db.managers.get(customer.account_manager_id) if about_manager else None
+    about = f"（涉及客户经理{about_whom.name}）" if about_whom is not None else ""
     body = (f"{settings.sms_signature}{urgency}{label('ticket_kind', str(ticket.kind), 'zh')}单{ticket.id}{about}："
             f"{contact_line(customer.company_name, contact)}{circuit}。"
             f"{ticket.text[:60]}。请于{fmt_time(ticket.sla.response_due, 'zh', clock.tz)}前{deadline}："

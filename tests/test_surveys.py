@@ -244,6 +244,17 @@ async def test_a_low_score_opens_a_follow_up_that_escalates_once(db: Database, g
     assert await db.tickets.followups_open(["KA0000001"]) == []
 
 
+async def test_a_complaint_about_the_manager_is_followed_up_above_them(db: Database) -> None:
+    await resolved_ticket(db, local(2026, 11, 23, 9, 0))
+    complaint = await db.tickets.create(factories.ticket(_id="CP-20261123-0001", kind="complaint", circuit_id=None,
+                                                         category="manager", manager_id="AM-CZJ01", text="换个客户经理",
+                                                         survey={"sent_at": local(2026, 11, 23, 11, 5),
+                                                                 "contact_id": "0000001-01", "outcome": "delivered"}))
+    followup = await record_answer(db, SETTINGS, complaint, Answer(1, SurveyChannel.sms), local(2026, 11, 23, 12, 0),
+                                   actor="contact:x")
+    assert followup.manager_id == "AM-PZJ"
+
+
 def test_every_survey_answer_the_assistant_learns_is_a_score() -> None:
     """The NLU examples of ``rate_service`` and the lexicon the action reads them with stay in step."""
     lines = Path("data/nlu/surveys.yml").read_text(encoding="utf-8").splitlines()

@@ -66,6 +66,10 @@ class ManagerRepository(RecordRepository[AccountManager]):
             current = await self.get(current.supervisor_id) if current.supervisor_id else None
         return chain
 
+    async def above(self, manager_id: str) -> Optional[AccountManager]:
+        """The nearest active supervisor above ``manager_id``: who answers a complaint about them."""
+        return next((m for m in (await self.chain(manager_id))[1:] if m.active), None)
+
     async def acting(self, manager_id: str) -> Optional[AccountManager]:
         """The manager answering for ``manager_id``'s accounts (``acting_manager``): them, or their nearest
         active supervisor while they are deactivated."""
