@@ -169,9 +169,9 @@ async def test_a_complaint_about_the_manager_is_answered_above_them(db: Database
     await browser.login("AM-CZJ01")  # the manager it is about
     status, page = await browser.get("/console/tickets/CP-20261123-0001")
     assert status == 200 and "这张投诉涉及您本人" in page and "/tickets/CP-20261123-0001/resolve" not in page
-    for action in ("ack", "resolve"):
+    for action in ("ack", "resolve", "followup"):
         status, page = await browser.post(f"/console/tickets/CP-20261123-0001/{action}", {})
-        assert status == 200 and "由您的上级主管受理和解决" in page
+        assert status == 200 and "由您的上级主管受理、解决和回访" in page
     assert (await db.tickets.get("CP-20261123-0001")).history == []
     await browser.login("AM-PZJ")
     status, page = await browser.post("/console/tickets/CP-20261123-0001/resolve", {})

@@ -83,6 +83,8 @@ async def ticket_action(request: web.Request) -> web.Response:
             redirect(seen.session, back)
         await db.tickets.add_event(ticket.id, TicketEvent(at=now, actor=seen.manager.id, action=action, note=note))
         redirect(seen.session, back, t("done"))
+    if about_the_actor(ticket, seen.manager.id):  # notes only: the case is answered above them
+        redirect(seen.session, back, t("handled_above"))
     if action == "followup":  # the note of the call closes the follow-up a low survey score opened
         if note is None:
             redirect(seen.session, back)
@@ -91,8 +93,6 @@ async def ticket_action(request: web.Request) -> web.Response:
         redirect(seen.session, back, t("done"))
     if ticket.status not in OPEN_TICKET:
         redirect(seen.session, back)
-    if about_the_actor(ticket, seen.manager.id):
-        redirect(seen.session, back, t("handled_above"))
     if action == "ack":
         await db.tickets.acknowledge(ticket.id, TicketEvent(at=now, actor=seen.manager.id, action=action,
                                                             note=note))
