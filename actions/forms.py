@@ -380,7 +380,7 @@ class ActionSubmitComplaint(_SubmitForm):
             actor=_actor(tracker), sender_id=tracker.sender_id)
         assert ticket.sla is not None
         deadline = fmt_time(ticket.sla.response_due, lang_of(tracker), svc.clock.tz)
-        if ticket.category == "manager":  # goes above the manager: no escalation to the one it is about
+        if ticket.about_manager:  # goes above the manager: no escalation to the one it is about
             await page_manager(svc.db, svc.gateway, svc.settings, svc.clock, ticket, customer, contact)
             dispatcher.utter_message(response="utter_manager_complaint_created", ticket_id=ticket.id, deadline=deadline)
             return []

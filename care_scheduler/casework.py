@@ -52,9 +52,9 @@ class AboutTheActor(Exception):
 
 
 def about_the_actor(ticket: Ticket, actor: str) -> bool:
-    """Whether ``actor`` is the manager the complaint is about (``manager`` category; the ticket keeps who managed
-    the account when it was opened, so a successor after a reassignment may answer it)."""
-    return ticket.category == "manager" and actor == ticket.manager_id
+    """Whether ``actor`` is the manager the complaint is about (``Ticket.about_manager``: who managed the account
+    when it was opened, so a successor after a reassignment may answer it)."""
+    return ticket.about_manager is not None and actor == ticket.about_manager
 
 
 class TicketRefused(ValueError):

@@ -178,8 +178,8 @@ async def plan_sla_watch(ctx: PlanContext) -> AsyncIterator[Planned]:
             chains[customer.account_manager_id] = [  # a deactivated manager's alerts go to the next one up
                 m for m in await ctx.db.managers.chain(customer.account_manager_id) if m.active]
         chain = chains[customer.account_manager_id]
-        if ticket.category == "manager":  # a complaint about the manager: warned and escalated above them
-            chain = [m for m in chain if m.id != ticket.manager_id] or chain
+        if ticket.about_manager:  # a complaint about the manager: warned and escalated above them
+            chain = [m for m in chain if m.id != ticket.about_manager] or chain
         for alert in alerts:
             if await _already_done(ctx, ticket, alert[0]):
                 continue

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Optional
 
 from carecore.config import Settings
-from carecore.model import AccountManager, Customer, FollowUp, SurveyChannel, Ticket, TicketEvent
+from carecore.model import FollowUp, SurveyChannel, Ticket, TicketEvent
 from carecore.repository import Database
 
 LOW_SCORE = 2  # this or less opens a follow-up
@@ -90,13 +90,6 @@ class AlreadyAnswered(Exception):
     """The ticket's survey has its one answer already, or was never sent."""
 
 
-async def _follower(db: Database, ticket: Ticket, customer: Customer) -> Optional[AccountManager]:
-    """Who calls back after a low score: the acting account manager; for a complaint about the manager, their
-    supervisor, who answered it."""
-    about = ticket.manager_id if ticket.category == "manager" else None
-    return (await db.managers.above(about) if about else None) or await db.managers.acting(customer.account_manager_id)
-
-
 async def record_answer(db: Database, settings: Settings, ticket: Ticket, answer: Answer, now: datetime, *,
                         actor: str) -> Optional[FollowUp]:
     """Record the answer on the ticket, with the follow-up a low score opens for the customer's account manager
@@ -112,7 +105,7 @@ async def record_answer(db: Database, settings: Settings, ticket: Ticket, answer
     if answer.score <= LOW_SCORE:
         customer = await db.customers.get(ticket.customer_id)
         if customer is not None:
-            owner = await _follower(db, ticket, customer)
+            owner = await db.managers.answering(customer.account_manager_id, ticket.about_manager)
             followup = FollowUp(manager_id=owner.id if owner else customer.account_manager_id, opened_at=now,
                                 due=now + timedelta(hours=settings.followup_hours))
     note = f"survey answered by {answer.channel.value}: {answer.score}/5" + (f" — {comment}" if comment else "")

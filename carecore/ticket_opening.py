@@ -91,11 +91,10 @@ async def page_manager(db: Database, gateway: SmsGateway, settings: Settings, cl
     for a complaint about the account manager (or asking for another one), the nearest active supervisor, so
     that no manager answers a complaint about themselves (the manager only when nobody is above); for another
     urgent ticket, the acting manager."""
-    about_manager = ticket.category == "manager"
-    if ticket.sla is None or not (about_manager or ticket.priority == Priority.urgent):
+    about = ticket.about_manager
+    if ticket.sla is None or not (about or ticket.priority == Priority.urgent):
         return
-    above = await db.managers.above(customer.account_manager_id) if about_manager else None
-    manager = above or await db.managers.acting(customer.account_manager_id)
+    manager = await db.managers.answering(customer.account_manager_id, about)
     if manager is None:
         log.error("ticket %s: no active manager for %s; nobody paged", ticket.id, customer.account_manager_id)
         return
@@ -104,9 +103,9 @@ async def page_manager(db: Database, gateway: SmsGateway, settings: Settings, cl
     circuit = f"，电路{ticket.circuit_id}" if ticket.circuit_id else ""
     deadline = "响应" if ticket.kind == TicketKind.fault else "答复"
     urgency = "紧急" if ticket.priority == Priority.urgent else ""
-    about_whom = await db.managers.get(customer.account_manager_id) if about_manager else None
-    about = f"（涉及客户经理{about_whom.name}）" if about_whom is not None else ""
-    body = (f"{settings.sms_signature}{urgency}{label('ticket_kind', str(ticket.kind), 'zh')}单{ticket.id}{about}："
+    about_whom = await db.managers.get(about) if about else None
+    about_line = f"（涉及客户经理{about_whom.name}）" if about_whom is not None else ""
+    body = (f"{settings.sms_signature}{urgency}{label('ticket_kind', str(ticket.kind), 'zh')}单{ticket.id}{about_line}："
             f"{contact_line(customer.company_name, contact)}{circuit}。"
             f"{ticket.text[:60]}。请于{fmt_time(ticket.sla.response_due, 'zh', clock.tz)}前{deadline}："
             f"{settings.console_url}/tickets/{ticket.id}")

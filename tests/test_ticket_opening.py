@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 from carecore.clock import FixedClock
 from carecore.config import Settings
+from carecore.model import Customer
 from carecore.repository import Database
 from carecore.sms.gateway import SmsGateway
 from carecore.texts import LABELS
@@ -15,12 +16,16 @@ from tests import factories
 CLOCK = FixedClock(datetime(2026, 12, 31, 23, 59, 30, 123456, tzinfo=timezone.utc))  # the year's last minute
 
 
+async def seed(db: Database) -> Customer:
+    for manager in factories.MANAGERS:
+        await db.managers.insert(manager)
+    return await db.customers.insert(factories.customer())
+
+
 async def test_priority_deadlines_and_the_page_for_the_green_channel(db: Database, gateway: SmsGateway,
                                                                      emulator) -> None:
     emu, _ = emulator
-    for manager in factories.MANAGERS:
-        await db.managers.insert(manager)
-    customer = await db.customers.insert(factories.customer())
+    customer = await seed(db)
     diamond, gold = customer.contacts[0], customer.contacts[1]
     silver = gold.copy(update={"contact_id": "0000001-09", "tier": "silver"})
     circuit, settings = customer.services[0], Settings()
@@ -60,9 +65,7 @@ def test_a_category_is_stored_by_key_and_read_from_either_label() -> None:
 async def test_a_complaint_about_the_manager_pages_the_supervisor_not_the_manager(db: Database, gateway: SmsGateway,
                                                                                   emulator) -> None:
     emu, _ = emulator
-    for manager in factories.MANAGERS:
-        await db.managers.insert(manager)
-    customer = await db.customers.insert(factories.customer())
+    customer = await seed(db)
     gold, settings = customer.contacts[1], Settings()
 
     async def complaint_paged(opened_by=None) -> list:

@@ -127,6 +127,12 @@ class Ticket(Model):
     created_at: datetime
     updated_at: datetime
 
+    @property
+    def about_manager(self) -> Optional[str]:
+        """The manager a complaint of category ``manager`` is about (who managed the account when it was raised):
+        it is answered above them. None for any other ticket."""
+        return self.manager_id if self.category == "manager" else None
+
     @root_validator(skip_on_failure=True)
     def _fault_has_circuit(cls, values: Dict[str, Any]) -> Dict[str, Any]:  # noqa: N805
         if values["kind"] == TicketKind.fault.value:

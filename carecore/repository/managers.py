@@ -66,9 +66,11 @@ class ManagerRepository(RecordRepository[AccountManager]):
             current = await self.get(current.supervisor_id) if current.supervisor_id else None
         return chain
 
-    async def above(self, manager_id: str) -> Optional[AccountManager]:
-        """The nearest active supervisor above ``manager_id``: who answers a complaint about them."""
-        return next((m for m in (await self.chain(manager_id))[1:] if m.active), None)
+    async def answering(self, manager_id: str, about: Optional[str] = None) -> Optional[AccountManager]:
+        """Who answers a case on ``manager_id``'s accounts: the acting manager; for a complaint about a manager
+        (``about``), the nearest active supervisor above them, when there is one."""
+        above = next((m for m in (await self.chain(about))[1:] if m.active), None) if about else None
+        return above or await self.acting(manager_id)
 
     async def acting(self, manager_id: str) -> Optional[AccountManager]:
         """The manager answering for ``manager_id``'s accounts (``acting_manager``): them, or their nearest
