@@ -10,7 +10,7 @@ from typing import Dict, List, Optional, Tuple
 from aiohttp import web
 
 from care_scheduler.app_keys import CASEWORK, CLOCK
-from care_scheduler.casework import OPEN_TICKET, AboutTheActor, CaseClosed, TicketRefused, about_the_actor
+from care_scheduler.casework import OPEN_TICKET, CaseClosed, TicketRefused, about_the_actor
 from care_scheduler.console.i18n import translator
 from care_scheduler.console.pages import (
     PREFIX,
@@ -102,8 +102,6 @@ async def ticket_action(request: web.Request) -> web.Response:
             resolution = await request.app[CASEWORK].resolve_ticket(ticket, seen.manager.id, note)
         except CaseClosed:
             redirect(seen.session, back)
-        except AboutTheActor:  # checked above; answered alike should the ticket change meanwhile
-            redirect(seen.session, back, t("handled_above"))
         redirect(seen.session, back, t("rasa_unreachable") if resolution.left_open else t("notice_sent"))
     not_found()
 
