@@ -2,7 +2,8 @@
 
 Birthdays today and tomorrow, open tickets (SLA risks marked), follow-ups (回访) owed, pending bill
 claims, open complaints, accounts whose bill fell overdue yesterday, visits due (named when due today)
-and the console link; nothing to report, nothing sent. Key ``brief:<manager>:<date>``. A deactivated
+and the console link; nothing to report, nothing sent. A complaint about a manager is counted and named
+in the brief of the supervisor who answers it, not in theirs. Key ``brief:<manager>:<date>``. A deactivated
 manager gets none; their accounts are in the brief of whoever acts for them (``acting_manager``).
 """
 
@@ -10,14 +11,14 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import AsyncIterator, Dict, List, Sequence
+from typing import AsyncIterator, Dict, List, Sequence, Set, Tuple
 from zoneinfo import ZoneInfo
 
 from care_scheduler.arrears import newly_overdue
 from care_scheduler.calendar import is_birthday
 from care_scheduler.planning import PlanContext, Planned, render_into
 from care_scheduler.visits import due_among
-from carecore.model import AccountManager, Customer, Ticket, acting_manager
+from carecore.model import AccountManager, Customer, Ticket, acting_manager, supervisor_above
 from carecore.texts import yuan
 
 KIND = "brief"
@@ -50,11 +51,13 @@ def at_sla_risk(ticket: Ticket, ctx: PlanContext) -> bool:
     return ticket.sla is not None and any(due - ctx.now <= AT_RISK for due in ticket.sla.unmet())
 
 
-async def _brief_for(ctx: PlanContext, manager: AccountManager, books: List[str]) -> Planned | None:
-    """``books``: the managers whose accounts this one answers for, their own first."""
+async def _brief_for(ctx: PlanContext, manager: AccountManager, books: List[str],
+                     answered: Sequence[Tuple[Ticket, str]], moved: Set[str]) -> Planned | None:
+    """``books``: the managers whose accounts this one answers for, their own first; ``answered``: the complaints
+    about a manager below that this one answers, each with its line; ``moved``: every such complaint's id."""
     docs = [doc async for doc in ctx.db.customers.stream({"account_manager_id": {"$in": books}})]
     customers: List[Customer] = [Customer.parse_obj(doc) for doc in docs]
-    if not customers:
+    if not customers and not answered:
         return None
     tomorrow = ctx.day + timedelta(days=1)
     today_names, tomorrow_names = [], []
@@ -66,7 +69,8 @@ async def _brief_for(ctx: PlanContext, manager: AccountManager, books: List[str]
                 tomorrow_names.append(f"{contact.name}（{_company(customer)}）")
     ids = [c.id for c in customers]
     names = {c.id: _company(c) for c in customers}
-    tickets = await ctx.db.tickets.open_for_customers(ids)
+    tickets = [t for t in await ctx.db.tickets.open_for_customers(ids) if t.id not in moved]
+    tickets += [t for t, _ in answered]
     risky = [t.id for t in tickets if at_sla_risk(t, ctx)]
     claims = await ctx.db.claims.pending_for_customers(ids)
     complaints = sorted(names[c] for c in ctx.open_complaints if c in names)
@@ -85,14 +89,30 @@ async def _brief_for(ctx: PlanContext, manager: AccountManager, books: List[str]
         "birthdays_today": short(today_names), "birthdays_tomorrow": short(tomorrow_names),
         "ticket_count": len(tickets), "at_risk": short(risky),
         "claims": short([f"{c.id}（{names[c.customer_id]}）" for c in claims]),
-        "complaints": short(complaints), "followups": short(followups), "overdue": short(overdue),
+        "complaints": short(complaints), "about_managers": short([line for _, line in answered]),
+        "followups": short(followups), "overdue": short(overdue),
         "visits_due": len(due), "visits_today": short(visits_today),
         "console_url": ctx.settings.console_url,
     })
     plan.notes.append(f"{len(today_names)} birthdays today, {len(tomorrow_names)} tomorrow, {len(tickets)} open "
                       f"tickets ({len(risky)} at risk), {len(claims)} claims, {len(complaints)} unhappy customers, "
+                      f"{len(answered)} complaints about a manager, "
                       f"{len(followups)} follow-ups, {len(overdue)} newly in arrears, {len(due)} visits due")
     return plan
+
+
+async def _complaints_above(ctx: PlanContext) -> Dict[str, List[Tuple[Ticket, str]]]:
+    """Open complaints about a manager, by the supervisor who answers them (``supervisor_above``), each with its
+    brief line; one with nobody active above stays with whoever answers for the account."""
+    found: Dict[str, List[Tuple[Ticket, str]]] = {}
+    for ticket in await ctx.db.tickets.open_about_managers():
+        about = ticket.about_manager
+        supervisor = supervisor_above(about, ctx.managers) if about else None
+        customer = await ctx.db.customers.get(ticket.customer_id) if supervisor is not None else None
+        if about and supervisor is not None and customer is not None:  # nobody above: not about anyone known
+            line = f"{ticket.id}（{_company(customer)}，{ctx.managers[about].name}）"
+            found.setdefault(supervisor.id, []).append((ticket, line))
+    return found
 
 
 async def plan_briefs(ctx: PlanContext) -> AsyncIterator[Planned]:
@@ -101,7 +121,10 @@ async def plan_briefs(ctx: PlanContext) -> AsyncIterator[Planned]:
         acting = acting_manager(manager_id, ctx.managers)
         if acting is not None:
             books.setdefault(acting.id, []).append(manager_id)
+    above = await _complaints_above(ctx)
+    moved = {ticket.id for answered in above.values() for ticket, _ in answered}
     for manager_id, ids in sorted(books.items()):
-        plan = await _brief_for(ctx, ctx.managers[manager_id], sorted(ids, key=lambda i: i != manager_id))
+        plan = await _brief_for(ctx, ctx.managers[manager_id], sorted(ids, key=lambda i: i != manager_id),
+                                above.get(manager_id, []), moved)
         if plan is not None:
             yield plan

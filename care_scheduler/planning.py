@@ -18,7 +18,15 @@ from care_scheduler.templates import TemplateError, render
 from carecore.clock import utcnow
 from carecore.config import Settings
 from carecore.links import LinkSigner, Purpose, signer_for
-from carecore.model import UNFINISHED_VALUES, AccountManager, Contact, Customer, SendRecord, acting_manager
+from carecore.model import (
+    UNFINISHED_VALUES,
+    AccountManager,
+    Contact,
+    Customer,
+    SendRecord,
+    acting_manager,
+    answering_manager,
+)
 from carecore.phones import readable
 from carecore.repository import Database
 from carecore.sms.message import Sms
@@ -113,11 +121,14 @@ class PlanContext:
             return None
         return customer, contact
 
-    def manager_values(self, customer: Customer, lang: str) -> Dict[str, str]:
-        """Who answers for the account, their number written as the reader dials it (``phones.readable``)."""
-        manager = acting_manager(customer.account_manager_id, self.managers)
+    def manager_values(self, customer: Customer, lang: str, about: Optional[str] = None) -> Dict[str, Any]:
+        """Who answers for the account (for a complaint ``about`` the manager, their supervisor, then
+        ``handled_above``), their number written as the reader dials it (``phones.readable``)."""
+        manager = answering_manager(customer.account_manager_id, about, self.managers)
+        acting = acting_manager(customer.account_manager_id, self.managers)
         return {"manager_name": manager.name if manager else "-",
-                "manager_mobile": readable(manager.mobile, lang) if manager else "10000"}
+                "manager_mobile": readable(manager.mobile, lang) if manager else "10000",
+                "handled_above": manager is not None and acting is not None and manager.id != acting.id}
 
 
 @dataclass

@@ -108,7 +108,8 @@ async def escalation_resolution_plan(ctx: PlanContext, escalation: Escalation) -
 
 
 async def _ticket_notice(ctx: PlanContext, ticket: Ticket, stage: str, times: Dict[str, datetime]) -> Optional[Planned]:
-    """A notice about the ticket to the contact who raised it (or the billing contact), in their language."""
+    """A notice about the ticket to the contact who raised it (or the billing contact), in their language, naming
+    who answers it: their manager, or for a complaint about the manager the supervisor above them."""
     found = await ctx.case_contact(f"ticket {ticket.id}", ticket.customer_id, ticket.contact_id)
     if found is None:
         return None
@@ -117,7 +118,8 @@ async def _ticket_notice(ctx: PlanContext, ticket: Ticket, stage: str, times: Di
     plan = Planned.to_contact(f"{stage}:{ticket.id}", KIND, customer, contact)
     render_into(plan, ctx, f"ticket_{stage}", {
         "contact_name": contact.name, "ticket_id": ticket.id, "circuit_id": ticket.circuit_id,
-        "kind_label": label("ticket_kind", str(ticket.kind), lang), **ctx.manager_values(customer, lang),
+        "kind_label": label("ticket_kind", str(ticket.kind), lang),
+        **ctx.manager_values(customer, lang, ticket.about_manager),
         **{name: fmt_time(moment, lang, ZoneInfo(ctx.settings.timezone)) for name, moment in times.items()}})
     return plan
 

@@ -69,16 +69,22 @@ async def test_resolving_a_ticket_closes_its_escalations(db: Database, casework:
     assert (await db.escalations.get("ES-20261123-0001")).status == "resolved"
 
 
-async def test_a_complaint_about_the_manager_is_resolved_above_them(db: Database, casework: Casework,
-                                                                    emulator) -> None:
+async def test_a_complaint_about_the_manager_is_handled_and_resolved_above_them(db: Database, casework: Casework,
+                                                                                emulator) -> None:
+    emu, _ = emulator
     await seed(db)
-    complaint = await db.tickets.create(factories.ticket(_id="CP-20261123-0001", kind="complaint", circuit_id=None,
-                                                         category="manager", manager_id="AM-CZJ01", text="换个客户经理"))
+    customer = await db.customers.get("KA0000001")
+    complaint = await casework.open_ticket(customer, kind="complaint", contact_id="0000001-01", category="manager",
+                                           text="想换个客户经理", actor="AM-CZJ01")  # the customer phoned them
+    to_customer = lambda: [m["body"] for m in emu.messages.values() if m["to"] == "+8613800138000"]  # noqa: E731
+    [opened] = to_customer()
+    assert "本单由您客户经理的上级主管周敏（139 1000 0001）处理" in opened and "林海燕" not in opened
     with pytest.raises(AboutTheActor):
         await casework.resolve_ticket(complaint, "AM-CZJ01")
     assert (await db.tickets.get(complaint.id)).status == "open"
     await casework.resolve_ticket(complaint, "AM-PZJ")
     assert (await db.tickets.get(complaint.id)).status == "resolved"
+    assert "如仍有问题，请联系客户经理的上级主管周敏（139 1000 0001）" in to_customer()[-1]
 
 
 async def test_an_escalation_rasa_refuses_stays_open_and_says_why(db: Database, casework: Casework, rasa,

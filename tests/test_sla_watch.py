@@ -232,6 +232,19 @@ async def test_a_complaint_about_the_manager_is_watched_from_above_them(db: Data
     assert emu.stats.create_requests == 3  # the chain above the manager has two: no third level
 
 
+async def test_a_complaint_about_the_manager_is_in_their_supervisors_brief(db: Database, gateway: SmsGateway,
+                                                                          emulator) -> None:
+    emu, _ = emulator
+    await seed(db)
+    await db.tickets.create(factories.ticket())  # a fault, response due 12:00
+    await db.tickets.create(complaint(category="manager", manager_id="AM-CZJ01", text="我想换个客户经理"))
+    assert (await run(db, gateway, "brief", local(2026, 11, 23, 8, 30))).outcomes == {"sent": 2}
+    [city], [province] = to(emu, CITY), to(emu, PROVINCE)
+    assert "未结工单1张。" in city and "CP-20261123-0001" not in city
+    assert "未结工单1张。" in province and "对客户经理的投诉：CP-20261123-0001（杭州华信物流，林海燕）" in province
+    assert to(emu, GROUP) == []
+
+
 async def test_acknowledging_a_complaint_meets_its_reply_deadline(db: Database, gateway: SmsGateway, emulator) -> None:
     await seed(db)
     await db.tickets.create(complaint())

@@ -41,6 +41,8 @@ from carecore.model.customers import (
     SlaClass,
     Tier,
     acting_manager,
+    answering_manager,
+    supervisor_above,
 )
 from carecore.model.identity import Attempt, OtpChallenge
 from carecore.model.maintenance import MAINTENANCE_ID_PATTERN, CircuitSelection, MaintenanceImpact, MaintenanceWindow

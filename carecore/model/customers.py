@@ -231,3 +231,20 @@ def acting_manager(manager_id: str, managers: Mapping[str, AccountManager]) -> O
             return current
         current = managers.get(current.supervisor_id) if current.supervisor_id else None
     return None
+
+
+def supervisor_above(manager_id: str, managers: Mapping[str, AccountManager]) -> Optional[AccountManager]:
+    """The nearest active supervisor above the manager: who answers a complaint about them (``Ticket.about_manager``)."""
+    current = managers.get(manager_id)
+    for _ in range(4):  # above a city manager: province and group; a longer chain is a loop in the data
+        current = managers.get(current.supervisor_id) if current is not None and current.supervisor_id else None
+        if current is None or current.active:
+            return current
+    return None
+
+
+def answering_manager(manager_id: str, about: Optional[str],
+                      managers: Mapping[str, AccountManager]) -> Optional[AccountManager]:
+    """Who answers a case on ``manager_id``'s accounts: the acting manager; for a complaint about a manager
+    (``about``), the nearest active supervisor above them, when there is one."""
+    return (supervisor_above(about, managers) if about else None) or acting_manager(manager_id, managers)

@@ -7,7 +7,7 @@ from typing import Any, Dict, Iterable, List, Optional
 
 from pymongo import ReturnDocument
 
-from carecore.model import AccountManager, acting_manager
+from carecore.model import AccountManager, acting_manager, answering_manager
 from carecore.repository.base import RecordRepository, insert_many_skipping_duplicates
 from carecore.repository.errors import validated, write_errors
 
@@ -67,10 +67,9 @@ class ManagerRepository(RecordRepository[AccountManager]):
         return chain
 
     async def answering(self, manager_id: str, about: Optional[str] = None) -> Optional[AccountManager]:
-        """Who answers a case on ``manager_id``'s accounts: the acting manager; for a complaint about a manager
-        (``about``), the nearest active supervisor above them, when there is one."""
-        above = next((m for m in (await self.chain(about))[1:] if m.active), None) if about else None
-        return above or await self.acting(manager_id)
+        """Who answers a case on ``manager_id``'s accounts (``answering_manager``)."""
+        chains = await self.chain(manager_id) + (await self.chain(about) if about else [])
+        return answering_manager(manager_id, about, {m.id: m for m in chains})
 
     async def acting(self, manager_id: str) -> Optional[AccountManager]:
         """The manager answering for ``manager_id``'s accounts (``acting_manager``): them, or their nearest

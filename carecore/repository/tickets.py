@@ -65,6 +65,12 @@ class TicketRepository(RecordRepository[Ticket]):
                  **({"category": category} if category else {})}
         return await self._col.distinct("customer_id", query)
 
+    async def open_about_managers(self, *, limit: int = 500) -> List[Ticket]:
+        """Open complaints about an account manager (``Ticket.about_manager``), oldest first."""
+        query = {"kind": TicketKind.complaint.value, "category": "manager",
+                 "status": {"$in": [s.value for s in OPEN_TICKET_STATUSES]}}
+        return [Ticket.parse_obj(doc) async for doc in self._col.find(query).sort("created_at", 1).limit(limit)]
+
     async def add_event(self, ticket_id: str, event: TicketEvent, *, set_fields: Optional[Dict[str, Any]] = None) -> bool:
         update: Dict[str, Any] = {
             "$push": {"history": event.to_mongo()},
