@@ -1,6 +1,7 @@
 """SLA watch (every 5 minutes): warn before fault and complaint deadlines, escalate after them, tell customers
-when a ticket is opened for them and when it is resolved, and take a follow-up (回访) overdue by
-``FOLLOWUP_HOURS`` to the province manager once.
+when a ticket is opened for them and when it is resolved, take a follow-up (回访) overdue by
+``FOLLOWUP_HOURS`` to the province manager once, and tell a manager when a customer waiting for their
+call writes again.
 
 Each warning, escalation level and notice has its own idempotency key, and each escalation step is
 recorded in the ticket history before its SMS goes out. All are service messages: no send window,
@@ -15,8 +16,17 @@ from zoneinfo import ZoneInfo
 
 from care_scheduler.planning import PlanContext, Planned, render_into, when_final
 from carecore.clock import utcnow
-from carecore.model import UNFINISHED_VALUES, AccountManager, Contact, Customer, Escalation, Ticket, TicketEvent
-from carecore.texts import fmt_duration, fmt_time, label
+from carecore.model import (
+    UNFINISHED_VALUES,
+    AccountManager,
+    Contact,
+    Customer,
+    Escalation,
+    Ticket,
+    TicketEvent,
+    acting_manager,
+)
+from carecore.texts import contact_line, fmt_duration, fmt_time, label
 
 KIND = "sla_watch"
 DEADLINES = ("response", "restore")
@@ -165,6 +175,27 @@ async def _overdue_followups(ctx: PlanContext) -> AsyncIterator[Planned]:
         yield plan
 
 
+async def _written_while_waiting(ctx: PlanContext) -> AsyncIterator[Planned]:
+    """A customer whose conversation waits for their manager wrote again: the customer heard who calls back and
+    by when (``bot.fallback``, at most hourly); the manager hears of it as often, the messages in the console."""
+    for escalation in await ctx.db.escalations.written_while_waiting():
+        seen = escalation.waiting_notice_at
+        manager = acting_manager(escalation.manager_id, ctx.managers)
+        found = await ctx.case_contact(f"escalation {escalation.id}", escalation.customer_id, escalation.contact_id)
+        if seen is None or manager is None or found is None:
+            continue
+        customer, contact = found
+        plan = Planned(f"waiting:{escalation.id}:{int(seen.timestamp())}", KIND, manager.mobile, "zh", customer.id,
+                       None)
+        render_into(plan, ctx, "escalation_waiting", {
+            "escalation_id": escalation.id, "who": contact_line(customer.company_name, contact),
+            "contact_by": fmt_time(escalation.contact_by, "zh", ZoneInfo(ctx.settings.timezone)),
+            "console_url": ctx.settings.console_url})
+        plan.after = when_final(lambda _at, _status, told=escalation.id, of=seen:
+                                ctx.db.escalations.mark_manager_told(told, of))
+        yield plan
+
+
 async def plan_sla_watch(ctx: PlanContext) -> AsyncIterator[Planned]:
     warn_before = timedelta(minutes=ctx.settings.sla_warn_before_minutes)
     chains: Dict[str, List[AccountManager]] = {}
@@ -193,4 +224,6 @@ async def plan_sla_watch(ctx: PlanContext) -> AsyncIterator[Planned]:
         if plan is not None:
             yield plan
     async for plan in _overdue_followups(ctx):
+        yield plan
+    async for plan in _written_while_waiting(ctx):
         yield plan

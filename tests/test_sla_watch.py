@@ -12,7 +12,7 @@ from care_scheduler.runner import CampaignRunner
 from care_scheduler.sla_watch import due_alerts
 from carecore.clock import FixedClock
 from carecore.config import Settings
-from carecore.model import Ticket, TicketEvent
+from carecore.model import EscalationStatus, Ticket, TicketEvent
 from carecore.repository import Database
 from carecore.sms.gateway import SmsGateway
 from localrun.twilio_emulator import TwilioEmulator
@@ -253,6 +253,29 @@ async def test_acknowledging_a_complaint_meets_its_reply_deadline(db: Database, 
     assert (await run(db, gateway, "sla_watch", local(2026, 11, 23, 18, 0))).planned == 0
     ticket = await db.tickets.get("CP-20261123-0001")
     assert ticket is not None and ticket.sla is not None and ticket.sla.responded_at == local(2026, 11, 23, 13, 0)
+
+
+async def test_a_manager_hears_when_a_customer_waiting_for_their_call_writes_again(
+        db: Database, gateway: SmsGateway, emulator) -> None:
+    emu, _ = emulator
+    await seed(db)
+    opened = local(2026, 11, 23, 10, 0)
+    await db.escalations.create({
+        "_id": "ES-20261123-0001", "customer_id": "KA0000001", "contact_id": "0000001-01", "manager_id": "AM-CZJ01",
+        "sender_id": "sms:+8613800138000:abc", "channel": "twilio_sms", "reason": "request_human", "summary": "转人工",
+        "contact_by": local(2026, 11, 23, 12, 0), "created_at": opened, "updated_at": opened})
+    assert (await run(db, gateway, "sla_watch", local(2026, 11, 23, 10, 5))).planned == 0  # nothing written since
+    for minutes in (10, 20, 75):  # what the channel claims as the customer writes: at most once an hour
+        at = opened + timedelta(minutes=minutes)
+        await db.escalations.claim_waiting_notice("ES-20261123-0001", at, timedelta(hours=1))
+        await run(db, gateway, "sla_watch", at + timedelta(minutes=1))
+    await run(db, gateway, "sla_watch", local(2026, 11, 23, 11, 20))
+    first, second = to(emu, CITY)
+    assert first == second and first.startswith("【中国电信】升级单ES-20261123-0001：杭州华信物流有限公司（钻石卡）王伟")
+    assert "在等待您联系期间又发来消息，请于11月23日12:00前联系" in first and first.endswith("/escalations/ES-20261123-0001")
+    await db.escalations.set_status("ES-20261123-0001", EscalationStatus.resolved)
+    await db.escalations.claim_waiting_notice("ES-20261123-0001", local(2026, 11, 23, 12, 30), timedelta(hours=1))
+    assert (await run(db, gateway, "sla_watch", local(2026, 11, 23, 12, 31))).planned == 0  # the pause is over
 
 
 def test_a_brief_names_companies_as_managers_call_them() -> None:

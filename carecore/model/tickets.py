@@ -177,3 +177,4 @@ class Escalation(Model):
     created_at: datetime
     updated_at: datetime
     waiting_notice_at: Optional[datetime] = None  # last told, writing meanwhile, that the manager has it
+    manager_told_at: Optional[datetime] = None  # the waiting_notice_at the manager was last told of

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Dict, List, Optional, Sequence
 
 from carecore.clock import utcnow
 from carecore.model import OPEN_ESCALATION_STATUSES, Escalation, EscalationStatus
 from carecore.repository.base import RecordRepository, next_daily_id
+
+NEVER = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 class EscalationRepository(RecordRepository[Escalation]):
@@ -54,3 +56,13 @@ class EscalationRepository(RecordRepository[Escalation]):
             {"_id": escalation_id, "$or": [{"waiting_notice_at": None}, {"waiting_notice_at": {"$lte": now - every}}]},
             {"$set": {"waiting_notice_at": now}})
         return result.modified_count == 1
+
+    async def written_while_waiting(self) -> List[Escalation]:
+        """Open escalations whose customer wrote again (``waiting_notice_at``) since their manager was last told."""
+        query = {"status": {"$in": list(OPEN_ESCALATION_STATUSES)}, "waiting_notice_at": {"$ne": None},
+                 "$expr": {"$gt": ["$waiting_notice_at", {"$ifNull": ["$manager_told_at", NEVER]}]}}
+        return [Escalation.parse_obj(doc) async for doc in self._col.find(query).sort("contact_by", 1).limit(500)]
+
+    async def mark_manager_told(self, escalation_id: str, of: datetime) -> None:
+        """The manager has been told of the customer's messages up to ``of`` (their ``waiting_notice_at``)."""
+        await self._col.update_one({"_id": escalation_id}, {"$max": {"manager_told_at": of}})
