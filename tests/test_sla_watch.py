@@ -255,15 +255,19 @@ async def test_acknowledging_a_complaint_meets_its_reply_deadline(db: Database, 
     assert ticket is not None and ticket.sla is not None and ticket.sla.responded_at == local(2026, 11, 23, 13, 0)
 
 
+async def escalation(db: Database, escalation_id: str, opened: datetime, contact_by: datetime) -> None:
+    await db.escalations.create({
+        "_id": escalation_id, "customer_id": "KA0000001", "contact_id": "0000001-01", "manager_id": "AM-CZJ01",
+        "sender_id": f"sms:+8613800138000:{escalation_id}", "channel": "twilio_sms", "reason": "request_human",
+        "summary": "转人工", "contact_by": contact_by, "created_at": opened, "updated_at": opened})
+
+
 async def test_a_manager_hears_when_a_customer_waiting_for_their_call_writes_again(
         db: Database, gateway: SmsGateway, emulator) -> None:
     emu, _ = emulator
     await seed(db)
     opened = local(2026, 11, 23, 10, 0)
-    await db.escalations.create({
-        "_id": "ES-20261123-0001", "customer_id": "KA0000001", "contact_id": "0000001-01", "manager_id": "AM-CZJ01",
-        "sender_id": "sms:+8613800138000:abc", "channel": "twilio_sms", "reason": "request_human", "summary": "转人工",
-        "contact_by": local(2026, 11, 23, 12, 0), "created_at": opened, "updated_at": opened})
+    await escalation(db, "ES-20261123-0001", opened, local(2026, 11, 23, 12, 0))
     assert (await run(db, gateway, "sla_watch", local(2026, 11, 23, 10, 5))).planned == 0  # nothing written since
     for minutes in (10, 20, 75):  # what the channel claims as the customer writes: at most once an hour
         at = opened + timedelta(minutes=minutes)
@@ -276,6 +280,24 @@ async def test_a_manager_hears_when_a_customer_waiting_for_their_call_writes_aga
     await db.escalations.set_status("ES-20261123-0001", EscalationStatus.resolved)
     await db.escalations.claim_waiting_notice("ES-20261123-0001", local(2026, 11, 23, 12, 30), timedelta(hours=1))
     assert (await run(db, gateway, "sla_watch", local(2026, 11, 23, 12, 31))).planned == 0  # the pause is over
+
+
+async def test_at_night_a_manager_hears_of_it_only_for_a_call_back_due_before_morning(
+        db: Database, gateway: SmsGateway, emulator) -> None:
+    emu, _ = emulator
+    await seed(db)
+    opened, wrote = local(2026, 11, 23, 22, 0), local(2026, 11, 23, 23, 0)
+    await escalation(db, "ES-20261123-0001", opened, local(2026, 11, 24, 10, 0))  # called back in the morning
+    await escalation(db, "ES-20261123-0002", opened, local(2026, 11, 24, 0, 0))  # an urgent complaint's deadline
+    for escalation_id in ("ES-20261123-0001", "ES-20261123-0002"):
+        await db.escalations.claim_waiting_notice(escalation_id, wrote, timedelta(hours=1))
+    await run(db, gateway, "sla_watch", local(2026, 11, 23, 23, 5))
+    [night] = to(emu, CITY)
+    assert "ES-20261123-0002" in night
+    await run(db, gateway, "sla_watch", local(2026, 11, 24, 7, 55))
+    assert len(to(emu, CITY)) == 1
+    await run(db, gateway, "sla_watch", local(2026, 11, 24, 8, 0))
+    assert "ES-20261123-0001" in to(emu, CITY)[-1] and len(to(emu, CITY)) == 2
 
 
 def test_a_brief_names_companies_as_managers_call_them() -> None:
