@@ -4,8 +4,9 @@ when a ticket is opened for them and when it is resolved, take a follow-up (å›žè
 call writes again.
 
 Each warning, escalation level and notice has its own idempotency key, and each escalation step is
-recorded in the ticket history before its SMS goes out. All are service messages: no send window,
-no consent check (docs/campaigns.md).
+recorded in the ticket history before its SMS goes out. All are service messages: no consent check, and
+no send window but for "the customer wrote again", which waits for the morning unless its call-back is
+due first (docs/campaigns.md).
 """
 
 from __future__ import annotations
