@@ -1,4 +1,4 @@
-"""Which day is whose: birthdays (solar and lunar), festivals, and the send window.
+"""Which day is whose: birthdays (solar and lunar) and festivals.
 
 Pure functions of a date or an aware datetime, so every rule is tested on fixed
 dates: Feb 29 in common years, lunar months of 29 days, leap months, year ends.
@@ -7,7 +7,7 @@ dates: Feb 29 in common years, lunar months of 29 days, leap months, year ends.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from functools import lru_cache
 from typing import Dict, List, Mapping, Optional, Tuple
 
@@ -23,7 +23,6 @@ FESTIVALS: Dict[str, str] = {
     "Mid-Autumn Festival": "mid_autumn",
     "National Day": "national_day",
 }
-SEND_FROM, SEND_UNTIL = time(8, 0), time(21, 0)
 
 
 def _is_leap_year(year: int) -> bool:
@@ -90,16 +89,3 @@ def festival_on(today: date, extra: Optional[Mapping[date, str]] = None) -> Opti
     if extra and today in extra:
         return extra[today]
     return _festival_days(today.year).get(today)
-
-
-def in_send_window(now: datetime) -> bool:
-    """Greetings and usage SMS go out 08:00-21:00 local time only."""
-    return SEND_FROM <= now.timetz().replace(tzinfo=None) < SEND_UNTIL
-
-
-def next_send_window(now: datetime) -> datetime:
-    """Now if inside the window, else the next 08:00: nothing due is dropped, only delayed."""
-    if in_send_window(now):
-        return now
-    day = now.date() if now.time() < SEND_FROM else now.date() + timedelta(days=1)
-    return datetime.combine(day, SEND_FROM, tzinfo=now.tzinfo)

@@ -18,8 +18,8 @@ from datetime import timedelta
 from typing import AsyncIterator, Dict, List, Optional, Set
 from zoneinfo import ZoneInfo
 
-from care_scheduler.calendar import in_send_window, next_send_window
 from care_scheduler.planning import PlanContext, Planned, render_into
+from carecore.deadlines import in_send_window, next_send_window
 from carecore.model import Customer, MaintenanceWindow
 from carecore.texts import fmt_time, label
 

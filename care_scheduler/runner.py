@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Awaitable, Callable, Dict, List, Mapping, Optional, Set
 
-from care_scheduler.calendar import in_send_window, next_send_window
 from care_scheduler.campaigns import UsageGaps, plans_for
 from care_scheduler.planning import PlanContext, Planned
 from carecore.clock import Clock, utcnow
 from carecore.config import Settings
+from carecore.deadlines import in_send_window, next_send_window
 from carecore.model import UNFINISHED, SendRecord, SendStatus
 from carecore.phones import InvalidPhoneNumber
 from carecore.repository import Database, RecordValidationError

@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 from typing import AsyncIterator, Dict, List, Optional, Tuple
 from zoneinfo import ZoneInfo
 
-from care_scheduler.calendar import next_send_window
 from care_scheduler.planning import PlanContext, Planned, render_into, when_final
 from carecore.clock import utcnow
+from carecore.deadlines import next_send_window
 from carecore.model import (
     UNFINISHED_VALUES,
     AccountManager,

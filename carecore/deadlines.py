@@ -1,4 +1,4 @@
-"""Deadlines that depend on business time: fault SLAs and escalation call-backs.
+"""Deadlines that depend on business time: fault SLAs, escalation call-backs and the send window.
 
 Everything takes the current time from the caller (an injectable clock), in the
 business timezone, so tests run on fixed dates: Friday evenings, the eve of the
@@ -89,3 +89,19 @@ def callback_deadline(now: datetime, business_hours: Tuple[int, int], within_hou
         if now.hour < closes and due.time() <= time(closes) and due.date() == now.date():
             return due
     return next_business_morning(now, opens)
+
+
+SEND_FROM, SEND_UNTIL = time(8, 0), time(21, 0)  # when a message no one needs at night may go out
+
+
+def in_send_window(now: datetime) -> bool:
+    """Greetings and usage SMS go out 08:00-21:00 local time only."""
+    return SEND_FROM <= now.timetz().replace(tzinfo=None) < SEND_UNTIL
+
+
+def next_send_window(now: datetime) -> datetime:
+    """Now if inside the window, else the next 08:00: nothing due is dropped, only delayed."""
+    if in_send_window(now):
+        return now
+    day = now.date() if now.time() < SEND_FROM else now.date() + timedelta(days=1)
+    return datetime.combine(day, SEND_FROM, tzinfo=now.tzinfo)

@@ -1,21 +1,13 @@
-"""Birthdays, festivals and the send window on the fixed dates the issue names."""
+"""Birthdays and festivals on the fixed dates the issue names."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from care_scheduler.calendar import (
-    birthdays_greeted,
-    festival_on,
-    in_send_window,
-    is_birthday,
-    lunar_days,
-    next_send_window,
-    solar_days,
-)
+from care_scheduler.calendar import birthdays_greeted, festival_on, is_birthday, lunar_days, solar_days
 from carecore.model import Birthday
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -62,19 +54,6 @@ def test_festivals(day: date, festival) -> None:
 
 def test_extra_festival_dates_from_configuration() -> None:
     assert festival_on(date(2026, 11, 23), {date(2026, 11, 23): "company_anniversary"}) == "company_anniversary"
-
-
-@pytest.mark.parametrize(("hh", "mm", "inside"), [(7, 59, False), (8, 0, True), (20, 59, True), (21, 0, False)])
-def test_send_window_edges(hh: int, mm: int, inside: bool) -> None:
-    assert in_send_window(datetime(2026, 11, 23, hh, mm, tzinfo=SH)) is inside
-
-
-def test_outside_the_window_waits_for_the_next_morning() -> None:
-    assert next_send_window(datetime(2026, 11, 23, 21, 0, tzinfo=SH)) == datetime(2026, 11, 24, 8, 0, tzinfo=SH)
-    assert next_send_window(datetime(2026, 12, 31, 23, 30, tzinfo=SH)) == datetime(2027, 1, 1, 8, 0, tzinfo=SH)
-    assert next_send_window(datetime(2026, 11, 23, 7, 59, tzinfo=SH)) == datetime(2026, 11, 23, 8, 0, tzinfo=SH)
-    now = datetime(2026, 11, 23, 12, 0, tzinfo=SH)
-    assert next_send_window(now) == now
 
 
 def test_nobody_is_greeted_in_a_lunar_leap_month() -> None:

@@ -8,7 +8,15 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from carecore.config import Settings
-from carecore.deadlines import callback_deadline, complaint_deadline, fault_deadlines, fault_hours, is_business_day
+from carecore.deadlines import (
+    callback_deadline,
+    complaint_deadline,
+    fault_deadlines,
+    fault_hours,
+    in_send_window,
+    is_business_day,
+    next_send_window,
+)
 from carecore.model.tickets import SlaDeadlines
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -108,3 +116,16 @@ def test_a_tickets_deadlines_are_met_missed_or_pending_as_the_kpis_count_them() 
     assert SlaDeadlines(**due).outcome(t0 + timedelta(hours=3)) == "missed"  # the response deadline passed unmet
     late = SlaDeadlines(response_due=t0, responded_at=t0 + timedelta(minutes=1))  # a complaint answered late
     assert late.outcome(t0) == "missed"
+
+
+@pytest.mark.parametrize(("hh", "mm", "inside"), [(7, 59, False), (8, 0, True), (20, 59, True), (21, 0, False)])
+def test_send_window_edges(hh: int, mm: int, inside: bool) -> None:
+    assert in_send_window(datetime(2026, 11, 23, hh, mm, tzinfo=SH)) is inside
+
+
+def test_outside_the_window_waits_for_the_next_morning() -> None:
+    assert next_send_window(datetime(2026, 11, 23, 21, 0, tzinfo=SH)) == datetime(2026, 11, 24, 8, 0, tzinfo=SH)
+    assert next_send_window(datetime(2026, 12, 31, 23, 30, tzinfo=SH)) == datetime(2027, 1, 1, 8, 0, tzinfo=SH)
+    assert next_send_window(datetime(2026, 11, 23, 7, 59, tzinfo=SH)) == datetime(2026, 11, 23, 8, 0, tzinfo=SH)
+    now = datetime(2026, 11, 23, 12, 0, tzinfo=SH)
+    assert next_send_window(now) == now
