@@ -30,6 +30,7 @@ from carecore.model import (
 from carecore.phones import readable
 from carecore.repository import Database
 from carecore.sms.message import Sms
+from carecore.sms.segments import segment_info
 from carecore.surveys import replies_reach_us
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,13 @@ class Planned:
         """A message to one of a customer's contacts, in their language, counted in their manager's figures."""
         return cls(key, kind, contact.mobile, contact.language, customer.id, contact.contact_id,
                    manager_id=customer.account_manager_id)
+
+    @classmethod
+    def of_sms(cls, sms: Sms) -> Planned:
+        """A message written where its case is (a ticket's page, ``ticket_opening.manager_page``), sent by a run."""
+        info = segment_info(sms.body)
+        return cls(sms.key, sms.kind, sms.to, sms.language or "zh", sms.customer_id, sms.contact_id, sms.body,
+                   info.segments, info.encoding)
 
     def message(self, campaign: str) -> Sms:
         """The gateway's message for this plan, in the campaign ``campaign``; raises ``InvalidPhoneNumber``."""

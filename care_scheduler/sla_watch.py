@@ -5,8 +5,8 @@ call writes again.
 
 Each warning, escalation level and notice has its own idempotency key, and each escalation step is
 recorded in the ticket history before its SMS goes out. All are service messages: no consent check, and
-no send window but for "the customer wrote again", which waits for the morning unless its call-back is
-due first (docs/campaigns.md).
+no send window but for "the customer wrote again" and the page of a complaint about a manager, which wait
+for the morning unless their call-back or reply is due first (docs/campaigns.md).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from care_scheduler.planning import PlanContext, Planned, render_into, when_final
 from carecore.clock import utcnow
-from carecore.deadlines import next_send_window
+from carecore.deadlines import in_send_window, next_send_window
 from carecore.model import (
     UNFINISHED_VALUES,
     AccountManager,
@@ -29,6 +29,7 @@ from carecore.model import (
     acting_manager,
 )
 from carecore.texts import contact_line, fmt_duration, fmt_time, label
+from carecore.ticket_opening import held_overnight, manager_page
 
 KIND = "sla_watch"
 DEADLINES = ("response", "restore")
@@ -202,6 +203,23 @@ async def _written_while_waiting(ctx: PlanContext) -> AsyncIterator[Planned]:
         yield plan
 
 
+async def _pages_held_overnight(ctx: PlanContext) -> AsyncIterator[Planned]:
+    """The pages of complaints about a manager that waited for the morning (``held_overnight``)."""
+    if not in_send_window(ctx.now):
+        return
+    tz = ZoneInfo(ctx.settings.timezone)
+    for ticket in await ctx.db.tickets.open_about_managers():
+        if not held_overnight(ticket, tz) or await ctx.db.sends.get(f"page:{ticket.id}") is not None:
+            continue
+        found = await ctx.case_contact(f"ticket {ticket.id}", ticket.customer_id, ticket.contact_id)
+        if found is None:
+            continue
+        opened_by = ticket.history[0].actor if ticket.history else None
+        page = await manager_page(ctx.db, ctx.settings, tz, ticket, *found, opened_by=opened_by)
+        if page is not None:
+            yield Planned.of_sms(page)
+
+
 async def plan_sla_watch(ctx: PlanContext) -> AsyncIterator[Planned]:
     warn_before = timedelta(minutes=ctx.settings.sla_warn_before_minutes)
     chains: Dict[str, List[AccountManager]] = {}
@@ -232,4 +250,6 @@ async def plan_sla_watch(ctx: PlanContext) -> AsyncIterator[Planned]:
     async for plan in _overdue_followups(ctx):
         yield plan
     async for plan in _written_while_waiting(ctx):
+        yield plan
+    async for plan in _pages_held_overnight(ctx):
         yield plan

@@ -4,18 +4,20 @@ A ticket's number is per business day; its deadlines are counted from the moment
 database keeps it, so they are exactly its SLA hours after creation. A fault on a circuit in a planned
 maintenance window names the window: it earns no SLA credit. An urgent ticket (a diamond or gold
 contact's fault: the green channel) pages the account manager at once, and a complaint about the account
-manager pages their supervisor, unless the one paged opened it.
+manager pages their supervisor (at night only when its reply is due before 08:00), unless the one paged
+opened it.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from datetime import tzinfo
 from typing import Any, Dict, Optional
 
 from carecore.clock import Clock, as_stored
 from carecore.config import Settings
-from carecore.deadlines import complaint_deadline, fault_deadlines
+from carecore.deadlines import complaint_deadline, fault_deadlines, next_send_window
 from carecore.model import Circuit, Contact, Customer, Priority, Ticket, TicketKind
 from carecore.repository import Database
 from carecore.sms.gateway import SmsGateway
@@ -85,21 +87,30 @@ async def open_fault(db: Database, settings: Settings, clock: Clock, customer: C
         **({"maintenance_id": window.id} if window is not None else {})})
 
 
-async def page_manager(db: Database, gateway: SmsGateway, settings: Settings, clock: Clock, ticket: Ticket,
-                       customer: Customer, contact: Contact, *, opened_by: Optional[str] = None) -> None:
-    """One SMS (its key the ticket's id) to whoever must know of the new ticket at once, unless they opened it:
+def held_overnight(ticket: Ticket, tz: tzinfo) -> bool:
+    """A complaint about the manager, not urgent, opened outside the send window with its reply due after it
+    opens: its page waits for 08:00 (the SLA watch sends it), so that no supervisor is woken for what can wait."""
+    if ticket.about_manager is None or ticket.priority == Priority.urgent or ticket.sla is None:
+        return False
+    opened = ticket.created_at.astimezone(tz)
+    return ticket.sla.response_due >= next_send_window(opened) > opened
+
+
+async def manager_page(db: Database, settings: Settings, tz: tzinfo, ticket: Ticket, customer: Customer,
+                       contact: Contact, *, opened_by: Optional[str] = None) -> Optional[Sms]:
+    """The SMS (its key the ticket's id) to whoever must know of the new ticket at once, unless they opened it:
     for a complaint about the account manager (or asking for another one), the nearest active supervisor, so
     that no manager answers a complaint about themselves (the manager only when nobody is above); for another
-    urgent ticket, the acting manager."""
+    urgent ticket, the acting manager. None when nobody is to be paged."""
     about = ticket.about_manager
     if ticket.sla is None or not (about or ticket.priority == Priority.urgent):
-        return
+        return None
     manager = await db.managers.answering(customer.account_manager_id, about)
     if manager is None:
         log.error("ticket %s: no active manager for %s; nobody paged", ticket.id, customer.account_manager_id)
-        return
+        return None
     if manager.id == opened_by:
-        return
+        return None
     circuit = f"，电路{ticket.circuit_id}" if ticket.circuit_id else ""
     deadline = "响应" if ticket.kind == TicketKind.fault else "答复"
     urgency = "紧急" if ticket.priority == Priority.urgent else ""
@@ -107,7 +118,17 @@ async def page_manager(db: Database, gateway: SmsGateway, settings: Settings, cl
     about_line = f"（涉及客户经理{about_whom.name}）" if about_whom is not None else ""
     body = (f"{settings.sms_signature}{urgency}{label('ticket_kind', str(ticket.kind), 'zh')}单{ticket.id}{about_line}："
             f"{contact_line(customer.company_name, contact)}{circuit}。"
-            f"{ticket.text[:60]}。请于{fmt_time(ticket.sla.response_due, 'zh', clock.tz)}前{deadline}："
+            f"{ticket.text[:60]}。请于{fmt_time(ticket.sla.response_due, 'zh', tz)}前{deadline}："
             f"{settings.console_url}/tickets/{ticket.id}")
-    await gateway.send(Sms.of(key=f"page:{ticket.id}", kind="sla_watch", to=manager.mobile, body=body,
-                              customer_id=customer.id, contact_id=contact.contact_id, language="zh"))
+    return Sms.of(key=f"page:{ticket.id}", kind="sla_watch", to=manager.mobile, body=body,
+                  customer_id=customer.id, contact_id=contact.contact_id, language="zh")
+
+
+async def page_manager(db: Database, gateway: SmsGateway, settings: Settings, clock: Clock, ticket: Ticket,
+                       customer: Customer, contact: Contact, *, opened_by: Optional[str] = None) -> None:
+    """Send the new ticket's page (``manager_page``) now, or leave it to the morning (``held_overnight``)."""
+    if held_overnight(ticket, clock.tz):
+        return
+    page = await manager_page(db, settings, clock.tz, ticket, customer, contact, opened_by=opened_by)
+    if page is not None:
+        await gateway.send(page)

@@ -245,6 +245,22 @@ async def test_a_complaint_about_the_manager_is_in_their_supervisors_brief(db: D
     assert to(emu, GROUP) == []
 
 
+async def test_a_page_held_overnight_goes_out_at_eight(db: Database, gateway: SmsGateway, emulator) -> None:
+    emu, _ = emulator
+    await seed(db)
+    night = local(2026, 11, 23, 23, 0)
+    for ticket_id, opened_by in (("CP-20261123-0001", "assistant:twilio"), ("CP-20261123-0002", "AM-PZJ")):
+        await db.tickets.create(complaint(
+            _id=ticket_id, category="manager", manager_id="AM-CZJ01", text="我想换个客户经理", priority="normal",
+            created_at=night, updated_at=night, sla={"response_due": night + timedelta(hours=24)},
+            history=[{"at": night, "actor": opened_by, "action": "created"}]))
+    assert (await run(db, gateway, "sla_watch", local(2026, 11, 24, 7, 55))).planned == 0
+    for at in (local(2026, 11, 24, 8, 0), local(2026, 11, 24, 8, 5)):
+        await run(db, gateway, "sla_watch", at)
+    [page] = to(emu, PROVINCE)  # the one the supervisor took by phone is not paged to them
+    assert "投诉单CP-20261123-0001（涉及客户经理林海燕）" in page and to(emu, CITY) == []
+
+
 async def test_acknowledging_a_complaint_meets_its_reply_deadline(db: Database, gateway: SmsGateway, emulator) -> None:
     await seed(db)
     await db.tickets.create(complaint())

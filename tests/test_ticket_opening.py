@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import Any, Dict
+from zoneinfo import ZoneInfo
+
+import pytest
 
 from carecore.clock import FixedClock
 from carecore.config import Settings
-from carecore.model import Customer
+from carecore.model import Customer, Ticket
 from carecore.repository import Database
 from carecore.sms.gateway import SmsGateway
 from carecore.texts import LABELS
-from carecore.ticket_opening import category_of, open_complaint, open_fault, page_manager
+from carecore.ticket_opening import category_of, held_overnight, open_complaint, open_fault, page_manager
 from tests import factories
 
 CLOCK = FixedClock(datetime(2026, 12, 31, 23, 59, 30, 123456, tzinfo=timezone.utc))  # the year's last minute
+MORNING = FixedClock(datetime(2027, 1, 1, 2, 0, tzinfo=timezone.utc))  # 10:00 in Shanghai
+SH = ZoneInfo("Asia/Shanghai")
 
 
 async def seed(db: Database) -> Customer:
@@ -68,17 +74,20 @@ async def test_a_complaint_about_the_manager_pages_the_supervisor_not_the_manage
     customer = await seed(db)
     gold, settings = customer.contacts[1], Settings()
 
-    async def complaint_paged(opened_by=None) -> list:
-        ticket = await open_complaint(db, settings, CLOCK, customer, gold, category="我想换个客户经理",
-                                      text="我想换个客户经理", urgent=False, actor="assistant:twilio")
-        assert ticket.category == "manager" and ticket.priority == "normal"
+    async def complaint_paged(opened_by=None, clock=MORNING, urgent=False) -> list:
+        ticket = await open_complaint(db, settings, clock, customer, gold, category="我想换个客户经理",
+                                      text="我想换个客户经理", urgent=urgent, actor="assistant:twilio")
+        assert ticket.category == "manager"
         before = set(emu.messages)
-        await page_manager(db, gateway, settings, CLOCK, ticket, customer, gold, opened_by=opened_by)
+        await page_manager(db, gateway, settings, clock, ticket, customer, gold, opened_by=opened_by)
         return [(m["to"], m["body"]) for sid, m in emu.messages.items() if sid not in before]
 
     [(to, body)] = await complaint_paged()
     assert to == "+8613910000001"  # the province supervisor (AM-PZJ), not the city manager the complaint is about
     assert "投诉单CP-20270101-0001（涉及客户经理林海燕）" in body and "紧急" not in body
+    assert await complaint_paged(clock=CLOCK) == []  # 07:59, its reply due at 15:59: the page waits for 08:00
+    [(to, body)] = await complaint_paged(clock=CLOCK, urgent=True)
+    assert to == "+8613910000001" and "紧急投诉单" in body
     assert await complaint_paged(opened_by="AM-PZJ") == []  # the supervisor took it by phone: nobody paged
     await db.managers.set_active("AM-PZJ", False)
     [(to, _)] = await complaint_paged()
@@ -86,3 +95,24 @@ async def test_a_complaint_about_the_manager_pages_the_supervisor_not_the_manage
     await db.managers.set_active("AM-G001", False)
     [(to, _)] = await complaint_paged()
     assert to == "+8613920000001"  # nobody active above: the manager
+
+
+def manager_complaint(opened: datetime, reply_hours: int, **fields: Any) -> Ticket:
+    doc: Dict[str, Any] = factories.ticket(_id="CP-20261123-0001", kind="complaint", circuit_id=None,
+                                           category="manager", manager_id="AM-CZJ01", priority="normal",
+                                           created_at=opened, updated_at=opened,
+                                           sla={"response_due": opened + timedelta(hours=reply_hours)})
+    return Ticket.parse_obj({**doc, **fields})
+
+
+@pytest.mark.parametrize(("hour", "reply_hours", "fields", "held"), [
+    (20, 24, {}, False),  # inside the send window: paged at once
+    (21, 24, {}, True),  # at night, its reply due the next evening: paged at 08:00
+    (21, 8, {}, False),  # at night, its reply due at 05:00: paged at once
+    (23, 9, {}, True),  # its reply due at 08:00 exactly: paged then
+    (21, 24, {"priority": "urgent"}, False),
+    (21, 24, {"category": "billing"}, False),  # not about the manager: no page to hold
+])
+def test_which_pages_wait_for_the_morning(hour: int, reply_hours: int, fields: Dict[str, Any], held: bool) -> None:
+    opened = datetime(2026, 11, 23, hour, 0, tzinfo=SH).astimezone(timezone.utc)
+    assert held_overnight(manager_complaint(opened, reply_hours, **fields), SH) is held
