@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from care_scheduler.planning import PlanContext, Planned, render_into, when_final
 from carecore.clock import utcnow
-from carecore.deadlines import in_send_window, next_send_window
+from carecore.deadlines import in_send_window, waits_for_morning
 from carecore.model import (
     UNFINISHED_VALUES,
     AccountManager,
@@ -182,10 +182,9 @@ async def _written_while_waiting(ctx: PlanContext) -> AsyncIterator[Planned]:
     """A customer whose conversation waits for their manager wrote again: the customer heard who calls back and
     by when (``bot.fallback``, at most hourly); the manager hears of it as often, the messages in the console.
     Outside the send window only when the call-back is due before it opens; the others in the morning."""
-    held_until = next_send_window(ctx.now)
     for escalation in await ctx.db.escalations.written_while_waiting():
         seen = escalation.waiting_notice_at
-        if escalation.contact_by >= held_until > ctx.now:
+        if waits_for_morning(ctx.now, escalation.contact_by):
             continue
         manager = acting_manager(escalation.manager_id, ctx.managers)
         found = await ctx.case_contact(f"escalation {escalation.id}", escalation.customer_id, escalation.contact_id)

@@ -105,3 +105,9 @@ def next_send_window(now: datetime) -> datetime:
         return now
     day = now.date() if now.time() < SEND_FROM else now.date() + timedelta(days=1)
     return datetime.combine(day, SEND_FROM, tzinfo=now.tzinfo)
+
+
+def waits_for_morning(now: datetime, due: datetime) -> bool:
+    """Whether a message to a manager that could wake them waits for the send window: outside it, unless what
+    it asks for is due before the window opens."""
+    return due >= next_send_window(now) > now

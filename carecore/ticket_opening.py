@@ -17,7 +17,7 @@ from typing import Any, Dict, Optional
 
 from carecore.clock import Clock, as_stored
 from carecore.config import Settings
-from carecore.deadlines import complaint_deadline, fault_deadlines, next_send_window
+from carecore.deadlines import complaint_deadline, fault_deadlines, waits_for_morning
 from carecore.model import Circuit, Contact, Customer, Priority, Ticket, TicketKind
 from carecore.repository import Database
 from carecore.sms.gateway import SmsGateway
@@ -92,8 +92,7 @@ def held_overnight(ticket: Ticket, tz: tzinfo) -> bool:
     opens: its page waits for 08:00 (the SLA watch sends it), so that no supervisor is woken for what can wait."""
     if ticket.about_manager is None or ticket.priority == Priority.urgent or ticket.sla is None:
         return False
-    opened = ticket.created_at.astimezone(tz)
-    return ticket.sla.response_due >= next_send_window(opened) > opened
+    return waits_for_morning(ticket.created_at.astimezone(tz), ticket.sla.response_due)
 
 
 async def manager_page(db: Database, settings: Settings, tz: tzinfo, ticket: Ticket, customer: Customer,

@@ -16,6 +16,7 @@ from carecore.deadlines import (
     in_send_window,
     is_business_day,
     next_send_window,
+    waits_for_morning,
 )
 from carecore.model.tickets import SlaDeadlines
 
@@ -129,3 +130,14 @@ def test_outside_the_window_waits_for_the_next_morning() -> None:
     assert next_send_window(datetime(2026, 11, 23, 7, 59, tzinfo=SH)) == datetime(2026, 11, 23, 8, 0, tzinfo=SH)
     now = datetime(2026, 11, 23, 12, 0, tzinfo=SH)
     assert next_send_window(now) == now
+
+
+@pytest.mark.parametrize(("now", "due", "waits"), [
+    (at(2026, 11, 23, 20, 59), at(2026, 11, 24, 12, 0), False),  # inside the send window: at once
+    (at(2026, 11, 23, 21, 0), at(2026, 11, 24, 12, 0), True),  # at night, due after the window opens
+    (at(2026, 11, 23, 21, 0), at(2026, 11, 24, 7, 59), False),  # due before it opens: at once
+    (at(2026, 11, 23, 23, 0), at(2026, 11, 24, 8, 0), True),  # due as it opens: then
+    (at(2026, 12, 31, 23, 30), at(2027, 1, 1, 9, 0), True),  # across the year's end
+])
+def test_what_waits_for_the_morning(now: datetime, due: datetime, waits: bool) -> None:
+    assert waits_for_morning(now, due) is waits
