@@ -108,8 +108,10 @@ async def _complaints_above(ctx: PlanContext) -> Dict[str, List[Tuple[Ticket, st
     for ticket in await ctx.db.tickets.open_about_managers():
         about = ticket.about_manager
         supervisor = supervisor_above(about, ctx.managers) if about else None
-        customer = await ctx.db.customers.get(ticket.customer_id) if supervisor is not None else None
-        if about and supervisor is not None and customer is not None:  # nobody above: not about anyone known
+        if about is None or supervisor is None:  # nobody active above: it stays in the account's books
+            continue
+        customer = await ctx.db.customers.get(ticket.customer_id)
+        if customer is not None:
             line = f"{ticket.id}（{_company(customer)}，{ctx.managers[about].name}）"
             found.setdefault(supervisor.id, []).append((ticket, line))
     return found
