@@ -79,3 +79,22 @@ async def test_chasing_a_ticket_pages_its_manager_once_a_window(svc: Services, d
         assert only(messages)["response"] in ("utter_ticket_status", "utter_ticket_not_found")
         assert slots_of(events)["ticket_id"] is None
     assert len([x for x in emu.messages.values() if x["to"] == "+8613920000001"]) == 3
+
+
+async def test_a_complaint_about_the_manager_is_chased_with_the_supervisor_who_answers_it(svc: Services, domain,
+                                                                                         emulator) -> None:
+    emu, _ = emulator
+    await svc.db.tickets.create(factories.ticket())  # a fault: chased with the manager
+    await svc.db.tickets.create(factories.ticket(_id="CP-20261123-0003", kind="complaint", circuit_id=None,
+                                                 category="manager", manager_id="AM-CZJ01",
+                                                 sla={"response_due": svc.clock.now()}))
+    messages, _ = await run(requests.ActionUrgeTicket(), tracker(slots=VERIFIED_A), domain)
+    assert [(m["response"], m["ticket_ids"], m["manager_name"]) for m in messages] == [
+        ("utter_tickets_urged", "FT-20261123-0001", "林海燕"),
+        ("utter_tickets_urged_above", "CP-20261123-0003", "周敏")]
+    pages = {x["to"]: x["body"] for x in emu.messages.values()}
+    assert "CP-20261123-0003" not in pages["+8613920000001"] and "FT-20261123-0001" in pages["+8613920000001"]
+    assert "催办CP-20261123-0003（对客户经理林海燕的投诉，答复时限：" in pages["+8613910000001"]
+    assert pages["+8613910000001"].endswith("/console/tickets/CP-20261123-0003")
+    ticket = await svc.db.tickets.get("CP-20261123-0003")
+    assert [(e.action, e.note) for e in ticket.history] == [("urged", "paged AM-PZJ")]

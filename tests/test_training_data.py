@@ -60,3 +60,15 @@ async def test_the_test_stories_messages_read_as_their_intent(agent: Any) -> Non
         if read != intent:
             misread.append((story, text, intent, read))
     assert misread == []
+
+
+def test_every_response_an_action_names_is_in_the_domain_in_both_languages() -> None:
+    responses: dict = {}
+    for path in Path("domain").glob("*.yml"):
+        responses.update((yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("responses") or {})
+    named = {name for path in Path("actions").glob("*.py")
+             for name in re.findall(r"\"(utter_\w+)\"", path.read_text(encoding="utf-8"))} - {"utter_action"}  # a key
+    assert named and named <= set(responses), named - set(responses)
+    english = {name for name, variants in responses.items()
+               if any(c.get("value") == "en" for v in variants for c in v.get("condition", []))}
+    assert named - english == set(), named - english
