@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from datetime import datetime, tzinfo
+from datetime import datetime
 from typing import Any, Awaitable, Callable, Dict, List
 
 from rasa_sdk import Tracker
@@ -31,6 +31,7 @@ from carecore.texts import (
     fmt_time,
     label,
     month_label,
+    ticket_deadline,
     yuan,
 )
 
@@ -181,17 +182,6 @@ def month_record(faults: List[Ticket], now: datetime, lang: str) -> str:
              if n]
     credit = f"已补偿{yuan(credited)}元，在下期账单中体现。" if credited else ""
     return f"本月报障{len(faults)}次（{'，'.join(parts)}）。{credit}"
-
-
-def ticket_deadline(ticket: Ticket, lang: str, tz: tzinfo) -> str:
-    """What an open ticket's customer waits for, and until when: a fault's restore, a complaint's reply."""
-    if ticket.sla is None or ticket.status in ("resolved", "closed"):
-        return ""
-    if ticket.sla.restore_due is not None:
-        due = fmt_time(ticket.sla.restore_due, lang, tz)
-        return f"restore due by {due}" if lang == "en" else f"修复时限：{due}"
-    due = fmt_time(ticket.sla.response_due, lang, tz)
-    return f"reply due by {due}" if lang == "en" else f"答复时限：{due}"
 
 
 async def answer_ticket_status(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher,

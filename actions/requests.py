@@ -4,24 +4,22 @@ language."""
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.account import answer_ticket_status, ticket_deadline
+from actions.account import answer_ticket_status
 from actions.common import Identity, lang_of, verified_action, verified_identity
 from actions.services import Services, services
+from carecore import ticket_chase
 from carecore.clock import as_stored
-from carecore.model import OPEN_TICKET_STATUSES, AccountManager, Ticket, TicketEvent
+from carecore.deadlines import next_send_window
+from carecore.model import OPEN_TICKET_STATUSES, TicketEvent
 from carecore.months import parse_month
 from carecore.repository import DatabaseError, DuplicateRecordError
-from carecore.sms.message import Sms
-from carecore.texts import contact_line, label
-
-# However often a customer chases a ticket, its manager is paged once in each such window (business clock).
-URGE_WINDOW_HOURS = 2
+from carecore.texts import fmt_time
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +50,9 @@ async def bill_not_received(svc: Services, tracker: Tracker, dispatcher: Collect
 
 async def urge_tickets(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher, who: Identity,
                        lang: str) -> List[Dict[str, Any]]:
-    """催办: the ticket named, or the customer's open ones, chased in one SMS to whoever answers them, each ticket
-    once per window, and written in its history. A complaint about the manager is chased with the supervisor who
-    answers it, never with the manager it is about. A named ticket that is closed, or not the customer's, gets
-    its status answer instead."""
+    """催办: the ticket named, or the customer's open ones, chased with whoever answers them (``ticket_chase``)
+    and written in their history. A named ticket that is closed, or not the customer's, gets its status answer
+    instead."""
     customer, contact = who
     wanted = (tracker.get_slot("ticket_id") or "").strip().upper()
     if wanted:
@@ -69,46 +66,25 @@ async def urge_tickets(svc: Services, tracker: Tracker, dispatcher: CollectingDi
         dispatcher.utter_message(response="utter_no_open_tickets")
         return []
     now = svc.clock.now()
-    window = f"{now:%Y%m%d}-{now.hour // URGE_WINDOW_HOURS}"
-    for above, manager, chased in await _chased_with(svc, customer.account_manager_id, tickets):
-        fresh = [t for t in chased if f"urge:{t.id}:{window}" not in t.alerts]  # chased in this window already
-        if fresh and manager is not None:
-            await svc.gateway.send(await _chase_sms(svc, window, manager, fresh, who))
-        note = f"paged {manager.id}" if manager is not None else "no active manager to page"
+    window = ticket_chase.window_of(now)
+    for chase in await ticket_chase.chases(svc.db, customer.account_manager_id, tickets):
+        manager, held = chase.manager, chase.manager is not None and ticket_chase.waits(now, chase.tickets)
+        fresh = [t for t in chase.tickets if ticket_chase.alert_key(t, window) not in t.alerts]
+        if fresh and manager is not None and not held:
+            key = f"urge:{window}:{'+'.join(t.id for t in fresh)}"
+            await svc.gateway.send(await ticket_chase.chase_sms(svc.db, svc.settings, svc.clock.tz, key, manager,
+                                                                fresh, customer, contact))
+        note = (ticket_chase.HELD if held else f"paged {manager.id}") if manager else "no active manager to page"
         for ticket in fresh:
-            await svc.db.tickets.record_alert(ticket.id, f"urge:{ticket.id}:{window}", TicketEvent(
+            await svc.db.tickets.record_alert(ticket.id, ticket_chase.alert_key(ticket, window), TicketEvent(
                 at=as_stored(now), actor=f"contact:{contact.contact_id}", action="urged", note=note))
-        dispatcher.utter_message(response="utter_tickets_urged_above" if above else "utter_tickets_urged",
-                                 ticket_ids=(", " if lang == "en" else "、").join(t.id for t in chased),
-                                 manager_name=manager.name if manager is not None else "")
+        response = "utter_tickets_urged_morning" if held else (
+            "utter_tickets_urged_above" if chase.above else "utter_tickets_urged")
+        dispatcher.utter_message(response=response,
+                                 ticket_ids=(", " if lang == "en" else "、").join(t.id for t in chase.tickets),
+                                 manager_name=manager.name if manager is not None else "",
+                                 morning=fmt_time(next_send_window(now), lang, svc.clock.tz))
     return [SlotSet("ticket_id", None)]
-
-
-async def _chased_with(svc: Services, manager_id: str,
-                       tickets: List[Ticket]) -> List[Tuple[bool, Optional[AccountManager], List[Ticket]]]:
-    """The tickets by who answers them (``answering``), with whether that is a supervisor answering a complaint
-    about the manager; the account manager's own first."""
-    groups: Dict[Tuple[bool, Optional[str]], Tuple[Optional[AccountManager], List[Ticket]]] = {}
-    for ticket in tickets:
-        about = ticket.about_manager
-        manager = await svc.db.managers.answering(manager_id, about)
-        above = about is not None and manager is not None and manager.id != about
-        groups.setdefault((above, manager.id if manager else None), (manager, []))[1].append(ticket)
-    return [(above, manager, chased) for (above, _), (manager, chased) in sorted(groups.items(), key=lambda g: g[0][0])]
-
-
-async def _chase_sms(svc: Services, window: str, manager: AccountManager, fresh: List[Ticket], who: Identity) -> Sms:
-    customer, contact = who
-    dues = []
-    for t in fresh:
-        about = await svc.db.managers.get(t.about_manager) if t.about_manager else None
-        whom = f"对客户经理{about.name}的投诉，" if about is not None and about.id != manager.id else ""
-        dues.append(f"{t.id}（{whom}{ticket_deadline(t, 'zh', svc.clock.tz) or label('ticket_kind', t.kind, 'zh')}）")
-    link = f"tickets/{fresh[0].id}" if len(fresh) == 1 else f"customers/{customer.id}"
-    body = (f"{svc.settings.sms_signature}客户催办：{contact_line(customer.company_name, contact)}"
-            f"催办{'、'.join(dues)}。请尽快处理：{svc.settings.console_url}/{link}")
-    return Sms.of(key=f"urge:{window}:{'+'.join(t.id for t in fresh)}", kind="sla_watch", to=manager.mobile,
-                  body=body, customer_id=customer.id, contact_id=contact.contact_id, language="zh")
 
 
 async def _set_consent(svc: Services, dispatcher: CollectingDispatcher, who: Identity, opted_out: bool) -> None:

@@ -1,12 +1,12 @@
 """SLA watch (every 5 minutes): warn before fault and complaint deadlines, escalate after them, tell customers
 when a ticket is opened for them and when it is resolved, take a follow-up (回访) overdue by
 ``FOLLOWUP_HOURS`` to the province manager once, and tell a manager when a customer waiting for their
-call writes again.
+call writes again, and send the customers' chases (催办) held overnight.
 
 Each warning, escalation level and notice has its own idempotency key, and each escalation step is
 recorded in the ticket history before its SMS goes out. All are service messages: no consent check, and
-no send window but for "the customer wrote again" and the page of a complaint about a manager, which wait
-for the morning unless their call-back or reply is due first (docs/campaigns.md).
+no send window but for "the customer wrote again", the page of a complaint about a manager and a chase, which
+wait for the morning unless their call-back or deadline is due first (docs/campaigns.md).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import AsyncIterator, Dict, List, Optional, Tuple
 from zoneinfo import ZoneInfo
 
 from care_scheduler.planning import PlanContext, Planned, render_into, when_final
+from carecore import ticket_chase
 from carecore.clock import utcnow
 from carecore.deadlines import in_send_window, waits_for_morning
 from carecore.model import (
@@ -219,6 +220,37 @@ async def _pages_held_overnight(ctx: PlanContext) -> AsyncIterator[Planned]:
             yield Planned.of_sms(page)
 
 
+async def _chases_held_overnight(ctx: PlanContext) -> AsyncIterator[Planned]:
+    """Chases that waited for the morning (``ticket_chase.waits``): each ticket paged once, when the send window
+    opens, to whoever answers it, unless a chase after the held one was paged at once."""
+    if not in_send_window(ctx.now):
+        return
+    tz = ZoneInfo(ctx.settings.timezone)
+    for ticket in await ctx.db.tickets.chased_since(ctx.now - timedelta(days=1), ticket_chase.HELD):
+        held = [e for e in ticket.history if e.action == "urged" and e.note == ticket_chase.HELD][-1]
+        morning = ticket_chase.morning_of(held.at, tz)
+        key = ticket_chase.alert_key(ticket, ticket_chase.window_of(morning))
+        paged_since = any(e.action == "urged" and e.note != ticket_chase.HELD and e.at > held.at
+                          for e in ticket.history)
+        if morning > ctx.now or paged_since or await _already_done(ctx, ticket, key):
+            continue
+        found = await ctx.case_contact(f"ticket {ticket.id}", ticket.customer_id, held.actor.partition(":")[2])
+        if found is None:
+            continue
+        [chase] = await ticket_chase.chases(ctx.db, found[0].account_manager_id, [ticket])
+        if chase.manager is None:
+            continue
+        plan = Planned.of_sms(await ticket_chase.chase_sms(ctx.db, ctx.settings, tz, key, chase.manager, [ticket],
+                                                           *found))
+        event = TicketEvent(at=ctx.now, actor="sla_watch", action="urge_paged", note=f"paged {chase.manager.id}")
+
+        async def settle(ticket_id: str = ticket.id, key: str = key, event: TicketEvent = event) -> None:
+            await ctx.db.tickets.record_alert(ticket_id, key, event)
+
+        plan.settle = settle
+        yield plan
+
+
 async def plan_sla_watch(ctx: PlanContext) -> AsyncIterator[Planned]:
     warn_before = timedelta(minutes=ctx.settings.sla_warn_before_minutes)
     chains: Dict[str, List[AccountManager]] = {}
@@ -251,4 +283,6 @@ async def plan_sla_watch(ctx: PlanContext) -> AsyncIterator[Planned]:
     async for plan in _written_while_waiting(ctx):
         yield plan
     async for plan in _pages_held_overnight(ctx):
+        yield plan
+    async for plan in _chases_held_overnight(ctx):
         yield plan

@@ -11,7 +11,7 @@ from carecore.courtesy import IDENTIFIER_TOKEN
 from carecore.phones import readable
 
 if TYPE_CHECKING:  # texts are below the models: no import at run time
-    from carecore.model import Circuit, Contact
+    from carecore.model import Circuit, Contact, Ticket
 
 LABELS = {
     "customer_class": {
@@ -84,6 +84,7 @@ LABELS = {
         "survey_answer": ("满意度评价", "survey answered"), "followup": ("回访", "follow-up call"),
         "followup_overdue": ("回访超时", "follow-up overdue"), "reassigned": ("转交", "reassigned"),
         "urged": ("客户催办", "chased by the customer"),
+        "urge_paged": ("催办已转达", "chase passed on"),
     },
     "priority": {"urgent": ("紧急", "urgent"), "high": ("高", "high"), "normal": ("普通", "normal"),
                  "low": ("低", "low")},
@@ -170,6 +171,17 @@ def fmt_time(when: datetime, lang: str, tz: ZoneInfo) -> str:
     if lang == "en":
         return local.strftime("%d %b %H:%M")
     return f"{local.month}月{local.day}日{local:%H:%M}"
+
+
+def ticket_deadline(ticket: Ticket, lang: str, tz: ZoneInfo) -> str:
+    """What an open ticket's customer waits for, and until when: a fault's restore, a complaint's reply."""
+    if ticket.sla is None or ticket.status in ("resolved", "closed"):
+        return ""
+    if ticket.sla.restore_due is not None:
+        due = fmt_time(ticket.sla.restore_due, lang, tz)
+        return f"restore due by {due}" if lang == "en" else f"修复时限：{due}"
+    due = fmt_time(ticket.sla.response_due, lang, tz)
+    return f"reply due by {due}" if lang == "en" else f"答复时限：{due}"
 
 
 def fmt_date(day: date, lang: str) -> str:

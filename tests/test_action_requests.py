@@ -98,3 +98,25 @@ async def test_a_complaint_about_the_manager_is_chased_with_the_supervisor_who_a
     assert pages["+8613910000001"].endswith("/console/tickets/CP-20261123-0003")
     ticket = await svc.db.tickets.get("CP-20261123-0003")
     assert [(e.action, e.note) for e in ticket.history] == [("urged", "paged AM-PZJ")]
+
+
+async def test_a_chase_at_night_waits_for_the_morning_unless_a_deadline_comes_first(svc: Services, domain,
+                                                                                    clock: FixedClock,
+                                                                                    emulator) -> None:
+    emu, _ = emulator
+    clock.advance(timedelta(hours=13))  # 23:00
+    due = clock.now() + timedelta(hours=15)  # 14:00 tomorrow
+    await svc.db.tickets.create(factories.ticket(_id="CP-20261123-0003", kind="complaint", circuit_id=None,
+                                                 category="billing", sla={"response_due": due}))
+    messages, _ = await run(requests.ActionUrgeTicket(), tracker(slots=VERIFIED_A), domain)
+    m = only(messages)
+    assert (m["response"], m["manager_name"], m["morning"]) == ("utter_tickets_urged_morning", "林海燕", "11月24日08:00")
+    assert emu.messages == {}
+    ticket = await svc.db.tickets.get("CP-20261123-0003")
+    assert [(e.action, e.note) for e in ticket.history] == [("urged", "held until 08:00")]
+    await svc.db.tickets.create(factories.ticket())  # a fault overdue since 14:00: the chase of both goes now
+    clock.advance(timedelta(hours=2))
+    messages, _ = await run(requests.ActionUrgeTicket(), tracker(slots=VERIFIED_A), domain)
+    assert only(messages)["response"] == "utter_tickets_urged"
+    [page] = emu.messages.values()
+    assert "FT-20261123-0001" in page["body"] and "CP-20261123-0003" in page["body"]

@@ -261,6 +261,31 @@ async def test_a_page_held_overnight_goes_out_at_eight(db: Database, gateway: Sm
     assert "投诉单CP-20261123-0001（涉及客户经理林海燕）" in page and to(emu, CITY) == []
 
 
+async def test_chases_held_overnight_go_out_at_eight_to_whoever_answers_them(db: Database, gateway: SmsGateway,
+                                                                              emulator) -> None:
+    emu, _ = emulator
+    await seed(db)
+    night, evening = local(2026, 11, 23, 23, 0), local(2026, 11, 24, 20, 0)
+
+    def chased(at: datetime, note: str) -> Dict[str, Any]:
+        return {"at": at, "actor": "contact:0000001-02", "action": "urged", "note": note}
+
+    await db.tickets.create(complaint(
+        category="manager", manager_id="AM-CZJ01", sla={"response_due": evening},
+        history=[chased(night - timedelta(hours=2), "held until 08:00"), chased(night, "held until 08:00")]))
+    await db.tickets.create(factories.ticket(  # chased again at 01:00 with one due, and paged then: not again
+        sla={"response_due": evening}, history=[chased(night, "held until 08:00"),
+                                                 chased(local(2026, 11, 24, 1, 0), "paged AM-CZJ01")]))
+    assert (await run(db, gateway, "sla_watch", local(2026, 11, 24, 7, 55))).planned == 0
+    for at in (local(2026, 11, 24, 8, 0), local(2026, 11, 24, 8, 5), local(2026, 11, 24, 10, 0)):
+        await run(db, gateway, "sla_watch", at)
+    [page] = to(emu, PROVINCE)
+    assert page.startswith("【中国电信】客户催办：杭州华信物流有限公司（金卡）David Chen")  # who chased
+    assert "CP-20261123-0001（对客户经理林海燕的投诉，答复时限：11月24日20:00）" in page and to(emu, CITY) == []
+    ticket = await db.tickets.get("CP-20261123-0001")
+    assert ticket is not None and [(e.action, e.note) for e in ticket.history][-1] == ("urge_paged", "paged AM-PZJ")
+
+
 async def test_acknowledging_a_complaint_meets_its_reply_deadline(db: Database, gateway: SmsGateway, emulator) -> None:
     await seed(db)
     await db.tickets.create(complaint())
