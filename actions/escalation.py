@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ConversationPaused, SlotSet, UserUtteranceReverted
+from rasa_sdk.events import ConversationPaused, FollowupAction, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import Identity, VerifiedAction, count_in_session, lang_of, recent_user_texts, verified_identity
@@ -121,6 +121,9 @@ class ActionHandleFallback(Action):
         return "action_handle_fallback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[Dict[str, Any]]:
+        if _only_a_mobile(tracker):  # "13800000010" out of the blue: the contact wants to be recognised
+            return [SlotSet("pending_request", None), SlotSet("verify_mobile", None), SlotSet("otp_code", None),
+                    FollowupAction("verification_form")]
         svc = await services()
         await count_in_session(svc, tracker, fallbacks=1)
         if _previous_bot_action(tracker) not in REPHRASE:
@@ -139,6 +142,17 @@ class ActionHandleFallback(Action):
             log.exception("fallback escalation failed: database unavailable")
             dispatcher.utter_message(response="utter_service_unavailable")
             return _forgotten(tracker)
+
+
+def _only_a_mobile(tracker: Tracker) -> bool:
+    """An unverified user outside any form sent a mobile number and nothing the model could act on: verification
+    starts with that number (``extract_verify_mobile`` takes it), then asks what they need."""
+    if tracker.active_loop_name or tracker.get_slot("verified") is True:
+        return False
+    message = tracker.latest_message or {}
+    intent = (message.get("intent") or {}).get("name")
+    return intent in ("inform", "nlu_fallback") and any(e.get("entity") == "phone_number"
+                                                        for e in message.get("entities") or [])
 
 
 def _forgotten(tracker: Tracker) -> List[Dict[str, Any]]:

@@ -63,6 +63,18 @@ async def test_second_fallback_in_a_row_hands_over(svc: Services, domain, emulat
     assert stored is not None and stored.reason == "fallback"
 
 
+async def test_a_bare_mobile_number_starts_verification_with_it(svc: Services, domain) -> None:
+    mobile = [{"entity": "phone_number", "value": "13800000010"}]
+    messages, events = await run(escalation.ActionHandleFallback(),
+                                 tracker(intent="inform", text="13800000010", entities=mobile), domain)
+    assert messages == [] and events[-1] == {"event": "followup", "timestamp": None, "name": "verification_form"}
+    for t in (tracker(slots=VERIFIED_A, intent="inform", text="13800000010", entities=mobile),  # verified already
+              tracker(intent="inform", text="13800000010", entities=mobile, active_loop="fault_form"),
+              tracker(intent="inform", text="上个月")):
+        messages, events = await run(escalation.ActionHandleFallback(), t, domain)
+        assert messages and not any(e["event"] == "followup" for e in events)
+
+
 async def test_a_miss_inside_a_form_points_back_to_its_question(svc: Services, domain) -> None:
     t = tracker(text="KA0000007", active_loop="verification_form")
     messages, events = await run(escalation.ActionHandleFallback(), t, domain)

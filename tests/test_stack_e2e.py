@@ -55,6 +55,13 @@ def test_chat_in_chinese_with_verification_and_no_disclosure(stack: Stack) -> No
     assert not any("139 2000 2001" in r for r in replies)  # KA0000002's manager
 
 
+def test_a_mobile_number_sent_first_starts_verification(stack: Stack) -> None:
+    replies = stack.say("web-bare", "13800000040")  # KA0000004's first contact, nothing asked yet
+    assert any("验证码已通过短信发送" in r for r in replies), replies
+    replies = stack.say("web-bare", latest_code(stack, "+8613800000040"))
+    assert any("验证成功" in r for r in replies) and any("还有什么可以帮您" in r for r in replies), replies
+
+
 def test_a_fault_told_in_one_message_is_corrected_and_opened_on_the_circuits_terms(stack: Stack) -> None:
     """The opening message gives the mobile, the symptom and the time; the only circuit is taken; a correction at
     confirmation changes the time; the premium circuit's SLA sets the deadlines of a gold contact's fault."""
