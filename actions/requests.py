@@ -77,7 +77,7 @@ async def urge_tickets(svc: Services, tracker: Tracker, dispatcher: CollectingDi
         note = (ticket_chase.HELD if held else f"paged {manager.id}") if manager else "no active manager to page"
         for ticket in fresh:
             await svc.db.tickets.record_alert(ticket.id, ticket_chase.alert_key(ticket, window), TicketEvent(
-                at=as_stored(now), actor=f"contact:{contact.contact_id}", action="urged", note=note))
+                at=as_stored(now), actor=f"contact:{contact.contact_id}", action=ticket_chase.URGED, note=note))
         response = "utter_tickets_urged_morning" if held else (
             "utter_tickets_urged_above" if chase.above else "utter_tickets_urged")
         dispatcher.utter_message(response=response,

@@ -12,7 +12,7 @@ wait for the morning unless their call-back or deadline is due first (docs/campa
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import AsyncIterator, Dict, List, Optional, Tuple
+from typing import AsyncIterator, Awaitable, Callable, Dict, List, Optional, Tuple
 from zoneinfo import ZoneInfo
 
 from care_scheduler.planning import PlanContext, Planned, render_into, when_final
@@ -75,6 +75,15 @@ async def _already_done(ctx: PlanContext, ticket: Ticket, key: str) -> bool:
     return record is not None and record.status not in UNFINISHED_VALUES
 
 
+def _noted(ctx: PlanContext, ticket_id: str, key: str, event: TicketEvent) -> Callable[[], Awaitable[None]]:
+    """A plan's ``settle``: its alert noted in the ticket's history before the SMS goes out."""
+
+    async def settle() -> None:
+        await ctx.db.tickets.record_alert(ticket_id, key, event)
+
+    return settle
+
+
 def _alert_plan(ctx: PlanContext, ticket: Ticket, customer: Customer, contact: Contact,
                 chain: List[AccountManager], alert: Tuple[str, str, int, timedelta]) -> Optional[Planned]:
     key, deadline, level, span = alert
@@ -101,10 +110,7 @@ def _alert_plan(ctx: PlanContext, ticket: Ticket, customer: Customer, contact: C
     event = TicketEvent(at=utcnow(), actor="sla_watch", action="sla_warning" if level == 0 else "escalate",
                         note=note, level=level or None)
 
-    async def settle() -> None:
-        await ctx.db.tickets.record_alert(ticket.id, key, event)
-
-    plan.settle = settle
+    plan.settle = _noted(ctx, ticket.id, key, event)
     plan.notes.append(note)
     return plan
 
@@ -172,10 +178,7 @@ async def _overdue_followups(ctx: PlanContext) -> AsyncIterator[Planned]:
         note = f"follow-up overdue since {ticket.followup.due.isoformat()}: {above[0].id} alerted"
         event = TicketEvent(at=ctx.now, actor="sla_watch", action="followup_overdue", note=note)
 
-        async def settle(ticket_id: str = ticket.id, key: str = key, event: TicketEvent = event) -> None:
-            await ctx.db.tickets.record_alert(ticket_id, key, event)
-
-        plan.settle = settle
+        plan.settle = _noted(ctx, ticket.id, key, event)
         yield plan
 
 
@@ -226,11 +229,12 @@ async def _chases_held_overnight(ctx: PlanContext) -> AsyncIterator[Planned]:
     if not in_send_window(ctx.now):
         return
     tz = ZoneInfo(ctx.settings.timezone)
-    for ticket in await ctx.db.tickets.chased_since(ctx.now - timedelta(days=1), ticket_chase.HELD):
-        held = [e for e in ticket.history if e.action == "urged" and e.note == ticket_chase.HELD][-1]
+    since = ctx.now - timedelta(days=1)
+    for ticket in await ctx.db.tickets.open_with_event(ticket_chase.URGED, ticket_chase.HELD, since):
+        held = [e for e in ticket.history if e.action == ticket_chase.URGED and e.note == ticket_chase.HELD][-1]
         morning = ticket_chase.morning_of(held.at, tz)
         key = ticket_chase.alert_key(ticket, ticket_chase.window_of(morning))
-        paged_since = any(e.action == "urged" and e.note != ticket_chase.HELD and e.at > held.at
+        paged_since = any(e.action == ticket_chase.URGED and e.note != ticket_chase.HELD and e.at > held.at
                           for e in ticket.history)
         if morning > ctx.now or paged_since or await _already_done(ctx, ticket, key):
             continue
@@ -244,10 +248,7 @@ async def _chases_held_overnight(ctx: PlanContext) -> AsyncIterator[Planned]:
                                                            *found))
         event = TicketEvent(at=ctx.now, actor="sla_watch", action="urge_paged", note=f"paged {chase.manager.id}")
 
-        async def settle(ticket_id: str = ticket.id, key: str = key, event: TicketEvent = event) -> None:
-            await ctx.db.tickets.record_alert(ticket_id, key, event)
-
-        plan.settle = settle
+        plan.settle = _noted(ctx, ticket.id, key, event)
         yield plan
 
 

@@ -20,7 +20,8 @@ from carecore.sms.message import Sms
 from carecore.texts import contact_line, label, ticket_deadline
 
 WINDOW_HOURS = 2  # however often a customer chases a ticket, whoever answers it is paged once in such a window
-HELD = "held until 08:00"  # the note of a chase that waits for the morning (``TicketEvent``)
+URGED = "urged"  # a chase in a ticket's history (``TicketEvent.action``)
+HELD = "held until 08:00"  # its note when it waits for the morning
 
 
 @dataclass

@@ -71,10 +71,11 @@ class TicketRepository(RecordRepository[Ticket]):
                  "status": {"$in": [s.value for s in OPEN_TICKET_STATUSES]}}
         return [Ticket.parse_obj(doc) async for doc in self._col.find(query).sort("created_at", 1).limit(limit)]
 
-    async def chased_since(self, since: datetime, note: str, *, limit: int = 500) -> List[Ticket]:
-        """Open tickets a customer chased since ``since`` with ``note`` on the chase (one held for the morning)."""
+    async def open_with_event(self, action: str, note: str, since: datetime, *, limit: int = 500) -> List[Ticket]:
+        """Open tickets with an event of ``action`` and ``note`` in their history since ``since`` (a chase held
+        for the morning)."""
         query = {"status": {"$in": [s.value for s in OPEN_TICKET_STATUSES]},
-                 "history": {"$elemMatch": {"action": "urged", "note": note, "at": {"$gte": since}}}}
+                 "history": {"$elemMatch": {"action": action, "note": note, "at": {"$gte": since}}}}
         return [Ticket.parse_obj(doc) async for doc in self._col.find(query).sort("created_at", 1).limit(limit)]
 
     async def add_event(self, ticket_id: str, event: TicketEvent, *, set_fields: Optional[Dict[str, Any]] = None) -> bool:
