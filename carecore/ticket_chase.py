@@ -45,13 +45,15 @@ def alert_key(ticket: Ticket, window: str) -> str:
 
 async def chases(db: Database, manager_id: str, tickets: List[Ticket]) -> List[Chase]:
     """The tickets of an account managed by ``manager_id`` by who answers them, the manager's own first."""
+    answering: Dict[Optional[str], Optional[AccountManager]] = {}  # by the manager a complaint is about
     groups: Dict[Tuple[bool, Optional[str]], Chase] = {}
     for ticket in tickets:
         about = ticket.about_manager
-        manager = await db.managers.answering(manager_id, about)
+        if about not in answering:
+            answering[about] = await db.managers.answering(manager_id, about)
+        manager = answering[about]
         above = about is not None and manager is not None and manager.id != about
-        groups.setdefault((above, manager.id if manager else None), Chase(above, manager, []))
-        groups[(above, manager.id if manager else None)].tickets.append(ticket)
+        groups.setdefault((above, manager.id if manager else None), Chase(above, manager, [])).tickets.append(ticket)
     return sorted(groups.values(), key=lambda chase: chase.above)
 
 
