@@ -37,23 +37,16 @@ DEADLINES = ("response", "restore")
 DEADLINE_NAMES = {("fault", "response"): "响应", ("fault", "restore"): "修复", ("complaint", "response"): "答复"}
 
 
-def _deadline(ticket: Ticket, name: str) -> Tuple[Optional[datetime], Optional[datetime]]:
-    """(due, met) of one deadline; a complaint has only its reply (response) deadline."""
-    assert ticket.sla is not None
-    if name == "response":
-        return ticket.sla.response_due, ticket.sla.responded_at
-    return ticket.sla.restore_due, ticket.sla.restored_at
-
-
 def due_alerts(ticket: Ticket, now: datetime, warn_before: timedelta,
                escalate_after: Tuple[int, int, int]) -> List[Tuple[str, str, int, timedelta]]:
     """(key, deadline, level, time to or past the deadline) of every alert due for ``ticket`` at ``now``.
 
     Level 0 is the warning before the deadline; levels 1-3 climb the chain once it is missed.
     """
+    assert ticket.sla is not None  # a complaint has only its reply (response) deadline
     alerts = []
     for name in DEADLINES:
-        due, met = _deadline(ticket, name)
+        due, met = ticket.sla.deadline(name)
         if due is None or met is not None:
             continue
         if now < due:
@@ -90,7 +83,8 @@ def _alert_plan(ctx: PlanContext, ticket: Ticket, customer: Customer, contact: C
     recipient = (chain[0] if chain else None) if level == 0 else (chain[level - 1] if level <= len(chain) else None)
     if recipient is None:
         return None
-    due, _ = _deadline(ticket, deadline)
+    assert ticket.sla is not None
+    due, _ = ticket.sla.deadline(deadline)
     assert due is not None
     tz = ZoneInfo(ctx.settings.timezone)
     values: Dict[str, object] = {
@@ -247,7 +241,6 @@ async def _chases_held_overnight(ctx: PlanContext) -> AsyncIterator[Planned]:
         plan = Planned.of_sms(await ticket_chase.chase_sms(ctx.db, ctx.settings, tz, key, chase.manager, [ticket],
                                                            *found))
         event = TicketEvent(at=ctx.now, actor="sla_watch", action="urge_paged", note=f"paged {chase.manager.id}")
-
         plan.settle = _noted(ctx, ticket.id, key, event)
         yield plan
 

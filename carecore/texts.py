@@ -227,6 +227,11 @@ def bullet_lines(lines: list[str]) -> str:
     return "\n".join(f"{i}. {line}" for i, line in enumerate(lines, 1))
 
 
+def about_manager(name: str) -> str:
+    """How a manager's page or a chase names the account manager a complaint is about."""
+    return f"涉及客户经理{name}"
+
+
 def contact_line(company_name: str, contact: Contact) -> str:
     """Who a page to a manager is about, as they would dial them: "上海鼎盛物流有限公司（金卡）刘秀博 138 0000 0010"."""
     return f"{company_name}（{label('tier', contact.tier, 'zh')}）{contact.name} {readable(contact.mobile, 'zh')}"

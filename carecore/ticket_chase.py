@@ -17,7 +17,7 @@ from carecore.deadlines import next_send_window, waits_for_morning
 from carecore.model import AccountManager, Contact, Customer, Ticket
 from carecore.repository import Database
 from carecore.sms.message import Sms
-from carecore.texts import contact_line, label, ticket_deadline
+from carecore.texts import about_manager, contact_line, label, ticket_deadline
 
 WINDOW_HOURS = 2  # however often a customer chases a ticket, whoever answers it is paged once in such a window
 URGED = "urged"  # a chase in a ticket's history (``TicketEvent.action``)
@@ -59,10 +59,7 @@ async def chases(db: Database, manager_id: str, tickets: List[Ticket]) -> List[C
 
 def earliest_due(tickets: List[Ticket]) -> Optional[datetime]:
     """The nearest deadline the tickets have not met yet (a reply, a fault's response or restore)."""
-    dues = [due for t in tickets if t.sla is not None
-            for due, met in ((t.sla.response_due, t.sla.responded_at), (t.sla.restore_due, t.sla.restored_at))
-            if due is not None and met is None]
-    return min(dues, default=None)
+    return min((due for t in tickets if t.sla is not None for due in t.sla.unmet()), default=None)
 
 
 def waits(now: datetime, tickets: List[Ticket]) -> bool:
@@ -83,7 +80,7 @@ async def chase_sms(db: Database, settings: Settings, tz: tzinfo, key: str, mana
     dues = []
     for ticket in tickets:
         about = await db.managers.get(ticket.about_manager) if ticket.about_manager else None
-        whom = f"对客户经理{about.name}的投诉，" if about is not None and about.id != manager.id else ""
+        whom = f"{about_manager(about.name)}，" if about is not None and about.id != manager.id else ""
         deadline = ticket_deadline(ticket, "zh", tz) or label("ticket_kind", str(ticket.kind), "zh")
         dues.append(f"{ticket.id}（{whom}{deadline}）")
     link = f"tickets/{tickets[0].id}" if len(tickets) == 1 else f"customers/{customer.id}"

@@ -22,7 +22,7 @@ from carecore.model import Circuit, Contact, Customer, Priority, Ticket, TicketK
 from carecore.repository import Database
 from carecore.sms.gateway import SmsGateway
 from carecore.sms.message import Sms
-from carecore.texts import contact_line, fmt_time, label
+from carecore.texts import about_manager, contact_line, fmt_time, label
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +114,7 @@ async def manager_page(db: Database, settings: Settings, tz: tzinfo, ticket: Tic
     deadline = "响应" if ticket.kind == TicketKind.fault else "答复"
     urgency = "紧急" if ticket.priority == Priority.urgent else ""
     about_whom = await db.managers.get(about) if about else None
-    about_line = f"（涉及客户经理{about_whom.name}）" if about_whom is not None else ""
+    about_line = f"（{about_manager(about_whom.name)}）" if about_whom is not None else ""
     body = (f"{settings.sms_signature}{urgency}{label('ticket_kind', str(ticket.kind), 'zh')}单{ticket.id}{about_line}："
             f"{contact_line(customer.company_name, contact)}{circuit}。"
             f"{ticket.text[:60]}。请于{fmt_time(ticket.sla.response_due, 'zh', tz)}前{deadline}："

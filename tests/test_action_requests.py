@@ -94,7 +94,7 @@ async def test_a_complaint_about_the_manager_is_chased_with_the_supervisor_who_a
         ("utter_tickets_urged_above", "CP-20261123-0003", "周敏")]
     pages = {x["to"]: x["body"] for x in emu.messages.values()}
     assert "CP-20261123-0003" not in pages["+8613920000001"] and "FT-20261123-0001" in pages["+8613920000001"]
-    assert "催办CP-20261123-0003（对客户经理林海燕的投诉，答复时限：" in pages["+8613910000001"]
+    assert "催办CP-20261123-0003（涉及客户经理林海燕，答复时限：" in pages["+8613910000001"]
     assert pages["+8613910000001"].endswith("/console/tickets/CP-20261123-0003")
     ticket = await svc.db.tickets.get("CP-20261123-0003")
     assert [(e.action, e.note) for e in ticket.history] == [("urged", "paged AM-PZJ")]

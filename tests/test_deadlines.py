@@ -119,6 +119,15 @@ def test_a_tickets_deadlines_are_met_missed_or_pending_as_the_kpis_count_them() 
     assert late.outcome(t0) == "missed"
 
 
+def test_the_unmet_deadlines_soonest_first() -> None:
+    t0 = datetime(2026, 11, 23, 10, 0, tzinfo=SH)
+    fault = SlaDeadlines(response_due=t0 + timedelta(hours=2), restore_due=t0 + timedelta(hours=1))
+    assert fault.unmet() == [t0 + timedelta(hours=1), t0 + timedelta(hours=2)]
+    assert fault.copy(update={"responded_at": t0}).unmet() == [t0 + timedelta(hours=1)]
+    assert fault.copy(update={"restored_at": t0}).deadline("restore") == (t0 + timedelta(hours=1), t0)
+    assert SlaDeadlines(response_due=t0, responded_at=t0).unmet() == []  # a complaint answered
+
+
 @pytest.mark.parametrize(("hh", "mm", "inside"), [(7, 59, False), (8, 0, True), (20, 59, True), (21, 0, False)])
 def test_send_window_edges(hh: int, mm: int, inside: bool) -> None:
     assert in_send_window(datetime(2026, 11, 23, hh, mm, tzinfo=SH)) is inside

@@ -281,7 +281,7 @@ async def test_chases_held_overnight_go_out_at_eight_to_whoever_answers_them(db:
         await run(db, gateway, "sla_watch", at)
     [page] = to(emu, PROVINCE)
     assert page.startswith("【中国电信】客户催办：杭州华信物流有限公司（金卡）David Chen")  # who chased
-    assert "CP-20261123-0001（对客户经理林海燕的投诉，答复时限：11月24日20:00）" in page and to(emu, CITY) == []
+    assert "CP-20261123-0001（涉及客户经理林海燕，答复时限：11月24日20:00）" in page and to(emu, CITY) == []
     ticket = await db.tickets.get("CP-20261123-0001")
     assert ticket is not None and [(e.action, e.note) for e in ticket.history][-1] == ("urge_paged", "paged AM-PZJ")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from pydantic import Field, root_validator
 
@@ -64,10 +64,15 @@ class SlaDeadlines(Model):
             result = "pending"
         return result
 
+    def deadline(self, name: str) -> Tuple[Optional[datetime], Optional[datetime]]:
+        """(due, met) of the ``response`` or ``restore`` deadline."""
+        if name == "response":
+            return self.response_due, self.responded_at
+        return self.restore_due, self.restored_at
+
     def unmet(self) -> List[datetime]:
         """The deadlines not met yet, soonest first."""
-        return sorted(due for due, met in ((self.response_due, self.responded_at),
-                                           (self.restore_due, self.restored_at)) if due is not None and met is None)
+        return sorted(due for due, met in map(self.deadline, ("response", "restore")) if due is not None and met is None)
 
 
 class SurveyChannel(str, Enum):
