@@ -123,9 +123,13 @@ class ActionRequireVerification(Action):
         return "action_require_verification"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
-        dispatcher.utter_message(response="utter_need_verification")
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        return [SlotSet("pending_request", intent if intent in PENDING_HANDLERS else None),
+        if intent == "verify_identity":  # asked for: no reason to give, and a question asked before stays pending
+            pending = tracker.get_slot("pending_request")
+        else:
+            dispatcher.utter_message(response="utter_need_verification")
+            pending = intent if intent in PENDING_HANDLERS else None
+        return [SlotSet("pending_request", pending),
                 SlotSet("verify_mobile", None), SlotSet("otp_code", None), FollowupAction("verification_form")]
 
 
@@ -142,7 +146,6 @@ class ActionResumeRequest(Action):
         try:
             who = await verified_identity(tracker, svc)
             if who is None:  # verification failed or was abandoned
-
                 return reset
             handler = PENDING_HANDLERS.get(pending or "")
             if handler is None:

@@ -139,3 +139,13 @@ async def test_pending_question_is_answered_after_verification(svc: Services, do
     messages, _ = await run(verification.ActionResumeRequest(),
                             tracker(slots={"verified": False, "pending_request": "ask_usage"}), domain)
     assert messages == []
+
+
+async def test_asking_to_be_verified_keeps_the_question_asked_before(svc: Services, domain) -> None:
+    """"I want to verify my identity" while verifying for a bill: no reason given, the bill still answered after."""
+    asked = tracker(intent="verify_identity", active_loop="verification_form", slots={"pending_request": "ask_usage"})
+    messages, events = await run(verification.ActionRequireVerification(), asked, domain)
+    assert messages == [] and slots_of(events)["pending_request"] == "ask_usage"
+    messages, events = await run(verification.ActionRequireVerification(), tracker(intent="verify_identity"), domain)
+    assert messages == [] and slots_of(events)["pending_request"] is None
+    assert events[-1] == {"event": "followup", "name": "verification_form", "timestamp": None}
