@@ -86,6 +86,10 @@ class VerifiedAction(Action):
         raise NotImplementedError
 
     async def unverified(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[str, Any]]:
+        if tracker.active_loop_name not in (None, "verification_form"):
+            # a report, whose first step is verification: the question waits for it, and the report goes on
+            dispatcher.utter_message(response="utter_answer_after_verification")
+            return [SlotSet("pending_request", (tracker.latest_message.get("intent") or {}).get("name"))]
         dispatcher.utter_message(response="utter_need_verification")
         return [SlotSet("verified", False)]
 

@@ -23,10 +23,11 @@ from actions.account import (
     answer_ticket_status,
     answer_usage,
 )
-from actions.common import count_in_session, identity_slots, lang_of, verified_identity
+from actions.common import Identity, count_in_session, identity_slots, lang_of, verified_identity
 from actions.escalation import request_human
+from actions.message_reading import MID_FORM_QUESTIONS
 from actions.requests import bill_not_received, opt_in, opt_out, urge_tickets
-from actions.services import services
+from actions.services import Services, services
 from carecore.identity import CODE_FORMAT
 from carecore.repository import DatabaseError
 
@@ -49,6 +50,8 @@ PENDING_HANDLERS = {
     "opt_in_sms": opt_in,
     "request_human": request_human,
 }
+# The questions a report takes in between (rules.yml); one asked before verification is answered when it succeeds.
+MID_REPORT_QUESTIONS = (*MID_FORM_QUESTIONS, "urge_ticket")
 
 
 class VerificationSteps:
@@ -96,7 +99,8 @@ class VerificationSteps:
             await count_in_session(svc, tracker, verified=True, customer_id=checked.customer.id,
                                    manager_id=checked.customer.account_manager_id)
             slots = {e["name"]: e["value"] for e in identity_slots(checked.customer, checked.contact)}
-            return {**slots, "otp_code": "ok"}
+            return {**slots, **await self._answer_pending(svc, dispatcher, tracker, (checked.customer, checked.contact)),
+                    "otp_code": "ok"}
         if checked.status == "wrong":
             dispatcher.utter_message(response="utter_code_wrong", attempts_left=checked.attempts_left)
             return {"otp_code": None}
@@ -105,6 +109,18 @@ class VerificationSteps:
             return {"otp_code": None, "verify_mobile": None}
         dispatcher.utter_message(response="utter_code_locked")
         return {"otp_code": FAILED}
+
+
+    @staticmethod
+    async def _answer_pending(svc: Services, dispatcher: CollectingDispatcher, tracker: Tracker,
+                              who: Identity) -> Dict[str, Any]:
+        """A question asked while a report waited for verification, answered as soon as it succeeds, before the
+        report goes on (the verification form answers its own once it ends: ``action_resume_request``)."""
+        pending = tracker.get_slot("pending_request")
+        if tracker.active_loop_name == "verification_form" or pending not in MID_REPORT_QUESTIONS:
+            return {}
+        events = await PENDING_HANDLERS[pending](svc, tracker, dispatcher, who, lang_of(tracker))
+        return {**{e["name"]: e["value"] for e in events if e.get("event") == "slot"}, "pending_request": None}
 
 
 class ValidateVerificationForm(VerificationSteps, FormValidationAction):

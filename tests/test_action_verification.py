@@ -9,7 +9,7 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import session, verification
+from actions import account, forms, session, verification
 from actions.services import Services
 from carecore.clock import FixedClock
 from carecore.identity import challenge_id, portal_sender_id, sms_sender_id
@@ -149,3 +149,26 @@ async def test_asking_to_be_verified_keeps_the_question_asked_before(svc: Servic
     messages, events = await run(verification.ActionRequireVerification(), tracker(intent="verify_identity"), domain)
     assert messages == [] and slots_of(events)["pending_request"] is None
     assert events[-1] == {"event": "followup", "name": "verification_form", "timestamp": None}
+
+
+async def test_a_question_asked_while_a_report_waits_for_verification_is_answered_when_it_succeeds(
+        svc: Services, domain, emulator) -> None:
+    """"What's my SLA?" before verification in the fault form: the form goes on, and the answer comes with the code."""
+    emu, _ = emulator
+    asked = tracker(intent="ask_sla", text="what's my SLA?", active_loop="fault_form", slots={"language": "en"})
+    messages, events = await run(account.ActionSla(), asked, domain)
+    assert only(messages)["response"] == "utter_answer_after_verification"
+    assert slots_of(events) == {"pending_request": "ask_sla"}  # nothing of the form's is touched
+    form = forms.ValidateFaultForm()
+    dispatcher = CollectingDispatcher()
+    t = tracker(text="13800138000", intent="inform", active_loop="fault_form", slots={"pending_request": "ask_sla"})
+    await form.validate_verify_mobile("13800138000", dispatcher, t, domain)
+    result = await form.validate_otp_code(code_sent_to(emu, "+8613800138000"), dispatcher, t, domain)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_verified", "utter_sla"]
+    assert result["verified"] is True and result["pending_request"] is None and result["otp_code"] == "ok"
+    # the verification form leaves it to action_resume_request, once it ends
+    dispatcher = CollectingDispatcher()
+    t = tracker(intent="inform", active_loop="verification_form", sender="chat-2", slots={"pending_request": "ask_sla"})
+    await form.validate_verify_mobile("13800138000", dispatcher, t, domain)
+    result = await form.validate_otp_code(code_sent_to(emu, "+8613800138000"), dispatcher, t, domain)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_verified"] and "pending_request" not in result
