@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from datetime import datetime
-from typing import Any, Awaitable, Callable, Dict, List
+from datetime import date, datetime
+from typing import Any, Awaitable, Callable, Dict, List, Tuple
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import Identity, verified_action
-from actions.message_reading import BILL_DATE_QUESTION, last_said
+from actions.message_reading import BILL_DATE_QUESTION, OWING_QUESTION, last_said
 from actions.services import Services
 from carecore.deadlines import fault_hours
-from carecore.model import Ticket, month_key
+from carecore.model import Customer, Ticket, month_key
 from carecore.months import after_bill_day, month_span, parse_month, shift_month
 from carecore.phones import readable
 from carecore.texts import (
@@ -74,7 +74,11 @@ async def answer_usage(svc: Services, tracker: Tracker, dispatcher: CollectingDi
     be, then the latest bill there is: what the customer asking wants to know. With no month named, a
     question of when ("账单什么时候出") is about the month still to be billed, any other about the last."""
     today, customer = svc.clock.today(), who[0]
-    when = BILL_DATE_QUESTION.search(last_said(tracker, "ask_usage"))
+    asked = last_said(tracker, "ask_usage")
+    if OWING_QUESTION.search(asked) and not tracker.get_slot("month") and await _answer_owed(svc, dispatcher, customer,
+                                                                                             lang):
+        return []
+    when = BILL_DATE_QUESTION.search(asked)
     month = parse_month(tracker.get_slot("month"), today) or parse_month("本月" if when else "上个月", today)
     assert month is not None
     usage = await svc.db.usage.get(customer.id, month)
@@ -100,11 +104,40 @@ async def answer_usage(svc: Services, tracker: Tracker, dispatcher: CollectingDi
         change=change_from_previous(usage.amount_fen, previous.amount_fen if previous else None, lang),
     )
     if usage.owed_fen is not None:  # billing has said what was paid
-        due_on = after_bill_day(month, customer.billing.bill_day, svc.settings.payment_due_days)
-        state = "paid" if usage.owed_fen == 0 else ("overdue" if today > due_on else "due")
+        state, due_on = _bill_state(svc, customer, month, usage.owed_fen)
         dispatcher.utter_message(response=f"utter_bill_{state}", owed=yuan(usage.owed_fen),
                                  due_on=fmt_date(due_on, lang))
     return [SlotSet("month", None)]
+
+
+def _bill_state(svc: Services, customer: Customer, month: str, owed_fen: int) -> Tuple[str, date]:
+    """paid, due or overdue, and the day the bill of ``month`` is to be paid by."""
+    due_on = after_bill_day(month, customer.billing.bill_day, svc.settings.payment_due_days)
+    return ("paid" if owed_fen == 0 else ("overdue" if svc.clock.today() > due_on else "due")), due_on
+
+
+async def _answer_owed(svc: Services, dispatcher: CollectingDispatcher, customer: Customer, lang: str) -> bool:
+    """"我们欠费了吗", "do we owe anything": every bill not fully paid, not only last month's. False when billing
+    has not said what was paid for the latest bill, so that nothing is called paid that is not known to be."""
+    latest = await svc.db.usage.history(customer.id, months=1)
+    if not latest or latest[0].owed_fen is None:
+        return False
+    owed = await svc.db.usage.owed(latest[0].month, [customer.id])
+    if not owed:
+        dispatcher.utter_message(response="utter_bills_all_paid")
+        return True
+    lines = []
+    for _, month, fen in owed:
+        state, due_on = _bill_state(svc, customer, month, fen)
+        when = fmt_date(due_on, lang)
+        if lang == "en":
+            lines.append(f"{month_label(month, lang)}: {yuan(fen)} yuan, {'was ' if state == 'overdue' else ''}due by {when}")
+        else:
+            lines.append(f"{month_label(month, lang)}：{yuan(fen)}元，"
+                         + (f"缴费期已于{when}截止" if state == "overdue" else f"请于{when}前缴纳"))
+    dispatcher.utter_message(response="utter_bills_owed", lines=bullet_lines(lines),
+                             total=yuan(sum(fen for _, _, fen in owed)))
+    return True
 
 
 async def answer_service_status(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher,

@@ -1,4 +1,4 @@
-"""Which month a customer means: "上个月", "10月", "十月", "last month", "October", "2026-10".
+"""Which month a customer means: "上个月", "上上个月", "10月", "十月", "last month", "October", "2026-10".
 
 Months without a year mean the latest such month that has ended or is running:
 asked in January, "December" is last December.
@@ -60,6 +60,8 @@ def parse_month(text: Optional[str], today: date) -> Optional[str]:
     if not text:
         return None
     t = text.strip().lower()
+    if re.search(r"上上个?月|前两个月|month before last|two months ago", t):
+        return _shift(today, 2)
     if re.search(r"上个?月|上一个月|last month|previous month", t):
         return _shift(today, 1)
     if re.search(r"本月|这个月|当月|this month", t):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
@@ -65,6 +66,29 @@ async def test_usage_says_whether_the_bill_is_paid_once_billing_has_said(svc: Se
     await svc.db.usage.upsert(factories.usage("KA0000001", "2026-10", paid_fen=1288800))
     messages, _ = await run(account.ActionUsage(), tracker(slots={**VERIFIED_A, "month": "10月"}), domain)
     assert messages[1]["response"] == "utter_bill_paid"
+
+
+async def test_asked_what_is_owed_every_bill_not_fully_paid_is_told(svc: Services, domain) -> None:
+    def asked(slots: dict, text: str) -> Any:
+        return tracker(slots=slots, intent="ask_usage", text=text)
+
+    # billing has not said what was paid for the latest bill: the month's answer, nothing called paid
+    messages, _ = await run(account.ActionUsage(), asked(VERIFIED_A, "我们欠费了吗？"), domain)
+    assert [m["response"] for m in messages] == ["utter_usage_report"]
+    await svc.db.usage.upsert(factories.usage("KA0000001", "2026-10", paid_fen=288800))  # due 20 December
+    await svc.db.usage.upsert(factories.usage("KA0000001", "2026-09", paid_fen=0))  # was due 20 November
+    messages, _ = await run(account.ActionUsage(), asked(VERIFIED_A, "还欠多少钱"), domain)
+    assert only(messages) == {**only(messages), "response": "utter_bills_owed", "total": "22,888.00", "lines": (
+        "1. 2026年9月：12,888.00元，缴费期已于2026年11月20日截止\n2. 2026年10月：10,000.00元，请于2026年12月20日前缴纳")}
+    messages, _ = await run(account.ActionUsage(), asked(VERIFIED_A_EN, "do we owe anything?"), domain)
+    assert only(messages)["lines"].startswith("1. September 2026: 12,888.00 yuan, was due by 20 November 2026\n")
+    # a month named is answered as that month
+    messages, _ = await run(account.ActionUsage(), asked({**VERIFIED_A, "month": "10月"}, "10月的欠费交清了吗"), domain)
+    assert [m["response"] for m in messages] == ["utter_usage_report", "utter_bill_due"]
+    for month in ("2026-09", "2026-10"):
+        await svc.db.usage.upsert(factories.usage("KA0000001", month, paid_fen=1288800))
+    messages, _ = await run(account.ActionUsage(), asked(VERIFIED_A_EN, "is our bill paid?"), domain)
+    assert only(messages)["response"] == "utter_bills_all_paid"
 
 
 async def test_usage_without_a_previous_month_reads_as_one_sentence(svc: Services, domain) -> None:

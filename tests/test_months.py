@@ -13,6 +13,9 @@ from carecore.months import after_bill_day, month_span, parse_month
 @pytest.mark.parametrize(("text", "today", "expected"), [
     ("上个月", date(2026, 11, 23), "2026-10"),
     ("上月", date(2027, 1, 1), "2026-12"),
+    ("上上个月", date(2027, 1, 6), "2026-11"),  # the month before last, across the year end
+    ("上上月", date(2026, 2, 1), "2025-12"),
+    ("the month before last", date(2026, 12, 6), "2026-10"),
     ("last month", date(2027, 1, 31), "2026-12"),
     ("这个月", date(2026, 11, 23), "2026-11"),
     ("10月", date(2026, 11, 23), "2026-10"),
