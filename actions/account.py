@@ -227,7 +227,7 @@ async def answer_ticket_status(svc: Services, tracker: Tracker, dispatcher: Coll
         if ticket is None:
             dispatcher.utter_message(response="utter_ticket_not_found", ticket_id=wanted)
             return [SlotSet("ticket_id", None)]
-        deadline = ticket_deadline(ticket, lang, tz)
+        deadline = ticket_deadline(ticket, lang, tz, svc.clock.now())
         if deadline:
             deadline = f"{deadline[:1].upper()}{deadline[1:]}." if lang == "en" else f"{deadline}。"
         dispatcher.utter_message(response="utter_ticket_status", ticket_id=ticket.id,
@@ -238,9 +238,9 @@ async def answer_ticket_status(svc: Services, tracker: Tracker, dispatcher: Coll
     if not tickets:
         dispatcher.utter_message(response="utter_no_open_tickets")
         return []
-    lines = []
+    lines, now = [], svc.clock.now()
     for t in tickets:
-        deadline = ticket_deadline(t, lang, tz)
+        deadline = ticket_deadline(t, lang, tz, now)
         lines.append(f"{t.id} {label('ticket_kind', t.kind, lang)}: {label('ticket_status', t.status, lang)}"
                      + ((f" ({deadline})" if lang == "en" else f"（{deadline}）") if deadline else ""))
     dispatcher.utter_message(response="utter_open_tickets", lines=bullet_lines(lines))

@@ -73,7 +73,7 @@ async def urge_tickets(svc: Services, tracker: Tracker, dispatcher: CollectingDi
         if fresh and manager is not None and not held:
             key = f"urge:{window}:{'+'.join(t.id for t in fresh)}"
             await svc.gateway.send(await ticket_chase.chase_sms(svc.db, svc.settings, svc.clock.tz, key, manager,
-                                                                fresh, customer, contact))
+                                                                fresh, customer, contact, now=now))
         note = (ticket_chase.HELD if held else f"paged {manager.id}") if manager else "no active manager to page"
         for ticket in fresh:
             await svc.db.tickets.record_alert(ticket.id, ticket_chase.alert_key(ticket, window), TicketEvent(

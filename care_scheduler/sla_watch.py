@@ -239,7 +239,7 @@ async def _chases_held_overnight(ctx: PlanContext) -> AsyncIterator[Planned]:
         if chase.manager is None:
             continue
         plan = Planned.of_sms(await ticket_chase.chase_sms(ctx.db, ctx.settings, tz, key, chase.manager, [ticket],
-                                                           *found))
+                                                           *found, now=ctx.now))
         event = TicketEvent(at=ctx.now, actor="sla_watch", action="urge_paged", note=f"paged {chase.manager.id}")
         plan.settle = _noted(ctx, ticket.id, key, event)
         yield plan

@@ -173,15 +173,20 @@ def fmt_time(when: datetime, lang: str, tz: ZoneInfo) -> str:
     return f"{local.month}月{local.day}日{local:%H:%M}"
 
 
-def ticket_deadline(ticket: Ticket, lang: str, tz: ZoneInfo) -> str:
-    """What an open ticket's customer waits for, and until when: a fault's restore, a complaint's reply."""
+def ticket_deadline(ticket: Ticket, lang: str, tz: ZoneInfo, now: datetime) -> str:
+    """What an open ticket's customer waits for, and until when: a fault's restore, a complaint's reply; said to be
+    overdue once ``now`` is past it, and nothing once it was met."""
     if ticket.sla is None or ticket.status in ("resolved", "closed"):
         return ""
-    if ticket.sla.restore_due is not None:
-        due = fmt_time(ticket.sla.restore_due, lang, tz)
-        return f"restore due by {due}" if lang == "en" else f"修复时限：{due}"
-    due = fmt_time(ticket.sla.response_due, lang, tz)
-    return f"reply due by {due}" if lang == "en" else f"答复时限：{due}"
+    name = "restore" if ticket.sla.restore_due is not None else "response"
+    due, met = ticket.sla.deadline(name)
+    if due is None or met is not None:
+        return ""
+    when, late = fmt_time(due, lang, tz), now > due
+    if lang == "en":
+        what = "restore" if name == "restore" else "reply"
+        return f"{what} was due by {when}, overdue" if late else f"{what} due by {when}"
+    return f"{'修复' if name == 'restore' else '答复'}时限：{when}{'，已超时' if late else ''}"
 
 
 def fmt_date(day: date, lang: str) -> str:

@@ -74,14 +74,14 @@ def morning_of(held_at: datetime, tz: tzinfo) -> datetime:
 
 
 async def chase_sms(db: Database, settings: Settings, tz: tzinfo, key: str, manager: AccountManager,
-                    tickets: List[Ticket], customer: Customer, contact: Contact) -> Sms:
+                    tickets: List[Ticket], customer: Customer, contact: Contact, *, now: datetime) -> Sms:
     """One SMS to ``manager`` naming each ticket with its deadline, and for a complaint about another manager,
     whom it is about; it links the ticket, or the customer's page when there are several."""
     dues = []
     for ticket in tickets:
         about = await db.managers.get(ticket.about_manager) if ticket.about_manager else None
         whom = f"{about_manager(about.name)}，" if about is not None and about.id != manager.id else ""
-        deadline = ticket_deadline(ticket, "zh", tz) or label("ticket_kind", str(ticket.kind), "zh")
+        deadline = ticket_deadline(ticket, "zh", tz, now) or label("ticket_kind", str(ticket.kind), "zh")
         dues.append(f"{ticket.id}（{whom}{deadline}）")
     link = f"tickets/{tickets[0].id}" if len(tickets) == 1 else f"customers/{customer.id}"
     body = (f"{settings.sms_signature}客户催办：{contact_line(customer.company_name, contact)}"

@@ -68,7 +68,7 @@ async def test_chasing_a_ticket_pages_its_manager_once_a_window(svc: Services, d
     clock.advance(timedelta(hours=2))
     await run(requests.ActionUrgeTicket(), tracker(slots=VERIFIED_A), domain)
     pages = [x["body"] for x in emu.messages.values() if x["to"] == "+8613920000001"]
-    assert len(pages) == 3 and "CP-20261123-0003（答复时限：11月23日12:00）" in pages[-1]
+    assert len(pages) == 3 and "CP-20261123-0003（答复时限：11月23日12:00，已超时）" in pages[-1]
     assert "FT-20261123-0001（修复时限：11月23日14:00）" in pages[-1]
     assert pages[-1].endswith("/console/customers/KA0000001")
     # A named ticket that is closed, or another customer's, gets its status answer; nobody is paged.
