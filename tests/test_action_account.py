@@ -122,6 +122,13 @@ async def test_service_status_sla_and_tickets(svc: Services, domain) -> None:
     assert m["response"] == "utter_ticket_status" and m["status"] == "已受理" and "修复时限" in m["deadline"]
     messages, _ = await run(account.ActionTicketStatus(), tracker(slots=VERIFIED_A_EN), domain)
     assert only(messages)["lines"].startswith("1. FT-20261123-0001 fault: open (restore due by ")  # what they wait for
+    for n in range(2, 8):  # seven open: the newest five listed, the other two counted
+        await svc.db.tickets.create(factories.ticket(_id=f"FT-20261123-{n:04d}",
+                                                     created_at=datetime(2026, 11, 23, 2, n, tzinfo=timezone.utc)))
+    messages, _ = await run(account.ActionTicketStatus(), tracker(slots=VERIFIED_A), domain)
+    lines = only(messages)["lines"].split("\n")
+    assert lines[0].startswith("1. FT-20261123-0007") and lines[4].startswith("5. FT-20261123-0003")
+    assert lines[5:] == ["另有2张未结工单，可报工单号查询。"]
 
 
 async def test_sla_answer_tells_how_the_months_faults_fared(svc: Services, domain) -> None:
