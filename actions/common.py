@@ -9,6 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.message_reading import latest_intent
 from actions.services import Services, services
 from carecore.identity import codes_hidden
 from carecore.model import Contact, Customer
@@ -89,7 +90,7 @@ class VerifiedAction(Action):
         if tracker.active_loop_name not in (None, "verification_form"):
             # a report, whose first step is verification: the question waits for it, and the report goes on
             dispatcher.utter_message(response="utter_answer_after_verification")
-            return [SlotSet("pending_request", (tracker.latest_message.get("intent") or {}).get("name"))]
+            return [SlotSet("pending_request", latest_intent(tracker))]
         dispatcher.utter_message(response="utter_need_verification")
         return [SlotSet("verified", False)]
 

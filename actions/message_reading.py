@@ -41,7 +41,8 @@ CORRECTING = re.compile(r"\s*(?:不对|不是|错了|应该是|其实是|是|改
 # "账单什么时候出", "when is our bill issued": asked with no month, about the bill still to come
 BILL_DATE_QUESTION = re.compile(r"什么时候|几号|哪天|哪一天|何时|\bwhen\b|what date|which day", re.I)
 # "我们欠费了吗", "do we owe anything": asked with no month, about every bill not fully paid
-OWING_QUESTION = re.compile(r"欠|还没[交缴付]|[交缴付]了没|[交缴]清|\bowe|\bowing\b|outstanding|unpaid|arrears|\bpaid\b", re.I)
+OWING_QUESTION = re.compile(r"欠|还没[交缴付]|[交缴付]了没|[交缴]清|\bowe|\bowing\b|outstanding|unpaid|arrears"
+                            r"|\b(?:is|are|was|were|been|fully|all)\b[\w\s']{0,30}\bpaid\b", re.I)
 URGENT_WORDS = re.compile(r"紧急|非常急|十万火急|马上处理|立刻|立即|urgent|asap|emergency|immediately", re.I)
 
 

@@ -25,7 +25,7 @@ from actions.account import (
 )
 from actions.common import Identity, count_in_session, identity_slots, lang_of, verified_identity
 from actions.escalation import request_human
-from actions.message_reading import MID_FORM_QUESTIONS
+from actions.message_reading import MID_FORM_QUESTIONS, latest_intent
 from actions.requests import bill_not_received, opt_in, opt_out, urge_tickets
 from actions.services import Services, services
 from carecore.identity import CODE_FORMAT
@@ -110,7 +110,6 @@ class VerificationSteps:
         dispatcher.utter_message(response="utter_code_locked")
         return {"otp_code": FAILED}
 
-
     @staticmethod
     async def _answer_pending(svc: Services, dispatcher: CollectingDispatcher, tracker: Tracker,
                               who: Identity) -> Dict[str, Any]:
@@ -139,7 +138,7 @@ class ActionRequireVerification(Action):
         return "action_require_verification"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        intent = latest_intent(tracker)
         if intent == "verify_identity":  # asked for: no reason to give, and a question asked before stays pending
             pending = tracker.get_slot("pending_request")
         else:
