@@ -37,8 +37,7 @@ from carecore.texts import (
 
 log = logging.getLogger(__name__)
 
-OPEN_TICKETS_LISTED = 5  # the newest open tickets a status answer lists, one line each
-OPEN_TICKETS_COUNTED = 50  # past this many, "50+"
+OPEN_TICKETS_LISTED = 5  # the newest open tickets a status answer lists, one line each; the others are counted
 
 Answer = Callable[[Services, Tracker, CollectingDispatcher, Identity, str], Awaitable[List[Dict[str, Any]]]]
 
@@ -237,20 +236,21 @@ async def answer_ticket_status(svc: Services, tracker: Tracker, dispatcher: Coll
                                  kind=label("ticket_kind", ticket.kind, lang),
                                  status=label("ticket_status", ticket.status, lang), deadline=deadline)
         return [SlotSet("ticket_id", None)]
-    tickets = await svc.db.tickets.for_customer(customer.id, open_only=True, limit=OPEN_TICKETS_COUNTED)
+    tickets = await svc.db.tickets.for_customer(customer.id, open_only=True, limit=OPEN_TICKETS_LISTED)
     if not tickets:
         dispatcher.utter_message(response="utter_no_open_tickets")
         return []
     lines, now = [], svc.clock.now()
-    for t in tickets[:OPEN_TICKETS_LISTED]:
+    for t in tickets:
         deadline = ticket_deadline(t, lang, tz, now)
         lines.append(f"{t.id} {label('ticket_kind', t.kind, lang)}: {label('ticket_status', t.status, lang)}"
                      + ((f" ({deadline})" if lang == "en" else f"（{deadline}）") if deadline else ""))
-    text, more = bullet_lines(lines), len(tickets) - OPEN_TICKETS_LISTED
-    if more > 0:  # the newest are listed; the others are counted, not hidden
-        more_text = f"{more}{'+' if len(tickets) == OPEN_TICKETS_COUNTED else ''}"
-        text += (f"\nAnd {more_text} more: ask about one by its number." if lang == "en"
-                 else f"\n另有{more_text}张未结工单，可报工单号查询。")
+    text = bullet_lines(lines)
+    if len(tickets) == OPEN_TICKETS_LISTED:  # the newest are listed; the others are counted, not hidden
+        more = await svc.db.tickets.count_for_customer(customer.id, open_only=True) - len(tickets)
+        if more > 0:
+            text += (f"\nAnd {more} more: ask about one by its number." if lang == "en"
+                     else f"\n另有{more}张未结工单，可报工单号查询。")
     dispatcher.utter_message(response="utter_open_tickets", lines=text)
     return []
 

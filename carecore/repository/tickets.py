@@ -43,11 +43,18 @@ class TicketRepository(RecordRepository[Ticket]):
         return Ticket.parse_obj(doc) if doc else None
 
     async def for_customer(self, customer_id: str, *, open_only: bool = False, limit: int = 20) -> List[Ticket]:
+        cursor = self._col.find(self._of_customer(customer_id, open_only)).sort("created_at", -1).limit(limit)
+        return [Ticket.parse_obj(doc) async for doc in cursor]
+
+    async def count_for_customer(self, customer_id: str, *, open_only: bool = False) -> int:
+        return await self._col.count_documents(self._of_customer(customer_id, open_only))
+
+    @staticmethod
+    def _of_customer(customer_id: str, open_only: bool) -> Dict[str, Any]:
         query: Dict[str, Any] = {"customer_id": customer_id}
         if open_only:
             query["status"] = {"$in": [s.value for s in OPEN_TICKET_STATUSES]}
-        cursor = self._col.find(query).sort("created_at", -1).limit(limit)
-        return [Ticket.parse_obj(doc) async for doc in cursor]
+        return query
 
     async def opened_between(self, start: datetime, end: datetime,
                              customer_ids: Optional[Sequence[str]] = None) -> AsyncIterator[Ticket]:
