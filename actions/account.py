@@ -219,6 +219,13 @@ def month_record(faults: List[Ticket], now: datetime, lang: str) -> str:
     return f"本月报障{len(faults)}次（{'，'.join(parts)}）。{credit}"
 
 
+async def open_beyond(svc: Services, customer_id: str, newest: List[Ticket]) -> int:
+    """How many open tickets there are past the ``OPEN_TICKETS_LISTED`` newest: counted, not hidden."""
+    if len(newest) < OPEN_TICKETS_LISTED:
+        return 0
+    return await svc.db.tickets.count_for_customer(customer_id, open_only=True) - len(newest)
+
+
 async def answer_ticket_status(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher,
                                who: Identity, lang: str) -> List[Dict[str, Any]]:
     customer = who[0]
@@ -245,12 +252,10 @@ async def answer_ticket_status(svc: Services, tracker: Tracker, dispatcher: Coll
         deadline = ticket_deadline(t, lang, tz, now)
         lines.append(f"{t.id} {label('ticket_kind', t.kind, lang)}: {label('ticket_status', t.status, lang)}"
                      + ((f" ({deadline})" if lang == "en" else f"（{deadline}）") if deadline else ""))
-    text = bullet_lines(lines)
-    if len(tickets) == OPEN_TICKETS_LISTED:  # the newest are listed; the others are counted, not hidden
-        more = await svc.db.tickets.count_for_customer(customer.id, open_only=True) - len(tickets)
-        if more > 0:
-            text += (f"\nAnd {more} more: ask about one by its number." if lang == "en"
-                     else f"\n另有{more}张未结工单，可报工单号查询。")
+    text, more = bullet_lines(lines), await open_beyond(svc, customer.id, tickets)
+    if more:
+        text += (f"\nAnd {more} more: ask about one by its number." if lang == "en"
+                 else f"\n另有{more}张未结工单，可报工单号查询。")
     dispatcher.utter_message(response="utter_open_tickets", lines=text)
     return []
 

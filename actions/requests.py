@@ -10,7 +10,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.account import answer_ticket_status
+from actions.account import OPEN_TICKETS_LISTED, answer_ticket_status, open_beyond
 from actions.common import Identity, lang_of, verified_action, verified_identity
 from actions.services import Services, services
 from carecore import ticket_chase
@@ -61,7 +61,7 @@ async def urge_tickets(svc: Services, tracker: Tracker, dispatcher: CollectingDi
             return await answer_ticket_status(svc, tracker, dispatcher, who, lang)
         tickets = [ticket]
     else:
-        tickets = await svc.db.tickets.for_customer(customer.id, open_only=True, limit=5)
+        tickets = await svc.db.tickets.for_customer(customer.id, open_only=True, limit=OPEN_TICKETS_LISTED)
     if not tickets:
         dispatcher.utter_message(response="utter_no_open_tickets")
         return []
@@ -84,6 +84,9 @@ async def urge_tickets(svc: Services, tracker: Tracker, dispatcher: CollectingDi
                                  ticket_ids=(", " if lang == "en" else "、").join(t.id for t in chase.tickets),
                                  manager_name=manager.name if manager is not None else "",
                                  morning=fmt_time(next_send_window(now), lang, svc.clock.tz))
+    more = 0 if wanted else await open_beyond(svc, customer.id, tickets)
+    if more:
+        dispatcher.utter_message(response="utter_tickets_not_chased", count=more)
     return [SlotSet("ticket_id", None)]
 
 

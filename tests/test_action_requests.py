@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from actions import requests
 from actions.services import Services
@@ -79,6 +79,20 @@ async def test_chasing_a_ticket_pages_its_manager_once_a_window(svc: Services, d
         assert only(messages)["response"] in ("utter_ticket_status", "utter_ticket_not_found")
         assert slots_of(events)["ticket_id"] is None
     assert len([x for x in emu.messages.values() if x["to"] == "+8613920000001"]) == 3
+
+
+async def test_a_chase_of_many_open_tickets_says_which_it_left(svc: Services, domain, emulator) -> None:
+    """Seven open: the newest five chased in one SMS, and the customer told that two were not."""
+    emu, _ = emulator
+    for n in range(1, 8):
+        await svc.db.tickets.create(factories.ticket(_id=f"FT-20261123-{n:04d}",
+                                                     created_at=datetime(2026, 11, 23, 1, n, tzinfo=timezone.utc)))
+    messages, _ = await run(requests.ActionUrgeTicket(), tracker(slots=VERIFIED_A), domain)
+    assert [m["response"] for m in messages] == ["utter_tickets_urged", "utter_tickets_not_chased"]
+    assert messages[0]["ticket_ids"].split("、") == [f"FT-20261123-{n:04d}" for n in range(7, 2, -1)]
+    assert messages[1]["count"] == 2
+    [page] = [x["body"] for x in emu.messages.values() if x["to"] == "+8613920000001"]
+    assert "FT-20261123-0003" in page and "FT-20261123-0002" not in page
 
 
 async def test_a_complaint_about_the_manager_is_chased_with_the_supervisor_who_answers_it(svc: Services, domain,
