@@ -37,7 +37,7 @@ from carecore.texts import (
 
 log = logging.getLogger(__name__)
 
-OPEN_TICKETS_LISTED = 5  # the newest open tickets a status answer lists, one line each; the others are counted
+OPEN_TICKETS_LISTED = 5  # the newest open tickets a status answer lists and a chase takes; the others are counted
 
 Answer = Callable[[Services, Tracker, CollectingDispatcher, Identity, str], Awaitable[List[Dict[str, Any]]]]
 
