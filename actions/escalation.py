@@ -16,6 +16,7 @@ from rasa_sdk.events import ConversationPaused, FollowupAction, SlotSet, UserUtt
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import Identity, VerifiedAction, count_in_session, lang_of, recent_user_texts, verified_identity
+from actions.message_reading import latest_intent
 from actions.services import Services, services
 from carecore.clock import as_stored
 from carecore.deadlines import callback_deadline
@@ -149,10 +150,8 @@ def _only_a_mobile(tracker: Tracker) -> bool:
     starts with that number (``extract_verify_mobile`` takes it), then asks what they need."""
     if tracker.active_loop_name or tracker.get_slot("verified") is True:
         return False
-    message = tracker.latest_message or {}
-    intent = (message.get("intent") or {}).get("name")
-    return intent in ("inform", "nlu_fallback") and any(e.get("entity") == "phone_number"
-                                                        for e in message.get("entities") or [])
+    return latest_intent(tracker) in ("inform", "nlu_fallback") and any(
+        e.get("entity") == "phone_number" for e in (tracker.latest_message or {}).get("entities") or [])
 
 
 def _forgotten(tracker: Tracker) -> List[Dict[str, Any]]:

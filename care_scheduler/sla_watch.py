@@ -25,6 +25,7 @@ from carecore.model import (
     Contact,
     Customer,
     Escalation,
+    SlaDeadlines,
     Ticket,
     TicketEvent,
     acting_manager,
@@ -33,7 +34,6 @@ from carecore.texts import contact_line, fmt_duration, fmt_time, label
 from carecore.ticket_opening import held_overnight, manager_page
 
 KIND = "sla_watch"
-DEADLINES = ("response", "restore")
 DEADLINE_NAMES = {("fault", "response"): "响应", ("fault", "restore"): "修复", ("complaint", "response"): "答复"}
 
 
@@ -45,7 +45,7 @@ def due_alerts(ticket: Ticket, now: datetime, warn_before: timedelta,
     """
     assert ticket.sla is not None  # a complaint has only its reply (response) deadline
     alerts = []
-    for name in DEADLINES:
+    for name in SlaDeadlines.NAMES:
         due, met = ticket.sla.deadline(name)
         if due is None or met is not None:
             continue

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, ClassVar, Dict, List, Optional, Tuple
 
 from pydantic import Field, root_validator
 
@@ -51,6 +51,8 @@ class SlaDeadlines(Model):
     responded_at: Optional[datetime] = None
     restored_at: Optional[datetime] = None
 
+    NAMES: ClassVar[Tuple[str, str]] = ("response", "restore")  # what ``deadline`` takes
+
     def outcome(self, now: datetime) -> str:
         """``missed`` once a deadline was missed (met late, or passed unmet), ``pending`` while one is still ahead,
         else ``met``; a restore answers the response deadline too, as the KPIs count it."""
@@ -72,7 +74,7 @@ class SlaDeadlines(Model):
 
     def unmet(self) -> List[datetime]:
         """The deadlines not met yet, soonest first."""
-        return sorted(due for due, met in map(self.deadline, ("response", "restore")) if due is not None and met is None)
+        return sorted(due for due, met in map(self.deadline, self.NAMES) if due is not None and met is None)
 
 
 class SurveyChannel(str, Enum):
