@@ -14,7 +14,7 @@ from actions.services import services
 from carecore.identity import phone_from_sender_id
 from carecore.phones import mask
 from carecore.repository import DatabaseError
-from carecore.texts import reply_language
+from carecore.texts import reply_language, written_language
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,7 @@ class ActionSetLanguage(Action):
         return "action_set_language"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[Dict[str, Any]]:
-        changed = reply_language(tracker.latest_message.get("text"), tracker.get_slot("profile_language"),
-                                 tracker.get_slot("language"))
+        earlier = [e.get("text") for e in tracker.events if e.get("event") == "user"][:-1]
+        preferred = written_language(earlier, tracker.get_slot("profile_language"))
+        changed = reply_language(tracker.latest_message.get("text"), preferred, tracker.get_slot("language"))
         return [SlotSet("language", changed)] if changed else []

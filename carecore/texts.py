@@ -156,14 +156,25 @@ def written_in_chinese(text: str) -> bool:
     return len(_CJK.findall(text)) > len(_english_words(text))
 
 
-def reply_language(text: Optional[str], profile_language: Optional[str], current: Optional[str]) -> Optional[str]:
+def reply_language(text: Optional[str], preferred: Optional[str], current: Optional[str]) -> Optional[str]:
     """The conversation's reply language after a message, if it changes: the language the customer writes
     in, whatever the profile says. A message in neither script (a code, a number) keeps it, and so does a
-    lone English word ("OK", "SLA") from a contact who prefers Chinese, since Chinese writers use those too."""
+    lone English word ("OK", "SLA", "TD") from a contact who writes Chinese (``preferred``: the language of
+    their last message that had one, else their profile's), since Chinese writers use those too."""
     wanted = detect_language(text)
-    if wanted == "en" and profile_language == "zh" and len(_english_words(text or "")) < 2:
+    if wanted == "en" and preferred == "zh" and len(_english_words(text or "")) < 2:
         return None
     return wanted if wanted and wanted != current else None
+
+
+def written_language(earlier: List[Optional[str]], profile_language: Optional[str]) -> Optional[str]:
+    """The language a customer has been writing in: that of their last message (of ``earlier``, oldest first) in
+    either script, else the profile's."""
+    for text in reversed(earlier):
+        found = detect_language(text)
+        if found:
+            return found
+    return profile_language
 
 
 def fmt_time(when: datetime, lang: str, tz: ZoneInfo) -> str:

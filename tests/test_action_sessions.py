@@ -79,3 +79,18 @@ async def test_a_chat_counts_for_group_until_verified(svc: Services, emulator) -
 async def test_the_reply_language_follows_the_message(slots, text, expected) -> None:
     events = await session.ActionSetLanguage().run(CollectingDispatcher(), tracker(slots=slots, text=text), {})
     assert events == ([{"event": "slot", "name": "language", "value": expected, "timestamp": None}] if expected else [])
+
+
+@pytest.mark.parametrize(("earlier", "profile", "text", "expected"), [
+    (["我们的专线断了"], None, "TD", None),  # an anonymous chat that wrote Chinese keeps it for a lone word
+    (["我们的专线断了", "123456"], None, "OK", None),  # a code in between has no language
+    ([], None, "hi", "en"),  # nothing written yet, no profile: the word is the only clue
+    (["what's my bill", "你好"], "en", "OK", None),  # the last message written, not the first
+    (["你好", "who is my manager"], "zh", "OK", "en"),
+])
+async def test_a_lone_english_word_keeps_the_language_the_customer_writes(earlier, profile, text, expected) -> None:
+    slots = {"language": "zh", "profile_language": profile}
+    written = [{"event": "user", "text": line} for line in earlier]
+    t = tracker(slots=slots, text=text, events=written)
+    events = await session.ActionSetLanguage().run(CollectingDispatcher(), t, {})
+    assert events == ([{"event": "slot", "name": "language", "value": expected, "timestamp": None}] if expected else [])
