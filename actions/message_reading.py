@@ -31,7 +31,7 @@ SINCE_WORDS = re.compile(
 # message a question or a request to look something up rather than an answer that merely sounds like one
 # ("上个月多扣了两千块钱" reads as ask_usage). "什么网站都打不开" and "谁都联系不上" ask nothing.
 MID_FORM_QUESTIONS = ("ask_account_summary", "ask_account_manager", "ask_usage", "ask_service_status", "ask_sla",
-                      "ask_ticket_status")
+                      "ask_ticket_status", "ask_compensation")
 ASKING = re.compile(r"[?？]|吗|呢|多少|(?:什么|哪|谁)(?![^，。,.!！\s]{0,4}[都也])|怎么|怎样|是否|能否|有没有|查一?下|查询|查查|"
                     r"看一?下|告诉我|"
                     r"\b(?:how|what|when|where|who|why|which|can|could|is|are|do|does|show|check|tell me|look up)\b",

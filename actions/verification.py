@@ -24,6 +24,7 @@ from actions.account import (
     answer_usage,
 )
 from actions.common import Identity, count_in_session, identity_slots, lang_of, verified_identity
+from actions.compensation import answer_compensation
 from actions.escalation import request_human
 from actions.message_reading import MID_FORM_QUESTIONS, latest_intent
 from actions.requests import bill_not_received, opt_in, opt_out, urge_tickets
@@ -44,6 +45,7 @@ PENDING_HANDLERS = {
     "ask_service_status": answer_service_status,
     "ask_sla": answer_sla,
     "ask_ticket_status": answer_ticket_status,
+    "ask_compensation": answer_compensation,
     "report_bill_not_received": bill_not_received,
     "urge_ticket": urge_tickets,
     "opt_out_sms": opt_out,

@@ -114,8 +114,7 @@ async def _plan_breach(ctx: PlanContext, ticket: Ticket) -> Optional[Planned]:
         return None
     customer, contact = found
     key = f"comp:{ticket.id}"
-    circuit = next((c for c in customer.services if c.circuit_id == ticket.circuit_id), None)
-    sla_class = str(circuit.sla_class) if circuit else "basic"
+    sla_class = customer.credit_class(ticket.circuit_id)
     overdue = ticket.sla.restored_at - ticket.sla.restore_due
     settlement = ticket.compensation
     credit: Optional[Credit] = None
@@ -132,7 +131,7 @@ async def _plan_breach(ctx: PlanContext, ticket: Ticket) -> Optional[Planned]:
         "contact_name": contact.name, "company_name": customer.company_name, "ticket_id": ticket.id,
         "circuit_id": ticket.circuit_id, "overdue": fmt_duration(overdue, lang), "credit": yuan(settlement.credit_fen)})
     plan.notes.append(f"ticket {ticket.id}: SLA {sla_class}, {settlement.detail}")
-    if circuit is None:
+    if customer.circuit(ticket.circuit_id) is None:
         plan.notes.append(f"circuit {ticket.circuit_id} not on the account: basic SLA credit assumed")
     if ticket.compensation is None:
         decision, decided_credit = settlement, credit

@@ -191,6 +191,12 @@ class Customer(Model):
         wanted = circuit_id.upper()
         return next((c for c in self.services if c.circuit_id.upper() == wanted), None)
 
+    def credit_class(self, circuit_id: str) -> str:
+        """The SLA class a late restore on ``circuit_id`` is credited at: basic once the circuit has left the
+        account, since the fault was still reported on it."""
+        circuit = self.circuit(circuit_id)
+        return str(circuit.sla_class) if circuit else "basic"
+
     def billing_contact(self) -> Optional[Contact]:
         """The contact bills and customer-wide notices go to; None while the customer has no contacts."""
         return next((c for c in self.contacts if c.billing_contact), self.contacts[0] if self.contacts else None)

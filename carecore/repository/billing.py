@@ -86,9 +86,13 @@ class CreditRepository(RecordRepository[Credit]):
         async with write_errors(self.collection_name):
             await self._col.update_one({"_id": doc["_id"]}, {"$setOnInsert": doc}, upsert=True, session=session)
 
-    async def for_customer(self, customer_id: str) -> List[Credit]:
-        cursor = self._col.find({"customer_id": customer_id}).sort("created_at", -1)
-        return [Credit.parse_obj(doc) async for doc in cursor]
+    async def for_customer(self, customer_id: str, *, limit: int = 20) -> List[Credit]:
+        """The newest credits first: those on the latest bills."""
+        cursor = self._col.find({"customer_id": customer_id}).sort([("apply_to_month", -1), ("created_at", -1)])
+        return [Credit.parse_obj(doc) async for doc in cursor.limit(limit)]
+
+    async def count_for_customer(self, customer_id: str) -> int:
+        return await self._col.count_documents({"customer_id": customer_id})
 
 
 async def settle_with_credit(db: AsyncIOMotorDatabase, collection: str, query: Dict[str, Any], fields: Dict[str, Any],

@@ -76,14 +76,16 @@ class TicketRepository(RecordRepository[Ticket]):
         """Open complaints about an account manager (``Ticket.about_manager``), oldest first."""
         query = {"kind": TicketKind.complaint.value, "category": "manager",
                  "status": {"$in": [s.value for s in OPEN_TICKET_STATUSES]}}
-        return [Ticket.parse_obj(doc) async for doc in self._col.find(query).sort("created_at", 1).limit(limit)]
+        cursor = self._col.find(query).sort([("created_at", 1), ("_id", 1)]).limit(limit)
+        return [Ticket.parse_obj(doc) async for doc in cursor]
 
     async def open_with_event(self, action: str, note: str, since: datetime, *, limit: int = 500) -> List[Ticket]:
         """Open tickets with an event of ``action`` and ``note`` in their history since ``since`` (a chase held
         for the morning)."""
         query = {"status": {"$in": [s.value for s in OPEN_TICKET_STATUSES]},
                  "history": {"$elemMatch": {"action": action, "note": note, "at": {"$gte": since}}}}
-        return [Ticket.parse_obj(doc) async for doc in self._col.find(query).sort("created_at", 1).limit(limit)]
+        cursor = self._col.find(query).sort([("created_at", 1), ("_id", 1)]).limit(limit)
+        return [Ticket.parse_obj(doc) async for doc in cursor]
 
     async def add_event(self, ticket_id: str, event: TicketEvent, *, set_fields: Optional[Dict[str, Any]] = None) -> bool:
         update: Dict[str, Any] = {
@@ -128,7 +130,8 @@ class TicketRepository(RecordRepository[Ticket]):
         query: Dict[str, Any] = {"status": {"$in": [s.value for s in OPEN_TICKET_STATUSES]}}
         if customer_ids is not None:
             query["customer_id"] = {"$in": list(customer_ids)}
-        return [Ticket.parse_obj(doc) async for doc in self._col.find(query).sort("created_at", 1).limit(limit)]
+        cursor = self._col.find(query).sort([("created_at", 1), ("_id", 1)]).limit(limit)
+        return [Ticket.parse_obj(doc) async for doc in cursor]
 
     async def record_alert(self, ticket_id: str, key: str, event: TicketEvent) -> bool:
         """Note an SLA warning or escalation once in the ticket's history; False if it was noted before."""
@@ -159,6 +162,17 @@ class TicketRepository(RecordRepository[Ticket]):
         }
         async for doc in self._col.find(query).sort("_id", 1):
             yield Ticket.parse_obj(doc)
+
+    async def credit_undecided(self, customer_id: str, now: datetime, *, limit: int = 20) -> List[Ticket]:
+        """A customer's faults past their restore deadline whose credit is not decided yet: restored late (the care
+        scheduler settles them) or still open; oldest first. None raised in planned maintenance: they earn none."""
+        late = {"$expr": {"$gt": ["$sla.restored_at", "$sla.restore_due"]},
+                "status": {"$in": [TicketStatus.resolved.value, TicketStatus.closed.value]}}
+        still_open = {"sla.restored_at": None, "status": {"$in": [s.value for s in OPEN_TICKET_STATUSES]}}
+        query = {"customer_id": customer_id, "kind": TicketKind.fault.value, "maintenance_id": None,
+                 "compensation": None, "sla.restore_due": {"$lt": now}, "$or": [late, still_open]}
+        cursor = self._col.find(query).sort([("created_at", 1), ("_id", 1)]).limit(limit)
+        return [Ticket.parse_obj(doc) async for doc in cursor]
 
     async def settle_compensation(self, ticket_id: str, settlement: Settlement, credit: Optional[Credit]) -> bool:
         return await settle_with_credit(self._db, self.collection_name, {"_id": ticket_id, "compensation": None},

@@ -1,0 +1,81 @@
+""""Will we be compensated?": the verified customer's own credits and the cases still being decided."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from actions import compensation
+from actions.services import Services
+from carecore.model import Credit
+from tests import factories
+from tests.action_kit import VERIFIED_A, VERIFIED_A_EN, only, run, tracker
+
+# The clock: 23 Nov 2026 02:00 UTC (10:00 in Shanghai).
+AT = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)
+SLA = {"response_due": AT + timedelta(hours=2), "restore_due": AT + timedelta(hours=4)}
+
+
+async def credit(svc: Services, credit_id: str, reason: str, fen: int, month: str = "2026-12", **extra) -> None:
+    await svc.db.credits.add(Credit(_id=credit_id, customer_id=extra.pop("customer_id", "KA0000001"), reason=reason,
+                                    amount_fen=fen, apply_to_month=month, created_at=AT, **extra))
+
+
+async def fault(svc: Services, ticket_id: str, **fields) -> None:
+    await svc.db.tickets.create(factories.ticket(_id=ticket_id, created_at=AT, updated_at=AT, **fields))
+
+
+async def test_with_nothing_owed_the_terms_are_told(svc: Services, domain) -> None:
+    await fault(svc, "FT-20261120-0001", status="resolved", sla={**SLA, "restored_at": AT + timedelta(hours=3)})
+    messages, _ = await run(compensation.ActionCompensation(), tracker(slots=VERIFIED_A), domain)
+    assert only(messages) == {**only(messages), "response": "utter_no_compensation", "minutes": 5}
+
+
+async def test_credits_claims_and_late_faults_of_the_customer_only(svc: Services, domain) -> None:
+    late = {**SLA, "responded_at": AT, "restored_at": AT + timedelta(hours=6)}
+    await credit(svc, "FT-20261101-0001", "sla_breach", 50000)
+    await credit(svc, "BC-20261105-0001", "bill_not_received", 100, month="2026-11", minutes=5)
+    await credit(svc, "FT-20261102-0001", "sla_breach", 20000, customer_id="KA0000002")
+    await svc.db.claims.create({"_id": "BC-20261121-0001", "customer_id": "KA0000001", "contact_id": "0000001-01",
+                                "month": "2026-10", "created_at": AT, "updated_at": AT})
+    await fault(svc, "FT-20261120-0001", status="resolved", sla=late)  # restored late, credit not decided yet
+    await fault(svc, "FT-20261120-0002", sla=SLA)  # still open, past its restore deadline
+    await fault(svc, "FT-20261120-0003", sla=SLA, maintenance_id="MW-20261120-0001")  # in maintenance: no credit
+    await fault(svc, "FT-20261120-0004", status="resolved", sla=late, compensation={  # settled: the credit says it
+        "decided_at": AT, "credit_fen": 50000, "notice_key": "comp:FT-20261120-0004"})
+    await fault(svc, "FT-20261123-0001")  # opened now: not late
+    await fault(svc, "FT-20261120-0005", status="closed", sla=SLA)  # closed with no restore mark: nothing to credit
+    await fault(svc, "FT-20261120-0006", customer_id="KA0000002", circuit_id="SH-155M-0000002-1", sla=SLA)
+    messages, _ = await run(compensation.ActionCompensation(), tracker(slots=VERIFIED_A), domain)
+    assert only(messages)["lines"].split("\n") == [
+        "1. FT-20261101-0001 故障修复超时：补偿500.00元，在2026年12月账单中抵扣",
+        "2. BC-20261105-0001 账单未按时送达：补偿5分钟基本通话费1.00元，在2026年11月账单中抵扣",
+        "3. BC-20261121-0001 2026年10月账单未收到：正在核实送达记录",
+        "4. FT-20261120-0001（电路ZJ-2M-0000001-1）修复超时：补偿500.00元正在办理",
+        "5. FT-20261120-0002（电路ZJ-2M-0000001-1）已超过修复时限：修复后补偿500.00元",
+    ]
+    messages, _ = await run(compensation.ActionCompensation(), tracker(slots=VERIFIED_A_EN), domain)
+    assert only(messages)["lines"].split("\n")[::4] == [
+        "1. FT-20261101-0001 fault restored late: 500.00 yuan credit on the December 2026 bill",
+        "5. FT-20261120-0002 on ZJ-2M-0000001-1 is past its restore deadline: 500.00 yuan credit once restored",
+    ]
+
+
+async def test_a_circuit_no_longer_on_the_account_is_credited_at_basic(svc: Services, domain) -> None:
+    await fault(svc, "FT-20261120-0001", circuit_id="ZJ-2M-0000001-9", sla=SLA)
+    messages, _ = await run(compensation.ActionCompensation(), tracker(slots=VERIFIED_A), domain)
+    assert only(messages)["lines"] == "1. FT-20261120-0001（电路ZJ-2M-0000001-9）已超过修复时限：修复后补偿50.00元"
+
+
+async def test_credits_past_the_latest_five_are_counted(svc: Services, domain) -> None:
+    for n, month in enumerate(("2026-06", "2026-07", "2026-08", "2026-09", "2026-10", "2026-11", "2026-12"), 1):
+        await credit(svc, f"FT-2026{n:02d}01-0001", "sla_breach", 5000, month=month)
+    messages, _ = await run(compensation.ActionCompensation(), tracker(slots=VERIFIED_A), domain)
+    lines = only(messages)["lines"].split("\n")
+    assert lines[0].startswith("1. FT-20260701-0001") and lines[4].startswith("5. FT-20260301-0001")
+    assert lines[5:] == ["另有2笔更早的补偿。"]
+
+
+async def test_an_unverified_contact_hears_nothing(svc: Services, domain) -> None:
+    await credit(svc, "FT-20261101-0001", "sla_breach", 50000)
+    messages, _ = await run(compensation.ActionCompensation(), tracker(slots={"verified": False}), domain)
+    assert only(messages)["response"] == "utter_need_verification"
