@@ -16,7 +16,7 @@ from rasa_sdk.events import ConversationPaused, FollowupAction, SlotSet, UserUtt
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import Identity, VerifiedAction, count_in_session, lang_of, recent_user_texts, verified_identity
-from actions.message_reading import latest_intent
+from actions.message_reading import latest_intent, responses_before_latest
 from actions.services import Services, services
 from carecore.clock import as_stored
 from carecore.deadlines import callback_deadline
@@ -98,20 +98,6 @@ class ActionEscalate(VerifiedAction):
         return []
 
 
-def _previous_bot_action(tracker: Tracker) -> Optional[str]:
-    """The response the bot gave just before the latest user message, if any."""
-    seen_latest_user = False
-    for event in reversed(tracker.events):
-        kind = event.get("event")
-        if kind == "user":
-            if seen_latest_user:
-                return None
-            seen_latest_user = True
-        elif kind == "bot" and seen_latest_user:
-            return (event.get("metadata") or {}).get("utter_action")
-    return None
-
-
 REPHRASE = ("utter_ask_rephrase", "utter_answer_the_question")
 
 
@@ -127,7 +113,7 @@ class ActionHandleFallback(Action):
                     FollowupAction("verification_form")]
         svc = await services()
         await count_in_session(svc, tracker, fallbacks=1)
-        if _previous_bot_action(tracker) not in REPHRASE:
+        if (responses_before_latest(tracker) or [None])[-1] not in REPHRASE:
             # inside a form the examples of questions would mislead: the question asked is still open
             dispatcher.utter_message(response="utter_answer_the_question" if tracker.active_loop_name
                                      else "utter_ask_rephrase")

@@ -29,6 +29,8 @@ from actions.message_reading import (
     latest_text,
     opening_complaint,
     opening_message,
+    responses_before_latest,
+    says_a_time,
     since_in,
 )
 from actions.services import Services, services
@@ -230,6 +232,9 @@ class ValidateFaultForm(_VerifyingForm):
                                    domain: DomainDict) -> Dict[str, Any]:
         text = str(value or "").strip()
         if latest_intent(tracker) == "affirm" and not since_in(text):  # a yes says no time
+            return {"fault_since": None}
+        if text and not says_a_time(text) and "utter_fault_since_unclear" not in responses_before_latest(tracker):
+            dispatcher.utter_message(response="utter_fault_since_unclear")  # asked once more, then taken as said
             return {"fault_since": None}
         return {"fault_since": text[:100] if text else None}
 

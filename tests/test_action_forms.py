@@ -233,6 +233,7 @@ async def test_an_answer_that_sounds_like_a_question_is_taken(svc: Services, dom
     ("fault_since", "deny", "不对，是三个小时前", {"fault_since": "三个小时前"}, "fault_confirm"),  # left out by the mapping
     ("fault_since", "affirm", "对", {"fault_since": None}, "fault_since"),  # a yes says no time: asked again
     ("fault_since", "inform", "不清楚", {"fault_since": "不清楚"}, "fault_confirm"),
+    ("fault_since", "inform", "网络质量", {"fault_since": None}, "fault_since"),  # no time in it: asked once more
 ])
 async def test_when_the_fault_began_is_read_from_any_answer_that_says_it(svc: Services, domain, asked, intent, text,
                                                                         found, next_asked) -> None:
@@ -241,8 +242,23 @@ async def test_when_the_fault_began_is_read_from_any_answer_that_says_it(svc: Se
     mapped = [] if intent == "deny" else [{"event": "slot", "name": asked, "value": text}]  # as Rasa's mapping sets
     said = tracker(slots={**slots, **({asked: text} if mapped else {})}, intent=intent, text=text,
                    active_loop="fault_form", after_user=mapped)
-    _, events = await run(forms.ValidateFaultForm(), said, domain)
+    messages, events = await run(forms.ValidateFaultForm(), said, domain)
     assert slots_of(events) == {**found, "requested_slot": next_asked}
+    assert [m["response"] for m in messages if m.get("response") == "utter_fault_since_unclear"] == (
+        ["utter_fault_since_unclear"] if text == "网络质量" else [])
+
+
+async def test_an_answer_with_no_time_asked_about_once_is_taken_as_said(svc: Services, domain) -> None:
+    slots = {**VERIFIED_A, "fault_circuit": "ZJ-2M-0000001-1", "fault_symptom": "中断", "requested_slot": "fault_since",
+             "fault_since": "质量很差"}
+    before = [{"event": "user", "text": "网络质量"},
+              {"event": "bot", "text": "…", "metadata": {"utter_action": "utter_fault_since_unclear"}},
+              {"event": "bot", "text": "…", "metadata": {"utter_action": "utter_ask_fault_since"}}]
+    said = tracker(slots=slots, intent="inform", text="质量很差", active_loop="fault_form", events=before,
+                   after_user=[{"event": "slot", "name": "fault_since", "value": "质量很差"}])
+    messages, events = await run(forms.ValidateFaultForm(), said, domain)
+    assert slots_of(events) == {"fault_since": "质量很差", "requested_slot": "fault_confirm"}
+    assert "utter_fault_since_unclear" not in [m.get("response") for m in messages]
 
 
 @pytest.mark.parametrize("form, slots, text, changed", [
