@@ -60,11 +60,12 @@ def due_alerts(ticket: Ticket, now: datetime, warn_before: timedelta,
     return alerts
 
 
-async def _already_done(ctx: PlanContext, ticket: Ticket, key: str) -> bool:
-    """Noted in the ticket and sent: nothing left to do (a note without a finished send is resumed)."""
+async def _already_done(ctx: PlanContext, ticket: Ticket, key: str, *, send_key: Optional[str] = None) -> bool:
+    """Noted in the ticket and sent (under ``send_key`` when the SMS covers several tickets): nothing left to do
+    (a note without a finished send is resumed)."""
     if key not in ticket.alerts:
         return False
-    record = await ctx.db.sends.get(key)
+    record = await ctx.db.sends.get(send_key or key)
     return record is not None and record.status not in UNFINISHED_VALUES
 
 
@@ -218,19 +219,20 @@ async def _pages_held_overnight(ctx: PlanContext) -> AsyncIterator[Planned]:
 
 
 async def _chases_held_overnight(ctx: PlanContext) -> AsyncIterator[Planned]:
-    """Chases that waited for the morning (``ticket_chase.waits``): each ticket paged once, when the send window
-    opens, to whoever answers it, unless a chase after the held one was paged at once."""
+    """Chases that waited for the morning (``ticket_chase.waits``), paged when the send window opens to whoever
+    answers them, unless a chase after the held one was paged at once: one SMS per customer contact and person
+    paged, naming every ticket they chased, as the chase would have been by day."""
     if not in_send_window(ctx.now):
         return
     tz = ZoneInfo(ctx.settings.timezone)
     since = ctx.now - timedelta(days=1)
+    groups: Dict[str, Tuple[Tuple[Customer, Contact], AccountManager, List[Tuple[Ticket, str]]]] = {}
     for ticket in await ctx.db.tickets.open_with_event(ticket_chase.URGED, ticket_chase.HELD, since):
         held = [e for e in ticket.history if e.action == ticket_chase.URGED and e.note == ticket_chase.HELD][-1]
         morning = ticket_chase.morning_of(held.at, tz)
-        key = ticket_chase.alert_key(ticket, ticket_chase.window_of(morning))
         paged_since = any(e.action == ticket_chase.URGED and e.note != ticket_chase.HELD and e.at > held.at
                           for e in ticket.history)
-        if morning > ctx.now or paged_since or await _already_done(ctx, ticket, key):
+        if morning > ctx.now or paged_since:
             continue
         found = await ctx.case_contact(f"ticket {ticket.id}", ticket.customer_id, held.actor.partition(":")[2])
         if found is None:
@@ -238,10 +240,22 @@ async def _chases_held_overnight(ctx: PlanContext) -> AsyncIterator[Planned]:
         [chase] = await ticket_chase.chases(ctx.db, found[0].account_manager_id, [ticket])
         if chase.manager is None:
             continue
-        plan = Planned.of_sms(await ticket_chase.chase_sms(ctx.db, ctx.settings, tz, key, chase.manager, [ticket],
-                                                           *found, now=ctx.now))
-        event = TicketEvent(at=ctx.now, actor="sla_watch", action="urge_paged", note=f"paged {chase.manager.id}")
-        plan.settle = _noted(ctx, ticket.id, key, event)
+        window = ticket_chase.window_of(morning)
+        # the SMS's key names no ticket, so that a ticket resolved before a resumed send changes no key
+        key = f"urge:{window}:{found[0].id}:{found[1].contact_id}:{chase.manager.id}"
+        noted = ticket_chase.alert_key(ticket, window)  # the ticket's page in that window, as a daytime chase notes it
+        if not await _already_done(ctx, ticket, noted, send_key=key):
+            groups.setdefault(key, (found, chase.manager, []))[2].append((ticket, noted))
+    for key, (found, manager, chased) in groups.items():
+        plan = Planned.of_sms(await ticket_chase.chase_sms(ctx.db, ctx.settings, tz, key, manager,
+                                                           [t for t, _ in chased], *found, now=ctx.now))
+        event = TicketEvent(at=ctx.now, actor="sla_watch", action="urge_paged", note=f"paged {manager.id}")
+        settles = [_noted(ctx, ticket.id, noted, event) for ticket, noted in chased]
+
+        async def settle(settles: List[Callable[[], Awaitable[None]]] = settles) -> None:
+            for one in settles:
+                await one()
+        plan.settle = settle
         yield plan
 
 

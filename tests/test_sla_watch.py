@@ -286,6 +286,26 @@ async def test_chases_held_overnight_go_out_at_eight_to_whoever_answers_them(db:
     assert ticket is not None and [(e.action, e.note) for e in ticket.history][-1] == ("urge_paged", "paged AM-PZJ")
 
 
+async def test_a_contacts_chases_held_overnight_go_out_in_one_sms(db: Database, gateway: SmsGateway, emulator) -> None:
+    emu, _ = emulator
+    await seed(db)
+    night, evening = local(2026, 11, 23, 23, 0), local(2026, 11, 24, 20, 0)
+    for n, contact in ((1, "0000001-02"), (2, "0000001-02"), (3, "0000001-01")):
+        await db.tickets.create(factories.ticket(
+            _id=f"FT-20261123-000{n}", sla={"response_due": evening, "restore_due": evening + timedelta(hours=2)},
+            history=[{"at": night, "actor": f"contact:{contact}", "action": "urged", "note": "held until 08:00"}]))
+    for at in (local(2026, 11, 24, 8, 0), local(2026, 11, 24, 8, 5)):
+        await run(db, gateway, "sla_watch", at)
+    pages = to(emu, CITY)
+    assert len(pages) == 2  # one for each contact who chased
+    [both] = [p for p in pages if "David Chen" in p]
+    assert "催办FT-20261123-0001（修复时限：11月24日22:00）、FT-20261123-0002（修复时限：11月24日22:00）。" in both
+    for n in (1, 2, 3):
+        ticket = await db.tickets.get(f"FT-20261123-000{n}")
+        assert ticket is not None and [(e.action, e.note) for e in ticket.history][-1] == ("urge_paged",
+                                                                                         "paged AM-CZJ01")
+
+
 async def test_acknowledging_a_complaint_meets_its_reply_deadline(db: Database, gateway: SmsGateway, emulator) -> None:
     await seed(db)
     await db.tickets.create(complaint())
