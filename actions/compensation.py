@@ -13,7 +13,8 @@ from actions.services import Services
 from carecore.model import CompensationClaim, Credit, Customer, Ticket
 from carecore.texts import bullet_lines, month_label, yuan
 
-CREDITS_LISTED = 5  # the credits on the latest bills an answer lists; the others are counted
+LISTED = 5  # the credits on the latest bills, and the faults longest past their deadline, an answer lists; the rest
+# are counted
 
 
 def credit_line(credit: Credit, lang: str, minutes: int) -> str:
@@ -51,18 +52,22 @@ async def answer_compensation(svc: Services, tracker: Tracker, dispatcher: Colle
                               who: Identity, lang: str) -> List[Dict[str, Any]]:
     customer = who[0]
     minutes = svc.settings.bill_claim_credit_minutes
-    credits = await svc.db.credits.for_customer(customer.id, limit=CREDITS_LISTED)
+    credits = await svc.db.credits.for_customer(customer.id, limit=LISTED)
     faults = await svc.db.tickets.credit_undecided(customer.id, svc.clock.now())
     claims = await svc.db.claims.pending_for_customers([customer.id])
     if not (credits or faults or claims):
         dispatcher.utter_message(response="utter_no_compensation", minutes=minutes)
         return []
     lines = ([credit_line(c, lang, minutes) for c in credits] + [claim_line(c, lang) for c in claims]
-             + [undecided_fault_line(t, customer, svc, lang) for t in faults])
+             + [undecided_fault_line(t, customer, svc, lang) for t in faults[:LISTED]])
     text = bullet_lines(lines)
-    more = await svc.db.credits.count_for_customer(customer.id) - len(credits) if len(credits) == CREDITS_LISTED else 0
-    if more:
-        text += f"\nAnd {more} earlier credits." if lang == "en" else f"\n另有{more}笔更早的补偿。"
+    earlier = await svc.db.credits.count_for_customer(customer.id) - len(credits) if len(credits) == LISTED else 0
+    if earlier:
+        text += f"\nAnd {earlier} earlier credits." if lang == "en" else f"\n另有{earlier}笔更早的补偿。"
+    if len(faults) > LISTED:
+        more = len(faults) - LISTED
+        text += (f"\nAnd {more} more faults past their restore deadline." if lang == "en"
+                 else f"\n另有{more}张故障单已超过修复时限。")
     dispatcher.utter_message(response="utter_compensation", lines=text)
     return []
 

@@ -75,6 +75,15 @@ async def test_credits_past_the_latest_five_are_counted(svc: Services, domain) -
     assert lines[5:] == ["另有2笔更早的补偿。"]
 
 
+async def test_faults_past_the_five_longest_overdue_are_counted(svc: Services, domain) -> None:
+    for n in range(1, 8):
+        await fault(svc, f"FT-20261120-000{n}", sla=SLA)
+    messages, _ = await run(compensation.ActionCompensation(), tracker(slots=VERIFIED_A_EN), domain)
+    lines = only(messages)["lines"].split("\n")
+    assert lines[0].startswith("1. FT-20261120-0001") and lines[4].startswith("5. FT-20261120-0005")
+    assert lines[5:] == ["And 2 more faults past their restore deadline."]
+
+
 async def test_an_unverified_contact_hears_nothing(svc: Services, domain) -> None:
     await credit(svc, "FT-20261101-0001", "sla_breach", 50000)
     messages, _ = await run(compensation.ActionCompensation(), tracker(slots={"verified": False}), domain)

@@ -163,7 +163,7 @@ class TicketRepository(RecordRepository[Ticket]):
         async for doc in self._col.find(query).sort("_id", 1):
             yield Ticket.parse_obj(doc)
 
-    async def credit_undecided(self, customer_id: str, now: datetime, *, limit: int = 20) -> List[Ticket]:
+    async def credit_undecided(self, customer_id: str, now: datetime, *, limit: int = 100) -> List[Ticket]:
         """A customer's faults past their restore deadline whose credit is not decided yet: restored late (the care
         scheduler settles them) or still open; oldest first. None raised in planned maintenance: they earn none."""
         late = {"$expr": {"$gt": ["$sla.restored_at", "$sla.restore_due"]},
