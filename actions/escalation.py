@@ -98,6 +98,32 @@ class ActionEscalate(VerifiedAction):
         return []
 
 
+# Replies that end by asking what else the customer needs: a no to them ends the conversation.
+ASKED_ANYTHING_ELSE = ("utter_anything_else", "utter_already_verified", "utter_cancelled", "utter_not_submitted",
+                       "utter_survey_none", "utter_greet")
+
+
+class ActionYesOrNo(Action):
+    """A bare yes or no outside a form ("好的", "没有了"), taken as the answer to what the assistant said last: a yes
+    to the offer to have the account manager call escalates, a no to "anything else?" says goodbye, and otherwise
+    the customer is asked what they need. With no rule for them the model had no next step, and a second one
+    handed the chat to a person."""
+
+    def name(self) -> str:
+        return "action_yes_or_no"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[Dict[str, Any]]:
+        said_yes = latest_intent(tracker) == "affirm"
+        before = responses_before_latest(tracker)
+        if said_yes and "utter_account_manager" in before:
+            return await ActionEscalate().run(dispatcher, tracker, domain)
+        if before and before[-1] in ASKED_ANYTHING_ELSE:
+            dispatcher.utter_message(response="utter_go_ahead" if said_yes else "utter_goodbye")
+        else:
+            dispatcher.utter_message(response="utter_anything_else")
+        return []
+
+
 REPHRASE = ("utter_ask_rephrase", "utter_answer_the_question")
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
+
 from actions import escalation
 from actions.services import Services
 from tests.action_kit import VERIFIED_A, VERIFIED_A_EN, only, run, tracker
@@ -85,3 +87,33 @@ async def test_a_miss_inside_a_form_points_back_to_its_question(svc: Services, d
     t = tracker(text="KA0000007?", events=earlier, active_loop="verification_form")
     messages, _ = await run(escalation.ActionHandleFallback(), t, domain)
     assert [m["response"] for m in messages] == ["utter_fallback_escalate", "utter_escalation_unverified"]
+
+
+def _after(*responses: str) -> list:
+    """The customer's previous message, then the assistant's replies to it."""
+    return [{"event": "user", "text": "…"}] + [{"event": "bot", "text": "…", "metadata": {"utter_action": name}}
+                                              for name in responses]
+
+
+async def test_a_yes_to_having_the_manager_call_escalates(svc: Services, domain, emulator) -> None:
+    t = tracker(slots=VERIFIED_A, intent="affirm", text="好的", events=_after("utter_account_manager"))
+    messages, events = await run(escalation.ActionYesOrNo(), t, domain)
+    assert only(messages)["response"] == "utter_escalated" and [e["event"] for e in events] == ["pause"]
+    # an unverified contact is told how to reach a person instead, nothing is recorded
+    t = tracker(intent="affirm", text="好的", events=_after("utter_account_manager"), sender="chat-2")
+    messages, events = await run(escalation.ActionYesOrNo(), t, domain)
+    assert only(messages)["response"] == "utter_escalation_unverified"
+    assert await svc.db.escalations.open_for_sender("chat-2") is None
+
+
+@pytest.mark.parametrize("intent, before, reply", [
+    ("deny", ("utter_account_manager",), "utter_anything_else"),  # "不用了": nothing more on that
+    ("deny", ("utter_verified", "utter_anything_else"), "utter_goodbye"),  # "没有了" to "anything else?"
+    ("affirm", ("utter_cancelled",), "utter_go_ahead"),  # "好的" to "anything else?": what do you need
+    ("affirm", ("utter_usage_report",), "utter_anything_else"),  # "OK" after an answer
+    ("deny", (), "utter_anything_else"),
+])
+async def test_a_bare_yes_or_no_answers_what_was_said_last(svc: Services, domain, intent, before, reply) -> None:
+    t = tracker(slots=VERIFIED_A, intent=intent, text="…", events=_after(*before))
+    messages, events = await run(escalation.ActionYesOrNo(), t, domain)
+    assert only(messages)["response"] == reply and events == []
