@@ -100,7 +100,7 @@ class ActionEscalate(VerifiedAction):
 
 # Replies that end by asking what else the customer needs: a no to them ends the conversation.
 ASKED_ANYTHING_ELSE = ("utter_anything_else", "utter_already_verified", "utter_cancelled", "utter_not_submitted",
-                       "utter_survey_none", "utter_greet")
+                       "utter_survey_none", "utter_greet", "utter_go_ahead")
 
 
 class ActionYesOrNo(Action):

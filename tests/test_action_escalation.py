@@ -110,6 +110,7 @@ async def test_a_yes_to_having_the_manager_call_escalates(svc: Services, domain,
     ("deny", ("utter_account_manager",), "utter_anything_else"),  # "不用了": nothing more on that
     ("deny", ("utter_verified", "utter_anything_else"), "utter_goodbye"),  # "没有了" to "anything else?"
     ("affirm", ("utter_cancelled",), "utter_go_ahead"),  # "好的" to "anything else?": what do you need
+    ("deny", ("utter_go_ahead",), "utter_goodbye"),
     ("affirm", ("utter_usage_report",), "utter_anything_else"),  # "OK" after an answer
     ("deny", (), "utter_anything_else"),
 ])
