@@ -19,7 +19,7 @@ from carecore.deadlines import next_send_window
 from carecore.model import OPEN_TICKET_STATUSES, TicketEvent
 from carecore.months import parse_month
 from carecore.repository import DatabaseError, DuplicateRecordError
-from carecore.texts import fmt_time
+from carecore.texts import fmt_time, month_label
 
 log = logging.getLogger(__name__)
 
@@ -39,12 +39,13 @@ async def bill_not_received(svc: Services, tracker: Tracker, dispatcher: Collect
                 "_id": await svc.db.claims.next_id(today), "customer_id": customer.id,
                 "contact_id": contact.contact_id, "month": month, "created_at": now, "updated_at": now,
             })
-            dispatcher.utter_message(response="utter_bill_claim_recorded", month=month, claim_id=existing.id)
+            dispatcher.utter_message(response="utter_bill_claim_recorded", month=month_label(month, lang),
+                                     claim_id=existing.id, minutes=svc.settings.bill_claim_credit_minutes)
             return [SlotSet("month", None)]
         except DuplicateRecordError:  # logged concurrently from another channel
             existing = await svc.db.claims.find(customer.id, "bill_not_received", month)
     assert existing is not None
-    dispatcher.utter_message(response="utter_bill_claim_exists", month=month, claim_id=existing.id)
+    dispatcher.utter_message(response="utter_bill_claim_exists", month=month_label(month, lang), claim_id=existing.id)
     return [SlotSet("month", None)]
 
 

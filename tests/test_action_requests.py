@@ -8,17 +8,17 @@ from actions import requests
 from actions.services import Services
 from carecore.clock import FixedClock
 from tests import factories
-from tests.action_kit import VERIFIED_A, only, run, slots_of, tracker
+from tests.action_kit import VERIFIED_A, VERIFIED_A_EN, only, run, slots_of, tracker
 
 
 async def test_bill_not_received_is_recorded_once(svc: Services, domain) -> None:
     messages, _ = await run(requests.ActionBillNotReceived(), tracker(slots=VERIFIED_A), domain)
     m = only(messages)
-    assert m["response"] == "utter_bill_claim_recorded" and m["month"] == "2026-10"
+    assert (m["response"], m["month"], m["minutes"]) == ("utter_bill_claim_recorded", "2026年10月", 5)
     claim = await svc.db.claims.find("KA0000001", "bill_not_received", "2026-10")
     assert claim is not None and claim.status == "pending_verification" and claim.id == m["claim_id"]
-    messages, _ = await run(requests.ActionBillNotReceived(), tracker(slots=VERIFIED_A), domain)
-    assert only(messages)["response"] == "utter_bill_claim_exists"
+    messages, _ = await run(requests.ActionBillNotReceived(), tracker(slots=VERIFIED_A_EN), domain)
+    assert (only(messages)["response"], only(messages)["month"]) == ("utter_bill_claim_exists", "October 2026")
 
 
 async def test_opt_out_and_in_update_consent(svc: Services, domain) -> None:
