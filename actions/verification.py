@@ -173,3 +173,15 @@ class ActionResumeRequest(Action):
             log.exception("resume after verification: database unavailable")
             dispatcher.utter_message(response="utter_service_unavailable")
             return reset
+
+
+class ActionAskOtpCode(Action):
+    """Asks for the code with the validity the SMS states (``OTP_TTL_S``), not a fixed five minutes."""
+
+    def name(self) -> str:
+        return "action_ask_otp_code"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+        svc = await services()
+        dispatcher.utter_message(response="utter_ask_otp_code", minutes=svc.otp.valid_minutes)
+        return []

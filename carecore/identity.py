@@ -100,6 +100,11 @@ class OtpService:
         self.max_attempts = max_attempts
         self.max_per_hour = max_per_hour
 
+    @property
+    def valid_minutes(self) -> int:
+        """The validity the SMS and the chat state, in whole minutes."""
+        return max(1, self.ttl_s // 60)
+
     async def issue(self, sender_id: str, mobile_raw: str, now: datetime, *, language: str = "zh",
                     signature: str = "") -> Issued:
         """Send a code if the number is registered; the answer never says whether it is."""
@@ -120,7 +125,7 @@ class OtpService:
         })
         if not found:
             return Issued("unregistered", mobile)
-        minutes = self.ttl_s // 60
+        minutes = self.valid_minutes
         body = (f"{signature}您的验证码为{code}，{minutes}分钟内有效。请勿告知他人。" if language == "zh"
                 else f"Your verification code is {code}, valid for {minutes} minutes. Do not share it.")
         await self.gateway.send(Sms.of(key=f"otp:{cid[:16]}:{int(now.timestamp() * 1000)}", kind="otp", to=mobile,

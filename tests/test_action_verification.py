@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from typing import Any, Dict, Tuple
 
@@ -10,7 +11,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import account, forms, session, verification
-from actions.services import Services
+from actions.services import Services, use_services
 from carecore.clock import FixedClock
 from carecore.identity import challenge_id, portal_sender_id, sms_sender_id
 from tests.action_kit import SECRET, VERIFIED_A, code_sent_to, only, run, slots_of, tracker
@@ -172,3 +173,9 @@ async def test_a_question_asked_while_a_report_waits_for_verification_is_answere
     await form.validate_verify_mobile("13800138000", dispatcher, t, domain)
     result = await form.validate_otp_code(code_sent_to(emu, "+8613800138000"), dispatcher, t, domain)
     assert [m["response"] for m in dispatcher.messages] == ["utter_verified"] and "pending_request" not in result
+
+
+async def test_the_code_is_asked_for_with_the_validity_its_sms_states(svc: Services, domain) -> None:
+    use_services(dataclasses.replace(svc, settings=svc.settings.copy(update={"otp_ttl_s": 600})))
+    messages, _ = await run(verification.ActionAskOtpCode(), tracker(), domain)
+    assert only(messages) == {**only(messages), "response": "utter_ask_otp_code", "minutes": 10}

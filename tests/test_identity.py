@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from carecore.identity import CODE_FORMAT, codes_hidden, hide_codes
+from carecore.identity import CODE_FORMAT, OtpService, codes_hidden, hide_codes
 
 
 def _asked(slot: object) -> dict:
@@ -31,3 +31,7 @@ def test_the_code_typed_when_asked_for_is_masked_and_nothing_else() -> None:
 def test_the_code_in_a_code_message_is_masked() -> None:
     assert hide_codes("【中国电信】您的验证码为042917，5分钟内有效。") == "【中国电信】您的验证码为******，5分钟内有效。"
     assert CODE_FORMAT.fullmatch("042917") and not CODE_FORMAT.fullmatch("42917")
+
+
+def test_a_codes_validity_is_stated_in_whole_minutes() -> None:
+    assert [OtpService(None, None, ttl_s=ttl).valid_minutes for ttl in (300, 600, 150, 30)] == [5, 10, 2, 1]
