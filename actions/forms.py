@@ -92,11 +92,17 @@ class ValidateComplaintForm(_VerifyingForm):
 
     async def validate_complaint_category(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                           domain: DomainDict) -> Dict[str, Any]:
+        """An answer that also says what went wrong ("客户经理态度很差，打电话一直不接") is the description too, as
+        in the message that opens the form."""
         text = str(value or "").strip()
         if not text:
             return {"complaint_category": None}
-        return {"complaint_category": label("complaint_category", category_of(text), lang_of(tracker)),
-                "complaint_urgent": bool(URGENT_WORDS.search(text)) or tracker.get_slot("complaint_urgent") is True}
+        found = {"complaint_category": label("complaint_category", category_of(text), lang_of(tracker)),
+                 "complaint_urgent": bool(URGENT_WORDS.search(text)) or tracker.get_slot("complaint_urgent") is True}
+        described = opening_complaint(text).get("complaint_description")
+        if described and not tracker.get_slot("complaint_description") and len(described) >= MIN_DESCRIPTION:
+            found["complaint_description"] = described[:2000]
+        return found
 
     async def validate_complaint_description(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                              domain: DomainDict) -> Dict[str, Any]:

@@ -32,6 +32,10 @@ async def test_complaint_validation_and_submission(svc: Services, domain, clock:
     dispatcher = CollectingDispatcher()
     t = tracker(slots=VERIFIED_A)
     assert (await form.validate_complaint_category("账单扣费有问题", dispatcher, t, domain))["complaint_category"] == "账单费用"
+    # an answer that also says what went wrong is the description too
+    both = await form.validate_complaint_category("客户经理态度很差，打电话一直不接", dispatcher, t, domain)
+    assert both == {"complaint_category": "客户经理", "complaint_urgent": False,
+                    "complaint_description": "客户经理态度很差，打电话一直不接"}
     assert await form.validate_complaint_description("   ", dispatcher, t, domain) == {"complaint_description": None}
     assert dispatcher.messages[-1]["response"] == "utter_description_too_short"
     ok = await form.validate_complaint_description("上个月多扣了两千元", dispatcher, t, domain)
