@@ -10,29 +10,29 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import Identity, verified_action
 from actions.services import Services
+from carecore.credits import fault_credit_fen, owed_back
 from carecore.model import CompensationClaim, Credit, Customer, Ticket
-from carecore.texts import bullet_lines, month_label, yuan
+from carecore.texts import bullet_lines, label, month_label, yuan
 
 LISTED = 5  # the credits on the latest bills, and the faults longest past their deadline, an answer lists; the rest
 # are counted
 
 
 def credit_line(credit: Credit, lang: str, minutes: int) -> str:
-    bill = month_label(credit.apply_to_month, lang)
-    amount = yuan(credit.amount_fen)
-    if credit.reason == "sla_breach":
-        return (f"{credit.id} fault restored late: {amount} yuan credit on the {bill} bill" if lang == "en"
-                else f"{credit.id} 故障修复超时：补偿{amount}元，在{bill}账单中抵扣")
+    bill, amount = month_label(credit.apply_to_month, lang), yuan(credit.amount_fen)
+    why = label("credit_reason", str(credit.reason), lang)
+    call_fee = credit.reason == "bill_not_received"
     minutes = credit.minutes or minutes
-    return (f"{credit.id} bill not received in time: {minutes} minutes of basic call fee, {amount} yuan credit "
-            f"on the {bill} bill" if lang == "en"
-            else f"{credit.id} 账单未按时送达：补偿{minutes}分钟基本通话费{amount}元，在{bill}账单中抵扣")
+    if lang == "en":
+        fee = f"{minutes} minutes of basic call fee, " if call_fee else ""
+        return f"{credit.id} {why}: {fee}{amount} yuan credit on the {bill} bill"
+    fee = f"{minutes}分钟基本通话费" if call_fee else ""
+    return f"{credit.id} {why}：补偿{fee}{amount}元，在{bill}账单中抵扣"
 
 
 def undecided_fault_line(ticket: Ticket, customer: Customer, svc: Services, lang: str) -> str:
-    """A fault past its restore deadline: the credit its circuit's SLA class gives, being settled once it was
-    restored, or due once it is."""
-    amount = yuan(svc.settings.sla_credit_fen(customer.credit_class(ticket.circuit_id)))
+    """A fault past its restore deadline: the credit it earns, being settled once it was restored, or due once it is."""
+    amount = yuan(fault_credit_fen(svc.settings, customer, ticket.circuit_id))
     restored = ticket.sla is not None and ticket.sla.restored_at is not None
     if lang == "en":
         return (f"{ticket.id} on {ticket.circuit_id} restored late: {amount} yuan credit being settled" if restored
@@ -52,20 +52,18 @@ async def answer_compensation(svc: Services, tracker: Tracker, dispatcher: Colle
                               who: Identity, lang: str) -> List[Dict[str, Any]]:
     customer = who[0]
     minutes = svc.settings.bill_claim_credit_minutes
-    credits = await svc.db.credits.for_customer(customer.id, limit=LISTED)
-    faults = await svc.db.tickets.credit_undecided(customer.id, svc.clock.now())
-    claims = await svc.db.claims.pending_for_customers([customer.id])
-    if not (credits or faults or claims):
+    owed = await owed_back(svc.db, customer.id, svc.clock.now(), credits_listed=LISTED)
+    if not owed:
         dispatcher.utter_message(response="utter_no_compensation", minutes=minutes)
         return []
-    lines = ([credit_line(c, lang, minutes) for c in credits] + [claim_line(c, lang) for c in claims]
-             + [undecided_fault_line(t, customer, svc, lang) for t in faults[:LISTED]])
+    lines = ([credit_line(c, lang, minutes) for c in owed.credits] + [claim_line(c, lang) for c in owed.claims]
+             + [undecided_fault_line(t, customer, svc, lang) for t in owed.late_faults[:LISTED]])
     text = bullet_lines(lines)
-    earlier = await svc.db.credits.count_for_customer(customer.id) - len(credits) if len(credits) == LISTED else 0
-    if earlier:
-        text += f"\nAnd {earlier} earlier credits." if lang == "en" else f"\n另有{earlier}笔更早的补偿。"
-    if len(faults) > LISTED:
-        more = len(faults) - LISTED
+    if owed.earlier_credits:
+        text += (f"\nAnd {owed.earlier_credits} earlier credits." if lang == "en"
+                 else f"\n另有{owed.earlier_credits}笔更早的补偿。")
+    if len(owed.late_faults) > LISTED:
+        more = len(owed.late_faults) - LISTED
         text += (f"\nAnd {more} more faults past their restore deadline." if lang == "en"
                  else f"\n另有{more}张故障单已超过修复时限。")
     dispatcher.utter_message(response="utter_compensation", lines=text)

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from care_scheduler.planning import PlanContext, Planned, render_into, when_final
 from carecore.clock import utcnow
+from carecore.credits import fault_credit_fen
 from carecore.model import (
     BillDeliveryRecord,
     ClaimStatus,
@@ -119,7 +120,7 @@ async def _plan_breach(ctx: PlanContext, ticket: Ticket) -> Optional[Planned]:
     settlement = ticket.compensation
     credit: Optional[Credit] = None
     if settlement is None:
-        amount = ctx.settings.sla_credit_fen(sla_class)
+        amount = fault_credit_fen(ctx.settings, customer, ticket.circuit_id)
         settlement = Settlement(decided_at=ctx.now, credit_fen=amount, credit_id=ticket.id, notice_key=key,
                                 detail=f"{sla_class}, restored {int(overdue.total_seconds() // 60)} min late")
         credit = Credit(_id=ticket.id, customer_id=customer.id, reason=CreditReason.sla_breach, amount_fen=amount,

@@ -70,6 +70,8 @@ LABELS = {
         "arrears": ("欠费提醒", "payment reminder"), "broadcast": ("群发短信", "broadcast"),
     },
     "ticket_kind": {"complaint": ("投诉", "complaint"), "fault": ("故障", "fault")},
+    "credit_reason": {"sla_breach": ("故障修复超时", "fault restored late"),
+                      "bill_not_received": ("账单未按时送达", "bill not received in time")},
     "sla_outcome": {"met": ("达成", "met"), "missed": ("超时", "missed"), "pending": ("未到期", "pending")},
     "followup_state": {"owed": ("待回访", "owed"), "done": ("已回访", "done")},
     "complaint_category": {

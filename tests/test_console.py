@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from carecore.model import TicketKind
+from carecore.model import Credit, TicketKind
 from carecore.passwords import WeakPassword, hash_password, verify_password
 from carecore.repository import Database
 from tests import factories
@@ -322,6 +323,25 @@ async def test_customer_360_and_english_switch(db: Database, browser: Browser) -
     assert '<a href="tel:+8613800138000">+86 138 0013 8000</a>' in page  # read as dialled, one tap to call
     _, page = await browser.get("/console/")  # the choice sticks
     assert "Inbox" in page
+
+
+async def test_the_customer_page_shows_what_the_customer_is_owed_back(db: Database, browser: Browser) -> None:
+    await seed(db)
+    await browser.login("AM-CZJ01")
+    _, page = await browser.get("/console/customers/KA0000001?lang=en")
+    assert re.search(r"<h2>Compensation</h2>\s*<table>\s*<tr><td>None</td></tr>", page)
+    for customer_id, credit_id in (("KA0000001", "BC-20261105-0001"), ("KA0000002", "BC-20261105-0002")):
+        await db.credits.add(Credit(_id=credit_id, customer_id=customer_id, reason="bill_not_received", amount_fen=100,
+                                    minutes=5, apply_to_month="2026-12", created_at=NOW))
+    await db.claims.create({"_id": "BC-20261121-0001", "customer_id": "KA0000001", "contact_id": "0000001-01",
+                            "month": "2026-10", "created_at": NOW, "updated_at": NOW})
+    late = {"response_due": NOW - timedelta(hours=3), "restore_due": NOW - timedelta(hours=1)}
+    await db.tickets.create(factories.ticket(_id="FT-20261123-0005", sla=late))
+    _, page = await browser.get("/console/customers/KA0000001?lang=zh")
+    assert "<td>BC-20261105-0001</td><td>账单未按时送达（5分钟基本通话费）</td><td class=\"nowrap\">1.00</td>" in page
+    assert "BC-20261105-0002" not in page  # another customer's
+    assert "<td>BC-20261121-0001</td><td>账单未收到，核实中</td>" in page
+    assert ">FT-20261123-0005</a></td><td>已超过修复时限，修复后补偿</td><td class=\"nowrap\">500.00</td>" in page
 
 
 async def test_a_complaints_reply_deadline_and_time_left_on_its_page(db: Database, browser: Browser) -> None:

@@ -12,8 +12,11 @@ from care_scheduler.arrears import arrears_watch
 from care_scheduler.churn import churn_watch
 from care_scheduler.console.pages import customer_in_scope, db_of, render, viewer
 from care_scheduler.visits import next_visit_on
+from carecore.credits import fault_credit_fen, owed_back
 from carecore.identity import hide_codes
 from carecore.model import SendRecord, acting_manager
+
+CREDITS_SHOWN = 10  # the credits on the latest bills the page lists; the others are counted
 
 
 def shown(sends: List[SendRecord]) -> List[Dict[str, Any]]:
@@ -39,6 +42,8 @@ async def customer_page(request: web.Request) -> web.Response:
     next_visit = next_visit_on(customer.customer_class, customer.high_value, customer.created_at,
                                visits[0].day if visits else None, settings.visit_every_days,
                                ZoneInfo(settings.timezone), today)
+    owed = await owed_back(db, customer.id, request.app[CLOCK].now(), credits_listed=CREDITS_SHOWN)
+    fault_credits = {t.id: fault_credit_fen(settings, customer, t.circuit_id) for t in owed.late_faults}
     return render(request, "customer.html", seen.lang, seen.session, seen.manager, customer=customer,
                   drop=watch.drops[0] if watch.drops else None, owing=owing[0] if owing else None,
                   visits=visits, visitors={m: (v.name if v else m) for m, v in visitors.items()},
@@ -48,5 +53,6 @@ async def customer_page(request: web.Request) -> web.Response:
                   tickets=await db.tickets.for_customer(customer.id, limit=20),
                   sends=shown(await db.sends.for_customer(customer.id, 30)),
                   history=await db.audit.for_customer(customer.id, limit=50),
+                  owed=owed, fault_credits=fault_credits,
                   maintenance=await db.maintenance.active_for_circuits([c.circuit_id for c in customer.services],
                                                                        request.app[CLOCK].now()))
