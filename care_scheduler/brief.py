@@ -73,7 +73,8 @@ async def _brief_for(ctx: PlanContext, manager: AccountManager, books: List[str]
     tickets += [t for t, _ in answered]
     risky = [t.id for t in tickets if at_sla_risk(t, ctx)]
     claims = await ctx.db.claims.pending_for_customers(ids)
-    complaints = sorted(names[c] for c in ctx.open_complaints if c in names)
+    # from the tickets this manager answers: a complaint about them is their supervisor's to answer, not theirs
+    complaints = sorted({names[t.customer_id] for t in tickets if t.kind == "complaint" and t.customer_id in names})
     followups = [f"{t.id}（{names[t.customer_id]}，{t.survey.score}分）" for t in await ctx.db.tickets.followups_open(ids)
                  if t.survey is not None]
     overdue = [f"{names[a.customer_id]}（{yuan(a.owed_fen)}元）"

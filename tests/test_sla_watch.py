@@ -240,7 +240,7 @@ async def test_a_complaint_about_the_manager_is_in_their_supervisors_brief(db: D
     await db.tickets.create(complaint(category="manager", manager_id="AM-CZJ01", text="我想换个客户经理"))
     assert (await run(db, gateway, "brief", local(2026, 11, 23, 8, 30))).outcomes == {"sent": 2}
     [city], [province] = to(emu, CITY), to(emu, PROVINCE)
-    assert "未结工单1张。" in city and "CP-20261123-0001" not in city
+    assert "未结工单1张。" in city and "CP-20261123-0001" not in city and "有未结投诉的客户" not in city
     assert "未结工单1张。" in province and "对客户经理的投诉：CP-20261123-0001（杭州华信物流，林海燕）" in province
     assert to(emu, GROUP) == []
 
