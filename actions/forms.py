@@ -339,6 +339,18 @@ class ActionCancelForm(Action):
         return [ActiveLoop(None), SlotSet("requested_slot", None)] + _reset(COMPLAINT_SLOTS + FAULT_SLOTS)
 
 
+class ActionSetComplaintAside(Action):
+    """A fault reported while a complaint waits for an answer ("专线断了" at its confirmation): the repair comes
+    first, and the customer hears that the complaint was not submitted rather than losing it unawares."""
+
+    def name(self) -> str:
+        return "action_set_complaint_aside"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+        dispatcher.utter_message(response="utter_complaint_set_aside")
+        return [SlotSet("requested_slot", None)] + _reset(COMPLAINT_SLOTS)
+
+
 class _SubmitForm(Action):
     """After a form: create the ticket if the user confirmed; reset the form's slots either way."""
 

@@ -349,6 +349,16 @@ async def test_cancel_resets_the_form(svc: Services, domain) -> None:
     assert slots_of(events)["fault_symptom"] is None
 
 
+async def test_a_complaint_set_aside_for_a_fault_is_told_and_forgotten(svc: Services, domain) -> None:
+    slots = {**VERIFIED_A, "complaint_category": "网络质量", "complaint_description": "全公司断网", "requested_slot":
+             "complaint_confirm"}
+    messages, events = await run(forms.ActionSetComplaintAside(), tracker(slots=slots), domain)
+    assert only(messages)["response"] == "utter_complaint_set_aside"
+    assert {name: slots_of(events)[name] for name in ("requested_slot", "complaint_category",
+                                                      "complaint_description")} == dict.fromkeys(
+        ("requested_slot", "complaint_category", "complaint_description"))
+
+
 async def test_form_validation_actions_run_as_the_action_server_runs_them(svc: Services, domain) -> None:
     """The full run(): slot validation, then the next requested slot for verified and unverified users."""
     verified = tracker(slots={**VERIFIED_A, "requested_slot": "fault_circuit", "fault_circuit": "1"},
