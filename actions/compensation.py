@@ -60,11 +60,12 @@ async def answer_compensation(svc: Services, tracker: Tracker, dispatcher: Colle
              + [undecided_fault_line(t, customer, svc, lang) for t in owed.late_faults[:LISTED]])
     text = bullet_lines(lines)
     if owed.earlier_credits:
-        text += (f"\nAnd {owed.earlier_credits} earlier credits." if lang == "en"
-                 else f"\n另有{owed.earlier_credits}笔更早的补偿。")
+        earlier = owed.earlier_credits
+        text += (f"\nAnd {earlier} earlier credit{'s' if earlier > 1 else ''}." if lang == "en"
+                 else f"\n另有{earlier}笔更早的补偿。")
     if len(owed.late_faults) > LISTED:
         more = len(owed.late_faults) - LISTED
-        text += (f"\nAnd {more} more faults past their restore deadline." if lang == "en"
+        text += (f"\nAnd {more} more fault{'s' if more > 1 else ''} past the restore deadline." if lang == "en"
                  else f"\n另有{more}张故障单已超过修复时限。")
     dispatcher.utter_message(response="utter_compensation", lines=text)
     return []

@@ -17,7 +17,7 @@ class OwedBack:
     credits: List[Credit]  # those on the latest bills, newest first
     earlier_credits: int  # how many more there are
     claims: List[CompensationClaim]  # oldest first
-    late_faults: List[Ticket]  # longest overdue first
+    late_faults: List[Ticket]  # oldest first
 
     def __bool__(self) -> bool:
         return bool(self.credits or self.claims or self.late_faults)

@@ -81,7 +81,7 @@ async def test_faults_past_the_five_longest_overdue_are_counted(svc: Services, d
     messages, _ = await run(compensation.ActionCompensation(), tracker(slots=VERIFIED_A_EN), domain)
     lines = only(messages)["lines"].split("\n")
     assert lines[0].startswith("1. FT-20261120-0001") and lines[4].startswith("5. FT-20261120-0005")
-    assert lines[5:] == ["And 2 more faults past their restore deadline."]
+    assert lines[5:] == ["And 2 more faults past the restore deadline."]
 
 
 async def test_an_unverified_contact_hears_nothing(svc: Services, domain) -> None:

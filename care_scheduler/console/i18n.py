@@ -164,7 +164,7 @@ TEXTS: Dict[str, Dict[str, str]] = {
     "claim_checking": {"zh": "账单未收到，核实中", "en": "bill not received, being checked"},
     "credit_once_restored": {"zh": "已超过修复时限，修复后补偿", "en": "past its restore deadline: credit once restored"},
     "credit_being_settled": {"zh": "修复超时，补偿办理中", "en": "restored late: credit being settled"},
-    "earlier_credits": {"zh": "另有{n}笔更早的补偿", "en": "{n} earlier credits"},
+    "earlier_credits": {"zh": "另有{n}笔更早的补偿", "en": "Earlier credits: {n}"},
     "consent": {"zh": "短信订阅", "en": "SMS consent"},
     "opted_out": {"zh": "已退订", "en": "opted out"},
     "subscribed": {"zh": "接收中", "en": "subscribed"},
