@@ -250,11 +250,10 @@ async def _chases_held_overnight(ctx: PlanContext) -> AsyncIterator[Planned]:
         plan = Planned.of_sms(await ticket_chase.chase_sms(ctx.db, ctx.settings, tz, key, manager,
                                                            [t for t, _ in chased], *found, now=ctx.now))
         event = TicketEvent(at=ctx.now, actor="sla_watch", action="urge_paged", note=f"paged {manager.id}")
-        settles = [_noted(ctx, ticket.id, noted, event) for ticket, noted in chased]
 
-        async def settle(settles: List[Callable[[], Awaitable[None]]] = settles) -> None:
-            for one in settles:
-                await one()
+        async def settle(chased: List[Tuple[Ticket, str]] = chased, event: TicketEvent = event) -> None:
+            for ticket, noted in chased:  # each ticket's page noted before the SMS goes out, as ``_noted`` does
+                await ctx.db.tickets.record_alert(ticket.id, noted, event)
         plan.settle = settle
         yield plan
 
