@@ -72,7 +72,7 @@ async def urge_tickets(svc: Services, tracker: Tracker, dispatcher: CollectingDi
         manager, held = chase.manager, chase.manager is not None and ticket_chase.waits(now, chase.tickets)
         fresh = [t for t in chase.tickets if ticket_chase.alert_key(t, window) not in t.alerts]
         if fresh and manager is not None and not held:
-            key = f"urge:{window}:{'+'.join(t.id for t in fresh)}"
+            key = ticket_chase.sms_key(window, fresh)
             await svc.gateway.send(await ticket_chase.chase_sms(svc.db, svc.settings, svc.clock.tz, key, manager,
                                                                 fresh, customer, contact, now=now))
         note = (ticket_chase.HELD if held else f"paged {manager.id}") if manager else "no active manager to page"

@@ -241,8 +241,7 @@ async def _chases_held_overnight(ctx: PlanContext) -> AsyncIterator[Planned]:
         if chase.manager is None:
             continue
         window = ticket_chase.window_of(morning)
-        # the SMS's key names no ticket, so that a ticket resolved before a resumed send changes no key
-        key = f"urge:{window}:{found[0].id}:{found[1].contact_id}:{chase.manager.id}"
+        key = ticket_chase.held_sms_key(window, found[0].id, found[1].contact_id, chase.manager.id)
         noted = ticket_chase.alert_key(ticket, window)  # the ticket's page in that window, as a daytime chase notes it
         if not await _already_done(ctx, ticket, noted, send_key=key):
             groups.setdefault(key, (found, chase.manager, []))[2].append((ticket, noted))

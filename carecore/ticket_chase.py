@@ -43,6 +43,17 @@ def alert_key(ticket: Ticket, window: str) -> str:
     return f"urge:{ticket.id}:{window}"
 
 
+def sms_key(window: str, tickets: List[Ticket]) -> str:
+    """The SMS of a chase sent at once, naming the tickets it pages."""
+    return f"urge:{window}:{'+'.join(t.id for t in tickets)}"
+
+
+def held_sms_key(window: str, customer_id: str, contact_id: str, manager_id: str) -> str:
+    """The SMS of the chases held overnight by one contact for one person: it names no ticket, so that a ticket
+    resolved before a resumed send changes no key."""
+    return f"urge:{window}:{customer_id}:{contact_id}:{manager_id}"
+
+
 async def chases(db: Database, manager_id: str, tickets: List[Ticket]) -> List[Chase]:
     """The tickets of an account managed by ``manager_id`` by who answers them, the manager's own first."""
     answering: Dict[Optional[str], Optional[AccountManager]] = {}  # by the manager a complaint is about
