@@ -100,14 +100,21 @@ class ActionEscalate(VerifiedAction):
 
 # Replies that end by asking what else the customer needs: a no to them ends the conversation.
 ASKED_ANYTHING_ELSE = ("utter_anything_else", "utter_already_verified", "utter_cancelled", "utter_not_submitted",
-                       "utter_survey_none", "utter_greet", "utter_go_ahead")
+                       "utter_survey_none", "utter_greet", "utter_go_ahead", "utter_praise_recorded")
+
+
+# Answers read from the customer's records: a no to one ("不对，金额太高了") disputes what the records say.
+RECORD_ANSWERS = ("utter_usage_report", "utter_usage_missing", "utter_bills_owed", "utter_bills_all_paid",
+                  "utter_account_summary", "utter_service_status", "utter_no_circuits", "utter_sla",
+                  "utter_compensation", "utter_no_compensation", "utter_ticket_status", "utter_open_tickets",
+                  "utter_no_open_tickets")
 
 
 class ActionYesOrNo(Action):
     """A bare yes or no outside a form ("好的", "没有了"), taken as the answer to what the assistant said last: a yes
-    to the offer to have the account manager call escalates, a no to "anything else?" says goodbye, and otherwise
-    the customer is asked what they need. With no rule for them the model had no next step, and a second one
-    handed the chat to a person."""
+    to the offer to have the account manager call escalates, a no to "anything else?" says goodbye, a no to an
+    answer from the records is told how to have it checked, and otherwise the customer is asked what they need.
+    With no rule for them the model had no next step, and a second one handed the chat to a person."""
 
     def name(self) -> str:
         return "action_yes_or_no"
@@ -119,6 +126,8 @@ class ActionYesOrNo(Action):
             return await ActionEscalate().run(dispatcher, tracker, domain)
         if before and before[-1] in ASKED_ANYTHING_ELSE:
             dispatcher.utter_message(response="utter_go_ahead" if said_yes else "utter_goodbye")
+        elif not said_yes and any(name in RECORD_ANSWERS for name in before):
+            dispatcher.utter_message(response="utter_answer_disputed")
         else:
             dispatcher.utter_message(response="utter_anything_else")
         return []

@@ -27,6 +27,7 @@ from actions.common import Identity, count_in_session, identity_slots, lang_of, 
 from actions.compensation import answer_compensation
 from actions.escalation import request_human
 from actions.message_reading import MID_FORM_QUESTIONS, latest_intent
+from actions.praise import give_praise
 from actions.requests import bill_not_received, opt_in, opt_out, urge_tickets
 from actions.services import Services, services
 from carecore.identity import CODE_FORMAT
@@ -51,7 +52,10 @@ PENDING_HANDLERS = {
     "opt_out_sms": opt_out,
     "opt_in_sms": opt_in,
     "request_human": request_human,
+    "praise": give_praise,
 }
+# Why verification is asked for, where it is not to see account data.
+NEED_VERIFICATION = {"praise": "utter_praise_needs_verification"}
 # The questions a report takes in between (rules.yml); one asked before verification is answered when it succeeds.
 MID_REPORT_QUESTIONS = (*MID_FORM_QUESTIONS, "urge_ticket")
 
@@ -144,7 +148,7 @@ class ActionRequireVerification(Action):
         if intent == "verify_identity":  # asked for: no reason to give, and a question asked before stays pending
             pending = tracker.get_slot("pending_request")
         else:
-            dispatcher.utter_message(response="utter_need_verification")
+            dispatcher.utter_message(response=NEED_VERIFICATION.get(intent, "utter_need_verification"))
             pending = intent if intent in PENDING_HANDLERS else None
         return [SlotSet("pending_request", pending),
                 SlotSet("verify_mobile", None), SlotSet("otp_code", None), FollowupAction("verification_form")]

@@ -112,6 +112,7 @@ async def test_a_yes_to_having_the_manager_call_escalates(svc: Services, domain,
     ("affirm", ("utter_cancelled",), "utter_go_ahead"),  # "好的" to "anything else?": what do you need
     ("deny", ("utter_go_ahead",), "utter_goodbye"),
     ("affirm", ("utter_usage_report",), "utter_anything_else"),  # "OK" after an answer
+    ("deny", ("utter_usage_report", "utter_bills_all_paid"), "utter_answer_disputed"),  # "不对，金额太高了"
     ("deny", (), "utter_anything_else"),
 ])
 async def test_a_bare_yes_or_no_answers_what_was_said_last(svc: Services, domain, intent, before, reply) -> None:

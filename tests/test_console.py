@@ -344,6 +344,27 @@ async def test_the_customer_page_shows_what_the_customer_is_owed_back(db: Databa
     assert ">FT-20261123-0005</a></td><td>已超过修复时限，修复后补偿</td><td class=\"nowrap\">500.00</td>" in page
 
 
+async def test_compliments_on_the_inbox_the_customer_page_and_the_team_page(db: Database, browser: Browser) -> None:
+    await seed(db)  # the clock: 2026-11-23
+    given = ((1, "KA0000001", "0000001-01", "AM-CZJ01", "表扬林经理，响应很快", NOW - timedelta(days=2)),
+             (2, "KA0000001", "0000001-02", "AM-CZJ01", "great engineers", NOW - timedelta(days=30)),
+             (3, "KA0000002", "0000002-01", "AM-CSH01", "吴经理很专业", NOW - timedelta(days=1)))
+    for n, customer_id, contact_id, manager_id, text, at in given:
+        await db.compliments.create({"_id": f"PR-20261120-000{n}", "customer_id": customer_id,
+                                     "contact_id": contact_id, "manager_id": manager_id, "text": text,
+                                     "created_at": at})
+    await browser.login("AM-CZJ01")
+    _, page = await browser.get("/console/")  # the last 7 days in scope
+    assert "近7天客户表扬</strong>：" in page and "杭州华信物流有限公司</a>：“表扬林经理，响应很快”" in page
+    assert "great engineers" not in page and "吴经理" not in page
+    _, page = await browser.get("/console/customers/KA0000001")
+    assert re.search(r"<h2>客户表扬</h2>\s*<table>\s*<tr><td class=\"nowrap\">[^<]+</td><td>王伟</td>"
+                     r"<td>表扬林经理，响应很快</td></tr>\s*<tr><td class=\"nowrap\">[^<]+</td><td>David Chen</td>", page)
+    await browser.login("AM-PZJ")
+    _, page = await browser.get("/console/team?lang=en")
+    assert re.search(r"<td>AM-CZJ01</td>.*?<td>1</td><td>2</td>", page, re.S)  # one customer, two compliments
+
+
 async def test_a_complaints_reply_deadline_and_time_left_on_its_page(db: Database, browser: Browser) -> None:
     await seed(db)  # the clock: 10:30 Shanghai
     await db.tickets.create(factories.ticket(_id="CP-20261123-0009", kind="complaint", circuit_id=None,

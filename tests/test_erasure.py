@@ -48,10 +48,14 @@ async def test_a_contact_is_erased_everywhere_and_only_counts_remain(db: Databas
     await db.visits.create({"_id": "VS-20261201-0001", "customer_id": "KA0000001", "manager_id": "AM-CZJ01",
                             "visited_on": "2026-12-01", "contact_ids": [WANG, "0000001-02"],
                             "notes": "与王伟、David Chen面谈扩容", "created_at": NOW})
+    await db.compliments.create({"_id": "PR-20261201-0001", "customer_id": "KA0000001", "contact_id": WANG,
+                                 "manager_id": "AM-CZJ01", "text": "我是王伟，表扬林经理", "created_at": NOW})
     await db.customers.set_sms_opt_out(WANG, True, source="assistant", actor=f"contact:{WANG}", at=NOW - timedelta(hours=1))
 
     counts = await db.erase_contact(WANG, at=NOW, source="cli", actor="ops", reason="客户书面申请删除")
-    assert counts == {"messages": 2, "tickets": 1, "escalations": 1, "visits": 1, "conversations": 3}
+    assert counts == {"messages": 2, "tickets": 1, "escalations": 1, "visits": 1, "compliments": 1,
+                      "conversations": 3}
+    assert (await db.compliments.get("PR-20261201-0001")).text == f"我是{ERASED}，表扬林经理"
     [visit] = await db.visits.for_customer("KA0000001")
     assert visit.contact_ids == ["0000001-02"] and visit.notes == f"与{ERASED}、David Chen面谈扩容"
     customer = await db.customers.get("KA0000001")

@@ -1,4 +1,5 @@
-"""Customer 360: a customer's profile, twelve months of bills, tickets, messages and the history of its records."""
+"""Customer 360: a customer's profile, twelve months of bills, tickets, compliments, messages and the history of its
+records."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from carecore.identity import hide_codes
 from carecore.model import SendRecord, acting_manager
 
 CREDITS_SHOWN = 10  # the credits on the latest bills the page lists; the others are counted
+COMPLIMENTS_SHOWN = 10
 
 
 def shown(sends: List[SendRecord]) -> List[Dict[str, Any]]:
@@ -54,5 +56,6 @@ async def customer_page(request: web.Request) -> web.Response:
                   sends=shown(await db.sends.for_customer(customer.id, 30)),
                   history=await db.audit.for_customer(customer.id, limit=50),
                   owed=owed, fault_credits=fault_credits,
+                  compliments=await db.compliments.for_customers([customer.id], limit=COMPLIMENTS_SHOWN),
                   maintenance=await db.maintenance.active_for_circuits([c.circuit_id for c in customer.services],
                                                                        request.app[CLOCK].now()))

@@ -159,6 +159,8 @@ TEXTS: Dict[str, Dict[str, str]] = {
     "usage": {"zh": "近12个月消费", "en": "Usage, last 12 months"},
     "sms_history": {"zh": "短信记录", "en": "SMS history"},
     "compensation": {"zh": "补偿", "en": "Compensation"},
+    "compliments": {"zh": "客户表扬", "en": "Compliments"},
+    "compliments_recent": {"zh": "近{n}天客户表扬", "en": "Compliments, last {n} days"},
     "off_bill": {"zh": "抵扣账单", "en": "off the bill of"},
     "call_fee_minutes": {"zh": "{n}分钟基本通话费", "en": "{n} min of basic call fee"},
     "claim_checking": {"zh": "账单未收到，核实中", "en": "bill not received, being checked"},

@@ -1,5 +1,6 @@
 """The inbox: a manager's open escalations, tickets and follow-ups (回访), the most urgent first, and whose
-birthday it is today among the contacts in scope, by the birthday campaign's rules (Feb 29, lunar dates).
+birthday it is today among the contacts in scope, by the birthday campaign's rules (Feb 29, lunar dates), and the
+latest compliments customers gave.
 
 A city manager, who makes the visits and the calls, also sees the accounts due for a visit (those due
 today by name) and those whose bill fell overdue yesterday; province and group read those in the
@@ -22,6 +23,7 @@ from carecore.config import Settings
 from carecore.model import Ticket
 
 BIRTHDAYS_SHOWN = 20  # a group manager's day can hold thousands: the rest are in the birthday report
+COMPLIMENT_DAYS, COMPLIMENTS_SHOWN = 7, 5  # the latest praise in scope; each customer's page keeps the rest
 
 
 def ticket_due(ticket: Ticket, settings: Settings) -> datetime:
@@ -44,7 +46,10 @@ async def inbox(request: web.Request) -> web.Response:
     items += [(t.followup.due, "followup", t) for t in await db.tickets.followups_open(customer_ids)
               if t.followup is not None]
     items.sort(key=lambda item: item[0])
-    names = await db.customers.company_names(i.customer_id for _, _, i in items)
+    compliments = await db.compliments.for_customers(customer_ids, since=now - timedelta(days=COMPLIMENT_DAYS),
+                                                     limit=COMPLIMENTS_SHOWN)
+    names = await db.customers.company_names([i.customer_id for _, _, i in items]
+                                             + [c.customer_id for c in compliments])
     birthdays = await birthday_rows(request, seen, [now.date()])  # the clock's own day, read once
     visits: List[VisitDue] = []
     overdue: List[Tuple[str, int]] = []
@@ -57,6 +62,7 @@ async def inbox(request: web.Request) -> web.Response:
         overdue = [(companies.get(a.customer_id, a.customer_id), a.owed_fen) for a in newly]
     return render(request, "inbox.html", seen.lang, seen.session, seen.manager, items=items, now=now, names=names,
                   birthdays=birthdays[:BIRTHDAYS_SHOWN], birthdays_total=len(birthdays), visits_due=len(visits),
+                  compliments=compliments, compliment_days=COMPLIMENT_DAYS,
                   visits_today=[v for v in visits if v.due_on == request.app[CLOCK].today()], overdue=overdue)
 
 

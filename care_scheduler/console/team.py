@@ -1,6 +1,9 @@
-"""The team page: a supervisor's managers, their set-password links, leavers and successors."""
+"""The team page: a supervisor's managers, the compliments each was given, their set-password links, leavers and
+successors."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import aiohttp_session
 from aiohttp import web
@@ -10,6 +13,8 @@ from care_scheduler.console.i18n import translator
 from care_scheduler.console.pages import PREFIX, db_of, form, language, not_found, redirect, render, viewer
 from care_scheduler.team import LinkInvalid, NotYours, Team
 from carecore.passwords import WeakPassword
+
+PRAISE_DAYS = 90  # the compliments each manager was given, counted over a quarter
 
 
 def _team(request: web.Request) -> Team:
@@ -22,7 +27,10 @@ async def team_page(request: web.Request) -> web.Response:
     team = _team(request)
     members = await team.members(seen.scope)
     books = {m.id: len(await db_of(request).customers.ids_for_managers([m.id])) for m in members}
-    return render(request, "team.html", seen.lang, seen.session, seen.manager, members=members, books=books)
+    praised = await db_of(request).compliments.count_by_manager(
+        [m.id for m in members], request.app[CLOCK].now() - timedelta(days=PRAISE_DAYS))
+    return render(request, "team.html", seen.lang, seen.session, seen.manager, members=members, books=books,
+                  praised=praised, praise_days=PRAISE_DAYS)
 
 
 async def team_action(request: web.Request) -> web.Response:

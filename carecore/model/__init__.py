@@ -24,6 +24,7 @@ from carecore.model.billing import (
     UsageMonth,
 )
 from carecore.model.broadcasts import BROADCAST_ID_PATTERN, Audience, Broadcast, BroadcastPurpose, BroadcastStatus
+from carecore.model.compliments import COMPLIMENT_ID_PATTERN, Compliment
 from carecore.model.customers import (
     AccountManager,
     BillDelivery,

@@ -16,6 +16,7 @@ from carecore.repository.audit import AuditRepository
 from carecore.repository.base import DURABLE
 from carecore.repository.billing import BillDeliveryRepository, ClaimRepository, CreditRepository, UsageRepository
 from carecore.repository.broadcasts import BroadcastRepository
+from carecore.repository.compliments import ComplimentRepository
 from carecore.repository.conversations import AssistantSessionRepository
 from carecore.repository.customers import CustomerRepository
 from carecore.repository.erasure import erase_contact
@@ -70,6 +71,7 @@ class Database:
         self.import_errors = ImportErrorRepository(self._db)
         self.maintenance = MaintenanceRepository(self._db)
         self.visits = VisitRepository(self._db)
+        self.compliments = ComplimentRepository(self._db)
         self.broadcasts = BroadcastRepository(self._db)
         self.assistant_sessions = AssistantSessionRepository(self._db)
         self.kpis = KpiRepository(self._db)

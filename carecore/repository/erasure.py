@@ -3,9 +3,9 @@
 Their record goes; their past messages stay as counts without number or body (an unfinished one is
 suppressed, so it is never sent); their name and number are replaced in ticket, escalation and
 conversation text (live and archived: chats verified as them, and chats where their number was
-typed) and in visit notes, an SMS or portal-chat conversation (whose id carries their number) is deleted, their
-one-time codes and failed import rows go, and audit entries about them keep what happened but not
-the values.
+typed), in visit notes and in compliments, an SMS or portal-chat conversation (whose id carries their
+number) is deleted, their one-time codes and failed import rows go, and audit entries about them keep
+what happened but not the values.
 """
 
 from __future__ import annotations
@@ -66,6 +66,7 @@ async def erase_contact(db: AsyncIOMotorDatabase, contact_id: str, *, at: dateti
     counts["escalations"] = await _scrub_all(db.escalations, {"contact_id": contact_id}, ("summary",), pattern)
     await db.visits.update_many({"contact_ids": contact_id}, {"$pull": {"contact_ids": contact_id}})
     counts["visits"] = await _scrub_all(db.visits, {"customer_id": customer["_id"]}, ("notes", "next_step"), pattern)
+    counts["compliments"] = await _scrub_all(db.compliments, {"customer_id": customer["_id"]}, ("text",), pattern)
     bound_to_number = {"sender_id": {"$regex": f"^(?:sms|portal):{re.escape(mobile)}[:.]"}}
     for cases in (db.escalations, db.tickets):  # the conversation id names the number
         await cases.update_many({"contact_id": contact_id, **bound_to_number},

@@ -20,6 +20,7 @@ from carecore.model import (
     BillDeliveryRecord,
     Broadcast,
     CompensationClaim,
+    Compliment,
     Credit,
     Customer,
     Escalation,
@@ -263,6 +264,12 @@ COLLECTIONS: Dict[str, Tuple[Type[BaseModel], List[IndexSpec]]] = {
         Visit,
         [([("customer_id", 1), ("visited_on", -1)], {"name": "by_customer"}),  # a customer's last visit
          ([("manager_id", 1), ("visited_on", -1)], {"name": "by_manager"})],
+    ),
+    "compliments": (
+        Compliment,
+        [([("customer_id", 1), ("created_at", -1)], {"name": "by_customer"}),
+         ([("manager_id", 1), ("created_at", -1)], {"name": "by_manager"}),  # a team's counts
+         ([("created_at", -1)], {"name": "recent"})],
     ),
 }
 
