@@ -313,6 +313,20 @@ def fault_report(symptom: str, since: str, lang: str) -> str:
     return f"{symptom}, since: {since}" if lang == "en" else f"{symptom}，开始时间：{since}"
 
 
+def unanswered_confirmation(tracker: Tracker, asked: str, content: List[str]) -> bool:
+    """The confirmation ``asked`` was the last thing said, and the reply neither answered it nor changed the report
+    ("2", "嗯？"), nor was answered itself: asking the same again would not tell the customer what it waits for."""
+    if (responses_before_latest(tracker) or [""])[-1] != asked:
+        return False
+    since_reply = []
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            break
+        since_reply.append(event)
+    return not any(e.get("event") == "bot" or (e.get("event") == "slot" and e.get("name") in content)
+                   for e in since_reply)
+
+
 class ActionAskFaultConfirm(Action):
     """Reads the report back as the ticket will hold it, the time said once."""
 
@@ -320,9 +334,22 @@ class ActionAskFaultConfirm(Action):
         return "action_ask_fault_confirm"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+        if unanswered_confirmation(tracker, "utter_ask_fault_confirm", FAULT_SLOTS):
+            dispatcher.utter_message(response="utter_how_to_confirm")
         report = fault_report(str(tracker.get_slot("fault_symptom") or ""), str(tracker.get_slot("fault_since") or ""),
                               lang_of(tracker))
         dispatcher.utter_message(response="utter_ask_fault_confirm", fault_report=report)
+        return []
+
+
+class ActionAskComplaintConfirm(Action):
+    def name(self) -> str:
+        return "action_ask_complaint_confirm"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+        if unanswered_confirmation(tracker, "utter_ask_complaint_confirm", COMPLAINT_SLOTS):
+            dispatcher.utter_message(response="utter_how_to_confirm")
+        dispatcher.utter_message(response="utter_ask_complaint_confirm")
         return []
 
 

@@ -341,6 +341,23 @@ async def test_the_confirmation_reads_the_time_once(svc: Services, domain) -> No
         assert only(messages) == {**only(messages), "response": "utter_ask_fault_confirm", "fault_report": report}
 
 
+async def test_a_confirmation_asked_again_after_a_reply_that_answered_nothing_says_how_to_answer(svc: Services,
+                                                                                                  domain) -> None:
+    asked = [{"event": "user", "text": "专线断了"},
+             {"event": "bot", "text": "…", "metadata": {"utter_action": "utter_ask_complaint_confirm"}}]
+    slots = {**VERIFIED_A, "complaint_category": "网络质量", "complaint_description": "专线断了很多次"}
+    for reply, after, hinted in (
+            ("2", [], True),  # a score-like answer the form could not take
+            ("不对，是账单问题", [{"event": "slot", "name": "complaint_category", "value": "账单费用"}], False),
+            ("上个月账单多少", [{"event": "bot", "text": "…", "metadata": {"utter_action": "utter_usage_report"}}],
+             False)):  # a question answered in between: the form only resumes
+        t = tracker(slots=slots, text=reply, events=asked, after_user=after, active_loop="complaint_form")
+        messages, _ = await run(forms.ActionAskComplaintConfirm(), t, domain)
+        assert [m["response"] for m in messages] == ["utter_how_to_confirm"] * hinted + ["utter_ask_complaint_confirm"]
+    messages, _ = await run(forms.ActionAskComplaintConfirm(), tracker(slots=slots, text="我要投诉"), domain)
+    assert [m["response"] for m in messages] == ["utter_ask_complaint_confirm"]  # asked the first time
+
+
 async def test_cancel_resets_the_form(svc: Services, domain) -> None:
     messages, events = await run(forms.ActionCancelForm(), tracker(slots={"fault_symptom": "x"}), domain)
     assert only(messages)["response"] == "utter_cancelled"
