@@ -16,10 +16,10 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import Identity, verified_action
-from actions.message_reading import BILL_DATE_QUESTION, OWING_QUESTION, last_said
+from actions.message_reading import BILL_DATE_QUESTION, OWING_QUESTION, WHY_QUESTION, last_said
 from actions.services import Services
 from carecore.deadlines import fault_hours
-from carecore.model import Customer, Ticket, month_key
+from carecore.model import Customer, Ticket, UsageMonth, month_key
 from carecore.months import after_bill_day, month_span, parse_month, shift_month
 from carecore.phones import readable
 from carecore.texts import (
@@ -105,11 +105,35 @@ async def answer_usage(svc: Services, tracker: Tracker, dispatcher: CollectingDi
         amount=yuan(usage.amount_fen),
         change=change_from_previous(usage.amount_fen, previous.amount_fen if previous else None, lang),
     )
+    if previous is not None and WHY_QUESTION.search(asked):
+        dispatcher.utter_message(response="utter_usage_compared", previous_month=month_label(previous.month, lang),
+                                 changes=usage_changes(usage, previous, lang))
     if usage.owed_fen is not None:  # billing has said what was paid
         state, due_on = _bill_state(svc, customer, month, usage.owed_fen)
         dispatcher.utter_message(response=f"utter_bill_{state}", owed=yuan(usage.owed_fen),
                                  due_on=fmt_date(due_on, lang))
     return [SlotSet("month", None)]
+
+
+def usage_changes(usage: UsageMonth, previous: UsageMonth, lang: str) -> str:
+    """Each item of use against the month before ("通话+1,200分钟（+60.0%）"): what a customer asking why a bill
+    changed can check against their own records."""
+    en = lang == "en"
+    parts = []
+    for name_zh, name_en, unit_zh, unit_en, now, before, fmt in (
+            ("通话", "voice", "分钟", " min", usage.voice_minutes, previous.voice_minutes, "{:+,.0f}"),
+            ("流量", "data", "GB", " GB", usage.data_mb / 1024, previous.data_mb / 1024, "{:+,.1f}"),
+            ("短信", "SMS", "条", "", usage.sms_count, previous.sms_count, "{:+,.0f}")):
+        if fmt.format(now - before) in ("+0", "+0.0", "-0.0"):
+            parts.append(f"{name_en} unchanged" if en else f"{name_zh}持平")
+            continue
+        amount = fmt.format(now - before) + (unit_en if en else unit_zh)
+        pct = f"{(now - before) * 100 / before:+.1f}%" if before else ""
+        if en:
+            parts.append(f"{name_en} {amount}" + (f" ({pct})" if pct else ""))
+        else:
+            parts.append(f"{name_zh}{amount}" + (f"（{pct}）" if pct else ""))
+    return (", " if en else "，").join(parts)
 
 
 def _bill_state(svc: Services, customer: Customer, month: str, owed_fen: int) -> Tuple[str, date]:

@@ -49,6 +49,8 @@ ASKING = re.compile(r"[?？]|吗|呢|多少|(?:什么|哪|谁)(?![^，。,.!！\
 CORRECTING = re.compile(r"\s*(?:不对|不是|错了|应该是|其实是|是|改成|改为|no\b|nope|not\b|actually|wrong|it'?s\b|it is)", re.I)
 # "账单什么时候出", "when is our bill issued": asked with no month, about the bill still to come
 BILL_DATE_QUESTION = re.compile(r"什么时候|几号|哪天|哪一天|何时|\bwhen\b|what date|which day", re.I)
+# "上个月为什么这么贵", "why is our bill so high": the answer compares each item of use with the month before
+WHY_QUESTION = re.compile(r"为什么|为啥|怎么(?:这么|那么|会|突然)|咋这么|原因|\bwhy\b|how come|what made", re.I)
 # "我们欠费了吗", "do we owe anything": asked with no month, about every bill not fully paid
 OWING_QUESTION = re.compile(r"欠|还没[交缴付]|[交缴付]了没|[交缴]清|\bowe|\bowing\b|outstanding|unpaid|arrears"
                             r"|\b(?:is|are|was|were|been|fully|all)\b[\w\s']{0,30}\bpaid\b", re.I)

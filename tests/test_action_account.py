@@ -39,6 +39,20 @@ async def test_usage_for_a_named_month_with_change(svc: Services, domain) -> Non
     assert only(messages) == {**only(messages), "response": "utter_usage_missing", "month": "2026年3月"}
 
 
+async def test_asked_why_a_bill_changed_each_item_is_compared_with_the_month_before(svc: Services, domain) -> None:
+    await svc.db.usage.upsert(factories.usage(month="2026-09", voice_minutes=2000, data_mb=204800, sms_count=0,
+                                              amount_fen=1000000))
+    for slots, text, compared in (
+            (VERIFIED_A, "上个月为什么这么贵", "通话+1,200分钟（+60.0%），流量持平，短信+812条"),
+            (VERIFIED_A_EN, "why is our bill so high?", "voice +1,200 min (+60.0%), data unchanged, SMS +812")):
+        messages, _ = await run(account.ActionUsage(), tracker(slots=slots, intent="ask_usage", text=text), domain)
+        assert [m["response"] for m in messages] == ["utter_usage_report", "utter_usage_compared"]
+        assert messages[1]["changes"] == compared
+    messages, _ = await run(account.ActionUsage(), tracker(slots=VERIFIED_A, intent="ask_usage", text="上个月账单"),
+                            domain)
+    assert [m["response"] for m in messages] == ["utter_usage_report"]  # asked nothing of why: kept short
+
+
 async def test_a_month_not_billed_yet_says_when_it_will_be_then_gives_the_latest(svc: Services, domain) -> None:
     # bill day 31, the clock 23 November: November's bill is issued on 31 December
     messages, events = await run(account.ActionUsage(), tracker(slots={**VERIFIED_A, "month": "本月"}), domain)
