@@ -105,13 +105,13 @@ async def answer_usage(svc: Services, tracker: Tracker, dispatcher: CollectingDi
         amount=yuan(usage.amount_fen),
         change=change_from_previous(usage.amount_fen, previous.amount_fen if previous else None, lang),
     )
-    if previous is not None and WHY_QUESTION.search(asked):
-        dispatcher.utter_message(response="utter_usage_compared", previous_month=month_label(previous.month, lang),
-                                 changes=usage_changes(usage, previous, lang))
     if usage.owed_fen is not None:  # billing has said what was paid
         state, due_on = _bill_state(svc, customer, month, usage.owed_fen)
         dispatcher.utter_message(response=f"utter_bill_{state}", owed=yuan(usage.owed_fen),
                                  due_on=fmt_date(due_on, lang))
+    if previous is not None and WHY_QUESTION.search(asked):
+        dispatcher.utter_message(response="utter_usage_compared", previous_month=month_label(previous.month, lang),
+                                 changes=usage_changes(usage, previous, lang))
     return [SlotSet("month", None)]
 
 

@@ -310,7 +310,9 @@ def fault_report(symptom: str, since: str, lang: str) -> str:
     """The symptom with the time it began, unless it already says it (both may come from the opening message)."""
     if since in symptom:
         return symptom
-    return f"{symptom}, since: {since}" if lang == "en" else f"{symptom}，开始时间：{since}"
+    if lang == "en":  # "since this morning" reads on its own: not "since: since this morning"
+        return f"{symptom}, {since}" if re.match(r"(?:since|for|from)\b", since, re.I) else f"{symptom}, since: {since}"
+    return f"{symptom}，开始时间：{since}"
 
 
 def unanswered_confirmation(tracker: Tracker, asked: str, content: List[str]) -> bool:

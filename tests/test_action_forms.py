@@ -336,7 +336,9 @@ async def test_the_confirmation_reads_the_time_once(svc: Services, domain) -> No
             ({"fault_symptom": "专线从早上九点开始断了", "fault_since": "从早上九点开始"}, "专线从早上九点开始断了"),
             ({"fault_symptom": "专线断了", "fault_since": "三个小时前"}, "专线断了，开始时间：三个小时前"),
             ({"fault_symptom": "the line is down", "fault_since": "an hour ago", "language": "en"},
-             "the line is down, since: an hour ago")):
+             "the line is down, since: an hour ago"),
+            ({"fault_symptom": "my line is down", "fault_since": "since this morning", "language": "en"},
+             "my line is down, since this morning")):
         messages, _ = await run(forms.ActionAskFaultConfirm(), tracker(slots={**VERIFIED_A, **slots}), domain)
         assert only(messages) == {**only(messages), "response": "utter_ask_fault_confirm", "fault_report": report}
 
