@@ -100,7 +100,8 @@ class ActionEscalate(VerifiedAction):
 
 # Replies that end by asking what else the customer needs: a no to them ends the conversation.
 ASKED_ANYTHING_ELSE = ("utter_anything_else", "utter_already_verified", "utter_cancelled", "utter_not_submitted",
-                       "utter_survey_none", "utter_greet", "utter_go_ahead", "utter_praise_recorded")
+                       "utter_survey_none", "utter_greet", "utter_go_ahead", "utter_praise_recorded",
+                       "utter_nothing_to_cancel")
 
 
 # Answers read from the customer's records: a no to one ("不对，金额太高了") disputes what the records say.

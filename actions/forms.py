@@ -36,7 +36,7 @@ from actions.message_reading import (
 from actions.services import Services, services
 from actions.verification import FAILED, VERIFICATION_SLOTS, VerificationSteps
 from carecore.deadlines import fault_hours
-from carecore.model import Circuit, EscalationReason
+from carecore.model import TICKET_ID_PATTERN, Circuit, EscalationReason
 from carecore.repository import DatabaseError
 from carecore.texts import bullet_lines, circuit_line, fmt_time, label
 from carecore.ticket_opening import MIN_DESCRIPTION, category_of, open_complaint, open_fault, page_manager
@@ -45,6 +45,12 @@ log = logging.getLogger(__name__)
 
 COMPLAINT_SLOTS = ["complaint_category", "complaint_description", "complaint_confirm", "complaint_urgent"]
 FAULT_SLOTS = ["fault_circuit", "fault_symptom", "fault_since", "fault_confirm"]
+
+
+def consent(value: Any, tracker: Tracker) -> Optional[bool]:
+    """A yes asked back as a question ("嗯？", "yes?") is no consent to submit: the confirmation is asked again.
+    The model cannot tell it from a yes, as the tokenizer drops the question mark."""
+    return None if value is True and re.search(r"[?？]\s*$", latest_text(tracker)) else value
 
 
 class _VerifyingForm(VerificationSteps, FormValidationAction):
@@ -112,6 +118,10 @@ class ValidateComplaintForm(_VerifyingForm):
             return {"complaint_description": None}
         urgent = bool(URGENT_WORDS.search(text)) or tracker.get_slot("complaint_urgent") is True
         return {"complaint_description": text[:2000], "complaint_urgent": urgent}
+
+    async def validate_complaint_confirm(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                         domain: DomainDict) -> Dict[str, Any]:
+        return {"complaint_confirm": consent(value, tracker)}
 
     async def extract_complaint_confirm(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                         domain: DomainDict) -> Dict[str, Any]:
@@ -244,16 +254,21 @@ class ValidateFaultForm(_VerifyingForm):
             return {"fault_since": None}
         return {"fault_since": text[:100] if text else None}
 
+    async def validate_fault_confirm(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                     domain: DomainDict) -> Dict[str, Any]:
+        return {"fault_confirm": consent(value, tracker)}
+
     async def extract_fault_confirm(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: DomainDict) -> Dict[str, Any]:
-        """At confirmation, a correction that says another time ("不对，是三个小时前"), or the fault told anew
-        ("专线断了，两个小时了"), changes what it says and asks again."""
+        """At confirmation, a correction that says another time ("不对，是三个小时前", or the time alone, "昨天晚上开始"),
+        or the fault told anew ("专线断了，两个小时了"), changes what it says and asks again."""
         if tracker.get_slot("requested_slot") != "fault_confirm":
             return {}
         text, intent = latest_text(tracker), latest_intent(tracker)
         since = since_in(text)
         changed: Dict[str, Any] = {"fault_since": since} if since and since != tracker.get_slot("fault_since") else {}
-        if intent != "deny" and not CORRECTING.match(text):
+        only_a_time = since is not None and since == text.strip(" ，,。.!！")  # "昨天晚上开始": when, said again
+        if intent != "deny" and not CORRECTING.match(text) and not only_a_time:
             if intent != "report_fault" or not SYMPTOM_WORDS.search(text):
                 return {}
             changed["fault_symptom"] = text
@@ -336,7 +351,7 @@ class ActionAskFaultConfirm(Action):
         return "action_ask_fault_confirm"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
-        if unanswered_confirmation(tracker, "utter_ask_fault_confirm", FAULT_SLOTS):
+        if unanswered_confirmation(tracker, "utter_ask_fault_confirm", FAULT_SLOTS[:3]):
             dispatcher.utter_message(response="utter_how_to_confirm")
         report = fault_report(str(tracker.get_slot("fault_symptom") or ""), str(tracker.get_slot("fault_since") or ""),
                               lang_of(tracker))
@@ -349,7 +364,7 @@ class ActionAskComplaintConfirm(Action):
         return "action_ask_complaint_confirm"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
-        if unanswered_confirmation(tracker, "utter_ask_complaint_confirm", COMPLAINT_SLOTS):
+        if unanswered_confirmation(tracker, "utter_ask_complaint_confirm", COMPLAINT_SLOTS[:2]):
             dispatcher.utter_message(response="utter_how_to_confirm")
         dispatcher.utter_message(response="utter_ask_complaint_confirm")
         return []
@@ -359,11 +374,26 @@ def _reset(slots: List[str]) -> List[EventType]:
     return [SlotSet(name, None) for name in slots + VERIFICATION_SLOTS]
 
 
+CREATED = ("utter_fault_created", "utter_complaint_created", "utter_manager_complaint_created")
+
+
 class ActionCancelForm(Action):
+    """Cancels the form under way. With none, "取消" right after a report asks to withdraw the ticket just opened,
+    which only its manager may close: the customer hears how; else there is nothing to cancel."""
+
     def name(self) -> str:
         return "action_cancel_form"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+        if tracker.active_loop_name is None:
+            created = [e for e in tracker.events if e.get("event") == "bot"
+                       and (e.get("metadata") or {}).get("utter_action") in CREATED]
+            opened = re.search(TICKET_ID_PATTERN.strip("^$"), str(created[-1].get("text") or "")) if created else None
+            if opened and any(name in CREATED for name in responses_before_latest(tracker)):
+                dispatcher.utter_message(response="utter_ticket_not_withdrawn", ticket_id=opened.group())
+            else:
+                dispatcher.utter_message(response="utter_nothing_to_cancel")
+            return []
         dispatcher.utter_message(response="utter_cancelled")
         return [ActiveLoop(None), SlotSet("requested_slot", None)] + _reset(COMPLAINT_SLOTS + FAULT_SLOTS)
 

@@ -130,7 +130,8 @@ def since_in(text: str) -> Optional[str]:
 
 
 def says_a_time(text: str) -> bool:
-    return bool(since_in(text) or TIME_WORDS.search(text))
+    """A bare number ("1", the circuit's place in a list, perhaps) says no time."""
+    return not re.fullmatch(r"\s*[0-9０-９]+\s*", text) and bool(since_in(text) or TIME_WORDS.search(text))
 
 
 def responses_before_latest(tracker: Tracker) -> List[str]:

@@ -273,6 +273,8 @@ async def test_an_answer_with_no_time_asked_about_once_is_taken_as_said(svc: Ser
     (forms.ValidateFaultForm(),
      {"fault_circuit": "ZJ-2M-0000001-1", "fault_symptom": "专线从下午三点开始时断时续", "fault_since": "从下午三点开始"},
      "不对，是下午两点开始的", {"fault_since": "下午两点开始", "fault_symptom": "专线时断时续"}),  # the old time goes
+    (forms.ValidateFaultForm(), {"fault_circuit": "ZJ-2M-0000001-1", "fault_symptom": "中断", "fault_since": "凌晨"},
+     "昨天晚上开始", {"fault_since": "昨天晚上开始"}),  # the time alone, no "不对"
     (forms.ValidateComplaintForm(), {"complaint_category": "其他", "complaint_description": "多扣了两千元"},
      "不对，是账单问题", {"complaint_category": "账单费用"}),
     (forms.ValidateComplaintForm(), {"complaint_category": "账单费用", "complaint_description": "charged twice"},
@@ -360,12 +362,34 @@ async def test_a_confirmation_asked_again_after_a_reply_that_answered_nothing_sa
     assert [m["response"] for m in messages] == ["utter_ask_complaint_confirm"]  # asked the first time
 
 
+async def test_a_yes_asked_back_as_a_question_submits_nothing(svc: Services, domain) -> None:
+    slots = {**VERIFIED_A, "complaint_category": "网络质量", "complaint_description": "专线经常掉线",
+             "requested_slot": "complaint_confirm", "complaint_confirm": True}
+    for text, kept in (("嗯？", None), ("嗯", True)):
+        said = tracker(slots=slots, intent="affirm", text=text, active_loop="complaint_form",
+                       after_user=[{"event": "slot", "name": "complaint_confirm", "value": True}])
+        _, events = await run(forms.ValidateComplaintForm(), said, domain)
+        assert slots_of(events)["complaint_confirm"] is kept
+
+
 async def test_cancel_resets_the_form(svc: Services, domain) -> None:
-    messages, events = await run(forms.ActionCancelForm(), tracker(slots={"fault_symptom": "x"}), domain)
+    messages, events = await run(forms.ActionCancelForm(), tracker(slots={"fault_symptom": "x"},
+                                                                   active_loop="fault_form"), domain)
     assert only(messages)["response"] == "utter_cancelled"
     assert {"event": "active_loop", "name": None} in [{k: e.get(k) for k in ("event", "name")} for e in events
                                                        if e["event"] == "active_loop"]
     assert slots_of(events)["fault_symptom"] is None
+
+
+async def test_cancel_right_after_a_report_says_how_to_withdraw_its_ticket(svc: Services, domain) -> None:
+    created = [{"event": "user", "text": "确认"},
+               {"event": "bot", "text": "故障已受理，工单号FT-20261123-0007。", "metadata": {"utter_action": "utter_fault_created"}}]
+    messages, events = await run(forms.ActionCancelForm(), tracker(intent="cancel", text="取消", events=created), domain)
+    assert (only(messages)["response"], only(messages)["ticket_id"]) == ("utter_ticket_not_withdrawn", "FT-20261123-0007")
+    assert events == []
+    later = created + [{"event": "user", "text": "谢谢"}, {"event": "bot", "text": "…", "metadata": {"utter_action": "utter_thank"}}]
+    messages, _ = await run(forms.ActionCancelForm(), tracker(intent="cancel", text="取消", events=later), domain)
+    assert only(messages)["response"] == "utter_nothing_to_cancel"
 
 
 async def test_a_complaint_set_aside_for_a_fault_is_told_and_forgotten(svc: Services, domain) -> None:

@@ -30,7 +30,7 @@ def test_since_in_finds_when_a_fault_began(text: str, since: str) -> None:
 @pytest.mark.parametrize("text, says", [
     ("周一", True), ("好几天了", True), ("上周开始的", True), ("9am", True), ("this morning", True), ("不清楚", True),
     ("not sure", True), ("一直这样", True),
-    ("网络质量", False), ("丢包很严重", False), ("the line is slow", False), ("对", False),
+    ("网络质量", False), ("丢包很严重", False), ("the line is slow", False), ("对", False), ("1", False),
 ])
 def test_an_answer_to_since_when_says_a_time_or_that_it_is_not_known(text: str, says: bool) -> None:
     assert message_reading.says_a_time(text) is says
