@@ -17,6 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import Identity, lang_of, verified_identity
+from actions.confirmation import consent
 from actions.escalation import escalate
 from actions.message_reading import (
     CORRECTING,
@@ -45,12 +46,6 @@ log = logging.getLogger(__name__)
 
 COMPLAINT_SLOTS = ["complaint_category", "complaint_description", "complaint_confirm", "complaint_urgent"]
 FAULT_SLOTS = ["fault_circuit", "fault_symptom", "fault_since", "fault_confirm"]
-
-
-def consent(value: Any, tracker: Tracker) -> Optional[bool]:
-    """A yes asked back as a question ("嗯？", "yes?") is no consent to submit: the confirmation is asked again.
-    The model cannot tell it from a yes, as the tokenizer drops the question mark."""
-    return None if value is True and re.search(r"[?？]\s*$", latest_text(tracker)) else value
 
 
 class _VerifyingForm(VerificationSteps, FormValidationAction):
@@ -321,55 +316,6 @@ class ActionAskFaultCircuit(Action):
         return []
 
 
-def fault_report(symptom: str, since: str, lang: str) -> str:
-    """The symptom with the time it began, unless it already says it (both may come from the opening message)."""
-    if since in symptom:
-        return symptom
-    if lang == "en":  # "since this morning" reads on its own: not "since: since this morning"
-        return f"{symptom}, {since}" if re.match(r"(?:since|for|from)\b", since, re.I) else f"{symptom}, since: {since}"
-    return f"{symptom}，开始时间：{since}"
-
-
-def unanswered_confirmation(tracker: Tracker, asked: str, content: List[str]) -> bool:
-    """The confirmation ``asked`` was the last thing said, and the reply neither answered it nor changed the report
-    ("2", "嗯？"), nor was answered itself: asking the same again would not tell the customer what it waits for."""
-    if (responses_before_latest(tracker) or [""])[-1] != asked:
-        return False
-    since_reply = []
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            break
-        since_reply.append(event)
-    return not any(e.get("event") == "bot" or (e.get("event") == "slot" and e.get("name") in content)
-                   for e in since_reply)
-
-
-class ActionAskFaultConfirm(Action):
-    """Reads the report back as the ticket will hold it, the time said once."""
-
-    def name(self) -> str:
-        return "action_ask_fault_confirm"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
-        if unanswered_confirmation(tracker, "utter_ask_fault_confirm", FAULT_SLOTS[:3]):
-            dispatcher.utter_message(response="utter_how_to_confirm")
-        report = fault_report(str(tracker.get_slot("fault_symptom") or ""), str(tracker.get_slot("fault_since") or ""),
-                              lang_of(tracker))
-        dispatcher.utter_message(response="utter_ask_fault_confirm", fault_report=report)
-        return []
-
-
-class ActionAskComplaintConfirm(Action):
-    def name(self) -> str:
-        return "action_ask_complaint_confirm"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
-        if unanswered_confirmation(tracker, "utter_ask_complaint_confirm", COMPLAINT_SLOTS[:2]):
-            dispatcher.utter_message(response="utter_how_to_confirm")
-        dispatcher.utter_message(response="utter_ask_complaint_confirm")
-        return []
-
-
 def _reset(slots: List[str]) -> List[EventType]:
     return [SlotSet(name, None) for name in slots + VERIFICATION_SLOTS]
 
@@ -486,7 +432,7 @@ class ActionSubmitFault(_SubmitForm):
             dispatcher.utter_message(response="utter_circuit_not_yours", value=tracker.get_slot("fault_circuit"))
             return []
         symptom, since = str(tracker.get_slot("fault_symptom")), str(tracker.get_slot("fault_since"))
-        text = symptom if since in symptom else f"{symptom}（{since}）"  # as fault_report, in the ticket's form
+        text = symptom if since in symptom else f"{symptom}（{since}）"  # as confirmation.fault_report, in the ticket's form
         ticket = await open_fault(svc.db, svc.settings, svc.clock, customer, contact, circuit, text=text,
                                   actor=_actor(tracker), sender_id=tracker.sender_id)
         await page_manager(svc.db, svc.gateway, svc.settings, svc.clock, ticket, customer, contact)

@@ -333,35 +333,6 @@ async def test_fault_ticket_gets_deadlines_by_tier(svc: Services, domain, clock:
     assert only(messages)["response"] == "utter_circuit_not_yours"
 
 
-async def test_the_confirmation_reads_the_time_once(svc: Services, domain) -> None:
-    for slots, report in (
-            ({"fault_symptom": "专线从早上九点开始断了", "fault_since": "从早上九点开始"}, "专线从早上九点开始断了"),
-            ({"fault_symptom": "专线断了", "fault_since": "三个小时前"}, "专线断了，开始时间：三个小时前"),
-            ({"fault_symptom": "the line is down", "fault_since": "an hour ago", "language": "en"},
-             "the line is down, since: an hour ago"),
-            ({"fault_symptom": "my line is down", "fault_since": "since this morning", "language": "en"},
-             "my line is down, since this morning")):
-        messages, _ = await run(forms.ActionAskFaultConfirm(), tracker(slots={**VERIFIED_A, **slots}), domain)
-        assert only(messages) == {**only(messages), "response": "utter_ask_fault_confirm", "fault_report": report}
-
-
-async def test_a_confirmation_asked_again_after_a_reply_that_answered_nothing_says_how_to_answer(svc: Services,
-                                                                                                  domain) -> None:
-    asked = [{"event": "user", "text": "专线断了"},
-             {"event": "bot", "text": "…", "metadata": {"utter_action": "utter_ask_complaint_confirm"}}]
-    slots = {**VERIFIED_A, "complaint_category": "网络质量", "complaint_description": "专线断了很多次"}
-    for reply, after, hinted in (
-            ("2", [], True),  # a score-like answer the form could not take
-            ("不对，是账单问题", [{"event": "slot", "name": "complaint_category", "value": "账单费用"}], False),
-            ("上个月账单多少", [{"event": "bot", "text": "…", "metadata": {"utter_action": "utter_usage_report"}}],
-             False)):  # a question answered in between: the form only resumes
-        t = tracker(slots=slots, text=reply, events=asked, after_user=after, active_loop="complaint_form")
-        messages, _ = await run(forms.ActionAskComplaintConfirm(), t, domain)
-        assert [m["response"] for m in messages] == ["utter_how_to_confirm"] * hinted + ["utter_ask_complaint_confirm"]
-    messages, _ = await run(forms.ActionAskComplaintConfirm(), tracker(slots=slots, text="我要投诉"), domain)
-    assert [m["response"] for m in messages] == ["utter_ask_complaint_confirm"]  # asked the first time
-
-
 async def test_a_yes_asked_back_as_a_question_submits_nothing(svc: Services, domain) -> None:
     slots = {**VERIFIED_A, "complaint_category": "网络质量", "complaint_description": "专线经常掉线",
              "requested_slot": "complaint_confirm", "complaint_confirm": True}
