@@ -89,12 +89,13 @@ def opening_message(tracker: Tracker, intent: str) -> str:
 
 
 def last_said(tracker: Tracker, intent: str) -> str:
-    """The latest message classified as ``intent``, less its courtesy: the one that opened a form, read again when
-    verification inside the form has told who the customer is."""
+    """The latest message classified as ``intent``, less its courtesy (all of it when it is nothing else): the one
+    that opened a form, read again when verification inside the form has told who the customer is."""
     for event in reversed(tracker.events):
         if event.get("event") == "user" and \
                 ((event.get("parse_data") or {}).get("intent") or {}).get("name") == intent:
-            return core(str(event.get("text") or "")).strip()
+            text = str(event.get("text") or "").strip()
+            return core(text).strip() or text
     return ""
 
 

@@ -9,7 +9,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import Identity, verified_action
-from actions.message_reading import last_said, latest_text
+from actions.message_reading import last_said
 from actions.services import Services
 from carecore.clock import as_stored
 
@@ -19,7 +19,7 @@ async def give_praise(svc: Services, tracker: Tracker, dispatcher: CollectingDis
     """The praise is the message that gave it, read again after a verification asked for in between."""
     customer, contact = who
     manager = await svc.db.managers.acting(customer.account_manager_id)
-    text = (last_said(tracker, "praise") or latest_text(tracker)).strip()[:2000]
+    text = last_said(tracker, "praise")[:2000]
     await svc.db.compliments.create({
         "_id": await svc.db.compliments.next_id(svc.clock.today()), "customer_id": customer.id,
         "contact_id": contact.contact_id, "manager_id": manager.id if manager else customer.account_manager_id,
