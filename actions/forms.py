@@ -30,6 +30,7 @@ from actions.message_reading import (
     latest_text,
     opening_complaint,
     opening_message,
+    replies_before_latest,
     responses_before_latest,
     says_a_time,
     since_in,
@@ -332,10 +333,9 @@ class ActionCancelForm(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         if tracker.active_loop_name is None:
-            created = [e for e in tracker.events if e.get("event") == "bot"
-                       and (e.get("metadata") or {}).get("utter_action") in CREATED]
+            created = [e for e in replies_before_latest(tracker) if (e.get("metadata") or {}).get("utter_action") in CREATED]
             opened = re.search(TICKET_ID_PATTERN.strip("^$"), str(created[-1].get("text") or "")) if created else None
-            if opened and any(name in CREATED for name in responses_before_latest(tracker)):
+            if opened:
                 dispatcher.utter_message(response="utter_ticket_not_withdrawn", ticket_id=opened.group())
             else:
                 dispatcher.utter_message(response="utter_nothing_to_cancel")

@@ -135,9 +135,9 @@ def says_a_time(text: str) -> bool:
     return not re.fullmatch(r"\s*[0-9０-９]+\s*", text) and bool(since_in(text) or TIME_WORDS.search(text))
 
 
-def responses_before_latest(tracker: Tracker) -> List[str]:
-    """The responses the assistant gave between the customer's previous message and the latest one, in order."""
-    found: List[str] = []
+def replies_before_latest(tracker: Tracker) -> List[Dict[str, Any]]:
+    """The assistant's messages (bot events) between the customer's previous message and the latest one, in order."""
+    found: List[Dict[str, Any]] = []
     seen_latest_user = False
     for event in reversed(tracker.events):
         kind = event.get("event")
@@ -146,8 +146,13 @@ def responses_before_latest(tracker: Tracker) -> List[str]:
                 break
             seen_latest_user = True
         elif kind == "bot" and seen_latest_user:
-            found.append(str((event.get("metadata") or {}).get("utter_action") or ""))
+            found.append(event)
     return found[::-1]
+
+
+def responses_before_latest(tracker: Tracker) -> List[str]:
+    """The names of the responses in ``replies_before_latest``."""
+    return [str((event.get("metadata") or {}).get("utter_action") or "") for event in replies_before_latest(tracker)]
 
 
 def latest_text(tracker: Tracker) -> str:
