@@ -23,7 +23,7 @@ async def give_praise(svc: Services, tracker: Tracker, dispatcher: CollectingDis
     await svc.db.compliments.create({
         "_id": await svc.db.compliments.next_id(svc.clock.today()), "customer_id": customer.id,
         "contact_id": contact.contact_id, "manager_id": manager.id if manager else customer.account_manager_id,
-        "text": text or "-", "channel": tracker.get_latest_input_channel(), "sender_id": tracker.sender_id,
+        "text": text or "-", "channel": tracker.get_latest_input_channel(),
         "created_at": as_stored(svc.clock.now())})
     dispatcher.utter_message(response="utter_praise_recorded", manager_name=manager.name if manager else "")
     return []

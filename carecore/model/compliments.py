@@ -20,6 +20,5 @@ class Compliment(Model):
     contact_id: str = Field(..., max_length=40)
     manager_id: str = Field(..., max_length=40)
     text: str = Field(..., min_length=1, max_length=2000)
-    channel: Optional[str] = Field(None, max_length=40)
-    sender_id: Optional[str] = Field(None, max_length=200)
+    channel: Optional[str] = Field(None, max_length=40)  # no conversation id: an SMS one carries the number
     created_at: datetime
