@@ -19,10 +19,20 @@ from actions.common import verified_identity
 from actions.services import services
 from carecore.model import SurveyChannel
 from carecore.repository import DatabaseError
-from carecore.surveys import LOW_SCORE, AlreadyAnswered, Answer, record_answer, score_of
+from carecore.surveys import LOW_SCORE, SATISFIED, AlreadyAnswered, Answer, feeling_of, record_answer, score_of
 
 log = logging.getLogger(__name__)
 SMS_CHANNEL = "twilio_sms"
+
+
+def _no_survey_for(text: str) -> str:
+    """With no survey waiting, an unhappy word is offered a complaint and a pleased one thanked, not just told so."""
+    feeling = feeling_of(text)
+    if feeling is not None and feeling <= LOW_SCORE:
+        return "utter_survey_none_unhappy"
+    if feeling is not None and feeling >= SATISFIED[0]:
+        return "utter_survey_none_pleased"
+    return "utter_survey_none"
 
 
 class ActionSurveyAnswer(Action):
@@ -43,7 +53,7 @@ class ActionSurveyAnswer(Action):
             ticket = await svc.db.tickets.survey_waiting(contact.contact_id,
                                                          now - timedelta(hours=svc.settings.survey_reply_hours))
             if ticket is None:
-                dispatcher.utter_message(response="utter_survey_none")
+                dispatcher.utter_message(response=_no_survey_for(tracker.latest_message.get("text") or ""))
                 return []
             score = score_of(tracker.latest_message.get("text") or "")
             if score is None:

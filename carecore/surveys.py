@@ -10,7 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Optional
+from typing import Optional, Tuple
 
 from carecore.config import Settings
 from carecore.model import FollowUp, SurveyChannel, Ticket, TicketEvent
@@ -56,6 +56,20 @@ _NOISE = re.compile(r"[\s\W_]+|[的了啊吧呀哦呢]+$")
 
 def score_of(text: str) -> Optional[int]:
     """The 1-5 score a reply means ("5", "五分", "满意", "very satisfied", "bad"), or None if it is not one."""
+    return _read(text)[0]
+
+
+def feeling_of(text: str) -> Optional[int]:
+    """The score a reply says in words ("很不满意", "great job"), None for a number or no score.
+
+    With no survey waiting, a word still says how the customer feels and deserves an answer to that, while
+    a bare digit may answer anything (a list, a code) and only gets told no survey is waiting.
+    """
+    score, worded = _read(text)
+    return score if worded else None
+
+
+def _read(text: str) -> Tuple[Optional[int], bool]:
     normal = unicodedata.normalize("NFKC", text or "").strip().lower()
     normal = _NUMBER_WORDS.sub(lambda word: str(_ENGLISH_NUMBERS.index(word.group(1)) + 1), normal)
     framed = None
@@ -64,14 +78,14 @@ def score_of(text: str) -> Optional[int]:
     out_of = _OUT_OF.match(normal)
     if out_of:
         points, scale = int(out_of.group(1)), int(out_of.group(2))
-        return max(1, round(points * 5 / scale)) if 0 < points <= scale else None
+        return (max(1, round(points * 5 / scale)) if 0 < points <= scale else None), False
     squeezed = _NOISE.sub("", _NOISE.sub("", normal))
     if not squeezed:
-        return None
+        return None, False
     digit = _DIGIT_ANSWER.match(squeezed)
     if digit:
-        return _DIGITS[digit.group(1)]
-    return _SCORES.get(squeezed)
+        return _DIGITS[digit.group(1)], False
+    return _SCORES.get(squeezed), True
 
 
 def replies_reach_us(mobile: str) -> bool:

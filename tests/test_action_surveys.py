@@ -68,12 +68,22 @@ async def test_only_the_surveyed_contact_of_a_known_conversation_within_72_hours
     # an unverified chat; a colleague of the surveyed contact
     for slots, answer in (({}, "utter_survey_use_link"), (VERIFIED_A_EN, "utter_survey_none")):
         messages, _ = await run(surveys.ActionSurveyAnswer(), tracker(slots=slots, intent="rate_service",
-                                                                      text="very satisfied"), {})
+                                                                      text="5"), {})
         assert [m["response"] for m in messages] == [answer]
     svc.clock.advance(timedelta(hours=71, minutes=1))  # the survey went out 72 h and a minute ago
     messages, _ = await run(surveys.ActionSurveyAnswer(), tracker(slots=VERIFIED_A, intent="rate_service",
-                                                                  text="很满意"), {})
+                                                                  text="5"), {})
     assert [m["response"] for m in messages] == ["utter_survey_none"]
+    assert (await svc.db.tickets.get(TICKET)).survey.score is None
+
+
+async def test_with_no_survey_waiting_a_feeling_in_words_is_answered(svc: Services) -> None:
+    svc.clock.advance(timedelta(hours=73))
+    for text, answer in (("很不满意", "utter_survey_none_unhappy"), ("great job", "utter_survey_none_pleased"),
+                         ("一般", "utter_survey_none"), ("1", "utter_survey_none")):
+        messages, _ = await run(surveys.ActionSurveyAnswer(), tracker(slots=VERIFIED_A, intent="rate_service",
+                                                                      text=text), {})
+        assert [m["response"] for m in messages] == [answer], text
     assert (await svc.db.tickets.get(TICKET)).survey.score is None
 
 

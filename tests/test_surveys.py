@@ -20,7 +20,7 @@ from carecore.links import LinkRefused, LinkSigner
 from carecore.model import SurveyChannel, TicketEvent
 from carecore.repository import Database
 from carecore.sms.gateway import SmsGateway
-from carecore.surveys import AlreadyAnswered, Answer, record_answer, score_of
+from carecore.surveys import AlreadyAnswered, Answer, feeling_of, record_answer, score_of
 from localrun.twilio_emulator import TwilioEmulator
 from tests import factories
 from tests.conftest import start_app
@@ -64,6 +64,13 @@ def test_scores_in_both_languages() -> None:
     for text in ["0", "6", "123456", "12", "", "我要投诉", "hello", "不满意，我要投诉你们", "0/5", "6/5", "11/10", "a", "服务",
                  "service", "six stars", "the service was down"]:
         assert score_of(text) is None, text
+
+
+def test_a_feeling_is_a_score_said_in_words() -> None:
+    for text, feeling in [("很不满意", 1), ("Great job!", 5), ("服务一般", 3), ("五星好评", 5), ("not good", 2)]:
+        assert feeling_of(text) == feeling, text
+    for text in ["1", "五分", "4/5", "I'd rate it 3", "two stars", "我要投诉"]:
+        assert feeling_of(text) is None, text
 
 
 def test_links_are_bound_to_purpose_subject_and_time() -> None:
