@@ -43,6 +43,7 @@ def figures(counts: Mapping[str, int]) -> Dict[str, Any]:
         "accounts": c["accounts"],
         "complaints": c["complaints"],
         "complaint_rate": _ratio(c["complaints"], c["accounts"]),
+        "compliments": c["compliments"],
         "surveys_sent": c["surveys_sent"],
         "surveys_answered": c["surveys_answered"],
         "satisfaction": _ratio(c["surveys_satisfied"], c["surveys_answered"]),

@@ -83,14 +83,20 @@ async def seed(db: Database) -> None:
         await db.assistant_sessions.mark(sender, inc=marks)
     await db.assistant_sessions.mark("sms:1", set_fields={"verified": True})
     await db.assistant_sessions.mark("sms:3", set_fields={"escalated": True})
+    for n, (customer, manager, when) in enumerate([("KA0000001", "AM-CZJ01", at(11, 2)),
+                                                   ("KA0000002", "AM-CZJ01", at(11, 9)),  # before the move
+                                                   ("KA0000002", "AM-CZJ02", at(11, 30, 11)),
+                                                   ("KA0000001", "AM-CZJ01", at(10, 31, 23))], start=1):  # October
+        await db.compliments.create({"_id": f"PR-20261101-000{n}", "customer_id": customer, "contact_id": "x",
+                                     "manager_id": manager, "text": "服务很好", "created_at": when})
 
 
-CITY1 = {"accounts": 1, "complaints": 2, "complaint_rate": 2.0, "surveys_sent": 3, "surveys_answered": 2,
+CITY1 = {"accounts": 1, "complaints": 2, "complaint_rate": 2.0, "compliments": 2, "surveys_sent": 3, "surveys_answered": 2,
          "satisfaction": 0.5, "survey_response_rate": 0.6667, "deadlines_met": 2, "deadlines_missed": 2,
          "sla_compliance": 0.5, "restores": 1, "mean_time_to_restore_hours": 6.0, "followups_on_time": 1.0,
          "care_delivery_rate": 0.5, "care_delivery_by_kind": {"birthday": 1.0, "usage": 0.0}, "conversations": 1,
          "containment": 1.0, "fallback_rate": 1.0, "verification_success": 1.0}
-CITY2 = {"accounts": 1, "complaints": 1, "complaint_rate": 1.0, "surveys_sent": 0, "surveys_answered": 0,
+CITY2 = {"accounts": 1, "complaints": 1, "complaint_rate": 1.0, "compliments": 1, "surveys_sent": 0, "surveys_answered": 0,
          "satisfaction": None, "survey_response_rate": None, "deadlines_met": 0, "deadlines_missed": 1,
          "sla_compliance": 0.0, "restores": 0, "mean_time_to_restore_hours": None, "followups_on_time": None,
          "care_delivery_rate": 0.5, "care_delivery_by_kind": {"birthday": 0.0, "holiday": 1.0},
@@ -108,7 +114,7 @@ async def test_figures_match_a_hand_count_in_every_scope(db: Database) -> None:
 
     province = await kpis.report(db, clock, await kpis.scope_of(db, "AM-PZJ"), "2026-11")
     figs = province["figures"]
-    assert (figs["accounts"], figs["complaints"], figs["complaint_rate"]) == (2, 3, 1.5)
+    assert (figs["accounts"], figs["complaints"], figs["complaint_rate"], figs["compliments"]) == (2, 3, 1.5, 3)
     assert (figs["deadlines_met"], figs["deadlines_missed"], figs["conversations"]) == (2, 3, 2)
     assert figs["care_delivery_rate"] == 0.5 and figs["verification_success"] == 1.0  # no unverified chats
     assert [(p["manager_id"], p["figures"]) for p in province["parts"]] == [("AM-CZJ01", CITY1), ("AM-CZJ02", CITY2)]
@@ -118,6 +124,7 @@ async def test_figures_match_a_hand_count_in_every_scope(db: Database) -> None:
     assert [p["manager_id"] for p in group["parts"]] == ["AM-PZJ"]
     october = next(m for m in group["trend"] if m["month"] == "2026-10")
     assert october["complaints"] == 1 and len(group["trend"]) == 12
+    assert (await kpis.report(db, clock, await kpis.scope_of(db, None), "2026-10"))["figures"]["compliments"] == 1
     # a recount changes nothing: the stored counts are the raw records' counts, not running totals
     before = (await db.kpis.stored(["2026-11"]))["2026-11"]["counts"]
     await kpis.recount(db, clock, "2026-11")

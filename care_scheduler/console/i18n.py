@@ -294,6 +294,7 @@ TEXTS: Dict[str, Dict[str, str]] = {
     "kpi_accounts": {"zh": "大客户数", "en": "Key accounts"},
     "kpi_complaints": {"zh": "投诉数", "en": "Complaints"},
     "kpi_complaint_rate": {"zh": "投诉率", "en": "Complaint rate"},
+    "kpi_compliments": {"zh": "表扬数", "en": "Compliments"},
     "kpi_satisfaction": {"zh": "满意度", "en": "Satisfaction"},
     "kpi_survey_response_rate": {"zh": "评价回复率", "en": "Survey response rate"},
     "kpi_sla_compliance": {"zh": "SLA达标率", "en": "SLA compliance"},

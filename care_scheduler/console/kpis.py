@@ -15,7 +15,8 @@ from carecore.kpis import shown
 from carecore.months import shift_month
 
 # The rows of the dashboard and its downloads: (figure, how it is shown).
-ROWS = (("accounts", "count"), ("complaints", "count"), ("complaint_rate", "pct"), ("satisfaction", "pct"),
+ROWS = (("accounts", "count"), ("complaints", "count"), ("complaint_rate", "pct"), ("compliments", "count"),
+        ("satisfaction", "pct"),
         ("survey_response_rate", "pct"), ("sla_compliance", "pct"), ("mean_time_to_restore_hours", "hours"),
         ("followups_on_time", "pct"), ("care_delivery_rate", "pct"), ("conversations", "count"),
         ("containment", "pct"), ("fallback_rate", "pct"), ("verification_success", "pct"))

@@ -1,6 +1,6 @@
 """KPI counts: recounted from the raw records for one month, per account manager, and kept per month.
 
-A recount reads the month's tickets, messages and assistant sessions (and the customers, for the
+A recount reads the month's tickets, messages, assistant sessions and compliments (and the customers, for the
 account count) and replaces the month's stored counts whole: nothing is added up incrementally, so
 a rerun or a crash in the middle leaves nothing counted twice. The dashboard reads the stored counts.
 """
@@ -42,6 +42,7 @@ class KpiRepository(Repository):
         await self._count_tickets(counts, start, end, now)
         await self._count_sends(counts, start, end)
         await self._count_sessions(counts, start, end)
+        await self._count_compliments(counts, start, end)
         return counts
 
     async def _managers_of(self, customer_ids: Iterable[str]) -> Dict[str, str]:
@@ -90,6 +91,13 @@ class KpiRepository(Repository):
         async for row in self._db["assistant_sessions"].aggregate(pipeline):
             owner = row.pop("_id") or UNATTRIBUTED
             counts[owner].update({k: v for k, v in row.items() if v})
+
+
+    async def _count_compliments(self, counts: Counts, start: datetime, end: datetime) -> None:
+        pipeline = [{"$match": {"created_at": {"$gte": start, "$lt": end}}},
+                    {"$group": {"_id": "$manager_id", "n": {"$sum": 1}}}]
+        async for row in self._db["compliments"].aggregate(pipeline):
+            counts[row["_id"] or UNATTRIBUTED]["compliments"] += row["n"]
 
 
 def _ticket_counts(t: Dict[str, Any], start: datetime, end: datetime, now: datetime) -> List[Tuple[str, int]]:
