@@ -1,8 +1,8 @@
 """The daily brief (08:30): one SMS per account manager with what needs them today.
 
 Birthdays today and tomorrow, open tickets (SLA risks marked), follow-ups (回访) owed, pending bill
-claims, open complaints, accounts whose bill fell overdue yesterday, visits due (named when due today)
-and the console link; nothing to report, nothing sent. A complaint about a manager is counted and named
+claims, open complaints, accounts whose bill fell overdue yesterday, visits due (named when due today),
+yesterday's compliments and the console link; nothing to report, nothing sent. A complaint about a manager is counted and named
 in the brief of the supervisor who answers it, not in theirs. Key ``brief:<manager>:<date>``. A deactivated
 manager gets none; their accounts are in the brief of whoever acts for them (``acting_manager``).
 """
@@ -10,7 +10,7 @@ manager gets none; their accounts are in the brief of whoever acts for them (``a
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import AsyncIterator, Dict, List, Sequence, Set, Tuple
 from zoneinfo import ZoneInfo
 
@@ -82,7 +82,9 @@ async def _brief_for(ctx: PlanContext, manager: AccountManager, books: List[str]
     due = due_among(docs, await ctx.db.visits.last_visits(ids), ctx.settings.visit_every_days,
                     ZoneInfo(ctx.settings.timezone), ctx.day)
     visits_today = [short_company(v.company) for v in due if v.due_on == ctx.day]
-    if not (today_names or tomorrow_names or tickets or claims or complaints or followups or overdue or visits_today):
+    praised = await _praised_yesterday(ctx, customers)
+    if not (today_names or tomorrow_names or tickets or claims or complaints or followups or overdue or visits_today
+            or praised):
         return None
     plan = Planned(f"brief:{manager.id}:{ctx.day.isoformat()}", KIND, manager.mobile, "zh", None, None)
     render_into(plan, ctx, "brief", {
@@ -92,14 +94,27 @@ async def _brief_for(ctx: PlanContext, manager: AccountManager, books: List[str]
         "claims": short([f"{c.id}（{names[c.customer_id]}）" for c in claims]),
         "complaints": short(complaints), "about_managers": short([line for _, line in answered]),
         "followups": short(followups), "overdue": short(overdue),
-        "visits_due": len(due), "visits_today": short(visits_today),
+        "visits_due": len(due), "visits_today": short(visits_today), "praised": short(praised),
         "console_url": ctx.settings.console_url,
     })
     plan.notes.append(f"{len(today_names)} birthdays today, {len(tomorrow_names)} tomorrow, {len(tickets)} open "
                       f"tickets ({len(risky)} at risk), {len(claims)} claims, {len(complaints)} unhappy customers, "
                       f"{len(answered)} complaints about a manager, "
-                      f"{len(followups)} follow-ups, {len(overdue)} newly in arrears, {len(due)} visits due")
+                      f"{len(followups)} follow-ups, {len(overdue)} newly in arrears, {len(due)} visits due, "
+                      f"{len(praised)} compliments yesterday")
     return plan
+
+
+async def _praised_yesterday(ctx: PlanContext, customers: Sequence[Customer]) -> List[str]:
+    """Who praised the team yesterday (local day), so a compliment reaches the manager the morning after."""
+    zone = ZoneInfo(ctx.settings.timezone)
+    given = await ctx.db.compliments.for_customers(
+        [c.id for c in customers], since=datetime.combine(ctx.day - timedelta(days=1), time(), zone),
+        before=datetime.combine(ctx.day, time(), zone), limit=100)
+    contacts = {contact.contact_id: (contact.name, customer) for customer in customers for contact in customer.contacts}
+    named = [f"{name}（{_company(customer)}）" for name, customer in
+             (contacts.get(c.contact_id, ("", None)) for c in reversed(given)) if customer is not None]
+    return list(dict.fromkeys(named))  # a contact who praised twice is named once
 
 
 async def _complaints_above(ctx: PlanContext) -> Dict[str, List[Tuple[Ticket, str]]]:

@@ -158,6 +158,12 @@ async def test_daily_brief_content_and_nothing_for_nothing(db: Database, gateway
         2026, 10, 25, 2, 0, tzinfo=timezone.utc)}})
     await db.usage.upsert(factories.usage("KA0000001", "2026-10", amount_fen=300_000, paid_fen=200_000))
     await db.usage.upsert(factories.usage("KA0000001", "2026-09", amount_fen=300_000, paid_fen=0))  # overdue before
+    # yesterday's compliments, the same contact twice; one from the day before and one from today are not yesterday's
+    for n, (contact, when) in enumerate([("0000001-02", local(2026, 11, 23, 0, 0)), ("0000001-01", local(2026, 11, 23, 9)),
+                                         ("0000001-02", local(2026, 11, 23, 23, 59)), ("0000001-01", local(2026, 11, 22, 23, 59)),
+                                         ("0000001-01", local(2026, 11, 24, 0, 0))], start=1):
+        await db.compliments.create({"_id": f"PR-20261123-000{n}", "customer_id": "KA0000001", "contact_id": contact,
+                                     "manager_id": "AM-CZJ01", "text": "服务很好", "created_at": when})
 
     report = await run(db, gateway, "brief", local(2026, 11, 24, 8, 30))
     assert report.outcomes == {"sent": 1}
@@ -169,6 +175,7 @@ async def test_daily_brief_content_and_nothing_for_nothing(db: Database, gateway
     assert "待回访（满意度低）：FT-20261120-0001（杭州华信物流，2分）" in brief
     assert "今日起逾期欠费：杭州华信物流（4,000.00元）" in brief  # all it owes
     assert "应拜访1户，今日到期：杭州华信物流。" in brief
+    assert "昨日获表扬：张丽（杭州华信物流）、王伟（杭州华信物流）。" in brief
     assert brief.endswith(SETTINGS.console_url)
     assert to(emu, "+8613920000002") == [] and to(emu, PROVINCE) == [] and to(emu, GROUP) == []
     assert (await run(db, gateway, "brief", local(2026, 11, 24, 9, 0))).outcomes == {"already": 1}

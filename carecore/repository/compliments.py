@@ -17,11 +17,12 @@ class ComplimentRepository(RecordRepository[Compliment]):
         return await next_daily_id(self._db, "PR", day)
 
     async def for_customers(self, customer_ids: Optional[Sequence[str]], *, since: Optional[datetime] = None,
-                            limit: int = 10) -> List[Compliment]:
-        """Compliments of these customers (all customers with None), newest first."""
+                            before: Optional[datetime] = None, limit: int = 10) -> List[Compliment]:
+        """Compliments of these customers (all customers with None) given in [since, before), newest first."""
         query: Dict[str, Any] = {} if customer_ids is None else {"customer_id": {"$in": list(customer_ids)}}
-        if since is not None:
-            query["created_at"] = {"$gte": since}
+        span = {**({"$gte": since} if since is not None else {}), **({"$lt": before} if before is not None else {})}
+        if span:
+            query["created_at"] = span
         cursor = self._col.find(query).sort([("created_at", -1), ("_id", -1)]).limit(limit)
         return [Compliment.parse_obj(doc) async for doc in cursor]
 
