@@ -113,8 +113,9 @@ RECORD_ANSWERS = ("utter_usage_report", "utter_usage_missing", "utter_bills_owed
 
 class ActionYesOrNo(Action):
     """A bare yes or no outside a form ("好的", "没有了"), taken as the answer to what the assistant said last: a yes
-    to the offer to have the account manager call escalates, a no to "anything else?" says goodbye, a no to an
-    answer from the records is told how to have it checked, and otherwise the customer is asked what they need.
+    to the offer to have the account manager call escalates, a no to "anything else?" and either after "you're
+    welcome" says goodbye, a no to an answer from the records is told how to have it checked, and otherwise the
+    customer is asked what they need.
     With no rule for them the model had no next step, and a second one handed the chat to a person."""
 
     def name(self) -> str:
@@ -125,7 +126,9 @@ class ActionYesOrNo(Action):
         before = responses_before_latest(tracker)
         if said_yes and "utter_account_manager" in before:
             return await ActionEscalate().run(dispatcher, tracker, domain)
-        if before and before[-1] in ASKED_ANYTHING_ELSE:
+        if before and before[-1] == "utter_thank":  # "没有了" or "好的" after "不客气": the customer is done
+            dispatcher.utter_message(response="utter_goodbye")
+        elif before and before[-1] in ASKED_ANYTHING_ELSE:
             dispatcher.utter_message(response="utter_go_ahead" if said_yes else "utter_goodbye")
         elif not said_yes and any(name in RECORD_ANSWERS for name in before):
             dispatcher.utter_message(response="utter_answer_disputed")

@@ -111,6 +111,8 @@ async def test_a_yes_to_having_the_manager_call_escalates(svc: Services, domain,
     ("deny", ("utter_verified", "utter_anything_else"), "utter_goodbye"),  # "没有了" to "anything else?"
     ("affirm", ("utter_cancelled",), "utter_go_ahead"),  # "好的" to "anything else?": what do you need
     ("deny", ("utter_go_ahead",), "utter_goodbye"),
+    ("deny", ("utter_thank",), "utter_goodbye"),  # "没有了" after "不客气"
+    ("affirm", ("utter_thank",), "utter_goodbye"),
     ("affirm", ("utter_usage_report",), "utter_anything_else"),  # "OK" after an answer
     ("deny", ("utter_usage_report", "utter_bills_all_paid"), "utter_answer_disputed"),  # "不对，金额太高了"
     ("deny", (), "utter_anything_else"),
