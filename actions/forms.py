@@ -16,6 +16,7 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions import circuit_choice
 from actions.common import Identity, lang_of, verified_identity
 from actions.confirmation import consent
 from actions.escalation import escalate
@@ -138,36 +139,23 @@ class ValidateComplaintForm(_VerifyingForm):
         return {**changed, "complaint_confirm": None}
 
 
-ORDINALS = {"第一": 0, "第二": 1, "第三": 2, "第四": 3, "FIRST": 0, "SECOND": 1, "THIRD": 2, "FOURTH": 3}
+LATER_STEPS = ("fault_symptom", "fault_since", "fault_confirm")
 
 
-def _circuit_choice(circuits: List[Circuit], text: str) -> Optional[Circuit]:
-    """A circuit by id, by its number in the list, or by a mention only one circuit fits."""
-    upper = text.strip().upper()
-    by_id = [c for c in circuits if c.circuit_id.upper() in upper]
-    if by_id:
-        return by_id[0]
-    index = next((i for word, i in ORDINALS.items() if word in upper), None)
-    number = re.fullmatch(r"\D{0,6}([1-9])\D{0,6}", upper)
-    if index is None and number:
-        index = int(number.group(1)) - 1
-    if index is not None:
-        return circuits[index] if 0 <= index < len(circuits) else None
-    return _hinted_circuit(circuits, upper)
+async def _circuit_corrected(tracker: Tracker) -> Dict[str, Any]:
+    text = latest_text(tracker)
+    if latest_intent(tracker) != "deny" and not CORRECTING.match(text):
+        return {}
+    who = await verified_identity(tracker, await services())
+    named = circuit_choice.named_again(who[0].services, text) if who else None
+    if named is None or named.circuit_id == tracker.get_slot("fault_circuit"):
+        return {}
+    return {"fault_circuit": named.circuit_id, "fault_confirm": None}
 
 
-# What names a circuit's type in a message. Not "专线": customers call every line that.
-TYPE_WORDS = {"ddn": re.compile(r"(?<![-A-Za-z0-9])DDN(?![-A-Za-z0-9])", re.I),
-              "internet_access": re.compile(r"(?<![-A-Za-z0-9])DIA(?![-A-Za-z0-9])|互联网专线|上网专线"
-                                            r"|internet (?:access|line)", re.I)}
-
-
-def _hinted_circuit(circuits: List[Circuit], text: str) -> Optional[Circuit]:
-    """The one circuit a mention of bandwidth or type fits ("155M的电路", "our DIA line"), if only one does."""
-    upper = text.upper()
-    hints = [c for c in circuits if re.search(rf"(?<![0-9.]){re.escape(c.bandwidth.upper())}", upper)
-             or (c.type in TYPE_WORDS and TYPE_WORDS[c.type].search(text))]
-    return hints[0] if len(hints) == 1 else None
+def _correcting_circuit(tracker: Tracker, asked: str) -> bool:
+    """This message, asked for ``asked``, changed the circuit instead: it is no answer to the question."""
+    return tracker.get_slot("requested_slot") == asked and "fault_circuit" in tracker.slots_to_validate()
 
 
 class ValidateFaultForm(_VerifyingForm):
@@ -177,14 +165,17 @@ class ValidateFaultForm(_VerifyingForm):
                                     domain: DomainDict) -> Dict[str, Any]:
         """A verified customer with one circuit, or whose opening message names the bandwidth or type of only one
         ("our 155M line…"), is not asked which (the confirmation names it); read when the form opens, and after
-        verification by ``validate_otp_code``."""
+        verification by ``validate_otp_code``. At a later step, a correction naming another ("不对，是第三条")
+        takes its place, and that step is asked again about it."""
+        if tracker.get_slot("requested_slot") in LATER_STEPS and tracker.get_slot("fault_circuit"):
+            return await _circuit_corrected(tracker)
         if tracker.get_slot("requested_slot") is not None or tracker.get_slot("fault_circuit") \
                 or tracker.get_slot("verified") is not True:
             return {}
         who = await verified_identity(tracker, await services())
         circuits = who[0].services if who else []
         opening = opening_message(tracker, "report_fault")
-        only = circuits[0] if len(circuits) == 1 else _hinted_circuit(circuits, opening)
+        only = circuits[0] if len(circuits) == 1 else circuit_choice.hinted(circuits, opening)
         return {"fault_circuit": only.circuit_id} if only else {}
 
     async def extract_fault_symptom(self, dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -225,7 +216,7 @@ class ValidateFaultForm(_VerifyingForm):
             customer = await svc.db.customers.get(result["customer_id"])
             pending = str(tracker.get_slot("fault_circuit") or "")
             if customer and not pending:
-                hinted = _hinted_circuit(customer.services, last_said(tracker, "report_fault"))
+                hinted = circuit_choice.hinted(customer.services, last_said(tracker, "report_fault"))
                 pending = hinted.circuit_id if hinted else ""
             result["fault_circuit"] = await _settle_circuit(svc, customer.services, pending, dispatcher, tracker) \
                 if customer else None
@@ -234,6 +225,8 @@ class ValidateFaultForm(_VerifyingForm):
     async def validate_fault_symptom(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                      domain: DomainDict) -> Dict[str, Any]:
         text = str(value or "").strip()
+        if _correcting_circuit(tracker, "fault_symptom"):
+            return {"fault_symptom": None}
         if len(text) < 2:
             dispatcher.utter_message(response="utter_description_too_short")
             return {"fault_symptom": None}
@@ -243,6 +236,8 @@ class ValidateFaultForm(_VerifyingForm):
     async def validate_fault_since(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                    domain: DomainDict) -> Dict[str, Any]:
         text = str(value or "").strip()
+        if _correcting_circuit(tracker, "fault_since"):  # "不对，是第三条": asked again, about that one
+            return {"fault_since": None}
         if latest_intent(tracker) == "affirm" and not since_in(text):  # a yes says no time
             return {"fault_since": None}
         if text and not says_a_time(text) and "utter_fault_since_unclear" not in responses_before_latest(tracker):
@@ -280,7 +275,7 @@ async def _settle_circuit(svc: Services, circuits: List[Circuit], named: str, di
     """The circuit named (by id, number or a mention), or else the customer's only one; planned maintenance on it
     is told first, and the form goes on if they still want to report it."""
     if named:
-        circuit = _circuit_choice(circuits, named)
+        circuit = circuit_choice.choice(circuits, named)
         if circuit is None:
             dispatcher.utter_message(response="utter_circuit_not_yours", value=named[:40])
             return None

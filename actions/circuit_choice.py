@@ -1,0 +1,59 @@
+"""Which of the customer's circuits a message means: a choice from the list, a mention that fits one alone, or
+a correction of the one chosen ("不对，是第三条") while the fault form goes on."""
+
+from __future__ import annotations
+
+import re
+from typing import List, Optional
+
+from carecore.model import Circuit
+
+ORDINALS = {"第一": 0, "第二": 1, "第三": 2, "第四": 3, "FIRST": 0, "SECOND": 1, "THIRD": 2, "FOURTH": 3}
+# What names a circuit's type in a message. Not "专线": customers call every line that.
+TYPE_WORDS = {"ddn": re.compile(r"(?<![-A-Za-z0-9])DDN(?![-A-Za-z0-9])", re.I),
+              "internet_access": re.compile(r"(?<![-A-Za-z0-9])DIA(?![-A-Za-z0-9])|互联网专线|上网专线"
+                                            r"|internet (?:access|line)", re.I)}
+# A list position said as a circuit's ("第三条", "3号线路", "circuit 3", "the third one"), never a bare digit or
+# "3号", which may be a time or a date ("不对，是3号开始的").
+CHOICE_WORDS = re.compile(r"第\s*([1-4一二三四])\s*(?:条|个|路|号)|([1-9])\s*号(?:电路|线路|专线)"
+                          r"|\b(?:circuit|line)\s*(?:no\.?\s*|number\s*|#\s*)?([1-9])\b"
+                          r"|\b(first|second|third|fourth)\s+(?:one|circuit|line)\b", re.I)
+_CHINESE_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4}
+_ENGLISH_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4}
+
+
+def choice(circuits: List[Circuit], text: str) -> Optional[Circuit]:
+    """A circuit by id, by its number in the list, or by a mention only one circuit fits."""
+    upper = text.strip().upper()
+    by_id = [c for c in circuits if c.circuit_id.upper() in upper]
+    if by_id:
+        return by_id[0]
+    index = next((i for word, i in ORDINALS.items() if word in upper), None)
+    number = re.fullmatch(r"\D{0,6}([1-9])\D{0,6}", upper)
+    if index is None and number:
+        index = int(number.group(1)) - 1
+    if index is not None:
+        return circuits[index] if 0 <= index < len(circuits) else None
+    return hinted(circuits, upper)
+
+
+def hinted(circuits: List[Circuit], text: str) -> Optional[Circuit]:
+    """The one circuit a mention of bandwidth or type fits ("155M的电路", "our DIA line"), if only one does."""
+    upper = text.upper()
+    hints = [c for c in circuits if re.search(rf"(?<![0-9.]){re.escape(c.bandwidth.upper())}", upper)
+             or (c.type in TYPE_WORDS and TYPE_WORDS[c.type].search(text))]
+    return hints[0] if len(hints) == 1 else None
+
+
+def named_again(circuits: List[Circuit], text: str) -> Optional[Circuit]:
+    """The circuit a later answer names in place of the one chosen: by id, by a list position said as a circuit's,
+    or by a mention that fits one alone; None when it names none (a time, a symptom)."""
+    by_id = [c for c in circuits if c.circuit_id.upper() in text.upper()]
+    if by_id:
+        return by_id[0]
+    said = CHOICE_WORDS.search(text)
+    if said:
+        word = next(g for g in said.groups() if g)
+        position = _CHINESE_DIGITS.get(word) or _ENGLISH_ORDINALS.get(word.lower()) or int(word)
+        return circuits[position - 1] if 0 < position <= len(circuits) else None
+    return hinted(circuits, text)

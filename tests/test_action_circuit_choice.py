@@ -1,0 +1,37 @@
+"""Which circuit a message means: a mention that fits one alone, a correction naming another."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import pytest
+
+from actions import circuit_choice
+from carecore.model import Circuit
+
+CIRCUITS = [Circuit(circuit_id="JS-2M-0000027-1", type="digital_2m", bandwidth="2M", sla_class="premium"),
+            Circuit(circuit_id="JS-DDN-0000027-2", type="ddn", bandwidth="64K", sla_class="basic"),
+            Circuit(circuit_id="JS-DIA-0000027-3", type="internet_access", bandwidth="1G", sla_class="premium")]
+
+
+@pytest.mark.parametrize("text, fits", [
+    ("our DIA line is down", "JS-DIA-0000027-3"), ("互联网专线断了", "JS-DIA-0000027-3"), ("DDN不通", "JS-DDN-0000027-2"),
+    ("2M电路中断", "JS-2M-0000027-1"), ("专线断了", None), ("our leased line is down", None),
+    ("JS-DIA-0000027-3 is down", None),  # an id is the domain's entity, read before this
+    ("12M的线路", None), ("the 2M and the DDN are both down", None),
+])
+def test_a_mention_names_a_circuit_only_when_it_fits_one_alone(text: str, fits: str) -> None:
+    found = circuit_choice.hinted(CIRCUITS, text)
+    assert (found.circuit_id if found else None) == fits
+
+
+@pytest.mark.parametrize("text, named", [
+    ("不对，是第三条", "JS-DIA-0000027-3"), ("不是这条，是第2个", "JS-DDN-0000027-2"), ("是3号线路", "JS-DIA-0000027-3"),
+    ("no, actually it's circuit 3", "JS-DIA-0000027-3"), ("not that one, the second one", "JS-DDN-0000027-2"),
+    ("wrong one, js-2m-0000027-1", "JS-2M-0000027-1"), ("搞错了，是DDN那条", "JS-DDN-0000027-2"),
+    ("不对，是第五条", None),  # no such line in the list
+    ("不对，是3点开始的", None), ("不对，是3号开始的", None), ("no, it began at 3", None), ("不对，是第二天才断的", None),
+])
+def test_a_correction_names_a_circuit_by_id_position_or_mention_never_by_a_time(text: str, named: Optional[str]) -> None:
+    found = circuit_choice.named_again(CIRCUITS, text)
+    assert (found.circuit_id if found else None) == named
