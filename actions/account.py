@@ -16,7 +16,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import Identity, verified_action
-from actions.message_reading import BILL_DATE_QUESTION, OWING_QUESTION, WHY_QUESTION, last_said
+from actions.message_reading import BILL_DATE_QUESTION, OWING_QUESTION, WHY_QUESTION, last_said, month_named
 from actions.services import Services
 from carecore.deadlines import fault_hours
 from carecore.model import Customer, Ticket, UsageMonth, month_key
@@ -81,7 +81,7 @@ async def answer_usage(svc: Services, tracker: Tracker, dispatcher: CollectingDi
                                                                                              lang):
         return []
     when = BILL_DATE_QUESTION.search(asked)
-    month = parse_month(tracker.get_slot("month"), today) or parse_month("本月" if when else "上个月", today)
+    month = month_named(tracker, today) or parse_month("本月" if when else "上个月", today)
     assert month is not None
     usage = await svc.db.usage.get(customer.id, month)
     if usage is None:

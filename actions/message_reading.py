@@ -5,11 +5,13 @@ that only sounds like a question about the account. Patterns, not a model: each 
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Tracker
 
 from carecore.courtesy import core
+from carecore.months import parse_month
 from carecore.ticket_opening import category_of
 
 SYMPTOM_WORDS = re.compile(r"断|不通|连不上|上不了网|掉线|慢|丢包|卡顿|down|drop|broken|outage|slow|packet loss|no connection|"
@@ -153,6 +155,19 @@ def replies_before_latest(tracker: Tracker) -> List[Dict[str, Any]]:
 def responses_before_latest(tracker: Tracker) -> List[str]:
     """The names of the responses in ``replies_before_latest``."""
     return [str((event.get("metadata") or {}).get("utter_action") or "") for event in replies_before_latest(tracker)]
+
+
+def month_named(tracker: Tracker, today: date) -> Optional[str]:
+    """The month the customer named ('YYYY-MM'), read from the whole message that named it: its ``month`` entity
+    ("10月") leaves out a year said around it ("去年10月", "October 2025")."""
+    slot = tracker.get_slot("month")
+    if not slot:
+        return None
+    for event in reversed(tracker.events):
+        entities = ((event.get("parse_data") or {}).get("entities") or []) if event.get("event") == "user" else []
+        if any(e.get("entity") == "month" for e in entities):
+            return parse_month(str(event.get("text") or ""), today) or parse_month(slot, today)
+    return parse_month(slot, today)
 
 
 def latest_text(tracker: Tracker) -> str:

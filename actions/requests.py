@@ -4,6 +4,7 @@ language."""
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
@@ -12,25 +13,34 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.account import OPEN_TICKETS_LISTED, answer_ticket_status, open_beyond
 from actions.common import Identity, lang_of, verified_action, verified_identity
+from actions.message_reading import month_named
 from actions.services import Services, services
 from carecore import ticket_chase
 from carecore.clock import as_stored
 from carecore.deadlines import next_send_window
 from carecore.model import OPEN_TICKET_STATUSES, TicketEvent
-from carecore.months import parse_month
+from carecore.months import after_bill_day, parse_month
 from carecore.repository import DatabaseError, DuplicateRecordError
-from carecore.texts import fmt_time, month_label
+from carecore.texts import fmt_date, fmt_time, month_label
 
 log = logging.getLogger(__name__)
 
 
 async def bill_not_received(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher, who: Identity,
                             lang: str) -> List[Dict[str, Any]]:
-    """Log a claim for the last billed month; the care scheduler verifies and settles it."""
+    """Log a claim for the month named, or last month; the care scheduler verifies and settles it. A bill not
+    issued yet cannot have failed to arrive: the customer hears when it is issued and is due, and nothing is
+    logged (a claim would otherwise be verified later if no delivery were ever recorded)."""
     customer, contact = who
     today = svc.clock.today()
-    month = parse_month(tracker.get_slot("month"), today) or parse_month("上个月", today)
+    month = month_named(tracker, today) or parse_month("上个月", today)
     assert month is not None
+    issued_on = after_bill_day(month, customer.billing.bill_day, 0)
+    if today < issued_on:
+        dispatcher.utter_message(response="utter_bill_claim_too_early", month=month_label(month, lang),
+                                 issued_on=fmt_date(issued_on, lang),
+                                 due_on=fmt_date(issued_on + timedelta(days=svc.settings.bill_delivery_days), lang))
+        return [SlotSet("month", None)]
     existing = await svc.db.claims.find(customer.id, "bill_not_received", month)
     if existing is None:
         now = as_stored(svc.clock.now())

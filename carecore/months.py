@@ -1,4 +1,5 @@
-"""Which month a customer means: "上个月", "上上个月", "10月", "十月", "last month", "October", "2026-10".
+"""Which month a customer means: "上个月", "上上个月", "10月", "十月", "last month", "October", "2026-10",
+"去年10月", "October 2025", "October last year".
 
 Months without a year mean the latest such month that has ended or is running:
 asked in January, "December" is last December.
@@ -50,6 +51,13 @@ def after_bill_day(month: str, bill_day: int, days: int) -> date:
     return day_of_month(shift_month(month, 1), bill_day) + timedelta(days=days)
 
 
+_YEARS_BACK = {"今年": 0, "去年": 1, "前年": 2}
+
+
+def _month_number(said: str) -> int:
+    return int(said) if said.isdigit() else _ZH_NUM[said]
+
+
 def _latest(today: date, month: int) -> str:
     year = today.year if month <= today.month else today.year - 1
     return month_key(date(year, month, 1))
@@ -66,16 +74,25 @@ def parse_month(text: Optional[str], today: date) -> Optional[str]:
         return _shift(today, 1)
     if re.search(r"本月|这个月|当月|this month", t):
         return _shift(today, 0)
-    explicit = re.search(r"(20[0-9]{2})\s*(?:年|-|/|\.)\s*(1[0-2]|0?[1-9])", t)
+    explicit = re.search(r"(20[0-9]{2})\s*(?:年|-|/|\.)\s*(1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])(?![0-9])", t)
     if explicit:
-        return f"{int(explicit.group(1)):04d}-{int(explicit.group(2)):02d}"
+        return f"{int(explicit.group(1)):04d}-{_month_number(explicit.group(2)):02d}"
+    relative = re.search(r"(今年|去年|前年)\s*的?\s*(1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])\s*月", t)
+    if relative:
+        return f"{today.year - _YEARS_BACK[relative.group(1)]:04d}-{_month_number(relative.group(2)):02d}"
+    named_year = re.search(r"(?<![a-z])(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?\s+(20[0-9]{2})", t)
+    if named_year:
+        return f"{int(named_year.group(2)):04d}-{_EN[named_year.group(1)]:02d}"
+    english = re.search(r"(?<![a-z])(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*", t)
+    year_said = re.search(r"\b(this|last) year", t)
+    if english and year_said:  # "October last year"
+        return f"{today.year - (year_said.group(1) == 'last'):04d}-{_EN[english.group(1)]:02d}"
     digits = re.search(r"(?<![0-9])(1[0-2]|0?[1-9])\s*月", t)
     if digits:
         return _latest(today, int(digits.group(1)))
     chinese = re.search(r"(十[一二]?|[一二三四五六七八九])月", t)
     if chinese:
         return _latest(today, _ZH_NUM[chinese.group(1)])
-    english = re.search(r"(?<![a-z])(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*", t)
     if english:
         return _latest(today, _EN[english.group(1)])
     return None

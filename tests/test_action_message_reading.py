@@ -1,6 +1,8 @@
-"""What a customer's message already says: when a fault began, and urgency said when opening a complaint."""
+"""What a customer's message already says: when a fault began, urgency said when opening a complaint, the month."""
 
 from __future__ import annotations
+
+from datetime import date
 
 import pytest
 
@@ -52,3 +54,11 @@ def test_the_opening_message_is_read_without_the_courtesy_and_introduction_aroun
     assert message_reading.opening_message(opened, "report_fault") == "专线又断了"
     asked = tracker(slots={"requested_slot": "fault_symptom"}, intent="report_fault", text="专线又断了")
     assert message_reading.opening_message(asked, "report_fault") == ""  # an answer, read by the slot mapping
+
+
+def test_the_month_named_is_read_from_the_whole_message_that_named_it() -> None:
+    said = {"event": "user", "text": "去年10月的账单", "parse_data": {"entities": [{"entity": "month", "value": "10月"}]}}
+    later = tracker(slots={"month": "10月"}, text="流量呢", events=[said])  # a follow-up keeps the month named
+    assert message_reading.month_named(later, date(2026, 12, 6)) == "2025-10"
+    assert message_reading.month_named(tracker(slots={"month": "10月"}, text="10月的"), date(2026, 12, 6)) == "2026-10"
+    assert message_reading.month_named(tracker(text="去年10月"), date(2026, 12, 6)) is None  # no month slot: none named

@@ -11,14 +11,22 @@ from tests import factories
 from tests.action_kit import VERIFIED_A, VERIFIED_A_EN, only, run, slots_of, tracker
 
 
-async def test_bill_not_received_is_recorded_once(svc: Services, domain) -> None:
+async def test_bill_not_received_is_recorded_once_and_only_once_the_bill_is_issued(svc: Services, domain) -> None:
+    # bill day 31: on Monday 23 November, October's bill is not issued yet (30 November); nothing is recorded
     messages, _ = await run(requests.ActionBillNotReceived(), tracker(slots=VERIFIED_A), domain)
     m = only(messages)
-    assert (m["response"], m["month"], m["minutes"]) == ("utter_bill_claim_recorded", "2026年10月", 5)
-    claim = await svc.db.claims.find("KA0000001", "bill_not_received", "2026-10")
+    assert (m["response"], m["month"], m["issued_on"], m["due_on"]) == (
+        "utter_bill_claim_too_early", "2026年10月", "2026年11月30日", "2026年12月7日")
+    assert await svc.db.claims.find("KA0000001", "bill_not_received", "2026-10") is None
+    september = {**VERIFIED_A, "month": "9月"}
+    messages, _ = await run(requests.ActionBillNotReceived(), tracker(slots=september, text="9月账单没收到"), domain)
+    m = only(messages)
+    assert (m["response"], m["month"], m["minutes"]) == ("utter_bill_claim_recorded", "2026年9月", 5)
+    claim = await svc.db.claims.find("KA0000001", "bill_not_received", "2026-09")
     assert claim is not None and claim.status == "pending_verification" and claim.id == m["claim_id"]
-    messages, _ = await run(requests.ActionBillNotReceived(), tracker(slots=VERIFIED_A_EN), domain)
-    assert (only(messages)["response"], only(messages)["month"]) == ("utter_bill_claim_exists", "October 2026")
+    messages, _ = await run(requests.ActionBillNotReceived(), tracker(slots={**VERIFIED_A_EN, "month": "September"}),
+                            domain)
+    assert (only(messages)["response"], only(messages)["month"]) == ("utter_bill_claim_exists", "September 2026")
 
 
 async def test_opt_out_and_in_update_consent(svc: Services, domain) -> None:

@@ -27,6 +27,16 @@ from carecore.months import after_bill_day, month_span, parse_month
     ("in May", date(2026, 11, 23), "2026-05"),
     ("2025年2月", date(2026, 11, 23), "2025-02"),
     ("2024-02", date(2026, 11, 23), "2024-02"),
+    ("去年10月的账单", date(2026, 12, 6), "2025-10"),  # the year said, not the latest October
+    ("前年十二月", date(2027, 1, 5), "2025-12"),
+    ("今年2月", date(2026, 12, 6), "2026-02"),
+    ("2030年1月的用量", date(2026, 12, 6), "2030-01"),  # a month to come: told when it will be billed
+    ("2025年十月", date(2026, 12, 6), "2025-10"),
+    ("2026年13月", date(2026, 12, 6), None),  # no such month: not January
+    ("October 2025", date(2026, 12, 6), "2025-10"),
+    ("our bill for oct. 2024", date(2026, 12, 6), "2024-10"),
+    ("October last year", date(2026, 12, 6), "2025-10"),
+    ("december this year", date(2026, 2, 1), "2026-12"),
     ("账单", date(2026, 11, 23), None),
     (None, date(2026, 11, 23), None),
 ])
