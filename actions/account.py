@@ -20,7 +20,7 @@ from actions.message_reading import BILL_DATE_QUESTION, OWING_QUESTION, WHY_QUES
 from actions.services import Services
 from carecore.deadlines import fault_hours
 from carecore.model import Customer, Ticket, UsageMonth, month_key
-from carecore.months import after_bill_day, month_span, parse_month, shift_month
+from carecore.months import after_bill_day, month_span, months_between, parse_month, parse_span, shift_month
 from carecore.phones import readable
 from carecore.texts import (
     bullet_lines,
@@ -80,6 +80,9 @@ async def answer_usage(svc: Services, tracker: Tracker, dispatcher: CollectingDi
     if OWING_QUESTION.search(asked) and not tracker.get_slot("month") and await _answer_owed(svc, dispatcher, customer,
                                                                                              lang):
         return []
+    span = None if tracker.get_slot("month") else parse_span(asked, today)
+    if span is not None:
+        return await _answer_span(svc, dispatcher, customer, span, lang)
     when = BILL_DATE_QUESTION.search(asked)
     month = month_named(tracker, today) or parse_month("本月" if when else "上个月", today)
     assert month is not None
@@ -112,6 +115,27 @@ async def answer_usage(svc: Services, tracker: Tracker, dispatcher: CollectingDi
     if previous is not None and WHY_QUESTION.search(asked):
         dispatcher.utter_message(response="utter_usage_compared", previous_month=month_label(previous.month, lang),
                                  changes=usage_changes(usage, previous, lang))
+    return [SlotSet("month", None)]
+
+
+async def _answer_span(svc: Services, dispatcher: CollectingDispatcher, customer: Customer, span: Tuple[str, str],
+                       lang: str) -> List[Dict[str, Any]]:
+    """Several months asked together ("最近三个月", "今年", "last year"): each month billing has sent, and their total."""
+    first, last = span
+    shown = f"{month_label(first, lang)} to {month_label(last, lang)}" if lang == "en" else \
+        f"{month_label(first, lang)}至{month_label(last, lang)}"
+    months = await svc.db.usage.between(customer.id, first, last)
+    if not months:
+        dispatcher.utter_message(response="utter_usage_span_missing", span=shown)
+        return [SlotSet("month", None)]
+    en = lang == "en"
+    lines = [f"{month_label(u.month, lang)}: {yuan(u.amount_fen)} yuan, {u.voice_minutes:,} min, "
+             f"{u.data_mb / 1024:,.1f} GB" if en else
+             f"{month_label(u.month, lang)}：{yuan(u.amount_fen)}元，通话{u.voice_minutes:,}分钟，流量{u.data_mb / 1024:,.1f}GB"
+             for u in months]
+    dispatcher.utter_message(response="utter_usage_span", span=shown, lines="\n".join(lines),
+                             total=yuan(sum(u.amount_fen for u in months)), count=len(months),
+                             expected=len(months_between(first, last)))
     return [SlotSet("month", None)]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import calendar
 import re
 from datetime import date, datetime, time, timedelta, tzinfo
-from typing import Optional, Tuple
+from typing import List, Optional, Tuple
 
 from carecore.model import month_key
 
@@ -96,3 +96,39 @@ def parse_month(text: Optional[str], today: date) -> Optional[str]:
     if english:
         return _latest(today, _EN[english.group(1)])
     return None
+
+
+_COUNTS = {**{str(n): n for n in range(1, 13)}, "两": 2, **_ZH_NUM,
+           **{w: n for n, w in enumerate(("one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+                                          "ten", "eleven", "twelve"), start=1)}}
+_RECENT = re.compile(r"(?:最近|近|过去|前)\s*(1[0-2]|[1-9]|十[一二]?|[两二三四五六七八九])\s*个?月"
+                     r"|(?:last|past|previous)\s+(1[0-2]|[1-9]|one|two|three|four|five|six|seven|eight|nine|ten|eleven"
+                     r"|twelve)\s+months")
+_THIS_YEAR = re.compile(r"今年|本年|this year|year to date|so far this year")
+_LAST_YEAR = re.compile(r"去年|上一年|last year|previous year")
+
+
+def parse_span(text: Optional[str], today: date) -> Optional[Tuple[str, str]]:
+    """(first, last) 'YYYY-MM' of several months the customer asked about together ("最近三个月", "今年",
+    "last year"), counting only months that have ended; None if the message asks about one month or none."""
+    t = (text or "").strip().lower()
+    if parse_month(t, today) is not None:  # "去年10月": one month, with its year
+        return None
+    recent = _RECENT.search(t)
+    last_ended = _shift(today, 1)
+    if recent:
+        count = _COUNTS[recent.group(1) or recent.group(2)]
+        return shift_month(last_ended, 1 - count), last_ended
+    if _LAST_YEAR.search(t):
+        return f"{today.year - 1:04d}-01", f"{today.year - 1:04d}-12"
+    if _THIS_YEAR.search(t) and today.month > 1:
+        return f"{today.year:04d}-01", last_ended
+    return None
+
+
+def months_between(first: str, last: str) -> List[str]:
+    """Every month from ``first`` to ``last``, both included."""
+    months = [first]
+    while months[-1] < last:
+        months.append(shift_month(months[-1], 1))
+    return months

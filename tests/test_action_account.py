@@ -53,6 +53,22 @@ async def test_asked_why_a_bill_changed_each_item_is_compared_with_the_month_bef
     assert [m["response"] for m in messages] == ["utter_usage_report"]  # asked nothing of why: kept short
 
 
+async def test_several_months_asked_together_are_listed_with_their_total(svc: Services, domain) -> None:
+    # 23 November: the last three months that ended are August to October; billing has sent September and October
+    messages, events = await run(account.ActionUsage(), tracker(slots=VERIFIED_A, intent="ask_usage",
+                                                                text="最近三个月的话费"), domain)
+    m = only(messages)
+    assert (m["response"], m["span"], m["count"], m["expected"], m["total"]) == (
+        "utter_usage_span", "2026年8月至2026年10月", 2, 3, "22,888.00")
+    assert m["lines"].split("\n") == ["2026年9月：10,000.00元，通话3,200分钟，流量200.0GB",
+                                       "2026年10月：12,888.00元，通话3,200分钟，流量200.0GB"]
+    assert slots_of(events) == {"month": None}
+    messages, _ = await run(account.ActionUsage(), tracker(slots=VERIFIED_A_EN, intent="ask_usage",
+                                                           text="how much did we spend last year?"), domain)
+    assert only(messages) == {**only(messages), "response": "utter_usage_span_missing",
+                              "span": "January 2025 to December 2025"}
+
+
 async def test_a_month_not_billed_yet_says_when_it_will_be_then_gives_the_latest(svc: Services, domain) -> None:
     # bill day 31, the clock 23 November: November's bill is issued on 31 December
     messages, events = await run(account.ActionUsage(), tracker(slots={**VERIFIED_A, "month": "本月"}), domain)

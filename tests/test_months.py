@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from carecore.months import after_bill_day, month_span, parse_month
+from carecore.months import after_bill_day, month_span, months_between, parse_month, parse_span
 
 
 @pytest.mark.parametrize(("text", "today", "expected"), [
@@ -62,3 +62,21 @@ def test_a_bill_is_due_days_after_the_next_months_bill_day(month: str, bill_day:
 def test_a_month_spans_its_days_in_the_business_timezone(month: str, start: datetime, end: datetime) -> None:
     span = month_span(month, ZoneInfo("Asia/Shanghai"))
     assert span == (start.replace(tzinfo=timezone.utc), end.replace(tzinfo=timezone.utc))
+
+
+@pytest.mark.parametrize("text, today, span", [
+    ("最近三个月的流量", date(2026, 12, 6), ("2026-09", "2026-11")),  # months that have ended
+    ("近12个月", date(2026, 1, 15), ("2025-01", "2025-12")),
+    ("last two months", date(2027, 1, 2), ("2026-11", "2026-12")),
+    ("今年的话费总共多少", date(2026, 12, 6), ("2026-01", "2026-11")),
+    ("今年", date(2026, 1, 6), None),  # no month of this year has ended
+    ("去年全年", date(2026, 12, 6), ("2025-01", "2025-12")),
+    ("去年10月", date(2026, 12, 6), None),  # one month, with its year
+    ("上个月", date(2026, 12, 6), None),
+])
+def test_several_months_asked_together(text, today, span) -> None:
+    assert parse_span(text, today) == span
+
+
+def test_months_between_cross_the_year_end() -> None:
+    assert months_between("2025-11", "2026-02") == ["2025-11", "2025-12", "2026-01", "2026-02"]

@@ -40,6 +40,11 @@ class UsageRepository(_PerCustomerMonth[UsageMonth]):
         cursor = self._col.find({"customer_id": customer_id}).sort("month", -1).limit(months)
         return [UsageMonth.parse_obj(doc) async for doc in cursor]
 
+    async def between(self, customer_id: str, first: str, last: str) -> List[UsageMonth]:
+        """The customer's months from ``first`` to ``last`` that billing has sent, oldest first."""
+        cursor = self._col.find({"customer_id": customer_id, "month": {"$gte": first, "$lte": last}}).sort("month", 1)
+        return [UsageMonth.parse_obj(doc) async for doc in cursor]
+
     async def average_amounts(self, periods: Sequence[Sequence[str]],
                               customer_ids: Optional[Sequence[str]] = None) -> Dict[str, Tuple[int, ...]]:
         """Each customer's billed amount averaged over each period's months (a month without a record counts
