@@ -87,6 +87,15 @@ async def _page_manager(svc: Services, escalation: Escalation, who: str, tracker
 
 async def request_human(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher, who: Identity,
                         lang: str) -> List[Dict[str, Any]]:
+    """The call-back never runs past a deadline this contact's open tickets have already promised ("respond by
+    15:29"), so a weekend or evening request about a fault is not told "Monday 09:30"; that ticket is named."""
+    now = svc.clock.now()
+    promised = sorted((due, ticket.id) for ticket in await svc.db.tickets.for_customer(who[0].id, open_only=True)
+                      if ticket.contact_id == who[1].contact_id and ticket.sla is not None
+                      for due in ticket.sla.unmet() if due > now)
+    if promised:
+        return await escalate(svc, tracker, dispatcher, who, EscalationReason.request_human, ticket_id=promised[0][1],
+                              respond_by=promised[0][0])
     return await escalate(svc, tracker, dispatcher, who, EscalationReason.request_human)
 
 class ActionEscalate(VerifiedAction):

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
 from actions import escalation
 from actions.services import Services
+from tests import factories
 from tests.action_kit import VERIFIED_A, VERIFIED_A_EN, only, run, tracker
 
 
@@ -27,6 +28,23 @@ async def test_escalation_pages_the_manager_once_and_pauses(svc: Services, domai
     pages = [x for x in emu.messages.values() if x["to"] == "+8613920000001"]
     assert len(pages) == 1 and "杭州华信物流有限公司" in pages[0]["body"] and "要求人工" in pages[0]["body"]
     assert "138 0013 8000" in pages[0]["body"]  # the number to call back, as dialled
+
+
+async def test_a_call_back_never_runs_past_a_deadline_the_contacts_open_ticket_promised(svc: Services, domain,
+                                                                                       emulator) -> None:
+    svc.clock.advance(timedelta(days=5, hours=9))  # Saturday 28 November, 19:00: otherwise Monday 09:30
+    now = svc.clock.now()
+    for ticket_id, contact, response_due in (("FT-20261128-0001", "0000001-01", now + timedelta(hours=2)),
+                                             ("FT-20261128-0002", "0000001-02", now + timedelta(hours=1)),  # a colleague's
+                                             ("FT-20261128-0003", "0000001-01", now - timedelta(hours=1))):  # overdue
+        await svc.db.tickets.create(factories.ticket(
+            _id=ticket_id, contact_id=contact, created_at=now - timedelta(hours=3), updated_at=now,
+            sla={"response_due": response_due, "restore_due": now + timedelta(hours=4)}))
+    messages, _ = await run(escalation.ActionEscalate(), tracker(slots=VERIFIED_A, intent="request_human"), domain)
+    assert only(messages)["contact_by"] == "11月28日21:00"
+    stored = await svc.db.escalations.open_for_sender("chat-user-1")
+    assert stored is not None and stored.ticket_id == "FT-20261128-0001"
+    assert "工单FT-20261128-0001" in next(iter(emulator[0].messages.values()))["body"]
 
 
 async def test_a_leavers_customer_is_handed_to_the_supervisor(svc: Services, domain, emulator) -> None:
