@@ -1,5 +1,5 @@
-"""Requests that change something: bill-not-received claims, chasing open tickets (催办), SMS consent, reply
-language."""
+"""Requests that change something: bill-not-received claims, chasing open tickets (催办), service said to be back,
+SMS consent, reply language."""
 
 from __future__ import annotations
 
@@ -101,6 +101,29 @@ async def urge_tickets(svc: Services, tracker: Tracker, dispatcher: CollectingDi
     return [SlotSet("ticket_id", None)]
 
 
+async def report_restored(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher, who: Identity,
+                          lang: str) -> List[Dict[str, Any]]:
+    """"网络恢复了": noted, in the customer's words, on the open fault tickets (the one named, else this contact's,
+    else the company's), where the manager resolving them sees it. The assistant resolves nothing: the restore
+    time decides the SLA and its credit, and the operator records it."""
+    customer, contact = who
+    named = (tracker.get_slot("ticket_id") or "").strip().upper()
+    faults = [t for t in await svc.db.tickets.for_customer(customer.id, open_only=True, limit=OPEN_TICKETS_LISTED)
+              if t.kind == "fault" and (not named or t.id == named)]
+    faults = [t for t in faults if t.contact_id == contact.contact_id] or faults
+    if not faults:
+        dispatcher.utter_message(response="utter_restored_no_fault")
+        return [SlotSet("ticket_id", None)]
+    said = str(tracker.latest_message.get("text") or "")[:200]
+    for ticket in faults:
+        await svc.db.tickets.add_event(ticket.id, TicketEvent(at=as_stored(svc.clock.now()),
+                                                              actor=f"contact:{contact.contact_id}",
+                                                              action="customer_restored", note=said))
+    dispatcher.utter_message(response="utter_restored_noted",
+                             ticket_ids=(", " if lang == "en" else "、").join(t.id for t in faults))
+    return [SlotSet("ticket_id", None)]
+
+
 async def _set_consent(svc: Services, dispatcher: CollectingDispatcher, who: Identity, opted_out: bool) -> None:
     await svc.db.customers.set_sms_opt_out(who[1].contact_id, opted_out, source="assistant",
                                           actor=f"contact:{who[1].contact_id}")
@@ -120,6 +143,7 @@ async def opt_in(svc: Services, tracker: Tracker, dispatcher: CollectingDispatch
 
 ActionBillNotReceived = verified_action("action_bill_not_received", bill_not_received)
 ActionUrgeTicket = verified_action("action_urge_ticket", urge_tickets)
+ActionReportRestored = verified_action("action_report_restored", report_restored)
 ActionOptOutSms = verified_action("action_opt_out_sms", opt_out)
 ActionOptInSms = verified_action("action_opt_in_sms", opt_in)
 

@@ -28,7 +28,7 @@ from actions.compensation import answer_compensation
 from actions.escalation import request_human
 from actions.message_reading import MID_FORM_QUESTIONS, latest_intent
 from actions.praise import give_praise
-from actions.requests import bill_not_received, opt_in, opt_out, urge_tickets
+from actions.requests import bill_not_received, opt_in, opt_out, report_restored, urge_tickets
 from actions.services import Services, services
 from carecore.identity import CODE_FORMAT
 from carecore.repository import DatabaseError
@@ -49,6 +49,7 @@ PENDING_HANDLERS = {
     "ask_compensation": answer_compensation,
     "report_bill_not_received": bill_not_received,
     "urge_ticket": urge_tickets,
+    "report_restored": report_restored,
     "opt_out_sms": opt_out,
     "opt_in_sms": opt_in,
     "request_human": request_human,

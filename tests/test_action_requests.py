@@ -29,6 +29,26 @@ async def test_bill_not_received_is_recorded_once_and_only_once_the_bill_is_issu
     assert (only(messages)["response"], only(messages)["month"]) == ("utter_bill_claim_exists", "September 2026")
 
 
+async def test_service_said_to_be_back_is_noted_on_the_contacts_open_faults(svc: Services, domain) -> None:
+    said = {"slots": VERIFIED_A, "intent": "report_restored", "text": "网络恢复了"}
+    messages, _ = await run(requests.ActionReportRestored(), tracker(**said), domain)
+    assert only(messages)["response"] == "utter_restored_no_fault"
+    await svc.db.tickets.create(factories.ticket())  # FT-20261123-0001, this contact's
+    await svc.db.tickets.create(factories.ticket(_id="FT-20261123-0002", contact_id="0000001-02"))  # a colleague's
+    await svc.db.tickets.create(factories.ticket(_id="CP-20261123-0001", kind="complaint"))
+    messages, _ = await run(requests.ActionReportRestored(), tracker(**said), domain)
+    assert (only(messages)["response"], only(messages)["ticket_ids"]) == ("utter_restored_noted", "FT-20261123-0001")
+    ticket = await svc.db.tickets.get("FT-20261123-0001")
+    assert (ticket.history[-1].action, ticket.history[-1].note, ticket.history[-1].actor) == (
+        "customer_restored", "网络恢复了", "contact:0000001-01")
+    assert ticket.status == "open" and ticket.sla.restored_at is None  # resolving is the operator's
+    for other in ("FT-20261123-0002", "CP-20261123-0001"):
+        assert (await svc.db.tickets.get(other)).history == []
+    # the colleague's own fault is theirs to say
+    messages, _ = await run(requests.ActionReportRestored(), tracker(**{**said, "slots": VERIFIED_A_EN}), domain)
+    assert only(messages)["ticket_ids"] == "FT-20261123-0002"
+
+
 async def test_opt_out_and_in_update_consent(svc: Services, domain) -> None:
     await run(requests.ActionOptOutSms(), tracker(slots=VERIFIED_A), domain)
     contact = (await svc.db.customers.find_by_contact("0000001-01"))[1]

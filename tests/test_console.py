@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from carecore.model import Credit, TicketKind
+from carecore.model import Credit, TicketEvent, TicketKind
 from carecore.passwords import WeakPassword, hash_password, verify_password
 from carecore.repository import Database
 from tests import factories
@@ -160,6 +160,18 @@ async def test_ticket_actions_notice_and_history(db: Database, browser: Browser,
     assert (await db.tickets.get("FT-20261123-0001")).customer_notified_at is not None
     await browser.post("/console/tickets/FT-20261123-0001/resolve", {})  # a second click sends nothing
     assert emu.stats.create_requests == 1
+
+
+async def test_a_fault_the_customer_says_is_back_is_marked_in_the_inbox(db: Database, browser: Browser) -> None:
+    await seed(db)
+    await db.tickets.add_event("FT-20261123-0001", TicketEvent(at=NOW, actor="contact:0000001-01",
+                                                               action="customer_restored", note="网络恢复了"))
+    await browser.login("AM-CZJ01")
+    _, inbox = await browser.get("/console/")
+    row = next(line for line in inbox.split("</tr>") if "FT-20261123-0001" in line)
+    assert "客户告知已恢复" in row
+    _, page = await browser.get("/console/tickets/FT-20261123-0001")
+    assert "<td>客户告知已恢复</td>" in page and "网络恢复了" in page
 
 
 async def test_a_complaint_about_the_manager_is_answered_above_them(db: Database, browser: Browser, emulator,
