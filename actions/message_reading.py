@@ -43,6 +43,9 @@ TIME_WORDS = re.compile(
 # ("上个月多扣了两千块钱" reads as ask_usage). "什么网站都打不开" and "谁都联系不上" ask nothing.
 MID_FORM_QUESTIONS = ("ask_account_summary", "ask_account_manager", "ask_usage", "ask_service_status", "ask_sla",
                       "ask_ticket_status", "ask_compensation")
+# A statement turned into a yes-no question by its end ("已经好了吗", "恢复了没有", "it's back?"): the model, whose
+# tokenizer drops the question mark, can read it as the statement.
+ASKED_WHETHER = re.compile(r"(?:[?？]|[吗么]|了没有?)\s*[?？]?\s*$")
 ASKING = re.compile(r"[?？]|吗|呢|多少|(?:什么|哪|谁)(?![^，。,.!！\s]{0,4}[都也])|怎么|怎样|是否|能否|有没有|查一?下|查询|查查|"
                     r"看一?下|告诉我|"
                     r"\b(?:how|what|when|where|who|why|which|can|could|is|are|do|does|show|check|tell me|look up)\b",

@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.account import OPEN_TICKETS_LISTED, answer_ticket_status, open_beyond
 from actions.common import Identity, lang_of, verified_action, verified_identity
-from actions.message_reading import month_named
+from actions.message_reading import ASKED_WHETHER, month_named
 from actions.services import Services, services
 from carecore import ticket_chase
 from carecore.clock import as_stored
@@ -106,6 +106,8 @@ async def report_restored(svc: Services, tracker: Tracker, dispatcher: Collectin
     """"网络恢复了": noted, in the customer's words, on the open fault tickets (the one named, else this contact's,
     else the company's), where the manager resolving them sees it. The assistant resolves nothing: the restore
     time decides the SLA and its credit, and the operator records it."""
+    if ASKED_WHETHER.search(str(tracker.latest_message.get("text") or "")):  # "恢复了吗": asked, not told
+        return await answer_ticket_status(svc, tracker, dispatcher, who, lang)
     customer, contact = who
     named = (tracker.get_slot("ticket_id") or "").strip().upper()
     faults = [t for t in await svc.db.tickets.for_customer(customer.id, open_only=True, limit=OPEN_TICKETS_LISTED)

@@ -44,6 +44,8 @@ async def test_service_said_to_be_back_is_noted_on_the_contacts_open_faults(svc:
     assert ticket.status == "open" and ticket.sla.restored_at is None  # resolving is the operator's
     for other in ("FT-20261123-0002", "CP-20261123-0001"):
         assert (await svc.db.tickets.get(other)).history == []
+    messages, _ = await run(requests.ActionReportRestored(), tracker(**{**said, "text": "已经好了吗"}), domain)
+    assert only(messages)["response"] == "utter_open_tickets"  # asked, not told: the status answer
     # the colleague's own fault is theirs to say
     messages, _ = await run(requests.ActionReportRestored(), tracker(**{**said, "slots": VERIFIED_A_EN}), domain)
     assert only(messages)["ticket_ids"] == "FT-20261123-0002"
