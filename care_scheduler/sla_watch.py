@@ -93,6 +93,9 @@ def _alert_plan(ctx: PlanContext, ticket: Ticket, customer: Customer, contact: C
         "company_name": customer.company_name, "tier": label("tier", contact.tier, "zh"),
         "circuit_id": ticket.circuit_id, "deadline_name": DEADLINE_NAMES[(str(ticket.kind), deadline)],
         "due_at": fmt_time(due, "zh", tz), "console_url": ctx.settings.console_url,
+        # the customer said it is back: checking and resolving it now keeps the deadline
+        "restored_said_at": next((fmt_time(e.at, "zh", tz) for e in reversed(ticket.history)
+                                  if e.action == "customer_restored"), None),
     }
     plan = Planned(key, KIND, recipient.mobile, "zh", customer.id, None)
     if level == 0:

@@ -69,10 +69,15 @@ async def test_warning_then_each_escalation_level_exactly_once(db: Database, gat
     assert "杭州华信物流有限公司" in warning and "钻石卡" in warning and "ZJ-2M-0000001-1" in warning
     assert (await run(db, gateway, "sla_watch", local(2026, 11, 23, 11, 40))).planned == 0
 
+    assert "告知恢复" not in warning
+    await db.tickets.add_event("FT-20261123-0001", TicketEvent(at=local(2026, 11, 23, 11, 50), actor="contact:x",
+                                                               action="customer_restored", note="网络恢复了"))
     await run(db, gateway, "sla_watch", local(2026, 11, 23, 12, 5))  # response deadline missed: level 1
     assert len(to(emu, CITY)) == 2 and "第1级" in to(emu, CITY)[-1] and "已超时5分钟" in to(emu, CITY)[-1]
+    assert "客户已于11月23日11:50告知恢复" in to(emu, CITY)[-1]  # the customer said so: check and resolve
     ticket = await db.tickets.get("FT-20261123-0001")
-    assert ticket.escalation_level == 1 and [e.action for e in ticket.history] == ["sla_warning", "escalate"]
+    assert ticket.escalation_level == 1 and [e.action for e in ticket.history] == [
+        "sla_warning", "customer_restored", "escalate"]
 
     await run(db, gateway, "sla_watch", local(2026, 11, 23, 13, 10))  # 70 min late: the province
     [province] = to(emu, PROVINCE)
