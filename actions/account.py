@@ -120,7 +120,8 @@ async def answer_usage(svc: Services, tracker: Tracker, dispatcher: CollectingDi
 
 async def _answer_span(svc: Services, dispatcher: CollectingDispatcher, customer: Customer, span: Tuple[str, str],
                        lang: str) -> List[Dict[str, Any]]:
-    """Several months asked together ("最近三个月", "今年", "last year"): each month billing has sent, and their total."""
+    """Several months asked together ("最近三个月", "今年", "last year"): each month billing has sent, and their
+    total."""
     first, last = span
     shown = f"{month_label(first, lang)} to {month_label(last, lang)}" if lang == "en" else \
         f"{month_label(first, lang)}至{month_label(last, lang)}"
@@ -131,8 +132,8 @@ async def _answer_span(svc: Services, dispatcher: CollectingDispatcher, customer
     en = lang == "en"
     lines = [f"{month_label(u.month, lang)}: {yuan(u.amount_fen)} yuan, {u.voice_minutes:,} min, "
              f"{u.data_mb / 1024:,.1f} GB" if en else
-             f"{month_label(u.month, lang)}：{yuan(u.amount_fen)}元，通话{u.voice_minutes:,}分钟，流量{u.data_mb / 1024:,.1f}GB"
-             for u in months]
+             f"{month_label(u.month, lang)}：{yuan(u.amount_fen)}元，通话{u.voice_minutes:,}分钟，"
+             f"流量{u.data_mb / 1024:,.1f}GB" for u in months]
     dispatcher.utter_message(response="utter_usage_span", span=shown, lines="\n".join(lines),
                              total=yuan(sum(u.amount_fen for u in months)), count=len(months),
                              expected=len(months_between(first, last)))

@@ -2,9 +2,10 @@
 
 Birthdays today and tomorrow, open tickets (SLA risks marked), follow-ups (回访) owed, pending bill
 claims, open complaints, accounts whose bill fell overdue yesterday, visits due (named when due today),
-yesterday's compliments and the console link; nothing to report, nothing sent. A complaint about a manager is counted and named
-in the brief of the supervisor who answers it, not in theirs. Key ``brief:<manager>:<date>``. A deactivated
-manager gets none; their accounts are in the brief of whoever acts for them (``acting_manager``).
+yesterday's compliments and the console link; nothing to report, nothing sent. A complaint about a manager
+is counted and named in the brief of the supervisor who answers it, not in theirs. Key
+``brief:<manager>:<date>``. A deactivated manager gets none; their accounts are in the brief of whoever acts
+for them (``acting_manager``).
 """
 
 from __future__ import annotations
