@@ -8,7 +8,6 @@ explicit confirmation. What a message already says is read by ``actions.message_
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -26,20 +25,22 @@ from actions.message_reading import (
     URGENT_WORDS,
     answer_not_question,
     asked_urgently,
+    just_created,
     last_said,
     latest_intent,
     latest_text,
     opening_complaint,
     opening_message,
-    replies_before_latest,
     responses_before_latest,
     says_a_time,
     since_in,
+    withdrawn_kinds,
 )
+from actions.requests import withdraw_ticket
 from actions.services import Services, services
-from actions.verification import FAILED, VERIFICATION_SLOTS, VerificationSteps
+from actions.verification import FAILED, VERIFICATION_SLOTS, ActionRequireVerification, VerificationSteps
 from carecore.deadlines import fault_hours
-from carecore.model import TICKET_ID_PATTERN, Circuit, EscalationReason
+from carecore.model import Circuit, EscalationReason
 from carecore.repository import DatabaseError
 from carecore.texts import bullet_lines, circuit_line, fmt_time, label
 from carecore.ticket_opening import MIN_DESCRIPTION, category_of, open_complaint, open_fault, page_manager
@@ -316,25 +317,24 @@ def _reset(slots: List[str]) -> List[EventType]:
     return [SlotSet(name, None) for name in slots + VERIFICATION_SLOTS]
 
 
-CREATED = ("utter_fault_created", "utter_complaint_created", "utter_manager_complaint_created")
-
-
 class ActionCancelForm(Action):
-    """Cancels the form under way. With none, "取消" right after a report asks to withdraw the ticket just opened,
-    which only its manager may close: the customer hears how; else there is nothing to cancel."""
+    """Cancels the form under way. With none, "取消" right after a report, or naming a ticket ("取消投诉",
+    "撤销工单FT-…"), asks to withdraw it (``withdraw_ticket``), once the customer is verified; else there is
+    nothing to cancel."""
 
     def name(self) -> str:
         return "action_cancel_form"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         if tracker.active_loop_name is None:
-            created = [e for e in replies_before_latest(tracker) if (e.get("metadata") or {}).get("utter_action") in CREATED]
-            opened = re.search(TICKET_ID_PATTERN.strip("^$"), str(created[-1].get("text") or "")) if created else None
-            if opened:
-                dispatcher.utter_message(response="utter_ticket_not_withdrawn", ticket_id=opened.group())
-            else:
+            if not (just_created(tracker) or tracker.get_slot("ticket_id") or withdrawn_kinds(latest_text(tracker))):
                 dispatcher.utter_message(response="utter_nothing_to_cancel")
-            return []
+                return []
+            svc = await services()
+            who = await verified_identity(tracker, svc)
+            if who is None:
+                return await ActionRequireVerification().run(dispatcher, tracker, domain)
+            return await withdraw_ticket(svc, tracker, dispatcher, who, lang_of(tracker))
         dispatcher.utter_message(response="utter_cancelled")
         return [ActiveLoop(None), SlotSet("requested_slot", None)] + _reset(COMPLAINT_SLOTS + FAULT_SLOTS)
 

@@ -11,6 +11,7 @@ from typing import Any, Dict, List, Optional
 from rasa_sdk import Tracker
 
 from carecore.courtesy import core
+from carecore.model import TICKET_ID_PATTERN
 from carecore.months import parse_month
 from carecore.ticket_opening import category_of
 
@@ -43,6 +44,17 @@ TIME_WORDS = re.compile(
 # ("上个月多扣了两千块钱" reads as ask_usage). "什么网站都打不开" and "谁都联系不上" ask nothing.
 MID_FORM_QUESTIONS = ("ask_account_summary", "ask_account_manager", "ask_usage", "ask_service_status", "ask_sla",
                       "ask_ticket_status", "ask_compensation")
+# The tickets a request to withdraw one names by kind ("取消投诉", "撤销报修", "cancel my ticket"); none, no ticket.
+WITHDRAWN_KINDS = ((re.compile(r"投诉|complaint", re.I), ("complaint",)),
+                   (re.compile(r"报修|故障|fault|repair", re.I), ("fault",)),
+                   (re.compile(r"工单|单子|ticket", re.I), ("complaint", "fault")))
+
+
+def withdrawn_kinds(text: str) -> tuple:
+    """The ticket kinds a request to withdraw names ("取消投诉": complaints); () when it names no ticket."""
+    return next((kinds for words, kinds in WITHDRAWN_KINDS if words.search(text)), ())
+
+
 # A statement turned into a yes-no question by its end ("已经好了吗", "恢复了没有", "it's back?"): the model, whose
 # tokenizer drops the question mark, can read it as the statement.
 ASKED_WHETHER = re.compile(r"(?:[?？]|[吗么]|了没有?)\s*[?？]?\s*$")
@@ -158,6 +170,17 @@ def replies_before_latest(tracker: Tracker) -> List[Dict[str, Any]]:
 def responses_before_latest(tracker: Tracker) -> List[str]:
     """The names of the responses in ``replies_before_latest``."""
     return [str((event.get("metadata") or {}).get("utter_action") or "") for event in replies_before_latest(tracker)]
+
+
+# The replies that open a ticket, and say its number.
+CREATED = ("utter_fault_created", "utter_complaint_created", "utter_manager_complaint_created")
+
+
+def just_created(tracker: Tracker) -> Optional[str]:
+    """The ticket the assistant's replies to the previous message opened ("取消" right after a report means it)."""
+    created = [e for e in replies_before_latest(tracker) if (e.get("metadata") or {}).get("utter_action") in CREATED]
+    opened = re.search(TICKET_ID_PATTERN.strip("^$"), str(created[-1].get("text") or "")) if created else None
+    return opened.group() if opened else None
 
 
 def month_named(tracker: Tracker, today: date) -> Optional[str]:

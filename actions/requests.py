@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.account import OPEN_TICKETS_LISTED, answer_ticket_status, open_beyond
 from actions.common import Identity, lang_of, verified_action, verified_identity
-from actions.message_reading import ASKED_WHETHER, month_named
+from actions.message_reading import ASKED_WHETHER, just_created, last_said, month_named, withdrawn_kinds
 from actions.services import Services, services
 from carecore import ticket_chase
 from carecore.clock import as_stored
@@ -123,6 +123,36 @@ async def report_restored(svc: Services, tracker: Tracker, dispatcher: Collectin
                                                               action="customer_restored", note=said))
     dispatcher.utter_message(response="utter_restored_noted",
                              ticket_ids=(", " if lang == "en" else "、").join(t.id for t in faults))
+    return [SlotSet("ticket_id", None)]
+
+
+async def withdraw_ticket(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher, who: Identity,
+                          lang: str) -> List[Dict[str, Any]]:
+    """"取消投诉" / "撤销工单FT-…": the request is written on the ticket (the one named, or the customer's only open
+    one of that kind), where its manager sees it and closes the ticket after checking; only the operator closes
+    tickets. Several open ones are listed to be named; one named that is closed or not theirs gets its status."""
+    customer, contact = who
+    said = last_said(tracker, "cancel") or str(tracker.latest_message.get("text") or "")
+    named = (tracker.get_slot("ticket_id") or just_created(tracker) or "").strip().upper()
+    if named:
+        ticket = await svc.db.tickets.get(named, customer_id=customer.id)
+        if ticket is None or ticket.status not in OPEN_TICKET_STATUSES:
+            return await answer_ticket_status(svc, tracker, dispatcher, who, lang)
+        tickets = [ticket]
+    else:
+        kinds = withdrawn_kinds(said)
+        tickets = [t for t in await svc.db.tickets.for_customer(customer.id, open_only=True) if t.kind in kinds]
+        tickets = [t for t in tickets if t.contact_id == contact.contact_id] or tickets
+    ids = (", " if lang == "en" else "、").join(t.id for t in tickets)
+    if not tickets:
+        dispatcher.utter_message(response="utter_no_open_tickets")
+    elif len(tickets) > 1:
+        dispatcher.utter_message(response="utter_withdraw_which", ticket_ids=ids)
+    else:
+        await svc.db.tickets.add_event(tickets[0].id, TicketEvent(at=as_stored(svc.clock.now()),
+                                                                  actor=f"contact:{contact.contact_id}",
+                                                                  action="customer_withdraw", note=said[:200]))
+        dispatcher.utter_message(response="utter_withdraw_noted", ticket_id=tickets[0].id)
     return [SlotSet("ticket_id", None)]
 
 

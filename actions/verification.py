@@ -28,7 +28,7 @@ from actions.compensation import answer_compensation
 from actions.escalation import request_human
 from actions.message_reading import MID_FORM_QUESTIONS, latest_intent
 from actions.praise import give_praise
-from actions.requests import bill_not_received, opt_in, opt_out, report_restored, urge_tickets
+from actions.requests import bill_not_received, opt_in, opt_out, report_restored, urge_tickets, withdraw_ticket
 from actions.services import Services, services
 from carecore.identity import CODE_FORMAT
 from carecore.repository import DatabaseError
@@ -50,6 +50,7 @@ PENDING_HANDLERS = {
     "report_bill_not_received": bill_not_received,
     "urge_ticket": urge_tickets,
     "report_restored": report_restored,
+    "cancel": withdraw_ticket,  # a ticket to withdraw ("取消投诉"); a form's cancel never waits for verification
     "opt_out_sms": opt_out,
     "opt_in_sms": opt_in,
     "request_human": request_human,

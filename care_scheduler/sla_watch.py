@@ -34,6 +34,8 @@ from carecore.texts import contact_line, fmt_duration, fmt_time, label
 from carecore.ticket_opening import held_overnight, manager_page
 
 KIND = "sla_watch"
+# What the customer told the assistant about an open ticket, as an alert says it.
+CUSTOMER_SAID = {"customer_restored": "告知恢复", "customer_withdraw": "要求撤销"}
 DEADLINE_NAMES = {("fault", "response"): "响应", ("fault", "restore"): "修复", ("complaint", "response"): "答复"}
 
 
@@ -93,9 +95,9 @@ def _alert_plan(ctx: PlanContext, ticket: Ticket, customer: Customer, contact: C
         "company_name": customer.company_name, "tier": label("tier", contact.tier, "zh"),
         "circuit_id": ticket.circuit_id, "deadline_name": DEADLINE_NAMES[(str(ticket.kind), deadline)],
         "due_at": fmt_time(due, "zh", tz), "console_url": ctx.settings.console_url,
-        # the customer said it is back: checking and resolving it now keeps the deadline
-        "restored_said_at": next((fmt_time(e.at, "zh", tz) for e in reversed(ticket.history)
-                                  if e.action == "customer_restored"), None),
+        # the customer said it is back, or asked to withdraw it: checking and closing it now keeps the deadline
+        "customer_said": next((f"客户已于{fmt_time(e.at, 'zh', tz)}{CUSTOMER_SAID[e.action]}"
+                               for e in reversed(ticket.history) if e.action in CUSTOMER_SAID), None),
     }
     plan = Planned(key, KIND, recipient.mobile, "zh", customer.id, None)
     if level == 0:

@@ -365,15 +365,23 @@ async def test_cancel_resets_the_form(svc: Services, domain) -> None:
     assert slots_of(events)["fault_symptom"] is None
 
 
-async def test_cancel_right_after_a_report_says_how_to_withdraw_its_ticket(svc: Services, domain) -> None:
+async def test_cancel_right_after_a_report_asks_to_withdraw_its_ticket(svc: Services, domain) -> None:
+    await svc.db.tickets.create(factories.ticket(_id="FT-20261123-0007"))
     created = [{"event": "user", "text": "确认"},
                {"event": "bot", "text": "故障已受理，工单号FT-20261123-0007。", "metadata": {"utter_action": "utter_fault_created"}}]
-    messages, events = await run(forms.ActionCancelForm(), tracker(intent="cancel", text="取消", events=created), domain)
-    assert (only(messages)["response"], only(messages)["ticket_id"]) == ("utter_ticket_not_withdrawn", "FT-20261123-0007")
-    assert events == []
+    messages, _ = await run(forms.ActionCancelForm(), tracker(slots=VERIFIED_A, intent="cancel", text="取消",
+                                                              events=created), domain)
+    assert (only(messages)["response"], only(messages)["ticket_id"]) == ("utter_withdraw_noted", "FT-20261123-0007")
+    assert (await svc.db.tickets.get("FT-20261123-0007")).history[-1].action == "customer_withdraw"
     later = created + [{"event": "user", "text": "谢谢"}, {"event": "bot", "text": "…", "metadata": {"utter_action": "utter_thank"}}]
-    messages, _ = await run(forms.ActionCancelForm(), tracker(intent="cancel", text="取消", events=later), domain)
-    assert only(messages)["response"] == "utter_nothing_to_cancel"
+    messages, _ = await run(forms.ActionCancelForm(), tracker(slots=VERIFIED_A, intent="cancel", text="取消",
+                                                              events=later), domain)
+    assert only(messages)["response"] == "utter_nothing_to_cancel"  # names no ticket, and none was just opened
+    # naming one before verification: verified first, the request kept for after
+    messages, events = await run(forms.ActionCancelForm(), tracker(intent="cancel", text="取消投诉"), domain)
+    assert only(messages)["response"] == "utter_need_verification"
+    assert slots_of(events)["pending_request"] == "cancel"
+    assert (events[-1]["event"], events[-1]["name"]) == ("followup", "verification_form")
 
 
 async def test_a_complaint_set_aside_for_a_fault_is_told_and_forgotten(svc: Services, domain) -> None:

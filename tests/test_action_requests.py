@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from actions import requests
+from actions import forms, requests
 from actions.services import Services
 from carecore.clock import FixedClock
 from tests import factories
@@ -49,6 +49,29 @@ async def test_service_said_to_be_back_is_noted_on_the_contacts_open_faults(svc:
     # the colleague's own fault is theirs to say
     messages, _ = await run(requests.ActionReportRestored(), tracker(**{**said, "slots": VERIFIED_A_EN}), domain)
     assert only(messages)["ticket_ids"] == "FT-20261123-0002"
+
+
+async def test_a_ticket_to_withdraw_is_noted_on_it_for_its_manager(svc: Services, domain) -> None:
+    said = {"slots": VERIFIED_A, "intent": "cancel", "text": "我们想取消投诉"}
+    messages, _ = await run(forms.ActionCancelForm(), tracker(**said), domain)
+    assert only(messages)["response"] == "utter_no_open_tickets"
+    await svc.db.tickets.create(factories.ticket())  # a fault: not a complaint
+    await svc.db.tickets.create(factories.ticket(_id="CP-20261123-0001", kind="complaint"))
+    messages, _ = await run(forms.ActionCancelForm(), tracker(**said), domain)
+    assert (only(messages)["response"], only(messages)["ticket_id"]) == ("utter_withdraw_noted", "CP-20261123-0001")
+    event = (await svc.db.tickets.get("CP-20261123-0001")).history[-1]
+    assert (event.action, event.note, event.actor) == ("customer_withdraw", "我们想取消投诉", "contact:0000001-01")
+    assert (await svc.db.tickets.get("CP-20261123-0001")).status == "open"  # closing is the manager's
+    # two open tickets, "撤销工单": which one; named, that one; another customer's, its status (not found)
+    messages, _ = await run(forms.ActionCancelForm(), tracker(**{**said, "text": "撤销工单"}), domain)
+    assert (only(messages)["response"], only(messages)["ticket_ids"]) == (
+        "utter_withdraw_which", "FT-20261123-0001、CP-20261123-0001")
+    named = tracker(slots={**VERIFIED_A, "ticket_id": "FT-20261123-0001"}, intent="cancel", text="撤销FT-20261123-0001")
+    messages, events = await run(forms.ActionCancelForm(), named, domain)
+    assert only(messages)["ticket_id"] == "FT-20261123-0001" and slots_of(events) == {"ticket_id": None}
+    foreign = tracker(slots={**VERIFIED_A, "ticket_id": "FT-20261120-0099"}, intent="cancel", text="撤销FT-20261120-0099")
+    messages, _ = await run(forms.ActionCancelForm(), foreign, domain)
+    assert only(messages)["response"] == "utter_ticket_not_found"
 
 
 async def test_opt_out_and_in_update_consent(svc: Services, domain) -> None:

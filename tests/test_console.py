@@ -162,14 +162,16 @@ async def test_ticket_actions_notice_and_history(db: Database, browser: Browser,
     assert emu.stats.create_requests == 1
 
 
-async def test_a_fault_the_customer_says_is_back_is_marked_in_the_inbox(db: Database, browser: Browser) -> None:
+async def test_what_the_customer_said_of_an_open_ticket_is_marked_in_the_inbox(db: Database, browser: Browser) -> None:
     await seed(db)
     await db.tickets.add_event("FT-20261123-0001", TicketEvent(at=NOW, actor="contact:0000001-01",
                                                                action="customer_restored", note="网络恢复了"))
+    await db.tickets.add_event("FT-20261123-0001", TicketEvent(at=NOW, actor="contact:0000001-01",
+                                                               action="customer_withdraw", note="误报了，撤销吧"))
     await browser.login("AM-CZJ01")
     _, inbox = await browser.get("/console/")
     row = next(line for line in inbox.split("</tr>") if "FT-20261123-0001" in line)
-    assert "客户告知已恢复" in row
+    assert "客户告知已恢复" in row and "客户要求撤销" in row
     _, page = await browser.get("/console/tickets/FT-20261123-0001")
     assert "<td>客户告知已恢复</td>" in page and "网络恢复了" in page
 
