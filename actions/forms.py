@@ -8,6 +8,7 @@ explicit confirmation. What a message already says is read by ``actions.message_
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -427,7 +428,10 @@ class ActionSubmitFault(_SubmitForm):
             dispatcher.utter_message(response="utter_circuit_not_yours", value=tracker.get_slot("fault_circuit"))
             return []
         symptom, since = str(tracker.get_slot("fault_symptom")), str(tracker.get_slot("fault_since"))
-        text = symptom if since in symptom else f"{symptom}（{since}）"  # as confirmation.fault_report, in the ticket's form
+        # as confirmation.fault_report, in the ticket's form and the script of its words: "专线中断（两小时前）",
+        # "line down (since 9am)"
+        text = symptom if since in symptom else f"{symptom}（{since}）" if re.search(r"[\u4e00-\u9fff]", symptom) \
+            else f"{symptom} ({since})"
         ticket = await open_fault(svc.db, svc.settings, svc.clock, customer, contact, circuit, text=text,
                                   actor=_actor(tracker), sender_id=tracker.sender_id)
         await page_manager(svc.db, svc.gateway, svc.settings, svc.clock, ticket, customer, contact)

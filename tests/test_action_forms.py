@@ -337,7 +337,10 @@ async def test_fault_ticket_gets_deadlines_by_tier(svc: Services, domain, clock:
     ticket = await svc.db.tickets.get(only(messages)["ticket_id"])
     assert only(messages)["basis"] == "the circuit's premium SLA"  # faster than gold's 4 h / 8 h
     assert ticket.sla.restore_due - ticket.sla.response_due == timedelta(hours=2)
-    assert ticket.text == "完全中断（半小时前）"
+    assert ticket.text == "完全中断（半小时前）"  # the words' script, not the reply language
+    said = {**gold, "fault_symptom": "line down", "fault_since": "since 9am"}
+    messages, _ = await run(forms.ActionSubmitFault(), tracker(slots=said), domain)
+    assert (await svc.db.tickets.get(only(messages)["ticket_id"])).text == "line down (since 9am)"
     said = {**filled, "fault_symptom": "专线从早上九点开始断了", "fault_since": "从早上九点开始"}
     messages, _ = await run(forms.ActionSubmitFault(), tracker(slots=said), domain)
     assert (await svc.db.tickets.get(only(messages)["ticket_id"])).text == "专线从早上九点开始断了"  # said once
