@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from datetime import date, datetime
-from typing import Any, Awaitable, Callable, Dict, List, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
@@ -228,7 +228,8 @@ async def answer_service_status(svc: Services, tracker: Tracker, dispatcher: Col
 async def answer_sla(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher,
                      who: Identity, lang: str) -> List[Dict[str, Any]]:
     """Each circuit's SLA class with the fault deadlines this contact gets on it and the credit for a late
-    restore, then how this month's faults fared: "did you meet our SLA?" is asked as often as the terms."""
+    restore, then how this month's faults fared, or the month named ("上个月断过几次"): "did you meet our SLA?" is
+    asked as often as the terms."""
     customer, contact = who
     lines = []
     for c in customer.services:
@@ -240,18 +241,21 @@ async def answer_sla(svc: Services, tracker: Tracker, dispatcher: CollectingDisp
         lines.append(f"{circuit_line(c, lang)}: {label('sla_class', c.sla_class, lang)}, {terms}" if lang == "en"
                      else f"{circuit_line(c, lang)}：{label('sla_class', c.sla_class, lang)}，{terms}")
     now = svc.clock.now()
-    start, end = month_span(month_key(now), svc.clock.tz)
+    month = month_named(tracker, now.date()) or month_key(now)
+    start, end = month_span(month, svc.clock.tz)
     faults = [t async for t in svc.db.tickets.opened_between(start, end, [customer.id]) if t.kind == "fault"]
+    shown = None if month == month_key(now) else month_label(month, lang)
     dispatcher.utter_message(response="utter_sla", lines=bullet_lines(lines or ["-"]),
-                             tier=label("tier", contact.tier, lang), record=month_record(faults, now, lang))
-    return []
+                             tier=label("tier", contact.tier, lang), record=month_record(faults, now, lang, shown))
+    return [SlotSet("month", None)]
 
 
-def month_record(faults: List[Ticket], now: datetime, lang: str) -> str:
-    """How this month's faults fared against their deadlines; one reported in a planned maintenance window
-    is counted apart, as it earns no credit."""
+def month_record(faults: List[Ticket], now: datetime, lang: str, month: Optional[str] = None) -> str:
+    """How this month's faults (or those of ``month``, as shown) fared against their deadlines; one reported in a
+    planned maintenance window is counted apart, as it earns no credit."""
     if not faults:
-        return "No fault reported this month." if lang == "en" else "本月暂无故障报修。"
+        return (f"No fault reported in {month}." if month else "No fault reported this month.") if lang == "en" \
+            else f"{month or '本月'}暂无故障报修。"
     in_window = sum(1 for t in faults if t.maintenance_id)
     outcomes = Counter(t.sla.outcome(now) for t in faults if t.sla and not t.maintenance_id)
     credited = sum(t.compensation.credit_fen for t in faults if t.compensation)
@@ -260,12 +264,13 @@ def month_record(faults: List[Ticket], now: datetime, lang: str) -> str:
                                                (outcomes["pending"], "still open and on time"),
                                                (in_window, "during planned maintenance")) if n]
         credit = f" Credited {yuan(credited)} yuan on the next bill." if credited else ""
-        return f"This month: {len(faults)} fault{'s' if len(faults) > 1 else ''} reported ({', '.join(parts)}).{credit}"
+        return (f"{month or 'This month'}: {len(faults)} fault{'s' if len(faults) > 1 else ''} reported "
+                f"({', '.join(parts)}).{credit}")
     parts = [f"{what}{n}次" for n, what in ((outcomes["met"], "按时"), (outcomes["missed"], "超时"),
                                            (outcomes["pending"], "处理中未超时"), (in_window, "计划维护期间"))
              if n]
     credit = f"已补偿{yuan(credited)}元，在下期账单中体现。" if credited else ""
-    return f"本月报障{len(faults)}次（{'，'.join(parts)}）。{credit}"
+    return f"{month or '本月'}报障{len(faults)}次（{'，'.join(parts)}）。{credit}"
 
 
 async def open_beyond(svc: Services, customer_id: str, newest: List[Ticket]) -> int:

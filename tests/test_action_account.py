@@ -184,6 +184,11 @@ async def test_sla_answer_tells_how_the_months_faults_fared(svc: Services, domai
     assert only(messages)["record"] == (
         "This month: 4 faults reported (1 within the deadlines, 1 late, 1 still open and on time, 1 during planned "
         "maintenance). Credited 500.00 yuan on the next bill.")
+    # "上个月断过几次": the month named, up to 16:00 UTC on 31 October
+    messages, events = await run(account.ActionSla(), tracker(slots={**VERIFIED_A, "month": "上个月"}), domain)
+    assert only(messages)["record"] == "2026年10月报障1次（超时1次）。" and slots_of(events) == {"month": None}
+    messages, _ = await run(account.ActionSla(), tracker(slots={**VERIFIED_A_EN, "month": "September"}), domain)
+    assert only(messages)["record"] == "No fault reported in September 2026."
 
 
 # --- nobody sees another customer's data ------------------------------------------------------
