@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -18,7 +18,7 @@ from actions.services import Services, services
 from carecore import ticket_chase
 from carecore.clock import as_stored
 from carecore.deadlines import next_send_window
-from carecore.model import OPEN_TICKET_STATUSES, TicketEvent
+from carecore.model import OPEN_TICKET_STATUSES, Ticket, TicketEvent
 from carecore.months import after_bill_day, parse_month
 from carecore.repository import DatabaseError, DuplicateRecordError
 from carecore.texts import fmt_date, fmt_time, month_label
@@ -59,6 +59,13 @@ async def bill_not_received(svc: Services, tracker: Tracker, dispatcher: Collect
     return [SlotSet("month", None)]
 
 
+async def _open_ticket_named(svc: Services, customer_id: str, ticket_id: str) -> Optional[Ticket]:
+    """The customer's ticket named, while open; None for a closed one or another customer's, whose status answer
+    (closed, or not found) is given instead of chasing or withdrawing it."""
+    ticket = await svc.db.tickets.get(ticket_id, customer_id=customer_id)
+    return ticket if ticket is not None and ticket.status in OPEN_TICKET_STATUSES else None
+
+
 async def urge_tickets(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher, who: Identity,
                        lang: str) -> List[Dict[str, Any]]:
     """催办: the ticket named, or the customer's open ones, chased with whoever answers them (``ticket_chase``)
@@ -67,8 +74,8 @@ async def urge_tickets(svc: Services, tracker: Tracker, dispatcher: CollectingDi
     customer, contact = who
     wanted = (tracker.get_slot("ticket_id") or "").strip().upper()
     if wanted:
-        ticket = await svc.db.tickets.get(wanted, customer_id=customer.id)
-        if ticket is None or ticket.status not in OPEN_TICKET_STATUSES:
+        ticket = await _open_ticket_named(svc, customer.id, wanted)
+        if ticket is None:
             return await answer_ticket_status(svc, tracker, dispatcher, who, lang)
         tickets = [ticket]
     else:
@@ -135,8 +142,8 @@ async def withdraw_ticket(svc: Services, tracker: Tracker, dispatcher: Collectin
     said = last_said(tracker, "cancel") or str(tracker.latest_message.get("text") or "")
     named = (tracker.get_slot("ticket_id") or just_created(tracker) or "").strip().upper()
     if named:
-        ticket = await svc.db.tickets.get(named, customer_id=customer.id)
-        if ticket is None or ticket.status not in OPEN_TICKET_STATUSES:
+        ticket = await _open_ticket_named(svc, customer.id, named)
+        if ticket is None:
             return await answer_ticket_status(svc, tracker, dispatcher, who, lang)
         tickets = [ticket]
     else:
