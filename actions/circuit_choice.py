@@ -18,8 +18,6 @@ TYPE_WORDS = {"ddn": re.compile(r"(?<![-A-Za-z0-9])DDN(?![-A-Za-z0-9])", re.I),
 CHOICE_WORDS = re.compile(r"第\s*([1-4一二三四])\s*(?:条|个|路|号)|([1-9])\s*号(?:电路|线路|专线)"
                           r"|\b(?:circuit|line)\s*(?:no\.?\s*|number\s*|#\s*)?([1-9])\b"
                           r"|\b(first|second|third|fourth)\s+(?:one|circuit|line)\b", re.I)
-_CHINESE_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4}
-_ENGLISH_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4}
 
 
 def choice(circuits: List[Circuit], text: str) -> Optional[Circuit]:
@@ -54,6 +52,6 @@ def named_again(circuits: List[Circuit], text: str) -> Optional[Circuit]:
     said = CHOICE_WORDS.search(text)
     if said:
         word = next(g for g in said.groups() if g)
-        position = _CHINESE_DIGITS.get(word) or _ENGLISH_ORDINALS.get(word.lower()) or int(word)
-        return circuits[position - 1] if 0 < position <= len(circuits) else None
+        index = int(word) - 1 if word.isdigit() else ORDINALS.get("第" + word, ORDINALS.get(word.upper(), -1))
+        return circuits[index] if 0 <= index < len(circuits) else None
     return hinted(circuits, text)
