@@ -110,16 +110,23 @@ async def urge_tickets(svc: Services, tracker: Tracker, dispatcher: CollectingDi
 
 async def report_restored(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher, who: Identity,
                           lang: str) -> List[Dict[str, Any]]:
-    """"网络恢复了": noted, in the customer's words, on the open fault tickets (the one named, else this contact's,
-    else the company's), where the manager resolving them sees it. The assistant resolves nothing: the restore
-    time decides the SLA and its credit, and the operator records it."""
+    """"网络恢复了": noted, in the customer's words, on the open tickets it is about (the one named, else this
+    contact's open faults, else the company's), where the manager resolving them sees it. The assistant resolves
+    nothing: the restore time decides the SLA and its credit, and the operator records it. A ticket named that is
+    closed or not theirs gets its status answer, as a chase or a withdrawal of it does."""
     if ASKED_WHETHER.search(str(tracker.latest_message.get("text") or "")):  # "恢复了吗": asked, not told
         return await answer_ticket_status(svc, tracker, dispatcher, who, lang)
     customer, contact = who
     named = (tracker.get_slot("ticket_id") or "").strip().upper()
-    faults = [t for t in await svc.db.tickets.for_customer(customer.id, open_only=True, limit=OPEN_TICKETS_LISTED)
-              if t.kind == "fault" and (not named or t.id == named)]
-    faults = [t for t in faults if t.contact_id == contact.contact_id] or faults
+    if named:  # looked up by itself: among the newest open ones only, an older one named was "no open fault"
+        ticket = await _open_ticket_named(svc, customer.id, named)
+        if ticket is None:
+            return await answer_ticket_status(svc, tracker, dispatcher, who, lang)
+        faults = [ticket]
+    else:
+        faults = [t for t in await svc.db.tickets.for_customer(customer.id, open_only=True, limit=OPEN_TICKETS_LISTED)
+                  if t.kind == "fault"]
+        faults = [t for t in faults if t.contact_id == contact.contact_id] or faults
     if not faults:
         dispatcher.utter_message(response="utter_restored_no_fault")
         return [SlotSet("ticket_id", None)]

@@ -49,6 +49,18 @@ async def test_service_said_to_be_back_is_noted_on_the_contacts_open_faults(svc:
     # the colleague's own fault is theirs to say
     messages, _ = await run(requests.ActionReportRestored(), tracker(**{**said, "slots": VERIFIED_A_EN}), domain)
     assert only(messages)["ticket_ids"] == "FT-20261123-0002"
+    # named: that ticket, whoever reported it, however many newer ones there are; closed or another's: its status
+    for n in range(2, 8):
+        await svc.db.tickets.create(factories.ticket(_id=f"FT-20261124-000{n}", created_at=datetime(
+            2026, 11, 24, n, tzinfo=timezone.utc)))
+    named = tracker(slots={**VERIFIED_A, "ticket_id": "FT-20261123-0002"}, intent="report_restored",
+                    text="FT-20261123-0002恢复了")
+    messages, _ = await run(requests.ActionReportRestored(), named, domain)
+    assert only(messages)["ticket_ids"] == "FT-20261123-0002"
+    foreign = tracker(slots={**VERIFIED_A, "ticket_id": "FT-20261120-0099"}, intent="report_restored",
+                      text="FT-20261120-0099恢复了")
+    messages, _ = await run(requests.ActionReportRestored(), foreign, domain)
+    assert only(messages)["response"] == "utter_ticket_not_found"
 
 
 async def test_a_ticket_to_withdraw_is_noted_on_it_for_its_manager(svc: Services, domain) -> None:
