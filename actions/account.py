@@ -7,6 +7,7 @@ circuit id from another customer is "not found", never disclosed.
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter
 from datetime import date, datetime
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
@@ -15,12 +16,32 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import circuit_choice
 from actions.common import Identity, verified_action
-from actions.message_reading import BILL_DATE_QUESTION, OWING_QUESTION, WHY_QUESTION, last_said, month_named
+from actions.message_reading import (
+    BILL_DATE_QUESTION,
+    COMPARE_QUESTION,
+    OWING_QUESTION,
+    TIER_COMPARISON,
+    TIER_QUESTION,
+    WHY_QUESTION,
+    answered_month,
+    last_said,
+    month_named,
+)
 from actions.services import Services
-from carecore.deadlines import fault_hours
-from carecore.model import Customer, Ticket, UsageMonth, month_key
-from carecore.months import after_bill_day, month_span, months_between, parse_month, parse_span, shift_month
+from carecore.config import Settings
+from carecore.deadlines import complaint_hours, fault_hours
+from carecore.model import TOP_TIERS, Customer, Ticket, Tier, UsageMonth, month_key
+from carecore.months import (
+    after_bill_day,
+    month_span,
+    months_between,
+    months_named,
+    parse_month,
+    parse_span,
+    shift_month,
+)
 from carecore.phones import readable
 from carecore.texts import (
     bullet_lines,
@@ -37,6 +58,8 @@ from carecore.texts import (
 
 log = logging.getLogger(__name__)
 
+# The words that name each card tier in a question about tiers.
+TIER_WORDS = {"diamond": r"钻石|diamond", "gold": r"金卡|gold", "silver": r"银卡|silver", "vip": r"贵宾|\bvip\b"}
 OPEN_TICKETS_LISTED = 5  # the newest open tickets a status answer lists and a chase takes; the others are counted
 
 Answer = Callable[[Services, Tracker, CollectingDispatcher, Identity, str], Awaitable[List[Dict[str, Any]]]]
@@ -44,8 +67,18 @@ Answer = Callable[[Services, Tracker, CollectingDispatcher, Identity, str], Awai
 
 async def answer_account_summary(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher,
                                  who: Identity, lang: str) -> List[Dict[str, Any]]:
+    """The account at a glance; asked what the card tier gives ("金卡有什么权益"), what it gives instead."""
     customer, contact = who
     manager = await svc.db.managers.acting(customer.account_manager_id)
+    asked = last_said(tracker, "ask_account_summary")
+    if TIER_QUESTION.search(asked):
+        lines = tier_terms(svc.settings, contact.tier, customer.customer_class, manager.name if manager else "-", lang)
+        if TIER_COMPARISON.search(asked) or any(re.search(words, asked, re.I) for tier, words in TIER_WORDS.items()
+                                                if tier != contact.tier):  # "钻石卡有哪些特权", asked by gold
+            lines.append(tier_comparison(svc.settings, customer.customer_class, lang))
+        dispatcher.utter_message(response="utter_tier_benefits", tier=label("tier", contact.tier, lang),
+                                 lines=bullet_lines(lines), manager_name=manager.name if manager else "-")
+        return []
     kinds = sorted({label("circuit_type", c.type, lang) for c in customer.services})
     sep = ", " if lang == "en" else "、"
     dispatcher.utter_message(
@@ -57,6 +90,40 @@ async def answer_account_summary(svc: Services, tracker: Tracker, dispatcher: Co
         manager_name=manager.name if manager else "-",
     )
     return []
+
+
+def tier_terms(settings: Settings, tier: str, customer_class: Optional[str], manager_name: str,
+               lang: str) -> List[str]:
+    """What a card tier gives, from the same settings the deadlines are counted with, so the promise is the rule."""
+    response_h, restore_h = settings.fault_sla_hours[tier]
+    complaint_h = complaint_hours(tier, customer_class, settings.complaint_reply_hours)
+    top = tier in TOP_TIERS
+    if lang == "en":
+        return [f"faults: a response within {response_h:g} h and the service restored within {restore_h:g} h "
+                "(a circuit whose SLA contract is faster gets the contract's)",
+                f"complaints: an answer within {complaint_h:g} h",
+                *(["the green channel: your fault reports go first and your account manager hears of them at once"]
+                  if top else []),
+                f"one-to-one service from your dedicated account manager, {manager_name}",
+                "birthday and holiday wishes" + (" from your account manager in person" if top else " by SMS")]
+    return [f"故障报修：{response_h:g}小时响应、{restore_h:g}小时修复（电路的SLA合同更快时按合同）",
+            f"投诉：{complaint_h:g}小时内答复",
+            *(["绿色通道：故障优先处理，报修即通知客户经理"] if top else []),
+            f"专属客户经理{manager_name}一对一服务",
+            "生日、节日问候" + ("由客户经理亲自送上" if top else "短信")]
+
+
+def tier_comparison(settings: Settings, customer_class: Optional[str], lang: str) -> str:
+    """Every tier's fault and complaint hours on one line, highest tier first."""
+    parts = []
+    for tier in (t.value for t in Tier):
+        response_h, restore_h = settings.fault_sla_hours[tier]
+        complaint_h = complaint_hours(tier, customer_class, settings.complaint_reply_hours)
+        parts.append(f"{label('tier', tier, lang)} {response_h:g}/{restore_h:g} h, complaints {complaint_h:g} h"
+                     if lang == "en" else
+                     f"{label('tier', tier, lang)}故障{response_h:g}/{restore_h:g}小时、投诉{complaint_h:g}小时")
+    return ("each tier (fault response/restore): " + "; ".join(parts)) if lang == "en" \
+        else "各等级（故障响应/修复）：" + "；".join(parts)
 
 
 async def answer_account_manager(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher,
@@ -86,6 +153,9 @@ async def answer_usage(svc: Services, tracker: Tracker, dispatcher: CollectingDi
     when = BILL_DATE_QUESTION.search(asked)
     month = month_named(tracker, today) or parse_month("本月" if when else "上个月", today)
     assert month is not None
+    against = None
+    if COMPARE_QUESTION.search(asked):
+        month, against = months_compared(tracker, asked, month, today)
     usage = await svc.db.usage.get(customer.id, month)
     if usage is None:
         issued_on = after_bill_day(month, customer.billing.bill_day, 0)
@@ -112,10 +182,28 @@ async def answer_usage(svc: Services, tracker: Tracker, dispatcher: CollectingDi
         state, due_on = _bill_state(svc, customer, month, usage.owed_fen)
         dispatcher.utter_message(response=f"utter_bill_{state}", owed=yuan(usage.owed_fen),
                                  due_on=fmt_date(due_on, lang))
-    if previous is not None and WHY_QUESTION.search(asked):
+    if against is not None and against != month:
+        other = await svc.db.usage.get(customer.id, against)
+        if other is None:
+            dispatcher.utter_message(response="utter_usage_missing", month=month_label(against, lang))
+        else:
+            dispatcher.utter_message(response="utter_usage_compared", previous_month=month_label(against, lang),
+                                     changes=usage_changes(usage, other, lang, amount=True))
+    elif previous is not None and WHY_QUESTION.search(asked):
         dispatcher.utter_message(response="utter_usage_compared", previous_month=month_label(previous.month, lang),
                                  changes=usage_changes(usage, previous, lang))
     return [SlotSet("month", None)]
+
+
+def months_compared(tracker: Tracker, asked: str, month: str, today: date) -> Tuple[str, str]:
+    """The later and the earlier of two months to set side by side: the two named ("10月和8月比"), the one named and
+    the one answered just before ("compare it with July"), or one of those and the month before it."""
+    named = months_named(asked, today)
+    answered = answered_month(tracker, today)
+    if len(named) < 2:
+        base = named[0] if named else (answered or month)
+        named = [base, answered if answered and answered != base else shift_month(base, -1)]
+    return max(named[:2]), min(named[:2])
 
 
 async def _answer_span(svc: Services, dispatcher: CollectingDispatcher, customer: Customer, span: Tuple[str, str],
@@ -140,24 +228,27 @@ async def _answer_span(svc: Services, dispatcher: CollectingDispatcher, customer
     return [SlotSet("month", None)]
 
 
-def usage_changes(usage: UsageMonth, previous: UsageMonth, lang: str) -> str:
-    """Each item of use against the month before ("通话+1,200分钟（+60.0%）"): what a customer asking why a bill
-    changed can check against their own records."""
+def usage_changes(usage: UsageMonth, previous: UsageMonth, lang: str, amount: bool = False) -> str:
+    """Each item of use against an earlier month ("通话+1,200分钟（+60.0%）"): what a customer asking why a bill
+    changed can check against their own records; with the amount billed when that month is not the one before,
+    whose change the usage answer gives already."""
     en = lang == "en"
     parts = []
-    for name_zh, name_en, unit_zh, unit_en, now, before, fmt in (
+    items = [("金额", "amount", "元", " yuan", usage.amount_fen / 100, previous.amount_fen / 100, "{:+,.2f}")] \
+        if amount else []
+    for name_zh, name_en, unit_zh, unit_en, now, before, fmt in items + [
             ("通话", "voice", "分钟", " min", usage.voice_minutes, previous.voice_minutes, "{:+,.0f}"),
             ("流量", "data", "GB", " GB", usage.data_mb / 1024, previous.data_mb / 1024, "{:+,.1f}"),
-            ("短信", "SMS", "条", "", usage.sms_count, previous.sms_count, "{:+,.0f}")):
-        if fmt.format(now - before) in ("+0", "+0.0", "-0.0"):
+            ("短信", "SMS", "条", "", usage.sms_count, previous.sms_count, "{:+,.0f}")]:
+        if fmt.format(now - before) in ("+0", "+0.0", "-0.0", "+0.00", "-0.00"):
             parts.append(f"{name_en} unchanged" if en else f"{name_zh}持平")
             continue
-        amount = fmt.format(now - before) + (unit_en if en else unit_zh)
+        change = fmt.format(now - before) + (unit_en if en else unit_zh)
         pct = f"{(now - before) * 100 / before:+.1f}%" if before else ""
         if en:
-            parts.append(f"{name_en} {amount}" + (f" ({pct})" if pct else ""))
+            parts.append(f"{name_en} {change}" + (f" ({pct})" if pct else ""))
         else:
-            parts.append(f"{name_zh}{amount}" + (f"（{pct}）" if pct else ""))
+            parts.append(f"{name_zh}{change}" + (f"（{pct}）" if pct else ""))
     return (", " if en else "，").join(parts)
 
 
@@ -193,6 +284,7 @@ async def _answer_owed(svc: Services, dispatcher: CollectingDispatcher, customer
 
 async def answer_service_status(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher,
                                 who: Identity, lang: str) -> List[Dict[str, Any]]:
+    """Every circuit's status, or the one circuit the question names ("ZJ-ZX-…", "circuit 2", "155M那条")."""
     customer = who[0]
     wanted = tracker.get_slot("circuit_id")
     circuits = customer.services
@@ -202,6 +294,9 @@ async def answer_service_status(svc: Services, tracker: Tracker, dispatcher: Col
             dispatcher.utter_message(response="utter_circuit_not_found", circuit_id=wanted)
             return [SlotSet("circuit_id", None)]
         circuits = [circuit]
+    else:
+        named = circuit_choice.named(circuits, last_said(tracker, "ask_service_status"))
+        circuits = [named] if named else circuits
     if not circuits:
         dispatcher.utter_message(response="utter_no_circuits")
         return []

@@ -1,5 +1,6 @@
-"""Which of the customer's circuits a message means: a choice from the list, a mention that fits one alone, or
-a correction of the one chosen ("不对，是第三条") while the fault form goes on."""
+"""Which of the customer's circuits a message means: a choice from the list, a mention that fits one alone, a
+circuit asked about ("is circuit 2 up"), or a correction of the one chosen ("不对，是第三条") while the fault form
+goes on."""
 
 from __future__ import annotations
 
@@ -43,9 +44,10 @@ def hinted(circuits: List[Circuit], text: str) -> Optional[Circuit]:
     return hints[0] if len(hints) == 1 else None
 
 
-def named_again(circuits: List[Circuit], text: str) -> Optional[Circuit]:
-    """The circuit a later answer names in place of the one chosen: by id, by a list position said as a circuit's,
-    or by a mention that fits one alone; None when it names none (a time, a symptom)."""
+def named(circuits: List[Circuit], text: str) -> Optional[Circuit]:
+    """The circuit a message names among others: by id, by a list position said as a circuit's, or by a mention
+    that fits one alone; None when it names none (a time, a symptom). A question ("is circuit 2 up") and a
+    correction of the one chosen while the fault form goes on read it."""
     by_id = [c for c in circuits if c.circuit_id.upper() in text.upper()]
     if by_id:
         return by_id[0]

@@ -149,7 +149,7 @@ async def _circuit_corrected(tracker: Tracker) -> Dict[str, Any]:
     if latest_intent(tracker) != "deny" and not CORRECTING.match(text):
         return {}
     who = await verified_identity(tracker, await services())
-    named = circuit_choice.named_again(who[0].services, text) if who else None
+    named = circuit_choice.named(who[0].services, text) if who else None
     if named is None or named.circuit_id == tracker.get_slot("fault_circuit"):
         return {}
     return {"fault_circuit": named.circuit_id, "fault_confirm": None}

@@ -22,7 +22,7 @@ from care_scheduler.maintenance_notices import plan_maintenance
 from care_scheduler.planning import PlanContext, Planned, render_into
 from care_scheduler.sla_watch import plan_sla_watch
 from care_scheduler.surveys import plan_surveys
-from carecore.model import Contact, Customer, month_key
+from carecore.model import TOP_TIERS, Contact, Customer, month_key
 from carecore.months import shift_month
 from carecore.texts import change_from_previous, label, month_label, yuan
 
@@ -30,7 +30,6 @@ log = logging.getLogger(__name__)
 
 KINDS = ("birthday", "holiday", "usage", "compensation", "sla_watch", "brief", "survey", "maintenance", "kpi_brief",
          "arrears", "broadcast")
-TOP_TIERS = ("diamond", "gold")
 FESTIVAL_NAMES = {
     "new_year": ("元旦", "New Year"),
     "spring_festival": ("春节", "Spring Festival"),

@@ -44,17 +44,20 @@ def fault_deadlines(tier: str, sla_class: str, opened_at: datetime, tier_hours: 
     return FaultDeadlines(opened_at + timedelta(hours=response_h), opened_at + timedelta(hours=restore_h))
 
 
-def complaint_deadline(tier: str, customer_class: Optional[str], opened_at: datetime,
-                       reply_hours: Dict[str, float]) -> datetime:
-    """When a complaint must be answered: by the contact's tier, and no later than gold for the important
-    and group customers the operator's plans give priority and one-to-one service."""
+def complaint_hours(tier: str, customer_class: Optional[str], reply_hours: Dict[str, float]) -> float:
+    """Hours to answer a complaint: by the contact's tier, and no more than gold's for the important and group
+    customers the operator's plans give priority and one-to-one service."""
     try:
         hours = reply_hours[tier]
     except KeyError:
         raise ValueError(f"unknown tier: {tier}") from None
-    if customer_class in ("important", "group"):
-        hours = min(hours, reply_hours["gold"])
-    return opened_at + timedelta(hours=hours)
+    return min(hours, reply_hours["gold"]) if customer_class in ("important", "group") else hours
+
+
+def complaint_deadline(tier: str, customer_class: Optional[str], opened_at: datetime,
+                       reply_hours: Dict[str, float]) -> datetime:
+    """When a complaint opened at ``opened_at`` must be answered: round the clock, as the fault deadlines."""
+    return opened_at + timedelta(hours=complaint_hours(tier, customer_class, reply_hours))
 
 
 @lru_cache(maxsize=8)

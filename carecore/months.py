@@ -2,7 +2,8 @@
 "去年10月", "October 2025", "October last year".
 
 Months without a year mean the latest such month that has ended or is running:
-asked in January, "December" is last December.
+asked in January, "December" is last December. "前两个月", like "前3个月", is the two months before this one;
+"两个月前" is one month, the month before last.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def parse_month(text: Optional[str], today: date) -> Optional[str]:
     if not text:
         return None
     t = text.strip().lower()
-    if re.search(r"上上个?月|前两个月|month before last|two months ago", t):
+    if re.search(r"上上个?月|两个月前|month before last|two months ago", t):
         return _shift(today, 2)
     if re.search(r"上个?月|上一个月|last month|previous month", t):
         return _shift(today, 1)
@@ -98,10 +99,24 @@ def parse_month(text: Optional[str], today: date) -> Optional[str]:
     return None
 
 
+# What joins two months set side by side: "10月和8月", "October with August", "上个月比上上个月".
+_BETWEEN = re.compile(r"和|跟|与|同|比|、|,|，|\b(?:and|with|to|than|against|versus|vs)\b\.?")
+
+
+def months_named(text: Optional[str], today: date) -> List[str]:
+    """Each month a message names, in the order named ("10月和8月比一下", "compare October with August")."""
+    found: List[str] = []
+    for part in _BETWEEN.split((text or "").lower()):
+        month = parse_month(part, today)
+        if month and month not in found:
+            found.append(month)
+    return found
+
+
 _COUNTS = {**{str(n): n for n in range(1, 13)}, "两": 2, **_ZH_NUM,
            **{w: n for n, w in enumerate(("one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
                                           "ten", "eleven", "twelve"), start=1)}}
-_RECENT = re.compile(r"(?:最近|近|过去|前)\s*(1[0-2]|[1-9]|十[一二]?|[两二三四五六七八九])\s*个?月"
+_RECENT = re.compile(r"(?:最近|近|过去|前|上)\s*(1[0-2]|[1-9]|十[一二]?|[两二三四五六七八九])\s*个?月"
                      r"|(?:last|past|previous)\s+(1[0-2]|[1-9]|one|two|three|four|five|six|seven|eight|nine|ten|eleven"
                      r"|twelve)\s+months")
 _THIS_YEAR = re.compile(r"今年|本年|this year|year to date|so far this year")

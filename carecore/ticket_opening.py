@@ -18,7 +18,7 @@ from typing import Any, Dict, Optional
 from carecore.clock import Clock, as_stored
 from carecore.config import Settings
 from carecore.deadlines import complaint_deadline, fault_deadlines, waits_for_morning
-from carecore.model import Circuit, Contact, Customer, Priority, Ticket, TicketKind
+from carecore.model import TOP_TIERS, Circuit, Contact, Customer, Priority, Ticket, TicketKind
 from carecore.repository import Database
 from carecore.sms.gateway import SmsGateway
 from carecore.sms.message import Sms
@@ -44,8 +44,6 @@ def category_of(text: str) -> str:
     return next((key for key, words in CATEGORIES.items() if re.search(words, text, re.I)), "other")
 
 
-
-TOP_TIERS = ("diamond", "gold")  # the green channel: their faults are urgent
 MIN_DESCRIPTION, MAX_DESCRIPTION = 4, 4000  # characters a complaint's or fault's description takes
 
 

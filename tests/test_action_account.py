@@ -26,6 +26,27 @@ async def test_account_summary_and_manager(svc: Services, domain) -> None:
     assert (m["manager_name"], m["manager_mobile"]) == ("林海燕", "+86 139 2000 0001")
 
 
+async def test_asked_what_a_tier_gives_the_terms_come_from_the_deadline_settings(svc: Services, domain) -> None:
+    messages, _ = await run(account.ActionAccountSummary(), tracker(slots=VERIFIED_A, intent="ask_account_summary",
+                                                                    text="钻石卡有哪些特权"), domain)
+    m = only(messages)
+    assert (m["response"], m["tier"], m["manager_name"]) == ("utter_tier_benefits", "钻石卡", "林海燕")
+    assert m["lines"] == ("1. 故障报修：2小时响应、4小时修复（电路的SLA合同更快时按合同）\n2. 投诉：4小时内答复\n"
+                          "3. 绿色通道：故障优先处理，报修即通知客户经理\n4. 专属客户经理林海燕一对一服务\n"
+                          "5. 生日、节日问候由客户经理亲自送上")  # the customer's own tier named: no comparison
+    # another tier named, or a difference asked: each tier beside; an important customer's complaints wait gold's 8 h
+    messages, _ = await run(account.ActionAccountSummary(), tracker(slots=VERIFIED_A_EN, intent="ask_account_summary",
+                                                                    text="what do diamond members get?"), domain)
+    m = only(messages)
+    assert m["tier"] == "Gold" and m["lines"].startswith("1. faults: a response within 4 h and the service restored "
+                                                         "within 8 h")
+    assert m["lines"].endswith("6. each tier (fault response/restore): Diamond 2/4 h, complaints 4 h; Gold 4/8 h, "
+                               "complaints 8 h; Silver 8/24 h, complaints 8 h; VIP 24/48 h, complaints 8 h")
+    messages, _ = await run(account.ActionAccountSummary(), tracker(slots=VERIFIED_A, intent="ask_account_summary",
+                                                                    text="我们是什么等级"), domain)
+    assert only(messages)["response"] == "utter_account_summary"
+
+
 async def test_usage_for_a_named_month_with_change(svc: Services, domain) -> None:
     messages, events = await run(account.ActionUsage(), tracker(slots={**VERIFIED_A, "month": "10月"}), domain)
     m = only(messages)
@@ -51,6 +72,31 @@ async def test_asked_why_a_bill_changed_each_item_is_compared_with_the_month_bef
     messages, _ = await run(account.ActionUsage(), tracker(slots=VERIFIED_A, intent="ask_usage", text="上个月账单"),
                             domain)
     assert [m["response"] for m in messages] == ["utter_usage_report"]  # asked nothing of why: kept short
+
+
+async def test_two_months_compared_item_by_item_with_the_amount(svc: Services, domain) -> None:
+    await svc.db.usage.upsert(factories.usage(month="2026-08", voice_minutes=3000, data_mb=102400, amount_fen=1500000))
+    # both named, the earlier first: the later is reported, the earlier set beside it
+    messages, _ = await run(account.ActionUsage(), tracker(slots={**VERIFIED_A, "month": "8月"}, intent="ask_usage",
+                                                           text="8月和10月对比一下"), domain)
+    assert [(m["response"], m["month"]) for m in messages[:1]] == [("utter_usage_report", "2026年10月")]
+    assert (messages[-1]["response"], messages[-1]["previous_month"], messages[-1]["changes"]) == (
+        "utter_usage_compared", "2026年8月", "金额-2,112.00元（-14.1%），通话+200分钟（+6.7%），流量+100.0GB（+100.0%），短信持平")
+    # "it": the month the assistant answered just before
+    answered = [{"event": "bot", "text": "Usage for October 2026: 3,200 voice minutes …",
+                 "metadata": {"utter_action": "utter_usage_report"}}]
+    messages, _ = await run(account.ActionUsage(), tracker(slots={**VERIFIED_A_EN, "month": "August"},
+                                                           intent="ask_usage", text="compare it with August",
+                                                           events=answered), domain)
+    assert messages[0]["month"] == "October 2026" and messages[-1]["previous_month"] == "August 2026"
+    assert messages[-1]["changes"].startswith("amount -2,112.00 yuan (-14.1%), voice +200 min (+6.7%)")
+    # one month named and nothing answered before: the month before it; a month billing never sent is said to be so
+    messages, _ = await run(account.ActionUsage(), tracker(slots={**VERIFIED_A, "month": "上个月"}, intent="ask_usage",
+                                                           text="上个月和之前比怎么样"), domain)
+    assert messages[-1]["previous_month"] == "2026年9月"
+    messages, _ = await run(account.ActionUsage(), tracker(slots={**VERIFIED_A, "month": "10月"}, intent="ask_usage",
+                                                           text="10月跟5月比"), domain)
+    assert (messages[-1]["response"], messages[-1]["month"]) == ("utter_usage_missing", "2026年5月")
 
 
 async def test_several_months_asked_together_are_listed_with_their_total(svc: Services, domain) -> None:
@@ -159,6 +205,20 @@ async def test_service_status_sla_and_tickets(svc: Services, domain) -> None:
     lines = only(messages)["lines"].split("\n")
     assert lines[0].startswith("1. FT-20261123-0007") and lines[4].startswith("5. FT-20261123-0003")
     assert lines[5:] == ["另有2张未结工单，可报工单号查询。"]
+
+
+async def test_a_status_question_naming_one_circuit_answers_for_it_alone(svc: Services, domain) -> None:
+    two = factories.customer()
+    two["services"].append({"circuit_id": "ZJ-LL-0000001-2", "type": "leased_line", "bandwidth": "100M",
+                            "status": "down", "sla_class": "standard"})
+    await svc.db.customers.replace(two)
+    for text, shown in (("is circuit 2 ok", ["1. ZJ-LL-0000001-2 leased line 100M: down"]),
+                        ("is the 2M circuit up", ["1. ZJ-2M-0000001-1 2M digital circuit: up"]),
+                        ("are our lines working", ["1. ZJ-2M-0000001-1 2M digital circuit: up",
+                                                   "2. ZJ-LL-0000001-2 leased line 100M: down"])):
+        messages, _ = await run(account.ActionServiceStatus(), tracker(slots=VERIFIED_A_EN, intent="ask_service_status",
+                                                                       text=text), domain)
+        assert only(messages)["lines"].split("\n") == shown, text
 
 
 async def test_sla_answer_tells_how_the_months_faults_fared(svc: Services, domain) -> None:

@@ -33,5 +33,5 @@ def test_a_mention_names_a_circuit_only_when_it_fits_one_alone(text: str, fits: 
     ("不对，是3点开始的", None), ("不对，是3号开始的", None), ("no, it began at 3", None), ("不对，是第二天才断的", None),
 ])
 def test_a_correction_names_a_circuit_by_id_position_or_mention_never_by_a_time(text: str, named: Optional[str]) -> None:
-    found = circuit_choice.named_again(CIRCUITS, text)
+    found = circuit_choice.named(CIRCUITS, text)
     assert (found.circuit_id if found else None) == named

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from carecore.months import after_bill_day, month_span, months_between, parse_month, parse_span
+from carecore.months import after_bill_day, month_span, months_between, months_named, parse_month, parse_span
 
 
 @pytest.mark.parametrize(("text", "today", "expected"), [
@@ -15,6 +15,7 @@ from carecore.months import after_bill_day, month_span, months_between, parse_mo
     ("上月", date(2027, 1, 1), "2026-12"),
     ("上上个月", date(2027, 1, 6), "2026-11"),  # the month before last, across the year end
     ("上上月", date(2026, 2, 1), "2025-12"),
+    ("两个月前的账单", date(2026, 12, 6), "2026-10"),
     ("the month before last", date(2026, 12, 6), "2026-10"),
     ("last month", date(2027, 1, 31), "2026-12"),
     ("这个月", date(2026, 11, 23), "2026-11"),
@@ -68,6 +69,8 @@ def test_a_month_spans_its_days_in_the_business_timezone(month: str, start: date
     ("最近三个月的流量", date(2026, 12, 6), ("2026-09", "2026-11")),  # months that have ended
     ("近12个月", date(2026, 1, 15), ("2025-01", "2025-12")),
     ("last two months", date(2027, 1, 2), ("2026-11", "2026-12")),
+    ("前两个月的账单", date(2026, 12, 6), ("2026-10", "2026-11")),
+    ("上两个月用了多少流量", date(2026, 1, 6), ("2025-11", "2025-12")),
     ("今年的话费总共多少", date(2026, 12, 6), ("2026-01", "2026-11")),
     ("今年", date(2026, 1, 6), None),  # no month of this year has ended
     ("去年全年", date(2026, 12, 6), ("2025-01", "2025-12")),
@@ -80,3 +83,15 @@ def test_several_months_asked_together(text, today, span) -> None:
 
 def test_months_between_cross_the_year_end() -> None:
     assert months_between("2025-11", "2026-02") == ["2025-11", "2025-12", "2026-01", "2026-02"]
+
+
+@pytest.mark.parametrize("text, months", [
+    ("10月和8月对比一下", ["2026-10", "2026-08"]),
+    ("compare October with August", ["2026-10", "2026-08"]),
+    ("去年10月跟今年10月比", ["2025-10", "2026-10"]),
+    ("上个月比上上个月贵多少", ["2026-11", "2026-10"]),
+    ("compare it with july", ["2026-07"]),
+    ("和之前比怎么样", []),
+])
+def test_each_month_a_message_names_in_order(text, months) -> None:
+    assert months_named(text, date(2026, 12, 6)) == months

@@ -26,6 +26,7 @@ from carecore.model.billing import (
 from carecore.model.broadcasts import BROADCAST_ID_PATTERN, Audience, Broadcast, BroadcastPurpose, BroadcastStatus
 from carecore.model.compliments import COMPLIMENT_ID_PATTERN, Compliment
 from carecore.model.customers import (
+    TOP_TIERS,
     AccountManager,
     BillDelivery,
     Billing,

@@ -29,6 +29,10 @@ class Tier(str, Enum):
     vip = "vip"
 
 
+# The green channel: these tiers' faults are urgent and page the manager, and their manager greets them in person.
+TOP_TIERS = (Tier.diamond.value, Tier.gold.value)
+
+
 class Calendar(str, Enum):
     solar = "solar"
     lunar = "lunar"
