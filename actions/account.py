@@ -188,7 +188,7 @@ async def answer_usage(svc: Services, tracker: Tracker, dispatcher: CollectingDi
             dispatcher.utter_message(response="utter_usage_missing", month=month_label(against, lang))
         else:
             dispatcher.utter_message(response="utter_usage_compared", previous_month=month_label(against, lang),
-                                     changes=usage_changes(usage, other, lang, amount=True))
+                                     changes=usage_changes(usage, other, lang, amount=against != shift_month(month, -1)))
     elif previous is not None and WHY_QUESTION.search(asked):
         dispatcher.utter_message(response="utter_usage_compared", previous_month=month_label(previous.month, lang),
                                  changes=usage_changes(usage, previous, lang))

@@ -15,8 +15,8 @@ from carecore.model import TICKET_ID_PATTERN
 from carecore.months import parse_month
 from carecore.ticket_opening import category_of
 
-SYMPTOM_WORDS = re.compile(r"断|不通|连不上|上不了网|掉线|慢|丢包|卡顿|down|drop|broken|outage|slow|packet loss|no connection|"
-                           r"not working|can'?t connect|cannot connect", re.I)
+SYMPTOM_WORDS = re.compile(r"断|不通|连不上|上不了网|掉线|慢|丢包|卡顿|停机|被停|停用|down|drop|broken|outage|slow|packet loss|"
+                           r"no connection|not working|can'?t connect|cannot connect|cut off|suspended|disconnected", re.I)
 # When a fault began, as customers say it: a day or part of it, a clock time, or how long ago ("从早上九点开始",
 # "昨晚十点半起", "两个小时前", "since 9am", "for the last 2 hours"); one phrase, kept as said.
 _DAY = r"今天|昨天|前天|今早|昨晚|今晚|刚才|刚刚|早上|上午|中午|下午|傍晚|晚上|凌晨|夜里|半夜"

@@ -93,7 +93,7 @@ async def test_two_months_compared_item_by_item_with_the_amount(svc: Services, d
     # one month named and nothing answered before: the month before it; a month billing never sent is said to be so
     messages, _ = await run(account.ActionUsage(), tracker(slots={**VERIFIED_A, "month": "上个月"}, intent="ask_usage",
                                                            text="上个月和之前比怎么样"), domain)
-    assert messages[-1]["previous_month"] == "2026年9月"
+    assert messages[-1]["previous_month"] == "2026年9月" and messages[-1]["changes"].startswith("通话")  # amount: said
     messages, _ = await run(account.ActionUsage(), tracker(slots={**VERIFIED_A, "month": "10月"}, intent="ask_usage",
                                                            text="10月跟5月比"), domain)
     assert (messages[-1]["response"], messages[-1]["month"]) == ("utter_usage_missing", "2026年5月")

@@ -178,6 +178,8 @@ async def test_the_circuit_the_opening_message_fits_is_taken_once_verified(svc: 
     ("the line keeps dropping", "the line keeps dropping", None, "fault_since"),
     ("专线从早上九点开始断了", "专线从早上九点开始断了", "从早上九点开始", "fault_confirm"),
     ("我要报故障", None, None, "fault_symptom"),  # says nothing of what is wrong
+    ("为什么停机了", "为什么停机了", None, "fault_since"), ("our line has been cut off", "our line has been cut off", None,
+                                                          "fault_since"),  # service stopped, said as such
 ])
 async def test_what_the_opening_message_says_is_not_asked_again(svc: Services, domain, text, symptom, since,
                                                                 asked) -> None:
