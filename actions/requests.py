@@ -11,6 +11,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import circuit_choice
 from actions.account import OPEN_TICKETS_LISTED, answer_ticket_status, open_beyond
 from actions.common import Identity, lang_of, verified_action, verified_identity
 from actions.message_reading import ASKED_WHETHER, just_created, last_said, month_named, withdrawn_kinds
@@ -111,7 +112,7 @@ async def urge_tickets(svc: Services, tracker: Tracker, dispatcher: CollectingDi
 async def report_restored(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher, who: Identity,
                           lang: str) -> List[Dict[str, Any]]:
     """"网络恢复了": noted, in the customer's words, on the open tickets it is about (the one named, else this
-    contact's open faults, else the company's), where the manager resolving them sees it. The assistant resolves
+    contact's open faults, else the company's; those of the circuit named, "155M那条好了", if one is), where the manager resolving them sees it. The assistant resolves
     nothing: the restore time decides the SLA and its credit, and the operator records it. A ticket named that is
     closed or not theirs gets its status answer, as a chase or a withdrawal of it does."""
     if ASKED_WHETHER.search(str(tracker.latest_message.get("text") or "")):  # "恢复了吗": asked, not told
@@ -127,6 +128,8 @@ async def report_restored(svc: Services, tracker: Tracker, dispatcher: Collectin
         faults = [t for t in await svc.db.tickets.for_customer(customer.id, open_only=True, limit=OPEN_TICKETS_LISTED)
                   if t.kind == "fault"]
         faults = [t for t in faults if t.contact_id == contact.contact_id] or faults
+        circuit = circuit_choice.named(customer.services, str(tracker.latest_message.get("text") or ""))
+        faults = [t for t in faults if circuit is None or t.circuit_id == circuit.circuit_id]  # "155M那条好了"
     if not faults:
         dispatcher.utter_message(response="utter_restored_no_fault")
         return [SlotSet("ticket_id", None)]

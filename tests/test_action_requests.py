@@ -63,6 +63,22 @@ async def test_service_said_to_be_back_is_noted_on_the_contacts_open_faults(svc:
     assert only(messages)["response"] == "utter_ticket_not_found"
 
 
+async def test_service_said_to_be_back_on_one_circuit_is_noted_on_its_faults_alone(svc: Services, domain) -> None:
+    two = factories.customer()
+    two["services"].append({"circuit_id": "ZJ-LL-0000001-2", "type": "leased_line", "bandwidth": "100M",
+                            "status": "down", "sla_class": "standard"})
+    await svc.db.customers.replace(two)
+    await svc.db.tickets.create(factories.ticket())  # on the 2M circuit
+    await svc.db.tickets.create(factories.ticket(_id="FT-20261123-0002", circuit_id="ZJ-LL-0000001-2"))
+    for text, noted in (("100M那条专线恢复了", "utter_restored_noted"), ("the 2M circuit is back", "utter_restored_noted"),
+                        ("网络恢复了", "utter_restored_noted")):
+        messages, _ = await run(requests.ActionReportRestored(), tracker(slots=VERIFIED_A, intent="report_restored",
+                                                                         text=text), domain)
+        assert only(messages)["response"] == noted
+    said = [[e.note for e in (await svc.db.tickets.get(t)).history] for t in ("FT-20261123-0001", "FT-20261123-0002")]
+    assert said == [["the 2M circuit is back", "网络恢复了"], ["100M那条专线恢复了", "网络恢复了"]]  # none named: both
+
+
 async def test_a_ticket_to_withdraw_is_noted_on_it_for_its_manager(svc: Services, domain) -> None:
     said = {"slots": VERIFIED_A, "intent": "cancel", "text": "我们想取消投诉"}
     messages, _ = await run(forms.ActionCancelForm(), tracker(**said), domain)
