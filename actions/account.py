@@ -368,15 +368,30 @@ def month_record(faults: List[Ticket], now: datetime, lang: str, month: Optional
     return f"{month or '本月'}报障{len(faults)}次（{'，'.join(parts)}）。{credit}"
 
 
-async def open_beyond(svc: Services, customer_id: str, newest: List[Ticket]) -> int:
+async def open_beyond(svc: Services, customer_id: str, newest: List[Ticket], circuit_id: Optional[str] = None) -> int:
     """How many open tickets there are past the ``OPEN_TICKETS_LISTED`` newest: counted, not hidden."""
     if len(newest) < OPEN_TICKETS_LISTED:
         return 0
-    return await svc.db.tickets.count_for_customer(customer_id, open_only=True) - len(newest)
+    return await svc.db.tickets.count_for_customer(customer_id, open_only=True, circuit_id=circuit_id) - len(newest)
+
+
+def say_none_open(dispatcher: CollectingDispatcher, circuit_id: Optional[str]) -> None:
+    """No open ticket: on the circuit asked about, when one was, else at all."""
+    if circuit_id:
+        dispatcher.utter_message(response="utter_no_open_tickets_on_circuit", circuit_id=circuit_id)
+    else:
+        dispatcher.utter_message(response="utter_no_open_tickets")
+
+
+def circuit_asked(customer: Customer, tracker: Tracker) -> Optional[str]:
+    """The circuit the latest message names ("155M那条的故障", "circuit 2"), whose tickets alone it is about."""
+    named = circuit_choice.named(customer.services, str(tracker.latest_message.get("text") or ""))
+    return named.circuit_id if named else None
 
 
 async def answer_ticket_status(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher,
                                who: Identity, lang: str) -> List[Dict[str, Any]]:
+    """The ticket named, else the newest open ones: of the circuit the question names, if it names one."""
     customer = who[0]
     wanted = (tracker.get_slot("ticket_id") or "").strip().upper()
     tz = svc.clock.tz
@@ -392,16 +407,18 @@ async def answer_ticket_status(svc: Services, tracker: Tracker, dispatcher: Coll
                                  kind=label("ticket_kind", ticket.kind, lang),
                                  status=label("ticket_status", ticket.status, lang), deadline=deadline)
         return [SlotSet("ticket_id", None)]
-    tickets = await svc.db.tickets.for_customer(customer.id, open_only=True, limit=OPEN_TICKETS_LISTED)
+    circuit = circuit_asked(customer, tracker)
+    tickets = await svc.db.tickets.for_customer(customer.id, open_only=True, limit=OPEN_TICKETS_LISTED,
+                                                circuit_id=circuit)
     if not tickets:
-        dispatcher.utter_message(response="utter_no_open_tickets")
+        say_none_open(dispatcher, circuit)
         return []
     lines, now = [], svc.clock.now()
     for t in tickets:
         deadline = ticket_deadline(t, lang, tz, now)
         lines.append(f"{t.id} {label('ticket_kind', t.kind, lang)}: {label('ticket_status', t.status, lang)}"
                      + ((f" ({deadline})" if lang == "en" else f"（{deadline}）") if deadline else ""))
-    text, more = bullet_lines(lines), await open_beyond(svc, customer.id, tickets)
+    text, more = bullet_lines(lines), await open_beyond(svc, customer.id, tickets, circuit)
     if more:
         text += (f"\nAnd {more} more: ask about one by its number." if lang == "en"
                  else f"\n另有{more}张未结工单，可报工单号查询。")

@@ -11,8 +11,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import circuit_choice
-from actions.account import OPEN_TICKETS_LISTED, answer_ticket_status, open_beyond
+from actions.account import OPEN_TICKETS_LISTED, answer_ticket_status, circuit_asked, open_beyond, say_none_open
 from actions.common import Identity, lang_of, verified_action, verified_identity
 from actions.message_reading import ASKED_WHETHER, just_created, last_said, month_named, withdrawn_kinds
 from actions.services import Services, services
@@ -69,7 +68,7 @@ async def _open_ticket_named(svc: Services, customer_id: str, ticket_id: str) ->
 
 async def urge_tickets(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher, who: Identity,
                        lang: str) -> List[Dict[str, Any]]:
-    """催办: the ticket named, or the customer's open ones, chased with whoever answers them (``ticket_chase``)
+    """催办: the ticket named, or the customer's open ones (of the circuit named, if one is), chased with whoever answers them (``ticket_chase``)
     and written in their history. A named ticket that is closed, or not the customer's, gets its status answer
     instead."""
     customer, contact = who
@@ -78,11 +77,13 @@ async def urge_tickets(svc: Services, tracker: Tracker, dispatcher: CollectingDi
         ticket = await _open_ticket_named(svc, customer.id, wanted)
         if ticket is None:
             return await answer_ticket_status(svc, tracker, dispatcher, who, lang)
-        tickets = [ticket]
+        tickets, circuit = [ticket], None
     else:
-        tickets = await svc.db.tickets.for_customer(customer.id, open_only=True, limit=OPEN_TICKETS_LISTED)
+        circuit = circuit_asked(customer, tracker)
+        tickets = await svc.db.tickets.for_customer(customer.id, open_only=True, limit=OPEN_TICKETS_LISTED,
+                                                    circuit_id=circuit)
     if not tickets:
-        dispatcher.utter_message(response="utter_no_open_tickets")
+        say_none_open(dispatcher, circuit)
         return []
     now = svc.clock.now()
     window = ticket_chase.window_of(now)
@@ -103,7 +104,7 @@ async def urge_tickets(svc: Services, tracker: Tracker, dispatcher: CollectingDi
                                  ticket_ids=(", " if lang == "en" else "、").join(t.id for t in chase.tickets),
                                  manager_name=manager.name if manager is not None else "",
                                  morning=fmt_time(next_send_window(now), lang, svc.clock.tz))
-    more = 0 if wanted else await open_beyond(svc, customer.id, tickets)
+    more = 0 if wanted else await open_beyond(svc, customer.id, tickets, circuit)
     if more:
         dispatcher.utter_message(response="utter_tickets_not_chased", count=more)
     return [SlotSet("ticket_id", None)]
@@ -125,11 +126,10 @@ async def report_restored(svc: Services, tracker: Tracker, dispatcher: Collectin
             return await answer_ticket_status(svc, tracker, dispatcher, who, lang)
         faults = [ticket]
     else:
-        faults = [t for t in await svc.db.tickets.for_customer(customer.id, open_only=True, limit=OPEN_TICKETS_LISTED)
+        faults = [t for t in await svc.db.tickets.for_customer(customer.id, open_only=True, limit=OPEN_TICKETS_LISTED,
+                                                               circuit_id=circuit_asked(customer, tracker))
                   if t.kind == "fault"]
         faults = [t for t in faults if t.contact_id == contact.contact_id] or faults
-        circuit = circuit_choice.named(customer.services, str(tracker.latest_message.get("text") or ""))
-        faults = [t for t in faults if circuit is None or t.circuit_id == circuit.circuit_id]  # "155M那条好了"
     if not faults:
         dispatcher.utter_message(response="utter_restored_no_fault")
         return [SlotSet("ticket_id", None)]

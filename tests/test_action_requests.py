@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from actions import forms, requests
+from actions import account, forms, requests
 from actions.services import Services
 from carecore.clock import FixedClock
+from carecore.model import TicketEvent
 from tests import factories
 from tests.action_kit import VERIFIED_A, VERIFIED_A_EN, only, run, slots_of, tracker
 
@@ -63,7 +64,8 @@ async def test_service_said_to_be_back_is_noted_on_the_contacts_open_faults(svc:
     assert only(messages)["response"] == "utter_ticket_not_found"
 
 
-async def test_service_said_to_be_back_on_one_circuit_is_noted_on_its_faults_alone(svc: Services, domain) -> None:
+async def test_a_circuit_named_narrows_service_back_status_and_chase_to_its_faults(svc: Services, domain,
+                                                                                    emulator) -> None:
     two = factories.customer()
     two["services"].append({"circuit_id": "ZJ-LL-0000001-2", "type": "leased_line", "bandwidth": "100M",
                             "status": "down", "sla_class": "standard"})
@@ -77,6 +79,19 @@ async def test_service_said_to_be_back_on_one_circuit_is_noted_on_its_faults_alo
         assert only(messages)["response"] == noted
     said = [[e.note for e in (await svc.db.tickets.get(t)).history] for t in ("FT-20261123-0001", "FT-20261123-0002")]
     assert said == [["the 2M circuit is back", "网络恢复了"], ["100M那条专线恢复了", "网络恢复了"]]  # none named: both
+    # the status and a chase of one circuit's faults: that circuit's tickets alone
+    messages, _ = await run(account.ActionTicketStatus(), tracker(slots=VERIFIED_A, intent="ask_ticket_status",
+                                                                  text="100M那条的故障修好了吗"), domain)
+    assert only(messages)["lines"].startswith("1. FT-20261123-0002 ") and "\n" not in only(messages)["lines"]
+    messages, _ = await run(requests.ActionUrgeTicket(), tracker(slots=VERIFIED_A, intent="urge_ticket",
+                                                                 text="催一下2M电路的故障"), domain)
+    assert only(messages)["ticket_ids"] == "FT-20261123-0001"
+    await svc.db.tickets.resolve("FT-20261123-0001", TicketEvent(at=datetime(2026, 11, 23, 3, tzinfo=timezone.utc),
+                                                                actor="manager:AM-ZJ001", action="resolved"))
+    messages, _ = await run(account.ActionTicketStatus(), tracker(slots=VERIFIED_A_EN, intent="ask_ticket_status",
+                                                                  text="any news on the 2M circuit's fault?"), domain)
+    assert (only(messages)["response"], only(messages)["circuit_id"]) == ("utter_no_open_tickets_on_circuit",
+                                                                         "ZJ-2M-0000001-1")
 
 
 async def test_a_ticket_to_withdraw_is_noted_on_it_for_its_manager(svc: Services, domain) -> None:
