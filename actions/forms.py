@@ -125,18 +125,19 @@ class ValidateComplaintForm(_VerifyingForm):
     async def extract_complaint_confirm(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                         domain: DomainDict) -> Dict[str, Any]:
         """At confirmation, a correction that names another category ("不对，是账单问题", "no, it's about staff
-        attitude"), or the complaint told anew, changes what it says and asks again."""
+        attitude"), or the complaint told anew, changes what it says and asks again; a correction that also says
+        what went wrong ("actually it's about billing, we were overcharged") is the description too."""
         if tracker.get_slot("requested_slot") != "complaint_confirm":
             return {}
         text, intent = latest_text(tracker), latest_intent(tracker)
-        if intent == "deny" or CORRECTING.match(text):
-            changed = {} if category_of(text) == "other" else {"complaint_category": text}
-        elif intent == "file_complaint":
-            changed = opening_complaint(text)
-        else:
+        if intent not in ("deny", "file_complaint") and not CORRECTING.match(text):
             return {}
-        shown = label("complaint_category", category_of(changed.get("complaint_category", "")), lang_of(tracker))
-        if not changed or (shown == tracker.get_slot("complaint_category") and len(changed) == 1):
+        said = CORRECTING.match(text)  # "不对，", "no,", "actually": what follows it is the complaint
+        changed = opening_complaint(text[said.end():].lstrip(" ,，:：") if said else text)
+        shown = {**changed, "complaint_category": label("complaint_category",
+                                                        category_of(changed.get("complaint_category", "")),
+                                                        lang_of(tracker))}
+        if all(shown[slot] == tracker.get_slot(slot) for slot in changed):  # says nothing new
             return {}
         return {**changed, "complaint_confirm": None}
 

@@ -266,6 +266,10 @@ async def test_an_answer_with_no_time_asked_about_once_is_taken_as_said(svc: Ser
      "不对，是账单问题", {"complaint_category": "账单费用"}),
     (forms.ValidateComplaintForm(), {"complaint_category": "账单费用", "complaint_description": "charged twice"},
      "it's about your staff attitude", {"complaint_category": "服务态度"}),  # not a "no" at all
+    (forms.ValidateComplaintForm(), {"complaint_category": "服务态度", "complaint_description": "the engineer was rude"},
+     "no, it's about billing: we were charged twice this month", {
+         "complaint_category": "账单费用",
+         "complaint_description": "it's about billing: we were charged twice this month"}),  # the complaint anew
     (forms.ValidateFaultForm(),
      {"fault_circuit": "ZJ-2M-0000001-1", "fault_symptom": "line down", "fault_since": "9am"},
      "专线断了，两个小时了", {"fault_symptom": "专线断了，两个小时了", "fault_since": "两个小时了"}),  # told anew
