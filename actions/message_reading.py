@@ -77,6 +77,12 @@ TIER_QUESTION = re.compile(r"权益|特权|待遇|好处|福利|优待|特别服
 # "…和金卡有什么区别", "how do I upgrade": the answer sets each tier beside the customer's own.
 TIER_COMPARISON = re.compile(r"区别|不同|差别|差在|好在|比较|对比|升级|升到|升为|提升|降级|(?:怎么|怎样|如何)(?:才能)?升|各个?等级|"
                              r"每个等级|differ|compar|upgrade|versus|\bvs\b|(?:all|each|the|card) tiers", re.I)
+# What says service is back ("恢复了", "通了", "it's working again", "the outage has ended"): a message read as
+# `report_restored` with none of it was misread ("现在几点了") and is noted on no ticket.
+RESTORED_WORDS = re.compile(r"恢复|好了|好啦|通了|正常|修好|没事了|没问题了|能用|可以用|能上网|可以上网|不掉|不断|没有了|没了|解决|"
+                            r"排除|稳定|连上|\bback\b|restor|recover|working|\bworks\b|fixed|resolved|stopped|\bgone\b|"
+                            r"\bover\b|\bended\b|\bup\b|online|stable|clear|normal|\bfine\b|\bok(?:ay)?\b|no more|no longer|"
+                            r"went away|sorted|solved|connected|again", re.I)
 # "10月和8月对比一下", "compare it with July": two months of use set side by side.
 COMPARE_QUESTION = re.compile(r"比较|对比|相比|比一下|比一比|比起|(?:和|跟|与|同)\S{0,10}比|比\S{0,12}(?:贵|便宜|多|少|高|低)|"
                               r"\bcompar|\bversus\b|\bvs\b|\b(?:higher|lower|more|less|cheaper|bigger)\b.{0,20}\bthan\b|"

@@ -8,12 +8,12 @@ from datetime import timedelta
 from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.account import OPEN_TICKETS_LISTED, answer_ticket_status, circuit_asked, open_beyond, say_none_open
 from actions.common import Identity, lang_of, verified_action, verified_identity
-from actions.message_reading import ASKED_WHETHER, just_created, last_said, month_named, withdrawn_kinds
+from actions.message_reading import ASKED_WHETHER, RESTORED_WORDS, just_created, last_said, month_named, withdrawn_kinds
 from actions.services import Services, services
 from carecore import ticket_chase
 from carecore.clock import as_stored
@@ -116,7 +116,10 @@ async def report_restored(svc: Services, tracker: Tracker, dispatcher: Collectin
     contact's open faults, else the company's; those of the circuit named, "155M那条好了", if one is), where the manager resolving them sees it. The assistant resolves
     nothing: the restore time decides the SLA and its credit, and the operator records it. A ticket named that is
     closed or not theirs gets its status answer, as a chase or a withdrawal of it does."""
-    if ASKED_WHETHER.search(str(tracker.latest_message.get("text") or "")):  # "恢复了吗": asked, not told
+    said = str(tracker.latest_message.get("text") or "")
+    if not RESTORED_WORDS.search(said):  # misread: noted on no ticket, answered as not understood
+        return [FollowupAction("action_handle_fallback")]
+    if ASKED_WHETHER.search(said):  # "恢复了吗": asked, not told
         return await answer_ticket_status(svc, tracker, dispatcher, who, lang)
     customer, contact = who
     named = (tracker.get_slot("ticket_id") or "").strip().upper()
@@ -133,11 +136,10 @@ async def report_restored(svc: Services, tracker: Tracker, dispatcher: Collectin
     if not faults:
         dispatcher.utter_message(response="utter_restored_no_fault")
         return [SlotSet("ticket_id", None)]
-    said = str(tracker.latest_message.get("text") or "")[:200]
     for ticket in faults:
         await svc.db.tickets.add_event(ticket.id, TicketEvent(at=as_stored(svc.clock.now()),
                                                               actor=f"contact:{contact.contact_id}",
-                                                              action="customer_restored", note=said))
+                                                              action="customer_restored", note=said[:200]))
     dispatcher.utter_message(response="utter_restored_noted",
                              ticket_ids=(", " if lang == "en" else "、").join(t.id for t in faults))
     return [SlotSet("ticket_id", None)]

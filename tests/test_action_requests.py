@@ -47,6 +47,10 @@ async def test_service_said_to_be_back_is_noted_on_the_contacts_open_faults(svc:
         assert (await svc.db.tickets.get(other)).history == []
     messages, _ = await run(requests.ActionReportRestored(), tracker(**{**said, "text": "已经好了吗"}), domain)
     assert only(messages)["response"] == "utter_open_tickets"  # asked, not told: the status answer
+    for misread in ("现在几点了", "i'm bored"):  # nothing says service is back: not understood, noted nowhere
+        messages, events = await run(requests.ActionReportRestored(), tracker(**{**said, "text": misread}), domain)
+        assert messages == [] and events == [{"event": "followup", "timestamp": None, "name": "action_handle_fallback"}]
+    assert len((await svc.db.tickets.get("FT-20261123-0001")).history) == 1
     # the colleague's own fault is theirs to say
     messages, _ = await run(requests.ActionReportRestored(), tracker(**{**said, "slots": VERIFIED_A_EN}), domain)
     assert only(messages)["ticket_ids"] == "FT-20261123-0002"
