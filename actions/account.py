@@ -186,9 +186,10 @@ async def answer_usage(svc: Services, tracker: Tracker, dispatcher: CollectingDi
         other = await svc.db.usage.get(customer.id, against)
         if other is None:
             dispatcher.utter_message(response="utter_usage_missing", month=month_label(against, lang))
-        else:
+        else:  # the amount's change from the month before is in the answer already
+            adjacent = against == shift_month(month, -1)
             dispatcher.utter_message(response="utter_usage_compared", previous_month=month_label(against, lang),
-                                     changes=usage_changes(usage, other, lang, amount=against != shift_month(month, -1)))
+                                     changes=usage_changes(usage, other, lang, amount=not adjacent))
     elif previous is not None and WHY_QUESTION.search(asked):
         dispatcher.utter_message(response="utter_usage_compared", previous_month=month_label(previous.month, lang),
                                  changes=usage_changes(usage, previous, lang))

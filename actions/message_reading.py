@@ -66,7 +66,6 @@ ASKING = re.compile(r"[?？]|吗|呢|多少|(?:什么|哪|谁)(?![^，。,.!！\
 CORRECTING = re.compile(r"\s*(?:不对|不是|错了|应该是|其实是|是|改成|改为|no\b|nope|not\b|actually|wrong|it'?s\b|it is)", re.I)
 # "账单什么时候出", "when is our bill issued": asked with no month, about the bill still to come
 BILL_DATE_QUESTION = re.compile(r"什么时候|几号|哪天|哪一天|何时|\bwhen\b|what date|which day", re.I)
-# "上个月为什么这么贵", "why is our bill so high": the answer compares each item of use with the month before
 # "金卡有什么权益", "钻石卡和金卡有什么区别", "怎么升到钻石卡": what a card tier gives, not the account's summary.
 TIER_QUESTION = re.compile(r"权益|特权|待遇|好处|福利|优待|特别服务|专属服务|享受|区别|不同|差别|差在|好在|升级|升到|升为|"
                            r"提升|降级|(?:怎么|怎样|如何)(?:才能)?升|等级\S{0,4}(?:怎么|如何)(?:定|评)|"
@@ -87,6 +86,7 @@ RESTORED_WORDS = re.compile(r"恢复|好了|好啦|通了|正常|修好|没事�
 COMPARE_QUESTION = re.compile(r"比较|对比|相比|比一下|比一比|比起|(?:和|跟|与|同)\S{0,10}比|比\S{0,12}(?:贵|便宜|多|少|高|低)|"
                               r"\bcompar|\bversus\b|\bvs\b|\b(?:higher|lower|more|less|cheaper|bigger)\b.{0,20}\bthan\b|"
                               r"\bbetween\b.{1,30}\band\b", re.I)
+# "上个月为什么这么贵", "why is our bill so high": the answer compares each item of use with the month before
 WHY_QUESTION = re.compile(r"为什么|为啥|怎么(?:这么|那么|会|突然)|咋这么|原因|\bwhy\b|how come|what made", re.I)
 # "我们欠费了吗", "do we owe anything": asked with no month, about every bill not fully paid
 OWING_QUESTION = re.compile(r"欠|还没[交缴付]|[交缴付]了没|[交缴]清|\bowe|\bowing\b|outstanding|unpaid|arrears"

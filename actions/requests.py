@@ -68,9 +68,9 @@ async def _open_ticket_named(svc: Services, customer_id: str, ticket_id: str) ->
 
 async def urge_tickets(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher, who: Identity,
                        lang: str) -> List[Dict[str, Any]]:
-    """催办: the ticket named, or the customer's open ones (of the circuit named, if one is), chased with whoever answers them (``ticket_chase``)
-    and written in their history. A named ticket that is closed, or not the customer's, gets its status answer
-    instead."""
+    """催办: the ticket named, or the customer's open ones (of the circuit named, if one is), chased with whoever
+    answers them (``ticket_chase``) and written in their history. A named ticket that is closed, or not the
+    customer's, gets its status answer instead."""
     customer, contact = who
     wanted = (tracker.get_slot("ticket_id") or "").strip().upper()
     if wanted:
@@ -113,9 +113,10 @@ async def urge_tickets(svc: Services, tracker: Tracker, dispatcher: CollectingDi
 async def report_restored(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher, who: Identity,
                           lang: str) -> List[Dict[str, Any]]:
     """"网络恢复了": noted, in the customer's words, on the open tickets it is about (the one named, else this
-    contact's open faults, else the company's; those of the circuit named, "155M那条好了", if one is), where the manager resolving them sees it. The assistant resolves
-    nothing: the restore time decides the SLA and its credit, and the operator records it. A ticket named that is
-    closed or not theirs gets its status answer, as a chase or a withdrawal of it does."""
+    contact's open faults, else the company's; of the circuit named, "155M那条好了", if one is), where the manager
+    resolving them sees it. The assistant resolves nothing: the restore time decides the SLA and its credit, and the
+    operator records it. A ticket named that is closed or not theirs gets its status answer, as a chase or a
+    withdrawal of it does."""
     said = str(tracker.latest_message.get("text") or "")
     if not RESTORED_WORDS.search(said):  # misread: noted on no ticket, answered as not understood
         return [FollowupAction("action_handle_fallback")]
