@@ -384,9 +384,9 @@ def say_none_open(dispatcher: CollectingDispatcher, circuit_id: Optional[str]) -
         dispatcher.utter_message(response="utter_no_open_tickets")
 
 
-def circuit_asked(customer: Customer, tracker: Tracker) -> Optional[str]:
-    """The circuit the latest message names ("155M那条的故障", "circuit 2"), whose tickets alone it is about."""
-    named = circuit_choice.named(customer.services, str(tracker.latest_message.get("text") or ""))
+def circuit_asked(customer: Customer, said: str) -> Optional[str]:
+    """The circuit a request names ("155M那条的故障", "circuit 2"), whose tickets alone it is about."""
+    named = circuit_choice.named(customer.services, said)
     return named.circuit_id if named else None
 
 
@@ -408,7 +408,8 @@ async def answer_ticket_status(svc: Services, tracker: Tracker, dispatcher: Coll
                                  kind=label("ticket_kind", ticket.kind, lang),
                                  status=label("ticket_status", ticket.status, lang), deadline=deadline)
         return [SlotSet("ticket_id", None)]
-    circuit = circuit_asked(customer, tracker)
+    # asked as such, or as whether service is back ("100M那条恢复了吗": ``report_restored``)
+    circuit = circuit_asked(customer, last_said(tracker, "ask_ticket_status", "report_restored"))
     tickets = await svc.db.tickets.for_customer(customer.id, open_only=True, limit=OPEN_TICKETS_LISTED,
                                                 circuit_id=circuit)
     if not tickets:

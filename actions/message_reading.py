@@ -125,12 +125,13 @@ def opening_message(tracker: Tracker, intent: str) -> str:
     return last_said(tracker, intent)
 
 
-def last_said(tracker: Tracker, intent: str) -> str:
-    """The latest message classified as ``intent``, less its courtesy (all of it when it is nothing else): the one
-    that opened a form, read again when verification inside the form has told who the customer is."""
+def last_said(tracker: Tracker, *intents: str) -> str:
+    """The latest message classified as one of ``intents``, less its courtesy (all of it when it is nothing else):
+    the one that opened a form, or asked what is answered once verification has told who the customer is (the
+    latest message is then the code)."""
     for event in reversed(tracker.events):
         if event.get("event") == "user" and \
-                ((event.get("parse_data") or {}).get("intent") or {}).get("name") == intent:
+                ((event.get("parse_data") or {}).get("intent") or {}).get("name") in intents:
             text = str(event.get("text") or "").strip()
             return core(text).strip() or text
     return ""

@@ -79,7 +79,7 @@ async def urge_tickets(svc: Services, tracker: Tracker, dispatcher: CollectingDi
             return await answer_ticket_status(svc, tracker, dispatcher, who, lang)
         tickets, circuit = [ticket], None
     else:
-        circuit = circuit_asked(customer, tracker)
+        circuit = circuit_asked(customer, last_said(tracker, "urge_ticket"))
         tickets = await svc.db.tickets.for_customer(customer.id, open_only=True, limit=OPEN_TICKETS_LISTED,
                                                     circuit_id=circuit)
     if not tickets:
@@ -117,7 +117,7 @@ async def report_restored(svc: Services, tracker: Tracker, dispatcher: Collectin
     resolving them sees it. The assistant resolves nothing: the restore time decides the SLA and its credit, and the
     operator records it. A ticket named that is closed or not theirs gets its status answer, as a chase or a
     withdrawal of it does."""
-    said = str(tracker.latest_message.get("text") or "")
+    said = last_said(tracker, "report_restored")  # after verification, the latest message is the code
     if not RESTORED_WORDS.search(said):  # misread: noted on no ticket, answered as not understood
         return [FollowupAction("action_handle_fallback")]
     if ASKED_WHETHER.search(said):  # "恢复了吗": asked, not told
@@ -131,7 +131,7 @@ async def report_restored(svc: Services, tracker: Tracker, dispatcher: Collectin
         faults = [ticket]
     else:
         faults = [t for t in await svc.db.tickets.for_customer(customer.id, open_only=True, limit=OPEN_TICKETS_LISTED,
-                                                               circuit_id=circuit_asked(customer, tracker))
+                                                               circuit_id=circuit_asked(customer, said))
                   if t.kind == "fault"]
         faults = [t for t in faults if t.contact_id == contact.contact_id] or faults
     if not faults:

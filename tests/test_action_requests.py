@@ -83,6 +83,12 @@ async def test_a_circuit_named_narrows_service_back_status_and_chase_to_its_faul
         assert only(messages)["response"] == noted
     said = [[e.note for e in (await svc.db.tickets.get(t)).history] for t in ("FT-20261123-0001", "FT-20261123-0002")]
     assert said == [["the 2M circuit is back", "网络恢复了"], ["100M那条专线恢复了", "网络恢复了"]]  # none named: both
+    # said before verification: read from that message, not from the code that verified the customer
+    asked = [{"event": "user", "text": "100M那条也恢复了", "parse_data": {"intent": {"name": "report_restored"}}}]
+    messages, _ = await run(requests.ActionReportRestored(), tracker(slots=VERIFIED_A, intent="inform", text="123456",
+                                                                     events=asked), domain)
+    assert only(messages)["ticket_ids"] == "FT-20261123-0002"
+    assert (await svc.db.tickets.get("FT-20261123-0002")).history[-1].note == "100M那条也恢复了"
     # the status and a chase of one circuit's faults: that circuit's tickets alone
     messages, _ = await run(account.ActionTicketStatus(), tracker(slots=VERIFIED_A, intent="ask_ticket_status",
                                                                   text="100M那条的故障修好了吗"), domain)
