@@ -21,6 +21,7 @@ from actions.common import Identity, verified_action
 from actions.message_reading import (
     BILL_DATE_QUESTION,
     COMPARE_QUESTION,
+    EMAIL_REQUEST,
     OWING_QUESTION,
     TIER_COMPARISON,
     TIER_QUESTION,
@@ -193,6 +194,8 @@ async def answer_usage(svc: Services, tracker: Tracker, dispatcher: CollectingDi
     elif previous is not None and WHY_QUESTION.search(asked):
         dispatcher.utter_message(response="utter_usage_compared", previous_month=month_label(previous.month, lang),
                                  changes=usage_changes(usage, previous, lang))
+    if EMAIL_REQUEST.search(asked):
+        dispatcher.utter_message(response="utter_bill_not_emailed")
     return [SlotSet("month", None)]
 
 

@@ -22,11 +22,14 @@ CHOICE_WORDS = re.compile(r"第\s*([1-4一二三四])\s*(?:条|个|路|号)|([1-
 
 
 def choice(circuits: List[Circuit], text: str) -> Optional[Circuit]:
-    """A circuit by id, by its number in the list, or by a mention only one circuit fits."""
+    """A circuit by id, by its number in the list (said as a circuit's, "circuit 2", or bare, "2", "第二"), or by a
+    mention only one circuit fits."""
     upper = text.strip().upper()
     by_id = [c for c in circuits if c.circuit_id.upper() in upper]
     if by_id:
         return by_id[0]
+    if CHOICE_WORDS.search(text):
+        return named(circuits, text)
     index = next((i for word, i in ORDINALS.items() if word in upper), None)
     number = re.fullmatch(r"\D{0,6}([1-9])\D{0,6}", upper)
     if index is None and number:

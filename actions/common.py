@@ -25,6 +25,17 @@ def lang_of(tracker: Tracker) -> str:
     return "en" if tracker.get_slot("language") == "en" else "zh"
 
 
+def response_in(domain: Dict[str, Any], name: str, lang: str, **values: Any) -> str:
+    """A domain response written out in ``lang`` by the action itself. Rasa renders an action's responses with the
+    slots as they were before the action ran, so a reply in the language the action is setting only now is
+    written here, from the same text the domain gives."""
+    variants = domain["responses"][name]
+    wanted = [v for v in variants
+              if any(c.get("name") == "language" and c.get("value") == lang for c in v.get("condition") or [])]
+    plain = [v for v in variants if not v.get("condition")]
+    return (wanted or plain)[0]["text"].format(**values)
+
+
 async def verified_identity(tracker: Tracker, svc: Services) -> Optional[Identity]:
     """The verified customer and contact of this conversation, fresh from MongoDB.
 

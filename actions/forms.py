@@ -12,7 +12,7 @@ import re
 from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -22,6 +22,8 @@ from actions.confirmation import consent
 from actions.escalation import escalate
 from actions.message_reading import (
     CORRECTING,
+    RESERVATION,
+    RESTORED_WORDS,
     SYMPTOM_WORDS,
     URGENT_WORDS,
     answer_not_question,
@@ -320,7 +322,7 @@ def _reset(slots: List[str]) -> List[EventType]:
 
 
 class ActionCancelForm(Action):
-    """Cancels the form under way. With none, "取消" right after a report, or naming a ticket ("取消投诉",
+    """Cancels the form under way; a fault report also ends when service is back. With none, "取消" right after a report, or naming a ticket ("取消投诉",
     "撤销工单FT-…"), asks to withdraw it (``withdraw_ticket``), once the customer is verified; else there is
     nothing to cancel."""
 
@@ -337,8 +339,24 @@ class ActionCancelForm(Action):
             if who is None:
                 return await ActionRequireVerification().run(dispatcher, tracker, domain)
             return await withdraw_ticket(svc, tracker, dispatcher, who, lang_of(tracker))
+        if tracker.active_loop_name == "fault_form" and latest_intent(tracker) == "report_restored":
+            return _restored_while_reporting(tracker, dispatcher)
         dispatcher.utter_message(response="utter_cancelled")
         return [ActiveLoop(None), SlotSet("requested_slot", None)] + _reset(COMPLAINT_SLOTS + FAULT_SLOTS)
+
+
+def _restored_while_reporting(tracker: Tracker, dispatcher: CollectingDispatcher) -> List[EventType]:
+    """"哦，网络恢复了" while the fault is being reported: nothing is left to report, and the report ends unsent. Said
+    with a reservation ("恢复了但还是很慢") it is the symptom, when that is asked; with no word saying service is back
+    it was misread ("现在几点了"). Either way the form goes on."""
+    text = latest_text(tracker)
+    if RESTORED_WORDS.search(text) and not RESERVATION.search(text):
+        dispatcher.utter_message(response="utter_fault_report_dropped")
+        return [ActiveLoop(None), SlotSet("requested_slot", None)] + _reset(FAULT_SLOTS)
+    if tracker.get_slot("requested_slot") == "fault_symptom" and RESTORED_WORDS.search(text):
+        return [SlotSet("fault_symptom", text), FollowupAction("fault_form")]  # the form validates it
+    dispatcher.utter_message(response="utter_answer_the_question")
+    return [FollowupAction("fault_form")]
 
 
 class ActionSetComplaintAside(Action):

@@ -82,6 +82,8 @@ RESTORED_WORDS = re.compile(r"恢复|好了|好啦|通了|正常|修好|没事�
                             r"排除|稳定|连上|\bback\b|restor|recover|working|\bworks\b|fixed|resolved|stopped|\bgone\b|"
                             r"\bover\b|\bended\b|\bup\b|online|stable|clear|normal|\bfine\b|\bok(?:ay)?\b|no more|no longer|"
                             r"went away|sorted|solved|connected|again", re.I)
+# "恢复了但还是很慢", "it's back but still slow": service said to be back, with something still wrong
+RESERVATION = re.compile(r"但|可是|不过|还是|仍|依然|\bbut\b|\bstill\b|however", re.I)
 # "10月和8月对比一下", "compare it with July": two months of use set side by side.
 COMPARE_QUESTION = re.compile(r"比较|对比|相比|比一下|比一比|比起|(?:和|跟|与|同)\S{0,10}比|比\S{0,12}(?:贵|便宜|多|少|高|低)|"
                               r"\bcompar|\bversus\b|\bvs\b|\b(?:higher|lower|more|less|cheaper|bigger)\b.{0,20}\bthan\b|"
@@ -91,6 +93,8 @@ WHY_QUESTION = re.compile(r"为什么|为啥|怎么(?:这么|那么|会|突然)|
 # "我们欠费了吗", "do we owe anything": asked with no month, about every bill not fully paid
 OWING_QUESTION = re.compile(r"欠|还没[交缴付]|[交缴付]了没|[交缴]清|\bowe|\bowing\b|outstanding|unpaid|arrears"
                             r"|\b(?:is|are|was|were|been|fully|all)\b[\w\s']{0,30}\bpaid\b", re.I)
+# "上个月的账单发我邮箱", "email me the bill": a bill to be sent by email, which the assistant cannot do
+EMAIL_REQUEST = re.compile(r"邮箱|邮件|电邮|e-?mail|inbox", re.I)
 URGENT_WORDS = re.compile(r"紧急|非常急|十万火急|马上处理|立刻|立即|urgent|asap|emergency|immediately", re.I)
 
 

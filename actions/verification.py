@@ -23,7 +23,7 @@ from actions.account import (
     answer_ticket_status,
     answer_usage,
 )
-from actions.common import Identity, count_in_session, identity_slots, lang_of, verified_identity
+from actions.common import Identity, count_in_session, identity_slots, lang_of, response_in, verified_identity
 from actions.compensation import answer_compensation
 from actions.escalation import request_human
 from actions.message_reading import MID_FORM_QUESTIONS, latest_intent
@@ -32,6 +32,7 @@ from actions.requests import bill_not_received, opt_in, opt_out, report_restored
 from actions.services import Services, services
 from carecore.identity import CODE_FORMAT
 from carecore.repository import DatabaseError
+from carecore.texts import written_language
 
 log = logging.getLogger(__name__)
 
@@ -102,13 +103,20 @@ class VerificationSteps:
         checked = await svc.otp.check(tracker.sender_id, str(value or ""), svc.clock.now())
         if checked.status == "ok":
             assert checked.customer is not None and checked.contact is not None
-            dispatcher.utter_message(response="utter_verified", contact_name=checked.contact.name,
-                                     company_name=checked.customer.company_name)
+            # Nothing written yet in either script (a number, then the code): the reply goes in the profile's language.
+            said = [e.get("text") for e in tracker.events if e.get("event") == "user"]
+            lang = written_language(said, checked.contact.language) or lang_of(tracker)
+            names = {"contact_name": checked.contact.name, "company_name": checked.customer.company_name}
+            if lang == lang_of(tracker):
+                dispatcher.utter_message(response="utter_verified", **names)
+            else:
+                dispatcher.utter_message(text=response_in(domain, "utter_verified", lang, **names),
+                                         utter_action="utter_verified")
             await count_in_session(svc, tracker, verified=True, customer_id=checked.customer.id,
                                    manager_id=checked.customer.account_manager_id)
             slots = {e["name"]: e["value"] for e in identity_slots(checked.customer, checked.contact)}
             return {**slots, **await self._answer_pending(svc, dispatcher, tracker, (checked.customer, checked.contact)),
-                    "otp_code": "ok"}
+                    "otp_code": "ok", **({"language": lang} if lang != lang_of(tracker) else {})}
         if checked.status == "wrong":
             dispatcher.utter_message(response="utter_code_wrong", attempts_left=checked.attempts_left)
             return {"otp_code": None}

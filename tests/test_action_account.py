@@ -74,6 +74,13 @@ async def test_asked_why_a_bill_changed_each_item_is_compared_with_the_month_bef
     assert [m["response"] for m in messages] == ["utter_usage_report"]  # asked nothing of why: kept short
 
 
+@pytest.mark.parametrize("slots, text", [(VERIFIED_A, "上个月的账单发我邮箱"), (VERIFIED_A_EN, "email me last month's bill")])
+async def test_a_bill_asked_for_by_email_is_shown_and_said_not_to_be_emailed(svc: Services, domain, slots,
+                                                                              text: str) -> None:
+    messages, _ = await run(account.ActionUsage(), tracker(slots=slots, intent="ask_usage", text=text), domain)
+    assert [m["response"] for m in messages] == ["utter_usage_report", "utter_bill_not_emailed"]
+
+
 async def test_two_months_compared_item_by_item_with_the_amount(svc: Services, domain) -> None:
     await svc.db.usage.upsert(factories.usage(month="2026-08", voice_minutes=3000, data_mb=102400, amount_fen=1500000))
     # both named, the earlier first: the later is reported, the earlier set beside it

@@ -35,3 +35,14 @@ def test_a_mention_names_a_circuit_only_when_it_fits_one_alone(text: str, fits: 
 def test_a_correction_names_a_circuit_by_id_position_or_mention_never_by_a_time(text: str, named: Optional[str]) -> None:
     found = circuit_choice.named(CIRCUITS, text)
     assert (found.circuit_id if found else None) == named
+
+
+@pytest.mark.parametrize("text, chosen", [
+    ("2", "JS-DDN-0000027-2"), ("选2", "JS-DDN-0000027-2"), ("第三", "JS-DIA-0000027-3"), ("second", "JS-DDN-0000027-2"),
+    ("circuit 1", "JS-2M-0000027-1"), ("line number 3", "JS-DIA-0000027-3"), ("3号线路", "JS-DIA-0000027-3"),
+    ("js-ddn-0000027-2", "JS-DDN-0000027-2"), ("DIA那条", "JS-DIA-0000027-3"),
+    ("circuit 5", None), ("5", None), ("it's working again now", None),
+])
+def test_a_choice_from_the_list_is_read_by_id_number_or_mention(text: str, chosen: Optional[str]) -> None:
+    found = circuit_choice.choice(CIRCUITS, text)
+    assert (found.circuit_id if found else None) == chosen

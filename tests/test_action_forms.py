@@ -374,6 +374,28 @@ async def test_cancel_resets_the_form(svc: Services, domain) -> None:
     assert slots_of(events)["fault_symptom"] is None
 
 
+@pytest.mark.parametrize("text, asked, outcome", [
+    ("哦，网络刚刚恢复了", "fault_symptom", "dropped"), ("oh wait, it's working again now", "fault_confirm", "dropped"),
+    ("恢复了但还是很慢", "fault_symptom", "symptom"),           # a reservation: the symptom, when that is asked
+    ("it's back but still dropping", "fault_confirm", "asked again"),
+    ("现在几点了", "fault_symptom", "asked again"),            # read as service back with no word saying so
+])
+async def test_service_back_while_reporting_the_fault_drops_the_report(svc: Services, domain, text: str, asked: str,
+                                                                      outcome: str) -> None:
+    said = tracker(slots={**VERIFIED_A, "fault_circuit": "HZ-ZX-0000001-1", "requested_slot": asked},
+                   intent="report_restored", text=text, active_loop="fault_form")
+    messages, events = await run(forms.ActionCancelForm(), said, domain)
+    if outcome == "dropped":
+        assert only(messages)["response"] == "utter_fault_report_dropped"
+        assert {"event": "active_loop", "name": None} in [{k: e.get(k) for k in ("event", "name")} for e in events]
+        assert slots_of(events)["fault_circuit"] is None
+    else:
+        assert [m["response"] for m in messages] == ([] if outcome == "symptom" else ["utter_answer_the_question"])
+        assert slots_of(events) == ({"fault_symptom": text} if outcome == "symptom" else {})
+        assert events[-1]["event"] == "followup" and events[-1]["name"] == "fault_form"
+    assert not await svc.db.tickets.for_customer("KA0000001")
+
+
 async def test_cancel_right_after_a_report_asks_to_withdraw_its_ticket(svc: Services, domain) -> None:
     await svc.db.tickets.create(factories.ticket(_id="FT-20261123-0007"))
     created = [{"event": "user", "text": "确认"},

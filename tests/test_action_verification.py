@@ -64,6 +64,27 @@ async def test_one_time_code_verifies_the_chat_user(svc: Services, domain, emula
     assert await form.validate_otp_code(code, dispatcher, t, domain) == {"otp_code": None, "verify_mobile": None}
 
 
+@pytest.mark.parametrize("earlier, replied", [
+    ("13900139000", "Verified. Hello David Chen (杭州华信物流有限公司)."),   # only digits so far: the profile's English
+    ("我要验证身份", None),                                              # written in Chinese: stays Chinese
+])
+async def test_the_code_is_answered_in_the_language_the_customer_writes_or_else_their_profiles(
+        svc: Services, domain, emulator, earlier: str, replied: str) -> None:
+    form, dispatcher = verification.ValidateVerificationForm(), CollectingDispatcher()
+    t = tracker(active_loop="verification_form", text=earlier, slots={"language": "zh"})
+    await form.validate_verify_mobile("13900139000", dispatcher, t, domain)
+    code = code_sent_to(emulator[0], "+8613900139000")
+    said = tracker(active_loop="verification_form", text=code, slots={"language": "zh"},
+                   events=[{"event": "user", "text": earlier}])
+    result = await form.validate_otp_code(code, dispatcher, said, domain)
+    assert result["verified"] is True
+    if replied:
+        assert result["language"] == "en"
+        assert dispatcher.messages[-1]["text"] == replied and dispatcher.messages[-1]["utter_action"] == "utter_verified"
+    else:
+        assert "language" not in result and dispatcher.messages[-1]["response"] == "utter_verified"
+
+
 @pytest.mark.parametrize("asked, expected", [(None, {"verify_mobile": "+8613800138000"}), ("otp_code", {})])
 async def test_a_number_in_the_message_that_starts_verification_is_taken(svc: Services, domain, emulator, asked,
                                                                           expected) -> None:
