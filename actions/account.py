@@ -29,11 +29,12 @@ from actions.message_reading import (
     answered_month,
     last_said,
     month_named,
+    replies_before_latest,
 )
 from actions.services import Services
 from carecore.config import Settings
 from carecore.deadlines import complaint_hours, fault_hours
-from carecore.model import TOP_TIERS, Customer, Ticket, Tier, UsageMonth, month_key
+from carecore.model import TOP_TIERS, Circuit, Customer, Ticket, Tier, UsageMonth, month_key
 from carecore.months import (
     after_bill_day,
     month_span,
@@ -299,7 +300,7 @@ async def answer_service_status(svc: Services, tracker: Tracker, dispatcher: Col
             return [SlotSet("circuit_id", None)]
         circuits = [circuit]
     else:
-        named = circuit_choice.named(circuits, last_said(tracker, "ask_service_status"))
+        named = customer.circuit(circuit_asked(customer, tracker, "ask_service_status") or "")
         circuits = [named] if named else circuits
     if not circuits:
         dispatcher.utter_message(response="utter_no_circuits")
@@ -320,7 +321,7 @@ async def answer_service_status(svc: Services, tracker: Tracker, dispatcher: Col
         if c.circuit_id in open_faults:
             line += " (open fault ticket)" if lang == "en" else "（有未结故障单）"
         lines.append(line)
-    dispatcher.utter_message(response="utter_service_status", lines=bullet_lines(lines))
+    dispatcher.utter_message(response="utter_service_status", lines=numbered(lines, circuits, customer))
     return [SlotSet("circuit_id", None)]
 
 
@@ -330,8 +331,10 @@ async def answer_sla(svc: Services, tracker: Tracker, dispatcher: CollectingDisp
     restore, then how this month's faults fared, or the month named ("上个月断过几次"): "did you meet our SLA?" is
     asked as often as the terms."""
     customer, contact = who
+    asked = customer.circuit(circuit_asked(customer, tracker, "ask_sla") or "")  # "what's the SLA on circuit 2"
+    circuits = [asked] if asked else customer.services
     lines = []
-    for c in customer.services:
+    for c in circuits:
         response_h, restore_h, _ = fault_hours(contact.tier, c.sla_class, svc.settings.fault_sla_hours,
                                                svc.settings.circuit_sla_hours)
         credit = yuan(svc.settings.sla_credit_fen(c.sla_class))
@@ -342,9 +345,10 @@ async def answer_sla(svc: Services, tracker: Tracker, dispatcher: CollectingDisp
     now = svc.clock.now()
     month = month_named(tracker, now.date()) or month_key(now)
     start, end = month_span(month, svc.clock.tz)
-    faults = [t async for t in svc.db.tickets.opened_between(start, end, [customer.id]) if t.kind == "fault"]
+    faults = [t async for t in svc.db.tickets.opened_between(start, end, [customer.id])
+              if t.kind == "fault" and (asked is None or t.circuit_id == asked.circuit_id)]
     shown = None if month == month_key(now) else month_label(month, lang)
-    dispatcher.utter_message(response="utter_sla", lines=bullet_lines(lines or ["-"]),
+    dispatcher.utter_message(response="utter_sla", lines=numbered(lines, circuits, customer) or bullet_lines(["-"]),
                              tier=label("tier", contact.tier, lang), record=month_record(faults, now, lang, shown))
     return [SlotSet("month", None)]
 
@@ -379,6 +383,12 @@ async def open_beyond(svc: Services, customer_id: str, newest: List[Ticket], cir
     return await svc.db.tickets.count_for_customer(customer_id, open_only=True, circuit_id=circuit_id) - len(newest)
 
 
+def numbered(lines: List[str], circuits: List[Circuit], customer: Customer) -> str:
+    """A line per circuit, numbered as the circuit is in the customer's list, so that one answered alone keeps the
+    number the customer may name it by ("circuit 3")."""
+    return "\n".join(f"{customer.services.index(c) + 1}. {line}" for c, line in zip(circuits, lines, strict=True))
+
+
 def say_none_open(dispatcher: CollectingDispatcher, circuit_id: Optional[str]) -> None:
     """No open ticket: on the circuit asked about, when one was, else at all."""
     if circuit_id:
@@ -387,10 +397,12 @@ def say_none_open(dispatcher: CollectingDispatcher, circuit_id: Optional[str]) -
         dispatcher.utter_message(response="utter_no_open_tickets")
 
 
-def circuit_asked(customer: Customer, said: str) -> Optional[str]:
-    """The circuit a request names ("155M那条的故障", "circuit 2"), whose tickets alone it is about."""
-    named = circuit_choice.named(customer.services, said)
-    return named.circuit_id if named else None
+def circuit_asked(customer: Customer, tracker: Tracker, *intents: str) -> Optional[str]:
+    """The circuit the request (the latest message of ``intents``) names, "155M那条的故障", "circuit 2", or points back
+    at, "is it back up": what it alone is about."""
+    replied = [str(e.get("text") or "") for e in replies_before_latest(tracker)]
+    meant = circuit_choice.referred(customer.services, last_said(tracker, *intents), replied)
+    return meant.circuit_id if meant else None
 
 
 async def answer_ticket_status(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher,
@@ -412,7 +424,7 @@ async def answer_ticket_status(svc: Services, tracker: Tracker, dispatcher: Coll
                                  status=label("ticket_status", ticket.status, lang), deadline=deadline)
         return [SlotSet("ticket_id", None)]
     # asked as such, or as whether service is back ("100M那条恢复了吗": ``report_restored``)
-    circuit = circuit_asked(customer, last_said(tracker, "ask_ticket_status", "report_restored"))
+    circuit = circuit_asked(customer, tracker, "ask_ticket_status", "report_restored")
     tickets = await svc.db.tickets.for_customer(customer.id, open_only=True, limit=OPEN_TICKETS_LISTED,
                                                 circuit_id=circuit)
     if not tickets:

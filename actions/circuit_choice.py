@@ -1,6 +1,6 @@
 """Which of the customer's circuits a message means: a choice from the list, a mention that fits one alone, a
-circuit asked about ("is circuit 2 up"), or a correction of the one chosen ("不对，是第三条") while the fault form
-goes on."""
+circuit asked about ("is circuit 2 up") or referred back to ("what's the SLA on it"), or a correction of the one
+chosen ("不对，是第三条") while the fault form goes on."""
 
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ TYPE_WORDS = {"ddn": re.compile(r"(?<![-A-Za-z0-9])DDN(?![-A-Za-z0-9])", re.I),
                                             r"|internet (?:access|line)", re.I)}
 # A list position said as a circuit's ("第三条", "3号线路", "circuit 3", "the third one"), never a bare digit or
 # "3号", which may be a time or a date ("不对，是3号开始的").
+# What points back at the circuit the assistant just spoke of ("is it back up", "这条的SLA呢").
+REFERRING = re.compile(r"\bit\b|\bits\b|\bthis (?:one|line|circuit)\b|\bthat (?:one|line|circuit)\b|它|这条|该电路"
+                       r"|这个电路|这根", re.I)
 CHOICE_WORDS = re.compile(r"第\s*([1-4一二三四])\s*(?:条|个|路|号)|([1-9])\s*号(?:电路|线路|专线)"
                           r"|\b(?:circuit|line)\s*(?:no\.?\s*|number\s*|#\s*)?([1-9])\b"
                           r"|\b(first|second|third|fourth)\s+(?:one|circuit|line)\b", re.I)
@@ -60,3 +63,13 @@ def named(circuits: List[Circuit], text: str) -> Optional[Circuit]:
         index = int(word) - 1 if word.isdigit() else ORDINALS.get("第" + word, ORDINALS.get(word.upper(), -1))
         return circuits[index] if 0 <= index < len(circuits) else None
     return hinted(circuits, text)
+
+
+def referred(circuits: List[Circuit], said: str, replied: List[str]) -> Optional[Circuit]:
+    """The circuit a message names, or points back at ("it", "这条") when the assistant's replies just before it
+    (``replied``) named that circuit alone."""
+    found = named(circuits, said)
+    if found is not None or not REFERRING.search(said):
+        return found
+    spoken = [c for c in circuits if any(c.circuit_id in text for text in replied)]
+    return spoken[0] if len(spoken) == 1 else None

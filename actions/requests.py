@@ -79,7 +79,7 @@ async def urge_tickets(svc: Services, tracker: Tracker, dispatcher: CollectingDi
             return await answer_ticket_status(svc, tracker, dispatcher, who, lang)
         tickets, circuit = [ticket], None
     else:
-        circuit = circuit_asked(customer, last_said(tracker, "urge_ticket"))
+        circuit = circuit_asked(customer, tracker, "urge_ticket")
         tickets = await svc.db.tickets.for_customer(customer.id, open_only=True, limit=OPEN_TICKETS_LISTED,
                                                     circuit_id=circuit)
     if not tickets:
@@ -131,7 +131,7 @@ async def report_restored(svc: Services, tracker: Tracker, dispatcher: Collectin
         faults = [ticket]
     else:
         faults = [t for t in await svc.db.tickets.for_customer(customer.id, open_only=True, limit=OPEN_TICKETS_LISTED,
-                                                               circuit_id=circuit_asked(customer, said))
+                                                               circuit_id=circuit_asked(customer, tracker, "report_restored"))
                   if t.kind == "fault"]
         faults = [t for t in faults if t.contact_id == contact.contact_id] or faults
     if not faults:

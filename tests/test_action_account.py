@@ -219,13 +219,24 @@ async def test_a_status_question_naming_one_circuit_answers_for_it_alone(svc: Se
     two["services"].append({"circuit_id": "ZJ-LL-0000001-2", "type": "leased_line", "bandwidth": "100M",
                             "status": "down", "sla_class": "standard"})
     await svc.db.customers.replace(two)
-    for text, shown in (("is circuit 2 ok", ["1. ZJ-LL-0000001-2 leased line 100M: down"]),
+    # one circuit keeps its number in the list, the number the customer may name it by
+    for text, shown in (("is circuit 2 ok", ["2. ZJ-LL-0000001-2 leased line 100M: down"]),
                         ("is the 2M circuit up", ["1. ZJ-2M-0000001-1 2M digital circuit: up"]),
                         ("are our lines working", ["1. ZJ-2M-0000001-1 2M digital circuit: up",
                                                    "2. ZJ-LL-0000001-2 leased line 100M: down"])):
         messages, _ = await run(account.ActionServiceStatus(), tracker(slots=VERIFIED_A_EN, intent="ask_service_status",
                                                                        text=text), domain)
         assert only(messages)["lines"].split("\n") == shown, text
+    # "it": the circuit the reply just before named alone; after a list of both, every circuit
+    for replied, lines in (("2. ZJ-LL-0000001-2 leased line 100M: down", 1), ("1. ZJ-2M-0000001-1 …\n2. ZJ-LL-0000001-2 …", 2)):
+        before = [{"event": "user", "text": "is circuit 2 ok"}, {"event": "bot", "text": f"Your circuits:\n{replied}"}]
+        messages, _ = await run(account.ActionSla(), tracker(slots=VERIFIED_A_EN, intent="ask_sla",
+                                                             text="what's the SLA on it", events=before), domain)
+        assert len(only(messages)["lines"].split("\n")) == lines
+    assert only(messages)["lines"].startswith("1. ZJ-2M")
+    messages, _ = await run(account.ActionSla(), tracker(slots=VERIFIED_A, intent="ask_sla", text="第二条专线的SLA是什么"),
+                            domain)
+    assert only(messages)["lines"] == "2. ZJ-LL-0000001-2 专线 100M：标准保障，2小时响应、4小时修复，超时补偿200.00元"
 
 
 async def test_sla_answer_tells_how_the_months_faults_fared(svc: Services, domain) -> None:

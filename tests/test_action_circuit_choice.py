@@ -46,3 +46,15 @@ def test_a_correction_names_a_circuit_by_id_position_or_mention_never_by_a_time(
 def test_a_choice_from_the_list_is_read_by_id_number_or_mention(text: str, chosen: Optional[str]) -> None:
     found = circuit_choice.choice(CIRCUITS, text)
     assert (found.circuit_id if found else None) == chosen
+
+
+@pytest.mark.parametrize("said, replied, meant", [
+    ("what's the SLA on it", ["3. JS-DIA-0000027-3 DIA 1G: up"], "JS-DIA-0000027-3"),
+    ("这条的SLA是多少", ["3. JS-DIA-0000027-3 互联网专线 1G：正常"], "JS-DIA-0000027-3"),
+    ("is it back up", ["1. JS-2M-0000027-1 …\n2. JS-DDN-0000027-2 …"], None),     # the reply named two
+    ("what's our SLA", ["3. JS-DIA-0000027-3 DIA 1G: up"], None),                # points at nothing
+    ("and circuit 2?", ["3. JS-DIA-0000027-3 DIA 1G: up"], "JS-DDN-0000027-2"),  # named: that one
+])
+def test_it_is_the_circuit_the_reply_before_named_alone(said: str, replied: list, meant: Optional[str]) -> None:
+    found = circuit_choice.referred(CIRCUITS, said, replied)
+    assert (found.circuit_id if found else None) == meant
