@@ -317,7 +317,7 @@ async def answer_service_status(svc: Services, tracker: Tracker, dispatcher: Col
             end = fmt_time(window.end, lang, svc.clock.tz)
             status += (f" (planned maintenance {window.id} until {end})" if lang == "en"
                        else f"（计划维护{window.id}，预计{end}结束）")
-        line = f"{circuit_line(c, lang)}: {status}"
+        line = f"{circuit_line(c, lang)}{': ' if lang == 'en' else '：'}{status}"
         if c.circuit_id in open_faults:
             line += " (open fault ticket)" if lang == "en" else "（有未结故障单）"
         lines.append(line)

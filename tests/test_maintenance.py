@@ -186,7 +186,7 @@ async def test_the_assistant_names_the_window_and_marks_a_fault_reported_anyway(
     use_services(Services(db, gateway, during, Settings(mongodb_uri="unused")))
     try:
         messages, _ = await run_action(account.ActionServiceStatus(), tracker(slots=VERIFIED_A), {})
-        assert f"ZJ-2M-0000001-1 2M数字电路: 维护中（计划维护{mw.id}，预计11月25日05:00结束）" in messages[0]["lines"]
+        assert f"ZJ-2M-0000001-1 2M数字电路：维护中（计划维护{mw.id}，预计11月25日05:00结束）" in messages[0]["lines"]
         assert (await db.customers.get("KA0000001")).services[0].status == "active"  # never stored over
         form, dispatcher = forms.ValidateFaultForm(), CollectingDispatcher()
         result = await form.validate_fault_circuit("1", dispatcher, tracker(slots=VERIFIED_A), {})
