@@ -180,6 +180,8 @@ async def test_the_circuit_the_opening_message_fits_is_taken_once_verified(svc: 
     ("我要报故障", None, None, "fault_symptom"),  # says nothing of what is wrong
     ("为什么停机了", "为什么停机了", None, "fault_since"), ("our line has been cut off", "our line has been cut off", None,
                                                           "fault_since"),  # service stopped, said as such
+    ("我们的专线延迟很高", "我们的专线延迟很高", None, "fault_since"),
+    ("latency spikes on our circuit all day", "latency spikes on our circuit all day", None, "fault_since"),
 ])
 async def test_what_the_opening_message_says_is_not_asked_again(svc: Services, domain, text, symptom, since,
                                                                 asked) -> None:
