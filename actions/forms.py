@@ -322,9 +322,9 @@ def _reset(slots: List[str]) -> List[EventType]:
 
 
 class ActionCancelForm(Action):
-    """Cancels the form under way; a fault report also ends when service is back. With none, "取消" right after a report, or naming a ticket ("取消投诉",
-    "撤销工单FT-…"), asks to withdraw it (``withdraw_ticket``), once the customer is verified; else there is
-    nothing to cancel."""
+    """Cancels the form under way; a fault report also ends when service is back. With none, "取消" right after a
+    report, or naming a ticket ("取消投诉", "撤销工单FT-…"), asks to withdraw it (``withdraw_ticket``), once the
+    customer is verified; else there is nothing to cancel."""
 
     def name(self) -> str:
         return "action_cancel_form"
@@ -348,7 +348,7 @@ class ActionCancelForm(Action):
 def _restored_while_reporting(tracker: Tracker, dispatcher: CollectingDispatcher) -> List[EventType]:
     """"哦，网络恢复了" while the fault is being reported: nothing is left to report, and the report ends unsent. Said
     with a reservation ("恢复了但还是很慢") it is the symptom, when that is asked; with no word saying service is back
-    it was misread ("现在几点了"). Either way the form goes on."""
+    it was misread ("现在几点了"). In those two the form goes on."""
     text = latest_text(tracker)
     if RESTORED_WORDS.search(text) and not RESERVATION.search(text):
         dispatcher.utter_message(response="utter_fault_report_dropped")

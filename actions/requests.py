@@ -130,9 +130,9 @@ async def report_restored(svc: Services, tracker: Tracker, dispatcher: Collectin
             return await answer_ticket_status(svc, tracker, dispatcher, who, lang)
         faults = [ticket]
     else:
+        circuit = circuit_asked(customer, tracker, "report_restored")
         faults = [t for t in await svc.db.tickets.for_customer(customer.id, open_only=True, limit=OPEN_TICKETS_LISTED,
-                                                               circuit_id=circuit_asked(customer, tracker, "report_restored"))
-                  if t.kind == "fault"]
+                                                               circuit_id=circuit) if t.kind == "fault"]
         faults = [t for t in faults if t.contact_id == contact.contact_id] or faults
     if not faults:
         dispatcher.utter_message(response="utter_restored_no_fault")
