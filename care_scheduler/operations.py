@@ -7,6 +7,7 @@ end up in terminals, HTTP responses and logs.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, Dict, List, Optional
@@ -71,6 +72,8 @@ def parse_day(value: Any, *, field: str = "date") -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):  # written right, and no such day: "2027-02-29", "2026-11-31"
+            raise OperationError(f"{field} {value!r} is not a day of the calendar") from None
         raise OperationError(f"{field} is not a date (YYYY-MM-DD): {value[:40]!r}") from None
 
 

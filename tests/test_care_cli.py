@@ -50,8 +50,10 @@ async def test_preview_run_and_report(db: Database, mongo_uri: str, emulator, au
     assert code == 0, err
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and f"chart: {chart}" in err
 
-    code, _, err = await cli(["run", "birthday", "--date", "2027-02-30"], env)
-    assert code == 2 and "not a date" in err
+    code, _, err = await cli(["run", "birthday", "--date", "2027-02-29"], env)
+    assert code == 2 and "'2027-02-29' is not a day of the calendar" in err
+    code, _, err = await cli(["run", "birthday", "--date", "29/02/2028"], env)
+    assert code == 2 and "not a date (YYYY-MM-DD)" in err
     code, _, err = await cli(["run", "fireworks"], env)
     assert code == 2 and "invalid choice" in err
 
