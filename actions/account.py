@@ -300,7 +300,7 @@ async def answer_service_status(svc: Services, tracker: Tracker, dispatcher: Col
             return [SlotSet("circuit_id", None)]
         circuits = [circuit]
     else:
-        named = customer.circuit(circuit_asked(customer, tracker, "ask_service_status") or "")
+        named = circuit_meant(customer, tracker, "ask_service_status")
         circuits = [named] if named else circuits
     if not circuits:
         dispatcher.utter_message(response="utter_no_circuits")
@@ -331,8 +331,8 @@ async def answer_sla(svc: Services, tracker: Tracker, dispatcher: CollectingDisp
     restore, then how this month's faults fared, or the month named ("上个月断过几次"): "did you meet our SLA?" is
     asked as often as the terms."""
     customer, contact = who
-    asked = customer.circuit(circuit_asked(customer, tracker, "ask_sla") or "")  # "what's the SLA on circuit 2"
-    circuits = [asked] if asked else customer.services
+    circuit = circuit_meant(customer, tracker, "ask_sla")  # "what's the SLA on circuit 2"
+    circuits = [circuit] if circuit else customer.services
     lines = []
     for c in circuits:
         response_h, restore_h, _ = fault_hours(contact.tier, c.sla_class, svc.settings.fault_sla_hours,
@@ -346,7 +346,7 @@ async def answer_sla(svc: Services, tracker: Tracker, dispatcher: CollectingDisp
     month = month_named(tracker, now.date()) or month_key(now)
     start, end = month_span(month, svc.clock.tz)
     faults = [t async for t in svc.db.tickets.opened_between(start, end, [customer.id])
-              if t.kind == "fault" and (asked is None or t.circuit_id == asked.circuit_id)]
+              if t.kind == "fault" and (circuit is None or t.circuit_id == circuit.circuit_id)]
     shown = None if month == month_key(now) else month_label(month, lang)
     dispatcher.utter_message(response="utter_sla", lines=numbered(lines, circuits, customer) or bullet_lines(["-"]),
                              tier=label("tier", contact.tier, lang), record=month_record(faults, now, lang, shown))
@@ -397,11 +397,16 @@ def say_none_open(dispatcher: CollectingDispatcher, circuit_id: Optional[str]) -
         dispatcher.utter_message(response="utter_no_open_tickets")
 
 
-def circuit_asked(customer: Customer, tracker: Tracker, *intents: str) -> Optional[str]:
+def circuit_meant(customer: Customer, tracker: Tracker, *intents: str) -> Optional[Circuit]:
     """The circuit the request (the latest message of ``intents``) names, "155M那条的故障", "circuit 2", or points back
     at, "is it back up": what it alone is about."""
     replied = [str(e.get("text") or "") for e in replies_before_latest(tracker)]
-    meant = circuit_choice.referred(customer.services, last_said(tracker, *intents), replied)
+    return circuit_choice.referred(customer.services, last_said(tracker, *intents), replied)
+
+
+def circuit_asked(customer: Customer, tracker: Tracker, *intents: str) -> Optional[str]:
+    """The id of ``circuit_meant``, which the ticket lookups filter by."""
+    meant = circuit_meant(customer, tracker, *intents)
     return meant.circuit_id if meant else None
 
 
