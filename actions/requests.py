@@ -12,7 +12,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.account import OPEN_TICKETS_LISTED, answer_ticket_status, circuit_asked, open_beyond, say_none_open
-from actions.common import Identity, lang_of, verified_action, verified_identity
+from actions.common import Identity, lang_of, response_in, verified_action, verified_identity
 from actions.message_reading import ASKED_WHETHER, RESTORED_WORDS, just_created, last_said, month_named, withdrawn_kinds
 from actions.services import Services, services
 from carecore import ticket_chase
@@ -200,9 +200,6 @@ ActionOptOutSms = verified_action("action_opt_out_sms", opt_out)
 ActionOptInSms = verified_action("action_opt_in_sms", opt_in)
 
 
-CONFIRM_LANGUAGE = {"zh": "好的，之后我将用中文回复您。", "en": "Sure, I'll reply in English from now on."}
-
-
 def wanted_language(text: str, current: str) -> str:
     lowered = text.lower()
     if any(w in lowered for w in ("english", "英文", "英语")):
@@ -228,6 +225,6 @@ class ActionChangeLanguage(Action):
                                                           actor=f"contact:{who[1].contact_id}")
         except DatabaseError:
             log.exception("language preference not saved: database unavailable")
-        # The reply is rendered before the slot changes, so it is written in the new language here.
-        dispatcher.utter_message(text=CONFIRM_LANGUAGE[target])
+        dispatcher.utter_message(text=response_in(domain, "utter_language_changed", target),
+                                 utter_action="utter_language_changed")
         return [SlotSet("profile_language", target), SlotSet("language", target)]

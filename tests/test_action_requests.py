@@ -142,12 +142,13 @@ async def test_opt_out_and_in_update_consent(svc: Services, domain) -> None:
 async def test_change_language_is_saved_to_the_profile(svc: Services, domain) -> None:
     messages, events = await run(requests.ActionChangeLanguage(), tracker(slots=VERIFIED_A, text="english please"), domain)
     assert slots_of(events) == {"profile_language": "en", "language": "en"}
-    assert "English" in only(messages)["text"]
+    assert only(messages)["text"] == "Sure, I'll reply in English from now on."  # written in the language it sets
     assert (await svc.db.customers.find_by_contact("0000001-01"))[1].language == "en"
     [entry] = await svc.db.audit.for_entity("contact", "0000001-01")
     assert (entry.source, entry.changes) == ("assistant", {"language": ["zh", "en"]})
-    _, events = await run(requests.ActionChangeLanguage(), tracker(slots={"language": "en"}, text="换语言"), domain)
-    assert slots_of(events)["language"] == "zh"
+    messages, events = await run(requests.ActionChangeLanguage(), tracker(slots={"language": "en"}, text="换语言"),
+                                 domain)
+    assert slots_of(events)["language"] == "zh" and only(messages)["text"] == "好的，之后我将用中文回复您。"
 
 
 async def test_chasing_a_ticket_pages_its_manager_once_a_window(svc: Services, domain, clock: FixedClock,
