@@ -80,6 +80,14 @@ def test_chat_in_english_is_answered_in_english(stack: Stack) -> None:
     assert "key-account assistant" in " ".join(stack.say("web-en", "hello"))
     replies = stack.say("web-en", "who is my account manager")
     assert any("verify your identity" in r for r in replies), replies
+    replies = stack.say("web-en", "说中文")  # written in the language it sets; the verification then asked again
+    assert replies == ["好的，之后我将用中文回复您。", "请输入您在我司登记的联系人手机号码。"], replies
+
+
+def test_a_code_alone_is_answered_in_the_profiles_language(stack: Stack) -> None:
+    stack.say("web-en3", "13800000070")  # KA0000007, language en: nothing written in either script yet
+    replies = stack.say("web-en3", latest_code(stack, "+8613800000070"))
+    assert any(r.startswith("Verified. Hello Jennifer Wang") for r in replies), replies
 
 
 def test_signed_sms_from_a_registered_contact_is_answered_by_sms(stack: Stack) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -72,3 +73,20 @@ def test_every_response_an_action_names_is_in_the_domain_in_both_languages() -> 
     english = {name for name, variants in responses.items()
                if any(c.get("value") == "en" for v in variants for c in v.get("condition", []))}
     assert named - english == set(), named - english
+
+
+def test_an_action_that_writes_a_domain_response_itself_is_sent_the_domain() -> None:
+    """``response_in`` reads the domain the action is called with; with selective domain on (endpoints.yml) Rasa
+    sends it only to validate_* actions and those marked ``send_domain``."""
+    from rasa.shared.core.domain import Domain
+
+    domain = Domain.load("domain")
+    writers = []
+    for path in Path("actions").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            source = ast.unparse(node) if isinstance(node, ast.ClassDef) else ""
+            named = re.search(r"def name\(self\) -> str:\s+return '(\w+)'", source)
+            if named and "response_in(" in source:
+                writers.append(named.group(1))
+    assert "action_change_language" in writers
+    assert [w for w in writers if not (w.startswith("validate_") or domain.does_custom_action_explicitly_need_domain(w))] == []
