@@ -38,6 +38,7 @@ from carecore.model import TOP_TIERS, Circuit, Customer, Ticket, Tier, UsageMont
 from carecore.months import (
     after_bill_day,
     month_span,
+    month_step,
     months_between,
     months_named,
     parse_month,
@@ -149,12 +150,12 @@ async def answer_usage(svc: Services, tracker: Tracker, dispatcher: CollectingDi
     if OWING_QUESTION.search(asked) and not tracker.get_slot("month") and await _answer_owed(svc, dispatcher, customer,
                                                                                              lang):
         return []
-    span = None if tracker.get_slot("month") else parse_span(asked, today)
+    # a step from the month just answered ("再往前两个月呢") asks for one month, not the last two
+    span = None if tracker.get_slot("month") or month_step(asked) else parse_span(asked, today)
     if span is not None:
         return await _answer_span(svc, dispatcher, customer, span, lang)
     when = BILL_DATE_QUESTION.search(asked)
-    month = month_named(tracker, today) or parse_month("本月" if when else "上个月", today)
-    assert month is not None
+    month = _month_meant(tracker, asked, today, bool(when))
     against = None
     if COMPARE_QUESTION.search(asked):
         month, against = months_compared(tracker, asked, month, today)
@@ -198,6 +199,24 @@ async def answer_usage(svc: Services, tracker: Tracker, dispatcher: CollectingDi
     if EMAIL_REQUEST.search(asked):
         dispatcher.utter_message(response="utter_bill_not_emailed")
     return [SlotSet("month", None)]
+
+
+def _month_meant(tracker: Tracker, asked: str, today: date, when: bool) -> str:
+    """A follow-up to a usage answer is about that answer's month: its neighbour for "the month before?", the month
+    itself for "why is it so high". Otherwise the month named; with none, a question of when is about the month
+    still to be billed, any other about the last."""
+    just = answered_month(tracker, today, just_before=True)
+    step = month_step(asked)
+    if just and step:
+        return shift_month(just, step)
+    named = month_named(tracker, today)
+    if named:
+        return named
+    if just and WHY_QUESTION.search(asked):
+        return just
+    month = parse_month("本月" if when else "上个月", today)
+    assert month is not None
+    return month
 
 
 def months_compared(tracker: Tracker, asked: str, month: str, today: date) -> Tuple[str, str]:

@@ -222,12 +222,15 @@ def month_named(tracker: Tracker, today: date) -> Optional[str]:
     return parse_month(slot, today)
 
 
-def answered_month(tracker: Tracker, today: date) -> Optional[str]:
-    """The month the latest usage answer of the conversation was about, read from the answer's own words ("Usage for
-    August 2026"): what "compare it with July" compares."""
-    for event in reversed(tracker.events):
-        if event.get("event") == "bot" and (event.get("metadata") or {}).get("utter_action") == "utter_usage_report":
-            return parse_month(str(event.get("text") or ""), today)
+def answered_month(tracker: Tracker, today: date, just_before: bool = False) -> Optional[str]:
+    """The month the latest usage answer of the conversation (``just_before``: among the replies to the previous
+    message) was about, read from the answer's own words ("Usage for August 2026"): what "compare it with July"
+    compares, and what "the month before?" steps from."""
+    replies = replies_before_latest(tracker) if just_before else [e for e in tracker.events if e.get("event") == "bot"]
+    for event in reversed(replies):
+        if (event.get("metadata") or {}).get("utter_action") == "utter_usage_report":
+            # the month is named before the colon; the rest says "vs the previous month" ("较上月")
+            return parse_month(re.split(r"[:：]", str(event.get("text") or ""), maxsplit=1)[0], today)
     return None
 
 

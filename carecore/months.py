@@ -3,7 +3,8 @@
 
 Months without a year mean the latest such month that has ended or is running:
 asked in January, "December" is last December. "前两个月", like "前3个月", is the two months before this one;
-"两个月前" is one month, the month before last.
+"两个月前" is one month, the month before last. "The month before" and "再往前一个月" step from the month just
+answered instead.
 """
 
 from __future__ import annotations
@@ -97,6 +98,28 @@ def parse_month(text: Optional[str], today: date) -> Optional[str]:
     if english:
         return _latest(today, _EN[english.group(1)])
     return None
+
+
+# A month said as a step from the one just answered: "and the month before?", "再往前一个月呢", "后一个月呢".
+_STEP_BACK = re.compile(r"(?:the|a) month (?:before|prior|earlier)(?! last)|\bone (?:before|prior)\b|before that|"
+                        r"month prior|previous (?:month|one)|再往前|再前一个?月|前一个月|之前(?:那|一)个?月|那之前")
+_STEP_ON = re.compile(r"(?:the|a) month after|\bone after\b|after that|(?:next|following) (?:month|one)|再往后|"
+                      r"后一个月|下一个月|之后(?:那|一)个?月")
+
+
+_STEPS = re.compile(r"再?往(前|后)推?\s*(两|二|三|四|五|六|[2-6])\s*个?月|\b(two|three|four|five|six|[2-6]) months "
+                    r"(before|earlier|after|later)")
+
+
+def month_step(text: Optional[str]) -> int:
+    """How many months before (negative) or after the one just answered the message asks for, else 0: a follow-up
+    ("the month before?", "再往前两个月") counts from that month, not from today."""
+    t = (text or "").lower()
+    counted = _STEPS.search(t)
+    if counted:
+        back = (counted.group(1) or counted.group(4)) in ("前", "before", "earlier")
+        return _COUNTS[counted.group(2) or counted.group(3)] * (-1 if back else 1)
+    return -1 if _STEP_BACK.search(t) else 1 if _STEP_ON.search(t) else 0
 
 
 # What joins two months set side by side: "10月和8月", "October with August", "上个月比上上个月".

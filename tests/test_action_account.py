@@ -106,6 +106,38 @@ async def test_two_months_compared_item_by_item_with_the_amount(svc: Services, d
     assert (messages[-1]["response"], messages[-1]["month"]) == ("utter_usage_missing", "2026年5月")
 
 
+def usage_answered(month: str) -> list:
+    """The answer as sent, its change said against "the previous month" ("较上月"), which names no month."""
+    text = (f"{month}通信消费：…，费用合计12,888.00元（较上月增加28.9%）。" if "年" in month else
+            f"Usage for {month}: 3,200 voice minutes …, amount billed 12,888.00 yuan (+28.9% vs the previous month).")
+    return [{"event": "bot", "text": text, "metadata": {"utter_action": "utter_usage_report"}}]
+
+
+@pytest.mark.parametrize("slots, text, answered, meant", [
+    (VERIFIED_A_EN, "and the month before?", "October 2026", "September 2026"),
+    ({**VERIFIED_A_EN, "month": "previous month"}, "what was it the previous month", "October 2026", "September 2026"),
+    (VERIFIED_A, "后一个月呢", "2026年9月", "2026年10月"),
+    (VERIFIED_A, "再往前两个月呢", "2026年10月", "2026年8月"),  # two months back from October, not the last two
+    ({**VERIFIED_A_EN, "month": "previous month"}, "what was it the previous month", None, "October 2026"),
+])
+async def test_a_follow_up_steps_from_the_month_answered_just_before(svc: Services, domain, slots, text: str,
+                                                                     answered, meant: str) -> None:
+    await svc.db.usage.upsert(factories.usage(month="2026-08", amount_fen=900000))
+    events = usage_answered(answered) if answered else []
+    messages, _ = await run(account.ActionUsage(), tracker(slots=slots, intent="ask_usage", text=text, events=events),
+                            domain)
+    assert (messages[0]["response"], messages[0]["month"]) == ("utter_usage_report", meant)
+
+
+async def test_asked_why_right_after_a_month_it_is_that_month_explained(svc: Services, domain) -> None:
+    await svc.db.usage.upsert(factories.usage(month="2026-08", voice_minutes=3000, data_mb=102400, amount_fen=900000))
+    messages, _ = await run(account.ActionUsage(), tracker(slots=VERIFIED_A_EN, intent="ask_usage",
+                                                           text="why is it so high", events=usage_answered(
+                                                               "September 2026")), domain)
+    assert [(m["response"], m.get("month") or m["previous_month"]) for m in messages] == [
+        ("utter_usage_report", "September 2026"), ("utter_usage_compared", "August 2026")]
+
+
 async def test_several_months_asked_together_are_listed_with_their_total(svc: Services, domain) -> None:
     # 23 November: the last three months that ended are August to October; billing has sent September and October
     messages, events = await run(account.ActionUsage(), tracker(slots=VERIFIED_A, intent="ask_usage",

@@ -7,7 +7,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from carecore.months import after_bill_day, month_span, months_between, months_named, parse_month, parse_span
+from carecore.months import (
+    after_bill_day,
+    month_span,
+    month_step,
+    months_between,
+    months_named,
+    parse_month,
+    parse_span,
+)
 
 
 @pytest.mark.parametrize(("text", "today", "expected"), [
@@ -43,6 +51,17 @@ from carecore.months import after_bill_day, month_span, months_between, months_n
 ])
 def test_parse_month(text, today, expected) -> None:
     assert parse_month(text, today) == expected
+
+
+@pytest.mark.parametrize("text, step", [
+    ("and the month before?", -1), ("the one before that", -1), ("what about the one prior", -1), ("what was it the previous month", -1),
+    ("再往前一个月呢", -1), ("那之前一个月呢", -1), ("前一个月呢", -1),
+    ("and the month after", 1), ("the following one?", 1), ("后一个月呢", 1), ("下一个月呢", 1),
+    ("再往前两个月呢", -2), ("two months before that", -2), ("往后推3个月", 3),
+    ("the month before last", 0), ("上个月", 0), ("前两个月", 0), ("last month", 0), ("10月", 0),
+])
+def test_a_step_from_the_month_just_answered(text: str, step: int) -> None:
+    assert month_step(text) == step
 
 
 @pytest.mark.parametrize("month, bill_day, days, due", [
