@@ -17,6 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import circuit_choice
+from actions.account import circuit_meant
 from actions.common import Identity, lang_of, verified_identity
 from actions.confirmation import consent
 from actions.escalation import escalate
@@ -168,19 +169,21 @@ class ValidateFaultForm(_VerifyingForm):
 
     async def extract_fault_circuit(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: DomainDict) -> Dict[str, Any]:
-        """A verified customer with one circuit, or whose opening message names the bandwidth or type of only one
-        ("our 155M line…"), is not asked which (the confirmation names it); read when the form opens, and after
-        verification by ``validate_otp_code``. At a later step, a correction naming another ("不对，是第三条")
-        takes its place, and that step is asked again about it."""
+        """A verified customer with one circuit, or whose opening message names one ("our 155M line…", "the second
+        one is slow" after a list) or points back at the one just answered ("it's down again"), is not asked which
+        (the confirmation names it); read when the form opens, and after verification by ``validate_otp_code``. At
+        a later step, a correction naming another ("不对，是第三条") takes its place, and that step is asked again
+        about it."""
         if tracker.get_slot("requested_slot") in LATER_STEPS and tracker.get_slot("fault_circuit"):
             return await _circuit_corrected(tracker)
         if tracker.get_slot("requested_slot") is not None or tracker.get_slot("fault_circuit") \
                 or tracker.get_slot("verified") is not True:
             return {}
         who = await verified_identity(tracker, await services())
-        circuits = who[0].services if who else []
-        opening = opening_message(tracker, "report_fault")
-        only = circuits[0] if len(circuits) == 1 else circuit_choice.hinted(circuits, opening)
+        if who is None:
+            return {}
+        circuits = who[0].services
+        only = circuits[0] if len(circuits) == 1 else circuit_meant(who[0], tracker, "report_fault")
         return {"fault_circuit": only.circuit_id} if only else {}
 
     async def extract_fault_symptom(self, dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -215,13 +218,13 @@ class ValidateFaultForm(_VerifyingForm):
                                 domain: DomainDict) -> Dict[str, Any]:
         result = await super().validate_otp_code(value, dispatcher, tracker, domain)
         # A circuit named before verification is checked now that we know the customer; an only one is taken, and
-        # so is the one the message that opened the form fits alone ("our DIA line went down").
+        # so is the one the message that opened the form names ("our DIA line went down", "circuit 2 is down").
         if result.get("verified"):
             svc = await services()
             customer = await svc.db.customers.get(result["customer_id"])
             pending = str(tracker.get_slot("fault_circuit") or "")
             if customer and not pending:
-                hinted = circuit_choice.hinted(customer.services, last_said(tracker, "report_fault"))
+                hinted = circuit_choice.named(customer.services, last_said(tracker, "report_fault"))
                 pending = hinted.circuit_id if hinted else ""
             result["fault_circuit"] = await _settle_circuit(svc, customer.services, pending, dispatcher, tracker) \
                 if customer else None

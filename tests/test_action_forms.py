@@ -11,7 +11,7 @@ from actions import forms, verification
 from actions.services import Services
 from carecore.clock import FixedClock, as_stored
 from tests import factories
-from tests.action_kit import VERIFIED_A, code_sent_to, only, run, slots_of, tracker
+from tests.action_kit import VERIFIED_A, VERIFIED_A_EN, code_sent_to, only, run, slots_of, tracker
 
 # --- complaint form -------------------------------------------------------------------------------
 
@@ -158,14 +158,22 @@ async def test_a_customer_with_one_circuit_is_not_asked_which(svc: Services, dom
     hinted = tracker(slots=VERIFIED_A, intent="report_fault", text="你好，我是刘秀博，100M专线断了")
     _, events = await run(forms.ValidateFaultForm(), hinted, domain)
     assert slots_of(events)["fault_circuit"] == "ZJ-LL-0000001-2" and slots_of(events)["fault_symptom"] == "100M专线断了"
+    # Named by its place in the list the customer was just shown, or pointed back at when the reply named it alone.
+    placed = tracker(slots=VERIFIED_A_EN, intent="report_fault", text="the second one seems slow, can you check")
+    _, events = await run(forms.ValidateFaultForm(), placed, domain)
+    assert slots_of(events)["fault_circuit"] == "ZJ-LL-0000001-2"
+    answered = [{"event": "bot", "text": "Your circuits:\n1. ZJ-2M-0000001-1 2M digital circuit: up"}]
+    pointed = tracker(slots=VERIFIED_A_EN, intent="report_fault", text="it keeps dropping", events=answered)
+    _, events = await run(forms.ValidateFaultForm(), pointed, domain)
+    assert slots_of(events)["fault_circuit"] == "ZJ-2M-0000001-1"
 
 
-async def test_the_circuit_the_opening_message_fits_is_taken_once_verified(svc: Services, domain, emulator) -> None:
+async def test_the_circuit_the_opening_message_names_is_taken_once_verified(svc: Services, domain, emulator) -> None:
     two = factories.customer()
     two["services"].append({"circuit_id": "ZJ-LL-0000001-2", "type": "leased_line", "bandwidth": "100M",
                             "status": "active", "sla_class": "standard"})
     await svc.db.customers.replace(two)
-    opening = {"event": "user", "text": "你好，我们的100M专线断了", "parse_data": {"intent": {"name": "report_fault"}}}
+    opening = {"event": "user", "text": "你好，我们的第二条专线断了", "parse_data": {"intent": {"name": "report_fault"}}}
     form, dispatcher = forms.ValidateFaultForm(), CollectingDispatcher()
     asking = tracker(active_loop="fault_form", slots={"requested_slot": "otp_code"}, events=[opening])
     await form.validate_verify_mobile("13800138000", dispatcher, asking, domain)
