@@ -10,7 +10,7 @@ import logging
 import re
 from collections import Counter
 from datetime import date, datetime
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Tuple
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
@@ -30,6 +30,7 @@ from actions.message_reading import (
     last_said,
     month_named,
     replies_before_latest,
+    ticket_kinds_named,
 )
 from actions.services import Services
 from carecore.config import Settings
@@ -395,11 +396,13 @@ def month_record(faults: List[Ticket], now: datetime, lang: str, month: Optional
     return f"{month or '本月'}报障{len(faults)}次（{'，'.join(parts)}）。{credit}"
 
 
-async def open_beyond(svc: Services, customer_id: str, newest: List[Ticket], circuit_id: Optional[str] = None) -> int:
+async def open_beyond(svc: Services, customer_id: str, newest: List[Ticket], circuit_id: Optional[str] = None,
+                      kinds: Sequence[str] = ()) -> int:
     """How many open tickets there are past the ``OPEN_TICKETS_LISTED`` newest: counted, not hidden."""
     if len(newest) < OPEN_TICKETS_LISTED:
         return 0
-    return await svc.db.tickets.count_for_customer(customer_id, open_only=True, circuit_id=circuit_id) - len(newest)
+    return await svc.db.tickets.count_for_customer(customer_id, open_only=True, circuit_id=circuit_id,
+                                                   kinds=kinds) - len(newest)
 
 
 def numbered(lines: List[str], circuits: List[Circuit], customer: Customer) -> str:
@@ -408,10 +411,14 @@ def numbered(lines: List[str], circuits: List[Circuit], customer: Customer) -> s
     return "\n".join(f"{customer.services.index(c) + 1}. {line}" for c, line in zip(circuits, lines, strict=True))
 
 
-def say_none_open(dispatcher: CollectingDispatcher, circuit_id: Optional[str]) -> None:
-    """No open ticket: on the circuit asked about, when one was, else at all."""
+def say_none_open(dispatcher: CollectingDispatcher, circuit_id: Optional[str], kinds: Sequence[str] = (),
+                  lang: str = "zh") -> None:
+    """No open ticket: on the circuit asked about, when one was, of the one kind asked about ("投诉处理到哪了"),
+    else at all."""
     if circuit_id:
         dispatcher.utter_message(response="utter_no_open_tickets_on_circuit", circuit_id=circuit_id)
+    elif len(kinds) == 1:
+        dispatcher.utter_message(response="utter_no_open_tickets_of_kind", kind=label("ticket_kind", kinds[0], lang))
     else:
         dispatcher.utter_message(response="utter_no_open_tickets")
 
@@ -449,17 +456,21 @@ async def answer_ticket_status(svc: Services, tracker: Tracker, dispatcher: Coll
         return [SlotSet("ticket_id", None)]
     # asked as such, or as whether service is back ("100M那条恢复了吗": ``report_restored``)
     circuit = circuit_asked(customer, tracker, "ask_ticket_status", "report_restored")
+    kinds = ticket_kinds_named(last_said(tracker, "ask_ticket_status", "report_restored"))
     tickets = await svc.db.tickets.for_customer(customer.id, open_only=True, limit=OPEN_TICKETS_LISTED,
-                                                circuit_id=circuit)
+                                                circuit_id=circuit, kinds=kinds)
     if not tickets:
-        say_none_open(dispatcher, circuit)
+        say_none_open(dispatcher, circuit, kinds, lang)
         return []
     lines, now = [], svc.clock.now()
     for t in tickets:
         deadline = ticket_deadline(t, lang, tz, now)
-        lines.append(f"{t.id} {label('ticket_kind', t.kind, lang)}: {label('ticket_status', t.status, lang)}"
-                     + ((f" ({deadline})" if lang == "en" else f"（{deadline}）") if deadline else ""))
-    text, more = bullet_lines(lines), await open_beyond(svc, customer.id, tickets, circuit)
+        kind, status = label("ticket_kind", t.kind, lang), label("ticket_status", t.status, lang)
+        if lang == "en":
+            lines.append(f"{t.id} {kind}: {status}" + (f" ({deadline})" if deadline else ""))
+        else:
+            lines.append(f"{t.id} {kind}：{status}" + (f"（{deadline}）" if deadline else ""))
+    text, more = bullet_lines(lines), await open_beyond(svc, customer.id, tickets, circuit, kinds)
     if more:
         text += (f"\nAnd {more} more: ask about one by its number." if lang == "en"
                  else f"\n另有{more}张未结工单，可报工单号查询。")

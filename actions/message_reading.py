@@ -45,15 +45,15 @@ TIME_WORDS = re.compile(
 # ("上个月多扣了两千块钱" reads as ask_usage). "什么网站都打不开" and "谁都联系不上" ask nothing.
 MID_FORM_QUESTIONS = ("ask_account_summary", "ask_account_manager", "ask_usage", "ask_service_status", "ask_sla",
                       "ask_ticket_status", "ask_compensation")
-# The tickets a request to withdraw one names by kind ("取消投诉", "撤销报修", "cancel my ticket"); none, no ticket.
-WITHDRAWN_KINDS = ((re.compile(r"投诉|complaint", re.I), ("complaint",)),
-                   (re.compile(r"报修|故障|fault|repair", re.I), ("fault",)),
-                   (re.compile(r"工单|单子|ticket", re.I), ("complaint", "fault")))
+# The tickets a message names by kind ("取消投诉", "报修的进度", "cancel my ticket"); none, no ticket.
+TICKET_KINDS_NAMED = ((re.compile(r"投诉|complaint", re.I), ("complaint",)),
+                      (re.compile(r"报修|故障|fault|repair", re.I), ("fault",)),
+                      (re.compile(r"工单|单子|ticket", re.I), ("complaint", "fault")))
 
 
-def withdrawn_kinds(text: str) -> tuple:
-    """The ticket kinds a request to withdraw names ("取消投诉": complaints); () when it names no ticket."""
-    return next((kinds for words, kinds in WITHDRAWN_KINDS if words.search(text)), ())
+def ticket_kinds_named(text: str) -> tuple:
+    """The ticket kinds a message names ("取消投诉", "投诉处理到哪了": complaints); () when it names no ticket."""
+    return next((kinds for words, kinds in TICKET_KINDS_NAMED if words.search(text)), ())
 
 
 # A statement turned into a yes-no question by its end ("已经好了吗", "恢复了没有", "it's back?"): the model, whose

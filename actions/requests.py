@@ -13,7 +13,14 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.account import OPEN_TICKETS_LISTED, answer_ticket_status, circuit_asked, open_beyond, say_none_open
 from actions.common import Identity, lang_of, response_in, verified_action, verified_identity
-from actions.message_reading import ASKED_WHETHER, RESTORED_WORDS, just_created, last_said, month_named, withdrawn_kinds
+from actions.message_reading import (
+    ASKED_WHETHER,
+    RESTORED_WORDS,
+    just_created,
+    last_said,
+    month_named,
+    ticket_kinds_named,
+)
 from actions.services import Services, services
 from carecore import ticket_chase
 from carecore.clock import as_stored
@@ -77,13 +84,14 @@ async def urge_tickets(svc: Services, tracker: Tracker, dispatcher: CollectingDi
         ticket = await _open_ticket_named(svc, customer.id, wanted)
         if ticket is None:
             return await answer_ticket_status(svc, tracker, dispatcher, who, lang)
-        tickets, circuit = [ticket], None
+        tickets, circuit, kinds = [ticket], None, ()
     else:
-        circuit = circuit_asked(customer, tracker, "urge_ticket")
+        circuit, kinds = circuit_asked(customer, tracker, "urge_ticket"), ticket_kinds_named(
+            last_said(tracker, "urge_ticket"))
         tickets = await svc.db.tickets.for_customer(customer.id, open_only=True, limit=OPEN_TICKETS_LISTED,
-                                                    circuit_id=circuit)
+                                                    circuit_id=circuit, kinds=kinds)
     if not tickets:
-        say_none_open(dispatcher, circuit)
+        say_none_open(dispatcher, circuit, kinds, lang)
         return []
     now = svc.clock.now()
     window = ticket_chase.window_of(now)
@@ -104,7 +112,7 @@ async def urge_tickets(svc: Services, tracker: Tracker, dispatcher: CollectingDi
                                  ticket_ids=(", " if lang == "en" else "、").join(t.id for t in chase.tickets),
                                  manager_name=manager.name if manager is not None else "",
                                  morning=fmt_time(next_send_window(now), lang, svc.clock.tz))
-    more = 0 if wanted else await open_beyond(svc, customer.id, tickets, circuit)
+    more = 0 if wanted else await open_beyond(svc, customer.id, tickets, circuit, kinds)
     if more:
         dispatcher.utter_message(response="utter_tickets_not_chased", count=more)
     return [SlotSet("ticket_id", None)]
@@ -160,7 +168,7 @@ async def withdraw_ticket(svc: Services, tracker: Tracker, dispatcher: Collectin
             return await answer_ticket_status(svc, tracker, dispatcher, who, lang)
         tickets = [ticket]
     else:
-        kinds = withdrawn_kinds(said)
+        kinds = ticket_kinds_named(said)
         tickets = [t for t in await svc.db.tickets.for_customer(customer.id, open_only=True) if t.kind in kinds]
         tickets = [t for t in tickets if t.contact_id == contact.contact_id] or tickets
     ids = (", " if lang == "en" else "、").join(t.id for t in tickets)

@@ -246,6 +246,23 @@ async def test_service_status_sla_and_tickets(svc: Services, domain) -> None:
     assert lines[5:] == ["另有2张未结工单，可报工单号查询。"]
 
 
+async def test_a_status_question_naming_a_kind_of_ticket_lists_that_kind_alone(svc: Services, domain) -> None:
+    await svc.db.tickets.create(factories.ticket())
+    for text, kind in (("投诉处理到哪了", "投诉"), ("what's happening with our complaint?", "complaint")):
+        messages, _ = await run(account.ActionTicketStatus(), tracker(slots=VERIFIED_A if kind == "投诉" else
+                                                                      VERIFIED_A_EN, intent="ask_ticket_status",
+                                                                      text=text), domain)
+        assert (only(messages)["response"], only(messages)["kind"]) == ("utter_no_open_tickets_of_kind", kind)
+    await svc.db.tickets.create(factories.ticket(_id="CP-20261123-0002", kind="complaint", circuit_id=None,
+                                                 created_at=datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc)))
+    for text, listed in (("我的投诉单号是多少", "1. CP-20261123-0002 投诉：已受理"), ("报修的进度怎么样", "1. FT-20261123-0001 故障：已受理"),
+                         ("我们的工单处理得怎么样了", "1. CP-20261123-0002 投诉：已受理")):
+        messages, _ = await run(account.ActionTicketStatus(), tracker(slots=VERIFIED_A, intent="ask_ticket_status",
+                                                                      text=text), domain)
+        lines = only(messages)["lines"].split("\n")
+        assert lines[0].startswith(listed) and len(lines) == (2 if "工单" in text else 1), text
+
+
 async def test_a_status_question_naming_one_circuit_answers_for_it_alone(svc: Services, domain) -> None:
     two = factories.customer()
     two["services"].append({"circuit_id": "ZJ-LL-0000001-2", "type": "leased_line", "bandwidth": "100M",

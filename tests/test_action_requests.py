@@ -241,3 +241,13 @@ async def test_a_chase_at_night_waits_for_the_morning_unless_a_deadline_comes_fi
     assert only(messages)["response"] == "utter_tickets_urged"
     [page] = emu.messages.values()
     assert "FT-20261123-0001" in page["body"] and "CP-20261123-0003" in page["body"]
+
+
+async def test_a_chase_naming_a_kind_of_ticket_chases_that_kind_alone(svc: Services, domain, emulator) -> None:
+    await svc.db.tickets.create(factories.ticket())
+    await svc.db.tickets.create(factories.ticket(_id="CP-20261123-0003", kind="complaint", circuit_id=None))
+    messages, _ = await run(requests.ActionUrgeTicket(), tracker(slots=VERIFIED_A, intent="urge_ticket",
+                                                                 text="投诉怎么还没回复，催一下"), domain)
+    assert only(messages)["ticket_ids"] == "CP-20261123-0003"
+    [page] = emulator[0].messages.values()
+    assert "CP-20261123-0003" in page["body"] and "FT-20261123-0001" not in page["body"]

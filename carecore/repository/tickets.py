@@ -43,22 +43,27 @@ class TicketRepository(RecordRepository[Ticket]):
         return Ticket.parse_obj(doc) if doc else None
 
     async def for_customer(self, customer_id: str, *, open_only: bool = False, limit: int = 20,
-                           circuit_id: Optional[str] = None) -> List[Ticket]:
-        """The customer's tickets, newest first; of one circuit only, when given ("155M那条的故障")."""
-        cursor = self._col.find(self._of_customer(customer_id, open_only, circuit_id)).sort("created_at", -1).limit(limit)
+                           circuit_id: Optional[str] = None, kinds: Sequence[str] = ()) -> List[Ticket]:
+        """The customer's tickets, newest first; of one circuit only, when given ("155M那条的故障"), and of the
+        kinds given ("投诉处理到哪了")."""
+        query = self._of_customer(customer_id, open_only, circuit_id, kinds)
+        cursor = self._col.find(query).sort("created_at", -1).limit(limit)
         return [Ticket.parse_obj(doc) async for doc in cursor]
 
     async def count_for_customer(self, customer_id: str, *, open_only: bool = False,
-                                 circuit_id: Optional[str] = None) -> int:
-        return await self._col.count_documents(self._of_customer(customer_id, open_only, circuit_id))
+                                 circuit_id: Optional[str] = None, kinds: Sequence[str] = ()) -> int:
+        return await self._col.count_documents(self._of_customer(customer_id, open_only, circuit_id, kinds))
 
     @staticmethod
-    def _of_customer(customer_id: str, open_only: bool, circuit_id: Optional[str] = None) -> Dict[str, Any]:
+    def _of_customer(customer_id: str, open_only: bool, circuit_id: Optional[str] = None,
+                     kinds: Sequence[str] = ()) -> Dict[str, Any]:
         query: Dict[str, Any] = {"customer_id": customer_id}
         if open_only:
             query["status"] = {"$in": [s.value for s in OPEN_TICKET_STATUSES]}
         if circuit_id is not None:
             query["circuit_id"] = circuit_id
+        if kinds:
+            query["kind"] = {"$in": list(kinds)}
         return query
 
     async def opened_between(self, start: datetime, end: datetime,
