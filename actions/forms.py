@@ -26,6 +26,7 @@ from actions.message_reading import (
     RESERVATION,
     RESTORED_WORDS,
     SYMPTOM_WORDS,
+    TIME_UNKNOWN,
     URGENT_WORDS,
     answer_not_question,
     asked_urgently,
@@ -199,9 +200,11 @@ class ValidateFaultForm(_VerifyingForm):
     async def extract_fault_since(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                   domain: DomainDict) -> Dict[str, Any]:
         """When the fault began, if the message that opened the form says it ("专线从早上九点开始断了"); asked for
-        it, a "no" that names a time ("不对，是三个小时前"), which the domain's mapping leaves out, answers too."""
+        it, a "no" that names a time ("不对，是三个小时前") or says it is not known ("不清楚"), which the domain's
+        mapping leaves out, answers too."""
         if tracker.get_slot("requested_slot") == "fault_since":
-            said = since_in(latest_text(tracker)) if latest_intent(tracker) == "deny" else None
+            text = latest_text(tracker) if latest_intent(tracker) == "deny" else ""
+            said = since_in(text) or (text if TIME_UNKNOWN.search(text) else None)
             return {"fault_since": said} if said else {}
         found = since_in(opening_message(tracker, "report_fault"))
         return {"fault_since": found} if found and not tracker.get_slot("fault_since") else {}

@@ -234,6 +234,7 @@ async def test_an_answer_that_sounds_like_a_question_is_taken(svc: Services, dom
     ("fault_since", "deny", "不对，是三个小时前", {"fault_since": "三个小时前"}, "fault_confirm"),  # left out by the mapping
     ("fault_since", "affirm", "对", {"fault_since": None}, "fault_since"),  # a yes says no time: asked again
     ("fault_since", "inform", "不清楚", {"fault_since": "不清楚"}, "fault_confirm"),
+    ("fault_since", "deny", "no idea when it started", {"fault_since": "no idea when it started"}, "fault_confirm"),
     ("fault_since", "inform", "网络质量", {"fault_since": None}, "fault_since"),  # no time in it: asked once more
 ])
 async def test_when_the_fault_began_is_read_from_any_answer_that_says_it(svc: Services, domain, asked, intent, text,
