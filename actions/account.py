@@ -337,6 +337,9 @@ async def answer_service_status(svc: Services, tracker: Tracker, dispatcher: Col
             end = fmt_time(window.end, lang, svc.clock.tz)
             status += (f" (planned maintenance {window.id} until {end})" if lang == "en"
                        else f"（计划维护{window.id}，预计{end}结束）")
+        elif c.status == "maintenance":  # reported by network management, with no window announced: no end known
+            status += (" (no announced window, so no end time yet: your account manager can find out)" if lang == "en"
+                       else "（无已公告的维护窗口，暂无结束时间，可咨询客户经理）")
         line = f"{circuit_line(c, lang)}{': ' if lang == 'en' else '：'}{status}"
         if c.circuit_id in open_faults:
             line += " (open fault ticket)" if lang == "en" else "（有未结故障单）"

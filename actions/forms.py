@@ -38,6 +38,7 @@ from actions.message_reading import (
     opening_message,
     responses_before_latest,
     says_a_time,
+    says_restored,
     since_in,
     ticket_kinds_named,
 )
@@ -353,10 +354,11 @@ class ActionCancelForm(Action):
 
 def _restored_while_reporting(tracker: Tracker, dispatcher: CollectingDispatcher) -> List[EventType]:
     """"哦，网络恢复了" while the fault is being reported: nothing is left to report, and the report ends unsent. Said
-    with a reservation ("恢复了但还是很慢") it is the symptom, when that is asked; with no word saying service is back
-    it was misread ("现在几点了"). In those two the form goes on."""
+    with a reservation ("恢复了但还是很慢"), or saying service is out again ("the problem is back"), it is the
+    symptom, when that is asked; with no word saying service is back it was misread ("现在几点了"). In those the
+    form goes on."""
     text = latest_text(tracker)
-    if RESTORED_WORDS.search(text) and not RESERVATION.search(text):
+    if says_restored(text) and not RESERVATION.search(text):
         dispatcher.utter_message(response="utter_fault_report_dropped")
         return [ActiveLoop(None), SlotSet("requested_slot", None)] + _reset(FAULT_SLOTS)
     if tracker.get_slot("requested_slot") == "fault_symptom" and RESTORED_WORDS.search(text):

@@ -86,6 +86,19 @@ RESTORED_WORDS = re.compile(r"恢复|好了|好啦|通了|正常|修好|没事�
                             r"排除|稳定|连上|\bback\b|restor|recover|working|\bworks\b|fixed|resolved|stopped|\bgone\b|"
                             r"\bover\b|\bended\b|\bup\b|online|stable|clear|normal|\bfine\b|\bok(?:ay)?\b|no more|no longer|"
                             r"went away|sorted|solved|connected|again", re.I)
+# Service said to be out, again or still, in words that also say it is back ("the problem is back", "又不通了",
+# "not working again"): a fault to report, never a restore to note.
+NOT_RESTORED = re.compile(r"又(?:断|出现|来了|掉|坏|不通|不行|不能|出问题|有问题|卡|慢)|问题又|故障又|不通|没通|没恢复|未恢复|没好|"
+                          r"没修好|没解决|不能用|不能上网|\b(?:problem|issue|fault|outage|trouble|error)s?\s+(?:is |are |has |"
+                          r"have |'s )?(?:come )?back\b|\b(?:down|dropping|broken|failing|out|slow)\s+again\b|"
+                          r"\bnot (?:back|working|fixed|resolved|restored)\b|\b(?:isn'?t|aren'?t) working\b|\bstill down\b", re.I)
+
+
+def says_restored(text: str) -> bool:
+    """Whether a message says service is back ("网络恢复了", "it's working again"), and not that it is out."""
+    return bool(RESTORED_WORDS.search(text)) and not NOT_RESTORED.search(text)
+
+
 # "恢复了但还是很慢", "it's back but still slow": service said to be back, with something still wrong
 RESERVATION = re.compile(r"但|可是|不过|还是|仍|依然|\bbut\b|\bstill\b|however", re.I)
 # "10月和8月对比一下", "compare it with July": two months of use set side by side.

@@ -19,6 +19,7 @@ from actions.message_reading import (
     just_created,
     last_said,
     month_named,
+    says_restored,
     ticket_kinds_named,
 )
 from actions.services import Services, services
@@ -126,10 +127,10 @@ async def report_restored(svc: Services, tracker: Tracker, dispatcher: Collectin
     operator records it. A ticket named that is closed or not theirs gets its status answer, as a chase or a
     withdrawal of it does."""
     said = last_said(tracker, "report_restored")  # after verification, the latest message is the code
-    if not RESTORED_WORDS.search(said):  # misread: noted on no ticket, answered as not understood
-        return [FollowupAction("action_handle_fallback")]
-    if ASKED_WHETHER.search(said):  # "恢复了吗": asked, not told
+    if RESTORED_WORDS.search(said) and ASKED_WHETHER.search(said):  # "恢复了吗": asked, not told
         return await answer_ticket_status(svc, tracker, dispatcher, who, lang)
+    if not says_restored(said):  # misread ("现在几点了"), or out again ("the problem is back"): noted on no ticket
+        return [FollowupAction("action_handle_fallback")]
     customer, contact = who
     named = (tracker.get_slot("ticket_id") or "").strip().upper()
     if named:  # looked up by itself: among the newest open ones only, an older one named was "no open fault"

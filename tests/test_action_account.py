@@ -263,6 +263,16 @@ async def test_a_status_question_naming_a_kind_of_ticket_lists_that_kind_alone(s
         assert lines[0].startswith(listed) and len(lines) == (2 if "工单" in text else 1), text
 
 
+async def test_maintenance_with_no_announced_window_says_no_end_is_known(svc: Services, domain) -> None:
+    held = factories.customer()
+    held["services"][0]["status"] = "maintenance"  # as network management reported it
+    await svc.db.customers.replace(held)
+    messages, _ = await run(account.ActionServiceStatus(), tracker(slots=VERIFIED_A_EN, intent="ask_service_status",
+                                                                   text="when will the maintenance end"), domain)
+    assert only(messages)["lines"] == ("1. ZJ-2M-0000001-1 2M digital circuit: in maintenance (no announced window, so "
+                                       "no end time yet: your account manager can find out)")
+
+
 async def test_a_status_question_naming_one_circuit_answers_for_it_alone(svc: Services, domain) -> None:
     two = factories.customer()
     two["services"].append({"circuit_id": "ZJ-LL-0000001-2", "type": "leased_line", "bandwidth": "100M",

@@ -390,6 +390,7 @@ async def test_cancel_resets_the_form(svc: Services, domain) -> None:
     ("恢复了但还是很慢", "fault_symptom", "symptom"),           # a reservation: the symptom, when that is asked
     ("it's back but still dropping", "fault_confirm", "asked again"),
     ("现在几点了", "fault_symptom", "asked again"),            # read as service back with no word saying so
+    ("the problem is back", "fault_symptom", "symptom"),     # out again: the symptom, not service back
 ])
 async def test_service_back_while_reporting_the_fault_drops_the_report(svc: Services, domain, text: str, asked: str,
                                                                       outcome: str) -> None:

@@ -47,7 +47,8 @@ async def test_service_said_to_be_back_is_noted_on_the_contacts_open_faults(svc:
         assert (await svc.db.tickets.get(other)).history == []
     messages, _ = await run(requests.ActionReportRestored(), tracker(**{**said, "text": "已经好了吗"}), domain)
     assert only(messages)["response"] == "utter_open_tickets"  # asked, not told: the status answer
-    for misread in ("现在几点了", "i'm bored"):  # nothing says service is back: not understood, noted nowhere
+    # nothing says service is back, or it says service is out again: not understood, noted nowhere
+    for misread in ("现在几点了", "i'm bored", "the problem is back", "又不通了"):
         messages, events = await run(requests.ActionReportRestored(), tracker(**{**said, "text": misread}), domain)
         assert messages == [] and events == [{"event": "followup", "timestamp": None, "name": "action_handle_fallback"}]
     assert len((await svc.db.tickets.get("FT-20261123-0001")).history) == 1
