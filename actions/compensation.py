@@ -31,15 +31,16 @@ def credit_line(credit: Credit, lang: str, minutes: int) -> str:
 
 
 def undecided_fault_line(ticket: Ticket, customer: Customer, svc: Services, lang: str) -> str:
-    """A fault past its restore deadline: the credit it earns, being settled once it was restored, or due once it is."""
+    """A fault past its restore deadline: the credit it earns, being settled once it was restored, or due once it is;
+    either way taken off a bill to come, which is what "什么时候到账" asks."""
     amount = yuan(fault_credit_fen(svc.settings, customer, ticket.circuit_id))
     restored = ticket.sla is not None and ticket.sla.restored_at is not None
     if lang == "en":
-        return (f"{ticket.id} on {ticket.circuit_id} restored late: {amount} yuan credit being settled" if restored
-                else f"{ticket.id} on {ticket.circuit_id} is past its restore deadline: {amount} yuan credit "
-                     f"once restored")
-    return (f"{ticket.id}（电路{ticket.circuit_id}）修复超时：补偿{amount}元正在办理" if restored
-            else f"{ticket.id}（电路{ticket.circuit_id}）已超过修复时限：修复后补偿{amount}元")
+        return (f"{ticket.id} on {ticket.circuit_id} restored late: {amount} yuan credit being settled, for a "
+                f"coming bill" if restored else f"{ticket.id} on {ticket.circuit_id} is past its restore deadline: "
+                f"{amount} yuan credit on a coming bill once restored")
+    return (f"{ticket.id}（电路{ticket.circuit_id}）修复超时：补偿{amount}元正在办理，将在之后的账单中抵扣" if restored
+            else f"{ticket.id}（电路{ticket.circuit_id}）已超过修复时限：修复后补偿{amount}元，在之后的账单中抵扣")
 
 
 def claim_line(claim: CompensationClaim, lang: str) -> str:

@@ -50,20 +50,21 @@ async def test_credits_claims_and_late_faults_of_the_customer_only(svc: Services
         "1. FT-20261101-0001 故障修复超时：补偿500.00元，在2026年12月账单中抵扣",
         "2. BC-20261105-0001 账单未按时送达：补偿5分钟基本通话费1.00元，在2026年11月账单中抵扣",
         "3. BC-20261121-0001 2026年10月账单未收到：正在核实送达记录",
-        "4. FT-20261120-0001（电路ZJ-2M-0000001-1）修复超时：补偿500.00元正在办理",
-        "5. FT-20261120-0002（电路ZJ-2M-0000001-1）已超过修复时限：修复后补偿500.00元",
+        "4. FT-20261120-0001（电路ZJ-2M-0000001-1）修复超时：补偿500.00元正在办理，将在之后的账单中抵扣",
+        "5. FT-20261120-0002（电路ZJ-2M-0000001-1）已超过修复时限：修复后补偿500.00元，在之后的账单中抵扣",
     ]
     messages, _ = await run(compensation.ActionCompensation(), tracker(slots=VERIFIED_A_EN), domain)
     assert only(messages)["lines"].split("\n")[::4] == [
         "1. FT-20261101-0001 fault restored late: 500.00 yuan credit on the December 2026 bill",
-        "5. FT-20261120-0002 on ZJ-2M-0000001-1 is past its restore deadline: 500.00 yuan credit once restored",
+        "5. FT-20261120-0002 on ZJ-2M-0000001-1 is past its restore deadline: 500.00 yuan credit on a coming bill "
+        "once restored",
     ]
 
 
 async def test_a_circuit_no_longer_on_the_account_is_credited_at_basic(svc: Services, domain) -> None:
     await fault(svc, "FT-20261120-0001", circuit_id="ZJ-2M-0000001-9", sla=SLA)
     messages, _ = await run(compensation.ActionCompensation(), tracker(slots=VERIFIED_A), domain)
-    assert only(messages)["lines"] == "1. FT-20261120-0001（电路ZJ-2M-0000001-9）已超过修复时限：修复后补偿50.00元"
+    assert only(messages)["lines"] == "1. FT-20261120-0001（电路ZJ-2M-0000001-9）已超过修复时限：修复后补偿50.00元，在之后的账单中抵扣"
 
 
 async def test_credits_past_the_latest_five_are_counted(svc: Services, domain) -> None:
