@@ -1,5 +1,5 @@
-"""The words customers wrap around a request: greetings, "帮我查一下", "麻烦帮我看看", "…，谢谢", "hi, …, thanks", and
-self-introductions ("我是13800000010，", "this is Kevin Zhang,").
+"""The words customers wrap around a request: greetings, "帮我查一下", "麻烦帮我看看", "…，谢谢", "hi, …, thanks",
+self-introductions ("我是13800000010，", "this is Kevin Zhang,") and what joins it to the one before ("另外，", "also,").
 
 They carry no intent, yet a classifier that sees them learns whichever intent its examples happened to
 pair them with: "帮我查一下我们单位上个月的费用" was read as a service-status question because status
@@ -41,6 +41,8 @@ _OPENERS = [
     r"(?:this is|i'?m|i am|my name is) (?-i:[A-Z][a-z'-]+(?: [A-Z][a-z'-]+){0,2})(?: from [^,.!?]{1,40})?(?=[,.!;:]|$)",
     r"(?:hi|hello|hey|hiya|howdy|greetings|good (?:morning|afternoon|evening|day))(?: there| team| all| guys)?\b",
     r"(?:excuse me|sorry to bother you|quick question|please|pls)\b",
+    # a word that joins the request to the one before, set off by a comma ("另外，…", "also, …")
+    r"(?:另外|还有|对了|顺便(?:问|说)?一下|also|besides|by the way|btw|one more thing|oh and)(?=\s*[，,])",
     r"(?:could|can|would) you(?: please)?(?: (?:tell me|let me know|check|look up|check on|help me check))?\b",
     r"i(?: want| would like|'d like) to (?:know|ask|check)\b",
 ]

@@ -17,6 +17,8 @@ from carecore.courtesy import core
     ("您好，打扰一下，请问工单进度怎么样了", "工单进度怎么样了"),
     ("hi, who is my account manager?", "who is my account manager?"),
     ("Hello there, could you tell me our bill last month? thanks", "our bill last month"),
+    ("also, the bill for October seems wrong", "the bill for October seems wrong"),
+    ("另外，专线这两天老是掉线", "专线这两天老是掉线"),
 ])
 def test_a_wrapped_request_keeps_its_core(text: str, kept: str) -> None:
     assert core(text) == kept
@@ -31,7 +33,7 @@ def test_a_social_message_keeps_all_its_words(text: str) -> None:
 
 
 @pytest.mark.parametrize("text", ["查下个月的账单", "请假条", "his bill", "thanksgiving bill", "帮我查一下GD-ZX-0000101-1",
-                                  "13800138000，谢谢"])
+                                  "13800138000，谢谢", "还有", "also the bill is wrong"])
 def test_words_that_only_begin_like_courtesy_stay(text: str) -> None:
     assert core(text) == text
 
