@@ -18,12 +18,13 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
 from cryptography.fernet import Fernet
 
 from carecore.config import PROJECT_ROOT, Settings, get_settings
 from carecore.logging_setup import setup_logging
+from carecore.model import ManagerLevel
 from carecore.passwords import hash_password
 from carecore.repository import Database
 from carecore.runtime import embedded_mongo
@@ -101,7 +102,10 @@ def services(settings: Settings, env: Dict[str, str], *, bot: bool = True, shell
     return started
 
 
-async def _prepare_database(uri: str, settings: Settings, demo_customers: int = DEMO_CUSTOMERS) -> int:
+async def _prepare_database(uri: str, settings: Settings,
+                            demo_customers: int = DEMO_CUSTOMERS) -> Tuple[int, Optional[str]]:
+    """The schema brought up to date, demo data in an empty database, and demo console passwords; returns how many
+    customers there are and a city manager one may sign in to the console as."""
     db = Database.connect(uri, settings.mongodb_db)
     try:
         await db.ensure_schema()
@@ -113,7 +117,8 @@ async def _prepare_database(uri: str, settings: Settings, demo_customers: int = 
         else:
             log.info("database has data; reusing it")
         await _demo_passwords(db, settings)
-        return await db.customers.count()
+        managers = [m for m in await db.managers.all() if m.active and m.level == ManagerLevel.city]
+        return await db.customers.count(), managers[0].id if managers else None
     finally:
         db.close()
 
@@ -223,7 +228,7 @@ class Supervisor:
             self.mongo = embedded_mongo(self.settings)
             uri = self.mongo.start()
             env["MONGODB_URI"] = uri
-        customers = asyncio.run(_prepare_database(uri, self.settings))
+        customers, manager = asyncio.run(_prepare_database(uri, self.settings))
         if self.bot:
             log.info("training the assistant if its data changed (a first training takes a few minutes)")
             subprocess.run(train_command(), env=env, cwd=PROJECT_ROOT, check=True)
@@ -238,6 +243,11 @@ class Supervisor:
             f"Twilio emulator on port {self.settings.emulator_port}" if env.get("KEYCARE_EMULATOR") else "console outbox")
         log.info("ready: MongoDB %s (%d customers), SMS via %s, care service on port %d. Ctrl-C stops everything.",
                  "embedded" if self.mongo else "external", customers, sms, self.settings.care_port)
+        if self.bot and not self.shell:
+            log.info("chat: http://127.0.0.1:%d/chat", self.settings.rasa_port)
+        if manager:
+            log.info("console: %s, signed in as a manager (%s, for one) with DEMO_MANAGER_PASSWORD or the password in "
+                     "var/demo-manager-password", self.settings.console_url, manager)
 
     def run_shell(self) -> int:
         """``make shell``: a terminal chat against the running action server."""

@@ -39,6 +39,12 @@ def latest_code(stack: Stack, number: str) -> str:
     return code
 
 
+def test_the_start_says_where_to_chat_and_how_to_sign_in(stack: Stack) -> None:
+    said = "".join(stack.lines)
+    assert f"chat: http://127.0.0.1:{stack.rasa_port}/chat" in said
+    assert re.search(r"console: \S+/console, signed in as a manager \(AM-C[A-Z]+\d+, for one\)", said), said[-2000:]
+
+
 def test_chat_in_chinese_with_verification_and_no_disclosure(stack: Stack) -> None:
     assert "大客户智能助理" in " ".join(stack.say("web-zh", "你好"))
     replies = stack.say("web-zh", "上个月话费多少")
