@@ -16,14 +16,14 @@ from rasa_sdk.events import ConversationPaused, FollowupAction, SlotSet, UserUtt
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import Identity, VerifiedAction, count_in_session, lang_of, recent_user_texts, verified_identity
-from actions.message_reading import latest_intent, responses_before_latest
+from actions.message_reading import latest_intent, responses_before_latest, two_questions
 from actions.services import Services, services
 from carecore.clock import as_stored
 from carecore.deadlines import callback_deadline
 from carecore.model import Escalation, EscalationReason
 from carecore.repository import DatabaseError
 from carecore.sms.message import Sms
-from carecore.texts import contact_line, fmt_time
+from carecore.texts import contact_line, fmt_time, label
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +146,7 @@ class ActionYesOrNo(Action):
         return []
 
 
-REPHRASE = ("utter_ask_rephrase", "utter_answer_the_question")
+REPHRASE = ("utter_ask_rephrase", "utter_answer_the_question", "utter_one_question_at_a_time")
 
 
 class ActionHandleFallback(Action):
@@ -163,8 +163,14 @@ class ActionHandleFallback(Action):
         await count_in_session(svc, tracker, fallbacks=1)
         if (responses_before_latest(tracker) or [None])[-1] not in REPHRASE:
             # inside a form the examples of questions would mislead: the question asked is still open
-            dispatcher.utter_message(response="utter_answer_the_question" if tracker.active_loop_name
-                                     else "utter_ask_rephrase")
+            both = None if tracker.active_loop_name else two_questions(tracker)
+            if both:
+                lang = lang_of(tracker)
+                dispatcher.utter_message(response="utter_one_question_at_a_time",
+                                         first=label("question", both[0], lang), second=label("question", both[1], lang))
+            else:
+                dispatcher.utter_message(response="utter_answer_the_question" if tracker.active_loop_name
+                                         else "utter_ask_rephrase")
             return _forgotten(tracker)
         dispatcher.utter_message(response="utter_fallback_escalate")
         try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from rasa_sdk import Tracker
 
@@ -48,6 +48,18 @@ TIME_WORDS = re.compile(
 # ("上个月多扣了两千块钱" reads as ask_usage). "什么网站都打不开" and "谁都联系不上" ask nothing.
 MID_FORM_QUESTIONS = ("ask_account_summary", "ask_account_manager", "ask_usage", "ask_service_status", "ask_sla",
                       "ask_ticket_status", "ask_compensation")
+# What joins two questions in one message ("上个月账单和专线状态", "our bill and our SLA").
+JOINED = re.compile(r"和|跟|以及|还有|同时|、|[,，]|\b(?:and|also|plus)\b|&", re.I)
+
+
+def two_questions(tracker: Tracker) -> Optional[Tuple[str, str]]:
+    """The two account questions a message the model could not settle on asks at once, as its ranking and a word
+    joining them say ("查一下上个月账单和专线状态": ask_usage, ask_service_status); None for any other miss."""
+    ranking = (tracker.latest_message or {}).get("intent_ranking") or []
+    asked = [r["name"] for r in ranking if r.get("name") in MID_FORM_QUESTIONS and r.get("confidence", 0) >= 0.2]
+    return (asked[0], asked[1]) if len(asked) >= 2 and JOINED.search(latest_text(tracker)) else None
+
+
 # The tickets a message names by kind ("取消投诉", "报修的进度", "cancel my ticket"); none, no ticket.
 TICKET_KINDS_NAMED = ((re.compile(r"投诉|complaint", re.I), ("complaint",)),
                       (re.compile(r"报修|故障|fault|repair", re.I), ("fault",)),

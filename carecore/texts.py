@@ -14,6 +14,15 @@ if TYPE_CHECKING:  # texts are below the models: no import at run time
     from carecore.model import Circuit, Contact, Ticket
 
 LABELS = {
+    "question": {  # what an account question asks about, named back when two come in one message
+        "ask_account_summary": ("账户概况", "your account"),
+        "ask_account_manager": ("客户经理", "your account manager"),
+        "ask_usage": ("账单", "your bill"),
+        "ask_service_status": ("专线状态", "circuit status"),
+        "ask_sla": ("SLA", "the SLA"),
+        "ask_ticket_status": ("工单进度", "your tickets"),
+        "ask_compensation": ("补偿", "compensation"),
+    },
     "customer_class": {
         "important": ("重要客户", "important"),
         "strategic": ("战略客户", "strategic"),

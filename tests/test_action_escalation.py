@@ -83,6 +83,26 @@ async def test_second_fallback_in_a_row_hands_over(svc: Services, domain, emulat
     assert stored is not None and stored.reason == "fallback"
 
 
+@pytest.mark.parametrize("text, ranked, said", [
+    ("查一下上个月账单和专线状态", [("nlu_fallback", 0.55), ("ask_usage", 0.38), ("ask_service_status", 0.33)],
+     ("账单", "专线状态")),
+    ("our bill and our SLA", [("nlu_fallback", 0.55), ("ask_sla", 0.4), ("ask_usage", 0.3)], ("the SLA", "your bill")),
+    ("查一下上个月账单专线状态", [("nlu_fallback", 0.55), ("ask_usage", 0.38), ("ask_service_status", 0.33)], None),
+    ("账单 asdf", [("nlu_fallback", 0.55), ("ask_usage", 0.38), ("greet", 0.33)], None),  # one question: rephrase
+])
+async def test_two_questions_in_one_message_are_named_back_to_ask_one_at_a_time(svc: Services, domain, text: str,
+                                                                                ranked, said) -> None:
+    t = tracker(slots=VERIFIED_A if "账单" in text else VERIFIED_A_EN, intent="nlu_fallback", text=text)
+    t.latest_message["intent_ranking"] = [{"name": name, "confidence": c} for name, c in ranked]
+    messages, events = await run(escalation.ActionHandleFallback(), t, domain)
+    if said is None:
+        assert only(messages)["response"] == "utter_ask_rephrase"
+    else:
+        assert (only(messages)["response"], only(messages)["first"], only(messages)["second"]) == (
+            "utter_one_question_at_a_time", *said)
+    assert events[0]["event"] == "rewind"
+
+
 async def test_a_bare_mobile_number_starts_verification_with_it(svc: Services, domain) -> None:
     mobile = [{"entity": "phone_number", "value": "13800000010"}]
     messages, events = await run(escalation.ActionHandleFallback(),
