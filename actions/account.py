@@ -31,6 +31,7 @@ from actions.message_reading import (
     month_named,
     replies_before_latest,
     ticket_kinds_named,
+    ticket_meant,
 )
 from actions.services import Services
 from carecore.config import Settings
@@ -443,7 +444,7 @@ async def answer_ticket_status(svc: Services, tracker: Tracker, dispatcher: Coll
                                who: Identity, lang: str) -> List[Dict[str, Any]]:
     """The ticket named, else the newest open ones: of the circuit the question names, if it names one."""
     customer = who[0]
-    wanted = (tracker.get_slot("ticket_id") or "").strip().upper()
+    wanted = ticket_meant(tracker)
     tz = svc.clock.tz
     if wanted:
         ticket = await svc.db.tickets.get(wanted, customer_id=customer.id)

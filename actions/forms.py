@@ -41,6 +41,7 @@ from actions.message_reading import (
     says_restored,
     since_in,
     ticket_kinds_named,
+    ticket_meant,
 )
 from actions.requests import withdraw_ticket
 from actions.services import Services, services
@@ -338,7 +339,7 @@ class ActionCancelForm(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         if tracker.active_loop_name is None:
-            if not (just_created(tracker) or tracker.get_slot("ticket_id") or ticket_kinds_named(latest_text(tracker))):
+            if not (just_created(tracker) or ticket_meant(tracker) or ticket_kinds_named(latest_text(tracker))):
                 dispatcher.utter_message(response="utter_nothing_to_cancel")
                 return []
             svc = await services()

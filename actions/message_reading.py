@@ -60,6 +60,35 @@ def two_questions(tracker: Tracker) -> Optional[Tuple[str, str]]:
     return (asked[0], asked[1]) if len(asked) >= 2 and JOINED.search(latest_text(tracker)) else None
 
 
+# A place in a list the assistant just gave ("the first one", "第二个", "number 3"); never a bare digit, which may be a
+# survey score or a code.
+LIST_PLACE = re.compile(r"第\s*([1-5一二三四五])\s*(?:个|张|条|单|项)|\b(first|second|third|fourth|fifth)\s+(?:one|ticket)\b"
+                        r"|\b(?:number|no\.|#)\s*([1-5])\b", re.I)
+_PLACES = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5}
+# What points back at the ticket the replies just before named alone ("chase it", "这个工单呢").
+POINTING = re.compile(r"\bit\b|\bthat one\b|\bthis one\b|它|这个|这张|这单|那个|那张|该工单", re.I)
+
+
+def ticket_meant(tracker: Tracker) -> str:
+    """The ticket a message names (``ticket_id``), or points at among those the assistant's replies just before it
+    named: by its place in their list ("why is the first one taking so long", "取消第二个"), or as "it" when they
+    named one alone; "" for none."""
+    named = (tracker.get_slot("ticket_id") or "").strip().upper()
+    if named:
+        return named
+    replied = "\n".join(str(e.get("text") or "") for e in replies_before_latest(tracker))
+    ticket_id = TICKET_ID_PATTERN.strip("^$")
+    text = latest_text(tracker)
+    place = LIST_PLACE.search(text)
+    listed = [m.group(1) for m in re.finditer(rf"^\s*\d+\.\s+({ticket_id})", replied, re.M)]
+    if place and listed:
+        word = next(g for g in place.groups() if g)
+        index = int(word) if word.isdigit() else _PLACES[word.lower()]
+        return listed[index - 1] if index <= len(listed) else ""
+    named_alone = {m.group(0) for m in re.finditer(ticket_id, replied)}
+    return named_alone.pop() if len(named_alone) == 1 and POINTING.search(text) else ""
+
+
 # The tickets a message names by kind ("取消投诉", "报修的进度", "cancel my ticket"); none, no ticket.
 TICKET_KINDS_NAMED = ((re.compile(r"投诉|complaint", re.I), ("complaint",)),
                       (re.compile(r"报修|故障|fault|repair", re.I), ("fault",)),

@@ -21,6 +21,7 @@ from actions.message_reading import (
     month_named,
     says_restored,
     ticket_kinds_named,
+    ticket_meant,
 )
 from actions.services import Services, services
 from carecore import ticket_chase
@@ -80,7 +81,7 @@ async def urge_tickets(svc: Services, tracker: Tracker, dispatcher: CollectingDi
     answers them (``ticket_chase``) and written in their history. A named ticket that is closed, or not the
     customer's, gets its status answer instead."""
     customer, contact = who
-    wanted = (tracker.get_slot("ticket_id") or "").strip().upper()
+    wanted = ticket_meant(tracker)
     if wanted:
         ticket = await _open_ticket_named(svc, customer.id, wanted)
         if ticket is None:
@@ -132,7 +133,7 @@ async def report_restored(svc: Services, tracker: Tracker, dispatcher: Collectin
     if not says_restored(said):  # misread ("现在几点了"), or out again ("the problem is back"): noted on no ticket
         return [FollowupAction("action_handle_fallback")]
     customer, contact = who
-    named = (tracker.get_slot("ticket_id") or "").strip().upper()
+    named = ticket_meant(tracker)
     if named:  # looked up by itself: among the newest open ones only, an older one named was "no open fault"
         ticket = await _open_ticket_named(svc, customer.id, named)
         if ticket is None:
@@ -162,7 +163,7 @@ async def withdraw_ticket(svc: Services, tracker: Tracker, dispatcher: Collectin
     tickets. Several open ones are listed to be named; one named that is closed or not theirs gets its status."""
     customer, contact = who
     said = last_said(tracker, "cancel") or str(tracker.latest_message.get("text") or "")
-    named = (tracker.get_slot("ticket_id") or just_created(tracker) or "").strip().upper()
+    named = ticket_meant(tracker) or (just_created(tracker) or "").upper()
     if named:
         ticket = await _open_ticket_named(svc, customer.id, named)
         if ticket is None:

@@ -252,3 +252,23 @@ async def test_a_chase_naming_a_kind_of_ticket_chases_that_kind_alone(svc: Servi
     assert only(messages)["ticket_ids"] == "CP-20261123-0003"
     [page] = emulator[0].messages.values()
     assert "CP-20261123-0003" in page["body"] and "FT-20261123-0001" not in page["body"]
+
+
+async def test_a_ticket_pointed_at_in_the_reply_before_is_the_one_chased(svc: Services, domain, emulator) -> None:
+    for n in (1, 2):
+        await svc.db.tickets.create(factories.ticket(_id=f"FT-20261123-000{n}",
+                                                     created_at=datetime(2026, 11, 23, 2, n, tzinfo=timezone.utc)))
+    listed = [{"event": "bot", "text": "Your open tickets:\n1. FT-20261123-0002 fault: open\n2. FT-20261123-0001 fault: "
+                                       "open", "metadata": {"utter_action": "utter_open_tickets"}}]
+    for text, chased in (("why is the first one taking so long", "FT-20261123-0002"), ("催一下第二个", "FT-20261123-0001")):
+        messages, _ = await run(requests.ActionUrgeTicket(), tracker(slots=VERIFIED_A, intent="urge_ticket", text=text,
+                                                                     events=listed), domain)
+        assert only(messages)["ticket_ids"] == chased, text
+    # "it": the one ticket the reply named alone; with several named, every open one as before
+    said = [{"event": "bot", "text": "工单FT-20261123-0001：已受理。", "metadata": {"utter_action": "utter_ticket_status"}}]
+    messages, _ = await run(account.ActionTicketStatus(), tracker(slots=VERIFIED_A_EN, intent="ask_ticket_status",
+                                                                  text="when will it be fixed", events=said), domain)
+    assert (only(messages)["response"], only(messages)["ticket_id"]) == ("utter_ticket_status", "FT-20261123-0001")
+    messages, _ = await run(account.ActionTicketStatus(), tracker(slots=VERIFIED_A_EN, intent="ask_ticket_status",
+                                                                  text="when will it be fixed", events=listed), domain)
+    assert only(messages)["response"] == "utter_open_tickets"
