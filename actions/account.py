@@ -310,9 +310,12 @@ async def _answer_owed(svc: Services, dispatcher: CollectingDispatcher, customer
 
 async def answer_service_status(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher,
                                 who: Identity, lang: str) -> List[Dict[str, Any]]:
-    """Every circuit's status, or the one circuit the question names ("ZJ-ZX-…", "circuit 2", "155M那条")."""
+    """Every circuit's status, or the one circuit the question names ("ZJ-ZX-…", "circuit 2", "155M那条"). A ticket
+    pointed at in the reply before ("is the first one fixed" after a list of tickets) gets its own status."""
     customer = who[0]
     wanted = tracker.get_slot("circuit_id")
+    if not wanted and ticket_meant(tracker):
+        return await answer_ticket_status(svc, tracker, dispatcher, who, lang)
     circuits = customer.services
     if wanted:
         circuit = customer.circuit(wanted)

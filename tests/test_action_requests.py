@@ -272,3 +272,7 @@ async def test_a_ticket_pointed_at_in_the_reply_before_is_the_one_chased(svc: Se
     messages, _ = await run(account.ActionTicketStatus(), tracker(slots=VERIFIED_A_EN, intent="ask_ticket_status",
                                                                   text="when will it be fixed", events=listed), domain)
     assert only(messages)["response"] == "utter_open_tickets"
+    # read as a question about circuits, it is still about the ticket pointed at
+    messages, _ = await run(account.ActionServiceStatus(), tracker(slots=VERIFIED_A_EN, intent="ask_service_status",
+                                                                   text="is the first one fixed", events=listed), domain)
+    assert (only(messages)["response"], only(messages)["ticket_id"]) == ("utter_ticket_status", "FT-20261123-0002")
