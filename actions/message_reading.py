@@ -1,6 +1,7 @@
 """What a customer's message already says, read by the forms so that nothing is asked twice: a complaint's
 category and description, a fault's symptom and when it began, urgency, a correction at confirmation, and an answer
-that only sounds like a question about the account. Patterns, not a model: each is shown back for confirmation."""
+that only sounds like a question about the account; and, for the answers, the month or ticket it points back at and
+whether it says service is back. Patterns, not a model: each is shown back for confirmation."""
 
 from __future__ import annotations
 
@@ -129,8 +130,8 @@ RESTORED_WORDS = re.compile(r"恢复|好了|好啦|通了|正常|修好|没事�
                             r"went away|sorted|solved|connected|again", re.I)
 # Service said to be out, again or still, in words that also say it is back ("the problem is back", "又不通了",
 # "not working again"): a fault to report, never a restore to note.
-NOT_RESTORED = re.compile(r"又(?:断|出现|来了|掉|坏|不通|不行|不能|出问题|有问题|卡|慢)|问题又|故障又|不通|没通|没恢复|未恢复|没好|"
-                          r"没修好|没解决|不能用|不能上网|\b(?:problem|issue|fault|outage|trouble|error)s?\s+(?:is |are |has |"
+NOT_RESTORED = re.compile(r"又(?:断|出现|来了|掉|坏|不通|不行|不能|出问题|有问题|卡|慢)|问题又|故障又|不通了|没恢复|未恢复|没修好|"
+                          r"没解决|不能用了|不能上网了|\b(?:problem|issue|fault|outage|trouble|error)s?\s+(?:is |are |has |"
                           r"have |'s )?(?:come )?back\b|\b(?:down|dropping|broken|failing|out|slow)\s+again\b|"
                           r"\bnot (?:back|working|fixed|resolved|restored)\b|\b(?:isn'?t|aren'?t) working\b|\bstill down\b", re.I)
 

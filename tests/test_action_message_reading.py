@@ -38,6 +38,15 @@ def test_an_answer_to_since_when_says_a_time_or_that_it_is_not_known(text: str, 
     assert message_reading.says_a_time(text) is says
 
 
+@pytest.mark.parametrize("text, back", [
+    ("网络恢复了", True), ("刚才不通，现在通了", True), ("it's working again", True), ("the outage is over", True),
+    ("the problem is back", False), ("又不通了", False), ("网络不通了", False), ("still not working", False),
+    ("it's down again", False), ("还是没恢复", False),
+])
+def test_service_said_back_is_told_from_service_said_out_again(text: str, back: bool) -> None:
+    assert message_reading.says_restored(text) is back
+
+
 def test_urgency_said_when_opening_a_complaint_counts_until_the_form_ends() -> None:
     opening = {"event": "user", "text": "我要投诉，很紧急", "parse_data": {"intent": {"name": "file_complaint"}}}
     ended = {"event": "active_loop", "name": None}
