@@ -81,11 +81,11 @@ def ticket_meant(tracker: Tracker) -> str:
     ticket_id = TICKET_ID_PATTERN.strip("^$")
     text = latest_text(tracker)
     place = LIST_PLACE.search(text)
-    listed = [m.group(1) for m in re.finditer(rf"^\s*\d+\.\s+({ticket_id})", replied, re.M)]
+    # by the number the list gave it: a list may hold other lines too (a credit's among a compensation answer's)
+    listed = {int(m.group(1)): m.group(2) for m in re.finditer(rf"^\s*(\d+)\.\s+({ticket_id})", replied, re.M)}
     if place and listed:
         word = next(g for g in place.groups() if g)
-        index = int(word) if word.isdigit() else _PLACES[word.lower()]
-        return listed[index - 1] if index <= len(listed) else ""
+        return listed.get(int(word) if word.isdigit() else _PLACES[word.lower()], "")
     named_alone = {m.group(0) for m in re.finditer(ticket_id, replied)}
     return named_alone.pop() if len(named_alone) == 1 and POINTING.search(text) else ""
 

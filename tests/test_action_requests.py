@@ -264,6 +264,11 @@ async def test_a_ticket_pointed_at_in_the_reply_before_is_the_one_chased(svc: Se
         messages, _ = await run(requests.ActionUrgeTicket(), tracker(slots=VERIFIED_A, intent="urge_ticket", text=text,
                                                                      events=listed), domain)
         assert only(messages)["ticket_ids"] == chased, text
+    # by the number the list gave it, among lines that are no tickets
+    credits = [{"event": "bot", "text": "贵单位的补偿：\n1. BC-20261105-0001 账单未按时送达：…\n2. FT-20261123-0001（电路…）…"}]
+    messages, _ = await run(requests.ActionUrgeTicket(), tracker(slots=VERIFIED_A, intent="urge_ticket",
+                                                                 text="催一下第二个", events=credits), domain)
+    assert only(messages)["ticket_ids"] == "FT-20261123-0001"
     # "it": the one ticket the reply named alone; with several named, every open one as before
     said = [{"event": "bot", "text": "工单FT-20261123-0001：已受理。", "metadata": {"utter_action": "utter_ticket_status"}}]
     messages, _ = await run(account.ActionTicketStatus(), tracker(slots=VERIFIED_A_EN, intent="ask_ticket_status",
