@@ -229,8 +229,8 @@ class ValidateFaultForm(_VerifyingForm):
             customer = await svc.db.customers.get(result["customer_id"])
             pending = str(tracker.get_slot("fault_circuit") or "")
             if customer and not pending:
-                hinted = circuit_choice.named(customer.services, last_said(tracker, "report_fault"))
-                pending = hinted.circuit_id if hinted else ""
+                said = circuit_choice.named(customer.services, last_said(tracker, "report_fault"))
+                pending = said.circuit_id if said else ""
             result["fault_circuit"] = await _settle_circuit(svc, customer.services, pending, dispatcher, tracker) \
                 if customer else None
         return result

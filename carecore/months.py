@@ -105,8 +105,7 @@ _STEP_BACK = re.compile(r"(?:the|a) month (?:before|prior|earlier)(?! last)|\bon
                         r"month prior|previous (?:month|one)|再往前|再前一个?月|前一个月|之前(?:那|一)个?月|那之前")
 _STEP_ON = re.compile(r"(?:the|a) month after|\bone after\b|after that|(?:next|following) (?:month|one)|再往后|"
                       r"后一个月|下一个月|之后(?:那|一)个?月")
-
-
+# A step of several months: "再往前两个月", "two months before that".
 _STEPS = re.compile(r"再?往(前|后)推?\s*(两|二|三|四|五|六|[2-6])\s*个?月|\b(two|three|four|five|six|[2-6]) months "
                     r"(before|earlier|after|later)")
 
