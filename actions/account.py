@@ -10,7 +10,7 @@ import logging
 import re
 from collections import Counter
 from datetime import date, datetime
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
@@ -29,10 +29,9 @@ from actions.message_reading import (
     answered_month,
     last_said,
     month_named,
-    replies_before_latest,
-    ticket_kinds_named,
     ticket_meant,
 )
+from actions.open_tickets import newest_open, open_beyond, say_none_open, tickets_asked
 from actions.services import Services
 from carecore.config import Settings
 from carecore.deadlines import complaint_hours, fault_hours
@@ -65,7 +64,6 @@ log = logging.getLogger(__name__)
 
 # The words that name each card tier in a question about tiers.
 TIER_WORDS = {"diamond": r"钻石|diamond", "gold": r"金卡|gold", "silver": r"银卡|silver", "vip": r"贵宾|\bvip\b"}
-OPEN_TICKETS_LISTED = 5  # the newest open tickets a status answer lists and a chase takes; the others are counted
 
 Answer = Callable[[Services, Tracker, CollectingDispatcher, Identity, str], Awaitable[List[Dict[str, Any]]]]
 
@@ -324,7 +322,7 @@ async def answer_service_status(svc: Services, tracker: Tracker, dispatcher: Col
             return [SlotSet("circuit_id", None)]
         circuits = [circuit]
     else:
-        named = circuit_meant(customer, tracker, "ask_service_status")
+        named = circuit_choice.circuit_meant(customer, tracker, "ask_service_status")
         circuits = [named] if named else circuits
     if not circuits:
         dispatcher.utter_message(response="utter_no_circuits")
@@ -358,7 +356,7 @@ async def answer_sla(svc: Services, tracker: Tracker, dispatcher: CollectingDisp
     restore, then how this month's faults fared, or the month named ("上个月断过几次"): "did you meet our SLA?" is
     asked as often as the terms."""
     customer, contact = who
-    circuit = circuit_meant(customer, tracker, "ask_sla")  # "what's the SLA on circuit 2"
+    circuit = circuit_choice.circuit_meant(customer, tracker, "ask_sla")  # "what's the SLA on circuit 2"
     circuits = [circuit] if circuit else customer.services
     lines = []
     for c in circuits:
@@ -403,44 +401,10 @@ def month_record(faults: List[Ticket], now: datetime, lang: str, month: Optional
     return f"{month or '本月'}报障{len(faults)}次（{'，'.join(parts)}）。{credit}"
 
 
-async def open_beyond(svc: Services, customer_id: str, newest: List[Ticket], circuit_id: Optional[str] = None,
-                      kinds: Sequence[str] = ()) -> int:
-    """How many open tickets there are past the ``OPEN_TICKETS_LISTED`` newest: counted, not hidden."""
-    if len(newest) < OPEN_TICKETS_LISTED:
-        return 0
-    return await svc.db.tickets.count_for_customer(customer_id, open_only=True, circuit_id=circuit_id,
-                                                   kinds=kinds) - len(newest)
-
-
 def numbered(lines: List[str], circuits: List[Circuit], customer: Customer) -> str:
     """A line per circuit, numbered as the circuit is in the customer's list, so that one answered alone keeps the
     number the customer may name it by ("circuit 3")."""
     return "\n".join(f"{customer.services.index(c) + 1}. {line}" for c, line in zip(circuits, lines, strict=True))
-
-
-def say_none_open(dispatcher: CollectingDispatcher, circuit_id: Optional[str], kinds: Sequence[str] = (),
-                  lang: str = "zh") -> None:
-    """No open ticket: on the circuit asked about, when one was, of the one kind asked about ("投诉处理到哪了"),
-    else at all."""
-    if circuit_id:
-        dispatcher.utter_message(response="utter_no_open_tickets_on_circuit", circuit_id=circuit_id)
-    elif len(kinds) == 1:
-        dispatcher.utter_message(response="utter_no_open_tickets_of_kind", kind=label("ticket_kind", kinds[0], lang))
-    else:
-        dispatcher.utter_message(response="utter_no_open_tickets")
-
-
-def circuit_meant(customer: Customer, tracker: Tracker, *intents: str) -> Optional[Circuit]:
-    """The circuit the request (the latest message of ``intents``) names, "155M那条的故障", "circuit 2", or points back
-    at, "is it back up": what it alone is about."""
-    replied = [str(e.get("text") or "") for e in replies_before_latest(tracker)]
-    return circuit_choice.referred(customer.services, last_said(tracker, *intents), replied)
-
-
-def circuit_asked(customer: Customer, tracker: Tracker, *intents: str) -> Optional[str]:
-    """The id of ``circuit_meant``, which the ticket lookups filter by."""
-    meant = circuit_meant(customer, tracker, *intents)
-    return meant.circuit_id if meant else None
 
 
 async def answer_ticket_status(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher,
@@ -462,12 +426,10 @@ async def answer_ticket_status(svc: Services, tracker: Tracker, dispatcher: Coll
                                  status=label("ticket_status", ticket.status, lang), deadline=deadline)
         return [SlotSet("ticket_id", None)]
     # asked as such, or as whether service is back ("100M那条恢复了吗": ``report_restored``)
-    circuit = circuit_asked(customer, tracker, "ask_ticket_status", "report_restored")
-    kinds = ticket_kinds_named(last_said(tracker, "ask_ticket_status", "report_restored"))
-    tickets = await svc.db.tickets.for_customer(customer.id, open_only=True, limit=OPEN_TICKETS_LISTED,
-                                                circuit_id=circuit, kinds=kinds)
+    asked = tickets_asked(customer, tracker, "ask_ticket_status", "report_restored")
+    tickets = await newest_open(svc, customer.id, asked)
     if not tickets:
-        say_none_open(dispatcher, circuit, kinds, lang)
+        say_none_open(dispatcher, asked, lang)
         return []
     lines, now = [], svc.clock.now()
     for t in tickets:
@@ -477,7 +439,7 @@ async def answer_ticket_status(svc: Services, tracker: Tracker, dispatcher: Coll
             lines.append(f"{t.id} {kind}: {status}" + (f" ({deadline})" if deadline else ""))
         else:
             lines.append(f"{t.id} {kind}：{status}" + (f"（{deadline}）" if deadline else ""))
-    text, more = bullet_lines(lines), await open_beyond(svc, customer.id, tickets, circuit, kinds)
+    text, more = bullet_lines(lines), await open_beyond(svc, customer.id, tickets, asked)
     if more:
         text += (f"\nAnd {more} more: ask about one by its number." if lang == "en"
                  else f"\n另有{more}张未结工单，可报工单号查询。")

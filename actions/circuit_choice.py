@@ -7,7 +7,10 @@ from __future__ import annotations
 import re
 from typing import List, Optional
 
-from carecore.model import Circuit
+from rasa_sdk import Tracker
+
+from actions.message_reading import last_said, replies_before_latest
+from carecore.model import Circuit, Customer
 
 ORDINALS = {"第一": 0, "第二": 1, "第三": 2, "第四": 3, "FIRST": 0, "SECOND": 1, "THIRD": 2, "FOURTH": 3}
 # What names a circuit's type in a message. Not "专线": customers call every line that.
@@ -73,3 +76,16 @@ def referred(circuits: List[Circuit], said: str, replied: List[str]) -> Optional
         return found
     spoken = [c for c in circuits if any(c.circuit_id in text for text in replied)]
     return spoken[0] if len(spoken) == 1 else None
+
+
+def circuit_meant(customer: Customer, tracker: Tracker, *intents: str) -> Optional[Circuit]:
+    """The circuit the request (the latest message of ``intents``) names, "155M那条的故障", "circuit 2", or points back
+    at, "is it back up": what it alone is about."""
+    replied = [str(e.get("text") or "") for e in replies_before_latest(tracker)]
+    return referred(customer.services, last_said(tracker, *intents), replied)
+
+
+def circuit_asked(customer: Customer, tracker: Tracker, *intents: str) -> Optional[str]:
+    """The id of ``circuit_meant``, which the ticket lookups filter by."""
+    meant = circuit_meant(customer, tracker, *intents)
+    return meant.circuit_id if meant else None

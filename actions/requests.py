@@ -11,7 +11,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.account import OPEN_TICKETS_LISTED, answer_ticket_status, circuit_asked, open_beyond, say_none_open
+from actions.account import answer_ticket_status
+from actions.circuit_choice import circuit_asked
 from actions.common import Identity, lang_of, response_in, verified_action, verified_identity
 from actions.message_reading import (
     ASKED_WHETHER,
@@ -22,6 +23,14 @@ from actions.message_reading import (
     says_restored,
     ticket_kinds_named,
     ticket_meant,
+)
+from actions.open_tickets import (
+    OPEN_TICKETS_LISTED,
+    TicketsAsked,
+    newest_open,
+    open_beyond,
+    say_none_open,
+    tickets_asked,
 )
 from actions.services import Services, services
 from carecore import ticket_chase
@@ -86,14 +95,12 @@ async def urge_tickets(svc: Services, tracker: Tracker, dispatcher: CollectingDi
         ticket = await _open_ticket_named(svc, customer.id, wanted)
         if ticket is None:
             return await answer_ticket_status(svc, tracker, dispatcher, who, lang)
-        tickets, circuit, kinds = [ticket], None, ()
+        tickets, asked = [ticket], TicketsAsked()
     else:
-        circuit, kinds = circuit_asked(customer, tracker, "urge_ticket"), ticket_kinds_named(
-            last_said(tracker, "urge_ticket"))
-        tickets = await svc.db.tickets.for_customer(customer.id, open_only=True, limit=OPEN_TICKETS_LISTED,
-                                                    circuit_id=circuit, kinds=kinds)
+        asked = tickets_asked(customer, tracker, "urge_ticket")
+        tickets = await newest_open(svc, customer.id, asked)
     if not tickets:
-        say_none_open(dispatcher, circuit, kinds, lang)
+        say_none_open(dispatcher, asked, lang)
         return []
     now = svc.clock.now()
     window = ticket_chase.window_of(now)
@@ -114,7 +121,7 @@ async def urge_tickets(svc: Services, tracker: Tracker, dispatcher: CollectingDi
                                  ticket_ids=(", " if lang == "en" else "、").join(t.id for t in chase.tickets),
                                  manager_name=manager.name if manager is not None else "",
                                  morning=fmt_time(next_send_window(now), lang, svc.clock.tz))
-    more = 0 if wanted else await open_beyond(svc, customer.id, tickets, circuit, kinds)
+    more = 0 if wanted else await open_beyond(svc, customer.id, tickets, asked)
     if more:
         dispatcher.utter_message(response="utter_tickets_not_chased", count=more)
     return [SlotSet("ticket_id", None)]

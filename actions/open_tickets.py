@@ -1,0 +1,55 @@
+"""Which open tickets a status question or a chase is about: the newest few, of the circuit and the kinds it names,
+with how many more there are and what to say when there are none."""
+
+from __future__ import annotations
+
+from typing import List, NamedTuple, Optional, Tuple
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.circuit_choice import circuit_asked
+from actions.message_reading import last_said, ticket_kinds_named
+from actions.services import Services
+from carecore.model import Customer, Ticket
+from carecore.texts import label
+
+OPEN_TICKETS_LISTED = 5  # the newest open tickets a status answer lists and a chase takes; the others are counted
+
+
+class TicketsAsked(NamedTuple):
+    """What a question or chase about tickets narrows them to: the circuit it names ("155M那条的故障") and the kinds it
+    names ("投诉处理到哪了")."""
+
+    circuit_id: Optional[str] = None
+    kinds: Tuple[str, ...] = ()
+
+
+def tickets_asked(customer: Customer, tracker: Tracker, *intents: str) -> TicketsAsked:
+    return TicketsAsked(circuit_asked(customer, tracker, *intents), ticket_kinds_named(last_said(tracker, *intents)))
+
+
+async def newest_open(svc: Services, customer_id: str, asked: TicketsAsked) -> List[Ticket]:
+    """The ``OPEN_TICKETS_LISTED`` newest open tickets of those asked about."""
+    return await svc.db.tickets.for_customer(customer_id, open_only=True, limit=OPEN_TICKETS_LISTED,
+                                             circuit_id=asked.circuit_id, kinds=asked.kinds)
+
+
+async def open_beyond(svc: Services, customer_id: str, newest: List[Ticket], asked: TicketsAsked) -> int:
+    """How many open tickets there are past the ``OPEN_TICKETS_LISTED`` newest: counted, not hidden."""
+    if len(newest) < OPEN_TICKETS_LISTED:
+        return 0
+    return await svc.db.tickets.count_for_customer(customer_id, open_only=True, circuit_id=asked.circuit_id,
+                                                   kinds=asked.kinds) - len(newest)
+
+
+def say_none_open(dispatcher: CollectingDispatcher, asked: TicketsAsked, lang: str) -> None:
+    """No open ticket: on the circuit asked about, when one was, of the one kind asked about ("投诉处理到哪了"),
+    else at all."""
+    if asked.circuit_id:
+        dispatcher.utter_message(response="utter_no_open_tickets_on_circuit", circuit_id=asked.circuit_id)
+    elif len(asked.kinds) == 1:
+        dispatcher.utter_message(response="utter_no_open_tickets_of_kind",
+                                 kind=label("ticket_kind", asked.kinds[0], lang))
+    else:
+        dispatcher.utter_message(response="utter_no_open_tickets")
