@@ -45,6 +45,7 @@ from carecore.months import (
     parse_month,
     parse_span,
     shift_month,
+    year_before,
 )
 from carecore.phones import readable
 from carecore.texts import (
@@ -157,7 +158,7 @@ async def answer_usage(svc: Services, tracker: Tracker, dispatcher: CollectingDi
     when = BILL_DATE_QUESTION.search(asked)
     month = _month_meant(tracker, asked, today, bool(when))
     against = None
-    if COMPARE_QUESTION.search(asked):
+    if COMPARE_QUESTION.search(asked) and not year_before(asked):
         month, against = months_compared(tracker, asked, month, today)
     usage = await svc.db.usage.get(customer.id, month)
     if usage is None:
@@ -171,6 +172,8 @@ async def answer_usage(svc: Services, tracker: Tracker, dispatcher: CollectingDi
         if not latest:
             return [SlotSet("month", None)]
         usage, month = latest[0], latest[0].month
+    if year_before(asked):  # "同比": beside the same month a year earlier, whichever month was answered
+        against = shift_month(month, -12)
     previous = await svc.db.usage.get(customer.id, shift_month(month, -1))
     dispatcher.utter_message(
         response="utter_usage_report",
@@ -203,8 +206,8 @@ async def answer_usage(svc: Services, tracker: Tracker, dispatcher: CollectingDi
 
 def _month_meant(tracker: Tracker, asked: str, today: date, when: bool) -> str:
     """A follow-up to a usage answer is about that answer's month: its neighbour for "the month before?", the month
-    itself for "why is it so high". Otherwise the month named; with none, a question of when is about the month
-    still to be billed, any other about the last."""
+    itself for "why is it so high" or "同比呢". Otherwise the month named; with none, a question of when is about the
+    month still to be billed, any other about the last."""
     just = answered_month(tracker, today, just_before=True)
     step = month_step(asked)
     if just and step:
@@ -212,7 +215,7 @@ def _month_meant(tracker: Tracker, asked: str, today: date, when: bool) -> str:
     named = month_named(tracker, today)
     if named:
         return named
-    if just and WHY_QUESTION.search(asked):
+    if just and (WHY_QUESTION.search(asked) or year_before(asked)):
         return just
     month = parse_month("本月" if when else "上个月", today)
     assert month is not None

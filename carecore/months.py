@@ -1,10 +1,10 @@
 """Which month a customer means: "上个月", "上上个月", "10月", "十月", "last month", "October", "2026-10",
 "去年10月", "October 2025", "October last year".
 
-Months without a year mean the latest such month that has ended or is running:
-asked in January, "December" is last December. "前两个月", like "前3个月", is the two months before this one;
-"两个月前" is one month, the month before last. "The month before" and "再往前一个月" step from the month just
-answered instead.
+Months without a year mean the latest such month that has ended or is running: asked in January, "December" is
+last December; "last December", asked in December, is a year ago. "前两个月", like "前3个月", is the two months
+before this one; "两个月前" is one month, the month before last. "The month before" and "再往前一个月" step from
+the month just answered instead, and "同比" / "the year before" sets a month beside the same month a year earlier.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def parse_month(text: Optional[str], today: date) -> Optional[str]:
         return _shift(today, 2)
     if re.search(r"上个?月|上一个月|last month|previous month", t):
         return _shift(today, 1)
-    if re.search(r"本月|这个月|当月|this month", t):
+    if re.search(r"(?<!去年)(?<!去年的)(?:本月|这个月|当月)|this month", t):  # "去年这个月": a year back, not this month
         return _shift(today, 0)
     explicit = re.search(r"(20[0-9]{2})\s*(?:年|-|/|\.)\s*(1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])(?![0-9])", t)
     if explicit:
@@ -89,6 +89,9 @@ def parse_month(text: Optional[str], today: date) -> Optional[str]:
     year_said = re.search(r"\b(this|last) year", t)
     if english and year_said:  # "October last year"
         return f"{today.year - (year_said.group(1) == 'last'):04d}-{_EN[english.group(1)]:02d}"
+    if english and re.search(r"\blast\s+$", t[:english.start()]):  # "last December", asked in December: a year ago
+        month = _EN[english.group(1)]
+        return f"{today.year - (month >= today.month):04d}-{month:02d}"
     digits = re.search(r"(?<![0-9])(1[0-2]|0?[1-9])\s*月", t)
     if digits:
         return _latest(today, int(digits.group(1)))
@@ -121,6 +124,18 @@ def month_step(text: Optional[str]) -> int:
     return -1 if _STEP_BACK.search(t) else 1 if _STEP_ON.search(t) else 0
 
 
+# The same month a year earlier, set beside the one asked about: "同比", "跟去年同期比", "vs the year before".
+_YEAR_BEFORE = re.compile(r"同比|去年同期|去年同一?个?月|去年的?这个月|去年这时候|(?:和|跟|与|同)去年(?:相?比|对比)|"
+                          r"same (?:month|time|period) (?:last|a|the previous) year|(?:the|a) year (?:before|earlier|ago|"
+                          r"prior)|year[- ](?:on|over)[- ]year|\byoy\b|(?:compared? (?:to|with)|vs\.?|versus|than) last year")
+
+
+def year_before(text: Optional[str]) -> bool:
+    """Whether the message sets its month beside the same month a year earlier: "去年同期" is one month, not last
+    year's twelve."""
+    return bool(_YEAR_BEFORE.search((text or "").lower()))
+
+
 # What joins two months set side by side: "10月和8月", "October with August", "上个月比上上个月".
 _BETWEEN = re.compile(r"和|跟|与|同|比|、|,|，|\b(?:and|with|to|than|against|versus|vs)\b\.?")
 
@@ -149,7 +164,7 @@ def parse_span(text: Optional[str], today: date) -> Optional[Tuple[str, str]]:
     """(first, last) 'YYYY-MM' of several months the customer asked about together ("最近三个月", "今年",
     "last year"), counting only months that have ended; None if the message asks about one month or none."""
     t = (text or "").strip().lower()
-    if parse_month(t, today) is not None:  # "去年10月": one month, with its year
+    if parse_month(t, today) is not None or year_before(t):  # "去年10月", "去年同期": one month, with its year
         return None
     recent = _RECENT.search(t)
     last_ended = _shift(today, 1)

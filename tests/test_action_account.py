@@ -138,6 +138,23 @@ async def test_asked_why_right_after_a_month_it_is_that_month_explained(svc: Ser
         ("utter_usage_report", "September 2026"), ("utter_usage_compared", "August 2026")]
 
 
+@pytest.mark.parametrize("slots, text, events, month, against", [
+    (VERIFIED_A_EN, "how does that compare to the year before", usage_answered("September 2026"), "September 2026",
+     "September 2025"),  # the month just answered
+    ({**VERIFIED_A, "month": "上个月"}, "上个月同比怎么样", [], "2026年10月", "2025年10月"),
+    (VERIFIED_A, "跟去年同期比呢", [], "2026年10月", "2025年10月"),  # nothing answered: the last bill
+])
+async def test_a_month_set_beside_the_same_month_a_year_earlier(svc: Services, domain, slots, text, events, month,
+                                                              against) -> None:
+    await svc.db.usage.upsert(factories.usage(month="2025-09", amount_fen=900000))
+    await svc.db.usage.upsert(factories.usage(month="2025-10", amount_fen=900000))
+    messages, _ = await run(account.ActionUsage(), tracker(slots=slots, intent="ask_usage", text=text, events=events),
+                            domain)
+    assert (messages[0]["response"], messages[0]["month"]) == ("utter_usage_report", month)
+    assert (messages[-1]["response"], messages[-1]["previous_month"]) == ("utter_usage_compared", against)
+    assert messages[-1]["changes"].startswith(("金额", "amount"))  # a year apart: the amount's change is not said yet
+
+
 async def test_several_months_asked_together_are_listed_with_their_total(svc: Services, domain) -> None:
     # 23 November: the last three months that ended are August to October; billing has sent September and October
     messages, events = await run(account.ActionUsage(), tracker(slots=VERIFIED_A, intent="ask_usage",

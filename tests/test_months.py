@@ -15,6 +15,7 @@ from carecore.months import (
     months_named,
     parse_month,
     parse_span,
+    year_before,
 )
 
 
@@ -46,6 +47,10 @@ from carecore.months import (
     ("our bill for oct. 2024", date(2026, 12, 6), "2024-10"),
     ("October last year", date(2026, 12, 6), "2025-10"),
     ("december this year", date(2026, 2, 1), "2026-12"),
+    ("what was our bill last December", date(2026, 12, 6), "2025-12"),  # asked in December: a year ago
+    ("last October", date(2026, 12, 6), "2026-10"),
+    ("last January", date(2027, 1, 31), "2026-01"),  # across the year end
+    ("去年这个月", date(2026, 12, 6), None),  # not this month: set beside a year back instead (year_before)
     ("账单", date(2026, 11, 23), None),
     (None, date(2026, 11, 23), None),
 ])
@@ -95,9 +100,21 @@ def test_a_month_spans_its_days_in_the_business_timezone(month: str, start: date
     ("去年全年", date(2026, 12, 6), ("2025-01", "2025-12")),
     ("去年10月", date(2026, 12, 6), None),  # one month, with its year
     ("上个月", date(2026, 12, 6), None),
+    ("跟去年同期比呢", date(2026, 12, 6), None),  # one month beside its year-earlier twin, not last year's twelve
+    ("same month last year?", date(2026, 12, 6), None),
 ])
 def test_several_months_asked_together(text, today, span) -> None:
     assert parse_span(text, today) == span
+
+
+@pytest.mark.parametrize("text, meant", [
+    ("同比呢", True), ("跟去年同期比怎么样", True), ("去年这个月呢", True), ("how does that compare to the year before", True),
+    ("year-on-year?", True), ("same month last year", True), ("跟去年比呢", True), ("compared with last year?", True),
+    ("去年10月跟今年10月比", False),
+    ("去年的账单", False), ("last year", False), ("the month before", False), ("上个月比上上个月贵多少", False),
+])
+def test_the_same_month_a_year_earlier(text: str, meant: bool) -> None:
+    assert year_before(text) is meant
 
 
 def test_months_between_cross_the_year_end() -> None:
