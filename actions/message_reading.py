@@ -101,6 +101,12 @@ def ticket_kinds_named(text: str) -> tuple:
     return next((kinds for words, kinds in TICKET_KINDS_NAMED if words.search(text)), ())
 
 
+# "那我换个号码", "号码输错了", "wrong number": asked for the code, the customer means another mobile.
+OTHER_NUMBER = re.compile(r"换(?:一?个|成)?(?:手机)?号|号码?(?:输|填|写|打)?错|不是(?:这个|我的)号|(?:wrong|different|another|other)"
+                          r" (?:mobile |phone )?number|(?:use|try) (?:a |another |my other )?(?:mobile|phone|number)",
+                          re.I)
+
+
 # A statement turned into a yes-no question by its end ("已经好了吗", "恢复了没有", "it's back?"): the model, whose
 # tokenizer drops the question mark, can read it as the statement.
 ASKED_WHETHER = re.compile(r"(?:[?？]|[吗么]|了没有?)\s*[?？]?\s*$")

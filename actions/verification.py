@@ -26,7 +26,7 @@ from actions.account import (
 from actions.common import Identity, count_in_session, identity_slots, lang_of, response_in, verified_identity
 from actions.compensation import answer_compensation
 from actions.escalation import request_human
-from actions.message_reading import MID_FORM_QUESTIONS, latest_intent
+from actions.message_reading import MID_FORM_QUESTIONS, OTHER_NUMBER, latest_intent, latest_text
 from actions.praise import give_praise
 from actions.requests import bill_not_received, opt_in, opt_out, report_restored, urge_tickets, withdraw_ticket
 from actions.services import Services, services
@@ -69,11 +69,18 @@ class VerificationSteps:
     async def extract_verify_mobile(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: DomainDict) -> Dict[str, Any]:
         """A mobile number in the message that started verification ("我是13800000010，专线断了要报修") is taken
-        rather than asked for; the domain's mapping reads one only as the answer to the question."""
-        if tracker.get_slot("requested_slot") is not None or tracker.get_slot("verified") is True \
-                or tracker.get_slot("verify_mobile"):
-            return {}
+        rather than asked for; the domain's mapping reads one only as the answer to the question. Asked for the
+        code, a customer who gives another number, or says the first was wrong ("那我换个号码"), starts again with
+        it: the code went to a number they no longer mean."""
         mobile = next(tracker.get_latest_entity_values("phone_number"), None)
+        if tracker.get_slot("verified") is True:
+            return {}
+        if tracker.get_slot("requested_slot") == "otp_code":
+            if mobile:
+                return {"verify_mobile": mobile}
+            return {"verify_mobile": None} if OTHER_NUMBER.search(latest_text(tracker)) else {}
+        if tracker.get_slot("requested_slot") is not None or tracker.get_slot("verify_mobile"):
+            return {}
         return {"verify_mobile": mobile} if mobile else {}
 
     async def validate_verify_mobile(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,

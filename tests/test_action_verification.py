@@ -85,15 +85,31 @@ async def test_the_code_is_answered_in_the_language_the_customer_writes_or_else_
         assert "language" not in result and dispatcher.messages[-1]["response"] == "utter_verified"
 
 
-@pytest.mark.parametrize("asked, expected", [(None, {"verify_mobile": "+8613800138000"}), ("otp_code", {})])
+@pytest.mark.parametrize("asked, expected", [
+    (None, {"verify_mobile": "+8613800138000"}),
+    ("verify_mobile", {}),  # the domain's mapping reads the answer to the question
+    ("otp_code", {"verify_mobile": "+8613800138000"}),  # another number where the code was asked for: a new start
+])
 async def test_a_number_in_the_message_that_starts_verification_is_taken(svc: Services, domain, emulator, asked,
                                                                           expected) -> None:
-    """Only when verification starts: once a question is asked, the domain's mapping reads the answer."""
     said = tracker(slots={"requested_slot": asked}, intent="ask_usage", text="我是138 0013 8000，上个月账单多少",
                    entities=[{"entity": "phone_number", "value": "138 0013 8000"}], active_loop="verification_form")
     _, events = await run(verification.ValidateVerificationForm(), said, domain)
     assert {k: v for k, v in slots_of(events).items() if k == "verify_mobile"} == expected
     assert bool(emulator[0].messages) == bool(expected)  # the code went out at once
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("那我换个号码", {"verify_mobile": None}), ("号码输错了", {"verify_mobile": None}),
+    ("sorry, wrong number", {"verify_mobile": None}), ("验证码输错了", {}), ("还没收到", {}),
+])
+async def test_asked_for_the_code_a_customer_may_go_back_to_the_number(svc: Services, domain, emulator, text,
+                                                                       expected) -> None:
+    said = tracker(slots={"requested_slot": "otp_code", "verify_mobile": "+8613800138000"}, intent="inform", text=text,
+                   active_loop="verification_form")
+    _, events = await run(verification.ValidateVerificationForm(), said, domain)
+    assert {k: v for k, v in slots_of(events).items() if k == "verify_mobile"} == expected
+    assert not emulator[0].messages  # nothing sent until a number is given
 
 
 async def code_asked_for(domain: Dict[str, Any], emulator) -> Tuple[Any, CollectingDispatcher, Tracker, str]:
