@@ -107,6 +107,11 @@ OTHER_NUMBER = re.compile(r"换(?:一?个|成)?(?:手机)?号|号码?(?:输|填|
                           re.I)
 
 
+# "没收到验证码", "resend the code": asked for the code, the customer wants another sent to the same number.
+CODE_AGAIN = re.compile(r"没有?收到|收不到|还没(?:有)?[到来收]|重新?发|再发|重发|\bresend|send (?:it|the code|a code|another)|"
+                        r"(?:didn'?t|did not|never|haven'?t|not) (?:get|got|receive|arrived?|come|came)", re.I)
+
+
 # A statement turned into a yes-no question by its end ("已经好了吗", "恢复了没有", "it's back?"): the model, whose
 # tokenizer drops the question mark, can read it as the statement.
 ASKED_WHETHER = re.compile(r"(?:[?？]|[吗么]|了没有?)\s*[?？]?\s*$")

@@ -26,7 +26,7 @@ from actions.account import (
 from actions.common import Identity, count_in_session, identity_slots, lang_of, response_in, verified_identity
 from actions.compensation import answer_compensation
 from actions.escalation import request_human
-from actions.message_reading import MID_FORM_QUESTIONS, OTHER_NUMBER, latest_intent, latest_text
+from actions.message_reading import CODE_AGAIN, MID_FORM_QUESTIONS, OTHER_NUMBER, latest_intent, latest_text
 from actions.praise import give_praise
 from actions.requests import bill_not_received, opt_in, opt_out, report_restored, urge_tickets, withdraw_ticket
 from actions.services import Services, services
@@ -88,16 +88,10 @@ class VerificationSteps:
         if value is None:  # cleared by an action, not typed by the user
             return {"verify_mobile": None}
         svc = await services()
-        issued = await svc.otp.issue(tracker.sender_id, str(value or ""), svc.clock.now(), language=lang_of(tracker),
-                                     signature=svc.settings.sms_signature if lang_of(tracker) == "zh" else "")
-        if issued.status == "invalid":
-            dispatcher.utter_message(response="utter_invalid_mobile")
-            return {"verify_mobile": None}
-        if issued.status == "rate_limited":
-            dispatcher.utter_message(response="utter_code_locked")
-            return {"verify_mobile": FAILED, "otp_code": FAILED}
-        await count_in_session(svc, tracker, verifications_started=1)
-        return {"verify_mobile": issued.mobile}
+        sent = await send_code(svc, tracker, dispatcher, str(value or ""))
+        if sent.get("verify_mobile") not in (None, FAILED):
+            await count_in_session(svc, tracker, verifications_started=1)
+        return sent
 
     async def validate_otp_code(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                 domain: DomainDict) -> Dict[str, Any]:
@@ -145,6 +139,36 @@ class VerificationSteps:
         return {**{e["name"]: e["value"] for e in events if e.get("event") == "slot"}, "pending_request": None}
 
 
+async def send_code(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher, mobile: str) -> Dict[str, Any]:
+    """A code to ``mobile``, under the per-number hourly limit: the verification slots as they stand after it."""
+    lang = lang_of(tracker)
+    issued = await svc.otp.issue(tracker.sender_id, mobile, svc.clock.now(), language=lang,
+                                 signature=svc.settings.sms_signature if lang == "zh" else "")
+    if issued.status == "invalid":
+        dispatcher.utter_message(response="utter_invalid_mobile")
+        return {"verify_mobile": None}
+    if issued.status == "rate_limited":
+        dispatcher.utter_message(response="utter_code_locked")
+        return {"verify_mobile": FAILED, "otp_code": FAILED}
+    return {"verify_mobile": issued.mobile}
+
+
+def code_awaited(tracker: Tracker) -> bool:
+    """Whether the customer is being asked for a code already sent to the number they gave."""
+    return tracker.get_slot("verified") is not True and tracker.get_slot("requested_slot") == "otp_code" \
+        and tracker.get_slot("verify_mobile") not in (None, FAILED)
+
+
+async def send_code_again(tracker: Tracker, dispatcher: CollectingDispatcher) -> List[EventType]:
+    """"没收到验证码" while the code is awaited: a new one to the same number, where starting over would ask for the
+    number again without saying why."""
+    svc = await services()
+    sent = await send_code(svc, tracker, dispatcher, str(tracker.get_slot("verify_mobile")))
+    if sent.get("verify_mobile") not in (None, FAILED):
+        dispatcher.utter_message(response="utter_code_sent_again")
+    return [SlotSet(name, value) for name, value in sent.items()]
+
+
 class ValidateVerificationForm(VerificationSteps, FormValidationAction):
     def name(self) -> str:
         return "validate_verification_form"
@@ -162,6 +186,8 @@ class ActionRequireVerification(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         intent = latest_intent(tracker)
+        if code_awaited(tracker) and (intent == "verify_identity" or CODE_AGAIN.search(latest_text(tracker))):
+            return [*await send_code_again(tracker, dispatcher), FollowupAction("verification_form")]
         if intent == "verify_identity":  # asked for: no reason to give, and a question asked before stays pending
             pending = tracker.get_slot("pending_request")
         else:
@@ -169,6 +195,20 @@ class ActionRequireVerification(Action):
             pending = intent if intent in PENDING_HANDLERS else None
         return [SlotSet("pending_request", pending),
                 SlotSet("verify_mobile", None), SlotSet("otp_code", None), FollowupAction("verification_form")]
+
+
+class ActionVerifyInForm(Action):
+    """Asked to be verified while a report is written: a new code when one is awaited ("没收到验证码"), else where
+    verification stands."""
+
+    def name(self) -> str:
+        return "action_verify_in_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+        if code_awaited(tracker):
+            return await send_code_again(tracker, dispatcher)
+        dispatcher.utter_message(response="utter_verified_in_form")
+        return []
 
 
 class ActionResumeRequest(Action):

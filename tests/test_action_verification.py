@@ -189,6 +189,36 @@ async def test_asking_to_be_verified_keeps_the_question_asked_before(svc: Servic
     assert events[-1] == {"event": "followup", "name": "verification_form", "timestamp": None}
 
 
+@pytest.mark.parametrize("action, intent, text, active_loop", [
+    (verification.ActionRequireVerification(), "verify_identity", "没收到验证码", "verification_form"),
+    (verification.ActionRequireVerification(), "opt_in_sms", "重新发一下", "verification_form"),  # read as another ask
+    (verification.ActionVerifyInForm(), "verify_identity", "I didn't get the code", "fault_form"),
+])
+async def test_a_code_that_did_not_come_is_sent_again_to_the_same_number(svc: Services, domain, emulator,
+                                                                         clock: FixedClock, action, intent, text,
+                                                                         active_loop) -> None:
+    """Starting over would ask for the number again without saying why; the code awaited is replaced."""
+    form, _, asked, first = await code_asked_for(domain, emulator)
+    clock.advance(timedelta(seconds=40))
+    waiting = {"requested_slot": "otp_code", "verify_mobile": "+8613800138000", "pending_request": "ask_usage"}
+    messages, events = await run(action, tracker(intent=intent, text=text, active_loop=active_loop, slots=waiting),
+                                 domain)
+    assert [m["response"] for m in messages] == ["utter_code_sent_again"]
+    assert slots_of(events) == {"verify_mobile": "+8613800138000"}  # the question asked before still waits
+    assert len(emulator[0].messages) == 2
+    second = code_sent_to(emulator[0], "+8613800138000")
+    checked = await form.validate_otp_code(first, CollectingDispatcher(), asked, domain)
+    assert checked["otp_code"] is None  # the first code no longer counts
+    assert (await form.validate_otp_code(second, CollectingDispatcher(), asked, domain))["verified"] is True
+
+
+async def test_asked_to_verify_mid_report_with_no_code_awaited_says_where_it_stands(svc: Services, domain) -> None:
+    messages, events = await run(verification.ActionVerifyInForm(), tracker(intent="verify_identity",
+                                                                            active_loop="fault_form",
+                                                                            slots=VERIFIED_A), domain)
+    assert [m["response"] for m in messages] == ["utter_verified_in_form"] and events == []
+
+
 async def test_a_question_asked_while_a_report_waits_for_verification_is_answered_when_it_succeeds(
         svc: Services, domain, emulator) -> None:
     """"What's my SLA?" before verification in the fault form: the form goes on, and the answer comes with the code."""
