@@ -18,8 +18,8 @@ TYPE_WORDS = {"ddn": re.compile(r"(?<![-A-Za-z0-9])DDN(?![-A-Za-z0-9])", re.I),
               "internet_access": re.compile(r"(?<![-A-Za-z0-9])DIA(?![-A-Za-z0-9])|互联网专线|上网专线"
                                             r"|internet (?:access|line)", re.I)}
 # What points back at the circuit the assistant just spoke of ("is it back up", "这条的SLA呢").
-REFERRING = re.compile(r"\bit\b|\bits\b|\bthis (?:one|line|circuit)\b|\bthat (?:one|line|circuit)\b|它|这条|该电路"
-                       r"|这个电路|这根", re.I)
+REFERRING = re.compile(r"\bit\b|\bits\b|\bthis (?:one|line|circuit)\b|\bthat (?:one|line|circuit)\b|它|这条|那条|该电路"
+                       r"|这个电路|这根|\b(?:for|on|of|about) that\b(?!\s+(?:month|bill|ticket|complaint))", re.I)
 # A list position said as a circuit's ("第三条", "3号线路", "circuit 3", "the third one"), never a bare digit or
 # "3号", which may be a time or a date ("不对，是3号开始的").
 CHOICE_WORDS = re.compile(r"第\s*([1-4一二三四])\s*(?:条|个|路|号)|([1-9])\s*号(?:电路|线路|专线)"

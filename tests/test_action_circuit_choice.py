@@ -53,6 +53,9 @@ def test_a_choice_from_the_list_is_read_by_id_number_or_mention(text: str, chose
     ("这条的SLA是多少", ["3. JS-DIA-0000027-3 互联网专线 1G：正常"], "JS-DIA-0000027-3"),
     ("is it back up", ["1. JS-2M-0000027-1 …\n2. JS-DDN-0000027-2 …"], None),     # the reply named two
     ("what's our SLA", ["3. JS-DIA-0000027-3 DIA 1G: up"], None),                # points at nothing
+    ("what's the SLA for that", ["Please describe the symptom on circuit JS-DIA-0000027-3: …"], "JS-DIA-0000027-3"),
+    ("那条的修复时限呢", ["电路JS-DIA-0000027-3的故障大约从什么时候开始？"], "JS-DIA-0000027-3"),
+    ("what's the SLA for that month", ["3. JS-DIA-0000027-3 DIA 1G: up"], None),  # the month, not the circuit
     ("and circuit 2?", ["3. JS-DIA-0000027-3 DIA 1G: up"], "JS-DDN-0000027-2"),  # named: that one
 ])
 def test_it_is_the_circuit_the_reply_before_named_alone(said: str, replied: list, meant: Optional[str]) -> None:

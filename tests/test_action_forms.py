@@ -190,6 +190,8 @@ async def test_the_circuit_the_opening_message_names_is_taken_once_verified(svc:
                                                           "fault_since"),  # service stopped, said as such
     ("我们的专线延迟很高", "我们的专线延迟很高", None, "fault_since"),
     ("latency spikes on our circuit all day", "latency spikes on our circuit all day", None, "fault_since"),
+    ("the link has been flapping since 9am", "the link has been flapping since 9am", "since 9am", "fault_confirm"),
+    ("155M电路有误码", "155M电路有误码", None, "fault_since"),
 ])
 async def test_what_the_opening_message_says_is_not_asked_again(svc: Services, domain, text, symptom, since,
                                                                 asked) -> None:
