@@ -130,7 +130,8 @@ TIER_QUESTION = re.compile(r"权益|特权|待遇|好处|福利|优待|特别服
                            r"benefit|privilege|perk|entitle|differen|upgrade|in it for|(?:tier|card)s? (?:include|mean)|"
                            r"explain\b.{0,20}\btiers|tier\b.{0,10}\bdecided|tiers differ|compar|special service|"
                            r"(?:diamond|gold|silver|vip)\b[\w ]{0,12}\bget\b|\bget as (?:a )?(?:diamond|gold|silver|vip)|"
-                           r"what do(?:es)? (?:a |the |our )?\w+ (?:tier|card) (?:get|give|mean|include)", re.I)
+                           r"what do(?:es)? (?:a |the |our )?\w+ (?:tier|card) (?:get|give|mean|include)|"
+                           r"what does (?:it|that|this) (?:tier |card )?(?:give|get) (?:me|us)", re.I)
 # "…和金卡有什么区别", "how do I upgrade": the answer sets each tier beside the customer's own.
 TIER_COMPARISON = re.compile(r"区别|不同|差别|差在|好在|比较|对比|升级|升到|升为|提升|降级|(?:怎么|怎样|如何)(?:才能)?升|各个?等级|"
                              r"每个等级|differ|compar|upgrade|versus|\bvs\b|(?:all|each|the|card) tiers", re.I)

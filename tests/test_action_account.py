@@ -45,6 +45,9 @@ async def test_asked_what_a_tier_gives_the_terms_come_from_the_deadline_settings
     messages, _ = await run(account.ActionAccountSummary(), tracker(slots=VERIFIED_A, intent="ask_account_summary",
                                                                     text="我们是什么等级"), domain)
     assert only(messages)["response"] == "utter_account_summary"
+    messages, _ = await run(account.ActionAccountSummary(), tracker(slots=VERIFIED_A_EN, intent="ask_account_summary",
+                                                                    text="what does it give me"), domain)
+    assert only(messages)["response"] == "utter_tier_benefits"  # after the tier was told: what it gives
 
 
 async def test_usage_for_a_named_month_with_change(svc: Services, domain) -> None:
