@@ -215,8 +215,8 @@ def customer_doc(index: int, today: date, managers: List[Dict[str, Any]]) -> Dic
 
 
 def usage_docs(customer_id: str, index: int, months: List[str]) -> Iterator[Dict[str, Any]]:
-    """Months newest first, each with what was paid: older bills in full; of the month before last, one
-    customer in fifteen owes all or half; last month's bill, maybe not due yet, two in five still owe."""
+    """Billed months newest first, each with what was paid: older bills in full; of the one before the latest, one
+    customer in fifteen owes all or half; of the latest, maybe not due yet, two in five still owe."""
     rng, pay = random.Random(f"usage-{index}"), random.Random(f"paid-{index}")
     scale = rng.choice((1, 2, 5, 10, 20))
     for age, month in enumerate(months):
@@ -292,7 +292,7 @@ def write_files(folder: Path, customers: int, *, today: date, months: int = 12,
     """The demo data as the operator's import files (CSV, one per kind), streamed: a million contacts fit."""
     tz = ZoneInfo(DEFAULT_TZ)
     managers = manager_docs()
-    month_keys = previous_months(today, months)
+    month_keys = previous_months(today, months + 1)
     paths = {kind: folder / f"{kind}.csv" for kind in KIND_ORDER}
     writers = {kind: TableWriter(paths[kind], "csv", [c.name for c in KINDS[kind].columns]) for kind in KIND_ORDER}
     try:
@@ -304,7 +304,8 @@ def write_files(folder: Path, customers: int, *, today: date, months: int = 12,
             for kind in ("customers", "contacts", "circuits"):
                 for row in KINDS[kind].export_rows(doc, tz):
                     writers[kind].write_row(row)
-            for usage in usage_docs(doc["_id"], index, month_keys):
+            billed = [m for m in month_keys if day_of_month(shift_month(m, 1), doc["billing"]["bill_day"]) <= today]
+            for usage in usage_docs(doc["_id"], index, billed[:months]):  # as billing sends them: on the bill day
                 writers["usage"].write_row(next(KINDS["usage"].export_rows(usage, tz)))
             for bill in bill_delivery_docs(doc, index, month_keys[:2], today):
                 writers["bill-deliveries"].write_row(next(KINDS["bill-deliveries"].export_rows(bill, tz)))

@@ -6,6 +6,7 @@ from datetime import date
 
 from lunardate import LunarDate
 
+from carecore.months import after_bill_day
 from carecore.repository import Database
 from localrun.seed import previous_months, seed
 
@@ -54,6 +55,10 @@ async def test_seed_is_realistic_and_idempotent(db: Database) -> None:
     assert all(d.issued_at.date() <= TODAY and d.due_by > d.issued_at for d in issued)
     assert any(d.delivered_at and d.delivered_at <= d.due_by for d in issued)  # on time: a claim is rejected
     assert any(d.delivered_at is None or d.delivered_at > d.due_by for d in issued)  # a claim is verified
+    for doc in customers:  # a month's usage arrives with its bill, on the bill day of the month after
+        latest = (await db.usage.history(doc["_id"], 1))[0].month
+        assert after_bill_day(latest, doc["billing"]["bill_day"], 0) <= TODAY
+        assert latest == "2026-10" or after_bill_day("2026-10", doc["billing"]["bill_day"], 0) > TODAY
     history = await db.usage.history("KA0000001", 12)
     assert [u.month for u in history] == previous_months(TODAY, 12)
     assert history[0].month == "2026-10" and history[-1].month == "2025-11"
