@@ -34,6 +34,7 @@ from actions.message_reading import (
     last_said,
     latest_intent,
     latest_text,
+    one_of_tickets_listed,
     opening_complaint,
     opening_message,
     responses_before_latest,
@@ -331,15 +332,16 @@ def _reset(slots: List[str]) -> List[EventType]:
 
 class ActionCancelForm(Action):
     """Cancels the form under way; a fault report also ends when service is back. With none, "取消" right after a
-    report, or naming a ticket ("取消投诉", "撤销工单FT-…"), asks to withdraw it (``withdraw_ticket``), once the
-    customer is verified; else there is nothing to cancel."""
+    report or a list of tickets, or naming a ticket ("取消投诉", "撤销工单FT-…"), asks to withdraw it
+    (``withdraw_ticket``), once the customer is verified; else there is nothing to cancel."""
 
     def name(self) -> str:
         return "action_cancel_form"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         if tracker.active_loop_name is None:
-            if not (just_created(tracker) or ticket_meant(tracker) or ticket_kinds_named(latest_text(tracker))):
+            if not (just_created(tracker) or ticket_meant(tracker) or ticket_kinds_named(latest_text(tracker))
+                    or one_of_tickets_listed(tracker)):
                 dispatcher.utter_message(response="utter_nothing_to_cancel")
                 return []
             svc = await services()

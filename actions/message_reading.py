@@ -91,6 +91,19 @@ def ticket_meant(tracker: Tracker) -> str:
     return named_alone.pop() if len(named_alone) == 1 and POINTING.search(text) else ""
 
 
+# "那个", "最早的", "the oldest one": one of the tickets just listed, where a bare "取消" / "never mind" is not.
+ONE_OF_THEM = re.compile(r"那个|那张|那单|这个|这张|最早|最新|最后|最前|\bone\b|\bticket|earliest|oldest|latest|newest",
+                         re.I)
+
+
+def one_of_tickets_listed(tracker: Tracker) -> bool:
+    """Whether the latest message points at one of the tickets the replies just before it listed ("撤销最早那个"),
+    without naming which."""
+    ticket_id = TICKET_ID_PATTERN.strip("^$")
+    return bool(ONE_OF_THEM.search(latest_text(tracker))) and any(
+        re.search(rf"^\s*\d+\.\s+{ticket_id}", str(e.get("text") or ""), re.M) for e in replies_before_latest(tracker))
+
+
 # The tickets a message names by kind ("取消投诉", "报修的进度", "cancel my ticket"); none, no ticket.
 TICKET_KINDS_NAMED = ((re.compile(r"投诉|complaint", re.I), ("complaint",)),
                       (re.compile(r"报修|故障|fault|repair", re.I), ("fault",)),

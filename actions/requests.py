@@ -20,6 +20,7 @@ from actions.message_reading import (
     just_created,
     last_said,
     month_named,
+    one_of_tickets_listed,
     says_restored,
     ticket_kinds_named,
     ticket_meant,
@@ -177,7 +178,8 @@ async def withdraw_ticket(svc: Services, tracker: Tracker, dispatcher: Collectin
             return await answer_ticket_status(svc, tracker, dispatcher, who, lang)
         tickets = [ticket]
     else:
-        kinds = ticket_kinds_named(said)
+        # with no kind named, right after a list of tickets: one of those ("撤销最早那个"), asked which
+        kinds = ticket_kinds_named(said) or (("complaint", "fault") if one_of_tickets_listed(tracker) else ())
         tickets = [t for t in await svc.db.tickets.for_customer(customer.id, open_only=True) if t.kind in kinds]
         tickets = [t for t in tickets if t.contact_id == contact.contact_id] or tickets
     ids = (", " if lang == "en" else "、").join(t.id for t in tickets)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from actions import account, forms, requests
 from actions.services import Services
 from carecore.clock import FixedClock
@@ -126,6 +128,24 @@ async def test_a_ticket_to_withdraw_is_noted_on_it_for_its_manager(svc: Services
     foreign = tracker(slots={**VERIFIED_A, "ticket_id": "FT-20261120-0099"}, intent="cancel", text="撤销FT-20261120-0099")
     messages, _ = await run(forms.ActionCancelForm(), foreign, domain)
     assert only(messages)["response"] == "utter_ticket_not_found"
+
+
+@pytest.mark.parametrize("text, response", [
+    ("帮我撤销最早那个", "utter_withdraw_which"),  # one of those just listed, not said which: asked
+    ("withdraw the oldest one", "utter_withdraw_which"),
+    ("算了", "utter_nothing_to_cancel"),  # a bare "never mind" after a list withdraws nothing
+])
+async def test_a_withdrawal_right_after_a_list_of_tickets_asks_which(svc: Services, domain, text, response) -> None:
+    await svc.db.tickets.create(factories.ticket())
+    await svc.db.tickets.create(factories.ticket(_id="CP-20261123-0001", kind="complaint"))
+    listed = [{"event": "user", "text": "我的工单呢"},
+              {"event": "bot", "text": "贵单位未结工单：\n1. CP-20261123-0001 投诉：已受理\n2. FT-20261123-0001 故障：已受理",
+               "metadata": {"utter_action": "utter_ticket_status"}}]
+    messages, _ = await run(forms.ActionCancelForm(), tracker(slots=VERIFIED_A, intent="cancel", text=text,
+                                                              events=listed), domain)
+    assert only(messages)["response"] == response
+    assert all(not t.history or t.history[-1].action != "customer_withdraw"
+               for t in await svc.db.tickets.for_customer("KA0000001"))
 
 
 async def test_opt_out_and_in_update_consent(svc: Services, domain) -> None:
