@@ -27,11 +27,12 @@ from actions.message_reading import (
     TIER_QUESTION,
     WHY_QUESTION,
     answered_month,
+    just_created,
     last_said,
     month_named,
     ticket_meant,
 )
-from actions.open_tickets import newest_open, open_beyond, say_none_open, tickets_asked
+from actions.open_tickets import TicketsAsked, newest_open, open_beyond, say_none_open, tickets_asked
 from actions.services import Services
 from carecore.config import Settings
 from carecore.deadlines import complaint_hours, fault_hours
@@ -412,9 +413,12 @@ def numbered(lines: List[str], circuits: List[Circuit], customer: Customer) -> s
 
 async def answer_ticket_status(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher,
                                who: Identity, lang: str) -> List[Dict[str, Any]]:
-    """The ticket named, else the newest open ones: of the circuit the question names, if it names one."""
+    """The ticket named, else the newest open ones: of the circuit the question names, if it names one. Right after a
+    report, "when will I hear back" is about the ticket it opened, unless a circuit or a kind is named."""
     customer = who[0]
-    wanted = ticket_meant(tracker)
+    # asked as such, or as whether service is back ("100M那条恢复了吗": ``report_restored``)
+    asked = tickets_asked(customer, tracker, "ask_ticket_status", "report_restored")
+    wanted = ticket_meant(tracker) or ("" if asked != TicketsAsked() else just_created(tracker) or "")
     tz = svc.clock.tz
     if wanted:
         ticket = await svc.db.tickets.get(wanted, customer_id=customer.id)
@@ -428,8 +432,6 @@ async def answer_ticket_status(svc: Services, tracker: Tracker, dispatcher: Coll
                                  kind=label("ticket_kind", ticket.kind, lang),
                                  status=label("ticket_status", ticket.status, lang), deadline=deadline)
         return [SlotSet("ticket_id", None)]
-    # asked as such, or as whether service is back ("100M那条恢复了吗": ``report_restored``)
-    asked = tickets_asked(customer, tracker, "ask_ticket_status", "report_restored")
     tickets = await newest_open(svc, customer.id, asked)
     if not tickets:
         say_none_open(dispatcher, asked, lang)

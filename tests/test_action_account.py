@@ -283,6 +283,22 @@ async def test_a_status_question_naming_a_kind_of_ticket_lists_that_kind_alone(s
         assert lines[0].startswith(listed) and len(lines) == (2 if "工单" in text else 1), text
 
 
+async def test_right_after_a_report_a_status_question_is_about_its_ticket(svc: Services, domain) -> None:
+    await svc.db.tickets.create(factories.ticket())
+    await svc.db.tickets.create(factories.ticket(_id="CP-20261123-0002", kind="complaint", circuit_id=None,
+                                                 created_at=datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc)))
+    logged = [{"event": "user", "text": "yes"},
+              {"event": "bot", "text": "Your complaint is logged as ticket CP-20261123-0002. We will reply by …",
+               "metadata": {"utter_action": "utter_complaint_created"}}]
+    messages, _ = await run(account.ActionTicketStatus(), tracker(slots=VERIFIED_A_EN, intent="ask_ticket_status",
+                                                                  text="how long until I hear back", events=logged),
+                            domain)
+    assert (only(messages)["response"], only(messages)["ticket_id"]) == ("utter_ticket_status", "CP-20261123-0002")
+    messages, _ = await run(account.ActionTicketStatus(), tracker(slots=VERIFIED_A_EN, intent="ask_ticket_status",
+                                                                  text="and our fault tickets?", events=logged), domain)
+    assert only(messages)["lines"].startswith("1. FT-20261123-0001")  # a kind named: that kind, as any time
+
+
 async def test_maintenance_with_no_announced_window_says_no_end_is_known(svc: Services, domain) -> None:
     held = factories.customer()
     held["services"][0]["status"] = "maintenance"  # as network management reported it

@@ -35,6 +35,12 @@ async def test_complaint_validation_and_submission(svc: Services, domain, clock:
     both = await form.validate_complaint_category("客户经理态度很差，打电话一直不接", dispatcher, t, domain)
     assert both == {"complaint_category": "客户经理", "complaint_urgent": False,
                     "complaint_description": "客户经理态度很差，打电话一直不接"}
+    # a bare yes names no category: asked again; a "no" that names one is that one
+    yes = tracker(slots=VERIFIED_A_EN, intent="affirm", text="yes")
+    assert await form.validate_complaint_category("yes", dispatcher, yes, domain) == {"complaint_category": None}
+    assert dispatcher.messages[-1]["response"] == "utter_answer_the_question"
+    no = tracker(slots=VERIFIED_A, intent="deny", text="不是，是账单问题")
+    assert (await form.validate_complaint_category("不是，是账单问题", dispatcher, no, domain))["complaint_category"] == "账单费用"
     assert await form.validate_complaint_description("   ", dispatcher, t, domain) == {"complaint_description": None}
     assert dispatcher.messages[-1]["response"] == "utter_description_too_short"
     ok = await form.validate_complaint_description("上个月多扣了两千元", dispatcher, t, domain)
