@@ -78,17 +78,23 @@ def ticket_meant(tracker: Tracker) -> str:
     named = (tracker.get_slot("ticket_id") or "").strip().upper()
     if named:
         return named
-    replied = "\n".join(str(e.get("text") or "") for e in replies_before_latest(tracker))
-    ticket_id = TICKET_ID_PATTERN.strip("^$")
     text = latest_text(tracker)
     place = LIST_PLACE.search(text)
-    # by the number the list gave it: a list may hold other lines too (a credit's among a compensation answer's)
-    listed = {int(m.group(1)): m.group(2) for m in re.finditer(rf"^\s*(\d+)\.\s+({ticket_id})", replied, re.M)}
+    listed = tickets_listed(tracker)
     if place and listed:
         word = next(g for g in place.groups() if g)
         return listed.get(int(word) if word.isdigit() else _PLACES[word.lower()], "")
-    named_alone = {m.group(0) for m in re.finditer(ticket_id, replied)}
+    replied = "\n".join(str(e.get("text") or "") for e in replies_before_latest(tracker))
+    named_alone = {m.group(0) for m in re.finditer(TICKET_ID_PATTERN.strip("^$"), replied)}
     return named_alone.pop() if len(named_alone) == 1 and POINTING.search(text) else ""
+
+
+def tickets_listed(tracker: Tracker) -> Dict[int, str]:
+    """The tickets the replies just before the latest message listed, by the number the list gave each: a list may
+    hold other lines too (a credit's among a compensation answer's)."""
+    replied = "\n".join(str(e.get("text") or "") for e in replies_before_latest(tracker))
+    return {int(m.group(1)): m.group(2)
+            for m in re.finditer(rf"^\s*(\d+)\.\s+({TICKET_ID_PATTERN.strip('^$')})", replied, re.M)}
 
 
 # "那个", "最早的", "the oldest one": one of the tickets just listed, where a bare "取消" / "never mind" is not.
@@ -99,9 +105,7 @@ ONE_OF_THEM = re.compile(r"那个|那张|那单|这个|这张|最早|最新|最�
 def one_of_tickets_listed(tracker: Tracker) -> bool:
     """Whether the latest message points at one of the tickets the replies just before it listed ("撤销最早那个"),
     without naming which."""
-    ticket_id = TICKET_ID_PATTERN.strip("^$")
-    return bool(ONE_OF_THEM.search(latest_text(tracker))) and any(
-        re.search(rf"^\s*\d+\.\s+{ticket_id}", str(e.get("text") or ""), re.M) for e in replies_before_latest(tracker))
+    return bool(ONE_OF_THEM.search(latest_text(tracker))) and bool(tickets_listed(tracker))
 
 
 # The tickets a message names by kind ("取消投诉", "报修的进度", "cancel my ticket"); none, no ticket.

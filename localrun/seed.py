@@ -28,7 +28,7 @@ from care_scheduler.dataio.tables import TableWriter
 from carecore.clock import DEFAULT_TZ, SystemClock
 from carecore.logging_setup import setup_logging
 from carecore.model import month_key, visit_id
-from carecore.months import day_of_month, shift_month
+from carecore.months import after_bill_day
 
 log = logging.getLogger(__name__)
 
@@ -244,7 +244,7 @@ def bill_delivery_docs(customer: Dict[str, Any], index: int, months: List[str], 
     rng = random.Random(f"bill-{index}")
     tz = ZoneInfo(DEFAULT_TZ)
     for month in months:
-        issued_day = day_of_month(shift_month(month, 1), customer["billing"]["bill_day"])
+        issued_day = after_bill_day(month, customer["billing"]["bill_day"], 0)
         if issued_day > today:
             continue
         issued = datetime.combine(issued_day, time(9), tzinfo=tz)
@@ -304,7 +304,7 @@ def write_files(folder: Path, customers: int, *, today: date, months: int = 12,
             for kind in ("customers", "contacts", "circuits"):
                 for row in KINDS[kind].export_rows(doc, tz):
                     writers[kind].write_row(row)
-            billed = [m for m in month_keys if day_of_month(shift_month(m, 1), doc["billing"]["bill_day"]) <= today]
+            billed = [m for m in month_keys if after_bill_day(m, doc["billing"]["bill_day"], 0) <= today]
             for usage in usage_docs(doc["_id"], index, billed[:months]):  # as billing sends them: on the bill day
                 writers["usage"].write_row(next(KINDS["usage"].export_rows(usage, tz)))
             for bill in bill_delivery_docs(doc, index, month_keys[:2], today):
