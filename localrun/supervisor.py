@@ -37,6 +37,7 @@ log = logging.getLogger("keycare.run")
 EMULATOR_ACCOUNT_SID = "AC" + "e" * 32
 EMULATOR_FROM_NUMBER = "+8610690000"
 DEMO_CUSTOMERS = int(os.environ.get("DEMO_CUSTOMERS", "200"))
+DEMO_MONTHS = 13  # a year and a month of bills: the latest has its year-earlier twin to be set beside ("同比")
 
 
 @dataclass
@@ -111,7 +112,7 @@ async def _prepare_database(uri: str, settings: Settings,
         await db.ensure_schema()
         if await db.customers.count() == 0:
             log.info("empty database: seeding %d demo key accounts", demo_customers)
-            report = await seed(db, demo_customers, progress=sys.stderr.isatty())
+            report = await seed(db, demo_customers, months=DEMO_MONTHS, progress=sys.stderr.isatty())
             log.info("seeded %d customers, %d contacts, %d usage months",
                      report.customers, report.contacts, report.usage)
         else:

@@ -6,7 +6,7 @@ from datetime import date
 
 from lunardate import LunarDate
 
-from carecore.months import after_bill_day
+from carecore.months import after_bill_day, shift_month
 from carecore.repository import Database
 from localrun.seed import previous_months, seed
 
@@ -62,6 +62,14 @@ async def test_seed_is_realistic_and_idempotent(db: Database) -> None:
     history = await db.usage.history("KA0000001", 12)
     assert [u.month for u in history] == previous_months(TODAY, 12)
     assert history[0].month == "2026-10" and history[-1].month == "2025-11"
+
+
+async def test_thirteen_months_give_the_latest_bill_its_year_earlier_twin(db: Database) -> None:
+    """What `make run` seeds (``DEMO_MONTHS``): "同比" has a month to set the latest bill beside."""
+    await seed(db, 5, today=TODAY, months=13)
+    for n in range(1, 6):
+        history = [u.month for u in await db.usage.history(f"KA{n:07d}", 24)]
+        assert len(history) == 13 and history[-1] == shift_month(history[0], -12)
 
 
 def test_previous_months_cross_the_year() -> None:
