@@ -108,10 +108,12 @@ def one_of_tickets_listed(tracker: Tracker) -> bool:
     return bool(ONE_OF_THEM.search(latest_text(tracker))) and bool(tickets_listed(tracker))
 
 
+# Every kind of ticket: what "工单" names, and what a withdrawal pointing into a list of tickets may be about.
+ANY_TICKET = ("complaint", "fault")
 # The tickets a message names by kind ("取消投诉", "报修的进度", "cancel my ticket"); none, no ticket.
 TICKET_KINDS_NAMED = ((re.compile(r"投诉|complaint", re.I), ("complaint",)),
                       (re.compile(r"报修|故障|fault|repair", re.I), ("fault",)),
-                      (re.compile(r"工单|单子|ticket", re.I), ("complaint", "fault")))
+                      (re.compile(r"工单|单子|ticket", re.I), ANY_TICKET))
 
 
 def ticket_kinds_named(text: str) -> tuple:

@@ -15,6 +15,7 @@ from actions.account import answer_ticket_status
 from actions.circuit_choice import circuit_asked
 from actions.common import Identity, lang_of, response_in, verified_action, verified_identity
 from actions.message_reading import (
+    ANY_TICKET,
     ASKED_WHETHER,
     RESTORED_WORDS,
     just_created,
@@ -179,7 +180,7 @@ async def withdraw_ticket(svc: Services, tracker: Tracker, dispatcher: Collectin
         tickets = [ticket]
     else:
         # with no kind named, right after a list of tickets: one of those ("撤销最早那个"), asked which
-        kinds = ticket_kinds_named(said) or (("complaint", "fault") if one_of_tickets_listed(tracker) else ())
+        kinds = ticket_kinds_named(said) or (ANY_TICKET if one_of_tickets_listed(tracker) else ())
         tickets = [t for t in await svc.db.tickets.for_customer(customer.id, open_only=True) if t.kind in kinds]
         tickets = [t for t in tickets if t.contact_id == contact.contact_id] or tickets
     ids = (", " if lang == "en" else "、").join(t.id for t in tickets)
