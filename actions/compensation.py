@@ -3,17 +3,22 @@ credits and the cases still to be decided, never from the terms alone."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import Identity, verified_action
+from actions.message_reading import last_said, responses_before_latest
 from actions.services import Services
 from carecore.credits import fault_credit_fen, owed_back
 from carecore.model import CompensationClaim, Credit, Customer, Ticket
 from carecore.texts import bullet_lines, label, month_label, yuan
 
+# "怎么申请", "do we have to claim it": how compensation is had, not what is owed
+HOW_TO_CLAIM = re.compile(r"(?:怎么|如何|要|需要|自己)\S{0,2}申请|申请吗|\b(?:apply|claim)\b", re.I)
+TOLD_HOW = {"utter_compensation_how", "utter_no_compensation"}
 LISTED = 5  # the credits on the latest bills, and the faults longest past their deadline, an answer lists; the rest
 # are counted
 
@@ -53,6 +58,9 @@ async def answer_compensation(svc: Services, tracker: Tracker, dispatcher: Colle
                               who: Identity, lang: str) -> List[Dict[str, Any]]:
     customer = who[0]
     minutes = svc.settings.bill_claim_credit_minutes
+    if HOW_TO_CLAIM.search(last_said(tracker, "ask_compensation")) and TOLD_HOW & set(responses_before_latest(tracker)):
+        dispatcher.utter_message(response="utter_compensation_how")  # the list was just given: not again
+        return []
     owed = await owed_back(svc.db, customer.id, svc.clock.now(), credits_listed=LISTED)
     if not owed:
         dispatcher.utter_message(response="utter_no_compensation", minutes=minutes)
@@ -69,6 +77,7 @@ async def answer_compensation(svc: Services, tracker: Tracker, dispatcher: Colle
         text += (f"\nAnd {more} more fault{'s' if more > 1 else ''} past the restore deadline." if lang == "en"
                  else f"\n另有{more}张故障单已超过修复时限。")
     dispatcher.utter_message(response="utter_compensation", lines=text)
+    dispatcher.utter_message(response="utter_compensation_how")
     return []
 
 

@@ -267,6 +267,11 @@ def contact_line(company_name: str, contact: Contact) -> str:
 
 
 def circuit_line(circuit: Circuit, lang: str) -> str:
-    """"SH-155M-0000001-1 155M数字电路": the bandwidth only when the type's name does not say it."""
+    """"SH-155M-0000001-1 155M数字电路（上海金桥大厦—杭州数据中心）": the bandwidth only when the type's name does not
+    say it; the ends where known, which is how a customer with several lines tells them apart."""
     name = label("circuit_type", circuit.type, lang)
-    return f"{circuit.circuit_id} {name}" + ("" if circuit.bandwidth in name else f" {circuit.bandwidth}")
+    line = f"{circuit.circuit_id} {name}" + ("" if circuit.bandwidth in name else f" {circuit.bandwidth}")
+    ends = [end for end in (circuit.a_end, circuit.z_end) if end]
+    if not ends:
+        return line
+    return f"{line} ({' – '.join(ends)})" if lang == "en" else f"{line}（{'—'.join(ends)}）"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import Any, Dict
 
 from actions import compensation
 from actions.services import Services
@@ -13,6 +14,12 @@ from tests.action_kit import VERIFIED_A, VERIFIED_A_EN, only, run, tracker
 # The clock: 23 Nov 2026 02:00 UTC (10:00 in Shanghai).
 AT = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)
 SLA = {"response_due": AT + timedelta(hours=2), "restore_due": AT + timedelta(hours=4)}
+
+
+def listed(messages: list) -> Dict[str, Any]:
+    """What is owed, always followed by how it is had."""
+    assert [m["response"] for m in messages] == ["utter_compensation", "utter_compensation_how"], messages
+    return messages[0]
 
 
 async def credit(svc: Services, credit_id: str, reason: str, fen: int, month: str = "2026-12", **extra) -> None:
@@ -46,7 +53,7 @@ async def test_credits_claims_and_late_faults_of_the_customer_only(svc: Services
     await fault(svc, "FT-20261120-0005", status="closed", sla=SLA)  # closed with no restore mark: nothing to credit
     await fault(svc, "FT-20261120-0006", customer_id="KA0000002", circuit_id="SH-155M-0000002-1", sla=SLA)
     messages, _ = await run(compensation.ActionCompensation(), tracker(slots=VERIFIED_A), domain)
-    assert only(messages)["lines"].split("\n") == [
+    assert listed(messages)["lines"].split("\n") == [
         "1. FT-20261101-0001 故障修复超时：补偿500.00元，在2026年12月账单中抵扣",
         "2. BC-20261105-0001 账单未按时送达：补偿5分钟基本通话费1.00元，在2026年11月账单中抵扣",
         "3. BC-20261121-0001 2026年10月账单未收到：正在核实送达记录",
@@ -54,7 +61,7 @@ async def test_credits_claims_and_late_faults_of_the_customer_only(svc: Services
         "5. FT-20261120-0002（电路ZJ-2M-0000001-1）已超过修复时限：修复后补偿500.00元，在之后的账单中抵扣",
     ]
     messages, _ = await run(compensation.ActionCompensation(), tracker(slots=VERIFIED_A_EN), domain)
-    assert only(messages)["lines"].split("\n")[::4] == [
+    assert listed(messages)["lines"].split("\n")[::4] == [
         "1. FT-20261101-0001 fault restored late: 500.00 yuan credit on the December 2026 bill",
         "5. FT-20261120-0002 on ZJ-2M-0000001-1 is past its restore deadline: 500.00 yuan credit on a coming bill "
         "once restored",
@@ -64,14 +71,14 @@ async def test_credits_claims_and_late_faults_of_the_customer_only(svc: Services
 async def test_a_circuit_no_longer_on_the_account_is_credited_at_basic(svc: Services, domain) -> None:
     await fault(svc, "FT-20261120-0001", circuit_id="ZJ-2M-0000001-9", sla=SLA)
     messages, _ = await run(compensation.ActionCompensation(), tracker(slots=VERIFIED_A), domain)
-    assert only(messages)["lines"] == "1. FT-20261120-0001（电路ZJ-2M-0000001-9）已超过修复时限：修复后补偿50.00元，在之后的账单中抵扣"
+    assert listed(messages)["lines"] == "1. FT-20261120-0001（电路ZJ-2M-0000001-9）已超过修复时限：修复后补偿50.00元，在之后的账单中抵扣"
 
 
 async def test_credits_past_the_latest_five_are_counted(svc: Services, domain) -> None:
     for n, month in enumerate(("2026-06", "2026-07", "2026-08", "2026-09", "2026-10", "2026-11", "2026-12"), 1):
         await credit(svc, f"FT-2026{n:02d}01-0001", "sla_breach", 5000, month=month)
     messages, _ = await run(compensation.ActionCompensation(), tracker(slots=VERIFIED_A), domain)
-    lines = only(messages)["lines"].split("\n")
+    lines = listed(messages)["lines"].split("\n")
     assert lines[0].startswith("1. FT-20260701-0001") and lines[4].startswith("5. FT-20260301-0001")
     assert lines[5:] == ["另有2笔更早的补偿。"]
 
@@ -80,7 +87,7 @@ async def test_faults_past_the_five_longest_overdue_are_counted(svc: Services, d
     for n in range(1, 8):
         await fault(svc, f"FT-20261120-000{n}", sla=SLA)
     messages, _ = await run(compensation.ActionCompensation(), tracker(slots=VERIFIED_A_EN), domain)
-    lines = only(messages)["lines"].split("\n")
+    lines = listed(messages)["lines"].split("\n")
     assert lines[0].startswith("1. FT-20261120-0001") and lines[4].startswith("5. FT-20261120-0005")
     assert lines[5:] == ["And 2 more faults past the restore deadline."]
 
@@ -89,3 +96,19 @@ async def test_an_unverified_contact_hears_nothing(svc: Services, domain) -> Non
     await credit(svc, "FT-20261101-0001", "sla_breach", 50000)
     messages, _ = await run(compensation.ActionCompensation(), tracker(slots={"verified": False}), domain)
     assert only(messages)["response"] == "utter_need_verification"
+
+
+async def test_how_to_claim_right_after_the_list_is_told_alone(svc: Services, domain) -> None:
+    await credit(svc, "FT-20261101-0001", "sla_breach", 50000)
+    listed_before = [{"event": "user", "text": "有赔偿吗", "parse_data": {"intent": {"name": "ask_compensation"}}},
+                     {"event": "bot", "text": "贵单位的补偿：…", "metadata": {"utter_action": "utter_compensation"}},
+                     {"event": "bot", "text": "无需申请：…", "metadata": {"utter_action": "utter_compensation_how"}}]
+    for text, events, heard in [
+        ("怎么申请", listed_before, ["utter_compensation_how"]),
+        ("do we have to claim it", listed_before, ["utter_compensation_how"]),
+        ("怎么申请", [], ["utter_compensation", "utter_compensation_how"]),  # nothing listed yet: the list first
+        ("有赔偿吗", listed_before, ["utter_compensation", "utter_compensation_how"]),  # asked again: told again
+    ]:
+        messages, _ = await run(compensation.ActionCompensation(),
+                                tracker(slots=VERIFIED_A, intent="ask_compensation", text=text, events=events), domain)
+        assert [m["response"] for m in messages] == heard, text

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from carecore.model import Ticket
-from carecore.texts import ticket_deadline
+from carecore.model import Circuit, Ticket
+from carecore.texts import circuit_line, ticket_deadline
 from tests import factories
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -32,3 +32,15 @@ def _ticket(**overrides) -> Ticket:
 def test_the_deadline_awaited_and_whether_it_passed(sla, status, now, zh, en) -> None:
     ticket = _ticket(sla=sla, status=status, kind="fault" if "restore_due" in sla else "complaint")
     assert (ticket_deadline(ticket, "zh", SH, now), ticket_deadline(ticket, "en", SH, now)) == (zh, en)
+
+
+@pytest.mark.parametrize(("ends", "zh", "en"), [
+    ({}, "SH-155M-0000001-1 155M数字电路", "SH-155M-0000001-1 155M digital circuit"),
+    ({"a_end": "上海金桥大厦", "z_end": "杭州数据中心"}, "SH-155M-0000001-1 155M数字电路（上海金桥大厦—杭州数据中心）",
+     "SH-155M-0000001-1 155M digital circuit (上海金桥大厦 – 杭州数据中心)"),
+    ({"z_end": "杭州数据中心"}, "SH-155M-0000001-1 155M数字电路（杭州数据中心）",
+     "SH-155M-0000001-1 155M digital circuit (杭州数据中心)"),
+])
+def test_a_circuit_is_shown_with_the_ends_known(ends: dict, zh: str, en: str) -> None:
+    circuit = Circuit(circuit_id="SH-155M-0000001-1", type="digital_155m", bandwidth="155M", sla_class="premium", **ends)
+    assert (circuit_line(circuit, "zh"), circuit_line(circuit, "en")) == (zh, en)
