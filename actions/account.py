@@ -32,7 +32,7 @@ from actions.message_reading import (
     month_named,
     ticket_meant,
 )
-from actions.open_tickets import TicketsAsked, newest_open, open_beyond, say_none_open, tickets_asked
+from actions.open_tickets import TicketsAsked, newest_open, open_beyond, say_none_open, say_who_answers, tickets_asked
 from actions.services import Services
 from carecore.config import Settings
 from carecore.deadlines import complaint_hours, fault_hours
@@ -50,6 +50,7 @@ from carecore.months import (
 )
 from carecore.phones import readable
 from carecore.texts import (
+    bill_terms,
     bullet_lines,
     change_from_previous,
     circuit_line,
@@ -93,6 +94,7 @@ async def answer_account_summary(svc: Services, tracker: Tracker, dispatcher: Co
         tier=label("tier", contact.tier, lang),
         services=sep.join(kinds) or ("none" if lang == "en" else "暂无"),
         manager_name=manager.name if manager else "-",
+        billing=bill_terms(customer.billing, lang),
     )
     return []
 
@@ -431,6 +433,7 @@ async def answer_ticket_status(svc: Services, tracker: Tracker, dispatcher: Coll
         dispatcher.utter_message(response="utter_ticket_status", ticket_id=ticket.id,
                                  kind=label("ticket_kind", ticket.kind, lang),
                                  status=label("ticket_status", ticket.status, lang), deadline=deadline)
+        await say_who_answers(svc, tracker, dispatcher, customer, [ticket], lang)
         return [SlotSet("ticket_id", None)]
     tickets = await newest_open(svc, customer.id, asked)
     if not tickets:
@@ -449,6 +452,7 @@ async def answer_ticket_status(svc: Services, tracker: Tracker, dispatcher: Coll
         text += (f"\nAnd {more} more: ask about one by its number." if lang == "en"
                  else f"\n另有{more}张未结工单，可报工单号查询。")
     dispatcher.utter_message(response="utter_open_tickets", lines=text)
+    await say_who_answers(svc, tracker, dispatcher, customer, tickets, lang)
     return []
 
 ActionAccountSummary = verified_action("action_account_summary", answer_account_summary)

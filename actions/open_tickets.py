@@ -1,8 +1,9 @@
 """Which open tickets a status question or a chase is about: the newest few, of the circuit and the kinds it names,
-with how many more there are and what to say when there are none."""
+with how many more there are, what to say when there are none, and who answers them."""
 
 from __future__ import annotations
 
+import re
 from typing import List, NamedTuple, Optional, Tuple
 
 from rasa_sdk import Tracker
@@ -11,10 +12,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.circuit_choice import circuit_asked
 from actions.message_reading import last_said, ticket_kinds_named
 from actions.services import Services
-from carecore.model import Customer, Ticket
+from carecore import ticket_chase
+from carecore.model import OPEN_TICKET_STATUSES, Customer, Ticket
 from carecore.texts import label
 
 OPEN_TICKETS_LISTED = 5  # the newest open tickets a status answer lists and a chase takes; the others are counted
+WHO_ANSWERS = re.compile(r"谁|哪位|\bwho\b", re.I)  # "谁在处理", "who's dealing with it"
 
 
 class TicketsAsked(NamedTuple):
@@ -53,3 +56,20 @@ def say_none_open(dispatcher: CollectingDispatcher, asked: TicketsAsked, lang: s
                                  kind=label("ticket_kind", asked.kinds[0], lang))
     else:
         dispatcher.utter_message(response="utter_no_open_tickets")
+
+
+async def say_who_answers(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher, customer: Customer,
+                          tickets: List[Ticket], lang: str) -> None:
+    """Who follows up each open ticket, when the status question asks: the person a chase of it pages, so a
+    complaint about the account manager names the supervisor above them, never that manager."""
+    if not WHO_ANSWERS.search(last_said(tracker, "ask_ticket_status", "report_restored")):
+        return
+    sep = ", " if lang == "en" else "、"
+    open_ones = [t for t in tickets if t.status in OPEN_TICKET_STATUSES]
+    for chase in await ticket_chase.chases(svc.db, customer.account_manager_id, open_ones):
+        ids = sep.join(t.id for t in chase.tickets)
+        if chase.manager is None:
+            dispatcher.utter_message(response="utter_tickets_answered_by_hotline", ticket_ids=ids)
+        else:
+            dispatcher.utter_message(response="utter_tickets_answered_above" if chase.above
+                                     else "utter_tickets_answered_by", ticket_ids=ids, manager_name=chase.manager.name)

@@ -11,7 +11,7 @@ from carecore.courtesy import IDENTIFIER_TOKEN
 from carecore.phones import readable
 
 if TYPE_CHECKING:  # texts are below the models: no import at run time
-    from carecore.model import Circuit, Contact, Ticket
+    from carecore.model import Billing, Circuit, Contact, Ticket
 
 LABELS = {
     "question": {  # what an account question asks about, named back when two come in one message
@@ -275,3 +275,18 @@ def circuit_line(circuit: Circuit, lang: str) -> str:
     if not ends:
         return line
     return f"{line} ({' – '.join(ends)})" if lang == "en" else f"{line}（{'—'.join(ends)}）"
+
+
+def bill_terms(billing: Billing, lang: str) -> str:
+    """When the bill is issued and how it is sent, which "how is our bill delivered" and "账单寄到哪个邮箱" ask: the
+    address shown only in part, enough for the customer to recognise it."""
+    name, _, domain = (billing.email or "").partition("@")
+    to = f"{name[:1]}***@{domain}" if billing.delivery == "email" and domain else ""
+    last = billing.bill_day > 28
+    if lang == "en":
+        sent = {"sms": "sent by SMS", "email": "sent by email" + (f" to {to}" if to else ""),
+                "paper": "posted on paper"}[billing.delivery]
+        return f"Bills are issued on day {billing.bill_day} of each month{' (or its last day)' if last else ''} and {sent}."
+    sent = {"sms": "通过短信发送", "email": "通过电子邮件发送" + (f"至{to}" if to else ""), "paper": "以纸质账单邮寄"}[
+        billing.delivery]
+    return f"账单每月{billing.bill_day}日出账{'（小月为月末）' if last else ''}，{sent}。"

@@ -21,6 +21,7 @@ async def test_account_summary_and_manager(svc: Services, domain) -> None:
     assert (m["company_name"], m["customer_class"], m["tier"], m["manager_name"]) == (
         "杭州华信物流有限公司", "重要客户、高值客户", "钻石卡", "林海燕")
     assert "2M数字电路" in m["services"]
+    assert m["billing"] == "账单每月31日出账（小月为月末），通过电子邮件发送至f***@example.cn。"
     messages, _ = await run(account.ActionAccountManager(), tracker(slots=VERIFIED_A_EN), domain)
     m = only(messages)
     assert (m["manager_name"], m["manager_mobile"]) == ("林海燕", "+86 139 2000 0001")
@@ -297,6 +298,28 @@ async def test_right_after_a_report_a_status_question_is_about_its_ticket(svc: S
     messages, _ = await run(account.ActionTicketStatus(), tracker(slots=VERIFIED_A_EN, intent="ask_ticket_status",
                                                                   text="and our fault tickets?", events=logged), domain)
     assert only(messages)["lines"].startswith("1. FT-20261123-0001")  # a kind named: that kind, as any time
+
+
+async def test_asked_who_each_open_ticket_is_followed_up_by_whoever_a_chase_would_page(svc: Services, domain) -> None:
+    await svc.db.tickets.create(factories.ticket())
+    await svc.db.tickets.create(factories.ticket(_id="CP-20261123-0003", kind="complaint", circuit_id=None,
+                                                 category="manager", manager_id="AM-CZJ01"))
+    await svc.db.tickets.create(factories.ticket(_id="FT-20261123-0004", status="resolved"))
+
+    async def heard(text: str, **slots) -> list:
+        messages, _ = await run(account.ActionTicketStatus(), tracker(slots={**VERIFIED_A, **slots},
+                                                                      intent="ask_ticket_status", text=text), domain)
+        return [(m["response"], m.get("ticket_ids"), m.get("manager_name")) for m in messages]
+
+    assert await heard("谁在处理我们的工单") == [("utter_open_tickets", None, None),
+                                         ("utter_tickets_answered_by", "FT-20261123-0001", "林海燕"),
+                                         ("utter_tickets_answered_above", "CP-20261123-0003", "周敏")]
+    assert await heard("工单进度怎么样") == [("utter_open_tickets", None, None)]
+    assert await heard("这张单谁在跟", ticket_id="FT-20261123-0004") == [("utter_ticket_status", None, None)]  # closed
+    for manager_id in ("AM-CZJ01", "AM-PZJ", "AM-G001"):  # nobody left above the account
+        await svc.db.managers.set_active(manager_id, False)
+    assert (await heard("who is handling it", ticket_id="FT-20261123-0001"))[1:] == [
+        ("utter_tickets_answered_by_hotline", "FT-20261123-0001", None)]
 
 
 async def test_maintenance_with_no_announced_window_says_no_end_is_known(svc: Services, domain) -> None:

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from carecore.model import Circuit, Ticket
-from carecore.texts import circuit_line, ticket_deadline
+from carecore.model import Billing, Circuit, Ticket
+from carecore.texts import bill_terms, circuit_line, ticket_deadline
 from tests import factories
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -44,3 +44,16 @@ def test_the_deadline_awaited_and_whether_it_passed(sla, status, now, zh, en) ->
 def test_a_circuit_is_shown_with_the_ends_known(ends: dict, zh: str, en: str) -> None:
     circuit = Circuit(circuit_id="SH-155M-0000001-1", type="digital_155m", bandwidth="155M", sla_class="premium", **ends)
     assert (circuit_line(circuit, "zh"), circuit_line(circuit, "en")) == (zh, en)
+
+
+@pytest.mark.parametrize(("billing", "zh", "en"), [
+    ({"bill_day": 10, "delivery": "sms"}, "账单每月10日出账，通过短信发送。", "Bills are issued on day 10 of each month and sent by SMS."),
+    ({"bill_day": 29, "delivery": "paper"}, "账单每月29日出账（小月为月末），以纸质账单邮寄。",
+     "Bills are issued on day 29 of each month (or its last day) and posted on paper."),
+    ({"bill_day": 5, "delivery": "email", "email": "finance@example.cn"}, "账单每月5日出账，通过电子邮件发送至f***@example.cn。",
+     "Bills are issued on day 5 of each month and sent by email to f***@example.cn."),
+    ({"bill_day": 5, "delivery": "email"}, "账单每月5日出账，通过电子邮件发送。", "Bills are issued on day 5 of each month and sent by email."),
+])
+def test_the_bill_terms_say_when_and_how_and_the_address_in_part(billing: dict, zh: str, en: str) -> None:
+    terms = Billing(**billing)
+    assert (bill_terms(terms, "zh"), bill_terms(terms, "en")) == (zh, en)
