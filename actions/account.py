@@ -169,8 +169,9 @@ async def answer_usage(svc: Services, tracker: Tracker, dispatcher: CollectingDi
         if today >= issued_on:
             dispatcher.utter_message(response="utter_usage_missing", month=month_label(month, lang))
             return [SlotSet("month", None)]
+        due_on = after_bill_day(month, customer.billing.bill_day, svc.settings.payment_due_days)
         dispatcher.utter_message(response="utter_usage_not_yet", month=month_label(month, lang),
-                                 issued_on=fmt_date(issued_on, lang))
+                                 issued_on=fmt_date(issued_on, lang), due_on=fmt_date(due_on, lang))
         latest = await svc.db.usage.history(customer.id, months=1)
         if not latest:
             return [SlotSet("month", None)]

@@ -74,6 +74,8 @@ def parse_month(text: Optional[str], today: date) -> Optional[str]:
         return _shift(today, 2)
     if re.search(r"上个?月|上一个月|last month|previous month", t):
         return _shift(today, 1)
+    if re.search(r"下个?月|下一个月|next month", t):  # not billed yet: told when it will be
+        return _shift(today, -1)
     if re.search(r"(?<!去年)(?<!去年的)(?:本月|这个月|当月)|this month", t):  # "去年这个月": a year back, not this month
         return _shift(today, 0)
     explicit = re.search(r"(20[0-9]{2})\s*(?:年|-|/|\.)\s*(1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])(?![0-9])", t)

@@ -179,7 +179,8 @@ async def test_a_month_not_billed_yet_says_when_it_will_be_then_gives_the_latest
     # bill day 31, the clock 23 November: November's bill is issued on 31 December
     messages, events = await run(account.ActionUsage(), tracker(slots={**VERIFIED_A, "month": "本月"}), domain)
     assert [m["response"] for m in messages] == ["utter_usage_not_yet", "utter_usage_report"]
-    assert (messages[0]["month"], messages[0]["issued_on"]) == ("2026年11月", "2026年12月31日")
+    assert (messages[0]["month"], messages[0]["issued_on"], messages[0]["due_on"]) == (
+        "2026年11月", "2026年12月31日", "2027年1月20日")
     assert messages[1]["month"] == "2026年10月" and messages[1]["amount"] == "12,888.00"
     assert slots_of(events) == {"month": None}
 
