@@ -20,7 +20,7 @@ from bot.chat_sessions import ChatTokens, TokenRefused, bearer, open_session, to
 from bot.fallback import tell_if_waiting, try_again
 from bot.product_db import database
 from bot.tracker_store import ConversationStoreUnavailable
-from bot.webhooks import MAX_BODY_BYTES, chat_message_problem, webhook_blueprint
+from bot.webhooks import MAX_BODY_BYTES, as_read, chat_message_problem, webhook_blueprint
 from carecore.clock import Clock, SystemClock
 from carecore.config import Settings, get_settings
 from carecore.repository import Database
@@ -81,7 +81,7 @@ class GuardedRestInput(RestInput):
             return _bad(*problem)
         collector = CollectingOutputChannel()
         try:
-            await on_new_message(UserMessage(text, collector, sender, input_channel=self.name()))
+            await on_new_message(UserMessage(as_read(text), collector, sender, input_channel=self.name()))
             if not collector.messages:
                 await tell_if_waiting(collector, self.db or database(self.settings), sender, text, self.clock)
         except (Exception, ConversationStoreUnavailable):  # whatever failed, the customer hears something useful

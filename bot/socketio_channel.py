@@ -27,7 +27,7 @@ from bot.chat_sessions import ChatSession, ChatTokens, TokenRefused, tokens_for
 from bot.fallback import reply_language, tell_if_waiting, try_again
 from bot.product_db import database
 from bot.tracker_store import ConversationStoreUnavailable
-from bot.webhooks import MAX_MESSAGE_CHARS, chat_message_problem
+from bot.webhooks import MAX_MESSAGE_CHARS, as_read, chat_message_problem
 from carecore.clock import Clock, SystemClock
 from carecore.config import Settings, get_settings
 from carecore.repository import Database
@@ -130,7 +130,7 @@ class GuardedSocketIOInput(SocketIOInput):
                                    namespace=self.namespace)
                 return
             output = _NotedOutput(sio, self.bot_message_evt)
-            message = UserMessage(text, output, session.conversation_id, input_channel=self.name())
+            message = UserMessage(as_read(text), output, session.conversation_id, input_channel=self.name())
             try:
                 await on_new_message(message)
                 if not output.said:

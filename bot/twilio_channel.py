@@ -19,7 +19,7 @@ from sanic.response import HTTPResponse
 from bot.fallback import tell_if_waiting, try_again
 from bot.product_db import database
 from bot.tracker_store import ConversationStoreUnavailable
-from bot.webhooks import MAX_BODY_BYTES, MAX_MESSAGE_CHARS, webhook_blueprint
+from bot.webhooks import MAX_BODY_BYTES, MAX_MESSAGE_CHARS, as_read, webhook_blueprint
 from carecore.clock import Clock, SystemClock
 from carecore.config import Settings, get_settings
 from carecore.identity import sms_sender_id
@@ -99,7 +99,7 @@ class TwilioSmsInput(InputChannel):
             secret = self.settings.sender_id_secret
             sender_id = sms_sender_id(phone, secret) if secret else f"sms:{phone}:unsigned"
             collector = CollectingOutputChannel()
-            await on_new_message(UserMessage(text.strip()[:MAX_MESSAGE_CHARS], collector, sender_id, input_channel=self.name(),
+            await on_new_message(UserMessage(as_read(text.strip()[:MAX_MESSAGE_CHARS]), collector, sender_id, input_channel=self.name(),
                                              metadata={"message_sid": message_sid}))
             if not collector.messages:
                 await tell_if_waiting(collector, gateway.db, sender_id, text, self.clock)

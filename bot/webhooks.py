@@ -13,6 +13,16 @@ from bot import endpoint_sessions, rasa_compat
 # Limits every message channel applies: a request body, and a message (an SMS's worth of text).
 MAX_BODY_BYTES = 16 * 1024
 MAX_MESSAGE_CHARS = 1600
+# Full-width digits, Latin letters, "+" and "-", as a Chinese input method in full-width mode types them
+# ("１３８００００００１０", "ＦＴ－２０２６…"): read as the ASCII the number, code and id patterns expect. Chinese
+# punctuation stays.
+_HALF_WIDTH = str.maketrans({chr(wide): chr(wide - 0xFEE0) for wide in
+                             [0xFF0B, 0xFF0D, *range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B)]})
+
+
+def as_read(text: str) -> str:
+    """A message's text as every channel hands it on: full-width digits and letters made ASCII."""
+    return text.translate(_HALF_WIDTH)
 
 
 def chat_message_problem(text: Any) -> Optional[Tuple[str, int]]:

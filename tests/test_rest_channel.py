@@ -76,8 +76,10 @@ async def test_a_session_is_opened_and_its_messages_reach_its_conversation(rest:
     assert resp.status == 200 and await resp.json() == [{"recipient_id": opened["session_id"], "text": "好的"}]
     named = await rest.say(opened["token"], {"sender": opened["session_id"], "message": "hi"})
     assert named.status == 200
+    await rest.say(opened["token"], {"message": "＋８６１３８００００００１０，工单ＦＴ－１号？"})  # a full-width input method
     assert [(m.sender_id, m.text, m.input_channel) for m in rest.received] == [
-        (opened["session_id"], "你好", "rest"), (opened["session_id"], "hi", "rest")]
+        (opened["session_id"], "你好", "rest"), (opened["session_id"], "hi", "rest"),
+        (opened["session_id"], "+8613800000010，工单FT-1号？", "rest")]  # digits and letters read; punctuation kept
     assert (await rest.session())["session_id"] != opened["session_id"]
 
 
