@@ -17,9 +17,11 @@ from carecore.months import parse_month
 from carecore.ticket_opening import category_of
 
 SYMPTOM_WORDS = re.compile(r"断|不通|连不上|上不了网|掉线|慢|丢包|卡顿|停机|被停|停用|延迟|时延|抖动|时好时坏|不稳定|波动|误码|告警|"
+                           r"不亮|红灯|光缆|光纤|"
                            r"down|drop|broken|outage|slow|packet loss|latency|jitter|flaky|unstable|intermittent|"
                            r"flap|up and down|bit errors?|crc errors?|alarm|timing out|time-?outs?|"
-                           r"no connection|not working|can'?t connect|cannot connect|cut off|suspended|disconnected", re.I)
+                           r"no connection|not working|can'?t connect|cannot connect|\bcut\b|fib(?:er|re)|lights? (?:off|out)|"
+                           r"suspended|disconnected", re.I)
 # When a fault began, as customers say it: a day or part of it, a clock time, or how long ago ("从早上九点开始",
 # "昨晚十点半起", "两个小时前", "since 9am", "for the last 2 hours"); one phrase, kept as said.
 _DAY = r"今天|昨天|前天|今早|昨晚|今晚|刚才|刚刚|早上|上午|中午|下午|傍晚|晚上|凌晨|夜里|半夜"
@@ -180,7 +182,8 @@ COMPARE_QUESTION = re.compile(r"比较|对比|相比|比一下|比一比|比起|
                               r"\bcompar|\bversus\b|\bvs\b|\b(?:higher|lower|more|less|cheaper|bigger)\b.{0,20}\bthan\b|"
                               r"\bbetween\b.{1,30}\band\b", re.I)
 # "上个月为什么这么贵", "why is our bill so high": the answer compares each item of use with the month before
-WHY_QUESTION = re.compile(r"为什么|为啥|怎么(?:这么|那么|会|突然)|咋这么|原因|\bwhy\b|how come|what made", re.I)
+WHY_QUESTION = re.compile(r"为什么|为啥|怎么(?:这么|那么|会|突然)|咋这么|原因|\bwhy\b|how come|what made"
+                          r"|太(?:贵|高|多)|比平时|too (?:high|much)|seems? high|more than usual", re.I)  # or "it's too high"
 # "我们欠费了吗", "do we owe anything": asked with no month, about every bill not fully paid
 OWING_QUESTION = re.compile(r"欠|还没[交缴付]|[交缴付]了没|[交缴]清|\bowe|\bowing\b|outstanding|unpaid|arrears"
                             r"|\b(?:is|are|was|were|been|fully|all)\b[\w\s']{0,30}\bpaid\b", re.I)

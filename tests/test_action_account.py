@@ -69,7 +69,9 @@ async def test_asked_why_a_bill_changed_each_item_is_compared_with_the_month_bef
                                               amount_fen=1000000))
     for slots, text, compared in (
             (VERIFIED_A, "上个月为什么这么贵", "通话+1,200分钟（+60.0%），流量持平，短信+812条"),
-            (VERIFIED_A_EN, "why is our bill so high?", "voice +1,200 min (+60.0%), data unchanged, SMS +812")):
+            (VERIFIED_A_EN, "why is our bill so high?", "voice +1,200 min (+60.0%), data unchanged, SMS +812"),
+            (VERIFIED_A, "上个月账单太高了", "通话+1,200分钟（+60.0%），流量持平，短信+812条"),  # said, not asked
+            (VERIFIED_A_EN, "last month's bill seems too high", "voice +1,200 min (+60.0%), data unchanged, SMS +812")):
         messages, _ = await run(account.ActionUsage(), tracker(slots=slots, intent="ask_usage", text=text), domain)
         assert [m["response"] for m in messages] == ["utter_usage_report", "utter_usage_compared"]
         assert messages[1]["changes"] == compared

@@ -198,6 +198,8 @@ async def test_the_circuit_the_opening_message_names_is_taken_once_verified(svc:
     ("latency spikes on our circuit all day", "latency spikes on our circuit all day", None, "fault_since"),
     ("the link has been flapping since 9am", "the link has been flapping since 9am", "since 9am", "fault_confirm"),
     ("155M电路有误码", "155M电路有误码", None, "fault_since"),
+    ("光猫灯不亮了", "光猫灯不亮了", None, "fault_since"), ("施工把光缆挖断了", "施工把光缆挖断了", None, "fault_since"),
+    ("the fiber is cut", "the fiber is cut", None, "fault_since"),
 ])
 async def test_what_the_opening_message_says_is_not_asked_again(svc: Services, domain, text, symptom, since,
                                                                 asked) -> None:
