@@ -1,6 +1,6 @@
 """Which of the customer's circuits a message means: a choice from the list, a mention that fits one alone (its
-bandwidth, its type, a place at either end), a circuit asked about ("is circuit 2 up") or referred back to ("what's the SLA on it"), or a correction of the one
-chosen ("不对，是第三条") while the fault form goes on."""
+bandwidth, its type, a place at either end: ``circuit_sites``), a circuit asked about ("is circuit 2 up") or referred
+back to ("what's the SLA on it"), or a correction of the one chosen ("不对，是第三条") while the fault form goes on."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import List, Optional
 
 from rasa_sdk import Tracker
 
+from actions.circuit_sites import sited
 from actions.message_reading import last_said, replies_before_latest
 from carecore.model import Circuit, Customer
 
@@ -25,11 +26,6 @@ REFERRING = re.compile(r"\bit\b|\bits\b|\bthis (?:one|line|circuit)\b|\bthat (?:
 CHOICE_WORDS = re.compile(r"第\s*([1-4一二三四])\s*(?:条|个|路|号)|([1-9])\s*号(?:电路|线路|专线)"
                           r"|\b(?:circuit|line)\s*(?:no\.?\s*|number\s*|#\s*)?([1-9])\b"
                           r"|\b(first|second|third|fourth)\s+(?:one|circuit|line)\b", re.I)
-# What makes a place in a message a circuit's ("长城大厦那条", "武汉的专线", "到杭州那边的电路") rather than where a symptom
-# was seen or who said it.
-AS_A_LINE = re.compile(r"\s*(?:那边|这边|那头|这头|端)?的?(?:[那这][条根个路]|专线|电路|线路|链路)")
-CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
-LONGEST_PLACE = 16  # characters of a site a message is matched on at once: "上海市浦东新区金桥大厦" and more
 
 
 def choice(circuits: List[Circuit], text: str) -> Optional[Circuit]:
@@ -72,26 +68,6 @@ def named(circuits: List[Circuit], text: str) -> Optional[Circuit]:
         return circuits[index] if 0 <= index < len(circuits) else None
     return hinted(circuits, text) or sited(circuits, text, as_a_line=True)
 
-
-def sited(circuits: List[Circuit], text: str, *, as_a_line: bool) -> Optional[Circuit]:
-    """The one circuit a place in the message fits alone: part of its A or Z end ("长城大厦", "武汉") that none of the
-    customer's other circuits has. Customers with several lines tell them apart by site, not by id. Where the
-    message may be about something else (a question, a correction), the place must be said as a line's
-    (``as_a_line``: "武汉那条"); an answer to "which circuit?" needs no such word."""
-    sites = [" ".join(end for end in (c.a_end, c.z_end) if end) for c in circuits]
-    every_site = "\n".join(sites)  # one look first: most pieces of a message are in no site at all
-    fits = set()
-    for run in CJK_RUN.finditer(text):
-        for start in range(run.start(), run.end() - 1):
-            for end in range(min(run.end(), start + LONGEST_PLACE), start + 1, -1):  # the longest piece a site has
-                piece = text[start:end]
-                if piece not in every_site:
-                    continue
-                having = [i for i, site in enumerate(sites) if piece in site]
-                if len(having) == 1 and (not as_a_line or AS_A_LINE.match(text, end)):
-                    fits.add(having[0])
-                break
-    return circuits[fits.pop()] if len(fits) == 1 else None
 
 
 def referred(circuits: List[Circuit], said: str, replied: List[str]) -> Optional[Circuit]:

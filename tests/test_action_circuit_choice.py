@@ -8,6 +8,7 @@ import pytest
 
 from actions import circuit_choice
 from carecore.model import Circuit
+from tests.test_action_circuit_sites import SITED
 
 CIRCUITS = [Circuit(circuit_id="JS-2M-0000027-1", type="digital_2m", bandwidth="2M", sla_class="premium"),
             Circuit(circuit_id="JS-DDN-0000027-2", type="ddn", bandwidth="64K", sla_class="basic"),
@@ -63,29 +64,8 @@ def test_it_is_the_circuit_the_reply_before_named_alone(said: str, replied: list
     assert (found.circuit_id if found else None) == meant
 
 
-SITED = [Circuit(circuit_id="ZJ-ZX-0000007-1", type="leased_line", bandwidth="100M", sla_class="premium",
-                 a_end="温州鼎盛大厦", z_end="南京数据中心"),
-         Circuit(circuit_id="ZJ-155M-0000007-2", type="digital_155m", bandwidth="155M", sla_class="premium",
-                 a_end="温州长城大厦", z_end="武汉数据中心"),
-         Circuit(circuit_id="ZJ-ZX-0000007-3", type="leased_line", bandwidth="100M", sla_class="basic",
-                 a_end="温州联创大厦", z_end="杭州数据中心"),
-         Circuit(circuit_id="ZJ-ZX-0000007-4", type="leased_line", bandwidth="100M", sla_class="basic")]
-
-
-@pytest.mark.parametrize("text, as_a_line, fits", [
-    ("长城大厦那个", False, "ZJ-155M-0000007-2"), ("到杭州的", False, "ZJ-ZX-0000007-3"), ("武汉", False, "ZJ-155M-0000007-2"),
-    ("温州", False, None), ("数据中心", False, None),  # every site has it
-    ("杭州和武汉", False, None),  # two places, two circuits
-    ("长城大厦那条断了", True, "ZJ-155M-0000007-2"), ("武汉那边的专线正常吗", True, "ZJ-155M-0000007-2"),
-    ("鼎盛大厦的电路", True, "ZJ-ZX-0000007-1"),
-    ("南京的同事说断了", True, None),  # where it was seen, not said as a line
-    ("the line to Wuhan", False, None),  # the sites are Chinese
-])
-def test_a_place_at_one_end_names_the_circuit_it_fits_alone(text: str, as_a_line: bool, fits: Optional[str]) -> None:
-    found = circuit_choice.sited(SITED, text, as_a_line=as_a_line)
-    assert (found.circuit_id if found else None) == fits
-
-
 def test_an_answer_to_which_circuit_and_a_question_read_a_place() -> None:
+    """``choice`` takes a place alone, ``named`` only said as a line's (``circuit_sites``)."""
     assert circuit_choice.choice(SITED, "长城大厦那个").circuit_id == "ZJ-155M-0000007-2"
     assert circuit_choice.named(SITED, "杭州那条的SLA是多少").circuit_id == "ZJ-ZX-0000007-3"
+    assert circuit_choice.named(SITED, "杭州的同事说断了") is None

@@ -1,0 +1,72 @@
+"""Which circuit a place in a message names: customers with several lines tell them apart by site ("长城大厦那条",
+"the Wuhan line"), not by id. A place is part of a circuit's A or Z end that none of the customer's other circuits
+has; said in English, it is that part spelt in pinyin."""
+
+from __future__ import annotations
+
+import logging
+import re
+from functools import lru_cache
+from typing import List, Optional, Set, Tuple
+
+import jieba
+from pypinyin import lazy_pinyin
+
+from carecore.model import Circuit
+
+jieba.setLogLevel(logging.WARNING)
+
+# What makes a place in a message a circuit's ("长城大厦那条", "武汉的专线", "到杭州那边的电路", "the Wuhan line",
+# "the one to Hangzhou") rather than where a symptom was seen or who said it.
+AS_A_LINE = re.compile(r"\s*(?:那边|这边|那头|这头|端)?的?(?:[那这][条根个路]|专线|电路|线路|链路)")
+AS_A_LINE_EN = (re.compile(r"\s+(?:one|line|circuit|link|site|office|branch|end)\b", re.I),
+                re.compile(r"\b(?:one|line|circuit|link)\s+(?:to|at|in|from|for)\s+(?:the\s+|our\s+)?$", re.I))
+CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
+ROMAN_WORD = re.compile(r"[A-Za-z][A-Za-z']{3,}")  # "Wuhan", "Xi'an": two syllables at least
+LONGEST_PLACE = 16  # characters of a site a message is matched on at once: "上海市浦东新区金桥大厦" and more
+
+
+def sited(circuits: List[Circuit], text: str, *, as_a_line: bool) -> Optional[Circuit]:
+    """The one circuit a place in the message fits alone. Where the message may be about something else (a
+    question, a correction), the place must be said as a line's (``as_a_line``: "武汉那条", "the Wuhan line"); an
+    answer to "which circuit?" needs no such word."""
+    sites = [" ".join(end for end in (c.a_end, c.z_end) if end) for c in circuits]
+    fits = _by_characters(sites, text, as_a_line) | _by_pinyin(sites, text, as_a_line)
+    return circuits[fits.pop()] if len(fits) == 1 else None
+
+
+def _by_characters(sites: List[str], text: str, as_a_line: bool) -> Set[int]:
+    every_site = "\n".join(sites)  # one look first: most pieces of a message are in no site at all
+    fits = set()
+    for run in CJK_RUN.finditer(text):
+        for start in range(run.start(), run.end() - 1):
+            for end in range(min(run.end(), start + LONGEST_PLACE), start + 1, -1):  # the longest piece a site has
+                piece = text[start:end]
+                if piece not in every_site:
+                    continue
+                having = [i for i, site in enumerate(sites) if piece in site]
+                if len(having) == 1 and (not as_a_line or AS_A_LINE.match(text, end)):
+                    fits.add(having[0])
+                break
+    return fits
+
+
+def _by_pinyin(sites: List[str], text: str, as_a_line: bool) -> Set[int]:
+    fits = set()
+    for word in ROMAN_WORD.finditer(text):
+        if as_a_line and not (AS_A_LINE_EN[0].match(text, word.end()) or AS_A_LINE_EN[1].search(text[:word.start()])):
+            continue
+        spelt = word.group().replace("'", "").lower()
+        having = [i for i, site in enumerate(sites) if spelt in _spellings(site)]
+        if len(having) == 1:
+            fits.add(having[0])
+    return fits
+
+
+@lru_cache(maxsize=4096)
+def _spellings(site: str) -> Set[str]:
+    """Every run of two or more syllables of ``site`` spelt together: "wuhan", "wuhanshuju", … for 武汉数据中心. Read
+    word by word, so that 长城 is "changcheng", not the "zhang" of 州长."""
+    syllables: Tuple[str, ...] = tuple(s.lower() for s in lazy_pinyin(jieba.lcut(site)))
+    return {"".join(syllables[i:j]) for i in range(len(syllables)) for j in range(i + 2, len(syllables) + 1)
+            if all(s.isalpha() for s in syllables[i:j])}

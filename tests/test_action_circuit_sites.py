@@ -1,0 +1,38 @@
+"""Which circuit a place in a message names: part of one end no other circuit has, in characters or in pinyin."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import pytest
+
+from actions.circuit_sites import sited
+from carecore.model import Circuit
+
+
+SITED = [Circuit(circuit_id="ZJ-ZX-0000007-1", type="leased_line", bandwidth="100M", sla_class="premium",
+                 a_end="温州鼎盛大厦", z_end="南京数据中心"),
+         Circuit(circuit_id="ZJ-155M-0000007-2", type="digital_155m", bandwidth="155M", sla_class="premium",
+                 a_end="温州长城大厦", z_end="武汉数据中心"),
+         Circuit(circuit_id="ZJ-ZX-0000007-3", type="leased_line", bandwidth="100M", sla_class="basic",
+                 a_end="温州联创大厦", z_end="杭州数据中心"),
+         Circuit(circuit_id="ZJ-ZX-0000007-4", type="leased_line", bandwidth="100M", sla_class="basic")]
+
+
+@pytest.mark.parametrize("text, as_a_line, fits", [
+    ("长城大厦那个", False, "ZJ-155M-0000007-2"), ("到杭州的", False, "ZJ-ZX-0000007-3"), ("武汉", False, "ZJ-155M-0000007-2"),
+    ("温州", False, None), ("数据中心", False, None),  # every site has it
+    ("杭州和武汉", False, None),  # two places, two circuits
+    ("长城大厦那条断了", True, "ZJ-155M-0000007-2"), ("武汉那边的专线正常吗", True, "ZJ-155M-0000007-2"),
+    ("鼎盛大厦的电路", True, "ZJ-ZX-0000007-1"),
+    ("南京的同事说断了", True, None),  # where it was seen, not said as a line
+    ("the line to Wuhan", True, "ZJ-155M-0000007-2"), ("our Hangzhou one is down", True, "ZJ-ZX-0000007-3"),
+    ("the Changcheng building", False, "ZJ-155M-0000007-2"),  # 长城 read as a word, not the 长 of 州长
+    ("Wuhan", False, "ZJ-155M-0000007-2"), ("wenzhou", False, None),  # every A end is in Wenzhou
+    ("our colleague in Nanjing says it's down", True, None),  # where it was seen: not said as a line
+    ("the line is down", True, None),  # English words that spell nothing of a site
+])
+def test_a_place_at_one_end_names_the_circuit_it_fits_alone(text: str, as_a_line: bool, fits: Optional[str]) -> None:
+    found = sited(SITED, text, as_a_line=as_a_line)
+    assert (found.circuit_id if found else None) == fits
+
