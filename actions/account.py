@@ -456,9 +456,9 @@ async def answer_ticket_status(svc: Services, tracker: Tracker, dispatcher: Coll
     await say_who_answers(svc, tracker, dispatcher, customer, tickets, lang)
     return []
 
-ActionAccountSummary = verified_action("action_account_summary", answer_account_summary)
-ActionAccountManager = verified_action("action_account_manager", answer_account_manager)
-ActionUsage = verified_action("action_usage", answer_usage)
-ActionServiceStatus = verified_action("action_service_status", answer_service_status)
-ActionSla = verified_action("action_sla", answer_sla)
-ActionTicketStatus = verified_action("action_ticket_status", answer_ticket_status)
+ActionAccountSummary = verified_action("action_account_summary", answer_account_summary, asked_as="ask_account_summary")
+ActionAccountManager = verified_action("action_account_manager", answer_account_manager, asked_as="ask_account_manager")
+ActionUsage = verified_action("action_usage", answer_usage, asked_as="ask_usage")
+ActionServiceStatus = verified_action("action_service_status", answer_service_status, asked_as="ask_service_status")
+ActionSla = verified_action("action_sla", answer_sla, asked_as="ask_sla")
+ActionTicketStatus = verified_action("action_ticket_status", answer_ticket_status, asked_as="ask_ticket_status")

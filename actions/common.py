@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.message_reading import latest_intent
+from actions.message_reading import also_asked, last_said, latest_intent
 from actions.services import Services, services
 from carecore.identity import codes_hidden
 from carecore.model import Contact, Customer
@@ -81,6 +81,28 @@ def recent_user_texts(tracker: Tracker, limit: int = 3) -> List[str]:
     return texts[-limit:]
 
 
+Answer = Callable[[Services, Tracker, CollectingDispatcher, Identity, str], Awaitable[Events]]
+ANSWERS: Dict[str, Answer] = {}  # each account question's answer by its intent, for a second question in a message
+
+
+async def answer_also_asked(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher, who: Identity,
+                            lang: str, answered: str) -> Events:
+    """The second account question of the message that asked ``answered`` ("上个月账单和客户经理电话"), answered next
+    as if it had come alone: each answer reads its own question's latest message (``last_said``)."""
+    text = last_said(tracker, answered)
+    second = also_asked(text, answered)
+    if second is None or second not in ANSWERS:
+        return []
+    said = next((e for e in reversed(tracker.events) if e.get("event") == "user"
+                 and ((e.get("parse_data") or {}).get("intent") or {}).get("name") == answered), {})
+    asked = {"intent": {"name": second, "confidence": 1.0}, "entities": (said.get("parse_data") or {}).get("entities")
+             or [], "text": text}
+    alone = Tracker(tracker.sender_id, dict(tracker.slots), asked,
+                    [*tracker.events, {"event": "user", "text": text, "parse_data": asked}], tracker.is_paused(),
+                    tracker.followup_action, tracker.active_loop, tracker.latest_action_name)
+    return await ANSWERS[second](svc, alone, dispatcher, who, lang)
+
+
 class VerifiedAction(Action):
     """An action for verified users only; others are told to verify first.
 
@@ -89,6 +111,7 @@ class VerifiedAction(Action):
     """
 
     action_name = ""
+    asked_as = ""  # the question it answers, whose message may ask a second one
 
     def name(self) -> str:
         return self.action_name
@@ -111,17 +134,21 @@ class VerifiedAction(Action):
             who = await verified_identity(tracker, svc)
             if who is None:
                 return await self.unverified(dispatcher, tracker)
-            return await self.handle(svc, tracker, dispatcher, who, lang_of(tracker))
+            events = await self.handle(svc, tracker, dispatcher, who, lang_of(tracker))
+            if self.asked_as and latest_intent(tracker) == self.asked_as:
+                events += await answer_also_asked(svc, tracker, dispatcher, who, lang_of(tracker), self.asked_as)
+            return events
         except DatabaseError:
             log.exception("%s: database unavailable", self.name())
             dispatcher.utter_message(response="utter_service_unavailable")
             return []
 
 
-Answer = Callable[[Services, Tracker, CollectingDispatcher, Identity, str], Awaitable[Events]]
-
-
-def verified_action(name: str, answer: Answer) -> Type[VerifiedAction]:
-    """The verified-only action ``name`` that replies with ``answer``; the SDK registers it like any subclass."""
+def verified_action(name: str, answer: Answer, *, asked_as: str = "") -> Type[VerifiedAction]:
+    """The verified-only action ``name`` that replies with ``answer``; the SDK registers it like any subclass. An
+    account question's (``asked_as``) may also answer a second question in the same message."""
+    if asked_as:
+        ANSWERS[asked_as] = answer
     class_name = "".join(part.title() for part in name.split("_"))
-    return type(class_name, (VerifiedAction,), {"action_name": name, "handle": staticmethod(answer)})
+    return type(class_name, (VerifiedAction,), {"action_name": name, "handle": staticmethod(answer),
+                                                "asked_as": asked_as})

@@ -81,4 +81,4 @@ async def answer_compensation(svc: Services, tracker: Tracker, dispatcher: Colle
     return []
 
 
-ActionCompensation = verified_action("action_compensation", answer_compensation)
+ActionCompensation = verified_action("action_compensation", answer_compensation, asked_as="ask_compensation")

@@ -56,6 +56,29 @@ MID_FORM_QUESTIONS = ("ask_account_summary", "ask_account_manager", "ask_usage",
 JOINED = re.compile(r"和|跟|以及|还有|同时|、|[,，]|\b(?:and|also|plus)\b|&", re.I)
 
 
+# What names each account question in a message that asks two ("上个月账单和客户经理电话"): the model gives a message
+# one intent, so the other is found by its words.
+_WORD = r"(?<![a-z])(?:{})(?![a-z])"  # whole English words, in Chinese text too ("账单和SLA", where \b fails)
+QUESTION_WORDS = {
+    "ask_usage": re.compile(r"账单|话费|费用|消费|用量|流量|" + _WORD.format(r"bills?|usage|charges|spend\w*"), re.I),
+    "ask_account_manager": re.compile(r"客户经理|" + _WORD.format("manager"), re.I),
+    "ask_service_status": re.compile(r"(?:专线|电路|线路|网络)\S{0,2}状态|通不通|" + _WORD.format(r"(?:circuit|line)s? status"),
+                                     re.I),
+    "ask_sla": re.compile(r"服务水平|保障等级|" + _WORD.format("SLA"), re.I),
+    "ask_ticket_status": re.compile(r"工单|进度|" + _WORD.format(r"tickets?|progress"), re.I),
+    "ask_compensation": re.compile(r"补偿|赔偿|" + _WORD.format(r"compensation|credits?"), re.I),
+}
+
+
+def also_asked(text: str, answered: str) -> Optional[str]:
+    """The one other account question a message asking ``answered`` names and joins to it ("上个月账单和客户经理电话",
+    read as the manager's contact: the bill), else None."""
+    if answered not in MID_FORM_QUESTIONS or not JOINED.search(text):
+        return None
+    others = [question for question, words in QUESTION_WORDS.items() if question != answered and words.search(text)]
+    return others[0] if len(others) == 1 else None
+
+
 def two_questions(tracker: Tracker) -> Optional[Tuple[str, str]]:
     """The two account questions a message the model could not settle on asks at once, as its ranking and a word
     joining them say ("查一下上个月账单和专线状态": ask_usage, ask_service_status); None for any other miss."""

@@ -23,7 +23,15 @@ from actions.account import (
     answer_ticket_status,
     answer_usage,
 )
-from actions.common import Identity, count_in_session, identity_slots, lang_of, response_in, verified_identity
+from actions.common import (
+    Identity,
+    answer_also_asked,
+    count_in_session,
+    identity_slots,
+    lang_of,
+    response_in,
+    verified_identity,
+)
 from actions.compensation import answer_compensation
 from actions.escalation import request_human
 from actions.message_reading import CODE_AGAIN, MID_FORM_QUESTIONS, OTHER_NUMBER, latest_intent, latest_text
@@ -229,7 +237,9 @@ class ActionResumeRequest(Action):
             if handler is None:
                 dispatcher.utter_message(response="utter_anything_else")
                 return reset
-            return reset + await handler(svc, tracker, dispatcher, who, lang_of(tracker))
+            lang = lang_of(tracker)
+            events = await handler(svc, tracker, dispatcher, who, lang)
+            return reset + events + await answer_also_asked(svc, tracker, dispatcher, who, lang, pending or "")
         except DatabaseError:
             log.exception("resume after verification: database unavailable")
             dispatcher.utter_message(response="utter_service_unavailable")

@@ -9,7 +9,6 @@ import pytest
 from actions.circuit_sites import sited
 from carecore.model import Circuit
 
-
 SITED = [Circuit(circuit_id="ZJ-ZX-0000007-1", type="leased_line", bandwidth="100M", sla_class="premium",
                  a_end="温州鼎盛大厦", z_end="南京数据中心"),
          Circuit(circuit_id="ZJ-155M-0000007-2", type="digital_155m", bandwidth="155M", sla_class="premium",

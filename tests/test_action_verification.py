@@ -179,6 +179,23 @@ async def test_pending_question_is_answered_after_verification(svc: Services, do
     assert messages == []
 
 
+async def test_two_questions_in_one_message_are_both_answered_before_and_after_verification(svc: Services,
+                                                                                          domain) -> None:
+    asked = "查一下上个月账单和客户经理电话"  # read as the manager's contact alone
+    question = [{"event": "user", "text": asked, "parse_data": {"intent": {"name": "ask_account_manager"}}}]
+    after_code = tracker(slots={**VERIFIED_A, "pending_request": "ask_account_manager"}, intent="inform",
+                         text="123456", events=question)
+    messages, _ = await run(verification.ActionResumeRequest(), after_code, domain)
+    assert [m["response"] for m in messages] == ["utter_account_manager", "utter_usage_report"]
+    assert messages[1]["month"] == "2026年10月"  # "上个月", read from the question, not the code
+    verified = tracker(slots=VERIFIED_A, intent="ask_account_manager", text=asked)
+    messages, _ = await run(account.ActionAccountManager(), verified, domain)
+    assert [m["response"] for m in messages] == ["utter_account_manager", "utter_usage_report"]
+    messages, _ = await run(account.ActionAccountManager(), tracker(slots=VERIFIED_A, intent="ask_account_manager",
+                                                                     text="客户经理电话多少"), domain)
+    assert [m["response"] for m in messages] == ["utter_account_manager"]
+
+
 async def test_asking_to_be_verified_keeps_the_question_asked_before(svc: Services, domain) -> None:
     """"I want to verify my identity" while verifying for a bill: no reason given, the bill still answered after."""
     asked = tracker(intent="verify_identity", active_loop="verification_form", slots={"pending_request": "ask_usage"})
