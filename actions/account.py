@@ -90,6 +90,7 @@ async def answer_account_summary(svc: Services, tracker: Tracker, dispatcher: Co
     dispatcher.utter_message(
         response="utter_account_summary",
         company_name=customer.company_name,
+        customer_id=customer.id,
         customer_class=customer_classes(customer.customer_class, customer.high_value, lang),
         tier=label("tier", contact.tier, lang),
         services=sep.join(kinds) or ("none" if lang == "en" else "暂无"),
