@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.message_reading import also_asked, last_said, latest_intent
+from actions.message_reading import also_asked, last_asked, last_said, latest_intent
 from actions.services import Services, services
 from carecore.identity import codes_hidden
 from carecore.model import Contact, Customer
@@ -93,10 +93,8 @@ async def answer_also_asked(svc: Services, tracker: Tracker, dispatcher: Collect
     second = also_asked(text, answered)
     if second is None or second not in ANSWERS:
         return []
-    said = next((e for e in reversed(tracker.events) if e.get("event") == "user"
-                 and ((e.get("parse_data") or {}).get("intent") or {}).get("name") == answered), {})
-    asked = {"intent": {"name": second, "confidence": 1.0}, "entities": (said.get("parse_data") or {}).get("entities")
-             or [], "text": text}
+    entities = (last_asked(tracker, answered).get("parse_data") or {}).get("entities") or []
+    asked = {"intent": {"name": second, "confidence": 1.0}, "entities": entities, "text": text}
     alone = Tracker(tracker.sender_id, dict(tracker.slots), asked,
                     [*tracker.events, {"event": "user", "text": text, "parse_data": asked}], tracker.is_paused(),
                     tracker.followup_action, tracker.active_loop, tracker.latest_action_name)

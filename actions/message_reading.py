@@ -246,16 +246,21 @@ def opening_message(tracker: Tracker, intent: str) -> str:
     return last_said(tracker, intent)
 
 
+def last_asked(tracker: Tracker, *intents: str) -> Dict[str, Any]:
+    """The latest user event classified as one of ``intents``; empty for none."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user" and \
+                ((event.get("parse_data") or {}).get("intent") or {}).get("name") in intents:
+            return event
+    return {}
+
+
 def last_said(tracker: Tracker, *intents: str) -> str:
     """The latest message classified as one of ``intents``, less its courtesy (all of it when it is nothing else):
     the one that opened a form, or asked what is answered once verification has told who the customer is (the
     latest message is then the code)."""
-    for event in reversed(tracker.events):
-        if event.get("event") == "user" and \
-                ((event.get("parse_data") or {}).get("intent") or {}).get("name") in intents:
-            text = str(event.get("text") or "").strip()
-            return core(text).strip() or text
-    return ""
+    text = str(last_asked(tracker, *intents).get("text") or "").strip()
+    return core(text).strip() or text
 
 
 def answer_not_question(tracker: Tracker, slot: str) -> Optional[str]:
