@@ -17,10 +17,10 @@ from carecore.months import parse_month
 from carecore.ticket_opening import category_of
 
 SYMPTOM_WORDS = re.compile(r"断|不通|连不上|上不了网|掉线|慢|丢包|卡顿|停机|被停|停用|延迟|时延|抖动|时好时坏|不稳定|波动|误码|告警|"
-                           r"不亮|红灯|光缆|光纤|"
+                           r"不亮|红灯|"
                            r"down|drop|broken|outage|slow|packet loss|latency|jitter|flaky|unstable|intermittent|"
                            r"flap|up and down|bit errors?|crc errors?|alarm|timing out|time-?outs?|"
-                           r"no connection|not working|can'?t connect|cannot connect|\bcut\b|fib(?:er|re)|lights? (?:off|out)|"
+                           r"no connection|not working|can'?t connect|cannot connect|\bcut\b|lights? (?:off|out)|"
                            r"suspended|disconnected", re.I)
 # When a fault began, as customers say it: a day or part of it, a clock time, or how long ago ("从早上九点开始",
 # "昨晚十点半起", "两个小时前", "since 9am", "for the last 2 hours"); one phrase, kept as said.
