@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import re
 from functools import lru_cache
-from typing import List, Optional, Set, Tuple
+from typing import FrozenSet, List, Optional, Set, Tuple
 
 import jieba
 from pypinyin import lazy_pinyin
@@ -19,8 +19,9 @@ jieba.setLogLevel(logging.WARNING)
 # What makes a place in a message a circuit's ("长城大厦那条", "武汉的专线", "到杭州那边的电路", "the Wuhan line",
 # "the one to Hangzhou") rather than where a symptom was seen or who said it.
 AS_A_LINE = re.compile(r"\s*(?:那边|这边|那头|这头|端)?的?(?:[那这][条根个路]|专线|电路|线路|链路)")
-AS_A_LINE_EN = (re.compile(r"\s+(?:one|line|circuit|link|site|office|branch|end)\b", re.I),
-                re.compile(r"\b(?:one|line|circuit|link)\s+(?:to|at|in|from|for)\s+(?:the\s+|our\s+)?$", re.I))
+# In English, the line word follows the place ("the Wuhan line") or comes before it ("the one to Hangzhou").
+LINE_AFTER = re.compile(r"\s+(?:one|line|circuit|link|site|office|branch|end)\b", re.I)
+LINE_BEFORE = re.compile(r"\b(?:one|line|circuit|link)\s+(?:to|at|in|from|for)\s+(?:the\s+|our\s+)?$", re.I)
 CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
 ROMAN_WORD = re.compile(r"[A-Za-z][A-Za-z']{3,}")  # "Wuhan", "Xi'an": two syllables at least
 LONGEST_PLACE = 16  # characters of a site a message is matched on at once: "上海市浦东新区金桥大厦" and more
@@ -54,7 +55,7 @@ def _by_characters(sites: List[str], text: str, as_a_line: bool) -> Set[int]:
 def _by_pinyin(sites: List[str], text: str, as_a_line: bool) -> Set[int]:
     fits = set()
     for word in ROMAN_WORD.finditer(text):
-        if as_a_line and not (AS_A_LINE_EN[0].match(text, word.end()) or AS_A_LINE_EN[1].search(text[:word.start()])):
+        if as_a_line and not (LINE_AFTER.match(text, word.end()) or LINE_BEFORE.search(text[:word.start()])):
             continue
         spelt = word.group().replace("'", "").lower()
         having = [i for i, site in enumerate(sites) if spelt in _spellings(site)]
@@ -64,9 +65,9 @@ def _by_pinyin(sites: List[str], text: str, as_a_line: bool) -> Set[int]:
 
 
 @lru_cache(maxsize=4096)
-def _spellings(site: str) -> Set[str]:
+def _spellings(site: str) -> FrozenSet[str]:
     """Every run of two or more syllables of ``site`` spelt together: "wuhan", "wuhanshuju", … for 武汉数据中心. Read
     word by word, so that 长城 is "changcheng", not the "zhang" of 州长."""
     syllables: Tuple[str, ...] = tuple(s.lower() for s in lazy_pinyin(jieba.lcut(site)))
-    return {"".join(syllables[i:j]) for i in range(len(syllables)) for j in range(i + 2, len(syllables) + 1)
-            if all(s.isalpha() for s in syllables[i:j])}
+    return frozenset("".join(syllables[i:j]) for i in range(len(syllables)) for j in range(i + 2, len(syllables) + 1)
+                     if all(s.isalpha() for s in syllables[i:j]))

@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.message_reading import also_asked, last_asked, last_said, latest_intent
+from actions.message_reading import also_asked, last_asked, latest_intent, spoken
 from actions.services import Services, services
 from carecore.identity import codes_hidden
 from carecore.model import Contact, Customer
@@ -89,12 +89,13 @@ async def answer_also_asked(svc: Services, tracker: Tracker, dispatcher: Collect
                             lang: str, answered: str) -> Events:
     """The second account question of the message that asked ``answered`` ("上个月账单和客户经理电话"), answered next
     as if it had come alone: each answer reads its own question's latest message (``last_said``)."""
-    text = last_said(tracker, answered)
+    said = last_asked(tracker, answered)
+    text = spoken(said)
     second = also_asked(text, answered)
     if second is None or second not in ANSWERS:
         return []
-    entities = (last_asked(tracker, answered).get("parse_data") or {}).get("entities") or []
-    asked = {"intent": {"name": second, "confidence": 1.0}, "entities": entities, "text": text}
+    asked = {"intent": {"name": second, "confidence": 1.0},
+             "entities": (said.get("parse_data") or {}).get("entities") or [], "text": text}
     alone = Tracker(tracker.sender_id, dict(tracker.slots), asked,
                     [*tracker.events, {"event": "user", "text": text, "parse_data": asked}], tracker.is_paused(),
                     tracker.followup_action, tracker.active_loop, tracker.latest_action_name)
@@ -132,9 +133,10 @@ class VerifiedAction(Action):
             who = await verified_identity(tracker, svc)
             if who is None:
                 return await self.unverified(dispatcher, tracker)
-            events = await self.handle(svc, tracker, dispatcher, who, lang_of(tracker))
+            lang = lang_of(tracker)
+            events = await self.handle(svc, tracker, dispatcher, who, lang)
             if self.asked_as and latest_intent(tracker) == self.asked_as:
-                events += await answer_also_asked(svc, tracker, dispatcher, who, lang_of(tracker), self.asked_as)
+                events += await answer_also_asked(svc, tracker, dispatcher, who, lang, self.asked_as)
             return events
         except DatabaseError:
             log.exception("%s: database unavailable", self.name())

@@ -255,12 +255,16 @@ def last_asked(tracker: Tracker, *intents: str) -> Dict[str, Any]:
     return {}
 
 
-def last_said(tracker: Tracker, *intents: str) -> str:
-    """The latest message classified as one of ``intents``, less its courtesy (all of it when it is nothing else):
-    the one that opened a form, or asked what is answered once verification has told who the customer is (the
-    latest message is then the code)."""
-    text = str(last_asked(tracker, *intents).get("text") or "").strip()
+def spoken(event: Dict[str, Any]) -> str:
+    """A user event's text less its courtesy (all of it when it is nothing else)."""
+    text = str(event.get("text") or "").strip()
     return core(text).strip() or text
+
+
+def last_said(tracker: Tracker, *intents: str) -> str:
+    """The latest message classified as one of ``intents``, less its courtesy: the one that opened a form, or asked
+    what is answered once verification has told who the customer is (the latest message is then the code)."""
+    return spoken(last_asked(tracker, *intents))
 
 
 def answer_not_question(tracker: Tracker, slot: str) -> Optional[str]:
