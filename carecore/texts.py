@@ -271,10 +271,15 @@ def circuit_line(circuit: Circuit, lang: str) -> str:
     say it; the ends where known, which is how a customer with several lines tells them apart."""
     name = label("circuit_type", circuit.type, lang)
     line = f"{circuit.circuit_id} {name}" + ("" if circuit.bandwidth in name else f" {circuit.bandwidth}")
-    ends = [end for end in (circuit.a_end, circuit.z_end) if end]
+    ends = circuit_ends(circuit, lang)
     if not ends:
         return line
-    return f"{line} ({' – '.join(ends)})" if lang == "en" else f"{line}（{'—'.join(ends)}）"
+    return f"{line} ({ends})" if lang == "en" else f"{line}（{ends}）"
+
+
+def circuit_ends(circuit: Circuit, lang: str) -> str:
+    """"上海金桥大厦—杭州数据中心": the A and Z ends known, "" for none."""
+    return (" – " if lang == "en" else "—").join(end for end in (circuit.a_end, circuit.z_end) if end)
 
 
 def bill_terms(billing: Billing, lang: str) -> str:
@@ -289,4 +294,4 @@ def bill_terms(billing: Billing, lang: str) -> str:
         return f"Bills are issued on day {billing.bill_day} of each month{' (or its last day)' if last else ''} and {sent}."
     sent = {"sms": "通过短信发送", "email": "通过电子邮件发送" + (f"至{to}" if to else ""), "paper": "以纸质账单邮寄"}[
         billing.delivery]
-    return f"账单每月{billing.bill_day}日出账{'（小月为月末）' if last else ''}，{sent}。"
+    return f"账单每月{billing.bill_day}日出账{'（当月没有该日则为月末）' if last else ''}，{sent}。"

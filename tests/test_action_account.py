@@ -21,7 +21,7 @@ async def test_account_summary_and_manager(svc: Services, domain) -> None:
     assert (m["company_name"], m["customer_id"], m["customer_class"], m["tier"], m["manager_name"]) == (
         "杭州华信物流有限公司", "KA0000001", "重要客户、高值客户", "钻石卡", "林海燕")
     assert "2M数字电路" in m["services"]
-    assert m["billing"] == "账单每月31日出账（小月为月末），通过电子邮件发送至f***@example.cn。"
+    assert m["billing"] == "账单每月31日出账（当月没有该日则为月末），通过电子邮件发送至f***@example.cn。"
     messages, _ = await run(account.ActionAccountManager(), tracker(slots=VERIFIED_A_EN), domain)
     m = only(messages)
     assert (m["manager_name"], m["manager_mobile"]) == ("林海燕", "+86 139 2000 0001")

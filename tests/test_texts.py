@@ -48,7 +48,7 @@ def test_a_circuit_is_shown_with_the_ends_known(ends: dict, zh: str, en: str) ->
 
 @pytest.mark.parametrize(("billing", "zh", "en"), [
     ({"bill_day": 10, "delivery": "sms"}, "账单每月10日出账，通过短信发送。", "Bills are issued on day 10 of each month and sent by SMS."),
-    ({"bill_day": 29, "delivery": "paper"}, "账单每月29日出账（小月为月末），以纸质账单邮寄。",
+    ({"bill_day": 29, "delivery": "paper"}, "账单每月29日出账（当月没有该日则为月末），以纸质账单邮寄。",
      "Bills are issued on day 29 of each month (or its last day) and posted on paper."),
     ({"bill_day": 5, "delivery": "email", "email": "finance@example.cn"}, "账单每月5日出账，通过电子邮件发送至f***@example.cn。",
      "Bills are issued on day 5 of each month and sent by email to f***@example.cn."),

@@ -25,7 +25,7 @@ from care_scheduler.scope import Scope
 from carecore.model import AccountManager, Customer, Escalation, Ticket
 from carecore.phones import readable
 from carecore.repository import Database
-from carecore.texts import circuit_line, customer_classes, label, yuan
+from carecore.texts import circuit_ends, circuit_line, customer_classes, label, yuan
 
 PREFIX = "/console"
 Case = TypeVar("Case", Ticket, Escalation)
@@ -125,7 +125,7 @@ def render(request: web.Request, template: str, lang: str, session: aiohttp_sess
         t=translator(lang), lang=lang, csrf=_csrf(session), manager=manager, flash=flash, prefix=PREFIX,
         label=lambda kind, value: label(kind, str(value), lang), yuan=yuan,
         phone=lambda number: readable(number, lang) if number else "",
-        circuit_line=lambda circuit: circuit_line(circuit, lang),
+        circuit_line=lambda circuit: circuit_line(circuit, lang), circuit_ends=lambda circuit: circuit_ends(circuit, lang),
         classes_of=lambda customer_class, high_value: customer_classes(customer_class, high_value, lang),
         local=lambda dt: _local(dt, tz), **PUNCTUATION[lang], **values)
     return web.Response(text=html, content_type="text/html", status=status,
