@@ -242,13 +242,14 @@ class Supervisor:
                 raise RuntimeError(f"{service.name} did not become ready at {service.ready_url}")
         sms = "Twilio" if self.settings.twilio_configured else (
             f"Twilio emulator on port {self.settings.emulator_port}" if env.get("KEYCARE_EMULATOR") else "console outbox")
-        log.info("ready: MongoDB %s (%d customers), SMS via %s, care service on port %d. Ctrl-C stops everything.",
-                 "embedded" if self.mongo else "external", customers, sms, self.settings.care_port)
+        # "ready:" comes last: whoever waits for it (a person, or tests/stack.py) has the addresses above it.
         if self.bot and not self.shell:
             log.info("chat: http://127.0.0.1:%d/chat", self.settings.rasa_port)
         if manager:
             log.info("console: %s, signed in as a manager (%s, for one) with DEMO_MANAGER_PASSWORD or the password in "
                      "var/demo-manager-password", self.settings.console_url, manager)
+        log.info("ready: MongoDB %s (%d customers), SMS via %s, care service on port %d. Ctrl-C stops everything.",
+                 "embedded" if self.mongo else "external", customers, sms, self.settings.care_port)
 
     def run_shell(self) -> int:
         """``make shell``: a terminal chat against the running action server."""
