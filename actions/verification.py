@@ -97,7 +97,7 @@ class VerificationSteps:
             return {"verify_mobile": None}
         svc = await services()
         sent = await send_code(svc, tracker, dispatcher, str(value or ""))
-        if sent.get("verify_mobile") not in (None, FAILED):
+        if number_taken(sent.get("verify_mobile")):
             await count_in_session(svc, tracker, verifications_started=1)
         return sent
 
@@ -114,7 +114,7 @@ class VerificationSteps:
             assert checked.customer is not None and checked.contact is not None
             # Nothing written yet in either script (a number, then the code): the reply goes in the profile's language.
             said = [e.get("text") for e in tracker.events if e.get("event") == "user"]
-            lang = written_language(said, checked.contact.language) or lang_of(tracker)
+            lang = written_language(said, checked.contact.language)
             names = {"contact_name": checked.contact.name, "company_name": checked.customer.company_name}
             if lang == lang_of(tracker):
                 dispatcher.utter_message(response="utter_verified", **names)
@@ -161,10 +161,15 @@ async def send_code(svc: Services, tracker: Tracker, dispatcher: CollectingDispa
     return {"verify_mobile": issued.mobile}
 
 
+def number_taken(verify_mobile: Any) -> bool:
+    """Whether ``verify_mobile`` holds a number a code went to: neither unasked nor refused after too many codes."""
+    return verify_mobile not in (None, FAILED)
+
+
 def code_awaited(tracker: Tracker) -> bool:
     """Whether the customer is being asked for a code already sent to the number they gave."""
     return tracker.get_slot("verified") is not True and tracker.get_slot("requested_slot") == "otp_code" \
-        and tracker.get_slot("verify_mobile") not in (None, FAILED)
+        and number_taken(tracker.get_slot("verify_mobile"))
 
 
 async def send_code_again(tracker: Tracker, dispatcher: CollectingDispatcher) -> List[EventType]:
@@ -172,7 +177,7 @@ async def send_code_again(tracker: Tracker, dispatcher: CollectingDispatcher) ->
     number again without saying why."""
     svc = await services()
     sent = await send_code(svc, tracker, dispatcher, str(tracker.get_slot("verify_mobile")))
-    if sent.get("verify_mobile") not in (None, FAILED):
+    if number_taken(sent.get("verify_mobile")):
         dispatcher.utter_message(response="utter_code_sent_again")
     return [SlotSet(name, value) for name, value in sent.items()]
 
