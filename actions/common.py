@@ -40,8 +40,8 @@ async def verified_identity(tracker: Tracker, svc: Services) -> Optional[Identit
     """The verified customer and contact of this conversation, fresh from MongoDB.
 
     Identity slots are set only by actions (their mappings are ``custom``), and
-    the profile is re-read on every use, so a contact removed or moved meanwhile
-    loses access at once.
+    the profile is re-read on every use, so a contact removed or moved meanwhile,
+    or whose number was disowned, loses access at once.
     """
     if tracker.get_slot("verified") is not True:
         return None
@@ -49,9 +49,12 @@ async def verified_identity(tracker: Tracker, svc: Services) -> Optional[Identit
     if not contact_id or not customer_id:
         return None
     found = await svc.db.customers.find_by_contact(contact_id)
-    if found is None or found[0].id != customer_id:
+    if found is None or found[0].id != customer_id or not found[1].reachable:
         return None
     return found
+
+
+IDENTITY_SLOTS = ("customer_id", "contact_id", "contact_name", "company_name", "profile_language")
 
 
 def identity_slots(customer: Customer, contact: Contact) -> List[Dict[str, Any]]:

@@ -213,6 +213,13 @@ OWING_QUESTION = re.compile(r"欠|还没[交缴付]|[交缴付]了没|[交缴]�
 # "上个月的账单发我邮箱", "email me the bill": a bill to be sent by email, which the assistant cannot do
 EMAIL_REQUEST = re.compile(r"邮箱|邮件|电邮|e-?mail|inbox", re.I)
 URGENT_WORDS = re.compile(r"紧急|非常急|十万火急|马上处理|立刻|立即|urgent|asap|emergency|immediately", re.I)
+# An opt-out by whoever holds the number, saying it no longer reaches the contact: they left, or it is someone else's.
+NUMBER_DISOWNED = re.compile(
+    r"离职|辞职|不在(?:你们|这家|那家|该|贵)?(?:公司|单位)(?:上班|工作|任职)?了|不是(?:这家|那家|该|贵|你们)?(?:公司|单位)的(?:人|员工)了?|"
+    r"号码?.{0,4}(?:换|转|给|让)(?:给)?了?(?:别人|他人)|(?:打|发|找)错(?:人|号)|换人了|(?:以前|原来|之前|上一?个|前)的?机主|(?:刚|新)办的|不是(?:他|她)本人|不是我的(?:号|手机)|"
+    r"wrong (?:number|person)|not the (?:right )?person|someone else'?s? (?:number|phone)|belongs to someone else|"
+    r"(?:no longer|don'?t|do not) work (?:at|for|with)|\b(?:left|quit) (?:the|your|this|that) (?:company|firm|job)",
+    re.I)
 
 
 # What asks for a complaint rather than describing one, set aside from the opening message.

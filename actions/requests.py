@@ -13,10 +13,11 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.account import answer_ticket_status
 from actions.circuit_choice import circuit_asked
-from actions.common import Identity, lang_of, response_in, verified_action, verified_identity
+from actions.common import IDENTITY_SLOTS, Identity, lang_of, response_in, verified_action, verified_identity
 from actions.message_reading import (
     ANY_TICKET,
     ASKED_WHETHER,
+    NUMBER_DISOWNED,
     RESTORED_WORDS,
     just_created,
     last_said,
@@ -204,8 +205,18 @@ async def _set_consent(svc: Services, dispatcher: CollectingDispatcher, who: Ide
 
 async def opt_out(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher, who: Identity,
                   lang: str) -> List[Dict[str, Any]]:
-    await _set_consent(svc, dispatcher, who, True)
-    return []
+    """An opt-out; when the number's holder says it no longer reaches the contact ("我已经离职了", "wrong number"),
+    the number is disowned instead: nothing more goes to it, the conversation loses the account, and the manager
+    is shown a contact to mend."""
+    said = last_said(tracker, "opt_out_sms")
+    if not NUMBER_DISOWNED.search(said):
+        await _set_consent(svc, dispatcher, who, True)
+        return []
+    contact_id = who[1].contact_id
+    await svc.db.customers.disown_number(contact_id, source="assistant", actor=f"contact:{contact_id}",
+                                         at=as_stored(svc.clock.now()), note=said[:500])
+    dispatcher.utter_message(response="utter_number_disowned")
+    return [SlotSet(name, None) for name in IDENTITY_SLOTS] + [SlotSet("verified", False)]
 
 
 async def opt_in(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher, who: Identity,

@@ -2,7 +2,7 @@
 
 Birthdays today and tomorrow, open tickets (SLA risks marked), follow-ups (回访) owed, pending bill
 claims, open complaints, accounts whose bill fell overdue yesterday, visits due (named when due today),
-yesterday's compliments and the console link; nothing to report, nothing sent. A complaint about a manager
+yesterday's compliments, contacts whose number was disowned and the console link; nothing to report, nothing sent. A complaint about a manager
 is counted and named in the brief of the supervisor who answers it, not in theirs. Key
 ``brief:<manager>:<date>``. A deactivated manager gets none; their accounts are in the brief of whoever acts
 for them (``acting_manager``).
@@ -61,10 +61,12 @@ async def _brief_for(ctx: PlanContext, manager: AccountManager, books: List[str]
     if not customers and not answered:
         return None
     tomorrow = ctx.day + timedelta(days=1)
-    today_names, tomorrow_names = [], []
+    today_names, tomorrow_names, disowned = [], [], []
     for customer in customers:
         for contact in customer.contacts:
-            if is_birthday(contact.birthday, ctx.day):
+            if not contact.reachable:  # named every morning until someone gives them another mobile
+                disowned.append(f"{contact.name}（{_company(customer)}）")
+            elif is_birthday(contact.birthday, ctx.day):
                 today_names.append(f"{contact.name}（{_company(customer)}）")
             elif is_birthday(contact.birthday, tomorrow):
                 tomorrow_names.append(f"{contact.name}（{_company(customer)}）")
@@ -85,7 +87,7 @@ async def _brief_for(ctx: PlanContext, manager: AccountManager, books: List[str]
     visits_today = [short_company(v.company) for v in due if v.due_on == ctx.day]
     praised = await _praised_yesterday(ctx, customers)
     if not (today_names or tomorrow_names or tickets or claims or complaints or followups or overdue or visits_today
-            or praised):
+            or praised or disowned):
         return None
     plan = Planned(f"brief:{manager.id}:{ctx.day.isoformat()}", KIND, manager.mobile, "zh", None, None)
     render_into(plan, ctx, "brief", {
@@ -96,13 +98,14 @@ async def _brief_for(ctx: PlanContext, manager: AccountManager, books: List[str]
         "complaints": short(complaints), "about_managers": short([line for _, line in answered]),
         "followups": short(followups), "overdue": short(overdue),
         "visits_due": len(due), "visits_today": short(visits_today), "praised": short(praised),
+        "disowned": short(disowned),
         "console_url": ctx.settings.console_url,
     })
     plan.notes.append(f"{len(today_names)} birthdays today, {len(tomorrow_names)} tomorrow, {len(tickets)} open "
                       f"tickets ({len(risky)} at risk), {len(claims)} claims, {len(complaints)} unhappy customers, "
                       f"{len(answered)} complaints about a manager, "
                       f"{len(followups)} follow-ups, {len(overdue)} newly in arrears, {len(due)} visits due, "
-                      f"{len(praised)} compliments yesterday")
+                      f"{len(praised)} compliments yesterday, {len(disowned)} contacts' numbers disowned")
     return plan
 
 

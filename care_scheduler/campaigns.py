@@ -114,7 +114,7 @@ async def plan_usage(ctx: PlanContext, gaps: Optional[UsageGaps] = None) -> Asyn
             continue
         contact = customer.billing_contact()
         if contact is None:
-            log.info("%s has no contacts yet: no usage SMS", customer.id)
+            log.info("%s has no contact to reach: no usage SMS", customer.id)
             continue
         previous = await ctx.db.usage.get(customer.id, before)
         lang = contact.language

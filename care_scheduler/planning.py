@@ -56,9 +56,11 @@ class Planned:
 
     @classmethod
     def to_contact(cls, key: str, kind: str, customer: Customer, contact: Contact) -> Planned:
-        """A message to one of a customer's contacts, in their language, counted in their manager's figures."""
+        """A message to one of a customer's contacts, in their language, counted in their manager's figures; kept
+        back, whatever it is, once the number no longer reaches the contact."""
         return cls(key, kind, contact.mobile, contact.language, customer.id, contact.contact_id,
-                   manager_id=customer.account_manager_id)
+                   manager_id=customer.account_manager_id,
+                   suppressed_reason=None if contact.reachable else "number_disowned")
 
     @classmethod
     def of_sms(cls, sms: Sms) -> Planned:
@@ -117,15 +119,16 @@ class PlanContext:
 
     async def case_contact(self, case: str, customer_id: str,
                            contact_id: Optional[str]) -> Optional[Tuple[Customer, Contact]]:
-        """Who hears about a ticket or claim: the contact who raised it, or the billing contact if they are gone."""
+        """Who hears about a ticket or claim: the contact who raised it, or the billing contact if they are gone or
+        their number no longer reaches them."""
         customer = await self.db.customers.get(customer_id)
         if customer is None:
             log.warning("%s: customer %s no longer exists; nobody to tell", case, customer_id)
             return None
         contact = customer.contact(contact_id) if contact_id else None
-        contact = contact or customer.billing_contact()
+        contact = contact if contact and contact.reachable else customer.billing_contact()
         if contact is None:
-            log.warning("%s: customer %s has no contacts; nobody to tell", case, customer_id)
+            log.warning("%s: customer %s has no contact to reach; nobody to tell", case, customer_id)
             return None
         return customer, contact
 

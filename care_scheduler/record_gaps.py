@@ -3,8 +3,9 @@ CRM's data learns which accounts care cannot reach before a campaign quietly pas
 
 A campaign skips what it cannot do and says so only in its own report: a contact without a birthday is
 never greeted, an account whose contacts all opted out gets no greeting or promotion, one with no
-contacts gets no SMS at all and cannot be verified by the assistant, one without a billing contact has
-its usage SMS and payment reminders sent to its first contact, and one whose manager is deactivated is
+contacts gets no SMS at all and cannot be verified by the assistant, a contact whose number its holder
+disowned ("我已经离职了") is reached no more until someone gives them another mobile, one without a billing
+contact has its usage SMS and payment reminders sent to its first contact, and one whose manager is deactivated is
 answered for by the manager above (``acting_manager``) until someone reassigns it. The console lists
 them, the admin API gives them, and `reassign` on the team page or an import mends them.
 """
@@ -17,7 +18,7 @@ from typing import Iterable, List, Optional, Tuple
 from carecore.repository import Database
 
 # In the order the report shows them: the gaps that stop the most care first.
-GAPS = ("no_manager", "no_contacts", "all_opted_out", "no_billing_contact", "no_birthday")
+GAPS = ("no_manager", "no_contacts", "all_opted_out", "number_disowned", "no_billing_contact", "no_birthday")
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ async def record_gaps(db: Database, manager_ids: Optional[Iterable[str]]) -> Lis
             "no_manager": not doc["manager_active"],
             "no_contacts": contacts == 0,
             "all_opted_out": contacts > 0 and doc["opted_out"] == contacts,
+            "number_disowned": doc["disowned"] > 0,
             "no_billing_contact": contacts > 0 and not doc["billing_contact"],
             "no_birthday": doc["no_birthday"] > 0,
         }

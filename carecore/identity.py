@@ -147,7 +147,7 @@ class OtpService:
         if good and attempts <= self.max_attempts:
             await self.db.otp.delete(cid)
             found = await self.db.customers.find_by_contact(challenge.contact_id)
-            if found is None:  # the contact was removed meanwhile
+            if found is None or not found[1].reachable:  # the contact was removed, or the number disowned, meanwhile
                 return Checked("none")
             return Checked("ok", customer=found[0], contact=found[1])
         left = self.max_attempts - attempts

@@ -69,6 +69,7 @@ LABELS = {
         "failed": ("发送失败", "failed"), "suppressed": ("未发送", "suppressed"),
         # why a survey was not sent, as its ticket records it
         "opted_out": ("已退订，未发送", "opted out, not sent"), "template_error": ("模板错误，未发送", "template error, not sent"),
+        "number_disowned": ("号码已非联系人本人，未发送", "number no longer the contact's, not sent"),
     },
     "send_kind": {
         "birthday": ("生日祝福", "birthday"), "holiday": ("节日问候", "holiday"), "usage": ("月度消费", "usage"),

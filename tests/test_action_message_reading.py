@@ -86,3 +86,13 @@ def test_the_month_named_is_read_from_the_whole_message_that_named_it() -> None:
 ])
 def test_a_second_account_question_is_found_by_its_words(text: str, answered: str, second) -> None:
     assert message_reading.also_asked(text, answered) == second
+
+
+@pytest.mark.parametrize("text, disowned", [
+    ("我已经离职了，别再给我发短信", True), ("我不是这家公司的人了，别发了", True), ("这个号码已经给别人了", True),
+    ("你们发错人了", True), ("这个手机号已经换人了", True), ("this number belongs to someone else now", True), ("wrong number, stop texting me", True),
+    ("I left the company, stop texting", True), ("I no longer work at that company", True),
+    ("别再给我发短信", False), ("我这几天不在公司，别发了", False), ("stop texting", False), ("我拒收短信", False),
+])
+def test_an_opt_out_saying_the_number_is_no_longer_the_contacts(text: str, disowned: bool) -> None:
+    assert bool(message_reading.NUMBER_DISOWNED.search(text)) is disowned

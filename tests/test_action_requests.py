@@ -160,6 +160,25 @@ async def test_opt_out_and_in_update_consent(svc: Services, domain) -> None:
                                                               ("opted_out", "assistant", "contact:0000001-01")]
 
 
+async def test_a_number_its_holder_disowns_is_no_contacts_any_more(svc: Services, domain) -> None:
+    """"我已经离职了" from the billing contact: nothing more is sent to the number, it verifies nobody, this
+    conversation loses the account, and the bills go to the next contact."""
+    said = "我已经离职了，别再给我发短信"
+    messages, events = await run(requests.ActionOptOutSms(), tracker(slots=VERIFIED_A, intent="opt_out_sms",
+                                                                    text=said), domain)
+    assert only(messages)["response"] == "utter_number_disowned"
+    assert slots_of(events)["verified"] is False and slots_of(events)["customer_id"] is None
+    customer, contact = await svc.db.customers.find_by_contact("0000001-01")
+    assert contact.sms_opt_out is True and contact.number_disowned_at is not None and not contact.reachable
+    assert customer.billing_contact().contact_id == "0000001-02"
+    assert await svc.db.customers.find_by_mobile("+8613800138000") is None
+    history = await svc.db.audit.for_entity("contact", "0000001-01")
+    assert [(e.action, e.note) for e in history] == [("number_disowned", said)]
+    # the slots as they were before this reply: the account is refused all the same
+    messages, _ = await run(account.ActionAccountSummary(), tracker(slots=VERIFIED_A), domain)
+    assert only(messages)["response"] == "utter_need_verification"
+
+
 async def test_change_language_is_saved_to_the_profile(svc: Services, domain) -> None:
     messages, events = await run(requests.ActionChangeLanguage(), tracker(slots=VERIFIED_A, text="english please"), domain)
     assert slots_of(events) == {"profile_language": "en", "language": "en"}

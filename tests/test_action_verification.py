@@ -154,6 +154,17 @@ async def test_unregistered_number_gets_the_same_answer_and_no_sms(svc: Services
     assert quiet.messages == []
 
 
+async def test_a_disowned_number_verifies_nobody_even_with_a_code_sent_before(svc: Services, domain, emulator,
+                                                                                clock: FixedClock) -> None:
+    form, dispatcher, t, code = await code_asked_for(domain, emulator)
+    await svc.db.customers.disown_number("0000001-01", source="assistant", actor="contact:0000001-01",
+                                         at=clock.now())
+    assert (await form.validate_otp_code(code, dispatcher, t, domain))["otp_code"] is None
+    assert dispatcher.messages[-1]["response"] == "utter_code_expired"
+    _, events = await run(session.ActionSessionStart(), tracker(sender=sms_sender_id("+8613800138000", SECRET)), domain)
+    assert "verified" not in slots_of(events)  # an SMS from it is a stranger's
+
+
 async def test_codes_per_number_are_rate_limited(svc: Services, domain, emulator) -> None:
     form = verification.ValidateVerificationForm()
     dispatcher = CollectingDispatcher()

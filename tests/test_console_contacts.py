@@ -3,6 +3,8 @@ reason, the audit trail on customer 360, scope and CSRF on every action."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from carecore.repository import Database
 from carecore.sms.message import Sms
 from tests.console_client import Browser, seed
@@ -48,6 +50,19 @@ async def test_consent_changes_need_a_reason_and_21610_only_the_contact_reverses
     status, page = await browser.post(EDIT, {**FORM, "sms_opt_out": "no", "consent_reason": "经理认为可以"})
     assert status == 400 and "only the contact can opt back in" in page
     assert (await contact(db, "0000001-02")).sms_opt_out
+
+
+async def test_a_disowned_number_is_shown_until_the_manager_gives_another(db: Database, browser: Browser) -> None:
+    await seed(db)
+    await db.customers.disown_number("0000001-02", source="assistant", actor="contact:0000001-02",
+                                     at=datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc))
+    await browser.login("AM-CZJ01")
+    status, page = await browser.get("/console/customers/KA0000001")
+    assert status == 200 and "号码已失效 2026-11-20 10:00" in page
+    status, page = await browser.get(EDIT)
+    assert "此号码的持有人表示号码已不属于该联系人" in page
+    status, page = await browser.post(EDIT, {**FORM, "sms_opt_out": "yes", "mobile": "137 0000 0099"})
+    assert status == 200 and "号码已失效" not in page and (await contact(db, "0000001-02")).reachable
 
 
 async def test_add_and_remove_a_contact(db: Database, browser: Browser) -> None:

@@ -30,9 +30,10 @@ async def test_gaps_in_scope_by_gap_with_downloads(db: Database, browser: Browse
     async with browser.http.get(browser.base + "/console/reports/gaps.csv?lang=zh") as resp:
         assert resp.status == 200 and 'filename="record-gaps-2026-11-23.csv"' in resp.headers["Content-Disposition"]
         lines = (await resp.read()).decode("utf-8-sig").splitlines()
-    assert lines == ["客户编号,客户,客户经理,联系人数,缺生日人数,客户经理缺失或停用,无联系人,联系人均已退订,未指定账单联系人,联系人缺生日",
-                     "KA0000001,杭州华信物流有限公司,林海燕,2,1,,,,,是",
-                     "KA0000002,上海东方证券股份有限公司,吴斌,1,0,是,,是,,"]
+    assert lines == ["客户编号,客户,客户经理,联系人数,缺生日人数,客户经理缺失或停用,无联系人,联系人均已退订,"
+                     "联系人号码已失效（离职或易主）,未指定账单联系人,联系人缺生日",
+                     "KA0000001,杭州华信物流有限公司,林海燕,2,1,,,,,,是",
+                     "KA0000002,上海东方证券股份有限公司,吴斌,1,0,是,,是,,,"]
     async with browser.http.get(browser.base + "/console/reports/gaps.xlsx?gap=no_birthday&lang=en") as resp:
         sheet = load_workbook(io.BytesIO(await resp.read())).worksheets[0]
     assert [[c.value for c in row][:2] for row in sheet.iter_rows()] == [["customer_id", "company"],

@@ -236,6 +236,20 @@ async def test_opt_outs_are_sticky_and_audited(db: Database, tmp_path: Path) -> 
     assert entry.entity_id == "C-2" and entry.changes["sms_opt_out"] == [False, True] and entry.source == "cli"
 
 
+async def test_a_disowned_number_stays_so_until_the_contact_is_given_another(db: Database, tmp_path: Path) -> None:
+    await db.ensure_schema()
+    await load_base(db, tmp_path)
+    await db.customers.disown_number("C-1", source="assistant", actor="contact:C-1", at=NOW)
+    same = await run(db, write(tmp_path, "same.csv", CONTACTS.replace("138 0013 8000", "+86 138-0013-8000")), "contacts")
+    assert same.exit_code == 0 and same.counts["unchanged"] == 3  # the CRM's stale number, however written
+    assert not (await db.customers.get("CRM-001")).contact("C-1").reachable  # type: ignore[union-attr]
+    mended = await run(db, write(tmp_path, "new.csv", CONTACTS.replace("138 0013 8000", "138 0013 8001")), "contacts")
+    assert mended.counts["updated"] == 1
+    wang = (await db.customers.get("CRM-001")).contact("C-1")  # type: ignore[union-attr]
+    assert wang is not None and wang.reachable and wang.sms_opt_out  # the opt-out stays: consent is sticky
+    assert (await db.customers.find_by_mobile("13800138001"))[1].contact_id == "C-1"  # type: ignore[index]
+
+
 async def test_circuit_status_from_network_management_updates_existing_circuits_only(
         db: Database, tmp_path: Path) -> None:
     await db.ensure_schema()

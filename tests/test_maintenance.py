@@ -89,6 +89,18 @@ async def test_every_stage_once_per_contact(db: Database, gateway: SmsGateway, e
                                    (DAVID, "reminder"): 1, (WANG, "ended"): 1, (DAVID, "ended"): 1})
 
 
+async def test_no_notice_goes_to_a_number_its_holder_disowned(db: Database, gateway: SmsGateway, emulator) -> None:
+    emu, _ = emulator
+    await seed(db)
+    await db.customers.disown_number("0000001-02", source="assistant", actor="contact:0000001-02",
+                                     at=local(2026, 11, 20, 9, 0))
+    await maintenance.announce(db, FixedClock(local(2026, 11, 23, 10, 0)), window(), actor="AM-PZJ")
+    report = await run(db, gateway, local(2026, 11, 23, 10, 5))
+    assert report.outcomes == {"sent": 1} and report.suppressed == {"number_disowned": 1}
+    assert [m["to"] for m in emu.messages.values()] == [WANG]
+    assert (await db.sends.get("mw:MW-20261123-0001:announce:0000001-02")).suppressed_reason == "number_disowned"
+
+
 async def test_short_notice_at_night_goes_at_once(db: Database, gateway: SmsGateway, emulator) -> None:
     emu, _ = emulator
     await seed(db)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from datetime import datetime
 
 from care_scheduler.record_gaps import record_gaps
 from carecore.repository import Database
@@ -21,6 +22,9 @@ async def test_each_gap_is_named_and_complete_records_are_left_out(db: Database)
         "KA0000004": {"contacts": [{**c, "contact_id": f"0000004-0{n}", "mobile": f"+861360013600{n}",
                                     "sms_opt_out": True} for n, c in enumerate(contacts, 1)]},
         "KA0000005": {"account_manager_id": "AM-LEFT", "contacts": []},
+        "KA0000007": {"contacts": [{**contacts[0], "contact_id": "0000007-01", "mobile": "+8613600136007",
+                                    "sms_opt_out": True, "number_disowned_at": datetime(2026, 11, 2)},
+                                   {**contacts[1], "contact_id": "0000007-02", "mobile": "+8613600136008"}]},
     }
     for customer_id, overrides in gaps.items():
         await db.customers.insert(factories.customer(_id=customer_id, services=[], **overrides))
@@ -35,6 +39,8 @@ async def test_each_gap_is_named_and_complete_records_are_left_out(db: Database)
         "KA0000004": ("all_opted_out",),
         "KA0000005": ("no_manager", "no_contacts"),
         "KA0000006": ("no_manager", "no_contacts"),
+        "KA0000007": ("number_disowned", "no_billing_contact"),  # the billing contact is the one gone
     }
     assert (found["KA0000002"].contacts, found["KA0000002"].without_birthday) == (1, 1)
-    assert [g.customer_id for g in await record_gaps(db, ["AM-CZJ01"])] == ["KA0000002", "KA0000003", "KA0000004"]
+    assert [g.customer_id for g in await record_gaps(db, ["AM-CZJ01"])] == ["KA0000002", "KA0000003", "KA0000004",
+                                                                          "KA0000007"]

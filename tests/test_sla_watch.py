@@ -134,6 +134,9 @@ async def test_daily_brief_content_and_nothing_for_nothing(db: Database, gateway
          "birthday": birthday(11, 24), "language": "zh", "tier": "diamond", "billing_contact": True},
         {"contact_id": "0000001-02", "name": "张丽", "role": "财务", "mobile": "+8613900139000",
          "birthday": birthday(11, 25), "language": "zh", "tier": "gold"},
+        {"contact_id": "0000001-03", "name": "赵强", "role": "前网管", "mobile": "+8613700137000",  # left, his number
+         "birthday": birthday(11, 24), "language": "zh", "tier": "silver", "sms_opt_out": True,  # said so
+         "number_disowned_at": datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)},
     ]
     await seed(db, contacts=contacts)
     # A second city manager whose only customer has nothing going on.
@@ -174,7 +177,8 @@ async def test_daily_brief_content_and_nothing_for_nothing(db: Database, gateway
     assert report.outcomes == {"sent": 1}
     [brief] = to(emu, "+8613920000001")
     assert brief.startswith("【中国电信】林海燕您好，11月24日工作提示")
-    assert "今日生日：王伟（杭州华信物流）" in brief and "明日生日：张丽（杭州华信物流）" in brief
+    assert "今日生日：王伟（杭州华信物流）。" in brief and "明日生日：张丽（杭州华信物流）" in brief
+    assert "号码已失效的联系人（请更新）：赵强（杭州华信物流）。" in brief
     assert "未结工单2张，SLA风险：FT-20261124-0001" in brief
     assert "待核实账单未收到申请：BC-20261121-0001" in brief and "有未结投诉的客户：杭州华信物流" in brief
     assert "待回访（满意度低）：FT-20261120-0001（杭州华信物流，2分）" in brief

@@ -129,6 +129,17 @@ async def test_an_opted_out_contact_is_not_surveyed_and_that_is_recorded(db: Dat
     assert (await run(db, gateway, "survey", local(2026, 11, 23, 11, 15))).planned == 0
 
 
+async def test_when_the_raisers_number_was_disowned_another_contact_hears(db: Database, gateway: SmsGateway,
+                                                                              emulator) -> None:
+    emu, _ = emulator
+    await resolved_ticket(db, local(2026, 11, 23, 9, 0))
+    await db.customers.disown_number("0000001-01", source="assistant", actor="contact:0000001-01",
+                                     at=local(2026, 11, 23, 10, 0))
+    assert (await run(db, gateway, "survey", local(2026, 11, 23, 11, 5))).outcomes == {"sent": 1}
+    assert to(emu, "+8613800138000") == [] and len(to(emu, "+8613900139000")) == 1
+    assert (await db.tickets.get(TICKET)).survey.contact_id == "0000001-02"
+
+
 async def test_a_reply_is_offered_where_replies_come_back(db: Database, gateway: SmsGateway, emulator) -> None:
     emu, _ = emulator
     contacts = [{"contact_id": "0000001-01", "name": "Anna Lee", "role": "CTO", "mobile": "+85291234567",

@@ -30,13 +30,21 @@ TEXTS: Dict[str, Dict[str, str]] = {
     "opened": {"zh": "受理时间", "en": "Opened"},
     "text_not_kept": {"zh": "短信内容未保留（已过保留期限或已删除）", "en": "text not kept (retention or erasure)"},
     "acting_for": {"zh": "已停用，由{name}代管", "en": "deactivated: {name} acts until reassigned"},
-    "record_gaps_rule": {"zh": "以下客户的资料不全，部分关怀无法送达：补全联系人、生日和账单联系人，"
-                                "或为其指定在岗客户经理。",
+    "record_gaps_rule": {"zh": "以下客户的资料不全，部分关怀无法送达：补全联系人、生日和账单联系人，为号码已失效的联系人"
+                                "更换手机号码或删除该联系人，或为其指定在岗客户经理。",
                          "en": "These accounts' records keep some care from reaching them: add contacts, birthdays and a "
-                               "billing contact, or give them an active manager."},
+                               "billing contact, give a contact whose number was disowned another mobile or remove "
+                               "them, or give them an active manager."},
     "gap_no_manager": {"zh": "客户经理缺失或停用", "en": "No active manager"},
     "gap_no_contacts": {"zh": "无联系人", "en": "No contacts"},
     "gap_all_opted_out": {"zh": "联系人均已退订", "en": "All contacts opted out"},
+    "gap_number_disowned": {"zh": "联系人号码已失效（离职或易主）", "en": "A contact's number no longer reaches them"},
+    "number_disowned": {"zh": "号码已失效", "en": "number disowned"},
+    "number_disowned_rule": {"zh": "{at} 此号码的持有人表示号码已不属于该联系人（离职或易主），此后不再向其发送短信，也不能用它验证身份。"
+                                   "填写新的手机号码并保存即恢复；若该联系人已离开，请删除。",
+                             "en": "On {at} whoever holds this number said it no longer reaches this contact (they left, or "
+                                   "the number passed on): nothing is sent to it and it verifies nobody. Save another "
+                                   "mobile to mend it, or remove the contact if they have left."},
     "gap_no_billing_contact": {"zh": "未指定账单联系人", "en": "No billing contact"},
     "gap_no_birthday": {"zh": "联系人缺生日", "en": "Birthdays missing"},
     "customer": {"zh": "客户", "en": "Customer"},

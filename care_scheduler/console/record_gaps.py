@@ -12,8 +12,7 @@ from care_scheduler.console.pages import Viewer, db_of, download, manager_names,
 from care_scheduler.record_gaps import GAPS, record_gaps
 
 COLUMNS = ("customer_id", "company", "manager", "contacts", "without_birthday", *GAPS)
-HEADERS_ZH = ("客户编号", "客户", "客户经理", "联系人数", "缺生日人数", "客户经理缺失或停用", "无联系人", "联系人均已退订",
-              "未指定账单联系人", "联系人缺生日")
+HEADERS_ZH = ("客户编号", "客户", "客户经理", "联系人数", "缺生日人数", *[text(f"gap_{gap}", "zh") for gap in GAPS])
 SHOWN = 200  # on the page; the downloads hold every one
 
 

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from care_scheduler.dataio import values as v
 from care_scheduler.dataio.kinds import Applied, Column, Context, Doc, Kind, RowError, _set, checked, diff
 from carecore.model import Circuit, Contact
+from carecore.phones import InvalidPhoneNumber, to_e164
 
 
 class _Nested(Kind):
@@ -81,6 +82,8 @@ class Contacts(_Nested):
         for name in ("name", "role", "mobile", "email", "language", "tier", "billing_contact"):
             if name in row:
                 _set(record, name, row[name])
+        if before and before.get("number_disowned_at") and _new_mobile(before, row):
+            del record["number_disowned_at"]  # mended: the contact has a number that reaches them again
         if "birthday" in row or "birthday_calendar" in row:
             record["birthday"] = _birthday(record.get("birthday"), row)
             if record["birthday"] is None:
@@ -98,6 +101,14 @@ class Contacts(_Nested):
             yield [doc["_id"], c["contact_id"], c["name"], c["role"], c["mobile"], c.get("email") or "", day,
                    calendar, c.get("language", "zh"), c["tier"], v.format_boolean(c.get("billing_contact")),
                    v.format_boolean(c.get("sms_opt_out"))]
+
+
+def _new_mobile(before: Doc, row: Doc) -> bool:
+    """Whether the row gives the contact another mobile, however written; an invalid one is the model's to refuse."""
+    try:
+        return "mobile" in row and to_e164(str(row["mobile"])) != before.get("mobile")
+    except InvalidPhoneNumber:
+        return True
 
 
 def _consent(record: Doc, before: Optional[Doc], row: Doc, ctx: Context) -> Optional[str]:

@@ -138,8 +138,15 @@ class Contact(Model):
     sms_opt_out: bool = False
     opt_out_changed_at: Optional[datetime] = None
     opt_out_source: Optional[str] = Field(None, max_length=32)
+    # when whoever holds the mobile said it no longer reaches this contact (they left, the number passed on): nothing
+    # more goes to it and it verifies nobody, until a manager or an import gives the contact another mobile
+    number_disowned_at: Optional[datetime] = None
 
     _normalise_mobile = validator("mobile", pre=True, allow_reuse=True)(_mobile)
+
+    @property
+    def reachable(self) -> bool:
+        return self.number_disowned_at is None
 
 
 class Circuit(Model):
@@ -202,8 +209,9 @@ class Customer(Model):
         return str(circuit.sla_class) if circuit else "basic"
 
     def billing_contact(self) -> Optional[Contact]:
-        """The contact bills and customer-wide notices go to; None while the customer has no contacts."""
-        return next((c for c in self.contacts if c.billing_contact), self.contacts[0] if self.contacts else None)
+        """The contact bills and customer-wide notices go to; None while the customer has no contact to reach."""
+        reachable = [c for c in self.contacts if c.reachable]
+        return next((c for c in reachable if c.billing_contact), reachable[0] if reachable else None)
 
 
 class AccountManager(Model):

@@ -64,16 +64,17 @@ class CustomerRepository(Repository):
         return await self._col.count_documents({})
 
     async def find_by_mobile(self, mobile: str) -> Optional[Tuple[Customer, Contact]]:
-        """The customer and contact registered under a mobile, in any written form."""
+        """The customer and contact registered under a mobile, in any written form; a number its holder disowned
+        (``disown_number``) is no contact's."""
         try:
             e164 = to_e164(mobile, mobile_only=False)
         except InvalidPhoneNumber:
             return None
-        doc = await self._col.find_one({"contacts.mobile": e164})
+        doc = await self._col.find_one({"contacts": {"$elemMatch": {"mobile": e164, "number_disowned_at": None}}})
         if not doc:
             return None
         customer = Customer.parse_obj(doc)
-        contact = next(c for c in customer.contacts if c.mobile == e164)
+        contact = next(c for c in customer.contacts if c.mobile == e164 and c.reachable)
         return customer, contact
 
     async def find_by_contact(self, contact_id: str) -> Optional[Tuple[Customer, Contact]]:
@@ -97,6 +98,16 @@ class CustomerRepository(Repository):
             contact_id, {"sms_opt_out": opted_out, "opt_out_changed_at": now, "opt_out_source": source},
             audited=("sms_opt_out",), action="opted_out" if opted_out else "opted_in",
             source="twilio" if source.startswith("twilio") else source, actor=actor, note=reason, at=now)
+
+    async def disown_number(self, contact_id: str, *, source: str, actor: str, at: datetime,
+                            note: Optional[str] = None) -> bool:
+        """Whoever holds the contact's mobile said it no longer reaches them: opted out of everything, and marked so
+        that no message goes to it, it verifies nobody, and the manager is shown a contact to mend."""
+        return await self._change_contact(
+            contact_id, {"sms_opt_out": True, "opt_out_changed_at": at, "opt_out_source": source,
+                         "number_disowned_at": at},
+            audited=("sms_opt_out", "number_disowned_at"), action="number_disowned", source=source, actor=actor,
+            note=note, at=at)
 
     async def set_contact_language(self, contact_id: str, language: str, *, source: str, actor: str) -> bool:
         """A contact's reply language (the assistant saves what the contact asks for), audited."""
@@ -264,7 +275,8 @@ class CustomerRepository(Repository):
     async def record_counts(self, manager_ids: Optional[Sequence[str]],
                             active_manager_ids: Sequence[str]) -> AsyncIterator[Dict[str, Any]]:
         """Per customer of these managers (every one with None) whose record lacks something care needs, the
-        counts that tell what: contacts, those without a birthday, those opted out, whether one takes the bills,
+        counts that tell what: contacts, those without a birthday, those opted out, those whose number was disowned,
+        whether one still reached takes the bills,
         whether its manager is an active one. Counted in MongoDB, so complete records never leave it."""
         match: Dict[str, Any] = {} if manager_ids is None else {"account_manager_id": {"$in": sorted(manager_ids)}}
         contacts = {"$ifNull": ["$contacts", []]}
@@ -275,11 +287,14 @@ class CustomerRepository(Repository):
                 "contacts": {"$size": contacts},
                 "no_birthday": {"$size": {"$filter": {"input": contacts, "cond": {"$not": ["$$this.birthday"]}}}},
                 "opted_out": {"$size": {"$filter": {"input": contacts, "cond": {"$eq": ["$$this.sms_opt_out", True]}}}},
-                "billing_contact": {"$in": [True, {"$ifNull": ["$contacts.billing_contact", []]}]},
+                "disowned": {"$size": {"$filter": {"input": contacts, "cond": {"$gt": ["$$this.number_disowned_at", None]}}}},
+                "billing_contact": {"$anyElementTrue": [{"$map": {"input": contacts, "in": {
+                    "$and": [{"$eq": ["$$this.billing_contact", True]}, {"$not": ["$$this.number_disowned_at"]}]}}}]},
                 "manager_active": {"$in": ["$account_manager_id", sorted(active_manager_ids)]},
             }},
             {"$match": {"$expr": {"$or": [
                 {"$eq": ["$contacts", 0]}, {"$gt": ["$no_birthday", 0]}, {"$eq": ["$opted_out", "$contacts"]},
+                {"$gt": ["$disowned", 0]},
                 {"$not": ["$billing_contact"]}, {"$not": ["$manager_active"]}]}}},
             {"$sort": {"_id": 1}},
         ]
