@@ -59,6 +59,7 @@ async def test_a_disowned_number_is_shown_until_the_manager_gives_another(db: Da
     await browser.login("AM-CZJ01")
     status, page = await browser.get("/console/customers/KA0000001")
     assert status == 200 and "号码已失效 2026-11-20 10:00" in page
+    assert "number_disowned_at: — → 2026-11-20 10:00" in page  # the change, in the business timezone
     status, page = await browser.get(EDIT)
     assert "此号码的持有人表示号码已不属于该联系人" in page
     status, page = await browser.post(EDIT, {**FORM, "sms_opt_out": "yes", "mobile": "137 0000 0099"})

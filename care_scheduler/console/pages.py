@@ -127,7 +127,7 @@ def render(request: web.Request, template: str, lang: str, session: aiohttp_sess
         phone=lambda number: readable(number, lang) if number else "",
         circuit_line=lambda circuit: circuit_line(circuit, lang), circuit_ends=lambda circuit: circuit_ends(circuit, lang),
         classes_of=lambda customer_class, high_value: customer_classes(customer_class, high_value, lang),
-        local=lambda dt: _local(dt, tz), **PUNCTUATION[lang], **values)
+        local=lambda dt: _local(dt, tz), changed=lambda value: _changed(value, tz), **PUNCTUATION[lang], **values)
     return web.Response(text=html, content_type="text/html", status=status,
                         headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY",
                                  "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'"})
@@ -139,6 +139,13 @@ def _local(moment: Union[datetime, str, None], tz: ZoneInfo) -> str:
         return "-"
     return (datetime.fromisoformat(moment) if isinstance(moment, str) else moment).astimezone(tz).strftime(
         "%Y-%m-%d %H:%M")
+
+
+def _changed(value: Any, tz: ZoneInfo) -> Any:
+    """One side of an audited change as a manager reads it: a moment in the business timezone, nothing as a dash."""
+    if value is None:
+        return "—"
+    return _local(value, tz) if isinstance(value, datetime) else value
 
 
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8",
