@@ -15,8 +15,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, FollowupAction, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.callback_time import callback_time
 from actions.common import Identity, VerifiedAction, count_in_session, lang_of, recent_user_texts, verified_identity
-from actions.message_reading import latest_intent, responses_before_latest, two_questions
+from actions.message_reading import latest_intent, responses_before_latest, spoken, two_questions
 from actions.services import Services, services
 from carecore.clock import as_stored
 from carecore.deadlines import callback_deadline
@@ -41,9 +42,10 @@ def transcript_summary(tracker: Tracker, limit_chars: int = 120) -> str:
 
 async def escalate(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher, who: Identity,
                    reason: EscalationReason, ticket_id: Optional[str] = None,
-                   respond_by: Optional[datetime] = None) -> List[Dict[str, Any]]:
+                   respond_by: Optional[datetime] = None, callback_at: Optional[datetime] = None) -> List[Dict[str, Any]]:
     """Record, notify the manager once, tell the customer, pause. Reused by urgent complaints, whose reply
-    deadline (``respond_by``) the call-back promise never runs past, evenings and weekends included."""
+    deadline (``respond_by``) the call-back promise never runs past, evenings and weekends included. A time the
+    customer asked for (``callback_at``) is the promise instead."""
     customer, contact = who
     lang = lang_of(tracker)
     manager = await svc.db.managers.acting(customer.account_manager_id)
@@ -56,17 +58,19 @@ async def escalate(svc: Services, tracker: Tracker, dispatcher: CollectingDispat
         contact_by = callback_deadline(now_local, svc.settings.business_hours, svc.settings.escalation_contact_hours)
         if respond_by is not None:
             contact_by = min(contact_by, respond_by)
+        contact_by = callback_at or contact_by
         escalation = await svc.db.escalations.create({
             "_id": await svc.db.escalations.next_id(now_local.date()),
             "customer_id": customer.id, "contact_id": contact.contact_id,
             "manager_id": manager.id if manager else customer.account_manager_id,
             "sender_id": tracker.sender_id, "channel": tracker.get_latest_input_channel(), "reason": reason,
             "summary": transcript_summary(tracker, 500) or "-", "ticket_id": ticket_id, "contact_by": contact_by,
-            "created_at": now, "updated_at": now,
+            "callback_asked": callback_at is not None, "created_at": now, "updated_at": now,
         })
         await _page_manager(svc, escalation, contact_line(customer.company_name, contact), tracker)
     await count_in_session(svc, tracker, escalated=True)
-    dispatcher.utter_message(response="utter_escalated", manager_name=manager.name if manager else "-",
+    dispatcher.utter_message(response="utter_escalated_at" if escalation.callback_asked else "utter_escalated",
+                             manager_name=manager.name if manager else "-",
                              contact_by=fmt_time(escalation.contact_by, lang, svc.clock.tz))
     return [ConversationPaused()]
 
@@ -80,7 +84,8 @@ async def _page_manager(svc: Services, escalation: Escalation, who: str, tracker
     ticket = f"工单{escalation.ticket_id}。" if escalation.ticket_id else ""
     body = (f"{svc.settings.sms_signature}升级单{escalation.id}：{who}，"
             f"原因：{REASON_ZH[EscalationReason(escalation.reason)]}。{ticket}"
-            f"摘要：{transcript_summary(tracker)}。请于{due}前联系客户。")
+            f"摘要：{transcript_summary(tracker)}。" + (f"客户约定{due}回电。" if escalation.callback_asked
+                                                      else f"请于{due}前联系客户。"))
     await svc.gateway.send(Sms.of(key=f"escalation:{escalation.id}", kind="escalation", to=manager.mobile, body=body,
                                   customer_id=escalation.customer_id, contact_id=escalation.contact_id, language="zh"))
 
@@ -90,13 +95,32 @@ async def request_human(svc: Services, tracker: Tracker, dispatcher: CollectingD
     """The call-back never runs past a deadline this contact's open tickets have already promised ("respond by
     15:29"), so a weekend or evening request about a fault is not told "Monday 09:30"; that ticket is named."""
     now = svc.clock.now()
+    asked = asked_callback(tracker, now)
     promised = sorted((due, ticket.id) for ticket in await svc.db.tickets.for_customer(who[0].id, open_only=True)
                       if ticket.contact_id == who[1].contact_id and ticket.sla is not None
                       for due in ticket.sla.unmet() if due > now)
     if promised:
         return await escalate(svc, tracker, dispatcher, who, EscalationReason.request_human, ticket_id=promised[0][1],
-                              respond_by=promised[0][0])
-    return await escalate(svc, tracker, dispatcher, who, EscalationReason.request_human)
+                              respond_by=promised[0][0], callback_at=asked)
+    return await escalate(svc, tracker, dispatcher, who, EscalationReason.request_human, callback_at=asked)
+
+
+def asked_callback(tracker: Tracker, now: datetime) -> Optional[datetime]:
+    """The call-back time this request asks for: in its latest message ("好的，明天上午十点吧"), else in the message
+    that asked for a person since the last hand-over, which a verification may have come after."""
+    said: List[Dict[str, Any]] = []
+    for event in reversed(tracker.events):
+        if event.get("event") == "action" and event.get("name") == "action_escalate":
+            break
+        if event.get("event") == "user":
+            said.append(event)
+    asked = [e for e in said[1:] if ((e.get("parse_data") or {}).get("intent") or {}).get("name") == "request_human"]
+    for event in said[:1] + asked[:1]:
+        when = callback_time(spoken(event), now)
+        if when is not None:
+            return when
+    return None
+
 
 class ActionEscalate(VerifiedAction):
     action_name = "action_escalate"

@@ -24,6 +24,11 @@ WAITING = {
     "en": "We have your message. Your account manager {manager} will contact you by {contact_by}. "
           "If it is urgent, call {mobile}.",
 }
+WAITING_AT = {  # the customer asked for a time: the call comes then, not "by" it
+    "zh": "您的消息已收到，客户经理{manager}将按约定在{contact_by}与您联系。紧急情况请直接致电{mobile}。",
+    "en": "We have your message. Your account manager {manager} will call you at {contact_by}, as agreed. "
+          "If it is urgent, call {mobile}.",
+}
 # How often a customer writing to a paused conversation hears that a person has it: once, not at every message.
 WAITING_NOTICE_EVERY = timedelta(hours=1)
 
@@ -56,6 +61,6 @@ async def tell_if_waiting(output: OutputChannel, db: Database, sender_id: str, t
     found = await db.customers.find_by_contact(escalation.contact_id)
     profile = found[1].language if found else None
     lang = texts.reply_language(text, profile, profile) or profile or reply_language(text)
-    await output.send_text_message(sender_id, WAITING[lang].format(
+    await output.send_text_message(sender_id, (WAITING_AT if escalation.callback_asked else WAITING)[lang].format(
         manager=manager.name, contact_by=fmt_time(escalation.contact_by, lang, clock.tz),
         mobile=readable(manager.mobile, lang)))

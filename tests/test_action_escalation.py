@@ -47,6 +47,23 @@ async def test_a_call_back_never_runs_past_a_deadline_the_contacts_open_ticket_p
     assert "工单FT-20261128-0001" in next(iter(emulator[0].messages.values()))["body"]
 
 
+async def test_a_call_back_time_asked_for_is_the_promise_and_the_page_says_so(svc: Services, domain, emulator) -> None:
+    """Asked before verification: the time is read from this request, not from the code typed since nor from an
+    earlier hand-over's; a time in the message's clause about the fault ("从早上九点断了") is not one."""
+    asked = {"intent": {"name": "request_human"}}
+    history = [{"event": "user", "text": "明天上午十点打给我", "parse_data": asked},  # a hand-over before this one
+               {"event": "action", "name": "action_escalate"},
+               {"event": "user", "text": "专线从早上九点断了，让客户经理明天下午三点给我回个电话", "parse_data": asked}]
+    t = tracker(slots=VERIFIED_A, intent="inform", text="482913", events=history)
+    messages, _ = await run(escalation.ActionEscalate(), t, domain)
+    assert only(messages)["response"] == "utter_escalated_at" and only(messages)["contact_by"] == "11月24日15:00"
+    stored = await svc.db.escalations.open_for_sender("chat-user-1")
+    assert stored is not None and stored.callback_asked
+    assert stored.contact_by == datetime(2026, 11, 24, 15, 0, tzinfo=svc.clock.tz)
+    [page] = emulator[0].messages.values()
+    assert page["body"].endswith("客户约定11月24日15:00回电。")
+
+
 async def test_a_leavers_customer_is_handed_to_the_supervisor(svc: Services, domain, emulator) -> None:
     emu, _ = emulator
     await svc.db.managers.set_active("AM-CZJ01", False)  # left; the accounts are not reassigned yet

@@ -239,7 +239,9 @@ async def test_escalation_resolve_resumes_the_conversation_and_tells_the_custome
     await seed(db)
     await browser.login("AM-CZJ01", PASSWORD)
     _, page = await browser.get("/console/escalations/ES-20261123-0001?lang=en")
-    assert "Resolve" in page and "Hand back to the bot" in page
+    assert "Resolve" in page and "Hand back to the bot" in page and "Call back by" in page
+    await db._db.escalations.update_one({"_id": "ES-20261123-0001"}, {"$set": {"callback_asked": True}})
+    assert "Call back at (as the customer asked)" in (await browser.get("/console/escalations/ES-20261123-0001?lang=en"))[1]
     stub.up = False
     status, page = await browser.post("/console/escalations/ES-20261123-0001/resolve", {})
     assert "Rasa unreachable" in page and (await db.escalations.get("ES-20261123-0001")).status == "open"

@@ -146,8 +146,10 @@ def test_replies_carry_the_signature_once_and_no_other_brackets() -> None:
     assert channel._signed("电路SH-155M-0000001-1状态正常").startswith("【中国电信】")
 
 
+@pytest.mark.parametrize("callback_asked, promise", [(False, "将在12月7日09:30前与您联系"),
+                                                      (True, "将按约定在12月7日09:30与您联系")])  # the customer's time
 async def test_a_message_to_a_conversation_waiting_for_its_manager_is_acknowledged_once(
-        gateway: SmsGateway, db: Database, auth_token: str, emulator) -> None:
+        gateway: SmsGateway, db: Database, auth_token: str, emulator, callback_asked: bool, promise: str) -> None:
     emu, _ = emulator
     now = datetime(2026, 12, 5, 14, 52, tzinfo=timezone.utc)  # Saturday 22:52 in Shanghai
     for manager in factories.MANAGERS:
@@ -155,7 +157,8 @@ async def test_a_message_to_a_conversation_waiting_for_its_manager_is_acknowledg
     await db.escalations.create({
         "_id": "ES-20261205-0001", "customer_id": "KA0000001", "contact_id": "0000001-01", "manager_id": "AM-CZJ01",
         "sender_id": sms_sender_id("+8613800138000", SECRET), "reason": "request_human", "summary": "转人工",
-        "contact_by": datetime(2026, 12, 7, 1, 30, tzinfo=timezone.utc), "created_at": now, "updated_at": now})
+        "contact_by": datetime(2026, 12, 7, 1, 30, tzinfo=timezone.utc), "callback_asked": callback_asked,
+        "created_at": now, "updated_at": now})
 
     async def paused(message: UserMessage) -> None:  # Rasa says nothing in a paused conversation
         pass
@@ -167,4 +170,4 @@ async def test_a_message_to_a_conversation_waiting_for_its_manager_is_acknowledg
             inbound = {**INBOUND, "MessageSid": sid, "Body": "我要投诉"}
             assert (await http.post(url, data=inbound, headers=signed(auth_token, url, inbound))).status == 200
     bodies = [m["body"] for m in emu.messages.values() if m["to"] == "+8613800138000"]
-    assert bodies == ["【中国电信】您的消息已收到，客户经理林海燕将在12月7日09:30前与您联系。紧急情况请直接致电139 2000 0001。"]
+    assert bodies == [f"【中国电信】您的消息已收到，客户经理林海燕{promise}。紧急情况请直接致电139 2000 0001。"]

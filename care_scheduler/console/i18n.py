@@ -52,6 +52,7 @@ TEXTS: Dict[str, Dict[str, str]] = {
     "reason": {"zh": "原因", "en": "Reason"},
     "summary": {"zh": "摘要", "en": "Summary"},
     "call_back_by": {"zh": "回电时限", "en": "Call back by"},
+    "call_back_at": {"zh": "客户约定回电时间", "en": "Call back at (as the customer asked)"},
     "conversation": {"zh": "对话记录", "en": "Conversation"},
     "in_maintenance": {"zh": "报障时电路在维护窗口内，不计SLA补偿：", "en": "Reported during planned maintenance, no SLA credit:"},
     "churn_watch": {"zh": "离网预警", "en": "Churn watch"},

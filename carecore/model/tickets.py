@@ -181,6 +181,7 @@ class Escalation(Model):
     ticket_id: Optional[str] = Field(None, regex=TICKET_ID_PATTERN)
     status: EscalationStatus = EscalationStatus.open
     contact_by: datetime
+    callback_asked: bool = False  # contact_by is the time the customer asked to be called at, not the default
     created_at: datetime
     updated_at: datetime
     waiting_notice_at: Optional[datetime] = None  # last told, writing meanwhile, that the manager has it
