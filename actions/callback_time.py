@@ -2,10 +2,11 @@
 the message against the clock in the business timezone, so that the manager is paged with it and the customer is
 promised it, instead of the default call-back deadline.
 
-Read: a day (今天, 明天, 后天, 周三, 下周一, today, tomorrow, Friday), a part of the day (上午, 下午, 晚上, morning,
-afternoon, evening), a clock time (三点半, 15:00, 3pm, at 3), or a delay (一个小时后, in 2 hours). A bare hour of 1 to 7
-is in the afternoon: nobody asks for a call at 3 in the morning. A day alone, a time already past on the day named,
-more than two weeks ahead, or in a clause telling what went wrong ("从早上九点开始断了") is no time asked for.
+Read: a day (今天, 明天, 后天, 周三, 下周一, 12月15日, 25号, today, tomorrow, Friday), a part of the day (上午, 下午,
+晚上, morning, afternoon, evening), a clock time (三点半, 15:00, 3pm, at 3), or a delay (一个小时后, in 2 hours). A
+bare hour of 1 to 7 is in the afternoon: nobody asks for a call at 3 in the morning. Before 05:00, "明天" is the day
+that dawns. A day alone, a time already past on the day named, more than two weeks ahead, with a date in English,
+or in a clause telling what went wrong ("从早上九点开始断了") is no time asked for.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Optional, Tuple
 
 AHEAD = timedelta(days=14)
+DAWN = 5  # before this hour, "tomorrow" is still the coming day
 SOON = timedelta(minutes=5)
 
 CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -90,10 +92,11 @@ def _date_named(found: re.Match, today: date) -> Optional[date]:
     return None
 
 
-def _day_ahead(found: re.Match, today: date) -> int:
-    word = found.group(0).lower()
+def _day_ahead(found: re.Match, now: datetime) -> int:
+    word, today = found.group(0).lower(), now.date()
     if word in DAYS_AHEAD:
-        return DAYS_AHEAD[word]
+        # awake at 3 a.m., "明天" is the day that is dawning
+        return DAYS_AHEAD[word] - (now.hour < DAWN and DAYS_AHEAD[word] > 0)
     weekday = WEEKDAYS[(found.group(2) or found.group(5)).lower()]
     ahead = (weekday - today.weekday()) % 7
     if found.group(1) or found.group(4):  # 下周三, next Wednesday: in the week after this one
@@ -154,7 +157,7 @@ def callback_time(text: str, now: datetime) -> Optional[datetime]:
         return None
     when = datetime.combine(on or now.date(), time(hour, minute), tzinfo=now.tzinfo)
     if on is None and day is not None:
-        when += timedelta(days=_day_ahead(day, now.date()))
+        when += timedelta(days=_day_ahead(day, now))
     elif on is None and when <= now:
         when += timedelta(days=1)  # "三点" said after three: tomorrow's
     if not now + SOON <= when <= now + AHEAD:

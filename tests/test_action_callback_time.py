@@ -52,6 +52,8 @@ def test_a_time_asked_for_on_a_monday_morning(text: str, expected: Optional[date
     (datetime(2028, 2, 28, 17, 0), "明天下午两点", datetime(2028, 2, 29, 14, 0)),   # a leap day
     (datetime(2027, 2, 28, 17, 0), "后天上午", datetime(2027, 3, 2, 10, 0)),        # no leap day
     (datetime(2026, 12, 27, 21, 0), "周一早上", datetime(2026, 12, 28, 9, 0)),      # said on a Sunday evening
+    (datetime(2026, 12, 7, 2, 57), "明天下午三点", datetime(2026, 12, 7, 15, 0)),   # said before dawn: the day dawning
+    (datetime(2026, 12, 7, 2, 57), "后天上午", datetime(2026, 12, 8, 10, 0)),
     (datetime(2026, 12, 7, 10, 20), "12月15日下午三点", datetime(2026, 12, 15, 15, 0)),
     (datetime(2026, 12, 28, 10, 0), "3号上午十点", datetime(2027, 1, 3, 10, 0)),  # past this month: next month's
     (datetime(2026, 12, 28, 10, 0), "1月2日下午", datetime(2027, 1, 2, 15, 0)),   # across the year
