@@ -216,7 +216,8 @@ async def opt_out(svc: Services, tracker: Tracker, dispatcher: CollectingDispatc
     await svc.db.customers.disown_number(contact_id, source="assistant", actor=f"contact:{contact_id}",
                                          at=as_stored(svc.clock.now()), note=said[:500])
     dispatcher.utter_message(response="utter_number_disowned")
-    return [SlotSet(name, None) for name in IDENTITY_SLOTS] + [SlotSet("verified", False)]
+    # the conversation loses the account; with its identity gone the policies would guess a next step: there is none
+    return [*[SlotSet(name, None) for name in IDENTITY_SLOTS], SlotSet("verified", False), FollowupAction("action_listen")]
 
 
 async def opt_in(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher, who: Identity,

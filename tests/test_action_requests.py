@@ -168,6 +168,7 @@ async def test_a_number_its_holder_disowns_is_no_contacts_any_more(svc: Services
                                                                     text=said), domain)
     assert only(messages)["response"] == "utter_number_disowned"
     assert slots_of(events)["verified"] is False and slots_of(events)["customer_id"] is None
+    assert events[-1] == {"event": "followup", "name": "action_listen", "timestamp": None}  # nothing more to do
     customer, contact = await svc.db.customers.find_by_contact("0000001-01")
     assert contact.sms_opt_out is True and contact.number_disowned_at is not None and not contact.reachable
     assert customer.billing_contact().contact_id == "0000001-02"
