@@ -90,19 +90,22 @@ ANSWERS: Dict[str, Answer] = {}  # each account question's answer by its intent,
 
 async def answer_also_asked(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher, who: Identity,
                             lang: str, answered: str) -> Events:
-    """The second account question of the message that asked ``answered`` ("上个月账单和客户经理电话"), answered next
-    as if it had come alone: each answer reads its own question's latest message (``last_said``)."""
+    """The other account questions of the message that asked ``answered`` ("上个月账单、客户经理电话和专线状态"),
+    answered next, each as if it had come alone: each answer reads its own question's latest message
+    (``last_said``)."""
     said = last_asked(tracker, answered)
     text = spoken(said)
-    second = also_asked(text, answered)
-    if second is None or second not in ANSWERS:
-        return []
-    asked = {"intent": {"name": second, "confidence": 1.0},
-             "entities": (said.get("parse_data") or {}).get("entities") or [], "text": text}
-    alone = Tracker(tracker.sender_id, dict(tracker.slots), asked,
-                    [*tracker.events, {"event": "user", "text": text, "parse_data": asked}], tracker.is_paused(),
-                    tracker.followup_action, tracker.active_loop, tracker.latest_action_name)
-    return await ANSWERS[second](svc, alone, dispatcher, who, lang)
+    events: Events = []
+    for other in also_asked(text, answered):
+        if other not in ANSWERS:
+            continue
+        asked = {"intent": {"name": other, "confidence": 1.0},
+                 "entities": (said.get("parse_data") or {}).get("entities") or [], "text": text}
+        alone = Tracker(tracker.sender_id, dict(tracker.slots), asked,
+                        [*tracker.events, {"event": "user", "text": text, "parse_data": asked}], tracker.is_paused(),
+                        tracker.followup_action, tracker.active_loop, tracker.latest_action_name)
+        events += await ANSWERS[other](svc, alone, dispatcher, who, lang)
+    return events
 
 
 class VerifiedAction(Action):

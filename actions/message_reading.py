@@ -70,13 +70,14 @@ QUESTION_WORDS = {
 }
 
 
-def also_asked(text: str, answered: str) -> Optional[str]:
-    """The one other account question a message asking ``answered`` names and joins to it ("上个月账单和客户经理电话",
-    read as the manager's contact: the bill), else None."""
+def also_asked(text: str, answered: str) -> List[str]:
+    """The other account questions a message asking ``answered`` names and joins to it, in the order it names them
+    ("上个月账单和客户经理电话", read as the manager's contact: the bill)."""
     if answered not in MID_FORM_QUESTIONS or not JOINED.search(text):
-        return None
-    others = [question for question, words in QUESTION_WORDS.items() if question != answered and words.search(text)]
-    return others[0] if len(others) == 1 else None
+        return []
+    named = ((found.start(), question) for question, words in QUESTION_WORDS.items()
+             if question != answered and (found := words.search(text)))
+    return [question for _, question in sorted(named)]
 
 
 def two_questions(tracker: Tracker) -> Optional[Tuple[str, str]]:

@@ -190,7 +190,7 @@ async def test_pending_question_is_answered_after_verification(svc: Services, do
     assert messages == []
 
 
-async def test_two_questions_in_one_message_are_both_answered_before_and_after_verification(svc: Services,
+async def test_questions_joined_in_one_message_are_all_answered_before_and_after_verification(svc: Services,
                                                                                           domain) -> None:
     asked = "查一下上个月账单和客户经理电话"  # read as the manager's contact alone
     question = [{"event": "user", "text": asked, "parse_data": {"intent": {"name": "ask_account_manager"}}}]
@@ -205,6 +205,9 @@ async def test_two_questions_in_one_message_are_both_answered_before_and_after_v
     messages, _ = await run(account.ActionAccountManager(), tracker(slots=VERIFIED_A, intent="ask_account_manager",
                                                                      text="客户经理电话多少"), domain)
     assert [m["response"] for m in messages] == ["utter_account_manager"]
+    three = tracker(slots=VERIFIED_A, intent="ask_account_manager", text="客户经理电话、上个月账单和专线状态")
+    messages, _ = await run(account.ActionAccountManager(), three, domain)
+    assert [m["response"] for m in messages] == ["utter_account_manager", "utter_usage_report", "utter_service_status"]
 
 
 async def test_asking_to_be_verified_keeps_the_question_asked_before(svc: Services, domain) -> None:
