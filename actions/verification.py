@@ -32,7 +32,7 @@ from actions.common import (
     response_in,
     verified_identity,
 )
-from actions.compensation import answer_compensation
+from actions.compensation import HOW_TO_CLAIM, answer_compensation
 from actions.escalation import request_human
 from actions.message_reading import CODE_AGAIN, MID_FORM_QUESTIONS, OTHER_NUMBER, latest_intent, latest_text
 from actions.praise import give_praise
@@ -201,6 +201,11 @@ class ActionRequireVerification(Action):
         intent = latest_intent(tracker)
         if code_awaited(tracker) and (intent == "verify_identity" or CODE_AGAIN.search(latest_text(tracker))):
             return [*await send_code_again(tracker, dispatcher), FollowupAction("verification_form")]
+        if intent == "ask_compensation" and HOW_TO_CLAIM.search(latest_text(tracker)):
+            # how compensation is had is no account data: told at once; what the company is owed, after verification
+            dispatcher.utter_message(response="utter_compensation_how")
+            dispatcher.utter_message(response="utter_own_compensation_after_verification")
+            return [FollowupAction("action_listen")]
         if intent == "verify_identity":  # asked for: no reason to give, and a question asked before stays pending
             pending = tracker.get_slot("pending_request")
         else:

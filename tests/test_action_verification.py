@@ -210,6 +210,17 @@ async def test_questions_joined_in_one_message_are_all_answered_before_and_after
     assert [m["response"] for m in messages] == ["utter_account_manager", "utter_usage_report", "utter_service_status"]
 
 
+async def test_how_compensation_is_had_is_told_without_verification(svc: Services, domain) -> None:
+    messages, events = await run(verification.ActionRequireVerification(),
+                                 tracker(intent="ask_compensation", text="断网了怎么申请补偿"), domain)
+    assert [m["response"] for m in messages] == ["utter_compensation_how", "utter_own_compensation_after_verification"]
+    assert events == [{"event": "followup", "name": "action_listen", "timestamp": None}]
+    messages, events = await run(verification.ActionRequireVerification(),
+                                 tracker(intent="ask_compensation", text="我们有补偿吗"), domain)  # the company's own
+    assert only(messages)["response"] == "utter_need_verification" and slots_of(events)["pending_request"] == \
+        "ask_compensation"
+
+
 async def test_asking_to_be_verified_keeps_the_question_asked_before(svc: Services, domain) -> None:
     """"I want to verify my identity" while verifying for a bill: no reason given, the bill still answered after."""
     asked = tracker(intent="verify_identity", active_loop="verification_form", slots={"pending_request": "ask_usage"})
