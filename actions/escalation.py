@@ -8,6 +8,7 @@ by when, and the conversation is paused until the manager hands it back.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime
 from typing import Any, Dict, List, Optional
 
@@ -28,11 +29,10 @@ from carecore.texts import contact_line, fmt_time, label
 
 log = logging.getLogger(__name__)
 
-REASON_ZH = {
-    EscalationReason.request_human: "客户要求人工",
-    EscalationReason.fallback: "机器人无法理解",
-    EscalationReason.urgent_complaint: "紧急投诉",
-}
+# "换个人联系我": someone other than the dedicated manager; their supervisor answers, as for a complaint about them
+OTHER_PERSON = re.compile(r"换(?:一?个|个别的)?人|别的人|其他人|其他同事|不要(?:再)?(?:让|找)?(?:他|她|这个经理|这位经理)|"
+                          r"不想(?:再)?(?:跟|和|让|找)?(?:他|她)|\b(?:someone|somebody|anyone) else\b|"
+                          r"\b(?:another|a different) (?:person|manager|contact)\b|\bnot (?:him|her)\b", re.I)
 
 
 def transcript_summary(tracker: Tracker, limit_chars: int = 120) -> str:
@@ -45,14 +45,17 @@ async def escalate(svc: Services, tracker: Tracker, dispatcher: CollectingDispat
                    respond_by: Optional[datetime] = None, callback_at: Optional[datetime] = None) -> List[Dict[str, Any]]:
     """Record, notify the manager once, tell the customer, pause. Reused by urgent complaints, whose reply
     deadline (``respond_by``) the call-back promise never runs past, evenings and weekends included. A time the
-    customer asked for (``callback_at``) is the promise instead."""
+    customer asked for (``callback_at``) is the promise instead. Someone other than the manager
+    (``other_person``) is the supervisor above them, while there is an active one."""
     customer, contact = who
     lang = lang_of(tracker)
-    manager = await svc.db.managers.acting(customer.account_manager_id)
+    above = customer.account_manager_id if reason == EscalationReason.other_person else None
     existing = await svc.db.escalations.open_for_sender(tracker.sender_id)
     if existing is not None:  # already waiting for a call-back: do not page the manager twice
         escalation = existing
+        manager = await svc.db.managers.get(existing.manager_id)
     else:
+        manager = await svc.db.managers.answering(customer.account_manager_id, about=above)
         now_local = svc.clock.now()
         now = as_stored(now_local)
         contact_by = callback_deadline(now_local, svc.settings.business_hours, svc.settings.escalation_contact_hours)
@@ -69,8 +72,12 @@ async def escalate(svc: Services, tracker: Tracker, dispatcher: CollectingDispat
         })
         await _page_manager(svc, escalation, contact_line(customer.company_name, contact), tracker)
     await count_in_session(svc, tracker, escalated=True)
-    dispatcher.utter_message(response="utter_escalated_at" if escalation.callback_asked else "utter_escalated",
-                             manager_name=manager.name if manager else "-",
+    if escalation.reason == EscalationReason.other_person and manager is not None \
+            and manager.id != customer.account_manager_id:
+        response = "utter_escalated_above_at" if escalation.callback_asked else "utter_escalated_above"
+    else:
+        response = "utter_escalated_at" if escalation.callback_asked else "utter_escalated"
+    dispatcher.utter_message(response=response, manager_name=manager.name if manager else "-",
                              contact_by=fmt_time(escalation.contact_by, lang, svc.clock.tz))
     return [ConversationPaused()]
 
@@ -83,7 +90,7 @@ async def _page_manager(svc: Services, escalation: Escalation, who: str, tracker
     due = fmt_time(escalation.contact_by, "zh", svc.clock.tz)
     ticket = f"工单{escalation.ticket_id}。" if escalation.ticket_id else ""
     body = (f"{svc.settings.sms_signature}升级单{escalation.id}：{who}，"
-            f"原因：{REASON_ZH[EscalationReason(escalation.reason)]}。{ticket}"
+            f"原因：{label('escalation_reason', str(escalation.reason), 'zh')}。{ticket}"
             f"摘要：{transcript_summary(tracker)}。" + (f"客户约定{due}回电。" if escalation.callback_asked
                                                       else f"请于{due}前联系客户。"))
     await svc.gateway.send(Sms.of(key=f"escalation:{escalation.id}", kind="escalation", to=manager.mobile, body=body,
@@ -95,19 +102,22 @@ async def request_human(svc: Services, tracker: Tracker, dispatcher: CollectingD
     """The call-back never runs past a deadline this contact's open tickets have already promised ("respond by
     15:29"), so a weekend or evening request about a fault is not told "Monday 09:30"; that ticket is named."""
     now = svc.clock.now()
-    asked = asked_callback(tracker, now)
+    said = request_said(tracker)
+    asked = next((when for when in (callback_time(text, now) for text in said) if when is not None), None)
+    reason = EscalationReason.other_person if any(OTHER_PERSON.search(text) for text in said) \
+        else EscalationReason.request_human
     promised = sorted((due, ticket.id) for ticket in await svc.db.tickets.for_customer(who[0].id, open_only=True)
                       if ticket.contact_id == who[1].contact_id and ticket.sla is not None
                       for due in ticket.sla.unmet() if due > now)
     if promised:
-        return await escalate(svc, tracker, dispatcher, who, EscalationReason.request_human, ticket_id=promised[0][1],
+        return await escalate(svc, tracker, dispatcher, who, reason, ticket_id=promised[0][1],
                               respond_by=promised[0][0], callback_at=asked)
-    return await escalate(svc, tracker, dispatcher, who, EscalationReason.request_human, callback_at=asked)
+    return await escalate(svc, tracker, dispatcher, who, reason, callback_at=asked)
 
 
-def asked_callback(tracker: Tracker, now: datetime) -> Optional[datetime]:
-    """The call-back time this request asks for: in its latest message ("好的，明天上午十点吧"), else in the message
-    that asked for a person since the last hand-over, which a verification may have come after."""
+def request_said(tracker: Tracker) -> List[str]:
+    """What this request for a person says: its latest message ("好的，明天上午十点吧"), and the message that asked for
+    a person since the last hand-over, which a verification may have come after."""
     said: List[Dict[str, Any]] = []
     for event in reversed(tracker.events):
         if event.get("event") == "action" and event.get("name") == "action_escalate":
@@ -115,11 +125,7 @@ def asked_callback(tracker: Tracker, now: datetime) -> Optional[datetime]:
         if event.get("event") == "user":
             said.append(event)
     asked = [e for e in said[1:] if ((e.get("parse_data") or {}).get("intent") or {}).get("name") == "request_human"]
-    for event in said[:1] + asked[:1]:
-        when = callback_time(spoken(event), now)
-        if when is not None:
-            return when
-    return None
+    return [spoken(event) for event in said[:1] + asked[:1]]
 
 
 class ActionEscalate(VerifiedAction):

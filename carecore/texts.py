@@ -110,6 +110,7 @@ LABELS = {
     },
     "escalation_reason": {
         "request_human": ("客户要求人工", "customer asked for a person"),
+        "other_person": ("客户要求换人联系", "customer asked for someone other than their manager"),
         "fallback": ("机器人未能理解", "the bot did not understand"),
         "urgent_complaint": ("紧急投诉", "urgent complaint"),
     },

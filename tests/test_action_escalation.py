@@ -64,6 +64,26 @@ async def test_a_call_back_time_asked_for_is_the_promise_and_the_page_says_so(sv
     assert page["body"].endswith("客户约定11月24日15:00回电。")
 
 
+@pytest.mark.parametrize("text", ["那换个人联系我吧", "can someone else call me? not him"])
+async def test_someone_other_than_the_manager_is_their_supervisor(svc: Services, domain, emulator, text: str) -> None:
+    emu, _ = emulator
+    messages, _ = await run(escalation.ActionEscalate(), tracker(slots=VERIFIED_A, intent="request_human", text=text),
+                            domain)
+    assert only(messages)["response"] == "utter_escalated_above" and only(messages)["manager_name"] == "周敏"
+    stored = await svc.db.escalations.open_for_sender("chat-user-1")
+    assert stored is not None and stored.manager_id == "AM-PZJ" and stored.reason == "other_person"
+    [page] = emu.messages.values()
+    assert page["to"] == "+8613910000001" and "原因：客户要求换人联系" in page["body"]
+
+
+async def test_someone_else_with_nobody_active_above_is_the_manager(svc: Services, domain, emulator) -> None:
+    for manager_id in ("AM-PZJ", "AM-G001"):
+        await svc.db.managers.set_active(manager_id, False)
+    messages, _ = await run(escalation.ActionEscalate(), tracker(slots=VERIFIED_A, intent="request_human",
+                                                                text="换个人联系我"), domain)
+    assert only(messages)["response"] == "utter_escalated" and only(messages)["manager_name"] == "林海燕"
+
+
 async def test_a_leavers_customer_is_handed_to_the_supervisor(svc: Services, domain, emulator) -> None:
     emu, _ = emulator
     await svc.db.managers.set_active("AM-CZJ01", False)  # left; the accounts are not reassigned yet

@@ -152,6 +152,7 @@ class Ticket(Model):
 
 class EscalationReason(str, Enum):
     request_human = "request_human"
+    other_person = "other_person"  # asked for someone other than their manager: the manager's supervisor answers
     fallback = "fallback"
     urgent_complaint = "urgent_complaint"
 
