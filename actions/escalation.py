@@ -30,8 +30,8 @@ from carecore.texts import contact_line, fmt_time, label
 log = logging.getLogger(__name__)
 
 # "换个人联系我": someone other than the dedicated manager; their supervisor answers, as for a complaint about them
-OTHER_PERSON = re.compile(r"换(?:一?个|个别的)?人|别的人|其他人|其他同事|不要(?:再)?(?:让|找)?(?:他|她|这个经理|这位经理)|"
-                          r"不想(?:再)?(?:跟|和|让|找)?(?:他|她)|\b(?:someone|somebody|anyone) else\b|"
+OTHER_PERSON = re.compile(r"(?:换(?:一?个|个别的)?|别的|其他)人(?!工)|其他同事|[以之]外的人|不要(?:再)?(?:让|找)?(?:他|她|这个经理|这位经理)|"
+                          r"不想(?:再)?(?:跟|和|让|找)?(?:他|她)|\b(?:someone|somebody|anyone) (?:else|other than)\b|"
                           r"\b(?:another|a different) (?:person|manager|contact)\b|\bnot (?:him|her)\b", re.I)
 
 

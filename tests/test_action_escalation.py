@@ -64,7 +64,7 @@ async def test_a_call_back_time_asked_for_is_the_promise_and_the_page_says_so(sv
     assert page["body"].endswith("客户约定11月24日15:00回电。")
 
 
-@pytest.mark.parametrize("text", ["那换个人联系我吧", "can someone else call me? not him"])
+@pytest.mark.parametrize("text", ["那换个人联系我吧", "能不能换个客户经理以外的人跟我联系", "can someone else call me? not him"])
 async def test_someone_other_than_the_manager_is_their_supervisor(svc: Services, domain, emulator, text: str) -> None:
     emu, _ = emulator
     messages, _ = await run(escalation.ActionEscalate(), tracker(slots=VERIFIED_A, intent="request_human", text=text),
