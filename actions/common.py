@@ -58,14 +58,8 @@ IDENTITY_SLOTS = ("customer_id", "contact_id", "contact_name", "company_name", "
 
 
 def identity_slots(customer: Customer, contact: Contact) -> List[Dict[str, Any]]:
-    return [
-        SlotSet("verified", True),
-        SlotSet("customer_id", customer.id),
-        SlotSet("contact_id", contact.contact_id),
-        SlotSet("contact_name", contact.name),
-        SlotSet("company_name", customer.company_name),
-        SlotSet("profile_language", contact.language),
-    ]
+    values = (customer.id, contact.contact_id, contact.name, customer.company_name, contact.language)
+    return [SlotSet("verified", True), *[SlotSet(name, value) for name, value in zip(IDENTITY_SLOTS, values, strict=True)]]
 
 
 async def count_in_session(svc: Services, tracker: Tracker, **marks: Any) -> None:

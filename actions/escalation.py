@@ -8,7 +8,6 @@ by when, and the conversation is paused until the manager hands it back.
 from __future__ import annotations
 
 import logging
-import re
 from datetime import datetime
 from typing import Any, Dict, List, Optional
 
@@ -18,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.callback_time import callback_time
 from actions.common import Identity, VerifiedAction, count_in_session, lang_of, recent_user_texts, verified_identity
-from actions.message_reading import latest_intent, responses_before_latest, spoken, two_questions
+from actions.message_reading import OTHER_PERSON, latest_intent, responses_before_latest, spoken, two_questions
 from actions.services import Services, services
 from carecore.clock import as_stored
 from carecore.deadlines import callback_deadline
@@ -28,11 +27,6 @@ from carecore.sms.message import Sms
 from carecore.texts import contact_line, fmt_time, label
 
 log = logging.getLogger(__name__)
-
-# "换个人联系我": someone other than the dedicated manager; their supervisor answers, as for a complaint about them
-OTHER_PERSON = re.compile(r"(?:换(?:一?个|个别的)?|别的|其他)人(?!工)|其他同事|[以之]外的人|不要(?:再)?(?:让|找)?(?:他|她|这个经理|这位经理)|"
-                          r"不想(?:再)?(?:跟|和|让|找)?(?:他|她)|\b(?:someone|somebody|anyone) (?:else|other than)\b|"
-                          r"\b(?:another|a different) (?:person|manager|contact)\b|\bnot (?:him|her)\b", re.I)
 
 
 def transcript_summary(tracker: Tracker, limit_chars: int = 120) -> str:

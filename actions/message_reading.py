@@ -214,6 +214,10 @@ OWING_QUESTION = re.compile(r"欠|还没[交缴付]|[交缴付]了没|[交缴]�
 # "上个月的账单发我邮箱", "email me the bill": a bill to be sent by email, which the assistant cannot do
 EMAIL_REQUEST = re.compile(r"邮箱|邮件|电邮|e-?mail|inbox", re.I)
 URGENT_WORDS = re.compile(r"紧急|非常急|十万火急|马上处理|立刻|立即|urgent|asap|emergency|immediately", re.I)
+# "换个人联系我": someone other than the dedicated manager; their supervisor answers, as for a complaint about them
+OTHER_PERSON = re.compile(r"(?:换(?:一?个|个别的)?|别的|其他)人(?!工)|其他同事|[以之]外的人|不要(?:再)?(?:让|找)?(?:他|她|这个经理|这位经理)|"
+                          r"不想(?:再)?(?:跟|和|让|找)?(?:他|她)|\b(?:someone|somebody|anyone) (?:else|other than)\b|"
+                          r"\b(?:another|a different) (?:person|manager|contact)\b|\bnot (?:him|her)\b", re.I)
 # An opt-out by whoever holds the number, saying it no longer reaches the contact: they left, or it is someone else's.
 NUMBER_DISOWNED = re.compile(
     r"离职|辞职|不在(?:你们|这家|那家|该|贵)?(?:公司|单位)(?:上班|工作|任职)?了|不是(?:这家|那家|该|贵|你们)?(?:公司|单位)的(?:人|员工)了?|"
