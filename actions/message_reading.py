@@ -218,13 +218,31 @@ URGENT_WORDS = re.compile(r"紧急|非常急|十万火急|马上处理|立刻|�
 OTHER_PERSON = re.compile(r"(?:换(?:一?个|个别的)?|别的|其他)人(?!工)|其他同事|[以之]外的人|不要(?:再)?(?:让|找)?(?:他|她|这个经理|这位经理)|"
                           r"不想(?:再)?(?:跟|和|让|找)?(?:他|她)|\b(?:someone|somebody|anyone) (?:else|other than)\b|"
                           r"\b(?:another|a different) (?:person|manager|contact)\b|\bnot (?:him|her)\b", re.I)
-# An opt-out by whoever holds the number, saying it no longer reaches the contact: they left, or it is someone else's.
-NUMBER_DISOWNED = re.compile(
-    r"离职|辞职|不在(?:你们|这家|那家|该|贵)?(?:公司|单位)(?:上班|工作|任职)?了|不是(?:这家|那家|该|贵|你们)?(?:公司|单位)的(?:人|员工)了?|"
-    r"号码?.{0,4}(?:换|转|给|让)(?:给)?了?(?:别人|他人)|(?:打|发|找)错(?:人|号)|换人了|(?:以前|原来|之前|上一?个|前)的?机主|(?:刚|新)办的|不是(?:他|她)本人|不是我的(?:号|手机)|"
+# An opt-out by whoever holds the number, saying it no longer reaches the contact: the number passed on to someone
+# else, or they left themselves. Whoever writes holds the contact's number (verification is by it).
+NUMBER_PASSED = re.compile(
+    r"号码?.{0,4}(?:换|转|给|让)(?:给)?了?(?:别人|他人)|(?:打|发|找)错(?:人|号)|换人了|(?:以前|原来|之前|上一?个|前)的?机主|"
+    r"(?:刚|新)办的|不是(?:他|她)本人|不是(?:他|她)的|不是我的(?:号|手机)|现在是我(?:在用|的)|"
     r"wrong (?:number|person)|not the (?:right )?person|someone else'?s? (?:number|phone)|belongs to someone else|"
+    r"(?:this|it) is my number", re.I)
+LEFT = re.compile(
+    r"离职|辞职|不在(?:你们|这家|那家|该|贵)?(?:公司|单位)(?:上班|工作|任职)?了|不是(?:这家|那家|该|贵|你们)?(?:公司|单位)的(?:人|员工)了?|"
     r"(?:no longer|don'?t|do not) work (?:at|for|with)|\b(?:left|quit) (?:the|your|this|that) (?:company|firm|job)",
     re.I)
+# ... said of someone else ("王总已经离职了", "she no longer works here"): the writer's own number stays theirs
+SOMEONE_ELSE_LEFT = re.compile(
+    r"(?:他|她|[\u4e00-\u9fff]{1,2}(?:总|经理|主任|部长|处长|工)|同事|那位|这位)(?:已经|早就|早已|早|已)?(?:离职|辞职|调走|退休|不在)|"
+    r"\b(?:he|she)(?:'s| has)? (?:left|quit|retired|no longer works?)\b", re.I)
+
+
+def number_disowned(text: str) -> bool:
+    """Whether an opt-out says the writer's number no longer reaches the contact ("我已经离职了", "wrong number")."""
+    return bool(NUMBER_PASSED.search(text)) or (bool(LEFT.search(text)) and not SOMEONE_ELSE_LEFT.search(text))
+
+
+def someone_else_left(text: str) -> bool:
+    """Whether an opt-out reports that another contact left ("王总已经离职了，别再给他发了"), the number unchanged."""
+    return bool(SOMEONE_ELSE_LEFT.search(text)) and not NUMBER_PASSED.search(text)
 
 
 # What asks for a complaint rather than describing one, set aside from the opening message.

@@ -17,13 +17,14 @@ from actions.common import IDENTITY_SLOTS, Identity, lang_of, response_in, verif
 from actions.message_reading import (
     ANY_TICKET,
     ASKED_WHETHER,
-    NUMBER_DISOWNED,
     RESTORED_WORDS,
     just_created,
     last_said,
     month_named,
+    number_disowned,
     one_of_tickets_listed,
     says_restored,
+    someone_else_left,
     ticket_kinds_named,
     ticket_meant,
 )
@@ -207,9 +208,13 @@ async def opt_out(svc: Services, tracker: Tracker, dispatcher: CollectingDispatc
                   lang: str) -> List[Dict[str, Any]]:
     """An opt-out; when the number's holder says it no longer reaches the contact ("我已经离职了", "wrong number"),
     the number is disowned instead: nothing more goes to it, the conversation loses the account, and the manager
-    is shown a contact to mend."""
+    is shown a contact to mend. Said of another contact ("王总已经离职了"), it changes nothing of the writer's: the
+    manager keeps the contacts, and the writer is told to ask for them."""
     said = last_said(tracker, "opt_out_sms")
-    if not NUMBER_DISOWNED.search(said):
+    if someone_else_left(said):  # the writer's own consent is not what they spoke of
+        dispatcher.utter_message(response="utter_other_contact_left")
+        return []
+    if not number_disowned(said):
         await _set_consent(svc, dispatcher, who, True)
         return []
     contact_id = who[1].contact_id

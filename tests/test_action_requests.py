@@ -180,6 +180,14 @@ async def test_a_number_its_holder_disowns_is_no_contacts_any_more(svc: Services
     assert only(messages)["response"] == "utter_need_verification"
 
 
+async def test_another_contact_said_to_have_left_changes_nothing_of_the_writers(svc: Services, domain) -> None:
+    messages, events = await run(requests.ActionOptOutSms(), tracker(slots=VERIFIED_A, intent="opt_out_sms",
+                                                                    text="王总已经离职了，别再给他发了"), domain)
+    assert only(messages)["response"] == "utter_other_contact_left" and events == []
+    contact = (await svc.db.customers.find_by_contact("0000001-01"))[1]
+    assert contact.reachable and not contact.sms_opt_out
+
+
 async def test_change_language_is_saved_to_the_profile(svc: Services, domain) -> None:
     messages, events = await run(requests.ActionChangeLanguage(), tracker(slots=VERIFIED_A, text="english please"), domain)
     assert slots_of(events) == {"profile_language": "en", "language": "en"}
