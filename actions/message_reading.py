@@ -226,9 +226,10 @@ NUMBER_PASSED = re.compile(
     r"wrong (?:number|person)|not the (?:right )?person|someone else'?s? (?:number|phone)|belongs to someone else|"
     r"(?:this|it) is my number", re.I)
 LEFT = re.compile(
-    r"离职|辞职|不在(?:你们|这家|那家|该|贵)?(?:公司|单位)(?:上班|工作|任职)?了|不是(?:这家|那家|该|贵|你们)?(?:公司|单位)的(?:人|员工)了?|"
-    r"(?:no longer|don'?t|do not) work (?:at|for|with)|\b(?:left|quit) (?:the|your|this|that) (?:company|firm|job)",
-    re.I)
+    r"离职|辞职|退休|不在(?:你们|这家|那家|该|贵)?(?:公司|单位)(?:上班|工作|任职)?了|不是(?:这家|那家|该|贵|你们)?(?:公司|单位)的(?:人|员工)了?|"
+    r"(?:no longer|don'?t|do not) work (?:at|for|with)|\b(?:left|quit) (?:the|your|this|that) (?:company|firm|job)|"
+    r"\bretired\b", re.I)
+THIS_NUMBER = re.compile(r"这个(?:手机)?号|\bthis (?:phone )?number\b|\bthis phone\b", re.I)
 # ... said of someone else ("王总已经离职了", "she no longer works here"): the writer's own number stays theirs
 SOMEONE_ELSE_LEFT = re.compile(
     r"(?:他|她|[\u4e00-\u9fff]{1,2}(?:总|经理|主任|部长|处长|工)|同事|那位|这位)(?:已经|早就|早已|早|已)?(?:离职|辞职|调走|退休|不在)|"
@@ -236,13 +237,15 @@ SOMEONE_ELSE_LEFT = re.compile(
 
 
 def number_disowned(text: str) -> bool:
-    """Whether an opt-out says the writer's number no longer reaches the contact ("我已经离职了", "wrong number")."""
-    return bool(NUMBER_PASSED.search(text)) or (bool(LEFT.search(text)) and not SOMEONE_ELSE_LEFT.search(text))
+    """Whether an opt-out says the writer's number no longer reaches the contact ("我已经离职了", "wrong number",
+    "他退休了，这个号码别再发了")."""
+    return bool(NUMBER_PASSED.search(text)) or bool(LEFT.search(text)) and (
+        not SOMEONE_ELSE_LEFT.search(text) or bool(THIS_NUMBER.search(text)))
 
 
 def someone_else_left(text: str) -> bool:
-    """Whether an opt-out reports that another contact left ("王总已经离职了，别再给他发了"), the number unchanged."""
-    return bool(SOMEONE_ELSE_LEFT.search(text)) and not NUMBER_PASSED.search(text)
+    """Whether an opt-out reports that another contact left ("王总已经离职了，别再给他发了"), not this number's."""
+    return bool(SOMEONE_ELSE_LEFT.search(text)) and not number_disowned(text)
 
 
 # What asks for a complaint rather than describing one, set aside from the opening message.
