@@ -2,8 +2,9 @@
 
 Birthdays today and tomorrow, open tickets (SLA risks marked), follow-ups (回访) owed, pending bill
 claims, open complaints, accounts whose bill fell overdue yesterday, visits due (named when due today),
-yesterday's compliments, contacts whose number was disowned and the console link; nothing to report, nothing sent. A complaint about a manager
-is counted and named in the brief of the supervisor who answers it, not in theirs. Key
+yesterday's compliments, contacts whose number was disowned and the console link; nothing to report,
+nothing sent. A complaint about a manager is counted and named in the brief of the supervisor who
+answers it, not in theirs. Key
 ``brief:<manager>:<date>``. A deactivated manager gets none; their accounts are in the brief of whoever acts
 for them (``acting_manager``).
 """

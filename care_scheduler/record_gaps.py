@@ -4,10 +4,10 @@ CRM's data learns which accounts care cannot reach before a campaign quietly pas
 A campaign skips what it cannot do and says so only in its own report: a contact without a birthday is
 never greeted, an account whose contacts all opted out gets no greeting or promotion, one with no
 contacts gets no SMS at all and cannot be verified by the assistant, a contact whose number its holder
-disowned ("我已经离职了") is reached no more until someone gives them another mobile, one without a billing
-contact has its usage SMS and payment reminders sent to its first contact, and one whose manager is deactivated is
-answered for by the manager above (``acting_manager``) until someone reassigns it. The console lists
-them, the admin API gives them, and `reassign` on the team page or an import mends them.
+disowned ("我已经离职了") is reached no more until someone gives them another mobile, one without a
+billing contact has its usage SMS and payment reminders sent to its first contact, and one whose manager
+is deactivated is answered for by the manager above (``acting_manager``) until someone reassigns it. The
+console lists them, the admin API gives them, and `reassign` on the team page or an import mends them.
 """
 
 from __future__ import annotations

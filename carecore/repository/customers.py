@@ -276,10 +276,11 @@ class CustomerRepository(Repository):
                             active_manager_ids: Sequence[str]) -> AsyncIterator[Dict[str, Any]]:
         """Per customer of these managers (every one with None) whose record lacks something care needs, the
         counts that tell what: contacts, those without a birthday, those opted out, those whose number was disowned,
-        whether one still reached takes the bills,
-        whether its manager is an active one. Counted in MongoDB, so complete records never leave it."""
+        whether one still reached takes the bills, whether its manager is an active one. Counted in MongoDB, so
+        complete records never leave it."""
         match: Dict[str, Any] = {} if manager_ids is None else {"account_manager_id": {"$in": sorted(manager_ids)}}
         contacts = {"$ifNull": ["$contacts", []]}
+        disowned = {"$gt": ["$$this.number_disowned_at", None]}  # a date; never set is missing, below null
         pipeline = [
             {"$match": match},
             {"$project": {
@@ -287,9 +288,9 @@ class CustomerRepository(Repository):
                 "contacts": {"$size": contacts},
                 "no_birthday": {"$size": {"$filter": {"input": contacts, "cond": {"$not": ["$$this.birthday"]}}}},
                 "opted_out": {"$size": {"$filter": {"input": contacts, "cond": {"$eq": ["$$this.sms_opt_out", True]}}}},
-                "disowned": {"$size": {"$filter": {"input": contacts, "cond": {"$gt": ["$$this.number_disowned_at", None]}}}},
+                "disowned": {"$size": {"$filter": {"input": contacts, "cond": disowned}}},
                 "billing_contact": {"$anyElementTrue": [{"$map": {"input": contacts, "in": {
-                    "$and": [{"$eq": ["$$this.billing_contact", True]}, {"$not": ["$$this.number_disowned_at"]}]}}}]},
+                    "$and": [{"$eq": ["$$this.billing_contact", True]}, {"$not": [disowned]}]}}}]},
                 "manager_active": {"$in": ["$account_manager_id", sorted(active_manager_ids)]},
             }},
             {"$match": {"$expr": {"$or": [
