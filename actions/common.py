@@ -82,23 +82,28 @@ Answer = Callable[[Services, Tracker, CollectingDispatcher, Identity, str], Awai
 ANSWERS: Dict[str, Answer] = {}  # each account question's answer by its intent, for a second question in a message
 
 
+async def answer_as_if_alone(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher, who: Identity,
+                            lang: str, question: str, said: Dict[str, Any]) -> Events:
+    """The answer to ``question`` for the user event ``said``, as if the model had read it as that question alone:
+    the answer reads the question's latest message (``last_said``), and so this one."""
+    text = spoken(said)
+    asked = {"intent": {"name": question, "confidence": 1.0},
+             "entities": (said.get("parse_data") or {}).get("entities") or [], "text": text}
+    alone = Tracker(tracker.sender_id, dict(tracker.slots), asked,
+                    [*tracker.events, {"event": "user", "text": text, "parse_data": asked}], tracker.is_paused(),
+                    tracker.followup_action, tracker.active_loop, tracker.latest_action_name)
+    return await ANSWERS[question](svc, alone, dispatcher, who, lang)
+
+
 async def answer_also_asked(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher, who: Identity,
                             lang: str, answered: str) -> Events:
     """The other account questions of the message that asked ``answered`` ("上个月账单、客户经理电话和专线状态"),
-    answered next, each as if it had come alone: each answer reads its own question's latest message
-    (``last_said``)."""
+    answered next, each as if it had come alone."""
     said = last_asked(tracker, answered)
-    text = spoken(said)
     events: Events = []
-    for other in also_asked(text, answered):
-        if other not in ANSWERS:
-            continue
-        asked = {"intent": {"name": other, "confidence": 1.0},
-                 "entities": (said.get("parse_data") or {}).get("entities") or [], "text": text}
-        alone = Tracker(tracker.sender_id, dict(tracker.slots), asked,
-                        [*tracker.events, {"event": "user", "text": text, "parse_data": asked}], tracker.is_paused(),
-                        tracker.followup_action, tracker.active_loop, tracker.latest_action_name)
-        events += await ANSWERS[other](svc, alone, dispatcher, who, lang)
+    for other in also_asked(spoken(said), answered):
+        if other in ANSWERS:
+            events += await answer_as_if_alone(svc, tracker, dispatcher, who, lang, other, said)
     return events
 
 

@@ -9,15 +9,31 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, FollowupAction, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.callback_time import callback_time
-from actions.common import Identity, VerifiedAction, count_in_session, lang_of, recent_user_texts, verified_identity
-from actions.message_reading import OTHER_PERSON, latest_intent, responses_before_latest, spoken, two_questions
+from actions.common import (
+    ANSWERS,
+    Identity,
+    VerifiedAction,
+    answer_as_if_alone,
+    count_in_session,
+    lang_of,
+    recent_user_texts,
+    verified_identity,
+)
+from actions.message_reading import (
+    OTHER_PERSON,
+    latest_intent,
+    questions_named,
+    responses_before_latest,
+    spoken,
+    two_questions,
+)
 from actions.services import Services, services
 from carecore.clock import as_stored
 from carecore.deadlines import callback_deadline
@@ -188,6 +204,9 @@ class ActionHandleFallback(Action):
         if (responses_before_latest(tracker) or [None])[-1] not in REPHRASE:
             # inside a form the examples of questions would mislead: the question asked is still open
             both = None if tracker.active_loop_name else two_questions(tracker)
+            answered = await _answer_each(svc, tracker, dispatcher, both) if both else None
+            if answered is not None:
+                return [*answered, FollowupAction("action_listen")]
             if both:
                 lang = lang_of(tracker)
                 dispatcher.utter_message(response="utter_one_question_at_a_time",
@@ -207,6 +226,22 @@ class ActionHandleFallback(Action):
             log.exception("fallback escalation failed: database unavailable")
             dispatcher.utter_message(response="utter_service_unavailable")
             return _forgotten(tracker)
+
+
+async def _answer_each(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher,
+                       both: Tuple[str, str]) -> Optional[List[Dict[str, Any]]]:
+    """A verified customer's account questions the model could not choose between ("查一下账单、SLA和补偿"), each
+    answered as if asked alone; None when the customer must verify first, and is asked one at a time instead."""
+    who = await verified_identity(tracker, svc)
+    if who is None:
+        return None
+    said = next(e for e in reversed(tracker.events) if e.get("event") == "user")
+    named = questions_named(spoken(said))
+    events: List[Dict[str, Any]] = []
+    for question in [*named, *[q for q in both if q not in named]]:  # in the order named
+        if question in ANSWERS:
+            events += await answer_as_if_alone(svc, tracker, dispatcher, who, lang_of(tracker), question, said)
+    return events
 
 
 def _only_a_mobile(tracker: Tracker) -> bool:

@@ -70,14 +70,18 @@ QUESTION_WORDS = {
 }
 
 
+def questions_named(text: str) -> List[str]:
+    """The account questions whose words a message holds, in the order it names them."""
+    named = ((found.start(), question) for question, words in QUESTION_WORDS.items() if (found := words.search(text)))
+    return [question for _, question in sorted(named)]
+
+
 def also_asked(text: str, answered: str) -> List[str]:
     """The other account questions a message asking ``answered`` names and joins to it, in the order it names them
     ("上个月账单和客户经理电话", read as the manager's contact: the bill)."""
     if answered not in MID_FORM_QUESTIONS or not JOINED.search(text):
         return []
-    named = ((found.start(), question) for question, words in QUESTION_WORDS.items()
-             if question != answered and (found := words.search(text)))
-    return [question for _, question in sorted(named)]
+    return [question for question in questions_named(text) if question != answered]
 
 
 def two_questions(tracker: Tracker) -> Optional[Tuple[str, str]]:

@@ -12,6 +12,7 @@ from rasa.shared.core.domain import Domain
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+import actions.verification  # noqa: F401  (as the action server loads every action module: all answers register)
 from actions.services import Services, use_services
 from carecore.clock import FixedClock
 from carecore.config import Settings

@@ -129,7 +129,8 @@ async def test_second_fallback_in_a_row_hands_over(svc: Services, domain, emulat
 ])
 async def test_two_questions_in_one_message_are_named_back_to_ask_one_at_a_time(svc: Services, domain, text: str,
                                                                                 ranked, said) -> None:
-    t = tracker(slots=VERIFIED_A if "账单" in text else VERIFIED_A_EN, intent="nlu_fallback", text=text)
+    """Before verification; a verified customer has them answered (below)."""
+    t = tracker(slots={"language": "zh" if "账单" in text else "en"}, intent="nlu_fallback", text=text)
     t.latest_message["intent_ranking"] = [{"name": name, "confidence": c} for name, c in ranked]
     messages, events = await run(escalation.ActionHandleFallback(), t, domain)
     if said is None:
@@ -138,6 +139,17 @@ async def test_two_questions_in_one_message_are_named_back_to_ask_one_at_a_time(
         assert (only(messages)["response"], only(messages)["first"], only(messages)["second"]) == (
             "utter_one_question_at_a_time", *said)
     assert events[0]["event"] == "rewind"
+
+
+async def test_questions_the_model_could_not_choose_between_are_each_answered_once_verified(svc: Services,
+                                                                                            domain) -> None:
+    t = tracker(slots=VERIFIED_A, intent="nlu_fallback", text="查一下上个月账单、SLA和补偿")
+    t.latest_message["intent_ranking"] = [{"name": name, "confidence": c} for name, c in
+                                          [("nlu_fallback", 0.55), ("ask_compensation", 0.4), ("ask_sla", 0.3)]]
+    messages, events = await run(escalation.ActionHandleFallback(), t, domain)
+    assert [m["response"] for m in messages][:3] == ["utter_usage_report", "utter_sla", "utter_no_compensation"]
+    assert messages[0]["month"] == "2026年10月"  # "上个月", read from the message; the questions in the order named
+    assert events[-1] == {"event": "followup", "name": "action_listen", "timestamp": None}
 
 
 async def test_a_bare_mobile_number_starts_verification_with_it(svc: Services, domain) -> None:
