@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple, Type
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Tuple, Type
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -82,17 +82,22 @@ Answer = Callable[[Services, Tracker, CollectingDispatcher, Identity, str], Awai
 ANSWERS: Dict[str, Answer] = {}  # each account question's answer by its intent, for a second question in a message
 
 
-async def answer_as_if_alone(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher, who: Identity,
-                            lang: str, question: str, said: Dict[str, Any]) -> Events:
-    """The answer to ``question`` for the user event ``said``, as if the model had read it as that question alone:
-    the answer reads the question's latest message (``last_said``), and so this one."""
+async def answer_each(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher, who: Identity,
+                      lang: str, questions: Sequence[str], said: Dict[str, Any]) -> Events:
+    """The answer to each of ``questions`` for the user event ``said``, as if the model had read it as that
+    question alone: each answer reads its question's latest message (``last_said``), and so this one."""
     text = spoken(said)
-    asked = {"intent": {"name": question, "confidence": 1.0},
-             "entities": (said.get("parse_data") or {}).get("entities") or [], "text": text}
-    alone = Tracker(tracker.sender_id, dict(tracker.slots), asked,
-                    [*tracker.events, {"event": "user", "text": text, "parse_data": asked}], tracker.is_paused(),
-                    tracker.followup_action, tracker.active_loop, tracker.latest_action_name)
-    return await ANSWERS[question](svc, alone, dispatcher, who, lang)
+    events: Events = []
+    for question in questions:
+        if question not in ANSWERS:
+            continue
+        asked = {"intent": {"name": question, "confidence": 1.0},
+                 "entities": (said.get("parse_data") or {}).get("entities") or [], "text": text}
+        alone = Tracker(tracker.sender_id, dict(tracker.slots), asked,
+                        [*tracker.events, {"event": "user", "text": text, "parse_data": asked}], tracker.is_paused(),
+                        tracker.followup_action, tracker.active_loop, tracker.latest_action_name)
+        events += await ANSWERS[question](svc, alone, dispatcher, who, lang)
+    return events
 
 
 async def answer_also_asked(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher, who: Identity,
@@ -100,11 +105,7 @@ async def answer_also_asked(svc: Services, tracker: Tracker, dispatcher: Collect
     """The other account questions of the message that asked ``answered`` ("上个月账单、客户经理电话和专线状态"),
     answered next, each as if it had come alone."""
     said = last_asked(tracker, answered)
-    events: Events = []
-    for other in also_asked(spoken(said), answered):
-        if other in ANSWERS:
-            events += await answer_as_if_alone(svc, tracker, dispatcher, who, lang, other, said)
-    return events
+    return await answer_each(svc, tracker, dispatcher, who, lang, also_asked(spoken(said), answered), said)
 
 
 class VerifiedAction(Action):

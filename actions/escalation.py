@@ -17,10 +17,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.callback_time import callback_time
 from actions.common import (
-    ANSWERS,
     Identity,
     VerifiedAction,
-    answer_as_if_alone,
+    answer_each,
     count_in_session,
     lang_of,
     recent_user_texts,
@@ -237,11 +236,8 @@ async def _answer_each(svc: Services, tracker: Tracker, dispatcher: CollectingDi
         return None
     said = next(e for e in reversed(tracker.events) if e.get("event") == "user")
     named = questions_named(spoken(said))
-    events: List[Dict[str, Any]] = []
-    for question in [*named, *[q for q in both if q not in named]]:  # in the order named
-        if question in ANSWERS:
-            events += await answer_as_if_alone(svc, tracker, dispatcher, who, lang_of(tracker), question, said)
-    return events
+    return await answer_each(svc, tracker, dispatcher, who, lang_of(tracker),
+                             [*named, *[q for q in both if q not in named]], said)  # in the order named
 
 
 def _only_a_mobile(tracker: Tracker) -> bool:
