@@ -41,6 +41,7 @@ from actions.message_reading import (
     says_a_time,
     says_restored,
     since_in,
+    symptom_after_since,
     ticket_kinds_named,
     ticket_meant,
 )
@@ -260,6 +261,11 @@ class ValidateFaultForm(_VerifyingForm):
         if text and not says_a_time(text) and "utter_fault_since_unclear" not in responses_before_latest(tracker):
             dispatcher.utter_message(response="utter_fault_since_unclear")  # asked once more, then taken as said
             return {"fault_since": None}
+        more = symptom_after_since(text)  # "从今天早上八点开始完全不通": the time, and the symptom told more fully
+        if more:
+            symptom = str(tracker.get_slot("fault_symptom") or "")
+            joined = symptom if more in symptom else f"{symptom}{'，' if lang_of(tracker) == 'zh' else '; '}{more}"
+            return {"fault_since": since_in(text), "fault_symptom": joined[:500]}
         return {"fault_since": text[:100] if text else None}
 
     async def validate_fault_confirm(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,

@@ -262,11 +262,10 @@ COMPLAINT_WORDS = re.compile(
 
 def opening_complaint(text: str) -> Dict[str, Any]:
     """What the message that opened the complaint form already says: its category when it names one, and itself as
-    the description when, besides the request, it says what went wrong (a category and 8 characters or 5 words),
-    so the customer is not asked again. Anything taken is still shown for confirmation."""
-    if category_of(text) == "other":
-        return {}
-    found: Dict[str, Any] = {"complaint_category": text}
+    the description when, besides the request, it says what went wrong (8 characters or 5 words), so the customer
+    is not asked again; a description that names no category leaves only that to ask. Anything taken is still
+    shown for confirmation."""
+    found: Dict[str, Any] = {} if category_of(text) == "other" else {"complaint_category": text}
     rest = COMPLAINT_WORDS.sub(" ", text)
     hanzi, words = len(re.findall(r"[\u4e00-\u9fff]", rest)), len(re.findall(r"[A-Za-z]+", rest))
     if hanzi >= 8 or words >= 5:
@@ -333,6 +332,14 @@ def since_in(text: str) -> Optional[str]:
     """The longest phrase of ``text`` that says when something began, or None."""
     phrases = [m.group().strip() for m in SINCE_WORDS.finditer(text)]
     return max(phrases, key=len) if any(phrases) else None
+
+
+def symptom_after_since(text: str) -> Optional[str]:
+    """What an answer to "when did it begin" says of the fault besides the time ("从今天早上八点开始完全不通"), so
+    the time reads back as a time and the symptom keeps the rest; None when the rest tells no symptom ("左右")."""
+    since = since_in(text)
+    rest = text.replace(since, " ", 1).strip(" ，,。.;；!！的了") if since else ""
+    return rest if rest and SYMPTOM_WORDS.search(rest) else None
 
 
 def says_a_time(text: str) -> bool:

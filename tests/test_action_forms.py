@@ -70,6 +70,10 @@ async def test_complaint_validation_and_submission(svc: Services, domain, clock:
         "complaint_category": "账单费用",
         "complaint_description": "we were charged twice for october, i want to complain"}),
     ("我要投诉，很紧急", {}),  # nothing to take: both questions follow
+    ("我要投诉，昨天打了三次电话都没有人回复", {"complaint_description": "我要投诉，昨天打了三次电话都没有人回复"}),
+    ("I want to complain, your engineer never showed up yesterday", {  # late for a repair
+        "complaint_category": "装机维修时效",
+        "complaint_description": "I want to complain, your engineer never showed up yesterday"}),
 ])
 async def test_the_opening_message_answers_what_it_already_says(svc: Services, domain, text, found) -> None:
     _, events = await run(forms.ValidateComplaintForm(), tracker(slots=VERIFIED_A, intent="file_complaint", text=text),
@@ -247,6 +251,8 @@ async def test_an_answer_that_sounds_like_a_question_is_taken(svc: Services, dom
     ("fault_since", "inform", "不清楚", {"fault_since": "不清楚"}, "fault_confirm"),
     ("fault_since", "deny", "no idea when it started", {"fault_since": "no idea when it started"}, "fault_confirm"),
     ("fault_since", "inform", "网络质量", {"fault_since": None}, "fault_since"),  # no time in it: asked once more
+    ("fault_since", "inform", "从今天早上八点开始完全不通",  # the time, and more of the symptom
+     {"fault_since": "从今天早上八点开始", "fault_symptom": "中断，完全不通"}, "fault_confirm"),
 ])
 async def test_when_the_fault_began_is_read_from_any_answer_that_says_it(svc: Services, domain, asked, intent, text,
                                                                         found, next_asked) -> None:

@@ -29,6 +29,18 @@ def test_since_in_finds_when_a_fault_began(text: str, since: str) -> None:
     assert message_reading.since_in(text) == since
 
 
+@pytest.mark.parametrize("text, more", [
+    ("从今天早上八点开始完全不通", "完全不通"),
+    ("早上开始的，现在网速特别慢", "现在网速特别慢"),
+    ("since 9am, totally down", "totally down"),
+    ("昨天下午三点左右", None),  # nothing but the time
+    ("今天上午十点多，一直没恢复", None),  # the rest tells no symptom
+    ("不清楚", None),
+])
+def test_what_an_answer_about_when_says_of_the_fault_besides(text: str, more: str) -> None:
+    assert message_reading.symptom_after_since(text) == more
+
+
 @pytest.mark.parametrize("text, says", [
     ("周一", True), ("好几天了", True), ("上周开始的", True), ("9am", True), ("this morning", True), ("不清楚", True),
     ("not sure", True), ("一直这样", True),

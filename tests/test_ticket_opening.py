@@ -66,6 +66,7 @@ def test_a_category_is_stored_by_key_and_read_from_either_label() -> None:
     for key, labels in LABELS["complaint_category"].items():
         assert [category_of(text) for text in labels] == [key, key]  # the assistant's slot holds a label
     assert category_of("上个月多扣了钱") == "other" and category_of("话费不对") == "billing"
+    assert category_of("约好的师傅没来") == category_of("the technician never turned up") == "timeliness"
 
 
 async def test_a_complaint_about_the_manager_pages_the_supervisor_not_the_manager(db: Database, gateway: SmsGateway,
