@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections import Counter
-from datetime import date, datetime
+from datetime import date, timedelta
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 
 from rasa_sdk import Tracker
@@ -34,9 +33,10 @@ from actions.message_reading import (
 )
 from actions.open_tickets import TicketsAsked, newest_open, open_beyond, say_none_open, say_who_answers, tickets_asked
 from actions.services import Services
+from actions.sla_record import availability, month_record
 from carecore.config import Settings
 from carecore.deadlines import complaint_hours, fault_hours
-from carecore.model import TOP_TIERS, Circuit, Customer, Ticket, Tier, UsageMonth, month_key
+from carecore.model import TOP_TIERS, Circuit, Customer, Tier, UsageMonth, month_key
 from carecore.months import (
     after_bill_day,
     month_span,
@@ -378,35 +378,16 @@ async def answer_sla(svc: Services, tracker: Tracker, dispatcher: CollectingDisp
     now = svc.clock.now()
     month = month_named(tracker, now.date()) or month_key(now)
     start, end = month_span(month, svc.clock.tz)
-    faults = [t async for t in svc.db.tickets.opened_between(start, end, [customer.id])
-              if t.kind == "fault" and (circuit is None or t.circuit_id == circuit.circuit_id)]
+    # a fault still down when the month began counts in its availability, not in its record
+    tickets = [t async for t in svc.db.tickets.opened_between(start - timedelta(days=31), end, [customer.id])
+               if t.kind == "fault" and (circuit is None or t.circuit_id == circuit.circuit_id)]
     shown = None if month == month_key(now) else month_label(month, lang)
     dispatcher.utter_message(response="utter_sla", lines=numbered(lines, circuits, customer) or bullet_lines(["-"]),
-                             tier=label("tier", contact.tier, lang), record=month_record(faults, now, lang, shown))
+                             tier=label("tier", contact.tier, lang),
+                             record=month_record([t for t in tickets if t.created_at >= start], now, lang, shown),
+                             availability=availability(tickets, circuits, start, min(end, now), lang,
+                                                       last_said(tracker, "ask_sla"), shown))
     return [SlotSet("month", None)]
-
-
-def month_record(faults: List[Ticket], now: datetime, lang: str, month: Optional[str] = None) -> str:
-    """How this month's faults (or those of ``month``, as shown) fared against their deadlines; one reported in a
-    planned maintenance window is counted apart, as it earns no credit."""
-    if not faults:
-        return (f"No fault reported in {month}." if month else "No fault reported this month.") if lang == "en" \
-            else f"{month or '本月'}暂无故障报修。"
-    in_window = sum(1 for t in faults if t.maintenance_id)
-    outcomes = Counter(t.sla.outcome(now) for t in faults if t.sla and not t.maintenance_id)
-    credited = sum(t.compensation.credit_fen for t in faults if t.compensation)
-    if lang == "en":
-        parts = [f"{n} {what}" for n, what in ((outcomes["met"], "within the deadlines"), (outcomes["missed"], "late"),
-                                               (outcomes["pending"], "still open and on time"),
-                                               (in_window, "during planned maintenance")) if n]
-        credit = f" Credited {yuan(credited)} yuan on the next bill." if credited else ""
-        return (f"{month or 'This month'}: {len(faults)} fault{'s' if len(faults) > 1 else ''} reported "
-                f"({', '.join(parts)}).{credit}")
-    parts = [f"{what}{n}次" for n, what in ((outcomes["met"], "按时"), (outcomes["missed"], "超时"),
-                                           (outcomes["pending"], "处理中未超时"), (in_window, "计划维护期间"))
-             if n]
-    credit = f"已补偿{yuan(credited)}元，在下期账单中体现。" if credited else ""
-    return f"{month or '本月'}报障{len(faults)}次（{'，'.join(parts)}）。{credit}"
 
 
 def numbered(lines: List[str], circuits: List[Circuit], customer: Customer) -> str:

@@ -390,6 +390,23 @@ async def test_sla_answer_tells_how_the_months_faults_fared(svc: Services, domai
     assert only(messages)["record"] == "No fault reported in September 2026."
 
 
+async def test_sla_answer_tells_each_circuits_availability_when_down_or_asked(svc: Services, domain) -> None:
+    # 23 Nov 2026 10:00 in Shanghai: 538 hours of November so far, 2 of them down
+    at = datetime(2026, 11, 10, 2, 0, tzinfo=timezone.utc)
+    await svc.db.tickets.create(factories.ticket(_id="FT-20261110-0001", created_at=at, updated_at=at, sla={
+        "response_due": at + timedelta(hours=2), "restore_due": at + timedelta(hours=4),
+        "restored_at": at + timedelta(hours=2)}))
+    messages, _ = await run(account.ActionSla(), tracker(slots=VERIFIED_A, intent="ask_sla", text="SLA是什么"), domain)
+    assert only(messages)["availability"] == "本月可用率（按报障至修复计，计划维护除外）：99.62%（中断2小时）。"
+    messages, _ = await run(account.ActionSla(), tracker(slots={**VERIFIED_A_EN, "month": "October"}, intent="ask_sla",
+                                                         text="what was our availability in october"), domain)
+    assert only(messages)["availability"] == (
+        " Availability in October 2026 (from each fault's report to its restore, planned maintenance aside): 100 %.")
+    messages, _ = await run(account.ActionSla(), tracker(slots={**VERIFIED_A, "month": "十月"}, intent="ask_sla",
+                                                         text="十月份断过吗"), domain)
+    assert only(messages)["availability"] == ""  # "no fault" says it
+
+
 # --- nobody sees another customer's data ------------------------------------------------------
 
 async def test_foreign_ticket_circuit_and_usage_are_never_disclosed(svc: Services, domain) -> None:
