@@ -28,7 +28,9 @@ from actions.message_reading import (
     answered_month,
     just_created,
     last_said,
+    month_alone,
     month_named,
+    responses_before_latest,
     ticket_meant,
 )
 from actions.open_tickets import TicketsAsked, newest_open, open_beyond, say_none_open, say_who_answers, tickets_asked
@@ -152,6 +154,8 @@ async def answer_usage(svc: Services, tracker: Tracker, dispatcher: CollectingDi
     question of when ("账单什么时候出") is about the month still to be billed, any other about the last."""
     today, customer = svc.clock.today(), who[0]
     asked = last_said(tracker, "ask_usage")
+    if "utter_sla" in responses_before_latest(tracker) and month_alone(asked, today):  # "上个月呢", of the SLA
+        return await answer_sla(svc, tracker, dispatcher, who, lang)
     if OWING_QUESTION.search(asked) and not tracker.get_slot("month") and await _answer_owed(svc, dispatcher, customer,
                                                                                              lang):
         return []

@@ -391,6 +391,19 @@ def month_named(tracker: Tracker, today: date) -> Optional[str]:
     return parse_month(slot, today)
 
 
+# "上个月呢", "那十月份的呢", "and last month?", "what about October": a month alone, asking the last question again
+MONTH_ALONE = re.compile(r"(?:那|那么)?[^，,。？?\s]{1,8}?的?呢?[?？。]?|(?:(?:and|what about|how about)\s+)?(?:(?:for|in)\s+)?"
+                         r"[a-z0-9']+(?:\s+[a-z0-9']+){0,2}\s*[?？]?", re.I)
+ABOUT_USAGE = re.compile(r"账单|话费|费用|消费|流量|通话|短信|缴|交费|bill|usage|spend|data|minutes|sms|paid|pay", re.I)
+
+
+def month_alone(text: str, today: date) -> bool:
+    """Whether the message names a month and nothing else to ask: a follow-up to the answer just given, whatever
+    it was about; one that names the bill or usage asks about them."""
+    said = text.strip()
+    return bool(MONTH_ALONE.fullmatch(said)) and not ABOUT_USAGE.search(said) and parse_month(said, today) is not None
+
+
 def answered_month(tracker: Tracker, today: date, just_before: bool = False) -> Optional[str]:
     """The month the latest usage answer of the conversation (``just_before``: among the replies to the previous
     message) was about, read from the answer's own words ("Usage for August 2026"): what "compare it with July"

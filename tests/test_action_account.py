@@ -407,6 +407,22 @@ async def test_sla_answer_tells_each_circuits_availability_when_down_or_asked(sv
     assert only(messages)["availability"] == ""  # "no fault" says it
 
 
+@pytest.mark.parametrize("text, month, response", [
+    ("上个月呢", "上个月", "utter_sla"),  # right after the SLA: the SLA of that month
+    ("and last month?", "last month", "utter_sla"),
+    ("上个月账单呢", "上个月", "utter_usage_report"),  # names the bill
+])
+async def test_a_month_alone_after_the_sla_asks_for_that_months_sla(svc: Services, domain, text, month,
+                                                                   response) -> None:
+    before = [{"event": "user", "text": "SLA是什么", "parse_data": {"intent": {"name": "ask_sla"}}},
+              {"event": "bot", "text": "…", "metadata": {"utter_action": "utter_sla"}}]
+    messages, _ = await run(account.ActionUsage(), tracker(slots={**VERIFIED_A, "month": month}, intent="ask_usage",
+                                                           text=text, events=before), domain)
+    assert messages[0]["response"] == response
+    if response == "utter_sla":
+        assert messages[0]["record"] in ("2026年10月暂无故障报修。", "No fault reported in October 2026.")
+
+
 # --- nobody sees another customer's data ------------------------------------------------------
 
 async def test_foreign_ticket_circuit_and_usage_are_never_disclosed(svc: Services, domain) -> None:

@@ -41,6 +41,15 @@ def test_what_an_answer_about_when_says_of_the_fault_besides(text: str, more: st
     assert message_reading.symptom_after_since(text) == more
 
 
+@pytest.mark.parametrize("text, alone", [
+    ("上个月呢", True), ("那十月份的呢？", True), ("上个月", True), ("and last month?", True), ("what about October", True),
+    ("上个月账单呢", False), ("and last month's bill?", False),  # names what it asks about
+    ("好的呢", False), ("what about circuit 2?", False), ("was the line down last month", False),
+])
+def test_a_month_alone_is_a_follow_up(text: str, alone: bool) -> None:
+    assert message_reading.month_alone(text, date(2026, 12, 7)) is alone
+
+
 @pytest.mark.parametrize("text, says", [
     ("周一", True), ("好几天了", True), ("上周开始的", True), ("9am", True), ("this morning", True), ("不清楚", True),
     ("not sure", True), ("一直这样", True),
