@@ -21,6 +21,8 @@ from actions.message_reading import (
     BILL_DATE_QUESTION,
     COMPARE_QUESTION,
     EMAIL_REQUEST,
+    HIGHER_QUESTION,
+    LOWER_QUESTION,
     OWING_QUESTION,
     TIER_COMPARISON,
     TIER_QUESTION,
@@ -206,6 +208,9 @@ async def answer_usage(svc: Services, tracker: Tracker, dispatcher: CollectingDi
             dispatcher.utter_message(response="utter_usage_compared", previous_month=month_label(against, lang),
                                      changes=usage_changes(usage, other, lang, amount=not adjacent))
     elif previous is not None and WHY_QUESTION.search(asked):
+        if usage.amount_fen < previous.amount_fen and HIGHER_QUESTION.search(asked) and not LOWER_QUESTION.search(asked):
+            dispatcher.utter_message(response="utter_usage_not_higher", month=month_label(month, lang),
+                                     previous_month=month_label(previous.month, lang))
         dispatcher.utter_message(response="utter_usage_compared", previous_month=month_label(previous.month, lang),
                                  changes=usage_changes(usage, previous, lang))
     if EMAIL_REQUEST.search(asked):

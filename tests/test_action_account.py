@@ -78,6 +78,12 @@ async def test_asked_why_a_bill_changed_each_item_is_compared_with_the_month_bef
     messages, _ = await run(account.ActionUsage(), tracker(slots=VERIFIED_A, intent="ask_usage", text="上个月账单"),
                             domain)
     assert [m["response"] for m in messages] == ["utter_usage_report"]  # asked nothing of why: kept short
+    # "why so high" of an amount that fell: said first, then what changed
+    await svc.db.usage.upsert(factories.usage(month="2026-09", amount_fen=9000000))
+    for slots, text, told in ((VERIFIED_A_EN, "why is it so much higher", ["utter_usage_not_higher"]),
+                              (VERIFIED_A, "为什么少了这么多", [])):
+        messages, _ = await run(account.ActionUsage(), tracker(slots=slots, intent="ask_usage", text=text), domain)
+        assert [m["response"] for m in messages] == ["utter_usage_report", *told, "utter_usage_compared"]
 
 
 @pytest.mark.parametrize("slots, text", [(VERIFIED_A, "上个月的账单发我邮箱"), (VERIFIED_A_EN, "email me last month's bill")])
