@@ -155,8 +155,8 @@ ASKED_ANYTHING_ELSE = ("utter_anything_else", "utter_already_verified", "utter_c
 # Answers read from the customer's records: a no to one ("不对，金额太高了") disputes what the records say.
 RECORD_ANSWERS = ("utter_usage_report", "utter_usage_span", "utter_usage_missing", "utter_bills_owed",
                   "utter_bills_all_paid", "utter_account_summary", "utter_service_status", "utter_no_circuits", "utter_sla",
-                  "utter_compensation", "utter_no_compensation", "utter_ticket_status", "utter_open_tickets",
-                  "utter_no_open_tickets")
+                  "utter_sla_record", "utter_compensation", "utter_no_compensation", "utter_ticket_status",
+                  "utter_open_tickets", "utter_no_open_tickets")
 
 
 class ActionYesOrNo(Action):

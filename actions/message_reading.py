@@ -213,7 +213,7 @@ COMPARE_QUESTION = re.compile(r"比较|对比|相比|比一下|比一比|比起|
 WHY_QUESTION = re.compile(r"为什么|为啥|怎么(?:这么|那么|会|突然)|咋这么|原因|\bwhy\b|how come|what made"
                           r"|太(?:贵|高|多)|比平时|too (?:high|much)|seems? high|more than usual", re.I)  # or "it's too high"
 # "why so high": said of an amount that may in fact have fallen
-HIGHER_QUESTION = re.compile(r"高|贵|多|涨|higher|more|so much|expensive|increase|went up|gone up", re.I)
+HIGHER_QUESTION = re.compile(r"高|贵|多|涨|\bhigh|higher|more|so much|expensive|increase|went up|gone up", re.I)
 LOWER_QUESTION = re.compile(r"低|少|便宜|降|lower|less|cheaper|went down|gone down|dropped", re.I)
 # "我们欠费了吗", "do we owe anything": asked with no month, about every bill not fully paid
 OWING_QUESTION = re.compile(r"欠|还没[交缴付]|[交缴付]了没|[交缴]清|\bowe|\bowing\b|outstanding|unpaid|arrears"
