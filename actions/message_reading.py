@@ -142,7 +142,7 @@ def one_of_tickets_listed(tracker: Tracker) -> bool:
 ANY_TICKET = ("complaint", "fault")
 # The tickets a message names by kind ("取消投诉", "报修的进度", "cancel my ticket"); none, no ticket.
 TICKET_KINDS_NAMED = ((re.compile(r"投诉|complaint", re.I), ("complaint",)),
-                      (re.compile(r"报修|故障|fault|repair", re.I), ("fault",)),
+                      (re.compile(r"报修|故障|修好|修复|抢修|fault|repair|fixed|restored", re.I), ("fault",)),
                       (re.compile(r"工单|单子|ticket", re.I), ANY_TICKET))
 
 

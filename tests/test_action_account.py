@@ -286,6 +286,7 @@ async def test_a_status_question_naming_a_kind_of_ticket_lists_that_kind_alone(s
     await svc.db.tickets.create(factories.ticket(_id="CP-20261123-0002", kind="complaint", circuit_id=None,
                                                  created_at=datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc)))
     for text, listed in (("我的投诉单号是多少", "1. CP-20261123-0002 投诉：已受理"), ("报修的进度怎么样", "1. FT-20261123-0001 故障：已受理"),
+                         ("专线什么时候能修好", "1. FT-20261123-0001 故障：已受理"),  # asks after the repair
                          ("我们的工单处理得怎么样了", "1. CP-20261123-0002 投诉：已受理")):
         messages, _ = await run(account.ActionTicketStatus(), tracker(slots=VERIFIED_A, intent="ask_ticket_status",
                                                                       text=text), domain)
