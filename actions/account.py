@@ -16,7 +16,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import circuit_choice
-from actions.common import Identity, verified_action
+from actions.common import Identity, answer_circuit_follow_up, verified_action
 from actions.message_reading import (
     BILL_DATE_QUESTION,
     COMPARE_QUESTION,
@@ -159,6 +159,9 @@ async def answer_usage(svc: Services, tracker: Tracker, dispatcher: CollectingDi
     if {"utter_sla", "utter_sla_record"} & set(responses_before_latest(tracker)) and month_alone(asked, today):
         # "上个月呢", of the SLA
         return await answer_sla(svc, tracker, dispatcher, who, lang, record_only=True)
+    followed = await answer_circuit_follow_up(svc, tracker, dispatcher, who, lang)  # "那第三条呢", of a circuit
+    if followed is not None:
+        return followed
     if OWING_QUESTION.search(asked) and not tracker.get_slot("month") and await _answer_owed(svc, dispatcher, customer,
                                                                                              lang):
         return []

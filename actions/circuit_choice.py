@@ -23,9 +23,15 @@ REFERRING = re.compile(r"\bit\b|\bits\b|\bthis (?:one|line|circuit)\b|\bthat (?:
                        r"|这个电路|这根|\b(?:for|on|of|about) that\b(?!\s+(?:month|bill|ticket|complaint))", re.I)
 # A list position said as a circuit's ("第三条", "3号线路", "circuit 3", "the third one"), never a bare digit or
 # "3号", which may be a time or a date ("不对，是3号开始的").
+# English words are bounded by what is not a letter or digit: "查下circuit 2的状态" mixes them with Chinese.
 CHOICE_WORDS = re.compile(r"第\s*([1-4一二三四])\s*(?:条|个|路|号)|([1-9])\s*号(?:电路|线路|专线)"
-                          r"|\b(?:circuit|line)\s*(?:no\.?\s*|number\s*|#\s*)?([1-9])\b"
-                          r"|\b(first|second|third|fourth)\s+(?:one|circuit|line)\b", re.I)
+                          r"|(?<![A-Za-z])(?:circuit|line)\s*(?:no\.?\s*|number\s*|#\s*)?([1-9])(?![0-9])"
+                          r"|(?<![A-Za-z])(first|second|third|fourth)\s+(?:one|circuit|line)(?![A-Za-z])", re.I)
+# A message that names a circuit by its place in the list and nothing else ("那第三条呢", "and circuit 3?"): the
+# question just answered, asked again of that circuit.
+CIRCUIT_ALONE = re.compile(r"(?:那|那么)?(?:第\s*[1-4一二三四]\s*(?:条|个|路|号)|[1-9]\s*号)(?:电路|线路|专线)?的?呢?[?？。]?"
+                           r"|(?:(?:and|what about|how about)\s+)?(?:(?:circuit|line)\s*(?:no\.?\s*|number\s*|#\s*)?[1-9]"
+                           r"|(?:the\s+)?(?:first|second|third|fourth)\s+(?:one|circuit|line))\s*[?？]?", re.I)
 
 
 def choice(circuits: List[Circuit], text: str) -> Optional[Circuit]:
@@ -44,6 +50,11 @@ def choice(circuits: List[Circuit], text: str) -> Optional[Circuit]:
     if index is not None:
         return circuits[index] if 0 <= index < len(circuits) else None
     return hinted(circuits, upper) or sited(circuits, text, as_a_line=False)
+
+
+def circuit_alone(text: str) -> bool:
+    """Whether the message names a circuit of the list and asks nothing else (``CIRCUIT_ALONE``)."""
+    return bool(CIRCUIT_ALONE.fullmatch(text.strip()))
 
 
 def hinted(circuits: List[Circuit], text: str) -> Optional[Circuit]:

@@ -9,7 +9,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.message_reading import also_asked, last_asked, latest_intent, spoken
+from actions.circuit_choice import circuit_alone
+from actions.message_reading import also_asked, last_asked, latest_intent, responses_before_latest, spoken
 from actions.services import Services, services
 from carecore.identity import codes_hidden
 from carecore.model import Contact, Customer
@@ -106,6 +107,22 @@ async def answer_also_asked(svc: Services, tracker: Tracker, dispatcher: Collect
     answered next, each as if it had come alone."""
     said = last_asked(tracker, answered)
     return await answer_each(svc, tracker, dispatcher, who, lang, also_asked(spoken(said), answered), said)
+
+
+# The answers about circuits that a message naming only one ("那第三条呢") follows up, by the question they answered.
+CIRCUIT_ANSWERS = {"utter_service_status": "ask_service_status", "utter_sla": "ask_sla", "utter_sla_record": "ask_sla"}
+
+
+async def answer_circuit_follow_up(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher,
+                                   who: Identity, lang: str) -> Optional[Events]:
+    """Right after an answer about the customer's circuits, a message that names one and nothing else ("那第三条呢",
+    "and circuit 3?") asks the same of that circuit; the model, reading it alone, cannot know what. None for any
+    other message."""
+    said = next((e for e in reversed(tracker.events) if e.get("event") == "user"), {})
+    answered = [CIRCUIT_ANSWERS[r] for r in responses_before_latest(tracker) if r in CIRCUIT_ANSWERS]
+    if not answered or not circuit_alone(spoken(said)):
+        return None
+    return await answer_each(svc, tracker, dispatcher, who, lang, answered[-1:], said)
 
 
 class VerifiedAction(Action):

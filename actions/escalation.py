@@ -17,8 +17,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.callback_time import callback_time
 from actions.common import (
+    Events,
     Identity,
     VerifiedAction,
+    answer_circuit_follow_up,
     answer_each,
     count_in_session,
     lang_of,
@@ -199,6 +201,9 @@ class ActionHandleFallback(Action):
             return [SlotSet("pending_request", None), SlotSet("verify_mobile", None), SlotSet("otp_code", None),
                     FollowupAction("verification_form")]
         svc = await services()
+        followed = None if tracker.active_loop_name else await _circuit_follow_up(svc, tracker, dispatcher)
+        if followed is not None:  # "第三条呢" right after the circuits' status
+            return [*followed, FollowupAction("action_listen")]
         await count_in_session(svc, tracker, fallbacks=1)
         if (responses_before_latest(tracker) or [None])[-1] not in REPHRASE:
             # inside a form the examples of questions would mislead: the question asked is still open
@@ -238,6 +243,16 @@ async def _answer_each(svc: Services, tracker: Tracker, dispatcher: CollectingDi
     named = questions_named(spoken(said))
     return await answer_each(svc, tracker, dispatcher, who, lang_of(tracker),
                              [*named, *[q for q in both if q not in named]], said)  # in the order named
+
+
+async def _circuit_follow_up(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher) -> Optional[Events]:
+    """``answer_circuit_follow_up`` for a verified customer; with the database away, the fallback goes on as usual."""
+    try:
+        who = await verified_identity(tracker, svc)
+        return None if who is None else await answer_circuit_follow_up(svc, tracker, dispatcher, who,
+                                                                       lang_of(tracker))
+    except DatabaseError:
+        return None
 
 
 def _only_a_mobile(tracker: Tracker) -> bool:

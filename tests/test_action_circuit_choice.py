@@ -31,6 +31,8 @@ def test_a_mention_names_a_circuit_only_when_it_fits_one_alone(text: str, fits: 
     ("no, actually it's circuit 3", "JS-DIA-0000027-3"), ("not that one, the second one", "JS-DDN-0000027-2"),
     ("wrong one, js-2m-0000027-1", "JS-2M-0000027-1"), ("搞错了，是DDN那条", "JS-DDN-0000027-2"),
     ("不对，是第五条", None),  # no such line in the list
+    ("帮我查下circuit 2的status", "JS-DDN-0000027-2"), ("查下second line的SLA", "JS-DDN-0000027-2"),  # mixed
+    ("circuit 23", None), ("airline 2", None),
     ("不对，是3点开始的", None), ("不对，是3号开始的", None), ("no, it began at 3", None), ("不对，是第二天才断的", None),
 ])
 def test_a_correction_names_a_circuit_by_id_position_or_mention_never_by_a_time(text: str, named: Optional[str]) -> None:
@@ -47,6 +49,15 @@ def test_a_correction_names_a_circuit_by_id_position_or_mention_never_by_a_time(
 def test_a_choice_from_the_list_is_read_by_id_number_or_mention(text: str, chosen: Optional[str]) -> None:
     found = circuit_choice.choice(CIRCUITS, text)
     assert (found.circuit_id if found else None) == chosen
+
+
+@pytest.mark.parametrize("text, alone", [
+    ("那第三条呢", True), ("第二条呢？", True), ("3号电路呢", True), ("and circuit 3?", True),
+    ("what about the second one", True),
+    ("第三条的SLA呢", False), ("那上个月呢", False), ("line 2 is down", False),  # asks something of its own
+])
+def test_a_circuit_named_alone_is_a_follow_up(text: str, alone: bool) -> None:
+    assert circuit_choice.circuit_alone(text) is alone
 
 
 @pytest.mark.parametrize("said, replied, meant", [

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from actions import escalation
+from actions import account, escalation
 from actions.services import Services
 from tests import factories
 from tests.action_kit import VERIFIED_A, VERIFIED_A_EN, only, run, tracker
@@ -150,6 +150,28 @@ async def test_questions_the_model_could_not_choose_between_are_each_answered_on
     assert [m["response"] for m in messages][:3] == ["utter_usage_report", "utter_sla", "utter_no_compensation"]
     assert messages[0]["month"] == "2026年10月"  # "上个月", read from the message; the questions in the order named
     assert events[-1] == {"event": "followup", "name": "action_listen", "timestamp": None}
+
+
+async def test_a_circuit_named_alone_after_an_answer_about_circuits_is_asked_the_same(svc: Services, domain) -> None:
+    """"第二条呢" right after the SLA: that circuit's SLA, whether the model read it as the usage ("那…呢") or as
+    nothing at all; after any other answer, the fallback's usual reply."""
+    two = factories.customer()
+    two["services"].append({"circuit_id": "ZJ-LL-0000001-2", "type": "leased_line", "bandwidth": "100M",
+                            "status": "down", "sla_class": "standard"})
+    await svc.db.customers.replace(two)
+    sla = [{"event": "user", "text": "SLA是什么", "parse_data": {"intent": {"name": "ask_sla"}}},
+           {"event": "bot", "text": "…", "metadata": {"utter_action": "utter_sla"}}]
+    for action, intent in ((escalation.ActionHandleFallback(), "nlu_fallback"), (account.ActionUsage(), "ask_usage")):
+        messages, events = await run(action, tracker(slots=VERIFIED_A, intent=intent, text="那第二条呢", events=sla),
+                                     domain)
+        assert only(messages)["response"] == "utter_sla" and only(messages)["lines"].startswith("2. ZJ-LL-0000001-2")
+    status = [*sla[:1], {"event": "bot", "text": "…", "metadata": {"utter_action": "utter_service_status"}}]
+    messages, _ = await run(account.ActionUsage(), tracker(slots=VERIFIED_A_EN, intent="ask_usage",
+                                                           text="and circuit 2?", events=status), domain)
+    assert only(messages)["lines"] == "2. ZJ-LL-0000001-2 leased line 100M: down"
+    messages, _ = await run(escalation.ActionHandleFallback(), tracker(slots=VERIFIED_A, intent="nlu_fallback",
+                                                                       text="那第二条呢"), domain)
+    assert only(messages)["response"] == "utter_ask_rephrase"
 
 
 async def test_a_bare_mobile_number_starts_verification_with_it(svc: Services, domain) -> None:
