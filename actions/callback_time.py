@@ -2,11 +2,11 @@
 the message against the clock in the business timezone, so that the manager is paged with it and the customer is
 promised it, instead of the default call-back deadline.
 
-Read: a day (今天, 明天, 后天, 周三, 下周一, 12月15日, 25号, today, tomorrow, Friday), a part of the day (上午, 下午,
+Read: a day (今天, 明天, 后天, 周三, 下周一, 12月15日, 25号, today, tomorrow, Friday, Dec 15, the 25th), a part of the day (上午, 下午,
 晚上, morning, afternoon, evening), a clock time (三点半, 15:00, 3pm, at 3), or a delay (一个小时后, in 2 hours). A
 bare hour of 1 to 7 is in the afternoon: nobody asks for a call at 3 in the morning. Before 05:00, "明天" is the day
-that dawns. A day alone, a time already past on the day named, more than two weeks ahead, with a date in English,
-or in a clause telling what went wrong ("从早上九点开始断了") is no time asked for.
+that dawns. A day alone, a time already past on the day named, more than two weeks ahead, with a date written
+12/15, or in a clause telling what went wrong ("从早上九点开始断了") is no time asked for.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Optional, Tuple
 
 AHEAD = timedelta(days=14)
+MONTHS_EN = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 DAWN = 5  # before this hour, "tomorrow" is still the coming day
 SOON = timedelta(minutes=5)
 
@@ -39,9 +40,13 @@ PERIOD = re.compile(r"凌晨|早上|早晨|明早|上午|中午|下午|傍晚|�
 CLOCK_ZH = re.compile(rf"({NUMBER})\s*[点點时:：](?![都也儿点])\s*(半|一刻|三刻|({NUMBER})分?)?")
 A_BIT = "快早慢晚多少好差有"  # "快一点", "晚一点": "a bit", not one o'clock
 DATE_ZH = re.compile(rf"(?:({NUMBER})\s*月\s*)?({NUMBER})\s*[日号號](?![子常])")
-# a date in English is not read: a time said with one is not guessed at
-DATE_EN = re.compile(r"\b\d{1,2}(?:st|nd|rd|th)\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? \d|"
-                     r"\b\d{1,2}/\d{1,2}\b", re.I)
+MONTH_EN = (r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|"
+            r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
+# "Dec 15", "15 December", "the 15th"
+DATE_EN = re.compile(rf"\b{MONTH_EN}\s+(\d{{1,2}})(?:st|nd|rd|th)?\b|\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTH_EN}(?![a-z])|"
+                     r"\b(\d{1,2})(?:st|nd|rd|th)\b", re.I)
+# "12/15" is December 15th or the 12th of the 15th month by where the writer learned dates: not guessed at
+DATE_SLASHED = re.compile(r"\b\d{1,2}/\d{1,2}\b")
 CLAUSE = re.compile(r"[，,。！!？?；;]|\.\s")
 # a clause telling what went wrong and since when ("专线从早上九点断了"): its time is not the one to call at
 WHAT_HAPPENED = re.compile(r"从|自从|开始|以来|起(?!来)|断|不通|掉线|故障|坏|\b(?:since|from|started|began|down|broke|"
@@ -74,10 +79,16 @@ def _delay(found: re.Match) -> timedelta:
 
 
 def _date_named(found: re.Match, today: date) -> Optional[date]:
-    """12月25日, 25号: the next such date from today (a day of the month alone: this month's, else next month's)."""
-    day = _number(found.group(2))
-    if found.group(1):
-        month = _number(found.group(1))
+    """12月25日, 25号, Dec 25, the 25th: the next such date from today (a day of the month alone: this month's, else
+    next month's)."""
+    if found.re is DATE_ZH:
+        day, month = _number(found.group(2)), _number(found.group(1)) if found.group(1) else None
+    else:
+        month_en, day_a, day_b, month_b, day_c = found.groups()
+        day = int(day_a or day_b or day_c)
+        said = (month_en or month_b or "").lower()[:3]
+        month = MONTHS_EN.index(said) + 1 if said else None
+    if month:
         candidates = [(today.year, month), (today.year + 1, month)]
     else:
         following = today.month % 12 + 1
@@ -129,12 +140,12 @@ def callback_time(text: str, now: datetime) -> Optional[datetime]:
     delay = DELAY.search(text)
     if delay:
         return now + _delay(delay)
-    if DATE_EN.search(text):
+    if DATE_SLASHED.search(text):
         return None
     day, period, clock = DAY.search(text), PERIOD.search(text), _clock(text)
     if clock is None and period is None:
         return None
-    named = DATE_ZH.search(text)
+    named = DATE_ZH.search(text) or DATE_EN.search(text)
     on = _date_named(named, now.date()) if named else None
     if named and on is None:
         return None  # a date that does not exist, or is past

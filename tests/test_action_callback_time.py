@@ -40,7 +40,11 @@ def at(*args: int) -> datetime:
     ("down since 9am, get me a person", None),
     ("今天上午九点给我打", None),                         # already past on the day named
     ("下下周", None), ("in 20 hours", at(2026, 12, 8, 6, 20)),
-    ("2月30日下午三点", None), ("call me on the 25th at 3pm", None),  # no such date; a date in English is not guessed
+    ("call me on the 15th at 3pm", at(2026, 12, 15, 15, 0)), ("Dec 9, 10am", at(2026, 12, 9, 10, 0)),
+    ("on 10 December in the afternoon", at(2026, 12, 10, 15, 0)),
+    ("2月30日下午三点", None), ("February 30 at 3pm", None),  # no such date
+    ("call me on 12/9 at 3pm", None),  # December 9th or September 12th: not guessed at
+    ("may I get a call at 3", at(2026, 12, 7, 15, 0)),  # "may" is no month without a day
 ])
 def test_a_time_asked_for_on_a_monday_morning(text: str, expected: Optional[datetime]) -> None:
     assert callback_time(text, MONDAY) == expected
