@@ -215,8 +215,9 @@ WHY_QUESTION = re.compile(r"为什么|为啥|怎么(?:这么|那么|会|突然)|
 # "why so high": said of an amount that may in fact have fallen
 HIGHER_QUESTION = re.compile(r"高|贵|多|涨|\bhigh|higher|more|so much|expensive|increase|went up|gone up", re.I)
 LOWER_QUESTION = re.compile(r"低|少|便宜|降|lower|less|cheaper|went down|gone down|dropped", re.I)
-# "我们欠费了吗", "do we owe anything": asked with no month, about every bill not fully paid
-OWING_QUESTION = re.compile(r"欠|还没[交缴付]|[交缴付]了没|[交缴]清|\bowe|\bowing\b|outstanding|unpaid|arrears"
+# "我们欠费了吗", "do we owe anything", "最晚什么时候交": asked with no month, about every bill not fully paid
+OWING_QUESTION = re.compile(r"欠|还没[交缴付]|[交缴付]了没|[交缴]清|最晚|截止|(?:什么时候|哪天|几号)(?:之前|以前|前)?要?[交缴付]"
+                            r"|\bowe|\bowing\b|outstanding|unpaid|arrears|\bdue\b|deadline|pay (?:it )?by"
                             r"|\b(?:is|are|was|were|been|fully|all)\b[\w\s']{0,30}\bpaid\b", re.I)
 # "上个月的账单发我邮箱", "email me the bill": a bill to be sent by email, which the assistant cannot do
 EMAIL_REQUEST = re.compile(r"邮箱|邮件|电邮|e-?mail|inbox", re.I)

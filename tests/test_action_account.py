@@ -225,8 +225,11 @@ async def test_asked_what_is_owed_every_bill_not_fully_paid_is_told(svc: Service
     messages, _ = await run(account.ActionUsage(), asked(VERIFIED_A, "还欠多少钱"), domain)
     assert only(messages) == {**only(messages), "response": "utter_bills_owed", "total": "22,888.00", "lines": (
         "1. 2026年9月：12,888.00元，缴费期已于2026年11月20日截止\n2. 2026年10月：10,000.00元，请于2026年12月20日前缴纳")}
-    messages, _ = await run(account.ActionUsage(), asked(VERIFIED_A_EN, "do we owe anything?"), domain)
-    assert only(messages)["lines"].startswith("1. September 2026: 12,888.00 yuan, was due by 20 November 2026\n")
+    for text in ("do we owe anything?", "when is the payment due"):
+        messages, _ = await run(account.ActionUsage(), asked(VERIFIED_A_EN, text), domain)
+        assert only(messages)["lines"].startswith("1. September 2026: 12,888.00 yuan, was due by 20 November 2026\n")
+    messages, _ = await run(account.ActionUsage(), asked(VERIFIED_A, "最晚什么时候交"), domain)  # by when: each bill's
+    assert only(messages)["response"] == "utter_bills_owed"
     # a month named is answered as that month
     messages, _ = await run(account.ActionUsage(), asked({**VERIFIED_A, "month": "10月"}, "10月的欠费交清了吗"), domain)
     assert [m["response"] for m in messages] == ["utter_usage_report", "utter_bill_due"]
