@@ -16,7 +16,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import circuit_choice
-from actions.common import Identity, answer_circuit_follow_up, verified_action
+from actions.common import Identity, answer_follow_up, verified_action
 from actions.message_reading import (
     BILL_DATE_QUESTION,
     COMPARE_QUESTION,
@@ -32,7 +32,6 @@ from actions.message_reading import (
     last_said,
     month_alone,
     month_named,
-    responses_before_latest,
     ticket_meant,
 )
 from actions.open_tickets import TicketsAsked, newest_open, open_beyond, say_none_open, say_who_answers, tickets_asked
@@ -156,10 +155,7 @@ async def answer_usage(svc: Services, tracker: Tracker, dispatcher: CollectingDi
     question of when ("账单什么时候出") is about the month still to be billed, any other about the last."""
     today, customer = svc.clock.today(), who[0]
     asked = last_said(tracker, "ask_usage")
-    if {"utter_sla", "utter_sla_record"} & set(responses_before_latest(tracker)) and month_alone(asked, today):
-        # "上个月呢", of the SLA
-        return await answer_sla(svc, tracker, dispatcher, who, lang, record_only=True)
-    followed = await answer_circuit_follow_up(svc, tracker, dispatcher, who, lang)  # "那第三条呢", of a circuit
+    followed = await answer_follow_up(svc, tracker, dispatcher, who, lang)  # "那第三条呢", "上个月呢" of the SLA
     if followed is not None:
         return followed
     if OWING_QUESTION.search(asked) and not tracker.get_slot("month") and await _answer_owed(svc, dispatcher, customer,
@@ -372,10 +368,10 @@ async def answer_service_status(svc: Services, tracker: Tracker, dispatcher: Col
 
 
 async def answer_sla(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher,
-                     who: Identity, lang: str, *, record_only: bool = False) -> List[Dict[str, Any]]:
+                     who: Identity, lang: str) -> List[Dict[str, Any]]:
     """Each circuit's SLA class with the fault deadlines this contact gets on it and the credit for a late
     restore, then how this month's faults fared, or the month named ("上个月断过几次"): "did you meet our SLA?" is
-    asked as often as the terms. A month asked right after (``record_only``) gets its record alone."""
+    asked as often as the terms. A month alone ("上个月呢", following the SLA up) gets its record alone."""
     customer, contact = who
     circuit = circuit_choice.circuit_meant(customer, tracker, "ask_sla")  # "what's the SLA on circuit 2"
     circuits = [circuit] if circuit else customer.services
@@ -395,10 +391,10 @@ async def answer_sla(svc: Services, tracker: Tracker, dispatcher: CollectingDisp
     tickets = [t async for t in svc.db.tickets.opened_between(start - timedelta(days=31), end, [customer.id])
                if t.kind == "fault" and (circuit is None or t.circuit_id == circuit.circuit_id)]
     shown = None if month == month_key(now) else month_label(month, lang)
+    asked = last_said(tracker, "ask_sla")
     record = {"record": month_record([t for t in tickets if t.created_at >= start], now, lang, shown),
-              "availability": availability(tickets, circuits, start, min(end, now), lang,
-                                           last_said(tracker, "ask_sla"), shown)}
-    if record_only:
+              "availability": availability(tickets, circuits, start, min(end, now), lang, asked, shown)}
+    if month_alone(asked, now.date()):
         dispatcher.utter_message(response="utter_sla_record", **record)
     else:
         dispatcher.utter_message(response="utter_sla", lines=numbered(lines, circuits, customer) or

@@ -10,7 +10,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.circuit_choice import circuit_alone
-from actions.message_reading import also_asked, last_asked, latest_intent, responses_before_latest, spoken
+from actions.message_reading import also_asked, last_asked, latest_intent, month_alone, responses_before_latest, spoken
 from actions.services import Services, services
 from carecore.identity import codes_hidden
 from carecore.model import Contact, Customer
@@ -109,18 +109,23 @@ async def answer_also_asked(svc: Services, tracker: Tracker, dispatcher: Collect
     return await answer_each(svc, tracker, dispatcher, who, lang, also_asked(spoken(said), answered), said)
 
 
-# The answers about circuits that a message naming only one ("那第三条呢") follows up, by the question they answered.
-CIRCUIT_ANSWERS = {"utter_service_status": "ask_service_status", "utter_sla": "ask_sla", "utter_sla_record": "ask_sla"}
+# The answers a message naming only a circuit ("那第三条呢") follows up, by the question they answered; and those a
+# month alone ("上个月呢") follows up too.
+FOLLOWED_BY_CIRCUIT = {"utter_service_status": "ask_service_status", "utter_sla": "ask_sla", "utter_sla_record": "ask_sla"}
+FOLLOWED_BY_MONTH = {"utter_sla": "ask_sla", "utter_sla_record": "ask_sla"}
 
 
-async def answer_circuit_follow_up(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher,
-                                   who: Identity, lang: str) -> Optional[Events]:
+async def answer_follow_up(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher, who: Identity,
+                           lang: str) -> Optional[Events]:
     """Right after an answer about the customer's circuits, a message that names one and nothing else ("那第三条呢",
-    "and circuit 3?") asks the same of that circuit; the model, reading it alone, cannot know what. None for any
-    other message."""
+    "and circuit 3?"), or right after the SLA a month alone ("上个月呢"), asks the same again of it; the model,
+    reading it alone, cannot know what. None for any other message."""
     said = next((e for e in reversed(tracker.events) if e.get("event") == "user"), {})
-    answered = [CIRCUIT_ANSWERS[r] for r in responses_before_latest(tracker) if r in CIRCUIT_ANSWERS]
-    if not answered or not circuit_alone(spoken(said)):
+    text = spoken(said)
+    followed = FOLLOWED_BY_CIRCUIT if circuit_alone(text) else \
+        FOLLOWED_BY_MONTH if month_alone(text, svc.clock.today()) else {}
+    answered = [followed[r] for r in responses_before_latest(tracker) if r in followed]
+    if not answered:
         return None
     return await answer_each(svc, tracker, dispatcher, who, lang, answered[-1:], said)
 

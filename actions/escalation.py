@@ -20,8 +20,8 @@ from actions.common import (
     Events,
     Identity,
     VerifiedAction,
-    answer_circuit_follow_up,
     answer_each,
+    answer_follow_up,
     count_in_session,
     lang_of,
     recent_user_texts,
@@ -201,7 +201,7 @@ class ActionHandleFallback(Action):
             return [SlotSet("pending_request", None), SlotSet("verify_mobile", None), SlotSet("otp_code", None),
                     FollowupAction("verification_form")]
         svc = await services()
-        followed = None if tracker.active_loop_name else await _circuit_follow_up(svc, tracker, dispatcher)
+        followed = None if tracker.active_loop_name else await _follow_up(svc, tracker, dispatcher)
         if followed is not None:  # "第三条呢" right after the circuits' status
             return [*followed, FollowupAction("action_listen")]
         await count_in_session(svc, tracker, fallbacks=1)
@@ -245,12 +245,11 @@ async def _answer_each(svc: Services, tracker: Tracker, dispatcher: CollectingDi
                              [*named, *[q for q in both if q not in named]], said)  # in the order named
 
 
-async def _circuit_follow_up(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher) -> Optional[Events]:
-    """``answer_circuit_follow_up`` for a verified customer; with the database away, the fallback goes on as usual."""
+async def _follow_up(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher) -> Optional[Events]:
+    """``answer_follow_up`` for a verified customer; with the database away, the fallback goes on as usual."""
     try:
         who = await verified_identity(tracker, svc)
-        return None if who is None else await answer_circuit_follow_up(svc, tracker, dispatcher, who,
-                                                                       lang_of(tracker))
+        return None if who is None else await answer_follow_up(svc, tracker, dispatcher, who, lang_of(tracker))
     except DatabaseError:
         return None
 

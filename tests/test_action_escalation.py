@@ -152,9 +152,9 @@ async def test_questions_the_model_could_not_choose_between_are_each_answered_on
     assert events[-1] == {"event": "followup", "name": "action_listen", "timestamp": None}
 
 
-async def test_a_circuit_named_alone_after_an_answer_about_circuits_is_asked_the_same(svc: Services, domain) -> None:
+async def test_a_circuit_or_month_alone_after_an_answer_about_circuits_is_asked_the_same(svc: Services, domain) -> None:
     """"第二条呢" right after the SLA: that circuit's SLA, whether the model read it as the usage ("那…呢") or as
-    nothing at all; after any other answer, the fallback's usual reply."""
+    nothing at all; after no answer about circuits, the fallback's usual reply."""
     two = factories.customer()
     two["services"].append({"circuit_id": "ZJ-LL-0000001-2", "type": "leased_line", "bandwidth": "100M",
                             "status": "down", "sla_class": "standard"})
@@ -172,6 +172,10 @@ async def test_a_circuit_named_alone_after_an_answer_about_circuits_is_asked_the
     messages, _ = await run(escalation.ActionHandleFallback(), tracker(slots=VERIFIED_A, intent="nlu_fallback",
                                                                        text="那第二条呢"), domain)
     assert only(messages)["response"] == "utter_ask_rephrase"
+    # a month alone follows the SLA up too, with that month's record
+    messages, _ = await run(escalation.ActionHandleFallback(), tracker(
+        slots={**VERIFIED_A, "month": "上个月"}, intent="nlu_fallback", text="上个月呢", events=sla), domain)
+    assert only(messages)["response"] == "utter_sla_record" and only(messages)["record"] == "2026年10月暂无故障报修。"
 
 
 async def test_a_bare_mobile_number_starts_verification_with_it(svc: Services, domain) -> None:
