@@ -2,11 +2,11 @@
 the message against the clock in the business timezone, so that the manager is paged with it and the customer is
 promised it, instead of the default call-back deadline.
 
-Read: a day (今天, 明天, 后天, 周三, 下周一, 12月15日, 25号, today, tomorrow, Friday, Dec 15, the 25th), a part of the day (上午, 下午,
-晚上, morning, afternoon, evening), a clock time (三点半, 15:00, 3pm, at 3), or a delay (一个小时后, in 2 hours). A
-bare hour of 1 to 7 is in the afternoon: nobody asks for a call at 3 in the morning. Before 05:00, "明天" is the day
-that dawns. A day alone, a time already past on the day named, more than two weeks ahead, with a date written
-12/15, or in a clause telling what went wrong ("从早上九点开始断了") is no time asked for.
+Read: a day (今天, 明天, 后天, 周三, 下周一, 12月15日, 25号, today, tomorrow, Friday, Dec 15, the 25th), a part of
+the day (上午, 下午, 晚上, morning, afternoon, evening), a clock time (三点半, 15:00, 3pm, at 3), or a delay (一个小时后,
+in 2 hours). A bare hour of 1 to 7 is in the afternoon: nobody asks for a call at 3 in the morning. Before 05:00,
+"明天" is the day that dawns. A day alone, a time already past on the day named, more than two weeks ahead, with a
+date written 12/15, or in a clause telling what went wrong ("从早上九点开始断了") is no time asked for.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ import re
 from datetime import date, datetime, time, timedelta
 from typing import Optional, Tuple
 
+from carecore.months import EN_MONTHS
+
 AHEAD = timedelta(days=14)
-MONTHS_EN = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 DAWN = 5  # before this hour, "tomorrow" is still the coming day
 SOON = timedelta(minutes=5)
 
@@ -43,8 +44,9 @@ DATE_ZH = re.compile(rf"(?:({NUMBER})\s*月\s*)?({NUMBER})\s*[日号號](?![子�
 MONTH_EN = (r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|"
             r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
 # "Dec 15", "15 December", "the 15th"
-DATE_EN = re.compile(rf"\b{MONTH_EN}\s+(\d{{1,2}})(?:st|nd|rd|th)?\b|\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTH_EN}(?![a-z])|"
-                     r"\b(\d{1,2})(?:st|nd|rd|th)\b", re.I)
+DATE_EN = re.compile(rf"\b{MONTH_EN}\s+(\d{{1,2}})(?:st|nd|rd|th)?\b"
+                     rf"|\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTH_EN}(?![a-z])"
+                     r"|\b(\d{1,2})(?:st|nd|rd|th)\b", re.I)
 # "12/15" is December 15th or the 12th of the 15th month by where the writer learned dates: not guessed at
 DATE_SLASHED = re.compile(r"\b\d{1,2}/\d{1,2}\b")
 CLAUSE = re.compile(r"[，,。！!？?；;]|\.\s")
@@ -87,7 +89,7 @@ def _date_named(found: re.Match, today: date) -> Optional[date]:
         month_en, day_a, day_b, month_b, day_c = found.groups()
         day = int(day_a or day_b or day_c)
         said = (month_en or month_b or "").lower()[:3]
-        month = MONTHS_EN.index(said) + 1 if said else None
+        month = EN_MONTHS[said] if said else None
     if month:
         candidates = [(today.year, month), (today.year + 1, month)]
     else:

@@ -16,7 +16,8 @@ from typing import List, Optional, Tuple
 
 from carecore.model import month_key
 
-_EN = {
+# month numbers by the first three letters of their English names
+EN_MONTHS = {
     "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
     "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
 }
@@ -86,13 +87,13 @@ def parse_month(text: Optional[str], today: date) -> Optional[str]:
         return f"{today.year - _YEARS_BACK[relative.group(1)]:04d}-{_month_number(relative.group(2)):02d}"
     named_year = re.search(r"(?<![a-z])(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?\s+(20[0-9]{2})", t)
     if named_year:
-        return f"{int(named_year.group(2)):04d}-{_EN[named_year.group(1)]:02d}"
+        return f"{int(named_year.group(2)):04d}-{EN_MONTHS[named_year.group(1)]:02d}"
     english = re.search(r"(?<![a-z])(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*", t)
     year_said = re.search(r"\b(this|last) year", t)
     if english and year_said:  # "October last year"
-        return f"{today.year - (year_said.group(1) == 'last'):04d}-{_EN[english.group(1)]:02d}"
+        return f"{today.year - (year_said.group(1) == 'last'):04d}-{EN_MONTHS[english.group(1)]:02d}"
     if english and re.search(r"\blast\s+$", t[:english.start()]):  # "last December", asked in December: a year ago
-        month = _EN[english.group(1)]
+        month = EN_MONTHS[english.group(1)]
         return f"{today.year - (month >= today.month):04d}-{month:02d}"
     digits = re.search(r"(?<![0-9])(1[0-2]|0?[1-9])\s*月", t)
     if digits:
@@ -101,7 +102,7 @@ def parse_month(text: Optional[str], today: date) -> Optional[str]:
     if chinese:
         return _latest(today, _ZH_NUM[chinese.group(1)])
     if english:
-        return _latest(today, _EN[english.group(1)])
+        return _latest(today, EN_MONTHS[english.group(1)])
     return None
 
 
