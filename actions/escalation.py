@@ -28,6 +28,7 @@ from actions.common import (
     verified_identity,
 )
 from actions.message_reading import (
+    MANAGER_UNREACHABLE,
     OTHER_PERSON,
     latest_intent,
     questions_named,
@@ -38,7 +39,7 @@ from actions.message_reading import (
 from actions.services import Services, services
 from carecore.clock import as_stored
 from carecore.deadlines import callback_deadline
-from carecore.model import Escalation, EscalationReason
+from carecore.model import ANSWERED_ABOVE, Escalation, EscalationReason
 from carecore.repository import DatabaseError
 from carecore.sms.message import Sms
 from carecore.texts import contact_line, fmt_time, label
@@ -56,11 +57,12 @@ async def escalate(svc: Services, tracker: Tracker, dispatcher: CollectingDispat
                    respond_by: Optional[datetime] = None, callback_at: Optional[datetime] = None) -> List[Dict[str, Any]]:
     """Record, notify the manager once, tell the customer, pause. Reused by urgent complaints, whose reply
     deadline (``respond_by``) the call-back promise never runs past, evenings and weekends included. A time the
-    customer asked for (``callback_at``) is the promise instead. Someone other than the manager
-    (``other_person``) is the supervisor above them, while there is an active one."""
+    customer asked for (``callback_at``) is the promise instead. Someone other than the manager, asked for or
+    because the manager cannot be reached (``ANSWERED_ABOVE``), is the supervisor above them, while there is an
+    active one."""
     customer, contact = who
     lang = lang_of(tracker)
-    above = customer.account_manager_id if reason == EscalationReason.other_person else None
+    above = customer.account_manager_id if reason in ANSWERED_ABOVE else None
     existing = await svc.db.escalations.open_for_sender(tracker.sender_id)
     if existing is not None:  # already waiting for a call-back: do not page the manager twice
         escalation = existing
@@ -83,7 +85,7 @@ async def escalate(svc: Services, tracker: Tracker, dispatcher: CollectingDispat
         })
         await _page_manager(svc, escalation, contact_line(customer.company_name, contact), tracker)
     await count_in_session(svc, tracker, escalated=True)
-    if escalation.reason == EscalationReason.other_person and manager is not None \
+    if escalation.reason in ANSWERED_ABOVE and manager is not None \
             and manager.id != customer.account_manager_id:
         response = "utter_escalated_above_at" if escalation.callback_asked else "utter_escalated_above"
     else:
@@ -116,6 +118,7 @@ async def request_human(svc: Services, tracker: Tracker, dispatcher: CollectingD
     said = request_said(tracker)
     asked = next((when for when in (callback_time(text, now) for text in said) if when is not None), None)
     reason = EscalationReason.other_person if any(OTHER_PERSON.search(text) for text in said) \
+        else EscalationReason.manager_unreachable if any(MANAGER_UNREACHABLE.search(text) for text in said) \
         else EscalationReason.request_human
     promised = sorted((due, ticket.id) for ticket in await svc.db.tickets.for_customer(who[0].id, open_only=True)
                       if ticket.contact_id == who[1].contact_id and ticket.sla is not None

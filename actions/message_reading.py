@@ -226,6 +226,12 @@ URGENT_WORDS = re.compile(r"紧急|非常急|十万火急|马上处理|立刻|�
 OTHER_PERSON = re.compile(r"(?:换(?:一?个|个别的)?|别的|其他)人(?!工)|其他同事|[以之]外的人|不要(?:再)?(?:让|找)?(?:他|她|这个经理|这位经理)|"
                           r"不想(?:再)?(?:跟|和|让|找)?(?:他|她)|\b(?:someone|somebody|anyone) (?:else|other than)\b|"
                           r"\b(?:another|a different) (?:person|manager|contact)\b|\bnot (?:him|her)\b", re.I)
+# "客户经理电话一直打不通", "I can't reach our account manager": the manager is not answering, so someone above does
+MANAGER_UNREACHABLE = re.compile(
+    r"(?:经理|他|她)\S{0,6}(?:打不通|没人接|不接|不回|联系不上|找不到|关机|失联)|(?:联系|找)不(?:上|到)\S{0,6}经理|"
+    r"\b(?:can'?t|cannot|couldn'?t|unable to) (?:reach|get hold of|get through to|contact) (?:our |my |the )?"
+    r"(?:account )?manager|\bmanager\b.{0,30}\b(?:isn'?t|is not|never|doesn'?t|does not|won'?t)"
+    r" (?:answer|pick|reply|respond|call)\w*(?: up| back)?\b", re.I)
 # An opt-out by whoever holds the number, saying it no longer reaches the contact: the number passed on to someone
 # else, or they left themselves. Whoever writes holds the contact's number (verification is by it).
 NUMBER_PASSED = re.compile(

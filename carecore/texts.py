@@ -111,6 +111,7 @@ LABELS = {
     "escalation_reason": {
         "request_human": ("客户要求人工", "customer asked for a person"),
         "other_person": ("客户要求换人联系", "customer asked for someone other than their manager"),
+        "manager_unreachable": ("客户联系不上客户经理", "customer could not reach their manager"),
         "fallback": ("机器人未能理解", "the bot did not understand"),
         "urgent_complaint": ("紧急投诉", "urgent complaint"),
     },

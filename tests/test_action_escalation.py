@@ -64,16 +64,23 @@ async def test_a_call_back_time_asked_for_is_the_promise_and_the_page_says_so(sv
     assert page["body"].endswith("客户约定11月24日15:00回电。")
 
 
-@pytest.mark.parametrize("text", ["那换个人联系我吧", "能不能换个客户经理以外的人跟我联系", "can someone else call me? not him"])
-async def test_someone_other_than_the_manager_is_their_supervisor(svc: Services, domain, emulator, text: str) -> None:
+@pytest.mark.parametrize("text, reason, shown", [
+    ("那换个人联系我吧", "other_person", "客户要求换人联系"),
+    ("能不能换个客户经理以外的人跟我联系", "other_person", "客户要求换人联系"),
+    ("can someone else call me? not him", "other_person", "客户要求换人联系"),
+    ("客户经理电话一直打不通", "manager_unreachable", "客户联系不上客户经理"),  # the manager is not answering
+    ("our account manager never picks up", "manager_unreachable", "客户联系不上客户经理"),
+])
+async def test_someone_other_than_the_manager_is_their_supervisor(svc: Services, domain, emulator, text: str,
+                                                                  reason: str, shown: str) -> None:
     emu, _ = emulator
     messages, _ = await run(escalation.ActionEscalate(), tracker(slots=VERIFIED_A, intent="request_human", text=text),
                             domain)
     assert only(messages)["response"] == "utter_escalated_above" and only(messages)["manager_name"] == "周敏"
     stored = await svc.db.escalations.open_for_sender("chat-user-1")
-    assert stored is not None and stored.manager_id == "AM-PZJ" and stored.reason == "other_person"
+    assert stored is not None and stored.manager_id == "AM-PZJ" and stored.reason == reason
     [page] = emu.messages.values()
-    assert page["to"] == "+8613910000001" and "原因：客户要求换人联系" in page["body"]
+    assert page["to"] == "+8613910000001" and f"原因：{shown}" in page["body"]
 
 
 async def test_someone_else_with_nobody_active_above_is_the_manager(svc: Services, domain, emulator) -> None:

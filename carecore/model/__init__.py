@@ -67,6 +67,7 @@ from carecore.model.sends import (
     StatusEvent,
 )
 from carecore.model.tickets import (
+    ANSWERED_ABOVE,
     OPEN_ESCALATION_STATUSES,
     OPEN_TICKET_STATUSES,
     TICKET_ID_PATTERN,

@@ -153,8 +153,13 @@ class Ticket(Model):
 class EscalationReason(str, Enum):
     request_human = "request_human"
     other_person = "other_person"  # asked for someone other than their manager: the manager's supervisor answers
+    manager_unreachable = "manager_unreachable"  # could not reach their manager: so does the supervisor
     fallback = "fallback"
     urgent_complaint = "urgent_complaint"
+
+
+# The requests the supervisor above the customer's manager answers, while there is an active one.
+ANSWERED_ABOVE = (EscalationReason.other_person, EscalationReason.manager_unreachable)
 
 
 class EscalationStatus(str, Enum):
