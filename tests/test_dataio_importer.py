@@ -126,6 +126,28 @@ async def test_billings_payments_file_updates_months_already_loaded(db: Database
     assert october is not None and (october.paid_fen, october.owed_fen) == (None, None)
 
 
+async def test_months_and_times_not_yet_come_are_refused(db: Database, tmp_path: Path) -> None:
+    await run(db, write(tmp_path, "m.csv", MANAGERS), "managers")
+    await run(db, write(tmp_path, "c.csv", CUSTOMERS), "customers")
+    usage = ("客户编号,月份,通话分钟数,流量MB,短信条数,消费金额元\n"
+             "CRM-001,2026-12,10,10,1,1.00\n"  # the month under way (the clock: 2026-12-04)
+             "CRM-001,2027-10,10,10,1,1.00\n")  # a mistyped year: it would read as the latest bill
+    report = await run(db, write(tmp_path, "u.csv", usage), "usage")
+    assert (report.counts["created"], report.counts["failed"]) == (1, 1), report.summary()
+    assert [(e.row, e.column, e.reason) async for e in db.import_errors.for_job(report.job_id)] == [
+        (3, "month", "a month that has not begun yet")]
+    deliveries = ("customer_id,month,channel,issued_at,delivered_at,due_by\n"
+                  "CRM-001,2026-11,email,2026-12-01 09:00,2026-12-01 10:00,\n"
+                  "CRM-001,2026-10,email,2026-11-01 09:00,2026-12-05 10:00,\n"  # delivered tomorrow
+                  "CRM-001,2026-12,email,2026-12-31 09:00,,\n"  # not issued yet
+                  "CRM-002,2026-11,paper,2026-10-31 09:00,,\n"  # issued before November began
+                  "CRM-002,2027-01,paper,2026-12-01 09:00,,\n")
+    report = await run(db, write(tmp_path, "d.csv", deliveries), "bill-deliveries")
+    assert (report.counts["created"], report.counts["failed"]) == (1, 4), report.summary()
+    assert [(e.row, e.column) async for e in db.import_errors.for_job(report.job_id)] == [
+        (3, "delivered_at"), (4, "issued_at"), (5, "issued_at"), (6, "month")]
+
+
 async def test_a_visit_history_loads_once_and_refuses_what_cannot_be(db: Database, tmp_path: Path) -> None:
     await run(db, write(tmp_path, "m.csv", MANAGERS), "managers")
     await run(db, write(tmp_path, "c.csv", CUSTOMERS), "customers")

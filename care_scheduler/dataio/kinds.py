@@ -250,8 +250,11 @@ class _PerCustomerMonth(Kind):
 
     def apply(self, doc: Optional[Doc], row: Doc, ctx: Context) -> Tuple[Doc, Applied]:
         self.need(row, doc is None)
+        # A mistyped year (2027 for 2025) would otherwise become the customer's latest bill.
+        if row["month"] > ctx.now.astimezone(ctx.tz).strftime("%Y-%m"):
+            raise RowError("month", "a month that has not begun yet")
         new = dict(doc) if doc else {"_id": self.doc_id(row), "customer_id": row["customer_id"],
-                                              "month": row["month"]}
+                                     "month": row["month"]}
         self.fill(new, row, ctx)
         if new == doc:
             return doc, Applied(new["_id"], "unchanged")
@@ -307,6 +310,10 @@ class BillDeliveries(_PerCustomerMonth):
                     _set(new, name, v.moment(row[name], ctx.tz) if row[name] is not None else None)
                 except v.CellError as exc:
                     raise RowError(name, str(exc)) from None
+                if name != "due_by" and new.get(name) is not None and new[name] > ctx.now:
+                    raise RowError(name, "a time that has not come yet")
+        if new["issued_at"].astimezone(ctx.tz).strftime("%Y-%m") < new["month"]:
+            raise RowError("issued_at", "a bill issued before its month began")
         if "due_by" not in new or ("due_by" in row and row["due_by"] is None):
             issued = new["issued_at"].astimezone(ctx.tz).date()
             new["due_by"] = v.end_of_day(issued + timedelta(days=ctx.bill_delivery_days), ctx.tz)
