@@ -10,7 +10,7 @@ The notices themselves are sent by ``care_scheduler.maintenance_notices``.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Dict, Mapping, Optional
 from zoneinfo import ZoneInfo
 
@@ -21,6 +21,9 @@ from carecore.model import CircuitSelection, MaintenanceImpact, MaintenanceWindo
 from carecore.repository import Database, RecordValidationError
 from carecore.repository.errors import validated
 
+# A fault reported inside a window earns no SLA credit, so a mistyped end (2027 for 2026) must not
+# stand: longer work is announced as several windows.
+MAX_WINDOW = timedelta(hours=72)
 FIELDS = ("circuit_ids", "type", "province", "city", "start", "end", "impact", "description_zh", "description_en")
 
 
@@ -69,6 +72,9 @@ def parse_fields(given: Mapping[str, Any], tz: ZoneInfo, *, base: Optional[Maint
         fields[name] = _moment(given[name], name, tz) if given.get(name) else getattr(base, name, None)
         if fields[name] is None:
             raise OperationError(f"{name} is required")
+    if fields["end"] - fields["start"] > MAX_WINDOW:
+        raise OperationError(f"a maintenance window lasts at most {MAX_WINDOW // timedelta(hours=1)} hours; "
+                             "announce longer work as several windows")
     for name in ("description_zh", "description_en"):
         text = str(given.get(name) or getattr(base, name, "") or "").strip()
         if not text:

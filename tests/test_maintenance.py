@@ -140,6 +140,7 @@ async def test_changes_and_cancellation_reach_everyone_told(db: Database, gatewa
 @pytest.mark.parametrize("given, message", [
     ({"circuit_ids": ["ZJ-2M-9999999-1"]}, "unknown circuits: ZJ-2M-9999999-1"),
     ({"end": "2026-11-25T00:00"}, "must end after it starts"),
+    ({"end": "2027-11-26T04:00"}, "at most 72 hours"),  # a mistyped year would waive a year of SLA credits
     ({"start": "25/11/2026"}, "start must be a date and time"),
     ({"impact": "gone"}, "impact must be interrupted or degraded"),
     ({"circuit_ids": [], "type": "digital_2m"}, "needs both type and province"),
