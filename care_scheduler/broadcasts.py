@@ -54,7 +54,10 @@ def checked_broadcast(values: Mapping[str, Any], tiers: Iterable[str], manager_i
 
 
 async def queue_broadcast(db: Database, broadcast: Broadcast, day: date) -> Broadcast:
-    """Number a checked broadcast and store it for the broadcast job."""
+    """Number a checked broadcast and store it for the broadcast job; one that reaches no contact (a
+    province outside the sender's scope, a tier no contact has) is refused rather than "sent" to none."""
+    if not await db.broadcasts.reaches_anyone(broadcast.audience):
+        raise BroadcastRefused("audience", "no contact in the audience: widen the filters")
     numbered = broadcast.copy(update={"id": await db.broadcasts.next_id(day)})
     await db.broadcasts.create(numbered.to_mongo())
     return numbered

@@ -78,9 +78,10 @@ async def admin_queue_broadcast(request: web.Request) -> web.Response:
     scope = await scope_of(db, manager.id)
     try:
         broadcast = checked_broadcast(body, tiers, scope.manager_ids, created_by=manager.id, created_at=clock.now())
+        queued = await queue_broadcast(db, broadcast, clock.today())
     except BroadcastRefused as exc:
         raise operations.OperationError(str(exc)) from None
-    return web.json_response(as_json(await queue_broadcast(db, broadcast, clock.today())), status=201)
+    return web.json_response(as_json(queued), status=201)
 
 
 async def admin_broadcasts(request: web.Request) -> web.Response:

@@ -24,6 +24,8 @@ async def test_a_province_manager_previews_sends_and_cancels_a_notice_to_their_s
     assert status == 400 and "内容或范围有误" in page and "text_zh" in page
     status, page = await browser.post("/console/broadcasts", {**NOTICE, "customer_class": "royal", "action": "send"})
     assert status == 400 and "customer_class" in page
+    status, page = await browser.post("/console/broadcasts", {**NOTICE, "province": "上海市", "action": "send"})
+    assert status == 400 and "no contact in the audience" in page  # outside the sender's scope: no one
     assert await db.broadcasts.recent() == []
 
     status, page = await browser.post("/console/broadcasts", {**NOTICE, "action": "preview"})

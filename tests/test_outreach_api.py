@@ -42,18 +42,20 @@ async def test_broadcasts_are_queued_to_the_senders_scope_and_cancelled_before_t
         db: Database, gateway: SmsGateway) -> None:
     for manager in factories.MANAGERS:
         await db.managers.insert(manager)
+    await db.customers.insert(factories.customer())  # Zhejiang: a diamond contact, a 2M circuit
     promotion = {"manager_id": "AM-PZJ", "purpose": "promotion", "text_zh": "千兆专线新品上市，首年八折。",
-                 "tiers": ["diamond"], "circuit_type": "internet_access"}
+                 "tiers": ["diamond"], "circuit_type": "digital_2m"}
     async with admin_api(db, gateway, NOW) as (http, url):
         for wrong, status in (({"manager_id": "AM-CZJ01"}, 404), ({"purpose": "spam"}, 400),
-                              ({"tiers": ["platinum"]}, 400), ({"text_zh": "短"}, 400)):
+                              ({"tiers": ["platinum"]}, 400), ({"text_zh": "短"}, 400),
+                              ({"tiers": ["vip"]}, 400), ({"province": "上海市"}, 400)):  # reaching no one
             async with http.post(url + "/admin/broadcasts", json={**promotion, **wrong}) as resp:
                 assert resp.status == status, wrong
         assert await db.broadcasts.recent() == []
         async with http.post(url + "/admin/broadcasts", json=promotion) as resp:
             queued = await resp.json()
         assert resp.status == 201 and queued["id"] == "BN-20261123-0001" and queued["status"] == "queued"
-        assert queued["audience"] == {"manager_ids": ["AM-CZJ01", "AM-PZJ"], "circuit_type": "internet_access",
+        assert queued["audience"] == {"manager_ids": ["AM-CZJ01", "AM-PZJ"], "circuit_type": "digital_2m",
                                       "tiers": ["diamond"]}
         async with http.get(url + "/admin/broadcasts") as resp:
             assert [b["id"] for b in (await resp.json())["broadcasts"]] == [queued["id"]]

@@ -59,12 +59,12 @@ async def broadcast_send(request: web.Request) -> web.Response:
     try:
         broadcast = checked_broadcast(values, tiers, seen.scope.manager_ids, created_by=seen.manager.id,
                                       created_at=clock.now())
+        if preview_only:
+            found = await preview_broadcast(db, request.app[SETTINGS], broadcast, clock.now())
+            return await _page(request, seen, values, tiers, preview=found)
+        await queue_broadcast(db, broadcast, clock.today())
     except BroadcastRefused as exc:
         return await _page(request, seen, values, tiers, error=f"{translator(seen.lang)('broadcast_refused')} {exc}")
-    if preview_only:
-        found = await preview_broadcast(db, request.app[SETTINGS], broadcast, clock.now())
-        return await _page(request, seen, values, tiers, preview=found)
-    await queue_broadcast(db, broadcast, clock.today())
     redirect(seen.session, f"{PREFIX}/broadcasts", translator(seen.lang)("broadcast_queued"))
 
 

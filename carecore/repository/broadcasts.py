@@ -47,6 +47,15 @@ class BroadcastRepository(RecordRepository[Broadcast]):
             {"$set": {"status": BroadcastStatus.cancelled.value, "cancelled_at": at, "cancelled_by": by}})
         return result.modified_count == 1
 
+    async def reaches_anyone(self, audience: Audience) -> bool:
+        """Whether the audience names at least one contact (of its tiers, when it names tiers)."""
+        query = audience_query(audience)
+        if audience.tiers:
+            query["contacts.tier"] = {"$in": [str(getattr(t, "value", t)) for t in audience.tiers]}
+        else:
+            query["contacts.0"] = {"$exists": True}
+        return await self._db["customers"].find_one(query, projection={"_id": 1}) is not None
+
     async def audience_customers(self, audience: Audience) -> AsyncIterator[Dict[str, Any]]:
         """Whole customer documents the audience names, in id order, streamed."""
         async for doc in self._db["customers"].find(audience_query(audience), batch_size=500).sort("_id", 1):
