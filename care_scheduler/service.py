@@ -221,11 +221,13 @@ async def admin_open_ticket(request: web.Request) -> web.Response:
         return web.json_response({"error": "no such customer"}, status=404)
     fields = {name: body[name] if isinstance(body.get(name), str) else ""
               for name in ("kind", "contact_id", "circuit_id", "text")}
-    category = body.get("category", "other")
+    category, urgent = body.get("category", "other"), body.get("urgent", False)
+    if not isinstance(urgent, bool):  # "yes" or 1 must not silently open a ticket nobody is paged for
+        raise operations.OperationError("urgent: true or false")
     try:
         ticket = await request.app[CASEWORK].open_ticket(
             customer, **fields, category=category if isinstance(category, str) else "",
-            urgent=body.get("urgent") is True, actor=operations.actor_of(body))
+            urgent=urgent, actor=operations.actor_of(body))
     except TicketRefused as exc:
         raise operations.OperationError(str(exc)) from None
     assert ticket.sla is not None

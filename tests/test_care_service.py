@@ -382,6 +382,7 @@ async def test_admin_api_opens_and_closes_cases_as_the_console_does(db: Database
             status, body = await post("/admin/tickets", {**fault, "circuit_id": "SH-155M-0000002-1"})
             assert status == 400 and body["error"].startswith("circuit_id:")
             assert (await post("/admin/tickets", {**fault, "text": ["x"]}))[0] == 400
+            assert (await post("/admin/tickets", {**fault, "urgent": "yes"})) == (400, {"error": "urgent: true or false"})
             status, body = await post("/admin/tickets", fault)
             assert status == 201 and body["ticket_id"] == "FT-20261123-0002" and body["restore_due"] is not None
             ticket = await db.tickets.get("FT-20261123-0002")
