@@ -66,6 +66,9 @@ async def run(kind: str, day: Optional[date], dry_run: bool, mps: Optional[float
                 runner = CampaignRunner.from_settings(db, gateway, settings, clock, mps=mps, unlimited=unlimited,
                                                       on_progress=bar.update)
                 report = await runner.run(kind, day, dry_run=dry_run)
+        except operations.OperationError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
         finally:
             await gateway.close()
     print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))

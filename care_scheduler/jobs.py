@@ -24,7 +24,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from care_scheduler.campaigns import KINDS
 from care_scheduler.high_value import mark_high_value
 from care_scheduler.kpis import KPI_REFRESH_MINUTES, refresh
-from care_scheduler.runner import CampaignRunner, RunReport
+from care_scheduler.runner import CampaignRunner, RunReport, refuse_future_run
 from carecore.clock import Clock
 from carecore.config import Settings
 from carecore.repository import Database
@@ -172,6 +172,7 @@ class CareJobs:
                   dry_run: bool = False) -> RunReport:
         """One run of one kind, never two of the same kind at once; failures are recorded, then raised."""
         day = day or self.clock.today()
+        refuse_future_run(day, self.clock.today(), dry_run)  # before it counts as a run of its kind
         async with self._locks[kind]:
             record = JobRun(kind, day, self.clock.now(), trigger)
             if not dry_run:

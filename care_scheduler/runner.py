@@ -16,6 +16,7 @@ from datetime import date, datetime
 from typing import Awaitable, Callable, Dict, List, Mapping, Optional, Set
 
 from care_scheduler.campaigns import UsageGaps, plans_for
+from care_scheduler.errors import OperationError
 from care_scheduler.planning import PlanContext, Planned
 from carecore.clock import Clock, utcnow
 from carecore.config import Settings
@@ -92,6 +93,13 @@ def campaign_id(kind: str, day: date) -> str:
     return f"{kind}:{day.isoformat()}"
 
 
+def refuse_future_run(day: date, today: date, dry_run: bool) -> None:
+    """A run for a day ahead would wish a birthday or send a month's usage before its day: only a dry run
+    (a preview) may look ahead. A day already past is a catch-up, and its greetings say so."""
+    if day > today and not dry_run:
+        raise OperationError(f"{day.isoformat()} is ahead of today ({today.isoformat()}): only a dry run may look ahead")
+
+
 class CampaignRunner:
     def __init__(self, db: Database, gateway: SmsGateway, settings: Settings, clock: Clock, *,
                  concurrency: int = 8, limiter: Optional[SegmentRateLimiter] = None,
@@ -117,6 +125,7 @@ class CampaignRunner:
     async def run(self, kind: str, day: Optional[date] = None, *, dry_run: bool = False,
                   finish_unfinished: bool = True) -> RunReport:
         day = day or self.clock.today()
+        refuse_future_run(day, self.clock.today(), dry_run)
         report = RunReport(kind, day, dry_run)
         now = self.clock.now()
         if kind in DAYTIME and not dry_run and not in_send_window(now):

@@ -7,6 +7,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Tuple
 
 import pytest
 
+from care_scheduler.errors import OperationError
 from care_scheduler.runner import CampaignRunner, SegmentRateLimiter
 from carecore.clock import FixedClock, utcnow
 from carecore.config import Settings
@@ -123,6 +124,17 @@ async def test_greetings_wait_for_the_send_window(db: Database, gateway: SmsGate
         assert "日前是您的生日" in body and "补祝" in body and "值此生日之际" not in body
     else:
         assert "值此生日之际" in body and "补祝" not in body
+
+
+async def test_only_a_dry_run_may_look_ahead(db: Database, gateway: SmsGateway, emulator) -> None:
+    emu, _ = emulator
+    await seed(db, [contact("0000003-01", "+8613800000301", {"calendar": "solar", "month": 11, "day": 24},
+                            billing=True)])
+    today = runner(db, gateway, datetime(2026, 11, 23, 10, 0))
+    assert (await today.run("birthday", date(2026, 11, 24), dry_run=True)).planned == 1
+    with pytest.raises(OperationError, match="ahead of today"):  # tomorrow's birthday is not wished today
+        await today.run("birthday", date(2026, 11, 24))
+    assert emu.stats.create_requests == 0 and await db.sends.get("birthday:0000003-01:2026-11-24") is None
 
 
 async def test_spring_festival_2027_greets_every_contact_in_their_language(

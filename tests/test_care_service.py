@@ -161,7 +161,7 @@ async def test_admin_preview_run_report_and_metrics(service: Service, db: Databa
         assert body["by_kind"]["birthday"] in ({"queued": 1}, {"sent": 1}, {"delivered": 1})
 
         for bad in ({"kind": "fireworks"}, {"kind": {"$gt": ""}}, {"kind": "birthday", "date": "2026-02-30"},
-                    {"kind": "birthday", "dry_run": "yes"}, ["birthday"]):
+                    {"kind": "birthday", "dry_run": "yes"}, ["birthday"], {"kind": "birthday", "date": "2026-11-24"}):
             async with http.post(url + "/admin/run", json=bad) as resp:
                 assert resp.status == 400 and "error" in await resp.json()
         async with http.post(url + "/admin/run", data=b"{not json", headers={"Content-Type": "application/json"}) as resp:
@@ -186,7 +186,7 @@ async def test_admin_preview_run_report_and_metrics(service: Service, db: Databa
     assert "care_scheduler_running 1.0" in metrics and "care_mongodb_up 1.0" in metrics
     assert 'care_job_runs{kind="birthday",result="ok"} 2.0' in metrics
     assert 'care_admin_requests_total{result="unauthorized"}' not in metrics
-    assert 'care_admin_requests_total{result="bad_request"} 7.0' in metrics
+    assert 'care_admin_requests_total{result="bad_request"} 8.0' in metrics
 
 
 async def test_metrics_recount_the_sends_log_at_most_as_often_as_configured(db: Database, gateway: SmsGateway,

@@ -36,10 +36,10 @@ async def campaigns_run(request: web.Request) -> web.Response:
     try:
         kind = operations.parse_kind(posted.get("kind"))
         day = operations.parse_day(posted.get("date") or request.app[CLOCK].today().isoformat())
+        report = await request.app[JOBS].run(kind, day, f"console:{seen.manager.id}",
+                                             dry_run=posted.get("dry_run") == "1")
     except operations.OperationError as exc:
         raise web.HTTPBadRequest(text=str(exc)) from None
-    report = await request.app[JOBS].run(kind, day, f"console:{seen.manager.id}",
-                                                        dry_run=posted.get("dry_run") == "1")
     seen.session["run_result"] = report.as_dict()
     raise web.HTTPSeeOther(f"{PREFIX}/campaigns")
 
