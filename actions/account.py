@@ -363,7 +363,9 @@ async def answer_service_status(svc: Services, tracker: Tracker, dispatcher: Col
         if c.circuit_id in open_faults:
             line += " (open fault ticket)" if lang == "en" else "（有未结故障单）"
         lines.append(line)
-    dispatcher.utter_message(response="utter_service_status", lines=numbered(lines, circuits, customer))
+    # The account's count, even when one circuit is asked about: "我们有几条专线" is answered by it.
+    dispatcher.utter_message(response="utter_service_status", lines=numbered(lines, circuits, customer),
+                             total=len(customer.services))
     return [SlotSet("circuit_id", None)]
 
 

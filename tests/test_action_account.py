@@ -358,9 +358,10 @@ async def test_a_status_question_naming_one_circuit_answers_for_it_alone(svc: Se
         messages, _ = await run(account.ActionServiceStatus(), tracker(slots=VERIFIED_A_EN, intent="ask_service_status",
                                                                        text=text), domain)
         assert only(messages)["lines"].split("\n") == shown, text
+        assert only(messages)["total"] == 2, text  # the account's count: "how many lines do we have"
     # "it": the circuit the reply just before named alone; after a list of both, every circuit
     for replied, lines in (("2. ZJ-LL-0000001-2 leased line 100M: down", 1), ("1. ZJ-2M-0000001-1 …\n2. ZJ-LL-0000001-2 …", 2)):
-        before = [{"event": "user", "text": "is circuit 2 ok"}, {"event": "bot", "text": f"Your circuits:\n{replied}"}]
+        before = [{"event": "user", "text": "is circuit 2 ok"}, {"event": "bot", "text": f"Your circuits (2 in all):\n{replied}"}]
         messages, _ = await run(account.ActionSla(), tracker(slots=VERIFIED_A_EN, intent="ask_sla",
                                                              text="what's the SLA on it", events=before), domain)
         assert len(only(messages)["lines"].split("\n")) == lines

@@ -172,7 +172,7 @@ async def test_a_customer_with_one_circuit_is_not_asked_which(svc: Services, dom
     placed = tracker(slots=VERIFIED_A_EN, intent="report_fault", text="the second one seems slow, can you check")
     _, events = await run(forms.ValidateFaultForm(), placed, domain)
     assert slots_of(events)["fault_circuit"] == "ZJ-LL-0000001-2"
-    answered = [{"event": "bot", "text": "Your circuits:\n1. ZJ-2M-0000001-1 2M digital circuit: up"}]
+    answered = [{"event": "bot", "text": "Your circuits (1 in all):\n1. ZJ-2M-0000001-1 2M digital circuit: up"}]
     pointed = tracker(slots=VERIFIED_A_EN, intent="report_fault", text="it keeps dropping", events=answered)
     _, events = await run(forms.ValidateFaultForm(), pointed, domain)
     assert slots_of(events)["fault_circuit"] == "ZJ-2M-0000001-1"
