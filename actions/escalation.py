@@ -28,9 +28,11 @@ from actions.common import (
     verified_identity,
 )
 from actions.message_reading import (
+    LEAVING,
     MANAGER_UNREACHABLE,
     OTHER_PERSON,
     latest_intent,
+    latest_text,
     questions_named,
     responses_before_latest,
     spoken,
@@ -148,6 +150,28 @@ class ActionEscalate(VerifiedAction):
 
     async def unverified(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[str, Any]]:
         dispatcher.utter_message(response="utter_escalation_unverified")
+        return []
+
+
+class ActionOutOfScope(Action):
+    """What the assistant does not handle is the manager's, and the customer is told to ask for a person. One who
+    says they will cancel, not renew or change operator ("我们要退网") is handed to the manager at once: the
+    churn watch would only see it in the bills months later."""
+
+    def name(self) -> str:
+        return "action_out_of_scope"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[Dict[str, Any]]:
+        if LEAVING.search(latest_text(tracker)):
+            svc = await services()
+            try:
+                who = await verified_identity(tracker, svc)
+                if who is not None:
+                    dispatcher.utter_message(response="utter_leaving_to_manager")
+                    return await escalate(svc, tracker, dispatcher, who, EscalationReason.leaving)
+            except DatabaseError:
+                log.exception("action_out_of_scope: database unavailable")
+        dispatcher.utter_message(response="utter_out_of_scope")
         return []
 
 

@@ -112,6 +112,7 @@ LABELS = {
         "request_human": ("客户要求人工", "customer asked for a person"),
         "other_person": ("客户要求换人联系", "customer asked for someone other than their manager"),
         "manager_unreachable": ("客户联系不上客户经理", "customer could not reach their manager"),
+        "leaving": ("客户表示要退网、拆机或不再续约", "customer says they will cancel or leave"),
         "fallback": ("机器人未能理解", "the bot did not understand"),
         "urgent_complaint": ("紧急投诉", "urgent complaint"),
     },

@@ -83,6 +83,24 @@ async def test_someone_other_than_the_manager_is_their_supervisor(svc: Services,
     assert page["to"] == "+8613910000001" and f"原因：{shown}" in page["body"]
 
 
+async def test_a_customer_saying_they_will_leave_is_handed_to_their_manager(svc: Services, domain, emulator) -> None:
+    emu, _ = emulator
+    asked = tracker(slots={"language": "zh"}, intent="out_of_scope", text="我们准备下个月退网")
+    messages, _ = await run(escalation.ActionOutOfScope(), asked, domain)  # not verified: whose account is unknown
+    assert only(messages)["response"] == "utter_out_of_scope" and not emu.messages
+    messages, events = await run(escalation.ActionOutOfScope(), tracker(slots=VERIFIED_A, intent="out_of_scope",
+                                                                        text="想开张发票"), domain)
+    assert only(messages)["response"] == "utter_out_of_scope" and events == []  # the manager's, on request
+    messages, events = await run(escalation.ActionOutOfScope(), tracker(slots=VERIFIED_A, intent="out_of_scope",
+                                                                        text="我们准备下个月退网"), domain)
+    assert [m["response"] for m in messages] == ["utter_leaving_to_manager", "utter_escalated"]
+    assert messages[1]["manager_name"] == "林海燕" and [e["event"] for e in events] == ["pause"]
+    stored = await svc.db.escalations.open_for_sender("chat-user-1")
+    assert stored is not None and stored.reason == "leaving" and stored.manager_id == "AM-CZJ01"
+    [page] = emu.messages.values()
+    assert page["to"] == "+8613920000001" and "原因：客户表示要退网、拆机或不再续约" in page["body"]
+
+
 async def test_someone_else_with_nobody_active_above_is_the_manager(svc: Services, domain, emulator) -> None:
     for manager_id in ("AM-PZJ", "AM-G001"):
         await svc.db.managers.set_active(manager_id, False)

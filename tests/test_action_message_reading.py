@@ -124,3 +124,20 @@ def test_the_other_account_questions_are_found_by_their_words(text: str, answere
 def test_an_opt_out_saying_the_number_is_no_longer_the_contacts(text: str, disowned: bool, other_left: bool) -> None:
     assert message_reading.number_disowned(text) is disowned
     assert message_reading.someone_else_left(text) is other_left
+
+
+@pytest.mark.parametrize("text, leaving", [
+    ("我们准备下个月退网", True),
+    ("合同到期不续了", True),
+    ("我们要拆掉一条专线", True),
+    ("要不干脆换移动算了", True),
+    ("we're thinking of switching to another provider", True),
+    ("we won't renew the contract", True),
+    ("cancel our leased line contract", True),
+    ("我们要续约", False),
+    ("我要新装一条专线", False),
+    ("换个运营商的路由器", False),  # the operator's equipment, not the operator
+    ("can we upgrade our bandwidth to 1G", False),
+])
+def test_saying_the_account_will_leave(text: str, leaving: bool) -> None:
+    assert bool(message_reading.LEAVING.search(text)) is leaving

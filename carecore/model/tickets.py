@@ -154,6 +154,7 @@ class EscalationReason(str, Enum):
     request_human = "request_human"
     other_person = "other_person"  # asked for someone other than their manager: the manager's supervisor answers
     manager_unreachable = "manager_unreachable"  # could not reach their manager: so does the supervisor
+    leaving = "leaving"  # says they will cancel, not renew or change operator: their manager's to answer at once
     fallback = "fallback"
     urgent_complaint = "urgent_complaint"
 
