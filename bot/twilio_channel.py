@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any, Awaitable, Callable, Dict, Optional
+from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
@@ -35,6 +36,22 @@ log = logging.getLogger(__name__)
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 WEBHOOK_PATH = "/webhooks/twilio_sms/webhook"
 
+
+
+def posted(request: Request) -> Dict[str, str]:
+    """Every form parameter, blank ones too: Twilio signs them all ("FromCity=" is blank for most numbers), and
+    Sanic's ``request.form`` drops blank values, which would refuse every real webhook. Twilio posts only
+    urlencoded forms; anything else is read as nothing, and so fails the signature."""
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/x-www-form-urlencoded":
+        return {}
+    try:
+        pairs = parse_qsl((request.body or b"").decode("utf-8"), keep_blank_values=True)
+    except UnicodeDecodeError:
+        return {}
+    params: Dict[str, str] = {}
+    for key, value in pairs:
+        params.setdefault(key, value)
+    return params
 
 class TwilioSmsInput(InputChannel):
     """Signed Twilio SMS in, replies out through the SMS gateway."""
@@ -79,7 +96,7 @@ class TwilioSmsInput(InputChannel):
     async def handle(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
         if len(request.body or b"") > MAX_BODY_BYTES:
             return response.text("request too large", status=413)
-        params = {key: values[0] for key, values in (request.form or {}).items() if values}
+        params = posted(request)
         token = self.settings.twilio_auth_token or ""
         if not signature.is_valid(token, self.webhook_url, params, request.headers.get(signature.HEADER)):
             log.warning("rejected unsigned or forged Twilio webhook")

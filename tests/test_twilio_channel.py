@@ -61,8 +61,10 @@ def signed(token: str, url: str, params: dict) -> dict:
     return {signature.HEADER: signature.sign(token, url, params)}
 
 
+# As Twilio posts it: the sender's city, state and zip are blank for most numbers, and signed all the same.
 INBOUND = {"MessageSid": "SMin0001", "From": "+8613800138000", "To": "+8610690000", "Body": "我们的专线又down了",
-           "AccountSid": "AC" + "1" * 32}
+           "AccountSid": "AC" + "1" * 32, "FromCity": "", "FromState": "", "FromZip": "", "FromCountry": "CN",
+           "NumMedia": "0", "NumSegments": "1"}
 
 
 async def test_signed_sms_reaches_the_bot_and_replies_go_through_the_gateway(channel_app, emulator) -> None:
@@ -107,9 +109,11 @@ async def test_signature_over_other_params_or_url_or_token_gets_403(channel_app)
 async def test_missing_body_or_from_gets_400(channel_app) -> None:
     url, token, received = channel_app
     no_body = {k: v for k, v in INBOUND.items() if k != "Body"}
+    blank_body = {**INBOUND, "Body": "", "NumMedia": "1", "MediaUrl0": "https://example.com/photo.jpg"}  # a picture
     bad_from = {**INBOUND, "From": "not-a-number"}
     async with aiohttp.ClientSession() as http:
         assert (await http.post(url, data=no_body, headers=signed(token, url, no_body))).status == 400
+        assert (await http.post(url, data=blank_body, headers=signed(token, url, blank_body))).status == 400
         assert (await http.post(url, data=bad_from, headers=signed(token, url, bad_from))).status == 400
     assert received == []
 
