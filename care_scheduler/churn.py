@@ -4,18 +4,22 @@ A customer is at risk when its average bill over the last three complete months 
 ``CHURN_DROP_PERCENT`` below its average over the three months before (a month without a record
 counts as nothing billed, so an account billed nothing lately drops by 100 %). Until billing's last
 month is loaded, the six months end a month earlier, so a late billing import does not flag
-everyone. Counted when asked, from the usage records of the customers in scope.
+everyone. A customer who told the assistant in the last ``LEAVING_DAYS`` that they will leave
+(an escalation with the reason ``leaving``: "合同到期不续了") is listed whatever its bills, and first.
+Counted when asked, from the usage records of the customers in scope.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Iterable, List, Optional, Sequence, Set
 
 from carecore.model import month_key
 from carecore.months import shift_month
 from carecore.repository import Database
+
+LEAVING_DAYS = 180  # a contract's end is often months ahead when a customer says they will not renew
 
 
 @dataclass(frozen=True)
@@ -24,10 +28,14 @@ class BillDrop:
     earlier_fen: int  # the average of the three months before
     recent_fen: int  # the average of the last three
     open_complaint: bool  # already unhappy: the most urgent call
+    said_leaving_at: Optional[datetime] = None  # the last time a contact said they will leave
 
     @property
     def drop_percent(self) -> int:
-        return round(100 * (self.earlier_fen - self.recent_fen) / self.earlier_fen)
+        """How far the bill fell; 0 when it did not, or when there was nothing billed before to fall from."""
+        if self.earlier_fen <= 0:
+            return 0
+        return max(0, round(100 * (self.earlier_fen - self.recent_fen) / self.earlier_fen))
 
 
 @dataclass(frozen=True)
@@ -52,10 +60,12 @@ async def churn_watch(db: Database, drop_percent: int, today: date,
     recent, earlier = months[:3], months[3:]
     averages = await db.usage.average_amounts([earlier, recent], customer_ids)
     unhappy: Set[str] = set(await db.tickets.customers_with_open_complaints())
-    drops = [BillDrop(customer_id, before, now, customer_id in unhappy)
-             for customer_id, (before, now) in averages.items()
-             if before > 0 and now * 100 <= before * (100 - drop_percent)]
-    drops.sort(key=lambda d: (not d.open_complaint, -d.drop_percent, d.customer_id))
+    since = datetime.combine(today - timedelta(days=LEAVING_DAYS), time(), tzinfo=timezone.utc)
+    leaving = await db.escalations.said_leaving(since, customer_ids)
+    drops = [BillDrop(customer_id, before, now, customer_id in unhappy, leaving.get(customer_id))
+             for customer_id, (before, now) in {**{c: (0, 0) for c in leaving}, **averages}.items()
+             if customer_id in leaving or (before > 0 and now * 100 <= before * (100 - drop_percent))]
+    drops.sort(key=lambda d: (d.said_leaving_at is None, not d.open_complaint, -d.drop_percent, d.customer_id))
     return ChurnWatch(recent, earlier, drops)
 
 

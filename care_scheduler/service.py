@@ -294,7 +294,9 @@ async def admin_churn(request: web.Request) -> web.Response:
         "recent_months": watch.recent, "earlier_months": watch.earlier, "drop_percent": settings.churn_drop_percent,
         "accounts": [{"customer_id": d.customer_id, "earlier_monthly_fen": d.earlier_fen,
                       "recent_monthly_fen": d.recent_fen, "drop_percent": d.drop_percent,
-                      "open_complaint": d.open_complaint} for d in watch.drops]})
+                      "open_complaint": d.open_complaint,
+                      "said_leaving_at": d.said_leaving_at.isoformat() if d.said_leaving_at else None}
+                     for d in watch.drops]})
 
 
 async def admin_arrears(request: web.Request) -> web.Response:

@@ -517,7 +517,8 @@ async def test_admin_api_lists_the_churn_watch_by_scope(db: Database, gateway: S
             body = await resp.json()
         assert resp.status == 200 and body["recent_months"] == ["2026-10", "2026-09", "2026-08"]
         assert body["accounts"] == [{"customer_id": "KA0000001", "earlier_monthly_fen": 90_000,
-                                     "recent_monthly_fen": 45_000, "drop_percent": 50, "open_complaint": False}]
+                                     "recent_monthly_fen": 45_000, "drop_percent": 50, "open_complaint": False,
+                                     "said_leaving_at": None}]
         for scope in ("?scope=AM-PZJ", ""):  # the province above, and group
             async with http.get(url + "/admin/churn" + scope) as resp:
                 assert [a["customer_id"] for a in (await resp.json())["accounts"]] == ["KA0000001"]

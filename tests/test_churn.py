@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from typing import Dict, List
 
 from care_scheduler.churn import churn_watch
@@ -48,3 +48,20 @@ async def test_a_fall_of_the_threshold_or_more_is_flagged_open_complaints_first(
     late = await churn_watch(db, 30, TODAY, ["KA0000001"])
     assert late.recent == ["2026-10", "2026-09", "2026-08"] and late.earlier == ["2026-07", "2026-06", "2026-05"]
     assert late.drops == []
+
+
+async def test_a_customer_who_said_they_will_leave_is_listed_first_whatever_the_bills(db: Database) -> None:
+    await bills(db, "KA0000001", EARLIER + RECENT, 100_000)  # steady
+    await bills(db, "KA0000003", EARLIER, 100_000)  # nothing billed lately: -100 %
+    for number, customer_id, days_ago, reason in ((1, "KA0000001", 10, "leaving"), (2, "KA0000002", 170, "leaving"),
+                                                  (3, "KA0000004", 200, "leaving"),  # too long ago
+                                                  (4, "KA0000005", 1, "request_human")):
+        at = datetime(2026, 12, 4, 2, 0, tzinfo=timezone.utc) - timedelta(days=days_ago)
+        await db.escalations.create({"_id": f"ES-20261204-000{number}", "customer_id": customer_id,
+                                     "contact_id": f"{customer_id[2:]}-01", "manager_id": "AM-CZJ01",
+                                     "sender_id": f"chat-{number}", "reason": reason, "summary": "合同到期不续了",
+                                     "contact_by": at, "created_at": at, "updated_at": at})
+    watch = await churn_watch(db, 30, TODAY, None)
+    assert [(d.customer_id, d.drop_percent, d.said_leaving_at is not None) for d in watch.drops] == [
+        ("KA0000001", 0, True), ("KA0000002", 0, True), ("KA0000003", 100, False)]  # KA0000002: no bills at all
+    assert [d.customer_id for d in (await churn_watch(db, 30, TODAY, ["KA0000003"])).drops] == ["KA0000003"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import datetime, timezone
 
 from openpyxl import load_workbook
 
@@ -30,8 +31,17 @@ async def test_falling_bills_in_scope_with_downloads(db: Database, browser: Brow
     async with browser.http.get(browser.base + "/console/reports/churn.csv?lang=zh") as resp:
         assert resp.status == 200 and 'filename="churn-2026-10.csv"' in resp.headers["Content-Disposition"]
         lines = (await resp.read()).decode("utf-8-sig").splitlines()
-    assert lines[0] == "客户编号,客户,客户经理,前三个月月均（元）,近三个月月均（元）,下降（%）,有未结投诉"
-    assert lines[2] == "KA0000001,杭州华信物流有限公司,林海燕,1000.00,500.00,50,"
+    assert lines[0] == "客户编号,客户,客户经理,前三个月月均（元）,近三个月月均（元）,下降（%）,有未结投诉,表示要离网日期"
+    assert lines[2] == "KA0000001,杭州华信物流有限公司,林海燕,1000.00,500.00,50,,"
     async with browser.http.get(browser.base + "/console/reports/churn.xlsx?lang=en") as resp:
         sheet = load_workbook(io.BytesIO(await resp.read())).worksheets[0]
     assert [c.value for c in next(sheet.iter_rows(max_row=1))][:3] == ["customer_id", "company", "manager"]
+
+    said = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)  # "合同到期不续了", to the assistant
+    await db.escalations.create({"_id": "ES-20261120-0001", "customer_id": "KA0000001", "contact_id": "0000001-01",
+                                 "manager_id": "AM-CZJ01", "sender_id": "chat-1", "reason": "leaving",
+                                 "summary": "合同到期不续了", "contact_by": said, "created_at": said, "updated_at": said})
+    _, page = await browser.get("/console/reports/churn?lang=zh")
+    assert page.index("表示要离网 2026-11-20") < page.index("-90%")  # first, whatever the bills say
+    _, page = await browser.get("/console/customers/KA0000001")
+    assert "离网预警 表示要离网</a>" in page

@@ -11,8 +11,9 @@ from care_scheduler.churn import ChurnWatch, churn_of_managers
 from care_scheduler.console.pages import Viewer, db_of, download, manager_names, render, viewer
 
 COLUMNS = ("customer_id", "company", "manager", "earlier_monthly_yuan", "recent_monthly_yuan", "drop_percent",
-           "open_complaint")
-HEADERS_ZH = ("客户编号", "客户", "客户经理", "前三个月月均（元）", "近三个月月均（元）", "下降（%）", "有未结投诉")
+           "open_complaint", "said_leaving_on")
+HEADERS_ZH = ("客户编号", "客户", "客户经理", "前三个月月均（元）", "近三个月月均（元）", "下降（%）", "有未结投诉",
+              "表示要离网日期")
 SHOWN = 200  # on the page; the downloads hold every one
 
 
@@ -23,9 +24,11 @@ async def _rows(request: web.Request, seen: Viewer) -> Tuple[ChurnWatch, List[Di
     ids = [d.customer_id for d in watch.drops]
     listed = await db.customers.names_and_managers(ids)
     manager_name = await manager_names(db)
+    tz = request.app[CLOCK].tz
     rows = [{"customer_id": d.customer_id, "company": listed[d.customer_id][0],
              "manager": manager_name(listed[d.customer_id][1]), "earlier": d.earlier_fen,
-             "recent": d.recent_fen, "drop": d.drop_percent, "open_complaint": d.open_complaint}
+             "recent": d.recent_fen, "drop": d.drop_percent, "open_complaint": d.open_complaint,
+             "said_leaving": d.said_leaving_at.astimezone(tz).date().isoformat() if d.said_leaving_at else ""}
             for d in watch.drops if d.customer_id in listed]  # customers since removed have no row
     return watch, rows
 
@@ -43,5 +46,5 @@ async def churn_download(request: web.Request) -> web.Response:
     fmt = request.match_info["format"]
     yes, no = ("是", "") if seen.lang == "zh" else ("yes", "")
     cells = [[r["customer_id"], r["company"], r["manager"], f"{r['earlier'] / 100:.2f}", f"{r['recent'] / 100:.2f}",
-              str(r["drop"]), yes if r["open_complaint"] else no] for r in rows]
+              str(r["drop"]), yes if r["open_complaint"] else no, r["said_leaving"]] for r in rows]
     return download(fmt, f"churn-{watch.recent[0]}", HEADERS_ZH if seen.lang == "zh" else COLUMNS, cells)

@@ -61,6 +61,7 @@ TEXTS: Dict[str, Dict[str, str]] = {
     "recent_monthly": {"zh": "近三个月月均（元）", "en": "Last 3 months, monthly (yuan)"},
     "bill_change": {"zh": "变化", "en": "Change"},
     "open_complaint": {"zh": "有未结投诉", "en": "Open complaint"},
+    "said_leaving": {"zh": "表示要离网", "en": "Said they will leave"},
     "first_shown": {"zh": "此处列出前", "en": "showing the first"},
     "arrears": {"zh": "欠费催缴", "en": "Arrears"},
     "broadcasts": {"zh": "群发短信", "en": "Broadcasts"},

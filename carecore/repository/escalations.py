@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any, Dict, List, Optional, Sequence
 
 from carecore.clock import utcnow
-from carecore.model import OPEN_ESCALATION_STATUSES, Escalation, EscalationStatus
+from carecore.model import OPEN_ESCALATION_STATUSES, Escalation, EscalationReason, EscalationStatus
 from carecore.repository.base import RecordRepository, next_daily_id
 
 NEVER = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -36,6 +36,15 @@ class EscalationRepository(RecordRepository[Escalation]):
             query["status"] = {"$in": list(OPEN_ESCALATION_STATUSES)}
         cursor = self._col.find(query).sort("contact_by", 1).limit(limit)
         return [Escalation.parse_obj(doc) async for doc in cursor]
+
+    async def said_leaving(self, since: datetime, customer_ids: Optional[Sequence[str]]) -> Dict[str, datetime]:
+        """The customers (of ``customer_ids``; all with None) who told the assistant since then that they will
+        leave, each with the last time they said so."""
+        match: Dict[str, Any] = {"reason": EscalationReason.leaving.value, "created_at": {"$gte": since}}
+        if customer_ids is not None:
+            match["customer_id"] = {"$in": list(customer_ids)}
+        pipeline = [{"$match": match}, {"$group": {"_id": "$customer_id", "at": {"$max": "$created_at"}}}]
+        return {doc["_id"]: doc["at"] async for doc in self._col.aggregate(pipeline)}
 
     async def reassign_open(self, from_manager: str, to_manager: str, at: datetime) -> int:
         result = await self._col.update_many(

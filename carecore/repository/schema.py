@@ -186,6 +186,7 @@ COLLECTIONS: Dict[str, Tuple[Type[BaseModel], List[IndexSpec]]] = {
         [
             ([("manager_id", 1), ("status", 1), ("created_at", -1)], {"name": "manager_inbox"}),
             ([("sender_id", 1), ("status", 1)], {"name": "by_sender"}),
+            ([("reason", 1), ("created_at", -1)], {"name": "by_reason"}),  # who said they will leave
         ],
     ),
     "otp_challenges": (
