@@ -234,11 +234,13 @@ MANAGER_UNREACHABLE = re.compile(
     r" (?:answer|pick|reply|respond|call)\w*(?: up| back)?\b", re.I)
 # "我们要退网", "合同到期不续了", "we're switching provider": the account may be lost, so the manager hears it now
 LEAVING = re.compile(
+    r"^(?!.*(?:短信|通知|\bsms\b|\btexts?\b|\bnotifications?\b)).*?(?:"  # cancelling texts is an opt-out, not leaving
     r"退网|销户|拆机|拆(?:掉|除)\S{0,4}(?:专线|线路|电路)|不(?:再)?续(?:约|签|费|了)|到期不续|"
-    r"(?:换|转)(?:到|成|去)?(?:个|一家|别的|其他|其它)?(?:运营商|移动|联通|广电)(?!的)|"
+    r"(?:换|转)(?:到|成|去)?(?:个|一家|别的|其他|其它)?(?:运营商|移动|联通|广电)(?!的|办公|端|版|设备)|"
     r"\b(?:switch|move|go|changing|change)\w*\b.{0,30}\b(?:provider|carrier|operator)s?\b|"
     r"\bcancel\w*\b.{0,30}\b(?:service|contract|account|lines?|circuits?)\b|"
-    r"\b(?:not|won'?t|don'?t)\b.{0,15}\brenew\b|\bterminat\w*\b.{0,30}\b(?:contract|service|lines?|circuits?)\b", re.I)
+    r"\b(?:not|won'?t|don'?t)\b.{0,15}\brenew\b|\bterminat\w*\b.{0,30}\b(?:contract|service|lines?|circuits?)\b)",
+    re.I | re.S)
 # An opt-out by whoever holds the number, saying it no longer reaches the contact: the number passed on to someone
 # else, or they left themselves. Whoever writes holds the contact's number (verification is by it).
 NUMBER_PASSED = re.compile(

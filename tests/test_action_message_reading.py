@@ -137,6 +137,9 @@ def test_an_opt_out_saying_the_number_is_no_longer_the_contacts(text: str, disow
     ("我们要续约", False),
     ("我要新装一条专线", False),
     ("换个运营商的路由器", False),  # the operator's equipment, not the operator
+    ("想换成移动办公", False),  # 移动 as "mobile"
+    ("cancel the SMS notification service", False),  # an opt-out
+    ("不续订短信通知了", False),
     ("can we upgrade our bandwidth to 1G", False),
 ])
 def test_saying_the_account_will_leave(text: str, leaving: bool) -> None:
