@@ -37,7 +37,6 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 WEBHOOK_PATH = "/webhooks/twilio_sms/webhook"
 
 
-
 def posted(request: Request) -> Dict[str, str]:
     """Every form parameter, blank ones too: Twilio signs them all ("FromCity=" is blank for most numbers), and
     Sanic's ``request.form`` drops blank values, which would refuse every real webhook. Twilio posts only
@@ -52,6 +51,7 @@ def posted(request: Request) -> Dict[str, str]:
     for key, value in pairs:
         params.setdefault(key, value)
     return params
+
 
 class TwilioSmsInput(InputChannel):
     """Signed Twilio SMS in, replies out through the SMS gateway."""
