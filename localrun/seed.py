@@ -239,13 +239,16 @@ def usage_docs(customer_id: str, index: int, months: List[str]) -> Iterator[Dict
 BILL_DELIVERY_DAYS = 7  # the default stated time (Settings.bill_delivery_days)
 
 
-def bill_delivery_docs(customer: Dict[str, Any], index: int, months: List[str], today: date) -> Iterator[Dict[str, Any]]:
-    """When each recent bill reached the customer: mostly on time, some late, a few never."""
+def bill_delivery_docs(customer: Dict[str, Any], index: int, months: List[str], today: date,
+                       now: Optional[datetime] = None) -> Iterator[Dict[str, Any]]:
+    """When each recent bill reached the customer: mostly on time, some late, a few never; nothing issued or
+    delivered after ``now`` (the import refuses a time to come: today's 09:00 bills, seeded at 08:00)."""
     rng = random.Random(f"bill-{index}")
     tz = ZoneInfo(DEFAULT_TZ)
+    cutoff = now or datetime.combine(today + timedelta(days=1), time(), tzinfo=tz)
     for month in months:
         issued_day = after_bill_day(month, customer["billing"]["bill_day"], 0)
-        if issued_day > today:
+        if issued_day > today or datetime.combine(issued_day, time(9), tzinfo=tz) > cutoff:
             continue
         issued = datetime.combine(issued_day, time(9), tzinfo=tz)
         due_by = datetime.combine(issued_day + timedelta(days=BILL_DELIVERY_DAYS), time(23, 59, 59), tzinfo=tz)
@@ -256,7 +259,7 @@ def bill_delivery_docs(customer: Dict[str, Any], index: int, months: List[str], 
             delivered = due_by + timedelta(days=rng.randint(1, 8))
         else:
             delivered = None
-        if delivered is not None and delivered.date() > today:
+        if delivered is not None and (delivered.date() > today or delivered > cutoff):
             delivered = None  # not yet
         yield {"customer_id": customer["_id"], "month": month, "channel": customer["billing"]["delivery"],
                "issued_at": issued, "due_by": due_by, "delivered_at": delivered}
@@ -287,8 +290,8 @@ class SeedReport:
 KIND_ORDER = ("managers", "customers", "contacts", "circuits", "usage", "bill-deliveries")
 
 
-def write_files(folder: Path, customers: int, *, today: date, months: int = 12,
-                progress: bool = False) -> Dict[str, Path]:
+def write_files(folder: Path, customers: int, *, today: date, months: int = 12, progress: bool = False,
+                now: Optional[datetime] = None) -> Dict[str, Path]:
     """The demo data as the operator's import files (CSV, one per kind), streamed: a million contacts fit."""
     tz = ZoneInfo(DEFAULT_TZ)
     managers = manager_docs()
@@ -307,7 +310,7 @@ def write_files(folder: Path, customers: int, *, today: date, months: int = 12,
             billed = [m for m in month_keys if after_bill_day(m, doc["billing"]["bill_day"], 0) <= today]
             for usage in usage_docs(doc["_id"], index, billed[:months]):  # as billing sends them: on the bill day
                 writers["usage"].write_row(next(KINDS["usage"].export_rows(usage, tz)))
-            for bill in bill_delivery_docs(doc, index, month_keys[:2], today):
+            for bill in bill_delivery_docs(doc, index, month_keys[:2], today, now):
                 writers["bill-deliveries"].write_row(next(KINDS["bill-deliveries"].export_rows(bill, tz)))
     finally:
         for writer in writers.values():
@@ -351,11 +354,12 @@ async def seed(db: Any, customers: int, *, today: Optional[date] = None, months:
     from carecore.model import ChangeSource
 
     settings = get_settings()
-    today = today or SystemClock(settings.timezone).today()
+    clock = SystemClock(settings.timezone)  # the importer's: the files hold nothing later than it
+    today = today or clock.today()
     created: Dict[str, int] = {}
     with tempfile.TemporaryDirectory(prefix="keycare-demo-") as folder:
-        paths = write_files(Path(folder), customers, today=today, months=months, progress=progress)
-        importer = Importer(db, settings, SystemClock(settings.timezone))
+        paths = write_files(Path(folder), customers, today=today, months=months, progress=progress, now=clock.now())
+        importer = Importer(db, settings, clock)
         for kind in KIND_ORDER:
             with tqdm(desc=f"import {kind}", unit="row", disable=not progress) as bar:
                 importer.on_progress = bar.update

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from lunardate import LunarDate
 
 from carecore.months import after_bill_day, shift_month
 from carecore.repository import Database
-from localrun.seed import previous_months, seed
+from localrun.seed import bill_delivery_docs, previous_months, seed
 
 TODAY = date(2026, 11, 23)
 
@@ -74,3 +75,16 @@ async def test_thirteen_months_give_the_latest_bill_its_year_earlier_twin(db: Da
 
 def test_previous_months_cross_the_year() -> None:
     assert previous_months(date(2027, 1, 5), 3) == ["2026-12", "2026-11", "2026-10"]
+
+
+def test_no_bill_is_issued_or_delivered_after_the_moment_the_files_are_written() -> None:
+    """Seeded at 08:00 on a bill day: that day's bills (issued at 09:00) are not in the files yet."""
+    tz = ZoneInfo("Asia/Shanghai")
+    customer = {"_id": "KA0000001", "billing": {"bill_day": 7, "delivery": "email"}}
+    months = ["2026-11", "2026-10"]
+    early = datetime(2026, 12, 7, 8, 0, tzinfo=tz)
+    bills = list(bill_delivery_docs(customer, 1, months, date(2026, 12, 7), early))
+    assert [b["month"] for b in bills] == ["2026-10"]
+    assert all(b["issued_at"] <= early and (b["delivered_at"] is None or b["delivered_at"] <= early) for b in bills)
+    later = list(bill_delivery_docs(customer, 1, months, date(2026, 12, 7), datetime(2026, 12, 7, 10, 0, tzinfo=tz)))
+    assert [b["month"] for b in later] == ["2026-11", "2026-10"]
