@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Type
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ValidationError
 
 from care_scheduler.dataio import values as v
-from carecore.model import AccountManager, BillDeliveryRecord, Customer, UsageMonth, Visit, visit_id
+from carecore.model import AccountManager, BillDeliveryRecord, Customer, UsageMonth, Visit, month_key, visit_id
 
 Doc = Dict[str, Any]
 
@@ -48,6 +48,11 @@ class Context:
     manager_ids: set = field(default_factory=set)
     source: str = "import"  # stored as a contact's opt_out_source when this change opts them out
     consent_reason: Optional[str] = None  # a manager's reason: with it, and only then, a contact is opted in
+
+    @property
+    def today(self) -> date:
+        """The business day of ``now``: what a visit day or a month is held not to be after."""
+        return self.now.astimezone(self.tz).date()
 
 
 @dataclass
@@ -251,7 +256,7 @@ class _PerCustomerMonth(Kind):
     def apply(self, doc: Optional[Doc], row: Doc, ctx: Context) -> Tuple[Doc, Applied]:
         self.need(row, doc is None)
         # A mistyped year (2027 for 2025) would otherwise become the customer's latest bill.
-        if row["month"] > ctx.now.astimezone(ctx.tz).strftime("%Y-%m"):
+        if row["month"] > month_key(ctx.today):
             raise RowError("month", "a month that has not begun yet")
         new = dict(doc) if doc else {"_id": self.doc_id(row), "customer_id": row["customer_id"],
                                      "month": row["month"]}
@@ -312,10 +317,10 @@ class BillDeliveries(_PerCustomerMonth):
                     raise RowError(name, str(exc)) from None
                 if name != "due_by" and new.get(name) is not None and new[name] > ctx.now:
                     raise RowError(name, "a time that has not come yet")
-        if new["issued_at"].astimezone(ctx.tz).strftime("%Y-%m") < new["month"]:
+        issued = new["issued_at"].astimezone(ctx.tz).date()
+        if month_key(issued) < new["month"]:
             raise RowError("issued_at", "a bill issued before its month began")
         if "due_by" not in new or ("due_by" in row and row["due_by"] is None):
-            issued = new["issued_at"].astimezone(ctx.tz).date()
             new["due_by"] = v.end_of_day(issued + timedelta(days=ctx.bill_delivery_days), ctx.tz)
 
     def export_rows(self, doc: Doc, tz: ZoneInfo) -> Iterator[List[str]]:
@@ -348,7 +353,7 @@ class Visits(Kind):
         self.need(row, doc is None)
         if row["manager_id"] not in ctx.manager_ids:
             raise RowError("manager_id", f"no manager {row['manager_id']!r}")
-        if row["visited_on"] > ctx.now.astimezone(ctx.tz).date().isoformat():
+        if row["visited_on"] > ctx.today.isoformat():
             raise RowError("visited_on", "a visit that has not happened yet")
         new = dict(doc) if doc else {"_id": self.doc_id(row), "customer_id": row["customer_id"],
                                      "visited_on": row["visited_on"], "manager_id": row["manager_id"],
