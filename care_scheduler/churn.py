@@ -62,9 +62,11 @@ async def churn_watch(db: Database, drop_percent: int, today: date,
     unhappy: Set[str] = set(await db.tickets.customers_with_open_complaints())
     since = datetime.combine(today - timedelta(days=LEAVING_DAYS), time(), tzinfo=timezone.utc)
     leaving = await db.escalations.said_leaving(since, customer_ids)
-    drops = [BillDrop(customer_id, before, now, customer_id in unhappy, leaving.get(customer_id))
-             for customer_id, (before, now) in {**{c: (0, 0) for c in leaving}, **averages}.items()
-             if customer_id in leaving or (before > 0 and now * 100 <= before * (100 - drop_percent))]
+    drops = []
+    for customer_id in set(averages) | set(leaving):
+        before, now = averages.get(customer_id, (0, 0))  # no bills in the six months: nothing to compare
+        if customer_id in leaving or (before > 0 and now * 100 <= before * (100 - drop_percent)):
+            drops.append(BillDrop(customer_id, before, now, customer_id in unhappy, leaving.get(customer_id)))
     drops.sort(key=lambda d: (d.said_leaving_at is None, not d.open_complaint, -d.drop_percent, d.customer_id))
     return ChurnWatch(recent, earlier, drops)
 
