@@ -248,9 +248,9 @@ def bill_delivery_docs(customer: Dict[str, Any], index: int, months: List[str], 
     cutoff = now or datetime.combine(today + timedelta(days=1), time(), tzinfo=tz)
     for month in months:
         issued_day = after_bill_day(month, customer["billing"]["bill_day"], 0)
-        if issued_day > today or datetime.combine(issued_day, time(9), tzinfo=tz) > cutoff:
-            continue
         issued = datetime.combine(issued_day, time(9), tzinfo=tz)
+        if issued_day > today or issued > cutoff:
+            continue
         due_by = datetime.combine(issued_day + timedelta(days=BILL_DELIVERY_DAYS), time(23, 59, 59), tzinfo=tz)
         roll = rng.random()
         if roll < 0.90:
