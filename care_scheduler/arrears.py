@@ -5,7 +5,8 @@ later; a month still owing after that day is in arrears. Billing's figures are t
 a month without a paid amount on record is never counted as owed.
 
 The billing contact gets one reminder for each month that falls into arrears (key
-``arrears:<customer>:<month>``), in daytime, within ``REMINDER_DAYS`` of its due date: a bill overdue
+``arrears:<customer>:<month>``), in daytime on a working day (a company's finance office; no demand
+for payment on 春节 or National Day), within ``REMINDER_DAYS`` of its due date: a bill overdue
 for longer is the account manager's call to make, not a text that turns up weeks late or again once
 a later month is paid. A service notice, so an opt-out does not stop it; but
 it waits while the customer disputes a bill (an open billing complaint) or claims one never
@@ -20,6 +21,7 @@ from datetime import date, timedelta
 from typing import AsyncIterator, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from care_scheduler.planning import PlanContext, Planned, render_into
+from carecore.deadlines import is_business_day
 from carecore.model import Customer, month_key
 from carecore.months import after_bill_day, shift_month
 from carecore.repository import Database
@@ -82,7 +84,7 @@ async def arrears_of_managers(db: Database, due_days: int, today: date,
 
 async def newly_overdue(db: Database, due_days: int, today: date, customer_ids: Sequence[str]) -> List[Arrears]:
     """The arrears of these customers with a month whose last day to pay was yesterday: what a manager hears
-    of first, the day the reminder goes out."""
+    of first, in the daily brief, the day the reminder goes out (on a holiday, before it does)."""
     yesterday = today - timedelta(days=1)
     return [a for a in await arrears_watch(db, due_days, today, customer_ids)
             if any(m.due_on == yesterday for m in a.months)]
@@ -112,6 +114,8 @@ async def reminders_held(db: Database, found: Sequence[Arrears]) -> Dict[str, st
 
 async def plan_arrears(ctx: PlanContext) -> AsyncIterator[Planned]:
     """A reminder to the billing contact of every customer with a month newly in arrears on ``ctx.day``."""
+    if not is_business_day(ctx.day):
+        return  # the next working day's run sends what fell due meanwhile
     found = await arrears_watch(ctx.db, ctx.settings.payment_due_days, ctx.day, None)
     held = await reminders_held(ctx.db, found)
     for customer_id, reason in held.items():

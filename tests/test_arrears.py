@@ -91,7 +91,22 @@ async def test_one_reminder_per_month_in_arrears_held_while_the_bill_is_disputed
     # November paid: October, still owed and long overdue, is not reminded again
     await owes(db, "KA0000001", "2026-11", 1000000, 1000000)
     assert (await runner(db, gateway, datetime(2027, 1, 8, 10, 30)).run("arrears")).planned == 0
-    await owes(db, "KA0000001", "2026-12", 1000000, 0)  # due 2027-02-04
-    day_31, day_30 = datetime(2027, 3, 7, 10, 30), datetime(2027, 3, 6, 10, 30)
+    await owes(db, "KA0000001", "2027-05", 1000000, 0)  # due 2027-07-05
+    day_31, day_30 = datetime(2027, 8, 5, 10, 30), datetime(2027, 8, 4, 10, 30)  # both working days
     assert (await runner(db, gateway, day_31).run("arrears")).planned == 0  # first seen too late: the manager's
     assert (await runner(db, gateway, day_30).run("arrears")).outcomes == {"sent": 1}
+
+
+async def test_a_reminder_falling_due_in_a_holiday_waits_for_the_first_working_day(
+        db: Database, gateway: SmsGateway, emulator) -> None:
+    """Due on 30 September 2026: National Day runs 1 to 7 October, so the finance office hears on the 8th."""
+    emu, _ = emulator
+    for manager in factories.MANAGERS:
+        await db.managers.insert(manager)
+    await db.customers.insert(factories.customer(billing={"bill_day": 10, "delivery": "email"}))
+    await owes(db, "KA0000001", "2026-08", 500000, 0)  # due 2026-09-30
+    for day in range(1, 8):
+        assert (await runner(db, gateway, datetime(2026, 10, day, 10, 30)).run("arrears")).planned == 0
+    assert (await runner(db, gateway, datetime(2026, 10, 8, 10, 30)).run("arrears")).outcomes == {"sent": 1}
+    [message] = emu.messages.values()
+    assert "2026年8月账单尚有5,000.00元未缴" in message["body"]
