@@ -52,12 +52,17 @@ def runner(db: Database, gateway: SmsGateway, at: datetime) -> CampaignRunner:
     return CampaignRunner(db, gateway, Settings(), FixedClock(at))
 
 
+async def billed_on(db: Database, bill_day: int) -> None:
+    """The managers, and one customer billed on ``bill_day`` whose billing contact is 王伟."""
+    for manager in factories.MANAGERS:
+        await db.managers.insert(manager)
+    await db.customers.insert(factories.customer(billing={"bill_day": bill_day, "delivery": "email"}))
+
+
 async def test_one_reminder_per_month_in_arrears_held_while_the_bill_is_disputed(
         db: Database, gateway: SmsGateway, emulator) -> None:
     emu, _ = emulator
-    for manager in factories.MANAGERS:
-        await db.managers.insert(manager)
-    await db.customers.insert(factories.customer(billing={"bill_day": 15, "delivery": "email"}))
+    await billed_on(db, 15)
     await owes(db, "KA0000001", "2026-10", 1288800, 288800)  # due 2026-12-05
 
     assert (await runner(db, gateway, datetime(2026, 12, 5, 10, 30)).run("arrears")).planned == 0
@@ -101,9 +106,7 @@ async def test_a_reminder_falling_due_in_a_holiday_waits_for_the_first_working_d
         db: Database, gateway: SmsGateway, emulator) -> None:
     """Due on 30 September 2026: National Day runs 1 to 7 October, so the finance office hears on the 8th."""
     emu, _ = emulator
-    for manager in factories.MANAGERS:
-        await db.managers.insert(manager)
-    await db.customers.insert(factories.customer(billing={"bill_day": 10, "delivery": "email"}))
+    await billed_on(db, 10)
     await owes(db, "KA0000001", "2026-08", 500000, 0)  # due 2026-09-30
     for day in range(1, 8):
         assert (await runner(db, gateway, datetime(2026, 10, day, 10, 30)).run("arrears")).planned == 0
