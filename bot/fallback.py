@@ -19,6 +19,11 @@ TRY_AGAIN = {
     "en": "Sorry, we cannot answer right now. Please send your message again in a minute; "
           "for an urgent fault, call your account manager.",
 }
+WORDS_PLEASE = {  # a picture or other media with no text: the assistant reads words only
+    "zh": "抱歉，我们暂时只能读取文字，无法查看图片。请用文字描述您的问题，例如“专线中断了”或“查本月账单”。",
+    "en": "Sorry, we can only read text, not pictures. Please tell us in words what you need, "
+          "for example \"our line is down\" or \"this month's bill\".",
+}
 WAITING = {
     "zh": "您的消息已收到，客户经理{manager}将在{contact_by}前与您联系。紧急情况请直接致电{mobile}。",
     "en": "We have your message. Your account manager {manager} will contact you by {contact_by}. "

@@ -17,7 +17,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.fallback import tell_if_waiting, try_again
+from bot.fallback import WORDS_PLEASE, tell_if_waiting, try_again
 from bot.product_db import database
 from bot.tracker_store import ConversationStoreUnavailable
 from bot.webhooks import MAX_BODY_BYTES, MAX_MESSAGE_CHARS, as_read, webhook_blueprint
@@ -51,6 +51,12 @@ def posted(request: Request) -> Dict[str, str]:
     for key, value in pairs:
         params.setdefault(key, value)
     return params
+
+
+def with_media(params: Dict[str, str]) -> bool:
+    """Whether Twilio says the message carries pictures or other media (``NumMedia``, a count)."""
+    count = params.get("NumMedia", "0").strip()
+    return count.isdigit() and int(count) > 0
 
 
 class TwilioSmsInput(InputChannel):
@@ -102,13 +108,15 @@ class TwilioSmsInput(InputChannel):
             log.warning("rejected unsigned or forged Twilio webhook")
             return response.text("invalid signature", status=403)
         text, sender = params.get("Body"), params.get("From", "")
-        if text is None or not text.strip():
+        if text is None or not (text.strip() or with_media(params)):
             return response.text("missing Body", status=400)
         try:
             phone = to_e164(sender, mobile_only=False)
         except InvalidPhoneNumber:
             return response.text("missing or invalid From", status=400)
         message_sid = params.get("MessageSid") or params.get("SmsSid") or ""
+        if not text.strip():
+            return await self._words_please(phone, message_sid)
         try:
             gateway = await self.gateway()
             if message_sid and await gateway.db.sends.get(f"reply:{message_sid}:0"):
@@ -122,11 +130,26 @@ class TwilioSmsInput(InputChannel):
                 await tell_if_waiting(collector, gateway.db, sender_id, text, self.clock)
         except (Exception, ConversationStoreUnavailable):  # MongoDB or the action server away: still an answer
             log.exception("SMS from %s could not be processed; answered with a retry notice", mask(phone))
-            # Inline TwiML needs no database: the gateway's records are what is unavailable.
-            notice = escape(self._signed(try_again(text)))
-            return response.text(f'<?xml version="1.0" encoding="UTF-8"?><Response><Message>{notice}</Message></Response>',
-                                 content_type="text/xml")
+            return self._inline(try_again(text))
         await self._reply(gateway, phone, message_sid, collector)
+        return response.text(EMPTY_TWIML, content_type="text/xml")
+
+    async def _words_please(self, phone: str, message_sid: str) -> HTTPResponse:
+        """A picture with no words (an MMS of the broken router, say) has nothing for the assistant to read, and
+        silence would leave the customer waiting on it: ask for the words, in the contact's language."""
+        try:
+            gateway = await self.gateway()
+            found = await gateway.db.customers.find_by_mobile(phone)
+        except Exception:  # MongoDB away: the same request, inline, as for any other message
+            log.exception("picture-only SMS from %s answered inline", mask(phone))
+            return self._inline(WORDS_PLEASE["zh"])
+        lang = found[1].language if found else "zh"
+        log.info("picture-only SMS from %s answered with a request for words", mask(phone))
+        try:
+            await gateway.send(Sms.of(key=f"reply:{message_sid or f'nosid-{phone}'}:0", kind="reply", to=phone,
+                                      body=self._signed(WORDS_PLEASE[lang])))
+        except Exception:  # as for any reply: a failure must not turn into a Twilio retry of the inbound message
+            log.exception("reply to %s failed", mask(phone))
         return response.text(EMPTY_TWIML, content_type="text/xml")
 
     async def _reply(self, gateway: SmsGateway, phone: str, message_sid: str, collector: CollectingOutputChannel) -> None:
@@ -141,6 +164,13 @@ class TwilioSmsInput(InputChannel):
                                       to=phone, body=body))
         except Exception:  # a failed reply must not turn into a Twilio retry of the inbound message
             log.exception("reply to %s failed", mask(phone))
+
+    def _inline(self, body: str) -> HTTPResponse:
+        """The answer as TwiML in the webhook's own response: it needs no database, when the gateway's records
+        are what is unavailable."""
+        notice = escape(self._signed(body))
+        return response.text(f'<?xml version="1.0" encoding="UTF-8"?><Response><Message>{notice}</Message></Response>',
+                             content_type="text/xml")
 
     def _signed(self, body: str) -> str:
         """Chinese SMS carry the operator's signature (【…】), as the regulator requires, and 【】 nowhere else:

@@ -109,13 +109,31 @@ async def test_signature_over_other_params_or_url_or_token_gets_403(channel_app)
 async def test_missing_body_or_from_gets_400(channel_app) -> None:
     url, token, received = channel_app
     no_body = {k: v for k, v in INBOUND.items() if k != "Body"}
-    blank_body = {**INBOUND, "Body": "", "NumMedia": "1", "MediaUrl0": "https://example.com/photo.jpg"}  # a picture
+    blank_body = {**INBOUND, "Body": "  "}  # neither words nor a picture
     bad_from = {**INBOUND, "From": "not-a-number"}
     async with aiohttp.ClientSession() as http:
         assert (await http.post(url, data=no_body, headers=signed(token, url, no_body))).status == 400
         assert (await http.post(url, data=blank_body, headers=signed(token, url, blank_body))).status == 400
         assert (await http.post(url, data=bad_from, headers=signed(token, url, bad_from))).status == 400
     assert received == []
+
+
+@pytest.mark.parametrize("sender, words", [("+8613800138000", "【中国电信】抱歉，我们暂时只能读取文字"),  # 王伟, zh
+                                            ("+8613900139000", "Sorry, we can only read text"),  # David Chen, en
+                                            ("+8613700137000", "【中国电信】抱歉，我们暂时只能读取文字")])  # unknown
+async def test_a_picture_without_words_is_asked_for_words_once(channel_app, emulator, db: Database,
+                                                                sender: str, words: str) -> None:
+    url, token, received = channel_app
+    emu, _ = emulator
+    await db.customers.insert(factories.customer())
+    picture = {**INBOUND, "From": sender, "Body": "", "NumMedia": "1", "MediaUrl0": "https://example.com/router.jpg",
+               "MediaContentType0": "image/jpeg"}
+    async with aiohttp.ClientSession() as http:
+        for _ in range(2):  # Twilio delivering it twice is answered once
+            assert (await http.post(url, data=picture, headers=signed(token, url, picture))).status == 200
+    assert received == []  # nothing for the assistant to read
+    bodies = [m["body"] for m in emu.messages.values() if m["to"] == sender]
+    assert len(bodies) == 1 and bodies[0].startswith(words)
 
 
 async def test_oversized_body_gets_413(channel_app) -> None:
