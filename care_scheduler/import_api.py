@@ -22,6 +22,7 @@ from care_scheduler.dataio.catalog import KINDS
 from care_scheduler.dataio.exporter import ERROR_COLUMNS, error_row
 from care_scheduler.dataio.importer import Importer, ImportOptions
 from care_scheduler.dataio.tables import TableWriter
+from care_scheduler.operations import takes_query
 from carecore.model import ChangeSource
 from carecore.repository.imports import ImportBusy
 
@@ -45,6 +46,7 @@ def _flag(request: web.Request, name: str) -> bool:
     return value in ("true", "1")
 
 
+@takes_query("dry_run", "strict", "prune")
 async def post_import(request: web.Request) -> web.Response:
     app = request.app
     kind = request.match_info["kind"]

@@ -10,7 +10,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, TypeVar
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -22,6 +22,25 @@ from care_scheduler.planning import PlanContext, Tally
 from carecore.config import Settings
 from carecore.phones import mask
 from carecore.repository import Database
+
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+
+def takes_query(*names: str) -> Callable[[Handler], Handler]:
+    """Names the query parameters an admin call reads. Any other is refused (400, by ``unknown_query``), so a
+    mistyped filter (``?scpoe=AM-01``) is not read as no filter: the whole group's list."""
+    def mark(handler: Handler) -> Handler:
+        handler.query_params = frozenset(names)
+        return handler
+    return mark
+
+
+def unknown_query(request: web.Request) -> List[str]:
+    """The query parameters the matched admin call does not take (``takes_query``); none for an unknown path."""
+    if request.match_info.http_exception is not None:
+        return []
+    allowed = getattr(request.match_info.handler, "query_params", frozenset())
+    return sorted(set(request.query) - allowed)
 
 
 async def json_body(request: web.Request) -> Dict[str, Any]:

@@ -47,6 +47,7 @@ async def admin_record_visit(request: web.Request) -> web.Response:
     return web.json_response({"visit_id": visit.id}, status=201)
 
 
+@operations.takes_query("scope")
 async def admin_visits_due(request: web.Request) -> web.Response:
     """``GET /admin/visits/due?scope=<manager_id>``: the accounts in a scope due for a visit, longest overdue first."""
     settings, today = request.app[SETTINGS], request.app[CLOCK].today()

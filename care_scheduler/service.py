@@ -148,6 +148,9 @@ async def admin_auth(request: web.Request, handler: Handler) -> web.StreamRespon
         return web.json_response({"error": "missing or wrong bearer token"}, status=401,
                                  headers={"WWW-Authenticate": 'Bearer realm="care-admin"'})
     try:
+        unknown = operations.unknown_query(request)
+        if unknown:
+            raise operations.OperationError(f"unknown query parameter: {', '.join(unknown)}")
         response = await handler(request)
     except operations.OperationError as exc:
         request.app[METRICS].admin.labels("bad_request").inc()
@@ -202,6 +205,7 @@ async def admin_run(request: web.Request) -> web.Response:
     return web.json_response(report.as_dict())
 
 
+@operations.takes_query("since")
 async def admin_report(request: web.Request) -> web.Response:
     app = request.app
     since_raw = request.query.get("since")
@@ -277,6 +281,7 @@ async def admin_escalation(request: web.Request) -> web.Response:
     return web.json_response({"escalation_id": escalation.id, "status": current.status})
 
 
+@operations.takes_query("month", "scope")
 async def admin_kpis(request: web.Request) -> web.Response:
     """``GET /admin/kpis?month=YYYY-MM&scope=<manager_id>``: a scope's figures (docs/kpis.md); no scope: group."""
     db, clock = request.app[DB], request.app[CLOCK]
@@ -285,6 +290,7 @@ async def admin_kpis(request: web.Request) -> web.Response:
     return web.json_response(await kpis.report(db, clock, scope, month))
 
 
+@operations.takes_query("scope")
 async def admin_churn(request: web.Request) -> web.Response:
     """``GET /admin/churn?scope=<manager_id>``: the accounts the churn watch lists in a scope; no scope: group."""
     db, clock, settings = request.app[DB], request.app[CLOCK], request.app[SETTINGS]
@@ -299,6 +305,7 @@ async def admin_churn(request: web.Request) -> web.Response:
                      for d in watch.drops]})
 
 
+@operations.takes_query("scope")
 async def admin_arrears(request: web.Request) -> web.Response:
     """``GET /admin/arrears?scope=<manager_id>``: the accounts in arrears in a scope, longest overdue first."""
     db, today, settings = request.app[DB], request.app[CLOCK].today(), request.app[SETTINGS]
@@ -311,6 +318,7 @@ async def admin_arrears(request: web.Request) -> web.Response:
          "reminder_held": held.get(a.customer_id)} for a in found]})
 
 
+@operations.takes_query("scope")
 async def admin_record_gaps(request: web.Request) -> web.Response:
     """``GET /admin/gaps?scope=<manager_id>``: the accounts in a scope whose records keep care from reaching them."""
     scope = await operations.scope_param(request, request.app[DB])
@@ -320,6 +328,7 @@ async def admin_record_gaps(request: web.Request) -> web.Response:
          "contacts_without_birthday": g.without_birthday} for g in found]})
 
 
+@operations.takes_query("month", "kind", "scope")
 async def admin_ticket_register(request: web.Request) -> web.Response:
     """``GET /admin/tickets?month=YYYY-MM&scope=<manager_id>&kind=``: a month's tickets in a scope, as the
     console's register lists them (``care_scheduler.ticket_register``); no scope: group."""

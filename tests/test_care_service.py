@@ -128,6 +128,21 @@ async def test_admin_api_needs_the_bearer_token(service: Service) -> None:
             assert resp.status == 200
 
 
+async def test_admin_api_refuses_a_query_parameter_the_call_does_not_take(service: Service) -> None:
+    """A mistyped filter would otherwise be read as none: the whole group's accounts."""
+    _, url, _, _ = service
+    async with aiohttp.ClientSession(headers=admin()) as http:
+        for path, unknown in (("/admin/churn?scpoe=AM-CZJ01", "scpoe"), ("/admin/tickets?month=2026-11&status=open", "status"),
+                              ("/admin/broadcasts?limit=5", "limit"), ("/admin/import/customers?dryrun=true", "dryrun")):
+            method = http.post if "import" in path else http.get
+            async with method(url + path) as resp:
+                assert resp.status == 400 and await resp.json() == {"error": f"unknown query parameter: {unknown}"}
+        async with http.get(url + "/admin/churn?scope=AM-CZJ01") as resp:
+            assert resp.status == 404  # the parameter it takes, naming no manager that exists
+        async with http.get(url + "/admin/nowhere?x=1") as resp:
+            assert resp.status == 404
+
+
 async def test_admin_api_with_no_token_configured_refuses_everyone(db: Database, gateway: SmsGateway) -> None:
     app = create_app(Settings(care_admin_token=None), db=db, gateway=gateway, start_scheduler=False)
     runner, url = await start_app(app)
