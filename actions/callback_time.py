@@ -158,6 +158,8 @@ def callback_time(text: str, now: datetime) -> Optional[datetime]:
         hour, minute = period_hour or 0, 0
     else:
         hour, minute, said_pm = clock
+        if period_hour == 19 and (hour == 12 or hour <= 5):
+            return None  # "晚上一点", "今晚十二点": the middle of the night, not 13:00 nor noon, and no time to call
         if said_pm is not None:
             after_noon = said_pm
         if after_noon is None and period_hour == 12:

@@ -39,6 +39,7 @@ def at(*args: int) -> datetime:
     ("专线从早上九点断了，叫客户经理打给我", None), ("早上九点开始就断了，找经理", None),  # when it began
     ("down since 9am, get me a person", None),
     ("今天上午九点给我打", None),                         # already past on the day named
+    ("晚上一点打给我", None), ("今晚十二点", None), ("tonight at 1", None),  # the middle of the night
     ("下下周", None), ("in 20 hours", at(2026, 12, 8, 6, 20)),
     ("call me on the 15th at 3pm", at(2026, 12, 15, 15, 0)), ("Dec 9, 10am", at(2026, 12, 9, 10, 0)),
     ("on 10 December in the afternoon", at(2026, 12, 10, 15, 0)),
