@@ -30,6 +30,7 @@ from actions.common import (
 from actions.message_reading import (
     LEAVING,
     MANAGER_UNREACHABLE,
+    ORDER,
     OTHER_PERSON,
     latest_intent,
     latest_text,
@@ -42,6 +43,7 @@ from actions.services import Services, services
 from carecore.clock import as_stored
 from carecore.deadlines import callback_deadline
 from carecore.model import ANSWERED_ABOVE, Escalation, EscalationReason
+from carecore.phones import readable
 from carecore.repository import DatabaseError
 from carecore.sms.message import Sms
 from carecore.texts import contact_line, fmt_time, label
@@ -121,6 +123,7 @@ async def request_human(svc: Services, tracker: Tracker, dispatcher: CollectingD
     asked = next((when for when in (callback_time(text, now) for text in said) if when is not None), None)
     reason = EscalationReason.other_person if any(OTHER_PERSON.search(text) for text in said) \
         else EscalationReason.manager_unreachable if any(MANAGER_UNREACHABLE.search(text) for text in said) \
+        else EscalationReason.order if "utter_order_to_manager" in responses_before_latest(tracker) \
         else EscalationReason.request_human
     promised = sorted((due, ticket.id) for ticket in await svc.db.tickets.for_customer(who[0].id, open_only=True)
                       if ticket.contact_id == who[1].contact_id and ticket.sla is not None
@@ -156,19 +159,27 @@ class ActionEscalate(VerifiedAction):
 class ActionOutOfScope(Action):
     """What the assistant does not handle is the manager's, and the customer is told to ask for a person. One who
     says they will cancel, not renew or change operator ("我们要退网") is handed to the manager at once: the
-    churn watch would only see it in the bills months later."""
+    churn watch would only see it in the bills months later. An order only the manager takes ("带宽升级到200M")
+    names the manager and offers the call, which a yes makes (``ActionYesOrNo``), with the reason ``order``."""
 
     def name(self) -> str:
         return "action_out_of_scope"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[Dict[str, Any]]:
-        if LEAVING.search(latest_text(tracker)):
+        text = latest_text(tracker)
+        leaving = bool(LEAVING.search(text))
+        if leaving or ORDER.search(text):
             svc = await services()
             try:
                 who = await verified_identity(tracker, svc)
-                if who is not None:
+                if who is not None and leaving:
                     dispatcher.utter_message(response="utter_leaving_to_manager")
                     return await escalate(svc, tracker, dispatcher, who, EscalationReason.leaving)
+                manager = await svc.db.managers.acting(who[0].account_manager_id) if who is not None else None
+                if manager is not None:
+                    dispatcher.utter_message(response="utter_order_to_manager", manager_name=manager.name,
+                                             manager_mobile=readable(manager.mobile, lang_of(tracker)))
+                    return []
             except DatabaseError:
                 log.exception("action_out_of_scope: database unavailable")
         dispatcher.utter_message(response="utter_out_of_scope")
@@ -201,7 +212,7 @@ class ActionYesOrNo(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[Dict[str, Any]]:
         said_yes = latest_intent(tracker) == "affirm"
         before = responses_before_latest(tracker)
-        if said_yes and "utter_account_manager" in before:
+        if said_yes and ("utter_account_manager" in before or "utter_order_to_manager" in before):
             return await ActionEscalate().run(dispatcher, tracker, domain)
         if before and before[-1] == "utter_thank":  # "没有了" or "好的" after "不客气": the customer is done
             dispatcher.utter_message(response="utter_goodbye")

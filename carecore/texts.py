@@ -113,6 +113,7 @@ LABELS = {
         "other_person": ("客户要求换人联系", "customer asked for someone other than their manager"),
         "manager_unreachable": ("客户联系不上客户经理", "customer could not reach their manager"),
         "leaving": ("客户表示要退网、拆机或不再续约", "customer says they will cancel or leave"),
+        "order": ("客户要办理业务（升级、新装、移机、发票、续约等）", "customer asks for an order: upgrade, new line, move, invoice, renewal"),
         "fallback": ("机器人未能理解", "the bot did not understand"),
         "urgent_complaint": ("紧急投诉", "urgent complaint"),
     },

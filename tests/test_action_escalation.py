@@ -89,8 +89,8 @@ async def test_a_customer_saying_they_will_leave_is_handed_to_their_manager(svc:
     messages, _ = await run(escalation.ActionOutOfScope(), asked, domain)  # not verified: whose account is unknown
     assert only(messages)["response"] == "utter_out_of_scope" and not emu.messages
     messages, events = await run(escalation.ActionOutOfScope(), tracker(slots=VERIFIED_A, intent="out_of_scope",
-                                                                        text="想开张发票"), domain)
-    assert only(messages)["response"] == "utter_out_of_scope" and events == []  # the manager's, on request
+                                                                        text="天气怎么样"), domain)
+    assert only(messages)["response"] == "utter_out_of_scope" and events == []
     messages, events = await run(escalation.ActionOutOfScope(), tracker(slots=VERIFIED_A, intent="out_of_scope",
                                                                         text="我们准备下个月退网"), domain)
     assert [m["response"] for m in messages] == ["utter_leaving_to_manager", "utter_escalated"]
@@ -99,6 +99,25 @@ async def test_a_customer_saying_they_will_leave_is_handed_to_their_manager(svc:
     assert stored is not None and stored.reason == "leaving" and stored.manager_id == "AM-CZJ01"
     [page] = emu.messages.values()
     assert page["to"] == "+8613920000001" and "原因：客户表示要退网、拆机或不再续约" in page["body"]
+
+
+async def test_an_order_names_the_manager_and_a_yes_hands_it_to_them(svc: Services, domain, emulator) -> None:
+    emu, _ = emulator
+    order = tracker(slots={"language": "zh"}, intent="out_of_scope", text="我想把专线带宽升级到200M")
+    messages, _ = await run(escalation.ActionOutOfScope(), order, domain)  # not verified: whose manager is unknown
+    assert only(messages)["response"] == "utter_out_of_scope"
+    messages, events = await run(escalation.ActionOutOfScope(), tracker(slots=VERIFIED_A, intent="out_of_scope",
+                                                                        text="我想把专线带宽升级到200M"), domain)
+    assert only(messages) == {**only(messages), "response": "utter_order_to_manager", "manager_name": "林海燕",
+                              "manager_mobile": "139 2000 0001"}
+    assert events == [] and not emu.messages  # offered, not made: a call nobody asked for pages nobody
+    t = tracker(slots=VERIFIED_A, intent="affirm", text="好的", events=_after("utter_order_to_manager"))
+    messages, events = await run(escalation.ActionYesOrNo(), t, domain)
+    assert only(messages)["response"] == "utter_escalated" and [e["event"] for e in events] == ["pause"]
+    stored = await svc.db.escalations.open_for_sender("chat-user-1")
+    assert stored is not None and stored.reason == "order" and stored.manager_id == "AM-CZJ01"
+    [page] = emu.messages.values()
+    assert "原因：客户要办理业务（升级、新装、移机、发票、续约等）" in page["body"]
 
 
 async def test_someone_else_with_nobody_active_above_is_the_manager(svc: Services, domain, emulator) -> None:

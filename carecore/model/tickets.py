@@ -155,6 +155,7 @@ class EscalationReason(str, Enum):
     other_person = "other_person"  # asked for someone other than their manager: the manager's supervisor answers
     manager_unreachable = "manager_unreachable"  # could not reach their manager: so does the supervisor
     leaving = "leaving"  # says they will cancel, not renew or change operator: their manager's to answer at once
+    order = "order"  # asked for what only the manager takes (more bandwidth, a move, an invoice) and said yes to a call
     fallback = "fallback"
     urgent_complaint = "urgent_complaint"
 
