@@ -149,7 +149,7 @@ def test_saying_the_account_will_leave(text: str, leaving: bool) -> None:
 @pytest.mark.parametrize("text, order", [
     ("我想把专线带宽升级到200M", True), ("带宽能不能再加一点", True), ("我们想再开一条专线", True),
     ("我们公司搬家了，专线要移机", True), ("开票信息要改一下", True), ("想开张发票", True), ("合同快到期了，想续约", True),
-    ("有没有什么优惠套餐", True), ("can we upgrade our bandwidth to 1G", True), ("we need a second line to Shanghai", True),
+    ("有没有什么优惠套餐", True), ("能不能把账单寄到新地址", True), ("can we upgrade our bandwidth to 1G", True), ("we need a second line to Shanghai", True),
     ("we're moving office, can the circuit be relocated", True), ("I need an invoice for November", True),
     ("can you send me a quote", True),
     ("你们公司在哪", False), ("天气怎么样", False), ("what's the weather like", False), ("tell me a joke", False),
