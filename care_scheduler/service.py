@@ -37,7 +37,7 @@ from care_scheduler.ticket_register import ticket_register
 from carecore.client_address import Network, client_address
 from carecore.clock import Clock, SystemClock
 from carecore.config import Settings, get_settings
-from carecore.model import MESSAGE_SID_PATTERN
+from carecore.model import MESSAGE_SID_PATTERN, ChangeSource
 from carecore.repository import Database
 from carecore.runtime import build_gateway, open_database
 from carecore.sms import signature
@@ -305,6 +305,20 @@ async def admin_churn(request: web.Request) -> web.Response:
                      for d in watch.drops]})
 
 
+async def admin_churn_kept(request: web.Request) -> web.Response:
+    """``POST /admin/churn/{customer_id}/kept``: the manager kept a customer who said they would leave (as the
+    console's button): the mark comes off the churn watch. 409 when there is none to clear."""
+    actor = operations.actor_of(await operations.json_body(request))
+    customer_id = request.match_info["customer_id"]
+    db = request.app[DB]
+    if await db.customers.get(customer_id) is None:
+        return web.json_response({"error": "no such customer"}, status=404)
+    cleared = await db.escalations.mark_kept(customer_id, request.app[CLOCK].now(), actor, ChangeSource.api)
+    if not cleared:
+        return web.json_response({"error": f"{customer_id} has no word of leaving to clear"}, status=409)
+    return web.json_response({"customer_id": customer_id, "cleared": cleared})
+
+
 @operations.takes_query("scope")
 async def admin_arrears(request: web.Request) -> web.Response:
     """``GET /admin/arrears?scope=<manager_id>``: the accounts in arrears in a scope, longest overdue first."""
@@ -417,6 +431,7 @@ def create_app(settings: Optional[Settings] = None, *, db: Optional[Database] = 
     app.router.add_post("/admin/contacts/{contact_id}/erase", admin_erase_contact)
     app.router.add_get("/admin/kpis", admin_kpis)
     app.router.add_get("/admin/churn", admin_churn)
+    app.router.add_post("/admin/churn/{customer_id}/kept", admin_churn_kept)
     app.router.add_get("/admin/arrears", admin_arrears)
     app.router.add_get("/admin/gaps", admin_record_gaps)
     app.router.add_get("/admin/tickets", admin_ticket_register)

@@ -539,3 +539,22 @@ async def test_admin_api_lists_the_churn_watch_by_scope(db: Database, gateway: S
                 assert [a["customer_id"] for a in (await resp.json())["accounts"]] == ["KA0000001"]
         async with http.get(url + "/admin/churn?scope=AM-NOBODY") as resp:
             assert resp.status == 404
+
+
+async def test_admin_api_clears_a_kept_customers_word_of_leaving(db: Database, gateway: SmsGateway) -> None:
+    await db.customers.insert(factories.customer())
+    said = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)
+    await db.escalations.create({"_id": "ES-20261120-0001", "customer_id": "KA0000001", "contact_id": "0000001-01",
+                                 "manager_id": "AM-CZJ01", "sender_id": "chat-1", "reason": "leaving",
+                                 "summary": "合同到期不续了", "contact_by": said, "created_at": said, "updated_at": said})
+    async with admin_api(db, gateway, datetime(2026, 11, 23, 10, 30)) as (http, url):
+        async with http.post(url + "/admin/churn/KA0000001/kept", json={"actor": "crm-sync"}) as resp:
+            assert resp.status == 200 and await resp.json() == {"customer_id": "KA0000001", "cleared": 1}
+        async with http.get(url + "/admin/churn") as resp:
+            assert (await resp.json())["accounts"] == []
+        async with http.post(url + "/admin/churn/KA0000001/kept", json={}) as resp:
+            assert resp.status == 409
+        async with http.post(url + "/admin/churn/KA0999999/kept", json={}) as resp:
+            assert resp.status == 404
+    [entry] = await db._db.audit_log.find({"action": "kept"}).to_list(None)
+    assert (entry["actor"], entry["source"]) == ("crm-sync", "api")

@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Dict, List
 
 from care_scheduler.churn import churn_watch
+from carecore.model import ChangeSource
 from carecore.repository import Database
 from tests import factories
 
@@ -65,3 +66,16 @@ async def test_a_customer_who_said_they_will_leave_is_listed_first_whatever_the_
     assert [(d.customer_id, d.drop_percent, d.said_leaving_at is not None) for d in watch.drops] == [
         ("KA0000001", 0, True), ("KA0000002", 0, True), ("KA0000003", 100, False)]  # KA0000002: no bills at all
     assert [d.customer_id for d in (await churn_watch(db, 30, TODAY, ["KA0000003"])).drops] == ["KA0000003"]
+
+    # the manager kept KA0000001: off the watch, audited, until the customer says it again
+    kept_at = datetime(2026, 12, 4, 3, 0, tzinfo=timezone.utc)
+    assert await db.escalations.mark_kept("KA0000001", kept_at, "AM-CZJ01", ChangeSource.console) == 1
+    assert await db.escalations.mark_kept("KA0000001", kept_at, "AM-CZJ01", ChangeSource.console) == 0
+    assert [d.customer_id for d in (await churn_watch(db, 30, TODAY, None)).drops] == ["KA0000002", "KA0000003"]
+    [entry] = await db._db.audit_log.find({"entity_id": "KA0000001"}).to_list(None)
+    assert (entry["action"], entry["actor"], entry["source"]) == ("kept", "AM-CZJ01", "console")
+    again = datetime(2026, 12, 4, 4, 0, tzinfo=timezone.utc)
+    await db.escalations.create({"_id": "ES-20261204-0009", "customer_id": "KA0000001", "contact_id": "0000001-01",
+                                 "manager_id": "AM-CZJ01", "sender_id": "chat-9", "reason": "leaving",
+                                 "summary": "还是要退网", "contact_by": again, "created_at": again, "updated_at": again})
+    assert (await churn_watch(db, 30, TODAY, None)).drops[0].customer_id == "KA0000001"

@@ -45,3 +45,22 @@ async def test_falling_bills_in_scope_with_downloads(db: Database, browser: Brow
     assert page.index("表示要离网 2026-11-20") < page.index("-90%")  # first, whatever the bills say
     _, page = await browser.get("/console/customers/KA0000001")
     assert "离网预警 表示要离网</a>" in page
+
+
+async def test_a_customer_kept_after_saying_they_would_leave_comes_off_the_watch(db: Database, browser: Browser) -> None:
+    await seed(db)
+    said = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)  # steady bills: listed only for what they said
+    await db.escalations.create({"_id": "ES-20261120-0001", "customer_id": "KA0000001", "contact_id": "0000001-01",
+                                 "manager_id": "AM-CZJ01", "sender_id": "chat-1", "reason": "leaving",
+                                 "summary": "合同到期不续了", "contact_by": said, "created_at": said, "updated_at": said})
+    await browser.login("AM-CZJ01")
+    _, page = await browser.get("/console/reports/churn")
+    assert 'action="/console/reports/churn/KA0000001/kept"' in page
+    assert (await browser.post("/console/reports/churn/KA0000002/kept", {}))[0] == 404  # another's customer
+    assert (await browser.post("/console/reports/churn/KA0000001/kept", {}, csrf=False))[0] == 403
+    status, page = await browser.post("/console/reports/churn/KA0000001/kept", {})
+    assert status == 200 and "已完成" in page and "杭州华信物流有限公司" not in page
+    _, page = await browser.post("/console/reports/churn/KA0000001/kept", {})
+    assert "该客户没有待挽留的离网表示" in page
+    [entry] = await db._db.audit_log.find({"action": "kept"}).to_list(None)
+    assert (entry["entity_id"], entry["actor"], entry["source"]) == ("KA0000001", "AM-CZJ01", "console")

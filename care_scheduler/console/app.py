@@ -11,7 +11,7 @@ from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from care_scheduler.console.arrears import arrears_download, arrears_page
 from care_scheduler.console.broadcasts import broadcast_cancel, broadcast_send, broadcasts_page
 from care_scheduler.console.campaigns import campaigns_chart, campaigns_page, campaigns_run
-from care_scheduler.console.churn import churn_download, churn_page
+from care_scheduler.console.churn import churn_download, churn_kept, churn_page
 from care_scheduler.console.contacts import contact_form, contact_remove, contact_save
 from care_scheduler.console.customers import customer_page
 from care_scheduler.console.directory import customers_page
@@ -63,6 +63,7 @@ def setup_console(app: web.Application, settings: Settings) -> None:
     app.router.add_get(PREFIX + "/reports/birthdays.{format:csv|xlsx}", birthdays_download)
     app.router.add_get(f"{PREFIX}/reports/churn", churn_page)
     app.router.add_get(PREFIX + "/reports/churn.{format:csv|xlsx}", churn_download)
+    app.router.add_post(PREFIX + "/reports/churn/{customer_id}/kept", churn_kept)
     app.router.add_get(f"{PREFIX}/reports/arrears", arrears_page)
     app.router.add_get(f"{PREFIX}/reports/visits", visits_due_page)
     app.router.add_get(f"{PREFIX}/reports/gaps", record_gaps_page)

@@ -8,7 +8,20 @@ from aiohttp import web
 
 from care_scheduler.app_keys import CLOCK, SETTINGS
 from care_scheduler.churn import ChurnWatch, churn_of_managers
-from care_scheduler.console.pages import Viewer, db_of, download, manager_names, render, viewer
+from care_scheduler.console.i18n import translator
+from care_scheduler.console.pages import (
+    PREFIX,
+    Viewer,
+    customer_in_scope,
+    db_of,
+    download,
+    form,
+    manager_names,
+    redirect,
+    render,
+    viewer,
+)
+from carecore.model import ChangeSource
 
 COLUMNS = ("customer_id", "company", "manager", "earlier_monthly_yuan", "recent_monthly_yuan", "drop_percent",
            "open_complaint", "said_leaving_on")
@@ -48,3 +61,15 @@ async def churn_download(request: web.Request) -> web.Response:
     cells = [[r["customer_id"], r["company"], r["manager"], f"{r['earlier'] / 100:.2f}", f"{r['recent'] / 100:.2f}",
               str(r["drop"]), yes if r["open_complaint"] else no, r["said_leaving"]] for r in rows]
     return download(fmt, f"churn-{watch.recent[0]}", HEADERS_ZH if seen.lang == "zh" else COLUMNS, cells)
+
+
+async def churn_kept(request: web.Request) -> web.Response:
+    """The manager kept a customer who said they would leave (the call went well, the contract is renewed): the
+    mark comes off the watch, which otherwise holds it for 180 days. A bill that fell keeps the account listed."""
+    seen = await viewer(request)
+    await form(request, seen.session)
+    customer = await customer_in_scope(request, seen)
+    cleared = await db_of(request).escalations.mark_kept(customer.id, request.app[CLOCK].now(), seen.manager.id,
+                                                         ChangeSource.console)
+    t = translator(seen.lang)
+    redirect(seen.session, f"{PREFIX}/reports/churn", t("done") if cleared else t("kept_nothing"))

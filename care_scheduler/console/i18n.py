@@ -62,6 +62,8 @@ TEXTS: Dict[str, Dict[str, str]] = {
     "bill_change": {"zh": "变化", "en": "Change"},
     "open_complaint": {"zh": "有未结投诉", "en": "Open complaint"},
     "said_leaving": {"zh": "表示要离网", "en": "Said they will leave"},
+    "kept": {"zh": "已挽留", "en": "Kept"},
+    "kept_nothing": {"zh": "该客户没有待挽留的离网表示。", "en": "This customer has no word of leaving to clear."},
     "first_shown": {"zh": "此处列出前", "en": "showing the first"},
     "arrears": {"zh": "欠费催缴", "en": "Arrears"},
     "broadcasts": {"zh": "群发短信", "en": "Broadcasts"},

@@ -194,3 +194,5 @@ class Escalation(Model):
     updated_at: datetime
     waiting_notice_at: Optional[datetime] = None  # last told, writing meanwhile, that the manager has it
     manager_told_at: Optional[datetime] = None  # the waiting_notice_at the manager was last told of
+    kept_at: Optional[datetime] = None  # a customer who said they would leave, kept by the manager: off the churn watch
+    kept_by: Optional[str] = Field(None, max_length=40)

@@ -6,7 +6,8 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any, Dict, List, Optional, Sequence
 
 from carecore.clock import utcnow
-from carecore.model import OPEN_ESCALATION_STATUSES, Escalation, EscalationReason, EscalationStatus
+from carecore.model import OPEN_ESCALATION_STATUSES, ChangeSource, Escalation, EscalationReason, EscalationStatus
+from carecore.repository.audit import AuditRepository
 from carecore.repository.base import RecordRepository, next_daily_id
 
 NEVER = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -40,11 +41,27 @@ class EscalationRepository(RecordRepository[Escalation]):
     async def said_leaving(self, since: datetime, customer_ids: Optional[Sequence[str]]) -> Dict[str, datetime]:
         """The customers (of ``customer_ids``; all with None) who told the assistant since then that they will
         leave, each with the last time they said so."""
-        match: Dict[str, Any] = {"reason": EscalationReason.leaving.value, "created_at": {"$gte": since}}
+        match: Dict[str, Any] = {"reason": EscalationReason.leaving.value, "created_at": {"$gte": since},
+                                 "kept_at": None}
         if customer_ids is not None:
             match["customer_id"] = {"$in": list(customer_ids)}
         pipeline = [{"$match": match}, {"$group": {"_id": "$customer_id", "at": {"$max": "$created_at"}}}]
         return {doc["_id"]: doc["at"] async for doc in self._col.aggregate(pipeline)}
+
+    async def mark_kept(self, customer_id: str, at: datetime, actor: str, source: ChangeSource) -> int:
+        """The manager kept a customer who said they would leave: what they said no longer holds them on the churn
+        watch, until they say it again. How many of their words it cleared; audited with the change."""
+        async with await self._db.client.start_session() as session:
+            async with session.start_transaction():
+                result = await self._col.update_many(
+                    {"customer_id": customer_id, "reason": EscalationReason.leaving.value, "kept_at": None},
+                    {"$set": {"kept_at": at, "kept_by": actor, "updated_at": at}}, session=session)
+                if result.modified_count:
+                    await AuditRepository(self._db).record([{
+                        "at": at, "source": source, "actor": actor, "entity": "customer", "entity_id": customer_id,
+                        "customer_id": customer_id, "action": "kept",
+                        "note": "kept after saying they would leave"}], session=session)
+        return result.modified_count
 
     async def reassign_open(self, from_manager: str, to_manager: str, at: datetime) -> int:
         result = await self._col.update_many(
