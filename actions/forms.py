@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
@@ -21,6 +21,7 @@ from actions.circuit_choice import circuit_meant
 from actions.common import Identity, lang_of, verified_identity
 from actions.confirmation import consent
 from actions.escalation import escalate
+from actions.fault_circuit import open_fault_on, settle_circuit
 from actions.message_reading import (
     CORRECTING,
     RESERVATION,
@@ -48,10 +49,11 @@ from actions.message_reading import (
 from actions.requests import withdraw_ticket
 from actions.services import Services, services
 from actions.verification import FAILED, VERIFICATION_SLOTS, ActionRequireVerification, VerificationSteps
+from carecore.clock import as_stored
 from carecore.deadlines import fault_hours
-from carecore.model import Circuit, EscalationReason
+from carecore.model import EscalationReason, TicketEvent
 from carecore.repository import DatabaseError
-from carecore.texts import bullet_lines, circuit_line, fmt_time, label
+from carecore.texts import fmt_time, label
 from carecore.ticket_opening import MIN_DESCRIPTION, category_of, open_complaint, open_fault, page_manager
 
 log = logging.getLogger(__name__)
@@ -222,7 +224,7 @@ class ValidateFaultForm(_VerifyingForm):
         who = await verified_identity(tracker, svc)
         if who is None:  # the circuit id came with the first message, before verification
             return {"fault_circuit": value if isinstance(value, str) else None}
-        return {"fault_circuit": await _settle_circuit(svc, who[0].services, str(value or ""), dispatcher, tracker)}
+        return {"fault_circuit": await settle_circuit(svc, who[0], str(value or ""), dispatcher, tracker)}
 
     async def validate_otp_code(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                 domain: DomainDict) -> Dict[str, Any]:
@@ -236,7 +238,7 @@ class ValidateFaultForm(_VerifyingForm):
             if customer and not pending:
                 said = circuit_choice.named(customer.services, last_said(tracker, "report_fault"))
                 pending = said.circuit_id if said else ""
-            result["fault_circuit"] = await _settle_circuit(svc, customer.services, pending, dispatcher, tracker) \
+            result["fault_circuit"] = await settle_circuit(svc, customer, pending, dispatcher, tracker) \
                 if customer else None
         return result
 
@@ -291,48 +293,6 @@ class ValidateFaultForm(_VerifyingForm):
             # "专线从下午三点开始时断时续", corrected to two o'clock: the symptom no longer says three
             changed["fault_symptom"] = symptom.replace(said_before, "", 1).strip(" ，,。.") or symptom
         return {**changed, "fault_confirm": None} if changed else {}
-
-
-async def _settle_circuit(svc: Services, circuits: List[Circuit], named: str, dispatcher: CollectingDispatcher,
-                          tracker: Tracker) -> Optional[str]:
-    """The circuit named (by id, number or a mention), or else the customer's only one; planned maintenance on it
-    is told first, and the form goes on if they still want to report it."""
-    if named:
-        circuit = circuit_choice.choice(circuits, named)
-        if circuit is None:
-            dispatcher.utter_message(response="utter_circuit_not_yours", value=named[:40])
-            return None
-    elif len(circuits) == 1:
-        circuit = circuits[0]
-    else:
-        return None
-    window = (await svc.db.maintenance.active_for_circuits([circuit.circuit_id], svc.clock.now())).get(
-        circuit.circuit_id)
-    if window is not None:
-        lang = lang_of(tracker)
-        dispatcher.utter_message(response="utter_circuit_in_maintenance", circuit_id=circuit.circuit_id,
-                                 window_id=window.id, end=fmt_time(window.end, lang, svc.clock.tz),
-                                 description=window.description_en if lang == "en" else window.description_zh)
-    return circuit.circuit_id
-
-
-class ActionAskFaultCircuit(Action):
-    """Lists the customer's own circuits to choose from."""
-
-    def name(self) -> str:
-        return "action_ask_fault_circuit"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
-        svc = await services()
-        who = await verified_identity(tracker, svc)
-        circuits = who[0].services if who else []
-        if not circuits:
-            dispatcher.utter_message(response="utter_no_circuits")
-            return [ActiveLoop(None), SlotSet("requested_slot", None)]
-        lang = lang_of(tracker)
-        lines = [circuit_line(c, lang) for c in circuits]
-        dispatcher.utter_message(response="utter_ask_fault_circuit", lines=bullet_lines(lines))
-        return []
 
 
 def _reset(slots: List[str]) -> List[EventType]:
@@ -471,11 +431,17 @@ class ActionSubmitFault(_SubmitForm):
         # "line down (since 9am)"
         text = symptom if since in symptom else f"{symptom}（{since}）" if re.search(r"[\u4e00-\u9fff]", symptom) \
             else f"{symptom} ({since})"
+        lang = lang_of(tracker)
+        already = await open_fault_on(svc, customer, circuit.circuit_id)
+        if already is not None:  # the same outage: its ticket hears of it, with its deadlines unchanged
+            await svc.db.tickets.add_event(already.id, TicketEvent(at=as_stored(svc.clock.now()), actor=_actor(tracker),
+                                                                   action="reported_again", note=text[:500]))
+            dispatcher.utter_message(response="utter_fault_added", ticket_id=already.id)
+            return []
         ticket = await open_fault(svc.db, svc.settings, svc.clock, customer, contact, circuit, text=text,
                                   actor=_actor(tracker), sender_id=tracker.sender_id)
         await page_manager(svc.db, svc.gateway, svc.settings, svc.clock, ticket, customer, contact)
         assert ticket.sla is not None and ticket.sla.restore_due is not None
-        lang = lang_of(tracker)
         *_, set_by = fault_hours(contact.tier, circuit.sla_class, svc.settings.fault_sla_hours,
                                  svc.settings.circuit_sla_hours)
         if set_by == "circuit":

@@ -97,6 +97,7 @@ LABELS = {
         "followup_overdue": ("回访超时", "follow-up overdue"), "reassigned": ("转交", "reassigned"),
         "urged": ("客户催办", "chased by the customer"),
         "customer_restored": ("客户告知已恢复", "customer says restored"),
+        "reported_again": ("客户再次报障", "reported again by the customer"),
         "customer_withdraw": ("客户要求撤销", "customer asks to withdraw"),
         "urge_paged": ("催办已转达", "chase passed on"),
     },

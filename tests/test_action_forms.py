@@ -7,9 +7,10 @@ from datetime import datetime, timedelta
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import forms, verification
+from actions import fault_circuit, forms, verification
 from actions.services import Services
 from carecore.clock import FixedClock, as_stored
+from carecore.model import TicketEvent
 from tests import factories
 from tests.action_kit import VERIFIED_A, VERIFIED_A_EN, code_sent_to, only, run, slots_of, tracker
 
@@ -138,7 +139,7 @@ async def test_fault_circuit_must_be_the_customers_own(svc: Services, domain) ->
     assert await form.validate_fault_circuit("SH-155M-0000002-1", dispatcher, t, domain) == {"fault_circuit": None}
     assert dispatcher.messages[-1]["response"] == "utter_circuit_not_yours"
     assert await form.validate_fault_circuit("5", dispatcher, t, domain) == {"fault_circuit": None}
-    messages, _ = await run(forms.ActionAskFaultCircuit(), t, domain)
+    messages, _ = await run(fault_circuit.ActionAskFaultCircuit(), t, domain)
     assert "1. ZJ-2M-0000001-1" in only(messages)["lines"]
 
 
@@ -162,7 +163,7 @@ async def test_a_customer_with_one_circuit_is_not_asked_which(svc: Services, dom
     opened = tracker(slots=VERIFIED_A, intent="report_fault", text="我要报故障")  # run() filled the first one's slots
     _, events = await run(forms.ValidateFaultForm(), opened, domain)
     assert "fault_circuit" not in slots_of(events) and slots_of(events)["requested_slot"] == "fault_circuit"
-    messages, _ = await run(forms.ActionAskFaultCircuit(), opened, domain)
+    messages, _ = await run(fault_circuit.ActionAskFaultCircuit(), opened, domain)
     assert only(messages)["lines"].split("\n") == ["1. ZJ-2M-0000001-1 2M数字电路", "2. ZJ-LL-0000001-2 专线 100M"]
     # One of them named by its bandwidth when reporting: taken, with the symptom and no greeting or introduction.
     hinted = tracker(slots=VERIFIED_A, intent="report_fault", text="你好，我是刘秀博，100M专线断了")
@@ -351,15 +352,22 @@ async def test_a_correction_naming_another_circuit_changes_it_and_asks_again(svc
     assert "fault_circuit" not in slots_of(events)
 
 
+async def _reported(svc: Services, domain, slots: dict) -> tuple:
+    """A fault report submitted: the reply, and its ticket, resolved so that the next report opens its own."""
+    messages, _ = await run(forms.ActionSubmitFault(), tracker(slots=slots), domain)
+    ticket = await svc.db.tickets.get(only(messages)["ticket_id"])
+    assert ticket is not None
+    await svc.db.tickets.resolve(ticket.id, TicketEvent(at=ticket.created_at, actor="test", action="resolve"))
+    return only(messages), ticket
+
+
 async def test_fault_ticket_gets_deadlines_by_tier(svc: Services, domain, clock: FixedClock, emulator) -> None:
     emu, _ = emulator
     filled = {**VERIFIED_A, "fault_circuit": "ZJ-2M-0000001-1", "fault_symptom": "完全中断", "fault_since": "半小时前",
               "fault_confirm": True}
-    messages, _ = await run(forms.ActionSubmitFault(), tracker(slots=filled), domain)
-    m = only(messages)
+    m, ticket = await _reported(svc, domain, filled)
     assert m["ticket_id"] == "FT-20261123-0001" and m["basis"] == "您的钻石卡服务标准"
-    ticket = await svc.db.tickets.get("FT-20261123-0001")
-    assert ticket is not None and ticket.sla is not None
+    assert ticket.sla is not None
     start = clock.now()  # diamond: 2 h to respond, 4 h to restore
     assert (ticket.sla.response_due, ticket.sla.restore_due) == (start + timedelta(hours=2), start + timedelta(hours=4))
     assert ticket.circuit_id == "ZJ-2M-0000001-1" and ticket.priority == "urgent"
@@ -367,20 +375,35 @@ async def test_fault_ticket_gets_deadlines_by_tier(svc: Services, domain, clock:
     assert page.startswith("【中国电信】紧急故障单FT-20261123-0001：杭州华信物流有限公司（钻石卡）王伟 138 0013 8000，电路")
     assert "请于11月23日12:00前响应：http://127.0.0.1:8080/console/tickets/FT-20261123-0001" in page
     gold = {**filled, "contact_id": "0000001-02", "language": "en"}
-    messages, _ = await run(forms.ActionSubmitFault(), tracker(slots=gold), domain)
-    ticket = await svc.db.tickets.get(only(messages)["ticket_id"])
-    assert only(messages)["basis"] == "the circuit's premium SLA"  # faster than gold's 4 h / 8 h
+    m, ticket = await _reported(svc, domain, gold)
+    assert m["basis"] == "the circuit's premium SLA"  # faster than gold's 4 h / 8 h
     assert ticket.sla.restore_due - ticket.sla.response_due == timedelta(hours=2)
     assert ticket.text == "完全中断（半小时前）"  # the words' script, not the reply language
-    said = {**gold, "fault_symptom": "line down", "fault_since": "since 9am"}
-    messages, _ = await run(forms.ActionSubmitFault(), tracker(slots=said), domain)
-    assert (await svc.db.tickets.get(only(messages)["ticket_id"])).text == "line down (since 9am)"
+    _, ticket = await _reported(svc, domain, {**gold, "fault_symptom": "line down", "fault_since": "since 9am"})
+    assert ticket.text == "line down (since 9am)"
     said = {**filled, "fault_symptom": "专线从早上九点开始断了", "fault_since": "从早上九点开始"}
-    messages, _ = await run(forms.ActionSubmitFault(), tracker(slots=said), domain)
-    assert (await svc.db.tickets.get(only(messages)["ticket_id"])).text == "专线从早上九点开始断了"  # said once
+    _, ticket = await _reported(svc, domain, said)
+    assert ticket.text == "专线从早上九点开始断了"  # said once
     foreign = {**filled, "fault_circuit": "SH-155M-0000002-1"}
     messages, _ = await run(forms.ActionSubmitFault(), tracker(slots=foreign), domain)
     assert only(messages)["response"] == "utter_circuit_not_yours"
+
+
+async def test_a_second_report_of_a_circuit_with_a_fault_open_is_added_to_its_ticket(svc: Services, domain,
+                                                                                    emulator) -> None:
+    emu, _ = emulator
+    filled = {**VERIFIED_A, "fault_circuit": "ZJ-2M-0000001-1", "fault_symptom": "完全中断", "fault_since": "半小时前",
+              "fault_confirm": True}
+    messages, _ = await run(forms.ActionSubmitFault(), tracker(slots=filled), domain)
+    first = only(messages)["ticket_id"]
+    pages = len(emu.messages)
+    again = {**filled, "contact_id": "0000001-02", "fault_symptom": "still down, now the backup too", "fault_since": "9am"}
+    messages, _ = await run(forms.ActionSubmitFault(), tracker(slots=again), domain)
+    assert only(messages) == {**only(messages), "response": "utter_fault_added", "ticket_id": first}
+    assert await svc.db.tickets.count_for_customer("KA0000001") == 1 and len(emu.messages) == pages  # nobody re-paged
+    ticket = await svc.db.tickets.get(first)
+    assert ticket is not None and ticket.history[-1].action == "reported_again"
+    assert ticket.history[-1].note == "still down, now the backup too (9am)"
 
 
 async def test_a_yes_asked_back_as_a_question_submits_nothing(svc: Services, domain) -> None:

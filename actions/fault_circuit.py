@@ -1,0 +1,73 @@
+"""The circuit a fault report is about: the list the customer chooses from, and what they are told of the one
+chosen before going on (planned maintenance on it, a fault ticket still open on it)."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import circuit_choice
+from actions.common import lang_of, verified_identity
+from actions.services import Services, services
+from carecore.model import Customer, Ticket, TicketKind
+from carecore.texts import bullet_lines, circuit_line, fmt_time
+
+
+async def open_fault_on(svc: Services, customer: Customer, circuit_id: str) -> Optional[Ticket]:
+    """The circuit's fault ticket still open, newest first: a second report of it is the same outage."""
+    found = await svc.db.tickets.for_customer(customer.id, open_only=True, circuit_id=circuit_id, limit=1,
+                                              kinds=(TicketKind.fault.value,))
+    return found[0] if found else None
+
+
+async def settle_circuit(svc: Services, customer: Customer, named: str, dispatcher: CollectingDispatcher,
+                         tracker: Tracker) -> Optional[str]:
+    """The circuit named (by id, number or a mention), or else the customer's only one. Planned maintenance on it
+    is told first, and the form goes on if they still want to report it; so is a fault ticket still open on it,
+    to which the report will be added rather than opening a second ticket for one outage."""
+    circuits = customer.services
+    if named:
+        circuit = circuit_choice.choice(circuits, named)
+        if circuit is None:
+            dispatcher.utter_message(response="utter_circuit_not_yours", value=named[:40])
+            return None
+    elif len(circuits) == 1:
+        circuit = circuits[0]
+    else:
+        return None
+    window = (await svc.db.maintenance.active_for_circuits([circuit.circuit_id], svc.clock.now())).get(
+        circuit.circuit_id)
+    if window is not None:
+        lang = lang_of(tracker)
+        dispatcher.utter_message(response="utter_circuit_in_maintenance", circuit_id=circuit.circuit_id,
+                                 window_id=window.id, end=fmt_time(window.end, lang, svc.clock.tz),
+                                 description=window.description_en if lang == "en" else window.description_zh)
+    ticket = await open_fault_on(svc, customer, circuit.circuit_id)
+    if ticket is not None and ticket.sla is not None and ticket.sla.restore_due is not None:
+        lang = lang_of(tracker)
+        dispatcher.utter_message(response="utter_fault_open_on_circuit", circuit_id=circuit.circuit_id,
+                                 ticket_id=ticket.id, opened=fmt_time(ticket.created_at, lang, svc.clock.tz),
+                                 restore_due=fmt_time(ticket.sla.restore_due, lang, svc.clock.tz))
+    return circuit.circuit_id
+
+
+class ActionAskFaultCircuit(Action):
+    """Lists the customer's own circuits to choose from."""
+
+    def name(self) -> str:
+        return "action_ask_fault_circuit"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+        svc = await services()
+        who = await verified_identity(tracker, svc)
+        circuits = who[0].services if who else []
+        if not circuits:
+            dispatcher.utter_message(response="utter_no_circuits")
+            return [ActiveLoop(None), SlotSet("requested_slot", None)]
+        lang = lang_of(tracker)
+        lines = [circuit_line(c, lang) for c in circuits]
+        dispatcher.utter_message(response="utter_ask_fault_circuit", lines=bullet_lines(lines))
+        return []
