@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
 import logging
 import secrets
 from pathlib import Path
@@ -22,7 +21,7 @@ from care_scheduler.dataio.catalog import KINDS
 from care_scheduler.dataio.exporter import ERROR_COLUMNS, error_row
 from care_scheduler.dataio.importer import Importer, ImportOptions
 from care_scheduler.dataio.tables import TableWriter
-from care_scheduler.operations import takes_query
+from care_scheduler.operations import answer, takes_query
 from carecore.model import ChangeSource
 from carecore.repository.imports import ImportBusy
 
@@ -118,12 +117,7 @@ async def get_job(request: web.Request) -> web.Response:
         return web.json_response({"error": "no such import job"}, status=404)
     body: Dict[str, Any] = job.dict(exclude={"headers"})
     body["id"] = job.id
-    return web.json_response(body, dumps=_dumps)
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, default=lambda o: o.isoformat() if hasattr(o, "isoformat") else str(o),
-                      ensure_ascii=False)
+    return answer(body, request.app[CLOCK].tz)
 
 
 async def get_errors(request: web.Request) -> web.StreamResponse:

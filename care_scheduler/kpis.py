@@ -114,7 +114,7 @@ async def report(db: Database, clock: Clock, scope: KpiScope, month: str) -> Dic
                       "off_target": off_target(part)})
     return {
         "month": month, "month_to_date": month == month_key(clock.today()),
-        "computed_at": kept[month]["computed_at"].isoformat(),
+        "computed_at": kept[month]["computed_at"].astimezone(clock.tz).isoformat(),
         "scope": {"manager_id": scope.manager.id if scope.manager else None, "level": scope.level,
                   "name": scope.manager.name if scope.manager else "集团"},
         "figures": figs, "targets": TARGETS, "off_target": off_target(figs), "parts": parts,

@@ -8,14 +8,13 @@ the maintenance job (``care_scheduler.maintenance_notices``).
 
 from __future__ import annotations
 
-import json
 from typing import Any, Dict
 
 from aiohttp import web
 
 from care_scheduler import maintenance
 from care_scheduler.app_keys import CLOCK, DB
-from care_scheduler.operations import actor_of, json_body
+from care_scheduler.operations import actor_of, answer, json_body
 from carecore.model import MaintenanceWindow
 
 
@@ -23,7 +22,7 @@ def as_json(window: MaintenanceWindow) -> Dict[str, Any]:
     """The window as the API returns it: ``id``, ``selection``, ``circuit_ids``, ``customer_ids``, ``start``,
     ``end``, ``impact``, ``description_zh``, ``description_en``, ``announced_by``, ``version``,
     ``cancelled_at``, ``created_at``, ``updated_at`` (ISO 8601)."""
-    data = json.loads(window.json(by_alias=False))
+    data = window.dict(by_alias=False)
     return {"id": data.pop("id"), **data}
 
 
@@ -33,21 +32,21 @@ def _fields(body: Dict[str, Any]) -> Dict[str, Any]:
 
 async def list_windows(request: web.Request) -> web.Response:
     windows = await request.app[DB].maintenance.recent()
-    return web.json_response({"windows": [as_json(w) for w in windows]})
+    return answer({"windows": [as_json(w) for w in windows]}, request.app[CLOCK].tz)
 
 
 async def get_window(request: web.Request) -> web.Response:
     window = await request.app[DB].maintenance.get(request.match_info["window_id"])
     if window is None:
         return web.json_response({"error": "no such maintenance window"}, status=404)
-    return web.json_response(as_json(window))
+    return answer(as_json(window), request.app[CLOCK].tz)
 
 
 async def announce(request: web.Request) -> web.Response:
     body = await json_body(request)
     window = await maintenance.announce(request.app[DB], request.app[CLOCK], _fields(body),
                                         actor=actor_of(body))
-    return web.json_response(as_json(window), status=201)
+    return answer(as_json(window), request.app[CLOCK].tz, status=201)
 
 
 async def change_or_cancel(request: web.Request) -> web.Response:
@@ -60,7 +59,7 @@ async def change_or_cancel(request: web.Request) -> web.Response:
             window = await maintenance.change(db, clock, window_id, _fields(body), actor=actor_of(body))
     except LookupError:
         return web.json_response({"error": "no such maintenance window"}, status=404)
-    return web.json_response(as_json(window))
+    return answer(as_json(window), request.app[CLOCK].tz)
 
 
 def setup_maintenance_api(app: web.Application) -> None:

@@ -8,7 +8,6 @@ yet sent. A field that does not fit is a 400 naming it (``OperationError``, hand
 
 from __future__ import annotations
 
-import json
 from typing import Any, Dict
 from zoneinfo import ZoneInfo
 
@@ -60,7 +59,7 @@ async def admin_visits_due(request: web.Request) -> web.Response:
 
 
 def as_json(broadcast: Broadcast) -> Dict[str, Any]:
-    data = json.loads(broadcast.json(by_alias=False, exclude_none=True))
+    data = broadcast.dict(by_alias=False, exclude_none=True)
     return {"id": data.pop("id"), **data}
 
 
@@ -82,11 +81,12 @@ async def admin_queue_broadcast(request: web.Request) -> web.Response:
         queued = await queue_broadcast(db, broadcast, clock.today())
     except BroadcastRefused as exc:
         raise operations.OperationError(str(exc)) from None
-    return web.json_response(as_json(queued), status=201)
+    return operations.answer(as_json(queued), clock.tz, status=201)
 
 
 async def admin_broadcasts(request: web.Request) -> web.Response:
-    return web.json_response({"broadcasts": [as_json(b) for b in await request.app[DB].broadcasts.recent()]})
+    return operations.answer({"broadcasts": [as_json(b) for b in await request.app[DB].broadcasts.recent()]},
+                             request.app[CLOCK].tz)
 
 
 async def admin_cancel_broadcast(request: web.Request) -> web.Response:

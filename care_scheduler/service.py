@@ -9,7 +9,6 @@ import hmac
 import logging
 import re
 from contextlib import asynccontextmanager
-from datetime import datetime
 from typing import Any, AsyncIterator, Awaitable, Callable, Optional, Sequence
 
 import aiohttp
@@ -235,10 +234,9 @@ async def admin_open_ticket(request: web.Request) -> web.Response:
     except TicketRefused as exc:
         raise operations.OperationError(str(exc)) from None
     assert ticket.sla is not None
-    restore_due = ticket.sla.restore_due.isoformat() if ticket.sla.restore_due else None
-    return web.json_response({"ticket_id": ticket.id, "priority": ticket.priority,
-                              "response_due": ticket.sla.response_due.isoformat(), "restore_due": restore_due},
-                             status=201)
+    return operations.answer({"ticket_id": ticket.id, "priority": ticket.priority,
+                              "response_due": ticket.sla.response_due, "restore_due": ticket.sla.restore_due},
+                             request.app[CLOCK].tz, status=201)
 
 
 async def admin_resolve_ticket(request: web.Request) -> web.Response:
@@ -296,13 +294,12 @@ async def admin_churn(request: web.Request) -> web.Response:
     db, clock, settings = request.app[DB], request.app[CLOCK], request.app[SETTINGS]
     scope = await operations.scope_param(request, db)
     watch = await churn_of_managers(db, settings.churn_drop_percent, clock.today(), scope.manager_ids)
-    return web.json_response({
+    return operations.answer({
         "recent_months": watch.recent, "earlier_months": watch.earlier, "drop_percent": settings.churn_drop_percent,
         "accounts": [{"customer_id": d.customer_id, "earlier_monthly_fen": d.earlier_fen,
                       "recent_monthly_fen": d.recent_fen, "drop_percent": d.drop_percent,
-                      "open_complaint": d.open_complaint,
-                      "said_leaving_at": d.said_leaving_at.isoformat() if d.said_leaving_at else None}
-                     for d in watch.drops]})
+                      "open_complaint": d.open_complaint, "said_leaving_at": d.said_leaving_at}
+                     for d in watch.drops]}, clock.tz)
 
 
 async def admin_churn_kept(request: web.Request) -> web.Response:
@@ -353,19 +350,16 @@ async def admin_ticket_register(request: web.Request) -> web.Response:
         raise operations.OperationError(f"kind must be one of {', '.join(REGISTER_KINDS)}")
     scope = await operations.scope_param(request, db)
 
-    def at(moment: Optional[datetime]) -> Optional[str]:
-        return moment.isoformat() if moment else None
-
     rows = []
     for r in await ticket_register(db, clock, scope.manager_ids, month, kind):
         t, sla = r.ticket, r.ticket.sla
         rows.append({"ticket_id": t.id, "kind": t.kind, "customer_id": t.customer_id, "contact_id": t.contact_id,
-                     "category": t.category, "priority": t.priority, "status": t.status, "opened_at": at(t.created_at),
-                     "response_due": at(sla.response_due if sla else None),
-                     "restore_due": at(sla.restore_due if sla else None), "deadlines": r.deadlines or None,
-                     "resolved_at": at(t.resolved_at), "survey_score": t.survey.score if t.survey else None,
+                     "category": t.category, "priority": t.priority, "status": t.status, "opened_at": t.created_at,
+                     "response_due": sla.response_due if sla else None,
+                     "restore_due": sla.restore_due if sla else None, "deadlines": r.deadlines or None,
+                     "resolved_at": t.resolved_at, "survey_score": t.survey.score if t.survey else None,
                      "followup": r.followup or None, "manager_id": t.manager_id})
-    return web.json_response({"month": month, "tickets": rows})
+    return operations.answer({"month": month, "tickets": rows}, clock.tz)
 
 
 async def admin_erase_contact(request: web.Request) -> web.Response:

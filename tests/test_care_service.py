@@ -6,6 +6,7 @@ import asyncio
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, AsyncIterator, Dict, Tuple
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
@@ -399,9 +400,11 @@ async def test_admin_api_opens_and_closes_cases_as_the_console_does(db: Database
             assert (await post("/admin/tickets", {**fault, "text": ["x"]}))[0] == 400
             assert (await post("/admin/tickets", {**fault, "urgent": "yes"})) == (400, {"error": "urgent: true or false"})
             status, body = await post("/admin/tickets", fault)
-            assert status == 201 and body["ticket_id"] == "FT-20261123-0002" and body["restore_due"] is not None
+            assert status == 201 and body["ticket_id"] == "FT-20261123-0002"
             ticket = await db.tickets.get("FT-20261123-0002")
             assert ticket is not None and [(e.actor, e.action) for e in ticket.history] == [("callcentre", "created")]
+            assert ticket.sla is not None and body["restore_due"] == ticket.sla.restore_due.astimezone(
+                ZoneInfo("Asia/Shanghai")).isoformat() and body["restore_due"].endswith("+08:00")  # business time
             status, body = await post("/admin/tickets", {**fault, "kind": "complaint", "text": "账单有误"})
             assert (status, body["priority"]) == (201, "normal")
         emu, _ = emulator  # the diamond contact's fault pages their manager, the plain complaint does not
@@ -514,7 +517,7 @@ async def test_admin_api_serves_the_ticket_register_by_month_and_scope(db: Datab
             body = await resp.json()
         assert resp.status == 200 and body["month"] == "2026-11" and [
             (t["ticket_id"], t["deadlines"], t["restore_due"], t["manager_id"]) for t in body["tickets"]] == [
-            ("FT-20261123-0001", "pending", "2026-11-23T06:00:00+00:00", "AM-CZJ01")]
+            ("FT-20261123-0001", "pending", "2026-11-23T14:00:00+08:00", "AM-CZJ01")]  # business time
         for query, status in (("?month=2026-10", 200), ("?kind=visit", 400), ("?month=2027-01", 400)):
             async with http.get(url + "/admin/tickets" + query) as resp:
                 assert resp.status == status and (status != 200 or (await resp.json())["tickets"] == []), query

@@ -221,6 +221,10 @@ async def test_the_admin_api_announces_changes_and_cancels(db: Database, gateway
             created = await resp.json()
             assert resp.status == 201 and created["id"] == "MW-20261123-0001" and created["version"] == 1
             assert created["start"] == "2026-11-25T01:00:00+08:00" and created["announced_by"] == "noc"
+        async with http.get(url + "/admin/maintenance/MW-20261123-0001") as resp:  # read back from MongoDB (UTC)
+            read = await resp.json()
+            assert (read["start"], read["created_at"]) == (created["start"], created["created_at"])
+            assert read["created_at"] == "2026-11-23T10:00:00+08:00"  # business time, as made
         async with http.post(url + "/admin/maintenance", json=window(end="2026-11-24T00:00")) as resp:
             assert resp.status == 400 and "end after it starts" in (await resp.json())["error"]
         async with http.post(url + "/admin/maintenance/MW-20261123-0001", json={"impact": "degraded"}) as resp:
