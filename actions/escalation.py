@@ -58,8 +58,10 @@ def transcript_summary(tracker: Tracker, limit_chars: int = 120) -> str:
 
 async def escalate(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher, who: Identity,
                    reason: EscalationReason, ticket_id: Optional[str] = None,
-                   respond_by: Optional[datetime] = None, callback_at: Optional[datetime] = None) -> List[Dict[str, Any]]:
-    """Record, notify the manager once, tell the customer, pause. Reused by urgent complaints, whose reply
+                   respond_by: Optional[datetime] = None, callback_at: Optional[datetime] = None,
+                   form_goes_on: bool = False) -> List[Dict[str, Any]]:
+    """Record, notify the manager once, tell the customer, pause; a report under way (``form_goes_on``: a customer
+    who says they will leave while reporting a fault) is not paused, and is finished first. Reused by urgent complaints, whose reply
     deadline (``respond_by``) the call-back promise never runs past, evenings and weekends included. A time the
     customer asked for (``callback_at``) is the promise instead. Someone other than the manager, asked for or
     because the manager cannot be reached (``ANSWERED_ABOVE``), is the supervisor above them, while there is an
@@ -89,6 +91,10 @@ async def escalate(svc: Services, tracker: Tracker, dispatcher: CollectingDispat
         })
         await _page_manager(svc, escalation, contact_line(customer.company_name, contact), tracker)
     await count_in_session(svc, tracker, escalated=True)
+    if form_goes_on:
+        dispatcher.utter_message(response="utter_escalated_form_goes_on", manager_name=manager.name if manager else "-",
+                                 contact_by=fmt_time(escalation.contact_by, lang, svc.clock.tz))
+        return []
     if escalation.reason in ANSWERED_ABOVE and manager is not None \
             and manager.id != customer.account_manager_id:
         response = "utter_escalated_above_at" if escalation.callback_asked else "utter_escalated_above"
@@ -159,14 +165,17 @@ class ActionEscalate(VerifiedAction):
 class ActionOutOfScope(Action):
     """What the assistant does not handle is the manager's, and the customer is told to ask for a person. One who
     says they will cancel, not renew or change operator ("我们要退网") is handed to the manager at once: the
-    churn watch would only see it in the bills months later. An order only the manager takes ("带宽升级到200M")
-    names the manager and offers the call, which a yes makes (``ActionYesOrNo``), with the reason ``order``."""
+    churn watch would only see it in the bills months later; said while reporting a fault or complaint, the report
+    goes on. An order only the manager takes ("带宽升级到200M") names the manager and offers the call, which a yes
+    makes (``ActionYesOrNo``), with the reason ``order``; in a report, whose next question the yes would answer,
+    the customer is told to ask for a person."""
 
     def name(self) -> str:
         return "action_out_of_scope"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[Dict[str, Any]]:
         text = latest_text(tracker)
+        in_report = tracker.active_loop_name is not None
         leaving = bool(LEAVING.search(text))
         if leaving or ORDER.search(text):
             svc = await services()
@@ -174,8 +183,9 @@ class ActionOutOfScope(Action):
                 who = await verified_identity(tracker, svc)
                 if who is not None and leaving:
                     dispatcher.utter_message(response="utter_leaving_to_manager")
-                    return await escalate(svc, tracker, dispatcher, who, EscalationReason.leaving)
-                manager = await svc.db.managers.acting(who[0].account_manager_id) if who is not None else None
+                    return await escalate(svc, tracker, dispatcher, who, EscalationReason.leaving, form_goes_on=in_report)
+                manager = await svc.db.managers.acting(who[0].account_manager_id) \
+                    if who is not None and not in_report else None
                 if manager is not None:
                     dispatcher.utter_message(response="utter_order_to_manager", manager_name=manager.name,
                                              manager_mobile=readable(manager.mobile, lang_of(tracker)))

@@ -101,6 +101,21 @@ async def test_a_customer_saying_they_will_leave_is_handed_to_their_manager(svc:
     assert page["to"] == "+8613920000001" and "原因：客户表示要退网、拆机或不再续约" in page["body"]
 
 
+async def test_leaving_said_while_reporting_reaches_the_manager_and_the_report_goes_on(svc: Services, domain,
+                                                                                       emulator) -> None:
+    emu, _ = emulator
+    t = tracker(slots=VERIFIED_A, intent="out_of_scope", text="这么老是断，我们下个月就退网", active_loop="fault_form")
+    messages, events = await run(escalation.ActionOutOfScope(), t, domain)
+    assert [m["response"] for m in messages] == ["utter_leaving_to_manager", "utter_escalated_form_goes_on"]
+    assert events == []  # not paused: the fault report is finished first
+    stored = await svc.db.escalations.open_for_sender("chat-user-1")
+    assert stored is not None and stored.reason == "leaving"
+    assert len(emu.messages) == 1  # the manager paged once
+    order = tracker(slots=VERIFIED_A, intent="out_of_scope", text="顺便问下带宽升级", active_loop="complaint_form")
+    messages, events = await run(escalation.ActionOutOfScope(), order, domain)
+    assert only(messages)["response"] == "utter_out_of_scope" and events == []  # a yes would answer the form
+
+
 async def test_an_order_names_the_manager_and_a_yes_hands_it_to_them(svc: Services, domain, emulator) -> None:
     emu, _ = emulator
     order = tracker(slots={"language": "zh"}, intent="out_of_scope", text="我想把专线带宽升级到200M")
