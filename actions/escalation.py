@@ -162,6 +162,25 @@ class ActionEscalate(VerifiedAction):
         return []
 
 
+async def hand_over_leaving(tracker: Tracker, dispatcher: CollectingDispatcher) -> Optional[List[Dict[str, Any]]]:
+    """A verified customer saying they will leave, handed to their manager at once, however the model read it
+    ("老是断，下个月就退网" may read as nothing it knows); a report under way goes on. None when the message says
+    no such thing, or whose account it is is not known."""
+    if not LEAVING.search(latest_text(tracker)):
+        return None
+    svc = await services()
+    try:
+        who = await verified_identity(tracker, svc)
+        if who is None:
+            return None
+        dispatcher.utter_message(response="utter_leaving_to_manager")
+        return await escalate(svc, tracker, dispatcher, who, EscalationReason.leaving,
+                              form_goes_on=tracker.active_loop_name is not None)
+    except DatabaseError:
+        log.exception("a customer leaving: database unavailable")
+        return None
+
+
 class ActionOutOfScope(Action):
     """What the assistant does not handle is the manager's, and the customer is told to ask for a person. One who
     says they will cancel, not renew or change operator ("我们要退网") is handed to the manager at once: the
@@ -174,18 +193,14 @@ class ActionOutOfScope(Action):
         return "action_out_of_scope"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[Dict[str, Any]]:
-        text = latest_text(tracker)
-        in_report = tracker.active_loop_name is not None
-        leaving = bool(LEAVING.search(text))
-        if leaving or ORDER.search(text):
+        left = await hand_over_leaving(tracker, dispatcher)
+        if left is not None:
+            return left
+        if ORDER.search(latest_text(tracker)) and tracker.active_loop_name is None:
             svc = await services()
             try:
                 who = await verified_identity(tracker, svc)
-                if who is not None and leaving:
-                    dispatcher.utter_message(response="utter_leaving_to_manager")
-                    return await escalate(svc, tracker, dispatcher, who, EscalationReason.leaving, form_goes_on=in_report)
-                manager = await svc.db.managers.acting(who[0].account_manager_id) \
-                    if who is not None and not in_report else None
+                manager = await svc.db.managers.acting(who[0].account_manager_id) if who is not None else None
                 if manager is not None:
                     dispatcher.utter_message(response="utter_order_to_manager", manager_name=manager.name,
                                              manager_mobile=readable(manager.mobile, lang_of(tracker)))
@@ -248,6 +263,9 @@ class ActionHandleFallback(Action):
         if _only_a_mobile(tracker):  # "13800000010" out of the blue: the contact wants to be recognised
             return [SlotSet("pending_request", None), SlotSet("verify_mobile", None), SlotSet("otp_code", None),
                     FollowupAction("verification_form")]
+        left = await hand_over_leaving(tracker, dispatcher)
+        if left is not None:
+            return left
         svc = await services()
         followed = None if tracker.active_loop_name else await _follow_up(svc, tracker, dispatcher)
         if followed is not None:  # "第三条呢" right after the circuits' status

@@ -116,6 +116,15 @@ async def test_leaving_said_while_reporting_reaches_the_manager_and_the_report_g
     assert only(messages)["response"] == "utter_out_of_scope" and events == []  # a yes would answer the form
 
 
+async def test_leaving_the_model_could_not_read_still_reaches_the_manager(svc: Services, domain) -> None:
+    t = tracker(slots=VERIFIED_A, intent="nlu_fallback", text="我们这么老是断，下个月就退网")
+    messages, events = await run(escalation.ActionHandleFallback(), t, domain)
+    assert [m["response"] for m in messages] == ["utter_leaving_to_manager", "utter_escalated"]
+    assert [e["event"] for e in events] == ["pause"]
+    stored = await svc.db.escalations.open_for_sender("chat-user-1")
+    assert stored is not None and stored.reason == "leaving"
+
+
 async def test_an_order_names_the_manager_and_a_yes_hands_it_to_them(svc: Services, domain, emulator) -> None:
     emu, _ = emulator
     order = tracker(slots={"language": "zh"}, intent="out_of_scope", text="我想把专线带宽升级到200M")
