@@ -279,6 +279,24 @@ async def admin_escalation(request: web.Request) -> web.Response:
     return web.json_response({"escalation_id": escalation.id, "status": current.status})
 
 
+@operations.takes_query("scope", "status")
+async def admin_escalations(request: web.Request) -> web.Response:
+    """``GET /admin/escalations?scope=<manager_id>&status=open|all``: a scope's escalations (no scope: group), the
+    soonest call-back first, so that a CRM can find the ones to resolve or hand back; open ones unless ``all``."""
+    db = request.app[DB]
+    status = request.query.get("status", "open")
+    if status not in ("open", "all"):
+        raise operations.OperationError("status must be open or all")
+    scope = await operations.scope_param(request, db)
+    ids = None if scope.manager_ids is None else await db.customers.ids_for_managers(sorted(scope.manager_ids))
+    found = await db.escalations.for_customers(ids, open_only=status == "open")
+    return operations.answer({"escalations": [
+        {"escalation_id": e.id, "customer_id": e.customer_id, "contact_id": e.contact_id, "manager_id": e.manager_id,
+         "reason": e.reason, "status": e.status, "contact_by": e.contact_by, "callback_asked": e.callback_asked,
+         "ticket_id": e.ticket_id, "summary": e.summary, "created_at": e.created_at} for e in found]},
+        request.app[CLOCK].tz)
+
+
 @operations.takes_query("month", "scope")
 async def admin_kpis(request: web.Request) -> web.Response:
     """``GET /admin/kpis?month=YYYY-MM&scope=<manager_id>``: a scope's figures (docs/kpis.md); no scope: group."""
@@ -421,6 +439,7 @@ def create_app(settings: Optional[Settings] = None, *, db: Optional[Database] = 
     app.router.add_get("/admin/report", admin_report)
     app.router.add_post("/admin/tickets", admin_open_ticket)
     app.router.add_post("/admin/tickets/{ticket_id}/resolve", admin_resolve_ticket)
+    app.router.add_get("/admin/escalations", admin_escalations)
     app.router.add_post("/admin/escalations/{escalation_id}/{action:resolve|handback}", admin_escalation)
     app.router.add_post("/admin/contacts/{contact_id}/erase", admin_erase_contact)
     app.router.add_get("/admin/kpis", admin_kpis)

@@ -544,6 +544,34 @@ async def test_admin_api_lists_the_churn_watch_by_scope(db: Database, gateway: S
             assert resp.status == 404
 
 
+async def test_admin_api_lists_escalations_by_scope_and_status(db: Database, gateway: SmsGateway) -> None:
+    for manager in factories.MANAGERS:
+        await db.managers.insert(manager)
+    await db.customers.insert(factories.customer())  # AM-CZJ01's
+    await db.customers.insert({**factories.other_customer(), "account_manager_id": "AM-G001"})
+    at = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
+    for number, customer_id, status in ((1, "KA0000001", "open"), (2, "KA0000001", "resolved"), (3, "KA0000002", "open")):
+        await db.escalations.create({"_id": f"ES-20261123-000{number}", "customer_id": customer_id,
+                                     "contact_id": f"{customer_id[2:]}-01", "manager_id": "AM-CZJ01",
+                                     "sender_id": f"chat-{number}", "reason": "request_human", "summary": "转人工",
+                                     "status": status, "contact_by": at + timedelta(hours=number), "created_at": at,
+                                     "updated_at": at})
+    async with admin_api(db, gateway, datetime(2026, 11, 23, 10, 30)) as (http, url):
+        async with http.get(url + "/admin/escalations?scope=AM-PZJ") as resp:
+            [only] = (await resp.json())["escalations"]
+        assert resp.status == 200 and (only["escalation_id"], only["status"], only["reason"]) == (
+            "ES-20261123-0001", "open", "request_human")
+        assert only["contact_by"] == "2026-11-23T11:00:00+08:00"  # business time
+        async with http.get(url + "/admin/escalations?scope=AM-CZJ01&status=all") as resp:
+            assert [e["escalation_id"] for e in (await resp.json())["escalations"]] == [
+                "ES-20261123-0001", "ES-20261123-0002"]
+        async with http.get(url + "/admin/escalations") as resp:  # group: every open one
+            assert [e["escalation_id"] for e in (await resp.json())["escalations"]] == [
+                "ES-20261123-0001", "ES-20261123-0003"]
+        async with http.get(url + "/admin/escalations?status=closed") as resp:
+            assert resp.status == 400
+
+
 async def test_admin_api_clears_a_kept_customers_word_of_leaving(db: Database, gateway: SmsGateway) -> None:
     await db.customers.insert(factories.customer())
     said = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)
