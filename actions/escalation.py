@@ -61,11 +61,11 @@ async def escalate(svc: Services, tracker: Tracker, dispatcher: CollectingDispat
                    respond_by: Optional[datetime] = None, callback_at: Optional[datetime] = None,
                    form_goes_on: bool = False) -> List[Dict[str, Any]]:
     """Record, notify the manager once, tell the customer, pause; a report under way (``form_goes_on``: a customer
-    who says they will leave while reporting a fault) is not paused, and is finished first. Reused by urgent complaints, whose reply
-    deadline (``respond_by``) the call-back promise never runs past, evenings and weekends included. A time the
-    customer asked for (``callback_at``) is the promise instead. Someone other than the manager, asked for or
-    because the manager cannot be reached (``ANSWERED_ABOVE``), is the supervisor above them, while there is an
-    active one."""
+    who says they will leave while reporting a fault) is not paused, and is finished first. Reused by urgent
+    complaints, whose reply deadline (``respond_by``) the call-back promise never runs past, evenings and weekends
+    included. A time the customer asked for (``callback_at``) is the promise instead. Someone other than the
+    manager, asked for or because the manager cannot be reached (``ANSWERED_ABOVE``), is the supervisor above them,
+    while there is an active one."""
     customer, contact = who
     lang = lang_of(tracker)
     above = customer.account_manager_id if reason in ANSWERED_ABOVE else None
