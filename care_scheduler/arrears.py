@@ -78,8 +78,7 @@ async def arrears_watch(db: Database, due_days: int, today: date,
 async def arrears_of_managers(db: Database, due_days: int, today: date,
                               manager_ids: Optional[Iterable[str]]) -> List[Arrears]:
     """The arrears of these managers' customers (every customer with None): a console's or a report's scope."""
-    customer_ids = None if manager_ids is None else await db.customers.ids_for_managers(sorted(manager_ids))
-    return await arrears_watch(db, due_days, today, customer_ids)
+    return await arrears_watch(db, due_days, today, await db.customers.ids_in_scope(manager_ids))
 
 
 async def newly_overdue(db: Database, due_days: int, today: date, customer_ids: Sequence[str]) -> List[Arrears]:

@@ -74,5 +74,4 @@ async def churn_watch(db: Database, drop_percent: int, today: date,
 async def churn_of_managers(db: Database, drop_percent: int, today: date,
                             manager_ids: Optional[Iterable[str]]) -> ChurnWatch:
     """The churn watch over these managers' customers (every customer with None): a console's or a report's scope."""
-    customer_ids = None if manager_ids is None else await db.customers.ids_for_managers(sorted(manager_ids))
-    return await churn_watch(db, drop_percent, today, customer_ids)
+    return await churn_watch(db, drop_percent, today, await db.customers.ids_in_scope(manager_ids))

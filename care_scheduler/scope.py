@@ -32,6 +32,4 @@ class Scope:
 
     async def customer_ids(self, db: Database) -> Optional[List[str]]:
         """The customers in scope, or None for all of them."""
-        if self.manager_ids is None:
-            return None
-        return await db.customers.ids_for_managers(sorted(self.manager_ids))
+        return await db.customers.ids_in_scope(self.manager_ids)

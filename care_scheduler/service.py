@@ -288,8 +288,8 @@ async def admin_escalations(request: web.Request) -> web.Response:
     if status not in ("open", "all"):
         raise operations.OperationError("status must be open or all")
     scope = await operations.scope_param(request, db)
-    ids = None if scope.manager_ids is None else await db.customers.ids_for_managers(sorted(scope.manager_ids))
-    found = await db.escalations.for_customers(ids, open_only=status == "open")
+    found = await db.escalations.for_customers(await db.customers.ids_in_scope(scope.manager_ids),
+                                              open_only=status == "open")
     return operations.answer({"escalations": [
         {"escalation_id": e.id, "customer_id": e.customer_id, "contact_id": e.contact_id, "manager_id": e.manager_id,
          "reason": e.reason, "status": e.status, "contact_by": e.contact_by, "callback_asked": e.callback_asked,

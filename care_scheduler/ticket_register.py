@@ -27,7 +27,7 @@ class RegisterRow:
 async def ticket_register(db: Database, clock: Clock, manager_ids: Optional[Sequence[str]], month: str,
                           kind: Optional[str] = None) -> List[RegisterRow]:
     """The month's tickets of the accounts of ``manager_ids`` (None: every account), oldest first."""
-    ids = await db.customers.ids_for_managers(manager_ids) if manager_ids is not None else None
+    ids = await db.customers.ids_in_scope(manager_ids)
     start, end = month_span(month, clock.tz)
     tickets = [t async for t in db.tickets.opened_between(start, end, ids) if kind is None or t.kind == kind]
     customers = {doc["_id"]: doc async for doc in db.customers.profiles(sorted({t.customer_id for t in tickets}))}

@@ -82,6 +82,15 @@ def ticket(**overrides: Any) -> Dict[str, Any]:
     return doc
 
 
+def escalation(escalation_id: str, at: datetime, **overrides: Any) -> Dict[str, Any]:
+    """An escalation of KA0000001's first contact to AM-CZJ01, made and due at ``at``."""
+    doc = {"_id": escalation_id, "customer_id": "KA0000001", "contact_id": "0000001-01", "manager_id": "AM-CZJ01",
+           "sender_id": "chat-1", "reason": "request_human", "summary": "转人工", "contact_by": at, "created_at": at,
+           "updated_at": at}
+    doc.update(overrides)
+    return doc
+
+
 def send_record(key: str, *, now: datetime, **overrides: Any) -> Dict[str, Any]:
     """A ``sends`` record as the gateway reserves it, before the provider is called."""
     doc = {"_id": key, "kind": "notice", "to": "+8613800138000", "body": "【中国电信】您的专线已恢复。",

@@ -551,11 +551,9 @@ async def test_admin_api_lists_escalations_by_scope_and_status(db: Database, gat
     await db.customers.insert({**factories.other_customer(), "account_manager_id": "AM-G001"})
     at = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
     for number, customer_id, status in ((1, "KA0000001", "open"), (2, "KA0000001", "resolved"), (3, "KA0000002", "open")):
-        await db.escalations.create({"_id": f"ES-20261123-000{number}", "customer_id": customer_id,
-                                     "contact_id": f"{customer_id[2:]}-01", "manager_id": "AM-CZJ01",
-                                     "sender_id": f"chat-{number}", "reason": "request_human", "summary": "转人工",
-                                     "status": status, "contact_by": at + timedelta(hours=number), "created_at": at,
-                                     "updated_at": at})
+        await db.escalations.create(factories.escalation(
+            f"ES-20261123-000{number}", at, customer_id=customer_id, contact_id=f"{customer_id[2:]}-01",
+            sender_id=f"chat-{number}", status=status, contact_by=at + timedelta(hours=number)))
     async with admin_api(db, gateway, datetime(2026, 11, 23, 10, 30)) as (http, url):
         async with http.get(url + "/admin/escalations?scope=AM-PZJ") as resp:
             [only] = (await resp.json())["escalations"]
@@ -575,9 +573,8 @@ async def test_admin_api_lists_escalations_by_scope_and_status(db: Database, gat
 async def test_admin_api_clears_a_kept_customers_word_of_leaving(db: Database, gateway: SmsGateway) -> None:
     await db.customers.insert(factories.customer())
     said = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)
-    await db.escalations.create({"_id": "ES-20261120-0001", "customer_id": "KA0000001", "contact_id": "0000001-01",
-                                 "manager_id": "AM-CZJ01", "sender_id": "chat-1", "reason": "leaving",
-                                 "summary": "合同到期不续了", "contact_by": said, "created_at": said, "updated_at": said})
+    await db.escalations.create(factories.escalation("ES-20261120-0001", said, reason="leaving",
+                                                     summary="合同到期不续了"))
     async with admin_api(db, gateway, datetime(2026, 11, 23, 10, 30)) as (http, url):
         async with http.post(url + "/admin/churn/KA0000001/kept", json={"actor": "crm-sync"}) as resp:
             assert resp.status == 200 and await resp.json() == {"customer_id": "KA0000001", "cleared": 1}

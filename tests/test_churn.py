@@ -58,10 +58,9 @@ async def test_a_customer_who_said_they_will_leave_is_listed_first_whatever_the_
                                                   (3, "KA0000004", 200, "leaving"),  # too long ago
                                                   (4, "KA0000005", 1, "request_human")):
         at = datetime(2026, 12, 4, 2, 0, tzinfo=timezone.utc) - timedelta(days=days_ago)
-        await db.escalations.create({"_id": f"ES-20261204-000{number}", "customer_id": customer_id,
-                                     "contact_id": f"{customer_id[2:]}-01", "manager_id": "AM-CZJ01",
-                                     "sender_id": f"chat-{number}", "reason": reason, "summary": "合同到期不续了",
-                                     "contact_by": at, "created_at": at, "updated_at": at})
+        await db.escalations.create(factories.escalation(
+            f"ES-20261204-000{number}", at, customer_id=customer_id, contact_id=f"{customer_id[2:]}-01",
+            sender_id=f"chat-{number}", reason=reason, summary="合同到期不续了"))
     watch = await churn_watch(db, 30, TODAY, None)
     assert [(d.customer_id, d.drop_percent, d.said_leaving_at is not None) for d in watch.drops] == [
         ("KA0000001", 0, True), ("KA0000002", 0, True), ("KA0000003", 100, False)]  # KA0000002: no bills at all
@@ -75,7 +74,5 @@ async def test_a_customer_who_said_they_will_leave_is_listed_first_whatever_the_
     [entry] = await db._db.audit_log.find({"entity_id": "KA0000001"}).to_list(None)
     assert (entry["action"], entry["actor"], entry["source"]) == ("kept", "AM-CZJ01", "console")
     again = datetime(2026, 12, 4, 4, 0, tzinfo=timezone.utc)
-    await db.escalations.create({"_id": "ES-20261204-0009", "customer_id": "KA0000001", "contact_id": "0000001-01",
-                                 "manager_id": "AM-CZJ01", "sender_id": "chat-9", "reason": "leaving",
-                                 "summary": "还是要退网", "contact_by": again, "created_at": again, "updated_at": again})
+    await db.escalations.create(factories.escalation("ES-20261204-0009", again, reason="leaving", summary="还是要退网"))
     assert (await churn_watch(db, 30, TODAY, None)).drops[0].customer_id == "KA0000001"

@@ -38,9 +38,8 @@ async def test_falling_bills_in_scope_with_downloads(db: Database, browser: Brow
     assert [c.value for c in next(sheet.iter_rows(max_row=1))][:3] == ["customer_id", "company", "manager"]
 
     said = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)  # "合同到期不续了", to the assistant
-    await db.escalations.create({"_id": "ES-20261120-0001", "customer_id": "KA0000001", "contact_id": "0000001-01",
-                                 "manager_id": "AM-CZJ01", "sender_id": "chat-1", "reason": "leaving",
-                                 "summary": "合同到期不续了", "contact_by": said, "created_at": said, "updated_at": said})
+    await db.escalations.create(factories.escalation("ES-20261120-0001", said, reason="leaving",
+                                                     summary="合同到期不续了"))
     _, page = await browser.get("/console/reports/churn?lang=zh")
     assert page.index("表示要离网 2026-11-20") < page.index("-90%")  # first, whatever the bills say
     _, page = await browser.get("/console/customers/KA0000001")
@@ -50,9 +49,8 @@ async def test_falling_bills_in_scope_with_downloads(db: Database, browser: Brow
 async def test_a_customer_kept_after_saying_they_would_leave_comes_off_the_watch(db: Database, browser: Browser) -> None:
     await seed(db)
     said = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)  # steady bills: listed only for what they said
-    await db.escalations.create({"_id": "ES-20261120-0001", "customer_id": "KA0000001", "contact_id": "0000001-01",
-                                 "manager_id": "AM-CZJ01", "sender_id": "chat-1", "reason": "leaving",
-                                 "summary": "合同到期不续了", "contact_by": said, "created_at": said, "updated_at": said})
+    await db.escalations.create(factories.escalation("ES-20261120-0001", said, reason="leaving",
+                                                     summary="合同到期不续了"))
     await browser.login("AM-CZJ01")
     _, page = await browser.get("/console/reports/churn")
     assert 'action="/console/reports/churn/KA0000001/kept"' in page

@@ -272,6 +272,10 @@ class CustomerRepository(Repository):
         cursor = self._col.find({"account_manager_id": {"$in": list(manager_ids)}}, {"_id": 1})
         return [doc["_id"] async for doc in cursor]
 
+    async def ids_in_scope(self, manager_ids: Optional[Iterable[str]]) -> Optional[List[str]]:
+        """The customers of these managers, or None (every customer) for None: a scope at group level."""
+        return None if manager_ids is None else await self.ids_for_managers(sorted(manager_ids))
+
     async def record_counts(self, manager_ids: Optional[Sequence[str]],
                             active_manager_ids: Sequence[str]) -> AsyncIterator[Dict[str, Any]]:
         """Per customer of these managers (every one with None) whose record lacks something care needs, the
