@@ -8,8 +8,9 @@ so a webhook Twilio delivers twice is answered once, in one SMS per turn.
 from __future__ import annotations
 
 import logging
-from typing import Any, Awaitable, Callable, Dict, Optional
+from typing import Any, Awaitable, Callable, Dict, List, Optional
 from urllib.parse import parse_qsl
+from uuid import uuid4
 from xml.sax.saxutils import escape
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
@@ -131,7 +132,7 @@ class TwilioSmsInput(InputChannel):
         except (Exception, ConversationStoreUnavailable):  # MongoDB or the action server away: still an answer
             log.exception("SMS from %s could not be processed; answered with a retry notice", mask(phone))
             return self._inline(try_again(text))
-        await self._reply(gateway, phone, message_sid, collector)
+        await self._reply(gateway, phone, message_sid, [m.get("text") or "" for m in collector.messages])
         return response.text(EMPTY_TWIML, content_type="text/xml")
 
     async def _words_please(self, phone: str, message_sid: str) -> HTTPResponse:
@@ -145,22 +146,19 @@ class TwilioSmsInput(InputChannel):
             return self._inline(WORDS_PLEASE["zh"])
         lang = found[1].language if found else "zh"
         log.info("picture-only SMS from %s answered with a request for words", mask(phone))
-        try:
-            await gateway.send(Sms.of(key=f"reply:{message_sid or f'nosid-{phone}'}:0", kind="reply", to=phone,
-                                      body=self._signed(WORDS_PLEASE[lang])))
-        except Exception:  # as for any reply: a failure must not turn into a Twilio retry of the inbound message
-            log.exception("reply to %s failed", mask(phone))
+        await self._reply(gateway, phone, message_sid, [WORDS_PLEASE[lang]])
         return response.text(EMPTY_TWIML, content_type="text/xml")
 
-    async def _reply(self, gateway: SmsGateway, phone: str, message_sid: str, collector: CollectingOutputChannel) -> None:
+    async def _reply(self, gateway: SmsGateway, phone: str, message_sid: str, texts: List[str]) -> None:
         """The turn's replies as one SMS: separate ones may reach the handset out of order, and each would carry
-        the signature and start a segment of its own."""
-        texts = [text for text in ((m.get("text") or "").strip() for m in collector.messages) if text]
+        the signature and start a segment of its own. Keyed by the inbound MessageSid, so a webhook delivered
+        twice is answered once; one without a MessageSid (Twilio always sends it) is answered every time."""
+        texts = [text.strip() for text in texts if text and text.strip()]
         if not texts:
             return
         body = self._signed("\n".join(texts))[:MAX_MESSAGE_CHARS]
         try:
-            await gateway.send(Sms.of(key=f"reply:{message_sid or f'nosid-{id(collector)}'}:0", kind="reply",
+            await gateway.send(Sms.of(key=f"reply:{message_sid or f'nosid-{uuid4().hex}'}:0", kind="reply",
                                       to=phone, body=body))
         except Exception:  # a failed reply must not turn into a Twilio retry of the inbound message
             log.exception("reply to %s failed", mask(phone))

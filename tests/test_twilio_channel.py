@@ -136,6 +136,19 @@ async def test_a_picture_without_words_is_asked_for_words_once(channel_app, emul
     assert len(bodies) == 1 and bodies[0].startswith(words)
 
 
+async def test_messages_without_a_message_sid_are_each_answered(channel_app, emulator) -> None:
+    """Nothing to tell a second delivery from a second message by, so each is answered: silence is worse."""
+    url, token, received = channel_app
+    emu, _ = emulator
+    words = {k: v for k, v in INBOUND.items() if k != "MessageSid"}
+    picture = {**words, "Body": "", "NumMedia": "1"}
+    async with aiohttp.ClientSession() as http:
+        for params in (words, words, picture, picture):
+            assert (await http.post(url, data=params, headers=signed(token, url, params))).status == 200
+    assert len(received) == 2
+    assert len([m for m in emu.messages.values() if m["to"] == INBOUND["From"]]) == 4
+
+
 async def test_oversized_body_gets_413(channel_app) -> None:
     url, token, received = channel_app
     big = {**INBOUND, "Body": "x" * 20_000}
