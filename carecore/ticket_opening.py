@@ -28,8 +28,10 @@ log = logging.getLogger(__name__)
 
 # Complaint categories, stored by key (labels: ``texts.LABELS["complaint_category"]``): the words that name each.
 CATEGORIES: Dict[str, str] = {
-    "network": r"网络|信号|网速|断网|network|signal|speed|outage",
-    "billing": r"账单|费用|扣费|收费|话费|bill|charge|fee|invoice",
+    "network": r"网络|信号|网速|断网|掉线|丢包|延迟|上不了网|network|signal|speed|outage|latency|packet loss",
+    # what a wrong bill is called ("多扣了钱", "乱收费", "we were charged twice") as well as its name
+    "billing": r"账单|费用|扣费|收费|话费|多收|多扣|乱收|乱扣|扣了?\S{0,6}钱|收了?\S{0,6}钱|退款|退钱|发票|计费|"
+               r"bill|charge|fee|invoice|refund",
     # the customer's own manager, or a request for another one: handled above the manager (``page_manager``)
     "manager": r"客户经理|(?:换|更换|调换)\S{0,6}经理|经理\S{0,4}换|account manager|"
                r"(?:change|replace|switch|reassign|different|new|another)\b.{0,30}\bmanager",
