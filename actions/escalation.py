@@ -181,6 +181,25 @@ async def hand_over_leaving(tracker: Tracker, dispatcher: CollectingDispatcher) 
         return None
 
 
+async def offered_to_manager(tracker: Tracker, dispatcher: CollectingDispatcher) -> bool:
+    """An order only the manager takes, asked by a verified customer outside a report, however the model read it
+    ("能不能减免一点费用" may read as nothing it knows): the manager named and the call offered. Whether it was."""
+    if not ORDER.search(latest_text(tracker)) or tracker.active_loop_name is not None:
+        return False
+    svc = await services()
+    try:
+        who = await verified_identity(tracker, svc)
+        manager = await svc.db.managers.acting(who[0].account_manager_id) if who is not None else None
+    except DatabaseError:
+        log.exception("an order for the manager: database unavailable")
+        return False
+    if manager is None:
+        return False
+    dispatcher.utter_message(response="utter_order_to_manager", manager_name=manager.name,
+                             manager_mobile=readable(manager.mobile, lang_of(tracker)))
+    return True
+
+
 class ActionOutOfScope(Action):
     """What the assistant does not handle is the manager's, and the customer is told to ask for a person. One who
     says they will cancel, not renew or change operator ("我们要退网") is handed to the manager at once: the
@@ -196,18 +215,8 @@ class ActionOutOfScope(Action):
         left = await hand_over_leaving(tracker, dispatcher)
         if left is not None:
             return left
-        if ORDER.search(latest_text(tracker)) and tracker.active_loop_name is None:
-            svc = await services()
-            try:
-                who = await verified_identity(tracker, svc)
-                manager = await svc.db.managers.acting(who[0].account_manager_id) if who is not None else None
-                if manager is not None:
-                    dispatcher.utter_message(response="utter_order_to_manager", manager_name=manager.name,
-                                             manager_mobile=readable(manager.mobile, lang_of(tracker)))
-                    return []
-            except DatabaseError:
-                log.exception("action_out_of_scope: database unavailable")
-        dispatcher.utter_message(response="utter_out_of_scope")
+        if not await offered_to_manager(tracker, dispatcher):
+            dispatcher.utter_message(response="utter_out_of_scope")
         return []
 
 
@@ -254,7 +263,8 @@ REPHRASE = ("utter_ask_rephrase", "utter_answer_the_question", "utter_one_questi
 
 
 class ActionHandleFallback(Action):
-    """First miss: ask to rephrase. Second miss in a row: a person takes over."""
+    """First miss: ask to rephrase. Second miss in a row: a person takes over. A customer leaving, or an order
+    for the manager, is what it would be however the model read it."""
 
     def name(self) -> str:
         return "action_handle_fallback"
@@ -266,6 +276,8 @@ class ActionHandleFallback(Action):
         left = await hand_over_leaving(tracker, dispatcher)
         if left is not None:
             return left
+        if await offered_to_manager(tracker, dispatcher):
+            return _forgotten(tracker)
         svc = await services()
         followed = None if tracker.active_loop_name else await _follow_up(svc, tracker, dispatcher)
         if followed is not None:  # "第三条呢" right after the circuits' status

@@ -144,6 +144,14 @@ async def test_an_order_names_the_manager_and_a_yes_hands_it_to_them(svc: Servic
     assert "原因：客户要办理业务（升级、新装、移机、发票、续约等）" in page["body"]
 
 
+async def test_an_order_the_model_could_not_read_is_offered_all_the_same(svc: Services, domain) -> None:
+    t = tracker(slots=VERIFIED_A, intent="nlu_fallback", text="你们能不能给我们减免一点费用")
+    messages, events = await run(escalation.ActionHandleFallback(), t, domain)
+    assert only(messages)["response"] == "utter_order_to_manager"
+    assert [e["event"] for e in events] == ["rewind", "slot"]  # the unread message set aside, as a miss is
+    assert (await svc.db.escalations.open_for_sender("chat-user-1")) is None
+
+
 async def test_someone_else_with_nobody_active_above_is_the_manager(svc: Services, domain, emulator) -> None:
     for manager_id in ("AM-PZJ", "AM-G001"):
         await svc.db.managers.set_active(manager_id, False)
