@@ -1,5 +1,5 @@
 """The circuit a fault report is about: the list the customer chooses from, and what they are told of the one
-chosen before going on (planned maintenance on it, a fault ticket still open on it)."""
+chosen before going on (planned maintenance on it, a fault ticket still open on it, or resolved lately)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from actions.common import lang_of, verified_identity
 from actions.services import Services, services
 from carecore.model import Customer, Ticket, TicketKind
 from carecore.texts import bullet_lines, circuit_line, fmt_time
+from carecore.ticket_opening import REOPEN_WITHIN
 
 
 async def open_fault_on(svc: Services, customer: Customer, circuit_id: str) -> Optional[Ticket]:
@@ -27,7 +28,8 @@ async def settle_circuit(svc: Services, customer: Customer, named: str, dispatch
                          tracker: Tracker) -> Optional[str]:
     """The circuit named (by id, number or a mention), or else the customer's only one. Planned maintenance on it
     is told first, and the form goes on if they still want to report it; so is a fault ticket still open on it,
-    to which the report will be added rather than opening a second ticket for one outage."""
+    to which the report will be added rather than opening a second ticket for one outage, or one resolved within
+    ``REOPEN_WITHIN``, which the report will reopen."""
     circuits = customer.services
     if named:
         circuit = circuit_choice.choice(circuits, named)
@@ -45,12 +47,17 @@ async def settle_circuit(svc: Services, customer: Customer, named: str, dispatch
         dispatcher.utter_message(response="utter_circuit_in_maintenance", circuit_id=circuit.circuit_id,
                                  window_id=window.id, end=fmt_time(window.end, lang, svc.clock.tz),
                                  description=window.description_en if lang == "en" else window.description_zh)
+    lang = lang_of(tracker)
     ticket = await open_fault_on(svc, customer, circuit.circuit_id)
     if ticket is not None and ticket.sla is not None and ticket.sla.restore_due is not None:
-        lang = lang_of(tracker)
         dispatcher.utter_message(response="utter_fault_open_on_circuit", circuit_id=circuit.circuit_id,
                                  ticket_id=ticket.id, opened=fmt_time(ticket.created_at, lang, svc.clock.tz),
                                  restore_due=fmt_time(ticket.sla.restore_due, lang, svc.clock.tz))
+    fixed = None if ticket is not None else await svc.db.tickets.resolved_on_circuit(
+        customer.id, circuit.circuit_id, svc.clock.now() - REOPEN_WITHIN)
+    if fixed is not None and fixed.resolved_at is not None:  # "还是不行": the fix did not hold
+        dispatcher.utter_message(response="utter_fault_fixed_lately", circuit_id=circuit.circuit_id,
+                                 ticket_id=fixed.id, resolved=fmt_time(fixed.resolved_at, lang, svc.clock.tz))
     return circuit.circuit_id
 
 

@@ -54,7 +54,7 @@ from carecore.deadlines import fault_hours
 from carecore.model import EscalationReason, TicketEvent
 from carecore.repository import DatabaseError
 from carecore.texts import fmt_time, label
-from carecore.ticket_opening import MIN_DESCRIPTION, category_of, open_complaint, open_fault, page_manager
+from carecore.ticket_opening import MIN_DESCRIPTION, category_of, open_complaint, open_fault, page_manager, reopen_fault
 
 log = logging.getLogger(__name__)
 
@@ -437,6 +437,12 @@ class ActionSubmitFault(_SubmitForm):
             await svc.db.tickets.add_event(already.id, TicketEvent(at=as_stored(svc.clock.now()), actor=_actor(tracker),
                                                                    action="reported_again", note=text[:500]))
             dispatcher.utter_message(response="utter_fault_added", ticket_id=already.id)
+            return []
+        reopened = await reopen_fault(svc.db, svc.clock, customer, circuit.circuit_id, actor=_actor(tracker), text=text)
+        if reopened is not None and reopened.sla is not None:  # the fix did not hold: the same fault, still on
+            await page_manager(svc.db, svc.gateway, svc.settings, svc.clock, reopened, customer, contact)
+            dispatcher.utter_message(response="utter_fault_reopened", ticket_id=reopened.id,
+                                     restore_due=fmt_time(reopened.sla.restore_due, lang, svc.clock.tz))
             return []
         ticket = await open_fault(svc.db, svc.settings, svc.clock, customer, contact, circuit, text=text,
                                   actor=_actor(tracker), sender_id=tracker.sender_id)

@@ -98,6 +98,7 @@ LABELS = {
         "urged": ("客户催办", "chased by the customer"),
         "customer_restored": ("客户告知已恢复", "customer says restored"),
         "reported_again": ("客户再次报障", "reported again by the customer"),
+        "reopened": ("客户反映未修复，重新打开", "reopened: the customer says it is not fixed"),
         "customer_withdraw": ("客户要求撤销", "customer asks to withdraw"),
         "urge_paged": ("催办已转达", "chase passed on"),
     },

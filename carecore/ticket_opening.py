@@ -1,4 +1,5 @@
-"""Opening a complaint or fault ticket, the same whether the assistant takes it or the account manager does.
+"""Opening a complaint or fault ticket, the same whether the assistant takes it or the account manager does; and
+reopening a fault its customer says was not fixed.
 
 A ticket's number is per business day; its deadlines are counted from the moment it is opened, as the
 database keeps it, so they are exactly its SLA hours after creation. A fault on a circuit in a planned
@@ -12,13 +13,13 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import tzinfo
+from datetime import timedelta, tzinfo
 from typing import Any, Dict, Optional
 
 from carecore.clock import Clock, as_stored
 from carecore.config import Settings
 from carecore.deadlines import complaint_deadline, fault_deadlines, waits_for_morning
-from carecore.model import TOP_TIERS, Circuit, Contact, Customer, Priority, Ticket, TicketKind
+from carecore.model import TOP_TIERS, Circuit, Contact, Customer, Priority, Ticket, TicketEvent, TicketKind
 from carecore.repository import Database
 from carecore.sms.gateway import SmsGateway
 from carecore.sms.message import Sms
@@ -48,6 +49,9 @@ def category_of(text: str) -> str:
 
 
 MIN_DESCRIPTION, MAX_DESCRIPTION = 4, 4000  # characters a complaint's or fault's description takes
+# A fault reported on a circuit this soon after its ticket was resolved is that fault, not fixed: the ticket is
+# reopened, as a repeat fault (重复障碍) is counted against the fix.
+REOPEN_WITHIN = timedelta(hours=24)
 
 
 async def _open(db: Database, clock: Clock, kind: TicketKind, customer: Customer, contact: Contact, *,
@@ -96,12 +100,25 @@ def held_overnight(ticket: Ticket, tz: tzinfo) -> bool:
     return waits_for_morning(ticket.created_at.astimezone(tz), ticket.sla.response_due)
 
 
+async def reopen_fault(db: Database, clock: Clock, customer: Customer, circuit_id: str, *, actor: str,
+                       text: str) -> Optional[Ticket]:
+    """The circuit's fault resolved within ``REOPEN_WITHIN``, reopened with what the customer says of it now; None
+    when there is none."""
+    since = clock.now() - REOPEN_WITHIN
+    fixed = await db.tickets.resolved_on_circuit(customer.id, circuit_id, since)
+    if fixed is None:
+        return None
+    event = TicketEvent(at=as_stored(clock.now()), actor=actor, action="reopened", note=text[:500])
+    return await db.tickets.reopen(fixed.id, event, resolved_since=since)
+
+
 async def manager_page(db: Database, settings: Settings, tz: tzinfo, ticket: Ticket, customer: Customer,
                        contact: Contact, *, opened_by: Optional[str] = None) -> Optional[Sms]:
     """The SMS (its key the ticket's id) to whoever must know of the new ticket at once, unless they opened it:
     for a complaint about the account manager (or asking for another one), the nearest active supervisor, so
     that no manager answers a complaint about themselves (the manager only when nobody is above); for another
-    urgent ticket, the acting manager. None when nobody is to be paged."""
+    urgent ticket, the acting manager. None when nobody is to be paged. A reopened ticket's page says so, and is
+    keyed by the reopening."""
     about = ticket.about_manager
     if ticket.sla is None or not (about or ticket.priority == Priority.urgent):
         return None
@@ -116,11 +133,16 @@ async def manager_page(db: Database, settings: Settings, tz: tzinfo, ticket: Tic
     urgency = "紧急" if ticket.priority == Priority.urgent else ""
     about_whom = await db.managers.get(about) if about else None
     about_line = f"（{about_manager(about_whom.name)}）" if about_whom is not None else ""
+    reopened = sum(event.action == "reopened" for event in ticket.history)
+    if reopened:  # its deadlines stand, and the restore one is what is now at stake
+        due = fmt_time(ticket.sla.restore_due or ticket.sla.response_due, "zh", tz)
+        what = f"客户反映故障未修复，工单已重新打开，修复时限{due}，请尽快处理"
+    else:
+        what = f"{ticket.text[:60]}。请于{fmt_time(ticket.sla.response_due, 'zh', tz)}前{deadline}"
     body = (f"{settings.sms_signature}{urgency}{label('ticket_kind', str(ticket.kind), 'zh')}单{ticket.id}{about_line}："
-            f"{contact_line(customer.company_name, contact)}{circuit}。"
-            f"{ticket.text[:60]}。请于{fmt_time(ticket.sla.response_due, 'zh', tz)}前{deadline}："
-            f"{settings.console_url}/tickets/{ticket.id}")
-    return Sms.of(key=f"page:{ticket.id}", kind="sla_watch", to=manager.mobile, body=body,
+            f"{contact_line(customer.company_name, contact)}{circuit}。{what}：{settings.console_url}/tickets/{ticket.id}")
+    key = f"page:{ticket.id}:reopened:{reopened}" if reopened else f"page:{ticket.id}"
+    return Sms.of(key=key, kind="sla_watch", to=manager.mobile, body=body,
                   customer_id=customer.id, contact_id=contact.contact_id, language="zh")
 
 

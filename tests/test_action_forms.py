@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import fault_circuit, forms, verification
 from actions.services import Services
 from carecore.clock import FixedClock, as_stored
-from carecore.model import TicketEvent
+from carecore.model import TicketEvent, TicketStatus
 from tests import factories
 from tests.action_kit import VERIFIED_A, VERIFIED_A_EN, code_sent_to, only, run, slots_of, tracker
 
@@ -353,11 +353,12 @@ async def test_a_correction_naming_another_circuit_changes_it_and_asks_again(svc
 
 
 async def _reported(svc: Services, domain, slots: dict) -> tuple:
-    """A fault report submitted: the reply, and its ticket, resolved so that the next report opens its own."""
+    """A fault report submitted: the reply, and its ticket, closed so that the next report opens its own."""
     messages, _ = await run(forms.ActionSubmitFault(), tracker(slots=slots), domain)
     ticket = await svc.db.tickets.get(only(messages)["ticket_id"])
     assert ticket is not None
-    await svc.db.tickets.resolve(ticket.id, TicketEvent(at=ticket.created_at, actor="test", action="resolve"))
+    await svc.db.tickets.set_status(ticket.id, TicketStatus.closed,
+                                    TicketEvent(at=ticket.created_at, actor="test", action="close"))
     return only(messages), ticket
 
 
@@ -404,6 +405,36 @@ async def test_a_second_report_of_a_circuit_with_a_fault_open_is_added_to_its_ti
     ticket = await svc.db.tickets.get(first)
     assert ticket is not None and ticket.history[-1].action == "reported_again"
     assert ticket.history[-1].note == "still down, now the backup too (9am)"
+
+
+async def test_a_report_soon_after_a_fault_was_resolved_reopens_its_ticket(svc: Services, domain, clock: FixedClock,
+                                                                           emulator) -> None:
+    """"还是不行": the fix did not hold. The ticket is open again, its deadlines as they were, its restore time gone;
+    the manager is paged as a new urgent ticket would be. Resolved more than a day before, it is a new fault."""
+    emu, _ = emulator
+    now = as_stored(clock.now())
+    created, fixed = now - timedelta(hours=3), now - timedelta(hours=1)
+    await svc.db.tickets.create(factories.ticket(
+        _id="FT-20261123-0009", status="resolved", priority="urgent", created_at=created, resolved_at=fixed,
+        customer_notified_at=fixed, sla={"response_due": created + timedelta(hours=2),
+                                         "restore_due": created + timedelta(hours=4),
+                                         "responded_at": created + timedelta(minutes=20), "restored_at": fixed}))
+    filled = {**VERIFIED_A, "fault_circuit": "ZJ-2M-0000001-1", "fault_symptom": "还是不行，又断了",
+              "fault_since": "刚才", "fault_confirm": True}
+    messages, _ = await run(forms.ActionSubmitFault(), tracker(slots=filled), domain)
+    assert only(messages) == {**only(messages), "response": "utter_fault_reopened", "ticket_id": "FT-20261123-0009",
+                              "restore_due": "11月23日11:00"}
+    ticket = await svc.db.tickets.get("FT-20261123-0009")
+    assert ticket is not None and ticket.status == "acknowledged" and ticket.sla is not None
+    assert (ticket.resolved_at, ticket.sla.restored_at, ticket.customer_notified_at) == (None, None, None)
+    assert ticket.sla.responded_at is not None and ticket.history[-1].action == "reopened"
+    assert ticket.history[-1].note == "还是不行，又断了（刚才）"
+    assert await svc.db.tickets.count_for_customer("KA0000001") == 1
+    [page] = [m["body"] for m in emu.messages.values() if m["to"] == "+8613920000001"]
+    assert "紧急故障单FT-20261123-0009" in page and "客户反映故障未修复，工单已重新打开，修复时限11月23日11:00" in page
+    await svc.db.tickets.resolve(ticket.id, TicketEvent(at=now - timedelta(hours=25), actor="test", action="resolve"))
+    messages, _ = await run(forms.ActionSubmitFault(), tracker(slots=filled), domain)
+    assert only(messages)["response"] == "utter_fault_created" and only(messages)["ticket_id"] != ticket.id
 
 
 async def test_a_yes_asked_back_as_a_question_submits_nothing(svc: Services, domain) -> None:

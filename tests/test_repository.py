@@ -181,6 +181,23 @@ async def test_tickets_ids_history_and_scoping(db: Database) -> None:
     assert "circuit_id" in str(info.value)
 
 
+async def test_a_fault_is_reopened_once_and_only_when_resolved_since(db: Database) -> None:
+    resolved = datetime(2026, 11, 23, 4, 0, tzinfo=timezone.utc)
+    await db.tickets.create(factories.ticket(status="resolved", resolved_at=resolved))
+    await db.tickets.create(factories.ticket(_id="FT-20261123-0002", status="closed", resolved_at=resolved))
+    circuit = "ZJ-2M-0000001-1"
+    assert (await db.tickets.resolved_on_circuit("KA0000001", circuit, resolved)).id == "FT-20261123-0001"
+    assert await db.tickets.resolved_on_circuit("KA0000001", circuit, resolved + timedelta(seconds=1)) is None
+    event = TicketEvent(at=resolved + timedelta(hours=1), actor="assistant:sms", action="reopened")
+    later = resolved + timedelta(minutes=1)
+    assert await db.tickets.reopen("FT-20261123-0001", event, resolved_since=later) is None  # resolved before then
+    assert await db.tickets.reopen("FT-20261123-0002", event, resolved_since=resolved) is None  # closed
+    reopened = await db.tickets.reopen("FT-20261123-0001", event, resolved_since=resolved)
+    assert reopened is not None and reopened.status == "open" and reopened.resolved_at is None  # never acknowledged
+    assert await db.tickets.reopen("FT-20261123-0001", event, resolved_since=resolved) is None  # reopened already
+    assert [e.action for e in reopened.history] == ["reopened"]
+
+
 async def test_sends_key_is_unique_and_callbacks_never_regress(db: Database) -> None:
     now = datetime.now(timezone.utc)
     record = {"_id": "birthday:0000001-01:2026-11-23", "kind": "birthday", "to": "+8613800138000",

@@ -114,6 +114,28 @@ class TicketRepository(RecordRepository[Ticket]):
         return await self._advance(ticket_id, TicketStatus.resolved, "restored_at", event,
                                    extra={"resolved_at": event.at})
 
+    async def reopen(self, ticket_id: str, event: TicketEvent, *, resolved_since: datetime) -> Optional[Ticket]:
+        """The fault resolved since then, open again (acknowledged if it was): its customer says it is not fixed.
+        Its restore time goes, so that the SLA watch, availability and compensation count the outage to its real
+        end; its deadlines stand. None when it was not resolved since then, or was reopened by another."""
+        ticket = await self.get(ticket_id)
+        if ticket is None:
+            return None
+        status = TicketStatus.acknowledged if ticket.sla is not None and ticket.sla.responded_at else TicketStatus.open
+        async with write_errors(self.collection_name):
+            result = await self._col.update_one(
+                {"_id": ticket_id, "status": TicketStatus.resolved.value, "resolved_at": {"$gte": resolved_since}},
+                {"$push": {"history": event.to_mongo()}, "$set": {"status": status.value, "updated_at": utcnow()},
+                 "$unset": {"resolved_at": "", "sla.restored_at": "", "customer_notified_at": ""}})
+        return await self.get(ticket_id) if result.modified_count == 1 else None
+
+    async def resolved_on_circuit(self, customer_id: str, circuit_id: str, since: datetime) -> Optional[Ticket]:
+        """The customer's fault on this circuit resolved most lately, since then."""
+        doc = await self._col.find_one({"customer_id": customer_id, "circuit_id": circuit_id,
+                                        "kind": TicketKind.fault.value, "status": TicketStatus.resolved.value,
+                                        "resolved_at": {"$gte": since}}, sort=[("resolved_at", -1)])
+        return Ticket.parse_obj(doc) if doc else None
+
     async def acknowledge(self, ticket_id: str, event: TicketEvent) -> bool:
         """The account manager took the ticket: a fault's response deadline is met at ``event.at``."""
         return await self._advance(ticket_id, TicketStatus.acknowledged, "responded_at", event)
