@@ -20,7 +20,7 @@ from actions import circuit_choice
 from actions.circuit_choice import circuit_meant
 from actions.common import Identity, lang_of, verified_identity
 from actions.confirmation import consent
-from actions.escalation import escalate
+from actions.escalation import escalate, hand_over_leaving
 from actions.fault_circuit import open_fault_on, settle_circuit
 from actions.message_reading import (
     CORRECTING,
@@ -128,6 +128,7 @@ class ValidateComplaintForm(_VerifyingForm):
         if len(text) < MIN_DESCRIPTION:
             dispatcher.utter_message(response="utter_description_too_short")
             return {"complaint_description": None}
+        await hand_over_leaving(tracker, dispatcher)  # "服务这么差，我们要退网": the complaint, and the manager at once
         urgent = bool(URGENT_WORDS.search(text)) or tracker.get_slot("complaint_urgent") is True
         return {"complaint_description": text[:2000], "complaint_urgent": urgent}
 
@@ -250,6 +251,7 @@ class ValidateFaultForm(_VerifyingForm):
         if len(text) < 2:
             dispatcher.utter_message(response="utter_description_too_short")
             return {"fault_symptom": None}
+        await hand_over_leaving(tracker, dispatcher)  # "老是断，下个月就退网": the fault, and the manager at once
         since = since_in(text) if not tracker.get_slot("fault_since") else None  # "专线断了，两个小时了"
         return {"fault_symptom": text[:500], **({"fault_since": since} if since else {})}
 
@@ -259,6 +261,8 @@ class ValidateFaultForm(_VerifyingForm):
         if _correcting_circuit(tracker, "fault_since"):  # "不对，是第三条": asked again, about that one
             return {"fault_since": None}
         if latest_intent(tracker) == "affirm" and not since_in(text):  # a yes says no time
+            return {"fault_since": None}
+        if await hand_over_leaving(tracker, dispatcher) is not None:  # "下个月就退网" is no start: asked again
             return {"fault_since": None}
         if text and not says_a_time(text) and "utter_fault_since_unclear" not in responses_before_latest(tracker):
             dispatcher.utter_message(response="utter_fault_since_unclear")  # asked once more, then taken as said

@@ -268,6 +268,25 @@ async def test_when_the_fault_began_is_read_from_any_answer_that_says_it(svc: Se
         ["utter_fault_since_unclear"] if text == "网络质量" else [])
 
 
+@pytest.mark.parametrize("form, asked, text, kept", [
+    (forms.ValidateFaultForm(), "fault_since", "这么老是断，我们下个月就退网", None),  # no start: asked again
+    (forms.ValidateFaultForm(), "fault_symptom", "老是断，下个月就退网", "老是断，下个月就退网"),
+    (forms.ValidateComplaintForm(), "complaint_description", "服务这么差，合同到期不续了", "服务这么差，合同到期不续了"),
+])
+async def test_leaving_said_in_answer_to_a_question_reaches_the_manager(svc: Services, domain, form, asked, text,
+                                                                        kept) -> None:
+    slots = {**VERIFIED_A, "requested_slot": asked, asked: text,
+             **({"fault_circuit": "ZJ-2M-0000001-1", "fault_symptom": "中断"} if asked == "fault_since" else {}),
+             **({"complaint_category": "服务态度"} if asked == "complaint_description" else {})}
+    said = tracker(slots=slots, intent="inform", text=text, active_loop=form.for_form,
+                   after_user=[{"event": "slot", "name": asked, "value": text}])
+    messages, events = await run(form, said, domain)
+    assert slots_of(events)[asked] == kept
+    assert [m["response"] for m in messages][:2] == ["utter_leaving_to_manager", "utter_escalated_form_goes_on"]
+    stored = await svc.db.escalations.open_for_sender("chat-user-1")
+    assert stored is not None and stored.reason == "leaving"
+
+
 async def test_an_answer_with_no_time_asked_about_once_is_taken_as_said(svc: Services, domain) -> None:
     slots = {**VERIFIED_A, "fault_circuit": "ZJ-2M-0000001-1", "fault_symptom": "中断", "requested_slot": "fault_since",
              "fault_since": "质量很差"}
