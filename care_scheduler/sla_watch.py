@@ -129,13 +129,15 @@ async def escalation_resolution_plan(ctx: PlanContext, escalation: Escalation) -
 
 async def _ticket_notice(ctx: PlanContext, ticket: Ticket, stage: str, times: Dict[str, datetime]) -> Optional[Planned]:
     """A notice about the ticket to the contact who raised it (or the billing contact), in their language, naming
-    who answers it: their manager, or for a complaint about the manager the supervisor above them."""
+    who answers it: their manager, or for a complaint about the manager the supervisor above them. Keyed by the
+    times the ticket was reopened too, so that a fault resolved again is told again."""
     found = await ctx.case_contact(f"ticket {ticket.id}", ticket.customer_id, ticket.contact_id)
     if found is None:
         return None
     customer, contact = found
     lang = contact.language
-    plan = Planned.to_contact(f"{stage}:{ticket.id}", KIND, customer, contact)
+    reopened = sum(event.action == "reopened" for event in ticket.history)
+    plan = Planned.to_contact(f"{stage}:{ticket.id}" + (f":{reopened}" if reopened else ""), KIND, customer, contact)
     render_into(plan, ctx, f"ticket_{stage}", {
         "contact_name": contact.name, "ticket_id": ticket.id, "circuit_id": ticket.circuit_id,
         "kind_label": label("ticket_kind", str(ticket.kind), lang),

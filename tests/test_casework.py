@@ -12,6 +12,7 @@ from care_scheduler.casework import AboutTheActor, CaseClosed, Casework
 from care_scheduler.rasa_client import HandBackFailed, RasaClient
 from carecore.clock import FixedClock
 from carecore.config import Settings
+from carecore.model import TicketEvent
 from carecore.repository import Database
 from carecore.sms.gateway import SmsGateway
 from tests import factories
@@ -67,6 +68,19 @@ async def test_resolving_a_ticket_closes_its_escalations(db: Database, casework:
     resolution = await casework.resolve_ticket(await db.tickets.get("FT-20261123-0001"), "AM-CZJ01")
     assert resolution.closed == ["ES-20261123-0001"] and resolution.left_open == []
     assert (await db.escalations.get("ES-20261123-0001")).status == "resolved"
+
+
+async def test_a_fault_reopened_and_resolved_again_is_told_again(db: Database, casework: Casework, emulator) -> None:
+    emu, _ = emulator
+    await seed(db)
+    await casework.resolve_ticket(await db.tickets.get("FT-20261123-0001"), "AM-CZJ01", "已恢复")
+    event = TicketEvent(at=NOW, actor="assistant:sms", action="reopened", note="还是不行")
+    reopened = await db.tickets.reopen("FT-20261123-0001", event, resolved_since=NOW - timedelta(hours=24))
+    assert reopened is not None
+    await casework.resolve_ticket(reopened, "AM-CZJ01", "板卡已更换")
+    told = [m["body"] for m in emu.messages.values() if m["to"] == "+8613800138000"]
+    assert len(told) == 2 and all("FT-20261123-0001" in body and "已处理完毕" in body for body in told)
+    assert (await db.tickets.get("FT-20261123-0001")).customer_notified_at is not None
 
 
 async def test_a_complaint_about_the_manager_is_handled_and_resolved_above_them(db: Database, casework: Casework,
