@@ -152,7 +152,7 @@ def test_saying_the_account_will_leave(text: str, leaving: bool) -> None:
     ("有没有什么优惠套餐", True), ("能不能把账单寄到新地址", True), ("can we upgrade our bandwidth to 1G", True), ("we need a second line to Shanghai", True),
     ("we're moving office, can the circuit be relocated", True), ("I need an invoice for November", True),
     ("can you send me a quote", True), ("账单能寄纸质的吗", True), ("can we get a paper bill", True),
-    ("你们能不能给我们减免一点费用", True),
+    ("你们能不能给我们减免一点费用", True), ("我们想申请一个固定IP", True), ("we'd like a static IP", True),
     ("你们公司在哪", False), ("天气怎么样", False), ("what's the weather like", False), ("tell me a joke", False),
 ])
 def test_asking_for_what_only_the_manager_takes(text: str, order: bool) -> None:
