@@ -32,6 +32,7 @@ from actions.message_reading import (
     MANAGER_UNREACHABLE,
     ORDER,
     OTHER_PERSON,
+    PAID,
     latest_intent,
     latest_text,
     questions_named,
@@ -263,8 +264,8 @@ REPHRASE = ("utter_ask_rephrase", "utter_answer_the_question", "utter_one_questi
 
 
 class ActionHandleFallback(Action):
-    """First miss: ask to rephrase. Second miss in a row: a person takes over. A customer leaving, or an order
-    for the manager, is what it would be however the model read it."""
+    """First miss: ask to rephrase. Second miss in a row: a person takes over. A customer leaving, an order for
+    the manager, or a bill said to be paid is what it would be however the model read it."""
 
     def name(self) -> str:
         return "action_handle_fallback"
@@ -277,6 +278,9 @@ class ActionHandleFallback(Action):
         if left is not None:
             return left
         if await offered_to_manager(tracker, dispatcher):
+            return _forgotten(tracker)
+        if PAID.search(latest_text(tracker)) and tracker.active_loop_name is None:  # "我已经交过了", after "owed"
+            dispatcher.utter_message(response="utter_paid_not_posted")
             return _forgotten(tracker)
         svc = await services()
         followed = None if tracker.active_loop_name else await _follow_up(svc, tracker, dispatcher)

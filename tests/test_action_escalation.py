@@ -152,6 +152,15 @@ async def test_an_order_the_model_could_not_read_is_offered_all_the_same(svc: Se
     assert (await svc.db.escalations.open_for_sender("chat-user-1")) is None
 
 
+async def test_a_bill_said_to_be_paid_is_told_how_payments_post(svc: Services, domain) -> None:
+    t = tracker(slots=VERIFIED_A, intent="nlu_fallback", text="我已经交过了")
+    messages, events = await run(escalation.ActionHandleFallback(), t, domain)
+    assert only(messages)["response"] == "utter_paid_not_posted" and [e["event"] for e in events] == ["rewind", "slot"]
+    inside = tracker(slots=VERIFIED_A, intent="nlu_fallback", text="我已经交过了", active_loop="complaint_form")
+    messages, _ = await run(escalation.ActionHandleFallback(), inside, domain)
+    assert only(messages)["response"] == "utter_answer_the_question"  # a report's question stays open
+
+
 async def test_someone_else_with_nobody_active_above_is_the_manager(svc: Services, domain, emulator) -> None:
     for manager_id in ("AM-PZJ", "AM-G001"):
         await svc.db.managers.set_active(manager_id, False)

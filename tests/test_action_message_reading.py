@@ -146,13 +146,22 @@ def test_saying_the_account_will_leave(text: str, leaving: bool) -> None:
     assert bool(message_reading.LEAVING.search(text)) is leaving
 
 
+@pytest.mark.parametrize("text, paid", [
+    ("我已经交过了", True), ("我们上周就缴了费", True), ("钱早就打了", True), ("早就付过了啊", True),
+    ("we already paid that", True), ("we paid it last week", True), ("我们交了吗", False), ("怎么交话费", False),
+    ("how do we pay", False),
+])
+def test_saying_a_bill_was_paid(text: str, paid: bool) -> None:
+    assert bool(message_reading.PAID.search(text)) is paid
+
+
 @pytest.mark.parametrize("text, order", [
     ("我想把专线带宽升级到200M", True), ("带宽能不能再加一点", True), ("我们想再开一条专线", True),
     ("我们公司搬家了，专线要移机", True), ("开票信息要改一下", True), ("想开张发票", True), ("合同快到期了，想续约", True),
     ("有没有什么优惠套餐", True), ("能不能把账单寄到新地址", True), ("can we upgrade our bandwidth to 1G", True), ("we need a second line to Shanghai", True),
     ("we're moving office, can the circuit be relocated", True), ("I need an invoice for November", True),
     ("can you send me a quote", True), ("账单能寄纸质的吗", True), ("can we get a paper bill", True),
-    ("你们能不能给我们减免一点费用", True), ("我们想申请一个固定IP", True), ("we'd like a static IP", True),
+    ("你们能不能给我们减免一点费用", True), ("能分期付吗", True), ("can we pay in instalments", True), ("我们想申请一个固定IP", True), ("we'd like a static IP", True),
     ("你们公司在哪", False), ("天气怎么样", False), ("what's the weather like", False), ("tell me a joke", False),
 ])
 def test_asking_for_what_only_the_manager_takes(text: str, order: bool) -> None:
