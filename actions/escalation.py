@@ -124,7 +124,8 @@ async def _page_manager(svc: Services, escalation: Escalation, who: str, tracker
 async def request_human(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher, who: Identity,
                         lang: str) -> List[Dict[str, Any]]:
     """The call-back never runs past a deadline this contact's open tickets have already promised ("respond by
-    15:29"), so a weekend or evening request about a fault is not told "Monday 09:30"; that ticket is named."""
+    15:29"), so a weekend or evening request about a fault is not told "Monday 09:30"; that ticket is named. An
+    order (an upgrade, an invoice) is about no ticket: tied to one, it would close when the fault is resolved."""
     now = svc.clock.now()
     said = request_said(tracker)
     asked = next((when for when in (callback_time(text, now) for text in said) if when is not None), None)
@@ -135,7 +136,7 @@ async def request_human(svc: Services, tracker: Tracker, dispatcher: CollectingD
     promised = sorted((due, ticket.id) for ticket in await svc.db.tickets.for_customer(who[0].id, open_only=True)
                       if ticket.contact_id == who[1].contact_id and ticket.sla is not None
                       for due in ticket.sla.unmet() if due > now)
-    if promised:
+    if promised and reason != EscalationReason.order:
         return await escalate(svc, tracker, dispatcher, who, reason, ticket_id=promised[0][1],
                               respond_by=promised[0][0], callback_at=asked)
     return await escalate(svc, tracker, dispatcher, who, reason, callback_at=asked)

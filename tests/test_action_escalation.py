@@ -8,6 +8,7 @@ import pytest
 
 from actions import account, escalation
 from actions.services import Services
+from carecore.clock import as_stored
 from tests import factories
 from tests.action_kit import VERIFIED_A, VERIFIED_A_EN, only, run, tracker
 
@@ -135,11 +136,13 @@ async def test_an_order_names_the_manager_and_a_yes_hands_it_to_them(svc: Servic
     assert only(messages) == {**only(messages), "response": "utter_order_to_manager", "manager_name": "林海燕",
                               "manager_mobile": "139 2000 0001"}
     assert events == [] and not emu.messages  # offered, not made: a call nobody asked for pages nobody
+    await svc.db.tickets.create(factories.ticket(sla={"response_due": as_stored(svc.clock.now()) + timedelta(hours=1)}))
     t = tracker(slots=VERIFIED_A, intent="affirm", text="好的", events=_after("utter_order_to_manager"))
     messages, events = await run(escalation.ActionYesOrNo(), t, domain)
     assert only(messages)["response"] == "utter_escalated" and [e["event"] for e in events] == ["pause"]
     stored = await svc.db.escalations.open_for_sender("chat-user-1")
     assert stored is not None and stored.reason == "order" and stored.manager_id == "AM-CZJ01"
+    assert stored.ticket_id is None  # the open fault's resolution must not close it
     [page] = emu.messages.values()
     assert "原因：客户要办理业务（升级、新装、移机、发票、续约等）" in page["body"]
 
