@@ -40,14 +40,13 @@ async def settle_circuit(svc: Services, customer: Customer, named: str, dispatch
         circuit = circuits[0]
     else:
         return None
+    lang = lang_of(tracker)
     window = (await svc.db.maintenance.active_for_circuits([circuit.circuit_id], svc.clock.now())).get(
         circuit.circuit_id)
     if window is not None:
-        lang = lang_of(tracker)
         dispatcher.utter_message(response="utter_circuit_in_maintenance", circuit_id=circuit.circuit_id,
                                  window_id=window.id, end=fmt_time(window.end, lang, svc.clock.tz),
                                  description=window.description_en if lang == "en" else window.description_zh)
-    lang = lang_of(tracker)
     ticket = await open_fault_on(svc, customer, circuit.circuit_id)
     if ticket is not None and ticket.sla is not None and ticket.sla.restore_due is not None:
         dispatcher.utter_message(response="utter_fault_open_on_circuit", circuit_id=circuit.circuit_id,

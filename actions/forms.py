@@ -443,7 +443,8 @@ class ActionSubmitFault(_SubmitForm):
             dispatcher.utter_message(response="utter_fault_added", ticket_id=already.id)
             return []
         reopened = await reopen_fault(svc.db, svc.clock, customer, circuit.circuit_id, actor=_actor(tracker), text=text)
-        if reopened is not None and reopened.sla is not None:  # the fix did not hold: the same fault, still on
+        if reopened is not None:  # the fix did not hold: the same fault, still on
+            assert reopened.sla is not None and reopened.sla.restore_due is not None  # a fault's, set at opening
             await page_manager(svc.db, svc.gateway, svc.settings, svc.clock, reopened, customer, contact)
             dispatcher.utter_message(response="utter_fault_reopened", ticket_id=reopened.id,
                                      restore_due=fmt_time(reopened.sla.restore_due, lang, svc.clock.tz))
