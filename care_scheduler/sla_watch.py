@@ -136,7 +136,7 @@ async def _ticket_notice(ctx: PlanContext, ticket: Ticket, stage: str, times: Di
         return None
     customer, contact = found
     lang = contact.language
-    reopened = sum(event.action == "reopened" for event in ticket.history)
+    reopened = ticket.times_reopened
     plan = Planned.to_contact(f"{stage}:{ticket.id}" + (f":{reopened}" if reopened else ""), KIND, customer, contact)
     render_into(plan, ctx, f"ticket_{stage}", {
         "contact_name": contact.name, "ticket_id": ticket.id, "circuit_id": ticket.circuit_id,

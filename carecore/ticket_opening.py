@@ -133,7 +133,7 @@ async def manager_page(db: Database, settings: Settings, tz: tzinfo, ticket: Tic
     urgency = "紧急" if ticket.priority == Priority.urgent else ""
     about_whom = await db.managers.get(about) if about else None
     about_line = f"（{about_manager(about_whom.name)}）" if about_whom is not None else ""
-    reopened = sum(event.action == "reopened" for event in ticket.history)
+    reopened = ticket.times_reopened
     if reopened:  # its deadlines stand, and the restore one is what is now at stake
         due = fmt_time(ticket.sla.restore_due or ticket.sla.response_due, "zh", tz)
         what = f"客户反映故障未修复，工单已重新打开，修复时限{due}，请尽快处理"

@@ -135,6 +135,11 @@ class Ticket(Model):
     updated_at: datetime
 
     @property
+    def times_reopened(self) -> int:
+        """How often its customer said it was not fixed: what tells each later page and notice from the first."""
+        return sum(event.action == "reopened" for event in self.history)
+
+    @property
     def about_manager(self) -> Optional[str]:
         """The manager a complaint of category ``manager`` is about (who managed the account when it was raised):
         it is answered above them. None for any other ticket."""
