@@ -115,6 +115,7 @@ class ValidateComplaintForm(_VerifyingForm):
         if latest_intent(tracker) in ("affirm", "deny") and category_of(text) == "other":  # "yes" names no category
             dispatcher.utter_message(response="utter_answer_the_question")
             return {"complaint_category": None}
+        await hand_over_leaving(tracker, dispatcher)  # "服务态度太差，我们要退网": it may be the description too
         found = {"complaint_category": label("complaint_category", category_of(text), lang_of(tracker)),
                  "complaint_urgent": bool(URGENT_WORDS.search(text)) or tracker.get_slot("complaint_urgent") is True}
         described = opening_complaint(text).get("complaint_description")

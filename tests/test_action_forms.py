@@ -272,6 +272,7 @@ async def test_when_the_fault_began_is_read_from_any_answer_that_says_it(svc: Se
     (forms.ValidateFaultForm(), "fault_since", "这么老是断，我们下个月就退网", None),  # no start: asked again
     (forms.ValidateFaultForm(), "fault_symptom", "老是断，下个月就退网", "老是断，下个月就退网"),
     (forms.ValidateComplaintForm(), "complaint_description", "服务这么差，合同到期不续了", "服务这么差，合同到期不续了"),
+    (forms.ValidateComplaintForm(), "complaint_category", "服务态度太差，我们要退网", "服务态度"),  # the description too
 ])
 async def test_leaving_said_in_answer_to_a_question_reaches_the_manager(svc: Services, domain, form, asked, text,
                                                                         kept) -> None:
