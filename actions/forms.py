@@ -24,6 +24,7 @@ from actions.escalation import escalate, hand_over_leaving
 from actions.fault_circuit import open_fault_on, settle_circuit
 from actions.message_reading import (
     CORRECTING,
+    LEAVING,
     RESERVATION,
     RESTORED_WORDS,
     SYMPTOM_WORDS,
@@ -60,6 +61,8 @@ log = logging.getLogger(__name__)
 
 COMPLAINT_SLOTS = ["complaint_category", "complaint_description", "complaint_confirm", "complaint_urgent"]
 FAULT_SLOTS = ["fault_circuit", "fault_symptom", "fault_since", "fault_confirm"]
+# Answers in the customer's own words, where one may say the account will leave.
+READ_FOR_LEAVING = ("complaint_category", "complaint_description", "fault_symptom", "fault_since")
 
 
 class _VerifyingForm(VerificationSteps, FormValidationAction):
@@ -79,6 +82,14 @@ class _VerifyingForm(VerificationSteps, FormValidationAction):
         if tracker.get_slot("verified") is not True:
             return domain_slots
         return [slot for slot in domain_slots if slot not in VERIFICATION_SLOTS]
+
+    async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: DomainDict) -> List[Dict[str, Any]]:
+        """A customer saying they will leave in any answer taken from this message ("老是断，下个月就退网") reaches
+        the manager once, whichever and however many questions it answers, and the report goes on."""
+        if any(slot in READ_FOR_LEAVING for slot in tracker.slots_to_validate()):
+            await hand_over_leaving(tracker, dispatcher)
+        return await super().get_validation_events(dispatcher, tracker, domain)
 
 
 class ValidateComplaintForm(_VerifyingForm):
@@ -115,7 +126,6 @@ class ValidateComplaintForm(_VerifyingForm):
         if latest_intent(tracker) in ("affirm", "deny") and category_of(text) == "other":  # "yes" names no category
             dispatcher.utter_message(response="utter_answer_the_question")
             return {"complaint_category": None}
-        await hand_over_leaving(tracker, dispatcher)  # "服务态度太差，我们要退网": it may be the description too
         found = {"complaint_category": label("complaint_category", category_of(text), lang_of(tracker)),
                  "complaint_urgent": bool(URGENT_WORDS.search(text)) or tracker.get_slot("complaint_urgent") is True}
         described = opening_complaint(text).get("complaint_description")
@@ -129,7 +139,6 @@ class ValidateComplaintForm(_VerifyingForm):
         if len(text) < MIN_DESCRIPTION:
             dispatcher.utter_message(response="utter_description_too_short")
             return {"complaint_description": None}
-        await hand_over_leaving(tracker, dispatcher)  # "服务这么差，我们要退网": the complaint, and the manager at once
         urgent = bool(URGENT_WORDS.search(text)) or tracker.get_slot("complaint_urgent") is True
         return {"complaint_description": text[:2000], "complaint_urgent": urgent}
 
@@ -252,7 +261,6 @@ class ValidateFaultForm(_VerifyingForm):
         if len(text) < 2:
             dispatcher.utter_message(response="utter_description_too_short")
             return {"fault_symptom": None}
-        await hand_over_leaving(tracker, dispatcher)  # "老是断，下个月就退网": the fault, and the manager at once
         since = since_in(text) if not tracker.get_slot("fault_since") else None  # "专线断了，两个小时了"
         return {"fault_symptom": text[:500], **({"fault_since": since} if since else {})}
 
@@ -263,7 +271,7 @@ class ValidateFaultForm(_VerifyingForm):
             return {"fault_since": None}
         if latest_intent(tracker) == "affirm" and not since_in(text):  # a yes says no time
             return {"fault_since": None}
-        if await hand_over_leaving(tracker, dispatcher) is not None:  # "下个月就退网" is no start: asked again
+        if LEAVING.search(text):  # "下个月就退网" is no start: asked again
             return {"fault_since": None}
         if text and not says_a_time(text) and "utter_fault_since_unclear" not in responses_before_latest(tracker):
             dispatcher.utter_message(response="utter_fault_since_unclear")  # asked once more, then taken as said

@@ -283,9 +283,24 @@ async def test_leaving_said_in_answer_to_a_question_reaches_the_manager(svc: Ser
                    after_user=[{"event": "slot", "name": asked, "value": text}])
     messages, events = await run(form, said, domain)
     assert slots_of(events)[asked] == kept
-    assert [m["response"] for m in messages][:2] == ["utter_leaving_to_manager", "utter_escalated_form_goes_on"]
+    said_to_customer = [m["response"] for m in messages]
+    assert said_to_customer[:2] == ["utter_leaving_to_manager", "utter_escalated_form_goes_on"]
+    assert said_to_customer.count("utter_leaving_to_manager") == 1
     stored = await svc.db.escalations.open_for_sender("chat-user-1")
     assert stored is not None and stored.reason == "leaving"
+
+
+async def test_leaving_said_in_a_message_answering_two_questions_reaches_the_manager_once(svc: Services,
+                                                                                           domain) -> None:
+    text = "客户经理态度太差，打电话一直不接，我们要退网"
+    said = tracker(slots={**VERIFIED_A, "requested_slot": "complaint_category", "complaint_category": text,
+                          "complaint_description": text}, intent="inform", text=text, active_loop="complaint_form",
+                   after_user=[{"event": "slot", "name": "complaint_category", "value": text},
+                               {"event": "slot", "name": "complaint_description", "value": text}])
+    messages, _ = await run(forms.ValidateComplaintForm(), said, domain)
+    said_to_customer = [m["response"] for m in messages]
+    assert said_to_customer.count("utter_leaving_to_manager") == 1
+    assert said_to_customer.count("utter_escalated_form_goes_on") == 1
 
 
 async def test_an_answer_with_no_time_asked_about_once_is_taken_as_said(svc: Services, domain) -> None:
