@@ -40,6 +40,7 @@ from actions.message_reading import (
     opening_complaint,
     opening_message,
     responses_before_latest,
+    said_while_leaving,
     says_a_time,
     says_restored,
     since_in,
@@ -92,6 +93,10 @@ class _VerifyingForm(VerificationSteps, FormValidationAction):
         return await super().get_validation_events(dispatcher, tracker, domain)
 
 
+def _names_what_went_wrong(text: str) -> bool:
+    return category_of(text) != "other"
+
+
 class ValidateComplaintForm(_VerifyingForm):
     for_form = "complaint_form"
 
@@ -100,14 +105,16 @@ class ValidateComplaintForm(_VerifyingForm):
         text = opening_message(tracker, "file_complaint")
         if text and not tracker.get_slot("complaint_category"):
             return opening_complaint(text)
-        said = answer_not_question(tracker, "complaint_category")
+        said = answer_not_question(tracker, "complaint_category") or \
+            said_while_leaving(tracker, "complaint_category", _names_what_went_wrong)
         return {"complaint_category": said} if said else {}
 
     async def extract_complaint_description(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                             domain: DomainDict) -> Dict[str, Any]:
         """An answer that sounds like a question about the account; or, asked for the description, a "no" that
         names another category ("不对，是账单问题"), which corrects the category and asks again."""
-        said = answer_not_question(tracker, "complaint_description")
+        said = answer_not_question(tracker, "complaint_description") or \
+            said_while_leaving(tracker, "complaint_description", _names_what_went_wrong)
         if said:
             return {"complaint_description": said}
         if tracker.get_slot("requested_slot") == "complaint_description" and latest_intent(tracker) == "deny":
@@ -214,7 +221,8 @@ class ValidateFaultForm(_VerifyingForm):
         text = opening_message(tracker, "report_fault")
         if SYMPTOM_WORDS.search(text) and not tracker.get_slot("fault_symptom"):
             return {"fault_symptom": text}
-        said = answer_not_question(tracker, "fault_symptom")
+        said = answer_not_question(tracker, "fault_symptom") or \
+            said_while_leaving(tracker, "fault_symptom", SYMPTOM_WORDS.search)
         return {"fault_symptom": said} if said else {}
 
     async def extract_fault_since(self, dispatcher: CollectingDispatcher, tracker: Tracker,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from rasa_sdk import Tracker
 
@@ -348,6 +348,16 @@ def answer_not_question(tracker: Tracker, slot: str) -> Optional[str]:
         return None
     text = latest_text(tracker).strip()
     return text if text and not ASKING.search(text) else None
+
+
+def said_while_leaving(tracker: Tracker, slot: str, answers: Callable[[str], Any]) -> Optional[str]:
+    """The latest message as the answer to ``slot``, asked for now, when the model read it as out of scope for
+    saying the account will leave, but it answers too (``answers``): "老是断，下个月就退网" is the symptom, and
+    the form's validation tells the manager. Without this the answer was lost and the question asked again."""
+    if tracker.get_slot("requested_slot") != slot or latest_intent(tracker) != "out_of_scope":
+        return None
+    text = latest_text(tracker).strip()
+    return text if LEAVING.search(text) and answers(text) else None
 
 
 def asked_urgently(tracker: Tracker) -> bool:
