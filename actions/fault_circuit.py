@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import circuit_choice
 from actions.common import lang_of, verified_identity
+from actions.message_reading import NOT_FIXED
 from actions.services import Services, services
 from carecore.model import Customer, Ticket, TicketKind
 from carecore.texts import bullet_lines, circuit_line, fmt_time
@@ -22,6 +23,17 @@ async def open_fault_on(svc: Services, customer: Customer, circuit_id: str) -> O
     found = await svc.db.tickets.for_customer(customer.id, open_only=True, circuit_id=circuit_id, limit=1,
                                               kinds=(TicketKind.fault.value,))
     return found[0] if found else None
+
+
+async def fixed_lately(svc: Services, customer: Customer, text: str) -> Optional[str]:
+    """The one circuit of several whose fault was resolved within ``REOPEN_WITHIN``, when the report says the fault
+    is still there ("还是不行啊，网速还是很慢"): that fix did not hold. ``settle_circuit`` says so, and a
+    correction ("不对，是第三条") takes another."""
+    if len(customer.services) < 2 or not NOT_FIXED.search(text):
+        return None
+    fixed = await svc.db.tickets.circuits_fixed_since(customer.id, svc.clock.now() - REOPEN_WITHIN)
+    ours = [circuit_id for circuit_id in fixed if any(c.circuit_id == circuit_id for c in customer.services)]
+    return ours[0] if len(ours) == 1 else None
 
 
 async def settle_circuit(svc: Services, customer: Customer, named: str, dispatcher: CollectingDispatcher,

@@ -21,7 +21,7 @@ from actions.circuit_choice import circuit_meant
 from actions.common import Identity, lang_of, verified_identity
 from actions.confirmation import consent
 from actions.escalation import escalate, hand_over_leaving
-from actions.fault_circuit import open_fault_on, settle_circuit
+from actions.fault_circuit import fixed_lately, open_fault_on, settle_circuit
 from actions.message_reading import (
     CORRECTING,
     LEAVING,
@@ -212,7 +212,10 @@ class ValidateFaultForm(_VerifyingForm):
             return {}
         circuits = who[0].services
         only = circuits[0] if len(circuits) == 1 else circuit_meant(who[0], tracker, "report_fault")
-        return {"fault_circuit": only.circuit_id} if only else {}
+        if only is None:
+            fixed = await fixed_lately(await services(), who[0], last_said(tracker, "report_fault"))
+            return {"fault_circuit": fixed} if fixed else {}
+        return {"fault_circuit": only.circuit_id}
 
     async def extract_fault_symptom(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: DomainDict) -> Dict[str, Any]:
@@ -255,8 +258,9 @@ class ValidateFaultForm(_VerifyingForm):
             customer = await svc.db.customers.get(result["customer_id"])
             pending = str(tracker.get_slot("fault_circuit") or "")
             if customer and not pending:
-                said = circuit_choice.named(customer.services, last_said(tracker, "report_fault"))
-                pending = said.circuit_id if said else ""
+                report = last_said(tracker, "report_fault")
+                said = circuit_choice.named(customer.services, report)
+                pending = said.circuit_id if said else (await fixed_lately(svc, customer, report) or "")
             result["fault_circuit"] = await settle_circuit(svc, customer, pending, dispatcher, tracker) \
                 if customer else None
         return result

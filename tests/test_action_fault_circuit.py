@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from typing import Any, Dict
 
+import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import forms
+from actions import fault_circuit, forms
 from actions.services import Services
+from carecore.clock import FixedClock, as_stored
+from carecore.model import Customer
 from tests import factories
-from tests.action_kit import VERIFIED_A, VERIFIED_A_EN, only, tracker
+from tests.action_kit import VERIFIED_A, VERIFIED_A_EN, only, run, slots_of, tracker
 
 
 async def test_a_circuit_with_a_fault_open_is_told_of_its_ticket_when_chosen(svc: Services, domain) -> None:
@@ -39,3 +43,42 @@ async def test_a_circuit_whose_fault_was_resolved_lately_is_told_of_its_ticket(s
     told = only(dispatcher.messages)
     assert {k: told[k] for k in ("response", "ticket_id", "resolved")} == {
         "response": "utter_fault_fixed_lately", "ticket_id": "FT-20261122-0003", "resolved": "11月23日09:30"}
+
+
+def _two_circuits() -> Dict[str, Any]:
+    two = factories.customer()
+    two["services"].append({"circuit_id": "ZJ-LL-0000001-2", "type": "leased_line", "bandwidth": "100M",
+                            "status": "active", "sla_class": "standard"})
+    return two
+
+
+@pytest.mark.parametrize("text, fixed_hours_ago, fixed_circuits, meant", [
+    ("还是不行啊，网速还是很慢", 2, ["ZJ-LL-0000001-2"], "ZJ-LL-0000001-2"),
+    ("the line is still down", 2, ["ZJ-LL-0000001-2"], "ZJ-LL-0000001-2"),
+    ("专线又断了", 23, ["ZJ-2M-0000001-1"], "ZJ-2M-0000001-1"),
+    ("专线断了", 2, ["ZJ-LL-0000001-2"], None),  # says nothing of a fix
+    ("还是不行啊，网速还是很慢", 25, ["ZJ-LL-0000001-2"], None),  # too long ago: a new fault
+    ("还是不行啊，网速还是很慢", 2, ["ZJ-2M-0000001-1", "ZJ-LL-0000001-2"], None),  # which one is for the customer
+])
+async def test_a_fault_said_to_be_still_there_is_on_the_circuit_fixed_lately(svc: Services, clock: FixedClock, text,
+                                                                             fixed_hours_ago, fixed_circuits,
+                                                                             meant) -> None:
+    customer = Customer.parse_obj(_two_circuits())
+    fixed = as_stored(clock.now()) - timedelta(hours=fixed_hours_ago)
+    for number, circuit_id in enumerate(fixed_circuits, start=1):
+        await svc.db.tickets.create(factories.ticket(_id=f"FT-20261122-000{number}", circuit_id=circuit_id,
+                                                     status="resolved", resolved_at=fixed))
+    assert await fault_circuit.fixed_lately(svc, customer, text) == meant
+
+
+async def test_a_report_that_the_fault_is_still_there_needs_no_choice_of_circuit(svc: Services, clock: FixedClock,
+                                                                                 domain) -> None:
+    """The circuit whose fix did not hold is taken, and the customer told that going on reopens its ticket."""
+    await svc.db.customers.replace(_two_circuits())
+    fixed = as_stored(clock.now()) - timedelta(hours=2)
+    await svc.db.tickets.create(factories.ticket(_id="FT-20261122-0003", circuit_id="ZJ-LL-0000001-2",
+                                                 status="resolved", resolved_at=fixed))
+    opened = tracker(slots=VERIFIED_A, intent="report_fault", text="还是不行啊，网速还是很慢")
+    messages, events = await run(forms.ValidateFaultForm(), opened, domain)
+    assert slots_of(events)["fault_circuit"] == "ZJ-LL-0000001-2"
+    assert [m["response"] for m in messages] == ["utter_fault_fixed_lately"]

@@ -136,6 +136,12 @@ class TicketRepository(RecordRepository[Ticket]):
                                         "resolved_at": {"$gte": since}}, sort=[("resolved_at", -1)])
         return Ticket.parse_obj(doc) if doc else None
 
+    async def circuits_fixed_since(self, customer_id: str, since: datetime) -> List[str]:
+        """The circuits of the customer's faults resolved since then: "还是不行" is about one of them."""
+        return sorted(await self._col.distinct("circuit_id", {
+            "customer_id": customer_id, "kind": TicketKind.fault.value, "status": TicketStatus.resolved.value,
+            "resolved_at": {"$gte": since}}))
+
     async def acknowledge(self, ticket_id: str, event: TicketEvent) -> bool:
         """The account manager took the ticket: a fault's response deadline is met at ``event.at``."""
         return await self._advance(ticket_id, TicketStatus.acknowledged, "responded_at", event)
