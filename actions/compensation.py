@@ -19,6 +19,8 @@ from carecore.texts import bullet_lines, label, month_label, yuan
 # "怎么申请", "do we have to claim it": how compensation is had, not what is owed
 HOW_TO_CLAIM = re.compile(r"(?:怎么|如何|要|需要|自己)\S{0,2}申请|申请吗|\b(?:apply|claim)\b", re.I)
 TOLD_HOW = {"utter_compensation_how", "utter_no_compensation"}
+# "什么时候到账", "when will it show": said right after a payment was said to be made, that payment's posting
+PAYMENT_POSTED = re.compile(r"到账|入账|多久|几天|显示|\bpost(?:ed)?\b|\bshow\b|how long", re.I)
 LISTED = 5  # the credits on the latest bills, and the faults longest past their deadline, an answer lists; the rest
 # are counted
 
@@ -58,6 +60,10 @@ async def answer_compensation(svc: Services, tracker: Tracker, dispatcher: Colle
                               who: Identity, lang: str) -> List[Dict[str, Any]]:
     customer = who[0]
     minutes = svc.settings.bill_claim_credit_minutes
+    if "utter_paid_not_posted" in responses_before_latest(tracker) and \
+            PAYMENT_POSTED.search(last_said(tracker, "ask_compensation")):
+        dispatcher.utter_message(response="utter_paid_not_posted")  # "什么时候到账" of the payment just spoken of
+        return []
     if HOW_TO_CLAIM.search(last_said(tracker, "ask_compensation")) and TOLD_HOW & set(responses_before_latest(tracker)):
         dispatcher.utter_message(response="utter_compensation_how")  # the list was just given: not again
         return []

@@ -112,3 +112,16 @@ async def test_how_to_claim_right_after_the_list_is_told_alone(svc: Services, do
         messages, _ = await run(compensation.ActionCompensation(),
                                 tracker(slots=VERIFIED_A, intent="ask_compensation", text=text, events=events), domain)
         assert [m["response"] for m in messages] == heard, text
+
+
+async def test_when_a_payment_just_spoken_of_is_posted_is_no_compensation_question(svc: Services, domain) -> None:
+    await credit(svc, "FT-20261101-0001", "sla_breach", 50000)
+    told = [{"event": "user", "text": "我已经交过了"},
+            {"event": "bot", "text": "…", "metadata": {"utter_action": "utter_paid_not_posted"}}]
+    asked = tracker(slots=VERIFIED_A, intent="ask_compensation", text="什么时候到账", events=told)
+    messages, _ = await run(compensation.ActionCompensation(), asked, domain)
+    assert only(messages)["response"] == "utter_paid_not_posted"
+    # asked of the compensation itself, it is answered
+    credited = tracker(slots=VERIFIED_A, intent="ask_compensation", text="补偿什么时候到账")
+    messages, _ = await run(compensation.ActionCompensation(), credited, domain)
+    listed(messages)
