@@ -13,16 +13,9 @@ from actions import circuit_choice
 from actions.common import lang_of, verified_identity
 from actions.message_reading import NOT_FIXED
 from actions.services import Services, services
-from carecore.model import Customer, Ticket, TicketKind
+from carecore.model import Customer
 from carecore.texts import bullet_lines, circuit_line, fmt_time
-from carecore.ticket_opening import REOPEN_WITHIN
-
-
-async def open_fault_on(svc: Services, customer: Customer, circuit_id: str) -> Optional[Ticket]:
-    """The circuit's fault ticket still open, newest first: a second report of it is the same outage."""
-    found = await svc.db.tickets.for_customer(customer.id, open_only=True, circuit_id=circuit_id, limit=1,
-                                              kinds=(TicketKind.fault.value,))
-    return found[0] if found else None
+from carecore.ticket_opening import REOPEN_WITHIN, open_fault_on
 
 
 async def fixed_lately(svc: Services, customer: Customer, text: str) -> Optional[str]:
@@ -59,7 +52,7 @@ async def settle_circuit(svc: Services, customer: Customer, named: str, dispatch
         dispatcher.utter_message(response="utter_circuit_in_maintenance", circuit_id=circuit.circuit_id,
                                  window_id=window.id, end=fmt_time(window.end, lang, svc.clock.tz),
                                  description=window.description_en if lang == "en" else window.description_zh)
-    ticket = await open_fault_on(svc, customer, circuit.circuit_id)
+    ticket = await open_fault_on(svc.db, customer.id, circuit.circuit_id)
     if ticket is not None and ticket.sla is not None and ticket.sla.restore_due is not None:
         dispatcher.utter_message(response="utter_fault_open_on_circuit", circuit_id=circuit.circuit_id,
                                  ticket_id=ticket.id, opened=fmt_time(ticket.created_at, lang, svc.clock.tz),

@@ -21,7 +21,7 @@ from actions.circuit_choice import circuit_meant
 from actions.common import Identity, lang_of, verified_identity
 from actions.confirmation import consent
 from actions.escalation import escalate, hand_over_leaving
-from actions.fault_circuit import fixed_lately, open_fault_on, settle_circuit
+from actions.fault_circuit import fixed_lately, settle_circuit
 from actions.message_reading import (
     CORRECTING,
     LEAVING,
@@ -56,7 +56,15 @@ from carecore.deadlines import fault_hours
 from carecore.model import EscalationReason, TicketEvent
 from carecore.repository import DatabaseError
 from carecore.texts import fmt_time, label
-from carecore.ticket_opening import MIN_DESCRIPTION, category_of, open_complaint, open_fault, page_manager, reopen_fault
+from carecore.ticket_opening import (
+    MIN_DESCRIPTION,
+    category_of,
+    open_complaint,
+    open_fault,
+    open_fault_on,
+    page_manager,
+    reopen_fault,
+)
 
 log = logging.getLogger(__name__)
 
@@ -457,7 +465,7 @@ class ActionSubmitFault(_SubmitForm):
         text = symptom if since in symptom else f"{symptom}（{since}）" if re.search(r"[\u4e00-\u9fff]", symptom) \
             else f"{symptom} ({since})"
         lang = lang_of(tracker)
-        already = await open_fault_on(svc, customer, circuit.circuit_id)
+        already = await open_fault_on(svc.db, customer.id, circuit.circuit_id)
         if already is not None:  # the same outage: its ticket hears of it, with its deadlines unchanged
             await svc.db.tickets.add_event(already.id, TicketEvent(at=as_stored(svc.clock.now()), actor=_actor(tracker),
                                                                    action="reported_again", note=text[:500]))

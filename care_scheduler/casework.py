@@ -35,6 +35,7 @@ from carecore.ticket_opening import (
     MIN_DESCRIPTION,
     open_complaint,
     open_fault,
+    open_fault_on,
     page_manager,
 )
 
@@ -60,9 +61,10 @@ def about_the_actor(ticket: Ticket, actor: str) -> bool:
 class TicketRefused(ValueError):
     """A new ticket's field does not fit its customer: nothing was written."""
 
-    def __init__(self, field: str, reason: str) -> None:
+    def __init__(self, field: str, reason: str, ticket_id: Optional[str] = None) -> None:
         super().__init__(f"{field}: {reason}")
         self.field = field
+        self.ticket_id = ticket_id  # the ticket the report belongs to instead
 
 
 @dataclass
@@ -101,6 +103,10 @@ class Casework:
             raise TicketRefused("category", f"one of {', '.join(CATEGORIES)}")
         if not MIN_DESCRIPTION <= len(text) <= MAX_DESCRIPTION:
             raise TicketRefused("text", f"{MIN_DESCRIPTION} to {MAX_DESCRIPTION} characters")
+        already = await open_fault_on(self.db, customer.id, circuit.circuit_id) if circuit is not None else None
+        if already is not None:  # one outage, one ticket and one SLA clock, as when the assistant takes the report
+            raise TicketRefused("circuit_id", f"fault {already.id} is still open on {already.circuit_id}: add a note "
+                                              "to it", ticket_id=already.id)
         if circuit is not None:
             ticket = await open_fault(self.db, self.settings, self.clock, customer, contact, circuit, text=text,
                                       actor=actor)

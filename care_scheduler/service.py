@@ -232,6 +232,8 @@ async def admin_open_ticket(request: web.Request) -> web.Response:
             customer, **fields, category=category if isinstance(category, str) else "",
             urgent=urgent, actor=operations.actor_of(body))
     except TicketRefused as exc:
+        if exc.ticket_id is not None:  # the circuit's fault is open: the report is a note on it
+            return web.json_response({"error": str(exc), "ticket_id": exc.ticket_id}, status=409)
         raise operations.OperationError(str(exc)) from None
     assert ticket.sla is not None
     return operations.answer({"ticket_id": ticket.id, "priority": ticket.priority,

@@ -100,6 +100,14 @@ def held_overnight(ticket: Ticket, tz: tzinfo) -> bool:
     return waits_for_morning(ticket.created_at.astimezone(tz), ticket.sla.response_due)
 
 
+async def open_fault_on(db: Database, customer_id: str, circuit_id: str) -> Optional[Ticket]:
+    """The circuit's fault ticket still open, newest first: a second report of it is the same outage, whoever
+    takes it."""
+    found = await db.tickets.for_customer(customer_id, open_only=True, circuit_id=circuit_id, limit=1,
+                                          kinds=(TicketKind.fault.value,))
+    return found[0] if found else None
+
+
 async def reopen_fault(db: Database, clock: Clock, customer: Customer, circuit_id: str, *, actor: str,
                        text: str) -> Optional[Ticket]:
     """The circuit's fault resolved within ``REOPEN_WITHIN``, reopened with what the customer says of it now; None

@@ -405,6 +405,8 @@ async def test_admin_api_opens_and_closes_cases_as_the_console_does(db: Database
             assert ticket is not None and [(e.actor, e.action) for e in ticket.history] == [("callcentre", "created")]
             assert ticket.sla is not None and body["restore_due"] == ticket.sla.restore_due.astimezone(
                 ZoneInfo("Asia/Shanghai")).isoformat() and body["restore_due"].endswith("+08:00")  # business time
+            status, body = await post("/admin/tickets", fault)  # the same outage again
+            assert (status, body["ticket_id"]) == (409, "FT-20261123-0002") and "still open" in body["error"]
             status, body = await post("/admin/tickets", {**fault, "kind": "complaint", "text": "账单有误"})
             assert (status, body["priority"]) == (201, "normal")
         emu, _ = emulator  # the diamond contact's fault pages their manager, the plain complaint does not

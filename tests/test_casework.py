@@ -8,11 +8,11 @@ from typing import AsyncIterator, Tuple
 import aiohttp
 import pytest
 
-from care_scheduler.casework import AboutTheActor, CaseClosed, Casework
+from care_scheduler.casework import AboutTheActor, CaseClosed, Casework, TicketRefused
 from care_scheduler.rasa_client import HandBackFailed, RasaClient
 from carecore.clock import FixedClock
 from carecore.config import Settings
-from carecore.model import TicketEvent
+from carecore.model import TicketEvent, TicketKind
 from carecore.repository import Database
 from carecore.sms.gateway import SmsGateway
 from tests import factories
@@ -117,3 +117,21 @@ async def test_an_escalation_rasa_refuses_stays_open_and_says_why(db: Database, 
     assert (await db.escalations.get(escalation.id)).status == "resolved" and len(emu.messages) == 1
     with pytest.raises(CaseClosed):
         await casework.hand_back(await db.escalations.get(escalation.id))
+
+
+async def test_a_second_fault_on_a_circuit_with_one_open_is_refused(db: Database, casework: Casework,
+                                                                      emulator) -> None:
+    """One outage has one ticket and one SLA clock, whoever takes the report: the manager adds a note instead."""
+    emu, _ = emulator
+    await seed(db)
+    customer = await db.customers.get("KA0000001")
+    with pytest.raises(TicketRefused) as refused:
+        await casework.open_ticket(customer, kind="fault", contact_id="0000001-02", circuit_id="ZJ-2M-0000001-1",
+                                   text="still down", actor="AM-CZJ01")
+    assert (refused.value.field, refused.value.ticket_id) == ("circuit_id", "FT-20261123-0001")
+    assert await db._db.tickets.count_documents({}) == 1 and emu.messages == {}
+    await casework.resolve_ticket(await db.tickets.get("FT-20261123-0001"), "AM-CZJ01")
+    await db.tickets.next_id(TicketKind.fault, NOW.date())  # the seeded ticket's number
+    again = await casework.open_ticket(customer, kind="fault", contact_id="0000001-02",
+                                       circuit_id="ZJ-2M-0000001-1", text="down again", actor="AM-CZJ01")
+    assert again.id != "FT-20261123-0001" and again.status == "open"

@@ -210,8 +210,12 @@ async def test_a_manager_opens_a_ticket_the_customer_phoned_in(db: Database, bro
                            ({"kind": "complaint", "category": "weather"}, "请选择投诉类别")):
         status, page = await browser.post("/console/customers/KA0000001/tickets/new", {**fault, **wrong})
         assert status == 400 and message in page, wrong
+    # one outage, one ticket: the seeded fault is still open on that circuit
+    status, page = await browser.post("/console/customers/KA0000001/tickets/new", fault)
+    assert status == 409 and "该电路的故障单FT-20261123-0001仍在处理中" in page
     assert await db._db.tickets.count_documents({}) == 2 and emu.messages == {}  # nothing written or sent
 
+    await db._db.tickets.update_one({"_id": "FT-20261123-0001"}, {"$set": {"status": "closed"}})
     status, page = await browser.post("/console/customers/KA0000001/tickets/new", fault)
     assert status == 200 and "已建单" in page and "FT-20261123-0003" in page
     ticket = await db.tickets.get("FT-20261123-0003")

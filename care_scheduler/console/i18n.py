@@ -146,6 +146,9 @@ TEXTS: Dict[str, Dict[str, str]] = {
     "choose_kind": {"zh": "请选择故障或投诉。", "en": "Choose fault or complaint."},
     "choose_contact": {"zh": "请选择该客户的联系人。", "en": "Choose one of the customer's contacts."},
     "choose_circuit": {"zh": "故障须选择该客户的电路。", "en": "A fault needs one of the customer's circuits."},
+    "fault_still_open": {"zh": "该电路的故障单{ticket_id}仍在处理中：请在该工单中添加备注，不另开新单。",
+                         "en": "Fault {ticket_id} is still open on this circuit: add a note to it rather than open a "
+                               "second ticket."},
     "choose_category": {"zh": "请选择投诉类别。", "en": "Choose a category."},
     "describe": {"zh": "请描述问题（4至4000字）。", "en": "Describe the problem (4 to 4,000 characters)."},
     "conversation_to_ticket": {"zh": "建单前的对话", "en": "The conversation that opened it"},

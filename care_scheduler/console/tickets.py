@@ -131,5 +131,6 @@ async def new_ticket(request: web.Request) -> web.Response:
             customer, kind=values["kind"], contact_id=values["contact_id"], circuit_id=values["circuit_id"],
             category=values["category"], text=values["text"], urgent=values["urgent"] == "yes", actor=seen.manager.id)
     except TicketRefused as exc:
-        return _new_ticket_page(request, seen, customer, values, t(REFUSALS[exc.field]), status=400)
+        refusal = t("fault_still_open").format(ticket_id=exc.ticket_id) if exc.ticket_id else t(REFUSALS[exc.field])
+        return _new_ticket_page(request, seen, customer, values, refusal, status=409 if exc.ticket_id else 400)
     redirect(seen.session, f"{PREFIX}/tickets/{ticket.id}", t("ticket_opened"))
