@@ -62,6 +62,7 @@ from carecore.texts import (
     fmt_time,
     label,
     month_label,
+    span_label,
     ticket_deadline,
     yuan,
 )
@@ -252,8 +253,7 @@ async def _answer_span(svc: Services, dispatcher: CollectingDispatcher, customer
     """Several months asked together ("最近三个月", "今年", "last year"): each month billing has sent, and their
     total."""
     first, last = span
-    shown = f"{month_label(first, lang)} to {month_label(last, lang)}" if lang == "en" else \
-        f"{month_label(first, lang)}至{month_label(last, lang)}"
+    shown = span_label(first, last, lang)
     months = await svc.db.usage.between(customer.id, first, last)
     if not months:
         dispatcher.utter_message(response="utter_usage_span_missing", span=shown)
@@ -372,8 +372,9 @@ async def answer_service_status(svc: Services, tracker: Tracker, dispatcher: Col
 async def answer_sla(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher,
                      who: Identity, lang: str) -> List[Dict[str, Any]]:
     """Each circuit's SLA class with the fault deadlines this contact gets on it and the credit for a late
-    restore, then how this month's faults fared, or the month named ("上个月断过几次"): "did you meet our SLA?" is
-    asked as often as the terms. A month alone ("上个月呢", following the SLA up) gets its record alone."""
+    restore, then how this month's faults fared, or the month named ("上个月断过几次") or the months ("今年报了几次
+    故障", to date): "did you meet our SLA?" is asked as often as the terms. A month alone ("上个月呢", following the
+    SLA up) gets its record alone."""
     customer, contact = who
     circuit = circuit_choice.circuit_meant(customer, tracker, "ask_sla")  # "what's the SLA on circuit 2"
     circuits = [circuit] if circuit else customer.services
@@ -387,13 +388,15 @@ async def answer_sla(svc: Services, tracker: Tracker, dispatcher: CollectingDisp
         lines.append(f"{circuit_line(c, lang)}: {label('sla_class', c.sla_class, lang)}, {terms}" if lang == "en"
                      else f"{circuit_line(c, lang)}：{label('sla_class', c.sla_class, lang)}，{terms}")
     now = svc.clock.now()
+    asked = last_said(tracker, "ask_sla")
+    span = None if tracker.get_slot("month") else parse_span(asked, now.date(), to_date=True)
     month = month_named(tracker, now.date()) or month_key(now)
-    start, end = month_span(month, svc.clock.tz)
-    # a fault still down when the month began counts in its availability, not in its record
+    first, last = span or (month, month)
+    start, end = month_span(first, svc.clock.tz)[0], month_span(last, svc.clock.tz)[1]
+    # a fault still down when the months began counts in their availability, not in their record
     tickets = [t async for t in svc.db.tickets.opened_between(start - timedelta(days=31), end, [customer.id])
                if t.kind == "fault" and (circuit is None or t.circuit_id == circuit.circuit_id)]
-    shown = None if month == month_key(now) else month_label(month, lang)
-    asked = last_said(tracker, "ask_sla")
+    shown = span_label(first, last, lang) if span else None if month == month_key(now) else month_label(month, lang)
     record = {"record": month_record([t for t in tickets if t.created_at >= start], now, lang, shown),
               "availability": availability(tickets, circuits, start, min(end, now), lang, asked, shown)}
     if month_alone(asked, now.date()):

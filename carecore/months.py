@@ -163,21 +163,22 @@ _THIS_YEAR = re.compile(r"今年|本年|this year|year to date|so far this year"
 _LAST_YEAR = re.compile(r"去年|上一年|last year|previous year")
 
 
-def parse_span(text: Optional[str], today: date) -> Optional[Tuple[str, str]]:
+def parse_span(text: Optional[str], today: date, *, to_date: bool = False) -> Optional[Tuple[str, str]]:
     """(first, last) 'YYYY-MM' of several months the customer asked about together ("最近三个月", "今年",
-    "last year"), counting only months that have ended; None if the message asks about one month or none."""
+    "last year"), counting only months that have ended, as bills do; ``to_date``, this month so far too, as a
+    record of faults does. None if the message asks about one month or none."""
     t = (text or "").strip().lower()
     if parse_month(t, today) is not None or year_before(t):  # "去年10月", "去年同期": one month, with its year
         return None
     recent = _RECENT.search(t)
-    last_ended = _shift(today, 1)
+    last = _shift(today, 0 if to_date else 1)
     if recent:
         count = _COUNTS[recent.group(1) or recent.group(2)]
-        return shift_month(last_ended, 1 - count), last_ended
+        return shift_month(last, 1 - count), last
     if _LAST_YEAR.search(t):
         return f"{today.year - 1:04d}-01", f"{today.year - 1:04d}-12"
-    if _THIS_YEAR.search(t) and today.month > 1:
-        return f"{today.year:04d}-01", last_ended
+    if _THIS_YEAR.search(t) and (to_date or today.month > 1):
+        return f"{today.year:04d}-01", last
     return None
 
 

@@ -244,6 +244,12 @@ def month_label(month: str, lang: str) -> str:
     return f"{year}年{mon}月"
 
 
+def span_label(first: str, last: str, lang: str) -> str:
+    """Several months, '2026年1月至2026年11月' or 'January 2026 to November 2026'."""
+    return f"{month_label(first, lang)} to {month_label(last, lang)}" if lang == "en" else \
+        f"{month_label(first, lang)}至{month_label(last, lang)}"
+
+
 def yuan(fen: int) -> str:
     return f"{fen / 100:,.2f}"
 

@@ -399,6 +399,11 @@ async def test_sla_answer_tells_how_the_months_faults_fared(svc: Services, domai
     assert only(messages)["record"] == "2026年10月报障1次（超时1次）。" and slots_of(events) == {"month": None}
     messages, _ = await run(account.ActionSla(), tracker(slots={**VERIFIED_A_EN, "month": "September"}), domain)
     assert only(messages)["record"] == "No fault reported in September 2026."
+    # "今年报了几次故障": this year to date, October's and November's together
+    messages, _ = await run(account.ActionSla(), tracker(slots=VERIFIED_A, intent="ask_sla", text="今年报了几次故障"),
+                            domain)
+    assert only(messages)["record"] == ("2026年1月至2026年11月报障5次（按时1次，超时2次，处理中未超时1次，计划维护期间1次）。"
+                                        "已补偿500.00元，在下期账单中体现。")
 
 
 async def test_sla_answer_tells_each_circuits_availability_when_down_or_asked(svc: Services, domain) -> None:

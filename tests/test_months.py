@@ -108,6 +108,16 @@ def test_several_months_asked_together(text, today, span) -> None:
     assert parse_span(text, today) == span
 
 
+@pytest.mark.parametrize("text, today, span", [
+    ("今年报了几次故障", date(2026, 12, 6), ("2026-01", "2026-12")),
+    ("今年", date(2026, 1, 6), ("2026-01", "2026-01")),
+    ("最近三个月断过几次", date(2026, 12, 6), ("2026-10", "2026-12")),
+    ("去年全年", date(2026, 12, 6), ("2025-01", "2025-12")),
+])
+def test_several_months_to_date_take_this_month_so_far(text, today, span) -> None:
+    assert parse_span(text, today, to_date=True) == span
+
+
 @pytest.mark.parametrize("text, meant", [
     ("同比呢", True), ("跟去年同期比怎么样", True), ("去年这个月呢", True), ("how does that compare to the year before", True),
     ("year-on-year?", True), ("same month last year", True), ("跟去年比呢", True), ("compared with last year?", True),
