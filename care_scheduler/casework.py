@@ -14,7 +14,7 @@ from typing import List, Optional
 from care_scheduler.planning import PlanContext, Planned
 from care_scheduler.rasa_client import HandBackFailed, RasaClient
 from care_scheduler.runner import CampaignRunner
-from care_scheduler.sla_watch import escalation_resolution_plan, opening_plan, resolution_plan
+from care_scheduler.sla_watch import escalation_resolution_plan, opening_plan, reopening_plan, resolution_plan
 from carecore.clock import Clock
 from carecore.config import Settings
 from carecore.model import (
@@ -37,6 +37,7 @@ from carecore.ticket_opening import (
     open_fault,
     open_fault_on,
     page_manager,
+    reopen_fault,
 )
 
 log = logging.getLogger(__name__)
@@ -89,7 +90,9 @@ class Casework:
         """A fault or complaint the customer reported by phone or in person; raises ``TicketRefused``, having
         written nothing, unless every field fits the customer. The contact is sent its number and first
         deadline, as the assistant would have told them in the chat; an urgent one, or one about the account
-        manager, pages whoever must know at once (``page_manager``) unless they opened it."""
+        manager, pages whoever must know at once (``page_manager``) unless they opened it. A fault on a circuit
+        whose fault was resolved within ``REOPEN_WITHIN`` reopens that ticket, as the assistant does: its contact is
+        told, with the restore deadline that still stands (``Ticket.times_reopened`` tells the caller)."""
         contact = customer.contact(contact_id)
         circuit = customer.circuit(circuit_id) if kind == TicketKind.fault.value else None
         text = text.strip()
@@ -107,13 +110,19 @@ class Casework:
         if already is not None:  # one outage, one ticket and one SLA clock, as when the assistant takes the report
             raise TicketRefused("circuit_id", f"fault {already.id} is still open on {already.circuit_id}: add a note "
                                               "to it", ticket_id=already.id)
-        if circuit is not None:
-            ticket = await open_fault(self.db, self.settings, self.clock, customer, contact, circuit, text=text,
-                                      actor=actor)
+        reopened = await reopen_fault(self.db, self.clock, customer, circuit.circuit_id, actor=actor, text=text) \
+            if circuit is not None else None
+        if reopened is not None:  # the fix did not hold
+            ticket = reopened
+            await self._send(await reopening_plan(await self._context(), ticket))
         else:
-            ticket = await open_complaint(self.db, self.settings, self.clock, customer, contact, text=text,
-                                          category=category, urgent=urgent, actor=actor)
-        await self._send(await opening_plan(await self._context(), ticket))
+            if circuit is not None:
+                ticket = await open_fault(self.db, self.settings, self.clock, customer, contact, circuit, text=text,
+                                          actor=actor)
+            else:
+                ticket = await open_complaint(self.db, self.settings, self.clock, customer, contact, text=text,
+                                              category=category, urgent=urgent, actor=actor)
+            await self._send(await opening_plan(await self._context(), ticket))
         await page_manager(self.db, self.gateway, self.settings, self.clock, ticket, customer, contact, opened_by=actor)
         return ticket
 

@@ -236,9 +236,10 @@ async def admin_open_ticket(request: web.Request) -> web.Response:
             return web.json_response({"error": str(exc), "ticket_id": exc.ticket_id}, status=409)
         raise operations.OperationError(str(exc)) from None
     assert ticket.sla is not None
-    return operations.answer({"ticket_id": ticket.id, "priority": ticket.priority,
+    reopened = ticket.times_reopened > 0  # a fault resolved within the day: its ticket, open again
+    return operations.answer({"ticket_id": ticket.id, "priority": ticket.priority, "reopened": reopened,
                               "response_due": ticket.sla.response_due, "restore_due": ticket.sla.restore_due},
-                             request.app[CLOCK].tz, status=201)
+                             request.app[CLOCK].tz, status=200 if reopened else 201)
 
 
 async def admin_resolve_ticket(request: web.Request) -> web.Response:

@@ -152,6 +152,13 @@ async def opening_plan(ctx: PlanContext, ticket: Ticket) -> Optional[Planned]:
     return await _ticket_notice(ctx, ticket, "opened", {"due_at": ticket.sla.response_due})
 
 
+async def reopening_plan(ctx: PlanContext, ticket: Ticket) -> Optional[Planned]:
+    """The contact's note of a fault reopened for them by their manager: the fix did not hold, and the restore
+    deadline counted from the first report still stands."""
+    assert ticket.sla is not None and ticket.sla.restore_due is not None
+    return await _ticket_notice(ctx, ticket, "reopened", {"due_at": ticket.sla.restore_due})
+
+
 async def resolution_plan(ctx: PlanContext, ticket: Ticket) -> Optional[Planned]:
     """The customer's "resolved" notice for a ticket, marking the ticket notified once it went out."""
     plan = await _ticket_notice(ctx, ticket, "resolved", {})

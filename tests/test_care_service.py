@@ -390,6 +390,8 @@ async def test_admin_api_opens_and_closes_cases_as_the_console_does(db: Database
             assert (await post("/admin/escalations/ES-20261123-0001/resolve", {}))[0] == 409
 
             await db.tickets.next_id(TicketKind.fault, date(2026, 11, 23))  # the seeded ticket's number
+            await db._db.tickets.update_one({"_id": "FT-20261123-0001"},  # fixed days ago: a new fault, not it
+                                            {"$set": {"resolved_at": datetime(2026, 11, 20, tzinfo=timezone.utc)}})
             fault = {"customer_id": "KA0000001", "kind": "fault", "contact_id": "0000001-01",
                      "circuit_id": "ZJ-2M-0000001-1", "text": "专线中断（10000号受理）", "actor": "callcentre"}
             assert (await post("/admin/tickets", {**fault, "customer_id": "KA9999999"}))[0] == 404
@@ -407,6 +409,9 @@ async def test_admin_api_opens_and_closes_cases_as_the_console_does(db: Database
                 ZoneInfo("Asia/Shanghai")).isoformat() and body["restore_due"].endswith("+08:00")  # business time
             status, body = await post("/admin/tickets", fault)  # the same outage again
             assert (status, body["ticket_id"]) == (409, "FT-20261123-0002") and "still open" in body["error"]
+            assert (await post("/admin/tickets/FT-20261123-0002/resolve", {}))[0] == 200
+            status, body = await post("/admin/tickets", fault)  # the fix did not hold
+            assert (status, body["ticket_id"], body["reopened"]) == (200, "FT-20261123-0002", True)
             status, body = await post("/admin/tickets", {**fault, "kind": "complaint", "text": "账单有误"})
             assert (status, body["priority"]) == (201, "normal")
         emu, _ = emulator  # the diamond contact's fault pages their manager, the plain complaint does not

@@ -130,8 +130,26 @@ async def test_a_second_fault_on_a_circuit_with_one_open_is_refused(db: Database
                                    text="still down", actor="AM-CZJ01")
     assert (refused.value.field, refused.value.ticket_id) == ("circuit_id", "FT-20261123-0001")
     assert await db._db.tickets.count_documents({}) == 1 and emu.messages == {}
+
+
+async def test_a_fault_phoned_in_soon_after_its_fix_reopens_the_ticket(db: Database, casework: Casework,
+                                                                      emulator) -> None:
+    """As when the customer tells the assistant: the same ticket open again, its contact told that the restore
+    deadline stands. Resolved more than a day before, it is a new fault."""
+    emu, _ = emulator
+    await seed(db)
+    customer = await db.customers.get("KA0000001")
     await casework.resolve_ticket(await db.tickets.get("FT-20261123-0001"), "AM-CZJ01")
+    reopened = await casework.open_ticket(customer, kind="fault", contact_id="0000001-02",
+                                          circuit_id="ZJ-2M-0000001-1", text="又断了，和上午一样", actor="AM-CZJ01")
+    assert (reopened.id, reopened.status, reopened.times_reopened) == ("FT-20261123-0001", "open", 1)
+    assert reopened.history[-1].note == "又断了，和上午一样" and await db._db.tickets.count_documents({}) == 1
+    told = [m["body"] for m in emu.messages.values() if m["to"] == "+8613800138000"]
+    assert "您的故障单FT-20261123-0001（电路ZJ-2M-0000001-1）已重新打开" in told[-1] and "修复时限仍为" in told[-1]
+
+    await casework.resolve_ticket(reopened, "AM-CZJ01")
+    await db._db.tickets.update_one({"_id": reopened.id}, {"$set": {"resolved_at": NOW - timedelta(hours=25)}})
     await db.tickets.next_id(TicketKind.fault, NOW.date())  # the seeded ticket's number
     again = await casework.open_ticket(customer, kind="fault", contact_id="0000001-02",
                                        circuit_id="ZJ-2M-0000001-1", text="down again", actor="AM-CZJ01")
-    assert again.id != "FT-20261123-0001" and again.status == "open"
+    assert again.id == "FT-20261123-0002" and again.times_reopened == 0

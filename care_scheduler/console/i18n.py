@@ -143,6 +143,9 @@ TEXTS: Dict[str, Dict[str, str]] = {
     "complaint_only": {"zh": "（投诉）", "en": " (complaint)"},
     "open_ticket": {"zh": "建单", "en": "Open the ticket"},
     "ticket_opened": {"zh": "已建单，已短信告知客户单号。", "en": "Ticket opened; the customer has its number by SMS."},
+    "ticket_reopened": {"zh": "该电路的故障单24小时内刚修复，已重新打开并短信告知客户，修复时限不变。",
+                        "en": "This circuit's fault was resolved within the last day: its ticket is reopened, the "
+                              "customer told by SMS, its restore deadline unchanged."},
     "choose_kind": {"zh": "请选择故障或投诉。", "en": "Choose fault or complaint."},
     "choose_contact": {"zh": "请选择该客户的联系人。", "en": "Choose one of the customer's contacts."},
     "choose_circuit": {"zh": "故障须选择该客户的电路。", "en": "A fault needs one of the customer's circuits."},

@@ -133,4 +133,5 @@ async def new_ticket(request: web.Request) -> web.Response:
     except TicketRefused as exc:
         refusal = t("fault_still_open").format(ticket_id=exc.ticket_id) if exc.ticket_id else t(REFUSALS[exc.field])
         return _new_ticket_page(request, seen, customer, values, refusal, status=409 if exc.ticket_id else 400)
-    redirect(seen.session, f"{PREFIX}/tickets/{ticket.id}", t("ticket_opened"))
+    redirect(seen.session, f"{PREFIX}/tickets/{ticket.id}", t("ticket_reopened" if ticket.times_reopened else
+                                                              "ticket_opened"))
