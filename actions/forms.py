@@ -25,22 +25,25 @@ from actions.fault_circuit import fixed_lately, settle_circuit
 from actions.message_reading import (
     CORRECTING,
     LEAVING,
+    MISREAD_COMPLAINT,
     RESERVATION,
     RESTORED_WORDS,
     SYMPTOM_WORDS,
     TIME_UNKNOWN,
     URGENT_WORDS,
     answer_not_question,
+    answer_read_as,
     asked_urgently,
     just_created,
     last_said,
     latest_intent,
     latest_text,
+    leaving_with_symptom,
+    names_what_went_wrong,
     one_of_tickets_listed,
     opening_complaint,
     opening_message,
     responses_before_latest,
-    said_while_leaving,
     says_a_time,
     says_restored,
     since_in,
@@ -101,10 +104,6 @@ class _VerifyingForm(VerificationSteps, FormValidationAction):
         return await super().get_validation_events(dispatcher, tracker, domain)
 
 
-def _names_what_went_wrong(text: str) -> bool:
-    return category_of(text) != "other"
-
-
 class ValidateComplaintForm(_VerifyingForm):
     for_form = "complaint_form"
 
@@ -114,7 +113,7 @@ class ValidateComplaintForm(_VerifyingForm):
         if text and not tracker.get_slot("complaint_category"):
             return opening_complaint(text)
         said = answer_not_question(tracker, "complaint_category") or \
-            said_while_leaving(tracker, "complaint_category", _names_what_went_wrong)
+            answer_read_as(tracker, "complaint_category", MISREAD_COMPLAINT, names_what_went_wrong)
         return {"complaint_category": said} if said else {}
 
     async def extract_complaint_description(self, dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -122,7 +121,7 @@ class ValidateComplaintForm(_VerifyingForm):
         """An answer that sounds like a question about the account; or, asked for the description, a "no" that
         names another category ("不对，是账单问题"), which corrects the category and asks again."""
         said = answer_not_question(tracker, "complaint_description") or \
-            said_while_leaving(tracker, "complaint_description", _names_what_went_wrong)
+            answer_read_as(tracker, "complaint_description", MISREAD_COMPLAINT, names_what_went_wrong)
         if said:
             return {"complaint_description": said}
         if tracker.get_slot("requested_slot") == "complaint_description" and latest_intent(tracker) == "deny":
@@ -233,7 +232,7 @@ class ValidateFaultForm(_VerifyingForm):
         if SYMPTOM_WORDS.search(text) and not tracker.get_slot("fault_symptom"):
             return {"fault_symptom": text}
         said = answer_not_question(tracker, "fault_symptom") or \
-            said_while_leaving(tracker, "fault_symptom", SYMPTOM_WORDS.search)
+            answer_read_as(tracker, "fault_symptom", ("out_of_scope",), leaving_with_symptom)
         return {"fault_symptom": said} if said else {}
 
     async def extract_fault_since(self, dispatcher: CollectingDispatcher, tracker: Tracker,

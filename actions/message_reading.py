@@ -352,14 +352,28 @@ def answer_not_question(tracker: Tracker, slot: str) -> Optional[str]:
     return text if text and not ASKING.search(text) else None
 
 
-def said_while_leaving(tracker: Tracker, slot: str, answers: Callable[[str], Any]) -> Optional[str]:
-    """The latest message as the answer to ``slot``, asked for now, when the model read it as out of scope for
-    saying the account will leave, but it answers too (``answers``): "老是断，下个月就退网" is the symptom, and
-    the form's validation tells the manager. Without this the answer was lost and the question asked again."""
-    if tracker.get_slot("requested_slot") != slot or latest_intent(tracker) != "out_of_scope":
+def answer_read_as(tracker: Tracker, slot: str, intents: Tuple[str, ...], answers: Callable[[str], Any]) -> Optional[str]:
+    """The latest message as the answer to ``slot``, asked for now, when the model read it as one of ``intents``,
+    which the domain's mappings leave out, but it answers (``answers``): "the engineer never showed up" names the
+    complaint's category, and "老是断，下个月就退网" is the symptom (the form's validation tells the manager of the
+    leaving). Without this the answer was lost: the question was asked again, or a ticket chased instead."""
+    if tracker.get_slot("requested_slot") != slot or latest_intent(tracker) not in intents:
         return None
     text = latest_text(tracker).strip()
-    return text if LEAVING.search(text) and answers(text) else None
+    return text if answers(text) else None
+
+
+# What an answer naming what went wrong may be read as: leaving or out of scope, or a chase ("the engineer never
+# showed up").
+MISREAD_COMPLAINT = ("out_of_scope", "urge_ticket")
+
+
+def names_what_went_wrong(text: str) -> bool:
+    return category_of(text) != "other"
+
+
+def leaving_with_symptom(text: str) -> bool:
+    return bool(LEAVING.search(text) and SYMPTOM_WORDS.search(text))
 
 
 def asked_urgently(tracker: Tracker) -> bool:

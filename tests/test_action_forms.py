@@ -294,6 +294,20 @@ async def test_leaving_said_in_answer_to_a_question_reaches_the_manager(svc: Ser
     assert stored is not None and stored.reason == "leaving"
 
 
+@pytest.mark.parametrize("text, category", [
+    ("the engineer never showed up yesterday and nobody called", "installation or repair time"),
+    ("chase my ticket please", None),  # a chase: the rule for it answers
+])
+async def test_an_answer_read_as_a_chase_that_names_what_went_wrong_is_the_complaint(svc: Services, domain, text,
+                                                                                    category) -> None:
+    said = tracker(slots={**VERIFIED_A_EN, "requested_slot": "complaint_category"}, intent="urge_ticket", text=text,
+                   active_loop="complaint_form")
+    _, events = await run(forms.ValidateComplaintForm(), said, domain)
+    assert slots_of(events).get("complaint_category") == category
+    if category:
+        assert slots_of(events)["complaint_description"] == text
+
+
 async def test_leaving_alone_answers_no_question(svc: Services, domain) -> None:
     """"我们要退网" says nothing of the fault: the form takes no answer, and the rule for out of scope hands over."""
     said = tracker(slots={**VERIFIED_A, "requested_slot": "fault_symptom", "fault_circuit": "ZJ-2M-0000001-1"},
