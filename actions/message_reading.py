@@ -363,13 +363,16 @@ def answer_read_as(tracker: Tracker, slot: str, intents: Tuple[str, ...], answer
     return text if answers(text) else None
 
 
-# What an answer naming what went wrong may be read as: leaving or out of scope, or a chase ("the engineer never
-# showed up").
-MISREAD_COMPLAINT = ("out_of_scope", "urge_ticket")
+# What an answer naming what went wrong may be read as: leaving or out of scope, a chase ("the engineer never showed
+# up"), or a request for a person ("客户经理从来不回我微信").
+MISREAD_COMPLAINT = ("out_of_scope", "urge_ticket", "request_human")
+# Asking to be contacted ("找客户经理", "让经理给我回电", "can someone call me"): a request for a person, whatever it names.
+CONTACT_ASKED = re.compile(r"找|联系我|给我(?:打|回)|回电|打给我|转|人工|换个人|别人|"
+                           r"\b(?:call|phone|contact|talk|speak|human|agent|person|someone|somebody)\b", re.I)
 
 
 def names_what_went_wrong(text: str) -> bool:
-    return category_of(text) != "other"
+    return category_of(text) != "other" and not CONTACT_ASKED.search(text)
 
 
 def leaving_with_symptom(text: str) -> bool:

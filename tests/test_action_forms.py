@@ -294,13 +294,15 @@ async def test_leaving_said_in_answer_to_a_question_reaches_the_manager(svc: Ser
     assert stored is not None and stored.reason == "leaving"
 
 
-@pytest.mark.parametrize("text, category", [
-    ("the engineer never showed up yesterday and nobody called", "installation or repair time"),
-    ("chase my ticket please", None),  # a chase: the rule for it answers
+@pytest.mark.parametrize("intent, text, category", [
+    ("urge_ticket", "the engineer never showed up yesterday and nobody answered", "installation or repair time"),
+    ("urge_ticket", "chase my ticket please", None),  # a chase: the rule for it answers
+    ("request_human", "my account manager never replies to messages", "account manager"),
+    ("request_human", "my account manager never replies, can someone call me", None),  # a person asked for
 ])
-async def test_an_answer_read_as_a_chase_that_names_what_went_wrong_is_the_complaint(svc: Services, domain, text,
-                                                                                    category) -> None:
-    said = tracker(slots={**VERIFIED_A_EN, "requested_slot": "complaint_category"}, intent="urge_ticket", text=text,
+async def test_an_answer_read_otherwise_that_names_what_went_wrong_is_the_complaint(svc: Services, domain, intent,
+                                                                                   text, category) -> None:
+    said = tracker(slots={**VERIFIED_A_EN, "requested_slot": "complaint_category"}, intent=intent, text=text,
                    active_loop="complaint_form")
     _, events = await run(forms.ValidateComplaintForm(), said, domain)
     assert slots_of(events).get("complaint_category") == category
