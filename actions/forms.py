@@ -24,6 +24,7 @@ from actions.escalation import escalate, hand_over_leaving
 from actions.fault_circuit import fixed_lately, settle_circuit
 from actions.message_reading import (
     CORRECTING,
+    FUTURE_START,
     LEAVING,
     MISREAD_COMPLAINT,
     RESERVATION,
@@ -291,6 +292,9 @@ class ValidateFaultForm(_VerifyingForm):
         if latest_intent(tracker) == "affirm" and not since_in(text):  # a yes says no time
             return {"fault_since": None}
         if LEAVING.search(text):  # "下个月就退网" is no start: asked again
+            return {"fault_since": None}
+        if FUTURE_START.search(text):  # "明天早上": the fault has begun already
+            dispatcher.utter_message(response="utter_fault_since_future")
             return {"fault_since": None}
         if text and not says_a_time(text) and "utter_fault_since_unclear" not in responses_before_latest(tracker):
             dispatcher.utter_message(response="utter_fault_since_unclear")  # asked once more, then taken as said

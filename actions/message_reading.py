@@ -35,6 +35,8 @@ SINCE_WORDS = re.compile(
     rf"|since\s+(?:about\s+|around\s+)?(?:this morning|this afternoon|last night|yesterday|noon|midnight|"
     rf"\d{{1,2}}(?::\d{{2}})?\s*(?:am|pm|a\.m\.|p\.m\.)?)|(?:about\s+)?{_EN_SPAN}\s+ago"
     rf"|for (?:the (?:last|past) )?{_EN_SPAN}|this morning|this afternoon|last night|yesterday", re.I)
+# A time still to come ("明天早上", "next week"): no fault began then.
+FUTURE_START = re.compile(r"明天|明早|明晚|后天|下周|下星期|下礼拜|下个?月|\btomorrow\b|\bnext (?:week|month)\b", re.I)
 # That the time is not known ("不清楚什么时候开始的", "no idea when it started"): an answer to "since when?", though
 # it reads as a "no".
 TIME_UNKNOWN = re.compile(r"不知道|不清楚|不确定|记不清|不记得|说不好|没注意|"

@@ -331,6 +331,16 @@ async def test_leaving_said_in_a_message_answering_two_questions_reaches_the_man
     assert said_to_customer.count("utter_escalated_form_goes_on") == 1
 
 
+@pytest.mark.parametrize("slots, text", [(VERIFIED_A, "明天早上"), (VERIFIED_A_EN, "tomorrow at 9")])
+async def test_a_start_still_to_come_is_asked_again(svc: Services, domain, slots, text) -> None:
+    said = tracker(slots={**slots, "fault_circuit": "ZJ-2M-0000001-1", "fault_symptom": "中断",
+                          "requested_slot": "fault_since", "fault_since": text}, intent="inform", text=text,
+                   active_loop="fault_form", after_user=[{"event": "slot", "name": "fault_since", "value": text}])
+    messages, events = await run(forms.ValidateFaultForm(), said, domain)
+    assert slots_of(events) == {"fault_since": None, "requested_slot": "fault_since"}
+    assert [m["response"] for m in messages] == ["utter_fault_since_future"]
+
+
 async def test_an_answer_with_no_time_asked_about_once_is_taken_as_said(svc: Services, domain) -> None:
     slots = {**VERIFIED_A, "fault_circuit": "ZJ-2M-0000001-1", "fault_symptom": "中断", "requested_slot": "fault_since",
              "fault_since": "质量很差"}
