@@ -103,10 +103,26 @@ _PLACES = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "first": 1, "second
 POINTING = re.compile(r"\bit\b|\bthat one\b|\bthis one\b|它|这个|这张|这单|那个|那张|该工单", re.I)
 
 
+# "最早那个", "the newest one": the oldest or the newest of the tickets just listed.
+BY_AGE = re.compile(r"(最早|最旧|最先|earliest|oldest)|(最新|latest|newest|most recent)", re.I)
+
+
+def _by_age(listed: Dict[int, str], text: str) -> str:
+    """The oldest or newest listed ticket, by the day and number in its id; "" when they do not tell (a fault and a
+    complaint of the same day: each kind numbers its own)."""
+    said = BY_AGE.search(text)
+    if said is None or not listed:
+        return ""
+    ordered = sorted(listed.values(), key=lambda ticket_id: (ticket_id[3:11], int(ticket_id[12:])))
+    pick = ordered[0] if said.group(1) else ordered[-1]
+    tied = [t for t in ordered if t[3:11] == pick[3:11] and t[:2] != pick[:2]]
+    return "" if tied else pick
+
+
 def ticket_meant(tracker: Tracker) -> str:
     """The ticket a message names (``ticket_id``), or points at among those the assistant's replies just before it
-    named: by its place in their list ("why is the first one taking so long", "取消第二个"), or as "it" when they
-    named one alone; "" for none."""
+    named: by its place in their list ("why is the first one taking so long", "取消第二个") or its age ("撤销最早那个"),
+    or as "it" when they named one alone; "" for none."""
     named = (tracker.get_slot("ticket_id") or "").strip().upper()
     if named:
         return named
@@ -116,6 +132,8 @@ def ticket_meant(tracker: Tracker) -> str:
     if place and listed:
         word = next(g for g in place.groups() if g)
         return listed.get(int(word) if word.isdigit() else _PLACES[word.lower()], "")
+    if _by_age(listed, text):
+        return _by_age(listed, text)
     replied = "\n".join(str(e.get("text") or "") for e in replies_before_latest(tracker))
     named_alone = {m.group(0) for m in re.finditer(TICKET_ID_PATTERN.strip("^$"), replied)}
     return named_alone.pop() if len(named_alone) == 1 and POINTING.search(text) else ""

@@ -148,6 +148,21 @@ async def test_a_withdrawal_right_after_a_list_of_tickets_asks_which(svc: Servic
                for t in await svc.db.tickets.for_customer("KA0000001"))
 
 
+@pytest.mark.parametrize("text, meant", [("帮我撤销最早那个", "FT-20261120-0002"), ("withdraw the newest one",
+                                                                              "CP-20261123-0001")])
+async def test_a_withdrawal_of_the_oldest_or_newest_listed_needs_no_choice(svc: Services, domain, text,
+                                                                         meant) -> None:
+    """Days apart, their numbers tell their ages (the same day, a fault's and a complaint's do not: asked, above)."""
+    await svc.db.tickets.create(factories.ticket(_id="FT-20261120-0002"))
+    await svc.db.tickets.create(factories.ticket(_id="CP-20261123-0001", kind="complaint"))
+    listed = [{"event": "user", "text": "我的工单呢"},
+              {"event": "bot", "text": "贵单位未结工单：\n1. CP-20261123-0001 投诉：已受理\n2. FT-20261120-0002 故障：已受理",
+               "metadata": {"utter_action": "utter_ticket_status"}}]
+    messages, _ = await run(forms.ActionCancelForm(), tracker(slots=VERIFIED_A, intent="cancel", text=text,
+                                                              events=listed), domain)
+    assert (only(messages)["response"], only(messages)["ticket_id"]) == ("utter_withdraw_noted", meant)
+
+
 async def test_opt_out_and_in_update_consent(svc: Services, domain) -> None:
     await run(requests.ActionOptOutSms(), tracker(slots=VERIFIED_A), domain)
     contact = (await svc.db.customers.find_by_contact("0000001-01"))[1]
