@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Tuple, Type
 
 from rasa_sdk import Action, Tracker
@@ -12,7 +13,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.circuit_choice import circuit_alone
 from actions.message_reading import also_asked, last_asked, latest_intent, month_alone, responses_before_latest, spoken
 from actions.services import Services, services
-from carecore.identity import codes_hidden
 from carecore.model import Contact, Customer
 from carecore.repository import DatabaseError
 
@@ -74,9 +74,24 @@ async def count_in_session(svc: Services, tracker: Tracker, **marks: Any) -> Non
         log.warning("session marks for the KPIs not saved: database unavailable")
 
 
-def recent_user_texts(tracker: Tracker, limit: int = 3) -> List[str]:
-    texts = [e.get("text") for e in codes_hidden(tracker.events) if e.get("event") == "user" and e.get("text")]
-    return texts[-limit:]
+# The questions that verify who writes: their answers (a mobile number, a code) are the identity's, not the request's.
+VERIFICATION_SLOTS = ["verify_mobile", "otp_code"]
+# A message of digits alone: a mobile number or a code, typed out of the blue.
+_DIGITS_ALONE = re.compile(r"[\s+\-0-9]{4,}")
+
+
+def what_they_said(tracker: Tracker, limit: int = 3) -> List[str]:
+    """The customer's latest messages, for the person who calls back: the answers to verification's questions and
+    numbers alone say nothing of what they need, and a code is never shown."""
+    said: List[str] = []
+    asked = None
+    for e in tracker.events:
+        if e.get("event") == "slot" and e.get("name") == "requested_slot":
+            asked = e.get("value")
+        elif e.get("event") == "user" and e.get("text") and asked not in VERIFICATION_SLOTS \
+                and not _DIGITS_ALONE.fullmatch(e["text"].strip()):
+            said.append(e["text"])
+    return said[-limit:]
 
 
 Answer = Callable[[Services, Tracker, CollectingDispatcher, Identity, str], Awaitable[Events]]

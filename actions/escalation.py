@@ -24,8 +24,8 @@ from actions.common import (
     answer_follow_up,
     count_in_session,
     lang_of,
-    recent_user_texts,
     verified_identity,
+    what_they_said,
 )
 from actions.message_reading import (
     LEAVING,
@@ -53,7 +53,7 @@ log = logging.getLogger(__name__)
 
 
 def transcript_summary(tracker: Tracker, limit_chars: int = 120) -> str:
-    text = " / ".join(recent_user_texts(tracker, 3))
+    text = " / ".join(what_they_said(tracker, 3))
     return text if len(text) <= limit_chars else text[: limit_chars - 1] + "…"
 
 

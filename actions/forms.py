@@ -18,7 +18,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import circuit_choice
 from actions.circuit_choice import circuit_meant
-from actions.common import Identity, lang_of, verified_identity
+from actions.common import VERIFICATION_SLOTS, Identity, lang_of, verified_identity
 from actions.confirmation import consent
 from actions.escalation import escalate, hand_over_leaving
 from actions.fault_circuit import fixed_lately, settle_circuit
@@ -54,7 +54,7 @@ from actions.message_reading import (
 )
 from actions.requests import withdraw_ticket
 from actions.services import Services, services
-from actions.verification import FAILED, VERIFICATION_SLOTS, ActionRequireVerification, VerificationSteps
+from actions.verification import FAILED, ActionRequireVerification, VerificationSteps
 from carecore.clock import as_stored
 from carecore.deadlines import fault_hours
 from carecore.model import EscalationReason, TicketEvent

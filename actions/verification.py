@@ -44,7 +44,6 @@ from carecore.texts import written_language
 
 log = logging.getLogger(__name__)
 
-VERIFICATION_SLOTS = ["verify_mobile", "otp_code"]
 # Sentinel that ends a form whose verification failed for good (locked out).
 FAILED = "failed"
 

@@ -24,7 +24,7 @@ async def test_escalation_pages_the_manager_once_and_pauses(svc: Services, domai
     assert [e["event"] for e in events] == ["pause"]
     stored = await svc.db.escalations.open_for_sender("chat-user-1")
     assert stored is not None and stored.reason == "request_human"
-    assert stored.summary == "专线又断了 / ****** / 转人工"  # the code is the customer's alone
+    assert stored.summary == "专线又断了 / 转人工"  # how the customer was verified is left out
     await run(escalation.ActionEscalate(), t, domain)  # asked again while waiting: no second page
     pages = [x for x in emu.messages.values() if x["to"] == "+8613920000001"]
     assert len(pages) == 1 and "杭州华信物流有限公司" in pages[0]["body"] and "要求人工" in pages[0]["body"]
@@ -322,3 +322,17 @@ async def test_a_bare_yes_or_no_answers_what_was_said_last(svc: Services, domain
     t = tracker(slots=VERIFIED_A, intent=intent, text="…", events=_after(*before))
     messages, events = await run(escalation.ActionYesOrNo(), t, domain)
     assert only(messages)["response"] == reply and events == []
+
+
+def test_the_summary_a_manager_reads_leaves_out_how_the_customer_was_verified() -> None:
+    """A mobile number and a code say nothing of what the customer needs, and a code is never shown."""
+    def asked(slot):
+        return {"event": "slot", "name": "requested_slot", "value": slot}
+
+    def said(text):
+        return {"event": "user", "text": text}
+
+    events = [said("+86 138 0013 8000"), said("我要报障"), asked("verify_mobile"), said("13800138000"),
+              asked("otp_code"), said("我要报障，密码是 482913"), asked(None), said("专线断了"), said("能分期付吗")]
+    t = tracker(slots=VERIFIED_A, events=events)
+    assert escalation.transcript_summary(t) == "我要报障 / 专线断了 / 能分期付吗"
