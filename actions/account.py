@@ -19,6 +19,7 @@ from actions import circuit_choice
 from actions.common import Identity, answer_follow_up, verified_action
 from actions.message_reading import (
     BILL_DATE_QUESTION,
+    BILL_DISPUTED,
     COMPARE_QUESTION,
     EMAIL_REQUEST,
     HIGHER_QUESTION,
@@ -216,6 +217,8 @@ async def answer_usage(svc: Services, tracker: Tracker, dispatcher: CollectingDi
                                  changes=usage_changes(usage, previous, lang))
     if EMAIL_REQUEST.search(asked):
         dispatcher.utter_message(response="utter_bill_not_emailed")
+    if BILL_DISPUTED.search(asked):  # the bill shown, and how to have it checked
+        dispatcher.utter_message(response="utter_answer_disputed")
     return [SlotSet("month", None)]
 
 

@@ -241,6 +241,9 @@ LOWER_QUESTION = re.compile(r"低|少|便宜|降|lower|less|cheaper|went down|go
 OWING_QUESTION = re.compile(r"欠|还没[交缴付]|[交缴付]了没|[交缴]清|最晚|截止|(?:什么时候|哪天|几号)(?:之前|以前|前)?要?[交缴付]"
                             r"|\bowe|\bowing\b|outstanding|unpaid|arrears|\bdue\b|deadline|pay (?:it )?by"
                             r"|\b(?:is|are|was|were|been|fully|all)\b[\w\s']{0,30}\bpaid\b", re.I)
+# "10月份多收了我们钱", "we were charged twice in October": the bill said to be wrong, not asked about
+BILL_DISPUTED = re.compile(r"多收|多扣|乱收|乱扣|扣错|收错|重复(?:扣|收)|(?:扣|收)了两次|不该收|"
+                           r"charged (?:us )?twice|double[- ]?charged|overcharg|wrongly charged|charged by mistake", re.I)
 # "上个月的账单发我邮箱", "email me the bill": a bill to be sent by email, which the assistant cannot do
 EMAIL_REQUEST = re.compile(r"邮箱|邮件|电邮|e-?mail|inbox", re.I)
 URGENT_WORDS = re.compile(r"紧急|非常急|十万火急|马上处理|立刻|立即|urgent|asap|emergency|immediately", re.I)

@@ -93,6 +93,17 @@ async def test_a_bill_asked_for_by_email_is_shown_and_said_not_to_be_emailed(svc
     assert [m["response"] for m in messages] == ["utter_usage_report", "utter_bill_not_emailed"]
 
 
+@pytest.mark.parametrize("slots, text, told", [
+    (VERIFIED_A, "上个月多收了我们钱", ["utter_answer_disputed"]),
+    (VERIFIED_A_EN, "we were charged twice last month", ["utter_answer_disputed"]),
+    (VERIFIED_A, "上个月收了多少钱", []),  # asked, not disputed
+])
+async def test_a_bill_said_to_be_wrong_is_shown_with_how_to_have_it_checked(svc: Services, domain, slots, text,
+                                                                            told) -> None:
+    messages, _ = await run(account.ActionUsage(), tracker(slots=slots, intent="ask_usage", text=text), domain)
+    assert [m["response"] for m in messages] == ["utter_usage_report", *told]
+
+
 async def test_two_months_compared_item_by_item_with_the_amount(svc: Services, domain) -> None:
     await svc.db.usage.upsert(factories.usage(month="2026-08", voice_minutes=3000, data_mb=102400, amount_fen=1500000))
     # both named, the earlier first: the later is reported, the earlier set beside it
