@@ -36,6 +36,7 @@ from actions.message_reading import (
     ticket_meant,
 )
 from actions.open_tickets import TicketsAsked, newest_open, open_beyond, say_none_open, say_who_answers, tickets_asked
+from actions.planned_work import MAINTENANCE_QUESTION, tell_planned_work
 from actions.services import Services
 from actions.sla_record import availability, month_record
 from carecore.config import Settings
@@ -369,6 +370,9 @@ async def answer_service_status(svc: Services, tracker: Tracker, dispatcher: Col
     # The account's count, even when one circuit is asked about: "我们有几条专线" is answered by it.
     dispatcher.utter_message(response="utter_service_status", lines=numbered(lines, circuits, customer),
                              total=len(customer.services))
+    if MAINTENANCE_QUESTION.search(last_said(tracker, "ask_service_status")):
+        under_way = bool(windows) or any(c.status == "maintenance" for c in circuits)
+        await tell_planned_work(svc, circuits, dispatcher, lang, under_way=under_way)
     return [SlotSet("circuit_id", None)]
 
 

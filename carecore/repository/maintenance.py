@@ -71,6 +71,12 @@ class MaintenanceRepository(RecordRepository[MaintenanceWindow]):
                 found[circuit_id] = window
         return found
 
+    async def upcoming_for_circuits(self, circuit_ids: Sequence[str], now: datetime,
+                                    until: datetime) -> List[MaintenanceWindow]:
+        """The windows on any of these circuits starting after ``now`` and before ``until``, soonest first."""
+        query = {"circuit_ids": {"$in": list(circuit_ids)}, "start": {"$gt": now, "$lt": until}, "cancelled_at": None}
+        return [MaintenanceWindow.parse_obj(doc) async for doc in self._col.find(query).sort("start", 1)]
+
     async def recent(self, *, limit: int = 100) -> List[MaintenanceWindow]:
         cursor = self._col.find({}).sort("start", -1).limit(limit)
         return [MaintenanceWindow.parse_obj(doc) async for doc in cursor]
