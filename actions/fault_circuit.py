@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import circuit_choice
 from actions.common import lang_of, verified_identity
-from actions.message_reading import NOT_FIXED
+from actions.message_reading import CORRECTING, NOT_FIXED, latest_intent, latest_text
 from actions.services import Services, services
 from carecore.model import Customer
 from carecore.texts import bullet_lines, circuit_line, fmt_time
@@ -27,6 +27,24 @@ async def fixed_lately(svc: Services, customer: Customer, text: str) -> Optional
     fixed = await svc.db.tickets.circuits_fixed_since(customer.id, svc.clock.now() - REOPEN_WITHIN)
     ours = [circuit_id for circuit_id in fixed if any(c.circuit_id == circuit_id for c in customer.services)]
     return ours[0] if len(ours) == 1 else None
+
+
+async def circuit_corrected(tracker: Tracker) -> Dict[str, Any]:
+    """At a later step of the report, a correction naming another circuit ("不对，是第三条"): it takes the place of
+    the one chosen, and the confirmation is asked again."""
+    text = latest_text(tracker)
+    if latest_intent(tracker) != "deny" and not CORRECTING.match(text):
+        return {}
+    who = await verified_identity(tracker, await services())
+    named = circuit_choice.named(who[0].services, text) if who else None
+    if named is None or named.circuit_id == tracker.get_slot("fault_circuit"):
+        return {}
+    return {"fault_circuit": named.circuit_id, "fault_confirm": None}
+
+
+def correcting_circuit(tracker: Tracker, asked: str) -> bool:
+    """This message, asked for ``asked``, changed the circuit instead: it is no answer to the question."""
+    return tracker.get_slot("requested_slot") == asked and "fault_circuit" in tracker.slots_to_validate()
 
 
 async def settle_circuit(svc: Services, customer: Customer, named: str, dispatcher: CollectingDispatcher,

@@ -21,16 +21,16 @@ from actions.circuit_choice import circuit_meant
 from actions.common import VERIFICATION_SLOTS, Identity, lang_of, verified_identity
 from actions.confirmation import consent
 from actions.escalation import escalate, hand_over_leaving
-from actions.fault_circuit import fixed_lately, settle_circuit
+from actions.fault_circuit import circuit_corrected, correcting_circuit, fixed_lately, settle_circuit
 from actions.message_reading import (
     CORRECTING,
     FUTURE_START,
     LEAVING,
     MISREAD_COMPLAINT,
+    NOT_KNOWN,
     RESERVATION,
     RESTORED_WORDS,
     SYMPTOM_WORDS,
-    TIME_UNKNOWN,
     URGENT_WORDS,
     answer_not_question,
     answer_read_as,
@@ -184,22 +184,6 @@ class ValidateComplaintForm(_VerifyingForm):
 LATER_STEPS = ("fault_symptom", "fault_since", "fault_confirm")
 
 
-async def _circuit_corrected(tracker: Tracker) -> Dict[str, Any]:
-    text = latest_text(tracker)
-    if latest_intent(tracker) != "deny" and not CORRECTING.match(text):
-        return {}
-    who = await verified_identity(tracker, await services())
-    named = circuit_choice.named(who[0].services, text) if who else None
-    if named is None or named.circuit_id == tracker.get_slot("fault_circuit"):
-        return {}
-    return {"fault_circuit": named.circuit_id, "fault_confirm": None}
-
-
-def _correcting_circuit(tracker: Tracker, asked: str) -> bool:
-    """This message, asked for ``asked``, changed the circuit instead: it is no answer to the question."""
-    return tracker.get_slot("requested_slot") == asked and "fault_circuit" in tracker.slots_to_validate()
-
-
 class ValidateFaultForm(_VerifyingForm):
     for_form = "fault_form"
 
@@ -211,7 +195,12 @@ class ValidateFaultForm(_VerifyingForm):
         a later step, a correction naming another ("不对，是第三条") takes its place, and that step is asked again
         about it."""
         if tracker.get_slot("requested_slot") in LATER_STEPS and tracker.get_slot("fault_circuit"):
-            return await _circuit_corrected(tracker)
+            return await circuit_corrected(tracker)
+        if tracker.get_slot("requested_slot") == "fault_circuit" and NOT_KNOWN.search(latest_text(tracker)):
+            who = await verified_identity(tracker, await services())  # "不知道是哪条": how else to tell it
+            if who and circuit_choice.named(who[0].services, latest_text(tracker)) is None:
+                dispatcher.utter_message(response="utter_circuit_unknown")
+                return {"fault_circuit": None}
         if tracker.get_slot("requested_slot") is not None or tracker.get_slot("fault_circuit") \
                 or tracker.get_slot("verified") is not True:
             return {}
@@ -243,7 +232,7 @@ class ValidateFaultForm(_VerifyingForm):
         mapping leaves out, answers too."""
         if tracker.get_slot("requested_slot") == "fault_since":
             text = latest_text(tracker) if latest_intent(tracker) == "deny" else ""
-            said = since_in(text) or (text if TIME_UNKNOWN.search(text) else None)
+            said = since_in(text) or (text if NOT_KNOWN.search(text) else None)
             return {"fault_since": said} if said else {}
         found = since_in(opening_message(tracker, "report_fault"))
         return {"fault_since": found} if found and not tracker.get_slot("fault_since") else {}
@@ -276,7 +265,7 @@ class ValidateFaultForm(_VerifyingForm):
     async def validate_fault_symptom(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                      domain: DomainDict) -> Dict[str, Any]:
         text = str(value or "").strip()
-        if _correcting_circuit(tracker, "fault_symptom"):
+        if correcting_circuit(tracker, "fault_symptom"):
             return {"fault_symptom": None}
         if len(text) < 2:
             dispatcher.utter_message(response="utter_description_too_short")
@@ -287,7 +276,7 @@ class ValidateFaultForm(_VerifyingForm):
     async def validate_fault_since(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                    domain: DomainDict) -> Dict[str, Any]:
         text = str(value or "").strip()
-        if _correcting_circuit(tracker, "fault_since"):  # "不对，是第三条": asked again, about that one
+        if correcting_circuit(tracker, "fault_since"):  # "不对，是第三条": asked again, about that one
             return {"fault_since": None}
         if latest_intent(tracker) == "affirm" and not since_in(text):  # a yes says no time
             return {"fault_since": None}

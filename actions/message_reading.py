@@ -37,14 +37,14 @@ SINCE_WORDS = re.compile(
     rf"|for (?:the (?:last|past) )?{_EN_SPAN}|this morning|this afternoon|last night|yesterday", re.I)
 # A time still to come ("明天早上", "next week"): no fault began then.
 FUTURE_START = re.compile(r"明天|明早|明晚|后天|下周|下星期|下礼拜|下个?月|\btomorrow\b|\bnext (?:week|month)\b", re.I)
-# That the time is not known ("不清楚什么时候开始的", "no idea when it started"): an answer to "since when?", though
-# it reads as a "no".
-TIME_UNKNOWN = re.compile(r"不知道|不清楚|不确定|记不清|不记得|说不好|没注意|"
+# That the answer is not known ("不清楚什么时候开始的", "不知道是哪条", "no idea when it started"): an answer to
+# "since when?" or "which circuit?", though it reads as a "no".
+NOT_KNOWN = re.compile(r"不知道|不清楚|不确定|记不清|不记得|说不好|没注意|"
                           r"\b(?:don'?t know|not sure|no idea|unknown|unsure|can'?t remember|can'?t say)\b", re.I)
 # What says a time, however loosely ("周一", "好几天了", "this morning"), or that it is not known: an answer to "since
 # when?" with none of it ("网络质量", the symptom again) is asked once more.
 TIME_WORDS = re.compile(
-    rf"{TIME_UNKNOWN.pattern}|{_DAY}|[0-9０-９]|[一二三四五六七八九十两几半]\s*(?:点|个?小时|个?钟头|分钟|天|周|个?星期|"
+    rf"{NOT_KNOWN.pattern}|{_DAY}|[0-9０-９]|[一二三四五六七八九十两几半]\s*(?:点|个?小时|个?钟头|分钟|天|周|个?星期|"
     r"个?礼拜|个?月|号|日)|[上这本]个?(?:周|星期|礼拜|月)|周[一二三四五六日天末]|星期|礼拜|最近|这几天|前几天|一直|好久|很久|"
     r"\b(?:just now|today|yesterday|tonight|morning|afternoon|evening|night|noon|midnight|hours?|minutes?|mins?|"
     r"days?|weeks?|months?|since|ago|earlier|recently|last|monday|tuesday|wednesday|thursday|friday|saturday|"

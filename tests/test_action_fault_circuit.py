@@ -82,3 +82,19 @@ async def test_a_report_that_the_fault_is_still_there_needs_no_choice_of_circuit
     messages, events = await run(forms.ValidateFaultForm(), opened, domain)
     assert slots_of(events)["fault_circuit"] == "ZJ-LL-0000001-2"
     assert [m["response"] for m in messages] == ["utter_fault_fixed_lately"]
+
+
+@pytest.mark.parametrize("intent, text, told, chosen", [
+    ("deny", "不知道是哪条", ["utter_circuit_unknown"], None),
+    ("deny", "not sure which one", ["utter_circuit_unknown"], None),
+    ("inform", "不清楚，可能是100M那条", [], "ZJ-LL-0000001-2"),  # named after all
+])
+async def test_a_customer_who_does_not_know_which_circuit_is_told_how_else_to_name_it(svc: Services, domain, intent,
+                                                                                     text, told, chosen) -> None:
+    await svc.db.customers.replace(_two_circuits())
+    asked = tracker(slots={**VERIFIED_A, "requested_slot": "fault_circuit"}, intent=intent, text=text,
+                    active_loop="fault_form", after_user=[] if intent == "deny" else [
+                        {"event": "slot", "name": "fault_circuit", "value": text}])
+    messages, events = await run(forms.ValidateFaultForm(), asked, domain)
+    assert [m["response"] for m in messages] == told
+    assert slots_of(events)["fault_circuit"] == chosen
