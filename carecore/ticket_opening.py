@@ -36,7 +36,7 @@ CATEGORIES: Dict[str, str] = {
     # the customer's own manager, or a request for another one: handled above the manager (``page_manager``)
     "manager": r"客户经理|(?:换|更换|调换)\S{0,6}经理|经理\S{0,4}换|account manager|"
                r"(?:change|replace|switch|reassign|different|new|another)\b.{0,30}\bmanager",
-    "attitude": r"态度|客服|服务\S{0,3}差|rude|attitude|staff",
+    "attitude": r"态度|客服|热线|服务\S{0,3}差|rude|attitude|staff|hotline",
     "timeliness": r"装机|维修|时效|慢|拖|上门|师傅|放鸽子|install|repair|delay|slow|engineer|technician|"
                   r"(?:show|showed|turn|turned) up",
     "other": r"其他|其它|other|else",
