@@ -16,8 +16,8 @@ from carecore.model import Circuit, Customer
 ORDINALS = {"第一": 0, "第二": 1, "第三": 2, "第四": 3, "FIRST": 0, "SECOND": 1, "THIRD": 2, "FOURTH": 3}
 # What names a circuit's type in a message. Not "专线": customers call every line that.
 TYPE_WORDS = {"ddn": re.compile(r"(?<![-A-Za-z0-9])DDN(?![-A-Za-z0-9])", re.I),
-              "internet_access": re.compile(r"(?<![-A-Za-z0-9])DIA(?![-A-Za-z0-9])|互联网专线|上网专线"
-                                            r"|internet (?:access|line)", re.I)}
+              "internet_access": re.compile(r"(?<![-A-Za-z0-9])DIA(?![-A-Za-z0-9])|互联网(?:专线|那条|那根|线路|电路)|上网专线"
+                                            r"|internet (?:access|line|one|circuit)", re.I)}
 # What points back at the circuit the assistant just spoke of ("is it back up", "这条的SLA呢").
 REFERRING = re.compile(r"\bit\b|\bits\b|\bthis (?:one|line|circuit)\b|\bthat (?:one|line|circuit)\b|它|这条|那条|该电路"
                        r"|这个电路|这根|\b(?:for|on|of|about) that\b(?!\s+(?:month|bill|ticket|complaint))", re.I)

@@ -18,6 +18,7 @@ CIRCUITS = [Circuit(circuit_id="JS-2M-0000027-1", type="digital_2m", bandwidth="
 @pytest.mark.parametrize("text, fits", [
     ("our DIA line is down", "JS-DIA-0000027-3"), ("互联网专线断了", "JS-DIA-0000027-3"), ("DDN不通", "JS-DDN-0000027-2"),
     ("2M电路中断", "JS-2M-0000027-1"), ("专线断了", None), ("our leased line is down", None),
+    ("the internet one", "JS-DIA-0000027-3"), ("互联网那条", "JS-DIA-0000027-3"), ("上不了互联网", None),
     ("JS-DIA-0000027-3 is down", None),  # an id is the domain's entity, read before this
     ("12M的线路", None), ("the 2M and the DDN are both down", None),
 ])
