@@ -20,7 +20,7 @@ from carecore.texts import bullet_lines, label, month_label, yuan
 HOW_TO_CLAIM = re.compile(r"(?:怎么|如何|要|需要|自己)\S{0,2}申请|申请吗|\b(?:apply|claim)\b", re.I)
 TOLD_HOW = {"utter_compensation_how", "utter_no_compensation"}
 # "什么时候到账", "when will it show": said right after a payment was said to be made, that payment's posting
-PAYMENT_POSTED = re.compile(r"到账|入账|多久|几天|显示|\bpost(?:ed)?\b|\bshow\b|how long", re.I)
+PAYMENT_POSTED = re.compile(r"到账|入账|多久|几天|显示|\bpost(?:ed)?\b|\bshow (?:up|as paid)\b|how long", re.I)
 LISTED = 5  # the credits on the latest bills, and the faults longest past their deadline, an answer lists; the rest
 # are counted
 

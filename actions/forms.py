@@ -196,21 +196,22 @@ class ValidateFaultForm(_VerifyingForm):
         about it."""
         if tracker.get_slot("requested_slot") in LATER_STEPS and tracker.get_slot("fault_circuit"):
             return await circuit_corrected(tracker)
+        svc = await services()
         if tracker.get_slot("requested_slot") == "fault_circuit" and NOT_KNOWN.search(latest_text(tracker)):
-            who = await verified_identity(tracker, await services())  # "不知道是哪条": how else to tell it
+            who = await verified_identity(tracker, svc)  # "不知道是哪条": how else to tell it
             if who and circuit_choice.named(who[0].services, latest_text(tracker)) is None:
                 dispatcher.utter_message(response="utter_circuit_unknown")
                 return {"fault_circuit": None}
         if tracker.get_slot("requested_slot") is not None or tracker.get_slot("fault_circuit") \
                 or tracker.get_slot("verified") is not True:
             return {}
-        who = await verified_identity(tracker, await services())
+        who = await verified_identity(tracker, svc)
         if who is None:
             return {}
         circuits = who[0].services
         only = circuits[0] if len(circuits) == 1 else circuit_meant(who[0], tracker, "report_fault")
         if only is None:
-            fixed = await fixed_lately(await services(), who[0], last_said(tracker, "report_fault"))
+            fixed = await fixed_lately(svc, who[0], last_said(tracker, "report_fault"))
             return {"fault_circuit": fixed} if fixed else {}
         return {"fault_circuit": only.circuit_id}
 

@@ -40,7 +40,7 @@ FUTURE_START = re.compile(r"明天|明早|明晚|后天|下周|下星期|下礼�
 # That the answer is not known ("不清楚什么时候开始的", "不知道是哪条", "no idea when it started"): an answer to
 # "since when?" or "which circuit?", though it reads as a "no".
 NOT_KNOWN = re.compile(r"不知道|不清楚|不确定|记不清|不记得|说不好|没注意|"
-                          r"\b(?:don'?t know|not sure|no idea|unknown|unsure|can'?t remember|can'?t say)\b", re.I)
+                       r"\b(?:don'?t know|not sure|no idea|unknown|unsure|can'?t remember|can'?t say)\b", re.I)
 # What says a time, however loosely ("周一", "好几天了", "this morning"), or that it is not known: an answer to "since
 # when?" with none of it ("网络质量", the symptom again) is asked once more.
 TIME_WORDS = re.compile(
@@ -132,8 +132,9 @@ def ticket_meant(tracker: Tracker) -> str:
     if place and listed:
         word = next(g for g in place.groups() if g)
         return listed.get(int(word) if word.isdigit() else _PLACES[word.lower()], "")
-    if _by_age(listed, text):
-        return _by_age(listed, text)
+    aged = _by_age(listed, text)
+    if aged:
+        return aged
     replied = "\n".join(str(e.get("text") or "") for e in replies_before_latest(tracker))
     named_alone = {m.group(0) for m in re.finditer(TICKET_ID_PATTERN.strip("^$"), replied)}
     return named_alone.pop() if len(named_alone) == 1 and POINTING.search(text) else ""

@@ -112,17 +112,16 @@ class Casework:
                                               "to it", ticket_id=already.id)
         reopened = await reopen_fault(self.db, self.clock, customer, circuit.circuit_id, actor=actor, text=text) \
             if circuit is not None else None
+        notice = reopening_plan if reopened is not None else opening_plan
         if reopened is not None:  # the fix did not hold
             ticket = reopened
-            await self._send(await reopening_plan(await self._context(), ticket))
+        elif circuit is not None:
+            ticket = await open_fault(self.db, self.settings, self.clock, customer, contact, circuit, text=text,
+                                      actor=actor)
         else:
-            if circuit is not None:
-                ticket = await open_fault(self.db, self.settings, self.clock, customer, contact, circuit, text=text,
-                                          actor=actor)
-            else:
-                ticket = await open_complaint(self.db, self.settings, self.clock, customer, contact, text=text,
-                                              category=category, urgent=urgent, actor=actor)
-            await self._send(await opening_plan(await self._context(), ticket))
+            ticket = await open_complaint(self.db, self.settings, self.clock, customer, contact, text=text,
+                                          category=category, urgent=urgent, actor=actor)
+        await self._send(await notice(await self._context(), ticket))
         await page_manager(self.db, self.gateway, self.settings, self.clock, ticket, customer, contact, opened_by=actor)
         return ticket
 

@@ -129,18 +129,20 @@ class TicketRepository(RecordRepository[Ticket]):
                  "$unset": {"resolved_at": "", "sla.restored_at": "", "customer_notified_at": ""}})
         return await self.get(ticket_id) if result.modified_count == 1 else None
 
+    @staticmethod
+    def _faults_resolved_since(customer_id: str, since: datetime) -> Dict[str, Any]:
+        return {"customer_id": customer_id, "kind": TicketKind.fault.value, "status": TicketStatus.resolved.value,
+                "resolved_at": {"$gte": since}}
+
     async def resolved_on_circuit(self, customer_id: str, circuit_id: str, since: datetime) -> Optional[Ticket]:
         """The customer's fault on this circuit resolved most lately, since then."""
-        doc = await self._col.find_one({"customer_id": customer_id, "circuit_id": circuit_id,
-                                        "kind": TicketKind.fault.value, "status": TicketStatus.resolved.value,
-                                        "resolved_at": {"$gte": since}}, sort=[("resolved_at", -1)])
+        doc = await self._col.find_one({**self._faults_resolved_since(customer_id, since), "circuit_id": circuit_id},
+                                       sort=[("resolved_at", -1)])
         return Ticket.parse_obj(doc) if doc else None
 
     async def circuits_fixed_since(self, customer_id: str, since: datetime) -> List[str]:
         """The circuits of the customer's faults resolved since then: "还是不行" is about one of them."""
-        return sorted(await self._col.distinct("circuit_id", {
-            "customer_id": customer_id, "kind": TicketKind.fault.value, "status": TicketStatus.resolved.value,
-            "resolved_at": {"$gte": since}}))
+        return sorted(await self._col.distinct("circuit_id", self._faults_resolved_since(customer_id, since)))
 
     async def acknowledge(self, ticket_id: str, event: TicketEvent) -> bool:
         """The account manager took the ticket: a fault's response deadline is met at ``event.at``."""
