@@ -1,6 +1,7 @@
 """The daily brief (08:30): one SMS per account manager with what needs them today.
 
-Birthdays today and tomorrow, open tickets (SLA risks marked), follow-ups (回访) owed, pending bill
+Call-backs owed on open escalations (soonest first, with when), birthdays today and tomorrow, open tickets (SLA
+risks marked), follow-ups (回访) owed, pending bill
 claims, open complaints, accounts whose bill fell overdue yesterday, visits due (named when due today),
 yesterday's compliments, contacts whose number was disowned and the console link; nothing to report,
 nothing sent. A complaint about a manager is counted and named in the brief of the supervisor who
@@ -21,7 +22,7 @@ from care_scheduler.calendar import is_birthday
 from care_scheduler.planning import PlanContext, Planned, render_into
 from care_scheduler.visits import due_among
 from carecore.model import AccountManager, Customer, Ticket, acting_manager, supervisor_above
-from carecore.texts import yuan
+from carecore.texts import fmt_time, yuan
 
 KIND = "brief"
 SHOWN = 5  # names per line; the rest is counted, so the SMS stays within a few segments
@@ -87,12 +88,19 @@ async def _brief_for(ctx: PlanContext, manager: AccountManager, books: List[str]
                     ZoneInfo(ctx.settings.timezone), ctx.day)
     visits_today = [short_company(v.company) for v in due if v.due_on == ctx.day]
     praised = await _praised_yesterday(ctx, customers)
-    if not (today_names or tomorrow_names or tickets or claims or complaints or followups or overdue or visits_today
-            or praised or disowned):
+    zone = ZoneInfo(ctx.settings.timezone)
+    waiting = await ctx.db.escalations.open_for_managers(books)
+    for customer_id in {e.customer_id for e in waiting} - set(names):  # answered above the account's manager
+        other = await ctx.db.customers.get(customer_id)
+        names[customer_id] = _company(other) if other else customer_id
+    callbacks = [f"{e.id}（{names[e.customer_id]}，{fmt_time(e.contact_by, 'zh', zone)}{'' if e.callback_asked else '前'}）"
+                 for e in waiting]
+    if not (callbacks or today_names or tomorrow_names or tickets or claims or complaints or followups or overdue
+            or visits_today or praised or disowned):
         return None
     plan = Planned(f"brief:{manager.id}:{ctx.day.isoformat()}", KIND, manager.mobile, "zh", None, None)
     render_into(plan, ctx, "brief", {
-        "manager_name": manager.name, "day_label": f"{ctx.day.month}月{ctx.day.day}日",
+        "manager_name": manager.name, "day_label": f"{ctx.day.month}月{ctx.day.day}日", "callbacks": short(callbacks),
         "birthdays_today": short(today_names), "birthdays_tomorrow": short(tomorrow_names),
         "ticket_count": len(tickets), "at_risk": short(risky),
         "claims": short([f"{c.id}（{names[c.customer_id]}）" for c in claims]),
@@ -102,7 +110,7 @@ async def _brief_for(ctx: PlanContext, manager: AccountManager, books: List[str]
         "disowned": short(disowned),
         "console_url": ctx.settings.console_url,
     })
-    plan.notes.append(f"{len(today_names)} birthdays today, {len(tomorrow_names)} tomorrow, {len(tickets)} open "
+    plan.notes.append(f"{len(callbacks)} call-backs owed, {len(today_names)} birthdays today, {len(tomorrow_names)} tomorrow, {len(tickets)} open "
                       f"tickets ({len(risky)} at risk), {len(claims)} claims, {len(complaints)} unhappy customers, "
                       f"{len(answered)} complaints about a manager, "
                       f"{len(followups)} follow-ups, {len(overdue)} newly in arrears, {len(due)} visits due, "

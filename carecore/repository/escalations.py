@@ -38,6 +38,11 @@ class EscalationRepository(RecordRepository[Escalation]):
         cursor = self._col.find(query).sort("contact_by", 1).limit(limit)
         return [Escalation.parse_obj(doc) async for doc in cursor]
 
+    async def open_for_managers(self, manager_ids: Sequence[str], *, limit: int = 200) -> List[Escalation]:
+        """The open escalations these managers are to call back on, soonest call-back first."""
+        query = {"manager_id": {"$in": list(manager_ids)}, "status": {"$in": list(OPEN_ESCALATION_STATUSES)}}
+        return [Escalation.parse_obj(doc) async for doc in self._col.find(query).sort("contact_by", 1).limit(limit)]
+
     async def said_leaving(self, since: datetime, customer_ids: Optional[Sequence[str]]) -> Dict[str, datetime]:
         """The customers (of ``customer_ids``; all with None) who told the assistant since then that they will
         leave, each with the last time they said so."""
