@@ -93,8 +93,8 @@ async def _brief_for(ctx: PlanContext, manager: AccountManager, books: List[str]
     for customer_id in {e.customer_id for e in waiting} - set(names):  # answered above the account's manager
         other = await ctx.db.customers.get(customer_id)
         names[customer_id] = _company(other) if other else customer_id
-    callbacks = [f"{e.id}（{names[e.customer_id]}，{fmt_time(e.contact_by, 'zh', zone)}{'' if e.callback_asked else '前'}）"
-                 for e in waiting]
+    callbacks = [f"{e.id}（{names[e.customer_id]}，{fmt_time(e.contact_by, 'zh', zone)}{'' if e.callback_asked else '前'}"
+                 f"{'，已逾期' if e.contact_by < ctx.now else ''}）" for e in waiting]
     if not (callbacks or today_names or tomorrow_names or tickets or claims or complaints or followups or overdue
             or visits_today or praised or disowned):
         return None

@@ -173,17 +173,19 @@ async def test_daily_brief_content_and_nothing_for_nothing(db: Database, gateway
         await db.compliments.create({"_id": f"PR-20261123-000{n}", "customer_id": "KA0000001", "contact_id": contact,
                                      "manager_id": "AM-CZJ01", "text": "服务很好", "created_at": when})
 
-    # call-backs owed, soonest first: one by a deadline, one at the time the customer asked for; one done
+    # call-backs owed, soonest first: one by a deadline, one at the time the customer asked for, one overdue; one done
     for number, contact_by, asked, status in ((1, local(2026, 11, 24, 11, 0), True, "open"),
                                               (2, local(2026, 11, 24, 9, 30), False, "acknowledged"),
-                                              (3, local(2026, 11, 24, 9, 0), False, "resolved")):
+                                              (3, local(2026, 11, 24, 9, 0), False, "resolved"),
+                                              (4, local(2026, 11, 23, 17, 0), False, "open")):
         await db.escalations.create({**factories.escalation(f"ES-20261123-000{number}", contact_by),
                                      "callback_asked": asked, "status": status})
 
     report = await run(db, gateway, "brief", local(2026, 11, 24, 8, 30))
     assert report.outcomes == {"sent": 1}
     [brief] = to(emu, "+8613920000001")
-    assert brief.startswith("【中国电信】林海燕您好，11月24日工作提示：\n待回电：ES-20261123-0002（杭州华信物流，11月24日09:30前）、"
+    assert brief.startswith("【中国电信】林海燕您好，11月24日工作提示：\n待回电：ES-20261123-0004（杭州华信物流，11月23日17:00前，"
+                            "已逾期）、ES-20261123-0002（杭州华信物流，11月24日09:30前）、"
                             "ES-20261123-0001（杭州华信物流，11月24日11:00）。")
     assert "今日生日：王伟（杭州华信物流）。" in brief and "明日生日：张丽（杭州华信物流）" in brief
     assert "号码已失效的联系人（请更新）：赵强（杭州华信物流）。" in brief
