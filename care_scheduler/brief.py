@@ -84,11 +84,10 @@ async def _brief_for(ctx: PlanContext, manager: AccountManager, books: List[str]
                  if t.survey is not None]
     overdue = [f"{names[a.customer_id]}（{yuan(a.owed_fen)}元）"
                for a in await newly_overdue(ctx.db, ctx.settings.payment_due_days, ctx.day, ids)]
-    due = due_among(docs, await ctx.db.visits.last_visits(ids), ctx.settings.visit_every_days,
-                    ZoneInfo(ctx.settings.timezone), ctx.day)
+    zone = ZoneInfo(ctx.settings.timezone)
+    due = due_among(docs, await ctx.db.visits.last_visits(ids), ctx.settings.visit_every_days, zone, ctx.day)
     visits_today = [short_company(v.company) for v in due if v.due_on == ctx.day]
     praised = await _praised_yesterday(ctx, customers)
-    zone = ZoneInfo(ctx.settings.timezone)
     waiting = await ctx.db.escalations.open_for_managers(books)
     for customer_id in {e.customer_id for e in waiting} - set(names):  # answered above the account's manager
         other = await ctx.db.customers.get(customer_id)
@@ -110,8 +109,8 @@ async def _brief_for(ctx: PlanContext, manager: AccountManager, books: List[str]
         "disowned": short(disowned),
         "console_url": ctx.settings.console_url,
     })
-    plan.notes.append(f"{len(callbacks)} call-backs owed, {len(today_names)} birthdays today, {len(tomorrow_names)} tomorrow, {len(tickets)} open "
-                      f"tickets ({len(risky)} at risk), {len(claims)} claims, {len(complaints)} unhappy customers, "
+    plan.notes.append(f"{len(callbacks)} call-backs owed, {len(today_names)} birthdays today, "
+                      f"{len(tomorrow_names)} tomorrow, {len(tickets)} open tickets ({len(risky)} at risk), {len(claims)} claims, {len(complaints)} unhappy customers, "
                       f"{len(answered)} complaints about a manager, "
                       f"{len(followups)} follow-ups, {len(overdue)} newly in arrears, {len(due)} visits due, "
                       f"{len(praised)} compliments yesterday, {len(disowned)} contacts' numbers disowned")
