@@ -33,12 +33,12 @@ from actions.message_reading import (
     last_said,
     month_alone,
     month_named,
-    ticket_meant,
 )
 from actions.open_tickets import TicketsAsked, newest_open, open_beyond, say_none_open, say_who_answers, tickets_asked
 from actions.planned_work import MAINTENANCE_QUESTION, tell_planned_work
 from actions.services import Services
 from actions.sla_record import availability, month_record
+from actions.ticket_pointing import ticket_meant
 from carecore.config import Settings
 from carecore.deadlines import complaint_hours, fault_hours
 from carecore.model import TOP_TIERS, Circuit, Customer, Tier, UsageMonth, month_key

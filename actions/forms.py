@@ -41,7 +41,6 @@ from actions.message_reading import (
     latest_text,
     leaving_with_symptom,
     names_what_went_wrong,
-    one_of_tickets_listed,
     opening_complaint,
     opening_message,
     responses_before_latest,
@@ -49,11 +48,10 @@ from actions.message_reading import (
     says_restored,
     since_in,
     symptom_after_since,
-    ticket_kinds_named,
-    ticket_meant,
 )
 from actions.requests import withdraw_ticket
 from actions.services import Services, services
+from actions.ticket_pointing import one_of_tickets_listed, ticket_kinds_named, ticket_meant
 from actions.verification import FAILED, ActionRequireVerification, VerificationSteps
 from carecore.clock import as_stored
 from carecore.deadlines import fault_hours

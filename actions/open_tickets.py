@@ -10,8 +10,9 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.circuit_choice import circuit_asked
-from actions.message_reading import last_said, ticket_kinds_named
+from actions.message_reading import last_said
 from actions.services import Services
+from actions.ticket_pointing import ticket_kinds_named
 from carecore import ticket_chase
 from carecore.model import OPEN_TICKET_STATUSES, Customer, Ticket
 from carecore.texts import label

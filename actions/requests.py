@@ -15,18 +15,14 @@ from actions.account import answer_ticket_status
 from actions.circuit_choice import circuit_asked
 from actions.common import IDENTITY_SLOTS, Identity, lang_of, response_in, verified_action, verified_identity
 from actions.message_reading import (
-    ANY_TICKET,
     ASKED_WHETHER,
     RESTORED_WORDS,
     just_created,
     last_said,
     month_named,
     number_disowned,
-    one_of_tickets_listed,
     says_restored,
     someone_else_left,
-    ticket_kinds_named,
-    ticket_meant,
 )
 from actions.open_tickets import (
     OPEN_TICKETS_LISTED,
@@ -37,6 +33,7 @@ from actions.open_tickets import (
     tickets_asked,
 )
 from actions.services import Services, services
+from actions.ticket_pointing import ANY_TICKET, one_of_tickets_listed, ticket_kinds_named, ticket_meant
 from carecore import ticket_chase
 from carecore.clock import as_stored
 from carecore.deadlines import next_send_window
