@@ -292,10 +292,7 @@ def last_said(tracker: Tracker, *intents: str) -> str:
 def answer_not_question(tracker: Tracker, slot: str) -> Optional[str]:
     """The latest message as the answer to ``slot``, asked for now, when it was classified as a question about the
     account but asks nothing: the domain's mappings leave those intents out so that real questions are answered."""
-    if tracker.get_slot("requested_slot") != slot or latest_intent(tracker) not in MID_FORM_QUESTIONS:
-        return None
-    text = latest_text(tracker).strip()
-    return text if text and not ASKING.search(text) else None
+    return answer_read_as(tracker, slot, MID_FORM_QUESTIONS, lambda text: bool(text) and not ASKING.search(text))
 
 
 def answer_read_as(tracker: Tracker, slot: str, intents: Tuple[str, ...], answers: Callable[[str], Any]) -> Optional[str]:

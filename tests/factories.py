@@ -44,6 +44,14 @@ def customer(**overrides: Any) -> Dict[str, Any]:
     return doc
 
 
+def customer_with_two_circuits(second_status: str = "active") -> Dict[str, Any]:
+    """KA0000001 with a 100M leased line beside its 2M circuit: which one is meant must be read or asked."""
+    two = customer()
+    two["services"].append({"circuit_id": "ZJ-LL-0000001-2", "type": "leased_line", "bandwidth": "100M",
+                            "status": second_status, "sla_class": "standard"})
+    return two
+
+
 def other_customer() -> Dict[str, Any]:
     """A second key account, whose data the first must never see."""
     return customer(

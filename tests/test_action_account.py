@@ -357,10 +357,7 @@ async def test_maintenance_with_no_announced_window_says_no_end_is_known(svc: Se
 
 
 async def test_a_status_question_naming_one_circuit_answers_for_it_alone(svc: Services, domain) -> None:
-    two = factories.customer()
-    two["services"].append({"circuit_id": "ZJ-LL-0000001-2", "type": "leased_line", "bandwidth": "100M",
-                            "status": "down", "sla_class": "standard"})
-    await svc.db.customers.replace(two)
+    await svc.db.customers.replace(factories.customer_with_two_circuits("down"))
     # one circuit keeps its number in the list, the number the customer may name it by
     for text, shown in (("is circuit 2 ok", ["2. ZJ-LL-0000001-2 leased line 100M: down"]),
                         ("is the 2M circuit up", ["1. ZJ-2M-0000001-1 2M digital circuit: up"]),

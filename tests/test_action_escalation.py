@@ -243,10 +243,7 @@ async def test_questions_the_model_could_not_choose_between_are_each_answered_on
 async def test_a_circuit_or_month_alone_after_an_answer_about_circuits_is_asked_the_same(svc: Services, domain) -> None:
     """"第二条呢" right after the SLA: that circuit's SLA, whether the model read it as the usage ("那…呢") or as
     nothing at all; after no answer about circuits, the fallback's usual reply."""
-    two = factories.customer()
-    two["services"].append({"circuit_id": "ZJ-LL-0000001-2", "type": "leased_line", "bandwidth": "100M",
-                            "status": "down", "sla_class": "standard"})
-    await svc.db.customers.replace(two)
+    await svc.db.customers.replace(factories.customer_with_two_circuits("down"))
     sla = [{"event": "user", "text": "SLA是什么", "parse_data": {"intent": {"name": "ask_sla"}}},
            {"event": "bot", "text": "…", "metadata": {"utter_action": "utter_sla"}}]
     for action, intent in ((escalation.ActionHandleFallback(), "nlu_fallback"), (account.ActionUsage(), "ask_usage")):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict
 
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
@@ -45,13 +44,6 @@ async def test_a_circuit_whose_fault_was_resolved_lately_is_told_of_its_ticket(s
         "response": "utter_fault_fixed_lately", "ticket_id": "FT-20261122-0003", "resolved": "11月23日09:30"}
 
 
-def _two_circuits() -> Dict[str, Any]:
-    two = factories.customer()
-    two["services"].append({"circuit_id": "ZJ-LL-0000001-2", "type": "leased_line", "bandwidth": "100M",
-                            "status": "active", "sla_class": "standard"})
-    return two
-
-
 @pytest.mark.parametrize("text, fixed_hours_ago, fixed_circuits, meant", [
     ("还是不行啊，网速还是很慢", 2, ["ZJ-LL-0000001-2"], "ZJ-LL-0000001-2"),
     ("the line is still down", 2, ["ZJ-LL-0000001-2"], "ZJ-LL-0000001-2"),
@@ -63,7 +55,7 @@ def _two_circuits() -> Dict[str, Any]:
 async def test_a_fault_said_to_be_still_there_is_on_the_circuit_fixed_lately(svc: Services, clock: FixedClock, text,
                                                                              fixed_hours_ago, fixed_circuits,
                                                                              meant) -> None:
-    customer = Customer.parse_obj(_two_circuits())
+    customer = Customer.parse_obj(factories.customer_with_two_circuits())
     fixed = as_stored(clock.now()) - timedelta(hours=fixed_hours_ago)
     for number, circuit_id in enumerate(fixed_circuits, start=1):
         await svc.db.tickets.create(factories.ticket(_id=f"FT-20261122-000{number}", circuit_id=circuit_id,
@@ -74,7 +66,7 @@ async def test_a_fault_said_to_be_still_there_is_on_the_circuit_fixed_lately(svc
 async def test_a_report_that_the_fault_is_still_there_needs_no_choice_of_circuit(svc: Services, clock: FixedClock,
                                                                                  domain) -> None:
     """The circuit whose fix did not hold is taken, and the customer told that going on reopens its ticket."""
-    await svc.db.customers.replace(_two_circuits())
+    await svc.db.customers.replace(factories.customer_with_two_circuits())
     fixed = as_stored(clock.now()) - timedelta(hours=2)
     await svc.db.tickets.create(factories.ticket(_id="FT-20261122-0003", circuit_id="ZJ-LL-0000001-2",
                                                  status="resolved", resolved_at=fixed))
@@ -91,7 +83,7 @@ async def test_a_report_that_the_fault_is_still_there_needs_no_choice_of_circuit
 ])
 async def test_a_customer_who_does_not_know_which_circuit_is_told_how_else_to_name_it(svc: Services, domain, intent,
                                                                                      text, told, chosen) -> None:
-    await svc.db.customers.replace(_two_circuits())
+    await svc.db.customers.replace(factories.customer_with_two_circuits())
     asked = tracker(slots={**VERIFIED_A, "requested_slot": "fault_circuit"}, intent=intent, text=text,
                     active_loop="fault_form", after_user=[] if intent == "deny" else [
                         {"event": "slot", "name": "fault_circuit", "value": text}])

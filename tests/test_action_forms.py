@@ -156,10 +156,7 @@ async def test_a_customer_with_one_circuit_is_not_asked_which(svc: Services, dom
     result = await form.validate_otp_code(code_sent_to(emu, "+8613800138000"), dispatcher, asking, domain)
     assert result["verified"] is True and result["fault_circuit"] == "ZJ-2M-0000001-1"
     # With two circuits the customer chooses; the list names each type once.
-    two = factories.customer()
-    two["services"].append({"circuit_id": "ZJ-LL-0000001-2", "type": "leased_line", "bandwidth": "100M",
-                            "status": "active", "sla_class": "standard"})
-    await svc.db.customers.replace(two)
+    await svc.db.customers.replace(factories.customer_with_two_circuits())
     opened = tracker(slots=VERIFIED_A, intent="report_fault", text="我要报故障")  # run() filled the first one's slots
     _, events = await run(forms.ValidateFaultForm(), opened, domain)
     assert "fault_circuit" not in slots_of(events) and slots_of(events)["requested_slot"] == "fault_circuit"
@@ -180,10 +177,7 @@ async def test_a_customer_with_one_circuit_is_not_asked_which(svc: Services, dom
 
 
 async def test_the_circuit_the_opening_message_names_is_taken_once_verified(svc: Services, domain, emulator) -> None:
-    two = factories.customer()
-    two["services"].append({"circuit_id": "ZJ-LL-0000001-2", "type": "leased_line", "bandwidth": "100M",
-                            "status": "active", "sla_class": "standard"})
-    await svc.db.customers.replace(two)
+    await svc.db.customers.replace(factories.customer_with_two_circuits())
     opening = {"event": "user", "text": "你好，我们的第二条专线断了", "parse_data": {"intent": {"name": "report_fault"}}}
     form, dispatcher = forms.ValidateFaultForm(), CollectingDispatcher()
     asking = tracker(active_loop="fault_form", slots={"requested_slot": "otp_code"}, events=[opening])
@@ -404,10 +398,7 @@ async def test_a_no_that_corrects_a_detail_changes_it_and_asks_again(svc: Servic
 ])
 async def test_a_correction_naming_another_circuit_changes_it_and_asks_again(svc: Services, domain, asked, intent,
                                                                             text) -> None:
-    two = factories.customer()
-    two["services"].append({"circuit_id": "ZJ-LL-0000001-2", "type": "leased_line", "bandwidth": "100M",
-                            "status": "active", "sla_class": "standard"})
-    await svc.db.customers.replace(two)
+    await svc.db.customers.replace(factories.customer_with_two_circuits())
     slots = {**VERIFIED_A, "fault_circuit": "ZJ-2M-0000001-1", "requested_slot": asked,
              **({"fault_symptom": "中断"} if asked != "fault_symptom" else {}),
              **({"fault_since": "9点"} if asked == "fault_confirm" else {})}

@@ -73,10 +73,7 @@ async def test_service_said_to_be_back_is_noted_on_the_contacts_open_faults(svc:
 
 async def test_a_circuit_named_narrows_service_back_status_and_chase_to_its_faults(svc: Services, domain,
                                                                                     emulator) -> None:
-    two = factories.customer()
-    two["services"].append({"circuit_id": "ZJ-LL-0000001-2", "type": "leased_line", "bandwidth": "100M",
-                            "status": "down", "sla_class": "standard"})
-    await svc.db.customers.replace(two)
+    await svc.db.customers.replace(factories.customer_with_two_circuits("down"))
     await svc.db.tickets.create(factories.ticket())  # on the 2M circuit
     await svc.db.tickets.create(factories.ticket(_id="FT-20261123-0002", circuit_id="ZJ-LL-0000001-2"))
     for text, noted in (("100M那条专线恢复了", "utter_restored_noted"), ("the 2M circuit is back", "utter_restored_noted"),
