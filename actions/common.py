@@ -76,6 +76,15 @@ async def count_in_session(svc: Services, tracker: Tracker, **marks: Any) -> Non
 
 # The questions that verify who writes: their answers (a mobile number, a code) are the identity's, not the request's.
 VERIFICATION_SLOTS = ["verify_mobile", "otp_code"]
+COMPLAINT_SLOTS = ["complaint_category", "complaint_description", "complaint_confirm", "complaint_urgent"]
+FAULT_SLOTS = ["fault_circuit", "fault_symptom", "fault_since", "fault_confirm"]
+
+
+def reset_slots(slots: List[str]) -> List[SlotSet]:
+    """A form's slots emptied, and the verification answers given inside it: the next form starts afresh."""
+    return [SlotSet(name, None) for name in slots + VERIFICATION_SLOTS]
+
+
 # A message of digits alone: a mobile number or a code, typed out of the blue.
 _DIGITS_ALONE = re.compile(r"[\s+\-0-9]{4,}")
 

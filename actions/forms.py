@@ -1,14 +1,14 @@
-"""Complaint and fault forms: validation, the circuit question, and ticket creation.
+"""Complaint and fault forms: validation, and leaving a form (cancelled, service back, set aside for a fault).
 
 Both forms verify the user first when needed (their required slots grow by the
-verification steps), validate every answer, and create the ticket only after an
-explicit confirmation. What a message already says is read by ``actions.message_reading``.
+verification steps), validate every answer, and end in an explicit confirmation, after which
+``actions.ticket_submission`` creates the ticket. What a message already says is read by
+``actions.message_reading``.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any, Dict, List
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -18,9 +18,9 @@ from rasa_sdk.types import DomainDict
 
 from actions import circuit_choice
 from actions.circuit_choice import circuit_meant
-from actions.common import VERIFICATION_SLOTS, Identity, lang_of, verified_identity
+from actions.common import COMPLAINT_SLOTS, FAULT_SLOTS, VERIFICATION_SLOTS, lang_of, reset_slots, verified_identity
 from actions.confirmation import consent
-from actions.escalation import escalate, hand_over_leaving
+from actions.escalation import hand_over_leaving
 from actions.fault_circuit import circuit_corrected, correcting_circuit, fixed_lately, settle_circuit
 from actions.message_reading import (
     CORRECTING,
@@ -34,7 +34,6 @@ from actions.message_reading import (
     URGENT_WORDS,
     answer_not_question,
     answer_read_as,
-    asked_urgently,
     just_created,
     last_said,
     latest_intent,
@@ -50,28 +49,14 @@ from actions.message_reading import (
     symptom_after_since,
 )
 from actions.requests import withdraw_ticket
-from actions.services import Services, services
+from actions.services import services
 from actions.ticket_pointing import one_of_tickets_listed, ticket_kinds_named, ticket_meant
 from actions.verification import FAILED, ActionRequireVerification, VerificationSteps
-from carecore.clock import as_stored
-from carecore.deadlines import fault_hours
-from carecore.model import EscalationReason, TicketEvent
-from carecore.repository import DatabaseError
-from carecore.texts import fmt_time, label
-from carecore.ticket_opening import (
-    MIN_DESCRIPTION,
-    category_of,
-    open_complaint,
-    open_fault,
-    open_fault_on,
-    page_manager,
-    reopen_fault,
-)
+from carecore.texts import label
+from carecore.ticket_opening import MIN_DESCRIPTION, category_of
 
 log = logging.getLogger(__name__)
 
-COMPLAINT_SLOTS = ["complaint_category", "complaint_description", "complaint_confirm", "complaint_urgent"]
-FAULT_SLOTS = ["fault_circuit", "fault_symptom", "fault_since", "fault_confirm"]
 # Answers in the customer's own words, where one may say the account will leave.
 READ_FOR_LEAVING = ("complaint_category", "complaint_description", "fault_symptom", "fault_since")
 
@@ -238,11 +223,22 @@ class ValidateFaultForm(_VerifyingForm):
 
     async def validate_fault_circuit(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                      domain: DomainDict) -> Dict[str, Any]:
+        """Asked which circuit, an answer that also says when the fault began ("第二条，从早上九点开始") answers both;
+        one that says only when ("since 9am") is kept for that question, and this one is asked again."""
         svc = await services()
         who = await verified_identity(tracker, svc)
         if who is None:  # the circuit id came with the first message, before verification
             return {"fault_circuit": value if isinstance(value, str) else None}
-        return {"fault_circuit": await settle_circuit(svc, who[0], str(value or ""), dispatcher, tracker)}
+        text = str(value or "")
+        asked = tracker.get_slot("requested_slot") == "fault_circuit"
+        told = asked and not tracker.get_slot("fault_since") and not FUTURE_START.search(text)
+        since = since_in(text) if told else None
+        if asked and circuit_choice.choice(who[0].services, text) is None and (since or latest_intent(tracker) == "affirm"):
+            if since:  # "yes" names no circuit either: the list is shown again
+                dispatcher.utter_message(response="utter_fault_since_noted", since=since)
+            return {"fault_circuit": None, **({"fault_since": since} if since else {})}
+        circuit = await settle_circuit(svc, who[0], text, dispatcher, tracker)
+        return {"fault_circuit": circuit, **({"fault_since": since} if circuit and since else {})}
 
     async def validate_otp_code(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                 domain: DomainDict) -> Dict[str, Any]:
@@ -319,10 +315,6 @@ class ValidateFaultForm(_VerifyingForm):
         return {**changed, "fault_confirm": None} if changed else {}
 
 
-def _reset(slots: List[str]) -> List[EventType]:
-    return [SlotSet(name, None) for name in slots + VERIFICATION_SLOTS]
-
-
 class ActionCancelForm(Action):
     """Cancels the form under way; a fault report also ends when service is back. With none, "取消" right after a
     report or a list of tickets, or naming a ticket ("取消投诉", "撤销工单FT-…"), asks to withdraw it
@@ -345,7 +337,7 @@ class ActionCancelForm(Action):
         if tracker.active_loop_name == "fault_form" and latest_intent(tracker) == "report_restored":
             return _restored_while_reporting(tracker, dispatcher)
         dispatcher.utter_message(response="utter_cancelled")
-        return [ActiveLoop(None), SlotSet("requested_slot", None)] + _reset(COMPLAINT_SLOTS + FAULT_SLOTS)
+        return [ActiveLoop(None), SlotSet("requested_slot", None)] + reset_slots(COMPLAINT_SLOTS + FAULT_SLOTS)
 
 
 def _restored_while_reporting(tracker: Tracker, dispatcher: CollectingDispatcher) -> List[EventType]:
@@ -356,7 +348,7 @@ def _restored_while_reporting(tracker: Tracker, dispatcher: CollectingDispatcher
     text = latest_text(tracker)
     if says_restored(text) and not RESERVATION.search(text):
         dispatcher.utter_message(response="utter_fault_report_dropped")
-        return [ActiveLoop(None), SlotSet("requested_slot", None)] + _reset(FAULT_SLOTS)
+        return [ActiveLoop(None), SlotSet("requested_slot", None)] + reset_slots(FAULT_SLOTS)
     if tracker.get_slot("requested_slot") == "fault_symptom" and RESTORED_WORDS.search(text):
         return [SlotSet("fault_symptom", text), FollowupAction("fault_form")]  # the form validates it
     dispatcher.utter_message(response="utter_answer_the_question")
@@ -372,116 +364,4 @@ class ActionSetComplaintAside(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         dispatcher.utter_message(response="utter_complaint_set_aside")
-        return [SlotSet("requested_slot", None)] + _reset(COMPLAINT_SLOTS)
-
-
-class _SubmitForm(Action):
-    """After a form: create the ticket if the user confirmed; reset the form's slots either way."""
-
-    action_name = ""
-    form_slots: List[str] = []
-    confirm_slot = ""
-
-    def name(self) -> str:
-        return self.action_name
-
-    async def submit(self, svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher,
-                     who: Identity) -> List[EventType]:
-        raise NotImplementedError
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
-        reset = _reset(self.form_slots)
-        svc = await services()
-        try:
-            who = await verified_identity(tracker, svc)
-            if who is None:  # verification failed inside the form
-                dispatcher.utter_message(response="utter_anything_else")
-                return reset
-            if tracker.get_slot(self.confirm_slot) is not True:
-                dispatcher.utter_message(response="utter_not_submitted")
-                return reset
-            return reset + await self.submit(svc, tracker, dispatcher, who)
-        except DatabaseError:
-            log.exception("%s: database unavailable, nothing saved", self.action_name)
-            dispatcher.utter_message(response="utter_service_unavailable")
-            return reset
-
-
-def _actor(tracker: Tracker) -> str:
-    return f"assistant:{tracker.get_latest_input_channel() or 'chat'}"
-
-
-class ActionSubmitComplaint(_SubmitForm):
-    action_name = "action_submit_complaint"
-    form_slots = COMPLAINT_SLOTS
-    confirm_slot = "complaint_confirm"
-
-    async def submit(self, svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher,
-                     who: Identity) -> List[EventType]:
-        urgent = tracker.get_slot("complaint_urgent") is True or asked_urgently(tracker)
-        customer, contact = who
-        ticket = await open_complaint(
-            svc.db, svc.settings, svc.clock, customer, contact,
-            category=str(tracker.get_slot("complaint_category") or "other"),  # the label shown; stored by key
-            text=str(tracker.get_slot("complaint_description") or "-"), urgent=urgent,
-            actor=_actor(tracker), sender_id=tracker.sender_id)
-        assert ticket.sla is not None
-        deadline = fmt_time(ticket.sla.response_due, lang_of(tracker), svc.clock.tz)
-        if ticket.about_manager:  # goes above the manager: no escalation to the one it is about
-            await page_manager(svc.db, svc.gateway, svc.settings, svc.clock, ticket, customer, contact)
-            dispatcher.utter_message(response="utter_manager_complaint_created", ticket_id=ticket.id, deadline=deadline)
-            return []
-        dispatcher.utter_message(response="utter_complaint_created", ticket_id=ticket.id, deadline=deadline)
-        if urgent:
-            return await escalate(svc, tracker, dispatcher, who, EscalationReason.urgent_complaint, ticket.id,
-                                  respond_by=ticket.sla.response_due)
-        return []
-
-
-class ActionSubmitFault(_SubmitForm):
-    action_name = "action_submit_fault"
-    form_slots = FAULT_SLOTS
-    confirm_slot = "fault_confirm"
-
-    async def submit(self, svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher,
-                     who: Identity) -> List[EventType]:
-        customer, contact = who
-        circuit = customer.circuit(str(tracker.get_slot("fault_circuit") or ""))
-        if circuit is None:  # re-checked: only the customer's own circuits
-            dispatcher.utter_message(response="utter_circuit_not_yours", value=tracker.get_slot("fault_circuit"))
-            return []
-        symptom, since = str(tracker.get_slot("fault_symptom")), str(tracker.get_slot("fault_since"))
-        # as confirmation.fault_report, in the ticket's form and the script of its words: "专线中断（两小时前）",
-        # "line down (since 9am)"
-        text = symptom if since in symptom else f"{symptom}（{since}）" if re.search(r"[\u4e00-\u9fff]", symptom) \
-            else f"{symptom} ({since})"
-        lang = lang_of(tracker)
-        already = await open_fault_on(svc.db, customer.id, circuit.circuit_id)
-        if already is not None:  # the same outage: its ticket hears of it, with its deadlines unchanged
-            await svc.db.tickets.add_event(already.id, TicketEvent(at=as_stored(svc.clock.now()), actor=_actor(tracker),
-                                                                   action="reported_again", note=text[:500]))
-            dispatcher.utter_message(response="utter_fault_added", ticket_id=already.id)
-            return []
-        reopened = await reopen_fault(svc.db, svc.clock, customer, circuit.circuit_id, actor=_actor(tracker), text=text)
-        if reopened is not None:  # the fix did not hold: the same fault, still on
-            assert reopened.sla is not None and reopened.sla.restore_due is not None  # a fault's, set at opening
-            await page_manager(svc.db, svc.gateway, svc.settings, svc.clock, reopened, customer, contact)
-            dispatcher.utter_message(response="utter_fault_reopened", ticket_id=reopened.id,
-                                     restore_due=fmt_time(reopened.sla.restore_due, lang, svc.clock.tz))
-            return []
-        ticket = await open_fault(svc.db, svc.settings, svc.clock, customer, contact, circuit, text=text,
-                                  actor=_actor(tracker), sender_id=tracker.sender_id)
-        await page_manager(svc.db, svc.gateway, svc.settings, svc.clock, ticket, customer, contact)
-        assert ticket.sla is not None and ticket.sla.restore_due is not None
-        *_, set_by = fault_hours(contact.tier, circuit.sla_class, svc.settings.fault_sla_hours,
-                                 svc.settings.circuit_sla_hours)
-        if set_by == "circuit":
-            basis = (f"the circuit's {label('sla_class', circuit.sla_class, lang)} SLA" if lang == "en"
-                     else f"电路的{label('sla_class', circuit.sla_class, lang)}")
-        else:
-            basis = (f"your {label('tier', contact.tier, lang)} service level" if lang == "en"
-                     else f"您的{label('tier', contact.tier, lang)}服务标准")
-        dispatcher.utter_message(response="utter_fault_created", ticket_id=ticket.id, basis=basis,
-                                 response_due=fmt_time(ticket.sla.response_due, lang, svc.clock.tz),
-                                 restore_due=fmt_time(ticket.sla.restore_due, lang, svc.clock.tz))
-        return []
+        return [SlotSet("requested_slot", None)] + reset_slots(COMPLAINT_SLOTS)

@@ -194,13 +194,13 @@ LEAVING = re.compile(
 ORDER = re.compile(
     r"升级|提速|扩容|(?:增|加|提|调|改|降)\S{0,2}带宽|带宽\S{0,8}(?:升|扩|加|提|调|改|降)|新装|加装|新开|再(?:开|加|装|拉)|"
     r"(?:开|加|装|拉|申请|新增)(?:一|两|几|个|\d)?(?:条|根|路)?(?:新的?)?(?:专线|线路|电路|宽带)|移机|迁移|搬迁|搬家|"
-    r"(?:换|改|变更)\S{0,2}(?:地址|抬头|名称)|寄(?:到|往|给|过来|一份)|寄送|邮寄|纸质|开\S{0,2}票|发票|报价|资费|"
+    r"(?:换|改|变更|更新)\S{0,3}(?:地址|抬头|名称|联系人|联系电话|邮箱)|寄(?:到|往|给|过来|一份)|寄送|邮寄|纸质|开\S{0,2}票|发票|报价|资费|"
     r"优惠|减免|打折|折扣|降价|便宜|少收|分期|缓缴|延期缴|套餐|开通|漫游|(?:固定|公网|静态)\s*IP|续约|续签|合同|过户|更名|"
     r"\bupgrad\w*|\bmore bandwidth\b|\b(?:increase|raise|double|boost)\w*\b.{0,20}\b(?:bandwidth|speed)\b|"
     r"\b(?:new|another|second|extra|additional)\s+(?:leased\s+)?(?:line|circuit|connection)s?\b|\binstall\w*|"
     r"\brelocat\w*|\bmov\w*\b.{0,25}\b(?:line|circuit|office|premises)s?\b|\binvoices?\b|\bquot(?:e|ation)s?\b|"
     r"\bpaper (?:bill|invoice|cop)\w*|\broaming\b|\b(?:static|fixed|public) IPs?\b|\bgroup plan\b|"
-    r"\binstal+ments?\b|\bpayment plan\b|"
+    r"\binstal+ments?\b|\bpayment plan\b|\b(?:change|update)\w*\b.{0,20}\b(?:contacts?|e-?mail|address)\b|"
     r"\bpric(?:e|es|ing)\b|\brenew\w*|\bcontract\b|\bdiscounts?\b",
     re.I | re.S)
 # A customer saying the bill they were told is owed was paid ("我已经交过了", "we paid it last week").

@@ -13,7 +13,9 @@ from actions.services import Services
 from carecore.model import Circuit
 from carecore.texts import bullet_lines, fmt_time
 
-MAINTENANCE_QUESTION = re.compile(r"维护|割接|检修|施工|maintenance|planned work|cutover", re.I)
+# The operator's own network upgrades ("你们什么时候升级网络") are planned work too; the customer's bandwidth is not.
+MAINTENANCE_QUESTION = re.compile(r"维护|割接|检修|施工|(?:网络|设备|系统)\S{0,2}升级|升级\S{0,2}(?:网络|设备|系统)|maintenance|"
+                                  r"planned work|cutover|network upgrade|upgrad\w* (?:the|your) network", re.I)
 AHEAD = timedelta(days=14)  # how far ahead the answer looks
 
 

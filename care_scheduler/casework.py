@@ -112,9 +112,9 @@ class Casework:
                                               "to it", ticket_id=already.id)
         reopened = await reopen_fault(self.db, self.clock, customer, circuit.circuit_id, actor=actor, text=text) \
             if circuit is not None else None
-        notice = reopening_plan if reopened is not None else opening_plan
+        notice = opening_plan
         if reopened is not None:  # the fix did not hold
-            ticket = reopened
+            ticket, notice = reopened, reopening_plan
         elif circuit is not None:
             ticket = await open_fault(self.db, self.settings, self.clock, customer, contact, circuit, text=text,
                                       actor=actor)

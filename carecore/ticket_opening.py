@@ -109,14 +109,14 @@ async def open_fault_on(db: Database, customer_id: str, circuit_id: str) -> Opti
 
 
 async def reopen_fault(db: Database, clock: Clock, customer: Customer, circuit_id: str, *, actor: str,
-                       text: str) -> Optional[Ticket]:
+                       text: str, sender_id: Optional[str] = None) -> Optional[Ticket]:
     """The circuit's fault resolved within ``REOPEN_WITHIN``, reopened with what the customer says of it now; None
     when there is none."""
     since = clock.now() - REOPEN_WITHIN
     fixed = await db.tickets.resolved_on_circuit(customer.id, circuit_id, since)
     if fixed is None:
         return None
-    event = TicketEvent(at=as_stored(clock.now()), actor=actor, action="reopened", note=text[:500])
+    event = TicketEvent(at=as_stored(clock.now()), actor=actor, action="reopened", note=text[:500], sender_id=sender_id)
     return await db.tickets.reopen(fixed.id, event, resolved_since=since)
 
 

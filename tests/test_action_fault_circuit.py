@@ -90,3 +90,19 @@ async def test_a_customer_who_does_not_know_which_circuit_is_told_how_else_to_na
     messages, events = await run(forms.ValidateFaultForm(), asked, domain)
     assert [m["response"] for m in messages] == told
     assert slots_of(events)["fault_circuit"] == chosen
+
+
+@pytest.mark.parametrize("intent, text, told, found", [
+    ("inform", "since 9am", ["utter_fault_since_noted"], {"fault_circuit": None, "fault_since": "since 9am"}),
+    ("inform", "第二条，从早上九点开始", [], {"fault_circuit": "ZJ-LL-0000001-2", "fault_since": "从早上九点开始"}),
+    ("affirm", "yes", [], {"fault_circuit": None}),  # no circuit, and nothing wrong said: the list again
+])
+async def test_an_answer_to_which_circuit_that_says_when_it_began_keeps_that(svc: Services, domain, intent, text,
+                                                                           told, found) -> None:
+    await svc.db.customers.replace(factories.customer_with_two_circuits())
+    asked = tracker(slots={**VERIFIED_A, "requested_slot": "fault_circuit", "fault_circuit": text}, intent=intent,
+                    text=text, active_loop="fault_form",
+                    after_user=[{"event": "slot", "name": "fault_circuit", "value": text}])
+    messages, events = await run(forms.ValidateFaultForm(), asked, domain)
+    assert [m["response"] for m in messages] == told
+    assert {k: v for k, v in slots_of(events).items() if k != "requested_slot"} == found

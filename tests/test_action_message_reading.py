@@ -162,6 +162,7 @@ def test_saying_a_bill_was_paid(text: str, paid: bool) -> None:
     ("we're moving office, can the circuit be relocated", True), ("I need an invoice for November", True),
     ("can you send me a quote", True), ("账单能寄纸质的吗", True), ("can we get a paper bill", True),
     ("你们能不能给我们减免一点费用", True), ("能分期付吗", True), ("can we pay in instalments", True), ("我们想申请一个固定IP", True), ("we'd like a static IP", True),
+    ("帮我改一下联系人电话", True), ("change our contact email", True), ("联系人是谁", False),
     ("你们公司在哪", False), ("天气怎么样", False), ("what's the weather like", False), ("tell me a joke", False),
 ])
 def test_asking_for_what_only_the_manager_takes(text: str, order: bool) -> None:

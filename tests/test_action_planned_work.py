@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from actions import account
+import pytest
+
+from actions import account, planned_work
 from actions.services import Services
 from care_scheduler import maintenance
 from tests.action_kit import VERIFIED_A, VERIFIED_A_EN, run, tracker
@@ -28,3 +30,11 @@ async def test_planned_work_in_the_next_two_weeks_is_told_when_asked_about(svc: 
     asked_en = tracker(slots=VERIFIED_A_EN, intent="ask_service_status", text="any planned maintenance coming up?")
     messages, _ = await run(account.ActionServiceStatus(), asked_en, domain)
     assert (messages[1]["response"], messages[1]["days"]) == ("utter_no_maintenance_planned", 14)
+
+
+@pytest.mark.parametrize("text, asked", [
+    ("最近有没有计划维护", True), ("你们什么时候升级网络", True), ("when will you upgrade your network", True),
+    ("专线状态怎么样", False), ("我们的带宽是多少", False),
+])
+def test_a_question_about_planned_work(text: str, asked: bool) -> None:
+    assert bool(planned_work.MAINTENANCE_QUESTION.search(text)) is asked

@@ -329,6 +329,32 @@ async def test_escalations_and_tickets_show_their_conversation(db: Database, bro
     assert "No conversation on record" in page
 
 
+async def test_a_fault_reported_again_shows_the_conversation_that_did(db: Database, browser: Browser) -> None:
+    """After the opening conversation, the one in which the customer last told the assistant of the fault again:
+    what they said after the ticket's event before it, through the confirmation."""
+    await seed(db)
+    at = NOW.timestamp()
+    resolved, reopened = NOW - timedelta(hours=1), NOW - timedelta(seconds=61)
+    await db.client[db.name]["conversations"].insert_one({"sender_id": "web:again", "events": [
+        {"event": "session_started", "timestamp": at - 7000},
+        {"event": "user", "timestamp": at - 5000, "text": "账单多少"},  # before the fix: another matter
+        {"event": "user", "timestamp": at - 120, "text": "还是不行啊，网速还是很慢"},
+        {"event": "bot", "timestamp": at - 119, "text": "FT-20261123-0003已于09:30修复；继续报告将重新打开该工单。"},
+        {"event": "user", "timestamp": at - 90, "text": "从早上开始"},
+        {"event": "bot", "timestamp": at - 61, "text": "工单FT-20261123-0003已重新打开，修复时限不变。"},
+        {"event": "user", "timestamp": at - 30, "text": "谢谢"}]})
+    await db.tickets.create(factories.ticket(_id="FT-20261123-0003", status="in_progress", history=[
+        TicketEvent(at=NOW - timedelta(hours=3), actor="assistant", action="created").to_mongo(),
+        TicketEvent(at=resolved, actor="AM-CZJ01", action="resolved").to_mongo(),
+        TicketEvent(at=reopened, actor="assistant", action="reopened", note="网速还是很慢（从早上开始）",
+                    sender_id="web:again").to_mongo()]))
+    await browser.login("AM-CZJ01")
+    _, page = await browser.get("/console/tickets/FT-20261123-0003")
+    assert "重新打开工单的对话" in page and "建单前的对话" not in page  # opened by phone: no opening conversation
+    assert page.index("还是不行啊") < page.index("从早上开始") < page.index("已重新打开，修复时限不变")
+    assert "账单多少" not in page and "谢谢" not in page
+
+
 async def test_customer_360_and_english_switch(db: Database, browser: Browser) -> None:
     await seed(db)
     for month in ("2026-08", "2026-09", "2026-10"):

@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import account, forms
+from actions import account, forms, ticket_submission
 from actions.services import Services, use_services
 from care_scheduler import maintenance
 from care_scheduler.operations import OperationError
@@ -207,7 +207,7 @@ async def test_the_assistant_names_the_window_and_marks_a_fault_reported_anyway(
         assert dispatcher.messages[-1]["window_id"] == mw.id
         confirmed = {**VERIFIED_A, "fault_circuit": ZJ, "fault_symptom": "中断", "fault_since": "刚才",
                      "fault_confirm": True}
-        await run_action(forms.ActionSubmitFault(), tracker(slots=confirmed), {})
+        await run_action(ticket_submission.ActionSubmitFault(), tracker(slots=confirmed), {})
         [ticket] = await db.tickets.for_customer("KA0000001")
         assert ticket.maintenance_id == mw.id
     finally:

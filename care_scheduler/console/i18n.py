@@ -155,6 +155,8 @@ TEXTS: Dict[str, Dict[str, str]] = {
     "choose_category": {"zh": "请选择投诉类别。", "en": "Choose a category."},
     "describe": {"zh": "请描述问题（4至4000字）。", "en": "Describe the problem (4 to 4,000 characters)."},
     "conversation_to_ticket": {"zh": "建单前的对话", "en": "The conversation that opened it"},
+    "conversation_reopened": {"zh": "重新打开工单的对话", "en": "The conversation that reopened it"},
+    "conversation_reported_again": {"zh": "再次报告故障的对话", "en": "The conversation that reported it again"},
     "no_conversation": {"zh": "没有对话记录（可能已过保存期限，或已应客户要求删除）",
                         "en": "No conversation on record (it may be past its retention period, or erased at the "
                               "customer's request)."},

@@ -25,6 +25,7 @@ from care_scheduler.console.pages import (
     viewer,
 )
 from carecore.model import TICKET_ID_PATTERN, Customer, Ticket, TicketEvent
+from carecore.repository import Database
 from carecore.repository.transcripts import TranscriptLine
 from carecore.texts import LABELS, fmt_duration
 
@@ -41,14 +42,31 @@ async def _ticket_in_scope(request: web.Request, seen: Viewer) -> Tuple[Ticket, 
     return await in_scope(request, seen, await db_of(request).tickets.get(request.match_info["ticket_id"]))
 
 
-def _leading_to(lines: List[TranscriptLine], ticket_id: str) -> List[TranscriptLine]:
+def _leading_to(lines: List[TranscriptLine], ticket_id: str, *, named_before: bool = False) -> List[TranscriptLine]:
     """What led to the ticket, through the first line that names it (the confirmation): nobody could name it earlier,
     and what the customer said next, within the same minute, is another matter. It starts after the assistant last
-    named another ticket (one confirmed, chased or listed before): that was another matter too."""
-    told = next((i for i, line in enumerate(lines) if ticket_id in line.text), len(lines) - 1)
+    named another ticket (one confirmed, chased or listed before): that was another matter too. A fault reported
+    again was ``named_before`` its confirmation (the circuit's open or lately fixed ticket): the last line naming
+    it is the confirmation then."""
+    naming = [i for i, line in enumerate(lines) if ticket_id in line.text] or [len(lines) - 1]
+    told = naming[-1] if named_before else naming[0]
     other = [i for i, line in enumerate(lines[:told]) if line.speaker == "assistant"
              and any(named.group() != ticket_id for named in TICKET_ID.finditer(line.text))]
     return lines[(other[-1] + 1 if other else 0):told + 1]
+
+
+async def _retold(db: Database, ticket: Ticket) -> Optional[Tuple[str, List[TranscriptLine]]]:
+    """The conversation in which the customer last told the assistant of the fault again, after the ticket opened
+    (it was reopened, or reported while open), with what the event was: what was said after the ticket's event
+    before it led there. None when no conversation did."""
+    for i in range(len(ticket.history) - 1, 0, -1):
+        event, before = ticket.history[i], ticket.history[i - 1]
+        if event.sender_id is not None:
+            lines = await db.transcripts.last_lines(event.sender_id, until=event.at + CONFIRMED_WITHIN,
+                                                    session_only=True)
+            return event.action, _leading_to([line for line in lines if line.at > before.at], ticket.id,
+                                              named_before=True)
+    return None
 
 
 async def ticket_page(request: web.Request) -> web.Response:
@@ -65,7 +83,7 @@ async def ticket_page(request: web.Request) -> web.Response:
     return render(request, "ticket.html", seen.lang, seen.session, seen.manager, ticket=ticket, left=left,
                   customer=customer, escalations=escalations, is_open=ticket.status in OPEN_TICKET, now=now,
                   handled_above=about_the_actor(ticket, seen.manager.id),
-                  transcript=transcript, contact=customer.contact(ticket.contact_id) if ticket.contact_id else None)
+                  transcript=transcript, retold=await _retold(db_of(request), ticket), contact=customer.contact(ticket.contact_id) if ticket.contact_id else None)
 
 
 async def ticket_action(request: web.Request) -> web.Response:

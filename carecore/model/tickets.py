@@ -41,6 +41,7 @@ class TicketEvent(Model):
     action: str = Field(..., min_length=1, max_length=40)
     note: Optional[str] = Field(None, max_length=2000)
     level: Optional[int] = Field(None, ge=0, le=3)
+    sender_id: Optional[str] = Field(None, max_length=200)  # the conversation it came from, when the assistant's
 
 
 class SlaDeadlines(Model):

@@ -35,12 +35,14 @@ class EscalationRepository(RecordRepository[Escalation]):
             query["customer_id"] = {"$in": list(customer_ids)}
         if open_only:
             query["status"] = {"$in": list(OPEN_ESCALATION_STATUSES)}
-        cursor = self._col.find(query).sort("contact_by", 1).limit(limit)
-        return [Escalation.parse_obj(doc) async for doc in cursor]
+        return await self._soonest_first(query, limit)
 
     async def open_for_managers(self, manager_ids: Sequence[str], *, limit: int = 200) -> List[Escalation]:
         """The open escalations these managers are to call back on, soonest call-back first."""
-        query = {"manager_id": {"$in": list(manager_ids)}, "status": {"$in": list(OPEN_ESCALATION_STATUSES)}}
+        return await self._soonest_first(
+            {"manager_id": {"$in": list(manager_ids)}, "status": {"$in": list(OPEN_ESCALATION_STATUSES)}}, limit)
+
+    async def _soonest_first(self, query: Dict[str, Any], limit: int) -> List[Escalation]:
         return [Escalation.parse_obj(doc) async for doc in self._col.find(query).sort("contact_by", 1).limit(limit)]
 
     async def said_leaving(self, since: datetime, customer_ids: Optional[Sequence[str]]) -> Dict[str, datetime]:
