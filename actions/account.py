@@ -25,6 +25,7 @@ from actions.message_reading import (
     HIGHER_QUESTION,
     LOWER_QUESTION,
     OWING_QUESTION,
+    QUESTION_WORDS,
     TIER_COMPARISON,
     TIER_QUESTION,
     WHY_QUESTION,
@@ -381,9 +382,13 @@ async def answer_sla(svc: Services, tracker: Tracker, dispatcher: CollectingDisp
     """Each circuit's SLA class with the fault deadlines this contact gets on it and the credit for a late
     restore, then how this month's faults fared, or the month named ("上个月断过几次") or the months ("今年报了几次
     故障", to date): "did you meet our SLA?" is asked as often as the terms. A month alone ("上个月呢", following the
-    SLA up) gets its record alone."""
+    SLA up) gets its record alone. Right after a report, "多久能处理" asks of the ticket it opened, not the contract."""
     customer, contact = who
     circuit = circuit_choice.circuit_meant(customer, tracker, "ask_sla")  # "what's the SLA on circuit 2"
+    asked, now = last_said(tracker, "ask_sla"), svc.clock.now()
+    if just_created(tracker) and circuit is None and not (QUESTION_WORDS["ask_sla"].search(asked) or
+                                                          tracker.get_slot("month") or parse_span(asked, now.date(), to_date=True)):
+        return await answer_ticket_status(svc, tracker, dispatcher, who, lang)
     circuits = [circuit] if circuit else customer.services
     lines = []
     for c in circuits:
@@ -394,8 +399,6 @@ async def answer_sla(svc: Services, tracker: Tracker, dispatcher: CollectingDisp
                  if lang == "en" else f"{response_h:g}小时响应、{restore_h:g}小时修复，超时补偿{credit}元")
         lines.append(f"{circuit_line(c, lang)}: {label('sla_class', c.sla_class, lang)}, {terms}" if lang == "en"
                      else f"{circuit_line(c, lang)}：{label('sla_class', c.sla_class, lang)}，{terms}")
-    now = svc.clock.now()
-    asked = last_said(tracker, "ask_sla")
     span = None if tracker.get_slot("month") else parse_span(asked, now.date(), to_date=True)
     month = month_named(tracker, now.date()) or month_key(now)
     first, last = span or (month, month)

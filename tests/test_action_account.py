@@ -322,6 +322,11 @@ async def test_right_after_a_report_a_status_question_is_about_its_ticket(svc: S
     messages, _ = await run(account.ActionTicketStatus(), tracker(slots=VERIFIED_A_EN, intent="ask_ticket_status",
                                                                   text="and our fault tickets?", events=logged), domain)
     assert only(messages)["lines"].startswith("1. FT-20261123-0001")  # a kind named: that kind, as any time
+    # "多久能处理", read as the SLA, asks of the ticket too; the contract asked as such is the contract
+    for text, answer in (("多久能处理", "utter_ticket_status"), ("你们的SLA是多少", "utter_sla")):
+        messages, _ = await run(account.ActionSla(), tracker(slots=VERIFIED_A, intent="ask_sla", text=text,
+                                                             events=logged), domain)
+        assert only(messages)["response"] == answer, text
 
 
 async def test_asked_who_each_open_ticket_is_followed_up_by_whoever_a_chase_would_page(svc: Services, domain) -> None:
