@@ -69,7 +69,8 @@ async def answer_compensation(svc: Services, tracker: Tracker, dispatcher: Colle
         return []
     owed = await owed_back(svc.db, customer.id, svc.clock.now(), credits_listed=LISTED)
     if not owed:
-        dispatcher.utter_message(response="utter_no_compensation", minutes=minutes)
+        dispatcher.utter_message(response="utter_no_compensation", minutes=minutes,
+                                 credit=yuan(svc.settings.bill_claim_credit_fen))
         return []
     lines = ([credit_line(c, lang, minutes) for c in owed.credits] + [claim_line(c, lang) for c in owed.claims]
              + [undecided_fault_line(t, customer, svc, lang) for t in owed.late_faults[:LISTED]])

@@ -40,7 +40,7 @@ from carecore.deadlines import next_send_window
 from carecore.model import OPEN_TICKET_STATUSES, Ticket, TicketEvent
 from carecore.months import after_bill_day, parse_month
 from carecore.repository import DatabaseError, DuplicateRecordError
-from carecore.texts import fmt_date, fmt_time, month_label
+from carecore.texts import fmt_date, fmt_time, month_label, yuan
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,8 @@ async def bill_not_received(svc: Services, tracker: Tracker, dispatcher: Collect
                 "contact_id": contact.contact_id, "month": month, "created_at": now, "updated_at": now,
             })
             dispatcher.utter_message(response="utter_bill_claim_recorded", month=month_label(month, lang),
-                                     claim_id=existing.id, minutes=svc.settings.bill_claim_credit_minutes)
+                                     claim_id=existing.id, minutes=svc.settings.bill_claim_credit_minutes,
+                                     credit=yuan(svc.settings.bill_claim_credit_fen))
             return [SlotSet("month", None)]
         except DuplicateRecordError:  # logged concurrently from another channel
             existing = await svc.db.claims.find(customer.id, "bill_not_received", month)

@@ -88,7 +88,8 @@ async def _plan_claim(ctx: PlanContext, claim: CompensationClaim) -> Optional[Pl
     values = {"contact_name": contact.name, "company_name": customer.company_name,
               "month_label": month_label(claim.month, lang)}
     if status == ClaimStatus.verified:
-        render_into(plan, ctx, "comp_bill", {**values, "credit": yuan(settlement.credit_fen)})
+        render_into(plan, ctx, "comp_bill", {**values, "credit": yuan(settlement.credit_fen),
+                                             "minutes": ctx.settings.bill_claim_credit_minutes})
     else:
         delivered = delivery.delivered_at if delivery and delivery.delivered_at else settlement.decided_at
         render_into(plan, ctx, "comp_bill_rejected", {

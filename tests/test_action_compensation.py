@@ -34,7 +34,7 @@ async def fault(svc: Services, ticket_id: str, **fields) -> None:
 async def test_with_nothing_owed_the_terms_are_told(svc: Services, domain) -> None:
     await fault(svc, "FT-20261120-0001", status="resolved", sla={**SLA, "restored_at": AT + timedelta(hours=3)})
     messages, _ = await run(compensation.ActionCompensation(), tracker(slots=VERIFIED_A), domain)
-    assert only(messages) == {**only(messages), "response": "utter_no_compensation", "minutes": 5}
+    assert only(messages) == {**only(messages), "response": "utter_no_compensation", "minutes": 5, "credit": "1.00"}
 
 
 async def test_credits_claims_and_late_faults_of_the_customer_only(svc: Services, domain) -> None:

@@ -24,7 +24,7 @@ async def test_bill_not_received_is_recorded_once_and_only_once_the_bill_is_issu
     september = {**VERIFIED_A, "month": "9月"}
     messages, _ = await run(requests.ActionBillNotReceived(), tracker(slots=september, text="9月账单没收到"), domain)
     m = only(messages)
-    assert (m["response"], m["month"], m["minutes"]) == ("utter_bill_claim_recorded", "2026年9月", 5)
+    assert (m["response"], m["month"], m["minutes"], m["credit"]) == ("utter_bill_claim_recorded", "2026年9月", 5, "1.00")
     claim = await svc.db.claims.find("KA0000001", "bill_not_received", "2026-09")
     assert claim is not None and claim.status == "pending_verification" and claim.id == m["claim_id"]
     messages, _ = await run(requests.ActionBillNotReceived(), tracker(slots={**VERIFIED_A_EN, "month": "September"}),

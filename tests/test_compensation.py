@@ -97,6 +97,17 @@ async def test_a_verified_claim_credits_five_minutes_once_and_notifies_at_any_ho
     assert len(await db.credits.for_customer("KA0000001")) == 1
 
 
+async def test_the_credit_told_is_the_one_configured(db: Database, gateway: SmsGateway, emulator) -> None:
+    emu, _ = emulator
+    await seed(db)
+    claim_id = await claim(db)
+    await delivery(db, local(2026, 12, 10, 15))
+    await run(db, gateway, local(2026, 12, 11, 9, 0), Settings(bill_claim_credit_minutes=10))
+    [msg] = messages(emu)
+    assert "10分钟基本通话费（2.00元）" in msg["body"]
+    assert (await db.credits.get(claim_id)).minutes == 10
+
+
 async def test_a_claim_against_an_on_time_bill_gets_a_polite_no(db: Database, gateway: SmsGateway, emulator) -> None:
     emu, _ = emulator
     await seed(db)
