@@ -27,8 +27,8 @@ class ActionSessionStart(Action):
         return "action_session_start"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[Dict[str, Any]]:
-        events: List[Dict[str, Any]] = [SessionStarted()]
         svc = await services()
+        events: List[Dict[str, Any]] = [SessionStarted(), SlotSet("hotline", svc.settings.hotline)]
         phone = phone_from_sender_id(tracker.sender_id, svc.settings.sender_id_secret)
         if phone:
             try:

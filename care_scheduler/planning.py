@@ -138,7 +138,7 @@ class PlanContext:
         manager = answering_manager(customer.account_manager_id, about, self.managers)
         acting = acting_manager(customer.account_manager_id, self.managers)
         return {"manager_name": manager.name if manager else "-",
-                "manager_mobile": readable(manager.mobile, lang) if manager else "10000",
+                "manager_mobile": readable(manager.mobile, lang) if manager else self.settings.hotline,
                 "handled_above": manager is not None and acting is not None and manager.id != acting.id}
 
 

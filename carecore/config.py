@@ -73,6 +73,8 @@ class Settings(BaseSettings):
         description="Public URL of the care service; status callbacks are signed against it.",
     )
     sms_signature: str = Field("【中国电信】", description="Signature that starts every zh SMS.")
+    hotline: str = Field("10000", regex=r"^\+?[0-9][0-9 -]{1,18}[0-9]$",
+                         description="The key-account hotline customers are told to call.")
     emulator_port: int = Field(8099, description="Port of the local Twilio emulator.")
     emulator_auth_token: Optional[str] = Field(
         None, description="Auth token `make run` gives the emulator; random per run when unset."

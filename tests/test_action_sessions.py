@@ -17,7 +17,7 @@ from carecore.model import EscalationReason
 from carecore.repository import Database
 from carecore.sms.gateway import SmsGateway
 from tests import factories
-from tests.action_kit import VERIFIED_A, code_sent_to, run, tracker
+from tests.action_kit import VERIFIED_A, code_sent_to, run, slots_of, tracker
 
 SECRET = "test-sender-secret"
 
@@ -94,3 +94,14 @@ async def test_a_lone_english_word_keeps_the_language_the_customer_writes(earlie
     t = tracker(slots=slots, text=text, events=written)
     events = await session.ActionSetLanguage().run(CollectingDispatcher(), t, {})
     assert events == ([{"event": "slot", "name": "language", "value": expected, "timestamp": None}] if expected else [])
+
+
+async def test_the_hotline_customers_are_told_is_the_one_configured(svc: Services, domain) -> None:
+    """The replies name it from the ``hotline`` slot, set at every session start; the domain's default until then
+    is the setting's default, so the two cannot drift apart."""
+    assert domain["slots"]["hotline"]["initial_value"] == Settings.__fields__["hotline"].default
+    svc.settings = svc.settings.copy(update={"hotline": "10086"})
+    _, events = await run(session.ActionSessionStart(), tracker(sender="chat-10"), {})
+    assert slots_of(events)["hotline"] == "10086"
+    assert all("10000" not in variant["text"] for name, variants in domain["responses"].items()
+               for variant in variants), "a reply names the hotline as written, not from the slot"

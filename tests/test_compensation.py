@@ -124,6 +124,19 @@ async def test_a_claim_against_an_on_time_bill_gets_a_polite_no(db: Database, ga
     assert decided.settlement.notified_at is not None
 
 
+async def test_with_nobody_on_duty_above_the_account_the_no_names_the_hotline(db: Database, gateway: SmsGateway,
+                                                                              emulator) -> None:
+    emu, _ = emulator
+    await seed(db)
+    await claim(db)
+    await delivery(db, local(2026, 12, 2, 10, 30))
+    for manager_id in ("AM-CZJ01", "AM-PZJ", "AM-G001"):
+        await db.managers.set_active(manager_id, False)
+    await run(db, gateway, local(2026, 12, 3, 10, 0), Settings(hotline="10086"))
+    [msg] = messages(emu)
+    assert "（10086）" in msg["body"] and "林海燕" not in msg["body"]
+
+
 async def test_a_claim_waits_until_the_stated_time_has_run_out(db: Database, gateway: SmsGateway, emulator) -> None:
     emu, _ = emulator
     await seed(db)
