@@ -41,7 +41,7 @@ from actions.services import Services
 from actions.sla_record import availability, month_record
 from actions.ticket_pointing import ticket_meant
 from carecore.config import Settings
-from carecore.deadlines import complaint_hours, fault_hours
+from carecore.deadlines import complaint_deadline, complaint_hours, fault_hours
 from carecore.model import TOP_TIERS, Circuit, Customer, Tier, UsageMonth, month_key
 from carecore.months import (
     after_bill_day,
@@ -382,10 +382,16 @@ async def answer_sla(svc: Services, tracker: Tracker, dispatcher: CollectingDisp
     """Each circuit's SLA class with the fault deadlines this contact gets on it and the credit for a late
     restore, then how this month's faults fared, or the month named ("上个月断过几次") or the months ("今年报了几次
     故障", to date): "did you meet our SLA?" is asked as often as the terms. A month alone ("上个月呢", following the
-    SLA up) gets its record alone. Right after a report, "多久能处理" asks of the ticket it opened, not the contract."""
+    SLA up) gets its record alone. Right after a report, "多久能处理" asks of the ticket it opened, not the contract;
+    while a complaint is being made, of the answer it will get."""
     customer, contact = who
     circuit = circuit_choice.circuit_meant(customer, tracker, "ask_sla")  # "what's the SLA on circuit 2"
     asked, now = last_said(tracker, "ask_sla"), svc.clock.now()
+    if tracker.active_loop_name == "complaint_form" and not QUESTION_WORDS["ask_sla"].search(asked):
+        due = complaint_deadline(contact.tier, customer.customer_class, now, svc.settings.complaint_reply_hours)
+        dispatcher.utter_message(response="utter_complaint_answered_by", deadline=fmt_time(due, lang, svc.clock.tz),
+                                 tier=label("tier", contact.tier, lang))
+        return []
     if just_created(tracker) and circuit is None and not (QUESTION_WORDS["ask_sla"].search(asked) or
                                                           tracker.get_slot("month") or parse_span(asked, now.date(), to_date=True)):
         return await answer_ticket_status(svc, tracker, dispatcher, who, lang)

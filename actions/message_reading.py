@@ -108,7 +108,7 @@ CODE_AGAIN = re.compile(r"没有?收到|收不到|还没(?:有)?[到来收]|重�
 # A statement turned into a yes-no question by its end ("已经好了吗", "恢复了没有", "it's back?"): the model, whose
 # tokenizer drops the question mark, can read it as the statement.
 ASKED_WHETHER = re.compile(r"(?:[?？]|[吗么]|了没有?)\s*[?？]?\s*$")
-ASKING = re.compile(r"[?？]|吗|呢|多少|(?:什么|哪|谁)(?![^，。,.!！\s]{0,4}[都也])|怎么|怎样|是否|能否|有没有|查一?下|查询|查查|"
+ASKING = re.compile(r"[?？]|吗|呢|多少|多久|多长时间|(?:什么|哪|谁)(?![^，。,.!！\s]{0,4}[都也])|怎么|怎样|是否|能否|有没有|查一?下|查询|查查|"
                     r"看一?下|告诉我|"
                     r"\b(?:how|what|when|where|who|why|which|can|could|is|are|do|does|show|check|tell me|look up)\b",
                     re.I)

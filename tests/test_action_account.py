@@ -322,6 +322,11 @@ async def test_right_after_a_report_a_status_question_is_about_its_ticket(svc: S
     messages, _ = await run(account.ActionTicketStatus(), tracker(slots=VERIFIED_A_EN, intent="ask_ticket_status",
                                                                   text="and our fault tickets?", events=logged), domain)
     assert only(messages)["lines"].startswith("1. FT-20261123-0001")  # a kind named: that kind, as any time
+    # while a complaint is being made, "多久能处理" asks when it will be answered (diamond: 4 hours from 10:00)
+    making = tracker(slots={**VERIFIED_A, "requested_slot": "complaint_description"}, intent="ask_sla",
+                     text="多久能处理", active_loop="complaint_form")
+    messages, _ = await run(account.ActionSla(), making, domain)
+    assert (only(messages)["response"], only(messages)["deadline"]) == ("utter_complaint_answered_by", "11月23日14:00")
     # "多久能处理", read as the SLA, asks of the ticket too; the contract asked as such is the contract
     for text, answer in (("多久能处理", "utter_ticket_status"), ("你们的SLA是多少", "utter_sla")):
         messages, _ = await run(account.ActionSla(), tracker(slots=VERIFIED_A, intent="ask_sla", text=text,

@@ -177,6 +177,7 @@ async def test_what_the_opening_message_says_is_not_asked_again(svc: Services, d
     (forms.ValidateComplaintForm(), "complaint_description", "ask_usage", "上个月多扣了两千块钱",
      {"complaint_description": "上个月多扣了两千块钱", "complaint_urgent": False}),
     (forms.ValidateComplaintForm(), "complaint_description", "ask_usage", "上个月账单是多少？", {}),  # a question
+    (forms.ValidateComplaintForm(), "complaint_description", "ask_sla", "多久能处理", {}),  # asked how long
     (forms.ValidateComplaintForm(), "complaint_category", "ask_usage", "账单问题", {"complaint_category": "账单费用",
                                                                                 "complaint_urgent": False}),
     (forms.ValidateFaultForm(), "fault_symptom", "ask_service_status", "专线状态一直不正常",
