@@ -19,6 +19,7 @@ from actions import circuit_choice
 from actions.common import Identity, answer_follow_up, verified_action
 from actions.message_reading import (
     BILL_DATE_QUESTION,
+    BILL_DELIVERY,
     BILL_DISPUTED,
     COMPARE_QUESTION,
     EMAIL_REQUEST,
@@ -159,6 +160,12 @@ async def answer_usage(svc: Services, tracker: Tracker, dispatcher: CollectingDi
     question of when ("账单什么时候出") is about the month still to be billed, any other about the last."""
     today, customer = svc.clock.today(), who[0]
     asked = last_said(tracker, "ask_usage")
+    manager = await svc.db.managers.acting(customer.account_manager_id) if BILL_DELIVERY.search(asked) and not \
+        EMAIL_REQUEST.search(asked) and tracker.active_loop_name is None else None
+    if manager is not None:  # "账单也不用发了": the manager changes how bills reach the account; the call offered
+        dispatcher.utter_message(response="utter_bill_delivery_to_manager", manager_name=manager.name,
+                                 manager_mobile=readable(manager.mobile, lang))
+        return []
     followed = await answer_follow_up(svc, tracker, dispatcher, who, lang)  # "那第三条呢", "上个月呢" of the SLA
     if followed is not None:
         return followed

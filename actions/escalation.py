@@ -51,6 +51,9 @@ from carecore.texts import contact_line, fmt_time, label
 
 log = logging.getLogger(__name__)
 
+# Replies that name the manager for an order and offer the call, which a yes makes (reason ``order``).
+ORDER_OFFERS = {"utter_order_to_manager", "utter_bill_delivery_to_manager"}
+
 
 def transcript_summary(tracker: Tracker, limit_chars: int = 120) -> str:
     text = " / ".join(what_they_said(tracker, 3))
@@ -131,7 +134,7 @@ async def request_human(svc: Services, tracker: Tracker, dispatcher: CollectingD
     asked = next((when for when in (callback_time(text, now) for text in said) if when is not None), None)
     reason = EscalationReason.other_person if any(OTHER_PERSON.search(text) for text in said) \
         else EscalationReason.manager_unreachable if any(MANAGER_UNREACHABLE.search(text) for text in said) \
-        else EscalationReason.order if "utter_order_to_manager" in responses_before_latest(tracker) \
+        else EscalationReason.order if ORDER_OFFERS & set(responses_before_latest(tracker)) \
         else EscalationReason.request_human
     promised = sorted((due, ticket.id) for ticket in await svc.db.tickets.for_customer(who[0].id, open_only=True)
                       if ticket.contact_id == who[1].contact_id and ticket.sla is not None
@@ -248,7 +251,7 @@ class ActionYesOrNo(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[Dict[str, Any]]:
         said_yes = latest_intent(tracker) == "affirm"
         before = responses_before_latest(tracker)
-        if said_yes and ("utter_account_manager" in before or "utter_order_to_manager" in before):
+        if said_yes and ("utter_account_manager" in before or ORDER_OFFERS & set(before)):
             return await ActionEscalate().run(dispatcher, tracker, domain)
         if before and before[-1] == "utter_thank":  # "没有了" or "好的" after "不客气": the customer is done
             dispatcher.utter_message(response="utter_goodbye")

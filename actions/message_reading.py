@@ -167,6 +167,12 @@ OWING_QUESTION = re.compile(r"欠|还没[交缴付]|[交缴付]了没|[交缴]�
 # "10月份多收了我们钱", "we were charged twice in October": the bill said to be wrong, not asked about
 BILL_DISPUTED = re.compile(r"多收|多扣|乱收|乱扣|扣错|收错|重复(?:扣|收)|(?:扣|收)了两次|不该收|"
                            r"charged (?:us )?twice|double[- ]?charged|overcharg|wrongly charged|charged by mistake", re.I)
+# "账单也不用发了", "发票以后寄到新地址", "stop sending us paper bills": how bills reach the account to change, which is
+# the manager's, like any order; no question about a bill.
+BILL_DELIVERY = re.compile(r"(?:不用|不要|别|停止?|取消)再?\S{0,4}(?:发|寄|送)\S{0,3}(?:账单|发票)|"
+                           r"(?:账单|发票)\S{0,4}(?:不用|不要|别|停止?|取消)再?\S{0,2}(?:发|寄|送)|(?:寄|发|送)[到往]\S{0,3}新\S{0,2}地址|"
+                           r"(?:电子|纸质)版?的?(?:账单|发票)|\bstop (?:sending|mailing|posting)\b.{0,20}\b(?:bills?|invoices?)\b|"
+                           r"\bpaper(?:less)? (?:bills?|invoices?)\b|\bnew address\b", re.I)
 # "上个月的账单发我邮箱", "email me the bill": a bill to be sent by email, which the assistant cannot do
 EMAIL_REQUEST = re.compile(r"邮箱|邮件|电邮|e-?mail|inbox", re.I)
 URGENT_WORDS = re.compile(r"紧急|非常急|十万火急|马上处理|立刻|立即|urgent|asap|emergency|immediately", re.I)

@@ -93,6 +93,19 @@ async def test_a_bill_asked_for_by_email_is_shown_and_said_not_to_be_emailed(svc
     assert [m["response"] for m in messages] == ["utter_usage_report", "utter_bill_not_emailed"]
 
 
+@pytest.mark.parametrize("slots, text, offered", [
+    (VERIFIED_A, "账单也不用发了", True), (VERIFIED_A, "以后发票寄到新地址", True),
+    (VERIFIED_A_EN, "stop sending us paper bills", True),
+    (VERIFIED_A, "账单什么时候寄到", False), (VERIFIED_A, "上个月的账单发我邮箱", False),  # emailed: see above
+])
+async def test_a_change_to_how_bills_arrive_is_the_managers(svc: Services, domain, slots, text: str,
+                                                             offered: bool) -> None:
+    messages, _ = await run(account.ActionUsage(), tracker(slots=slots, intent="ask_usage", text=text), domain)
+    told = [m["response"] for m in messages]
+    assert (told == ["utter_bill_delivery_to_manager"]) is offered and (offered or "utter_bill_delivery_to_manager"
+                                                                       not in told)
+
+
 @pytest.mark.parametrize("slots, text, told", [
     (VERIFIED_A, "上个月多收了我们钱", ["utter_answer_disputed"]),
     (VERIFIED_A_EN, "we were charged twice last month", ["utter_answer_disputed"]),

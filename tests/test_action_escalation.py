@@ -147,6 +147,14 @@ async def test_an_order_names_the_manager_and_a_yes_hands_it_to_them(svc: Servic
     assert "原因：客户要办理业务（升级、新装、移机、发票、续约等）" in page["body"]
 
 
+async def test_a_yes_to_having_bills_sent_otherwise_hands_it_to_the_manager(svc: Services, domain, emulator) -> None:
+    t = tracker(slots=VERIFIED_A, intent="affirm", text="好的", events=_after("utter_bill_delivery_to_manager"))
+    messages, _ = await run(escalation.ActionYesOrNo(), t, domain)
+    assert only(messages)["response"] == "utter_escalated"
+    stored = await svc.db.escalations.open_for_sender("chat-user-1")
+    assert stored is not None and stored.reason == "order"
+
+
 async def test_an_order_the_model_could_not_read_is_offered_all_the_same(svc: Services, domain) -> None:
     t = tracker(slots=VERIFIED_A, intent="nlu_fallback", text="你们能不能给我们减免一点费用")
     messages, events = await run(escalation.ActionHandleFallback(), t, domain)
