@@ -224,6 +224,23 @@ async def test_bad_rows_fail_alone_with_row_column_and_reason(db: Database, tmp_
     assert again.counts["failed"] == 0 and again.counts["created"] == 7, again.summary()
 
 
+async def test_a_row_with_several_mistakes_names_each(db: Database, tmp_path: Path) -> None:
+    """The first failing column is the row's; the reason says what is wrong with the others too, cells first (so a
+    file is not fixed one mistake per row at a time), then the record's checks."""
+    await db.ensure_schema()
+    await run(db, write(tmp_path, "m.csv", MANAGERS), "managers")
+    await run(db, write(tmp_path, "c.csv", CUSTOMERS), "customers")
+    rows = CONTACTS.splitlines()[0] + """
+CRM-001,C-4,两处错,职员,12345,,2026-02-30,,,gold,,
+CRM-001,C-5,三处错,职员,13700000005,,,,fr,platinum,maybe,
+"""
+    report = await run(db, write(tmp_path, "contacts.csv", rows), "contacts")
+    reasons = {e.row: (e.column, e.reason) async for e in db.import_errors.for_job(report.job_id)}
+    assert reasons[2][0] == "mobile" and "; also birthday: impossible date" in reasons[2][1]
+    assert reasons[3][0] == "language" and "; also tier: unknown tier 'platinum'" in reasons[3][1]
+    assert "; also billing_contact: expected yes/no" in reasons[3][1]
+
+
 async def test_strict_writes_nothing_when_a_row_fails(db: Database, tmp_path: Path) -> None:
     await db.ensure_schema()
     await run(db, write(tmp_path, "m.csv", MANAGERS), "managers")

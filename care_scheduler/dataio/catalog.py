@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from care_scheduler.dataio.kinds import (
     BillDeliveries,
@@ -54,9 +54,11 @@ def map_headers(kind: Kind, headers: Sequence[str]) -> List[Optional[str]]:
 
 
 def parse_row(kind: Kind, mapping: Sequence[Optional[str]], cells: Sequence[str]) -> Doc:
-    """The row's values by column (None for an empty cell); the first unreadable cell raises ``RowError``."""
+    """The row's values by column (None for an empty cell). Unreadable cells raise ``RowError``, naming the first
+    and saying what is wrong with each of the others too, so a file is not fixed one mistake per row at a time."""
     columns = kind.by_name
     row: Doc = {}
+    unread: List[Tuple[str, str]] = []
     for index, name in enumerate(mapping):
         if name is None:
             continue
@@ -67,7 +69,10 @@ def parse_row(kind: Kind, mapping: Sequence[Optional[str]], cells: Sequence[str]
         try:
             row[name] = columns[name].parse(cell)
         except CellError as exc:
-            raise RowError(name, str(exc)) from None
+            unread.append((name, str(exc)))
+    if unread:
+        (column, reason), others = unread[0], unread[1:]
+        raise RowError(column, reason + "".join(f"; also {name}: {why}" for name, why in others))
     for key in kind.key:
         if row.get(key) is None:
             raise RowError(key, "a value is needed")

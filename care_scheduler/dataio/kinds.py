@@ -75,14 +75,18 @@ def diff(before: Optional[Doc], after: Doc, fields: Sequence[str]) -> Dict[str, 
 
 
 def checked(model: Type[BaseModel], doc: Doc, column_of: Dict[str, str]) -> Doc:
-    """The document as the model stores it, or the first failure as a ``RowError`` naming its column."""
+    """The document as the model stores it, or a ``RowError`` naming the first failing column and saying what is
+    wrong with each other one too."""
     try:
         return model.parse_obj(doc).dict(by_alias=True, exclude_none=True)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = [str(part) for part in err["loc"] if part != "__root__"]
-        column = next((column_of[p] for p in loc if p in column_of), loc[0] if loc else "record")
-        raise RowError(column, err["msg"]) from None
+        failed: Dict[str, str] = {}  # by column, the first reason: a field may fail several ways at once
+        for err in exc.errors():
+            loc = [str(part) for part in err["loc"] if part != "__root__"]
+            failed.setdefault(next((column_of[p] for p in loc if p in column_of), loc[0] if loc else "record"),
+                              err["msg"])
+        (column, reason), *others = failed.items()
+        raise RowError(column, reason + "".join(f"; also {name}: {why}" for name, why in others)) from None
 
 
 class Kind:
