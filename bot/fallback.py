@@ -14,10 +14,10 @@ from carecore.phones import readable
 from carecore.repository import Database
 from carecore.texts import detect_language, fmt_time
 
-TRY_AGAIN = {
-    "zh": "抱歉，系统暂时繁忙，请稍后再发一次。紧急故障请直接联系您的客户经理。",
+TRY_AGAIN = {  # the hotline, not the manager: whose the account is may be what could not be read
+    "zh": "抱歉，系统暂时繁忙，请稍后再发一次。紧急故障请拨打大客户服务热线{hotline}。",
     "en": "Sorry, we cannot answer right now. Please send your message again in a minute; "
-          "for an urgent fault, call your account manager.",
+          "for an urgent fault, call the key-account hotline {hotline}.",
 }
 WORDS_PLEASE = {  # a picture or other media with no text: the assistant reads words only
     "zh": "抱歉，我们暂时只能读取文字，无法查看图片。请用文字描述您的问题，例如“专线中断了”或“查本月账单”。",
@@ -43,8 +43,8 @@ def reply_language(text: Optional[str]) -> str:
     return "en" if detect_language(text) == "en" else "zh"
 
 
-def try_again(text: Optional[str]) -> str:
-    return TRY_AGAIN[reply_language(text)]
+def try_again(text: Optional[str], hotline: str) -> str:
+    return TRY_AGAIN[reply_language(text)].format(hotline=hotline)
 
 
 async def tell_if_waiting(output: OutputChannel, db: Database, sender_id: str, text: Optional[str],

@@ -86,5 +86,5 @@ class GuardedRestInput(RestInput):
                 await tell_if_waiting(collector, self.db or database(self.settings), sender, text, self.clock)
         except (Exception, ConversationStoreUnavailable):  # whatever failed, the customer hears something useful
             log.exception("message from a REST client could not be processed; answered with a retry notice")
-            return response.json([{"recipient_id": sender, "text": try_again(text)}])
+            return response.json([{"recipient_id": sender, "text": try_again(text, self.settings.hotline)}])
         return response.json(collector.messages)

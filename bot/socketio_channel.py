@@ -138,7 +138,7 @@ class GuardedSocketIOInput(SocketIOInput):
                                           text, self.clock)
             except (Exception, ConversationStoreUnavailable):  # whatever failed, the customer hears something useful
                 log.exception("message from a socket.io client could not be processed; answered with a retry notice")
-                await output.send_text_message(session.conversation_id, try_again(text))
+                await output.send_text_message(session.conversation_id, try_again(text, self.settings.hotline))
 
         return webhook
 

@@ -131,7 +131,7 @@ class TwilioSmsInput(InputChannel):
                 await tell_if_waiting(collector, gateway.db, sender_id, text, self.clock)
         except (Exception, ConversationStoreUnavailable):  # MongoDB or the action server away: still an answer
             log.exception("SMS from %s could not be processed; answered with a retry notice", mask(phone))
-            return self._inline(try_again(text))
+            return self._inline(try_again(text, self.settings.hotline))
         await self._reply(gateway, phone, message_sid, [m.get("text") or "" for m in collector.messages])
         return response.text(EMPTY_TWIML, content_type="text/xml")
 

@@ -139,8 +139,8 @@ async def test_a_failure_inside_the_bot_gets_a_retry_notice_in_the_message_langu
     opened = await rest.session()
     zh = await (await rest.say(opened["token"], {"message": "上个月话费多少"})).json()
     en = await (await rest.say(opened["token"], {"message": "what was our bill"})).json()
-    assert zh == [{"recipient_id": opened["session_id"], "text": TRY_AGAIN["zh"]}]
-    assert en == [{"recipient_id": opened["session_id"], "text": TRY_AGAIN["en"]}]
+    assert zh == [{"recipient_id": opened["session_id"], "text": TRY_AGAIN["zh"].format(hotline="10000")}]
+    assert en == [{"recipient_id": opened["session_id"], "text": TRY_AGAIN["en"].format(hotline="10000")}]
 
 
 async def test_a_message_to_a_conversation_waiting_for_its_manager_is_acknowledged(rest: Rest, db: Database) -> None:

@@ -140,7 +140,7 @@ async def test_a_failure_inside_the_bot_gets_a_retry_notice(sio_server, client: 
     bot.failing = True
     session_id = await client.session(bot.base_url, token_for(channel))
     await client.sio.emit("user_uttered", {"message": "what was our bill last month", "session_id": session_id})
-    assert await client.next() == ("bot_uttered", {"text": TRY_AGAIN["en"]})
+    assert await client.next() == ("bot_uttered", {"text": TRY_AGAIN["en"].format(hotline="10000")})
 
 
 async def test_a_message_to_a_conversation_waiting_for_its_manager_is_acknowledged(sio_server, client: Client,

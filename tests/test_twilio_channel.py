@@ -168,7 +168,7 @@ async def test_a_failure_inside_the_bot_is_answered_inline_without_the_database(
         resp = await http.post(url, data=INBOUND, headers=signed(auth_token, url, INBOUND))
         text = await resp.text()
     assert resp.status == 200
-    assert "<Message>【中国电信】抱歉，系统暂时繁忙" in text and text.endswith("</Message></Response>")
+    assert "<Message>【中国电信】抱歉，系统暂时繁忙" in text and text.endswith("热线10000。</Message></Response>")
     assert emu.stats.create_requests == 0  # TwiML answers inline: nothing through the gateway
 
 
