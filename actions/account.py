@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import date, timedelta
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Tuple
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
@@ -38,12 +38,12 @@ from actions.message_reading import (
 )
 from actions.open_tickets import TicketsAsked, newest_open, open_beyond, say_none_open, say_who_answers, tickets_asked
 from actions.planned_work import MAINTENANCE_QUESTION, tell_planned_work
+from actions.service_terms import tell_complaint_deadline, tier_comparison, tier_terms
 from actions.services import Services
 from actions.sla_record import availability, month_record
 from actions.ticket_pointing import ticket_meant
-from carecore.config import Settings
-from carecore.deadlines import complaint_deadline, complaint_hours, fault_hours
-from carecore.model import TOP_TIERS, Circuit, Customer, Tier, UsageMonth, month_key
+from carecore.deadlines import fault_hours
+from carecore.model import Circuit, Customer, UsageMonth, month_key
 from carecore.months import (
     after_bill_day,
     month_span,
@@ -106,40 +106,6 @@ async def answer_account_summary(svc: Services, tracker: Tracker, dispatcher: Co
         billing=bill_terms(customer.billing, lang),
     )
     return []
-
-
-def tier_terms(settings: Settings, tier: str, customer_class: Optional[str], manager_name: str,
-               lang: str) -> List[str]:
-    """What a card tier gives, from the same settings the deadlines are counted with, so the promise is the rule."""
-    response_h, restore_h = settings.fault_sla_hours[tier]
-    complaint_h = complaint_hours(tier, customer_class, settings.complaint_reply_hours)
-    top = tier in TOP_TIERS
-    if lang == "en":
-        return [f"faults: a response within {response_h:g} h and the service restored within {restore_h:g} h "
-                "(a circuit whose SLA contract is faster gets the contract's)",
-                f"complaints: an answer within {complaint_h:g} h",
-                *(["the green channel: your fault reports go first and your account manager hears of them at once"]
-                  if top else []),
-                f"one-to-one service from your dedicated account manager, {manager_name}",
-                "birthday and holiday wishes" + (" from your account manager in person" if top else " by SMS")]
-    return [f"故障报修：{response_h:g}小时响应、{restore_h:g}小时修复（电路的SLA合同更快时按合同）",
-            f"投诉：{complaint_h:g}小时内答复",
-            *(["绿色通道：故障优先处理，报修即通知客户经理"] if top else []),
-            f"专属客户经理{manager_name}一对一服务",
-            "生日、节日问候" + ("由客户经理亲自送上" if top else "短信")]
-
-
-def tier_comparison(settings: Settings, customer_class: Optional[str], lang: str) -> str:
-    """Every tier's fault and complaint hours on one line, highest tier first."""
-    parts = []
-    for tier in (t.value for t in Tier):
-        response_h, restore_h = settings.fault_sla_hours[tier]
-        complaint_h = complaint_hours(tier, customer_class, settings.complaint_reply_hours)
-        parts.append(f"{label('tier', tier, lang)} {response_h:g}/{restore_h:g} h, complaints {complaint_h:g} h"
-                     if lang == "en" else
-                     f"{label('tier', tier, lang)}故障{response_h:g}/{restore_h:g}小时、投诉{complaint_h:g}小时")
-    return ("each tier (fault response/restore): " + "; ".join(parts)) if lang == "en" \
-        else "各等级（故障响应/修复）：" + "；".join(parts)
 
 
 async def answer_account_manager(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher,
@@ -394,10 +360,7 @@ async def answer_sla(svc: Services, tracker: Tracker, dispatcher: CollectingDisp
     customer, contact = who
     circuit = circuit_choice.circuit_meant(customer, tracker, "ask_sla")  # "what's the SLA on circuit 2"
     asked, now = last_said(tracker, "ask_sla"), svc.clock.now()
-    if tracker.active_loop_name == "complaint_form" and not QUESTION_WORDS["ask_sla"].search(asked):
-        due = complaint_deadline(contact.tier, customer.customer_class, now, svc.settings.complaint_reply_hours)
-        dispatcher.utter_message(response="utter_complaint_answered_by", deadline=fmt_time(due, lang, svc.clock.tz),
-                                 tier=label("tier", contact.tier, lang))
+    if not QUESTION_WORDS["ask_sla"].search(asked) and tell_complaint_deadline(svc, tracker, dispatcher, who, lang):
         return []
     if just_created(tracker) and circuit is None and not (QUESTION_WORDS["ask_sla"].search(asked) or
                                                           tracker.get_slot("month") or parse_span(asked, now.date(), to_date=True)):
@@ -444,6 +407,9 @@ async def answer_ticket_status(svc: Services, tracker: Tracker, dispatcher: Coll
     # asked as such, or as whether service is back ("100M那条恢复了吗": ``report_restored``)
     asked = tickets_asked(customer, tracker, "ask_ticket_status", "report_restored")
     wanted = ticket_meant(tracker) or ("" if asked != TicketsAsked() else just_created(tracker) or "")
+    if not wanted and not QUESTION_WORDS["ask_ticket_status"].search(last_said(tracker, "ask_ticket_status")) and \
+            tell_complaint_deadline(svc, tracker, dispatcher, who, lang):  # "how long will this take", mid-complaint
+        return []
     tz = svc.clock.tz
     if wanted:
         ticket = await svc.db.tickets.get(wanted, customer_id=customer.id)

@@ -340,6 +340,11 @@ async def test_right_after_a_report_a_status_question_is_about_its_ticket(svc: S
                      text="多久能处理", active_loop="complaint_form")
     messages, _ = await run(account.ActionSla(), making, domain)
     assert (only(messages)["response"], only(messages)["deadline"]) == ("utter_complaint_answered_by", "11月23日14:00")
+    for text, answer in (("how long will this take", "utter_complaint_answered_by"), ("我的工单进度", "utter_open_tickets")):
+        asked = tracker(slots={**VERIFIED_A, "requested_slot": "complaint_confirm"}, intent="ask_ticket_status",
+                        text=text, active_loop="complaint_form")
+        messages, _ = await run(account.ActionTicketStatus(), asked, domain)
+        assert only(messages)["response"] == answer, text
     # "多久能处理", read as the SLA, asks of the ticket too; the contract asked as such is the contract
     for text, answer in (("多久能处理", "utter_ticket_status"), ("你们的SLA是多少", "utter_sla")):
         messages, _ = await run(account.ActionSla(), tracker(slots=VERIFIED_A, intent="ask_sla", text=text,
