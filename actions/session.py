@@ -28,7 +28,8 @@ class ActionSessionStart(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[Dict[str, Any]]:
         svc = await services()
-        events: List[Dict[str, Any]] = [SessionStarted(), SlotSet("hotline", svc.settings.hotline)]
+        events: List[Dict[str, Any]] = [SessionStarted(), SlotSet("hotline", svc.settings.hotline),
+                                        SlotSet("operator_name", svc.settings.operator_name)]
         phone = phone_from_sender_id(tracker.sender_id, svc.settings.sender_id_secret)
         if phone:
             try:

@@ -165,7 +165,9 @@ class Tally:
 def render_into(plan: Planned, ctx: PlanContext, template: str, values: Dict[str, Any]) -> None:
     """Render a template into the plan; a missing value suppresses the message, loudly."""
     try:
-        rendered = render(template, plan.language, signature=ctx.settings.sms_signature, **values)
+        rendered = render(template, plan.language, signature=ctx.settings.sms_signature,
+                          operator=ctx.settings.operator_name_en if plan.language == "en" else ctx.settings.operator_name,
+                          **values)
     except TemplateError as exc:
         plan.suppressed_reason = "template_error"
         plan.notes.append(str(exc))

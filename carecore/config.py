@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     sms_signature: str = Field("【中国电信】", description="Signature that starts every zh SMS.")
     hotline: str = Field("10000", regex=r"^\+?[0-9][0-9 -]{1,18}[0-9]$",
                          description="The key-account hotline customers are told to call.")
+    operator_name: str = Field("中国电信", min_length=1, max_length=20,
+                               description="The operator's name in Chinese greetings and replies.")
+    operator_name_en: str = Field("China Telecom", min_length=1, max_length=40,
+                                  description="The operator's name in English greetings.")
     emulator_port: int = Field(8099, description="Port of the local Twilio emulator.")
     emulator_auth_token: Optional[str] = Field(
         None, description="Auth token `make run` gives the emulator; random per run when unset."

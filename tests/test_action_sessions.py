@@ -96,12 +96,14 @@ async def test_a_lone_english_word_keeps_the_language_the_customer_writes(earlie
     assert events == ([{"event": "slot", "name": "language", "value": expected, "timestamp": None}] if expected else [])
 
 
-async def test_the_hotline_customers_are_told_is_the_one_configured(svc: Services, domain) -> None:
+async def test_the_hotline_and_operator_customers_are_told_of_are_the_ones_configured(svc: Services, domain) -> None:
     """The replies name it from the ``hotline`` slot, set at every session start; the domain's default until then
     is the setting's default, so the two cannot drift apart."""
-    assert domain["slots"]["hotline"]["initial_value"] == Settings.__fields__["hotline"].default
-    svc.settings = svc.settings.copy(update={"hotline": "10086"})
+    for slot in ("hotline", "operator_name"):
+        assert domain["slots"][slot]["initial_value"] == Settings.__fields__[slot].default
+    svc.settings = svc.settings.copy(update={"hotline": "10086", "operator_name": "中国移动"})
     _, events = await run(session.ActionSessionStart(), tracker(sender="chat-10"), {})
-    assert slots_of(events)["hotline"] == "10086"
-    assert all("10000" not in variant["text"] for name, variants in domain["responses"].items()
-               for variant in variants), "a reply names the hotline as written, not from the slot"
+    assert (slots_of(events)["hotline"], slots_of(events)["operator_name"]) == ("10086", "中国移动")
+    assert all("10000" not in variant["text"] and "中国电信" not in variant["text"]
+               for name, variants in domain["responses"].items() for variant in variants), \
+        "a reply names the hotline or the operator as written, not from the slot"

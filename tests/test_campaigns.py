@@ -37,8 +37,9 @@ async def seed(db: Database, contacts: List[Dict[str, Any]], *, customer_id: str
                                                  billing={"bill_day": bill_day, "delivery": "email"}))
 
 
-def runner(db: Database, gateway: SmsGateway, at: datetime, **kwargs: Any) -> CampaignRunner:
-    return CampaignRunner(db, gateway, SETTINGS, FixedClock(at), promo=PROMO, **kwargs)
+def runner(db: Database, gateway: SmsGateway, at: datetime, settings: Settings = SETTINGS,
+           **kwargs: Any) -> CampaignRunner:
+    return CampaignRunner(db, gateway, settings, FixedClock(at), promo=PROMO, **kwargs)
 
 
 def in_flight_peak(call: Callable[..., Awaitable[Any]]) -> Tuple[Callable[..., Awaitable[Any]], List[int]]:
@@ -144,10 +145,11 @@ async def test_spring_festival_2027_greets_every_contact_in_their_language(
                     contact("0000003-02", "+8613800000302", {"calendar": "solar", "month": 6, "day": 6},
                             language="en", name="Peter Zhou")])
     assert (await runner(db, gateway, datetime(2027, 2, 5, 10, 0)).run("holiday")).planned == 0
-    report = await runner(db, gateway, datetime(2027, 2, 6, 10, 0)).run("holiday")
+    operator = Settings(operator_name="中国移动", operator_name_en="China Mobile")  # greeted in the operator's name
+    report = await runner(db, gateway, datetime(2027, 2, 6, 10, 0), operator).run("holiday")
     assert report.outcomes["sent"] == 2
-    assert "值此春节之际" in bodies_to(emu, "+8613800000301")[0]  # sent on the day: not "将至"
-    assert "Spring Festival" in bodies_to(emu, "+8613800000302")[0]
+    assert "值此春节之际，中国移动祝您" in bodies_to(emu, "+8613800000301")[0]  # sent on the day: not "将至"
+    assert "China Mobile wishes you and your family a happy Spring Festival" in bodies_to(emu, "+8613800000302")[0]
     assert await db.sends.get("holiday:spring_festival:0000003-02:2027") is not None
 
 

@@ -9,7 +9,8 @@ from care_scheduler.templates import TemplateError, render
 SIG = "【中国电信】"
 OPT_OUT = "https://care.example.cn/u/0000001-01.tmq9k1s.AbCdEfGhIjKlMnOp"
 BASE = {"contact_name": "王伟", "region": "浙江", "company_name": "杭州华信物流有限公司", "promo": "", "belated": False,
-        "opt_out_url": OPT_OUT, "reply": True}
+        "opt_out_url": OPT_OUT, "reply": True, "operator": "中国电信"}
+EN = {"contact_name": "David Chen", "operator": "China Telecom"}
 
 
 def test_zh_greeting_starts_with_signature_and_ends_with_opt_out() -> None:
@@ -20,7 +21,7 @@ def test_zh_greeting_starts_with_signature_and_ends_with_opt_out() -> None:
 
 def test_a_reader_whose_replies_cannot_reach_us_is_not_told_to_reply() -> None:
     zh = render("birthday", "zh", signature=SIG, **{**BASE, "reply": False})
-    en = render("birthday", "en", signature=SIG, **{**BASE, "contact_name": "David Chen", "reply": False})
+    en = render("birthday", "en", signature=SIG, **{**BASE, **EN, "reply": False})
     assert zh.text.endswith(f"！点 {OPT_OUT} 退订") and "回T" not in zh.text
     assert en.text.endswith(f" Open {OPT_OUT} to opt out") and "Reply" not in en.text
 
@@ -28,7 +29,7 @@ def test_a_reader_whose_replies_cannot_reach_us_is_not_told_to_reply() -> None:
 @pytest.mark.parametrize("template", ["birthday", "birthday_personal"])
 @pytest.mark.parametrize("language", ["zh", "en"])
 def test_a_late_birthday_greeting_says_so(template: str, language: str) -> None:
-    values = {**BASE, "manager_name": "林海燕", "manager_mobile": "13900000001"}
+    values = {**BASE, **(EN if language == "en" else {}), "manager_name": "林海燕", "manager_mobile": "13900000001"}
     on_the_day = render(template, language, signature=SIG, **values)
     late = render(template, language, signature=SIG, **{**values, "belated": True})
     if language == "zh":
@@ -39,7 +40,7 @@ def test_a_late_birthday_greeting_says_so(template: str, language: str) -> None:
 
 
 def test_en_greeting_has_the_english_opt_out() -> None:
-    values = {**BASE, "contact_name": "David Chen", "festival_name": "Spring Festival", "company_name": "Huaxin Logistics"}
+    values = {**BASE, **EN, "festival_name": "Spring Festival", "company_name": "Huaxin Logistics"}
     out = render("holiday", "en", signature=SIG, **values)
     assert out.text.endswith(f"Reply STOP or open {OPT_OUT} to opt out") and SIG not in out.text
     assert (out.encoding, out.segments) == ("GSM-7", 2)

@@ -175,8 +175,9 @@ async def test_answer_through_the_link_once(db: Database, gateway: SmsGateway, e
             page = await resp.text()
             assert resp.status == 200 and "服务满意度评价" in page and "<script" not in page
             assert 'name="score" value="5"' in page and "故障单 FT-20261123-0001" in page
+            assert "<title>中国电信 政企客户服务</title>" in page  # the operator's name (OPERATOR_NAME)
         async with http.get(url + path + "?lang=en") as resp:
-            assert "How satisfied are you" in await resp.text()
+            assert "How satisfied are you" in (page := await resp.text()) and "China Telecom Key Account Care" in page
         async with http.post(url + path, data={"comment": "快"}) as resp:  # no score: asked again, kept
             assert resp.status == 400 and "请选择1到5分" in (body := await resp.text()) and ">快</textarea>" in body
         async with http.post(url + path, data={"score": "5", "comment": "处理很快"}) as resp:

@@ -26,7 +26,7 @@ _env = Environment(loader=FileSystemLoader(str(Path(__file__).parent / "template
                    autoescape=select_autoescape(["html"]), auto_reload=False)
 
 TEXTS: Dict[str, Tuple[str, str]] = {
-    "brand": ("中国电信 政企客户服务", "China Telecom Key Account Care"),
+    "brand": ("{operator} 政企客户服务", "{operator} Key Account Care"),  # the operator's name (OPERATOR_NAME…)
     "switch": ("English", "中文"),
     "survey_title": ("服务满意度评价", "How did we do?"),
     "survey_intro": ("您的{kind}单 {ticket_id} 已处理完毕。", "Your {kind} ticket {ticket_id} has been resolved."),
@@ -68,8 +68,11 @@ def _lang(request: web.Request, default: str, form: Optional[Dict[str, Any]] = N
 
 
 def _page(request: web.Request, lang: str, status: int = 200, **values: Any) -> web.Response:
+    settings = request.app[SETTINGS]
+    operator = settings.operator_name if lang == "zh" else settings.operator_name_en
+
     def t(key: str) -> str:
-        return TEXTS[key][0 if lang == "zh" else 1]
+        return TEXTS[key][0 if lang == "zh" else 1].replace("{operator}", operator)
 
     other = "en" if lang == "zh" else "zh"
     switch = f"{request.path}?lang={other}" if values.get("page") in ("survey", "opt_out") else None
