@@ -16,12 +16,15 @@ from actions.circuit_choice import circuit_asked
 from actions.common import IDENTITY_SLOTS, Identity, lang_of, response_in, verified_action, verified_identity
 from actions.message_reading import (
     ASKED_WHETHER,
+    NOT_REPAIRED,
     RESTORED_WORDS,
+    SYMPTOM_WORDS,
     just_created,
     last_said,
     month_named,
     number_disowned,
     says_restored,
+    since_in,
     someone_else_left,
 )
 from actions.open_tickets import (
@@ -101,6 +104,15 @@ async def urge_tickets(svc: Services, tracker: Tracker, dispatcher: CollectingDi
     else:
         asked = tickets_asked(customer, tracker, "urge_ticket")
         tickets = await newest_open(svc, customer.id, asked)
+    said = last_said(tracker, "urge_ticket")
+    if not tickets and "fault" in (asked.kinds or ("fault",)) and tracker.active_loop_name is None and \
+            (SYMPTOM_WORDS.search(said) or NOT_REPAIRED.search(said)):
+        # "都断了三个小时了还没修好" with no fault open (resolved, or phoned in and never logged): reported now,
+        # with what it says; a fix of the last day that did not hold reopens its ticket
+        dispatcher.utter_message(response="utter_nothing_to_chase_reporting")
+        since = since_in(said)
+        return [SlotSet("fault_symptom", said[:500]), *([SlotSet("fault_since", since)] if since else []),
+                FollowupAction("fault_form")]
     if not tickets:
         say_none_open(dispatcher, asked, lang)
         return []

@@ -304,6 +304,24 @@ async def test_a_chase_naming_a_kind_of_ticket_chases_that_kind_alone(svc: Servi
     assert "CP-20261123-0003" in page["body"] and "FT-20261123-0001" not in page["body"]
 
 
+@pytest.mark.parametrize("text, found", [
+    ("都断了三个小时了还没修好", {"fault_symptom": "都断了三个小时了还没修好", "fault_since": "三个小时了"}),
+    ("the line is still not fixed", {"fault_symptom": "the line is still not fixed"}),
+    ("催一下", None),  # nothing said of a fault: nothing to report
+])
+async def test_a_chase_of_a_fault_with_none_open_reports_it(svc: Services, domain, text, found) -> None:
+    """Resolved, or phoned in and never logged: the fault is reported now, with what the chase says of it (the fault
+    form's submission reopens a fix of the last day)."""
+    await svc.db.tickets.create(factories.ticket(status="resolved"))
+    messages, events = await run(requests.ActionUrgeTicket(), tracker(slots=VERIFIED_A, intent="urge_ticket",
+                                                                      text=text), domain)
+    if found is None:
+        assert only(messages)["response"] == "utter_no_open_tickets" and events == []
+        return
+    assert only(messages)["response"] == "utter_nothing_to_chase_reporting"
+    assert slots_of(events) == found and (events[-1]["event"], events[-1]["name"]) == ("followup", "fault_form")
+
+
 async def test_a_ticket_pointed_at_in_the_reply_before_is_the_one_chased(svc: Services, domain, emulator) -> None:
     for n in (1, 2):
         await svc.db.tickets.create(factories.ticket(_id=f"FT-20261123-000{n}",
