@@ -38,7 +38,7 @@ from actions.message_reading import (
 )
 from actions.open_tickets import TicketsAsked, newest_open, open_beyond, say_none_open, say_who_answers, tickets_asked
 from actions.planned_work import MAINTENANCE_QUESTION, tell_planned_work
-from actions.service_terms import tell_complaint_deadline, tier_comparison, tier_terms
+from actions.service_terms import tell_report_deadline, tier_comparison, tier_terms
 from actions.services import Services
 from actions.sla_record import availability, month_record
 from actions.ticket_pointing import ticket_meant
@@ -356,11 +356,11 @@ async def answer_sla(svc: Services, tracker: Tracker, dispatcher: CollectingDisp
     restore, then how this month's faults fared, or the month named ("上个月断过几次") or the months ("今年报了几次
     故障", to date): "did you meet our SLA?" is asked as often as the terms. A month alone ("上个月呢", following the
     SLA up) gets its record alone. Right after a report, "多久能处理" asks of the ticket it opened, not the contract;
-    while a complaint is being made, of the answer it will get."""
+    while a report is being made, of the answer it will get."""
     customer, contact = who
     circuit = circuit_choice.circuit_meant(customer, tracker, "ask_sla")  # "what's the SLA on circuit 2"
     asked, now = last_said(tracker, "ask_sla"), svc.clock.now()
-    if not QUESTION_WORDS["ask_sla"].search(asked) and tell_complaint_deadline(svc, tracker, dispatcher, who, lang):
+    if not QUESTION_WORDS["ask_sla"].search(asked) and await tell_report_deadline(svc, tracker, dispatcher, who, lang):
         return []
     if just_created(tracker) and circuit is None and not (QUESTION_WORDS["ask_sla"].search(asked) or
                                                           tracker.get_slot("month") or parse_span(asked, now.date(), to_date=True)):
@@ -408,7 +408,7 @@ async def answer_ticket_status(svc: Services, tracker: Tracker, dispatcher: Coll
     asked = tickets_asked(customer, tracker, "ask_ticket_status", "report_restored")
     wanted = ticket_meant(tracker) or ("" if asked != TicketsAsked() else just_created(tracker) or "")
     if not wanted and not QUESTION_WORDS["ask_ticket_status"].search(last_said(tracker, "ask_ticket_status")) and \
-            tell_complaint_deadline(svc, tracker, dispatcher, who, lang):  # "how long will this take", mid-complaint
+            await tell_report_deadline(svc, tracker, dispatcher, who, lang):  # "how long will this take", mid-report
         return []
     tz = svc.clock.tz
     if wanted:

@@ -1,5 +1,5 @@
 """What the contact's tier and circuits promise them, from the same settings the deadlines are counted with, so
-the promise is the rule: a tier's terms, every tier's beside it, and by when a complaint being made would be
+the promise is the rule: a tier's terms, every tier's beside it, and by when a report being made would be
 answered."""
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import Identity
 from actions.services import Services
 from carecore.config import Settings
-from carecore.deadlines import complaint_deadline, complaint_hours
+from carecore.deadlines import complaint_deadline, complaint_hours, fault_deadlines
 from carecore.model import TOP_TIERS, Tier
 from carecore.texts import fmt_time, label
+from carecore.ticket_opening import REOPEN_WITHIN, open_fault_on
 
 
 def tier_terms(settings: Settings, tier: str, customer_class: Optional[str], manager_name: str,
@@ -51,14 +52,32 @@ def tier_comparison(settings: Settings, customer_class: Optional[str], lang: str
         else "各等级（故障响应/修复）：" + "；".join(parts)
 
 
-def tell_complaint_deadline(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher, who: Identity,
-                            lang: str) -> bool:
-    """"多久能处理" while a complaint is being made asks by when it would be answered, submitted now (the form
-    then goes on): whether it was told, which it is only in the complaint form."""
-    if tracker.active_loop_name != "complaint_form":
-        return False
+async def tell_report_deadline(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher, who: Identity,
+                               lang: str) -> bool:
+    """"多久能处理" while a report is being made asks by when it would be answered, submitted now (the form then goes
+    on): a complaint's reply deadline; a fault's response and restore deadlines on the circuit chosen, or, when the
+    report would go on a ticket open or fixed within the day on it, that ticket's restore deadline, which stands.
+    Whether it was told: not outside a report, nor before the circuit is chosen."""
     customer, contact = who
-    due = complaint_deadline(contact.tier, customer.customer_class, svc.clock.now(), svc.settings.complaint_reply_hours)
-    dispatcher.utter_message(response="utter_complaint_answered_by", deadline=fmt_time(due, lang, svc.clock.tz),
-                             tier=label("tier", contact.tier, lang))
+    now, tz = svc.clock.now(), svc.clock.tz
+    if tracker.active_loop_name == "complaint_form":
+        due = complaint_deadline(contact.tier, customer.customer_class, now, svc.settings.complaint_reply_hours)
+        dispatcher.utter_message(response="utter_complaint_answered_by", deadline=fmt_time(due, lang, tz),
+                                 tier=label("tier", contact.tier, lang))
+        return True
+    circuit = customer.circuit(str(tracker.get_slot("fault_circuit") or "")) \
+        if tracker.active_loop_name == "fault_form" else None
+    if circuit is None:
+        return False
+    on = await open_fault_on(svc.db, customer.id, circuit.circuit_id) or \
+        await svc.db.tickets.resolved_on_circuit(customer.id, circuit.circuit_id, now - REOPEN_WITHIN)
+    if on is not None and on.sla is not None and on.sla.restore_due is not None:
+        dispatcher.utter_message(response="utter_fault_goes_on_ticket", ticket_id=on.id,
+                                 restore_due=fmt_time(on.sla.restore_due, lang, tz))
+        return True
+    due = fault_deadlines(contact.tier, circuit.sla_class, now, svc.settings.fault_sla_hours,
+                          svc.settings.circuit_sla_hours)
+    dispatcher.utter_message(response="utter_fault_answered_by", circuit_id=circuit.circuit_id,
+                             response_due=fmt_time(due.response_due, lang, tz),
+                             restore_due=fmt_time(due.restore_due, lang, tz))
     return True

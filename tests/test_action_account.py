@@ -9,6 +9,7 @@ import pytest
 
 from actions import account
 from actions.services import Services
+from carecore.model import TicketEvent, TicketStatus
 from tests import factories
 from tests.action_kit import VERIFIED_A, VERIFIED_A_EN, only, run, slots_of, tracker
 
@@ -340,6 +341,16 @@ async def test_right_after_a_report_a_status_question_is_about_its_ticket(svc: S
                      text="多久能处理", active_loop="complaint_form")
     messages, _ = await run(account.ActionSla(), making, domain)
     assert (only(messages)["response"], only(messages)["deadline"]) == ("utter_complaint_answered_by", "11月23日14:00")
+    # a fault's, on the circuit chosen: its deadlines if submitted now, or the ticket's it would go on
+    reporting = tracker(slots={**VERIFIED_A, "requested_slot": "fault_symptom", "fault_circuit": "ZJ-2M-0000001-1"},
+                        intent="ask_sla", text="多久能修好", active_loop="fault_form")
+    messages, _ = await run(account.ActionSla(), reporting, domain)
+    assert (only(messages)["response"], only(messages)["ticket_id"]) == ("utter_fault_goes_on_ticket", "FT-20261123-0001")
+    await svc.db.tickets.set_status("FT-20261123-0001", TicketStatus.closed,
+                                    TicketEvent(at=svc.clock.now(), actor="test", action="close"))
+    messages, _ = await run(account.ActionSla(), reporting, domain)
+    assert {k: only(messages)[k] for k in ("response", "response_due", "restore_due")} == {
+        "response": "utter_fault_answered_by", "response_due": "11月23日12:00", "restore_due": "11月23日14:00"}
     for text, answer in (("how long will this take", "utter_complaint_answered_by"), ("我的工单进度", "utter_open_tickets")):
         asked = tracker(slots={**VERIFIED_A, "requested_slot": "complaint_confirm"}, intent="ask_ticket_status",
                         text=text, active_loop="complaint_form")
