@@ -360,10 +360,11 @@ async def answer_sla(svc: Services, tracker: Tracker, dispatcher: CollectingDisp
     customer, contact = who
     circuit = circuit_choice.circuit_meant(customer, tracker, "ask_sla")  # "what's the SLA on circuit 2"
     asked, now = last_said(tracker, "ask_sla"), svc.clock.now()
-    if not QUESTION_WORDS["ask_sla"].search(asked) and await tell_report_deadline(svc, tracker, dispatcher, who, lang):
+    of_the_contract = bool(QUESTION_WORDS["ask_sla"].search(asked))  # "SLA", "服务水平": the terms asked for
+    if not of_the_contract and await tell_report_deadline(svc, tracker, dispatcher, who, lang):
         return []
-    if just_created(tracker) and circuit is None and not (QUESTION_WORDS["ask_sla"].search(asked) or
-                                                          tracker.get_slot("month") or parse_span(asked, now.date(), to_date=True)):
+    of_a_record = tracker.get_slot("month") or parse_span(asked, now.date(), to_date=True)
+    if just_created(tracker) and circuit is None and not (of_the_contract or of_a_record):
         return await answer_ticket_status(svc, tracker, dispatcher, who, lang)
     circuits = [circuit] if circuit else customer.services
     lines = []
