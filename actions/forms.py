@@ -9,7 +9,7 @@ verification steps), validate every answer, and end in an explicit confirmation,
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
@@ -34,6 +34,7 @@ from actions.message_reading import (
     URGENT_WORDS,
     answer_not_question,
     answer_read_as,
+    hotline_complained_of,
     just_created,
     last_said,
     latest_intent,
@@ -88,6 +89,14 @@ class _VerifyingForm(VerificationSteps, FormValidationAction):
         return await super().get_validation_events(dispatcher, tracker, domain)
 
 
+def _complaint_said(tracker: Tracker, slot: str) -> Optional[str]:
+    """The answer to ``slot`` in a message the model read as something the form's mappings leave out: a question
+    that asks nothing, or what went wrong read as a chase, a request for a person, out of scope or the hotline."""
+    return answer_not_question(tracker, slot) or \
+        answer_read_as(tracker, slot, MISREAD_COMPLAINT, names_what_went_wrong) or \
+        answer_read_as(tracker, slot, ("ask_hotline",), hotline_complained_of)
+
+
 class ValidateComplaintForm(_VerifyingForm):
     for_form = "complaint_form"
 
@@ -96,16 +105,14 @@ class ValidateComplaintForm(_VerifyingForm):
         text = opening_message(tracker, "file_complaint")
         if text and not tracker.get_slot("complaint_category"):
             return opening_complaint(text)
-        said = answer_not_question(tracker, "complaint_category") or \
-            answer_read_as(tracker, "complaint_category", MISREAD_COMPLAINT, names_what_went_wrong)
+        said = _complaint_said(tracker, "complaint_category")
         return {"complaint_category": said} if said else {}
 
     async def extract_complaint_description(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                             domain: DomainDict) -> Dict[str, Any]:
         """An answer that sounds like a question about the account; or, asked for the description, a "no" that
         names another category ("不对，是账单问题"), which corrects the category and asks again."""
-        said = answer_not_question(tracker, "complaint_description") or \
-            answer_read_as(tracker, "complaint_description", MISREAD_COMPLAINT, names_what_went_wrong)
+        said = _complaint_said(tracker, "complaint_description")
         if said:
             return {"complaint_description": said}
         if tracker.get_slot("requested_slot") == "complaint_description" and latest_intent(tracker) == "deny":

@@ -326,6 +326,12 @@ def names_what_went_wrong(text: str) -> bool:
     return category_of(text) != "other" and not CONTACT_ASKED.search(text)
 
 
+def hotline_complained_of(text: str) -> bool:
+    """Read as the hotline question, an answer names what went wrong only when it asks nothing: "热线一直打不通" is a
+    complaint, "客服热线多少" a question."""
+    return names_what_went_wrong(text) and not ASKING.search(text)
+
+
 def leaving_with_symptom(text: str) -> bool:
     return bool(LEAVING.search(text) and SYMPTOM_WORDS.search(text))
 

@@ -255,6 +255,8 @@ async def test_leaving_said_in_answer_to_a_question_reaches_the_manager(svc: Ser
     ("urge_ticket", "chase my ticket please", None),  # a chase: the rule for it answers
     ("request_human", "my account manager never replies to messages", "account manager"),
     ("request_human", "my account manager never replies, can someone call me", None),  # a person asked for
+    ("ask_hotline", "your hotline never picks up", "staff attitude"),
+    ("ask_hotline", "what's the hotline number", None),  # asked: the rule for it answers
 ])
 async def test_an_answer_read_otherwise_that_names_what_went_wrong_is_the_complaint(svc: Services, domain, intent,
                                                                                    text, category) -> None:
