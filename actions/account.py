@@ -31,7 +31,6 @@ from actions.message_reading import (
     TIER_QUESTION,
     WHY_QUESTION,
     answered_month,
-    just_created,
     last_said,
     month_alone,
     month_named,
@@ -41,7 +40,7 @@ from actions.planned_work import MAINTENANCE_QUESTION, tell_planned_work
 from actions.service_terms import tell_report_deadline, tier_comparison, tier_terms
 from actions.services import Services
 from actions.sla_record import availability, month_record
-from actions.ticket_pointing import ticket_meant
+from actions.ticket_pointing import ticket_just_told_of, ticket_meant
 from carecore.deadlines import fault_hours
 from carecore.model import Circuit, Customer, UsageMonth, month_key
 from carecore.months import (
@@ -355,8 +354,8 @@ async def answer_sla(svc: Services, tracker: Tracker, dispatcher: CollectingDisp
     """Each circuit's SLA class with the fault deadlines this contact gets on it and the credit for a late
     restore, then how this month's faults fared, or the month named ("上个月断过几次") or the months ("今年报了几次
     故障", to date): "did you meet our SLA?" is asked as often as the terms. A month alone ("上个月呢", following the
-    SLA up) gets its record alone. Right after a report, "多久能处理" asks of the ticket it opened, not the contract;
-    while a report is being made, of the answer it will get."""
+    SLA up) gets its record alone. Right after a reply naming one ticket (a report's, a chase's), "多久能处理" asks of
+    that ticket, not the contract; while a report is being made, of the answer it will get."""
     customer, contact = who
     circuit = circuit_choice.circuit_meant(customer, tracker, "ask_sla")  # "what's the SLA on circuit 2"
     asked, now = last_said(tracker, "ask_sla"), svc.clock.now()
@@ -364,7 +363,7 @@ async def answer_sla(svc: Services, tracker: Tracker, dispatcher: CollectingDisp
     if not of_the_contract and await tell_report_deadline(svc, tracker, dispatcher, who, lang):
         return []
     of_a_record = tracker.get_slot("month") or parse_span(asked, now.date(), to_date=True)
-    if just_created(tracker) and circuit is None and not (of_the_contract or of_a_record):
+    if ticket_just_told_of(tracker) and circuit is None and not (of_the_contract or of_a_record):
         return await answer_ticket_status(svc, tracker, dispatcher, who, lang)
     circuits = [circuit] if circuit else customer.services
     lines = []
@@ -403,11 +402,12 @@ def numbered(lines: List[str], circuits: List[Circuit], customer: Customer) -> s
 async def answer_ticket_status(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher,
                                who: Identity, lang: str) -> List[Dict[str, Any]]:
     """The ticket named, else the newest open ones: of the circuit the question names, if it names one. Right after a
-    report, "when will I hear back" is about the ticket it opened, unless a circuit or a kind is named."""
+    reply naming one ticket (a report's, a chase's), "when will I hear back" is about it, unless a circuit or a kind
+    is named."""
     customer = who[0]
     # asked as such, or as whether service is back ("100M那条恢复了吗": ``report_restored``)
     asked = tickets_asked(customer, tracker, "ask_ticket_status", "report_restored")
-    wanted = ticket_meant(tracker) or ("" if asked != TicketsAsked() else just_created(tracker) or "")
+    wanted = ticket_meant(tracker) or ("" if asked != TicketsAsked() else ticket_just_told_of(tracker))
     if not wanted and not QUESTION_WORDS["ask_ticket_status"].search(last_said(tracker, "ask_ticket_status")) and \
             await tell_report_deadline(svc, tracker, dispatcher, who, lang):  # "how long will this take", mid-report
         return []

@@ -52,9 +52,15 @@ def ticket_meant(tracker: Tracker) -> str:
     aged = _by_age(listed, text)
     if aged:
         return aged
+    return ticket_just_told_of(tracker) if POINTING.search(text) else ""
+
+
+def ticket_just_told_of(tracker: Tracker) -> str:
+    """The one ticket the assistant's replies just before the latest message named (opened, chased, its status):
+    "多久能修好" right after asks of it; "" when they named none, or several."""
     replied = "\n".join(str(e.get("text") or "") for e in replies_before_latest(tracker))
-    named_alone = {m.group(0) for m in re.finditer(TICKET_ID_PATTERN.strip("^$"), replied)}
-    return named_alone.pop() if len(named_alone) == 1 and POINTING.search(text) else ""
+    named = {m.group(0) for m in re.finditer(TICKET_ID_PATTERN.strip("^$"), replied)}
+    return named.pop() if len(named) == 1 else ""
 
 
 def tickets_listed(tracker: Tracker) -> Dict[int, str]:

@@ -356,6 +356,13 @@ async def test_right_after_a_report_a_status_question_is_about_its_ticket(svc: S
                         text=text, active_loop="complaint_form")
         messages, _ = await run(account.ActionTicketStatus(), asked, domain)
         assert only(messages)["response"] == answer, text
+    # right after a chase of one ticket, "多久能修好" asks of it
+    chased = [{"event": "user", "text": "还没修好"},
+              {"event": "bot", "text": "已为您催办FT-20261123-0001，并通知客户经理林海燕尽快处理。",
+               "metadata": {"utter_action": "utter_tickets_urged"}}]
+    messages, _ = await run(account.ActionSla(), tracker(slots=VERIFIED_A, intent="ask_sla", text="多久能修好",
+                                                         events=chased), domain)
+    assert (only(messages)["response"], only(messages)["ticket_id"]) == ("utter_ticket_status", "FT-20261123-0001")
     # "多久能处理", read as the SLA, asks of the ticket too; the contract asked as such is the contract
     for text, answer in (("多久能处理", "utter_ticket_status"), ("你们的SLA是多少", "utter_sla")):
         messages, _ = await run(account.ActionSla(), tracker(slots=VERIFIED_A, intent="ask_sla", text=text,
