@@ -14,7 +14,7 @@ from actions.common import lang_of, verified_identity
 from actions.message_reading import CORRECTING, NOT_FIXED, latest_intent, latest_text
 from actions.services import Services, services
 from carecore.model import Customer
-from carecore.texts import bullet_lines, circuit_line, fmt_time
+from carecore.texts import bullet_lines, circuit_line, due_by, fmt_time
 from carecore.ticket_opening import REOPEN_WITHIN, open_fault_on
 
 
@@ -74,7 +74,7 @@ async def settle_circuit(svc: Services, customer: Customer, named: str, dispatch
     if ticket is not None and ticket.sla is not None and ticket.sla.restore_due is not None:
         dispatcher.utter_message(response="utter_fault_open_on_circuit", circuit_id=circuit.circuit_id,
                                  ticket_id=ticket.id, opened=fmt_time(ticket.created_at, lang, svc.clock.tz),
-                                 restore_due=fmt_time(ticket.sla.restore_due, lang, svc.clock.tz))
+                                 restore_due=due_by(ticket.sla.restore_due, svc.clock.now(), lang, svc.clock.tz))
     fixed = None if ticket is not None else await svc.db.tickets.resolved_on_circuit(
         customer.id, circuit.circuit_id, svc.clock.now() - REOPEN_WITHIN)
     if fixed is not None and fixed.resolved_at is not None:  # "还是不行": the fix did not hold

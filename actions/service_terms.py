@@ -14,7 +14,7 @@ from actions.services import Services
 from carecore.config import Settings
 from carecore.deadlines import complaint_deadline, complaint_hours, fault_deadlines
 from carecore.model import TOP_TIERS, Tier
-from carecore.texts import fmt_time, label
+from carecore.texts import due_by, fmt_time, label
 from carecore.ticket_opening import REOPEN_WITHIN, open_fault_on
 
 
@@ -73,7 +73,7 @@ async def tell_report_deadline(svc: Services, tracker: Tracker, dispatcher: Coll
         await svc.db.tickets.resolved_on_circuit(customer.id, circuit.circuit_id, now - REOPEN_WITHIN)
     if on is not None and on.sla is not None and on.sla.restore_due is not None:
         dispatcher.utter_message(response="utter_fault_goes_on_ticket", ticket_id=on.id,
-                                 restore_due=fmt_time(on.sla.restore_due, lang, tz))
+                                 restore_due=due_by(on.sla.restore_due, now, lang, tz))
         return True
     due = fault_deadlines(contact.tier, circuit.sla_class, now, svc.settings.fault_sla_hours,
                           svc.settings.circuit_sla_hours)

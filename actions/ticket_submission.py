@@ -19,7 +19,7 @@ from carecore.clock import as_stored
 from carecore.deadlines import fault_hours
 from carecore.model import EscalationReason, TicketEvent
 from carecore.repository import DatabaseError
-from carecore.texts import fmt_time, label
+from carecore.texts import due_by, fmt_time, label
 from carecore.ticket_opening import open_complaint, open_fault, open_fault_on, page_manager, reopen_fault
 
 log = logging.getLogger(__name__)
@@ -119,7 +119,7 @@ class ActionSubmitFault(_SubmitForm):
             assert reopened.sla is not None and reopened.sla.restore_due is not None  # a fault's, set at opening
             await page_manager(svc.db, svc.gateway, svc.settings, svc.clock, reopened, customer, contact)
             dispatcher.utter_message(response="utter_fault_reopened", ticket_id=reopened.id,
-                                     restore_due=fmt_time(reopened.sla.restore_due, lang, svc.clock.tz))
+                                     restore_due=due_by(reopened.sla.restore_due, svc.clock.now(), lang, svc.clock.tz))
             return []
         ticket = await open_fault(svc.db, svc.settings, svc.clock, customer, contact, circuit, text=text,
                                   actor=_actor(tracker), sender_id=tracker.sender_id)

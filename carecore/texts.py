@@ -220,6 +220,14 @@ def ticket_deadline(ticket: Ticket, lang: str, tz: ZoneInfo, now: datetime) -> s
     return f"{'修复' if name == 'restore' else '答复'}时限：{when}{'，已超时' if late else ''}"
 
 
+def due_by(due: datetime, now: datetime, lang: str, tz: ZoneInfo) -> str:
+    """A deadline as a customer is told it, marked once past: "12月7日13:32（已超时）", "07 Dec 13:32 (overdue)"."""
+    when = fmt_time(due, lang, tz)
+    if now <= due:
+        return when
+    return f"{when} (overdue)" if lang == "en" else f"{when}（已超时）"
+
+
 def fmt_date(day: date, lang: str) -> str:
     return f"{day.day} {day:%B %Y}" if lang == "en" else f"{day.year}年{day.month}月{day.day}日"
 

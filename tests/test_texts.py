@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from carecore.model import Billing, Circuit, Ticket
-from carecore.texts import bill_terms, circuit_line, ticket_deadline
+from carecore.texts import bill_terms, circuit_line, due_by, ticket_deadline
 from tests import factories
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -32,6 +32,14 @@ def _ticket(**overrides) -> Ticket:
 def test_the_deadline_awaited_and_whether_it_passed(sla, status, now, zh, en) -> None:
     ticket = _ticket(sla=sla, status=status, kind="fault" if "restore_due" in sla else "complaint")
     assert (ticket_deadline(ticket, "zh", SH, now), ticket_deadline(ticket, "en", SH, now)) == (zh, en)
+
+
+def test_a_deadline_told_a_customer_says_when_it_has_passed() -> None:
+    """"修复时限12月31日23:30不变" of a deadline hours past misled; on the minute it is not past yet."""
+    assert (due_by(DUE, DUE, "zh", SH), due_by(DUE, DUE, "en", SH)) == ("12月31日23:30", "31 Dec 23:30")
+    later = DUE + timedelta(minutes=1)
+    assert (due_by(DUE, later, "zh", SH), due_by(DUE, later, "en", SH)) == ("12月31日23:30（已超时）",
+                                                                          "31 Dec 23:30 (overdue)")
 
 
 @pytest.mark.parametrize(("ends", "zh", "en"), [
