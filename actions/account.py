@@ -143,6 +143,10 @@ async def answer_usage(svc: Services, tracker: Tracker, dispatcher: CollectingDi
         return await _answer_span(svc, dispatcher, customer, span, lang)
     when = BILL_DATE_QUESTION.search(asked)
     month = _month_meant(tracker, asked, today, bool(when))
+    if when and month == parse_month("本月", today) and not tracker.get_slot("month"):
+        # "when is the next bill": last month's, until billing has it (the 7th, bill day 14), then this month's
+        last = shift_month(month, -1)
+        month = last if await svc.db.usage.get(customer.id, last) is None else month
     against = None
     if COMPARE_QUESTION.search(asked) and not year_before(asked):
         month, against = months_compared(tracker, asked, month, today)
@@ -199,7 +203,8 @@ async def answer_usage(svc: Services, tracker: Tracker, dispatcher: CollectingDi
 def _month_meant(tracker: Tracker, asked: str, today: date, when: bool) -> str:
     """A follow-up to a usage answer is about that answer's month: its neighbour for "the month before?", the month
     itself for "why is it so high" or "同比呢". Otherwise the month named; with none, a question of when is about the
-    month still to be billed, any other about the last."""
+    month still to be billed (``answer_usage`` makes it last month while billing has not had it), any other about the
+    last."""
     just = answered_month(tracker, today, just_before=True)
     step = month_step(asked)
     if just and step:

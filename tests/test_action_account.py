@@ -222,7 +222,17 @@ async def test_a_month_not_billed_yet_says_when_it_will_be_then_gives_the_latest
 async def test_asked_when_with_no_month_the_bill_to_come_is_meant(svc: Services, domain, text: str) -> None:
     messages, _ = await run(account.ActionUsage(), tracker(slots=VERIFIED_A, intent="ask_usage", text=text), domain)
     assert [m["response"] for m in messages] == ["utter_usage_not_yet", "utter_usage_report"]
-    assert messages[0]["issued_on"] == "2026年12月31日"
+    assert messages[0]["issued_on"] == "2026年12月31日"  # October's is in: November's is next
+
+
+async def test_asked_when_the_next_bill_comes_last_months_is_meant_until_billing_has_it(svc: Services,
+                                                                                      domain) -> None:
+    """The 23rd, bill day 31: October's bill comes on 30 November, not November's on 31 December."""
+    await svc.db.client[svc.db.name]["usage_monthly"].delete_one({"customer_id": "KA0000001", "month": "2026-10"})
+    messages, _ = await run(account.ActionUsage(), tracker(slots=VERIFIED_A_EN, intent="ask_usage",
+                                                           text="when is the next bill"), domain)
+    assert (messages[0]["response"], messages[0]["month"], messages[0]["issued_on"]) == (
+        "utter_usage_not_yet", "October 2026", "30 November 2026")
 
 
 async def test_usage_says_whether_the_bill_is_paid_once_billing_has_said(svc: Services, domain) -> None:
