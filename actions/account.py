@@ -432,7 +432,7 @@ async def answer_ticket_status(svc: Services, tracker: Tracker, dispatcher: Coll
         return [SlotSet("ticket_id", None)]
     tickets = await newest_open(svc, customer.id, asked)
     if not tickets:
-        say_none_open(dispatcher, asked, lang)
+        await say_none_open(svc, dispatcher, customer.id, asked, lang)
         return []
     lines, now = [], svc.clock.now()
     for t in tickets:

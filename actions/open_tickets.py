@@ -4,6 +4,7 @@ with how many more there are, what to say when there are none, and who answers t
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import List, NamedTuple, Optional, Tuple
 
 from rasa_sdk import Tracker
@@ -15,9 +16,10 @@ from actions.services import Services
 from actions.ticket_pointing import ticket_kinds_named
 from carecore import ticket_chase
 from carecore.model import OPEN_TICKET_STATUSES, Customer, Ticket
-from carecore.texts import label
+from carecore.texts import fmt_time, label
 
 OPEN_TICKETS_LISTED = 5  # the newest open tickets a status answer lists and a chase takes; the others are counted
+RESOLVED_LATELY = timedelta(days=7)  # with none open, the newest resolved since is named
 WHO_ANSWERS = re.compile(r"谁|哪位|\bwho\b", re.I)  # "谁在处理", "who's dealing with it"
 
 
@@ -47,9 +49,11 @@ async def open_beyond(svc: Services, customer_id: str, newest: List[Ticket], ask
                                                    kinds=asked.kinds) - len(newest)
 
 
-def say_none_open(dispatcher: CollectingDispatcher, asked: TicketsAsked, lang: str) -> None:
+async def say_none_open(svc: Services, dispatcher: CollectingDispatcher, customer_id: str, asked: TicketsAsked,
+                        lang: str) -> None:
     """No open ticket: on the circuit asked about, when one was, of the one kind asked about ("投诉处理到哪了"),
-    else at all."""
+    else at all. The newest of those asked about, resolved within ``RESOLVED_LATELY``, is named with when: "专线修好了
+    吗" after the fix hears that it was, and may report it again."""
     if asked.circuit_id:
         dispatcher.utter_message(response="utter_no_open_tickets_on_circuit", circuit_id=asked.circuit_id)
     elif len(asked.kinds) == 1:
@@ -57,6 +61,12 @@ def say_none_open(dispatcher: CollectingDispatcher, asked: TicketsAsked, lang: s
                                  kind=label("ticket_kind", asked.kinds[0], lang))
     else:
         dispatcher.utter_message(response="utter_no_open_tickets")
+    newest = await svc.db.tickets.for_customer(customer_id, limit=1, circuit_id=asked.circuit_id, kinds=asked.kinds)
+    resolved = newest[0].resolved_at if newest else None
+    if resolved is not None and resolved >= svc.clock.now() - RESOLVED_LATELY:
+        dispatcher.utter_message(response="utter_latest_resolved", ticket_id=newest[0].id,
+                                 kind=label("ticket_kind", newest[0].kind, lang),
+                                 resolved=fmt_time(resolved, lang, svc.clock.tz))
 
 
 async def say_who_answers(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher, customer: Customer,

@@ -114,7 +114,7 @@ async def urge_tickets(svc: Services, tracker: Tracker, dispatcher: CollectingDi
         return [SlotSet("fault_symptom", said[:500]), *([SlotSet("fault_since", since)] if since else []),
                 FollowupAction("fault_form")]
     if not tickets:
-        say_none_open(dispatcher, asked, lang)
+        await say_none_open(svc, dispatcher, customer.id, asked, lang)
         return []
     now = svc.clock.now()
     window = ticket_chase.window_of(now)
