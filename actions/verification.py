@@ -34,7 +34,14 @@ from actions.common import (
 )
 from actions.compensation import HOW_TO_CLAIM, answer_compensation
 from actions.escalation import request_human
-from actions.message_reading import CODE_AGAIN, MID_FORM_QUESTIONS, OTHER_NUMBER, latest_intent, latest_text
+from actions.message_reading import (
+    CODE_AGAIN,
+    MID_FORM_QUESTIONS,
+    NUMBER_GIVEN,
+    OTHER_NUMBER,
+    latest_intent,
+    latest_text,
+)
 from actions.praise import give_praise
 from actions.requests import bill_not_received, opt_in, opt_out, report_restored, urge_tickets, withdraw_ticket
 from actions.services import Services, services
@@ -78,7 +85,8 @@ class VerificationSteps:
         """A mobile number in the message that started verification ("我是13800000010，专线断了要报修") is taken
         rather than asked for; the domain's mapping reads one only as the answer to the question. Asked for the
         code, a customer who gives another number, or says the first was wrong ("那我换个号码"), starts again with
-        it: the code went to a number they no longer mean."""
+        it: the code went to a number they no longer mean. Asked for the mobile, a number that is none (a landline,
+        a digit short) is told so."""
         mobile = next(tracker.get_latest_entity_values("phone_number"), None)
         if tracker.get_slot("verified") is True:
             return {}
@@ -86,6 +94,12 @@ class VerificationSteps:
             if mobile:
                 return {"verify_mobile": mobile}
             return {"verify_mobile": None} if OTHER_NUMBER.search(latest_text(tracker)) else {}
+        intent = latest_intent(tracker)
+        if tracker.get_slot("requested_slot") == "verify_mobile" and not mobile and intent != "rate_service" and \
+                (intent == "inform" or NUMBER_GIVEN.search(latest_text(tracker))):
+            # "0571-88888888", "一三八…": no mobile, so the mapping took nothing and the form, rejected, said nothing
+            dispatcher.utter_message(response="utter_invalid_mobile")
+            return {"verify_mobile": None}
         if tracker.get_slot("requested_slot") is not None or tracker.get_slot("verify_mobile"):
             return {}
         return {"verify_mobile": mobile} if mobile else {}
