@@ -168,8 +168,8 @@ async def send_code(svc: Services, tracker: Tracker, dispatcher: CollectingDispa
     if issued.status == "invalid":
         dispatcher.utter_message(response="utter_invalid_mobile")
         return {"verify_mobile": None}
-    if issued.status == "rate_limited":
-        dispatcher.utter_message(response="utter_code_locked")
+    if issued.status == "rate_limited":  # codes asked for this number from any chat: nobody failed anything here
+        dispatcher.utter_message(response="utter_code_limit")
         return {"verify_mobile": FAILED, "otp_code": FAILED}
     return {"verify_mobile": issued.mobile}
 

@@ -188,6 +188,7 @@ async def test_codes_per_number_are_rate_limited(svc: Services, domain, emulator
     t = tracker(sender="chat-9", active_loop="verification_form")
     assert await form.validate_verify_mobile("13800138000", dispatcher, t, domain) == {
         "verify_mobile": verification.FAILED, "otp_code": verification.FAILED}
+    assert dispatcher.messages[-1]["response"] == "utter_code_limit"  # not "too many failed attempts": none failed
 
 
 async def test_pending_question_is_answered_after_verification(svc: Services, domain) -> None:
