@@ -30,6 +30,7 @@ from actions.message_reading import (
     NOT_KNOWN,
     RESERVATION,
     RESTORED_WORDS,
+    SEVERAL_CIRCUITS,
     SYMPTOM_WORDS,
     URGENT_WORDS,
     answer_not_question,
@@ -231,7 +232,8 @@ class ValidateFaultForm(_VerifyingForm):
     async def validate_fault_circuit(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                      domain: DomainDict) -> Dict[str, Any]:
         """Asked which circuit, an answer that also says when the fault began ("第二条，从早上九点开始") answers both;
-        one that says only when ("since 9am") is kept for that question, and this one is asked again."""
+        one that says only when ("since 9am") is kept for that question, and this one is asked again. Several at once
+        ("1和2", "三条都断了") are taken one at a time, each its own ticket and SLA clock: the customer is told so."""
         svc = await services()
         who = await verified_identity(tracker, svc)
         if who is None:  # the circuit id came with the first message, before verification
@@ -240,7 +242,11 @@ class ValidateFaultForm(_VerifyingForm):
         asked = tracker.get_slot("requested_slot") == "fault_circuit"
         told = asked and not tracker.get_slot("fault_since") and not FUTURE_START.search(text)
         since = since_in(text) if told else None
-        if asked and circuit_choice.choice(who[0].services, text) is None and (since or latest_intent(tracker) == "affirm"):
+        none_chosen = asked and circuit_choice.choice(who[0].services, text) is None
+        if none_chosen and SEVERAL_CIRCUITS.search(text):
+            dispatcher.utter_message(response="utter_one_circuit_at_a_time")
+            return {"fault_circuit": None, **({"fault_since": since} if since else {})}
+        if none_chosen and (since or latest_intent(tracker) == "affirm"):
             if since:  # "yes" names no circuit either: the list is shown again
                 dispatcher.utter_message(response="utter_fault_since_noted", since=since)
             return {"fault_circuit": None, **({"fault_since": since} if since else {})}

@@ -95,6 +95,9 @@ def two_questions(tracker: Tracker) -> Optional[Tuple[str, str]]:
 
 
 # "那我换个号码", "号码输错了", "wrong number": asked for the code, the customer means another mobile.
+# Several circuits at once ("1和2", "三条都断了", "both of them"), read where none alone was named.
+SEVERAL_CIRCUITS = re.compile(r"都|全部|所有|每[一条]|[两俩三四五六七八九十几]条|\d\s*(?:[和、,，/&及与跟]|and)\s*\d|"
+                              r"\b(?:all|both|every|each)\b", re.I)
 # Digits given as a number ("0571-88888888", "138 0000 005"), whatever number it is.
 NUMBER_GIVEN = re.compile(r"\d[\d\s()+\-]{4,}\d")
 OTHER_NUMBER = re.compile(r"换(?:一?个|成)?(?:手机)?号|号码?(?:输|填|写|打)?错|不是(?:这个|我的)号|(?:wrong|different|another|other)"

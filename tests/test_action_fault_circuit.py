@@ -96,8 +96,12 @@ async def test_a_customer_who_does_not_know_which_circuit_is_told_how_else_to_na
     ("inform", "since 9am", ["utter_fault_since_noted"], {"fault_circuit": None, "fault_since": "since 9am"}),
     ("inform", "第二条，从早上九点开始", [], {"fault_circuit": "ZJ-LL-0000001-2", "fault_since": "从早上九点开始"}),
     ("affirm", "yes", [], {"fault_circuit": None}),  # no circuit, and nothing wrong said: the list again
+    ("inform", "1和2", ["utter_one_circuit_at_a_time"], {"fault_circuit": None}),  # one ticket and clock each
+    ("inform", "两条都断了", ["utter_one_circuit_at_a_time"], {"fault_circuit": None}),
+    ("inform", "both of them since 9am", ["utter_one_circuit_at_a_time"],
+     {"fault_circuit": None, "fault_since": "since 9am"}),
 ])
-async def test_an_answer_to_which_circuit_that_says_when_it_began_keeps_that(svc: Services, domain, intent, text,
+async def test_an_answer_to_which_circuit_that_says_when_it_began_or_names_several(svc: Services, domain, intent, text,
                                                                            told, found) -> None:
     await svc.db.customers.replace(factories.customer_with_two_circuits())
     asked = tracker(slots={**VERIFIED_A, "requested_slot": "fault_circuit", "fault_circuit": text}, intent=intent,
