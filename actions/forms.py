@@ -27,6 +27,7 @@ from actions.message_reading import (
     FUTURE_START,
     LEAVING,
     MISREAD_COMPLAINT,
+    NONE_OF_THESE,
     NOT_KNOWN,
     RESERVATION,
     RESTORED_WORDS,
@@ -125,11 +126,12 @@ class ValidateComplaintForm(_VerifyingForm):
     async def validate_complaint_category(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                           domain: DomainDict) -> Dict[str, Any]:
         """An answer that also says what went wrong ("客户经理态度很差，打电话一直不接") is the description too, as
-        in the message that opens the form; a bare "yes" or "no" is no answer."""
+        in the message that opens the form; a bare "yes" or "no" is no answer, but "都不是" picks the list's "other"."""
         text = str(value or "").strip()
         if not text:
             return {"complaint_category": None}
-        if latest_intent(tracker) in ("affirm", "deny") and category_of(text) == "other":  # "yes" names no category
+        if latest_intent(tracker) in ("affirm", "deny") and category_of(text) == "other" and \
+                not NONE_OF_THESE.search(text):  # "yes" names no category
             dispatcher.utter_message(response="utter_answer_the_question")
             return {"complaint_category": None}
         found = {"complaint_category": label("complaint_category", category_of(text), lang_of(tracker)),

@@ -95,6 +95,9 @@ def two_questions(tracker: Tracker) -> Optional[Tuple[str, str]]:
 
 
 # "那我换个号码", "号码输错了", "wrong number": asked for the code, the customer means another mobile.
+# Asked which category, "none of those" ("都不是", "不知道", "something else"): the list's last, "other".
+NONE_OF_THESE = re.compile(r"都不[是对]|其[他它]|别的|不知道|不清楚|说不[清好上]|\bnone of\b|\bsomething else\b|\bother\b|"
+                           r"\bnot sure\b|\bdon'?t know\b", re.I)
 # Several circuits at once ("1和2", "三条都断了", "both of them"), read where none alone was named.
 SEVERAL_CIRCUITS = re.compile(r"都|全部|所有|每[一条]|[两俩三四五六七八九十几]条|\d\s*(?:[和、,，/&及与跟]|and)\s*\d|"
                               r"\b(?:all|both|every|each)\b", re.I)

@@ -41,6 +41,9 @@ async def test_complaint_validation_and_submission(svc: Services, domain, clock:
     assert dispatcher.messages[-1]["response"] == "utter_answer_the_question"
     no = tracker(slots=VERIFIED_A, intent="deny", text="不是，是账单问题")
     assert (await form.validate_complaint_category("不是，是账单问题", dispatcher, no, domain))["complaint_category"] == "账单费用"
+    for text in ("都不是", "none of those"):  # the list's last: "other"
+        none = tracker(slots=VERIFIED_A, intent="deny", text=text)
+        assert (await form.validate_complaint_category(text, dispatcher, none, domain))["complaint_category"] == "其他"
     assert await form.validate_complaint_description("   ", dispatcher, t, domain) == {"complaint_description": None}
     assert dispatcher.messages[-1]["response"] == "utter_description_too_short"
     ok = await form.validate_complaint_description("上个月多扣了两千元", dispatcher, t, domain)
