@@ -216,7 +216,8 @@ class ValidateFaultForm(_VerifyingForm):
         if SYMPTOM_WORDS.search(text) and not tracker.get_slot("fault_symptom"):
             return {"fault_symptom": text}
         said = answer_not_question(tracker, "fault_symptom") or \
-            answer_read_as(tracker, "fault_symptom", ("out_of_scope",), leaving_with_symptom)
+            answer_read_as(tracker, "fault_symptom", ("out_of_scope",), leaving_with_symptom) or \
+            answer_read_as(tracker, "fault_symptom", ("deny",), SYMPTOM_WORDS.search)  # "就是不能用" read as a no
         return {"fault_symptom": said} if said else {}
 
     async def extract_fault_since(self, dispatcher: CollectingDispatcher, tracker: Tracker,
