@@ -23,6 +23,8 @@ from actions.confirmation import consent
 from actions.escalation import hand_over_leaving
 from actions.fault_circuit import circuit_corrected, correcting_circuit, fixed_lately, settle_circuit
 from actions.message_reading import (
+    ADDING,
+    CHANGE_ASKED,
     CORRECTING,
     FUTURE_START,
     LEAVING,
@@ -163,7 +165,7 @@ class ValidateComplaintForm(_VerifyingForm):
             return {}
         text, intent = latest_text(tracker), latest_intent(tracker)
         if intent not in ("deny", "file_complaint") and not CORRECTING.match(text):
-            return {}
+            return added_or_change_asked(tracker, dispatcher, "complaint_description", "complaint_confirm")
         said = CORRECTING.match(text)  # "不对，", "no,", "actually": what follows it is the complaint
         changed = opening_complaint(text[said.end():].lstrip(" ,，:：") if said else text)
         shown = {**changed, "complaint_category": label("complaint_category",
@@ -172,6 +174,22 @@ class ValidateComplaintForm(_VerifyingForm):
         if all(shown[slot] == tracker.get_slot(slot) for slot in changed):  # says nothing new
             return {}
         return {**changed, "complaint_confirm": None}
+
+
+def added_or_change_asked(tracker: Tracker, dispatcher: CollectingDispatcher, said_slot: str,
+                          confirm_slot: str) -> Dict[str, Any]:
+    """At confirmation, more added to what was said ("加上：影响全公司") joins it, and the confirmation is asked
+    again; a change asked for without saying what ("改一下", read as out of scope) is told how to make one."""
+    text = latest_text(tracker)
+    added = ADDING.match(text)
+    rest = text[added.end():].strip() if added else ""
+    if rest:
+        said = str(tracker.get_slot(said_slot) or "")
+        return {said_slot: f"{said}{'；' if lang_of(tracker) == 'zh' else '; '}{rest}"[:500], confirm_slot: None}
+    if CHANGE_ASKED.fullmatch(text):
+        dispatcher.utter_message(response="utter_how_to_confirm")
+        return {confirm_slot: None}
+    return {}
 
 
 LATER_STEPS = ("fault_symptom", "fault_since", "fault_confirm")
@@ -317,6 +335,9 @@ class ValidateFaultForm(_VerifyingForm):
         if tracker.get_slot("requested_slot") != "fault_confirm":
             return {}
         text, intent = latest_text(tracker), latest_intent(tracker)
+        more = added_or_change_asked(tracker, dispatcher, "fault_symptom", "fault_confirm")
+        if more:
+            return more
         since = since_in(text)
         changed: Dict[str, Any] = {"fault_since": since} if since and since != tracker.get_slot("fault_since") else {}
         only_a_time = since is not None and since == text.strip(" ，,。.!！")  # "昨天晚上开始": when, said again

@@ -98,6 +98,12 @@ def two_questions(tracker: Tracker) -> Optional[Tuple[str, str]]:
 # Asked which category, "none of those" ("都不是", "不知道", "something else"): the list's last, "other".
 NONE_OF_THESE = re.compile(r"都不[是对]|其[他它]|别的|不知道|不清楚|说不[清好上]|\bnone of\b|\bsomething else\b|\bother\b|"
                            r"\bnot sure\b|\bdon'?t know\b", re.I)
+# At confirmation, more to be added to what was said ("加上：影响全公司", "补充一下，备用线也断了", "add: the
+# backup line is down too"); and a change asked for without saying what ("改一下", "I want to change something").
+ADDING = re.compile(r"\s*(?:再?加上|补充(?:一下|一点)?|\badd\b)\s*[:：,，]?\s*", re.I)
+CHANGE_ASKED = re.compile(r"\s*(?:我想|我要|帮我|请|要)?(?:改|修改|更改|改动)(?:一下|下)?[吧呢]?\s*[。.!！]?\s*|"
+                          r"\s*(?:i want to |i'd like to |can i |let me )?(?:change|edit|modify|correct) "
+                          r"(?:it|something|that|the report|the complaint)\s*[?.!]?\s*", re.I)
 # Several circuits at once ("1和2", "三条都断了", "both of them"), read where none alone was named.
 SEVERAL_CIRCUITS = re.compile(r"都|全部|所有|每[一条]|[两俩三四五六七八九十几]条|\d\s*(?:[和、,，/&及与跟]|and)\s*\d|"
                               r"\b(?:all|both|every|each)\b", re.I)
@@ -121,7 +127,7 @@ ASKING = re.compile(r"[?？]|吗|呢|多少|多久|多长时间|(?:什么|哪|�
                     r"\b(?:how|what|when|where|who|why|which|can|could|is|are|do|does|show|check|tell me|look up)\b",
                     re.I)
 # How a correction starts ("不对，是三个小时前", "no, it's about staff attitude").
-CORRECTING = re.compile(r"\s*(?:不对|不是|错了|应该是|其实是|是|改成|改为|no\b|nope|not\b|actually|wrong|it'?s\b|it is)", re.I)
+CORRECTING = re.compile(r"\s*(?:不对|不是|错了|应该是|其实是|是|改成|改为|换成|换为|no\b|nope|not\b|actually|wrong|it'?s\b|it is)", re.I)
 # "账单什么时候出", "when is our bill issued": asked with no month, about the bill still to come
 BILL_DATE_QUESTION = re.compile(r"什么时候|几号|哪天|哪一天|何时|\bwhen\b|what date|which day", re.I)
 # "金卡有什么权益", "钻石卡和金卡有什么区别", "怎么升到钻石卡": what a card tier gives, not the account's summary.

@@ -360,10 +360,31 @@ async def test_a_no_that_corrects_a_detail_changes_it_and_asks_again(svc: Servic
         assert slots_of(events)[confirm] is False and slots_of(events).get("requested_slot") is None
 
 
+@pytest.mark.parametrize("form, slots, intent, text, changed, told", [
+    (forms.ValidateFaultForm(), {"fault_circuit": "ZJ-2M-0000001-1", "fault_symptom": "网速很慢", "fault_since": "上午"},
+     "inform", "加上：影响全公司", {"fault_symptom": "网速很慢；影响全公司"}, []),
+    (forms.ValidateComplaintForm(), {"complaint_category": "账单费用", "complaint_description": "多扣了两千元"},
+     "inform", "补充一下，上个月也多扣了", {"complaint_description": "多扣了两千元；上个月也多扣了"}, []),
+    (forms.ValidateFaultForm(), {"fault_circuit": "ZJ-2M-0000001-1", "fault_symptom": "网速很慢", "fault_since": "上午"},
+     "out_of_scope", "改一下", {}, ["utter_how_to_confirm"]),  # read as out of scope: "this I cannot handle"
+])
+async def test_at_confirmation_more_said_is_added_and_a_change_asked_for_is_told_how(svc: Services, domain, form,
+                                                                                    slots, intent, text, changed,
+                                                                                    told) -> None:
+    confirm = "fault_confirm" if "fault_since" in slots else "complaint_confirm"
+    said = tracker(slots={**VERIFIED_A, **slots, "requested_slot": confirm}, intent=intent, text=text,
+                   active_loop=form.for_form)
+    messages, events = await run(form, said, domain)
+    assert [m["response"] for m in messages] == told
+    assert {k: v for k, v in slots_of(events).items() if k not in ("requested_slot", "complaint_urgent")} == {
+        **changed, confirm: None}
+
+
 @pytest.mark.parametrize("asked, intent, text", [
     ("fault_since", "deny", "不对，是第二条"),
     ("fault_symptom", "inform", "wrong circuit, it's ZJ-LL-0000001-2"),  # Rasa's mapping takes it as the symptom
     ("fault_confirm", "deny", "no, it's the 100M line"),
+    ("fault_confirm", "inform", "换成第二条"),  # no "no" at all
 ])
 async def test_a_correction_naming_another_circuit_changes_it_and_asks_again(svc: Services, domain, asked, intent,
                                                                             text) -> None:
