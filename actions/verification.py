@@ -8,6 +8,7 @@ fault forms, which ask for them first when the user is not yet verified.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -94,9 +95,12 @@ class VerificationSteps:
             if mobile:
                 return {"verify_mobile": mobile}
             return {"verify_mobile": None} if OTHER_NUMBER.search(latest_text(tracker)) else {}
-        intent = latest_intent(tracker)
+        intent, given = latest_intent(tracker), NUMBER_GIVEN.search(latest_text(tracker))
         if tracker.get_slot("requested_slot") == "verify_mobile" and not mobile and intent != "rate_service" and \
-                (intent == "inform" or NUMBER_GIVEN.search(latest_text(tracker))):
+                (intent == "inform" or given):
+            digits = re.sub(r"\D", "", given.group()) if given else ""
+            if re.fullmatch(r"(?:86)?1[3-9][0-9]{9}", digits):  # "1380 000 0050": a mobile, spaced unusually
+                return {"verify_mobile": digits[-11:]}
             # "0571-88888888", "一三八…": no mobile, so the mapping took nothing and the form, rejected, said nothing
             dispatcher.utter_message(response="utter_invalid_mobile")
             return {"verify_mobile": None}
