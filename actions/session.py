@@ -29,7 +29,7 @@ class ActionSessionStart(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[Dict[str, Any]]:
         svc = await services()
         events: List[Dict[str, Any]] = [SessionStarted(), SlotSet("hotline", svc.settings.hotline),
-                                        SlotSet("operator_name", svc.settings.operator_name)]
+                                        SlotSet("operator_name", svc.settings.operator("zh"))]  # zh replies name it
         phone = phone_from_sender_id(tracker.sender_id, svc.settings.sender_id_secret)
         if phone:
             try:

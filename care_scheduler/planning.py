@@ -166,8 +166,7 @@ def render_into(plan: Planned, ctx: PlanContext, template: str, values: Dict[str
     """Render a template into the plan; a missing value suppresses the message, loudly."""
     try:
         rendered = render(template, plan.language, signature=ctx.settings.sms_signature,
-                          operator=ctx.settings.operator_name_en if plan.language == "en" else ctx.settings.operator_name,
-                          **values)
+                          operator=ctx.settings.operator(plan.language), **values)
     except TemplateError as exc:
         plan.suppressed_reason = "template_error"
         plan.notes.append(str(exc))

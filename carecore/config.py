@@ -342,6 +342,10 @@ class Settings(BaseSettings):
             raise ValueError("SLA_CREDIT_YUAN amounts must be positive")
         return value
 
+    def operator(self, lang: str) -> str:
+        """The operator's name as a message in ``lang`` (zh/en) writes it."""
+        return self.operator_name_en if lang == "en" else self.operator_name
+
     @property
     def bill_claim_credit_fen(self) -> int:
         return round(self.bill_claim_credit_minutes * self.basic_call_fee_yuan_per_minute * 100)

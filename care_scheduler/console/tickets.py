@@ -83,7 +83,8 @@ async def ticket_page(request: web.Request) -> web.Response:
     return render(request, "ticket.html", seen.lang, seen.session, seen.manager, ticket=ticket, left=left,
                   customer=customer, escalations=escalations, is_open=ticket.status in OPEN_TICKET, now=now,
                   handled_above=about_the_actor(ticket, seen.manager.id),
-                  transcript=transcript, retold=await _retold(db_of(request), ticket), contact=customer.contact(ticket.contact_id) if ticket.contact_id else None)
+                  transcript=transcript, retold=await _retold(db_of(request), ticket),
+                  contact=customer.contact(ticket.contact_id) if ticket.contact_id else None)
 
 
 async def ticket_action(request: web.Request) -> web.Response:

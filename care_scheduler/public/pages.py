@@ -68,8 +68,7 @@ def _lang(request: web.Request, default: str, form: Optional[Dict[str, Any]] = N
 
 
 def _page(request: web.Request, lang: str, status: int = 200, **values: Any) -> web.Response:
-    settings = request.app[SETTINGS]
-    operator = settings.operator_name if lang == "zh" else settings.operator_name_en
+    operator = request.app[SETTINGS].operator(lang)
 
     def t(key: str) -> str:
         return TEXTS[key][0 if lang == "zh" else 1].replace("{operator}", operator)
