@@ -15,7 +15,7 @@ from actions.message_reading import CORRECTING, NOT_FIXED, latest_intent, latest
 from actions.services import Services, services
 from carecore.model import Customer
 from carecore.texts import bullet_lines, circuit_line, due_by, fmt_time
-from carecore.ticket_opening import REOPEN_WITHIN, open_fault_on
+from carecore.ticket_opening import REOPEN_WITHIN, fault_reported_on
 
 
 async def fixed_lately(svc: Services, customer: Customer, text: str) -> Optional[str]:
@@ -70,16 +70,14 @@ async def settle_circuit(svc: Services, customer: Customer, named: str, dispatch
         dispatcher.utter_message(response="utter_circuit_in_maintenance", circuit_id=circuit.circuit_id,
                                  window_id=window.id, end=fmt_time(window.end, lang, svc.clock.tz),
                                  description=window.description_en if lang == "en" else window.description_zh)
-    ticket = await open_fault_on(svc.db, customer.id, circuit.circuit_id)
-    if ticket is not None and ticket.sla is not None and ticket.sla.restore_due is not None:
+    ticket = await fault_reported_on(svc.db, svc.clock, customer.id, circuit.circuit_id)
+    if ticket is not None and ticket.resolved_at is not None:  # "还是不行": the fix did not hold
+        dispatcher.utter_message(response="utter_fault_fixed_lately", circuit_id=circuit.circuit_id,
+                                 ticket_id=ticket.id, resolved=fmt_time(ticket.resolved_at, lang, svc.clock.tz))
+    elif ticket is not None and ticket.sla is not None and ticket.sla.restore_due is not None:
         dispatcher.utter_message(response="utter_fault_open_on_circuit", circuit_id=circuit.circuit_id,
                                  ticket_id=ticket.id, opened=fmt_time(ticket.created_at, lang, svc.clock.tz),
                                  restore_due=due_by(ticket.sla.restore_due, svc.clock.now(), lang, svc.clock.tz))
-    fixed = None if ticket is not None else await svc.db.tickets.resolved_on_circuit(
-        customer.id, circuit.circuit_id, svc.clock.now() - REOPEN_WITHIN)
-    if fixed is not None and fixed.resolved_at is not None:  # "还是不行": the fix did not hold
-        dispatcher.utter_message(response="utter_fault_fixed_lately", circuit_id=circuit.circuit_id,
-                                 ticket_id=fixed.id, resolved=fmt_time(fixed.resolved_at, lang, svc.clock.tz))
     return circuit.circuit_id
 
 

@@ -15,7 +15,7 @@ from carecore.config import Settings
 from carecore.deadlines import complaint_deadline, complaint_hours, fault_deadlines
 from carecore.model import TOP_TIERS, Tier
 from carecore.texts import due_by, fmt_time, label
-from carecore.ticket_opening import REOPEN_WITHIN, open_fault_on
+from carecore.ticket_opening import fault_reported_on
 
 
 def tier_terms(settings: Settings, tier: str, customer_class: Optional[str], manager_name: str,
@@ -69,8 +69,7 @@ async def tell_report_deadline(svc: Services, tracker: Tracker, dispatcher: Coll
         if tracker.active_loop_name == "fault_form" else None
     if circuit is None:
         return False
-    on = await open_fault_on(svc.db, customer.id, circuit.circuit_id) or \
-        await svc.db.tickets.resolved_on_circuit(customer.id, circuit.circuit_id, now - REOPEN_WITHIN)
+    on = await fault_reported_on(svc.db, svc.clock, customer.id, circuit.circuit_id)
     if on is not None and on.sla is not None and on.sla.restore_due is not None:
         dispatcher.utter_message(response="utter_fault_goes_on_ticket", ticket_id=on.id,
                                  restore_due=due_by(on.sla.restore_due, now, lang, tz))

@@ -108,6 +108,13 @@ async def open_fault_on(db: Database, customer_id: str, circuit_id: str) -> Opti
     return found[0] if found else None
 
 
+async def fault_reported_on(db: Database, clock: Clock, customer_id: str, circuit_id: str) -> Optional[Ticket]:
+    """The fault ticket a new report on the circuit goes on: one still open (the report is added to it), else one
+    resolved within ``REOPEN_WITHIN`` (the report reopens it); None when the report opens a ticket of its own."""
+    return await open_fault_on(db, customer_id, circuit_id) or \
+        await db.tickets.resolved_on_circuit(customer_id, circuit_id, clock.now() - REOPEN_WITHIN)
+
+
 async def reopen_fault(db: Database, clock: Clock, customer: Customer, circuit_id: str, *, actor: str,
                        text: str, sender_id: Optional[str] = None) -> Optional[Ticket]:
     """The circuit's fault resolved within ``REOPEN_WITHIN``, reopened with what the customer says of it now; None
