@@ -45,6 +45,8 @@ from actions.message_reading import (
     latest_text,
     leaving_with_symptom,
     names_what_went_wrong,
+    not_known,
+    not_known_answer,
     opening_complaint,
     opening_message,
     responses_before_latest,
@@ -96,7 +98,7 @@ class _VerifyingForm(VerificationSteps, FormValidationAction):
 def _complaint_said(tracker: Tracker, slot: str) -> Optional[str]:
     """The answer to ``slot`` in a message the model read as something the form's mappings leave out: a question
     that asks nothing, or what went wrong read as a chase, a request for a person, out of scope or the hotline."""
-    return answer_not_question(tracker, slot) or \
+    return answer_not_question(tracker, slot) or not_known_answer(tracker, slot) or \
         answer_read_as(tracker, slot, MISREAD_COMPLAINT, names_what_went_wrong) or \
         answer_read_as(tracker, slot, ("ask_hotline",), hotline_complained_of)
 
@@ -233,7 +235,7 @@ class ValidateFaultForm(_VerifyingForm):
         text = opening_message(tracker, "report_fault")
         if SYMPTOM_WORDS.search(text) and not tracker.get_slot("fault_symptom"):
             return {"fault_symptom": text}
-        said = answer_not_question(tracker, "fault_symptom") or \
+        said = answer_not_question(tracker, "fault_symptom") or not_known_answer(tracker, "fault_symptom") or \
             answer_read_as(tracker, "fault_symptom", ("out_of_scope",), leaving_with_symptom) or \
             answer_read_as(tracker, "fault_symptom", ("deny",), SYMPTOM_WORDS.search)  # "就是不能用" read as a no
         return {"fault_symptom": said} if said else {}
@@ -244,7 +246,7 @@ class ValidateFaultForm(_VerifyingForm):
         it, a "no" that names a time ("不对，是三个小时前") or says it is not known ("不清楚"), which the domain's
         mapping leaves out, answers too."""
         if tracker.get_slot("requested_slot") == "fault_since":
-            text = latest_text(tracker) if latest_intent(tracker) == "deny" else ""
+            text = latest_text(tracker) if latest_intent(tracker) in ("deny", "cancel") else ""
             said = since_in(text) or (text if NOT_KNOWN.search(text) else None)
             return {"fault_since": said} if said else {}
         found = since_in(opening_message(tracker, "report_fault"))
@@ -373,6 +375,8 @@ class ActionCancelForm(Action):
             return await withdraw_ticket(svc, tracker, dispatcher, who, lang_of(tracker))
         if tracker.active_loop_name == "fault_form" and latest_intent(tracker) == "report_restored":
             return _restored_while_reporting(tracker, dispatcher)
+        if tracker.get_slot("requested_slot") and not_known(latest_text(tracker)):
+            return [FollowupAction(tracker.active_loop_name)]  # "不清楚" answers the question: the form takes it
         dispatcher.utter_message(response="utter_cancelled")
         return [ActiveLoop(None), SlotSet("requested_slot", None)] + reset_slots(COMPLAINT_SLOTS + FAULT_SLOTS)
 

@@ -230,36 +230,6 @@ PAID = re.compile(
     r"(?:已经|早就|早已|上周|上个月|昨天|前天|刚才?|刚刚)\S{0,3}(?:交|缴|付|打)(?:过|了|款|费|钱)|(?:交|缴|付)过(?:了|费|钱|款)|"
     r"\balready (?:paid|settled)\b|\b(?:paid|settled) (?:it|that|this|the bill|them)\b|\bwe(?:'ve| have)? paid\b",
     re.I)
-# An opt-out by whoever holds the number, saying it no longer reaches the contact: the number passed on to someone
-# else, or they left themselves. Whoever writes holds the contact's number (verification is by it).
-NUMBER_PASSED = re.compile(
-    r"号码?.{0,4}(?:换|转|给|让)(?:给)?了?(?:别人|他人)|(?:打|发|找)错(?:人|号)|换人了|(?:以前|原来|之前|上一?个|前)的?机主|"
-    r"(?:刚|新)办的|不是(?:他|她)本人|不是(?:他|她)的|不是我的(?:号|手机)|现在是我(?:在用|的)|"
-    r"wrong (?:number|person)|not the (?:right )?person|someone else'?s? (?:number|phone)|belongs to someone else|"
-    r"(?:this|it) is my number", re.I)
-LEFT = re.compile(
-    r"离职|辞职|退休|不在(?:你们|这家|那家|该|贵)?(?:公司|单位)(?:上班|工作|任职)?了|不是(?:这家|那家|该|贵|你们)?(?:公司|单位)的(?:人|员工)了?|"
-    r"(?:no longer|don'?t|do not) work (?:at|for|with)|\b(?:left|quit) (?:the|your|this|that) (?:company|firm|job)|"
-    r"\bretired\b", re.I)
-THIS_NUMBER = re.compile(r"这个(?:手机)?号|\bthis (?:phone )?number\b|\bthis phone\b", re.I)
-# ... said of someone else ("王总已经离职了", "she no longer works here"): the writer's own number stays theirs
-SOMEONE_ELSE_LEFT = re.compile(
-    r"(?:他|她|[\u4e00-\u9fff]{1,2}(?:总|经理|主任|部长|处长|工)|同事|那位|这位)(?:已经|早就|早已|早|已)?(?:离职|辞职|调走|退休|不在)|"
-    r"\b(?:he|she)(?:'s| has)? (?:left|quit|retired|no longer works?)\b", re.I)
-
-
-def number_disowned(text: str) -> bool:
-    """Whether an opt-out says the writer's number no longer reaches the contact ("我已经离职了", "wrong number",
-    "他退休了，这个号码别再发了")."""
-    return bool(NUMBER_PASSED.search(text)) or bool(LEFT.search(text)) and (
-        not SOMEONE_ELSE_LEFT.search(text) or bool(THIS_NUMBER.search(text)))
-
-
-def someone_else_left(text: str) -> bool:
-    """Whether an opt-out reports that another contact left ("王总已经离职了，别再给他发了"), not this number's."""
-    return bool(SOMEONE_ELSE_LEFT.search(text)) and not number_disowned(text)
-
-
 # What asks for a complaint rather than describing one, set aside from the opening message.
 COMPLAINT_WORDS = re.compile(
     r"[我们]*(?:要|想|需要)?(?:提交|登记|帮我登记)?(?:一个|一下)?(?:投诉|投訴|提意见|反映问题)(?:一下)?"
@@ -326,6 +296,22 @@ def answer_read_as(tracker: Tracker, slot: str, intents: Tuple[str, ...], answer
         return None
     text = latest_text(tracker).strip()
     return text if answers(text) else None
+
+
+# What a cancel says ("算了", "不用了", "never mind"): without it, "不清楚" read as one answers the question asked.
+CANCEL_WORDS = re.compile(r"取消|算了|不[用要报办弄]了|不需要|撤[销回]|\b(?:cancel|never ?mind|forget|stop|quit|abort)\b", re.I)
+
+
+def not_known(text: str) -> bool:
+    """Whether a message says the answer is not known, and not that the report is to be dropped ("不知道，算了")."""
+    return bool(NOT_KNOWN.search(text)) and not CANCEL_WORDS.search(text)
+
+
+def not_known_answer(tracker: Tracker, slot: str) -> Optional[str]:
+    """The latest message as the answer to ``slot`` when it says the answer is not known ("不清楚", "不知道什么情况")
+    and the model read it as a cancel, a no or a question: the report had been dropped, or the question asked again
+    with no word why."""
+    return answer_read_as(tracker, slot, ("cancel", "deny", *MID_FORM_QUESTIONS), not_known)
 
 
 # What an answer naming what went wrong may be read as: leaving or out of scope, a chase ("the engineer never showed

@@ -22,10 +22,8 @@ from actions.message_reading import (
     just_created,
     last_said,
     month_named,
-    number_disowned,
     says_restored,
     since_in,
-    someone_else_left,
 )
 from actions.open_tickets import (
     OPEN_TICKETS_LISTED,
@@ -35,6 +33,7 @@ from actions.open_tickets import (
     say_none_open,
     tickets_asked,
 )
+from actions.opt_out_words import number_disowned, opt_out_said, someone_else_left
 from actions.services import Services, services
 from actions.ticket_pointing import ANY_TICKET, one_of_tickets_listed, ticket_kinds_named, ticket_meant
 from carecore import ticket_chase
@@ -221,6 +220,9 @@ async def opt_out(svc: Services, tracker: Tracker, dispatcher: CollectingDispatc
     is shown a contact to mend. Said of another contact ("王总已经离职了"), it changes nothing of the writer's: the
     manager keeps the contacts, and the writer is told to ask for them."""
     said = last_said(tracker, "opt_out_sms")
+    if not opt_out_said(said):  # "no idea": asked again rather than unsubscribed
+        dispatcher.utter_message(response="utter_ask_rephrase")
+        return []
     if someone_else_left(said):  # the writer's own consent is not what they spoke of
         dispatcher.utter_message(response="utter_other_contact_left")
         return []

@@ -43,6 +43,7 @@ from actions.message_reading import (
     latest_intent,
     latest_text,
 )
+from actions.opt_out_words import opt_out_said
 from actions.praise import give_praise
 from actions.requests import bill_not_received, opt_in, opt_out, report_restored, urge_tickets, withdraw_ticket
 from actions.services import Services, services
@@ -222,6 +223,9 @@ class ActionRequireVerification(Action):
             # how compensation is had is no account data: told at once; what the company is owed, after verification
             dispatcher.utter_message(response="utter_compensation_how")
             dispatcher.utter_message(response="utter_own_compensation_after_verification")
+            return [FollowupAction("action_listen")]
+        if intent == "opt_out_sms" and not opt_out_said(latest_text(tracker)):  # "no idea": nothing to verify for
+            dispatcher.utter_message(response="utter_ask_rephrase")
             return [FollowupAction("action_listen")]
         if intent == "verify_identity":  # asked for: no reason to give, and a question asked before stays pending
             pending = tracker.get_slot("pending_request")

@@ -425,6 +425,32 @@ async def test_cancel_resets_the_form(svc: Services, domain) -> None:
     assert slots_of(events)["fault_symptom"] is None
 
 
+@pytest.mark.parametrize("form, asked, intent, text, taken", [
+    (forms.ValidateFaultForm(), "fault_symptom", "cancel", "不清楚", "不清楚"),
+    (forms.ValidateFaultForm(), "fault_symptom", "deny", "不知道", "不知道"),
+    (forms.ValidateFaultForm(), "fault_symptom", "ask_service_status", "不知道什么情况", "不知道什么情况"),
+    (forms.ValidateFaultForm(), "fault_since", "cancel", "不清楚", "不清楚"),
+    (forms.ValidateComplaintForm(), "complaint_category", "cancel", "不清楚", "其他"),  # the list's last
+    (forms.ValidateFaultForm(), "fault_symptom", "cancel", "不清楚，算了", None),  # a cancel all the same
+])
+async def test_not_knowing_the_answer_answers_the_question(svc: Services, domain, form, asked: str, intent: str,
+                                                           text: str, taken) -> None:
+    """"不清楚", asked the symptom, was read as a cancel and the report dropped, or as a no or a question and the
+    question asked again with no word why. It is the answer: the ticket says what the customer knows."""
+    loop = form.for_form
+    slots = {**VERIFIED_A, "fault_circuit": "HZ-ZX-0000001-1", "fault_symptom": "专线中断", "requested_slot": asked}
+    slots = {key: value for key, value in slots.items() if key != asked}
+    said = tracker(slots=slots, intent=intent, text=text, active_loop=loop)
+    if intent == "cancel":
+        messages, events = await run(forms.ActionCancelForm(), said, domain)
+        if taken is None:
+            assert only(messages)["response"] == "utter_cancelled"
+            return
+        assert messages == [] and events == [{"event": "followup", "name": loop, "timestamp": None}]
+    _, events = await run(form, said, domain)
+    assert slots_of(events)[asked] == taken
+
+
 @pytest.mark.parametrize("text, asked, outcome", [
     ("哦，网络刚刚恢复了", "fault_symptom", "dropped"), ("oh wait, it's working again now", "fault_confirm", "dropped"),
     ("恢复了但还是很慢", "fault_symptom", "symptom"),           # a reservation: the symptom, when that is asked

@@ -109,23 +109,6 @@ def test_the_other_account_questions_are_found_by_their_words(text: str, answere
     assert message_reading.also_asked(text, answered) == others
 
 
-@pytest.mark.parametrize("text, disowned, other_left", [
-    ("我已经离职了，别再给我发短信", True, False), ("我不是这家公司的人了，别发了", True, False),
-    ("这个号码已经给别人了", True, False), ("你们发错人了", True, False), ("这个手机号已经换人了", True, False),
-    ("此人已离职，请勿再发", True, False),  # the holder of the number it was
-    ("这个号码已经不是他的了，他早离职了", True, False), ("he left the company, this is my number now", True, False),
-    ("this number belongs to someone else now", True, False), ("wrong number, stop texting me", True, False),
-    ("I left the company, stop texting", True, False), ("I no longer work at that company", True, False),
-    ("他退休了，这个号码别再发了", True, False),  # someone left, and this number was theirs
-    ("王总已经离职了，别再给他发了", False, True), ("she no longer works here", False, True),  # another contact
-    ("please stop texting this number", False, False),
-    ("别再给我发短信", False, False), ("我这几天不在公司，别发了", False, False), ("stop texting", False, False),
-])
-def test_an_opt_out_saying_the_number_is_no_longer_the_contacts(text: str, disowned: bool, other_left: bool) -> None:
-    assert message_reading.number_disowned(text) is disowned
-    assert message_reading.someone_else_left(text) is other_left
-
-
 @pytest.mark.parametrize("text, leaving", [
     ("我们准备下个月退网", True),
     ("合同到期不续了", True),

@@ -152,7 +152,7 @@ async def test_a_withdrawal_right_after_a_list_of_tickets(svc: Services, domain,
 
 
 async def test_opt_out_and_in_update_consent(svc: Services, domain) -> None:
-    await run(requests.ActionOptOutSms(), tracker(slots=VERIFIED_A), domain)
+    await run(requests.ActionOptOutSms(), tracker(slots=VERIFIED_A, intent="opt_out_sms", text="退订关怀短信"), domain)
     contact = (await svc.db.customers.find_by_contact("0000001-01"))[1]
     assert contact.sms_opt_out is True and contact.opt_out_source == "assistant"
     messages, _ = await run(requests.ActionOptInSms(), tracker(slots=VERIFIED_A), domain)
@@ -161,6 +161,14 @@ async def test_opt_out_and_in_update_consent(svc: Services, domain) -> None:
     history = await svc.db.audit.for_entity("contact", "0000001-01")
     assert [(e.action, e.source, e.actor) for e in history] == [("opted_in", "assistant", "contact:0000001-01"),
                                                               ("opted_out", "assistant", "contact:0000001-01")]
+
+
+async def test_a_message_misread_as_an_opt_out_unsubscribes_nobody(svc: Services, domain) -> None:
+    messages, events = await run(requests.ActionOptOutSms(), tracker(slots=VERIFIED_A, intent="opt_out_sms",
+                                                                    text="I don't know what's wrong"), domain)
+    assert only(messages)["response"] == "utter_ask_rephrase" and events == []
+    contact = (await svc.db.customers.find_by_contact("0000001-01"))[1]
+    assert contact.reachable and not contact.sms_opt_out
 
 
 async def test_a_number_its_holder_disowns_is_no_contacts_any_more(svc: Services, domain) -> None:

@@ -238,6 +238,18 @@ async def test_how_compensation_is_had_is_told_without_verification(svc: Service
         "ask_compensation"
 
 
+async def test_a_misread_opt_out_asks_no_verification(svc: Services, domain) -> None:
+    """"no idea", read as an opt-out: nothing to verify for, and nothing waits for it."""
+    messages, events = await run(verification.ActionRequireVerification(),
+                                 tracker(intent="opt_out_sms", text="no idea"), domain)
+    assert only(messages)["response"] == "utter_ask_rephrase"
+    assert events == [{"event": "followup", "name": "action_listen", "timestamp": None}]
+    messages, events = await run(verification.ActionRequireVerification(), tracker(intent="opt_out_sms", text="退订"),
+                                 domain)
+    assert only(messages)["response"] == "utter_need_verification" and slots_of(events)["pending_request"] == \
+        "opt_out_sms"
+
+
 async def test_asking_to_be_verified_keeps_the_question_asked_before(svc: Services, domain) -> None:
     """"I want to verify my identity" while verifying for a bill: no reason given, the bill still answered after."""
     asked = tracker(intent="verify_identity", active_loop="verification_form", slots={"pending_request": "ask_usage"})
