@@ -162,6 +162,15 @@ def says_restored(text: str) -> bool:
 
 # "还没修好", "still not fixed": a repair said to be awaited, or not to have held
 NOT_REPAIRED = re.compile(r"修好|修复|\b(?:fixed|repaired)\b", re.I)
+
+
+def fault_said(text: str) -> bool:
+    """Whether a chase says the line itself is out or unrepaired ("还是断的", "还没修好"), so that it is of a fault;
+    "太慢了" alone may be of the handling."""
+    return bool(NOT_REPAIRED.search(text)) or \
+        any(found.group().lower() not in ("慢", "slow") for found in SYMPTOM_WORDS.finditer(text))
+
+
 # "还是不行", "修完了还是断", "the line is still down": a fix that did not hold
 NOT_FIXED = re.compile(r"还是|仍然|依然|依旧|又(?:断|坏|不|慢|掉|出)|没修好|没好|\bstill\b|\bagain\b|not fixed", re.I)
 # "恢复了但还是很慢", "it's back but still slow": service said to be back, with something still wrong

@@ -19,6 +19,7 @@ from actions.message_reading import (
     NOT_REPAIRED,
     RESTORED_WORDS,
     SYMPTOM_WORDS,
+    fault_said,
     just_created,
     last_said,
     month_named,
@@ -102,6 +103,8 @@ async def urge_tickets(svc: Services, tracker: Tracker, dispatcher: CollectingDi
         tickets, asked = [ticket], TicketsAsked()
     else:
         asked = tickets_asked(customer, tracker, "urge_ticket")
+        if not asked.kinds and fault_said(last_said(tracker, "urge_ticket")):
+            asked = asked._replace(kinds=("fault",))  # "还是断的" with a complaint open too: the fault is chased
         tickets = await newest_open(svc, customer.id, asked)
     said = last_said(tracker, "urge_ticket")
     if not tickets and "fault" in (asked.kinds or ("fault",)) and tracker.active_loop_name is None and \

@@ -150,3 +150,11 @@ def test_saying_a_bill_was_paid(text: str, paid: bool) -> None:
 ])
 def test_asking_for_what_only_the_manager_takes(text: str, order: bool) -> None:
     assert bool(message_reading.ORDER.search(text)) is order
+
+
+@pytest.mark.parametrize("text, fault", [
+    ("还是断的", True), ("怎么还没修好", True), ("the line is still down", True), ("网络还是很慢，丢包严重", True),
+    ("你们处理太慢了", False), ("why so slow", False), ("催一下", False),
+])
+def test_a_chase_that_says_the_line_is_out(text: str, fault: bool) -> None:
+    assert message_reading.fault_said(text) is fault

@@ -313,6 +313,21 @@ async def test_a_chase_naming_a_kind_of_ticket_chases_that_kind_alone(svc: Servi
     assert "CP-20261123-0003" in page["body"] and "FT-20261123-0001" not in page["body"]
 
 
+@pytest.mark.parametrize("fault_open, text, outcome", [
+    (True, "还是断的，催一下", "FT-20261123-0001"),  # the fault alone is chased
+    (False, "专线还是断的，怎么还没修好", "utter_nothing_to_chase_reporting"),  # none open: it is reported
+    (False, "你们处理太慢了", "CP-20261123-0003"),  # slow may be the handling: every open ticket
+])
+async def test_a_chase_saying_the_line_is_out_is_of_the_fault(svc: Services, domain, emulator, fault_open: bool,
+                                                              text: str, outcome: str) -> None:
+    """With a complaint open too, "还是断的" had chased the complaint and left the fault unreported."""
+    await svc.db.tickets.create(factories.ticket(status="open" if fault_open else "resolved"))
+    await svc.db.tickets.create(factories.ticket(_id="CP-20261123-0003", kind="complaint", circuit_id=None))
+    messages, _ = await run(requests.ActionUrgeTicket(), tracker(slots=VERIFIED_A, intent="urge_ticket", text=text),
+                            domain)
+    assert only(messages).get("ticket_ids", only(messages)["response"]) == outcome
+
+
 @pytest.mark.parametrize("text, found", [
     ("都断了三个小时了还没修好", {"fault_symptom": "都断了三个小时了还没修好", "fault_since": "三个小时了"}),
     ("the line is still not fixed", {"fault_symptom": "the line is still not fixed"}),
