@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import circuit_choice
 from actions.common import lang_of, verified_identity
-from actions.message_reading import CORRECTING, NOT_FIXED, latest_intent, latest_text
+from actions.message_reading import CORRECTING, NOT_FIXED, last_said, latest_intent, latest_text
 from actions.services import Services, services
 from carecore.model import Customer
 from carecore.texts import bullet_lines, circuit_line, due_by, fmt_time
@@ -94,7 +94,22 @@ class ActionAskFaultCircuit(Action):
         if not circuits:
             dispatcher.utter_message(response="utter_no_circuits")
             return [ActiveLoop(None), SlotSet("requested_slot", None)]
+        if circuit_choice.voice_unserved(circuits, last_said(tracker, "report_fault")) and \
+                not _told_since_report(tracker, "utter_no_voice_service"):
+            dispatcher.utter_message(response="utter_no_voice_service")
         lang = lang_of(tracker)
         lines = [circuit_line(c, lang) for c in circuits]
         dispatcher.utter_message(response="utter_ask_fault_circuit", lines=bullet_lines(lines))
         return []
+
+
+def _told_since_report(tracker: Tracker, response: str) -> bool:
+    """Whether ``response`` was said since the message that reported the fault: the list is asked again after an
+    answer that chose none, and what it is told first need not be."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "bot" and (event.get("metadata") or {}).get("utter_action") == response:
+            return True
+        if event.get("event") == "user" and ((event.get("parse_data") or {}).get("intent") or {}).get("name") == \
+                "report_fault":
+            return False
+    return False

@@ -221,8 +221,9 @@ class ValidateFaultForm(_VerifyingForm):
         who = await verified_identity(tracker, svc)
         if who is None:
             return {}
-        circuits = who[0].services
-        only = circuits[0] if len(circuits) == 1 else circuit_meant(who[0], tracker, "report_fault")
+        circuits, report = who[0].services, last_said(tracker, "report_fault")
+        alone = len(circuits) == 1 and not circuit_choice.voice_unserved(circuits, report)  # "座机打不通": not it
+        only = circuits[0] if alone else circuit_meant(who[0], tracker, "report_fault")
         if only is None:
             fixed = await fixed_lately(svc, who[0], last_said(tracker, "report_fault"))
             return {"fault_circuit": fixed} if fixed else {}
@@ -289,8 +290,10 @@ class ValidateFaultForm(_VerifyingForm):
                 report = last_said(tracker, "report_fault")
                 said = circuit_choice.named(customer.services, report)
                 pending = said.circuit_id if said else (await fixed_lately(svc, customer, report) or "")
-            result["fault_circuit"] = await settle_circuit(svc, customer, pending, dispatcher, tracker) \
-                if customer else None
+            unserved = customer is None or not pending and \
+                circuit_choice.voice_unserved(customer.services, last_said(tracker, "report_fault"))
+            result["fault_circuit"] = None if unserved else \
+                await settle_circuit(svc, customer, pending, dispatcher, tracker)
         return result
 
     async def validate_fault_symptom(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,

@@ -42,7 +42,7 @@ LABELS = {
         "leased_line": ("专线", "leased line"),
         "internet_access": ("互联网专线", "dedicated internet access"),
         "ne_rental": ("网元出租", "network-element rental"),
-        "voice": ("语音", "voice"),
+        "voice": ("语音中继", "voice trunk"),
         "mobile": ("移动", "mobile"),
         "data": ("数据", "data"),
     },

@@ -195,6 +195,10 @@ def customer_doc(index: int, today: date, managers: List[Dict[str, Any]]) -> Dic
                 "z_end": f"{rng.choice(PROVINCES).cities[0]}数据中心",
             }
         )
+    if index % 10 == 2:  # a voice trunk (语音中继) carrying the landlines, drawing no random number
+        services.append({"circuit_id": f"{province.code}-YY-{index:07d}-{len(services) + 1}", "type": "voice",
+                         "bandwidth": "E1", "status": "active", "sla_class": "standard",
+                         "a_end": services[0]["a_end"], "z_end": f"{city}电信局"})
     bill_day = 31 if index % 25 == 3 else rng.randint(1, 28)
     return {
         "_id": f"KA{index:07d}",

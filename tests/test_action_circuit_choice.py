@@ -81,3 +81,19 @@ def test_an_answer_to_which_circuit_and_a_question_read_a_place() -> None:
     assert circuit_choice.choice(SITED, "长城大厦那个").circuit_id == "ZJ-155M-0000007-2"
     assert circuit_choice.named(SITED, "杭州那条的SLA是多少").circuit_id == "ZJ-ZX-0000007-3"
     assert circuit_choice.named(SITED, "杭州的同事说断了") is None
+
+
+VOICE = Circuit(circuit_id="JS-YY-0000027-4", type="voice", bandwidth="E1", sla_class="standard")
+
+
+@pytest.mark.parametrize("text, voice", [
+    ("我们的固话没有声音", True), ("公司座机打不通", True), ("电话打不出去", True), ("总机打不进来", True),
+    ("no dial tone on our landlines", True), ("our PBX trunk is down", True),
+    ("专线断了", False), ("客户经理电话是多少", False), ("the internet one is down", False),
+])
+def test_a_landline_fault_is_told_apart_from_a_circuits(text: str, voice: bool) -> None:
+    """Without a voice trunk it cannot be reported here; with one, it is the one meant."""
+    assert circuit_choice.voice_unserved(CIRCUITS, text) is voice
+    assert not circuit_choice.voice_unserved([*CIRCUITS, VOICE], text)
+    found = circuit_choice.hinted([*CIRCUITS, VOICE], text)
+    assert (found is VOICE) is voice

@@ -12,7 +12,7 @@ from actions.services import Services
 from carecore.clock import FixedClock, as_stored
 from carecore.model import Customer
 from tests import factories
-from tests.action_kit import VERIFIED_A, VERIFIED_A_EN, only, run, slots_of, tracker
+from tests.action_kit import VERIFIED_A, VERIFIED_A_EN, code_sent_to, only, run, slots_of, tracker
 
 
 async def test_a_circuit_with_a_fault_open_is_told_of_its_ticket_when_chosen(svc: Services, domain) -> None:
@@ -110,3 +110,32 @@ async def test_an_answer_to_which_circuit_that_says_when_it_began_or_names_sever
     messages, events = await run(forms.ValidateFaultForm(), asked, domain)
     assert [m["response"] for m in messages] == told
     assert {k: v for k, v in slots_of(events).items() if k != "requested_slot"} == found
+
+
+async def test_a_landline_fault_with_no_voice_trunk_is_told_where_it_goes(svc: Services, domain, emulator) -> None:
+    """"公司座机打不通" from a customer with one 2M circuit had become a fault on that circuit. It is not assumed:
+    the customer hears once that landlines are the hotline's, and may still choose a circuit."""
+    opened = tracker(slots=VERIFIED_A, intent="report_fault", text="公司座机打不通")
+    _, events = await run(forms.ValidateFaultForm(), opened, domain)
+    assert "fault_circuit" not in slots_of(events) and slots_of(events)["requested_slot"] == "fault_circuit"
+    messages, _ = await run(fault_circuit.ActionAskFaultCircuit(), opened, domain)
+    assert [m["response"] for m in messages] == ["utter_no_voice_service", "utter_ask_fault_circuit"]
+    told = [{"event": "user", "text": "公司座机打不通", "parse_data": {"intent": {"name": "report_fault"}}},
+            {"event": "bot", "text": "…", "metadata": {"utter_action": "utter_no_voice_service"}}]
+    again = tracker(slots={**VERIFIED_A, "requested_slot": "fault_circuit"}, intent="inform", text="5", events=told)
+    messages, _ = await run(fault_circuit.ActionAskFaultCircuit(), again, domain)
+    assert [m["response"] for m in messages] == ["utter_ask_fault_circuit"]  # once is enough
+    # Verified inside the form, the only circuit is not taken with the code either.
+    emu, _ = emulator
+    form, dispatcher = forms.ValidateFaultForm(), CollectingDispatcher()
+    asking = tracker(active_loop="fault_form", slots={"requested_slot": "otp_code"}, events=told[:1])
+    await form.validate_verify_mobile("13800138000", dispatcher, asking, domain)
+    result = await form.validate_otp_code(code_sent_to(emu, "+8613800138000"), dispatcher, asking, domain)
+    assert result["verified"] is True and result["fault_circuit"] is None
+    # With a voice trunk, that is the one meant.
+    trunk = factories.customer_with_two_circuits()
+    trunk["services"].append({"circuit_id": "ZJ-YY-0000001-3", "type": "voice", "bandwidth": "E1",
+                              "sla_class": "standard"})
+    await svc.db.customers.replace(trunk)
+    _, events = await run(forms.ValidateFaultForm(), opened, domain)
+    assert slots_of(events)["fault_circuit"] == "ZJ-YY-0000001-3"
