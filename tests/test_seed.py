@@ -32,6 +32,8 @@ async def test_seed_is_realistic_and_idempotent(db: Database) -> None:
     managers = {m.id: m for m in await db.managers.all()}
     assert {m.level for m in managers.values()} == {"city", "province", "group"}
     customers = [c async for c in db.customers.stream({})]
+    trunks = [doc["_id"] for doc in customers if any(s["type"] == "voice" for s in doc["services"])]
+    assert "KA0000002" in trunks and len(trunks) == 7  # every tenth account has its landlines on a voice trunk
     lunar_today = LunarDate.from_solar_date(TODAY.year, TODAY.month, TODAY.day)
     birthdays = [c["birthday"] for doc in customers for c in doc["contacts"]]
     assert {"calendar": "solar", "month": 11, "day": 23} in [
