@@ -225,7 +225,8 @@ class ActionRequireVerification(Action):
             dispatcher.utter_message(response="utter_own_compensation_after_verification")
             return [FollowupAction("action_listen")]
         if intent == "opt_out_sms" and not opt_out_said(latest_text(tracker)):  # "no idea": nothing to verify for
-            dispatcher.utter_message(response="utter_ask_rephrase")
+            dispatcher.utter_message(response="utter_answer_the_question" if tracker.active_loop_name
+                                     else "utter_ask_rephrase")  # a report asked for the mobile: that stands
             return [FollowupAction("action_listen")]
         if intent == "verify_identity":  # asked for: no reason to give, and a question asked before stays pending
             pending = tracker.get_slot("pending_request")

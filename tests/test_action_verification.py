@@ -244,6 +244,9 @@ async def test_a_misread_opt_out_asks_no_verification(svc: Services, domain) -> 
                                  tracker(intent="opt_out_sms", text="no idea"), domain)
     assert only(messages)["response"] == "utter_ask_rephrase"
     assert events == [{"event": "followup", "name": "action_listen", "timestamp": None}]
+    asked = tracker(intent="opt_out_sms", text="no idea", active_loop="complaint_form")  # asked for the mobile
+    messages, events = await run(verification.ActionRequireVerification(), asked, domain)
+    assert only(messages)["response"] == "utter_answer_the_question" and "pending_request" not in slots_of(events)
     messages, events = await run(verification.ActionRequireVerification(), tracker(intent="opt_out_sms", text="退订"),
                                  domain)
     assert only(messages)["response"] == "utter_need_verification" and slots_of(events)["pending_request"] == \
