@@ -369,6 +369,12 @@ def since_in(text: str) -> Optional[str]:
     return max(phrases, key=len) if any(phrases) else None
 
 
+def only_a_time(text: str) -> Optional[str]:
+    """The time a message says when that is all it says ("从早上九点开始", "昨天晚上开始"): when, not what."""
+    since = since_in(text)
+    return since if since is not None and since == text.strip(" ，,。.!！") else None
+
+
 def symptom_after_since(text: str) -> Optional[str]:
     """What an answer to "when did it begin" says of the fault besides the time ("从今天早上八点开始完全不通"), so
     the time reads back as a time and the symptom keeps the rest; None when the rest tells no symptom ("左右")."""

@@ -210,6 +210,8 @@ async def test_an_answer_that_sounds_like_a_question_is_taken(svc: Services, dom
 @pytest.mark.parametrize("asked, intent, text, found, next_asked", [
     ("fault_symptom", "report_fault", "专线断了，两个小时了", {"fault_symptom": "专线断了，两个小时了", "fault_since": "两个小时了"},
      "fault_confirm"),  # the symptom's answer says when, too
+    ("fault_symptom", "inform", "从早上九点开始", {"fault_symptom": None, "fault_since": "从早上九点开始"},
+     "fault_symptom"),  # when and nothing else: kept, and the symptom asked again
     ("fault_since", "deny", "不对，是三个小时前", {"fault_since": "三个小时前"}, "fault_confirm"),  # left out by the mapping
     ("fault_since", "affirm", "对", {"fault_since": None}, "fault_since"),  # a yes says no time: asked again
     ("fault_since", "inform", "不清楚", {"fault_since": "不清楚"}, "fault_confirm"),
@@ -229,6 +231,7 @@ async def test_when_the_fault_began_is_read_from_any_answer_that_says_it(svc: Se
     assert slots_of(events) == {**found, "requested_slot": next_asked}
     assert [m["response"] for m in messages if m.get("response") == "utter_fault_since_unclear"] == (
         ["utter_fault_since_unclear"] if text == "网络质量" else [])
+    assert ("utter_fault_since_noted" in [m.get("response") for m in messages]) is (next_asked == "fault_symptom")
 
 
 # The model reads most of these as out of scope, which the domain's mappings leave out: the form takes them itself.
