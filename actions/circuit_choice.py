@@ -19,7 +19,7 @@ TYPE_WORDS = {"ddn": re.compile(r"(?<![-A-Za-z0-9])DDN(?![-A-Za-z0-9])", re.I),
               "internet_access": re.compile(r"(?<![-A-Za-z0-9])DIA(?![-A-Za-z0-9])|互联网(?:专线|那条|那根|线路|电路)|上网专线"
                                             r"|internet (?:access|line|one|circuit)", re.I),
               "voice": re.compile(r"固话|座机|固定电话|电话线|语音|中继|总机|拨号音|电话(?=\S{0,3}(?:打不|不通|没|无|拨不|占线|杂音))|\b(?:landlines?|phone lines?|voice|"
-                                  r"trunks?|PBX|switchboard|dial tone|desk phones?)\b", re.I)}
+                                  r"trunks?|PBX|switchboard|dial tone|desk phones?|phones|(?:outgoing|incoming|outside) calls)\b", re.I)}
 # What points back at the circuit the assistant just spoke of ("is it back up", "这条的SLA呢").
 REFERRING = re.compile(r"\bit\b|\bits\b|\bthis (?:one|line|circuit)\b|\bthat (?:one|line|circuit)\b|它|这条|那条|该电路"
                        r"|这个电路|这根|\b(?:for|on|of|about) that\b(?!\s+(?:month|bill|ticket|complaint))", re.I)

@@ -19,7 +19,7 @@ from carecore.ticket_opening import category_of
 SYMPTOM_WORDS = re.compile(r"断|不通|连不上|上不了网|掉线|慢|丢包|卡顿|停机|被停|停用|延迟|时延|抖动|时好时坏|不稳定|波动|误码|告警|"
                            r"不亮|红灯|不能用|用不了|没法用|无法使用|打不开|访问不了|无法访问|没网|瘫痪|"
                            r"没有?声音|无声|杂音|占线|打不[进出]|拨号音|单通|no dial tone|\bdead\b|\bstatic\b(?!\s*IPs?\b)|crackl\w*|"
-                           r"(?:can'?t|cannot) (?:make|receive|get) (?:any )?calls|"
+                           r"(?:can'?t|cannot) (?:make|receive|get|take) (?:any )?(?:outgoing |incoming |outside )?calls|"
                            r"down|drop|broken|outage|slow|packet loss|latency|jitter|flaky|unstable|intermittent|"
                            r"flap|up and down|bit errors?|crc errors?|alarm|timing out|time-?outs?|"
                            r"no connection|not working|can'?t connect|cannot connect|\bcut\b|lights? (?:off|out)|"

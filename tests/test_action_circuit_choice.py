@@ -88,7 +88,7 @@ VOICE = Circuit(circuit_id="JS-YY-0000027-4", type="voice", bandwidth="E1", sla_
 
 @pytest.mark.parametrize("text, voice", [
     ("我们的固话没有声音", True), ("公司座机打不通", True), ("电话打不出去", True), ("总机打不进来", True),
-    ("no dial tone on our landlines", True), ("our PBX trunk is down", True),
+    ("no dial tone on our landlines", True), ("our PBX trunk is down", True), ("our phones can't make outgoing calls", True),
     ("专线断了", False), ("客户经理电话是多少", False), ("the internet one is down", False),
 ])
 def test_a_landline_fault_is_told_apart_from_a_circuits(text: str, voice: bool) -> None:

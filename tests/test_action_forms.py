@@ -165,6 +165,7 @@ async def test_the_circuit_the_opening_message_names_is_taken_once_verified(svc:
     ("the fiber is cut", "the fiber is cut", None, "fault_since"),
     ("我们的固话没有声音", "我们的固话没有声音", None, "fault_circuit"),  # a landline: no circuit assumed
     ("no dial tone on our desk phones", "no dial tone on our desk phones", None, "fault_circuit"),
+    ("we can't take incoming calls", "we can't take incoming calls", None, "fault_circuit"),
     ("我要报修光纤专线", None, None, "fault_symptom"), ("report a fault on our fiber line", None, None, "fault_symptom"),
 ])
 async def test_what_the_opening_message_says_is_not_asked_again(svc: Services, domain, text, symptom, since,
