@@ -226,7 +226,7 @@ class ValidateFaultForm(_VerifyingForm):
         alone = len(circuits) == 1 and not circuit_choice.voice_unserved(circuits, report)  # "座机打不通": not it
         only = circuits[0] if alone else circuit_meant(who[0], tracker, "report_fault")
         if only is None:
-            fixed = await fixed_lately(svc, who[0], last_said(tracker, "report_fault"))
+            fixed = await fixed_lately(svc, who[0], report)
             return {"fault_circuit": fixed} if fixed else {}
         return {"fault_circuit": only.circuit_id}
 
@@ -286,13 +286,11 @@ class ValidateFaultForm(_VerifyingForm):
         if result.get("verified"):
             svc = await services()
             customer = await svc.db.customers.get(result["customer_id"])
-            pending = str(tracker.get_slot("fault_circuit") or "")
+            pending, report = str(tracker.get_slot("fault_circuit") or ""), last_said(tracker, "report_fault")
             if customer and not pending:
-                report = last_said(tracker, "report_fault")
                 said = circuit_choice.named(customer.services, report)
                 pending = said.circuit_id if said else (await fixed_lately(svc, customer, report) or "")
-            unserved = customer is None or not pending and \
-                circuit_choice.voice_unserved(customer.services, last_said(tracker, "report_fault"))
+            unserved = customer is None or not pending and circuit_choice.voice_unserved(customer.services, report)
             result["fault_circuit"] = None if unserved else \
                 await settle_circuit(svc, customer, pending, dispatcher, tracker)
         return result
