@@ -10,7 +10,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.circuit_choice import circuit_alone
+from actions.circuit_choice import choice_read_as_question, circuit_alone
 from actions.message_reading import also_asked, last_asked, latest_intent, month_alone, responses_before_latest, spoken
 from actions.services import Services, services
 from carecore.model import Contact, Customer
@@ -182,6 +182,8 @@ class VerifiedAction(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[Dict[str, Any]]:
         svc = await services()
         try:
+            if choice_read_as_question(tracker):  # "第二条", asked which circuit: the fault form takes it
+                return []
             who = await verified_identity(tracker, svc)
             if who is None:
                 return await self.unverified(dispatcher, tracker)

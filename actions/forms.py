@@ -210,6 +210,9 @@ class ValidateFaultForm(_VerifyingForm):
         about it."""
         if tracker.get_slot("requested_slot") in LATER_STEPS and tracker.get_slot("fault_circuit"):
             return await circuit_corrected(tracker)
+        chosen = circuit_choice.choice_read_as_question(tracker)
+        if chosen:
+            return {"fault_circuit": chosen}
         svc = await services()
         if tracker.get_slot("requested_slot") == "fault_circuit" and NOT_KNOWN.search(latest_text(tracker)):
             who = await verified_identity(tracker, svc)  # "不知道是哪条": how else to tell it

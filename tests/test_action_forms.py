@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import fault_circuit, forms, ticket_submission, verification
+from actions import account, fault_circuit, forms, ticket_submission, verification
 from actions.services import Services
 from carecore.clock import FixedClock
 from tests import factories
@@ -523,3 +523,17 @@ async def test_form_validation_actions_run_as_the_action_server_runs_them(svc: S
     assert "requested_slot" not in slots_of(events)
     _, events = await run(verification.ValidateVerificationForm(), tracker(active_loop="verification_form"), domain)
     assert all(e.get("event") == "slot" for e in events)
+
+
+@pytest.mark.parametrize("text, chosen", [("第二条", "ZJ-LL-0000001-2"), ("是第二条", "ZJ-LL-0000001-2"),
+                                          ("第二条现在正常吗", None)])  # a question about it is answered
+async def test_a_choice_read_as_a_status_question_is_the_circuit_chosen(svc: Services, domain, text: str,
+                                                                         chosen) -> None:
+    """"第二条", asked which circuit, was read as a status question: it got that circuit's status and the list again."""
+    await svc.db.customers.replace(factories.customer_with_two_circuits())
+    said = tracker(slots={**VERIFIED_A, "requested_slot": "fault_circuit"}, intent="ask_service_status", text=text,
+                   active_loop="fault_form")
+    messages, _ = await run(account.ActionServiceStatus(), said, domain)
+    assert (messages == []) is (chosen is not None)
+    _, events = await run(forms.ValidateFaultForm(), said, domain)
+    assert slots_of(events).get("fault_circuit") == chosen
