@@ -11,7 +11,15 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.circuit_choice import choice_read_as_question, circuit_alone
-from actions.message_reading import also_asked, last_asked, latest_intent, month_alone, responses_before_latest, spoken
+from actions.message_reading import (
+    also_asked,
+    last_asked,
+    latest_intent,
+    month_alone,
+    order_price_asked,
+    responses_before_latest,
+    spoken,
+)
 from actions.services import Services, services
 from carecore.model import Contact, Customer
 from carecore.repository import DatabaseError
@@ -183,6 +191,9 @@ class VerifiedAction(Action):
         svc = await services()
         try:
             if choice_read_as_question(tracker):  # "第二条", asked which circuit: the fault form takes it
+                return []
+            if order_price_asked(tracker) and tracker.active_loop_name is None:  # "要多少钱", not the bill's
+                dispatcher.utter_message(response="utter_order_price_to_manager")
                 return []
             who = await verified_identity(tracker, svc)
             if who is None:

@@ -31,10 +31,12 @@ from actions.message_reading import (
     LEAVING,
     MANAGER_UNREACHABLE,
     ORDER,
+    ORDER_OFFERS,
     OTHER_PERSON,
     PAID,
     latest_intent,
     latest_text,
+    order_price_asked,
     questions_named,
     responses_before_latest,
     spoken,
@@ -52,7 +54,6 @@ from carecore.texts import contact_line, fmt_time, label
 log = logging.getLogger(__name__)
 
 # Replies that name the manager for an order and offer the call, which a yes makes (reason ``order``).
-ORDER_OFFERS = {"utter_order_to_manager", "utter_bill_delivery_to_manager"}
 
 
 def transcript_summary(tracker: Tracker, limit_chars: int = 120) -> str:
@@ -189,7 +190,12 @@ async def hand_over_leaving(tracker: Tracker, dispatcher: CollectingDispatcher) 
 async def offered_to_manager(tracker: Tracker, dispatcher: CollectingDispatcher) -> bool:
     """An order only the manager takes, asked by a verified customer outside a report, however the model read it
     ("能不能减免一点费用" may read as nothing it knows): the manager named and the call offered. Whether it was."""
-    if not ORDER.search(latest_text(tracker)) or tracker.active_loop_name is not None:
+    if tracker.active_loop_name is not None:
+        return False
+    if order_price_asked(tracker):  # "费用怎么算", just offered: the manager named already
+        dispatcher.utter_message(response="utter_order_price_to_manager")
+        return True
+    if not ORDER.search(latest_text(tracker)):
         return False
     svc = await services()
     try:

@@ -3,6 +3,7 @@ chosen before going on (planned maintenance on it, a fault ticket still open on 
 
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Action, Tracker
@@ -10,10 +11,10 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import circuit_choice
-from actions.common import lang_of, verified_identity
+from actions.common import FAULT_SLOTS, lang_of, reset_slots, verified_identity
 from actions.message_reading import CORRECTING, NOT_FIXED, last_said, latest_intent, latest_text
 from actions.services import Services, services
-from carecore.model import Customer
+from carecore.model import Circuit, Customer
 from carecore.texts import bullet_lines, circuit_line, due_by, fmt_time
 from carecore.ticket_opening import REOPEN_WITHIN, fault_reported_on
 
@@ -94,6 +95,9 @@ class ActionAskFaultCircuit(Action):
         if not circuits:
             dispatcher.utter_message(response="utter_no_circuits")
             return [ActiveLoop(None), SlotSet("requested_slot", None)]
+        if hotline_taken(tracker, circuits):
+            dispatcher.utter_message(response="utter_fault_left_to_hotline")
+            return [ActiveLoop(None), SlotSet("requested_slot", None)] + reset_slots(FAULT_SLOTS)
         if circuit_choice.voice_unserved(circuits, last_said(tracker, "report_fault")) and \
                 not _told_since_report(tracker, "utter_no_voice_service"):
             dispatcher.utter_message(response="utter_no_voice_service")
@@ -101,6 +105,21 @@ class ActionAskFaultCircuit(Action):
         lines = [circuit_line(c, lang) for c in circuits]
         dispatcher.utter_message(response="utter_ask_fault_circuit", lines=bullet_lines(lines))
         return []
+
+
+# Told that landlines are the hotline's, an answer that takes it in ("好的", "知道了", "明白了", "got it").
+TAKEN_IN = re.compile(r"知道了|明白了?|了解了?|收到|好的|\b(?:ok(?:ay)?|got it|understood|i see)\b", re.I)
+
+
+def hotline_taken(tracker: Tracker, circuits: List[Circuit]) -> bool:
+    """Told that a landline fault is the hotline's, an answer to the list that chooses none of its circuits but
+    takes the notice in ("好的", "知道了，谢谢", "都不是", "我打热线吧") ends the report rather than listing the
+    circuits again: the fault was not one of them."""
+    text = latest_text(tracker)
+    if tracker.get_slot("requested_slot") != "fault_circuit" or circuit_choice.choice(circuits, text) is not None \
+            or not _told_since_report(tracker, "utter_no_voice_service"):
+        return False
+    return latest_intent(tracker) in ("affirm", "thank", "deny", "ask_hotline") or bool(TAKEN_IN.search(text))
 
 
 def _told_since_report(tracker: Tracker, response: str) -> bool:

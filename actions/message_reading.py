@@ -236,6 +236,17 @@ ORDER = re.compile(
     r"\binstal+ments?\b|\bpayment plan\b|\b(?:change|update)\w*\b.{0,20}\b(?:contacts?|e-?mail|address)\b|"
     r"\bpric(?:e|es|ing)\b|\brenew\w*|\bcontract\b|\bdiscounts?\b",
     re.I | re.S)
+# The replies that offer the manager's call for an order; a price asked right after one ("要多少钱", "how much
+# would that be") is the order's, which only the manager quotes, not the bill's.
+ORDER_OFFERS = frozenset({"utter_order_to_manager", "utter_bill_delivery_to_manager", "utter_order_price_to_manager"})
+PRICE_ASKED = re.compile(r"多少钱|什么价|价格|价钱|费用|收费|资费|报价|贵不贵|贵吗|怎么收|\bhow much\b|\bcosts?\b|\bpric\w*|"
+                         r"\bfees?\b|\bcharge", re.I)
+
+
+def order_price_asked(tracker: Tracker) -> bool:
+    return bool(PRICE_ASKED.search(latest_text(tracker))) and bool(ORDER_OFFERS & set(responses_before_latest(tracker)))
+
+
 # A customer saying the bill they were told is owed was paid ("我已经交过了", "we paid it last week").
 PAID = re.compile(
     r"(?:已经|早就|早已|上周|上个月|昨天|前天|刚才?|刚刚)\S{0,3}(?:交|缴|付|打)(?:过|了|款|费|钱)|(?:交|缴|付)过(?:了|费|钱|款)|"

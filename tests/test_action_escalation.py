@@ -147,8 +147,25 @@ async def test_an_order_names_the_manager_and_a_yes_hands_it_to_them(svc: Servic
     assert "原因：客户要办理业务（升级、新装、移机、发票、续约等）" in page["body"]
 
 
-async def test_a_yes_to_having_bills_sent_otherwise_hands_it_to_the_manager(svc: Services, domain, emulator) -> None:
-    t = tracker(slots=VERIFIED_A, intent="affirm", text="好的", events=_after("utter_bill_delivery_to_manager"))
+@pytest.mark.parametrize("action, intent, text", [
+    (account.ActionUsage(), "ask_usage", "要多少钱"),  # had been answered with the bill
+    (escalation.ActionOutOfScope(), "out_of_scope", "费用怎么算"),
+    (escalation.ActionHandleFallback(), "nlu_fallback", "how much would that be"),
+])
+async def test_a_price_asked_right_after_an_order_is_the_orders(svc: Services, domain, action, intent,
+                                                                  text) -> None:
+    t = tracker(slots=VERIFIED_A, intent=intent, text=text, events=_after("utter_order_to_manager"))
+    messages, _ = await run(action, t, domain)
+    assert only(messages)["response"] == "utter_order_price_to_manager"
+    messages, _ = await run(action, tracker(slots=VERIFIED_A, intent=intent, text=text, events=_after("utter_usage_report")),
+                            domain)
+    assert "utter_order_price_to_manager" not in [m["response"] for m in messages]  # no order offered: as asked
+
+
+@pytest.mark.parametrize("offer", ["utter_bill_delivery_to_manager", "utter_order_price_to_manager"])
+async def test_a_yes_to_having_bills_sent_otherwise_or_to_a_quote_hands_it_to_the_manager(svc: Services, domain, emulator,
+                                                                                         offer) -> None:
+    t = tracker(slots=VERIFIED_A, intent="affirm", text="好的", events=_after(offer))
     messages, _ = await run(escalation.ActionYesOrNo(), t, domain)
     assert only(messages)["response"] == "utter_escalated"
     stored = await svc.db.escalations.open_for_sender("chat-user-1")

@@ -139,3 +139,36 @@ async def test_a_landline_fault_with_no_voice_trunk_is_told_where_it_goes(svc: S
     await svc.db.customers.replace(trunk)
     _, events = await run(forms.ValidateFaultForm(), opened, domain)
     assert slots_of(events)["fault_circuit"] == "ZJ-YY-0000001-3"
+
+
+@pytest.mark.parametrize("intent, text, ends", [
+    ("affirm", "好的", True),
+    ("nlu_fallback", "知道了", True),
+    ("thank", "知道了，谢谢", True),  # had been read as a circuit's name, "not yours"
+    ("deny", "都不是", True),
+    ("ask_hotline", "行，我打热线", True),
+    ("inform", "1", False),
+    ("deny", "不是，是第一条", False),  # a circuit after all
+])
+async def test_told_landlines_are_the_hotlines_an_answer_that_takes_it_in_ends_the_report(
+        svc: Services, domain, intent, text, ends) -> None:
+    """After the notice, "好的" and "知道了，谢谢" listed the circuits again, or were told they name none of them."""
+    told = [{"event": "user", "text": "公司座机打不通", "parse_data": {"intent": {"name": "report_fault"}}},
+            {"event": "bot", "text": "…", "metadata": {"utter_action": "utter_no_voice_service"}}]
+    answered = tracker(slots={**VERIFIED_A, "requested_slot": "fault_circuit", "fault_circuit": text}, intent=intent,
+                       text=text, active_loop="fault_form", events=told)
+    form, dispatcher = forms.ValidateFaultForm(), CollectingDispatcher()
+    found = await form.validate_fault_circuit(text, dispatcher, answered, domain)
+    assert (found == {"fault_circuit": None} and dispatcher.messages == []) is ends
+    messages, events = await run(fault_circuit.ActionAskFaultCircuit(), answered, domain)
+    if ends:
+        assert [m["response"] for m in messages] == ["utter_fault_left_to_hotline"]
+        assert events[0]["event"] == "active_loop" and events[0]["name"] is None
+        assert slots_of(events)["fault_circuit"] is None
+    else:
+        assert found == {"fault_circuit": "ZJ-2M-0000001-1"}
+    if text == "好的":  # not yet told, it is no answer to the notice: the notice and the list
+        plain = tracker(slots={**VERIFIED_A, "requested_slot": "fault_circuit"}, intent=intent, text=text,
+                        events=told[:1])
+        messages, _ = await run(fault_circuit.ActionAskFaultCircuit(), plain, domain)
+        assert [m["response"] for m in messages] == ["utter_no_voice_service", "utter_ask_fault_circuit"]
