@@ -419,6 +419,17 @@ def responses_before_latest(tracker: Tracker) -> List[str]:
     return [str((event.get("metadata") or {}).get("utter_action") or "") for event in replies_before_latest(tracker)]
 
 
+def responses_since_latest(tracker: Tracker) -> List[str]:
+    """The names of the responses already given to the latest message."""
+    found: List[str] = []
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            break
+        if event.get("event") == "bot":
+            found.append(str((event.get("metadata") or {}).get("utter_action") or ""))
+    return found[::-1]
+
+
 # The replies that open a ticket, and say its number.
 CREATED = ("utter_fault_created", "utter_complaint_created", "utter_manager_complaint_created")
 

@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import COMPLAINT_SLOTS, FAULT_SLOTS, Identity, lang_of, reset_slots, verified_identity
 from actions.escalation import escalate
-from actions.message_reading import asked_urgently
+from actions.message_reading import asked_urgently, responses_since_latest
 from actions.services import Services, services
 from carecore.clock import as_stored
 from carecore.deadlines import fault_hours
@@ -23,6 +23,9 @@ from carecore.texts import due_by, fmt_time, label
 from carecore.ticket_opening import open_complaint, open_fault, open_fault_on, page_manager, reopen_fault
 
 log = logging.getLogger(__name__)
+
+# What a form's own question says when it ends the form: nothing was left to submit or not.
+ENDED_BY_ITS_QUESTION = {"utter_no_circuits", "utter_fault_left_to_hotline"}
 
 
 class _SubmitForm(Action):
@@ -48,7 +51,8 @@ class _SubmitForm(Action):
                 dispatcher.utter_message(response="utter_anything_else")
                 return reset
             if tracker.get_slot(self.confirm_slot) is not True:
-                dispatcher.utter_message(response="utter_not_submitted")
+                ended = ENDED_BY_ITS_QUESTION & set(responses_since_latest(tracker))  # "贵单位名下暂无在用电路"
+                dispatcher.utter_message(response="utter_anything_else" if ended else "utter_not_submitted")
                 return reset
             return reset + await self.submit(svc, tracker, dispatcher, who)
         except DatabaseError:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
+
 from actions import ticket_submission
 from actions.services import Services
 from carecore.clock import FixedClock, as_stored
 from carecore.model import TicketEvent, TicketStatus
 from tests import factories
-from tests.action_kit import VERIFIED_A, only, run, tracker
+from tests.action_kit import VERIFIED_A, only, run, slots_of, tracker
 
 
 async def test_urgent_complaint_escalates_to_the_manager(svc: Services, domain, emulator) -> None:
@@ -135,3 +137,12 @@ async def test_a_report_soon_after_a_fault_was_resolved_reopens_its_ticket(svc: 
     await svc.db.tickets.resolve(ticket.id, TicketEvent(at=now - timedelta(hours=25), actor="test", action="resolve"))
     messages, _ = await run(ticket_submission.ActionSubmitFault(), tracker(slots=filled), domain)
     assert only(messages)["response"] == "utter_fault_created" and only(messages)["ticket_id"] != ticket.id
+
+
+@pytest.mark.parametrize("ended_by", ["utter_no_circuits", "utter_fault_left_to_hotline"])
+async def test_a_report_its_own_question_ended_is_not_called_unsubmitted(svc: Services, domain, ended_by) -> None:
+    """"贵单位名下暂无在用电路" had been followed by "好的，未提交": there was nothing to submit or not."""
+    said = [{"event": "bot", "text": "…", "metadata": {"utter_action": ended_by}}]
+    messages, events = await run(ticket_submission.ActionSubmitFault(), tracker(slots=VERIFIED_A, after_user=said),
+                                 domain)
+    assert only(messages)["response"] == "utter_anything_else" and slots_of(events)["fault_circuit"] is None
