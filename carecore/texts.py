@@ -170,10 +170,17 @@ def detect_language(text: Optional[str]) -> Optional[str]:
     return None
 
 
+_BRACKETED = re.compile(r"\([^()]*\)|（[^（）]*）")
+
+
 def written_in_chinese(text: str) -> bool:
     """Whether an outgoing text is a Chinese message: more Chinese characters than English words, so that an English
-    reply naming a manager (蔡然远) stays English, and a Chinese one quoting circuit ids stays Chinese."""
-    return len(_CJK.findall(text)) > len(_english_words(text))
+    reply naming a manager (蔡然远) stays English, and a Chinese one quoting circuit ids stays Chinese. What is in
+    brackets is left out while anything else is counted: an English list of circuits names their Chinese sites
+    there, "(温州鼎盛大厦 – 南京数据中心)", which had outnumbered its English words."""
+    outside = _BRACKETED.sub(" ", text)
+    counted = outside if _CJK.search(outside) or _english_words(outside) else text
+    return len(_CJK.findall(counted)) > len(_english_words(counted))
 
 
 def reply_language(text: Optional[str], preferred: Optional[str], current: Optional[str]) -> Optional[str]:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from carecore.model import Billing, Circuit, Ticket
-from carecore.texts import bill_terms, circuit_line, due_by, ticket_deadline
+from carecore.texts import bill_terms, circuit_line, due_by, ticket_deadline, written_in_chinese
 from tests import factories
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -65,3 +65,15 @@ def test_a_circuit_is_shown_with_the_ends_known(ends: dict, zh: str, en: str) ->
 def test_the_bill_terms_say_when_and_how_and_the_address_in_part(billing: dict, zh: str, en: str) -> None:
     terms = Billing(**billing)
     assert (bill_terms(terms, "zh"), bill_terms(terms, "en")) == (zh, en)
+
+
+@pytest.mark.parametrize("text, chinese", [
+    ("Your circuits (3 in all):\n1. ZJ-ZX-0000007-1 leased line 100M (温州鼎盛大厦 – 南京数据中心): up\n"
+     "2. ZJ-155M-0000007-2 155M digital circuit (温州长城大厦 – 武汉数据中心): up", False),  # had been signed as Chinese
+    ("I've chased FT-20261205-0008 with your account manager 蔡然远, who will follow up.", False),
+    ("您的电路（共2条）：\n1. ZJ-ZX-0000007-1 100M专线（温州鼎盛大厦—南京数据中心）：正常", True),
+    ("电路SH-155M-0000001-1状态正常", True),
+    ("（温州鼎盛大厦—南京数据中心）", True),  # nothing outside the brackets: all of it counts
+])
+def test_a_reply_is_chinese_by_its_own_words_not_the_names_in_brackets(text: str, chinese: bool) -> None:
+    assert written_in_chinese(text) is chinese
