@@ -242,7 +242,8 @@ class ValidateFaultForm(_VerifyingForm):
             return {"fault_symptom": text}
         said = answer_not_question(tracker, "fault_symptom") or not_known_answer(tracker, "fault_symptom") or \
             answer_read_as(tracker, "fault_symptom", ("out_of_scope",), leaving_with_symptom) or \
-            answer_read_as(tracker, "fault_symptom", ("deny",), SYMPTOM_WORDS.search)  # "就是不能用" read as a no
+            answer_read_as(tracker, "fault_symptom", ("deny", "file_complaint"), SYMPTOM_WORDS.search)
+        # "就是不能用" read as a no, "我要投诉，网老是断" as a complaint: the symptom all the same
         return {"fault_symptom": said} if said else {}
 
     async def extract_fault_since(self, dispatcher: CollectingDispatcher, tracker: Tracker,

@@ -193,6 +193,9 @@ async def test_what_the_opening_message_says_is_not_asked_again(svc: Services, d
     (forms.ValidateFaultForm(), "fault_symptom", "ask_service_status", "帮我查一下专线状态", {}),  # a request
     (forms.ValidateFaultForm(), "fault_symptom", "deny", "就是不能用", {"fault_symptom": "就是不能用"}),  # read as a no
     (forms.ValidateFaultForm(), "fault_symptom", "deny", "不", {}),
+    (forms.ValidateFaultForm(), "fault_symptom", "file_complaint", "我要投诉，网络老是断",
+     {"fault_symptom": "我要投诉，网络老是断"}),
+    (forms.ValidateFaultForm(), "fault_symptom", "file_complaint", "我要投诉", {}),  # the report first
     (forms.ValidateComplaintForm(), "complaint_description", "deny", "不对，是账单问题",
      {"complaint_category": "账单费用", "complaint_urgent": False}),
     (forms.ValidateComplaintForm(), "complaint_description", "deny", "不是", {}),

@@ -8,6 +8,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any, Iterator, Optional, Tuple
 
+import pytest
 import yaml
 from rasa.shared.nlu.training_data.loading import load_data
 
@@ -90,3 +91,26 @@ def test_an_action_that_writes_a_domain_response_itself_is_sent_the_domain() -> 
                 writers.append(named.group(1))
     assert "action_change_language" in writers
     assert [w for w in writers if not (w.startswith("validate_") or domain.does_custom_action_explicitly_need_domain(w))] == []
+
+
+@pytest.mark.parametrize("asked", ["fault_circuit", "fault_symptom", "fault_since"])
+async def test_a_complaint_asked_for_in_a_fault_report_answers_none_of_its_questions(asked: str) -> None:
+    """"我要投诉，上个月账单多扣了两千块", asked which circuit, had been taken as a circuit's name ("not yours"), so
+    the rule that says "the report first" never ran; the fault form's own validation may still take a complaint
+    that names a symptom as the symptom."""
+    from rasa.core.actions.action import ActionExtractSlots
+    from rasa.core.channels.channel import CollectingOutputChannel
+    from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActiveLoop, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    domain = Domain.load("domain")
+    text = "我要投诉，上个月账单多扣了两千块"
+    for intent, taken in (("file_complaint", False), ("inform", True)):
+        tracker = DialogueStateTracker.from_events("s", [
+            ActiveLoop("fault_form"), SlotSet("requested_slot", asked),
+            UserUttered(text, {"name": intent, "confidence": 1.0}, [])], slots=domain.slots)
+        events = await ActionExtractSlots(None).run(CollectingOutputChannel(), TemplatedNaturalLanguageGenerator(
+            domain.responses), tracker, domain)
+        assert (SlotSet(asked, text) in events) is taken
