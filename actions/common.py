@@ -11,15 +11,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.circuit_choice import choice_read_as_question, circuit_alone
-from actions.message_reading import (
-    also_asked,
-    last_asked,
-    latest_intent,
-    month_alone,
-    order_price_asked,
-    responses_before_latest,
-    spoken,
-)
+from actions.message_reading import also_asked, last_asked, latest_intent, month_alone, responses_before_latest, spoken
+from actions.order_words import order_price_asked
 from actions.services import Services, services
 from carecore.model import Contact, Customer
 from carecore.repository import DatabaseError

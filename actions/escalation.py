@@ -30,18 +30,16 @@ from actions.common import (
 from actions.message_reading import (
     LEAVING,
     MANAGER_UNREACHABLE,
-    ORDER,
-    ORDER_OFFERS,
     OTHER_PERSON,
     PAID,
     latest_intent,
     latest_text,
-    order_price_asked,
     questions_named,
     responses_before_latest,
     spoken,
     two_questions,
 )
+from actions.order_words import ORDER, ORDER_OFFERS, order_price_asked
 from actions.services import Services, services
 from carecore.clock import as_stored
 from carecore.deadlines import callback_deadline

@@ -24,6 +24,7 @@ from actions.escalation import hand_over_leaving
 from actions.fault_circuit import circuit_corrected, correcting_circuit, fixed_lately, hotline_taken, settle_circuit
 from actions.message_reading import (
     ADDING,
+    CANCEL_WORDS,
     CHANGE_ASKED,
     CORRECTING,
     FUTURE_START,
@@ -368,16 +369,18 @@ class ValidateFaultForm(_VerifyingForm):
 class ActionCancelForm(Action):
     """Cancels the form under way; a fault report also ends when service is back. With none, "取消" right after a
     report or a list of tickets, or naming a ticket ("取消投诉", "撤销工单FT-…"), asks to withdraw it
-    (``withdraw_ticket``), once the customer is verified; else there is nothing to cancel."""
+    (``withdraw_ticket``), once the customer is verified; else there is nothing to cancel. A message read as a cancel
+    that says none (``CANCEL_WORDS``) cancels nothing: a report goes on, and a ticket is asked about."""
 
     def name(self) -> str:
         return "action_cancel_form"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+        said_so = bool(CANCEL_WORDS.search(latest_text(tracker)))  # "接下来会怎么处理" was read as a cancel
         if tracker.active_loop_name is None:
             if not (just_created(tracker) or ticket_meant(tracker) or ticket_kinds_named(latest_text(tracker))
                     or one_of_tickets_listed(tracker)):
-                dispatcher.utter_message(response="utter_nothing_to_cancel")
+                dispatcher.utter_message(response="utter_nothing_to_cancel" if said_so else "utter_ask_rephrase")
                 return []
             svc = await services()
             who = await verified_identity(tracker, svc)
@@ -388,6 +391,9 @@ class ActionCancelForm(Action):
             return _restored_while_reporting(tracker, dispatcher)
         if tracker.get_slot("requested_slot") and not_known(latest_text(tracker)):
             return [FollowupAction(tracker.active_loop_name)]  # "不清楚" answers the question: the form takes it
+        if not said_so:  # a report half made is not dropped on a misreading
+            dispatcher.utter_message(response="utter_answer_the_question")
+            return [FollowupAction(tracker.active_loop_name)]
         dispatcher.utter_message(response="utter_cancelled")
         return [ActiveLoop(None), SlotSet("requested_slot", None)] + reset_slots(COMPLAINT_SLOTS + FAULT_SLOTS)
 

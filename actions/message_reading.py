@@ -222,31 +222,6 @@ LEAVING = re.compile(
     r"\bcancel\w*\b.{0,30}\b(?:service|contract|account|lines?|circuits?)\b|"
     r"\b(?:not|won'?t|don'?t)\b.{0,15}\brenew\b|\bterminat\w*\b.{0,30}\b(?:contract|service|lines?|circuits?)\b)",
     re.I | re.S)
-# An order only the account manager takes (一站式服务's 业务受理): more bandwidth, a new line, a move, an invoice,
-# a renewal or a price ("我们想把带宽升级到200M", "专线要移机", "can we get a quote for a second line").
-ORDER = re.compile(
-    r"升级|提速|扩容|(?:增|加|提|调|改|降)\S{0,2}带宽|带宽\S{0,8}(?:升|扩|加|提|调|改|降)|新装|加装|新开|再(?:开|加|装|拉)|"
-    r"(?:开|加|装|拉|申请|新增)(?:一|两|几|个|\d)?(?:条|根|路)?(?:新的?)?(?:专线|线路|电路|宽带)|移机|迁移|搬迁|搬家|"
-    r"(?:换|改|变更|更新)\S{0,3}(?:地址|抬头|名称|联系人|联系电话|邮箱)|寄(?:到|往|给|过来|一份)|寄送|邮寄|纸质|开\S{0,2}票|发票|报价|资费|"
-    r"优惠|减免|打折|折扣|降价|便宜|少收|分期|缓缴|延期缴|套餐|开通|漫游|(?:固定|公网|静态)\s*IP|续约|续签|合同|过户|更名|"
-    r"\bupgrad\w*|\bmore bandwidth\b|\b(?:increase|raise|double|boost)\w*\b.{0,20}\b(?:bandwidth|speed)\b|"
-    r"\b(?:new|another|second|extra|additional)\s+(?:leased\s+)?(?:line|circuit|connection)s?\b|\binstall\w*|"
-    r"\brelocat\w*|\bmov\w*\b.{0,25}\b(?:line|circuit|office|premises)s?\b|\binvoices?\b|\bquot(?:e|ation)s?\b|"
-    r"\bpaper (?:bill|invoice|cop)\w*|\broaming\b|\b(?:static|fixed|public) IPs?\b|\bgroup plan\b|"
-    r"\binstal+ments?\b|\bpayment plan\b|\b(?:change|update)\w*\b.{0,20}\b(?:contacts?|e-?mail|address)\b|"
-    r"\bpric(?:e|es|ing)\b|\brenew\w*|\bcontract\b|\bdiscounts?\b",
-    re.I | re.S)
-# The replies that offer the manager's call for an order; a price asked right after one ("要多少钱", "how much
-# would that be") is the order's, which only the manager quotes, not the bill's.
-ORDER_OFFERS = frozenset({"utter_order_to_manager", "utter_bill_delivery_to_manager", "utter_order_price_to_manager"})
-PRICE_ASKED = re.compile(r"多少钱|什么价|价格|价钱|费用|收费|资费|报价|贵不贵|贵吗|怎么收|\bhow much\b|\bcosts?\b|\bpric\w*|"
-                         r"\bfees?\b|\bcharge", re.I)
-
-
-def order_price_asked(tracker: Tracker) -> bool:
-    return bool(PRICE_ASKED.search(latest_text(tracker))) and bool(ORDER_OFFERS & set(responses_before_latest(tracker)))
-
-
 # A customer saying the bill they were told is owed was paid ("我已经交过了", "we paid it last week").
 PAID = re.compile(
     r"(?:已经|早就|早已|上周|上个月|昨天|前天|刚才?|刚刚)\S{0,3}(?:交|缴|付|打)(?:过|了|款|费|钱)|(?:交|缴|付)过(?:了|费|钱|款)|"
@@ -320,8 +295,14 @@ def answer_read_as(tracker: Tracker, slot: str, intents: Tuple[str, ...], answer
     return text if answers(text) else None
 
 
-# What a cancel says ("算了", "不用了", "never mind"): without it, "不清楚" read as one answers the question asked.
-CANCEL_WORDS = re.compile(r"取消|算了|不[用要报办弄]了|不需要|撤[销回]|\b(?:cancel|never ?mind|forget|stop|quit|abort)\b", re.I)
+# What a cancel says ("算了", "不报修了", "never mind", "drop it"): without it, "不清楚" read as one answers the
+# question asked, and "接下来会怎么处理" read as one, right after a report, asks about its ticket.
+CANCEL_WORDS = re.compile(
+    r"取消|算了|撤[销回了掉单]|作废|放弃|退出|中止|终止|停止|停下|^\s*停\s*\W?\s*$|到此为止|别管了|等会再说|返回|结束\S{0,3}流程|"
+    r"不(?:想|要|用|再)?(?:继续|报修|投诉|报|修|做|搞|填|提|申请|整|弄|办)了|不继续|不[用要]了|不需要|"
+    r"\b(?:cancel\w*|never ?mind|forget|stop|quit|abort|withdraw|exit|terminate|drop|skip|call it off)\b|"
+    r"\b(?:don'?t|do not|let'?s not|rather not)\b.{0,20}\b(?:bother|continue|do this|proceed)\b|\bno longer needed\b|"
+    r"\bnot continue\b", re.I)
 
 
 def not_known(text: str) -> bool:

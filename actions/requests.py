@@ -16,6 +16,7 @@ from actions.circuit_choice import circuit_asked
 from actions.common import IDENTITY_SLOTS, Identity, lang_of, response_in, verified_action, verified_identity
 from actions.message_reading import (
     ASKED_WHETHER,
+    CANCEL_WORDS,
     NOT_REPAIRED,
     RESTORED_WORDS,
     SYMPTOM_WORDS,
@@ -186,6 +187,8 @@ async def withdraw_ticket(svc: Services, tracker: Tracker, dispatcher: Collectin
     tickets. Several open ones are listed to be named; one named that is closed or not theirs gets its status."""
     customer, contact = who
     said = last_said(tracker, "cancel") or str(tracker.latest_message.get("text") or "")
+    if not CANCEL_WORDS.search(said):  # "接下来会怎么处理" right after the report: a question about its ticket
+        return await answer_ticket_status(svc, tracker, dispatcher, who, lang)
     named = ticket_meant(tracker) or (just_created(tracker) or "").upper()
     if named:
         ticket = await _open_ticket_named(svc, customer.id, named)

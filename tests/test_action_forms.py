@@ -426,8 +426,8 @@ async def test_a_yes_asked_back_as_a_question_submits_nothing(svc: Services, dom
 
 
 async def test_cancel_resets_the_form(svc: Services, domain) -> None:
-    messages, events = await run(forms.ActionCancelForm(), tracker(slots={"fault_symptom": "x"},
-                                                                   active_loop="fault_form"), domain)
+    messages, events = await run(forms.ActionCancelForm(), tracker(slots={"fault_symptom": "x"}, intent="cancel",
+                                                                   text="取消", active_loop="fault_form"), domain)
     assert only(messages)["response"] == "utter_cancelled"
     assert {"event": "active_loop", "name": None} in [{k: e.get(k) for k in ("event", "name")} for e in events
                                                        if e["event"] == "active_loop"]
@@ -500,6 +500,25 @@ async def test_cancel_right_after_a_report_asks_to_withdraw_its_ticket(svc: Serv
     assert only(messages)["response"] == "utter_need_verification"
     assert slots_of(events)["pending_request"] == "cancel"
     assert (events[-1]["event"], events[-1]["name"]) == ("followup", "verification_form")
+
+
+@pytest.mark.parametrize("text", ["接下来会怎么处理", "what happens now"])
+async def test_a_message_read_as_a_cancel_that_says_none_cancels_nothing(svc: Services, domain, text) -> None:
+    """"接下来会怎么处理" (read as a cancel, 0.86) right after a report had asked to withdraw its ticket."""
+    await svc.db.tickets.create(factories.ticket(_id="FT-20261123-0007"))
+    created = [{"event": "user", "text": "确认"},
+               {"event": "bot", "text": "故障已受理，工单号FT-20261123-0007。", "metadata": {"utter_action": "utter_fault_created"}}]
+    messages, _ = await run(forms.ActionCancelForm(), tracker(slots=VERIFIED_A, intent="cancel", text=text,
+                                                              events=created), domain)
+    assert (messages[0]["response"], messages[0]["ticket_id"]) == ("utter_ticket_status", "FT-20261123-0007")
+    assert not (await svc.db.tickets.get("FT-20261123-0007")).history  # nothing written on it
+    messages, _ = await run(forms.ActionCancelForm(), tracker(slots=VERIFIED_A, intent="cancel", text=text), domain)
+    assert only(messages)["response"] == "utter_ask_rephrase"  # nothing to cancel was said either
+    reporting = tracker(slots={**VERIFIED_A, "requested_slot": "fault_symptom"}, intent="cancel", text=text,
+                        active_loop="fault_form")
+    messages, events = await run(forms.ActionCancelForm(), reporting, domain)
+    assert only(messages)["response"] == "utter_answer_the_question"
+    assert [(e["event"], e.get("name")) for e in events] == [("followup", "fault_form")]  # the report goes on
 
 
 async def test_a_complaint_set_aside_for_a_fault_is_told_and_forgotten(svc: Services, domain) -> None:
