@@ -269,6 +269,7 @@ async def test_leaving_said_in_answer_to_a_question_reaches_the_manager(svc: Ser
     ("urge_ticket", "chase my ticket please", None),  # a chase: the rule for it answers
     ("request_human", "my account manager never replies to messages", "account manager"),
     ("request_human", "my account manager never replies, can someone call me", None),  # a person asked for
+    ("request_human", "那帮我联系一下客户经理", None),  # had been the complaint, "其他：那帮我联系一下客户经理"
     ("ask_hotline", "your hotline never picks up", "staff attitude"),
     ("ask_hotline", "what's the hotline number", None),  # asked: the rule for it answers
 ])
