@@ -10,7 +10,14 @@ from typing import List, Optional
 from rasa_sdk import Tracker
 
 from actions.circuit_sites import sited
-from actions.message_reading import ASKING, MID_FORM_QUESTIONS, answer_read_as, last_said, replies_before_latest
+from actions.message_reading import (
+    ASKING,
+    MID_FORM_QUESTIONS,
+    answer_read_as,
+    last_said,
+    questions_named,
+    replies_before_latest,
+)
 from carecore.model import Circuit, Customer
 
 ORDINALS = {"第一": 0, "第二": 1, "第三": 2, "第四": 3, "FIRST": 0, "SECOND": 1, "THIRD": 2, "FOURTH": 3}
@@ -59,12 +66,13 @@ def circuit_alone(text: str) -> bool:
     return bool(CIRCUIT_ALONE.fullmatch(text.strip()))
 
 
-def choice_read_as_question(tracker: Tracker) -> Optional[str]:
-    """Asked which circuit, a choice that asks nothing ("第二条", "是第二条") the model read as a question about the
-    account: the answer, which the form takes; answered as a question, it got that circuit's status and the list
-    again."""
-    return answer_read_as(tracker, "fault_circuit", MID_FORM_QUESTIONS,
-                          lambda text: bool(CHOICE_WORDS.search(text)) and not ASKING.search(text))
+def choice_read_as_question(tracker: Tracker, circuits: List[Circuit]) -> Optional[str]:
+    """Asked which circuit, a choice that asks nothing ("第二条", "the Wuhan one") the model read as a question about
+    the account: the answer, which the form takes; answered as a question, it got that circuit's status or SLA and
+    the list again. One that names a question ("武汉那条的SLA") is still answered as asked."""
+    said = answer_read_as(tracker, "fault_circuit", MID_FORM_QUESTIONS,
+                          lambda text: not ASKING.search(text) and not questions_named(text))
+    return said if said and choice(circuits, said) is not None else None
 
 
 def voice_unserved(circuits: List[Circuit], text: str) -> bool:

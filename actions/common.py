@@ -183,14 +183,14 @@ class VerifiedAction(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[Dict[str, Any]]:
         svc = await services()
         try:
-            if choice_read_as_question(tracker):  # "第二条", asked which circuit: the fault form takes it
-                return []
             if order_price_asked(tracker) and tracker.active_loop_name is None:  # "要多少钱", not the bill's
                 dispatcher.utter_message(response="utter_order_price_to_manager")
                 return []
             who = await verified_identity(tracker, svc)
             if who is None:
                 return await self.unverified(dispatcher, tracker)
+            if choice_read_as_question(tracker, who[0].services):  # "第二条", asked which circuit: the form's
+                return []
             lang = lang_of(tracker)
             events = await self.handle(svc, tracker, dispatcher, who, lang)
             if self.asked_as and latest_intent(tracker) == self.asked_as:

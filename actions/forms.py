@@ -211,14 +211,15 @@ class ValidateFaultForm(_VerifyingForm):
         about it."""
         if tracker.get_slot("requested_slot") in LATER_STEPS and tracker.get_slot("fault_circuit"):
             return await circuit_corrected(tracker)
-        chosen = circuit_choice.choice_read_as_question(tracker)
-        if chosen:
-            return {"fault_circuit": chosen}
         svc = await services()
-        if tracker.get_slot("requested_slot") == "fault_circuit" and NOT_KNOWN.search(latest_text(tracker)):
-            who = await verified_identity(tracker, svc)  # "不知道是哪条": how else to tell it
-            if who and circuit_choice.named(who[0].services, latest_text(tracker)) is None:
-                dispatcher.utter_message(response="utter_circuit_unknown")
+        asked = await verified_identity(tracker, svc) if tracker.get_slot("requested_slot") == "fault_circuit" else None
+        if asked:
+            chosen = circuit_choice.choice_read_as_question(tracker, asked[0].services)
+            if chosen:
+                return {"fault_circuit": chosen}
+            if NOT_KNOWN.search(latest_text(tracker)) and circuit_choice.named(asked[0].services,
+                                                                                latest_text(tracker)) is None:
+                dispatcher.utter_message(response="utter_circuit_unknown")  # "不知道是哪条": how else to tell it
                 return {"fault_circuit": None}
         if tracker.get_slot("requested_slot") is not None or tracker.get_slot("fault_circuit") \
                 or tracker.get_slot("verified") is not True:

@@ -32,11 +32,14 @@ _AGO = r"[0-9一二三四五六七八九十两几半]{1,4}\s*个?\s*(?:小时|�
 _FROM_ON = r"(?:开始|起|以来|以后|之后|左右)?"
 _EN_SPAN = (r"(?:\d{1,4}|a few|a couple of|an?|one|two|three|four|five|six|few|several)"
             r"\s+(?:hours?|minutes?|mins?|days?)")
+_EN_PART = r"(?:this (?:morning|afternoon|evening)|last night|yesterday(?: morning| afternoon| evening)?|noon|midnight)"
+_EN_CLOCK = r"\d{1,2}(?::\d{2})?(?:\s*(?:am|pm|a\.m\.|p\.m\.|o'?clock))?(?![\d:])"
+_EN_AT = rf"(?:at|around|about)\s+{_EN_CLOCK}"  # "this morning around 9": the hour as well as the part of the day
 SINCE_WORDS = re.compile(
     rf"(?:从|自)?(?:(?:{_DAY})\s*){{1,2}}(?:{_CLOCK})?{_FROM_ON}|(?:从|自)?(?:{_CLOCK}){_FROM_ON}|{_AGO}"
-    rf"|since\s+(?:about\s+|around\s+)?(?:this morning|this afternoon|last night|yesterday|noon|midnight|"
-    rf"\d{{1,2}}(?::\d{{2}})?\s*(?:am|pm|a\.m\.|p\.m\.)?)|(?:about\s+)?{_EN_SPAN}\s+ago"
-    rf"|for (?:the (?:last|past) )?{_EN_SPAN}|this morning|this afternoon|last night|yesterday", re.I)
+    rf"|since\s+(?:about\s+|around\s+)?(?:(?:{_EN_CLOCK}\s+)?{_EN_PART}(?:\s+{_EN_AT})?|{_EN_CLOCK})"
+    rf"|(?:about\s+)?{_EN_SPAN}\s+ago|for (?:the (?:last|past) )?{_EN_SPAN}"
+    rf"|(?:{_EN_AT}\s+)?{_EN_PART}(?:\s+{_EN_AT})?", re.I)
 # A time still to come ("明天早上", "next week"): no fault began then.
 FUTURE_START = re.compile(r"明天|明早|明晚|后天|下周|下星期|下礼拜|下个?月|\btomorrow\b|\bnext (?:week|month)\b", re.I)
 # That the answer is not known ("不清楚什么时候开始的", "不知道是哪条", "no idea when it started"): an answer to

@@ -548,15 +548,22 @@ async def test_form_validation_actions_run_as_the_action_server_runs_them(svc: S
     assert all(e.get("event") == "slot" for e in events)
 
 
-@pytest.mark.parametrize("text, chosen", [("第二条", "ZJ-LL-0000001-2"), ("是第二条", "ZJ-LL-0000001-2"),
-                                          ("第二条现在正常吗", None)])  # a question about it is answered
-async def test_a_choice_read_as_a_status_question_is_the_circuit_chosen(svc: Services, domain, text: str,
-                                                                         chosen) -> None:
+@pytest.mark.parametrize("intent, text, chosen", [
+    ("ask_service_status", "第二条", "第二条"), ("ask_service_status", "是第二条", "是第二条"),
+    ("ask_service_status", "第二条现在正常吗", None),  # a question about it is answered
+    ("ask_sla", "the Wuhan one", "the Wuhan one"),  # read as the SLA (0.97): by its place
+    ("ask_sla", "武汉那条的SLA", None),  # names the question: answered as asked
+])
+async def test_a_choice_read_as_a_question_is_the_circuit_chosen(svc: Services, domain, intent: str, text: str,
+                                                                  chosen) -> None:
     """"第二条", asked which circuit, was read as a status question: it got that circuit's status and the list again."""
-    await svc.db.customers.replace(factories.customer_with_two_circuits())
-    said = tracker(slots={**VERIFIED_A, "requested_slot": "fault_circuit"}, intent="ask_service_status", text=text,
+    two = factories.customer_with_two_circuits()
+    two["services"][1].update(a_end="杭州长城大厦", z_end="武汉数据中心")
+    await svc.db.customers.replace(two)
+    said = tracker(slots={**VERIFIED_A, "requested_slot": "fault_circuit"}, intent=intent, text=text,
                    active_loop="fault_form")
-    messages, _ = await run(account.ActionServiceStatus(), said, domain)
+    action = account.ActionServiceStatus() if intent == "ask_service_status" else account.ActionSla()
+    messages, _ = await run(action, said, domain)
     assert (messages == []) is (chosen is not None)
     _, events = await run(forms.ValidateFaultForm(), said, domain)
-    assert slots_of(events).get("fault_circuit") == chosen
+    assert slots_of(events).get("fault_circuit") == (chosen and "ZJ-LL-0000001-2")

@@ -20,6 +20,9 @@ from tests.action_kit import tracker
     ("the line has been down since about 9:30 am", "since about 9:30 am"),
     ("down for the last 2 hours", "for the last 2 hours"),
     ("it dropped a few hours ago", "a few hours ago"),
+    ("since this morning around 9", "since this morning around 9"),  # had lost "around 9"
+    ("started around 9 this morning", "around 9 this morning"),
+    ("since yesterday afternoon", "since yesterday afternoon"),
     ("专线时断时续", None),  # 时 without a number is no hour
     ("一时半会儿修不好吗", None),
     ("ZJ-2M-0000001-1 中断了", None),  # a circuit id holds digits, not a time
