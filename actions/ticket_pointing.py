@@ -90,6 +90,11 @@ TICKET_KINDS_NAMED = ((re.compile(r"投诉|complaint", re.I), ("complaint",)),
                       (re.compile(r"工单|单子|ticket", re.I), ANY_TICKET))
 
 
+# Others complaining to the customer ("客户都在投诉了", "被用户投诉"): why it is urgent, not a complaint ticket.
+OTHERS_COMPLAINING = re.compile(r"(?:客户|用户|员工|同事|大家|业主|领导|老板)\S{0,4}投诉|[在被]投诉")
+
+
 def ticket_kinds_named(text: str) -> tuple:
     """The ticket kinds a message names ("取消投诉", "投诉处理到哪了": complaints); () when it names no ticket."""
+    text = OTHERS_COMPLAINING.sub(" ", text)
     return next((kinds for words, kinds in TICKET_KINDS_NAMED if words.search(text)), ())
