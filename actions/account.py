@@ -35,7 +35,15 @@ from actions.message_reading import (
     month_alone,
     month_named,
 )
-from actions.open_tickets import TicketsAsked, newest_open, open_beyond, say_none_open, say_who_answers, tickets_asked
+from actions.open_tickets import (
+    TicketsAsked,
+    newest_open,
+    open_beyond,
+    say_none_open,
+    say_resolution_notice,
+    say_who_answers,
+    tickets_asked,
+)
 from actions.planned_work import MAINTENANCE_QUESTION, tell_planned_work
 from actions.service_terms import tell_report_deadline, tier_comparison, tier_terms
 from actions.services import Services
@@ -429,6 +437,7 @@ async def answer_ticket_status(svc: Services, tracker: Tracker, dispatcher: Coll
                                  kind=label("ticket_kind", ticket.kind, lang),
                                  status=label("ticket_status", ticket.status, lang), deadline=deadline)
         await say_who_answers(svc, tracker, dispatcher, customer, [ticket], lang)
+        say_resolution_notice(tracker, dispatcher, [ticket])
         return [SlotSet("ticket_id", None)]
     tickets = await newest_open(svc, customer.id, asked)
     if not tickets:
@@ -448,6 +457,7 @@ async def answer_ticket_status(svc: Services, tracker: Tracker, dispatcher: Coll
                  else f"\n另有{more}张未结工单，可报工单号查询。")
     dispatcher.utter_message(response="utter_open_tickets", lines=text)
     await say_who_answers(svc, tracker, dispatcher, customer, tickets, lang)
+    say_resolution_notice(tracker, dispatcher, tickets)
     return []
 
 ActionAccountSummary = verified_action("action_account_summary", answer_account_summary, asked_as="ask_account_summary")

@@ -69,6 +69,19 @@ async def say_none_open(svc: Services, dispatcher: CollectingDispatcher, custome
                                  resolved=fmt_time(resolved, lang, svc.clock.tz))
 
 
+# Asking to be told when it is done ("修好了会通知我吗", "will you let me know when it's fixed").
+NOTICE_ASKED = re.compile(r"通知我|通知一下|告诉我一声|短信(?:告诉|通知)|会通知|(?:let|tell) (?:me|us) know|notif|"
+                          r"\bwill (?:i|we) (?:be told|hear)|get a (?:text|message|sms)", re.I)
+
+
+def say_resolution_notice(tracker: Tracker, dispatcher: CollectingDispatcher, tickets: List[Ticket]) -> None:
+    """Whether the customer will be told when an open ticket is resolved, when the status question asks: the
+    scheduler texts the contact who raised it (``care_scheduler.sla_watch.resolution_plan``)."""
+    if NOTICE_ASKED.search(last_said(tracker, "ask_ticket_status")) and \
+            any(t.status in OPEN_TICKET_STATUSES for t in tickets):
+        dispatcher.utter_message(response="utter_resolution_notice")
+
+
 async def say_who_answers(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher, customer: Customer,
                           tickets: List[Ticket], lang: str) -> None:
     """Who follows up each open ticket, when the status question asks: the person a chase of it pages, so a
