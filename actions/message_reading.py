@@ -153,8 +153,11 @@ RESTORED_WORDS = re.compile(r"恢复|好了|好啦|通了|正常|修好|没事�
                             r"\bover\b|\bended\b|\bup\b|online|stable|clear|normal|\bfine\b|\bok(?:ay)?\b|no more|no longer|"
                             r"went away|sorted|solved|connected|again", re.I)
 # Service said to be out, again or still, in words that also say it is back ("the problem is back", "又不通了",
-# "not working again"): a fault to report, never a restore to note.
+# "not working again"), or wanted back ("网络必须恢复", "need it back up asap"): a fault, never a restore to note.
 NOT_RESTORED = re.compile(r"又(?:断|出现|来了|掉|坏|不通|不行|不能|出问题|有问题|卡|慢)|问题又|故障又|不通了|没恢复|未恢复|没修好|"
+                          r"(?:必须|一定要|要|尽快|赶紧|马上|立刻|快点?|早点|需要|希望|得|务必|请|帮忙|能不能|能否|什么时候|何时)"
+                          r"\S{0,3}(?:恢复|修好|修复|通)|(?<!no )\b(?:must|need|needs|has to|have to|asap|when will)\b.{0,25}"
+                          r"\b(?:back|restored|fixed|working|up)\b|"
                           r"没解决|不能用了|不能上网了|\b(?:problem|issue|fault|outage|trouble|error)s?\s+(?:is |are |has |"
                           r"have |'s )?(?:come )?back\b|\b(?:down|dropping|broken|failing|out|slow)\s+again\b|"
                           r"\bnot (?:back|working|fixed|resolved|restored)\b|\b(?:isn'?t|aren'?t) working\b|\bstill down\b", re.I)

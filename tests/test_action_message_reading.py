@@ -66,9 +66,17 @@ def test_an_answer_to_since_when_says_a_time_or_that_it_is_not_known(text: str, 
     ("网络恢复了", True), ("刚才不通，现在通了", True), ("it's working again", True), ("the outage is over", True),
     ("the problem is back", False), ("又不通了", False), ("网络不通了", False), ("still not working", False),
     ("it's down again", False), ("还是没恢复", False),
+    ("我们下午有重要会议，网络必须恢复", False), ("请尽快恢复", False), ("we need it back up asap", False),  # wanted back
 ])
 def test_service_said_back_is_told_from_service_said_out_again(text: str, back: bool) -> None:
     assert message_reading.says_restored(text) is back
+
+
+def test_every_way_of_saying_service_is_back_the_model_learnt_says_so() -> None:
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    examples = [m.get("text") for m in load_data("data/nlu").intent_examples if m.get("intent") == "report_restored"]
+    assert examples and [text for text in examples if not message_reading.says_restored(text)] == []
 
 
 def test_urgency_said_when_opening_a_complaint_counts_until_the_form_ends() -> None:
