@@ -10,6 +10,7 @@ from functools import lru_cache
 from typing import FrozenSet, List, Optional, Set, Tuple
 
 import jieba
+import jieba.posseg
 from pypinyin import lazy_pinyin
 
 from carecore.model import Circuit
@@ -34,6 +35,26 @@ def sited(circuits: List[Circuit], text: str, *, as_a_line: bool) -> Optional[Ci
     sites = [" ".join(end for end in (c.a_end, c.z_end) if end) for c in circuits]
     fits = _by_characters(sites, text, as_a_line) | _by_pinyin(sites, text, as_a_line)
     return circuits[fits.pop()] if len(fits) == 1 else None
+
+
+# A place said as where a line is ("南京办公室的专线", "深圳分公司网络", "苏州那条"), not where a symptom is seen
+# from ("从北京访问很慢").
+SITE_OF_A_LINE = re.compile(r"\s*(?:办公室|分公司|子公司|公司|工厂|厂区|机房|园区|大楼|门店|总部|分部|分行|支行|那边|这边|那头|这头)?"
+                            r"的?(?:[那这][条根个路]|专线|电路|线路|链路|网络|宽带|网)")
+
+
+def place_elsewhere(circuits: List[Circuit], text: str) -> Optional[str]:
+    """A place the message says a line is at ("我们南京办公室的专线断了") that is at no end of the customer's
+    circuits: the fault may be on a line the operator does not serve them, so their only circuit is not assumed."""
+    sites = "\n".join(end for c in circuits for end in (c.a_end, c.z_end) if end)
+    if not sites or not CJK_RUN.search(text):
+        return None
+    at = 0
+    for word, flag in jieba.posseg.cut(text):
+        at = text.index(word, at) + len(word)
+        if flag == "ns" and len(word) >= 2 and word not in sites and SITE_OF_A_LINE.match(text, at):
+            return word
+    return None
 
 
 def _by_characters(sites: List[str], text: str, as_a_line: bool) -> Set[int]:

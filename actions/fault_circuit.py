@@ -11,6 +11,7 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import circuit_choice
+from actions.circuit_sites import place_elsewhere
 from actions.common import FAULT_SLOTS, lang_of, reset_slots, verified_identity
 from actions.message_reading import CORRECTING, NOT_FIXED, last_said, latest_intent, latest_text
 from actions.services import Services, services
@@ -98,9 +99,12 @@ class ActionAskFaultCircuit(Action):
         if hotline_taken(tracker, circuits):
             dispatcher.utter_message(response="utter_fault_left_to_hotline")
             return [ActiveLoop(None), SlotSet("requested_slot", None)] + reset_slots(FAULT_SLOTS)
-        if circuit_choice.voice_unserved(circuits, last_said(tracker, "report_fault")) and \
-                not _told_since_report(tracker, "utter_no_voice_service"):
+        report = last_said(tracker, "report_fault")
+        place = place_elsewhere(circuits, report)
+        if circuit_choice.voice_unserved(circuits, report) and not _told_since_report(tracker, "utter_no_voice_service"):
             dispatcher.utter_message(response="utter_no_voice_service")
+        elif place and not _told_since_report(tracker, "utter_place_not_served"):
+            dispatcher.utter_message(response="utter_place_not_served", place=place)
         lang = lang_of(tracker)
         lines = [circuit_line(c, lang) for c in circuits]
         dispatcher.utter_message(response="utter_ask_fault_circuit", lines=bullet_lines(lines))

@@ -18,6 +18,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import circuit_choice
 from actions.circuit_choice import circuit_meant
+from actions.circuit_sites import place_elsewhere
 from actions.common import COMPLAINT_SLOTS, FAULT_SLOTS, VERIFICATION_SLOTS, lang_of, reset_slots, verified_identity
 from actions.confirmation import consent
 from actions.escalation import hand_over_leaving
@@ -228,7 +229,8 @@ class ValidateFaultForm(_VerifyingForm):
         if who is None:
             return {}
         circuits, report = who[0].services, last_said(tracker, "report_fault")
-        alone = len(circuits) == 1 and not circuit_choice.voice_unserved(circuits, report)  # "座机打不通": not it
+        alone = len(circuits) == 1 and not circuit_choice.voice_unserved(circuits, report) and \
+            not place_elsewhere(circuits, report)  # "座机打不通", "我们南京办公室的专线断了": maybe not it
         only = circuits[0] if alone else circuit_meant(who[0], tracker, "report_fault")
         if only is None:
             fixed = await fixed_lately(svc, who[0], report)
@@ -298,7 +300,8 @@ class ValidateFaultForm(_VerifyingForm):
             if customer and not pending:
                 said = circuit_choice.named(customer.services, report)
                 pending = said.circuit_id if said else (await fixed_lately(svc, customer, report) or "")
-            unserved = customer is None or not pending and circuit_choice.voice_unserved(customer.services, report)
+            unserved = customer is None or not pending and (circuit_choice.voice_unserved(customer.services, report)
+                                                            or place_elsewhere(customer.services, report) is not None)
             result["fault_circuit"] = None if unserved else \
                 await settle_circuit(svc, customer, pending, dispatcher, tracker)
         return result

@@ -6,7 +6,7 @@ from typing import Optional
 
 import pytest
 
-from actions.circuit_sites import sited
+from actions.circuit_sites import place_elsewhere, sited
 from carecore.model import Circuit
 
 SITED = [Circuit(circuit_id="ZJ-ZX-0000007-1", type="leased_line", bandwidth="100M", sla_class="premium",
@@ -35,3 +35,14 @@ def test_a_place_at_one_end_names_the_circuit_it_fits_alone(text: str, as_a_line
     found = sited(SITED, text, as_a_line=as_a_line)
     assert (found.circuit_id if found else None) == fits
 
+
+
+@pytest.mark.parametrize("text, place", [
+    ("我们苏州办公室的专线断了", "苏州"), ("上海那条专线不通了", "上海"), ("深圳分公司网络中断", "深圳"),
+    ("武汉那边的网络很慢", None),  # an end of a circuit
+    ("从北京访问很慢", None),  # where a symptom is seen from
+    ("专线中断了", None), ("our Suzhou line is down", None),  # English is not read for places
+])
+def test_a_place_said_as_a_lines_that_no_circuit_ends_in(text: str, place: Optional[str]) -> None:
+    assert place_elsewhere(SITED, text) == place
+    assert place_elsewhere(SITED[3:], text) is None  # no ends known: nothing to tell it from

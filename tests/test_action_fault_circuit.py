@@ -172,3 +172,19 @@ async def test_told_landlines_are_the_hotlines_an_answer_that_takes_it_in_ends_t
                         events=told[:1])
         messages, _ = await run(fault_circuit.ActionAskFaultCircuit(), plain, domain)
         assert [m["response"] for m in messages] == ["utter_no_voice_service", "utter_ask_fault_circuit"]
+
+
+@pytest.mark.parametrize("report, assumed", [("我们南京办公室的专线断了", False), ("杭州那边的专线断了", True)])
+async def test_a_place_no_circuit_ends_in_is_not_put_on_the_only_circuit(svc: Services, domain, report, assumed) -> None:
+    """"我们南京办公室的专线断了" from a customer whose one circuit runs from Shanghai to Hangzhou had become a fault
+    on it: it may be a line the operator does not serve them. They hear so once, and may choose it."""
+    one = factories.customer()
+    one["services"][0].update(a_end="上海金桥大厦", z_end="杭州数据中心")
+    await svc.db.customers.replace(one)
+    opened = tracker(slots=VERIFIED_A, intent="report_fault", text=report)
+    _, events = await run(forms.ValidateFaultForm(), opened, domain)
+    assert (slots_of(events).get("fault_circuit") == "ZJ-2M-0000001-1") is assumed
+    if not assumed:
+        messages, _ = await run(fault_circuit.ActionAskFaultCircuit(), opened, domain)
+        assert [(m["response"], m.get("place")) for m in messages] == [("utter_place_not_served", "南京"),
+                                                                      ("utter_ask_fault_circuit", None)]
