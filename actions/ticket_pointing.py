@@ -91,7 +91,7 @@ TICKET_KINDS_NAMED = ((re.compile(r"投诉|complaint", re.I), ("complaint",)),
 
 
 # Others complaining to the customer ("客户都在投诉了", "被用户投诉"): why it is urgent, not a complaint ticket.
-OTHERS_COMPLAINING = re.compile(r"(?:客户|用户|员工|同事|大家|业主|领导|老板)\S{0,4}投诉|[在被]投诉")
+OTHERS_COMPLAINING = re.compile(r"(?:客户|用户|员工|同事|大家|业主|领导|老板)\S{0,4}投诉|被投诉|(?<![我们])在投诉")
 
 
 def ticket_kinds_named(text: str) -> tuple:

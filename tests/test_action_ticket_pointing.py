@@ -15,6 +15,7 @@ from actions.ticket_pointing import ticket_kinds_named
     ("能快点吗，客户都在投诉了", ()),  # had chased the customer's complaint, not the faults just listed
     ("我们被用户投诉了，故障赶紧修", ("fault",)),
     ("能快点吗", ()),
+    ("我们在投诉的那个处理得怎么样了", ("complaint",)),  # their own
 ])
 def test_the_ticket_kinds_a_message_names(text: str, kinds: tuple) -> None:
     assert ticket_kinds_named(text) == kinds
