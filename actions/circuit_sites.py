@@ -50,8 +50,8 @@ def place_elsewhere(circuits: List[Circuit], text: str) -> Optional[str]:
     if not sites or not CJK_RUN.search(text):
         return None
     at = 0
-    for word, flag in jieba.posseg.cut(text):
-        at = text.index(word, at) + len(word)
+    for word, flag in jieba.posseg.cut(text):  # the words cover the text in order
+        at += len(word)
         if flag == "ns" and len(word) >= 2 and word not in sites and SITE_OF_A_LINE.match(text, at):
             return word
     return None

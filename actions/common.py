@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.circuit_choice import choice_read_as_question, circuit_alone
 from actions.message_reading import also_asked, last_asked, latest_intent, month_alone, responses_before_latest, spoken
-from actions.order_words import order_price_asked
+from actions.order_words import told_order_price
 from actions.services import Services, services
 from carecore.model import Contact, Customer
 from carecore.repository import DatabaseError
@@ -183,8 +183,7 @@ class VerifiedAction(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[Dict[str, Any]]:
         svc = await services()
         try:
-            if order_price_asked(tracker) and tracker.active_loop_name is None:  # "要多少钱", not the bill's
-                dispatcher.utter_message(response="utter_order_price_to_manager")
+            if told_order_price(tracker, dispatcher):  # "要多少钱" right after an order offer: not the bill's
                 return []
             who = await verified_identity(tracker, svc)
             if who is None:

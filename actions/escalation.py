@@ -39,7 +39,7 @@ from actions.message_reading import (
     spoken,
     two_questions,
 )
-from actions.order_words import ORDER, ORDER_OFFERS, order_price_asked
+from actions.order_words import ORDER, ORDER_OFFERS, told_order_price
 from actions.services import Services, services
 from carecore.clock import as_stored
 from carecore.deadlines import callback_deadline
@@ -188,12 +188,9 @@ async def hand_over_leaving(tracker: Tracker, dispatcher: CollectingDispatcher) 
 async def offered_to_manager(tracker: Tracker, dispatcher: CollectingDispatcher) -> bool:
     """An order only the manager takes, asked by a verified customer outside a report, however the model read it
     ("能不能减免一点费用" may read as nothing it knows): the manager named and the call offered. Whether it was."""
-    if tracker.active_loop_name is not None:
-        return False
-    if order_price_asked(tracker):  # "费用怎么算", just offered: the manager named already
-        dispatcher.utter_message(response="utter_order_price_to_manager")
+    if told_order_price(tracker, dispatcher):  # "费用怎么算", just offered: the manager named already
         return True
-    if not ORDER.search(latest_text(tracker)):
+    if not ORDER.search(latest_text(tracker)) or tracker.active_loop_name is not None:
         return False
     svc = await services()
     try:

@@ -100,10 +100,9 @@ class ActionAskFaultCircuit(Action):
             dispatcher.utter_message(response="utter_fault_left_to_hotline")
             return [ActiveLoop(None), SlotSet("requested_slot", None)] + reset_slots(FAULT_SLOTS)
         report = last_said(tracker, "report_fault")
-        place = place_elsewhere(circuits, report)
         if circuit_choice.voice_unserved(circuits, report) and not _told_since_report(tracker, "utter_no_voice_service"):
             dispatcher.utter_message(response="utter_no_voice_service")
-        elif place and not _told_since_report(tracker, "utter_place_not_served"):
+        elif not _told_since_report(tracker, "utter_place_not_served") and (place := place_elsewhere(circuits, report)):
             dispatcher.utter_message(response="utter_place_not_served", place=place)
         lang = lang_of(tracker)
         lines = [circuit_line(c, lang) for c in circuits]

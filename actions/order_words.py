@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
 
 from actions.message_reading import latest_text, responses_before_latest
 
@@ -30,5 +31,11 @@ PRICE_ASKED = re.compile(r"多少钱|什么价|价格|价钱|费用|收费|资�
                          r"\bfees?\b|\bcharge", re.I)
 
 
-def order_price_asked(tracker: Tracker) -> bool:
-    return bool(PRICE_ASKED.search(latest_text(tracker))) and bool(ORDER_OFFERS & set(responses_before_latest(tracker)))
+def told_order_price(tracker: Tracker, dispatcher: CollectingDispatcher) -> bool:
+    """A price asked right after an order offer, outside a report, is told to be the manager's to quote, whatever the
+    model read it as (the bill, out of scope, nothing). Whether it was."""
+    if tracker.active_loop_name is not None or not PRICE_ASKED.search(latest_text(tracker)) or \
+            not ORDER_OFFERS & set(responses_before_latest(tracker)):
+        return False
+    dispatcher.utter_message(response="utter_order_price_to_manager")
+    return True
