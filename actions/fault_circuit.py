@@ -96,10 +96,11 @@ class ActionAskFaultCircuit(Action):
         if not circuits:
             dispatcher.utter_message(response="utter_no_circuits")
             return [ActiveLoop(None), SlotSet("requested_slot", None)]
-        if hotline_taken(tracker, circuits):
-            dispatcher.utter_message(response="utter_fault_left_to_hotline")
-            return [ActiveLoop(None), SlotSet("requested_slot", None)] + reset_slots(FAULT_SLOTS)
         report = last_said(tracker, "report_fault")
+        taken = notice_taken(tracker, circuits)
+        if taken is not None:
+            dispatcher.utter_message(response=LEFT_TO[taken], place=place_elsewhere(circuits, report) or "")
+            return [ActiveLoop(None), SlotSet("requested_slot", None)] + reset_slots(FAULT_SLOTS)
         if circuit_choice.voice_unserved(circuits, report) and not _told_since_report(tracker, "utter_no_voice_service"):
             dispatcher.utter_message(response="utter_no_voice_service")
         elif not _told_since_report(tracker, "utter_place_not_served") and (place := place_elsewhere(circuits, report)):
@@ -110,19 +111,25 @@ class ActionAskFaultCircuit(Action):
         return []
 
 
-# Told that landlines are the hotline's, an answer that takes it in ("好的", "知道了", "明白了", "got it").
+# Told that a fault may not be on the circuits listed, an answer that takes it in ("好的", "知道了", "明白了",
+# "got it").
 TAKEN_IN = re.compile(r"知道了|明白了?|了解了?|收到|好的|\b(?:ok(?:ay)?|got it|understood|i see)\b", re.I)
+# The notices that say the fault may be on a line not listed (a landline, a place none of the circuits ends in), and
+# what ends the report once one is taken in: the hotline, or the manager who can check that line.
+LEFT_TO = {"utter_no_voice_service": "utter_fault_left_to_hotline",
+           "utter_place_not_served": "utter_fault_left_to_manager"}
 
 
-def hotline_taken(tracker: Tracker, circuits: List[Circuit]) -> bool:
-    """Told that a landline fault is the hotline's, an answer to the list that chooses none of its circuits but
-    takes the notice in ("好的", "知道了，谢谢", "都不是", "我打热线吧") ends the report rather than listing the
-    circuits again: the fault was not one of them."""
+def notice_taken(tracker: Tracker, circuits: List[Circuit]) -> Optional[str]:
+    """The notice that the fault may be on a line not listed, when the answer to the list chooses none of its
+    circuits but takes the notice in ("好的", "知道了，谢谢", "都不是", "我打热线吧"): the report ends rather
+    than listing the circuits again, as the fault was not one of them."""
     text = latest_text(tracker)
-    if tracker.get_slot("requested_slot") != "fault_circuit" or circuit_choice.choice(circuits, text) is not None \
-            or not _told_since_report(tracker, "utter_no_voice_service"):
-        return False
-    return latest_intent(tracker) in ("affirm", "thank", "deny", "ask_hotline") or bool(TAKEN_IN.search(text))
+    if tracker.get_slot("requested_slot") != "fault_circuit" or circuit_choice.choice(circuits, text) is not None:
+        return None
+    if latest_intent(tracker) not in ("affirm", "thank", "deny", "ask_hotline") and not TAKEN_IN.search(text):
+        return None
+    return next((notice for notice in LEFT_TO if _told_since_report(tracker, notice)), None)
 
 
 def _told_since_report(tracker: Tracker, response: str) -> bool:

@@ -22,7 +22,7 @@ from actions.circuit_sites import place_elsewhere
 from actions.common import COMPLAINT_SLOTS, FAULT_SLOTS, VERIFICATION_SLOTS, lang_of, reset_slots, verified_identity
 from actions.confirmation import consent
 from actions.escalation import hand_over_leaving
-from actions.fault_circuit import circuit_corrected, correcting_circuit, fixed_lately, hotline_taken, settle_circuit
+from actions.fault_circuit import circuit_corrected, correcting_circuit, fixed_lately, notice_taken, settle_circuit
 from actions.message_reading import (
     ADDING,
     CANCEL_WORDS,
@@ -276,7 +276,7 @@ class ValidateFaultForm(_VerifyingForm):
         told = asked and not tracker.get_slot("fault_since") and not FUTURE_START.search(text)
         since = since_in(text) if told else None
         none_chosen = asked and circuit_choice.choice(who[0].services, text) is None
-        if none_chosen and hotline_taken(tracker, who[0].services):  # the question ends the report
+        if none_chosen and notice_taken(tracker, who[0].services):  # the question ends the report
             return {"fault_circuit": None}
         if none_chosen and SEVERAL_CIRCUITS.search(text):
             dispatcher.utter_message(response="utter_one_circuit_at_a_time")

@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.circuit_choice import circuit_asked
 from actions.message_reading import last_said
 from actions.services import Services
-from actions.ticket_pointing import ticket_kinds_named
+from actions.ticket_pointing import ticket_kinds_named, tickets_listed
 from carecore import ticket_chase
 from carecore.model import OPEN_TICKET_STATUSES, Customer, Ticket
 from carecore.texts import fmt_time, label
@@ -39,6 +39,13 @@ async def newest_open(svc: Services, customer_id: str, asked: TicketsAsked) -> L
     """The ``OPEN_TICKETS_LISTED`` newest open tickets of those asked about."""
     return await svc.db.tickets.for_customer(customer_id, open_only=True, limit=OPEN_TICKETS_LISTED,
                                              circuit_id=asked.circuit_id, kinds=asked.kinds)
+
+
+async def listed_open(svc: Services, customer_id: str, tracker: Tracker) -> List[Ticket]:
+    """The customer's tickets the replies just before listed, while open: a chase that names none right after a
+    list ("能快点吗" after the faults' progress) is about those, not every open ticket, complaints included."""
+    found = [await svc.db.tickets.get(ticket_id, customer_id=customer_id) for ticket_id in tickets_listed(tracker).values()]
+    return [t for t in found if t is not None and t.status in OPEN_TICKET_STATUSES]
 
 
 async def open_beyond(svc: Services, customer_id: str, newest: List[Ticket], asked: TicketsAsked) -> int:

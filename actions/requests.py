@@ -30,6 +30,7 @@ from actions.message_reading import (
 from actions.open_tickets import (
     OPEN_TICKETS_LISTED,
     TicketsAsked,
+    listed_open,
     newest_open,
     open_beyond,
     say_none_open,
@@ -106,7 +107,8 @@ async def urge_tickets(svc: Services, tracker: Tracker, dispatcher: CollectingDi
         asked = tickets_asked(customer, tracker, "urge_ticket")
         if not asked.kinds and fault_said(last_said(tracker, "urge_ticket")):
             asked = asked._replace(kinds=("fault",))  # "还是断的" with a complaint open too: the fault is chased
-        tickets = await newest_open(svc, customer.id, asked)
+        listed = await listed_open(svc, customer.id, tracker) if asked == TicketsAsked() else []
+        tickets = listed or await newest_open(svc, customer.id, asked)
     said = last_said(tracker, "urge_ticket")
     if not tickets and "fault" in (asked.kinds or ("fault",)) and tracker.active_loop_name is None and \
             (SYMPTOM_WORDS.search(said) or NOT_REPAIRED.search(said)):

@@ -25,7 +25,7 @@ from carecore.ticket_opening import open_complaint, open_fault, open_fault_on, p
 log = logging.getLogger(__name__)
 
 # What a form's own question says when it ends the form: nothing was left to submit or not.
-ENDED_BY_ITS_QUESTION = {"utter_no_circuits", "utter_fault_left_to_hotline"}
+ENDED_BY_ITS_QUESTION = {"utter_no_circuits", "utter_fault_left_to_hotline", "utter_fault_left_to_manager"}
 
 
 class _SubmitForm(Action):

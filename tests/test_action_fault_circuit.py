@@ -150,11 +150,19 @@ async def test_a_landline_fault_with_no_voice_trunk_is_told_where_it_goes(svc: S
     ("inform", "1", False),
     ("deny", "不是，是第一条", False),  # a circuit after all
 ])
-async def test_told_landlines_are_the_hotlines_an_answer_that_takes_it_in_ends_the_report(
-        svc: Services, domain, intent, text, ends) -> None:
-    """After the notice, "好的" and "知道了，谢谢" listed the circuits again, or were told they name none of them."""
-    told = [{"event": "user", "text": "公司座机打不通", "parse_data": {"intent": {"name": "report_fault"}}},
-            {"event": "bot", "text": "…", "metadata": {"utter_action": "utter_no_voice_service"}}]
+@pytest.mark.parametrize("report, notice, ending", [
+    ("公司座机打不通", "utter_no_voice_service", "utter_fault_left_to_hotline"),
+    ("我们南京办公室的专线断了", "utter_place_not_served", "utter_fault_left_to_manager"),
+])
+async def test_told_the_fault_may_be_on_a_line_not_listed_an_answer_that_takes_it_in_ends_the_report(
+        svc: Services, domain, intent, text, ends, report, notice, ending) -> None:
+    """After the landline notice, "好的" and "知道了，谢谢" listed the circuits again, or were told they name none of
+    them; after "no circuit ends in 南京", "都不是" was asked to answer or cancel."""
+    one = factories.customer()
+    one["services"][0].update(a_end="上海金桥大厦", z_end="杭州数据中心")
+    await svc.db.customers.replace(one)
+    told = [{"event": "user", "text": report, "parse_data": {"intent": {"name": "report_fault"}}},
+            {"event": "bot", "text": "…", "metadata": {"utter_action": notice}}]
     answered = tracker(slots={**VERIFIED_A, "requested_slot": "fault_circuit", "fault_circuit": text}, intent=intent,
                        text=text, active_loop="fault_form", events=told)
     form, dispatcher = forms.ValidateFaultForm(), CollectingDispatcher()
@@ -162,16 +170,18 @@ async def test_told_landlines_are_the_hotlines_an_answer_that_takes_it_in_ends_t
     assert (found == {"fault_circuit": None} and dispatcher.messages == []) is ends
     messages, events = await run(fault_circuit.ActionAskFaultCircuit(), answered, domain)
     if ends:
-        assert [m["response"] for m in messages] == ["utter_fault_left_to_hotline"]
+        assert [m["response"] for m in messages] == [ending]
         assert events[0]["event"] == "active_loop" and events[0]["name"] is None
         assert slots_of(events)["fault_circuit"] is None
+        if notice == "utter_place_not_served":
+            assert messages[0]["place"] == "南京"
     else:
         assert found == {"fault_circuit": "ZJ-2M-0000001-1"}
     if text == "好的":  # not yet told, it is no answer to the notice: the notice and the list
         plain = tracker(slots={**VERIFIED_A, "requested_slot": "fault_circuit"}, intent=intent, text=text,
                         events=told[:1])
         messages, _ = await run(fault_circuit.ActionAskFaultCircuit(), plain, domain)
-        assert [m["response"] for m in messages] == ["utter_no_voice_service", "utter_ask_fault_circuit"]
+        assert [m["response"] for m in messages] == [notice, "utter_ask_fault_circuit"]
 
 
 @pytest.mark.parametrize("report, assumed", [("我们南京办公室的专线断了", False), ("杭州那边的专线断了", True)])

@@ -313,6 +313,21 @@ async def test_a_chase_naming_a_kind_of_ticket_chases_that_kind_alone(svc: Servi
     assert "CP-20261123-0003" in page["body"] and "FT-20261123-0001" not in page["body"]
 
 
+async def test_a_chase_naming_none_right_after_a_list_chases_the_tickets_listed(svc: Services, domain,
+                                                                               emulator) -> None:
+    """"能快点吗" right after the faults' progress had chased every open ticket, the complaint too."""
+    await svc.db.tickets.create(factories.ticket())
+    await svc.db.tickets.create(factories.ticket(_id="CP-20261123-0003", kind="complaint", circuit_id=None))
+    listed = [{"event": "bot", "text": "您的未结工单：\n1. FT-20261123-0001 故障：已受理",
+               "metadata": {"utter_action": "utter_open_tickets"}}]
+    messages, _ = await run(requests.ActionUrgeTicket(), tracker(slots=VERIFIED_A, intent="urge_ticket",
+                                                                 text="能快点吗", events=listed), domain)
+    assert only(messages)["ticket_ids"] == "FT-20261123-0001"
+    messages, _ = await run(requests.ActionUrgeTicket(), tracker(slots=VERIFIED_A, intent="urge_ticket",
+                                                                 text="能快点吗"), domain)
+    assert set(only(messages)["ticket_ids"].split("、")) == {"FT-20261123-0001", "CP-20261123-0003"}  # every open one
+
+
 @pytest.mark.parametrize("fault_open, text, outcome", [
     (True, "还是断的，催一下", "FT-20261123-0001"),  # the fault alone is chased
     (False, "专线还是断的，怎么还没修好", "utter_nothing_to_chase_reporting"),  # none open: it is reported
