@@ -103,7 +103,7 @@ class ActionAskFaultCircuit(Action):
             return [ActiveLoop(None), SlotSet("requested_slot", None)] + reset_slots(FAULT_SLOTS)
         if circuit_choice.voice_unserved(circuits, report) and not _told_since_report(tracker, "utter_no_voice_service"):
             dispatcher.utter_message(response="utter_no_voice_service")
-        elif not _told_since_report(tracker, "utter_place_not_served") and (place := place_elsewhere(circuits, report)):
+        elif place := place_to_tell(tracker, circuits):
             dispatcher.utter_message(response="utter_place_not_served", place=place)
         lang = lang_of(tracker)
         lines = [circuit_line(c, lang) for c in circuits]
@@ -130,6 +130,14 @@ def notice_taken(tracker: Tracker, circuits: List[Circuit]) -> Optional[str]:
     if latest_intent(tracker) not in ("affirm", "thank", "deny", "ask_hotline") and not TAKEN_IN.search(text):
         return None
     return next((notice for notice in LEFT_TO if _told_since_report(tracker, notice)), None)
+
+
+def place_to_tell(tracker: Tracker, circuits: List[Circuit]) -> Optional[str]:
+    """The place the report puts the line at that none of the circuits ends in (``place_elsewhere``), while the
+    customer has not been told so since: a report made again at "which circuit?" hears of it, not "not yours"."""
+    if _told_since_report(tracker, "utter_place_not_served"):
+        return None
+    return place_elsewhere(circuits, last_said(tracker, "report_fault"))
 
 
 def _told_since_report(tracker: Tracker, response: str) -> bool:

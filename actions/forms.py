@@ -22,7 +22,14 @@ from actions.circuit_sites import place_elsewhere
 from actions.common import COMPLAINT_SLOTS, FAULT_SLOTS, VERIFICATION_SLOTS, lang_of, reset_slots, verified_identity
 from actions.confirmation import consent
 from actions.escalation import hand_over_leaving
-from actions.fault_circuit import circuit_corrected, correcting_circuit, fixed_lately, notice_taken, settle_circuit
+from actions.fault_circuit import (
+    circuit_corrected,
+    correcting_circuit,
+    fixed_lately,
+    notice_taken,
+    place_to_tell,
+    settle_circuit,
+)
 from actions.message_reading import (
     ADDING,
     CANCEL_WORDS,
@@ -215,7 +222,9 @@ class ValidateFaultForm(_VerifyingForm):
         svc = await services()
         asked = await verified_identity(tracker, svc) if tracker.get_slot("requested_slot") == "fault_circuit" else None
         if asked:
-            chosen = circuit_choice.choice_read_as_question(tracker, asked[0].services)
+            chosen = circuit_choice.choice_read_as_question(tracker, asked[0].services) or answer_read_as(
+                tracker, "fault_circuit", ("deny", "ask_hotline"),  # "都不是", "不是，是第一条", "我打热线吧"
+                lambda text: notice_taken(tracker, asked[0].services) or circuit_choice.choice(asked[0].services, text))
             if chosen:
                 return {"fault_circuit": chosen}
             if NOT_KNOWN.search(latest_text(tracker)) and circuit_choice.named(asked[0].services,
@@ -276,7 +285,8 @@ class ValidateFaultForm(_VerifyingForm):
         told = asked and not tracker.get_slot("fault_since") and not FUTURE_START.search(text)
         since = since_in(text) if told else None
         none_chosen = asked and circuit_choice.choice(who[0].services, text) is None
-        if none_chosen and notice_taken(tracker, who[0].services):  # the question ends the report
+        if none_chosen and (notice_taken(tracker, who[0].services)  # the question ends the report
+                            or place_to_tell(tracker, who[0].services)):  # or tells of the place, not "not yours"
             return {"fault_circuit": None}
         if none_chosen and SEVERAL_CIRCUITS.search(text):
             dispatcher.utter_message(response="utter_one_circuit_at_a_time")
