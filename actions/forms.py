@@ -343,14 +343,18 @@ class ValidateFaultForm(_VerifyingForm):
         if FUTURE_START.search(text):  # "明天早上": the fault has begun already
             dispatcher.utter_message(response="utter_fault_since_future")
             return {"fault_since": None}
-        if text and not says_a_time(text) and "utter_fault_since_unclear" not in responses_before_latest(tracker):
+        asked_twice = "utter_fault_since_unclear" in responses_before_latest(tracker)
+        if text and not says_a_time(text) and SYMPTOM_WORDS.search(text):  # "完全断了": the symptom, no time
+            if not asked_twice:
+                dispatcher.utter_message(response="utter_fault_since_unclear")
+            since = label("fault_since", "unknown", lang_of(tracker)) if asked_twice else None
+            return {"fault_since": since, "fault_symptom": _symptom_with(tracker, text)}
+        if text and not says_a_time(text) and not asked_twice:
             dispatcher.utter_message(response="utter_fault_since_unclear")  # asked once more, then taken as said
             return {"fault_since": None}
         more = symptom_after_since(text)  # "从今天早上八点开始完全不通": the time, and the symptom told more fully
         if more:
-            symptom = str(tracker.get_slot("fault_symptom") or "")
-            joined = symptom if more in symptom else f"{symptom}{'，' if lang_of(tracker) == 'zh' else '; '}{more}"
-            return {"fault_since": since_in(text), "fault_symptom": joined[:500]}
+            return {"fault_since": since_in(text), "fault_symptom": _symptom_with(tracker, more)}
         return {"fault_since": text[:100] if text else None}
 
     async def validate_fault_confirm(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -437,3 +441,10 @@ class ActionSetComplaintAside(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         dispatcher.utter_message(response="utter_complaint_set_aside")
         return [SlotSet("requested_slot", None)] + reset_slots(COMPLAINT_SLOTS)
+
+
+def _symptom_with(tracker: Tracker, more: str) -> str:
+    """The symptom told so far, with what an answer to another question adds to it ("完全断了")."""
+    symptom = str(tracker.get_slot("fault_symptom") or "")
+    joined = symptom if more in symptom else f"{symptom}{'，' if lang_of(tracker) == 'zh' else '; '}{more}"
+    return joined[:500]

@@ -23,6 +23,7 @@ LABELS = {
         "ask_ticket_status": ("工单进度", "your tickets"),
         "ask_compensation": ("补偿", "compensation"),
     },
+    "fault_since": {"unknown": ("不清楚", "not known")},  # asked twice, a start never told
     "customer_class": {
         "important": ("重要客户", "important"),
         "strategic": ("战略客户", "strategic"),

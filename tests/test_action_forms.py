@@ -221,6 +221,8 @@ async def test_an_answer_that_sounds_like_a_question_is_taken(svc: Services, dom
     ("fault_since", "inform", "不清楚", {"fault_since": "不清楚"}, "fault_confirm"),
     ("fault_since", "deny", "no idea when it started", {"fault_since": "no idea when it started"}, "fault_confirm"),
     ("fault_since", "inform", "网络质量", {"fault_since": None}, "fault_since"),  # no time in it: asked once more
+    ("fault_since", "inform", "完全断了", {"fault_since": None, "fault_symptom": "中断，完全断了"},
+     "fault_since"),  # more of the symptom, no time: kept there, and asked once more
     ("fault_since", "inform", "从今天早上八点开始完全不通",  # the time, and more of the symptom
      {"fault_since": "从今天早上八点开始", "fault_symptom": "中断，完全不通"}, "fault_confirm"),
 ])
@@ -234,7 +236,7 @@ async def test_when_the_fault_began_is_read_from_any_answer_that_says_it(svc: Se
     messages, events = await run(forms.ValidateFaultForm(), said, domain)
     assert slots_of(events) == {**found, "requested_slot": next_asked}
     assert [m["response"] for m in messages if m.get("response") == "utter_fault_since_unclear"] == (
-        ["utter_fault_since_unclear"] if text == "网络质量" else [])
+        ["utter_fault_since_unclear"] if text in ("网络质量", "完全断了") else [])
     assert ("utter_fault_since_noted" in [m.get("response") for m in messages]) is (next_asked == "fault_symptom")
 
 
@@ -314,16 +316,20 @@ async def test_a_start_still_to_come_is_asked_again(svc: Services, domain, slots
     assert [m["response"] for m in messages] == ["utter_fault_since_future"]
 
 
-async def test_an_answer_with_no_time_asked_about_once_is_taken_as_said(svc: Services, domain) -> None:
+@pytest.mark.parametrize("text, found", [
+    ("质量很差", {"fault_since": "质量很差"}),
+    ("完全断了", {"fault_since": "不清楚", "fault_symptom": "中断，完全断了"}),  # had read back as the start
+])
+async def test_an_answer_with_no_time_asked_about_once_is_taken_as_said(svc: Services, domain, text, found) -> None:
     slots = {**VERIFIED_A, "fault_circuit": "ZJ-2M-0000001-1", "fault_symptom": "中断", "requested_slot": "fault_since",
-             "fault_since": "质量很差"}
+             "fault_since": text}
     before = [{"event": "user", "text": "网络质量"},
               {"event": "bot", "text": "…", "metadata": {"utter_action": "utter_fault_since_unclear"}},
               {"event": "bot", "text": "…", "metadata": {"utter_action": "utter_ask_fault_since"}}]
-    said = tracker(slots=slots, intent="inform", text="质量很差", active_loop="fault_form", events=before,
-                   after_user=[{"event": "slot", "name": "fault_since", "value": "质量很差"}])
+    said = tracker(slots=slots, intent="inform", text=text, active_loop="fault_form", events=before,
+                   after_user=[{"event": "slot", "name": "fault_since", "value": text}])
     messages, events = await run(forms.ValidateFaultForm(), said, domain)
-    assert slots_of(events) == {"fault_since": "质量很差", "requested_slot": "fault_confirm"}
+    assert slots_of(events) == {**found, "requested_slot": "fault_confirm"}
     assert "utter_fault_since_unclear" not in [m.get("response") for m in messages]
 
 
