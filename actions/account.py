@@ -34,6 +34,7 @@ from actions.message_reading import (
     last_said,
     month_alone,
     month_named,
+    responses_before_latest,
 )
 from actions.open_tickets import (
     TicketsAsked,
@@ -367,7 +368,7 @@ async def answer_sla(svc: Services, tracker: Tracker, dispatcher: CollectingDisp
     """Each circuit's SLA class with the fault deadlines this contact gets on it and the credit for a late
     restore, then how this month's faults fared, or the month named ("上个月断过几次") or the months ("今年报了几次
     故障", to date): "did you meet our SLA?" is asked as often as the terms. A month alone ("上个月呢", following the
-    SLA up) gets its record alone. Right after a reply naming one ticket (a report's, a chase's), "多久能处理" asks of
+    SLA up) gets its record alone, as does one asking of a record right after the terms. Right after a reply naming one ticket (a report's, a chase's), "多久能处理" asks of
     that ticket, not the contract; while a report is being made, of the answer it will get."""
     customer, contact = who
     circuit = circuit_choice.circuit_meant(customer, tracker, "ask_sla")  # "what's the SLA on circuit 2"
@@ -398,7 +399,8 @@ async def answer_sla(svc: Services, tracker: Tracker, dispatcher: CollectingDisp
     shown = span_label(first, last, lang) if span else None if month == month_key(now) else month_label(month, lang)
     record = {"record": month_record([t for t in tickets if t.created_at >= start], now, lang, shown),
               "availability": availability(tickets, circuits, start, min(end, now), lang, asked, shown)}
-    if month_alone(asked, now.date()):
+    terms_just_told = "utter_sla" in responses_before_latest(tracker) and circuit is None and not of_the_contract
+    if month_alone(asked, now.date()) or (of_a_record and terms_just_told):  # "上个月的可用率达标了吗", after them
         dispatcher.utter_message(response="utter_sla_record", **record)
     else:
         dispatcher.utter_message(response="utter_sla", lines=numbered(lines, circuits, customer) or
