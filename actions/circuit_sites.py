@@ -57,6 +57,23 @@ def place_elsewhere(circuits: List[Circuit], text: str) -> Optional[str]:
     return None
 
 
+def place_shared(circuits: List[Circuit], text: str) -> Optional[Tuple[str, int]]:
+    """A place in the message that several of the circuits end in ("深圳那条" when all three start in Shenzhen,
+    "the Shenzhen one"), with how many: it tells none of them apart, and is no circuit "not theirs"."""
+    sites = [" ".join(end for end in (c.a_end, c.z_end) if end) for c in circuits]
+    for run in CJK_RUN.finditer(text):
+        for start in range(run.start(), run.end() - 1):
+            for end in range(min(run.end(), start + LONGEST_PLACE), start + 1, -1):
+                having = sum(text[start:end] in site for site in sites)
+                if having > 1:
+                    return text[start:end], having
+    for word in ROMAN_WORD.finditer(text):
+        having = sum(word.group().replace("'", "").lower() in _spellings(site) for site in sites)
+        if having > 1:
+            return word.group(), having
+    return None
+
+
 def _by_characters(sites: List[str], text: str, as_a_line: bool) -> Set[int]:
     every_site = "\n".join(sites)  # one look first: most pieces of a message are in no site at all
     fits = set()

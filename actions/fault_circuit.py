@@ -11,7 +11,7 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import circuit_choice
-from actions.circuit_sites import place_elsewhere
+from actions.circuit_sites import place_elsewhere, place_shared
 from actions.common import FAULT_SLOTS, lang_of, reset_slots, verified_identity
 from actions.message_reading import CORRECTING, NOT_FIXED, last_said, latest_intent, latest_text
 from actions.services import Services, services
@@ -59,7 +59,11 @@ async def settle_circuit(svc: Services, customer: Customer, named: str, dispatch
     if named:
         circuit = circuit_choice.choice(circuits, named)
         if circuit is None:
-            dispatcher.utter_message(response="utter_circuit_not_yours", value=named[:40])
+            shared = place_shared(circuits, named)  # "深圳那条", when all three start in Shenzhen
+            if shared:
+                dispatcher.utter_message(response="utter_circuits_share_place", place=shared[0], count=shared[1])
+            else:
+                dispatcher.utter_message(response="utter_circuit_not_yours", value=named[:40])
             return None
     elif len(circuits) == 1:
         circuit = circuits[0]

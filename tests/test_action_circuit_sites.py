@@ -6,7 +6,7 @@ from typing import Optional
 
 import pytest
 
-from actions.circuit_sites import place_elsewhere, sited
+from actions.circuit_sites import place_elsewhere, place_shared, sited
 from carecore.model import Circuit
 
 SITED = [Circuit(circuit_id="ZJ-ZX-0000007-1", type="leased_line", bandwidth="100M", sla_class="premium",
@@ -46,3 +46,13 @@ def test_a_place_at_one_end_names_the_circuit_it_fits_alone(text: str, as_a_line
 def test_a_place_said_as_a_lines_that_no_circuit_ends_in(text: str, place: Optional[str]) -> None:
     assert place_elsewhere(SITED, text) == place
     assert place_elsewhere(SITED[3:], text) is None  # no ends known: nothing to tell it from
+
+
+@pytest.mark.parametrize("text, shared", [
+    ("温州那条", ("温州", 3)), ("the Wenzhou one", ("Wenzhou", 3)), ("数据中心", ("数据中心", 3)),
+    ("武汉那条", None),  # one circuit's: sited, not shared
+    ("第五条", None),
+])
+def test_a_place_several_circuits_end_in_is_told_as_shared(text: str, shared: Optional[tuple]) -> None:
+    """"深圳那条", when all three start in Shenzhen, had been told it names no circuit of theirs."""
+    assert place_shared(SITED, text) == shared

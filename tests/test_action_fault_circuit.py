@@ -215,3 +215,17 @@ async def test_a_place_no_circuit_ends_in_is_not_put_on_the_only_circuit(svc: Se
             assert await forms.ValidateFaultForm().validate_fault_circuit(text, dispatcher, asked, domain) == {
                 "fault_circuit": None}
             assert [m["response"] for m in dispatcher.messages] == said
+
+
+async def test_a_place_several_circuits_end_in_asks_which_of_them(svc: Services, domain) -> None:
+    two = factories.customer_with_two_circuits()
+    two["services"][0].update(a_end="深圳东方大厦", z_end="济南数据中心")
+    two["services"][1].update(a_end="深圳海纳大厦", z_end="成都数据中心")
+    await svc.db.customers.replace(two)
+    asked = tracker(slots={**VERIFIED_A, "requested_slot": "fault_circuit"}, intent="inform", text="深圳那条",
+                    active_loop="fault_form")
+    dispatcher = CollectingDispatcher()
+    found = await forms.ValidateFaultForm().validate_fault_circuit("深圳那条", dispatcher, asked, domain)
+    assert found == {"fault_circuit": None}
+    assert [(m["response"], m["place"], m["count"]) for m in dispatcher.messages] == [
+        ("utter_circuits_share_place", "深圳", 2)]
