@@ -51,9 +51,6 @@ from carecore.texts import contact_line, fmt_time, label
 
 log = logging.getLogger(__name__)
 
-# Replies that name the manager for an order and offer the call, which a yes makes (reason ``order``).
-
-
 def transcript_summary(tracker: Tracker, limit_chars: int = 120) -> str:
     text = " / ".join(what_they_said(tracker, 3))
     return text if len(text) <= limit_chars else text[: limit_chars - 1] + "…"
@@ -163,6 +160,27 @@ class ActionEscalate(VerifiedAction):
 
     async def unverified(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[str, Any]]:
         dispatcher.utter_message(response="utter_escalation_unverified")
+        return []
+
+
+class ActionHotline(Action):
+    """The hotline, public, told before verification too. A verified customer who cannot reach their manager
+    ("他电话打不通", "she's not picking up") asks for another way in: told to ask for the manager again, they were
+    sent back to the one not answering, so the manager's nearest active supervisor is asked to call instead."""
+
+    def name(self) -> str:
+        return "action_hotline"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[Dict[str, Any]]:
+        if MANAGER_UNREACHABLE.search(latest_text(tracker)):
+            svc = await services()
+            try:
+                who = await verified_identity(tracker, svc)
+                if who is not None:
+                    return await request_human(svc, tracker, dispatcher, who, lang_of(tracker))
+            except DatabaseError:
+                log.exception("a manager unreachable: database unavailable")
+        dispatcher.utter_message(response="utter_hotline")
         return []
 
 

@@ -218,7 +218,8 @@ MANAGER_UNREACHABLE = re.compile(
     r"(?:经理|他|她)\S{0,6}(?:打不通|没人接|不接|不回|联系不上|找不到|关机|失联)|(?:联系|找)不(?:上|到)\S{0,6}经理|"
     r"\b(?:can'?t|cannot|couldn'?t|unable to) (?:reach|get hold of|get through to|contact) (?:our |my |the )?"
     r"(?:account )?manager|\bmanager\b.{0,30}\b(?:isn'?t|is not|never|doesn'?t|does not|won'?t)"
-    r" (?:answer|pick|reply|respond|call)\w*(?: up| back)?\b", re.I)
+    r" (?:answer|pick|reply|respond|call)\w*(?: up| back)?\b|\b(?:he|she)(?:'s| is)? (?:not|never) (?:answer|pick)\w*|"
+    r"\b(?:his|her) (?:phone|mobile)\b.{0,20}\b(?:off|dead|unreachable|engaged|busy)\b", re.I)
 # "我们要退网", "合同到期不续了", "we're switching provider": the account may be lost, so the manager hears it now
 LEAVING = re.compile(
     r"^(?!.*(?:短信|通知|\bsms\b|\btexts?\b|\bnotifications?\b)).*?(?:"  # cancelling texts is an opt-out, not leaving

@@ -84,6 +84,24 @@ async def test_someone_other_than_the_manager_is_their_supervisor(svc: Services,
     assert page["to"] == "+8613910000001" and f"原因：{shown}" in page["body"]
 
 
+@pytest.mark.parametrize("slots, text, escalated", [
+    (VERIFIED_A, "他电话打不通", True),  # told the hotline, and to say "转人工" for the manager not answering
+    (VERIFIED_A, "打了客户经理电话好几次都没人接", True),
+    (VERIFIED_A_EN, "she's not picking up", True),
+    (VERIFIED_A_EN, "his phone is switched off", True),
+    (VERIFIED_A, "你们的服务热线是多少", False),
+    (VERIFIED_A, "10000号打不通", False),  # the hotline is not the manager
+    (VERIFIED_A_EN, "the service hotline never picks up", False),
+    ({"language": "zh"}, "他电话打不通", False),  # whose manager is not known: the hotline
+])
+async def test_a_manager_not_answering_goes_to_their_supervisor_however_it_was_read(
+        svc: Services, domain, emulator, slots, text: str, escalated: bool) -> None:
+    messages, _ = await run(escalation.ActionHotline(), tracker(slots=slots, intent="ask_hotline", text=text), domain)
+    assert only(messages)["response"] == ("utter_escalated_above" if escalated else "utter_hotline")
+    stored = await svc.db.escalations.open_for_sender("chat-user-1")
+    assert (stored is not None and stored.reason == "manager_unreachable" and stored.manager_id == "AM-PZJ") is escalated
+
+
 async def test_a_customer_saying_they_will_leave_is_handed_to_their_manager(svc: Services, domain, emulator) -> None:
     emu, _ = emulator
     asked = tracker(slots={"language": "zh"}, intent="out_of_scope", text="我们准备下个月退网")
