@@ -76,9 +76,10 @@ async def say_none_open(svc: Services, dispatcher: CollectingDispatcher, custome
                                  resolved=fmt_time(resolved, lang, svc.clock.tz))
 
 
-# Asking to be told when it is done ("修好了会通知我吗", "will you let me know when it's fixed").
+# Asking to be told when it is done ("修好了会通知我吗", "will you let me know when it's fixed"), not when that
+# will be ("when will I hear back", answered by the deadline).
 NOTICE_ASKED = re.compile(r"通知我|通知一下|告诉我一声|短信(?:告诉|通知)|会通知|(?:let|tell) (?:me|us) know|notif|"
-                          r"\bwill (?:i|we) (?:be told|hear)|get a (?:text|message|sms)", re.I)
+                          r"(?<!when )(?<!soon )\bwill (?:i|we) (?:be told|hear)|get a (?:text|message|sms)", re.I)
 
 
 def say_resolution_notice(tracker: Tracker, dispatcher: CollectingDispatcher, tickets: List[Ticket]) -> None:

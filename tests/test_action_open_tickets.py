@@ -33,6 +33,8 @@ async def test_with_none_open_the_newest_resolved_lately_is_named(svc: Services,
     ("修好了会通知我吗", "acknowledged", True),
     ("will you let me know when it's fixed?", "in_progress", True),
     ("工单进度怎么样", "acknowledged", False),  # not asked
+    ("will we hear from you once it's fixed?", "acknowledged", True),
+    ("when will I hear back?", "acknowledged", False),  # when, which the deadline answers
     ("修好了会通知我吗", "resolved", False),  # nothing left open to be told of
 ])
 def test_asked_whether_a_resolution_is_told_the_answer_is_yes(text: str, status: str, told: bool) -> None:
