@@ -138,17 +138,26 @@ async def answer_also_asked(svc: Services, tracker: Tracker, dispatcher: Collect
 # month alone ("上个月呢") follows up too.
 FOLLOWED_BY_CIRCUIT = {"utter_service_status": "ask_service_status", "utter_sla": "ask_sla", "utter_sla_record": "ask_sla"}
 FOLLOWED_BY_MONTH = {"utter_sla": "ask_sla", "utter_sla_record": "ask_sla"}
+# "怎么算的", "how is it calculated" right after compensation: each circuit's credit for a late restore, in its SLA.
+CALCULATION_ASKED = re.compile(r"怎么算|如何算|怎么计算|如何计算|计算方[法式]|按什么算|标准是|补偿标准|多少补偿|补偿多少|赔多少|"
+                               r"\bhow (?:is|are|do you|would you|will you) (?:it |that |this |they |those )?"
+                               r"(?:be )?(?:calculated|worked out|computed|determined)\b|\bhow much (?:would|will|do|could) we\b",
+                               re.I)
+FOLLOWED_BY_CALCULATION = {"utter_compensation": "ask_sla", "utter_no_compensation": "ask_sla",
+                           "utter_compensation_how": "ask_sla"}
 
 
 async def answer_follow_up(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher, who: Identity,
                            lang: str) -> Optional[Events]:
     """Right after an answer about the customer's circuits, a message that names one and nothing else ("那第三条呢",
-    "and circuit 3?"), or right after the SLA a month alone ("上个月呢"), asks the same again of it; the model,
-    reading it alone, cannot know what. None for any other message."""
+    "and circuit 3?"), or right after the SLA a month alone ("上个月呢"), asks the same again of it; right after
+    compensation, "怎么算的" asks for the credits the SLA sets. The model, reading it alone, cannot know what. None for
+    any other message."""
     said = next((e for e in reversed(tracker.events) if e.get("event") == "user"), {})
     text = spoken(said)
     followed = FOLLOWED_BY_CIRCUIT if circuit_alone(text) else \
-        FOLLOWED_BY_MONTH if month_alone(text, svc.clock.today()) else {}
+        FOLLOWED_BY_MONTH if month_alone(text, svc.clock.today()) else \
+        FOLLOWED_BY_CALCULATION if CALCULATION_ASKED.search(text) else {}
     answered = [followed[r] for r in responses_before_latest(tracker) if r in followed]
     if not answered:
         return None

@@ -9,7 +9,7 @@ from typing import Any, Dict, List
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import Identity, verified_action
+from actions.common import Identity, answer_follow_up, verified_action
 from actions.message_reading import last_said, responses_before_latest
 from actions.services import Services
 from carecore.credits import fault_credit_fen, owed_back
@@ -64,6 +64,9 @@ async def answer_compensation(svc: Services, tracker: Tracker, dispatcher: Colle
             PAYMENT_POSTED.search(last_said(tracker, "ask_compensation")):
         dispatcher.utter_message(response="utter_paid_not_posted")  # "什么时候到账" of the payment just spoken of
         return []
+    followed = await answer_follow_up(svc, tracker, dispatcher, who, lang)  # "补偿怎么算", right after
+    if followed is not None:
+        return followed
     if HOW_TO_CLAIM.search(last_said(tracker, "ask_compensation")) and TOLD_HOW & set(responses_before_latest(tracker)):
         dispatcher.utter_message(response="utter_compensation_how")  # the list was just given: not again
         return []

@@ -239,6 +239,9 @@ class ActionOutOfScope(Action):
         left = await hand_over_leaving(tracker, dispatcher)
         if left is not None:
             return left
+        followed = None if tracker.active_loop_name else await _follow_up(await services(), tracker, dispatcher)
+        if followed is not None:  # "how is it calculated", right after compensation
+            return followed
         if not await offered_to_manager(tracker, dispatcher):
             dispatcher.utter_message(response="utter_out_of_scope")
         return []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any, Dict
 
-from actions import compensation
+from actions import compensation, escalation
 from actions.services import Services
 from carecore.model import Credit
 from tests import factories
@@ -125,3 +125,17 @@ async def test_when_a_payment_just_spoken_of_is_posted_is_no_compensation_questi
     credited = tracker(slots=VERIFIED_A, intent="ask_compensation", text="补偿什么时候到账")
     messages, _ = await run(compensation.ActionCompensation(), credited, domain)
     listed(messages)
+
+
+async def test_how_compensation_is_calculated_right_after_it_is_told_by_the_sla(svc: Services, domain) -> None:
+    """"how is it calculated" right after "no compensation" was out of scope: it is each circuit's credit for a late
+    restore, which the SLA answer gives; read as compensation again, it had been the same answer twice."""
+    told = [{"event": "user", "text": "有补偿吗", "parse_data": {"intent": {"name": "ask_compensation"}}},
+            {"event": "bot", "text": "…", "metadata": {"utter_action": "utter_no_compensation"}}]
+    for action, intent, text in ((escalation.ActionOutOfScope(), "out_of_scope", "how is it calculated"),
+                                 (compensation.ActionCompensation(), "ask_compensation", "补偿怎么算的")):
+        slots = VERIFIED_A_EN if text.isascii() else VERIFIED_A
+        messages, _ = await run(action, tracker(slots=slots, intent=intent, text=text, events=told), domain)
+        assert only(messages)["response"] == "utter_sla", text
+        messages, _ = await run(action, tracker(slots=slots, intent=intent, text=text), domain)  # nothing before
+        assert only(messages)["response"] != "utter_sla", text
