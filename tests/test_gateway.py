@@ -75,6 +75,16 @@ async def test_same_key_sends_once(gateway: SmsGateway, emulator) -> None:
     assert (first.encoding, first.segments) == ("GSM-7", 1)
 
 
+async def test_a_body_twilio_takes_is_sent_however_many_segments_it_costs(gateway: SmsGateway, emulator) -> None:
+    """A reply of three circuits' SLA, English with Chinese sites, had cost 11 segments and failed the record's limit
+    of 10: the customer got no answer."""
+    emu, _ = emulator
+    for n, body in enumerate(["中" * 700, "😀" * 800]):  # 11 segments; 800 emoji, 1,600 UTF-16 units: 24
+        record = await gateway.send(Sms.of(key=f"reply:long-{n}:0", kind="reply", to=TO, body=body))
+        assert record.status != SendStatus.pending and record.segments == (11, 24)[n]
+    assert [m["body"] for m in sent_to(emu, TO)] == ["中" * 700, "😀" * 800]
+
+
 async def test_concurrent_senders_of_one_key_send_once(gateway: SmsGateway, emulator) -> None:
     emu, _ = emulator
     results = await asyncio.gather(*[

@@ -9,6 +9,7 @@ from typing import Any, Dict, List, Optional
 from pydantic import Field
 
 from carecore.model.base import E164_PATTERN, MESSAGE_SID_PATTERN, Language, Model
+from carecore.sms.segments import MAX_BODY_CHARS, MAX_SEGMENTS
 
 
 class SendStatus(str, Enum):
@@ -57,13 +58,13 @@ class SendRecord(Model):
     kind: str = Field(..., regex=r"^[a-z_]{2,32}$")
     # Absent only once erased (a contact's right to deletion): the record stays, as a count.
     to: Optional[str] = Field(None, regex=E164_PATTERN)
-    body: Optional[str] = Field(None, min_length=1, max_length=1600)
+    body: Optional[str] = Field(None, min_length=1, max_length=MAX_BODY_CHARS)
     erased_at: Optional[datetime] = None
     customer_id: Optional[str] = Field(None, max_length=40)
     contact_id: Optional[str] = Field(None, max_length=40)
     language: Optional[Language] = None
     encoding: str = Field(..., regex=r"^(GSM-7|UCS-2)$")
-    segments: int = Field(..., ge=1, le=10)
+    segments: int = Field(..., ge=1, le=MAX_SEGMENTS)
     status: SendStatus = SendStatus.pending
     sid: Optional[str] = Field(None, max_length=64)
     error_code: Optional[int] = None
