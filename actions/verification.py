@@ -42,6 +42,7 @@ from actions.message_reading import (
     OTHER_NUMBER,
     latest_intent,
     latest_text,
+    responses_since_latest,
 )
 from actions.opt_out_words import opt_out_said
 from actions.praise import give_praise
@@ -279,12 +280,20 @@ class ActionResumeRequest(Action):
 
 
 class ActionAskOtpCode(Action):
-    """Asks for the code with the validity the SMS states (``OTP_TTL_S``), not a fixed five minutes."""
+    """Asks for the code with the validity the SMS states (``OTP_TTL_S``), not a fixed five minutes. After a wrong
+    code it is asked for again, not said to be sent again; after a message that is no code, what it is has just
+    been said, and asks for it."""
 
     def name(self) -> str:
         return "action_ask_otp_code"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+        said = responses_since_latest(tracker)
+        if "utter_code_format" in said:
+            return []
+        if "utter_code_wrong" in said:
+            dispatcher.utter_message(response="utter_ask_otp_code_again")
+            return []
         svc = await services()
         dispatcher.utter_message(response="utter_ask_otp_code", minutes=svc.otp.valid_minutes)
         return []

@@ -320,3 +320,14 @@ async def test_the_code_is_asked_for_with_the_validity_its_sms_states(svc: Servi
     use_services(dataclasses.replace(svc, settings=svc.settings.copy(update={"otp_ttl_s": 600})))
     messages, _ = await run(verification.ActionAskOtpCode(), tracker(), domain)
     assert only(messages) == {**only(messages), "response": "utter_ask_otp_code", "minutes": 10}
+
+
+@pytest.mark.parametrize("said, asked", [
+    ("utter_code_wrong", ["utter_ask_otp_code_again"]),  # had said the code was sent again
+    ("utter_code_format", []),  # which asks for it already
+])
+async def test_the_code_asked_for_again_is_not_said_to_be_sent_again(svc: Services, domain, said, asked) -> None:
+    wrong = tracker(intent="inform", text="123456", after_user=[
+        {"event": "bot", "text": "…", "metadata": {"utter_action": said}}])
+    messages, _ = await run(verification.ActionAskOtpCode(), wrong, domain)
+    assert [m["response"] for m in messages] == asked
