@@ -112,18 +112,21 @@ async def answer_each(svc: Services, tracker: Tracker, dispatcher: CollectingDis
                       lang: str, questions: Sequence[str], said: Dict[str, Any]) -> Events:
     """The answer to each of ``questions`` for the user event ``said``, as if the model had read it as that
     question alone: each answer reads its question's latest message (``last_said``), and so this one."""
-    text = spoken(said)
     events: Events = []
     for question in questions:
-        if question not in ANSWERS:
-            continue
-        asked = {"intent": {"name": question, "confidence": 1.0},
-                 "entities": (said.get("parse_data") or {}).get("entities") or [], "text": text}
-        alone = Tracker(tracker.sender_id, dict(tracker.slots), asked,
-                        [*tracker.events, {"event": "user", "text": text, "parse_data": asked}], tracker.is_paused(),
-                        tracker.followup_action, tracker.active_loop, tracker.latest_action_name)
-        events += await ANSWERS[question](svc, alone, dispatcher, who, lang)
+        if question in ANSWERS:
+            events += await ANSWERS[question](svc, read_as(tracker, said, question), dispatcher, who, lang)
     return events
+
+
+def read_as(tracker: Tracker, said: Dict[str, Any], intent: str) -> Tracker:
+    """The conversation with the user event ``said`` said again, read as ``intent``: what an answer reads its
+    question's message from (``last_said``) is then that message."""
+    asked = {"intent": {"name": intent, "confidence": 1.0},
+             "entities": (said.get("parse_data") or {}).get("entities") or [], "text": spoken(said)}
+    return Tracker(tracker.sender_id, dict(tracker.slots), asked,
+                   [*tracker.events, {"event": "user", "text": spoken(said), "parse_data": asked}], tracker.is_paused(),
+                   tracker.followup_action, tracker.active_loop, tracker.latest_action_name)
 
 
 async def answer_also_asked(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher, who: Identity,

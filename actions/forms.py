@@ -19,7 +19,15 @@ from rasa_sdk.types import DomainDict
 from actions import circuit_choice
 from actions.circuit_choice import circuit_meant
 from actions.circuit_sites import place_elsewhere
-from actions.common import COMPLAINT_SLOTS, FAULT_SLOTS, VERIFICATION_SLOTS, lang_of, reset_slots, verified_identity
+from actions.common import (
+    COMPLAINT_SLOTS,
+    FAULT_SLOTS,
+    VERIFICATION_SLOTS,
+    lang_of,
+    read_as,
+    reset_slots,
+    verified_identity,
+)
 from actions.confirmation import consent
 from actions.escalation import hand_over_leaving
 from actions.fault_circuit import (
@@ -65,7 +73,7 @@ from actions.message_reading import (
     since_in,
     symptom_after_since,
 )
-from actions.requests import withdraw_ticket
+from actions.requests import report_restored, restore_read_as_fault, withdraw_ticket
 from actions.services import services
 from actions.ticket_pointing import one_of_tickets_listed, ticket_kinds_named, ticket_meant
 from actions.verification import FAILED, ActionRequireVerification, VerificationSteps
@@ -210,6 +218,25 @@ LATER_STEPS = ("fault_symptom", "fault_since", "fault_confirm")
 class ValidateFaultForm(_VerifyingForm):
     for_form = "fault_form"
 
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        """A message read as a fault report that says plainly service is back ("the Wuhan line is working again") ends
+        the report as it opens: a verified customer's restore is noted on the open faults, as it is when read as
+        one; no fault was reported to drop otherwise. It had asked for the symptom of a line that works."""
+        if tracker.get_slot("requested_slot") is not None or latest_intent(tracker) != "report_fault" or \
+                not restore_read_as_fault(latest_text(tracker)):
+            return await super().run(dispatcher, tracker, domain)
+        said = next(e for e in reversed(tracker.events) if e.get("event") == "user")
+        svc = await services()
+        who = await verified_identity(tracker, svc)
+        if who is None:
+            dispatcher.utter_message(response="utter_fault_report_dropped")
+            noted: List[EventType] = []
+        else:
+            noted = await report_restored(svc, read_as(tracker, said, "report_restored"), dispatcher, who,
+                                          lang_of(tracker))
+        return [*[e for e in noted if e.get("event") == "slot"], *reset_slots(FAULT_SLOTS), ActiveLoop(None),
+                SlotSet("requested_slot", None)]
+
     async def extract_fault_circuit(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: DomainDict) -> Dict[str, Any]:
         """A verified customer with one circuit, or whose opening message names one ("our 155M line…", "the second
@@ -255,17 +282,18 @@ class ValidateFaultForm(_VerifyingForm):
             return {"fault_symptom": text}
         said = answer_not_question(tracker, "fault_symptom") or not_known_answer(tracker, "fault_symptom") or \
             answer_read_as(tracker, "fault_symptom", ("out_of_scope",), leaving_with_symptom) or \
-            answer_read_as(tracker, "fault_symptom", ("deny", "file_complaint"), SYMPTOM_WORDS.search)
-        # "就是不能用" read as a no, "我要投诉，网老是断" as a complaint: the symptom all the same
+            answer_read_as(tracker, "fault_symptom", ("deny", "file_complaint", "thank"), SYMPTOM_WORDS.search)
+        # "就是不能用" read as a no, "我要投诉，网老是断" as a complaint, "谢谢，网络很慢" as thanks: the symptom all the
+        # same; "thanks, that's all" is none
         return {"fault_symptom": said} if said else {}
 
     async def extract_fault_since(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                   domain: DomainDict) -> Dict[str, Any]:
         """When the fault began, if the message that opened the form says it ("专线从早上九点开始断了"); asked for
-        it, a "no" that names a time ("不对，是三个小时前") or says it is not known ("不清楚"), which the domain's
-        mapping leaves out, answers too."""
+        it, a "no" or thanks that names a time ("不对，是三个小时前", "thanks, about an hour ago") or says it is not
+        known ("不清楚"), which the domain's mapping leaves out, answers too."""
         if tracker.get_slot("requested_slot") == "fault_since":
-            text = latest_text(tracker) if latest_intent(tracker) in ("deny", "cancel") else ""
+            text = latest_text(tracker) if latest_intent(tracker) in ("deny", "cancel", "thank") else ""
             said = since_in(text) or (text if NOT_KNOWN.search(text) else None)
             return {"fault_since": said} if said else {}
         found = since_in(opening_message(tracker, "report_fault"))

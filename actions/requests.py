@@ -4,6 +4,7 @@ SMS consent, reply language."""
 from __future__ import annotations
 
 import logging
+import re
 from datetime import timedelta
 from typing import Any, Dict, List, Optional
 
@@ -18,6 +19,7 @@ from actions.message_reading import (
     ASKED_WHETHER,
     CANCEL_WORDS,
     NOT_REPAIRED,
+    RESERVATION,
     RESTORED_WORDS,
     SYMPTOM_WORDS,
     fault_said,
@@ -144,6 +146,18 @@ async def urge_tickets(svc: Services, tracker: Tracker, dispatcher: CollectingDi
     if more:
         dispatcher.utter_message(response="utter_tickets_not_chased", count=more)
     return [SlotSet("ticket_id", None)]
+
+
+# Said plainly that service is back ("专线恢复了", "the Wuhan line is working again"): a message the model read as a
+# fault report with this, and no symptom, reserve or fault again in it, tells of a restore.
+RESTORED_TOLD = re.compile(r"恢复了|恢复正常|已恢复|已经好了|又好了|好了|通了|修好了|没事了|能用了|可以用了|正常了|"
+                           r"\b(?:back (?:up|online|on|to normal)|working (?:again|now|fine|normally)|(?:is|'s|are) back|"
+                           r"restored|fixed|resolved)\b", re.I)
+
+
+def restore_read_as_fault(text: str) -> bool:
+    return bool(RESTORED_TOLD.search(text)) and says_restored(text) and not SYMPTOM_WORDS.search(text) \
+        and not RESERVATION.search(text)
 
 
 async def report_restored(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher, who: Identity,

@@ -196,6 +196,8 @@ async def test_what_the_opening_message_says_is_not_asked_again(svc: Services, d
     (forms.ValidateFaultForm(), "fault_symptom", "file_complaint", "我要投诉，网络老是断",
      {"fault_symptom": "我要投诉，网络老是断"}),
     (forms.ValidateFaultForm(), "fault_symptom", "file_complaint", "我要投诉", {}),  # the report first
+    (forms.ValidateFaultForm(), "fault_symptom", "thank", "谢谢，网络很慢", {"fault_symptom": "谢谢，网络很慢"}),
+    (forms.ValidateFaultForm(), "fault_symptom", "thank", "thanks, that's all", {}),  # had become the symptom
     (forms.ValidateComplaintForm(), "complaint_description", "deny", "不对，是账单问题",
      {"complaint_category": "账单费用", "complaint_urgent": False}),
     (forms.ValidateComplaintForm(), "complaint_description", "deny", "不是", {}),
@@ -220,6 +222,7 @@ async def test_an_answer_that_sounds_like_a_question_is_taken(svc: Services, dom
     ("fault_since", "affirm", "对", {"fault_since": None}, "fault_since"),  # a yes says no time: asked again
     ("fault_since", "inform", "不清楚", {"fault_since": "不清楚"}, "fault_confirm"),
     ("fault_since", "deny", "no idea when it started", {"fault_since": "no idea when it started"}, "fault_confirm"),
+    ("fault_since", "thank", "thanks, about an hour ago", {"fault_since": "about an hour ago"}, "fault_confirm"),
     ("fault_since", "inform", "网络质量", {"fault_since": None}, "fault_since"),  # no time in it: asked once more
     ("fault_since", "inform", "完全断了", {"fault_since": None, "fault_symptom": "中断，完全断了"},
      "fault_since"),  # more of the symptom, no time: kept there, and asked once more
@@ -230,7 +233,7 @@ async def test_when_the_fault_began_is_read_from_any_answer_that_says_it(svc: Se
                                                                         found, next_asked) -> None:
     slots = {**VERIFIED_A, "fault_circuit": "ZJ-2M-0000001-1", "requested_slot": asked,
              **({"fault_symptom": "中断"} if asked == "fault_since" else {})}
-    mapped = [] if intent == "deny" else [{"event": "slot", "name": asked, "value": text}]  # as Rasa's mapping sets
+    mapped = [] if intent in ("deny", "thank") else [{"event": "slot", "name": asked, "value": text}]  # as Rasa's
     said = tracker(slots={**slots, **({asked: text} if mapped else {})}, intent=intent, text=text,
                    active_loop="fault_form", after_user=mapped)
     messages, events = await run(forms.ValidateFaultForm(), said, domain)
@@ -574,3 +577,22 @@ async def test_a_choice_read_as_a_question_is_the_circuit_chosen(svc: Services, 
     assert (messages == []) is (chosen is not None)
     _, events = await run(forms.ValidateFaultForm(), said, domain)
     assert slots_of(events).get("fault_circuit") == (chosen and "ZJ-LL-0000001-2" if chosen != "第四条" else None)
+
+
+@pytest.mark.parametrize("slots, said", [
+    (VERIFIED_A_EN, "utter_restored_noted"),  # noted on the open fault, as when read as a restore
+    ({"language": "en"}, "utter_fault_report_dropped"),  # whose tickets they are is not known
+])
+async def test_a_restore_read_as_a_fault_report_ends_the_report_as_it_opens(svc: Services, domain, slots,
+                                                                            said) -> None:
+    """"the Wuhan line is working again", read as a fault report, had asked for the symptom of a line that works."""
+    await svc.db.tickets.create(factories.ticket())
+    opened = tracker(slots=slots, intent="report_fault", text="the line is working again", active_loop="fault_form")
+    messages, events = await run(forms.ValidateFaultForm(), opened, domain)
+    assert [m["response"] for m in messages] == [said]
+    assert {"event": "active_loop", "name": None} in [{k: e.get(k) for k in ("event", "name")} for e in events]
+    ticket = await svc.db.tickets.get("FT-20261123-0001")
+    assert [e.action for e in ticket.history] == (["customer_restored"] if slots is VERIFIED_A_EN else [])
+    messages, events = await run(forms.ValidateFaultForm(), tracker(  # a fault named: the report goes on
+        slots=VERIFIED_A_EN, intent="report_fault", text="the line keeps dropping", active_loop="fault_form"), domain)
+    assert all(e.get("event") != "active_loop" for e in events)

@@ -388,3 +388,15 @@ async def test_a_ticket_pointed_at_in_the_reply_before_is_the_one_chased(svc: Se
     messages, _ = await run(account.ActionServiceStatus(), tracker(slots=VERIFIED_A_EN, intent="ask_service_status",
                                                                    text="is the first one fixed", events=listed), domain)
     assert (only(messages)["response"], only(messages)["ticket_id"]) == ("utter_ticket_status", "FT-20261123-0002")
+
+
+@pytest.mark.parametrize("text, restored", [
+    ("the Wuhan line is working again", True), ("专线恢复了", True), ("网络已经好了，谢谢", True),
+    ("the line is back up now", True),
+    ("网络不正常", False), ("网络不稳定", False),  # a symptom, however "正常" / "稳定" read
+    ("断了两个小时，现在恢复了", False),  # it names the fault too: the report stands
+    ("恢复了但是还是很慢", False), ("the problem is back", False), ("not working again", False),
+    ("什么时候能恢复", False),
+])
+def test_a_restore_read_as_a_fault_report_says_service_is_back_plainly(text: str, restored: bool) -> None:
+    assert requests.restore_read_as_fault(text) is restored
