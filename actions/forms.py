@@ -220,18 +220,18 @@ class ValidateFaultForm(_VerifyingForm):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         """A message read as a fault report that says plainly service is back ("the Wuhan line is working again") ends
-        the report as it opens: a verified customer's restore is noted on the open faults, as it is when read as
-        one; no fault was reported to drop otherwise. It had asked for the symptom of a line that works."""
-        if tracker.get_slot("requested_slot") is not None or latest_intent(tracker) != "report_fault" or \
-                not restore_read_as_fault(latest_text(tracker)):
+        the report: as it opens, a verified customer's restore is noted on the open faults, as it is when read as
+        one; in the middle, or with no fault to note it on, the report is dropped unsent. It had asked for the
+        symptom of a line that works, or taken the message as the start."""
+        if latest_intent(tracker) != "report_fault" or not restore_read_as_fault(latest_text(tracker)):
             return await super().run(dispatcher, tracker, domain)
-        said = next(e for e in reversed(tracker.events) if e.get("event") == "user")
         svc = await services()
         who = await verified_identity(tracker, svc)
-        if who is None:
+        if who is None or tracker.get_slot("requested_slot") is not None:
             dispatcher.utter_message(response="utter_fault_report_dropped")
             noted: List[EventType] = []
         else:
+            said = next(e for e in reversed(tracker.events) if e.get("event") == "user")
             noted = await report_restored(svc, read_as(tracker, said, "report_restored"), dispatcher, who,
                                           lang_of(tracker))
         return [*[e for e in noted if e.get("event") == "slot"], *reset_slots(FAULT_SLOTS), ActiveLoop(None),

@@ -596,3 +596,9 @@ async def test_a_restore_read_as_a_fault_report_ends_the_report_as_it_opens(svc:
     messages, events = await run(forms.ValidateFaultForm(), tracker(  # a fault named: the report goes on
         slots=VERIFIED_A_EN, intent="report_fault", text="the line keeps dropping", active_loop="fault_form"), domain)
     assert all(e.get("event") != "active_loop" for e in events)
+    midway = tracker(slots={**VERIFIED_A_EN, "requested_slot": "fault_since", "fault_circuit": "ZJ-2M-0000001-1",
+                            "fault_symptom": "down"}, intent="report_fault", text="the line is working again",
+                     active_loop="fault_form")  # had been taken as the start
+    messages, events = await run(forms.ValidateFaultForm(), midway, domain)
+    assert [m["response"] for m in messages] == ["utter_fault_report_dropped"]
+    assert slots_of(events)["fault_since"] is None and slots_of(events)["requested_slot"] is None
