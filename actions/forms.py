@@ -250,7 +250,7 @@ class ValidateFaultForm(_VerifyingForm):
         asked = await verified_identity(tracker, svc) if tracker.get_slot("requested_slot") == "fault_circuit" else None
         if asked:
             chosen = circuit_choice.choice_read_as_question(tracker, asked[0].services) or answer_read_as(
-                tracker, "fault_circuit", ("deny", "ask_hotline"),  # "都不是", "不是，是第一条", "我打热线吧"
+                tracker, "fault_circuit", ("deny", "ask_hotline", "thank"),  # "都不是", "我打热线吧", "谢谢，第二条"
                 lambda text: notice_taken(tracker, asked[0].services) or circuit_choice.choice(asked[0].services, text))
             if chosen:
                 return {"fault_circuit": chosen}

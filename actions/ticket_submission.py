@@ -24,8 +24,9 @@ from carecore.ticket_opening import open_complaint, open_fault, open_fault_on, p
 
 log = logging.getLogger(__name__)
 
-# What a form's own question says when it ends the form: nothing was left to submit or not.
-ENDED_BY_ITS_QUESTION = {"utter_no_circuits", "utter_fault_left_to_hotline", "utter_fault_left_to_manager"}
+# What a form's own question or validation says when it ends the form: nothing was left to submit or not.
+ENDED_BY_ITS_QUESTION = {"utter_no_circuits", "utter_fault_left_to_hotline", "utter_fault_left_to_manager",
+                         "utter_restored_noted", "utter_restored_no_fault", "utter_fault_report_dropped"}
 
 
 class _SubmitForm(Action):

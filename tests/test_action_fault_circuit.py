@@ -100,6 +100,7 @@ async def test_a_customer_who_does_not_know_which_circuit_is_told_how_else_to_na
     ("inform", "两条都断了", ["utter_one_circuit_at_a_time"], {"fault_circuit": None}),
     ("inform", "both of them since 9am", ["utter_one_circuit_at_a_time"],
      {"fault_circuit": None, "fault_since": "since 9am"}),
+    ("inform", "that's all", ["utter_circuit_not_yours"], {"fault_circuit": None}),  # no "all" of the circuits
 ])
 async def test_an_answer_to_which_circuit_that_says_when_it_began_or_names_several(svc: Services, domain, intent, text,
                                                                            told, found) -> None:
@@ -166,7 +167,7 @@ async def test_told_the_fault_may_be_on_a_line_not_listed_an_answer_that_takes_i
     answered = tracker(slots={**VERIFIED_A, "requested_slot": "fault_circuit", "fault_circuit": text}, intent=intent,
                        text=text, active_loop="fault_form", events=told)
     form, dispatcher = forms.ValidateFaultForm(), CollectingDispatcher()
-    if intent in ("deny", "ask_hotline"):  # which the domain's mapping leaves out: the form takes them itself
+    if intent in ("deny", "ask_hotline", "thank"):  # which the domain's mapping leaves out: the form takes them
         assert await form.extract_fault_circuit(dispatcher, answered, domain) == {"fault_circuit": text}
     found = await form.validate_fault_circuit(text, dispatcher, answered, domain)
     assert (found == {"fault_circuit": None} and dispatcher.messages == []) is ends

@@ -140,7 +140,7 @@ async def test_a_report_soon_after_a_fault_was_resolved_reopens_its_ticket(svc: 
 
 
 @pytest.mark.parametrize("ended_by", ["utter_no_circuits", "utter_fault_left_to_hotline",
-                                      "utter_fault_left_to_manager"])
+                                      "utter_fault_left_to_manager", "utter_restored_noted"])
 async def test_a_report_its_own_question_ended_is_not_called_unsubmitted(svc: Services, domain, ended_by) -> None:
     """"贵单位名下暂无在用电路" had been followed by "好的，未提交": there was nothing to submit or not."""
     said = [{"event": "bot", "text": "…", "metadata": {"utter_action": ended_by}}]
