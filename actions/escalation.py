@@ -40,6 +40,7 @@ from actions.message_reading import (
     two_questions,
 )
 from actions.order_words import ORDER, ORDER_OFFERS, told_order_price
+from actions.requests import restore_misread, restore_read_as_fault
 from actions.services import Services, services
 from carecore.clock import as_stored
 from carecore.deadlines import callback_deadline
@@ -291,7 +292,7 @@ REPHRASE = ("utter_ask_rephrase", "utter_answer_the_question", "utter_one_questi
 
 class ActionHandleFallback(Action):
     """First miss: ask to rephrase. Second miss in a row: a person takes over. A customer leaving, an order for
-    the manager, or a bill said to be paid is what it would be however the model read it."""
+    the manager, a bill said to be paid, or service said to be back is what it would be however the model read it."""
 
     def name(self) -> str:
         return "action_handle_fallback"
@@ -309,6 +310,10 @@ class ActionHandleFallback(Action):
             dispatcher.utter_message(response="utter_paid_not_posted")
             return _forgotten(tracker)
         svc = await services()
+        if tracker.active_loop_name is None and restore_read_as_fault(latest_text(tracker)):
+            who = await verified_identity(tracker, svc)  # "the Hangzhou line is working again", read as nothing
+            if who is not None:
+                return await restore_misread(svc, tracker, dispatcher, who, lang_of(tracker))
         followed = None if tracker.active_loop_name else await _follow_up(svc, tracker, dispatcher)
         if followed is not None:  # "第三条呢" right after the circuits' status
             return [*followed, FollowupAction("action_listen")]

@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import circuit_choice
 from actions.circuit_sites import place_elsewhere, place_shared
 from actions.common import FAULT_SLOTS, lang_of, reset_slots, verified_identity
-from actions.message_reading import CORRECTING, NOT_FIXED, last_said, latest_intent, latest_text
+from actions.message_reading import CORRECTING, NOT_FIXED, SYMPTOM_WORDS, last_said, latest_intent, latest_text
 from actions.services import Services, services
 from carecore.model import Circuit, Customer
 from carecore.texts import bullet_lines, circuit_line, due_by, fmt_time
@@ -134,6 +134,13 @@ def notice_taken(tracker: Tracker, circuits: List[Circuit]) -> Optional[str]:
     if latest_intent(tracker) not in ("affirm", "thank", "deny", "ask_hotline") and not TAKEN_IN.search(text):
         return None
     return next((notice for notice in LEFT_TO if _told_since_report(tracker, notice)), None)
+
+
+def reported_again(tracker: Tracker, circuits: List[Circuit], text: str) -> bool:
+    """The fault told again at "which circuit?" ("my line is down"), with no number or place of theirs in it: asked
+    again, the list is the answer, where "not one of your circuits" quoted the report back."""
+    return latest_intent(tracker) == "report_fault" and bool(SYMPTOM_WORDS.search(text)) and \
+        not re.search(r"\d|第|[一二三四五六七八九十]条", text) and place_shared(circuits, text) is None
 
 
 def place_to_tell(tracker: Tracker, circuits: List[Circuit]) -> Optional[str]:

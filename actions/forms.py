@@ -19,15 +19,7 @@ from rasa_sdk.types import DomainDict
 from actions import circuit_choice
 from actions.circuit_choice import circuit_meant
 from actions.circuit_sites import place_elsewhere
-from actions.common import (
-    COMPLAINT_SLOTS,
-    FAULT_SLOTS,
-    VERIFICATION_SLOTS,
-    lang_of,
-    read_as,
-    reset_slots,
-    verified_identity,
-)
+from actions.common import COMPLAINT_SLOTS, FAULT_SLOTS, VERIFICATION_SLOTS, lang_of, reset_slots, verified_identity
 from actions.confirmation import consent
 from actions.escalation import hand_over_leaving
 from actions.fault_circuit import (
@@ -36,6 +28,7 @@ from actions.fault_circuit import (
     fixed_lately,
     notice_taken,
     place_to_tell,
+    reported_again,
     settle_circuit,
 )
 from actions.message_reading import (
@@ -73,7 +66,7 @@ from actions.message_reading import (
     since_in,
     symptom_after_since,
 )
-from actions.requests import report_restored, restore_read_as_fault, withdraw_ticket
+from actions.requests import restore_misread, restore_read_as_fault, withdraw_ticket
 from actions.services import services
 from actions.ticket_pointing import one_of_tickets_listed, ticket_kinds_named, ticket_meant
 from actions.verification import FAILED, ActionRequireVerification, VerificationSteps
@@ -231,9 +224,7 @@ class ValidateFaultForm(_VerifyingForm):
             dispatcher.utter_message(response="utter_fault_report_dropped")
             noted: List[EventType] = []
         else:
-            said = next(e for e in reversed(tracker.events) if e.get("event") == "user")
-            noted = await report_restored(svc, read_as(tracker, said, "report_restored"), dispatcher, who,
-                                          lang_of(tracker))
+            noted = await restore_misread(svc, tracker, dispatcher, who, lang_of(tracker))
         return [*[e for e in noted if e.get("event") == "slot"], *reset_slots(FAULT_SLOTS), ActiveLoop(None),
                 SlotSet("requested_slot", None)]
 
@@ -314,7 +305,8 @@ class ValidateFaultForm(_VerifyingForm):
         since = since_in(text) if told else None
         none_chosen = asked and circuit_choice.choice(who[0].services, text) is None
         if none_chosen and (notice_taken(tracker, who[0].services)  # the question ends the report
-                            or place_to_tell(tracker, who[0].services)):  # or tells of the place, not "not yours"
+                            or place_to_tell(tracker, who[0].services)  # or tells of the place, not "not yours"
+                            or reported_again(tracker, who[0].services, text)):  # or is asked again
             return {"fault_circuit": None}
         if none_chosen and SEVERAL_CIRCUITS.search(text):
             dispatcher.utter_message(response="utter_one_circuit_at_a_time")

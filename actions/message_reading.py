@@ -110,7 +110,7 @@ CHANGE_ASKED = re.compile(r"\s*(?:我想|我要|帮我|请|要)?(?:改|修改|�
                           r"\s*(?:i want to |i'd like to |can i |let me )?(?:change|edit|modify|correct) "
                           r"(?:it|something|that|the report|the complaint)\s*[?.!]?\s*", re.I)
 # Several circuits at once ("1和2", "三条都断了", "both of them"), read where none alone was named.
-SEVERAL_CIRCUITS = re.compile(r"都|全部|所有|每[一条]|[两俩三四五六七八九十几]条|\d\s*(?:[和、,，/&及与跟]|and)\s*\d|"
+SEVERAL_CIRCUITS = re.compile(r"都|全部|所有|每[一条]|(?<!第)[两俩三四五六七八九十几]条|\d\s*(?:[和、,，/&及与跟]|and)\s*\d|"
                               r"(?<!that's )(?<!that is )\b(?:all|both|every|each)\b(?! (?:good|right|fine|set|done))", re.I)
 # Digits given as a number ("0571-88888888", "138 0000 005"), whatever number it is.
 NUMBER_GIVEN = re.compile(r"\d[\d\s()+\-]{4,}\d")

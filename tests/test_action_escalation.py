@@ -376,3 +376,14 @@ def test_the_summary_a_manager_reads_leaves_out_how_the_customer_was_verified() 
               asked("otp_code"), said("我要报障，密码是 482913"), asked(None), said("专线断了"), said("能分期付吗")]
     t = tracker(slots=VERIFIED_A, events=events)
     assert escalation.transcript_summary(t) == "我要报障 / 专线断了 / 能分期付吗"
+
+
+async def test_service_said_to_be_back_read_as_nothing_is_noted(svc: Services, domain) -> None:
+    """"the Hangzhou line is working again" read as nothing had been asked to rephrase."""
+    await svc.db.tickets.create(factories.ticket())
+    said = tracker(slots=VERIFIED_A_EN, intent="nlu_fallback", text="the line is working again")
+    messages, _ = await run(escalation.ActionHandleFallback(), said, domain)
+    assert only(messages)["response"] == "utter_restored_noted"
+    unknown = tracker(slots={"language": "en"}, intent="nlu_fallback", text="the line is working again")
+    messages, _ = await run(escalation.ActionHandleFallback(), unknown, domain)  # whose faults is not known
+    assert only(messages)["response"] == "utter_ask_rephrase"
