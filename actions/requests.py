@@ -191,6 +191,9 @@ async def report_restored(svc: Services, tracker: Tracker, dispatcher: Collectin
         faults = [t for t in await svc.db.tickets.for_customer(customer.id, open_only=True, limit=OPEN_TICKETS_LISTED,
                                                                circuit_id=circuit) if t.kind == "fault"]
         faults = [t for t in faults if t.contact_id == contact.contact_id] or faults
+        if not faults and circuit:  # "杭州那条好了", with a fault open on another: not "none for your company"
+            dispatcher.utter_message(response="utter_restored_no_fault_on_circuit", circuit_id=circuit)
+            return [SlotSet("ticket_id", None)]
     if not faults:
         dispatcher.utter_message(response="utter_restored_no_fault")
         return [SlotSet("ticket_id", None)]

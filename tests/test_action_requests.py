@@ -103,6 +103,10 @@ async def test_a_circuit_named_narrows_service_back_status_and_chase_to_its_faul
     assert [(m["response"], m.get("circuit_id") or m.get("ticket_id")) for m in messages] == [
         ("utter_no_open_tickets_on_circuit", "ZJ-2M-0000001-1"),
         ("utter_latest_resolved", "FT-20261123-0001")]  # resolved an hour before: "修好了吗" hears that it was
+    messages, _ = await run(requests.ActionReportRestored(), tracker(slots=VERIFIED_A, intent="report_restored",
+                                                                     text="2M电路恢复了"), domain)
+    assert (only(messages)["response"], only(messages)["circuit_id"]) == (  # the 100M one's fault is still open
+        "utter_restored_no_fault_on_circuit", "ZJ-2M-0000001-1")
 
 
 async def test_a_ticket_to_withdraw_is_noted_on_it_for_its_manager(svc: Services, domain) -> None:
