@@ -325,8 +325,8 @@ def not_known_answer(tracker: Tracker, slot: str) -> Optional[str]:
 
 
 # What an answer naming what went wrong may be read as: leaving or out of scope, a chase ("the engineer never showed
-# up"), or a request for a person ("客户经理从来不回我微信").
-MISREAD_COMPLAINT = ("out_of_scope", "urge_ticket", "request_human")
+# up"), a request for a person ("客户经理从来不回我微信") or thanks ("谢谢，账单多扣了钱"; "谢谢" alone answers nothing).
+MISREAD_COMPLAINT = ("out_of_scope", "urge_ticket", "request_human", "thank")
 # Asking to be contacted ("找客户经理", "帮我联系一下客户经理", "can someone call me"): a request for a person, whatever it names.
 CONTACT_ASKED = re.compile(r"找|联系我|帮我联系|联系一下|给我(?:打|回)|回电|打给我|转|人工|换个人|别人|"
                            r"\b(?:call|phone|contact|talk|speak|human|agent|person|someone|somebody)\b", re.I)

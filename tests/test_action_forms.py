@@ -201,6 +201,9 @@ async def test_what_the_opening_message_says_is_not_asked_again(svc: Services, d
     (forms.ValidateComplaintForm(), "complaint_description", "deny", "不对，是账单问题",
      {"complaint_category": "账单费用", "complaint_urgent": False}),
     (forms.ValidateComplaintForm(), "complaint_description", "deny", "不是", {}),
+    (forms.ValidateComplaintForm(), "complaint_category", "thank", "谢谢", {}),  # had been the category "other"
+    (forms.ValidateComplaintForm(), "complaint_description", "thank", "谢谢，上个月账单多扣了两千块",
+     {"complaint_description": "谢谢，上个月账单多扣了两千块", "complaint_urgent": False}),
 ])
 async def test_an_answer_that_sounds_like_a_question_is_taken(svc: Services, domain, form, asked, intent, text,
                                                                found) -> None:
