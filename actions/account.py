@@ -368,8 +368,9 @@ async def answer_sla(svc: Services, tracker: Tracker, dispatcher: CollectingDisp
     """Each circuit's SLA class with the fault deadlines this contact gets on it and the credit for a late
     restore, then how this month's faults fared, or the month named ("上个月断过几次") or the months ("今年报了几次
     故障", to date): "did you meet our SLA?" is asked as often as the terms. A month alone ("上个月呢", following the
-    SLA up) gets its record alone, as does one asking of a record right after the terms. Right after a reply naming one ticket (a report's, a chase's), "多久能处理" asks of
-    that ticket, not the contract; while a report is being made, of the answer it will get."""
+    SLA up) gets its record alone, as does a record asked of right after the terms. Right after a reply naming one
+    ticket (a report's, a chase's), "多久能处理" asks of that ticket, not the contract; while a report is being made,
+    of the answer it will get."""
     customer, contact = who
     circuit = circuit_choice.circuit_meant(customer, tracker, "ask_sla")  # "what's the SLA on circuit 2"
     asked, now = last_said(tracker, "ask_sla"), svc.clock.now()

@@ -310,10 +310,9 @@ class ActionHandleFallback(Action):
             dispatcher.utter_message(response="utter_paid_not_posted")
             return _forgotten(tracker)
         svc = await services()
-        if tracker.active_loop_name is None and restore_read_as_fault(latest_text(tracker)):
-            who = await verified_identity(tracker, svc)  # "the Hangzhou line is working again", read as nothing
-            if who is not None:
-                return await restore_misread(svc, tracker, dispatcher, who, lang_of(tracker))
+        restored = await _restore_noted(svc, tracker, dispatcher)  # "the Hangzhou line is working again"
+        if restored is not None:
+            return restored
         followed = None if tracker.active_loop_name else await _follow_up(svc, tracker, dispatcher)
         if followed is not None:  # "第三条呢" right after the circuits' status
             return [*followed, FollowupAction("action_listen")]
@@ -356,6 +355,19 @@ async def _answer_each(svc: Services, tracker: Tracker, dispatcher: CollectingDi
     named = questions_named(spoken(said))
     return await answer_each(svc, tracker, dispatcher, who, lang_of(tracker),
                              [*named, *[q for q in both if q not in named]], said)  # in the order named
+
+
+async def _restore_noted(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher) -> Optional[Events]:
+    """Service said plainly to be back, read as nothing, outside a report: noted as a restore for a verified
+    customer; None otherwise, or with the database away, and the fallback goes on as usual."""
+    if tracker.active_loop_name is not None or not restore_read_as_fault(latest_text(tracker)):
+        return None
+    try:
+        who = await verified_identity(tracker, svc)
+        return None if who is None else await restore_misread(svc, tracker, dispatcher, who, lang_of(tracker))
+    except DatabaseError:
+        log.exception("service said to be back: database unavailable")
+        return None
 
 
 async def _follow_up(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher) -> Optional[Events]:

@@ -44,7 +44,8 @@ async def newest_open(svc: Services, customer_id: str, asked: TicketsAsked) -> L
 async def listed_open(svc: Services, customer_id: str, tracker: Tracker) -> List[Ticket]:
     """The customer's tickets the replies just before listed, while open: a chase that names none right after a
     list ("能快点吗" after the faults' progress) is about those, not every open ticket, complaints included."""
-    found = [await svc.db.tickets.get(ticket_id, customer_id=customer_id) for ticket_id in tickets_listed(tracker).values()]
+    found = [await svc.db.tickets.get(ticket_id, customer_id=customer_id)
+             for ticket_id in tickets_listed(tracker).values()]
     return [t for t in found if t is not None and t.status in OPEN_TICKET_STATUSES]
 
 

@@ -156,6 +156,7 @@ RESTORED_TOLD = re.compile(r"恢复了|恢复正常|已恢复|已经好了|又�
 
 
 def restore_read_as_fault(text: str) -> bool:
+    """Whether a message the model read as something else says plainly, and only, that service is back."""
     return bool(RESTORED_TOLD.search(text)) and says_restored(text) and not SYMPTOM_WORDS.search(text) \
         and not RESERVATION.search(text)
 
