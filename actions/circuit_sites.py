@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import re
 from functools import lru_cache
-from typing import FrozenSet, List, Optional, Set, Tuple
+from typing import FrozenSet, Iterator, List, Optional, Set, Tuple
 
 import jieba
 import jieba.posseg
@@ -61,12 +61,10 @@ def place_shared(circuits: List[Circuit], text: str) -> Optional[Tuple[str, int]
     """A place in the message that several of the circuits end in ("深圳那条" when all three start in Shenzhen,
     "the Shenzhen one"), with how many: it tells none of them apart, and is no circuit "not theirs"."""
     sites = [" ".join(end for end in (c.a_end, c.z_end) if end) for c in circuits]
-    for run in CJK_RUN.finditer(text):
-        for start in range(run.start(), run.end() - 1):
-            for end in range(min(run.end(), start + LONGEST_PLACE), start + 1, -1):
-                having = sum(text[start:end] in site for site in sites)
-                if having > 1:
-                    return text[start:end], having
+    for _, piece in _site_pieces(sites, text):
+        having = sum(piece in site for site in sites)
+        if having > 1:
+            return piece, having
     for word in ROMAN_WORD.finditer(text):
         having = sum(word.group().replace("'", "").lower() in _spellings(site) for site in sites)
         if having > 1:
@@ -74,19 +72,23 @@ def place_shared(circuits: List[Circuit], text: str) -> Optional[Tuple[str, int]
     return None
 
 
-def _by_characters(sites: List[str], text: str, as_a_line: bool) -> Set[int]:
+def _site_pieces(sites: List[str], text: str) -> Iterator[Tuple[int, str]]:
+    """From each character of the message's Chinese runs, the longest piece some site has, and where it ends."""
     every_site = "\n".join(sites)  # one look first: most pieces of a message are in no site at all
-    fits = set()
     for run in CJK_RUN.finditer(text):
         for start in range(run.start(), run.end() - 1):
-            for end in range(min(run.end(), start + LONGEST_PLACE), start + 1, -1):  # the longest piece a site has
-                piece = text[start:end]
-                if piece not in every_site:
-                    continue
-                having = [i for i, site in enumerate(sites) if piece in site]
-                if len(having) == 1 and (not as_a_line or AS_A_LINE.match(text, end)):
-                    fits.add(having[0])
-                break
+            end = next((end for end in range(min(run.end(), start + LONGEST_PLACE), start + 1, -1)
+                        if text[start:end] in every_site), None)
+            if end is not None:
+                yield end, text[start:end]
+
+
+def _by_characters(sites: List[str], text: str, as_a_line: bool) -> Set[int]:
+    fits = set()
+    for end, piece in _site_pieces(sites, text):
+        having = [i for i, site in enumerate(sites) if piece in site]
+        if len(having) == 1 and (not as_a_line or AS_A_LINE.match(text, end)):
+            fits.add(having[0])
     return fits
 
 

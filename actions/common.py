@@ -7,7 +7,7 @@ import re
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Tuple, Type
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.circuit_choice import choice_read_as_question, circuit_alone
@@ -86,6 +86,15 @@ def reset_slots(slots: List[str]) -> List[SlotSet]:
     return [SlotSet(name, None) for name in slots + VERIFICATION_SLOTS]
 
 
+def form_ended(slots: List[str]) -> List[EventType]:
+    """The form under way stopped, its slots (``reset_slots``) emptied."""
+    return [ActiveLoop(None), SlotSet("requested_slot", None), *reset_slots(slots)]
+
+
+def latest_user_event(tracker: Tracker) -> Dict[str, Any]:
+    return next((e for e in reversed(tracker.events) if e.get("event") == "user"), {})
+
+
 # A message of digits alone: a mobile number or a code, typed out of the blue.
 _DIGITS_ALONE = re.compile(r"[\s+\-0-9]{4,}")
 
@@ -156,7 +165,7 @@ async def answer_follow_up(svc: Services, tracker: Tracker, dispatcher: Collecti
     "and circuit 3?"), or right after the SLA a month alone ("上个月呢"), asks the same again of it; right after
     compensation, "怎么算的" asks for the credits the SLA sets. The model, reading it alone, cannot know what. None for
     any other message."""
-    said = next((e for e in reversed(tracker.events) if e.get("event") == "user"), {})
+    said = latest_user_event(tracker)
     text = spoken(said)
     followed = FOLLOWED_BY_CIRCUIT if circuit_alone(text) else \
         FOLLOWED_BY_MONTH if month_alone(text, svc.clock.today()) else \

@@ -24,6 +24,7 @@ from actions.common import (
     answer_follow_up,
     count_in_session,
     lang_of,
+    latest_user_event,
     verified_identity,
     what_they_said,
 )
@@ -351,7 +352,7 @@ async def _answer_each(svc: Services, tracker: Tracker, dispatcher: CollectingDi
     who = await verified_identity(tracker, svc)
     if who is None:
         return None
-    said = next(e for e in reversed(tracker.events) if e.get("event") == "user")
+    said = latest_user_event(tracker)
     named = questions_named(spoken(said))
     return await answer_each(svc, tracker, dispatcher, who, lang_of(tracker),
                              [*named, *[q for q in both if q not in named]], said)  # in the order named

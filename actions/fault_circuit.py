@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import circuit_choice
 from actions.circuit_sites import place_elsewhere, place_shared
-from actions.common import FAULT_SLOTS, lang_of, reset_slots, verified_identity
+from actions.common import FAULT_SLOTS, form_ended, lang_of, verified_identity
 from actions.message_reading import CORRECTING, NOT_FIXED, SYMPTOM_WORDS, last_said, latest_intent, latest_text
 from actions.services import Services, services
 from carecore.model import Circuit, Customer
@@ -104,7 +104,7 @@ class ActionAskFaultCircuit(Action):
         taken = notice_taken(tracker, circuits)
         if taken is not None:
             dispatcher.utter_message(response=LEFT_TO[taken], place=place_elsewhere(circuits, report) or "")
-            return [ActiveLoop(None), SlotSet("requested_slot", None)] + reset_slots(FAULT_SLOTS)
+            return form_ended(FAULT_SLOTS)
         if circuit_choice.voice_unserved(circuits, report) and not _told_since_report(tracker, "utter_no_voice_service"):
             dispatcher.utter_message(response="utter_no_voice_service")
         elif place := place_to_tell(tracker, circuits):

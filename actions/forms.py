@@ -12,14 +12,22 @@ import logging
 from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import circuit_choice
 from actions.circuit_choice import circuit_meant
 from actions.circuit_sites import place_elsewhere
-from actions.common import COMPLAINT_SLOTS, FAULT_SLOTS, VERIFICATION_SLOTS, lang_of, reset_slots, verified_identity
+from actions.common import (
+    COMPLAINT_SLOTS,
+    FAULT_SLOTS,
+    VERIFICATION_SLOTS,
+    form_ended,
+    lang_of,
+    reset_slots,
+    verified_identity,
+)
 from actions.confirmation import consent
 from actions.escalation import hand_over_leaving
 from actions.fault_circuit import (
@@ -225,8 +233,7 @@ class ValidateFaultForm(_VerifyingForm):
             noted: List[EventType] = []
         else:
             noted = await restore_misread(svc, tracker, dispatcher, who, lang_of(tracker))
-        return [*[e for e in noted if e.get("event") == "slot"], *reset_slots(FAULT_SLOTS), ActiveLoop(None),
-                SlotSet("requested_slot", None)]
+        return [*[e for e in noted if e.get("event") == "slot"], *form_ended(FAULT_SLOTS)]
 
     async def extract_fault_circuit(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: DomainDict) -> Dict[str, Any]:
@@ -433,7 +440,7 @@ class ActionCancelForm(Action):
             dispatcher.utter_message(response="utter_answer_the_question")
             return [FollowupAction(tracker.active_loop_name)]
         dispatcher.utter_message(response="utter_cancelled")
-        return [ActiveLoop(None), SlotSet("requested_slot", None)] + reset_slots(COMPLAINT_SLOTS + FAULT_SLOTS)
+        return form_ended(COMPLAINT_SLOTS + FAULT_SLOTS)
 
 
 def _restored_while_reporting(tracker: Tracker, dispatcher: CollectingDispatcher) -> List[EventType]:
@@ -444,7 +451,7 @@ def _restored_while_reporting(tracker: Tracker, dispatcher: CollectingDispatcher
     text = latest_text(tracker)
     if says_restored(text) and not RESERVATION.search(text):
         dispatcher.utter_message(response="utter_fault_report_dropped")
-        return [ActiveLoop(None), SlotSet("requested_slot", None)] + reset_slots(FAULT_SLOTS)
+        return form_ended(FAULT_SLOTS)
     if tracker.get_slot("requested_slot") == "fault_symptom" and RESTORED_WORDS.search(text):
         return [SlotSet("fault_symptom", text), FollowupAction("fault_form")]  # the form validates it
     dispatcher.utter_message(response="utter_answer_the_question")

@@ -14,7 +14,16 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.account import answer_ticket_status
 from actions.circuit_choice import circuit_asked
-from actions.common import IDENTITY_SLOTS, Identity, lang_of, read_as, response_in, verified_action, verified_identity
+from actions.common import (
+    IDENTITY_SLOTS,
+    Identity,
+    lang_of,
+    latest_user_event,
+    read_as,
+    response_in,
+    verified_action,
+    verified_identity,
+)
 from actions.message_reading import (
     ASKED_WHETHER,
     CANCEL_WORDS,
@@ -164,8 +173,8 @@ def restore_read_as_fault(text: str) -> bool:
 async def restore_misread(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher, who: Identity,
                           lang: str) -> List[Dict[str, Any]]:
     """``report_restored`` for the latest message, whatever the model read it as (a fault report, nothing)."""
-    said = next(e for e in reversed(tracker.events) if e.get("event") == "user")
-    return await report_restored(svc, read_as(tracker, said, "report_restored"), dispatcher, who, lang)
+    return await report_restored(svc, read_as(tracker, latest_user_event(tracker), "report_restored"), dispatcher, who,
+                                 lang)
 
 
 async def report_restored(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher, who: Identity,
