@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import date, timedelta
-from typing import Any, Awaitable, Callable, Dict, List, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
@@ -34,6 +34,7 @@ from actions.message_reading import (
     last_said,
     month_alone,
     month_named,
+    replies_before_latest,
     responses_before_latest,
 )
 from actions.open_tickets import (
@@ -368,9 +369,9 @@ async def answer_sla(svc: Services, tracker: Tracker, dispatcher: CollectingDisp
     """Each circuit's SLA class with the fault deadlines this contact gets on it and the credit for a late
     restore, then how this month's faults fared, or the month named ("上个月断过几次") or the months ("今年报了几次
     故障", to date): "did you meet our SLA?" is asked as often as the terms. A month alone ("上个月呢", following the
-    SLA up) gets its record alone, as does a record asked of right after the terms. Right after a reply naming one
-    ticket (a report's, a chase's), "多久能处理" asks of that ticket, not the contract; while a report is being made,
-    of the answer it will get."""
+    SLA up) gets its record alone, as does a record asked of right after the terms, or anything asked right after a
+    record ("那可用率呢": of that month). Right after a reply naming one ticket (a report's, a chase's), "多久能处理"
+    asks of that ticket, not the contract; while a report is being made, of the answer it will get."""
     customer, contact = who
     circuit = circuit_choice.circuit_meant(customer, tracker, "ask_sla")  # "what's the SLA on circuit 2"
     asked, now = last_said(tracker, "ask_sla"), svc.clock.now()
@@ -391,7 +392,8 @@ async def answer_sla(svc: Services, tracker: Tracker, dispatcher: CollectingDisp
         lines.append(f"{circuit_line(c, lang)}: {label('sla_class', c.sla_class, lang)}, {terms}" if lang == "en"
                      else f"{circuit_line(c, lang)}：{label('sla_class', c.sla_class, lang)}，{terms}")
     span = None if tracker.get_slot("month") else parse_span(asked, now.date(), to_date=True)
-    month = month_named(tracker, now.date()) or month_key(now)
+    followed = None if of_a_record or of_the_contract else record_answered(tracker, now.date())  # "那可用率呢"
+    month = month_named(tracker, now.date()) or followed or month_key(now)
     first, last = span or (month, month)
     start, end = month_span(first, svc.clock.tz)[0], month_span(last, svc.clock.tz)[1]
     # a fault still down when the months began counts in their availability, not in their record
@@ -401,12 +403,20 @@ async def answer_sla(svc: Services, tracker: Tracker, dispatcher: CollectingDisp
     record = {"record": month_record([t for t in tickets if t.created_at >= start], now, lang, shown),
               "availability": availability(tickets, circuits, start, min(end, now), lang, asked, shown)}
     terms_just_told = "utter_sla" in responses_before_latest(tracker) and circuit is None and not of_the_contract
-    if month_alone(asked, now.date()) or (of_a_record and terms_just_told):  # "上个月的可用率达标了吗", after them
+    if month_alone(asked, now.date()) or (of_a_record and terms_just_told) or followed:  # "上个月的可用率达标了吗"
         dispatcher.utter_message(response="utter_sla_record", **record)
     else:
         dispatcher.utter_message(response="utter_sla", lines=numbered(lines, circuits, customer) or
                                  bullet_lines(["-"]), tier=label("tier", contact.tier, lang), **record)
     return [SlotSet("month", None)]
+
+
+def record_answered(tracker: Tracker, today: date) -> Optional[str]:
+    """The month of the SLA record the reply just before gave ("2026年11月暂无故障报修"), read from its words: "那可用率
+    呢" right after asks the same of it, not of this month with the terms again."""
+    said = [e for e in replies_before_latest(tracker)
+            if (e.get("metadata") or {}).get("utter_action") == "utter_sla_record"]
+    return parse_month(str(said[-1].get("text") or ""), today) if said else None
 
 
 def numbered(lines: List[str], circuits: List[Circuit], customer: Customer) -> str:

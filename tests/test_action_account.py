@@ -517,6 +517,18 @@ async def test_a_record_asked_right_after_the_terms_is_told_alone(svc: Services,
     assert only(messages)["response"] == response
 
 
+async def test_a_question_right_after_a_months_record_is_of_that_month(svc: Services, domain) -> None:
+    """"那可用率呢" right after "2026年10月暂无故障报修" had been answered of this month, with the terms again."""
+    before = [{"event": "user", "text": "上个月有几次故障", "parse_data": {"intent": {"name": "ask_sla"}}},
+              {"event": "bot", "text": "2026年10月暂无故障报修。", "metadata": {"utter_action": "utter_sla_record"}}]
+    messages, _ = await run(account.ActionSla(), tracker(slots=VERIFIED_A, intent="ask_sla", text="那可用率呢",
+                                                         events=before), domain)
+    assert (only(messages)["response"], only(messages)["record"]) == ("utter_sla_record", "2026年10月暂无故障报修。")
+    messages, _ = await run(account.ActionSla(), tracker(slots=VERIFIED_A, intent="ask_sla", text="我们的SLA是什么",
+                                                         events=before), domain)
+    assert only(messages)["response"] == "utter_sla"  # the terms asked for
+
+
 # --- nobody sees another customer's data ------------------------------------------------------
 
 async def test_foreign_ticket_circuit_and_usage_are_never_disclosed(svc: Services, domain) -> None:
