@@ -404,6 +404,9 @@ async def answer_sla(svc: Services, tracker: Tracker, dispatcher: CollectingDisp
               "availability": availability(tickets, circuits, start, min(end, now), lang, asked, shown)}
     terms_just_told = "utter_sla" in responses_before_latest(tracker) and circuit is None and not of_the_contract
     if month_alone(asked, now.date()) or (of_a_record and terms_just_told) or followed:  # "上个月的可用率达标了吗"
+        if circuit is not None:  # "那第二条呢" right after a record: which circuit this one is of
+            sep = ": " if lang == "en" else "："
+            record["record"] = f"{numbered([circuit_line(circuit, lang)], [circuit], customer)}{sep}{record['record']}"
         dispatcher.utter_message(response="utter_sla_record", **record)
     else:
         dispatcher.utter_message(response="utter_sla", lines=numbered(lines, circuits, customer) or

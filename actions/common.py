@@ -129,12 +129,19 @@ async def answer_each(svc: Services, tracker: Tracker, dispatcher: CollectingDis
 
 
 def read_as(tracker: Tracker, said: Dict[str, Any], intent: str) -> Tracker:
-    """The conversation with the user event ``said`` said again, read as ``intent``: what an answer reads its
-    question's message from (``last_said``) is then that message."""
+    """The conversation with the user event ``said`` read as ``intent``: what an answer reads its question's message
+    from (``last_said``) is then that message. The latest message is read again where it stands, so that the replies
+    just before it ("那第二条呢" after a month's record) are still the ones it follows; an earlier one is said again."""
     asked = {"intent": {"name": intent, "confidence": 1.0},
              "entities": (said.get("parse_data") or {}).get("entities") or [], "text": spoken(said)}
-    return Tracker(tracker.sender_id, dict(tracker.slots), asked,
-                   [*tracker.events, {"event": "user", "text": spoken(said), "parse_data": asked}], tracker.is_paused(),
+    again = {**said, "event": "user", "text": spoken(said), "parse_data": asked}
+    events = list(tracker.events)
+    latest = next((i for i in range(len(events) - 1, -1, -1) if events[i].get("event") == "user"), None)
+    if latest is not None and events[latest] == said:
+        events[latest] = again
+    else:
+        events.append(again)
+    return Tracker(tracker.sender_id, dict(tracker.slots), asked, events, tracker.is_paused(),
                    tracker.followup_action, tracker.active_loop, tracker.latest_action_name)
 
 

@@ -304,6 +304,12 @@ async def test_a_circuit_or_month_alone_after_an_answer_about_circuits_is_asked_
     messages, _ = await run(escalation.ActionHandleFallback(), tracker(
         slots={**VERIFIED_A, "month": "上个月"}, intent="nlu_fallback", text="上个月呢", events=sla), domain)
     assert only(messages)["response"] == "utter_sla_record" and only(messages)["record"] == "2026年10月暂无故障报修。"
+    # a circuit alone right after that record: its record of that month, read where the message stands, named
+    record = [*sla[:1], {"event": "bot", "text": "2026年10月暂无故障报修。", "metadata": {"utter_action": "utter_sla_record"}}]
+    messages, _ = await run(escalation.ActionHandleFallback(), tracker(slots=VERIFIED_A, intent="nlu_fallback",
+                                                                       text="那第二条呢", events=record), domain)
+    assert (only(messages)["response"], only(messages)["record"]) == (
+        "utter_sla_record", "2. ZJ-LL-0000001-2 专线 100M：2026年10月暂无故障报修。")
 
 
 async def test_a_bare_mobile_number_starts_verification_with_it(svc: Services, domain) -> None:
