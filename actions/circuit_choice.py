@@ -42,6 +42,12 @@ CIRCUIT_ALONE = re.compile(r"(?:那|那么)?(?:第\s*[1-4一二三四]\s*(?:条|
                            r"|(?:(?:and|what about|how about)\s+)?(?:(?:circuit|line)\s*(?:no\.?\s*|number\s*|#\s*)?[1-9]"
                            r"|(?:the\s+)?(?:first|second|third|fourth)\s+(?:one|circuit|line))\s*[?？]?", re.I)
 
+# What names a circuit in a way the customer's list can be checked against, when it fits none of theirs: an id, a
+# position ("第五条", "5"), a bandwidth. "办公室那条", "that's all" name nothing the list can say no to.
+CIRCUIT_ID = re.compile(r"(?<![A-Za-z])[A-Za-z]{2,4}-[A-Za-z0-9]{2,6}-\d{3,}")
+POSITION = re.compile(r"第\s*[0-9一二三四五六七八九十]+\s*(?:条|个|路|号)|\b(?:circuit|line)\s*(?:no\.?\s*|#\s*)?\d+\b", re.I)
+BANDWIDTH = re.compile(r"(?<![0-9.])\d+(?:\.\d+)?\s*(?:[KMG](?:B|BPS)?|兆|千兆)(?![A-Za-z])", re.I)
+
 
 def choice(circuits: List[Circuit], text: str) -> Optional[Circuit]:
     """A circuit by id, by its number in the list (said as a circuit's, "circuit 2", or bare, "2", "第二"), or by a
@@ -59,6 +65,15 @@ def choice(circuits: List[Circuit], text: str) -> Optional[Circuit]:
     if index is not None:
         return circuits[index] if 0 <= index < len(circuits) else None
     return hinted(circuits, upper) or sited(circuits, text, as_a_line=False)
+
+
+def names_a_circuit(text: str) -> bool:
+    """Whether an answer to "which circuit?" that ``choice`` found none of theirs names one all the same, so that
+    it can be told it is not theirs; any other answer is one the assistant could not place."""
+    upper = text.strip().upper()
+    return bool(CIRCUIT_ID.search(text) or POSITION.search(text) or CHOICE_WORDS.search(text) or BANDWIDTH.search(text)
+                or any(word in upper for word in ORDINALS) or re.fullmatch(r"(?:NO\.?|#)?\s*\d+\s*[号条个路]?[。.]?", upper)
+                or any(words.search(text) for words in TYPE_WORDS.values()))
 
 
 def circuit_alone(text: str) -> bool:

@@ -62,8 +62,10 @@ async def settle_circuit(svc: Services, customer: Customer, named: str, dispatch
             shared = place_shared(circuits, named)  # "深圳那条", when all three start in Shenzhen
             if shared:
                 dispatcher.utter_message(response="utter_circuits_share_place", place=shared[0], count=shared[1])
-            else:
+            elif circuit_choice.names_a_circuit(named) or place_elsewhere(circuits, named):
                 dispatcher.utter_message(response="utter_circuit_not_yours", value=named[:40])
+            else:  # "办公室那条": not a name the list can say no to
+                dispatcher.utter_message(response="utter_circuit_not_placed", value=named[:40])
             return None
     elif len(circuits) == 1:
         circuit = circuits[0]

@@ -61,6 +61,15 @@ def test_a_circuit_named_alone_is_a_follow_up(text: str, alone: bool) -> None:
     assert circuit_choice.circuit_alone(text) is alone
 
 
+@pytest.mark.parametrize("text, names", [
+    ("第五条断了", True), ("5", True), ("circuit 7", True), ("SH-155M-0000002-1", True), ("1000M那条", True),
+    ("100兆的", True), ("DDN那条", True), ("座机", True),
+    ("办公室那条", False), ("that's all", False), ("the office one", False), ("12楼机房那根", False),
+])
+def test_an_answer_names_a_circuit_when_the_list_could_say_it_is_not_theirs(text: str, names: bool) -> None:
+    assert circuit_choice.names_a_circuit(text) is names
+
+
 @pytest.mark.parametrize("said, replied, meant", [
     ("what's the SLA on it", ["3. JS-DIA-0000027-3 DIA 1G: up"], "JS-DIA-0000027-3"),
     ("这条的SLA是多少", ["3. JS-DIA-0000027-3 互联网专线 1G：正常"], "JS-DIA-0000027-3"),
