@@ -370,10 +370,11 @@ class ValidateFaultForm(_VerifyingForm):
         if FUTURE_START.search(text):  # "明天早上": the fault has begun already
             dispatcher.utter_message(response="utter_fault_since_future")
             return {"fault_since": None}
-        asked_twice = "utter_fault_since_unclear" in responses_before_latest(tracker)
+        asked_twice = bool({"utter_fault_since_unclear", "utter_fault_since_unclear_symptom_noted"} &
+                           set(responses_before_latest(tracker)))
         if text and not says_a_time(text) and SYMPTOM_WORDS.search(text):  # "完全断了": the symptom, no time
-            if not asked_twice:
-                dispatcher.utter_message(response="utter_fault_since_unclear")
+            if not asked_twice:  # what they said is kept, and they are told so
+                dispatcher.utter_message(response="utter_fault_since_unclear_symptom_noted")
             since = label("fault_since", "unknown", lang_of(tracker)) if asked_twice else None
             return {"fault_since": since, "fault_symptom": _symptom_with(tracker, text)}
         if text and not says_a_time(text) and not asked_twice:
