@@ -1,6 +1,7 @@
-"""What an opt-out says: that messages are to stop, or that the number no longer reaches the contact it was for.
+"""What an opt-out says: that messages are to stop, or that the number no longer reaches the contact it was for;
+and what an opt-in says: that they are to start again.
 
-The model reads a message as an opt-out; these words decide what the opt-out does, and whether it is one at all.
+The model reads a message as an opt-out or an opt-in; these words decide what it does, and whether it is one at all.
 """
 
 from __future__ import annotations
@@ -49,3 +50,29 @@ def opt_out_said(text: str) -> bool:
 def someone_else_left(text: str) -> bool:
     """Whether an opt-out reports that another contact left ("王总已经离职了，别再给他发了"), not this number's."""
     return bool(SOMEONE_ELSE_LEFT.search(text)) and not number_disowned(text)
+
+
+# What asks for care messages again ("恢复短信", "重新订阅", "turn the texts back on"), or names them at all ("可以发
+# 短信给我", "我想收到节日问候", "yes, you can text me").
+OPT_IN_WORDS = re.compile(
+    r"恢复|重新|再次|继续|订阅|开通|开启|打开|短信|通知|问候|祝福|提醒|"
+    r"\b(?:again|back on|resume|restart|(?:re-?)?subscribe|reactivate|opt(?: me)?(?: back)?[- ]in|unblock|enable|"
+    r"activate|allow|sign me (?:back )?up|(?:add|put) me back|sms|texts?|messages|notifications?|alerts|greetings)\b|"
+    r"^\s*(?:START|UNSTOP)\s*$", re.I)
+# ... but a notice of a fix asked for ("修好了短信告诉我一声", "text me when it's fixed"): the ticket's, not care SMS
+FIX_NOTICE = re.compile(
+    r"(?:修好|修复|恢复了|好了|通了|解决|处理完|处理好|搞定)[^，。,.]{0,8}(?:告诉|通知|说一声|发(?:个)?短信|短信)|"
+    r"\b(?:fixed|resolved|back up|working again|sorted|done)\b.{0,24}\b(?:let (?:me|us) know|tell (?:me|us)|"
+    r"notify|text (?:me|us)|message (?:me|us))\b|\b(?:let (?:me|us) know|tell (?:me|us)|notify (?:me|us)|text (?:me|us)|"
+    r"message (?:me|us))\b.{0,24}\b(?:when|once|as soon as)\b", re.I)
+
+
+def fix_notice_asked(text: str) -> bool:
+    """Whether a message the model read as an opt-in asks to be told when a fault is fixed: care messages are not
+    what it asks for, and the customer's consent stays as it is."""
+    return bool(FIX_NOTICE.search(text))
+
+
+def opt_in_said(text: str) -> bool:
+    """Whether a message the model read as an opt-in asks for care messages to start again."""
+    return bool(OPT_IN_WORDS.search(text)) and not fix_notice_asked(text)

@@ -36,6 +36,7 @@ from actions.message_reading import (
     last_said,
     month_named,
     says_restored,
+    spoken,
     since_in,
 )
 from actions.open_tickets import (
@@ -47,7 +48,7 @@ from actions.open_tickets import (
     say_none_open,
     tickets_asked,
 )
-from actions.opt_out_words import number_disowned, opt_out_said, someone_else_left
+from actions.opt_out_words import fix_notice_asked, number_disowned, opt_in_said, opt_out_said, someone_else_left
 from actions.services import Services, services
 from actions.ticket_pointing import ANY_TICKET, one_of_tickets_listed, ticket_kinds_named, ticket_meant
 from carecore import ticket_chase
@@ -281,6 +282,14 @@ async def opt_out(svc: Services, tracker: Tracker, dispatcher: CollectingDispatc
 
 async def opt_in(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher, who: Identity,
                  lang: str) -> List[Dict[str, Any]]:
+    """An opt-in, when the message asks for care messages again: "修好了短信告诉我一声" had resubscribed a customer
+    who asked to hear of a fix. That is the ticket's question; anything else is asked again."""
+    said = latest_user_event(tracker)
+    if fix_notice_asked(spoken(said)):
+        return await answer_ticket_status(svc, read_as(tracker, said, "ask_ticket_status"), dispatcher, who, lang)
+    if not opt_in_said(spoken(said)):
+        dispatcher.utter_message(response="utter_ask_rephrase")
+        return []
     await _set_consent(svc, dispatcher, who, False)
     return []
 

@@ -1,4 +1,5 @@
-"""What an opt-out says: that messages are to stop, that the number is no longer the contact's, or nothing of it."""
+"""What an opt-out says: that messages are to stop, that the number is no longer the contact's, or nothing of it;
+and what an opt-in says."""
 
 from __future__ import annotations
 
@@ -41,3 +42,17 @@ def test_every_way_of_opting_out_the_model_learnt_says_one() -> None:
                                   "不知道发生了什么", "不知道是不是收到了"])
 def test_not_knowing_is_no_opt_out(text: str) -> None:
     assert not opt_out_words.opt_out_said(text)
+
+
+def test_every_way_of_opting_in_the_model_learnt_says_one() -> None:
+    assert [text for text in _examples("opt_in_sms") if not opt_out_words.opt_in_said(text)] == []
+
+
+@pytest.mark.parametrize("text, fix_notice", [
+    ("修好了短信告诉我一声", True), ("恢复了通知我", True), ("网络好了发个短信给我", True),
+    ("text me when it's fixed", True), ("let me know once it's back up", True), ("notify me when it's resolved", True),
+    ("恢复短信通知", False), ("我要恢复短信通知", False), ("turn the texts back on", False),
+])
+def test_a_notice_of_a_fix_is_no_opt_in(text: str, fix_notice: bool) -> None:
+    assert opt_out_words.fix_notice_asked(text) is fix_notice
+    assert opt_out_words.opt_in_said(text) is not fix_notice

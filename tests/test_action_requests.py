@@ -159,12 +159,26 @@ async def test_opt_out_and_in_update_consent(svc: Services, domain) -> None:
     await run(requests.ActionOptOutSms(), tracker(slots=VERIFIED_A, intent="opt_out_sms", text="退订关怀短信"), domain)
     contact = (await svc.db.customers.find_by_contact("0000001-01"))[1]
     assert contact.sms_opt_out is True and contact.opt_out_source == "assistant"
-    messages, _ = await run(requests.ActionOptInSms(), tracker(slots=VERIFIED_A), domain)
+    messages, _ = await run(requests.ActionOptInSms(), tracker(slots=VERIFIED_A, intent="opt_in_sms",
+                                                               text="我要恢复短信通知"), domain)
     assert only(messages)["response"] == "utter_opted_in"
     assert (await svc.db.customers.find_by_contact("0000001-01"))[1].sms_opt_out is False
     history = await svc.db.audit.for_entity("contact", "0000001-01")
     assert [(e.action, e.source, e.actor) for e in history] == [("opted_in", "assistant", "contact:0000001-01"),
                                                               ("opted_out", "assistant", "contact:0000001-01")]
+
+
+async def test_a_fix_notice_misread_as_an_opt_in_is_the_tickets_question(svc: Services, domain) -> None:
+    """"修好了短信告诉我一声" had resubscribed a customer who had opted out of care messages."""
+    await run(requests.ActionOptOutSms(), tracker(slots=VERIFIED_A, intent="opt_out_sms", text="退订关怀短信"), domain)
+    await svc.db.tickets.create(factories.ticket(_id="FT-20261122-0001", customer_id="KA0000001"))
+    messages, _ = await run(requests.ActionOptInSms(), tracker(slots=VERIFIED_A, intent="opt_in_sms",
+                                                               text="修好了短信告诉我一声"), domain)
+    assert [m["response"] for m in messages] == ["utter_open_tickets", "utter_resolution_notice"]
+    messages, _ = await run(requests.ActionOptInSms(), tracker(slots=VERIFIED_A, intent="opt_in_sms",
+                                                               text="不知道"), domain)
+    assert only(messages)["response"] == "utter_ask_rephrase"
+    assert (await svc.db.customers.find_by_contact("0000001-01"))[1].sms_opt_out is True
 
 
 async def test_a_message_misread_as_an_opt_out_unsubscribes_nobody(svc: Services, domain) -> None:
