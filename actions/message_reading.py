@@ -74,6 +74,9 @@ QUESTION_WORDS = {
     "ask_sla": re.compile(r"服务水平|保障等级|" + _WORD.format("SLA"), re.I),
     "ask_ticket_status": re.compile(r"工单|进度|" + _WORD.format(r"tickets?|progress"), re.I),
     "ask_compensation": re.compile(r"补偿|赔偿|" + _WORD.format(r"compensation|credits?"), re.I),
+    # the card tier, not an SLA's or a fault's grade ("保障等级", "故障级别")
+    "ask_account_summary": re.compile(r"(?<!保障)(?<!服务)(?<!故障)(?<!紧急)等级|(?:客户|会员|什么)级别|星级|什么卡|"
+                                      + _WORD.format(r"tiers?"), re.I),
 }
 
 

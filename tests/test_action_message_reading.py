@@ -111,6 +111,9 @@ def test_the_month_named_is_read_from_the_whole_message_that_named_it() -> None:
     ("我们的专线状态和SLA", "ask_sla", ["ask_service_status"]),
     ("帮我查下账单，还有工单进度", "ask_ticket_status", ["ask_usage"]),
     ("上个月账单、SLA以及补偿", "ask_sla", ["ask_usage", "ask_compensation"]),  # three: the others as named
+    ("hi, who is my account manager and what's our tier?", "ask_account_manager", ["ask_account_summary"]),
+    ("客户经理是谁，我们是什么等级", "ask_account_manager", ["ask_account_summary"]),
+    ("SLA保障等级和补偿标准", "ask_sla", ["ask_compensation"]),  # an SLA's grade is no card tier
     ("客户经理的电话和邮箱", "ask_account_manager", []),  # one question, joined parts
     ("工单状态和处理进度", "ask_ticket_status", []),  # a ticket's state is no circuit's
     ("上个月账单", "ask_usage", []), ("客户经理账单", "ask_account_manager", []),  # nothing joins them
