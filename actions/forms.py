@@ -40,7 +40,6 @@ from actions.fault_circuit import (
     settle_circuit,
 )
 from actions.message_reading import (
-    ADDING,
     CANCEL_WORDS,
     CHANGE_ASKED,
     CORRECTING,
@@ -54,6 +53,7 @@ from actions.message_reading import (
     SEVERAL_CIRCUITS,
     SYMPTOM_WORDS,
     URGENT_WORDS,
+    added_to,
     answer_not_question,
     answer_read_as,
     hotline_complained_of,
@@ -185,7 +185,8 @@ class ValidateComplaintForm(_VerifyingForm):
         if tracker.get_slot("requested_slot") != "complaint_confirm":
             return {}
         text, intent = latest_text(tracker), latest_intent(tracker)
-        if intent not in ("deny", "file_complaint") and not CORRECTING.match(text):
+        if intent not in ("deny", "file_complaint") and not CORRECTING.match(text) or added_to(text):
+            # "also he was rude on the phone", read as a complaint of its own, adds to this one
             return added_or_change_asked(tracker, dispatcher, "complaint_description", "complaint_confirm")
         said = CORRECTING.match(text)  # "不对，", "no,", "actually": what follows it is the complaint
         changed = opening_complaint(text[said.end():].lstrip(" ,，:：") if said else text)
@@ -202,8 +203,7 @@ def added_or_change_asked(tracker: Tracker, dispatcher: CollectingDispatcher, sa
     """At confirmation, more added to what was said ("加上：影响全公司") joins it, and the confirmation is asked
     again; a change asked for without saying what ("改一下", read as out of scope) is told how to make one."""
     text = latest_text(tracker)
-    added = ADDING.match(text)
-    rest = text[added.end():].strip() if added else ""
+    rest = added_to(text)
     if rest:
         said = str(tracker.get_slot(said_slot) or "")
         return {said_slot: f"{said}{'；' if lang_of(tracker) == 'zh' else '; '}{rest}"[:500], confirm_slot: None}

@@ -108,7 +108,19 @@ NONE_OF_THESE = re.compile(r"都不[是对]|其[他它]|别的|不知道|不清�
                            r"\bnot sure\b|\bdon'?t know\b", re.I)
 # At confirmation, more to be added to what was said ("加上：影响全公司", "补充一下，备用线也断了", "add: the
 # backup line is down too"); and a change asked for without saying what ("改一下", "I want to change something").
-ADDING = re.compile(r"\s*(?:再?加上|补充(?:一下|一点)?|\badd\b)\s*[:：,，]?\s*", re.I)
+ADDING = re.compile(r"\s*(?:再?加上|补充(?:一下|一点)?|还有|另外|此外|而且|顺便说(?:一下|一句)?|"
+                    r"\b(?:add|also|and also|plus|besides|on top of that)\b)\s*[:：,，]?\s*", re.I)
+# ... which a question is not ("还有，我们的账单呢", "also, what's our SLA?"): it is answered, and the confirmation waits
+ADDED_QUESTION = re.compile(r"[?？吗呢]\s*$|^(?:how|what|when|where|who|why|which|can|could|will|would|is|are|do|does)\b",
+                            re.I)
+
+
+def added_to(text: str) -> str:
+    """What a message at confirmation adds to what was said ("also he was rude on the phone": the rest); empty for
+    anything else."""
+    found = ADDING.match(text)
+    rest = text[found.end():].strip() if found else ""
+    return "" if ADDED_QUESTION.search(rest) else rest
 CHANGE_ASKED = re.compile(r"\s*(?:我想|我要|帮我|请|要)?(?:改|修改|更改|改动)(?:一下|下)?[吧呢]?\s*[。.!！]?\s*|"
                           r"\s*(?:i want to |i'd like to |can i |let me )?(?:change|edit|modify|correct) "
                           r"(?:it|something|that|the report|the complaint)\s*[?.!]?\s*", re.I)

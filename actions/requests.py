@@ -36,8 +36,8 @@ from actions.message_reading import (
     last_said,
     month_named,
     says_restored,
-    spoken,
     since_in,
+    spoken,
 )
 from actions.open_tickets import (
     OPEN_TICKETS_LISTED,

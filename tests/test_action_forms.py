@@ -391,6 +391,9 @@ async def test_a_no_that_corrects_a_detail_changes_it_and_asks_again(svc: Servic
      "inform", "加上：影响全公司", {"fault_symptom": "网速很慢；影响全公司"}, []),
     (forms.ValidateComplaintForm(), {"complaint_category": "账单费用", "complaint_description": "多扣了两千元"},
      "inform", "补充一下，上个月也多扣了", {"complaint_description": "多扣了两千元；上个月也多扣了"}, []),
+    (forms.ValidateComplaintForm(), {"complaint_category": "装机或维修时效", "complaint_description": "engineer no-show"},
+     "file_complaint", "also he was rude on the phone",  # read as a complaint of its own, it had replaced this one
+     {"complaint_description": "engineer no-show；he was rude on the phone"}, []),
     (forms.ValidateFaultForm(), {"fault_circuit": "ZJ-2M-0000001-1", "fault_symptom": "网速很慢", "fault_since": "上午"},
      "out_of_scope", "改一下", {}, ["utter_how_to_confirm"]),  # read as out of scope: "this I cannot handle"
 ])

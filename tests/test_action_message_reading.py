@@ -168,3 +168,12 @@ def test_every_way_of_cancelling_the_model_learnt_says_one() -> None:
     assert examples and [text for text in examples if not message_reading.CANCEL_WORDS.search(text)] == []
     assert not any(message_reading.CANCEL_WORDS.search(text) for text in (
         "接下来会怎么处理", "what happens now", "然后呢", "专线被停机了", "packets keep dropping?"))
+
+
+@pytest.mark.parametrize("text, added", [
+    ("加上：影响全公司", "影响全公司"), ("also he was rude on the phone", "he was rude on the phone"),
+    ("还有，备用线也断了", "备用线也断了"), ("还有，我们的账单呢", ""), ("also, what's our SLA?", ""),
+    ("also can you check the bill", ""), ("好的", ""),
+])
+def test_more_added_at_confirmation_is_a_statement_after_its_word(text: str, added: str) -> None:
+    assert message_reading.added_to(text) == added
