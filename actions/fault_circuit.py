@@ -13,7 +13,15 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import circuit_choice
 from actions.circuit_sites import place_elsewhere, place_shared
 from actions.common import FAULT_SLOTS, form_ended, lang_of, verified_identity
-from actions.message_reading import CORRECTING, NOT_FIXED, SYMPTOM_WORDS, last_said, latest_intent, latest_text
+from actions.message_reading import (
+    CORRECTING,
+    NOT_FIXED,
+    SYMPTOM_WORDS,
+    added_to,
+    last_said,
+    latest_intent,
+    latest_text,
+)
 from actions.services import Services, services
 from carecore.model import Circuit, Customer
 from carecore.texts import bullet_lines, circuit_line, due_by, fmt_time
@@ -42,6 +50,22 @@ async def circuit_corrected(tracker: Tracker) -> Dict[str, Any]:
     if named is None or named.circuit_id == tracker.get_slot("fault_circuit"):
         return {}
     return {"fault_circuit": named.circuit_id, "fault_confirm": None}
+
+
+async def other_circuit_told(tracker: Tracker, dispatcher: CollectingDispatcher) -> bool:
+    """At a later step of the report, a fault told on another of the customer's circuits ("also the DDN line is
+    slow"), not as a correction: it gets a ticket of its own, once this one is submitted. It had joined this
+    circuit's symptom."""
+    text = latest_text(tracker)
+    if not (added_to(text) or latest_intent(tracker) == "report_fault") or CORRECTING.match(text):
+        return False
+    who = await verified_identity(tracker, await services())
+    other = circuit_choice.named(who[0].services, text) if who else None
+    if other is None or other.circuit_id == tracker.get_slot("fault_circuit"):
+        return False
+    dispatcher.utter_message(response="utter_fault_other_circuit_next", circuit_id=tracker.get_slot("fault_circuit"),
+                             other_id=other.circuit_id)
+    return True
 
 
 def correcting_circuit(tracker: Tracker, asked: str) -> bool:

@@ -35,6 +35,7 @@ from actions.fault_circuit import (
     correcting_circuit,
     fixed_lately,
     notice_taken,
+    other_circuit_told,
     place_to_tell,
     reported_again,
     settle_circuit,
@@ -363,6 +364,8 @@ class ValidateFaultForm(_VerifyingForm):
         text = str(value or "").strip()
         if correcting_circuit(tracker, "fault_since"):  # "不对，是第三条": asked again, about that one
             return {"fault_since": None}
+        if await other_circuit_told(tracker, dispatcher):  # "第三条也断了": its own report, next
+            return {"fault_since": None}
         if latest_intent(tracker) == "affirm" and not since_in(text):  # a yes says no time
             return {"fault_since": None}
         if LEAVING.search(text):  # "下个月就退网" is no start: asked again
@@ -395,6 +398,8 @@ class ValidateFaultForm(_VerifyingForm):
         or the fault told anew ("专线断了，两个小时了"), changes what it says and asks again."""
         if tracker.get_slot("requested_slot") != "fault_confirm":
             return {}
+        if await other_circuit_told(tracker, dispatcher):  # "also the DDN line is slow": its own report, next
+            return {"fault_confirm": None}
         text, intent = latest_text(tracker), latest_intent(tracker)
         more = added_or_change_asked(tracker, dispatcher, "fault_symptom", "fault_confirm")
         if more:

@@ -410,6 +410,24 @@ async def test_at_confirmation_more_said_is_added_and_a_change_asked_for_is_told
 
 
 @pytest.mark.parametrize("asked, intent, text", [
+    ("fault_confirm", "report_fault", "also the 100M line is slow"),
+    ("fault_confirm", "report_fault", "第二条也断了"),
+    ("fault_since", "report_fault", "100M那条也断了"),
+])
+async def test_a_fault_on_another_circuit_told_mid_report_is_its_own_report_next(svc: Services, domain, asked,
+                                                                                intent, text) -> None:
+    """It had joined this circuit's symptom, or been taken as the start."""
+    await svc.db.customers.replace(factories.customer_with_two_circuits())
+    slots = {**VERIFIED_A, "fault_circuit": "ZJ-2M-0000001-1", "fault_symptom": "网速很慢", "requested_slot": asked,
+             **({"fault_since": "上午"} if asked == "fault_confirm" else {})}
+    said = tracker(slots={**slots, asked: text}, intent=intent, text=text, active_loop="fault_form",
+                   after_user=[{"event": "slot", "name": asked, "value": text}])
+    messages, events = await run(forms.ValidateFaultForm(), said, domain)
+    assert [(m["response"], m["other_id"]) for m in messages] == [("utter_fault_other_circuit_next", "ZJ-LL-0000001-2")]
+    assert {k: v for k, v in slots_of(events).items() if k != "requested_slot"} == {asked: None}
+
+
+@pytest.mark.parametrize("asked, intent, text", [
     ("fault_since", "deny", "不对，是第二条"),
     ("fault_symptom", "inform", "wrong circuit, it's ZJ-LL-0000001-2"),  # Rasa's mapping takes it as the symptom
     ("fault_confirm", "deny", "no, it's the 100M line"),
