@@ -210,9 +210,15 @@ async def answer_usage(svc: Services, tracker: Tracker, dispatcher: CollectingDi
     return [SlotSet("month", None)]
 
 
+# "那短信呢", "and the data?": right after a month's usage, another measure of that month
+MEASURE_FOLLOW_UP = re.compile(r"(?:那|那么)?(?:短信|流量|通话|语音|话费|费用|金额|数据)\S{0,6}?呢?[?？。]?|"
+                               r"(?:and|what about|how about) (?:the )?(?:sms|texts?|data|voice|calls?|minutes|"
+                               r"amount|charges?)\s*[?？]?", re.I)
+
+
 def _month_meant(tracker: Tracker, asked: str, today: date, when: bool) -> str:
     """A follow-up to a usage answer is about that answer's month: its neighbour for "the month before?", the month
-    itself for "why is it so high" or "同比呢". Otherwise the month named; with none, a question of when is about the
+    itself for "why is it so high", "同比呢" or another measure ("那短信呢"). Otherwise the month named; with none, a question of when is about the
     month still to be billed (``answer_usage`` makes it last month while billing has not had it), any other about the
     last."""
     just = answered_month(tracker, today, just_before=True)
@@ -222,7 +228,7 @@ def _month_meant(tracker: Tracker, asked: str, today: date, when: bool) -> str:
     named = month_named(tracker, today)
     if named:
         return named
-    if just and (WHY_QUESTION.search(asked) or year_before(asked)):
+    if just and (WHY_QUESTION.search(asked) or year_before(asked) or MEASURE_FOLLOW_UP.fullmatch(asked)):
         return just
     month = parse_month("本月" if when else "上个月", today)
     assert month is not None

@@ -156,6 +156,8 @@ def usage_answered(month: str) -> list:
     (VERIFIED_A, "后一个月呢", "2026年9月", "2026年10月"),
     (VERIFIED_A, "再往前两个月呢", "2026年10月", "2026年8月"),  # two months back from October, not the last two
     ({**VERIFIED_A_EN, "month": "previous month"}, "what was it the previous month", None, "October 2026"),
+    (VERIFIED_A, "那短信呢", "2026年9月", "2026年9月"),  # another measure: that month, not the last
+    (VERIFIED_A_EN, "and the data?", "September 2026", "September 2026"),
 ])
 async def test_a_follow_up_steps_from_the_month_answered_just_before(svc: Services, domain, slots, text: str,
                                                                      answered, meant: str) -> None:
