@@ -228,8 +228,8 @@ class ValidateFaultForm(_VerifyingForm):
         if latest_intent(tracker) != "report_fault" or not restore_read_as_fault(latest_text(tracker)):
             return await super().run(dispatcher, tracker, domain)
         svc = await services()
-        who = await verified_identity(tracker, svc)
-        if who is None or tracker.get_slot("requested_slot") is not None:
+        who = None if tracker.get_slot("requested_slot") is not None else await verified_identity(tracker, svc)
+        if who is None:  # in the middle, or unverified: nothing to note it on
             dispatcher.utter_message(response="utter_fault_report_dropped")
             noted: List[EventType] = []
         else:
