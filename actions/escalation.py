@@ -93,12 +93,14 @@ async def escalate(svc: Services, tracker: Tracker, dispatcher: CollectingDispat
         })
         await _page_manager(svc, escalation, contact_line(customer.company_name, contact), tracker)
     await count_in_session(svc, tracker, escalated=True)
+    by_supervisor = escalation.reason in ANSWERED_ABOVE and manager is not None \
+        and manager.id != customer.account_manager_id
     if form_goes_on:
-        dispatcher.utter_message(response="utter_escalated_form_goes_on", manager_name=manager.name if manager else "-",
+        dispatcher.utter_message(response="utter_escalated_above_form_goes_on" if by_supervisor
+                                 else "utter_escalated_form_goes_on", manager_name=manager.name if manager else "-",
                                  contact_by=fmt_time(escalation.contact_by, lang, svc.clock.tz))
         return []
-    if escalation.reason in ANSWERED_ABOVE and manager is not None \
-            and manager.id != customer.account_manager_id:
+    if by_supervisor:
         response = "utter_escalated_above_at" if escalation.callback_asked else "utter_escalated_above"
     else:
         response = "utter_escalated_at" if escalation.callback_asked else "utter_escalated"
@@ -123,7 +125,7 @@ async def _page_manager(svc: Services, escalation: Escalation, who: str, tracker
 
 
 async def request_human(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher, who: Identity,
-                        lang: str) -> List[Dict[str, Any]]:
+                        lang: str, form_goes_on: bool = False) -> List[Dict[str, Any]]:
     """The call-back never runs past a deadline this contact's open tickets have already promised ("respond by
     15:29"), so a weekend or evening request about a fault is not told "Monday 09:30"; that ticket is named. An
     order (an upgrade, an invoice) is about no ticket: tied to one, it would close when the fault is resolved."""
@@ -139,8 +141,8 @@ async def request_human(svc: Services, tracker: Tracker, dispatcher: CollectingD
                       for due in ticket.sla.unmet() if due > now)
     if promised and reason != EscalationReason.order:
         return await escalate(svc, tracker, dispatcher, who, reason, ticket_id=promised[0][1],
-                              respond_by=promised[0][0], callback_at=asked)
-    return await escalate(svc, tracker, dispatcher, who, reason, callback_at=asked)
+                              respond_by=promised[0][0], callback_at=asked, form_goes_on=form_goes_on)
+    return await escalate(svc, tracker, dispatcher, who, reason, callback_at=asked, form_goes_on=form_goes_on)
 
 
 def request_said(tracker: Tracker) -> List[str]:
@@ -168,7 +170,8 @@ class ActionEscalate(VerifiedAction):
 class ActionHotline(Action):
     """The hotline, public, told before verification too. A verified customer who cannot reach their manager
     ("他电话打不通", "she's not picking up") asks for another way in: told to ask for the manager again, they were
-    sent back to the one not answering, so the manager's nearest active supervisor is asked to call instead."""
+    sent back to the one not answering, so the manager's nearest active supervisor is asked to call instead; a
+    report under way goes on, and is finished first."""
 
     def name(self) -> str:
         return "action_hotline"
@@ -179,7 +182,8 @@ class ActionHotline(Action):
             try:
                 who = await verified_identity(tracker, svc)
                 if who is not None:
-                    return await request_human(svc, tracker, dispatcher, who, lang_of(tracker))
+                    return await request_human(svc, tracker, dispatcher, who, lang_of(tracker),
+                                               form_goes_on=tracker.active_loop_name is not None)
             except DatabaseError:
                 log.exception("a manager unreachable: database unavailable")
         dispatcher.utter_message(response="utter_hotline")

@@ -102,6 +102,18 @@ async def test_a_manager_not_answering_goes_to_their_supervisor_however_it_was_r
     assert (stored is not None and stored.reason == "manager_unreachable" and stored.manager_id == "AM-PZJ") is escalated
 
 
+async def test_a_manager_not_answering_said_while_reporting_reaches_the_supervisor_and_the_report_goes_on(
+        svc: Services, domain, emulator) -> None:
+    """The form's hotline rule had told the hotline and the report's question."""
+    asked = tracker(slots={**VERIFIED_A, "requested_slot": "fault_symptom"}, intent="ask_hotline", text="他电话打不通",
+                    active_loop="fault_form")
+    messages, events = await run(escalation.ActionHotline(), asked, domain)
+    assert (only(messages)["response"], only(messages)["manager_name"]) == ("utter_escalated_above_form_goes_on", "周敏")
+    assert events == []  # not paused: the form asks its question next
+    stored = await svc.db.escalations.open_for_sender("chat-user-1")
+    assert stored is not None and stored.reason == "manager_unreachable"
+
+
 async def test_a_customer_saying_they_will_leave_is_handed_to_their_manager(svc: Services, domain, emulator) -> None:
     emu, _ = emulator
     asked = tracker(slots={"language": "zh"}, intent="out_of_scope", text="我们准备下个月退网")
