@@ -15,8 +15,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.account import answer_ticket_status
 from actions.circuit_choice import circuit_asked
 from actions.common import (
+    COMPLAINT_SLOTS,
+    FAULT_SLOTS,
     IDENTITY_SLOTS,
     Identity,
+    form_ended,
     lang_of,
     latest_user_event,
     read_as,
@@ -50,7 +53,13 @@ from actions.open_tickets import (
 )
 from actions.opt_out_words import fix_notice_asked, number_disowned, opt_in_said, opt_out_said, someone_else_left
 from actions.services import Services, services
-from actions.ticket_pointing import ANY_TICKET, one_of_tickets_listed, ticket_kinds_named, ticket_meant
+from actions.ticket_pointing import (
+    ANY_TICKET,
+    one_of_tickets_listed,
+    ticket_just_told_of,
+    ticket_kinds_named,
+    ticket_meant,
+)
 from carecore import ticket_chase
 from carecore.clock import as_stored
 from carecore.deadlines import next_send_window
@@ -109,7 +118,7 @@ async def urge_tickets(svc: Services, tracker: Tracker, dispatcher: CollectingDi
     answers them (``ticket_chase``) and written in their history. A named ticket that is closed, or not the
     customer's, gets its status answer instead."""
     customer, contact = who
-    wanted = ticket_meant(tracker)
+    wanted, told = ticket_meant(tracker), None
     if wanted:
         ticket = await _open_ticket_named(svc, customer.id, wanted)
         if ticket is None:
@@ -120,7 +129,10 @@ async def urge_tickets(svc: Services, tracker: Tracker, dispatcher: CollectingDi
         if not asked.kinds and fault_said(last_said(tracker, "urge_ticket")):
             asked = asked._replace(kinds=("fault",))  # "还是断的" with a complaint open too: the fault is chased
         listed = await listed_open(svc, customer.id, tracker) if asked == TicketsAsked() else []
-        tickets = listed or await newest_open(svc, customer.id, asked)
+        # right after a reply naming one ("已有处理中的故障单…如需催促，请说“催办”"): that one
+        just = ticket_just_told_of(tracker) if asked == TicketsAsked() and not listed else ""
+        told = await _open_ticket_named(svc, customer.id, just) if just else None
+        tickets = listed or ([told] if told else []) or await newest_open(svc, customer.id, asked)
     said = last_said(tracker, "urge_ticket")
     if not tickets and "fault" in (asked.kinds or ("fault",)) and tracker.active_loop_name is None and \
             (SYMPTOM_WORDS.search(said) or NOT_REPAIRED.search(said)):
@@ -152,10 +164,18 @@ async def urge_tickets(svc: Services, tracker: Tracker, dispatcher: CollectingDi
                                  ticket_ids=(", " if lang == "en" else "、").join(t.id for t in chase.tickets),
                                  manager_name=manager.name if manager is not None else "",
                                  morning=fmt_time(next_send_window(now), lang, svc.clock.tz))
-    more = 0 if wanted else await open_beyond(svc, customer.id, tickets, asked)
+    more = 0 if wanted or told else await open_beyond(svc, customer.id, tickets, asked)
     if more:
         dispatcher.utter_message(response="utter_tickets_not_chased", count=more)
+    if tracker.active_loop_name in ("fault_form", "complaint_form") and REPORT_LEFT.match(said):
+        # "算了，那就催一下吧": the chase instead of the report, which ends unsent
+        dispatcher.utter_message(response="utter_report_left_for_chase")
+        return [SlotSet("ticket_id", None), *form_ended(COMPLAINT_SLOTS + FAULT_SLOTS), FollowupAction("action_listen")]
     return [SlotSet("ticket_id", None)]
+
+
+# A chase said instead of going on with the report under way ("算了，催一下吧", "never mind, just chase it")
+REPORT_LEFT = re.compile(r"\s*(?:算了|不用了|不报了|不用报了|不提交了|never ?mind|forget (?:it|the report))", re.I)
 
 
 # Said plainly that service is back ("专线恢复了", "the Wuhan line is working again"): a message the model read as a

@@ -346,6 +346,23 @@ async def test_a_chase_naming_none_right_after_a_list_chases_the_tickets_listed(
     assert set(only(messages)["ticket_ids"].split("、")) == {"FT-20261123-0001", "CP-20261123-0003"}  # every open one
 
 
+async def test_a_chase_right_after_a_reply_naming_one_ticket_chases_it(svc: Services, domain, emulator) -> None:
+    """"算了，那就催一下吧" right after "电路…已有处理中的故障单FT-…，如需催促，请说“催办”", in the middle of a report
+    on that circuit, had chased every open ticket, the complaint too, and the report had gone on."""
+    await svc.db.tickets.create(factories.ticket())
+    await svc.db.tickets.create(factories.ticket(_id="CP-20261123-0003", kind="complaint", circuit_id=None))
+    told = [{"event": "bot", "text": "电路ZJ-2M-0000001-1已有处理中的故障单FT-20261123-0001（…）。如需催促，请说“催办”。",
+             "metadata": {"utter_action": "utter_fault_open_on_circuit"}}]
+    reporting = {**VERIFIED_A, "requested_slot": "fault_since", "fault_circuit": "ZJ-2M-0000001-1"}
+    for text, left in (("催一下", False), ("算了，那就催一下吧", True)):
+        messages, events = await run(requests.ActionUrgeTicket(), tracker(
+            slots=reporting, intent="urge_ticket", text=text, events=told, active_loop="fault_form"), domain)
+        assert messages[0]["ticket_ids"] == "FT-20261123-0001"
+        assert [m["response"] for m in messages[1:]] == (["utter_report_left_for_chase"] if left else [])
+        assert ({"event": "active_loop", "name": None, "timestamp": None} in events) is left
+        assert (events[-1] == {"event": "followup", "name": "action_listen", "timestamp": None}) is left
+
+
 @pytest.mark.parametrize("fault_open, text, outcome", [
     (True, "还是断的，催一下", "FT-20261123-0001"),  # the fault alone is chased
     (False, "专线还是断的，怎么还没修好", "utter_nothing_to_chase_reporting"),  # none open: it is reported
