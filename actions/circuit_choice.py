@@ -76,9 +76,19 @@ def names_a_circuit(text: str) -> bool:
                 or any(words.search(text) for words in TYPE_WORDS.values()))
 
 
-def circuit_alone(text: str) -> bool:
-    """Whether the message names a circuit of the list and asks nothing else (``CIRCUIT_ALONE``)."""
-    return bool(CIRCUIT_ALONE.fullmatch(text.strip()))
+# ... or by a mention, a place at one end, a bandwidth, a type ("and the Beijing one?", "那100M那条呢")
+MENTION_ALONE = re.compile(r"(?:(?:and|what about|how about)\s+)?(?:the\s+)?[A-Za-z0-9][A-Za-z0-9' ]{0,30}?\s*"
+                           r"(?:one|line|circuit|link)\s*[?？.]?|"
+                           r"(?:那|那么)?[\u4e00-\u9fffA-Za-z0-9]{1,16}?(?:那边|这边)?的?(?:那条|那根|线路|电路|专线)"
+                           r"(?:呢|怎么样|如何)?[?？。]?", re.I)
+
+
+def circuit_alone(text: str, circuits: Optional[List[Circuit]] = None) -> bool:
+    """Whether the message names a circuit of the list and asks nothing else: by its place in the list
+    (``CIRCUIT_ALONE``), or by a mention that fits one of ``circuits`` alone."""
+    said = text.strip()
+    return bool(CIRCUIT_ALONE.fullmatch(said)) or bool(circuits) and bool(MENTION_ALONE.fullmatch(said)) \
+        and named(circuits or [], said) is not None
 
 
 def choice_read_as_question(tracker: Tracker, circuits: List[Circuit]) -> Optional[str]:

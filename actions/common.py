@@ -174,7 +174,7 @@ async def answer_follow_up(svc: Services, tracker: Tracker, dispatcher: Collecti
     any other message."""
     said = latest_user_event(tracker)
     text = spoken(said)
-    followed = FOLLOWED_BY_CIRCUIT if circuit_alone(text) else \
+    followed = FOLLOWED_BY_CIRCUIT if circuit_alone(text, who[0].services) else \
         FOLLOWED_BY_MONTH if month_alone(text, svc.clock.today()) else \
         FOLLOWED_BY_CALCULATION if CALCULATION_ASKED.search(text) else {}
     answered = [followed[r] for r in responses_before_latest(tracker) if r in followed]

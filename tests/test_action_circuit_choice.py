@@ -61,6 +61,17 @@ def test_a_circuit_named_alone_is_a_follow_up(text: str, alone: bool) -> None:
     assert circuit_choice.circuit_alone(text) is alone
 
 
+@pytest.mark.parametrize("text, alone", [
+    ("and the Wuhan one?", True), ("那南京那条呢", True), ("杭州那条怎么样", True), ("and the 155M one?", True),
+    ("the Wenzhou line?", False),  # three end there: which, it cannot say
+    ("is the Wuhan one down?", False), ("武汉那条的SLA呢", False),  # asks something of its own
+    ("那条呢", False), ("and the Beijing one?", False),  # no circuit of theirs
+])
+def test_a_circuit_mentioned_alone_is_a_follow_up(text: str, alone: bool) -> None:
+    """"and the Beijing one?" right after the status had been asked to rephrase."""
+    assert circuit_choice.circuit_alone(text, SITED) is alone
+
+
 @pytest.mark.parametrize("text, names", [
     ("第五条断了", True), ("5", True), ("circuit 7", True), ("SH-155M-0000002-1", True), ("1000M那条", True),
     ("100兆的", True), ("DDN那条", True), ("座机", True),
