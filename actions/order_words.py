@@ -8,7 +8,7 @@ import re
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.message_reading import latest_text, responses_before_latest
+from actions.message_reading import latest_text, questions_named, responses_before_latest
 
 # An order only the account manager takes (一站式服务's 业务受理): more bandwidth, a new line, a move, an invoice,
 # a renewal or a price ("我们想把带宽升级到200M", "专线要移机", "can we get a quote for a second line").
@@ -27,6 +27,8 @@ ORDER = re.compile(
 # The replies that offer the manager's call for an order; a price asked right after one ("要多少钱", "how much
 # would that be") is the order's, which only the manager quotes, not the bill's.
 ORDER_OFFERS = frozenset({"utter_order_to_manager", "utter_bill_delivery_to_manager", "utter_order_price_to_manager"})
+# ... unless it names the account's own money ("how much credit did we get", "上个月账单多少钱")
+OF_THE_ACCOUNT = re.compile(r"账单|话费|欠费|\bbills?\b|\bowe\b", re.I)
 PRICE_ASKED = re.compile(r"多少钱|什么价|价格|价钱|费用|收费|资费|报价|贵不贵|贵吗|怎么收|\bhow much\b|\bcosts?\b|\bpric\w*|"
                          r"\bfees?\b|\bcharge", re.I)
 
@@ -34,8 +36,10 @@ PRICE_ASKED = re.compile(r"多少钱|什么价|价格|价钱|费用|收费|资�
 def told_order_price(tracker: Tracker, dispatcher: CollectingDispatcher) -> bool:
     """A price asked right after an order offer, outside a report, is told to be the manager's to quote, whatever the
     model read it as (the bill, out of scope, nothing). Whether it was."""
-    if tracker.active_loop_name is not None or not PRICE_ASKED.search(latest_text(tracker)) or \
-            not ORDER_OFFERS & set(responses_before_latest(tracker)):
-        return False
+    text = latest_text(tracker)
+    if tracker.active_loop_name is not None or not PRICE_ASKED.search(text) or \
+            not ORDER_OFFERS & set(responses_before_latest(tracker)) or OF_THE_ACCOUNT.search(text) or \
+            any(question != "ask_usage" for question in questions_named(text)):
+        return False  # "how much credit did we get last month?", "上个月账单多少钱": the account's
     dispatcher.utter_message(response="utter_order_price_to_manager")
     return True

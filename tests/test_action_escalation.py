@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from actions import account, escalation
+from actions import account, compensation, escalation
 from actions.services import Services
 from carecore.clock import as_stored
 from tests import factories
@@ -190,6 +190,19 @@ async def test_a_price_asked_right_after_an_order_is_the_orders(svc: Services, d
     messages, _ = await run(action, tracker(slots=VERIFIED_A, intent=intent, text=text, events=_after("utter_usage_report")),
                             domain)
     assert "utter_order_price_to_manager" not in [m["response"] for m in messages]  # no order offered: as asked
+
+
+@pytest.mark.parametrize("action, intent, text, response", [
+    (compensation.ActionCompensation(), "ask_compensation", "how much credit did we get last month?",
+     "utter_no_compensation"),  # had been told prices are the manager's
+    (account.ActionUsage(), "ask_usage", "上个月账单多少钱", "utter_usage_report"),
+])
+async def test_the_accounts_own_money_asked_right_after_an_order_is_answered(svc: Services, domain, action, intent,
+                                                                            text, response) -> None:
+    t = tracker(slots=VERIFIED_A, intent=intent, text=text, events=_after("utter_order_to_manager"))
+    messages, _ = await run(action, t, domain)
+    assert response in [m["response"] for m in messages]
+    assert "utter_order_price_to_manager" not in [m["response"] for m in messages]
 
 
 @pytest.mark.parametrize("offer", ["utter_bill_delivery_to_manager", "utter_order_price_to_manager"])
