@@ -107,12 +107,37 @@ def voice_unserved(circuits: List[Circuit], text: str) -> bool:
     return bool(TYPE_WORDS["voice"].search(text)) and all(c.type != "voice" for c in circuits)
 
 
+_UNIT_MBPS = {"K": 0.001, "M": 1.0, "G": 1000.0, "兆": 1.0, "千兆": 1000.0}
+
+
+def mbps(said: str) -> Optional[float]:
+    """A bandwidth as said or listed ("2M", "64K", "1G", "1000兆", "千兆") in Mbit/s: "1000M" is the "1G" line."""
+    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)?\s*(千兆|兆|[KMG])(?:B|BPS)?\s*", said, re.I)
+    if found is None or not (found.group(1) or found.group(2) == "千兆"):
+        return None
+    return float(found.group(1) or 1) * _UNIT_MBPS[found.group(2).upper()]
+
+
+def bandwidths_said(text: str) -> List[str]:
+    """The bandwidths a message names; "4G", "5G" are the mobile network's generations."""
+    said = [m.group(0) for m in BANDWIDTH.finditer(text) if not re.fullmatch(r"\s*[2-5]\s*G", m.group(0), re.I)]
+    return said + (["千兆"] if "千兆" in text and not said else [])
+
+
 def hinted(circuits: List[Circuit], text: str) -> Optional[Circuit]:
-    """The one circuit a mention of bandwidth or type fits ("155M的电路", "our DIA line"), if only one does."""
-    upper = text.upper()
-    hints = [c for c in circuits if re.search(rf"(?<![0-9.]){re.escape(c.bandwidth.upper())}", upper)
+    """The one circuit a mention of bandwidth or type fits ("155M的电路", "1000兆那条", "our DIA line"), if only one
+    does."""
+    said = {mbps(b) for b in bandwidths_said(text)} - {None}
+    hints = [c for c in circuits if mbps(c.bandwidth) in said
              or (c.type in TYPE_WORDS and TYPE_WORDS[c.type].search(text))]
     return hints[0] if len(hints) == 1 else None
+
+
+def bandwidth_unserved(circuits: List[Circuit], text: str) -> Optional[str]:
+    """A bandwidth the report names ("our 2M line is slow") that none of the customer's circuits has: told so, the
+    customer chooses from the list or has the manager check that line."""
+    had = {mbps(c.bandwidth) for c in circuits}
+    return next((b for b in bandwidths_said(text) if mbps(b) not in had), None)
 
 
 def named(circuits: List[Circuit], text: str) -> Optional[Circuit]:

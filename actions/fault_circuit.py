@@ -135,6 +135,9 @@ class ActionAskFaultCircuit(Action):
             dispatcher.utter_message(response="utter_no_voice_service")
         elif place := place_to_tell(tracker, circuits):
             dispatcher.utter_message(response="utter_place_not_served", place=place)
+        elif (bandwidth := circuit_choice.bandwidth_unserved(circuits, report)) and \
+                not _told_since_report(tracker, "utter_bandwidth_not_served"):
+            dispatcher.utter_message(response="utter_bandwidth_not_served", bandwidth=bandwidth)
         lang = lang_of(tracker)
         lines = [circuit_line(c, lang) for c in circuits]
         dispatcher.utter_message(response="utter_ask_fault_circuit", lines=bullet_lines(lines))

@@ -116,6 +116,20 @@ async def test_an_answer_to_which_circuit_that_says_when_it_began_or_names_sever
     assert {k: v for k, v in slots_of(events).items() if k != "requested_slot"} == found
 
 
+async def test_a_bandwidth_none_of_the_circuits_has_is_told_once_with_the_list(svc: Services, domain) -> None:
+    """"our 155M line is slow", with a 2M and a 100M circuit, had been shown the list as if it named none."""
+    await svc.db.customers.replace(factories.customer_with_two_circuits())
+    opened = tracker(slots=VERIFIED_A, intent="report_fault", text="our 155M line is slow")
+    messages, _ = await run(fault_circuit.ActionAskFaultCircuit(), opened, domain)
+    assert [(m["response"], m.get("bandwidth")) for m in messages] == [("utter_bandwidth_not_served", "155M"),
+                                                                      ("utter_ask_fault_circuit", None)]
+    told = [{"event": "user", "text": "our 155M line is slow", "parse_data": {"intent": {"name": "report_fault"}}},
+            {"event": "bot", "text": "…", "metadata": {"utter_action": "utter_bandwidth_not_served"}}]
+    again = tracker(slots={**VERIFIED_A, "requested_slot": "fault_circuit"}, intent="inform", text="嗯", events=told)
+    messages, _ = await run(fault_circuit.ActionAskFaultCircuit(), again, domain)
+    assert [m["response"] for m in messages] == ["utter_ask_fault_circuit"]  # once is enough
+
+
 async def test_a_landline_fault_with_no_voice_trunk_is_told_where_it_goes(svc: Services, domain, emulator) -> None:
     """"公司座机打不通" from a customer with one 2M circuit had become a fault on that circuit. It is not assumed:
     the customer hears once that landlines are the hotline's, and may still choose a circuit."""
