@@ -218,9 +218,9 @@ MEASURE_FOLLOW_UP = re.compile(r"(?:那|那么)?(?:短信|流量|通话|语音|�
 
 def _month_meant(tracker: Tracker, asked: str, today: date, when: bool) -> str:
     """A follow-up to a usage answer is about that answer's month: its neighbour for "the month before?", the month
-    itself for "why is it so high", "同比呢" or another measure ("那短信呢"). Otherwise the month named; with none, a question of when is about the
-    month still to be billed (``answer_usage`` makes it last month while billing has not had it), any other about the
-    last."""
+    itself for "why is it so high", "同比呢" or another measure ("那短信呢"). Otherwise the month named; with none, a
+    question of when is about the month still to be billed (``answer_usage`` makes it last month while billing has
+    not had it), any other about the last."""
     just = answered_month(tracker, today, just_before=True)
     step = month_step(asked)
     if just and step:

@@ -87,8 +87,9 @@ def circuit_alone(text: str, circuits: Optional[List[Circuit]] = None) -> bool:
     """Whether the message names a circuit of the list and asks nothing else: by its place in the list
     (``CIRCUIT_ALONE``), or by a mention that fits one of ``circuits`` alone."""
     said = text.strip()
-    return bool(CIRCUIT_ALONE.fullmatch(said)) or bool(circuits) and bool(MENTION_ALONE.fullmatch(said)) \
-        and named(circuits or [], said) is not None
+    if CIRCUIT_ALONE.fullmatch(said):
+        return True
+    return circuits is not None and bool(MENTION_ALONE.fullmatch(said)) and named(circuits, said) is not None
 
 
 def choice_read_as_question(tracker: Tracker, circuits: List[Circuit]) -> Optional[str]:

@@ -113,6 +113,9 @@ ADDING = re.compile(r"\s*(?:再?加上|补充(?:一下|一点)?|还有|另外|�
 # ... which a question is not ("还有，我们的账单呢", "also, what's our SLA?"): it is answered, and the confirmation waits
 ADDED_QUESTION = re.compile(r"[?？吗呢]\s*$|^(?:how|what|when|where|who|why|which|can|could|will|would|is|are|do|does)\b",
                             re.I)
+CHANGE_ASKED = re.compile(r"\s*(?:我想|我要|帮我|请|要)?(?:改|修改|更改|改动)(?:一下|下)?[吧呢]?\s*[。.!！]?\s*|"
+                          r"\s*(?:i want to |i'd like to |can i |let me )?(?:change|edit|modify|correct) "
+                          r"(?:it|something|that|the report|the complaint)\s*[?.!]?\s*", re.I)
 
 
 def added_to(text: str) -> str:
@@ -121,9 +124,8 @@ def added_to(text: str) -> str:
     found = ADDING.match(text)
     rest = text[found.end():].strip() if found else ""
     return "" if ADDED_QUESTION.search(rest) else rest
-CHANGE_ASKED = re.compile(r"\s*(?:我想|我要|帮我|请|要)?(?:改|修改|更改|改动)(?:一下|下)?[吧呢]?\s*[。.!！]?\s*|"
-                          r"\s*(?:i want to |i'd like to |can i |let me )?(?:change|edit|modify|correct) "
-                          r"(?:it|something|that|the report|the complaint)\s*[?.!]?\s*", re.I)
+
+
 # Several circuits at once ("1和2", "三条都断了", "both of them"), read where none alone was named.
 SEVERAL_CIRCUITS = re.compile(r"都|全部|所有|每[一条]|(?<!第)[两俩三四五六七八九十几]条|\d\s*(?:[和、,，/&及与跟]|and)\s*\d|"
                               r"(?<!that's )(?<!that is )\b(?:all|both|every|each)\b(?! (?:good|right|fine|set|done))", re.I)
