@@ -94,10 +94,10 @@ def circuit_alone(text: str, circuits: Optional[List[Circuit]] = None) -> bool:
 
 def choice_read_as_question(tracker: Tracker, circuits: List[Circuit]) -> Optional[str]:
     """Asked which circuit, a choice that asks nothing ("第二条", "the Wuhan one") the model read as a question about
-    the account: the answer, which the form takes ("第四条" of two, to be told it is none of theirs); answered as a
+    the account, or as out of scope ("actually it's the 100M one"): the answer, which the form takes ("第四条" of two, to be told it is none of theirs); answered as a
     question, it got that circuit's status or SLA and the list again. One that names a question ("武汉那条的SLA") is
     still answered as asked."""
-    said = answer_read_as(tracker, "fault_circuit", MID_FORM_QUESTIONS,
+    said = answer_read_as(tracker, "fault_circuit", (*MID_FORM_QUESTIONS, "out_of_scope"),
                           lambda text: not ASKING.search(text) and not questions_named(text))
     return said if said and (CHOICE_WORDS.search(said) or choice(circuits, said) is not None) else None
 
@@ -108,13 +108,14 @@ def voice_unserved(circuits: List[Circuit], text: str) -> bool:
     return bool(TYPE_WORDS["voice"].search(text)) and all(c.type != "voice" for c in circuits)
 
 
-_UNIT_MBPS = {"K": 0.001, "M": 1.0, "G": 1000.0, "兆": 1.0, "千兆": 1000.0}
+_UNIT_MBPS = {"K": 0.001, "M": 1.0, "G": 1000.0, "兆": 1.0, "千兆": 1000.0, "GIGABIT": 1000.0}
 
 
 def mbps(said: str) -> Optional[float]:
-    """A bandwidth as said or listed ("2M", "64K", "1G", "1000兆", "千兆") in Mbit/s: "1000M" is the "1G" line."""
-    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)?\s*(千兆|兆|[KMG])(?:B|BPS)?\s*", said, re.I)
-    if found is None or not (found.group(1) or found.group(2) == "千兆"):
+    """A bandwidth as said or listed ("2M", "64K", "1G", "1000兆", "千兆", "gigabit") in Mbit/s: "1000M" is the "1G"
+    line."""
+    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)?\s*(千兆|兆|gigabit|[KMG])(?:B|BPS)?\s*", said, re.I)
+    if found is None or not (found.group(1) or found.group(2).upper() in ("千兆", "GIGABIT")):
         return None
     return float(found.group(1) or 1) * _UNIT_MBPS[found.group(2).upper()]
 
@@ -122,7 +123,7 @@ def mbps(said: str) -> Optional[float]:
 def bandwidths_said(text: str) -> List[str]:
     """The bandwidths a message names; "4G", "5G" are the mobile network's generations."""
     said = [m.group(0) for m in BANDWIDTH.finditer(text) if not re.fullmatch(r"\s*[2-5]\s*G", m.group(0), re.I)]
-    return said + (["千兆"] if "千兆" in text and not said else [])
+    return said or [m.group(0) for m in re.finditer(r"千兆|\bgigabit\b", text, re.I)]
 
 
 def hinted(circuits: List[Circuit], text: str) -> Optional[Circuit]:

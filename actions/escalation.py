@@ -16,6 +16,7 @@ from rasa_sdk.events import ConversationPaused, FollowupAction, SlotSet, UserUtt
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.callback_time import callback_time
+from actions.circuit_choice import choice_read_as_question
 from actions.common import (
     Events,
     Identity,
@@ -248,9 +249,24 @@ class ActionOutOfScope(Action):
         followed = None if tracker.active_loop_name else await _follow_up(await services(), tracker, dispatcher)
         if followed is not None:  # "how is it calculated", right after compensation
             return followed
+        if await _choice_misread(tracker):  # "actually it's the 100M one", asked which circuit: the form's
+            return []
         if not await offered_to_manager(tracker, dispatcher):
             dispatcher.utter_message(response="utter_out_of_scope")
         return []
+
+
+async def _choice_misread(tracker: Tracker) -> bool:
+    """Whether the message, read as out of scope, chooses the circuit the fault form asks for; with the database
+    away, the usual reply."""
+    if tracker.get_slot("requested_slot") != "fault_circuit":
+        return False
+    try:
+        who = await verified_identity(tracker, await services())
+    except DatabaseError:
+        log.exception("a circuit chosen: database unavailable")
+        return False
+    return who is not None and choice_read_as_question(tracker, who[0].services) is not None
 
 
 # Replies that end by asking what else the customer needs: a no to them ends the conversation.

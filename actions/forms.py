@@ -256,7 +256,8 @@ class ValidateFaultForm(_VerifyingForm):
             if NOT_KNOWN.search(latest_text(tracker)) and circuit_choice.named(asked[0].services,
                                                                                 latest_text(tracker)) is None:
                 dispatcher.utter_message(response="utter_circuit_unknown")  # "不知道是哪条": how else to tell it
-                return {"fault_circuit": None}
+                since = since_in(latest_text(tracker))  # "not sure, maybe 20 minutes ago": kept for its question
+                return {"fault_circuit": None, **({"fault_since": since} if since else {})}
         if tracker.get_slot("requested_slot") is not None or tracker.get_slot("fault_circuit") \
                 or tracker.get_slot("verified") is not True:
             return {}

@@ -120,13 +120,14 @@ def test_a_landline_fault_is_told_apart_from_a_circuits(text: str, voice: bool) 
 
 
 @pytest.mark.parametrize("said, rate", [("2M", 2.0), ("64K", 0.064), ("1G", 1000.0), ("1000兆", 1000.0), ("千兆", 1000.0),
-                                        ("100MB", 100.0), ("M", None)])
+                                        ("100MB", 100.0), ("gigabit", 1000.0), ("M", None)])
 def test_a_bandwidth_is_read_in_mbit_per_second(said: str, rate) -> None:
     assert circuit_choice.mbps(said) == rate
 
 
 @pytest.mark.parametrize("text, fits, unserved", [
     ("1000M那条断了", "JS-DIA-0000027-3", None), ("千兆那条很慢", "JS-DIA-0000027-3", None),  # the "1G" line
+    ("the gigabit line is down", "JS-DIA-0000027-3", None),
     ("our 2M line is slow", "JS-2M-0000027-1", None),
     ("our 155M line is slow", None, "155M"), ("100兆的专线断了", None, "100兆"),
     ("5G信号不好，专线也慢", None, None),  # a mobile network's generation, no bandwidth

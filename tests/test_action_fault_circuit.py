@@ -79,6 +79,7 @@ async def test_a_report_that_the_fault_is_still_there_needs_no_choice_of_circuit
 @pytest.mark.parametrize("intent, text, told, chosen", [
     ("deny", "不知道是哪条", ["utter_circuit_unknown"], None),
     ("deny", "not sure which one", ["utter_circuit_unknown"], None),
+    ("deny", "not sure, maybe 20 minutes ago", ["utter_circuit_unknown"], None),  # the start kept
     ("inform", "不清楚，可能是100M那条", [], "ZJ-LL-0000001-2"),  # named after all
 ])
 async def test_a_customer_who_does_not_know_which_circuit_is_told_how_else_to_name_it(svc: Services, domain, intent,
@@ -90,6 +91,7 @@ async def test_a_customer_who_does_not_know_which_circuit_is_told_how_else_to_na
     messages, events = await run(forms.ValidateFaultForm(), asked, domain)
     assert [m["response"] for m in messages] == told
     assert slots_of(events)["fault_circuit"] == chosen
+    assert slots_of(events).get("fault_since") == ("20 minutes ago" if "minutes" in text else None)
 
 
 @pytest.mark.parametrize("intent, text, told, found", [

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import account, fault_circuit, forms, ticket_submission, verification
+from actions import account, escalation, fault_circuit, forms, ticket_submission, verification
 from actions.services import Services
 from carecore.clock import FixedClock
 from tests import factories
@@ -591,16 +591,20 @@ async def test_form_validation_actions_run_as_the_action_server_runs_them(svc: S
     ("ask_sla", "the Wuhan one", "the Wuhan one"),  # read as the SLA (0.97): by its place
     ("ask_sla", "武汉那条的SLA", None),  # names the question: answered as asked
     ("ask_service_status", "第四条", "第四条"),  # of two: none of theirs, which the form says
+    ("out_of_scope", "actually it's the 100M one", "actually it's the 100M one"),  # had been told "I can't do that"
+    ("out_of_scope", "升级到200M", None),  # an order: told whose it is
 ])
 async def test_a_choice_read_as_a_question_is_the_circuit_chosen(svc: Services, domain, intent: str, text: str,
                                                                   chosen) -> None:
-    """"第二条", asked which circuit, was read as a status question: it got that circuit's status and the list again."""
+    """"第二条", asked which circuit, was read as a status question: it got that circuit's status and the list again;
+    read as out of scope, a choice was told it is not something the assistant handles."""
     two = factories.customer_with_two_circuits()
     two["services"][1].update(a_end="杭州长城大厦", z_end="武汉数据中心")
     await svc.db.customers.replace(two)
     said = tracker(slots={**VERIFIED_A, "requested_slot": "fault_circuit"}, intent=intent, text=text,
                    active_loop="fault_form")
-    action = account.ActionServiceStatus() if intent == "ask_service_status" else account.ActionSla()
+    action = {"ask_service_status": account.ActionServiceStatus(), "ask_sla": account.ActionSla(),
+              "out_of_scope": escalation.ActionOutOfScope()}[intent]
     messages, _ = await run(action, said, domain)
     assert (messages == []) is (chosen is not None)
     _, events = await run(forms.ValidateFaultForm(), said, domain)
