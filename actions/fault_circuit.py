@@ -73,6 +73,11 @@ def correcting_circuit(tracker: Tracker, asked: str) -> bool:
     return tracker.get_slot("requested_slot") == asked and "fault_circuit" in tracker.slots_to_validate()
 
 
+# An answer to "which circuit?" that speaks of a line, though the assistant cannot place it ("办公室那条", "the
+# office one"): quoted back, where an answer that speaks of none ("ok can you log it") is not.
+LINE_MENTIONED = re.compile(r"[那这哪][条根]|线|电路|链路|\b(?:one|line|circuit|link|connection)\b", re.I)
+
+
 async def settle_circuit(svc: Services, customer: Customer, named: str, dispatcher: CollectingDispatcher,
                          tracker: Tracker) -> Optional[str]:
     """The circuit named (by id, number or a mention), or else the customer's only one. Planned maintenance on it
@@ -88,8 +93,10 @@ async def settle_circuit(svc: Services, customer: Customer, named: str, dispatch
                 dispatcher.utter_message(response="utter_circuits_share_place", place=shared[0], count=shared[1])
             elif circuit_choice.names_a_circuit(named) or place_elsewhere(circuits, named):
                 dispatcher.utter_message(response="utter_circuit_not_yours", value=named[:40])
-            else:  # "办公室那条": not a name the list can say no to
+            elif LINE_MENTIONED.search(named):  # "办公室那条": not a name the list can say no to
                 dispatcher.utter_message(response="utter_circuit_not_placed", value=named[:40])
+            else:  # "ok can you log it": no circuit spoken of at all
+                dispatcher.utter_message(response="utter_circuit_needed")
             return None
     elif len(circuits) == 1:
         circuit = circuits[0]

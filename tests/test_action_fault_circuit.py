@@ -102,8 +102,9 @@ async def test_a_customer_who_does_not_know_which_circuit_is_told_how_else_to_na
     ("inform", "两条都断了", ["utter_one_circuit_at_a_time"], {"fault_circuit": None}),
     ("inform", "both of them since 9am", ["utter_one_circuit_at_a_time"],
      {"fault_circuit": None, "fault_since": "since 9am"}),
-    ("inform", "that's all", ["utter_circuit_not_placed"], {"fault_circuit": None}),  # no "all" of the circuits
+    ("inform", "that's all", ["utter_circuit_needed"], {"fault_circuit": None}),  # no "all" of the circuits
     ("inform", "办公室那条", ["utter_circuit_not_placed"], {"fault_circuit": None}),  # not "none of yours"
+    ("inform", "ok can you log it", ["utter_circuit_needed"], {"fault_circuit": None}),  # not quoted back
     ("report_fault", "my line is down", [], {"fault_circuit": None}),  # told again: the list, not "not yours"
     ("report_fault", "第五条断了", ["utter_circuit_not_yours"], {"fault_circuit": None}),
 ])
