@@ -185,7 +185,9 @@ async def answer_usage(svc: Services, tracker: Tracker, dispatcher: CollectingDi
         amount=yuan(usage.amount_fen),
         change=change_from_previous(usage.amount_fen, previous.amount_fen if previous else None, lang),
     )
-    if usage.owed_fen is not None:  # billing has said what was paid
+    told = month == answered_month(tracker, today, just_before=True) and \
+        any(r.startswith("utter_bill_") for r in responses_before_latest(tracker))  # "and the data?": said once
+    if usage.owed_fen is not None and not told:  # billing has said what was paid
         state, due_on = _bill_state(svc, customer, month, usage.owed_fen)
         dispatcher.utter_message(response=f"utter_bill_{state}", owed=yuan(usage.owed_fen),
                                  due_on=fmt_date(due_on, lang))

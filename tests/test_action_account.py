@@ -245,6 +245,12 @@ async def test_usage_says_whether_the_bill_is_paid_once_billing_has_said(svc: Se
     await svc.db.usage.upsert(factories.usage("KA0000001", "2026-09", paid_fen=0))  # due 20 November
     messages, _ = await run(account.ActionUsage(), tracker(slots={**VERIFIED_A_EN, "month": "2026-09"}), domain)
     assert messages[1] == {**messages[1], "response": "utter_bill_overdue", "due_on": "20 November 2026"}
+    # asked again of that month right after ("and the data?"), the bill's state is not said twice
+    told = [*usage_answered("September 2026"),
+            {"event": "bot", "text": "…", "metadata": {"utter_action": "utter_bill_overdue"}}]
+    messages, _ = await run(account.ActionUsage(), tracker(slots=VERIFIED_A_EN, intent="ask_usage",
+                                                           text="and the data?", events=told), domain)
+    assert [m["response"] for m in messages] == ["utter_usage_report"]
     await svc.db.usage.upsert(factories.usage("KA0000001", "2026-10", paid_fen=1288800))
     messages, _ = await run(account.ActionUsage(), tracker(slots={**VERIFIED_A, "month": "10月"}), domain)
     assert messages[1]["response"] == "utter_bill_paid"
