@@ -29,6 +29,7 @@ from actions.message_reading import (
     QUESTION_WORDS,
     TIER_COMPARISON,
     TIER_QUESTION,
+    UPGRADE_ASKED,
     WHY_QUESTION,
     answered_month,
     last_said,
@@ -94,6 +95,10 @@ async def answer_account_summary(svc: Services, tracker: Tracker, dispatcher: Co
     customer, contact = who
     manager = await svc.db.managers.acting(customer.account_manager_id)
     asked = last_said(tracker, "ask_account_summary")
+    if TIER_QUESTION.search(asked) and UPGRADE_ASKED.search(asked) and \
+            "utter_tier_benefits" in responses_before_latest(tracker):  # the terms just told: who decides, alone
+        dispatcher.utter_message(response="utter_tier_review_to_manager", manager_name=manager.name if manager else "-")
+        return []
     if TIER_QUESTION.search(asked):
         lines = tier_terms(svc.settings, contact.tier, customer.customer_class, manager.name if manager else "-", lang)
         if TIER_COMPARISON.search(asked) or any(re.search(words, asked, re.I) for tier, words in TIER_WORDS.items()
@@ -185,8 +190,9 @@ async def answer_usage(svc: Services, tracker: Tracker, dispatcher: CollectingDi
         amount=yuan(usage.amount_fen),
         change=change_from_previous(usage.amount_fen, previous.amount_fen if previous else None, lang),
     )
+    # "and the data?" right after: whether the bill is paid was said
     told = month == answered_month(tracker, today, just_before=True) and \
-        any(r.startswith("utter_bill_") for r in responses_before_latest(tracker))  # "and the data?": said once
+        bool({"utter_bill_paid", "utter_bill_due", "utter_bill_overdue"} & set(responses_before_latest(tracker)))
     if usage.owed_fen is not None and not told:  # billing has said what was paid
         state, due_on = _bill_state(svc, customer, month, usage.owed_fen)
         dispatcher.utter_message(response=f"utter_bill_{state}", owed=yuan(usage.owed_fen),

@@ -295,7 +295,8 @@ class ActionYesOrNo(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[Dict[str, Any]]:
         said_yes = latest_intent(tracker) == "affirm"
         before = responses_before_latest(tracker)
-        if said_yes and ("utter_account_manager" in before or ORDER_OFFERS & set(before)):
+        if said_yes and ({"utter_account_manager", "utter_tier_review_to_manager"} & set(before)
+                         or ORDER_OFFERS & set(before)):
             return await ActionEscalate().run(dispatcher, tracker, domain)
         if before and before[-1] == "utter_thank":  # "没有了" or "好的" after "不客气": the customer is done
             dispatcher.utter_message(response="utter_goodbye")

@@ -160,6 +160,8 @@ TIER_QUESTION = re.compile(r"权益|特权|待遇|好处|福利|优待|特别服
                            r"(?:diamond|gold|silver|vip)\b[\w ]{0,12}\bget\b|\bget as (?:a )?(?:diamond|gold|silver|vip)|"
                            r"what do(?:es)? (?:a |the |our )?\w+ (?:tier|card) (?:get|give|mean|include)|"
                            r"what does (?:it|that|this) (?:tier |card )?(?:give|get) (?:me|us)", re.I)
+# ... of moving up a tier ("how do we get upgraded to diamond?", "怎么才能升钻石卡")
+UPGRADE_ASKED = re.compile(r"升级|升到|升为|提升|(?:怎么|怎样|如何)(?:才能)?升|\bupgrad\w*|\bmove up\b", re.I)
 # "…和金卡有什么区别", "how do I upgrade": the answer sets each tier beside the customer's own.
 TIER_COMPARISON = re.compile(r"区别|不同|差别|差在|好在|比较|对比|升级|升到|升为|提升|降级|(?:怎么|怎样|如何)(?:才能)?升|各个?等级|"
                              r"每个等级|differ|compar|upgrade|versus|\bvs\b|(?:all|each|the|card) tiers", re.I)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from actions import account
+from actions import account, escalation
 from actions.services import Services
 from carecore.model import TicketEvent, TicketStatus
 from tests import factories
@@ -50,6 +50,23 @@ async def test_asked_what_a_tier_gives_the_terms_come_from_the_deadline_settings
     messages, _ = await run(account.ActionAccountSummary(), tracker(slots=VERIFIED_A_EN, intent="ask_account_summary",
                                                                     text="what does it give me"), domain)
     assert only(messages)["response"] == "utter_tier_benefits"  # after the tier was told: what it gives
+
+
+async def test_how_to_move_up_a_tier_asked_right_after_its_terms_is_the_managers(svc: Services, domain,
+                                                                              emulator) -> None:
+    """"how do we get upgraded to diamond?" right after the terms had told them all again."""
+    told = [{"event": "bot", "text": "…", "metadata": {"utter_action": "utter_tier_benefits"}}]
+    asked = tracker(slots=VERIFIED_A_EN, intent="ask_account_summary", text="how do we get upgraded to diamond?")
+    messages, _ = await run(account.ActionAccountSummary(), asked, domain)
+    assert only(messages)["response"] == "utter_tier_benefits"  # asked first: the tiers side by side
+    asked = tracker(slots=VERIFIED_A_EN, intent="ask_account_summary", text="how do we get upgraded to diamond?",
+                    events=told)
+    messages, _ = await run(account.ActionAccountSummary(), asked, domain)
+    assert (only(messages)["response"], only(messages)["manager_name"]) == ("utter_tier_review_to_manager", "林海燕")
+    reviewed = [{"event": "bot", "text": "…", "metadata": {"utter_action": "utter_tier_review_to_manager"}}]
+    messages, _ = await run(escalation.ActionYesOrNo(), tracker(slots=VERIFIED_A_EN, intent="affirm", text="yes",
+                                                                events=reviewed), domain)
+    assert only(messages)["response"] == "utter_escalated"  # the call offered, made
 
 
 async def test_usage_for_a_named_month_with_change(svc: Services, domain) -> None:
