@@ -42,6 +42,7 @@ from actions.open_tickets import (
     TicketsAsked,
     newest_open,
     open_beyond,
+    say_down_unreported,
     say_none_open,
     say_resolution_notice,
     say_who_answers,
@@ -372,6 +373,7 @@ async def answer_service_status(svc: Services, tracker: Tracker, dispatcher: Col
     # The account's count, even when one circuit is asked about: "我们有几条专线" is answered by it.
     dispatcher.utter_message(response="utter_service_status", lines=numbered(lines, circuits, customer),
                              total=len(customer.services))
+    say_down_unreported(dispatcher, circuits, open_faults, lang)
     if MAINTENANCE_QUESTION.search(last_said(tracker, "ask_service_status")):
         under_way = bool(windows) or any(c.status == "maintenance" for c in circuits)
         await tell_planned_work(svc, circuits, dispatcher, lang, under_way=under_way)

@@ -1,11 +1,11 @@
 """Which open tickets a status question or a chase is about: the newest few, of the circuit and the kinds it names,
-with how many more there are, what to say when there are none, and who answers them."""
+with how many more there are, what to say when there are none, who answers them, and circuits down with none."""
 
 from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import List, NamedTuple, Optional, Tuple
+from typing import Collection, List, NamedTuple, Optional, Tuple
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -15,7 +15,7 @@ from actions.message_reading import last_said
 from actions.services import Services
 from actions.ticket_pointing import ticket_kinds_named, tickets_listed
 from carecore import ticket_chase
-from carecore.model import OPEN_TICKET_STATUSES, Customer, Ticket
+from carecore.model import OPEN_TICKET_STATUSES, Circuit, Customer, Ticket
 from carecore.texts import fmt_time, label
 
 OPEN_TICKETS_LISTED = 5  # the newest open tickets a status answer lists and a chase takes; the others are counted
@@ -106,3 +106,13 @@ async def say_who_answers(svc: Services, tracker: Tracker, dispatcher: Collectin
         else:
             dispatcher.utter_message(response="utter_tickets_answered_above" if chase.above
                                      else "utter_tickets_answered_by", ticket_ids=ids, manager_name=chase.manager.name)
+
+
+def say_down_unreported(dispatcher: CollectingDispatcher, circuits: List[Circuit], open_faults: Collection[str],
+                        lang: str) -> None:
+    """Circuits network management shows down or degraded with no fault ticket open on them: the status alone did not
+    say that nobody has reported it, so the customer is offered to."""
+    unreported = [c.circuit_id for c in circuits if c.status in ("down", "degraded") and c.circuit_id not in open_faults]
+    if unreported:
+        dispatcher.utter_message(response="utter_down_unreported",
+                                 circuit_ids=(", " if lang == "en" else "、").join(unreported))

@@ -446,8 +446,15 @@ async def test_a_status_question_naming_one_circuit_answers_for_it_alone(svc: Se
                                                    "2. ZJ-LL-0000001-2 leased line 100M: down"])):
         messages, _ = await run(account.ActionServiceStatus(), tracker(slots=VERIFIED_A_EN, intent="ask_service_status",
                                                                        text=text), domain)
-        assert only(messages)["lines"].split("\n") == shown, text
-        assert only(messages)["total"] == 2, text  # the account's count: "how many lines do we have"
+        assert messages[0]["lines"].split("\n") == shown, text
+        assert messages[0]["total"] == 2, text  # the account's count: "how many lines do we have"
+        # down with no fault ticket open on it: the customer is offered to report it
+        assert [(m["response"], m["circuit_ids"]) for m in messages[1:]] == (
+            [("utter_down_unreported", "ZJ-LL-0000001-2")] if "down" in "".join(shown) else []), text
+    await svc.db.tickets.create(factories.ticket(circuit_id="ZJ-LL-0000001-2"))
+    messages, _ = await run(account.ActionServiceStatus(), tracker(slots=VERIFIED_A_EN, intent="ask_service_status",
+                                                                   text="is circuit 2 ok"), domain)
+    assert only(messages)["lines"] == "2. ZJ-LL-0000001-2 leased line 100M: down (open fault ticket)"
     # "it": the circuit the reply just before named alone; after a list of both, every circuit
     for replied, lines in (("2. ZJ-LL-0000001-2 leased line 100M: down", 1), ("1. ZJ-2M-0000001-1 …\n2. ZJ-LL-0000001-2 …", 2)):
         before = [{"event": "user", "text": "is circuit 2 ok"}, {"event": "bot", "text": f"Your circuits (2 in all):\n{replied}"}]

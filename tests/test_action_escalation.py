@@ -321,7 +321,7 @@ async def test_a_circuit_or_month_alone_after_an_answer_about_circuits_is_asked_
     status = [*sla[:1], {"event": "bot", "text": "…", "metadata": {"utter_action": "utter_service_status"}}]
     messages, _ = await run(account.ActionUsage(), tracker(slots=VERIFIED_A_EN, intent="ask_usage",
                                                            text="and circuit 2?", events=status), domain)
-    assert only(messages)["lines"] == "2. ZJ-LL-0000001-2 leased line 100M: down"
+    assert messages[0]["lines"] == "2. ZJ-LL-0000001-2 leased line 100M: down"
     messages, _ = await run(escalation.ActionHandleFallback(), tracker(slots=VERIFIED_A, intent="nlu_fallback",
                                                                        text="那第二条呢"), domain)
     assert only(messages)["response"] == "utter_ask_rephrase"
