@@ -25,7 +25,7 @@ from actions.message_reading import (
 from actions.services import Services, services
 from carecore.model import Circuit, Customer
 from carecore.texts import bullet_lines, circuit_line, due_by, fmt_time
-from carecore.ticket_opening import REOPEN_WITHIN, fault_reported_on
+from carecore.ticket_opening import REOPEN_WITHIN, fault_reported_on, open_fault_on
 
 
 async def fixed_lately(svc: Services, customer: Customer, text: str) -> Optional[str]:
@@ -59,12 +59,15 @@ async def other_circuit_told(tracker: Tracker, dispatcher: CollectingDispatcher)
     text = latest_text(tracker)
     if not (added_to(text) or latest_intent(tracker) == "report_fault") or CORRECTING.match(text):
         return False
-    who = await verified_identity(tracker, await services())
+    svc = await services()
+    who = await verified_identity(tracker, svc)
     other = circuit_choice.named(who[0].services, text) if who else None
-    if other is None or other.circuit_id == tracker.get_slot("fault_circuit"):
+    if who is None or other is None or other.circuit_id == tracker.get_slot("fault_circuit"):
         return False
-    dispatcher.utter_message(response="utter_fault_other_circuit_next", circuit_id=tracker.get_slot("fault_circuit"),
-                             other_id=other.circuit_id)
+    known = await open_fault_on(svc.db, who[0].id, other.circuit_id)  # reported already: chased, not reported again
+    dispatcher.utter_message(response="utter_fault_other_circuit_open" if known else "utter_fault_other_circuit_next",
+                             circuit_id=tracker.get_slot("fault_circuit"), other_id=other.circuit_id,
+                             ticket_id=known.id if known else "")
     return True
 
 

@@ -425,6 +425,9 @@ async def test_a_fault_on_another_circuit_told_mid_report_is_its_own_report_next
     messages, events = await run(forms.ValidateFaultForm(), said, domain)
     assert [(m["response"], m["other_id"]) for m in messages] == [("utter_fault_other_circuit_next", "ZJ-LL-0000001-2")]
     assert {k: v for k, v in slots_of(events).items() if k != "requested_slot"} == {asked: None}
+    await svc.db.tickets.create(factories.ticket(circuit_id="ZJ-LL-0000001-2"))  # reported already: said so
+    messages, _ = await run(forms.ValidateFaultForm(), said, domain)
+    assert [(m["response"], m["ticket_id"]) for m in messages] == [("utter_fault_other_circuit_open", "FT-20261123-0001")]
 
 
 @pytest.mark.parametrize("asked, intent, text", [
