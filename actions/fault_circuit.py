@@ -21,6 +21,7 @@ from actions.message_reading import (
     last_said,
     latest_intent,
     latest_text,
+    replies_before_latest,
 )
 from actions.services import Services, services
 from carecore.model import Circuit, Customer
@@ -69,6 +70,15 @@ async def other_circuit_told(tracker: Tracker, dispatcher: CollectingDispatcher)
                              circuit_id=tracker.get_slot("fault_circuit"), other_id=other.circuit_id,
                              ticket_id=known.id if known else "")
     return True
+
+
+def offered_for_report(tracker: Tracker, circuits: List[Circuit]) -> Optional[Circuit]:
+    """The one circuit the reply just before said has no fault ticket, offering a report ("如需报修，请回复“报修”"):
+    the bare "报修" that answers it is of that circuit."""
+    said = [e for e in replies_before_latest(tracker) if (e.get("metadata") or {}).get("utter_action") ==
+            "utter_down_unreported"]
+    named = [c for c in circuits if said and c.circuit_id in str(said[-1].get("text") or "")]
+    return named[0] if len(named) == 1 else None
 
 
 def correcting_circuit(tracker: Tracker, asked: str) -> bool:

@@ -35,6 +35,7 @@ from actions.fault_circuit import (
     correcting_circuit,
     fixed_lately,
     notice_taken,
+    offered_for_report,
     other_circuit_told,
     place_to_tell,
     reported_again,
@@ -267,7 +268,8 @@ class ValidateFaultForm(_VerifyingForm):
         circuits, report = who[0].services, last_said(tracker, "report_fault")
         alone = len(circuits) == 1 and not circuit_choice.voice_unserved(circuits, report) and \
             not place_elsewhere(circuits, report)  # "座机打不通", "我们南京办公室的专线断了": maybe not it
-        only = circuits[0] if alone else circuit_meant(who[0], tracker, "report_fault")
+        only = circuits[0] if alone else circuit_meant(who[0], tracker, "report_fault") or \
+            offered_for_report(tracker, circuits)  # "报修", right after "电路…目前还没有故障单"
         if only is None:
             fixed = await fixed_lately(svc, who[0], report)
             return {"fault_circuit": fixed} if fixed else {}

@@ -138,6 +138,12 @@ async def test_a_customer_with_one_circuit_is_not_asked_which(svc: Services, dom
     pointed = tracker(slots=VERIFIED_A_EN, intent="report_fault", text="it keeps dropping", events=answered)
     _, events = await run(forms.ValidateFaultForm(), pointed, domain)
     assert slots_of(events)["fault_circuit"] == "ZJ-2M-0000001-1"
+    # "报修", answering the status's "电路…目前还没有故障单。如需报修，请回复“报修”": that circuit
+    offered = [{"event": "bot", "text": "电路ZJ-LL-0000001-2目前还没有故障单。如需报修，请回复“报修”。",
+                "metadata": {"utter_action": "utter_down_unreported"}}]
+    _, events = await run(forms.ValidateFaultForm(), tracker(slots=VERIFIED_A, intent="report_fault", text="报修",
+                                                             events=offered), domain)
+    assert slots_of(events)["fault_circuit"] == "ZJ-LL-0000001-2"
 
 
 async def test_the_circuit_the_opening_message_names_is_taken_once_verified(svc: Services, domain, emulator) -> None:
