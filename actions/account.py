@@ -35,7 +35,7 @@ from actions.message_reading import (
     last_said,
     month_alone,
     month_named,
-    replies_before_latest,
+    reply_just_before,
     responses_before_latest,
 )
 from actions.open_tickets import (
@@ -433,9 +433,8 @@ async def answer_sla(svc: Services, tracker: Tracker, dispatcher: CollectingDisp
 def record_answered(tracker: Tracker, today: date) -> Optional[str]:
     """The month of the SLA record the reply just before gave ("2026年11月暂无故障报修"), read from its words: "那可用率
     呢" right after asks the same of it, not of this month with the terms again."""
-    said = [e for e in replies_before_latest(tracker)
-            if (e.get("metadata") or {}).get("utter_action") == "utter_sla_record"]
-    return parse_month(str(said[-1].get("text") or ""), today) if said else None
+    said = reply_just_before(tracker, "utter_sla_record")
+    return parse_month(said, today) if said else None
 
 
 def numbered(lines: List[str], circuits: List[Circuit], customer: Customer) -> str:

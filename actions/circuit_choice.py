@@ -94,9 +94,9 @@ def circuit_alone(text: str, circuits: Optional[List[Circuit]] = None) -> bool:
 
 def choice_read_as_question(tracker: Tracker, circuits: List[Circuit]) -> Optional[str]:
     """Asked which circuit, a choice that asks nothing ("第二条", "the Wuhan one") the model read as a question about
-    the account, or as out of scope ("actually it's the 100M one"): the answer, which the form takes ("第四条" of two, to be told it is none of theirs); answered as a
-    question, it got that circuit's status or SLA and the list again. One that names a question ("武汉那条的SLA") is
-    still answered as asked."""
+    the account, or as out of scope ("actually it's the 100M one"): the answer, which the form takes ("第四条" of two,
+    to be told it is none of theirs); answered as a question, it got that circuit's status or SLA and the list again.
+    One that names a question ("武汉那条的SLA") is still answered as asked."""
     said = answer_read_as(tracker, "fault_circuit", (*MID_FORM_QUESTIONS, "out_of_scope"),
                           lambda text: not ASKING.search(text) and not questions_named(text))
     return said if said and (CHOICE_WORDS.search(said) or choice(circuits, said) is not None) else None

@@ -21,7 +21,7 @@ from actions.message_reading import (
     last_said,
     latest_intent,
     latest_text,
-    replies_before_latest,
+    reply_just_before,
 )
 from actions.services import Services, services
 from carecore.model import Circuit, Customer
@@ -65,7 +65,7 @@ async def other_circuit_told(tracker: Tracker, dispatcher: CollectingDispatcher)
     other = circuit_choice.named(who[0].services, text) if who else None
     if who is None or other is None or other.circuit_id == tracker.get_slot("fault_circuit"):
         return False
-    known = await open_fault_on(svc.db, who[0].id, other.circuit_id)  # reported already: chased, not reported again
+    known = await open_fault_on(svc.db, who[0].id, other.circuit_id)  # reported already: said so
     dispatcher.utter_message(response="utter_fault_other_circuit_open" if known else "utter_fault_other_circuit_next",
                              circuit_id=tracker.get_slot("fault_circuit"), other_id=other.circuit_id,
                              ticket_id=known.id if known else "")
@@ -75,9 +75,8 @@ async def other_circuit_told(tracker: Tracker, dispatcher: CollectingDispatcher)
 def offered_for_report(tracker: Tracker, circuits: List[Circuit]) -> Optional[Circuit]:
     """The one circuit the reply just before said has no fault ticket, offering a report ("如需报修，请回复“报修”"):
     the bare "报修" that answers it is of that circuit."""
-    said = [e for e in replies_before_latest(tracker) if (e.get("metadata") or {}).get("utter_action") ==
-            "utter_down_unreported"]
-    named = [c for c in circuits if said and c.circuit_id in str(said[-1].get("text") or "")]
+    said = reply_just_before(tracker, "utter_down_unreported")
+    named = [c for c in circuits if said and c.circuit_id in said]
     return named[0] if len(named) == 1 else None
 
 

@@ -441,10 +441,15 @@ def responses_since_latest(tracker: Tracker) -> List[str]:
 CREATED = ("utter_fault_created", "utter_complaint_created", "utter_manager_complaint_created")
 
 
+def reply_just_before(tracker: Tracker, *responses: str) -> str:
+    """The text of the latest of ``responses`` among the replies just before the latest message; "" for none."""
+    said = [e for e in replies_before_latest(tracker) if (e.get("metadata") or {}).get("utter_action") in responses]
+    return str(said[-1].get("text") or "") if said else ""
+
+
 def just_created(tracker: Tracker) -> Optional[str]:
     """The ticket the assistant's replies to the previous message opened ("取消" right after a report means it)."""
-    created = [e for e in replies_before_latest(tracker) if (e.get("metadata") or {}).get("utter_action") in CREATED]
-    opened = re.search(TICKET_ID_PATTERN.strip("^$"), str(created[-1].get("text") or "")) if created else None
+    opened = re.search(TICKET_ID_PATTERN.strip("^$"), reply_just_before(tracker, *CREATED))
     return opened.group() if opened else None
 
 
