@@ -22,7 +22,6 @@ from actions.account import (
     answer_service_status,
     answer_sla,
     answer_ticket_status,
-    answer_usage,
 )
 from actions.common import (
     Identity,
@@ -48,6 +47,7 @@ from actions.opt_out_words import opt_out_said
 from actions.praise import give_praise
 from actions.requests import bill_not_received, opt_in, opt_out, report_restored, urge_tickets, withdraw_ticket
 from actions.services import Services, services
+from actions.usage import answer_usage
 from carecore.identity import CODE_FORMAT
 from carecore.repository import DatabaseError
 from carecore.texts import written_language

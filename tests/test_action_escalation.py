@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from actions import account, compensation, escalation
+from actions import compensation, escalation, usage
 from actions.services import Services
 from carecore.clock import as_stored
 from tests import factories
@@ -178,7 +178,7 @@ async def test_an_order_names_the_manager_and_a_yes_hands_it_to_them(svc: Servic
 
 
 @pytest.mark.parametrize("action, intent, text", [
-    (account.ActionUsage(), "ask_usage", "要多少钱"),  # had been answered with the bill
+    (usage.ActionUsage(), "ask_usage", "要多少钱"),  # had been answered with the bill
     (escalation.ActionOutOfScope(), "out_of_scope", "费用怎么算"),
     (escalation.ActionHandleFallback(), "nlu_fallback", "how much would that be"),
 ])
@@ -195,7 +195,7 @@ async def test_a_price_asked_right_after_an_order_is_the_orders(svc: Services, d
 @pytest.mark.parametrize("action, intent, text, response", [
     (compensation.ActionCompensation(), "ask_compensation", "how much credit did we get last month?",
      "utter_no_compensation"),  # had been told prices are the manager's
-    (account.ActionUsage(), "ask_usage", "上个月账单多少钱", "utter_usage_report"),
+    (usage.ActionUsage(), "ask_usage", "上个月账单多少钱", "utter_usage_report"),
 ])
 async def test_the_accounts_own_money_asked_right_after_an_order_is_answered(svc: Services, domain, action, intent,
                                                                             text, response) -> None:
@@ -314,12 +314,12 @@ async def test_a_circuit_or_month_alone_after_an_answer_about_circuits_is_asked_
     await svc.db.customers.replace(factories.customer_with_two_circuits("down"))
     sla = [{"event": "user", "text": "SLA是什么", "parse_data": {"intent": {"name": "ask_sla"}}},
            {"event": "bot", "text": "…", "metadata": {"utter_action": "utter_sla"}}]
-    for action, intent in ((escalation.ActionHandleFallback(), "nlu_fallback"), (account.ActionUsage(), "ask_usage")):
+    for action, intent in ((escalation.ActionHandleFallback(), "nlu_fallback"), (usage.ActionUsage(), "ask_usage")):
         messages, events = await run(action, tracker(slots=VERIFIED_A, intent=intent, text="那第二条呢", events=sla),
                                      domain)
         assert only(messages)["response"] == "utter_sla" and only(messages)["lines"].startswith("2. ZJ-LL-0000001-2")
     status = [*sla[:1], {"event": "bot", "text": "…", "metadata": {"utter_action": "utter_service_status"}}]
-    messages, _ = await run(account.ActionUsage(), tracker(slots=VERIFIED_A_EN, intent="ask_usage",
+    messages, _ = await run(usage.ActionUsage(), tracker(slots=VERIFIED_A_EN, intent="ask_usage",
                                                            text="and circuit 2?", events=status), domain)
     assert messages[0]["lines"] == "2. ZJ-LL-0000001-2 leased line 100M: down"
     messages, _ = await run(escalation.ActionHandleFallback(), tracker(slots=VERIFIED_A, intent="nlu_fallback",
