@@ -16,7 +16,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import circuit_choice
-from actions.common import Identity, verified_action
+from actions.common import Identity, answer_follow_up, verified_action
+from actions.fault_history import last_fault_asked, tell_last_fault
 from actions.message_reading import (
     QUESTION_WORDS,
     TIER_COMPARISON,
@@ -117,6 +118,9 @@ async def answer_service_status(svc: Services, tracker: Tracker, dispatcher: Col
     """Every circuit's status, or the one circuit the question names ("ZJ-ZX-…", "circuit 2", "155M那条"). A ticket
     pointed at in the reply before ("is the first one fixed" after a list of tickets) gets its own status."""
     customer = who[0]
+    followed = await answer_follow_up(svc, tracker, dispatcher, who, lang, besides="ask_service_status")
+    if followed is not None:  # "and the internet one?" right after the SLA, or its last fault: asked of that one
+        return followed
     wanted = tracker.get_slot("circuit_id")
     if not wanted and ticket_meant(tracker):
         return await answer_ticket_status(svc, tracker, dispatcher, who, lang)
@@ -169,10 +173,14 @@ async def answer_sla(svc: Services, tracker: Tracker, dispatcher: CollectingDisp
     故障", to date): "did you meet our SLA?" is asked as often as the terms. A month alone ("上个月呢", following the
     SLA up) gets its record alone, as does a record asked of right after the terms, or anything asked right after a
     record ("那可用率呢": of that month). Right after a reply naming one ticket (a report's, a chase's), "多久能处理"
-    asks of that ticket, not the contract; while a report is being made, of the answer it will get."""
+    asks of that ticket, not the contract; while a report is being made, of the answer it will get. "When was it last
+    down?" gets the latest fault."""
     customer, contact = who
     circuit = circuit_choice.circuit_meant(customer, tracker, "ask_sla")  # "what's the SLA on circuit 2"
     asked, now = last_said(tracker, "ask_sla"), svc.clock.now()
+    if last_fault_asked(tracker, asked, customer, circuit):  # "when was it last down?": not a month's count
+        await tell_last_fault(svc, dispatcher, customer, circuit, lang)
+        return [SlotSet("month", None)]
     of_the_contract = bool(QUESTION_WORDS["ask_sla"].search(asked))  # "SLA", "服务水平": the terms asked for
     if not of_the_contract and await tell_report_deadline(svc, tracker, dispatcher, who, lang):
         return []

@@ -11,6 +11,7 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.circuit_choice import choice_read_as_question, circuit_alone
+from actions.fault_history import LAST_FAULT_REPLIES
 from actions.message_reading import also_asked, last_asked, latest_intent, month_alone, responses_before_latest, spoken
 from actions.order_words import told_order_price
 from actions.services import Services, services
@@ -155,7 +156,8 @@ async def answer_also_asked(svc: Services, tracker: Tracker, dispatcher: Collect
 
 # The answers a message naming only a circuit ("那第三条呢") follows up, by the question they answered; and those a
 # month alone ("上个月呢") follows up too.
-FOLLOWED_BY_CIRCUIT = {"utter_service_status": "ask_service_status", "utter_sla": "ask_sla", "utter_sla_record": "ask_sla"}
+FOLLOWED_BY_CIRCUIT = {"utter_service_status": "ask_service_status", "utter_sla": "ask_sla", "utter_sla_record": "ask_sla",
+                       **dict.fromkeys(LAST_FAULT_REPLIES, "ask_sla")}
 FOLLOWED_BY_MONTH = {"utter_sla": "ask_sla", "utter_sla_record": "ask_sla"}
 # "怎么算的", "how is it calculated" right after compensation: each circuit's credit for a late restore, in its SLA.
 CALCULATION_ASKED = re.compile(r"怎么算|如何算|怎么计算|如何计算|计算方[法式]|按什么算|标准是|补偿标准|多少补偿|补偿多少|赔多少|"
@@ -167,18 +169,18 @@ FOLLOWED_BY_CALCULATION = {"utter_compensation": "ask_sla", "utter_no_compensati
 
 
 async def answer_follow_up(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher, who: Identity,
-                           lang: str) -> Optional[Events]:
+                           lang: str, besides: str = "") -> Optional[Events]:
     """Right after an answer about the customer's circuits, a message that names one and nothing else ("那第三条呢",
     "and circuit 3?"), or right after the SLA a month alone ("上个月呢"), asks the same again of it; right after
     compensation, "怎么算的" asks for the credits the SLA sets. The model, reading it alone, cannot know what. None for
-    any other message."""
+    any other message, and for one following up ``besides``, the question being answered already."""
     said = latest_user_event(tracker)
     text = spoken(said)
     followed = FOLLOWED_BY_CIRCUIT if circuit_alone(text, who[0].services) else \
         FOLLOWED_BY_MONTH if month_alone(text, svc.clock.today()) else \
         FOLLOWED_BY_CALCULATION if CALCULATION_ASKED.search(text) else {}
     answered = [followed[r] for r in responses_before_latest(tracker) if r in followed]
-    if not answered:
+    if not answered or answered[-1] == besides:
         return None
     return await answer_each(svc, tracker, dispatcher, who, lang, answered[-1:], said)
 

@@ -1,0 +1,98 @@
+"""When a circuit was last down: the latest fault reported on it, or on any of the account's circuits, with how long
+it lasted and how it fared against its deadlines. Customers ask it right after the status ("when was it last down?")
+and before a renewal; the month's record (``actions/sla_record.py``) counts faults but names none."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import List, Optional
+from zoneinfo import ZoneInfo
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.circuit_choice import circuit_alone
+from actions.message_reading import responses_before_latest
+from actions.services import Services
+from carecore.availability import outage
+from carecore.model import Circuit, Customer, Ticket, TicketKind, TicketStatus
+from carecore.texts import circuit_line, fmt_duration, fmt_time, ticket_deadline, yuan
+
+# "上次断网是什么时候", "最近一次故障", "when was it last down?", "how long was the last outage"
+LAST_FAULT = re.compile(r"上一?次|最近一次|最后一次|\blast (?:time|outage|fault|incident|failure|went down)|"
+                        r"\b(?:latest|most recent|previous) (?:outage|fault|incident|failure)|"
+                        r"\bwhen (?:was|did) .{0,40}\blast\b", re.I)
+
+# The replies that tell it: "and the internet one?" right after asks the same of that circuit.
+LAST_FAULT_REPLIES = ("utter_last_fault_restored", "utter_last_fault_open", "utter_no_fault_reported")
+
+# A withdrawn report ("误报") is closed with no restore: the circuit was not down. Newest first, a few suffice.
+LOOKED_AT = 5
+
+
+def last_fault_asked(tracker: Tracker, asked: str, customer: Customer, circuit: Optional[Circuit]) -> bool:
+    """Asked in words ("上次断网是什么时候"), or of another circuit named alone right after it was told."""
+    return bool(LAST_FAULT.search(asked)) or circuit is not None and circuit_alone(asked, customer.services) and \
+        bool(set(LAST_FAULT_REPLIES) & set(responses_before_latest(tracker)))
+
+
+async def tell_last_fault(svc: Services, dispatcher: CollectingDispatcher, customer: Customer,
+                          circuit: Optional[Circuit], lang: str) -> None:
+    """The latest fault reported on ``circuit``, or on any of the customer's circuits when None; or that none was."""
+    faults = await svc.db.tickets.for_customer(customer.id, limit=LOOKED_AT, kinds=[TicketKind.fault.value],
+                                               circuit_id=circuit.circuit_id if circuit else None)
+    fault = next((t for t in faults if not _withdrawn(t)), None)
+    if fault is None:
+        shown = _numbered(customer, circuit, lang) if circuit else ("any of your circuits" if lang == "en"
+                                                                     else "各条电路")
+        dispatcher.utter_message(response="utter_no_fault_reported", circuit=shown)
+        return
+    on = customer.circuit(fault.circuit_id or "")
+    now, tz = svc.clock.now(), svc.clock.tz
+    shown = _numbered(customer, on, lang) if on else str(fault.circuit_id)
+    reported = _when(fault.created_at, now, lang, tz)
+    if fault.status in (TicketStatus.resolved, TicketStatus.closed):
+        began, ended = outage(fault, now)
+        dispatcher.utter_message(response="utter_last_fault_restored", circuit=shown, ticket_id=fault.id,
+                                 reported=reported, restored=_when(ended, now, lang, tz),
+                                 down=fmt_duration(ended - began, lang), outcome=_outcome(fault, now, lang))
+        return
+    deadline = ticket_deadline(fault, lang, tz, now)
+    dispatcher.utter_message(response="utter_last_fault_open", circuit=shown, ticket_id=fault.id, reported=reported,
+                             deadline=(f" ({deadline})" if lang == "en" else f"（{deadline}）") if deadline else "")
+
+
+def _withdrawn(ticket: Ticket) -> bool:
+    return ticket.status == TicketStatus.closed and ticket.resolved_at is None and \
+        not (ticket.sla and ticket.sla.restored_at)
+
+
+def _numbered(customer: Customer, circuit: Circuit, lang: str) -> str:
+    """Numbered as in the customer's list, "2. SD-DIA-… 1G", the number they may name it by next."""
+    return f"{customer.services.index(circuit) + 1}. {circuit_line(circuit, lang)}"
+
+
+def _when(at: datetime, now: datetime, lang: str, tz: ZoneInfo) -> str:
+    """"11月20日14:05", with the year when it is not this one: a fault of last year read as this year's misleads."""
+    local = at.astimezone(tz)
+    if local.year == now.astimezone(tz).year:
+        return fmt_time(at, lang, tz)
+    return local.strftime("%d %b %Y %H:%M") if lang == "en" else f"{local.year}年{fmt_time(at, lang, tz)}"
+
+
+def _outcome(fault: Ticket, now: datetime, lang: str) -> str:
+    """How the restore fared: within its deadline, late (with the credit settled, if any), or in a planned
+    maintenance window, which has no deadline to meet."""
+    en = lang == "en"
+    if fault.maintenance_id:
+        return f"during planned maintenance {fault.maintenance_id}" if en else f"发生在计划维护{fault.maintenance_id}期间"
+    if fault.sla is None:
+        return "no deadline applied" if en else "无修复时限"
+    if fault.sla.outcome(now) != "missed":
+        return "within its deadlines" if en else "在时限内修复"
+    parts: List[str] = ["after its deadline" if en else "超出时限"]
+    if fault.compensation and fault.compensation.credit_fen:
+        credit = yuan(fault.compensation.credit_fen)
+        parts.append(f"credited {credit} yuan" if en else f"已补偿{credit}元")
+    return (", " if en else "，").join(parts)
