@@ -19,10 +19,11 @@ from carecore.availability import outage
 from carecore.model import Circuit, Customer, Ticket, TicketKind, TicketStatus
 from carecore.texts import circuit_line, fmt_duration, fmt_time, ticket_deadline, yuan
 
-# "上次断网是什么时候", "最近一次故障", "when was it last down?", "how long was the last outage"
+# "上次断网是什么时候", "最近一次故障", "when was it last down?", "how long was the last outage", "断了多久"
 LAST_FAULT = re.compile(r"上一?次|最近一次|最后一次|\blast (?:time|outage|fault|incident|failure|went down)|"
                         r"\b(?:latest|most recent|previous) (?:outage|fault|incident|failure)|"
-                        r"\bwhen (?:was|did) .{0,40}\blast\b", re.I)
+                        r"\bwhen (?:was|did) .{0,40}\blast\b|(?:断|中断|停)了(?:多久|多长时间)|"
+                        r"\bhow long (?:was|were) (?:it|we|they|the \w+(?: line| one)?) (?:down|out)\b", re.I)
 
 # The replies that tell it: "and the internet one?" right after asks the same of that circuit.
 LAST_FAULT_REPLIES = ("utter_last_fault_restored", "utter_last_fault_open", "utter_no_fault_reported")

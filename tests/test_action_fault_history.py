@@ -32,13 +32,15 @@ async def ask(domain: Dict[str, Any], text: str, slots: Dict[str, Any] = VERIFIE
 
 @pytest.mark.parametrize("text", ["上次断网是什么时候", "最近一次故障是哪天", "第二条最后一次出故障是几号",
                                   "when was it last down?", "when did our line last go down",
-                                  "how long was the last outage", "most recent fault on circuit 2?"])
+                                  "how long was the last outage", "most recent fault on circuit 2?",
+                                  "how long was it down?", "这次断了多长时间"])
 def test_a_question_of_the_latest_fault_is_told_from_words(text: str) -> None:
     assert LAST_FAULT.search(text)
 
 
 @pytest.mark.parametrize("text", ["上个月断过几次", "我们的SLA是什么", "how many outages did we have last month",
-                                  "did you meet the SLA last month", "what's the restore time"])
+                                  "did you meet the SLA last month", "what's the restore time",
+                                  "断网多久给修好", "how long will it be down?"])
 def test_a_months_record_or_the_terms_are_not_the_latest_fault(text: str) -> None:
     assert not LAST_FAULT.search(text)
 
