@@ -139,3 +139,46 @@ async def test_how_compensation_is_calculated_right_after_it_is_told_by_the_sla(
         assert only(messages)["response"] == "utter_sla", text
         messages, _ = await run(action, tracker(slots=slots, intent=intent, text=text), domain)  # nothing before
         assert only(messages)["response"] != "utter_sla", text
+
+
+async def test_asked_of_one_ticket_it_is_told_what_that_one_earns(svc: Services, domain) -> None:
+    """"FT-…有补偿吗", or "will we get compensated for it?" right after a reply naming one ticket: that ticket's
+    credit or why there is none, not the account's list."""
+    late = {**SLA, "responded_at": AT, "restored_at": AT + timedelta(hours=6)}
+    await fault(svc, "FT-20261120-0001", status="resolved", sla={**SLA, "restored_at": AT + timedelta(hours=3)})
+    await fault(svc, "FT-20261120-0002", status="resolved", sla=late)  # late, being settled
+    await fault(svc, "FT-20261120-0003", status="resolved", sla=late, compensation={
+        "decided_at": AT, "credit_fen": 50000, "credit_id": "FT-20261120-0003", "notice_key": "comp:FT-20261120-0003"})
+    await credit(svc, "FT-20261120-0003", "sla_breach", 50000)
+    await fault(svc, "FT-20261120-0004", sla=SLA, maintenance_id="MW-20261120-0001")
+    await fault(svc, "FT-20261120-0005", status="closed", sla=SLA)  # withdrawn
+    await fault(svc, "FT-20261123-0001")  # opened now: its deadline ahead
+    await svc.db.tickets.create(factories.ticket(_id="CP-20261120-0001", kind="complaint", circuit_id=None, sla=None,
+                                                 created_at=AT, updated_at=AT))
+    await fault(svc, "FT-20261120-0009", customer_id="KA0000002", circuit_id="SH-155M-0000002-1", sla=SLA)
+    told = {
+        "FT-20261120-0001": "FT-20261120-0001在修复时限内恢复，不涉及补偿。",
+        "FT-20261120-0002": "FT-20261120-0002（电路ZJ-2M-0000001-1）修复超时：补偿500.00元正在办理，将在之后的账单中抵扣。",
+        "FT-20261120-0003": "FT-20261120-0003修复超时，已补偿500.00元，在2026年12月账单中抵扣。",
+        "FT-20261120-0004": "FT-20261120-0004发生在计划维护MW-20261120-0001期间，不予补偿。",
+        "FT-20261120-0005": "FT-20261120-0005已关闭，无修复记录，不涉及补偿。",
+        "FT-20261123-0001": "FT-20261123-0001尚在修复时限内（11月23日14:00）。如超时修复，将自动补偿500.00元，无需申请。",
+        "CP-20261120-0001": "CP-20261120-0001没有修复时限，不涉及SLA补偿：补偿针对修复超时的故障。",
+    }
+    for ticket_id, line in told.items():
+        messages, _ = await run(compensation.ActionCompensation(), tracker(
+            slots={**VERIFIED_A, "ticket_id": ticket_id}, intent="ask_compensation", text=f"{ticket_id}有补偿吗"), domain)
+        assert only(messages) == {**only(messages), "response": "utter_ticket_credit", "line": line}
+    messages, _ = await run(compensation.ActionCompensation(), tracker(
+        slots={**VERIFIED_A, "ticket_id": "FT-20261120-0009"}, intent="ask_compensation"), domain)
+    assert only(messages)["response"] == "utter_ticket_not_found"  # another customer's
+    # right after a reply naming one ticket: that one; asked of all, the account's list
+    reported = [{"event": "bot", "text": "Ticket FT-20261123-0001 is open.", "metadata": {"utter_action": "utter_x"}}]
+    messages, _ = await run(compensation.ActionCompensation(), tracker(
+        slots=VERIFIED_A_EN, intent="ask_compensation", text="will we get compensated for it?", events=reported), domain)
+    assert only(messages)["line"] == ("FT-20261123-0001 is still within its restore deadline (23 Nov 14:00). If it is "
+                                      "restored later, 500.00 yuan is credited automatically, with no application "
+                                      "needed.")
+    messages, _ = await run(compensation.ActionCompensation(), tracker(
+        slots=VERIFIED_A, intent="ask_compensation", text="我们总共有多少补偿", events=reported), domain)
+    assert listed(messages)["lines"].startswith("1. FT-20261120-0003 故障修复超时：补偿500.00元")
