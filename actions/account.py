@@ -169,10 +169,9 @@ async def answer_service_status(svc: Services, tracker: Tracker, dispatcher: Col
 async def answer_sla(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher,
                      who: Identity, lang: str) -> List[Dict[str, Any]]:
     """Each circuit's SLA class with the fault deadlines this contact gets on it and the credit for a late
-    restore, then how this month's faults fared, or the month named ("上个月断过几次") or the months ("今年报了几次
-    故障", to date): "did you meet our SLA?" is asked as often as the terms. A month alone ("上个月呢", following the
-    SLA up) gets its record alone, as does a record asked of right after the terms, or anything asked right after a
-    record ("那可用率呢": of that month). Right after a reply naming one ticket (a report's, a chase's), "多久能处理"
+    restore, then how this month's faults fared: "did you meet our SLA?" is asked as often as the terms. A month or
+    months asked of without the terms ("上个月断过几次", "今年报了几次故障", to date), or alone ("上个月呢", following
+    the SLA up), get their record alone, as does anything asked right after a record ("那可用率呢": of that month). Right after a reply naming one ticket (a report's, a chase's), "多久能处理"
     asks of that ticket, not the contract; while a report is being made, of the answer it will get. "When was it last
     down?" gets the latest fault."""
     customer, contact = who
@@ -208,8 +207,8 @@ async def answer_sla(svc: Services, tracker: Tracker, dispatcher: CollectingDisp
     shown = span_label(first, last, lang) if span else None if month == month_key(now) else month_label(month, lang)
     record = {"record": month_record([t for t in tickets if t.created_at >= start], now, lang, shown),
               "availability": availability(tickets, circuits, start, min(end, now), lang, asked, shown)}
-    terms_just_told = "utter_sla" in responses_before_latest(tracker) and circuit is None and not of_the_contract
-    if month_alone(asked, now.date()) or (of_a_record and terms_just_told) or followed:  # "上个月的可用率达标了吗"
+    # "上个月断过几次", "did we have any downtime in November?": the record asked for, the terms not
+    if month_alone(asked, now.date()) or (of_a_record and not of_the_contract) or followed:
         if circuit is not None:  # "那第二条呢" right after a record: which circuit this one is of
             sep = ": " if lang == "en" else "："
             record["record"] = f"{numbered([circuit_line(circuit, lang)], [circuit], customer)}{sep}{record['record']}"
