@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import circuit_choice
 from actions.common import Identity, answer_follow_up, verified_action
-from actions.fault_history import last_fault_asked, tell_last_fault
+from actions.fault_history import last_fault_asked, tell_last_fault, told_before
 from actions.message_reading import (
     QUESTION_WORDS,
     TIER_COMPARISON,
@@ -178,7 +178,7 @@ async def answer_sla(svc: Services, tracker: Tracker, dispatcher: CollectingDisp
     circuit = circuit_choice.circuit_meant(customer, tracker, "ask_sla")  # "what's the SLA on circuit 2"
     asked, now = last_said(tracker, "ask_sla"), svc.clock.now()
     if last_fault_asked(tracker, asked, customer, circuit):  # "when was it last down?": not a month's count
-        await tell_last_fault(svc, dispatcher, customer, circuit, lang)
+        await tell_last_fault(svc, dispatcher, customer, circuit, lang, besides=told_before(tracker))
         return [SlotSet("month", None)]
     of_the_contract = bool(QUESTION_WORDS["ask_sla"].search(asked))  # "SLA", "服务水平": the terms asked for
     if not of_the_contract and await tell_report_deadline(svc, tracker, dispatcher, who, lang):

@@ -15,6 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.circuit_choice import circuit_alone
 from actions.message_reading import responses_before_latest
 from actions.services import Services
+from actions.ticket_pointing import ticket_just_told_of
 from carecore.availability import outage
 from carecore.model import Circuit, Customer, Ticket, TicketKind, TicketStatus
 from carecore.texts import circuit_line, fmt_duration, fmt_time, ticket_deadline, yuan
@@ -38,16 +39,27 @@ def last_fault_asked(tracker: Tracker, asked: str, customer: Customer, circuit: 
         bool(set(LAST_FAULT_REPLIES) & set(responses_before_latest(tracker)))
 
 
+def told_before(tracker: Tracker) -> str:
+    """The ticket the replies just before named alone (a report's, a chase's), which "when was it last down?" right
+    after does not mean; "" right after the latest fault was told, which "how long was it down?" asks of."""
+    if set(LAST_FAULT_REPLIES) & set(responses_before_latest(tracker)):
+        return ""
+    return ticket_just_told_of(tracker)
+
+
 async def tell_last_fault(svc: Services, dispatcher: CollectingDispatcher, customer: Customer,
-                          circuit: Optional[Circuit], lang: str) -> None:
-    """The latest fault reported on ``circuit``, or on any of the customer's circuits when None; or that none was."""
-    faults = await svc.db.tickets.for_customer(customer.id, limit=LOOKED_AT, kinds=[TicketKind.fault.value],
+                          circuit: Optional[Circuit], lang: str, besides: str = "") -> None:
+    """The latest fault reported on ``circuit``, or on any of the customer's circuits when None; or that none was.
+    The ticket ``besides``, the one just told of ("when was it last down before this?"), is not it."""
+    faults = await svc.db.tickets.for_customer(customer.id, limit=LOOKED_AT + 1, kinds=[TicketKind.fault.value],
                                                circuit_id=circuit.circuit_id if circuit else None)
-    fault = next((t for t in faults if not _withdrawn(t)), None)
+    fault = next((t for t in faults if not _withdrawn(t) and t.id != besides), None)
     if fault is None:
         shown = _numbered(customer, circuit, lang) if circuit else ("any of your circuits" if lang == "en"
                                                                      else "各条电路")
-        dispatcher.utter_message(response="utter_no_fault_reported", circuit=shown)
+        skipped = besides if any(t.id == besides for t in faults) else ""
+        dispatcher.utter_message(response="utter_no_fault_reported", circuit=shown, besides=(
+            f" besides {skipped}" if lang == "en" else f"除{skipped}外") if skipped else "")
         return
     on = customer.circuit(fault.circuit_id or "")
     now, tz = svc.clock.now(), svc.clock.tz

@@ -107,3 +107,31 @@ async def test_another_circuit_named_alone_right_after_asks_its_latest_fault(svc
     messages, _ = await run(account.ActionServiceStatus(), tracker(
         slots=VERIFIED_A_EN, intent="ask_service_status", text="and the 100M one?", events=told), domain)
     assert only(messages)["response"] == "utter_sla" and only(messages)["lines"].startswith("2. ZJ-LL-0000001-2")
+
+
+async def test_right_after_a_report_the_fault_before_it_is_meant(svc: Services, domain) -> None:
+    """"when was it last down before this?" right after the report of FT-20261123-0001: not that one; "how long was
+    it down?" right after the latest fault was told: that one."""
+    await svc.db.tickets.create(factories.ticket(_id="FT-20261110-0001", created_at=AT, updated_at=AT,
+                                                 status="resolved", resolved_at=AT + timedelta(hours=1)))
+    opened = datetime(2026, 11, 23, 1, 30, tzinfo=timezone.utc)
+    await svc.db.tickets.create(factories.ticket(_id="FT-20261123-0001", created_at=opened, updated_at=opened))
+    reported = [{"event": "bot", "text": "Fault logged as ticket FT-20261123-0001.",
+                 "metadata": {"utter_action": "utter_fault_submitted"}}]
+    messages, _ = await run(account.ActionSla(), tracker(slots=VERIFIED_A_EN, intent="ask_sla", events=reported,
+                                                         text="when was it last down before this?"), domain)
+    assert only(messages)["ticket_id"] == "FT-20261110-0001"
+    told = [{"event": "bot", "text": "The latest fault reported is on 1. ZJ-2M-0000001-1: ticket FT-20261123-0001",
+             "metadata": {"utter_action": "utter_last_fault_open"}}]
+    messages, _ = await run(account.ActionSla(), tracker(slots=VERIFIED_A_EN, intent="ask_sla", events=told,
+                                                         text="how long was it down?"), domain)
+    assert only(messages)["ticket_id"] == "FT-20261123-0001"
+
+
+async def test_right_after_the_only_fault_was_reported_none_is_reported_besides_it(svc: Services, domain) -> None:
+    opened = datetime(2026, 11, 23, 1, 30, tzinfo=timezone.utc)
+    await svc.db.tickets.create(factories.ticket(_id="FT-20261123-0001", created_at=opened, updated_at=opened))
+    reported = [{"event": "bot", "text": "已受理，工单号FT-20261123-0001。", "metadata": {"utter_action": "utter_fault_submitted"}}]
+    messages, _ = await run(account.ActionSla(), tracker(slots=VERIFIED_A, intent="ask_sla", events=reported,
+                                                         text="这次之前上次断网是什么时候"), domain)
+    assert rendered(domain, only(messages), "zh") == "各条电路：除FT-20261123-0001外暂无报障记录。"
