@@ -45,7 +45,7 @@ from actions.services import Services
 from actions.sla_record import availability, month_record
 from actions.ticket_pointing import ticket_just_told_of, ticket_meant
 from carecore.deadlines import fault_hours
-from carecore.model import Circuit, Customer, month_key
+from carecore.model import month_key
 from carecore.months import month_span, parse_month, parse_span
 from carecore.phones import readable
 from carecore.texts import (
@@ -157,7 +157,7 @@ async def answer_service_status(svc: Services, tracker: Tracker, dispatcher: Col
             line += " (open fault ticket)" if lang == "en" else "（有未结故障单）"
         lines.append(line)
     # The account's count, even when one circuit is asked about: "我们有几条专线" is answered by it.
-    dispatcher.utter_message(response="utter_service_status", lines=numbered(lines, circuits, customer),
+    dispatcher.utter_message(response="utter_service_status", lines=circuit_choice.numbered(lines, circuits, customer),
                              total=len(customer.services))
     say_down_unreported(dispatcher, circuits, open_faults, lang)
     if MAINTENANCE_QUESTION.search(last_said(tracker, "ask_service_status")):
@@ -211,10 +211,10 @@ async def answer_sla(svc: Services, tracker: Tracker, dispatcher: CollectingDisp
     if month_alone(asked, now.date()) or (of_a_record and not of_the_contract) or followed:
         if circuit is not None:  # "那第二条呢" right after a record: which circuit this one is of
             sep = ": " if lang == "en" else "："
-            record["record"] = f"{numbered([circuit_line(circuit, lang)], [circuit], customer)}{sep}{record['record']}"
+            record["record"] = f"{circuit_choice.numbered_circuit(customer, circuit, lang)}{sep}{record['record']}"
         dispatcher.utter_message(response="utter_sla_record", **record)
     else:
-        dispatcher.utter_message(response="utter_sla", lines=numbered(lines, circuits, customer) or
+        dispatcher.utter_message(response="utter_sla", lines=circuit_choice.numbered(lines, circuits, customer) or
                                  bullet_lines(["-"]), tier=label("tier", contact.tier, lang), **record)
     return [SlotSet("month", None)]
 
@@ -224,12 +224,6 @@ def record_answered(tracker: Tracker, today: date) -> Optional[str]:
     呢" right after asks the same of it, not of this month with the terms again."""
     said = reply_just_before(tracker, "utter_sla_record")
     return parse_month(said, today) if said else None
-
-
-def numbered(lines: List[str], circuits: List[Circuit], customer: Customer) -> str:
-    """A line per circuit, numbered as the circuit is in the customer's list, so that one answered alone keeps the
-    number the customer may name it by ("circuit 3")."""
-    return "\n".join(f"{customer.services.index(c) + 1}. {line}" for c, line in zip(circuits, lines, strict=True))
 
 
 async def answer_ticket_status(svc: Services, tracker: Tracker, dispatcher: CollectingDispatcher,

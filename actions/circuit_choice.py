@@ -19,6 +19,7 @@ from actions.message_reading import (
     replies_before_latest,
 )
 from carecore.model import Circuit, Customer
+from carecore.texts import circuit_line
 
 ORDINALS = {"第一": 0, "第二": 1, "第三": 2, "第四": 3, "FIRST": 0, "SECOND": 1, "THIRD": 2, "FOURTH": 3}
 # What names a circuit's type in a message. Not "专线": customers call every line that.
@@ -166,6 +167,17 @@ def referred(circuits: List[Circuit], said: str, replied: List[str]) -> Optional
         return found
     spoken = [c for c in circuits if any(c.circuit_id in text for text in replied)]
     return spoken[0] if len(spoken) == 1 else None
+
+
+def numbered(lines: List[str], circuits: List[Circuit], customer: Customer) -> str:
+    """A line per circuit, numbered as the circuit is in the customer's list, so that one answered alone keeps the
+    number the customer may name it by ("circuit 3")."""
+    return "\n".join(f"{customer.services.index(c) + 1}. {line}" for c, line in zip(circuits, lines, strict=True))
+
+
+def numbered_circuit(customer: Customer, circuit: Circuit, lang: str) -> str:
+    """"2. SD-DIA-0000067-2 dedicated internet access 1G (…)": one circuit named as in the list."""
+    return numbered([circuit_line(circuit, lang)], [circuit], customer)
 
 
 def circuit_meant(customer: Customer, tracker: Tracker, *intents: str) -> Optional[Circuit]:

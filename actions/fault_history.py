@@ -12,13 +12,13 @@ from zoneinfo import ZoneInfo
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.circuit_choice import circuit_alone
+from actions.circuit_choice import circuit_alone, numbered_circuit
 from actions.message_reading import responses_before_latest
 from actions.services import Services
 from actions.ticket_pointing import ticket_just_told_of
 from carecore.availability import outage
 from carecore.model import Circuit, Customer, Ticket, TicketKind, TicketStatus
-from carecore.texts import circuit_line, fmt_duration, fmt_time, ticket_deadline, yuan
+from carecore.texts import fmt_duration, fmt_time, ticket_deadline, yuan
 
 # "上次断网是什么时候", "最近一次故障", "when was it last down?", "how long was the last outage", "断了多久"
 LAST_FAULT = re.compile(r"上一?次|最近一次|最后一次|\blast (?:time|outage|fault|incident|failure|went down)|"
@@ -55,7 +55,7 @@ async def tell_last_fault(svc: Services, dispatcher: CollectingDispatcher, custo
                                                circuit_id=circuit.circuit_id if circuit else None)
     fault = next((t for t in faults if not _withdrawn(t) and t.id != besides), None)
     if fault is None:
-        shown = _numbered(customer, circuit, lang) if circuit else ("any of your circuits" if lang == "en"
+        shown = numbered_circuit(customer, circuit, lang) if circuit else ("any of your circuits" if lang == "en"
                                                                      else "各条电路")
         skipped = besides if any(t.id == besides for t in faults) else ""
         dispatcher.utter_message(response="utter_no_fault_reported", circuit=shown, besides=(
@@ -63,7 +63,7 @@ async def tell_last_fault(svc: Services, dispatcher: CollectingDispatcher, custo
         return
     on = customer.circuit(fault.circuit_id or "")
     now, tz = svc.clock.now(), svc.clock.tz
-    shown = _numbered(customer, on, lang) if on else str(fault.circuit_id)
+    shown = numbered_circuit(customer, on, lang) if on else str(fault.circuit_id)
     reported = _when(fault.created_at, now, lang, tz)
     if fault.status in (TicketStatus.resolved, TicketStatus.closed):
         began, ended = outage(fault, now)
@@ -79,11 +79,6 @@ async def tell_last_fault(svc: Services, dispatcher: CollectingDispatcher, custo
 def _withdrawn(ticket: Ticket) -> bool:
     return ticket.status == TicketStatus.closed and ticket.resolved_at is None and \
         not (ticket.sla and ticket.sla.restored_at)
-
-
-def _numbered(customer: Customer, circuit: Circuit, lang: str) -> str:
-    """Numbered as in the customer's list, "2. SD-DIA-… 1G", the number they may name it by next."""
-    return f"{customer.services.index(circuit) + 1}. {circuit_line(circuit, lang)}"
 
 
 def _when(at: datetime, now: datetime, lang: str, tz: ZoneInfo) -> str:
