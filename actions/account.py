@@ -31,6 +31,7 @@ from actions.message_reading import (
 )
 from actions.open_tickets import (
     TicketsAsked,
+    latest_asked,
     newest_open,
     open_beyond,
     say_down_unreported,
@@ -42,7 +43,7 @@ from actions.open_tickets import (
 from actions.planned_work import MAINTENANCE_QUESTION, tell_planned_work
 from actions.service_terms import tell_report_deadline, tier_comparison, tier_terms
 from actions.services import Services
-from actions.sla_record import availability, month_record
+from actions.sla_record import STABILITY_QUESTION, availability, month_record
 from actions.ticket_pointing import ticket_just_told_of, ticket_meant
 from carecore.deadlines import fault_hours
 from carecore.model import month_key
@@ -207,8 +208,9 @@ async def answer_sla(svc: Services, tracker: Tracker, dispatcher: CollectingDisp
     shown = span_label(first, last, lang) if span else None if month == month_key(now) else month_label(month, lang)
     record = {"record": month_record([t for t in tickets if t.created_at >= start], now, lang, shown),
               "availability": availability(tickets, circuits, start, min(end, now), lang, asked, shown)}
-    # "上个月断过几次", "did we have any downtime in November?": the record asked for, the terms not
-    if month_alone(asked, now.date()) or (of_a_record and not of_the_contract) or followed:
+    # "上个月断过几次", "did we have any downtime in November?", "专线最近稳定吗": the record asked for, the terms not
+    if month_alone(asked, now.date()) or ((of_a_record or STABILITY_QUESTION.search(asked)) and not of_the_contract) \
+            or followed:
         if circuit is not None:  # "那第二条呢" right after a record: which circuit this one is of
             sep = ": " if lang == "en" else "："
             record["record"] = f"{circuit_choice.numbered_circuit(customer, circuit, lang)}{sep}{record['record']}"
@@ -230,11 +232,13 @@ async def answer_ticket_status(svc: Services, tracker: Tracker, dispatcher: Coll
                                who: Identity, lang: str) -> List[Dict[str, Any]]:
     """The ticket named, else the newest open ones: of the circuit the question names, if it names one. Right after a
     reply naming one ticket (a report's, a chase's), "when will I hear back" is about it, unless a circuit or a kind
-    is named."""
+    is named; "上次报的故障修好了吗" is about the latest of those asked of, resolved or not."""
     customer = who[0]
     # asked as such, or as whether service is back ("100M那条恢复了吗": ``report_restored``)
     asked = tickets_asked(customer, tracker, "ask_ticket_status", "report_restored")
-    wanted = ticket_meant(tracker) or ("" if asked != TicketsAsked() else ticket_just_told_of(tracker))
+    said = last_said(tracker, "ask_ticket_status", "report_restored")
+    wanted = ticket_meant(tracker) or ("" if asked != TicketsAsked() else ticket_just_told_of(tracker)) or \
+        await latest_asked(svc, customer.id, asked, said)
     if not wanted and not QUESTION_WORDS["ask_ticket_status"].search(last_said(tracker, "ask_ticket_status")) and \
             await tell_report_deadline(svc, tracker, dispatcher, who, lang):  # "how long will this take", mid-report
         return []

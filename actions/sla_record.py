@@ -12,7 +12,9 @@ from carecore.availability import downtime, percent
 from carecore.model import Circuit, Ticket
 from carecore.texts import fmt_duration, yuan
 
-AVAILABILITY_QUESTION = re.compile(r"可用率|可用性|在线率|uptime|availability", re.I)
+# "专线最近稳定吗", "has our line been stable lately?": how it has run, which the record and availability say
+STABILITY_QUESTION = re.compile(r"稳定|可靠|\bstable\b|\breliab", re.I)
+AVAILABILITY_QUESTION = re.compile(r"可用率|可用性|在线率|uptime|availability|" + STABILITY_QUESTION.pattern, re.I)
 
 
 def month_record(faults: List[Ticket], now: datetime, lang: str, month: Optional[str] = None) -> str:

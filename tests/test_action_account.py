@@ -116,6 +116,25 @@ async def test_a_status_question_naming_a_kind_of_ticket_lists_that_kind_alone(s
         assert lines[0].startswith(listed) and len(lines) == (2 if "工单" in text else 1), text
 
 
+async def test_the_latest_ticket_asked_of_is_told_resolved_or_not(svc: Services, domain) -> None:
+    """"上次报的故障修好了吗" after it was resolved had been told no fault is open; "上次的投诉" is the latest complaint."""
+    older = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)
+    await svc.db.tickets.create(factories.ticket(_id="FT-20261120-0001", created_at=older, updated_at=older))
+    await svc.db.tickets.create(factories.ticket(status="resolved", resolved_at=datetime(2026, 11, 23, 1, 0,
+                                                                                        tzinfo=timezone.utc)))
+    await svc.db.tickets.create(factories.ticket(_id="CP-20261121-0001", kind="complaint", circuit_id=None,
+                                                 created_at=older, updated_at=older))
+    for text, ticket_id, status in (("上次报的故障修好了吗", "FT-20261123-0001", "已解决"),
+                                    ("上次的投诉处理好了没", "CP-20261121-0001", "已受理")):
+        messages, _ = await run(account.ActionTicketStatus(), tracker(slots=VERIFIED_A, intent="ask_ticket_status",
+                                                                      text=text), domain)
+        assert (only(messages)["response"], only(messages)["ticket_id"], only(messages)["status"]) == (
+            "utter_ticket_status", ticket_id, status)
+    messages, _ = await run(account.ActionTicketStatus(), tracker(slots=VERIFIED_A, intent="ask_ticket_status",
+                                                                  text="报修的进度怎么样"), domain)
+    assert only(messages)["lines"] == "1. FT-20261120-0001 故障：已受理（修复时限：11月23日14:00）"  # the open ones
+
+
 async def test_right_after_a_report_a_status_question_is_about_its_ticket(svc: Services, domain) -> None:
     await svc.db.tickets.create(factories.ticket())
     await svc.db.tickets.create(factories.ticket(_id="CP-20261123-0002", kind="complaint", circuit_id=None,
@@ -276,6 +295,12 @@ async def test_sla_answer_tells_each_circuits_availability_when_down_or_asked(sv
     messages, _ = await run(account.ActionSla(), tracker(slots={**VERIFIED_A, "month": "十月"}, intent="ask_sla",
                                                          text="十月份断过吗"), domain)
     assert only(messages)["availability"] == ""  # "no fault" says it
+    # how the line has run: the record and its availability alone
+    messages, _ = await run(account.ActionSla(), tracker(slots=VERIFIED_A_EN, intent="ask_sla",
+                                                         text="has our line been stable lately?"), domain)
+    assert only(messages) == {**only(messages), "response": "utter_sla_record", "availability": (
+        " Availability this month (from each fault's report to its restore, planned maintenance aside): 99.62 % "
+        "(down 2 h)."), "record": "This month: 1 fault reported (1 within the deadlines)."}
 
 
 @pytest.mark.parametrize("text, month, response", [
