@@ -185,7 +185,8 @@ async def answer_sla(svc: Services, tracker: Tracker, dispatcher: CollectingDisp
     if not of_the_contract and await tell_report_deadline(svc, tracker, dispatcher, who, lang):
         return []
     of_a_record = tracker.get_slot("month") or parse_span(asked, now.date(), to_date=True)
-    if ticket_just_told_of(tracker) and circuit is None and not (of_the_contract or of_a_record):
+    record_asked = of_a_record or STABILITY_QUESTION.search(asked)  # "专线最近稳定吗": how the lines have run
+    if ticket_just_told_of(tracker) and circuit is None and not (of_the_contract or record_asked):
         return await answer_ticket_status(svc, tracker, dispatcher, who, lang)
     circuits = [circuit] if circuit else customer.services
     lines = []
@@ -209,8 +210,7 @@ async def answer_sla(svc: Services, tracker: Tracker, dispatcher: CollectingDisp
     record = {"record": month_record([t for t in tickets if t.created_at >= start], now, lang, shown),
               "availability": availability(tickets, circuits, start, min(end, now), lang, asked, shown)}
     # "上个月断过几次", "did we have any downtime in November?", "专线最近稳定吗": the record asked for, the terms not
-    if month_alone(asked, now.date()) or ((of_a_record or STABILITY_QUESTION.search(asked)) and not of_the_contract) \
-            or followed:
+    if month_alone(asked, now.date()) or (record_asked and not of_the_contract) or followed:
         if circuit is not None:  # "那第二条呢" right after a record: which circuit this one is of
             sep = ": " if lang == "en" else "："
             record["record"] = f"{circuit_choice.numbered_circuit(customer, circuit, lang)}{sep}{record['record']}"

@@ -295,8 +295,9 @@ async def test_sla_answer_tells_each_circuits_availability_when_down_or_asked(sv
     messages, _ = await run(account.ActionSla(), tracker(slots={**VERIFIED_A, "month": "十月"}, intent="ask_sla",
                                                          text="十月份断过吗"), domain)
     assert only(messages)["availability"] == ""  # "no fault" says it
-    # how the line has run: the record and its availability alone
-    messages, _ = await run(account.ActionSla(), tracker(slots=VERIFIED_A_EN, intent="ask_sla",
+    # how the line has run, even right after a reply naming one ticket: the record and its availability alone
+    told = [{"event": "bot", "text": "Ticket FT-20261110-0001 …", "metadata": {"utter_action": "utter_ticket_status"}}]
+    messages, _ = await run(account.ActionSla(), tracker(slots=VERIFIED_A_EN, intent="ask_sla", events=told,
                                                          text="has our line been stable lately?"), domain)
     assert only(messages) == {**only(messages), "response": "utter_sla_record", "availability": (
         " Availability this month (from each fault's report to its restore, planned maintenance aside): 99.62 % "
