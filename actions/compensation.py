@@ -133,7 +133,7 @@ async def tell_ticket_credit(svc: Services, dispatcher: CollectingDispatcher, cu
         line = (f"{ticket.id} is still within its restore deadline ({due}). If it is restored later, {amount} yuan is "
                 f"credited automatically, with no application needed." if en else
                 f"{ticket.id}尚在修复时限内（{due}）。如超时修复，将自动补偿{amount}元，无需申请。")
-    else:  # closed with no restore: withdrawn
+    else:  # closed with no restore: ``Ticket.withdrawn``
         line = (f"{ticket.id} was closed with no restore recorded, so no credit is due." if en
                 else f"{ticket.id}已关闭，无修复记录，不涉及补偿。")
     dispatcher.utter_message(response="utter_ticket_credit", line=line)

@@ -20,8 +20,9 @@ from carecore.availability import outage
 from carecore.model import Circuit, Customer, Ticket, TicketKind, TicketStatus
 from carecore.texts import fmt_duration, fmt_time, ticket_deadline, yuan
 
-# "上次断网是什么时候", "最近一次故障", "when was it last down?", "how long was the last outage", "断了多久"
-LAST_FAULT = re.compile(r"上一?次|最近一次|最后一次|\blast (?:time|outage|fault|incident|failure|went down)|"
+# The latest one asked of: of faults here, "上次断网是什么时候", "最近一次故障", "when was it last down?", "how long
+# was the last outage", "断了多久"; of tickets in a status question, "上次的投诉处理好了没" (``open_tickets``).
+LATEST_ASKED = re.compile(r"上一?次|最近一次|最后一次|\blast (?:time|outage|fault|incident|failure|went down)|"
                         r"\b(?:latest|most recent|previous) (?:outage|fault|incident|failure)|"
                         r"\bwhen (?:was|did) .{0,40}\blast\b|(?:断|中断|停)了(?:多久|多长时间)|"
                         r"\bhow long (?:was|were) (?:it|we|they|the \w+(?: line| one)?) (?:down|out)\b", re.I)
@@ -29,13 +30,13 @@ LAST_FAULT = re.compile(r"上一?次|最近一次|最后一次|\blast (?:time|ou
 # The replies that tell it: "and the internet one?" right after asks the same of that circuit.
 LAST_FAULT_REPLIES = ("utter_last_fault_restored", "utter_last_fault_open", "utter_no_fault_reported")
 
-# A withdrawn report ("误报") is closed with no restore: the circuit was not down. Newest first, a few suffice.
+# A withdrawn report ("误报", ``Ticket.withdrawn``) is no time down. Newest first, a few suffice.
 LOOKED_AT = 5
 
 
 def last_fault_asked(tracker: Tracker, asked: str, customer: Customer, circuit: Optional[Circuit]) -> bool:
     """Asked in words ("上次断网是什么时候"), or of another circuit named alone right after it was told."""
-    return bool(LAST_FAULT.search(asked)) or circuit is not None and circuit_alone(asked, customer.services) and \
+    return bool(LATEST_ASKED.search(asked)) or circuit is not None and circuit_alone(asked, customer.services) and \
         bool(set(LAST_FAULT_REPLIES) & set(responses_before_latest(tracker)))
 
 
@@ -53,7 +54,7 @@ async def tell_last_fault(svc: Services, dispatcher: CollectingDispatcher, custo
     The ticket ``besides``, the one just told of ("when was it last down before this?"), is not it."""
     faults = await svc.db.tickets.for_customer(customer.id, limit=LOOKED_AT + 1, kinds=[TicketKind.fault.value],
                                                circuit_id=circuit.circuit_id if circuit else None)
-    fault = next((t for t in faults if not _withdrawn(t) and t.id != besides), None)
+    fault = next((t for t in faults if not t.withdrawn and t.id != besides), None)
     if fault is None:
         shown = numbered_circuit(customer, circuit, lang) if circuit else ("any of your circuits" if lang == "en"
                                                                      else "各条电路")
@@ -74,11 +75,6 @@ async def tell_last_fault(svc: Services, dispatcher: CollectingDispatcher, custo
     deadline = ticket_deadline(fault, lang, tz, now)
     dispatcher.utter_message(response="utter_last_fault_open", circuit=shown, ticket_id=fault.id, reported=reported,
                              deadline=(f" ({deadline})" if lang == "en" else f"（{deadline}）") if deadline else "")
-
-
-def _withdrawn(ticket: Ticket) -> bool:
-    return ticket.status == TicketStatus.closed and ticket.resolved_at is None and \
-        not (ticket.sla and ticket.sla.restored_at)
 
 
 def _when(at: datetime, now: datetime, lang: str, tz: ZoneInfo) -> str:

@@ -11,7 +11,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.circuit_choice import circuit_asked
-from actions.fault_history import LAST_FAULT
+from actions.fault_history import LATEST_ASKED
 from actions.message_reading import last_said
 from actions.services import Services
 from actions.ticket_pointing import ticket_kinds_named, tickets_listed
@@ -45,7 +45,7 @@ async def newest_open(svc: Services, customer_id: str, asked: TicketsAsked) -> L
 async def latest_asked(svc: Services, customer_id: str, asked: TicketsAsked, text: str) -> str:
     """"上次报的故障修好了吗", "上次的投诉处理好了没": the newest ticket of those asked about, open or not, which the
     open ones listed would not show once it is resolved; "" when the message asks of no latest one, or there is none."""
-    if not LAST_FAULT.search(text):
+    if not LATEST_ASKED.search(text):
         return ""
     newest = await svc.db.tickets.for_customer(customer_id, limit=1, circuit_id=asked.circuit_id, kinds=asked.kinds)
     return newest[0].id if newest else ""

@@ -8,7 +8,7 @@ from typing import Any, Dict
 import pytest
 
 from actions import account
-from actions.fault_history import LAST_FAULT
+from actions.fault_history import LATEST_ASKED
 from actions.services import Services
 from tests import factories
 from tests.action_kit import VERIFIED_A, VERIFIED_A_EN, only, run, slots_of, tracker
@@ -35,14 +35,14 @@ async def ask(domain: Dict[str, Any], text: str, slots: Dict[str, Any] = VERIFIE
                                   "how long was the last outage", "most recent fault on circuit 2?",
                                   "how long was it down?", "这次断了多长时间"])
 def test_a_question_of_the_latest_fault_is_told_from_words(text: str) -> None:
-    assert LAST_FAULT.search(text)
+    assert LATEST_ASKED.search(text)
 
 
 @pytest.mark.parametrize("text", ["上个月断过几次", "我们的SLA是什么", "how many outages did we have last month",
                                   "did you meet the SLA last month", "what's the restore time",
                                   "断网多久给修好", "how long will it be down?"])
 def test_a_months_record_or_the_terms_are_not_the_latest_fault(text: str) -> None:
-    assert not LAST_FAULT.search(text)
+    assert not LATEST_ASKED.search(text)
 
 
 async def test_the_latest_fault_with_its_outage_and_how_it_fared(svc: Services, domain) -> None:

@@ -136,6 +136,12 @@ class Ticket(Model):
     updated_at: datetime
 
     @property
+    def withdrawn(self) -> bool:
+        """Closed with no restore: a report withdrawn ("误报"), so nothing was down and no credit is owed."""
+        return self.status == TicketStatus.closed and self.resolved_at is None and \
+            not (self.sla is not None and self.sla.restored_at)
+
+    @property
     def times_reopened(self) -> int:
         """How often its customer said it was not fixed: what tells each later page and notice from the first."""
         return sum(event.action == "reopened" for event in self.history)
