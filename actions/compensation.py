@@ -7,6 +7,7 @@ import re
 from typing import Any, Dict, List
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import Identity, answer_follow_up, verified_action
@@ -75,7 +76,7 @@ async def answer_compensation(svc: Services, tracker: Tracker, dispatcher: Colle
     wanted = ticket_meant(tracker) or ("" if ALL_ASKED.search(asked) else ticket_just_told_of(tracker))
     if wanted:  # "FT-…有补偿吗", "will we get compensated for it?" right after its report or its last fault
         await tell_ticket_credit(svc, dispatcher, customer, wanted, lang)
-        return []
+        return [SlotSet("ticket_id", None)]  # answered: the next question names its own
     owed = await owed_back(svc.db, customer.id, svc.clock.now(), credits_listed=LISTED)
     if not owed:
         dispatcher.utter_message(response="utter_no_compensation", minutes=minutes,

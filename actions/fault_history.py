@@ -23,9 +23,9 @@ from carecore.texts import fmt_duration, fmt_time, ticket_deadline, yuan
 # The latest one asked of: of faults here, "上次断网是什么时候", "最近一次故障", "when was it last down?", "how long
 # was the last outage", "断了多久"; of tickets in a status question, "上次的投诉处理好了没" (``open_tickets``).
 LATEST_ASKED = re.compile(r"上一?次|最近一次|最后一次|\blast (?:time|outage|fault|incident|failure|went down)|"
-                        r"\b(?:latest|most recent|previous) (?:outage|fault|incident|failure)|"
-                        r"\bwhen (?:was|did) .{0,40}\blast\b|(?:断|中断|停)了(?:多久|多长时间)|"
-                        r"\bhow long (?:was|were) (?:it|we|they|the \w+(?: line| one)?) (?:down|out)\b", re.I)
+                          r"\b(?:latest|most recent|previous) (?:outage|fault|incident|failure)|"
+                          r"\bwhen (?:was|did) .{0,40}\blast\b|(?:断|中断|停)了(?:多久|多长时间)|"
+                          r"\bhow long (?:was|were) (?:it|we|they|the \w+(?: line| one)?) (?:down|out)\b", re.I)
 
 # The replies that tell it: "and the internet one?" right after asks the same of that circuit.
 LAST_FAULT_REPLIES = ("utter_last_fault_restored", "utter_last_fault_open", "utter_no_fault_reported")
@@ -56,8 +56,8 @@ async def tell_last_fault(svc: Services, dispatcher: CollectingDispatcher, custo
                                                circuit_id=circuit.circuit_id if circuit else None)
     fault = next((t for t in faults if not t.withdrawn and t.id != besides), None)
     if fault is None:
-        shown = numbered_circuit(customer, circuit, lang) if circuit else ("any of your circuits" if lang == "en"
-                                                                     else "各条电路")
+        shown = numbered_circuit(customer, circuit, lang) if circuit else \
+            ("any of your circuits" if lang == "en" else "各条电路")
         skipped = besides if any(t.id == besides for t in faults) else ""
         dispatcher.utter_message(response="utter_no_fault_reported", circuit=shown, besides=(
             f" besides {skipped}" if lang == "en" else f"除{skipped}外") if skipped else "")

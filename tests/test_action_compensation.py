@@ -9,7 +9,7 @@ from actions import compensation, escalation
 from actions.services import Services
 from carecore.model import Credit
 from tests import factories
-from tests.action_kit import VERIFIED_A, VERIFIED_A_EN, only, run, tracker
+from tests.action_kit import VERIFIED_A, VERIFIED_A_EN, only, run, slots_of, tracker
 
 # The clock: 23 Nov 2026 02:00 UTC (10:00 in Shanghai).
 AT = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)
@@ -166,9 +166,10 @@ async def test_asked_of_one_ticket_it_is_told_what_that_one_earns(svc: Services,
         "CP-20261120-0001": "CP-20261120-0001没有修复时限，不涉及SLA补偿：补偿针对修复超时的故障。",
     }
     for ticket_id, line in told.items():
-        messages, _ = await run(compensation.ActionCompensation(), tracker(
+        messages, events = await run(compensation.ActionCompensation(), tracker(
             slots={**VERIFIED_A, "ticket_id": ticket_id}, intent="ask_compensation", text=f"{ticket_id}有补偿吗"), domain)
         assert only(messages) == {**only(messages), "response": "utter_ticket_credit", "line": line}
+        assert slots_of(events) == {"ticket_id": None}  # answered: not the next question's ticket too
     messages, _ = await run(compensation.ActionCompensation(), tracker(
         slots={**VERIFIED_A, "ticket_id": "FT-20261120-0009"}, intent="ask_compensation"), domain)
     assert only(messages)["response"] == "utter_ticket_not_found"  # another customer's
