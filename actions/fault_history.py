@@ -34,18 +34,21 @@ LAST_FAULT_REPLIES = ("utter_last_fault_restored", "utter_last_fault_open", "utt
 LOOKED_AT = 5
 
 
+def _just_told(tracker: Tracker) -> bool:
+    """Whether the replies just before the latest message told the latest fault."""
+    return bool(set(LAST_FAULT_REPLIES) & set(responses_before_latest(tracker)))
+
+
 def last_fault_asked(tracker: Tracker, asked: str, customer: Customer, circuit: Optional[Circuit]) -> bool:
     """Asked in words ("上次断网是什么时候"), or of another circuit named alone right after it was told."""
     return bool(LATEST_ASKED.search(asked)) or circuit is not None and circuit_alone(asked, customer.services) and \
-        bool(set(LAST_FAULT_REPLIES) & set(responses_before_latest(tracker)))
+        _just_told(tracker)
 
 
 def told_before(tracker: Tracker) -> str:
     """The ticket the replies just before named alone (a report's, a chase's), which "when was it last down?" right
     after does not mean; "" right after the latest fault was told, which "how long was it down?" asks of."""
-    if set(LAST_FAULT_REPLIES) & set(responses_before_latest(tracker)):
-        return ""
-    return ticket_just_told_of(tracker)
+    return "" if _just_told(tracker) else ticket_just_told_of(tracker)
 
 
 async def tell_last_fault(svc: Services, dispatcher: CollectingDispatcher, customer: Customer,
